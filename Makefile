@@ -1,0 +1,137 @@
+# clvsim - Makefile
+#
+#   make              build the library (static and shared) and the clvsim command
+#   make run          install dependencies if missing, build, run clvsim scenarios/holiday.cfg
+#   make test         install dependencies if missing, build, run the test suite normally
+#                     and again built with AddressSanitizer and UndefinedBehaviorSanitizer
+#   make check        run the test suite (no dependency step, no sanitizers)
+#   make test-asan    run the test suite built with ASan and UBSan only
+#   make bench        build and run the benchmarks
+#   make deps         install the Debian packages clvsim needs (apt-get; sudo when not root)
+#   make install PREFIX=/usr/local   binary, library, headers, pkg-config file, man page
+#   make reference    regenerate the key reference in scenarios/README.md from the code
+#   make clean
+#
+# CI builds with WERROR=-Werror.  BUILD selects the object directory.
+
+VERSION := 0.1.0
+SOVERSION := 0
+PREFIX ?= /usr/local
+DESTDIR ?=
+BUILD ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+WERROR ?=
+SAN ?=
+
+# Debian packages, by pkg-config module (checked when something is compiled)
+PKG_MODULES := gsl openblas libconfig
+pkg_deb_gsl := libgsl-dev
+pkg_deb_openblas := libopenblas-dev
+pkg_deb_libconfig := libconfig-dev
+
+# Evaluated lazily (only by recipes that compile or link), so that 'make deps'
+# and 'make test' on a fresh machine reach the install step first.
+dep_check = $(if $(shell command -v pkg-config 2>/dev/null),,$(error pkg-config not found: install the Debian package pkg-config (sudo apt-get install pkg-config), or run 'make deps'))$(foreach m,$(PKG_MODULES),$(if $(shell pkg-config --exists $(m) && echo ok),,$(error $(m) not found by pkg-config: install the Debian package $(pkg_deb_$(m)) (sudo apt-get install $(pkg_deb_$(m))), or run 'make deps')))
+# GSL's own pkg-config file links its reference CBLAS; clvsim uses OpenBLAS's
+DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl openblas libconfig)
+DEP_LIBS = $(shell pkg-config --libs-only-L openblas) -lconfig -lgsl -lopenblas -lm -lpthread
+
+ifneq ($(SAN),)
+SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
+SANFLAGS :=
+endif
+STD_FLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -ffp-contract=off -fPIC $(WERROR) $(SANFLAGS)
+ALL_CFLAGS = $(STD_FLAGS) $(CFLAGS) -Iinclude -Isrc/core -Isrc/cli $(DEP_CFLAGS)
+LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
+
+LIB_SRC := $(wildcard src/core/*.c src/sim/*.c src/model/*.c src/agent/*.c)
+CLI_SRC := $(wildcard src/cli/*.c)
+TEST_SRC := $(wildcard tests/*.c)
+BENCH_SRC := $(wildcard bench/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+HEADERS := $(wildcard include/clvsim/*.h)
+
+LIB_A := $(BUILD)/libclvsim.a
+LIB_SO := $(BUILD)/libclvsim.so.$(VERSION)
+BIN := $(BUILD)/clvsim
+TEST_BIN := $(BUILD)/clvsim-tests
+BENCH_BIN := $(BUILD)/clvsim-bench
+
+.PHONY: all deps run test check test-asan bench install uninstall reference clean
+.DELETE_ON_ERROR:
+
+all: $(LIB_A) $(LIB_SO) $(BIN)
+
+$(BUILD)/%.o: %.c $(HEADERS) $(wildcard src/core/*.h src/cli/*.h tests/*.h tests/*.def)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(LIB_SO): $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libclvsim.so.$(SOVERSION) $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
+
+# the command links the static library: one self-contained binary
+$(BIN): $(CLI_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB_A) $(DEP_LIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(LIB_A) $(DEP_LIBS)
+
+$(BENCH_BIN): $(BENCH_OBJ) $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(LIB_A) $(DEP_LIBS)
+
+deps:
+	@sh tools/install-deps.sh
+
+run:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory all
+	./$(BIN) scenarios/holiday.cfg
+
+# the suite needs the command too (the CLI tests run it)
+check: $(TEST_BIN) $(BIN)
+	CLVSIM_BIN=./$(BIN) ./$(TEST_BIN)
+
+test-asan:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 CFLAGS="-O1 -g" check
+
+test:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory test-asan
+
+bench: $(BENCH_BIN)
+	./$(BENCH_BIN)
+
+reference: $(BIN)
+	@sh tools/update-reference.sh ./$(BIN) scenarios/README.md
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include/clvsim $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/clvsim
+	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/libclvsim.a
+	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libclvsim.so.$(VERSION)
+	ln -sf libclvsim.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libclvsim.so.$(SOVERSION)
+	ln -sf libclvsim.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libclvsim.so
+	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/clvsim/
+	install -m 644 man/clvsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/clvsim.1
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' clvsim.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/clvsim.pc
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/clvsim $(DESTDIR)$(PREFIX)/lib/libclvsim.* \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/clvsim.pc $(DESTDIR)$(PREFIX)/share/man/man1/clvsim.1
+	rm -rf $(DESTDIR)$(PREFIX)/include/clvsim
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,52 @@
+/* clvsim/date.h - calendar dates as day numbers, and the recurring dates of seasonality windows.
+ *
+ * A date is an int32 day number: days since 1970-01-01 in the proleptic
+ * Gregorian calendar (1970-01-01 is 0, 1969-12-31 is -1).  Differences of
+ * day numbers are exact numbers of days, which is what recency, T and the
+ * simulation clock need.
+ */
+#ifndef CLVSIM_DATE_H
+#define CLVSIM_DATE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Day number of year-month-day.  No validation: see clv_date_valid. */
+int32_t clv_date_from_ymd(int year, int month, int day);
+
+/* Year, month (1-12) and day (1-31) of a day number. */
+void clv_date_to_ymd(int32_t date, int *year, int *month, int *day);
+
+/* 1 when (year, month, day) is a real date in years 1..9999, else 0. */
+int clv_date_valid(int year, int month, int day);
+
+/* Day of the week of a day number: 0 = Monday ... 6 = Sunday. */
+int clv_date_weekday(int32_t date);
+
+/* Parse a calendar date in one of the accepted forms:
+ *   YYYY-MM-DD, YYYYMMDD, or an ISO date-time YYYY-MM-DDThh:mm[:ss]
+ *   (also with a space for the T; the time of day is ignored).
+ * The whole of s (up to len characters, or to its NUL when len < 0) must be
+ * one date.  Returns 0 and sets *date, or -1 when s is not a valid date. */
+int clv_date_parse(const char *s, int len, int32_t *date);
+
+/* Write date as YYYY-MM-DD into buf (at least 11 bytes).  Returns buf. */
+char *clv_date_format(int32_t date, char *buf);
+
+/* A recurring day of the year for seasonality windows, written as
+ *   "MM-DD"                  a fixed day, e.g. "12-24";
+ *   "black-friday"           the day after the fourth Thursday of November;
+ *   "black-friday+N" / "-N"  N days (0..60) after or before it
+ *                            ("black-friday+3" is Cyber Monday).
+ * Returns 0 and the day number of the spec in `year`, or -1 when the spec is
+ * not one of these forms or names no real day (e.g. "02-30"; "02-29" is
+ * accepted and falls on 03-01 in common years). */
+int clv_datespec_resolve(const char *spec, int year, int32_t *date);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

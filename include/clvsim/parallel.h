@@ -1,0 +1,40 @@
+/* clvsim/parallel.h - run independent units of work on a few threads, deterministically.
+ *
+ * Work is cut into units whose results do not depend on which thread runs
+ * them (a unit seeds its own random stream from its index, see rng.h, and
+ * writes its result into a slot indexed by the unit).  The caller reduces the
+ * slots in unit order afterwards, so the outcome is the same for any thread
+ * count.  Threads claim units from a shared counter; a worker index in
+ * [0, threads) is passed so that a unit can use per-worker scratch memory.
+ */
+#ifndef CLVSIM_PARALLEL_H
+#define CLVSIM_PARALLEL_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { CLV_THREADS_MAX = 256 };
+
+/* Run one unit.  Returns CLV_OK or an error status; after an error no new
+ * units are started. */
+typedef int (*clv_unit_fn)(size_t unit, int worker, void *ctx);
+
+/* The number of threads to use for a request: requested when it is >= 1
+ * (capped at CLV_THREADS_MAX), else the number of online processors. */
+int clv_threads_resolve(int requested);
+
+/* Call fn(unit, worker, ctx) for every unit in [0, n_units) on `threads`
+ * threads (resolved with clv_threads_resolve; never more than n_units).  The
+ * calling thread is worker 0; with one thread everything runs on it in unit
+ * order.  Returns CLV_OK or the status of the smallest failing unit, which
+ * is the same as a sequential run would return.  fn reports the details of
+ * a failure through ctx (e.g. a clv_error per unit or per worker). */
+int clv_parallel_for(int threads, size_t n_units, clv_unit_fn fn, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,324 @@
+/* clvsim/scenario.h - the scenario: everything a run needs, loaded from a libconfig file.
+ *
+ * A scenario file is libconfig text with the sections below; every key, its
+ * type, unit, default and accepted range is listed in scenarios/README.md,
+ * which is generated from the same table the loader uses (clvsim check
+ * --reference), so the documentation cannot drift from the code.
+ *
+ * Loading is strict: an unknown key, a value of the wrong type, a value out
+ * of range, a missing required key or an inconsistent combination is an
+ * error naming FILE:LINE and the key, with what is accepted.  Absent keys
+ * take their built-in defaults, which live in one table in
+ * src/core/scenario_schema.c.  "@include" works, relative to the directory
+ * of the including scenario file, so a fitted population block can be
+ * shared between scenarios.
+ *
+ * clv_scenario is plain data (fixed-size arrays, no pointers): copy it
+ * freely; every object created from it copies what it needs.
+ */
+#ifndef CLVSIM_SCENARIO_H
+#define CLVSIM_SCENARIO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clvsim/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum {
+    CLV_NAME_MAX = 64,
+    CLV_TEXT_MAX = 512,
+    CLV_PATH_MAX = 1024,
+    CLV_DATE_TEXT = 24,   /* a date or date spec as written */
+    CLV_MAX_COUPONS = 8,
+    CLV_MAX_PRICES = 8,
+    CLV_MAX_WINDOWS = 16,
+    CLV_MAX_POLICIES = 32,
+    CLV_MAX_ALGOS = 3,
+    CLV_MAX_LAYERS = 8,
+    CLV_MAX_BINS = 15,
+    CLV_MAX_FEATURE_WINDOWS = 6,
+    CLV_MAX_FORMATS = 2
+};
+
+/* ---- enumerations (the names in quotes are what a scenario file writes) ---- */
+
+typedef enum { CLV_MODEL_BGNBD = 0 /* "bgnbd" */, CLV_MODEL_PARETO = 1 /* "pareto" */ } clv_btyd_model;
+typedef enum { CLV_UNIT_DAY = 0 /* "day" */, CLV_UNIT_WEEK = 1 /* "week" */ } clv_time_unit;
+typedef enum { CLV_SOURCE_PARAMETERS = 0 /* "parameters" */, CLV_SOURCE_FIT = 1 /* "fit" */ } clv_pop_source;
+typedef enum { CLV_DELIM_AUTO = 0, CLV_DELIM_WHITESPACE = 1, CLV_DELIM_COMMA = 2 } clv_delimiter;
+typedef enum { CLV_HEADER_AUTO = 0, CLV_HEADER_YES = 1, CLV_HEADER_NO = 2 } clv_header_mode;
+typedef enum {
+    CLV_DATEFMT_AUTO = 0, CLV_DATEFMT_YYYYMMDD = 1, CLV_DATEFMT_ISO_DATE = 2, CLV_DATEFMT_ISO_DATETIME = 3
+} clv_date_format_kind;
+typedef enum { CLV_LTV_MLP = 0 /* "mlp" */, CLV_LTV_BTYD = 1 /* "btyd" */ } clv_ltv_kind;
+typedef enum { CLV_ACT_RELU = 0, CLV_ACT_TANH = 1 } clv_activation;
+typedef enum { CLV_LOSS_MSE = 0, CLV_LOSS_ZILN = 1 } clv_loss;
+typedef enum { CLV_LR_CONSTANT = 0, CLV_LR_COSINE = 1 } clv_lr_schedule;
+typedef enum { CLV_ALGO_Q = 0 /* "q-learning" */, CLV_ALGO_SARSA = 1, CLV_ALGO_EXPECTED_SARSA = 2 } clv_algo;
+typedef enum { CLV_ALPHA_CONSTANT = 0, CLV_ALPHA_VISITS = 1 } clv_alpha_schedule;
+typedef enum { CLV_EXPLORE_EGREEDY = 0, CLV_EXPLORE_SOFTMAX = 1 } clv_exploration;
+typedef enum {
+    CLV_POLICY_NONE = 0,          /* "none": no campaign */
+    CLV_POLICY_BLANKET = 1,       /* "blanket": the same coupon to everyone, one policy per level */
+    CLV_POLICY_RANDOM = 2,        /* "random" */
+    CLV_POLICY_RFM = 3,           /* "rfm": at-risk customers with high past value */
+    CLV_POLICY_LTV_THRESHOLD = 4, /* "ltv-threshold": predicted LTV above a quantile */
+    CLV_POLICY_GREEDY = 5,        /* "greedy": best action for this epoch's expected margin */
+    CLV_POLICY_Q = 6,             /* "q-learning" */
+    CLV_POLICY_SARSA = 7,         /* "sarsa" */
+    CLV_POLICY_EXPECTED_SARSA = 8,/* "expected-sarsa" */
+    CLV_POLICY_ORACLE = 9         /* "oracle": value iteration on the estimated model */
+} clv_policy_kind;
+typedef enum { CLV_FORMAT_PNG = 0, CLV_FORMAT_SVG = 1 } clv_plot_format;
+
+/* ---- sections ---- */
+
+typedef struct clv_scn_meta {
+    char name[CLV_NAME_MAX];          /* labels outputs; default: the file name without .cfg */
+    char description[CLV_TEXT_MAX];
+    int64_t seed;                     /* master seed of every random stream, >= 0 */
+} clv_scn_meta;
+
+/* A real transaction log and how to read it. */
+typedef struct clv_scn_data {
+    char transactions[CLV_PATH_MAX];  /* "" = none; else resolved to an absolute path */
+    int delimiter;                    /* clv_delimiter */
+    int header;                       /* clv_header_mode */
+    int customer_column;              /* 1-based column numbers */
+    int date_column;
+    int amount_column;
+    int quantity_column;              /* 0 = no quantity column */
+    int date_format;                  /* clv_date_format_kind */
+    int unit;                         /* clv_time_unit of RFM summaries and fits */
+    char calibration_end[CLV_DATE_TEXT]; /* YYYY-MM-DD or "" */
+    char holdout_end[CLV_DATE_TEXT];     /* YYYY-MM-DD or "" */
+    int skip_malformed;               /* skip (and count) malformed rows instead of failing */
+} clv_scn_data;
+
+typedef struct clv_bgnbd_params { double r, alpha, a, b; } clv_bgnbd_params;
+typedef struct clv_pnbd_params { double r, alpha, s, beta; } clv_pnbd_params;
+typedef struct clv_gg_params { double p, q, gamma; } clv_gg_params;
+
+typedef struct clv_scn_population {
+    int source;                       /* clv_pop_source */
+    int model;                        /* clv_btyd_model */
+    int unit;                         /* clv_time_unit of the rate parameters */
+    clv_bgnbd_params bgnbd;           /* BG/NBD (Fader, Hardie and Lee 2005) */
+    clv_pnbd_params pareto;           /* Pareto/NBD (Schmittlein, Morrison and Colombo 1987) */
+    clv_gg_params spend;              /* Gamma-Gamma spend (Fader, Hardie and Lee 2005b) */
+    int64_t customers;                /* existing customers at the start */
+    int burn_in_days;                 /* history simulated before the start */
+} clv_scn_population;
+
+typedef struct clv_scn_calendar {
+    char start[CLV_DATE_TEXT];        /* YYYY-MM-DD */
+    int horizon_days;
+    int epoch_days;                   /* days between decisions */
+} clv_scn_calendar;
+
+typedef struct clv_scn_window {
+    char name[CLV_NAME_MAX];
+    char start[CLV_DATE_TEXT];        /* "MM-DD" or "black-friday[+-N]", inclusive */
+    char end[CLV_DATE_TEXT];          /* inclusive; before start = wraps over New Year */
+    double purchase_multiplier;
+    double acquisition_multiplier;
+} clv_scn_window;
+
+typedef struct clv_scn_seasonality {
+    int enabled;
+    double day_of_week[7];            /* Monday .. Sunday */
+    int n_day_of_week;                /* always 7 after loading */
+    clv_scn_window windows[CLV_MAX_WINDOWS];
+    int n_windows;
+} clv_scn_seasonality;
+
+typedef struct clv_scn_acquisition {
+    double rate_per_day;              /* mean new customers a day before seasonality */
+    int seasonal;
+} clv_scn_acquisition;
+
+typedef struct clv_scn_lifecycle {
+    int new_days;
+    int active_days;
+    int churned_days;
+    int loyal_purchases;
+} clv_scn_lifecycle;
+
+typedef struct clv_scn_economics {
+    char currency[16];
+    double margin_rate;               /* gross margin as a fraction of list price */
+    double annual_discount_rate;
+} clv_scn_economics;
+
+typedef struct clv_scn_coupon {
+    char name[CLV_NAME_MAX];
+    double discount;                  /* fraction of the basket */
+    int validity_days;
+    double redemption_cost;           /* fixed cost per redemption */
+    double contact_cost;              /* cost per coupon sent */
+} clv_scn_coupon;
+
+typedef struct clv_scn_interventions {
+    clv_scn_coupon coupons[CLV_MAX_COUPONS];
+    int n_coupons;
+    double prices[CLV_MAX_PRICES];    /* multipliers of list price */
+    int n_prices;
+    double budget_per_epoch;          /* coupon spend; -1 = unlimited */
+    double budget_total;              /* -1 = unlimited */
+} clv_scn_interventions;
+
+typedef struct clv_scn_response {
+    int enabled;
+    double persuadable, sure_thing, lost_cause, sleeping_dog; /* segment shares, sum 1 */
+    int uplift_enabled;
+    double uplift_mean;               /* persuadables: intensity x (1 + lift * discount) */
+    double uplift_shape;              /* gamma shape of lift across persuadables */
+    double redeem_probability;        /* sure things: chance a held coupon is used */
+    int contact_churn_enabled;
+    double contact_churn_probability; /* sleeping dogs: dropout chance per coupon received */
+    int price_enabled;
+    double elasticity_mean, elasticity_sd;
+    int deal_enabled;
+    double deal_gain, deal_half_life_days, deal_full_price_penalty;
+    int reactivation_enabled;
+    double reactivation_dropout_reduction;
+    int fatigue_enabled;
+    double fatigue_gain, fatigue_half_life_days;
+} clv_scn_response;
+
+typedef struct clv_scn_ltv {
+    int model;                        /* clv_ltv_kind */
+    int horizon_days;
+    int discount;
+    int btyd_features;
+    int windows_days[CLV_MAX_FEATURE_WINDOWS];
+    int n_windows_days;
+    int hidden[CLV_MAX_LAYERS];
+    int n_hidden;
+    int activation;                   /* clv_activation */
+    int loss;                         /* clv_loss */
+    int epochs;
+    int batch_size;
+    double learning_rate;
+    int lr_schedule;                  /* clv_lr_schedule */
+    double weight_decay;
+    double dropout;
+    double validation_fraction;
+    int patience;
+    int64_t synthetic_customers;
+    double real_fraction;
+} clv_scn_ltv;
+
+typedef struct clv_scn_agent {
+    int algorithms[CLV_MAX_ALGOS];    /* clv_algo */
+    int n_algorithms;
+    int episodes;
+    int64_t customers;
+    double gamma;
+    double learning_rate;
+    int learning_rate_schedule;       /* clv_alpha_schedule */
+    double omega;
+    int exploration;                  /* clv_exploration */
+    double epsilon_start, epsilon_end;
+    int epsilon_decay_episodes;
+    double temperature;
+    int shaping;
+    int terminal_value;
+    int bins_recency_days[CLV_MAX_BINS];
+    int n_bins_recency_days;
+    int bins_frequency[CLV_MAX_BINS];
+    int n_bins_frequency;
+    int bins_ltv_quantiles;
+    double bins_deal_expectation[CLV_MAX_BINS];
+    int n_bins_deal_expectation;
+    int bins_stage;
+    int bins_season_phase;
+    int checkpoint_every;
+} clv_scn_agent;
+
+typedef struct clv_scn_evaluation {
+    int policies[CLV_MAX_POLICIES];   /* clv_policy_kind */
+    int n_policies;
+    int replications;
+    double confidence;
+    double random_coupon_probability;
+    double rfm_value_quantile;
+    int rfm_coupon;                   /* 1-based index into interventions.coupons */
+    double ltv_quantile;
+    int ltv_coupon;
+} clv_scn_evaluation;
+
+typedef struct clv_scn_output {
+    char dir[CLV_PATH_MAX];           /* default "out/<scenario.name>" */
+    int plots;
+    int plot_formats[CLV_MAX_FORMATS];/* clv_plot_format */
+    int n_plot_formats;
+    int report;
+} clv_scn_output;
+
+typedef struct clv_scn_run {
+    int threads;                      /* 0 = all online processors */
+    double scale;                     /* multiplies the sizes of a study */
+} clv_scn_run;
+
+typedef struct clv_scenario {
+    char source[CLV_PATH_MAX];        /* the file it was loaded from, as given */
+    clv_scn_meta scenario;
+    clv_scn_data data;
+    clv_scn_population population;
+    clv_scn_calendar calendar;
+    clv_scn_seasonality seasonality;
+    clv_scn_acquisition acquisition;
+    clv_scn_lifecycle lifecycle;
+    clv_scn_economics economics;
+    clv_scn_interventions interventions;
+    clv_scn_response response;
+    clv_scn_ltv ltv;
+    clv_scn_agent agent;
+    clv_scn_evaluation evaluation;
+    clv_scn_output output;
+    clv_scn_run run;
+} clv_scenario;
+
+/* A command-line override of one key: key "calendar.horizon_days", value
+ * "90" (libconfig syntax; the quotes of a string value may be left out).
+ * origin names the override in error messages ("--seed"); NULL: "--set". */
+typedef struct clv_scn_override {
+    const char *key;
+    const char *value;
+    const char *origin;
+} clv_scn_override;
+
+/* Fill *scn with the built-in defaults of every key.  Returns CLV_OK. */
+int clv_scn_defaults(clv_scenario *scn, clv_error *err);
+
+/* Load the scenario file at path into *scn: defaults, then the file, then
+ * the overrides in order, then the checks that span several keys.  Returns
+ * CLV_OK, or CLV_EINPUT with FILE:LINE and key in err (an override's error
+ * names its origin, e.g. "--set", in place of the file), or CLV_EIO when the
+ * file cannot be read. */
+int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_scenario *scn,
+                 clv_error *err);
+
+/* Write *scn as a complete libconfig scenario (every key explicit) to fp.
+ * Loading that text gives back the same scenario.  Returns CLV_OK or CLV_EIO. */
+int clv_scn_write(const clv_scenario *scn, FILE *fp, clv_error *err);
+
+/* Write the key reference (Markdown: key, type, unit, default, accepted
+ * values, meaning) to fp.  This is the text of scenarios/README.md's
+ * reference section. */
+int clv_scn_write_reference(FILE *fp, clv_error *err);
+
+/* The file-format name of an enumeration value ("q-learning", "week", ...),
+ * for reports.  key is the scenario key whose values these are, e.g.
+ * "evaluation.policies".  Returns NULL for an unknown key or value. */
+const char *clv_scn_enum_name(const char *key, int value);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

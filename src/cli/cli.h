@@ -1,0 +1,91 @@
+/* cli.h - shared pieces of the clvsim command (src/cli); uses only the public API. */
+#ifndef CLVSIM_CLI_H
+#define CLVSIM_CLI_H
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "clvsim/clvsim.h"
+
+/* exit statuses (documented in clvsim --help, the README and the man page) */
+enum {
+    EXIT_OK = 0,
+    EXIT_RUNTIME = 1,
+    EXIT_USAGE = 2,
+    EXIT_UNAVAILABLE = 3,
+    EXIT_INTERRUPTED = 130
+};
+
+enum { CLI_MAX_SETS = 64 };
+
+/* options shared by the subcommands */
+typedef struct cli_opts {
+    const char *output;       /* -o/--output DIR */
+    const char *seed;         /* --seed N (text, validated as scenario.seed) */
+    const char *threads;      /* --threads N */
+    const char *scale;        /* --scale X */
+    int quiet;                /* --quiet: no progress, no notes */
+    int force;                /* --force: write into a non-clvsim directory */
+    int dump, reference;      /* check --dump, check --reference */
+    clv_scn_override sets[CLI_MAX_SETS + 4];
+    size_t n_sets;
+    char **args;              /* positional arguments */
+    int n_args;
+} cli_opts;
+
+/* a subcommand */
+typedef struct cli_cmd {
+    const char *name;
+    const char *summary;      /* one line for clvsim --help */
+    const char *help;         /* full text for clvsim NAME --help */
+    int (*fn)(const struct cli_cmd *cmd, int argc, char **argv);
+} cli_cmd;
+
+/* Ctrl-C: set by the SIGINT handler, read by the progress callback */
+extern volatile sig_atomic_t cli_interrupted;
+
+/* The exit status for a library status code. */
+int cli_exit_status(int clv_status);
+
+/* Print err as "clvsim: FILE:LINE: field: message" to stderr; returns the exit status. */
+int cli_report(const clv_error *err);
+
+/* Print "clvsim CMD: message" to stderr. */
+void cli_errorf(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+/* Parse the common options (and --help) of a subcommand.  Returns -1 when
+ * parsing succeeded and the command should go on, else the exit status
+ * (0 after --help, 2 after a usage error, which it has reported). */
+int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o);
+
+/* Turn the common options into scenario overrides (appended to o->sets). */
+void cli_overrides(cli_opts *o);
+
+/* ---- progress bar ---- */
+
+typedef struct cli_progress {
+    FILE *out;                /* stderr */
+    int enabled;              /* a terminal and not --quiet */
+    double start, last;       /* monotonic seconds */
+    char phase[64];
+    int drawn;                /* a bar is on screen */
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, int quiet);
+/* clv_progress_fn: draws the bar, returns 1 after Ctrl-C */
+int cli_progress_cb(void *ctx, const char *phase, double done, double total);
+void cli_progress_done(cli_progress *p);
+/* The bar as text for a terminal of `width` columns (exposed for the tests). */
+void cli_progress_render(char *buf, size_t n, int width, const char *phase, double done, double total,
+                         double elapsed);
+
+/* ---- subcommands ---- */
+int cmd_run(const cli_cmd *cmd, int argc, char **argv);
+int cmd_check(const cli_cmd *cmd, int argc, char **argv);
+int cmd_unavailable(const cli_cmd *cmd, int argc, char **argv);
+
+#endif

@@ -1,0 +1,165 @@
+/* main.c - the clvsim command: pick the subcommand, run it, turn its status into an exit code. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "cli.h"
+
+static const cli_cmd commands[] = {
+    {"run", "train the agents and compare every policy of a scenario (the main job)",
+     "Usage: clvsim run SCENARIO [options]\n"
+     "       clvsim SCENARIO.cfg [options]\n"
+     "\n"
+     "The main job: load the scenario, fit or load its population, train the LTV\n"
+     "predictor and the agents, evaluate every listed policy on the same simulated\n"
+     "customers, print the comparison and write CSVs, plots and a report to the\n"
+     "output directory.\n"
+     "\n"
+     "In clvsim " CLV_VERSION " the scenario stage is built: run loads and validates the\n"
+     "scenario (with the options below applied), prints its summary, and writes the\n"
+     "resolved scenario, every key explicit, to DIR/scenario.resolved.cfg.  The\n"
+     "simulation, LTV, agent and comparison stages are not built yet: run then says\n"
+     "so and exits with status 3.\n",
+     cmd_run},
+    {"check", "validate a scenario file; print it resolved or print the key reference",
+     "Usage: clvsim check SCENARIO [--dump] [options]\n"
+     "       clvsim check --reference\n"
+     "\n"
+     "Load and validate SCENARIO strictly (unknown keys, wrong types, values out of\n"
+     "range, missing required keys and inconsistent combinations are errors that\n"
+     "name FILE:LINE and the key) and print a one-line summary.\n"
+     "\n"
+     "  --dump        print the resolved scenario, every key explicit, to stdout\n"
+     "  --reference   print the reference of every scenario key (Markdown) to stdout\n",
+     cmd_check},
+    {"fit", "fit BG/NBD, Pareto/NBD and Gamma-Gamma to a transaction log",
+     "Usage: clvsim fit TRANSACTIONS --calibration-end DATE [--holdout-end DATE]\n"
+     "                  [--unit week|day] [--model bgnbd|pareto|ggamma|all] -o DIR\n"
+     "\nNot available in clvsim " CLV_VERSION ": the fitting of real transaction logs is not built yet.\n",
+     cmd_unavailable},
+    {"simulate", "simulate a scenario's customers under one policy",
+     "Usage: clvsim simulate SCENARIO [--policy NAME] -o DIR\n"
+     "\nNot available in clvsim " CLV_VERSION ": the simulator is not built yet.\n",
+     cmd_unavailable},
+    {"validate", "certify that the simulated world reproduces the fitted model",
+     "Usage: clvsim validate SCENARIO [-o DIR]\n"
+     "\nNot available in clvsim " CLV_VERSION ": the simulator's validation is not built yet.\n"
+     "To check that a scenario file is well-formed, use 'clvsim check SCENARIO'.\n",
+     cmd_unavailable},
+    {"train-ltv", "train the neural LTV predictor on synthetic and/or real data",
+     "Usage: clvsim train-ltv [SCENARIO] [--transactions FILE --cutoff DATE] -o DIR\n"
+     "\nNot available in clvsim " CLV_VERSION ": the LTV predictor is not built yet.\n",
+     cmd_unavailable},
+    {"predict-ltv", "predict per-customer LTV from a transaction log with a trained model",
+     "Usage: clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE -o DIR\n"
+     "\nNot available in clvsim " CLV_VERSION ": the LTV predictor is not built yet.\n",
+     cmd_unavailable},
+    {"train-agent", "train a Q-learning, SARSA or Expected SARSA agent",
+     "Usage: clvsim train-agent SCENARIO [--algo q|sarsa|expected-sarsa] -o DIR\n"
+     "\nNot available in clvsim " CLV_VERSION ": the agents are not built yet.\n",
+     cmd_unavailable},
+    {"compare", "evaluate listed policies on common random numbers",
+     "Usage: clvsim compare SCENARIO -o DIR\n"
+     "\nNot available in clvsim " CLV_VERSION ": the policy comparison is not built yet.\n",
+     cmd_unavailable},
+};
+static const size_t n_commands = sizeof commands / sizeof commands[0];
+
+static void usage(FILE *fp)
+{
+    fprintf(fp,
+            "clvsim %s - simulate customer lifetime value and compare coupon and pricing policies\n"
+            "\n"
+            "Usage: clvsim SCENARIO.cfg [options]      (same as clvsim run SCENARIO.cfg)\n"
+            "       clvsim COMMAND [arguments] [options]\n"
+            "       clvsim COMMAND --help\n"
+            "\n"
+            "Commands:\n",
+            CLV_VERSION);
+    for (size_t i = 0; i < n_commands; i++)
+        fprintf(fp, "  %-12s %s%s\n", commands[i].name, commands[i].summary,
+                commands[i].fn == cmd_unavailable ? " (not built yet)" : "");
+    fprintf(fp,
+            "\n"
+            "Options of every command:\n"
+            "  -o, --output DIR     output directory (default: out/<scenario name>)\n"
+            "      --seed N         master seed (overrides scenario.seed)\n"
+            "      --threads N      worker threads, 0 = all processors (results do not depend on it)\n"
+            "      --scale X        multiply the study's sizes (overrides run.scale)\n"
+            "      --set KEY=VALUE  override any scenario key, e.g. --set calendar.horizon_days=90\n"
+            "      --force          write into an existing directory that clvsim did not create\n"
+            "  -q, --quiet          no progress bar and no notes on stderr\n"
+            "  -h, --help           help of the command\n"
+            "  -V, --version        print the version\n"
+            "\n"
+            "Diagnostics go to stderr, results to stdout and files.  A progress bar is drawn\n"
+            "on stderr when it is a terminal; Ctrl-C stops cleanly (no partial files).\n"
+            "\n"
+            "Exit status: 0 success; 1 run-time failure; 2 usage or input error (bad\n"
+            "option, bad scenario or data file); 3 the command is not built in this\n"
+            "version; 130 interrupted by Ctrl-C.\n"
+            "\n"
+            "Scenario keys: scenarios/README.md, or 'clvsim check --reference'.\n");
+}
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    cli_interrupted = 1;
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* clvsim checks every GSL status itself; GSL must not abort the process */
+    gsl_set_error_handler_off();
+
+    /* the first Ctrl-C asks long work to stop cleanly; a second one kills */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *first = argv[1];
+    if (strcmp(first, "-h") == 0 || strcmp(first, "--help") == 0 || strcmp(first, "help") == 0) {
+        if (argc > 2 && strcmp(first, "help") == 0) {
+            for (size_t i = 0; i < n_commands; i++)
+                if (strcmp(argv[2], commands[i].name) == 0) {
+                    fputs(commands[i].help, stdout);
+                    return EXIT_OK;
+                }
+        }
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (strcmp(first, "-V") == 0 || strcmp(first, "--version") == 0) {
+        printf("clvsim %s\n", clv_version());
+        return EXIT_OK;
+    }
+    for (size_t i = 0; i < n_commands; i++)
+        if (strcmp(first, commands[i].name) == 0)
+            return commands[i].fn(&commands[i], argc - 1, argv + 1);
+    /* a bare scenario file is the main job */
+    if (ends_with(first, ".cfg"))
+        return cmd_run(&commands[0], argc, argv);
+    if (first[0] == '-')
+        fprintf(stderr, "clvsim: unknown option '%s' before a command; try 'clvsim --help'\n", first);
+    else
+        fprintf(stderr, "clvsim: unknown command '%s'; expected a command (run, check, fit, simulate, "
+                        "validate, train-ltv, predict-ltv, train-agent, compare) or a SCENARIO.cfg; "
+                        "try 'clvsim --help'\n", first);
+    return EXIT_USAGE;
+}

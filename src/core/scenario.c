@@ -1,0 +1,900 @@
+/* scenario.c - loading and validating scenario files against the key table. */
+#include "clvsim/scenario.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libconfig.h>
+
+#include "clvsim/date.h"
+#include "scenario_schema.h"
+
+/* Where values come from while loading: a file (with its include directory),
+ * a --set override, or the built-in defaults. */
+typedef struct loader {
+    const char *main_path;            /* the scenario file as given */
+    char base_dir[CLV_PATH_MAX];      /* its directory: @include and relative paths */
+    const char *origin;               /* non-NULL: every error names this instead of a file */
+    clv_error *err;
+} loader;
+
+/* ---- locations and descriptions for messages ---------------------------- */
+
+static void setting_file(const loader *ld, const config_setting_t *s, char *buf, size_t n)
+{
+    const char *f = s ? config_setting_source_file(s) : NULL;
+    if (ld->origin)
+        snprintf(buf, n, "%s", ld->origin);
+    else if (!f || strcmp(f, ld->main_path) == 0 || f[0] == '/')
+        snprintf(buf, n, "%s", f ? f : ld->main_path);
+    else /* libconfig names an included file as written in @include */
+        snprintf(buf, n, "%.500s/%.500s", ld->base_dir, f);
+}
+
+static int setting_line(const loader *ld, const config_setting_t *s)
+{
+    return (ld->origin || !s) ? 0 : (int)config_setting_source_line(s);
+}
+
+/* error about setting s (which may be NULL: then the main file, no line) */
+static int fail(const loader *ld, const config_setting_t *s, const char *field, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static int fail(const loader *ld, const config_setting_t *s, const char *field, const char *fmt, ...)
+{
+    char file[CLV_ERROR_FILE_MAX];
+    setting_file(ld, s, file, sizeof file);
+    char msg[CLV_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return clv_error_set(ld->err, CLV_EINPUT, file, setting_line(ld, s), field, "%s", msg);
+}
+
+/* "an integer 5", "a string \"x\"", ... : what the user wrote */
+static void describe(const config_setting_t *s, char *buf, size_t n)
+{
+    switch (config_setting_type(s)) {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+        snprintf(buf, n, "%lld", (long long)config_setting_get_int64(s));
+        break;
+    case CONFIG_TYPE_FLOAT:
+        snprintf(buf, n, "%.10g", config_setting_get_float(s));
+        break;
+    case CONFIG_TYPE_STRING:
+        snprintf(buf, n, "\"%.60s\"", config_setting_get_string(s));
+        break;
+    case CONFIG_TYPE_BOOL:
+        snprintf(buf, n, "%s", config_setting_get_bool(s) ? "true" : "false");
+        break;
+    case CONFIG_TYPE_GROUP:
+        snprintf(buf, n, "a group { ... }");
+        break;
+    case CONFIG_TYPE_ARRAY:
+        snprintf(buf, n, "an array [ ... ]");
+        break;
+    case CONFIG_TYPE_LIST:
+        snprintf(buf, n, "a list ( ... )");
+        break;
+    default:
+        snprintf(buf, n, "an unknown value");
+    }
+}
+
+/* "[1, 3650]", "(0, 1)", "> 0", "-1 or >= 0" */
+static void range_text(const clv__key *k, int integer, char *buf, size_t n)
+{
+    const double big = 1e300;
+    char lo[32], hi[32];
+    if (integer) {
+        snprintf(lo, sizeof lo, "%.0f", k->min);
+        snprintf(hi, sizeof hi, "%.0f", k->max);
+    } else {
+        snprintf(lo, sizeof lo, "%g", k->min);
+        snprintf(hi, sizeof hi, "%g", k->max);
+    }
+    const char *pre = (k->flags & CLV__KF_UNLIMITED) ? "-1 or " : "";
+    if (k->max >= big || (integer && k->max >= 9e18))
+        snprintf(buf, n, "%s%s %s", pre, (k->flags & CLV__KF_MIN_OPEN) ? ">" : ">=", lo);
+    else
+        snprintf(buf, n, "%s%c%s, %s%c", pre, (k->flags & CLV__KF_MIN_OPEN) ? '(' : '[', lo, hi,
+                 (k->flags & CLV__KF_MAX_OPEN) ? ')' : ']');
+}
+
+static int in_range(const clv__key *k, double v)
+{
+    if ((k->flags & CLV__KF_UNLIMITED) && v == -1)
+        return 1;
+    if ((k->flags & CLV__KF_MIN_OPEN) ? !(v > k->min) : !(v >= k->min))
+        return 0;
+    if ((k->flags & CLV__KF_MAX_OPEN) ? !(v < k->max) : !(v <= k->max))
+        return 0;
+    return 1;
+}
+
+static void enum_text(const char *const *names, char *buf, size_t n)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; names[i]; i++) {
+        int k = snprintf(buf + len, n - len, "%s\"%s\"", i ? ", " : "", names[i]);
+        if (k < 0 || (size_t)k >= n - len)
+            break;
+        len += (size_t)k;
+    }
+}
+
+/* ---- storing one value -------------------------------------------------- */
+
+static int is_int(const config_setting_t *s)
+{
+    int t = config_setting_type(s);
+    return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
+}
+
+/* integer value of s into *v, checked against k's range */
+static int get_int(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
+                   long long *v)
+{
+    char got[96], acc[96];
+    range_text(k, 1, acc, sizeof acc);
+    if (!is_int(s)) {
+        describe(s, got, sizeof got);
+        return fail(ld, s, field, "expected an integer %s, got %s", acc, got);
+    }
+    *v = config_setting_get_int64(s);
+    if (!in_range(k, (double)*v))
+        return fail(ld, s, field, "expected an integer %s, got %lld", acc, *v);
+    return CLV_OK;
+}
+
+static int get_real(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
+                    double *v)
+{
+    char got[96], acc[96];
+    range_text(k, 0, acc, sizeof acc);
+    if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
+        *v = config_setting_get_float(s);
+    else if (is_int(s))
+        *v = (double)config_setting_get_int64(s);
+    else {
+        describe(s, got, sizeof got);
+        return fail(ld, s, field, "expected a number %s, got %s", acc, got);
+    }
+    if (!isfinite(*v) || !in_range(k, *v))
+        return fail(ld, s, field, "expected a number %s, got %g", acc, *v);
+    return CLV_OK;
+}
+
+static int get_enum(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
+                    int *v)
+{
+    char got[96], acc[400];
+    enum_text(k->names, acc, sizeof acc);
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        describe(s, got, sizeof got);
+        return fail(ld, s, field, "expected one of %s, got %s", acc, got);
+    }
+    const char *str = config_setting_get_string(s);
+    for (int i = 0; k->names[i]; i++) {
+        if (strcmp(str, k->names[i]) == 0) {
+            *v = i;
+            return CLV_OK;
+        }
+    }
+    return fail(ld, s, field, "expected one of %s, got \"%.60s\"", acc, str);
+}
+
+/* string kinds: plain, date, date spec and path */
+static int get_text(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
+                    char *dst)
+{
+    static const char *const what[] = {
+        [CLV__K_STRING] = "a string", [CLV__K_DATE] = "a date \"YYYY-MM-DD\"",
+        [CLV__K_DATESPEC] = "a day \"MM-DD\", \"black-friday\" or \"black-friday+N\" (N in 0..60)",
+        [CLV__K_PATH] = "a file path"};
+    char got[96];
+    if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+        describe(s, got, sizeof got);
+        return fail(ld, s, field, "expected %s, got %s", what[k->type], got);
+    }
+    const char *str = config_setting_get_string(s);
+    size_t len = strlen(str);
+    if (len == 0) {
+        if (!(k->flags & CLV__KF_EMPTY_OK))
+            return fail(ld, s, field, "expected %s, got an empty string", what[k->type]);
+        dst[0] = '\0';
+        return CLV_OK;
+    }
+    if (k->type == CLV__K_DATE) {
+        int32_t d;
+        if (len != 10 || clv_date_parse(str, (int)len, &d) != 0)
+            return fail(ld, s, field, "expected %s (a real calendar date), got \"%.60s\"", what[k->type], str);
+    } else if (k->type == CLV__K_DATESPEC) {
+        int32_t d;
+        if (clv_datespec_resolve(str, 2000, &d) != 0)
+            return fail(ld, s, field, "expected %s, got \"%.60s\"", what[k->type], str);
+    } else if (k->type == CLV__K_PATH) {
+        /* resolve against the scenario's directory, and require a readable file,
+         * so that a typo is reported here rather than after an hour's training */
+        char full[CLV_PATH_MAX * 2];
+        if (str[0] == '/' || ld->origin)
+            snprintf(full, sizeof full, "%s", str);
+        else
+            snprintf(full, sizeof full, "%s/%s", ld->base_dir, str);
+        struct stat st;
+        const char *why = NULL;
+        if (stat(full, &st) != 0 || access(full, R_OK) != 0)
+            why = strerror(errno);
+        else if (!S_ISREG(st.st_mode))
+            why = "not a regular file";
+        if (why)
+            return fail(ld, s, field, "cannot read file \"%.300s\": %s; expected a readable file "
+                        "(relative paths are taken from the scenario file's directory)", full, why);
+        char *abs = realpath(full, NULL);
+        if (!abs)
+            return fail(ld, s, field, "cannot resolve \"%.300s\": %s", full, strerror(errno));
+        len = strlen(abs);
+        if (len >= k->size) {
+            free(abs);
+            return fail(ld, s, field, "path longer than %zu characters", k->size - 1);
+        }
+        memcpy(dst, abs, len + 1);
+        free(abs);
+        return CLV_OK;
+    }
+    if (len >= k->size)
+        return fail(ld, s, field, "expected %s of at most %zu characters, got %zu", what[k->type],
+                    k->size - 1, len);
+    memcpy(dst, str, len + 1);
+    return CLV_OK;
+}
+
+/* arrays of ints, reals or enum names */
+static int get_array(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
+                     char *base)
+{
+    char got[96];
+    int n = config_setting_length(s);
+    const char *kind = k->type == CLV__K_INT_ARRAY ? "integers"
+                       : k->type == CLV__K_REAL_ARRAY ? "numbers" : "names";
+    if (config_setting_type(s) != CONFIG_TYPE_ARRAY) {
+        describe(s, got, sizeof got);
+        return fail(ld, s, field, "expected an array [ ... ] of %s, got %s", kind, got);
+    }
+    if (n < k->min_count || (size_t)n > k->size) {
+        if (k->min_count == (int)k->size)
+            return fail(ld, s, field, "expected exactly %d %s, got %d", k->min_count, kind, n);
+        return fail(ld, s, field, "expected %d to %zu %s, got %d", k->min_count, k->size, kind, n);
+    }
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        char ef[CLV_ERROR_FIELD_MAX];
+        snprintf(ef, sizeof ef, "%s[%d]", field, i);
+        int st;
+        if (k->type == CLV__K_INT_ARRAY) {
+            long long v;
+            if ((st = get_int(ld, k, e, ef, &v)) != CLV_OK)
+                return st;
+            ((int *)(base + k->off))[i] = (int)v;
+            if ((k->flags & CLV__KF_ASCENDING) && i > 0 && ((int *)(base + k->off))[i - 1] >= v)
+                return fail(ld, e, ef, "expected values in increasing order, got %lld after %d", v,
+                            ((int *)(base + k->off))[i - 1]);
+        } else if (k->type == CLV__K_REAL_ARRAY) {
+            double v;
+            if ((st = get_real(ld, k, e, ef, &v)) != CLV_OK)
+                return st;
+            ((double *)(base + k->off))[i] = v;
+            if ((k->flags & CLV__KF_ASCENDING) && i > 0 && ((double *)(base + k->off))[i - 1] >= v)
+                return fail(ld, e, ef, "expected values in increasing order, got %g after %g", v,
+                            ((double *)(base + k->off))[i - 1]);
+        } else {
+            int v;
+            if ((st = get_enum(ld, k, e, ef, &v)) != CLV_OK)
+                return st;
+            int *arr = (int *)(base + k->off);
+            for (int j = 0; j < i && (k->flags & CLV__KF_UNIQUE); j++)
+                if (arr[j] == v)
+                    return fail(ld, e, ef, "\"%s\" is listed twice; expected each value at most once",
+                                k->names[v]);
+            arr[i] = v;
+        }
+    }
+    *(int *)(base + k->count_off) = n;
+    return CLV_OK;
+}
+
+static int store(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
+                 char *base);
+static int apply_defaults(const loader *ld, const clv__key *keys, size_t n, char *base, int in_element);
+
+/* a list of groups: each element gets the member defaults, then its values */
+static int get_list(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
+                    char *base)
+{
+    char got[96];
+    if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+        describe(s, got, sizeof got);
+        return fail(ld, s, field, "expected a list ( { ... }, ... ) of groups, got %s", got);
+    }
+    int n = config_setting_length(s);
+    if ((size_t)n > k->size)
+        return fail(ld, s, field, "expected at most %zu elements, got %d", k->size, n);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+        char ef[CLV_ERROR_FIELD_MAX];
+        snprintf(ef, sizeof ef, "%s[%d]", field, i);
+        if (config_setting_type(e) != CONFIG_TYPE_GROUP) {
+            describe(e, got, sizeof got);
+            return fail(ld, e, ef, "expected a group { ... }, got %s", got);
+        }
+        char *elem = base + k->off + (size_t)i * k->elem_size;
+        int st = apply_defaults(ld, k->sub, k->n_sub, elem, 1);
+        if (st != CLV_OK)
+            return st;
+        /* unknown members first, in file order */
+        for (int j = 0; j < config_setting_length(e); j++) {
+            const config_setting_t *m = config_setting_get_elem(e, (unsigned)j);
+            const char *name = config_setting_name(m);
+            size_t q = 0;
+            while (q < k->n_sub && strcmp(k->sub[q].path, name) != 0)
+                q++;
+            if (q == k->n_sub) {
+                char acc[300] = "";
+                for (size_t r = 0; r < k->n_sub; r++) {
+                    strncat(acc, r ? ", " : "", sizeof acc - strlen(acc) - 1);
+                    strncat(acc, k->sub[r].path, sizeof acc - strlen(acc) - 1);
+                }
+                char mf[CLV_ERROR_FIELD_MAX];
+                snprintf(mf, sizeof mf, "%.100s.%.40s", ef, name);
+                return fail(ld, m, mf, "unknown key; accepted keys in an element of %s: %s", k->path, acc);
+            }
+        }
+        for (size_t q = 0; q < k->n_sub; q++) {
+            const clv__key *mk = &k->sub[q];
+            const config_setting_t *m = config_setting_get_member(e, mk->path);
+            char mf[CLV_ERROR_FIELD_MAX];
+            snprintf(mf, sizeof mf, "%.100s.%.40s", ef, mk->path);
+            if (!m) {
+                if (mk->flags & CLV__KF_REQUIRED)
+                    return fail(ld, e, mf, "missing required key; every element of %s needs it", k->path);
+                continue;
+            }
+            if ((st = store(ld, mk, m, mf, elem)) != CLV_OK)
+                return st;
+        }
+    }
+    *(int *)(base + k->count_off) = n;
+    return CLV_OK;
+}
+
+static int store(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
+                 char *base)
+{
+    char got[96];
+    void *dst = base + k->off;
+    int st;
+    switch (k->type) {
+    case CLV__K_BOOL:
+        if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+            describe(s, got, sizeof got);
+            return fail(ld, s, field, "expected true or false, got %s", got);
+        }
+        *(int *)dst = config_setting_get_bool(s);
+        return CLV_OK;
+    case CLV__K_INT:
+    case CLV__K_INT64: {
+        long long v;
+        if ((st = get_int(ld, k, s, field, &v)) != CLV_OK)
+            return st;
+        if (k->type == CLV__K_INT)
+            *(int *)dst = (int)v;
+        else
+            *(int64_t *)dst = (int64_t)v;
+        return CLV_OK;
+    }
+    case CLV__K_REAL:
+        return get_real(ld, k, s, field, (double *)dst);
+    case CLV__K_ENUM:
+        return get_enum(ld, k, s, field, (int *)dst);
+    case CLV__K_STRING:
+    case CLV__K_DATE:
+    case CLV__K_DATESPEC:
+    case CLV__K_PATH:
+        return get_text(ld, k, s, field, (char *)dst);
+    case CLV__K_INT_ARRAY:
+    case CLV__K_REAL_ARRAY:
+    case CLV__K_ENUM_ARRAY:
+        return get_array(ld, k, s, field, base);
+    case CLV__K_LIST:
+        return get_list(ld, k, s, field, base);
+    case CLV__K_GROUP:
+        break;
+    }
+    if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+        describe(s, got, sizeof got);
+        return fail(ld, s, field, "expected a group { ... }, got %s", got);
+    }
+    return CLV_OK;
+}
+
+static int scan_text(const loader *ld, const char *path, const char *t, int depth);
+
+/* store the value written as libconfig text into key k of base */
+static int store_text(const loader *ld, const clv__key *k, const char *text, char *base)
+{
+    char buf[CLV_PATH_MAX + 64];
+    if (snprintf(buf, sizeof buf, "v = %s;", text) >= (int)sizeof buf)
+        return clv_error_set(ld->err, CLV_EINPUT, ld->origin, 0, k->path, "value too long");
+    /* the same guard against 32-bit wrapping as for files */
+    int st = scan_text(ld, ld->origin, buf, 0);
+    if (st != CLV_OK) {
+        if (ld->err) {
+            ld->err->line = 0;
+            snprintf(ld->err->field, sizeof ld->err->field, "%s", k->path);
+        }
+        return st;
+    }
+    config_t cf;
+    config_init(&cf);
+    if (!config_read_string(&cf, buf)) {
+        st = clv_error_set(ld->err, CLV_EINPUT, ld->origin, 0, k->path,
+                           "cannot read the value '%s' (%s); write it as in a scenario file, e.g. "
+                           "90, 0.5, true, \"text\" or [1.0, 0.9]",
+                           text, config_error_text(&cf));
+    } else {
+        st = store(ld, k, config_lookup(&cf, "v"), k->path, base);
+    }
+    config_destroy(&cf);
+    return st;
+}
+
+static int apply_defaults(const loader *ld, const clv__key *keys, size_t n, char *base, int in_element)
+{
+    loader dl = *ld;
+    dl.origin = "built-in default";
+    for (size_t i = 0; i < n; i++) {
+        if (keys[i].type == CLV__K_GROUP)
+            continue;
+        if (in_element && (keys[i].flags & CLV__KF_REQUIRED))
+            continue;
+        int st = store_text(&dl, &keys[i], keys[i].def, base);
+        if (st != CLV_OK)
+            return st;
+    }
+    return CLV_OK;
+}
+
+int clv_scn_defaults(clv_scenario *scn, clv_error *err)
+{
+    memset(scn, 0, sizeof *scn);
+    loader ld = {.main_path = "", .base_dir = ".", .origin = NULL, .err = err};
+    return apply_defaults(&ld, clv__scn_keys, clv__scn_n_keys, (char *)scn, 0);
+}
+
+/* ---- the walk that finds unknown keys and misplaced groups ---------------- */
+
+static int walk(const loader *ld, const config_setting_t *group, const char *prefix)
+{
+    int n = config_setting_length(group);
+    for (int i = 0; i < n; i++) {
+        const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        char path[CLV_ERROR_FIELD_MAX];
+        snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", config_setting_name(s));
+        const clv__key *k = clv__scn_find(path);
+        if (!k) {
+            /* list the keys accepted at this level */
+            char acc[CLV_ERROR_MSG_MAX - 120] = "";
+            size_t pl = strlen(prefix);
+            for (size_t j = 0; j < clv__scn_n_keys; j++) {
+                const char *kp = clv__scn_keys[j].path;
+                const char *rest = kp + pl + (pl ? 1 : 0);
+                if ((pl && (strncmp(kp, prefix, pl) != 0 || kp[pl] != '.')) || strchr(rest, '.'))
+                    continue;
+                strncat(acc, acc[0] ? ", " : "", sizeof acc - strlen(acc) - 1);
+                strncat(acc, rest, sizeof acc - strlen(acc) - 1);
+            }
+            if (pl)
+                return fail(ld, s, path, "unknown key; accepted keys in %s: %s", prefix, acc);
+            return fail(ld, s, path, "unknown section; accepted sections: %s", acc);
+        }
+        if (k->type == CLV__K_GROUP) {
+            if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+                char got[96];
+                describe(s, got, sizeof got);
+                return fail(ld, s, path, "expected a group { ... }, got %s", got);
+            }
+            int st = walk(ld, s, path);
+            if (st != CLV_OK)
+                return st;
+        }
+    }
+    return CLV_OK;
+}
+
+/* values of the file, key by key in table order */
+static int read_values(const loader *ld, const config_t *cf, clv_scenario *scn)
+{
+    for (size_t i = 0; i < clv__scn_n_keys; i++) {
+        const clv__key *k = &clv__scn_keys[i];
+        const config_setting_t *s = config_lookup(cf, k->path);
+        if (k->type == CLV__K_GROUP) {
+            if (!s || !(k->flags & CLV__KF_ALL_REQUIRED))
+                continue;
+            /* a parameter group is all or nothing: half a fitted parameter
+             * set mixed with defaults would be silently wrong */
+            size_t pl = strlen(k->path);
+            char names[200] = "";
+            for (size_t j = i + 1; j < clv__scn_n_keys && strncmp(clv__scn_keys[j].path, k->path, pl) == 0; j++) {
+                strncat(names, names[0] ? ", " : "", sizeof names - strlen(names) - 1);
+                strncat(names, clv__scn_keys[j].path + pl + 1, sizeof names - strlen(names) - 1);
+            }
+            for (size_t j = i + 1; j < clv__scn_n_keys && strncmp(clv__scn_keys[j].path, k->path, pl) == 0; j++)
+                if (!config_lookup(cf, clv__scn_keys[j].path))
+                    return fail(ld, s, clv__scn_keys[j].path,
+                                "missing required key; when %s is given, all of %s are required",
+                                k->path, names);
+            continue;
+        }
+        if (!s)
+            continue;
+        int st = store(ld, k, s, k->path, (char *)scn);
+        if (st != CLV_OK)
+            return st;
+    }
+    return CLV_OK;
+}
+
+/* ---- integers beyond 32 bits ----------------------------------------------
+ * libconfig 1.5 reads an integer literal without an L suffix into 32 bits and
+ * silently wraps larger values (3000000000 becomes -1294967296).  A wrapped
+ * seed or size would be a silently wrong result, so the text is scanned for
+ * such literals before libconfig reads it. */
+
+static int scan_ints(const loader *ld, const char *path, int depth);
+
+static int scan_text(const loader *ld, const char *path, const char *t, int depth)
+{
+    int line = 1;
+    for (const char *p = t; *p;) {
+        if (*p == '\n') {
+            line++;
+            p++;
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+                line += *p == '\n';
+            if (*p)
+                p += 2;
+        } else if (*p == '"') {
+            const char *start = ++p;
+            while (*p && *p != '"' && *p != '\n')
+                p += (*p == '\\' && p[1]) ? 2 : 1;
+            /* an @include directive: scan the included file too */
+            const char *q = start - 1;
+            while (q > t && (q[-1] == ' ' || q[-1] == '\t'))
+                q--;
+            if (q - t >= 8 && strncmp(q - 8, "@include", 8) == 0 && depth < 10) {
+                char name[CLV_PATH_MAX], inc[CLV_PATH_MAX * 2];
+                snprintf(name, sizeof name, "%.*s", (int)(p - start), start);
+                if (name[0] == '/')
+                    snprintf(inc, sizeof inc, "%s", name);
+                else
+                    snprintf(inc, sizeof inc, "%s/%s", ld->base_dir, name);
+                int st = scan_ints(ld, inc, depth + 1);
+                if (st != CLV_OK)
+                    return st;
+            }
+            if (*p == '"')
+                p++;
+        } else if (isdigit((unsigned char)*p) &&
+                   (p == t || !(isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '.'))) {
+            const char *start = p;
+            int hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+            if (hex)
+                p += 2;
+            while (isxdigit((unsigned char)*p) && (hex || isdigit((unsigned char)*p)))
+                p++;
+            int is_float = !hex && (*p == '.' || *p == 'e' || *p == 'E');
+            int has_l = *p == 'L';
+            while (isalnum((unsigned char)*p) || *p == '.' || *p == '_' ||
+                   ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E')))
+                p++;
+            if (!is_float && !has_l) {
+                int neg = start > t && start[-1] == '-';
+                errno = 0;
+                unsigned long long v = strtoull(start, NULL, hex ? 16 : 10);
+                unsigned long long lim = hex ? 0xffffffffULL : (neg ? 2147483648ULL : 2147483647ULL);
+                if (errno == ERANGE || v > lim)
+                    return clv_error_set(ld->err, CLV_EINPUT, path, line, NULL,
+                                         "integer %s%.*s is too large for a plain integer, which "
+                                         "libconfig reads in 32 bits; write it with an L suffix "
+                                         "(%s%.*sL) for a 64-bit integer",
+                                         neg ? "-" : "", (int)(p - start), start, neg ? "-" : "",
+                                         (int)(p - start), start);
+            }
+        } else {
+            p++;
+        }
+    }
+    return CLV_OK;
+}
+
+static int scan_ints(const loader *ld, const char *path, int depth)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) /* libconfig reports unreadable files with its own message */
+        return CLV_OK;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    char chunk[8192];
+    size_t k;
+    while ((k = fread(chunk, 1, sizeof chunk, fp)) > 0) {
+        if (len + k + 1 > cap) {
+            cap = (len + k + 1) * 2;
+            char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(fp);
+                return clv_error_set(ld->err, CLV_ENOMEM, path, 0, NULL, "out of memory reading the file");
+            }
+            buf = nb;
+        }
+        memcpy(buf + len, chunk, k);
+        len += k;
+    }
+    fclose(fp);
+    if (!buf)
+        return CLV_OK;
+    buf[len] = '\0';
+    int st = scan_text(ld, path, buf, depth);
+    free(buf);
+    return st;
+}
+
+/* ---- checks across keys ---------------------------------------------------- */
+
+/* the setting of a key in the file, if the file gave it */
+static const config_setting_t *where(const config_t *cf, const char *path)
+{
+    return cf ? config_lookup(cf, path) : NULL;
+}
+
+/* overridden_path: the origin of the override that set path, or NULL */
+static int cross_fail(const loader *ld, const config_t *cf, const char *overridden_path,
+                      const char *path, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static int cross_fail(const loader *ld, const config_t *cf, const char *overridden_path,
+                      const char *path, const char *fmt, ...)
+{
+    char msg[CLV_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    loader l2 = *ld;
+    if (overridden_path)
+        l2.origin = overridden_path;
+    const config_setting_t *s = overridden_path ? NULL : where(cf, path);
+    return fail(&l2, s, path, "%s", msg);
+}
+
+typedef struct {
+    const clv_scn_override *ov;
+    size_t n;
+} overrides;
+
+/* the origin of the override that had the last word on path, or NULL */
+static const char *overridden(const overrides *o, const char *path)
+{
+    for (size_t i = o->n; i-- > 0;)
+        if (strcmp(o->ov[i].key, path) == 0)
+            return o->ov[i].origin ? o->ov[i].origin : "--set";
+    return NULL;
+}
+
+static int policy_listed(const clv_scenario *scn, int kind)
+{
+    for (int i = 0; i < scn->evaluation.n_policies; i++)
+        if (scn->evaluation.policies[i] == kind)
+            return 1;
+    return 0;
+}
+
+static int cross_check(const loader *ld, const config_t *cf, const overrides *o, const clv_scenario *scn)
+{
+#define CHECK(cond, path, ...)                                                   \
+    do {                                                                         \
+        if (!(cond))                                                             \
+            return cross_fail(ld, cf, overridden(o, path), path, __VA_ARGS__);   \
+    } while (0)
+    const clv_scn_response *r = &scn->response;
+    double sum = r->persuadable + r->sure_thing + r->lost_cause + r->sleeping_dog;
+    CHECK(fabs(sum - 1.0) <= 1e-6, "response.segments",
+          "segment shares sum to %.6g; expected persuadable + sure_thing + lost_cause + sleeping_dog = 1", sum);
+
+    const clv_scn_lifecycle *lc = &scn->lifecycle;
+    CHECK(lc->active_days >= lc->new_days, "lifecycle.active_days",
+          "expected active_days >= new_days (%d), got %d", lc->new_days, lc->active_days);
+    CHECK(lc->churned_days > lc->active_days, "lifecycle.churned_days",
+          "expected churned_days > active_days (%d), got %d", lc->active_days, lc->churned_days);
+
+    const clv_scn_data *d = &scn->data;
+    CHECK(scn->population.source != CLV_SOURCE_FIT || d->transactions[0], "population.source",
+          "\"fit\" needs a transaction log; set data.transactions (and data.calibration_end)");
+    CHECK(scn->population.source != CLV_SOURCE_FIT || d->calibration_end[0], "population.source",
+          "\"fit\" needs data.calibration_end, the last day of the calibration period");
+    CHECK(scn->ltv.real_fraction == 0 || d->transactions[0], "ltv.real_fraction",
+          "a share of real examples above 0 needs a transaction log; set data.transactions");
+    if (d->calibration_end[0] && d->holdout_end[0]) {
+        int32_t c, h;
+        clv_date_parse(d->calibration_end, -1, &c);
+        clv_date_parse(d->holdout_end, -1, &h);
+        CHECK(h > c, "data.holdout_end", "expected a date after data.calibration_end (%s), got \"%s\"",
+              d->calibration_end, d->holdout_end);
+    }
+    /* each column at most once: report the later key of a clashing pair */
+    {
+        static const char *const names[] = {"data.customer_column", "data.date_column",
+                                            "data.amount_column", "data.quantity_column"};
+        int cols[4] = {d->customer_column, d->date_column, d->amount_column, d->quantity_column};
+        for (int i = 1; i < 4; i++)
+            for (int j = 0; j < i; j++)
+                CHECK(cols[i] == 0 || cols[i] != cols[j], names[i],
+                      "expected a column different from %s (%d), got %d", names[j], cols[j], cols[i]);
+    }
+    const clv_scn_interventions *iv = &scn->interventions;
+    for (int i = 0; i < iv->n_coupons; i++)
+        for (int j = 0; j < i; j++)
+            CHECK(strcmp(iv->coupons[i].name, iv->coupons[j].name) != 0, "interventions.coupons",
+                  "coupon name \"%s\" is used twice; expected distinct names", iv->coupons[i].name);
+    static const int need_coupons[] = {CLV_POLICY_BLANKET, CLV_POLICY_RFM, CLV_POLICY_LTV_THRESHOLD};
+    for (size_t i = 0; i < sizeof need_coupons / sizeof need_coupons[0]; i++)
+        CHECK(iv->n_coupons > 0 || !policy_listed(scn, need_coupons[i]), "evaluation.policies",
+              "policy \"%s\" sends coupons, but interventions.coupons is empty",
+              clv_scn_enum_name("evaluation.policies", need_coupons[i]));
+    CHECK(!policy_listed(scn, CLV_POLICY_RFM) || scn->evaluation.rfm_coupon <= iv->n_coupons,
+          "evaluation.rfm.coupon", "expected a coupon level in [1, %d] (interventions.coupons), got %d",
+          iv->n_coupons, scn->evaluation.rfm_coupon);
+    CHECK(!policy_listed(scn, CLV_POLICY_LTV_THRESHOLD) || scn->evaluation.ltv_coupon <= iv->n_coupons,
+          "evaluation.ltv_threshold.coupon",
+          "expected a coupon level in [1, %d] (interventions.coupons), got %d", iv->n_coupons,
+          scn->evaluation.ltv_coupon);
+    return CLV_OK;
+#undef CHECK
+}
+
+/* ---- loading --------------------------------------------------------------- */
+
+static void file_stem(const char *path, char *buf, size_t n)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".cfg") == 0)
+        len -= 4;
+    snprintf(buf, n, "%.*s", (int)len, base);
+}
+
+static int apply_overrides(loader *ld, const overrides *o, clv_scenario *scn)
+{
+    loader ol = *ld;
+    for (size_t i = 0; i < o->n; i++) {
+        const char *key = o->ov[i].key, *val = o->ov[i].value;
+        ol.origin = o->ov[i].origin ? o->ov[i].origin : "--set";
+        const clv__key *k = clv__scn_find(key);
+        if (!k || k->type == CLV__K_GROUP)
+            return clv_error_set(ld->err, CLV_EINPUT, ol.origin, 0, key,
+                                 "%s; see scenarios/README.md or 'clvsim check --reference' for the keys",
+                                 k ? "is a group; set one of its keys" : "unknown key");
+        /* string-valued keys: accept the value without the quotes a shell eats */
+        char quoted[CLV_PATH_MAX + 8];
+        int stringy = k->type == CLV__K_STRING || k->type == CLV__K_ENUM || k->type == CLV__K_DATE ||
+                      k->type == CLV__K_DATESPEC || k->type == CLV__K_PATH;
+        if (stringy && val[0] != '"') {
+            if (strchr(val, '"') || strchr(val, '\\') || strlen(val) >= CLV_PATH_MAX)
+                return clv_error_set(ld->err, CLV_EINPUT, ol.origin, 0, key, "cannot read the value '%s'", val);
+            snprintf(quoted, sizeof quoted, "\"%s\"", val);
+            val = quoted;
+        }
+        /* a 64-bit key given as a plain integer: add libconfig's L suffix */
+        char with_l[48];
+        size_t vl = strlen(val);
+        if (k->type == CLV__K_INT64 && vl > 0 && vl < sizeof with_l - 1 &&
+            strspn(val + (val[0] == '-'), "0123456789") == vl - (val[0] == '-')) {
+            snprintf(with_l, sizeof with_l, "%sL", val);
+            val = with_l;
+        }
+        int st = store_text(&ol, k, val, (char *)scn);
+        if (st != CLV_OK)
+            return st;
+    }
+    return CLV_OK;
+}
+
+int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_scenario *scn,
+                 clv_error *err)
+{
+    clv_error_clear(err);
+    loader ld = {.main_path = path, .origin = NULL, .err = err};
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(ld.base_dir, sizeof ld.base_dir, ".");
+    else
+        snprintf(ld.base_dir, sizeof ld.base_dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
+
+    FILE *probe = fopen(path, "r");
+    if (!probe)
+        return clv_error_set(err, errno == ENOENT ? CLV_EINPUT : CLV_EIO, path, 0, NULL,
+                             "cannot open scenario: %s", strerror(errno));
+    fclose(probe);
+
+    int st = clv_scn_defaults(scn, err);
+    if (st != CLV_OK)
+        return st;
+    snprintf(scn->source, sizeof scn->source, "%s", path);
+    if ((st = scan_ints(&ld, path, 0)) != CLV_OK)
+        return st;
+
+    config_t cf;
+    config_init(&cf);
+    config_set_include_dir(&cf, ld.base_dir);
+    if (!config_read_file(&cf, path)) {
+        char file[CLV_ERROR_FILE_MAX];
+        const char *ef = config_error_file(&cf);
+        if (!ef || strcmp(ef, path) == 0 || ef[0] == '/')
+            snprintf(file, sizeof file, "%s", ef ? ef : path);
+        else
+            snprintf(file, sizeof file, "%.500s/%.500s", ld.base_dir, ef);
+        st = clv_error_set(err, CLV_EINPUT, file, config_error_line(&cf), NULL, "%s (libconfig)",
+                           config_error_text(&cf));
+        config_destroy(&cf);
+        return st;
+    }
+    overrides o = {ov, n_ov};
+    st = walk(&ld, config_root_setting(&cf), "");
+    if (st == CLV_OK)
+        st = read_values(&ld, &cf, scn);
+    if (st == CLV_OK)
+        st = apply_overrides(&ld, &o, scn);
+    if (st == CLV_OK) {
+        if (!scn->scenario.name[0])
+            file_stem(path, scn->scenario.name, sizeof scn->scenario.name);
+        if (!scn->output.dir[0])
+            snprintf(scn->output.dir, sizeof scn->output.dir, "out/%.*s", CLV_NAME_MAX, scn->scenario.name);
+        st = cross_check(&ld, &cf, &o, scn);
+    }
+    config_destroy(&cf);
+    return st;
+}
+
+const char *clv_scn_enum_name(const char *key, int value)
+{
+    const clv__key *k = clv__scn_find(key);
+    if (!k || !k->names || value < 0)
+        return NULL;
+    for (int i = 0; k->names[i]; i++)
+        if (i == value)
+            return k->names[i];
+    return NULL;
+}

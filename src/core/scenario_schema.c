@@ -1,0 +1,410 @@
+/* scenario_schema.c - every scenario key, its default, range and meaning: the one place defaults live. */
+#include "scenario_schema.h"
+
+#include <float.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "clvsim/scenario.h"
+
+#define INF DBL_MAX
+#define OFF(f) offsetof(clv_scenario, f)
+#define CNT(f) offsetof(clv_scenario, f)
+
+/* constructors of rows, one per type, so that the table reads as a list */
+#define GROUP(p, fl, d) {.path = p, .type = CLV__K_GROUP, .flags = fl, .doc = d}
+#define BOOL(p, f, dv, d) {.path = p, .type = CLV__K_BOOL, .off = OFF(f), .def = dv, .doc = d}
+#define INT(p, f, lo, hi, fl, dv, u, d)                                                           \
+    {.path = p, .type = CLV__K_INT, .flags = fl, .off = OFF(f), .min = lo, .max = hi, .def = dv, \
+     .unit = u, .doc = d}
+#define INT64(p, f, lo, hi, fl, dv, u, d)                                                         \
+    {.path = p, .type = CLV__K_INT64, .flags = fl, .off = OFF(f), .min = lo, .max = hi,          \
+     .def = dv, .unit = u, .doc = d}
+#define REAL(p, f, lo, hi, fl, dv, u, d)                                                          \
+    {.path = p, .type = CLV__K_REAL, .flags = fl, .off = OFF(f), .min = lo, .max = hi, .def = dv, \
+     .unit = u, .doc = d}
+#define STR(p, f, fl, dv, d)                                                                      \
+    {.path = p, .type = CLV__K_STRING, .flags = fl, .off = OFF(f),                               \
+     .size = sizeof(((clv_scenario *)0)->f), .def = dv, .doc = d}
+#define PATHK(p, f, dv, d)                                                                        \
+    {.path = p, .type = CLV__K_PATH, .flags = CLV__KF_EMPTY_OK, .off = OFF(f),                   \
+     .size = sizeof(((clv_scenario *)0)->f), .def = dv, .doc = d}
+#define DATE(p, f, fl, dv, d)                                                                     \
+    {.path = p, .type = CLV__K_DATE, .flags = fl, .off = OFF(f),                                 \
+     .size = sizeof(((clv_scenario *)0)->f), .def = dv, .doc = d}
+#define ENUM(p, f, nm, dv, d)                                                                     \
+    {.path = p, .type = CLV__K_ENUM, .off = OFF(f), .names = nm, .def = dv, .doc = d}
+#define ARRAY(t, p, f, c, minc, lo, hi, fl, dv, u, d)                                             \
+    {.path = p, .type = t, .flags = fl, .off = OFF(f), .count_off = CNT(c),                     \
+     .size = sizeof(((clv_scenario *)0)->f) / sizeof(((clv_scenario *)0)->f[0]),                \
+     .min_count = minc, .min = lo, .max = hi, .def = dv, .unit = u, .doc = d}
+#define ENUMS(p, f, c, nm, fl, dv, d)                                                             \
+    {.path = p, .type = CLV__K_ENUM_ARRAY, .flags = fl, .off = OFF(f), .count_off = CNT(c),     \
+     .size = sizeof(((clv_scenario *)0)->f) / sizeof(((clv_scenario *)0)->f[0]),                \
+     .min_count = 1, .names = nm, .def = dv, .doc = d}
+
+static const char *const n_model[] = {"bgnbd", "pareto", NULL};
+static const char *const n_unit[] = {"day", "week", NULL};
+static const char *const n_source[] = {"parameters", "fit", NULL};
+static const char *const n_delim[] = {"auto", "whitespace", "comma", NULL};
+static const char *const n_header[] = {"auto", "yes", "no", NULL};
+static const char *const n_datefmt[] = {"auto", "YYYYMMDD", "YYYY-MM-DD", "YYYY-MM-DD hh:mm:ss", NULL};
+static const char *const n_ltv[] = {"mlp", "btyd", NULL};
+static const char *const n_act[] = {"relu", "tanh", NULL};
+static const char *const n_loss[] = {"mse", "ziln", NULL};
+static const char *const n_lrs[] = {"constant", "cosine", NULL};
+static const char *const n_algo[] = {"q-learning", "sarsa", "expected-sarsa", NULL};
+static const char *const n_alpha[] = {"constant", "visits", NULL};
+static const char *const n_explore[] = {"epsilon-greedy", "softmax", NULL};
+static const char *const n_policy[] = {"none", "blanket", "random", "rfm", "ltv-threshold",
+                                       "greedy", "q-learning", "sarsa", "expected-sarsa",
+                                       "oracle", NULL};
+static const char *const n_format[] = {"png", "svg", NULL};
+
+/* ---- list elements ---- */
+
+#define WOFF(f) offsetof(clv_scn_window, f)
+static const clv__key window_keys[] = {
+    {.path = "name", .type = CLV__K_STRING, .flags = CLV__KF_REQUIRED, .off = WOFF(name),
+     .size = CLV_NAME_MAX, .def = "\"\"", .doc = "Label of the window in reports and plots."},
+    {.path = "start", .type = CLV__K_DATESPEC, .flags = CLV__KF_REQUIRED, .off = WOFF(start),
+     .size = CLV_DATE_TEXT, .def = "\"01-01\"",
+     .doc = "First day, every year: \"MM-DD\", \"black-friday\" (the day after the fourth Thursday "
+            "of November) or \"black-friday+N\"/\"black-friday-N\" with N in 0..60."},
+    {.path = "end", .type = CLV__K_DATESPEC, .flags = CLV__KF_REQUIRED, .off = WOFF(end),
+     .size = CLV_DATE_TEXT, .def = "\"01-01\"",
+     .doc = "Last day (inclusive), same forms as start; a window whose end comes before its start "
+            "runs over New Year."},
+    {.path = "purchase_multiplier", .type = CLV__K_REAL, .flags = CLV__KF_MIN_OPEN,
+     .off = WOFF(purchase_multiplier), .min = 0, .max = 100, .def = "1.0", .unit = "factor",
+     .doc = "Multiplies every customer's purchase intensity on the days of the window."},
+    {.path = "acquisition_multiplier", .type = CLV__K_REAL, .off = WOFF(acquisition_multiplier),
+     .min = 0, .max = 100, .def = "1.0", .unit = "factor",
+     .doc = "Multiplies the arrival rate of new customers on the days of the window."},
+};
+
+#define COFF(f) offsetof(clv_scn_coupon, f)
+static const clv__key coupon_keys[] = {
+    {.path = "name", .type = CLV__K_STRING, .flags = CLV__KF_REQUIRED, .off = COFF(name),
+     .size = CLV_NAME_MAX, .def = "\"\"", .doc = "Label of the coupon level in reports."},
+    {.path = "discount", .type = CLV__K_REAL, .flags = CLV__KF_REQUIRED | CLV__KF_MIN_OPEN | CLV__KF_MAX_OPEN,
+     .off = COFF(discount), .min = 0, .max = 1, .def = "0.1", .unit = "fraction of basket",
+     .doc = "Discount on the basket when the coupon is redeemed."},
+    {.path = "validity_days", .type = CLV__K_INT, .off = COFF(validity_days), .min = 1, .max = 365,
+     .def = "14", .unit = "days", .doc = "Days during which a coupon sent at a decision can be redeemed."},
+    {.path = "redemption_cost", .type = CLV__K_REAL, .off = COFF(redemption_cost), .min = 0, .max = INF,
+     .def = "0.0", .unit = "currency", .doc = "Fixed cost per redemption, on top of the discount."},
+    {.path = "contact_cost", .type = CLV__K_REAL, .off = COFF(contact_cost), .min = 0, .max = INF,
+     .def = "0.0", .unit = "currency", .doc = "Cost of sending one coupon, redeemed or not."},
+};
+
+/* ---- the table: sections in file order, each group before its members ---- */
+
+const clv__key clv__scn_keys[] = {
+    GROUP("scenario", 0, "What the scenario is and its master seed."),
+    STR("scenario.name", scenario.name, CLV__KF_EMPTY_OK, "\"\"",
+        "Name used to label outputs; empty means the file name without .cfg."),
+    STR("scenario.description", scenario.description, CLV__KF_EMPTY_OK, "\"\"",
+        "Free text shown in the report."),
+    INT64("scenario.seed", scenario.seed, 0, 9.2233720368547758e18, 0, "1", NULL,
+          "Master seed of every random stream (population, behaviour, exploration, evaluation); "
+          "--seed overrides it. Write values above 2147483647 with an L suffix (libconfig's 64-bit "
+          "integers)."),
+
+    GROUP("data", 0, "A real transaction log and how to read it (optional)."),
+    PATHK("data.transactions", data.transactions, "\"\"",
+          "Transaction log (one row per purchase); relative paths are taken from the scenario "
+          "file's directory. Empty: no real data."),
+    ENUM("data.delimiter", data.delimiter, n_delim, "\"auto\"",
+         "Column separator: runs of blanks, commas, or detected from the first line."),
+    ENUM("data.header", data.header, n_header, "\"auto\"",
+         "Whether the first line is a header; auto: it is when its date column is not a date."),
+    INT("data.customer_column", data.customer_column, 1, 64, 0, "1", "column", "Column of the customer id."),
+    INT("data.date_column", data.date_column, 1, 64, 0, "2", "column", "Column of the purchase date."),
+    INT("data.amount_column", data.amount_column, 1, 64, 0, "3", "column",
+        "Column of the amount spent in the purchase."),
+    INT("data.quantity_column", data.quantity_column, 0, 64, 0, "0", "column",
+        "Column of the quantity bought; 0: none."),
+    ENUM("data.date_format", data.date_format, n_datefmt, "\"auto\"",
+         "Date format of the date column; auto accepts each of the others."),
+    ENUM("data.unit", data.unit, n_unit, "\"week\"", "Time unit of RFM summaries and fitted rates."),
+    DATE("data.calibration_end", data.calibration_end, CLV__KF_EMPTY_OK, "\"\"",
+         "Last day of the calibration period (YYYY-MM-DD); needed to fit a population."),
+    DATE("data.holdout_end", data.holdout_end, CLV__KF_EMPTY_OK, "\"\"",
+         "Last day of the holdout period (YYYY-MM-DD); empty: no holdout."),
+    BOOL("data.skip_malformed", data.skip_malformed, "false",
+         "Skip malformed rows and report how many of each kind, instead of stopping at the first."),
+
+    GROUP("population", 0, "Customers' latent purchase, dropout and spend processes."),
+    ENUM("population.source", population.source, n_source, "\"parameters\"",
+         "parameters: use the parameter groups below; fit: fit them to data.transactions first."),
+    ENUM("population.model", population.model, n_model, "\"bgnbd\"",
+         "Purchase and dropout process: BG/NBD or Pareto/NBD."),
+    ENUM("population.unit", population.unit, n_unit, "\"week\"",
+         "Time unit in which the rate parameters (alpha, beta) are expressed."),
+    GROUP("population.bgnbd", CLV__KF_ALL_REQUIRED,
+          "BG/NBD heterogeneity (Fader, Hardie and Lee 2005). Default: their fit to the CDNOW "
+          "1/10 sample, in weeks. When the group is given, all four keys are required."),
+    REAL("population.bgnbd.r", population.bgnbd.r, 0, INF, CLV__KF_MIN_OPEN, "0.243", NULL,
+         "Shape of the gamma distribution of purchase rates."),
+    REAL("population.bgnbd.alpha", population.bgnbd.alpha, 0, INF, CLV__KF_MIN_OPEN, "4.414", "time unit",
+         "Scale of the gamma distribution of purchase rates."),
+    REAL("population.bgnbd.a", population.bgnbd.a, 0, INF, CLV__KF_MIN_OPEN, "0.793", NULL,
+         "First shape of the beta distribution of dropout probabilities."),
+    REAL("population.bgnbd.b", population.bgnbd.b, 0, INF, CLV__KF_MIN_OPEN, "2.426", NULL,
+         "Second shape of the beta distribution of dropout probabilities."),
+    GROUP("population.pareto", CLV__KF_ALL_REQUIRED,
+          "Pareto/NBD heterogeneity (Schmittlein, Morrison and Colombo 1987). Default: the fit to "
+          "the CDNOW 1/10 sample reported by Fader, Hardie and Lee (2005), in weeks. When the "
+          "group is given, all four keys are required."),
+    REAL("population.pareto.r", population.pareto.r, 0, INF, CLV__KF_MIN_OPEN, "0.553", NULL,
+         "Shape of the gamma distribution of purchase rates."),
+    REAL("population.pareto.alpha", population.pareto.alpha, 0, INF, CLV__KF_MIN_OPEN, "10.578", "time unit",
+         "Scale of the gamma distribution of purchase rates."),
+    REAL("population.pareto.s", population.pareto.s, 0, INF, CLV__KF_MIN_OPEN, "0.606", NULL,
+         "Shape of the gamma distribution of dropout rates."),
+    REAL("population.pareto.beta", population.pareto.beta, 0, INF, CLV__KF_MIN_OPEN, "11.669", "time unit",
+         "Scale of the gamma distribution of dropout rates."),
+    GROUP("population.spend", CLV__KF_ALL_REQUIRED,
+          "Gamma-Gamma spend per transaction (Fader, Hardie and Lee 2005b). Default: their fit to "
+          "the CDNOW 1/10 sample. When the group is given, all three keys are required."),
+    REAL("population.spend.p", population.spend.p, 0, INF, CLV__KF_MIN_OPEN, "6.25", NULL,
+         "Shape of the gamma distribution of one transaction's spend."),
+    REAL("population.spend.q", population.spend.q, 0, INF, CLV__KF_MIN_OPEN, "3.74", NULL,
+         "Shape of the gamma distribution of customers' spend scales."),
+    REAL("population.spend.gamma", population.spend.gamma, 0, INF, CLV__KF_MIN_OPEN, "15.44", "currency",
+         "Scale of the gamma distribution of customers' spend scales."),
+    INT64("population.customers", population.customers, 0, 1e8, 0, "10000", "customers",
+          "Existing customers at the start of the calendar (before run.scale)."),
+    INT("population.burn_in_days", population.burn_in_days, 0, 3650, 0, "365", "days",
+        "History simulated before the start, so existing customers arrive with purchase histories."),
+
+    GROUP("calendar", 0, "The simulated period and the decision clock."),
+    DATE("calendar.start", calendar.start, 0, "\"2026-10-01\"", "First simulated day (YYYY-MM-DD)."),
+    INT("calendar.horizon_days", calendar.horizon_days, 1, 3650, 0, "182", "days",
+        "Length of the simulated (and evaluated) period."),
+    INT("calendar.epoch_days", calendar.epoch_days, 1, 365, 0, "7", "days",
+        "Days between decision epochs, at which a policy acts on every customer."),
+
+    GROUP("seasonality", 0, "Day-of-week effects and calendar windows that multiply purchase intensity."),
+    BOOL("seasonality.enabled", seasonality.enabled, "true",
+         "false: purchase intensity and acquisition are constant over the calendar."),
+    ARRAY(CLV__K_REAL_ARRAY, "seasonality.day_of_week", seasonality.day_of_week,
+          seasonality.n_day_of_week, 7, 0, 100, CLV__KF_MIN_OPEN,
+          "[1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]", "factor",
+          "Seven multipliers of purchase intensity, Monday to Sunday; exactly 7 values."),
+    {.path = "seasonality.windows", .type = CLV__K_LIST, .off = OFF(seasonality.windows),
+     .count_off = CNT(seasonality.n_windows), .size = CLV_MAX_WINDOWS, .elem_size = sizeof(clv_scn_window),
+     .sub = window_keys, .n_sub = sizeof window_keys / sizeof window_keys[0], .def = "()",
+     .doc = "Yearly windows such as a holiday peak or a January lull; multipliers of overlapping "
+            "windows multiply. At most 16."},
+
+    GROUP("acquisition", 0, "New customers arriving during the horizon."),
+    REAL("acquisition.rate_per_day", acquisition.rate_per_day, 0, 1e7, 0, "10.0", "customers/day",
+         "Mean arrivals a day of a Poisson process (before run.scale and seasonality)."),
+    BOOL("acquisition.seasonal", acquisition.seasonal, "true",
+         "Apply the windows' acquisition multipliers to the arrival rate."),
+
+    GROUP("lifecycle", 0, "Observable lifecycle stages (new, active, loyal, at-risk, churned), from recency and frequency."),
+    INT("lifecycle.new_days", lifecycle.new_days, 1, 3650, 0, "30", "days",
+        "A customer whose first purchase is at most this old is new."),
+    INT("lifecycle.active_days", lifecycle.active_days, 1, 3650, 0, "90", "days",
+        "A customer whose last purchase is at most this old is active (or loyal); must be >= new_days."),
+    INT("lifecycle.churned_days", lifecycle.churned_days, 2, 3650, 0, "365", "days",
+        "A customer whose last purchase is older is churned; between active_days and this, at-risk. "
+        "Must be > active_days."),
+    INT("lifecycle.loyal_purchases", lifecycle.loyal_purchases, 2, 1000, 0, "4", "purchases",
+        "An active customer with at least this many purchases is loyal."),
+
+    GROUP("economics", 0, "Money."),
+    STR("economics.currency", economics.currency, 0, "\"USD\"", "Currency label used in reports."),
+    REAL("economics.margin_rate", economics.margin_rate, 0, 1, 0, "0.3", "fraction",
+         "Gross margin as a fraction of list-price revenue (cost of goods = revenue at list price x (1 - margin_rate))."),
+    REAL("economics.annual_discount_rate", economics.annual_discount_rate, 0, 1, 0, "0.1", "per year",
+         "Rate at which future value is discounted in CLV figures and LTV targets."),
+
+    GROUP("interventions", 0, "What a policy can do at a decision epoch: send a coupon, set a price."),
+    {.path = "interventions.coupons", .type = CLV__K_LIST, .off = OFF(interventions.coupons),
+     .count_off = CNT(interventions.n_coupons), .size = CLV_MAX_COUPONS, .elem_size = sizeof(clv_scn_coupon),
+     .sub = coupon_keys, .n_sub = sizeof coupon_keys / sizeof coupon_keys[0],
+     .def = "({ name = \"10%\"; discount = 0.1; }, { name = \"20%\"; discount = 0.2; })",
+     .doc = "Coupon levels a policy may send (besides sending none). At most 8; the actions are "
+            "every (coupon or none, price) pair."},
+    ARRAY(CLV__K_REAL_ARRAY, "interventions.prices", interventions.prices, interventions.n_prices, 1,
+          0, 10, CLV__KF_MIN_OPEN | CLV__KF_ASCENDING, "[1.0]", "factor",
+          "Price levels as multipliers of list price, in increasing order. At most 8."),
+    GROUP("interventions.budget", 0, "Coupon spend limits enforced by the environment."),
+    REAL("interventions.budget.per_epoch", interventions.budget_per_epoch, 0, INF, CLV__KF_UNLIMITED,
+         "-1.0", "currency", "Largest coupon spend (discounts + redemption + contact costs) committed at one epoch; -1: unlimited."),
+    REAL("interventions.budget.total", interventions.budget_total, 0, INF, CLV__KF_UNLIMITED, "-1.0",
+         "currency", "Largest coupon spend over the whole horizon; -1: unlimited."),
+
+    GROUP("response", 0, "How customers respond to coupons and prices, now and later. Every effect can be switched off."),
+    BOOL("response.enabled", response.enabled, "true",
+         "false: no customer responds to coupons or prices at all."),
+    GROUP("response.segments", CLV__KF_ALL_REQUIRED,
+          "Shares of the four latent uplift segments; they must sum to 1. When the group is given, "
+          "all four keys are required."),
+    REAL("response.segments.persuadable", response.persuadable, 0, 1, 0, "0.2", "fraction",
+         "Buy more only when they hold a coupon."),
+    REAL("response.segments.sure_thing", response.sure_thing, 0, 1, 0, "0.3", "fraction",
+         "Would buy anyway; a coupon only subsidises their purchases."),
+    REAL("response.segments.lost_cause", response.lost_cause, 0, 1, 0, "0.4", "fraction",
+         "Do not respond to coupons."),
+    REAL("response.segments.sleeping_dog", response.sleeping_dog, 0, 1, 0, "0.1", "fraction",
+         "Put off by contact: a coupon may make them drop out sooner."),
+    GROUP("response.uplift", 0, "Coupon uplift of persuadables."),
+    BOOL("response.uplift.enabled", response.uplift_enabled, "true", "false: no uplift."),
+    REAL("response.uplift.mean", response.uplift_mean, 0, 100, 0, "4.0", "per unit discount",
+         "Mean lift: a persuadable holding a coupon of discount d buys at intensity x (1 + lift x d)."),
+    REAL("response.uplift.shape", response.uplift_shape, 0, 1000, CLV__KF_MIN_OPEN, "2.0", NULL,
+         "Gamma shape of the lift across persuadables (smaller: more heterogeneous)."),
+    REAL("response.redeem_probability", response.redeem_probability, 0, 1, 0, "0.9", "probability",
+         "Chance that a customer holding a valid coupon uses it on a purchase."),
+    GROUP("response.contact_churn", 0, "Sleeping dogs dropping out because they were contacted."),
+    BOOL("response.contact_churn.enabled", response.contact_churn_enabled, "true", "false: contact never causes dropout."),
+    REAL("response.contact_churn.probability", response.contact_churn_probability, 0, 1, 0, "0.05",
+         "probability", "Chance that a coupon sent to a sleeping dog makes it drop out."),
+    GROUP("response.price", 0, "Response to price levels."),
+    BOOL("response.price.enabled", response.price_enabled, "true", "false: price levels change revenue but not intensity."),
+    REAL("response.price.elasticity_mean", response.elasticity_mean, -20, 0, 0, "-1.5", NULL,
+         "Mean price elasticity of purchase intensity: intensity x price^elasticity."),
+    REAL("response.price.elasticity_sd", response.elasticity_sd, 0, 10, 0, "0.5", NULL,
+         "Standard deviation of elasticity across customers (normal, truncated at 0)."),
+    GROUP("response.deal_expectation", 0, "Repeated coupons teach customers to wait for deals."),
+    BOOL("response.deal_expectation.enabled", response.deal_enabled, "true", "false: no deal expectation."),
+    REAL("response.deal_expectation.gain", response.deal_gain, 0, 10, 0, "0.2", "per coupon",
+         "Increase of a customer's deal expectation per coupon received."),
+    REAL("response.deal_expectation.half_life_days", response.deal_half_life_days, 0, 3650,
+         CLV__KF_MIN_OPEN, "60.0", "days", "Half-life of the decay of deal expectation."),
+    REAL("response.deal_expectation.full_price_penalty", response.deal_full_price_penalty, 0, 1, 0,
+         "0.5", "fraction", "Full-price intensity is multiplied by 1 / (1 + penalty x expectation)."),
+    GROUP("response.reactivation", 0, "Coupons that keep at-risk customers."),
+    BOOL("response.reactivation.enabled", response.reactivation_enabled, "true", "false: no reactivation."),
+    REAL("response.reactivation.dropout_reduction", response.reactivation_dropout_reduction, 0, 1, 0,
+         "0.3", "fraction", "Relative reduction of an at-risk responder's dropout hazard while a coupon is valid."),
+    GROUP("response.fatigue", 0, "Repeated contact wearing out the response."),
+    BOOL("response.fatigue.enabled", response.fatigue_enabled, "true", "false: no fatigue."),
+    REAL("response.fatigue.gain", response.fatigue_gain, 0, 10, 0, "0.15", "per coupon",
+         "Increase of fatigue per coupon received; uplift is divided by (1 + fatigue)."),
+    REAL("response.fatigue.half_life_days", response.fatigue_half_life_days, 0, 3650, CLV__KF_MIN_OPEN,
+         "30.0", "days", "Half-life of the decay of fatigue."),
+
+    GROUP("ltv", 0, "The LTV predictor that supplies state features and reward estimates."),
+    ENUM("ltv.model", ltv.model, n_ltv, "\"mlp\"",
+         "mlp: the neural predictor; btyd: the fitted BG/NBD or Pareto/NBD with Gamma-Gamma."),
+    INT("ltv.horizon_days", ltv.horizon_days, 1, 3650, 0, "365", "days", "Horizon of the predicted value."),
+    BOOL("ltv.discount", ltv.discount, "true", "Discount the target at economics.annual_discount_rate."),
+    BOOL("ltv.btyd_features", ltv.btyd_features, "true",
+         "Add the fitted model's P(alive) and expected purchases to the features."),
+    ARRAY(CLV__K_INT_ARRAY, "ltv.windows_days", ltv.windows_days, ltv.n_windows_days, 1, 1, 3650,
+          CLV__KF_ASCENDING, "[7, 30, 90]", "days",
+          "Recent windows in which purchases and spend are counted as features. At most 6."),
+    ARRAY(CLV__K_INT_ARRAY, "ltv.hidden", ltv.hidden, ltv.n_hidden, 1, 1, 4096, 0, "[32, 16]", "units",
+          "Widths of the hidden layers. At most 8."),
+    ENUM("ltv.activation", ltv.activation, n_act, "\"relu\"", "Activation of the hidden layers."),
+    ENUM("ltv.loss", ltv.loss, n_loss, "\"ziln\"",
+         "mse: mean squared error; ziln: zero-inflated lognormal (Wang, Liu and Miao 2019)."),
+    INT("ltv.epochs", ltv.epochs, 1, 100000, 0, "200", "epochs", "Most passes over the training set."),
+    INT("ltv.batch_size", ltv.batch_size, 1, 1000000, 0, "256", "examples", "Mini-batch size."),
+    REAL("ltv.learning_rate", ltv.learning_rate, 0, 1, CLV__KF_MIN_OPEN, "0.001", NULL, "Adam's step size."),
+    ENUM("ltv.lr_schedule", ltv.lr_schedule, n_lrs, "\"cosine\"", "Learning-rate schedule over the epochs."),
+    REAL("ltv.weight_decay", ltv.weight_decay, 0, 1, 0, "0.0001", NULL, "Decoupled weight decay."),
+    REAL("ltv.dropout", ltv.dropout, 0, 0.9, 0, "0.0", "probability", "Dropout on hidden units while training."),
+    REAL("ltv.validation_fraction", ltv.validation_fraction, 0, 0.5, CLV__KF_MIN_OPEN, "0.2", "fraction",
+         "Share of training customers held out for early stopping."),
+    INT("ltv.patience", ltv.patience, 0, 10000, 0, "20", "epochs",
+        "Stop after this many epochs without validation improvement; 0: never stop early."),
+    INT64("ltv.synthetic_customers", ltv.synthetic_customers, 0, 1e8, 0, "20000", "customers",
+          "Simulated customers in the training set (before run.scale)."),
+    REAL("ltv.real_fraction", ltv.real_fraction, 0, 1, 0, "0.0", "fraction",
+         "Share of training examples drawn from data.transactions; above 0 needs a transaction log."),
+
+    GROUP("agent", 0, "The tabular agents that learn coupon and price policies."),
+    ENUMS("agent.algorithms", agent.algorithms, agent.n_algorithms, n_algo, CLV__KF_UNIQUE,
+          "[\"q-learning\", \"sarsa\"]", "Algorithms to train, each into its own table."),
+    INT("agent.episodes", agent.episodes, 1, 10000000, 0, "200", "episodes", "Training episodes of the calendar."),
+    INT64("agent.customers", agent.customers, 1, 1e8, 0, "5000", "customers",
+          "Customers simulated in each training episode (before run.scale)."),
+    REAL("agent.gamma", agent.gamma, 0, 1, 0, "0.99", "per epoch", "Discount factor per decision epoch."),
+    REAL("agent.learning_rate", agent.learning_rate, 0, 1, CLV__KF_MIN_OPEN, "0.1", NULL,
+         "Step size (constant), or its scale with the visits schedule."),
+    ENUM("agent.learning_rate_schedule", agent.learning_rate_schedule, n_alpha, "\"visits\"",
+         "constant, or visits: learning_rate / n(s,a)^omega."),
+    REAL("agent.omega", agent.omega, 0.5, 1, CLV__KF_MIN_OPEN, "0.7", NULL, "Exponent of the visits schedule."),
+    ENUM("agent.exploration", agent.exploration, n_explore, "\"epsilon-greedy\"", "Exploration rule while training."),
+    GROUP("agent.epsilon", 0, "Epsilon-greedy schedule: linear from start to end over decay_episodes, then end."),
+    REAL("agent.epsilon.start", agent.epsilon_start, 0, 1, 0, "1.0", "probability", "Epsilon in the first episode."),
+    REAL("agent.epsilon.end", agent.epsilon_end, 0, 1, 0, "0.05", "probability", "Epsilon after the decay."),
+    INT("agent.epsilon.decay_episodes", agent.epsilon_decay_episodes, 0, 10000000, 0, "150", "episodes",
+        "Episodes over which epsilon decays; 0: end from the start."),
+    REAL("agent.temperature", agent.temperature, 0, 1e6, CLV__KF_MIN_OPEN, "1.0", "currency",
+         "Softmax temperature, in the units of Q."),
+    BOOL("agent.shaping", agent.shaping, "true",
+         "Potential-based reward shaping with the predicted LTV as potential."),
+    BOOL("agent.terminal_value", agent.terminal_value, "true",
+         "Add the predicted remaining LTV as terminal value at the end of an episode."),
+    GROUP("agent.bins", 0, "How an observation is discretised into a state."),
+    ARRAY(CLV__K_INT_ARRAY, "agent.bins.recency_days", agent.bins_recency_days, agent.n_bins_recency_days,
+          1, 1, 3650, CLV__KF_ASCENDING, "[14, 30, 60, 120]", "days",
+          "Upper edges of recency bins (a value equal to an edge falls in the bin below it). At most 15."),
+    ARRAY(CLV__K_INT_ARRAY, "agent.bins.frequency", agent.bins_frequency, agent.n_bins_frequency, 1, 0,
+          100000, CLV__KF_ASCENDING, "[1, 2, 4]", "purchases", "Upper edges of frequency bins. At most 15."),
+    INT("agent.bins.ltv_quantiles", agent.bins_ltv_quantiles, 1, 20, 0, "4", "bins",
+        "Number of predicted-LTV quantile bins (1: LTV not used)."),
+    ARRAY(CLV__K_REAL_ARRAY, "agent.bins.deal_expectation", agent.bins_deal_expectation,
+          agent.n_bins_deal_expectation, 1, 0, 100, CLV__KF_ASCENDING, "[0.25]", NULL,
+          "Upper edges of deal-expectation bins. At most 15."),
+    BOOL("agent.bins.stage", agent.bins_stage, "true", "Use the lifecycle stage in the state."),
+    BOOL("agent.bins.season_phase", agent.bins_season_phase, "true",
+         "Use the season phase (before, during, after the windows) in the state."),
+    INT("agent.checkpoint_every", agent.checkpoint_every, 0, 10000000, 0, "0", "episodes",
+        "Write a checkpoint every this many episodes; 0: only at the end."),
+
+    GROUP("evaluation", 0, "The comparison of policies on a fresh evaluation population."),
+    ENUMS("evaluation.policies", evaluation.policies, evaluation.n_policies, n_policy, CLV__KF_UNIQUE,
+          "[\"none\", \"blanket\", \"random\", \"rfm\", \"ltv-threshold\", \"greedy\", \"q-learning\", "
+          "\"sarsa\"]",
+          "Policies to compare; blanket stands for one policy per coupon level."),
+    INT("evaluation.replications", evaluation.replications, 2, 100000, 0, "10", "replications",
+        "Independent replications, with common random numbers across policies."),
+    REAL("evaluation.confidence", evaluation.confidence, 0.5, 1, CLV__KF_MAX_OPEN, "0.95", "probability",
+         "Level of the confidence intervals."),
+    REAL("evaluation.random_coupon_probability", evaluation.random_coupon_probability, 0, 1, 0, "0.2",
+         "probability", "random policy: chance that a customer gets a coupon (level and price uniform)."),
+    GROUP("evaluation.rfm", 0, "The RFM rule: a coupon to at-risk customers whose past value is high."),
+    REAL("evaluation.rfm.value_quantile", evaluation.rfm_value_quantile, 0, 1, 0, "0.5", "quantile",
+         "Past spend quantile above which an at-risk customer gets the coupon."),
+    INT("evaluation.rfm.coupon", evaluation.rfm_coupon, 1, CLV_MAX_COUPONS, 0, "1", "index",
+        "Coupon level to send (1-based index into interventions.coupons)."),
+    GROUP("evaluation.ltv_threshold", 0, "The LTV-threshold rule: a coupon when predicted LTV is above a quantile."),
+    REAL("evaluation.ltv_threshold.quantile", evaluation.ltv_quantile, 0, 1, 0, "0.7", "quantile",
+         "Predicted-LTV quantile above which a customer gets the coupon."),
+    INT("evaluation.ltv_threshold.coupon", evaluation.ltv_coupon, 1, CLV_MAX_COUPONS, 0, "1", "index",
+        "Coupon level to send (1-based index into interventions.coupons)."),
+
+    GROUP("output", 0, "Where and what to write."),
+    STR("output.dir", output.dir, CLV__KF_EMPTY_OK, "\"\"",
+        "Output directory (-o overrides it); empty means out/<scenario.name>."),
+    BOOL("output.plots", output.plots, "true", "Render plots with gnuplot."),
+    ENUMS("output.plot_formats", output.plot_formats, output.n_plot_formats, n_format, CLV__KF_UNIQUE,
+          "[\"png\", \"svg\"]", "Image formats of the plots."),
+    BOOL("output.report", output.report, "true", "Write report.html."),
+
+    GROUP("run", 0, "Execution."),
+    INT("run.threads", run.threads, 0, 256, 0, "0", "threads",
+        "Worker threads (--threads overrides); 0: all processors. Results do not depend on it."),
+    REAL("run.scale", run.scale, 0, 1000, CLV__KF_MIN_OPEN, "1.0", "factor",
+         "Multiplies population.customers, acquisition.rate_per_day, ltv.synthetic_customers and "
+         "agent.customers (--scale overrides)."),
+};
+
+const size_t clv__scn_n_keys = sizeof clv__scn_keys / sizeof clv__scn_keys[0];
+
+const clv__key *clv__scn_find(const char *path)
+{
+    for (size_t i = 0; i < clv__scn_n_keys; i++)
+        if (strcmp(clv__scn_keys[i].path, path) == 0)
+            return &clv__scn_keys[i];
+    return NULL;
+}

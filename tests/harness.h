@@ -1,0 +1,59 @@
+/* harness.h - a small test harness: one PASS/FAIL line per test, details of
+ * every failed check, and the closing line "N passed, N failed"; the runner
+ * exits non-zero when any test failed. */
+#ifndef CLVSIM_TEST_HARNESS_H
+#define CLVSIM_TEST_HARNESS_H
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* failures of the test that is running (reset by the runner) */
+extern int harness_failures;
+
+void harness_fail(const char *file, int line, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (!(cond))                                                       \
+            harness_fail(__FILE__, __LINE__, "CHECK(%s)", #cond);          \
+    } while (0)
+
+#define CHECK_INT(a, b)                                                    \
+    do {                                                                   \
+        long long a_ = (long long)(a), b_ = (long long)(b);                \
+        if (a_ != b_)                                                      \
+            harness_fail(__FILE__, __LINE__, "%s == %lld, expected %s == %lld", #a, a_, #b, b_); \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                    \
+    do {                                                                   \
+        const char *a_ = (a), *b_ = (b);                                   \
+        if (!a_ || !b_ || strcmp(a_, b_) != 0)                             \
+            harness_fail(__FILE__, __LINE__, "%s\n      got:      \"%s\"\n      expected: \"%s\"", \
+                         #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)");      \
+    } while (0)
+
+/* |a - b| <= tol */
+#define CHECK_NEAR(a, b, tol)                                              \
+    do {                                                                   \
+        double a_ = (a), b_ = (b), t_ = (tol);                             \
+        if (!(fabs(a_ - b_) <= t_))                                        \
+            harness_fail(__FILE__, __LINE__, "%s = %.17g, expected %.17g within %g", #a, a_, b_, t_); \
+    } while (0)
+
+#define TEST(name) void name(void)
+
+/* the declarations of every test */
+#define T(name) void name(void);
+#include "tests.def"
+#undef T
+
+/* read a whole file into a NUL-terminated heap buffer (NULL if it cannot) */
+char *harness_read_file(const char *path);
+
+#endif

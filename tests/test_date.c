@@ -1,0 +1,85 @@
+/* test_date.c - day numbers, parsing and recurring day specs, against dates
+ * computed independently (Python's datetime). */
+#include <stdint.h>
+
+#include "clvsim/date.h"
+#include "harness.h"
+
+TEST(test_date_day_numbers)
+{
+    static const struct { int y, m, d; int32_t n; int wd; } cases[] = {
+        {1970, 1, 1, 0, 3},        {1969, 12, 31, -1, 2},      {1997, 9, 30, 10134, 1},
+        {1998, 6, 30, 10407, 1},   {2000, 2, 29, 11016, 1},    {2026, 11, 23, 20780, 0},
+        {1900, 3, 1, -25508, 3},   {9999, 12, 31, 2932896, 4}, {1, 1, 1, -719162, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        CHECK_INT(clv_date_from_ymd(cases[i].y, cases[i].m, cases[i].d), cases[i].n);
+        CHECK_INT(clv_date_weekday(cases[i].n), cases[i].wd);
+        int y, m, d;
+        clv_date_to_ymd(cases[i].n, &y, &m, &d);
+        CHECK(y == cases[i].y && m == cases[i].m && d == cases[i].d);
+    }
+    /* round trip over four centuries, day by day */
+    int bad = 0;
+    int32_t start = clv_date_from_ymd(1800, 1, 1);
+    for (int32_t n = start; n < start + 146097; n++) {
+        int y, m, d;
+        clv_date_to_ymd(n, &y, &m, &d);
+        bad += !clv_date_valid(y, m, d) || clv_date_from_ymd(y, m, d) != n;
+    }
+    CHECK_INT(bad, 0);
+}
+
+TEST(test_date_parse)
+{
+    int32_t d = 0;
+    CHECK_INT(clv_date_parse("1997-09-30", -1, &d), 0);
+    CHECK_INT(d, 10134);
+    CHECK_INT(clv_date_parse("19970930", -1, &d), 0);
+    CHECK_INT(d, 10134);
+    CHECK_INT(clv_date_parse("1997-09-30 00:00:00", -1, &d), 0);
+    CHECK_INT(d, 10134);
+    CHECK_INT(clv_date_parse("1997-09-30T23:59", -1, &d), 0);
+    CHECK_INT(d, 10134);
+    /* a length-limited field inside a longer line */
+    CHECK_INT(clv_date_parse("19970930 rest", 8, &d), 0);
+    CHECK_INT(d, 10134);
+    const char *bad[] = {"1997-02-29", "1997-13-01", "1997-00-10", "1997-9-30", "1997/09/30", "",
+                         "19970931", "1997-09-30T24:00", "1997-09-30 12", "1997-09-30x00:00",
+                         "2000-01-01T10:61", "abcdefgh", "0000-01-01"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        if (clv_date_parse(bad[i], -1, &d) != -1)
+            harness_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
+    }
+    char buf[11];
+    CHECK_STR(clv_date_format(10134, buf), "1997-09-30");
+    CHECK_STR(clv_date_format(-719162, buf), "0001-01-01");
+}
+
+TEST(test_date_specs)
+{
+    int32_t d;
+    /* Black Friday: 2024-11-29, 2025-11-28, 2026-11-27, 2027-11-26 */
+    CHECK_INT(clv_datespec_resolve("black-friday", 2024, &d), 0);
+    CHECK_INT(d, clv_date_from_ymd(2024, 11, 29));
+    CHECK_INT(clv_datespec_resolve("black-friday", 2025, &d), 0);
+    CHECK_INT(d, clv_date_from_ymd(2025, 11, 28));
+    CHECK_INT(clv_datespec_resolve("black-friday", 2026, &d), 0);
+    CHECK_INT(d, clv_date_from_ymd(2026, 11, 27));
+    CHECK_INT(clv_date_weekday(d), 4); /* a Friday */
+    CHECK_INT(clv_datespec_resolve("black-friday+3", 2027, &d), 0);
+    CHECK_INT(d, clv_date_from_ymd(2027, 11, 29)); /* Cyber Monday */
+    CHECK_INT(clv_datespec_resolve("black-friday-1", 2026, &d), 0);
+    CHECK_INT(d, clv_date_from_ymd(2026, 11, 26)); /* Thanksgiving */
+    CHECK_INT(clv_datespec_resolve("12-24", 2026, &d), 0);
+    CHECK_INT(d, clv_date_from_ymd(2026, 12, 24));
+    CHECK_INT(clv_datespec_resolve("02-29", 2028, &d), 0);
+    CHECK_INT(d, clv_date_from_ymd(2028, 2, 29));
+    CHECK_INT(clv_datespec_resolve("02-29", 2027, &d), 0);
+    CHECK_INT(d, clv_date_from_ymd(2027, 3, 1));
+    const char *bad[] = {"11-31", "13-01", "1-01", "12-1", "black-friday+61", "black-friday+",
+                         "black-friday*2", "black-friday+100", "blackfriday", "", "12-24x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (clv_datespec_resolve(bad[i], 2026, &d) != -1)
+            harness_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
+}

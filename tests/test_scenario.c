@@ -1,0 +1,323 @@
+/* test_scenario.c - the scenario loader: defaults, good files with the right
+ * values, every kind of bad file with its exact message, overrides, the
+ * resolved writer's round trip, and the generated reference in the docs. */
+#include <dirent.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clvsim/clvsim.h"
+#include "harness.h"
+
+#define FIX "tests/fixtures/scenarios"
+
+static int load(const char *path, clv_scenario *scn, clv_error *err)
+{
+    return clv_scn_load(path, NULL, 0, scn, err);
+}
+
+static void report_if_failed(int st, const clv_error *err)
+{
+    if (st != CLV_OK) {
+        char buf[2048];
+        harness_fail(__FILE__, __LINE__, "load failed: %s", clv_error_format(err, buf, sizeof buf));
+    }
+}
+
+TEST(test_scenario_defaults)
+{
+    clv_scenario s;
+    clv_error err;
+    CHECK_INT(clv_scn_defaults(&s, &err), CLV_OK);
+    /* published CDNOW parameters (Fader, Hardie and Lee 2005) */
+    CHECK_NEAR(s.population.bgnbd.r, 0.243, 0);
+    CHECK_NEAR(s.population.bgnbd.alpha, 4.414, 0);
+    CHECK_NEAR(s.population.bgnbd.a, 0.793, 0);
+    CHECK_NEAR(s.population.bgnbd.b, 2.426, 0);
+    CHECK_NEAR(s.population.spend.gamma, 15.44, 0);
+    CHECK_INT(s.population.model, CLV_MODEL_BGNBD);
+    CHECK_INT(s.population.unit, CLV_UNIT_WEEK);
+    CHECK_INT(s.calendar.horizon_days, 182);
+    CHECK_INT(s.calendar.epoch_days, 7);
+    CHECK_INT(s.seasonality.n_day_of_week, 7);
+    CHECK_INT(s.interventions.n_prices, 1);
+    CHECK_NEAR(s.interventions.prices[0], 1.0, 0);
+    CHECK_INT(s.interventions.n_coupons, 2);
+    CHECK_NEAR(s.interventions.coupons[1].discount, 0.2, 0);
+    CHECK_INT(s.interventions.coupons[1].validity_days, 14);
+    CHECK_NEAR(s.interventions.budget_total, -1, 0);
+    CHECK_INT(s.ltv.n_hidden, 2);
+    CHECK_INT(s.ltv.hidden[0], 32);
+    CHECK_INT(s.agent.n_algorithms, 2);
+    CHECK_INT(s.agent.algorithms[1], CLV_ALGO_SARSA);
+    CHECK_INT(s.evaluation.n_policies, 8);
+    CHECK_INT(s.scenario.seed, 1);
+    CHECK_NEAR(s.response.persuadable + s.response.sure_thing + s.response.lost_cause + s.response.sleeping_dog,
+               1.0, 1e-12);
+}
+
+TEST(test_scenario_minimal_file)
+{
+    clv_scenario s, d;
+    clv_error err;
+    int st = load(FIX "/good/minimal.cfg", &s, &err);
+    report_if_failed(st, &err);
+    /* the name defaults to the file name; the output directory to out/<name> */
+    CHECK_STR(s.scenario.name, "minimal");
+    CHECK_STR(s.output.dir, "out/minimal");
+    /* everything else is the defaults */
+    clv_scn_defaults(&d, &err);
+    CHECK_INT(s.calendar.horizon_days, d.calendar.horizon_days);
+    CHECK(memcmp(&s.response, &d.response, sizeof d.response) == 0);
+    CHECK(memcmp(&s.population, &d.population, sizeof d.population) == 0);
+}
+
+TEST(test_scenario_full_file)
+{
+    clv_scenario s;
+    clv_error err;
+    int st = load(FIX "/good/full.cfg", &s, &err);
+    report_if_failed(st, &err);
+    CHECK_STR(s.scenario.name, "full");
+    CHECK_STR(s.scenario.description, "all types");
+    CHECK(s.scenario.seed == 9007199254740993LL); /* 2^53 + 1: kept exactly */
+    /* from the @include'd block */
+    CHECK_INT(s.population.model, CLV_MODEL_PARETO);
+    CHECK_INT(s.population.unit, CLV_UNIT_DAY);
+    CHECK_NEAR(s.population.pareto.beta, 81.7, 0);
+    CHECK_INT(s.population.customers, 2500);
+    CHECK_INT(s.population.burn_in_days, 0);
+    /* untouched groups keep their defaults */
+    CHECK_NEAR(s.population.bgnbd.alpha, 4.414, 0);
+    /* a relative path, resolved against the scenario's directory */
+    char *abs = realpath("tests/fixtures/data/tiny.csv", NULL);
+    CHECK_STR(s.data.transactions, abs);
+    free(abs);
+    CHECK_INT(s.data.delimiter, CLV_DELIM_COMMA);
+    CHECK_INT(s.data.header, CLV_HEADER_YES);
+    CHECK_STR(s.data.calibration_end, "1997-09-30");
+    CHECK_INT(s.calendar.epoch_days, 1);
+    CHECK_NEAR(s.seasonality.day_of_week[5], 1.4, 0);
+    CHECK_INT(s.seasonality.n_windows, 2);
+    CHECK_STR(s.seasonality.windows[0].start, "black-friday-1");
+    CHECK_NEAR(s.seasonality.windows[0].purchase_multiplier, 2.0, 0); /* integer accepted as a number */
+    CHECK_NEAR(s.seasonality.windows[0].acquisition_multiplier, 1.0, 0); /* element default */
+    CHECK_NEAR(s.seasonality.windows[1].acquisition_multiplier, 0.0, 0);
+    CHECK_INT(s.lifecycle.active_days, 30);
+    CHECK_INT(s.interventions.n_coupons, 2);
+    CHECK_STR(s.interventions.coupons[1].name, "big");
+    CHECK_INT(s.interventions.coupons[0].validity_days, 14);
+    CHECK_INT(s.interventions.coupons[1].validity_days, 3);
+    CHECK_NEAR(s.interventions.coupons[1].redemption_cost, 0.5, 0);
+    CHECK_INT(s.interventions.n_prices, 3);
+    CHECK_NEAR(s.interventions.budget_per_epoch, 250, 0);
+    CHECK_NEAR(s.response.sleeping_dog, 0.4, 0);
+    CHECK_INT(s.response.fatigue_enabled, 0);
+    CHECK_INT(s.response.deal_enabled, 1);
+    CHECK_INT(s.ltv.n_hidden, 3);
+    CHECK_INT(s.ltv.hidden[2], 8);
+    CHECK_INT(s.ltv.loss, CLV_LOSS_MSE);
+    CHECK_INT(s.agent.n_algorithms, 1);
+    CHECK_INT(s.agent.algorithms[0], CLV_ALGO_EXPECTED_SARSA);
+    CHECK_INT(s.agent.n_bins_deal_expectation, 3);
+    CHECK_INT(s.evaluation.n_policies, 4);
+    CHECK_INT(s.evaluation.policies[3], CLV_POLICY_ORACLE);
+    CHECK_INT(s.evaluation.rfm_coupon, 2);
+    CHECK_NEAR(s.evaluation.ltv_quantile, 0.9, 0);
+    CHECK_INT(s.run.threads, 2);
+    CHECK_NEAR(s.run.scale, 0.5, 0);
+    CHECK_STR(clv_scn_enum_name("evaluation.policies", CLV_POLICY_LTV_THRESHOLD), "ltv-threshold");
+    CHECK(clv_scn_enum_name("evaluation.policies", 99) == NULL);
+    CHECK(clv_scn_enum_name("no.such.key", 0) == NULL);
+}
+
+TEST(test_scenario_shipped_files)
+{
+    const char *files[] = {"scenarios/holiday.cfg", "scenarios/baseline.cfg", "scenarios/tight-budget.cfg"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        clv_scenario s;
+        clv_error err;
+        int st = load(files[i], &s, &err);
+        report_if_failed(st, &err);
+        CHECK(s.interventions.n_coupons >= 1);
+    }
+    clv_scenario h;
+    clv_error err;
+    load("scenarios/holiday.cfg", &h, &err);
+    CHECK_STR(h.scenario.name, "holiday");
+    CHECK_INT(h.seasonality.n_windows, 2);
+    CHECK_STR(h.seasonality.windows[0].start, "black-friday");
+}
+
+/* each bad fixture's first line is "# expect: MESSAGE", {DIR} standing for
+ * the directory; loading must fail with exactly that message */
+TEST(test_scenario_bad_files)
+{
+    const char *dir = FIX "/bad";
+    DIR *d = opendir(dir);
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".cfg") != 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        char *text = harness_read_file(path);
+        if (!text || strncmp(text, "# expect: ", 10) != 0) {
+            harness_fail(__FILE__, __LINE__, "%s: no '# expect: ' first line", path);
+            free(text);
+            continue;
+        }
+        /* the expectation with {DIR} replaced */
+        char expect[2048] = "";
+        const char *p = text + 10, *eol = strchr(p, '\n');
+        while (p < eol) {
+            if (strncmp(p, "{DIR}", 5) == 0) {
+                strncat(expect, dir, sizeof expect - strlen(expect) - 1);
+                p += 5;
+            } else {
+                size_t l = strlen(expect);
+                if (l + 1 < sizeof expect) {
+                    expect[l] = *p;
+                    expect[l + 1] = '\0';
+                }
+                p++;
+            }
+        }
+        free(text);
+        clv_scenario s;
+        clv_error err;
+        int st = load(path, &s, &err);
+        char got[2048];
+        clv_error_format(&err, got, sizeof got);
+        if (st != CLV_EINPUT)
+            harness_fail(__FILE__, __LINE__, "%s: status %d, expected CLV_EINPUT", path, st);
+        else if (strcmp(got, expect) != 0)
+            harness_fail(__FILE__, __LINE__, "%s\n      got:      %s\n      expected: %s", path, got, expect);
+        n++;
+    }
+    closedir(d);
+    /* the fixtures cover every kind of error; fewer means some went missing */
+    CHECK(n >= 37);
+}
+
+TEST(test_scenario_missing_file)
+{
+    clv_scenario s;
+    clv_error err;
+    CHECK_INT(load(FIX "/no-such.cfg", &s, &err), CLV_EINPUT);
+    char buf[512];
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf),
+              FIX "/no-such.cfg: cannot open scenario: No such file or directory");
+}
+
+TEST(test_scenario_overrides)
+{
+    clv_scenario s;
+    clv_error err;
+    char buf[1024];
+    clv_scn_override ov[] = {
+        {"calendar.horizon_days", "90", NULL},
+        {"scenario.seed", "3000000000", "--seed"}, /* beyond 32 bits, no L needed */
+        {"population.model", "pareto", NULL},      /* quotes optional */
+        {"interventions.prices", "[0.9, 1.0]", NULL},
+        {"output.dir", "/tmp/x y", "--output"},
+        {"interventions.coupons", "({ name = \"a\"; discount = 0.2; })", NULL},
+    };
+    int st = clv_scn_load("scenarios/baseline.cfg", ov, sizeof ov / sizeof ov[0], &s, &err);
+    report_if_failed(st, &err);
+    CHECK_INT(s.calendar.horizon_days, 90);
+    CHECK(s.scenario.seed == 3000000000LL);
+    CHECK_INT(s.population.model, CLV_MODEL_PARETO);
+    CHECK_INT(s.interventions.n_prices, 2);
+    CHECK_STR(s.output.dir, "/tmp/x y");
+    CHECK_INT(s.interventions.n_coupons, 1);
+
+    static const struct { clv_scn_override ov; const char *msg; } bad[] = {
+        {{"calendar.horizon_days", "0", NULL}, "--set: calendar.horizon_days: expected an integer [1, 3650], got 0"},
+        {{"calendar.horizon_dayz", "9", NULL},
+         "--set: calendar.horizon_dayz: unknown key; see scenarios/README.md or 'clvsim check --reference' for the keys"},
+        {{"calendar", "9", NULL},
+         "--set: calendar: is a group; set one of its keys; see scenarios/README.md or 'clvsim check --reference' for the keys"},
+        {{"scenario.seed", "-5", "--seed"}, "--seed: scenario.seed: expected an integer >= 0, got -5"},
+        {{"run.threads", "two", "--threads"},
+         "--threads: run.threads: cannot read the value 'two' (syntax error); write it as in a scenario file, e.g. 90, 0.5, true, \"text\" or [1.0, 0.9]"},
+        {{"run.threads", "5000000000", "--threads"},
+         "--threads: run.threads: integer 5000000000 is too large for a plain integer, which libconfig reads in 32 bits; write it with an L suffix (5000000000L) for a 64-bit integer"},
+        {{"population.model", "gamma", NULL}, "--set: population.model: expected one of \"bgnbd\", \"pareto\", got \"gamma\""},
+        /* a cross-key check names the override that broke it */
+        {{"lifecycle.churned_days", "10", NULL},
+         "--set: lifecycle.churned_days: expected churned_days > active_days (90), got 10"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        st = clv_scn_load("scenarios/baseline.cfg", &bad[i].ov, 1, &s, &err);
+        CHECK_INT(st, CLV_EINPUT);
+        CHECK_STR(clv_error_format(&err, buf, sizeof buf), bad[i].msg);
+    }
+}
+
+/* the resolved text loads back to the same scenario and the same text */
+TEST(test_scenario_write_round_trip)
+{
+    const char *files[] = {FIX "/good/full.cfg", "scenarios/holiday.cfg"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        clv_scenario a, b;
+        clv_error err;
+        int st = load(files[i], &a, &err);
+        report_if_failed(st, &err);
+        char tmp[] = "/tmp/clvsim-resolved-XXXXXX";
+        int fd = mkstemp(tmp);
+        FILE *fp = fdopen(fd, "w");
+        CHECK_INT(clv_scn_write(&a, fp, &err), CLV_OK);
+        fclose(fp);
+        st = load(tmp, &b, &err);
+        report_if_failed(st, &err);
+        /* equal field by field (the source names differ) */
+        memcpy(b.source, a.source, sizeof b.source);
+        CHECK(memcmp(&a.scenario, &b.scenario, sizeof a.scenario) == 0);
+        CHECK(memcmp(&a.data, &b.data, sizeof a.data) == 0);
+        CHECK(memcmp(&a.population, &b.population, sizeof a.population) == 0);
+        CHECK(memcmp(&a.seasonality, &b.seasonality, sizeof a.seasonality) == 0);
+        CHECK(memcmp(&a.interventions, &b.interventions, sizeof a.interventions) == 0);
+        CHECK(memcmp(&a.response, &b.response, sizeof a.response) == 0);
+        CHECK(memcmp(&a.ltv, &b.ltv, sizeof a.ltv) == 0);
+        CHECK(memcmp(&a.agent, &b.agent, sizeof a.agent) == 0);
+        CHECK(memcmp(&a.evaluation, &b.evaluation, sizeof a.evaluation) == 0);
+        CHECK(memcmp(&a.output, &b.output, sizeof a.output) == 0);
+        CHECK(memcmp(&a.run, &b.run, sizeof a.run) == 0);
+        CHECK(memcmp(&a, &b, sizeof a) == 0);
+        unlink(tmp);
+    }
+}
+
+/* scenarios/README.md carries exactly the reference the code generates */
+TEST(test_scenario_reference_matches_docs)
+{
+    char *readme = harness_read_file("scenarios/README.md");
+    CHECK(readme != NULL);
+    if (!readme)
+        return;
+    char *ref = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&ref, &len);
+    clv_error err;
+    CHECK_INT(clv_scn_write_reference(fp, &err), CLV_OK);
+    fclose(fp);
+    const char *begin = strstr(readme, "<!-- BEGIN GENERATED REFERENCE");
+    const char *end = strstr(readme, "<!-- END GENERATED REFERENCE");
+    CHECK(begin && end);
+    if (begin && end) {
+        begin = strchr(begin, '\n') + 1;
+        size_t n = (size_t)(end - begin);
+        if (n != len || memcmp(begin, ref, len) != 0)
+            harness_fail(__FILE__, __LINE__, "scenarios/README.md's reference is out of date: run 'make reference'");
+    }
+    /* every section of the schema is documented */
+    CHECK(strstr(ref, "### `response`") != NULL);
+    CHECK(strstr(ref, "`interventions.coupons[i].discount`") != NULL);
+    free(ref);
+    free(readme);
+}
