@@ -83,8 +83,9 @@ $(LIB_SO): $(LIB_OBJ)
 $(BIN): $(CLI_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB_A) $(DEP_LIBS)
 
-$(TEST_BIN): $(TEST_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(LIB_A) $(DEP_LIBS)
+# the tests also exercise the command's progress bar renderer
+$(TEST_BIN): $(TEST_OBJ) $(BUILD)/src/cli/progress.o $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(BUILD)/src/cli/progress.o $(LIB_A) $(DEP_LIBS)
 
 $(BENCH_BIN): $(BENCH_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(LIB_A) $(DEP_LIBS)

@@ -237,7 +237,7 @@ TEST(test_scenario_overrides)
     CHECK_INT(s.interventions.n_coupons, 1);
 
     static const struct { clv_scn_override ov; const char *msg; } bad[] = {
-        {{"calendar.horizon_days", "0", NULL}, "--set: calendar.horizon_days: expected an integer [1, 3650], got 0"},
+        {{"calendar.horizon_days", "0", NULL}, "--set: calendar.horizon_days: expected an integer in [1, 3650], got 0"},
         {{"calendar.horizon_dayz", "9", NULL},
          "--set: calendar.horizon_dayz: unknown key; see scenarios/README.md or 'clvsim check --reference' for the keys"},
         {{"calendar", "9", NULL},

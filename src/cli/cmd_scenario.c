@@ -59,9 +59,10 @@ static void print_summary(FILE *fp, const clv_scenario *s)
         fputs("day of week only", fp);
     fputc('\n', fp);
     fprintf(fp, "coupons        ");
-    for (int i = 0; i < s->interventions.n_coupons; i++)
-        fprintf(fp, "%s%s %g%%", i ? ", " : "", s->interventions.coupons[i].name,
-                100 * s->interventions.coupons[i].discount);
+    for (int i = 0; i < s->interventions.n_coupons; i++) {
+        const clv_scn_coupon *c = &s->interventions.coupons[i];
+        fprintf(fp, "%s\"%s\" %g%% off for %d days", i ? ", " : "", c->name, 100 * c->discount, c->validity_days);
+    }
     if (s->interventions.n_coupons == 0)
         fputs("none", fp);
     fputc('\n', fp);

@@ -7,7 +7,6 @@
 
 #include "cli.h"
 
-volatile sig_atomic_t cli_interrupted = 0;
 
 int cli_exit_status(int st)
 {

@@ -7,6 +7,9 @@
 
 #include "cli.h"
 
+/* set by the SIGINT handler in main.c */
+volatile sig_atomic_t cli_interrupted = 0;
+
 static double now(void)
 {
     struct timespec ts;
@@ -30,25 +33,26 @@ void cli_progress_init(cli_progress *p, int quiet)
     p->start = p->last = now();
 }
 
-/* "phase [#####-----]  45%  12s left" fitted to width columns */
+/* "phase [#####-----]  45%   12s left", exactly width columns when the bar
+ * fits (it is at most 50 wide), else cut to width */
 void cli_progress_render(char *buf, size_t n, int width, const char *phase, double done, double total,
                          double elapsed)
 {
-    char tail[48];
+    if (n == 0)
+        return;
     if (total > 0) {
         double f = done / total;
         f = f < 0 ? 0 : f > 1 ? 1 : f;
+        char tail[48];
         if (f > 0.01 && f < 1)
             snprintf(tail, sizeof tail, " %3.0f%% %5.0fs left", 100 * f, elapsed * (1 - f) / f);
         else
             snprintf(tail, sizeof tail, " %3.0f%%", 100 * f);
-        int bar = width - (int)strlen(tail) - (int)strlen(phase) - 4;
+        int bar = width - (int)strlen(tail) - (int)strlen(phase) - 3;
         if (bar > 50)
             bar = 50;
-        if (bar < 5) {
-            snprintf(buf, n, "%.*s%s", width > 10 ? width - (int)strlen(tail) : 0, phase, tail);
-            return;
-        }
+        if (bar < 5)
+            bar = 5;
         int fill = (int)(f * bar + 0.5);
         char b[64];
         memset(b, '#', (size_t)fill);
@@ -56,8 +60,10 @@ void cli_progress_render(char *buf, size_t n, int width, const char *phase, doub
         b[bar] = '\0';
         snprintf(buf, n, "%s [%s]%s", phase, b, tail);
     } else {
-        snprintf(buf, n, "%.*s %.0f done, %.0fs", width - 24 > 0 ? width - 24 : 0, phase, done, elapsed);
+        snprintf(buf, n, "%s %.0f done, %.0fs", phase, done, elapsed);
     }
+    if (width >= 0 && strlen(buf) > (size_t)width)
+        buf[width] = '\0';
 }
 
 int cli_progress_cb(void *ctx, const char *phase, double done, double total)

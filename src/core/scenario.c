@@ -111,7 +111,7 @@ static void range_text(const clv__key *k, int integer, char *buf, size_t n)
     if (k->max >= big || (integer && k->max >= 9e18))
         snprintf(buf, n, "%s%s %s", pre, (k->flags & CLV__KF_MIN_OPEN) ? ">" : ">=", lo);
     else
-        snprintf(buf, n, "%s%c%s, %s%c", pre, (k->flags & CLV__KF_MIN_OPEN) ? '(' : '[', lo, hi,
+        snprintf(buf, n, "%sin %c%s, %s%c", pre, (k->flags & CLV__KF_MIN_OPEN) ? '(' : '[', lo, hi,
                  (k->flags & CLV__KF_MAX_OPEN) ? ')' : ']');
 }
 
