@@ -820,9 +820,9 @@ static int apply_overrides(loader *ld, const overrides *o, clv_scenario *scn)
         /* a 64-bit key given as a plain integer: add libconfig's L suffix */
         char with_l[48];
         size_t vl = strlen(val);
-        if (k->type == CLV__K_INT64 && vl > 0 && vl < sizeof with_l - 1 &&
+        if (k->type == CLV__K_INT64 && vl > 0 && vl <= 40 &&
             strspn(val + (val[0] == '-'), "0123456789") == vl - (val[0] == '-')) {
-            snprintf(with_l, sizeof with_l, "%sL", val);
+            snprintf(with_l, sizeof with_l, "%.40sL", val);
             val = with_l;
         }
         int st = store_text(&ol, k, val, (char *)scn);
