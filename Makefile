@@ -9,6 +9,7 @@
 #   make bench        build and run the benchmarks
 #   make deps         install the Debian packages clvsim needs (apt-get; sudo when not root)
 #   make install PREFIX=/usr/local   binary, library, headers, pkg-config file, man page
+#   make check-install  install into a temporary prefix and build a program against it
 #   make reference    regenerate the key reference in scenarios/README.md from the code
 #   make clean
 #
@@ -63,7 +64,7 @@ BIN := $(BUILD)/clvsim
 TEST_BIN := $(BUILD)/clvsim-tests
 BENCH_BIN := $(BUILD)/clvsim-bench
 
-.PHONY: all deps run test check test-asan bench install uninstall reference clean
+.PHONY: all deps run test check test-asan bench install check-install uninstall reference clean
 .DELETE_ON_ERROR:
 
 all: $(LIB_A) $(LIB_SO) $(BIN)
@@ -128,6 +129,10 @@ install: all
 	install -m 644 man/clvsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/clvsim.1
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' clvsim.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/clvsim.pc
+
+# install into a temporary prefix and build a program against it
+check-install: all
+	@sh tools/check-install.sh
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/clvsim $(DESTDIR)$(PREFIX)/lib/libclvsim.* \

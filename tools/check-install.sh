@@ -1,0 +1,20 @@
+#!/bin/sh
+# check-install.sh - install into a temporary prefix, then build and run a
+# program against it through pkg-config, dynamically and statically linked.
+set -eu
+prefix=$(mktemp -d)
+trap 'rm -rf "$prefix"' EXIT INT TERM
+make --no-print-directory install PREFIX="$prefix" >/dev/null
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+for f in bin/clvsim lib/libclvsim.a lib/libclvsim.so include/clvsim/clvsim.h lib/pkgconfig/clvsim.pc share/man/man1/clvsim.1; do
+    [ -e "$prefix/$f" ] || { echo "check-install: $f was not installed" >&2; exit 1; }
+done
+# shellcheck disable=SC2046
+cc -std=c11 tests/install/example.c $(pkg-config --cflags --libs clvsim) -o "$prefix/example"
+LD_LIBRARY_PATH="$prefix/lib" "$prefix/example" scenarios/holiday.cfg
+# shellcheck disable=SC2046
+cc -std=c11 tests/install/example.c $(pkg-config --cflags clvsim) "$prefix/lib/libclvsim.a" \
+    $(pkg-config --static --libs clvsim | sed 's/-lclvsim//') -o "$prefix/example-static"
+"$prefix/example-static" scenarios/holiday.cfg
+"$prefix/bin/clvsim" --version
+echo "check-install: ok"
