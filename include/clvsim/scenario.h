@@ -92,6 +92,7 @@ typedef struct clv_scn_data {
     int date_column;
     int amount_column;
     int quantity_column;              /* 0 = no quantity column */
+    int amount_kind;                  /* clv_amount_kind (txlog.h): total or unit price */
     int date_format;                  /* clv_date_format_kind */
     int unit;                         /* clv_time_unit of RFM summaries and fits */
     char calibration_end[CLV_DATE_TEXT]; /* YYYY-MM-DD or "" */

@@ -753,6 +753,8 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
         CHECK(h > c, "data.holdout_end", "expected a date after data.calibration_end (%s), got \"%s\"",
               d->calibration_end, d->holdout_end);
     }
+    CHECK(d->amount_kind == 0 || d->quantity_column > 0, "data.amount_kind",
+          "\"unit-price\" needs a quantity column; set data.quantity_column");
     /* each column at most once: report the later key of a clashing pair */
     {
         static const char *const names[] = {"data.customer_column", "data.date_column",

@@ -49,6 +49,7 @@ static const char *const n_source[] = {"parameters", "fit", NULL};
 static const char *const n_delim[] = {"auto", "whitespace", "comma", NULL};
 static const char *const n_header[] = {"auto", "yes", "no", NULL};
 static const char *const n_datefmt[] = {"auto", "YYYYMMDD", "YYYY-MM-DD", "YYYY-MM-DD hh:mm:ss", NULL};
+static const char *const n_amount[] = {"total", "unit-price", NULL};
 static const char *const n_ltv[] = {"mlp", "btyd", NULL};
 static const char *const n_act[] = {"relu", "tanh", NULL};
 static const char *const n_loss[] = {"mse", "ziln", NULL};
@@ -125,6 +126,9 @@ const clv__key clv__scn_keys[] = {
         "Column of the amount spent in the purchase."),
     INT("data.quantity_column", data.quantity_column, 0, 64, 0, "0", "column",
         "Column of the quantity bought; 0: none."),
+    ENUM("data.amount_kind", data.amount_kind, n_amount, "\"total\"",
+         "total: the amount column is the row's spend; unit-price: it is a unit price and the spend is "
+         "quantity x amount (needs data.quantity_column)."),
     ENUM("data.date_format", data.date_format, n_datefmt, "\"auto\"",
          "Date format of the date column; auto accepts each of the others."),
     ENUM("data.unit", data.unit, n_unit, "\"week\"", "Time unit of RFM summaries and fitted rates."),

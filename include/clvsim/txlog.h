@@ -1,0 +1,153 @@
+/* clvsim/txlog.h - reading transaction logs and summarising them per customer (RFM).
+ *
+ * A transaction log has one row per purchase line: a customer id, a date, an
+ * amount and optionally a quantity, in columns separated by commas (RFC 4180
+ * quoting) or by runs of blanks.  The reader streams: it holds one line at a
+ * time, and the summary holds one record per customer, so memory grows with
+ * customers, not rows.
+ *
+ * The rules, as in the BTYD literature (Fader, Hardie and Lee 2005; Hardie's
+ * CDNOW summaries; the R package BTYD and Python's lifetimes):
+ * - a transaction is a (customer, day): several rows of one customer on one
+ *   day are one transaction whose spend is the sum of their amounts;
+ * - a row with a negative amount or quantity is a return or cancellation: it
+ *   is not a purchase, is excluded and is counted (stats.returns);
+ * - a row with amount 0 is a purchase of value 0 (Hardie's CDNOW summaries
+ *   count the 80 such rows of CDNOW as transactions); counted in
+ *   stats.zero_amounts;
+ * - each customer's rows must be in date order (true of a log sorted by date,
+ *   or by customer and date, as every shipped log is); a row dated before an
+ *   earlier row of the same customer is a malformed row of kind "order".
+ *
+ * A malformed row stops reading with an error naming the file, the line and
+ * what is wrong, unless skip_malformed is set: then such rows are skipped and
+ * counted by kind (stats.skipped, with the first line of each kind).
+ */
+#ifndef CLVSIM_TXLOG_H
+#define CLVSIM_TXLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clvsim/error.h"
+#include "clvsim/scenario.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* What the amount column holds. */
+typedef enum clv_amount_kind {
+    CLV_AMOUNT_TOTAL = 0,     /* the row's total spend */
+    CLV_AMOUNT_UNIT_PRICE = 1 /* a unit price: spend = quantity x amount (needs a quantity column) */
+} clv_amount_kind;
+
+/* How to read a log.  Fill with clv_txlog_opts_default, then override. */
+typedef struct clv_txlog_opts {
+    int delimiter;        /* clv_delimiter: auto (comma if the first line has one), whitespace, comma */
+    int header;           /* clv_header_mode: auto (a header when the first line's date field is not a date), yes, no */
+    int customer_column;  /* 1-based */
+    int date_column;
+    int amount_column;
+    int quantity_column;  /* 0: none */
+    int date_format;      /* clv_date_format_kind; auto accepts YYYYMMDD, YYYY-MM-DD and ISO date-times */
+    int amount_kind;      /* clv_amount_kind */
+    int skip_malformed;
+} clv_txlog_opts;
+
+/* Defaults: auto delimiter and header, columns 1 (customer), 2 (date),
+ * 3 (amount), no quantity, auto date format, total amounts, strict. */
+void clv_txlog_opts_default(clv_txlog_opts *o);
+
+/* The options a scenario's data section gives. */
+void clv_txlog_opts_from_scenario(clv_txlog_opts *o, const clv_scn_data *d);
+
+/* Kinds of malformed rows. */
+typedef enum clv_txbad {
+    CLV_TXBAD_COLUMNS = 0,  /* fewer columns than the ones asked for, or an unterminated quote */
+    CLV_TXBAD_CUSTOMER,     /* empty customer id */
+    CLV_TXBAD_DATE,         /* not a date in the accepted format(s) */
+    CLV_TXBAD_AMOUNT,       /* not a finite number */
+    CLV_TXBAD_QUANTITY,     /* not a finite number */
+    CLV_TXBAD_ORDER,        /* dated before an earlier row of the same customer */
+    CLV_TXBAD_N
+} clv_txbad;
+
+/* A short name of a kind ("columns", "customer", "date", "amount",
+ * "quantity", "order"). */
+const char *clv_txbad_name(int kind);
+
+/* What reading found. */
+typedef struct clv_txlog_stats {
+    long lines;                     /* lines read, including a header and blank lines */
+    int header;                     /* 1 when the first line was taken as a header */
+    int delimiter;                  /* the delimiter used (CLV_DELIM_WHITESPACE or CLV_DELIM_COMMA) */
+    long rows;                      /* purchase rows used (not returns, not skipped) */
+    long transactions;              /* (customer, day) transactions after merging */
+    long merged_rows;               /* rows merged into a same-day transaction */
+    long returns;                   /* negative amount or quantity: excluded */
+    long zero_amounts;              /* rows with amount 0 (kept) */
+    long skipped[CLV_TXBAD_N];      /* malformed rows skipped, by kind */
+    long first_skipped_line[CLV_TXBAD_N]; /* 1-based line of the first of each kind, 0 if none */
+    long customers;                 /* distinct customers with a purchase */
+    int32_t first_day, last_day;    /* range of purchase dates (day numbers) */
+} clv_txlog_stats;
+
+/* ---- the per-customer summary ---- */
+
+/* One customer's calibration and holdout summary.  Times are in the
+ * summary's unit (days, or weeks = days / 7) and measured from the first
+ * purchase at day resolution. */
+typedef struct clv_rfm {
+    double x;              /* repeat transactions in the calibration period */
+    double t_x;            /* first purchase to last calibration transaction (0 if x = 0) */
+    double T;              /* first purchase to the end of the calibration period */
+    double mean_spend;     /* mean spend of the x repeat transactions (0 if x = 0) */
+    double first_spend;    /* spend of the first transaction */
+    double x_holdout;      /* transactions in the holdout period */
+    double spend_holdout;  /* their total spend */
+    int32_t first_day;     /* day number of the first purchase */
+} clv_rfm;
+
+/* The summary of a cohort: every customer whose first purchase is on or
+ * before the calibration end. */
+typedef struct clv_rfm_table {
+    size_t n;                   /* customers */
+    clv_rfm *c;                 /* n records, in order of first appearance in the log */
+    const char **id;            /* n customer ids (owned by the table) */
+    int unit;                   /* clv_time_unit of the times */
+    double unit_days;           /* 1 or 7 */
+    int32_t calibration_end;    /* day number, inclusive */
+    int32_t holdout_end;        /* day number, inclusive; equal to calibration_end when there is no holdout */
+    double holdout_length;      /* (holdout_end - calibration_end) in units */
+    long later_customers;       /* customers whose first purchase is after the calibration end (not in the table) */
+    /* repeat transactions of the cohort per day, from series_start to
+     * holdout_end (or to the last purchase when there is no holdout) */
+    int32_t series_start;
+    size_t n_days;
+    long *repeat_per_day;
+    clv_txlog_stats stats;
+} clv_rfm_table;
+
+/* Read the log at path and summarise it.  calibration_end and holdout_end
+ * are day numbers (holdout_end < 0: no holdout; else it must be after
+ * calibration_end); unit is CLV_UNIT_DAY or CLV_UNIT_WEEK.  On success
+ * *out is a new table (free with clv_rfm_free).  Errors: CLV_EINPUT for a
+ * malformed row (file, line and what is wrong, in err) or an empty cohort,
+ * CLV_EIO when the file cannot be read, CLV_ENOMEM.  progress may be NULL. */
+int clv_rfm_read(const char *path, const clv_txlog_opts *opts, int32_t calibration_end, int32_t holdout_end,
+                 int unit, const struct clv_progress *progress, clv_rfm_table **out, clv_error *err);
+
+/* Free a table; NULL is a no-op. */
+void clv_rfm_free(clv_rfm_table *t);
+
+/* Write the table as CSV: a header line, then one line per customer:
+ * id,first_purchase,x,t_x,T,mean_spend,first_spend,x_holdout,spend_holdout
+ * (times in the table's unit, full precision).  Returns CLV_OK or CLV_EIO. */
+int clv_rfm_write_csv(const clv_rfm_table *t, FILE *fp, clv_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
