@@ -69,9 +69,13 @@ BENCH_BIN := $(BUILD)/clvsim-bench
 
 all: $(LIB_A) $(LIB_SO) $(BIN)
 
-$(BUILD)/%.o: %.c $(HEADERS) $(wildcard src/core/*.h src/cli/*.h tests/*.h tests/*.def)
+$(BUILD)/%.o: %.c $(HEADERS) $(wildcard src/core/*.h src/model/*.h src/cli/*.h tests/*.h tests/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# where a build from this tree finds its gnuplot scripts (an installation
+# finds them in PREFIX/share/clvsim/plots first)
+$(BUILD)/src/core/plot.o: ALL_CFLAGS += -DCLV_SOURCE_PLOTS_DIR='"$(CURDIR)/plots"'
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
@@ -119,7 +123,8 @@ reference: $(BIN)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
-		$(DESTDIR)$(PREFIX)/include/clvsim $(DESTDIR)$(PREFIX)/share/man/man1
+		$(DESTDIR)$(PREFIX)/include/clvsim $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/clvsim/plots
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/clvsim
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/libclvsim.a
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libclvsim.so.$(VERSION)
@@ -127,6 +132,7 @@ install: all
 	ln -sf libclvsim.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libclvsim.so
 	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/clvsim/
 	install -m 644 man/clvsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/clvsim.1
+	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/clvsim/plots/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' clvsim.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/clvsim.pc
 
@@ -137,7 +143,7 @@ check-install: all
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/clvsim $(DESTDIR)$(PREFIX)/lib/libclvsim.* \
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/clvsim.pc $(DESTDIR)$(PREFIX)/share/man/man1/clvsim.1
-	rm -rf $(DESTDIR)$(PREFIX)/include/clvsim
+	rm -rf $(DESTDIR)$(PREFIX)/include/clvsim $(DESTDIR)$(PREFIX)/share/clvsim
 
 clean:
 	rm -rf $(BUILD)

@@ -56,4 +56,15 @@ void harness_fail(const char *file, int line, const char *fmt, ...)
 /* read a whole file into a NUL-terminated heap buffer (NULL if it cannot) */
 char *harness_read_file(const char *path);
 
+/* the name of the test that is running (set by the runner) */
+extern const char *harness_test_name;
+
+/* The path of `file` in the shared real data, ../shared/data beside the
+ * repository (tests run from the repository's root), as a heap string to
+ * free.  NULL when the directory is missing: a failure when the environment
+ * variable CI is set (CI must run the real-data checks), else a line
+ * "SKIP <test>: ..." and no failure (a clone without ../shared); also NULL,
+ * with a failure, when the directory is there but the file is not. */
+char *harness_shared_data(const char *file);
+
 #endif

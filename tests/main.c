@@ -1,12 +1,14 @@
 /* main.c - the test runner: every test in the table, in order. */
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include <gsl/gsl_errno.h>
 
 #include "harness.h"
 
 int harness_failures;
+const char *harness_test_name;
 
 void harness_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -41,6 +43,35 @@ char *harness_read_file(const char *path)
     return buf;
 }
 
+char *harness_shared_data(const char *file)
+{
+    static const char dir[] = "../shared/data";
+    struct stat sb;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        const char *ci = getenv("CI");
+        if (ci && *ci)
+            harness_fail(__FILE__, __LINE__, "%s is missing: the real-data checks need the shared data beside "
+                         "the repository, and CI is set", dir);
+        else
+            printf("SKIP %s: %s not found (real-data checks need the shared data beside the repository)\n",
+                   harness_test_name ? harness_test_name : "?", dir);
+        return NULL;
+    }
+    size_t n = sizeof dir + 1 + strlen(file);
+    char *path = malloc(n);
+    if (!path) {
+        harness_fail(__FILE__, __LINE__, "out of memory");
+        return NULL;
+    }
+    snprintf(path, n, "%s/%s", dir, file);
+    if (stat(path, &sb) != 0) {
+        harness_fail(__FILE__, __LINE__, "%s is missing from %s", file, dir);
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -59,6 +90,7 @@ int main(int argc, char **argv)
         if (only && !strstr(tests[i].name, only))
             continue;
         harness_failures = 0;
+        harness_test_name = tests[i].name;
         tests[i].fn();
         if (harness_failures == 0) {
             printf("PASS %s\n", tests[i].name);

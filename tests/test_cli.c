@@ -1,10 +1,13 @@
 /* test_cli.c - the clvsim command as a user meets it: usage errors, exit
  * statuses, messages on stderr, results on stdout and in files. */
 #include <fcntl.h>
+#include <math.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <gsl/gsl_randist.h>
 
 #include "cli.h"
 #include "harness.h"
@@ -126,9 +129,9 @@ TEST(test_cli_usage_and_version)
 /* every subcommand has --help; the ones not built say so and exit 3 */
 TEST(test_cli_subcommands)
 {
-    const char *built[] = {"run", "check"};
-    const char *unbuilt[] = {"fit", "simulate", "validate", "train-ltv", "predict-ltv", "train-agent", "compare"};
-    for (size_t i = 0; i < 2; i++) {
+    const char *built[] = {"run", "check", "fit"};
+    const char *unbuilt[] = {"simulate", "validate", "train-ltv", "predict-ltv", "train-agent", "compare"};
+    for (size_t i = 0; i < sizeof built / sizeof built[0]; i++) {
         run_result r = run(ARGS(built[i], "--help"));
         CHECK_INT(r.status, 0);
         CHECK(r.out && strstr(r.out, "Usage: clvsim"));
@@ -152,6 +155,14 @@ TEST(test_cli_subcommands)
     run_result r = run(ARGS("help", "fit"));
     CHECK_INT(r.status, 0);
     CHECK(r.out && strstr(r.out, "Usage: clvsim fit TRANSACTIONS"));
+    /* every option of fit is in its help */
+    const char *fit_opts[] = {"--calibration-end", "--holdout-end", "--unit", "--model", "--delimiter", "--header",
+                              "--customer-column", "--date-column", "--amount-column", "--quantity-column",
+                              "--amount-kind", "--date-format", "--skip-malformed", "--starts", "--margin",
+                              "--annual-discount-rate", "--clv-horizon"};
+    for (size_t i = 0; r.out && i < sizeof fit_opts / sizeof fit_opts[0]; i++)
+        if (!strstr(r.out, fit_opts[i]))
+            harness_fail(__FILE__, __LINE__, "clvsim fit --help does not mention %s", fit_opts[i]);
     done(&r);
 }
 
@@ -320,4 +331,172 @@ TEST(test_cli_docs_cover_commands)
     }
     free(man);
     free(readme);
+}
+
+/* ---- clvsim fit ---- */
+/* a log of n BG/NBD customers (weeks; r, alpha, a, b) with Gamma-Gamma
+ * spends, first purchases spread over January-March 2021, observed to
+ * 2021-12-31; comma-separated with a header, in date order per customer */
+static void write_sim_log(const char *path, size_t n, const double *bg, const double *gg)
+{
+    FILE *fp = fopen(path, "w");
+    gsl_rng *g = clv_gsl_rng_alloc((clv_stream_key){77, CLV_STREAM_USER, 9, 0});
+    fprintf(fp, "customer,date,amount\n");
+    const int32_t start = clv_date_from_ymd(2021, 1, 1), end = clv_date_from_ymd(2021, 12, 31);
+    for (size_t i = 0; i < n; i++) {
+        int32_t first = start + (int32_t)gsl_rng_uniform_int(g, 90);
+        double lambda = gsl_ran_gamma(g, bg[0], 1 / bg[1]), p = gsl_ran_beta(g, bg[2], bg[3]);
+        double nu = gsl_ran_gamma(g, gg[1], 1 / gg[2]);
+        char d[16];
+        fprintf(fp, "c%zu,%s,%.2f\n", i, clv_date_format(first, d), 5 + gsl_ran_gamma(g, gg[0], 1 / nu));
+        double t = 0;
+        for (;;) {
+            t += gsl_ran_exponential(g, 1 / lambda) * 7; /* days */
+            int32_t day = first + (int32_t)ceil(t);
+            if (day > end)
+                break;
+            fprintf(fp, "c%zu,%s,%.2f\n", i, clv_date_format(day, d), gsl_ran_gamma(g, gg[0], 1 / nu));
+            if (gsl_rng_uniform(g) < p)
+                break;
+        }
+    }
+    gsl_rng_free(g);
+    fclose(fp);
+}
+
+/* load a scenario that @includes a fitted population block */
+static int load_population(const char *dir, clv_scenario *s)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/uses-fit.cfg", dir);
+    FILE *fp = fopen(path, "w");
+    fprintf(fp, "scenario = { name = \"uses-fit\"; };\n@include \"population.cfg\"\n");
+    fclose(fp);
+    clv_error err;
+    int st = clv_scn_load(path, NULL, 0, s, &err);
+    if (st != CLV_OK) {
+        char buf[2048];
+        harness_fail(__FILE__, __LINE__, "%s", clv_error_format(&err, buf, sizeof buf));
+    }
+    return st;
+}
+
+TEST(test_cli_fit)
+{
+    char dir[] = "/tmp/clvsim-fit-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char log[600], out[600], f[800];
+    snprintf(log, sizeof log, "%s/sim.csv", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    /* customers whose heterogeneity is known: a day-rounded BG/NBD with
+     * spends; the fit should land near it (rounding to days and the spread
+     * of 4,000 customers allow a generous band) */
+    const double bg[4] = {0.5, 6.0, 0.7, 2.5}, gg[3] = {5.0, 3.5, 12.0};
+    write_sim_log(log, 4000, bg, gg);
+    run_result r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--holdout-end", "2021-12-31", "-o", out,
+                            "--quiet", "--threads", "2"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "BG/NBD, 4000 customers"));
+    CHECK(r.out && strstr(r.out, "mean holdout transactions by calibration frequency"));
+    CHECK_STR(r.err, "");
+    done(&r);
+    const char *files[] = {"population.cfg", "report.txt", "customers.csv", "rfm.csv", "cumulative.csv",
+                           "frequency.csv", "cumulative.png", "cumulative.svg", "frequency.png", "frequency.svg"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(f, sizeof f, "%s/%s", out, files[i]);
+        if (access(f, R_OK) != 0 && (strstr(files[i], ".csv") || strstr(files[i], ".cfg") || strstr(files[i], ".txt") ||
+                                     clv_plot_available()))
+            harness_fail(__FILE__, __LINE__, "%s was not written", f);
+    }
+    clv_scenario s;
+    if (load_population(out, &s) == CLV_OK) {
+        const double *est = &s.population.bgnbd.r;
+        for (int k = 0; k < 4; k++)
+            if (!(fabs(est[k] - bg[k]) < 0.35 * bg[k]))
+                harness_fail(__FILE__, __LINE__, "BG/NBD parameter %d = %g, simulated with %g", k, est[k], bg[k]);
+        CHECK_NEAR(s.population.spend.p * s.population.spend.gamma / (s.population.spend.q - 1),
+                   gg[0] * gg[2] / (gg[1] - 1), 0.15 * gg[0] * gg[2] / (gg[1] - 1));
+        CHECK_INT(s.population.unit, CLV_UNIT_WEEK);
+    }
+    /* the same seed gives the same bytes, with any number of threads */
+    char out2[700];
+    snprintf(out2, sizeof out2, "%s/out2", dir);
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--holdout-end", "2021-12-31", "-o", out2,
+                 "--quiet", "--threads", "1"));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    for (int i = 0; i < 2; i++) {
+        const char *name = i ? "customers.csv" : "population.cfg";
+        char a[800], b[800];
+        snprintf(a, sizeof a, "%s/%s", out, name);
+        snprintf(b, sizeof b, "%s/%s", out2, name);
+        char *ta = harness_read_file(a), *tb = harness_read_file(b);
+        /* the population file names its output directory in the command line comment */
+        const char *pa = ta && i == 0 ? strstr(ta, "population = {") : ta;
+        const char *pb = tb && i == 0 ? strstr(tb, "population = {") : tb;
+        CHECK(pa && pb && strcmp(pa, pb) == 0);
+        free(ta);
+        free(tb);
+    }
+
+    /* usage and input errors: status 2 and a message that says what to do */
+    r = run(ARGS("fit", log, "-o", out, "--quiet"));
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim fit: --calibration-end DATE is required: the last day of the calibration period\n");
+    done(&r);
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-31", "-o", out));
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim fit: --calibration-end: expected a date YYYY-MM-DD, got '2021-09-31'\n");
+    done(&r);
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--model", "bg", "-o", out));
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim fit: --model: expected one of bgnbd, pareto, ggamma, all, got 'bg'\n");
+    done(&r);
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--holdout-end", "2021-09-01", "-o", out));
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim fit: --holdout-end must be after --calibration-end\n");
+    done(&r);
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--amount-column", "5", "-o", out, "--quiet"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "sim.csv:2: ") != NULL); /* the reader names file and line */
+    done(&r);
+    r = run(ARGS("fit", log, "--calibration-end", "2020-01-01", "-o", out, "--quiet"));
+    CHECK_INT(r.status, 2);
+    done(&r);
+
+    snprintf(f, sizeof f, "rm -rf '%s'", dir);
+    CHECK_INT(system(f), 0);
+}
+
+/* the CDNOW 1/10 sample at day resolution: the published fits (Fader, Hardie
+ * and Lee 2005) come out of the whole command */
+TEST(test_cli_fit_cdnow_sample)
+{
+    char *path = harness_shared_data("CDNOW_sample.txt");
+    if (!path)
+        return;
+    char dir[] = "/tmp/clvsim-fit-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    run_result r = run(ARGS("fit", path, "--customer-column", "2", "--date-column", "3", "--quantity-column", "4",
+                            "--amount-column", "5", "--calibration-end", "1997-09-30", "--holdout-end", "1998-06-30",
+                            "-o", dir, "--force", "--quiet"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "cohort     2357 customers"));
+    done(&r);
+    clv_scenario s;
+    if (load_population(dir, &s) == CLV_OK) {
+        CHECK_NEAR(s.population.bgnbd.r, 0.243, 0.0015);
+        CHECK_NEAR(s.population.bgnbd.alpha, 4.414, 0.01);
+        CHECK_NEAR(s.population.bgnbd.a, 0.793, 0.005);
+        CHECK_NEAR(s.population.bgnbd.b, 2.426, 0.01);
+        CHECK_NEAR(s.population.pareto.r, 0.553, 0.003);
+        CHECK_NEAR(s.population.pareto.alpha, 10.578, 0.03);
+        CHECK_NEAR(s.population.spend.p, 6.25, 0.02);
+        CHECK_NEAR(s.population.spend.q, 3.74, 0.02);
+        CHECK_NEAR(s.population.spend.gamma, 15.44, 0.05);
+    }
+    free(path);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
 }

@@ -6,7 +6,7 @@ prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT INT TERM
 make --no-print-directory install PREFIX="$prefix" >/dev/null
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
-for f in bin/clvsim lib/libclvsim.a lib/libclvsim.so include/clvsim/clvsim.h lib/pkgconfig/clvsim.pc share/man/man1/clvsim.1; do
+for f in bin/clvsim lib/libclvsim.a lib/libclvsim.so include/clvsim/clvsim.h lib/pkgconfig/clvsim.pc share/man/man1/clvsim.1 share/clvsim/plots/fit_cumulative.gp; do
     [ -e "$prefix/$f" ] || { echo "check-install: $f was not installed" >&2; exit 1; }
 done
 # shellcheck disable=SC2046

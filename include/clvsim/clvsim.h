@@ -22,13 +22,16 @@
 #define CLV_VERSION_PATCH 0
 #define CLV_VERSION "0.1.0"
 
+#include "clvsim/btyd.h"
 #include "clvsim/date.h"
 #include "clvsim/error.h"
 #include "clvsim/io.h"
 #include "clvsim/parallel.h"
+#include "clvsim/plot.h"
 #include "clvsim/progress.h"
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"
+#include "clvsim/txlog.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -31,6 +31,7 @@
 #include <stdio.h>
 
 #include "clvsim/error.h"
+#include "clvsim/progress.h"
 #include "clvsim/scenario.h"
 
 #ifdef __cplusplus

@@ -16,7 +16,7 @@ enum {
     EXIT_INTERRUPTED = 130
 };
 
-enum { CLI_MAX_SETS = 64 };
+enum { CLI_MAX_SETS = 64, CLI_MAX_EXTRA = 32 };
 
 /* options shared by the subcommands */
 typedef struct cli_opts {
@@ -31,6 +31,10 @@ typedef struct cli_opts {
     size_t n_sets;
     char **args;              /* positional arguments */
     int n_args;
+    /* a command's own options (cli_cmd.options), by name; flags get "1" */
+    const char *extra_name[CLI_MAX_EXTRA];
+    const char *extra_value[CLI_MAX_EXTRA];
+    int n_extra;
 } cli_opts;
 
 /* a subcommand */
@@ -39,6 +43,8 @@ typedef struct cli_cmd {
     const char *summary;      /* one line for clvsim --help */
     const char *help;         /* full text for clvsim NAME --help */
     int (*fn)(const struct cli_cmd *cmd, int argc, char **argv);
+    /* the command's own long options: "name" takes a value, "name!" is a flag */
+    const char *const *options;
 } cli_cmd;
 
 /* Ctrl-C: set by the SIGINT handler, read by the progress callback */
@@ -61,6 +67,9 @@ void cli_errorf(const char *cmd, const char *fmt, ...)
  * parsing succeeded and the command should go on, else the exit status
  * (0 after --help, 2 after a usage error, which it has reported). */
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o);
+
+/* The value of a command's own option, or NULL when it was not given. */
+const char *cli_opt(const cli_opts *o, const char *name);
 
 /* Turn the common options into scenario overrides (appended to o->sets). */
 void cli_overrides(cli_opts *o);
@@ -87,5 +96,6 @@ void cli_progress_render(char *buf, size_t n, int width, const char *phase, doub
 int cmd_run(const cli_cmd *cmd, int argc, char **argv);
 int cmd_check(const cli_cmd *cmd, int argc, char **argv);
 int cmd_unavailable(const cli_cmd *cmd, int argc, char **argv);
+int cmd_fit(const cli_cmd *cmd, int argc, char **argv);
 
 #endif

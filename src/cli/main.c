@@ -7,6 +7,11 @@
 
 #include "cli.h"
 
+static const char *const fit_options[] = {
+    "calibration-end", "holdout-end", "unit", "model", "delimiter", "header", "customer-column",
+    "date-column", "amount-column", "quantity-column", "amount-kind", "date-format", "skip-malformed!",
+    "starts", "margin", "annual-discount-rate", "clv-horizon", NULL};
+
 static const cli_cmd commands[] = {
     {"run", "train the agents and compare every policy of a scenario (the main job)",
      "Usage: clvsim run SCENARIO [options]\n"
@@ -22,7 +27,7 @@ static const cli_cmd commands[] = {
      "resolved scenario, every key explicit, to DIR/scenario.resolved.cfg.  The\n"
      "simulation, LTV, agent and comparison stages are not built yet: run then says\n"
      "so and exits with status 3.\n",
-     cmd_run},
+     cmd_run, NULL},
     {"check", "validate a scenario file; print it resolved or print the key reference",
      "Usage: clvsim check SCENARIO [--dump] [options]\n"
      "       clvsim check --reference\n"
@@ -33,37 +38,71 @@ static const cli_cmd commands[] = {
      "\n"
      "  --dump        print the resolved scenario, every key explicit, to stdout\n"
      "  --reference   print the reference of every scenario key (Markdown) to stdout\n",
-     cmd_check},
+     cmd_check, NULL},
     {"fit", "fit BG/NBD, Pareto/NBD and Gamma-Gamma to a transaction log",
      "Usage: clvsim fit TRANSACTIONS --calibration-end DATE [--holdout-end DATE]\n"
-     "                  [--unit week|day] [--model bgnbd|pareto|ggamma|all] -o DIR\n"
-     "\nNot available in clvsim " CLV_VERSION ": the fitting of real transaction logs is not built yet.\n",
-     cmd_unavailable},
+     "                  [--unit week|day] [--model bgnbd|pareto|ggamma|all] [-o DIR] [options]\n"
+     "\n"
+     "Read a transaction log, summarise each customer's calibration period (x, t_x,\n"
+     "T, mean repeat spend) and holdout, fit the models by maximum likelihood, and\n"
+     "write to DIR (default out/fit-<log name>):\n"
+     "  population.cfg   the fitted parameters as a scenario population block (@include it)\n"
+     "  report.txt       parameters with standard errors, log-likelihoods, warnings and\n"
+     "                   the holdout report (also printed)\n"
+     "  customers.csv    per customer: RFM, P(alive), expected holdout purchases, CLV\n"
+     "  rfm.csv          the RFM summary\n"
+     "  cumulative.csv, frequency.csv and their plots (.png, .svg; needs gnuplot)\n"
+     "\n"
+     "The log: one row per purchase line; several rows of a customer on one day\n"
+     "are one transaction (spend summed); rows with a negative amount or quantity\n"
+     "are returns and are left out; each customer's rows must be in date order.\n"
+     "\n"
+     "  --calibration-end DATE    last day of the calibration period (YYYY-MM-DD), required\n"
+     "  --holdout-end DATE        last day of the holdout period; none by default\n"
+     "  --unit week|day           time unit of the summaries and rates (default week)\n"
+     "  --model M                 bgnbd, pareto, ggamma or all (default all)\n"
+     "  --delimiter D             auto, whitespace or comma (default auto)\n"
+     "  --header H                auto, yes or no (default auto)\n"
+     "  --customer-column N       column of the customer id (default 1)\n"
+     "  --date-column N           column of the date (default 2)\n"
+     "  --amount-column N         column of the amount (default 3)\n"
+     "  --quantity-column N       column of the quantity, 0 for none (default 0)\n"
+     "  --amount-kind K           total, or unit-price (spend = quantity x amount)\n"
+     "  --date-format F           auto, YYYYMMDD, YYYY-MM-DD or datetime (default auto)\n"
+     "  --skip-malformed          skip malformed rows (counted by kind) instead of stopping\n"
+     "  --starts N                starting points of each fit, 1..16 (default 4)\n"
+     "  --margin X                margin in the CLV column (default 0.3)\n"
+     "  --annual-discount-rate X  discount rate of the CLV column (default 0.1)\n"
+     "  --clv-horizon N           CLV horizon in units (default one year: 52 weeks or 365 days)\n"
+     "  --seed N                  seed of the random starting points (default 1)\n"
+     "  --threads N               threads (default all processors); results do not depend on it\n"
+     "  -o, --output DIR, --force, --quiet   as for every command\n",
+     cmd_fit, fit_options},
     {"simulate", "simulate a scenario's customers under one policy",
      "Usage: clvsim simulate SCENARIO [--policy NAME] -o DIR\n"
      "\nNot available in clvsim " CLV_VERSION ": the simulator is not built yet.\n",
-     cmd_unavailable},
+     cmd_unavailable, NULL},
     {"validate", "certify that the simulated world reproduces the fitted model",
      "Usage: clvsim validate SCENARIO [-o DIR]\n"
      "\nNot available in clvsim " CLV_VERSION ": the simulator's validation is not built yet.\n"
      "To check that a scenario file is well-formed, use 'clvsim check SCENARIO'.\n",
-     cmd_unavailable},
+     cmd_unavailable, NULL},
     {"train-ltv", "train the neural LTV predictor on synthetic and/or real data",
      "Usage: clvsim train-ltv [SCENARIO] [--transactions FILE --cutoff DATE] -o DIR\n"
      "\nNot available in clvsim " CLV_VERSION ": the LTV predictor is not built yet.\n",
-     cmd_unavailable},
+     cmd_unavailable, NULL},
     {"predict-ltv", "predict per-customer LTV from a transaction log with a trained model",
      "Usage: clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE -o DIR\n"
      "\nNot available in clvsim " CLV_VERSION ": the LTV predictor is not built yet.\n",
-     cmd_unavailable},
+     cmd_unavailable, NULL},
     {"train-agent", "train a Q-learning, SARSA or Expected SARSA agent",
      "Usage: clvsim train-agent SCENARIO [--algo q|sarsa|expected-sarsa] -o DIR\n"
      "\nNot available in clvsim " CLV_VERSION ": the agents are not built yet.\n",
-     cmd_unavailable},
+     cmd_unavailable, NULL},
     {"compare", "evaluate listed policies on common random numbers",
      "Usage: clvsim compare SCENARIO -o DIR\n"
      "\nNot available in clvsim " CLV_VERSION ": the policy comparison is not built yet.\n",
-     cmd_unavailable},
+     cmd_unavailable, NULL},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 

@@ -40,20 +40,42 @@ enum { OPT_SEED = 256, OPT_THREADS, OPT_SCALE, OPT_SET, OPT_FORCE, OPT_DUMP, OPT
 
 int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
 {
-    static const struct option longopts[] = {
+    static const struct option common[] = {
         {"output", required_argument, NULL, 'o'}, {"seed", required_argument, NULL, OPT_SEED},
         {"threads", required_argument, NULL, OPT_THREADS}, {"scale", required_argument, NULL, OPT_SCALE},
         {"set", required_argument, NULL, OPT_SET}, {"force", no_argument, NULL, OPT_FORCE},
         {"quiet", no_argument, NULL, 'q'}, {"help", no_argument, NULL, 'h'},
-        {"dump", no_argument, NULL, OPT_DUMP}, {"reference", no_argument, NULL, OPT_REFERENCE},
-        {NULL, 0, NULL, 0}};
+        {"dump", no_argument, NULL, OPT_DUMP}, {"reference", no_argument, NULL, OPT_REFERENCE}};
+    enum { N_COMMON = sizeof common / sizeof common[0], OPT_EXTRA = 1000 };
+    struct option longopts[N_COMMON + CLI_MAX_EXTRA + 1];
+    char names[CLI_MAX_EXTRA][40];
+    memcpy(longopts, common, sizeof common);
+    int n_own = 0;
+    for (; cmd->options && cmd->options[n_own] && n_own < CLI_MAX_EXTRA; n_own++) {
+        const char *nm = cmd->options[n_own];
+        size_t l = strlen(nm);
+        int flag = l > 0 && nm[l - 1] == '!';
+        snprintf(names[n_own], sizeof names[n_own], "%.*s", (int)(flag ? l - 1 : l), nm);
+        longopts[N_COMMON + n_own] = (struct option){names[n_own], flag ? no_argument : required_argument, NULL,
+                                                     OPT_EXTRA + n_own};
+    }
+    longopts[N_COMMON + n_own] = (struct option){NULL, 0, NULL, 0};
     memset(o, 0, sizeof *o);
     optind = 1;
     opterr = 0;
     int c;
-    /* '+' would stop at the first positional; GNU permutation lets options
-     * follow the scenario, as the README writes them */
+    /* GNU permutation lets options follow the positional arguments, as the
+     * README writes them */
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        if (c >= OPT_EXTRA && c < OPT_EXTRA + n_own) {
+            if (o->n_extra >= CLI_MAX_EXTRA)
+                continue;
+            /* the command's table outlives this call (names[] does not) */
+            o->extra_name[o->n_extra] = cmd->options[c - OPT_EXTRA];
+            o->extra_value[o->n_extra] = optarg ? optarg : "1";
+            o->n_extra++;
+            continue;
+        }
         switch (c) {
         case 'o': o->output = optarg; break;
         case OPT_SEED: o->seed = optarg; break;
@@ -95,6 +117,16 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o)
     o->args = argv + optind;
     o->n_args = argc - optind;
     return -1;
+}
+
+const char *cli_opt(const cli_opts *o, const char *name)
+{
+    const char *v = NULL;
+    size_t l = strlen(name);
+    for (int i = 0; i < o->n_extra; i++)
+        if (strncmp(o->extra_name[i], name, l) == 0 && (o->extra_name[i][l] == '\0' || o->extra_name[i][l] == '!'))
+            v = o->extra_value[i]; /* the last one given wins */
+    return v;
 }
 
 void cli_overrides(cli_opts *o)

@@ -1,0 +1,193 @@
+/* clvsim/btyd.h - "buy till you die" models: BG/NBD, Pareto/NBD and Gamma-Gamma.
+ *
+ * Log-likelihoods (computed in log space), maximum-likelihood fits,
+ * per-customer predictions, population-level distributions, CLV and holdout
+ * reports.  Times are in the unit of the data (days or weeks) and the rate
+ * parameters alpha and beta are in that unit.
+ *
+ * References (equation numbers are those of these papers and notes):
+ * - FHL05: Fader, Hardie and Lee (2005), "Counting Your Customers the Easy
+ *   Way: An Alternative to the Pareto/NBD Model", Marketing Science 24(2).
+ * - FH05: Fader and Hardie (2005), "A Note on Deriving the Pareto/NBD Model
+ *   and Related Expressions".
+ * - FHL05b: Fader, Hardie and Lee (2005), "RFM and CLV: Using Iso-Value
+ *   Curves for Customer Base Analysis", JMR 42(4); and Fader and Hardie
+ *   (2013), "The Gamma-Gamma Model of Monetary Value".
+ *
+ * Thread safety: every function here is reentrant; the fits use only the
+ * memory they allocate and free themselves.
+ */
+#ifndef CLVSIM_BTYD_H
+#define CLVSIM_BTYD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clvsim/error.h"
+#include "clvsim/progress.h"
+#include "clvsim/scenario.h"
+#include "clvsim/txlog.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- log-likelihoods ------------------------------------------------------ */
+
+/* BG/NBD log-likelihood of one customer with x repeat purchases, the last at
+ * t_x, observed for T (FHL05 eq. 6).  x >= 0 is an integer, 0 <= t_x <= T. */
+double clv_bgnbd_ll1(const clv_bgnbd_params *p, double x, double t_x, double T);
+
+/* Sum of clv_bgnbd_ll1 over n customers; when grad is non-NULL it receives
+ * the derivatives with respect to (r, alpha, a, b). */
+double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4]);
+
+/* Pareto/NBD log-likelihood of one customer (FH05 eq. 22), with the Gaussian
+ * hypergeometric function summed in log space.  NaN when the series does
+ * not converge (arguments extremely close to 1). */
+double clv_pnbd_ll1(const clv_pnbd_params *p, double x, double t_x, double T);
+
+/* Sum of clv_pnbd_ll1 over n customers. */
+double clv_pnbd_loglik(const clv_pnbd_params *p, const clv_rfm *c, size_t n);
+
+/* Gamma-Gamma log-density of the mean spend m of x >= 1 transactions
+ * (FHL05b; Fader and Hardie 2013, eq. 1). */
+double clv_gg_ll1(const clv_gg_params *p, double x, double m);
+
+/* Sum of clv_gg_ll1 over the n customers with x >= 1 (others are skipped);
+ * grad (d/d(p, q, gamma)) when non-NULL. */
+double clv_gg_loglik(const clv_gg_params *p, const clv_rfm *c, size_t n, double grad[3]);
+
+/* ---- fitting ---------------------------------------------------------------- */
+
+typedef struct clv_fit_opts {
+    int starts;              /* starting points, >= 1: a fixed one, then random ones around it */
+    int max_iter;            /* iterations per start */
+    double grad_tol;         /* stop when |gradient| of the mean log-likelihood in log-parameters is below */
+    uint64_t seed;           /* seed of the random starts (stream CLV_STREAM_FIT) */
+    int threads;             /* threads for the Pareto/NBD series (0: all processors); results do not depend on it */
+    const clv_progress *progress; /* may be NULL; phase "fitting <model>" */
+} clv_fit_opts;
+
+/* starts 4, max_iter 500, grad_tol 1e-7, seed 1, threads 1, no progress.
+ * Every start is run for 8 iterations; the best two go on to convergence
+ * in coordinates whitened by the Hessian where they stopped. */
+void clv_fit_opts_default(clv_fit_opts *o);
+
+/* Conditions worth a warning (clv_fit_result.flags). */
+enum {
+    CLV_FIT_NOT_CONVERGED = 1 << 0, /* no start met the gradient tolerance within max_iter */
+    CLV_FIT_BOUNDARY = 1 << 1,      /* a parameter ran off to 0 or infinity (below 1e-5 or above 1e5) */
+    CLV_FIT_HESSIAN = 1 << 2,       /* the Hessian is not negative definite: no standard errors */
+    CLV_FIT_STARTS_DISAGREE = 1 << 3 /* converged starts reached log-likelihoods more than 0.01 apart */
+};
+
+typedef struct clv_fit_result {
+    int n_params;
+    const char *names[4];    /* "r", "alpha", ... (static strings) */
+    double par[4];           /* estimates */
+    double se[4];            /* standard errors from the inverse Hessian; NaN with CLV_FIT_HESSIAN */
+    double loglik;           /* at the estimates */
+    size_t n;                /* customers the likelihood sums over */
+    size_t n_excluded;       /* Gamma-Gamma: repeat customers left out because their mean spend is 0 */
+    int iterations;          /* of the best start */
+    int starts_converged;
+    unsigned flags;          /* CLV_FIT_* */
+    char warning[320];       /* the flags in words, "" when none */
+} clv_fit_result;
+
+/* Maximum-likelihood fits, optimising log-parameters with GSL's BFGS
+ * (gsl_multimin_fdfminimizer_vector_bfgs2) from several starts and keeping
+ * the best.  Gradients are analytic (for Pareto/NBD through the derivatives
+ * of the hypergeometric series).  Gamma-Gamma uses the customers with
+ * x >= 1 and a mean spend above 0 (a spend of 0 has density 0 under the
+ * model; such customers are counted in res->n_excluded).  Returns CLV_OK (warnings are in res->flags),
+ * CLV_EINPUT when there are no usable customers, CLV_ENUMERIC when no start
+ * yields a finite likelihood, CLV_ECANCELLED, or CLV_ENOMEM. */
+int clv_bgnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
+int clv_pnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
+int clv_gg_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
+
+/* ---- predictions ------------------------------------------------------------- */
+
+/* P(alive | x, t_x, T): FHL05 eq. 11 and FH05 eq. 24. */
+double clv_bgnbd_palive(const clv_bgnbd_params *p, double x, double t_x, double T);
+double clv_pnbd_palive(const clv_pnbd_params *p, double x, double t_x, double T);
+
+/* E[Y(t) | x, t_x, T], expected purchases in the next t: FHL05 eq. 10 and
+ * FH05 eq. 27.  NaN when a hypergeometric series does not converge. */
+double clv_bgnbd_expected(const clv_bgnbd_params *p, double t, double x, double t_x, double T);
+double clv_pnbd_expected(const clv_pnbd_params *p, double t, double x, double t_x, double T);
+
+/* E[X(t)], expected repeat purchases of a customer in the first t after the
+ * first purchase: FHL05 eq. 9 and FH05 eq. 17 (with s = 1 as its limit). */
+double clv_bgnbd_expected_new(const clv_bgnbd_params *p, double t);
+double clv_pnbd_expected_new(const clv_pnbd_params *p, double t);
+
+/* P(X(t) = x), the distribution of repeat purchases in (0, t]: FHL05 eq. 8
+ * in closed form; for Pareto/NBD by adaptive quadrature over the dropout
+ * time, P = NB(x) (beta/(beta+t))^s + int_0^t s beta^s (beta+u)^-(s+1) NB_u(x) du,
+ * with NB_u the negative binomial of a customer alive until u. */
+double clv_bgnbd_pmf(const clv_bgnbd_params *p, double t, int x);
+double clv_pnbd_pmf(const clv_pnbd_params *p, double t, int x);
+
+/* E[spend per transaction | x, m] (FHL05b): (gamma + x m) p / (p x + q - 1);
+ * for x = 0 the population mean p gamma / (q - 1).  NaN when q <= 1. */
+double clv_gg_expected_spend(const clv_gg_params *p, double x, double m);
+
+/* ---- a fitted population -------------------------------------------------------- */
+
+/* The purchase/dropout model and the spend model of a population. */
+typedef struct clv_btyd {
+    int model;               /* CLV_MODEL_BGNBD or CLV_MODEL_PARETO */
+    clv_bgnbd_params bgnbd;
+    clv_pnbd_params pareto;
+    clv_gg_params spend;
+} clv_btyd;
+
+/* The model a scenario's population section describes. */
+void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop);
+
+double clv_btyd_palive(const clv_btyd *m, double x, double t_x, double T);
+double clv_btyd_expected(const clv_btyd *m, double t, double x, double t_x, double T);
+double clv_btyd_expected_new(const clv_btyd *m, double t);
+double clv_btyd_pmf(const clv_btyd *m, double t, int x);
+
+/* CLV of one customer over `periods` periods of `period` time units:
+ *   margin x E[spend] x sum_k (E[Y(k period)] - E[Y((k-1) period)]) / (1 + rate)^k
+ * with rate the discount rate per period (so purchases in period k are
+ * discounted k times). */
+double clv_btyd_clv(const clv_btyd *m, const clv_rfm *c, int periods, double period, double margin,
+                    double rate);
+
+/* ---- holdout reports ------------------------------------------------------------- */
+
+enum { CLV_FREQ_GROUPS = 8 };  /* calibration frequencies 0, 1, ..., 6 and 7+ */
+
+typedef struct clv_holdout_report {
+    size_t n;                       /* customers */
+    double mae, rmse, corr;         /* predicted vs actual holdout purchases, per customer */
+    double total_actual, total_predicted;
+    long group_n[CLV_FREQ_GROUPS];  /* customers by calibration frequency */
+    double group_actual[CLV_FREQ_GROUPS];    /* mean holdout purchases */
+    double group_predicted[CLV_FREQ_GROUPS]; /* mean E[Y(holdout) | x, t_x, T] */
+    double hist_model[CLV_FREQ_GROUPS];      /* expected customers with calibration frequency k: sum_i P(X(T_i) = k) */
+} clv_holdout_report;
+
+/* Compare the model's predictions with a table's holdout period.  Needs a
+ * table with a holdout (CLV_EINPUT otherwise). */
+int clv_btyd_holdout(const clv_btyd *m, const clv_rfm_table *t, clv_holdout_report *rep, clv_error *err);
+
+/* The model's calibration-frequency histogram of a table's customers:
+ * hist[k] = sum_i P(X(T_i) = k) for k = 0..6, and the rest in hist[7]. */
+int clv_btyd_frequency(const clv_btyd *m, const clv_rfm_table *t, double hist[CLV_FREQ_GROUPS], clv_error *err);
+
+/* Expected cumulative repeat transactions of the table's cohort on each day
+ * of its series (t->n_days values into out): sum over customers of
+ * E[X(d - first_day)] at the end of day d. */
+int clv_btyd_cumulative(const clv_btyd *m, const clv_rfm_table *t, double *out, clv_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

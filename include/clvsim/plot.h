@@ -1,0 +1,43 @@
+/* clvsim/plot.h - rendering figures with gnuplot, run as a separate program.
+ *
+ * Figures are drawn by versioned gnuplot scripts (the repository's plots/,
+ * installed under PREFIX/share/clvsim/plots) from CSV files clvsim wrote.
+ * A script reads its inputs and its output name from variables given on
+ * gnuplot's command line (-e "name='value'"); it sets the terminal from the
+ * variable fmt ("png" or "svg"), writes to the variable outfile, and finds
+ * its sibling scripts (common.gp) in the variable dir.
+ */
+#ifndef CLVSIM_PLOT_H
+#define CLVSIM_PLOT_H
+
+#include <stddef.h>
+
+#include "clvsim/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* 1 when a gnuplot program is on the PATH. */
+int clv_plot_available(void);
+
+/* The directory of the plot scripts, into buf: the first of
+ * $CLVSIM_PLOTS_DIR, ../share/clvsim/plots from the program's directory (an
+ * installation), the plots/ of the source tree the library was built from,
+ * and ../plots from the program's directory, that holds the script
+ * `probe`.  Returns CLV_OK or CLV_EIO (err says where it looked). */
+int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err);
+
+/* Run gnuplot on script to produce output (format from its extension, .png
+ * or .svg), with the variables vars[0..n_vars) given as "name=value"
+ * (values are quoted for gnuplot here).  The figure is written to a
+ * temporary file and renamed over output on success, so output is never
+ * left half-written.  Returns CLV_OK, CLV_EUNSUPPORTED when gnuplot is not
+ * installed, or CLV_EIO when gnuplot fails (err has the first line of its
+ * error output). */
+int clv_plot(const char *script, const char *output, const char *const *vars, size_t n_vars, clv_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,655 @@
+/* cmd_fit.c - clvsim fit: BG/NBD, Pareto/NBD and Gamma-Gamma fitted to a transaction log, with a holdout report. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+enum { M_BG, M_PN, M_GG, N_MODELS };
+static const char *const model_label[N_MODELS] = {"BG/NBD", "Pareto/NBD", "Gamma-Gamma"};
+static const char *const model_key[N_MODELS] = {"bgnbd", "pareto", "ggamma"};
+
+typedef struct fit_job {
+    const char *log_path;
+    clv_txlog_opts ro;
+    int32_t cal_end, hold_end;
+    int unit;
+    int want[N_MODELS];
+    clv_fit_opts fo;
+    double margin, annual_rate;
+    int horizon;                  /* CLV horizon in units */
+    const char *outdir;
+    int quiet;
+    /* results */
+    clv_rfm_table *t;
+    clv_fit_result fit[N_MODELS];
+    int done[N_MODELS];
+    clv_btyd model[2];            /* BG/NBD and Pareto/NBD, each with the spend model */
+    clv_holdout_report hold[2];
+    double *cum[2];               /* expected cumulative repeat transactions per day */
+} fit_job;
+
+/* ---- option parsing ---- */
+
+static int parse_int_opt(const cli_opts *o, const char *name, int lo, int hi, int *v)
+{
+    const char *s = cli_opt(o, name);
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (errno || *end || end == s || x < lo || x > hi) {
+        cli_errorf("fit", "--%s: expected an integer in [%d, %d], got '%s'", name, lo, hi, s);
+        return -1;
+    }
+    *v = (int)x;
+    return 0;
+}
+
+static int parse_real_opt(const cli_opts *o, const char *name, double lo, double hi, double *v)
+{
+    const char *s = cli_opt(o, name);
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (errno || *end || end == s || !(x >= lo && x <= hi)) {
+        cli_errorf("fit", "--%s: expected a number in [%g, %g], got '%s'", name, lo, hi, s);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+/* one of names[], by position */
+static int parse_enum_opt(const cli_opts *o, const char *name, const char *const *names, int *v)
+{
+    const char *s = cli_opt(o, name);
+    if (!s)
+        return 0;
+    char acc[200] = "";
+    for (int i = 0; names[i]; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *v = i;
+            return 0;
+        }
+        strncat(acc, i ? ", " : "", sizeof acc - strlen(acc) - 1);
+        strncat(acc, names[i], sizeof acc - strlen(acc) - 1);
+    }
+    cli_errorf("fit", "--%s: expected one of %s, got '%s'", name, acc, s);
+    return -1;
+}
+
+static int parse_date_opt(const cli_opts *o, const char *name, int32_t *v)
+{
+    const char *s = cli_opt(o, name);
+    if (!s)
+        return 0;
+    if (strlen(s) != 10 || clv_date_parse(s, -1, v) != 0) {
+        cli_errorf("fit", "--%s: expected a date YYYY-MM-DD, got '%s'", name, s);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_options(const cli_opts *o, fit_job *j)
+{
+    static const char *const delims[] = {"auto", "whitespace", "comma", NULL};
+    static const char *const headers[] = {"auto", "yes", "no", NULL};
+    static const char *const datefmts[] = {"auto", "YYYYMMDD", "YYYY-MM-DD", "datetime", NULL};
+    static const char *const amounts[] = {"total", "unit-price", NULL};
+    static const char *const units[] = {"day", "week", NULL};
+    static const char *const models[] = {"bgnbd", "pareto", "ggamma", "all", NULL};
+    if (o->n_args != 1) {
+        cli_errorf("fit", o->n_args ? "expected one TRANSACTIONS file, got %d arguments; try 'clvsim fit --help'"
+                                    : "missing TRANSACTIONS%.0d; try 'clvsim fit --help'", o->n_args);
+        return EXIT_USAGE;
+    }
+    if (o->n_sets || o->scale) {
+        cli_errorf("fit", "--set and --scale apply to scenarios; 'clvsim fit' reads its settings from its own options");
+        return EXIT_USAGE;
+    }
+    j->log_path = o->args[0];
+    clv_txlog_opts_default(&j->ro);
+    clv_fit_opts_default(&j->fo);
+    j->unit = CLV_UNIT_WEEK;
+    j->hold_end = -1;
+    j->margin = 0.3;
+    j->annual_rate = 0.1;
+    j->horizon = -1;
+    int model = 3;
+    if (!cli_opt(o, "calibration-end")) {
+        cli_errorf("fit", "--calibration-end DATE is required: the last day of the calibration period");
+        return EXIT_USAGE;
+    }
+    if (parse_date_opt(o, "calibration-end", &j->cal_end) || parse_date_opt(o, "holdout-end", &j->hold_end) ||
+        parse_enum_opt(o, "unit", units, &j->unit) || parse_enum_opt(o, "model", models, &model) ||
+        parse_enum_opt(o, "delimiter", delims, &j->ro.delimiter) ||
+        parse_enum_opt(o, "header", headers, &j->ro.header) ||
+        parse_enum_opt(o, "date-format", datefmts, &j->ro.date_format) ||
+        parse_enum_opt(o, "amount-kind", amounts, &j->ro.amount_kind) ||
+        parse_int_opt(o, "customer-column", 1, 64, &j->ro.customer_column) ||
+        parse_int_opt(o, "date-column", 1, 64, &j->ro.date_column) ||
+        parse_int_opt(o, "amount-column", 1, 64, &j->ro.amount_column) ||
+        parse_int_opt(o, "quantity-column", 0, 64, &j->ro.quantity_column) ||
+        parse_int_opt(o, "starts", 1, 16, &j->fo.starts) ||
+        parse_real_opt(o, "margin", 0, 1, &j->margin) ||
+        parse_real_opt(o, "annual-discount-rate", 0, 1, &j->annual_rate) ||
+        parse_int_opt(o, "clv-horizon", 1, 100000, &j->horizon))
+        return EXIT_USAGE;
+    if (cli_opt(o, "holdout-end") && j->hold_end <= j->cal_end) {
+        cli_errorf("fit", "--holdout-end must be after --calibration-end");
+        return EXIT_USAGE;
+    }
+    if (j->ro.amount_kind == CLV_AMOUNT_UNIT_PRICE && j->ro.quantity_column == 0) {
+        cli_errorf("fit", "--amount-kind unit-price needs --quantity-column");
+        return EXIT_USAGE;
+    }
+    j->ro.skip_malformed = cli_opt(o, "skip-malformed") != NULL;
+    for (int m = 0; m < N_MODELS; m++)
+        j->want[m] = model == 3 || model == m;
+    if (o->seed) {
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(o->seed, &end, 10);
+        if (errno || *end || end == o->seed || o->seed[0] == '-') {
+            cli_errorf("fit", "--seed: expected an integer >= 0, got '%s'", o->seed);
+            return EXIT_USAGE;
+        }
+        j->fo.seed = s;
+    }
+    if (o->threads) {
+        char *end;
+        long t = strtol(o->threads, &end, 10);
+        if (*end || end == o->threads || t < 0 || t > CLV_THREADS_MAX) {
+            cli_errorf("fit", "--threads: expected an integer in [0, %d], got '%s'", CLV_THREADS_MAX, o->threads);
+            return EXIT_USAGE;
+        }
+        j->fo.threads = (int)t;
+    } else {
+        j->fo.threads = 0;
+    }
+    if (j->horizon < 0)
+        j->horizon = j->unit == CLV_UNIT_WEEK ? 52 : 365;
+    j->quiet = o->quiet;
+    return -1;
+}
+
+/* ---- outputs ---- */
+
+static double unit_days(const fit_job *j) { return j->unit == CLV_UNIT_WEEK ? 7.0 : 1.0; }
+static const char *unit_name(const fit_job *j) { return j->unit == CLV_UNIT_WEEK ? "week" : "day"; }
+
+/* open DIR/name for atomic writing */
+static int open_out(const fit_job *j, const char *name, clv_afile *af, clv_error *err)
+{
+    char path[CLV_IO_PATH_MAX];
+    int st = clv_path_join(path, sizeof path, j->outdir, name, err);
+    if (st == CLV_OK && clv_same_file(path, j->log_path))
+        st = clv_error_set(err, CLV_EINPUT, path, 0, NULL, "is the transaction log being read; choose another output directory");
+    return st == CLV_OK ? clv_afile_open(af, path, err) : st;
+}
+
+static int finish(clv_afile *af, int st, clv_error *err)
+{
+    if (st == CLV_OK && ferror(af->fp))
+        st = clv_error_set(err, CLV_EIO, af->path, 0, NULL, "write failed");
+    if (st != CLV_OK) {
+        clv_afile_abort(af);
+        return st;
+    }
+    return clv_afile_commit(af, err);
+}
+
+/* the population block a scenario can @include */
+static int write_population(const fit_job *j, const char *cmdline, clv_error *err)
+{
+    clv_afile af;
+    int st = open_out(j, "population.cfg", &af, err);
+    if (st != CLV_OK)
+        return st;
+    FILE *fp = af.fp;
+    fprintf(fp, "# Population fitted by clvsim %s to %s\n", clv_version(), j->log_path);
+    fprintf(fp, "# command: %s\n", cmdline);
+    char a[16];
+    fprintf(fp, "# calibration period to %s; %zu customers; times in %ss\n", clv_date_format(j->cal_end, a),
+            j->t->n, unit_name(j));
+    for (int m = 0; m < N_MODELS; m++)
+        if (j->done[m])
+            fprintf(fp, "# %s log-likelihood %.4f%s%s\n", model_label[m], j->fit[m].loglik,
+                    j->fit[m].flags ? "; warning: " : "", j->fit[m].warning);
+    /* the purchase model: the better fit when both were fitted (same number of parameters) */
+    int pm = j->done[M_BG] && (!j->done[M_PN] || j->fit[M_BG].loglik >= j->fit[M_PN].loglik) ? M_BG : M_PN;
+    fprintf(fp, "population = {\n  source = \"parameters\";\n");
+    if (j->done[M_BG] || j->done[M_PN]) {
+        if (j->done[M_BG] && j->done[M_PN])
+            fprintf(fp, "  # %s has the higher log-likelihood of the two\n", model_label[pm]);
+        fprintf(fp, "  model = \"%s\";\n", pm == M_BG ? "bgnbd" : "pareto");
+    }
+    fprintf(fp, "  unit = \"%s\";\n", unit_name(j));
+    static const char *const group[N_MODELS] = {"bgnbd", "pareto", "spend"};
+    for (int m = 0; m < N_MODELS; m++) {
+        if (!j->done[m])
+            continue;
+        const clv_fit_result *r = &j->fit[m];
+        fprintf(fp, "  %s = {", group[m]);
+        for (int k = 0; k < r->n_params; k++)
+            fprintf(fp, " %s = %.17g;", r->names[k], r->par[k]);
+        fprintf(fp, " };\n  # standard errors:");
+        for (int k = 0; k < r->n_params; k++)
+            fprintf(fp, " %s %.6g", r->names[k], r->se[k]);
+        fputc('\n', fp);
+    }
+    fprintf(fp, "};\n");
+    return finish(&af, CLV_OK, err);
+}
+
+static void print_report(FILE *fp, const fit_job *j, double seconds)
+{
+    const clv_rfm_table *t = j->t;
+    const clv_txlog_stats *s = &t->stats;
+    char a[16], b[16], c[16];
+    fprintf(fp, "clvsim fit %s\n\n", j->log_path);
+    fprintf(fp, "data       %ld lines%s, %ld purchase rows, %ld transactions (%ld same-day rows merged)\n", s->lines,
+            s->header ? " (1 header)" : "", s->rows, s->transactions, s->merged_rows);
+    fprintf(fp, "           %ld returns excluded, %ld zero amounts kept", s->returns, s->zero_amounts);
+    long skipped = 0;
+    for (int k = 0; k < CLV_TXBAD_N; k++)
+        skipped += s->skipped[k];
+    if (skipped) {
+        fprintf(fp, ", %ld malformed rows skipped (", skipped);
+        int first = 1;
+        for (int k = 0; k < CLV_TXBAD_N; k++)
+            if (s->skipped[k]) {
+                fprintf(fp, "%s%ld %s, first on line %ld", first ? "" : "; ", s->skipped[k], clv_txbad_name(k),
+                        s->first_skipped_line[k]);
+                first = 0;
+            }
+        fputc(')', fp);
+    }
+    fputc('\n', fp);
+    fprintf(fp, "cohort     %zu customers with a first purchase from %s to %s", t->n,
+            clv_date_format(t->series_start, a), clv_date_format(t->calibration_end, b));
+    if (t->later_customers)
+        fprintf(fp, " (%ld later customers left out)", t->later_customers);
+    fputc('\n', fp);
+    if (t->holdout_end > t->calibration_end)
+        fprintf(fp, "periods    calibration to %s, holdout to %s (%.2f %ss); times in %ss\n",
+                clv_date_format(t->calibration_end, a), clv_date_format(t->holdout_end, c), t->holdout_length,
+                unit_name(j), unit_name(j));
+    else
+        fprintf(fp, "periods    calibration to %s, no holdout; times in %ss\n", clv_date_format(t->calibration_end, a),
+                unit_name(j));
+    double sx = 0;
+    size_t rep = 0;
+    for (size_t i = 0; i < t->n; i++)
+        sx += t->c[i].x, rep += t->c[i].x > 0;
+    fprintf(fp, "repeats    %.0f repeat transactions in calibration; %zu customers (%.1f%%) with at least one\n", sx,
+            rep, 100.0 * (double)rep / (double)t->n);
+
+    for (int m = 0; m < N_MODELS; m++) {
+        if (!j->done[m])
+            continue;
+        const clv_fit_result *r = &j->fit[m];
+        fprintf(fp, "\n%s, %zu customers", model_label[m], r->n);
+        if (m == M_GG && r->n_excluded)
+            fprintf(fp, " (%zu repeat customers with mean spend 0 left out)", r->n_excluded);
+        fputc('\n', fp);
+        for (int k = 0; k < r->n_params; k++)
+            fprintf(fp, "  %-6s %12.6g   (standard error %.4g)\n", r->names[k], r->par[k], r->se[k]);
+        fprintf(fp, "  log-likelihood %.4f; %d of %d starts converged; %d iterations\n", r->loglik,
+                r->starts_converged, j->fo.starts, r->iterations);
+        if (r->flags)
+            fprintf(fp, "  WARNING: %s\n", r->warning);
+        if (m == M_GG)
+            fprintf(fp, "  mean spend per transaction in the population: %.2f\n",
+                    clv_gg_expected_spend(&j->model[0].spend, 0, 0));
+    }
+
+    int have[2] = {j->done[M_BG], j->done[M_PN]};
+    if (t->holdout_end > t->calibration_end && (have[0] || have[1])) {
+        fprintf(fp, "\nholdout: predicted against actual transactions per customer over %.2f %ss\n",
+                t->holdout_length, unit_name(j));
+        fprintf(fp, "  %-28s %12s", "", "actual");
+        for (int m = 0; m < 2; m++)
+            if (have[m])
+                fprintf(fp, " %12s", model_label[m]);
+        fputc('\n', fp);
+        const clv_holdout_report *h0 = have[0] ? &j->hold[0] : &j->hold[1];
+        fprintf(fp, "  %-28s %12.0f", "total transactions", h0->total_actual);
+        for (int m = 0; m < 2; m++)
+            if (have[m])
+                fprintf(fp, " %12.1f", j->hold[m].total_predicted);
+        fputc('\n', fp);
+        const char *rows[3] = {"MAE per customer", "RMSE per customer", "correlation"};
+        for (int r = 0; r < 3; r++) {
+            fprintf(fp, "  %-28s %12s", rows[r], "");
+            for (int m = 0; m < 2; m++)
+                if (have[m])
+                    fprintf(fp, " %12.4f", r == 0 ? j->hold[m].mae : r == 1 ? j->hold[m].rmse : j->hold[m].corr);
+            fputc('\n', fp);
+        }
+        fprintf(fp, "\n  mean holdout transactions by calibration frequency\n");
+        fprintf(fp, "  %-4s %10s %10s", "x", "customers", "actual");
+        for (int m = 0; m < 2; m++)
+            if (have[m])
+                fprintf(fp, " %12s", model_label[m]);
+        fputc('\n', fp);
+        for (int g = 0; g < CLV_FREQ_GROUPS; g++) {
+            char lab[8];
+            snprintf(lab, sizeof lab, g == CLV_FREQ_GROUPS - 1 ? "%d+" : "%d", g);
+            fprintf(fp, "  %-4s %10ld %10.3f", lab, h0->group_n[g], h0->group_actual[g]);
+            for (int m = 0; m < 2; m++)
+                if (have[m])
+                    fprintf(fp, " %12.3f", j->hold[m].group_predicted[g]);
+            fputc('\n', fp);
+        }
+        fprintf(fp, "\n  customers by calibration frequency\n  %-4s %10s", "x", "actual");
+        for (int m = 0; m < 2; m++)
+            if (have[m])
+                fprintf(fp, " %12s", model_label[m]);
+        fputc('\n', fp);
+        for (int g = 0; g < CLV_FREQ_GROUPS; g++) {
+            char lab[8];
+            snprintf(lab, sizeof lab, g == CLV_FREQ_GROUPS - 1 ? "%d+" : "%d", g);
+            fprintf(fp, "  %-4s %10ld", lab, h0->group_n[g]);
+            for (int m = 0; m < 2; m++)
+                if (have[m])
+                    fprintf(fp, " %12.1f", j->hold[m].hist_model[g]);
+            fputc('\n', fp);
+        }
+    }
+    fprintf(fp, "\ntime %.2f s\n", seconds);
+}
+
+static int write_report(const fit_job *j, double seconds, clv_error *err)
+{
+    clv_afile af;
+    int st = open_out(j, "report.txt", &af, err);
+    if (st != CLV_OK)
+        return st;
+    print_report(af.fp, j, seconds);
+    return finish(&af, CLV_OK, err);
+}
+
+static double per_unit_rate(const fit_job *j)
+{
+    return pow(1 + j->annual_rate, unit_days(j) / 365.25) - 1;
+}
+
+static int write_customers(const fit_job *j, clv_error *err)
+{
+    clv_afile af;
+    int st = open_out(j, "customers.csv", &af, err);
+    if (st != CLV_OK)
+        return st;
+    FILE *fp = af.fp;
+    const clv_rfm_table *t = j->t;
+    const int hold = t->holdout_end > t->calibration_end;
+    fprintf(fp, "id,first_purchase,x,t_x,T,mean_spend,x_holdout,spend_holdout");
+    if (j->done[M_GG])
+        fprintf(fp, ",expected_spend");
+    for (int m = 0; m < 2; m++) {
+        if (!j->done[m])
+            continue;
+        fprintf(fp, ",p_alive_%s", model_key[m]);
+        if (hold)
+            fprintf(fp, ",expected_holdout_%s", model_key[m]);
+        if (j->done[M_GG])
+            fprintf(fp, ",clv_%s", model_key[m]);
+    }
+    fputc('\n', fp);
+    const double rate = per_unit_rate(j);
+    for (size_t i = 0; i < t->n; i++) {
+        const clv_rfm *c = &t->c[i];
+        char d[16];
+        /* ids are written as they were read; quoted when they hold a comma or a quote */
+        const char *id = t->id[i];
+        if (strpbrk(id, ",\"")) {
+            fputc('"', fp);
+            for (const char *p = id; *p; p++)
+                fprintf(fp, *p == '"' ? "\"\"" : "%c", *p);
+            fputc('"', fp);
+        } else {
+            fputs(id, fp);
+        }
+        fprintf(fp, ",%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", clv_date_format(c->first_day, d), c->x, c->t_x, c->T,
+                c->mean_spend, c->x_holdout, c->spend_holdout);
+        if (j->done[M_GG])
+            fprintf(fp, ",%.10g", clv_gg_expected_spend(&j->model[0].spend, c->x, c->mean_spend));
+        for (int m = 0; m < 2; m++) {
+            if (!j->done[m])
+                continue;
+            fprintf(fp, ",%.10g", clv_btyd_palive(&j->model[m], c->x, c->t_x, c->T));
+            if (hold)
+                fprintf(fp, ",%.10g", clv_btyd_expected(&j->model[m], t->holdout_length, c->x, c->t_x, c->T));
+            if (j->done[M_GG])
+                fprintf(fp, ",%.10g", clv_btyd_clv(&j->model[m], c, j->horizon, 1.0, j->margin, rate));
+        }
+        fputc('\n', fp);
+    }
+    return finish(&af, CLV_OK, err);
+}
+
+/* the RFM summary as the reader built it */
+static int write_rfm(const fit_job *j, clv_error *err)
+{
+    clv_afile af;
+    int st = open_out(j, "rfm.csv", &af, err);
+    if (st != CLV_OK)
+        return st;
+    return finish(&af, clv_rfm_write_csv(j->t, af.fp, err), err);
+}
+
+/* cumulative.csv and frequency.csv, the data of the two plots; ncols out */
+static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
+{
+    const clv_rfm_table *t = j->t;
+    clv_afile af;
+    int st = open_out(j, "cumulative.csv", &af, err);
+    if (st != CLV_OK)
+        return st;
+    fprintf(af.fp, "date,actual");
+    *ncols = 2;
+    for (int m = 0; m < 2; m++)
+        if (j->done[m])
+            fprintf(af.fp, ",%s", model_label[m]), ++*ncols;
+    fputc('\n', af.fp);
+    double actual = 0;
+    for (size_t d = 0; d < t->n_days; d++) {
+        char buf[16];
+        actual += (double)t->repeat_per_day[d];
+        fprintf(af.fp, "%s,%.0f", clv_date_format(t->series_start + (int32_t)d, buf), actual);
+        for (int m = 0; m < 2; m++)
+            if (j->done[m])
+                fprintf(af.fp, ",%.4f", j->cum[m][d]);
+        fputc('\n', af.fp);
+    }
+    st = finish(&af, CLV_OK, err);
+    if (st != CLV_OK)
+        return st;
+
+    st = open_out(j, "frequency.csv", &af, err);
+    if (st != CLV_OK)
+        return st;
+    fprintf(af.fp, "frequency,actual");
+    for (int m = 0; m < 2; m++)
+        if (j->done[m])
+            fprintf(af.fp, ",%s", model_label[m]);
+    fputc('\n', af.fp);
+    long count[CLV_FREQ_GROUPS] = {0};
+    for (size_t i = 0; i < t->n; i++)
+        count[t->c[i].x >= CLV_FREQ_GROUPS - 1 ? CLV_FREQ_GROUPS - 1 : (int)t->c[i].x]++;
+    for (int g = 0; g < CLV_FREQ_GROUPS; g++) {
+        fprintf(af.fp, g == CLV_FREQ_GROUPS - 1 ? "%d+,%ld" : "%d,%ld", g, count[g]);
+        for (int m = 0; m < 2; m++)
+            if (j->done[m])
+                fprintf(af.fp, ",%.3f", j->hold[m].hist_model[g]);
+        fputc('\n', af.fp);
+    }
+    return finish(&af, CLV_OK, err);
+}
+
+/* render the two figures in PNG and SVG; a missing gnuplot is a note, not a failure */
+static int render_plots(const fit_job *j, int ncols, clv_error *err)
+{
+    static const char *const figs[2][3] = {
+        {"fit_cumulative.gp", "cumulative", "cumulative.csv"},
+        {"fit_frequency.gp", "frequency", "frequency.csv"}};
+    if (!clv_plot_available()) {
+        if (!j->quiet)
+            fprintf(stderr, "clvsim fit: gnuplot not found: skipped cumulative.{png,svg} and frequency.{png,svg}; "
+                            "install the Debian package gnuplot-nox (or run 'make deps') and run again; the CSV "
+                            "data of the plots are written\n");
+        return CLV_OK;
+    }
+    char dir[CLV_IO_PATH_MAX];
+    int st = clv_plot_dir(dir, sizeof dir, "fit_cumulative.gp", err);
+    if (st != CLV_OK)
+        return st;
+    char cal[16], nc[8], title[CLV_IO_PATH_MAX + 64];
+    clv_date_format(j->cal_end, cal);
+    snprintf(nc, sizeof nc, "%d", ncols);
+    const char *base = strrchr(j->log_path, '/');
+    base = base ? base + 1 : j->log_path;
+    for (int f = 0; f < 2; f++) {
+        char script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX], var_data[CLV_IO_PATH_MAX + 16];
+        snprintf(script, sizeof script, "%s/%s", dir, figs[f][0]);
+        if ((st = clv_path_join(data, sizeof data, j->outdir, figs[f][2], err)) != CLV_OK)
+            return st;
+        snprintf(var_data, sizeof var_data, "datafile=%s", data);
+        if (f == 0)
+            snprintf(title, sizeof title, "title_text=Cumulative repeat transactions, %.200s: actual and fitted", base);
+        else
+            snprintf(title, sizeof title, "title_text=Customers by calibration-period repeat transactions, %.200s",
+                     base);
+        char var_nc[24], var_cal[40];
+        snprintf(var_nc, sizeof var_nc, "ncols=%s", nc);
+        snprintf(var_cal, sizeof var_cal, "calibration_end=%s", cal);
+        const char *vars[] = {var_data, var_nc, var_cal, title};
+        for (int e = 0; e < 2; e++) {
+            char name[64], out[CLV_IO_PATH_MAX];
+            snprintf(name, sizeof name, "%s.%s", figs[f][1], e ? "svg" : "png");
+            if ((st = clv_path_join(out, sizeof out, j->outdir, name, err)) != CLV_OK ||
+                (st = clv_plot(script, out, vars, 4, err)) != CLV_OK)
+                return st;
+        }
+    }
+    return CLV_OK;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
+{
+    /* the command line, for the population file's comment */
+    char cmdline[2048] = "clvsim";
+    for (int i = 0; i < argc; i++) {
+        strncat(cmdline, " ", sizeof cmdline - strlen(cmdline) - 1);
+        strncat(cmdline, argv[i], sizeof cmdline - strlen(cmdline) - 1);
+    }
+    cli_opts o;
+    int rc = cli_parse(cmd, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    fit_job j;
+    memset(&j, 0, sizeof j);
+    if ((rc = parse_options(&o, &j)) >= 0)
+        return rc;
+
+    char outdir[CLV_IO_PATH_MAX];
+    if (o.output) {
+        snprintf(outdir, sizeof outdir, "%s", o.output);
+    } else {
+        const char *base = strrchr(j.log_path, '/');
+        base = base ? base + 1 : j.log_path;
+        size_t len = strcspn(base, ".");
+        snprintf(outdir, sizeof outdir, "out/fit-%.*s", (int)(len ? len : strlen(base)), base);
+    }
+    j.outdir = outdir;
+
+    double t0 = now();
+    clv_error err;
+    cli_progress bar;
+    cli_progress_init(&bar, o.quiet);
+    clv_progress prog = {cli_progress_cb, &bar};
+    j.fo.progress = &prog;
+    int st = clv_rfm_read(j.log_path, &j.ro, j.cal_end, j.hold_end, j.unit, &prog, &j.t, &err);
+    for (int m = 0; st == CLV_OK && m < N_MODELS; m++) {
+        if (!j.want[m])
+            continue;
+        st = m == M_BG   ? clv_bgnbd_fit(j.t->c, j.t->n, &j.fo, &j.fit[m], &err)
+             : m == M_PN ? clv_pnbd_fit(j.t->c, j.t->n, &j.fo, &j.fit[m], &err)
+                         : clv_gg_fit(j.t->c, j.t->n, &j.fo, &j.fit[m], &err);
+        j.done[m] = st == CLV_OK;
+        /* a log without repeat spend still gets its purchase models */
+        if (m == M_GG && st == CLV_EINPUT) {
+            if (!o.quiet)
+                fprintf(stderr, "clvsim fit: Gamma-Gamma not fitted: %s\n", err.msg);
+            st = CLV_OK;
+        }
+    }
+    cli_progress_done(&bar);
+    /* the fitted models, with the spend model where there is one */
+    for (int m = 0; st == CLV_OK && m < 2; m++) {
+        clv_btyd *md = &j.model[m];
+        md->model = m == M_BG ? CLV_MODEL_BGNBD : CLV_MODEL_PARETO;
+        if (j.done[M_BG])
+            md->bgnbd = (clv_bgnbd_params){j.fit[M_BG].par[0], j.fit[M_BG].par[1], j.fit[M_BG].par[2], j.fit[M_BG].par[3]};
+        if (j.done[M_PN])
+            md->pareto = (clv_pnbd_params){j.fit[M_PN].par[0], j.fit[M_PN].par[1], j.fit[M_PN].par[2], j.fit[M_PN].par[3]};
+        if (j.done[M_GG])
+            md->spend = (clv_gg_params){j.fit[M_GG].par[0], j.fit[M_GG].par[1], j.fit[M_GG].par[2]};
+        if (!j.done[m])
+            continue;
+        if (j.t->holdout_end > j.t->calibration_end)
+            st = clv_btyd_holdout(md, j.t, &j.hold[m], &err);
+        if (st == CLV_OK && !(j.cum[m] = malloc((j.t->n_days ? j.t->n_days : 1) * sizeof *j.cum[m])))
+            st = clv_error_set(&err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        if (st == CLV_OK)
+            st = clv_btyd_cumulative(md, j.t, j.cum[m], &err);
+        /* without a holdout the model's frequency histogram is still wanted */
+        if (st == CLV_OK && j.t->holdout_end <= j.t->calibration_end)
+            st = clv_btyd_frequency(md, j.t, j.hold[m].hist_model, &err);
+    }
+    double elapsed = now() - t0;
+    int ncols = 2;
+    if (st == CLV_OK)
+        st = clv_output_dir_prepare(outdir, o.force, &err);
+    if (st == CLV_OK)
+        st = write_population(&j, cmdline, &err);
+    if (st == CLV_OK)
+        st = write_report(&j, elapsed, &err);
+    if (st == CLV_OK)
+        st = write_customers(&j, &err);
+    if (st == CLV_OK)
+        st = write_plot_data(&j, &ncols, &err);
+    if (st == CLV_OK)
+        st = write_rfm(&j, &err);
+    if (st == CLV_OK)
+        st = render_plots(&j, ncols, &err);
+    if (st == CLV_OK) {
+        print_report(stdout, &j, elapsed);
+        for (int m = 0; m < N_MODELS; m++)
+            if (j.done[m] && j.fit[m].flags)
+                fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label[m], j.fit[m].warning);
+        if (!o.quiet)
+            fprintf(stderr, "clvsim fit: wrote population.cfg, report.txt, customers.csv, rfm.csv, "
+                            "cumulative.csv, frequency.csv%s to %s\n",
+                    clv_plot_available() ? " and their plots" : "", outdir);
+    }
+    for (int m = 0; m < 2; m++)
+        free(j.cum[m]);
+    clv_rfm_free(j.t);
+    return st == CLV_OK ? EXIT_OK : cli_report(&err);
+}

@@ -1,0 +1,181 @@
+/* plot.c - running gnuplot scripts as a child process, with atomic output files. */
+#include "clvsim/plot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "clvsim/io.h"
+
+extern char **environ;
+
+/* the full path of gnuplot on the PATH into buf; 0 when found */
+static int find_gnuplot(char *buf, size_t n)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        path = "/usr/bin:/bin";
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        if (len > 0 && (size_t)snprintf(buf, n, "%.*s/gnuplot", (int)len, path) < n && access(buf, X_OK) == 0)
+            return 0;
+        path += len + (end ? 1 : 0);
+    }
+    return -1;
+}
+
+int clv_plot_available(void)
+{
+    char p[CLV_IO_PATH_MAX];
+    return find_gnuplot(p, sizeof p) == 0;
+}
+
+int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err)
+{
+    /* in order: the environment, an installation beside the program, the
+     * source tree the library was built from, a build tree beside the program */
+    char cand[4][CLV_IO_PATH_MAX];
+    int nc = 0;
+    const char *env = getenv("CLVSIM_PLOTS_DIR");
+    if (env && env[0])
+        snprintf(cand[nc++], CLV_IO_PATH_MAX, "%s", env);
+    char exe[CLV_IO_PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        snprintf(cand[nc++], CLV_IO_PATH_MAX, "%.3000s/../share/clvsim/plots", exe);
+    }
+#ifdef CLV_SOURCE_PLOTS_DIR
+    snprintf(cand[nc++], CLV_IO_PATH_MAX, "%s", CLV_SOURCE_PLOTS_DIR);
+#endif
+    if (slash)
+        snprintf(cand[nc++], CLV_IO_PATH_MAX, "%.3000s/../plots", exe);
+    for (int i = 0; i < nc; i++) {
+        char f[CLV_IO_PATH_MAX * 2];
+        snprintf(f, sizeof f, "%.4000s/%.200s", cand[i], probe);
+        if (access(f, R_OK) == 0) {
+            if ((size_t)snprintf(buf, n, "%s", cand[i]) >= n)
+                break;
+            return CLV_OK;
+        }
+    }
+    return clv_error_set(err, CLV_EIO, NULL, 0, "plots",
+                         "cannot find the plot script %s (looked in $CLVSIM_PLOTS_DIR, share/clvsim/plots "
+                         "beside the program, and the plots/ directory of the source tree)", probe);
+}
+
+int clv_plot(const char *script, const char *output, const char *const *vars, size_t n_vars, clv_error *err)
+{
+    char gp[CLV_IO_PATH_MAX];
+    if (find_gnuplot(gp, sizeof gp) != 0)
+        return clv_error_set(err, CLV_EUNSUPPORTED, output, 0, NULL,
+                             "gnuplot is not installed (Debian package gnuplot-nox)");
+    const char *ext = strrchr(output, '.');
+    const char *fmt = ext && strcmp(ext, ".svg") == 0 ? "svg" : "png";
+
+    /* a temporary output beside the target, with an ordinary file mode,
+     * that gnuplot overwrites and that is renamed over the target on success */
+    clv_afile af;
+    int st = clv_afile_open(&af, output, err);
+    if (st != CLV_OK)
+        return st;
+    fclose(af.fp);
+    af.fp = NULL;
+    const char *tmp = af.tmp;
+    char errpath[] = "/tmp/clvsim-gnuplot-XXXXXX";
+    int efd = mkstemp(errpath);
+    if (efd < 0) {
+        clv_afile_abort(&af);
+        return clv_error_set(err, CLV_EIO, output, 0, NULL, "cannot create a temporary file: %s", strerror(errno));
+    }
+
+    /* -e "fmt='png'; outfile='...'; name='value'; ..." with ' doubled inside values */
+    size_t cap = 256 + strlen(tmp) * 2 + strlen(script) * 2;
+    for (size_t i = 0; i < n_vars; i++)
+        cap += 2 * strlen(vars[i]) + 8;
+    char *expr = malloc(cap);
+    if (!expr) {
+        close(efd);
+        unlink(errpath);
+        clv_afile_abort(&af);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    size_t len = (size_t)snprintf(expr, cap, "fmt='%s'; outfile='", fmt);
+    for (const char *p = tmp; *p; p++) {
+        if (*p == '\'')
+            expr[len++] = '\'';
+        expr[len++] = *p;
+    }
+    expr[len++] = '\'';
+    /* dir: the scripts' directory, so that a script can load common.gp */
+    const char *sl = strrchr(script, '/');
+    len += (size_t)snprintf(expr + len, cap - len, "; dir='");
+    for (const char *p = script; sl && p < sl; p++) {
+        if (*p == '\'')
+            expr[len++] = '\'';
+        expr[len++] = *p;
+    }
+    if (!sl)
+        expr[len++] = '.';
+    expr[len++] = '\'';
+    for (size_t i = 0; i < n_vars; i++) {
+        const char *eq = strchr(vars[i], '=');
+        if (!eq)
+            continue;
+        len += (size_t)snprintf(expr + len, cap - len, "; %.*s='", (int)(eq - vars[i]), vars[i]);
+        for (const char *p = eq + 1; *p; p++) {
+            if (*p == '\'')
+                expr[len++] = '\'';
+            expr[len++] = *p;
+        }
+        expr[len++] = '\'';
+    }
+    expr[len] = '\0';
+
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_adddup2(&fa, efd, 2);
+    char *argv[] = {gp, "-e", expr, (char *)script, NULL};
+    pid_t pid;
+    int rc = posix_spawn(&pid, gp, &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    free(expr);
+    int status = -1;
+    if (rc == 0)
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+            ;
+    close(efd);
+    struct stat sb;
+    int ok = rc == 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0 && stat(tmp, &sb) == 0 && sb.st_size > 0;
+    if (ok && rename(tmp, output) != 0)
+        ok = 0;
+    if (!ok) {
+        /* the first line of gnuplot's complaint, if any */
+        char line[400] = "";
+        FILE *ef = fopen(errpath, "r");
+        if (ef) {
+            while (fgets(line, sizeof line, ef))
+                if (strspn(line, " \t\r\n^") != strlen(line))
+                    break;
+            fclose(ef);
+        }
+        line[strcspn(line, "\r\n")] = '\0';
+        clv_afile_abort(&af);
+        unlink(errpath);
+        return clv_error_set(err, CLV_EIO, output, 0, NULL, "gnuplot failed on %s%s%s", script,
+                             line[0] ? ": " : "", line);
+    }
+    unlink(errpath);
+    return CLV_OK;
+}

@@ -1,0 +1,175 @@
+/* btyd.c - a fitted population as one model: predictions, CLV, holdout report, cumulative repeat purchases. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "btyd_internal.h"
+
+void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop)
+{
+    m->model = pop->model;
+    m->bgnbd = pop->bgnbd;
+    m->pareto = pop->pareto;
+    m->spend = pop->spend;
+}
+
+double clv_btyd_palive(const clv_btyd *m, double x, double t_x, double T)
+{
+    return m->model == CLV_MODEL_PARETO ? clv_pnbd_palive(&m->pareto, x, t_x, T)
+                                        : clv_bgnbd_palive(&m->bgnbd, x, t_x, T);
+}
+
+double clv_btyd_expected(const clv_btyd *m, double t, double x, double t_x, double T)
+{
+    return m->model == CLV_MODEL_PARETO ? clv_pnbd_expected(&m->pareto, t, x, t_x, T)
+                                        : clv_bgnbd_expected(&m->bgnbd, t, x, t_x, T);
+}
+
+double clv_btyd_expected_new(const clv_btyd *m, double t)
+{
+    return m->model == CLV_MODEL_PARETO ? clv_pnbd_expected_new(&m->pareto, t) : clv_bgnbd_expected_new(&m->bgnbd, t);
+}
+
+double clv_btyd_pmf(const clv_btyd *m, double t, int x)
+{
+    return m->model == CLV_MODEL_PARETO ? clv_pnbd_pmf(&m->pareto, t, x) : clv_bgnbd_pmf(&m->bgnbd, t, x);
+}
+
+double clv_btyd_clv(const clv_btyd *m, const clv_rfm *c, int periods, double period, double margin, double rate)
+{
+    double spend = clv_gg_expected_spend(&m->spend, c->x, c->mean_spend);
+    double value = 0, prev = 0, disc = 1;
+    for (int k = 1; k <= periods; k++) {
+        double cum = clv_btyd_expected(m, k * period, c->x, c->t_x, c->T);
+        disc /= 1 + rate;
+        value += (cum - prev) * disc;
+        prev = cum;
+    }
+    return margin * spend * value;
+}
+
+/* group of a calibration frequency: 0..6, and 7 for 7 or more */
+static int group_of(double x)
+{
+    return x >= CLV_FREQ_GROUPS - 1 ? CLV_FREQ_GROUPS - 1 : (int)x;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double u = *(const double *)a, v = *(const double *)b;
+    return (u > v) - (u < v);
+}
+
+int clv_btyd_holdout(const clv_btyd *m, const clv_rfm_table *t, clv_holdout_report *rep, clv_error *err)
+{
+    memset(rep, 0, sizeof *rep);
+    if (t->holdout_end <= t->calibration_end)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "holdout", "the summary has no holdout period");
+    const double th = t->holdout_length;
+    double sa = 0, sp = 0, saa = 0, spp = 0, sap = 0, sae = 0, sse = 0;
+    for (size_t i = 0; i < t->n; i++) {
+        const clv_rfm *c = &t->c[i];
+        double pred = clv_btyd_expected(m, th, c->x, c->t_x, c->T);
+        if (!isfinite(pred))
+            return clv_error_set(err, CLV_ENUMERIC, NULL, 0, "holdout",
+                                 "the prediction for customer %s is not finite (x = %g, t_x = %g, T = %g)",
+                                 t->id ? t->id[i] : "?", c->x, c->t_x, c->T);
+        double act = c->x_holdout, e = pred - act;
+        sa += act, sp += pred, saa += act * act, spp += pred * pred, sap += act * pred;
+        sae += fabs(e), sse += e * e;
+        int g = group_of(c->x);
+        rep->group_n[g]++;
+        rep->group_actual[g] += act;
+        rep->group_predicted[g] += pred;
+    }
+    double n = (double)t->n;
+    rep->n = t->n;
+    rep->mae = sae / n;
+    rep->rmse = sqrt(sse / n);
+    double va = saa - sa * sa / n, vp = spp - sp * sp / n;
+    rep->corr = va > 0 && vp > 0 ? (sap - sa * sp / n) / sqrt(va * vp) : NAN;
+    rep->total_actual = sa;
+    rep->total_predicted = sp;
+    for (int g = 0; g < CLV_FREQ_GROUPS; g++)
+        if (rep->group_n[g] > 0) {
+            rep->group_actual[g] /= (double)rep->group_n[g];
+            rep->group_predicted[g] /= (double)rep->group_n[g];
+        }
+
+    return clv_btyd_frequency(m, t, rep->hist_model, err);
+}
+
+int clv_btyd_frequency(const clv_btyd *m, const clv_rfm_table *t, double hist[CLV_FREQ_GROUPS], clv_error *err)
+{
+    /* sum_i P(X(T_i) = k).  Customers share few distinct T (day
+     * resolution), so the pmf is computed once per distinct T. */
+    for (int k = 0; k < CLV_FREQ_GROUPS; k++)
+        hist[k] = 0;
+    double *T = malloc((t->n ? t->n : 1) * sizeof *T);
+    if (!T)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    for (size_t i = 0; i < t->n; i++)
+        T[i] = t->c[i].T;
+    qsort(T, t->n, sizeof *T, cmp_double);
+    for (size_t i = 0; i < t->n;) {
+        size_t j = i;
+        while (j < t->n && T[j] == T[i])
+            j++;
+        double cdf = 0;
+        for (int k = 0; k < CLV_FREQ_GROUPS - 1; k++) {
+            double pk = clv_btyd_pmf(m, T[i], k);
+            if (!isfinite(pk)) {
+                double Ti = T[i];
+                free(T);
+                return clv_error_set(err, CLV_ENUMERIC, NULL, 0, "frequency", "P(X(%g) = %d) is not finite", Ti, k);
+            }
+            hist[k] += (double)(j - i) * pk;
+            cdf += pk;
+        }
+        hist[CLV_FREQ_GROUPS - 1] += (double)(j - i) * fmax(0, 1 - cdf);
+        i = j;
+    }
+    free(T);
+    return CLV_OK;
+}
+
+int clv_btyd_cumulative(const clv_btyd *m, const clv_rfm_table *t, double *out, clv_error *err)
+{
+    /* E[X(u)] for u = 0, 1, ... days after a first purchase, in the table's
+     * unit, once; then each day's total is a sum over first-purchase days */
+    size_t nd = t->n_days;
+    double *ex = malloc((nd + 1) * sizeof *ex);
+    double *first = calloc(nd + 1, sizeof *first);
+    if (!ex || !first) {
+        free(ex);
+        free(first);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    for (size_t u = 0; u <= nd; u++) {
+        ex[u] = clv_btyd_expected_new(m, (double)u / t->unit_days);
+        if (!isfinite(ex[u])) {
+            free(ex);
+            free(first);
+            return clv_error_set(err, CLV_ENUMERIC, NULL, 0, "cumulative", "E[X(%g)] is not finite",
+                                 (double)u / t->unit_days);
+        }
+    }
+    /* customers by first-purchase day offset */
+    for (size_t i = 0; i < t->n; i++) {
+        long off = (long)t->c[i].first_day - (long)t->series_start;
+        if (off >= 0 && (size_t)off < nd)
+            first[off] += 1;
+    }
+    for (size_t d = 0; d < nd; d++) {
+        /* at the end of day d a customer who started on day f has been a
+         * customer for d - f days (purchases on the first day are not repeats) */
+        double s = 0;
+        for (size_t f = 0; f <= d; f++)
+            if (first[f] > 0)
+                s += first[f] * ex[d - f];
+        out[d] = s;
+    }
+    free(ex);
+    free(first);
+    return CLV_OK;
+}

@@ -1,0 +1,73 @@
+/* btyd_internal.h - pieces shared by the BTYD model files (internal to src/model). */
+#ifndef CLVSIM_BTYD_INTERNAL_H
+#define CLVSIM_BTYD_INTERNAL_H
+
+#include <stddef.h>
+
+#include "clvsim/btyd.h"
+
+/* log 2F1(a, b; c; z) for a, b, c > 0 and 0 <= z < 1, summing the Gauss
+ * series term by term in scaled arithmetic (every term is positive, so
+ * there is no cancellation; GSL's gsl_sf_hyperg_2F1 fails for some of the
+ * large parameters the Pareto/NBD needs).  When da, db, dc, dz are non-NULL
+ * they receive the partial derivatives of the log with respect to a, b, c
+ * and z, summed alongside.  Returns 0, or -1 when the series has not
+ * converged after 2,000,000 terms (z extremely close to 1). */
+int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double *da, double *db, double *dc,
+                    double *dz);
+
+/* Customers compressed for likelihood evaluation: identical (x, t_x, T, m)
+ * records merged with a weight; x an integer, xmax its largest value.  The
+ * scratch space makes an evaluation allocation-free, and a cohort usable
+ * by one thread at a time. */
+typedef struct clv__cohort {
+    size_t n;
+    double *x, *tx, *T, *m, *w;
+    double *lm;          /* ln m, for the spend model */
+    int xmax;
+    double total_weight;
+    size_t excluded;     /* repeaters left out of a spend cohort because their mean spend is 0 */
+    /* Day-resolution data repeat few distinct times and (x, time) pairs:
+     * terms that depend only on them are computed once per evaluation. */
+    size_t n_times;
+    double *times;       /* distinct values of T and t_x, increasing */
+    size_t *iT, *itx;    /* per record: index of T and of t_x in times */
+    size_t n_pairs;
+    int *pair_x;         /* distinct (x, time index) pairs of (x, T) and (x, t_x) */
+    size_t *pair_t;
+    size_t *pT, *ptx;    /* per record: index of (x, T) and of (x, t_x) in the pairs */
+    double *scratch;     /* per-evaluation tables, sized at build, reused by every evaluation */
+    int threads;         /* for per-pair series (clv_parallel_for); 1 after build */
+} clv__cohort;
+
+/* Build from n records.  repeaters_only keeps customers with x >= 1 (the
+ * Gamma-Gamma model); with_spend merges on mean spend too and leaves out
+ * (counting them in excluded) repeaters whose mean spend is 0, whose
+ * density the model gives as 0.  Checks each record (x a non-negative
+ * integer, 0 <= t_x <= T, t_x = 0 when x = 0, a finite mean spend >= 0)
+ * and reports the first bad one as CLV_EINPUT. */
+int clv__cohort_build(const clv_rfm *c, size_t n, int repeaters_only, int with_spend, clv__cohort *out,
+                      clv_error *err);
+
+/* scratch layout: offsets (in doubles) of the per-evaluation tables */
+#define CLV__SCR_X(h) 0                                              /* 6 (xmax+1): per-x terms */
+#define CLV__SCR_TIMES(h) (6 * ((size_t)(h)->xmax + 1))               /* 4 n_times: per-time terms */
+#define CLV__SCR_PAIRS(h) (CLV__SCR_TIMES(h) + 4 * (h)->n_times)      /* 5 n_pairs: per-pair terms */
+#define CLV__SCR_SIZE(h) (CLV__SCR_PAIRS(h) + 5 * (h)->n_pairs)
+void clv__cohort_free(clv__cohort *h);
+
+/* log-likelihood sums over a cohort; grad (in natural parameters) when non-NULL */
+double clv__bgnbd_ll(const clv_bgnbd_params *p, const clv__cohort *h, double grad[4]);
+double clv__pnbd_ll(const clv_pnbd_params *p, const clv__cohort *h, double grad[4]);
+double clv__gg_ll(const clv_gg_params *p, const clv__cohort *h, double grad[3]);
+
+/* The shared maximum-likelihood driver: maximise ll over k positive
+ * parameters (optimising their logs), from o->starts starting points around
+ * start[].  ll(par, grad, ctx) returns the log-likelihood and fills grad with
+ * derivatives in natural parameters; ll returns NaN or -inf outside its
+ * domain. */
+typedef double (*clv__ll_fn)(const double *par, double *grad, void *ctx);
+int clv__fit(const char *model, int k, const char *const *names, const double *start, clv__ll_fn ll, void *ctx,
+             size_t n_customers, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
+
+#endif

@@ -1,0 +1,389 @@
+/* rfm.c - per-customer calibration/holdout summaries (x, t_x, T, spend) of a transaction log, and their CSV. */
+#include "clvsim/txlog.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clvsim/date.h"
+#include "clvsim/progress.h"
+#include "txlog_internal.h"
+
+/* What is kept of one customer while reading: enough to merge same-day
+ * rows, check date order and build the summary at the end, never the rows. */
+typedef struct cust {
+    uint64_t hash;
+    size_t id_off;         /* the id in the arena, NUL-terminated */
+    size_t id_len;
+    int32_t first_day;
+    int32_t last_day;      /* of the latest transaction so far, holdout or later included */
+    int32_t last_cal_day;  /* of the latest calibration transaction */
+    int cohort;            /* first purchase on or before the calibration end */
+    long last_line;        /* a line of the latest transaction, for order errors */
+    long x, x_hold;
+    double first_spend, spend, spend_hold;
+} cust;
+
+typedef struct summ {
+    int32_t cal_end, hold_end; /* hold_end = cal_end without a holdout */
+    int has_hold;
+    cust *c;
+    size_t n, cap;
+    uint32_t *slot;        /* open addressing, linear probing: customer index + 1, 0 = empty */
+    size_t nslot;          /* a power of two, at least twice n */
+    char *arena;           /* every id, back to back */
+    size_t alen, acap;
+    size_t last;           /* index + 1 of the previous row's customer (logs sorted by customer repeat it) */
+    long *hist;            /* repeat transactions of the cohort on days hist_lo, hist_lo + 1, ... */
+    int32_t hist_lo;
+    size_t hist_n;
+    long later;
+    clv_txlog_stats *st;
+    const char *path;
+    clv_error *err;
+} summ;
+
+/* FNV-1a, then a final mix so that the low bits (the slot) depend on every byte */
+static uint64_t hash_id(const char *s, size_t n)
+{
+    uint64_t h = 14695981039346656037ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+static int grow_slots(summ *s)
+{
+    size_t ns = s->nslot ? s->nslot * 2 : 1024;
+    uint32_t *sl = calloc(ns, sizeof *sl);
+    if (!sl)
+        return -1;
+    for (size_t i = 0; i < s->n; i++) {
+        size_t j = (size_t)s->c[i].hash & (ns - 1);
+        while (sl[j])
+            j = (j + 1) & (ns - 1);
+        sl[j] = (uint32_t)(i + 1);
+    }
+    free(s->slot);
+    s->slot = sl;
+    s->nslot = ns;
+    return 0;
+}
+
+/* index of the customer with this id, added when new (*is_new = 1); -1 when out of memory */
+static long find_or_add(summ *s, const char *id, size_t len, int *is_new)
+{
+    uint64_t h = hash_id(id, len);
+    size_t mask = s->nslot - 1, j = (size_t)h & mask;
+    for (; s->slot[j]; j = (j + 1) & mask) {
+        const cust *c = &s->c[s->slot[j] - 1];
+        if (c->hash == h && c->id_len == len && memcmp(s->arena + c->id_off, id, len) == 0) {
+            *is_new = 0;
+            return (long)s->slot[j] - 1;
+        }
+    }
+    if (s->n >= 0xffffffffu - 1)
+        return -1; /* slots hold 32-bit indices */
+    if (s->n == s->cap) {
+        size_t nc = s->cap ? s->cap * 2 : 1024;
+        cust *c = realloc(s->c, nc * sizeof *c);
+        if (!c)
+            return -1;
+        s->c = c;
+        s->cap = nc;
+    }
+    if (s->alen + len + 1 > s->acap) {
+        size_t na = s->acap ? s->acap * 2 : 16384;
+        while (na < s->alen + len + 1)
+            na *= 2;
+        char *a = realloc(s->arena, na);
+        if (!a)
+            return -1;
+        s->arena = a;
+        s->acap = na;
+    }
+    memcpy(s->arena + s->alen, id, len);
+    s->arena[s->alen + len] = '\0';
+    cust *c = &s->c[s->n];
+    memset(c, 0, sizeof *c);
+    c->hash = h;
+    c->id_off = s->alen;
+    c->id_len = len;
+    s->alen += len + 1;
+    s->slot[j] = (uint32_t)(s->n + 1);
+    s->n++;
+    /* keep the load at most 1/2 so that probes stay short */
+    if (2 * s->n > s->nslot && grow_slots(s) != 0)
+        return -1;
+    *is_new = 1;
+    return (long)s->n - 1;
+}
+
+/* count a repeat transaction of the cohort on day d */
+static int hist_add(summ *s, int32_t d)
+{
+    if (s->hist_n == 0 || d < s->hist_lo || (int64_t)d >= (int64_t)s->hist_lo + (int64_t)s->hist_n) {
+        /* grow the range to cover d, with as much again as slack on the
+         * side it grows so that growth is amortised */
+        int64_t lo = s->hist_n ? s->hist_lo : d, hi = s->hist_n ? (int64_t)s->hist_lo + (int64_t)s->hist_n : d + 1;
+        int64_t slack = s->hist_n ? (int64_t)s->hist_n : 256;
+        int64_t nlo = lo, nhi = hi;
+        if (d < lo)
+            nlo = d - slack;
+        if (d >= hi)
+            nhi = (int64_t)d + 1 + slack;
+        size_t nn = (size_t)(nhi - nlo);
+        long *h = calloc(nn, sizeof *h);
+        if (!h)
+            return -1;
+        if (s->hist_n)
+            memcpy(h + (lo - nlo), s->hist, s->hist_n * sizeof *h);
+        free(s->hist);
+        s->hist = h;
+        s->hist_lo = (int32_t)nlo;
+        s->hist_n = nn;
+    }
+    s->hist[d - s->hist_lo]++;
+    return 0;
+}
+
+static int on_row(void *ctx, const char *id, size_t len, int32_t day, double spend, long line, int32_t *prev_day,
+                  long *prev_line)
+{
+    summ *s = ctx;
+    long i;
+    int is_new = 0;
+    const cust *lc = s->last ? &s->c[s->last - 1] : NULL;
+    if (lc && lc->id_len == len && memcmp(s->arena + lc->id_off, id, len) == 0) {
+        i = (long)s->last - 1;
+    } else {
+        i = find_or_add(s, id, len, &is_new);
+        if (i < 0)
+            return clv_error_set(s->err, CLV_ENOMEM, s->path, 0, NULL, "out of memory");
+    }
+    s->last = (size_t)i + 1;
+    cust *c = &s->c[i];
+    if (is_new) {
+        s->st->customers++;
+        s->st->transactions++;
+        c->first_day = c->last_day = c->last_cal_day = day;
+        c->last_line = line;
+        c->first_spend = spend;
+        c->cohort = day <= s->cal_end;
+        s->later += !c->cohort;
+        return 0;
+    }
+    if (day < c->last_day) {
+        *prev_day = c->last_day;
+        *prev_line = c->last_line;
+        return -1;
+    }
+    c->last_line = line;
+    if (day == c->last_day) {
+        /* another row of the same transaction: add its spend where the transaction counted */
+        s->st->merged_rows++;
+        if (c->cohort) {
+            if (day == c->first_day)
+                c->first_spend += spend;
+            else if (day <= s->cal_end)
+                c->spend += spend;
+            else if (day <= s->hold_end)
+                c->spend_hold += spend;
+        }
+        return 0;
+    }
+    s->st->transactions++;
+    c->last_day = day;
+    if (!c->cohort)
+        return 0;
+    if (day <= s->cal_end) {
+        c->x++;
+        c->spend += spend;
+        c->last_cal_day = day;
+    } else if (day <= s->hold_end) {
+        c->x_hold++;
+        c->spend_hold += spend;
+    }
+    if ((!s->has_hold || day <= s->hold_end) && hist_add(s, day) != 0)
+        return clv_error_set(s->err, CLV_ENOMEM, s->path, 0, NULL, "out of memory");
+    return 0;
+}
+
+static void summ_free(summ *s)
+{
+    free(s->c);
+    free(s->slot);
+    free(s->arena);
+    free(s->hist);
+}
+
+void clv_rfm_free(clv_rfm_table *t)
+{
+    if (!t)
+        return;
+    free(t->c);
+    free((void *)t->id); /* the ids live in the same block as the pointers */
+    free(t->repeat_per_day);
+    free(t);
+}
+
+/* the table of the cohort from the reading state */
+static int build(summ *s, int unit, clv_rfm_table **out)
+{
+    size_t m = s->n - (size_t)s->later, idbytes = 0;
+    int32_t start = 0;
+    int first = 1;
+    for (size_t i = 0; i < s->n; i++)
+        if (s->c[i].cohort) {
+            idbytes += s->c[i].id_len + 1;
+            if (first || s->c[i].first_day < start)
+                start = s->c[i].first_day;
+            first = 0;
+        }
+    int32_t stop = s->has_hold ? s->hold_end : s->st->last_day;
+    size_t nd = (size_t)((int64_t)stop - start + 1);
+    clv_rfm_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return clv_error_set(s->err, CLV_ENOMEM, s->path, 0, NULL, "out of memory");
+    t->c = malloc(m * sizeof *t->c);
+    /* one block: the n id pointers, then the ids they point to */
+    char **ids = malloc(m * sizeof *ids + idbytes);
+    t->id = (const char **)ids;
+    t->repeat_per_day = calloc(nd, sizeof *t->repeat_per_day);
+    if (!t->c || !ids || !t->repeat_per_day) {
+        clv_rfm_free(t);
+        return clv_error_set(s->err, CLV_ENOMEM, s->path, 0, NULL, "out of memory");
+    }
+    const double ud = unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
+    char *p = (char *)(ids + m);
+    size_t k = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const cust *c = &s->c[i];
+        if (!c->cohort)
+            continue;
+        clv_rfm *r = &t->c[k];
+        r->x = (double)c->x;
+        r->t_x = c->x ? (double)(c->last_cal_day - c->first_day) / ud : 0;
+        r->T = (double)(s->cal_end - c->first_day) / ud;
+        r->mean_spend = c->x ? c->spend / (double)c->x : 0;
+        r->first_spend = c->first_spend;
+        r->x_holdout = (double)c->x_hold;
+        r->spend_holdout = c->spend_hold;
+        r->first_day = c->first_day;
+        memcpy(p, s->arena + c->id_off, c->id_len + 1);
+        ids[k++] = p;
+        p += c->id_len + 1;
+    }
+    for (size_t d = 0; d < nd; d++) {
+        int64_t day = (int64_t)start + (int64_t)d, h = day - s->hist_lo;
+        if (h >= 0 && (size_t)h < s->hist_n)
+            t->repeat_per_day[d] = s->hist[h];
+    }
+    t->n = m;
+    t->unit = unit;
+    t->unit_days = ud;
+    t->calibration_end = s->cal_end;
+    t->holdout_end = s->hold_end;
+    t->holdout_length = (double)(s->hold_end - s->cal_end) / ud;
+    t->later_customers = s->later;
+    t->series_start = start;
+    t->n_days = nd;
+    t->stats = *s->st;
+    *out = t;
+    return CLV_OK;
+}
+
+int clv_rfm_read(const char *path, const clv_txlog_opts *opts, int32_t calibration_end, int32_t holdout_end,
+                 int unit, const struct clv_progress *progress, clv_rfm_table **out, clv_error *err)
+{
+    *out = NULL;
+    char d1[11], d2[11], d3[11];
+    if (unit != CLV_UNIT_DAY && unit != CLV_UNIT_WEEK)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "unit", "expected CLV_UNIT_DAY or CLV_UNIT_WEEK, got %d", unit);
+    if (holdout_end >= 0 && holdout_end <= calibration_end)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "holdout_end",
+                             "expected a holdout end after the calibration end %s, got %s",
+                             clv_date_format(calibration_end, d1), clv_date_format(holdout_end, d2));
+    clv_txlog_opts defaults;
+    if (!opts) {
+        clv_txlog_opts_default(&defaults);
+        opts = &defaults;
+    }
+    clv_txlog_stats st;
+    summ s = {.cal_end = calibration_end,
+              .hold_end = holdout_end >= 0 ? holdout_end : calibration_end,
+              .has_hold = holdout_end >= 0,
+              .st = &st,
+              .path = path,
+              .err = err};
+    if (grow_slots(&s) != 0)
+        return clv_error_set(err, CLV_ENOMEM, path, 0, NULL, "out of memory");
+    int status = clv__txlog_scan(path, opts, progress, on_row, &s, &st, err);
+    if (status == CLV_OK && s.n == (size_t)s.later) {
+        if (st.rows == 0)
+            status = clv_error_set(err, CLV_EINPUT, path, 0, NULL,
+                                   "no customer has a purchase on or before the calibration end %s: the log has "
+                                   "no purchase rows",
+                                   clv_date_format(calibration_end, d1));
+        else
+            status = clv_error_set(err, CLV_EINPUT, path, 0, NULL,
+                                   "no customer has a purchase on or before the calibration end %s: the log's "
+                                   "purchases run from %s to %s",
+                                   clv_date_format(calibration_end, d1), clv_date_format(st.first_day, d2),
+                                   clv_date_format(st.last_day, d3));
+    }
+    if (status == CLV_OK)
+        status = build(&s, unit, out);
+    summ_free(&s);
+    return status;
+}
+
+/* ---- CSV ---- */
+
+/* the shortest of %.15g, %.16g, %.17g that reads back as v: full
+ * precision without the noise digits of %.17g (11.77, not 11.769999999999999) */
+static const char *fmt_double(char *buf, size_t n, double v)
+{
+    for (int p = 15; p <= 17; p++) {
+        snprintf(buf, n, "%.*g", p, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    return buf;
+}
+
+/* an id as a CSV field: quoted (RFC 4180) when it holds a comma, a quote or a line end */
+static int put_id(FILE *fp, const char *id)
+{
+    if (!strpbrk(id, ",\"\r\n"))
+        return fputs(id, fp) < 0 ? -1 : 0;
+    if (fputc('"', fp) == EOF)
+        return -1;
+    for (const char *p = id; *p; p++)
+        if ((*p == '"' && fputc('"', fp) == EOF) || fputc(*p, fp) == EOF)
+            return -1;
+    return fputc('"', fp) == EOF ? -1 : 0;
+}
+
+int clv_rfm_write_csv(const clv_rfm_table *t, FILE *fp, clv_error *err)
+{
+    int bad = fputs("id,first_purchase,x,t_x,T,mean_spend,first_spend,x_holdout,spend_holdout\n", fp) < 0;
+    for (size_t i = 0; i < t->n && !bad; i++) {
+        const clv_rfm *r = &t->c[i];
+        char d[11], b[7][32];
+        bad = put_id(fp, t->id[i]) != 0 ||
+              fprintf(fp, ",%s,%s,%s,%s,%s,%s,%s,%s\n", clv_date_format(r->first_day, d),
+                      fmt_double(b[0], sizeof b[0], r->x), fmt_double(b[1], sizeof b[1], r->t_x),
+                      fmt_double(b[2], sizeof b[2], r->T), fmt_double(b[3], sizeof b[3], r->mean_spend),
+                      fmt_double(b[4], sizeof b[4], r->first_spend), fmt_double(b[5], sizeof b[5], r->x_holdout),
+                      fmt_double(b[6], sizeof b[6], r->spend_holdout)) < 0;
+    }
+    if (!bad && fflush(fp) != 0)
+        bad = 1;
+    if (bad || ferror(fp))
+        return clv_error_set(err, CLV_EIO, NULL, 0, NULL, "cannot write the RFM summary: %s", strerror(errno));
+    return CLV_OK;
+}

@@ -1,0 +1,525 @@
+/* test_btyd.c - BG/NBD, Pareto/NBD and Gamma-Gamma against references that
+ * do not share their code: numerical integration over the latent rates,
+ * finite differences, published CDNOW fits, parameter recovery from
+ * simulated customers and the simulated distribution of counts. */
+#include <stdlib.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_sf_hyperg.h>
+
+#include "../src/model/btyd_internal.h"
+#include "clvsim/btyd.h"
+#include "clvsim/rng.h"
+#include "harness.h"
+
+/* ---- numerical integration over the latent rates ---- */
+
+typedef struct {
+    double x, tx, T;
+    double r, alpha, a, b;   /* BG/NBD: a, b; Pareto/NBD: s, beta in a, b */
+    double lambda;           /* the outer variable while integrating the inner one */
+    gsl_integration_workspace *inner;
+    int pareto;
+} quad;
+
+/* BG/NBD, given lambda and p: (1-p)^x lambda^x e^(-lambda T) + [x>0] p (1-p)^(x-1) lambda^x e^(-lambda t_x) */
+static double bg_inner(double p, void *v)
+{
+    quad *q = v;
+    double lx = pow(q->lambda, q->x);
+    double L = pow(1 - p, q->x) * lx * exp(-q->lambda * q->T);
+    if (q->x > 0)
+        L += p * pow(1 - p, q->x - 1) * lx * exp(-q->lambda * q->tx);
+    return L * gsl_ran_beta_pdf(p, q->a, q->b);
+}
+
+/* Pareto/NBD, given lambda and mu: lambda^x mu/(lambda+mu) e^(-(lambda+mu) t_x)
+ * + lambda^(x+1)/(lambda+mu) e^(-(lambda+mu) T) */
+static double pn_inner(double mu, void *v)
+{
+    quad *q = v;
+    double l = q->lambda, s = l + mu;
+    double L = pow(l, q->x) * mu / s * exp(-s * q->tx) + pow(l, q->x + 1) / s * exp(-s * q->T);
+    return L * gsl_ran_gamma_pdf(mu, q->a, 1 / q->b);
+}
+
+static double outer(double lambda, void *v)
+{
+    quad *q = v;
+    q->lambda = lambda;
+    gsl_function f = {q->pareto ? pn_inner : bg_inner, q};
+    double res, abserr;
+    if (q->pareto)
+        gsl_integration_qagiu(&f, 0, 0, 1e-11, 1000, q->inner, &res, &abserr);
+    else
+        gsl_integration_qags(&f, 0, 1, 0, 1e-11, 1000, q->inner, &res, &abserr);
+    return res * gsl_ran_gamma_pdf(lambda, q->r, 1 / q->alpha);
+}
+
+static double quad_ll(int pareto, const double par[4], double x, double tx, double T)
+{
+    quad q = {x, tx, T, par[0], par[1], par[2], par[3], 0, gsl_integration_workspace_alloc(1000), pareto};
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+    gsl_function f = {outer, &q};
+    double res, abserr;
+    gsl_integration_qagiu(&f, 0, 0, 1e-10, 1000, ws, &res, &abserr);
+    gsl_integration_workspace_free(ws);
+    gsl_integration_workspace_free(q.inner);
+    return log(res);
+}
+
+static const double cases[][3] = {{0, 0, 38.86}, {2, 30.43, 38.86}, {1, 1.71, 38.86}, {7, 29.43, 32.71},
+                                  {0, 0, 3.5},   {15, 36.2, 37.0},  {4, 12.0, 12.0}};
+
+TEST(test_btyd_bgnbd_ll_quadrature)
+{
+    const double sets[][4] = {{0.243, 4.414, 0.793, 2.426}, {2.385, 0.71, 3.2, 0.45}};
+    for (size_t s = 0; s < 2; s++) {
+        clv_bgnbd_params p = {sets[s][0], sets[s][1], sets[s][2], sets[s][3]};
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            double ref = quad_ll(0, sets[s], cases[i][0], cases[i][1], cases[i][2]);
+            CHECK_NEAR(clv_bgnbd_ll1(&p, cases[i][0], cases[i][1], cases[i][2]), ref, 1e-7 * fabs(ref) + 1e-9);
+        }
+    }
+}
+
+TEST(test_btyd_pnbd_ll_quadrature)
+{
+    /* alpha < beta and alpha > beta take different branches of FH05 eq. 22 */
+    const double sets[][4] = {{0.553, 10.578, 0.606, 11.669}, {1.7, 9.0, 0.8, 2.5}, {0.9, 3.0, 1.4, 3.0}};
+    for (size_t s = 0; s < 3; s++) {
+        clv_pnbd_params p = {sets[s][0], sets[s][1], sets[s][2], sets[s][3]};
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            double ref = quad_ll(1, sets[s], cases[i][0], cases[i][1], cases[i][2]);
+            CHECK_NEAR(clv_pnbd_ll1(&p, cases[i][0], cases[i][1], cases[i][2]), ref, 1e-7 * fabs(ref) + 1e-9);
+        }
+    }
+}
+
+/* Gamma-Gamma: the density of the mean of x Gamma(p, nu) spends, integrated over nu ~ Gamma(q, gamma) */
+typedef struct {
+    double p, q, g, x, m;
+} ggq;
+
+static double gg_integrand(double nu, void *v)
+{
+    ggq *c = v;
+    return gsl_ran_gamma_pdf(c->m, c->p * c->x, 1 / (nu * c->x)) * gsl_ran_gamma_pdf(nu, c->q, 1 / c->g);
+}
+
+TEST(test_btyd_gg_ll_quadrature)
+{
+    clv_gg_params p = {6.25, 3.74, 15.44};
+    const double xm[][2] = {{1, 11.77}, {2, 22.35}, {5, 41.2}, {12, 8.05}};
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+    for (size_t i = 0; i < 4; i++) {
+        ggq c = {p.p, p.q, p.gamma, xm[i][0], xm[i][1]};
+        gsl_function f = {gg_integrand, &c};
+        double res, abserr;
+        gsl_integration_qagiu(&f, 0, 0, 1e-11, 1000, ws, &res, &abserr);
+        CHECK_NEAR(clv_gg_ll1(&p, xm[i][0], xm[i][1]), log(res), 1e-8 * fabs(log(res)));
+    }
+    gsl_integration_workspace_free(ws);
+    CHECK(isnan(clv_gg_ll1(&p, 0, 10)));
+}
+
+/* ---- the hypergeometric series ---- */
+
+/* Euler's integral: 2F1(a,b;c;z) = G(c)/(G(b)G(c-b)) int_0^1 u^(b-1) (1-u)^(c-b-1) (1-zu)^(-a) du, c > b > 0 */
+typedef struct {
+    double a, b, c, z;
+} eul;
+
+static double euler_integrand(double u, void *v)
+{
+    eul *e = v;
+    return exp((e->b - 1) * log(u) + (e->c - e->b - 1) * log1p(-u) - e->a * log1p(-e->z * u));
+}
+
+TEST(test_btyd_hyp2f1)
+{
+    /* against GSL where GSL's routine is in its range */
+    const double args[][4] = {{1.2, 0.5, 2.7, 0.3}, {3.1, 4.2, 5.5, 0.65}, {0.4, 1.6, 2.2, 0.05}};
+    for (size_t i = 0; i < 3; i++) {
+        double l;
+        CHECK_INT(clv__log_hyp2f1(args[i][0], args[i][1], args[i][2], args[i][3], &l, NULL, NULL, NULL, NULL), 0);
+        CHECK_NEAR(l, log(gsl_sf_hyperg_2F1(args[i][0], args[i][1], args[i][2], args[i][3])), 1e-13);
+    }
+    /* large parameters near z = 1, as in a Pareto/NBD customer with many
+     * purchases: against Euler's integral */
+    const double big[][4] = {{160.5, 140.2, 161.5, 0.93}, {40.3, 1.6, 41.3, 0.995}};
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(1000);
+    for (size_t i = 0; i < 2; i++) {
+        eul e = {big[i][0], big[i][1], big[i][2], big[i][3]};
+        gsl_function f = {euler_integrand, &e};
+        double res, abserr;
+        gsl_integration_qags(&f, 0, 1, 0, 1e-12, 1000, ws, &res, &abserr);
+        double ref = log(res) + lgamma(e.c) - lgamma(e.b) - lgamma(e.c - e.b);
+        double l;
+        CHECK_INT(clv__log_hyp2f1(e.a, e.b, e.c, e.z, &l, NULL, NULL, NULL, NULL), 0);
+        CHECK_NEAR(l, ref, 1e-9 * fabs(ref));
+    }
+    gsl_integration_workspace_free(ws);
+    /* derivatives against central differences */
+    double a = 2.385, b = 1.3, c = 3.9, z = 0.71, l, da, db, dc, dz, h = 1e-6, lp, lm;
+    clv__log_hyp2f1(a, b, c, z, &l, &da, &db, &dc, &dz);
+    clv__log_hyp2f1(a + h, b, c, z, &lp, NULL, NULL, NULL, NULL);
+    clv__log_hyp2f1(a - h, b, c, z, &lm, NULL, NULL, NULL, NULL);
+    CHECK_NEAR(da, (lp - lm) / (2 * h), 1e-7);
+    clv__log_hyp2f1(a, b + h, c, z, &lp, NULL, NULL, NULL, NULL);
+    clv__log_hyp2f1(a, b - h, c, z, &lm, NULL, NULL, NULL, NULL);
+    CHECK_NEAR(db, (lp - lm) / (2 * h), 1e-7);
+    clv__log_hyp2f1(a, b, c + h, z, &lp, NULL, NULL, NULL, NULL);
+    clv__log_hyp2f1(a, b, c - h, z, &lm, NULL, NULL, NULL, NULL);
+    CHECK_NEAR(dc, (lp - lm) / (2 * h), 1e-7);
+    clv__log_hyp2f1(a, b, c, z + h, &lp, NULL, NULL, NULL, NULL);
+    clv__log_hyp2f1(a, b, c, z - h, &lm, NULL, NULL, NULL, NULL);
+    CHECK_NEAR(dz, (lp - lm) / (2 * h), 1e-6);
+    CHECK(dc < 0 && da > 0 && dz > 0);
+}
+
+/* ---- simulated customers ---- */
+
+/* BG/NBD customers observed for T ~ U(27, 39) weeks: purchases at rate
+ * lambda ~ Gamma(r, 1/alpha); after each purchase the customer drops out
+ * with probability p ~ Beta(a, b).  With spend: each transaction's spend is
+ * Gamma(gp, 1/nu), nu ~ Gamma(gq, 1/gg). */
+static void sim_bgnbd(const double *par, const double *gg, size_t n, uint64_t seed, clv_rfm *out)
+{
+    gsl_rng *g = clv_gsl_rng_alloc((clv_stream_key){seed, CLV_STREAM_USER, 1, 0});
+    for (size_t i = 0; i < n; i++) {
+        double T = 27 + 12 * gsl_rng_uniform(g);
+        double lambda = gsl_ran_gamma(g, par[0], 1 / par[1]);
+        double p = gsl_ran_beta(g, par[2], par[3]);
+        double nu = gg ? gsl_ran_gamma(g, gg[1], 1 / gg[2]) : 0;
+        double t = 0, x = 0, tx = 0, spend = 0;
+        for (;;) {
+            t += gsl_ran_exponential(g, 1 / lambda);
+            if (t > T)
+                break;
+            x += 1, tx = t;
+            if (gg)
+                spend += gsl_ran_gamma(g, gg[0], 1 / nu);
+            if (gsl_rng_uniform(g) < p)
+                break;
+        }
+        out[i] = (clv_rfm){.x = x, .t_x = tx, .T = T, .mean_spend = x > 0 ? spend / x : 0};
+    }
+    gsl_rng_free(g);
+}
+
+/* Pareto/NBD customers: lambda ~ Gamma(r, 1/alpha), lifetime ~ Exp(mu), mu ~ Gamma(s, 1/beta) */
+static void sim_pnbd(const double *par, size_t n, uint64_t seed, double fixed_T, clv_rfm *out)
+{
+    gsl_rng *g = clv_gsl_rng_alloc((clv_stream_key){seed, CLV_STREAM_USER, 2, 0});
+    for (size_t i = 0; i < n; i++) {
+        double T = fixed_T > 0 ? fixed_T : 27 + 12 * gsl_rng_uniform(g);
+        double lambda = gsl_ran_gamma(g, par[0], 1 / par[1]);
+        double mu = gsl_ran_gamma(g, par[2], 1 / par[3]);
+        double tau = gsl_ran_exponential(g, 1 / mu), end = tau < T ? tau : T;
+        double t = 0, x = 0, tx = 0;
+        for (;;) {
+            t += gsl_ran_exponential(g, 1 / lambda);
+            if (t > end)
+                break;
+            x += 1, tx = t;
+        }
+        out[i] = (clv_rfm){.x = x, .t_x = tx, .T = T};
+    }
+    gsl_rng_free(g);
+}
+
+/* ---- gradients ---- */
+
+TEST(test_btyd_gradients)
+{
+    enum { N = 3000 };
+    static clv_rfm c[N];
+    const double bg[4] = {0.61, 3.7, 0.85, 2.9}, ggp[3] = {4.1, 3.3, 12.5};
+    sim_bgnbd(bg, ggp, N, 11, c);
+    const double h = 1e-6;
+    /* BG/NBD */
+    {
+        clv_bgnbd_params p = {0.52, 4.1, 0.7, 2.3};
+        double g[4], *v[4] = {&p.r, &p.alpha, &p.a, &p.b};
+        clv_bgnbd_loglik(&p, c, N, g);
+        for (int k = 0; k < 4; k++) {
+            double keep = *v[k];
+            *v[k] = keep * (1 + h);
+            double up = clv_bgnbd_loglik(&p, c, N, NULL);
+            *v[k] = keep * (1 - h);
+            double dn = clv_bgnbd_loglik(&p, c, N, NULL);
+            *v[k] = keep;
+            double fd = (up - dn) / (2 * h * keep);
+            CHECK_NEAR(g[k], fd, 1e-5 * (fabs(fd) + 1));
+            CHECK(g[k] != 0 && g[k] != fd); /* non-zero, and not the same computation */
+        }
+        /* the cohort sum equals the sum of the one-customer formula */
+        double sum = 0;
+        for (int i = 0; i < N; i++)
+            sum += clv_bgnbd_ll1(&p, c[i].x, c[i].t_x, c[i].T);
+        CHECK_NEAR(clv_bgnbd_loglik(&p, c, N, NULL), sum, 1e-9 * fabs(sum));
+    }
+    /* Pareto/NBD, on both sides of alpha = beta */
+    const double pn_sets[][4] = {{0.55, 10.6, 0.6, 11.7}, {0.55, 14.0, 0.6, 6.0}};
+    for (int s = 0; s < 2; s++) {
+        clv_pnbd_params p = {pn_sets[s][0], pn_sets[s][1], pn_sets[s][2], pn_sets[s][3]};
+        double g[4], *v[4] = {&p.r, &p.alpha, &p.s, &p.beta};
+        clv__cohort hc;
+        CHECK_INT(clv__cohort_build(c, N, 0, 0, &hc, NULL), CLV_OK);
+        clv__pnbd_ll(&p, &hc, g);
+        for (int k = 0; k < 4; k++) {
+            double keep = *v[k];
+            *v[k] = keep * (1 + h);
+            double up = clv__pnbd_ll(&p, &hc, NULL);
+            *v[k] = keep * (1 - h);
+            double dn = clv__pnbd_ll(&p, &hc, NULL);
+            *v[k] = keep;
+            double fd = (up - dn) / (2 * h * keep);
+            CHECK_NEAR(g[k], fd, 1e-5 * (fabs(fd) + 1));
+            CHECK(g[k] != 0 && g[k] != fd);
+        }
+        double sum = 0;
+        for (int i = 0; i < N; i++)
+            sum += clv_pnbd_ll1(&p, c[i].x, c[i].t_x, c[i].T);
+        CHECK_NEAR(clv__pnbd_ll(&p, &hc, NULL), sum, 1e-9 * fabs(sum));
+        clv__cohort_free(&hc);
+    }
+    /* Gamma-Gamma */
+    {
+        clv_gg_params p = {3.6, 2.9, 14.0};
+        double g[3], *v[3] = {&p.p, &p.q, &p.gamma};
+        clv_gg_loglik(&p, c, N, g);
+        for (int k = 0; k < 3; k++) {
+            double keep = *v[k];
+            *v[k] = keep * (1 + h);
+            double up = clv_gg_loglik(&p, c, N, NULL);
+            *v[k] = keep * (1 - h);
+            double dn = clv_gg_loglik(&p, c, N, NULL);
+            *v[k] = keep;
+            double fd = (up - dn) / (2 * h * keep);
+            CHECK_NEAR(g[k], fd, 1e-5 * (fabs(fd) + 1));
+            CHECK(g[k] != 0 && g[k] != fd);
+        }
+    }
+}
+
+/* ---- parameter recovery ---- */
+
+static void check_recovery(const char *what, const clv_fit_result *r, const double *truth)
+{
+    for (int k = 0; k < r->n_params; k++) {
+        /* a 4-standard-error band: with 20,000 customers and a fixed seed
+         * the estimates land far inside it unless the fit is biased */
+        if (!(fabs(r->par[k] - truth[k]) <= 4 * r->se[k]) || !(r->se[k] < 0.2 * truth[k]))
+            harness_fail(__FILE__, __LINE__, "%s %s = %g (se %g), true %g", what, r->names[k], r->par[k],
+                         r->se[k], truth[k]);
+    }
+    if (r->flags)
+        harness_fail(__FILE__, __LINE__, "%s: unexpected warning: %s", what, r->warning);
+}
+
+TEST(test_btyd_recovery)
+{
+    enum { N = 20000 };
+    static clv_rfm c[N];
+    clv_fit_opts o;
+    clv_fit_opts_default(&o);
+    clv_fit_result r;
+    clv_error err;
+
+    const double bg[4] = {0.243, 4.414, 0.793, 2.426}, gg[3] = {6.25, 3.74, 15.44};
+    sim_bgnbd(bg, gg, N, 2026, c);
+    CHECK_INT(clv_bgnbd_fit(c, N, &o, &r, &err), CLV_OK);
+    check_recovery("BG/NBD", &r, bg);
+    CHECK_INT(r.n, N);
+    CHECK_INT(clv_gg_fit(c, N, &o, &r, &err), CLV_OK);
+    check_recovery("Gamma-Gamma", &r, gg);
+
+    const double pn[4] = {0.553, 10.578, 0.606, 11.669};
+    sim_pnbd(pn, N, 2027, 0, c);
+    CHECK_INT(clv_pnbd_fit(c, N, &o, &r, &err), CLV_OK);
+    check_recovery("Pareto/NBD", &r, pn);
+}
+
+/* ---- P(X(t) = x) ---- */
+
+TEST(test_btyd_pmf)
+{
+    enum { N = 20000 };
+    static clv_rfm c[N];
+    const double t = 32.0;
+    /* sums to 1, and its mean is E[X(t)] */
+    clv_bgnbd_params bp = {0.243, 4.414, 0.793, 2.426};
+    clv_pnbd_params pp = {0.553, 10.578, 0.606, 11.669};
+    double sb = 0, sp = 0, mb = 0, mp = 0;
+    for (int x = 0; x < 400; x++) {
+        double b = clv_bgnbd_pmf(&bp, t, x), p = clv_pnbd_pmf(&pp, t, x);
+        sb += b, sp += p, mb += x * b, mp += x * p;
+    }
+    CHECK_NEAR(sb, 1, 1e-9);
+    CHECK_NEAR(sp, 1, 1e-8);
+    CHECK_NEAR(mb, clv_bgnbd_expected_new(&bp, t), 1e-7);
+    CHECK_NEAR(mp, clv_pnbd_expected_new(&pp, t), 1e-7);
+
+    /* against simulated customers all observed for t: chi-square over
+     * 0..9 and 10+ below its 99.9% quantile */
+    for (int model = 0; model < 2; model++) {
+        if (model == 0) {
+            /* BG/NBD simulated with a fixed T: rescale the U(27,39) draws */
+            const double par[4] = {bp.r, bp.alpha, bp.a, bp.b};
+            gsl_rng *g = clv_gsl_rng_alloc((clv_stream_key){5, CLV_STREAM_USER, 3, 0});
+            for (int i = 0; i < N; i++) {
+                double lambda = gsl_ran_gamma(g, par[0], 1 / par[1]), p = gsl_ran_beta(g, par[2], par[3]);
+                double tt = 0, x = 0;
+                for (;;) {
+                    tt += gsl_ran_exponential(g, 1 / lambda);
+                    if (tt > t)
+                        break;
+                    x += 1;
+                    if (gsl_rng_uniform(g) < p)
+                        break;
+                }
+                c[i].x = x;
+            }
+            gsl_rng_free(g);
+        } else {
+            const double par[4] = {pp.r, pp.alpha, pp.s, pp.beta};
+            sim_pnbd(par, N, 6, t, c);
+        }
+        long counts[11] = {0};
+        for (int i = 0; i < N; i++)
+            counts[c[i].x >= 10 ? 10 : (int)c[i].x]++;
+        double chi2 = 0, rest = 1;
+        for (int k = 0; k < 11; k++) {
+            double pk = k < 10 ? (model ? clv_pnbd_pmf(&pp, t, k) : clv_bgnbd_pmf(&bp, t, k)) : rest;
+            rest -= k < 10 ? pk : 0;
+            double e = N * pk;
+            chi2 += (counts[k] - e) * (counts[k] - e) / e;
+        }
+        if (!(chi2 < gsl_cdf_chisq_Pinv(0.999, 10)))
+            harness_fail(__FILE__, __LINE__, "%s: chi-square %g of simulated counts against P(X(t)=x)",
+                         model ? "Pareto/NBD" : "BG/NBD", chi2);
+    }
+}
+
+/* identities that tie the predictions together */
+TEST(test_btyd_predictions)
+{
+    clv_bgnbd_params bp = {0.243, 4.414, 0.793, 2.426};
+    clv_pnbd_params pp = {0.553, 10.578, 0.606, 11.669};
+    /* a customer observed for no time is a new customer */
+    CHECK_NEAR(clv_bgnbd_expected(&bp, 39, 0, 0, 0), clv_bgnbd_expected_new(&bp, 39), 1e-12);
+    CHECK_NEAR(clv_pnbd_expected(&pp, 39, 0, 0, 0), clv_pnbd_expected_new(&pp, 39), 1e-12);
+    /* P(alive): 1 for a BG/NBD customer without repeats; lower after a long silence */
+    CHECK_NEAR(clv_bgnbd_palive(&bp, 0, 0, 38.86), 1, 0);
+    CHECK(clv_bgnbd_palive(&bp, 5, 10, 38.86) < clv_bgnbd_palive(&bp, 5, 38, 38.86));
+    CHECK(clv_pnbd_palive(&pp, 5, 10, 38.86) < clv_pnbd_palive(&pp, 5, 38, 38.86));
+    double pa = clv_pnbd_palive(&pp, 2, 30.43, 38.86);
+    CHECK(pa > 0 && pa < 1);
+    /* E[Y(t)] grows with t and with x at a recent t_x */
+    CHECK(clv_bgnbd_expected(&bp, 39, 2, 30.43, 38.86) < clv_bgnbd_expected(&bp, 78, 2, 30.43, 38.86));
+    CHECK(clv_bgnbd_expected(&bp, 39, 2, 38, 38.86) < clv_bgnbd_expected(&bp, 39, 6, 38, 38.86));
+    /* the Pareto/NBD's s = 1 limit */
+    clv_pnbd_params p1 = {0.5, 10, 1.0, 12}, p1e = {0.5, 10, 1.0 + 1e-7, 12};
+    CHECK_NEAR(clv_pnbd_expected_new(&p1, 20), clv_pnbd_expected_new(&p1e, 20), 1e-6);
+    CHECK_NEAR(clv_pnbd_expected_new(&p1, 20), 0.5 * 12 / 10 * log(1 + 20 / 12.0), 1e-12);
+
+    /* Gamma-Gamma: the posterior mean spend between the population mean and the customer's */
+    clv_gg_params gp = {6.25, 3.74, 15.44};
+    double pop = clv_gg_expected_spend(&gp, 0, 0), e = clv_gg_expected_spend(&gp, 3, 60);
+    CHECK_NEAR(pop, 6.25 * 15.44 / 2.74, 1e-12);
+    CHECK(e > pop && e < 60);
+
+    /* CLV with no discounting is margin x E[spend] x E[Y(horizon)] */
+    clv_btyd m = {CLV_MODEL_BGNBD, bp, pp, gp};
+    clv_rfm c = {.x = 2, .t_x = 30.43, .T = 38.86, .mean_spend = 22.35};
+    double v0 = clv_btyd_clv(&m, &c, 52, 1.0, 0.3, 0);
+    CHECK_NEAR(v0, 0.3 * clv_gg_expected_spend(&gp, 2, 22.35) * clv_bgnbd_expected(&bp, 52, 2, 30.43, 38.86), 1e-9);
+    double v1 = clv_btyd_clv(&m, &c, 52, 1.0, 0.3, 0.01);
+    CHECK(v1 < v0 && v1 > v0 / 1.01 / 1.69); /* every period discounted between 1 and 1.01^52 = 1.68 times */
+}
+
+/* bad data and degenerate fits */
+TEST(test_btyd_fit_errors)
+{
+    clv_fit_result r;
+    clv_error err;
+    char buf[512];
+    clv_rfm bad[2] = {{.x = 1.5, .t_x = 2, .T = 3}, {.x = 0, .t_x = 0, .T = 3}};
+    CHECK_INT(clv_bgnbd_fit(bad, 2, NULL, &r, &err), CLV_EINPUT);
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf),
+              "customers: customer 1 (x = 1.5, t_x = 2, T = 3, mean spend = 0): x must be a non-negative integer");
+    clv_rfm bad2 = {.x = 2, .t_x = 4, .T = 3};
+    CHECK_INT(clv_pnbd_fit(&bad2, 1, NULL, &r, &err), CLV_EINPUT);
+    CHECK(strstr(err.msg, "t_x must be in [0, T]") != NULL);
+    /* no repeat customer: nothing for the spend model */
+    clv_rfm none[3] = {{.T = 10}, {.T = 20}, {.T = 30}};
+    CHECK_INT(clv_gg_fit(none, 3, NULL, &r, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "no customer with a repeat purchase to fit the spend model to");
+    /* nobody ever repeats: the purchase rate runs off to 0, and the fit says so */
+    enum { N = 500 };
+    static clv_rfm zero[N];
+    for (int i = 0; i < N; i++)
+        zero[i] = (clv_rfm){.x = 0, .t_x = 0, .T = 10 + i % 30};
+    CHECK_INT(clv_bgnbd_fit(zero, N, NULL, &r, &err), CLV_OK);
+    CHECK(r.flags != 0);
+    CHECK(r.warning[0] != '\0');
+}
+
+/* Hardie's RFM summary of the CDNOW 1/10 sample: the published fits.
+ * BG/NBD: r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, LL = -9582.4
+ * (Fader, Hardie and Lee 2005); Pareto/NBD: r = 0.553, alpha = 10.578,
+ * s = 0.606, beta = 11.669, LL = -9595.0 (same paper); Gamma-Gamma:
+ * p = 6.25, q = 3.74, gamma = 15.44 (Fader, Hardie and Lee 2005b). */
+TEST(test_btyd_cdnow_published)
+{
+    char *path = harness_shared_data("cdnow_customers_summary_with_transactions.csv");
+    if (!path)
+        return;
+    FILE *fp = fopen(path, "r");
+    free(path);
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    static clv_rfm c[2400];
+    size_t n = 0;
+    char head[128];
+    CHECK(fgets(head, sizeof head, fp) != NULL);
+    int id;
+    double x, tx, T, z;
+    while (n < 2400 && fscanf(fp, "%d,%lf,%lf,%lf,%lf", &id, &x, &tx, &T, &z) == 5)
+        c[n++] = (clv_rfm){.x = x, .t_x = tx, .T = T, .mean_spend = z};
+    fclose(fp);
+    CHECK_INT(n, 2357);
+
+    clv_bgnbd_params bp = {0.243, 4.414, 0.793, 2.426};
+    CHECK_NEAR(clv_bgnbd_loglik(&bp, c, n, NULL), -9582.4, 0.05);
+    clv_pnbd_params pp = {0.553, 10.578, 0.606, 11.669};
+    CHECK_NEAR(clv_pnbd_loglik(&pp, c, n), -9595.0, 0.05);
+
+    clv_fit_opts o;
+    clv_fit_opts_default(&o);
+    clv_fit_result r;
+    clv_error err;
+    CHECK_INT(clv_bgnbd_fit(c, n, &o, &r, &err), CLV_OK);
+    /* published to 3 decimals, from unrounded times: agree within 0.001
+     * relative plus the rounding */
+    const double bg[4] = {0.243, 4.414, 0.793, 2.426};
+    for (int k = 0; k < 4; k++)
+        CHECK_NEAR(r.par[k], bg[k], 0.0005 + 1e-3 * bg[k]);
+    CHECK_NEAR(r.loglik, -9582.4, 0.05);
+    CHECK_INT(r.flags, 0);
+    CHECK_INT(clv_pnbd_fit(c, n, &o, &r, &err), CLV_OK);
+    const double pn[4] = {0.553, 10.578, 0.606, 11.669};
+    for (int k = 0; k < 4; k++)
+        CHECK_NEAR(r.par[k], pn[k], 0.0005 + 1e-3 * pn[k]);
+    CHECK_NEAR(r.loglik, -9595.0, 0.05);
+    CHECK_INT(clv_gg_fit(c, n, &o, &r, &err), CLV_OK);
+    const double gg[3] = {6.25, 3.74, 15.44};
+    for (int k = 0; k < 3; k++)
+        CHECK_NEAR(r.par[k], gg[k], 0.005 + 1e-3 * gg[k]);
+    CHECK_INT(r.n, 946);
+}
