@@ -442,6 +442,12 @@ TEST(test_btyd_predictions)
     CHECK(v1 < v0 && v1 > v0 / 1.01 / 1.69); /* every period discounted between 1 and 1.01^52 = 1.68 times */
 }
 
+static int cancel_after_3(void *ctx, const char *phase, double done, double total)
+{
+    (void)phase, (void)done, (void)total;
+    return ++*(int *)ctx > 3;
+}
+
 /* bad data and degenerate fits */
 TEST(test_btyd_fit_errors)
 {
@@ -467,6 +473,18 @@ TEST(test_btyd_fit_errors)
     CHECK_INT(clv_bgnbd_fit(zero, N, NULL, &r, &err), CLV_OK);
     CHECK(r.flags != 0);
     CHECK(r.warning[0] != '\0');
+    /* a progress callback that asks to stop cancels the fit cleanly */
+    int calls = 0;
+    clv_progress pr = {cancel_after_3, &calls};
+    clv_fit_opts o;
+    clv_fit_opts_default(&o);
+    o.progress = &pr;
+    static clv_rfm sim[2000];
+    const double bg[4] = {0.3, 4.0, 0.8, 2.5};
+    sim_bgnbd(bg, NULL, 2000, 3, sim);
+    CHECK_INT(clv_bgnbd_fit(sim, 2000, &o, &r, &err), CLV_ECANCELLED);
+    CHECK_STR(err.msg, "fitting bgnbd: cancelled");
+    CHECK_INT(calls, 4);
 }
 
 /* Hardie's RFM summary of the CDNOW 1/10 sample: the published fits.

@@ -304,8 +304,8 @@ TEST(test_cli_progress_render)
     /* a wide terminal: the bar stops at 50 columns */
     cli_progress_render(buf, sizeof buf, 200, "x", 0, 100, 0.0);
     CHECK_STR(buf, "x [--------------------------------------------------]   0%");
-    cli_progress_render(buf, sizeof buf, 80, "reading", 1234, 0, 2.0);
-    CHECK_STR(buf, "reading 1234 done, 2s");
+    cli_progress_render(buf, sizeof buf, 80, "fitting bgnbd", 34, 0, 2.0);
+    CHECK_STR(buf, "fitting bgnbd: 34 iterations, 2.0s");
     /* a very narrow terminal still gets a line that fits */
     cli_progress_render(buf, sizeof buf, 12, "a-long-phase-name", 5, 10, 1.0);
     CHECK_STR(buf, "a-long-phase");
@@ -400,7 +400,7 @@ TEST(test_cli_fit)
     CHECK(r.out && strstr(r.out, "mean holdout transactions by calibration frequency"));
     CHECK_STR(r.err, "");
     done(&r);
-    const char *files[] = {"population.cfg", "report.txt", "customers.csv", "rfm.csv", "cumulative.csv",
+    const char *files[] = {"population.cfg", "report.txt", "customers.csv", "rfm.csv", "holdout.csv", "cumulative.csv",
                            "frequency.csv", "cumulative.png", "cumulative.svg", "frequency.png", "frequency.svg"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(f, sizeof f, "%s/%s", out, files[i]);

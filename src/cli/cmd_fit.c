@@ -446,6 +446,55 @@ static int write_rfm(const fit_job *j, clv_error *err)
     return finish(&af, clv_rfm_write_csv(j->t, af.fp, err), err);
 }
 
+/* holdout.csv: the holdout report as a table, one row per calibration
+ * frequency group and a row "all" with the totals and the error measures */
+static int write_holdout(const fit_job *j, clv_error *err)
+{
+    if (j->t->holdout_end <= j->t->calibration_end || !(j->done[M_BG] || j->done[M_PN]))
+        return CLV_OK;
+    clv_afile af;
+    int st = open_out(j, "holdout.csv", &af, err);
+    if (st != CLV_OK)
+        return st;
+    FILE *fp = af.fp;
+    fprintf(fp, "frequency,customers,actual_mean");
+    for (int m = 0; m < 2; m++)
+        if (j->done[m])
+            fprintf(fp, ",predicted_mean_%s", model_key[m]);
+    fprintf(fp, ",actual_total");
+    for (int m = 0; m < 2; m++)
+        if (j->done[m])
+            fprintf(fp, ",predicted_total_%s,mae_%s,rmse_%s,correlation_%s", model_key[m], model_key[m],
+                    model_key[m], model_key[m]);
+    fputc('\n', fp);
+    const clv_holdout_report *h0 = j->done[M_BG] ? &j->hold[0] : &j->hold[1];
+    for (int g = 0; g <= CLV_FREQ_GROUPS; g++) {
+        const int all = g == CLV_FREQ_GROUPS;
+        if (all)
+            fprintf(fp, "all,%zu,%.17g", h0->n, h0->total_actual / (double)h0->n);
+        else
+            fprintf(fp, g == CLV_FREQ_GROUPS - 1 ? "%d+,%ld,%.17g" : "%d,%ld,%.17g", g, h0->group_n[g],
+                    h0->group_actual[g]);
+        for (int m = 0; m < 2; m++)
+            if (j->done[m])
+                fprintf(fp, ",%.17g", all ? j->hold[m].total_predicted / (double)h0->n : j->hold[m].group_predicted[g]);
+        if (all) {
+            fprintf(fp, ",%.17g", h0->total_actual);
+            for (int m = 0; m < 2; m++)
+                if (j->done[m])
+                    fprintf(fp, ",%.17g,%.17g,%.17g,%.17g", j->hold[m].total_predicted, j->hold[m].mae, j->hold[m].rmse,
+                            j->hold[m].corr);
+        } else {
+            fputc(',', fp);
+            for (int m = 0; m < 2; m++)
+                if (j->done[m])
+                    fputs(",,,,", fp);
+        }
+        fputc('\n', fp);
+    }
+    return finish(&af, CLV_OK, err);
+}
+
 /* cumulative.csv and frequency.csv, the data of the two plots; ncols out */
 static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
 {
@@ -637,6 +686,8 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = write_rfm(&j, &err);
     if (st == CLV_OK)
+        st = write_holdout(&j, &err);
+    if (st == CLV_OK)
         st = render_plots(&j, ncols, &err);
     if (st == CLV_OK) {
         print_report(stdout, &j, elapsed);
@@ -644,8 +695,9 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
             if (j.done[m] && j.fit[m].flags)
                 fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label[m], j.fit[m].warning);
         if (!o.quiet)
-            fprintf(stderr, "clvsim fit: wrote population.cfg, report.txt, customers.csv, rfm.csv, "
+            fprintf(stderr, "clvsim fit: wrote population.cfg, report.txt, customers.csv, rfm.csv, %s"
                             "cumulative.csv, frequency.csv%s to %s\n",
+                    j.t->holdout_end > j.t->calibration_end ? "holdout.csv, " : "",
                     clv_plot_available() ? " and their plots" : "", outdir);
     }
     for (int m = 0; m < 2; m++)

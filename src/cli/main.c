@@ -51,6 +51,7 @@ static const cli_cmd commands[] = {
      "                   the holdout report (also printed)\n"
      "  customers.csv    per customer: RFM, P(alive), expected holdout purchases, CLV\n"
      "  rfm.csv          the RFM summary\n"
+     "  holdout.csv      the holdout report as a table (with --holdout-end)\n"
      "  cumulative.csv, frequency.csv and their plots (.png, .svg; needs gnuplot)\n"
      "\n"
      "The log: one row per purchase line; several rows of a customer on one day\n"

@@ -60,7 +60,7 @@ void cli_progress_render(char *buf, size_t n, int width, const char *phase, doub
         b[bar] = '\0';
         snprintf(buf, n, "%s [%s]%s", phase, b, tail);
     } else {
-        snprintf(buf, n, "%s %.0f done, %.0fs", phase, done, elapsed);
+        snprintf(buf, n, "%s: %.0f iterations, %.1fs", phase, done, elapsed);
     }
     if (width >= 0 && strlen(buf) > (size_t)width)
         buf[width] = '\0';

@@ -273,7 +273,7 @@ int clv__fit(const char *model, int k, const char *const *names, const double *s
     clv_rng rng;
     clv_rng_seed(&rng, (clv_stream_key){o->seed, CLV_STREAM_FIT, 0, (uint64_t)(unsigned char)model[0]});
     int status = CLV_OK;
-    double total_work = (double)starts * SCREEN + (double)FINALISTS * o->max_iter, work = 0;
+    double work = 0;
 
     /* run start j for up to `budget` more iterations; 1 when it converged */
     #define RUN(j, budget)                                                                            \
@@ -289,7 +289,8 @@ int clv__fit(const char *model, int k, const char *const *names, const double *s
                     alive[j] = 0;                                                                     \
                     break;                                                                            \
                 }                                                                                     \
-                if (clv_progress_report(o->progress, phase, ++work, total_work) != CLV_OK) {         \
+                /* iterations to convergence are not known in advance: an open count */            \
+                if (clv_progress_report(o->progress, phase, ++work, 0) != CLV_OK) {                  \
                     status = CLV_ECANCELLED;                                                          \
                     break;                                                                            \
                 }                                                                                     \
