@@ -233,77 +233,80 @@ static void sim_pnbd(const double *par, size_t n, uint64_t seed, double fixed_T,
 
 /* ---- gradients ---- */
 
+/* a log-likelihood as a function of k parameters, for the checker below */
+typedef double (*ll_of)(const double *par, double *grad, const void *data);
+
+/* the analytic gradient against central differences (relative step 1e-6),
+ * with MuJoCo's guards: non-zero, and not the same computation */
+static void check_gradient(const char *what, ll_of f, const double *par0, int k, const void *data)
+{
+    double par[4], g[4];
+    memcpy(par, par0, (size_t)k * sizeof *par);
+    f(par, g, data);
+    const double h = 1e-6;
+    for (int i = 0; i < k; i++) {
+        par[i] = par0[i] * (1 + h);
+        double up = f(par, NULL, data);
+        par[i] = par0[i] * (1 - h);
+        double dn = f(par, NULL, data);
+        par[i] = par0[i];
+        double fd = (up - dn) / (2 * h * par0[i]);
+        if (!(fabs(g[i] - fd) <= 1e-5 * (fabs(fd) + 1)) || g[i] == 0 || g[i] == fd)
+            harness_fail(__FILE__, __LINE__, "%s: d/dpar[%d] = %.12g, finite difference %.12g", what, i, g[i], fd);
+    }
+}
+
+enum { GRAD_N = 3000 };
+
+static double bg_ll(const double *par, double *grad, const void *data)
+{
+    clv_bgnbd_params p = {par[0], par[1], par[2], par[3]};
+    return clv_bgnbd_loglik(&p, data, GRAD_N, grad);
+}
+
+static double pn_ll(const double *par, double *grad, const void *data)
+{
+    clv_pnbd_params p = {par[0], par[1], par[2], par[3]};
+    return clv__pnbd_ll(&p, data, grad);
+}
+
+static double gg_ll(const double *par, double *grad, const void *data)
+{
+    clv_gg_params p = {par[0], par[1], par[2]};
+    return clv_gg_loglik(&p, data, GRAD_N, grad);
+}
+
 TEST(test_btyd_gradients)
 {
-    enum { N = 3000 };
-    static clv_rfm c[N];
+    static clv_rfm c[GRAD_N];
     const double bg[4] = {0.61, 3.7, 0.85, 2.9}, ggp[3] = {4.1, 3.3, 12.5};
-    sim_bgnbd(bg, ggp, N, 11, c);
-    const double h = 1e-6;
-    /* BG/NBD */
-    {
-        clv_bgnbd_params p = {0.52, 4.1, 0.7, 2.3};
-        double g[4], *v[4] = {&p.r, &p.alpha, &p.a, &p.b};
-        clv_bgnbd_loglik(&p, c, N, g);
-        for (int k = 0; k < 4; k++) {
-            double keep = *v[k];
-            *v[k] = keep * (1 + h);
-            double up = clv_bgnbd_loglik(&p, c, N, NULL);
-            *v[k] = keep * (1 - h);
-            double dn = clv_bgnbd_loglik(&p, c, N, NULL);
-            *v[k] = keep;
-            double fd = (up - dn) / (2 * h * keep);
-            CHECK_NEAR(g[k], fd, 1e-5 * (fabs(fd) + 1));
-            CHECK(g[k] != 0 && g[k] != fd); /* non-zero, and not the same computation */
-        }
-        /* the cohort sum equals the sum of the one-customer formula */
-        double sum = 0;
-        for (int i = 0; i < N; i++)
-            sum += clv_bgnbd_ll1(&p, c[i].x, c[i].t_x, c[i].T);
-        CHECK_NEAR(clv_bgnbd_loglik(&p, c, N, NULL), sum, 1e-9 * fabs(sum));
-    }
+    sim_bgnbd(bg, ggp, GRAD_N, 11, c);
+
+    const double bp[4] = {0.52, 4.1, 0.7, 2.3};
+    check_gradient("BG/NBD", bg_ll, bp, 4, c);
+    /* the cohort sum equals the sum of the one-customer formula */
+    clv_bgnbd_params p = {bp[0], bp[1], bp[2], bp[3]};
+    double sum = 0;
+    for (int i = 0; i < GRAD_N; i++)
+        sum += clv_bgnbd_ll1(&p, c[i].x, c[i].t_x, c[i].T);
+    CHECK_NEAR(clv_bgnbd_loglik(&p, c, GRAD_N, NULL), sum, 1e-9 * fabs(sum));
+
     /* Pareto/NBD, on both sides of alpha = beta */
+    clv__cohort hc;
+    CHECK_INT(clv__cohort_build(c, GRAD_N, 0, 0, &hc, NULL), CLV_OK);
     const double pn_sets[][4] = {{0.55, 10.6, 0.6, 11.7}, {0.55, 14.0, 0.6, 6.0}};
-    for (int s = 0; s < 2; s++) {
-        clv_pnbd_params p = {pn_sets[s][0], pn_sets[s][1], pn_sets[s][2], pn_sets[s][3]};
-        double g[4], *v[4] = {&p.r, &p.alpha, &p.s, &p.beta};
-        clv__cohort hc;
-        CHECK_INT(clv__cohort_build(c, N, 0, 0, &hc, NULL), CLV_OK);
-        clv__pnbd_ll(&p, &hc, g);
-        for (int k = 0; k < 4; k++) {
-            double keep = *v[k];
-            *v[k] = keep * (1 + h);
-            double up = clv__pnbd_ll(&p, &hc, NULL);
-            *v[k] = keep * (1 - h);
-            double dn = clv__pnbd_ll(&p, &hc, NULL);
-            *v[k] = keep;
-            double fd = (up - dn) / (2 * h * keep);
-            CHECK_NEAR(g[k], fd, 1e-5 * (fabs(fd) + 1));
-            CHECK(g[k] != 0 && g[k] != fd);
-        }
-        double sum = 0;
-        for (int i = 0; i < N; i++)
-            sum += clv_pnbd_ll1(&p, c[i].x, c[i].t_x, c[i].T);
-        CHECK_NEAR(clv__pnbd_ll(&p, &hc, NULL), sum, 1e-9 * fabs(sum));
-        clv__cohort_free(&hc);
+    for (int set = 0; set < 2; set++) {
+        check_gradient("Pareto/NBD", pn_ll, pn_sets[set], 4, &hc);
+        clv_pnbd_params q = {pn_sets[set][0], pn_sets[set][1], pn_sets[set][2], pn_sets[set][3]};
+        sum = 0;
+        for (int i = 0; i < GRAD_N; i++)
+            sum += clv_pnbd_ll1(&q, c[i].x, c[i].t_x, c[i].T);
+        CHECK_NEAR(clv__pnbd_ll(&q, &hc, NULL), sum, 1e-9 * fabs(sum));
     }
-    /* Gamma-Gamma */
-    {
-        clv_gg_params p = {3.6, 2.9, 14.0};
-        double g[3], *v[3] = {&p.p, &p.q, &p.gamma};
-        clv_gg_loglik(&p, c, N, g);
-        for (int k = 0; k < 3; k++) {
-            double keep = *v[k];
-            *v[k] = keep * (1 + h);
-            double up = clv_gg_loglik(&p, c, N, NULL);
-            *v[k] = keep * (1 - h);
-            double dn = clv_gg_loglik(&p, c, N, NULL);
-            *v[k] = keep;
-            double fd = (up - dn) / (2 * h * keep);
-            CHECK_NEAR(g[k], fd, 1e-5 * (fabs(fd) + 1));
-            CHECK(g[k] != 0 && g[k] != fd);
-        }
-    }
+    clv__cohort_free(&hc);
+
+    const double gp[3] = {3.6, 2.9, 14.0};
+    check_gradient("Gamma-Gamma", gg_ll, gp, 3, c);
 }
 
 /* ---- parameter recovery ---- */
