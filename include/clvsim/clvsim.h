@@ -31,6 +31,7 @@
 #include "clvsim/progress.h"
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"
+#include "clvsim/sim.h"
 #include "clvsim/txlog.h"
 
 #ifdef __cplusplus

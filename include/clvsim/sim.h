@@ -1,0 +1,185 @@
+/* clvsim/sim.h - the stochastic e-commerce environment: customer lifecycles over a calendar.
+ *
+ * An environment is created from a scenario (clv_sim_alloc), which fixes
+ * everything that does not change during a run: the population's
+ * heterogeneity distributions, the calendar with its seasonal multipliers,
+ * the acquisition rates and the capacity.  clv_sim_reset draws a world for
+ * (seed, replication): the existing customers' latent traits and their
+ * histories over the burn-in, and puts the clock at the calendar's start.
+ * clv_sim_step then advances one decision epoch with an action for every
+ * customer, and clv_sim_observe shows what a policy may see.
+ *
+ * The processes (per day; population.unit converts the scenario's rates):
+ * - purchases: a Poisson process with rate lambda times the day's seasonal
+ *   multiplier (day of week times the windows), lambda ~ Gamma(r, alpha);
+ * - dropout: BG/NBD, after each purchase with probability p ~ Beta(a, b);
+ *   Pareto/NBD, at an exponential lifetime with rate mu ~ Gamma(s, beta),
+ *   in calendar time;
+ * - spend per transaction ~ Gamma(p, nu), nu ~ Gamma(q, gamma) (Gamma-Gamma);
+ * - new customers arrive as a Poisson process with the acquisition rate
+ *   times the windows' acquisition multipliers, each with a first purchase.
+ * With seasonality off, a customer's repeat purchases follow the fitted
+ * model exactly; with it on, they follow it in "season time", the integral
+ * of the multipliers (for BG/NBD exactly; Pareto/NBD dropout stays in
+ * calendar time).
+ *
+ * Simulation is by events, not days: every customer keeps the residue of a
+ * unit-rate exponential clock, which the integrated intensity of each epoch
+ * consumes; a draw is made only when an event happens.  Each customer has
+ * its own random stream, keyed by (seed, CLV_STREAM_BEHAVIOUR, replication,
+ * customer), so the same customer meets the same luck under every policy
+ * until the policies treat it differently (common random numbers), and
+ * results are bit-identical for any thread count.
+ *
+ * Interventions (coupons, prices, budgets and the response model) are not
+ * built in this version: clv_sim_step accepts only "no coupon at list
+ * price" and returns CLV_EUNSUPPORTED for other actions.
+ *
+ * Existing customers' first purchases fall uniformly in the burn-in
+ * (population.burn_in_days before the start; the day before the start when
+ * it is 0) and their histories are simulated up to the start.  A policy
+ * observes customers at the end of the day before each epoch.
+ *
+ * Ownership: the environment copies what it needs from the scenario; all
+ * memory is allocated by clv_sim_alloc, and reset, step and observe never
+ * allocate.  One environment is used by one thread at a time (its steps
+ * use opts.threads workers internally).
+ */
+#ifndef CLVSIM_SIM_H
+#define CLVSIM_SIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clvsim/error.h"
+#include "clvsim/progress.h"
+#include "clvsim/scenario.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clv_sim clv_sim;
+
+typedef struct clv_sim_opts {
+    int threads;        /* workers for steps (0: all processors); results do not depend on it */
+    int history;        /* purchases kept per customer for observations, 1..64 (default 8) */
+} clv_sim_opts;
+
+/* threads 1, history 8. */
+void clv_sim_opts_default(clv_sim_opts *o);
+
+/* Lifecycle stages, from recency and frequency (scenario section lifecycle). */
+typedef enum clv_stage {
+    CLV_STAGE_NEW = 0,      /* first purchase at most new_days ago */
+    CLV_STAGE_ACTIVE = 1,   /* last purchase at most active_days ago */
+    CLV_STAGE_LOYAL = 2,    /* active with at least loyal_purchases purchases */
+    CLV_STAGE_AT_RISK = 3,  /* last purchase more than active_days, at most churned_days ago */
+    CLV_STAGE_CHURNED = 4,  /* last purchase more than churned_days ago */
+    CLV_STAGE_N
+} clv_stage;
+
+/* The name of a stage ("new", "active", "loyal", "at-risk", "churned"). */
+const char *clv_stage_name(int stage);
+
+/* An action for one customer at a decision epoch. */
+typedef struct clv_action {
+    uint8_t coupon;     /* 0: none; k: interventions.coupons[k-1] */
+    uint8_t price;      /* index into interventions.prices */
+} clv_action;
+
+/* What a policy may see of a customer at the start of an epoch.  The
+ * latent traits and the alive/dead state are never shown. */
+typedef struct clv_sim_obs {
+    int stage;              /* clv_stage */
+    int purchases;          /* transactions so far, the first included */
+    double recency_days;    /* days since the last purchase (today - last purchase day) */
+    double age_days;        /* days since the first purchase */
+    double total_spend;     /* at list price, all purchases */
+    double last_spend;
+    double max_spend;
+    double mean_gap_days;   /* mean days between purchases (0 with one purchase) */
+    int recent[3];          /* purchases in the last 7, 30 and 90 days (within the kept history) */
+} clv_sim_obs;
+
+/* Totals of one day, over all customers. */
+typedef struct clv_sim_day {
+    int32_t day;            /* day number */
+    double purchases;       /* transactions, first purchases included */
+    double first_purchases; /* of new customers */
+    double revenue;         /* paid by customers */
+    double cost_of_goods;
+    double coupon_cost;     /* discounts, redemption and contact costs */
+    double net_margin;      /* revenue - cost of goods - coupon cost */
+    double alive;           /* customers alive at the end of the day (ground truth) */
+    double customers;       /* customers acquired so far (existing ones included) */
+    double stage[CLV_STAGE_N]; /* customers by observable stage at the end of the day */
+} clv_sim_day;
+
+/* Create an environment for scn.  Capacity: the existing customers
+ * (population.customers x run.scale) plus a bound on the arrivals over the
+ * horizon that the acquisition process exceeds with probability below
+ * 1e-12.  Returns CLV_OK, CLV_EINPUT for a scenario the environment cannot
+ * simulate (err says which key), or CLV_ENOMEM. */
+int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **out, clv_error *err);
+
+/* Free an environment; NULL is a no-op. */
+void clv_sim_free(clv_sim *s);
+
+/* Draw the world of (seed, replication): traits, burn-in histories, the
+ * day's totals cleared, the clock at the calendar's start. */
+int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *err);
+
+size_t clv_sim_customers(const clv_sim *s);   /* customers acquired so far */
+size_t clv_sim_capacity(const clv_sim *s);    /* the most there can be */
+int clv_sim_epoch(const clv_sim *s);          /* epochs done */
+int clv_sim_epochs(const clv_sim *s);         /* epochs in the horizon */
+int32_t clv_sim_today(const clv_sim *s);      /* first day of the next epoch */
+int clv_sim_done(const clv_sim *s);           /* 1 after the last epoch */
+size_t clv_sim_memory(const clv_sim *s);      /* bytes the environment allocated */
+
+/* Observations of customers [first, first + n) into out[0..n). */
+int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, clv_error *err);
+
+/* Advance one epoch.  actions: one per customer in [0, clv_sim_customers)
+ * as it was before the step (NULL: no coupon, list price for all).
+ * margin: when non-NULL, each of those customers' net margin in the epoch
+ * (its reward).  Customers acquired during the epoch get no action until
+ * the next one.  Returns CLV_OK, CLV_EUNSUPPORTED for an intervention (not
+ * built in this version), CLV_EINPUT for an action out of range, or
+ * CLV_EINPUT when the epoch is past the horizon. */
+int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_error *err);
+
+/* The days simulated so far (clv_sim_epoch epochs' worth), in order. */
+const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days);
+
+/* Ground truth for evaluation, never for policies: whether customer i is
+ * alive, and its repeat purchases (transactions after the first) in the
+ * horizon so far. */
+int clv_sim_alive(const clv_sim *s, size_t i);
+int clv_sim_repeat_purchases(const clv_sim *s, size_t i);
+int32_t clv_sim_first_day(const clv_sim *s, size_t i);
+
+/* ---- policies ---- */
+
+/* A policy: fill actions[0..n) for the customers whose observations are
+ * obs[0..n), at the start of an epoch.  Return CLV_OK or an error status
+ * (with err).  The environment is passed read-only for extra queries. */
+typedef int (*clv_policy_fn)(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n, clv_action *actions,
+                             clv_error *err);
+
+typedef struct clv_policy {
+    const char *name;
+    clv_policy_fn act;
+    void *ctx;
+} clv_policy;
+
+/* Run the remaining epochs under a policy (NULL: no campaign), observing
+ * every customer before each step.  progress: phase "simulating", done =
+ * epochs.  Allocates the observation and action buffers once. */
+int clv_sim_run(clv_sim *s, const clv_policy *policy, const clv_progress *progress, clv_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,680 @@
+/* sim.c - the environment: population, event-driven customer lifecycles, daily accounting, stages. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_randist.h>
+
+#include "clvsim/date.h"
+#include "clvsim/parallel.h"
+#include "sim_internal.h"
+
+/* Customers are processed in blocks of this many: the unit of parallel
+ * work and of the order in which daily totals are summed (so results do
+ * not depend on the thread count). */
+enum { BLOCK = 4096 };
+
+/* per-day accumulators of one block over one epoch: money and purchases
+ * by day, and the changes of the stage and alive counts on each day */
+enum { ACC_PURCHASES, ACC_REVENUE, ACC_COGS, ACC_COUPON, ACC_MARGIN, ACC_ALIVE, ACC_STAGE, ACC_N = ACC_STAGE + CLV_STAGE_N };
+
+/* One customer.  Times are in "season time" (cal.C): the next purchase and
+ * the dropout (Pareto/NBD; +inf for BG/NBD, whose dropout follows a
+ * purchase).  The wake time (clv_sim.wake) is the earliest of those and of
+ * the next stage change: an epoch that ends before it has nothing to do
+ * for the customer. */
+typedef struct cust {
+    clv_rng rng;                /* behaviour stream */
+    double snext, sdeath;
+    float lam, drop, nu;        /* purchase rate per day; BG/NBD p or Pareto/NBD mu per day; spend rate */
+    float total, last_spend, max_spend;
+    int32_t first, last, ntx, nrep;
+    uint8_t alive, stage;       /* stage: at the end of the last day processed */
+} cust;
+
+struct clv_sim {
+    /* ---- the model: fixed after clv_sim_alloc ---- */
+    int model;                  /* CLV_MODEL_BGNBD or CLV_MODEL_PARETO */
+    double r, alpha, a, b;      /* purchase rate ~ Gamma(r, rate alpha) per day; BG/NBD p ~ Beta(a, b) */
+    double s, beta;             /* Pareto/NBD dropout rate ~ Gamma(s, rate beta) per day */
+    double gp, gq, gg;          /* Gamma-Gamma spend */
+    double margin_rate;
+    int new_days, active_days, churned_days, loyal;
+    int epoch_days, epochs, history, threads;
+    size_t n0, cap;
+    clv__calendar cal;
+    /* ---- the state ---- */
+    uint64_t seed, rep;
+    int epoch;
+    size_t n;
+    clv_rng acq_rng;            /* arrivals, drawn serially day by day */
+    /* per customer: what an event touches, together (two cache lines); the
+     * wake times apart, for the scan of each epoch; the purchase history */
+    cust *c;
+    float *wake;                /* rounded down, so that no event is missed */
+    int32_t *hist;              /* the last `history` purchase days, a ring per customer */
+    double *margin_out;         /* clv_sim_step's margin argument during a step */
+    /* accounting */
+    double run_alive, run_stage[CLV_STAGE_N]; /* counts at the end of the last day simulated */
+    clv_sim_day *days;          /* one per horizon day */
+    size_t n_days;              /* days filled */
+    double *acc;                /* blocks x ACC_N x (epoch_days + 1) */
+    size_t n_blocks_max;
+    gsl_rng **grng;             /* per worker: a GSL generator whose state is pointed at a customer's */
+    uint32_t *woken;            /* per worker: BLOCK offsets of the customers an epoch wakes */
+    void **grng_own;            /* each generator's own state, restored after use and before freeing */
+    int workers;
+    size_t n_margin;            /* customers whose margin a step reports */
+    void *mem;
+    size_t bytes;               /* allocated by clv_sim_alloc, for clv_sim_memory */
+};
+
+void clv_sim_opts_default(clv_sim_opts *o)
+{
+    o->threads = 1;
+    o->history = 8;
+}
+
+const char *clv_stage_name(int stage)
+{
+    static const char *const names[CLV_STAGE_N] = {"new", "active", "loyal", "at-risk", "churned"};
+    return stage >= 0 && stage < CLV_STAGE_N ? names[stage] : "unknown";
+}
+
+/* ---- stages ---- */
+
+/* the stage at the end of day d of a customer with first and last purchase
+ * days f and l and n purchases */
+static int stage_at(const clv_sim *s, int32_t d, int32_t f, int32_t l, int32_t n)
+{
+    if (d - f <= s->new_days)
+        return CLV_STAGE_NEW;
+    int32_t rec = d - l;
+    if (rec <= s->active_days)
+        return n >= s->loyal ? CLV_STAGE_LOYAL : CLV_STAGE_ACTIVE;
+    return rec <= s->churned_days ? CLV_STAGE_AT_RISK : CLV_STAGE_CHURNED;
+}
+
+/* the first day after d on which the stage can change without a purchase */
+static int32_t next_stage_change(const clv_sim *s, int32_t d, int32_t f, int32_t l)
+{
+    int32_t c[3] = {f + s->new_days + 1, l + s->active_days + 1, l + s->churned_days + 1}, best = INT32_MAX;
+    for (int k = 0; k < 3; k++)
+        if (c[k] > d && c[k] < best)
+            best = c[k];
+    return best;
+}
+
+/* the season time of the start of day d (+inf past the calendar) */
+static double season_of_day(const clv__calendar *cal, int32_t d)
+{
+    return d < cal->end ? cal->C[d - cal->first] : INFINITY;
+}
+
+/* the season time of calendar time t (day number + fraction) */
+static double season_of(const clv__calendar *cal, double t)
+{
+    if (!(t < cal->end)) /* also +inf: a dropout rate of practically 0 */
+        return INFINITY;
+    int32_t d = (int32_t)floor(t);
+    return cal->C[d - cal->first] + (t - d) * cal->m[d - cal->first];
+}
+
+/* the day in [d, end) whose season-time span holds season time x */
+static int32_t day_of_season(const clv__calendar *cal, int32_t d, double x)
+{
+    while (cal->C[d + 1 - cal->first] <= x)
+        d++;
+    return d;
+}
+
+/* ---- one customer ---- */
+
+/* the wake time of customer i: the earliest of its next purchase, its
+ * dropout and the stage change on day nsc, as a float rounded down */
+static void set_wake(clv_sim *s, size_t i, int32_t nsc)
+{
+    double w = season_of_day(&s->cal, nsc);
+    if (s->c[i].snext < w)
+        w = s->c[i].snext;
+    if (s->c[i].sdeath < w)
+        w = s->c[i].sdeath;
+    float f = (float)w;
+    if (f > w)
+        f = nextafterf(f, -INFINITY);
+    s->wake[i] = f;
+}
+
+/* a unit exponential from the customer's stream */
+static double exp1(clv_rng *r) { return -log(clv_rng_uniform_pos(r)); }
+
+/* record a purchase of customer i on day d with spend z */
+static void record(clv_sim *s, size_t i, int32_t d, double z)
+{
+    s->c[i].last = d;
+    s->c[i].ntx++;
+    if (d >= s->cal.start)
+        s->c[i].nrep++;
+    s->c[i].total += (float)z;
+    s->c[i].last_spend = (float)z;
+    if (z > s->c[i].max_spend)
+        s->c[i].max_spend = (float)z;
+    s->hist[i * (size_t)s->history + (size_t)(s->c[i].ntx % s->history)] = d;
+}
+
+/* the stage of customer i at the end of day d; when it changes, count the
+ * change on that day (acc may be NULL: the burn-in, before any counting) */
+static void restage(clv_sim *s, size_t i, int32_t d, int32_t t0, double *acc)
+{
+    int st = stage_at(s, d, s->c[i].first, s->c[i].last, s->c[i].ntx);
+    if (st == s->c[i].stage)
+        return;
+    if (acc) {
+        const size_t E = (size_t)s->epoch_days + 1;
+        acc[(ACC_STAGE + s->c[i].stage) * E + (size_t)(d - t0)] -= 1;
+        acc[(ACC_STAGE + st) * E + (size_t)(d - t0)] += 1;
+    }
+    s->c[i].stage = (uint8_t)st;
+}
+
+/* Advance customer i through days [t0, t1) with no intervention, event by
+ * event: purchases, the dropout and the changes of its observable stage, in
+ * time order.  acc (the block's accumulators, or NULL during the burn-in)
+ * gets the days' money and purchases and the changes of the stage and
+ * alive counts.  Returns the customer's net margin over the interval. */
+static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, double *acc)
+{
+    const clv__calendar *cal = &s->cal;
+    const double ce = cal->C[t1 - cal->first];
+    if (s->wake[i] >= ce)
+        return 0; /* nothing happens to this customer before t1 (during the burn-in) */
+    const size_t E = (size_t)s->epoch_days + 1;
+    clv_rng *r = &s->c[i].rng;
+    g->state = r; /* gsl_ran_* draw from the customer's own stream */
+    const int32_t f = s->c[i].first;
+    /* the stage is known through the end of day cur - 1 (a customer
+     * acquired on day f has its first-day stage) */
+    int32_t cur = t0 > f + 1 ? t0 : f + 1;
+    double margin = 0;
+    for (;;) {
+        const int32_t nsc = next_stage_change(s, cur - 1, f, s->c[i].last);
+        const double ssc = nsc < t1 ? cal->C[nsc - cal->first] : INFINITY;
+        const double sp = s->c[i].snext, sd = s->c[i].sdeath;
+        if (ssc < ce && ssc <= sp && ssc <= sd) {
+            /* a stage change at the end of day nsc (before any purchase of that day) */
+            restage(s, i, nsc, t0, acc);
+            cur = nsc + 1;
+            continue;
+        }
+        if (sd < ce && sd < sp) {
+            /* Pareto/NBD dropout: not alive at the end of its day */
+            int32_t d = day_of_season(cal, t0 > f ? t0 : f, sd);
+            if (acc)
+                acc[ACC_ALIVE * E + (size_t)(d - t0)] -= 1;
+            s->c[i].alive = 0;
+            s->c[i].snext = s->c[i].sdeath = INFINITY;
+            continue;
+        }
+        if (sp >= ce)
+            break;
+        /* a purchase on day d */
+        const int32_t d = day_of_season(cal, t0 > f ? t0 : f, sp);
+        const double z = gsl_ran_gamma(g, s->gp, 1 / s->c[i].nu);
+        record(s, i, d, z);
+        const double m = z * s->margin_rate;
+        margin += m;
+        if (acc) {
+            const size_t k = (size_t)(d - t0);
+            acc[ACC_PURCHASES * E + k] += 1;
+            acc[ACC_REVENUE * E + k] += z;
+            acc[ACC_COGS * E + k] += z - m;
+            acc[ACC_MARGIN * E + k] += m;
+        }
+        restage(s, i, d, t0, acc);
+        if (d + 1 > cur)
+            cur = d + 1;
+        /* BG/NBD: the customer may drop out right after the purchase */
+        if (s->model == CLV_MODEL_BGNBD && clv_rng_uniform(r) < s->c[i].drop) {
+            if (acc)
+                acc[ACC_ALIVE * E + (size_t)(d - t0)] -= 1;
+            s->c[i].alive = 0;
+            s->c[i].snext = INFINITY;
+        } else {
+            s->c[i].snext = sp + exp1(r) / s->c[i].lam;
+        }
+    }
+    /* the next thing that can happen to it */
+    set_wake(s, i, next_stage_change(s, cur - 1, f, s->c[i].last));
+    return margin;
+}
+
+/* ---- creating customers ---- */
+
+/* Draw customer i's traits and start its life with a first purchase at time
+ * tf (day number + fraction).  Its clock is set so that advancing it from
+ * the start of tf's day consumes the intensity before tf first. */
+static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
+{
+    clv_rng pop;
+    clv_rng_seed(&pop, (clv_stream_key){s->seed, CLV_STREAM_POPULATION, s->rep, i});
+    g->state = &pop;
+    double lam = gsl_ran_gamma(g, s->r, 1 / s->alpha);
+    s->c[i].lam = (float)(lam > 1e-30 ? lam : 1e-30);
+    if (s->model == CLV_MODEL_BGNBD)
+        s->c[i].drop = (float)gsl_ran_beta(g, s->a, s->b);
+    else
+        s->c[i].drop = (float)gsl_ran_gamma(g, s->s, 1 / s->beta);
+    double nu = gsl_ran_gamma(g, s->gq, 1 / s->gg);
+    s->c[i].nu = (float)(nu > 1e-30 ? nu : 1e-30);
+
+    clv_rng_seed(&s->c[i].rng, (clv_stream_key){s->seed, CLV_STREAM_BEHAVIOUR, s->rep, i});
+    clv_rng *r = &s->c[i].rng;
+    g->state = r;
+    const int32_t d = (int32_t)floor(tf);
+    s->c[i].first = s->c[i].last = d;
+    s->c[i].ntx = 0;
+    s->c[i].nrep = 0;
+    s->c[i].total = s->c[i].last_spend = s->c[i].max_spend = 0;
+    s->c[i].alive = 1;
+    s->c[i].stage = CLV_STAGE_NEW;
+    double z = gsl_ran_gamma(g, s->gp, 1 / s->c[i].nu);
+    record(s, i, d, z);
+    s->c[i].nrep = 0; /* the first purchase is not a repeat */
+    /* the next purchase: a unit exponential of intensity after tf */
+    const clv__calendar *cal = &s->cal;
+    s->c[i].snext = season_of(cal, tf) + exp1(r) / s->c[i].lam;
+    s->c[i].sdeath = s->model == CLV_MODEL_PARETO ? season_of(cal, tf + exp1(r) / s->c[i].drop) : INFINITY;
+    set_wake(s, i, next_stage_change(s, d, d, d));
+}
+
+/* ---- allocation ---- */
+
+void clv_sim_free(clv_sim *s)
+{
+    if (!s)
+        return;
+    for (int w = 0; s->grng && w < s->workers; w++) {
+        if (s->grng[w]) {
+            s->grng[w]->state = s->grng_own[w]; /* it may point at a customer's stream */
+            gsl_rng_free(s->grng[w]);
+        }
+    }
+    free(s->grng);
+    free(s->grng_own);
+    free(s->woken);
+    free(s->mem);
+    free(s->days);
+    free(s->acc);
+    clv__calendar_free(&s->cal);
+    free(s);
+}
+
+int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **out, clv_error *err)
+{
+    *out = NULL;
+    clv_sim_opts def;
+    if (!opts) {
+        clv_sim_opts_default(&def);
+        opts = &def;
+    }
+    if (opts->history < 1 || opts->history > 64)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "history", "expected 1 to 64 purchases, got %d", opts->history);
+    if (scn->population.source == CLV_SOURCE_FIT)
+        return clv_error_set(err, CLV_EINPUT, scn->source, 0, "population.source",
+                             "the environment needs parameters; fit the log with 'clvsim fit' and @include its "
+                             "population.cfg (fitting at run time is not built yet)");
+    clv_sim *s = calloc(1, sizeof *s);
+    if (!s)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    const double ud = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
+    s->model = scn->population.model;
+    /* rates per unit ~ Gamma(shape, rate) become rates per day ~ Gamma(shape, rate x unit days) */
+    s->r = scn->population.bgnbd.r, s->alpha = scn->population.bgnbd.alpha * ud;
+    s->a = scn->population.bgnbd.a, s->b = scn->population.bgnbd.b;
+    if (s->model == CLV_MODEL_PARETO) {
+        s->r = scn->population.pareto.r, s->alpha = scn->population.pareto.alpha * ud;
+        s->s = scn->population.pareto.s, s->beta = scn->population.pareto.beta * ud;
+    }
+    s->gp = scn->population.spend.p, s->gq = scn->population.spend.q, s->gg = scn->population.spend.gamma;
+    s->margin_rate = scn->economics.margin_rate;
+    s->new_days = scn->lifecycle.new_days, s->active_days = scn->lifecycle.active_days;
+    s->churned_days = scn->lifecycle.churned_days, s->loyal = scn->lifecycle.loyal_purchases;
+    s->epoch_days = scn->calendar.epoch_days;
+    s->epochs = (scn->calendar.horizon_days + s->epoch_days - 1) / s->epoch_days;
+    s->history = opts->history;
+    s->threads = clv_threads_resolve(opts->threads);
+    const double scale = scn->run.scale;
+    int st = clv__calendar_build(scn, scale, &s->cal, err);
+    if (st != CLV_OK) {
+        clv_sim_free(s);
+        return st;
+    }
+    /* capacity: existing customers and arrivals up to 8 standard deviations
+     * above their mean, which a Poisson total exceeds with probability below 1e-12 */
+    s->n0 = (size_t)llround((double)scn->population.customers * scale);
+    double A = 0;
+    for (size_t k = 0; k < s->cal.n; k++)
+        A += s->cal.acq[k];
+    s->cap = s->n0 + (size_t)ceil(A + 8 * sqrt(A) + 32);
+    const size_t cap = s->cap, H = (size_t)s->history;
+    /* one allocation for every per-customer array, the streams first (aligned) */
+    size_t bytes = cap * (sizeof(cust) + sizeof(float) + H * sizeof(int32_t)) + 64;
+    s->mem = calloc(1, bytes);
+    s->bytes = sizeof *s + bytes + (size_t)scn->calendar.horizon_days * sizeof *s->days +
+               (cap / BLOCK + 1) * ACC_N * ((size_t)s->epoch_days + 1) * sizeof *s->acc + (3 * s->cal.n + 1) * sizeof(double);
+    s->days = calloc((size_t)scn->calendar.horizon_days, sizeof *s->days);
+    s->n_blocks_max = cap / BLOCK + 1;
+    s->acc = calloc(s->n_blocks_max * ACC_N * ((size_t)s->epoch_days + 1), sizeof *s->acc);
+    s->workers = s->threads;
+    s->grng = calloc((size_t)s->workers, sizeof *s->grng);
+    s->grng_own = calloc((size_t)s->workers, sizeof *s->grng_own);
+    s->woken = malloc((size_t)s->workers * BLOCK * sizeof *s->woken);
+    if (!s->mem || !s->days || !s->acc || !s->grng || !s->grng_own || !s->woken) {
+        clv_sim_free(s);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for %zu customers", cap);
+    }
+    for (int w = 0; w < s->workers; w++) {
+        if (!(s->grng[w] = gsl_rng_alloc(clv_gsl_rng_xoshiro256ss))) {
+            clv_sim_free(s);
+            return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        }
+        s->grng_own[w] = s->grng[w]->state;
+    }
+    char *p = s->mem;
+#define CARVE(field, count)                          \
+    do {                                             \
+        s->field = (void *)p;                        \
+        p += (count) * sizeof *s->field;             \
+    } while (0)
+    CARVE(c, cap);
+    CARVE(hist, cap * H);
+    CARVE(wake, cap);
+#undef CARVE
+    *out = s;
+    return CLV_OK;
+}
+
+/* ---- reset ---- */
+
+typedef struct {
+    clv_sim *s;
+    size_t n;
+    double *counts;  /* per block: alive, then the stages */
+} burn_job;
+
+/* customers of one block: traits, first purchase in the burn-in, history to the start */
+static int burn_unit(size_t unit, int worker, void *ctx)
+{
+    burn_job *j = ctx;
+    clv_sim *s = j->s;
+    gsl_rng *g = s->grng[worker];
+    size_t end = (unit + 1) * BLOCK < j->n ? (unit + 1) * BLOCK : j->n;
+    const clv__calendar *cal = &s->cal;
+    for (size_t i = unit * BLOCK; i < end; i++) {
+        /* the first purchase, uniform over the burn-in (or the start day) */
+        clv_rng pos;
+        clv_rng_seed(&pos, (clv_stream_key){s->seed, CLV_STREAM_POPULATION, s->rep, i ^ 0x8000000000000000ULL});
+        double tf = cal->first + (double)(cal->start - cal->first) * clv_rng_uniform(&pos);
+        init_customer(s, g, i, tf);
+        int32_t d = (int32_t)floor(tf);
+        if (d < cal->start)
+            advance(s, g, i, d, cal->start, NULL);
+        /* counts at the end of the day before the start */
+        double *c = j->counts + unit * (1 + CLV_STAGE_N);
+        c[0] += s->c[i].alive;
+        c[1 + s->c[i].stage] += 1;
+    }
+    g->state = s->grng_own[worker];
+    return CLV_OK;
+}
+
+int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *err)
+{
+    s->seed = seed;
+    s->rep = replication;
+    s->epoch = 0;
+    s->n = s->n0;
+    s->n_days = 0;
+    clv_rng_seed(&s->acq_rng, (clv_stream_key){seed, CLV_STREAM_ACQUISITION, replication, 0});
+    /* the per-block counts borrow the accumulators, summed in block order */
+    const size_t blocks = (s->n0 + BLOCK - 1) / BLOCK;
+    memset(s->acc, 0, blocks * (1 + CLV_STAGE_N) * sizeof *s->acc);
+    burn_job j = {s, s->n0, s->acc};
+    int st = clv_parallel_for(s->threads, blocks, burn_unit, &j);
+    if (st != CLV_OK)
+        return clv_error_set(err, st, NULL, 0, NULL, "reset failed");
+    s->run_alive = 0;
+    for (int q = 0; q < CLV_STAGE_N; q++)
+        s->run_stage[q] = 0;
+    for (size_t b = 0; b < blocks; b++) {
+        const double *c = s->acc + b * (1 + CLV_STAGE_N);
+        s->run_alive += c[0];
+        for (int q = 0; q < CLV_STAGE_N; q++)
+            s->run_stage[q] += c[1 + q];
+    }
+    return CLV_OK;
+}
+
+/* ---- stepping ---- */
+
+typedef struct {
+    clv_sim *s;
+    int32_t t0, t1;
+} step_job;
+
+static int step_unit(size_t unit, int worker, void *ctx)
+{
+    step_job *j = ctx;
+    clv_sim *s = j->s;
+    gsl_rng *g = s->grng[worker];
+    const size_t E = (size_t)s->epoch_days + 1;
+    double *acc = s->acc + unit * ACC_N * E;
+    memset(acc, 0, ACC_N * E * sizeof *acc);
+    const size_t base = unit * BLOCK, end = base + BLOCK < s->n ? base + BLOCK : s->n;
+    /* most customers have nothing happening this epoch: a scan of their
+     * wake times lists the others */
+    const double ce = s->cal.C[j->t1 - s->cal.first];
+    const float *wake = s->wake;
+    uint32_t *woken = s->woken + (size_t)worker * BLOCK;
+    size_t nw = 0;
+    for (size_t i = base; i < end; i++) {
+        woken[nw] = (uint32_t)(i - base);
+        nw += wake[i] < ce;
+    }
+    /* their records are scattered in memory: fetch a few ahead while
+     * working on the current one, or every one of them costs a miss */
+    enum { AHEAD = 6 };
+    const size_t H = (size_t)s->history;
+    for (size_t q = 0; q < nw; q++) {
+#if defined(__GNUC__)
+        if (q + AHEAD < nw) {
+            size_t a = base + woken[q + AHEAD];
+            __builtin_prefetch(&s->c[a], 1);
+            __builtin_prefetch((const char *)&s->c[a] + 64, 1);
+            __builtin_prefetch(&s->hist[a * H], 1);
+        }
+#endif
+        size_t i = base + woken[q];
+        double m = advance(s, g, i, j->t0, j->t1, acc);
+        if (m != 0 && s->margin_out && i < s->n_margin)
+            s->margin_out[i] = m;
+    }
+    g->state = s->grng_own[worker];
+    return CLV_OK;
+}
+
+int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_error *err)
+{
+    if (s->epoch >= s->epochs)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the horizon is over (%d epochs)", s->epochs);
+    const size_t n_before = s->n;
+    for (size_t i = 0; actions && i < n_before; i++)
+        if (actions[i].coupon != 0 || actions[i].price != 0)
+            return clv_error_set(err, CLV_EUNSUPPORTED, NULL, 0, "actions",
+                                 "customer %zu: coupons and price levels are not built in this version of the "
+                                 "environment; only action {0, 0} (no coupon, list price) is accepted", i);
+    const int32_t t0 = s->cal.start + s->epoch * s->epoch_days;
+    const int32_t t1 = t0 + s->epoch_days < s->cal.end ? t0 + s->epoch_days : s->cal.end;
+    const size_t E = (size_t)s->epoch_days + 1, nd = (size_t)(t1 - t0);
+
+    /* arrivals of the epoch, day by day from the acquisition stream, each
+     * with a first purchase at a uniform time of its day */
+    double first_purchases[366] = {0}, first_revenue[366] = {0};
+    for (int32_t d = t0; d < t1; d++) {
+        double mean = s->cal.acq[d - s->cal.first];
+        if (mean <= 0)
+            continue;
+        s->grng[0]->state = &s->acq_rng;
+        unsigned k = gsl_ran_poisson(s->grng[0], mean);
+        for (unsigned q = 0; q < k; q++) {
+            if (s->n >= s->cap)
+                return clv_error_set(err, CLV_ENUMERIC, NULL, 0, "acquisition",
+                                     "more arrivals than the capacity of %zu customers", s->cap);
+            double tf = d + clv_rng_uniform(&s->acq_rng);
+            size_t i = s->n++;
+            init_customer(s, s->grng[0], i, tf);
+            first_purchases[d - t0] += 1;
+            first_revenue[d - t0] += s->c[i].total; /* alive and new from its first day: counted below */
+        }
+    }
+    s->grng[0]->state = s->grng_own[0];
+
+    s->margin_out = margin;
+    s->n_margin = n_before;
+    for (size_t i = 0; margin && i < n_before; i++)
+        margin[i] = 0;
+    step_job j = {s, t0, t1};
+    size_t blocks = (s->n + BLOCK - 1) / BLOCK;
+    int st = clv_parallel_for(s->threads, blocks, step_unit, &j);
+    s->margin_out = NULL;
+    if (st != CLV_OK)
+        return clv_error_set(err, st, NULL, 0, NULL, "step failed");
+
+    /* daily totals: block sums in block order; the counts carried from the
+     * day before and changed by the day's events */
+    double alive = s->run_alive, stage[CLV_STAGE_N];
+    for (int q = 0; q < CLV_STAGE_N; q++)
+        stage[q] = s->run_stage[q];
+    for (size_t k = 0; k < nd; k++) {
+        clv_sim_day *day = &s->days[s->n_days + k];
+        memset(day, 0, sizeof *day);
+        day->day = t0 + (int32_t)k;
+        for (size_t b = 0; b < blocks; b++) {
+            const double *acc = s->acc + b * ACC_N * E;
+            day->purchases += acc[ACC_PURCHASES * E + k];
+            day->revenue += acc[ACC_REVENUE * E + k];
+            day->cost_of_goods += acc[ACC_COGS * E + k];
+            day->coupon_cost += acc[ACC_COUPON * E + k];
+            day->net_margin += acc[ACC_MARGIN * E + k];
+            alive += acc[ACC_ALIVE * E + k];
+            for (int q = 0; q < CLV_STAGE_N; q++)
+                stage[q] += acc[(ACC_STAGE + q) * E + k];
+        }
+        /* new customers' first purchases, counted serially at their arrival */
+        day->first_purchases = first_purchases[k];
+        alive += first_purchases[k];
+        stage[CLV_STAGE_NEW] += first_purchases[k];
+        day->purchases += first_purchases[k];
+        day->revenue += first_revenue[k];
+        day->cost_of_goods += first_revenue[k] * (1 - s->margin_rate);
+        day->net_margin += first_revenue[k] * s->margin_rate;
+        day->alive = alive;
+        for (int q = 0; q < CLV_STAGE_N; q++)
+            day->stage[q] = stage[q];
+    }
+    /* customers acquired so far, at the end of each day */
+    double acquired = (double)n_before;
+    for (size_t k = 0; k < nd; k++) {
+        acquired += first_purchases[k];
+        s->days[s->n_days + k].customers = acquired;
+    }
+    s->run_alive = alive;
+    for (int q = 0; q < CLV_STAGE_N; q++)
+        s->run_stage[q] = stage[q];
+    s->n_days += nd;
+    s->epoch++;
+    return CLV_OK;
+}
+
+/* ---- queries ---- */
+
+size_t clv_sim_customers(const clv_sim *s) { return s->n; }
+size_t clv_sim_capacity(const clv_sim *s) { return s->cap; }
+int clv_sim_epoch(const clv_sim *s) { return s->epoch; }
+int clv_sim_epochs(const clv_sim *s) { return s->epochs; }
+int clv_sim_done(const clv_sim *s) { return s->epoch >= s->epochs; }
+size_t clv_sim_memory(const clv_sim *s) { return s->bytes; }
+int32_t clv_sim_today(const clv_sim *s) { return s->cal.start + s->epoch * s->epoch_days; }
+int clv_sim_alive(const clv_sim *s, size_t i) { return i < s->n && s->c[i].alive; }
+int clv_sim_repeat_purchases(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].nrep : 0; }
+int32_t clv_sim_first_day(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].first : 0; }
+
+const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days)
+{
+    *n_days = s->n_days;
+    return s->days;
+}
+
+int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, clv_error *err)
+{
+    if (first > s->n || n > s->n - first)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "customers", "customers %zu..%zu of %zu", first,
+                             first + n, s->n);
+    /* observed at the end of the day before the next epoch */
+    const int32_t today = clv_sim_today(s) - 1;
+    const size_t H = (size_t)s->history;
+    static const int windows[3] = {7, 30, 90};
+    for (size_t q = 0; q < n; q++) {
+        size_t i = first + q;
+        clv_sim_obs *o = &out[q];
+        o->stage = stage_at(s, today, s->c[i].first, s->c[i].last, s->c[i].ntx);
+        o->purchases = s->c[i].ntx;
+        o->recency_days = today - s->c[i].last;
+        o->age_days = today - s->c[i].first;
+        o->total_spend = s->c[i].total;
+        o->last_spend = s->c[i].last_spend;
+        o->max_spend = s->c[i].max_spend;
+        o->mean_gap_days = s->c[i].ntx > 1 ? (double)(s->c[i].last - s->c[i].first) / (s->c[i].ntx - 1) : 0;
+        /* purchases in recent windows, from the kept history */
+        size_t kept = (size_t)s->c[i].ntx < H ? (size_t)s->c[i].ntx : H;
+        for (int w = 0; w < 3; w++) {
+            int c = 0;
+            for (size_t h = 0; h < kept; h++)
+                c += today - s->hist[i * H + h] < windows[w];
+            o->recent[w] = c;
+        }
+    }
+    return CLV_OK;
+}
+
+int clv_sim_run(clv_sim *s, const clv_policy *policy, const clv_progress *progress, clv_error *err)
+{
+    clv_sim_obs *obs = NULL;
+    clv_action *act = NULL;
+    if (policy) {
+        obs = malloc(s->cap * sizeof *obs);
+        act = malloc(s->cap * sizeof *act);
+        if (!obs || !act) {
+            free(obs);
+            free(act);
+            return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        }
+    }
+    int st = CLV_OK;
+    while (st == CLV_OK && !clv_sim_done(s)) {
+        if (policy) {
+            size_t n = s->n;
+            memset(act, 0, n * sizeof *act);
+            st = clv_sim_observe(s, 0, n, obs, err);
+            if (st == CLV_OK)
+                st = policy->act(policy->ctx, s, obs, n, act, err);
+        }
+        if (st == CLV_OK)
+            st = clv_sim_step(s, policy ? act : NULL, NULL, err);
+        if (st == CLV_OK && clv_progress_report(progress, "simulating", s->epoch, s->epochs) != CLV_OK)
+            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "simulation cancelled");
+    }
+    free(obs);
+    free(act);
+    return st;
+}

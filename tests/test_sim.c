@@ -1,0 +1,359 @@
+/* test_sim.c - the environment against the closed-form distributions of the
+ * models it simulates, its accounting identities, and its independence of
+ * the thread count. */
+#include <stdlib.h>
+
+#include <gsl/gsl_cdf.h>
+
+#include "clvsim/btyd.h"
+#include "clvsim/date.h"
+#include "clvsim/sim.h"
+#include "harness.h"
+
+/* a scenario of n existing customers, no seasonality, no acquisition,
+ * first purchases during the day before the start (burn-in 0) */
+static void cohort_scenario(clv_scenario *s, int model, size_t n, int horizon)
+{
+    clv_error err;
+    clv_scn_defaults(s, &err);
+    snprintf(s->scenario.name, sizeof s->scenario.name, "test");
+    s->population.model = model;
+    s->population.customers = (int64_t)n;
+    s->population.burn_in_days = 0;
+    s->seasonality.enabled = 0;
+    s->acquisition.rate_per_day = 0;
+    s->calendar.horizon_days = horizon;
+    s->calendar.epoch_days = 7;
+}
+
+static clv_sim *make(const clv_scenario *scn, int threads, uint64_t seed)
+{
+    clv_sim_opts o;
+    clv_sim_opts_default(&o);
+    o.threads = threads;
+    clv_sim *s = NULL;
+    clv_error err;
+    char buf[1024];
+    if (clv_sim_alloc(scn, &o, &s, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "alloc: %s", clv_error_format(&err, buf, sizeof buf));
+        return NULL;
+    }
+    if (clv_sim_reset(s, seed, 0, &err) != CLV_OK || clv_sim_run(s, NULL, NULL, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "run: %s", clv_error_format(&err, buf, sizeof buf));
+        clv_sim_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Repeat purchases of a cohort against the model's P(X(t) = x).  Every
+ * customer's first purchase is at a uniform time of the day before the
+ * start, so its observation time t is uniform on (H, H + 1] days: the
+ * expected frequencies average the pmf over that day (16-point midpoint
+ * rule; the pmf barely moves within a day).  Chi-square over 0..11 and 12+
+ * against its 99.9% quantile, at a fixed seed. */
+static void check_counts(int model, const clv_btyd *m, const clv_scenario *scn, clv_sim *s, double unit_days)
+{
+    enum { K = 13 };
+    size_t n = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    clv_error err;
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    long count[K] = {0};
+    for (size_t i = 0; i < n; i++) {
+        int x = obs[i].purchases - 1;
+        count[x < K - 1 ? x : K - 1]++;
+    }
+    free(obs);
+    double H = scn->calendar.horizon_days, p[K] = {0}, rest = 1;
+    for (int k = 0; k < K - 1; k++) {
+        for (int q = 0; q < 16; q++)
+            p[k] += clv_btyd_pmf(m, (H + (q + 0.5) / 16) / unit_days, k) / 16;
+        rest -= p[k];
+    }
+    p[K - 1] = rest;
+    double chi2 = 0;
+    for (int k = 0; k < K; k++) {
+        double e = (double)n * p[k];
+        chi2 += (count[k] - e) * (count[k] - e) / e;
+    }
+    if (!(chi2 < gsl_cdf_chisq_Pinv(0.999, K - 1)))
+        harness_fail(__FILE__, __LINE__, "%s: chi-square %.1f of simulated repeat purchases against P(X(t)=x)",
+                     model == CLV_MODEL_BGNBD ? "BG/NBD" : "Pareto/NBD", chi2);
+}
+
+TEST(test_sim_counts_match_models)
+{
+    /* BG/NBD and Pareto/NBD fitted to CDNOW (weeks), 60,000 customers over 52 weeks */
+    for (int model = 0; model < 2; model++) {
+        clv_scenario scn;
+        cohort_scenario(&scn, model, 60000, 364);
+        clv_btyd m;
+        clv_btyd_from_scenario(&m, &scn.population);
+        clv_sim *s = make(&scn, 2, 11);
+        if (!s)
+            continue;
+        check_counts(model, &m, &scn, s, 7.0);
+        clv_sim_free(s);
+    }
+    /* rates in days give the same process as rates in weeks scaled by 7 */
+    clv_scenario scn;
+    cohort_scenario(&scn, CLV_MODEL_BGNBD, 40000, 90);
+    scn.population.unit = CLV_UNIT_DAY;
+    scn.population.bgnbd.alpha = 4.414 * 7;
+    clv_btyd m;
+    clv_btyd_from_scenario(&m, &scn.population);
+    clv_sim *s = make(&scn, 1, 12);
+    if (s)
+        check_counts(0, &m, &scn, s, 1.0);
+    clv_sim_free(s);
+}
+
+/* With seasonal windows a BG/NBD customer's purchases are the model's in
+ * "season time", the integral of the multipliers: a window doubling the
+ * intensity for 30 days and one halving it for 20 days change the time
+ * at which the pmf is read, and nothing else. */
+TEST(test_sim_seasonality_time_change)
+{
+    clv_scenario scn;
+    cohort_scenario(&scn, CLV_MODEL_BGNBD, 40000, 120);
+    snprintf(scn.calendar.start, sizeof scn.calendar.start, "2026-02-01");
+    scn.seasonality.enabled = 1;
+    scn.seasonality.n_windows = 2;
+    scn.seasonality.windows[0] = (clv_scn_window){"peak", "03-01", "03-30", 2.0, 1.0};
+    scn.seasonality.windows[1] = (clv_scn_window){"lull", "04-11", "04-30", 0.5, 1.0};
+    /* season time from the start of the day before the start to the end:
+     * 121 days, 30 of them count twice, 20 count half */
+    const double tau_days = 121 + 30 * (2.0 - 1) + 20 * (0.5 - 1);
+    clv_btyd m;
+    clv_btyd_from_scenario(&m, &scn.population);
+    clv_sim *s = make(&scn, 2, 13);
+    if (!s)
+        return;
+    /* the first purchase is uniform within the first (unit-multiplier) day,
+     * so season time is uniform on (tau - 1, tau]: check_counts reads the
+     * pmf on (H, H + 1] with H = tau - 1 */
+    clv_scenario shifted = scn;
+    shifted.calendar.horizon_days = (int)(tau_days - 1);
+    check_counts(0, &m, &shifted, s, 7.0);
+    clv_sim_free(s);
+}
+
+/* Pareto/NBD under seasonal windows: dropout runs in calendar time, so the
+ * share alive at the end is E[(beta/(beta+t))^s] whatever the windows, while
+ * purchases follow the multipliers: E[X] = r/alpha int_0^t m(u)
+ * (beta/(beta+u))^s du, summed here day by day in closed form. */
+TEST(test_sim_pareto_seasonal)
+{
+    enum { N = 60000 };
+    clv_scenario scn;
+    cohort_scenario(&scn, CLV_MODEL_PARETO, N, 120);
+    snprintf(scn.calendar.start, sizeof scn.calendar.start, "2026-02-01");
+    scn.seasonality.enabled = 1;
+    scn.seasonality.n_windows = 1;
+    scn.seasonality.windows[0] = (clv_scn_window){"peak", "03-01", "03-30", 3.0, 1.0};
+    clv_sim *s = make(&scn, 2, 17);
+    if (!s)
+        return;
+    const clv_pnbd_params *p = &scn.population.pareto;
+    const double r = p->r, al = p->alpha * 7, sh = p->s, be = p->beta * 7; /* per day */
+    /* a customer's life starts at a uniform time of day 0 (the day before
+     * the start); day k of its life has multiplier 3 in the peak
+     * (2026-03-01 is day 29 after 2026-01-31) */
+    double ex = 0, alive = 0;
+    for (int q = 0; q < 16; q++) {
+        double u0 = (q + 0.5) / 16, e = 0; /* time of the first purchase within day 0 */
+        for (int k = 0; k <= 120; k++) {
+            double a = k == 0 ? 0 : k - u0, b = k + 1 - u0; /* the day in the customer's time */
+            double m = k >= 29 && k <= 58 ? 3.0 : 1.0;
+            /* int_a^b (be/(be+u))^sh du */
+            double I = pow(be, sh) * (pow(be + b, 1 - sh) - pow(be + a, 1 - sh)) / (1 - sh);
+            e += m * I;
+        }
+        ex += r / al * e / 16;
+        alive += pow(be / (be + 121 - u0), sh) / 16;
+    }
+    size_t n = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    clv_error err;
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    double sx = 0, sxx = 0, al_count = 0;
+    for (size_t i = 0; i < n; i++) {
+        double x = obs[i].purchases - 1;
+        sx += x, sxx += x * x;
+        al_count += clv_sim_alive(s, i);
+    }
+    double mean = sx / N, se = sqrt((sxx / N - mean * mean) / N);
+    CHECK_NEAR(mean, ex, 5 * se);
+    CHECK_NEAR(al_count / N, alive, 5 * sqrt(alive * (1 - alive) / N));
+    free(obs);
+    clv_sim_free(s);
+}
+
+/* the sums of the daily totals, the customers' records and the identities
+ * between them */
+TEST(test_sim_accounting)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
+    scn.population.customers = 20000;
+    scn.population.model = CLV_MODEL_PARETO;
+    clv_sim *s = make(&scn, 2, 5);
+    if (!s)
+        return;
+    size_t nd, n = clv_sim_customers(s);
+    const clv_sim_day *d = clv_sim_days(s, &nd);
+    CHECK_INT(nd, scn.calendar.horizon_days);
+    CHECK_INT(d[0].day, clv_date_from_ymd(2026, 11, 1));
+    double purchases = 0, first = 0, revenue = 0, margin = 0, cogs = 0;
+    int bad_day = 0;
+    for (size_t k = 0; k < nd; k++) {
+        purchases += d[k].purchases;
+        first += d[k].first_purchases;
+        revenue += d[k].revenue;
+        margin += d[k].net_margin;
+        cogs += d[k].cost_of_goods;
+        double staged = 0;
+        for (int q = 0; q < CLV_STAGE_N; q++)
+            staged += d[k].stage[q];
+        /* every acquired customer is in exactly one stage; the alive are among them */
+        bad_day += staged != d[k].customers || d[k].alive > d[k].customers || d[k].alive < 0 ||
+                   (k > 0 && d[k].customers < d[k - 1].customers) || d[k].coupon_cost != 0;
+    }
+    CHECK_INT(bad_day, 0);
+    CHECK_NEAR(margin, revenue * scn.economics.margin_rate, 1e-6 * revenue);
+    CHECK_NEAR(revenue - cogs - margin, 0, 1e-6 * revenue);
+    /* purchases in the horizon: the repeats of every customer plus the new customers' first ones */
+    double rep = 0, alive = 0;
+    for (size_t i = 0; i < n; i++) {
+        rep += clv_sim_repeat_purchases(s, i);
+        alive += clv_sim_alive(s, i);
+    }
+    CHECK_NEAR(purchases, rep + first, 0);
+    CHECK_NEAR(d[nd - 1].customers, (double)n, 0);
+    CHECK_NEAR(d[nd - 1].alive, alive, 0);
+    CHECK_NEAR(first, (double)(n - 20000), 0);
+    /* arrivals: a Poisson total around the seasonal expectation (10 a day,
+     * twice as many in the holiday peak, 0.6 times in the lull) */
+    double expect = 0;
+    for (size_t k = 0; k < nd; k++) {
+        int y, mo, dd;
+        clv_date_to_ymd(d[k].day, &y, &mo, &dd);
+        int32_t bf;
+        clv_datespec_resolve("black-friday", y, &bf);
+        double f = (d[k].day >= bf && mo == 11) || mo == 12 ? 2.0 : (mo == 1 && dd >= 2) ? 0.6 : 1.0;
+        expect += 10 * f;
+    }
+    CHECK_NEAR(first, expect, 5 * sqrt(expect));
+    /* spend per transaction: the population mean p gamma / (q - 1) */
+    CHECK_NEAR(revenue / purchases, scn.population.spend.p * scn.population.spend.gamma / (scn.population.spend.q - 1),
+               0.05 * revenue / purchases);
+    clv_sim_free(s);
+}
+
+/* the same seed gives the same bytes with 1, 2 and 3 threads */
+TEST(test_sim_thread_count_independence)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
+    scn.population.customers = 12000; /* three blocks of customers and a part */
+    for (int model = 0; model < 2; model++) {
+        scn.population.model = model;
+        clv_sim *ref = make(&scn, 1, 42);
+        for (int t = 2; ref && t <= 3; t++) {
+            clv_sim *s = make(&scn, t, 42);
+            if (!s)
+                continue;
+            size_t na, nb;
+            const clv_sim_day *a = clv_sim_days(ref, &na), *b = clv_sim_days(s, &nb);
+            CHECK(na == nb && memcmp(a, b, na * sizeof *a) == 0);
+            CHECK_INT(clv_sim_customers(s), clv_sim_customers(ref));
+            int diff = 0;
+            for (size_t i = 0; i < clv_sim_customers(s); i++)
+                diff += clv_sim_repeat_purchases(s, i) != clv_sim_repeat_purchases(ref, i) ||
+                        clv_sim_alive(s, i) != clv_sim_alive(ref, i);
+            CHECK_INT(diff, 0);
+            clv_sim_free(s);
+        }
+        /* and another seed gives another world */
+        clv_sim *other = make(&scn, 1, 43);
+        if (ref && other) {
+            size_t na, nb;
+            const clv_sim_day *a = clv_sim_days(ref, &na), *b = clv_sim_days(other, &nb);
+            CHECK(memcmp(a, b, na * sizeof *a) != 0);
+        }
+        clv_sim_free(other);
+        clv_sim_free(ref);
+    }
+}
+
+/* what a policy sees, and what the environment refuses */
+TEST(test_sim_observe_and_actions)
+{
+    clv_scenario scn;
+    cohort_scenario(&scn, CLV_MODEL_BGNBD, 3000, 28);
+    scn.population.burn_in_days = 200;
+    clv_sim_opts o;
+    clv_sim_opts_default(&o);
+    clv_sim *s = NULL;
+    clv_error err;
+    CHECK_INT(clv_sim_alloc(&scn, &o, &s, &err), CLV_OK);
+    if (!s)
+        return;
+    CHECK_INT(clv_sim_reset(s, 7, 0, &err), CLV_OK);
+    CHECK_INT(clv_sim_epochs(s), 4);
+    size_t n = clv_sim_customers(s);
+    CHECK_INT(n, 3000);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    int bad = 0, stages[CLV_STAGE_N] = {0};
+    for (size_t i = 0; i < n; i++) {
+        const clv_sim_obs *q = &obs[i];
+        bad += q->purchases < 1 || q->recency_days < 0 || q->recency_days > q->age_days || q->age_days >= 200 ||
+               q->recent[0] > q->recent[1] || q->recent[1] > q->recent[2] || q->recent[2] > q->purchases ||
+               q->max_spend < q->last_spend || q->total_spend < q->max_spend - 1e-3 || q->mean_gap_days < 0 ||
+               (q->purchases == 1 && (q->mean_gap_days != 0 || q->age_days != q->recency_days));
+        stages[q->stage]++;
+        /* the stage follows the documented rules */
+        int expect = q->age_days <= 30 ? CLV_STAGE_NEW
+                     : q->recency_days <= 90 ? (q->purchases >= 4 ? CLV_STAGE_LOYAL : CLV_STAGE_ACTIVE)
+                     : q->recency_days <= 365 ? CLV_STAGE_AT_RISK : CLV_STAGE_CHURNED;
+        bad += q->stage != expect;
+    }
+    CHECK_INT(bad, 0);
+    /* after a 200-day burn-in every stage but churned is populated */
+    CHECK(stages[CLV_STAGE_NEW] > 0 && stages[CLV_STAGE_ACTIVE] > 0 && stages[CLV_STAGE_LOYAL] > 0 &&
+          stages[CLV_STAGE_AT_RISK] > 0);
+    CHECK_INT(stages[CLV_STAGE_CHURNED], 0);
+    CHECK_STR(clv_stage_name(CLV_STAGE_AT_RISK), "at-risk");
+
+    /* a coupon is an intervention this version does not simulate */
+    clv_action *act = calloc(n, sizeof *act);
+    act[17].coupon = 1;
+    CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_EUNSUPPORTED);
+    CHECK_STR(err.msg, "customer 17: coupons and price levels are not built in this version of the environment; "
+                       "only action {0, 0} (no coupon, list price) is accepted");
+    act[17].coupon = 0;
+    double *margin = calloc(n, sizeof *margin);
+    CHECK_INT(clv_sim_step(s, act, margin, &err), CLV_OK);
+    /* the rewards add up to the epoch's net margin of existing customers */
+    size_t nd;
+    const clv_sim_day *d = clv_sim_days(s, &nd);
+    double sum = 0, day_sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += margin[i];
+    for (size_t k = 0; k < nd; k++)
+        day_sum += d[k].net_margin;
+    CHECK_INT(nd, 7);
+    CHECK_NEAR(sum, day_sum, 1e-6 * (day_sum + 1));
+    CHECK(sum > 0);
+    while (!clv_sim_done(s))
+        CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_OK);
+    CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_EINPUT);
+    free(obs);
+    free(act);
+    free(margin);
+    clv_sim_free(s);
+}
