@@ -129,8 +129,8 @@ TEST(test_cli_usage_and_version)
 /* every subcommand has --help; the ones not built say so and exit 3 */
 TEST(test_cli_subcommands)
 {
-    const char *built[] = {"run", "check", "fit"};
-    const char *unbuilt[] = {"simulate", "validate", "train-ltv", "predict-ltv", "train-agent", "compare"};
+    const char *built[] = {"run", "check", "fit", "simulate", "validate"};
+    const char *unbuilt[] = {"train-ltv", "predict-ltv", "train-agent", "compare"};
     for (size_t i = 0; i < sizeof built / sizeof built[0]; i++) {
         run_result r = run(ARGS(built[i], "--help"));
         CHECK_INT(r.status, 0);
@@ -496,6 +496,101 @@ TEST(test_cli_fit_cdnow_sample)
         CHECK_NEAR(s.population.spend.gamma, 15.44, 0.05);
     }
     free(path);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* ---- clvsim simulate ---- */
+
+TEST(test_cli_simulate)
+{
+    char dir[] = "/tmp/clvsim-sim-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char a[600], b[600], f[800];
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    run_result r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--threads", "1", "--quiet",
+                            "--set", "population.customers=3000"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "customers      3000 at the start"));
+    CHECK_STR(r.err, "");
+    done(&r);
+    r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", b, "--threads", "2", "--quiet",
+                 "--set", "population.customers=3000"));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    /* the same seed, 1 or 2 threads: the same bytes */
+    const char *files[] = {"days.csv", "customers.csv", "transactions.csv"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(f, sizeof f, "%s/%s", a, files[k]);
+        char *ta = harness_read_file(f);
+        snprintf(f, sizeof f, "%s/%s", b, files[k]);
+        char *tb = harness_read_file(f);
+        CHECK(ta && tb && strlen(ta) > 100 && strcmp(ta, tb) == 0);
+        free(ta);
+        free(tb);
+    }
+    /* the log is what clvsim fit reads: every customer is in its cohort */
+    char log[800], fitdir[700];
+    snprintf(log, sizeof log, "%s/transactions.csv", a);
+    snprintf(fitdir, sizeof fitdir, "%s/fit", dir);
+    r = run(ARGS("fit", log, "--calibration-end", "2027-03-31", "-o", fitdir, "--quiet", "--model", "bgnbd"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "data       ") && strstr(r.out, "customers with a first purchase"));
+    done(&r);
+    /* interventions are not built: a policy that sends coupons is refused plainly */
+    r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "rfm", "--quiet"));
+    CHECK_INT(r.status, 3);
+    CHECK_STR(r.err, "clvsim simulate: policy 'rfm' sends coupons or sets prices; interventions are not built in "
+                     "clvsim " CLV_VERSION ", so only --policy none (no campaign) can be simulated\n");
+    done(&r);
+    snprintf(f, sizeof f, "rm -rf '%s'", dir);
+    CHECK_INT(system(f), 0);
+}
+
+/* ---- clvsim validate ---- */
+
+TEST(test_cli_validate)
+{
+    char dir[] = "/tmp/clvsim-val-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    run_result r = run(ARGS("validate", "scenarios/holiday.cfg", "-o", dir, "--force", "--quiet"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "1. repeat purchases of 20000 customers over 151 days"));
+    CHECK(r.out && strstr(r.out, "certificate: PASS"));
+    CHECK(r.out && strstr(r.out, "3. no real log"));
+    done(&r);
+    const char *files[] = {"report.txt", "counts.csv", "refit.csv", "simulated_transactions.csv"};
+    for (size_t i = 0; i < 4; i++) {
+        char f[800];
+        snprintf(f, sizeof f, "%s/validation/%s", dir, files[i]);
+        if (access(f, R_OK) != 0)
+            harness_fail(__FILE__, __LINE__, "%s was not written", f);
+    }
+    /* with the scenario's real log (the CDNOW sample, when the shared data is there) */
+    char *rel = harness_shared_data("CDNOW_sample.txt");
+    /* paths in a scenario are taken from the scenario's directory */
+    char *sample = rel ? realpath(rel, NULL) : NULL;
+    free(rel);
+    if (sample) {
+        char scen[700], set[1200];
+        snprintf(scen, sizeof scen, "%s/with-data.cfg", dir);
+        FILE *fp = fopen(scen, "w");
+        fprintf(fp, "data = { transactions = \"%s\"; customer_column = 2; date_column = 3; quantity_column = 4;\n"
+                    "  amount_column = 5; calibration_end = \"1997-09-30\"; holdout_end = \"1998-06-30\"; };\n"
+                    "population = { bgnbd = { r = 0.2426; alpha = 4.4136; a = 0.7929; b = 2.4259; };\n"
+                    "  spend = { p = 6.25; q = 3.74; gamma = 15.44; }; customers = 2357; };\n", sample);
+        fclose(fp);
+        snprintf(set, sizeof set, "%s/out2", dir);
+        r = run(ARGS("validate", scen, "-o", set, "--quiet"));
+        CHECK_INT(r.status, 0);
+        CHECK(r.out && strstr(r.out, "its 2357-customer cohort simulated from the same first purchase days"));
+        /* the real holdout of the sample has 1,882 repeat purchases */
+        CHECK(r.out && strstr(r.out, "   holdout                    1882"));
+        done(&r);
+        free(sample);
+    }
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_INT(system(cmd), 0);

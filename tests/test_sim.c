@@ -2,12 +2,14 @@
  * models it simulates, its accounting identities, and its independence of
  * the thread count. */
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <gsl/gsl_cdf.h>
 
 #include "clvsim/btyd.h"
 #include "clvsim/date.h"
 #include "clvsim/sim.h"
+#include "clvsim/txlog.h"
 #include "harness.h"
 
 /* a scenario of n existing customers, no seasonality, no acquisition,
@@ -356,4 +358,77 @@ TEST(test_sim_observe_and_actions)
     free(act);
     free(margin);
     clv_sim_free(s);
+}
+
+/* write the recorded transactions of the last reset or step as CSV rows */
+static int write_tx(void *ctx, const clv_sim_tx *tx)
+{
+    char d[16];
+    fprintf(ctx, "c%u,%s,%.2f\n", tx->customer, clv_date_format(tx->day, d), tx->amount);
+    return 0;
+}
+
+/* the simulator's own transaction log, read by clv_rfm_read and fitted,
+ * gives back the population it was simulated from: every parameter within
+ * 4 standard errors (the log is at day resolution, so two purchases on one
+ * day merge, as in real logs; at these rates that is rare) */
+TEST(test_sim_refit_own_log)
+{
+    for (int model = 0; model < 2; model++) {
+        clv_scenario scn;
+        cohort_scenario(&scn, model, 20000, 273);
+        scn.population.burn_in_days = 273;
+        clv_sim_opts o;
+        clv_sim_opts_default(&o);
+        o.record = 1;
+        o.threads = 2;
+        clv_sim *s = NULL;
+        clv_error err;
+        CHECK_INT(clv_sim_alloc(&scn, &o, &s, &err), CLV_OK);
+        if (!s)
+            return;
+        char path[] = "/tmp/clvsim-simlog-XXXXXX";
+        int fd = mkstemp(path);
+        FILE *fp = fdopen(fd, "w");
+        fprintf(fp, "customer,date,amount\n");
+        CHECK_INT(clv_sim_reset(s, 99, 0, &err), CLV_OK);
+        CHECK_INT(clv_sim_transactions(s, write_tx, fp), CLV_OK);
+        while (!clv_sim_done(s)) {
+            CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_OK);
+            CHECK_INT(clv_sim_transactions(s, write_tx, fp), CLV_OK);
+        }
+        fclose(fp);
+        size_t nd;
+        const clv_sim_day *days = clv_sim_days(s, &nd);
+        int32_t end = days[nd - 1].day;
+        clv_txlog_opts ro;
+        clv_txlog_opts_default(&ro);
+        clv_rfm_table *t = NULL;
+        CHECK_INT(clv_rfm_read(path, &ro, end, -1, CLV_UNIT_WEEK, NULL, &t, &err), CLV_OK);
+        unlink(path);
+        if (!t) {
+            clv_sim_free(s);
+            continue;
+        }
+        CHECK_INT(t->n, 20000);
+        clv_fit_opts fo;
+        clv_fit_opts_default(&fo);
+        clv_fit_result r;
+        const double *truth = model == 0 ? &scn.population.bgnbd.r : &scn.population.pareto.r;
+        CHECK_INT(model == 0 ? clv_bgnbd_fit(t->c, t->n, &fo, &r, &err) : clv_pnbd_fit(t->c, t->n, &fo, &r, &err),
+                  CLV_OK);
+        for (int k = 0; k < 4; k++)
+            if (!(fabs(r.par[k] - truth[k]) <= 4 * r.se[k]))
+                harness_fail(__FILE__, __LINE__, "%s %s = %g (se %g), simulated with %g", model ? "Pareto/NBD" : "BG/NBD",
+                             r.names[k], r.par[k], r.se[k], truth[k]);
+        /* the spend model too */
+        CHECK_INT(clv_gg_fit(t->c, t->n, &fo, &r, &err), CLV_OK);
+        const double *gt = &scn.population.spend.p;
+        for (int k = 0; k < 3; k++)
+            if (!(fabs(r.par[k] - gt[k]) <= 4 * r.se[k]))
+                harness_fail(__FILE__, __LINE__, "Gamma-Gamma %s = %g (se %g), simulated with %g", r.names[k], r.par[k],
+                             r.se[k], gt[k]);
+        clv_rfm_free(t);
+        clv_sim_free(s);
+    }
 }

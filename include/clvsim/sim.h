@@ -64,9 +64,15 @@ typedef struct clv_sim clv_sim;
 typedef struct clv_sim_opts {
     int threads;        /* workers for steps (0: all processors); results do not depend on it */
     int history;        /* purchases kept per customer for observations, 1..64 (default 8) */
+    int record;         /* keep the transactions of the last reset or step (clv_sim_transactions) */
+    /* the existing customers' first purchase days (day numbers within the
+     * burn-in, before the calendar's start), e.g. a real cohort's; NULL:
+     * uniform over the burn-in, population.customers x run.scale of them */
+    const int32_t *first_days;
+    size_t n_first_days;
 } clv_sim_opts;
 
-/* threads 1, history 8. */
+/* threads 1, history 8, no recording, first days uniform. */
 void clv_sim_opts_default(clv_sim_opts *o);
 
 /* Lifecycle stages, from recency and frequency (scenario section lifecycle). */
@@ -159,6 +165,26 @@ const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days);
 int clv_sim_alive(const clv_sim *s, size_t i);
 int clv_sim_repeat_purchases(const clv_sim *s, size_t i);
 int32_t clv_sim_first_day(const clv_sim *s, size_t i);
+
+/* One transaction of the synthetic log. */
+typedef struct clv_sim_tx {
+    uint32_t customer;      /* index */
+    int32_t day;            /* day number */
+    double time;            /* exact time: day number + fraction of the day */
+    double amount;          /* paid */
+} clv_sim_tx;
+
+/* With opts.record: call fn for every transaction of the last reset (the
+ * burn-in histories) or step (new customers' first purchases, then the
+ * others by customer), in an order that depends only on the seed: each
+ * customer's transactions are in date order, so the whole log across
+ * resets and steps can be read by clv_rfm_read.  Stops at the first
+ * non-zero return of fn and returns it. */
+int clv_sim_transactions(const clv_sim *s, int (*fn)(void *ctx, const clv_sim_tx *tx), void *ctx);
+
+/* Ground truth: customer i's latent purchase rate per day, its dropout
+ * parameter (BG/NBD p, or Pareto/NBD mu per day) and its spend rate nu. */
+void clv_sim_traits(const clv_sim *s, size_t i, double *lambda, double *dropout, double *nu);
 
 /* ---- policies ---- */
 

@@ -71,6 +71,22 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o);
 /* The value of a command's own option, or NULL when it was not given. */
 const char *cli_opt(const cli_opts *o, const char *name);
 
+/* Load the scenario named by the one positional argument, with the common
+ * options as overrides.  -1 when loaded, else the exit status (reported). */
+int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn);
+
+/* Write scn resolved to path atomically (CLV_EINPUT when path is the
+ * scenario's own file). */
+int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err);
+
+/* Open DIR/name for atomic writing; CLV_EINPUT when it is the same file as
+ * input (the user's data or scenario, which is never overwritten). */
+int cli_open_out(const char *dir, const char *name, const char *input, clv_afile *af, clv_error *err);
+
+/* Commit an output opened by cli_open_out when st is CLV_OK and nothing
+ * failed, else remove it; returns the status. */
+int cli_close_out(clv_afile *af, int st, clv_error *err);
+
 /* Turn the common options into scenario overrides (appended to o->sets). */
 void cli_overrides(cli_opts *o);
 
@@ -97,5 +113,7 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv);
 int cmd_check(const cli_cmd *cmd, int argc, char **argv);
 int cmd_unavailable(const cli_cmd *cmd, int argc, char **argv);
 int cmd_fit(const cli_cmd *cmd, int argc, char **argv);
+int cmd_simulate(const cli_cmd *cmd, int argc, char **argv);
+int cmd_validate(const cli_cmd *cmd, int argc, char **argv);
 
 #endif

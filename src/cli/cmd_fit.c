@@ -185,25 +185,10 @@ static int parse_options(const cli_opts *o, fit_job *j)
 static double unit_days(const fit_job *j) { return j->unit == CLV_UNIT_WEEK ? 7.0 : 1.0; }
 static const char *unit_name(const fit_job *j) { return j->unit == CLV_UNIT_WEEK ? "week" : "day"; }
 
-/* open DIR/name for atomic writing */
+/* open DIR/name for atomic writing, never over the log being read */
 static int open_out(const fit_job *j, const char *name, clv_afile *af, clv_error *err)
 {
-    char path[CLV_IO_PATH_MAX];
-    int st = clv_path_join(path, sizeof path, j->outdir, name, err);
-    if (st == CLV_OK && clv_same_file(path, j->log_path))
-        st = clv_error_set(err, CLV_EINPUT, path, 0, NULL, "is the transaction log being read; choose another output directory");
-    return st == CLV_OK ? clv_afile_open(af, path, err) : st;
-}
-
-static int finish(clv_afile *af, int st, clv_error *err)
-{
-    if (st == CLV_OK && ferror(af->fp))
-        st = clv_error_set(err, CLV_EIO, af->path, 0, NULL, "write failed");
-    if (st != CLV_OK) {
-        clv_afile_abort(af);
-        return st;
-    }
-    return clv_afile_commit(af, err);
+    return cli_open_out(j->outdir, name, j->log_path, af, err);
 }
 
 /* the population block a scenario can @include */
@@ -246,7 +231,7 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
         fputc('\n', fp);
     }
     fprintf(fp, "};\n");
-    return finish(&af, CLV_OK, err);
+    return cli_close_out(&af, CLV_OK, err);
 }
 
 static void print_report(FILE *fp, const fit_job *j, double seconds)
@@ -374,7 +359,7 @@ static int write_report(const fit_job *j, double seconds, clv_error *err)
     if (st != CLV_OK)
         return st;
     print_report(af.fp, j, seconds);
-    return finish(&af, CLV_OK, err);
+    return cli_close_out(&af, CLV_OK, err);
 }
 
 static double per_unit_rate(const fit_job *j)
@@ -433,7 +418,7 @@ static int write_customers(const fit_job *j, clv_error *err)
         }
         fputc('\n', fp);
     }
-    return finish(&af, CLV_OK, err);
+    return cli_close_out(&af, CLV_OK, err);
 }
 
 /* the RFM summary as the reader built it */
@@ -443,7 +428,7 @@ static int write_rfm(const fit_job *j, clv_error *err)
     int st = open_out(j, "rfm.csv", &af, err);
     if (st != CLV_OK)
         return st;
-    return finish(&af, clv_rfm_write_csv(j->t, af.fp, err), err);
+    return cli_close_out(&af, clv_rfm_write_csv(j->t, af.fp, err), err);
 }
 
 /* holdout.csv: the holdout report as a table, one row per calibration
@@ -492,7 +477,7 @@ static int write_holdout(const fit_job *j, clv_error *err)
         }
         fputc('\n', fp);
     }
-    return finish(&af, CLV_OK, err);
+    return cli_close_out(&af, CLV_OK, err);
 }
 
 /* cumulative.csv and frequency.csv, the data of the two plots; ncols out */
@@ -519,7 +504,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
                 fprintf(af.fp, ",%.4f", j->cum[m][d]);
         fputc('\n', af.fp);
     }
-    st = finish(&af, CLV_OK, err);
+    st = cli_close_out(&af, CLV_OK, err);
     if (st != CLV_OK)
         return st;
 
@@ -541,7 +526,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
                 fprintf(af.fp, ",%.3f", j->hold[m].hist_model[g]);
         fputc('\n', af.fp);
     }
-    return finish(&af, CLV_OK, err);
+    return cli_close_out(&af, CLV_OK, err);
 }
 
 /* render the two figures in PNG and SVG; a missing gnuplot is a note, not a failure */

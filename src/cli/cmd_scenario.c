@@ -5,7 +5,7 @@
 #include "cli.h"
 
 /* load the scenario named by the single positional argument */
-static int load(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn)
+int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn)
 {
     if (o->n_args != 1) {
         if (o->n_args == 0)
@@ -87,8 +87,8 @@ static void print_summary(FILE *fp, const clv_scenario *s)
     fprintf(fp, "output         %s\n", s->output.dir);
 }
 
-/* write the resolved scenario to DIR/scenario.resolved.cfg, never over an input */
-static int write_resolved(const clv_scenario *scn, const char *path, clv_error *err)
+/* write the resolved scenario to path, never over the scenario itself */
+int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err)
 {
     if (clv_same_file(path, scn->source))
         return clv_error_set(err, CLV_EINPUT, path, 0, NULL,
@@ -112,14 +112,14 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
     if (rc >= 0)
         return rc;
     clv_scenario scn;
-    if ((rc = load(cmd, &o, &scn)) >= 0)
+    if ((rc = cli_load_scenario(cmd, &o, &scn)) >= 0)
         return rc;
     clv_error err;
     if (clv_output_dir_prepare(scn.output.dir, o.force, &err) != CLV_OK)
         return cli_report(&err);
     char path[CLV_IO_PATH_MAX];
     if (clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err) != CLV_OK ||
-        write_resolved(&scn, path, &err) != CLV_OK)
+        cli_write_resolved(&scn, path, &err) != CLV_OK)
         return cli_report(&err);
     print_summary(stdout, &scn);
     fflush(stdout);
@@ -148,7 +148,7 @@ int cmd_check(const cli_cmd *cmd, int argc, char **argv)
         return EXIT_OK;
     }
     clv_scenario scn;
-    if ((rc = load(cmd, &o, &scn)) >= 0)
+    if ((rc = cli_load_scenario(cmd, &o, &scn)) >= 0)
         return rc;
     if (o.dump) {
         if (clv_scn_write(&scn, stdout, &err) != CLV_OK)

@@ -140,3 +140,23 @@ void cli_overrides(cli_opts *o)
     if (o->output)
         o->sets[o->n_sets++] = (clv_scn_override){"output.dir", o->output, "--output"};
 }
+
+int cli_open_out(const char *dir, const char *name, const char *input, clv_afile *af, clv_error *err)
+{
+    char path[CLV_IO_PATH_MAX];
+    int st = clv_path_join(path, sizeof path, dir, name, err);
+    if (st == CLV_OK && input && clv_same_file(path, input))
+        st = clv_error_set(err, CLV_EINPUT, path, 0, NULL, "is an input of this run; choose another output directory");
+    return st == CLV_OK ? clv_afile_open(af, path, err) : st;
+}
+
+int cli_close_out(clv_afile *af, int st, clv_error *err)
+{
+    if (st == CLV_OK && ferror(af->fp))
+        st = clv_error_set(err, CLV_EIO, af->path, 0, NULL, "write failed");
+    if (st != CLV_OK) {
+        clv_afile_abort(af);
+        return st;
+    }
+    return clv_afile_commit(af, err);
+}

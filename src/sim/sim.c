@@ -62,6 +62,16 @@ struct clv_sim {
     size_t n_blocks_max;
     gsl_rng **grng;             /* per worker: a GSL generator whose state is pointed at a customer's */
     uint32_t *woken;            /* per worker: BLOCK offsets of the customers an epoch wakes */
+    /* recording (opts.record): the transactions of the last reset or step,
+     * per block, and the new customers' first purchases; the buffers grow
+     * to the largest epoch seen and are then reused */
+    int32_t *first_days;        /* given first purchase days of the existing customers, or NULL */
+    int record;
+    struct txbuf {
+        clv_sim_tx *tx;
+        size_t n, cap;
+        int failed;             /* out of memory while recording */
+    } *txb, txfirst;
     void **grng_own;            /* each generator's own state, restored after use and before freeing */
     int workers;
     size_t n_margin;            /* customers whose margin a step reports */
@@ -73,6 +83,9 @@ void clv_sim_opts_default(clv_sim_opts *o)
 {
     o->threads = 1;
     o->history = 8;
+    o->record = 0;
+    o->first_days = NULL;
+    o->n_first_days = 0;
 }
 
 const char *clv_stage_name(int stage)
@@ -162,6 +175,22 @@ static void record(clv_sim *s, size_t i, int32_t d, double z)
     s->hist[i * (size_t)s->history + (size_t)(s->c[i].ntx % s->history)] = d;
 }
 
+/* append a transaction to a recording buffer (growing it by doubling) */
+static void push_tx(struct txbuf *b, size_t i, int32_t d, double t, double z)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 1024;
+        clv_sim_tx *nt = realloc(b->tx, cap * sizeof *nt);
+        if (!nt) {
+            b->failed = 1;
+            return;
+        }
+        b->tx = nt;
+        b->cap = cap;
+    }
+    b->tx[b->n++] = (clv_sim_tx){(uint32_t)i, d, t, z};
+}
+
 /* the stage of customer i at the end of day d; when it changes, count the
  * change on that day (acc may be NULL: the burn-in, before any counting) */
 static void restage(clv_sim *s, size_t i, int32_t d, int32_t t0, double *acc)
@@ -182,7 +211,7 @@ static void restage(clv_sim *s, size_t i, int32_t d, int32_t t0, double *acc)
  * time order.  acc (the block's accumulators, or NULL during the burn-in)
  * gets the days' money and purchases and the changes of the stage and
  * alive counts.  Returns the customer's net margin over the interval. */
-static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, double *acc)
+static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, double *acc, struct txbuf *rec)
 {
     const clv__calendar *cal = &s->cal;
     const double ce = cal->C[t1 - cal->first];
@@ -221,6 +250,8 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         const int32_t d = day_of_season(cal, t0 > f ? t0 : f, sp);
         const double z = gsl_ran_gamma(g, s->gp, 1 / s->c[i].nu);
         record(s, i, d, z);
+        if (rec)
+            push_tx(rec, i, d, d + (sp - cal->C[d - cal->first]) / cal->m[d - cal->first], z);
         const double m = z * s->margin_rate;
         margin += m;
         if (acc) {
@@ -302,6 +333,11 @@ void clv_sim_free(clv_sim *s)
     free(s->grng);
     free(s->grng_own);
     free(s->woken);
+    for (size_t b = 0; s->txb && b < s->n_blocks_max; b++)
+        free(s->txb[b].tx);
+    free(s->txb);
+    free(s->txfirst.tx);
+    free(s->first_days);
     free(s->mem);
     free(s->days);
     free(s->acc);
@@ -351,7 +387,23 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
     }
     /* capacity: existing customers and arrivals up to 8 standard deviations
      * above their mean, which a Poisson total exceeds with probability below 1e-12 */
-    s->n0 = (size_t)llround((double)scn->population.customers * scale);
+    s->n0 = opts->first_days ? opts->n_first_days : (size_t)llround((double)scn->population.customers * scale);
+    if (opts->first_days) {
+        for (size_t i = 0; i < opts->n_first_days; i++)
+            if (opts->first_days[i] < s->cal.first || opts->first_days[i] >= s->cal.start) {
+                char a[16], b[16], c[16];
+                clv_sim_free(s);
+                return clv_error_set(err, CLV_EINPUT, NULL, 0, "first_days",
+                                     "customer %zu's first purchase day %s is outside the burn-in %s..%s", i,
+                                     clv_date_format(opts->first_days[i], a), clv_date_format(s->cal.first, b),
+                                     clv_date_format(s->cal.start - 1, c));
+            }
+        if (!(s->first_days = malloc((opts->n_first_days ? opts->n_first_days : 1) * sizeof *s->first_days))) {
+            clv_sim_free(s);
+            return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        }
+        memcpy(s->first_days, opts->first_days, opts->n_first_days * sizeof *s->first_days);
+    }
     double A = 0;
     for (size_t k = 0; k < s->cal.n; k++)
         A += s->cal.acq[k];
@@ -369,7 +421,10 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
     s->grng = calloc((size_t)s->workers, sizeof *s->grng);
     s->grng_own = calloc((size_t)s->workers, sizeof *s->grng_own);
     s->woken = malloc((size_t)s->workers * BLOCK * sizeof *s->woken);
-    if (!s->mem || !s->days || !s->acc || !s->grng || !s->grng_own || !s->woken) {
+    s->record = opts->record;
+    if (s->record)
+        s->txb = calloc(s->n_blocks_max, sizeof *s->txb);
+    if (!s->mem || !s->days || !s->acc || !s->grng || !s->grng_own || !s->woken || (s->record && !s->txb)) {
         clv_sim_free(s);
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for %zu customers", cap);
     }
@@ -394,6 +449,43 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
     return CLV_OK;
 }
 
+/* ---- recording ---- */
+
+static void clear_records(clv_sim *s)
+{
+    if (!s->record)
+        return;
+    for (size_t b = 0; b < s->n_blocks_max; b++)
+        s->txb[b].n = 0, s->txb[b].failed = 0;
+    s->txfirst.n = 0, s->txfirst.failed = 0;
+}
+
+int clv_sim_transactions(const clv_sim *s, int (*fn)(void *ctx, const clv_sim_tx *tx), void *ctx)
+{
+    if (!s->record)
+        return CLV_EINPUT;
+    for (size_t b = 0; b <= s->n_blocks_max; b++) {
+        /* the first purchases of new customers come first: their other
+         * transactions of the epoch are in the blocks */
+        const struct txbuf *t = b == 0 ? &s->txfirst : &s->txb[b - 1];
+        if (t->failed)
+            return CLV_ENOMEM;
+        for (size_t k = 0; k < t->n; k++) {
+            int rc = fn(ctx, &t->tx[k]);
+            if (rc)
+                return rc;
+        }
+    }
+    return CLV_OK;
+}
+
+void clv_sim_traits(const clv_sim *s, size_t i, double *lambda, double *dropout, double *nu)
+{
+    *lambda = s->c[i].lam;
+    *dropout = s->c[i].drop;
+    *nu = s->c[i].nu;
+}
+
 /* ---- reset ---- */
 
 typedef struct {
@@ -414,11 +506,14 @@ static int burn_unit(size_t unit, int worker, void *ctx)
         /* the first purchase, uniform over the burn-in (or the start day) */
         clv_rng pos;
         clv_rng_seed(&pos, (clv_stream_key){s->seed, CLV_STREAM_POPULATION, s->rep, i ^ 0x8000000000000000ULL});
-        double tf = cal->first + (double)(cal->start - cal->first) * clv_rng_uniform(&pos);
+        double tf = s->first_days ? s->first_days[i] + clv_rng_uniform(&pos)
+                                  : cal->first + (double)(cal->start - cal->first) * clv_rng_uniform(&pos);
         init_customer(s, g, i, tf);
         int32_t d = (int32_t)floor(tf);
+        if (s->record)
+            push_tx(&s->txb[unit], i, d, tf, s->c[i].total); /* the first purchase */
         if (d < cal->start)
-            advance(s, g, i, d, cal->start, NULL);
+            advance(s, g, i, d, cal->start, NULL, s->record ? &s->txb[unit] : NULL);
         /* counts at the end of the day before the start */
         double *c = j->counts + unit * (1 + CLV_STAGE_N);
         c[0] += s->c[i].alive;
@@ -436,6 +531,7 @@ int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *er
     s->n = s->n0;
     s->n_days = 0;
     clv_rng_seed(&s->acq_rng, (clv_stream_key){seed, CLV_STREAM_ACQUISITION, replication, 0});
+    clear_records(s);
     /* the per-block counts borrow the accumulators, summed in block order */
     const size_t blocks = (s->n0 + BLOCK - 1) / BLOCK;
     memset(s->acc, 0, blocks * (1 + CLV_STAGE_N) * sizeof *s->acc);
@@ -495,7 +591,7 @@ static int step_unit(size_t unit, int worker, void *ctx)
         }
 #endif
         size_t i = base + woken[q];
-        double m = advance(s, g, i, j->t0, j->t1, acc);
+        double m = advance(s, g, i, j->t0, j->t1, acc, s->record ? &s->txb[unit] : NULL);
         if (m != 0 && s->margin_out && i < s->n_margin)
             s->margin_out[i] = m;
     }
@@ -516,6 +612,7 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
     const int32_t t0 = s->cal.start + s->epoch * s->epoch_days;
     const int32_t t1 = t0 + s->epoch_days < s->cal.end ? t0 + s->epoch_days : s->cal.end;
     const size_t E = (size_t)s->epoch_days + 1, nd = (size_t)(t1 - t0);
+    clear_records(s);
 
     /* arrivals of the epoch, day by day from the acquisition stream, each
      * with a first purchase at a uniform time of its day */
@@ -535,6 +632,8 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
             init_customer(s, s->grng[0], i, tf);
             first_purchases[d - t0] += 1;
             first_revenue[d - t0] += s->c[i].total; /* alive and new from its first day: counted below */
+            if (s->record)
+                push_tx(&s->txfirst, i, d, tf, s->c[i].total);
         }
     }
     s->grng[0]->state = s->grng_own[0];

@@ -1,0 +1,158 @@
+/* cmd_simulate.c - clvsim simulate: one replication of a scenario's world, written as daily totals, customers and a transaction log. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct {
+    FILE *fp;
+} tx_out;
+
+/* a row of the synthetic log, in the format clvsim fit reads */
+static int write_tx(void *ctx, const clv_sim_tx *tx)
+{
+    char d[16];
+    return fprintf(((tx_out *)ctx)->fp, "c%u,%s,%.2f\n", tx->customer, clv_date_format(tx->day, d), tx->amount) < 0;
+}
+
+static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *scn, clv_error *err)
+{
+    clv_afile af;
+    int st = cli_open_out(dir, "days.csv", scn->source, &af, err);
+    if (st != CLV_OK)
+        return st;
+    fprintf(af.fp, "date,purchases,first_purchases,revenue,cost_of_goods,coupon_cost,net_margin,alive,customers");
+    for (int q = 0; q < CLV_STAGE_N; q++)
+        fprintf(af.fp, ",%s", clv_stage_name(q));
+    fputc('\n', af.fp);
+    size_t nd;
+    const clv_sim_day *d = clv_sim_days(sim, &nd);
+    for (size_t k = 0; k < nd; k++) {
+        char b[16];
+        fprintf(af.fp, "%s,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f", clv_date_format(d[k].day, b), d[k].purchases,
+                d[k].first_purchases, d[k].revenue, d[k].cost_of_goods, d[k].coupon_cost, d[k].net_margin, d[k].alive,
+                d[k].customers);
+        for (int q = 0; q < CLV_STAGE_N; q++)
+            fprintf(af.fp, ",%.0f", d[k].stage[q]);
+        fputc('\n', af.fp);
+    }
+    return cli_close_out(&af, CLV_OK, err);
+}
+
+static int write_customers(const clv_sim *sim, const char *dir, const clv_scenario *scn, clv_error *err)
+{
+    size_t n = clv_sim_customers(sim);
+    clv_sim_obs *obs = malloc((n ? n : 1) * sizeof *obs);
+    if (!obs)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    int st = clv_sim_observe(sim, 0, n, obs, err);
+    clv_afile af;
+    if (st == CLV_OK)
+        st = cli_open_out(dir, "customers.csv", scn->source, &af, err);
+    if (st != CLV_OK) {
+        free(obs);
+        return st;
+    }
+    const double ud = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
+    fprintf(af.fp, "customer,first_purchase,last_purchase,purchases,repeat_purchases_in_horizon,total_spend,stage,"
+                   "alive,lambda_per_%s,%s,nu\n",
+            scn->population.unit == CLV_UNIT_WEEK ? "week" : "day",
+            scn->population.model == CLV_MODEL_PARETO ? "mu_per_period" : "p");
+    const int32_t today = clv_sim_today(sim) - 1;
+    for (size_t i = 0; i < n; i++) {
+        char f[16], l[16];
+        double lam, drop, nu;
+        clv_sim_traits(sim, i, &lam, &drop, &nu);
+        if (scn->population.model == CLV_MODEL_PARETO)
+            drop *= ud;
+        fprintf(af.fp, "c%zu,%s,%s,%d,%d,%.2f,%s,%d,%.6g,%.6g,%.6g\n", i, clv_date_format(clv_sim_first_day(sim, i), f),
+                clv_date_format(today - (int32_t)obs[i].recency_days, l), obs[i].purchases,
+                clv_sim_repeat_purchases(sim, i), obs[i].total_spend, clv_stage_name(obs[i].stage),
+                clv_sim_alive(sim, i), lam * ud, drop, nu);
+    }
+    free(obs);
+    return cli_close_out(&af, CLV_OK, err);
+}
+
+int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
+{
+    cli_opts o;
+    int rc = cli_parse(cmd, argc, argv, &o);
+    if (rc >= 0)
+        return rc;
+    const char *policy = cli_opt(&o, "policy");
+    if (policy && strcmp(policy, "none") != 0) {
+        cli_errorf(cmd->name, "policy '%s' sends coupons or sets prices; interventions are not built in clvsim %s, "
+                              "so only --policy none (no campaign) can be simulated", policy, CLV_VERSION);
+        return EXIT_UNAVAILABLE;
+    }
+    clv_scenario scn;
+    if ((rc = cli_load_scenario(cmd, &o, &scn)) >= 0)
+        return rc;
+    clv_error err;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    so.threads = scn.run.threads;
+    so.record = 1;
+    clv_sim *sim = NULL;
+    int st = clv_sim_alloc(&scn, &so, &sim, &err);
+    if (st == CLV_OK)
+        st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
+    char path[CLV_IO_PATH_MAX];
+    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
+        st = cli_write_resolved(&scn, path, &err);
+    /* the transaction log is written as the simulation goes, to a temporary
+     * file renamed at the end: an interrupted run leaves no partial log */
+    clv_afile log;
+    int log_open = 0;
+    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "transactions.csv", scn.source, &log, &err)) == CLV_OK) {
+        log_open = 1;
+        fprintf(log.fp, "customer,date,amount\n");
+    }
+    cli_progress bar;
+    cli_progress_init(&bar, o.quiet);
+    clv_progress prog = {cli_progress_cb, &bar};
+    tx_out tx = {log_open ? log.fp : NULL};
+    if (st == CLV_OK)
+        st = clv_sim_reset(sim, (uint64_t)scn.scenario.seed, 0, &err);
+    if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
+        st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
+    while (st == CLV_OK && !clv_sim_done(sim)) {
+        st = clv_sim_step(sim, NULL, NULL, &err);
+        if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
+            st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
+        if (st == CLV_OK && clv_progress_report(&prog, "simulating", clv_sim_epoch(sim), clv_sim_epochs(sim)) != CLV_OK)
+            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "interrupted; nothing was written but the resolved scenario");
+    }
+    cli_progress_done(&bar);
+    if (log_open)
+        st = cli_close_out(&log, st, &err);
+    if (st == CLV_OK)
+        st = write_days(sim, scn.output.dir, &scn, &err);
+    if (st == CLV_OK)
+        st = write_customers(sim, scn.output.dir, &scn, &err);
+    if (st == CLV_OK) {
+        size_t nd;
+        const clv_sim_day *d = clv_sim_days(sim, &nd);
+        double purchases = 0, revenue = 0, margin = 0, first = 0;
+        for (size_t k = 0; k < nd; k++)
+            purchases += d[k].purchases, revenue += d[k].revenue, margin += d[k].net_margin, first += d[k].first_purchases;
+        char a[16], b[16];
+        printf("scenario       %s (seed %lld, replication 0)\n", scn.scenario.name, (long long)scn.scenario.seed);
+        printf("days           %s to %s (%zu days)\n", clv_date_format(d[0].day, a), clv_date_format(d[nd - 1].day, b), nd);
+        printf("customers      %.0f at the start, %.0f acquired, %.0f alive at the end (ground truth)\n",
+               d[nd - 1].customers - first, first, d[nd - 1].alive);
+        printf("purchases      %.0f\n", purchases);
+        printf("revenue        %.2f %s, net margin %.2f %s\n", revenue, scn.economics.currency, margin,
+               scn.economics.currency);
+        printf("stages at end ");
+        for (int q = 0; q < CLV_STAGE_N; q++)
+            printf(" %s %.0f%s", clv_stage_name(q), d[nd - 1].stage[q], q + 1 < CLV_STAGE_N ? "," : "\n");
+        if (!o.quiet)
+            fprintf(stderr, "clvsim simulate: wrote days.csv, customers.csv, transactions.csv and "
+                            "scenario.resolved.cfg to %s\n", scn.output.dir);
+    }
+    clv_sim_free(sim);
+    return st == CLV_OK ? EXIT_OK : cli_report(&err);
+}
