@@ -332,11 +332,12 @@ TEST(test_sim_observe_and_actions)
     CHECK_STR(clv_stage_name(CLV_STAGE_AT_RISK), "at-risk");
 
     /* a coupon is an intervention this version does not simulate */
+    CHECK_INT(clv_sim_list_price(s), 0); /* the default prices are [1.0] */
     clv_action *act = calloc(n, sizeof *act);
     act[17].coupon = 1;
     CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_EUNSUPPORTED);
     CHECK_STR(err.msg, "customer 17: coupons and price levels are not built in this version of the environment; "
-                       "only action {0, 0} (no coupon, list price) is accepted");
+                       "only no coupon at list price ({0, 0}) is accepted");
     act[17].coupon = 0;
     double *margin = calloc(n, sizeof *margin);
     CHECK_INT(clv_sim_step(s, act, margin, &err), CLV_OK);
@@ -431,4 +432,42 @@ TEST(test_sim_refit_own_log)
         clv_rfm_free(t);
         clv_sim_free(s);
     }
+}
+
+static int leave_alone(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n, clv_action *act, clv_error *err)
+{
+    (void)obs, (void)err;
+    int *calls = ctx;
+    ++*calls;
+    for (size_t i = 0; i < n; i++)
+        act[i] = (clv_action){0, (uint8_t)clv_sim_list_price(s)};
+    return CLV_OK;
+}
+
+/* a policy that leaves everyone alone, through the callback, is the world
+ * with no policy at all, byte for byte (holiday.cfg's list price is level 1) */
+TEST(test_sim_policy_callback)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
+    scn.population.customers = 5000;
+    clv_sim *a = make(&scn, 1, 3);
+    clv_sim_opts o;
+    clv_sim_opts_default(&o);
+    clv_sim *b = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, &o, &b, &err), CLV_OK);
+    if (!a || !b)
+        return;
+    CHECK_INT(clv_sim_list_price(b), 1);
+    int calls = 0;
+    clv_policy pol = {"leave-alone", leave_alone, &calls};
+    CHECK_INT(clv_sim_reset(b, 3, 0, &err), CLV_OK);
+    CHECK_INT(clv_sim_run(b, &pol, NULL, &err), CLV_OK);
+    CHECK_INT(calls, clv_sim_epochs(b));
+    size_t na, nb;
+    const clv_sim_day *da = clv_sim_days(a, &na), *db = clv_sim_days(b, &nb);
+    CHECK(na == nb && memcmp(da, db, na * sizeof *da) == 0);
+    clv_sim_free(a);
+    clv_sim_free(b);
 }

@@ -33,7 +33,8 @@
  *
  * Interventions (coupons, prices, budgets and the response model) are not
  * built in this version: clv_sim_step accepts only "no coupon at list
- * price" and returns CLV_EUNSUPPORTED for other actions.
+ * price" (coupon 0 and the price index of clv_sim_list_price) and returns
+ * CLV_EUNSUPPORTED for other actions.
  *
  * Existing customers' first purchases fall uniformly in the burn-in
  * (population.burn_in_days before the start; the day before the start when
@@ -91,7 +92,7 @@ const char *clv_stage_name(int stage);
 /* An action for one customer at a decision epoch. */
 typedef struct clv_action {
     uint8_t coupon;     /* 0: none; k: interventions.coupons[k-1] */
-    uint8_t price;      /* index into interventions.prices */
+    uint8_t price;      /* index into interventions.prices (clv_sim_list_price: the 1.0 level) */
 } clv_action;
 
 /* What a policy may see of a customer at the start of an epoch.  The
@@ -143,12 +144,14 @@ int clv_sim_epochs(const clv_sim *s);         /* epochs in the horizon */
 int32_t clv_sim_today(const clv_sim *s);      /* first day of the next epoch */
 int clv_sim_done(const clv_sim *s);           /* 1 after the last epoch */
 size_t clv_sim_memory(const clv_sim *s);      /* bytes the environment allocated */
+int clv_sim_list_price(const clv_sim *s);     /* index of the price level 1.0: "no campaign" */
 
 /* Observations of customers [first, first + n) into out[0..n). */
 int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, clv_error *err);
 
 /* Advance one epoch.  actions: one per customer in [0, clv_sim_customers)
- * as it was before the step (NULL: no coupon, list price for all).
+ * as it was before the step (NULL: no coupon, list price for all; a policy
+ * that leaves a customer alone sets {0, clv_sim_list_price}).
  * margin: when non-NULL, each of those customers' net margin in the epoch
  * (its reward).  Customers acquired during the epoch get no action until
  * the next one.  Returns CLV_OK, CLV_EUNSUPPORTED for an intervention (not

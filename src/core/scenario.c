@@ -766,6 +766,10 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
                       "expected a column different from %s (%d), got %d", names[j], cols[j], cols[i]);
     }
     const clv_scn_interventions *iv = &scn->interventions;
+    int has_list = 0;
+    for (int k = 0; k < iv->n_prices; k++)
+        has_list |= iv->prices[k] == 1.0;
+    CHECK(has_list, "interventions.prices", "expected the list price 1.0 among the price levels (the price of no campaign)");
     for (int i = 0; i < iv->n_coupons; i++)
         for (int j = 0; j < i; j++)
             CHECK(strcmp(iv->coupons[i].name, iv->coupons[j].name) != 0, "interventions.coupons",

@@ -41,6 +41,7 @@ struct clv_sim {
     double margin_rate;
     int new_days, active_days, churned_days, loyal;
     int epoch_days, epochs, history, threads;
+    int list_price;             /* index of the price level 1.0 */
     size_t n0, cap;
     clv__calendar cal;
     /* ---- the state ---- */
@@ -373,6 +374,15 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
     }
     s->gp = scn->population.spend.p, s->gq = scn->population.spend.q, s->gg = scn->population.spend.gamma;
     s->margin_rate = scn->economics.margin_rate;
+    s->list_price = -1;
+    for (int k = 0; k < scn->interventions.n_prices; k++)
+        if (scn->interventions.prices[k] == 1.0)
+            s->list_price = k;
+    if (s->list_price < 0) {
+        free(s);
+        return clv_error_set(err, CLV_EINPUT, scn->source, 0, "interventions.prices",
+                             "expected the list price 1.0 among the price levels (the price of no campaign)");
+    }
     s->new_days = scn->lifecycle.new_days, s->active_days = scn->lifecycle.active_days;
     s->churned_days = scn->lifecycle.churned_days, s->loyal = scn->lifecycle.loyal_purchases;
     s->epoch_days = scn->calendar.epoch_days;
@@ -605,10 +615,11 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
         return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the horizon is over (%d epochs)", s->epochs);
     const size_t n_before = s->n;
     for (size_t i = 0; actions && i < n_before; i++)
-        if (actions[i].coupon != 0 || actions[i].price != 0)
+        if (actions[i].coupon != 0 || actions[i].price != s->list_price)
             return clv_error_set(err, CLV_EUNSUPPORTED, NULL, 0, "actions",
                                  "customer %zu: coupons and price levels are not built in this version of the "
-                                 "environment; only action {0, 0} (no coupon, list price) is accepted", i);
+                                 "environment; only no coupon at list price ({0, %d}) is accepted", i,
+                                 s->list_price);
     const int32_t t0 = s->cal.start + s->epoch * s->epoch_days;
     const int32_t t1 = t0 + s->epoch_days < s->cal.end ? t0 + s->epoch_days : s->cal.end;
     const size_t E = (size_t)s->epoch_days + 1, nd = (size_t)(t1 - t0);
@@ -703,6 +714,7 @@ int clv_sim_epoch(const clv_sim *s) { return s->epoch; }
 int clv_sim_epochs(const clv_sim *s) { return s->epochs; }
 int clv_sim_done(const clv_sim *s) { return s->epoch >= s->epochs; }
 size_t clv_sim_memory(const clv_sim *s) { return s->bytes; }
+int clv_sim_list_price(const clv_sim *s) { return s->list_price; }
 int32_t clv_sim_today(const clv_sim *s) { return s->cal.start + s->epoch * s->epoch_days; }
 int clv_sim_alive(const clv_sim *s, size_t i) { return i < s->n && s->c[i].alive; }
 int clv_sim_repeat_purchases(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].nrep : 0; }
@@ -763,7 +775,8 @@ int clv_sim_run(clv_sim *s, const clv_policy *policy, const clv_progress *progre
     while (st == CLV_OK && !clv_sim_done(s)) {
         if (policy) {
             size_t n = s->n;
-            memset(act, 0, n * sizeof *act);
+            for (size_t i = 0; i < n; i++)
+                act[i] = (clv_action){0, (uint8_t)s->list_price};
             st = clv_sim_observe(s, 0, n, obs, err);
             if (st == CLV_OK)
                 st = policy->act(policy->ctx, s, obs, n, act, err);
