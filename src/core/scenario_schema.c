@@ -112,7 +112,7 @@ const clv__key clv__scn_keys[] = {
           "--seed overrides it. Write values above 2147483647 with an L suffix (libconfig's 64-bit "
           "integers)."),
 
-    GROUP("data", 0, "A real transaction log and how to read it (optional)."),
+    GROUP("data", 0, "A real transaction log and how to read it (optional). Used by clvsim validate (its third check)."),
     PATHK("data.transactions", data.transactions, "\"\"",
           "Transaction log (one row per purchase); relative paths are taken from the scenario "
           "file's directory. Empty: no real data."),
@@ -227,7 +227,7 @@ const clv__key clv__scn_keys[] = {
     REAL("economics.annual_discount_rate", economics.annual_discount_rate, 0, 1, 0, "0.1", "per year",
          "Rate at which future value is discounted in CLV figures and LTV targets."),
 
-    GROUP("interventions", 0, "What a policy can do at a decision epoch: send a coupon, set a price."),
+    GROUP("interventions", 0, "What a policy can do at a decision epoch: send a coupon, set a price. In clvsim 0.1.0 only prices is read (it must hold the list price 1.0); coupons, other price levels and budgets take effect when interventions are built."),
     {.path = "interventions.coupons", .type = CLV__K_LIST, .off = OFF(interventions.coupons),
      .count_off = CNT(interventions.n_coupons), .size = CLV_MAX_COUPONS, .elem_size = sizeof(clv_scn_coupon),
      .sub = coupon_keys, .n_sub = sizeof coupon_keys / sizeof coupon_keys[0],
@@ -243,7 +243,7 @@ const clv__key clv__scn_keys[] = {
     REAL("interventions.budget.total", interventions.budget_total, 0, INF, CLV__KF_UNLIMITED, "-1.0",
          "currency", "Largest coupon spend over the whole horizon; -1: unlimited."),
 
-    GROUP("response", 0, "How customers respond to coupons and prices, now and later. Every effect can be switched off."),
+    GROUP("response", 0, "How customers respond to coupons and prices, now and later. Every effect can be switched off. Not read in clvsim 0.1.0: interventions are not built yet."),
     BOOL("response.enabled", response.enabled, "true",
          "false: no customer responds to coupons or prices at all."),
     GROUP("response.segments", CLV__KF_ALL_REQUIRED,
@@ -294,7 +294,7 @@ const clv__key clv__scn_keys[] = {
     REAL("response.fatigue.half_life_days", response.fatigue_half_life_days, 0, 3650, CLV__KF_MIN_OPEN,
          "30.0", "days", "Half-life of the decay of fatigue."),
 
-    GROUP("ltv", 0, "The LTV predictor that supplies state features and reward estimates."),
+    GROUP("ltv", 0, "The LTV predictor that supplies state features and reward estimates. Not read in clvsim 0.1.0: the predictor is not built yet."),
     ENUM("ltv.model", ltv.model, n_ltv, "\"mlp\"",
          "mlp: the neural predictor; btyd: the fitted BG/NBD or Pareto/NBD with Gamma-Gamma."),
     INT("ltv.horizon_days", ltv.horizon_days, 1, 3650, 0, "365", "days", "Horizon of the predicted value."),
@@ -324,7 +324,7 @@ const clv__key clv__scn_keys[] = {
     REAL("ltv.real_fraction", ltv.real_fraction, 0, 1, 0, "0.0", "fraction",
          "Share of training examples drawn from data.transactions; above 0 needs a transaction log."),
 
-    GROUP("agent", 0, "The tabular agents that learn coupon and price policies."),
+    GROUP("agent", 0, "The tabular agents that learn coupon and price policies. Not read in clvsim 0.1.0: the agents are not built yet."),
     ENUMS("agent.algorithms", agent.algorithms, agent.n_algorithms, n_algo, CLV__KF_UNIQUE,
           "[\"q-learning\", \"sarsa\"]", "Algorithms to train, each into its own table."),
     INT("agent.episodes", agent.episodes, 1, 10000000, 0, "200", "episodes", "Training episodes of the calendar."),
@@ -365,7 +365,7 @@ const clv__key clv__scn_keys[] = {
     INT("agent.checkpoint_every", agent.checkpoint_every, 0, 10000000, 0, "0", "episodes",
         "Write a checkpoint every this many episodes; 0: only at the end."),
 
-    GROUP("evaluation", 0, "The comparison of policies on a fresh evaluation population."),
+    GROUP("evaluation", 0, "The comparison of policies on a fresh evaluation population. Not read in clvsim 0.1.0 (the comparison is not built yet), except that its policies are validated against interventions."),
     ENUMS("evaluation.policies", evaluation.policies, evaluation.n_policies, n_policy, CLV__KF_UNIQUE,
           "[\"none\", \"blanket\", \"random\", \"rfm\", \"ltv-threshold\", \"greedy\", \"q-learning\", "
           "\"sarsa\"]",
@@ -387,7 +387,7 @@ const clv__key clv__scn_keys[] = {
     INT("evaluation.ltv_threshold.coupon", evaluation.ltv_coupon, 1, CLV_MAX_COUPONS, 0, "1", "index",
         "Coupon level to send (1-based index into interventions.coupons)."),
 
-    GROUP("output", 0, "Where and what to write."),
+    GROUP("output", 0, "Where and what to write. In clvsim 0.1.0 only dir is read; plots and report take effect with the comparison."),
     STR("output.dir", output.dir, CLV__KF_EMPTY_OK, "\"\"",
         "Output directory (-o overrides it); empty means out/<scenario.name>."),
     BOOL("output.plots", output.plots, "true", "Render plots with gnuplot."),
