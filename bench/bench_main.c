@@ -182,6 +182,28 @@ static void bench_sim(void)
     }
     printf("  speed-up from 1 to 2 threads: %.2fx (target 1.8x); results identical: %s\n", rate[2] / rate[1],
            strcmp(digest[0], digest[1]) == 0 ? "yes" : "NO");
+
+    /* the same world with a 10% coupon to every customer every week: every
+     * customer is woken at every epoch */
+    scn.interventions.n_coupons = 1;
+    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 50.0, 7, 0.0, 0.05};
+    clv_sim_opts o;
+    clv_sim_opts_default(&o);
+    clv_sim *s;
+    if (clv_sim_alloc(&scn, &o, &s, &err) == CLV_OK) {
+        clv_action *act = malloc(N * sizeof *act);
+        for (size_t i = 0; i < N; i++)
+            act[i] = (clv_action){1, 0};
+        clv_sim_reset(s, 1, 0, &err);
+        double t0 = now();
+        while (!clv_sim_done(s))
+            clv_sim_step(s, act, NULL, &err);
+        double t1 = now();
+        printf("  a coupon to everyone every week, 1 thread: %.3f s for the horizon (%.3g customer-days/s)\n",
+               t1 - t0, (double)N * DAYS / (t1 - t0));
+        free(act);
+        clv_sim_free(s);
+    }
     FILE *py = popen("/usr/bin/python3 bench/numpy_reference.py 1000000 365 2>&1", "r");
     double np_rate = 0;
     char line[256];

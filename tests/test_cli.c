@@ -539,11 +539,12 @@ TEST(test_cli_simulate)
     CHECK_INT(r.status, 0);
     CHECK(r.out && strstr(r.out, "data       ") && strstr(r.out, "customers with a first purchase"));
     done(&r);
-    /* interventions are not built: a policy that sends coupons is refused plainly */
+    /* the named policies are not built: refused plainly */
     r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "rfm", "--quiet"));
     CHECK_INT(r.status, 3);
-    CHECK_STR(r.err, "clvsim simulate: policy 'rfm' sends coupons or sets prices; interventions are not built in "
-                     "clvsim " CLV_VERSION ", so only --policy none (no campaign) can be simulated\n");
+    CHECK_STR(r.err, "clvsim simulate: policy 'rfm' is not built in clvsim " CLV_VERSION " (the named policies come "
+                     "with the policy comparison); only --policy none (no campaign) can be simulated here, and other "
+                     "policies through the C API (clv_sim_run with a clv_policy)\n");
     done(&r);
     snprintf(f, sizeof f, "rm -rf '%s'", dir);
     CHECK_INT(system(f), 0);

@@ -331,13 +331,12 @@ TEST(test_sim_observe_and_actions)
     CHECK_INT(stages[CLV_STAGE_CHURNED], 0);
     CHECK_STR(clv_stage_name(CLV_STAGE_AT_RISK), "at-risk");
 
-    /* a coupon is an intervention this version does not simulate */
+    /* an action out of range is refused with what is accepted */
     CHECK_INT(clv_sim_list_price(s), 0); /* the default prices are [1.0] */
     clv_action *act = calloc(n, sizeof *act);
-    act[17].coupon = 1;
-    CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_EUNSUPPORTED);
-    CHECK_STR(err.msg, "customer 17: coupons and price levels are not built in this version of the environment; "
-                       "only no coupon at list price ({0, 0}) is accepted");
+    act[17].coupon = 3;
+    CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "customer 17: coupon 3 of 0..2, price level 0 of 0..0");
     act[17].coupon = 0;
     double *margin = calloc(n, sizeof *margin);
     CHECK_INT(clv_sim_step(s, act, margin, &err), CLV_OK);
@@ -470,4 +469,208 @@ TEST(test_sim_policy_callback)
     CHECK(na == nb && memcmp(da, db, na * sizeof *da) == 0);
     clv_sim_free(a);
     clv_sim_free(b);
+}
+
+/* ---- interventions ---- */
+
+/* A controlled population for one effect: Pareto/NBD (dropout independent
+ * of purchases), no seasonality, no acquisition, every response effect off
+ * but the ones a test switches on, one coupon of 20% valid 28 days. */
+static void controlled(clv_scenario *s, size_t n)
+{
+    cohort_scenario(s, CLV_MODEL_PARETO, n, 28);
+    s->population.burn_in_days = 200;
+    s->calendar.epoch_days = 28;
+    s->population.pareto = (clv_pnbd_params){2.0, 20.0, 0.5, 50.0}; /* ~0.1 purchases a week */
+    clv_scn_response *r = &s->response;
+    r->persuadable = 1, r->sure_thing = r->lost_cause = r->sleeping_dog = 0;
+    r->uplift_enabled = r->contact_churn_enabled = r->price_enabled = 0;
+    r->deal_enabled = r->reactivation_enabled = r->fatigue_enabled = 0;
+    r->redeem_probability = 0;
+    s->interventions.n_coupons = 1;
+    s->interventions.coupons[0] = (clv_scn_coupon){"20%", 0.2, 1e9, 28, 0.0, 0.0};
+    s->interventions.n_prices = 3;
+    s->interventions.prices[0] = 0.8, s->interventions.prices[1] = 1.0, s->interventions.prices[2] = 1.25;
+    s->interventions.budget_per_epoch = s->interventions.budget_total = -1;
+}
+
+typedef struct {
+    double purchases, revenue, coupon_cost, margin, alive_end, sent, refused, redemptions;
+} outcome;
+
+/* one epoch of 28 days with every customer given `a` */
+static outcome one_epoch(const clv_scenario *scn, clv_action a, uint64_t seed)
+{
+    outcome o = {0};
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    so.threads = 2;
+    clv_sim *s = NULL;
+    clv_error err;
+    if (clv_sim_alloc(scn, &so, &s, &err) != CLV_OK || clv_sim_reset(s, seed, 0, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        clv_sim_free(s);
+        return o;
+    }
+    size_t n = clv_sim_customers(s);
+    clv_action *act = malloc(n * sizeof *act);
+    for (size_t i = 0; i < n; i++)
+        act[i] = a;
+    if (clv_sim_step(s, act, NULL, &err) != CLV_OK)
+        harness_fail(__FILE__, __LINE__, "step: %s", err.msg);
+    size_t nd;
+    const clv_sim_day *d = clv_sim_days(s, &nd);
+    for (size_t k = 0; k < nd; k++) {
+        o.purchases += d[k].purchases, o.revenue += d[k].revenue, o.coupon_cost += d[k].coupon_cost;
+        o.margin += d[k].net_margin, o.sent += d[k].coupons_sent, o.refused += d[k].coupons_refused;
+        o.redemptions += d[k].redemptions;
+    }
+    o.alive_end = nd ? d[nd - 1].alive : 0;
+    free(act);
+    clv_sim_free(s);
+    return o;
+}
+
+/* expected purchases of n Pareto/NBD customers in 28 days, alive or not: a
+ * Poisson count at rate lambda k while alive, so its mean scales with k;
+ * the check compares two runs' purchases (independent worlds) with the
+ * standard error of a difference of Poisson-like totals */
+static void check_ratio(const char *what, double treated, double control, double factor)
+{
+    /* the counts are gamma-mixed Poisson: with lambda ~ Gamma(2, rate 20 a
+     * week) over 4 weeks their variance is about 1.2 times their mean, so
+     * 1.2 times the Poisson standard error is conservative */
+    double se = sqrt(treated + factor * factor * control) * 1.2;
+    if (!(fabs(treated - factor * control) <= 5 * se))
+        harness_fail(__FILE__, __LINE__, "%s: %.0f purchases against %.0f x %.4g = %.0f (5 se = %.0f)", what, treated,
+                     control, factor, factor * control, 5 * se);
+}
+
+TEST(test_sim_intervention_effects)
+{
+    enum { N = 300000 };
+    clv_scenario scn;
+    const clv_action none = {0, 1}, coupon = {1, 1};
+
+    /* persuadables with a constant lift of 3 (gamma shape 1e6): while the
+     * unredeemable coupon is valid, intensity x (1 + 3 x 0.2) = 1.6 */
+    controlled(&scn, N);
+    scn.response.uplift_enabled = 1, scn.response.uplift_mean = 3.0, scn.response.uplift_shape = 1e6;
+    outcome base = one_epoch(&scn, none, 1), up = one_epoch(&scn, coupon, 2);
+    check_ratio("persuadable uplift", up.purchases, base.purchases, 1.6);
+    CHECK_NEAR(up.sent, N, 0);
+    CHECK_NEAR(up.coupon_cost, 0, 0); /* no contact cost, nothing redeemed */
+
+    /* lost causes: the coupon changes nothing */
+    controlled(&scn, N);
+    scn.response.persuadable = 0, scn.response.lost_cause = 1;
+    scn.response.uplift_enabled = 1, scn.response.uplift_mean = 3.0;
+    up = one_epoch(&scn, coupon, 2);
+    check_ratio("lost causes", up.purchases, base.purchases, 1.0);
+
+    /* sure things redeem on purchases they make anyway: same purchases, and
+     * the coupon costs 20% of the first basket bought while it is valid */
+    controlled(&scn, N);
+    scn.response.persuadable = 0, scn.response.sure_thing = 1, scn.response.redeem_probability = 1;
+    up = one_epoch(&scn, coupon, 2);
+    check_ratio("sure things", up.purchases, base.purchases, 1.0);
+    CHECK(up.redemptions > 0 && up.redemptions <= up.purchases);
+    CHECK(up.coupon_cost > 0.19 * up.revenue / up.purchases * up.redemptions &&
+          up.coupon_cost < 0.21 * up.revenue / up.purchases * up.redemptions);
+    CHECK_NEAR(up.margin, up.revenue * scn.economics.margin_rate - up.coupon_cost, 1e-6 * up.revenue);
+
+    /* sleeping dogs: a contact drops each with probability 0.3 */
+    controlled(&scn, N);
+    scn.response.persuadable = 0, scn.response.sleeping_dog = 1;
+    scn.response.contact_churn_enabled = 1, scn.response.contact_churn_probability = 0.3;
+    outcome b2 = one_epoch(&scn, none, 5), dog = one_epoch(&scn, coupon, 5);
+    /* the same seed: the same customers; the contact takes 30% of the alive */
+    double alive0 = b2.alive_end; /* of which dropout over 28 days is rare at these rates */
+    CHECK_NEAR(dog.alive_end / alive0, 0.7, 5 * sqrt(0.21 / alive0) + 0.01);
+
+    /* price: elasticity -2 exactly (sd 0): at 1.25 x list price intensity
+     * x 1.25^-2 = 0.64 and the charged basket x 1.25 */
+    controlled(&scn, N);
+    scn.response.price_enabled = 1, scn.response.elasticity_mean = -2, scn.response.elasticity_sd = 0;
+    outcome dear = one_epoch(&scn, (clv_action){0, 2}, 2);
+    check_ratio("price elasticity", dear.purchases, base.purchases, 0.64);
+    CHECK_NEAR(dear.revenue / dear.purchases, 1.25 * base.revenue / base.purchases, 0.05 * base.revenue / base.purchases);
+
+    /* a deal expectation from one coupon: after the coupon expires (a coupon
+     * valid 1 day, gain 1, no decay to speak of, penalty 0.5), full-price
+     * intensity x 1 / (1 + 0.5) over the rest of the epoch */
+    controlled(&scn, N);
+    scn.interventions.coupons[0].validity_days = 1;
+    scn.response.persuadable = 0, scn.response.lost_cause = 1;
+    scn.response.deal_enabled = 1, scn.response.deal_gain = 1, scn.response.deal_half_life_days = 1e6;
+    scn.response.deal_full_price_penalty = 0.5;
+    outcome waiting = one_epoch(&scn, coupon, 2);
+    check_ratio("deal expectation", waiting.purchases, base.purchases, (1 + 27 / 1.5) / 28);
+}
+
+/* reactivation: at-risk responders hold on while the coupon is valid */
+TEST(test_sim_reactivation)
+{
+    enum { N = 60000 };
+    clv_scenario scn;
+    controlled(&scn, N);
+    /* quick dropout so that 28 days matter (a mean lifetime of a week), and
+     * a 3-day burn-in with at-risk from 2 days of silence: at the start,
+     * customers who have not bought again since their first day are at risk */
+    scn.population.pareto = (clv_pnbd_params){2.0, 20.0, 50.0, 50.0};
+    scn.population.burn_in_days = 3;
+    scn.lifecycle.new_days = 1, scn.lifecycle.active_days = 1, scn.lifecycle.churned_days = 1000;
+    scn.response.reactivation_enabled = 1, scn.response.reactivation_dropout_reduction = 0.5;
+    scn.interventions.n_prices = 1, scn.interventions.prices[0] = 1.0;
+    outcome base = one_epoch(&scn, (clv_action){0, 0}, 9), held = one_epoch(&scn, (clv_action){1, 0}, 9);
+    /* hazard halved for the 28 days for those at risk: far more survive */
+    CHECK(held.alive_end > base.alive_end * 1.2);
+    /* and without reactivation the coupon changes nothing for survival */
+    scn.response.reactivation_enabled = 0;
+    outcome plain_coupon = one_epoch(&scn, (clv_action){1, 0}, 9);
+    CHECK_NEAR(plain_coupon.alive_end, base.alive_end, 0);
+}
+
+/* budgets: never more reserved at an epoch than its budget, never more
+ * spent in all than the total */
+TEST(test_sim_budgets)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/tight-budget.cfg", NULL, 0, &scn, &err), CLV_OK);
+    scn.population.customers = 20000;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    so.threads = 2;
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    if (!s)
+        return;
+    CHECK_INT(clv_sim_reset(s, 4, 0, &err), CLV_OK);
+    double spent = 0;
+    int epochs_refusing = 0;
+    while (!clv_sim_done(s)) {
+        size_t n = clv_sim_customers(s);
+        clv_action *act = malloc(n * sizeof *act);
+        for (size_t i = 0; i < n; i++)
+            act[i] = (clv_action){(uint8_t)(1 + i % 3), 1}; /* everyone a coupon */
+        CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_OK);
+        free(act);
+        size_t nd;
+        const clv_sim_day *d = clv_sim_days(s, &nd);
+        const clv_sim_day *first = &d[(size_t)(clv_sim_epoch(s) - 1) * 7]; /* the epoch's first day */
+        /* each coupon reserved its worst cost (contact 0.05 + redemption 0 +
+         * at most 50 off): what an epoch sent fits its budget of 400 */
+        CHECK(first->coupons_sent * 50.05 <= 400 + 1e-9);
+        CHECK(first->coupons_sent + first->coupons_refused > 0);
+        epochs_refusing += first->coupons_refused > 0;
+    }
+    size_t nd;
+    const clv_sim_day *d = clv_sim_days(s, &nd);
+    for (size_t k = 0; k < nd; k++)
+        spent += d[k].coupon_cost;
+    CHECK(spent <= 5000 + 1e-6);
+    CHECK(spent > 0);
+    CHECK(epochs_refusing > 0);
+    clv_sim_free(s);
 }

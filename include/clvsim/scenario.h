@@ -158,6 +158,7 @@ typedef struct clv_scn_economics {
 typedef struct clv_scn_coupon {
     char name[CLV_NAME_MAX];
     double discount;                  /* fraction of the basket */
+    double max_value;                 /* the largest discount of one redemption, currency */
     int validity_days;
     double redemption_cost;           /* fixed cost per redemption */
     double contact_cost;              /* cost per coupon sent */

@@ -31,10 +31,28 @@
  * until the policies treat it differently (common random numbers), and
  * results are bit-identical for any thread count.
  *
- * Interventions (coupons, prices, budgets and the response model) are not
- * built in this version: clv_sim_step accepts only "no coupon at list
- * price" (coupon 0 and the price index of clv_sim_list_price) and returns
- * CLV_EUNSUPPORTED for other actions.
+ * Interventions.  An action sends a coupon level and sets a price level
+ * for the epoch.  Customers belong to one of four latent uplift segments
+ * (response.segments): a persuadable holding a valid coupon buys at
+ * intensity x (1 + lift x discount / (1 + fatigue)), its lift drawn from a
+ * gamma distribution; a sure thing buys as before and uses the coupon on a
+ * purchase it would have made anyway; a lost cause ignores it; a sleeping
+ * dog may drop out on contact.  A purchase made while holding a valid
+ * coupon redeems it with response.redeem_probability (one redemption per
+ * coupon; the discount is capped at the coupon's max_value).  A price level
+ * P multiplies the charged basket by P and intensity by P^elasticity, the
+ * elasticity drawn per customer.  Every coupon received raises deal
+ * expectation, which divides full-price intensity by (1 + penalty x
+ * expectation), and fatigue, which divides the lift; both decay with their
+ * half-lives and are updated at each epoch start.  A coupon sent to an
+ * at-risk persuadable or sure thing lowers its dropout (BG/NBD: the dropout
+ * probability after a purchase; Pareto/NBD: the hazard) while it is valid.
+ * Changes of intensity or hazard re-time the residual clocks exactly.
+ * Budgets: each coupon sent reserves the most it can cost (contact cost +
+ * redemption cost + max_value), within the epoch's budget and, with what has
+ * been spent and what live coupons reserve, the total budget; coupons past
+ * a budget are not sent (counted in coupons_refused), so budgets are never
+ * exceeded.  Actions are applied in customer order.
  *
  * Existing customers' first purchases fall uniformly in the burn-in
  * (population.burn_in_days before the start; the day before the start when
@@ -114,10 +132,13 @@ typedef struct clv_sim_day {
     int32_t day;            /* day number */
     double purchases;       /* transactions, first purchases included */
     double first_purchases; /* of new customers */
-    double revenue;         /* paid by customers */
-    double cost_of_goods;
+    double revenue;         /* at the charged price level, before coupon discounts */
+    double cost_of_goods;   /* at list price: the basket x (1 - margin_rate) */
     double coupon_cost;     /* discounts, redemption and contact costs */
     double net_margin;      /* revenue - cost of goods - coupon cost */
+    double coupons_sent;    /* on the first day of an epoch */
+    double coupons_refused; /* by the budget, on the first day of an epoch */
+    double redemptions;
     double alive;           /* customers alive at the end of the day (ground truth) */
     double customers;       /* customers acquired so far (existing ones included) */
     double stage[CLV_STAGE_N]; /* customers by observable stage at the end of the day */
@@ -153,10 +174,10 @@ int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, 
  * as it was before the step (NULL: no coupon, list price for all; a policy
  * that leaves a customer alone sets {0, clv_sim_list_price}).
  * margin: when non-NULL, each of those customers' net margin in the epoch
- * (its reward).  Customers acquired during the epoch get no action until
- * the next one.  Returns CLV_OK, CLV_EUNSUPPORTED for an intervention (not
- * built in this version), CLV_EINPUT for an action out of range, or
- * CLV_EINPUT when the epoch is past the horizon. */
+ * (its reward: charged revenue - cost of goods - coupon costs).  Customers
+ * acquired during the epoch get no action until the next one.  Returns
+ * CLV_OK, or CLV_EINPUT for an action out of range (err says which) or
+ * when the horizon is over. */
 int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_error *err);
 
 /* The days simulated so far (clv_sim_epoch epochs' worth), in order. */

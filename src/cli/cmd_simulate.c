@@ -83,8 +83,9 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
         return rc;
     const char *policy = cli_opt(&o, "policy");
     if (policy && strcmp(policy, "none") != 0) {
-        cli_errorf(cmd->name, "policy '%s' sends coupons or sets prices; interventions are not built in clvsim %s, "
-                              "so only --policy none (no campaign) can be simulated", policy, CLV_VERSION);
+        cli_errorf(cmd->name, "policy '%s' is not built in clvsim %s (the named policies come with the policy "
+                              "comparison); only --policy none (no campaign) can be simulated here, and other policies "
+                              "through the C API (clv_sim_run with a clv_policy)", policy, CLV_VERSION);
         return EXIT_UNAVAILABLE;
     }
     clv_scenario scn;

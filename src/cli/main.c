@@ -97,8 +97,8 @@ static const cli_cmd commands[] = {
      "                         'clvsim fit' reads (customer,date,amount)\n"
      "  scenario.resolved.cfg  the scenario with every key explicit\n"
      "\n"
-     "  --policy NAME   only 'none' (no campaign) in clvsim " CLV_VERSION ": coupons and prices\n"
-     "                  (interventions) are not built yet\n"
+     "  --policy NAME   only 'none' (no campaign) in clvsim " CLV_VERSION ": the named policies come\n"
+     "                  with the policy comparison; the C API runs any policy (clv_sim_run)\n"
      "  --seed, --threads, --scale, --set, -o, --force, --quiet   as for every command\n",
      cmd_simulate, simulate_options},
     {"validate", "certify that the simulated world reproduces the fitted model",

@@ -16,7 +16,8 @@ enum { BLOCK = 4096 };
 
 /* per-day accumulators of one block over one epoch: money and purchases
  * by day, and the changes of the stage and alive counts on each day */
-enum { ACC_PURCHASES, ACC_REVENUE, ACC_COGS, ACC_COUPON, ACC_MARGIN, ACC_ALIVE, ACC_STAGE, ACC_N = ACC_STAGE + CLV_STAGE_N };
+enum { ACC_PURCHASES, ACC_REVENUE, ACC_COGS, ACC_COUPON, ACC_MARGIN, ACC_REDEEM, ACC_SENT, ACC_ALIVE, ACC_STAGE,
+       ACC_N = ACC_STAGE + CLV_STAGE_N };
 
 /* One customer.  Times are in "season time" (cal.C): the next purchase and
  * the dropout (Pareto/NBD; +inf for BG/NBD, whose dropout follows a
@@ -26,11 +27,22 @@ enum { ACC_PURCHASES, ACC_REVENUE, ACC_COGS, ACC_COUPON, ACC_MARGIN, ACC_ALIVE, 
 typedef struct cust {
     clv_rng rng;                /* behaviour stream */
     double snext, sdeath;
+    double tdeath;              /* Pareto/NBD: dropout in calendar time */
     float lam, drop, nu;        /* purchase rate per day; BG/NBD p or Pareto/NBD mu per day; spend rate */
     float total, last_spend, max_spend;
+    float k, h;                 /* current multipliers of purchase intensity and dropout hazard */
+    float lift, elast;          /* response traits: coupon lift (persuadables), price elasticity */
+    float deal, fatigue;        /* at resp_day */
+    float reserved;             /* budget reserved by the live coupon */
     int32_t first, last, ntx, nrep;
+    int32_t resp_day, cpn_expiry;
     uint8_t alive, stage;       /* stage: at the end of the last day processed */
+    uint8_t seg;                /* uplift segment */
+    uint8_t cpn, live, react;   /* coupon level held, whether it is valid and unused, reactivated */
+    uint8_t price, send, price_req; /* price level; coupon and price to apply at the next epoch start */
 } cust;
+
+enum { SEG_PERSUADABLE, SEG_SURE_THING, SEG_LOST_CAUSE, SEG_SLEEPING_DOG };
 
 struct clv_sim {
     /* ---- the model: fixed after clv_sim_alloc ---- */
@@ -42,6 +54,12 @@ struct clv_sim {
     int new_days, active_days, churned_days, loyal;
     int epoch_days, epochs, history, threads;
     int list_price;             /* index of the price level 1.0 */
+    /* interventions and the response model (scenario sections interventions, response) */
+    int n_coupons, n_prices;
+    clv_scn_coupon coupon[CLV_MAX_COUPONS];
+    double price[CLV_MAX_PRICES];
+    double budget_epoch, budget_total;  /* -1: unlimited */
+    clv_scn_response resp;
     size_t n0, cap;
     clv__calendar cal;
     /* ---- the state ---- */
@@ -57,6 +75,7 @@ struct clv_sim {
     double *margin_out;         /* clv_sim_step's margin argument during a step */
     /* accounting */
     double run_alive, run_stage[CLV_STAGE_N]; /* counts at the end of the last day simulated */
+    double spent;               /* coupon costs so far (for the total budget) */
     clv_sim_day *days;          /* one per horizon day */
     size_t n_days;              /* days filled */
     double *acc;                /* blocks x ACC_N x (epoch_days + 1) */
@@ -144,19 +163,81 @@ static int32_t day_of_season(const clv__calendar *cal, int32_t d, double x)
 
 /* ---- one customer ---- */
 
-/* the wake time of customer i: the earliest of its next purchase, its
- * dropout and the stage change on day nsc, as a float rounded down */
-static void set_wake(clv_sim *s, size_t i, int32_t nsc)
+/* the wake time of customer i as a float rounded down: the earliest of
+ * its next purchase, its dropout, the stage change on day nsc, the expiry
+ * of its coupon, and the next epoch start (t1) while a decaying deal
+ * expectation still lowers its intensity */
+static void set_wake(clv_sim *s, size_t i, int32_t nsc, int32_t t1)
 {
+    const cust *c = &s->c[i];
     double w = season_of_day(&s->cal, nsc);
-    if (s->c[i].snext < w)
-        w = s->c[i].snext;
-    if (s->c[i].sdeath < w)
-        w = s->c[i].sdeath;
+    if (c->snext < w)
+        w = c->snext;
+    if (c->sdeath < w)
+        w = c->sdeath;
+    if (c->live) {
+        double e = season_of_day(&s->cal, c->cpn_expiry);
+        w = e < w ? e : w;
+    } else if (c->deal > 1e-4f && c->alive && s->resp.enabled && s->resp.deal_enabled) {
+        double e = season_of_day(&s->cal, t1);
+        w = e < w ? e : w;
+    }
     float f = (float)w;
     if (f > w)
         f = nextafterf(f, -INFINITY);
     s->wake[i] = f;
+}
+
+/* ---- the response model ---- */
+
+/* the purchase-intensity multiplier of a customer's current state: price
+ * response, and the coupon's uplift while it is valid, else the deal
+ * expectation's damping of full-price buying */
+static double intensity_mult(const clv_sim *s, const cust *c)
+{
+    const clv_scn_response *r = &s->resp;
+    if (!r->enabled)
+        return 1;
+    const double P = s->price[c->price];
+    double k = r->price_enabled && P != 1.0 ? pow(P, c->elast) : 1;
+    if (c->live) {
+        if (c->seg == SEG_PERSUADABLE && r->uplift_enabled)
+            k *= 1 + c->lift * s->coupon[c->cpn - 1].discount / (1 + (r->fatigue_enabled ? c->fatigue : 0));
+    } else if (r->deal_enabled) {
+        k /= 1 + r->deal_full_price_penalty * c->deal;
+    }
+    return k;
+}
+
+/* the dropout multiplier: reactivated at-risk responders hold on while the coupon is valid */
+static double hazard_mult(const clv_sim *s, const cust *c)
+{
+    return c->live && c->react ? 1 - s->resp.reactivation_dropout_reduction : 1;
+}
+
+/* after a change of state at season time sn (calendar time tn), re-time the
+ * residual clocks: the unit-rate clock left to the next purchase is
+ * (snext - sn) k, so with a new multiplier k' the purchase moves to
+ * sn + (snext - sn) k / k'; likewise the dropout clock in calendar time */
+static void remultiply(clv_sim *s, size_t i, double sn, double tn)
+{
+    cust *c = &s->c[i];
+    double k = intensity_mult(s, c);
+    if (k != c->k) {
+        if (isfinite(c->snext))
+            c->snext = sn + (c->snext - sn) * c->k / k;
+        c->k = (float)k;
+    }
+    if (s->model == CLV_MODEL_PARETO) {
+        double h = hazard_mult(s, c);
+        if (h != c->h) {
+            if (isfinite(c->tdeath)) {
+                c->tdeath = tn + (c->tdeath - tn) * c->h / h;
+                c->sdeath = season_of(&s->cal, c->tdeath);
+            }
+            c->h = (float)h;
+        }
+    }
 }
 
 /* a unit exponential from the customer's stream */
@@ -207,29 +288,92 @@ static void restage(clv_sim *s, size_t i, int32_t d, int32_t t0, double *acc)
     s->c[i].stage = (uint8_t)st;
 }
 
-/* Advance customer i through days [t0, t1) with no intervention, event by
- * event: purchases, the dropout and the changes of its observable stage, in
- * time order.  acc (the block's accumulators, or NULL during the burn-in)
- * gets the days' money and purchases and the changes of the stage and
- * alive counts.  Returns the customer's net margin over the interval. */
+/* what happens to customer i at the start of an epoch (day t0): its deal
+ * expectation and fatigue decay to t0, the coupon it is sent arrives (with
+ * its contact cost, and maybe the dropout of a sleeping dog), its price
+ * level changes, and its clocks are re-timed */
+static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
+{
+    cust *c = &s->c[i];
+    const clv_scn_response *r = &s->resp;
+    const size_t E = (size_t)s->epoch_days + 1;
+    if (t0 > c->resp_day) {
+        double dt = t0 - c->resp_day;
+        if (c->deal > 0)
+            c->deal *= (float)exp2(-dt / r->deal_half_life_days);
+        if (c->fatigue > 0)
+            c->fatigue *= (float)exp2(-dt / r->fatigue_half_life_days);
+        c->resp_day = t0;
+    }
+    if (c->live && c->cpn_expiry <= t0)
+        c->live = c->react = 0;
+    if (c->send) {
+        const clv_scn_coupon *cp = &s->coupon[c->send - 1];
+        if (acc) {
+            acc[ACC_COUPON * E] += cp->contact_cost;
+            acc[ACC_MARGIN * E] -= cp->contact_cost;
+            acc[ACC_SENT * E] += 1;
+        }
+        c->fatigue += (float)r->fatigue_gain;
+        c->deal += (float)r->deal_gain;
+        if (c->alive && r->enabled && r->contact_churn_enabled && c->seg == SEG_SLEEPING_DOG &&
+            clv_rng_uniform(&c->rng) < r->contact_churn_probability) {
+            /* put off by the contact: gone by the end of the day */
+            if (acc)
+                acc[ACC_ALIVE * E] -= 1;
+            c->alive = 0;
+            c->snext = c->sdeath = c->tdeath = INFINITY;
+        }
+        c->cpn = c->send;
+        c->live = 1;
+        c->cpn_expiry = t0 + cp->validity_days;
+        c->react = r->enabled && r->reactivation_enabled && c->stage == CLV_STAGE_AT_RISK &&
+                   (c->seg == SEG_PERSUADABLE || c->seg == SEG_SURE_THING);
+        c->send = 0;
+    }
+    c->price = c->price_req;
+    remultiply(s, i, s->cal.C[t0 - s->cal.first], t0);
+}
+
+/* Advance customer i through days [t0, t1), event by event: purchases (and
+ * redemptions), the dropout, the expiry of its coupon and the changes of
+ * its observable stage, in time order.  acc (the block's accumulators, or
+ * NULL during the burn-in) gets the days' money and purchases and the
+ * changes of the stage and alive counts.  Returns the customer's net margin
+ * over the interval. */
 static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, double *acc, struct txbuf *rec)
 {
     const clv__calendar *cal = &s->cal;
     const double ce = cal->C[t1 - cal->first];
-    if (s->wake[i] >= ce)
-        return 0; /* nothing happens to this customer before t1 (during the burn-in) */
+    cust *c = &s->c[i];
     const size_t E = (size_t)s->epoch_days + 1;
-    clv_rng *r = &s->c[i].rng;
+    clv_rng *r = &c->rng;
     g->state = r; /* gsl_ran_* draw from the customer's own stream */
-    const int32_t f = s->c[i].first;
+    const int32_t f = c->first;
+    double margin = 0;
+    /* a customer who existed before the epoch gets the epoch's action */
+    if (acc && f < t0) {
+        double before = acc[ACC_MARGIN * E];
+        epoch_start(s, i, t0, acc);
+        margin += acc[ACC_MARGIN * E] - before;
+    }
+    if (s->wake[i] >= ce && !(acc && f < t0))
+        return margin; /* nothing happens to this customer before t1 (during the burn-in) */
     /* the stage is known through the end of day cur - 1 (a customer
      * acquired on day f has its first-day stage) */
     int32_t cur = t0 > f + 1 ? t0 : f + 1;
-    double margin = 0;
+    const int32_t from = t0 > f ? t0 : f;
     for (;;) {
-        const int32_t nsc = next_stage_change(s, cur - 1, f, s->c[i].last);
+        const int32_t nsc = next_stage_change(s, cur - 1, f, c->last);
         const double ssc = nsc < t1 ? cal->C[nsc - cal->first] : INFINITY;
-        const double sp = s->c[i].snext, sd = s->c[i].sdeath;
+        const double sx = c->live && c->cpn_expiry < t1 ? cal->C[c->cpn_expiry - cal->first] : INFINITY;
+        const double sp = c->snext, sd = c->sdeath;
+        if (sx < ce && sx <= ssc && sx <= sp && sx <= sd) {
+            /* the coupon expires unused at the start of its expiry day */
+            c->live = c->react = 0;
+            remultiply(s, i, sx, c->cpn_expiry);
+            continue;
+        }
         if (ssc < ce && ssc <= sp && ssc <= sd) {
             /* a stage change at the end of day nsc (before any purchase of that day) */
             restage(s, i, nsc, t0, acc);
@@ -238,45 +382,64 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         }
         if (sd < ce && sd < sp) {
             /* Pareto/NBD dropout: not alive at the end of its day */
-            int32_t d = day_of_season(cal, t0 > f ? t0 : f, sd);
+            int32_t d = day_of_season(cal, from, sd);
             if (acc)
                 acc[ACC_ALIVE * E + (size_t)(d - t0)] -= 1;
-            s->c[i].alive = 0;
-            s->c[i].snext = s->c[i].sdeath = INFINITY;
+            c->alive = 0;
+            c->snext = c->sdeath = c->tdeath = INFINITY;
             continue;
         }
         if (sp >= ce)
             break;
-        /* a purchase on day d */
-        const int32_t d = day_of_season(cal, t0 > f ? t0 : f, sp);
-        const double z = gsl_ran_gamma(g, s->gp, 1 / s->c[i].nu);
-        record(s, i, d, z);
+        /* a purchase on day d: the basket at list price z, charged at the
+         * price level, with the coupon's discount if it is redeemed */
+        const int32_t d = day_of_season(cal, from, sp);
+        const double te = d + (sp - cal->C[d - cal->first]) / cal->m[d - cal->first];
+        const double z = gsl_ran_gamma(g, s->gp, 1 / c->nu);
+        const double charged = z * s->price[c->price];
+        const double cogs = z * (1 - s->margin_rate);
+        const int reactivated = c->live && c->react;
+        double coupon_cost = 0;
+        if (c->live && s->resp.enabled && clv_rng_uniform(r) < s->resp.redeem_probability) {
+            const clv_scn_coupon *cp = &s->coupon[c->cpn - 1];
+            double disc = cp->discount * charged;
+            coupon_cost = (disc < cp->max_value ? disc : cp->max_value) + cp->redemption_cost;
+            c->live = c->react = 0;
+            if (acc)
+                acc[ACC_REDEEM * E + (size_t)(d - t0)] += 1;
+        }
+        const double paid = charged - (coupon_cost > 0 ? coupon_cost - s->coupon[c->cpn - 1].redemption_cost : 0);
+        record(s, i, d, paid);
         if (rec)
-            push_tx(rec, i, d, d + (sp - cal->C[d - cal->first]) / cal->m[d - cal->first], z);
-        const double m = z * s->margin_rate;
+            push_tx(rec, i, d, te, c->last_spend);
+        const double m = charged - cogs - coupon_cost;
         margin += m;
         if (acc) {
             const size_t k = (size_t)(d - t0);
             acc[ACC_PURCHASES * E + k] += 1;
-            acc[ACC_REVENUE * E + k] += z;
-            acc[ACC_COGS * E + k] += z - m;
+            acc[ACC_REVENUE * E + k] += charged;
+            acc[ACC_COGS * E + k] += cogs;
+            acc[ACC_COUPON * E + k] += coupon_cost;
             acc[ACC_MARGIN * E + k] += m;
         }
         restage(s, i, d, t0, acc);
         if (d + 1 > cur)
             cur = d + 1;
         /* BG/NBD: the customer may drop out right after the purchase */
-        if (s->model == CLV_MODEL_BGNBD && clv_rng_uniform(r) < s->c[i].drop) {
+        double p_drop = s->model == CLV_MODEL_BGNBD ? c->drop * (reactivated ? 1 - s->resp.reactivation_dropout_reduction : 1) : 0;
+        if (s->model == CLV_MODEL_BGNBD && clv_rng_uniform(r) < p_drop) {
             if (acc)
                 acc[ACC_ALIVE * E + (size_t)(d - t0)] -= 1;
-            s->c[i].alive = 0;
-            s->c[i].snext = INFINITY;
+            c->alive = 0;
+            c->snext = INFINITY;
         } else {
-            s->c[i].snext = sp + exp1(r) / s->c[i].lam;
+            c->snext = sp + exp1(r) / (c->lam * c->k);
         }
+        /* a redemption ends the coupon: the multipliers change after the purchase */
+        remultiply(s, i, sp, te);
     }
     /* the next thing that can happen to it */
-    set_wake(s, i, next_stage_change(s, cur - 1, f, s->c[i].last));
+    set_wake(s, i, next_stage_change(s, cur - 1, f, c->last), t1);
     return margin;
 }
 
@@ -298,6 +461,25 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
         s->c[i].drop = (float)gsl_ran_gamma(g, s->s, 1 / s->beta);
     double nu = gsl_ran_gamma(g, s->gq, 1 / s->gg);
     s->c[i].nu = (float)(nu > 1e-30 ? nu : 1e-30);
+    /* response traits: the uplift segment, the lift of a persuadable
+     * (gamma with the scenario's mean and shape) and the price elasticity
+     * (normal, redrawn until it is at most 0) */
+    cust *c = &s->c[i];
+    const clv_scn_response *rs = &s->resp;
+    double u = clv_rng_uniform(&pop);
+    c->seg = u < rs->persuadable                                     ? SEG_PERSUADABLE
+             : u < rs->persuadable + rs->sure_thing                  ? SEG_SURE_THING
+             : u < rs->persuadable + rs->sure_thing + rs->lost_cause ? SEG_LOST_CAUSE
+                                                                     : SEG_SLEEPING_DOG;
+    c->lift = rs->uplift_mean > 0 ? (float)gsl_ran_gamma(g, rs->uplift_shape, rs->uplift_mean / rs->uplift_shape) : 0;
+    double e = 1;
+    for (int tries = 0; e > 0 && tries < 1000; tries++)
+        e = rs->elasticity_mean + rs->elasticity_sd * gsl_ran_gaussian_ziggurat(g, 1);
+    c->elast = (float)(e > 0 ? 0 : e);
+    c->k = c->h = 1;
+    c->deal = c->fatigue = c->reserved = 0;
+    c->cpn = c->live = c->react = c->send = 0;
+    c->price = c->price_req = (uint8_t)s->list_price;
 
     clv_rng_seed(&s->c[i].rng, (clv_stream_key){s->seed, CLV_STREAM_BEHAVIOUR, s->rep, i});
     clv_rng *r = &s->c[i].rng;
@@ -309,14 +491,16 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     s->c[i].total = s->c[i].last_spend = s->c[i].max_spend = 0;
     s->c[i].alive = 1;
     s->c[i].stage = CLV_STAGE_NEW;
+    s->c[i].resp_day = d;
     double z = gsl_ran_gamma(g, s->gp, 1 / s->c[i].nu);
     record(s, i, d, z);
     s->c[i].nrep = 0; /* the first purchase is not a repeat */
     /* the next purchase: a unit exponential of intensity after tf */
     const clv__calendar *cal = &s->cal;
     s->c[i].snext = season_of(cal, tf) + exp1(r) / s->c[i].lam;
-    s->c[i].sdeath = s->model == CLV_MODEL_PARETO ? season_of(cal, tf + exp1(r) / s->c[i].drop) : INFINITY;
-    set_wake(s, i, next_stage_change(s, d, d, d));
+    s->c[i].tdeath = s->model == CLV_MODEL_PARETO ? tf + exp1(r) / s->c[i].drop : INFINITY;
+    s->c[i].sdeath = season_of(cal, s->c[i].tdeath);
+    set_wake(s, i, next_stage_change(s, d, d, d), d + 1);
 }
 
 /* ---- allocation ---- */
@@ -378,6 +562,13 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
     for (int k = 0; k < scn->interventions.n_prices; k++)
         if (scn->interventions.prices[k] == 1.0)
             s->list_price = k;
+    s->n_coupons = scn->interventions.n_coupons;
+    memcpy(s->coupon, scn->interventions.coupons, sizeof s->coupon);
+    s->n_prices = scn->interventions.n_prices;
+    memcpy(s->price, scn->interventions.prices, sizeof s->price);
+    s->budget_epoch = scn->interventions.budget_per_epoch;
+    s->budget_total = scn->interventions.budget_total;
+    s->resp = scn->response;
     if (s->list_price < 0) {
         free(s);
         return clv_error_set(err, CLV_EINPUT, scn->source, 0, "interventions.prices",
@@ -550,6 +741,7 @@ int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *er
     if (st != CLV_OK)
         return clv_error_set(err, st, NULL, 0, NULL, "reset failed");
     s->run_alive = 0;
+    s->spent = 0;
     for (int q = 0; q < CLV_STAGE_N; q++)
         s->run_stage[q] = 0;
     for (size_t b = 0; b < blocks; b++) {
@@ -614,16 +806,46 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
     if (s->epoch >= s->epochs)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the horizon is over (%d epochs)", s->epochs);
     const size_t n_before = s->n;
-    for (size_t i = 0; actions && i < n_before; i++)
-        if (actions[i].coupon != 0 || actions[i].price != s->list_price)
-            return clv_error_set(err, CLV_EUNSUPPORTED, NULL, 0, "actions",
-                                 "customer %zu: coupons and price levels are not built in this version of the "
-                                 "environment; only no coupon at list price ({0, %d}) is accepted", i,
-                                 s->list_price);
     const int32_t t0 = s->cal.start + s->epoch * s->epoch_days;
     const int32_t t1 = t0 + s->epoch_days < s->cal.end ? t0 + s->epoch_days : s->cal.end;
     const size_t E = (size_t)s->epoch_days + 1, nd = (size_t)(t1 - t0);
     clear_records(s);
+
+    /* the actions, in customer order: a coupon reserves the most it can
+     * cost (contact + redemption cost + its largest discount) within the
+     * epoch's and the total budget, or is refused; a customer with a coupon
+     * or a new price level is woken at the epoch start */
+    double refused = 0, outstanding = 0, reserved = 0;
+    if (s->budget_total >= 0)
+        for (size_t i = 0; i < n_before; i++)
+            if (s->c[i].live && s->c[i].cpn_expiry > t0)
+                outstanding += s->c[i].reserved;
+    for (size_t i = 0; actions && i < n_before; i++) {
+        const clv_action a = actions[i];
+        if (a.coupon > s->n_coupons || a.price >= s->n_prices)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "actions",
+                                 "customer %zu: coupon %d of 0..%d, price level %d of 0..%d", i, a.coupon,
+                                 s->n_coupons, a.price, s->n_prices - 1);
+        cust *c = &s->c[i];
+        if (a.coupon) {
+            const clv_scn_coupon *cp = &s->coupon[a.coupon - 1];
+            double cost = cp->contact_cost + cp->redemption_cost + cp->max_value;
+            double replaced = c->live && c->cpn_expiry > t0 ? c->reserved : 0;
+            if ((s->budget_epoch >= 0 && reserved + cost > s->budget_epoch) ||
+                (s->budget_total >= 0 && s->spent + outstanding - replaced + cost > s->budget_total)) {
+                refused += 1;
+            } else {
+                reserved += cost;
+                outstanding += cost - replaced;
+                c->reserved = (float)cost;
+                c->send = a.coupon;
+                s->wake[i] = -INFINITY;
+            }
+        }
+        c->price_req = a.price;
+        if (a.price != c->price)
+            s->wake[i] = -INFINITY;
+    }
 
     /* arrivals of the epoch, day by day from the acquisition stream, each
      * with a first purchase at a uniform time of its day */
@@ -676,10 +898,14 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
             day->cost_of_goods += acc[ACC_COGS * E + k];
             day->coupon_cost += acc[ACC_COUPON * E + k];
             day->net_margin += acc[ACC_MARGIN * E + k];
+            day->redemptions += acc[ACC_REDEEM * E + k];
+            day->coupons_sent += acc[ACC_SENT * E + k];
             alive += acc[ACC_ALIVE * E + k];
             for (int q = 0; q < CLV_STAGE_N; q++)
                 stage[q] += acc[(ACC_STAGE + q) * E + k];
         }
+        if (k == 0)
+            day->coupons_refused = refused;
         /* new customers' first purchases, counted serially at their arrival */
         day->first_purchases = first_purchases[k];
         alive += first_purchases[k];
@@ -701,6 +927,8 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
     s->run_alive = alive;
     for (int q = 0; q < CLV_STAGE_N; q++)
         s->run_stage[q] = stage[q];
+    for (size_t k = 0; k < nd; k++)
+        s->spent += s->days[s->n_days + k].coupon_cost;
     s->n_days += nd;
     s->epoch++;
     return CLV_OK;
