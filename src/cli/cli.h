@@ -75,6 +75,9 @@ const char *cli_opt(const cli_opts *o, const char *name);
  * options as overrides.  -1 when loaded, else the exit status (reported). */
 int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn);
 
+/* cli_parse then cli_load_scenario: -1 when both succeeded, else the exit status. */
+int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, clv_scenario *scn);
+
 /* Write scn resolved to path atomically (CLV_EINPUT when path is the
  * scenario's own file). */
 int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err);

@@ -87,6 +87,12 @@ static void print_summary(FILE *fp, const clv_scenario *s)
     fprintf(fp, "output         %s\n", s->output.dir);
 }
 
+int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, clv_scenario *scn)
+{
+    int rc = cli_parse(cmd, argc, argv, o);
+    return rc >= 0 ? rc : cli_load_scenario(cmd, o, scn);
+}
+
 /* write the resolved scenario to path, never over the scenario itself */
 int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err)
 {
@@ -108,11 +114,9 @@ int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err
 int cmd_run(const cli_cmd *cmd, int argc, char **argv)
 {
     cli_opts o;
-    int rc = cli_parse(cmd, argc, argv, &o);
-    if (rc >= 0)
-        return rc;
     clv_scenario scn;
-    if ((rc = cli_load_scenario(cmd, &o, &scn)) >= 0)
+    int rc = cli_parse_scenario(cmd, argc, argv, &o, &scn);
+    if (rc >= 0)
         return rc;
     clv_error err;
     if (clv_output_dir_prepare(scn.output.dir, o.force, &err) != CLV_OK)

@@ -78,6 +78,7 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
 int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
 {
     cli_opts o;
+    clv_scenario scn;
     int rc = cli_parse(cmd, argc, argv, &o);
     if (rc >= 0)
         return rc;
@@ -88,7 +89,6 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
                               "through the C API (clv_sim_run with a clv_policy)", policy, CLV_VERSION);
         return EXIT_UNAVAILABLE;
     }
-    clv_scenario scn;
     if ((rc = cli_load_scenario(cmd, &o, &scn)) >= 0)
         return rc;
     clv_error err;

@@ -431,11 +431,9 @@ static int plots(const validation *v, int quiet, clv_error *err)
 int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
 {
     cli_opts o;
-    int rc = cli_parse(cmd, argc, argv, &o);
-    if (rc >= 0)
-        return rc;
     clv_scenario scn;
-    if ((rc = cli_load_scenario(cmd, &o, &scn)) >= 0)
+    int rc = cli_parse_scenario(cmd, argc, argv, &o, &scn);
+    if (rc >= 0)
         return rc;
     validation v;
     memset(&v, 0, sizeof v);
