@@ -330,6 +330,14 @@ TEST(test_sim_observe_and_actions)
           stages[CLV_STAGE_AT_RISK] > 0);
     CHECK_INT(stages[CLV_STAGE_CHURNED], 0);
     CHECK_STR(clv_stage_name(CLV_STAGE_AT_RISK), "at-risk");
+    /* the segments are drawn with the scenario's shares (0.2, 0.3, 0.4, 0.1) */
+    double segs[4] = {0};
+    for (size_t i = 0; i < n; i++)
+        segs[clv_sim_segment(s, i)] += 1;
+    const double share[4] = {0.2, 0.3, 0.4, 0.1};
+    for (int k = 0; k < 4; k++)
+        CHECK_NEAR(segs[k] / n, share[k], 5 * sqrt(share[k] * (1 - share[k]) / n));
+    CHECK_STR(clv_segment_name(CLV_SEG_SLEEPING_DOG), "sleeping-dog");
 
     /* an action out of range is refused with what is accepted */
     CHECK_INT(clv_sim_list_price(s), 0); /* the default prices are [1.0] */
@@ -339,7 +347,15 @@ TEST(test_sim_observe_and_actions)
     CHECK_STR(err.msg, "customer 17: coupon 3 of 0..2, price level 0 of 0..0");
     act[17].coupon = 0;
     double *margin = calloc(n, sizeof *margin);
+    act[5].coupon = 1;
     CHECK_INT(clv_sim_step(s, act, margin, &err), CLV_OK);
+    /* coupon exposure is observable */
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    CHECK_INT(obs[5].coupons, 1);
+    CHECK_NEAR(obs[5].coupon_age_days, 6, 0); /* sent on the epoch's first day, observed at its last */
+    CHECK_INT(obs[6].coupons, 0);
+    CHECK_NEAR(obs[6].coupon_age_days, -1, 0);
+    CHECK_INT(obs[6].holds_coupon, 0);
     /* the rewards add up to the epoch's net margin of existing customers */
     size_t nd;
     const clv_sim_day *d = clv_sim_days(s, &nd);

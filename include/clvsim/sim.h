@@ -125,6 +125,10 @@ typedef struct clv_sim_obs {
     double max_spend;
     double mean_gap_days;   /* mean days between purchases (0 with one purchase) */
     int recent[3];          /* purchases in the last 7, 30 and 90 days (within the kept history) */
+    int coupons;            /* coupons received so far */
+    double coupon_age_days; /* days since the last coupon was sent; -1 when none was */
+    int holds_coupon;       /* a valid, unused coupon */
+    int price_level;        /* the price level of the last epoch */
 } clv_sim_obs;
 
 /* Totals of one day, over all customers. */
@@ -205,6 +209,17 @@ typedef struct clv_sim_tx {
  * resets and steps can be read by clv_rfm_read.  Stops at the first
  * non-zero return of fn and returns it. */
 int clv_sim_transactions(const clv_sim *s, int (*fn)(void *ctx, const clv_sim_tx *tx), void *ctx);
+
+/* Latent uplift segments (response.segments). */
+typedef enum clv_segment {
+    CLV_SEG_PERSUADABLE = 0, CLV_SEG_SURE_THING = 1, CLV_SEG_LOST_CAUSE = 2, CLV_SEG_SLEEPING_DOG = 3
+} clv_segment;
+
+/* The name of a segment ("persuadable", "sure-thing", "lost-cause", "sleeping-dog"). */
+const char *clv_segment_name(int segment);
+
+/* Ground truth: customer i's uplift segment (clv_segment). */
+int clv_sim_segment(const clv_sim *s, size_t i);
 
 /* Ground truth: customer i's latent purchase rate per day, its dropout
  * parameter (BG/NBD p, or Pareto/NBD mu per day) and its spend rate nu. */

@@ -56,7 +56,7 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
     }
     const double ud = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
     fprintf(af.fp, "customer,first_purchase,last_purchase,purchases,repeat_purchases_in_horizon,total_spend,stage,"
-                   "alive,lambda_per_%s,%s,nu\n",
+                   "alive,segment,lambda_per_%s,%s,nu\n",
             scn->population.unit == CLV_UNIT_WEEK ? "week" : "day",
             scn->population.model == CLV_MODEL_PARETO ? "mu_per_period" : "p");
     const int32_t today = clv_sim_today(sim) - 1;
@@ -66,10 +66,10 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
         clv_sim_traits(sim, i, &lam, &drop, &nu);
         if (scn->population.model == CLV_MODEL_PARETO)
             drop *= ud;
-        fprintf(af.fp, "c%zu,%s,%s,%d,%d,%.2f,%s,%d,%.6g,%.6g,%.6g\n", i, clv_date_format(clv_sim_first_day(sim, i), f),
-                clv_date_format(today - (int32_t)obs[i].recency_days, l), obs[i].purchases,
-                clv_sim_repeat_purchases(sim, i), obs[i].total_spend, clv_stage_name(obs[i].stage),
-                clv_sim_alive(sim, i), lam * ud, drop, nu);
+        fprintf(af.fp, "c%zu,%s,%s,%d,%d,%.2f,%s,%d,%s,%.6g,%.6g,%.6g\n", i,
+                clv_date_format(clv_sim_first_day(sim, i), f), clv_date_format(today - (int32_t)obs[i].recency_days, l),
+                obs[i].purchases, clv_sim_repeat_purchases(sim, i), obs[i].total_spend, clv_stage_name(obs[i].stage),
+                clv_sim_alive(sim, i), clv_segment_name(clv_sim_segment(sim, i)), lam * ud, drop, nu);
     }
     free(obs);
     return cli_close_out(&af, CLV_OK, err);

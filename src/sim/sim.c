@@ -36,13 +36,19 @@ typedef struct cust {
     float reserved;             /* budget reserved by the live coupon */
     int32_t first, last, ntx, nrep;
     int32_t resp_day, cpn_expiry;
+    int32_t ncoupons, coupon_day;  /* coupons received, day of the last one */
     uint8_t alive, stage;       /* stage: at the end of the last day processed */
     uint8_t seg;                /* uplift segment */
     uint8_t cpn, live, react;   /* coupon level held, whether it is valid and unused, reactivated */
     uint8_t price, send, price_req; /* price level; coupon and price to apply at the next epoch start */
 } cust;
 
-enum { SEG_PERSUADABLE, SEG_SURE_THING, SEG_LOST_CAUSE, SEG_SLEEPING_DOG };
+enum {
+    SEG_PERSUADABLE = CLV_SEG_PERSUADABLE,
+    SEG_SURE_THING = CLV_SEG_SURE_THING,
+    SEG_LOST_CAUSE = CLV_SEG_LOST_CAUSE,
+    SEG_SLEEPING_DOG = CLV_SEG_SLEEPING_DOG
+};
 
 struct clv_sim {
     /* ---- the model: fixed after clv_sim_alloc ---- */
@@ -324,6 +330,8 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
             c->alive = 0;
             c->snext = c->sdeath = c->tdeath = INFINITY;
         }
+        c->ncoupons++;
+        c->coupon_day = t0;
         c->cpn = c->send;
         c->live = 1;
         c->cpn_expiry = t0 + cp->validity_days;
@@ -478,6 +486,8 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     c->elast = (float)(e > 0 ? 0 : e);
     c->k = c->h = 1;
     c->deal = c->fatigue = c->reserved = 0;
+    c->ncoupons = 0;
+    c->coupon_day = INT32_MIN;
     c->cpn = c->live = c->react = c->send = 0;
     c->price = c->price_req = (uint8_t)s->list_price;
 
@@ -679,6 +689,14 @@ int clv_sim_transactions(const clv_sim *s, int (*fn)(void *ctx, const clv_sim_tx
     }
     return CLV_OK;
 }
+
+const char *clv_segment_name(int segment)
+{
+    static const char *const names[] = {"persuadable", "sure-thing", "lost-cause", "sleeping-dog"};
+    return segment >= 0 && segment < 4 ? names[segment] : "unknown";
+}
+
+int clv_sim_segment(const clv_sim *s, size_t i) { return s->c[i].seg; }
 
 void clv_sim_traits(const clv_sim *s, size_t i, double *lambda, double *dropout, double *nu)
 {
@@ -974,13 +992,18 @@ int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, 
         o->last_spend = s->c[i].last_spend;
         o->max_spend = s->c[i].max_spend;
         o->mean_gap_days = s->c[i].ntx > 1 ? (double)(s->c[i].last - s->c[i].first) / (s->c[i].ntx - 1) : 0;
+        const cust *c = &s->c[i];
+        o->coupons = c->ncoupons;
+        o->coupon_age_days = c->ncoupons ? today - c->coupon_day : -1;
+        o->holds_coupon = c->live && c->cpn_expiry > today;
+        o->price_level = c->price;
         /* purchases in recent windows, from the kept history */
         size_t kept = (size_t)s->c[i].ntx < H ? (size_t)s->c[i].ntx : H;
         for (int w = 0; w < 3; w++) {
-            int c = 0;
+            int count = 0;
             for (size_t h = 0; h < kept; h++)
-                c += today - s->hist[i * H + h] < windows[w];
-            o->recent[w] = c;
+                count += today - s->hist[i * H + h] < windows[w];
+            o->recent[w] = count;
         }
     }
     return CLV_OK;
