@@ -61,6 +61,7 @@ static void done(run_result *r)
 {
     free(r->out);
     free(r->err);
+    r->out = r->err = NULL;
 }
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
@@ -539,12 +540,21 @@ TEST(test_cli_simulate)
     CHECK_INT(r.status, 0);
     CHECK(r.out && strstr(r.out, "data       ") && strstr(r.out, "customers with a first purchase"));
     done(&r);
-    /* the named policies are not built: refused plainly */
-    r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "rfm", "--quiet"));
+    /* a fixed policy sends coupons, within the scenario's budget */
+    r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "blanket-2", "--quiet", "--set",
+                 "population.customers=3000"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "policy blanket-2"));
+    CHECK(r.out && strstr(r.out, "refused by the budget"));
+    done(&r);
+    /* the policies that need a model are not built yet: status 3, said plainly */
+    r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "q-learning", "--quiet"));
     CHECK_INT(r.status, 3);
-    CHECK_STR(r.err, "clvsim simulate: policy 'rfm' is not built in clvsim " CLV_VERSION " (the named policies come "
-                     "with the policy comparison); only --policy none (no campaign) can be simulated here, and other "
-                     "policies through the C API (clv_sim_run with a clv_policy)\n");
+    CHECK_STR(r.err, "clvsim simulate: --policy: \"q-learning\" needs the LTV predictor or an agent, which are not "
+                     "built yet\n");
+    done(&r);
+    r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "blanket", "--quiet"));
+    CHECK_INT(r.status, 2);
     done(&r);
     snprintf(f, sizeof f, "rm -rf '%s'", dir);
     CHECK_INT(system(f), 0);

@@ -28,6 +28,7 @@
 #include "clvsim/io.h"
 #include "clvsim/parallel.h"
 #include "clvsim/plot.h"
+#include "clvsim/policy.h"
 #include "clvsim/progress.h"
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"

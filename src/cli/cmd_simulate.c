@@ -22,7 +22,8 @@ static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *s
     int st = cli_open_out(dir, "days.csv", scn->source, &af, err);
     if (st != CLV_OK)
         return st;
-    fprintf(af.fp, "date,purchases,first_purchases,revenue,cost_of_goods,coupon_cost,net_margin,alive,customers");
+    fprintf(af.fp, "date,purchases,first_purchases,revenue,cost_of_goods,coupon_cost,net_margin,coupons_sent,"
+                   "coupons_refused,redemptions,alive,customers");
     for (int q = 0; q < CLV_STAGE_N; q++)
         fprintf(af.fp, ",%s", clv_stage_name(q));
     fputc('\n', af.fp);
@@ -30,8 +31,9 @@ static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *s
     const clv_sim_day *d = clv_sim_days(sim, &nd);
     for (size_t k = 0; k < nd; k++) {
         char b[16];
-        fprintf(af.fp, "%s,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f", clv_date_format(d[k].day, b), d[k].purchases,
-                d[k].first_purchases, d[k].revenue, d[k].cost_of_goods, d[k].coupon_cost, d[k].net_margin, d[k].alive,
+        fprintf(af.fp, "%s,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.0f,%.0f,%.0f", clv_date_format(d[k].day, b),
+                d[k].purchases, d[k].first_purchases, d[k].revenue, d[k].cost_of_goods, d[k].coupon_cost,
+                d[k].net_margin, d[k].coupons_sent, d[k].coupons_refused, d[k].redemptions, d[k].alive,
                 d[k].customers);
         for (int q = 0; q < CLV_STAGE_N; q++)
             fprintf(af.fp, ",%.0f", d[k].stage[q]);
@@ -82,22 +84,27 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     int rc = cli_parse(cmd, argc, argv, &o);
     if (rc >= 0)
         return rc;
-    const char *policy = cli_opt(&o, "policy");
-    if (policy && strcmp(policy, "none") != 0) {
-        cli_errorf(cmd->name, "policy '%s' is not built in clvsim %s (the named policies come with the policy "
-                              "comparison); only --policy none (no campaign) can be simulated here, and other policies "
-                              "through the C API (clv_sim_run with a clv_policy)", policy, CLV_VERSION);
-        return EXIT_UNAVAILABLE;
-    }
     if ((rc = cli_load_scenario(cmd, &o, &scn)) >= 0)
         return rc;
     clv_error err;
+    const char *pname = cli_opt(&o, "policy");
+    clv_policy policy;
+    if (clv_policy_fixed(&scn, pname ? pname : "none", (uint64_t)scn.scenario.seed, &policy, &err) != CLV_OK) {
+        cli_errorf(cmd->name, "--policy: %s", err.msg);
+        return cli_exit_status(err.code);
+    }
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     so.threads = scn.run.threads;
     so.record = 1;
     clv_sim *sim = NULL;
+    clv_sim_obs *obs = NULL;
+    clv_action *act = NULL;
     int st = clv_sim_alloc(&scn, &so, &sim, &err);
+    /* the policy's buffers, once for the most customers there can be */
+    if (st == CLV_OK && (!(obs = malloc(clv_sim_capacity(sim) * sizeof *obs)) ||
+                         !(act = malloc(clv_sim_capacity(sim) * sizeof *act))))
+        st = clv_error_set(&err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     if (st == CLV_OK)
         st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
     char path[CLV_IO_PATH_MAX];
@@ -120,7 +127,12 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
         st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
     while (st == CLV_OK && !clv_sim_done(sim)) {
-        st = clv_sim_step(sim, NULL, NULL, &err);
+        size_t n = clv_sim_customers(sim);
+        st = clv_sim_observe(sim, 0, n, obs, &err);
+        if (st == CLV_OK)
+            st = policy.act(policy.ctx, sim, obs, n, act, &err);
+        if (st == CLV_OK)
+            st = clv_sim_step(sim, act, NULL, &err);
         if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
             st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
         if (st == CLV_OK && clv_progress_report(&prog, "simulating", clv_sim_epoch(sim), clv_sim_epochs(sim)) != CLV_OK)
@@ -140,13 +152,20 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
         for (size_t k = 0; k < nd; k++)
             purchases += d[k].purchases, revenue += d[k].revenue, margin += d[k].net_margin, first += d[k].first_purchases;
         char a[16], b[16];
-        printf("scenario       %s (seed %lld, replication 0)\n", scn.scenario.name, (long long)scn.scenario.seed);
+        double sent = 0, refused = 0, redeemed = 0, coupon_cost = 0;
+        for (size_t k = 0; k < nd; k++)
+            sent += d[k].coupons_sent, refused += d[k].coupons_refused, redeemed += d[k].redemptions,
+                coupon_cost += d[k].coupon_cost;
+        printf("scenario       %s (seed %lld, replication 0), policy %s\n", scn.scenario.name,
+               (long long)scn.scenario.seed, policy.name);
         printf("days           %s to %s (%zu days)\n", clv_date_format(d[0].day, a), clv_date_format(d[nd - 1].day, b), nd);
         printf("customers      %.0f at the start, %.0f acquired, %.0f alive at the end (ground truth)\n",
                d[nd - 1].customers - first, first, d[nd - 1].alive);
         printf("purchases      %.0f\n", purchases);
         printf("revenue        %.2f %s, net margin %.2f %s\n", revenue, scn.economics.currency, margin,
                scn.economics.currency);
+        printf("coupons        %.0f sent, %.0f refused by the budget, %.0f redeemed; cost %.2f %s\n", sent, refused,
+               redeemed, coupon_cost, scn.economics.currency);
         printf("stages at end ");
         for (int q = 0; q < CLV_STAGE_N; q++)
             printf(" %s %.0f%s", clv_stage_name(q), d[nd - 1].stage[q], q + 1 < CLV_STAGE_N ? "," : "\n");
@@ -155,5 +174,8 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
                             "scenario.resolved.cfg to %s\n", scn.output.dir);
     }
     clv_sim_free(sim);
+    clv_policy_free(&policy);
+    free(obs);
+    free(act);
     return st == CLV_OK ? EXIT_OK : cli_report(&err);
 }

@@ -82,23 +82,24 @@ static const cli_cmd commands[] = {
      "  -o, --output DIR, --force, --quiet   as for every command\n",
      cmd_fit, fit_options},
     {"simulate", "simulate a scenario's customers under one policy",
-     "Usage: clvsim simulate SCENARIO [--policy none] [-o DIR] [options]\n"
+     "Usage: clvsim simulate SCENARIO [--policy NAME] [-o DIR] [options]\n"
      "\n"
      "Simulate one replication of the scenario's world (seed: scenario.seed or\n"
      "--seed): the existing customers with their burn-in histories, arrivals,\n"
      "purchases, spend, dropout and lifecycle stages over the calendar, and write\n"
      "to DIR (default out/<scenario name>):\n"
-     "  days.csv               totals per day: purchases, revenue, cost of goods,\n"
-     "                         coupon cost, net margin, customers alive (ground truth),\n"
-     "                         acquired, and by stage\n"
+     "  days.csv               totals per day: purchases, revenue, cost of goods, coupon\n"
+     "                         cost, net margin, coupons sent, refused by the budget and\n"
+     "                         redeemed, customers alive (ground truth), acquired, by stage\n"
      "  customers.csv          per customer: first and last purchase, purchases, spend,\n"
      "                         stage at the end, and the ground truth (alive, latent traits)\n"
      "  transactions.csv       every transaction, burn-in included, in the format\n"
      "                         'clvsim fit' reads (customer,date,amount)\n"
      "  scenario.resolved.cfg  the scenario with every key explicit\n"
      "\n"
-     "  --policy NAME   only 'none' (no campaign) in clvsim " CLV_VERSION ": the named policies come\n"
-     "                  with the policy comparison; the C API runs any policy (clv_sim_run)\n"
+     "  --policy NAME   none (default), blanket-K (coupon level K to everyone), random, or\n"
+     "                  rfm (coupons to at-risk customers of high past value); the policies\n"
+     "                  that need the LTV predictor or an agent are not built yet (status 3)\n"
      "  --seed, --threads, --scale, --set, -o, --force, --quiet   as for every command\n",
      cmd_simulate, simulate_options},
     {"validate", "certify that the simulated world reproduces the fitted model",

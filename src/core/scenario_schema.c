@@ -369,7 +369,7 @@ const clv__key clv__scn_keys[] = {
     INT("agent.checkpoint_every", agent.checkpoint_every, 0, 10000000, 0, "0", "episodes",
         "Write a checkpoint every this many episodes; 0: only at the end."),
 
-    GROUP("evaluation", 0, "The comparison of policies on a fresh evaluation population. Not read in clvsim 0.1.0 (the comparison is not built yet), except that its policies are validated against interventions."),
+    GROUP("evaluation", 0, "The comparison of policies on a fresh evaluation population. The comparison is not built in clvsim 0.1.0; the fixed policies of clvsim simulate read random_coupon_probability and rfm."),
     ENUMS("evaluation.policies", evaluation.policies, evaluation.n_policies, n_policy, CLV__KF_UNIQUE,
           "[\"none\", \"blanket\", \"random\", \"rfm\", \"ltv-threshold\", \"greedy\", \"q-learning\", "
           "\"sarsa\"]",

@@ -1,0 +1,140 @@
+/* test_policy.c - the fixed policies: what each sends to whom, their errors,
+ * and their independence of the thread count. */
+#include <stdlib.h>
+
+#include "clvsim/policy.h"
+#include "clvsim/sim.h"
+#include "harness.h"
+
+/* a world at the start of the holiday season, 12,000 customers, no budget */
+static clv_sim *world(clv_scenario *scn, int threads)
+{
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, scn, &err) != CLV_OK)
+        return NULL;
+    scn->population.customers = 12000;
+    scn->interventions.budget_per_epoch = scn->interventions.budget_total = -1;
+    clv_sim_opts o;
+    clv_sim_opts_default(&o);
+    o.threads = threads;
+    clv_sim *s = NULL;
+    if (clv_sim_alloc(scn, &o, &s, &err) != CLV_OK || clv_sim_reset(s, 8, 0, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        clv_sim_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+TEST(test_policy_fixed_actions)
+{
+    clv_scenario scn;
+    clv_sim *s = world(&scn, 1);
+    if (!s)
+        return;
+    size_t n = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    clv_action *act = malloc(n * sizeof *act);
+    clv_error err;
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    clv_policy p;
+
+    CHECK_INT(clv_policy_fixed(&scn, "none", 1, &p, &err), CLV_OK);
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    int bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += act[i].coupon != 0 || act[i].price != 1; /* holiday's list price is level 1 */
+    CHECK_INT(bad, 0);
+    clv_policy_free(&p);
+
+    CHECK_INT(clv_policy_fixed(&scn, "blanket-3", 1, &p, &err), CLV_OK);
+    CHECK_STR(p.name, "blanket-3");
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    bad = 0;
+    for (size_t i = 0; i < n; i++)
+        bad += act[i].coupon != 3 || act[i].price != 1;
+    CHECK_INT(bad, 0);
+    clv_policy_free(&p);
+
+    /* random: a share random_coupon_probability (0.2) gets a coupon */
+    CHECK_INT(clv_policy_fixed(&scn, "random", 5, &p, &err), CLV_OK);
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    double got = 0, levels[4] = {0};
+    bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        got += act[i].coupon > 0;
+        levels[act[i].coupon]++;
+        bad += act[i].coupon == 0 && act[i].price != 1;
+    }
+    CHECK_INT(bad, 0);
+    CHECK_NEAR(got / n, 0.2, 5 * sqrt(0.2 * 0.8 / n));
+    for (int k = 1; k <= 3; k++)
+        CHECK_NEAR(levels[k] / got, 1.0 / 3, 5 * sqrt(2.0 / 9 / got));
+    /* the same seed, the same draws */
+    clv_action *again = malloc(n * sizeof *again);
+    CHECK_INT(p.act(p.ctx, s, obs, n, again, &err), CLV_OK);
+    CHECK(memcmp(act, again, n * sizeof *act) == 0);
+    clv_policy_free(&p);
+
+    /* rfm: coupon 1 to at-risk customers at or above the median spend of the at-risk */
+    CHECK_INT(clv_policy_fixed(&scn, "rfm", 1, &p, &err), CLV_OK);
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    double at_risk = 0, sent = 0;
+    bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        at_risk += obs[i].stage == CLV_STAGE_AT_RISK;
+        sent += act[i].coupon == 1;
+        bad += act[i].coupon && obs[i].stage != CLV_STAGE_AT_RISK;
+    }
+    CHECK_INT(bad, 0);
+    CHECK(at_risk > 100);
+    CHECK(sent >= at_risk / 2 && sent < at_risk / 2 + at_risk * 0.05); /* ties at the median count in */
+    clv_policy_free(&p);
+
+    /* names */
+    CHECK_INT(clv_policy_fixed(&scn, "blanket-4", 1, &p, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "expected blanket-K with K a coupon level in 1..3, got \"blanket-4\"");
+    CHECK_INT(clv_policy_fixed(&scn, "sarsa", 1, &p, &err), CLV_EUNSUPPORTED);
+    CHECK_INT(clv_policy_fixed(&scn, "genius", 1, &p, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "unknown policy \"genius\"; expected none, blanket-K (K in 1..3), random or rfm");
+    clv_policy_free(&p); /* a zeroed policy */
+    free(obs);
+    free(act);
+    free(again);
+    clv_sim_free(s);
+}
+
+/* a whole season under each fixed policy: the same bytes with 1 and 2
+ * threads, and coupons that cost what they should */
+TEST(test_policy_season_deterministic)
+{
+    const char *names[] = {"blanket-1", "random", "rfm"};
+    for (int k = 0; k < 3; k++) {
+        clv_scenario scn;
+        clv_sim *a = world(&scn, 1), *b = world(&scn, 2);
+        if (!a || !b) {
+            clv_sim_free(a);
+            clv_sim_free(b);
+            return;
+        }
+        clv_policy p;
+        clv_error err;
+        CHECK_INT(clv_policy_fixed(&scn, names[k], 3, &p, &err), CLV_OK);
+        CHECK_INT(clv_sim_run(a, &p, NULL, &err), CLV_OK);
+        CHECK_INT(clv_sim_run(b, &p, NULL, &err), CLV_OK);
+        size_t na, nb;
+        const clv_sim_day *da = clv_sim_days(a, &na), *db = clv_sim_days(b, &nb);
+        CHECK(na == nb && memcmp(da, db, na * sizeof *da) == 0);
+        double sent = 0, redeemed = 0, cost = 0, revenue = 0, cogs = 0, margin = 0;
+        for (size_t d = 0; d < na; d++)
+            sent += da[d].coupons_sent, redeemed += da[d].redemptions, cost += da[d].coupon_cost,
+                revenue += da[d].revenue, cogs += da[d].cost_of_goods, margin += da[d].net_margin;
+        CHECK(sent > 0 && redeemed > 0 && redeemed <= sent);
+        CHECK_NEAR(margin, revenue - cogs - cost, 1e-6 * revenue);
+        /* every coupon costs its contact, and each redemption at most its cap + redemption cost */
+        CHECK(cost >= 0.05 * sent - 1e-6 && cost <= 0.05 * sent + 20.0 * redeemed + 1e-6);
+        clv_policy_free(&p);
+        clv_sim_free(a);
+        clv_sim_free(b);
+    }
+}
