@@ -218,6 +218,46 @@ static void bench_sim(void)
         printf("  numpy reference skipped: /usr/bin/python3 with numpy not found (Debian package python3-numpy)\n");
 }
 
+/* issue target: table updates per second on a 10,000-state x 12-action
+ * table, at least 50 million on one core */
+static void bench_agent(void)
+{
+    enum { NS = 10000, NA = 12, NT = 1 << 20, PASSES = 20 };
+    printf("\ntabular agents: updates of a %d x %d table (1M random transitions, %d passes)\n", NS, NA, PASSES);
+    clv_error err;
+    clv_qtable *t = clv_qtable_alloc(NS, NA, 0, &err);
+    uint32_t *sv = malloc(NT * sizeof *sv), *s2v = malloc(NT * sizeof *s2v);
+    uint8_t *av = malloc(NT), *a2v = malloc(NT);
+    float *rv = malloc(NT * sizeof *rv);
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){1, CLV_STREAM_USER, 0, 0});
+    for (size_t k = 0; k < NT; k++) {
+        sv[k] = (uint32_t)(clv_rng_next(&r) % NS), s2v[k] = (uint32_t)(clv_rng_next(&r) % NS);
+        av[k] = (uint8_t)(clv_rng_next(&r) % NA), a2v[k] = (uint8_t)(clv_rng_next(&r) % NA);
+        rv[k] = (float)clv_rng_uniform(&r);
+    }
+    static const char *const names[3] = {"Q-learning", "SARSA", "Expected SARSA"};
+    for (int rule = 0; rule < 3; rule++) {
+        for (int visits = 0; visits < 2; visits++) {
+            clv_agent_params p = {rule, 0.99, 0.1, visits, 0.7, 0, 0.1, 1.0};
+            double best = 1e30;
+            for (int rep = 0; rep < 3; rep++) {
+                double t0 = now();
+                for (int pass = 0; pass < PASSES; pass++)
+                    for (size_t k = 0; k < NT; k++)
+                        clv_agent_update(t, &p, sv[k], av[k], rv[k], s2v[k], a2v[k], 0);
+                double dt = now() - t0;
+                best = dt < best ? dt : best;
+            }
+            printf("  %-15s %-9s %6.1f million updates/s%s\n", names[rule], visits ? "1/n^0.7" : "constant",
+                   (double)NT * PASSES / best / 1e6, rule == 0 && !visits ? " (target 50)" : "");
+        }
+    }
+    sink += t->q[0];
+    clv_qtable_free(t);
+    free(sv), free(s2v), free(av), free(a2v), free(rv);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -247,6 +287,7 @@ int main(int argc, char **argv)
            memcmp(a.out, b.out, sizeof a.out) == 0 ? "yes" : "NO");
     bench_fit();
     bench_sim();
+    bench_agent();
     printf("\n(checksum %g)\n", sink);
     return memcmp(a.out, b.out, sizeof a.out) == 0 ? 0 : 1;
 }

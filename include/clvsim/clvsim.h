@@ -22,6 +22,7 @@
 #define CLV_VERSION_PATCH 0
 #define CLV_VERSION "0.1.0"
 
+#include "clvsim/agent.h"
 #include "clvsim/btyd.h"
 #include "clvsim/date.h"
 #include "clvsim/error.h"

@@ -1,0 +1,93 @@
+/* clvsim/agent.h - tabular agents: Q-learning, SARSA and Expected SARSA over one shared table.
+ *
+ * A table holds Q(s, a) for n_states x n_actions (row-major doubles) and the
+ * visit counts n(s, a).  The learning rules (Sutton and Barto 2018, ch. 6):
+ *   Q-learning:      Q(s,a) += alpha [r + gamma max_b Q(s',b)          - Q(s,a)]
+ *   SARSA:           Q(s,a) += alpha [r + gamma Q(s',a')               - Q(s,a)]
+ *   Expected SARSA:  Q(s,a) += alpha [r + gamma sum_b pi(b|s') Q(s',b) - Q(s,a)]
+ * with pi the behaviour policy (epsilon-greedy or softmax) and the target
+ * just r at a terminal transition.  alpha is constant, or alpha / n(s,a)^omega
+ * (the "visits" schedule, omega in (0.5, 1]).
+ *
+ * Exploration draws come from a clv_rng the caller passes (keyed on
+ * CLV_STREAM_EXPLORATION), so training is reproducible.  Tables are plain
+ * memory: one thread updates a table at a time.
+ */
+#ifndef CLVSIM_AGENT_H
+#define CLVSIM_AGENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clvsim/error.h"
+#include "clvsim/rng.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct clv_qtable {
+    size_t n_states, n_actions;
+    double *q;          /* n_states x n_actions */
+    uint32_t *visits;   /* n_states x n_actions */
+} clv_qtable;
+
+/* Allocate a table with every Q(s,a) = init and no visits.  Returns NULL
+ * with err when out of memory or when a size is 0. */
+clv_qtable *clv_qtable_alloc(size_t n_states, size_t n_actions, double init, clv_error *err);
+void clv_qtable_free(clv_qtable *t);
+
+typedef enum { CLV_RULE_Q = 0, CLV_RULE_SARSA = 1, CLV_RULE_EXPECTED_SARSA = 2 } clv_rule;
+
+typedef struct clv_agent_params {
+    int rule;               /* clv_rule */
+    double gamma;           /* discount per step, [0, 1] */
+    double alpha;           /* step size, or its scale with visits */
+    int alpha_visits;       /* 1: alpha / n(s,a)^omega; 0: constant */
+    double omega;
+    int softmax;            /* 1: softmax with temperature; 0: epsilon-greedy */
+    double epsilon;         /* exploration probability of epsilon-greedy */
+    double temperature;     /* of softmax, in units of Q */
+} clv_agent_params;
+
+/* The greedy action of state s (the lowest index among ties). */
+int clv_agent_greedy(const clv_qtable *t, size_t s);
+
+/* An action of the behaviour policy in state s, drawn from r. */
+int clv_agent_act(const clv_qtable *t, const clv_agent_params *p, size_t s, clv_rng *r);
+
+/* The behaviour policy's probabilities of the actions of state s into pi. */
+void clv_agent_policy(const clv_qtable *t, const clv_agent_params *p, size_t s, double *pi);
+
+/* Learn from the transition (s, a, reward, s2): a2 is the next action
+ * (SARSA; ignored by the other rules), terminal 1 when s2 ends the episode.
+ * Returns the temporal-difference error. */
+double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int a, double reward, size_t s2, int a2,
+                        int terminal);
+
+/* Value iteration on a finite MDP: P[(s*A + a)*S + s2] transition
+ * probabilities, R[s*A + a] expected rewards, terminal[s] (may be NULL)
+ * absorbing states of value 0.  Iterates Q(s,a) = R + gamma sum P max Q
+ * until the largest change is below tol (or max_iter sweeps) into q
+ * (S x A).  Returns CLV_OK, or CLV_ENUMERIC when it has not converged. */
+int clv_value_iteration(size_t S, size_t A, const double *P, const double *R, const uint8_t *terminal,
+                        double gamma, double tol, int max_iter, double *q, clv_error *err);
+
+/* Save a table: a versioned binary file (magic "CLVQTAB1", sizes, Q, visits,
+ * a CRC-32 of all that), written atomically. */
+int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err);
+
+/* Load a table saved by clv_qtable_save; a file that is not one, of
+ * another version, truncated or corrupted (checksum) is rejected with
+ * CLV_EINPUT and what is wrong. */
+clv_qtable *clv_qtable_load(const char *path, clv_error *err);
+
+/* The greedy policy as CSV: state, greedy action, visits of the state, and
+ * Q of every action; action_names (may be NULL) label the columns. */
+int clv_qtable_write_csv(const clv_qtable *t, const char *const *action_names, FILE *fp, clv_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,287 @@
+/* tabular.c - Q-learning, SARSA and Expected SARSA on a Q table; value iteration; table files. */
+#include "clvsim/agent.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clvsim/io.h"
+
+clv_qtable *clv_qtable_alloc(size_t n_states, size_t n_actions, double init, clv_error *err)
+{
+    if (n_states == 0 || n_actions == 0 || n_actions > 255) {
+        clv_error_set(err, CLV_EINPUT, NULL, 0, "table", "expected 1 or more states and 1 to 255 actions, got %zu x %zu",
+                      n_states, n_actions);
+        return NULL;
+    }
+    clv_qtable *t = calloc(1, sizeof *t);
+    size_t n = n_states * n_actions;
+    if (t) {
+        t->q = malloc(n * sizeof *t->q);
+        t->visits = calloc(n, sizeof *t->visits);
+    }
+    if (!t || !t->q || !t->visits) {
+        clv_qtable_free(t);
+        clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for a %zu x %zu table", n_states, n_actions);
+        return NULL;
+    }
+    t->n_states = n_states;
+    t->n_actions = n_actions;
+    for (size_t i = 0; i < n; i++)
+        t->q[i] = init;
+    return t;
+}
+
+void clv_qtable_free(clv_qtable *t)
+{
+    if (!t)
+        return;
+    free(t->q);
+    free(t->visits);
+    free(t);
+}
+
+int clv_agent_greedy(const clv_qtable *t, size_t s)
+{
+    const double *q = t->q + s * t->n_actions;
+    int best = 0;
+    for (size_t a = 1; a < t->n_actions; a++)
+        if (q[a] > q[best])
+            best = (int)a;
+    return best;
+}
+
+void clv_agent_policy(const clv_qtable *t, const clv_agent_params *p, size_t s, double *pi)
+{
+    const size_t A = t->n_actions;
+    const double *q = t->q + s * A;
+    if (p->softmax) {
+        /* exp((Q - max Q) / temperature), normalised: no overflow */
+        double mx = q[0], sum = 0;
+        for (size_t a = 1; a < A; a++)
+            mx = q[a] > mx ? q[a] : mx;
+        for (size_t a = 0; a < A; a++)
+            sum += pi[a] = exp((q[a] - mx) / p->temperature);
+        for (size_t a = 0; a < A; a++)
+            pi[a] /= sum;
+        return;
+    }
+    int g = clv_agent_greedy(t, s);
+    for (size_t a = 0; a < A; a++)
+        pi[a] = p->epsilon / (double)A + ((int)a == g ? 1 - p->epsilon : 0);
+}
+
+int clv_agent_act(const clv_qtable *t, const clv_agent_params *p, size_t s, clv_rng *r)
+{
+    const size_t A = t->n_actions;
+    if (!p->softmax) {
+        if (clv_rng_uniform(r) < p->epsilon)
+            return (int)(clv_rng_next(r) % A);
+        return clv_agent_greedy(t, s);
+    }
+    double pi[256], u = clv_rng_uniform(r), c = 0;
+    clv_agent_policy(t, p, s, pi);
+    for (size_t a = 0; a < A; a++) {
+        c += pi[a];
+        if (u < c)
+            return (int)a;
+    }
+    return (int)(A - 1);
+}
+
+double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int a, double reward, size_t s2, int a2,
+                        int terminal)
+{
+    const size_t A = t->n_actions;
+    double *q = t->q + s * A;
+    double target = reward;
+    if (!terminal) {
+        const double *q2 = t->q + s2 * A;
+        double next;
+        switch (p->rule) {
+        case CLV_RULE_SARSA:
+            next = q2[a2];
+            break;
+        case CLV_RULE_EXPECTED_SARSA:
+            if (!p->softmax) {
+                /* epsilon-greedy: (1 - eps) max Q + eps mean Q, in one pass */
+                double mx = q2[0], sum = q2[0];
+                for (size_t b = 1; b < A; b++) {
+                    mx = q2[b] > mx ? q2[b] : mx;
+                    sum += q2[b];
+                }
+                next = (1 - p->epsilon) * mx + p->epsilon * sum / (double)A;
+            } else {
+                double pi[256];
+                clv_agent_policy(t, p, s2, pi);
+                next = 0;
+                for (size_t b = 0; b < A; b++)
+                    next += pi[b] * q2[b];
+            }
+            break;
+        default:
+            next = q2[clv_agent_greedy(t, s2)];
+        }
+        target += p->gamma * next;
+    }
+    uint32_t *n = &t->visits[s * A + (size_t)a];
+    if (*n < UINT32_MAX)
+        ++*n;
+    double alpha = p->alpha_visits ? p->alpha / pow((double)*n, p->omega) : p->alpha;
+    double delta = target - q[a];
+    q[a] += alpha * delta;
+    return delta;
+}
+
+int clv_value_iteration(size_t S, size_t A, const double *P, const double *R, const uint8_t *terminal,
+                        double gamma, double tol, int max_iter, double *q, clv_error *err)
+{
+    double *v = calloc(S, sizeof *v);
+    if (!v)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    for (size_t i = 0; i < S * A; i++)
+        q[i] = 0;
+    for (int it = 0; it < max_iter; it++) {
+        double change = 0;
+        for (size_t s = 0; s < S; s++) {
+            if (terminal && terminal[s])
+                continue;
+            for (size_t a = 0; a < A; a++) {
+                const double *p = P + (s * A + a) * S;
+                double x = R[s * A + a];
+                for (size_t s2 = 0; s2 < S; s2++)
+                    x += gamma * p[s2] * v[s2];
+                change = fmax(change, fabs(x - q[s * A + a]));
+                q[s * A + a] = x;
+            }
+        }
+        for (size_t s = 0; s < S; s++) {
+            double best = terminal && terminal[s] ? 0 : q[s * A];
+            for (size_t a = 1; !(terminal && terminal[s]) && a < A; a++)
+                best = q[s * A + a] > best ? q[s * A + a] : best;
+            v[s] = best;
+        }
+        if (change < tol) {
+            free(v);
+            return CLV_OK;
+        }
+    }
+    free(v);
+    return clv_error_set(err, CLV_ENUMERIC, NULL, 0, "value iteration", "no convergence to %g in %d sweeps", tol,
+                         max_iter);
+}
+
+/* ---- files ---- */
+
+/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), bit by bit: tables
+ * are saved rarely, so a lookup table is not worth its code */
+static uint32_t crc32_update(uint32_t crc, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
+
+static const char MAGIC[8] = {'C', 'L', 'V', 'Q', 'T', 'A', 'B', '1'};
+
+int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
+{
+    clv_afile af;
+    int st = clv_afile_open(&af, path, err);
+    if (st != CLV_OK)
+        return st;
+    uint64_t sizes[2] = {t->n_states, t->n_actions};
+    size_t n = t->n_states * t->n_actions;
+    uint32_t crc = crc32_update(0, sizes, sizeof sizes);
+    crc = crc32_update(crc, t->q, n * sizeof *t->q);
+    crc = crc32_update(crc, t->visits, n * sizeof *t->visits);
+    int ok = fwrite(MAGIC, 1, 8, af.fp) == 8 && fwrite(sizes, sizeof sizes, 1, af.fp) == 1 &&
+             fwrite(t->q, sizeof *t->q, n, af.fp) == n && fwrite(t->visits, sizeof *t->visits, n, af.fp) == n &&
+             fwrite(&crc, sizeof crc, 1, af.fp) == 1;
+    if (!ok) {
+        clv_afile_abort(&af);
+        return clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed");
+    }
+    return clv_afile_commit(&af, err);
+}
+
+clv_qtable *clv_qtable_load(const char *path, clv_error *err)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    char magic[8];
+    uint64_t sizes[2];
+    clv_qtable *t = NULL;
+    const char *why = NULL;
+    if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MAGIC, 7) != 0)
+        why = "not a clvsim Q table (no CLVQTAB magic)";
+    else if (magic[7] != MAGIC[7])
+        why = "a Q table of another format version; expected version 1";
+    else if (fread(sizes, sizeof sizes, 1, fp) != 1 || sizes[0] == 0 || sizes[1] == 0 || sizes[1] > 255 ||
+             sizes[0] > (uint64_t)1 << 32)
+        why = "truncated or impossible table sizes";
+    if (!why) {
+        t = clv_qtable_alloc((size_t)sizes[0], (size_t)sizes[1], 0, err);
+        if (!t) {
+            fclose(fp);
+            return NULL;
+        }
+        size_t n = t->n_states * t->n_actions;
+        uint32_t crc_file, crc = crc32_update(0, sizes, sizeof sizes);
+        if (fread(t->q, sizeof *t->q, n, fp) != n || fread(t->visits, sizeof *t->visits, n, fp) != n ||
+            fread(&crc_file, sizeof crc_file, 1, fp) != 1) {
+            why = "truncated";
+        } else {
+            crc = crc32_update(crc, t->q, n * sizeof *t->q);
+            crc = crc32_update(crc, t->visits, n * sizeof *t->visits);
+            if (crc != crc_file)
+                why = "corrupted (checksum mismatch)";
+            else if (fgetc(fp) != EOF)
+                why = "trailing bytes after the table";
+        }
+    }
+    fclose(fp);
+    if (why) {
+        clv_qtable_free(t);
+        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "%s", why);
+        return NULL;
+    }
+    return t;
+}
+
+int clv_qtable_write_csv(const clv_qtable *t, const char *const *action_names, FILE *fp, clv_error *err)
+{
+    fprintf(fp, "state,greedy_action,visits");
+    for (size_t a = 0; a < t->n_actions; a++) {
+        if (action_names)
+            fprintf(fp, ",q_%s", action_names[a]);
+        else
+            fprintf(fp, ",q_%zu", a);
+    }
+    fputc('\n', fp);
+    for (size_t s = 0; s < t->n_states; s++) {
+        uint64_t visits = 0;
+        for (size_t a = 0; a < t->n_actions; a++)
+            visits += t->visits[s * t->n_actions + a];
+        int g = clv_agent_greedy(t, s);
+        if (action_names)
+            fprintf(fp, "%zu,%s,%llu", s, action_names[g], (unsigned long long)visits);
+        else
+            fprintf(fp, "%zu,%d,%llu", s, g, (unsigned long long)visits);
+        for (size_t a = 0; a < t->n_actions; a++)
+            fprintf(fp, ",%.17g", t->q[s * t->n_actions + a]);
+        fputc('\n', fp);
+    }
+    if (ferror(fp))
+        return clv_error_set(err, CLV_EIO, NULL, 0, NULL, "write failed");
+    return CLV_OK;
+}

@@ -1,0 +1,301 @@
+/* test_agent.c - the tabular agents against value iteration on a small MDP,
+ * against Sutton and Barto's cliff-walking example, and their table files. */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clvsim/agent.h"
+#include "clvsim/rng.h"
+#include "harness.h"
+
+/* a random MDP of 5 states and 3 actions: each (s, a) moves to every state
+ * with probabilities drawn from a flat Dirichlet, and pays a reward drawn
+ * uniformly in [-1, 2] */
+enum { S = 5, A = 3 };
+
+static void make_mdp(double *P, double *R)
+{
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){31, CLV_STREAM_USER, 0, 0});
+    for (int sa = 0; sa < S * A; sa++) {
+        double sum = 0;
+        for (int s2 = 0; s2 < S; s2++)
+            sum += P[sa * S + s2] = -log(clv_rng_uniform_pos(&r));
+        for (int s2 = 0; s2 < S; s2++)
+            P[sa * S + s2] /= sum;
+        R[sa] = -1 + 3 * clv_rng_uniform(&r);
+    }
+}
+
+static int next_state(const double *P, int s, int a, clv_rng *r)
+{
+    double u = clv_rng_uniform(r), c = 0;
+    for (int s2 = 0; s2 < S; s2++) {
+        c += P[(s * A + a) * S + s2];
+        if (u < c)
+            return s2;
+    }
+    return S - 1;
+}
+
+TEST(test_agent_small_mdp)
+{
+    double P[S * A * S], R[S * A], qstar[S * A];
+    make_mdp(P, R);
+    const double gamma = 0.8;
+    clv_error err;
+    CHECK_INT(clv_value_iteration(S, A, P, R, NULL, gamma, 1e-13, 10000, qstar, &err), CLV_OK);
+    /* the Bellman equation holds at the fixed point */
+    double worst = 0, scale = 0;
+    for (int s = 0; s < S; s++)
+        for (int a = 0; a < A; a++) {
+            double x = R[s * A + a];
+            for (int s2 = 0; s2 < S; s2++) {
+                double v = qstar[s2 * A];
+                for (int b = 1; b < A; b++)
+                    v = fmax(v, qstar[s2 * A + b]);
+                x += gamma * P[(s * A + a) * S + s2] * v;
+            }
+            worst = fmax(worst, fabs(x - qstar[s * A + a]));
+            scale = fmax(scale, fabs(qstar[s * A + a]));
+        }
+    CHECK(worst < 1e-11);
+
+    /* Q-learning, off-policy from uniformly random actions, with step sizes
+     * 1 / n(s,a)^0.7 (which satisfy Robbins and Monro's conditions): after
+     * 2 million steps every Q(s,a) is within 2% of the largest |Q*| */
+    clv_agent_params qp = {CLV_RULE_Q, gamma, 1.0, 1, 0.7, 0, 1.0, 1.0};
+    clv_qtable *t = clv_qtable_alloc(S, A, 0, &err);
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){7, CLV_STREAM_EXPLORATION, 0, 0});
+    int s = 0;
+    for (long k = 0; k < 2000000; k++) {
+        int a = clv_agent_act(t, &qp, (size_t)s, &r);
+        int s2 = next_state(P, s, a, &r);
+        clv_agent_update(t, &qp, (size_t)s, a, R[s * A + a], (size_t)s2, 0, 0);
+        s = s2;
+    }
+    double err_q = 0;
+    for (int i = 0; i < S * A; i++)
+        err_q = fmax(err_q, fabs(t->q[i] - qstar[i]));
+    if (!(err_q < 0.02 * scale))
+        harness_fail(__FILE__, __LINE__, "Q-learning: max |Q - Q*| = %g, |Q*| up to %g", err_q, scale);
+    clv_qtable_free(t);
+
+    /* SARSA and Expected SARSA with epsilon decaying as 1/sqrt(episode of
+     * 100 steps): on-policy, they reach the greedy policy of Q* */
+    for (int rule = CLV_RULE_SARSA; rule <= CLV_RULE_EXPECTED_SARSA; rule++) {
+        clv_agent_params sp = {rule, gamma, 1.0, 1, 0.7, 0, 1.0, 1.0};
+        t = clv_qtable_alloc(S, A, 0, &err);
+        s = 0;
+        int a = clv_agent_act(t, &sp, 0, &r);
+        for (long k = 0; k < 3000000; k++) {
+            sp.epsilon = 1 / sqrt(1.0 + (double)(k / 100));
+            int s2 = next_state(P, s, a, &r);
+            int a2 = clv_agent_act(t, &sp, (size_t)s2, &r);
+            clv_agent_update(t, &sp, (size_t)s, a, R[s * A + a], (size_t)s2, a2, 0);
+            s = s2, a = a2;
+        }
+        int same = 1;
+        for (int q = 0; q < S; q++) {
+            int best = 0;
+            for (int b = 1; b < A; b++)
+                best = qstar[q * A + b] > qstar[q * A + best] ? b : best;
+            same &= clv_agent_greedy(t, (size_t)q) == best;
+        }
+        if (!same)
+            harness_fail(__FILE__, __LINE__, "%s: the greedy policy is not Q*'s",
+                         rule == CLV_RULE_SARSA ? "SARSA" : "Expected SARSA");
+        clv_qtable_free(t);
+    }
+}
+
+/* ---- cliff walking (Sutton and Barto 2018, example 6.6) ---- */
+
+enum { ROWS = 4, COLS = 12 };
+
+/* one move of the 4 x 12 grid: up, right, down, left; -1 a step, -100 and
+ * back to the start for stepping into the cliff (bottom row between start
+ * and goal) */
+static int cliff_step(int s, int a, double *reward)
+{
+    int row = s / COLS, col = s % COLS;
+    if (a == 0 && row > 0) row--;
+    if (a == 1 && col < COLS - 1) col++;
+    if (a == 2 && row < ROWS - 1) row++;
+    if (a == 3 && col > 0) col--;
+    if (row == ROWS - 1 && col > 0 && col < COLS - 1) {
+        *reward = -100;
+        return (ROWS - 1) * COLS;
+    }
+    *reward = -1;
+    return row * COLS + col;
+}
+
+/* mean online return of the last 100 of 500 episodes, averaged over 10 runs */
+static double cliff_online(int rule, clv_qtable **last)
+{
+    const int start = (ROWS - 1) * COLS, goal = ROWS * COLS - 1;
+    clv_agent_params p = {rule, 1.0, 0.5, 0, 0.7, 0, 0.1, 1.0};
+    double total = 0;
+    clv_error err;
+    for (int run = 0; run < 10; run++) {
+        clv_qtable *t = clv_qtable_alloc(ROWS * COLS, 4, 0, &err);
+        clv_rng r;
+        clv_rng_seed(&r, (clv_stream_key){100 + (uint64_t)run, CLV_STREAM_EXPLORATION, (uint64_t)rule, 0});
+        for (int ep = 0; ep < 500; ep++) {
+            int s = start, a = clv_agent_act(t, &p, (size_t)s, &r);
+            double ret = 0;
+            for (int steps = 0; s != goal && steps < 10000; steps++) {
+                double rw;
+                int s2 = cliff_step(s, a, &rw);
+                int a2 = clv_agent_act(t, &p, (size_t)s2, &r);
+                clv_agent_update(t, &p, (size_t)s, a, rw, (size_t)s2, a2, s2 == goal);
+                ret += rw;
+                s = s2, a = a2;
+            }
+            if (ep >= 400)
+                total += ret;
+        }
+        if (run == 9 && last)
+            *last = t;
+        else
+            clv_qtable_free(t);
+    }
+    return total / (10 * 100);
+}
+
+TEST(test_agent_cliff_walking)
+{
+    clv_qtable *q = NULL;
+    double sarsa = cliff_online(CLV_RULE_SARSA, NULL), qlearn = cliff_online(CLV_RULE_Q, &q);
+    /* the book's figure: SARSA around -25 (the safe path), Q-learning around
+     * -50 (the cliff's edge, with exploration's falls) */
+    if (!(sarsa > qlearn + 10))
+        harness_fail(__FILE__, __LINE__, "online return: SARSA %.1f, Q-learning %.1f", sarsa, qlearn);
+    CHECK(sarsa > -35 && sarsa < -15);
+    CHECK(qlearn > -70 && qlearn < -35);
+    /* Q-learning's greedy path is the optimal one, along the cliff: 13 steps */
+    if (q) {
+        int s = (ROWS - 1) * COLS, steps = 0;
+        double ret = 0;
+        while (s != ROWS * COLS - 1 && steps < 100) {
+            double rw;
+            s = cliff_step(s, clv_agent_greedy(q, (size_t)s), &rw);
+            ret += rw;
+            steps++;
+        }
+        CHECK_INT(steps, 13);
+        CHECK_NEAR(ret, -13, 0);
+        clv_qtable_free(q);
+    }
+}
+
+TEST(test_agent_table_files)
+{
+    clv_error err;
+    clv_qtable *t = clv_qtable_alloc(7, 3, 0.5, &err);
+    clv_agent_params p = {CLV_RULE_EXPECTED_SARSA, 0.9, 0.3, 0, 0.7, 1, 0.1, 2.0};
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){5, CLV_STREAM_EXPLORATION, 0, 0});
+    for (int k = 0; k < 500; k++) {
+        size_t s = clv_rng_next(&r) % 7, s2 = clv_rng_next(&r) % 7;
+        clv_agent_update(t, &p, s, clv_agent_act(t, &p, s, &r), clv_rng_uniform(&r) * 2.385, s2, 0, k % 50 == 0);
+    }
+    /* softmax probabilities: a distribution favouring the larger Q */
+    double pi[3];
+    clv_agent_policy(t, &p, 2, pi);
+    CHECK_NEAR(pi[0] + pi[1] + pi[2], 1, 1e-12);
+    CHECK(pi[clv_agent_greedy(t, 2)] >= pi[0] && pi[clv_agent_greedy(t, 2)] >= pi[1]);
+
+    char dir[] = "/tmp/clvsim-qt-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600];
+    snprintf(path, sizeof path, "%s/q.bin", dir);
+    CHECK_INT(clv_qtable_save(t, path, &err), CLV_OK);
+    clv_qtable *u = clv_qtable_load(path, &err);
+    CHECK(u != NULL);
+    if (u) {
+        CHECK(u->n_states == 7 && u->n_actions == 3);
+        CHECK(memcmp(u->q, t->q, 21 * sizeof *t->q) == 0 && memcmp(u->visits, t->visits, 21 * sizeof *t->visits) == 0);
+        clv_qtable_free(u);
+    }
+    /* a flipped byte, a truncated file, another file, another version */
+    char *bytes = harness_read_file(path);
+    FILE *fp = fopen(path, "r+b");
+    fseek(fp, 40, SEEK_SET);
+    fputc(bytes[40] ^ 0x10, fp);
+    fclose(fp);
+    CHECK(clv_qtable_load(path, &err) == NULL);
+    CHECK_STR(err.msg, "corrupted (checksum mismatch)");
+    CHECK_INT(err.code, CLV_EINPUT);
+    CHECK(truncate(path, 100) == 0);
+    CHECK(clv_qtable_load(path, &err) == NULL);
+    CHECK_STR(err.msg, "truncated");
+    fp = fopen(path, "wb");
+    fputs("scenario = {};\n", fp);
+    fclose(fp);
+    CHECK(clv_qtable_load(path, &err) == NULL);
+    CHECK_STR(err.msg, "not a clvsim Q table (no CLVQTAB magic)");
+    fp = fopen(path, "wb");
+    fputs("CLVQTAB2........", fp);
+    fclose(fp);
+    CHECK(clv_qtable_load(path, &err) == NULL);
+    CHECK_STR(err.msg, "a Q table of another format version; expected version 1");
+    free(bytes);
+
+    /* the policy as CSV */
+    char *csv = NULL;
+    size_t len = 0;
+    fp = open_memstream(&csv, &len);
+    const char *names[] = {"none", "10%", "20%"};
+    CHECK_INT(clv_qtable_write_csv(t, names, fp, &err), CLV_OK);
+    fclose(fp);
+    const char *head = "state,greedy_action,visits,q_none,q_10%,q_20%\n0,";
+    CHECK(strncmp(csv, head, strlen(head)) == 0);
+    free(csv);
+    clv_qtable_free(t);
+    snprintf(path, sizeof path, "rm -rf '%s'", dir);
+    CHECK_INT(system(path), 0);
+}
+
+/* each rule's update on numbers worked by hand */
+TEST(test_agent_update_rules)
+{
+    clv_error err;
+    clv_qtable *t = clv_qtable_alloc(2, 3, 0, &err);
+    /* next state 1: Q = (1, 4, 2); greedy 1 */
+    t->q[3] = 1, t->q[4] = 4, t->q[5] = 2;
+    t->q[0] = 0.5; /* Q(0, 0) */
+    /* Q-learning, alpha 0.5, gamma 0.9: target 2 + 0.9 x 4 = 5.6;
+     * Q(0,0) = 0.5 + 0.5 (5.6 - 0.5) = 3.05 */
+    clv_agent_params p = {CLV_RULE_Q, 0.9, 0.5, 0, 0.7, 0, 0.3, 1.0};
+    CHECK_NEAR(clv_agent_update(t, &p, 0, 0, 2.0, 1, 2, 0), 5.1, 1e-12);
+    CHECK_NEAR(t->q[0], 3.05, 1e-12);
+    /* SARSA with a' = 2: target 2 + 0.9 x 2 = 3.8; Q = 3.05 + 0.5 (3.8 - 3.05) = 3.425 */
+    p.rule = CLV_RULE_SARSA;
+    clv_agent_update(t, &p, 0, 0, 2.0, 1, 2, 0);
+    CHECK_NEAR(t->q[0], 3.425, 1e-12);
+    /* Expected SARSA, epsilon 0.3 over 3 actions: pi = (0.1, 0.8, 0.1);
+     * E Q = 0.1 + 3.2 + 0.2 = 3.5; target 2 + 3.15 = 5.15; Q = 3.425 + 0.5 x 1.725 = 4.2875 */
+    p.rule = CLV_RULE_EXPECTED_SARSA;
+    clv_agent_update(t, &p, 0, 0, 2.0, 1, 0, 0);
+    CHECK_NEAR(t->q[0], 4.2875, 1e-12);
+    /* terminal: the target is the reward alone; Q = 4.2875 + 0.5 (-1 - 4.2875) = 1.64375 */
+    clv_agent_update(t, &p, 0, 0, -1.0, 1, 0, 1);
+    CHECK_NEAR(t->q[0], 1.64375, 1e-12);
+    /* the visits schedule: the 5th visit of (0, 1) steps by 0.8 / 5^0.7 */
+    clv_agent_params v = {CLV_RULE_Q, 0.0, 0.8, 1, 0.7, 0, 0.1, 1.0};
+    for (int k = 0; k < 4; k++)
+        clv_agent_update(t, &v, 0, 1, 0.0, 1, 0, 1);
+    double before = t->q[1];
+    clv_agent_update(t, &v, 0, 1, 10.0, 1, 0, 1);
+    CHECK_NEAR(t->q[1], before + 0.8 / pow(5, 0.7) * (10 - before), 1e-12);
+    CHECK_INT(t->visits[1], 5);
+    /* softmax at temperature 2: pi proportional to exp(Q / 2) */
+    clv_agent_params sm = {CLV_RULE_Q, 0.9, 0.5, 0, 0.7, 1, 0.1, 2.0};
+    double pi[3], z = exp(0.5) + exp(2.0) + exp(1.0);
+    clv_agent_policy(t, &sm, 1, pi);
+    CHECK_NEAR(pi[0], exp(0.5) / z, 1e-12);
+    CHECK_NEAR(pi[1], exp(2.0) / z, 1e-12);
+    clv_qtable_free(t);
+}
