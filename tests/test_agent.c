@@ -299,3 +299,52 @@ TEST(test_agent_update_rules)
     CHECK_NEAR(pi[1], exp(2.0) / z, 1e-12);
     clv_qtable_free(t);
 }
+
+/* the documented side of every bin boundary */
+TEST(test_agent_state_bins)
+{
+    clv_scenario scn;
+    clv_error err;
+    clv_scn_defaults(&scn, &err);
+    /* recency [14, 30, 60, 120], repeats [1, 2, 4], coupon age [14, 56], 4 LTV quantiles */
+    clv_state_map m;
+    clv_state_map_init(&m, &scn);
+    CHECK_INT(m.n_states, 5 * 5 * 4 * 4 * 3 * 3);
+    double sample[8] = {8, 1, 7, 2, 6, 3, 5, 4};
+    clv_state_map_fit_ltv(&m, sample, 8);
+    CHECK_NEAR(m.ltv_cut[1], 4.5, 1e-12); /* the median of 1..8 */
+    clv_sim_obs o;
+    memset(&o, 0, sizeof o);
+    o.stage = CLV_STAGE_AT_RISK;
+    o.purchases = 1;
+    /* recency: 14 in bin 0, 14.5 and 30 in bin 1, 120 in bin 3, 121 in bin 4 */
+    const double rec[] = {14, 14.5, 30, 120, 121};
+    const int rec_bin[] = {0, 1, 1, 3, 4};
+    for (int k = 0; k < 5; k++) {
+        o.recency_days = rec[k];
+        size_t s = clv_state_of(&m, &o, 0, 0);
+        CHECK_INT((s / (3 * 3 * 4 * 4)) % 5, rec_bin[k]);
+    }
+    /* repeats (purchases - 1): 1 in bin 0, 2 in bin 1, 4 in bin 2, 5 in bin 3 */
+    o.recency_days = 1;
+    const int purchases[] = {2, 3, 5, 6}, rep_bin[] = {0, 1, 2, 3};
+    for (int k = 0; k < 4; k++) {
+        o.purchases = purchases[k];
+        CHECK_INT((clv_state_of(&m, &o, 0, 0) / (3 * 3 * 4)) % 4, rep_bin[k]);
+    }
+    /* LTV: 4.5 (the median) in quantile bin 1, 4.51 in bin 2 */
+    CHECK_INT((clv_state_of(&m, &o, 4.5, 0) / 9) % 4, 1);
+    CHECK_INT((clv_state_of(&m, &o, 4.51, 0) / 9) % 4, 2);
+    /* coupon age: never sent in the last bin; 14 days in bin 0; 15 in bin 1 */
+    CHECK_INT((clv_state_of(&m, &o, 0, 0) / 3) % 3, 2);
+    o.coupons = 1, o.coupon_age_days = 14;
+    CHECK_INT((clv_state_of(&m, &o, 0, 0) / 3) % 3, 0);
+    o.coupon_age_days = 15;
+    CHECK_INT((clv_state_of(&m, &o, 0, 0) / 3) % 3, 1);
+    /* season phase fastest; stage slowest */
+    CHECK_INT(clv_state_of(&m, &o, 0, 2) % 3, 2);
+    CHECK_INT(clv_state_of(&m, &o, 0, 0) / (5 * 4 * 4 * 3 * 3), CLV_STAGE_AT_RISK);
+    char buf[160];
+    clv_state_describe(&m, clv_state_of(&m, &o, 9, 1), buf, sizeof buf);
+    CHECK_STR(buf, "at-risk recency<=14 repeats>4 ltv-q4 coupon<=56d during");
+}

@@ -118,7 +118,8 @@ TEST(test_scenario_full_file)
     CHECK_INT(s.ltv.loss, CLV_LOSS_MSE);
     CHECK_INT(s.agent.n_algorithms, 1);
     CHECK_INT(s.agent.algorithms[0], CLV_ALGO_EXPECTED_SARSA);
-    CHECK_INT(s.agent.n_bins_deal_expectation, 3);
+    CHECK_INT(s.agent.n_bins_coupon_age_days, 3);
+    CHECK_INT(s.agent.bins_coupon_age_days[2], 60);
     CHECK_INT(s.evaluation.n_policies, 4);
     CHECK_INT(s.evaluation.policies[3], CLV_POLICY_ORACLE);
     CHECK_INT(s.evaluation.rfm_coupon, 2);

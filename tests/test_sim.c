@@ -693,3 +693,31 @@ TEST(test_sim_budgets)
     CHECK(epochs_refusing > 0);
     clv_sim_free(s);
 }
+
+/* the season phase of holiday.cfg: before Black Friday, during the peak,
+ * before again on 1 January (the lull starts on the 2nd), after February */
+TEST(test_sim_season_phase)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
+    scn.population.customers = 100;
+    scn.calendar.epoch_days = 1;
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, NULL, &s, &err), CLV_OK);
+    if (!s)
+        return;
+    CHECK_INT(clv_sim_reset(s, 1, 0, &err), CLV_OK);
+    int bad = 0;
+    while (!clv_sim_done(s)) {
+        int y, m, d;
+        clv_date_to_ymd(clv_sim_today(s), &y, &m, &d);
+        int expect = (m == 11 && d >= 27) || m == 12 || (m == 1 && d >= 2) ? CLV_SEASON_DURING
+                     : m >= 2 && m <= 3                                   ? CLV_SEASON_AFTER
+                                                                          : CLV_SEASON_BEFORE;
+        bad += clv_sim_season_phase(s) != expect;
+        CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_OK);
+    }
+    CHECK_INT(bad, 0);
+    clv_sim_free(s);
+}

@@ -22,6 +22,8 @@
 
 #include "clvsim/error.h"
 #include "clvsim/rng.h"
+#include "clvsim/scenario.h"
+#include "clvsim/sim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -86,6 +88,37 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err);
 /* The greedy policy as CSV: state, greedy action, visits of the state, and
  * Q of every action; action_names (may be NULL) label the columns. */
 int clv_qtable_write_csv(const clv_qtable *t, const char *const *action_names, FILE *fp, clv_error *err);
+
+/* ---- states: observations discretised (scenario section agent.bins) ----
+ *
+ * A state is the combination of the bins of: the lifecycle stage (5, when
+ * bins.stage), recency in days, frequency (repeat purchases), the
+ * predicted-LTV quantile, the days since the last coupon (customers never
+ * sent one: the last bin), and the season phase (3, when
+ * bins.season_phase).  Bins are given by upper edges: a value equal to an
+ * edge falls in the bin below it (recency edges [14, 30]: 14 is bin 0, 14.5
+ * and 30 bin 1, 31 bin 2).  The index is mixed-radix in that order, the
+ * season phase varying fastest. */
+typedef struct clv_state_map {
+    int use_stage, use_season;
+    int n_rec, n_freq, n_age;                /* edges */
+    int rec[CLV_MAX_BINS], freq[CLV_MAX_BINS], age[CLV_MAX_BINS];
+    int n_ltv;                               /* bins (1: LTV unused) */
+    double ltv_cut[20];                      /* n_ltv - 1 upper edges, from clv_state_map_fit_ltv */
+    size_t n_states;
+} clv_state_map;
+
+/* Set up from the scenario's agent.bins (LTV cuts all +inf until fitted). */
+void clv_state_map_init(clv_state_map *m, const clv_scenario *scn);
+
+/* The LTV quantile cuts from a sample of predicted values (sorted in place). */
+void clv_state_map_fit_ltv(clv_state_map *m, double *values, size_t n);
+
+/* The state of an observation with predicted LTV ltv in season phase `phase`. */
+size_t clv_state_of(const clv_state_map *m, const clv_sim_obs *o, double ltv, int phase);
+
+/* A readable description of a state into buf ("at-risk recency<=30 ..."). */
+void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

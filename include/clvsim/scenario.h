@@ -235,8 +235,8 @@ typedef struct clv_scn_agent {
     int bins_frequency[CLV_MAX_BINS];
     int n_bins_frequency;
     int bins_ltv_quantiles;
-    double bins_deal_expectation[CLV_MAX_BINS];
-    int n_bins_deal_expectation;
+    int bins_coupon_age_days[CLV_MAX_BINS];
+    int n_bins_coupon_age_days;
     int bins_stage;
     int bins_season_phase;
     int checkpoint_every;

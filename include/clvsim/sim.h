@@ -107,6 +107,13 @@ typedef enum clv_stage {
 /* The name of a stage ("new", "active", "loyal", "at-risk", "churned"). */
 const char *clv_stage_name(int stage);
 
+/* Where a day lies with respect to the seasonality windows. */
+typedef enum clv_season_phase {
+    CLV_SEASON_BEFORE = 0,  /* no window today; one comes later in the calendar */
+    CLV_SEASON_DURING = 1,  /* in a window */
+    CLV_SEASON_AFTER = 2    /* no window today or later */
+} clv_season_phase;
+
 /* An action for one customer at a decision epoch. */
 typedef struct clv_action {
     uint8_t coupon;     /* 0: none; k: interventions.coupons[k-1] */
@@ -170,6 +177,7 @@ int32_t clv_sim_today(const clv_sim *s);      /* first day of the next epoch */
 int clv_sim_done(const clv_sim *s);           /* 1 after the last epoch */
 size_t clv_sim_memory(const clv_sim *s);      /* bytes the environment allocated */
 int clv_sim_list_price(const clv_sim *s);     /* index of the price level 1.0: "no campaign" */
+int clv_sim_season_phase(const clv_sim *s);   /* clv_season_phase of the next epoch's first day */
 
 /* Observations of customers [first, first + n) into out[0..n). */
 int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, clv_error *err);

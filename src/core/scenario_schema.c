@@ -360,9 +360,10 @@ const clv__key clv__scn_keys[] = {
           100000, CLV__KF_ASCENDING, "[1, 2, 4]", "purchases", "Upper edges of frequency bins. At most 15."),
     INT("agent.bins.ltv_quantiles", agent.bins_ltv_quantiles, 1, 20, 0, "4", "bins",
         "Number of predicted-LTV quantile bins (1: LTV not used)."),
-    ARRAY(CLV__K_REAL_ARRAY, "agent.bins.deal_expectation", agent.bins_deal_expectation,
-          agent.n_bins_deal_expectation, 1, 0, 100, CLV__KF_ASCENDING, "[0.25]", NULL,
-          "Upper edges of deal-expectation bins. At most 15."),
+    ARRAY(CLV__K_INT_ARRAY, "agent.bins.coupon_age_days", agent.bins_coupon_age_days,
+          agent.n_bins_coupon_age_days, 1, 1, 3650, CLV__KF_ASCENDING, "[14, 56]", "days",
+          "Upper edges of the bins of days since the last coupon (the observable trace of deal expectation, "
+          "which is latent); a customer never sent one falls in the last bin. At most 15."),
     BOOL("agent.bins.stage", agent.bins_stage, "true", "Use the lifecycle stage in the state."),
     BOOL("agent.bins.season_phase", agent.bins_season_phase, "true",
          "Use the season phase (before, during, after the windows) in the state."),

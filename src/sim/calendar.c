@@ -38,6 +38,7 @@ void clv__calendar_free(clv__calendar *cal)
     if (!cal)
         return;
     free(cal->m);
+    free(cal->phase);
     memset(cal, 0, sizeof *cal);
 }
 
@@ -53,8 +54,11 @@ int clv__calendar_build(const clv_scenario *scn, double scale, clv__calendar *ca
     cal->n = (size_t)(cal->end - cal->first);
     /* one allocation: m (n), C (n + 1), acq (n) */
     cal->m = malloc((3 * cal->n + 1) * sizeof *cal->m);
-    if (!cal->m)
+    cal->phase = malloc(cal->n);
+    if (!cal->m || !cal->phase) {
+        clv__calendar_free(cal);
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
     cal->C = cal->m + cal->n;
     cal->acq = cal->C + cal->n + 1;
     const clv_scn_seasonality *se = &scn->seasonality;
@@ -70,6 +74,17 @@ int clv__calendar_build(const clv_scenario *scn, double scale, clv__calendar *ca
         if (scn->acquisition.seasonal)
             a *= clv__window_multiplier(scn, d, 1);
         cal->acq[k] = d >= start ? a : 0;
+    }
+    /* the season phase: during a window; else before one that comes later
+     * in the calendar; else after */
+    int later = 0;
+    for (size_t k = cal->n; k-- > 0;) {
+        int32_t d = cal->first + (int32_t)k;
+        int during = 0;
+        for (int w = 0; se->enabled && w < se->n_windows; w++)
+            during |= in_window(&se->windows[w], d);
+        cal->phase[k] = during ? CLV_SEASON_DURING : later ? CLV_SEASON_BEFORE : CLV_SEASON_AFTER;
+        later |= during;
     }
     return CLV_OK;
 }

@@ -961,6 +961,14 @@ int clv_sim_epochs(const clv_sim *s) { return s->epochs; }
 int clv_sim_done(const clv_sim *s) { return s->epoch >= s->epochs; }
 size_t clv_sim_memory(const clv_sim *s) { return s->bytes; }
 int clv_sim_list_price(const clv_sim *s) { return s->list_price; }
+
+int clv_sim_season_phase(const clv_sim *s)
+{
+    int32_t d = clv_sim_today(s);
+    if (d >= s->cal.end)
+        d = s->cal.end - 1;
+    return s->cal.phase[d - s->cal.first];
+}
 int32_t clv_sim_today(const clv_sim *s) { return s->cal.start + s->epoch * s->epoch_days; }
 int clv_sim_alive(const clv_sim *s, size_t i) { return i < s->n && s->c[i].alive; }
 int clv_sim_repeat_purchases(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].nrep : 0; }

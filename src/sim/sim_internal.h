@@ -18,6 +18,7 @@ typedef struct clv__calendar {
     int32_t first, start, end;
     size_t n;
     double *m, *C, *acq;
+    uint8_t *phase;     /* per day: CLV_SEASON_BEFORE, _DURING or _AFTER the seasonality windows */
 } clv__calendar;
 
 /* Fill cal (allocating m, C and acq) from the scenario; CLV_ENOMEM. */
