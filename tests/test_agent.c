@@ -348,3 +348,68 @@ TEST(test_agent_state_bins)
     clv_state_describe(&m, clv_state_of(&m, &o, 9, 1), buf, sizeof buf);
     CHECK_STR(buf, "at-risk recency<=14 repeats>4 ltv-q4 coupon<=56d during");
 }
+
+/* the share of customer visits whose state's greedy action sends a coupon */
+static double coupon_share(const clv_train_result *r, size_t n_prices)
+{
+    double with = 0, all = 0;
+    for (size_t s = 0; s < r->table->n_states; s++) {
+        double v = 0;
+        for (size_t a = 0; a < r->n_actions; a++)
+            v += r->table->visits[s * r->n_actions + a];
+        with += (size_t)clv_agent_greedy(r->table, s) / n_prices > 0 ? v : 0;
+        all += v;
+    }
+    return with / all;
+}
+
+/* Trained on a world where a coupon pays clearly (persuadables whose lift
+ * quadruples their buying, a cheap 10% coupon) the agents send coupons;
+ * where it clearly costs (sleeping dogs who leave on contact half the time,
+ * and a contact cost) they do not. */
+TEST(test_agent_training_learns)
+{
+    clv_scenario scn;
+    clv_error err;
+    clv_scn_defaults(&scn, &err);
+    snprintf(scn.scenario.name, sizeof scn.scenario.name, "train");
+    scn.calendar.horizon_days = 56;
+    scn.seasonality.enabled = 0;
+    scn.acquisition.rate_per_day = 0;
+    scn.agent.customers = 2000;
+    scn.agent.episodes = 40;
+    scn.agent.epsilon_decay_episodes = 30;
+    scn.agent.bins_ltv_quantiles = 1;
+    scn.agent.shaping = scn.agent.terminal_value = 0;
+    scn.interventions.n_coupons = 1;
+    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 5.0, 14, 0.0, 0.0};
+    clv_scn_response *r = &scn.response;
+    r->deal_enabled = r->fatigue_enabled = r->reactivation_enabled = r->price_enabled = 0;
+    /* pays: all persuadable, lift 30 (x4 at 10%) */
+    r->persuadable = 1, r->sure_thing = r->lost_cause = r->sleeping_dog = 0;
+    r->uplift_mean = 30, r->uplift_shape = 100;
+    for (int algo = 0; algo < 3; algo++) {
+        clv_train_result res;
+        CHECK_INT(clv_agent_train(&scn, algo, 2, NULL, &res, &err), CLV_OK);
+        double share = coupon_share(&res, 1);
+        if (!(share > 0.8))
+            harness_fail(__FILE__, __LINE__, "algorithm %d: coupons in %.2f of visits where they pay", algo, share);
+        CHECK(res.returns[res.episodes - 1] > res.returns[0]); /* it earns more as it learns */
+        clv_train_result_free(&res);
+    }
+    /* costs: all sleeping dogs, half leave on contact, 0.5 per contact */
+    r->persuadable = 0, r->sleeping_dog = 1;
+    r->contact_churn_enabled = 1, r->contact_churn_probability = 0.5;
+    scn.interventions.coupons[0].contact_cost = 0.5;
+    clv_train_result res;
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, 2, NULL, &res, &err), CLV_OK);
+    double share = coupon_share(&res, 1);
+    if (!(share < 0.2))
+        harness_fail(__FILE__, __LINE__, "coupons in %.2f of visits where they cost", share);
+    /* the same scenario and seed, 1 thread: the same table */
+    clv_train_result one;
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, 1, NULL, &one, &err), CLV_OK);
+    CHECK(memcmp(one.table->q, res.table->q, res.table->n_states * res.n_actions * sizeof(double)) == 0);
+    clv_train_result_free(&one);
+    clv_train_result_free(&res);
+}

@@ -130,8 +130,8 @@ TEST(test_cli_usage_and_version)
 /* every subcommand has --help; the ones not built say so and exit 3 */
 TEST(test_cli_subcommands)
 {
-    const char *built[] = {"run", "check", "fit", "simulate", "validate"};
-    const char *unbuilt[] = {"train-ltv", "predict-ltv", "train-agent", "compare"};
+    const char *built[] = {"run", "check", "fit", "simulate", "validate", "train-agent"};
+    const char *unbuilt[] = {"train-ltv", "predict-ltv", "compare"};
     for (size_t i = 0; i < sizeof built / sizeof built[0]; i++) {
         run_result r = run(ARGS(built[i], "--help"));
         CHECK_INT(r.status, 0);
@@ -605,4 +605,40 @@ TEST(test_cli_validate)
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_INT(system(cmd), 0);
+}
+
+/* ---- clvsim train-agent ---- */
+
+TEST(test_cli_train_agent)
+{
+    char dir[] = "/tmp/clvsim-agent-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    run_result r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--force", "--quiet", "--algo", "sarsa",
+                            "--set", "agent.episodes=5", "--set", "agent.customers=500"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "sarsa           5 episodes of 500 customers"));
+    done(&r);
+    char f[800];
+    snprintf(f, sizeof f, "%s/agent_sarsa.qtab", dir);
+    clv_error err;
+    clv_qtable *t = clv_qtable_load(f, &err);
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_INT(t->n_actions, 12); /* (3 coupons + none) x 3 prices */
+        clv_qtable_free(t);
+    }
+    snprintf(f, sizeof f, "%s/policy_sarsa.csv", dir);
+    char *pol = harness_read_file(f);
+    CHECK(pol && strncmp(pol, "state,description,greedy_action,visits,q_none@0.95,q_none@1,", 60) == 0);
+    free(pol);
+    snprintf(f, sizeof f, "%s/learning.csv", dir);
+    char *lc = harness_read_file(f);
+    CHECK(lc && strstr(lc, "algorithm,episode,epsilon,return,moving_average\nsarsa,1,1.0000,"));
+    free(lc);
+    r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--algo", "dqn"));
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim train-agent: --algo: expected q, sarsa or expected-sarsa, got 'dqn'\n");
+    done(&r);
+    snprintf(f, sizeof f, "rm -rf '%s'", dir);
+    CHECK_INT(system(f), 0);
 }

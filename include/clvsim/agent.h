@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "clvsim/error.h"
+#include "clvsim/progress.h"
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
@@ -119,6 +120,40 @@ size_t clv_state_of(const clv_state_map *m, const clv_sim_obs *o, double ltv, in
 
 /* A readable description of a state into buf ("at-risk recency<=30 ..."). */
 void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t n);
+
+/* ---- training in the environment ----
+ *
+ * Episodes of the scenario's calendar with agent.customers x run.scale
+ * customers; episode e is the world of (scenario.seed, replication e).  At
+ * each epoch every customer is a transition: its state, the action the
+ * behaviour policy picks (agent.exploration: epsilon decaying linearly from
+ * epsilon.start to epsilon.end over epsilon.decay_episodes, or softmax), the
+ * customer's net margin in the epoch as reward, and its next state.  The
+ * action index is coupon x n_prices + price level (coupon 0: none).
+ * LTV estimates phi (state bins, shaping, terminal value) are the expected
+ * margin over ltv.horizon_days under the population's BTYD model (BG/NBD or
+ * Pareto/NBD with Gamma-Gamma): margin_rate x E[spend] x E[Y(h)].  With
+ * agent.shaping the reward gets gamma phi(s') - phi(s) (potential-based,
+ * which leaves the optimal policy unchanged; phi of the end of an episode
+ * is 0), and with agent.terminal_value the last transition gets gamma
+ * phi(s_T) on top, so the agent sees the value beyond the horizon.
+ * Training is serial in customer order (the environment's steps use
+ * threads), so results do not depend on the thread count. */
+typedef struct clv_train_result {
+    clv_qtable *table;
+    clv_state_map map;
+    int episodes;
+    double *returns;         /* per episode: net margin per customer over the episode */
+    double *epsilon;         /* per episode */
+    size_t n_actions;
+} clv_train_result;
+
+/* Train one algorithm (clv_algo of scenario.h).  threads: the environment's
+ * workers (0: all).  progress: phase "training <algorithm>", done =
+ * episodes.  Free the result with clv_train_result_free. */
+int clv_agent_train(const clv_scenario *scn, int algo, int threads, const clv_progress *progress,
+                    clv_train_result *out, clv_error *err);
+void clv_train_result_free(clv_train_result *r);
 
 #ifdef __cplusplus
 }

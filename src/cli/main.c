@@ -13,6 +13,7 @@ static const char *const fit_options[] = {
     "starts", "margin", "annual-discount-rate", "clv-horizon", NULL};
 
 static const char *const simulate_options[] = {"policy", NULL};
+static const char *const train_options[] = {"algo", NULL};
 
 static const cli_cmd commands[] = {
     {"run", "train the agents and compare every policy of a scenario (the main job)",
@@ -128,10 +129,20 @@ static const cli_cmd commands[] = {
      "Usage: clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE -o DIR\n"
      "\nNot available in clvsim " CLV_VERSION ": the LTV predictor is not built yet.\n",
      cmd_unavailable, NULL},
-    {"train-agent", "train a Q-learning, SARSA or Expected SARSA agent",
-     "Usage: clvsim train-agent SCENARIO [--algo q|sarsa|expected-sarsa] -o DIR\n"
-     "\nNot available in clvsim " CLV_VERSION ": the agents are not built yet.\n",
-     cmd_unavailable, NULL},
+    {"train-agent", "train Q-learning, SARSA or Expected SARSA agents on the scenario's environment",
+     "Usage: clvsim train-agent SCENARIO [--algo q|sarsa|expected-sarsa] [-o DIR] [options]\n"
+     "\n"
+     "Train the tabular agents (all of agent.algorithms, or --algo) over agent.episodes\n"
+     "simulated episodes of the calendar with agent.customers x run.scale customers,\n"
+     "and write to DIR (default out/<scenario name>):\n"
+     "  agent_<algorithm>.qtab   the Q table and visit counts (versioned, checksummed)\n"
+     "  policy_<algorithm>.csv   per visited state: its description, the greedy action,\n"
+     "                           visits, and Q of every (coupon@price) action\n"
+     "  learning.csv, learning.{png,svg}   net margin per customer per episode and its\n"
+     "                           10-episode moving average, per algorithm\n"
+     "The LTV estimates (state bins, shaping, terminal value) come from the population's\n"
+     "BTYD model until the neural predictor is built.\n",
+     cmd_train_agent, train_options},
     {"compare", "evaluate listed policies on common random numbers",
      "Usage: clvsim compare SCENARIO -o DIR\n"
      "\nNot available in clvsim " CLV_VERSION ": the policy comparison is not built yet.\n",

@@ -298,7 +298,7 @@ const clv__key clv__scn_keys[] = {
     REAL("response.fatigue.half_life_days", response.fatigue_half_life_days, 0, 3650, CLV__KF_MIN_OPEN,
          "30.0", "days", "Half-life of the decay of fatigue."),
 
-    GROUP("ltv", 0, "The LTV predictor that supplies state features and reward estimates. Not read in clvsim 0.1.0: the predictor is not built yet."),
+    GROUP("ltv", 0, "The LTV predictor that supplies state features and reward estimates. The neural predictor is not built in clvsim 0.1.0; the agents read horizon_days and use the population's BTYD model."),
     ENUM("ltv.model", ltv.model, n_ltv, "\"mlp\"",
          "mlp: the neural predictor; btyd: the fitted BG/NBD or Pareto/NBD with Gamma-Gamma."),
     INT("ltv.horizon_days", ltv.horizon_days, 1, 3650, 0, "365", "days", "Horizon of the predicted value."),
@@ -328,7 +328,7 @@ const clv__key clv__scn_keys[] = {
     REAL("ltv.real_fraction", ltv.real_fraction, 0, 1, 0, "0.0", "fraction",
          "Share of training examples drawn from data.transactions; above 0 needs a transaction log."),
 
-    GROUP("agent", 0, "The tabular agents that learn coupon and price policies. Not read in clvsim 0.1.0: the agents are not built yet."),
+    GROUP("agent", 0, "The tabular agents that learn coupon and price policies (clvsim train-agent)."),
     ENUMS("agent.algorithms", agent.algorithms, agent.n_algorithms, n_algo, CLV__KF_UNIQUE,
           "[\"q-learning\", \"sarsa\"]", "Algorithms to train, each into its own table."),
     INT("agent.episodes", agent.episodes, 1, 10000000, 0, "200", "episodes", "Training episodes of the calendar."),

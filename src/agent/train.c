@@ -1,0 +1,138 @@
+/* train.c - training the tabular agents on episodes of the environment. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clvsim/agent.h"
+#include "clvsim/btyd.h"
+
+void clv_train_result_free(clv_train_result *r)
+{
+    if (!r)
+        return;
+    clv_qtable_free(r->table);
+    free(r->returns);
+    free(r->epsilon);
+    memset(r, 0, sizeof *r);
+}
+
+/* the expected margin over the horizon of a customer seen as obs */
+static double potential(const clv_btyd *m, const clv_sim_obs *o, double unit_days, double horizon, double margin_rate)
+{
+    clv_rfm c = {.x = o->purchases - 1, .T = o->age_days / unit_days,
+                 .t_x = (o->age_days - o->recency_days) / unit_days};
+    if (c.x == 0)
+        c.t_x = 0;
+    c.mean_spend = c.x > 0 ? o->total_spend / o->purchases : 0;
+    double ey = clv_btyd_expected(m, horizon, c.x, c.t_x, c.T);
+    double z = clv_gg_expected_spend(&m->spend, c.x, c.mean_spend);
+    double v = margin_rate * z * ey;
+    return isfinite(v) ? v : 0;
+}
+
+int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_progress *progress,
+                    clv_train_result *out, clv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    clv_scenario scn = *scn0;
+    scn.population.customers = scn0->agent.customers; /* run.scale applies to it in clv_sim_alloc */
+    const clv_scn_agent *ag = &scn0->agent;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    so.threads = threads;
+    clv_sim *s = NULL;
+    int st = clv_sim_alloc(&scn, &so, &s, err);
+    if (st != CLV_OK)
+        return st;
+    const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
+    const size_t A = (size_t)(scn.interventions.n_coupons + 1) * P;
+    clv_state_map_init(&out->map, &scn);
+    out->n_actions = A;
+    out->episodes = ag->episodes;
+    out->table = clv_qtable_alloc(out->map.n_states, A, 0, err);
+    out->returns = calloc((size_t)ag->episodes, sizeof *out->returns);
+    out->epsilon = calloc((size_t)ag->episodes, sizeof *out->epsilon);
+    clv_sim_obs *obs = malloc(cap * sizeof *obs);
+    clv_action *act = malloc(cap * sizeof *act);
+    /* per customer: the LTV estimate now and at its last transition, the
+     * last transition's state, action and reward (margin) */
+    double *phi = malloc(cap * sizeof *phi), *pphi = malloc(cap * sizeof *pphi);
+    double *margin = malloc(cap * sizeof *margin), *pr = malloc(cap * sizeof *pr);
+    size_t *ps = malloc(cap * sizeof *ps);
+    int *pa = malloc(cap * sizeof *pa);
+    if (!out->table || !out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !margin || !pr || !ps ||
+        !pa) {
+        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        goto done;
+    }
+    clv_btyd model;
+    clv_btyd_from_scenario(&model, &scn.population);
+    const double ud = scn.population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0, horizon = scn.ltv.horizon_days / ud;
+    const int need_phi = ag->shaping || ag->terminal_value || ag->bins_ltv_quantiles > 1;
+    clv_agent_params p = {algo == CLV_ALGO_Q ? CLV_RULE_Q : algo == CLV_ALGO_SARSA ? CLV_RULE_SARSA
+                                                                                    : CLV_RULE_EXPECTED_SARSA,
+                          ag->gamma, ag->learning_rate, ag->learning_rate_schedule == CLV_ALPHA_VISITS, ag->omega,
+                          ag->exploration == CLV_EXPLORE_SOFTMAX, ag->epsilon_start, ag->temperature};
+    for (int e = 0; e < ag->episodes && st == CLV_OK; e++) {
+        double f = ag->epsilon_decay_episodes > 0 ? fmin(1.0, (double)e / ag->epsilon_decay_episodes) : 1.0;
+        p.epsilon = ag->epsilon_start + f * (ag->epsilon_end - ag->epsilon_start);
+        out->epsilon[e] = p.epsilon;
+        clv_rng rng;
+        clv_rng_seed(&rng, (clv_stream_key){(uint64_t)scn.scenario.seed, CLV_STREAM_EXPLORATION, (uint64_t)e,
+                                            (uint64_t)algo});
+        if ((st = clv_sim_reset(s, (uint64_t)scn.scenario.seed, (uint64_t)e, err)) != CLV_OK)
+            break;
+        size_t have_prev = 0; /* customers [0, have_prev) have a transition waiting for its next state */
+        double total = 0;
+        for (;;) {
+            const size_t n = clv_sim_customers(s);
+            const int phase = clv_sim_season_phase(s), last = clv_sim_done(s);
+            if ((st = clv_sim_observe(s, 0, n, obs, err)) != CLV_OK)
+                break;
+            for (size_t i = 0; i < n; i++)
+                phi[i] = need_phi ? potential(&model, &obs[i], ud, horizon, scn.economics.margin_rate) : 0;
+            if (e == 0 && have_prev == 0 && out->map.n_ltv > 1) {
+                /* the LTV quantile bins, from the first world's customers at the start */
+                memcpy(margin, phi, n * sizeof *margin);
+                clv_state_map_fit_ltv(&out->map, margin, n);
+            }
+            for (size_t i = 0; i < n; i++) {
+                const size_t si = clv_state_of(&out->map, &obs[i], phi[i], phase);
+                if (last) {
+                    /* the end of the episode: the potential of the end is 0,
+                     * and the terminal value stands for what lies beyond */
+                    if (i < have_prev) {
+                        double r = pr[i] - (ag->shaping ? pphi[i] : 0) + (ag->terminal_value ? ag->gamma * phi[i] : 0);
+                        clv_agent_update(out->table, &p, ps[i], pa[i], r, si, 0, 1);
+                    }
+                    continue;
+                }
+                const int a = clv_agent_act(out->table, &p, si, &rng);
+                if (i < have_prev) {
+                    double r = pr[i] + (ag->shaping ? ag->gamma * phi[i] - pphi[i] : 0);
+                    clv_agent_update(out->table, &p, ps[i], pa[i], r, si, a, 0);
+                }
+                ps[i] = si, pa[i] = a, pphi[i] = phi[i];
+                act[i] = (clv_action){(uint8_t)((size_t)a / P), (uint8_t)((size_t)a % P)};
+            }
+            if (last || st != CLV_OK)
+                break;
+            if ((st = clv_sim_step(s, act, margin, err)) != CLV_OK)
+                break;
+            for (size_t i = 0; i < n; i++) {
+                pr[i] = margin[i];
+                total += margin[i];
+            }
+            have_prev = n;
+        }
+        out->returns[e] = total / (double)clv_sim_customers(s);
+        if (st == CLV_OK && clv_progress_report(progress, "training", e + 1, ag->episodes) != CLV_OK)
+            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
+    }
+done:
+    free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(pa);
+    clv_sim_free(s);
+    if (st != CLV_OK)
+        clv_train_result_free(out);
+    return st;
+}

@@ -1,0 +1,162 @@
+/* cmd_agent.c - clvsim train-agent: tabular agents trained on the scenario's environment. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* "none@1", "10%@0.95": the action names of the table's columns */
+static char **action_names(const clv_scenario *scn, size_t A)
+{
+    char **names = calloc(A, sizeof *names);
+    const size_t P = (size_t)scn->interventions.n_prices;
+    for (size_t a = 0; names && a < A; a++) {
+        names[a] = malloc(CLV_NAME_MAX + 24);
+        if (!names[a])
+            continue;
+        size_t c = a / P;
+        snprintf(names[a], CLV_NAME_MAX + 24, "%s@%g", c ? scn->interventions.coupons[c - 1].name : "none",
+                 scn->interventions.prices[a % P]);
+    }
+    return names;
+}
+
+static int write_policy(const clv_scenario *scn, const clv_train_result *r, const char *dir, const char *algo,
+                        clv_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "policy_%s.csv", algo);
+    clv_afile af;
+    int st = cli_open_out(dir, name, scn->source, &af, err);
+    if (st != CLV_OK)
+        return st;
+    char **names = action_names(scn, r->n_actions);
+    const clv_qtable *t = r->table;
+    fprintf(af.fp, "state,description,greedy_action,visits");
+    for (size_t a = 0; a < t->n_actions; a++)
+        fprintf(af.fp, ",q_%s", names && names[a] ? names[a] : "?");
+    fputc('\n', af.fp);
+    for (size_t s = 0; s < t->n_states; s++) {
+        unsigned long long v = 0;
+        for (size_t a = 0; a < t->n_actions; a++)
+            v += t->visits[s * t->n_actions + a];
+        if (v == 0)
+            continue; /* states no customer reached */
+        char desc[200];
+        clv_state_describe(&r->map, s, desc, sizeof desc);
+        int g = clv_agent_greedy(t, s);
+        fprintf(af.fp, "%zu,%s,%s,%llu", s, desc, names && names[g] ? names[g] : "?", v);
+        for (size_t a = 0; a < t->n_actions; a++)
+            fprintf(af.fp, ",%.10g", t->q[s * t->n_actions + a]);
+        fputc('\n', af.fp);
+    }
+    for (size_t a = 0; names && a < r->n_actions; a++)
+        free(names[a]);
+    free(names);
+    return cli_close_out(&af, CLV_OK, err);
+}
+
+int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
+{
+    cli_opts o;
+    clv_scenario scn;
+    int rc = cli_parse_scenario(cmd, argc, argv, &o, &scn);
+    if (rc >= 0)
+        return rc;
+    /* which algorithms: --algo, else the scenario's list */
+    int algos[3], n_algos = 0;
+    const char *only = cli_opt(&o, "algo");
+    if (only) {
+        static const char *const names[] = {"q", "sarsa", "expected-sarsa"};
+        for (int k = 0; k < 3; k++)
+            if (strcmp(only, names[k]) == 0 || (k == 0 && strcmp(only, "q-learning") == 0))
+                algos[n_algos++] = k;
+        if (!n_algos) {
+            cli_errorf(cmd->name, "--algo: expected q, sarsa or expected-sarsa, got '%s'", only);
+            return EXIT_USAGE;
+        }
+    } else {
+        for (int k = 0; k < scn.agent.n_algorithms; k++)
+            algos[n_algos++] = scn.agent.algorithms[k];
+    }
+    if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
+        fprintf(stderr, "clvsim train-agent: note: the neural LTV predictor (ltv.model = \"mlp\") is not built yet; "
+                        "the LTV estimates come from the population's BTYD model\n");
+    clv_error err;
+    int st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
+    char path[CLV_IO_PATH_MAX];
+    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
+        st = cli_write_resolved(&scn, path, &err);
+    clv_afile curves;
+    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "learning.csv", scn.source, &curves, &err)) == CLV_OK)
+        fprintf(curves.fp, "algorithm,episode,epsilon,return,moving_average\n");
+    int curves_open = st == CLV_OK;
+    cli_progress bar;
+    cli_progress_init(&bar, o.quiet);
+    clv_progress prog = {cli_progress_cb, &bar};
+    for (int k = 0; st == CLV_OK && k < n_algos; k++) {
+        const char *name = clv_scn_enum_name("agent.algorithms", algos[k]);
+        double t0 = now();
+        clv_train_result r;
+        st = clv_agent_train(&scn, algos[k], scn.run.threads, &prog, &r, &err);
+        cli_progress_done(&bar);
+        if (st != CLV_OK)
+            break;
+        double elapsed = now() - t0;
+        /* the learning curve with a 10-episode moving average */
+        double ma = 0, last_ma = 0;
+        for (int e = 0; e < r.episodes; e++) {
+            ma += r.returns[e] - (e >= 10 ? r.returns[e - 10] : 0);
+            last_ma = ma / (e + 1 < 10 ? e + 1 : 10);
+            fprintf(curves.fp, "%s,%d,%.4f,%.6f,%.6f\n", name, e + 1, r.epsilon[e], r.returns[e], last_ma);
+        }
+        char file[64];
+        snprintf(file, sizeof file, "agent_%s.qtab", name);
+        if ((st = clv_path_join(path, sizeof path, scn.output.dir, file, &err)) == CLV_OK)
+            st = clv_qtable_save(r.table, path, &err);
+        if (st == CLV_OK)
+            st = write_policy(&scn, &r, scn.output.dir, name, &err);
+        if (st == CLV_OK)
+            printf("%-15s %d episodes of %lld customers in %.1f s; %zu states x %zu actions; net margin per "
+                   "customer per episode, last 10: %.3f %s\n",
+                   name, r.episodes, (long long)scn.agent.customers, elapsed, r.table->n_states, r.n_actions, last_ma,
+                   scn.economics.currency);
+        clv_train_result_free(&r);
+    }
+    if (curves_open)
+        st = cli_close_out(&curves, st, &err);
+    if (st == CLV_OK && scn.output.plots) {
+        if (!clv_plot_available()) {
+            if (!o.quiet)
+                fprintf(stderr, "clvsim train-agent: gnuplot not found: skipped learning.{png,svg}; install the "
+                                "Debian package gnuplot-nox\n");
+        } else {
+            char dir[CLV_IO_PATH_MAX], script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX + 16], cur[40];
+            st = clv_plot_dir(dir, sizeof dir, "learning.gp", &err);
+            snprintf(script, sizeof script, "%s/learning.gp", dir);
+            snprintf(data, sizeof data, "datafile=%s/learning.csv", scn.output.dir);
+            snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
+            const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents"};
+            for (int f = 0; st == CLV_OK && f < scn.output.n_plot_formats; f++) {
+                char out[CLV_IO_PATH_MAX], nm[32];
+                snprintf(nm, sizeof nm, "learning.%s", scn.output.plot_formats[f] == CLV_FORMAT_SVG ? "svg" : "png");
+                if ((st = clv_path_join(out, sizeof out, scn.output.dir, nm, &err)) == CLV_OK)
+                    st = clv_plot(script, out, vars, 3, &err);
+            }
+        }
+    }
+    if (st != CLV_OK)
+        return cli_report(&err);
+    if (!o.quiet)
+        fprintf(stderr, "clvsim train-agent: wrote agent_*.qtab, policy_*.csv, learning.csv and plots to %s\n",
+                scn.output.dir);
+    return EXIT_OK;
+}
