@@ -72,20 +72,20 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     if (rc >= 0)
         return rc;
     /* which algorithms: --algo, else the scenario's list */
-    int algos[3], n_algos = 0;
+    int algos_k[3], n_algos = 0;
     const char *only = cli_opt(&o, "algo");
     if (only) {
         static const char *const names[] = {"q", "sarsa", "expected-sarsa"};
         for (int k = 0; k < 3; k++)
             if (strcmp(only, names[k]) == 0 || (k == 0 && strcmp(only, "q-learning") == 0))
-                algos[n_algos++] = k;
+                algos_k[n_algos++] = k;
         if (!n_algos) {
             cli_errorf(cmd->name, "--algo: expected q, sarsa or expected-sarsa, got '%s'", only);
             return EXIT_USAGE;
         }
     } else {
         for (int k = 0; k < scn.agent.n_algorithms; k++)
-            algos[n_algos++] = scn.agent.algorithms[k];
+            algos_k[n_algos++] = scn.agent.algorithms[k];
     }
     if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
         fprintf(stderr, "clvsim train-agent: note: the neural LTV predictor (ltv.model = \"mlp\") is not built yet; "
@@ -103,10 +103,10 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = {cli_progress_cb, &bar};
     for (int k = 0; st == CLV_OK && k < n_algos; k++) {
-        const char *name = clv_scn_enum_name("agent.algorithms", algos[k]);
+        const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
         double t0 = now();
         clv_train_result r;
-        st = clv_agent_train(&scn, algos[k], scn.run.threads, &prog, &r, &err);
+        st = clv_agent_train(&scn, algos_k[k], scn.run.threads, &prog, &r, &err);
         cli_progress_done(&bar);
         if (st != CLV_OK)
             break;
@@ -144,12 +144,17 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
             snprintf(script, sizeof script, "%s/learning.gp", dir);
             snprintf(data, sizeof data, "datafile=%s/learning.csv", scn.output.dir);
             snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
-            const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents"};
+            char algos[80] = "algos=";
+            for (int k = 0; k < n_algos; k++) {
+                strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
+                strncat(algos, clv_scn_enum_name("agent.algorithms", algos_k[k]), sizeof algos - strlen(algos) - 1);
+            }
+            const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents", algos};
             for (int f = 0; st == CLV_OK && f < scn.output.n_plot_formats; f++) {
                 char out[CLV_IO_PATH_MAX], nm[32];
                 snprintf(nm, sizeof nm, "learning.%s", scn.output.plot_formats[f] == CLV_FORMAT_SVG ? "svg" : "png");
                 if ((st = clv_path_join(out, sizeof out, scn.output.dir, nm, &err)) == CLV_OK)
-                    st = clv_plot(script, out, vars, 3, &err);
+                    st = clv_plot(script, out, vars, 4, &err);
             }
         }
     }
