@@ -413,3 +413,48 @@ TEST(test_agent_training_learns)
     clv_train_result_free(&one);
     clv_train_result_free(&res);
 }
+
+/* a binding budget goes to the largest advantages */
+TEST(test_agent_budget_order)
+{
+    clv_error err;
+    /* 3 states x (2 coupons + none) x 1 price: Q(s, none) = 0 */
+    clv_qtable *t = clv_qtable_alloc(3, 3, 0, &err);
+    t->q[0 * 3 + 1] = 2.0;  /* state 0, coupon 1: advantage 2 */
+    t->q[1 * 3 + 2] = 5.0;  /* state 1, coupon 2: advantage 5 */
+    t->q[2 * 3 + 1] = -1.0; /* state 2, coupon 1: advantage -1 */
+    const size_t st[5] = {0, 1, 2, 1, 0};
+    const int a[5] = {1, 2, 1, 0, 1};
+    double scratch[10];
+    uint32_t order[5];
+    clv_agent_budget_order(t, st, a, 5, 1, scratch, order);
+    const uint32_t expect[5] = {1, 0, 4, 2, 3}; /* 5, then the two 2s by index, then -1, then no coupon */
+    CHECK(memcmp(order, expect, sizeof order) == 0);
+    clv_qtable_free(t);
+
+    /* the environment reserves in that order: a budget of exactly two
+     * coupons goes to the two customers first in the order */
+    clv_scenario scn;
+    clv_scn_defaults(&scn, &err);
+    snprintf(scn.scenario.name, sizeof scn.scenario.name, "order");
+    scn.population.customers = 10;
+    scn.acquisition.rate_per_day = 0;
+    scn.interventions.n_coupons = 1;
+    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 4.95, 14, 0.0, 0.05};
+    scn.interventions.budget_per_epoch = 10.0; /* two reservations of 5.00 */
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, NULL, &s, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(s, 1, 0, &err), CLV_OK);
+    clv_action act[10];
+    uint32_t ord[10];
+    for (int i = 0; i < 10; i++)
+        act[i] = (clv_action){1, 0}, ord[i] = (uint32_t)(9 - i);
+    CHECK_INT(clv_sim_step_ordered(s, act, ord, NULL, &err), CLV_OK);
+    clv_sim_obs obs[10];
+    CHECK_INT(clv_sim_observe(s, 0, 10, obs, &err), CLV_OK);
+    for (int i = 0; i < 10; i++)
+        CHECK_INT(obs[i].coupons, i >= 8);
+    ord[0] = 10;
+    CHECK_INT(clv_sim_step_ordered(s, act, ord, NULL, &err), CLV_EINPUT);
+    clv_sim_free(s);
+}

@@ -137,8 +137,12 @@ void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t 
  * which leaves the optimal policy unchanged; phi of the end of an episode
  * is 0), and with agent.terminal_value the last transition gets gamma
  * phi(s_T) on top, so the agent sees the value beyond the horizon.
- * Training is serial in customer order (the environment's steps use
- * threads), so results do not depend on the thread count. */
+ * When the scenario has a coupon budget, customers claim it in decreasing
+ * order of their learned advantage Q(s,a) - Q(s, no coupon at the same
+ * price) (ties by customer index), so that a binding budget goes where the
+ * agent expects most from a coupon.  Training is serial in customer order
+ * (the environment's steps use threads), so results do not depend on the
+ * thread count. */
 typedef struct clv_train_result {
     clv_qtable *table;
     clv_state_map map;
@@ -154,6 +158,13 @@ typedef struct clv_train_result {
 int clv_agent_train(const clv_scenario *scn, int algo, int threads, const clv_progress *progress,
                     clv_train_result *out, clv_error *err);
 void clv_train_result_free(clv_train_result *r);
+
+/* The order in which n customers with actions a[i] in states st[i] claim a
+ * budget: by decreasing advantage Q(s,a) - Q(s, no coupon at a's price),
+ * customers without a coupon last, ties by index, into order (n entries).
+ * scratch: 2 n doubles.  n_prices: price levels of the actions. */
+void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a, size_t n, size_t n_prices,
+                            double *scratch, uint32_t *order);
 
 #ifdef __cplusplus
 }

@@ -192,6 +192,13 @@ int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, 
  * when the horizon is over. */
 int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_error *err);
 
+/* clv_sim_step with the order in which customers claim the budgets: the
+ * coupons of order[0], order[1], ... (customer indices of [0, customers))
+ * are reserved first; NULL: customer order.  Indices out of range are
+ * CLV_EINPUT. */
+int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *order, double *margin,
+                         clv_error *err);
+
 /* The days simulated so far (clv_sim_epoch epochs' worth), in order. */
 const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days);
 

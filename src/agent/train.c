@@ -6,6 +6,37 @@
 #include "clvsim/agent.h"
 #include "clvsim/btyd.h"
 
+/* an (advantage, customer) pair; the scratch of clv_agent_budget_order holds them */
+typedef struct {
+    double adv;
+    uint32_t i;
+} keyed;
+
+_Static_assert(sizeof(keyed) <= 2 * sizeof(double), "a keyed pair must fit in two doubles");
+
+static int by_advantage(const void *x, const void *y)
+{
+    const keyed *a = x, *b = y;
+    if (a->adv != b->adv)
+        return a->adv > b->adv ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a, size_t n, size_t n_prices,
+                            double *scratch, uint32_t *order)
+{
+    keyed *k = (keyed *)scratch;
+    for (size_t i = 0; i < n; i++) {
+        const size_t coupon = (size_t)a[i] / n_prices, price = (size_t)a[i] % n_prices;
+        const double *q = t->q + st[i] * t->n_actions;
+        k[i].adv = coupon ? q[a[i]] - q[price] : -INFINITY; /* action `price` is no coupon at that price */
+        k[i].i = (uint32_t)i;
+    }
+    qsort(k, n, sizeof *k, by_advantage);
+    for (size_t q = 0; q < n; q++)
+        order[q] = k[q].i;
+}
+
 void clv_train_result_free(clv_train_result *r)
 {
     if (!r)
@@ -58,10 +89,13 @@ int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_p
      * last transition's state, action and reward (margin) */
     double *phi = malloc(cap * sizeof *phi), *pphi = malloc(cap * sizeof *pphi);
     double *margin = malloc(cap * sizeof *margin), *pr = malloc(cap * sizeof *pr);
+    const int budget = scn.interventions.budget_per_epoch >= 0 || scn.interventions.budget_total >= 0;
+    double *scratch = budget ? malloc(2 * cap * sizeof *scratch) : NULL;
+    uint32_t *order = budget ? malloc(cap * sizeof *order) : NULL;
     size_t *ps = malloc(cap * sizeof *ps);
     int *pa = malloc(cap * sizeof *pa);
     if (!out->table || !out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !margin || !pr || !ps ||
-        !pa) {
+        !pa || (budget && (!scratch || !order))) {
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
@@ -117,7 +151,9 @@ int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_p
             }
             if (last || st != CLV_OK)
                 break;
-            if ((st = clv_sim_step(s, act, margin, err)) != CLV_OK)
+            if (budget)
+                clv_agent_budget_order(out->table, ps, pa, n, P, scratch, order);
+            if ((st = clv_sim_step_ordered(s, act, budget ? order : NULL, margin, err)) != CLV_OK)
                 break;
             for (size_t i = 0; i < n; i++) {
                 pr[i] = margin[i];
@@ -130,7 +166,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_p
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
     }
 done:
-    free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(pa);
+    free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(pa), free(scratch), free(order);
     clv_sim_free(s);
     if (st != CLV_OK)
         clv_train_result_free(out);

@@ -821,6 +821,12 @@ static int step_unit(size_t unit, int worker, void *ctx)
 
 int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_error *err)
 {
+    return clv_sim_step_ordered(s, actions, NULL, margin, err);
+}
+
+int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *order, double *margin,
+                         clv_error *err)
+{
     if (s->epoch >= s->epochs)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the horizon is over (%d epochs)", s->epochs);
     const size_t n_before = s->n;
@@ -838,7 +844,10 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
         for (size_t i = 0; i < n_before; i++)
             if (s->c[i].live && s->c[i].cpn_expiry > t0)
                 outstanding += s->c[i].reserved;
-    for (size_t i = 0; actions && i < n_before; i++) {
+    for (size_t q = 0; actions && q < n_before; q++) {
+        const size_t i = order ? order[q] : q;
+        if (i >= n_before)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "order", "customer %zu of %zu", i, n_before);
         const clv_action a = actions[i];
         if (a.coupon > s->n_coupons || a.price >= s->n_prices)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "actions",
