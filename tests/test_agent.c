@@ -458,3 +458,58 @@ TEST(test_agent_budget_order)
     CHECK_INT(clv_sim_step_ordered(s, act, ord, NULL, &err), CLV_EINPUT);
     clv_sim_free(s);
 }
+
+/* the oracle's estimate of a known MDP from simulated transitions: its
+ * optimum approaches value iteration's on the true model, Q*'s greedy
+ * policy evaluates to that optimum, and a worse policy to less */
+TEST(test_agent_oracle_estimate)
+{
+    double P[S * A * S], R[S * A], qstar[S * A];
+    make_mdp(P, R);
+    const double gamma = 0.8;
+    clv_error err;
+    CHECK_INT(clv_value_iteration(S, A, P, R, NULL, gamma, 1e-13, 10000, qstar, &err), CLV_OK);
+    clv_mdp_estimate *m = clv_mdp_estimate_alloc(S, A, &err);
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){17, CLV_STREAM_EXPLORATION, 0, 0});
+    /* 400,000 transitions from random actions, every state a possible start */
+    int s = 0;
+    for (long k = 0; k < 400000; k++) {
+        int a = (int)(clv_rng_next(&r) % A), s2 = next_state(P, s, a, &r);
+        CHECK_INT(clv_mdp_estimate_add(m, (size_t)s, a, R[s * A + a], (size_t)s2, 1), CLV_OK);
+        s = s2;
+    }
+    CHECK(clv_mdp_estimate_transitions(m) == S * A * S);
+    double qhat[S * A], vhat, exact = 0, w = 0;
+    CHECK_INT(clv_mdp_solve(m, gamma, 1e-12, 10000, qhat, &vhat, &err), CLV_OK);
+    /* the exact start-weighted optimum, with the starts the estimate counted
+     * (every visited state, in proportion to visits: the stationary law) */
+    clv_qtable *opt = clv_qtable_alloc(S, A, 0, &err);
+    memcpy(opt->q, qstar, sizeof qstar);
+    double visits[S] = {0};
+    /* recount the starts from the stationary behaviour: simulate again */
+    clv_rng_seed(&r, (clv_stream_key){17, CLV_STREAM_EXPLORATION, 0, 0});
+    s = 0;
+    for (long k = 0; k < 400000; k++) {
+        int a = (int)(clv_rng_next(&r) % A), s2 = next_state(P, s, a, &r);
+        visits[s] += 1;
+        s = s2;
+    }
+    for (int q = 0; q < S; q++) {
+        double v = qstar[q * A];
+        for (int b = 1; b < A; b++)
+            v = fmax(v, qstar[q * A + b]);
+        exact += visits[q] * v, w += visits[q];
+    }
+    exact /= w;
+    CHECK_NEAR(vhat, exact, 0.02 * fabs(exact));
+    double vopt, vbad;
+    CHECK_INT(clv_mdp_evaluate(m, opt, gamma, 1e-12, 10000, &vopt, &err), CLV_OK);
+    CHECK_NEAR(vopt, vhat, 0.01 * fabs(vhat)); /* Q*'s policy is (near) optimal on the estimate */
+    for (int i = 0; i < S * A; i++)
+        opt->q[i] = -qstar[i]; /* the worst actions */
+    CHECK_INT(clv_mdp_evaluate(m, opt, gamma, 1e-12, 10000, &vbad, &err), CLV_OK);
+    CHECK(vbad < vhat - 0.1 * fabs(vhat));
+    clv_qtable_free(opt);
+    clv_mdp_estimate_free(m);
+}

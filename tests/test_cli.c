@@ -631,6 +631,11 @@ TEST(test_cli_train_agent)
     char *pol = harness_read_file(f);
     CHECK(pol && strncmp(pol, "state,description,greedy_action,visits,q_none@0.95,q_none@1,", 60) == 0);
     free(pol);
+    snprintf(f, sizeof f, "%s/oracle.csv", dir);
+    char *oc = harness_read_file(f);
+    const char *head = "policy,value_per_customer,share_of_optimum\noracle,";
+    CHECK(oc && strncmp(oc, head, strlen(head)) == 0 && strstr(oc, "\nsarsa,"));
+    free(oc);
     snprintf(f, sizeof f, "%s/learning.csv", dir);
     char *lc = harness_read_file(f);
     CHECK(lc && strstr(lc, "algorithm,episode,epsilon,return,moving_average\nsarsa,1,1.0000,"));

@@ -166,6 +166,45 @@ void clv_train_result_free(clv_train_result *r);
 void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a, size_t n, size_t n_prices,
                             double *scratch, uint32_t *order);
 
+/* ---- the model-based oracle ----
+ *
+ * An estimated MDP of the discretised problem: the transitions (s, a, s')
+ * and rewards counted over a long simulation, P(s'|s,a) and R(s,a) their
+ * frequencies and means.  Its value iteration gives the best policy of the
+ * estimated model (the oracle), and policy evaluation the value of any
+ * greedy policy on the same model, so that a learned table can be judged
+ * against the optimum: both values are averaged over the states customers
+ * start episodes in.  Unvisited (s, a) pairs are never chosen. */
+typedef struct clv_mdp_estimate clv_mdp_estimate;
+
+/* An empty estimate of n_states x n_actions. */
+clv_mdp_estimate *clv_mdp_estimate_alloc(size_t n_states, size_t n_actions, clv_error *err);
+void clv_mdp_estimate_free(clv_mdp_estimate *m);
+
+/* Count one transition; start: 1 when s is a state an episode starts in.
+ * Returns CLV_OK or CLV_ENOMEM. */
+int clv_mdp_estimate_add(clv_mdp_estimate *m, size_t s, int a, double reward, size_t s2, int start);
+
+/* Distinct (s, a, s') transitions counted. */
+size_t clv_mdp_estimate_transitions(const clv_mdp_estimate *m);
+
+/* Value iteration on the estimate: the optimal Q into q (may be NULL;
+ * n_states x n_actions, unvisited pairs -inf) and the start-weighted
+ * optimal value.  (The estimate builds its compressed model on first use.) */
+int clv_mdp_solve(clv_mdp_estimate *m, double gamma, double tol, int max_iter, double *q, double *value,
+                  clv_error *err);
+
+/* The start-weighted value on the estimate of the greedy policy of table t
+ * (restricted to visited actions). */
+int clv_mdp_evaluate(clv_mdp_estimate *m, const clv_qtable *t, double gamma, double tol, int max_iter,
+                     double *value, clv_error *err);
+
+/* Estimate the scenario's discretised MDP from `episodes` simulated episodes
+ * with uniformly random actions (agent.customers x run.scale customers,
+ * worlds keyed after the training ones), using map as the state map. */
+int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int episodes, int threads,
+                        const clv_progress *progress, clv_mdp_estimate **out, clv_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clvsim/agent.h"
+#include "agent_internal.h"
 #include "clvsim/btyd.h"
 
 /* an (advantage, customer) pair; the scratch of clv_agent_budget_order holds them */
@@ -47,17 +48,24 @@ void clv_train_result_free(clv_train_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* the expected margin over the horizon of a customer seen as obs */
-static double potential(const clv_btyd *m, const clv_sim_obs *o, double unit_days, double horizon, double margin_rate)
+void clv__ltv_init(clv__ltv *l, const clv_scenario *scn)
 {
-    clv_rfm c = {.x = o->purchases - 1, .T = o->age_days / unit_days,
-                 .t_x = (o->age_days - o->recency_days) / unit_days};
+    clv_btyd_from_scenario(&l->model, &scn->population);
+    l->unit_days = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
+    l->horizon = scn->ltv.horizon_days / l->unit_days;
+    l->margin_rate = scn->economics.margin_rate;
+}
+
+double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o)
+{
+    clv_rfm c = {.x = o->purchases - 1, .T = o->age_days / l->unit_days,
+                 .t_x = (o->age_days - o->recency_days) / l->unit_days};
     if (c.x == 0)
         c.t_x = 0;
     c.mean_spend = c.x > 0 ? o->total_spend / o->purchases : 0;
-    double ey = clv_btyd_expected(m, horizon, c.x, c.t_x, c.T);
-    double z = clv_gg_expected_spend(&m->spend, c.x, c.mean_spend);
-    double v = margin_rate * z * ey;
+    double ey = clv_btyd_expected(&l->model, l->horizon, c.x, c.t_x, c.T);
+    double z = clv_gg_expected_spend(&l->model.spend, c.x, c.mean_spend);
+    double v = l->margin_rate * z * ey;
     return isfinite(v) ? v : 0;
 }
 
@@ -99,9 +107,8 @@ int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_p
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
-    clv_btyd model;
-    clv_btyd_from_scenario(&model, &scn.population);
-    const double ud = scn.population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0, horizon = scn.ltv.horizon_days / ud;
+    clv__ltv ltv;
+    clv__ltv_init(&ltv, &scn);
     const int need_phi = ag->shaping || ag->terminal_value || ag->bins_ltv_quantiles > 1;
     clv_agent_params p = {algo == CLV_ALGO_Q ? CLV_RULE_Q : algo == CLV_ALGO_SARSA ? CLV_RULE_SARSA
                                                                                     : CLV_RULE_EXPECTED_SARSA,
@@ -124,7 +131,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_p
             if ((st = clv_sim_observe(s, 0, n, obs, err)) != CLV_OK)
                 break;
             for (size_t i = 0; i < n; i++)
-                phi[i] = need_phi ? potential(&model, &obs[i], ud, horizon, scn.economics.margin_rate) : 0;
+                phi[i] = need_phi ? clv__ltv_of(&ltv, &obs[i]) : 0;
             if (e == 0 && have_prev == 0 && out->map.n_ltv > 1) {
                 /* the LTV quantile bins, from the first world's customers at the start */
                 memcpy(margin, phi, n * sizeof *margin);

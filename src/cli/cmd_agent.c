@@ -102,11 +102,14 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = {cli_progress_cb, &bar};
+    clv_train_result results[3];
+    memset(results, 0, sizeof results);
     for (int k = 0; st == CLV_OK && k < n_algos; k++) {
         const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
         double t0 = now();
-        clv_train_result r;
-        st = clv_agent_train(&scn, algos_k[k], scn.run.threads, &prog, &r, &err);
+        clv_train_result *rp = &results[k];
+        st = clv_agent_train(&scn, algos_k[k], scn.run.threads, &prog, rp, &err);
+        clv_train_result r = *rp;
         cli_progress_done(&bar);
         if (st != CLV_OK)
             break;
@@ -129,8 +132,41 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
                    "customer per episode, last 10: %.3f %s\n",
                    name, r.episodes, (long long)scn.agent.customers, elapsed, r.table->n_states, r.n_actions, last_ma,
                    scn.economics.currency);
-        clv_train_result_free(&r);
     }
+    /* the model-based oracle: the discretised MDP estimated from as many
+     * episodes with random actions, solved, and each table judged on it */
+    if (st == CLV_OK && n_algos > 0) {
+        clv_mdp_estimate *m = NULL;
+        double t0 = now(), best = 0;
+        st = clv_oracle_estimate(&scn, &results[0].map, scn.agent.episodes, scn.run.threads, &prog, &m, &err);
+        cli_progress_done(&bar);
+        clv_afile oc;
+        if (st == CLV_OK)
+            st = clv_mdp_solve(m, scn.agent.gamma, 1e-9, 100000, NULL, &best, &err);
+        if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "oracle.csv", scn.source, &oc, &err)) == CLV_OK) {
+            fprintf(oc.fp, "policy,value_per_customer,share_of_optimum\n");
+            fprintf(oc.fp, "oracle,%.6f,1\n", best);
+            printf("oracle          the discretised MDP estimated from %d episodes of random actions (%zu "
+                   "transitions) in %.1f s: optimal value %.3f %s per customer from the start (discounted, per epoch "
+                   "gamma %g)\n",
+                   scn.agent.episodes, clv_mdp_estimate_transitions(m), now() - t0, best, scn.economics.currency,
+                   scn.agent.gamma);
+            for (int k = 0; st == CLV_OK && k < n_algos; k++) {
+                double v;
+                st = clv_mdp_evaluate(m, results[k].table, scn.agent.gamma, 1e-9, 100000, &v, &err);
+                if (st == CLV_OK) {
+                    const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
+                    fprintf(oc.fp, "%s,%.6f,%.6f\n", name, v, best != 0 ? v / best : 0);
+                    printf("%-15s value on the oracle's model %.3f %s: %.1f%% of the optimum\n", name, v,
+                           scn.economics.currency, best != 0 ? 100 * v / best : 0);
+                }
+            }
+            st = cli_close_out(&oc, st, &err);
+        }
+        clv_mdp_estimate_free(m);
+    }
+    for (int k = 0; k < 3; k++)
+        clv_train_result_free(&results[k]);
     if (curves_open)
         st = cli_close_out(&curves, st, &err);
     if (st == CLV_OK && scn.output.plots) {
@@ -161,7 +197,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     if (st != CLV_OK)
         return cli_report(&err);
     if (!o.quiet)
-        fprintf(stderr, "clvsim train-agent: wrote agent_*.qtab, policy_*.csv, learning.csv and plots to %s\n",
+        fprintf(stderr, "clvsim train-agent: wrote agent_*.qtab, policy_*.csv, learning.csv, oracle.csv and plots to %s\n",
                 scn.output.dir);
     return EXIT_OK;
 }

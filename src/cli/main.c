@@ -140,6 +140,9 @@ static const cli_cmd commands[] = {
      "                           visits, and Q of every (coupon@price) action\n"
      "  learning.csv, learning.{png,svg}   net margin per customer per episode and its\n"
      "                           10-episode moving average, per algorithm\n"
+     "  oracle.csv               the model-based oracle: the discretised MDP estimated from\n"
+     "                           as many episodes of random actions and solved by value\n"
+     "                           iteration; each learned policy's value on it, and its share\n"
      "The LTV estimates (state bins, shaping, terminal value) come from the population's\n"
      "BTYD model until the neural predictor is built.\n",
      cmd_train_agent, train_options},

@@ -1,0 +1,20 @@
+/* agent_internal.h - the LTV estimates the agents use, shared by training and the oracle (internal to src/agent). */
+#ifndef CLVSIM_AGENT_INTERNAL_H
+#define CLVSIM_AGENT_INTERNAL_H
+
+#include "clvsim/btyd.h"
+#include "clvsim/scenario.h"
+#include "clvsim/sim.h"
+
+/* The expected margin over ltv.horizon_days of a customer seen as an
+ * observation, under the population's BTYD model: margin_rate x E[spend] x
+ * E[Y(h)] (until the neural predictor is built). */
+typedef struct clv__ltv {
+    clv_btyd model;
+    double unit_days, horizon, margin_rate;
+} clv__ltv;
+
+void clv__ltv_init(clv__ltv *l, const clv_scenario *scn);
+double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o);
+
+#endif
