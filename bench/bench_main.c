@@ -256,6 +256,31 @@ static void bench_agent(void)
     sink += t->q[0];
     clv_qtable_free(t);
     free(sv), free(s2v), free(av), free(a2v), free(rv);
+
+    /* the whole training loop: the environment, the LTV estimate of every
+     * customer at every epoch (shaping and terminal value on), states,
+     * actions and updates; holiday.cfg with 5,000 customers */
+    clv_scenario scn;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        printf("  training loop skipped: %s\n", err.msg);
+        return;
+    }
+    scn.agent.episodes = 10;
+    scn.agent.customers = 5000;
+    for (int threads = 1; threads <= 2; threads++) {
+        clv_train_result res;
+        double t0 = now();
+        if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){threads, NULL, NULL, NULL, NULL}, &res, &err) != CLV_OK) {
+            printf("  training failed: %s\n", err.msg);
+            return;
+        }
+        double dt = now() - t0;
+        int epochs = (scn.calendar.horizon_days + scn.calendar.epoch_days - 1) / scn.calendar.epoch_days;
+        printf("  training loop (holiday.cfg, 5,000 customers, Q-learning, LTV from BTYD), %d thread%s: "
+               "%.3g customer-epochs/s\n", threads, threads > 1 ? "s" : "",
+               10.0 * 5000 * epochs / dt);
+        clv_train_result_free(&res);
+    }
 }
 
 int main(int argc, char **argv)

@@ -211,11 +211,12 @@ TEST(test_agent_table_files)
     CHECK(mkdtemp(dir) != NULL);
     char path[600];
     snprintf(path, sizeof path, "%s/q.bin", dir);
+    t->episodes = 17;
     CHECK_INT(clv_qtable_save(t, path, &err), CLV_OK);
     clv_qtable *u = clv_qtable_load(path, &err);
     CHECK(u != NULL);
     if (u) {
-        CHECK(u->n_states == 7 && u->n_actions == 3);
+        CHECK(u->n_states == 7 && u->n_actions == 3 && u->episodes == 17);
         CHECK(memcmp(u->q, t->q, 21 * sizeof *t->q) == 0 && memcmp(u->visits, t->visits, 21 * sizeof *t->visits) == 0);
         clv_qtable_free(u);
     }
@@ -237,10 +238,10 @@ TEST(test_agent_table_files)
     CHECK(clv_qtable_load(path, &err) == NULL);
     CHECK_STR(err.msg, "not a clvsim Q table (no CLVQTAB magic)");
     fp = fopen(path, "wb");
-    fputs("CLVQTAB2........", fp);
+    fputs("CLVQTAB1........", fp);
     fclose(fp);
     CHECK(clv_qtable_load(path, &err) == NULL);
-    CHECK_STR(err.msg, "a Q table of another format version; expected version 1");
+    CHECK_STR(err.msg, "a Q table of another format version; expected version 2");
     free(bytes);
 
     /* the policy as CSV */
@@ -390,7 +391,7 @@ TEST(test_agent_training_learns)
     r->uplift_mean = 30, r->uplift_shape = 100;
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
-        CHECK_INT(clv_agent_train(&scn, algo, 2, NULL, &res, &err), CLV_OK);
+        CHECK_INT(clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
         double share = coupon_share(&res, 1);
         if (!(share > 0.8))
             harness_fail(__FILE__, __LINE__, "algorithm %d: coupons in %.2f of visits where they pay", algo, share);
@@ -402,16 +403,88 @@ TEST(test_agent_training_learns)
     r->contact_churn_enabled = 1, r->contact_churn_probability = 0.5;
     scn.interventions.coupons[0].contact_cost = 0.5;
     clv_train_result res;
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, 2, NULL, &res, &err), CLV_OK);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
     double share = coupon_share(&res, 1);
     if (!(share < 0.2))
         harness_fail(__FILE__, __LINE__, "coupons in %.2f of visits where they cost", share);
     /* the same scenario and seed, 1 thread: the same table */
     clv_train_result one;
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, 1, NULL, &one, &err), CLV_OK);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, NULL, NULL, NULL}, &one, &err), CLV_OK);
     CHECK(memcmp(one.table->q, res.table->q, res.table->n_states * res.n_actions * sizeof(double)) == 0);
     clv_train_result_free(&one);
     clv_train_result_free(&res);
+}
+
+/* checkpoints and resuming: 8 episodes then 4 more from the checkpoint
+ * give the table 12 at once do, bit for bit */
+typedef struct {
+    clv_qtable *saved[4];
+    int n, stop_at;
+} ckpt_log;
+
+static int keep_checkpoint(void *ctx, const clv_qtable *t)
+{
+    ckpt_log *c = ctx;
+    if (c->n == c->stop_at)
+        return 1;
+    clv_error err;
+    clv_qtable *k = clv_qtable_alloc(t->n_states, t->n_actions, 0, &err);
+    memcpy(k->q, t->q, t->n_states * t->n_actions * sizeof *t->q);
+    memcpy(k->visits, t->visits, t->n_states * t->n_actions * sizeof *t->visits);
+    k->episodes = t->episodes;
+    c->saved[c->n++] = k;
+    return 0;
+}
+
+TEST(test_agent_training_resume)
+{
+    clv_scenario scn;
+    clv_error err;
+    clv_scn_defaults(&scn, &err);
+    snprintf(scn.scenario.name, sizeof scn.scenario.name, "resume");
+    scn.calendar.horizon_days = 42;
+    scn.agent.customers = 600;
+    scn.agent.episodes = 12;
+    scn.agent.epsilon_decay_episodes = 10;
+    scn.agent.checkpoint_every = 4;
+    ckpt_log log = {{NULL}, 0, -1};
+    clv_train_result all;
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, NULL, keep_checkpoint, &log}, &all, &err),
+              CLV_OK);
+    CHECK_INT(log.n, 3);
+    CHECK(all.table->episodes == 12);
+    const size_t n = all.table->n_states * all.n_actions;
+    if (log.n == 3) {
+        CHECK(log.saved[0]->episodes == 4 && log.saved[1]->episodes == 8 && log.saved[2]->episodes == 12);
+        CHECK(memcmp(log.saved[2]->q, all.table->q, n * sizeof(double)) == 0);
+        CHECK(memcmp(log.saved[0]->q, all.table->q, n * sizeof(double)) != 0); /* it did learn in between */
+        scn.agent.episodes = 4;
+        clv_train_result rest;
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+                  CLV_OK);
+        CHECK(rest.table->episodes == 12);
+        CHECK(memcmp(rest.table->q, all.table->q, n * sizeof(double)) == 0);
+        CHECK(memcmp(rest.table->visits, all.table->visits, n * sizeof(uint32_t)) == 0);
+        CHECK(rest.epsilon[0] == all.epsilon[8] && rest.returns[3] == all.returns[11]);
+        clv_train_result_free(&rest);
+        /* a table of another shape is refused */
+        clv_qtable *other = clv_qtable_alloc(3, 2, 0, &err);
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, other, NULL, NULL}, &rest, &err),
+                  CLV_EINPUT);
+        CHECK_STR(err.field, "resume");
+        CHECK(rest.table == NULL);
+        clv_qtable_free(other);
+    }
+    for (int k = 0; k < log.n; k++)
+        clv_qtable_free(log.saved[k]);
+    clv_train_result_free(&all);
+    /* a checkpoint that fails stops training with an error */
+    scn.agent.episodes = 12;
+    ckpt_log fail = {{NULL}, 0, 1};
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, NULL, keep_checkpoint, &fail}, &all, &err),
+              CLV_EIO);
+    CHECK_INT(fail.n, 1);
+    clv_qtable_free(fail.saved[0]);
 }
 
 /* a binding budget goes to the largest advantages */

@@ -644,6 +644,29 @@ TEST(test_cli_train_agent)
     CHECK_INT(r.status, 2);
     CHECK_STR(r.err, "clvsim train-agent: --algo: expected q, sarsa or expected-sarsa, got 'dqn'\n");
     done(&r);
+    /* resume from the table for 3 more episodes: numbered 6 to 8 */
+    char q[800], q2[800];
+    snprintf(q, sizeof q, "%s/agent_sarsa.qtab", dir);
+    snprintf(q2, sizeof q2, "%s/first.qtab", dir);
+    CHECK_INT(rename(q, q2), 0);
+    r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--quiet", "--algo", "sarsa", "--resume", q2, "--set",
+                 "agent.episodes=3", "--set", "agent.customers=500"));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    t = clv_qtable_load(q, &err);
+    CHECK(t != NULL && t->episodes == 8);
+    clv_qtable_free(t);
+    lc = harness_read_file(f);
+    CHECK(lc && strstr(lc, "algorithm,episode,epsilon,return,moving_average\nsarsa,6,") && strstr(lc, "\nsarsa,8,") &&
+          !strstr(lc, "\nsarsa,9,"));
+    free(lc);
+    r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--resume", q2));
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim train-agent: --resume: a table belongs to one algorithm; choose it with --algo\n");
+    done(&r);
+    r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--algo", "q", "--resume", "scenarios/holiday.cfg"));
+    CHECK(r.status != 0 && r.err && strstr(r.err, "scenarios/holiday.cfg") && strstr(r.err, "no CLVQTAB magic"));
+    done(&r);
     snprintf(f, sizeof f, "rm -rf '%s'", dir);
     CHECK_INT(system(f), 0);
 }

@@ -34,6 +34,7 @@ typedef struct clv_qtable {
     size_t n_states, n_actions;
     double *q;          /* n_states x n_actions */
     uint32_t *visits;   /* n_states x n_actions */
+    uint64_t episodes;  /* training episodes behind the table */
 } clv_qtable;
 
 /* Allocate a table with every Q(s,a) = init and no visits.  Returns NULL
@@ -77,8 +78,8 @@ double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int 
 int clv_value_iteration(size_t S, size_t A, const double *P, const double *R, const uint8_t *terminal,
                         double gamma, double tol, int max_iter, double *q, clv_error *err);
 
-/* Save a table: a versioned binary file (magic "CLVQTAB1", sizes, Q, visits,
- * a CRC-32 of all that), written atomically. */
+/* Save a table: a versioned binary file (magic "CLVQTAB2", sizes, episodes,
+ * Q, visits, a CRC-32 of all that), written atomically. */
 int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err);
 
 /* Load a table saved by clv_qtable_save; a file that is not one, of
@@ -152,11 +153,23 @@ typedef struct clv_train_result {
     size_t n_actions;
 } clv_train_result;
 
-/* Train one algorithm (clv_algo of scenario.h).  threads: the environment's
- * workers (0: all).  progress: phase "training <algorithm>", done =
- * episodes.  Free the result with clv_train_result_free. */
-int clv_agent_train(const clv_scenario *scn, int algo, int threads, const clv_progress *progress,
-                    clv_train_result *out, clv_error *err);
+typedef struct clv_train_opts {
+    int threads;                 /* the environment's workers (0: all) */
+    const clv_progress *progress; /* phase "training", done = episodes */
+    const clv_qtable *resume;    /* NULL, or a table to go on from: its Q, visits and episodes */
+    /* called every agent.checkpoint_every episodes (when that is above 0)
+     * with the table so far; a non-zero return stops training with it */
+    int (*checkpoint)(void *ctx, const clv_qtable *table);
+    void *ctx;
+} clv_train_opts;
+
+/* Train one algorithm (clv_algo of scenario.h) for agent.episodes episodes,
+ * after the resumed table's (episode numbers, worlds and the epsilon
+ * schedule continue from it).  The LTV quantile bins are fitted on world 0
+ * whether or not training resumes, so states keep their meaning.  opts may
+ * be NULL.  Free the result with clv_train_result_free. */
+int clv_agent_train(const clv_scenario *scn, int algo, const clv_train_opts *opts, clv_train_result *out,
+                    clv_error *err);
 void clv_train_result_free(clv_train_result *r);
 
 /* The order in which n customers with actions a[i] in states st[i] claim a

@@ -188,7 +188,7 @@ static uint32_t crc32_update(uint32_t crc, const void *data, size_t n)
     return ~crc;
 }
 
-static const char MAGIC[8] = {'C', 'L', 'V', 'Q', 'T', 'A', 'B', '1'};
+static const char MAGIC[8] = {'C', 'L', 'V', 'Q', 'T', 'A', 'B', '2'};
 
 int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
 {
@@ -196,7 +196,7 @@ int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
     int st = clv_afile_open(&af, path, err);
     if (st != CLV_OK)
         return st;
-    uint64_t sizes[2] = {t->n_states, t->n_actions};
+    uint64_t sizes[3] = {t->n_states, t->n_actions, t->episodes};
     size_t n = t->n_states * t->n_actions;
     uint32_t crc = crc32_update(0, sizes, sizeof sizes);
     crc = crc32_update(crc, t->q, n * sizeof *t->q);
@@ -219,13 +219,13 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
         return NULL;
     }
     char magic[8];
-    uint64_t sizes[2];
+    uint64_t sizes[3];
     clv_qtable *t = NULL;
     const char *why = NULL;
     if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MAGIC, 7) != 0)
         why = "not a clvsim Q table (no CLVQTAB magic)";
     else if (magic[7] != MAGIC[7])
-        why = "a Q table of another format version; expected version 1";
+        why = "a Q table of another format version; expected version 2";
     else if (fread(sizes, sizeof sizes, 1, fp) != 1 || sizes[0] == 0 || sizes[1] == 0 || sizes[1] > 255 ||
              sizes[0] > (uint64_t)1 << 32)
         why = "truncated or impossible table sizes";
@@ -236,6 +236,7 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
             return NULL;
         }
         size_t n = t->n_states * t->n_actions;
+        t->episodes = sizes[2];
         uint32_t crc_file, crc = crc32_update(0, sizes, sizeof sizes);
         if (fread(t->q, sizeof *t->q, n, fp) != n || fread(t->visits, sizeof *t->visits, n, fp) != n ||
             fread(&crc_file, sizeof crc_file, 1, fp) != 1) {

@@ -69,10 +69,15 @@ double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o)
     return isfinite(v) ? v : 0;
 }
 
-int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_progress *progress,
-                    clv_train_result *out, clv_error *err)
+int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts, clv_train_result *out,
+                    clv_error *err)
 {
     memset(out, 0, sizeof *out);
+    clv_train_opts none = {0, NULL, NULL, NULL, NULL};
+    if (!opts)
+        opts = &none;
+    const int threads = opts->threads;
+    const clv_progress *progress = opts->progress;
     clv_scenario scn = *scn0;
     scn.population.customers = scn0->agent.customers; /* run.scale applies to it in clv_sim_alloc */
     const clv_scn_agent *ag = &scn0->agent;
@@ -107,6 +112,18 @@ int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_p
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
+    const clv_qtable *from = opts->resume;
+    if (from) {
+        if (from->n_states != out->map.n_states || from->n_actions != A) {
+            st = clv_error_set(err, CLV_EINPUT, NULL, 0, "resume",
+                               "the table to resume is %zu states x %zu actions; this scenario's agent has %zu x %zu",
+                               from->n_states, from->n_actions, out->map.n_states, A);
+            goto done;
+        }
+        memcpy(out->table->q, from->q, from->n_states * A * sizeof *from->q);
+        memcpy(out->table->visits, from->visits, from->n_states * A * sizeof *from->visits);
+        out->table->episodes = from->episodes;
+    }
     clv__ltv ltv;
     clv__ltv_init(&ltv, &scn);
     const int need_phi = ag->shaping || ag->terminal_value || ag->bins_ltv_quantiles > 1;
@@ -114,10 +131,21 @@ int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_p
                                                                                     : CLV_RULE_EXPECTED_SARSA,
                           ag->gamma, ag->learning_rate, ag->learning_rate_schedule == CLV_ALPHA_VISITS, ag->omega,
                           ag->exploration == CLV_EXPLORE_SOFTMAX, ag->epsilon_start, ag->temperature};
-    for (int e = 0; e < ag->episodes && st == CLV_OK; e++) {
+    /* the LTV quantile bins, from world 0's customers at the start */
+    if (out->map.n_ltv > 1) {
+        if ((st = clv_sim_reset(s, (uint64_t)scn.scenario.seed, 0, err)) != CLV_OK ||
+            (st = clv_sim_observe(s, 0, clv_sim_customers(s), obs, err)) != CLV_OK)
+            goto done;
+        for (size_t i = 0; i < clv_sim_customers(s); i++)
+            margin[i] = clv__ltv_of(&ltv, &obs[i]);
+        clv_state_map_fit_ltv(&out->map, margin, clv_sim_customers(s));
+    }
+    const int e0 = (int)out->table->episodes;
+    for (int k = 0; k < ag->episodes && st == CLV_OK; k++) {
+        const int e = e0 + k;
         double f = ag->epsilon_decay_episodes > 0 ? fmin(1.0, (double)e / ag->epsilon_decay_episodes) : 1.0;
         p.epsilon = ag->epsilon_start + f * (ag->epsilon_end - ag->epsilon_start);
-        out->epsilon[e] = p.epsilon;
+        out->epsilon[k] = p.epsilon;
         clv_rng rng;
         clv_rng_seed(&rng, (clv_stream_key){(uint64_t)scn.scenario.seed, CLV_STREAM_EXPLORATION, (uint64_t)e,
                                             (uint64_t)algo});
@@ -132,11 +160,6 @@ int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_p
                 break;
             for (size_t i = 0; i < n; i++)
                 phi[i] = need_phi ? clv__ltv_of(&ltv, &obs[i]) : 0;
-            if (e == 0 && have_prev == 0 && out->map.n_ltv > 1) {
-                /* the LTV quantile bins, from the first world's customers at the start */
-                memcpy(margin, phi, n * sizeof *margin);
-                clv_state_map_fit_ltv(&out->map, margin, n);
-            }
             for (size_t i = 0; i < n; i++) {
                 const size_t si = clv_state_of(&out->map, &obs[i], phi[i], phase);
                 if (last) {
@@ -168,8 +191,12 @@ int clv_agent_train(const clv_scenario *scn0, int algo, int threads, const clv_p
             }
             have_prev = n;
         }
-        out->returns[e] = total / (double)clv_sim_customers(s);
-        if (st == CLV_OK && clv_progress_report(progress, "training", e + 1, ag->episodes) != CLV_OK)
+        out->returns[k] = total / (double)clv_sim_customers(s);
+        out->table->episodes = (uint64_t)e + 1;
+        if (st == CLV_OK && opts->checkpoint && ag->checkpoint_every > 0 && (k + 1) % ag->checkpoint_every == 0 &&
+            opts->checkpoint(opts->ctx, out->table) != 0)
+            st = clv_error_set(err, CLV_EIO, NULL, 0, "checkpoint", "writing a checkpoint failed");
+        if (st == CLV_OK && clv_progress_report(progress, "training", k + 1, ag->episodes) != CLV_OK)
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
     }
 done:

@@ -64,6 +64,19 @@ static int write_policy(const clv_scenario *scn, const clv_train_result *r, cons
     return cli_close_out(&af, CLV_OK, err);
 }
 
+/* agent.checkpoint_every: the table so far, written atomically where the
+ * final one goes */
+typedef struct {
+    const char *path;
+    clv_error *err;
+} checkpoint_ctx;
+
+static int write_checkpoint(void *ctx, const clv_qtable *t)
+{
+    const checkpoint_ctx *c = ctx;
+    return clv_qtable_save(t, c->path, c->err) != CLV_OK;
+}
+
 int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
 {
     cli_opts o;
@@ -87,10 +100,19 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         for (int k = 0; k < scn.agent.n_algorithms; k++)
             algos_k[n_algos++] = scn.agent.algorithms[k];
     }
+    const char *resume_path = cli_opt(&o, "resume");
+    if (resume_path && n_algos != 1) {
+        cli_errorf(cmd->name, "--resume: a table belongs to one algorithm; choose it with --algo");
+        return EXIT_USAGE;
+    }
+    clv_error err;
+    clv_qtable *resume = NULL;
+    if (resume_path && !(resume = clv_qtable_load(resume_path, &err))) {
+        return cli_report(&err);
+    }
     if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
         fprintf(stderr, "clvsim train-agent: note: the neural LTV predictor (ltv.model = \"mlp\") is not built yet; "
                         "the LTV estimates come from the population's BTYD model\n");
-    clv_error err;
     int st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
     char path[CLV_IO_PATH_MAX];
     if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
@@ -108,7 +130,13 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
         double t0 = now();
         clv_train_result *rp = &results[k];
-        st = clv_agent_train(&scn, algos_k[k], scn.run.threads, &prog, rp, &err);
+        char file[64];
+        snprintf(file, sizeof file, "agent_%s.qtab", name);
+        if ((st = clv_path_join(path, sizeof path, scn.output.dir, file, &err)) != CLV_OK)
+            break;
+        checkpoint_ctx cc = {path, &err};
+        clv_train_opts to = {scn.run.threads, &prog, resume, write_checkpoint, &cc};
+        st = clv_agent_train(&scn, algos_k[k], &to, rp, &err);
         clv_train_result r = *rp;
         cli_progress_done(&bar);
         if (st != CLV_OK)
@@ -116,15 +144,13 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         double elapsed = now() - t0;
         /* the learning curve with a 10-episode moving average */
         double ma = 0, last_ma = 0;
+        const long long first = (long long)r.table->episodes - r.episodes; /* above 0 when resumed */
         for (int e = 0; e < r.episodes; e++) {
             ma += r.returns[e] - (e >= 10 ? r.returns[e - 10] : 0);
             last_ma = ma / (e + 1 < 10 ? e + 1 : 10);
-            fprintf(curves.fp, "%s,%d,%.4f,%.6f,%.6f\n", name, e + 1, r.epsilon[e], r.returns[e], last_ma);
+            fprintf(curves.fp, "%s,%lld,%.4f,%.6f,%.6f\n", name, first + e + 1, r.epsilon[e], r.returns[e], last_ma);
         }
-        char file[64];
-        snprintf(file, sizeof file, "agent_%s.qtab", name);
-        if ((st = clv_path_join(path, sizeof path, scn.output.dir, file, &err)) == CLV_OK)
-            st = clv_qtable_save(r.table, path, &err);
+        st = clv_qtable_save(r.table, path, &err);
         if (st == CLV_OK)
             st = write_policy(&scn, &r, scn.output.dir, name, &err);
         if (st == CLV_OK)
@@ -194,6 +220,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
             }
         }
     }
+    clv_qtable_free(resume);
     if (st != CLV_OK)
         return cli_report(&err);
     if (!o.quiet)

@@ -13,7 +13,7 @@ static const char *const fit_options[] = {
     "starts", "margin", "annual-discount-rate", "clv-horizon", NULL};
 
 static const char *const simulate_options[] = {"policy", NULL};
-static const char *const train_options[] = {"algo", NULL};
+static const char *const train_options[] = {"algo", "resume", NULL};
 
 static const cli_cmd commands[] = {
     {"run", "train the agents and compare every policy of a scenario (the main job)",
@@ -130,7 +130,7 @@ static const cli_cmd commands[] = {
      "\nNot available in clvsim " CLV_VERSION ": the LTV predictor is not built yet.\n",
      cmd_unavailable, NULL},
     {"train-agent", "train Q-learning, SARSA or Expected SARSA agents on the scenario's environment",
-     "Usage: clvsim train-agent SCENARIO [--algo q|sarsa|expected-sarsa] [-o DIR] [options]\n"
+     "Usage: clvsim train-agent SCENARIO [--algo q|sarsa|expected-sarsa] [--resume QTAB] [-o DIR] [options]\n"
      "\n"
      "Train the tabular agents (all of agent.algorithms, or --algo) over agent.episodes\n"
      "simulated episodes of the calendar with agent.customers x run.scale customers,\n"
@@ -143,6 +143,11 @@ static const cli_cmd commands[] = {
      "  oracle.csv               the model-based oracle: the discretised MDP estimated from\n"
      "                           as many episodes of random actions and solved by value\n"
      "                           iteration; each learned policy's value on it, and its share\n"
+     "With agent.checkpoint_every = N above 0, agent_<algorithm>.qtab is also written\n"
+     "(atomically) every N episodes.  --resume QTAB (with a single algorithm: --algo, or\n"
+     "one in agent.algorithms) goes on from such a table for agent.episodes more\n"
+     "episodes; the episode numbers, simulated worlds and epsilon schedule continue, so\n"
+     "training 10 episodes and resuming for 10 gives the table 20 at once would.\n"
      "The LTV estimates (state bins, shaping, terminal value) come from the population's\n"
      "BTYD model until the neural predictor is built.\n",
      cmd_train_agent, train_options},

@@ -368,7 +368,8 @@ const clv__key clv__scn_keys[] = {
     BOOL("agent.bins.season_phase", agent.bins_season_phase, "true",
          "Use the season phase (before, during, after the windows) in the state."),
     INT("agent.checkpoint_every", agent.checkpoint_every, 0, 10000000, 0, "0", "episodes",
-        "Write a checkpoint every this many episodes; 0: only at the end."),
+        "Also write agent_<algorithm>.qtab (atomically) every this many episodes of clvsim train-agent, "
+        "to go on from with --resume; 0: only at the end."),
 
     GROUP("evaluation", 0, "The comparison of policies on a fresh evaluation population. The comparison is not built in clvsim 0.1.0; the fixed policies of clvsim simulate read random_coupon_probability and rfm."),
     ENUMS("evaluation.policies", evaluation.policies, evaluation.n_policies, n_policy, CLV__KF_UNIQUE,
