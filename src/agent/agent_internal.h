@@ -1,4 +1,4 @@
-/* agent_internal.h - the LTV estimates the agents use, shared by training and the oracle (internal to src/agent). */
+/* agent_internal.h - the environment and LTV estimates the agents use, shared by training and the oracle (internal to src/agent). */
 #ifndef CLVSIM_AGENT_INTERNAL_H
 #define CLVSIM_AGENT_INTERNAL_H
 
@@ -16,5 +16,10 @@ typedef struct clv__ltv {
 
 void clv__ltv_init(clv__ltv *l, const clv_scenario *scn);
 double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o);
+
+/* The environment agents learn in: *scn becomes scn0 with agent.customers
+ * customers (run.scale applies in clv_sim_alloc), and *s its simulator with
+ * that many threads. */
+int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv_sim **s, clv_error *err);
 
 #endif

@@ -231,13 +231,9 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
                         const clv_progress *progress, clv_mdp_estimate **out, clv_error *err)
 {
     *out = NULL;
-    clv_scenario scn = *scn0;
-    scn.population.customers = scn0->agent.customers;
-    clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    so.threads = threads;
+    clv_scenario scn;
     clv_sim *s = NULL;
-    int st = clv_sim_alloc(&scn, &so, &s, err);
+    int st = clv__agent_env(scn0, threads, &scn, &s, err);
     if (st != CLV_OK)
         return st;
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;

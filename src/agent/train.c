@@ -69,6 +69,16 @@ double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o)
     return isfinite(v) ? v : 0;
 }
 
+int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv_sim **s, clv_error *err)
+{
+    *scn = *scn0;
+    scn->population.customers = scn0->agent.customers;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    so.threads = threads;
+    return clv_sim_alloc(scn, &so, s, err);
+}
+
 int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts, clv_train_result *out,
                     clv_error *err)
 {
@@ -78,14 +88,10 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         opts = &none;
     const int threads = opts->threads;
     const clv_progress *progress = opts->progress;
-    clv_scenario scn = *scn0;
-    scn.population.customers = scn0->agent.customers; /* run.scale applies to it in clv_sim_alloc */
     const clv_scn_agent *ag = &scn0->agent;
-    clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    so.threads = threads;
+    clv_scenario scn;
     clv_sim *s = NULL;
-    int st = clv_sim_alloc(&scn, &so, &s, err);
+    int st = clv__agent_env(scn0, threads, &scn, &s, err);
     if (st != CLV_OK)
         return st;
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
