@@ -6,6 +6,7 @@
 #include "clvsim/agent.h"
 #include "agent_internal.h"
 #include "clvsim/btyd.h"
+#include "clvsim/parallel.h"
 
 /* an (advantage, customer) pair; the scratch of clv_agent_budget_order holds them */
 typedef struct {
@@ -69,6 +70,36 @@ double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o)
     return isfinite(v) ? v : 0;
 }
 
+/* Every epoch, each customer's observation, LTV estimate and state: pure
+ * functions of the simulator's state, so blocks of customers go to the
+ * workers and the result does not depend on their number. */
+enum { SEE_BLOCK = 1024 };
+
+typedef struct {
+    const clv_sim *s;
+    const clv__ltv *ltv;
+    const clv_state_map *map;
+    clv_sim_obs *obs;
+    double *phi;
+    size_t *state;
+    size_t n;
+    int need_phi, phase;
+} see_job;
+
+static int see_unit(size_t unit, int worker, void *ctx)
+{
+    (void)worker;
+    const see_job *j = ctx;
+    const size_t lo = unit * SEE_BLOCK, hi = lo + SEE_BLOCK < j->n ? lo + SEE_BLOCK : j->n;
+    clv_error err;
+    int st = clv_sim_observe(j->s, lo, hi - lo, j->obs + lo, &err);
+    for (size_t i = lo; st == CLV_OK && i < hi; i++) {
+        j->phi[i] = j->need_phi ? clv__ltv_of(j->ltv, &j->obs[i]) : 0;
+        j->state[i] = clv_state_of(j->map, &j->obs[i], j->phi[i], j->phase);
+    }
+    return st;
+}
+
 int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv_sim **s, clv_error *err)
 {
     *scn = *scn0;
@@ -111,10 +142,10 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
     const int budget = scn.interventions.budget_per_epoch >= 0 || scn.interventions.budget_total >= 0;
     double *scratch = budget ? malloc(2 * cap * sizeof *scratch) : NULL;
     uint32_t *order = budget ? malloc(cap * sizeof *order) : NULL;
-    size_t *ps = malloc(cap * sizeof *ps);
+    size_t *ps = malloc(cap * sizeof *ps), *cur = malloc(cap * sizeof *cur);
     int *pa = malloc(cap * sizeof *pa);
     if (!out->table || !out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !margin || !pr || !ps ||
-        !pa || (budget && (!scratch || !order))) {
+        !cur || !pa || (budget && (!scratch || !order))) {
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
@@ -162,12 +193,14 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         for (;;) {
             const size_t n = clv_sim_customers(s);
             const int phase = clv_sim_season_phase(s), last = clv_sim_done(s);
-            if ((st = clv_sim_observe(s, 0, n, obs, err)) != CLV_OK)
+            see_job see = {s, &ltv, &out->map, obs, phi, cur, n, need_phi, phase};
+            const int seen = clv_parallel_for(threads, (n + SEE_BLOCK - 1) / SEE_BLOCK, see_unit, &see);
+            if (seen != CLV_OK) {
+                st = clv_error_set(err, seen, NULL, 0, NULL, "observing the customers failed");
                 break;
-            for (size_t i = 0; i < n; i++)
-                phi[i] = need_phi ? clv__ltv_of(&ltv, &obs[i]) : 0;
+            }
             for (size_t i = 0; i < n; i++) {
-                const size_t si = clv_state_of(&out->map, &obs[i], phi[i], phase);
+                const size_t si = cur[i];
                 if (last) {
                     /* the end of the episode: the potential of the end is 0,
                      * and the terminal value stands for what lies beyond */
@@ -206,7 +239,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
     }
 done:
-    free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(pa), free(scratch), free(order);
+    free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(cur), free(pa), free(scratch), free(order);
     clv_sim_free(s);
     if (st != CLV_OK)
         clv_train_result_free(out);
