@@ -2,6 +2,7 @@
 #ifndef CLVSIM_AGENT_INTERNAL_H
 #define CLVSIM_AGENT_INTERNAL_H
 
+#include "clvsim/agent.h"
 #include "clvsim/btyd.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
@@ -21,5 +22,10 @@ double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o);
  * customers (run.scale applies in clv_sim_alloc), and *s its simulator with
  * that many threads. */
 int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv_sim **s, clv_error *err);
+
+/* Every customer's observation, LTV estimate (0 unless need_phi) and state
+ * now, on `threads` workers; arrays of clv_sim_customers(s). */
+int clv__agent_see(const clv_sim *s, const clv__ltv *ltv, const clv_state_map *map, int need_phi, int threads,
+                   clv_sim_obs *obs, double *phi, size_t *state, clv_error *err);
 
 #endif

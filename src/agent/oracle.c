@@ -242,12 +242,13 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
     clv_sim_obs *obs = malloc(cap * sizeof *obs);
     clv_action *act = malloc(cap * sizeof *act);
     double *margin = malloc(cap * sizeof *margin);
-    size_t *ps = malloc(cap * sizeof *ps);
+    size_t *ps = malloc(cap * sizeof *ps), *cur = malloc(cap * sizeof *cur);
+    double *phi = malloc(cap * sizeof *phi);
     int *pa = malloc(cap * sizeof *pa);
     uint8_t *first = malloc(cap);
     clv__ltv ltv;
     clv__ltv_init(&ltv, &scn);
-    if (!m || !obs || !act || !margin || !ps || !pa || !first)
+    if (!m || !obs || !act || !margin || !ps || !cur || !phi || !pa || !first)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     for (int e = 0; e < episodes && st == CLV_OK; e++) {
         /* worlds after the training ones, random actions from their own stream */
@@ -259,11 +260,11 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
         size_t have_prev = 0;
         for (;;) {
             const size_t n = clv_sim_customers(s);
-            const int phase = clv_sim_season_phase(s), last = clv_sim_done(s);
-            if ((st = clv_sim_observe(s, 0, n, obs, err)) != CLV_OK)
+            const int last = clv_sim_done(s);
+            if ((st = clv__agent_see(s, &ltv, map, map->n_ltv > 1, threads, obs, phi, cur, err)) != CLV_OK)
                 break;
             for (size_t i = 0; i < n && st == CLV_OK; i++) {
-                const size_t si = clv_state_of(map, &obs[i], map->n_ltv > 1 ? clv__ltv_of(&ltv, &obs[i]) : 0, phase);
+                const size_t si = cur[i];
                 if (i < have_prev &&
                     clv_mdp_estimate_add(m, ps[i], pa[i], margin[i], si, first[i]) != CLV_OK)
                     st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
@@ -281,7 +282,7 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
         if (st == CLV_OK && clv_progress_report(progress, "estimating the oracle", e + 1, episodes) != CLV_OK)
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
     }
-    free(obs), free(act), free(margin), free(ps), free(pa), free(first);
+    free(obs), free(act), free(margin), free(ps), free(cur), free(phi), free(pa), free(first);
     clv_sim_free(s);
     if (st != CLV_OK) {
         clv_mdp_estimate_free(m);

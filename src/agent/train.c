@@ -70,9 +70,9 @@ double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o)
     return isfinite(v) ? v : 0;
 }
 
-/* Every epoch, each customer's observation, LTV estimate and state: pure
- * functions of the simulator's state, so blocks of customers go to the
- * workers and the result does not depend on their number. */
+/* clv__agent_see: observations, LTV estimates and states are pure functions
+ * of the simulator's state, so blocks of customers go to the workers and the
+ * result does not depend on their number. */
 enum { SEE_BLOCK = 1024 };
 
 typedef struct {
@@ -98,6 +98,15 @@ static int see_unit(size_t unit, int worker, void *ctx)
         j->state[i] = clv_state_of(j->map, &j->obs[i], j->phi[i], j->phase);
     }
     return st;
+}
+
+int clv__agent_see(const clv_sim *s, const clv__ltv *ltv, const clv_state_map *map, int need_phi, int threads,
+                   clv_sim_obs *obs, double *phi, size_t *state, clv_error *err)
+{
+    const size_t n = clv_sim_customers(s);
+    see_job j = {s, ltv, map, obs, phi, state, n, need_phi, clv_sim_season_phase(s)};
+    const int st = clv_parallel_for(threads, (n + SEE_BLOCK - 1) / SEE_BLOCK, see_unit, &j);
+    return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "observing the customers failed");
 }
 
 int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv_sim **s, clv_error *err)
@@ -192,13 +201,9 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         double total = 0;
         for (;;) {
             const size_t n = clv_sim_customers(s);
-            const int phase = clv_sim_season_phase(s), last = clv_sim_done(s);
-            see_job see = {s, &ltv, &out->map, obs, phi, cur, n, need_phi, phase};
-            const int seen = clv_parallel_for(threads, (n + SEE_BLOCK - 1) / SEE_BLOCK, see_unit, &see);
-            if (seen != CLV_OK) {
-                st = clv_error_set(err, seen, NULL, 0, NULL, "observing the customers failed");
+            const int last = clv_sim_done(s);
+            if ((st = clv__agent_see(s, &ltv, &out->map, need_phi, threads, obs, phi, cur, err)) != CLV_OK)
                 break;
-            }
             for (size_t i = 0; i < n; i++) {
                 const size_t si = cur[i];
                 if (last) {
