@@ -1,5 +1,6 @@
 /* test_agent.c - the tabular agents against value iteration on a small MDP,
  * against Sutton and Barto's cliff-walking example, and their table files. */
+#include <limits.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -212,11 +213,12 @@ TEST(test_agent_table_files)
     char path[600];
     snprintf(path, sizeof path, "%s/q.bin", dir);
     t->episodes = 17;
+    t->layout = 0x0123456789abcdefu;
     CHECK_INT(clv_qtable_save(t, path, &err), CLV_OK);
     clv_qtable *u = clv_qtable_load(path, &err);
     CHECK(u != NULL);
     if (u) {
-        CHECK(u->n_states == 7 && u->n_actions == 3 && u->episodes == 17);
+        CHECK(u->n_states == 7 && u->n_actions == 3 && u->episodes == 17 && u->layout == 0x0123456789abcdefu);
         CHECK(memcmp(u->q, t->q, 21 * sizeof *t->q) == 0 && memcmp(u->visits, t->visits, 21 * sizeof *t->visits) == 0);
         clv_qtable_free(u);
     }
@@ -432,6 +434,7 @@ static int keep_checkpoint(void *ctx, const clv_qtable *t)
     memcpy(k->q, t->q, t->n_states * t->n_actions * sizeof *t->q);
     memcpy(k->visits, t->visits, t->n_states * t->n_actions * sizeof *t->visits);
     k->episodes = t->episodes;
+    k->layout = t->layout;
     c->saved[c->n++] = k;
     return 0;
 }
@@ -474,6 +477,28 @@ TEST(test_agent_training_resume)
         CHECK_STR(err.field, "resume");
         CHECK(rest.table == NULL);
         clv_qtable_free(other);
+        /* or one trained on other coupons, or other bins */
+        const double discount = scn.interventions.coupons[0].discount;
+        scn.interventions.coupons[0].discount += 0.05;
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+                  CLV_EINPUT);
+        CHECK(strstr(err.msg, "trained on other states or actions") != NULL);
+        scn.interventions.coupons[0].discount = discount;
+        scn.agent.bins_recency_days[0] += 1;
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+                  CLV_EINPUT);
+        scn.agent.bins_recency_days[0] -= 1;
+        /* a table made outside training (layout 0) is taken as it is */
+        log.saved[1]->layout = 0;
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+                  CLV_OK);
+        CHECK(memcmp(rest.table->q, all.table->q, n * sizeof(double)) == 0);
+        clv_train_result_free(&rest);
+        /* or one with too many episodes behind it */
+        log.saved[1]->episodes = (uint64_t)INT_MAX;
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+                  CLV_EINPUT);
+        CHECK(strstr(err.msg, "2147483647 episodes behind it") != NULL);
     }
     for (int k = 0; k < log.n; k++)
         clv_qtable_free(log.saved[k]);

@@ -660,6 +660,11 @@ TEST(test_cli_train_agent)
     CHECK(lc && strstr(lc, "algorithm,episode,epsilon,return,moving_average\nsarsa,6,") && strstr(lc, "\nsarsa,8,") &&
           !strstr(lc, "\nsarsa,9,"));
     free(lc);
+    r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--quiet", "--algo", "sarsa", "--resume", q2, "--seed",
+                 "7", "--set", "agent.episodes=1", "--set", "agent.customers=500"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, q2) && strstr(r.err, ": resume: the table to resume was trained on other states"));
+    done(&r);
     r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--resume", q2));
     CHECK_INT(r.status, 2);
     CHECK_STR(r.err, "clvsim train-agent: --resume: a table belongs to one algorithm; choose it with --algo\n");

@@ -35,6 +35,7 @@ typedef struct clv_qtable {
     double *q;          /* n_states x n_actions */
     uint32_t *visits;   /* n_states x n_actions */
     uint64_t episodes;  /* training episodes behind the table */
+    uint64_t layout;    /* fingerprint of the states and actions it was trained on; 0: unknown */
 } clv_qtable;
 
 /* Allocate a table with every Q(s,a) = init and no visits.  Returns NULL
@@ -78,7 +79,7 @@ double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int 
 int clv_value_iteration(size_t S, size_t A, const double *P, const double *R, const uint8_t *terminal,
                         double gamma, double tol, int max_iter, double *q, clv_error *err);
 
-/* Save a table: a versioned binary file (magic "CLVQTAB2", sizes, episodes,
+/* Save a table: a versioned binary file (magic "CLVQTAB2", sizes, episodes, layout,
  * Q, visits, a CRC-32 of all that), written atomically. */
 int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err);
 
@@ -156,7 +157,10 @@ typedef struct clv_train_result {
 typedef struct clv_train_opts {
     int threads;                 /* the environment's workers (0: all) */
     const clv_progress *progress; /* phase "training", done = episodes */
-    const clv_qtable *resume;    /* NULL, or a table to go on from: its Q, visits and episodes */
+    /* NULL, or a table to go on from: its Q, visits and episodes.  Its
+     * layout must be this scenario's (the same bins, fitted LTV cuts,
+     * coupons and prices) unless it is 0 (a table made outside training) */
+    const clv_qtable *resume;
     /* called every agent.checkpoint_every episodes (when that is above 0)
      * with the table so far; a non-zero return stops training with it */
     int (*checkpoint)(void *ctx, const clv_qtable *table);

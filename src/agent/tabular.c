@@ -196,7 +196,7 @@ int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
     int st = clv_afile_open(&af, path, err);
     if (st != CLV_OK)
         return st;
-    uint64_t sizes[3] = {t->n_states, t->n_actions, t->episodes};
+    uint64_t sizes[4] = {t->n_states, t->n_actions, t->episodes, t->layout};
     size_t n = t->n_states * t->n_actions;
     uint32_t crc = crc32_update(0, sizes, sizeof sizes);
     crc = crc32_update(crc, t->q, n * sizeof *t->q);
@@ -219,7 +219,7 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
         return NULL;
     }
     char magic[8];
-    uint64_t sizes[3];
+    uint64_t sizes[4];
     clv_qtable *t = NULL;
     const char *why = NULL;
     if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MAGIC, 7) != 0)
@@ -237,6 +237,7 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
         }
         size_t n = t->n_states * t->n_actions;
         t->episodes = sizes[2];
+        t->layout = sizes[3];
         uint32_t crc_file, crc = crc32_update(0, sizes, sizeof sizes);
         if (fread(t->q, sizeof *t->q, n, fp) != n || fread(t->visits, sizeof *t->visits, n, fp) != n ||
             fread(&crc_file, sizeof crc_file, 1, fp) != 1) {

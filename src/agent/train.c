@@ -1,4 +1,5 @@
 /* train.c - training the tabular agents on episodes of the environment. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,33 @@ int clv__agent_see(const clv_sim *s, const clv__ltv *ltv, const clv_state_map *m
     return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "observing the customers failed");
 }
 
+/* FNV-1a over what gives states and actions their meaning: the bins, the
+ * fitted LTV cuts, each coupon's discount, cap and validity, the prices */
+static uint64_t fnv(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *b = data;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 0x100000001b3u;
+    return h;
+}
+
+static uint64_t layout_of(const clv_state_map *m, const clv_scn_interventions *iv)
+{
+    uint64_t h = 0xcbf29ce484222325u;
+    const int ints[6] = {m->use_stage, m->use_season, m->n_rec, m->n_freq, m->n_age, m->n_ltv};
+    h = fnv(h, ints, sizeof ints);
+    h = fnv(h, m->rec, (size_t)m->n_rec * sizeof *m->rec);
+    h = fnv(h, m->freq, (size_t)m->n_freq * sizeof *m->freq);
+    h = fnv(h, m->age, (size_t)m->n_age * sizeof *m->age);
+    h = fnv(h, m->ltv_cut, (size_t)(m->n_ltv - 1) * sizeof *m->ltv_cut);
+    for (int c = 0; c < iv->n_coupons; c++) {
+        const double v[3] = {iv->coupons[c].discount, iv->coupons[c].max_value, iv->coupons[c].validity_days};
+        h = fnv(h, v, sizeof v);
+    }
+    h = fnv(h, iv->prices, (size_t)iv->n_prices * sizeof *iv->prices);
+    return h ? h : 1;
+}
+
 int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv_sim **s, clv_error *err)
 {
     *scn = *scn0;
@@ -158,18 +186,6 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
-    const clv_qtable *from = opts->resume;
-    if (from) {
-        if (from->n_states != out->map.n_states || from->n_actions != A) {
-            st = clv_error_set(err, CLV_EINPUT, NULL, 0, "resume",
-                               "the table to resume is %zu states x %zu actions; this scenario's agent has %zu x %zu",
-                               from->n_states, from->n_actions, out->map.n_states, A);
-            goto done;
-        }
-        memcpy(out->table->q, from->q, from->n_states * A * sizeof *from->q);
-        memcpy(out->table->visits, from->visits, from->n_states * A * sizeof *from->visits);
-        out->table->episodes = from->episodes;
-    }
     clv__ltv ltv;
     clv__ltv_init(&ltv, &scn);
     const int need_phi = ag->shaping || ag->terminal_value || ag->bins_ltv_quantiles > 1;
@@ -185,6 +201,33 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         for (size_t i = 0; i < clv_sim_customers(s); i++)
             margin[i] = clv__ltv_of(&ltv, &obs[i]);
         clv_state_map_fit_ltv(&out->map, margin, clv_sim_customers(s));
+    }
+    out->table->layout = layout_of(&out->map, &scn.interventions);
+    const clv_qtable *from = opts->resume;
+    if (from) {
+        if (from->n_states != out->map.n_states || from->n_actions != A) {
+            st = clv_error_set(err, CLV_EINPUT, NULL, 0, "resume",
+                               "the table to resume is %zu states x %zu actions; this scenario's agent has %zu x %zu",
+                               from->n_states, from->n_actions, out->map.n_states, A);
+            goto done;
+        }
+        if (from->episodes > (uint64_t)(INT_MAX - ag->episodes)) {
+            st = clv_error_set(err, CLV_EINPUT, NULL, 0, "resume",
+                               "the table to resume has %llu episodes behind it; with %d more that exceeds %d",
+                               (unsigned long long)from->episodes, ag->episodes, INT_MAX);
+            goto done;
+        }
+        if (from->layout && from->layout != out->table->layout) {
+            st = clv_error_set(err, CLV_EINPUT, NULL, 0, "resume",
+                               "the table to resume was trained on other states or actions (agent.bins, the LTV "
+                               "cuts fitted from population and seed, the coupons' discount, cap or validity, or the prices); "
+                               "resume "
+                               "with the scenario it was trained on");
+            goto done;
+        }
+        memcpy(out->table->q, from->q, from->n_states * A * sizeof *from->q);
+        memcpy(out->table->visits, from->visits, from->n_states * A * sizeof *from->visits);
+        out->table->episodes = from->episodes;
     }
     const int e0 = (int)out->table->episodes;
     for (int k = 0; k < ag->episodes && st == CLV_OK; k++) {

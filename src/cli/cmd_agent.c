@@ -137,6 +137,8 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         checkpoint_ctx cc = {path, &err};
         clv_train_opts to = {scn.run.threads, &prog, resume, write_checkpoint, &cc};
         st = clv_agent_train(&scn, algos_k[k], &to, rp, &err);
+        if (st != CLV_OK && resume_path && strcmp(err.field, "resume") == 0)
+            snprintf(err.file, sizeof err.file, "%s", resume_path); /* the table the library refused */
         clv_train_result r = *rp;
         cli_progress_done(&bar);
         if (st != CLV_OK)
