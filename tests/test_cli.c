@@ -235,7 +235,7 @@ TEST(test_cli_run)
     CHECK(r.out && strstr(r.out, "scenario       holiday - Holiday season 2026"));
     CHECK(r.out && strstr(r.out, "seed           7\n"));
     CHECK(r.out && strstr(r.out, "calendar       2026-11-01 to 2027-03-31 (151 days), a decision every 7 days (22 epochs)"));
-    CHECK(r.err && strstr(r.err, "clvsim run: the simulation, LTV, agent and comparison stages are not built"));
+    CHECK(r.err && strstr(r.err, "clvsim run: the end-to-end comparison (the neural LTV predictor and the evaluation of the listed policies) is not built"));
     done(&r);
     CHECK(access(resolved, R_OK) == 0);
 

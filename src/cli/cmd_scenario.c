@@ -129,8 +129,10 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
     fflush(stdout);
     if (!o.quiet)
         fprintf(stderr, "clvsim run: wrote %s\n", path);
-    cli_errorf(cmd->name, "the simulation, LTV, agent and comparison stages are not built in clvsim %s; "
-                          "the scenario was loaded, validated and written resolved, and nothing else was run",
+    cli_errorf(cmd->name, "the end-to-end comparison (the neural LTV predictor and the evaluation of the listed "
+                          "policies) is not built in clvsim %s; the scenario was loaded, validated and written "
+                          "resolved, and nothing else was run. Built and runnable on their own: clvsim fit, "
+                          "simulate, validate and train-agent",
                CLV_VERSION);
     return EXIT_UNAVAILABLE;
 }

@@ -28,8 +28,9 @@ static const cli_cmd commands[] = {
      "In clvsim " CLV_VERSION " the scenario stage is built: run loads and validates the\n"
      "scenario (with the options below applied), prints its summary, and writes the\n"
      "resolved scenario, every key explicit, to DIR/scenario.resolved.cfg.  The\n"
-     "simulation, LTV, agent and comparison stages are not built yet: run then says\n"
-     "so and exits with status 3.\n",
+     "end-to-end comparison (the neural LTV predictor and the evaluation of the listed\n"
+     "policies) is not built yet: run then says so and exits with status 3.  The\n"
+     "stages built so far run on their own: fit, simulate, validate, train-agent.\n",
      cmd_run, NULL},
     {"check", "validate a scenario file; print it resolved or print the key reference",
      "Usage: clvsim check SCENARIO [--dump] [options]\n"
