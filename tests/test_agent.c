@@ -482,12 +482,15 @@ TEST(test_agent_training_resume)
         scn.interventions.coupons[0].discount += 0.05;
         CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
                   CLV_EINPUT);
-        CHECK(strstr(err.msg, "trained on other states or actions") != NULL);
+        CHECK(strstr(err.msg, "trained by another algorithm or on other states or actions") != NULL);
         scn.interventions.coupons[0].discount = discount;
         scn.agent.bins_recency_days[0] += 1;
         CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
                   CLV_EINPUT);
         scn.agent.bins_recency_days[0] -= 1;
+        /* or one of another algorithm */
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+                  CLV_EINPUT);
         /* a table made outside training (layout 0) is taken as it is */
         log.saved[1]->layout = 0;
         CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),

@@ -158,8 +158,9 @@ typedef struct clv_train_opts {
     int threads;                 /* the environment's workers (0: all) */
     const clv_progress *progress; /* phase "training", done = episodes */
     /* NULL, or a table to go on from: its Q, visits and episodes.  Its
-     * layout must be this scenario's (the same bins, fitted LTV cuts,
-     * coupons and prices) unless it is 0 (a table made outside training) */
+     * layout must be this training's (the same algorithm, bins, fitted LTV
+     * cuts, coupons and prices) unless it is 0 (a table made outside
+     * training) */
     const clv_qtable *resume;
     /* called every agent.checkpoint_every episodes (when that is above 0)
      * with the table so far; a non-zero return stops training with it */

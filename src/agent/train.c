@@ -110,7 +110,7 @@ int clv__agent_see(const clv_sim *s, const clv__ltv *ltv, const clv_state_map *m
     return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "observing the customers failed");
 }
 
-/* FNV-1a over what gives states and actions their meaning: the bins, the
+/* FNV-1a over what gives a table its meaning: the algorithm, the bins, the
  * fitted LTV cuts, each coupon's discount, cap and validity, the prices */
 static uint64_t fnv(uint64_t h, const void *data, size_t n)
 {
@@ -120,10 +120,10 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n)
     return h;
 }
 
-static uint64_t layout_of(const clv_state_map *m, const clv_scn_interventions *iv)
+static uint64_t layout_of(int algo, const clv_state_map *m, const clv_scn_interventions *iv)
 {
     uint64_t h = 0xcbf29ce484222325u;
-    const int ints[6] = {m->use_stage, m->use_season, m->n_rec, m->n_freq, m->n_age, m->n_ltv};
+    const int ints[7] = {algo, m->use_stage, m->use_season, m->n_rec, m->n_freq, m->n_age, m->n_ltv};
     h = fnv(h, ints, sizeof ints);
     h = fnv(h, m->rec, (size_t)m->n_rec * sizeof *m->rec);
     h = fnv(h, m->freq, (size_t)m->n_freq * sizeof *m->freq);
@@ -202,7 +202,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
             margin[i] = clv__ltv_of(&ltv, &obs[i]);
         clv_state_map_fit_ltv(&out->map, margin, clv_sim_customers(s));
     }
-    out->table->layout = layout_of(&out->map, &scn.interventions);
+    out->table->layout = layout_of(algo, &out->map, &scn.interventions);
     const clv_qtable *from = opts->resume;
     if (from) {
         if (from->n_states != out->map.n_states || from->n_actions != A) {
@@ -219,9 +219,9 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         }
         if (from->layout && from->layout != out->table->layout) {
             st = clv_error_set(err, CLV_EINPUT, NULL, 0, "resume",
-                               "the table to resume was trained on other states or actions (agent.bins, the LTV "
-                               "cuts fitted from population and seed, the coupons' discount, cap or validity, or the prices); "
-                               "resume "
+                               "the table to resume was trained by another algorithm or on other states or actions "
+                               "(agent.bins, the LTV cuts fitted from population and seed, the coupons' discount, cap or "
+                               "validity, or the prices); resume "
                                "with the scenario it was trained on");
             goto done;
         }

@@ -107,9 +107,8 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     }
     clv_error err;
     clv_qtable *resume = NULL;
-    if (resume_path && !(resume = clv_qtable_load(resume_path, &err))) {
+    if (resume_path && !(resume = clv_qtable_load(resume_path, &err)))
         return cli_report(&err);
-    }
     if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
         fprintf(stderr, "clvsim train-agent: note: the neural LTV predictor (ltv.model = \"mlp\") is not built yet; "
                         "the LTV estimates come from the population's BTYD model\n");
