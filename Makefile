@@ -48,7 +48,7 @@ STD_FLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-proto
 ALL_CFLAGS = $(STD_FLAGS) $(CFLAGS) -Iinclude -Isrc/core -Isrc/cli $(DEP_CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(wildcard src/core/*.c src/sim/*.c src/model/*.c src/agent/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/sim/*.c src/model/*.c src/agent/*.c src/eval/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
@@ -69,7 +69,7 @@ BENCH_BIN := $(BUILD)/clvsim-bench
 
 all: $(LIB_A) $(LIB_SO) $(BIN)
 
-$(BUILD)/%.o: %.c $(HEADERS) $(wildcard src/core/*.h src/model/*.h src/cli/*.h tests/*.h tests/*.def)
+$(BUILD)/%.o: %.c $(HEADERS) $(wildcard src/*/*.h tests/*.h tests/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 

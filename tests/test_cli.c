@@ -66,6 +66,9 @@ static void done(run_result *r)
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
+/* the main job scaled down to a second: 500 customers evaluated, 250 trained on */
+#define SMALL_RUN "--scale", "0.05", "--set", "agent.episodes=3", "--set", "evaluation.replications=2"
+
 TEST(test_cli_usage_and_version)
 {
     run_result r = run(ARGS("--version"));
@@ -228,14 +231,15 @@ TEST(test_cli_run)
     snprintf(out, sizeof out, "%s/holiday", dir);
     snprintf(resolved, sizeof resolved, "%s/scenario.resolved.cfg", out);
 
-    /* the scenario stage runs, writes the resolved scenario, and says plainly
-     * that the later stages are not built (status 3) */
-    run_result r = run(ARGS("scenarios/holiday.cfg", "-o", out, "--seed", "7", "--quiet"));
-    CHECK_INT(r.status, 3);
+    /* the main job at a small size: the summary, the comparison, the files */
+    run_result r = run(ARGS("scenarios/holiday.cfg", "-o", out, "--seed", "7", "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 0);
     CHECK(r.out && strstr(r.out, "scenario       holiday - Holiday season 2026"));
     CHECK(r.out && strstr(r.out, "seed           7\n"));
     CHECK(r.out && strstr(r.out, "calendar       2026-11-01 to 2027-03-31 (151 days), a decision every 7 days (22 epochs)"));
-    CHECK(r.err && strstr(r.err, "clvsim run: the end-to-end comparison (the neural LTV predictor and the evaluation of the listed policies) is not built"));
+    CHECK(r.out && strstr(r.out, "Policy comparison: holiday, 2 replications"));
+    CHECK(r.out && strstr(r.out, "Net margin against the best fixed policy"));
+    CHECK_STR(r.err, "");
     done(&r);
     CHECK(access(resolved, R_OK) == 0);
 
@@ -247,8 +251,8 @@ TEST(test_cli_run)
     CHECK_STR(s.output.dir, out);
 
     /* running again into the same clvsim directory is fine */
-    r = run(ARGS("run", "scenarios/holiday.cfg", "-o", out, "--quiet"));
-    CHECK_INT(r.status, 3);
+    r = run(ARGS("run", "scenarios/holiday.cfg", "-o", out, "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 0);
     done(&r);
 
     /* a directory with a user's files is refused, unless --force */
@@ -259,7 +263,7 @@ TEST(test_cli_run)
     FILE *fp = fopen(note, "w");
     fputs("keep me", fp);
     fclose(fp);
-    r = run(ARGS("run", "scenarios/holiday.cfg", "-o", mine, "--quiet"));
+    r = run(ARGS("run", "scenarios/holiday.cfg", "-o", mine, "--quiet", SMALL_RUN));
     CHECK_INT(r.status, 2);
     char expect[1024];
     snprintf(expect, sizeof expect,
@@ -267,8 +271,8 @@ TEST(test_cli_run)
              "directory or pass --force to write into it\n", mine);
     CHECK_STR(r.err, expect);
     done(&r);
-    r = run(ARGS("run", "scenarios/holiday.cfg", "-o", mine, "--force", "--quiet"));
-    CHECK_INT(r.status, 3);
+    r = run(ARGS("run", "scenarios/holiday.cfg", "-o", mine, "--force", "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 0);
     done(&r);
     char *kept = harness_read_file(note);
     CHECK_STR(kept, "keep me");
@@ -547,11 +551,11 @@ TEST(test_cli_simulate)
     CHECK(r.out && strstr(r.out, "policy blanket-2"));
     CHECK(r.out && strstr(r.out, "refused by the budget"));
     done(&r);
-    /* the policies that need a model are not built yet: status 3, said plainly */
+    /* a learned policy is not a fixed rule: the error says where it runs */
     r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "q-learning", "--quiet"));
-    CHECK_INT(r.status, 3);
-    CHECK_STR(r.err, "clvsim simulate: --policy: \"q-learning\" needs the LTV predictor or an agent, which are not "
-                     "built yet\n");
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim simulate: --policy: \"q-learning\" is learned from simulated episodes, not a fixed rule: "
+                     "clvsim run trains and evaluates it (C API: clv_policy_table)\n");
     done(&r);
     r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "blanket", "--quiet"));
     CHECK_INT(r.status, 2);
@@ -674,4 +678,113 @@ TEST(test_cli_train_agent)
     done(&r);
     snprintf(f, sizeof f, "rm -rf '%s'", dir);
     CHECK_INT(system(f), 0);
+}
+
+/* the column of CSV text `csv` (a header line, then rows) named `name`:
+ * its values in the rows whose first field is `key` (NULL: every row) */
+static size_t csv_column(const char *csv, const char *name, const char *key, double *out, size_t max)
+{
+    const char *line = csv;
+    int col = -1;
+    size_t n = 0;
+    for (int row = 0; line && *line; row++) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char buf[4096];
+        snprintf(buf, sizeof buf, "%.*s", (int)(len < sizeof buf ? len : sizeof buf - 1), line);
+        char *save = NULL, *f = strtok_r(buf, ",", &save);
+        char first[128] = "";
+        for (int c = 0; f; c++, f = strtok_r(NULL, ",", &save)) {
+            if (c == 0)
+                snprintf(first, sizeof first, "%s", f);
+            if (row == 0 && strcmp(f, name) == 0)
+                col = c;
+            else if (row > 0 && c == col && (!key || strcmp(first, key) == 0) && n < max)
+                out[n++] = strtod(f, NULL);
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return n;
+}
+
+/* The main job end to end at a small size: every listed policy is in the
+ * summary; each policy's totals are the sums of its per-day series; the
+ * budget holds; the report is written; and the files are bit-identical with
+ * 1 and 2 threads. */
+TEST(test_cli_run_end_to_end)
+{
+    char dir[] = "/tmp/clvsim-e2e-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char a[512], b[512], c[512];
+    snprintf(a, sizeof a, "%s/t1", dir);
+    snprintf(b, sizeof b, "%s/t2", dir);
+    snprintf(c, sizeof c, "%s/tight", dir);
+    run_result r = run(ARGS("scenarios/holiday.cfg", "-o", a, "--threads", "1", "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    r = run(ARGS("scenarios/holiday.cfg", "-o", b, "--threads", "2", "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    static const char *const files[] = {"summary.csv", "replications.csv", "segments.csv", "daily.csv",
+                                        "learning.csv", "policy_q-learning.csv", "policy_sarsa.csv",
+                                        "policy_oracle.csv", "policy_greedy.csv", "heatmap_sarsa.csv"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char pa[600], pb[600];
+        snprintf(pa, sizeof pa, "%s/%s", a, files[k]);
+        snprintf(pb, sizeof pb, "%s/%s", b, files[k]);
+        char *x = harness_read_file(pa), *y = harness_read_file(pb);
+        if (!x || !y || strcmp(x, y) != 0)
+            harness_fail(__FILE__, __LINE__, "%s differs between --threads 1 and 2 (or is missing)", files[k]);
+        free(x), free(y);
+    }
+    char path[600];
+    snprintf(path, sizeof path, "%s/summary.csv", a);
+    char *summary = harness_read_file(path);
+    snprintf(path, sizeof path, "%s/daily.csv", a);
+    char *daily = harness_read_file(path);
+    snprintf(path, sizeof path, "%s/report.html", a);
+    char *report = harness_read_file(path);
+    CHECK(report && strstr(report, "<h1>clvsim: holiday</h1>") && strstr(report, "Policy comparison"));
+    static const char *const policies[] = {"none", "blanket-1", "blanket-2", "blanket-3", "random", "rfm",
+                                           "ltv-threshold", "greedy", "q-learning", "sarsa", "oracle"};
+    static const char *const totals[][2] = {
+        {"net_margin", "net_margin"}, {"revenue", "revenue"}, {"coupon_spend", "coupon_spend"},
+        {"purchases", "purchases"}, {"coupons_sent", "coupons_sent"}};
+    for (size_t p = 0; summary && daily && p < sizeof policies / sizeof policies[0]; p++) {
+        double v[400];
+        if (csv_column(summary, "replications", policies[p], v, 1) != 1) {
+            harness_fail(__FILE__, __LINE__, "policy %s is not in summary.csv", policies[p]);
+            continue;
+        }
+        for (size_t k = 0; k < sizeof totals / sizeof totals[0]; k++) {
+            double total;
+            CHECK_INT((int)csv_column(summary, totals[k][0], policies[p], &total, 1), 1);
+            size_t nd = csv_column(daily, totals[k][1], policies[p], v, 400);
+            CHECK_INT((int)nd, 151);
+            double sum = 0;
+            for (size_t d = 0; d < nd; d++)
+                sum += v[d];
+            CHECK_NEAR(sum, total, 1e-3);
+        }
+    }
+    free(summary), free(daily), free(report);
+
+    /* a budget of 40 per epoch and 100 in all binds, and holds */
+    r = run(ARGS("scenarios/tight-budget.cfg", "-o", c, "--quiet", SMALL_RUN, "--set",
+                 "interventions.budget.per_epoch=40", "--set", "interventions.budget.total=100"));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    snprintf(path, sizeof path, "%s/replications.csv", c);
+    char *reps = harness_read_file(path);
+    double spend[64], refused[64];
+    size_t n = reps ? csv_column(reps, "coupon_spend", NULL, spend, 64) : 0;
+    CHECK(n >= 20);
+    CHECK_INT((int)csv_column(reps ? reps : "", "coupons_refused", "blanket-1", refused, 64), 2);
+    CHECK(refused[0] > 0);
+    for (size_t k = 0; k < n; k++)
+        CHECK(spend[k] <= 100 + 1e-6);
+    free(reps);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
 }

@@ -94,9 +94,9 @@ TEST(test_policy_fixed_actions)
     /* names */
     CHECK_INT(clv_policy_fixed(&scn, "blanket-4", 1, &p, &err), CLV_EINPUT);
     CHECK_STR(err.msg, "expected blanket-K with K a coupon level in 1..3, got \"blanket-4\"");
-    CHECK_INT(clv_policy_fixed(&scn, "sarsa", 1, &p, &err), CLV_EUNSUPPORTED);
+    CHECK_INT(clv_policy_fixed(&scn, "sarsa", 1, &p, &err), CLV_EINPUT);
     CHECK_INT(clv_policy_fixed(&scn, "genius", 1, &p, &err), CLV_EINPUT);
-    CHECK_STR(err.msg, "unknown policy \"genius\"; expected none, blanket-K (K in 1..3), random or rfm");
+    CHECK_STR(err.msg, "unknown policy \"genius\"; expected none, blanket-K (K in 1..3), random, rfm or ltv-threshold");
     clv_policy_free(&p); /* a zeroed policy */
     free(obs);
     free(act);

@@ -476,7 +476,7 @@ TEST(test_sim_policy_callback)
         return;
     CHECK_INT(clv_sim_list_price(b), 1);
     int calls = 0;
-    clv_policy pol = {"leave-alone", leave_alone, &calls};
+    clv_policy pol = {"leave-alone", leave_alone, &calls, NULL, NULL};
     CHECK_INT(clv_sim_reset(b, 3, 0, &err), CLV_OK);
     CHECK_INT(clv_sim_run(b, &pol, NULL, &err), CLV_OK);
     CHECK_INT(calls, clv_sim_epochs(b));

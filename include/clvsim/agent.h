@@ -114,6 +114,11 @@ typedef struct clv_state_map {
 /* Set up from the scenario's agent.bins (LTV cuts all +inf until fitted). */
 void clv_state_map_init(clv_state_map *m, const clv_scenario *scn);
 
+/* The state map agents of scn learn on: clv_state_map_init, then the LTV
+ * quantile cuts fitted to the LTV estimates of the customers of the
+ * training world 0 at the start (agent.customers x run.scale customers),
+ * as clv_agent_train does; a table from an earlier run needs this map. */
+int clv_agent_state_map(const clv_scenario *scn, int threads, clv_state_map *map, clv_error *err);
 /* The LTV quantile cuts from a sample of predicted values (sorted in place). */
 void clv_state_map_fit_ltv(clv_state_map *m, double *values, size_t n);
 
@@ -217,11 +222,35 @@ int clv_mdp_solve(clv_mdp_estimate *m, double gamma, double tol, int max_iter, d
 int clv_mdp_evaluate(clv_mdp_estimate *m, const clv_qtable *t, double gamma, double tol, int max_iter,
                      double *value, clv_error *err);
 
+/* The estimate as a table for clv_policy_table: with myopic 0 the optimal
+ * Q of value iteration (the oracle's policy), with myopic 1 the estimated
+ * expected reward R(s, a) of one epoch (the myopic greedy policy); visits
+ * are the estimate's counts of (s, a), so that a policy never takes an
+ * action the estimate has not seen (their Q is 0).  Free with
+ * clv_qtable_free. */
+int clv_mdp_table(clv_mdp_estimate *m, int myopic, double gamma, double tol, int max_iter, clv_qtable **out,
+                  clv_error *err);
 /* Estimate the scenario's discretised MDP from `episodes` simulated episodes
  * with uniformly random actions (agent.customers x run.scale customers,
  * worlds keyed after the training ones), using map as the state map. */
 int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int episodes, int threads,
                         const clv_progress *progress, clv_mdp_estimate **out, clv_error *err);
+
+/* ---- a table as a policy for the environment ----
+ *
+ * The greedy policy of table t over the states of map (which must be the
+ * map t was learned on: clv_agent_state_map, or a clv_train_result's):
+ * each customer gets the action of its state with the highest Q among the
+ * actions visited in that state (ties: the lowest index); a state never
+ * visited gets no coupon at list price.  When the scenario has a coupon
+ * budget the customers claim it by decreasing advantage
+ * (clv_agent_budget_order), as in training.  The LTV estimates of the
+ * states come from the population's BTYD model (clv_btyd_value); states are
+ * computed on `threads` workers, with results independent of their number.
+ * t is borrowed and must outlive the policy; name is copied.  Free with
+ * clv_policy_free. */
+int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *name,
+                     int threads, clv_policy *out, clv_error *err);
 
 #ifdef __cplusplus
 }

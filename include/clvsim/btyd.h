@@ -26,6 +26,7 @@
 #include "clvsim/error.h"
 #include "clvsim/progress.h"
 #include "clvsim/scenario.h"
+#include "clvsim/sim.h"
 #include "clvsim/txlog.h"
 
 #ifdef __cplusplus
@@ -152,6 +153,19 @@ double clv_btyd_palive(const clv_btyd *m, double x, double t_x, double T);
 double clv_btyd_expected(const clv_btyd *m, double t, double x, double t_x, double T);
 double clv_btyd_expected_new(const clv_btyd *m, double t);
 double clv_btyd_pmf(const clv_btyd *m, double t, int x);
+
+/* The LTV estimate of a customer of the simulator from what a policy sees
+ * of it: the expected margin over ltv.horizon_days under the scenario's
+ * population model, margin_rate x E[spend | history] x E[Y(h) | history]
+ * (the agents' state bins and shaping, the ltv-threshold rule and the
+ * remaining value of an evaluation use it; 0 where it is not finite). */
+typedef struct clv_btyd_value {
+    clv_btyd model;
+    double unit_days, horizon, margin_rate;
+} clv_btyd_value;
+
+void clv_btyd_value_init(clv_btyd_value *v, const clv_scenario *scn);
+double clv_btyd_value_of(const clv_btyd_value *v, const clv_sim_obs *o);
 
 /* CLV of one customer over `periods` periods of `period` time units:
  *   margin x E[spend] x sum_k (E[Y(k period)] - E[Y((k-1) period)]) / (1 + rate)^k

@@ -26,6 +26,7 @@
 #include "clvsim/btyd.h"
 #include "clvsim/date.h"
 #include "clvsim/error.h"
+#include "clvsim/evaluate.h"
 #include "clvsim/io.h"
 #include "clvsim/parallel.h"
 #include "clvsim/plot.h"

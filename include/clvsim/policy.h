@@ -13,8 +13,13 @@
  *   spend so far is at least the evaluation.rfm.value_quantile quantile of
  *   the at-risk customers' spend (GSL's gsl_stats_quantile_from_sorted_data),
  *   at list price.
- * The policies that need the LTV predictor or an agent (ltv-threshold,
- * greedy, q-learning, sarsa, expected-sarsa, oracle) are not built yet.
+ * - "ltv-threshold": coupon level evaluation.ltv_threshold.coupon to the
+ *   customers whose LTV estimate (clv_btyd_value_of, btyd.h) is at least the
+ *   evaluation.ltv_threshold.quantile quantile of all customers' estimates
+ *   at that epoch, at list price.
+ * The policies learned from simulated episodes (greedy, q-learning, sarsa,
+ * expected-sarsa, oracle) are tables: clv_policy_table in agent.h.
+ * A researcher's own policy is any clv_policy (sim.h).
  */
 #ifndef CLVSIM_POLICY_H
 #define CLVSIM_POLICY_H
@@ -36,8 +41,6 @@ extern "C" {
  * Free with clv_policy_free. */
 int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, clv_policy *out, clv_error *err);
 
-/* Free what clv_policy_fixed allocated; a zeroed policy is a no-op. */
-void clv_policy_free(clv_policy *p);
 
 #ifdef __cplusplus
 }

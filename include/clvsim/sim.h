@@ -94,6 +94,10 @@ typedef struct clv_sim_opts {
 /* threads 1, history 8, no recording, first days uniform. */
 void clv_sim_opts_default(clv_sim_opts *o);
 
+/* The first seasonality window (index into seasonality.windows) that
+ * contains day number `day`, or -1 (also when seasonality is off). */
+int clv_sim_window_of(const clv_scenario *scn, int32_t day);
+
 /* Lifecycle stages, from recency and frequency (scenario section lifecycle). */
 typedef enum clv_stage {
     CLV_STAGE_NEW = 0,      /* first purchase at most new_days ago */
@@ -208,6 +212,9 @@ const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days);
 int clv_sim_alive(const clv_sim *s, size_t i);
 int clv_sim_repeat_purchases(const clv_sim *s, size_t i);
 int32_t clv_sim_first_day(const clv_sim *s, size_t i);
+/* Ground truth: the coupon costs (contact, discounts, redemption) spent on
+ * customer i in the horizon so far (single precision per customer). */
+double clv_sim_coupon_spend(const clv_sim *s, size_t i);
 
 /* One transaction of the synthetic log. */
 typedef struct clv_sim_tx {
@@ -247,13 +254,21 @@ void clv_sim_traits(const clv_sim *s, size_t i, double *lambda, double *dropout,
  * (with err).  The environment is passed read-only for extra queries. */
 typedef int (*clv_policy_fn)(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n, clv_action *actions,
                              clv_error *err);
-
+/* Optionally, the order in which the customers of the last call of act
+ * claim the budgets (clv_sim_step_ordered): a permutation of [0, n) into
+ * order.  Without it customers claim in index order. */
+typedef int (*clv_policy_order_fn)(void *ctx, const clv_sim *s, const clv_action *actions, size_t n,
+                                   uint32_t *order, clv_error *err);
 typedef struct clv_policy {
     const char *name;
     clv_policy_fn act;
     void *ctx;
+    clv_policy_order_fn order;  /* NULL: customer order */
+    void (*release)(void *ctx); /* frees ctx (clv_policy_free calls it); NULL: nothing to free */
 } clv_policy;
-
+/* Free what a policy owns through its release function and zero it; a
+ * zeroed policy is a no-op. */
+void clv_policy_free(clv_policy *p);
 /* Run the remaining epochs under a policy (NULL: no campaign), observing
  * every customer before each step.  progress: phase "simulating", done =
  * epochs.  Allocates the observation and action buffers once. */

@@ -7,17 +7,6 @@
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
 
-/* The expected margin over ltv.horizon_days of a customer seen as an
- * observation, under the population's BTYD model: margin_rate x E[spend] x
- * E[Y(h)] (until the neural predictor is built). */
-typedef struct clv__ltv {
-    clv_btyd model;
-    double unit_days, horizon, margin_rate;
-} clv__ltv;
-
-void clv__ltv_init(clv__ltv *l, const clv_scenario *scn);
-double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o);
-
 /* The environment agents learn in: *scn becomes scn0 with agent.customers
  * customers (run.scale applies in clv_sim_alloc), and *s its simulator with
  * that many threads. */
@@ -25,7 +14,7 @@ int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv
 
 /* Every customer's observation, LTV estimate (0 unless need_phi) and state
  * now, on `threads` workers; arrays of clv_sim_customers(s). */
-int clv__agent_see(const clv_sim *s, const clv__ltv *ltv, const clv_state_map *map, int need_phi, int threads,
+int clv__agent_see(const clv_sim *s, const clv_btyd_value *ltv, const clv_state_map *map, int need_phi, int threads,
                    clv_sim_obs *obs, double *phi, size_t *state, clv_error *err);
 
 #endif

@@ -246,8 +246,8 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
     double *phi = malloc(cap * sizeof *phi);
     int *pa = malloc(cap * sizeof *pa);
     uint8_t *first = malloc(cap);
-    clv__ltv ltv;
-    clv__ltv_init(&ltv, &scn);
+    clv_btyd_value ltv;
+    clv_btyd_value_init(&ltv, &scn);
     if (!m || !obs || !act || !margin || !ps || !cur || !phi || !pa || !first)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     for (int e = 0; e < episodes && st == CLV_OK; e++) {
@@ -289,5 +289,32 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
         return st;
     }
     *out = m;
+    return CLV_OK;
+}
+
+int clv_mdp_table(clv_mdp_estimate *m, int myopic, double gamma, double tol, int max_iter, clv_qtable **out,
+                  clv_error *err)
+{
+    *out = NULL;
+    clv_qtable *t = clv_qtable_alloc(m->S, m->A, 0, err);
+    if (!t)
+        return CLV_ENOMEM;
+    int st = CLV_OK;
+    double value;
+    if (!myopic)
+        st = clv_mdp_solve(m, gamma, tol, max_iter, t->q, &value, err);
+    for (size_t sa = 0; st == CLV_OK && sa < m->S * m->A; sa++) {
+        const double n = m->n_sa[sa];
+        t->visits[sa] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+        if (myopic)
+            t->q[sa] = n > 0 ? m->r_sa[sa] / n : 0;
+        else if (n == 0)
+            t->q[sa] = 0; /* unvisited: value iteration's -inf, never chosen */
+    }
+    if (st != CLV_OK) {
+        clv_qtable_free(t);
+        return st;
+    }
+    *out = t;
     return CLV_OK;
 }

@@ -50,27 +50,6 @@ void clv_train_result_free(clv_train_result *r)
     memset(r, 0, sizeof *r);
 }
 
-void clv__ltv_init(clv__ltv *l, const clv_scenario *scn)
-{
-    clv_btyd_from_scenario(&l->model, &scn->population);
-    l->unit_days = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
-    l->horizon = scn->ltv.horizon_days / l->unit_days;
-    l->margin_rate = scn->economics.margin_rate;
-}
-
-double clv__ltv_of(const clv__ltv *l, const clv_sim_obs *o)
-{
-    clv_rfm c = {.x = o->purchases - 1, .T = o->age_days / l->unit_days,
-                 .t_x = (o->age_days - o->recency_days) / l->unit_days};
-    if (c.x == 0)
-        c.t_x = 0;
-    c.mean_spend = c.x > 0 ? o->total_spend / o->purchases : 0;
-    double ey = clv_btyd_expected(&l->model, l->horizon, c.x, c.t_x, c.T);
-    double z = clv_gg_expected_spend(&l->model.spend, c.x, c.mean_spend);
-    double v = l->margin_rate * z * ey;
-    return isfinite(v) ? v : 0;
-}
-
 /* clv__agent_see: observations, LTV estimates and states are pure functions
  * of the simulator's state, so blocks of customers go to the workers and the
  * result does not depend on their number. */
@@ -78,7 +57,7 @@ enum { SEE_BLOCK = 1024 };
 
 typedef struct {
     const clv_sim *s;
-    const clv__ltv *ltv;
+    const clv_btyd_value *ltv;
     const clv_state_map *map;
     clv_sim_obs *obs;
     double *phi;
@@ -95,13 +74,13 @@ static int see_unit(size_t unit, int worker, void *ctx)
     clv_error err;
     int st = clv_sim_observe(j->s, lo, hi - lo, j->obs + lo, &err);
     for (size_t i = lo; st == CLV_OK && i < hi; i++) {
-        j->phi[i] = j->need_phi ? clv__ltv_of(j->ltv, &j->obs[i]) : 0;
+        j->phi[i] = j->need_phi ? clv_btyd_value_of(j->ltv, &j->obs[i]) : 0;
         j->state[i] = clv_state_of(j->map, &j->obs[i], j->phi[i], j->phase);
     }
     return st;
 }
 
-int clv__agent_see(const clv_sim *s, const clv__ltv *ltv, const clv_state_map *map, int need_phi, int threads,
+int clv__agent_see(const clv_sim *s, const clv_btyd_value *ltv, const clv_state_map *map, int need_phi, int threads,
                    clv_sim_obs *obs, double *phi, size_t *state, clv_error *err)
 {
     const size_t n = clv_sim_customers(s);
@@ -147,6 +126,45 @@ int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv
     return clv_sim_alloc(scn, &so, s, err);
 }
 
+/* the LTV quantile bins, from world 0's customers at the start (obs and
+ * values: scratch of the environment's capacity) */
+static int fit_map(clv_sim *s, int64_t seed, const clv_btyd_value *ltv, clv_state_map *map, clv_sim_obs *obs,
+                   double *values, clv_error *err)
+{
+    if (map->n_ltv < 2)
+        return CLV_OK;
+    int st = clv_sim_reset(s, (uint64_t)seed, 0, err);
+    if (st == CLV_OK)
+        st = clv_sim_observe(s, 0, clv_sim_customers(s), obs, err);
+    if (st != CLV_OK)
+        return st;
+    for (size_t i = 0; i < clv_sim_customers(s); i++)
+        values[i] = clv_btyd_value_of(ltv, &obs[i]);
+    clv_state_map_fit_ltv(map, values, clv_sim_customers(s));
+    return CLV_OK;
+}
+
+int clv_agent_state_map(const clv_scenario *scn0, int threads, clv_state_map *map, clv_error *err)
+{
+    clv_scenario scn;
+    clv_sim *s = NULL;
+    int st = clv__agent_env(scn0, threads, &scn, &s, err);
+    if (st != CLV_OK)
+        return st;
+    clv_state_map_init(map, &scn);
+    clv_btyd_value ltv;
+    clv_btyd_value_init(&ltv, &scn);
+    clv_sim_obs *obs = malloc(clv_sim_capacity(s) * sizeof *obs);
+    double *values = malloc(clv_sim_capacity(s) * sizeof *values);
+    if (!obs || !values)
+        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    else
+        st = fit_map(s, scn.scenario.seed, &ltv, map, obs, values, err);
+    free(obs), free(values);
+    clv_sim_free(s);
+    return st;
+}
+
 int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts, clv_train_result *out,
                     clv_error *err)
 {
@@ -186,22 +204,15 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
-    clv__ltv ltv;
-    clv__ltv_init(&ltv, &scn);
+    clv_btyd_value ltv;
+    clv_btyd_value_init(&ltv, &scn);
     const int need_phi = ag->shaping || ag->terminal_value || ag->bins_ltv_quantiles > 1;
     clv_agent_params p = {algo == CLV_ALGO_Q ? CLV_RULE_Q : algo == CLV_ALGO_SARSA ? CLV_RULE_SARSA
                                                                                     : CLV_RULE_EXPECTED_SARSA,
                           ag->gamma, ag->learning_rate, ag->learning_rate_schedule == CLV_ALPHA_VISITS, ag->omega,
                           ag->exploration == CLV_EXPLORE_SOFTMAX, ag->epsilon_start, ag->temperature};
-    /* the LTV quantile bins, from world 0's customers at the start */
-    if (out->map.n_ltv > 1) {
-        if ((st = clv_sim_reset(s, (uint64_t)scn.scenario.seed, 0, err)) != CLV_OK ||
-            (st = clv_sim_observe(s, 0, clv_sim_customers(s), obs, err)) != CLV_OK)
-            goto done;
-        for (size_t i = 0; i < clv_sim_customers(s); i++)
-            margin[i] = clv__ltv_of(&ltv, &obs[i]);
-        clv_state_map_fit_ltv(&out->map, margin, clv_sim_customers(s));
-    }
+    if ((st = fit_map(s, scn.scenario.seed, &ltv, &out->map, obs, margin, err)) != CLV_OK)
+        goto done;
     out->table->layout = layout_of(algo, &out->map, &scn.interventions);
     const clv_qtable *from = opts->resume;
     if (from) {

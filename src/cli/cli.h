@@ -78,6 +78,9 @@ int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn);
 /* cli_parse then cli_load_scenario: -1 when both succeeded, else the exit status. */
 int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, clv_scenario *scn);
 
+/* The scenario in a few lines (run prints it first). */
+void cli_print_summary(FILE *fp, const clv_scenario *scn);
+
 /* Write scn resolved to path atomically (CLV_EINPUT when path is the
  * scenario's own file). */
 int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err);
@@ -93,7 +96,27 @@ int cli_close_out(clv_afile *af, int st, clv_error *err);
 /* Turn the common options into scenario overrides (appended to o->sets). */
 void cli_overrides(cli_opts *o);
 
+/* Render a figure: gnuplot script `script` (a file of the plots directory)
+ * into DIR/stem.png and/or DIR/stem.svg as formats[0..n_formats) say
+ * (clv_plot_format), with vars as for clv_plot.  CLV_EUNSUPPORTED when
+ * gnuplot is missing. */
+int cli_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
+               const char *const *vars, size_t n_vars, clv_error *err);
+
+/* ---- agents' outputs (train-agent and run) ---- */
+
+/* DIR/policy_<algo>.csv: per visited state its description, the greedy
+ * action, visits and Q of every (coupon@price) action. */
+int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *dir,
+                     const char *algo, clv_error *err);
+/* The rows of learning.csv (algorithm,episode,epsilon,return,moving_average)
+ * of one training; returns the last 10-episode moving average. */
+double cli_write_learning(FILE *fp, const char *algo, const clv_train_result *r);
+
 /* ---- progress bar ---- */
+
+/* monotonic seconds */
+double cli_now(void);
 
 typedef struct cli_progress {
     FILE *out;                /* stderr */

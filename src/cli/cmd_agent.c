@@ -6,13 +6,6 @@
 
 #include "cli.h"
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* "none@1", "10%@0.95": the action names of the table's columns */
 static char **action_names(const clv_scenario *scn, size_t A)
 {
@@ -29,8 +22,8 @@ static char **action_names(const clv_scenario *scn, size_t A)
     return names;
 }
 
-static int write_policy(const clv_scenario *scn, const clv_train_result *r, const char *dir, const char *algo,
-                        clv_error *err)
+int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *dir,
+                     const char *algo, clv_error *err)
 {
     char name[64];
     snprintf(name, sizeof name, "policy_%s.csv", algo);
@@ -38,30 +31,45 @@ static int write_policy(const clv_scenario *scn, const clv_train_result *r, cons
     int st = cli_open_out(dir, name, scn->source, &af, err);
     if (st != CLV_OK)
         return st;
-    char **names = action_names(scn, r->n_actions);
-    const clv_qtable *t = r->table;
+    char **names = action_names(scn, t->n_actions);
     fprintf(af.fp, "state,description,greedy_action,visits");
     for (size_t a = 0; a < t->n_actions; a++)
         fprintf(af.fp, ",q_%s", names && names[a] ? names[a] : "?");
     fputc('\n', af.fp);
     for (size_t s = 0; s < t->n_states; s++) {
         unsigned long long v = 0;
-        for (size_t a = 0; a < t->n_actions; a++)
-            v += t->visits[s * t->n_actions + a];
+        int g = -1;
+        for (size_t a = 0; a < t->n_actions; a++) {
+            const size_t k = s * t->n_actions + a;
+            v += t->visits[k];
+            if (t->visits[k] && (g < 0 || t->q[k] > t->q[s * t->n_actions + (size_t)g]))
+                g = (int)a;
+        }
         if (v == 0)
             continue; /* states no customer reached */
         char desc[200];
-        clv_state_describe(&r->map, s, desc, sizeof desc);
-        int g = clv_agent_greedy(t, s);
+        clv_state_describe(map, s, desc, sizeof desc);
         fprintf(af.fp, "%zu,%s,%s,%llu", s, desc, names && names[g] ? names[g] : "?", v);
         for (size_t a = 0; a < t->n_actions; a++)
             fprintf(af.fp, ",%.10g", t->q[s * t->n_actions + a]);
         fputc('\n', af.fp);
     }
-    for (size_t a = 0; names && a < r->n_actions; a++)
+    for (size_t a = 0; names && a < t->n_actions; a++)
         free(names[a]);
     free(names);
     return cli_close_out(&af, CLV_OK, err);
+}
+
+double cli_write_learning(FILE *fp, const char *algo, const clv_train_result *r)
+{
+    double ma = 0, last_ma = 0;
+    const long long first = (long long)r->table->episodes - r->episodes; /* above 0 when resumed */
+    for (int e = 0; e < r->episodes; e++) {
+        ma += r->returns[e] - (e >= 10 ? r->returns[e - 10] : 0);
+        last_ma = ma / (e + 1 < 10 ? e + 1 : 10);
+        fprintf(fp, "%s,%lld,%.4f,%.6f,%.6f\n", algo, first + e + 1, r->epsilon[e], r->returns[e], last_ma);
+    }
+    return last_ma;
 }
 
 /* agent.checkpoint_every: the table so far, written atomically where the
@@ -127,7 +135,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     memset(results, 0, sizeof results);
     for (int k = 0; st == CLV_OK && k < n_algos; k++) {
         const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
-        double t0 = now();
+        double t0 = cli_now();
         clv_train_result *rp = &results[k];
         char file[64];
         snprintf(file, sizeof file, "agent_%s.qtab", name);
@@ -142,18 +150,11 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         cli_progress_done(&bar);
         if (st != CLV_OK)
             break;
-        double elapsed = now() - t0;
-        /* the learning curve with a 10-episode moving average */
-        double ma = 0, last_ma = 0;
-        const long long first = (long long)r.table->episodes - r.episodes; /* above 0 when resumed */
-        for (int e = 0; e < r.episodes; e++) {
-            ma += r.returns[e] - (e >= 10 ? r.returns[e - 10] : 0);
-            last_ma = ma / (e + 1 < 10 ? e + 1 : 10);
-            fprintf(curves.fp, "%s,%lld,%.4f,%.6f,%.6f\n", name, first + e + 1, r.epsilon[e], r.returns[e], last_ma);
-        }
+        double elapsed = cli_now() - t0;
+        const double last_ma = cli_write_learning(curves.fp, name, &r);
         st = clv_qtable_save(r.table, path, &err);
         if (st == CLV_OK)
-            st = write_policy(&scn, &r, scn.output.dir, name, &err);
+            st = cli_write_policy(&scn, r.table, &r.map, scn.output.dir, name, &err);
         if (st == CLV_OK)
             printf("%-15s %d episodes of %lld customers in %.1f s; %zu states x %zu actions; net margin per "
                    "customer per episode, last 10: %.3f %s\n",
@@ -164,7 +165,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
      * episodes with random actions, solved, and each table judged on it */
     if (st == CLV_OK && n_algos > 0) {
         clv_mdp_estimate *m = NULL;
-        double t0 = now(), best = 0;
+        double t0 = cli_now(), best = 0;
         st = clv_oracle_estimate(&scn, &results[0].map, scn.agent.episodes, scn.run.threads, &prog, &m, &err);
         cli_progress_done(&bar);
         clv_afile oc;
@@ -176,7 +177,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
             printf("oracle          the discretised MDP estimated from %d episodes of random actions (%zu "
                    "transitions) in %.1f s: optimal value %.3f %s per customer from the start (discounted, per epoch "
                    "gamma %g)\n",
-                   scn.agent.episodes, clv_mdp_estimate_transitions(m), now() - t0, best, scn.economics.currency,
+                   scn.agent.episodes, clv_mdp_estimate_transitions(m), cli_now() - t0, best, scn.economics.currency,
                    scn.agent.gamma);
             for (int k = 0; st == CLV_OK && k < n_algos; k++) {
                 double v;
@@ -197,28 +198,21 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     if (curves_open)
         st = cli_close_out(&curves, st, &err);
     if (st == CLV_OK && scn.output.plots) {
-        if (!clv_plot_available()) {
+        char data[CLV_IO_PATH_MAX + 16], cur[40], algos[80] = "algos=";
+        snprintf(data, sizeof data, "datafile=%s/learning.csv", scn.output.dir);
+        snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
+        for (int k = 0; k < n_algos; k++) {
+            strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
+            strncat(algos, clv_scn_enum_name("agent.algorithms", algos_k[k]), sizeof algos - strlen(algos) - 1);
+        }
+        const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents", algos};
+        st = cli_figure(scn.output.dir, "learning.gp", "learning", scn.output.plot_formats, scn.output.n_plot_formats,
+                        vars, 4, &err);
+        if (st == CLV_EUNSUPPORTED) {
             if (!o.quiet)
                 fprintf(stderr, "clvsim train-agent: gnuplot not found: skipped learning.{png,svg}; install the "
                                 "Debian package gnuplot-nox\n");
-        } else {
-            char dir[CLV_IO_PATH_MAX], script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX + 16], cur[40];
-            st = clv_plot_dir(dir, sizeof dir, "learning.gp", &err);
-            snprintf(script, sizeof script, "%s/learning.gp", dir);
-            snprintf(data, sizeof data, "datafile=%s/learning.csv", scn.output.dir);
-            snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
-            char algos[80] = "algos=";
-            for (int k = 0; k < n_algos; k++) {
-                strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
-                strncat(algos, clv_scn_enum_name("agent.algorithms", algos_k[k]), sizeof algos - strlen(algos) - 1);
-            }
-            const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents", algos};
-            for (int f = 0; st == CLV_OK && f < scn.output.n_plot_formats; f++) {
-                char out[CLV_IO_PATH_MAX], nm[32];
-                snprintf(nm, sizeof nm, "learning.%s", scn.output.plot_formats[f] == CLV_FORMAT_SVG ? "svg" : "png");
-                if ((st = clv_path_join(out, sizeof out, scn.output.dir, nm, &err)) == CLV_OK)
-                    st = clv_plot(script, out, vars, 4, &err);
-            }
+            st = CLV_OK;
         }
     }
     clv_qtable_free(resume);

@@ -577,13 +577,6 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
     return CLV_OK;
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
 {
     /* the command line, for the population file's comment */
@@ -612,7 +605,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     }
     j.outdir = outdir;
 
-    double t0 = now();
+    double t0 = cli_now();
     clv_error err;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
@@ -656,7 +649,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         if (st == CLV_OK && j.t->holdout_end <= j.t->calibration_end)
             st = clv_btyd_frequency(md, j.t, j.hold[m].hist_model, &err);
     }
-    double elapsed = now() - t0;
+    double elapsed = cli_now() - t0;
     int ncols = 2;
     if (st == CLV_OK)
         st = clv_output_dir_prepare(outdir, o.force, &err);

@@ -1,4 +1,4 @@
-/* cmd_scenario.c - the subcommands that exist in this version: run (scenario stage) and check. */
+/* cmd_scenario.c - loading a scenario for the subcommands, its summary, and clvsim check. */
 #include <stdio.h>
 #include <string.h>
 
@@ -22,7 +22,7 @@ int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn)
     return -1;
 }
 
-static void print_summary(FILE *fp, const clv_scenario *s)
+void cli_print_summary(FILE *fp, const clv_scenario *s)
 {
     const char *cur = s->economics.currency;
     fprintf(fp, "scenario       %s%s%s\n", s->scenario.name, s->scenario.description[0] ? " - " : "",
@@ -109,32 +109,6 @@ int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err
         return st;
     }
     return clv_afile_commit(&af, err);
-}
-
-int cmd_run(const cli_cmd *cmd, int argc, char **argv)
-{
-    cli_opts o;
-    clv_scenario scn;
-    int rc = cli_parse_scenario(cmd, argc, argv, &o, &scn);
-    if (rc >= 0)
-        return rc;
-    clv_error err;
-    if (clv_output_dir_prepare(scn.output.dir, o.force, &err) != CLV_OK)
-        return cli_report(&err);
-    char path[CLV_IO_PATH_MAX];
-    if (clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err) != CLV_OK ||
-        cli_write_resolved(&scn, path, &err) != CLV_OK)
-        return cli_report(&err);
-    print_summary(stdout, &scn);
-    fflush(stdout);
-    if (!o.quiet)
-        fprintf(stderr, "clvsim run: wrote %s\n", path);
-    cli_errorf(cmd->name, "the end-to-end comparison (the neural LTV predictor and the evaluation of the listed "
-                          "policies) is not built in clvsim %s; the scenario was loaded, validated and written "
-                          "resolved, and nothing else was run. Built and runnable on their own: clvsim fit, "
-                          "simulate, validate and train-agent",
-               CLV_VERSION);
-    return EXIT_UNAVAILABLE;
 }
 
 int cmd_check(const cli_cmd *cmd, int argc, char **argv)

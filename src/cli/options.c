@@ -160,3 +160,20 @@ int cli_close_out(clv_afile *af, int st, clv_error *err)
     }
     return clv_afile_commit(af, err);
 }
+
+int cli_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
+               const char *const *vars, size_t n_vars, clv_error *err)
+{
+    if (!clv_plot_available())
+        return clv_error_set(err, CLV_EUNSUPPORTED, NULL, 0, NULL, "gnuplot not found");
+    char pdir[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX * 2];
+    int st = clv_plot_dir(pdir, sizeof pdir, script, err);
+    snprintf(path, sizeof path, "%s/%s", pdir, script);
+    for (int f = 0; st == CLV_OK && f < n_formats; f++) {
+        char name[128], out[CLV_IO_PATH_MAX];
+        snprintf(name, sizeof name, "%s.%s", stem, formats[f] == CLV_FORMAT_SVG ? "svg" : "png");
+        if ((st = clv_path_join(out, sizeof out, dir, name, err)) == CLV_OK)
+            st = clv_plot(path, out, vars, n_vars, err);
+    }
+    return st;
+}

@@ -10,7 +10,7 @@
 /* set by the SIGINT handler in main.c */
 volatile sig_atomic_t cli_interrupted = 0;
 
-static double now(void)
+double cli_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -30,7 +30,7 @@ void cli_progress_init(cli_progress *p, int quiet)
     memset(p, 0, sizeof *p);
     p->out = stderr;
     p->enabled = !quiet && isatty(fileno(stderr));
-    p->start = p->last = now();
+    p->start = p->last = cli_now();
 }
 
 /* "phase [#####-----]  45%   12s left", exactly width columns when the bar
@@ -73,7 +73,7 @@ int cli_progress_cb(void *ctx, const char *phase, double done, double total)
         return 1;
     if (!p->enabled)
         return 0;
-    double t = now();
+    double t = cli_now();
     int new_phase = strncmp(p->phase, phase, sizeof p->phase - 1) != 0;
     /* redraw at most 10 times a second, and always on a new phase or at the end */
     if (!new_phase && t - p->last < 0.1 && done < total)

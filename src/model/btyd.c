@@ -173,3 +173,24 @@ int clv_btyd_cumulative(const clv_btyd *m, const clv_rfm_table *t, double *out, 
     free(first);
     return CLV_OK;
 }
+
+void clv_btyd_value_init(clv_btyd_value *l, const clv_scenario *scn)
+{
+    clv_btyd_from_scenario(&l->model, &scn->population);
+    l->unit_days = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
+    l->horizon = scn->ltv.horizon_days / l->unit_days;
+    l->margin_rate = scn->economics.margin_rate;
+}
+
+double clv_btyd_value_of(const clv_btyd_value *l, const clv_sim_obs *o)
+{
+    clv_rfm c = {.x = o->purchases - 1, .T = o->age_days / l->unit_days,
+                 .t_x = (o->age_days - o->recency_days) / l->unit_days};
+    if (c.x == 0)
+        c.t_x = 0;
+    c.mean_spend = c.x > 0 ? o->total_spend / o->purchases : 0;
+    double ey = clv_btyd_expected(&l->model, l->horizon, c.x, c.t_x, c.T);
+    double z = clv_gg_expected_spend(&l->model.spend, c.x, c.mean_spend);
+    double v = l->margin_rate * z * ey;
+    return isfinite(v) ? v : 0;
+}

@@ -88,3 +88,11 @@ int clv__calendar_build(const clv_scenario *scn, double scale, clv__calendar *ca
     }
     return CLV_OK;
 }
+
+int clv_sim_window_of(const clv_scenario *scn, int32_t day)
+{
+    for (int i = 0; scn->seasonality.enabled && i < scn->seasonality.n_windows; i++)
+        if (in_window(&scn->seasonality.windows[i], day))
+            return i;
+    return -1;
+}

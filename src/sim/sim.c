@@ -34,6 +34,7 @@ typedef struct cust {
     float lift, elast;          /* response traits: coupon lift (persuadables), price elasticity */
     float deal, fatigue;        /* at resp_day */
     float reserved;             /* budget reserved by the live coupon */
+    float spent;                /* coupon costs in the horizon so far (ground truth) */
     int32_t first, last, ntx, nrep;
     int32_t resp_day, cpn_expiry;
     int32_t ncoupons, coupon_day;  /* coupons received, day of the last one */
@@ -319,6 +320,7 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
             acc[ACC_COUPON * E] += cp->contact_cost;
             acc[ACC_MARGIN * E] -= cp->contact_cost;
             acc[ACC_SENT * E] += 1;
+            c->spent += (float)cp->contact_cost;
         }
         c->fatigue += (float)r->fatigue_gain;
         c->deal += (float)r->deal_gain;
@@ -429,6 +431,7 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
             acc[ACC_COGS * E + k] += cogs;
             acc[ACC_COUPON * E + k] += coupon_cost;
             acc[ACC_MARGIN * E + k] += m;
+            c->spent += (float)coupon_cost;
         }
         restage(s, i, d, t0, acc);
         if (d + 1 > cur)
@@ -485,7 +488,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
         e = rs->elasticity_mean + rs->elasticity_sd * gsl_ran_gaussian_ziggurat(g, 1);
     c->elast = (float)(e > 0 ? 0 : e);
     c->k = c->h = 1;
-    c->deal = c->fatigue = c->reserved = 0;
+    c->deal = c->fatigue = c->reserved = c->spent = 0;
     c->ncoupons = 0;
     c->coupon_day = INT32_MIN;
     c->cpn = c->live = c->react = c->send = 0;
@@ -982,6 +985,7 @@ int32_t clv_sim_today(const clv_sim *s) { return s->cal.start + s->epoch * s->ep
 int clv_sim_alive(const clv_sim *s, size_t i) { return i < s->n && s->c[i].alive; }
 int clv_sim_repeat_purchases(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].nrep : 0; }
 int32_t clv_sim_first_day(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].first : 0; }
+double clv_sim_coupon_spend(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].spent : 0; }
 
 const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days)
 {
@@ -1026,35 +1030,45 @@ int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, 
     return CLV_OK;
 }
 
+void clv_policy_free(clv_policy *p)
+{
+    if (p && p->release)
+        p->release(p->ctx);
+    if (p)
+        memset(p, 0, sizeof *p);
+}
+
 int clv_sim_run(clv_sim *s, const clv_policy *policy, const clv_progress *progress, clv_error *err)
 {
     clv_sim_obs *obs = NULL;
     clv_action *act = NULL;
+    uint32_t *order = NULL;
     if (policy) {
         obs = malloc(s->cap * sizeof *obs);
         act = malloc(s->cap * sizeof *act);
-        if (!obs || !act) {
-            free(obs);
-            free(act);
+        order = policy->order ? malloc(s->cap * sizeof *order) : NULL;
+        if (!obs || !act || (policy->order && !order)) {
+            free(obs), free(act), free(order);
             return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         }
     }
     int st = CLV_OK;
     while (st == CLV_OK && !clv_sim_done(s)) {
+        size_t n = s->n;
         if (policy) {
-            size_t n = s->n;
             for (size_t i = 0; i < n; i++)
                 act[i] = (clv_action){0, (uint8_t)s->list_price};
             st = clv_sim_observe(s, 0, n, obs, err);
             if (st == CLV_OK)
                 st = policy->act(policy->ctx, s, obs, n, act, err);
+            if (st == CLV_OK && order)
+                st = policy->order(policy->ctx, s, act, n, order, err);
         }
         if (st == CLV_OK)
-            st = clv_sim_step(s, policy ? act : NULL, NULL, err);
+            st = clv_sim_step_ordered(s, policy ? act : NULL, order, NULL, err);
         if (st == CLV_OK && clv_progress_report(progress, "simulating", s->epoch, s->epochs) != CLV_OK)
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "simulation cancelled");
     }
-    free(obs);
-    free(act);
+    free(obs), free(act), free(order);
     return st;
 }

@@ -1,0 +1,122 @@
+/* clvsim/evaluate.h - policies compared on the same simulated customers (common random numbers).
+ *
+ * clv_evaluate runs every policy on every replication of the scenario's
+ * evaluation population: replication r is the world of (scenario.seed,
+ * CLV_EVAL_REPLICATION_BASE + r), so the evaluation worlds are never ones
+ * the agents trained in (episodes 0, 1, ...) or the oracle was estimated on
+ * (1000000 + e).  Because each customer has its own random stream (sim.h),
+ * every policy meets the same customers and the same luck in a replication
+ * until the policies treat them differently; differences between policies
+ * are therefore paired by replication, which is what clv_eval_paired uses.
+ *
+ * Per policy and replication it keeps the totals of the metrics below, the
+ * per-day series of the environment (clv_sim_day) and ground truth that
+ * only a simulator has: per latent uplift segment the customers, their net
+ * margin, the coupon spend on them, their repeat purchases and how many of
+ * them died during the horizon.
+ *
+ * The run is serial over (replication, policy) in that order; the
+ * environment's steps and the policies use opts.threads workers, and the
+ * results do not depend on their number.  The library never prints.
+ */
+#ifndef CLVSIM_EVALUATE_H
+#define CLVSIM_EVALUATE_H
+
+#include <stddef.h>
+
+#include "clvsim/error.h"
+#include "clvsim/progress.h"
+#include "clvsim/scenario.h"
+#include "clvsim/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { CLV_EVAL_REPLICATION_BASE = 2000000 };
+
+/* The metrics of one policy in one replication, over the horizon. */
+typedef enum clv_metric {
+    CLV_M_NET_MARGIN = 0,   /* revenue - cost of goods - coupon spend, currency */
+    CLV_M_REVENUE,          /* at the charged prices, before coupon discounts, currency */
+    CLV_M_COUPON_SPEND,     /* discounts, redemption and contact costs, currency */
+    CLV_M_PURCHASES,        /* transactions, new customers' first purchases included */
+    CLV_M_COUPONS_SENT,
+    CLV_M_COUPONS_REFUSED,  /* not sent because of a budget */
+    CLV_M_REDEMPTIONS,
+    CLV_M_CUSTOMERS,        /* existing and acquired by the end */
+    CLV_M_ACTIVE_END,       /* in the observable stages new, active or loyal at the end */
+    CLV_M_ALIVE_END,        /* alive at the end (ground truth) */
+    CLV_M_CHURNED,          /* alive at the start or acquired, dead at the end (ground truth) */
+    CLV_M_CLV,              /* realised CLV: net margin per customer, currency */
+    CLV_M_REMAINING,        /* predicted remaining value per customer at the end (clv_btyd_value_of), currency */
+    CLV_M_N
+} clv_metric;
+
+/* The CSV name of a metric ("net_margin", ...); NULL out of range. */
+const char *clv_metric_name(int metric);
+
+/* Ground truth per latent uplift segment (clv_segment of sim.h). */
+typedef struct clv_eval_segment {
+    double customers;
+    double net_margin;      /* their margin in the horizon (new customers' first purchases excluded) */
+    double coupon_spend;
+    double purchases;       /* repeat purchases in the horizon */
+    double churned;         /* died during the horizon */
+} clv_eval_segment;
+
+enum { CLV_SEGMENTS = 4 };
+
+typedef struct clv_evaluation {
+    size_t n_policies, replications, n_days;
+    double *totals;               /* [(p * replications + r) * CLV_M_N + metric] */
+    clv_eval_segment *segments;   /* [(p * replications + r) * CLV_SEGMENTS + segment] */
+    clv_sim_day *days;            /* [(p * replications + r) * n_days + day] */
+} clv_evaluation;
+
+typedef struct clv_eval_opts {
+    int threads;                  /* the environment's workers (0: all processors) */
+    const clv_progress *progress; /* phase "evaluating", done = runs finished of policies x replications */
+} clv_eval_opts;
+
+/* Run policies[0..n) (an entry with a NULL act: no campaign) on
+ * evaluation.replications replications of scn (population.customers x
+ * run.scale customers, the calendar's horizon) into *out.  opts may be NULL.
+ * Returns CLV_OK, an error of the environment or a policy, CLV_ENOMEM, or
+ * CLV_ECANCELLED when the progress callback asks to stop.  Free with
+ * clv_evaluation_free. */
+int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, const clv_eval_opts *opts,
+                 clv_evaluation *out, clv_error *err);
+void clv_evaluation_free(clv_evaluation *e);
+
+/* The value of a metric for policy p in replication r. */
+double clv_eval_value(const clv_evaluation *e, size_t p, size_t r, int metric);
+
+/* A mean over replications with its two-sided Student-t confidence interval. */
+typedef struct clv_interval {
+    double mean, sd, lo, hi;
+    size_t n;
+} clv_interval;
+
+/* The interval of x[0], x[stride], ... (n values) at confidence level
+ * `confidence` (e.g. 0.95); with fewer than 2 values lo = hi = mean. */
+void clv_interval_of(const double *x, size_t n, size_t stride, double confidence, clv_interval *out);
+
+/* A metric's mean over replications for policy p, with its interval. */
+void clv_eval_interval(const clv_evaluation *e, size_t p, int metric, double confidence, clv_interval *out);
+
+/* The paired difference metric(p) - metric(q), replication by replication,
+ * with its interval. */
+void clv_eval_paired(const clv_evaluation *e, size_t p, size_t q, int metric, double confidence,
+                     clv_interval *out);
+
+/* Campaign ROI of policy p against the no-campaign policy q, per replication
+ * (net margin(p) - net margin(q)) / coupon spend(p), with its interval;
+ * replications in which p spent nothing are left out (out->n says how many
+ * count; 0: p never spent). */
+void clv_eval_roi(const clv_evaluation *e, size_t p, size_t q, double confidence, clv_interval *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,28 @@
+# heatmap.gp - a learned policy as a state x action heatmap.
+# Variables: fmt, outfile, datafile (heatmap_<policy>.csv of clvsim run: a
+# header row of action names, then per state its description and, per
+# action, Q(s,a) - Q(s, no coupon at list price); NaN where never tried),
+# title_text.
+load dir . "/common.gp"
+set terminal push
+if (fmt eq "svg") {
+    set terminal svg size 1200,900 dynamic enhanced font "sans,11" background rgb "white"
+} else {
+    set terminal pngcairo size 1200,900 enhanced font "sans,9" background rgb "white"
+}
+set output outfile
+set title title_text noenhanced
+set xlabel "action (coupon@price)" noenhanced
+set ylabel ""
+set key off
+set grid noytics
+set xtics rotate by -45 noenhanced
+set ytics noenhanced font ",8"
+set palette defined (-1 "#d62728", 0 "#ffffff", 1 "#1f77b4")
+stats datafile matrix rowheaders columnheaders using 3 nooutput
+m = abs(STATS_min) > abs(STATS_max) ? abs(STATS_min) : abs(STATS_max)
+if (m == 0) { m = 1 }
+set cbrange [-m:m]
+set cblabel "advantage over no coupon at list price"
+set yrange [] reverse
+plot datafile matrix rowheaders columnheaders using 1:2:3 with image

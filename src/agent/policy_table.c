@@ -1,0 +1,143 @@
+/* policy_table.c - the greedy policy of a Q table (learned agents, the oracle, myopic greedy) in the environment. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clvsim/agent.h"
+#include "clvsim/btyd.h"
+#include "clvsim/parallel.h"
+
+enum { TABLE_BLOCK = 1024 };
+
+typedef struct table_policy {
+    const clv_qtable *t;
+    clv_state_map map;
+    clv_btyd_value ltv;
+    int need_ltv, threads, list, budget;
+    size_t n_prices;
+    char name[CLV_NAME_MAX + 16];
+    /* per customer, grown to the environment's capacity on first use */
+    size_t cap;
+    size_t *state;
+    int *a;
+    double *scratch;    /* 2 per customer: the budget order's sort keys */
+    /* the call being served */
+    const clv_sim_obs *obs;
+    clv_action *act;
+    size_t n;
+    int phase;
+} table_policy;
+
+/* the greedy action of state s among the visited actions; -1: none visited */
+static int greedy_visited(const clv_qtable *t, size_t s)
+{
+    const double *q = t->q + s * t->n_actions;
+    const uint32_t *v = t->visits + s * t->n_actions;
+    int best = -1;
+    for (size_t a = 0; a < t->n_actions; a++)
+        if (v[a] > 0 && (best < 0 || q[a] > q[best]))
+            best = (int)a;
+    return best;
+}
+
+static int table_unit(size_t unit, int worker, void *ctx)
+{
+    (void)worker;
+    table_policy *p = ctx;
+    const size_t lo = unit * TABLE_BLOCK, hi = lo + TABLE_BLOCK < p->n ? lo + TABLE_BLOCK : p->n;
+    for (size_t i = lo; i < hi; i++) {
+        const double v = p->need_ltv ? clv_btyd_value_of(&p->ltv, &p->obs[i]) : 0;
+        const size_t s = clv_state_of(&p->map, &p->obs[i], v, p->phase);
+        int a = greedy_visited(p->t, s);
+        if (a < 0)
+            a = p->list; /* no coupon (coupon 0) at list price */
+        p->state[i] = s;
+        p->a[i] = a;
+        p->act[i] = (clv_action){(uint8_t)((size_t)a / p->n_prices), (uint8_t)((size_t)a % p->n_prices)};
+    }
+    return CLV_OK;
+}
+
+static int grow(table_policy *p, size_t n, clv_error *err)
+{
+    if (n <= p->cap)
+        return CLV_OK;
+    free(p->state), free(p->a), free(p->scratch);
+    p->state = malloc(n * sizeof *p->state);
+    p->a = malloc(n * sizeof *p->a);
+    p->scratch = p->budget ? malloc(2 * n * sizeof *p->scratch) : NULL;
+    if (!p->state || !p->a || (p->budget && !p->scratch)) {
+        p->cap = 0;
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    p->cap = n;
+    return CLV_OK;
+}
+
+static int act_table(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n, clv_action *act, clv_error *err)
+{
+    table_policy *p = ctx;
+    int st = grow(p, clv_sim_capacity(s) > n ? clv_sim_capacity(s) : n, err);
+    if (st != CLV_OK)
+        return st;
+    p->obs = obs, p->act = act, p->n = n;
+    p->list = clv_sim_list_price(s);
+    p->phase = clv_sim_season_phase(s);
+    st = clv_parallel_for(p->threads, (n + TABLE_BLOCK - 1) / TABLE_BLOCK, table_unit, p);
+    return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "policy %s failed", p->name);
+}
+
+static int order_table(void *ctx, const clv_sim *s, const clv_action *act, size_t n, uint32_t *order,
+                       clv_error *err)
+{
+    (void)s, (void)act;
+    table_policy *p = ctx;
+    if (n != p->n)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "policy %s: order asked for %zu customers, acted for %zu",
+                             p->name, n, p->n);
+    if (!p->budget) {
+        for (size_t i = 0; i < n; i++)
+            order[i] = (uint32_t)i;
+        return CLV_OK;
+    }
+    clv_agent_budget_order(p->t, p->state, p->a, n, p->n_prices, p->scratch, order);
+    return CLV_OK;
+}
+
+static void release_table(void *ctx)
+{
+    table_policy *p = ctx;
+    if (p)
+        free(p->state), free(p->a), free(p->scratch);
+    free(p);
+}
+
+int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *name,
+                     int threads, clv_policy *out, clv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const clv_scn_interventions *iv = &scn->interventions;
+    const size_t A = (size_t)(iv->n_coupons + 1) * (size_t)iv->n_prices;
+    if (t->n_states != map->n_states || t->n_actions != A)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
+                             "policy %s: the table is %zu states x %zu actions; the scenario's state map and "
+                             "interventions give %zu x %zu",
+                             name, t->n_states, t->n_actions, map->n_states, A);
+    table_policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    p->t = t;
+    p->map = *map;
+    clv_btyd_value_init(&p->ltv, scn);
+    p->need_ltv = map->n_ltv > 1;
+    p->threads = threads;
+    p->n_prices = (size_t)iv->n_prices;
+    p->budget = iv->budget_per_epoch >= 0 || iv->budget_total >= 0;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    out->name = p->name;
+    out->act = act_table;
+    out->order = order_table;
+    out->release = release_table;
+    out->ctx = p;
+    return CLV_OK;
+}

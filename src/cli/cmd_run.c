@@ -1,0 +1,737 @@
+/* cmd_run.c - clvsim run: the main job.  Train the agents, build every listed
+ * policy, evaluate them all on the same simulated customers, and report. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+
+enum { RUN_MAX = CLV_MAX_POLICIES + CLV_MAX_COUPONS };
+
+typedef struct run_policy {
+    char name[CLV_NAME_MAX + 16];   /* "none", "blanket-2", "q-learning", ... (CSV) */
+    char label[CLV_NAME_MAX + 32];  /* "blanket 20%" (tables, plots) */
+    int kind;                       /* clv_policy_kind */
+    int fixed;                      /* a rule that learns nothing from the simulator */
+    clv_policy pol;
+} run_policy;
+
+typedef struct run {
+    clv_scenario scn;
+    cli_opts o;
+    cli_progress bar;
+    clv_progress prog;
+    run_policy pol[RUN_MAX];
+    size_t n;
+    clv_train_result trained[CLV_MAX_ALGOS];
+    int algo[CLV_MAX_ALGOS];
+    int n_trained;
+    clv_state_map map;
+    clv_mdp_estimate *mdp;
+    clv_qtable *oracle, *greedy;
+    clv_evaluation ev;
+    long none, best_fixed;          /* indices into pol, -1: absent */
+    double started, seconds;
+    int plotted;                    /* figures were drawn */
+    char plot_note[256];            /* why not */
+} run;
+
+static int listed(const clv_scenario *scn, int kind)
+{
+    for (int i = 0; i < scn->evaluation.n_policies; i++)
+        if (scn->evaluation.policies[i] == kind)
+            return 1;
+    return 0;
+}
+
+static const char *cur(const run *r) { return r->scn.economics.currency; }
+
+/* ---- phase 1: the learned policies ---- */
+
+static int train_agents(run *r, clv_afile *curves, clv_error *err)
+{
+    static const int kinds[CLV_MAX_ALGOS] = {CLV_POLICY_Q, CLV_POLICY_SARSA, CLV_POLICY_EXPECTED_SARSA};
+    int st = CLV_OK;
+    for (int a = 0; a < CLV_MAX_ALGOS && st == CLV_OK; a++) {
+        if (!listed(&r->scn, kinds[a]))
+            continue;
+        const char *name = clv_scn_enum_name("agent.algorithms", a);
+        clv_train_opts to = {r->scn.run.threads, &r->prog, NULL, NULL, NULL};
+        clv_train_result *t = &r->trained[r->n_trained];
+        const double t0 = cli_now();
+        st = clv_agent_train(&r->scn, a, &to, t, err);
+        cli_progress_done(&r->bar);
+        if (st != CLV_OK)
+            break;
+        r->algo[r->n_trained++] = a;
+        const double ma = cli_write_learning(curves->fp, name, t);
+        char file[64], path[CLV_IO_PATH_MAX];
+        snprintf(file, sizeof file, "agent_%s.qtab", name);
+        if ((st = clv_path_join(path, sizeof path, r->scn.output.dir, file, err)) == CLV_OK &&
+            (st = clv_qtable_save(t->table, path, err)) == CLV_OK)
+            st = cli_write_policy(&r->scn, t->table, &t->map, r->scn.output.dir, name, err);
+        if (st == CLV_OK && !r->o.quiet)
+            fprintf(stderr, "clvsim run: trained %s: %d episodes of %lld customers in %.1f s; net margin per customer "
+                            "per episode, last 10: %.2f %s\n",
+                    name, t->episodes, (long long)r->scn.agent.customers, cli_now() - t0, ma, cur(r));
+    }
+    return st;
+}
+
+static int estimate_models(run *r, clv_error *err)
+{
+    const int oracle = listed(&r->scn, CLV_POLICY_ORACLE), greedy = listed(&r->scn, CLV_POLICY_GREEDY);
+    int st = CLV_OK;
+    if (r->n_trained)
+        r->map = r->trained[0].map;
+    else if (oracle || greedy)
+        st = clv_agent_state_map(&r->scn, r->scn.run.threads, &r->map, err);
+    if (st != CLV_OK || !(oracle || greedy))
+        return st;
+    const double t0 = cli_now();
+    st = clv_oracle_estimate(&r->scn, &r->map, r->scn.agent.episodes, r->scn.run.threads, &r->prog, &r->mdp, err);
+    cli_progress_done(&r->bar);
+    if (st == CLV_OK && oracle)
+        st = clv_mdp_table(r->mdp, 0, r->scn.agent.gamma, 1e-9, 100000, &r->oracle, err);
+    if (st == CLV_OK && greedy)
+        st = clv_mdp_table(r->mdp, 1, r->scn.agent.gamma, 1e-9, 100000, &r->greedy, err);
+    if (st == CLV_OK && oracle)
+        st = cli_write_policy(&r->scn, r->oracle, &r->map, r->scn.output.dir, "oracle", err);
+    if (st == CLV_OK && greedy)
+        st = cli_write_policy(&r->scn, r->greedy, &r->map, r->scn.output.dir, "greedy", err);
+    if (st == CLV_OK && !r->o.quiet)
+        fprintf(stderr, "clvsim run: estimated the discretised MDP from %d episodes of random actions (%zu "
+                        "transitions) in %.1f s\n",
+                r->scn.agent.episodes, clv_mdp_estimate_transitions(r->mdp), cli_now() - t0);
+    return st;
+}
+
+/* ---- phase 2: every listed policy ---- */
+
+static run_policy *add(run *r, int kind, const char *name, const char *label)
+{
+    run_policy *p = &r->pol[r->n++];
+    memset(p, 0, sizeof *p);
+    p->kind = kind;
+    p->fixed = kind <= CLV_POLICY_LTV_THRESHOLD;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->label, sizeof p->label, "%s", label ? label : name);
+    return p;
+}
+
+static int build_policies(run *r, clv_error *err)
+{
+    const clv_scenario *scn = &r->scn;
+    const uint64_t seed = (uint64_t)scn->scenario.seed;
+    int st = CLV_OK;
+    for (int i = 0; i < scn->evaluation.n_policies && st == CLV_OK; i++) {
+        const int kind = scn->evaluation.policies[i];
+        const char *name = clv_scn_enum_name("evaluation.policies", kind);
+        if (kind == CLV_POLICY_BLANKET) {
+            for (int c = 1; c <= scn->interventions.n_coupons && st == CLV_OK; c++) {
+                char nm[32], label[CLV_NAME_MAX + 16];
+                snprintf(nm, sizeof nm, "blanket-%d", c);
+                snprintf(label, sizeof label, "blanket %s", scn->interventions.coupons[c - 1].name);
+                run_policy *p = add(r, kind, nm, label);
+                st = clv_policy_fixed(scn, nm, seed, &p->pol, err);
+            }
+        } else if (kind <= CLV_POLICY_LTV_THRESHOLD) {
+            run_policy *p = add(r, kind, name, NULL);
+            st = clv_policy_fixed(scn, name, seed, &p->pol, err);
+        } else {
+            const clv_qtable *t = kind == CLV_POLICY_ORACLE ? r->oracle : kind == CLV_POLICY_GREEDY ? r->greedy : NULL;
+            const clv_state_map *map = &r->map;
+            for (int k = 0; !t && k < r->n_trained; k++)
+                if ((kind == CLV_POLICY_Q && r->algo[k] == CLV_ALGO_Q) ||
+                    (kind == CLV_POLICY_SARSA && r->algo[k] == CLV_ALGO_SARSA) ||
+                    (kind == CLV_POLICY_EXPECTED_SARSA && r->algo[k] == CLV_ALGO_EXPECTED_SARSA))
+                    t = r->trained[k].table, map = &r->trained[k].map;
+            if (!t)
+                return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "no table for policy %s", name);
+            run_policy *p = add(r, kind, name, NULL);
+            st = clv_policy_table(scn, t, map, name, scn->run.threads, &p->pol, err);
+        }
+    }
+    r->none = r->best_fixed = -1;
+    return st;
+}
+
+/* ---- phase 3: statistics ---- */
+
+static void pick_references(run *r)
+{
+    double best = -INFINITY;
+    for (size_t p = 0; p < r->n; p++) {
+        clv_interval iv;
+        clv_eval_interval(&r->ev, p, CLV_M_NET_MARGIN, r->scn.evaluation.confidence, &iv);
+        if (r->pol[p].kind == CLV_POLICY_NONE)
+            r->none = (long)p;
+        if (r->pol[p].fixed && iv.mean > best)
+            best = iv.mean, r->best_fixed = (long)p;
+    }
+}
+
+/* "1,234,567" with sign when asked */
+static char *group(char *buf, size_t n, double v, int decimals, int sign)
+{
+    char raw[64];
+    snprintf(raw, sizeof raw, "%.*f", decimals, fabs(v));
+    const char *dot = strchr(raw, '.');
+    size_t int_len = dot ? (size_t)(dot - raw) : strlen(raw), k = 0;
+    char out[96];
+    if (v < 0 && strspn(raw, "0.") != strlen(raw))
+        out[k++] = '-';
+    else if (sign)
+        out[k++] = '+';
+    for (size_t i = 0; i < int_len; i++) {
+        if (i && (int_len - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = raw[i];
+    }
+    snprintf(out + k, sizeof out - k, "%s", dot ? dot : "");
+    snprintf(buf, n, "%s", out);
+    return buf;
+}
+
+/* "mean ± half-width" */
+static char *pm(char *buf, size_t n, const clv_interval *iv, int decimals)
+{
+    char a[48], b[48];
+    snprintf(buf, n, "%s ± %s", group(a, sizeof a, iv->mean, decimals, 0),
+             group(b, sizeof b, (iv->hi - iv->lo) / 2, decimals, 0));
+    return buf;
+}
+
+static void print_tables(run *r, FILE *fp)
+{
+    const clv_scenario *scn = &r->scn;
+    const double conf = scn->evaluation.confidence;
+    char a[96];
+    int32_t start;
+    clv_date_parse(scn->calendar.start, -1, &start);
+    char d0[16], d1[16];
+    fprintf(fp, "\nPolicy comparison: %s, %zu replications, %s to %s, on %lld existing customers (and those "
+                "acquired); mean ± half-width of the %g%% interval across replications (Student t)\n\n",
+            scn->scenario.name, r->ev.replications, clv_date_format(start, d0),
+            clv_date_format(start + scn->calendar.horizon_days - 1, d1),
+            (long long)((double)scn->population.customers * scn->run.scale), 100 * conf);
+    fprintf(fp, "%-18s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", "policy", "net margin", "revenue",
+            "coupon spend", "ROI vs none", "purchases", "active at end", "churned", "CLV/customer", "remaining/cust");
+    for (size_t p = 0; p < r->n; p++) {
+        clv_interval iv[CLV_M_N], roi;
+        for (int m = 0; m < CLV_M_N; m++)
+            clv_eval_interval(&r->ev, p, m, conf, &iv[m]);
+        char c[8][64];
+        if (r->none >= 0 && (long)p != r->none) {
+            clv_eval_roi(&r->ev, p, (size_t)r->none, conf, &roi);
+            if (roi.n > 0)
+                pm(c[3], sizeof c[3], &roi, 2);
+            else
+                snprintf(c[3], sizeof c[3], "no spend");
+        } else {
+            snprintf(c[3], sizeof c[3], "-");
+        }
+        fprintf(fp, "%-18s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", r->pol[p].label,
+                pm(c[0], sizeof c[0], &iv[CLV_M_NET_MARGIN], 0), pm(c[1], sizeof c[1], &iv[CLV_M_REVENUE], 0),
+                pm(c[2], sizeof c[2], &iv[CLV_M_COUPON_SPEND], 0), c[3],
+                pm(c[4], sizeof c[4], &iv[CLV_M_PURCHASES], 0), pm(c[5], sizeof c[5], &iv[CLV_M_ACTIVE_END], 0),
+                pm(c[6], sizeof c[6], &iv[CLV_M_CHURNED], 0), pm(c[7], sizeof c[7], &iv[CLV_M_CLV], 2),
+                pm(a, sizeof a, &iv[CLV_M_REMAINING], 2));
+    }
+    fprintf(fp, "(money in %s; ROI: extra net margin over no campaign per %s of coupon spend; remaining/cust: the "
+                "predicted value of the next %d days at the end)\n",
+            cur(r), cur(r), scn->ltv.horizon_days);
+    if (r->best_fixed >= 0) {
+        const size_t b = (size_t)r->best_fixed;
+        fprintf(fp, "\nNet margin against the best fixed policy (%s), paired by replication (common random "
+                    "numbers), %g%% interval:\n",
+                r->pol[b].label, 100 * conf);
+        for (size_t p = 0; p < r->n; p++) {
+            if (p == b)
+                continue;
+            clv_interval d;
+            clv_eval_paired(&r->ev, p, b, CLV_M_NET_MARGIN, conf, &d);
+            char m[48], lo[48], hi[48];
+            const char *verdict = d.lo > 0 ? "better" : d.hi < 0 ? "worse" : "no clear difference";
+            fprintf(fp, "  %-18s %16s %s  [%s, %s]  %s\n", r->pol[p].label, group(m, sizeof m, d.mean, 0, 1), cur(r),
+                    group(lo, sizeof lo, d.lo, 0, 1), group(hi, sizeof hi, d.hi, 0, 1), verdict);
+        }
+    }
+    if (r->none >= 0) {
+        fprintf(fp, "\nWhere the money went (ground truth, per replication, against no campaign): coupon spend on "
+                    "sure things (who buy anyway), extra repeat purchases of persuadables, extra churn of sleeping "
+                    "dogs, and the net margin gained or lost in each latent segment (%s):\n",
+                cur(r));
+        fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", "policy", "spend sure-thing", "+purch persuad.",
+                "+churn sl.dog", "margin pers.", "margin sure", "margin lost", "margin sl.dog");
+        const size_t R = r->ev.replications, none = (size_t)r->none;
+        for (size_t p = 0; p < r->n; p++) {
+            if (p == none)
+                continue;
+            double v[7] = {0};
+            for (size_t k = 0; k < R; k++) {
+                const clv_eval_segment *g = r->ev.segments + (p * R + k) * CLV_SEGMENTS;
+                const clv_eval_segment *z = r->ev.segments + (none * R + k) * CLV_SEGMENTS;
+                v[0] += g[CLV_SEG_SURE_THING].coupon_spend / (double)R;
+                v[1] += (g[CLV_SEG_PERSUADABLE].purchases - z[CLV_SEG_PERSUADABLE].purchases) / (double)R;
+                v[2] += (g[CLV_SEG_SLEEPING_DOG].churned - z[CLV_SEG_SLEEPING_DOG].churned) / (double)R;
+                for (int s = 0; s < CLV_SEGMENTS; s++)
+                    v[3 + s] += (g[s].net_margin - z[s].net_margin) / (double)R;
+            }
+            char c[7][48];
+            fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", r->pol[p].label,
+                    group(c[0], 48, v[0], 0, 0), group(c[1], 48, v[1], 0, 1), group(c[2], 48, v[2], 1, 1),
+                    group(c[3], 48, v[3], 0, 1), group(c[4], 48, v[4], 0, 1), group(c[5], 48, v[5], 0, 1),
+                    group(c[6], 48, v[6], 0, 1));
+        }
+    }
+}
+
+/* ---- phase 4: files ---- */
+
+typedef int (*writer_fn)(run *r, FILE *fp);
+
+static int write_file(run *r, const char *name, writer_fn fn, clv_error *err)
+{
+    clv_afile af;
+    int st = cli_open_out(r->scn.output.dir, name, r->scn.source, &af, err);
+    if (st != CLV_OK)
+        return st;
+    if (fn(r, af.fp) != 0)
+        st = clv_error_set(err, CLV_EIO, name, 0, NULL, "writing failed");
+    return cli_close_out(&af, st, err);
+}
+
+static int w_summary(run *r, FILE *fp)
+{
+    const double conf = r->scn.evaluation.confidence;
+    fprintf(fp, "policy,label,fixed,replications");
+    for (int m = 0; m < CLV_M_N; m++)
+        fprintf(fp, ",%s,%s_lo,%s_hi", clv_metric_name(m), clv_metric_name(m), clv_metric_name(m));
+    fprintf(fp, ",roi_vs_none,roi_vs_none_lo,roi_vs_none_hi,net_margin_vs_best_fixed,net_margin_vs_best_fixed_lo,"
+                "net_margin_vs_best_fixed_hi\n");
+    for (size_t p = 0; p < r->n; p++) {
+        fprintf(fp, "%s,%s,%d,%zu", r->pol[p].name, r->pol[p].label, r->pol[p].fixed, r->ev.replications);
+        for (int m = 0; m < CLV_M_N; m++) {
+            clv_interval iv;
+            clv_eval_interval(&r->ev, p, m, conf, &iv);
+            fprintf(fp, ",%.6f,%.6f,%.6f", iv.mean, iv.lo, iv.hi);
+        }
+        clv_interval roi = {NAN, NAN, NAN, NAN, 0}, d = {NAN, NAN, NAN, NAN, 0};
+        if (r->none >= 0 && (long)p != r->none)
+            clv_eval_roi(&r->ev, p, (size_t)r->none, conf, &roi);
+        if (r->best_fixed >= 0)
+            clv_eval_paired(&r->ev, p, (size_t)r->best_fixed, CLV_M_NET_MARGIN, conf, &d);
+        fprintf(fp, ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", roi.mean, roi.lo, roi.hi, d.mean, d.lo, d.hi);
+    }
+    return ferror(fp);
+}
+
+static int w_replications(run *r, FILE *fp)
+{
+    fprintf(fp, "policy,replication");
+    for (int m = 0; m < CLV_M_N; m++)
+        fprintf(fp, ",%s", clv_metric_name(m));
+    fputc('\n', fp);
+    for (size_t p = 0; p < r->n; p++)
+        for (size_t k = 0; k < r->ev.replications; k++) {
+            fprintf(fp, "%s,%zu", r->pol[p].name, k);
+            for (int m = 0; m < CLV_M_N; m++)
+                fprintf(fp, ",%.6f", clv_eval_value(&r->ev, p, k, m));
+            fputc('\n', fp);
+        }
+    return ferror(fp);
+}
+
+static int w_segments(run *r, FILE *fp)
+{
+    const size_t R = r->ev.replications;
+    fprintf(fp, "policy,segment,customers,net_margin,coupon_spend,repeat_purchases,churned,net_margin_vs_none,"
+                "coupon_spend_vs_none,repeat_purchases_vs_none,churned_vs_none\n");
+    for (size_t p = 0; p < r->n; p++)
+        for (int s = 0; s < CLV_SEGMENTS; s++) {
+            double v[5] = {0}, d[4] = {0};
+            for (size_t k = 0; k < R; k++) {
+                const clv_eval_segment *g = &r->ev.segments[(p * R + k) * CLV_SEGMENTS + (size_t)s];
+                const double x[5] = {g->customers, g->net_margin, g->coupon_spend, g->purchases, g->churned};
+                for (int j = 0; j < 5; j++)
+                    v[j] += x[j] / (double)R;
+                if (r->none >= 0) {
+                    const clv_eval_segment *z = &r->ev.segments[((size_t)r->none * R + k) * CLV_SEGMENTS + (size_t)s];
+                    d[0] += (g->net_margin - z->net_margin) / (double)R;
+                    d[1] += (g->coupon_spend - z->coupon_spend) / (double)R;
+                    d[2] += (g->purchases - z->purchases) / (double)R;
+                    d[3] += (g->churned - z->churned) / (double)R;
+                }
+            }
+            fprintf(fp, "%s,%s,%.3f,%.6f,%.6f,%.3f,%.3f", r->pol[p].name, clv_segment_name(s), v[0], v[1], v[2], v[3],
+                    v[4]);
+            if (r->none >= 0)
+                fprintf(fp, ",%.6f,%.6f,%.3f,%.3f\n", d[0], d[1], d[2], d[3]);
+            else
+                fprintf(fp, ",,,,\n");
+        }
+    return ferror(fp);
+}
+
+/* per policy and day, the mean over replications of the environment's day */
+static int w_daily(run *r, FILE *fp)
+{
+    const size_t R = r->ev.replications, D = r->ev.n_days;
+    fprintf(fp, "policy,date,purchases,revenue,coupon_spend,net_margin,coupons_sent,coupons_refused,redemptions,"
+                "alive,active,customers,window\n");
+    for (size_t p = 0; p < r->n; p++)
+        for (size_t d = 0; d < D; d++) {
+            double v[10] = {0};
+            int32_t day = 0;
+            for (size_t k = 0; k < R; k++) {
+                const clv_sim_day *x = &r->ev.days[(p * R + k) * D + d];
+                const double y[10] = {x->purchases, x->revenue, x->coupon_cost, x->net_margin, x->coupons_sent,
+                                      x->coupons_refused, x->redemptions, x->alive,
+                                      x->stage[CLV_STAGE_NEW] + x->stage[CLV_STAGE_ACTIVE] + x->stage[CLV_STAGE_LOYAL],
+                                      x->customers};
+                for (int j = 0; j < 10; j++)
+                    v[j] += y[j] / (double)R;
+                day = x->day;
+            }
+            char date[16];
+            const int w = clv_sim_window_of(&r->scn, day);
+            fprintf(fp, "%s,%s", r->pol[p].name, clv_date_format(day, date));
+            for (int j = 0; j < 10; j++)
+                fprintf(fp, ",%.6f", v[j]);
+            fprintf(fp, ",%s\n", w >= 0 ? r->scn.seasonality.windows[w].name : "");
+        }
+    return ferror(fp);
+}
+
+/* the learned policies as a heatmap: visited states (rows, most visited
+ * first, at most 40) x actions, Q(s,a) - Q(s, no coupon at list price) */
+static int write_heatmap(run *r, const char *algo, const clv_qtable *t, const clv_state_map *map, clv_error *err)
+{
+    char name[64];
+    snprintf(name, sizeof name, "heatmap_%s.csv", algo);
+    clv_afile af;
+    int st = cli_open_out(r->scn.output.dir, name, r->scn.source, &af, err);
+    if (st != CLV_OK)
+        return st;
+    const size_t A = t->n_actions, P = (size_t)r->scn.interventions.n_prices;
+    size_t list = 0;
+    for (size_t k = 0; k < P; k++)
+        if (r->scn.interventions.prices[k] == 1.0)
+            list = k;
+    enum { ROWS = 40 };
+    size_t rows[ROWS], nr = 0;
+    double vis[ROWS];
+    for (size_t s = 0; s < t->n_states; s++) {
+        double v = 0;
+        for (size_t a = 0; a < A; a++)
+            v += t->visits[s * A + a];
+        if (v == 0 || (nr == ROWS && v <= vis[ROWS - 1]))
+            continue;
+        size_t k = nr < ROWS ? nr++ : ROWS - 1;
+        while (k > 0 && vis[k - 1] < v) {
+            rows[k] = rows[k - 1], vis[k] = vis[k - 1];
+            k--;
+        }
+        rows[k] = s, vis[k] = v;
+    }
+    fprintf(af.fp, "state");
+    for (size_t a = 0; a < A; a++) {
+        const size_t c = a / P;
+        fprintf(af.fp, ",%s@%g", c ? r->scn.interventions.coupons[c - 1].name : "none", r->scn.interventions.prices[a % P]);
+    }
+    fputc('\n', af.fp);
+    for (size_t k = 0; k < nr; k++) {
+        char desc[200];
+        clv_state_describe(map, rows[k], desc, sizeof desc);
+        for (char *c = desc; *c; c++)
+            if (*c == ',')
+                *c = ';';
+        fprintf(af.fp, "%s", desc);
+        const double *q = t->q + rows[k] * A;
+        for (size_t a = 0; a < A; a++) {
+            if (t->visits[rows[k] * A + a])
+                fprintf(af.fp, ",%.6f", q[a] - q[list]);
+            else
+                fprintf(af.fp, ",NaN");
+        }
+        fputc('\n', af.fp);
+    }
+    return cli_close_out(&af, CLV_OK, err);
+}
+
+/* ---- phase 5: figures and the report ---- */
+
+static int figures(run *r, clv_error *err)
+{
+    const clv_scenario *scn = &r->scn;
+    const char *dir = scn->output.dir;
+    char data[CLV_IO_PATH_MAX + 16], currency[40], policies[RUN_MAX * 24] = "policies=", windows[1024] = "windows=";
+    snprintf(currency, sizeof currency, "currency=%s", cur(r));
+    for (size_t p = 0; p < r->n; p++) {
+        strncat(policies, p ? " " : "", sizeof policies - strlen(policies) - 1);
+        strncat(policies, r->pol[p].name, sizeof policies - strlen(policies) - 1);
+    }
+    /* the seasonality windows as date ranges within the horizon */
+    int32_t start;
+    clv_date_parse(scn->calendar.start, -1, &start);
+    for (int32_t d = start, from = -1, w = -1; d <= start + scn->calendar.horizon_days; d++) {
+        const int x = d < start + scn->calendar.horizon_days ? clv_sim_window_of(scn, d) : -1;
+        if (x != w && w >= 0) {
+            char a[16], b[16], span[40];
+            snprintf(span, sizeof span, "%s%s:%s", strlen(windows) > 8 ? " " : "", clv_date_format(from, a),
+                     clv_date_format(d, b));
+            strncat(windows, span, sizeof windows - strlen(windows) - 1);
+        }
+        if (x != w)
+            from = d, w = x;
+    }
+    const int *fmts = scn->output.plot_formats, nf = scn->output.n_plot_formats;
+    int st = CLV_OK;
+    snprintf(data, sizeof data, "datafile=%s/summary.csv", dir);
+    {
+        char title[200];
+        snprintf(title, sizeof title, "title_text=Net margin by policy, %s (%zu replications, %g%% intervals)",
+                 scn->scenario.name, r->ev.replications, 100 * scn->evaluation.confidence);
+        const char *vars[] = {data, currency, title};
+        st = cli_figure(dir, "comparison.gp", "comparison", fmts, nf, vars, 3, err);
+    }
+    static const char *const series[3][4] = {
+        {"6", "daily_net_margin", "Daily net margin by policy", "net margin per day (%s)"},
+        {"11", "active_customers", "Active customers (new, active or loyal) by policy", "customers"},
+        {"5", "coupon_spend", "Daily coupon spend by policy", "coupon spend per day (%s)"}};
+    snprintf(data, sizeof data, "datafile=%s/daily.csv", dir);
+    for (int k = 0; k < 3 && st == CLV_OK; k++) {
+        char column[64], title[200], ylabel[120];
+        snprintf(column, sizeof column, "column_number=%s", series[k][0]); /* of daily.csv (w_daily) */
+        snprintf(title, sizeof title, "title_text=%s, %s (mean of %zu replications; shaded: seasonal windows)",
+                 series[k][2], scn->scenario.name, r->ev.replications);
+        char yl[80];
+        snprintf(yl, sizeof yl, series[k][3], cur(r));
+        snprintf(ylabel, sizeof ylabel, "ylabel_text=%s", yl);
+        const char *vars[] = {data, column, title, ylabel, policies, windows};
+        st = cli_figure(dir, "series.gp", series[k][1], fmts, nf, vars, 6, err);
+    }
+    if (st == CLV_OK && r->n_trained) {
+        char algos[80] = "algos=";
+        for (int k = 0; k < r->n_trained; k++) {
+            strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
+            strncat(algos, clv_scn_enum_name("agent.algorithms", r->algo[k]), sizeof algos - strlen(algos) - 1);
+        }
+        snprintf(data, sizeof data, "datafile=%s/learning.csv", dir);
+        const char *vars[] = {data, currency, "title_text=Learning curves of the tabular agents", algos};
+        st = cli_figure(dir, "learning.gp", "learning", fmts, nf, vars, 4, err);
+    }
+    for (size_t p = 0; p < r->n && st == CLV_OK; p++) {
+        if (r->pol[p].kind < CLV_POLICY_GREEDY)
+            continue;
+        char title[200], stem[64];
+        snprintf(data, sizeof data, "datafile=%s/heatmap_%s.csv", dir, r->pol[p].name);
+        snprintf(title, sizeof title, "title_text=Policy %s: Q(s,a) - Q(s, no coupon at list price), most visited "
+                                      "states (%s)", r->pol[p].name, cur(r));
+        snprintf(stem, sizeof stem, "heatmap_%s", r->pol[p].name);
+        const char *vars[] = {data, title};
+        st = cli_figure(dir, "heatmap.gp", stem, fmts, nf, vars, 2, err);
+    }
+    return st;
+}
+
+static void html_escape(FILE *fp, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '<')
+            fputs("&lt;", fp);
+        else if (*s == '>')
+            fputs("&gt;", fp);
+        else if (*s == '&')
+            fputs("&amp;", fp);
+        else
+            fputc(*s, fp);
+    }
+}
+
+static int w_report(run *r, FILE *fp)
+{
+    const clv_scenario *scn = &r->scn;
+    fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>clvsim: ");
+    html_escape(fp, scn->scenario.name);
+    fprintf(fp, "</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
+                "pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}img{max-width:100%%}"
+                "table{border-collapse:collapse}td,th{padding:2px 8px}</style></head><body>\n");
+    fprintf(fp, "<h1>clvsim: ");
+    html_escape(fp, scn->scenario.name);
+    fprintf(fp, "</h1>\n<p>");
+    html_escape(fp, scn->scenario.description);
+    time_t now = time(NULL);
+    char when[64];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", gmtime(&now));
+    fprintf(fp, "</p>\n<table><tr><td>scenario file</td><td>");
+    html_escape(fp, scn->source);
+    fprintf(fp, "</td></tr><tr><td>seed</td><td>%lld</td></tr><tr><td>clvsim</td><td>%s</td></tr>"
+                "<tr><td>run</td><td>%s, %.1f s on %d threads</td></tr><tr><td>replications</td><td>%zu</td></tr>"
+                "</table>\n",
+            (long long)scn->scenario.seed, clv_version(), when, r->seconds, clv_threads_resolve(scn->run.threads),
+            r->ev.replications);
+    fprintf(fp, "<h2>Comparison</h2>\n<pre>");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem) {
+        print_tables(r, mem);
+        fclose(mem);
+        html_escape(fp, text ? text : "");
+        free(text);
+    }
+    fprintf(fp, "</pre>\n");
+    if (r->plotted) {
+        static const char *const figs[][2] = {
+            {"comparison", "Net margin by policy"}, {"daily_net_margin", "Daily net margin"},
+            {"active_customers", "Active customers"}, {"coupon_spend", "Coupon spend"},
+            {"learning", "Learning curves"}};
+        const char *ext = scn->output.plot_formats[0] == CLV_FORMAT_SVG ? "svg" : "png";
+        for (size_t k = 0; k < sizeof figs / sizeof figs[0]; k++) {
+            if (k == 4 && !r->n_trained)
+                continue;
+            fprintf(fp, "<h2>%s</h2>\n<img src=\"%s.%s\" alt=\"%s\">\n", figs[k][1], figs[k][0], ext, figs[k][1]);
+        }
+        for (size_t p = 0; p < r->n; p++)
+            if (r->pol[p].kind >= CLV_POLICY_GREEDY)
+                fprintf(fp, "<h2>Policy %s</h2>\n<img src=\"heatmap_%s.%s\" alt=\"policy %s\">\n", r->pol[p].name,
+                        r->pol[p].name, ext, r->pol[p].name);
+    } else {
+        fprintf(fp, "<p>No figures: ");
+        html_escape(fp, r->plot_note);
+        fprintf(fp, "</p>\n");
+    }
+    fprintf(fp, "<h2>Files</h2>\n<p>summary.csv, replications.csv, segments.csv, daily.csv, learning.csv, "
+                "policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
+    fprintf(fp, "<h2>Scenario (resolved)</h2>\n<pre>");
+    mem = open_memstream(&text, &len);
+    if (mem) {
+        clv_error err;
+        clv_scn_write(scn, mem, &err);
+        fclose(mem);
+        html_escape(fp, text ? text : "");
+        free(text);
+    }
+    fprintf(fp, "</pre>\n</body></html>\n");
+    return ferror(fp);
+}
+
+static void run_free(run *r)
+{
+    for (size_t p = 0; p < r->n; p++)
+        clv_policy_free(&r->pol[p].pol);
+    for (int k = 0; k < r->n_trained; k++)
+        clv_train_result_free(&r->trained[k]);
+    clv_qtable_free(r->oracle);
+    clv_qtable_free(r->greedy);
+    clv_mdp_estimate_free(r->mdp);
+    clv_evaluation_free(&r->ev);
+}
+
+int cmd_run(const cli_cmd *cmd, int argc, char **argv)
+{
+    run *r = calloc(1, sizeof *r);
+    if (!r) {
+        cli_errorf(cmd->name, "out of memory");
+        return EXIT_RUNTIME;
+    }
+    int rc = cli_parse_scenario(cmd, argc, argv, &r->o, &r->scn);
+    if (rc >= 0) {
+        free(r);
+        return rc;
+    }
+    r->started = cli_now();
+    clv_scenario *scn = &r->scn;
+    clv_error err;
+    cli_progress_init(&r->bar, r->o.quiet);
+    r->prog = (clv_progress){cli_progress_cb, &r->bar};
+    char path[CLV_IO_PATH_MAX];
+    int st = clv_output_dir_prepare(scn->output.dir, r->o.force, &err);
+    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn->output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
+        st = cli_write_resolved(scn, path, &err);
+    if (st == CLV_OK) {
+        cli_print_summary(stdout, scn);
+        fflush(stdout);
+        if (scn->ltv.model == CLV_LTV_MLP && !r->o.quiet)
+            fprintf(stderr, "clvsim run: note: the neural LTV predictor (ltv.model = \"mlp\") is not built yet; the "
+                            "LTV estimates come from the population's BTYD model\n");
+    }
+    clv_afile curves;
+    if (st == CLV_OK && (st = cli_open_out(scn->output.dir, "learning.csv", scn->source, &curves, &err)) == CLV_OK) {
+        fprintf(curves.fp, "algorithm,episode,epsilon,return,moving_average\n");
+        st = train_agents(r, &curves, &err);
+        st = cli_close_out(&curves, st, &err);
+    }
+    if (st == CLV_OK)
+        st = estimate_models(r, &err);
+    if (st == CLV_OK)
+        st = build_policies(r, &err);
+    if (st == CLV_OK) {
+        clv_policy pols[RUN_MAX];
+        for (size_t p = 0; p < r->n; p++)
+            pols[p] = r->pol[p].pol;
+        clv_eval_opts eo = {scn->run.threads, &r->prog};
+        const double t0 = cli_now();
+        st = clv_evaluate(scn, pols, r->n, &eo, &r->ev, &err);
+        cli_progress_done(&r->bar);
+        if (st == CLV_OK && !r->o.quiet)
+            fprintf(stderr, "clvsim run: evaluated %zu policies on %zu replications in %.1f s\n", r->n,
+                    r->ev.replications, cli_now() - t0);
+    }
+    if (st == CLV_OK) {
+        pick_references(r);
+        print_tables(r, stdout);
+        fflush(stdout);
+        if ((st = write_file(r, "summary.csv", w_summary, &err)) == CLV_OK &&
+            (st = write_file(r, "replications.csv", w_replications, &err)) == CLV_OK &&
+            (st = write_file(r, "segments.csv", w_segments, &err)) == CLV_OK)
+            st = write_file(r, "daily.csv", w_daily, &err);
+        for (size_t p = 0; p < r->n && st == CLV_OK; p++) {
+            if (r->pol[p].kind < CLV_POLICY_GREEDY)
+                continue;
+            const clv_qtable *t = r->pol[p].kind == CLV_POLICY_ORACLE ? r->oracle
+                                  : r->pol[p].kind == CLV_POLICY_GREEDY ? r->greedy
+                                                                        : NULL;
+            for (int k = 0; !t && k < r->n_trained; k++)
+                if (strcmp(clv_scn_enum_name("agent.algorithms", r->algo[k]), r->pol[p].name) == 0)
+                    t = r->trained[k].table;
+            if (t)
+                st = write_heatmap(r, r->pol[p].name, t, &r->map, &err);
+        }
+    }
+    if (st == CLV_OK && scn->output.plots) {
+        st = figures(r, &err);
+        if (st == CLV_EUNSUPPORTED) {
+            snprintf(r->plot_note, sizeof r->plot_note, "gnuplot is not installed; install the Debian package "
+                                                        "gnuplot-nox (or run 'make deps') and run again");
+            if (!r->o.quiet)
+                fprintf(stderr, "clvsim run: gnuplot not found: skipped every figure (comparison, daily_net_margin, "
+                                "active_customers, coupon_spend, learning, heatmap_*); the CSVs are written; install "
+                                "the Debian package gnuplot-nox and run again\n");
+            st = CLV_OK;
+        } else {
+            r->plotted = st == CLV_OK;
+        }
+    } else if (st == CLV_OK) {
+        snprintf(r->plot_note, sizeof r->plot_note, "output.plots is false in the scenario");
+    }
+    r->seconds = cli_now() - r->started;
+    if (st == CLV_OK && scn->output.report)
+        st = write_file(r, "report.html", w_report, &err);
+    run_free(r);
+    if (st != CLV_OK) {
+        free(r);
+        return cli_report(&err);
+    }
+    if (!r->o.quiet)
+        fprintf(stderr, "clvsim run: wrote summary.csv, replications.csv, segments.csv, daily.csv, learning.csv, "
+                        "policy_*.csv, heatmap_*.csv%s%s to %s in %.1f s\n",
+                r->plotted ? ", figures" : "", scn->output.report ? ", report.html" : "", scn->output.dir,
+                r->seconds);
+    free(r);
+    return EXIT_OK;
+}

@@ -1,0 +1,287 @@
+/* test_eval.c - the evaluation of policies on common random numbers, its
+ * statistics, and the policies built from tables and models. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clvsim/agent.h"
+#include "clvsim/btyd.h"
+#include "clvsim/evaluate.h"
+#include "clvsim/policy.h"
+#include "harness.h"
+
+/* the holiday scenario at a test's size */
+static int small_holiday(clv_scenario *scn, int64_t customers, int replications)
+{
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, scn, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        return 0;
+    }
+    scn->population.customers = customers;
+    scn->evaluation.replications = replications;
+    return 1;
+}
+
+/* Student t interval against the textbook value: t(0.975, 4) = 2.776445 */
+TEST(test_eval_interval)
+{
+    const double x[5] = {1, 2, 3, 4, 5};
+    clv_interval iv;
+    clv_interval_of(x, 5, 1, 0.95, &iv);
+    const double half = 2.776445105 * sqrt(2.5) / sqrt(5.0);
+    CHECK_NEAR(iv.mean, 3, 1e-12);
+    CHECK_NEAR(iv.sd, sqrt(2.5), 1e-12);
+    CHECK_NEAR(iv.lo, 3 - half, 1e-8);
+    CHECK_NEAR(iv.hi, 3 + half, 1e-8);
+    CHECK_INT((int)iv.n, 5);
+    /* a stride picks every other value: 1, 3, 5 */
+    clv_interval_of(x, 3, 2, 0.95, &iv);
+    CHECK_NEAR(iv.mean, 3, 1e-12);
+    CHECK_NEAR(iv.sd, 2, 1e-12);
+    CHECK_NEAR(iv.hi - iv.mean, 4.302652730 * 2 / sqrt(3.0), 1e-8); /* t(0.975, 2) */
+    /* one value: no spread, the interval is the value */
+    clv_interval_of(x + 3, 1, 1, 0.95, &iv);
+    CHECK_NEAR(iv.lo, 4, 0);
+    CHECK_NEAR(iv.hi, 4, 0);
+}
+
+/* Invariants of an evaluation that would fail if accounting, pairing or
+ * indexing were wrong: two identical policies differ by exactly zero in every
+ * replication (common random numbers); per-customer ground truth adds up to
+ * the environment's daily totals; budgets hold; and the thread count changes
+ * nothing. */
+TEST(test_eval_common_random_numbers)
+{
+    clv_scenario scn;
+    if (!small_holiday(&scn, 3000, 3))
+        return;
+    scn.interventions.budget_per_epoch = 300; /* binding at this size */
+    scn.interventions.budget_total = 4000;
+    clv_error err;
+    clv_policy pol[4];
+    CHECK_INT(clv_policy_fixed(&scn, "none", 1, &pol[0], &err), CLV_OK);
+    CHECK_INT(clv_policy_fixed(&scn, "none", 1, &pol[1], &err), CLV_OK);
+    CHECK_INT(clv_policy_fixed(&scn, "blanket-2", 1, &pol[2], &err), CLV_OK);
+    CHECK_INT(clv_policy_fixed(&scn, "rfm", 1, &pol[3], &err), CLV_OK);
+    clv_evaluation ev, ev2;
+    clv_eval_opts one = {1, NULL}, two = {2, NULL};
+    CHECK_INT(clv_evaluate(&scn, pol, 4, &one, &ev, &err), CLV_OK);
+    CHECK_INT(clv_evaluate(&scn, pol, 4, &two, &ev2, &err), CLV_OK);
+    if (!ev.totals || !ev2.totals)
+        goto done;
+    CHECK_INT((int)ev.n_days, 151);
+    CHECK(memcmp(ev.totals, ev2.totals, 4 * 3 * CLV_M_N * sizeof *ev.totals) == 0);
+    CHECK(memcmp(ev.segments, ev2.segments, 4 * 3 * CLV_SEGMENTS * sizeof *ev.segments) == 0);
+    CHECK(memcmp(ev.days, ev2.days, 4 * 3 * ev.n_days * sizeof *ev.days) == 0);
+
+    for (int m = 0; m < CLV_M_N; m++) {
+        clv_interval d;
+        clv_eval_paired(&ev, 0, 1, m, 0.95, &d);
+        CHECK_NEAR(d.mean, 0, 0);
+        CHECK_NEAR(d.hi - d.lo, 0, 0);
+    }
+    /* the campaign changes the worlds; no campaign leaves the replications different from each other */
+    CHECK(clv_eval_value(&ev, 2, 0, CLV_M_NET_MARGIN) != clv_eval_value(&ev, 0, 0, CLV_M_NET_MARGIN));
+    CHECK(clv_eval_value(&ev, 0, 0, CLV_M_NET_MARGIN) != clv_eval_value(&ev, 0, 1, CLV_M_NET_MARGIN));
+
+    int per_epoch_ok = 1;
+    for (size_t p = 0; p < 4; p++)
+        for (size_t r = 0; r < 3; r++) {
+            const clv_eval_segment *g = ev.segments + (p * 3 + r) * CLV_SEGMENTS;
+            const clv_sim_day *days = ev.days + (p * 3 + r) * ev.n_days;
+            double customers = 0, spend = 0, repeats = 0, churned = 0, firsts = 0, sent = 0;
+            for (int k = 0; k < CLV_SEGMENTS; k++)
+                customers += g[k].customers, spend += g[k].coupon_spend, repeats += g[k].purchases,
+                    churned += g[k].churned;
+            for (size_t d = 0; d < ev.n_days; d++)
+                firsts += days[d].first_purchases, sent += days[d].coupons_sent;
+            CHECK_NEAR(customers, clv_eval_value(&ev, p, r, CLV_M_CUSTOMERS), 0);
+            CHECK_NEAR(churned, clv_eval_value(&ev, p, r, CLV_M_CHURNED), 0);
+            /* every purchase is a repeat purchase of someone or a new customer's first */
+            CHECK_NEAR(repeats + firsts, clv_eval_value(&ev, p, r, CLV_M_PURCHASES), 0);
+            /* per-customer coupon spend (single precision) against the daily totals */
+            CHECK_NEAR(spend, clv_eval_value(&ev, p, r, CLV_M_COUPON_SPEND),
+                       1e-4 * clv_eval_value(&ev, p, r, CLV_M_COUPON_SPEND) + 1e-6);
+            CHECK_NEAR(sent, clv_eval_value(&ev, p, r, CLV_M_COUPONS_SENT), 0);
+            CHECK(clv_eval_value(&ev, p, r, CLV_M_COUPON_SPEND) <= 4000 + 1e-9);
+            /* an epoch's coupons reserve at least the cheapest coupon's most each */
+            for (size_t d = 0; d < ev.n_days; d += 7)
+                per_epoch_ok &= days[d].coupons_sent * (0.05 + 10.0) <= 300 + 1e-9;
+            double margin = 0;
+            for (size_t d = 0; d < ev.n_days; d++)
+                margin += days[d].net_margin;
+            CHECK_NEAR(margin, clv_eval_value(&ev, p, r, CLV_M_NET_MARGIN), 1e-9 * fabs(margin));
+            CHECK_NEAR(clv_eval_value(&ev, p, r, CLV_M_CLV), margin / customers, 1e-12);
+        }
+    CHECK(per_epoch_ok);
+    CHECK(clv_eval_value(&ev, 0, 0, CLV_M_COUPONS_SENT) == 0);
+    CHECK(clv_eval_value(&ev, 2, 0, CLV_M_COUPONS_SENT) > 0);
+    CHECK(clv_eval_value(&ev, 2, 0, CLV_M_COUPONS_REFUSED) > 0); /* the budget binds */
+    /* the no-campaign policy spends nothing: its ROI has no replications */
+    clv_interval roi;
+    clv_eval_roi(&ev, 1, 0, 0.95, &roi);
+    CHECK_INT((int)roi.n, 0);
+    clv_eval_roi(&ev, 2, 0, 0.95, &roi);
+    CHECK_INT((int)roi.n, 3);
+    double x[3];
+    for (int r = 0; r < 3; r++)
+        x[r] = (clv_eval_value(&ev, 2, (size_t)r, CLV_M_NET_MARGIN) - clv_eval_value(&ev, 0, (size_t)r, CLV_M_NET_MARGIN)) /
+               clv_eval_value(&ev, 2, (size_t)r, CLV_M_COUPON_SPEND);
+    CHECK_NEAR(roi.mean, (x[0] + x[1] + x[2]) / 3, 1e-12);
+done:
+    clv_evaluation_free(&ev);
+    clv_evaluation_free(&ev2);
+    for (int k = 0; k < 4; k++)
+        clv_policy_free(&pol[k]);
+}
+
+/* A table policy: a visited state's best visited action, no coupon at list
+ * price where nothing was visited, and a budget claimed by advantage. */
+TEST(test_eval_table_policy)
+{
+    clv_scenario scn;
+    if (!small_holiday(&scn, 4000, 2))
+        return;
+    clv_error err;
+    clv_state_map map;
+    CHECK_INT(clv_agent_state_map(&scn, 1, &map, &err), CLV_OK);
+    const size_t P = (size_t)scn.interventions.n_prices, A = (size_t)(scn.interventions.n_coupons + 1) * P;
+    clv_qtable *t = clv_qtable_alloc(map.n_states, A, 0, &err);
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(s, 3, 0, &err), CLV_OK);
+    const size_t n = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    clv_action *act = malloc(n * sizeof *act);
+    size_t *st = malloc(n * sizeof *st);
+    uint32_t *order = malloc(n * sizeof *order);
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    clv_btyd_value v;
+    clv_btyd_value_init(&v, &scn);
+    for (size_t i = 0; i < n; i++)
+        st[i] = clv_state_of(&map, &obs[i], clv_btyd_value_of(&v, &obs[i]), clv_sim_season_phase(s));
+    /* state of customer 0: coupon 2 at price level 2 is best among the visited;
+     * an unvisited action with a higher Q is never taken */
+    const size_t s0 = st[0];
+    const int best = (int)(2 * P + 2), other = (int)(1 * P + 0), unvisited = (int)(3 * P + 1);
+    t->q[s0 * A + (size_t)best] = 5, t->visits[s0 * A + (size_t)best] = 10;
+    t->q[s0 * A + (size_t)other] = 1, t->visits[s0 * A + (size_t)other] = 10;
+    t->q[s0 * A + (size_t)unvisited] = 50;
+    clv_policy p;
+    CHECK_INT(clv_policy_table(&scn, t, &map, "test", 2, &p, &err), CLV_OK);
+    CHECK_STR(p.name, "test");
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    size_t in_s0 = 0, wrong = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (st[i] == s0) {
+            in_s0++;
+            wrong += act[i].coupon != 2 || act[i].price != 2;
+        } else {
+            wrong += act[i].coupon != 0 || act[i].price != (uint8_t)clv_sim_list_price(s);
+        }
+    }
+    CHECK(in_s0 >= 1);
+    CHECK_INT((int)wrong, 0);
+    /* with a budget, the coupons claim it first: the order is a permutation
+     * that starts with the customers of s0 */
+    CHECK_INT(p.order(p.ctx, s, act, n, order, &err), CLV_OK);
+    char *seen = calloc(n, 1);
+    int perm = 1;
+    for (size_t k = 0; k < n; k++) {
+        perm &= order[k] < n && !seen[order[k]];
+        if (order[k] < n)
+            seen[order[k]] = 1;
+    }
+    CHECK(perm);
+    for (size_t k = 0; k < in_s0; k++)
+        CHECK(st[order[k]] == s0);
+    free(seen);
+    /* a table of another shape is refused */
+    clv_qtable *wrong_shape = clv_qtable_alloc(map.n_states, A - 1, 0, &err);
+    clv_policy q;
+    CHECK_INT(clv_policy_table(&scn, wrong_shape, &map, "bad", 1, &q, &err), CLV_EINPUT);
+    CHECK(strstr(err.msg, "states x") != NULL);
+    clv_qtable_free(wrong_shape);
+    clv_policy_free(&p);
+    clv_qtable_free(t);
+    clv_sim_free(s);
+    free(obs), free(act), free(st), free(order);
+}
+
+/* The model tables: myopic Q is the mean reward of each (s, a), the oracle's
+ * is value iteration's; visits are the counts, unvisited pairs have none. */
+TEST(test_eval_mdp_tables)
+{
+    clv_error err;
+    clv_mdp_estimate *m = clv_mdp_estimate_alloc(2, 2, &err);
+    /* state 0: action 0 pays 1 and stays; action 1 pays 0 then 2 (mean 1)
+     * and moves to state 1, which pays 10 under action 0 and ends there */
+    CHECK_INT(clv_mdp_estimate_add(m, 0, 0, 1, 0, 1), CLV_OK);
+    CHECK_INT(clv_mdp_estimate_add(m, 0, 1, 0, 1, 1), CLV_OK);
+    CHECK_INT(clv_mdp_estimate_add(m, 0, 1, 2, 1, 1), CLV_OK);
+    CHECK_INT(clv_mdp_estimate_add(m, 1, 0, 10, 1, 0), CLV_OK);
+    clv_qtable *my = NULL, *opt = NULL;
+    CHECK_INT(clv_mdp_table(m, 1, 0.5, 1e-12, 10000, &my, &err), CLV_OK);
+    CHECK_INT(clv_mdp_table(m, 0, 0.5, 1e-12, 10000, &opt, &err), CLV_OK);
+    if (my && opt) {
+        CHECK_NEAR(my->q[0], 1, 0);
+        CHECK_NEAR(my->q[1], 1, 0);
+        CHECK_NEAR(my->q[2], 10, 0);
+        CHECK_INT((int)my->visits[1], 2);
+        CHECK_INT((int)my->visits[3], 0);
+        /* V(1) = 10 / (1 - 0.5) = 20; Q(0,1) = 1 + 0.5 x 20 = 11;
+         * V(0) = max(1 + 0.5 V(0), 11) = 11, Q(0,0) = 1 + 5.5 = 6.5 */
+        CHECK_NEAR(opt->q[2], 20, 1e-9);
+        CHECK_NEAR(opt->q[1], 11, 1e-9);
+        CHECK_NEAR(opt->q[0], 6.5, 1e-9);
+        CHECK_NEAR(opt->q[3], 0, 0); /* unvisited */
+        CHECK_INT((int)opt->visits[3], 0);
+    }
+    clv_qtable_free(my);
+    clv_qtable_free(opt);
+    clv_mdp_estimate_free(m);
+}
+
+/* ltv-threshold: the coupon goes to exactly the customers whose LTV estimate
+ * reaches the quantile of everyone's */
+TEST(test_eval_ltv_threshold)
+{
+    clv_scenario scn;
+    if (!small_holiday(&scn, 5000, 2))
+        return;
+    scn.evaluation.ltv_quantile = 0.8;
+    scn.evaluation.ltv_coupon = 3;
+    clv_error err;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(s, 11, 0, &err), CLV_OK);
+    const size_t n = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    clv_action *act = malloc(n * sizeof *act);
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    clv_policy p;
+    CHECK_INT(clv_policy_fixed(&scn, "ltv-threshold", 1, &p, &err), CLV_OK);
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    clv_btyd_value v;
+    clv_btyd_value_init(&v, &scn);
+    double lo_in = INFINITY, hi_out = -INFINITY;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double x = clv_btyd_value_of(&v, &obs[i]);
+        CHECK(act[i].coupon == 0 || act[i].coupon == 3);
+        if (act[i].coupon)
+            k++, lo_in = fmin(lo_in, x);
+        else
+            hi_out = fmax(hi_out, x);
+    }
+    CHECK(lo_in > hi_out);
+    CHECK(fabs((double)k / (double)n - 0.2) < 0.01);
+    clv_policy_free(&p);
+    clv_sim_free(s);
+    free(obs), free(act);
+}
