@@ -1,6 +1,7 @@
 /* test_agent.c - the tabular agents against value iteration on a small MDP,
  * against Sutton and Barto's cliff-walking example, and their table files. */
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -243,7 +244,7 @@ TEST(test_agent_table_files)
     fputs("CLVQTAB1........", fp);
     fclose(fp);
     CHECK(clv_qtable_load(path, &err) == NULL);
-    CHECK_STR(err.msg, "a Q table of another format version; expected version 2");
+    CHECK_STR(err.msg, "a Q table of another format version; expected version 3");
     free(bytes);
 
     /* the policy as CSV */
@@ -613,4 +614,49 @@ TEST(test_agent_oracle_estimate)
     CHECK(vbad < vhat - 0.1 * fabs(vhat));
     clv_qtable_free(opt);
     clv_mdp_estimate_free(m);
+}
+
+/* The standard error of Q and the confident deployment: with steps 1/n, Q
+ * is the sample mean of the targets and its standard error s / sqrt(n). */
+TEST(test_agent_confidence)
+{
+    clv_error err;
+    clv_qtable *t = clv_qtable_alloc(1, 3, 0, &err);
+    clv_agent_params p = {CLV_RULE_Q, 0, 1, 1, 1, 0, 0, 1};
+    for (int k = 1; k <= 5; k++) {
+        clv_agent_update(t, &p, 0, 0, k, 0, 0, 1);     /* base: 1..5, mean 3 */
+        clv_agent_update(t, &p, 0, 1, k + 3, 0, 0, 1); /* 4..8, mean 6 */
+    }
+    clv_agent_update(t, &p, 0, 2, 10, 0, 0, 1);       /* once: 10 */
+    CHECK_NEAR(t->q[0], 3, 1e-12);
+    CHECK_NEAR(t->q[1], 6, 1e-12);
+    CHECK_NEAR(clv_agent_q_se(t, 0, 0), sqrt(2.5 / 5), 1e-12);
+    CHECK_NEAR(clv_agent_q_se(t, 0, 1), sqrt(2.5 / 5), 1e-12);
+    CHECK(isinf(clv_agent_q_se(t, 0, 2)));
+    /* 6 - 3 = 3 > 1.645 x 1 at 95% (and > 2.326 at 99%); the single visit
+     * of action 2 shows nothing; without confidence its 10 is the best */
+    CHECK_INT(clv_agent_confident(t, 0, 0, 0.95), 1);
+    CHECK_INT(clv_agent_confident(t, 0, 0, 0.99), 1);
+    CHECK_INT(clv_agent_confident(t, 0, 0, 0), 2);
+    /* at 99.9% one-sided (z = 3.09) a difference of 3 with standard error 1 is not enough */
+    CHECK_INT(clv_agent_confident(t, 0, 0, 0.999), 0);
+    /* a constant step size: Q = 0.5 y3 + 0.25 y2 + 0.125 y1 (+ 0.125 of the start) */
+    clv_qtable *u = clv_qtable_alloc(1, 1, 0, &err);
+    clv_agent_params c = {CLV_RULE_Q, 0, 0.5, 0, 1, 0, 0, 1};
+    const double y[3] = {2, 4, 9};
+    for (int k = 0; k < 3; k++)
+        clv_agent_update(u, &c, 0, 0, y[k], 0, 0, 1);
+    const double w2 = 0.5 * 0.5 + 0.25 * 0.25 + 0.125 * 0.125, var = (9 + 1 + 16) / 2.0; /* mean 5 */
+    CHECK_NEAR(clv_agent_q_se(u, 0, 0), sqrt(w2 * var), 1e-12);
+    /* the statistics survive a file */
+    char path[] = "/tmp/clvsim-qse-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    CHECK_INT(clv_qtable_save(t, path, &err), CLV_OK);
+    clv_qtable *l = clv_qtable_load(path, &err);
+    CHECK(l && clv_agent_q_se(l, 0, 1) == clv_agent_q_se(t, 0, 1));
+    unlink(path);
+    clv_qtable_free(l);
+    clv_qtable_free(u);
+    clv_qtable_free(t);
 }

@@ -170,7 +170,15 @@ TEST(test_eval_table_policy)
     t->q[s0 * A + (size_t)best] = 5, t->visits[s0 * A + (size_t)best] = 10;
     t->q[s0 * A + (size_t)other] = 1, t->visits[s0 * A + (size_t)other] = 10;
     t->q[s0 * A + (size_t)unvisited] = 50;
+    /* with confidence, a state whose base action (no coupon at list price)
+     * was never tried deploys the base action */
     clv_policy p;
+    CHECK_INT(clv_policy_table(&scn, t, &map, "test", 2, &p, &err), CLV_OK);
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    CHECK(act[0].coupon == 0 && act[0].price == (uint8_t)clv_sim_list_price(s));
+    clv_policy_free(&p);
+    /* without, the best visited action */
+    scn.agent.confidence = 0;
     CHECK_INT(clv_policy_table(&scn, t, &map, "test", 2, &p, &err), CLV_OK);
     CHECK_STR(p.name, "test");
     CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);

@@ -34,6 +34,10 @@ typedef struct clv_qtable {
     size_t n_states, n_actions;
     double *q;          /* n_states x n_actions */
     uint32_t *visits;   /* n_states x n_actions */
+    /* per (s, a), for the uncertainty of Q (clv_agent_q_se): the mean and the
+     * sum of squared deviations of the learning targets (Welford), and the
+     * sum of the squared weights that the step sizes give the targets in Q */
+    double *tmean, *tm2, *wsq;
     uint64_t episodes;  /* training episodes behind the table */
     uint64_t layout;    /* fingerprint of the states and actions it was trained on; 0: unknown */
 } clv_qtable;
@@ -58,6 +62,20 @@ typedef struct clv_agent_params {
 
 /* The greedy action of state s (the lowest index among ties). */
 int clv_agent_greedy(const clv_qtable *t, size_t s);
+/* The standard error of Q(s, a) as an estimate: Q is a weighted mean of
+ * the targets the updates saw, so its variance is sum(w^2) x the variance
+ * of the targets (sample variance, n - 1); INFINITY with fewer than 2
+ * visits.  (Targets that bootstrap on a changing table are treated as
+ * independent draws: an approximation.) */
+double clv_agent_q_se(const clv_qtable *t, size_t s, int a);
+/* The action to deploy in state s: among the visited actions whose
+ * advantage over `base` (the action that changes nothing) is positive with
+ * one-sided confidence `confidence` - Q(s,a) - Q(s,base) > z sqrt(se_a^2 +
+ * se_base^2), z the standard normal quantile - the one of highest Q (the
+ * lowest index among ties); base when there is none.  confidence 0 is the
+ * greedy action among the visited actions.  A state never visited gets
+ * base. */
+int clv_agent_confident(const clv_qtable *t, size_t s, int base, double confidence);
 
 /* An action of the behaviour policy in state s, drawn from r. */
 int clv_agent_act(const clv_qtable *t, const clv_agent_params *p, size_t s, clv_rng *r);
@@ -79,8 +97,8 @@ double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int 
 int clv_value_iteration(size_t S, size_t A, const double *P, const double *R, const uint8_t *terminal,
                         double gamma, double tol, int max_iter, double *q, clv_error *err);
 
-/* Save a table: a versioned binary file (magic "CLVQTAB2", sizes, episodes, layout,
- * Q, visits, a CRC-32 of all that), written atomically. */
+/* Save a table: a versioned binary file (magic "CLVQTAB3", sizes, episodes, layout,
+ * Q, visits, the target statistics, a CRC-32 of all that), written atomically. */
 int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err);
 
 /* Load a table saved by clv_qtable_save; a file that is not one, of
@@ -224,10 +242,12 @@ int clv_mdp_evaluate(clv_mdp_estimate *m, const clv_qtable *t, double gamma, dou
 
 /* The estimate as a table for clv_policy_table: with myopic 0 the optimal
  * Q of value iteration (the oracle's policy), with myopic 1 the estimated
- * expected reward R(s, a) of one epoch (the myopic greedy policy); visits
- * are the estimate's counts of (s, a), so that a policy never takes an
- * action the estimate has not seen (their Q is 0).  Free with
- * clv_qtable_free. */
+ * expected reward R(s, a) of one epoch (the myopic greedy policy, whose
+ * target statistics are the rewards', so clv_agent_q_se is the standard
+ * error of the mean reward); visits are the estimate's counts of (s, a), so
+ * that a policy never takes an action the estimate has not seen (their Q
+ * is 0).  The oracle's table has no target statistics (standard errors 0).
+ * Free with clv_qtable_free. */
 int clv_mdp_table(clv_mdp_estimate *m, int myopic, double gamma, double tol, int max_iter, clv_qtable **out,
                   clv_error *err);
 /* Estimate the scenario's discretised MDP from `episodes` simulated episodes
@@ -238,15 +258,16 @@ int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int e
 
 /* ---- a table as a policy for the environment ----
  *
- * The greedy policy of table t over the states of map (which must be the
- * map t was learned on: clv_agent_state_map, or a clv_train_result's):
- * each customer gets the action of its state with the highest Q among the
- * actions visited in that state (ties: the lowest index); a state never
- * visited gets no coupon at list price.  When the scenario has a coupon
- * budget the customers claim it by decreasing advantage
- * (clv_agent_budget_order), as in training.  The LTV estimates of the
- * states come from the population's BTYD model (clv_btyd_value); states are
- * computed on `threads` workers, with results independent of their number.
+ * The policy of table t over the states of map (which must be the map t
+ * was learned on: clv_agent_state_map, or a clv_train_result's): each
+ * customer gets clv_agent_confident(t, state, no coupon at list price,
+ * agent.confidence) - the best action among those shown better than doing
+ * nothing with that confidence, else no coupon at list price (also in a
+ * state never visited).  When the scenario has a coupon budget the
+ * customers claim it by decreasing advantage (clv_agent_budget_order), as
+ * in training.  The LTV estimates of the states come from the population's
+ * BTYD model (clv_btyd_value); states are computed on `threads` workers,
+ * with results independent of their number.
  * t is borrowed and must outlive the policy; name is copied.  Free with
  * clv_policy_free. */
 int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *name,

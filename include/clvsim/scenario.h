@@ -230,6 +230,7 @@ typedef struct clv_scn_agent {
     double temperature;
     int shaping;
     int terminal_value;
+    double confidence;                /* deployment: one-sided confidence of a change (clv_agent_confident) */
     int bins_recency_days[CLV_MAX_BINS];
     int n_bins_recency_days;
     int bins_frequency[CLV_MAX_BINS];

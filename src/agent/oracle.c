@@ -17,7 +17,7 @@ struct clv_mdp_estimate {
     size_t S, A;
     slot *slots;
     size_t cap, used;
-    double *n_sa, *r_sa;    /* visits and reward sums per (s, a) */
+    double *n_sa, *r_sa, *r2_sa; /* visits, reward sums and sums of squares per (s, a) */
     double *start;          /* starts per state */
     /* the compressed model, built on demand: per (s, a) a range of (s', p) */
     size_t *row;            /* S*A + 1 offsets */
@@ -35,9 +35,10 @@ clv_mdp_estimate *clv_mdp_estimate_alloc(size_t n_states, size_t n_actions, clv_
         m->slots = calloc(m->cap, sizeof *m->slots);
         m->n_sa = calloc(n_states * n_actions, sizeof *m->n_sa);
         m->r_sa = calloc(n_states * n_actions, sizeof *m->r_sa);
+        m->r2_sa = calloc(n_states * n_actions, sizeof *m->r2_sa);
         m->start = calloc(n_states, sizeof *m->start);
     }
-    if (!m || !m->slots || !m->n_sa || !m->r_sa || !m->start) {
+    if (!m || !m->slots || !m->n_sa || !m->r_sa || !m->r2_sa || !m->start) {
         clv_mdp_estimate_free(m);
         clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the MDP estimate");
         return NULL;
@@ -49,7 +50,7 @@ void clv_mdp_estimate_free(clv_mdp_estimate *m)
 {
     if (!m)
         return;
-    free(m->slots), free(m->n_sa), free(m->r_sa), free(m->start), free(m->row), free(m->col), free(m->prob);
+    free(m->slots), free(m->n_sa), free(m->r_sa), free(m->r2_sa), free(m->start), free(m->row), free(m->col), free(m->prob);
     free(m);
 }
 
@@ -96,6 +97,7 @@ int clv_mdp_estimate_add(clv_mdp_estimate *m, size_t s, int a, double reward, si
     m->slots[h].count += 1;
     m->n_sa[s * m->A + (size_t)a] += 1;
     m->r_sa[s * m->A + (size_t)a] += reward;
+    m->r2_sa[s * m->A + (size_t)a] += reward * reward;
     if (start)
         m->start[s] += 1;
     m->built = 0;
@@ -306,8 +308,12 @@ int clv_mdp_table(clv_mdp_estimate *m, int myopic, double gamma, double tol, int
     for (size_t sa = 0; st == CLV_OK && sa < m->S * m->A; sa++) {
         const double n = m->n_sa[sa];
         t->visits[sa] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
-        if (myopic)
-            t->q[sa] = n > 0 ? m->r_sa[sa] / n : 0;
+        if (myopic && n > 0) {
+            /* Q is the mean reward: its target statistics are the rewards' */
+            t->q[sa] = t->tmean[sa] = m->r_sa[sa] / n;
+            t->tm2[sa] = fmax(0, m->r2_sa[sa] - n * t->tmean[sa] * t->tmean[sa]);
+            t->wsq[sa] = 1 / n;
+        }
         else if (n == 0)
             t->q[sa] = 0; /* unvisited: value iteration's -inf, never chosen */
     }

@@ -14,6 +14,7 @@ typedef struct table_policy {
     clv_state_map map;
     clv_btyd_value ltv;
     int need_ltv, threads, list, budget;
+    double confidence;          /* agent.confidence */
     size_t n_prices;
     char name[CLV_NAME_MAX + 16];
     /* per customer, grown to the environment's capacity on first use */
@@ -28,18 +29,6 @@ typedef struct table_policy {
     int phase;
 } table_policy;
 
-/* the greedy action of state s among the visited actions; -1: none visited */
-static int greedy_visited(const clv_qtable *t, size_t s)
-{
-    const double *q = t->q + s * t->n_actions;
-    const uint32_t *v = t->visits + s * t->n_actions;
-    int best = -1;
-    for (size_t a = 0; a < t->n_actions; a++)
-        if (v[a] > 0 && (best < 0 || q[a] > q[best]))
-            best = (int)a;
-    return best;
-}
-
 static int table_unit(size_t unit, int worker, void *ctx)
 {
     (void)worker;
@@ -48,9 +37,8 @@ static int table_unit(size_t unit, int worker, void *ctx)
     for (size_t i = lo; i < hi; i++) {
         const double v = p->need_ltv ? clv_btyd_value_of(&p->ltv, &p->obs[i]) : 0;
         const size_t s = clv_state_of(&p->map, &p->obs[i], v, p->phase);
-        int a = greedy_visited(p->t, s);
-        if (a < 0)
-            a = p->list; /* no coupon (coupon 0) at list price */
+        /* the base action, no coupon (coupon 0) at list price, is index list */
+        const int a = clv_agent_confident(p->t, s, p->list, p->confidence);
         p->state[i] = s;
         p->a[i] = a;
         p->act[i] = (clv_action){(uint8_t)((size_t)a / p->n_prices), (uint8_t)((size_t)a % p->n_prices)};
@@ -131,6 +119,7 @@ int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_sta
     clv_btyd_value_init(&p->ltv, scn);
     p->need_ltv = map->n_ltv > 1;
     p->threads = threads;
+    p->confidence = scn->agent.confidence;
     p->n_prices = (size_t)iv->n_prices;
     p->budget = iv->budget_per_epoch >= 0 || iv->budget_total >= 0;
     snprintf(p->name, sizeof p->name, "%s", name);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "clvsim/io.h"
 
 clv_qtable *clv_qtable_alloc(size_t n_states, size_t n_actions, double init, clv_error *err)
@@ -20,8 +22,11 @@ clv_qtable *clv_qtable_alloc(size_t n_states, size_t n_actions, double init, clv
     if (t) {
         t->q = malloc(n * sizeof *t->q);
         t->visits = calloc(n, sizeof *t->visits);
+        t->tmean = calloc(n, sizeof *t->tmean);
+        t->tm2 = calloc(n, sizeof *t->tm2);
+        t->wsq = calloc(n, sizeof *t->wsq);
     }
-    if (!t || !t->q || !t->visits) {
+    if (!t || !t->q || !t->visits || !t->tmean || !t->tm2 || !t->wsq) {
         clv_qtable_free(t);
         clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for a %zu x %zu table", n_states, n_actions);
         return NULL;
@@ -37,8 +42,7 @@ void clv_qtable_free(clv_qtable *t)
 {
     if (!t)
         return;
-    free(t->q);
-    free(t->visits);
+    free(t->q), free(t->visits), free(t->tmean), free(t->tm2), free(t->wsq);
     free(t);
 }
 
@@ -50,6 +54,39 @@ int clv_agent_greedy(const clv_qtable *t, size_t s)
         if (q[a] > q[best])
             best = (int)a;
     return best;
+}
+
+double clv_agent_q_se(const clv_qtable *t, size_t s, int a)
+{
+    const size_t k = s * t->n_actions + (size_t)a;
+    const uint32_t n = t->visits[k];
+    return n < 2 ? INFINITY : sqrt(t->wsq[k] * t->tm2[k] / (double)(n - 1));
+}
+
+int clv_agent_confident(const clv_qtable *t, size_t s, int base, double confidence)
+{
+    const size_t A = t->n_actions;
+    const double *q = t->q + s * A;
+    const uint32_t *v = t->visits + s * A;
+    const double z = confidence > 0 ? gsl_cdf_ugaussian_Pinv(confidence) : 0;
+    const double se_base = confidence > 0 ? clv_agent_q_se(t, s, base) : 0;
+    int best = -1;
+    for (size_t a = 0; a < A; a++) {
+        if (!v[a] || (int)a == base)
+            continue;
+        if (confidence > 0) {
+            if (!v[base])
+                continue; /* no evidence on changing nothing: nothing is shown better than it */
+            const double se = clv_agent_q_se(t, s, (int)a);
+            if (!(q[a] - q[base] > z * sqrt(se * se + se_base * se_base)))
+                continue;
+        } else if (v[base] && !(q[a] > q[base])) {
+            continue;
+        }
+        if (best < 0 || q[a] > q[best])
+            best = (int)a;
+    }
+    return best < 0 ? base : best;
 }
 
 void clv_agent_policy(const clv_qtable *t, const clv_agent_params *p, size_t s, double *pi)
@@ -125,12 +162,20 @@ double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int 
         }
         target += p->gamma * next;
     }
-    uint32_t *n = &t->visits[s * A + (size_t)a];
+    const size_t k = s * A + (size_t)a;
+    uint32_t *n = &t->visits[k];
     if (*n < UINT32_MAX)
         ++*n;
     double alpha = p->alpha_visits ? p->alpha / pow((double)*n, p->omega) : p->alpha;
+    if (alpha > 1)
+        alpha = 1;
     double delta = target - q[a];
     q[a] += alpha * delta;
+    /* the targets' statistics (Welford) and the weight of each in Q */
+    const double d = target - t->tmean[k];
+    t->tmean[k] += d / (double)*n;
+    t->tm2[k] += d * (target - t->tmean[k]);
+    t->wsq[k] = (1 - alpha) * (1 - alpha) * t->wsq[k] + alpha * alpha;
     return delta;
 }
 
@@ -188,7 +233,7 @@ static uint32_t crc32_update(uint32_t crc, const void *data, size_t n)
     return ~crc;
 }
 
-static const char MAGIC[8] = {'C', 'L', 'V', 'Q', 'T', 'A', 'B', '2'};
+static const char MAGIC[8] = {'C', 'L', 'V', 'Q', 'T', 'A', 'B', '3'};
 
 int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
 {
@@ -201,9 +246,14 @@ int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
     uint32_t crc = crc32_update(0, sizes, sizeof sizes);
     crc = crc32_update(crc, t->q, n * sizeof *t->q);
     crc = crc32_update(crc, t->visits, n * sizeof *t->visits);
+    double *const stats[3] = {t->tmean, t->tm2, t->wsq};
+    for (int k = 0; k < 3; k++)
+        crc = crc32_update(crc, stats[k], n * sizeof *stats[k]);
     int ok = fwrite(MAGIC, 1, 8, af.fp) == 8 && fwrite(sizes, sizeof sizes, 1, af.fp) == 1 &&
-             fwrite(t->q, sizeof *t->q, n, af.fp) == n && fwrite(t->visits, sizeof *t->visits, n, af.fp) == n &&
-             fwrite(&crc, sizeof crc, 1, af.fp) == 1;
+             fwrite(t->q, sizeof *t->q, n, af.fp) == n && fwrite(t->visits, sizeof *t->visits, n, af.fp) == n;
+    for (int k = 0; ok && k < 3; k++)
+        ok = fwrite(stats[k], sizeof *stats[k], n, af.fp) == n;
+    ok = ok && fwrite(&crc, sizeof crc, 1, af.fp) == 1;
     if (!ok) {
         clv_afile_abort(&af);
         return clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed");
@@ -225,7 +275,7 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
     if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MAGIC, 7) != 0)
         why = "not a clvsim Q table (no CLVQTAB magic)";
     else if (magic[7] != MAGIC[7])
-        why = "a Q table of another format version; expected version 2";
+        why = "a Q table of another format version; expected version 3";
     else if (fread(sizes, sizeof sizes, 1, fp) != 1 || sizes[0] == 0 || sizes[1] == 0 || sizes[1] > 255 ||
              sizes[0] > (uint64_t)1 << 32)
         why = "truncated or impossible table sizes";
@@ -239,12 +289,17 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
         t->episodes = sizes[2];
         t->layout = sizes[3];
         uint32_t crc_file, crc = crc32_update(0, sizes, sizeof sizes);
-        if (fread(t->q, sizeof *t->q, n, fp) != n || fread(t->visits, sizeof *t->visits, n, fp) != n ||
-            fread(&crc_file, sizeof crc_file, 1, fp) != 1) {
+        double *const stats[3] = {t->tmean, t->tm2, t->wsq};
+        int ok = fread(t->q, sizeof *t->q, n, fp) == n && fread(t->visits, sizeof *t->visits, n, fp) == n;
+        for (int k = 0; ok && k < 3; k++)
+            ok = fread(stats[k], sizeof *stats[k], n, fp) == n;
+        if (!ok || fread(&crc_file, sizeof crc_file, 1, fp) != 1) {
             why = "truncated";
         } else {
             crc = crc32_update(crc, t->q, n * sizeof *t->q);
             crc = crc32_update(crc, t->visits, n * sizeof *t->visits);
+            for (int k = 0; k < 3; k++)
+                crc = crc32_update(crc, stats[k], n * sizeof *stats[k]);
             if (crc != crc_file)
                 why = "corrupted (checksum mismatch)";
             else if (fgetc(fp) != EOF)

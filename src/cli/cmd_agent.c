@@ -32,9 +32,15 @@ int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_sta
     if (st != CLV_OK)
         return st;
     char **names = action_names(scn, t->n_actions);
-    fprintf(af.fp, "state,description,greedy_action,visits");
+    size_t list = 0; /* no coupon at list price: the base action */
+    for (int k = 0; k < scn->interventions.n_prices; k++)
+        if (scn->interventions.prices[k] == 1.0)
+            list = (size_t)k;
+    fprintf(af.fp, "state,description,greedy_action,deployed_action,visits");
     for (size_t a = 0; a < t->n_actions; a++)
         fprintf(af.fp, ",q_%s", names && names[a] ? names[a] : "?");
+    for (size_t a = 0; a < t->n_actions; a++)
+        fprintf(af.fp, ",se_%s", names && names[a] ? names[a] : "?");
     fputc('\n', af.fp);
     for (size_t s = 0; s < t->n_states; s++) {
         unsigned long long v = 0;
@@ -49,9 +55,13 @@ int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_sta
             continue; /* states no customer reached */
         char desc[200];
         clv_state_describe(map, s, desc, sizeof desc);
-        fprintf(af.fp, "%zu,%s,%s,%llu", s, desc, names && names[g] ? names[g] : "?", v);
+        const int d = clv_agent_confident(t, s, (int)list, scn->agent.confidence);
+        fprintf(af.fp, "%zu,%s,%s,%s,%llu", s, desc, names && names[g] ? names[g] : "?",
+                names && names[d] ? names[d] : "?", v);
         for (size_t a = 0; a < t->n_actions; a++)
             fprintf(af.fp, ",%.10g", t->q[s * t->n_actions + a]);
+        for (size_t a = 0; a < t->n_actions; a++)
+            fprintf(af.fp, ",%.6g", clv_agent_q_se(t, s, (int)a));
         fputc('\n', af.fp);
     }
     for (size_t a = 0; names && a < t->n_actions; a++)

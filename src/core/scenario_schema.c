@@ -352,6 +352,11 @@ const clv__key clv__scn_keys[] = {
          "Potential-based reward shaping with the predicted LTV as potential."),
     BOOL("agent.terminal_value", agent.terminal_value, "true",
          "Add the predicted remaining LTV as terminal value at the end of an episode."),
+    REAL("agent.confidence", agent.confidence, 0, 1, CLV__KF_MAX_OPEN, "0.95", "probability",
+         "How a learned table is deployed (clvsim run, policy_*.csv): in each state, the action of highest Q among "
+         "those whose advantage over no coupon at list price is positive with this one-sided confidence (standard "
+         "errors of Q from the learning targets); else no coupon at list price. 0: the greedy action. Also applies "
+         "to the greedy policy's estimated rewards."),
     GROUP("agent.bins", 0, "How an observation is discretised into a state."),
     ARRAY(CLV__K_INT_ARRAY, "agent.bins.recency_days", agent.bins_recency_days, agent.n_bins_recency_days,
           1, 1, 3650, CLV__KF_ASCENDING, "[14, 30, 60, 120]", "days",
