@@ -726,7 +726,7 @@ TEST(test_cli_run_end_to_end)
     r = run(ARGS("scenarios/holiday.cfg", "-o", b, "--threads", "2", "--quiet", SMALL_RUN));
     CHECK_INT(r.status, 0);
     done(&r);
-    static const char *const files[] = {"summary.csv", "replications.csv", "segments.csv", "daily.csv",
+    static const char *const files[] = {"summary.csv", "replications.csv", "segments.csv", "daily.csv", "calibration.csv",
                                         "learning.csv", "policy_q-learning.csv", "policy_sarsa.csv",
                                         "policy_oracle.csv", "policy_greedy.csv", "heatmap_sarsa.csv"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {

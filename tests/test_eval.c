@@ -115,6 +115,17 @@ TEST(test_eval_common_random_numbers)
             CHECK_NEAR(clv_eval_value(&ev, p, r, CLV_M_CLV), margin / customers, 1e-12);
         }
     CHECK(per_epoch_ok);
+    /* calibration: deciles in increasing order of the estimate, and the top
+     * decile realises more than the bottom one */
+    for (size_t k = 0; k < 4 * 3; k++) {
+        const clv_eval_calibration *c = &ev.calibration[k];
+        int sorted = 1;
+        for (int d = 1; d < CLV_DECILES; d++)
+            sorted &= c->predicted[d] >= c->predicted[d - 1];
+        CHECK(sorted);
+        CHECK(c->realised[CLV_DECILES - 1] > c->realised[0]);
+        CHECK(c->predicted[0] > 0);
+    }
     CHECK(clv_eval_value(&ev, 0, 0, CLV_M_COUPONS_SENT) == 0);
     CHECK(clv_eval_value(&ev, 2, 0, CLV_M_COUPONS_SENT) > 0);
     CHECK(clv_eval_value(&ev, 2, 0, CLV_M_COUPONS_REFUSED) > 0); /* the budget binds */

@@ -67,11 +67,22 @@ typedef struct clv_eval_segment {
 
 enum { CLV_SEGMENTS = 4 };
 
+enum { CLV_DECILES = 10 };
+
+/* Calibration of the LTV estimate: the existing customers sorted by their
+ * estimate at the start (clv_btyd_value_of over the calendar's horizon),
+ * cut into deciles of equal size (the lowest first); per decile the mean
+ * estimate and the mean net margin they realised over the horizon. */
+typedef struct clv_eval_calibration {
+    double predicted[CLV_DECILES], realised[CLV_DECILES];
+} clv_eval_calibration;
+
 typedef struct clv_evaluation {
     size_t n_policies, replications, n_days;
     double *totals;               /* [(p * replications + r) * CLV_M_N + metric] */
     clv_eval_segment *segments;   /* [(p * replications + r) * CLV_SEGMENTS + segment] */
     clv_sim_day *days;            /* [(p * replications + r) * n_days + day] */
+    clv_eval_calibration *calibration; /* [p * replications + r] */
 } clv_evaluation;
 
 typedef struct clv_eval_opts {

@@ -406,6 +406,22 @@ static int w_daily(run *r, FILE *fp)
     return ferror(fp);
 }
 
+static int w_calibration(run *r, FILE *fp)
+{
+    const size_t R = r->ev.replications;
+    fprintf(fp, "policy,decile,predicted,realised\n");
+    for (size_t p = 0; p < r->n; p++)
+        for (int d = 0; d < CLV_DECILES; d++) {
+            double pr = 0, re = 0;
+            for (size_t k = 0; k < R; k++) {
+                pr += r->ev.calibration[p * R + k].predicted[d] / (double)R;
+                re += r->ev.calibration[p * R + k].realised[d] / (double)R;
+            }
+            fprintf(fp, "%s,%d,%.6f,%.6f\n", r->pol[p].name, d + 1, pr, re);
+        }
+    return ferror(fp);
+}
+
 /* the learned policies as a heatmap: visited states (rows, most visited
  * first, at most 40) x actions, Q(s,a) - Q(s, no coupon at list price) */
 static int write_heatmap(run *r, const char *algo, const clv_qtable *t, const clv_state_map *map, clv_error *err)
@@ -514,6 +530,18 @@ static int figures(run *r, clv_error *err)
         const char *vars[] = {data, column, title, ylabel, policies, windows};
         st = cli_figure(dir, "series.gp", series[k][1], fmts, nf, vars, 6, err);
     }
+    if (st == CLV_OK && r->n) {
+        /* the LTV estimate's calibration, under no campaign (or the first policy) */
+        const size_t p = r->none >= 0 ? (size_t)r->none : 0;
+        char title[300], pol[CLV_NAME_MAX + 32];
+        snprintf(data, sizeof data, "datafile=%s/calibration.csv", dir);
+        snprintf(pol, sizeof pol, "policy=%s", r->pol[p].name);
+        snprintf(title, sizeof title, "title_text=Calibration of the LTV estimate over %d days, by decile (policy %s, "
+                                      "%zu replications)",
+                 scn->calendar.horizon_days, r->pol[p].name, r->ev.replications);
+        const char *vars[] = {data, currency, title, pol};
+        st = cli_figure(dir, "calibration.gp", "calibration", fmts, nf, vars, 4, err);
+    }
     if (st == CLV_OK && r->n_trained) {
         char algos[80] = "algos=";
         for (int k = 0; k < r->n_trained; k++) {
@@ -589,10 +617,10 @@ static int w_report(run *r, FILE *fp)
         static const char *const figs[][2] = {
             {"comparison", "Net margin by policy"}, {"daily_net_margin", "Daily net margin"},
             {"active_customers", "Active customers"}, {"coupon_spend", "Coupon spend"},
-            {"learning", "Learning curves"}};
+            {"calibration", "Calibration of the LTV estimate"}, {"learning", "Learning curves"}};
         const char *ext = scn->output.plot_formats[0] == CLV_FORMAT_SVG ? "svg" : "png";
         for (size_t k = 0; k < sizeof figs / sizeof figs[0]; k++) {
-            if (k == 4 && !r->n_trained)
+            if (k == 5 && !r->n_trained)
                 continue;
             fprintf(fp, "<h2>%s</h2>\n<img src=\"%s.%s\" alt=\"%s\">\n", figs[k][1], figs[k][0], ext, figs[k][1]);
         }
@@ -605,7 +633,7 @@ static int w_report(run *r, FILE *fp)
         html_escape(fp, r->plot_note);
         fprintf(fp, "</p>\n");
     }
-    fprintf(fp, "<h2>Files</h2>\n<p>summary.csv, replications.csv, segments.csv, daily.csv, learning.csv, "
+    fprintf(fp, "<h2>Files</h2>\n<p>summary.csv, replications.csv, segments.csv, calibration.csv, daily.csv, learning.csv, "
                 "policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
     fprintf(fp, "<h2>Scenario (resolved)</h2>\n<pre>");
     mem = open_memstream(&text, &len);
@@ -688,7 +716,8 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
         fflush(stdout);
         if ((st = write_file(r, "summary.csv", w_summary, &err)) == CLV_OK &&
             (st = write_file(r, "replications.csv", w_replications, &err)) == CLV_OK &&
-            (st = write_file(r, "segments.csv", w_segments, &err)) == CLV_OK)
+            (st = write_file(r, "segments.csv", w_segments, &err)) == CLV_OK &&
+            (st = write_file(r, "calibration.csv", w_calibration, &err)) == CLV_OK)
             st = write_file(r, "daily.csv", w_daily, &err);
         for (size_t p = 0; p < r->n && st == CLV_OK; p++) {
             if (r->pol[p].kind < CLV_POLICY_GREEDY)
@@ -710,7 +739,7 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
                                                         "gnuplot-nox (or run 'make deps') and run again");
             if (!r->o.quiet)
                 fprintf(stderr, "clvsim run: gnuplot not found: skipped every figure (comparison, daily_net_margin, "
-                                "active_customers, coupon_spend, learning, heatmap_*); the CSVs are written; install "
+                                "active_customers, coupon_spend, calibration, learning, heatmap_*); the CSVs are written; install "
                                 "the Debian package gnuplot-nox and run again\n");
             st = CLV_OK;
         } else {
@@ -728,7 +757,7 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
         return cli_report(&err);
     }
     if (!r->o.quiet)
-        fprintf(stderr, "clvsim run: wrote summary.csv, replications.csv, segments.csv, daily.csv, learning.csv, "
+        fprintf(stderr, "clvsim run: wrote summary.csv, replications.csv, segments.csv, calibration.csv, daily.csv, learning.csv, "
                         "policy_*.csv, heatmap_*.csv%s%s to %s in %.1f s\n",
                 r->plotted ? ", figures" : "", scn->output.report ? ", report.html" : "", scn->output.dir,
                 r->seconds);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort_double.h>
 #include <gsl/gsl_statistics_double.h>
 
 #include "clvsim/btyd.h"
@@ -23,7 +24,7 @@ void clv_evaluation_free(clv_evaluation *e)
 {
     if (!e)
         return;
-    free(e->totals), free(e->segments), free(e->days);
+    free(e->totals), free(e->segments), free(e->days), free(e->calibration);
     memset(e, 0, sizeof *e);
 }
 
@@ -39,11 +40,32 @@ typedef struct {
     uint32_t *order;
     double *margin, *cm;    /* this epoch's, and the horizon's, margin per customer */
     uint8_t *alive0;        /* alive at the start, or acquired later */
+    double *pred;           /* the existing customers' LTV estimates over the horizon at the start */
+    size_t *rank;           /* their order by it */
 } run_buffers;
+
+/* the deciles of the existing customers by their estimate at the start */
+static void calibrate(const run_buffers *b, size_t n0, clv_eval_calibration *c)
+{
+    memset(c, 0, sizeof *c);
+    if (n0 < CLV_DECILES)
+        return;
+    gsl_sort_index(b->rank, b->pred, 1, n0);
+    for (int d = 0; d < CLV_DECILES; d++) {
+        const size_t lo = n0 * (size_t)d / CLV_DECILES, hi = n0 * (size_t)(d + 1) / CLV_DECILES;
+        for (size_t k = lo; k < hi; k++) {
+            c->predicted[d] += b->pred[b->rank[k]];
+            c->realised[d] += b->cm[b->rank[k]];
+        }
+        c->predicted[d] /= (double)(hi - lo);
+        c->realised[d] /= (double)(hi - lo);
+    }
+}
 
 /* one policy on one world: the totals, segments and days of slot k */
 static int run_one(clv_sim *s, const clv_scenario *scn, const clv_policy *pol, uint64_t rep, run_buffers *b,
-                   const clv_btyd_value *value, clv_evaluation *out, size_t k, clv_error *err)
+                   const clv_btyd_value *value, const clv_btyd_value *over_horizon, clv_evaluation *out, size_t k,
+                   clv_error *err)
 {
     int st = clv_sim_reset(s, (uint64_t)scn->scenario.seed, rep, err);
     if (st != CLV_OK)
@@ -55,6 +77,10 @@ static int run_one(clv_sim *s, const clv_scenario *scn, const clv_policy *pol, u
     double alive_start = 0;
     for (size_t i = 0; i < n0; i++)
         alive_start += b->alive0[i];
+    if ((st = clv_sim_observe(s, 0, n0, b->obs, err)) != CLV_OK)
+        return st;
+    for (size_t i = 0; i < n0; i++)
+        b->pred[i] = clv_btyd_value_of(over_horizon, &b->obs[i]);
     const int list = clv_sim_list_price(s);
     const int has_policy = pol && pol->act;
     while (!clv_sim_done(s)) {
@@ -117,6 +143,7 @@ static int run_one(clv_sim *s, const clv_scenario *scn, const clv_policy *pol, u
         x->purchases += clv_sim_repeat_purchases(s, i);
         x->churned += b->alive0[i] && !clv_sim_alive(s, i);
     }
+    calibrate(b, n0, &out->calibration[k]);
     return CLV_OK;
 }
 
@@ -139,21 +166,26 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     out->totals = calloc(n * R * CLV_M_N, sizeof *out->totals);
     out->segments = calloc(n * R * CLV_SEGMENTS, sizeof *out->segments);
     out->days = calloc(n * R * out->n_days, sizeof *out->days);
-    run_buffers b = {malloc(cap * sizeof *b.obs), malloc(cap * sizeof *b.act), malloc(cap * sizeof *b.order),
-                     malloc(cap * sizeof *b.margin), malloc(cap * sizeof *b.cm), malloc(cap)};
-    if (!out->totals || !out->segments || !out->days || !b.obs || !b.act || !b.order || !b.margin || !b.cm ||
-        !b.alive0)
+    out->calibration = calloc(n * R, sizeof *out->calibration);
+    run_buffers b = {malloc(cap * sizeof *b.obs), malloc(cap * sizeof *b.act),  malloc(cap * sizeof *b.order),
+                     malloc(cap * sizeof *b.margin), malloc(cap * sizeof *b.cm), malloc(cap),
+                     malloc(cap * sizeof *b.pred), malloc(cap * sizeof *b.rank)};
+    if (!out->totals || !out->segments || !out->days || !out->calibration || !b.obs || !b.act || !b.order ||
+        !b.margin || !b.cm || !b.alive0 || !b.pred || !b.rank)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the evaluation");
-    clv_btyd_value value;
+    clv_btyd_value value, over_horizon;
     clv_btyd_value_init(&value, scn);
+    over_horizon = value;
+    over_horizon.horizon = scn->calendar.horizon_days / value.unit_days;
     for (size_t r = 0; r < R && st == CLV_OK; r++)
         for (size_t p = 0; p < n && st == CLV_OK; p++) {
-            st = run_one(s, scn, &policies[p], CLV_EVAL_REPLICATION_BASE + r, &b, &value, out, p * R + r, err);
+            st = run_one(s, scn, &policies[p], CLV_EVAL_REPLICATION_BASE + r, &b, &value, &over_horizon, out,
+                         p * R + r, err);
             if (st == CLV_OK && clv_progress_report(progress, "evaluating", (double)(r * n + p + 1),
                                                     (double)(R * n)) != CLV_OK)
                 st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "evaluation cancelled");
         }
-    free(b.obs), free(b.act), free(b.order), free(b.margin), free(b.cm), free(b.alive0);
+    free(b.obs), free(b.act), free(b.order), free(b.margin), free(b.cm), free(b.alive0), free(b.pred), free(b.rank);
     clv_sim_free(s);
     if (st != CLV_OK)
         clv_evaluation_free(out);
