@@ -283,6 +283,67 @@ static void bench_agent(void)
     }
 }
 
+/* the evaluation of clvsim run: policies on holiday.cfg's 10,000 customers
+ * over its 151 days, one replication each, side by side */
+static void bench_eval(void)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        printf("\nevaluation skipped: %s\n", err.msg);
+        return;
+    }
+    printf("\nevaluation (clv_evaluate): holiday.cfg, %lld customers x %d days, 2 replications per policy\n",
+           (long long)scn.population.customers, scn.calendar.horizon_days);
+    scn.evaluation.replications = 2;
+    scn.agent.episodes = 3;
+    clv_train_result tr;
+    if (clv_agent_train(&scn, CLV_ALGO_Q, NULL, &tr, &err) != CLV_OK) {
+        printf("  training failed: %s\n", err.msg);
+        return;
+    }
+    clv_policy pol[3];
+    if (clv_policy_fixed(&scn, "none", 1, &pol[0], &err) != CLV_OK ||
+        clv_policy_fixed(&scn, "blanket-1", 1, &pol[1], &err) != CLV_OK ||
+        clv_policy_table(&scn, tr.table, &tr.map, "q-learning", 1, &pol[2], &err) != CLV_OK) {
+        printf("  policies failed: %s\n", err.msg);
+        return;
+    }
+    double base[3] = {0};
+    for (int threads = 1; threads <= 2; threads++) {
+        for (int k = 0; k < 3; k++) {
+            clv_policy_free(&pol[2]);
+            if (clv_policy_table(&scn, tr.table, &tr.map, "q-learning", threads, &pol[2], &err) != CLV_OK)
+                return;
+            clv_evaluation ev;
+            double best = 1e30;
+            for (int rep = 0; rep < 2; rep++) {
+                double t0 = now();
+                if (clv_evaluate(&scn, &pol[k], 1, &(clv_eval_opts){threads, NULL}, &ev, &err) != CLV_OK) {
+                    printf("  evaluation failed: %s\n", err.msg);
+                    return;
+                }
+                double dt = now() - t0;
+                best = dt < best ? dt : best;
+                sink += ev.totals[0];
+                clv_evaluation_free(&ev);
+            }
+            const double rate = 2.0 * (double)scn.population.customers * scn.calendar.horizon_days / best;
+            if (threads == 1)
+                base[k] = rate;
+            printf("  %-12s %d thread%s: %.3g customer-days/s", pol[k].name, threads, threads > 1 ? "s" : " ", rate);
+            if (threads == 1 && k > 0)
+                printf("  (%.2fx the cost of no campaign)", base[0] / rate);
+            if (threads == 2)
+                printf("  (%.2fx one thread)", rate / base[k]);
+            putchar('\n');
+        }
+    }
+    for (int k = 0; k < 3; k++)
+        clv_policy_free(&pol[k]);
+    clv_train_result_free(&tr);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -313,6 +374,7 @@ int main(int argc, char **argv)
     bench_fit();
     bench_sim();
     bench_agent();
+    bench_eval();
     printf("\n(checksum %g)\n", sink);
     return memcmp(a.out, b.out, sizeof a.out) == 0 ? 0 : 1;
 }
