@@ -7,6 +7,7 @@
 #   make check        run the test suite (no dependency step, no sanitizers)
 #   make test-asan    run the test suite built with ASan and UBSan only
 #   make bench        build and run the benchmarks
+#   make examples     build the C API examples (examples/*.c) into BUILD/examples
 #   make deps         install the Debian packages clvsim needs (apt-get; sudo when not root)
 #   make install PREFIX=/usr/local   binary, library, headers, pkg-config file, man page
 #   make check-install  install into a temporary prefix and build a program against it
@@ -52,10 +53,12 @@ LIB_SRC := $(wildcard src/core/*.c src/sim/*.c src/model/*.c src/agent/*.c src/e
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
+EXAMPLE_SRC := $(wildcard examples/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+EXAMPLE_BIN := $(EXAMPLE_SRC:%.c=$(BUILD)/%)
 HEADERS := $(wildcard include/clvsim/*.h)
 
 LIB_A := $(BUILD)/libclvsim.a
@@ -64,7 +67,7 @@ BIN := $(BUILD)/clvsim
 TEST_BIN := $(BUILD)/clvsim-tests
 BENCH_BIN := $(BUILD)/clvsim-bench
 
-.PHONY: all deps run test check test-asan bench install check-install uninstall reference clean
+.PHONY: all deps run test check test-asan bench examples install check-install uninstall reference clean
 .DELETE_ON_ERROR:
 
 all: $(LIB_A) $(LIB_SO) $(BIN)
@@ -95,6 +98,12 @@ $(TEST_BIN): $(TEST_OBJ) $(BUILD)/src/cli/progress.o $(LIB_A)
 $(BENCH_BIN): $(BENCH_OBJ) $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(LIB_A) $(DEP_LIBS)
 
+# examples of the C API (built with the suite, so that they keep compiling)
+$(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB_A) $(DEP_LIBS)
+
+examples: $(EXAMPLE_BIN)
+
 deps:
 	@sh tools/install-deps.sh
 
@@ -104,8 +113,8 @@ run:
 	./$(BIN) scenarios/holiday.cfg
 
 # the suite needs the command too (the CLI tests run it)
-check: $(TEST_BIN) $(BIN)
-	CLVSIM_BIN=./$(BIN) ./$(TEST_BIN)
+check: $(TEST_BIN) $(BIN) $(EXAMPLE_BIN)
+	CLVSIM_BIN=./$(BIN) CLVSIM_EXAMPLES=./$(BUILD)/examples ./$(TEST_BIN)
 
 test-asan:
 	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 CFLAGS="-O1 -g" check

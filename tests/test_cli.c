@@ -789,3 +789,26 @@ TEST(test_cli_run_end_to_end)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_INT(system(cmd), 0);
 }
+
+/* the C API example builds and runs: a researcher's policies beside none */
+TEST(test_cli_example_own_policy)
+{
+    const char *dir = getenv("CLVSIM_EXAMPLES");
+    if (!dir) {
+        harness_fail(__FILE__, __LINE__, "CLVSIM_EXAMPLES is not set (run the suite with 'make check')");
+        return;
+    }
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s/own_policy scenarios/holiday.cfg 2", dir);
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    char buf[4096];
+    size_t n = fread(buf, 1, sizeof buf - 1, p);
+    buf[n] = 0;
+    CHECK_INT(pclose(p), 0);
+    CHECK(strstr(buf, "holiday, 2 replications, net margin (USD)") != NULL);
+    CHECK(strstr(buf, "\n  none ") && strstr(buf, "\n  price-up ") && strstr(buf, "\n  coupon-to-persuadables "));
+    CHECK(strstr(buf, "+0 [+0, +0]") != NULL); /* none against itself: exactly zero */
+}
