@@ -770,6 +770,30 @@ TEST(test_cli_run_end_to_end)
     }
     free(summary), free(daily), free(report);
 
+    /* without gnuplot: every CSV and the report, and a note naming the skipped figures */
+    char nogp[540];
+    snprintf(nogp, sizeof nogp, "%s/nogp", dir);
+    const char *old_path = getenv("PATH");
+    char *saved = old_path ? strdup(old_path) : NULL;
+    setenv("PATH", "/nonexistent", 1);
+    r = run(ARGS("scenarios/holiday.cfg", "-o", nogp, SMALL_RUN));
+    if (saved)
+        setenv("PATH", saved, 1);
+    free(saved);
+    CHECK_INT(r.status, 0);
+    CHECK(r.err && strstr(r.err, "clvsim run: gnuplot not found: skipped every figure (comparison, daily_net_margin, "
+                                 "active_customers, coupon_spend, calibration, learning, heatmap_*); the CSVs are "
+                                 "written; install the Debian package gnuplot-nox and run again\n"));
+    done(&r);
+    snprintf(path, sizeof path, "%s/comparison.png", nogp);
+    CHECK(access(path, F_OK) != 0);
+    snprintf(path, sizeof path, "%s/report.html", nogp);
+    report = harness_read_file(path);
+    CHECK(report && strstr(report, "No figures: gnuplot is not installed"));
+    free(report);
+    snprintf(path, sizeof path, "%s/daily.csv", nogp);
+    CHECK(access(path, R_OK) == 0);
+
     /* a budget of 40 per epoch and 100 in all binds, and holds */
     r = run(ARGS("scenarios/tight-budget.cfg", "-o", c, "--quiet", SMALL_RUN, "--set",
                  "interventions.budget.per_epoch=40", "--set", "interventions.budget.total=100"));

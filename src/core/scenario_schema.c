@@ -376,11 +376,13 @@ const clv__key clv__scn_keys[] = {
         "Also write agent_<algorithm>.qtab (atomically) every this many episodes of clvsim train-agent, "
         "to go on from with --resume; 0: only at the end."),
 
-    GROUP("evaluation", 0, "The comparison of policies on a fresh evaluation population. The comparison is not built in clvsim 0.1.0; the fixed policies of clvsim simulate read random_coupon_probability and rfm."),
+    GROUP("evaluation", 0, "The comparison of policies (clvsim run) on fresh evaluation worlds of population.customers x run.scale customers, with common random numbers; clvsim simulate's fixed policies read the rule parameters too."),
     ENUMS("evaluation.policies", evaluation.policies, evaluation.n_policies, n_policy, CLV__KF_UNIQUE,
           "[\"none\", \"blanket\", \"random\", \"rfm\", \"ltv-threshold\", \"greedy\", \"q-learning\", "
           "\"sarsa\"]",
-          "Policies to compare; blanket stands for one policy per coupon level."),
+          "Policies to compare; blanket stands for one policy per coupon level. none, blanket, random, rfm and "
+          "ltv-threshold are the fixed policies, the best of which is the reference of the paired differences; "
+          "greedy and oracle use an MDP estimated from agent.episodes episodes of random actions."),
     INT("evaluation.replications", evaluation.replications, 2, 100000, 0, "10", "replications",
         "Independent replications, with common random numbers across policies."),
     REAL("evaluation.confidence", evaluation.confidence, 0.5, 1, CLV__KF_MAX_OPEN, "0.95", "probability",
