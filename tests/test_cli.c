@@ -133,8 +133,8 @@ TEST(test_cli_usage_and_version)
 /* every subcommand has --help; the ones not built say so and exit 3 */
 TEST(test_cli_subcommands)
 {
-    const char *built[] = {"run", "check", "fit", "simulate", "validate", "train-agent"};
-    const char *unbuilt[] = {"train-ltv", "predict-ltv", "compare"};
+    const char *built[] = {"run", "check", "fit", "simulate", "validate", "train-agent", "compare"};
+    const char *unbuilt[] = {"train-ltv", "predict-ltv"};
     for (size_t i = 0; i < sizeof built / sizeof built[0]; i++) {
         run_result r = run(ARGS(built[i], "--help"));
         CHECK_INT(r.status, 0);
@@ -835,4 +835,51 @@ TEST(test_cli_example_own_policy)
     CHECK(strstr(buf, "holiday, 2 replications, net margin (USD)") != NULL);
     CHECK(strstr(buf, "\n  none ") && strstr(buf, "\n  price-up ") && strstr(buf, "\n  coupon-to-persuadables "));
     CHECK(strstr(buf, "+0 [+0, +0]") != NULL); /* none against itself: exactly zero */
+}
+
+/* compare: tables trained earlier, evaluated without training; a table of
+ * other states is refused by name; missing tables say how to make them */
+TEST(test_cli_compare)
+{
+    char dir[] = "/tmp/clvsim-compare-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[512], other[512];
+    snprintf(out, sizeof out, "%s/holiday", dir);
+    snprintf(other, sizeof other, "%s/other", dir);
+    run_result r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", out, "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    r = run(ARGS("compare", "scenarios/holiday.cfg", "-o", out, "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "Policy comparison: holiday, 2 replications"));
+    CHECK(r.out && strstr(r.out, "\nq-learning ") && strstr(r.out, "\nsarsa "));
+    done(&r);
+    /* the same tables from another directory give the same comparison */
+    char tables[600];
+    snprintf(tables, sizeof tables, "%s", out);
+    r = run(ARGS("compare", "scenarios/holiday.cfg", "--tables", tables, "-o", other, "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    char pa[600], pb[600];
+    snprintf(pa, sizeof pa, "%s/summary.csv", out);
+    snprintf(pb, sizeof pb, "%s/summary.csv", other);
+    char *x = harness_read_file(pa), *y = harness_read_file(pb);
+    CHECK(x && y && strcmp(x, y) == 0);
+    free(x), free(y);
+    /* other LTV cuts (another population size): refused, naming the table */
+    r = run(ARGS("compare", "scenarios/holiday.cfg", "--tables", tables, "-o", other, "--force", "--quiet",
+                 "--scale", "0.07", "--set", "evaluation.replications=2"));
+    CHECK_INT(r.status, 2);
+    char expect[1024];
+    snprintf(expect, sizeof expect, "clvsim: %s/agent_q-learning.qtab: this q-learning table was trained on other "
+             "states or actions", out);
+    CHECK(r.err && strncmp(r.err, expect, strlen(expect)) == 0);
+    done(&r);
+    r = run(ARGS("compare", "scenarios/holiday.cfg", "--tables", dir, "-o", other, "--force", "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 1);
+    CHECK(r.err && strstr(r.err, "cannot read the q-learning table: train it first with 'clvsim train-agent"));
+    done(&r);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
 }

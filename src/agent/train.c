@@ -99,7 +99,7 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n)
     return h;
 }
 
-static uint64_t layout_of(int algo, const clv_state_map *m, const clv_scn_interventions *iv)
+uint64_t clv_agent_layout(int algo, const clv_state_map *m, const clv_scn_interventions *iv)
 {
     uint64_t h = 0xcbf29ce484222325u;
     const int ints[7] = {algo, m->use_stage, m->use_season, m->n_rec, m->n_freq, m->n_age, m->n_ltv};
@@ -213,7 +213,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
                           ag->exploration == CLV_EXPLORE_SOFTMAX, ag->epsilon_start, ag->temperature};
     if ((st = fit_map(s, scn.scenario.seed, &ltv, &out->map, obs, margin, err)) != CLV_OK)
         goto done;
-    out->table->layout = layout_of(algo, &out->map, &scn.interventions);
+    out->table->layout = clv_agent_layout(algo, &out->map, &scn.interventions);
     const clv_qtable *from = opts->resume;
     if (from) {
         if (from->n_states != out->map.n_states || from->n_actions != A) {

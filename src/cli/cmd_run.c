@@ -28,6 +28,8 @@ typedef struct run {
     clv_train_result trained[CLV_MAX_ALGOS];
     int algo[CLV_MAX_ALGOS];
     int n_trained;
+    const char *tables;             /* compare: the directory of the tables; NULL: run trains */
+    const char *cmd;                /* "run" or "compare", for messages */
     clv_state_map map;
     clv_mdp_estimate *mdp;
     clv_qtable *oracle, *greedy;
@@ -73,9 +75,60 @@ static int train_agents(run *r, clv_afile *curves, clv_error *err)
             (st = clv_qtable_save(t->table, path, err)) == CLV_OK)
             st = cli_write_policy(&r->scn, t->table, &t->map, r->scn.output.dir, name, err);
         if (st == CLV_OK && !r->o.quiet)
-            fprintf(stderr, "clvsim run: trained %s: %d episodes of %lld customers in %.1f s; net margin per customer "
-                            "per episode, last 10: %.2f %s\n",
+            fprintf(stderr, "clvsim %s: trained %s: %d episodes of %lld customers in %.1f s; net margin per customer "
+                            "per episode, last 10: %.2f %s\n", r->cmd,
                     name, t->episodes, (long long)r->scn.agent.customers, cli_now() - t0, ma, cur(r));
+    }
+    return st;
+}
+
+/* compare: the tables of an earlier training instead of training, each
+ * checked against the states and actions this scenario gives it */
+static int load_agents(run *r, clv_error *err)
+{
+    static const int kinds[CLV_MAX_ALGOS] = {CLV_POLICY_Q, CLV_POLICY_SARSA, CLV_POLICY_EXPECTED_SARSA};
+    clv_state_map map;
+    int st = CLV_OK, have_map = 0;
+    for (int a = 0; a < CLV_MAX_ALGOS && st == CLV_OK; a++) {
+        if (!listed(&r->scn, kinds[a]))
+            continue;
+        if (!have_map && (st = clv_agent_state_map(&r->scn, r->scn.run.threads, &map, err)) != CLV_OK)
+            break;
+        have_map = 1;
+        const char *name = clv_scn_enum_name("agent.algorithms", a);
+        char file[64], path[CLV_IO_PATH_MAX];
+        snprintf(file, sizeof file, "agent_%s.qtab", name);
+        if ((st = clv_path_join(path, sizeof path, r->tables, file, err)) != CLV_OK)
+            break;
+        clv_qtable *t = clv_qtable_load(path, err);
+        if (!t) {
+            st = err->code;
+            if (st == CLV_EIO)
+                snprintf(err->msg, sizeof err->msg, "cannot read the %s table: train it first with 'clvsim "
+                         "train-agent %s -o %s', or let 'clvsim run' train and compare", name, r->scn.source,
+                         r->tables);
+            break;
+        }
+        const size_t A = (size_t)(r->scn.interventions.n_coupons + 1) * (size_t)r->scn.interventions.n_prices;
+        if (t->n_states != map.n_states || t->n_actions != A ||
+            (t->layout && t->layout != clv_agent_layout(a, &map, &r->scn.interventions))) {
+            clv_qtable_free(t);
+            st = clv_error_set(err, CLV_EINPUT, path, 0, NULL,
+                               "this %s table was trained on other states or actions (agent.bins, the LTV cuts "
+                               "fitted from population and seed, the coupons' discount, cap or validity, or the "
+                               "prices); compare it with the scenario it was trained on", name);
+            break;
+        }
+        clv_train_result *tr = &r->trained[r->n_trained];
+        memset(tr, 0, sizeof *tr);
+        tr->table = t;
+        tr->map = map;
+        tr->n_actions = A;
+        r->algo[r->n_trained++] = a;
+        if (!r->o.quiet)
+            fprintf(stderr, "clvsim compare: loaded %s (%llu episodes behind it)\n", path,
+                    (unsigned long long)t->episodes);
+        st = cli_write_policy(&r->scn, t, &map, r->scn.output.dir, name, err);
     }
     return st;
 }
@@ -102,8 +155,8 @@ static int estimate_models(run *r, clv_error *err)
     if (st == CLV_OK && greedy)
         st = cli_write_policy(&r->scn, r->greedy, &r->map, r->scn.output.dir, "greedy", err);
     if (st == CLV_OK && !r->o.quiet)
-        fprintf(stderr, "clvsim run: estimated the discretised MDP from %d episodes of random actions (%zu "
-                        "transitions) in %.1f s\n",
+        fprintf(stderr, "clvsim %s: estimated the discretised MDP from %d episodes of random actions (%zu "
+                        "transitions) in %.1f s\n", r->cmd,
                 r->scn.agent.episodes, clv_mdp_estimate_transitions(r->mdp), cli_now() - t0);
     return st;
 }
@@ -542,7 +595,7 @@ static int figures(run *r, clv_error *err)
         const char *vars[] = {data, currency, title, pol};
         st = cli_figure(dir, "calibration.gp", "calibration", fmts, nf, vars, 4, err);
     }
-    if (st == CLV_OK && r->n_trained) {
+    if (st == CLV_OK && r->n_trained && !r->tables) {
         char algos[80] = "algos=";
         for (int k = 0; k < r->n_trained; k++) {
             strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
@@ -620,7 +673,7 @@ static int w_report(run *r, FILE *fp)
             {"calibration", "Calibration of the LTV estimate"}, {"learning", "Learning curves"}};
         const char *ext = scn->output.plot_formats[0] == CLV_FORMAT_SVG ? "svg" : "png";
         for (size_t k = 0; k < sizeof figs / sizeof figs[0]; k++) {
-            if (k == 5 && !r->n_trained)
+            if (k == 5 && (!r->n_trained || r->tables))
                 continue;
             fprintf(fp, "<h2>%s</h2>\n<img src=\"%s.%s\" alt=\"%s\">\n", figs[k][1], figs[k][0], ext, figs[k][1]);
         }
@@ -660,7 +713,7 @@ static void run_free(run *r)
     clv_evaluation_free(&r->ev);
 }
 
-int cmd_run(const cli_cmd *cmd, int argc, char **argv)
+static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
 {
     run *r = calloc(1, sizeof *r);
     if (!r) {
@@ -673,7 +726,10 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
         return rc;
     }
     r->started = cli_now();
+    r->cmd = cmd->name;
     clv_scenario *scn = &r->scn;
+    if (compare)
+        r->tables = cli_opt(&r->o, "tables") ? cli_opt(&r->o, "tables") : scn->output.dir;
     clv_error err;
     cli_progress_init(&r->bar, r->o.quiet);
     r->prog = (clv_progress){cli_progress_cb, &r->bar};
@@ -685,11 +741,13 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
         cli_print_summary(stdout, scn);
         fflush(stdout);
         if (scn->ltv.model == CLV_LTV_MLP && !r->o.quiet)
-            fprintf(stderr, "clvsim run: note: the neural LTV predictor (ltv.model = \"mlp\") is not built yet; the "
-                            "LTV estimates come from the population's BTYD model\n");
+            fprintf(stderr, "clvsim %s: note: the neural LTV predictor (ltv.model = \"mlp\") is not built yet; the "
+                            "LTV estimates come from the population's BTYD model\n", cmd->name);
     }
     clv_afile curves;
-    if (st == CLV_OK && (st = cli_open_out(scn->output.dir, "learning.csv", scn->source, &curves, &err)) == CLV_OK) {
+    if (st == CLV_OK && r->tables)
+        st = load_agents(r, &err);
+    else if (st == CLV_OK && (st = cli_open_out(scn->output.dir, "learning.csv", scn->source, &curves, &err)) == CLV_OK) {
         fprintf(curves.fp, "algorithm,episode,epsilon,return,moving_average\n");
         st = train_agents(r, &curves, &err);
         st = cli_close_out(&curves, st, &err);
@@ -707,7 +765,7 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
         st = clv_evaluate(scn, pols, r->n, &eo, &r->ev, &err);
         cli_progress_done(&r->bar);
         if (st == CLV_OK && !r->o.quiet)
-            fprintf(stderr, "clvsim run: evaluated %zu policies on %zu replications in %.1f s\n", r->n,
+            fprintf(stderr, "clvsim %s: evaluated %zu policies on %zu replications in %.1f s\n", r->cmd, r->n,
                     r->ev.replications, cli_now() - t0);
     }
     if (st == CLV_OK) {
@@ -738,9 +796,9 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
             snprintf(r->plot_note, sizeof r->plot_note, "gnuplot is not installed; install the Debian package "
                                                         "gnuplot-nox (or run 'make deps') and run again");
             if (!r->o.quiet)
-                fprintf(stderr, "clvsim run: gnuplot not found: skipped every figure (comparison, daily_net_margin, "
+                fprintf(stderr, "clvsim %s: gnuplot not found: skipped every figure (comparison, daily_net_margin, "
                                 "active_customers, coupon_spend, calibration, learning, heatmap_*); the CSVs are written; install "
-                                "the Debian package gnuplot-nox and run again\n");
+                                "the Debian package gnuplot-nox and run again\n", r->cmd);
             st = CLV_OK;
         } else {
             r->plotted = st == CLV_OK;
@@ -757,10 +815,14 @@ int cmd_run(const cli_cmd *cmd, int argc, char **argv)
         return cli_report(&err);
     }
     if (!r->o.quiet)
-        fprintf(stderr, "clvsim run: wrote summary.csv, replications.csv, segments.csv, calibration.csv, daily.csv, learning.csv, "
-                        "policy_*.csv, heatmap_*.csv%s%s to %s in %.1f s\n",
-                r->plotted ? ", figures" : "", scn->output.report ? ", report.html" : "", scn->output.dir,
-                r->seconds);
+        fprintf(stderr, "clvsim %s: wrote summary.csv, replications.csv, segments.csv, calibration.csv, daily.csv, "
+                        "%spolicy_*.csv, heatmap_*.csv%s%s to %s in %.1f s\n",
+                r->cmd, r->tables ? "" : "learning.csv, ", r->plotted ? ", figures" : "",
+                scn->output.report ? ", report.html" : "", scn->output.dir, r->seconds);
     free(r);
     return EXIT_OK;
 }
+
+int cmd_run(const cli_cmd *cmd, int argc, char **argv) { return study(cmd, argc, argv, 0); }
+
+int cmd_compare(const cli_cmd *cmd, int argc, char **argv) { return study(cmd, argc, argv, 1); }

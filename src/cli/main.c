@@ -14,6 +14,7 @@ static const char *const fit_options[] = {
 
 static const char *const simulate_options[] = {"policy", NULL};
 static const char *const train_options[] = {"algo", "resume", NULL};
+static const char *const compare_options[] = {"tables", NULL};
 
 static const cli_cmd commands[] = {
     {"run", "train the agents and compare every policy of a scenario (the main job)",
@@ -170,10 +171,22 @@ static const cli_cmd commands[] = {
      "The LTV estimates (state bins, shaping, terminal value) come from the population's\n"
      "BTYD model until the neural predictor is built.\n",
      cmd_train_agent, train_options},
-    {"compare", "evaluate listed policies on common random numbers",
-     "Usage: clvsim compare SCENARIO -o DIR\n"
-     "\nNot available in clvsim " CLV_VERSION ": the policy comparison is not built yet.\n",
-     cmd_unavailable, NULL},
+    {"compare", "compare the listed policies with agents trained earlier, without training",
+     "Usage: clvsim compare SCENARIO [--tables DIR] [-o DIR] [options]\n"
+     "\n"
+     "What clvsim run does, with the learned agents' tables read from DIR (default:\n"
+     "the scenario's output directory, where 'clvsim train-agent' writes them) in\n"
+     "place of training: DIR/agent_<algorithm>.qtab for each of q-learning, sarsa and\n"
+     "expected-sarsa in evaluation.policies.  A table trained on other states or\n"
+     "actions (bins, LTV cuts, coupons, prices) is refused, naming the file.  The\n"
+     "greedy and oracle policies are estimated again.  Train once with many\n"
+     "episodes (--set agent.episodes=...; a change of agent.customers or --scale\n"
+     "changes the LTV cuts), then compare as often as needed: other replications,\n"
+     "budgets or costs.  Writes what run writes but learning.csv and its figure.\n"
+     "\n"
+     "  --tables DIR   where the agent_*.qtab files are\n"
+     "  --seed, --threads, --scale, --set, -o, --force, --quiet   as for every command\n",
+     cmd_compare, compare_options},
 };
 static const size_t n_commands = sizeof commands / sizeof commands[0];
 
