@@ -23,6 +23,27 @@ static int small_holiday(clv_scenario *scn, int64_t customers, int replications)
     return 1;
 }
 
+/* a world of scn at its start, drawn for seed, with every customer's
+ * observation and room for an action each */
+static clv_sim *observed_world(const clv_scenario *scn, uint64_t seed, clv_sim_obs **obs, clv_action **act)
+{
+    clv_error err;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    *obs = NULL, *act = NULL;
+    if (clv_sim_alloc(scn, &so, &s, &err) != CLV_OK || clv_sim_reset(s, seed, 0, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        clv_sim_free(s);
+        return NULL;
+    }
+    const size_t n = clv_sim_customers(s);
+    *obs = malloc(n * sizeof **obs);
+    *act = malloc(n * sizeof **act);
+    CHECK_INT(clv_sim_observe(s, 0, n, *obs, &err), CLV_OK);
+    return s;
+}
+
 /* Student t interval against the textbook value: t(0.975, 4) = 2.776445 */
 TEST(test_eval_interval)
 {
@@ -159,17 +180,16 @@ TEST(test_eval_table_policy)
     CHECK_INT(clv_agent_state_map(&scn, 1, &map, &err), CLV_OK);
     const size_t P = (size_t)scn.interventions.n_prices, A = (size_t)(scn.interventions.n_coupons + 1) * P;
     clv_qtable *t = clv_qtable_alloc(map.n_states, A, 0, &err);
-    clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    clv_sim *s = NULL;
-    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
-    CHECK_INT(clv_sim_reset(s, 3, 0, &err), CLV_OK);
+    clv_sim_obs *obs;
+    clv_action *act;
+    clv_sim *s = observed_world(&scn, 3, &obs, &act);
+    if (!s) {
+        clv_qtable_free(t);
+        return;
+    }
     const size_t n = clv_sim_customers(s);
-    clv_sim_obs *obs = malloc(n * sizeof *obs);
-    clv_action *act = malloc(n * sizeof *act);
     size_t *st = malloc(n * sizeof *st);
     uint32_t *order = malloc(n * sizeof *order);
-    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
     clv_btyd_value v;
     clv_btyd_value_init(&v, &scn);
     for (size_t i = 0; i < n; i++)
@@ -274,15 +294,12 @@ TEST(test_eval_ltv_threshold)
     scn.evaluation.ltv_quantile = 0.8;
     scn.evaluation.ltv_coupon = 3;
     clv_error err;
-    clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    clv_sim *s = NULL;
-    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
-    CHECK_INT(clv_sim_reset(s, 11, 0, &err), CLV_OK);
+    clv_sim_obs *obs;
+    clv_action *act;
+    clv_sim *s = observed_world(&scn, 11, &obs, &act);
+    if (!s)
+        return;
     const size_t n = clv_sim_customers(s);
-    clv_sim_obs *obs = malloc(n * sizeof *obs);
-    clv_action *act = malloc(n * sizeof *act);
-    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
     clv_policy p;
     CHECK_INT(clv_policy_fixed(&scn, "ltv-threshold", 1, &p, &err), CLV_OK);
     CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);

@@ -269,10 +269,16 @@ typedef struct clv_policy {
 /* Free what a policy owns through its release function and zero it; a
  * zeroed policy is a no-op. */
 void clv_policy_free(clv_policy *p);
-/* Run the remaining epochs under a policy (NULL: no campaign), observing
- * every customer before each step.  progress: phase "simulating", done =
- * epochs.  Allocates the observation and action buffers once. */
+/* Run the remaining epochs under a policy (NULL, or a NULL act: no
+ * campaign), observing every customer before each step and letting the
+ * policy order the budget claims when it has an order function.  progress:
+ * phase "simulating", done = epochs.  Allocates its buffers once a call. */
 int clv_sim_run(clv_sim *s, const clv_policy *policy, const clv_progress *progress, clv_error *err);
+/* clv_sim_run that also adds each customer's net margin of every epoch into
+ * margins[i] (clv_sim_capacity entries; customers acquired during the run
+ * from the epoch after their arrival on). */
+int clv_sim_run_margins(clv_sim *s, const clv_policy *policy, const clv_progress *progress, double *margins,
+                        clv_error *err);
 
 #ifdef __cplusplus
 }

@@ -36,9 +36,7 @@ double clv_eval_value(const clv_evaluation *e, size_t p, size_t r, int metric)
 /* the buffers of one run, sized to the environment's capacity once */
 typedef struct {
     clv_sim_obs *obs;
-    clv_action *act;
-    uint32_t *order;
-    double *margin, *cm;    /* this epoch's, and the horizon's, margin per customer */
+    double *cm;             /* the horizon's margin per customer */
     uint8_t *alive0;        /* alive at the start, or acquired later */
     double *pred;           /* the existing customers' LTV estimates over the horizon at the start */
     size_t *rank;           /* their order by it */
@@ -81,28 +79,8 @@ static int run_one(clv_sim *s, const clv_scenario *scn, const clv_policy *pol, u
         return st;
     for (size_t i = 0; i < n0; i++)
         b->pred[i] = clv_btyd_value_of(over_horizon, &b->obs[i]);
-    const int list = clv_sim_list_price(s);
-    const int has_policy = pol && pol->act;
-    while (!clv_sim_done(s)) {
-        const size_t n = clv_sim_customers(s);
-        const uint32_t *order = NULL;
-        if (has_policy) {
-            for (size_t i = 0; i < n; i++)
-                b->act[i] = (clv_action){0, (uint8_t)list};
-            if ((st = clv_sim_observe(s, 0, n, b->obs, err)) != CLV_OK ||
-                (st = pol->act(pol->ctx, s, b->obs, n, b->act, err)) != CLV_OK)
-                return st;
-            if (pol->order) {
-                if ((st = pol->order(pol->ctx, s, b->act, n, b->order, err)) != CLV_OK)
-                    return st;
-                order = b->order;
-            }
-        }
-        if ((st = clv_sim_step_ordered(s, has_policy ? b->act : NULL, order, b->margin, err)) != CLV_OK)
-            return st;
-        for (size_t i = 0; i < n; i++)
-            b->cm[i] += b->margin[i];
-    }
+    if ((st = clv_sim_run_margins(s, pol, NULL, b->cm, err)) != CLV_OK)
+        return st;
     size_t nd;
     const clv_sim_day *days = clv_sim_days(s, &nd);
     if (nd != out->n_days)
@@ -167,11 +145,10 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     out->segments = calloc(n * R * CLV_SEGMENTS, sizeof *out->segments);
     out->days = calloc(n * R * out->n_days, sizeof *out->days);
     out->calibration = calloc(n * R, sizeof *out->calibration);
-    run_buffers b = {malloc(cap * sizeof *b.obs), malloc(cap * sizeof *b.act),  malloc(cap * sizeof *b.order),
-                     malloc(cap * sizeof *b.margin), malloc(cap * sizeof *b.cm), malloc(cap),
+    run_buffers b = {malloc(cap * sizeof *b.obs), malloc(cap * sizeof *b.cm), malloc(cap),
                      malloc(cap * sizeof *b.pred), malloc(cap * sizeof *b.rank)};
-    if (!out->totals || !out->segments || !out->days || !out->calibration || !b.obs || !b.act || !b.order ||
-        !b.margin || !b.cm || !b.alive0 || !b.pred || !b.rank)
+    if (!out->totals || !out->segments || !out->days || !out->calibration || !b.obs || !b.cm || !b.alive0 ||
+        !b.pred || !b.rank)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the evaluation");
     clv_btyd_value value, over_horizon;
     clv_btyd_value_init(&value, scn);
@@ -185,7 +162,7 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
                                                     (double)(R * n)) != CLV_OK)
                 st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "evaluation cancelled");
         }
-    free(b.obs), free(b.act), free(b.order), free(b.margin), free(b.cm), free(b.alive0), free(b.pred), free(b.rank);
+    free(b.obs), free(b.cm), free(b.alive0), free(b.pred), free(b.rank);
     clv_sim_free(s);
     if (st != CLV_OK)
         clv_evaluation_free(out);

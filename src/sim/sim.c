@@ -1038,24 +1038,27 @@ void clv_policy_free(clv_policy *p)
         memset(p, 0, sizeof *p);
 }
 
-int clv_sim_run(clv_sim *s, const clv_policy *policy, const clv_progress *progress, clv_error *err)
+int clv_sim_run_margins(clv_sim *s, const clv_policy *policy, const clv_progress *progress, double *margins,
+                        clv_error *err)
 {
     clv_sim_obs *obs = NULL;
     clv_action *act = NULL;
     uint32_t *order = NULL;
-    if (policy) {
+    double *margin = margins ? malloc(s->cap * sizeof *margin) : NULL;
+    const int acts = policy && policy->act;
+    if (acts) {
         obs = malloc(s->cap * sizeof *obs);
         act = malloc(s->cap * sizeof *act);
         order = policy->order ? malloc(s->cap * sizeof *order) : NULL;
-        if (!obs || !act || (policy->order && !order)) {
-            free(obs), free(act), free(order);
-            return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-        }
+    }
+    if ((margins && !margin) || (acts && (!obs || !act || (policy->order && !order)))) {
+        free(obs), free(act), free(order), free(margin);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     }
     int st = CLV_OK;
     while (st == CLV_OK && !clv_sim_done(s)) {
         size_t n = s->n;
-        if (policy) {
+        if (acts) {
             for (size_t i = 0; i < n; i++)
                 act[i] = (clv_action){0, (uint8_t)s->list_price};
             st = clv_sim_observe(s, 0, n, obs, err);
@@ -1065,10 +1068,17 @@ int clv_sim_run(clv_sim *s, const clv_policy *policy, const clv_progress *progre
                 st = policy->order(policy->ctx, s, act, n, order, err);
         }
         if (st == CLV_OK)
-            st = clv_sim_step_ordered(s, policy ? act : NULL, order, NULL, err);
+            st = clv_sim_step_ordered(s, acts ? act : NULL, order, margin, err);
+        for (size_t i = 0; st == CLV_OK && margin && i < n; i++)
+            margins[i] += margin[i];
         if (st == CLV_OK && clv_progress_report(progress, "simulating", s->epoch, s->epochs) != CLV_OK)
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "simulation cancelled");
     }
-    free(obs), free(act), free(order);
+    free(obs), free(act), free(order), free(margin);
     return st;
+}
+
+int clv_sim_run(clv_sim *s, const clv_policy *policy, const clv_progress *progress, clv_error *err)
+{
+    return clv_sim_run_margins(s, policy, progress, NULL, err);
 }
