@@ -883,3 +883,57 @@ TEST(test_cli_compare)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_INT(system(cmd), 0);
 }
+
+/* population.source = "fit": the population fitted to the scenario's log at
+ * run time, against the published BG/NBD and Gamma-Gamma estimates of the
+ * CDNOW sample (Fader, Hardie and Lee 2005: r 0.2426, alpha 4.4136, a 0.7929,
+ * b 2.4259; Fader and Hardie 2013: p 6.25, q 3.74, gamma 15.44) */
+TEST(test_cli_population_fit)
+{
+    char *rel = harness_shared_data("CDNOW_sample.txt");
+    char *sample = rel ? realpath(rel, NULL) : NULL;
+    free(rel);
+    if (!sample)
+        return;
+    char dir[] = "/tmp/clvsim-popfit-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char scen[600], out[600], resolved[700];
+    snprintf(scen, sizeof scen, "%s/fit.cfg", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(resolved, sizeof resolved, "%s/scenario.resolved.cfg", out);
+    FILE *fp = fopen(scen, "w");
+    fprintf(fp, "data = { transactions = \"%s\"; customer_column = 2; date_column = 3; quantity_column = 4;\n"
+                "  amount_column = 5; calibration_end = \"1997-09-30\"; unit = \"week\"; };\n"
+                "population = { source = \"fit\"; model = \"bgnbd\"; customers = 1000; };\n"
+                "calendar = { start = \"2026-11-01\"; horizon_days = 28; };\n", sample);
+    fclose(fp);
+    run_result r = run(ARGS("simulate", scen, "-o", out));
+    CHECK_INT(r.status, 0);
+    CHECK(r.err && strstr(r.err, "clvsim simulate: population fitted to ") &&
+          strstr(r.err, "(2357 customers, per week): BG/NBD r=0.24259"));
+    done(&r);
+    clv_scenario s;
+    clv_error err;
+    CHECK_INT(clv_scn_load(resolved, NULL, 0, &s, &err), CLV_OK);
+    CHECK_INT(s.population.source, CLV_SOURCE_PARAMETERS);
+    CHECK_NEAR(s.population.bgnbd.r, 0.2426, 5e-5);
+    CHECK_NEAR(s.population.bgnbd.alpha, 4.4136, 5e-4);
+    CHECK_NEAR(s.population.bgnbd.a, 0.7929, 5e-5);
+    CHECK_NEAR(s.population.bgnbd.b, 2.4259, 5e-4);
+    CHECK_NEAR(s.population.spend.p, 6.25, 5e-3);
+    CHECK_NEAR(s.population.spend.q, 3.74, 5e-3);
+    CHECK_NEAR(s.population.spend.gamma, 15.44, 5e-3);
+    /* a log that is not there: the loader names the key and the file */
+    fp = fopen(scen, "w");
+    fprintf(fp, "data = { transactions = \"%s/missing.csv\"; calibration_end = \"1997-09-30\"; };\n"
+                "population = { source = \"fit\"; };\n", dir);
+    fclose(fp);
+    r = run(ARGS("simulate", scen, "-o", out, "--quiet"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "data.transactions: cannot read file") && strstr(r.err, "missing.csv"));
+    done(&r);
+    free(sample);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}

@@ -109,6 +109,18 @@ int clv_bgnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_res
 int clv_pnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
 int clv_gg_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
 
+/* population.source = "fit": read data.transactions (with the data
+ * section's reader settings) up to data.calibration_end in data.unit, fit
+ * population.model (BG/NBD or Pareto/NBD) and Gamma-Gamma by maximum
+ * likelihood (seeded by scenario.seed), and write the estimates into
+ * scn->population, whose source becomes "parameters" and unit data.unit,
+ * so that the scenario written resolved reproduces the run.  fits (may be
+ * NULL) receives the two fits (the model's, then Gamma-Gamma's), with their
+ * warnings.  Does nothing for source "parameters".  Errors as
+ * clv_rfm_read and the fits. */
+int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progress, clv_fit_result fits[2],
+                       clv_error *err);
+
 /* ---- predictions ------------------------------------------------------------- */
 
 /* P(alive | x, t_x, T): FHL05 eq. 11 and FH05 eq. 24. */

@@ -37,7 +37,7 @@ void cli_print_summary(FILE *fp, const clv_scenario *s)
             s->calendar.horizon_days, s->calendar.epoch_days, epochs);
     const char *unit = clv_scn_enum_name("population.unit", s->population.unit);
     if (s->population.source == CLV_SOURCE_FIT)
-        fprintf(fp, "population     fitted at run time to %s (calibration to %s)\n", s->data.transactions,
+        fprintf(fp, "population     to be fitted to %s (calibration to %s)\n", s->data.transactions,
                 s->data.calibration_end);
     else if (s->population.model == CLV_MODEL_BGNBD)
         fprintf(fp, "population     BG/NBD r=%g alpha=%g a=%g b=%g (per %s)\n", s->population.bgnbd.r,
@@ -90,7 +90,38 @@ void cli_print_summary(FILE *fp, const clv_scenario *s)
 int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, clv_scenario *scn)
 {
     int rc = cli_parse(cmd, argc, argv, o);
-    return rc >= 0 ? rc : cli_load_scenario(cmd, o, scn);
+    if (rc < 0)
+        rc = cli_load_scenario(cmd, o, scn);
+    if (rc >= 0 || scn->population.source != CLV_SOURCE_FIT)
+        return rc;
+    /* population.source = "fit": the population from the scenario's log, now */
+    cli_progress bar;
+    cli_progress_init(&bar, o->quiet);
+    clv_progress prog = {cli_progress_cb, &bar};
+    clv_fit_result fit[2];
+    clv_error err;
+    const int model = scn->population.model;
+    int st = clv_population_fit(scn, scn->run.threads, &prog, fit, &err);
+    cli_progress_done(&bar);
+    if (st != CLV_OK)
+        return cli_report(&err);
+    if (!o->quiet) {
+        fprintf(stderr, "clvsim %s: population fitted to %s up to %s (%zu customers, per %s): %s", cmd->name,
+                scn->data.transactions, scn->data.calibration_end, fit[0].n,
+                clv_scn_enum_name("population.unit", scn->population.unit),
+                model == CLV_MODEL_PARETO ? "Pareto/NBD" : "BG/NBD");
+        for (int k = 0; k < fit[0].n_params; k++)
+            fprintf(stderr, " %s=%.6g", fit[0].names[k], fit[0].par[k]);
+        fprintf(stderr, " (log-likelihood %.2f); Gamma-Gamma", fit[0].loglik);
+        for (int k = 0; k < fit[1].n_params; k++)
+            fprintf(stderr, " %s=%.6g", fit[1].names[k], fit[1].par[k]);
+        fprintf(stderr, "\n");
+        for (int k = 0; k < 2; k++)
+            if (fit[k].warning[0])
+                fprintf(stderr, "clvsim %s: warning: %s fit: %s\n", cmd->name, k ? "Gamma-Gamma" : "population",
+                        fit[k].warning);
+    }
+    return -1;
 }
 
 /* write the resolved scenario to path, never over the scenario itself */

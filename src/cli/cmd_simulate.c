@@ -81,10 +81,8 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
 {
     cli_opts o;
     clv_scenario scn;
-    int rc = cli_parse(cmd, argc, argv, &o);
+    int rc = cli_parse_scenario(cmd, argc, argv, &o, &scn);
     if (rc >= 0)
-        return rc;
-    if ((rc = cli_load_scenario(cmd, &o, &scn)) >= 0)
         return rc;
     clv_error err;
     const char *pname = cli_opt(&o, "policy");

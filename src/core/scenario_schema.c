@@ -145,7 +145,9 @@ const clv__key clv__scn_keys[] = {
 
     GROUP("population", 0, "Customers' latent purchase, dropout and spend processes."),
     ENUM("population.source", population.source, n_source, "\"parameters\"",
-         "parameters: use the parameter groups below; fit: fit them to data.transactions first."),
+         "parameters: use the parameter groups below; fit: fit population.model and Gamma-Gamma to "
+         "data.transactions up to data.calibration_end (in data.unit) when a command starts (run, compare, "
+         "simulate, validate, train-agent), and use the estimates; the resolved scenario holds them."),
     ENUM("population.model", population.model, n_model, "\"bgnbd\"",
          "Purchase and dropout process: BG/NBD or Pareto/NBD."),
     ENUM("population.unit", population.unit, n_unit, "\"week\"",

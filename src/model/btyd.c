@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "btyd_internal.h"
+#include "clvsim/date.h"
 
 void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop)
 {
@@ -193,4 +194,47 @@ double clv_btyd_value_of(const clv_btyd_value *l, const clv_sim_obs *o)
     double z = clv_gg_expected_spend(&l->model.spend, c.x, c.mean_spend);
     double v = l->margin_rate * z * ey;
     return isfinite(v) ? v : 0;
+}
+
+int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progress, clv_fit_result fits[2],
+                       clv_error *err)
+{
+    clv_scn_population *pop = &scn->population;
+    const clv_scn_data *d = &scn->data;
+    if (pop->source != CLV_SOURCE_FIT)
+        return CLV_OK;
+    int32_t cal;
+    if (!d->transactions[0] || clv_date_parse(d->calibration_end, -1, &cal) != 0)
+        return clv_error_set(err, CLV_EINPUT, scn->source, 0, "population.source",
+                             "\"fit\" needs data.transactions and data.calibration_end (YYYY-MM-DD)");
+    clv_txlog_opts ro;
+    clv_txlog_opts_from_scenario(&ro, d);
+    clv_rfm_table *t = NULL;
+    int st = clv_rfm_read(d->transactions, &ro, cal, -1, d->unit, progress, &t, err);
+    if (st != CLV_OK)
+        return st;
+    clv_fit_opts fo;
+    clv_fit_opts_default(&fo);
+    fo.seed = (uint64_t)scn->scenario.seed;
+    fo.threads = threads;
+    fo.progress = progress;
+    clv_fit_result res[2];
+    st = pop->model == CLV_MODEL_PARETO ? clv_pnbd_fit(t->c, t->n, &fo, &res[0], err)
+                                        : clv_bgnbd_fit(t->c, t->n, &fo, &res[0], err);
+    if (st == CLV_OK)
+        st = clv_gg_fit(t->c, t->n, &fo, &res[1], err);
+    clv_rfm_free(t);
+    if (st != CLV_OK)
+        return st;
+    const double *p = res[0].par;
+    if (pop->model == CLV_MODEL_PARETO)
+        pop->pareto = (clv_pnbd_params){p[0], p[1], p[2], p[3]};
+    else
+        pop->bgnbd = (clv_bgnbd_params){p[0], p[1], p[2], p[3]};
+    pop->spend = (clv_gg_params){res[1].par[0], res[1].par[1], res[1].par[2]};
+    pop->unit = d->unit;
+    pop->source = CLV_SOURCE_PARAMETERS;
+    if (fits)
+        fits[0] = res[0], fits[1] = res[1];
+    return CLV_OK;
 }

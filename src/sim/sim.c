@@ -555,8 +555,8 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "history", "expected 1 to 64 purchases, got %d", opts->history);
     if (scn->population.source == CLV_SOURCE_FIT)
         return clv_error_set(err, CLV_EINPUT, scn->source, 0, "population.source",
-                             "the environment needs parameters; fit the log with 'clvsim fit' and @include its "
-                             "population.cfg (fitting at run time is not built yet)");
+                             "the environment needs parameters: fit the log first (clv_population_fit), or with "
+                             "'clvsim fit' and @include its population.cfg");
     clv_sim *s = calloc(1, sizeof *s);
     if (!s)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
