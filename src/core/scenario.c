@@ -872,8 +872,13 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
             snprintf(file, sizeof file, "%s", ef ? ef : path);
         else
             snprintf(file, sizeof file, "%.500s/%.500s", ld.base_dir, ef);
-        st = clv_error_set(err, CLV_EINPUT, file, config_error_line(&cf), NULL, "%s (libconfig)",
-                           config_error_text(&cf));
+        const char *text = config_error_text(&cf);
+        const int include = text && strstr(text, "include") != NULL;
+        st = clv_error_set(err, CLV_EINPUT, file, config_error_line(&cf), NULL, "%s (libconfig)%s", text,
+                           include ? "; an @include path is taken relative to the directory of the file that "
+                                     "includes it, and must name a readable file (absolute paths are not "
+                                     "supported)"
+                                   : "");
         config_destroy(&cf);
         return st;
     }
