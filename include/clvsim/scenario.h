@@ -316,6 +316,10 @@ int clv_scn_write(const clv_scenario *scn, FILE *fp, clv_error *err);
  * reference section. */
 int clv_scn_write_reference(FILE *fp, clv_error *err);
 
+/* The index of the list price (the price level 1.0, which a loaded
+ * scenario always has) in interventions.prices; -1 when there is none. */
+int clv_scn_list_price(const clv_scenario *scn);
+
 /* The file-format name of an enumeration value ("q-learning", "week", ...),
  * for reports.  key is the scenario key whose values these are, e.g.
  * "evaluation.policies".  Returns NULL for an unknown key or value. */

@@ -105,6 +105,9 @@ int cli_figure(const char *dir, const char *script, const char *stem, const int 
 
 /* ---- agents' outputs (train-agent and run) ---- */
 
+/* "none@1", "10%@0.95": the name of action a (coupon x n_prices + price level) into buf. */
+char *cli_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n);
+
 /* DIR/policy_<algo>.csv: per visited state its description, the greedy
  * action, visits and Q of every (coupon@price) action. */
 int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *dir,

@@ -6,19 +6,20 @@
 
 #include "cli.h"
 
-/* "none@1", "10%@0.95": the action names of the table's columns */
+char *cli_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n)
+{
+    const size_t P = (size_t)scn->interventions.n_prices, c = a / P;
+    snprintf(buf, n, "%s@%g", c ? scn->interventions.coupons[c - 1].name : "none", scn->interventions.prices[a % P]);
+    return buf;
+}
+
+/* the action names of the table's columns */
 static char **action_names(const clv_scenario *scn, size_t A)
 {
     char **names = calloc(A, sizeof *names);
-    const size_t P = (size_t)scn->interventions.n_prices;
-    for (size_t a = 0; names && a < A; a++) {
-        names[a] = malloc(CLV_NAME_MAX + 24);
-        if (!names[a])
-            continue;
-        size_t c = a / P;
-        snprintf(names[a], CLV_NAME_MAX + 24, "%s@%g", c ? scn->interventions.coupons[c - 1].name : "none",
-                 scn->interventions.prices[a % P]);
-    }
+    for (size_t a = 0; names && a < A; a++)
+        if ((names[a] = malloc(CLV_NAME_MAX + 24)) != NULL)
+            cli_action_name(scn, a, names[a], CLV_NAME_MAX + 24);
     return names;
 }
 
@@ -32,10 +33,7 @@ int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_sta
     if (st != CLV_OK)
         return st;
     char **names = action_names(scn, t->n_actions);
-    size_t list = 0; /* no coupon at list price: the base action */
-    for (int k = 0; k < scn->interventions.n_prices; k++)
-        if (scn->interventions.prices[k] == 1.0)
-            list = (size_t)k;
+    const int list = clv_scn_list_price(scn); /* no coupon at list price: the base action */
     fprintf(af.fp, "state,description,greedy_action,deployed_action,visits");
     for (size_t a = 0; a < t->n_actions; a++)
         fprintf(af.fp, ",q_%s", names && names[a] ? names[a] : "?");
@@ -55,7 +53,7 @@ int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_sta
             continue; /* states no customer reached */
         char desc[200];
         clv_state_describe(map, s, desc, sizeof desc);
-        const int d = clv_agent_confident(t, s, (int)list, scn->agent.confidence);
+        const int d = clv_agent_confident(t, s, list, scn->agent.confidence);
         fprintf(af.fp, "%zu,%s,%s,%s,%llu", s, desc, names && names[g] ? names[g] : "?",
                 names && names[d] ? names[d] : "?", v);
         for (size_t a = 0; a < t->n_actions; a++)

@@ -485,11 +485,7 @@ static int write_heatmap(run *r, const char *algo, const clv_qtable *t, const cl
     int st = cli_open_out(r->scn.output.dir, name, r->scn.source, &af, err);
     if (st != CLV_OK)
         return st;
-    const size_t A = t->n_actions, P = (size_t)r->scn.interventions.n_prices;
-    size_t list = 0;
-    for (size_t k = 0; k < P; k++)
-        if (r->scn.interventions.prices[k] == 1.0)
-            list = k;
+    const size_t A = t->n_actions, list = (size_t)clv_scn_list_price(&r->scn);
     enum { ROWS = 40 };
     size_t rows[ROWS], nr = 0;
     double vis[ROWS];
@@ -508,8 +504,8 @@ static int write_heatmap(run *r, const char *algo, const clv_qtable *t, const cl
     }
     fprintf(af.fp, "state");
     for (size_t a = 0; a < A; a++) {
-        const size_t c = a / P;
-        fprintf(af.fp, ",%s@%g", c ? r->scn.interventions.coupons[c - 1].name : "none", r->scn.interventions.prices[a % P]);
+        char an[CLV_NAME_MAX + 24];
+        fprintf(af.fp, ",%s", cli_action_name(&r->scn, a, an, sizeof an));
     }
     fputc('\n', af.fp);
     for (size_t k = 0; k < nr; k++) {

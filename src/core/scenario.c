@@ -766,10 +766,7 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
                       "expected a column different from %s (%d), got %d", names[j], cols[j], cols[i]);
     }
     const clv_scn_interventions *iv = &scn->interventions;
-    int has_list = 0;
-    for (int k = 0; k < iv->n_prices; k++)
-        has_list |= iv->prices[k] == 1.0;
-    CHECK(has_list, "interventions.prices", "expected the list price 1.0 among the price levels (the price of no campaign)");
+    CHECK(clv_scn_list_price(scn) >= 0, "interventions.prices", "expected the list price 1.0 among the price levels (the price of no campaign)");
     for (int i = 0; i < iv->n_coupons; i++)
         for (int j = 0; j < i; j++)
             CHECK(strcmp(iv->coupons[i].name, iv->coupons[j].name) != 0, "interventions.coupons",
@@ -908,4 +905,13 @@ const char *clv_scn_enum_name(const char *key, int value)
         if (i == value)
             return k->names[i];
     return NULL;
+}
+
+int clv_scn_list_price(const clv_scenario *scn)
+{
+    int list = -1;
+    for (int k = 0; k < scn->interventions.n_prices; k++)
+        if (scn->interventions.prices[k] == 1.0)
+            list = k;
+    return list;
 }

@@ -571,10 +571,7 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
     }
     s->gp = scn->population.spend.p, s->gq = scn->population.spend.q, s->gg = scn->population.spend.gamma;
     s->margin_rate = scn->economics.margin_rate;
-    s->list_price = -1;
-    for (int k = 0; k < scn->interventions.n_prices; k++)
-        if (scn->interventions.prices[k] == 1.0)
-            s->list_price = k;
+    s->list_price = clv_scn_list_price(scn);
     s->n_coupons = scn->interventions.n_coupons;
     memcpy(s->coupon, scn->interventions.coupons, sizeof s->coupon);
     s->n_prices = scn->interventions.n_prices;
