@@ -30,14 +30,18 @@
 extern "C" {
 #endif
 
+enum { CLV_QSTAT_SUM = 0, CLV_QSTAT_SUMSQ = 1, CLV_QSTAT_WSQ = 2, CLV_QSTATS = 3 };
+
 typedef struct clv_qtable {
     size_t n_states, n_actions;
     double *q;          /* n_states x n_actions */
     uint32_t *visits;   /* n_states x n_actions */
-    /* per (s, a), for the uncertainty of Q (clv_agent_q_se): the mean and the
-     * sum of squared deviations of the learning targets (Welford), and the
-     * sum of the squared weights that the step sizes give the targets in Q */
-    double *tmean, *tm2, *wsq;
+    /* per (s, a), for the uncertainty of Q (clv_agent_q_se), CLV_QSTATS
+     * doubles side by side: the sum and the sum of squares of the learning
+     * targets, and the sum of the squared weights that the step sizes give
+     * the targets in Q (sums rather than a running mean keep a division and
+     * a dependency out of the update) */
+    double *stats;
     uint64_t episodes;  /* training episodes behind the table */
     uint64_t layout;    /* fingerprint of the states and actions it was trained on; 0: unknown */
 } clv_qtable;
@@ -64,7 +68,7 @@ typedef struct clv_agent_params {
 int clv_agent_greedy(const clv_qtable *t, size_t s);
 /* The standard error of Q(s, a) as an estimate: Q is a weighted mean of
  * the targets the updates saw, so its variance is sum(w^2) x the variance
- * of the targets (sample variance, n - 1); INFINITY with fewer than 2
+ * of the targets (sample variance, n - 1, from the sums); INFINITY with fewer than 2
  * visits.  (Targets that bootstrap on a changing table are treated as
  * independent draws: an approximation.) */
 double clv_agent_q_se(const clv_qtable *t, size_t s, int a);

@@ -310,9 +310,11 @@ int clv_mdp_table(clv_mdp_estimate *m, int myopic, double gamma, double tol, int
         t->visits[sa] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
         if (myopic && n > 0) {
             /* Q is the mean reward: its target statistics are the rewards' */
-            t->q[sa] = t->tmean[sa] = m->r_sa[sa] / n;
-            t->tm2[sa] = fmax(0, m->r2_sa[sa] - n * t->tmean[sa] * t->tmean[sa]);
-            t->wsq[sa] = 1 / n;
+            double *x = t->stats + sa * CLV_QSTATS;
+            t->q[sa] = m->r_sa[sa] / n;
+            x[CLV_QSTAT_SUM] = m->r_sa[sa];
+            x[CLV_QSTAT_SUMSQ] = m->r2_sa[sa];
+            x[CLV_QSTAT_WSQ] = 1 / n;
         }
         else if (n == 0)
             t->q[sa] = 0; /* unvisited: value iteration's -inf, never chosen */

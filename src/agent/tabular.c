@@ -22,11 +22,9 @@ clv_qtable *clv_qtable_alloc(size_t n_states, size_t n_actions, double init, clv
     if (t) {
         t->q = malloc(n * sizeof *t->q);
         t->visits = calloc(n, sizeof *t->visits);
-        t->tmean = calloc(n, sizeof *t->tmean);
-        t->tm2 = calloc(n, sizeof *t->tm2);
-        t->wsq = calloc(n, sizeof *t->wsq);
+        t->stats = calloc(n * CLV_QSTATS, sizeof *t->stats);
     }
-    if (!t || !t->q || !t->visits || !t->tmean || !t->tm2 || !t->wsq) {
+    if (!t || !t->q || !t->visits || !t->stats) {
         clv_qtable_free(t);
         clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for a %zu x %zu table", n_states, n_actions);
         return NULL;
@@ -42,7 +40,7 @@ void clv_qtable_free(clv_qtable *t)
 {
     if (!t)
         return;
-    free(t->q), free(t->visits), free(t->tmean), free(t->tm2), free(t->wsq);
+    free(t->q), free(t->visits), free(t->stats);
     free(t);
 }
 
@@ -60,7 +58,11 @@ double clv_agent_q_se(const clv_qtable *t, size_t s, int a)
 {
     const size_t k = s * t->n_actions + (size_t)a;
     const uint32_t n = t->visits[k];
-    return n < 2 ? INFINITY : sqrt(t->wsq[k] * t->tm2[k] / (double)(n - 1));
+    const double *x = t->stats + k * CLV_QSTATS;
+    if (n < 2)
+        return INFINITY;
+    const double m2 = x[CLV_QSTAT_SUMSQ] - x[CLV_QSTAT_SUM] * x[CLV_QSTAT_SUM] / (double)n;
+    return sqrt(x[CLV_QSTAT_WSQ] * (m2 > 0 ? m2 : 0) / (double)(n - 1));
 }
 
 int clv_agent_confident(const clv_qtable *t, size_t s, int base, double confidence)
@@ -171,11 +173,11 @@ double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int 
         alpha = 1;
     double delta = target - q[a];
     q[a] += alpha * delta;
-    /* the targets' statistics (Welford) and the weight of each in Q */
-    const double d = target - t->tmean[k];
-    t->tmean[k] += d / (double)*n;
-    t->tm2[k] += d * (target - t->tmean[k]);
-    t->wsq[k] = (1 - alpha) * (1 - alpha) * t->wsq[k] + alpha * alpha;
+    /* the targets' sums and the weight of each in Q */
+    double *x = t->stats + k * CLV_QSTATS;
+    x[CLV_QSTAT_SUM] += target;
+    x[CLV_QSTAT_SUMSQ] += target * target;
+    x[CLV_QSTAT_WSQ] = (1 - alpha) * (1 - alpha) * x[CLV_QSTAT_WSQ] + alpha * alpha;
     return delta;
 }
 
@@ -246,14 +248,11 @@ int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
     uint32_t crc = crc32_update(0, sizes, sizeof sizes);
     crc = crc32_update(crc, t->q, n * sizeof *t->q);
     crc = crc32_update(crc, t->visits, n * sizeof *t->visits);
-    double *const stats[3] = {t->tmean, t->tm2, t->wsq};
-    for (int k = 0; k < 3; k++)
-        crc = crc32_update(crc, stats[k], n * sizeof *stats[k]);
+    crc = crc32_update(crc, t->stats, n * CLV_QSTATS * sizeof *t->stats);
     int ok = fwrite(MAGIC, 1, 8, af.fp) == 8 && fwrite(sizes, sizeof sizes, 1, af.fp) == 1 &&
-             fwrite(t->q, sizeof *t->q, n, af.fp) == n && fwrite(t->visits, sizeof *t->visits, n, af.fp) == n;
-    for (int k = 0; ok && k < 3; k++)
-        ok = fwrite(stats[k], sizeof *stats[k], n, af.fp) == n;
-    ok = ok && fwrite(&crc, sizeof crc, 1, af.fp) == 1;
+             fwrite(t->q, sizeof *t->q, n, af.fp) == n && fwrite(t->visits, sizeof *t->visits, n, af.fp) == n &&
+             fwrite(t->stats, sizeof *t->stats, n * CLV_QSTATS, af.fp) == n * CLV_QSTATS &&
+             fwrite(&crc, sizeof crc, 1, af.fp) == 1;
     if (!ok) {
         clv_afile_abort(&af);
         return clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed");
@@ -289,17 +288,14 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
         t->episodes = sizes[2];
         t->layout = sizes[3];
         uint32_t crc_file, crc = crc32_update(0, sizes, sizeof sizes);
-        double *const stats[3] = {t->tmean, t->tm2, t->wsq};
-        int ok = fread(t->q, sizeof *t->q, n, fp) == n && fread(t->visits, sizeof *t->visits, n, fp) == n;
-        for (int k = 0; ok && k < 3; k++)
-            ok = fread(stats[k], sizeof *stats[k], n, fp) == n;
+        int ok = fread(t->q, sizeof *t->q, n, fp) == n && fread(t->visits, sizeof *t->visits, n, fp) == n &&
+                 fread(t->stats, sizeof *t->stats, n * CLV_QSTATS, fp) == n * CLV_QSTATS;
         if (!ok || fread(&crc_file, sizeof crc_file, 1, fp) != 1) {
             why = "truncated";
         } else {
             crc = crc32_update(crc, t->q, n * sizeof *t->q);
             crc = crc32_update(crc, t->visits, n * sizeof *t->visits);
-            for (int k = 0; k < 3; k++)
-                crc = crc32_update(crc, stats[k], n * sizeof *stats[k]);
+            crc = crc32_update(crc, t->stats, n * CLV_QSTATS * sizeof *t->stats);
             if (crc != crc_file)
                 why = "corrupted (checksum mismatch)";
             else if (fgetc(fp) != EOF)

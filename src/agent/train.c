@@ -238,9 +238,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         }
         memcpy(out->table->q, from->q, from->n_states * A * sizeof *from->q);
         memcpy(out->table->visits, from->visits, from->n_states * A * sizeof *from->visits);
-        memcpy(out->table->tmean, from->tmean, from->n_states * A * sizeof *from->tmean);
-        memcpy(out->table->tm2, from->tm2, from->n_states * A * sizeof *from->tm2);
-        memcpy(out->table->wsq, from->wsq, from->n_states * A * sizeof *from->wsq);
+        memcpy(out->table->stats, from->stats, from->n_states * A * CLV_QSTATS * sizeof *from->stats);
         out->table->episodes = from->episodes;
     }
     const int e0 = (int)out->table->episodes;
