@@ -1,0 +1,103 @@
+/* clvsim/mlp.h - the multilayer perceptron of the neural LTV predictor: layers, losses, gradients, Adam.
+ *
+ * A network maps n_in inputs through dense hidden layers (ReLU or tanh) to
+ * n_out linear outputs.  Its parameters are one vector: for each layer in
+ * order, the weights W (outputs x inputs, row-major) and then the biases.
+ * Forward and backward passes are one CBLAS gemm per layer per direction
+ * over a batch (OpenBLAS), in single precision (CLV_MLP_F32, the product's
+ * speed) or double precision (CLV_MLP_F64, for gradient checks); inputs,
+ * outputs, targets and parameters cross the API in double.  Every buffer is
+ * allocated by clv_mlp_alloc for batches of up to max_batch rows: the
+ * passes and the optimiser steps never allocate.
+ *
+ * Losses (scenario.h's clv_loss), as means over a batch:
+ * - CLV_LOSS_MSE: (out[0] - y)^2;
+ * - CLV_LOSS_ZILN: the zero-inflated lognormal of Wang, Liu and Miao (2019),
+ *   from three outputs (logit of P(y > 0), mu, and sigma through softplus):
+ *   -log(1 - p) for y = 0, and -log p - log LN(y; mu, sigma) for y > 0;
+ *   its prediction is p exp(mu + sigma^2 / 2) (clv_ziln_mean).
+ *
+ * Adam (Kingma and Ba 2015) with bias correction and decoupled weight decay
+ * (Loshchilov and Hutter 2019): p -= lr (m_hat / (sqrt(v_hat) + eps) + wd p).
+ *
+ * Not built yet (issue 5): features from purchase histories, training on
+ * data (mini-batches, early stopping, schedules, dropout), the model file,
+ * clvsim train-ltv and predict-ltv.
+ */
+#ifndef CLVSIM_MLP_H
+#define CLVSIM_MLP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clvsim/error.h"
+#include "clvsim/scenario.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { CLV_MLP_F32 = 0, CLV_MLP_F64 = 1 } clv_mlp_precision;
+
+typedef struct clv_mlp_spec {
+    int n_in;
+    int hidden[CLV_MAX_LAYERS];   /* widths of the hidden layers */
+    int n_hidden;                 /* 0: a linear model */
+    int n_out;                    /* 1 for CLV_LOSS_MSE, 3 for CLV_LOSS_ZILN */
+    int activation;               /* clv_activation of scenario.h */
+    int precision;                /* clv_mlp_precision */
+    size_t max_batch;             /* the most rows of one pass */
+} clv_mlp_spec;
+
+typedef struct clv_mlp clv_mlp;
+
+/* Allocate a network and all its buffers; parameters 0 until clv_mlp_init.
+ * CLV_EINPUT for sizes out of range (err names which), CLV_ENOMEM. */
+clv_mlp *clv_mlp_alloc(const clv_mlp_spec *spec, clv_error *err);
+void clv_mlp_free(clv_mlp *m);
+const clv_mlp_spec *clv_mlp_spec_of(const clv_mlp *m);
+size_t clv_mlp_n_params(const clv_mlp *m);
+
+/* Weights uniform in +-sqrt(6 / fan_in) (ReLU, He et al. 2015) or
+ * +-sqrt(6 / (fan_in + fan_out)) (tanh, Glorot and Bengio 2010), biases 0,
+ * drawn from the stream (seed, CLV_STREAM_LTV, 0, layer); Adam's moments
+ * and step count reset. */
+void clv_mlp_init(clv_mlp *m, uint64_t seed);
+
+void clv_mlp_get_params(const clv_mlp *m, double *p);
+void clv_mlp_set_params(clv_mlp *m, const double *p);
+
+/* The outputs of n rows of inputs X (n x n_in) into out (n x n_out), both
+ * row-major; n <= max_batch. */
+int clv_mlp_forward(clv_mlp *m, const double *X, size_t n, double *out, clv_error *err);
+
+/* The mean loss of a batch and its gradient with respect to the parameters,
+ * kept for clv_mlp_adam_step and copied into grad when it is not NULL
+ * (clv_mlp_n_params doubles).  y: n targets.  Returns the loss, or NaN
+ * (with err) for an unknown loss, a size error, or a ZILN target below 0. */
+double clv_mlp_loss_grad(clv_mlp *m, int loss, const double *X, const double *y, size_t n, double *grad,
+                         clv_error *err);
+
+typedef struct clv_adam {
+    double lr;              /* step size */
+    double beta1, beta2;    /* moment decays, in [0, 1) */
+    double eps;
+    double weight_decay;    /* decoupled, per unit step size */
+} clv_adam;
+
+/* lr 1e-3, betas 0.9 and 0.999, eps 1e-8, no weight decay. */
+void clv_adam_default(clv_adam *a);
+
+/* One Adam step with the gradient of the last clv_mlp_loss_grad. */
+void clv_mlp_adam_step(clv_mlp *m, const clv_adam *a);
+
+/* The ZILN loss of one example from the outputs (logit, mu, s) with
+ * sigma = softplus(s), and its gradient with respect to them into g (may
+ * be NULL); and the prediction p exp(mu + sigma^2 / 2). */
+double clv_ziln_loss(double logit, double mu, double s, double y, double g[3]);
+double clv_ziln_mean(double logit, double mu, double s);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

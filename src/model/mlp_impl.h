@@ -1,0 +1,97 @@
+/* mlp_impl.h - the passes of the network in one precision; included by mlp.c
+ * twice, with R the real type (float, double), GEMM its CBLAS gemm and
+ * SUF the suffix of the functions (f32, f64).  Internal to src/model. */
+
+#define CAT_(a, b) a##_##b
+#define CAT(a, b) CAT_(a, b)
+
+/* Z = A_prev W^T + b, then the activation, layer by layer, for n rows */
+static void CAT(forward, SUF)(clv_mlp *m, size_t n)
+{
+    const R *prev = m->x;
+    for (int l = 0; l < m->n_layers; l++) {
+        const int in = m->in[l], out = m->out[l];
+        const R *W = (const R *)m->p + m->off[l], *b = W + (size_t)out * (size_t)in;
+        R *z = m->z[l];
+        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, out, in, (R)1, prev, in, W, in, (R)0, z, out);
+        for (size_t i = 0; i < n; i++)
+            for (int j = 0; j < out; j++)
+                z[i * (size_t)out + (size_t)j] += b[j];
+        if (l + 1 < m->n_layers) {
+            R *a = m->a[l];
+            const size_t k = n * (size_t)out;
+            if (m->spec.activation == CLV_ACT_TANH)
+                for (size_t i = 0; i < k; i++)
+                    a[i] = (R)tanh((double)z[i]);
+            else
+                for (size_t i = 0; i < k; i++)
+                    a[i] = z[i] > 0 ? z[i] : (R)0;
+            prev = a;
+        }
+    }
+}
+
+/* the gradient of the parameters from the gradient of the outputs, which
+ * is in m->d[0] (n x n_out) */
+static void CAT(backward, SUF)(clv_mlp *m, size_t n)
+{
+    R *g = m->g, *delta = m->d[0], *next = m->d[1];
+    for (int l = m->n_layers - 1; l >= 0; l--) {
+        const int in = m->in[l], out = m->out[l];
+        const R *W = (const R *)m->p + m->off[l];
+        R *gW = g + m->off[l], *gb = gW + (size_t)out * (size_t)in;
+        const R *prev = l ? (const R *)m->a[l - 1] : (const R *)m->x;
+        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, (int)n, (R)1, delta, out, prev, in, (R)0, gW, in);
+        for (int j = 0; j < out; j++)
+            gb[j] = 0;
+        for (size_t i = 0; i < n; i++)
+            for (int j = 0; j < out; j++)
+                gb[j] += delta[i * (size_t)out + (size_t)j];
+        if (l == 0)
+            break;
+        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, in, out, (R)1, delta, out, W, in, (R)0, next, in);
+        const R *z = m->z[l - 1], *a = m->a[l - 1];
+        const size_t k = n * (size_t)in;
+        if (m->spec.activation == CLV_ACT_TANH)
+            for (size_t i = 0; i < k; i++)
+                next[i] *= (R)1 - a[i] * a[i];
+        else
+            for (size_t i = 0; i < k; i++)
+                next[i] = z[i] > 0 ? next[i] : (R)0;
+        R *t = delta;
+        delta = next, next = t;
+    }
+}
+
+static void CAT(load, SUF)(clv_mlp *m, const double *X, size_t n)
+{
+    R *x = m->x;
+    for (size_t i = 0; i < n * (size_t)m->spec.n_in; i++)
+        x[i] = (R)X[i];
+}
+
+static double CAT(output, SUF)(const clv_mlp *m, size_t i, int j)
+{
+    const R *z = m->z[m->n_layers - 1];
+    return (double)z[i * (size_t)m->spec.n_out + (size_t)j];
+}
+
+static void CAT(set_delta, SUF)(clv_mlp *m, size_t i, int j, double v)
+{
+    ((R *)m->d[0])[i * (size_t)m->spec.n_out + (size_t)j] = (R)v;
+}
+
+static void CAT(adam, SUF)(clv_mlp *m, const clv_adam *a, double c1, double c2)
+{
+    R *p = m->p, *g = m->g, *m1 = m->m1, *m2 = m->m2;
+    const R b1 = (R)a->beta1, b2 = (R)a->beta2, lr = (R)a->lr, wd = (R)a->weight_decay, eps = (R)a->eps;
+    const R k1 = (R)(1 / c1), k2 = (R)(1 / c2);
+    for (size_t i = 0; i < m->n_params; i++) {
+        m1[i] = b1 * m1[i] + ((R)1 - b1) * g[i];
+        m2[i] = b2 * m2[i] + ((R)1 - b2) * g[i] * g[i];
+        p[i] -= lr * (m1[i] * k1 / ((R)sqrt((double)(m2[i] * k2)) + eps) + wd * p[i]);
+    }
+}
+
+#undef CAT
+#undef CAT_

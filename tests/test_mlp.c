@@ -1,0 +1,272 @@
+/* test_mlp.c - the network of the LTV predictor against references it cannot
+ * fake: finite differences, the least-squares solution, GSL's lognormal,
+ * a known function to learn. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_multifit.h>
+#include <gsl/gsl_randist.h>
+
+#include "clvsim/mlp.h"
+#include "clvsim/rng.h"
+#include "harness.h"
+
+static clv_mlp *net(int n_in, int h1, int h2, int n_out, int act, int precision, size_t batch)
+{
+    clv_mlp_spec s = {n_in, {h1, h2}, (h1 > 0) + (h2 > 0), n_out, act, precision, batch};
+    clv_error err;
+    clv_mlp *m = clv_mlp_alloc(&s, &err);
+    if (!m)
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+    return m;
+}
+
+/* inputs uniform in (-1, 1); targets: for ZILN zero with probability 0.4,
+ * else lognormal; for MSE normal */
+static void data(double *X, double *y, size_t n, int n_in, int ziln, uint64_t seed)
+{
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){seed, CLV_STREAM_USER, 0, 0});
+    for (size_t i = 0; i < n * (size_t)n_in; i++)
+        X[i] = 2 * clv_rng_uniform(&r) - 1;
+    for (size_t i = 0; i < n; i++) {
+        double u = clv_rng_uniform(&r), v = clv_rng_uniform_pos(&r), w = clv_rng_uniform(&r);
+        double g = sqrt(-2 * log(v)) * cos(2 * M_PI * w);
+        y[i] = ziln ? (u < 0.4 ? 0 : exp(1 + 0.7 * g)) : g;
+    }
+}
+
+/* every parameter's gradient against central differences, in double */
+static void check_gradient(int act, int loss)
+{
+    enum { N = 7, IN = 3 };
+    const int out = loss == CLV_LOSS_ZILN ? 3 : 1;
+    clv_mlp *m = net(IN, 5, 4, out, act, CLV_MLP_F64, N);
+    if (!m)
+        return;
+    clv_mlp_init(m, 3);
+    const size_t P = clv_mlp_n_params(m);
+    double X[N * IN], y[N], *p = malloc(P * sizeof *p), *g = malloc(P * sizeof *g);
+    data(X, y, N, IN, loss == CLV_LOSS_ZILN, 9);
+    clv_mlp_get_params(m, p);
+    clv_error err;
+    clv_mlp_loss_grad(m, loss, X, y, N, g, &err);
+    double worst = 0;
+    for (size_t k = 0; k < P; k++) {
+        const double h = 1e-6, keep = p[k];
+        p[k] = keep + h;
+        clv_mlp_set_params(m, p);
+        double up = clv_mlp_loss_grad(m, loss, X, y, N, NULL, &err);
+        p[k] = keep - h;
+        clv_mlp_set_params(m, p);
+        double down = clv_mlp_loss_grad(m, loss, X, y, N, NULL, &err);
+        p[k] = keep;
+        const double fd = (up - down) / (2 * h);
+        worst = fmax(worst, fabs(fd - g[k]) / fmax(1e-3, fabs(fd)));
+    }
+    clv_mlp_set_params(m, p);
+    if (!(worst < 1e-5))
+        harness_fail(__FILE__, __LINE__, "%s %s: largest relative gradient error %g", act ? "tanh" : "relu",
+                     loss ? "ZILN" : "MSE", worst);
+    free(p), free(g);
+    clv_mlp_free(m);
+}
+
+TEST(test_mlp_gradients)
+{
+    check_gradient(CLV_ACT_TANH, CLV_LOSS_MSE);
+    check_gradient(CLV_ACT_TANH, CLV_LOSS_ZILN);
+    check_gradient(CLV_ACT_RELU, CLV_LOSS_MSE);
+    check_gradient(CLV_ACT_RELU, CLV_LOSS_ZILN);
+}
+
+/* single and double precision compute the same function */
+TEST(test_mlp_precisions)
+{
+    enum { N = 64, IN = 6 };
+    clv_mlp *a = net(IN, 16, 8, 3, CLV_ACT_RELU, CLV_MLP_F32, N), *b = net(IN, 16, 8, 3, CLV_ACT_RELU, CLV_MLP_F64, N);
+    if (!a || !b)
+        return;
+    clv_mlp_init(b, 5);
+    double *p = malloc(clv_mlp_n_params(b) * sizeof *p);
+    clv_mlp_get_params(b, p);
+    clv_mlp_set_params(a, p);
+    double X[N * IN], y[N], oa[N * 3], ob[N * 3];
+    data(X, y, N, IN, 0, 2);
+    clv_error err;
+    CHECK_INT(clv_mlp_forward(a, X, N, oa, &err), CLV_OK);
+    CHECK_INT(clv_mlp_forward(b, X, N, ob, &err), CLV_OK);
+    double worst = 0;
+    for (int i = 0; i < N * 3; i++)
+        worst = fmax(worst, fabs(oa[i] - ob[i]) / fmax(1, fabs(ob[i])));
+    CHECK(worst < 1e-5);
+    free(p);
+    clv_mlp_free(a);
+    clv_mlp_free(b);
+}
+
+/* Adam on a linear model reaches the least-squares solution (GSL's) */
+TEST(test_mlp_adam_least_squares)
+{
+    enum { N = 200, IN = 3 };
+    clv_mlp *m = net(IN, 0, 0, 1, CLV_ACT_TANH, CLV_MLP_F64, N);
+    if (!m)
+        return;
+    clv_mlp_init(m, 1);
+    double X[N * IN], y[N], noise[N];
+    data(X, noise, N, IN, 0, 4);
+    gsl_matrix *A = gsl_matrix_alloc(N, IN + 1);
+    gsl_vector *b = gsl_vector_alloc(N), *c = gsl_vector_alloc(IN + 1);
+    gsl_matrix *cov = gsl_matrix_alloc(IN + 1, IN + 1);
+    for (int i = 0; i < N; i++) {
+        y[i] = 1.5 * X[i * IN] - 2 * X[i * IN + 1] + 0.5 * X[i * IN + 2] + 0.7 + 0.3 * noise[i];
+        for (int j = 0; j < IN; j++)
+            gsl_matrix_set(A, (size_t)i, (size_t)j, X[i * IN + j]);
+        gsl_matrix_set(A, (size_t)i, IN, 1);
+        gsl_vector_set(b, (size_t)i, y[i]);
+    }
+    double chisq;
+    gsl_multifit_linear_workspace *w = gsl_multifit_linear_alloc(N, IN + 1);
+    gsl_multifit_linear(A, b, c, cov, &chisq, w);
+    clv_adam a;
+    clv_adam_default(&a);
+    clv_error err;
+    for (int t = 0; t < 6000; t++) {
+        a.lr = t < 3000 ? 0.02 : 1e-4; /* constant-step Adam hovers at about lr around the optimum */
+        clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, NULL, &err);
+        clv_mlp_adam_step(m, &a);
+    }
+    double p[IN + 1];
+    clv_mlp_get_params(m, p); /* the weights, then the bias */
+    for (int j = 0; j <= IN; j++)
+        CHECK_NEAR(p[j], gsl_vector_get(c, (size_t)j), 1e-3);
+    /* and the loss there is the residual mean square */
+    CHECK_NEAR(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, NULL, &err), chisq / N, 1e-6);
+    gsl_multifit_linear_free(w);
+    gsl_matrix_free(A), gsl_matrix_free(cov);
+    gsl_vector_free(b), gsl_vector_free(c);
+    clv_mlp_free(m);
+}
+
+static double lognormal_y_pdf(double y, void *params)
+{
+    const double *ms = params;
+    return y * gsl_ran_lognormal_pdf(y, ms[0], ms[1]);
+}
+
+/* the ZILN loss and its prediction against GSL's lognormal density and a
+ * numerical integral; its gradient against central differences */
+TEST(test_mlp_ziln_reference)
+{
+    const double cases[][4] = {{0.3, 1.2, 0.4, 5.0}, {-1.5, 0.1, -0.7, 0.8}, {2.0, 3.0, 1.5, 0}, {-0.2, -1, 0.1, 0}};
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const double logit = cases[k][0], mu = cases[k][1], s = cases[k][2], y = cases[k][3];
+        const double p = 1 / (1 + exp(-logit)), sigma = log(1 + exp(s));
+        const double expect = y > 0 ? -log(p) - log(gsl_ran_lognormal_pdf(y, mu, sigma)) : -log(1 - p);
+        double g[3];
+        CHECK_NEAR(clv_ziln_loss(logit, mu, s, y, g), expect, 1e-12);
+        const double x[3] = {logit, mu, s};
+        for (int j = 0; j < 3; j++) {
+            double u[3] = {x[0], x[1], x[2]}, d[3] = {x[0], x[1], x[2]};
+            u[j] += 1e-6, d[j] -= 1e-6;
+            const double fd = (clv_ziln_loss(u[0], u[1], u[2], y, NULL) - clv_ziln_loss(d[0], d[1], d[2], y, NULL)) / 2e-6;
+            CHECK_NEAR(g[j], fd, 1e-7);
+        }
+        double ms[2] = {mu, sigma}, integral, abserr;
+        gsl_function f = {lognormal_y_pdf, ms};
+        gsl_integration_qagiu(&f, 0, 1e-12, 1e-10, 1000, w, &integral, &abserr);
+        CHECK_NEAR(clv_ziln_mean(logit, mu, s), p * integral, 1e-8 * p * integral);
+    }
+    gsl_integration_workspace_free(w);
+}
+
+/* a known function learned to a stated error: y = sin(2 x1) + x2^2 on
+ * (-1, 1)^2 (standard deviation about 0.7), held-out RMSE below 0.05 */
+TEST(test_mlp_learns_function)
+{
+    enum { N = 2048, TEST_N = 512, B = 128, IN = 2 };
+    clv_mlp *m = net(IN, 32, 32, 1, CLV_ACT_TANH, CLV_MLP_F32, N);
+    if (!m)
+        return;
+    clv_mlp_init(m, 7);
+    double *X = malloc((N + TEST_N) * IN * sizeof *X), *y = malloc((N + TEST_N) * sizeof *y);
+    data(X, y, N + TEST_N, IN, 0, 11);
+    for (int i = 0; i < N + TEST_N; i++)
+        y[i] = sin(2 * X[i * IN]) + X[i * IN + 1] * X[i * IN + 1];
+    clv_adam a;
+    clv_adam_default(&a);
+    clv_error err;
+    for (int epoch = 0; epoch < 300; epoch++) {
+        a.lr = 3e-3 * (epoch < 200 ? 1 : 0.1);
+        for (int b = 0; b < N / B; b++)
+            if (!isnan(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X + b * B * IN, y + b * B, B, NULL, &err)))
+                clv_mlp_adam_step(m, &a);
+    }
+    double *out = malloc(TEST_N * sizeof *out), se = 0;
+    CHECK_INT(clv_mlp_forward(m, X + N * IN, TEST_N, out, &err), CLV_OK);
+    for (int i = 0; i < TEST_N; i++)
+        se += (out[i] - y[N + i]) * (out[i] - y[N + i]);
+    const double rmse = sqrt(se / TEST_N);
+    if (!(rmse < 0.05))
+        harness_fail(__FILE__, __LINE__, "held-out RMSE %g, expected below 0.05", rmse);
+    free(X), free(y), free(out);
+    clv_mlp_free(m);
+}
+
+/* the same seed gives the same network and the same training, bit for bit;
+ * sizes out of range and bad targets are refused */
+TEST(test_mlp_deterministic_and_errors)
+{
+    enum { N = 32, IN = 4 };
+    double X[N * IN], y[N];
+    data(X, y, N, IN, 1, 3);
+    double *p[2] = {NULL, NULL};
+    for (int k = 0; k < 2; k++) {
+        clv_mlp *m = net(IN, 8, 0, 3, CLV_ACT_RELU, CLV_MLP_F32, N);
+        if (!m)
+            return;
+        clv_mlp_init(m, 42);
+        clv_adam a;
+        clv_adam_default(&a);
+        a.weight_decay = 1e-3;
+        clv_error err;
+        for (int t = 0; t < 50; t++) {
+            clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X, y, N, NULL, &err);
+            clv_mlp_adam_step(m, &a);
+        }
+        p[k] = malloc(clv_mlp_n_params(m) * sizeof *p[k]);
+        clv_mlp_get_params(m, p[k]);
+        CHECK_INT((int)clv_mlp_n_params(m), 8 * 4 + 8 + 3 * 8 + 3);
+        clv_mlp_free(m);
+    }
+    CHECK(memcmp(p[0], p[1], (8 * 4 + 8 + 3 * 8 + 3) * sizeof *p[0]) == 0);
+    free(p[0]), free(p[1]);
+
+    clv_error err;
+    clv_mlp_spec s = {0, {8}, 1, 1, CLV_ACT_RELU, CLV_MLP_F32, 16};
+    CHECK(clv_mlp_alloc(&s, &err) == NULL);
+    CHECK_STR(err.msg, "n_in: expected 1 to 100000 inputs");
+    s.n_in = 4, s.hidden[0] = 0;
+    CHECK(clv_mlp_alloc(&s, &err) == NULL);
+    CHECK_STR(err.msg, "hidden: expected widths of 1 to 100000");
+    s.hidden[0] = 8;
+    clv_mlp *m = clv_mlp_alloc(&s, &err);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    clv_mlp_init(m, 1);
+    double out[17];
+    CHECK_INT(clv_mlp_forward(m, X, 17, out, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "a batch of 17 rows; expected 1 to 16");
+    CHECK(isnan(clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X, y, 8, NULL, &err)));
+    CHECK_STR(err.msg, "the ZILN loss needs 3 outputs; the network has 1");
+    clv_mlp_free(m);
+    m = net(IN, 8, 0, 3, CLV_ACT_RELU, CLV_MLP_F32, N);
+    y[3] = -1;
+    CHECK(m && isnan(clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X, y, N, NULL, &err)));
+    CHECK_STR(err.msg, "ZILN target 3 is -1; expected a value >= 0");
+    clv_mlp_free(m);
+}
