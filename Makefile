@@ -76,6 +76,12 @@ $(BUILD)/%.o: %.c $(HEADERS) $(wildcard src/*/*.h tests/*.h tests/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+# the network's element-wise loops (activations, their derivatives, biases,
+# Adam) want the vectoriser, which -O2 leaves mostly off; floating-point
+# reductions are not reordered without -ffast-math, so results are the same
+# (make bench: the neural LTV network)
+$(BUILD)/src/model/mlp.o: ALL_CFLAGS += -O3
+
 # where a build from this tree finds its gnuplot scripts (an installation
 # finds them in PREFIX/share/clvsim/plots first)
 $(BUILD)/src/core/plot.o: ALL_CFLAGS += -DCLV_SOURCE_PLOTS_DIR='"$(CURDIR)/plots"'

@@ -344,6 +344,97 @@ static void bench_eval(void)
     clv_train_result_free(&tr);
 }
 
+/* issue target: training samples per second of a 32 -> 64 -> 64 -> 3 network
+ * (ZILN, Adam) at least 2x PyTorch at batch 256 and 1.5x at 1024, each side in
+ * its best thread setting (bench/torch_reference.py, run here beside it) */
+void openblas_set_num_threads(int n); /* OpenBLAS's; its cblas.h is not included beside GSL's headers */
+
+static void bench_mlp(void)
+{
+    enum { N = 65536, IN = 32 };
+    printf("\nneural LTV network: 32 -> 64 -> 64 -> 3 (ReLU), ZILN loss, Adam, single precision, %d rows\n", N);
+    double *X = malloc((size_t)N * IN * sizeof *X), *y = malloc(N * sizeof *y), *out = malloc((size_t)N * 3 * sizeof *out);
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){1, CLV_STREAM_USER, 0, 0});
+    for (size_t i = 0; i < (size_t)N * IN; i++)
+        X[i] = 2 * clv_rng_uniform(&r) - 1;
+    for (size_t i = 0; i < N; i++)
+        y[i] = clv_rng_uniform(&r) < 0.4 ? 0 : exp(1 + 0.7 * (clv_rng_uniform(&r) - 0.5) * 3.4);
+    const size_t batches[2] = {256, 1024};
+    for (int bi = 0; bi < 2; bi++) {
+        const size_t B = batches[bi];
+        double best_ours = 0, best_torch = 0;
+        int ours_threads = 1, torch_threads = 1;
+        for (int threads = 1; threads <= 2; threads++) {
+            openblas_set_num_threads(threads);
+            clv_mlp_spec spec = {IN, {64, 64}, 2, 3, CLV_ACT_RELU, CLV_MLP_F32, B};
+            clv_error err;
+            clv_mlp *m = clv_mlp_alloc(&spec, &err);
+            if (!m)
+                return;
+            clv_mlp_init(m, 1);
+            clv_adam a;
+            clv_adam_default(&a);
+            double best = 0;
+            for (int rep = 0; rep < 3; rep++) {
+                double t0 = now();
+                for (size_t i = 0; i + B <= N; i += B) {
+                    clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X + i * IN, y + i, B, NULL, &err);
+                    clv_mlp_adam_step(m, &a);
+                }
+                const double rate = (double)(N / B * B) / (now() - t0);
+                best = rate > best ? rate : best;
+            }
+            clv_mlp_free(m);
+            char cmd[128], line[256];
+            snprintf(cmd, sizeof cmd, "/usr/bin/python3 bench/torch_reference.py %zu %d 2>/dev/null", B, threads);
+            FILE *py = popen(cmd, "r");
+            double torch_rate = 0;
+            while (py && fgets(line, sizeof line, py))
+                sscanf(line, "samples_per_second %lf", &torch_rate);
+            if (py)
+                pclose(py);
+            printf("  batch %4zu, %d thread%s: clvsim %.3g samples/s", B, threads, threads > 1 ? "s" : " ", best);
+            if (torch_rate > 0)
+                printf(", PyTorch %.3g samples/s", torch_rate);
+            putchar('\n');
+            if (best > best_ours)
+                best_ours = best, ours_threads = threads;
+            if (torch_rate > best_torch)
+                best_torch = torch_rate, torch_threads = threads;
+        }
+        if (best_torch > 0)
+            printf("  batch %4zu, each in its best setting (clvsim %d, PyTorch %d thread%s): %.2fx PyTorch (target %s)\n",
+                   B, ours_threads, torch_threads, torch_threads > 1 ? "s" : "", best_ours / best_torch,
+                   bi ? "1.5x" : "2x");
+        else
+            printf("  PyTorch reference skipped: /usr/bin/python3 with torch not found (Debian package python3-torch)\n");
+    }
+    /* inference: one pass over every row in batches of 4096 */
+    for (int threads = 1; threads <= 2; threads++) {
+        openblas_set_num_threads(threads);
+        clv_mlp_spec spec = {IN, {64, 64}, 2, 3, CLV_ACT_RELU, CLV_MLP_F32, 4096};
+        clv_error err;
+        clv_mlp *m = clv_mlp_alloc(&spec, &err);
+        if (!m)
+            return;
+        clv_mlp_init(m, 1);
+        double best = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            double t0 = now();
+            for (size_t i = 0; i + 4096 <= N; i += 4096)
+                clv_mlp_forward(m, X + i * IN, 4096, out + i * 3, &err);
+            const double rate = (double)N / (now() - t0);
+            best = rate > best ? rate : best;
+        }
+        sink += out[0];
+        printf("  inference, batches of 4096, %d thread%s: %.3g customers/s\n", threads, threads > 1 ? "s" : " ", best);
+        clv_mlp_free(m);
+    }
+    openblas_set_num_threads(1);
+    free(X), free(y), free(out);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -375,6 +466,7 @@ int main(int argc, char **argv)
     bench_sim();
     bench_agent();
     bench_eval();
+    bench_mlp();
     printf("\n(checksum %g)\n", sink);
     return memcmp(a.out, b.out, sizeof a.out) == 0 ? 0 : 1;
 }

@@ -24,6 +24,7 @@ struct clv_mlp {
     void *z[MLP_MAX_LAYERS];         /* max_batch x out[l]: pre-activations (the outputs for the last) */
     void *a[MLP_MAX_LAYERS];         /* max_batch x out[l]: activations of the hidden layers */
     void *d[2];                      /* max_batch x widest layer: the backward pass's deltas */
+    double *outd, *deltad;           /* max_batch x n_out: the outputs and their gradient, in double */
     long steps;                      /* Adam's */
 };
 
@@ -49,6 +50,7 @@ void clv_mlp_free(clv_mlp *m)
     if (!m)
         return;
     free(m->p), free(m->g), free(m->m1), free(m->m2), free(m->x), free(m->d[0]), free(m->d[1]);
+    free(m->outd), free(m->deltad);
     for (int l = 0; l < MLP_MAX_LAYERS; l++)
         free(m->z[l]), free(m->a[l]);
     free(m);
@@ -95,7 +97,9 @@ clv_mlp *clv_mlp_alloc(const clv_mlp_spec *spec, clv_error *err)
     const size_t B = spec->max_batch, e = m->elem;
     int ok = (m->p = calloc(m->n_params, e)) && (m->g = calloc(m->n_params, e)) && (m->m1 = calloc(m->n_params, e)) &&
              (m->m2 = calloc(m->n_params, e)) && (m->x = calloc(B * (size_t)spec->n_in, e)) &&
-             (m->d[0] = calloc(B * (size_t)widest, e)) && (m->d[1] = calloc(B * (size_t)widest, e));
+             (m->d[0] = calloc(B * (size_t)widest, e)) && (m->d[1] = calloc(B * (size_t)widest, e)) &&
+             (m->outd = calloc(B * (size_t)spec->n_out, sizeof *m->outd)) &&
+             (m->deltad = calloc(B * (size_t)spec->n_out, sizeof *m->deltad));
     for (int l = 0; ok && l < m->n_layers; l++) {
         ok = (m->z[l] = calloc(B * (size_t)m->out[l], e)) != NULL;
         if (ok && l + 1 < m->n_layers)
@@ -170,9 +174,7 @@ int clv_mlp_forward(clv_mlp *m, const double *X, size_t n, double *out, clv_erro
         return st;
     BY_PRECISION(m, load, m, X, n);
     BY_PRECISION(m, forward, m, n);
-    for (size_t i = 0; i < n; i++)
-        for (int j = 0; j < m->spec.n_out; j++)
-            out[i * (size_t)m->spec.n_out + (size_t)j] = BY_PRECISION(m, output, m, i, j);
+    BY_PRECISION(m, outputs, m, n, out);
     return CLV_OK;
 }
 
@@ -217,12 +219,14 @@ double clv_mlp_loss_grad(clv_mlp *m, int loss, const double *X, const double *y,
     }
     BY_PRECISION(m, load, m, X, n);
     BY_PRECISION(m, forward, m, n);
-    double total = 0;
+    BY_PRECISION(m, outputs, m, n, m->outd);
+    const double *o = m->outd;
+    double *d = m->deltad, total = 0;
     for (size_t i = 0; i < n; i++) {
         if (loss == CLV_LOSS_MSE) {
-            const double r = BY_PRECISION(m, output, m, i, 0) - y[i];
+            const double r = o[i] - y[i];
             total += r * r;
-            BY_PRECISION(m, set_delta, m, i, 0, 2 * r / (double)n);
+            d[i] = 2 * r / (double)n;
         } else {
             if (!(y[i] >= 0)) {
                 clv_error_set(err, CLV_EINPUT, NULL, 0, "mlp", "ZILN target %zu is %g; expected a value >= 0", i,
@@ -230,12 +234,12 @@ double clv_mlp_loss_grad(clv_mlp *m, int loss, const double *X, const double *y,
                 return NAN;
             }
             double g[3];
-            total += clv_ziln_loss(BY_PRECISION(m, output, m, i, 0), BY_PRECISION(m, output, m, i, 1),
-                                   BY_PRECISION(m, output, m, i, 2), y[i], g);
+            total += clv_ziln_loss(o[3 * i], o[3 * i + 1], o[3 * i + 2], y[i], g);
             for (int j = 0; j < 3; j++)
-                BY_PRECISION(m, set_delta, m, i, j, g[j] / (double)n);
+                d[3 * i + (size_t)j] = g[j] / (double)n;
         }
     }
+    BY_PRECISION(m, set_deltas, m, n, d);
     BY_PRECISION(m, backward, m, n);
     if (grad)
         for (size_t i = 0; i < m->n_params; i++)

@@ -23,7 +23,7 @@ static void CAT(forward, SUF)(clv_mlp *m, size_t n)
             if (m->spec.activation == CLV_ACT_TANH)
                 for (size_t i = 0; i < k; i++)
                     a[i] = (R)tanh((double)z[i]);
-            else
+            else /* (at -O3 a vector max: with random signs a branch would mispredict) */
                 for (size_t i = 0; i < k; i++)
                     a[i] = z[i] > 0 ? z[i] : (R)0;
             prev = a;
@@ -70,15 +70,20 @@ static void CAT(load, SUF)(clv_mlp *m, const double *X, size_t n)
         x[i] = (R)X[i];
 }
 
-static double CAT(output, SUF)(const clv_mlp *m, size_t i, int j)
+/* the outputs of the last forward pass, n rows, into dst (double) */
+static void CAT(outputs, SUF)(const clv_mlp *m, size_t n, double *dst)
 {
     const R *z = m->z[m->n_layers - 1];
-    return (double)z[i * (size_t)m->spec.n_out + (size_t)j];
+    for (size_t i = 0; i < n * (size_t)m->spec.n_out; i++)
+        dst[i] = (double)z[i];
 }
 
-static void CAT(set_delta, SUF)(clv_mlp *m, size_t i, int j, double v)
+/* the gradient of the loss with respect to the outputs, for the backward pass */
+static void CAT(set_deltas, SUF)(clv_mlp *m, size_t n, const double *src)
 {
-    ((R *)m->d[0])[i * (size_t)m->spec.n_out + (size_t)j] = (R)v;
+    R *d = m->d[0];
+    for (size_t i = 0; i < n * (size_t)m->spec.n_out; i++)
+        d[i] = (R)src[i];
 }
 
 static void CAT(adam, SUF)(clv_mlp *m, const clv_adam *a, double c1, double c2)
