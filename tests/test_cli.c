@@ -487,6 +487,9 @@ TEST(test_cli_fit_cdnow_sample)
                             "-o", dir, "--force", "--quiet"));
     CHECK_INT(r.status, 0);
     CHECK(r.out && strstr(r.out, "cohort     2357 customers"));
+    /* the holdout value's prediction quality, for both models */
+    CHECK(r.out && strstr(r.out, "holdout spend per customer: E[transactions] x E[spend] (with Gamma-Gamma) against actual"));
+    CHECK(r.out && strstr(r.out, "  normalised Gini  ") && strstr(r.out, "  AUC of buying at all  "));
     done(&r);
     clv_scenario s;
     if (load_population(dir, &s) == CLV_OK) {

@@ -234,6 +234,59 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
     return cli_close_out(&af, CLV_OK, err);
 }
 
+/* the models' prediction of each customer's holdout spend, E[X(holdout)]
+ * x E[spend], against what the customer spent: the value metrics of
+ * clvsim/metrics.h, and the AUC of E[X(holdout)] for buying at all */
+static void write_value_quality(const fit_job *j, FILE *fp)
+{
+    const clv_rfm_table *t = j->t;
+    double *pred = malloc(t->n * sizeof *pred), *y = malloc(t->n * sizeof *y), *ex = malloc(t->n * sizeof *ex);
+    int *buy = malloc(t->n * sizeof *buy);
+    clv_value_metrics v[2];
+    clv_class_metrics c[2];
+    int ok[2] = {0, 0};
+    for (int m = 0; pred && y && ex && buy && m < 2; m++) {
+        if (!j->done[m])
+            continue;
+        for (size_t i = 0; i < t->n; i++) {
+            const clv_rfm *r = &t->c[i];
+            ex[i] = clv_btyd_expected(&j->model[m], t->holdout_length, r->x, r->t_x, r->T);
+            pred[i] = ex[i] * clv_gg_expected_spend(&j->model[m].spend, r->x, r->mean_spend);
+            y[i] = r->spend_holdout;
+            buy[i] = r->x_holdout > 0;
+        }
+        ok[m] = clv_value_metrics_of(pred, y, t->n, &v[m]) == 0 && clv_class_metrics_of(ex, buy, t->n, 0.5, &c[m]) == 0;
+    }
+    free(pred), free(y), free(ex), free(buy);
+    if (!ok[0] && !ok[1])
+        return;
+    fprintf(fp, "\n  holdout spend per customer: E[transactions] x E[spend] (with Gamma-Gamma) against actual\n");
+    fprintf(fp, "  %-28s %12s", "", "");
+    for (int m = 0; m < 2; m++)
+        if (ok[m])
+            fprintf(fp, " %12s", model_label[m]);
+    fputc('\n', fp);
+    static const char *const rows[] = {"RMSE", "MAE", "normalised Gini", "top-decile lift", "Spearman",
+                                       "AUC of buying at all"};
+    for (int r = 0; r < 6; r++) {
+        fprintf(fp, "  %-28s %12s", rows[r], "");
+        for (int m = 0; m < 2; m++) {
+            if (!ok[m])
+                continue;
+            const double x = r == 0 ? v[m].rmse : r == 1 ? v[m].mae : r == 2 ? v[m].gini : r == 3 ? v[m].top_decile_lift
+                             : r == 4 ? v[m].spearman : c[m].auc;
+            fprintf(fp, " %12.4f", x);
+        }
+        fputc('\n', fp);
+    }
+    const int m = ok[0] ? 0 : 1;
+    fprintf(fp, "  decile calibration (%s; lowest predictions first): mean predicted / mean actual\n   ",
+            model_label[m]);
+    for (int d = 0; d < CLV_METRIC_DECILES; d++)
+        fprintf(fp, " %.2f/%.2f", v[m].decile_pred[d], v[m].decile_actual[d]);
+    fputc('\n', fp);
+}
+
 static void print_report(FILE *fp, const fit_job *j, double seconds)
 {
     const clv_rfm_table *t = j->t;
@@ -319,6 +372,8 @@ static void print_report(FILE *fp, const fit_job *j, double seconds)
                     fprintf(fp, " %12.4f", r == 0 ? j->hold[m].mae : r == 1 ? j->hold[m].rmse : j->hold[m].corr);
             fputc('\n', fp);
         }
+        if (j->done[M_GG])
+            write_value_quality(j, fp);
         fprintf(fp, "\n  mean holdout transactions by calibration frequency\n");
         fprintf(fp, "  %-4s %10s %10s", "x", "customers", "actual");
         for (int m = 0; m < 2; m++)

@@ -1,0 +1,62 @@
+/* clvsim/metrics.h - how good predictions of customer value are.
+ *
+ * For n customers with a prediction pred[i] and the value they realised
+ * y[i] (y >= 0 for the value metrics):
+ * - RMSE and MAE;
+ * - the normalised Gini of the ranking: customers sorted by decreasing
+ *   prediction (ties by index), L_k the share of the total value held by
+ *   the first k, G = (1/n) sum_k (L_k - k/n), divided by the G of the
+ *   perfect ranking (by y itself); 1 is perfect, 0 a random order;
+ * - the lift of the top decile: the mean value of the 10% with the highest
+ *   predictions (ceil(n/10) customers) over the mean value of all;
+ * - decile calibration: customers sorted by increasing prediction, cut into
+ *   ten groups of (as nearly as possible) equal size, each group's mean
+ *   prediction and mean value;
+ * - Spearman's rank correlation (GSL's gsl_stats_spearman: average ranks
+ *   for ties);
+ * - for a 0/1 outcome (bought or not) and a score: the area under the ROC
+ *   curve (the Mann-Whitney statistic, ties counted half), and at a
+ *   threshold (score >= threshold predicts 1) the confusion matrix,
+ *   accuracy, precision, recall and F1.
+ * They sort copies (allocated and freed inside; these are not hot loops).
+ */
+#ifndef CLVSIM_METRICS_H
+#define CLVSIM_METRICS_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { CLV_METRIC_DECILES = 10 };
+
+typedef struct clv_value_metrics {
+    size_t n;
+    double rmse, mae;
+    double gini;                          /* normalised; NaN when every y is 0 */
+    double top_decile_lift;               /* NaN when every y is 0 */
+    double spearman;
+    double decile_pred[CLV_METRIC_DECILES], decile_actual[CLV_METRIC_DECILES]; /* lowest predictions first */
+} clv_value_metrics;
+
+/* The value metrics of pred against y (n >= 10).  Returns 0, or -1 when
+ * n < 10 or memory runs out. */
+int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_value_metrics *out);
+
+typedef struct clv_class_metrics {
+    size_t n;
+    double auc;                           /* NaN without both classes */
+    double threshold;
+    size_t tp, fp, tn, fn;
+    double accuracy, precision, recall, f1; /* NaN where a denominator is 0 */
+} clv_class_metrics;
+
+/* The classification metrics of score against labels (0 or 1) at
+ * threshold.  Returns 0, or -1 when n is 0 or memory runs out. */
+int clv_class_metrics_of(const double *score, const int *label, size_t n, double threshold, clv_class_metrics *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,137 @@
+/* metrics.c - the quality of value predictions: errors, ranking, calibration, classification. */
+#include "clvsim/metrics.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_statistics_double.h>
+
+typedef struct {
+    double key;
+    size_t i;
+} keyed;
+
+/* by increasing key, ties by index */
+static int by_key(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+/* by decreasing key, ties by index */
+static int by_key_desc(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key > y->key ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+static void sort_keyed(keyed *k, const double *v, size_t n, int (*cmp)(const void *, const void *))
+{
+    for (size_t i = 0; i < n; i++)
+        k[i] = (keyed){v[i], i};
+    qsort(k, n, sizeof *k, cmp);
+}
+
+/* G = (1/n) sum_k (L_k - k/n) of y in the order k */
+static double gini_of(const keyed *k, const double *y, size_t n, double total)
+{
+    double cum = 0, g = 0;
+    for (size_t j = 0; j < n; j++) {
+        cum += y[k[j].i];
+        g += cum / total - (double)(j + 1) / (double)n;
+    }
+    return g / (double)n;
+}
+
+int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_value_metrics *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n < CLV_METRIC_DECILES)
+        return -1;
+    keyed *k = malloc(n * sizeof *k);
+    double *work = malloc(2 * n * sizeof *work);
+    if (!k || !work) {
+        free(k), free(work);
+        return -1;
+    }
+    out->n = n;
+    double se = 0, ae = 0, total = 0;
+    for (size_t i = 0; i < n; i++) {
+        se += (pred[i] - y[i]) * (pred[i] - y[i]);
+        ae += fabs(pred[i] - y[i]);
+        total += y[i];
+    }
+    out->rmse = sqrt(se / (double)n);
+    out->mae = ae / (double)n;
+    if (total > 0) {
+        sort_keyed(k, y, n, by_key_desc);
+        const double best = gini_of(k, y, n, total);
+        sort_keyed(k, pred, n, by_key_desc);
+        out->gini = gini_of(k, y, n, total) / best;
+        const size_t top = (n + 9) / 10;
+        double v = 0;
+        for (size_t j = 0; j < top; j++)
+            v += y[k[j].i];
+        out->top_decile_lift = (v / (double)top) / (total / (double)n);
+    } else {
+        out->gini = out->top_decile_lift = NAN;
+    }
+    sort_keyed(k, pred, n, by_key);
+    for (int d = 0; d < CLV_METRIC_DECILES; d++) {
+        const size_t lo = n * (size_t)d / CLV_METRIC_DECILES, hi = n * (size_t)(d + 1) / CLV_METRIC_DECILES;
+        double p = 0, a = 0;
+        for (size_t j = lo; j < hi; j++)
+            p += pred[k[j].i], a += y[k[j].i];
+        out->decile_pred[d] = p / (double)(hi - lo);
+        out->decile_actual[d] = a / (double)(hi - lo);
+    }
+    out->spearman = gsl_stats_spearman(pred, 1, y, 1, n, work);
+    free(k), free(work);
+    return 0;
+}
+
+int clv_class_metrics_of(const double *score, const int *label, size_t n, double threshold, clv_class_metrics *out)
+{
+    memset(out, 0, sizeof *out);
+    if (n == 0)
+        return -1;
+    keyed *k = malloc(n * sizeof *k);
+    if (!k)
+        return -1;
+    out->n = n;
+    out->threshold = threshold;
+    /* the AUC from average ranks (Mann-Whitney) */
+    sort_keyed(k, score, n, by_key);
+    double rank_pos = 0, npos = 0;
+    for (size_t j = 0; j < n;) {
+        size_t e = j;
+        while (e + 1 < n && k[e + 1].key == k[j].key)
+            e++;
+        const double rank = 0.5 * (double)(j + e) + 1; /* 1-based average rank of the tie group */
+        for (size_t t = j; t <= e; t++)
+            if (label[k[t].i])
+                rank_pos += rank, npos += 1;
+        j = e + 1;
+    }
+    const double nneg = (double)n - npos;
+    out->auc = npos > 0 && nneg > 0 ? (rank_pos - npos * (npos + 1) / 2) / (npos * nneg) : NAN;
+    for (size_t i = 0; i < n; i++) {
+        const int hit = score[i] >= threshold;
+        if (label[i])
+            hit ? out->tp++ : out->fn++;
+        else
+            hit ? out->fp++ : out->tn++;
+    }
+    out->accuracy = (double)(out->tp + out->tn) / (double)n;
+    out->precision = out->tp + out->fp ? (double)out->tp / (double)(out->tp + out->fp) : NAN;
+    out->recall = out->tp + out->fn ? (double)out->tp / (double)(out->tp + out->fn) : NAN;
+    out->f1 = out->precision + out->recall > 0 ? 2 * out->precision * out->recall / (out->precision + out->recall)
+                                               : NAN;
+    free(k);
+    return 0;
+}
