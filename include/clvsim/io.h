@@ -13,6 +13,7 @@
 #ifndef CLVSIM_IO_H
 #define CLVSIM_IO_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "clvsim/error.h"
@@ -61,6 +62,10 @@ int clv_path_join(char *buf, size_t n, const char *dir, const char *name, clv_er
 
 /* 1 when the two paths name the same existing file (same device and inode). */
 int clv_same_file(const char *a, const char *b);
+
+/* CRC-32 (IEEE 802.3) of n bytes, continuing from crc (0 to start): the
+ * checksum of clvsim's binary files. */
+uint32_t clv_crc32(uint32_t crc, const void *data, size_t n);
 
 #ifdef __cplusplus
 }

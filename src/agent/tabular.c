@@ -221,20 +221,6 @@ int clv_value_iteration(size_t S, size_t A, const double *P, const double *R, co
 
 /* ---- files ---- */
 
-/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), bit by bit: tables
- * are saved rarely, so a lookup table is not worth its code */
-static uint32_t crc32_update(uint32_t crc, const void *data, size_t n)
-{
-    const unsigned char *p = data;
-    crc = ~crc;
-    for (size_t i = 0; i < n; i++) {
-        crc ^= p[i];
-        for (int k = 0; k < 8; k++)
-            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
-    }
-    return ~crc;
-}
-
 static const char MAGIC[8] = {'C', 'L', 'V', 'Q', 'T', 'A', 'B', '3'};
 
 int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
@@ -245,10 +231,10 @@ int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
         return st;
     uint64_t sizes[4] = {t->n_states, t->n_actions, t->episodes, t->layout};
     size_t n = t->n_states * t->n_actions;
-    uint32_t crc = crc32_update(0, sizes, sizeof sizes);
-    crc = crc32_update(crc, t->q, n * sizeof *t->q);
-    crc = crc32_update(crc, t->visits, n * sizeof *t->visits);
-    crc = crc32_update(crc, t->stats, n * CLV_QSTATS * sizeof *t->stats);
+    uint32_t crc = clv_crc32(0, sizes, sizeof sizes);
+    crc = clv_crc32(crc, t->q, n * sizeof *t->q);
+    crc = clv_crc32(crc, t->visits, n * sizeof *t->visits);
+    crc = clv_crc32(crc, t->stats, n * CLV_QSTATS * sizeof *t->stats);
     int ok = fwrite(MAGIC, 1, 8, af.fp) == 8 && fwrite(sizes, sizeof sizes, 1, af.fp) == 1 &&
              fwrite(t->q, sizeof *t->q, n, af.fp) == n && fwrite(t->visits, sizeof *t->visits, n, af.fp) == n &&
              fwrite(t->stats, sizeof *t->stats, n * CLV_QSTATS, af.fp) == n * CLV_QSTATS &&
@@ -287,15 +273,15 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
         size_t n = t->n_states * t->n_actions;
         t->episodes = sizes[2];
         t->layout = sizes[3];
-        uint32_t crc_file, crc = crc32_update(0, sizes, sizeof sizes);
+        uint32_t crc_file, crc = clv_crc32(0, sizes, sizeof sizes);
         int ok = fread(t->q, sizeof *t->q, n, fp) == n && fread(t->visits, sizeof *t->visits, n, fp) == n &&
                  fread(t->stats, sizeof *t->stats, n * CLV_QSTATS, fp) == n * CLV_QSTATS;
         if (!ok || fread(&crc_file, sizeof crc_file, 1, fp) != 1) {
             why = "truncated";
         } else {
-            crc = crc32_update(crc, t->q, n * sizeof *t->q);
-            crc = crc32_update(crc, t->visits, n * sizeof *t->visits);
-            crc = crc32_update(crc, t->stats, n * CLV_QSTATS * sizeof *t->stats);
+            crc = clv_crc32(crc, t->q, n * sizeof *t->q);
+            crc = clv_crc32(crc, t->visits, n * sizeof *t->visits);
+            crc = clv_crc32(crc, t->stats, n * CLV_QSTATS * sizeof *t->stats);
             if (crc != crc_file)
                 why = "corrupted (checksum mismatch)";
             else if (fgetc(fp) != EOF)

@@ -223,3 +223,17 @@ int clv_same_file(const char *a, const char *b)
         return 0;
     return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
 }
+
+/* CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), bit by bit: tables
+ * are saved rarely, so a lookup table is not worth its code */
+uint32_t clv_crc32(uint32_t crc, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    crc = ~crc;
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+    }
+    return ~crc;
+}
