@@ -2,8 +2,10 @@
  * fake: finite differences, the least-squares solution, GSL's lognormal,
  * a known function to learn. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_multifit.h>
@@ -268,5 +270,117 @@ TEST(test_mlp_deterministic_and_errors)
     y[3] = -1;
     CHECK(m && isnan(clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X, y, N, NULL, &err)));
     CHECK_STR(err.msg, "ZILN target 3 is -1; expected a value >= 0");
+    clv_mlp_free(m);
+}
+
+/* training with a validation split: it stops after `patience` epochs
+ * without improvement and keeps the best epoch's parameters; the same seed
+ * trains the same network, bit for bit */
+TEST(test_mlp_train_early_stopping)
+{
+    enum { N = 300, IN = 4 };
+    double X[N * IN], y[N];
+    data(X, y, N, IN, 0, 21); /* pure noise: a large network can only overfit it */
+    double *p[2] = {NULL, NULL};
+    clv_mlp_history h[2];
+    for (int k = 0; k < 2; k++) {
+        clv_mlp *m = net(IN, 64, 64, 1, CLV_ACT_RELU, CLV_MLP_F32, 32);
+        if (!m)
+            return;
+        clv_mlp_init(m, 5);
+        clv_mlp_train_opts o;
+        clv_mlp_train_opts_default(&o);
+        o.loss = CLV_LOSS_MSE, o.epochs = 200, o.batch = 32, o.adam.lr = 3e-3, o.patience = 4, o.seed = 9;
+        clv_error err;
+        CHECK_INT(clv_mlp_train(m, X, y, N, &o, &h[k], &err), CLV_OK);
+        p[k] = malloc(clv_mlp_n_params(m) * sizeof *p[k]);
+        clv_mlp_get_params(m, p[k]);
+        CHECK_INT((int)h[k].n_val, 60);
+        CHECK(h[k].epochs < 200);                       /* stopped early */
+        CHECK_INT(h[k].epochs, h[k].best_epoch + 4);    /* 4 epochs after the best */
+        double lowest = INFINITY;
+        for (int e = 0; e < h[k].epochs; e++)
+            lowest = fmin(lowest, h[k].val_loss[e]);
+        CHECK(h[k].val_loss[h[k].best_epoch - 1] == lowest);
+        CHECK(h[k].train_loss[h[k].epochs - 1] < h[k].train_loss[0]); /* it did learn the noise */
+        clv_mlp_free(m);
+    }
+    CHECK(memcmp(p[0], p[1], (64 * 4 + 64 + 64 * 64 + 64 + 64 + 1) * sizeof *p[0]) == 0);
+    CHECK(h[0].epochs == h[1].epochs && memcmp(h[0].val_loss, h[1].val_loss, (size_t)h[0].epochs * sizeof(double)) == 0);
+    free(p[0]), free(p[1]);
+    clv_mlp_history_free(&h[0]);
+    clv_mlp_history_free(&h[1]);
+}
+
+/* standardisation: means and sample standard deviations of the chosen rows */
+TEST(test_mlp_standardize)
+{
+    double X[4 * 3] = {1, 5, 2, 2, 5, 4, 3, 5, 6, 10, 5, -8};
+    double mean[3], sd[3];
+    const size_t rows[3] = {0, 1, 2};
+    clv_standardize_fit(X, 4, 3, rows, 3, mean, sd);
+    CHECK_NEAR(mean[0], 2, 1e-15);
+    CHECK_NEAR(sd[0], 1, 1e-15);
+    CHECK_NEAR(mean[1], 5, 1e-15);
+    CHECK_NEAR(sd[1], 1, 0); /* no spread: 1, so that it becomes 0 */
+    CHECK_NEAR(mean[2], 4, 1e-15);
+    CHECK_NEAR(sd[2], 2, 1e-15);
+    clv_standardize_apply(X, 4, 3, mean, sd);
+    CHECK_NEAR(X[0], -1, 1e-15);
+    CHECK_NEAR(X[1], 0, 0);
+    CHECK_NEAR(X[9], 8, 1e-15); /* a row outside the fit: (10 - 2) / 1 */
+    CHECK_NEAR(X[11], -6, 1e-15);
+}
+
+/* the model file: saved and loaded, the same predictions; damage refused */
+TEST(test_mlp_files)
+{
+    enum { N = 16, IN = 5 };
+    clv_mlp *m = net(IN, 7, 3, 3, CLV_ACT_TANH, CLV_MLP_F32, N);
+    if (!m)
+        return;
+    clv_mlp_init(m, 12);
+    const double mean[IN] = {1, 2, 3, 4, 5}, sd[IN] = {0.5, 1, 2, 4, 8};
+    char path[] = "/tmp/clvsim-mlp-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    clv_error err;
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, path, &err), CLV_OK);
+    int loss = -1;
+    double *lm = NULL, *ls = NULL;
+    clv_mlp *l = clv_mlp_load(path, 64, &loss, &lm, &ls, &err);
+    CHECK(l != NULL);
+    if (l) {
+        CHECK_INT(loss, CLV_LOSS_ZILN);
+        CHECK(memcmp(lm, mean, sizeof mean) == 0 && memcmp(ls, sd, sizeof sd) == 0);
+        CHECK_INT(clv_mlp_spec_of(l)->hidden[1], 3);
+        CHECK_INT(clv_mlp_spec_of(l)->precision, CLV_MLP_F32);
+        double X[N * IN], y[N], a[N * 3], b[N * 3];
+        data(X, y, N, IN, 0, 1);
+        clv_mlp_forward(m, X, N, a, &err);
+        clv_mlp_forward(l, X, N, b, &err);
+        CHECK(memcmp(a, b, sizeof a) == 0);
+    }
+    clv_mlp_free(l);
+    free(lm), free(ls);
+    /* damage: one byte of the parameters, a truncation, another file */
+    FILE *fp = fopen(path, "r+b");
+    fseek(fp, -20, SEEK_END);
+    int c = fgetc(fp);
+    fseek(fp, -20, SEEK_END);
+    fputc(c ^ 0x40, fp);
+    fclose(fp);
+    CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, &err) == NULL);
+    CHECK_STR(err.msg, "corrupted (checksum mismatch)");
+    CHECK(truncate(path, 100) == 0);
+    CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, &err) == NULL);
+    CHECK_STR(err.msg, "truncated");
+    fp = fopen(path, "wb");
+    fputs("CLVQTAB3 and more", fp);
+    fclose(fp);
+    CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, &err) == NULL);
+    CHECK_STR(err.msg, "not a clvsim network (no CLVMLP magic)");
+    CHECK(lm == NULL && ls == NULL);
+    unlink(path);
     clv_mlp_free(m);
 }

@@ -20,8 +20,12 @@
  * Adam (Kingma and Ba 2015) with bias correction and decoupled weight decay
  * (Loshchilov and Hutter 2019): p -= lr (m_hat / (sqrt(v_hat) + eps) + wd p).
  *
- * Not built yet (issue 5): features from purchase histories, training on
- * data (mini-batches, early stopping, schedules, dropout), the model file,
+ * Training (clv_mlp_train): mini-batches in an order drawn per epoch,
+ * a validation split with early stopping, a constant or cosine learning
+ * rate; inputs standardised with statistics of the training rows
+ * (clv_standardize_fit), kept with the network in its file (clv_mlp_save).
+ *
+ * Not built yet (issue 5): dropout, features from purchase histories,
  * clvsim train-ltv and predict-ltv.
  */
 #ifndef CLVSIM_MLP_H
@@ -31,6 +35,7 @@
 #include <stdint.h>
 
 #include "clvsim/error.h"
+#include "clvsim/progress.h"
 #include "clvsim/scenario.h"
 
 #ifdef __cplusplus
@@ -96,6 +101,71 @@ void clv_mlp_adam_step(clv_mlp *m, const clv_adam *a);
  * be NULL); and the prediction p exp(mu + sigma^2 / 2). */
 double clv_ziln_loss(double logit, double mu, double s, double y, double g[3]);
 double clv_ziln_mean(double logit, double mu, double s);
+
+/* The mean loss of n rows (any n; in batches of max_batch), without a
+ * gradient; NaN with err as clv_mlp_loss_grad. */
+double clv_mlp_loss(clv_mlp *m, int loss, const double *X, const double *y, size_t n, clv_error *err);
+
+/* ---- training ---- */
+
+typedef struct clv_mlp_train_opts {
+    int loss;                   /* clv_loss */
+    int epochs;                 /* the most passes over the training rows */
+    size_t batch;               /* rows per step, <= the network's max_batch */
+    clv_adam adam;              /* its lr is the peak of the schedule */
+    int schedule;               /* clv_lr_schedule: constant, or cosine from lr to 0 over epochs */
+    double validation_fraction; /* rows held out for early stopping, [0, 0.9]; 0: none */
+    int patience;               /* epochs without a better validation loss before stopping */
+    uint64_t seed;              /* the split (CLV_STREAM_SPLIT) and each epoch's order (CLV_STREAM_LTV) */
+    const clv_progress *progress; /* phase "training the LTV network", done = epochs */
+} clv_mlp_train_opts;
+
+/* loss ZILN, 50 epochs, batch 256, Adam defaults, constant schedule,
+ * validation 0.2, patience 5, seed 1, no progress. */
+void clv_mlp_train_opts_default(clv_mlp_train_opts *o);
+
+typedef struct clv_mlp_history {
+    int epochs;                 /* run */
+    int best_epoch;             /* 1-based: the parameters kept (the last epoch without validation) */
+    double *train_loss;         /* per epoch, mean over its steps (allocated; clv_mlp_history_free) */
+    double *val_loss;           /* per epoch; NULL without validation */
+    size_t n_train, n_val;
+} clv_mlp_history;
+
+/* Train m (initialised by the caller) on n rows X (n x n_in) and targets y.
+ * With a validation split the parameters of the epoch of lowest
+ * validation loss are kept.  Results are the same for a seed whatever the
+ * thread count of OpenBLAS is set to only when it is 1 (gemm's sums are
+ * split by its threads); clvsim's commands set it.  Allocates its buffers
+ * once.  CLV_EINPUT for bad options, CLV_ECANCELLED, CLV_ENOMEM. */
+int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const clv_mlp_train_opts *o,
+                  clv_mlp_history *h, clv_error *err);
+void clv_mlp_history_free(clv_mlp_history *h);
+
+/* ---- standardisation ---- */
+
+/* The mean and standard deviation (n - 1) of each of k columns of X
+ * (n x k) over the rows rows[0..n_rows) (NULL: all n); a column with no
+ * spread gets sd 1, so that it becomes 0 rather than NaN. */
+void clv_standardize_fit(const double *X, size_t n, size_t k, const size_t *rows, size_t n_rows, double *mean,
+                         double *sd);
+/* X[i][j] = (X[i][j] - mean[j]) / sd[j] in place. */
+void clv_standardize_apply(double *X, size_t n, size_t k, const double *mean, const double *sd);
+
+/* ---- files ---- */
+
+/* Save the network with its loss and the standardisation of its inputs
+ * (n_in means and sds): a versioned binary file (magic "CLVMLP01", the
+ * spec, the loss, the statistics, the parameters in double, a CRC-32),
+ * written atomically. */
+int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const char *path,
+                 clv_error *err);
+/* Load a network saved by clv_mlp_save, for batches of up to max_batch
+ * rows, in the precision it was saved in; *mean and *sd are allocated
+ * (free them).  A file that is not one, of another version, truncated,
+ * corrupted (checksum) or of impossible sizes is CLV_EINPUT naming the
+ * file and what is wrong. */
+clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, clv_error *err);
 
 #ifdef __cplusplus
 }

@@ -1,12 +1,14 @@
 /* mlp.c - the multilayer perceptron: buffers, initialisation, losses, and the passes in two precisions. */
 #include "clvsim/mlp.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cblas.h> /* OpenBLAS's; no GSL header here, which would declare the same names */
 
+#include "clvsim/io.h"
 #include "clvsim/rng.h"
 
 enum { MLP_MAX_LAYERS = CLV_MAX_LAYERS + 1 };
@@ -206,7 +208,8 @@ double clv_ziln_mean(double logit, double mu, double s)
     return sigmoid(logit) * exp(mu + 0.5 * sigma * sigma);
 }
 
-double clv_mlp_loss_grad(clv_mlp *m, int loss, const double *X, const double *y, size_t n, double *grad,
+/* the summed loss of one batch, and with backprop the mean's gradient in m->g */
+static double batch_loss(clv_mlp *m, int loss, const double *X, const double *y, size_t n, int backprop,
                          clv_error *err)
 {
     if (check_batch(m, n, err) != CLV_OK)
@@ -239,12 +242,31 @@ double clv_mlp_loss_grad(clv_mlp *m, int loss, const double *X, const double *y,
                 d[3 * i + (size_t)j] = g[j] / (double)n;
         }
     }
-    BY_PRECISION(m, set_deltas, m, n, d);
-    BY_PRECISION(m, backward, m, n);
-    if (grad)
+    if (backprop) {
+        BY_PRECISION(m, set_deltas, m, n, d);
+        BY_PRECISION(m, backward, m, n);
+    }
+    return total;
+}
+
+double clv_mlp_loss_grad(clv_mlp *m, int loss, const double *X, const double *y, size_t n, double *grad,
+                         clv_error *err)
+{
+    const double total = batch_loss(m, loss, X, y, n, 1, err);
+    if (grad && !isnan(total))
         for (size_t i = 0; i < m->n_params; i++)
             grad[i] = param(m, m->g, i);
     return total / (double)n;
+}
+
+double clv_mlp_loss(clv_mlp *m, int loss, const double *X, const double *y, size_t n, clv_error *err)
+{
+    double total = 0;
+    for (size_t i = 0; i < n && !isnan(total); i += m->spec.max_batch) {
+        const size_t b = n - i < m->spec.max_batch ? n - i : m->spec.max_batch;
+        total += batch_loss(m, loss, X + i * (size_t)m->spec.n_in, y + i, b, 0, err);
+    }
+    return n ? total / (double)n : NAN;
 }
 
 void clv_adam_default(clv_adam *a)
@@ -261,4 +283,248 @@ void clv_mlp_adam_step(clv_mlp *m, const clv_adam *a)
     m->steps++;
     const double c1 = 1 - pow(a->beta1, (double)m->steps), c2 = 1 - pow(a->beta2, (double)m->steps);
     BY_PRECISION(m, adam, m, a, c1, c2);
+}
+
+/* ---- training ---- */
+
+void clv_mlp_train_opts_default(clv_mlp_train_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->loss = CLV_LOSS_ZILN;
+    o->epochs = 50;
+    o->batch = 256;
+    clv_adam_default(&o->adam);
+    o->schedule = CLV_LR_CONSTANT;
+    o->validation_fraction = 0.2;
+    o->patience = 5;
+    o->seed = 1;
+}
+
+void clv_mlp_history_free(clv_mlp_history *h)
+{
+    if (!h)
+        return;
+    free(h->train_loss), free(h->val_loss);
+    memset(h, 0, sizeof *h);
+}
+
+/* a uniformly random permutation of idx[0..n) (Fisher-Yates) */
+static void shuffle(size_t *idx, size_t n, clv_rng *r)
+{
+    for (size_t i = n; i > 1; i--) {
+        const size_t j = (size_t)(clv_rng_next(r) % i);
+        const size_t t = idx[i - 1];
+        idx[i - 1] = idx[j], idx[j] = t;
+    }
+}
+
+int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const clv_mlp_train_opts *o,
+                  clv_mlp_history *h, clv_error *err)
+{
+    memset(h, 0, sizeof *h);
+    const size_t k = (size_t)m->spec.n_in;
+    if (o->epochs < 1 || o->batch < 1 || o->batch > m->spec.max_batch || !(o->validation_fraction >= 0) ||
+        o->validation_fraction > 0.9 || o->patience < 1)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "training",
+                             "expected epochs >= 1, a batch of 1 to %zu rows, a validation fraction in [0, 0.9] and "
+                             "patience >= 1", m->spec.max_batch);
+    const size_t n_val = (size_t)floor(o->validation_fraction * (double)n), n_tr = n - n_val;
+    if (n_tr < o->batch)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "training",
+                             "%zu training rows, fewer than a batch of %zu", n_tr, o->batch);
+    size_t *idx = malloc(n * sizeof *idx);
+    double *xb = malloc(o->batch * k * sizeof *xb), *yb = malloc(o->batch * sizeof *yb);
+    double *xv = n_val ? malloc(n_val * k * sizeof *xv) : NULL, *yv = n_val ? malloc(n_val * sizeof *yv) : NULL;
+    double *best = malloc(m->n_params * sizeof *best);
+    h->train_loss = calloc((size_t)o->epochs, sizeof *h->train_loss);
+    h->val_loss = n_val ? calloc((size_t)o->epochs, sizeof *h->val_loss) : NULL;
+    int st = CLV_OK;
+    if (!idx || !xb || !yb || !best || !h->train_loss || (n_val && (!xv || !yv || !h->val_loss))) {
+        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for training");
+        goto done;
+    }
+    h->n_train = n_tr, h->n_val = n_val;
+    /* the split: the validation rows are the last n_val of a permutation */
+    for (size_t i = 0; i < n; i++)
+        idx[i] = i;
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){o->seed, CLV_STREAM_SPLIT, 0, 0});
+    shuffle(idx, n, &r);
+    for (size_t i = 0; i < n_val; i++) {
+        memcpy(xv + i * k, X + idx[n_tr + i] * k, k * sizeof *xv);
+        yv[i] = y[idx[n_tr + i]];
+    }
+    double best_val = INFINITY;
+    int since = 0;
+    clv_adam a = o->adam;
+    for (int e = 0; e < o->epochs && st == CLV_OK; e++) {
+        if (o->schedule == CLV_LR_COSINE)
+            a.lr = o->adam.lr * 0.5 * (1 + cos(M_PI * e / o->epochs));
+        clv_rng_seed(&r, (clv_stream_key){o->seed, CLV_STREAM_LTV, (uint64_t)e + 1, 0});
+        shuffle(idx, n_tr, &r);
+        double sum = 0;
+        size_t steps = 0;
+        for (size_t b = 0; b + o->batch <= n_tr && st == CLV_OK; b += o->batch) {
+            for (size_t i = 0; i < o->batch; i++) {
+                memcpy(xb + i * k, X + idx[b + i] * k, k * sizeof *xb);
+                yb[i] = y[idx[b + i]];
+            }
+            const double l = clv_mlp_loss_grad(m, o->loss, xb, yb, o->batch, NULL, err);
+            if (isnan(l))
+                st = CLV_EINPUT;
+            else
+                clv_mlp_adam_step(m, &a);
+            sum += l, steps++;
+        }
+        if (st != CLV_OK)
+            break;
+        h->train_loss[e] = sum / (double)steps;
+        h->epochs = e + 1;
+        if (n_val) {
+            const double v = clv_mlp_loss(m, o->loss, xv, yv, n_val, err);
+            h->val_loss[e] = v;
+            if (v < best_val) {
+                best_val = v, since = 0, h->best_epoch = e + 1;
+                clv_mlp_get_params(m, best);
+            } else if (++since >= o->patience) {
+                break;
+            }
+        } else {
+            h->best_epoch = e + 1;
+        }
+        if (clv_progress_report(o->progress, "training the LTV network", e + 1, o->epochs) != CLV_OK)
+            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
+    }
+    if (st == CLV_OK && n_val && h->best_epoch > 0)
+        clv_mlp_set_params(m, best);
+done:
+    free(idx), free(xb), free(yb), free(xv), free(yv), free(best);
+    if (st != CLV_OK)
+        clv_mlp_history_free(h);
+    return st;
+}
+
+/* ---- standardisation ---- */
+
+void clv_standardize_fit(const double *X, size_t n, size_t k, const size_t *rows, size_t n_rows, double *mean,
+                         double *sd)
+{
+    const size_t N = rows ? n_rows : n;
+    for (size_t j = 0; j < k; j++) {
+        double mu = 0, m2 = 0;
+        for (size_t t = 0; t < N; t++) { /* Welford */
+            const double x = X[(rows ? rows[t] : t) * k + j], d = x - mu;
+            mu += d / (double)(t + 1);
+            m2 += d * (x - mu);
+        }
+        mean[j] = mu;
+        const double s = N > 1 ? sqrt(m2 / (double)(N - 1)) : 0;
+        sd[j] = s > 0 ? s : 1;
+    }
+}
+
+void clv_standardize_apply(double *X, size_t n, size_t k, const double *mean, const double *sd)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < k; j++)
+            X[i * k + j] = (X[i * k + j] - mean[j]) / sd[j];
+}
+
+/* ---- files ---- */
+
+static const char MLP_MAGIC[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '1'};
+
+int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const char *path,
+                 clv_error *err)
+{
+    const clv_mlp_spec *s = &m->spec;
+    int32_t head[6 + CLV_MAX_LAYERS] = {s->n_in, s->n_hidden, s->n_out, s->activation, s->precision, loss};
+    for (int l = 0; l < s->n_hidden; l++)
+        head[6 + l] = s->hidden[l];
+    const size_t P = m->n_params, K = (size_t)s->n_in;
+    double *p = malloc(P * sizeof *p);
+    if (!p)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    clv_mlp_get_params(m, p);
+    uint32_t crc = clv_crc32(0, head, sizeof head);
+    crc = clv_crc32(crc, mean, K * sizeof *mean);
+    crc = clv_crc32(crc, sd, K * sizeof *sd);
+    crc = clv_crc32(crc, p, P * sizeof *p);
+    clv_afile af;
+    int st = clv_afile_open(&af, path, err);
+    if (st == CLV_OK) {
+        int ok = fwrite(MLP_MAGIC, 1, 8, af.fp) == 8 && fwrite(head, sizeof head, 1, af.fp) == 1 &&
+                 fwrite(mean, sizeof *mean, K, af.fp) == K && fwrite(sd, sizeof *sd, K, af.fp) == K &&
+                 fwrite(p, sizeof *p, P, af.fp) == P && fwrite(&crc, sizeof crc, 1, af.fp) == 1;
+        if (!ok) {
+            clv_afile_abort(&af);
+            st = clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed");
+        } else {
+            st = clv_afile_commit(&af, err);
+        }
+    }
+    free(p);
+    return st;
+}
+
+clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, clv_error *err)
+{
+    *mean = *sd = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open: %s", strerror(errno));
+        return NULL;
+    }
+    char magic[8];
+    int32_t head[6 + CLV_MAX_LAYERS];
+    const char *why = NULL;
+    clv_mlp *m = NULL;
+    double *p = NULL;
+    if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MLP_MAGIC, 6) != 0)
+        why = "not a clvsim network (no CLVMLP magic)";
+    else if (memcmp(magic, MLP_MAGIC, 8) != 0)
+        why = "a network of another format version; expected version 01";
+    else if (fread(head, sizeof head, 1, fp) != 1)
+        why = "truncated";
+    if (!why) {
+        clv_mlp_spec s = {head[0], {0}, head[1], head[2], head[3], head[4], max_batch};
+        for (int l = 0; l < CLV_MAX_LAYERS && l < s.n_hidden; l++)
+            s.hidden[l] = head[6 + l];
+        *loss = head[5];
+        clv_error e2;
+        if ((*loss != CLV_LOSS_MSE && *loss != CLV_LOSS_ZILN) || !(m = clv_mlp_alloc(&s, &e2)))
+            why = "impossible sizes or settings";
+    }
+    if (!why) {
+        const size_t K = (size_t)m->spec.n_in, P = m->n_params;
+        *mean = malloc(K * sizeof **mean), *sd = malloc(K * sizeof **sd), p = malloc(P * sizeof *p);
+        uint32_t crc_file;
+        if (!*mean || !*sd || !p)
+            why = "out of memory";
+        else if (fread(*mean, sizeof **mean, K, fp) != K || fread(*sd, sizeof **sd, K, fp) != K ||
+                 fread(p, sizeof *p, P, fp) != P || fread(&crc_file, sizeof crc_file, 1, fp) != 1)
+            why = "truncated";
+        else {
+            uint32_t crc = clv_crc32(0, head, sizeof head);
+            crc = clv_crc32(crc, *mean, K * sizeof **mean);
+            crc = clv_crc32(crc, *sd, K * sizeof **sd);
+            crc = clv_crc32(crc, p, P * sizeof *p);
+            if (crc != crc_file)
+                why = "corrupted (checksum mismatch)";
+            else if (fgetc(fp) != EOF)
+                why = "trailing bytes after the network";
+            else
+                clv_mlp_set_params(m, p);
+        }
+    }
+    fclose(fp);
+    free(p);
+    if (why) {
+        clv_mlp_free(m);
+        free(*mean), free(*sd);
+        *mean = *sd = NULL;
+        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "%s", why);
+        return NULL;
+    }
+    return m;
 }
