@@ -28,6 +28,7 @@
 #include "clvsim/error.h"
 #include "clvsim/evaluate.h"
 #include "clvsim/io.h"
+#include "clvsim/ltv.h"
 #include "clvsim/metrics.h"
 #include "clvsim/mlp.h"
 #include "clvsim/parallel.h"

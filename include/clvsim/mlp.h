@@ -117,6 +117,11 @@ typedef struct clv_mlp_train_opts {
     double validation_fraction; /* rows held out for early stopping, [0, 0.9]; 0: none */
     int patience;               /* epochs without a better validation loss before stopping */
     uint64_t seed;              /* the split (CLV_STREAM_SPLIT) and each epoch's order (CLV_STREAM_LTV) */
+    /* validation rows of the caller's own (e.g. split before standardising
+     * on the training rows): then every one of the n rows trains and
+     * validation_fraction is not used; NULL: split inside */
+    const double *X_val, *y_val;
+    size_t n_val;
     const clv_progress *progress; /* phase "training the LTV network", done = epochs */
 } clv_mlp_train_opts;
 

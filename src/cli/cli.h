@@ -146,5 +146,6 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv);
 int cmd_validate(const cli_cmd *cmd, int argc, char **argv);
 int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv);
 int cmd_compare(const cli_cmd *cmd, int argc, char **argv);
+int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv);
 
 #endif

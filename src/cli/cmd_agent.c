@@ -126,8 +126,8 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     if (resume_path && !(resume = clv_qtable_load(resume_path, &err)))
         return cli_report(&err);
     if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
-        fprintf(stderr, "clvsim train-agent: note: the neural LTV predictor (ltv.model = \"mlp\") is not built yet; "
-                        "the LTV estimates come from the population's BTYD model\n");
+        fprintf(stderr, "clvsim train-agent: note: the agents do not use the neural LTV predictor (ltv.model = \"mlp\") "
+                        "yet; their LTV estimates come from the population's BTYD model\n");
     int st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
     char path[CLV_IO_PATH_MAX];
     if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)

@@ -737,8 +737,8 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
         cli_print_summary(stdout, scn);
         fflush(stdout);
         if (scn->ltv.model == CLV_LTV_MLP && !r->o.quiet)
-            fprintf(stderr, "clvsim %s: note: the neural LTV predictor (ltv.model = \"mlp\") is not built yet; the "
-                            "LTV estimates come from the population's BTYD model\n", cmd->name);
+            fprintf(stderr, "clvsim %s: note: the agents and policies do not use the neural LTV predictor "
+                            "(ltv.model = \"mlp\") yet; their LTV estimates come from the population's BTYD model\n", cmd->name);
     }
     clv_afile curves;
     if (st == CLV_OK && r->tables)

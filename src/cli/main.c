@@ -141,10 +141,29 @@ static const cli_cmd commands[] = {
      "simulated_transactions.csv, and the plots counts.{png,svg}, cumulative.{png,svg}.\n"
      "Exit status 1 when the certificate fails.\n",
      cmd_validate, NULL},
-    {"train-ltv", "train the neural LTV predictor on synthetic and/or real data",
-     "Usage: clvsim train-ltv [SCENARIO] [--transactions FILE --cutoff DATE] -o DIR\n"
-     "\nNot available in clvsim " CLV_VERSION ": the LTV predictor is not built yet.\n",
-     cmd_unavailable, NULL},
+    {"train-ltv", "train the neural LTV predictor on a scenario's synthetic customers",
+     "Usage: clvsim train-ltv SCENARIO [-o DIR] [options]\n"
+     "\n"
+     "Train the neural LTV predictor (section ltv of the scenario) on synthetic\n"
+     "customers and measure it against the population's BTYD model:\n"
+     "  1. a world of the scenario (replication 3000000) with ltv.synthetic_customers x\n"
+     "     run.scale existing customers is observed at calendar.start (the cut-off):\n"
+     "     21 features of each history (scenario reference, section ltv); then it runs\n"
+     "     ltv.horizon_days with no campaign, and each customer's label is the net\n"
+     "     margin it brought (discounted with ltv.discount);\n"
+     "  2. a keyed share ltv.validation_fraction of those customers is held for early\n"
+     "     stopping; features are standardised with the other rows' statistics;\n"
+     "  3. the network (ltv.hidden, ltv.activation, ltv.loss: mse or ziln) is trained\n"
+     "     with Adam (ltv.learning_rate, ltv.lr_schedule, ltv.weight_decay,\n"
+     "     ltv.batch_size, ltv.epochs, ltv.patience);\n"
+     "  4. a second world (replication 3000001) is the holdout: RMSE, MAE, normalised\n"
+     "     Gini, top-decile lift, Spearman, the AUC of buying at all and the decile\n"
+     "     calibration, for the network and for the BTYD prediction of the same margin.\n"
+     "Files in DIR: ltv.mlp (the network with its standardisation; versioned,\n"
+     "checksummed), ltv_history.csv, ltv_metrics.csv, ltv_calibration.csv and\n"
+     "ltv_calibration.{png,svg}.  Not built yet: training on real transaction logs\n"
+     "(ltv.real_fraction above 0) and dropout (ltv.dropout above 0): both exit 3.\n",
+     cmd_train_ltv, NULL},
     {"predict-ltv", "predict per-customer LTV from a transaction log with a trained model",
      "Usage: clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE -o DIR\n"
      "\nNot available in clvsim " CLV_VERSION ": the LTV predictor is not built yet.\n",

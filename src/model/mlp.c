@@ -328,7 +328,8 @@ int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const 
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "training",
                              "expected epochs >= 1, a batch of 1 to %zu rows, a validation fraction in [0, 0.9] and "
                              "patience >= 1", m->spec.max_batch);
-    const size_t n_val = (size_t)floor(o->validation_fraction * (double)n), n_tr = n - n_val;
+    const int own = o->X_val != NULL;
+    const size_t n_val = own ? o->n_val : (size_t)floor(o->validation_fraction * (double)n), n_tr = own ? n : n - n_val;
     if (n_tr < o->batch)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "training",
                              "%zu training rows, fewer than a batch of %zu", n_tr, o->batch);
@@ -349,10 +350,11 @@ int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const 
         idx[i] = i;
     clv_rng r;
     clv_rng_seed(&r, (clv_stream_key){o->seed, CLV_STREAM_SPLIT, 0, 0});
-    shuffle(idx, n, &r);
+    if (!own)
+        shuffle(idx, n, &r);
     for (size_t i = 0; i < n_val; i++) {
-        memcpy(xv + i * k, X + idx[n_tr + i] * k, k * sizeof *xv);
-        yv[i] = y[idx[n_tr + i]];
+        memcpy(xv + i * k, own ? o->X_val + i * k : X + idx[n_tr + i] * k, k * sizeof *xv);
+        yv[i] = own ? o->y_val[i] : y[idx[n_tr + i]];
     }
     double best_val = INFINITY;
     int since = 0;

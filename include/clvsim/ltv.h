@@ -1,0 +1,66 @@
+/* clvsim/ltv.h - the data of the neural LTV predictor: features of a customer's history, and labels.
+ *
+ * Features (CLV_LTV_FEATURES of them, clv_ltv_feature_name) are computed
+ * from what a policy may see of a customer (clv_sim_obs of sim.h), so that
+ * the same code serves simulated customers and, once their histories are
+ * summarised the same way, real ones.  Rules: counts, days and amounts
+ * enter as log(1 + v), which tames their heavy tails (the outlier rule);
+ * the two values that can be undefined have an indicator beside them and
+ * are 0 when undefined (the mean gap between purchases of a customer with
+ * one purchase; the days since the last coupon of a customer never sent
+ * one); the lifecycle stage is one-hot; with a BTYD model the last feature
+ * is its expected margin over the horizon (clv_btyd_value_of), else 0.
+ * Standardisation comes after (clv_standardize_fit on the training rows).
+ *
+ * Synthetic data (clv_ltv_synthetic): a world of the scenario is drawn and
+ * its existing customers are observed at the calendar's start (the
+ * cut-off); the world then runs ltv.horizon_days with no campaign, and each
+ * customer's label is the net margin it brought in that time, discounted
+ * at economics.annual_discount_rate to the cut-off when ltv.discount (each
+ * epoch's margin at its middle).  The BTYD baseline of each row is the
+ * same quantity predicted by the population's model from the observation:
+ * margin_rate x E[spend] x the expected purchases of each epoch, discounted
+ * alike.
+ */
+#ifndef CLVSIM_LTV_H
+#define CLVSIM_LTV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "clvsim/btyd.h"
+#include "clvsim/error.h"
+#include "clvsim/scenario.h"
+#include "clvsim/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { CLV_LTV_FEATURES = 21 };
+
+/* The name of feature k ("log_recency_days", ...); NULL out of range. */
+const char *clv_ltv_feature_name(int k);
+
+/* The features of observation o into x[0..CLV_LTV_FEATURES); btyd may be
+ * NULL (its feature is then 0). */
+void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *x);
+
+typedef struct clv_ltv_data {
+    size_t n;
+    double *X;          /* n x CLV_LTV_FEATURES */
+    double *y;          /* labels */
+    double *baseline;   /* the BTYD prediction of each label */
+} clv_ltv_data;
+
+/* Synthetic rows from the world (scenario.seed, replication) of scn with
+ * ltv.synthetic_customers x run.scale existing customers, as above.
+ * threads: the environment's workers.  Free with clv_ltv_data_free. */
+int clv_ltv_synthetic(const clv_scenario *scn, uint64_t replication, int threads, clv_ltv_data *out,
+                      clv_error *err);
+void clv_ltv_data_free(clv_ltv_data *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

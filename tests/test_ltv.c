@@ -1,0 +1,90 @@
+/* test_ltv.c - the predictor's features and synthetic labels. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clvsim/ltv.h"
+#include "clvsim/policy.h"
+#include "harness.h"
+
+/* every feature of a hand-made observation */
+TEST(test_ltv_features)
+{
+    clv_sim_obs o;
+    memset(&o, 0, sizeof o);
+    o.stage = CLV_STAGE_AT_RISK, o.purchases = 3, o.recency_days = 40, o.age_days = 99, o.total_spend = 90;
+    o.last_spend = 20, o.max_spend = 50, o.mean_gap_days = 29.5, o.recent[0] = 0, o.recent[1] = 0, o.recent[2] = 2;
+    o.coupons = 0, o.coupon_age_days = -1;
+    double x[CLV_LTV_FEATURES];
+    clv_ltv_features(&o, NULL, x);
+    const double expect[CLV_LTV_FEATURES] = {log(41), log(3), log(100), log(31), log(51), log(21), log(30.5), 1,
+                                             0, 0, log(3), 0, 0, 1, 0, 0, 0, 0, 1, 0, 0};
+    for (int k = 0; k < CLV_LTV_FEATURES; k++)
+        if (fabs(x[k] - expect[k]) > 1e-12)
+            harness_fail(__FILE__, __LINE__, "feature %d (%s) = %g, expected %g", k, clv_ltv_feature_name(k), x[k],
+                         expect[k]);
+    /* one purchase and a coupon: no gap (indicator 0), the coupon's age */
+    o.purchases = 1, o.coupons = 2, o.coupon_age_days = 6, o.holds_coupon = 1;
+    clv_ltv_features(&o, NULL, x);
+    CHECK_NEAR(x[6], 0, 0);
+    CHECK_NEAR(x[7], 0, 0);
+    CHECK_NEAR(x[11], log(3), 1e-12);
+    CHECK_NEAR(x[12], log(7), 1e-12);
+    CHECK_NEAR(x[13], 0, 0);
+    CHECK_NEAR(x[14], 1, 0);
+    CHECK_STR(clv_ltv_feature_name(CLV_LTV_FEATURES - 1), "log_btyd_margin");
+    CHECK(clv_ltv_feature_name(CLV_LTV_FEATURES) == NULL);
+}
+
+/* labels: undiscounted, each customer's margin in the same world run with no
+ * campaign; discounted, at most that and at least it discounted over the
+ * whole horizon; the BTYD baseline (the world's own model, no seasonality)
+ * has the labels' mean within 4 standard errors */
+TEST(test_ltv_synthetic_labels)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        return;
+    }
+    scn.ltv.synthetic_customers = 30000;
+    scn.ltv.horizon_days = 182;
+    scn.seasonality.enabled = 0;
+    scn.ltv.discount = 0;
+    clv_ltv_data d, dd;
+    CHECK_INT(clv_ltv_synthetic(&scn, 5, 2, &d, &err), CLV_OK);
+    scn.ltv.discount = 1;
+    CHECK_INT(clv_ltv_synthetic(&scn, 5, 1, &dd, &err), CLV_OK);
+    if (!d.y || !dd.y)
+        return;
+    CHECK_INT((int)d.n, 30000);
+    /* the same world by clv_sim_run_margins */
+    clv_scenario s2 = scn;
+    s2.population.customers = 30000, s2.calendar.horizon_days = 182;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&s2, &so, &s, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(s, (uint64_t)scn.scenario.seed, 5, &err), CLV_OK);
+    double *m = calloc(clv_sim_capacity(s), sizeof *m);
+    CHECK_INT(clv_sim_run_margins(s, NULL, NULL, m, &err), CLV_OK);
+    size_t same = 0, bounded = 0;
+    const double floor_w = pow(1 + scn.economics.annual_discount_rate, -182 / 365.0);
+    double sum_diff = 0, sum_sq = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        same += d.y[i] == m[i];
+        bounded += dd.y[i] <= d.y[i] + 1e-9 && dd.y[i] >= floor_w * d.y[i] - 1e-9;
+        const double e = d.y[i] - d.baseline[i];
+        sum_diff += e, sum_sq += e * e;
+    }
+    CHECK_INT((int)same, 30000);
+    CHECK_INT((int)bounded, 30000);
+    const double mean = sum_diff / (double)d.n, se = sqrt((sum_sq / (double)d.n - mean * mean) / (double)d.n);
+    if (!(fabs(mean) < 4 * se))
+        harness_fail(__FILE__, __LINE__, "labels minus BTYD baseline: mean %g, standard error %g", mean, se);
+    free(m);
+    clv_sim_free(s);
+    clv_ltv_data_free(&d);
+    clv_ltv_data_free(&dd);
+}
