@@ -904,3 +904,33 @@ TEST(test_txlog_cdnow_master)
     clv_rfm_free(t);
     free(path);
 }
+
+/* the history statistics behind the LTV predictor's features: the largest
+ * and the last calibration transaction (same-day rows merged) and the
+ * transactions of the last 7, 30 and 90 days, worked out by hand */
+TEST(test_txlog_history_stats)
+{
+    char tmp[] = "/tmp/clvsim-txlog-XXXXXX";
+    int fd = mkstemp(tmp);
+    FILE *fp = fdopen(fd, "w");
+    fputs("A,2020-01-01,10\nA,2020-01-01,5\nA,2020-03-01,40\nB,2020-03-31,9\nA,2020-03-25,4\nA,2020-03-25,3\n"
+          "A,2020-04-10,100\n", fp);
+    fclose(fp);
+    clv_txlog_opts o;
+    clv_txlog_opts_default(&o);
+    clv_rfm_table *t = read_ok(tmp, &o, ymd(2020, 3, 31), ymd(2020, 6, 30), CLV_UNIT_DAY);
+    if (t) {
+        const clv_rfm *a = &t->c[find(t, "A")], *b = &t->c[find(t, "B")];
+        CHECK_NEAR(a->max_spend, 40, 0);
+        CHECK_NEAR(a->last_spend, 7, 0);     /* 4 + 3 on 2020-03-25; the holdout's 100 is not calibration */
+        CHECK_INT(a->recent[0], 1);          /* after 2020-03-24 */
+        CHECK_INT(a->recent[1], 1);          /* after 2020-03-01 */
+        CHECK_INT(a->recent[2], 2);          /* after 2020-01-01 (2020 is a leap year) */
+        CHECK_NEAR(a->first_spend, 15, 0);
+        CHECK_NEAR(b->max_spend, 9, 0);
+        CHECK_NEAR(b->last_spend, 9, 0);
+        CHECK(b->recent[0] == 1 && b->recent[1] == 1 && b->recent[2] == 1);
+        clv_rfm_free(t);
+    }
+    unlink(tmp);
+}

@@ -109,6 +109,12 @@ typedef struct clv_rfm {
     double x_holdout;      /* transactions in the holdout period */
     double spend_holdout;  /* their total spend */
     int32_t first_day;     /* day number of the first purchase */
+    /* more of the calibration history, for the LTV predictor's features
+     * (clvsim/ltv.h): the largest and the last transaction's spend (the
+     * first included), and transactions in the last 7, 30 and 90 days up to
+     * the calibration end (the first included) */
+    double max_spend, last_spend;
+    int recent[3];
 } clv_rfm;
 
 /* The summary of a cohort: every customer whose first purchase is on or

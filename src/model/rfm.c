@@ -22,7 +22,10 @@ typedef struct cust {
     long last_line;        /* a line of the latest transaction, for order errors */
     long x, x_hold;
     double first_spend, spend, spend_hold;
+    double cur_spend, max_spend; /* the latest calibration transaction's spend so far; the largest before it */
+    int recent[3];         /* calibration transactions in the last 7, 30 and 90 days */
 } cust;
+
 
 typedef struct summ {
     int32_t cal_end, hold_end; /* hold_end = cal_end without a holdout */
@@ -42,6 +45,18 @@ typedef struct summ {
     const char *path;
     clv_error *err;
 } summ;
+
+static const int recent_days[3] = {7, 30, 90};
+
+/* a calibration transaction on day d starts: the previous one is complete */
+static void cal_transaction(const summ *s, cust *c, int32_t d, double spend)
+{
+    if (c->cur_spend > c->max_spend)
+        c->max_spend = c->cur_spend;
+    c->cur_spend = spend;
+    for (int k = 0; k < 3; k++)
+        c->recent[k] += d > s->cal_end - recent_days[k];
+}
 
 /* FNV-1a, then a final mix so that the low bits (the slot) depend on every byte */
 static uint64_t hash_id(const char *s, size_t n)
@@ -174,6 +189,8 @@ static int on_row(void *ctx, const char *id, size_t len, int32_t day, double spe
         c->first_spend = spend;
         c->cohort = day <= s->cal_end;
         s->later += !c->cohort;
+        if (c->cohort)
+            cal_transaction(s, c, day, spend);
         return 0;
     }
     if (day < c->last_day) {
@@ -192,6 +209,8 @@ static int on_row(void *ctx, const char *id, size_t len, int32_t day, double spe
                 c->spend += spend;
             else if (day <= s->hold_end)
                 c->spend_hold += spend;
+            if (day <= s->cal_end)
+                c->cur_spend += spend;
         }
         return 0;
     }
@@ -203,6 +222,7 @@ static int on_row(void *ctx, const char *id, size_t len, int32_t day, double spe
         c->x++;
         c->spend += spend;
         c->last_cal_day = day;
+        cal_transaction(s, c, day, spend);
     } else if (day <= s->hold_end) {
         c->x_hold++;
         c->spend_hold += spend;
@@ -273,6 +293,9 @@ static int build(summ *s, int unit, clv_rfm_table **out)
         r->x_holdout = (double)c->x_hold;
         r->spend_holdout = c->spend_hold;
         r->first_day = c->first_day;
+        r->last_spend = c->cur_spend;
+        r->max_spend = c->cur_spend > c->max_spend ? c->cur_spend : c->max_spend;
+        memcpy(r->recent, c->recent, sizeof r->recent);
         memcpy(p, s->arena + c->id_off, c->id_len + 1);
         ids[k++] = p;
         p += c->id_len + 1;
