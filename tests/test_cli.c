@@ -953,9 +953,9 @@ TEST(test_cli_train_ltv)
     run_result r = run(ARGS("train-ltv", "scenarios/holiday.cfg", "-o", out, "--quiet", "--scale", "0.1", "--set",
                             "ltv.epochs=5", "--set", "ltv.horizon_days=91"));
     CHECK_INT(r.status, 0);
-    CHECK(r.out && strstr(r.out, "LTV predictor: ZILN loss, 2 hidden layers, trained on 1600 synthetic customers (400 "
-                                 "for early stopping), 5 epochs"));
-    CHECK(r.out && strstr(r.out, "a synthetic holdout of 2000 customers: margin over the next 91 days (discounted)"));
+    CHECK(r.out && strstr(r.out, "LTV predictor: ZILN loss, 2 hidden layers, trained on 2000 customers (0 real, 2000 "
+                                 "synthetic; 400 of them for early stopping), 5 epochs"));
+    CHECK(r.out && strstr(r.out, "synthetic holdout of 2000 customers: margin over the next 91 days (discounted)"));
     CHECK(r.out && strstr(r.out, "  neural (this network)  ") && strstr(r.out, "  BTYD (population's)  "));
     done(&r);
     snprintf(f, sizeof f, "%s/ltv.mlp", out);
@@ -974,8 +974,8 @@ TEST(test_cli_train_ltv)
     free(mean), free(sd);
     snprintf(f, sizeof f, "%s/ltv_metrics.csv", out);
     char *metrics = harness_read_file(f);
-    CHECK(metrics && strstr(metrics, "model,customers,rmse,mae,normalised_gini,top_decile_lift,spearman,auc_buy\nmlp,2000,") &&
-          strstr(metrics, "\nbtyd,2000,"));
+    CHECK(metrics && strstr(metrics, "model,holdout,customers,rmse,mae,normalised_gini,top_decile_lift,spearman,auc_buy\n"
+                                     "mlp,synthetic,2000,") && strstr(metrics, "\nbtyd,synthetic,2000,"));
     free(metrics);
     snprintf(f, sizeof f, "%s/ltv_history.csv", out);
     char *hist = harness_read_file(f);
@@ -986,6 +986,55 @@ TEST(test_cli_train_ltv)
     CHECK(r.err && strstr(r.err, "ltv.dropout = 0.1: dropout is not built"));
     done(&r);
     char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* train-ltv on the CDNOW sample: real customers, a real holdout beside the
+ * BTYD fitted to the calibration period; a mixed run reports both holdouts;
+ * a horizon beyond the log is refused */
+TEST(test_cli_train_ltv_real)
+{
+    char *rel = harness_shared_data("CDNOW_sample.txt");
+    char *sample = rel ? realpath(rel, NULL) : NULL;
+    free(rel);
+    if (!sample)
+        return;
+    char dir[] = "/tmp/clvsim-ltvreal-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char scen[600], out[600], f[700];
+    snprintf(scen, sizeof scen, "%s/real.cfg", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    FILE *fp = fopen(scen, "w");
+    fprintf(fp, "data = { transactions = \"%s\"; customer_column = 2; date_column = 3; quantity_column = 4;\n"
+                "  amount_column = 5; calibration_end = \"1997-09-30\"; unit = \"week\"; };\n"
+                "ltv = { real_fraction = 1.0; horizon_days = 273; epochs = 5; batch_size = 64; };\n", sample);
+    fclose(fp);
+    run_result r = run(ARGS("train-ltv", scen, "-o", out, "--quiet"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "customers (1886 real, 0 synthetic;"));
+    CHECK(r.out && strstr(r.out, "real holdout of 471 customers: margin over the next 273 days (discounted), predicted "
+                                 "at the cut-off 1997-09-30"));
+    CHECK(r.out && strstr(r.out, "  BTYD (fitted to the log)  "));
+    done(&r);
+    snprintf(f, sizeof f, "%s/ltv_metrics.csv", out);
+    char *metrics = harness_read_file(f);
+    CHECK(metrics && strstr(metrics, "\nmlp,real,471,") && strstr(metrics, "\nbtyd,real,471,"));
+    free(metrics);
+    /* half real, half synthetic: both holdouts */
+    r = run(ARGS("train-ltv", scen, "-o", out, "--quiet", "--force", "--scale", "0.1", "--set", "ltv.real_fraction=0.5"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "customers (1886 real, 1886 synthetic;") && strstr(r.out, "\nsynthetic holdout of 2000"));
+    done(&r);
+    /* the log ends on 1998-06-30: a year after 1998-01-31 is beyond it */
+    r = run(ARGS("train-ltv", scen, "-o", out, "--quiet", "--force", "--set", "data.calibration_end=1998-01-31",
+                 "--set", "ltv.horizon_days=365"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "ltv.horizon_days: the log's last purchase is on 1998-06-30, before the cut-off "
+                                 "1998-01-31 plus ltv.horizon_days (365 days, to 1999-01-31)"));
+    done(&r);
+    free(sample);
+    char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_INT(system(cmd), 0);
 }

@@ -2,7 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "clvsim/date.h"
 #include "clvsim/ltv.h"
 #include "clvsim/policy.h"
 #include "harness.h"
@@ -87,4 +89,37 @@ TEST(test_ltv_synthetic_labels)
     clv_sim_free(s);
     clv_ltv_data_free(&d);
     clv_ltv_data_free(&dd);
+}
+
+/* a real customer seen as an observation the day after the cut-off */
+TEST(test_ltv_obs_from_rfm)
+{
+    char tmp[] = "/tmp/clvsim-ltvlog-XXXXXX";
+    int fd = mkstemp(tmp);
+    FILE *fp = fdopen(fd, "w");
+    fputs("A,2020-01-01,10\nA,2020-01-01,5\nA,2020-03-01,40\nA,2020-03-25,7\nA,2020-04-10,100\n", fp);
+    fclose(fp);
+    clv_txlog_opts o;
+    clv_txlog_opts_default(&o);
+    clv_rfm_table *t = NULL;
+    clv_error err;
+    CHECK_INT(clv_rfm_read(tmp, &o, clv_date_from_ymd(2020, 3, 31), clv_date_from_ymd(2020, 6, 30), CLV_UNIT_WEEK,
+                           NULL, &t, &err), CLV_OK);
+    if (t) {
+        clv_scn_lifecycle lc = {30, 90, 365, 3};
+        clv_sim_obs ob;
+        clv_ltv_obs_from_rfm(&t->c[0], t, &lc, &ob);
+        CHECK_INT(ob.purchases, 3);
+        CHECK_NEAR(ob.recency_days, 7, 0);      /* 2020-04-01 - 2020-03-25 */
+        CHECK_NEAR(ob.age_days, 91, 0);         /* 2020-04-01 - 2020-01-01 */
+        CHECK_NEAR(ob.total_spend, 62, 1e-12);  /* 15 + 40 + 7 */
+        CHECK_NEAR(ob.mean_gap_days, 42, 1e-9); /* 84 days over 2 gaps (weeks converted back) */
+        CHECK_NEAR(ob.last_spend, 7, 0);
+        CHECK_NEAR(ob.max_spend, 40, 0);
+        CHECK(ob.recent[0] == 1 && ob.recent[1] == 1 && ob.recent[2] == 2);
+        CHECK_INT(ob.stage, CLV_STAGE_LOYAL);   /* active, with 3 purchases >= 3 */
+        CHECK_INT(ob.coupons, 0);
+        clv_rfm_free(t);
+    }
+    unlink(tmp);
 }

@@ -161,6 +161,13 @@ typedef struct clv_btyd {
 /* The model a scenario's population section describes. */
 void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop);
 
+/* Fit a population to a summary: model (CLV_MODEL_BGNBD or _PARETO) and
+ * Gamma-Gamma, into *out (in the summary's unit); fits (may be NULL)
+ * receives the two fits.  Errors as the fits. */
+int clv_btyd_fit_table(const clv_rfm_table *t, int model, const clv_fit_opts *fo, clv_btyd *out,
+                       clv_fit_result fits[2], clv_error *err);
+
+
 double clv_btyd_palive(const clv_btyd *m, double x, double t_x, double T);
 double clv_btyd_expected(const clv_btyd *m, double t, double x, double t_x, double T);
 double clv_btyd_expected_new(const clv_btyd *m, double t);

@@ -30,8 +30,10 @@
 
 #include "clvsim/btyd.h"
 #include "clvsim/error.h"
+#include "clvsim/progress.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
+#include "clvsim/txlog.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -52,6 +54,24 @@ typedef struct clv_ltv_data {
     double *y;          /* labels */
     double *baseline;   /* the BTYD prediction of each label */
 } clv_ltv_data;
+
+/* What a policy would see of a real customer summarised by clv_rfm_read
+ * (c, of table t), the day after the calibration end (the cut-off):
+ * purchases, recency, age, spend, gaps and recent transactions in days;
+ * the stage by lc; no coupons. */
+void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_scn_lifecycle *lc, clv_sim_obs *o);
+
+/* Real rows from data.transactions: the cohort of data.calibration_end
+ * (the cut-off), with features as of the cut-off and labels the spend of
+ * the next ltv.horizon_days x economics.margin_rate (a log has spend, not
+ * margin), discounted with ltv.discount at the middle of the horizon (a
+ * summary has no days of the horizon's purchases).  The BTYD baseline is
+ * population.model and Gamma-Gamma fitted to the calibration period, which
+ * also gives the BTYD feature.  CLV_EINPUT when the log ends before the
+ * horizon does (labels would be cut short) or has no cohort.  fits (may be
+ * NULL) receives the two fits. */
+int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progress, clv_ltv_data *out,
+                 clv_fit_result fits[2], clv_error *err);
 
 /* Synthetic rows from the world (scenario.seed, replication) of scn with
  * ltv.synthetic_customers x run.scale existing customers, as above.

@@ -110,6 +110,10 @@ typedef enum clv_stage {
 
 /* The name of a stage ("new", "active", "loyal", "at-risk", "churned"). */
 const char *clv_stage_name(int stage);
+/* The stage at the end of day `day` of a customer whose first and last
+ * purchases were on days first and last, with `purchases` in all, under
+ * the rules of lc (the environment's own rule). */
+int clv_stage_of(const clv_scn_lifecycle *lc, int32_t day, int32_t first, int32_t last, int purchases);
 
 /* Where a day lies with respect to the seasonality windows. */
 typedef enum clv_season_phase {

@@ -32,6 +32,66 @@ static int predict(clv_mlp *m, int loss, const double *X, size_t n, double *valu
     return st;
 }
 
+/* the rows idx[0..n) of d appended to X, y */
+static void gather(const clv_ltv_data *d, const size_t *idx, size_t n, double *X, double *y)
+{
+    for (size_t i = 0; i < n; i++) {
+        memcpy(X + i * CLV_LTV_FEATURES, d->X + idx[i] * CLV_LTV_FEATURES, CLV_LTV_FEATURES * sizeof *X);
+        y[i] = d->y[idx[i]];
+    }
+}
+
+/* a keyed permutation of 0..n-1 */
+static size_t *permutation(size_t n, uint64_t seed, uint64_t purpose_rep)
+{
+    size_t *p = malloc((n ? n : 1) * sizeof *p);
+    if (!p)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        p[i] = i;
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){seed, CLV_STREAM_SPLIT, purpose_rep, 0});
+    for (size_t i = n; i > 1; i--) {
+        const size_t j = (size_t)(clv_rng_next(&r) % i), t = p[i - 1];
+        p[i - 1] = p[j], p[j] = t;
+    }
+    return p;
+}
+
+typedef struct evaluation {
+    const char *name;             /* "real" or "synthetic" */
+    size_t n;
+    clv_value_metrics v[2];       /* the network, BTYD */
+    clv_class_metrics c[2];
+} evaluation;
+
+/* the network and the baseline on the rows idx[0..n) of d (standardised in place) */
+static int evaluate_on(clv_mlp *m, int loss, clv_ltv_data *d, const size_t *idx, size_t n, const double *mean,
+                       const double *sd, evaluation *e, clv_error *err)
+{
+    double *X = malloc(n * CLV_LTV_FEATURES * sizeof *X), *y = malloc(n * sizeof *y), *pv = malloc(n * sizeof *pv);
+    double *pb = malloc(n * sizeof *pb), *bb = malloc(n * sizeof *bb);
+    int *bought = malloc(n * sizeof *bought);
+    int st = CLV_OK;
+    if (!X || !y || !pv || !pb || !bb || !bought)
+        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    if (st == CLV_OK) {
+        gather(d, idx, n, X, y);
+        clv_standardize_apply(X, n, CLV_LTV_FEATURES, mean, sd);
+        st = predict(m, loss, X, n, pv, pb, err);
+    }
+    for (size_t i = 0; st == CLV_OK && i < n; i++)
+        bought[i] = y[i] > 0, bb[i] = d->baseline[idx[i]];
+    e->n = n;
+    if (st == CLV_OK &&
+        (clv_value_metrics_of(pv, y, n, &e->v[0]) != 0 || clv_value_metrics_of(bb, y, n, &e->v[1]) != 0 ||
+         clv_class_metrics_of(pb, bought, n, 0, &e->c[0]) != 0 || clv_class_metrics_of(bb, bought, n, 0, &e->c[1]) != 0))
+        st = clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv",
+                           "too few %s customers to evaluate the predictor (at least 10 are needed)", e->name);
+    free(X), free(y), free(pv), free(pb), free(bb), free(bought);
+    return st;
+}
+
 static void print_metrics(FILE *fp, const char *name, const clv_value_metrics *v, const clv_class_metrics *c)
 {
     fprintf(fp, "  %-22s %10.4f %10.4f %10.4f %10.4f %10.4f %10.4f\n", name, v->rmse, v->mae, v->gini,
@@ -51,60 +111,70 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                    CLV_VERSION);
         return EXIT_UNAVAILABLE;
     }
-    if (L->real_fraction > 0) {
-        cli_errorf(cmd->name, "ltv.real_fraction = %g: training on real transaction logs is not built in clvsim %s; "
-                              "set ltv.real_fraction = 0 (synthetic customers only)", L->real_fraction, CLV_VERSION);
-        return EXIT_UNAVAILABLE;
-    }
+    const double f = L->real_fraction;
+    const int use_real = f > 0, use_syn = f < 1;
+    const uint64_t seed = (uint64_t)scn.scenario.seed;
     clv_error err;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = {cli_progress_cb, &bar};
-    clv_ltv_data tr, ho;
-    memset(&ho, 0, sizeof ho);
-    const double t0 = cli_now();
-    int st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
-    char path[CLV_IO_PATH_MAX];
-    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
-        st = cli_write_resolved(&scn, path, &err);
-    if (st == CLV_OK)
-        st = clv_ltv_synthetic(&scn, LTV_TRAIN_WORLD, scn.run.threads, &tr, &err);
-    if (st != CLV_OK)
-        return cli_report(&err);
-    if ((st = clv_ltv_synthetic(&scn, LTV_HOLDOUT_WORLD, scn.run.threads, &ho, &err)) != CLV_OK) {
-        clv_ltv_data_free(&tr);
-        return cli_report(&err);
-    }
-    /* the validation rows: the last of a keyed permutation of the training
-     * world; standardisation from the training rows only */
-    const size_t n = tr.n, K = CLV_LTV_FEATURES, n_val = (size_t)floor(L->validation_fraction * (double)n);
-    const size_t n_tr = n - n_val;
-    size_t *perm = malloc(n * sizeof *perm);
-    double *Xt = malloc(n * K * sizeof *Xt), *yt = malloc(n * sizeof *yt), mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES];
-    double *pv = malloc(ho.n * sizeof *pv), *pb = malloc(ho.n * sizeof *pb), *bb = malloc(ho.n * sizeof *bb);
-    int *bought = malloc(ho.n * sizeof *bought);
+    clv_ltv_data real, tr, ho;
+    memset(&real, 0, sizeof real), memset(&tr, 0, sizeof tr), memset(&ho, 0, sizeof ho);
+    size_t *rp = NULL, *sp = NULL, *all = NULL, *hidx = NULL;
+    double *Xt = NULL, *yt = NULL, mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES];
     clv_mlp *m = NULL;
     clv_mlp_history h;
     memset(&h, 0, sizeof h);
-    if (!perm || !Xt || !yt || !pv || !pb || !bb || !bought) {
+    evaluation ev[2];
+    int n_ev = 0;
+    const double t0 = cli_now();
+    char path[CLV_IO_PATH_MAX];
+    int st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
+    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
+        st = cli_write_resolved(&scn, path, &err);
+    if (st == CLV_OK && use_real) {
+        st = clv_ltv_real(&scn, scn.run.threads, &prog, &real, NULL, &err);
+        cli_progress_done(&bar);
+    }
+    if (st == CLV_OK && use_syn && (st = clv_ltv_synthetic(&scn, LTV_TRAIN_WORLD, scn.run.threads, &tr, &err)) == CLV_OK)
+        st = clv_ltv_synthetic(&scn, LTV_HOLDOUT_WORLD, scn.run.threads, &ho, &err);
+    if (st != CLV_OK)
+        goto done;
+    /* the real customers: a fifth is the real holdout, the rest trains */
+    const size_t n_rtest = real.n / 5, n_rpool = real.n - n_rtest;
+    size_t n_s = 0;
+    if (use_syn)
+        n_s = use_real ? (size_t)fmin((double)tr.n, round((double)n_rpool * (1 - f) / f)) : tr.n;
+    const size_t n = n_rpool + n_s, K = CLV_LTV_FEATURES;
+    const size_t n_val = (size_t)floor(L->validation_fraction * (double)n), n_tr = n - n_val;
+    rp = permutation(real.n, seed, LTV_TRAIN_WORLD + 10);
+    sp = permutation(tr.n, seed, LTV_TRAIN_WORLD);
+    all = permutation(n, seed, LTV_TRAIN_WORLD + 11);
+    hidx = permutation(ho.n, seed, LTV_HOLDOUT_WORLD);
+    Xt = malloc((n ? n : 1) * K * sizeof *Xt), yt = malloc((n ? n : 1) * sizeof *yt);
+    double *Xc = malloc((n ? n : 1) * K * sizeof *Xc), *yc = malloc((n ? n : 1) * sizeof *yc);
+    if (!rp || !sp || !all || !hidx || !Xt || !yt || !Xc || !yc) {
+        free(Xc), free(yc);
         st = clv_error_set(&err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
-    for (size_t i = 0; i < n; i++)
-        perm[i] = i;
-    clv_rng r;
-    clv_rng_seed(&r, (clv_stream_key){(uint64_t)scn.scenario.seed, CLV_STREAM_SPLIT, LTV_TRAIN_WORLD, 0});
-    for (size_t i = n; i > 1; i--) {
-        const size_t j = (size_t)(clv_rng_next(&r) % i), t = perm[i - 1];
-        perm[i - 1] = perm[j], perm[j] = t;
-    }
+    /* the training rows: the real pool and the synthetic share, then mixed
+     * in a keyed order whose last validation_fraction validates */
+    gather(&real, rp, n_rpool, Xc, yc);
+    gather(&tr, sp, n_s, Xc + n_rpool * K, yc + n_rpool);
     for (size_t i = 0; i < n; i++) {
-        memcpy(Xt + i * K, tr.X + perm[i] * K, K * sizeof *Xt);
-        yt[i] = tr.y[perm[i]];
+        memcpy(Xt + i * K, Xc + all[i] * K, K * sizeof *Xt);
+        yt[i] = yc[all[i]];
+    }
+    free(Xc), free(yc);
+    if (n_tr < (size_t)L->batch_size) {
+        st = clv_error_set(&err, CLV_EINPUT, NULL, 0, "ltv.batch_size",
+                           "%zu training customers, fewer than a batch of %d; lower ltv.batch_size or add customers",
+                           n_tr, L->batch_size);
+        goto done;
     }
     clv_standardize_fit(Xt, n_tr, K, NULL, 0, mean, sd);
     clv_standardize_apply(Xt, n, K, mean, sd);
-    clv_standardize_apply(ho.X, ho.n, K, mean, sd);
     clv_mlp_spec spec = {(int)K, {0}, L->n_hidden, L->loss == CLV_LOSS_ZILN ? 3 : 1, L->activation, CLV_MLP_F32,
                          (size_t)L->batch_size > LTV_INFER_BATCH ? (size_t)L->batch_size : LTV_INFER_BATCH};
     memcpy(spec.hidden, L->hidden, sizeof spec.hidden);
@@ -112,32 +182,26 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         st = err.code;
         goto done;
     }
-    clv_mlp_init(m, (uint64_t)scn.scenario.seed);
+    clv_mlp_init(m, seed);
     clv_mlp_train_opts to;
     clv_mlp_train_opts_default(&to);
     to.loss = L->loss, to.epochs = L->epochs, to.batch = (size_t)L->batch_size;
     to.adam.lr = L->learning_rate, to.adam.weight_decay = L->weight_decay, to.schedule = L->lr_schedule;
     to.patience = L->patience > 0 ? L->patience : L->epochs;
-    to.seed = (uint64_t)scn.scenario.seed, to.progress = &prog;
+    to.seed = seed, to.progress = &prog;
     to.X_val = Xt + n_tr * K, to.y_val = yt + n_tr, to.n_val = n_val;
     st = clv_mlp_train(m, Xt, yt, n_tr, &to, &h, &err);
     cli_progress_done(&bar);
-    if (st != CLV_OK)
-        goto done;
-    if ((st = predict(m, L->loss, ho.X, ho.n, pv, pb, &err)) != CLV_OK)
-        goto done;
-    clv_value_metrics vm[2];
-    clv_class_metrics cm[2];
-    for (size_t i = 0; i < ho.n; i++)
-        bought[i] = ho.y[i] > 0, bb[i] = ho.baseline[i];
-    if (clv_value_metrics_of(pv, ho.y, ho.n, &vm[0]) != 0 || clv_value_metrics_of(bb, ho.y, ho.n, &vm[1]) != 0 ||
-        clv_class_metrics_of(pb, bought, ho.n, 0, &cm[0]) != 0 || clv_class_metrics_of(bb, bought, ho.n, 0, &cm[1]) != 0) {
-        st = clv_error_set(&err, CLV_EINPUT, NULL, 0, "ltv.synthetic_customers",
-                           "too few customers to evaluate the predictor (at least 10 are needed)");
-        goto done;
+    if (st == CLV_OK && use_real) {
+        ev[n_ev].name = "real";
+        st = evaluate_on(m, L->loss, &real, rp + n_rpool, n_rtest, mean, sd, &ev[n_ev++], &err);
+    }
+    if (st == CLV_OK && use_syn) {
+        ev[n_ev].name = "synthetic";
+        st = evaluate_on(m, L->loss, &ho, hidx, ho.n, mean, sd, &ev[n_ev++], &err);
     }
     /* files: the network, the history, the metrics, the calibration */
-    if ((st = clv_path_join(path, sizeof path, scn.output.dir, "ltv.mlp", &err)) == CLV_OK)
+    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "ltv.mlp", &err)) == CLV_OK)
         st = clv_mlp_save(m, L->loss, mean, sd, path, &err);
     clv_afile af;
     if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_history.csv", scn.source, &af, &err)) == CLV_OK) {
@@ -148,45 +212,55 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     }
     static const char *const names[2] = {"mlp", "btyd"};
     if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_metrics.csv", scn.source, &af, &err)) == CLV_OK) {
-        fprintf(af.fp, "model,customers,rmse,mae,normalised_gini,top_decile_lift,spearman,auc_buy\n");
-        for (int k = 0; k < 2; k++)
-            fprintf(af.fp, "%s,%zu,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g\n", names[k], ho.n, vm[k].rmse, vm[k].mae, vm[k].gini,
-                    vm[k].top_decile_lift, vm[k].spearman, cm[k].auc);
+        fprintf(af.fp, "model,holdout,customers,rmse,mae,normalised_gini,top_decile_lift,spearman,auc_buy\n");
+        for (int e = 0; e < n_ev; e++)
+            for (int k = 0; k < 2; k++)
+                fprintf(af.fp, "%s,%s,%zu,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g\n", names[k], ev[e].name, ev[e].n,
+                        ev[e].v[k].rmse, ev[e].v[k].mae, ev[e].v[k].gini, ev[e].v[k].top_decile_lift,
+                        ev[e].v[k].spearman, ev[e].c[k].auc);
         st = cli_close_out(&af, st, &err);
     }
     if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_calibration.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "policy,decile,predicted,realised\n"); /* the columns plots/calibration.gp reads */
-        for (int k = 0; k < 2; k++)
-            for (int d = 0; d < CLV_METRIC_DECILES; d++)
-                fprintf(af.fp, "%s,%d,%.8g,%.8g\n", names[k], d + 1, vm[k].decile_pred[d], vm[k].decile_actual[d]);
+        for (int e = 0; e < n_ev; e++)
+            for (int k = 0; k < 2; k++)
+                for (int d = 0; d < CLV_METRIC_DECILES; d++)
+                    fprintf(af.fp, "%s-%s,%d,%.8g,%.8g\n", names[k], ev[e].name, d + 1, ev[e].v[k].decile_pred[d],
+                            ev[e].v[k].decile_actual[d]);
         st = cli_close_out(&af, st, &err);
     }
     if (st == CLV_OK) {
-        printf("LTV predictor: %s loss, %d hidden layer%s, trained on %zu synthetic customers (%zu for early stopping), "
-               "%d epochs (best %d), in %.1f s\n",
-               L->loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", L->n_hidden, L->n_hidden == 1 ? "" : "s", n_tr, n_val,
-               h.epochs, h.best_epoch, cli_now() - t0);
-        printf("a synthetic holdout of %zu customers: margin over the next %d days (%s), predicted at the cut-off %s\n",
-               ho.n, L->horizon_days, L->discount ? "discounted" : "undiscounted", scn.calendar.start);
-        printf("  %-22s %10s %10s %10s %10s %10s %10s\n", "model", "RMSE", "MAE", "Gini", "lift top10", "Spearman",
-               "AUC buy");
-        print_metrics(stdout, "neural (this network)", &vm[0], &cm[0]);
-        print_metrics(stdout, "BTYD (population's)", &vm[1], &cm[1]);
-        printf("  decile calibration, mean predicted / realised (%s), lowest predictions first:\n", scn.economics.currency);
-        for (int k = 0; k < 2; k++) {
-            printf("  %-6s", names[k]);
-            for (int d = 0; d < CLV_METRIC_DECILES; d++)
-                printf(" %.2f/%.2f", vm[k].decile_pred[d], vm[k].decile_actual[d]);
-            putchar('\n');
+        printf("LTV predictor: %s loss, %d hidden layer%s, trained on %zu customers (%zu real, %zu synthetic; %zu of "
+               "them for early stopping), %d epochs (best %d), in %.1f s\n",
+               L->loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", L->n_hidden, L->n_hidden == 1 ? "" : "s", n, n_rpool, n_s,
+               n_val, h.epochs, h.best_epoch, cli_now() - t0);
+        for (int e = 0; e < n_ev; e++) {
+            printf("%s holdout of %zu customers: margin over the next %d days (%s), predicted at the cut-off %s\n",
+                   ev[e].name, ev[e].n, L->horizon_days, L->discount ? "discounted" : "undiscounted",
+                   e == 0 && use_real ? scn.data.calibration_end : scn.calendar.start);
+            printf("  %-22s %10s %10s %10s %10s %10s %10s\n", "model", "RMSE", "MAE", "Gini", "lift top10",
+                   "Spearman", "AUC buy");
+            print_metrics(stdout, "neural (this network)", &ev[e].v[0], &ev[e].c[0]);
+            print_metrics(stdout, use_real && e == 0 ? "BTYD (fitted to the log)" : "BTYD (population's)",
+                          &ev[e].v[1], &ev[e].c[1]);
+            printf("  decile calibration, mean predicted / realised (%s), lowest predictions first:\n",
+                   scn.economics.currency);
+            for (int k = 0; k < 2; k++) {
+                printf("  %-6s", names[k]);
+                for (int d = 0; d < CLV_METRIC_DECILES; d++)
+                    printf(" %.2f/%.2f", ev[e].v[k].decile_pred[d], ev[e].v[k].decile_actual[d]);
+                putchar('\n');
+            }
         }
     }
     if (st == CLV_OK && scn.output.plots) {
-        char data[CLV_IO_PATH_MAX + 16], cur[40], title[200];
+        char data[CLV_IO_PATH_MAX + 16], cur[40], title[200], pol[40];
         snprintf(data, sizeof data, "datafile=%s/ltv_calibration.csv", scn.output.dir);
         snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
-        snprintf(title, sizeof title, "title_text=Calibration of the neural LTV predictor on a synthetic holdout, "
-                                      "%d days", L->horizon_days);
-        const char *vars[] = {data, cur, title, "policy=mlp"};
+        snprintf(title, sizeof title, "title_text=Calibration of the neural LTV predictor on the %s holdout, %d days",
+                 ev[0].name, L->horizon_days);
+        snprintf(pol, sizeof pol, "policy=mlp-%s", ev[0].name);
+        const char *vars[] = {data, cur, title, pol};
         st = cli_figure(scn.output.dir, "calibration.gp", "ltv_calibration", scn.output.plot_formats,
                         scn.output.n_plot_formats, vars, 4, &err);
         if (st == CLV_EUNSUPPORTED) {
@@ -197,9 +271,10 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         }
     }
 done:
-    free(perm), free(Xt), free(yt), free(pv), free(pb), free(bb), free(bought);
+    free(rp), free(sp), free(all), free(hidx), free(Xt), free(yt);
     clv_mlp_history_free(&h);
     clv_mlp_free(m);
+    clv_ltv_data_free(&real);
     clv_ltv_data_free(&tr);
     clv_ltv_data_free(&ho);
     if (st != CLV_OK)

@@ -300,7 +300,7 @@ const clv__key clv__scn_keys[] = {
     REAL("response.fatigue.half_life_days", response.fatigue_half_life_days, 0, 3650, CLV__KF_MIN_OPEN,
          "30.0", "days", "Half-life of the decay of fatigue."),
 
-    GROUP("ltv", 0, "The LTV predictor. clvsim train-ltv trains the neural one on synthetic customers and measures it against BTYD; the agents and policies of clvsim 0.1.0 do not use it yet: they read horizon_days and use the population's BTYD model."),
+    GROUP("ltv", 0, "The LTV predictor. clvsim train-ltv trains the neural one on real and/or synthetic customers and measures it against BTYD; the agents and policies of clvsim 0.1.0 do not use it yet: they read horizon_days and use the population's BTYD model."),
     ENUM("ltv.model", ltv.model, n_ltv, "\"mlp\"",
          "mlp: the neural predictor; btyd: the fitted BG/NBD or Pareto/NBD with Gamma-Gamma."),
     INT("ltv.horizon_days", ltv.horizon_days, 1, 3650, 0, "365", "days", "Horizon of the predicted value."),
@@ -328,8 +328,9 @@ const clv__key clv__scn_keys[] = {
     INT64("ltv.synthetic_customers", ltv.synthetic_customers, 0, 1e8, 0, "20000", "customers",
           "Simulated customers in the training set (before run.scale)."),
     REAL("ltv.real_fraction", ltv.real_fraction, 0, 1, 0, "0.0", "fraction",
-         "Share of training examples drawn from data.transactions; above 0 needs a transaction log (training on real "
-         "logs is not built: above 0, train-ltv exits 3)."),
+         "Share of training examples drawn from data.transactions (customers of data.calibration_end, the cut-off; "
+         "a fifth of them is kept as the real holdout); 1: real only, 0: synthetic only; above 0 needs a "
+         "transaction log."),
 
     GROUP("agent", 0, "The tabular agents that learn coupon and price policies (clvsim train-agent)."),
     ENUMS("agent.algorithms", agent.algorithms, agent.n_algorithms, n_algo, CLV__KF_UNIQUE,

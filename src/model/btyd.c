@@ -196,6 +196,29 @@ double clv_btyd_value_of(const clv_btyd_value *l, const clv_sim_obs *o)
     return isfinite(v) ? v : 0;
 }
 
+int clv_btyd_fit_table(const clv_rfm_table *t, int model, const clv_fit_opts *fo, clv_btyd *out,
+                       clv_fit_result fits[2], clv_error *err)
+{
+    clv_fit_result res[2];
+    int st = model == CLV_MODEL_PARETO ? clv_pnbd_fit(t->c, t->n, fo, &res[0], err)
+                                       : clv_bgnbd_fit(t->c, t->n, fo, &res[0], err);
+    if (st == CLV_OK)
+        st = clv_gg_fit(t->c, t->n, fo, &res[1], err);
+    if (st != CLV_OK)
+        return st;
+    memset(out, 0, sizeof *out);
+    out->model = model;
+    const double *p = res[0].par;
+    if (model == CLV_MODEL_PARETO)
+        out->pareto = (clv_pnbd_params){p[0], p[1], p[2], p[3]};
+    else
+        out->bgnbd = (clv_bgnbd_params){p[0], p[1], p[2], p[3]};
+    out->spend = (clv_gg_params){res[1].par[0], res[1].par[1], res[1].par[2]};
+    if (fits)
+        fits[0] = res[0], fits[1] = res[1];
+    return CLV_OK;
+}
+
 int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progress, clv_fit_result fits[2],
                        clv_error *err)
 {
@@ -218,23 +241,17 @@ int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progr
     fo.seed = (uint64_t)scn->scenario.seed;
     fo.threads = threads;
     fo.progress = progress;
-    clv_fit_result res[2];
-    st = pop->model == CLV_MODEL_PARETO ? clv_pnbd_fit(t->c, t->n, &fo, &res[0], err)
-                                        : clv_bgnbd_fit(t->c, t->n, &fo, &res[0], err);
-    if (st == CLV_OK)
-        st = clv_gg_fit(t->c, t->n, &fo, &res[1], err);
+    clv_btyd m;
+    st = clv_btyd_fit_table(t, pop->model, &fo, &m, fits, err);
     clv_rfm_free(t);
     if (st != CLV_OK)
         return st;
-    const double *p = res[0].par;
     if (pop->model == CLV_MODEL_PARETO)
-        pop->pareto = (clv_pnbd_params){p[0], p[1], p[2], p[3]};
+        pop->pareto = m.pareto;
     else
-        pop->bgnbd = (clv_bgnbd_params){p[0], p[1], p[2], p[3]};
-    pop->spend = (clv_gg_params){res[1].par[0], res[1].par[1], res[1].par[2]};
+        pop->bgnbd = m.bgnbd;
+    pop->spend = m.spend;
     pop->unit = d->unit;
     pop->source = CLV_SOURCE_PARAMETERS;
-    if (fits)
-        fits[0] = res[0], fits[1] = res[1];
     return CLV_OK;
 }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clvsim/date.h"
+
 static const char *const feature_names[CLV_LTV_FEATURES] = {
     "log_recency_days", "log_repeat_purchases", "log_age_days", "log_mean_spend", "log_max_spend",
     "log_last_spend", "log_mean_gap_days", "has_repeat", "log_purchases_7d", "log_purchases_30d",
@@ -106,4 +108,86 @@ int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int thread
     if (st != CLV_OK)
         clv_ltv_data_free(out);
     return st;
+}
+
+void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_scn_lifecycle *lc, clv_sim_obs *o)
+{
+    memset(o, 0, sizeof *o);
+    const double ud = t->unit_days;
+    const int32_t today = t->calibration_end + 1;
+    const int32_t last = c->first_day + (int32_t)lround(c->t_x * ud);
+    o->purchases = (int)c->x + 1;
+    o->recency_days = today - last;
+    o->age_days = today - c->first_day;
+    o->total_spend = c->first_spend + c->mean_spend * c->x;
+    o->last_spend = c->last_spend;
+    o->max_spend = c->max_spend;
+    o->mean_gap_days = c->x > 0 ? c->t_x * ud / c->x : 0;
+    memcpy(o->recent, c->recent, sizeof o->recent);
+    o->coupon_age_days = -1;
+    o->stage = clv_stage_of(lc, t->calibration_end, c->first_day, last, o->purchases);
+    o->price_level = -1;
+}
+
+int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progress, clv_ltv_data *out,
+                 clv_fit_result fits[2], clv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const clv_scn_data *d = &scn->data;
+    int32_t cal;
+    if (!d->transactions[0] || clv_date_parse(d->calibration_end, -1, &cal) != 0)
+        return clv_error_set(err, CLV_EINPUT, scn->source, 0, "data.transactions",
+                             "real examples need data.transactions and data.calibration_end (the cut-off)");
+    const int32_t end = cal + scn->ltv.horizon_days;
+    clv_txlog_opts ro;
+    clv_txlog_opts_from_scenario(&ro, d);
+    clv_rfm_table *t = NULL;
+    int st = clv_rfm_read(d->transactions, &ro, cal, end, d->unit, progress, &t, err);
+    if (st != CLV_OK)
+        return st;
+    if (t->stats.last_day < end) {
+        char a[16], b[16];
+        st = clv_error_set(err, CLV_EINPUT, d->transactions, 0, "ltv.horizon_days",
+                           "the log's last purchase is on %s, before the cut-off %s plus ltv.horizon_days (%d days, "
+                           "to %s): the labels would be cut short; shorten the horizon or move data.calibration_end",
+                           clv_date_format(t->stats.last_day, a), d->calibration_end, scn->ltv.horizon_days,
+                           clv_date_format(end, b));
+        clv_rfm_free(t);
+        return st;
+    }
+    clv_fit_opts fo;
+    clv_fit_opts_default(&fo);
+    fo.seed = (uint64_t)scn->scenario.seed;
+    fo.threads = threads;
+    fo.progress = progress;
+    clv_btyd_value value;
+    clv_btyd_value_init(&value, scn);
+    if ((st = clv_btyd_fit_table(t, scn->population.model, &fo, &value.model, fits, err)) != CLV_OK) {
+        clv_rfm_free(t);
+        return st;
+    }
+    value.unit_days = t->unit_days;
+    value.horizon = scn->ltv.horizon_days / t->unit_days;
+    const double w = scn->ltv.discount ? pow(1 + scn->economics.annual_discount_rate,
+                                             -0.5 * scn->ltv.horizon_days / 365.0)
+                                       : 1;
+    const size_t n = t->n;
+    out->n = n;
+    out->X = malloc(n * CLV_LTV_FEATURES * sizeof *out->X);
+    out->y = malloc(n * sizeof *out->y);
+    out->baseline = malloc(n * sizeof *out->baseline);
+    if (!out->X || !out->y || !out->baseline) {
+        clv_rfm_free(t);
+        clv_ltv_data_free(out);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        clv_sim_obs o;
+        clv_ltv_obs_from_rfm(&t->c[i], t, &scn->lifecycle, &o);
+        clv_ltv_features(&o, scn->ltv.btyd_features ? &value : NULL, out->X + i * CLV_LTV_FEATURES);
+        out->y[i] = w * scn->economics.margin_rate * t->c[i].spend_holdout;
+        out->baseline[i] = w * clv_btyd_value_of(&value, &o);
+    }
+    clv_rfm_free(t);
+    return CLV_OK;
 }

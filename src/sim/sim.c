@@ -125,14 +125,26 @@ const char *clv_stage_name(int stage)
 
 /* the stage at the end of day d of a customer with first and last purchase
  * days f and l and n purchases */
-static int stage_at(const clv_sim *s, int32_t d, int32_t f, int32_t l, int32_t n)
+static inline int stage_rule(int32_t d, int32_t f, int32_t l, int32_t n, int new_days, int active_days,
+                             int churned_days, int loyal)
 {
-    if (d - f <= s->new_days)
+    if (d - f <= new_days)
         return CLV_STAGE_NEW;
     int32_t rec = d - l;
-    if (rec <= s->active_days)
-        return n >= s->loyal ? CLV_STAGE_LOYAL : CLV_STAGE_ACTIVE;
-    return rec <= s->churned_days ? CLV_STAGE_AT_RISK : CLV_STAGE_CHURNED;
+    if (rec <= active_days)
+        return n >= loyal ? CLV_STAGE_LOYAL : CLV_STAGE_ACTIVE;
+    return rec <= churned_days ? CLV_STAGE_AT_RISK : CLV_STAGE_CHURNED;
+}
+
+static int stage_at(const clv_sim *s, int32_t d, int32_t f, int32_t l, int32_t n)
+{
+    return stage_rule(d, f, l, n, s->new_days, s->active_days, s->churned_days, s->loyal);
+}
+
+int clv_stage_of(const clv_scn_lifecycle *lc, int32_t day, int32_t first, int32_t last, int purchases)
+{
+    return stage_rule(day, first, last, purchases, lc->new_days, lc->active_days, lc->churned_days,
+                      lc->loyal_purchases);
 }
 
 /* the first day after d on which the stage can change without a purchase */
