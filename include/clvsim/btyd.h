@@ -161,6 +161,10 @@ typedef struct clv_btyd {
 /* The model a scenario's population section describes. */
 void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop);
 
+/* The fitting options of a scenario's fits: the defaults, seeded by
+ * scenario.seed, on `threads` threads, reporting to progress. */
+void clv_fit_opts_scenario(clv_fit_opts *fo, const clv_scenario *scn, int threads, const clv_progress *progress);
+
 /* Fit a population to a summary: model (CLV_MODEL_BGNBD or _PARETO) and
  * Gamma-Gamma, into *out (in the summary's unit); fits (may be NULL)
  * receives the two fits.  Errors as the fits. */

@@ -196,6 +196,14 @@ double clv_btyd_value_of(const clv_btyd_value *l, const clv_sim_obs *o)
     return isfinite(v) ? v : 0;
 }
 
+void clv_fit_opts_scenario(clv_fit_opts *fo, const clv_scenario *scn, int threads, const clv_progress *progress)
+{
+    clv_fit_opts_default(fo);
+    fo->seed = (uint64_t)scn->scenario.seed;
+    fo->threads = threads;
+    fo->progress = progress;
+}
+
 int clv_btyd_fit_table(const clv_rfm_table *t, int model, const clv_fit_opts *fo, clv_btyd *out,
                        clv_fit_result fits[2], clv_error *err)
 {
@@ -237,10 +245,7 @@ int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progr
     if (st != CLV_OK)
         return st;
     clv_fit_opts fo;
-    clv_fit_opts_default(&fo);
-    fo.seed = (uint64_t)scn->scenario.seed;
-    fo.threads = threads;
-    fo.progress = progress;
+    clv_fit_opts_scenario(&fo, scn, threads, progress);
     clv_btyd m;
     st = clv_btyd_fit_table(t, pop->model, &fo, &m, fits, err);
     clv_rfm_free(t);

@@ -156,10 +156,7 @@ int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progr
         return st;
     }
     clv_fit_opts fo;
-    clv_fit_opts_default(&fo);
-    fo.seed = (uint64_t)scn->scenario.seed;
-    fo.threads = threads;
-    fo.progress = progress;
+    clv_fit_opts_scenario(&fo, scn, threads, progress);
     clv_btyd_value value;
     clv_btyd_value_init(&value, scn);
     if ((st = clv_btyd_fit_table(t, scn->population.model, &fo, &value.model, fits, err)) != CLV_OK) {
