@@ -962,7 +962,7 @@ TEST(test_cli_train_ltv)
     int loss;
     double *mean = NULL, *sd = NULL;
     clv_error err;
-    clv_mlp *m = clv_mlp_load(f, 8, &loss, &mean, &sd, &err);
+    clv_mlp *m = clv_mlp_load(f, 8, &loss, &mean, &sd, NULL, &err);
     CHECK(m != NULL);
     if (m) {
         CHECK_INT(loss, CLV_LOSS_ZILN);

@@ -30,6 +30,7 @@
 
 #include "clvsim/btyd.h"
 #include "clvsim/error.h"
+#include "clvsim/mlp.h"
 #include "clvsim/progress.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
@@ -47,6 +48,35 @@ const char *clv_ltv_feature_name(int k);
 /* The features of observation o into x[0..CLV_LTV_FEATURES); btyd may be
  * NULL (its feature is then 0). */
 void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *x);
+
+/* What a trained network's features and labels meant, kept in its file
+ * (the meta numbers of clv_mlp_save) so that predictions use the same. */
+typedef struct clv_ltv_config {
+    int horizon_days;           /* ltv.horizon_days */
+    int discount;               /* ltv.discount */
+    double annual_discount_rate;
+    double margin_rate;         /* economics.margin_rate */
+    clv_scn_lifecycle lifecycle;
+    int btyd_features;          /* ltv.btyd_features */
+    int btyd_model;             /* population.model */
+} clv_ltv_config;
+
+void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c);
+void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);   /* CLV_MLP_META numbers */
+void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c);
+
+/* Predictions for the cohort of a transaction log at a cut-off, with a
+ * network trained by clvsim train-ltv (its config as saved): the features
+ * as clv_ltv_real computes them (the BTYD feature from population and
+ * Gamma-Gamma fitted to the log up to the cut-off, when the network used
+ * it), standardised with the network's statistics.  Per customer of t
+ * (allocated by the call; free with clv_rfm_free): the predicted value
+ * over the config's horizon, the network's P(buy) (ZILN; NaN for MSE) and
+ * the BTYD prediction of the same value.  Arrays of t->n, allocated. */
+int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutoff, int unit, clv_mlp *m, int loss,
+                        const double *mean, const double *sd, const clv_ltv_config *cfg, int threads,
+                        const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
+                        double **btyd, clv_error *err);
 
 typedef struct clv_ltv_data {
     size_t n;

@@ -159,18 +159,22 @@ void clv_standardize_apply(double *X, size_t n, size_t k, const double *mean, co
 
 /* ---- files ---- */
 
-/* Save the network with its loss and the standardisation of its inputs
- * (n_in means and sds): a versioned binary file (magic "CLVMLP01", the
- * spec, the loss, the statistics, the parameters in double, a CRC-32),
- * written atomically. */
-int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const char *path,
-                 clv_error *err);
+enum { CLV_MLP_META = 16 };
+
+/* Save the network with its loss, the standardisation of its inputs (n_in
+ * means and sds) and CLV_MLP_META numbers of configuration that its user
+ * defines (meta; NULL: zeros): a versioned binary file (magic "CLVMLP02",
+ * the spec, the loss, the configuration, the statistics, the parameters in
+ * double, a CRC-32), written atomically. */
+int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const double *meta,
+                 const char *path, clv_error *err);
 /* Load a network saved by clv_mlp_save, for batches of up to max_batch
  * rows, in the precision it was saved in; *mean and *sd are allocated
- * (free them).  A file that is not one, of another version, truncated,
- * corrupted (checksum) or of impossible sizes is CLV_EINPUT naming the
- * file and what is wrong. */
-clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, clv_error *err);
+ * (free them); meta (may be NULL) receives the configuration.  A file that
+ * is not one, of another version, truncated, corrupted (checksum) or of
+ * impossible sizes is CLV_EINPUT naming the file and what is wrong. */
+clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, double *meta,
+                      clv_error *err);
 
 #ifdef __cplusplus
 }

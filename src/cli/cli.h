@@ -71,6 +71,20 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_opts *o);
 /* The value of a command's own option, or NULL when it was not given. */
 const char *cli_opt(const cli_opts *o, const char *name);
 
+/* A command's own option `name` parsed into *v when it was given: an
+ * integer in [lo, hi], a number in [lo, hi], one of names[] (by position),
+ * or a date YYYY-MM-DD.  0 when absent or valid, else -1 after reporting
+ * "clvsim CMD: --name: expected ..., got '...'". */
+int cli_opt_int(const char *cmd, const cli_opts *o, const char *name, int lo, int hi, int *v);
+int cli_opt_real(const char *cmd, const cli_opts *o, const char *name, double lo, double hi, double *v);
+int cli_opt_enum(const char *cmd, const cli_opts *o, const char *name, const char *const *names, int *v);
+int cli_opt_date(const char *cmd, const cli_opts *o, const char *name, int32_t *v);
+/* The transaction-log reader's options (--delimiter, --header,
+ * --date-format, --amount-kind, --customer-column, --date-column,
+ * --amount-column, --quantity-column, --skip-malformed) into *ro, from the
+ * defaults.  0, or -1 after reporting. */
+int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro);
+
 /* Load the scenario named by the one positional argument, with the common
  * options as overrides.  -1 when loaded, else the exit status (reported). */
 int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn);

@@ -34,75 +34,8 @@ typedef struct fit_job {
 
 /* ---- option parsing ---- */
 
-static int parse_int_opt(const cli_opts *o, const char *name, int lo, int hi, int *v)
-{
-    const char *s = cli_opt(o, name);
-    if (!s)
-        return 0;
-    char *end;
-    errno = 0;
-    long x = strtol(s, &end, 10);
-    if (errno || *end || end == s || x < lo || x > hi) {
-        cli_errorf("fit", "--%s: expected an integer in [%d, %d], got '%s'", name, lo, hi, s);
-        return -1;
-    }
-    *v = (int)x;
-    return 0;
-}
-
-static int parse_real_opt(const cli_opts *o, const char *name, double lo, double hi, double *v)
-{
-    const char *s = cli_opt(o, name);
-    if (!s)
-        return 0;
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (errno || *end || end == s || !(x >= lo && x <= hi)) {
-        cli_errorf("fit", "--%s: expected a number in [%g, %g], got '%s'", name, lo, hi, s);
-        return -1;
-    }
-    *v = x;
-    return 0;
-}
-
-/* one of names[], by position */
-static int parse_enum_opt(const cli_opts *o, const char *name, const char *const *names, int *v)
-{
-    const char *s = cli_opt(o, name);
-    if (!s)
-        return 0;
-    char acc[200] = "";
-    for (int i = 0; names[i]; i++) {
-        if (strcmp(s, names[i]) == 0) {
-            *v = i;
-            return 0;
-        }
-        strncat(acc, i ? ", " : "", sizeof acc - strlen(acc) - 1);
-        strncat(acc, names[i], sizeof acc - strlen(acc) - 1);
-    }
-    cli_errorf("fit", "--%s: expected one of %s, got '%s'", name, acc, s);
-    return -1;
-}
-
-static int parse_date_opt(const cli_opts *o, const char *name, int32_t *v)
-{
-    const char *s = cli_opt(o, name);
-    if (!s)
-        return 0;
-    if (strlen(s) != 10 || clv_date_parse(s, -1, v) != 0) {
-        cli_errorf("fit", "--%s: expected a date YYYY-MM-DD, got '%s'", name, s);
-        return -1;
-    }
-    return 0;
-}
-
 static int parse_options(const cli_opts *o, fit_job *j)
 {
-    static const char *const delims[] = {"auto", "whitespace", "comma", NULL};
-    static const char *const headers[] = {"auto", "yes", "no", NULL};
-    static const char *const datefmts[] = {"auto", "YYYYMMDD", "YYYY-MM-DD", "datetime", NULL};
-    static const char *const amounts[] = {"total", "unit-price", NULL};
     static const char *const units[] = {"day", "week", NULL};
     static const char *const models[] = {"bgnbd", "pareto", "ggamma", "all", NULL};
     if (o->n_args != 1) {
@@ -115,7 +48,6 @@ static int parse_options(const cli_opts *o, fit_job *j)
         return EXIT_USAGE;
     }
     j->log_path = o->args[0];
-    clv_txlog_opts_default(&j->ro);
     clv_fit_opts_default(&j->fo);
     j->unit = CLV_UNIT_WEEK;
     j->hold_end = -1;
@@ -127,30 +59,18 @@ static int parse_options(const cli_opts *o, fit_job *j)
         cli_errorf("fit", "--calibration-end DATE is required: the last day of the calibration period");
         return EXIT_USAGE;
     }
-    if (parse_date_opt(o, "calibration-end", &j->cal_end) || parse_date_opt(o, "holdout-end", &j->hold_end) ||
-        parse_enum_opt(o, "unit", units, &j->unit) || parse_enum_opt(o, "model", models, &model) ||
-        parse_enum_opt(o, "delimiter", delims, &j->ro.delimiter) ||
-        parse_enum_opt(o, "header", headers, &j->ro.header) ||
-        parse_enum_opt(o, "date-format", datefmts, &j->ro.date_format) ||
-        parse_enum_opt(o, "amount-kind", amounts, &j->ro.amount_kind) ||
-        parse_int_opt(o, "customer-column", 1, 64, &j->ro.customer_column) ||
-        parse_int_opt(o, "date-column", 1, 64, &j->ro.date_column) ||
-        parse_int_opt(o, "amount-column", 1, 64, &j->ro.amount_column) ||
-        parse_int_opt(o, "quantity-column", 0, 64, &j->ro.quantity_column) ||
-        parse_int_opt(o, "starts", 1, 16, &j->fo.starts) ||
-        parse_real_opt(o, "margin", 0, 1, &j->margin) ||
-        parse_real_opt(o, "annual-discount-rate", 0, 1, &j->annual_rate) ||
-        parse_int_opt(o, "clv-horizon", 1, 100000, &j->horizon))
+    if (cli_opt_date("fit", o, "calibration-end", &j->cal_end) || cli_opt_date("fit", o, "holdout-end", &j->hold_end) ||
+        cli_opt_enum("fit", o, "unit", units, &j->unit) || cli_opt_enum("fit", o, "model", models, &model) ||
+        cli_reader_options("fit", o, &j->ro) ||
+        cli_opt_int("fit", o, "starts", 1, 16, &j->fo.starts) ||
+        cli_opt_real("fit", o, "margin", 0, 1, &j->margin) ||
+        cli_opt_real("fit", o, "annual-discount-rate", 0, 1, &j->annual_rate) ||
+        cli_opt_int("fit", o, "clv-horizon", 1, 100000, &j->horizon))
         return EXIT_USAGE;
     if (cli_opt(o, "holdout-end") && j->hold_end <= j->cal_end) {
         cli_errorf("fit", "--holdout-end must be after --calibration-end");
         return EXIT_USAGE;
     }
-    if (j->ro.amount_kind == CLV_AMOUNT_UNIT_PRICE && j->ro.quantity_column == 0) {
-        cli_errorf("fit", "--amount-kind unit-price needs --quantity-column");
-        return EXIT_USAGE;
-    }
-    j->ro.skip_malformed = cli_opt(o, "skip-malformed") != NULL;
     for (int m = 0; m < N_MODELS; m++)
         j->want[m] = model == 3 || model == m;
     if (o->seed) {

@@ -202,7 +202,13 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     }
     /* files: the network, the history, the metrics, the calibration */
     if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "ltv.mlp", &err)) == CLV_OK)
-        st = clv_mlp_save(m, L->loss, mean, sd, path, &err);
+    {
+        clv_ltv_config cfg;
+        double meta[CLV_MLP_META];
+        clv_ltv_config_of(&scn, &cfg);
+        clv_ltv_config_pack(&cfg, meta);
+        st = clv_mlp_save(m, L->loss, mean, sd, meta, path, &err);
+    }
     clv_afile af;
     if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_history.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "epoch,train_loss,validation_loss\n");

@@ -1,6 +1,7 @@
 /* options.c - the options every subcommand shares, error printing and exit statuses. */
 #include <getopt.h>
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,4 +177,91 @@ int cli_figure(const char *dir, const char *script, const char *stem, const int 
             st = clv_plot(path, out, vars, n_vars, err);
     }
     return st;
+}
+
+int cli_opt_int(const char *cmd, const cli_opts *o, const char *name, int lo, int hi, int *v)
+{
+    const char *s = cli_opt(o, name);
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    long x = strtol(s, &end, 10);
+    if (errno || *end || end == s || x < lo || x > hi) {
+        cli_errorf(cmd, "--%s: expected an integer in [%d, %d], got '%s'", name, lo, hi, s);
+        return -1;
+    }
+    *v = (int)x;
+    return 0;
+}
+
+int cli_opt_real(const char *cmd, const cli_opts *o, const char *name, double lo, double hi, double *v)
+{
+    const char *s = cli_opt(o, name);
+    if (!s)
+        return 0;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (errno || *end || end == s || !(x >= lo && x <= hi)) {
+        cli_errorf(cmd, "--%s: expected a number in [%g, %g], got '%s'", name, lo, hi, s);
+        return -1;
+    }
+    *v = x;
+    return 0;
+}
+
+/* one of names[], by position */
+int cli_opt_enum(const char *cmd, const cli_opts *o, const char *name, const char *const *names, int *v)
+{
+    const char *s = cli_opt(o, name);
+    if (!s)
+        return 0;
+    char acc[200] = "";
+    for (int i = 0; names[i]; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *v = i;
+            return 0;
+        }
+        strncat(acc, i ? ", " : "", sizeof acc - strlen(acc) - 1);
+        strncat(acc, names[i], sizeof acc - strlen(acc) - 1);
+    }
+    cli_errorf(cmd, "--%s: expected one of %s, got '%s'", name, acc, s);
+    return -1;
+}
+
+int cli_opt_date(const char *cmd, const cli_opts *o, const char *name, int32_t *v)
+{
+    const char *s = cli_opt(o, name);
+    if (!s)
+        return 0;
+    if (strlen(s) != 10 || clv_date_parse(s, -1, v) != 0) {
+        cli_errorf(cmd, "--%s: expected a date YYYY-MM-DD, got '%s'", name, s);
+        return -1;
+    }
+    return 0;
+}
+
+int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro)
+{
+    static const char *const delims[] = {"auto", "whitespace", "comma", NULL};
+    static const char *const headers[] = {"auto", "yes", "no", NULL};
+    static const char *const datefmts[] = {"auto", "YYYYMMDD", "YYYY-MM-DD", "datetime", NULL};
+    static const char *const amounts[] = {"total", "unit-price", NULL};
+    clv_txlog_opts_default(ro);
+    if (cli_opt_enum(cmd, o, "delimiter", delims, &ro->delimiter) ||
+        cli_opt_enum(cmd, o, "header", headers, &ro->header) ||
+        cli_opt_enum(cmd, o, "date-format", datefmts, &ro->date_format) ||
+        cli_opt_enum(cmd, o, "amount-kind", amounts, &ro->amount_kind) ||
+        cli_opt_int(cmd, o, "customer-column", 1, 64, &ro->customer_column) ||
+        cli_opt_int(cmd, o, "date-column", 1, 64, &ro->date_column) ||
+        cli_opt_int(cmd, o, "amount-column", 1, 64, &ro->amount_column) ||
+        cli_opt_int(cmd, o, "quantity-column", 0, 64, &ro->quantity_column))
+        return -1;
+    if (ro->amount_kind == CLV_AMOUNT_UNIT_PRICE && ro->quantity_column == 0) {
+        cli_errorf(cmd, "--amount-kind unit-price needs --quantity-column");
+        return -1;
+    }
+    ro->skip_malformed = cli_opt(o, "skip-malformed") != NULL;
+    return 0;
 }

@@ -188,3 +188,82 @@ int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progr
     clv_rfm_free(t);
     return CLV_OK;
 }
+
+void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c)
+{
+    c->horizon_days = scn->ltv.horizon_days;
+    c->discount = scn->ltv.discount;
+    c->annual_discount_rate = scn->economics.annual_discount_rate;
+    c->margin_rate = scn->economics.margin_rate;
+    c->lifecycle = scn->lifecycle;
+    c->btyd_features = scn->ltv.btyd_features;
+    c->btyd_model = scn->population.model;
+}
+
+void clv_ltv_config_pack(const clv_ltv_config *c, double *meta)
+{
+    const double v[11] = {1, c->horizon_days, c->discount, c->annual_discount_rate, c->margin_rate,
+                          c->lifecycle.new_days, c->lifecycle.active_days, c->lifecycle.churned_days,
+                          c->lifecycle.loyal_purchases, c->btyd_features, c->btyd_model};
+    memset(meta, 0, CLV_MLP_META * sizeof *meta);
+    memcpy(meta, v, sizeof v); /* meta[0] = 1: the layout of this version */
+}
+
+void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c)
+{
+    c->horizon_days = (int)meta[1];
+    c->discount = (int)meta[2];
+    c->annual_discount_rate = meta[3];
+    c->margin_rate = meta[4];
+    c->lifecycle = (clv_scn_lifecycle){(int)meta[5], (int)meta[6], (int)meta[7], (int)meta[8]};
+    c->btyd_features = (int)meta[9];
+    c->btyd_model = (int)meta[10];
+}
+
+int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutoff, int unit, clv_mlp *m, int loss,
+                        const double *mean, const double *sd, const clv_ltv_config *cfg, int threads,
+                        const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
+                        double **btyd, clv_error *err)
+{
+    *value = *p_buy = *btyd = NULL;
+    int st = clv_rfm_read(log, ro, cutoff, -1, unit, progress, t, err);
+    if (st != CLV_OK)
+        return st;
+    const clv_rfm_table *tb = *t;
+    clv_fit_opts fo;
+    clv_fit_opts_default(&fo);
+    fo.threads = threads;
+    fo.progress = progress;
+    clv_btyd_value v = {{0}, tb->unit_days, cfg->horizon_days / tb->unit_days, cfg->margin_rate};
+    if ((st = clv_btyd_fit_table(tb, cfg->btyd_model, &fo, &v.model, NULL, err)) != CLV_OK)
+        return st;
+    const size_t n = tb->n, B = clv_mlp_spec_of(m)->max_batch, out = loss == CLV_LOSS_ZILN ? 3 : 1;
+    const double w = cfg->discount ? pow(1 + cfg->annual_discount_rate, -0.5 * cfg->horizon_days / 365.0) : 1;
+    double *X = malloc(B * CLV_LTV_FEATURES * sizeof *X), *o = malloc(B * out * sizeof *o);
+    *value = malloc(n * sizeof **value), *p_buy = malloc(n * sizeof **p_buy), *btyd = malloc(n * sizeof **btyd);
+    if (!X || !o || !*value || !*p_buy || !*btyd)
+        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    for (size_t i0 = 0; st == CLV_OK && i0 < n; i0 += B) {
+        const size_t b = n - i0 < B ? n - i0 : B;
+        for (size_t k = 0; k < b; k++) {
+            clv_sim_obs ob;
+            clv_ltv_obs_from_rfm(&tb->c[i0 + k], tb, &cfg->lifecycle, &ob);
+            clv_ltv_features(&ob, cfg->btyd_features ? &v : NULL, X + k * CLV_LTV_FEATURES);
+            (*btyd)[i0 + k] = w * clv_btyd_value_of(&v, &ob);
+        }
+        clv_standardize_apply(X, b, CLV_LTV_FEATURES, mean, sd);
+        if ((st = clv_mlp_forward(m, X, b, o, err)) != CLV_OK)
+            break;
+        for (size_t k = 0; k < b; k++) {
+            const double *r = o + k * out;
+            (*value)[i0 + k] = loss == CLV_LOSS_ZILN ? clv_ziln_mean(r[0], r[1], r[2]) : r[0];
+            (*p_buy)[i0 + k] = loss == CLV_LOSS_ZILN ? 1 / (1 + exp(-r[0])) : NAN;
+        }
+    }
+    free(X), free(o);
+    if (st != CLV_OK) {
+        free(*value), free(*p_buy), free(*btyd);
+        *value = *p_buy = *btyd = NULL;
+    }
+    return st;
+}

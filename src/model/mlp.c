@@ -434,11 +434,14 @@ void clv_standardize_apply(double *X, size_t n, size_t k, const double *mean, co
 
 /* ---- files ---- */
 
-static const char MLP_MAGIC[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '1'};
+static const char MLP_MAGIC[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '2'};
 
-int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const char *path,
-                 clv_error *err)
+int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const double *meta,
+                 const char *path, clv_error *err)
 {
+    double cfg[CLV_MLP_META] = {0};
+    if (meta)
+        memcpy(cfg, meta, sizeof cfg);
     const clv_mlp_spec *s = &m->spec;
     int32_t head[6 + CLV_MAX_LAYERS] = {s->n_in, s->n_hidden, s->n_out, s->activation, s->precision, loss};
     for (int l = 0; l < s->n_hidden; l++)
@@ -449,6 +452,7 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     clv_mlp_get_params(m, p);
     uint32_t crc = clv_crc32(0, head, sizeof head);
+    crc = clv_crc32(crc, cfg, sizeof cfg);
     crc = clv_crc32(crc, mean, K * sizeof *mean);
     crc = clv_crc32(crc, sd, K * sizeof *sd);
     crc = clv_crc32(crc, p, P * sizeof *p);
@@ -456,7 +460,7 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
     int st = clv_afile_open(&af, path, err);
     if (st == CLV_OK) {
         int ok = fwrite(MLP_MAGIC, 1, 8, af.fp) == 8 && fwrite(head, sizeof head, 1, af.fp) == 1 &&
-                 fwrite(mean, sizeof *mean, K, af.fp) == K && fwrite(sd, sizeof *sd, K, af.fp) == K &&
+                 fwrite(cfg, sizeof cfg, 1, af.fp) == 1 && fwrite(mean, sizeof *mean, K, af.fp) == K && fwrite(sd, sizeof *sd, K, af.fp) == K &&
                  fwrite(p, sizeof *p, P, af.fp) == P && fwrite(&crc, sizeof crc, 1, af.fp) == 1;
         if (!ok) {
             clv_afile_abort(&af);
@@ -469,8 +473,10 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
     return st;
 }
 
-clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, clv_error *err)
+clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, double *meta,
+                      clv_error *err)
 {
+    double cfg[CLV_MLP_META];
     *mean = *sd = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
@@ -485,8 +491,8 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
     if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MLP_MAGIC, 6) != 0)
         why = "not a clvsim network (no CLVMLP magic)";
     else if (memcmp(magic, MLP_MAGIC, 8) != 0)
-        why = "a network of another format version; expected version 01";
-    else if (fread(head, sizeof head, 1, fp) != 1)
+        why = "a network of another format version; expected version 02";
+    else if (fread(head, sizeof head, 1, fp) != 1 || fread(cfg, sizeof cfg, 1, fp) != 1)
         why = "truncated";
     if (!why) {
         clv_mlp_spec s = {head[0], {0}, head[1], head[2], head[3], head[4], max_batch};
@@ -508,6 +514,7 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
             why = "truncated";
         else {
             uint32_t crc = clv_crc32(0, head, sizeof head);
+            crc = clv_crc32(crc, cfg, sizeof cfg);
             crc = clv_crc32(crc, *mean, K * sizeof **mean);
             crc = clv_crc32(crc, *sd, K * sizeof **sd);
             crc = clv_crc32(crc, p, P * sizeof *p);
@@ -515,8 +522,11 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
                 why = "corrupted (checksum mismatch)";
             else if (fgetc(fp) != EOF)
                 why = "trailing bytes after the network";
-            else
+            else {
                 clv_mlp_set_params(m, p);
+                if (meta)
+                    memcpy(meta, cfg, sizeof cfg);
+            }
         }
     }
     fclose(fp);
