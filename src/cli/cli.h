@@ -154,12 +154,12 @@ void cli_progress_render(char *buf, size_t n, int width, const char *phase, doub
 /* ---- subcommands ---- */
 int cmd_run(const cli_cmd *cmd, int argc, char **argv);
 int cmd_check(const cli_cmd *cmd, int argc, char **argv);
-int cmd_unavailable(const cli_cmd *cmd, int argc, char **argv);
 int cmd_fit(const cli_cmd *cmd, int argc, char **argv);
 int cmd_simulate(const cli_cmd *cmd, int argc, char **argv);
 int cmd_validate(const cli_cmd *cmd, int argc, char **argv);
 int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv);
 int cmd_compare(const cli_cmd *cmd, int argc, char **argv);
 int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv);
+int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv);
 
 #endif

@@ -170,16 +170,3 @@ int cmd_check(const cli_cmd *cmd, int argc, char **argv)
            (long long)scn.scenario.seed);
     return EXIT_OK;
 }
-
-int cmd_unavailable(const cli_cmd *cmd, int argc, char **argv)
-{
-    /* --help still works: it says the command is not built */
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(cmd->help, stdout);
-            return EXIT_OK;
-        }
-    cli_errorf(cmd->name, "not available in clvsim %s: this capability is not built yet "
-                          "(see 'clvsim %s --help')", CLV_VERSION, cmd->name);
-    return EXIT_UNAVAILABLE;
-}

@@ -15,6 +15,9 @@ static const char *const fit_options[] = {
 static const char *const simulate_options[] = {"policy", NULL};
 static const char *const train_options[] = {"algo", "resume", NULL};
 static const char *const compare_options[] = {"tables", NULL};
+static const char *const predict_options[] = {"cutoff", "unit", "delimiter", "header", "customer-column",
+                                              "date-column", "amount-column", "quantity-column", "amount-kind",
+                                              "date-format", "skip-malformed!", NULL};
 
 static const cli_cmd commands[] = {
     {"run", "train the agents and compare every policy of a scenario (the main job)",
@@ -168,10 +171,21 @@ static const cli_cmd commands[] = {
      "checksummed), ltv_history.csv, ltv_metrics.csv, ltv_calibration.csv and\n"
      "ltv_calibration.{png,svg}.  Not built yet: dropout (ltv.dropout above 0 exits 3).\n",
      cmd_train_ltv, NULL},
-    {"predict-ltv", "predict per-customer LTV from a transaction log with a trained model",
-     "Usage: clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE -o DIR\n"
-     "\nNot available in clvsim " CLV_VERSION ": the LTV predictor is not built yet.\n",
-     cmd_unavailable, NULL},
+    {"predict-ltv", "predict per-customer LTV from a transaction log with a trained network",
+     "Usage: clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE [--unit week|day] [-o DIR] [options]\n"
+     "\n"
+     "Read TRANSACTIONS up to --cutoff (the reader's options as for clvsim fit:\n"
+     "--delimiter, --header, --customer-column, --date-column, --amount-column,\n"
+     "--quantity-column, --amount-kind, --date-format, --skip-malformed), compute\n"
+     "the features of each customer's history as clvsim train-ltv does (with the\n"
+     "BTYD model of the network's training, population model and Gamma-Gamma,\n"
+     "fitted to the log up to the cut-off in --unit, default week), and predict\n"
+     "with MODEL (an ltv.mlp of clvsim train-ltv; its horizon, discounting and margin\n"
+     "rate come from the file).  Writes DIR/predictions.csv (default\n"
+     "out/predict-<log name>): id, predicted_value, p_buy (ZILN networks) and\n"
+     "btyd_value (the BTYD prediction of the same value), one row per customer whose\n"
+     "first purchase is on or before the cut-off.\n",
+     cmd_predict_ltv, predict_options},
     {"train-agent", "train Q-learning, SARSA or Expected SARSA agents on the scenario's environment",
      "Usage: clvsim train-agent SCENARIO [--algo q|sarsa|expected-sarsa] [--resume QTAB] [-o DIR] [options]\n"
      "\n"
@@ -226,8 +240,7 @@ static void usage(FILE *fp)
             "Commands:\n",
             CLV_VERSION);
     for (size_t i = 0; i < n_commands; i++)
-        fprintf(fp, "  %-12s %s%s\n", commands[i].name, commands[i].summary,
-                commands[i].fn == cmd_unavailable ? " (not built yet)" : "");
+        fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(fp,
             "\n"
             "Options of every command:\n"
@@ -245,8 +258,8 @@ static void usage(FILE *fp)
             "on stderr when it is a terminal; Ctrl-C stops cleanly (no partial files).\n"
             "\n"
             "Exit status: 0 success; 1 run-time failure; 2 usage or input error (bad\n"
-            "option, bad scenario or data file); 3 the command is not built in this\n"
-            "version; 130 interrupted by Ctrl-C.\n"
+            "option, bad scenario or data file); 3 a capability the command or its settings\n"
+            "ask for is not built in this version; 130 interrupted by Ctrl-C.\n"
             "\n"
             "Scenario keys: scenarios/README.md, or 'clvsim check --reference'.\n");
 }
