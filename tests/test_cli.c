@@ -1007,6 +1007,18 @@ TEST(test_cli_train_ltv_real)
     char *metrics = harness_read_file(f);
     CHECK(metrics && strstr(metrics, "\nmlp,real,471,") && strstr(metrics, "\nbtyd,real,471,"));
     free(metrics);
+    /* the logistic-regression baselines: a confusion matrix that adds up to the holdout */
+    snprintf(f, sizeof f, "%s/ltv_classification.csv", out);
+    char *cls = harness_read_file(f);
+    double tp[2], fpos[2], tn[2], fn[2];
+    CHECK(cls && strstr(cls, "\nlogistic,will_buy,real,471,") && strstr(cls, "\nlogistic,high_value,real,471,"));
+    if (cls && csv_column(cls, "tp", "logistic", tp, 2) == 2 && csv_column(cls, "fp", "logistic", fpos, 2) == 2 &&
+        csv_column(cls, "tn", "logistic", tn, 2) == 2 && csv_column(cls, "fn", "logistic", fn, 2) == 2)
+        for (int k = 0; k < 2; k++)
+            CHECK_NEAR(tp[k] + fpos[k] + tn[k] + fn[k], 471, 0);
+    else
+        harness_fail(__FILE__, __LINE__, "ltv_classification.csv lacks its two rows");
+    free(cls);
     /* predictions for the whole sample at the cut-off with the network trained on it */
     char model[700], pred[600];
     snprintf(model, sizeof model, "%s/ltv.mlp", out);

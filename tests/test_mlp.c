@@ -52,6 +52,9 @@ static void check_gradient(int act, int loss)
     const size_t P = clv_mlp_n_params(m);
     double X[N * IN], y[N], *p = malloc(P * sizeof *p), *g = malloc(P * sizeof *g);
     data(X, y, N, IN, loss == CLV_LOSS_ZILN, 9);
+    if (loss == CLV_LOSS_BCE)
+        for (int i = 0; i < N; i++)
+            y[i] = y[i] > 0;
     clv_mlp_get_params(m, p);
     clv_error err;
     clv_mlp_loss_grad(m, loss, X, y, N, g, &err);
@@ -71,7 +74,7 @@ static void check_gradient(int act, int loss)
     clv_mlp_set_params(m, p);
     if (!(worst < 1e-5))
         harness_fail(__FILE__, __LINE__, "%s %s: largest relative gradient error %g", act ? "tanh" : "relu",
-                     loss ? "ZILN" : "MSE", worst);
+                     loss == CLV_LOSS_ZILN ? "ZILN" : loss == CLV_LOSS_BCE ? "BCE" : "MSE", worst);
     free(p), free(g);
     clv_mlp_free(m);
 }
@@ -82,6 +85,44 @@ TEST(test_mlp_gradients)
     check_gradient(CLV_ACT_TANH, CLV_LOSS_ZILN);
     check_gradient(CLV_ACT_RELU, CLV_LOSS_MSE);
     check_gradient(CLV_ACT_RELU, CLV_LOSS_ZILN);
+    check_gradient(CLV_ACT_TANH, CLV_LOSS_BCE);
+}
+
+/* logistic regression (no hidden layer, BCE) trained to its maximum: the
+ * score equations sum_i (p_i - y_i) (1, x_i) = 0 hold */
+TEST(test_mlp_logistic_regression)
+{
+    enum { N = 400, IN = 3 };
+    clv_mlp *m = net(IN, 0, 0, 1, CLV_ACT_TANH, CLV_MLP_F64, N);
+    if (!m)
+        return;
+    clv_mlp_init(m, 2);
+    double X[N * IN], y[N], noise[N], out[N];
+    data(X, noise, N, IN, 0, 8);
+    for (int i = 0; i < N; i++)
+        y[i] = X[i * IN] - 0.5 * X[i * IN + 1] + 0.8 * noise[i] > 0.2; /* a noisy threshold: not separable */
+    clv_adam a;
+    clv_adam_default(&a);
+    clv_error err;
+    for (int t = 0; t < 8000; t++) {
+        a.lr = t < 4000 ? 0.05 : 1e-4;
+        clv_mlp_loss_grad(m, CLV_LOSS_BCE, X, y, N, NULL, &err);
+        clv_mlp_adam_step(m, &a);
+    }
+    CHECK_INT(clv_mlp_forward(m, X, N, out, &err), CLV_OK);
+    double score[IN + 1] = {0};
+    for (int i = 0; i < N; i++) {
+        const double r = 1 / (1 + exp(-out[i])) - y[i];
+        score[IN] += r;
+        for (int j = 0; j < IN; j++)
+            score[j] += r * X[i * IN + j];
+    }
+    for (int j = 0; j <= IN; j++)
+        CHECK_NEAR(score[j] / N, 0, 1e-4);
+    y[0] = 0.5;
+    CHECK(isnan(clv_mlp_loss_grad(m, CLV_LOSS_BCE, X, y, N, NULL, &err)));
+    CHECK_STR(err.msg, "BCE target 0 is 0.5; expected 0 or 1");
+    clv_mlp_free(m);
 }
 
 /* single and double precision compute the same function */

@@ -12,6 +12,8 @@
  *
  * Losses (scenario.h's clv_loss), as means over a batch:
  * - CLV_LOSS_MSE: (out[0] - y)^2;
+ * - CLV_LOSS_BCE: the binary cross-entropy of out[0] as a logit against a
+ *   0/1 target (logistic regression, with no hidden layer);
  * - CLV_LOSS_ZILN: the zero-inflated lognormal of Wang, Liu and Miao (2019),
  *   from three outputs (logit of P(y > 0), mu, and sigma through softplus):
  *   -log(1 - p) for y = 0, and -log p - log LN(y; mu, sigma) for y > 0;

@@ -56,7 +56,8 @@ typedef enum {
 } clv_date_format_kind;
 typedef enum { CLV_LTV_MLP = 0 /* "mlp" */, CLV_LTV_BTYD = 1 /* "btyd" */ } clv_ltv_kind;
 typedef enum { CLV_ACT_RELU = 0, CLV_ACT_TANH = 1 } clv_activation;
-typedef enum { CLV_LOSS_MSE = 0, CLV_LOSS_ZILN = 1 } clv_loss;
+/* (CLV_LOSS_BCE: logistic regression's cross-entropy, for clvsim/mlp.h; not a scenario value) */
+typedef enum { CLV_LOSS_MSE = 0, CLV_LOSS_ZILN = 1, CLV_LOSS_BCE = 2 } clv_loss;
 typedef enum { CLV_LR_CONSTANT = 0, CLV_LR_COSINE = 1 } clv_lr_schedule;
 typedef enum { CLV_ALGO_Q = 0 /* "q-learning" */, CLV_ALGO_SARSA = 1, CLV_ALGO_EXPECTED_SARSA = 2 } clv_algo;
 typedef enum { CLV_ALPHA_CONSTANT = 0, CLV_ALPHA_VISITS = 1 } clv_alpha_schedule;

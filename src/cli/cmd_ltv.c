@@ -1,8 +1,12 @@
 /* cmd_ltv.c - clvsim train-ltv: the neural LTV predictor trained on a scenario's synthetic customers. */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <gsl/gsl_sort_double.h>
+#include <gsl/gsl_statistics_double.h>
 
 #include "cli.h"
 
@@ -63,11 +67,19 @@ typedef struct evaluation {
     size_t n;
     clv_value_metrics v[2];       /* the network, BTYD */
     clv_class_metrics c[2];
+    clv_class_metrics lr[2];      /* logistic regression: will buy, high value */
 } evaluation;
 
+/* the logistic-regression baselines: "will buy" (a label above 0) and
+ * "high value" (a label at least the training labels' 90th percentile) */
+typedef struct baselines {
+    clv_mlp *lr[2];
+    double high;                  /* the high-value threshold */
+} baselines;
+
 /* the network and the baseline on the rows idx[0..n) of d (standardised in place) */
-static int evaluate_on(clv_mlp *m, int loss, clv_ltv_data *d, const size_t *idx, size_t n, const double *mean,
-                       const double *sd, evaluation *e, clv_error *err)
+static int evaluate_on(clv_mlp *m, int loss, const baselines *bl, clv_ltv_data *d, const size_t *idx, size_t n,
+                       const double *mean, const double *sd, evaluation *e, clv_error *err)
 {
     double *X = malloc(n * CLV_LTV_FEATURES * sizeof *X), *y = malloc(n * sizeof *y), *pv = malloc(n * sizeof *pv);
     double *pb = malloc(n * sizeof *pb), *bb = malloc(n * sizeof *bb);
@@ -88,6 +100,17 @@ static int evaluate_on(clv_mlp *m, int loss, clv_ltv_data *d, const size_t *idx,
          clv_class_metrics_of(pb, bought, n, 0, &e->c[0]) != 0 || clv_class_metrics_of(bb, bought, n, 0, &e->c[1]) != 0))
         st = clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv",
                            "too few %s customers to evaluate the predictor (at least 10 are needed)", e->name);
+    /* the logistic regressions: their logits, classified at 0 (P = 0.5) */
+    for (int k = 0; st == CLV_OK && k < 2; k++) {
+        for (size_t i0 = 0; st == CLV_OK && i0 < n; i0 += LTV_INFER_BATCH) {
+            const size_t b = n - i0 < LTV_INFER_BATCH ? n - i0 : LTV_INFER_BATCH;
+            st = clv_mlp_forward(bl->lr[k], X + i0 * CLV_LTV_FEATURES, b, pv + i0, err);
+        }
+        for (size_t i = 0; st == CLV_OK && i < n; i++)
+            bought[i] = k ? y[i] >= bl->high : y[i] > 0;
+        if (st == CLV_OK)
+            clv_class_metrics_of(pv, bought, n, 0, &e->lr[k]);
+    }
     free(X), free(y), free(pv), free(pb), free(bb), free(bought);
     return st;
 }
@@ -123,6 +146,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     size_t *rp = NULL, *sp = NULL, *all = NULL, *hidx = NULL;
     double *Xt = NULL, *yt = NULL, mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES];
     clv_mlp *m = NULL;
+    baselines bl = {{NULL, NULL}, 0};
     clv_mlp_history h;
     memset(&h, 0, sizeof h);
     evaluation ev[2];
@@ -192,13 +216,40 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     to.X_val = Xt + n_tr * K, to.y_val = yt + n_tr, to.n_val = n_val;
     st = clv_mlp_train(m, Xt, yt, n_tr, &to, &h, &err);
     cli_progress_done(&bar);
+    /* the logistic-regression baselines on the same rows */
+    double *yb = malloc(n * sizeof *yb), *sorted = malloc((n_tr ? n_tr : 1) * sizeof *sorted);
+    if (st == CLV_OK && (!yb || !sorted))
+        st = clv_error_set(&err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    if (st == CLV_OK) {
+        memcpy(sorted, yt, n_tr * sizeof *sorted);
+        gsl_sort(sorted, 1, n_tr);
+        bl.high = gsl_stats_quantile_from_sorted_data(sorted, 1, n_tr, 0.9);
+        if (!(bl.high > 0))
+            bl.high = DBL_MIN; /* at least a purchase */
+    }
+    for (int k = 0; st == CLV_OK && k < 2; k++) {
+        clv_mlp_spec ls = {(int)K, {0}, 0, 1, CLV_ACT_TANH, CLV_MLP_F32, spec.max_batch};
+        if (!(bl.lr[k] = clv_mlp_alloc(&ls, &err))) {
+            st = err.code;
+            break;
+        }
+        clv_mlp_init(bl.lr[k], seed + 1 + (uint64_t)k);
+        for (size_t i = 0; i < n; i++)
+            yb[i] = k ? yt[i] >= bl.high : yt[i] > 0;
+        clv_mlp_train_opts lo = to;
+        lo.loss = CLV_LOSS_BCE, lo.y_val = yb + n_tr, lo.progress = NULL;
+        clv_mlp_history lh;
+        st = clv_mlp_train(bl.lr[k], Xt, yb, n_tr, &lo, &lh, &err);
+        clv_mlp_history_free(&lh);
+    }
+    free(yb), free(sorted);
     if (st == CLV_OK && use_real) {
         ev[n_ev].name = "real";
-        st = evaluate_on(m, L->loss, &real, rp + n_rpool, n_rtest, mean, sd, &ev[n_ev++], &err);
+        st = evaluate_on(m, L->loss, &bl, &real, rp + n_rpool, n_rtest, mean, sd, &ev[n_ev++], &err);
     }
     if (st == CLV_OK && use_syn) {
         ev[n_ev].name = "synthetic";
-        st = evaluate_on(m, L->loss, &ho, hidx, ho.n, mean, sd, &ev[n_ev++], &err);
+        st = evaluate_on(m, L->loss, &bl, &ho, hidx, ho.n, mean, sd, &ev[n_ev++], &err);
     }
     /* files: the network, the history, the metrics, the calibration */
     if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "ltv.mlp", &err)) == CLV_OK)
@@ -224,6 +275,19 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                 fprintf(af.fp, "%s,%s,%zu,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g\n", names[k], ev[e].name, ev[e].n,
                         ev[e].v[k].rmse, ev[e].v[k].mae, ev[e].v[k].gini, ev[e].v[k].top_decile_lift,
                         ev[e].v[k].spearman, ev[e].c[k].auc);
+        st = cli_close_out(&af, st, &err);
+    }
+    static const char *const tasks[2] = {"will_buy", "high_value"};
+    if (st == CLV_OK &&
+        (st = cli_open_out(scn.output.dir, "ltv_classification.csv", scn.source, &af, &err)) == CLV_OK) {
+        fprintf(af.fp, "model,task,holdout,customers,threshold_value,tp,fp,tn,fn,accuracy,precision,recall,f1,auc\n");
+        for (int e = 0; e < n_ev; e++)
+            for (int k = 0; k < 2; k++) {
+                const clv_class_metrics *c = &ev[e].lr[k];
+                fprintf(af.fp, "logistic,%s,%s,%zu,%.8g,%zu,%zu,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f\n", tasks[k],
+                        ev[e].name, ev[e].n, k ? bl.high : 0.0, c->tp, c->fp, c->tn, c->fn, c->accuracy, c->precision,
+                        c->recall, c->f1, c->auc);
+            }
         st = cli_close_out(&af, st, &err);
     }
     if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_calibration.csv", scn.source, &af, &err)) == CLV_OK) {
@@ -257,6 +321,14 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                     printf(" %.2f/%.2f", ev[e].v[k].decile_pred[d], ev[e].v[k].decile_actual[d]);
                 putchar('\n');
             }
+            printf("  logistic regression at P = 0.5 (high value: a label of at least %.2f, the training labels' 90th "
+                   "percentile):\n  %-12s %6s %6s %6s %6s %9s %9s %9s %9s %9s\n", bl.high, "task", "TP", "FP", "TN",
+                   "FN", "accuracy", "precision", "recall", "F1", "AUC");
+            for (int k = 0; k < 2; k++) {
+                const clv_class_metrics *c = &ev[e].lr[k];
+                printf("  %-12s %6zu %6zu %6zu %6zu %9.4f %9.4f %9.4f %9.4f %9.4f\n", tasks[k], c->tp, c->fp, c->tn,
+                       c->fn, c->accuracy, c->precision, c->recall, c->f1, c->auc);
+            }
         }
     }
     if (st == CLV_OK && scn.output.plots) {
@@ -280,13 +352,15 @@ done:
     free(rp), free(sp), free(all), free(hidx), free(Xt), free(yt);
     clv_mlp_history_free(&h);
     clv_mlp_free(m);
+    clv_mlp_free(bl.lr[0]), clv_mlp_free(bl.lr[1]);
     clv_ltv_data_free(&real);
     clv_ltv_data_free(&tr);
     clv_ltv_data_free(&ho);
     if (st != CLV_OK)
         return cli_report(&err);
     if (!o.quiet)
-        fprintf(stderr, "clvsim train-ltv: wrote ltv.mlp, ltv_history.csv, ltv_metrics.csv, ltv_calibration.csv to %s\n",
+        fprintf(stderr, "clvsim train-ltv: wrote ltv.mlp, ltv_history.csv, ltv_metrics.csv, ltv_classification.csv, "
+                        "ltv_calibration.csv to %s\n",
                 scn.output.dir);
     return EXIT_OK;
 }

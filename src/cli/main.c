@@ -166,9 +166,12 @@ static const cli_cmd commands[] = {
      "  trained with Adam (ltv.learning_rate, ltv.lr_schedule, ltv.weight_decay,\n"
      "  ltv.batch_size, ltv.epochs, ltv.patience).\n"
      "On each holdout: RMSE, MAE, normalised Gini, top-decile lift, Spearman, the AUC\n"
-     "of buying at all and the decile calibration, for the network and for BTYD.\n"
+     "of buying at all and the decile calibration, for the network and for BTYD; and\n"
+     "logistic regressions for 'will buy' and 'high value' (the training labels' top\n"
+     "decile) with the confusion matrix, accuracy, precision, recall, F1 and AUC.\n"
      "Files in DIR: ltv.mlp (the network with its standardisation; versioned,\n"
-     "checksummed), ltv_history.csv, ltv_metrics.csv, ltv_calibration.csv and\n"
+     "checksummed), ltv_history.csv, ltv_metrics.csv, ltv_classification.csv,\n"
+     "ltv_calibration.csv and\n"
      "ltv_calibration.{png,svg}.  Not built yet: dropout (ltv.dropout above 0 exits 3).\n",
      cmd_train_ltv, NULL},
     {"predict-ltv", "predict per-customer LTV from a transaction log with a trained network",

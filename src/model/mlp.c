@@ -215,9 +215,10 @@ static double batch_loss(clv_mlp *m, int loss, const double *X, const double *y,
     if (check_batch(m, n, err) != CLV_OK)
         return NAN;
     const int need = loss == CLV_LOSS_ZILN ? 3 : 1;
-    if ((loss != CLV_LOSS_MSE && loss != CLV_LOSS_ZILN) || m->spec.n_out != need) {
+    if ((loss != CLV_LOSS_MSE && loss != CLV_LOSS_ZILN && loss != CLV_LOSS_BCE) || m->spec.n_out != need) {
         clv_error_set(err, CLV_EINPUT, NULL, 0, "mlp", "the %s loss needs %d output%s; the network has %d",
-                      loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", need, need > 1 ? "s" : "", m->spec.n_out);
+                      loss == CLV_LOSS_ZILN ? "ZILN" : loss == CLV_LOSS_BCE ? "BCE" : "MSE", need,
+                      need > 1 ? "s" : "", m->spec.n_out);
         return NAN;
     }
     BY_PRECISION(m, load, m, X, n);
@@ -230,6 +231,13 @@ static double batch_loss(clv_mlp *m, int loss, const double *X, const double *y,
             const double r = o[i] - y[i];
             total += r * r;
             d[i] = 2 * r / (double)n;
+        } else if (loss == CLV_LOSS_BCE) {
+            if (y[i] != 0 && y[i] != 1) {
+                clv_error_set(err, CLV_EINPUT, NULL, 0, "mlp", "BCE target %zu is %g; expected 0 or 1", i, y[i]);
+                return NAN;
+            }
+            total += softplus(o[i]) - y[i] * o[i];
+            d[i] = (sigmoid(o[i]) - y[i]) / (double)n;
         } else {
             if (!(y[i] >= 0)) {
                 clv_error_set(err, CLV_EINPUT, NULL, 0, "mlp", "ZILN target %zu is %g; expected a value >= 0", i,
@@ -500,7 +508,8 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
             s.hidden[l] = head[6 + l];
         *loss = head[5];
         clv_error e2;
-        if ((*loss != CLV_LOSS_MSE && *loss != CLV_LOSS_ZILN) || !(m = clv_mlp_alloc(&s, &e2)))
+        if ((*loss != CLV_LOSS_MSE && *loss != CLV_LOSS_ZILN && *loss != CLV_LOSS_BCE) ||
+            !(m = clv_mlp_alloc(&s, &e2)))
             why = "impossible sizes or settings";
     }
     if (!why) {
