@@ -40,8 +40,9 @@ static void data(double *X, double *y, size_t n, int n_in, int ziln, uint64_t se
     }
 }
 
-/* every parameter's gradient against central differences, in double */
-static void check_gradient(int act, int loss)
+/* every parameter's gradient against central differences, in double
+ * (with dropout the mask stays the same between Adam steps) */
+static void check_gradient_dropout(int act, int loss, double dropout)
 {
     enum { N = 7, IN = 3 };
     const int out = loss == CLV_LOSS_ZILN ? 3 : 1;
@@ -49,6 +50,8 @@ static void check_gradient(int act, int loss)
     if (!m)
         return;
     clv_mlp_init(m, 3);
+    clv_error err;
+    CHECK_INT(clv_mlp_set_dropout(m, dropout, 77, &err), CLV_OK);
     const size_t P = clv_mlp_n_params(m);
     double X[N * IN], y[N], *p = malloc(P * sizeof *p), *g = malloc(P * sizeof *g);
     data(X, y, N, IN, loss == CLV_LOSS_ZILN, 9);
@@ -56,7 +59,6 @@ static void check_gradient(int act, int loss)
         for (int i = 0; i < N; i++)
             y[i] = y[i] > 0;
     clv_mlp_get_params(m, p);
-    clv_error err;
     clv_mlp_loss_grad(m, loss, X, y, N, g, &err);
     double worst = 0;
     for (size_t k = 0; k < P; k++) {
@@ -73,11 +75,14 @@ static void check_gradient(int act, int loss)
     }
     clv_mlp_set_params(m, p);
     if (!(worst < 1e-5))
-        harness_fail(__FILE__, __LINE__, "%s %s: largest relative gradient error %g", act ? "tanh" : "relu",
-                     loss == CLV_LOSS_ZILN ? "ZILN" : loss == CLV_LOSS_BCE ? "BCE" : "MSE", worst);
+        harness_fail(__FILE__, __LINE__, "%s %s dropout %g: largest relative gradient error %g",
+                     act ? "tanh" : "relu", loss == CLV_LOSS_ZILN ? "ZILN" : loss == CLV_LOSS_BCE ? "BCE" : "MSE",
+                     dropout, worst);
     free(p), free(g);
     clv_mlp_free(m);
 }
+
+static void check_gradient(int act, int loss) { check_gradient_dropout(act, loss, 0); }
 
 TEST(test_mlp_gradients)
 {
@@ -86,6 +91,42 @@ TEST(test_mlp_gradients)
     check_gradient(CLV_ACT_RELU, CLV_LOSS_MSE);
     check_gradient(CLV_ACT_RELU, CLV_LOSS_ZILN);
     check_gradient(CLV_ACT_TANH, CLV_LOSS_BCE);
+    check_gradient_dropout(CLV_ACT_TANH, CLV_LOSS_ZILN, 0.3);
+    check_gradient_dropout(CLV_ACT_RELU, CLV_LOSS_MSE, 0.3);
+}
+
+/* dropout: a forward pass uses every unit; the gradient's pass keeps each
+ * hidden unit with probability 1 - rate, scaled by 1 / (1 - rate), so that
+ * the output's mean is unchanged (seen through the gradient of the output
+ * bias under MSE against 0: 2 mean(out)); a rate of 1 or more is refused */
+TEST(test_mlp_dropout)
+{
+    enum { N = 256, IN = 4, H = 64, P = H * IN + H + H + 1 };
+    clv_mlp *m = net(IN, H, 0, 1, CLV_ACT_RELU, CLV_MLP_F64, N);
+    if (!m)
+        return;
+    double X[N * IN], y[N], a[N], b[N], p[P], g0[P], g1[P];
+    data(X, y, N, IN, 0, 6);
+    for (int i = 0; i < N * IN; i++)
+        X[i] = fabs(X[i]) + 0.1; /* positive inputs and weights: every ReLU unit is active */
+    for (int k = 0; k < P; k++)
+        p[k] = k < H * IN ? 0.1 + 0.01 * (k % 7) : k < H * IN + H ? 0 : k < P - 1 ? 1 : 0;
+    clv_mlp_set_params(m, p);
+    for (int i = 0; i < N; i++)
+        y[i] = 0;
+    clv_error err;
+    CHECK_INT(clv_mlp_forward(m, X, N, a, &err), CLV_OK);
+    clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g0, &err);
+    CHECK_INT(clv_mlp_set_dropout(m, 0.5, 1, &err), CLV_OK);
+    CHECK_INT(clv_mlp_forward(m, X, N, b, &err), CLV_OK);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g1, &err);
+    CHECK(g1[P - 1] != g0[P - 1]);
+    /* 16,384 kept-or-dropped units: the relative sd of the mean is below 1% */
+    CHECK_NEAR(g1[P - 1] / g0[P - 1], 1, 0.04);
+    CHECK_INT(clv_mlp_set_dropout(m, 1, 1, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "expected a rate in [0, 1), got 1");
+    clv_mlp_free(m);
 }
 
 /* logistic regression (no hidden layer, BCE) trained to its maximum: the

@@ -27,8 +27,7 @@
  * rate; inputs standardised with statistics of the training rows
  * (clv_standardize_fit), kept with the network in its file (clv_mlp_save).
  *
- * Not built yet (issue 5): dropout, features from purchase histories,
- * clvsim train-ltv and predict-ltv.
+ * The predictor's features and data are in clvsim/ltv.h.
  */
 #ifndef CLVSIM_MLP_H
 #define CLVSIM_MLP_H
@@ -84,6 +83,15 @@ int clv_mlp_forward(clv_mlp *m, const double *X, size_t n, double *out, clv_erro
  * (with err) for an unknown loss, a size error, or a ZILN target below 0. */
 double clv_mlp_loss_grad(clv_mlp *m, int loss, const double *X, const double *y, size_t n, double *grad,
                          clv_error *err);
+
+/* Dropout (Srivastava et al. 2014) on the hidden units while a gradient is
+ * computed (clv_mlp_loss_grad, so in training): each unit is kept with
+ * probability 1 - rate and scaled by 1 / (1 - rate); forward passes and
+ * clv_mlp_loss use every unit.  The masks are drawn from (seed,
+ * CLV_STREAM_LTV) keyed by Adam's step count and the layer, so a training
+ * is reproducible and the gradients between two steps see one mask.
+ * CLV_EINPUT for a rate outside [0, 1). */
+int clv_mlp_set_dropout(clv_mlp *m, double rate, uint64_t seed, clv_error *err);
 
 typedef struct clv_adam {
     double lr;              /* step size */

@@ -129,11 +129,6 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     if (rc >= 0)
         return rc;
     const clv_scn_ltv *L = &scn.ltv;
-    if (L->dropout > 0) {
-        cli_errorf(cmd->name, "ltv.dropout = %g: dropout is not built in clvsim %s; set ltv.dropout = 0", L->dropout,
-                   CLV_VERSION);
-        return EXIT_UNAVAILABLE;
-    }
     const double f = L->real_fraction;
     const int use_real = f > 0, use_syn = f < 1;
     const uint64_t seed = (uint64_t)scn.scenario.seed;
@@ -207,6 +202,8 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         goto done;
     }
     clv_mlp_init(m, seed);
+    if ((st = clv_mlp_set_dropout(m, L->dropout, seed, &err)) != CLV_OK)
+        goto done;
     clv_mlp_train_opts to;
     clv_mlp_train_opts_default(&to);
     to.loss = L->loss, to.epochs = L->epochs, to.batch = (size_t)L->batch_size;

@@ -171,8 +171,8 @@ static const cli_cmd commands[] = {
      "decile) with the confusion matrix, accuracy, precision, recall, F1 and AUC.\n"
      "Files in DIR: ltv.mlp (the network with its standardisation; versioned,\n"
      "checksummed), ltv_history.csv, ltv_metrics.csv, ltv_classification.csv,\n"
-     "ltv_calibration.csv and\n"
-     "ltv_calibration.{png,svg}.  Not built yet: dropout (ltv.dropout above 0 exits 3).\n",
+     "ltv_calibration.csv and ltv_calibration.{png,svg}.  ltv.dropout above 0 drops\n"
+     "hidden units while training.\n",
      cmd_train_ltv, NULL},
     {"predict-ltv", "predict per-customer LTV from a transaction log with a trained network",
      "Usage: clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE [--unit week|day] [-o DIR] [options]\n"
@@ -261,8 +261,8 @@ static void usage(FILE *fp)
             "on stderr when it is a terminal; Ctrl-C stops cleanly (no partial files).\n"
             "\n"
             "Exit status: 0 success; 1 run-time failure; 2 usage or input error (bad\n"
-            "option, bad scenario or data file); 3 a capability the command or its settings\n"
-            "ask for is not built in this version; 130 interrupted by Ctrl-C.\n"
+            "option, bad scenario or data file); 3 a capability asked for is not available\n"
+            "in this version; 130 interrupted by Ctrl-C.\n"
             "\n"
             "Scenario keys: scenarios/README.md, or 'clvsim check --reference'.\n");
 }

@@ -320,7 +320,7 @@ const clv__key clv__scn_keys[] = {
     REAL("ltv.learning_rate", ltv.learning_rate, 0, 1, CLV__KF_MIN_OPEN, "0.001", NULL, "Adam's step size."),
     ENUM("ltv.lr_schedule", ltv.lr_schedule, n_lrs, "\"cosine\"", "Learning-rate schedule over the epochs."),
     REAL("ltv.weight_decay", ltv.weight_decay, 0, 1, 0, "0.0001", NULL, "Decoupled weight decay."),
-    REAL("ltv.dropout", ltv.dropout, 0, 0.9, 0, "0.0", "probability", "Dropout on hidden units while training (not built: above 0, train-ltv exits 3)."),
+    REAL("ltv.dropout", ltv.dropout, 0, 0.9, 0, "0.0", "probability", "Dropout on hidden units while training (inverted: kept units scaled by 1 / (1 - dropout))."),
     REAL("ltv.validation_fraction", ltv.validation_fraction, 0, 0.5, CLV__KF_MIN_OPEN, "0.2", "fraction",
          "Share of training customers held out for early stopping."),
     INT("ltv.patience", ltv.patience, 0, 10000, 0, "20", "epochs",

@@ -28,6 +28,9 @@ struct clv_mlp {
     void *d[2];                      /* max_batch x widest layer: the backward pass's deltas */
     double *outd, *deltad;           /* max_batch x n_out: the outputs and their gradient, in double */
     long steps;                      /* Adam's */
+    double dropout;                  /* rate on hidden units while computing a gradient; 0: none */
+    uint64_t dropout_seed;
+    void *mask[MLP_MAX_LAYERS];      /* max_batch x out[l]: each hidden unit's dropout factor */
 };
 
 #define R float
@@ -54,7 +57,7 @@ void clv_mlp_free(clv_mlp *m)
     free(m->p), free(m->g), free(m->m1), free(m->m2), free(m->x), free(m->d[0]), free(m->d[1]);
     free(m->outd), free(m->deltad);
     for (int l = 0; l < MLP_MAX_LAYERS; l++)
-        free(m->z[l]), free(m->a[l]);
+        free(m->z[l]), free(m->a[l]), free(m->mask[l]);
     free(m);
 }
 
@@ -105,7 +108,8 @@ clv_mlp *clv_mlp_alloc(const clv_mlp_spec *spec, clv_error *err)
     for (int l = 0; ok && l < m->n_layers; l++) {
         ok = (m->z[l] = calloc(B * (size_t)m->out[l], e)) != NULL;
         if (ok && l + 1 < m->n_layers)
-            ok = (m->a[l] = calloc(B * (size_t)m->out[l], e)) != NULL;
+            ok = (m->a[l] = calloc(B * (size_t)m->out[l], e)) != NULL &&
+                 (m->mask[l] = calloc(B * (size_t)m->out[l], e)) != NULL;
     }
     if (!ok) {
         clv_mlp_free(m);
@@ -175,7 +179,7 @@ int clv_mlp_forward(clv_mlp *m, const double *X, size_t n, double *out, clv_erro
     if (st != CLV_OK)
         return st;
     BY_PRECISION(m, load, m, X, n);
-    BY_PRECISION(m, forward, m, n);
+    BY_PRECISION(m, forward, m, n, 0);
     BY_PRECISION(m, outputs, m, n, out);
     return CLV_OK;
 }
@@ -222,7 +226,7 @@ static double batch_loss(clv_mlp *m, int loss, const double *X, const double *y,
         return NAN;
     }
     BY_PRECISION(m, load, m, X, n);
-    BY_PRECISION(m, forward, m, n);
+    BY_PRECISION(m, forward, m, n, backprop);
     BY_PRECISION(m, outputs, m, n, m->outd);
     const double *o = m->outd;
     double *d = m->deltad, total = 0;
@@ -275,6 +279,15 @@ double clv_mlp_loss(clv_mlp *m, int loss, const double *X, const double *y, size
         total += batch_loss(m, loss, X + i * (size_t)m->spec.n_in, y + i, b, 0, err);
     }
     return n ? total / (double)n : NAN;
+}
+
+int clv_mlp_set_dropout(clv_mlp *m, double rate, uint64_t seed, clv_error *err)
+{
+    if (!(rate >= 0 && rate < 1))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "dropout", "expected a rate in [0, 1), got %g", rate);
+    m->dropout = rate;
+    m->dropout_seed = seed;
+    return CLV_OK;
 }
 
 void clv_adam_default(clv_adam *a)

@@ -5,8 +5,11 @@
 #define CAT_(a, b) a##_##b
 #define CAT(a, b) CAT_(a, b)
 
-/* Z = A_prev W^T + b, then the activation, layer by layer, for n rows */
-static void CAT(forward, SUF)(clv_mlp *m, size_t n)
+/* Z = A_prev W^T + b, then the activation, layer by layer, for n rows;
+ * with train and a dropout rate, each hidden unit is kept with probability
+ * 1 - p and scaled by 1 / (1 - p) (inverted dropout), its factor kept in
+ * m->mask for the backward pass */
+static void CAT(forward, SUF)(clv_mlp *m, size_t n, int train)
 {
     const R *prev = m->x;
     for (int l = 0; l < m->n_layers; l++) {
@@ -26,6 +29,17 @@ static void CAT(forward, SUF)(clv_mlp *m, size_t n)
             else /* (at -O3 a vector max: with random signs a branch would mispredict) */
                 for (size_t i = 0; i < k; i++)
                     a[i] = z[i] > 0 ? z[i] : (R)0;
+            if (train && m->dropout > 0) {
+                R *mk = m->mask[l];
+                const R keep = (R)(1 / (1 - m->dropout));
+                clv_rng r;
+                clv_rng_seed(&r, (clv_stream_key){m->dropout_seed, CLV_STREAM_LTV, (uint64_t)m->steps + 1000000,
+                                                  (uint64_t)l});
+                for (size_t i = 0; i < k; i++) {
+                    mk[i] = clv_rng_uniform(&r) >= m->dropout ? keep : (R)0;
+                    a[i] *= mk[i];
+                }
+            }
             prev = a;
         }
     }
@@ -52,7 +66,15 @@ static void CAT(backward, SUF)(clv_mlp *m, size_t n)
         GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, in, out, (R)1, delta, out, W, in, (R)0, next, in);
         const R *z = m->z[l - 1], *a = m->a[l - 1];
         const size_t k = n * (size_t)in;
-        if (m->spec.activation == CLV_ACT_TANH)
+        if (m->dropout > 0) {
+            /* through the dropout factor, then the activation (tanh from z: a holds the dropped values) */
+            const R *mk = m->mask[l - 1];
+            for (size_t i = 0; i < k; i++) {
+                const R t = m->spec.activation == CLV_ACT_TANH ? (R)tanh((double)z[i]) : (R)0;
+                const R d = m->spec.activation == CLV_ACT_TANH ? (R)1 - t * t : (R)(z[i] > 0);
+                next[i] *= d * mk[i];
+            }
+        } else if (m->spec.activation == CLV_ACT_TANH)
             for (size_t i = 0; i < k; i++)
                 next[i] *= (R)1 - a[i] * a[i];
         else
