@@ -123,3 +123,62 @@ TEST(test_ltv_obs_from_rfm)
     }
     unlink(tmp);
 }
+
+/* batched inference: the same predictions as features, standardisation and
+ * a forward pass done by hand, across batch boundaries */
+TEST(test_ltv_model_batched)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK)
+        return;
+    scn.population.customers = 300;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(s, 1, 0, &err), CLV_OK);
+    const size_t n = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    /* a network of the LTV features, saved with its config */
+    clv_mlp_spec spec = {CLV_LTV_FEATURES, {8}, 1, 3, CLV_ACT_TANH, CLV_MLP_F32, 512};
+    clv_mlp *m = clv_mlp_alloc(&spec, &err);
+    clv_mlp_init(m, 3);
+    double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES], meta[CLV_MLP_META];
+    for (int k = 0; k < CLV_LTV_FEATURES; k++)
+        mean[k] = 0.1 * k, sd[k] = 1 + 0.05 * k;
+    clv_ltv_config cfg;
+    clv_ltv_config_of(&scn, &cfg);
+    clv_ltv_config_pack(&cfg, meta);
+    char path[] = "/tmp/clvsim-ltvmodel-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
+    clv_btyd_value v;
+    clv_btyd_value_init(&v, &scn);
+    clv_ltv_model *lm = clv_ltv_model_load(path, 7, NULL, &err); /* 7 rows a batch: many batches */
+    CHECK(lm != NULL);
+    double *got = malloc(n * sizeof *got), *X = malloc(n * CLV_LTV_FEATURES * sizeof *X), *o = malloc(n * 3 * sizeof *o);
+    if (lm) {
+        CHECK_INT(clv_ltv_model_config(lm)->horizon_days, scn.ltv.horizon_days);
+        CHECK_INT(clv_ltv_model_predict(lm, obs, n, got, NULL, &err), CLV_EINPUT); /* no BTYD model given */
+        clv_ltv_model_set_btyd(lm, &v);
+        CHECK_INT(clv_ltv_model_predict(lm, obs, n, got, NULL, &err), CLV_OK);
+        for (size_t i = 0; i < n; i++)
+            clv_ltv_features(&obs[i], &v, X + i * CLV_LTV_FEATURES);
+        clv_standardize_apply(X, n, CLV_LTV_FEATURES, mean, sd);
+        CHECK_INT(clv_mlp_forward(m, X, n, o, &err), CLV_OK);
+        double worst = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double want = clv_ziln_mean(o[3 * i], o[3 * i + 1], o[3 * i + 2]);
+            worst = fmax(worst, fabs(got[i] - want) / fmax(1e-6, fabs(want)));
+        }
+        CHECK(worst < 1e-5);
+    }
+    free(got), free(X), free(o), free(obs);
+    clv_ltv_model_free(lm);
+    clv_mlp_free(m);
+    clv_sim_free(s);
+    unlink(path);
+}

@@ -65,17 +65,37 @@ void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c);
 void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);   /* CLV_MLP_META numbers */
 void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c);
 
-/* Predictions for the cohort of a transaction log at a cut-off, with a
- * network trained by clvsim train-ltv (its config as saved): the features
- * as clv_ltv_real computes them (the BTYD feature from population and
- * Gamma-Gamma fitted to the log up to the cut-off, when the network used
- * it), standardised with the network's statistics.  Per customer of t
- * (allocated by the call; free with clv_rfm_free): the predicted value
- * over the config's horizon, the network's P(buy) (ZILN; NaN for MSE) and
- * the BTYD prediction of the same value.  Arrays of t->n, allocated. */
-int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutoff, int unit, clv_mlp *m, int loss,
-                        const double *mean, const double *sd, const clv_ltv_config *cfg, int threads,
-                        const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
+/* ---- batched inference (for the agents and the environment) ----
+ *
+ * A network of clvsim train-ltv, ready to predict the value of many
+ * simulated customers from their observations: features, standardisation
+ * and the network in batches of max_batch rows, one gemm per layer per
+ * batch, into buffers allocated once by clv_ltv_model_load (a prediction
+ * never allocates).  btyd (may be NULL when the network does not use the
+ * BTYD feature) is the model behind that feature for these customers, e.g.
+ * the population's (clv_btyd_value_init). */
+typedef struct clv_ltv_model clv_ltv_model;
+
+clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_btyd_value *btyd, clv_error *err);
+void clv_ltv_model_free(clv_ltv_model *lm);
+/* The config saved with the network. */
+const clv_ltv_config *clv_ltv_model_config(const clv_ltv_model *lm);
+/* Set (or replace) the BTYD model behind the BTYD feature. */
+void clv_ltv_model_set_btyd(clv_ltv_model *lm, const clv_btyd_value *btyd);
+/* Predicted value over the config's horizon of obs[0..n) into value, and
+ * when p_buy is not NULL the network's P(buy) (ZILN; NaN for MSE).
+ * CLV_EINPUT when the network uses the BTYD feature and no model was given. */
+int clv_ltv_model_predict(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *value, double *p_buy,
+                          clv_error *err);
+
+/* Predictions for the cohort of a transaction log at a cut-off: the log
+ * read up to cutoff in unit (clv_rfm_read, the table into *t; free with
+ * clv_rfm_free), population model and Gamma-Gamma fitted to it for the
+ * BTYD feature (the network's training's choice of model), and per
+ * customer the network's value and P(buy) and the BTYD prediction of the
+ * same value (arrays of t->n, allocated). */
+int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutoff, int unit, clv_ltv_model *lm,
+                        int threads, const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
                         double **btyd, clv_error *err);
 
 typedef struct clv_ltv_data {

@@ -408,26 +408,18 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         snprintf(outdir, sizeof outdir, "out/predict-%s", base ? base + 1 : log);
     }
     clv_error err;
-    int loss;
-    double *mean = NULL, *sd = NULL, meta[CLV_MLP_META];
-    clv_mlp *m = clv_mlp_load(model_path, LTV_INFER_BATCH, &loss, &mean, &sd, meta, &err);
-    if (!m)
+    clv_ltv_model *lm = clv_ltv_model_load(model_path, LTV_INFER_BATCH, NULL, &err);
+    if (!lm)
         return cli_report(&err);
-    clv_ltv_config cfg;
-    clv_ltv_config_unpack(meta, &cfg);
+    const clv_ltv_config cfg = *clv_ltv_model_config(lm);
     int st = CLV_OK;
-    if (meta[0] != 1 || clv_mlp_spec_of(m)->n_in != CLV_LTV_FEATURES)
-        st = clv_error_set(&err, CLV_EINPUT, model_path, 0, NULL,
-                           "not a network of clvsim train-ltv (its inputs are not the %d LTV features)",
-                           CLV_LTV_FEATURES);
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = {cli_progress_cb, &bar};
     clv_rfm_table *t = NULL;
     double *value = NULL, *p_buy = NULL, *btyd = NULL;
     if (st == CLV_OK)
-        st = clv_ltv_predict_log(log, &ro, cutoff, unit, m, loss, mean, sd, &cfg, threads, &prog, &t, &value, &p_buy,
-                                 &btyd, &err);
+        st = clv_ltv_predict_log(log, &ro, cutoff, unit, lm, threads, &prog, &t, &value, &p_buy, &btyd, &err);
     cli_progress_done(&bar);
     if (st == CLV_OK)
         st = clv_output_dir_prepare(outdir, o.force, &err);
@@ -464,7 +456,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
             fprintf(stderr, "clvsim predict-ltv: wrote %s/predictions.csv\n", outdir);
     }
     clv_rfm_free(t);
-    free(value), free(p_buy), free(btyd), free(mean), free(sd);
-    clv_mlp_free(m);
+    free(value), free(p_buy), free(btyd);
+    clv_ltv_model_free(lm);
     return st == CLV_OK ? EXIT_OK : cli_report(&err);
 }

@@ -220,9 +220,94 @@ void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c)
     c->btyd_model = (int)meta[10];
 }
 
-int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutoff, int unit, clv_mlp *m, int loss,
-                        const double *mean, const double *sd, const clv_ltv_config *cfg, int threads,
-                        const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
+struct clv_ltv_model {
+    clv_mlp *net;
+    int loss;
+    double *mean, *sd;
+    clv_ltv_config cfg;
+    clv_btyd_value btyd;
+    int have_btyd;
+    double *X, *out;            /* max_batch x CLV_LTV_FEATURES, max_batch x outputs */
+    size_t max_batch;
+};
+
+void clv_ltv_model_free(clv_ltv_model *lm)
+{
+    if (!lm)
+        return;
+    clv_mlp_free(lm->net);
+    free(lm->mean), free(lm->sd), free(lm->X), free(lm->out);
+    free(lm);
+}
+
+clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_btyd_value *btyd, clv_error *err)
+{
+    clv_ltv_model *lm = calloc(1, sizeof *lm);
+    if (!lm) {
+        clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        return NULL;
+    }
+    double meta[CLV_MLP_META];
+    lm->max_batch = max_batch;
+    if (!(lm->net = clv_mlp_load(path, max_batch, &lm->loss, &lm->mean, &lm->sd, meta, err))) {
+        clv_ltv_model_free(lm);
+        return NULL;
+    }
+    clv_ltv_config_unpack(meta, &lm->cfg);
+    if (meta[0] != 1 || clv_mlp_spec_of(lm->net)->n_in != CLV_LTV_FEATURES) {
+        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "not a network of clvsim train-ltv (its inputs are not the %d "
+                      "LTV features)", CLV_LTV_FEATURES);
+        clv_ltv_model_free(lm);
+        return NULL;
+    }
+    if (btyd)
+        lm->btyd = *btyd, lm->have_btyd = 1;
+    const size_t outs = (size_t)clv_mlp_spec_of(lm->net)->n_out;
+    lm->X = malloc(max_batch * CLV_LTV_FEATURES * sizeof *lm->X);
+    lm->out = malloc(max_batch * outs * sizeof *lm->out);
+    if (!lm->X || !lm->out) {
+        clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        clv_ltv_model_free(lm);
+        return NULL;
+    }
+    return lm;
+}
+
+const clv_ltv_config *clv_ltv_model_config(const clv_ltv_model *lm) { return &lm->cfg; }
+
+void clv_ltv_model_set_btyd(clv_ltv_model *lm, const clv_btyd_value *btyd)
+{
+    lm->btyd = *btyd;
+    lm->have_btyd = 1;
+}
+
+int clv_ltv_model_predict(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *value, double *p_buy,
+                          clv_error *err)
+{
+    if (lm->cfg.btyd_features && !lm->have_btyd)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv", "the network uses the BTYD feature: give the BTYD "
+                                                              "model of these customers (clv_ltv_model_set_btyd)");
+    const size_t outs = lm->loss == CLV_LOSS_ZILN ? 3 : 1;
+    for (size_t i0 = 0; i0 < n; i0 += lm->max_batch) {
+        const size_t b = n - i0 < lm->max_batch ? n - i0 : lm->max_batch;
+        for (size_t k = 0; k < b; k++)
+            clv_ltv_features(&obs[i0 + k], lm->cfg.btyd_features ? &lm->btyd : NULL, lm->X + k * CLV_LTV_FEATURES);
+        clv_standardize_apply(lm->X, b, CLV_LTV_FEATURES, lm->mean, lm->sd);
+        int st = clv_mlp_forward(lm->net, lm->X, b, lm->out, err);
+        if (st != CLV_OK)
+            return st;
+        for (size_t k = 0; k < b; k++) {
+            const double *r = lm->out + k * outs;
+            value[i0 + k] = lm->loss == CLV_LOSS_ZILN ? clv_ziln_mean(r[0], r[1], r[2]) : r[0];
+            if (p_buy)
+                p_buy[i0 + k] = lm->loss == CLV_LOSS_ZILN ? 1 / (1 + exp(-r[0])) : NAN;
+        }
+    }
+    return CLV_OK;
+}
+
+int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutoff, int unit, clv_ltv_model *lm,
+                        int threads, const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
                         double **btyd, clv_error *err)
 {
     *value = *p_buy = *btyd = NULL;
@@ -230,6 +315,7 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
     if (st != CLV_OK)
         return st;
     const clv_rfm_table *tb = *t;
+    const clv_ltv_config *cfg = &lm->cfg;
     clv_fit_opts fo;
     clv_fit_opts_default(&fo);
     fo.threads = threads;
@@ -237,30 +323,20 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
     clv_btyd_value v = {{0}, tb->unit_days, cfg->horizon_days / tb->unit_days, cfg->margin_rate};
     if ((st = clv_btyd_fit_table(tb, cfg->btyd_model, &fo, &v.model, NULL, err)) != CLV_OK)
         return st;
-    const size_t n = tb->n, B = clv_mlp_spec_of(m)->max_batch, out = loss == CLV_LOSS_ZILN ? 3 : 1;
+    clv_ltv_model_set_btyd(lm, &v);
+    const size_t n = tb->n;
     const double w = cfg->discount ? pow(1 + cfg->annual_discount_rate, -0.5 * cfg->horizon_days / 365.0) : 1;
-    double *X = malloc(B * CLV_LTV_FEATURES * sizeof *X), *o = malloc(B * out * sizeof *o);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
     *value = malloc(n * sizeof **value), *p_buy = malloc(n * sizeof **p_buy), *btyd = malloc(n * sizeof **btyd);
-    if (!X || !o || !*value || !*p_buy || !*btyd)
+    if (!obs || !*value || !*p_buy || !*btyd)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    for (size_t i0 = 0; st == CLV_OK && i0 < n; i0 += B) {
-        const size_t b = n - i0 < B ? n - i0 : B;
-        for (size_t k = 0; k < b; k++) {
-            clv_sim_obs ob;
-            clv_ltv_obs_from_rfm(&tb->c[i0 + k], tb, &cfg->lifecycle, &ob);
-            clv_ltv_features(&ob, cfg->btyd_features ? &v : NULL, X + k * CLV_LTV_FEATURES);
-            (*btyd)[i0 + k] = w * clv_btyd_value_of(&v, &ob);
-        }
-        clv_standardize_apply(X, b, CLV_LTV_FEATURES, mean, sd);
-        if ((st = clv_mlp_forward(m, X, b, o, err)) != CLV_OK)
-            break;
-        for (size_t k = 0; k < b; k++) {
-            const double *r = o + k * out;
-            (*value)[i0 + k] = loss == CLV_LOSS_ZILN ? clv_ziln_mean(r[0], r[1], r[2]) : r[0];
-            (*p_buy)[i0 + k] = loss == CLV_LOSS_ZILN ? 1 / (1 + exp(-r[0])) : NAN;
-        }
+    for (size_t i = 0; st == CLV_OK && i < n; i++) {
+        clv_ltv_obs_from_rfm(&tb->c[i], tb, &cfg->lifecycle, &obs[i]);
+        (*btyd)[i] = w * clv_btyd_value_of(&v, &obs[i]);
     }
-    free(X), free(o);
+    if (st == CLV_OK)
+        st = clv_ltv_model_predict(lm, obs, n, *value, *p_buy, err);
+    free(obs);
     if (st != CLV_OK) {
         free(*value), free(*p_buy), free(*btyd);
         *value = *p_buy = *btyd = NULL;
