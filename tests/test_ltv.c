@@ -17,14 +17,29 @@ TEST(test_ltv_features)
     o.stage = CLV_STAGE_AT_RISK, o.purchases = 3, o.recency_days = 40, o.age_days = 99, o.total_spend = 90;
     o.last_spend = 20, o.max_spend = 50, o.mean_gap_days = 29.5, o.recent[0] = 0, o.recent[1] = 0, o.recent[2] = 2;
     o.coupons = 0, o.coupon_age_days = -1;
+    o.today = clv_date_from_ymd(2020, 4, 1); /* the last purchase 40 days before: 2020-02-21, day 51 of the year */
     double x[CLV_LTV_FEATURES];
     clv_ltv_features(&o, NULL, x);
+    const double a = 2 * M_PI * 51 / 365.25;
     const double expect[CLV_LTV_FEATURES] = {log(41), log(3), log(100), log(31), log(51), log(21), log(30.5), 1,
-                                             0, 0, log(3), 0, 0, 1, 0, 0, 0, 0, 1, 0, 0};
+                                             0, 0, log(3), 0, 0, 1, 0, 0, 0, 0, 1, 0, sin(a), cos(a), 0, 0};
     for (int k = 0; k < CLV_LTV_FEATURES; k++)
         if (fabs(x[k] - expect[k]) > 1e-12)
             harness_fail(__FILE__, __LINE__, "feature %d (%s) = %g, expected %g", k, clv_ltv_feature_name(k), x[k],
                          expect[k]);
+    /* the BTYD features: the model's expected margin and P(alive) of the same
+     * history in its unit (weeks): x = 2, t_x = 59 / 7, T = 99 / 7 */
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) == CLV_OK) {
+        clv_btyd_value v;
+        clv_btyd_value_init(&v, &scn);
+        clv_ltv_features(&o, &v, x);
+        CHECK_NEAR(x[23], clv_btyd_palive(&v.model, 2, 59 / 7.0, 99 / 7.0), 1e-12);
+        const double ey = clv_btyd_expected(&v.model, 365 / 7.0, 2, 59 / 7.0, 99 / 7.0);
+        CHECK_NEAR(x[22], log1p(0.3 * clv_gg_expected_spend(&v.model.spend, 2, 30) * ey), 1e-12); /* the mean of all 3 purchases */
+        CHECK(x[23] > 0 && x[23] < 1);
+    }
     /* one purchase and a coupon: no gap (indicator 0), the coupon's age */
     o.purchases = 1, o.coupons = 2, o.coupon_age_days = 6, o.holds_coupon = 1;
     clv_ltv_features(&o, NULL, x);
@@ -34,7 +49,7 @@ TEST(test_ltv_features)
     CHECK_NEAR(x[12], log(7), 1e-12);
     CHECK_NEAR(x[13], 0, 0);
     CHECK_NEAR(x[14], 1, 0);
-    CHECK_STR(clv_ltv_feature_name(CLV_LTV_FEATURES - 1), "log_btyd_margin");
+    CHECK_STR(clv_ltv_feature_name(CLV_LTV_FEATURES - 1), "btyd_p_alive");
     CHECK(clv_ltv_feature_name(CLV_LTV_FEATURES) == NULL);
 }
 
@@ -119,6 +134,7 @@ TEST(test_ltv_obs_from_rfm)
         CHECK(ob.recent[0] == 1 && ob.recent[1] == 1 && ob.recent[2] == 2);
         CHECK_INT(ob.stage, CLV_STAGE_LOYAL);   /* active, with 3 purchases >= 3 */
         CHECK_INT(ob.coupons, 0);
+        CHECK_INT(ob.today, clv_date_from_ymd(2020, 4, 1));
         clv_rfm_free(t);
     }
     unlink(tmp);

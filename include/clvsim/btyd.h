@@ -189,6 +189,8 @@ typedef struct clv_btyd_value {
 
 void clv_btyd_value_init(clv_btyd_value *v, const clv_scenario *scn);
 double clv_btyd_value_of(const clv_btyd_value *v, const clv_sim_obs *o);
+/* P(alive) of the customer seen as o, under the same model (0 where not finite). */
+double clv_btyd_palive_of(const clv_btyd_value *v, const clv_sim_obs *o);
 
 /* CLV of one customer over `periods` periods of `period` time units:
  *   margin x E[spend] x sum_k (E[Y(k period)] - E[Y((k-1) period)]) / (1 + rate)^k

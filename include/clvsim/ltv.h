@@ -8,8 +8,11 @@
  * the two values that can be undefined have an indicator beside them and
  * are 0 when undefined (the mean gap between purchases of a customer with
  * one purchase; the days since the last coupon of a customer never sent
- * one); the lifecycle stage is one-hot; with a BTYD model the last feature
- * is its expected margin over the horizon (clv_btyd_value_of), else 0.
+ * one); the lifecycle stage is one-hot; the calendar enters as the sine
+ * and cosine of the last purchase's day of the year; with a BTYD model the
+ * last two features are its expected margin over the horizon
+ * (clv_btyd_value_of) and P(alive), else 0.  (Price exposure is not a
+ * feature yet.)
  * Standardisation comes after (clv_standardize_fit on the training rows).
  *
  * Synthetic data (clv_ltv_synthetic): a world of the scenario is drawn and
@@ -40,7 +43,7 @@
 extern "C" {
 #endif
 
-enum { CLV_LTV_FEATURES = 21 };
+enum { CLV_LTV_FEATURES = 24 };
 
 /* The name of feature k ("log_recency_days", ...); NULL out of range. */
 const char *clv_ltv_feature_name(int k);

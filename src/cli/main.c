@@ -150,7 +150,7 @@ static const cli_cmd commands[] = {
      "Train the neural LTV predictor (section ltv of the scenario) and measure it\n"
      "against the BTYD model on customers it has not seen:\n"
      "  real customers (ltv.real_fraction above 0): the cohort of data.transactions\n"
-     "     at data.calibration_end (the cut-off), 21 features of each history as of\n"
+     "     at data.calibration_end (the cut-off), 24 features of each history as of\n"
      "     the cut-off, labelled with economics.margin_rate x its spend over the next\n"
      "     ltv.horizon_days; a fifth of them is the real holdout, where the baseline is\n"
      "     population.model with Gamma-Gamma fitted to the calibration period;\n"

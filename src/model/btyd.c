@@ -183,13 +183,27 @@ void clv_btyd_value_init(clv_btyd_value *l, const clv_scenario *scn)
     l->margin_rate = scn->economics.margin_rate;
 }
 
-double clv_btyd_value_of(const clv_btyd_value *l, const clv_sim_obs *o)
+/* an observation as the model's summary, in its unit */
+static clv_rfm rfm_of_obs(const clv_btyd_value *l, const clv_sim_obs *o)
 {
     clv_rfm c = {.x = o->purchases - 1, .T = o->age_days / l->unit_days,
                  .t_x = (o->age_days - o->recency_days) / l->unit_days};
     if (c.x == 0)
         c.t_x = 0;
     c.mean_spend = c.x > 0 ? o->total_spend / o->purchases : 0;
+    return c;
+}
+
+double clv_btyd_palive_of(const clv_btyd_value *l, const clv_sim_obs *o)
+{
+    const clv_rfm c = rfm_of_obs(l, o);
+    const double p = clv_btyd_palive(&l->model, c.x, c.t_x, c.T);
+    return isfinite(p) ? p : 0;
+}
+
+double clv_btyd_value_of(const clv_btyd_value *l, const clv_sim_obs *o)
+{
+    const clv_rfm c = rfm_of_obs(l, o);
     double ey = clv_btyd_expected(&l->model, l->horizon, c.x, c.t_x, c.T);
     double z = clv_gg_expected_spend(&l->model.spend, c.x, c.mean_spend);
     double v = l->margin_rate * z * ey;
