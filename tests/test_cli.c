@@ -963,6 +963,11 @@ TEST(test_cli_train_ltv)
     CHECK(metrics && strstr(metrics, "model,holdout,customers,rmse,mae,normalised_gini,top_decile_lift,spearman,auc_buy\n"
                                      "mlp,synthetic,2000,") && strstr(metrics, "\nbtyd,synthetic,2000,"));
     free(metrics);
+    snprintf(f, sizeof f, "%s/ltv_gain.csv", out);
+    char *gain = harness_read_file(f);
+    CHECK(gain && strstr(gain, "curve,share_of_customers,share_of_value\nmlp-synthetic,0.0000,0.000000\n") &&
+          strstr(gain, "\nbtyd-synthetic,1.0000,1.000000\n"));
+    free(gain);
     snprintf(f, sizeof f, "%s/ltv_history.csv", out);
     char *hist = harness_read_file(f);
     CHECK(hist && strstr(hist, "epoch,train_loss,validation_loss\n1,") && strstr(hist, "\n5,"));

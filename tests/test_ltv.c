@@ -18,11 +18,12 @@ TEST(test_ltv_features)
     o.last_spend = 20, o.max_spend = 50, o.mean_gap_days = 29.5, o.recent[0] = 0, o.recent[1] = 0, o.recent[2] = 2;
     o.coupons = 0, o.coupon_age_days = -1;
     o.today = clv_date_from_ymd(2020, 4, 1); /* the last purchase 40 days before: 2020-02-21, day 51 of the year */
+    o.price = 1.05;
     double x[CLV_LTV_FEATURES];
     clv_ltv_features(&o, NULL, x);
     const double a = 2 * M_PI * 51 / 365.25;
     const double expect[CLV_LTV_FEATURES] = {log(41), log(3), log(100), log(31), log(51), log(21), log(30.5), 1,
-                                             0, 0, log(3), 0, 0, 1, 0, 0, 0, 0, 1, 0, sin(a), cos(a), 0, 0};
+                                             0, 0, log(3), 0, 0, 1, 0, 0, 0, 0, 1, 0, sin(a), cos(a), 0.05, 0, 0};
     for (int k = 0; k < CLV_LTV_FEATURES; k++)
         if (fabs(x[k] - expect[k]) > 1e-12)
             harness_fail(__FILE__, __LINE__, "feature %d (%s) = %g, expected %g", k, clv_ltv_feature_name(k), x[k],
@@ -35,10 +36,10 @@ TEST(test_ltv_features)
         clv_btyd_value v;
         clv_btyd_value_init(&v, &scn);
         clv_ltv_features(&o, &v, x);
-        CHECK_NEAR(x[23], clv_btyd_palive(&v.model, 2, 59 / 7.0, 99 / 7.0), 1e-12);
+        CHECK_NEAR(x[24], clv_btyd_palive(&v.model, 2, 59 / 7.0, 99 / 7.0), 1e-12);
         const double ey = clv_btyd_expected(&v.model, 365 / 7.0, 2, 59 / 7.0, 99 / 7.0);
-        CHECK_NEAR(x[22], log1p(0.3 * clv_gg_expected_spend(&v.model.spend, 2, 30) * ey), 1e-12); /* the mean of all 3 purchases */
-        CHECK(x[23] > 0 && x[23] < 1);
+        CHECK_NEAR(x[23], log1p(0.3 * clv_gg_expected_spend(&v.model.spend, 2, 30) * ey), 1e-12); /* the mean of all 3 purchases */
+        CHECK(x[24] > 0 && x[24] < 1);
     }
     /* one purchase and a coupon: no gap (indicator 0), the coupon's age */
     o.purchases = 1, o.coupons = 2, o.coupon_age_days = 6, o.holds_coupon = 1;
@@ -135,6 +136,7 @@ TEST(test_ltv_obs_from_rfm)
         CHECK_INT(ob.stage, CLV_STAGE_LOYAL);   /* active, with 3 purchases >= 3 */
         CHECK_INT(ob.coupons, 0);
         CHECK_INT(ob.today, clv_date_from_ymd(2020, 4, 1));
+        CHECK_NEAR(ob.price, 1, 0);
         clv_rfm_free(t);
     }
     unlink(tmp);

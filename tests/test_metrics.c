@@ -68,3 +68,23 @@ TEST(test_metrics_classification)
     CHECK(isnan(c.auc) && isnan(c.precision) && isnan(c.recall) && isnan(c.f1));
     CHECK_NEAR(c.accuracy, 1, 0);
 }
+
+/* the gain curve by hand: values 10, 0, 30, 60 predicted 4, 3, 2, 1: the
+ * top quarter holds 10%, half 10%, three quarters 40%, all 100% */
+TEST(test_metrics_gain_curve)
+{
+    const double y[4] = {10, 0, 30, 60}, pred[4] = {4, 3, 2, 1};
+    double g[5];
+    CHECK_INT(clv_gain_curve(pred, y, 4, 5, g), 0);
+    const double expect[5] = {0, 0.1, 0.1, 0.4, 1};
+    for (int k = 0; k < 5; k++)
+        CHECK_NEAR(g[k], expect[k], 1e-15);
+    /* the perfect order is never below */
+    double best[5];
+    CHECK_INT(clv_gain_curve(y, y, 4, 5, best), 0);
+    for (int k = 0; k < 5; k++)
+        CHECK(best[k] >= g[k]);
+    CHECK_NEAR(best[1], 0.6, 1e-15);
+    const double zero[4] = {0};
+    CHECK_INT(clv_gain_curve(pred, zero, 4, 5, g), -1);
+}

@@ -43,7 +43,7 @@
 extern "C" {
 #endif
 
-enum { CLV_LTV_FEATURES = 24 };
+enum { CLV_LTV_FEATURES = 25 };
 
 /* The name of feature k ("log_recency_days", ...); NULL out of range. */
 const char *clv_ltv_feature_name(int k);

@@ -44,6 +44,13 @@ typedef struct clv_value_metrics {
  * n < 10 or memory runs out. */
 int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_value_metrics *out);
 
+/* The gain (Lorenz) curve of the ranking: share[k], k in [0, points), is
+ * the share of the total value y held by the first round(k n / (points -
+ * 1)) customers in decreasing order of prediction (ties by index); share[0]
+ * = 0 and share[points - 1] = 1.  points >= 2.  Returns 0, or -1 when the
+ * total is not above 0, points < 2 or memory runs out. */
+int clv_gain_curve(const double *pred, const double *y, size_t n, size_t points, double *share);
+
 typedef struct clv_class_metrics {
     size_t n;
     double auc;                           /* NaN without both classes */

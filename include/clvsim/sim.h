@@ -144,6 +144,7 @@ typedef struct clv_sim_obs {
     double coupon_age_days; /* days since the last coupon was sent; -1 when none was */
     int holds_coupon;       /* a valid, unused coupon */
     int price_level;        /* the price level of the last epoch */
+    double price;           /* its multiplier of list price (1: list price) */
     int32_t today;          /* the day number the observation is for (the epoch's first day) */
 } clv_sim_obs;
 

@@ -10,7 +10,7 @@
 
 #include "cli.h"
 
-enum { LTV_TRAIN_WORLD = 3000000, LTV_HOLDOUT_WORLD = 3000001, LTV_INFER_BATCH = 4096 };
+enum { LTV_TRAIN_WORLD = 3000000, LTV_HOLDOUT_WORLD = 3000001, LTV_INFER_BATCH = 4096, LTV_GAIN_POINTS = 101 };
 
 /* the network's prediction of each row's label, and its score of buying at all */
 static int predict(clv_mlp *m, int loss, const double *X, size_t n, double *value, double *buy, clv_error *err)
@@ -68,6 +68,7 @@ typedef struct evaluation {
     clv_value_metrics v[2];       /* the network, BTYD */
     clv_class_metrics c[2];
     clv_class_metrics lr[2];      /* logistic regression: will buy, high value */
+    double gain[2][LTV_GAIN_POINTS]; /* the gain curves of the network and BTYD; NaN without value */
 } evaluation;
 
 /* the logistic-regression baselines: "will buy" (a label above 0) and
@@ -100,6 +101,10 @@ static int evaluate_on(clv_mlp *m, int loss, const baselines *bl, clv_ltv_data *
          clv_class_metrics_of(pb, bought, n, 0, &e->c[0]) != 0 || clv_class_metrics_of(bb, bought, n, 0, &e->c[1]) != 0))
         st = clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv",
                            "too few %s customers to evaluate the predictor (at least 10 are needed)", e->name);
+    for (int k = 0; st == CLV_OK && k < 2; k++)
+        if (clv_gain_curve(k ? bb : pv, y, n, LTV_GAIN_POINTS, e->gain[k]) != 0)
+            for (int q = 0; q < LTV_GAIN_POINTS; q++)
+                e->gain[k][q] = NAN;
     /* the logistic regressions: their logits, classified at 0 (P = 0.5) */
     for (int k = 0; st == CLV_OK && k < 2; k++) {
         for (size_t i0 = 0; st == CLV_OK && i0 < n; i0 += LTV_INFER_BATCH) {
@@ -287,6 +292,15 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
             }
         st = cli_close_out(&af, st, &err);
     }
+    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_gain.csv", scn.source, &af, &err)) == CLV_OK) {
+        fprintf(af.fp, "curve,share_of_customers,share_of_value\n");
+        for (int e = 0; e < n_ev; e++)
+            for (int k = 0; k < 2; k++)
+                for (int q = 0; q < LTV_GAIN_POINTS; q++)
+                    fprintf(af.fp, "%s-%s,%.4f,%.6f\n", names[k], ev[e].name, (double)q / (LTV_GAIN_POINTS - 1),
+                            ev[e].gain[k][q]);
+        st = cli_close_out(&af, st, &err);
+    }
     if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_calibration.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "policy,decile,predicted,realised\n"); /* the columns plots/calibration.gp reads */
         for (int e = 0; e < n_ev; e++)
@@ -338,10 +352,26 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         const char *vars[] = {data, cur, title, pol};
         st = cli_figure(scn.output.dir, "calibration.gp", "ltv_calibration", scn.output.plot_formats,
                         scn.output.n_plot_formats, vars, 4, &err);
+        char curves[80];
+        snprintf(data, sizeof data, "datafile=%s/ltv_gain.csv", scn.output.dir);
+        snprintf(title, sizeof title, "title_text=Gain curves of the value ranking on the %s holdout, %d days",
+                 ev[0].name, L->horizon_days);
+        snprintf(curves, sizeof curves, "curves=mlp-%s btyd-%s", ev[0].name, ev[0].name);
+        const char *gvars[] = {data, title, curves};
+        if (st == CLV_OK)
+            st = cli_figure(scn.output.dir, "ltv_gain.gp", "ltv_gain", scn.output.plot_formats,
+                            scn.output.n_plot_formats, gvars, 3, &err);
+        snprintf(data, sizeof data, "datafile=%s/ltv_history.csv", scn.output.dir);
+        snprintf(title, sizeof title, "title_text=Training and validation loss of the neural LTV predictor (%s)",
+                 L->loss == CLV_LOSS_ZILN ? "ZILN" : "MSE");
+        const char *lvars[] = {data, title};
+        if (st == CLV_OK)
+            st = cli_figure(scn.output.dir, "ltv_loss.gp", "ltv_loss", scn.output.plot_formats,
+                            scn.output.n_plot_formats, lvars, 2, &err);
         if (st == CLV_EUNSUPPORTED) {
             if (!o.quiet)
-                fprintf(stderr, "clvsim train-ltv: gnuplot not found: skipped ltv_calibration.{png,svg}; install the "
-                                "Debian package gnuplot-nox\n");
+                fprintf(stderr, "clvsim train-ltv: gnuplot not found: skipped ltv_calibration, ltv_gain and ltv_loss "
+                                "(.png, .svg); install the Debian package gnuplot-nox\n");
             st = CLV_OK;
         }
     }
@@ -357,7 +387,7 @@ done:
         return cli_report(&err);
     if (!o.quiet)
         fprintf(stderr, "clvsim train-ltv: wrote ltv.mlp, ltv_history.csv, ltv_metrics.csv, ltv_classification.csv, "
-                        "ltv_calibration.csv to %s\n",
+                        "ltv_gain.csv, ltv_calibration.csv and figures to %s\n",
                 scn.output.dir);
     return EXIT_OK;
 }

@@ -150,7 +150,7 @@ static const cli_cmd commands[] = {
      "Train the neural LTV predictor (section ltv of the scenario) and measure it\n"
      "against the BTYD model on customers it has not seen:\n"
      "  real customers (ltv.real_fraction above 0): the cohort of data.transactions\n"
-     "     at data.calibration_end (the cut-off), 24 features of each history as of\n"
+     "     at data.calibration_end (the cut-off), 25 features of each history as of\n"
      "     the cut-off, labelled with economics.margin_rate x its spend over the next\n"
      "     ltv.horizon_days; a fifth of them is the real holdout, where the baseline is\n"
      "     population.model with Gamma-Gamma fitted to the calibration period;\n"
@@ -171,8 +171,9 @@ static const cli_cmd commands[] = {
      "decile) with the confusion matrix, accuracy, precision, recall, F1 and AUC.\n"
      "Files in DIR: ltv.mlp (the network with its standardisation; versioned,\n"
      "checksummed), ltv_history.csv, ltv_metrics.csv, ltv_classification.csv,\n"
-     "ltv_calibration.csv and ltv_calibration.{png,svg}.  ltv.dropout above 0 drops\n"
-     "hidden units while training.\n",
+     "ltv_gain.csv, ltv_calibration.csv, and the figures ltv_calibration, ltv_gain\n"
+     "and ltv_loss (.png, .svg).  ltv.dropout above 0 drops hidden units while\n"
+     "training.\n",
      cmd_train_ltv, NULL},
     {"predict-ltv", "predict per-customer LTV from a transaction log with a trained network",
      "Usage: clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE [--unit week|day] [-o DIR] [options]\n"

@@ -12,7 +12,7 @@ static const char *const feature_names[CLV_LTV_FEATURES] = {
     "log_last_spend", "log_mean_gap_days", "has_repeat", "log_purchases_7d", "log_purchases_30d",
     "log_purchases_90d", "log_coupons", "log_coupon_age_days", "never_couponed", "holds_coupon",
     "stage_new", "stage_active", "stage_loyal", "stage_at_risk", "stage_churned", "sin_last_purchase_doy",
-    "cos_last_purchase_doy", "log_btyd_margin", "btyd_p_alive"};
+    "cos_last_purchase_doy", "price_minus_list", "log_btyd_margin", "btyd_p_alive"};
 
 const char *clv_ltv_feature_name(int k) { return k >= 0 && k < CLV_LTV_FEATURES ? feature_names[k] : NULL; }
 
@@ -44,8 +44,9 @@ void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *
     const double doy = (double)(last - clv_date_from_ymd(y, 1, 1)), angle = 2 * M_PI * doy / 365.25;
     x[20] = sin(angle);
     x[21] = cos(angle);
-    x[22] = btyd ? lg(clv_btyd_value_of(btyd, o)) : 0;
-    x[23] = btyd ? clv_btyd_palive_of(btyd, o) : 0;
+    x[22] = o->price > 0 ? o->price - 1 : 0;
+    x[23] = btyd ? lg(clv_btyd_value_of(btyd, o)) : 0;
+    x[24] = btyd ? clv_btyd_palive_of(btyd, o) : 0;
 }
 
 void clv_ltv_data_free(clv_ltv_data *d)
@@ -136,6 +137,7 @@ void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_sc
     o->coupon_age_days = -1;
     o->stage = clv_stage_of(lc, t->calibration_end, c->first_day, last, o->purchases);
     o->price_level = -1;
+    o->price = 1;
     o->today = today;
 }
 

@@ -95,6 +95,29 @@ int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_valu
     return 0;
 }
 
+int clv_gain_curve(const double *pred, const double *y, size_t n, size_t points, double *share)
+{
+    double total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += y[i];
+    if (!(total > 0) || points < 2)
+        return -1;
+    keyed *k = malloc(n * sizeof *k);
+    if (!k)
+        return -1;
+    sort_keyed(k, pred, n, by_key_desc);
+    double cum = 0;
+    size_t j = 0;
+    for (size_t p = 0; p < points; p++) {
+        const size_t upto = (size_t)llround((double)p * (double)n / (double)(points - 1));
+        while (j < upto)
+            cum += y[k[j++].i];
+        share[p] = cum / total;
+    }
+    free(k);
+    return 0;
+}
+
 int clv_class_metrics_of(const double *score, const int *label, size_t n, double threshold, clv_class_metrics *out)
 {
     memset(out, 0, sizeof *out);

@@ -1027,6 +1027,7 @@ int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, 
         o->coupon_age_days = c->ncoupons ? today - c->coupon_day : -1;
         o->holds_coupon = c->live && c->cpn_expiry > today;
         o->price_level = c->price;
+        o->price = s->price[c->price];
         o->today = today;
         /* purchases in recent windows, from the kept history */
         size_t kept = (size_t)s->c[i].ntx < H ? (size_t)s->c[i].ntx : H;
