@@ -468,3 +468,35 @@ TEST(test_mlp_files)
     unlink(path);
     clv_mlp_free(m);
 }
+
+void openblas_set_num_threads(int n); /* OpenBLAS's (its cblas.h is not included beside GSL's headers) */
+
+/* the same training with OpenBLAS on 1 and on 2 threads: the same bits */
+TEST(test_mlp_blas_threads)
+{
+    enum { N = 4096, IN = 8 };
+    double *X = malloc(N * IN * sizeof *X), *y = malloc(N * sizeof *y), *p[2];
+    data(X, y, N, IN, 1, 13);
+    size_t P = 0;
+    for (int k = 0; k < 2; k++) {
+        openblas_set_num_threads(k + 1);
+        clv_mlp *m = net(IN, 64, 64, 3, CLV_ACT_RELU, CLV_MLP_F32, 1024);
+        if (!m)
+            return;
+        clv_mlp_init(m, 3);
+        clv_mlp_train_opts o;
+        clv_mlp_train_opts_default(&o);
+        o.epochs = 3, o.batch = 1024, o.validation_fraction = 0.25;
+        clv_mlp_history h;
+        clv_error err;
+        CHECK_INT(clv_mlp_train(m, X, y, N, &o, &h, &err), CLV_OK);
+        P = clv_mlp_n_params(m);
+        p[k] = malloc(P * sizeof *p[k]);
+        clv_mlp_get_params(m, p[k]);
+        clv_mlp_history_free(&h);
+        clv_mlp_free(m);
+    }
+    openblas_set_num_threads(1);
+    CHECK(memcmp(p[0], p[1], P * sizeof *p[0]) == 0);
+    free(p[0]), free(p[1]), free(X), free(y);
+}

@@ -149,10 +149,10 @@ typedef struct clv_mlp_history {
 
 /* Train m (initialised by the caller) on n rows X (n x n_in) and targets y.
  * With a validation split the parameters of the epoch of lowest
- * validation loss are kept.  Results are the same for a seed whatever the
- * thread count of OpenBLAS is set to only when it is 1 (gemm's sums are
- * split by its threads); clvsim's commands set it.  Allocates its buffers
- * once.  CLV_EINPUT for bad options, CLV_ECANCELLED, CLV_ENOMEM. */
+ * validation loss are kept.  Results are the same for a seed whatever
+ * OpenBLAS's thread count (a test trains with 1 and 2 threads and compares
+ * the parameters bit for bit).  Allocates its buffers once.  CLV_EINPUT
+ * for bad options, CLV_ECANCELLED, CLV_ENOMEM. */
 int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const clv_mlp_train_opts *o,
                   clv_mlp_history *h, clv_error *err);
 void clv_mlp_history_free(clv_mlp_history *h);
