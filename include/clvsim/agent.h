@@ -64,6 +64,10 @@ typedef struct clv_agent_params {
     double temperature;     /* of softmax, in units of Q */
 } clv_agent_params;
 
+/* The actions of a scenario's agents: (coupons + none) x price levels,
+ * action a being coupon a / n_prices (0: none) at price level a % n_prices. */
+size_t clv_agent_n_actions(const clv_scn_interventions *iv);
+
 /* The greedy action of state s (the lowest index among ties). */
 int clv_agent_greedy(const clv_qtable *t, size_t s);
 /* The standard error of Q(s, a) as an estimate: Q is a weighted mean of

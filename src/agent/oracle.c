@@ -239,7 +239,7 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
     if (st != CLV_OK)
         return st;
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
-    const size_t A = (size_t)(scn.interventions.n_coupons + 1) * P;
+    const size_t A = clv_agent_n_actions(&scn.interventions);
     clv_mdp_estimate *m = clv_mdp_estimate_alloc(map->n_states, A, err);
     clv_sim_obs *obs = malloc(cap * sizeof *obs);
     clv_action *act = malloc(cap * sizeof *act);

@@ -105,7 +105,7 @@ int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_sta
 {
     memset(out, 0, sizeof *out);
     const clv_scn_interventions *iv = &scn->interventions;
-    const size_t A = (size_t)(iv->n_coupons + 1) * (size_t)iv->n_prices;
+    const size_t A = clv_agent_n_actions(iv);
     if (t->n_states != map->n_states || t->n_actions != A)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
                              "policy %s: the table is %zu states x %zu actions; the scenario's state map and "

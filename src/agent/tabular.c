@@ -44,6 +44,11 @@ void clv_qtable_free(clv_qtable *t)
     free(t);
 }
 
+size_t clv_agent_n_actions(const clv_scn_interventions *iv)
+{
+    return (size_t)(iv->n_coupons + 1) * (size_t)iv->n_prices;
+}
+
 int clv_agent_greedy(const clv_qtable *t, size_t s)
 {
     const double *q = t->q + s * t->n_actions;

@@ -181,7 +181,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
     if (st != CLV_OK)
         return st;
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
-    const size_t A = (size_t)(scn.interventions.n_coupons + 1) * P;
+    const size_t A = clv_agent_n_actions(&scn.interventions);
     clv_state_map_init(&out->map, &scn);
     out->n_actions = A;
     out->episodes = ag->episodes;

@@ -109,7 +109,7 @@ static int load_agents(run *r, clv_error *err)
                          r->tables);
             break;
         }
-        const size_t A = (size_t)(r->scn.interventions.n_coupons + 1) * (size_t)r->scn.interventions.n_prices;
+        const size_t A = clv_agent_n_actions(&r->scn.interventions);
         if (t->n_states != map.n_states || t->n_actions != A ||
             (t->layout && t->layout != clv_agent_layout(a, &map, &r->scn.interventions))) {
             clv_qtable_free(t);
