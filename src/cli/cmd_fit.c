@@ -154,6 +154,15 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
     return cli_close_out(&af, CLV_OK, err);
 }
 
+/* the labels of the models present, as a table header's end */
+static void model_labels(FILE *fp, const int have[2])
+{
+    for (int m = 0; m < 2; m++)
+        if (have[m])
+            fprintf(fp, " %12s", model_label[m]);
+    fputc('\n', fp);
+}
+
 /* the models' prediction of each customer's holdout spend, E[X(holdout)]
  * x E[spend], against what the customer spent: the value metrics of
  * clvsim/metrics.h, and the AUC of E[X(holdout)] for buying at all */
@@ -182,10 +191,7 @@ static void write_value_quality(const fit_job *j, FILE *fp)
         return;
     fprintf(fp, "\n  holdout spend per customer: E[transactions] x E[spend] (with Gamma-Gamma) against actual\n");
     fprintf(fp, "  %-28s %12s", "", "");
-    for (int m = 0; m < 2; m++)
-        if (ok[m])
-            fprintf(fp, " %12s", model_label[m]);
-    fputc('\n', fp);
+    model_labels(fp, ok);
     static const char *const rows[] = {"RMSE", "MAE", "normalised Gini", "top-decile lift", "Spearman",
                                        "AUC of buying at all"};
     for (int r = 0; r < 6; r++) {
@@ -274,10 +280,7 @@ static void print_report(FILE *fp, const fit_job *j, double seconds)
         fprintf(fp, "\nholdout: predicted against actual transactions per customer over %.2f %ss\n",
                 t->holdout_length, unit_name(j));
         fprintf(fp, "  %-28s %12s", "", "actual");
-        for (int m = 0; m < 2; m++)
-            if (have[m])
-                fprintf(fp, " %12s", model_label[m]);
-        fputc('\n', fp);
+        model_labels(fp, have);
         const clv_holdout_report *h0 = have[0] ? &j->hold[0] : &j->hold[1];
         fprintf(fp, "  %-28s %12.0f", "total transactions", h0->total_actual);
         for (int m = 0; m < 2; m++)
@@ -296,10 +299,7 @@ static void print_report(FILE *fp, const fit_job *j, double seconds)
             write_value_quality(j, fp);
         fprintf(fp, "\n  mean holdout transactions by calibration frequency\n");
         fprintf(fp, "  %-4s %10s %10s", "x", "customers", "actual");
-        for (int m = 0; m < 2; m++)
-            if (have[m])
-                fprintf(fp, " %12s", model_label[m]);
-        fputc('\n', fp);
+        model_labels(fp, have);
         for (int g = 0; g < CLV_FREQ_GROUPS; g++) {
             char lab[8];
             snprintf(lab, sizeof lab, g == CLV_FREQ_GROUPS - 1 ? "%d+" : "%d", g);
@@ -310,10 +310,7 @@ static void print_report(FILE *fp, const fit_job *j, double seconds)
             fputc('\n', fp);
         }
         fprintf(fp, "\n  customers by calibration frequency\n  %-4s %10s", "x", "actual");
-        for (int m = 0; m < 2; m++)
-            if (have[m])
-                fprintf(fp, " %12s", model_label[m]);
-        fputc('\n', fp);
+        model_labels(fp, have);
         for (int g = 0; g < CLV_FREQ_GROUPS; g++) {
             char lab[8];
             snprintf(lab, sizeof lab, g == CLV_FREQ_GROUPS - 1 ? "%d+" : "%d", g);
