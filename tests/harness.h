@@ -1,6 +1,6 @@
-/* harness.h - a small test harness: one PASS/FAIL line per test, details of
- * every failed check, and the closing line "N passed, N failed"; the runner
- * exits non-zero when any test failed. */
+/* harness.h - a small test harness: one PASS/FAIL/SKIP line per test,
+ * details of every failed check, and the closing line "N passed, N failed,
+ * N skipped"; the runner exits non-zero when any test failed. */
 #ifndef CLVSIM_TEST_HARNESS_H
 #define CLVSIM_TEST_HARNESS_H
 
@@ -38,7 +38,15 @@ void harness_fail(const char *file, int line, const char *fmt, ...)
                          #a, a_ ? a_ : "(null)", b_ ? b_ : "(null)");      \
     } while (0)
 
-/* |a - b| <= tol */
+/* The larger of a and b, NaN when either is NaN (C's fmax drops a NaN, so
+ * "worst = fmax(worst, err)" would pass a NaN error): for the running
+ * maxima of errors that a test then compares with a tolerance. */
+static inline double harness_max(double a, double b)
+{
+    return isnan(a) || isnan(b) ? NAN : a > b ? a : b;
+}
+
+/* |a - b| <= tol (false when either is NaN) */
 #define CHECK_NEAR(a, b, tol)                                              \
     do {                                                                   \
         double a_ = (a), b_ = (b), t_ = (tol);                             \
@@ -66,5 +74,37 @@ extern const char *harness_test_name;
  * "SKIP <test>: ..." and no failure (a clone without ../shared); also NULL,
  * with a failure, when the directory is there but the file is not. */
 char *harness_shared_data(const char *file);
+
+/* Mark the running test skipped, with the reason on its SKIP line (printf
+ * conventions).  A skipped test that has no failure is counted apart:
+ * neither passed nor failed. */
+void harness_skip(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+
+/* ---- running the clvsim command ---- */
+
+typedef struct harness_proc {
+    int status;     /* exit status, or -1 when it did not exit normally */
+    int signal;     /* the signal that ended it (0 when it exited) */
+    int timed_out;  /* killed after the time limit */
+    double seconds; /* wall time */
+    char *out;      /* stdout */
+    char *err;      /* stderr */
+} harness_proc;
+
+/* Run the built clvsim (the environment variable CLVSIM_BIN) with args
+ * (NULL-terminated; ARGS(...) builds them), stdin from /dev/null, both
+ * streams captured.  A run that takes longer than timeout seconds is
+ * killed (SIGKILL) and reported as a failure of the test; timeout <= 0
+ * means 600 s.  env: extra "NAME=VALUE" settings of the child's
+ * environment, NULL-terminated, or NULL. */
+harness_proc harness_run_env(const char *const *args, const char *const *env, double timeout);
+harness_proc harness_run(const char *const *args);
+void harness_proc_free(harness_proc *r);
+
+#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 #endif

@@ -1,7 +1,12 @@
 /* main.c - the test runner: every test in the table, in order. */
+#include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <gsl/gsl_errno.h>
 
@@ -9,6 +14,18 @@
 
 int harness_failures;
 const char *harness_test_name;
+static int harness_skipped;
+
+void harness_skip(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("SKIP %s: ", harness_test_name ? harness_test_name : "?");
+    vprintf(fmt, ap);
+    putchar('\n');
+    va_end(ap);
+    harness_skipped = 1;
+}
 
 void harness_fail(const char *file, int line, const char *fmt, ...)
 {
@@ -53,8 +70,7 @@ char *harness_shared_data(const char *file)
             harness_fail(__FILE__, __LINE__, "%s is missing: the real-data checks need the shared data beside "
                          "the repository, and CI is set", dir);
         else
-            printf("SKIP %s: %s not found (real-data checks need the shared data beside the repository)\n",
-                   harness_test_name ? harness_test_name : "?", dir);
+            harness_skip("%s not found (real-data checks need the shared data beside the repository)", dir);
         return NULL;
     }
     size_t n = sizeof dir + 1 + strlen(file);
@@ -72,6 +88,84 @@ char *harness_shared_data(const char *file)
     return path;
 }
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+harness_proc harness_run_env(const char *const *args, const char *const *env, double timeout)
+{
+    harness_proc r = {-1, 0, 0, 0, NULL, NULL};
+    const char *bin = getenv("CLVSIM_BIN");
+    if (!bin) {
+        harness_fail(__FILE__, __LINE__, "CLVSIM_BIN is not set (run the suite with 'make check')");
+        return r;
+    }
+    if (timeout <= 0)
+        timeout = 600;
+    char out_path[] = "/tmp/clvsim-out-XXXXXX", err_path[] = "/tmp/clvsim-err-XXXXXX";
+    int fo = mkstemp(out_path), fe = mkstemp(err_path);
+    char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)bin;
+    for (; args[n - 1] && n < 63; n++)
+        argv[n] = (char *)args[n - 1];
+    argv[n] = NULL;
+    fflush(stdout);
+    const double t0 = now();
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        dup2(fo, 1);
+        dup2(fe, 2);
+        for (size_t i = 0; env && env[i]; i++)
+            putenv((char *)env[i]);
+        execv(bin, argv);
+        _exit(127);
+    }
+    int ws = 0;
+    for (;;) {
+        pid_t w = waitpid(pid, &ws, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0) {
+            harness_fail(__FILE__, __LINE__, "waitpid failed");
+            break;
+        }
+        if (now() - t0 > timeout) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &ws, 0);
+            r.timed_out = 1;
+            harness_fail(__FILE__, __LINE__, "clvsim %s... did not end within %g s (killed)",
+                         args[0] ? args[0] : "", timeout);
+            break;
+        }
+        nanosleep(&(struct timespec){0, 5000000}, NULL);
+    }
+    r.seconds = now() - t0;
+    close(fo);
+    close(fe);
+    r.status = WIFEXITED(ws) && !r.timed_out ? WEXITSTATUS(ws) : -1;
+    r.signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
+    r.out = harness_read_file(out_path);
+    r.err = harness_read_file(err_path);
+    unlink(out_path);
+    unlink(err_path);
+    return r;
+}
+
+harness_proc harness_run(const char *const *args) { return harness_run_env(args, NULL, 0); }
+
+void harness_proc_free(harness_proc *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
 static const struct {
     const char *name;
     void (*fn)(void);
@@ -85,14 +179,17 @@ int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
     const char *only = argc > 1 ? argv[1] : NULL;
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, skipped = 0;
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
         if (only && !strstr(tests[i].name, only))
             continue;
         harness_failures = 0;
+        harness_skipped = 0;
         harness_test_name = tests[i].name;
         tests[i].fn();
-        if (harness_failures == 0) {
+        if (harness_failures == 0 && harness_skipped) {
+            skipped++; /* its SKIP line is printed already */
+        } else if (harness_failures == 0) {
             printf("PASS %s\n", tests[i].name);
             passed++;
         } else {
@@ -101,6 +198,6 @@ int main(int argc, char **argv)
         }
         fflush(stdout);
     }
-    printf("%d passed, %d failed\n", passed, failed);
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
 }

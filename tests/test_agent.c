@@ -57,8 +57,8 @@ TEST(test_agent_small_mdp)
                     v = fmax(v, qstar[s2 * A + b]);
                 x += gamma * P[(s * A + a) * S + s2] * v;
             }
-            worst = fmax(worst, fabs(x - qstar[s * A + a]));
-            scale = fmax(scale, fabs(qstar[s * A + a]));
+            worst = harness_max(worst, fabs(x - qstar[s * A + a]));
+            scale = harness_max(scale, fabs(qstar[s * A + a]));
         }
     CHECK(worst < 1e-11);
 
@@ -78,7 +78,7 @@ TEST(test_agent_small_mdp)
     }
     double err_q = 0;
     for (int i = 0; i < S * A; i++)
-        err_q = fmax(err_q, fabs(t->q[i] - qstar[i]));
+        err_q = harness_max(err_q, fabs(t->q[i] - qstar[i]));
     if (!(err_q < 0.02 * scale))
         harness_fail(__FILE__, __LINE__, "Q-learning: max |Q - Q*| = %g, |Q*| up to %g", err_q, scale);
     clv_qtable_free(t);

@@ -12,59 +12,10 @@
 #include "cli.h"
 #include "harness.h"
 
-typedef struct {
-    int status;   /* exit status, or -1 when it did not exit normally */
-    char *out;    /* stdout */
-    char *err;    /* stderr */
-} run_result;
+typedef harness_proc run_result;
 
-/* run the built clvsim (CLVSIM_BIN) with args, capturing both streams */
-static run_result run(const char *const *args)
-{
-    run_result r = {-1, NULL, NULL};
-    const char *bin = getenv("CLVSIM_BIN");
-    if (!bin) {
-        harness_fail(__FILE__, __LINE__, "CLVSIM_BIN is not set (run the suite with 'make check')");
-        return r;
-    }
-    char out_path[] = "/tmp/clvsim-out-XXXXXX", err_path[] = "/tmp/clvsim-err-XXXXXX";
-    int fo = mkstemp(out_path), fe = mkstemp(err_path);
-    char *argv[32];
-    int n = 0;
-    argv[n++] = (char *)bin;
-    for (; args[n - 1] && n < 31; n++)
-        argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    fflush(stdout);
-    pid_t pid = fork();
-    if (pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, 0);
-        dup2(fo, 1);
-        dup2(fe, 2);
-        execv(bin, argv);
-        _exit(127);
-    }
-    int ws;
-    waitpid(pid, &ws, 0);
-    close(fo);
-    close(fe);
-    r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-    r.out = harness_read_file(out_path);
-    r.err = harness_read_file(err_path);
-    unlink(out_path);
-    unlink(err_path);
-    return r;
-}
-
-static void done(run_result *r)
-{
-    free(r->out);
-    free(r->err);
-    r->out = r->err = NULL;
-}
-
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+static run_result run(const char *const *args) { return harness_run(args); }
+static void done(run_result *r) { harness_proc_free(r); }
 
 /* the main job scaled down to a second: 500 customers evaluated, 250 trained on */
 #define SMALL_RUN "--scale", "0.05", "--set", "agent.episodes=3", "--set", "evaluation.replications=2"

@@ -71,7 +71,7 @@ static void check_gradient_dropout(int act, int loss, double dropout)
         double down = clv_mlp_loss_grad(m, loss, X, y, N, NULL, &err);
         p[k] = keep;
         const double fd = (up - down) / (2 * h);
-        worst = fmax(worst, fabs(fd - g[k]) / fmax(1e-3, fabs(fd)));
+        worst = harness_max(worst, fabs(fd - g[k]) / fmax(1e-3, fabs(fd)));
     }
     clv_mlp_set_params(m, p);
     if (!(worst < 1e-5))
@@ -184,7 +184,7 @@ TEST(test_mlp_precisions)
     CHECK_INT(clv_mlp_forward(b, X, N, ob, &err), CLV_OK);
     double worst = 0;
     for (int i = 0; i < N * 3; i++)
-        worst = fmax(worst, fabs(oa[i] - ob[i]) / fmax(1, fabs(ob[i])));
+        worst = harness_max(worst, fabs(oa[i] - ob[i]) / fmax(1, fabs(ob[i])));
     CHECK(worst < 1e-5);
     free(p);
     clv_mlp_free(a);
