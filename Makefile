@@ -6,7 +6,7 @@
 #                     and again built with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make check        run the test suite (no dependency step, no sanitizers)
 #   make test-asan    run the test suite built with ASan and UBSan only
-#   make bench        build and run the benchmarks
+#   make bench        build and run the benchmarks (SECTIONS="mlp fit" runs only those)
 #   make examples     build the C API examples (examples/*.c) into BUILD/examples
 #   make deps         install the Debian packages clvsim needs (apt-get; sudo when not root)
 #   make install PREFIX=/usr/local   binary, library, headers, pkg-config file, man page
@@ -27,17 +27,20 @@ WERROR ?=
 SAN ?=
 
 # Debian packages, by pkg-config module (checked when something is compiled)
-PKG_MODULES := gsl openblas libconfig
+PKG_MODULES := gsl libconfig
 pkg_deb_gsl := libgsl-dev
-pkg_deb_openblas := libopenblas-dev
 pkg_deb_libconfig := libconfig-dev
 
 # Evaluated lazily (only by recipes that compile or link), so that 'make deps'
 # and 'make test' on a fresh machine reach the install step first.
 dep_check = $(if $(shell command -v pkg-config 2>/dev/null),,$(error pkg-config not found: install the Debian package pkg-config (sudo apt-get install pkg-config), or run 'make deps'))$(foreach m,$(PKG_MODULES),$(if $(shell pkg-config --exists $(m) && echo ok),,$(error $(m) not found by pkg-config: install the Debian package $(pkg_deb_$(m)) (sudo apt-get install $(pkg_deb_$(m))), or run 'make deps')))
-# GSL's own pkg-config file links its reference CBLAS; clvsim uses OpenBLAS's
-DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl openblas libconfig)
-DEP_LIBS = $(shell pkg-config --libs-only-L openblas) -lconfig -lgsl -lopenblas -lm -lpthread
+# GSL's BLAS calls (BFGS, Cholesky) go to GSL's own reference CBLAS, which is
+# plain C with the same results on every processor; the networks' products
+# are clvsim's own (src/model/gemm.c).  OpenBLAS is not linked: its results
+# depend on the kernel it picks for the processor (README, "Reproducibility");
+# make bench loads it at run time as the reference.
+DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl libconfig)
+DEP_LIBS = -lconfig -lgsl -lgslcblas -lm -lpthread
 
 ifneq ($(SAN),)
 SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -77,10 +80,13 @@ $(BUILD)/%.o: %.c $(HEADERS) $(wildcard src/*/*.h tests/*.h tests/*.def)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # the network's element-wise loops (activations, their derivatives, biases,
-# Adam) want the vectoriser, which -O2 leaves mostly off; floating-point
-# reductions are not reordered without -ffast-math, so results are the same
-# (make bench: the neural LTV network)
+# Adam) and its matrix product want the vectoriser, which -O2 leaves mostly
+# off; floating-point reductions are not reordered without -ffast-math, so
+# results are the same (make bench: the neural LTV network).  In the product,
+# GCC would turn the copies of a partial block into calls of memcpy or rep
+# movs, which cost more than the copy.
 $(BUILD)/src/model/mlp.o: ALL_CFLAGS += -O3
+$(BUILD)/src/model/gemm.o: ALL_CFLAGS += -O3 -fno-tree-loop-distribute-patterns
 
 # where a build from this tree finds its gnuplot scripts (an installation
 # finds them in PREFIX/share/clvsim/plots first)
@@ -101,8 +107,9 @@ $(BIN): $(CLI_OBJ) $(LIB_A)
 $(TEST_BIN): $(TEST_OBJ) $(BUILD)/src/cli/progress.o $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $(TEST_OBJ) $(BUILD)/src/cli/progress.o $(LIB_A) $(DEP_LIBS)
 
+# (the benchmark loads OpenBLAS with dlopen, as a reference beside clvsim)
 $(BENCH_BIN): $(BENCH_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(LIB_A) $(DEP_LIBS)
+	$(CC) $(LDFLAGS_ALL) -o $@ $(BENCH_OBJ) $(LIB_A) $(DEP_LIBS) -ldl
 
 # examples of the C API (built with the suite, so that they keep compiling)
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB_A)
@@ -131,7 +138,7 @@ test:
 	@$(MAKE) --no-print-directory test-asan
 
 bench: $(BENCH_BIN)
-	./$(BENCH_BIN)
+	./$(BENCH_BIN) $(SECTIONS)
 
 reference: $(BIN)
 	@sh tools/update-reference.sh ./$(BIN) scenarios/README.md

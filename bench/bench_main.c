@@ -1,5 +1,6 @@
 /* bench_main.c - clvsim benchmarks (make bench).  Figures are ratios measured
  * side by side in one run: this machine is shared, absolute times drift. */
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "clvsim/clvsim.h"
+#include "../src/model/gemm.h"
 
 static double now(void)
 {
@@ -344,11 +346,148 @@ static void bench_eval(void)
     clv_train_result_free(&tr);
 }
 
+/* ---- the neural LTV network ---- */
+
+/* OpenBLAS, loaded at run time as the reference beside clvsim's own
+ * product (src/model/gemm.c); clvsim itself does not link it */
+typedef void (*sgemm_fn)(int, int, int, int, int, int, float, const float *, int, const float *, int, float,
+                         float *, int);
+static struct {
+    void *lib;
+    sgemm_fn sgemm;
+    void (*set_threads)(int);
+    char *(*corename)(void);
+} ob;
+
+static int openblas_load(void)
+{
+    if (ob.lib)
+        return 1;
+    static const char *const names[] = {"libopenblas.so.0", "libopenblasp.so.0", "libopenblas.so"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0] && !ob.lib; i++)
+        ob.lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!ob.lib)
+        return 0;
+    *(void **)&ob.sgemm = dlsym(ob.lib, "cblas_sgemm");
+    *(void **)&ob.set_threads = dlsym(ob.lib, "openblas_set_num_threads");
+    *(void **)&ob.corename = dlsym(ob.lib, "openblas_get_corename");
+    if (!ob.sgemm || !ob.set_threads) {
+        dlclose(ob.lib);
+        ob.lib = NULL;
+        return 0;
+    }
+    return 1;
+}
+
+enum { CBLAS_ROW = 101, CBLAS_N = 111, CBLAS_T = 112 };
+
+/* the products of one training step of the 32 -> 64 -> 64 -> 3 network at
+ * batch n: forward (z = a W^T), weight gradients (dW = d^T a) and the
+ * deltas passed back (d W) */
+typedef struct {
+    const char *name;
+    size_t M, N, K, ars, acs, brs, bcs; /* for clvsim (gemm.h) */
+    int ta, tb;                          /* for CBLAS */
+    int lda, ldb;
+} gemm_case;
+
+static size_t gemm_cases(size_t n, gemm_case *c)
+{
+    const gemm_case all[] = {
+        {"forward 1  (n x 32) (32 x 64)", n, 64, 32, 32, 1, 1, 32, CBLAS_N, CBLAS_T, 32, 32},
+        {"forward 2  (n x 64) (64 x 64)", n, 64, 64, 64, 1, 1, 64, CBLAS_N, CBLAS_T, 64, 64},
+        {"forward 3  (n x 64) (64 x 3)", n, 3, 64, 64, 1, 1, 64, CBLAS_N, CBLAS_T, 64, 64},
+        {"gradient 3 (3 x n) (n x 64)", 3, 64, n, 1, 3, 64, 1, CBLAS_T, CBLAS_N, 3, 64},
+        {"deltas 3   (n x 3) (3 x 64)", n, 64, 3, 3, 1, 64, 1, CBLAS_N, CBLAS_N, 3, 64},
+        {"gradient 2 (64 x n) (n x 64)", 64, 64, n, 1, 64, 64, 1, CBLAS_T, CBLAS_N, 64, 64},
+        {"deltas 2   (n x 64) (64 x 64)", n, 64, 64, 64, 1, 64, 1, CBLAS_N, CBLAS_N, 64, 64},
+        {"gradient 1 (64 x n) (n x 32)", 64, 32, n, 1, 64, 32, 1, CBLAS_T, CBLAS_N, 64, 32},
+    };
+    memcpy(c, all, sizeof all);
+    return sizeof all / sizeof all[0];
+}
+
+/* clvsim's product beside OpenBLAS's sgemm on the network's shapes, one
+ * thread each, best of 5; and whether OpenBLAS gives the same bits on 1 and
+ * 2 threads and clvsim's variants the same bits as each other */
+static void bench_gemm(void)
+{
+    printf("\nthe network's matrix products, single precision, one thread, best of 5 (us per product)\n");
+    if (!openblas_load()) {
+        printf("  OpenBLAS reference skipped: libopenblas.so.0 not found (Debian package libopenblas0)\n");
+        return;
+    }
+    printf("  OpenBLAS kernel on this processor: %s\n", ob.corename ? ob.corename() : "?");
+    enum { CAP = 1 << 20 };
+    float *A = malloc(CAP * sizeof *A), *B = malloc(CAP * sizeof *B), *C = malloc(CAP * sizeof *C),
+          *D = malloc(CAP * sizeof *D);
+    if (!A || !B || !C || !D)
+        goto done;
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){2, CLV_STREAM_USER, 0, 0});
+    for (size_t i = 0; i < CAP; i++)
+        A[i] = (float)(2 * clv_rng_uniform(&r) - 1), B[i] = (float)(2 * clv_rng_uniform(&r) - 1);
+    const size_t batches[2] = {256, 1024};
+    int ob_differs = 0, ours_differs = 0;
+    for (int bi = 0; bi < 2; bi++) {
+        gemm_case c[16];
+        const size_t nc = gemm_cases(batches[bi], c);
+        double tot_ours = 0, tot_ob = 0;
+        printf("  batch %zu%36s clvsim   OpenBLAS   clvsim/OpenBLAS\n", batches[bi], "");
+        for (size_t k = 0; k < nc; k++) {
+            const gemm_case *q = &c[k];
+            const int reps = (int)(4e7 / (double)(q->M * q->N * q->K)) + 1;
+            double best_ours = 1e30, best_ob = 1e30;
+            ob.set_threads(1);
+            for (int rep = 0; rep < 5; rep++) {
+                double t0 = now();
+                for (int i = 0; i < reps; i++)
+                    clv__gemm_f32(q->M, q->N, q->K, A, q->ars, q->acs, B, q->brs, q->bcs, C, q->N, 1);
+                double t = (now() - t0) / reps;
+                best_ours = t < best_ours ? t : best_ours;
+                t0 = now();
+                for (int i = 0; i < reps; i++)
+                    ob.sgemm(CBLAS_ROW, q->ta, q->tb, (int)q->M, (int)q->N, (int)q->K, 1, A, q->lda, B, q->ldb, 0, D,
+                             (int)q->N);
+                t = (now() - t0) / reps;
+                best_ob = t < best_ob ? t : best_ob;
+            }
+            sink += C[0] + D[0];
+            tot_ours += best_ours, tot_ob += best_ob;
+            printf("    %-40s %7.2f   %7.2f    %5.2f\n", q->name, 1e6 * best_ours, 1e6 * best_ob, best_ours / best_ob);
+            /* bits: OpenBLAS on 2 threads against 1; clvsim's variants */
+            const size_t sz = q->M * q->N;
+            ob.set_threads(2);
+            memcpy(C, D, sz * sizeof *C);
+            ob.sgemm(CBLAS_ROW, q->ta, q->tb, (int)q->M, (int)q->N, (int)q->K, 1, A, q->lda, B, q->ldb, 0, D,
+                     (int)q->N);
+            ob_differs += memcmp(C, D, sz * sizeof *C) != 0;
+            clv__gemm_f32_variant(0, q->M, q->N, q->K, A, q->ars, q->acs, B, q->brs, q->bcs, D, q->N, 1);
+            for (int v = 1; v < CLV_GEMM_VARIANTS; v++)
+                if (clv__gemm_variant_supported(v)) {
+                    clv__gemm_f32_variant(v, q->M, q->N, q->K, A, q->ars, q->acs, B, q->brs, q->bcs, C, q->N, 1);
+                    ours_differs += memcmp(C, D, sz * sizeof *C) != 0;
+                }
+        }
+        printf("    %-40s %7.2f   %7.2f    %5.2f\n", "one training step's products", 1e6 * tot_ours, 1e6 * tot_ob,
+               tot_ours / tot_ob);
+    }
+    ob.set_threads(1);
+    printf("  products whose bits differ: OpenBLAS on 2 threads against 1: %d of 16; clvsim's kernel variants "
+           "(", ob_differs);
+    for (int v = 0, first = 1; v < CLV_GEMM_VARIANTS; v++)
+        if (clv__gemm_variant_supported(v))
+            printf("%s%s", first ? "" : ", ", clv__gemm_variant_names[v]), first = 0;
+    printf(") against each other: %d\n", ours_differs);
+done:
+    free(A), free(B), free(C), free(D);
+}
+
 /* issue target: training samples per second of a 32 -> 64 -> 64 -> 3 network
  * (ZILN, Adam) at least 2x PyTorch at batch 256 and 1.5x at 1024, each side in
- * its best thread setting (bench/torch_reference.py, run here beside it) */
-void openblas_set_num_threads(int n); /* OpenBLAS's; its cblas.h is not included beside GSL's headers */
-
+ * its best thread setting (bench/torch_reference.py, run here beside it).
+ * clvsim's network runs on the calling thread (its products are its own,
+ * single-threaded: src/model/gemm.c); PyTorch gets 1 and 2 threads. */
 static void bench_mlp(void)
 {
     enum { N = 65536, IN = 32 };
@@ -363,29 +502,28 @@ static void bench_mlp(void)
     const size_t batches[2] = {256, 1024};
     for (int bi = 0; bi < 2; bi++) {
         const size_t B = batches[bi];
-        double best_ours = 0, best_torch = 0;
-        int ours_threads = 1, torch_threads = 1;
-        for (int threads = 1; threads <= 2; threads++) {
-            openblas_set_num_threads(threads);
-            clv_mlp_spec spec = {IN, {64, 64}, 2, 3, CLV_ACT_RELU, CLV_MLP_F32, B};
-            clv_error err;
-            clv_mlp *m = clv_mlp_alloc(&spec, &err);
-            if (!m)
-                return;
-            clv_mlp_init(m, 1);
-            clv_adam a;
-            clv_adam_default(&a);
-            double best = 0;
-            for (int rep = 0; rep < 3; rep++) {
-                double t0 = now();
-                for (size_t i = 0; i + B <= N; i += B) {
-                    clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X + i * IN, y + i, B, NULL, &err);
-                    clv_mlp_adam_step(m, &a);
-                }
-                const double rate = (double)(N / B * B) / (now() - t0);
-                best = rate > best ? rate : best;
+        clv_mlp_spec spec = {IN, {64, 64}, 2, 3, CLV_ACT_RELU, CLV_MLP_F32, B};
+        clv_error err;
+        clv_mlp *m = clv_mlp_alloc(&spec, &err);
+        if (!m)
+            return;
+        clv_mlp_init(m, 1);
+        clv_adam a;
+        clv_adam_default(&a);
+        double best = 0;
+        for (int rep = 0; rep < 5; rep++) {
+            double t0 = now();
+            for (size_t i = 0; i + B <= N; i += B) {
+                clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X + i * IN, y + i, B, NULL, &err);
+                clv_mlp_adam_step(m, &a);
             }
-            clv_mlp_free(m);
+            const double rate = (double)(N / B * B) / (now() - t0);
+            best = rate > best ? rate : best;
+        }
+        clv_mlp_free(m);
+        double best_torch = 0;
+        int torch_threads = 1;
+        for (int threads = 1; threads <= 2; threads++) {
             char cmd[128], line[256];
             snprintf(cmd, sizeof cmd, "/usr/bin/python3 bench/torch_reference.py %zu %d 2>/dev/null", B, threads);
             FILE *py = popen(cmd, "r");
@@ -394,30 +532,21 @@ static void bench_mlp(void)
                 sscanf(line, "samples_per_second %lf", &torch_rate);
             if (py)
                 pclose(py);
-            printf("  batch %4zu, %d thread%s: clvsim %.3g samples/s", B, threads, threads > 1 ? "s" : " ", best);
-            if (torch_rate > 0)
-                printf(", PyTorch %.3g samples/s", torch_rate);
-            putchar('\n');
-            if (best > best_ours)
-                best_ours = best, ours_threads = threads;
             if (torch_rate > best_torch)
                 best_torch = torch_rate, torch_threads = threads;
         }
+        printf("  batch %4zu: clvsim %.3g samples/s", B, best);
         if (best_torch > 0)
-            printf("  batch %4zu, each in its best setting (clvsim %d, PyTorch %d thread%s): %.2fx PyTorch (target %s)\n",
-                   B, ours_threads, torch_threads, torch_threads > 1 ? "s" : "", best_ours / best_torch,
-                   bi ? "1.5x" : "2x");
+            printf(", PyTorch %.3g samples/s (%d thread%s, its best): %.2fx PyTorch (target %s)\n", best_torch,
+                   torch_threads, torch_threads > 1 ? "s" : "", best / best_torch, bi ? "1.5x" : "2x");
         else
-            printf("  PyTorch reference skipped: /usr/bin/python3 with torch not found (Debian package python3-torch)\n");
+            printf("\n  PyTorch reference skipped: /usr/bin/python3 with torch not found (Debian package python3-torch)\n");
     }
     /* inference: one pass over every row in batches of 4096 */
-    for (int threads = 1; threads <= 2; threads++) {
-        openblas_set_num_threads(threads);
-        clv_mlp_spec spec = {IN, {64, 64}, 2, 3, CLV_ACT_RELU, CLV_MLP_F32, 4096};
-        clv_error err;
-        clv_mlp *m = clv_mlp_alloc(&spec, &err);
-        if (!m)
-            return;
+    clv_mlp_spec spec = {IN, {64, 64}, 2, 3, CLV_ACT_RELU, CLV_MLP_F32, 4096};
+    clv_error err;
+    clv_mlp *m = clv_mlp_alloc(&spec, &err);
+    if (m) {
         clv_mlp_init(m, 1);
         double best = 0;
         for (int rep = 0; rep < 3; rep++) {
@@ -428,45 +557,75 @@ static void bench_mlp(void)
             best = rate > best ? rate : best;
         }
         sink += out[0];
-        printf("  inference, batches of 4096, %d thread%s: %.3g customers/s\n", threads, threads > 1 ? "s" : " ", best);
+        printf("  inference, batches of 4096: %.3g customers/s\n", best);
         clv_mlp_free(m);
     }
-    openblas_set_num_threads(1);
     free(X), free(y), free(out);
+    bench_gemm();
+}
+
+/* a section runs when no section is named on the command line, or it is */
+static int wanted(int argc, char **argv, const char *name)
+{
+    if (argc < 2)
+        return 1;
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "eval", "mlp"};
+    for (int i = 1; i < argc; i++) {
+        size_t k = 0;
+        while (k < sizeof sections / sizeof sections[0] && strcmp(argv[i], sections[k]) != 0)
+            k++;
+        if (k == sizeof sections / sizeof sections[0]) {
+            fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, sim, agent, eval or mlp\n",
+                    argv[i]);
+            return 2;
+        }
+    }
     gsl_set_error_handler_off();
     printf("clvsim %s benchmarks\n\n", clv_version());
 
-    printf("uniform draws, ns per draw (best of %d runs of %d draws)\n", REPS, DRAWS);
-    double mt = time_gsl(gsl_rng_mt19937);
-    double taus = time_gsl(gsl_rng_taus2);
-    double xo_gsl = time_gsl(clv_gsl_rng_xoshiro256ss);
-    double xo = time_inline();
-    printf("  %-38s %6.2f ns   1.00x\n", "GSL mt19937 (gsl_rng_uniform)", mt);
-    printf("  %-38s %6.2f ns  %5.2fx\n", "GSL taus2 (gsl_rng_uniform)", taus, mt / taus);
-    printf("  %-38s %6.2f ns  %5.2fx\n", "clvsim xoshiro256** (gsl_rng_uniform)", xo_gsl, mt / xo_gsl);
-    printf("  %-38s %6.2f ns  %5.2fx\n", "clvsim xoshiro256** (inline)", xo, mt / xo);
-
-    printf("\nclv_parallel_for: 256 units of 400,000 exponential draws\n");
-    static par_ctx a, b;
-    double t1 = now();
-    clv_parallel_for(1, 256, par_unit, &a);
-    t1 = now() - t1;
-    double t2 = now();
-    clv_parallel_for(2, 256, par_unit, &b);
-    t2 = now() - t2;
-    printf("  1 thread %.3f s, 2 threads %.3f s: speed-up %.2fx; results identical: %s\n", t1, t2, t1 / t2,
-           memcmp(a.out, b.out, sizeof a.out) == 0 ? "yes" : "NO");
-    bench_fit();
-    bench_sim();
-    bench_agent();
-    bench_eval();
-    bench_mlp();
+    if (wanted(argc, argv, "rng")) {
+        printf("uniform draws, ns per draw (best of %d runs of %d draws)\n", REPS, DRAWS);
+        double mt = time_gsl(gsl_rng_mt19937);
+        double taus = time_gsl(gsl_rng_taus2);
+        double xo_gsl = time_gsl(clv_gsl_rng_xoshiro256ss);
+        double xo = time_inline();
+        printf("  %-38s %6.2f ns   1.00x\n", "GSL mt19937 (gsl_rng_uniform)", mt);
+        printf("  %-38s %6.2f ns  %5.2fx\n", "GSL taus2 (gsl_rng_uniform)", taus, mt / taus);
+        printf("  %-38s %6.2f ns  %5.2fx\n", "clvsim xoshiro256** (gsl_rng_uniform)", xo_gsl, mt / xo_gsl);
+        printf("  %-38s %6.2f ns  %5.2fx\n", "clvsim xoshiro256** (inline)", xo, mt / xo);
+    }
+    int same = 1;
+    if (wanted(argc, argv, "parallel")) {
+        printf("\nclv_parallel_for: 256 units of 400,000 exponential draws\n");
+        static par_ctx a, b;
+        double t1 = now();
+        clv_parallel_for(1, 256, par_unit, &a);
+        t1 = now() - t1;
+        double t2 = now();
+        clv_parallel_for(2, 256, par_unit, &b);
+        t2 = now() - t2;
+        same = memcmp(a.out, b.out, sizeof a.out) == 0;
+        printf("  1 thread %.3f s, 2 threads %.3f s: speed-up %.2fx; results identical: %s\n", t1, t2, t1 / t2,
+               same ? "yes" : "NO");
+    }
+    if (wanted(argc, argv, "fit"))
+        bench_fit();
+    if (wanted(argc, argv, "sim"))
+        bench_sim();
+    if (wanted(argc, argv, "agent"))
+        bench_agent();
+    if (wanted(argc, argv, "eval"))
+        bench_eval();
+    if (wanted(argc, argv, "mlp"))
+        bench_mlp();
     printf("\n(checksum %g)\n", sink);
-    return memcmp(a.out, b.out, sizeof a.out) == 0 ? 0 : 1;
+    return same ? 0 : 1;
 }

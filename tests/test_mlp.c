@@ -14,6 +14,7 @@
 #include "clvsim/mlp.h"
 #include "clvsim/rng.h"
 #include "harness.h"
+#include "../src/model/gemm.h"
 
 static clv_mlp *net(int n_in, int h1, int h2, int n_out, int act, int precision, size_t batch)
 {
@@ -469,34 +470,59 @@ TEST(test_mlp_files)
     clv_mlp_free(m);
 }
 
-void openblas_set_num_threads(int n); /* OpenBLAS's (its cblas.h is not included beside GSL's headers) */
-
-/* the same training with OpenBLAS on 1 and on 2 threads: the same bits */
-TEST(test_mlp_blas_threads)
+/* the same training, in both precisions, on every kernel variant of the
+ * matrix product this processor runs (src/model/gemm.c): the same bits.
+ * The network's only processor-dependent code is that choice, so this is
+ * the check that a machine with other vector units gets the same network. */
+TEST(test_mlp_kernel_variants)
 {
     enum { N = 4096, IN = 8 };
-    double *X = malloc(N * IN * sizeof *X), *y = malloc(N * sizeof *y), *p[2];
+    double *X = malloc(N * IN * sizeof *X), *y = malloc(N * sizeof *y);
+    double *p[CLV_GEMM_VARIANTS] = {NULL};
     data(X, y, N, IN, 1, 13);
-    size_t P = 0;
-    for (int k = 0; k < 2; k++) {
-        openblas_set_num_threads(k + 1);
-        clv_mlp *m = net(IN, 64, 64, 3, CLV_ACT_RELU, CLV_MLP_F32, 1024);
-        if (!m)
-            return;
-        clv_mlp_init(m, 3);
-        clv_mlp_train_opts o;
-        clv_mlp_train_opts_default(&o);
-        o.epochs = 3, o.batch = 1024, o.validation_fraction = 0.25;
-        clv_mlp_history h;
-        clv_error err;
-        CHECK_INT(clv_mlp_train(m, X, y, N, &o, &h, &err), CLV_OK);
-        P = clv_mlp_n_params(m);
-        p[k] = malloc(P * sizeof *p[k]);
-        clv_mlp_get_params(m, p[k]);
-        clv_mlp_history_free(&h);
-        clv_mlp_free(m);
+    const int before = clv__gemm_use_variant(0);
+    for (int prec = CLV_MLP_F32; prec <= CLV_MLP_F64; prec++) {
+        size_t P = 0;
+        int ran = 0;
+        for (int v = 0; v < CLV_GEMM_VARIANTS; v++) {
+            if (!clv__gemm_variant_supported(v))
+                continue;
+            clv__gemm_use_variant(v);
+            clv_mlp *m = net(IN, 64, 64, 3, CLV_ACT_RELU, prec, 1024);
+            if (!m)
+                break;
+            clv_mlp_init(m, 3);
+            clv_mlp_train_opts o;
+            clv_mlp_train_opts_default(&o);
+            o.epochs = 2, o.batch = 1024, o.validation_fraction = 0.25;
+            clv_mlp_history h;
+            clv_error err;
+            CHECK_INT(clv_mlp_train(m, X, y, N, &o, &h, &err), CLV_OK);
+            CHECK(h.epochs == 2 && isfinite(h.train_loss[1]));
+            P = clv_mlp_n_params(m);
+            p[v] = malloc(P * sizeof *p[v]);
+            clv_mlp_get_params(m, p[v]);
+            if (ran && memcmp(p[0], p[v], P * sizeof *p[v]) != 0)
+                harness_fail(__FILE__, __LINE__, "%s: the %s variant trains another network than the portable one",
+                             prec == CLV_MLP_F32 ? "f32" : "f64", clv__gemm_variant_names[v]);
+            ran++;
+            clv_mlp_history_free(&h);
+            clv_mlp_free(m);
+        }
+        /* the portable variant always runs; training moved the parameters */
+        CHECK(ran >= 1 && p[0] != NULL);
+        clv_mlp *m0 = net(IN, 64, 64, 3, CLV_ACT_RELU, prec, 1024);
+        if (m0 && p[0]) {
+            double *init = malloc(P * sizeof *init);
+            clv_mlp_init(m0, 3);
+            clv_mlp_get_params(m0, init);
+            CHECK(memcmp(init, p[0], P * sizeof *init) != 0);
+            free(init);
+        }
+        clv_mlp_free(m0);
+        for (int v = 0; v < CLV_GEMM_VARIANTS; v++)
+            free(p[v]), p[v] = NULL;
     }
-    openblas_set_num_threads(1);
-    CHECK(memcmp(p[0], p[1], P * sizeof *p[0]) == 0);
-    free(p[0]), free(p[1]), free(X), free(y);
+    clv__gemm_use_variant(before);
+    free(X), free(y);
 }

@@ -3,9 +3,14 @@
  * A network maps n_in inputs through dense hidden layers (ReLU or tanh) to
  * n_out linear outputs.  Its parameters are one vector: for each layer in
  * order, the weights W (outputs x inputs, row-major) and then the biases.
- * Forward and backward passes are one CBLAS gemm per layer per direction
- * over a batch (OpenBLAS), in single precision (CLV_MLP_F32, the product's
- * speed) or double precision (CLV_MLP_F64, for gradient checks); inputs,
+ * Forward and backward passes are one matrix product per layer per
+ * direction over a batch, in single precision (CLV_MLP_F32, the product's
+ * speed) or double precision (CLV_MLP_F64, for gradient checks).  The
+ * products are clvsim's own (src/model/gemm.c), not a BLAS call: each
+ * element is a chain of fused multiply-adds in a fixed order, vectorised
+ * across independent elements, so a network's bits do not depend on the
+ * processor's vector units (SSE2, AVX2, AVX-512) or on any thread count;
+ * the passes run on the calling thread.  Inputs,
  * outputs, targets and parameters cross the API in double.  Every buffer is
  * allocated by clv_mlp_alloc for batches of up to max_batch rows: the
  * passes and the optimiser steps never allocate.
@@ -149,9 +154,10 @@ typedef struct clv_mlp_history {
 
 /* Train m (initialised by the caller) on n rows X (n x n_in) and targets y.
  * With a validation split the parameters of the epoch of lowest
- * validation loss are kept.  Results are the same for a seed whatever
- * OpenBLAS's thread count (a test trains with 1 and 2 threads and compares
- * the parameters bit for bit).  Allocates its buffers once.  CLV_EINPUT
+ * validation loss are kept.  Results are the same for a seed on every
+ * processor (a test trains on every kernel variant of the matrix product
+ * the processor runs and compares the parameters bit for bit).  Allocates
+ * its buffers once.  CLV_EINPUT
  * for bad options, CLV_ECANCELLED, CLV_ENOMEM. */
 int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const clv_mlp_train_opts *o,
                   clv_mlp_history *h, clv_error *err);

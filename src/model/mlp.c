@@ -6,10 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cblas.h> /* OpenBLAS's; no GSL header here, which would declare the same names */
-
 #include "clvsim/io.h"
 #include "clvsim/rng.h"
+#include "gemm.h"
 
 enum { MLP_MAX_LAYERS = CLV_MAX_LAYERS + 1 };
 
@@ -34,18 +33,22 @@ struct clv_mlp {
 };
 
 #define R float
-#define GEMM cblas_sgemm
+#define GEMM clv__gemm_f32
+#define SQRT sqrtf
 #define SUF f32
 #include "mlp_impl.h"
 #undef R
 #undef GEMM
+#undef SQRT
 #undef SUF
 #define R double
-#define GEMM cblas_dgemm
+#define GEMM clv__gemm_f64
+#define SQRT sqrt
 #define SUF f64
 #include "mlp_impl.h"
 #undef R
 #undef GEMM
+#undef SQRT
 #undef SUF
 
 #define BY_PRECISION(m, fn, ...) ((m)->spec.precision == CLV_MLP_F64 ? fn##_f64(__VA_ARGS__) : fn##_f32(__VA_ARGS__))

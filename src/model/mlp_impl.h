@@ -1,5 +1,8 @@
 /* mlp_impl.h - the passes of the network in one precision; included by mlp.c
- * twice, with R the real type (float, double), GEMM its CBLAS gemm and
+ * twice, with R the real type (float, double), GEMM its matrix product
+ * (gemm.h: the same bits on every processor), SQRT its square root (sqrtf
+ * or sqrt: correctly rounded, so sqrtf(x) is (float)sqrt((double)x) to the
+ * bit, and it vectorises) and
  * SUF the suffix of the functions (f32, f64).  Internal to src/model. */
 
 #define CAT_(a, b) a##_##b
@@ -16,7 +19,8 @@ static void CAT(forward, SUF)(clv_mlp *m, size_t n, int train)
         const int in = m->in[l], out = m->out[l];
         const R *W = (const R *)m->p + m->off[l], *b = W + (size_t)out * (size_t)in;
         R *z = m->z[l];
-        GEMM(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, out, in, (R)1, prev, in, W, in, (R)0, z, out);
+        /* z (n x out) = prev (n x in) W^T */
+        GEMM(n, (size_t)out, (size_t)in, prev, (size_t)in, 1, W, 1, (size_t)in, z, (size_t)out, 1);
         for (size_t i = 0; i < n; i++)
             for (int j = 0; j < out; j++)
                 z[i * (size_t)out + (size_t)j] += b[j];
@@ -55,7 +59,8 @@ static void CAT(backward, SUF)(clv_mlp *m, size_t n)
         const R *W = (const R *)m->p + m->off[l];
         R *gW = g + m->off[l], *gb = gW + (size_t)out * (size_t)in;
         const R *prev = l ? (const R *)m->a[l - 1] : (const R *)m->x;
-        GEMM(CblasRowMajor, CblasTrans, CblasNoTrans, out, in, (int)n, (R)1, delta, out, prev, in, (R)0, gW, in);
+        /* gW (out x in) = delta^T (out x n) prev (n x in) */
+        GEMM((size_t)out, (size_t)in, n, delta, 1, (size_t)out, prev, (size_t)in, 1, gW, (size_t)in, 1);
         for (int j = 0; j < out; j++)
             gb[j] = 0;
         for (size_t i = 0; i < n; i++)
@@ -63,7 +68,8 @@ static void CAT(backward, SUF)(clv_mlp *m, size_t n)
                 gb[j] += delta[i * (size_t)out + (size_t)j];
         if (l == 0)
             break;
-        GEMM(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n, in, out, (R)1, delta, out, W, in, (R)0, next, in);
+        /* next (n x in) = delta (n x out) W (out x in) */
+        GEMM(n, (size_t)in, (size_t)out, delta, (size_t)out, 1, W, (size_t)in, 1, next, (size_t)in, 1);
         const R *z = m->z[l - 1], *a = m->a[l - 1];
         const size_t k = n * (size_t)in;
         if (m->dropout > 0) {
@@ -116,7 +122,7 @@ static void CAT(adam, SUF)(clv_mlp *m, const clv_adam *a, double c1, double c2)
     for (size_t i = 0; i < m->n_params; i++) {
         m1[i] = b1 * m1[i] + ((R)1 - b1) * g[i];
         m2[i] = b2 * m2[i] + ((R)1 - b2) * g[i] * g[i];
-        p[i] -= lr * (m1[i] * k1 / ((R)sqrt((double)(m2[i] * k2)) + eps) + wd * p[i]);
+        p[i] -= lr * (m1[i] * k1 / (SQRT(m2[i] * k2) + eps) + wd * p[i]);
     }
 }
 
