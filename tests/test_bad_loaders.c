@@ -9,6 +9,19 @@
  *   episodes than an int; a directory and a FIFO instead of a file (no
  *   hang); a non-finite Q; non-finite or negative target statistics; a
  *   weight outside [0, 1]; statistics without visits.
+ * - Network files (CLVMLP02, clv_mlp_load, clv_ltv_model_load;
+ *   predict-ltv): a ZILN network with one output and an MSE one with
+ *   three; each header field out of range (inputs, layers, outputs,
+ *   activation, precision, loss, a hidden width, a width past the layers);
+ *   a header claiming 10^10 parameters in a small file; a file shorter than
+ *   a header; trailing bytes; a directory; NaN and infinite standardisation
+ *   means; zero, negative and infinite sds; non-finite parameters and one
+ *   beyond a float's range.
+ * - The settings ("meta") block of a train-ltv network: a layout other
+ *   than 1; each field out of range or not finite (a horizon of 1e300, 0,
+ *   365.5 or NaN; discount 2; rates outside [0, 1]; lifecycle days out of
+ *   range or out of order; loyal purchases 1; btyd_features 0.5; a BTYD
+ *   model id of 7); a non-zero unused number.
  * Every damaged file but the fixtures is written with the API and patched,
  * with its CRC recomputed, so that the check under test is the one that
  * fires and not the checksum.
@@ -27,6 +40,8 @@
 
 #include "clvsim/agent.h"
 #include "clvsim/io.h"
+#include "clvsim/ltv.h"
+#include "clvsim/mlp.h"
 #include "harness.h"
 
 #define FIXTURES "tests/fixtures/bad/loaders/"
@@ -123,8 +138,9 @@ static const char *qtab_msg(const char *path, int *code)
         int code_;                                                                                         \
         const char *m_ = qtab_msg(path, &code_);                                                           \
         CHECK_INT(code_, want_code);                                                                       \
-        if (want_msg || m_)                                                                                \
-            CHECK_STR(m_, want_msg);                                                                       \
+        const char *w_ = (want_msg);                                                                       \
+        if (w_ || m_)                                                                                      \
+            CHECK_STR(m_, w_);                                                                             \
     } while (0)
 
 /* the virtual memory of this process in bytes (/proc/self/statm), 0 if unknown */
@@ -318,4 +334,298 @@ TEST(test_bad_loaders_qtab_cli)
     CHECK_STR(r.err, "clvsim: " FIXTURES "qtab_huge_sizes.qtab: truncated: the header gives 4294967296 states x 255 "
                      "actions, which take 39427799777324 bytes; the file has 44\n");
     harness_proc_free(&r);
+}
+
+/* ---- networks ---- */
+
+/* offsets in a network file: the magic, 14 int32 of spec and loss, 16
+ * doubles of settings, then means, sds and parameters */
+enum { NET_HEAD = 8, NET_META = NET_HEAD + 14 * 4, NET_MEAN = NET_META + 16 * 8, NET_IN = CLV_LTV_FEATURES, NET_H = 4 };
+#define NET_SD (NET_MEAN + 8 * NET_IN)
+#define NET_PARAMS (NET_SD + 8 * NET_IN)
+
+/* train-ltv's settings of a scenario with the defaults */
+static void ltv_meta(double *meta)
+{
+    const clv_ltv_config c = {365, 1, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD};
+    clv_ltv_config_pack(&c, meta);
+}
+
+/* a network of the LTV features (one hidden layer of 4, n_out outputs)
+ * saved with loss, standardisation and train-ltv's settings at path */
+static int save_net(const char *path, int n_out, int loss)
+{
+    clv_error err;
+    const clv_mlp_spec spec = {NET_IN, {NET_H}, 1, n_out, CLV_ACT_RELU, CLV_MLP_F32, 16};
+    clv_mlp *m = clv_mlp_alloc(&spec, &err);
+    if (!m)
+        return -1;
+    clv_mlp_init(m, 5);
+    double mean[NET_IN], sd[NET_IN], meta[CLV_MLP_META];
+    for (int j = 0; j < NET_IN; j++)
+        mean[j] = 0.25 * j, sd[j] = 1 + 0.5 * j;
+    ltv_meta(meta);
+    int st = clv_mlp_save(m, loss, mean, sd, meta, path, &err);
+    clv_mlp_free(m);
+    return st;
+}
+
+/* clv_mlp_load's message for path (NULL when it loads), its status in *code */
+static const char *net_msg(const char *path, int *code)
+{
+    static clv_error err;
+    int loss;
+    double *mean = (double *)&err, *sd = (double *)&err; /* not NULL: the loader must reset them */
+    clv_mlp *m = clv_mlp_load(path, 64, &loss, &mean, &sd, NULL, &err);
+    if (m) {
+        clv_mlp_free(m);
+        free(mean), free(sd);
+        *code = CLV_OK;
+        return NULL;
+    }
+    CHECK(mean == NULL && sd == NULL);
+    *code = err.code;
+    CHECK_STR(err.file, path);
+    return err.msg;
+}
+
+#define CHECK_NET(path, want_code, want_msg)                                                               \
+    do {                                                                                                   \
+        int code_;                                                                                         \
+        const char *m_ = net_msg(path, &code_);                                                            \
+        CHECK_INT(code_, want_code);                                                                       \
+        const char *w_ = (want_msg);                                                                       \
+        if (w_ || m_)                                                                                      \
+            CHECK_STR(m_, w_);                                                                             \
+    } while (0)
+
+/* the header: sizes and settings before anything is allocated, the loss against the outputs */
+TEST(test_bad_loaders_mlp_header)
+{
+    char dir[] = "/tmp/clvsim-badnet-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600];
+    snprintf(path, sizeof path, "%s/ltv.mlp", dir);
+    /* the loss must match the outputs */
+    CHECK_INT(save_net(path, 1, CLV_LOSS_ZILN), CLV_OK);
+    CHECK_NET(path, CLV_EINPUT, "the ZILN loss needs 3 outputs; the network has 1");
+    CHECK_INT(save_net(path, 3, CLV_LOSS_MSE), CLV_OK);
+    CHECK_NET(path, CLV_EINPUT, "the MSE loss needs 1 output; the network has 3");
+    CHECK_INT(save_net(path, 3, CLV_LOSS_BCE), CLV_OK);
+    CHECK_NET(path, CLV_EINPUT, "the BCE loss needs 1 output; the network has 3");
+    /* each field of the header (int32 k at 8 + 4 k) */
+    const struct {
+        int k;
+        int32_t v;
+        const char *msg;
+    } bad[] = {
+        {0, 0, "n_in: expected 1 to 100000 inputs, got 0"},
+        {0, 100001, "n_in: expected 1 to 100000 inputs, got 100001"},
+        {1, -1, "n_hidden: expected 0 to 8 hidden layers, got -1"},
+        {1, 9, "n_hidden: expected 0 to 8 hidden layers, got 9"},
+        {2, 0, "n_out: expected 1 to 1000 outputs, got 0"},
+        {3, 7, "activation: expected 0 (relu) or 1 (tanh), got 7"},
+        {4, 2, "precision: expected 0 (f32) or 1 (f64), got 2"},
+        {5, 5, "loss: expected 0 (MSE), 1 (ZILN) or 2 (BCE), got 5"},
+        {6, 0, "hidden layer 1: expected a width of 1 to 100000, got 0"},
+        {6, -4, "hidden layer 1: expected a width of 1 to 100000, got -4"},
+        {8, 4, "hidden layer 3: the network has 1 hidden layers, so expected width 0, got 4"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+        CHECK_INT(patch_crc(path, NET_HEAD + 4 * bad[i].k, &bad[i].v, 4), 0);
+        CHECK_NET(path, CLV_EINPUT, bad[i].msg);
+    }
+    /* a header claiming 8 hidden layers of 100000 (7 x 10^10 parameters) in
+     * a file of 1.5 kB: refused from the length before anything is
+     * allocated (allocating first failed with "impossible sizes") */
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    const int32_t huge[9] = {8, 3, 1, 0, 1, 100000, 100000, 100000, 100000};
+    CHECK_INT(patch_crc(path, NET_HEAD + 4, huge, 4), 0);
+    CHECK_INT(patch_crc(path, NET_HEAD + 24, huge + 5, 4 * 4), 0);
+    CHECK_INT(patch_crc(path, NET_HEAD + 40, huge + 5, 4 * 4), 0);
+    const long len = file_size(path);
+    char want[400];
+    snprintf(want, sizeof want, "truncated: the header gives 25 inputs, 8 hidden layers, 3 outputs and 70003600003 "
+             "parameters, which take 560028800620 bytes; the file has %ld", len);
+    CHECK_NET(path, CLV_EINPUT, want);
+    /* shorter than a header; cut short; a byte more (196 + 8 x (50 + 119)) */
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    CHECK_INT(file_size(path), 1548);
+    CHECK(truncate(path, 195) == 0);
+    CHECK_NET(path, CLV_EINPUT, "truncated: 195 bytes, fewer than the 196 of a header and checksum");
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    CHECK(truncate(path, 1547) == 0);
+    CHECK_NET(path, CLV_EINPUT, "truncated: the header gives 25 inputs, 1 hidden layers, 3 outputs and 119 "
+                                "parameters, which take 1548 bytes; the file has 1547");
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    FILE *fp = fopen(path, "ab");
+    fputc(0, fp);
+    fclose(fp);
+    CHECK_NET(path, CLV_EINPUT, "trailing bytes after the network: the header gives 25 inputs, 1 hidden layers, 3 "
+                                "outputs and 119 parameters, which take 1548 bytes; the file has 1549");
+    CHECK_NET(dir, CLV_EINPUT, "not a regular file (a directory); expected a clvsim network file");
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    CHECK_NET(path, CLV_OK, NULL);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* the numbers after the header: standardisation and parameters */
+TEST(test_bad_loaders_mlp_values)
+{
+    char dir[] = "/tmp/clvsim-badnv-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600];
+    snprintf(path, sizeof path, "%s/ltv.mlp", dir);
+    const struct {
+        long off;
+        double v;
+        const char *msg;
+    } bad[] = {
+        {NET_MEAN + 8 * 2, NAN, "the standardisation mean of input 3 is nan; expected a finite number"},
+        {NET_MEAN + 8 * 24, -INFINITY, "the standardisation mean of input 25 is -inf; expected a finite number"},
+        {NET_SD + 8 * 0, 0, "the standardisation sd of input 1 is 0; expected a finite number > 0"},
+        {NET_SD + 8 * 4, -2, "the standardisation sd of input 5 is -2; expected a finite number > 0"},
+        {NET_SD + 8 * 4, INFINITY, "the standardisation sd of input 5 is inf; expected a finite number > 0"},
+        {NET_SD + 8 * 4, NAN, "the standardisation sd of input 5 is nan; expected a finite number > 0"},
+        {NET_PARAMS + 8 * 0, NAN, "parameter 1 is nan; expected a finite number that a float holds (magnitude at most "
+                                  "3.40282e+38)"},
+        {NET_PARAMS + 8 * 118, INFINITY, "parameter 119 is inf; expected a finite number that a float holds "
+                                         "(magnitude at most 3.40282e+38)"},
+        {NET_PARAMS + 8 * 50, -1e300, "parameter 51 is -1e+300; expected a finite number that a float holds "
+                                      "(magnitude at most 3.40282e+38)"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+        CHECK_INT(patch_crc(path, bad[i].off, &bad[i].v, 8), 0);
+        CHECK_NET(path, CLV_EINPUT, bad[i].msg);
+    }
+    /* in double precision 1e300 is a parameter like another */
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    const int32_t f64 = CLV_MLP_F64;
+    const double big = 1e300;
+    CHECK_INT(patch_crc(path, NET_HEAD + 16, &f64, 4), 0);
+    CHECK_INT(patch_crc(path, NET_PARAMS + 8 * 50, &big, 8), 0);
+    CHECK_NET(path, CLV_OK, NULL);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* the settings block of a train-ltv network, field by field (clv_ltv_model_load) */
+TEST(test_bad_loaders_ltv_meta)
+{
+    char dir[] = "/tmp/clvsim-badmeta-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600];
+    snprintf(path, sizeof path, "%s/ltv.mlp", dir);
+    const struct {
+        int k;
+        double v;
+        const char *field, *msg;
+    } bad[] = {
+        {0, 2, "", "the network's settings are of layout 2; expected layout 1 (clvsim train-ltv's)"},
+        {1, 1e300, "ltv.horizon_days", "the network's setting is 1e+300; expected an integer in [1, 3650]"},
+        {1, 0, "ltv.horizon_days", "the network's setting is 0; expected an integer in [1, 3650]"},
+        {1, 365.5, "ltv.horizon_days", "the network's setting is 365.5; expected an integer in [1, 3650]"},
+        {1, NAN, "ltv.horizon_days", "the network's setting is nan; expected an integer in [1, 3650]"},
+        {2, 2, "ltv.discount", "the network's setting is 2; expected an integer in [0, 1]"},
+        {3, -0.1, "economics.annual_discount_rate", "the network's setting is -0.1; expected a number in [0, 1]"},
+        {3, NAN, "economics.annual_discount_rate", "the network's setting is nan; expected a number in [0, 1]"},
+        {4, 1.5, "economics.margin_rate", "the network's setting is 1.5; expected a number in [0, 1]"},
+        {4, INFINITY, "economics.margin_rate", "the network's setting is inf; expected a number in [0, 1]"},
+        {5, 0, "lifecycle.new_days", "the network's setting is 0; expected an integer in [1, 3650]"},
+        {5, -3e9, "lifecycle.new_days", "the network's setting is -3e+09; expected an integer in [1, 3650]"},
+        {6, 20, "lifecycle.active_days", "the network's setting is 20; expected an integer in [30, 3650]"},
+        {7, 90, "lifecycle.churned_days", "the network's setting is 90; expected an integer in [91, 3650]"},
+        {8, 1, "lifecycle.loyal_purchases", "the network's setting is 1; expected an integer in [2, 1000]"},
+        {9, 0.5, "ltv.btyd_features", "the network's setting is 0.5; expected an integer in [0, 1]"},
+        {10, 7, "population.model", "the network's setting is 7; expected an integer in [0, 1]"},
+        {13, 3, "", "the network's setting 13 (unused in layout 1) is 3; expected 0"},
+    };
+    clv_error err;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+        CHECK_INT(patch_crc(path, NET_META + 8 * bad[i].k, &bad[i].v, 8), 0);
+        clv_ltv_model *lm = clv_ltv_model_load(path, 8, NULL, &err);
+        CHECK(lm == NULL);
+        clv_ltv_model_free(lm);
+        CHECK_INT(err.code, CLV_EINPUT);
+        CHECK_STR(err.file, path);
+        CHECK_STR(err.field, bad[i].field);
+        CHECK_STR(err.msg, bad[i].msg);
+        /* the same numbers through the public unpacking */
+        double meta[CLV_MLP_META];
+        clv_ltv_config c;
+        ltv_meta(meta);
+        meta[bad[i].k] = bad[i].v;
+        CHECK_INT(clv_ltv_config_unpack(meta, &c, NULL), CLV_EINPUT);
+    }
+    /* the untouched settings load, as packed */
+    double meta[CLV_MLP_META];
+    clv_ltv_config c;
+    ltv_meta(meta);
+    CHECK_INT(clv_ltv_config_unpack(meta, &c, &err), CLV_OK);
+    CHECK(c.horizon_days == 365 && c.discount == 1 && c.margin_rate == 0.3 && c.lifecycle.churned_days == 365 &&
+          c.lifecycle.loyal_purchases == 4 && c.btyd_features == 1 && c.btyd_model == CLV_MODEL_BGNBD);
+    /* a network of another kind: the BCE loss, or other inputs */
+    CHECK_INT(save_net(path, 1, CLV_LOSS_BCE), CLV_OK);
+    CHECK(clv_ltv_model_load(path, 8, NULL, &err) == NULL);
+    CHECK_STR(err.msg, "not a network of clvsim train-ltv (25 inputs and the BCE loss; expected the 25 LTV features "
+                       "and the ZILN or MSE loss)");
+    unlink(path);
+    rmdir(dir);
+}
+
+/* the command: predict-ltv refuses such files with the file, the field and exit status 2 */
+TEST(test_bad_loaders_predict_ltv_cli)
+{
+    char dir[] = "/tmp/clvsim-badpl-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600], out[700], want[1400];
+    snprintf(path, sizeof path, "%s/ltv.mlp", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    /* a ZILN network with one output (predictions read past the outputs before) */
+    CHECK_INT(save_net(path, 1, CLV_LOSS_ZILN), CLV_OK);
+    harness_proc r = harness_run(ARGS("predict-ltv", path, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31",
+                                      "-o", out, "--quiet"));
+    CHECK_INT(r.status, 2);
+    snprintf(want, sizeof want, "clvsim: %s: the ZILN loss needs 3 outputs; the network has 1\n", path);
+    CHECK_STR(r.err, want);
+    harness_proc_free(&r);
+    /* a horizon of 1e300 (a NaN for every customer, exit 0, before) */
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    const double h = 1e300, model = 7;
+    CHECK_INT(patch_crc(path, NET_META + 8, &h, 8), 0);
+    r = harness_run(ARGS("predict-ltv", path, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", out,
+                         "--quiet"));
+    CHECK_INT(r.status, 2);
+    snprintf(want, sizeof want, "clvsim: %s: ltv.horizon_days: the network's setting is 1e+300; expected an integer in "
+             "[1, 3650]\n", path);
+    CHECK_STR(r.err, want);
+    harness_proc_free(&r);
+    /* a BTYD model id of 7 */
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    CHECK_INT(patch_crc(path, NET_META + 80, &model, 8), 0);
+    r = harness_run(ARGS("predict-ltv", path, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", out,
+                         "--quiet"));
+    CHECK_INT(r.status, 2);
+    snprintf(want, sizeof want, "clvsim: %s: population.model: the network's setting is 7; expected an integer in "
+             "[0, 1]\n", path);
+    CHECK_STR(r.err, want);
+    harness_proc_free(&r);
+    /* a zero sd */
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    const double zero = 0;
+    CHECK_INT(patch_crc(path, NET_SD + 8 * 7, &zero, 8), 0);
+    r = harness_run(ARGS("predict-ltv", path, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", out,
+                         "--quiet"));
+    CHECK_INT(r.status, 2);
+    snprintf(want, sizeof want, "clvsim: %s: the standardisation sd of input 8 is 0; expected a finite number > 0\n",
+             path);
+    CHECK_STR(r.err, want);
+    harness_proc_free(&r);
+    CHECK(access(out, F_OK) != 0); /* nothing written */
+    unlink(path);
+    rmdir(dir);
 }

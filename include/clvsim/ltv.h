@@ -65,8 +65,18 @@ typedef struct clv_ltv_config {
 } clv_ltv_config;
 
 void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c);
-void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);   /* CLV_MLP_META numbers */
-void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c);
+/* The config as the CLV_MLP_META numbers of a network file: meta[0] = 1
+ * (the layout), then horizon, discount, annual discount rate, margin rate,
+ * the lifecycle's new, active and churned days and loyal purchases, the
+ * BTYD feature and model, and zeros. */
+void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);
+/* The config back from those numbers, each checked against the range of
+ * the scenario key it came from (an integer setting must be integral)
+ * before it is converted: CLV_EINPUT with err->field the key
+ * ("ltv.horizon_days") and the value and range in the message, for a
+ * layout other than 1, a value out of range or not finite, or a non-zero
+ * unused number.  err may be NULL. */
+int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err);
 
 /* ---- batched inference (for the agents and the environment) ----
  *
@@ -79,6 +89,9 @@ void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c);
  * the population's (clv_btyd_value_init). */
 typedef struct clv_ltv_model clv_ltv_model;
 
+/* NULL with err (naming path) for a file clv_mlp_load refuses, a network
+ * that is not one of train-ltv (CLV_LTV_FEATURES inputs, the ZILN or MSE
+ * loss), or settings clv_ltv_config_unpack refuses. */
 clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_btyd_value *btyd, clv_error *err);
 void clv_ltv_model_free(clv_ltv_model *lm);
 /* The config saved with the network. */

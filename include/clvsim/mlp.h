@@ -180,9 +180,22 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
                  const char *path, clv_error *err);
 /* Load a network saved by clv_mlp_save, for batches of up to max_batch
  * rows, in the precision it was saved in; *mean and *sd are allocated
- * (free them); meta (may be NULL) receives the configuration.  A file that
- * is not one, of another version, truncated, corrupted (checksum) or of
- * impossible sizes is CLV_EINPUT naming the file and what is wrong. */
+ * (free them); meta (may be NULL) receives the configuration, which is the
+ * caller's to check (clv_ltv_config_unpack for train-ltv's).  Refused with
+ * CLV_EINPUT, err naming the file and saying what is wrong and what is
+ * accepted: a path that is not a regular file (a directory or FIFO without
+ * blocking); a file that is not a network or of another version; a spec
+ * outside clv_mlp_alloc's limits, an unknown activation, precision or loss,
+ * a loss that does not match the outputs (ZILN 3, MSE and BCE 1), a
+ * non-zero width past the hidden layers; a length other than the one the
+ * spec gives (checked against the file's length before anything is
+ * allocated); a checksum mismatch; and, after the checksum, a non-finite
+ * standardisation mean, a standardisation sd that is not finite and > 0,
+ * or a parameter that is not finite (for CLV_MLP_F32, not within a
+ * float's range).  CLV_EIO when it cannot be opened or read, CLV_ENOMEM;
+ * clv_mlp_alloc's CLV_EINPUT for a bad max_batch.  The buffers take about
+ * max_batch x (the inputs + 3 x the hidden widths + 2 x the widest layer)
+ * elements, as clv_mlp_alloc's. */
 clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, double *meta,
                       clv_error *err);
 

@@ -2,6 +2,7 @@
 #include "clvsim/ltv.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -221,15 +222,52 @@ void clv_ltv_config_pack(const clv_ltv_config *c, double *meta)
     memcpy(meta, v, sizeof v); /* meta[0] = 1: the layout of this version */
 }
 
-void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c)
+/* meta[k] as an integer in [lo, hi] into *v; else err on the setting `key` */
+static int meta_int(const double *meta, int k, const char *key, int lo, int hi, int *v, clv_error *err)
 {
-    c->horizon_days = (int)meta[1];
-    c->discount = (int)meta[2];
-    c->annual_discount_rate = meta[3];
-    c->margin_rate = meta[4];
-    c->lifecycle = (clv_scn_lifecycle){(int)meta[5], (int)meta[6], (int)meta[7], (int)meta[8]};
-    c->btyd_features = (int)meta[9];
-    c->btyd_model = (int)meta[10];
+    const double x = meta[k];
+    /* compared as a double before the cast, which would be undefined out of range */
+    if (!(x >= lo && x <= hi && x == floor(x)))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, key, "the network's setting is %g; expected an integer in "
+                             "[%d, %d]", x, lo, hi);
+    *v = (int)x;
+    return CLV_OK;
+}
+
+static int meta_real(const double *meta, int k, const char *key, double lo, double hi, double *v, clv_error *err)
+{
+    if (!(meta[k] >= lo && meta[k] <= hi))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, key, "the network's setting is %g; expected a number in "
+                             "[%g, %g]", meta[k], lo, hi);
+    *v = meta[k];
+    return CLV_OK;
+}
+
+int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (meta[0] != 1)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the network's settings are of layout %g; expected "
+                             "layout 1 (clvsim train-ltv's)", meta[0]);
+    /* the ranges of the scenario keys they were saved from (scenarios/README.md) */
+    clv_scn_lifecycle *lc = &c->lifecycle;
+    int st;
+    if ((st = meta_int(meta, 1, "ltv.horizon_days", 1, 3650, &c->horizon_days, err)) ||
+        (st = meta_int(meta, 2, "ltv.discount", 0, 1, &c->discount, err)) ||
+        (st = meta_real(meta, 3, "economics.annual_discount_rate", 0, 1, &c->annual_discount_rate, err)) ||
+        (st = meta_real(meta, 4, "economics.margin_rate", 0, 1, &c->margin_rate, err)) ||
+        (st = meta_int(meta, 5, "lifecycle.new_days", 1, 3650, &lc->new_days, err)) ||
+        (st = meta_int(meta, 6, "lifecycle.active_days", lc->new_days, 3650, &lc->active_days, err)) ||
+        (st = meta_int(meta, 7, "lifecycle.churned_days", lc->active_days + 1, 3650, &lc->churned_days, err)) ||
+        (st = meta_int(meta, 8, "lifecycle.loyal_purchases", 2, 1000, &lc->loyal_purchases, err)) ||
+        (st = meta_int(meta, 9, "ltv.btyd_features", 0, 1, &c->btyd_features, err)) ||
+        (st = meta_int(meta, 10, "population.model", CLV_MODEL_BGNBD, CLV_MODEL_PARETO, &c->btyd_model, err)))
+        return st;
+    for (int k = 11; k < CLV_MLP_META; k++)
+        if (meta[k] != 0)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the network's setting %d (unused in layout 1) is "
+                                 "%g; expected 0", k, meta[k]);
+    return CLV_OK;
 }
 
 struct clv_ltv_model {
@@ -265,10 +303,16 @@ clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_
         clv_ltv_model_free(lm);
         return NULL;
     }
-    clv_ltv_config_unpack(meta, &lm->cfg);
-    if (meta[0] != 1 || clv_mlp_spec_of(lm->net)->n_in != CLV_LTV_FEATURES) {
-        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "not a network of clvsim train-ltv (its inputs are not the %d "
-                      "LTV features)", CLV_LTV_FEATURES);
+    if (clv_mlp_spec_of(lm->net)->n_in != CLV_LTV_FEATURES || lm->loss == CLV_LOSS_BCE) {
+        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "not a network of clvsim train-ltv (%d inputs and the %s loss; "
+                      "expected the %d LTV features and the ZILN or MSE loss)", clv_mlp_spec_of(lm->net)->n_in,
+                      lm->loss == CLV_LOSS_ZILN ? "ZILN" : lm->loss == CLV_LOSS_BCE ? "BCE" : "MSE", CLV_LTV_FEATURES);
+        clv_ltv_model_free(lm);
+        return NULL;
+    }
+    if (clv_ltv_config_unpack(meta, &lm->cfg, err) != CLV_OK) {
+        if (err)
+            snprintf(err->file, sizeof err->file, "%s", path);
         clv_ltv_model_free(lm);
         return NULL;
     }
