@@ -22,6 +22,8 @@
  *   365.5 or NaN; discount 2; rates outside [0, 1]; lifecycle days out of
  *   range or out of order; loyal purchases 1; btyd_features 0.5; a BTYD
  *   model id of 7); a non-zero unused number.
+ * - The LTV standardisation of a feature with no spread (or the rounding
+ *   noise of a constant), by hand.
  * Every damaged file but the fixtures is written with the API and patched,
  * with its CRC recomputed, so that the check under test is the one that
  * fires and not the checksum.
@@ -628,4 +630,41 @@ TEST(test_bad_loaders_predict_ltv_cli)
     CHECK(access(out, F_OK) != 0); /* nothing written */
     unlink(path);
     rmdir(dir);
+}
+
+/* ---- the LTV path's non-finite numbers ---- */
+
+/* standardisation by hand: no spread, the rounding noise of a constant, a small real spread */
+TEST(test_bad_loaders_ltv_standardize)
+{
+    /* columns: a constant 5; P(alive) 1 - k 1e-9 (sd 1e-9, a billionth of
+     * its mean); values of 1e-8 scale with a real spread; a plain column */
+    double X[4 * 4] = {5, 1, 1e-8, 1, 5, 1 - 1e-9, 2e-8, 2, 5, 1 - 2e-9, 3e-8, 3, 5, 0.5, 7e-8, 40};
+    double mean[4], sd[4];
+    const size_t first3[3] = {0, 1, 2};
+    clv_standardize_fit(X, 4, 4, first3, 3, mean, sd);
+    CHECK_NEAR(mean[0], 5, 0);
+    CHECK_NEAR(sd[0], 1, 0);
+    CHECK_NEAR(mean[1], 1 - 1e-9, 1e-15);
+    CHECK_NEAR(sd[1], 1, 0); /* 1e-9 before: row 4's 0.5 became -5e8 sds */
+    CHECK_NEAR(mean[2], 2e-8, 1e-22);
+    CHECK_NEAR(sd[2], 1e-8, 1e-20); /* half its mean: a spread, kept */
+    CHECK_NEAR(mean[3], 2, 1e-15);
+    CHECK_NEAR(sd[3], 1, 1e-15);
+    clv_standardize_apply(X, 4, 4, mean, sd);
+    CHECK_NEAR(X[0], 0, 0);
+    CHECK_NEAR(X[1], 1e-9, 1e-15);
+    CHECK_NEAR(X[13], 0.5 - (1 - 1e-9), 1e-15); /* x - mean: no more than the raw difference */
+    CHECK_NEAR(X[14], 5, 1e-9);
+    CHECK_NEAR(X[15], 38, 1e-12);
+    /* the threshold: a spread just above a millionth of the mean is kept */
+    double Y[3] = {1 - 2e-6, 1, 1 + 2e-6}, m1, s1;
+    clv_standardize_fit(Y, 3, 1, NULL, 0, &m1, &s1);
+    CHECK_NEAR(s1, 2e-6, 1e-12);
+    double Z[3] = {1 - 5e-7, 1, 1 + 5e-7};
+    clv_standardize_fit(Z, 3, 1, NULL, 0, &m1, &s1);
+    CHECK_NEAR(s1, 1, 0);
+    /* one row: no spread */
+    clv_standardize_fit(X, 1, 4, NULL, 0, mean, sd);
+    CHECK(sd[0] == 1 && sd[1] == 1 && sd[2] == 1 && sd[3] == 1);
 }

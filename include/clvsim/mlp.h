@@ -159,9 +159,19 @@ void clv_mlp_history_free(clv_mlp_history *h);
 
 /* ---- standardisation ---- */
 
+/* A column whose standard deviation is at most this share of its mean's
+ * magnitude has no spread for clv_standardize_fit. */
+#define CLV_STANDARDIZE_MIN_REL 1e-6
+
 /* The mean and standard deviation (n - 1) of each of k columns of X
- * (n x k) over the rows rows[0..n_rows) (NULL: all n); a column with no
- * spread gets sd 1, so that it becomes 0 rather than NaN. */
+ * (n x k) over the rows rows[0..n_rows) (NULL: all n).  A column with no
+ * spread - a standard deviation of 0, or at most CLV_STANDARDIZE_MIN_REL x
+ * |mean| (the rounding noise of computing a constant, such as a BTYD
+ * P(alive) of 1 - 1e-9 for every customer) - gets sd 1, so that it becomes
+ * x - mean: 0 on the rows it was fitted on, and no more than the raw
+ * difference elsewhere, rather than NaN or that difference blown up by a
+ * tiny sd.  Its mean is kept.  A column with a non-finite value gets a
+ * non-finite mean (check the inputs first). */
 void clv_standardize_fit(const double *X, size_t n, size_t k, const size_t *rows, size_t n_rows, double *mean,
                          double *sd);
 /* X[i][j] = (X[i][j] - mean[j]) / sd[j] in place. */

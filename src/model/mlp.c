@@ -445,8 +445,13 @@ void clv_standardize_fit(const double *X, size_t n, size_t k, const size_t *rows
             m2 += d * (x - mu);
         }
         mean[j] = mu;
+        /* a spread at most CLV_STANDARDIZE_MIN_REL of the column's
+         * magnitude is none (a constant, or the rounding noise of
+         * computing one, such as a P(alive) of 1 - 1e-9 for everyone):
+         * dividing by it would turn any other value, at prediction, into
+         * millions of sds */
         const double s = N > 1 ? sqrt(m2 / (double)(N - 1)) : 0;
-        sd[j] = s > 0 ? s : 1;
+        sd[j] = s > CLV_STANDARDIZE_MIN_REL * fabs(mu) && s > 0 && isfinite(s) ? s : 1;
     }
 }
 
