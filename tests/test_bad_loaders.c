@@ -21,15 +21,23 @@
  *   than 1; each field out of range or not finite (a horizon of 1e300, 0,
  *   365.5 or NaN; discount 2; rates outside [0, 1]; lifecycle days out of
  *   range or out of order; loyal purchases 1; btyd_features 0.5; a BTYD
- *   model id of 7); a non-zero unused number.
- * - The LTV standardisation of a feature with no spread (or the rounding
- *   noise of a constant), by hand.
+ *   model id of 7); a largest label below 0, a training-row count that is
+ *   not an integer; a non-zero unused number.
+ * - The LTV path's non-finite numbers (item 4): a feature with no spread
+ *   (or the rounding noise of a constant) standardised by hand; train-ltv
+ *   on a world whose BTYD P(alive) is 1 - 1e-9 for everyone (sd 1e-9
+ *   before, predict-ltv then wrote -nan for every customer with exit 0);
+ *   a value that is not finite (the ZILN mean overflowing), refused with
+ *   the customer; doubtful values (far above the training labels, features
+ *   outside the training rows' range) warned about; and the UCI Online
+ *   Retail log end to end (../shared/data).
  * Every damaged file but the fixtures is written with the API and patched,
  * with its CRC recomputed, so that the check under test is the one that
  * fires and not the checksum.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <stdint.h>
@@ -59,7 +67,17 @@
 #define UNDER_ASAN 0
 #endif
 
-/* ---- patching files ---- */
+/* ---- files ---- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+/* remove dir and everything in it */
+static void rm_tree(const char *dir) { nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
 
 static long file_size(const char *path)
 {
@@ -349,7 +367,7 @@ enum { NET_HEAD = 8, NET_META = NET_HEAD + 14 * 4, NET_MEAN = NET_META + 16 * 8,
 /* train-ltv's settings of a scenario with the defaults */
 static void ltv_meta(double *meta)
 {
-    const clv_ltv_config c = {365, 1, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD};
+    const clv_ltv_config c = {365, 1, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD, 0, 0};
     clv_ltv_config_pack(&c, meta);
 }
 
@@ -543,6 +561,10 @@ TEST(test_bad_loaders_ltv_meta)
         {8, 1, "lifecycle.loyal_purchases", "the network's setting is 1; expected an integer in [2, 1000]"},
         {9, 0.5, "ltv.btyd_features", "the network's setting is 0.5; expected an integer in [0, 1]"},
         {10, 7, "population.model", "the network's setting is 7; expected an integer in [0, 1]"},
+        {11, -1, "label_max", "the network's setting is -1; expected a finite number >= 0"},
+        {11, INFINITY, "label_max", "the network's setting is inf; expected a finite number >= 0"},
+        {12, 2.5, "n_train", "the network's setting is 2.5; expected an integer in [0, 2^53]"},
+        {12, -1, "n_train", "the network's setting is -1; expected an integer in [0, 2^53]"},
         {13, 3, "", "the network's setting 13 (unused in layout 1) is 3; expected 0"},
     };
     clv_error err;
@@ -667,4 +689,272 @@ TEST(test_bad_loaders_ltv_standardize)
     /* one row: no spread */
     clv_standardize_fit(X, 1, 4, NULL, 0, mean, sd);
     CHECK(sd[0] == 1 && sd[1] == 1 && sd[2] == 1 && sd[3] == 1);
+}
+
+/* a network of the LTV features with zero weights, so that its outputs are
+ * the biases (logit, mu, s), mean 0 and sd 1, and the largest label and
+ * training rows given, saved at path */
+static int save_net_biases(const char *path, double logit, double mu, double s, double label_max, double n_train)
+{
+    clv_error err;
+    const clv_mlp_spec spec = {NET_IN, {NET_H}, 1, 3, CLV_ACT_RELU, CLV_MLP_F32, 16};
+    clv_mlp *m = clv_mlp_alloc(&spec, &err);
+    if (!m)
+        return -1;
+    const size_t P = clv_mlp_n_params(m);
+    double *p = calloc(P, sizeof *p), mean[NET_IN], sd[NET_IN], meta[CLV_MLP_META];
+    p[P - 3] = logit, p[P - 2] = mu, p[P - 1] = s;
+    clv_mlp_set_params(m, p);
+    for (int j = 0; j < NET_IN; j++)
+        mean[j] = 0, sd[j] = 1;
+    const clv_ltv_config c = {91, 0, 0.1, 0.3, {30, 90, 365, 4}, 0, CLV_MODEL_BGNBD, label_max, n_train};
+    clv_ltv_config_pack(&c, meta);
+    int st = clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err);
+    clv_mlp_free(m);
+    free(p);
+    return st;
+}
+
+/* 1 when the CSV text has an inf or a nan in it */
+static int has_nonfinite(const char *csv)
+{
+    return !csv || strstr(csv, "nan") || strstr(csv, "inf") || strstr(csv, "NAN") || strstr(csv, "INF");
+}
+
+/* a world whose BTYD P(alive) is 1 - 1e-9 for everyone (a dropout
+ * probability of 1e-9): train-ltv's sd of that feature was 1.2e-9, and
+ * predict-ltv on a log where P(alive) varies wrote -nan for every customer
+ * with exit 0 */
+TEST(test_bad_loaders_ltv_constant_feature_cli)
+{
+    char dir[] = "/tmp/clvsim-badconst-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char train[700], net[800], pred[700], csv[800], want[1200];
+    snprintf(train, sizeof train, "%s/train", dir);
+    snprintf(net, sizeof net, "%s/ltv.mlp", train);
+    snprintf(pred, sizeof pred, "%s/pred", dir);
+    snprintf(csv, sizeof csv, "%s/predictions.csv", pred);
+    harness_proc r = harness_run(ARGS("train-ltv", "scenarios/holiday.cfg", "-o", train, "--quiet", "--scale", "0.1",
+                                      "--set", "ltv.epochs=2", "--set", "ltv.horizon_days=91", "--set",
+                                      "population.bgnbd.a=1e-9"));
+    CHECK_INT(r.status, 0);
+    harness_proc_free(&r);
+    int loss;
+    double *mean = NULL, *sd = NULL, meta[CLV_MLP_META];
+    clv_error err;
+    clv_mlp *m = clv_mlp_load(net, 8, &loss, &mean, &sd, meta, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_NEAR(mean[24], 1, 1e-6); /* btyd_p_alive */
+        CHECK_NEAR(sd[24], 1, 0);      /* no spread: 1 */
+        CHECK(sd[23] > 0.1);           /* log_btyd_margin has one */
+        CHECK_NEAR(meta[12], 1600, 0); /* the training rows: 2000 less a fifth for early stopping */
+        CHECK(meta[11] > 0);           /* the largest training label */
+    }
+    clv_mlp_free(m);
+    free(mean), free(sd);
+    r = harness_run(ARGS("predict-ltv", net, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", pred,
+                         "--quiet"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "4 customers of tests/fixtures/txlog/basic.txt as of 1997-01-31: predicted value"));
+    CHECK(r.out && !has_nonfinite(r.out));
+    harness_proc_free(&r);
+    char *text = harness_read_file(csv);
+    CHECK(text && strncmp(text, "id,predicted_value,p_buy,btyd_value\nA,", 38) == 0 && !has_nonfinite(text));
+    free(text);
+    /* the same network with the tiny sd of before: refused, naming the
+     * customer and the feature, and nothing written */
+    const double tiny = 1.19e-9;
+    CHECK_INT(patch_crc(net, NET_SD + 8 * 24, &tiny, 8), 0);
+    char pred2[800];
+    snprintf(pred2, sizeof pred2, "%s/pred2", dir);
+    r = harness_run(ARGS("predict-ltv", net, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", pred2,
+                         "--quiet"));
+    CHECK_INT(r.status, 1);
+    snprintf(want, sizeof want, "clvsim: tests/fixtures/txlog/basic.txt: customer A: the network's value is ");
+    CHECK(r.err && strncmp(r.err, want, strlen(want)) == 0);
+    CHECK(r.err && strstr(r.err, " is not finite; its farthest feature, btyd_p_alive, is "));
+    CHECK(access(pred2, F_OK) != 0);
+    harness_proc_free(&r);
+    rm_tree(dir);
+}
+
+/* a value that is not finite: the ZILN mean of sigma 1000 overflows */
+TEST(test_bad_loaders_ltv_nonfinite_value)
+{
+    char dir[] = "/tmp/clvsim-badinf-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char net[700], pred[700], want[1000];
+    snprintf(net, sizeof net, "%s/ltv.mlp", dir);
+    snprintf(pred, sizeof pred, "%s/pred", dir);
+    CHECK_INT(save_net_biases(net, 0, 0, 1000, 10, 100), CLV_OK);
+    /* the library: the observation, the outputs */
+    clv_error err;
+    clv_ltv_model *lm = clv_ltv_model_load(net, 4, NULL, &err);
+    CHECK(lm != NULL);
+    if (lm) {
+        clv_sim_obs obs[6];
+        memset(obs, 0, sizeof obs);
+        for (int i = 0; i < 6; i++)
+            obs[i].purchases = 1 + i, obs[i].age_days = 40, obs[i].today = 10000, obs[i].coupon_age_days = -1;
+        double value[6] = {0}, p_buy[6];
+        CHECK_INT(clv_ltv_model_predict(lm, obs, 6, value, p_buy, &err), CLV_ENUMERIC);
+        CHECK_STR(err.field, "observation 0");
+        const char *pre = "the network's value is inf: the ZILN mean p exp(mu + sigma^2/2) of its outputs (logit 0, "
+                          "mu 0, sigma 1000) is not finite; its farthest feature, ";
+        CHECK(strncmp(err.msg, pre, strlen(pre)) == 0);
+        CHECK_INT(clv_ltv_model_diag(lm)->predicted, 0);
+    }
+    clv_ltv_model_free(lm);
+    /* the command: the customer, exit status 1, nothing written */
+    harness_proc r = harness_run(ARGS("predict-ltv", net, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31",
+                                      "-o", pred, "--quiet"));
+    CHECK_INT(r.status, 1);
+    snprintf(want, sizeof want, "clvsim: tests/fixtures/txlog/basic.txt: customer A: the network's value is inf: the "
+             "ZILN mean p exp(mu + sigma^2/2) of its outputs (logit 0, mu 0, sigma 1000) is not finite; its farthest "
+             "feature, ");
+    CHECK(r.err && strncmp(r.err, want, strlen(want)) == 0);
+    CHECK(r.out && r.out[0] == '\0');
+    CHECK(access(pred, F_OK) != 0);
+    harness_proc_free(&r);
+    rm_tree(dir);
+}
+
+/* doubtful values, warned about: far above the training labels, features outside the training rows' range */
+TEST(test_bad_loaders_ltv_doubtful_cli)
+{
+    char dir[] = "/tmp/clvsim-baddoubt-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char net[700], pred[700], csv[800], want[1200];
+    snprintf(net, sizeof net, "%s/ltv.mlp", dir);
+    snprintf(pred, sizeof pred, "%s/pred", dir);
+    snprintf(csv, sizeof csv, "%s/predictions.csv", pred);
+    /* sigma softplus(5): a value of 0.5 exp(sigma^2 / 2), about 1.4e5, for
+     * everyone, with a largest training label of 10; log_age_days (about
+     * 3.5) with an sd of 0.01 is some 350 sds out, where none of 100
+     * training rows can be (at most 99 / 10 = 9.9) */
+    CHECK_INT(save_net_biases(net, 0, 0, 5, 10, 100), CLV_OK);
+    const double sd = 0.01;
+    CHECK_INT(patch_crc(net, NET_SD + 8 * 2, &sd, 8), 0);
+    harness_proc r = harness_run(ARGS("predict-ltv", net, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31",
+                                      "-o", pred, "--quiet"));
+    CHECK_INT(r.status, 0);
+    const char *far = "clvsim predict-ltv: warning: 4 of the 4 customers have a feature outside the range of the "
+                      "network's 100 training rows (most often log_age_days, 4 customers; up to ";
+    CHECK(r.err && strncmp(r.err, far, strlen(far)) == 0);
+    CHECK(r.err && strstr(r.err, " sds from their mean, where no training row is beyond 9.9): the network "
+                                 "extrapolates for them\n"));
+    snprintf(want, sizeof want, "clvsim predict-ltv: warning: the network predicts more than 10 x the largest label "
+             "it was trained on (10.00) for 4 of the 4 customers (up to %.4g): its ZILN mean p exp(mu + sigma^2/2) is "
+             "unreliable there\n", clv_ziln_mean(0, 0, 5));
+    CHECK(r.err && strstr(r.err, want));
+    harness_proc_free(&r);
+    char *text = harness_read_file(csv);
+    CHECK(text && strncmp(text, "id,predicted_value,p_buy,btyd_value\nA,", 38) == 0 && !has_nonfinite(text));
+    free(text);
+    /* a file of before the largest label and the rows were kept (0): no warning */
+    CHECK_INT(save_net_biases(net, 0, 0, 5, 0, 0), CLV_OK);
+    r = harness_run(ARGS("predict-ltv", net, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", pred,
+                         "--quiet", "--force"));
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.err, "");
+    harness_proc_free(&r);
+    rm_tree(dir);
+}
+
+/* the value of column `col` (0-based) of the CSV row that starts with `key` */
+static double csv_field(const char *csv, const char *key, int col)
+{
+    const char *p = csv;
+    while (p && *p) {
+        if (strncmp(p, key, strlen(key)) == 0) {
+            for (int c = 0; c < col && p; c++) {
+                p = strchr(p, ',');
+                p = p ? p + 1 : NULL;
+            }
+            return p ? strtod(p, NULL) : NAN;
+        }
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    return NAN;
+}
+
+/* The UCI Online Retail log end to end (../shared/data): BG/NBD's dropout
+ * goes to 0 on it, so P(alive) is 1 - 1e-9 or so for every customer of the
+ * training rows; the network's standardisation divided by 5e-8, train-ltv
+ * reported an RMSE of 1.1e18 without a word, and predict-ltv at the log's
+ * end wrote inf or nan for 2,790 of its 4,339 customers with exit 0. */
+TEST(test_bad_loaders_online_retail)
+{
+    char *gz = harness_shared_data("online_retail.csv.gz");
+    if (!gz)
+        return;
+    char dir[] = "/tmp/clvsim-badretail-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char cmd[1400], cfg[700], log[700], train[700], net[800], pred[700], csv[800];
+    snprintf(log, sizeof log, "%s/online_retail.csv", dir);
+    snprintf(cmd, sizeof cmd, "gzip -dc '%s' > '%s'", gz, log);
+    free(gz);
+    CHECK_INT(system(cmd), 0);
+    snprintf(cfg, sizeof cfg, "%s/retail-ltv.cfg", dir);
+    FILE *fp = fopen(cfg, "w");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    fputs("data = { transactions = \"online_retail.csv\"; delimiter = \"comma\"; header = \"yes\";\n"
+          "  customer_column = 7; date_column = 5; amount_column = 6; quantity_column = 4; amount_kind = "
+          "\"unit-price\";\n  date_format = \"YYYY-MM-DD hh:mm:ss\"; skip_malformed = true;\n"
+          "  calibration_end = \"2011-06-30\"; unit = \"week\"; };\n"
+          "ltv = { real_fraction = 1.0; horizon_days = 150; discount = false; };\n", fp);
+    fclose(fp);
+    snprintf(train, sizeof train, "%s/train", dir);
+    snprintf(net, sizeof net, "%s/ltv.mlp", train);
+    harness_proc r = harness_run(ARGS("train-ltv", cfg, "-o", train, "--quiet"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "trained on 2368 customers (2368 real, 0 synthetic; 473 of them for early stopping)"));
+    CHECK(r.out && !has_nonfinite(r.out));
+    /* the feature without spread: sd 1 */
+    int loss;
+    double *mean = NULL, *sd = NULL, meta[CLV_MLP_META];
+    clv_error err;
+    clv_mlp *m = clv_mlp_load(net, 8, &loss, &mean, &sd, meta, &err);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_NEAR(mean[24], 1, 1e-6);
+        CHECK_NEAR(sd[24], 1, 0);
+    }
+    clv_mlp_free(m);
+    free(mean), free(sd);
+    /* an absurd RMSE is never reported silently: above 10 x the largest
+     * training label, the warning about the values behind it is there */
+    char f[800];
+    snprintf(f, sizeof f, "%s/ltv_metrics.csv", train);
+    char *metrics = harness_read_file(f);
+    CHECK(metrics && !has_nonfinite(metrics));
+    const double rmse = metrics ? csv_field(metrics, "mlp,real,", 3) : NAN, label_max = meta[11];
+    CHECK(isfinite(rmse) && label_max > 1000);
+    if (!(rmse <= 10 * label_max))
+        CHECK(r.err && strstr(r.err, "clvsim train-ltv: warning: the network predicts more than 10 x the largest "
+                                     "training label ("));
+    free(metrics);
+    harness_proc_free(&r);
+    /* predictions at the log's end: finite for every customer */
+    snprintf(pred, sizeof pred, "%s/pred", dir);
+    snprintf(csv, sizeof csv, "%s/predictions.csv", pred);
+    r = harness_run(ARGS("predict-ltv", net, log, "--delimiter", "comma", "--header", "yes", "--customer-column", "7",
+                         "--date-column", "5", "--amount-column", "6", "--quantity-column", "4", "--amount-kind",
+                         "unit-price", "--date-format", "datetime", "--skip-malformed", "--cutoff", "2011-12-09", "-o",
+                         pred, "--quiet"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "4339 customers of ") && !has_nonfinite(r.out));
+    harness_proc_free(&r);
+    char *text = harness_read_file(csv);
+    size_t rows = 0;
+    for (const char *p = text; p && (p = strchr(p, '\n')); p++)
+        rows++;
+    CHECK_INT(rows, 4340);
+    CHECK(text && !has_nonfinite(text));
+    free(text);
+    rm_tree(dir);
 }

@@ -152,7 +152,8 @@ typedef struct clv_mlp_history {
  * validation loss are kept.  Results are the same for a seed whatever
  * OpenBLAS's thread count (a test trains with 1 and 2 threads and compares
  * the parameters bit for bit).  Allocates its buffers once.  CLV_EINPUT
- * for bad options, CLV_ECANCELLED, CLV_ENOMEM. */
+ * for bad options or targets, CLV_ENUMERIC when a training or validation
+ * loss is not finite (training diverged), CLV_ECANCELLED, CLV_ENOMEM. */
 int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const clv_mlp_train_opts *o,
                   clv_mlp_history *h, clv_error *err);
 void clv_mlp_history_free(clv_mlp_history *h);

@@ -396,11 +396,19 @@ int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const 
                 memcpy(xb + i * k, X + idx[b + i] * k, k * sizeof *xb);
                 yb[i] = y[idx[b + i]];
             }
-            const double l = clv_mlp_loss_grad(m, o->loss, xb, yb, o->batch, NULL, err);
-            if (isnan(l))
-                st = CLV_EINPUT;
-            else
+            clv_error e2;
+            clv_error_clear(&e2);
+            const double l = clv_mlp_loss_grad(m, o->loss, xb, yb, o->batch, NULL, &e2);
+            if (e2.code) {
+                st = e2.code;
+                if (err)
+                    *err = e2;
+            } else if (!isfinite(l)) {
+                st = clv_error_set(err, CLV_ENUMERIC, NULL, 0, "training", "the training loss is %g at epoch %d, "
+                                   "step %zu: training diverged; try a lower learning rate", l, e + 1, steps + 1);
+            } else {
                 clv_mlp_adam_step(m, &a);
+            }
             sum += l, steps++;
         }
         if (st != CLV_OK)
@@ -408,7 +416,17 @@ int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const 
         h->train_loss[e] = sum / (double)steps;
         h->epochs = e + 1;
         if (n_val) {
-            const double v = clv_mlp_loss(m, o->loss, xv, yv, n_val, err);
+            clv_error e2;
+            clv_error_clear(&e2);
+            const double v = clv_mlp_loss(m, o->loss, xv, yv, n_val, &e2);
+            if (e2.code || !isfinite(v)) {
+                st = e2.code ? e2.code : clv_error_set(err, CLV_ENUMERIC, NULL, 0, "training", "the validation loss "
+                                                       "is %g after epoch %d: training diverged; try a lower "
+                                                       "learning rate", v, e + 1);
+                if (e2.code && err)
+                    *err = e2;
+                break;
+            }
             h->val_loss[e] = v;
             if (v < best_val) {
                 best_val = v, since = 0, h->best_epoch = e + 1;
