@@ -29,8 +29,9 @@
  *   before, predict-ltv then wrote -nan for every customer with exit 0);
  *   a value that is not finite (the ZILN mean overflowing), refused with
  *   the customer; doubtful values (far above the training labels, features
- *   outside the training rows' range) warned about; and the UCI Online
- *   Retail log end to end (../shared/data).
+ *   outside the training rows' range) warned about; a training whose
+ *   training or validation loss is not finite, stopped as diverged; and
+ *   the UCI Online Retail log end to end (../shared/data).
  * Every damaged file but the fixtures is written with the API and patched,
  * with its CRC recomputed, so that the check under test is the one that
  * fires and not the checksum.
@@ -957,4 +958,45 @@ TEST(test_bad_loaders_online_retail)
     CHECK(text && !has_nonfinite(text));
     free(text);
     rm_tree(dir);
+}
+
+/* a training whose loss is not finite stops as diverged, instead of
+ * writing nan into the history and the network */
+TEST(test_bad_loaders_ltv_diverged)
+{
+    enum { N = 32, K = 3 };
+    clv_error err;
+    const clv_mlp_spec spec = {K, {4}, 1, 1, CLV_ACT_TANH, CLV_MLP_F64, 16};
+    clv_mlp *m = clv_mlp_alloc(&spec, &err);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    clv_mlp_init(m, 3);
+    double X[N * K], y[N], yv[8];
+    for (int i = 0; i < N * K; i++)
+        X[i] = 0.1 * (i % 7) - 0.3;
+    for (int i = 0; i < N; i++)
+        y[i] = i % 3 ? 1e200 : 1; /* squared: inf */
+    clv_mlp_train_opts o;
+    clv_mlp_train_opts_default(&o);
+    o.loss = CLV_LOSS_MSE, o.epochs = 3, o.batch = 8, o.validation_fraction = 0;
+    clv_mlp_history h;
+    CHECK_INT(clv_mlp_train(m, X, y, N, &o, &h, &err), CLV_ENUMERIC);
+    CHECK_STR(err.field, "training");
+    CHECK_STR(err.msg, "the training loss is inf at epoch 1, step 1: training diverged; try a lower learning rate");
+    CHECK(h.train_loss == NULL && h.epochs == 0);
+    /* the validation rows' loss */
+    for (int i = 0; i < N; i++)
+        y[i] = 0.5;
+    for (int i = 0; i < 8; i++)
+        yv[i] = i ? 0 : 1e200;
+    o.X_val = X, o.y_val = yv, o.n_val = 8;
+    CHECK_INT(clv_mlp_train(m, X, y, N, &o, &h, &err), CLV_ENUMERIC);
+    CHECK_STR(err.msg, "the validation loss is inf after epoch 1: training diverged; try a lower learning rate");
+    /* finite targets train */
+    yv[0] = 0.5;
+    CHECK_INT(clv_mlp_train(m, X, y, N, &o, &h, &err), CLV_OK);
+    CHECK(h.epochs == 3 && isfinite(h.train_loss[2]) && isfinite(h.val_loss[2]));
+    clv_mlp_history_free(&h);
+    clv_mlp_free(m);
 }
