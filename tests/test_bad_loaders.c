@@ -221,6 +221,43 @@ static int load_limited(const char *path, unsigned long long room, char *msg, si
     return WEXITSTATUS(ws);
 }
 
+/* clv_ltv_model_load of path for batches of max_batch rows in a child, as load_limited */
+static int load_limited_net(const char *path, size_t max_batch, unsigned long long room, char *msg, size_t n)
+{
+    int fd[2];
+    msg[0] = '\0';
+    if (pipe(fd) != 0)
+        return -1;
+    fflush(stdout);
+    const unsigned long long vm = vm_bytes();
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd[0]);
+        alarm(20);
+        if (!UNDER_ASAN && vm && room) {
+            struct rlimit rl = {(rlim_t)(vm + room), (rlim_t)(vm + room)};
+            setrlimit(RLIMIT_AS, &rl);
+        }
+        clv_error err;
+        clv_ltv_model *lm = clv_ltv_model_load(path, max_batch, NULL, &err);
+        const int code = lm ? CLV_OK : err.code;
+        if (!lm && write(fd[1], err.msg, strlen(err.msg)) < 0)
+            _exit(100);
+        _exit(code);
+    }
+    close(fd[1]);
+    size_t len = 0;
+    ssize_t k;
+    while (len + 1 < n && (k = read(fd[0], msg + len, n - 1 - len)) > 0)
+        len += (size_t)k;
+    msg[len] = '\0';
+    close(fd[0]);
+    int ws;
+    if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
+        return -1;
+    return WEXITSTATUS(ws);
+}
+
 /* headers that claim more than the file holds, refused before anything is allocated */
 TEST(test_bad_loaders_qtab_sizes)
 {
@@ -243,8 +280,8 @@ TEST(test_bad_loaders_qtab_sizes)
         "impossible table sizes: 0 states x 3 actions; expected 1 to 4294967296 states and 1 to 255 actions",
         "impossible table sizes: 4 states x 0 actions; expected 1 to 4294967296 states and 1 to 255 actions",
         "impossible table sizes: 4 states x 256 actions; expected 1 to 4294967296 states and 1 to 255 actions",
-        "impossible table sizes: 4294967297 states x 1 actions; expected 1 to 4294967296 states and 1 to 255 "
-        "actions"};
+        ("impossible table sizes: 4294967297 states x 1 actions; expected 1 to 4294967296 states and 1 to 255 "
+         "actions")};
     for (int k = 0; k < 4; k++) {
         CHECK_INT(save_table(path), CLV_OK);
         CHECK_INT(patch_crc(path, 8, bad[k], sizeof bad[k]), 0);
@@ -596,8 +633,26 @@ TEST(test_bad_loaders_ltv_meta)
     /* a network of another kind: the BCE loss, or other inputs */
     CHECK_INT(save_net(path, 1, CLV_LOSS_BCE), CLV_OK);
     CHECK(clv_ltv_model_load(path, 8, NULL, &err) == NULL);
-    CHECK_STR(err.msg, "not a network of clvsim train-ltv (25 inputs and the BCE loss; expected the 25 LTV features "
-                       "and the ZILN or MSE loss)");
+    CHECK_STR(err.msg, "not a network of clvsim train-ltv (25 inputs, 1 hidden layers and the BCE loss; expected "
+                       "the 25 LTV features, 1 to 8 hidden layers of 1 to 4096 units, and the ZILN or MSE loss)");
+    /* a layer wider than ltv.hidden allows, refused before the buffers of
+     * 4096 rows (5 x 4096 x 100000 floats, 8 GB) are allocated: the file
+     * is 23 MB */
+    {
+        const clv_mlp_spec wide = {NET_IN, {100000}, 1, 3, CLV_ACT_RELU, CLV_MLP_F32, 1};
+        clv_mlp *w = clv_mlp_alloc(&wide, &err);
+        CHECK(w != NULL);
+        double mean[NET_IN], sd[NET_IN], wm[CLV_MLP_META];
+        for (int j = 0; j < NET_IN; j++)
+            mean[j] = 0, sd[j] = 1;
+        ltv_meta(wm);
+        CHECK_INT(w ? clv_mlp_save(w, CLV_LOSS_ZILN, mean, sd, wm, path, &err) : -1, CLV_OK);
+        clv_mlp_free(w);
+        char msg[CLV_ERROR_MSG_MAX];
+        CHECK_INT(load_limited_net(path, 4096, 512u << 20, msg, sizeof msg), CLV_EINPUT);
+        CHECK_STR(msg, "not a network of clvsim train-ltv (hidden layer 1 has 100000 units; expected the 25 LTV "
+                       "features, 1 to 8 hidden layers of 1 to 4096 units, and the ZILN or MSE loss)");
+    }
     unlink(path);
     rmdir(dir);
 }

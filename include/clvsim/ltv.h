@@ -97,8 +97,12 @@ int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
 typedef struct clv_ltv_model clv_ltv_model;
 
 /* NULL with err (naming path) for a file clv_mlp_load refuses, a network
- * that is not one of train-ltv (CLV_LTV_FEATURES inputs, the ZILN or MSE
- * loss), or settings clv_ltv_config_unpack refuses. */
+ * that is not one of train-ltv (CLV_LTV_FEATURES inputs, 1 to
+ * CLV_MAX_LAYERS hidden layers of at most CLV_LTV_MAX_WIDTH units, the
+ * range of ltv.hidden, and the ZILN or MSE loss), or settings
+ * clv_ltv_config_unpack refuses.  The shape is checked before the buffers
+ * for max_batch rows are allocated. */
+enum { CLV_LTV_MAX_WIDTH = 4096 };
 clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_btyd_value *btyd, clv_error *err);
 void clv_ltv_model_free(clv_ltv_model *lm);
 /* The config saved with the network. */

@@ -194,12 +194,12 @@ static const cli_cmd commands[] = {
      "out/predict-<log name>): id, predicted_value, p_buy (ZILN networks) and\n"
      "btyd_value (the BTYD prediction of the same value), one row per customer whose\n"
      "first purchase is on or before the cut-off.  MODEL is checked before the log\n"
-     "is read (sizes, the loss against the outputs, a finite standardisation with\n"
-     "sds above 0, finite parameters, every saved setting in its key's range;\n"
-     "exit status 2).  A value that is not finite is an error naming the customer\n"
-     "(exit status 1, nothing written); a warning says how many customers have a\n"
-     "feature outside the range of the network's training rows, and how many are\n"
-     "predicted more than 10 x the largest training label.\n",
+     "is read (sizes, the loss against the outputs, train-ltv's shape, a finite\n"
+     "standardisation with sds above 0, finite parameters, every saved setting in\n"
+     "its key's range; exit status 2).  A value that is not finite is an error\n"
+     "naming the customer (exit status 1, nothing written); a warning says how many\n"
+     "customers have a feature outside the range of the network's training rows,\n"
+     "and how many are predicted more than 10 x the largest training label.\n",
      cmd_predict_ltv, predict_options},
     {"train-agent", "train Q-learning, SARSA or Expected SARSA agents on the scenario's environment",
      "Usage: clvsim train-agent SCENARIO [--algo q|sarsa|expected-sarsa] [--resume QTAB] [-o DIR] [options]\n"

@@ -343,14 +343,35 @@ clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_
     }
     double meta[CLV_MLP_META];
     lm->max_batch = max_batch;
-    if (!(lm->net = clv_mlp_load(path, max_batch, &lm->loss, &lm->mean, &lm->sd, meta, err))) {
+    /* first with buffers for one row: the shape is checked against what
+     * train-ltv makes before buffers for max_batch rows are allocated (a
+     * small file with a layer of 100000 units would need gigabytes of them) */
+    if (!(lm->net = clv_mlp_load(path, 1, &lm->loss, &lm->mean, &lm->sd, meta, err))) {
         clv_ltv_model_free(lm);
         return NULL;
     }
-    if (clv_mlp_spec_of(lm->net)->n_in != CLV_LTV_FEATURES || lm->loss == CLV_LOSS_BCE) {
-        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "not a network of clvsim train-ltv (%d inputs and the %s loss; "
-                      "expected the %d LTV features and the ZILN or MSE loss)", clv_mlp_spec_of(lm->net)->n_in,
-                      lm->loss == CLV_LOSS_ZILN ? "ZILN" : lm->loss == CLV_LOSS_BCE ? "BCE" : "MSE", CLV_LTV_FEATURES);
+    const clv_mlp_spec *sp = clv_mlp_spec_of(lm->net);
+    int wide = -1;
+    for (int l = 0; l < sp->n_hidden; l++)
+        if (sp->hidden[l] > CLV_LTV_MAX_WIDTH)
+            wide = l;
+    if (sp->n_in != CLV_LTV_FEATURES || lm->loss == CLV_LOSS_BCE || sp->n_hidden < 1 || wide >= 0) {
+        char why[120];
+        if (wide >= 0)
+            snprintf(why, sizeof why, "hidden layer %d has %d units", wide + 1, sp->hidden[wide]);
+        else
+            snprintf(why, sizeof why, "%d inputs, %d hidden layers and the %s loss", sp->n_in, sp->n_hidden,
+                     lm->loss == CLV_LOSS_ZILN ? "ZILN" : lm->loss == CLV_LOSS_BCE ? "BCE" : "MSE");
+        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "not a network of clvsim train-ltv (%s; expected the %d LTV "
+                      "features, 1 to %d hidden layers of 1 to %d units, and the ZILN or MSE loss)", why,
+                      CLV_LTV_FEATURES, CLV_MAX_LAYERS, CLV_LTV_MAX_WIDTH);
+        clv_ltv_model_free(lm);
+        return NULL;
+    }
+    clv_mlp_free(lm->net);
+    free(lm->mean), free(lm->sd);
+    lm->mean = lm->sd = NULL;
+    if (!(lm->net = clv_mlp_load(path, max_batch, &lm->loss, &lm->mean, &lm->sd, meta, err))) {
         clv_ltv_model_free(lm);
         return NULL;
     }
