@@ -902,7 +902,7 @@ TEST(test_bad_loaders_ltv_doubtful_cli)
                                  "extrapolates for them\n"));
     snprintf(want, sizeof want, "clvsim predict-ltv: warning: the network predicts more than 10 x the largest label "
              "it was trained on (10.00) for 4 of the 4 customers (up to %.4g): its ZILN mean p exp(mu + sigma^2/2) is "
-             "unreliable there\n", clv_ziln_mean(0, 0, 5));
+             "unreliable for them\n", clv_ziln_mean(0, 0, 5));
     CHECK(r.err && strstr(r.err, want));
     harness_proc_free(&r);
     char *text = harness_read_file(csv);

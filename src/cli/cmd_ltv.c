@@ -377,10 +377,10 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         if (ev[e].above)
             fprintf(stderr, "clvsim train-ltv: warning: the network predicts more than %d x the largest training "
                             "label (%.2f %s) for %zu of the %zu customers of the %s holdout (up to %.4g)%s; they "
-                            "dominate its RMSE, MAE and top-decile calibration there\n",
+                            "dominate its RMSE, MAE and top-decile calibration on that holdout\n",
                     CLV_LTV_ABOVE_LABELS, bl.label_max, scn.economics.currency, ev[e].above, ev[e].n, ev[e].name,
                     ev[e].value_max, L->loss == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable "
-                    "there (try ltv.loss = \"mse\")" : "");
+                    "for them (try ltv.loss = \"mse\")" : "");
     if (st == CLV_OK && scn.output.plots) {
         char data[CLV_IO_PATH_MAX + 16], cur[40], title[200], pol[40];
         snprintf(data, sizeof data, "datafile=%s/ltv_calibration.csv", scn.output.dir);
@@ -528,8 +528,8 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         fprintf(stderr, "clvsim predict-ltv: warning: the network predicts more than %d x the largest label it was "
                         "trained on (%.2f) for %zu of the %zu customers (up to %.4g)%s\n",
                 CLV_LTV_ABOVE_LABELS, cfg.label_max, dg->above, dg->predicted, dg->value_max,
-                clv_ltv_model_loss(lm) == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable there"
-                                                        : "");
+                clv_ltv_model_loss(lm) == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable for "
+                                                          "them" : "");
     if (st == CLV_OK) {
         char d[16];
         double sum = 0, sum_b = 0;
