@@ -265,7 +265,8 @@ TEST(test_bad_loaders_qtab_sizes)
     /* 44 bytes whose header gives 4194304 x 8 cells (1.2 GB): with 256 MB
      * of room the old loader's allocation failed ("out of memory") */
     CHECK_INT(load_limited(FIXTURES "qtab_44_bytes.qtab", 256u << 20, msg, sizeof msg), CLV_EINPUT);
-    CHECK_STR(msg, "truncated: the header gives 4194304 states x 8 actions, which take 1207959596 bytes; the file has 44");
+    CHECK_STR(msg, "truncated: the header gives 4194304 states x 8 actions, which take 1207959596 bytes; the file "
+                   "has 44");
     CHECK_INT(load_limited(FIXTURES "qtab_huge_sizes.qtab", 256u << 20, msg, sizeof msg), CLV_EINPUT);
     CHECK_STR(msg, "truncated: the header gives 4294967296 states x 255 actions, which take 39427799777324 bytes; the "
                    "file has 44");
