@@ -109,9 +109,19 @@ int clv_value_iteration(size_t S, size_t A, const double *P, const double *R, co
  * Q, visits, the target statistics, a CRC-32 of all that), written atomically. */
 int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err);
 
-/* Load a table saved by clv_qtable_save; a file that is not one, of
- * another version, truncated or corrupted (checksum) is rejected with
- * CLV_EINPUT and what is wrong. */
+/* Load a table saved by clv_qtable_save.  Refused with CLV_EINPUT, err
+ * naming the file and saying what is wrong and what is accepted: a path
+ * that is not a regular file (a directory or FIFO is refused without
+ * blocking); a file that is not a table or of another version; sizes
+ * outside 1 to 2^32 states and 1 to 255 actions; a length other than the
+ * one the sizes give (checked against the file's length before anything
+ * is allocated, so a short file claiming a huge table costs nothing); more
+ * than INT_MAX episodes; a checksum mismatch; and, after the checksum, a
+ * non-finite Q, non-finite target sums or a negative sum of squares, a
+ * sum of squared weights outside [0, 1], or target statistics where there
+ * were no visits.  The layout fingerprint is checked where a table is used
+ * (clv_agent_train's resume, the compare command).  CLV_EIO when the file
+ * cannot be opened or read, CLV_ENOMEM. */
 clv_qtable *clv_qtable_load(const char *path, clv_error *err);
 
 /* The greedy policy as CSV: state, greedy action, visits of the state, and

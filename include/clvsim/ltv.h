@@ -62,11 +62,28 @@ typedef struct clv_ltv_config {
     clv_scn_lifecycle lifecycle;
     int btyd_features;          /* ltv.btyd_features */
     int btyd_model;             /* population.model */
+    /* of the training rows, 0 when not known (clv_ltv_config_of, and
+     * files written before they were kept): */
+    double label_max;           /* the largest label (currency), >= 0 */
+    double n_train;             /* how many the standardisation was fitted on (an integer) */
 } clv_ltv_config;
 
 void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c);
-void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);   /* CLV_MLP_META numbers */
-void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c);
+/* The config as the CLV_MLP_META numbers of a network file: meta[0] = 1
+ * (the layout), then horizon, discount, annual discount rate, margin rate,
+ * the lifecycle's new, active and churned days and loyal purchases, the
+ * BTYD feature and model, the largest training label, the training rows,
+ * and zeros. */
+void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);
+/* The config back from those numbers, each checked against the range of
+ * the scenario key it came from (an integer setting must be integral)
+ * before it is converted: CLV_EINPUT with err->field the key
+ * ("ltv.horizon_days"; "label_max" for the largest label, finite and >= 0;
+ * "n_train", an integer in [0, 2^53])
+ * and the value and range in the message, for a layout other than 1, a
+ * value out of range or not finite, or a non-zero unused number.  err may
+ * be NULL. */
+int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err);
 
 /* ---- batched inference (for the agents and the environment) ----
  *
@@ -79,24 +96,61 @@ void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c);
  * the population's (clv_btyd_value_init). */
 typedef struct clv_ltv_model clv_ltv_model;
 
+/* NULL with err (naming path) for a file clv_mlp_load refuses, a network
+ * that is not one of train-ltv (CLV_LTV_FEATURES inputs, 1 to
+ * CLV_MAX_LAYERS hidden layers of at most CLV_LTV_MAX_WIDTH units, the
+ * range of ltv.hidden, and the ZILN or MSE loss), or settings
+ * clv_ltv_config_unpack refuses.  The shape is checked before the buffers
+ * for max_batch rows are allocated. */
+enum { CLV_LTV_MAX_WIDTH = 4096 };
 clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_btyd_value *btyd, clv_error *err);
 void clv_ltv_model_free(clv_ltv_model *lm);
 /* The config saved with the network. */
 const clv_ltv_config *clv_ltv_model_config(const clv_ltv_model *lm);
+/* The network's loss (CLV_LOSS_ZILN or CLV_LOSS_MSE). */
+int clv_ltv_model_loss(const clv_ltv_model *lm);
 /* Set (or replace) the BTYD model behind the BTYD feature. */
 void clv_ltv_model_set_btyd(clv_ltv_model *lm, const clv_btyd_value *btyd);
 /* Predicted value over the config's horizon of obs[0..n) into value, and
  * when p_buy is not NULL the network's P(buy) (ZILN; NaN for MSE).
- * CLV_EINPUT when the network uses the BTYD feature and no model was given. */
+ * CLV_EINPUT when the network uses the BTYD feature and no model was given;
+ * CLV_ENUMERIC when a value is not finite (the ZILN mean exp(mu +
+ * sigma^2 / 2) overflows, or a feature is not finite), with err->field
+ * "observation i" and the network's outputs and the feature farthest from
+ * the training rows in the message; the values before it are filled. */
 int clv_ltv_model_predict(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *value, double *p_buy,
                           clv_error *err);
+
+/* What the predictions of a model say about its use, counted by
+ * clv_ltv_model_predict since the load or the last reset.  A network
+ * extrapolates for a customer with a feature outside the range of its
+ * training rows: of n rows none is more than (n - 1) / sqrt(n) sds from
+ * their mean (Samuelson's inequality), so a standardised feature beyond
+ * that bound (n = the config's n_train) is outside it for certain.  A
+ * predicted value far above every label the network was trained on is
+ * doubtful (the ZILN mean grows as exp(sigma^2 / 2)). */
+enum { CLV_LTV_ABOVE_LABELS = 10 };
+typedef struct clv_ltv_diag {
+    size_t predicted;   /* values predicted */
+    double far_sd;      /* the bound (n - 1) / sqrt(n) in sds; +inf when n_train is not known */
+    size_t far;         /* of the values, customers with a feature beyond it */
+    size_t far_by_feature[CLV_LTV_FEATURES];
+    double far_max;     /* the largest |standardised feature| (sds) */
+    size_t above;       /* values above CLV_LTV_ABOVE_LABELS x the config's label_max (none when it is 0) */
+    double value_max;   /* the largest value (-inf before any) */
+} clv_ltv_diag;
+const clv_ltv_diag *clv_ltv_model_diag(const clv_ltv_model *lm);
+void clv_ltv_model_diag_reset(clv_ltv_model *lm);
 
 /* Predictions for the cohort of a transaction log at a cut-off: the log
  * read up to cutoff in unit (clv_rfm_read, the table into *t; free with
  * clv_rfm_free), population model and Gamma-Gamma fitted to it for the
  * BTYD feature (the network's training's choice of model), and per
  * customer the network's value and P(buy) and the BTYD prediction of the
- * same value (arrays of t->n, allocated). */
+ * same value (arrays of t->n, allocated).  A value that is not finite is
+ * CLV_ENUMERIC with err->file the log and err->field the customer
+ * ("customer 17850"); the model's diagnostics (clv_ltv_model_diag) count
+ * this cohort's predictions. */
 int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutoff, int unit, clv_ltv_model *lm,
                         int threads, const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
                         double **btyd, clv_error *err);

@@ -157,17 +157,28 @@ typedef struct clv_mlp_history {
  * validation loss are kept.  Results are the same for a seed on every
  * processor (a test trains on every kernel variant of the matrix product
  * the processor runs and compares the parameters bit for bit).  Allocates
- * its buffers once.  CLV_EINPUT
- * for bad options, CLV_ECANCELLED, CLV_ENOMEM. */
+ * its buffers once.  CLV_EINPUT for bad options or targets, CLV_ENUMERIC
+ * when a training or validation loss is not finite (training diverged),
+ * CLV_ECANCELLED, CLV_ENOMEM. */
 int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const clv_mlp_train_opts *o,
                   clv_mlp_history *h, clv_error *err);
 void clv_mlp_history_free(clv_mlp_history *h);
 
 /* ---- standardisation ---- */
 
+/* A column whose standard deviation is at most this share of its mean's
+ * magnitude has no spread for clv_standardize_fit. */
+#define CLV_STANDARDIZE_MIN_REL 1e-6
+
 /* The mean and standard deviation (n - 1) of each of k columns of X
- * (n x k) over the rows rows[0..n_rows) (NULL: all n); a column with no
- * spread gets sd 1, so that it becomes 0 rather than NaN. */
+ * (n x k) over the rows rows[0..n_rows) (NULL: all n).  A column with no
+ * spread - a standard deviation of 0, or at most CLV_STANDARDIZE_MIN_REL x
+ * |mean| (the rounding noise of computing a constant, such as a BTYD
+ * P(alive) of 1 - 1e-9 for every customer) - gets sd 1, so that it becomes
+ * x - mean: 0 on the rows it was fitted on, and no more than the raw
+ * difference elsewhere, rather than NaN or that difference blown up by a
+ * tiny sd.  Its mean is kept.  A column with a non-finite value gets a
+ * non-finite mean (check the inputs first). */
 void clv_standardize_fit(const double *X, size_t n, size_t k, const size_t *rows, size_t n_rows, double *mean,
                          double *sd);
 /* X[i][j] = (X[i][j] - mean[j]) / sd[j] in place. */
@@ -186,9 +197,22 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
                  const char *path, clv_error *err);
 /* Load a network saved by clv_mlp_save, for batches of up to max_batch
  * rows, in the precision it was saved in; *mean and *sd are allocated
- * (free them); meta (may be NULL) receives the configuration.  A file that
- * is not one, of another version, truncated, corrupted (checksum) or of
- * impossible sizes is CLV_EINPUT naming the file and what is wrong. */
+ * (free them); meta (may be NULL) receives the configuration, which is the
+ * caller's to check (clv_ltv_config_unpack for train-ltv's).  Refused with
+ * CLV_EINPUT, err naming the file and saying what is wrong and what is
+ * accepted: a path that is not a regular file (a directory or FIFO without
+ * blocking); a file that is not a network or of another version; a spec
+ * outside clv_mlp_alloc's limits, an unknown activation, precision or loss,
+ * a loss that does not match the outputs (ZILN 3, MSE and BCE 1), a
+ * non-zero width past the hidden layers; a length other than the one the
+ * spec gives (checked against the file's length before anything is
+ * allocated); a checksum mismatch; and, after the checksum, a non-finite
+ * standardisation mean, a standardisation sd that is not finite and > 0,
+ * or a parameter that is not finite (for CLV_MLP_F32, not within a
+ * float's range).  CLV_EIO when it cannot be opened or read, CLV_ENOMEM;
+ * clv_mlp_alloc's CLV_EINPUT for a bad max_batch.  The buffers take about
+ * max_batch x (the inputs + 3 x the hidden widths + 2 x the widest layer)
+ * elements, as clv_mlp_alloc's. */
 clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, double *meta,
                       clv_error *err);
 

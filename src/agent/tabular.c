@@ -2,6 +2,7 @@
 #include "clvsim/agent.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include <gsl/gsl_cdf.h>
 
 #include "clvsim/io.h"
+
+#include "binfile.h"
 
 clv_qtable *clv_qtable_alloc(size_t n_states, size_t n_actions, double init, clv_error *err)
 {
@@ -251,25 +254,70 @@ int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
     return clv_afile_commit(&af, err);
 }
 
+/* The bytes of a table file: magic, the four sizes, per (s, a) Q, visits and
+ * the target statistics, the CRC. */
+enum { QTAB_HEAD = 8 + 4 * 8, QTAB_CELL = sizeof(double) + sizeof(uint32_t) + CLV_QSTATS * sizeof(double) };
+#define QTAB_MAX_STATES ((uint64_t)1 << 32)
+
+/* What is wrong with the values of cell k (state s, action a) of a loaded
+ * table, into why; 0 when nothing is.  Q finite; the sums of the targets
+ * finite, the sum of squares >= 0; the weight sum(w^2) in [0, 1] (each
+ * update's weight is a step size in (0, 1]); nothing without visits. */
+static int bad_cell(const clv_qtable *t, size_t k, char *why, size_t n)
+{
+    const size_t s = k / t->n_actions, a = k % t->n_actions;
+    const double q = t->q[k], *x = t->stats + k * CLV_QSTATS;
+    if (!isfinite(q))
+        snprintf(why, n, "Q of state %zu, action %zu is %g; expected a finite number", s, a, q);
+    else if (!isfinite(x[CLV_QSTAT_SUM]) || !isfinite(x[CLV_QSTAT_SUMSQ]) || !(x[CLV_QSTAT_SUMSQ] >= 0))
+        snprintf(why, n, "the targets' sum and sum of squares of state %zu, action %zu are %g and %g; expected finite "
+                 "numbers, the sum of squares >= 0", s, a, x[CLV_QSTAT_SUM], x[CLV_QSTAT_SUMSQ]);
+    else if (!(x[CLV_QSTAT_WSQ] >= 0 && x[CLV_QSTAT_WSQ] <= 1))
+        snprintf(why, n, "the targets' sum of squared weights of state %zu, action %zu is %g; expected a number in "
+                 "[0, 1]", s, a, x[CLV_QSTAT_WSQ]);
+    else if (t->visits[k] == 0 && (x[CLV_QSTAT_SUM] != 0 || x[CLV_QSTAT_SUMSQ] != 0 || x[CLV_QSTAT_WSQ] != 0))
+        snprintf(why, n, "state %zu, action %zu has target statistics (%g, %g, %g) but no visits; expected 0 without "
+                 "visits", s, a, x[CLV_QSTAT_SUM], x[CLV_QSTAT_SUMSQ], x[CLV_QSTAT_WSQ]);
+    else
+        return 0;
+    return 1;
+}
+
 clv_qtable *clv_qtable_load(const char *path, clv_error *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open: %s", strerror(errno));
+    FILE *fp;
+    uint64_t len;
+    if (clv__binfile_open(path, "Q table", &fp, &len, err) != CLV_OK)
         return NULL;
-    }
-    char magic[8];
+    char magic[8], why[400] = "";
     uint64_t sizes[4];
     clv_qtable *t = NULL;
-    const char *why = NULL;
-    if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MAGIC, 7) != 0)
-        why = "not a clvsim Q table (no CLVQTAB magic)";
+    /* the header, checked against the file's length and the limits before
+     * anything is allocated */
+    if (len < 8 || fread(magic, 1, 8, fp) != 8 || memcmp(magic, MAGIC, 7) != 0)
+        snprintf(why, sizeof why, "not a clvsim Q table (no CLVQTAB magic)");
     else if (magic[7] != MAGIC[7])
-        why = "a Q table of another format version; expected version 3";
-    else if (fread(sizes, sizeof sizes, 1, fp) != 1 || sizes[0] == 0 || sizes[1] == 0 || sizes[1] > 255 ||
-             sizes[0] > (uint64_t)1 << 32)
-        why = "truncated or impossible table sizes";
-    if (!why) {
+        snprintf(why, sizeof why, "a Q table of another format version; expected version 3");
+    else if (len < QTAB_HEAD + sizeof(uint32_t) || fread(sizes, sizeof sizes, 1, fp) != 1)
+        snprintf(why, sizeof why, "truncated: %llu bytes, fewer than the %zu of a header and checksum",
+                 (unsigned long long)len, QTAB_HEAD + sizeof(uint32_t));
+    else if (sizes[0] == 0 || sizes[0] > QTAB_MAX_STATES || sizes[1] == 0 || sizes[1] > 255)
+        snprintf(why, sizeof why, "impossible table sizes: %llu states x %llu actions; expected 1 to %llu states and 1 "
+                 "to 255 actions", (unsigned long long)sizes[0], (unsigned long long)sizes[1],
+                 (unsigned long long)QTAB_MAX_STATES);
+    else {
+        /* at most 2^32 x 255 cells of 36 bytes: no overflow */
+        const uint64_t need = QTAB_HEAD + sizes[0] * sizes[1] * QTAB_CELL + sizeof(uint32_t);
+        if (len != need)
+            snprintf(why, sizeof why, "%s: the header gives %llu states x %llu actions, which take %llu bytes; the "
+                     "file has %llu", len < need ? "truncated" : "trailing bytes after the table",
+                     (unsigned long long)sizes[0], (unsigned long long)sizes[1], (unsigned long long)need,
+                     (unsigned long long)len);
+        else if (sizes[2] > INT_MAX)
+            snprintf(why, sizeof why, "%llu training episodes behind the table; expected at most %d",
+                     (unsigned long long)sizes[2], INT_MAX);
+    }
+    if (!why[0]) {
         t = clv_qtable_alloc((size_t)sizes[0], (size_t)sizes[1], 0, err);
         if (!t) {
             fclose(fp);
@@ -280,21 +328,24 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
         t->layout = sizes[3];
         uint32_t crc_file, crc = clv_crc32(0, sizes, sizeof sizes);
         int ok = fread(t->q, sizeof *t->q, n, fp) == n && fread(t->visits, sizeof *t->visits, n, fp) == n &&
-                 fread(t->stats, sizeof *t->stats, n * CLV_QSTATS, fp) == n * CLV_QSTATS;
-        if (!ok || fread(&crc_file, sizeof crc_file, 1, fp) != 1) {
-            why = "truncated";
+                 fread(t->stats, sizeof *t->stats, n * CLV_QSTATS, fp) == n * CLV_QSTATS &&
+                 fread(&crc_file, sizeof crc_file, 1, fp) == 1;
+        if (!ok) {
+            snprintf(why, sizeof why, "read failed: %s", ferror(fp) ? strerror(errno) : "the file shrank while read");
         } else {
             crc = clv_crc32(crc, t->q, n * sizeof *t->q);
             crc = clv_crc32(crc, t->visits, n * sizeof *t->visits);
             crc = clv_crc32(crc, t->stats, n * CLV_QSTATS * sizeof *t->stats);
             if (crc != crc_file)
-                why = "corrupted (checksum mismatch)";
-            else if (fgetc(fp) != EOF)
-                why = "trailing bytes after the table";
+                snprintf(why, sizeof why, "corrupted (checksum mismatch)");
+            /* the values, whose meaning the checksum cannot vouch for
+             * (visits, unsigned, cannot be negative) */
+            for (size_t k = 0; !why[0] && k < n; k++)
+                bad_cell(t, k, why, sizeof why);
         }
     }
     fclose(fp);
-    if (why) {
+    if (why[0]) {
         clv_qtable_free(t);
         clv_error_set(err, CLV_EINPUT, path, 0, NULL, "%s", why);
         return NULL;

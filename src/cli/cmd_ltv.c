@@ -12,8 +12,11 @@
 
 enum { LTV_TRAIN_WORLD = 3000000, LTV_HOLDOUT_WORLD = 3000001, LTV_INFER_BATCH = 4096, LTV_GAIN_POINTS = 101 };
 
-/* the network's prediction of each row's label, and its score of buying at all */
-static int predict(clv_mlp *m, int loss, const double *X, size_t n, double *value, double *buy, clv_error *err)
+/* the network's prediction of each row's label, and its score of buying at
+ * all; a value that is not finite is an error (the rows of the holdout
+ * `name`) */
+static int predict(clv_mlp *m, int loss, const double *X, size_t n, double *value, double *buy, const char *name,
+                   clv_error *err)
 {
     const int out = loss == CLV_LOSS_ZILN ? 3 : 1;
     double *o = malloc(LTV_INFER_BATCH * (size_t)out * sizeof *o);
@@ -30,6 +33,11 @@ static int predict(clv_mlp *m, int loss, const double *X, size_t n, double *valu
             } else {
                 value[i + k] = buy[i + k] = o[k];
             }
+            if (!isfinite(value[i + k]))
+                st = clv_error_set(err, CLV_ENUMERIC, NULL, 0, "ltv",
+                                   "the network's value for customer %zu of the %s holdout is %g%s", i + k, name,
+                                   value[i + k], loss == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) "
+                                   "overflows; try ltv.loss = \"mse\"" : "");
         }
     }
     free(o);
@@ -69,6 +77,8 @@ typedef struct evaluation {
     clv_class_metrics c[2];
     clv_class_metrics lr[2];      /* logistic regression: will buy, high value */
     double gain[2][LTV_GAIN_POINTS]; /* the gain curves of the network and BTYD; NaN without value */
+    size_t above;                 /* the network's values above CLV_LTV_ABOVE_LABELS x the largest training label */
+    double value_max;             /* the network's largest value */
 } evaluation;
 
 /* the logistic-regression baselines: "will buy" (a label above 0) and
@@ -76,6 +86,7 @@ typedef struct evaluation {
 typedef struct baselines {
     clv_mlp *lr[2];
     double high;                  /* the high-value threshold */
+    double label_max;             /* the largest training label */
 } baselines;
 
 /* the network and the baseline on the rows idx[0..n) of d (standardised in place) */
@@ -91,10 +102,14 @@ static int evaluate_on(clv_mlp *m, int loss, const baselines *bl, clv_ltv_data *
     if (st == CLV_OK) {
         gather(d, idx, n, X, y);
         clv_standardize_apply(X, n, CLV_LTV_FEATURES, mean, sd);
-        st = predict(m, loss, X, n, pv, pb, err);
+        st = predict(m, loss, X, n, pv, pb, e->name, err);
     }
-    for (size_t i = 0; st == CLV_OK && i < n; i++)
+    e->above = 0, e->value_max = -INFINITY;
+    for (size_t i = 0; st == CLV_OK && i < n; i++) {
         bought[i] = y[i] > 0, bb[i] = d->baseline[idx[i]];
+        e->above += bl->label_max > 0 && pv[i] > CLV_LTV_ABOVE_LABELS * bl->label_max;
+        e->value_max = pv[i] > e->value_max ? pv[i] : e->value_max;
+    }
     e->n = n;
     if (st == CLV_OK &&
         (clv_value_metrics_of(pv, y, n, &e->v[0]) != 0 || clv_value_metrics_of(bb, y, n, &e->v[1]) != 0 ||
@@ -146,7 +161,9 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     size_t *rp = NULL, *sp = NULL, *all = NULL, *hidx = NULL;
     double *Xt = NULL, *yt = NULL, mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES];
     clv_mlp *m = NULL;
-    baselines bl = {{NULL, NULL}, 0};
+    baselines bl = {{NULL, NULL}, 0, 0};
+    clv_fit_result fits[2];
+    memset(fits, 0, sizeof fits);
     clv_mlp_history h;
     memset(&h, 0, sizeof h);
     evaluation ev[2];
@@ -157,8 +174,13 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
         st = cli_write_resolved(&scn, path, &err);
     if (st == CLV_OK && use_real) {
-        st = clv_ltv_real(&scn, scn.run.threads, &prog, &real, NULL, &err);
+        st = clv_ltv_real(&scn, scn.run.threads, &prog, &real, fits, &err);
         cli_progress_done(&bar);
+        /* a fit at a boundary can make a BTYD feature constant (P(alive) 1 for all when a -> 0) */
+        for (int k = 0; st == CLV_OK && k < 2; k++)
+            if (fits[k].warning[0])
+                fprintf(stderr, "clvsim train-ltv: warning: %s fit to data.transactions: %s\n",
+                        k ? "Gamma-Gamma" : "population", fits[k].warning);
     }
     if (st == CLV_OK && use_syn && (st = clv_ltv_synthetic(&scn, LTV_TRAIN_WORLD, scn.run.threads, &tr, &err)) == CLV_OK)
         st = clv_ltv_synthetic(&scn, LTV_HOLDOUT_WORLD, scn.run.threads, &ho, &err);
@@ -197,6 +219,8 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                            n_tr, L->batch_size);
         goto done;
     }
+    for (size_t i = 0; i < n_tr; i++)
+        bl.label_max = yt[i] > bl.label_max ? yt[i] : bl.label_max;
     clv_standardize_fit(Xt, n_tr, K, NULL, 0, mean, sd);
     clv_standardize_apply(Xt, n, K, mean, sd);
     clv_mlp_spec spec = {(int)K, {0}, L->n_hidden, L->loss == CLV_LOSS_ZILN ? 3 : 1, L->activation, CLV_MLP_F32,
@@ -259,14 +283,20 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         clv_ltv_config cfg;
         double meta[CLV_MLP_META];
         clv_ltv_config_of(&scn, &cfg);
+        cfg.label_max = bl.label_max;
+        cfg.n_train = (double)n_tr;
         clv_ltv_config_pack(&cfg, meta);
         st = clv_mlp_save(m, L->loss, mean, sd, meta, path, &err);
     }
     clv_afile af;
     if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_history.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "epoch,train_loss,validation_loss\n");
-        for (int e = 0; e < h.epochs; e++)
-            fprintf(af.fp, "%d,%.8g,%.8g\n", e + 1, h.train_loss[e], h.val_loss ? h.val_loss[e] : NAN);
+        for (int e = 0; e < h.epochs; e++) {
+            fprintf(af.fp, "%d,%.8g,", e + 1, h.train_loss[e]);
+            if (h.val_loss) /* else empty: no validation rows */
+                fprintf(af.fp, "%.8g", h.val_loss[e]);
+            fputc('\n', af.fp);
+        }
         st = cli_close_out(&af, st, &err);
     }
     static const char *const names[2] = {"mlp", "btyd"};
@@ -342,6 +372,15 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
             }
         }
     }
+    /* doubtful values: far above every label the network learned from */
+    for (int e = 0; st == CLV_OK && e < n_ev; e++)
+        if (ev[e].above)
+            fprintf(stderr, "clvsim train-ltv: warning: the network predicts more than %d x the largest training "
+                            "label (%.2f %s) for %zu of the %zu customers of the %s holdout (up to %.4g)%s; they "
+                            "dominate its RMSE, MAE and top-decile calibration on that holdout\n",
+                    CLV_LTV_ABOVE_LABELS, bl.label_max, scn.economics.currency, ev[e].above, ev[e].n, ev[e].name,
+                    ev[e].value_max, L->loss == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable "
+                    "for them (try ltv.loss = \"mse\")" : "");
     if (st == CLV_OK && scn.output.plots) {
         char data[CLV_IO_PATH_MAX + 16], cur[40], title[200], pol[40];
         snprintf(data, sizeof data, "datafile=%s/ltv_calibration.csv", scn.output.dir);
@@ -473,6 +512,24 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         }
         st = cli_close_out(&af, st, &err);
     }
+    /* doubtful values: customers unlike the training rows, values far above their labels */
+    const clv_ltv_diag *dg = clv_ltv_model_diag(lm);
+    if (st == CLV_OK && dg->far) {
+        int most = 0;
+        for (int j = 1; j < CLV_LTV_FEATURES; j++)
+            most = dg->far_by_feature[j] > dg->far_by_feature[most] ? j : most;
+        fprintf(stderr, "clvsim predict-ltv: warning: %zu of the %zu customers have a feature outside the range of "
+                        "the network's %.0f training rows (most often %s, %zu customers; up to %.4g sds from their "
+                        "mean, where no training row is beyond %.4g): the network extrapolates for them\n",
+                dg->far, dg->predicted, cfg.n_train, clv_ltv_feature_name(most), dg->far_by_feature[most],
+                dg->far_max, dg->far_sd);
+    }
+    if (st == CLV_OK && dg->above)
+        fprintf(stderr, "clvsim predict-ltv: warning: the network predicts more than %d x the largest label it was "
+                        "trained on (%.2f) for %zu of the %zu customers (up to %.4g)%s\n",
+                CLV_LTV_ABOVE_LABELS, cfg.label_max, dg->above, dg->predicted, dg->value_max,
+                clv_ltv_model_loss(lm) == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable for "
+                                                          "them" : "");
     if (st == CLV_OK) {
         char d[16];
         double sum = 0, sum_b = 0;

@@ -173,7 +173,12 @@ static const cli_cmd commands[] = {
      "checksummed), ltv_history.csv, ltv_metrics.csv, ltv_classification.csv,\n"
      "ltv_gain.csv, ltv_calibration.csv, and the figures ltv_calibration, ltv_gain\n"
      "and ltv_loss (.png, .svg).  ltv.dropout above 0 drops hidden units while\n"
-     "training.\n",
+     "training.  A feature with no spread in the training rows (a sd of 0, or at\n"
+     "most a millionth of its mean) is standardised to x - mean.  A training that\n"
+     "diverges, or a holdout value that is not finite, is an error (exit status 1);\n"
+     "a warning says when the network predicts more than 10 x the largest training\n"
+     "label for holdout customers (the ZILN mean's tail), and when a BTYD fit is\n"
+     "doubtful.\n",
      cmd_train_ltv, NULL},
     {"predict-ltv", "predict per-customer LTV from a transaction log with a trained network",
      "Usage: clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE [--unit week|day] [-o DIR] [options]\n"
@@ -188,7 +193,13 @@ static const cli_cmd commands[] = {
      "rate come from the file).  Writes DIR/predictions.csv (default\n"
      "out/predict-<log name>): id, predicted_value, p_buy (ZILN networks) and\n"
      "btyd_value (the BTYD prediction of the same value), one row per customer whose\n"
-     "first purchase is on or before the cut-off.\n",
+     "first purchase is on or before the cut-off.  MODEL is checked before the log\n"
+     "is read (sizes, the loss against the outputs, train-ltv's shape, a finite\n"
+     "standardisation with sds above 0, finite parameters, every saved setting in\n"
+     "its key's range; exit status 2).  A value that is not finite is an error\n"
+     "naming the customer (exit status 1, nothing written); a warning says how many\n"
+     "customers have a feature outside the range of the network's training rows,\n"
+     "and how many are predicted more than 10 x the largest training label.\n",
      cmd_predict_ltv, predict_options},
     {"train-agent", "train Q-learning, SARSA or Expected SARSA agents on the scenario's environment",
      "Usage: clvsim train-agent SCENARIO [--algo q|sarsa|expected-sarsa] [--resume QTAB] [-o DIR] [options]\n"

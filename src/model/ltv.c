@@ -1,7 +1,9 @@
 /* ltv.c - features and labels of the neural LTV predictor. */
 #include "clvsim/ltv.h"
 
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +51,15 @@ void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *
     x[24] = btyd ? clv_btyd_palive_of(btyd, o) : 0;
 }
 
+/* the first feature of x that is not finite, -1 when all are */
+static int bad_feature(const double *x)
+{
+    for (int j = 0; j < CLV_LTV_FEATURES; j++)
+        if (!isfinite(x[j]))
+            return j;
+    return -1;
+}
+
 void clv_ltv_data_free(clv_ltv_data *d)
 {
     if (!d)
@@ -92,8 +103,14 @@ int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int thread
     }
     clv_btyd_value value;
     clv_btyd_value_init(&value, &scn);
-    for (size_t i = 0; st == CLV_OK && i < n; i++)
+    for (size_t i = 0; st == CLV_OK && i < n; i++) {
         clv_ltv_features(&obs[i], scn.ltv.btyd_features ? &value : NULL, out->X + i * CLV_LTV_FEATURES);
+        const int j = bad_feature(out->X + i * CLV_LTV_FEATURES);
+        if (j >= 0)
+            st = clv_error_set(err, CLV_ENUMERIC, scn0->source, 0, "ltv",
+                               "synthetic customer %zu: feature %s is %g; the scenario's population gives "
+                               "non-finite features", i, clv_ltv_feature_name(j), out->X[i * CLV_LTV_FEATURES + j]);
+    }
     /* the horizon with no campaign, epoch by epoch: labels and the
      * baseline's increments, each discounted at the epoch's middle */
     const double rate = scn.ltv.discount ? scn.economics.annual_discount_rate : 0;
@@ -113,6 +130,11 @@ int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int thread
             before[i] = cum;
         }
     }
+    for (size_t i = 0; st == CLV_OK && i < n; i++)
+        if (!isfinite(out->y[i]) || !isfinite(out->baseline[i]))
+            st = clv_error_set(err, CLV_ENUMERIC, scn0->source, 0, "ltv",
+                               "synthetic customer %zu: label %g, BTYD baseline %g; expected finite numbers", i,
+                               out->y[i], out->baseline[i]);
     free(obs), free(margin), free(before);
     clv_sim_free(s);
     if (st != CLV_OK)
@@ -190,15 +212,25 @@ int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progr
         clv_ltv_data_free(out);
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; st == CLV_OK && i < n; i++) {
         clv_sim_obs o;
         clv_ltv_obs_from_rfm(&t->c[i], t, &scn->lifecycle, &o);
-        clv_ltv_features(&o, scn->ltv.btyd_features ? &value : NULL, out->X + i * CLV_LTV_FEATURES);
+        double *x = out->X + i * CLV_LTV_FEATURES;
+        clv_ltv_features(&o, scn->ltv.btyd_features ? &value : NULL, x);
         out->y[i] = w * scn->economics.margin_rate * t->c[i].spend_holdout;
         out->baseline[i] = w * clv_btyd_value_of(&value, &o);
+        const int j = bad_feature(x);
+        if (j >= 0)
+            st = clv_error_set(err, CLV_ENUMERIC, d->transactions, 0, NULL, "customer %s: feature %s is %g; "
+                               "expected a finite number", t->id[i], clv_ltv_feature_name(j), x[j]);
+        else if (!isfinite(out->y[i]) || !isfinite(out->baseline[i]))
+            st = clv_error_set(err, CLV_ENUMERIC, d->transactions, 0, NULL, "customer %s: label %g, BTYD baseline "
+                               "%g; expected finite numbers", t->id[i], out->y[i], out->baseline[i]);
     }
     clv_rfm_free(t);
-    return CLV_OK;
+    if (st != CLV_OK)
+        clv_ltv_data_free(out);
+    return st;
 }
 
 void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c)
@@ -210,26 +242,75 @@ void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c)
     c->lifecycle = scn->lifecycle;
     c->btyd_features = scn->ltv.btyd_features;
     c->btyd_model = scn->population.model;
+    c->label_max = 0;
+    c->n_train = 0;
 }
 
 void clv_ltv_config_pack(const clv_ltv_config *c, double *meta)
 {
-    const double v[11] = {1, c->horizon_days, c->discount, c->annual_discount_rate, c->margin_rate,
+    const double v[13] = {1, c->horizon_days, c->discount, c->annual_discount_rate, c->margin_rate,
                           c->lifecycle.new_days, c->lifecycle.active_days, c->lifecycle.churned_days,
-                          c->lifecycle.loyal_purchases, c->btyd_features, c->btyd_model};
+                          c->lifecycle.loyal_purchases, c->btyd_features, c->btyd_model, c->label_max,
+                          c->n_train};
     memset(meta, 0, CLV_MLP_META * sizeof *meta);
     memcpy(meta, v, sizeof v); /* meta[0] = 1: the layout of this version */
 }
 
-void clv_ltv_config_unpack(const double *meta, clv_ltv_config *c)
+/* meta[k] as an integer in [lo, hi] into *v; else err on the setting `key` */
+static int meta_int(const double *meta, int k, const char *key, int lo, int hi, int *v, clv_error *err)
 {
-    c->horizon_days = (int)meta[1];
-    c->discount = (int)meta[2];
-    c->annual_discount_rate = meta[3];
-    c->margin_rate = meta[4];
-    c->lifecycle = (clv_scn_lifecycle){(int)meta[5], (int)meta[6], (int)meta[7], (int)meta[8]};
-    c->btyd_features = (int)meta[9];
-    c->btyd_model = (int)meta[10];
+    const double x = meta[k];
+    /* compared as a double before the cast, which would be undefined out of range */
+    if (!(x >= lo && x <= hi && x == floor(x)))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, key, "the network's setting is %g; expected an integer in "
+                             "[%d, %d]", x, lo, hi);
+    *v = (int)x;
+    return CLV_OK;
+}
+
+static int meta_real(const double *meta, int k, const char *key, double lo, double hi, double *v, clv_error *err)
+{
+    if (!(meta[k] >= lo && meta[k] <= hi) && hi == DBL_MAX)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, key, "the network's setting is %g; expected a finite number "
+                             ">= %g", meta[k], lo);
+    if (!(meta[k] >= lo && meta[k] <= hi))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, key, "the network's setting is %g; expected a number in "
+                             "[%g, %g]", meta[k], lo, hi);
+    *v = meta[k];
+    return CLV_OK;
+}
+
+int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
+{
+    memset(c, 0, sizeof *c);
+    if (meta[0] != 1)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the network's settings are of layout %g; expected "
+                             "layout 1 (clvsim train-ltv's)", meta[0]);
+    /* the ranges of the scenario keys they were saved from (scenarios/README.md) */
+    clv_scn_lifecycle *lc = &c->lifecycle;
+    int st;
+    if ((st = meta_int(meta, 1, "ltv.horizon_days", 1, 3650, &c->horizon_days, err)) ||
+        (st = meta_int(meta, 2, "ltv.discount", 0, 1, &c->discount, err)) ||
+        (st = meta_real(meta, 3, "economics.annual_discount_rate", 0, 1, &c->annual_discount_rate, err)) ||
+        (st = meta_real(meta, 4, "economics.margin_rate", 0, 1, &c->margin_rate, err)) ||
+        (st = meta_int(meta, 5, "lifecycle.new_days", 1, 3650, &lc->new_days, err)) ||
+        (st = meta_int(meta, 6, "lifecycle.active_days", lc->new_days, 3650, &lc->active_days, err)) ||
+        (st = meta_int(meta, 7, "lifecycle.churned_days", lc->active_days + 1, 3650, &lc->churned_days, err)) ||
+        (st = meta_int(meta, 8, "lifecycle.loyal_purchases", 2, 1000, &lc->loyal_purchases, err)) ||
+        (st = meta_int(meta, 9, "ltv.btyd_features", 0, 1, &c->btyd_features, err)) ||
+        (st = meta_int(meta, 10, "population.model", CLV_MODEL_BGNBD, CLV_MODEL_PARETO, &c->btyd_model, err)) ||
+        (st = meta_real(meta, 11, "label_max", 0, DBL_MAX, &c->label_max, err)))
+        return st;
+    /* a count of rows: an integer a double holds exactly */
+    c->n_train = meta[12];
+    if (!(c->n_train >= 0 && c->n_train <= 9007199254740992.0 && c->n_train == floor(c->n_train)))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "n_train", "the network's setting is %g; expected an integer "
+                             "in [0, 2^53]", c->n_train);
+    for (int k = 13; k < CLV_MLP_META; k++)
+        if (meta[k] != 0)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the network's setting %d (unused in layout 1) is "
+                                 "%g; expected 0", k, meta[k]);
+    return CLV_OK;
 }
 
 struct clv_ltv_model {
@@ -241,6 +322,7 @@ struct clv_ltv_model {
     int have_btyd;
     double *X, *out;            /* max_batch x CLV_LTV_FEATURES, max_batch x outputs */
     size_t max_batch;
+    clv_ltv_diag diag;
 };
 
 void clv_ltv_model_free(clv_ltv_model *lm)
@@ -261,19 +343,47 @@ clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_
     }
     double meta[CLV_MLP_META];
     lm->max_batch = max_batch;
+    /* first with buffers for one row: the shape is checked against what
+     * train-ltv makes before buffers for max_batch rows are allocated (a
+     * small file with a layer of 100000 units would need gigabytes of them) */
+    if (!(lm->net = clv_mlp_load(path, 1, &lm->loss, &lm->mean, &lm->sd, meta, err))) {
+        clv_ltv_model_free(lm);
+        return NULL;
+    }
+    const clv_mlp_spec *sp = clv_mlp_spec_of(lm->net);
+    int wide = -1;
+    for (int l = 0; l < sp->n_hidden; l++)
+        if (sp->hidden[l] > CLV_LTV_MAX_WIDTH)
+            wide = l;
+    if (sp->n_in != CLV_LTV_FEATURES || lm->loss == CLV_LOSS_BCE || sp->n_hidden < 1 || wide >= 0) {
+        char why[120];
+        if (wide >= 0)
+            snprintf(why, sizeof why, "hidden layer %d has %d units", wide + 1, sp->hidden[wide]);
+        else
+            snprintf(why, sizeof why, "%d inputs, %d hidden layers and the %s loss", sp->n_in, sp->n_hidden,
+                     lm->loss == CLV_LOSS_ZILN ? "ZILN" : lm->loss == CLV_LOSS_BCE ? "BCE" : "MSE");
+        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "not a network of clvsim train-ltv (%s; expected the %d LTV "
+                      "features, 1 to %d hidden layers of 1 to %d units, and the ZILN or MSE loss)", why,
+                      CLV_LTV_FEATURES, CLV_MAX_LAYERS, CLV_LTV_MAX_WIDTH);
+        clv_ltv_model_free(lm);
+        return NULL;
+    }
+    clv_mlp_free(lm->net);
+    free(lm->mean), free(lm->sd);
+    lm->mean = lm->sd = NULL;
     if (!(lm->net = clv_mlp_load(path, max_batch, &lm->loss, &lm->mean, &lm->sd, meta, err))) {
         clv_ltv_model_free(lm);
         return NULL;
     }
-    clv_ltv_config_unpack(meta, &lm->cfg);
-    if (meta[0] != 1 || clv_mlp_spec_of(lm->net)->n_in != CLV_LTV_FEATURES) {
-        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "not a network of clvsim train-ltv (its inputs are not the %d "
-                      "LTV features)", CLV_LTV_FEATURES);
+    if (clv_ltv_config_unpack(meta, &lm->cfg, err) != CLV_OK) {
+        if (err)
+            snprintf(err->file, sizeof err->file, "%s", path);
         clv_ltv_model_free(lm);
         return NULL;
     }
     if (btyd)
         lm->btyd = *btyd, lm->have_btyd = 1;
+    clv_ltv_model_diag_reset(lm);
     const size_t outs = (size_t)clv_mlp_spec_of(lm->net)->n_out;
     lm->X = malloc(max_batch * CLV_LTV_FEATURES * sizeof *lm->X);
     lm->out = malloc(max_batch * outs * sizeof *lm->out);
@@ -286,6 +396,7 @@ clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_
 }
 
 const clv_ltv_config *clv_ltv_model_config(const clv_ltv_model *lm) { return &lm->cfg; }
+int clv_ltv_model_loss(const clv_ltv_model *lm) { return lm->loss; }
 
 void clv_ltv_model_set_btyd(clv_ltv_model *lm, const clv_btyd_value *btyd)
 {
@@ -293,13 +404,46 @@ void clv_ltv_model_set_btyd(clv_ltv_model *lm, const clv_btyd_value *btyd)
     lm->have_btyd = 1;
 }
 
-int clv_ltv_model_predict(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *value, double *p_buy,
-                          clv_error *err)
+const clv_ltv_diag *clv_ltv_model_diag(const clv_ltv_model *lm) { return &lm->diag; }
+
+void clv_ltv_model_diag_reset(clv_ltv_model *lm)
+{
+    memset(&lm->diag, 0, sizeof lm->diag);
+    lm->diag.value_max = -INFINITY;
+    const double n = lm->cfg.n_train;
+    lm->diag.far_sd = n >= 1 ? (n - 1) / sqrt(n) : INFINITY;
+}
+
+/* sigma of the ZILN outputs, as clv_ziln_mean takes it */
+static double softplus(double x) { return (x > 0 ? x : 0) + log1p(exp(-fabs(x))); }
+
+/* the feature of standardised row z farthest from the training mean (a
+ * non-finite one first), its distance in *dist */
+static int farthest(const double *z, double *dist)
+{
+    int far = 0;
+    for (int j = 0; j < CLV_LTV_FEATURES; j++) {
+        if (!isfinite(z[j])) {
+            *dist = z[j];
+            return j;
+        }
+        if (fabs(z[j]) > fabs(z[far]))
+            far = j;
+    }
+    *dist = fabs(z[far]);
+    return far;
+}
+
+/* clv_ltv_model_predict, with the index of a row whose value is not finite in *bad */
+static int predict_rows(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *value, double *p_buy,
+                        size_t *bad, clv_error *err)
 {
     if (lm->cfg.btyd_features && !lm->have_btyd)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv", "the network uses the BTYD feature: give the BTYD "
                                                               "model of these customers (clv_ltv_model_set_btyd)");
     const size_t outs = lm->loss == CLV_LOSS_ZILN ? 3 : 1;
+    clv_ltv_diag *dg = &lm->diag;
+    const double above = CLV_LTV_ABOVE_LABELS * lm->cfg.label_max;
     for (size_t i0 = 0; i0 < n; i0 += lm->max_batch) {
         const size_t b = n - i0 < lm->max_batch ? n - i0 : lm->max_batch;
         for (size_t k = 0; k < b; k++)
@@ -309,13 +453,50 @@ int clv_ltv_model_predict(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, d
         if (st != CLV_OK)
             return st;
         for (size_t k = 0; k < b; k++) {
-            const double *r = lm->out + k * outs;
-            value[i0 + k] = lm->loss == CLV_LOSS_ZILN ? clv_ziln_mean(r[0], r[1], r[2]) : r[0];
+            const double *r = lm->out + k * outs, *z = lm->X + k * CLV_LTV_FEATURES;
+            const double v = lm->loss == CLV_LOSS_ZILN ? clv_ziln_mean(r[0], r[1], r[2]) : r[0];
+            if (!isfinite(v)) {
+                double dist;
+                const int j = farthest(z, &dist);
+                *bad = i0 + k;
+                if (lm->loss == CLV_LOSS_ZILN)
+                    return clv_error_set(err, CLV_ENUMERIC, NULL, 0, NULL, "the network's value is %g: the ZILN mean "
+                                         "p exp(mu + sigma^2/2) of its outputs (logit %g, mu %g, sigma %g) is not "
+                                         "finite; its farthest feature, %s, is %g sds from the training rows' mean",
+                                         v, r[0], r[1], softplus(r[2]),
+                                         clv_ltv_feature_name(j), dist);
+                return clv_error_set(err, CLV_ENUMERIC, NULL, 0, NULL, "the network's value is %g; its farthest "
+                                     "feature, %s, is %g sds from the training rows' mean", v,
+                                     clv_ltv_feature_name(j), dist);
+            }
+            value[i0 + k] = v;
             if (p_buy)
                 p_buy[i0 + k] = lm->loss == CLV_LOSS_ZILN ? 1 / (1 + exp(-r[0])) : NAN;
+            /* the diagnostics */
+            int far = 0;
+            for (int j = 0; j < CLV_LTV_FEATURES; j++) {
+                const double d = fabs(z[j]);
+                dg->far_max = d > dg->far_max ? d : dg->far_max;
+                if (d > dg->far_sd)
+                    dg->far_by_feature[j]++, far = 1;
+            }
+            dg->predicted++;
+            dg->far += (size_t)far;
+            dg->above += above > 0 && v > above;
+            dg->value_max = v > dg->value_max ? v : dg->value_max;
         }
     }
     return CLV_OK;
+}
+
+int clv_ltv_model_predict(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *value, double *p_buy,
+                          clv_error *err)
+{
+    size_t bad;
+    const int st = predict_rows(lm, obs, n, value, p_buy, &bad, err);
+    if (st == CLV_ENUMERIC && err)
+        snprintf(err->field, sizeof err->field, "observation %zu", bad);
+    return st;
 }
 
 int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutoff, int unit, clv_ltv_model *lm,
@@ -346,8 +527,11 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
         clv_ltv_obs_from_rfm(&tb->c[i], tb, &cfg->lifecycle, &obs[i]);
         (*btyd)[i] = w * clv_btyd_value_of(&v, &obs[i]);
     }
-    if (st == CLV_OK)
-        st = clv_ltv_model_predict(lm, obs, n, *value, *p_buy, err);
+    size_t bad = 0;
+    if (st == CLV_OK && (st = predict_rows(lm, obs, n, *value, *p_buy, &bad, err)) == CLV_ENUMERIC && err) {
+        snprintf(err->file, sizeof err->file, "%s", log);
+        snprintf(err->field, sizeof err->field, "customer %s", tb->id[bad]);
+    }
     free(obs);
     if (st != CLV_OK) {
         free(*value), free(*p_buy), free(*btyd);

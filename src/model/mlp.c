@@ -2,13 +2,17 @@
 #include "clvsim/mlp.h"
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "clvsim/io.h"
 #include "clvsim/rng.h"
 #include "gemm.h"
+
+#include "binfile.h"
 
 enum { MLP_MAX_LAYERS = CLV_MAX_LAYERS + 1 };
 
@@ -395,11 +399,19 @@ int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const 
                 memcpy(xb + i * k, X + idx[b + i] * k, k * sizeof *xb);
                 yb[i] = y[idx[b + i]];
             }
-            const double l = clv_mlp_loss_grad(m, o->loss, xb, yb, o->batch, NULL, err);
-            if (isnan(l))
-                st = CLV_EINPUT;
-            else
+            clv_error e2;
+            clv_error_clear(&e2);
+            const double l = clv_mlp_loss_grad(m, o->loss, xb, yb, o->batch, NULL, &e2);
+            if (e2.code) {
+                st = e2.code;
+                if (err)
+                    *err = e2;
+            } else if (!isfinite(l)) {
+                st = clv_error_set(err, CLV_ENUMERIC, NULL, 0, "training", "the training loss is %g at epoch %d, "
+                                   "step %zu: training diverged; try a lower learning rate", l, e + 1, steps + 1);
+            } else {
                 clv_mlp_adam_step(m, &a);
+            }
             sum += l, steps++;
         }
         if (st != CLV_OK)
@@ -407,7 +419,17 @@ int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const 
         h->train_loss[e] = sum / (double)steps;
         h->epochs = e + 1;
         if (n_val) {
-            const double v = clv_mlp_loss(m, o->loss, xv, yv, n_val, err);
+            clv_error e2;
+            clv_error_clear(&e2);
+            const double v = clv_mlp_loss(m, o->loss, xv, yv, n_val, &e2);
+            if (e2.code || !isfinite(v)) {
+                st = e2.code ? e2.code : clv_error_set(err, CLV_ENUMERIC, NULL, 0, "training", "the validation loss "
+                                                       "is %g after epoch %d: training diverged; try a lower "
+                                                       "learning rate", v, e + 1);
+                if (e2.code && err)
+                    *err = e2;
+                break;
+            }
             h->val_loss[e] = v;
             if (v < best_val) {
                 best_val = v, since = 0, h->best_epoch = e + 1;
@@ -444,8 +466,13 @@ void clv_standardize_fit(const double *X, size_t n, size_t k, const size_t *rows
             m2 += d * (x - mu);
         }
         mean[j] = mu;
+        /* a spread at most CLV_STANDARDIZE_MIN_REL of the column's
+         * magnitude is none (a constant, or the rounding noise of
+         * computing one, such as a P(alive) of 1 - 1e-9 for everyone):
+         * dividing by it would turn any other value, at prediction, into
+         * millions of sds */
         const double s = N > 1 ? sqrt(m2 / (double)(N - 1)) : 0;
-        sd[j] = s > 0 ? s : 1;
+        sd[j] = s > CLV_STANDARDIZE_MIN_REL * fabs(mu) && s > 0 && isfinite(s) ? s : 1;
     }
 }
 
@@ -497,46 +524,108 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
     return st;
 }
 
+/* What is wrong with the header of a network file (head: the spec and the
+ * loss), into why; 0 when nothing is.  The limits are clv_mlp_alloc's; the
+ * hidden widths past n_hidden are saved as 0. */
+static int bad_head(const int32_t *head, char *why, size_t n)
+{
+    const int n_in = head[0], n_hidden = head[1], n_out = head[2], act = head[3], prec = head[4], loss = head[5];
+    if (n_in < 1 || n_in > 100000)
+        snprintf(why, n, "n_in: expected 1 to 100000 inputs, got %d", n_in);
+    else if (n_hidden < 0 || n_hidden > CLV_MAX_LAYERS)
+        snprintf(why, n, "n_hidden: expected 0 to %d hidden layers, got %d", CLV_MAX_LAYERS, n_hidden);
+    else if (n_out < 1 || n_out > 1000)
+        snprintf(why, n, "n_out: expected 1 to 1000 outputs, got %d", n_out);
+    else if (act != CLV_ACT_RELU && act != CLV_ACT_TANH)
+        snprintf(why, n, "activation: expected %d (relu) or %d (tanh), got %d", CLV_ACT_RELU, CLV_ACT_TANH, act);
+    else if (prec != CLV_MLP_F32 && prec != CLV_MLP_F64)
+        snprintf(why, n, "precision: expected %d (f32) or %d (f64), got %d", CLV_MLP_F32, CLV_MLP_F64, prec);
+    else if (loss != CLV_LOSS_MSE && loss != CLV_LOSS_ZILN && loss != CLV_LOSS_BCE)
+        snprintf(why, n, "loss: expected %d (MSE), %d (ZILN) or %d (BCE), got %d", CLV_LOSS_MSE, CLV_LOSS_ZILN,
+                 CLV_LOSS_BCE, loss);
+    else if (n_out != (loss == CLV_LOSS_ZILN ? 3 : 1))
+        snprintf(why, n, "the %s loss needs %d output%s; the network has %d", loss == CLV_LOSS_ZILN ? "ZILN"
+                 : loss == CLV_LOSS_BCE ? "BCE" : "MSE", loss == CLV_LOSS_ZILN ? 3 : 1,
+                 loss == CLV_LOSS_ZILN ? "s" : "", n_out);
+    else {
+        for (int l = 0; l < CLV_MAX_LAYERS; l++) {
+            const int w = head[6 + l];
+            if (l < n_hidden && (w < 1 || w > 100000)) {
+                snprintf(why, n, "hidden layer %d: expected a width of 1 to 100000, got %d", l + 1, w);
+                return 1;
+            }
+            if (l >= n_hidden && w != 0) {
+                snprintf(why, n, "hidden layer %d: the network has %d hidden layers, so expected width 0, got %d",
+                         l + 1, n_hidden, w);
+                return 1;
+            }
+        }
+        return 0;
+    }
+    return 1;
+}
+
 clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, double *meta,
                       clv_error *err)
 {
     double cfg[CLV_MLP_META];
     *mean = *sd = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open: %s", strerror(errno));
+    FILE *fp;
+    uint64_t len;
+    if (clv__binfile_open(path, "network", &fp, &len, err) != CLV_OK)
         return NULL;
-    }
-    char magic[8];
+    char magic[8], why[400] = "";
     int32_t head[6 + CLV_MAX_LAYERS];
-    const char *why = NULL;
     clv_mlp *m = NULL;
     double *p = NULL;
-    if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MLP_MAGIC, 6) != 0)
-        why = "not a clvsim network (no CLVMLP magic)";
+    const uint64_t fixed = 8 + sizeof head + sizeof cfg + sizeof(uint32_t);
+    uint64_t K = 0, P = 0;
+    /* the header, checked against the limits and the file's length before
+     * anything is allocated */
+    if (len < 8 || fread(magic, 1, 8, fp) != 8 || memcmp(magic, MLP_MAGIC, 6) != 0)
+        snprintf(why, sizeof why, "not a clvsim network (no CLVMLP magic)");
     else if (memcmp(magic, MLP_MAGIC, 8) != 0)
-        why = "a network of another format version; expected version 02";
-    else if (fread(head, sizeof head, 1, fp) != 1 || fread(cfg, sizeof cfg, 1, fp) != 1)
-        why = "truncated";
-    if (!why) {
+        snprintf(why, sizeof why, "a network of another format version; expected version 02");
+    else if (len < fixed || fread(head, sizeof head, 1, fp) != 1 || fread(cfg, sizeof cfg, 1, fp) != 1)
+        snprintf(why, sizeof why, "truncated: %llu bytes, fewer than the %llu of a header and checksum",
+                 (unsigned long long)len, (unsigned long long)fixed);
+    else if (!bad_head(head, why, sizeof why)) {
+        /* at most 9 layers of 100000 x 100001: no overflow */
+        K = (uint64_t)head[0];
+        for (int l = 0, in = head[0]; l <= head[1]; l++) {
+            const int out = l < head[1] ? head[6 + l] : head[2];
+            P += (uint64_t)out * (uint64_t)in + (uint64_t)out;
+            in = out;
+        }
+        const uint64_t need = fixed + (2 * K + P) * sizeof(double);
+        if (len != need)
+            snprintf(why, sizeof why, "%s: the header gives %llu inputs, %d hidden layers, %d outputs and %llu "
+                     "parameters, which take %llu bytes; the file has %llu",
+                     len < need ? "truncated" : "trailing bytes after the network", (unsigned long long)K, head[1],
+                     head[2], (unsigned long long)P, (unsigned long long)need, (unsigned long long)len);
+    }
+    if (!why[0]) {
         clv_mlp_spec s = {head[0], {0}, head[1], head[2], head[3], head[4], max_batch};
-        for (int l = 0; l < CLV_MAX_LAYERS && l < s.n_hidden; l++)
+        for (int l = 0; l < s.n_hidden; l++)
             s.hidden[l] = head[6 + l];
         *loss = head[5];
-        clv_error e2;
-        if ((*loss != CLV_LOSS_MSE && *loss != CLV_LOSS_ZILN && *loss != CLV_LOSS_BCE) ||
-            !(m = clv_mlp_alloc(&s, &e2)))
-            why = "impossible sizes or settings";
-    }
-    if (!why) {
-        const size_t K = (size_t)m->spec.n_in, P = m->n_params;
+        if (!(m = clv_mlp_alloc(&s, err))) {
+            fclose(fp);
+            return NULL;
+        }
         *mean = malloc(K * sizeof **mean), *sd = malloc(K * sizeof **sd), p = malloc(P * sizeof *p);
         uint32_t crc_file;
-        if (!*mean || !*sd || !p)
-            why = "out of memory";
-        else if (fread(*mean, sizeof **mean, K, fp) != K || fread(*sd, sizeof **sd, K, fp) != K ||
-                 fread(p, sizeof *p, P, fp) != P || fread(&crc_file, sizeof crc_file, 1, fp) != 1)
-            why = "truncated";
+        if (!*mean || !*sd || !p) {
+            clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the network of %s", path);
+            fclose(fp);
+            clv_mlp_free(m);
+            free(*mean), free(*sd), free(p);
+            *mean = *sd = NULL;
+            return NULL;
+        }
+        if (fread(*mean, sizeof **mean, K, fp) != K || fread(*sd, sizeof **sd, K, fp) != K ||
+            fread(p, sizeof *p, P, fp) != P || fread(&crc_file, sizeof crc_file, 1, fp) != 1)
+            snprintf(why, sizeof why, "read failed: %s", ferror(fp) ? strerror(errno) : "the file shrank while read");
         else {
             uint32_t crc = clv_crc32(0, head, sizeof head);
             crc = clv_crc32(crc, cfg, sizeof cfg);
@@ -544,19 +633,33 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
             crc = clv_crc32(crc, *sd, K * sizeof **sd);
             crc = clv_crc32(crc, p, P * sizeof *p);
             if (crc != crc_file)
-                why = "corrupted (checksum mismatch)";
-            else if (fgetc(fp) != EOF)
-                why = "trailing bytes after the network";
-            else {
-                clv_mlp_set_params(m, p);
-                if (meta)
-                    memcpy(meta, cfg, sizeof cfg);
-            }
+                snprintf(why, sizeof why, "corrupted (checksum mismatch)");
+        }
+        /* the values, whose meaning the checksum cannot vouch for: a
+         * standardisation that divides by a positive finite number, and
+         * parameters the network's precision can hold */
+        for (size_t j = 0; !why[0] && j < K; j++) {
+            if (!isfinite((*mean)[j]))
+                snprintf(why, sizeof why, "the standardisation mean of input %zu is %g; expected a finite number",
+                         j + 1, (*mean)[j]);
+            else if (!(isfinite((*sd)[j]) && (*sd)[j] > 0))
+                snprintf(why, sizeof why, "the standardisation sd of input %zu is %g; expected a finite number > 0",
+                         j + 1, (*sd)[j]);
+        }
+        const double most = s.precision == CLV_MLP_F32 ? FLT_MAX : DBL_MAX;
+        for (size_t i = 0; !why[0] && i < P; i++)
+            if (!(fabs(p[i]) <= most))
+                snprintf(why, sizeof why, "parameter %zu is %g; expected a finite number%s", i + 1, p[i],
+                         s.precision == CLV_MLP_F32 ? " that a float holds (magnitude at most 3.40282e+38)" : "");
+        if (!why[0]) {
+            clv_mlp_set_params(m, p);
+            if (meta)
+                memcpy(meta, cfg, sizeof cfg);
         }
     }
     fclose(fp);
     free(p);
-    if (why) {
+    if (why[0]) {
         clv_mlp_free(m);
         free(*mean), free(*sd);
         *mean = *sd = NULL;
