@@ -9,11 +9,16 @@
  *   that two customers could print alike): a malformed row of kind
  *   "customer", with the byte shown, skipped and counted with
  *   skip_malformed;
+ * - a network file that gives a width for a hidden layer it does not have
+ *   (fuzz_mlp: accepted, and saved again as other bytes): "impossible
+ *   sizes".
  */
 #include <stdlib.h>
 #include <unistd.h>
 
 #include "clvsim/date.h"
+#include "clvsim/io.h"
+#include "clvsim/mlp.h"
 #include "clvsim/txlog.h"
 #include "harness.h"
 
@@ -93,5 +98,73 @@ TEST(test_bad_fuzz_txlog_nul_customer)
         CHECK_STR(t->id[1], "b");
     }
     clv_rfm_free(t);
+    unlink(path);
+}
+
+/* clv_mlp_load of path fails with CLV_EINPUT and exactly msg (formatted) */
+static void net_fails(const char *path, const char *msg)
+{
+    int loss = -1;
+    double *mean = NULL, *sd = NULL, meta[CLV_MLP_META];
+    clv_error err;
+    clv_mlp *m = clv_mlp_load(path, 8, &loss, &mean, &sd, meta, &err);
+    CHECK(m == NULL);
+    CHECK(mean == NULL && sd == NULL);
+    if (m) {
+        clv_mlp_free(m);
+        free(mean), free(sd);
+        return;
+    }
+    CHECK_INT(err.code, CLV_EINPUT);
+    char buf[2048];
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf), msg);
+}
+
+TEST(test_bad_fuzz_mlp_unused_width)
+{
+    /* the corpus file: fuzz/README.md says how it was made */
+    net_fails(CORPUS "/mlp/unused-width.net",
+              CORPUS "/mlp/unused-width.net: impossible sizes: a width is given for a hidden layer it does not have");
+
+    /* the same damage by hand: a network of one hidden layer saved, the
+     * width of a second (absent) layer set to 5, the checksum made right */
+    clv_mlp_spec spec = {.n_in = 3, .hidden = {4}, .n_hidden = 1, .n_out = 1, .activation = CLV_ACT_TANH,
+                         .precision = CLV_MLP_F64, .max_batch = 8};
+    clv_error err;
+    clv_mlp *m = clv_mlp_alloc(&spec, &err);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    clv_mlp_init(m, 3);
+    const double mean[3] = {0, 1, 2}, sd[3] = {1, 1, 1};
+    char path[64];
+    if (temp_file(path, sizeof path, "", 0) != 0) {
+        clv_mlp_free(m);
+        return;
+    }
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, path, &err), CLV_OK);
+    clv_mlp_free(m);
+    FILE *fp = fopen(path, "r+b");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    fseek(fp, 0, SEEK_END);
+    long size = ftell(fp);
+    unsigned char *b = malloc((size_t)size);
+    rewind(fp);
+    CHECK(b && fread(b, 1, (size_t)size, fp) == (size_t)size);
+    /* the magic (8 bytes), then int32 n_in, n_hidden, n_out, activation,
+     * precision, loss and the CLV_MAX_LAYERS widths */
+    int32_t w = 5;
+    memcpy(b + 8 + 4 * (6 + 1), &w, 4);
+    uint32_t crc = clv_crc32(0, b + 8, (size_t)size - 12);
+    memcpy(b + size - 4, &crc, 4);
+    rewind(fp);
+    CHECK(fwrite(b, 1, (size_t)size, fp) == (size_t)size);
+    fclose(fp);
+    free(b);
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s: impossible sizes: a width is given for a hidden layer it does not have", path);
+    net_fails(path, msg);
     unlink(path);
 }

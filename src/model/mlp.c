@@ -520,9 +520,16 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
         for (int l = 0; l < CLV_MAX_LAYERS && l < s.n_hidden; l++)
             s.hidden[l] = head[6 + l];
         *loss = head[5];
+        /* clv_mlp_save writes 0 as the width of each absent layer: anything
+         * else is a file it did not write */
+        int32_t unused = 0;
+        for (int l = s.n_hidden > 0 ? s.n_hidden : 0; l < CLV_MAX_LAYERS; l++)
+            unused |= head[6 + l];
         clv_error e2;
-        if ((*loss != CLV_LOSS_MSE && *loss != CLV_LOSS_ZILN && *loss != CLV_LOSS_BCE) ||
-            !(m = clv_mlp_alloc(&s, &e2)))
+        if (unused)
+            why = "impossible sizes: a width is given for a hidden layer it does not have";
+        else if ((*loss != CLV_LOSS_MSE && *loss != CLV_LOSS_ZILN && *loss != CLV_LOSS_BCE) ||
+                 !(m = clv_mlp_alloc(&s, &e2)))
             why = "impossible sizes or settings";
     }
     if (!why) {
