@@ -6,6 +6,9 @@
 #                     and again built with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make check        run the test suite (no dependency step, no sanitizers)
 #   make test-asan    run the test suite built with ASan and UBSan only
+#   make fuzz         build the libFuzzer harnesses (clang, ASan, UBSan, in BUILD/fuzz) and
+#                     run each for FUZZ_SECONDS seconds (default 60); fails on any finding
+#                     (fuzz/README.md)
 #   make bench        build and run the benchmarks
 #   make examples     build the C API examples (examples/*.c) into BUILD/examples
 #   make deps         install the Debian packages clvsim needs (apt-get; sudo when not root)
@@ -39,7 +42,10 @@ dep_check = $(if $(shell command -v pkg-config 2>/dev/null),,$(error pkg-config 
 DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl openblas libconfig)
 DEP_LIBS = $(shell pkg-config --libs-only-L openblas) -lconfig -lgsl -lopenblas -lm -lpthread
 
-ifneq ($(SAN),)
+ifeq ($(SAN),fuzz)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+else ifneq ($(SAN),)
 SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 else
 SANFLAGS :=
@@ -67,7 +73,7 @@ BIN := $(BUILD)/clvsim
 TEST_BIN := $(BUILD)/clvsim-tests
 BENCH_BIN := $(BUILD)/clvsim-bench
 
-.PHONY: all deps run test check test-asan bench examples install check-install uninstall reference clean
+.PHONY: all deps run test check test-asan fuzz fuzz-build bench examples install check-install uninstall reference clean
 .DELETE_ON_ERROR:
 
 all: $(LIB_A) $(LIB_SO) $(BIN)
@@ -132,6 +138,37 @@ test:
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN)
+
+# ---- fuzzing (fuzz/README.md) ----
+# the libFuzzer harnesses of the four parsers, built with clang and the
+# sanitizers in BUILD/fuzz (make fuzz builds them there: SAN=fuzz), each run
+# FUZZ_SECONDS in turn by fuzz/run.sh
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZERS := scenario txlog qtab mlp
+FUZZ_BIN := $(FUZZERS:%=$(BUILD)/fuzz_%)
+
+# the harnesses see the public headers only
+$(BUILD)/fuzz/%.o: fuzz/%.c fuzz/fuzz.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD_FLAGS) $(CFLAGS) -Iinclude $(DEP_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIB_A) $(DEP_LIBS)
+
+$(BUILD)/make-seeds: $(BUILD)/fuzz/make_seeds.o $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB_A) $(DEP_LIBS)
+
+.SECONDARY: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%.o) $(BUILD)/fuzz/make_seeds.o
+
+fuzz-build: $(FUZZ_BIN) $(BUILD)/make-seeds
+	./$(BUILD)/make-seeds $(BUILD)/seeds
+
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null && test -f "$$($(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-x86_64.a)" || \
+		{ echo "make fuzz needs clang and its libFuzzer: install the Debian packages clang and libclang-rt-14-dev (sudo apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=$(FUZZ_CC) SAN=fuzz CFLAGS="-O1 -g" fuzz-build
+	sh fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
 reference: $(BIN)
 	@sh tools/update-reference.sh ./$(BIN) scenarios/README.md
