@@ -41,11 +41,17 @@ static void data(double *X, double *y, size_t n, int n_in, int ziln, uint64_t se
 }
 
 /* every parameter's gradient against central differences, in double
- * (with dropout the mask stays the same between Adam steps) */
+ * (with dropout the mask stays the same between Adam steps), with
+ * MuJoCo's guards against a check that cannot fail: the losses are finite,
+ * most of the gradient is non-zero (a ReLU unit that is off, or dropped,
+ * has exact zeros, which the differences must then confirm), and no
+ * non-zero component is bit-identical to its finite difference (it would
+ * be the same computation) */
 static void check_gradient_dropout(int act, int loss, double dropout)
 {
     enum { N = 7, IN = 3 };
     const int out = loss == CLV_LOSS_ZILN ? 3 : 1;
+    const char *name = loss == CLV_LOSS_ZILN ? "ZILN" : loss == CLV_LOSS_BCE ? "BCE" : "MSE";
     clv_mlp *m = net(IN, 5, 4, out, act, CLV_MLP_F64, N);
     if (!m)
         return;
@@ -59,8 +65,13 @@ static void check_gradient_dropout(int act, int loss, double dropout)
         for (int i = 0; i < N; i++)
             y[i] = y[i] > 0;
     clv_mlp_get_params(m, p);
-    clv_mlp_loss_grad(m, loss, X, y, N, g, &err);
+    for (size_t k = 0; k < P; k++)
+        g[k] = NAN; /* a gradient left unwritten fails below */
+    const double base = clv_mlp_loss_grad(m, loss, X, y, N, g, &err);
+    if (!isfinite(base))
+        harness_fail(__FILE__, __LINE__, "%s: loss %g: %s", name, base, err.msg);
     double worst = 0;
+    size_t nonzero = 0, identical = 0;
     for (size_t k = 0; k < P; k++) {
         const double h = 1e-6, keep = p[k];
         p[k] = keep + h;
@@ -71,13 +82,19 @@ static void check_gradient_dropout(int act, int loss, double dropout)
         double down = clv_mlp_loss_grad(m, loss, X, y, N, NULL, &err);
         p[k] = keep;
         const double fd = (up - down) / (2 * h);
+        /* NaN in up, down or g makes worst NaN, which fails below */
         worst = harness_max(worst, fabs(fd - g[k]) / fmax(1e-3, fabs(fd)));
+        nonzero += g[k] != 0;
+        identical += g[k] != 0 && g[k] == fd;
     }
     clv_mlp_set_params(m, p);
     if (!(worst < 1e-5))
         harness_fail(__FILE__, __LINE__, "%s %s dropout %g: largest relative gradient error %g",
-                     act ? "tanh" : "relu", loss == CLV_LOSS_ZILN ? "ZILN" : loss == CLV_LOSS_BCE ? "BCE" : "MSE",
-                     dropout, worst);
+                     act ? "tanh" : "relu", name, dropout, worst);
+    if (!(2 * nonzero >= P) || identical > 0)
+        harness_fail(__FILE__, __LINE__, "%s %s dropout %g: %zu of %zu gradient components non-zero, %zu of them "
+                     "bit-identical to the finite difference",
+                     act ? "tanh" : "relu", name, dropout, nonzero, P, identical);
     free(p), free(g);
     clv_mlp_free(m);
 }
@@ -250,7 +267,7 @@ TEST(test_mlp_ziln_reference)
         const double logit = cases[k][0], mu = cases[k][1], s = cases[k][2], y = cases[k][3];
         const double p = 1 / (1 + exp(-logit)), sigma = log(1 + exp(s));
         const double expect = y > 0 ? -log(p) - log(gsl_ran_lognormal_pdf(y, mu, sigma)) : -log(1 - p);
-        double g[3];
+        double g[3] = {NAN, NAN, NAN};
         CHECK_NEAR(clv_ziln_loss(logit, mu, s, y, g), expect, 1e-12);
         const double x[3] = {logit, mu, s};
         for (int j = 0; j < 3; j++) {
@@ -258,6 +275,13 @@ TEST(test_mlp_ziln_reference)
             u[j] += 1e-6, d[j] -= 1e-6;
             const double fd = (clv_ziln_loss(u[0], u[1], u[2], y, NULL) - clv_ziln_loss(d[0], d[1], d[2], y, NULL)) / 2e-6;
             CHECK_NEAR(g[j], fd, 1e-7);
+            /* MuJoCo's guards: a zero only where the loss does not depend on
+             * the output (mu and s of a zero target), and never the finite
+             * difference itself */
+            if (y > 0 || j == 0)
+                CHECK(g[j] != 0 && g[j] != fd);
+            else
+                CHECK(g[j] == 0);
         }
         double ms[2] = {mu, sigma}, integral, abserr;
         gsl_function f = {lognormal_y_pdf, ms};
