@@ -315,8 +315,9 @@ TEST(test_btyd_gradients)
 
 /* ---- parameter recovery ---- */
 
-static void check_recovery(const char *what, const clv_fit_result *r, const double *truth)
+static void check_recovery(const char *what, const clv_fit_result *r, const double *truth, int n_params)
 {
+    CHECK_INT(r->n_params, n_params); /* (the loop below must not run zero times) */
     for (int k = 0; k < r->n_params; k++) {
         /* a 4-standard-error band: with 20,000 customers and a fixed seed
          * the estimates land far inside it unless the fit is biased */
@@ -340,15 +341,15 @@ TEST(test_btyd_recovery)
     const double bg[4] = {0.243, 4.414, 0.793, 2.426}, gg[3] = {6.25, 3.74, 15.44};
     sim_bgnbd(bg, gg, N, 2026, c);
     CHECK_INT(clv_bgnbd_fit(c, N, &o, &r, &err), CLV_OK);
-    check_recovery("BG/NBD", &r, bg);
+    check_recovery("BG/NBD", &r, bg, 4);
     CHECK_INT(r.n, N);
     CHECK_INT(clv_gg_fit(c, N, &o, &r, &err), CLV_OK);
-    check_recovery("Gamma-Gamma", &r, gg);
+    check_recovery("Gamma-Gamma", &r, gg, 3);
 
     const double pn[4] = {0.553, 10.578, 0.606, 11.669};
     sim_pnbd(pn, N, 2027, 0, c);
     CHECK_INT(clv_pnbd_fit(c, N, &o, &r, &err), CLV_OK);
-    check_recovery("Pareto/NBD", &r, pn);
+    check_recovery("Pareto/NBD", &r, pn, 4);
 }
 
 /* ---- P(X(t) = x) ---- */

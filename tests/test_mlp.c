@@ -133,12 +133,12 @@ TEST(test_mlp_dropout)
         y[i] = 0;
     clv_error err;
     CHECK_INT(clv_mlp_forward(m, X, N, a, &err), CLV_OK);
-    clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g0, &err);
+    CHECK(isfinite(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g0, &err)));
     CHECK_INT(clv_mlp_set_dropout(m, 0.5, 1, &err), CLV_OK);
     CHECK_INT(clv_mlp_forward(m, X, N, b, &err), CLV_OK);
     CHECK(memcmp(a, b, sizeof a) == 0);
-    clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g1, &err);
-    CHECK(g1[P - 1] != g0[P - 1]);
+    CHECK(isfinite(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g1, &err)));
+    CHECK(g0[P - 1] > 0 && g1[P - 1] != g0[P - 1]);
     /* 16,384 kept-or-dropped units: the relative sd of the mean is below 1% */
     CHECK_NEAR(g1[P - 1] / g0[P - 1], 1, 0.04);
     CHECK_INT(clv_mlp_set_dropout(m, 1, 1, &err), CLV_EINPUT);
@@ -162,11 +162,13 @@ TEST(test_mlp_logistic_regression)
     clv_adam a;
     clv_adam_default(&a);
     clv_error err;
+    int failed = 0; /* steps whose loss was not finite */
     for (int t = 0; t < 8000; t++) {
         a.lr = t < 4000 ? 0.05 : 1e-4;
-        clv_mlp_loss_grad(m, CLV_LOSS_BCE, X, y, N, NULL, &err);
+        failed += !isfinite(clv_mlp_loss_grad(m, CLV_LOSS_BCE, X, y, N, NULL, &err));
         clv_mlp_adam_step(m, &a);
     }
+    CHECK_INT(failed, 0);
     CHECK_INT(clv_mlp_forward(m, X, N, out, &err), CLV_OK);
     double score[IN + 1] = {0};
     for (int i = 0; i < N; i++) {
@@ -234,11 +236,13 @@ TEST(test_mlp_adam_least_squares)
     clv_adam a;
     clv_adam_default(&a);
     clv_error err;
+    int failed = 0; /* steps whose loss was not finite */
     for (int t = 0; t < 6000; t++) {
         a.lr = t < 3000 ? 0.02 : 1e-4; /* constant-step Adam hovers at about lr around the optimum */
-        clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, NULL, &err);
+        failed += !isfinite(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, NULL, &err));
         clv_mlp_adam_step(m, &a);
     }
+    CHECK_INT(failed, 0);
     double p[IN + 1];
     clv_mlp_get_params(m, p); /* the weights, then the bias */
     for (int j = 0; j <= IN; j++)
@@ -307,12 +311,17 @@ TEST(test_mlp_learns_function)
     clv_adam a;
     clv_adam_default(&a);
     clv_error err;
+    int failed = 0; /* steps whose loss was not finite (not taken) */
     for (int epoch = 0; epoch < 300; epoch++) {
         a.lr = 3e-3 * (epoch < 200 ? 1 : 0.1);
-        for (int b = 0; b < N / B; b++)
-            if (!isnan(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X + b * B * IN, y + b * B, B, NULL, &err)))
+        for (int b = 0; b < N / B; b++) {
+            if (isfinite(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X + b * B * IN, y + b * B, B, NULL, &err)))
                 clv_mlp_adam_step(m, &a);
+            else
+                failed++;
+        }
     }
+    CHECK_INT(failed, 0);
     double *out = malloc(TEST_N * sizeof *out), se = 0;
     CHECK_INT(clv_mlp_forward(m, X + N * IN, TEST_N, out, &err), CLV_OK);
     for (int i = 0; i < TEST_N; i++)
@@ -341,10 +350,12 @@ TEST(test_mlp_deterministic_and_errors)
         clv_adam_default(&a);
         a.weight_decay = 1e-3;
         clv_error err;
+        int failed = 0; /* steps whose loss was not finite */
         for (int t = 0; t < 50; t++) {
-            clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X, y, N, NULL, &err);
+            failed += !isfinite(clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X, y, N, NULL, &err));
             clv_mlp_adam_step(m, &a);
         }
+        CHECK_INT(failed, 0);
         p[k] = malloc(clv_mlp_n_params(m) * sizeof *p[k]);
         clv_mlp_get_params(m, p[k]);
         CHECK_INT((int)clv_mlp_n_params(m), 8 * 4 + 8 + 3 * 8 + 3);
@@ -405,8 +416,10 @@ TEST(test_mlp_train_early_stopping)
         CHECK(h[k].epochs < 200);                       /* stopped early */
         CHECK_INT(h[k].epochs, h[k].best_epoch + 4);    /* 4 epochs after the best */
         double lowest = INFINITY;
-        for (int e = 0; e < h[k].epochs; e++)
+        for (int e = 0; e < h[k].epochs; e++) {
+            CHECK(isfinite(h[k].val_loss[e]) && isfinite(h[k].train_loss[e])); /* fmin would drop a NaN */
             lowest = fmin(lowest, h[k].val_loss[e]);
+        }
         CHECK(h[k].val_loss[h[k].best_epoch - 1] == lowest);
         CHECK(h[k].train_loss[h[k].epochs - 1] < h[k].train_loss[0]); /* it did learn the noise */
         clv_mlp_free(m);
@@ -465,8 +478,8 @@ TEST(test_mlp_files)
         CHECK_INT(clv_mlp_spec_of(l)->precision, CLV_MLP_F32);
         double X[N * IN], y[N], a[N * 3], b[N * 3];
         data(X, y, N, IN, 0, 1);
-        clv_mlp_forward(m, X, N, a, &err);
-        clv_mlp_forward(l, X, N, b, &err);
+        CHECK_INT(clv_mlp_forward(m, X, N, a, &err), CLV_OK);
+        CHECK_INT(clv_mlp_forward(l, X, N, b, &err), CLV_OK);
         CHECK(memcmp(a, b, sizeof a) == 0);
     }
     clv_mlp_free(l);
