@@ -5,7 +5,8 @@
 #   make test         install dependencies if missing, build, run the test suite normally
 #                     and again built with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make check        run the test suite (no dependency step, no sanitizers)
-#   make test-asan    run the test suite built with ASan and UBSan only
+#   make test-asan    run the test suite built with ASan and UBSan (with the
+#                     float-cast-overflow check) only
 #   make fuzz         build the libFuzzer harnesses (clang, ASan, UBSan, in BUILD/fuzz) and
 #                     run each for FUZZ_SECONDS seconds (default 60); fails on any finding
 #                     (fuzz/README.md)
@@ -42,11 +43,14 @@ dep_check = $(if $(shell command -v pkg-config 2>/dev/null),,$(error pkg-config 
 DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl openblas libconfig)
 DEP_LIBS = $(shell pkg-config --libs-only-L openblas) -lconfig -lgsl -lopenblas -lm -lpthread
 
+# (float-cast-overflow, an out-of-range double cast to an integer, is not part
+# of -fsanitize=undefined in GCC, which builds the suite)
 ifeq ($(SAN),fuzz)
 SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 else ifneq ($(SAN),)
-SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SANFLAGS := -fsanitize=address -fsanitize=undefined -fsanitize=float-cast-overflow -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 else
 SANFLAGS :=
 endif
