@@ -3,7 +3,9 @@
  * The input is a scenario file, optionally followed by a NUL byte and
  * command-line overrides, one "key=value" a line (as --set gives them;
  * at most 8).  The file is written into a private directory, so that a
- * relative @include or data path resolves there, and loaded with the
+ * relative @include or data path resolves there (it holds "pop.cfg", a
+ * population block to include, and "tiny.csv", a log for data.transactions,
+ * as fuzz/corpus/scenario/full-flat.cfg uses them), and loaded with the
  * overrides.
  *
  * Promises checked:
@@ -30,6 +32,13 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     fuzz_init();
     fuzz_path(in_path, sizeof in_path, "scenario.cfg");
     fuzz_path(out_path, sizeof out_path, "written.cfg");
+    static const char pop[] = "population = {\n  model = \"pareto\";\n  unit = \"day\";\n"
+                              "  pareto = { r = 0.55; alpha = 74.0; s = 0.61; beta = 81.7; };\n"
+                              "  spend = { p = 6.0; q = 3.5; gamma = 15.0; };\n  customers = 2500;\n};\n";
+    static const char log[] = "customer,date,amount\n1,1997-01-01,29.33\n1,1997-01-18,29.73\n2,1997-01-02,10\n";
+    char p[4200];
+    fuzz_write(fuzz_path(p, sizeof p, "pop.cfg"), pop, sizeof pop - 1);
+    fuzz_write(fuzz_path(p, sizeof p, "tiny.csv"), log, sizeof log - 1);
     return 0;
 }
 
