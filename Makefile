@@ -5,7 +5,11 @@
 #   make test         install dependencies if missing, build, run the test suite normally
 #                     and again built with AddressSanitizer and UndefinedBehaviorSanitizer
 #   make check        run the test suite (no dependency step, no sanitizers)
-#   make test-asan    run the test suite built with ASan and UBSan only
+#   make test-asan    run the test suite built with ASan and UBSan (with the
+#                     float-cast-overflow check) only
+#   make fuzz         build the libFuzzer harnesses (clang, ASan, UBSan, in BUILD/fuzz) and
+#                     run each for FUZZ_SECONDS seconds (default 60); fails on any finding
+#                     (fuzz/README.md)
 #   make bench        build and run the benchmarks (SECTIONS="mlp fit" runs only those)
 #   make examples     build the C API examples (examples/*.c) into BUILD/examples
 #   make deps         install the Debian packages clvsim needs (apt-get; sudo when not root)
@@ -42,8 +46,14 @@ dep_check = $(if $(shell command -v pkg-config 2>/dev/null),,$(error pkg-config 
 DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl libconfig)
 DEP_LIBS = -lconfig -lgsl -lgslcblas -lm -lpthread
 
-ifneq ($(SAN),)
-SANFLAGS := -fsanitize=address -fsanitize=undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# (float-cast-overflow, an out-of-range double cast to an integer, is not part
+# of -fsanitize=undefined in GCC, which builds the suite)
+ifeq ($(SAN),fuzz)
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+else ifneq ($(SAN),)
+SANFLAGS := -fsanitize=address -fsanitize=undefined -fsanitize=float-cast-overflow -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
 else
 SANFLAGS :=
 endif
@@ -70,7 +80,7 @@ BIN := $(BUILD)/clvsim
 TEST_BIN := $(BUILD)/clvsim-tests
 BENCH_BIN := $(BUILD)/clvsim-bench
 
-.PHONY: all deps run test check test-asan bench examples install check-install uninstall reference clean
+.PHONY: all deps run test check test-asan fuzz fuzz-build bench examples install check-install uninstall reference clean
 .DELETE_ON_ERROR:
 
 all: $(LIB_A) $(LIB_SO) $(BIN)
@@ -84,9 +94,12 @@ $(BUILD)/%.o: %.c $(HEADERS) $(wildcard src/*/*.h tests/*.h tests/*.def)
 # off; floating-point reductions are not reordered without -ffast-math, so
 # results are the same (make bench: the neural LTV network).  In the product,
 # GCC would turn the copies of a partial block into calls of memcpy or rep
-# movs, which cost more than the copy.
+# movs, which cost more than the copy (GCC's option; clang, for the
+# fuzzers, has none and needs none).
 $(BUILD)/src/model/mlp.o: ALL_CFLAGS += -O3
-$(BUILD)/src/model/gemm.o: ALL_CFLAGS += -O3 -fno-tree-loop-distribute-patterns
+GEMM_CFLAGS = -O3 $(shell $(CC) -fno-tree-loop-distribute-patterns -E -x c /dev/null >/dev/null 2>&1 && \
+	echo -fno-tree-loop-distribute-patterns)
+$(BUILD)/src/model/gemm.o: ALL_CFLAGS += $(GEMM_CFLAGS)
 
 # where a build from this tree finds its gnuplot scripts (an installation
 # finds them in PREFIX/share/clvsim/plots first)
@@ -139,6 +152,37 @@ test:
 
 bench: $(BENCH_BIN)
 	./$(BENCH_BIN) $(SECTIONS)
+
+# ---- fuzzing (fuzz/README.md) ----
+# the libFuzzer harnesses of the four parsers, built with clang and the
+# sanitizers in BUILD/fuzz (make fuzz builds them there: SAN=fuzz), each run
+# FUZZ_SECONDS in turn by fuzz/run.sh
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+FUZZERS := scenario txlog qtab mlp
+FUZZ_BIN := $(FUZZERS:%=$(BUILD)/fuzz_%)
+
+# the harnesses see the public headers only
+$(BUILD)/fuzz/%.o: fuzz/%.c fuzz/fuzz.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(STD_FLAGS) $(CFLAGS) -Iinclude $(DEP_CFLAGS) -c $< -o $@
+
+$(BUILD)/fuzz_%: $(BUILD)/fuzz/fuzz_%.o $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $< $(LIB_A) $(DEP_LIBS)
+
+$(BUILD)/make-seeds: $(BUILD)/fuzz/make_seeds.o $(LIB_A)
+	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB_A) $(DEP_LIBS)
+
+.SECONDARY: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%.o) $(BUILD)/fuzz/make_seeds.o
+
+fuzz-build: $(FUZZ_BIN) $(BUILD)/make-seeds
+	./$(BUILD)/make-seeds $(BUILD)/seeds
+
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null && test -f "$$($(FUZZ_CC) -print-file-name=libclang_rt.fuzzer-x86_64.a)" || \
+		{ echo "make fuzz needs clang and its libFuzzer: install the Debian packages clang and libclang-rt-14-dev (sudo apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/fuzz CC=$(FUZZ_CC) SAN=fuzz CFLAGS="-O1 -g" fuzz-build
+	sh fuzz/run.sh $(BUILD)/fuzz $(FUZZ_SECONDS) $(FUZZERS)
 
 reference: $(BIN)
 	@sh tools/update-reference.sh ./$(BIN) scenarios/README.md

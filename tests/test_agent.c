@@ -54,7 +54,7 @@ TEST(test_agent_small_mdp)
             for (int s2 = 0; s2 < S; s2++) {
                 double v = qstar[s2 * A];
                 for (int b = 1; b < A; b++)
-                    v = fmax(v, qstar[s2 * A + b]);
+                    v = harness_max(v, qstar[s2 * A + b]);
                 x += gamma * P[(s * A + a) * S + s2] * v;
             }
             worst = harness_max(worst, fabs(x - qstar[s * A + a]));
@@ -309,7 +309,7 @@ TEST(test_agent_state_bins)
 {
     clv_scenario scn;
     clv_error err;
-    clv_scn_defaults(&scn, &err);
+    CHECK_INT(clv_scn_defaults(&scn, &err), CLV_OK);
     /* recency [14, 30, 60, 120], repeats [1, 2, 4], coupon age [14, 56], 4 LTV quantiles */
     clv_state_map m;
     clv_state_map_init(&m, &scn);
@@ -375,7 +375,7 @@ TEST(test_agent_training_learns)
 {
     clv_scenario scn;
     clv_error err;
-    clv_scn_defaults(&scn, &err);
+    CHECK_INT(clv_scn_defaults(&scn, &err), CLV_OK);
     snprintf(scn.scenario.name, sizeof scn.scenario.name, "train");
     scn.calendar.horizon_days = 56;
     scn.seasonality.enabled = 0;
@@ -444,7 +444,7 @@ TEST(test_agent_training_resume)
 {
     clv_scenario scn;
     clv_error err;
-    clv_scn_defaults(&scn, &err);
+    CHECK_INT(clv_scn_defaults(&scn, &err), CLV_OK);
     snprintf(scn.scenario.name, sizeof scn.scenario.name, "resume");
     scn.calendar.horizon_days = 42;
     scn.agent.customers = 600;
@@ -537,7 +537,7 @@ TEST(test_agent_budget_order)
     /* the environment reserves in that order: a budget of exactly two
      * coupons goes to the two customers first in the order */
     clv_scenario scn;
-    clv_scn_defaults(&scn, &err);
+    CHECK_INT(clv_scn_defaults(&scn, &err), CLV_OK);
     snprintf(scn.scenario.name, sizeof scn.scenario.name, "order");
     scn.population.customers = 10;
     scn.acquisition.rate_per_day = 0;
@@ -600,7 +600,7 @@ TEST(test_agent_oracle_estimate)
     for (int q = 0; q < S; q++) {
         double v = qstar[q * A];
         for (int b = 1; b < A; b++)
-            v = fmax(v, qstar[q * A + b]);
+            v = harness_max(v, qstar[q * A + b]);
         exact += visits[q] * v, w += visits[q];
     }
     exact /= w;

@@ -162,22 +162,23 @@ TEST(test_btyd_hyp2f1)
         CHECK_NEAR(l, ref, 1e-9 * fabs(ref));
     }
     gsl_integration_workspace_free(ws);
-    /* derivatives against central differences */
-    double a = 2.385, b = 1.3, c = 3.9, z = 0.71, l, da, db, dc, dz, h = 1e-6, lp, lm;
-    clv__log_hyp2f1(a, b, c, z, &l, &da, &db, &dc, &dz);
-    clv__log_hyp2f1(a + h, b, c, z, &lp, NULL, NULL, NULL, NULL);
-    clv__log_hyp2f1(a - h, b, c, z, &lm, NULL, NULL, NULL, NULL);
-    CHECK_NEAR(da, (lp - lm) / (2 * h), 1e-7);
-    clv__log_hyp2f1(a, b + h, c, z, &lp, NULL, NULL, NULL, NULL);
-    clv__log_hyp2f1(a, b - h, c, z, &lm, NULL, NULL, NULL, NULL);
-    CHECK_NEAR(db, (lp - lm) / (2 * h), 1e-7);
-    clv__log_hyp2f1(a, b, c + h, z, &lp, NULL, NULL, NULL, NULL);
-    clv__log_hyp2f1(a, b, c - h, z, &lm, NULL, NULL, NULL, NULL);
-    CHECK_NEAR(dc, (lp - lm) / (2 * h), 1e-7);
-    clv__log_hyp2f1(a, b, c, z + h, &lp, NULL, NULL, NULL, NULL);
-    clv__log_hyp2f1(a, b, c, z - h, &lm, NULL, NULL, NULL, NULL);
-    CHECK_NEAR(dz, (lp - lm) / (2 * h), 1e-6);
-    CHECK(dc < 0 && da > 0 && dz > 0);
+    /* derivatives against central differences, with MuJoCo's guards: each
+     * non-zero and not bit-identical to its difference (the same
+     * computation); every call's status checked, so that a failed series
+     * cannot leave a stale value behind */
+    const double a = 2.385, b = 1.3, c = 3.9, z = 0.71, h = 1e-6;
+    double l = NAN, d[4] = {NAN, NAN, NAN, NAN};
+    CHECK_INT(clv__log_hyp2f1(a, b, c, z, &l, &d[0], &d[1], &d[2], &d[3]), 0);
+    for (int j = 0; j < 4; j++) {
+        double up[4] = {a, b, c, z}, dn[4] = {a, b, c, z}, lp = NAN, lm = NAN;
+        up[j] += h, dn[j] -= h;
+        CHECK_INT(clv__log_hyp2f1(up[0], up[1], up[2], up[3], &lp, NULL, NULL, NULL, NULL), 0);
+        CHECK_INT(clv__log_hyp2f1(dn[0], dn[1], dn[2], dn[3], &lm, NULL, NULL, NULL, NULL), 0);
+        const double fd = (lp - lm) / (2 * h);
+        CHECK_NEAR(d[j], fd, j == 3 ? 1e-6 : 1e-7);
+        CHECK(d[j] != 0 && d[j] != fd);
+    }
+    CHECK(d[2] < 0 && d[0] > 0 && d[1] > 0 && d[3] > 0);
 }
 
 /* ---- simulated customers ---- */
@@ -240,9 +241,11 @@ typedef double (*ll_of)(const double *par, double *grad, const void *data);
  * with MuJoCo's guards: non-zero, and not the same computation */
 static void check_gradient(const char *what, ll_of f, const double *par0, int k, const void *data)
 {
-    double par[4], g[4];
+    double par[4], g[4] = {NAN, NAN, NAN, NAN};
     memcpy(par, par0, (size_t)k * sizeof *par);
-    f(par, g, data);
+    const double ll = f(par, g, data);
+    if (!isfinite(ll))
+        harness_fail(__FILE__, __LINE__, "%s: log-likelihood %g", what, ll);
     const double h = 1e-6;
     for (int i = 0; i < k; i++) {
         par[i] = par0[i] * (1 + h);
@@ -251,6 +254,7 @@ static void check_gradient(const char *what, ll_of f, const double *par0, int k,
         double dn = f(par, NULL, data);
         par[i] = par0[i];
         double fd = (up - dn) / (2 * h * par0[i]);
+        /* a NaN in up, dn or g fails the first test */
         if (!(fabs(g[i] - fd) <= 1e-5 * (fabs(fd) + 1)) || g[i] == 0 || g[i] == fd)
             harness_fail(__FILE__, __LINE__, "%s: d/dpar[%d] = %.12g, finite difference %.12g", what, i, g[i], fd);
     }
@@ -311,8 +315,9 @@ TEST(test_btyd_gradients)
 
 /* ---- parameter recovery ---- */
 
-static void check_recovery(const char *what, const clv_fit_result *r, const double *truth)
+static void check_recovery(const char *what, const clv_fit_result *r, const double *truth, int n_params)
 {
+    CHECK_INT(r->n_params, n_params); /* (the loop below must not run zero times) */
     for (int k = 0; k < r->n_params; k++) {
         /* a 4-standard-error band: with 20,000 customers and a fixed seed
          * the estimates land far inside it unless the fit is biased */
@@ -336,15 +341,15 @@ TEST(test_btyd_recovery)
     const double bg[4] = {0.243, 4.414, 0.793, 2.426}, gg[3] = {6.25, 3.74, 15.44};
     sim_bgnbd(bg, gg, N, 2026, c);
     CHECK_INT(clv_bgnbd_fit(c, N, &o, &r, &err), CLV_OK);
-    check_recovery("BG/NBD", &r, bg);
+    check_recovery("BG/NBD", &r, bg, 4);
     CHECK_INT(r.n, N);
     CHECK_INT(clv_gg_fit(c, N, &o, &r, &err), CLV_OK);
-    check_recovery("Gamma-Gamma", &r, gg);
+    check_recovery("Gamma-Gamma", &r, gg, 3);
 
     const double pn[4] = {0.553, 10.578, 0.606, 11.669};
     sim_pnbd(pn, N, 2027, 0, c);
     CHECK_INT(clv_pnbd_fit(c, N, &o, &r, &err), CLV_OK);
-    check_recovery("Pareto/NBD", &r, pn);
+    check_recovery("Pareto/NBD", &r, pn, 4);
 }
 
 /* ---- P(X(t) = x) ---- */

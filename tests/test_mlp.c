@@ -42,11 +42,17 @@ static void data(double *X, double *y, size_t n, int n_in, int ziln, uint64_t se
 }
 
 /* every parameter's gradient against central differences, in double
- * (with dropout the mask stays the same between Adam steps) */
+ * (with dropout the mask stays the same between Adam steps), with
+ * MuJoCo's guards against a check that cannot fail: the losses are finite,
+ * most of the gradient is non-zero (a ReLU unit that is off, or dropped,
+ * has exact zeros, which the differences must then confirm), and no
+ * non-zero component is bit-identical to its finite difference (it would
+ * be the same computation) */
 static void check_gradient_dropout(int act, int loss, double dropout)
 {
     enum { N = 7, IN = 3 };
     const int out = loss == CLV_LOSS_ZILN ? 3 : 1;
+    const char *name = loss == CLV_LOSS_ZILN ? "ZILN" : loss == CLV_LOSS_BCE ? "BCE" : "MSE";
     clv_mlp *m = net(IN, 5, 4, out, act, CLV_MLP_F64, N);
     if (!m)
         return;
@@ -60,8 +66,13 @@ static void check_gradient_dropout(int act, int loss, double dropout)
         for (int i = 0; i < N; i++)
             y[i] = y[i] > 0;
     clv_mlp_get_params(m, p);
-    clv_mlp_loss_grad(m, loss, X, y, N, g, &err);
+    for (size_t k = 0; k < P; k++)
+        g[k] = NAN; /* a gradient left unwritten fails below */
+    const double base = clv_mlp_loss_grad(m, loss, X, y, N, g, &err);
+    if (!isfinite(base))
+        harness_fail(__FILE__, __LINE__, "%s: loss %g: %s", name, base, err.msg);
     double worst = 0;
+    size_t nonzero = 0, identical = 0;
     for (size_t k = 0; k < P; k++) {
         const double h = 1e-6, keep = p[k];
         p[k] = keep + h;
@@ -72,13 +83,19 @@ static void check_gradient_dropout(int act, int loss, double dropout)
         double down = clv_mlp_loss_grad(m, loss, X, y, N, NULL, &err);
         p[k] = keep;
         const double fd = (up - down) / (2 * h);
+        /* NaN in up, down or g makes worst NaN, which fails below */
         worst = harness_max(worst, fabs(fd - g[k]) / fmax(1e-3, fabs(fd)));
+        nonzero += g[k] != 0;
+        identical += g[k] != 0 && g[k] == fd;
     }
     clv_mlp_set_params(m, p);
     if (!(worst < 1e-5))
         harness_fail(__FILE__, __LINE__, "%s %s dropout %g: largest relative gradient error %g",
-                     act ? "tanh" : "relu", loss == CLV_LOSS_ZILN ? "ZILN" : loss == CLV_LOSS_BCE ? "BCE" : "MSE",
-                     dropout, worst);
+                     act ? "tanh" : "relu", name, dropout, worst);
+    if (!(2 * nonzero >= P) || identical > 0)
+        harness_fail(__FILE__, __LINE__, "%s %s dropout %g: %zu of %zu gradient components non-zero, %zu of them "
+                     "bit-identical to the finite difference",
+                     act ? "tanh" : "relu", name, dropout, nonzero, P, identical);
     free(p), free(g);
     clv_mlp_free(m);
 }
@@ -117,12 +134,12 @@ TEST(test_mlp_dropout)
         y[i] = 0;
     clv_error err;
     CHECK_INT(clv_mlp_forward(m, X, N, a, &err), CLV_OK);
-    clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g0, &err);
+    CHECK(isfinite(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g0, &err)));
     CHECK_INT(clv_mlp_set_dropout(m, 0.5, 1, &err), CLV_OK);
     CHECK_INT(clv_mlp_forward(m, X, N, b, &err), CLV_OK);
     CHECK(memcmp(a, b, sizeof a) == 0);
-    clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g1, &err);
-    CHECK(g1[P - 1] != g0[P - 1]);
+    CHECK(isfinite(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, g1, &err)));
+    CHECK(g0[P - 1] > 0 && g1[P - 1] != g0[P - 1]);
     /* 16,384 kept-or-dropped units: the relative sd of the mean is below 1% */
     CHECK_NEAR(g1[P - 1] / g0[P - 1], 1, 0.04);
     CHECK_INT(clv_mlp_set_dropout(m, 1, 1, &err), CLV_EINPUT);
@@ -146,11 +163,13 @@ TEST(test_mlp_logistic_regression)
     clv_adam a;
     clv_adam_default(&a);
     clv_error err;
+    int failed = 0; /* steps whose loss was not finite */
     for (int t = 0; t < 8000; t++) {
         a.lr = t < 4000 ? 0.05 : 1e-4;
-        clv_mlp_loss_grad(m, CLV_LOSS_BCE, X, y, N, NULL, &err);
+        failed += !isfinite(clv_mlp_loss_grad(m, CLV_LOSS_BCE, X, y, N, NULL, &err));
         clv_mlp_adam_step(m, &a);
     }
+    CHECK_INT(failed, 0);
     CHECK_INT(clv_mlp_forward(m, X, N, out, &err), CLV_OK);
     double score[IN + 1] = {0};
     for (int i = 0; i < N; i++) {
@@ -218,11 +237,13 @@ TEST(test_mlp_adam_least_squares)
     clv_adam a;
     clv_adam_default(&a);
     clv_error err;
+    int failed = 0; /* steps whose loss was not finite */
     for (int t = 0; t < 6000; t++) {
         a.lr = t < 3000 ? 0.02 : 1e-4; /* constant-step Adam hovers at about lr around the optimum */
-        clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, NULL, &err);
+        failed += !isfinite(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X, y, N, NULL, &err));
         clv_mlp_adam_step(m, &a);
     }
+    CHECK_INT(failed, 0);
     double p[IN + 1];
     clv_mlp_get_params(m, p); /* the weights, then the bias */
     for (int j = 0; j <= IN; j++)
@@ -251,7 +272,7 @@ TEST(test_mlp_ziln_reference)
         const double logit = cases[k][0], mu = cases[k][1], s = cases[k][2], y = cases[k][3];
         const double p = 1 / (1 + exp(-logit)), sigma = log(1 + exp(s));
         const double expect = y > 0 ? -log(p) - log(gsl_ran_lognormal_pdf(y, mu, sigma)) : -log(1 - p);
-        double g[3];
+        double g[3] = {NAN, NAN, NAN};
         CHECK_NEAR(clv_ziln_loss(logit, mu, s, y, g), expect, 1e-12);
         const double x[3] = {logit, mu, s};
         for (int j = 0; j < 3; j++) {
@@ -259,6 +280,13 @@ TEST(test_mlp_ziln_reference)
             u[j] += 1e-6, d[j] -= 1e-6;
             const double fd = (clv_ziln_loss(u[0], u[1], u[2], y, NULL) - clv_ziln_loss(d[0], d[1], d[2], y, NULL)) / 2e-6;
             CHECK_NEAR(g[j], fd, 1e-7);
+            /* MuJoCo's guards: a zero only where the loss does not depend on
+             * the output (mu and s of a zero target), and never the finite
+             * difference itself */
+            if (y > 0 || j == 0)
+                CHECK(g[j] != 0 && g[j] != fd);
+            else
+                CHECK(g[j] == 0);
         }
         double ms[2] = {mu, sigma}, integral, abserr;
         gsl_function f = {lognormal_y_pdf, ms};
@@ -284,12 +312,17 @@ TEST(test_mlp_learns_function)
     clv_adam a;
     clv_adam_default(&a);
     clv_error err;
+    int failed = 0; /* steps whose loss was not finite (not taken) */
     for (int epoch = 0; epoch < 300; epoch++) {
         a.lr = 3e-3 * (epoch < 200 ? 1 : 0.1);
-        for (int b = 0; b < N / B; b++)
-            if (!isnan(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X + b * B * IN, y + b * B, B, NULL, &err)))
+        for (int b = 0; b < N / B; b++) {
+            if (isfinite(clv_mlp_loss_grad(m, CLV_LOSS_MSE, X + b * B * IN, y + b * B, B, NULL, &err)))
                 clv_mlp_adam_step(m, &a);
+            else
+                failed++;
+        }
     }
+    CHECK_INT(failed, 0);
     double *out = malloc(TEST_N * sizeof *out), se = 0;
     CHECK_INT(clv_mlp_forward(m, X + N * IN, TEST_N, out, &err), CLV_OK);
     for (int i = 0; i < TEST_N; i++)
@@ -318,10 +351,12 @@ TEST(test_mlp_deterministic_and_errors)
         clv_adam_default(&a);
         a.weight_decay = 1e-3;
         clv_error err;
+        int failed = 0; /* steps whose loss was not finite */
         for (int t = 0; t < 50; t++) {
-            clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X, y, N, NULL, &err);
+            failed += !isfinite(clv_mlp_loss_grad(m, CLV_LOSS_ZILN, X, y, N, NULL, &err));
             clv_mlp_adam_step(m, &a);
         }
+        CHECK_INT(failed, 0);
         p[k] = malloc(clv_mlp_n_params(m) * sizeof *p[k]);
         clv_mlp_get_params(m, p[k]);
         CHECK_INT((int)clv_mlp_n_params(m), 8 * 4 + 8 + 3 * 8 + 3);
@@ -382,8 +417,10 @@ TEST(test_mlp_train_early_stopping)
         CHECK(h[k].epochs < 200);                       /* stopped early */
         CHECK_INT(h[k].epochs, h[k].best_epoch + 4);    /* 4 epochs after the best */
         double lowest = INFINITY;
-        for (int e = 0; e < h[k].epochs; e++)
+        for (int e = 0; e < h[k].epochs; e++) {
+            CHECK(isfinite(h[k].val_loss[e]) && isfinite(h[k].train_loss[e])); /* fmin would drop a NaN */
             lowest = fmin(lowest, h[k].val_loss[e]);
+        }
         CHECK(h[k].val_loss[h[k].best_epoch - 1] == lowest);
         CHECK(h[k].train_loss[h[k].epochs - 1] < h[k].train_loss[0]); /* it did learn the noise */
         clv_mlp_free(m);
@@ -442,8 +479,8 @@ TEST(test_mlp_files)
         CHECK_INT(clv_mlp_spec_of(l)->precision, CLV_MLP_F32);
         double X[N * IN], y[N], a[N * 3], b[N * 3];
         data(X, y, N, IN, 0, 1);
-        clv_mlp_forward(m, X, N, a, &err);
-        clv_mlp_forward(l, X, N, b, &err);
+        CHECK_INT(clv_mlp_forward(m, X, N, a, &err), CLV_OK);
+        CHECK_INT(clv_mlp_forward(l, X, N, b, &err), CLV_OK);
         CHECK(memcmp(a, b, sizeof a) == 0);
     }
     clv_mlp_free(l);

@@ -65,7 +65,7 @@ TEST(test_scenario_minimal_file)
     CHECK_STR(s.scenario.name, "minimal");
     CHECK_STR(s.output.dir, "out/minimal");
     /* everything else is the defaults */
-    clv_scn_defaults(&d, &err);
+    CHECK_INT(clv_scn_defaults(&d, &err), CLV_OK);
     CHECK_INT(s.calendar.horizon_days, d.calendar.horizon_days);
     CHECK(memcmp(&s.response, &d.response, sizeof d.response) == 0);
     CHECK(memcmp(&s.population, &d.population, sizeof d.population) == 0);

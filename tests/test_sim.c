@@ -17,7 +17,7 @@
 static void cohort_scenario(clv_scenario *s, int model, size_t n, int horizon)
 {
     clv_error err;
-    clv_scn_defaults(s, &err);
+    CHECK_INT(clv_scn_defaults(s, &err), CLV_OK);
     snprintf(s->scenario.name, sizeof s->scenario.name, "test");
     s->population.model = model;
     s->population.customers = (int64_t)n;
@@ -242,8 +242,8 @@ TEST(test_sim_accounting)
     for (size_t k = 0; k < nd; k++) {
         int y, mo, dd;
         clv_date_to_ymd(d[k].day, &y, &mo, &dd);
-        int32_t bf;
-        clv_datespec_resolve("black-friday", y, &bf);
+        int32_t bf = 0;
+        CHECK_INT(clv_datespec_resolve("black-friday", y, &bf), 0);
         double f = (d[k].day >= bf && mo == 11) || mo == 12 ? 2.0 : (mo == 1 && dd >= 2) ? 0.6 : 1.0;
         expect += 10 * f;
     }
@@ -708,16 +708,21 @@ TEST(test_sim_season_phase)
     if (!s)
         return;
     CHECK_INT(clv_sim_reset(s, 1, 0, &err), CLV_OK);
-    int bad = 0;
-    while (!clv_sim_done(s)) {
+    int bad = 0, days = 0, seen[3] = {0, 0, 0};
+    while (!clv_sim_done(s) && days < 1000) {
         int y, m, d;
         clv_date_to_ymd(clv_sim_today(s), &y, &m, &d);
         int expect = (m == 11 && d >= 27) || m == 12 || (m == 1 && d >= 2) ? CLV_SEASON_DURING
                      : m >= 2 && m <= 3                                   ? CLV_SEASON_AFTER
                                                                           : CLV_SEASON_BEFORE;
         bad += clv_sim_season_phase(s) != expect;
+        seen[expect]++;
+        days++;
         CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_OK);
     }
     CHECK_INT(bad, 0);
+    /* every day of the calendar was looked at, and every phase came up */
+    CHECK_INT(days, 151);
+    CHECK(seen[CLV_SEASON_BEFORE] > 0 && seen[CLV_SEASON_DURING] > 0 && seen[CLV_SEASON_AFTER] > 0);
     clv_sim_free(s);
 }

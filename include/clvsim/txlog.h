@@ -67,7 +67,7 @@ void clv_txlog_opts_from_scenario(clv_txlog_opts *o, const clv_scn_data *d);
 /* Kinds of malformed rows. */
 typedef enum clv_txbad {
     CLV_TXBAD_COLUMNS = 0,  /* fewer columns than the ones asked for, or an unterminated quote */
-    CLV_TXBAD_CUSTOMER,     /* empty customer id */
+    CLV_TXBAD_CUSTOMER,     /* empty customer id, or one with a NUL byte */
     CLV_TXBAD_DATE,         /* not a date in the accepted format(s) */
     CLV_TXBAD_AMOUNT,       /* not a finite number */
     CLV_TXBAD_QUANTITY,     /* not a finite number */

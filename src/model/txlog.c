@@ -457,7 +457,9 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
             kind = CLV_TXBAD_COLUMNS;
             goto malformed;
         }
-        if (f[cc].n == 0) {
+        /* an id is text: one with a NUL byte would be cut short wherever
+         * it is used as a string, and two customers could print alike */
+        if (f[cc].n == 0 || memchr(f[cc].s, '\0', f[cc].n)) {
             kind = CLV_TXBAD_CUSTOMER;
             goto malformed;
         }
@@ -537,8 +539,14 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                                        want, k);
             break;
         case CLV_TXBAD_CUSTOMER:
-            status = clv_error_set(err, CLV_EINPUT, path, iline, "customer",
-                                   "expected a customer id in column %d, got an empty field", cc + 1);
+            if (f[cc].n == 0)
+                status = clv_error_set(err, CLV_EINPUT, path, iline, "customer",
+                                       "expected a customer id in column %d, got an empty field", cc + 1);
+            else
+                status = clv_error_set(err, CLV_EINPUT, path, iline, "customer",
+                                       "expected a customer id in column %d, got %s with a NUL byte (the log must "
+                                       "be text: ASCII or UTF-8, not UTF-16)",
+                                       cc + 1, quoted(q, sizeof q, f[cc].s, f[cc].n));
             break;
         case CLV_TXBAD_DATE:
             status = clv_error_set(err, CLV_EINPUT, path, iline, "date", "expected %s in column %d, got %s",
