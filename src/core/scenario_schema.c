@@ -75,7 +75,7 @@ static const clv__key window_keys[] = {
     {.path = "end", .type = CLV__K_DATESPEC, .flags = CLV__KF_REQUIRED, .off = WOFF(end),
      .size = CLV_DATE_TEXT, .def = "\"01-01\"",
      .doc = "Last day (inclusive), same forms as start; a window whose end comes before its start "
-            "runs over New Year."},
+            "runs over New Year, and so does one whose end (\"black-friday+40\") falls in January."},
     {.path = "purchase_multiplier", .type = CLV__K_REAL, .flags = CLV__KF_MIN_OPEN,
      .off = WOFF(purchase_multiplier), .min = 0, .max = 100, .def = "1.0", .unit = "factor",
      .doc = "Multiplies every customer's purchase intensity on the days of the window."},
