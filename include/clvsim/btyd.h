@@ -117,7 +117,10 @@ int clv_gg_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result
  * so that the scenario written resolved reproduces the run.  fits (may be
  * NULL) receives the two fits (the model's, then Gamma-Gamma's), with their
  * warnings.  Does nothing for source "parameters".  Errors as
- * clv_rfm_read and the fits. */
+ * clv_rfm_read and the fits, and CLV_EINPUT (naming the log and the key)
+ * when the estimates fail the checks of a scenario's values (clv_scn_check:
+ * a fit at a boundary, a Gamma-Gamma q of 1 or less, a mean purchase rate
+ * above 10 a day); scn->population then holds the refused estimates. */
 int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progress, clv_fit_result fits[2],
                        clv_error *err);
 

@@ -77,8 +77,9 @@ static int parse_options(const cli_opts *o, fit_job *j)
         char *end;
         errno = 0;
         unsigned long long s = strtoull(o->seed, &end, 10);
-        if (errno || *end || end == o->seed || o->seed[0] == '-') {
-            cli_errorf("fit", "--seed: expected an integer >= 0, got '%s'", o->seed);
+        /* the range of scenario.seed, so that one seed means the same everywhere */
+        if (errno || *end || end == o->seed || o->seed[0] == '-' || s > 9223372036854775807ULL) {
+            cli_errorf("fit", "--seed: expected an integer in [0, 9223372036854775807], got '%s'", o->seed);
             return EXIT_USAGE;
         }
         j->fo.seed = s;

@@ -176,16 +176,9 @@ static const char *type_name(const clv__key *k)
 
 static void put_range(FILE *fp, const clv__key *k, int integer)
 {
-    char lo[32], hi[32];
-    snprintf(lo, sizeof lo, integer ? "%.0f" : "%g", k->min);
-    snprintf(hi, sizeof hi, integer ? "%.0f" : "%g", k->max);
-    if (k->flags & CLV__KF_UNLIMITED)
-        fputs("-1 or ", fp);
-    if (k->max >= 1e300 || (integer && k->max >= 9e18))
-        fprintf(fp, "%s %s", (k->flags & CLV__KF_MIN_OPEN) ? "&gt;" : "&ge;", lo);
-    else
-        fprintf(fp, "%c%s, %s%c", (k->flags & CLV__KF_MIN_OPEN) ? '(' : '[', lo, hi,
-                (k->flags & CLV__KF_MAX_OPEN) ? ')' : ']');
+    char buf[96];
+    clv__scn_range_text(k, integer, buf, sizeof buf);
+    fputs(buf, fp);
 }
 
 static void put_accepted(FILE *fp, const clv__key *k)

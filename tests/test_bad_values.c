@@ -1,0 +1,260 @@
+/* test_bad_values.c - the catalogue of bad values (issue 11, "no silent
+ * nonsense"): each class is refused with its exact message and status, or,
+ * for the library, its status code.  Classes covered:
+ *   1. scenario values that would make the world non-finite: a value beyond
+ *      its key's range (r or p = 1e308, gamma = 1e-320, q <= 1, money 1e12),
+ *      from a file and from --set;
+ *   2. combinations of valid values: the mean purchase rate, the mean
+ *      spend, the busiest day's multiplier of overlapping windows, the
+ *      number of customers in a world (x run.scale), a calendar past
+ *      9999-12-30 or before 0001-01-01 (its dates wrapped);
+ *   3. integers beyond the 64-bit integers, which libconfig saturated or
+ *      wrapped (seed 2^63, 2^64 - 1 in decimal and hexadecimal, 1e19, 1e30
+ *      for an integer key), in a file, with --seed and with fit's --seed;
+ *      2^63 - 1 is accepted and big seeds give distinct worlds;
+ *   4. values of a scenario changed in code, and fitted populations, that
+ *      fail the same checks (clv_scn_check).
+ * Fixtures: tests/fixtures/bad/values/. */
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "clvsim/clvsim.h"
+#include "harness.h"
+
+#define FIX "tests/fixtures/bad/values/"
+
+/* run the command; check its status and its exact stderr */
+static void expect_run(const char *const *args, int status, const char *err)
+{
+    harness_proc r = harness_run(args);
+    CHECK_INT(r.status, status);
+    CHECK_STR(r.err, err);
+    harness_proc_free(&r);
+}
+
+TEST(test_bad_values_scenario_ranges)
+{
+    static const struct {
+        const char *file, *err;
+    } bad[] = {
+        {"bgnbd_r.cfg", "clvsim: " FIX "bgnbd_r.cfg:3: population.bgnbd.r: expected a number in [1e-05, 100000], "
+                        "got 1e+308\n"},
+        {"spend_p.cfg", "clvsim: " FIX "spend_p.cfg:3: population.spend.p: expected a number in [1e-05, 100000], "
+                        "got 1e+308\n"},
+        {"spend_gamma.cfg", "clvsim: " FIX "spend_gamma.cfg:3: population.spend.gamma: expected a number in "
+                            "[1e-05, 1e+09], got 9.99989e-321\n"},
+        {"spend_q.cfg", "clvsim: " FIX "spend_q.cfg:3: population.spend.q: expected a number in (1, 100000], "
+                        "got 0.9\n"},
+        {"coupon_value.cfg", "clvsim: " FIX "coupon_value.cfg:3: interventions.coupons[0].max_value: expected a "
+                             "number in (0, 1e+09], got 1e+12\n"},
+        {"budget.cfg", "clvsim: " FIX "budget.cfg:2: interventions.budget.total: expected -1 or a number in "
+                       "[0, 1e+15], got 1e+300\n"},
+        {"int_as_float.cfg", "clvsim: " FIX "int_as_float.cfg:2: population.customers: expected an integer in "
+                             "[0, 100000000], got 1e+30\n"},
+        /* combinations */
+        {"purchase_rate.cfg", "clvsim: " FIX "purchase_rate.cfg:4: population.bgnbd.alpha: expected a mean purchase "
+                              "rate r / alpha of at most 10 a day (70 a week), got 142.9 a day with r = 100 and "
+                              "alpha = 0.1 (weeks): a larger alpha or a smaller r\n"},
+        {"mean_spend.cfg", "clvsim: " FIX "mean_spend.cfg:3: population.spend.gamma: expected a mean spend per "
+                           "transaction p x gamma / (q - 1) of at most 1e+09, got 1e+14 with p = 100000, q = 2 and "
+                           "gamma = 1000000000\n"},
+        {"windows.cfg", "clvsim: " FIX "windows.cfg:3: seasonality.windows: expected a purchase intensity multiplier "
+                        "of at most 10000 on every day, got 1e+06 on 2025-12-15: the day of the week's multiplier "
+                        "times the purchase multipliers of the windows a, b, c\n"},
+        {"world.cfg", "clvsim: " FIX "world.cfg:2: population.customers: expected at most 1e+09 customers in a "
+                      "simulated world, got 1e+10: population.customers x run.scale (100) = 1e+10 existing, and "
+                      "1.82e+05 expected arrivals over calendar.horizon_days (acquisition.rate_per_day x run.scale "
+                      "x the seasonal multipliers)\n"},
+        {"past_9999.cfg", "clvsim: " FIX "past_9999.cfg:4: calendar.horizon_days: expected the simulated days to end "
+                          "on 9999-12-30 or earlier (the last supported date, 9999-12-31, must follow it), got "
+                          "10008-12-28: calendar.horizon_days (3650) from calendar.start (9999-01-01); at most 364 "
+                          "days from this start\n"},
+        {"before_0001.cfg", "clvsim: " FIX "before_0001.cfg:3: population.burn_in_days: expected the simulation to "
+                            "begin on 0001-01-01 or later, the first supported date, got -0005-06-04: "
+                            "population.burn_in_days (3650; at least 1 is simulated) before calendar.start "
+                            "(0005-06-01)\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[256];
+        snprintf(path, sizeof path, FIX "%s", bad[i].file);
+        expect_run(ARGS("check", path), 2, bad[i].err);
+    }
+}
+
+/* the values of the issue, given with --set to a command that would run
+ * the world: refused before anything is written */
+TEST(test_bad_values_set)
+{
+    char dir[] = "/tmp/clvsim-badvalues-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[600];
+    snprintf(out, sizeof out, "%s/out", dir);
+    static const struct {
+        const char *set, *err;
+    } bad[] = {
+        {"population.bgnbd.r=1e308", "clvsim: --set: population.bgnbd.r: expected a number in [1e-05, 100000], "
+                                     "got 1e+308\n"},
+        {"population.spend.p=1e308", "clvsim: --set: population.spend.p: expected a number in [1e-05, 100000], "
+                                     "got 1e+308\n"},
+        {"population.spend.gamma=1e-320", "clvsim: --set: population.spend.gamma: expected a number in "
+                                          "[1e-05, 1e+09], got 9.99989e-321\n"},
+        {"population.pareto.beta=1e-9", "clvsim: --set: population.pareto.beta: expected a number in "
+                                        "[1e-05, 100000], got 1e-09\n"},
+        /* a combination names the key the override set */
+        {"population.bgnbd.r=1000", "clvsim: --set: population.bgnbd.r: expected a mean purchase rate r / alpha of "
+                                    "at most 10 a day (70 a week), got 29.83 a day with r = 1000 and alpha = 4.78894 "
+                                    "(weeks): a larger alpha or a smaller r\n"},
+        {"calendar.start=9999-06-01", "clvsim: --set: calendar.start: expected the LTV predictor's world to end on "
+                                      "9999-12-30 or earlier (the last supported date, 9999-12-31, must follow it), "
+                                      "got 10000-05-30: ltv.horizon_days (365) from calendar.start (9999-06-01); at "
+                                      "most 213 days from this start\n"},
+        {"calendar.start=0001-01-01", "clvsim: --set: calendar.start: expected the simulation to begin on 0001-01-01 "
+                                      "or later, the first supported date, got 0000-01-02: population.burn_in_days "
+                                      "(365; at least 1 is simulated) before calendar.start (0001-01-01)\n"},
+        {"run.scale=1000", "clvsim: --set: run.scale: expected at most 1e+09 customers in a simulated world, got "
+                           "1.002e+09: population.customers x run.scale (1000) = 1e+09 existing, and 1.74e+06 "
+                           "expected arrivals over calendar.horizon_days (acquisition.rate_per_day x run.scale x the "
+                           "seasonal multipliers)\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *extra = i == 7 ? "population.customers=1000000" : "population.customers=100";
+        expect_run(ARGS("simulate", "scenarios/holiday.cfg", "-o", out, "--quiet", "--set", extra, "--set",
+                        bad[i].set),
+                   2, bad[i].err);
+        struct stat st;
+        CHECK(stat(out, &st) != 0); /* nothing was written */
+    }
+    rmdir(dir);
+}
+
+TEST(test_bad_values_seeds)
+{
+    static const struct {
+        const char *seed, *err;
+    } bad[] = {
+        {"9223372036854775808", "clvsim: --seed: scenario.seed: expected an integer in [0, 9223372036854775807], "
+                                "got 9223372036854775808, which is beyond the 64-bit integers\n"},
+        {"18446744073709551615", "clvsim: --seed: scenario.seed: expected an integer in [0, 9223372036854775807], "
+                                 "got 18446744073709551615, which is beyond the 64-bit integers\n"},
+        {"0xffffffffffffffff", "clvsim: --seed: scenario.seed: expected an integer in [0, 9223372036854775807], "
+                               "got 0xffffffffffffffff, which is beyond the 64-bit integers\n"},
+        {"1e19", "clvsim: --seed: scenario.seed: expected an integer in [0, 9223372036854775807], got 1e+19\n"},
+        {"-1", "clvsim: --seed: scenario.seed: expected an integer in [0, 9223372036854775807], got -1\n"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        expect_run(ARGS("check", "scenarios/holiday.cfg", "--seed", bad[i].seed), 2, bad[i].err);
+    harness_proc r = harness_run(ARGS("check", "scenarios/holiday.cfg", "--seed", "9223372036854775807"));
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.out, "scenarios/holiday.cfg: ok (scenario \"holiday\", seed 9223372036854775807)\n");
+    harness_proc_free(&r);
+    r = harness_run(ARGS("check", "scenarios/holiday.cfg", "--seed", "0x7fffffffffffffff"));
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.out, "scenarios/holiday.cfg: ok (scenario \"holiday\", seed 9223372036854775807)\n");
+    harness_proc_free(&r);
+
+    /* in files */
+    expect_run(ARGS("check", FIX "seed_2p63.cfg"), 2,
+               "clvsim: " FIX "seed_2p63.cfg:3: scenario.seed: expected an integer in [0, 9223372036854775807], got "
+               "9223372036854775808, which is beyond the 64-bit integers\n");
+    expect_run(ARGS("check", FIX "seed_2p64.cfg"), 2,
+               "clvsim: " FIX "seed_2p64.cfg:2: scenario.seed: expected an integer in [0, 9223372036854775807], got "
+               "18446744073709551615, which is beyond the 64-bit integers\n");
+    expect_run(ARGS("check", FIX "seed_hex.cfg"), 2,
+               "clvsim: " FIX "seed_hex.cfg:2: scenario.seed: expected an integer in [0, 9223372036854775807], got "
+               "0xffffffffffffffff, which is beyond the 64-bit integers\n");
+    r = harness_run(ARGS("check", FIX "seed_max.cfg"));
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.out, FIX "seed_max.cfg: ok (scenario \"seed_max\", seed 9223372036854775807)\n");
+    harness_proc_free(&r);
+
+    /* fit's own --seed has the same range */
+    expect_run(ARGS("fit", "tests/fixtures/txlog/basic.txt", "--calibration-end", "1997-06-30", "--seed",
+                    "9223372036854775808"),
+               2, "clvsim fit: --seed: expected an integer in [0, 9223372036854775807], got '9223372036854775808'\n");
+
+    /* the two largest seeds, which saturation made one, are two worlds */
+    char dir[] = "/tmp/clvsim-seeds-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[2][100], days[2][1300];
+    for (int k = 0; k < 2; k++) {
+        snprintf(out[k], sizeof out[k], "%s/%d", dir, k);
+        snprintf(days[k], sizeof days[k], "%s/days.csv", out[k]);
+        r = harness_run(ARGS("simulate", "scenarios/holiday.cfg", "--quiet", "-o", out[k], "--set",
+                             "population.customers=200", "--seed", k ? "9223372036854775806" : "9223372036854775807"));
+        CHECK_INT(r.status, 0);
+        harness_proc_free(&r);
+    }
+    char *d0 = harness_read_file(days[0]), *d1 = harness_read_file(days[1]);
+    CHECK(d0 && d1 && strcmp(d0, d1) != 0);
+    free(d0);
+    free(d1);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* a scenario changed in code meets the same checks as a file's values */
+TEST(test_bad_values_check_in_code)
+{
+    clv_scenario s;
+    clv_error err;
+    char buf[2048];
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &s, &err), CLV_OK);
+    CHECK_INT(clv_scn_check(&s, &err), CLV_OK);
+    s.population.bgnbd.b = 3e9; /* a fit at its boundary */
+    CHECK_INT(clv_scn_check(&s, &err), CLV_EINPUT);
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf),
+              "scenarios/holiday.cfg: population.bgnbd.b: expected a number in [1e-05, 100000], got 3e+09");
+    s.population.bgnbd.b = 2.4;
+    s.population.spend.q = NAN;
+    CHECK_INT(clv_scn_check(&s, &err), CLV_EINPUT);
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf),
+              "scenarios/holiday.cfg: population.spend.q: expected a number in (1, 100000], got nan");
+    s.population.spend.q = 3.7;
+    s.seasonality.windows[1].purchase_multiplier = INFINITY;
+    CHECK_INT(clv_scn_check(&s, &err), CLV_EINPUT);
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf),
+              "scenarios/holiday.cfg: seasonality.windows[1].purchase_multiplier: expected a number in (0, 100], "
+              "got inf");
+    s.seasonality.windows[1].purchase_multiplier = 1;
+    s.population.bgnbd.alpha = 0.001; /* in range; the mean rate is not */
+    CHECK_INT(clv_scn_check(&s, &err), CLV_EINPUT);
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf),
+              "scenarios/holiday.cfg: population.bgnbd.alpha: expected a mean purchase rate r / alpha of at most 10 "
+              "a day (70 a week), got 35.95 a day with r = 0.251624 and alpha = 0.001 (weeks): a larger alpha or a "
+              "smaller r");
+    s.population.bgnbd.alpha = 4.8;
+    const int n_prices = s.interventions.n_prices;
+    s.interventions.n_prices = 9;
+    CHECK_INT(clv_scn_check(&s, &err), CLV_EINPUT);
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf),
+              "scenarios/holiday.cfg: interventions.prices: expected 1 to 8 elements, got 9");
+    s.interventions.n_prices = n_prices;
+    s.scenario.seed = -1;
+    CHECK_INT(clv_scn_check(&s, &err), CLV_EINPUT);
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf),
+              "scenarios/holiday.cfg: scenario.seed: expected an integer in [0, 9223372036854775807], got -1");
+    s.scenario.seed = 1;
+    CHECK_INT(clv_scn_check(&s, &err), CLV_OK);
+}
+
+/* population.source = "fit" on a log the models do not describe (every
+ * purchase 10.00): the estimates run to the fits' boundaries (r ~ 1e8, a
+ * Gamma-Gamma p ~ 1e12) and are refused, naming the log and the key */
+TEST(test_bad_values_fit_population)
+{
+    char *log = realpath(FIX "boundary.csv", NULL);
+    CHECK(log != NULL);
+    char dir[] = "/tmp/clvsim-fitpop-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[100], expect[1200];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(expect, sizeof expect, "clvsim: %s: population.bgnbd.r: the population fitted to this log up to "
+             "1997-12-31 is refused: expected a number in [1e-05, 100000], got 1.06181e+08\n", log ? log : "");
+    expect_run(ARGS("simulate", FIX "fit_boundary.cfg", "-o", out, "--quiet"), 2, expect);
+    struct stat st;
+    CHECK(stat(out, &st) != 0);
+    rmdir(dir);
+    free(log);
+}
