@@ -13,7 +13,11 @@
  *      for an integer key), in a file, with --seed and with fit's --seed;
  *      2^63 - 1 is accepted and big seeds give distinct worlds;
  *   4. values of a scenario changed in code, and fitted populations, that
- *      fail the same checks (clv_scn_check).
+ *      fail the same checks (clv_scn_check);
+ *   5. transaction amounts and quantities that are not finite ("inf",
+ *      "nan", "1e999", which strtod accepts) or beyond 1e15, and a quantity
+ *      x unit price beyond it: refused with the file, line and column
+ *      (skipped and counted as "amount" with --skip-malformed).
  * Fixtures: tests/fixtures/bad/values/. */
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -257,4 +261,52 @@ TEST(test_bad_values_fit_population)
     CHECK(stat(out, &st) != 0);
     rmdir(dir);
     free(log);
+}
+
+TEST(test_bad_values_amounts)
+{
+    static const struct {
+        const char *file, *err;
+    } bad[] = {
+        {"amount_inf.csv", "amount_inf.csv:4: amount: expected a number in [-1e+15, 1e+15] in column 3, got \"inf\""},
+        {"amount_nan.csv", "amount_nan.csv:4: amount: expected a number in [-1e+15, 1e+15] in column 3, got \"nan\""},
+        {"amount_1e999.csv", "amount_1e999.csv:4: amount: expected a number in [-1e+15, 1e+15] in column 3, got "
+                             "\"1e999\""},
+        {"amount_1e16.csv", "amount_1e16.csv:4: amount: expected a number in [-1e+15, 1e+15] in column 3, got "
+                            "\"1e16\""},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[256], err[512];
+        snprintf(path, sizeof path, FIX "%s", bad[i].file);
+        snprintf(err, sizeof err, "clvsim: " FIX "%s\n", bad[i].err);
+        expect_run(ARGS("fit", path, "--calibration-end", "1997-06-30", "-o", "/tmp/clvsim-never-written"), 2, err);
+    }
+    expect_run(ARGS("fit", FIX "unit_price.csv", "--calibration-end", "1997-06-30", "--quantity-column", "3",
+                    "--amount-column", "4", "--amount-kind", "unit-price", "-o", "/tmp/clvsim-never-written"),
+               2, "clvsim: " FIX "unit_price.csv:4: amount: expected a spend, quantity x unit price, of at most 1e+15, "
+                  "got 2e+20: quantity \"1e10\" (column 3) x unit price \"2e10\" (column 4)\n");
+    expect_run(ARGS("fit", FIX "quantity_inf.csv", "--calibration-end", "1997-06-30", "--quantity-column", "3",
+                    "--amount-column", "4", "--amount-kind", "unit-price", "-o", "/tmp/clvsim-never-written"),
+               2, "clvsim: " FIX "quantity_inf.csv:3: quantity: expected a number in [-1e+15, 1e+15] in column 3, got "
+                  "\"-inf\"\n");
+    struct stat st;
+    CHECK(stat("/tmp/clvsim-never-written", &st) != 0);
+
+    /* skipped with the other malformed rows, by kind */
+    clv_txlog_opts o;
+    clv_txlog_opts_default(&o);
+    o.skip_malformed = 1;
+    clv_rfm_table *t = NULL;
+    clv_error err;
+    CHECK_INT(clv_rfm_read(FIX "amount_inf.csv", &o, clv_date_from_ymd(1997, 6, 30), -1, CLV_UNIT_DAY, NULL, &t, &err),
+              CLV_OK);
+    CHECK(t != NULL);
+    if (t) {
+        CHECK_INT(t->stats.skipped[CLV_TXBAD_AMOUNT], 1);
+        CHECK_INT(t->stats.first_skipped_line[CLV_TXBAD_AMOUNT], 4);
+        CHECK_INT(t->stats.rows, 2);
+        for (size_t i = 0; i < t->n; i++)
+            CHECK(isfinite(t->c[i].mean_spend));
+    }
+    clv_rfm_free(t);
 }

@@ -928,7 +928,7 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
     static const char *const spend_keys[] = {"population.spend.gamma", "population.spend.p", "population.spend.q"};
     const double mean_spend = pop->spend.p * pop->spend.gamma / (pop->spend.q - 1);
     CHECK_OF(mean_spend <= MAX_MEAN_SPEND, spend_keys,
-             "expected a mean spend per transaction p x gamma / (q - 1) of at most %g, got %.4g with p = %.10g, "
+             "expected a mean spend per transaction p x gamma / (q - 1) of at most %g, got %.6g with p = %.10g, "
              "q = %.10g and gamma = %.10g", MAX_MEAN_SPEND, mean_spend, pop->spend.p, pop->spend.q, pop->spend.gamma);
 
     /* the calendar's days, from the burn-in (at least a day) to the end of
