@@ -17,8 +17,14 @@
  *   5. transaction amounts and quantities that are not finite ("inf",
  *      "nan", "1e999", which strtod accepts) or beyond 1e15, and a quantity
  *      x unit price beyond it: refused with the file, line and column
- *      (skipped and counted as "amount" with --skip-malformed).
+ *      (skipped and counted as "amount" with --skip-malformed);
+ *   6. a writer fed a number that is not finite (clvsim/io.h): the commit
+ *      fails with CLV_ENUMERIC naming the file, line and column, and leaves
+ *      neither the file nor a temporary file (an earlier file is kept); the
+ *      library's writers to a FILE (resolved scenario, RFM table, Q table)
+ *      likewise; an undefined value is an empty field, never "nan".
  * Fixtures: tests/fixtures/bad/values/. */
+#include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -309,4 +315,122 @@ TEST(test_bad_values_amounts)
             CHECK(isfinite(t->c[i].mean_spend));
     }
     clv_rfm_free(t);
+}
+
+/* entries of dir other than . and .. */
+static int entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+/* a CSV of three lines whose last number is v, through an atomic file */
+static int write_csv(const char *path, double v, clv_error *err)
+{
+    clv_afile af;
+    int st = clv_afile_open(&af, path, err);
+    if (st != CLV_OK)
+        return st;
+    fprintf(af.fp, "policy,a,b\n");
+    fprintf(af.fp, "x");
+    clv_put_num(af.fp, &af.num, "a", ",%.6f", 1.5);
+    clv_put_num(af.fp, &af.num, "b", ",%.6f\n", 2);
+    fprintf(af.fp, "y");
+    clv_put_num(af.fp, &af.num, "a", ",%.6f", 3);
+    clv_put_num(af.fp, &af.num, "b", ",%.6f\n", v);
+    return clv_afile_commit(&af, err);
+}
+
+TEST(test_bad_values_writer)
+{
+    char dir[] = "/tmp/clvsim-writer-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[128], want[512], buf[2048];
+    snprintf(path, sizeof path, "%s/out.csv", dir);
+    clv_error err;
+    static const struct {
+        double v;
+        const char *what;
+    } bad[] = {{NAN, "nan"}, {INFINITY, "inf"}, {-INFINITY, "-inf"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(write_csv(path, bad[i].v, &err), CLV_ENUMERIC);
+        snprintf(want, sizeof want, "%s:3: b: not a finite number (%s); clvsim writes no inf or nan, so the output "
+                 "is refused", path, bad[i].what);
+        CHECK_STR(clv_error_format(&err, buf, sizeof buf), want);
+        CHECK_INT(entries(dir), 0); /* no file, no temporary file */
+    }
+    /* an earlier file stays as it was */
+    CHECK_INT(write_csv(path, 4.25, &err), CLV_OK);
+    char *good = harness_read_file(path);
+    CHECK_STR(good, "policy,a,b\nx,1.500000,2.000000\ny,3.000000,4.250000\n");
+    CHECK_INT(write_csv(path, NAN, &err), CLV_ENUMERIC);
+    char *after = harness_read_file(path);
+    CHECK_STR(after, good);
+    CHECK_INT(entries(dir), 1);
+    free(good);
+    free(after);
+
+    /* undefined values: empty fields (with the conversion's width in a text table); "%%" is a percent sign */
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    clv_numcheck chk = {0};
+    clv_put_blank(mem, ",%.6f");
+    clv_put_opt(mem, &chk, "gini", ",%.6f|", NAN);
+    clv_put_blank(mem, "[%8.2f]");
+    clv_put_num(mem, &chk, "share", " %.1f%%", 50);
+    clv_put_opt(mem, &chk, "auc", " %.3f\n", 0.75);
+    fclose(mem);
+    CHECK_STR(text, ",,|[        ] 50.0% 0.750\n");
+    CHECK_INT(chk.bad, 0);
+    free(text);
+    /* an infinity is never undefined */
+    mem = open_memstream(&text, &len);
+    clv_put_opt(mem, &chk, "lift", ",%.6f", INFINITY);
+    fclose(mem);
+    free(text);
+    CHECK_INT(chk.bad, 1);
+    CHECK_STR(chk.column, "lift");
+    CHECK_INT(clv_numcheck_error(&chk, NULL, "report.txt", &err), CLV_ENUMERIC);
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf),
+              "report.txt: lift: not a finite number (inf); clvsim writes no inf or nan, so the output is refused");
+
+    /* the library's writers to a FILE: the column and the line, the file left to the caller to name */
+    clv_scenario s;
+    CHECK_INT(clv_scn_defaults(&s, &err), CLV_OK);
+    s.population.spend.q = NAN;
+    FILE *fp = tmpfile();
+    CHECK_INT(clv_scn_write(&s, fp, &err), CLV_ENUMERIC);
+    fclose(fp);
+    CHECK_STR(err.field, "population.spend.q");
+    CHECK_STR(err.file, "");
+    CHECK(err.line > 40); /* the line of q in the resolved file */
+    clv_qtable *t = clv_qtable_alloc(2, 2, 0, &err);
+    CHECK(t != NULL);
+    if (t) {
+        t->q[3] = NAN;
+        const char *names[] = {"none", "10%"};
+        fp = tmpfile();
+        CHECK_INT(clv_qtable_write_csv(t, names, fp, &err), CLV_ENUMERIC);
+        fclose(fp);
+        CHECK_STR(err.field, "q_10%");
+        CHECK_INT(err.line, 3);
+        /* nor is such a table saved */
+        snprintf(path, sizeof path, "%s/t.qtab", dir);
+        CHECK_INT(clv_qtable_save(t, path, &err), CLV_ENUMERIC);
+        snprintf(want, sizeof want, "%s: q: not a finite number (nan) at state 1, action 1; the table is not written",
+                 path);
+        CHECK_STR(clv_error_format(&err, buf, sizeof buf), want);
+        CHECK(access(path, F_OK) != 0);
+        clv_qtable_free(t);
+    }
+    snprintf(buf, sizeof buf, "rm -rf '%s'", dir);
+    CHECK_INT(system(buf), 0);
 }
