@@ -22,13 +22,18 @@
  *      fails with CLV_ENUMERIC naming the file, line and column, and leaves
  *      neither the file nor a temporary file (an earlier file is kept); the
  *      library's writers to a FILE (resolved scenario, RFM table, Q table)
- *      likewise; an undefined value is an empty field, never "nan".
+ *      likewise; an undefined value is an empty field, never "nan";
+ *   7. a Pareto/NBD population whose alpha and beta lie far apart, in range
+ *      but with the hypergeometric series near z = 1, where it failed (a
+ *      NaN P(alive), an LTV of 0) or took milliseconds a call: the Euler
+ *      integral by quadrature, against mpmath and the series.
  * Fixtures: tests/fixtures/bad/values/. */
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../src/model/btyd_internal.h"
 #include "clvsim/clvsim.h"
 #include "harness.h"
 
@@ -433,4 +438,46 @@ TEST(test_bad_values_writer)
     }
     snprintf(buf, sizeof buf, "rm -rf '%s'", dir);
     CHECK_INT(system(buf), 0);
+}
+
+TEST(test_bad_values_pareto_far_apart)
+{
+    /* log 2F1(a, b; a+1; z) near z = 1: mpmath (40 digits), where the series fails or crawls */
+    static const double ref[][4] = {{1.16, 0.55, 0.999999, 0.8618441818019653991},
+                                    {5.6, 2.6, 0.999999999, 34.409988346194202954},
+                                    {0.3, 0.55, 0.99999, 0.36303009023491988121},
+                                    {20.5, 40.5, 0.9999999, 636.00890249723262441}};
+    for (size_t i = 0; i < 4; i++) {
+        double l = NAN;
+        CHECK_INT(clv__hyp2f1_a1_slow(ref[i][1], ref[i][2]), 1);
+        CHECK_INT(clv__log_hyp2f1_a1(ref[i][0], ref[i][1], ref[i][2], &l, NULL, NULL, NULL), 0);
+        CHECK_NEAR(l, ref[i][3], 1e-12 * (1 + fabs(ref[i][3])));
+    }
+    /* where the series still converges: the same values and derivatives (a and c = a + 1 together) */
+    static const double both[][3] = {{1.16, 1.6, 0.999}, {5.6, 2.6, 0.9999}, {0.3, 0.55, 0.99}, {150.2, 3.5, 0.9995}};
+    for (size_t i = 0; i < 4; i++) {
+        const double a = both[i][0], b = both[i][1], z = both[i][2];
+        double l1, da1, db1, dc1, dz1, l2 = NAN, da2 = NAN, db2 = NAN, dz2 = NAN;
+        CHECK_INT(clv__log_hyp2f1(a, b, a + 1, z, &l1, &da1, &db1, &dc1, &dz1), 0);
+        CHECK_INT(clv__log_hyp2f1_a1(a, b, z, &l2, &da2, &db2, &dz2), 0);
+        CHECK_NEAR(l2, l1, 1e-12 * (1 + fabs(l1)));
+        CHECK_NEAR(da2, da1 + dc1, 1e-8 * (1 + fabs(da1 + dc1)));
+        CHECK_NEAR(db2, db1, 1e-8 * (1 + fabs(db1)));
+        CHECK_NEAR(dz2, dz1, 1e-8 * (1 + fabs(dz1)));
+    }
+    /* the customers of a population whose dropout rates are near 0 next to
+     * their purchase rates (beta 1e5 times alpha): finite, P(alive) in [0, 1] */
+    const clv_pnbd_params p = {0.553, 1e-4, 0.606, 11.669}, q = {0.553, 10.578, 0.606, 1e-4};
+    const double cases[][3] = {{0, 0, 39}, {1, 2.5, 39}, {7, 30.1, 39}, {0, 0, 0.3}};
+    for (size_t i = 0; i < 4; i++) {
+        for (int k = 0; k < 2; k++) {
+            const clv_pnbd_params *pp = k ? &q : &p;
+            const double pa = clv_pnbd_palive(pp, cases[i][0], cases[i][1], cases[i][2]);
+            const double ex = clv_pnbd_expected(pp, 52, cases[i][0], cases[i][1], cases[i][2]);
+            const double ll = clv_pnbd_ll1(pp, cases[i][0], cases[i][1], cases[i][2]);
+            if (!(pa >= 0 && pa <= 1 && isfinite(ex) && ex >= 0 && isfinite(ll)))
+                harness_fail(__FILE__, __LINE__, "case %zu, params %d: P(alive) %g, expected %g, ll %g", i, k, pa, ex,
+                             ll);
+        }
+    }
 }

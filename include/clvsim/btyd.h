@@ -44,8 +44,10 @@ double clv_bgnbd_ll1(const clv_bgnbd_params *p, double x, double t_x, double T);
 double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4]);
 
 /* Pareto/NBD log-likelihood of one customer (FH05 eq. 22), with the Gaussian
- * hypergeometric function summed in log space.  NaN when the series does
- * not converge (arguments extremely close to 1). */
+ * hypergeometric function summed in log space; where its argument is near
+ * 1 (alpha and beta far apart), the series being slow or failing there,
+ * its Euler integral by double-exponential quadrature.  NaN when neither
+ * converges. */
 double clv_pnbd_ll1(const clv_pnbd_params *p, double x, double t_x, double T);
 
 /* Sum of clv_pnbd_ll1 over n customers. */
@@ -131,7 +133,8 @@ double clv_bgnbd_palive(const clv_bgnbd_params *p, double x, double t_x, double 
 double clv_pnbd_palive(const clv_pnbd_params *p, double x, double t_x, double T);
 
 /* E[Y(t) | x, t_x, T], expected purchases in the next t: FHL05 eq. 10 and
- * FH05 eq. 27.  NaN when a hypergeometric series does not converge. */
+ * FH05 eq. 27.  NaN when a hypergeometric function does not converge (for
+ * the Pareto/NBD, as for clv_pnbd_ll1). */
 double clv_bgnbd_expected(const clv_bgnbd_params *p, double t, double x, double t_x, double T);
 double clv_pnbd_expected(const clv_pnbd_params *p, double t, double x, double t_x, double T);
 
