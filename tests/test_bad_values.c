@@ -6,8 +6,9 @@
  *      from a file and from --set;
  *   2. combinations of valid values: the mean purchase rate, the mean
  *      spend, the busiest day's multiplier of overlapping windows, the
- *      number of customers in a world (x run.scale), a calendar past
- *      9999-12-30 or before 0001-01-01 (its dates wrapped);
+ *      number of customers in a world (x run.scale), the price response's
+ *      multiplier at the lowest price, a calendar past 9999-12-30 or before
+ *      0001-01-01 (its dates wrapped);
  *   3. integers beyond the 64-bit integers, which libconfig saturated or
  *      wrapped (seed 2^63, 2^64 - 1 in decimal and hexadecimal, 1e19, 1e30
  *      for an integer key), in a file, with --seed and with fit's --seed;
@@ -131,6 +132,13 @@ TEST(test_bad_values_set)
                            "1.002e+09: population.customers x run.scale (1000) = 1e+09 existing, and 1.74e+06 "
                            "expected arrivals over calendar.horizon_days (acquisition.rate_per_day x run.scale x the "
                            "seasonal multipliers)\n"},
+        /* a price of 0.001 with an elasticity of -20 made an intensity of 1e60 (a float's inf) */
+        {"interventions.prices=[0.05, 1.0]", "clvsim: --set: interventions.prices: expected the price response's "
+                                             "largest intensity multiplier, the lowest price to the power "
+                                             "elasticity_mean - 5 x elasticity_sd, to be at most 10000, got 1.6e+05 "
+                                             "= 0.05^-4: a higher lowest price or a weaker elasticity\n"},
+        {"interventions.prices=[1e-320, 1.0]", "clvsim: --set: interventions.prices[0]: expected a number in "
+                                               "[0.01, 10], got 9.99989e-321\n"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *extra = i == 7 ? "population.customers=1000000" : "population.customers=100";

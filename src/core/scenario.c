@@ -955,6 +955,22 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
                  w ? "the LTV predictor's world" : "the simulated days", ymd_text(start + horizons[w] - 1, a, sizeof a),
                  end_keys[w][0], horizons[w], scn->calendar.start, d_max - start + 1 > 0 ? (int)(d_max - start + 1) : 0);
 
+    /* the price response: a customer's intensity multiplier price^elasticity,
+     * whose elasticity is drawn normal (at most 0): at the lowest price and
+     * five standard deviations out it is at most the day's bound, so that
+     * no customer's intensity (a float) overflows */
+    const clv_scn_response *rp = &scn->response;
+    if (rp->enabled && rp->price_enabled && scn->interventions.n_prices > 0) {
+        const double pmin = scn->interventions.prices[0], e5 = rp->elasticity_mean - 5 * rp->elasticity_sd;
+        const double k = pow(pmin, e5);
+        static const char *const price_keys[] = {"interventions.prices", "response.price.elasticity_mean",
+                                                 "response.price.elasticity_sd"};
+        CHECK_OF(k <= MAX_DAY_MULTIPLIER, price_keys,
+                 "expected the price response's largest intensity multiplier, the lowest price to the power "
+                 "elasticity_mean - 5 x elasticity_sd, to be at most %g, got %.4g = %g^%g: a higher lowest price "
+                 "or a weaker elasticity", MAX_DAY_MULTIPLIER, k, pmin, e5);
+    }
+
     /* the busiest day's multipliers, and the arrivals of each world */
     const int horizon = horizons[0] > horizons[1] ? horizons[0] : horizons[1];
     const double scale = scn->run.scale;

@@ -270,8 +270,10 @@ const clv__key clv__scn_keys[] = {
      .doc = "Coupon levels a policy may send (besides sending none). At most 8; the actions are "
             "every (coupon or none, price) pair."},
     ARRAY(CLV__K_REAL_ARRAY, "interventions.prices", interventions.prices, interventions.n_prices, 1,
-          0, 10, CLV__KF_MIN_OPEN | CLV__KF_ASCENDING, "[1.0]", "factor",
-          "Price levels as multipliers of list price, in increasing order. At most 8."),
+          0.01, 10, CLV__KF_ASCENDING, "[1.0]", "factor",
+          "Price levels as multipliers of list price, in increasing order. At most 8. With price response, "
+          "the lowest level to the power elasticity_mean - 5 x elasticity_sd (a customer's intensity multiplier "
+          "five standard deviations out) must be at most 10000."),
     GROUP("interventions.budget", 0, "Coupon spend limits enforced by the environment."),
     REAL("interventions.budget.per_epoch", interventions.budget_per_epoch, 0, BUDGET_MAX, CLV__KF_UNLIMITED,
          "-1.0", "currency", "Most a decision epoch may commit: each coupon sent commits the most it can cost (contact_cost + redemption_cost + max_value); coupons past the budget are not sent. -1: unlimited."),
