@@ -1,7 +1,7 @@
 # heatmap.gp - a learned policy as a state x action heatmap.
 # Variables: fmt, outfile, datafile (heatmap_<policy>.csv of clvsim run: a
 # header row of action names, then per state its description and, per
-# action, Q(s,a) - Q(s, no coupon at list price); NaN where never tried),
+# action, Q(s,a) - Q(s, no coupon at list price); empty where never tried),
 # title_text.
 load dir . "/common.gp"
 set terminal push

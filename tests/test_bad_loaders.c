@@ -25,7 +25,7 @@
  *   not an integer; a non-zero unused number.
  * - The LTV path's non-finite numbers (item 4): a feature with no spread
  *   (or the rounding noise of a constant) standardised by hand; train-ltv
- *   on a world whose BTYD P(alive) is 1 - 1e-9 for everyone (sd 1e-9
+ *   on a world whose BTYD P(alive) is 1 - 1e-10 for everyone (sd about 1e-10
  *   before, predict-ltv then wrote -nan for every customer with exit 0);
  *   a value that is not finite (the ZILN mean overflowing), refused with
  *   the customer; doubtful values (far above the training labels, features
@@ -778,8 +778,8 @@ static int has_nonfinite(const char *csv)
     return !csv || strstr(csv, "nan") || strstr(csv, "inf") || strstr(csv, "NAN") || strstr(csv, "INF");
 }
 
-/* a world whose BTYD P(alive) is 1 - 1e-9 for everyone (a dropout
- * probability of 1e-9): train-ltv's sd of that feature was 1.2e-9, and
+/* a world whose BTYD P(alive) is 1 - 1e-10 for everyone (a dropout
+ * probability a / (a + b) of 1e-10): train-ltv's sd of that feature was 1.2e-9, and
  * predict-ltv on a log where P(alive) varies wrote -nan for every customer
  * with exit 0 */
 TEST(test_bad_loaders_ltv_constant_feature_cli)
@@ -793,7 +793,7 @@ TEST(test_bad_loaders_ltv_constant_feature_cli)
     snprintf(csv, sizeof csv, "%s/predictions.csv", pred);
     harness_proc r = harness_run(ARGS("train-ltv", "scenarios/holiday.cfg", "-o", train, "--quiet", "--scale", "0.1",
                                       "--set", "ltv.epochs=2", "--set", "ltv.horizon_days=91", "--set",
-                                      "population.bgnbd.a=1e-9"));
+                                      "population.bgnbd.a=1e-5", "--set", "population.bgnbd.b=1e5"));
     CHECK_INT(r.status, 0);
     harness_proc_free(&r);
     int loss;

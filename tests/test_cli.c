@@ -136,7 +136,7 @@ TEST(test_cli_check)
     /* options become overrides, with their own names in errors */
     r = run(ARGS("check", "scenarios/holiday.cfg", "--seed", "-3"));
     CHECK_INT(r.status, 2);
-    CHECK_STR(r.err, "clvsim: --seed: scenario.seed: expected an integer >= 0, got -3\n");
+    CHECK_STR(r.err, "clvsim: --seed: scenario.seed: expected an integer in [0, 9223372036854775807], got -3\n");
     done(&r);
     r = run(ARGS("check", "--threads", "0.5", "scenarios/holiday.cfg"));
     CHECK_INT(r.status, 2);

@@ -83,3 +83,38 @@ TEST(test_date_specs)
         if (clv_datespec_resolve(bad[i], 2026, &d) != -1)
             harness_fail(__FILE__, __LINE__, "accepted \"%s\"", bad[i]);
 }
+
+/* yearly windows: the window of each year, also where its end falls in the
+ * next year (a black-friday+N end past New Year once lost its January days) */
+TEST(test_date_windows)
+{
+    int32_t bf[4]; /* Black Friday 2024 to 2027 */
+    for (int k = 0; k < 4; k++)
+        clv_datespec_resolve("black-friday", 2024 + k, &bf[k]);
+    /* black-friday .. black-friday+40, every year: 2024-11-29 to 2025-01-08, 2025-11-28 to 2026-01-07, ... */
+    int in = 0;
+    for (int32_t d = clv_date_from_ymd(2025, 1, 1); d <= clv_date_from_ymd(2027, 12, 31); d++) {
+        int want = 0;
+        for (int k = 0; k < 4; k++)
+            want |= d >= bf[k] && d <= bf[k] + 40;
+        const int got = clv_datespec_window("black-friday", "black-friday+40", d);
+        if (got != want) {
+            char b[16];
+            harness_fail(__FILE__, __LINE__, "%s: got %d, expected %d", clv_date_format(d, b), got, want);
+            break;
+        }
+        in += got;
+    }
+    CHECK_INT(in, 8 + 41 + 41 + 36); /* January 2025's 8 days, two whole windows, 2027-11-26 to 12-31 */
+    /* an end before the start runs over New Year */
+    CHECK_INT(clv_datespec_window("12-20", "01-05", clv_date_from_ymd(2026, 1, 5)), 1);
+    CHECK_INT(clv_datespec_window("12-20", "01-05", clv_date_from_ymd(2026, 1, 6)), 0);
+    CHECK_INT(clv_datespec_window("12-20", "01-05", clv_date_from_ymd(2026, 12, 20)), 1);
+    CHECK_INT(clv_datespec_window("12-20", "01-05", clv_date_from_ymd(2026, 12, 19)), 0);
+    CHECK_INT(clv_datespec_window("01-02", "01-31", clv_date_from_ymd(2026, 1, 1)), 0);
+    CHECK_INT(clv_datespec_window("01-02", "01-31", clv_date_from_ymd(2026, 1, 31)), 1);
+    /* the first and last supported days: the windows of years 0 and 10000 are days too */
+    CHECK_INT(clv_datespec_window("black-friday", "black-friday+60", clv_date_from_ymd(1, 1, 1)), 1);
+    CHECK_INT(clv_datespec_window("12-20", "01-05", clv_date_from_ymd(9999, 12, 31)), 1);
+    CHECK_INT(clv_datespec_window("11-31", "12-31", clv_date_from_ymd(2026, 12, 1)), -1);
+}

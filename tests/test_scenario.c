@@ -243,7 +243,7 @@ TEST(test_scenario_overrides)
          "--set: calendar.horizon_dayz: unknown key; see scenarios/README.md or 'clvsim check --reference' for the keys"},
         {{"calendar", "9", NULL},
          "--set: calendar: is a group; set one of its keys; see scenarios/README.md or 'clvsim check --reference' for the keys"},
-        {{"scenario.seed", "-5", "--seed"}, "--seed: scenario.seed: expected an integer >= 0, got -5"},
+        {{"scenario.seed", "-5", "--seed"}, "--seed: scenario.seed: expected an integer in [0, 9223372036854775807], got -5"},
         {{"run.threads", "two", "--threads"},
          "--threads: run.threads: cannot read the value 'two' (syntax error); write it as in a scenario file, e.g. 90, 0.5, true, \"text\" or [1.0, 0.9]"},
         {{"run.threads", "5000000000", "--threads"},

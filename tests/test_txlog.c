@@ -518,7 +518,7 @@ TEST(test_txlog_malformed_messages)
     fp = fopen(tmp, "w");
     fputs("2 1997-01-01 inf\n", fp);
     fclose(fp);
-    snprintf(want, sizeof want, "%s:1: amount: expected a number in column 3, got \"inf\"", tmp);
+    snprintf(want, sizeof want, "%s:1: amount: expected a number in [-1e+15, 1e+15] in column 3, got \"inf\"", tmp);
     read_fails(tmp, &o3, cal, -1, CLV_EINPUT, want);
     unlink(tmp);
 }

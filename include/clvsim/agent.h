@@ -106,7 +106,9 @@ int clv_value_iteration(size_t S, size_t A, const double *P, const double *R, co
                         double gamma, double tol, int max_iter, double *q, clv_error *err);
 
 /* Save a table: a versioned binary file (magic "CLVQTAB3", sizes, episodes, layout,
- * Q, visits, the target statistics, a CRC-32 of all that), written atomically. */
+ * Q, visits, the target statistics, a CRC-32 of all that), written atomically.
+ * A Q or statistic that is not finite is CLV_ENUMERIC (naming the state
+ * and action), and nothing is written. */
 int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err);
 
 /* Load a table saved by clv_qtable_save.  Refused with CLV_EINPUT, err

@@ -44,8 +44,10 @@ double clv_bgnbd_ll1(const clv_bgnbd_params *p, double x, double t_x, double T);
 double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4]);
 
 /* Pareto/NBD log-likelihood of one customer (FH05 eq. 22), with the Gaussian
- * hypergeometric function summed in log space.  NaN when the series does
- * not converge (arguments extremely close to 1). */
+ * hypergeometric function summed in log space; where its argument is near
+ * 1 (alpha and beta far apart), the series being slow or failing there,
+ * its Euler integral by double-exponential quadrature.  NaN when neither
+ * converges. */
 double clv_pnbd_ll1(const clv_pnbd_params *p, double x, double t_x, double T);
 
 /* Sum of clv_pnbd_ll1 over n customers. */
@@ -117,7 +119,10 @@ int clv_gg_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result
  * so that the scenario written resolved reproduces the run.  fits (may be
  * NULL) receives the two fits (the model's, then Gamma-Gamma's), with their
  * warnings.  Does nothing for source "parameters".  Errors as
- * clv_rfm_read and the fits. */
+ * clv_rfm_read and the fits, and CLV_EINPUT (naming the log and the key)
+ * when the estimates fail the checks of a scenario's values (clv_scn_check:
+ * a fit at a boundary, a Gamma-Gamma q of 1 or less, a mean purchase rate
+ * above 10 a day); scn->population then holds the refused estimates. */
 int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progress, clv_fit_result fits[2],
                        clv_error *err);
 
@@ -128,7 +133,8 @@ double clv_bgnbd_palive(const clv_bgnbd_params *p, double x, double t_x, double 
 double clv_pnbd_palive(const clv_pnbd_params *p, double x, double t_x, double T);
 
 /* E[Y(t) | x, t_x, T], expected purchases in the next t: FHL05 eq. 10 and
- * FH05 eq. 27.  NaN when a hypergeometric series does not converge. */
+ * FH05 eq. 27.  NaN when a hypergeometric function does not converge (for
+ * the Pareto/NBD, as for clv_pnbd_ll1). */
 double clv_bgnbd_expected(const clv_bgnbd_params *p, double t, double x, double t_x, double T);
 double clv_pnbd_expected(const clv_pnbd_params *p, double t, double x, double t_x, double T);
 

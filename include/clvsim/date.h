@@ -46,6 +46,14 @@ char *clv_date_format(int32_t date, char *buf);
  * accepted and falls on 03-01 in common years). */
 int clv_datespec_resolve(const char *spec, int year, int32_t *date);
 
+/* 1 when day lies in the yearly window from day spec start to day spec end
+ * (both included), 0 when not, -1 when a spec is not valid.  Each year has
+ * one window, from start resolved in that year to end; when end resolved in
+ * the same year comes before start, the window runs over New Year to end of
+ * the next year.  So a window from "black-friday" to "black-friday+40"
+ * holds the first days of January, and "12-20" to "01-05" does too. */
+int clv_datespec_window(const char *start, const char *end, int32_t day);
+
 #ifdef __cplusplus
 }
 #endif

@@ -26,11 +26,64 @@ enum { CLV_IO_PATH_MAX = 4096 };
 
 #define CLV_OUTPUT_MARKER ".clvsim-output"
 
+/* ---- numbers in text outputs ----
+ * No output of clvsim holds inf or nan.  The writers of text and CSV files
+ * put every number through clv_put_num, which writes a finite value with its
+ * printf format and records the first value that is not finite, with its
+ * column; the output is then refused: clv_afile_commit fails with
+ * CLV_ENUMERIC naming the file, the line and the column
+ * ("out/summary.csv:3: roi_vs_none: not a finite number (nan); ...") and
+ * removes the temporary file, so that an earlier file stays as it was.  A
+ * value that is legitimately undefined (the ROI of a policy without coupon
+ * spend, a standard error from one visit) is written as an empty field with
+ * clv_put_blank or clv_put_opt: an honest empty cell, never "nan". */
+
+/* The first non-finite number given to clv_put_num.  Zero it to start. */
+typedef struct clv_numcheck {
+    int bad;                         /* 1 once a non-finite number was given */
+    double value;                    /* that number */
+    long offset;                     /* where in its stream it was to be written (ftell), -1 when unknown */
+    char column[64];                 /* its column (CSV) or name (text) */
+} clv_numcheck;
+
+/* 1 when v is finite; else 0, and v is recorded in chk when it is the first
+ * (with column and fp's position; fp may be NULL: position unknown).  For a
+ * writer that formats a number itself (thousands separators); the others
+ * use clv_put_num, which calls it. */
+int clv_num_ok(clv_numcheck *chk, FILE *fp, const char *column, double v);
+
+/* Write v to fp with fmt: a printf format with exactly one conversion of a
+ * double (f, F, e, E, g, G, a or A, with any flags, width and precision)
+ * and any text around it, e.g. ",%.6f" or "  %12.4f\n".  A finite v is
+ * written; a non-finite one is recorded in chk (the first one, with column;
+ * chk must not be NULL) and only the text around the conversion is written.
+ * Returns 0, or -1 when writing failed.  A format without exactly one such
+ * conversion is a programming error (assert). */
+int clv_put_num(FILE *fp, clv_numcheck *chk, const char *column, const char *fmt, double v);
+
+/* As clv_put_num, but a NaN, which the value's producer returns for
+ * "undefined" (a correlation of constant values, a standard error without a
+ * Hessian), is written as clv_put_blank writes it; infinities are still
+ * recorded. */
+int clv_put_opt(FILE *fp, clv_numcheck *chk, const char *column, const char *fmt, double v);
+
+/* Write fmt with its conversion left empty: the text around it, and as many
+ * spaces as the conversion's width (none in a CSV: an empty field). */
+int clv_put_blank(FILE *fp, const char *fmt);
+
+/* CLV_OK when chk holds no non-finite number; else CLV_ENUMERIC in err
+ * with file (may be NULL: then err's file is left empty, for the caller
+ * to name), the column as field, and the line of the number, counted in
+ * the file behind fp up to chk->offset (0 when fp cannot be read back,
+ * e.g. a pipe).  fp is flushed.  Thread-safe for distinct streams. */
+int clv_numcheck_error(const clv_numcheck *chk, FILE *fp, const char *file, clv_error *err);
+
 /* An output file being written.  Caller-owned; fill with clv_afile_open. */
 typedef struct clv_afile {
     FILE *fp;                        /* write here between open and commit/abort */
     char path[CLV_IO_PATH_MAX];      /* final path */
     char tmp[CLV_IO_PATH_MAX];       /* temporary path, same directory */
+    clv_numcheck num;                /* the numbers written with clv_put_num(fp, &num, ...) */
 } clv_afile;
 
 /* Start writing path: creates a unique temporary file beside it.  Returns
@@ -39,7 +92,9 @@ int clv_afile_open(clv_afile *af, const char *path, clv_error *err);
 
 /* Finish: flush, fsync, close, rename over path, fsync the directory.
  * On any failure the temporary file is removed, the previous file at path
- * is left as it was, and CLV_EIO is returned. */
+ * is left as it was, and CLV_EIO is returned; CLV_ENUMERIC (with
+ * clv_numcheck_error's message) when a number written with
+ * clv_put_num(af->fp, &af->num, ...) was not finite. */
 int clv_afile_commit(clv_afile *af, clv_error *err);
 
 /* Give up: close and remove the temporary file.  Safe after a failed

@@ -192,7 +192,9 @@ enum { CLV_MLP_META = 16 };
  * means and sds) and CLV_MLP_META numbers of configuration that its user
  * defines (meta; NULL: zeros): a versioned binary file (magic "CLVMLP02",
  * the spec, the loss, the configuration, the statistics, the parameters in
- * double, a CRC-32), written atomically. */
+ * double, a CRC-32), written atomically.  A mean, sd or parameter that is
+ * not finite, or an sd that is not above 0, is CLV_ENUMERIC and nothing is
+ * written (clv_mlp_load would refuse the file). */
 int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const double *meta,
                  const char *path, clv_error *err);
 /* Load a network saved by clv_mlp_save, for batches of up to max_batch

@@ -308,6 +308,12 @@ int clv_scn_defaults(clv_scenario *scn, clv_error *err);
 int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_scenario *scn,
                  clv_error *err);
 
+/* Check every value of *scn against its key's type and range and the checks
+ * across keys, as clv_scn_load checks a file's: for a scenario built or
+ * changed in code (clv_population_fit checks its estimates with it).
+ * Returns CLV_OK, or CLV_EINPUT naming scn->source (no line) and the key. */
+int clv_scn_check(const clv_scenario *scn, clv_error *err);
+
 /* Write *scn as a complete libconfig scenario (every key explicit) to fp.
  * Loading that text gives back the same scenario.  Returns CLV_OK or CLV_EIO. */
 int clv_scn_write(const clv_scenario *scn, FILE *fp, clv_error *err);

@@ -15,6 +15,12 @@
  * - a row with amount 0 is a purchase of value 0 (Hardie's CDNOW summaries
  *   count the 80 such rows of CDNOW as transactions); counted in
  *   stats.zero_amounts;
+ * - an amount or quantity must be a finite number of magnitude at most
+ *   CLV_TXLOG_AMOUNT_MAX (1e15), and so must a spend quantity x unit
+ *   price: "inf", "nan", "1e999" and "1e16" are malformed rows of kind
+ *   "amount" (or "quantity").  With every row's spend at most 1e15, the sums
+ *   of a customer's spends and their squares (in the metrics) stay finite
+ *   for any log a disk can hold;
  * - each customer's rows must be in date order (true of a log sorted by date,
  *   or by customer and date, as every shipped log is); a row dated before an
  *   earlier row of the same customer is a malformed row of kind "order".
@@ -37,6 +43,12 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* The largest magnitude of an amount, a quantity and a row's spend: beyond
+ * 2^53 (about 9e15) a double no longer holds whole units exactly, and no
+ * single purchase in any currency comes near; such a value is a typo or a
+ * damaged field. */
+#define CLV_TXLOG_AMOUNT_MAX 1e15
 
 /* What the amount column holds. */
 typedef enum clv_amount_kind {

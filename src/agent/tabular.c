@@ -233,12 +233,21 @@ static const char MAGIC[8] = {'C', 'L', 'V', 'Q', 'T', 'A', 'B', '3'};
 
 int clv_qtable_save(const clv_qtable *t, const char *path, clv_error *err)
 {
+    size_t n = t->n_states * t->n_actions;
+    /* no inf or nan in a table that training or compare would go on from */
+    for (size_t i = 0; i < n * (1 + CLV_QSTATS); i++) {
+        const double v = i < n ? t->q[i] : t->stats[i - n];
+        const size_t k = i < n ? i : (i - n) / CLV_QSTATS;
+        if (!isfinite(v))
+            return clv_error_set(err, CLV_ENUMERIC, path, 0, i < n ? "q" : "target statistics",
+                                 "not a finite number (%g) at state %zu, action %zu; the table is not written", v,
+                                 k / t->n_actions, k % t->n_actions);
+    }
     clv_afile af;
     int st = clv_afile_open(&af, path, err);
     if (st != CLV_OK)
         return st;
     uint64_t sizes[4] = {t->n_states, t->n_actions, t->episodes, t->layout};
-    size_t n = t->n_states * t->n_actions;
     uint32_t crc = clv_crc32(0, sizes, sizeof sizes);
     crc = clv_crc32(crc, t->q, n * sizeof *t->q);
     crc = clv_crc32(crc, t->visits, n * sizeof *t->visits);
@@ -355,6 +364,7 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
 
 int clv_qtable_write_csv(const clv_qtable *t, const char *const *action_names, FILE *fp, clv_error *err)
 {
+    clv_numcheck chk = {0}; /* no inf or nan in the file (clvsim/io.h) */
     fprintf(fp, "state,greedy_action,visits");
     for (size_t a = 0; a < t->n_actions; a++) {
         if (action_names)
@@ -372,11 +382,17 @@ int clv_qtable_write_csv(const clv_qtable *t, const char *const *action_names, F
             fprintf(fp, "%zu,%s,%llu", s, action_names[g], (unsigned long long)visits);
         else
             fprintf(fp, "%zu,%d,%llu", s, g, (unsigned long long)visits);
-        for (size_t a = 0; a < t->n_actions; a++)
-            fprintf(fp, ",%.17g", t->q[s * t->n_actions + a]);
+        for (size_t a = 0; a < t->n_actions; a++) {
+            char col[80];
+            if (action_names)
+                snprintf(col, sizeof col, "q_%.60s", action_names[a]);
+            else
+                snprintf(col, sizeof col, "q_%zu", a);
+            clv_put_num(fp, &chk, col, ",%.17g", t->q[s * t->n_actions + a]);
+        }
         fputc('\n', fp);
     }
     if (ferror(fp))
         return clv_error_set(err, CLV_EIO, NULL, 0, NULL, "write failed");
-    return CLV_OK;
+    return clv_numcheck_error(&chk, fp, NULL, err);
 }

@@ -104,7 +104,9 @@ int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err
 int cli_open_out(const char *dir, const char *name, const char *input, clv_afile *af, clv_error *err);
 
 /* Commit an output opened by cli_open_out when st is CLV_OK and nothing
- * failed, else remove it; returns the status. */
+ * failed, else remove it; returns the status.  A number that was not finite
+ * (clv_put_num into af->num, or a library writer's CLV_ENUMERIC without a
+ * file) fails it with CLV_ENUMERIC naming af's file. */
 int cli_close_out(clv_afile *af, int st, clv_error *err);
 
 /* Turn the common options into scenario overrides (appended to o->sets). */
@@ -127,8 +129,9 @@ char *cli_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n);
 int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *dir,
                      const char *algo, clv_error *err);
 /* The rows of learning.csv (algorithm,episode,epsilon,return,moving_average)
- * of one training; returns the last 10-episode moving average. */
-double cli_write_learning(FILE *fp, const char *algo, const clv_train_result *r);
+ * of one training into af, its numbers checked (clv_put_num); returns the
+ * last 10-episode moving average. */
+double cli_write_learning(clv_afile *af, const char *algo, const clv_train_result *r);
 
 /* ---- progress bar ---- */
 

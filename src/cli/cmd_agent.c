@@ -1,4 +1,5 @@
 /* cmd_agent.c - clvsim train-agent: tabular agents trained on the scenario's environment. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +58,14 @@ int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_sta
         fprintf(af.fp, "%zu,%s,%s,%s,%llu", s, desc, names && names[g] ? names[g] : "?",
                 names && names[d] ? names[d] : "?", v);
         for (size_t a = 0; a < t->n_actions; a++)
-            fprintf(af.fp, ",%.10g", t->q[s * t->n_actions + a]);
-        for (size_t a = 0; a < t->n_actions; a++)
-            fprintf(af.fp, ",%.6g", clv_agent_q_se(t, s, (int)a));
+            clv_put_num(af.fp, &af.num, names && names[a] ? names[a] : "q", ",%.10g", t->q[s * t->n_actions + a]);
+        /* a standard error needs two visits: else the field is empty */
+        for (size_t a = 0; a < t->n_actions; a++) {
+            if (t->visits[s * t->n_actions + a] < 2)
+                clv_put_blank(af.fp, ",%.6g");
+            else
+                clv_put_num(af.fp, &af.num, names && names[a] ? names[a] : "se", ",%.6g", clv_agent_q_se(t, s, (int)a));
+        }
         fputc('\n', af.fp);
     }
     for (size_t a = 0; names && a < t->n_actions; a++)
@@ -68,14 +74,18 @@ int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_sta
     return cli_close_out(&af, CLV_OK, err);
 }
 
-double cli_write_learning(FILE *fp, const char *algo, const clv_train_result *r)
+double cli_write_learning(clv_afile *af, const char *algo, const clv_train_result *r)
 {
+    FILE *fp = af->fp;
     double ma = 0, last_ma = 0;
     const long long first = (long long)r->table->episodes - r->episodes; /* above 0 when resumed */
     for (int e = 0; e < r->episodes; e++) {
         ma += r->returns[e] - (e >= 10 ? r->returns[e - 10] : 0);
         last_ma = ma / (e + 1 < 10 ? e + 1 : 10);
-        fprintf(fp, "%s,%lld,%.4f,%.6f,%.6f\n", algo, first + e + 1, r->epsilon[e], r->returns[e], last_ma);
+        fprintf(fp, "%s,%lld", algo, first + e + 1);
+        clv_put_num(fp, &af->num, "epsilon", ",%.4f", r->epsilon[e]);
+        clv_put_num(fp, &af->num, "return", ",%.6f", r->returns[e]);
+        clv_put_num(fp, &af->num, "moving_average", ",%.6f\n", last_ma);
     }
     return last_ma;
 }
@@ -159,7 +169,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         if (st != CLV_OK)
             break;
         double elapsed = cli_now() - t0;
-        const double last_ma = cli_write_learning(curves.fp, name, &r);
+        const double last_ma = cli_write_learning(&curves, name, &r);
         st = clv_qtable_save(r.table, path, &err);
         if (st == CLV_OK)
             st = cli_write_policy(&scn, r.table, &r.map, scn.output.dir, name, &err);
@@ -181,7 +191,8 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
             st = clv_mdp_solve(m, scn.agent.gamma, 1e-9, 100000, NULL, &best, &err);
         if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "oracle.csv", scn.source, &oc, &err)) == CLV_OK) {
             fprintf(oc.fp, "policy,value_per_customer,share_of_optimum\n");
-            fprintf(oc.fp, "oracle,%.6f,1\n", best);
+            fprintf(oc.fp, "oracle");
+            clv_put_num(oc.fp, &oc.num, "value_per_customer", ",%.6f,1\n", best);
             printf("oracle          the discretised MDP estimated from %d episodes of random actions (%zu "
                    "transitions) in %.1f s: optimal value %.3f %s per customer from the start (discounted, per epoch "
                    "gamma %g)\n",
@@ -192,9 +203,19 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
                 st = clv_mdp_evaluate(m, results[k].table, scn.agent.gamma, 1e-9, 100000, &v, &err);
                 if (st == CLV_OK) {
                     const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
-                    fprintf(oc.fp, "%s,%.6f,%.6f\n", name, v, best != 0 ? v / best : 0);
-                    printf("%-15s value on the oracle's model %.3f %s: %.1f%% of the optimum\n", name, v,
-                           scn.economics.currency, best != 0 ? 100 * v / best : 0);
+                    /* a share of an optimum of 0 is undefined: empty */
+                    fprintf(oc.fp, "%s", name);
+                    clv_put_num(oc.fp, &oc.num, "value_per_customer", ",%.6f", v);
+                    if (best != 0)
+                        clv_put_num(oc.fp, &oc.num, "share_of_optimum", ",%.6f\n", v / best);
+                    else
+                        clv_put_blank(oc.fp, ",%.6f\n");
+                    if (best != 0 && isfinite(v / best))
+                        printf("%-15s value on the oracle's model %.3f %s: %.1f%% of the optimum\n", name, v,
+                               scn.economics.currency, 100 * v / best);
+                    else
+                        printf("%-15s value on the oracle's model %.3f %s (the optimum is 0: no share of it)\n",
+                               name, v, scn.economics.currency);
                 }
             }
             st = cli_close_out(&oc, st, &err);

@@ -77,8 +77,9 @@ static int parse_options(const cli_opts *o, fit_job *j)
         char *end;
         errno = 0;
         unsigned long long s = strtoull(o->seed, &end, 10);
-        if (errno || *end || end == o->seed || o->seed[0] == '-') {
-            cli_errorf("fit", "--seed: expected an integer >= 0, got '%s'", o->seed);
+        /* the range of scenario.seed, so that one seed means the same everywhere */
+        if (errno || *end || end == o->seed || o->seed[0] == '-' || s > 9223372036854775807ULL) {
+            cli_errorf("fit", "--seed: expected an integer in [0, 9223372036854775807], got '%s'", o->seed);
             return EXIT_USAGE;
         }
         j->fo.seed = s;
@@ -111,6 +112,14 @@ static int open_out(const fit_job *j, const char *name, clv_afile *af, clv_error
     return cli_open_out(j->outdir, name, j->log_path, af, err);
 }
 
+/* Every number of the outputs goes through clv_put_num (clvsim/io.h): N
+ * checks one; O leaves one empty where it is undefined (a correlation or a
+ * metric of constant values, the mean of an empty frequency group), and
+ * standard errors without a Hessian are said to be missing. */
+#define NUM(col, fmt, v) clv_put_num(fp, &af.num, col, fmt, v)
+#define N(col, fmt, v) clv_put_num(fp, chk, col, fmt, v)
+#define O(col, fmt, v) clv_put_opt(fp, chk, col, fmt, v)
+
 /* the population block a scenario can @include */
 static int write_population(const fit_job *j, const char *cmdline, clv_error *err)
 {
@@ -125,9 +134,11 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
     fprintf(fp, "# calibration period to %s; %zu customers; times in %ss\n", clv_date_format(j->cal_end, a),
             j->t->n, unit_name(j));
     for (int m = 0; m < N_MODELS; m++)
-        if (j->done[m])
-            fprintf(fp, "# %s log-likelihood %.4f%s%s\n", model_label[m], j->fit[m].loglik,
-                    j->fit[m].flags ? "; warning: " : "", j->fit[m].warning);
+        if (j->done[m]) {
+            fprintf(fp, "# %s", model_label[m]);
+            NUM("log-likelihood", " log-likelihood %.4f", j->fit[m].loglik);
+            fprintf(fp, "%s%s\n", j->fit[m].flags ? "; warning: " : "", j->fit[m].warning);
+        }
     /* the purchase model: the better fit when both were fitted (same number of parameters) */
     int pm = j->done[M_BG] && (!j->done[M_PN] || j->fit[M_BG].loglik >= j->fit[M_PN].loglik) ? M_BG : M_PN;
     fprintf(fp, "population = {\n  source = \"parameters\";\n");
@@ -143,12 +154,23 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
             continue;
         const clv_fit_result *r = &j->fit[m];
         fprintf(fp, "  %s = {", group[m]);
-        for (int k = 0; k < r->n_params; k++)
-            fprintf(fp, " %s = %.17g;", r->names[k], r->par[k]);
-        fprintf(fp, " };\n  # standard errors:");
-        for (int k = 0; k < r->n_params; k++)
-            fprintf(fp, " %s %.6g", r->names[k], r->se[k]);
-        fputc('\n', fp);
+        for (int k = 0; k < r->n_params; k++) {
+            char key[64];
+            snprintf(key, sizeof key, "population.%s.%s", group[m], r->names[k]);
+            fprintf(fp, " %s = ", r->names[k]);
+            NUM(key, "%.17g;", r->par[k]);
+        }
+        fprintf(fp, " };\n");
+        if (r->flags & CLV_FIT_HESSIAN) {
+            fprintf(fp, "  # no standard errors: the Hessian is not negative definite\n");
+        } else {
+            fprintf(fp, "  # standard errors:");
+            for (int k = 0; k < r->n_params; k++) {
+                fprintf(fp, " %s", r->names[k]);
+                NUM("standard error", " %.6g", r->se[k]);
+            }
+            fputc('\n', fp);
+        }
     }
     fprintf(fp, "};\n");
     return cli_close_out(&af, CLV_OK, err);
@@ -166,7 +188,7 @@ static void model_labels(FILE *fp, const int have[2])
 /* the models' prediction of each customer's holdout spend, E[X(holdout)]
  * x E[spend], against what the customer spent: the value metrics of
  * clvsim/metrics.h, and the AUC of E[X(holdout)] for buying at all */
-static void write_value_quality(const fit_job *j, FILE *fp)
+static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
 {
     const clv_rfm_table *t = j->t;
     double *pred = malloc(t->n * sizeof *pred), *y = malloc(t->n * sizeof *y), *ex = malloc(t->n * sizeof *ex);
@@ -201,19 +223,24 @@ static void write_value_quality(const fit_job *j, FILE *fp)
                 continue;
             const double x = r == 0 ? v[m].rmse : r == 1 ? v[m].mae : r == 2 ? v[m].gini : r == 3 ? v[m].top_decile_lift
                              : r == 4 ? v[m].spearman : c[m].auc;
-            fprintf(fp, " %12.4f", x);
+            if (r < 2)
+                N(rows[r], " %12.4f", x);
+            else
+                O(rows[r], " %12.4f", x); /* NaN: constant values, or no value at all */
         }
         fputc('\n', fp);
     }
     const int m = ok[0] ? 0 : 1;
     fprintf(fp, "  decile calibration (%s; lowest predictions first): mean predicted / mean actual\n   ",
             model_label[m]);
-    for (int d = 0; d < CLV_METRIC_DECILES; d++)
-        fprintf(fp, " %.2f/%.2f", v[m].decile_pred[d], v[m].decile_actual[d]);
+    for (int d = 0; d < CLV_METRIC_DECILES; d++) {
+        N("decile calibration", " %.2f", v[m].decile_pred[d]);
+        N("decile calibration", "/%.2f", v[m].decile_actual[d]);
+    }
     fputc('\n', fp);
 }
 
-static void print_report(FILE *fp, const fit_job *j, double seconds)
+static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double seconds)
 {
     const clv_rfm_table *t = j->t;
     const clv_txlog_stats *s = &t->stats;
@@ -243,9 +270,12 @@ static void print_report(FILE *fp, const fit_job *j, double seconds)
         fprintf(fp, " (%ld later customers left out)", t->later_customers);
     fputc('\n', fp);
     if (t->holdout_end > t->calibration_end)
-        fprintf(fp, "periods    calibration to %s, holdout to %s (%.2f %ss); times in %ss\n",
-                clv_date_format(t->calibration_end, a), clv_date_format(t->holdout_end, c), t->holdout_length,
-                unit_name(j), unit_name(j));
+    {
+        fprintf(fp, "periods    calibration to %s, holdout to %s", clv_date_format(t->calibration_end, a),
+                clv_date_format(t->holdout_end, c));
+        N("holdout length", " (%.2f", t->holdout_length);
+        fprintf(fp, " %ss); times in %ss\n", unit_name(j), unit_name(j));
+    }
     else
         fprintf(fp, "periods    calibration to %s, no holdout; times in %ss\n", clv_date_format(t->calibration_end, a),
                 unit_name(j));
@@ -253,8 +283,9 @@ static void print_report(FILE *fp, const fit_job *j, double seconds)
     size_t rep = 0;
     for (size_t i = 0; i < t->n; i++)
         sx += t->c[i].x, rep += t->c[i].x > 0;
-    fprintf(fp, "repeats    %.0f repeat transactions in calibration; %zu customers (%.1f%%) with at least one\n", sx,
-            rep, 100.0 * (double)rep / (double)t->n);
+    N("repeat transactions", "repeats    %.0f repeat transactions in calibration", sx);
+    fprintf(fp, "; %zu customers", rep);
+    N("share of customers", " (%.1f%%) with at least one\n", 100.0 * (double)rep / (double)t->n);
 
     for (int m = 0; m < N_MODELS; m++) {
         if (!j->done[m])
@@ -264,49 +295,64 @@ static void print_report(FILE *fp, const fit_job *j, double seconds)
         if (m == M_GG && r->n_excluded)
             fprintf(fp, " (%zu repeat customers with mean spend 0 left out)", r->n_excluded);
         fputc('\n', fp);
-        for (int k = 0; k < r->n_params; k++)
-            fprintf(fp, "  %-6s %12.6g   (standard error %.4g)\n", r->names[k], r->par[k], r->se[k]);
-        fprintf(fp, "  log-likelihood %.4f; %d of %d starts converged; %d iterations\n", r->loglik,
-                r->starts_converged, j->fo.starts, r->iterations);
+        for (int k = 0; k < r->n_params; k++) {
+            fprintf(fp, "  %-6s", r->names[k]);
+            N(r->names[k], " %12.6g", r->par[k]);
+            if (isnan(r->se[k])) /* no Hessian: said in the warning */
+                fprintf(fp, "   (no standard error)\n");
+            else
+                N("standard error", "   (standard error %.4g)\n", r->se[k]);
+        }
+        N("log-likelihood", "  log-likelihood %.4f", r->loglik);
+        fprintf(fp, "; %d of %d starts converged; %d iterations\n", r->starts_converged, j->fo.starts, r->iterations);
         if (r->flags)
             fprintf(fp, "  WARNING: %s\n", r->warning);
-        if (m == M_GG)
-            fprintf(fp, "  mean spend per transaction in the population: %.2f\n",
-                    clv_gg_expected_spend(&j->model[0].spend, 0, 0));
+        if (m == M_GG) {
+            const double ms = clv_gg_expected_spend(&j->model[0].spend, 0, 0);
+            if (isnan(ms) && !(j->model[0].spend.q > 1))
+                fprintf(fp, "  mean spend per transaction in the population: infinite (q <= 1)\n");
+            else
+                N("mean spend", "  mean spend per transaction in the population: %.2f\n", ms);
+        }
     }
 
     int have[2] = {j->done[M_BG], j->done[M_PN]};
     if (t->holdout_end > t->calibration_end && (have[0] || have[1])) {
-        fprintf(fp, "\nholdout: predicted against actual transactions per customer over %.2f %ss\n",
-                t->holdout_length, unit_name(j));
+        N("holdout length", "\nholdout: predicted against actual transactions per customer over %.2f", t->holdout_length);
+        fprintf(fp, " %ss\n", unit_name(j));
         fprintf(fp, "  %-28s %12s", "", "actual");
         model_labels(fp, have);
         const clv_holdout_report *h0 = have[0] ? &j->hold[0] : &j->hold[1];
-        fprintf(fp, "  %-28s %12.0f", "total transactions", h0->total_actual);
+        fprintf(fp, "  %-28s", "total transactions");
+        N("total transactions", " %12.0f", h0->total_actual);
         for (int m = 0; m < 2; m++)
             if (have[m])
-                fprintf(fp, " %12.1f", j->hold[m].total_predicted);
+                N("total transactions", " %12.1f", j->hold[m].total_predicted);
         fputc('\n', fp);
         const char *rows[3] = {"MAE per customer", "RMSE per customer", "correlation"};
         for (int r = 0; r < 3; r++) {
             fprintf(fp, "  %-28s %12s", rows[r], "");
             for (int m = 0; m < 2; m++)
-                if (have[m])
-                    fprintf(fp, " %12.4f", r == 0 ? j->hold[m].mae : r == 1 ? j->hold[m].rmse : j->hold[m].corr);
+                if (have[m] && r == 2)
+                    O(rows[r], " %12.4f", j->hold[m].corr); /* NaN: constant actuals or predictions */
+                else if (have[m])
+                    N(rows[r], " %12.4f", r == 0 ? j->hold[m].mae : j->hold[m].rmse);
             fputc('\n', fp);
         }
         if (j->done[M_GG])
-            write_value_quality(j, fp);
+            write_value_quality(j, fp, chk);
         fprintf(fp, "\n  mean holdout transactions by calibration frequency\n");
         fprintf(fp, "  %-4s %10s %10s", "x", "customers", "actual");
         model_labels(fp, have);
         for (int g = 0; g < CLV_FREQ_GROUPS; g++) {
             char lab[8];
             snprintf(lab, sizeof lab, g == CLV_FREQ_GROUPS - 1 ? "%d+" : "%d", g);
-            fprintf(fp, "  %-4s %10ld %10.3f", lab, h0->group_n[g], h0->group_actual[g]);
+            /* the means of an empty group: empty */
+            fprintf(fp, "  %-4s %10ld", lab, h0->group_n[g]);
+            O("actual", " %10.3f", h0->group_n[g] ? h0->group_actual[g] : NAN);
             for (int m = 0; m < 2; m++)
                 if (have[m])
-                    fprintf(fp, " %12.3f", j->hold[m].group_predicted[g]);
+                    O(model_label[m], " %12.3f", h0->group_n[g] ? j->hold[m].group_predicted[g] : NAN);
             fputc('\n', fp);
         }
         fprintf(fp, "\n  customers by calibration frequency\n  %-4s %10s", "x", "actual");
@@ -317,11 +363,11 @@ static void print_report(FILE *fp, const fit_job *j, double seconds)
             fprintf(fp, "  %-4s %10ld", lab, h0->group_n[g]);
             for (int m = 0; m < 2; m++)
                 if (have[m])
-                    fprintf(fp, " %12.1f", j->hold[m].hist_model[g]);
+                    N(model_label[m], " %12.1f", j->hold[m].hist_model[g]);
             fputc('\n', fp);
         }
     }
-    fprintf(fp, "\ntime %.2f s\n", seconds);
+    N("time", "\ntime %.2f s\n", seconds);
 }
 
 static int write_report(const fit_job *j, double seconds, clv_error *err)
@@ -330,7 +376,7 @@ static int write_report(const fit_job *j, double seconds, clv_error *err)
     int st = open_out(j, "report.txt", &af, err);
     if (st != CLV_OK)
         return st;
-    print_report(af.fp, j, seconds);
+    print_report(af.fp, &af.num, j, seconds);
     return cli_close_out(&af, CLV_OK, err);
 }
 
@@ -375,18 +421,33 @@ static int write_customers(const fit_job *j, clv_error *err)
         } else {
             fputs(id, fp);
         }
-        fprintf(fp, ",%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g", clv_date_format(c->first_day, d), c->x, c->t_x, c->T,
-                c->mean_spend, c->x_holdout, c->spend_holdout);
-        if (j->done[M_GG])
-            fprintf(fp, ",%.10g", clv_gg_expected_spend(&j->model[0].spend, c->x, c->mean_spend));
+        fprintf(fp, ",%s", clv_date_format(c->first_day, d));
+        NUM("x", ",%.17g", c->x);
+        NUM("t_x", ",%.17g", c->t_x);
+        NUM("T", ",%.17g", c->T);
+        NUM("mean_spend", ",%.17g", c->mean_spend);
+        NUM("x_holdout", ",%.17g", c->x_holdout);
+        NUM("spend_holdout", ",%.17g", c->spend_holdout);
+        /* Gamma-Gamma with q <= 1 has no expected spend (nor CLV): empty */
+        const int spend_defined = j->done[M_GG] && j->model[0].spend.q > 1;
+        if (j->done[M_GG] && spend_defined)
+            NUM("expected_spend", ",%.10g", clv_gg_expected_spend(&j->model[0].spend, c->x, c->mean_spend));
+        else if (j->done[M_GG])
+            clv_put_blank(fp, ",%.10g");
         for (int m = 0; m < 2; m++) {
             if (!j->done[m])
                 continue;
-            fprintf(fp, ",%.10g", clv_btyd_palive(&j->model[m], c->x, c->t_x, c->T));
+            char col[3][48];
+            snprintf(col[0], sizeof col[0], "p_alive_%s", model_key[m]);
+            snprintf(col[1], sizeof col[1], "expected_holdout_%s", model_key[m]);
+            snprintf(col[2], sizeof col[2], "clv_%s", model_key[m]);
+            NUM(col[0], ",%.10g", clv_btyd_palive(&j->model[m], c->x, c->t_x, c->T));
             if (hold)
-                fprintf(fp, ",%.10g", clv_btyd_expected(&j->model[m], t->holdout_length, c->x, c->t_x, c->T));
-            if (j->done[M_GG])
-                fprintf(fp, ",%.10g", clv_btyd_clv(&j->model[m], c, j->horizon, 1.0, j->margin, rate));
+                NUM(col[1], ",%.10g", clv_btyd_expected(&j->model[m], t->holdout_length, c->x, c->t_x, c->T));
+            if (j->done[M_GG] && spend_defined)
+                NUM(col[2], ",%.10g", clv_btyd_clv(&j->model[m], c, j->horizon, 1.0, j->margin, rate));
+            else if (j->done[M_GG])
+                clv_put_blank(fp, ",%.10g");
         }
         fputc('\n', fp);
     }
@@ -424,23 +485,41 @@ static int write_holdout(const fit_job *j, clv_error *err)
             fprintf(fp, ",predicted_total_%s,mae_%s,rmse_%s,correlation_%s", model_key[m], model_key[m],
                     model_key[m], model_key[m]);
     fputc('\n', fp);
+    /* empty: the means of a frequency group without customers, a correlation of constant values */
     const clv_holdout_report *h0 = j->done[M_BG] ? &j->hold[0] : &j->hold[1];
     for (int g = 0; g <= CLV_FREQ_GROUPS; g++) {
         const int all = g == CLV_FREQ_GROUPS;
+        const int empty = !all && h0->group_n[g] == 0;
         if (all)
-            fprintf(fp, "all,%zu,%.17g", h0->n, h0->total_actual / (double)h0->n);
+            fprintf(fp, "all,%zu", h0->n);
         else
-            fprintf(fp, g == CLV_FREQ_GROUPS - 1 ? "%d+,%ld,%.17g" : "%d,%ld,%.17g", g, h0->group_n[g],
-                    h0->group_actual[g]);
-        for (int m = 0; m < 2; m++)
-            if (j->done[m])
-                fprintf(fp, ",%.17g", all ? j->hold[m].total_predicted / (double)h0->n : j->hold[m].group_predicted[g]);
+            fprintf(fp, g == CLV_FREQ_GROUPS - 1 ? "%d+,%ld" : "%d,%ld", g, h0->group_n[g]);
+        if (empty)
+            clv_put_blank(fp, ",%.17g");
+        else
+            NUM("actual_mean", ",%.17g", all ? h0->total_actual / (double)h0->n : h0->group_actual[g]);
+        for (int m = 0; m < 2; m++) {
+            char col[48];
+            snprintf(col, sizeof col, "predicted_mean_%s", model_key[m]);
+            if (j->done[m] && empty)
+                clv_put_blank(fp, ",%.17g");
+            else if (j->done[m])
+                NUM(col, ",%.17g", all ? j->hold[m].total_predicted / (double)h0->n : j->hold[m].group_predicted[g]);
+        }
         if (all) {
-            fprintf(fp, ",%.17g", h0->total_actual);
+            NUM("actual_total", ",%.17g", h0->total_actual);
             for (int m = 0; m < 2; m++)
-                if (j->done[m])
-                    fprintf(fp, ",%.17g,%.17g,%.17g,%.17g", j->hold[m].total_predicted, j->hold[m].mae, j->hold[m].rmse,
-                            j->hold[m].corr);
+                if (j->done[m]) {
+                    char col[4][48];
+                    snprintf(col[0], sizeof col[0], "predicted_total_%s", model_key[m]);
+                    snprintf(col[1], sizeof col[1], "mae_%s", model_key[m]);
+                    snprintf(col[2], sizeof col[2], "rmse_%s", model_key[m]);
+                    snprintf(col[3], sizeof col[3], "correlation_%s", model_key[m]);
+                    NUM(col[0], ",%.17g", j->hold[m].total_predicted);
+                    NUM(col[1], ",%.17g", j->hold[m].mae);
+                    NUM(col[2], ",%.17g", j->hold[m].rmse);
+                    clv_put_opt(fp, &af.num, col[3], ",%.17g", j->hold[m].corr);
+                }
         } else {
             fputc(',', fp);
             for (int m = 0; m < 2; m++)
@@ -470,10 +549,11 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
     for (size_t d = 0; d < t->n_days; d++) {
         char buf[16];
         actual += (double)t->repeat_per_day[d];
-        fprintf(af.fp, "%s,%.0f", clv_date_format(t->series_start + (int32_t)d, buf), actual);
+        fprintf(af.fp, "%s", clv_date_format(t->series_start + (int32_t)d, buf));
+        clv_put_num(af.fp, &af.num, "actual", ",%.0f", actual);
         for (int m = 0; m < 2; m++)
             if (j->done[m])
-                fprintf(af.fp, ",%.4f", j->cum[m][d]);
+                clv_put_num(af.fp, &af.num, model_label[m], ",%.4f", j->cum[m][d]);
         fputc('\n', af.fp);
     }
     st = cli_close_out(&af, CLV_OK, err);
@@ -495,7 +575,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
         fprintf(af.fp, g == CLV_FREQ_GROUPS - 1 ? "%d+,%ld" : "%d,%ld", g, count[g]);
         for (int m = 0; m < 2; m++)
             if (j->done[m])
-                fprintf(af.fp, ",%.3f", j->hold[m].hist_model[g]);
+                clv_put_num(af.fp, &af.num, model_label[m], ",%.3f", j->hold[m].hist_model[g]);
         fputc('\n', af.fp);
     }
     return cli_close_out(&af, CLV_OK, err);
@@ -640,7 +720,8 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = render_plots(&j, ncols, &err);
     if (st == CLV_OK) {
-        print_report(stdout, &j, elapsed);
+        clv_numcheck out = {0}; /* the numbers of report.txt, which passed */
+        print_report(stdout, &out, &j, elapsed);
         for (int m = 0; m < N_MODELS; m++)
             if (j.done[m] && j.fit[m].flags)
                 fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label[m], j.fit[m].warning);

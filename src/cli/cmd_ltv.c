@@ -135,10 +135,23 @@ static int evaluate_on(clv_mlp *m, int loss, const baselines *bl, clv_ltv_data *
     return st;
 }
 
-static void print_metrics(FILE *fp, const char *name, const clv_value_metrics *v, const clv_class_metrics *c)
+/* Every number of the files goes through clv_put_num (clvsim/io.h), and
+ * clv_put_opt for the metrics that are undefined, NaN, on some holdouts
+ * (Gini, lift, Spearman, AUC, precision, recall, F1; a validation loss
+ * without validation rows; a gain curve without value): empty fields. */
+#define NUM(col, fmt, v) clv_put_num(af.fp, &af.num, col, fmt, v)
+#define OPT(col, fmt, v) clv_put_opt(af.fp, &af.num, col, fmt, v)
+
+static void print_metrics(FILE *fp, clv_numcheck *chk, const char *name, const clv_value_metrics *v,
+                          const clv_class_metrics *c)
 {
-    fprintf(fp, "  %-22s %10.4f %10.4f %10.4f %10.4f %10.4f %10.4f\n", name, v->rmse, v->mae, v->gini,
-            v->top_decile_lift, v->spearman, c->auc);
+    fprintf(fp, "  %-22s", name);
+    clv_put_num(fp, chk, "RMSE", " %10.4f", v->rmse);
+    clv_put_num(fp, chk, "MAE", " %10.4f", v->mae);
+    clv_put_opt(fp, chk, "Gini", " %10.4f", v->gini);
+    clv_put_opt(fp, chk, "lift top10", " %10.4f", v->top_decile_lift);
+    clv_put_opt(fp, chk, "Spearman", " %10.4f", v->spearman);
+    clv_put_opt(fp, chk, "AUC buy", " %10.4f\n", c->auc);
 }
 
 int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
@@ -292,10 +305,12 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_history.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "epoch,train_loss,validation_loss\n");
         for (int e = 0; e < h.epochs; e++) {
-            fprintf(af.fp, "%d,%.8g,", e + 1, h.train_loss[e]);
-            if (h.val_loss) /* else empty: no validation rows */
-                fprintf(af.fp, "%.8g", h.val_loss[e]);
-            fputc('\n', af.fp);
+            fprintf(af.fp, "%d", e + 1);
+            NUM("train_loss", ",%.8g", h.train_loss[e]);
+            if (h.val_loss)
+                NUM("validation_loss", ",%.8g\n", h.val_loss[e]);
+            else
+                clv_put_blank(af.fp, ",%.8g\n"); /* no validation rows */
         }
         st = cli_close_out(&af, st, &err);
     }
@@ -304,9 +319,15 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         fprintf(af.fp, "model,holdout,customers,rmse,mae,normalised_gini,top_decile_lift,spearman,auc_buy\n");
         for (int e = 0; e < n_ev; e++)
             for (int k = 0; k < 2; k++)
-                fprintf(af.fp, "%s,%s,%zu,%.8g,%.8g,%.8g,%.8g,%.8g,%.8g\n", names[k], ev[e].name, ev[e].n,
-                        ev[e].v[k].rmse, ev[e].v[k].mae, ev[e].v[k].gini, ev[e].v[k].top_decile_lift,
-                        ev[e].v[k].spearman, ev[e].c[k].auc);
+            {
+                fprintf(af.fp, "%s,%s,%zu", names[k], ev[e].name, ev[e].n);
+                NUM("rmse", ",%.8g", ev[e].v[k].rmse);
+                NUM("mae", ",%.8g", ev[e].v[k].mae);
+                OPT("normalised_gini", ",%.8g", ev[e].v[k].gini);
+                OPT("top_decile_lift", ",%.8g", ev[e].v[k].top_decile_lift);
+                OPT("spearman", ",%.8g", ev[e].v[k].spearman);
+                OPT("auc_buy", ",%.8g\n", ev[e].c[k].auc);
+            }
         st = cli_close_out(&af, st, &err);
     }
     static const char *const tasks[2] = {"will_buy", "high_value"};
@@ -316,9 +337,14 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         for (int e = 0; e < n_ev; e++)
             for (int k = 0; k < 2; k++) {
                 const clv_class_metrics *c = &ev[e].lr[k];
-                fprintf(af.fp, "logistic,%s,%s,%zu,%.8g,%zu,%zu,%zu,%zu,%.6f,%.6f,%.6f,%.6f,%.6f\n", tasks[k],
-                        ev[e].name, ev[e].n, k ? bl.high : 0.0, c->tp, c->fp, c->tn, c->fn, c->accuracy, c->precision,
-                        c->recall, c->f1, c->auc);
+                fprintf(af.fp, "logistic,%s,%s,%zu", tasks[k], ev[e].name, ev[e].n);
+                NUM("threshold_value", ",%.8g", k ? bl.high : 0.0);
+                fprintf(af.fp, ",%zu,%zu,%zu,%zu", c->tp, c->fp, c->tn, c->fn);
+                NUM("accuracy", ",%.6f", c->accuracy);
+                OPT("precision", ",%.6f", c->precision);
+                OPT("recall", ",%.6f", c->recall);
+                OPT("f1", ",%.6f", c->f1);
+                OPT("auc", ",%.6f\n", c->auc);
             }
         st = cli_close_out(&af, st, &err);
     }
@@ -327,8 +353,11 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         for (int e = 0; e < n_ev; e++)
             for (int k = 0; k < 2; k++)
                 for (int q = 0; q < LTV_GAIN_POINTS; q++)
-                    fprintf(af.fp, "%s-%s,%.4f,%.6f\n", names[k], ev[e].name, (double)q / (LTV_GAIN_POINTS - 1),
-                            ev[e].gain[k][q]);
+                {
+                    fprintf(af.fp, "%s-%s", names[k], ev[e].name);
+                    NUM("share_of_customers", ",%.4f", (double)q / (LTV_GAIN_POINTS - 1));
+                    OPT("share_of_value", ",%.6f\n", ev[e].gain[k][q]);
+                }
         st = cli_close_out(&af, st, &err);
     }
     if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_calibration.csv", scn.source, &af, &err)) == CLV_OK) {
@@ -336,8 +365,11 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         for (int e = 0; e < n_ev; e++)
             for (int k = 0; k < 2; k++)
                 for (int d = 0; d < CLV_METRIC_DECILES; d++)
-                    fprintf(af.fp, "%s-%s,%d,%.8g,%.8g\n", names[k], ev[e].name, d + 1, ev[e].v[k].decile_pred[d],
-                            ev[e].v[k].decile_actual[d]);
+                {
+                    fprintf(af.fp, "%s-%s,%d", names[k], ev[e].name, d + 1);
+                    NUM("predicted", ",%.8g", ev[e].v[k].decile_pred[d]);
+                    NUM("realised", ",%.8g\n", ev[e].v[k].decile_actual[d]);
+                }
         st = cli_close_out(&af, st, &err);
     }
     if (st == CLV_OK) {
@@ -351,8 +383,9 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                    e == 0 && use_real ? scn.data.calibration_end : scn.calendar.start);
             printf("  %-22s %10s %10s %10s %10s %10s %10s\n", "model", "RMSE", "MAE", "Gini", "lift top10",
                    "Spearman", "AUC buy");
-            print_metrics(stdout, "neural (this network)", &ev[e].v[0], &ev[e].c[0]);
-            print_metrics(stdout, use_real && e == 0 ? "BTYD (fitted to the log)" : "BTYD (population's)",
+            clv_numcheck out = {0}; /* the numbers of the files above, which passed */
+            print_metrics(stdout, &out, "neural (this network)", &ev[e].v[0], &ev[e].c[0]);
+            print_metrics(stdout, &out, use_real && e == 0 ? "BTYD (fitted to the log)" : "BTYD (population's)",
                           &ev[e].v[1], &ev[e].c[1]);
             printf("  decile calibration, mean predicted / realised (%s), lowest predictions first:\n",
                    scn.economics.currency);
@@ -367,8 +400,12 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                    "FN", "accuracy", "precision", "recall", "F1", "AUC");
             for (int k = 0; k < 2; k++) {
                 const clv_class_metrics *c = &ev[e].lr[k];
-                printf("  %-12s %6zu %6zu %6zu %6zu %9.4f %9.4f %9.4f %9.4f %9.4f\n", tasks[k], c->tp, c->fp, c->tn,
-                       c->fn, c->accuracy, c->precision, c->recall, c->f1, c->auc);
+                printf("  %-12s %6zu %6zu %6zu %6zu", tasks[k], c->tp, c->fp, c->tn, c->fn);
+                clv_put_num(stdout, &out, "accuracy", " %9.4f", c->accuracy);
+                clv_put_opt(stdout, &out, "precision", " %9.4f", c->precision);
+                clv_put_opt(stdout, &out, "recall", " %9.4f", c->recall);
+                clv_put_opt(stdout, &out, "F1", " %9.4f", c->f1);
+                clv_put_opt(stdout, &out, "AUC", " %9.4f\n", c->auc);
             }
         }
     }
@@ -505,10 +542,9 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
             } else {
                 fputs(id, af.fp);
             }
-            fprintf(af.fp, ",%.6f,", value[i]);
-            if (!isnan(p_buy[i]))
-                fprintf(af.fp, "%.6f", p_buy[i]);
-            fprintf(af.fp, ",%.6f\n", btyd[i]);
+            NUM("predicted_value", ",%.6f", value[i]);
+            OPT("p_buy", ",%.6f", p_buy[i]); /* empty: the network has no buy probability */
+            NUM("btyd_value", ",%.6f\n", btyd[i]);
         }
         st = cli_close_out(&af, st, &err);
     }

@@ -68,7 +68,7 @@ static int train_agents(run *r, clv_afile *curves, clv_error *err)
         if (st != CLV_OK)
             break;
         r->algo[r->n_trained++] = a;
-        const double ma = cli_write_learning(curves->fp, name, t);
+        const double ma = cli_write_learning(curves, name, t);
         char file[64], path[CLV_IO_PATH_MAX];
         snprintf(file, sizeof file, "agent_%s.qtab", name);
         if ((st = clv_path_join(path, sizeof path, r->scn.output.dir, file, err)) == CLV_OK &&
@@ -226,9 +226,21 @@ static void pick_references(run *r)
     }
 }
 
-/* "1,234,567" with sign when asked */
-static char *group(char *buf, size_t n, double v, int decimals, int sign)
+/* where the tables' numbers are checked: chk records the first that is not
+ * finite (clvsim/io.h), at fp's position (NULL: unknown) */
+typedef struct tabchk {
+    clv_numcheck *chk;
+    FILE *fp;
+} tabchk;
+
+/* "1,234,567" with sign when asked; "" for a number that is not finite,
+ * which t records under the name what */
+static char *group(const tabchk *t, const char *what, char *buf, size_t n, double v, int decimals, int sign)
 {
+    if (!clv_num_ok(t->chk, t->fp, what, v)) {
+        snprintf(buf, n, "%s", "");
+        return buf;
+    }
     char raw[64];
     snprintf(raw, sizeof raw, "%.*f", decimals, fabs(v));
     const char *dot = strchr(raw, '.');
@@ -248,17 +260,23 @@ static char *group(char *buf, size_t n, double v, int decimals, int sign)
     return buf;
 }
 
-/* "mean ± half-width" */
-static char *pm(char *buf, size_t n, const clv_interval *iv, int decimals)
+/* "mean ± half-width"; the mean alone when one value gives no interval */
+static char *pm(const tabchk *t, const char *what, char *buf, size_t n, const clv_interval *iv, int decimals)
 {
     char a[48], b[48];
-    snprintf(buf, n, "%s ± %s", group(a, sizeof a, iv->mean, decimals, 0),
-             group(b, sizeof b, (iv->hi - iv->lo) / 2, decimals, 0));
+    if (iv->n < 2)
+        snprintf(buf, n, "%s", group(t, what, a, sizeof a, iv->mean, decimals, 0));
+    else
+        snprintf(buf, n, "%s ± %s", group(t, what, a, sizeof a, iv->mean, decimals, 0),
+                 group(t, what, b, sizeof b, (iv->hi - iv->lo) / 2, decimals, 0));
     return buf;
 }
 
-static void print_tables(run *r, FILE *fp)
+/* the comparison's tables; their numbers are checked in chk (at fp's
+ * position when pos_fp, else unknown) */
+static void print_tables(run *r, FILE *fp, clv_numcheck *chk, int pos_fp)
 {
+    const tabchk tc = {chk, pos_fp ? fp : NULL}, *t = &tc;
     const clv_scenario *scn = &r->scn;
     const double conf = scn->evaluation.confidence;
     char a[96];
@@ -280,18 +298,21 @@ static void print_tables(run *r, FILE *fp)
         if (r->none >= 0 && (long)p != r->none) {
             clv_eval_roi(&r->ev, p, (size_t)r->none, conf, &roi);
             if (roi.n > 0)
-                pm(c[3], sizeof c[3], &roi, 2);
+                pm(t, "ROI vs none", c[3], sizeof c[3], &roi, 2);
             else
                 snprintf(c[3], sizeof c[3], "no spend");
         } else {
             snprintf(c[3], sizeof c[3], "-");
         }
         fprintf(fp, "%-18s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", r->pol[p].label,
-                pm(c[0], sizeof c[0], &iv[CLV_M_NET_MARGIN], 0), pm(c[1], sizeof c[1], &iv[CLV_M_REVENUE], 0),
-                pm(c[2], sizeof c[2], &iv[CLV_M_COUPON_SPEND], 0), c[3],
-                pm(c[4], sizeof c[4], &iv[CLV_M_PURCHASES], 0), pm(c[5], sizeof c[5], &iv[CLV_M_ACTIVE_END], 0),
-                pm(c[6], sizeof c[6], &iv[CLV_M_CHURNED], 0), pm(c[7], sizeof c[7], &iv[CLV_M_CLV], 2),
-                pm(a, sizeof a, &iv[CLV_M_REMAINING], 2));
+                pm(t, "net margin", c[0], sizeof c[0], &iv[CLV_M_NET_MARGIN], 0),
+                pm(t, "revenue", c[1], sizeof c[1], &iv[CLV_M_REVENUE], 0),
+                pm(t, "coupon spend", c[2], sizeof c[2], &iv[CLV_M_COUPON_SPEND], 0), c[3],
+                pm(t, "purchases", c[4], sizeof c[4], &iv[CLV_M_PURCHASES], 0),
+                pm(t, "active at end", c[5], sizeof c[5], &iv[CLV_M_ACTIVE_END], 0),
+                pm(t, "churned", c[6], sizeof c[6], &iv[CLV_M_CHURNED], 0),
+                pm(t, "CLV/customer", c[7], sizeof c[7], &iv[CLV_M_CLV], 2),
+                pm(t, "remaining/cust", a, sizeof a, &iv[CLV_M_REMAINING], 2));
     }
     fprintf(fp, "(money in %s; ROI: extra net margin over no campaign per %s of coupon spend; remaining/cust: the "
                 "predicted value of the next %d days at the end)\n",
@@ -308,8 +329,10 @@ static void print_tables(run *r, FILE *fp)
             clv_eval_paired(&r->ev, p, b, CLV_M_NET_MARGIN, conf, &d);
             char m[48], lo[48], hi[48];
             const char *verdict = d.lo > 0 ? "better" : d.hi < 0 ? "worse" : "no clear difference";
-            fprintf(fp, "  %-18s %16s %s  [%s, %s]  %s\n", r->pol[p].label, group(m, sizeof m, d.mean, 0, 1), cur(r),
-                    group(lo, sizeof lo, d.lo, 0, 1), group(hi, sizeof hi, d.hi, 0, 1), verdict);
+            const char *what = "net margin against the best fixed policy";
+            fprintf(fp, "  %-18s %16s %s  [%s, %s]  %s\n", r->pol[p].label, group(t, what, m, sizeof m, d.mean, 0, 1),
+                    cur(r), group(t, what, lo, sizeof lo, d.lo, 0, 1), group(t, what, hi, sizeof hi, d.hi, 0, 1),
+                    verdict);
         }
     }
     if (r->none >= 0) {
@@ -317,8 +340,10 @@ static void print_tables(run *r, FILE *fp)
                     "sure things (who buy anyway), extra repeat purchases of persuadables, extra churn of sleeping "
                     "dogs, and the net margin gained or lost in each latent segment (%s):\n",
                 cur(r));
-        fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", "policy", "spend sure-thing", "+purch persuad.",
-                "+churn sl.dog", "margin pers.", "margin sure", "margin lost", "margin sl.dog");
+        static const char *const heads[7] = {"spend sure-thing", "+purch persuad.", "+churn sl.dog", "margin pers.",
+                                             "margin sure", "margin lost", "margin sl.dog"};
+        fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", "policy", heads[0], heads[1], heads[2], heads[3],
+                heads[4], heads[5], heads[6]);
         const size_t R = r->ev.replications, none = (size_t)r->none;
         for (size_t p = 0; p < r->n; p++) {
             if (p == none)
@@ -335,16 +360,24 @@ static void print_tables(run *r, FILE *fp)
             }
             char c[7][48];
             fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", r->pol[p].label,
-                    group(c[0], 48, v[0], 0, 0), group(c[1], 48, v[1], 0, 1), group(c[2], 48, v[2], 1, 1),
-                    group(c[3], 48, v[3], 0, 1), group(c[4], 48, v[4], 0, 1), group(c[5], 48, v[5], 0, 1),
-                    group(c[6], 48, v[6], 0, 1));
+                    group(t, heads[0], c[0], 48, v[0], 0, 0), group(t, heads[1], c[1], 48, v[1], 0, 1),
+                    group(t, heads[2], c[2], 48, v[2], 1, 1), group(t, heads[3], c[3], 48, v[3], 0, 1),
+                    group(t, heads[4], c[4], 48, v[4], 0, 1), group(t, heads[5], c[5], 48, v[5], 0, 1),
+                    group(t, heads[6], c[6], 48, v[6], 0, 1));
         }
     }
 }
 
 /* ---- phase 4: files ---- */
 
-typedef int (*writer_fn)(run *r, FILE *fp);
+/* Every number goes through clv_put_num (clvsim/io.h): one that is not
+ * finite makes the file's commit fail, naming the file, line and column.
+ * Empty fields: an interval (_lo, _hi) of fewer than two replications, the
+ * ROI of none and of a policy that never spent, comparisons with a policy
+ * that is not listed. */
+typedef int (*writer_fn)(run *r, clv_afile *af);
+
+#define NUM(col, fmt, v) clv_put_num(af->fp, &af->num, col, fmt, v)
 
 static int write_file(run *r, const char *name, writer_fn fn, clv_error *err)
 {
@@ -352,13 +385,34 @@ static int write_file(run *r, const char *name, writer_fn fn, clv_error *err)
     int st = cli_open_out(r->scn.output.dir, name, r->scn.source, &af, err);
     if (st != CLV_OK)
         return st;
-    if (fn(r, af.fp) != 0)
+    if (fn(r, &af) != 0)
         st = clv_error_set(err, CLV_EIO, name, 0, NULL, "writing failed");
     return cli_close_out(&af, st, err);
 }
 
-static int w_summary(run *r, FILE *fp)
+/* ",mean,lo,hi" of an interval named col: the bounds empty without two
+ * values, everything empty without one */
+static void put_interval(clv_afile *af, const char *col, const clv_interval *iv)
 {
+    char lo[80], hi[80];
+    snprintf(lo, sizeof lo, "%s_lo", col);
+    snprintf(hi, sizeof hi, "%s_hi", col);
+    if (iv->n > 0)
+        NUM(col, ",%.6f", iv->mean);
+    else
+        clv_put_blank(af->fp, ",%.6f");
+    if (iv->n > 1) {
+        NUM(lo, ",%.6f", iv->lo);
+        NUM(hi, ",%.6f", iv->hi);
+    } else {
+        clv_put_blank(af->fp, ",%.6f");
+        clv_put_blank(af->fp, ",%.6f");
+    }
+}
+
+static int w_summary(run *r, clv_afile *af)
+{
+    FILE *fp = af->fp;
     const double conf = r->scn.evaluation.confidence;
     fprintf(fp, "policy,label,fixed,replications");
     for (int m = 0; m < CLV_M_N; m++)
@@ -370,20 +424,23 @@ static int w_summary(run *r, FILE *fp)
         for (int m = 0; m < CLV_M_N; m++) {
             clv_interval iv;
             clv_eval_interval(&r->ev, p, m, conf, &iv);
-            fprintf(fp, ",%.6f,%.6f,%.6f", iv.mean, iv.lo, iv.hi);
+            put_interval(af, clv_metric_name(m), &iv);
         }
         clv_interval roi = {NAN, NAN, NAN, NAN, 0}, d = {NAN, NAN, NAN, NAN, 0};
         if (r->none >= 0 && (long)p != r->none)
             clv_eval_roi(&r->ev, p, (size_t)r->none, conf, &roi);
         if (r->best_fixed >= 0)
             clv_eval_paired(&r->ev, p, (size_t)r->best_fixed, CLV_M_NET_MARGIN, conf, &d);
-        fprintf(fp, ",%.6f,%.6f,%.6f,%.6f,%.6f,%.6f\n", roi.mean, roi.lo, roi.hi, d.mean, d.lo, d.hi);
+        put_interval(af, "roi_vs_none", &roi);
+        put_interval(af, "net_margin_vs_best_fixed", &d);
+        fputc('\n', fp);
     }
     return ferror(fp);
 }
 
-static int w_replications(run *r, FILE *fp)
+static int w_replications(run *r, clv_afile *af)
 {
+    FILE *fp = af->fp;
     fprintf(fp, "policy,replication");
     for (int m = 0; m < CLV_M_N; m++)
         fprintf(fp, ",%s", clv_metric_name(m));
@@ -392,20 +449,27 @@ static int w_replications(run *r, FILE *fp)
         for (size_t k = 0; k < r->ev.replications; k++) {
             fprintf(fp, "%s,%zu", r->pol[p].name, k);
             for (int m = 0; m < CLV_M_N; m++)
-                fprintf(fp, ",%.6f", clv_eval_value(&r->ev, p, k, m));
+                NUM(clv_metric_name(m), ",%.6f", clv_eval_value(&r->ev, p, k, m));
             fputc('\n', fp);
         }
     return ferror(fp);
 }
 
-static int w_segments(run *r, FILE *fp)
+static int w_segments(run *r, clv_afile *af)
 {
+    FILE *fp = af->fp;
     const size_t R = r->ev.replications;
-    fprintf(fp, "policy,segment,customers,net_margin,coupon_spend,repeat_purchases,churned,net_margin_vs_none,"
-                "coupon_spend_vs_none,repeat_purchases_vs_none,churned_vs_none\n");
+    static const char *const cols[9] = {"customers", "net_margin", "coupon_spend", "repeat_purchases", "churned",
+                                        "net_margin_vs_none", "coupon_spend_vs_none", "repeat_purchases_vs_none",
+                                        "churned_vs_none"};
+    static const char *const fmts[9] = {",%.3f", ",%.6f", ",%.6f", ",%.3f", ",%.3f", ",%.6f", ",%.6f", ",%.3f", ",%.3f"};
+    fprintf(fp, "policy,segment");
+    for (int j = 0; j < 9; j++)
+        fprintf(fp, ",%s", cols[j]);
+    fputc('\n', fp);
     for (size_t p = 0; p < r->n; p++)
         for (int s = 0; s < CLV_SEGMENTS; s++) {
-            double v[5] = {0}, d[4] = {0};
+            double v[9] = {0};
             for (size_t k = 0; k < R; k++) {
                 const clv_eval_segment *g = &r->ev.segments[(p * R + k) * CLV_SEGMENTS + (size_t)s];
                 const double x[5] = {g->customers, g->net_margin, g->coupon_spend, g->purchases, g->churned};
@@ -413,28 +477,35 @@ static int w_segments(run *r, FILE *fp)
                     v[j] += x[j] / (double)R;
                 if (r->none >= 0) {
                     const clv_eval_segment *z = &r->ev.segments[((size_t)r->none * R + k) * CLV_SEGMENTS + (size_t)s];
-                    d[0] += (g->net_margin - z->net_margin) / (double)R;
-                    d[1] += (g->coupon_spend - z->coupon_spend) / (double)R;
-                    d[2] += (g->purchases - z->purchases) / (double)R;
-                    d[3] += (g->churned - z->churned) / (double)R;
+                    v[5] += (g->net_margin - z->net_margin) / (double)R;
+                    v[6] += (g->coupon_spend - z->coupon_spend) / (double)R;
+                    v[7] += (g->purchases - z->purchases) / (double)R;
+                    v[8] += (g->churned - z->churned) / (double)R;
                 }
             }
-            fprintf(fp, "%s,%s,%.3f,%.6f,%.6f,%.3f,%.3f", r->pol[p].name, clv_segment_name(s), v[0], v[1], v[2], v[3],
-                    v[4]);
-            if (r->none >= 0)
-                fprintf(fp, ",%.6f,%.6f,%.3f,%.3f\n", d[0], d[1], d[2], d[3]);
-            else
-                fprintf(fp, ",,,,\n");
+            fprintf(fp, "%s,%s", r->pol[p].name, clv_segment_name(s));
+            for (int j = 0; j < 9; j++) {
+                if (j >= 5 && r->none < 0)
+                    clv_put_blank(fp, fmts[j]); /* no policy none to compare with */
+                else
+                    NUM(cols[j], fmts[j], v[j]);
+            }
+            fputc('\n', fp);
         }
     return ferror(fp);
 }
 
 /* per policy and day, the mean over replications of the environment's day */
-static int w_daily(run *r, FILE *fp)
+static int w_daily(run *r, clv_afile *af)
 {
+    FILE *fp = af->fp;
     const size_t R = r->ev.replications, D = r->ev.n_days;
-    fprintf(fp, "policy,date,purchases,revenue,coupon_spend,net_margin,coupons_sent,coupons_refused,redemptions,"
-                "alive,active,customers,window\n");
+    static const char *const cols[10] = {"purchases", "revenue", "coupon_spend", "net_margin", "coupons_sent",
+                                         "coupons_refused", "redemptions", "alive", "active", "customers"};
+    fprintf(fp, "policy,date");
+    for (int j = 0; j < 10; j++)
+        fprintf(fp, ",%s", cols[j]);
+    fprintf(fp, ",window\n");
     for (size_t p = 0; p < r->n; p++)
         for (size_t d = 0; d < D; d++) {
             double v[10] = {0};
@@ -453,14 +524,15 @@ static int w_daily(run *r, FILE *fp)
             const int w = clv_sim_window_of(&r->scn, day);
             fprintf(fp, "%s,%s", r->pol[p].name, clv_date_format(day, date));
             for (int j = 0; j < 10; j++)
-                fprintf(fp, ",%.6f", v[j]);
+                NUM(cols[j], ",%.6f", v[j]);
             fprintf(fp, ",%s\n", w >= 0 ? r->scn.seasonality.windows[w].name : "");
         }
     return ferror(fp);
 }
 
-static int w_calibration(run *r, FILE *fp)
+static int w_calibration(run *r, clv_afile *af)
 {
+    FILE *fp = af->fp;
     const size_t R = r->ev.replications;
     fprintf(fp, "policy,decile,predicted,realised\n");
     for (size_t p = 0; p < r->n; p++)
@@ -470,13 +542,16 @@ static int w_calibration(run *r, FILE *fp)
                 pr += r->ev.calibration[p * R + k].predicted[d] / (double)R;
                 re += r->ev.calibration[p * R + k].realised[d] / (double)R;
             }
-            fprintf(fp, "%s,%d,%.6f,%.6f\n", r->pol[p].name, d + 1, pr, re);
+            fprintf(fp, "%s,%d", r->pol[p].name, d + 1);
+            NUM("predicted", ",%.6f", pr);
+            NUM("realised", ",%.6f\n", re);
         }
     return ferror(fp);
 }
 
 /* the learned policies as a heatmap: visited states (rows, most visited
- * first, at most 40) x actions, Q(s,a) - Q(s, no coupon at list price) */
+ * first, at most 40) x actions, Q(s,a) - Q(s, no coupon at list price);
+ * empty where the action was never tried in the state */
 static int write_heatmap(run *r, const char *algo, const clv_qtable *t, const clv_state_map *map, clv_error *err)
 {
     char name[64];
@@ -517,10 +592,11 @@ static int write_heatmap(run *r, const char *algo, const clv_qtable *t, const cl
         fprintf(af.fp, "%s", desc);
         const double *q = t->q + rows[k] * A;
         for (size_t a = 0; a < A; a++) {
+            char an[CLV_NAME_MAX + 24];
             if (t->visits[rows[k] * A + a])
-                fprintf(af.fp, ",%.6f", q[a] - q[list]);
+                clv_put_num(af.fp, &af.num, cli_action_name(&r->scn, a, an, sizeof an), ",%.6f", q[a] - q[list]);
             else
-                fprintf(af.fp, ",NaN");
+                clv_put_blank(af.fp, ",%.6f");
         }
         fputc('\n', af.fp);
     }
@@ -629,8 +705,9 @@ static void html_escape(FILE *fp, const char *s)
     }
 }
 
-static int w_report(run *r, FILE *fp)
+static int w_report(run *r, clv_afile *af)
 {
+    FILE *fp = af->fp;
     const clv_scenario *scn = &r->scn;
     fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>clvsim: ");
     html_escape(fp, scn->scenario.name);
@@ -656,7 +733,7 @@ static int w_report(run *r, FILE *fp)
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
     if (mem) {
-        print_tables(r, mem);
+        print_tables(r, mem, &af->num, 0); /* checked as numbers of report.html (at no known line) */
         fclose(mem);
         html_escape(fp, text ? text : "");
         free(text);
@@ -688,8 +765,12 @@ static int w_report(run *r, FILE *fp)
     mem = open_memstream(&text, &len);
     if (mem) {
         clv_error err;
-        clv_scn_write(scn, mem, &err);
+        const int st = clv_scn_write(scn, mem, &err);
         fclose(mem);
+        if (st != CLV_OK) {
+            free(text);
+            return 1;
+        }
         html_escape(fp, text ? text : "");
         free(text);
     }
@@ -766,8 +847,6 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
     }
     if (st == CLV_OK) {
         pick_references(r);
-        print_tables(r, stdout);
-        fflush(stdout);
         if ((st = write_file(r, "summary.csv", w_summary, &err)) == CLV_OK &&
             (st = write_file(r, "replications.csv", w_replications, &err)) == CLV_OK &&
             (st = write_file(r, "segments.csv", w_segments, &err)) == CLV_OK &&
@@ -785,6 +864,13 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
             if (t)
                 st = write_heatmap(r, r->pol[p].name, t, &r->map, &err);
         }
+    }
+    /* the tables on stdout once their numbers have passed the files' checks */
+    if (st == CLV_OK) {
+        clv_numcheck out = {0};
+        print_tables(r, stdout, &out, 1);
+        fflush(stdout);
+        st = clv_numcheck_error(&out, stdout, "(standard output)", &err);
     }
     if (st == CLV_OK && scn->output.plots) {
         st = figures(r, &err);

@@ -134,12 +134,8 @@ int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err
     int st = clv_afile_open(&af, path, err);
     if (st != CLV_OK)
         return st;
-    st = clv_scn_write(scn, af.fp, err);
-    if (st != CLV_OK) {
-        clv_afile_abort(&af);
-        return st;
-    }
-    return clv_afile_commit(&af, err);
+    /* cli_close_out names the file of a value that is not finite */
+    return cli_close_out(&af, clv_scn_write(scn, af.fp, err), err);
 }
 
 int cmd_check(const cli_cmd *cmd, int argc, char **argv)

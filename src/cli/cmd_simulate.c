@@ -6,14 +6,17 @@
 #include "cli.h"
 
 typedef struct {
-    FILE *fp;
+    clv_afile *af;
 } tx_out;
 
-/* a row of the synthetic log, in the format clvsim fit reads */
+/* a row of the synthetic log, in the format clvsim fit reads; every number
+ * of the files below goes through clv_put_num (clvsim/io.h) */
 static int write_tx(void *ctx, const clv_sim_tx *tx)
 {
     char d[16];
-    return fprintf(((tx_out *)ctx)->fp, "c%u,%s,%.2f\n", tx->customer, clv_date_format(tx->day, d), tx->amount) < 0;
+    clv_afile *af = ((tx_out *)ctx)->af;
+    return fprintf(af->fp, "c%u,%s", tx->customer, clv_date_format(tx->day, d)) < 0 ||
+           clv_put_num(af->fp, &af->num, "amount", ",%.2f\n", tx->amount) != 0;
 }
 
 static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *scn, clv_error *err)
@@ -22,8 +25,14 @@ static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *s
     int st = cli_open_out(dir, "days.csv", scn->source, &af, err);
     if (st != CLV_OK)
         return st;
-    fprintf(af.fp, "date,purchases,first_purchases,revenue,cost_of_goods,coupon_cost,net_margin,coupons_sent,"
-                   "coupons_refused,redemptions,alive,customers");
+    static const char *const cols[11] = {"purchases", "first_purchases", "revenue", "cost_of_goods", "coupon_cost",
+                                         "net_margin", "coupons_sent", "coupons_refused", "redemptions", "alive",
+                                         "customers"};
+    static const char *const fmts[11] = {",%.0f", ",%.0f", ",%.4f", ",%.4f", ",%.4f", ",%.4f",
+                                         ",%.0f", ",%.0f", ",%.0f", ",%.0f", ",%.0f"};
+    fprintf(af.fp, "date");
+    for (int j = 0; j < 11; j++)
+        fprintf(af.fp, ",%s", cols[j]);
     for (int q = 0; q < CLV_STAGE_N; q++)
         fprintf(af.fp, ",%s", clv_stage_name(q));
     fputc('\n', af.fp);
@@ -31,12 +40,14 @@ static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *s
     const clv_sim_day *d = clv_sim_days(sim, &nd);
     for (size_t k = 0; k < nd; k++) {
         char b[16];
-        fprintf(af.fp, "%s,%.0f,%.0f,%.4f,%.4f,%.4f,%.4f,%.0f,%.0f,%.0f,%.0f,%.0f", clv_date_format(d[k].day, b),
-                d[k].purchases, d[k].first_purchases, d[k].revenue, d[k].cost_of_goods, d[k].coupon_cost,
-                d[k].net_margin, d[k].coupons_sent, d[k].coupons_refused, d[k].redemptions, d[k].alive,
-                d[k].customers);
+        const double v[11] = {d[k].purchases, d[k].first_purchases, d[k].revenue, d[k].cost_of_goods, d[k].coupon_cost,
+                              d[k].net_margin, d[k].coupons_sent, d[k].coupons_refused, d[k].redemptions,
+                              d[k].alive, d[k].customers};
+        fprintf(af.fp, "%s", clv_date_format(d[k].day, b));
+        for (int j = 0; j < 11; j++)
+            clv_put_num(af.fp, &af.num, cols[j], fmts[j], v[j]);
         for (int q = 0; q < CLV_STAGE_N; q++)
-            fprintf(af.fp, ",%.0f", d[k].stage[q]);
+            clv_put_num(af.fp, &af.num, clv_stage_name(q), ",%.0f", d[k].stage[q]);
         fputc('\n', af.fp);
     }
     return cli_close_out(&af, CLV_OK, err);
@@ -68,10 +79,16 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
         clv_sim_traits(sim, i, &lam, &drop, &nu);
         if (scn->population.model == CLV_MODEL_PARETO)
             drop *= ud;
-        fprintf(af.fp, "c%zu,%s,%s,%d,%d,%.2f,%s,%d,%s,%.6g,%.6g,%.6g\n", i,
-                clv_date_format(clv_sim_first_day(sim, i), f), clv_date_format(today - (int32_t)obs[i].recency_days, l),
-                obs[i].purchases, clv_sim_repeat_purchases(sim, i), obs[i].total_spend, clv_stage_name(obs[i].stage),
-                clv_sim_alive(sim, i), clv_segment_name(clv_sim_segment(sim, i)), lam * ud, drop, nu);
+        fprintf(af.fp, "c%zu,%s,%s,%d,%d", i, clv_date_format(clv_sim_first_day(sim, i), f),
+                clv_date_format(today - (int32_t)obs[i].recency_days, l), obs[i].purchases,
+                clv_sim_repeat_purchases(sim, i));
+        clv_put_num(af.fp, &af.num, "total_spend", ",%.2f", obs[i].total_spend);
+        fprintf(af.fp, ",%s,%d,%s", clv_stage_name(obs[i].stage), clv_sim_alive(sim, i),
+                clv_segment_name(clv_sim_segment(sim, i)));
+        clv_put_num(af.fp, &af.num, scn->population.unit == CLV_UNIT_WEEK ? "lambda_per_week" : "lambda_per_day",
+                    ",%.6g", lam * ud);
+        clv_put_num(af.fp, &af.num, scn->population.model == CLV_MODEL_PARETO ? "mu_per_period" : "p", ",%.6g", drop);
+        clv_put_num(af.fp, &af.num, "nu", ",%.6g\n", nu);
     }
     free(obs);
     return cli_close_out(&af, CLV_OK, err);
@@ -119,7 +136,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = {cli_progress_cb, &bar};
-    tx_out tx = {log_open ? log.fp : NULL};
+    tx_out tx = {log_open ? &log : NULL};
     if (st == CLV_OK)
         st = clv_sim_reset(sim, (uint64_t)scn.scenario.seed, 0, &err);
     if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)

@@ -111,7 +111,7 @@ static int check_counts(validation *v, clv_error *err)
 /* the log as a real one would be (days), and each customer's exact
  * summary: first and last purchase times, purchases, repeat spend */
 typedef struct {
-    FILE *fp;
+    clv_afile *af;
     double *first, *last, *spend;
     int *count;
 } txw;
@@ -126,7 +126,8 @@ static int put_tx(void *ctx, const clv_sim_tx *tx)
     else
         w->spend[i] += tx->amount;
     w->last[i] = tx->time;
-    return fprintf(w->fp, "c%u,%s,%.2f\n", i, clv_date_format(tx->day, d), tx->amount) < 0;
+    return fprintf(w->af->fp, "c%u,%s", i, clv_date_format(tx->day, d)) < 0 ||
+           clv_put_num(w->af->fp, &w->af->num, "amount", ",%.2f\n", tx->amount) != 0;
 }
 
 /* fit the purchase model and Gamma-Gamma to c[0..n) into fit[0..1] */
@@ -158,7 +159,7 @@ static int check_refit(validation *v, clv_error *err)
         return st;
     fprintf(af.fp, "customer,date,amount\n");
     const size_t n = v->n;
-    txw w = {af.fp, calloc(n, sizeof(double)), calloc(n, sizeof(double)), calloc(n, sizeof(double)),
+    txw w = {&af, calloc(n, sizeof(double)), calloc(n, sizeof(double)), calloc(n, sizeof(double)),
              calloc(n, sizeof(int))};
     clv_rfm *exact = calloc(n, sizeof *exact);
     if (!w.first || !w.last || !w.spend || !w.count || !exact)
@@ -306,7 +307,14 @@ static int check_real(validation *v, clv_error *err)
     return CLV_OK;
 }
 
-static void report(FILE *fp, const validation *v)
+/* Every number of the report and the CSVs goes through clv_put_num
+ * (clvsim/io.h); N checks one, O leaves one empty when it is undefined (a
+ * standard error, z and interval without a Hessian, a change against a
+ * holdout of 0 purchases). */
+#define N(name, fmt, x) clv_put_num(fp, chk, name, fmt, x)
+#define O(name, fmt, x) clv_put_opt(fp, chk, name, fmt, x)
+
+static void report(FILE *fp, clv_numcheck *chk, const validation *v)
 {
     const clv_scn_population *pop = &v->scn->population;
     const char *model = pop->model == CLV_MODEL_BGNBD ? "BG/NBD" : "Pareto/NBD";
@@ -319,10 +327,14 @@ static void report(FILE *fp, const validation *v)
     for (int k = 0; k < v->bins; k++) {
         char lab[16];
         snprintf(lab, sizeof lab, k == v->bins - 1 ? "%d+" : "%d", k);
-        fprintf(fp, "   %-6s %12.0f %12.1f\n", lab, v->observed[k], v->expected[k]);
+        fprintf(fp, "   %-6s", lab);
+        N("simulated", " %12.0f", v->observed[k]);
+        N("expected", " %12.1f\n", v->expected[k]);
     }
-    fprintf(fp, "   chi-square %.2f on %d degrees of freedom, p = %.4f: %s (p >= 0.001)\n\n", v->chi2, v->df, v->pvalue,
-            v->pvalue >= 0.001 ? "PASS" : "FAIL");
+    N("chi-square", "   chi-square %.2f", v->chi2);
+    fprintf(fp, " on %d degrees of freedom", v->df);
+    N("p", ", p = %.4f", v->pvalue);
+    fprintf(fp, ": %s (p >= 0.001)\n\n", v->pvalue >= 0.001 ? "PASS" : "FAIL");
     fprintf(fp, "2. the simulator's own transactions (simulated_transactions.csv) refitted, from their exact times\n");
     fprintf(fp, "   %-16s %12s %12s %12s %25s %7s %12s\n", "parameter", "true", "estimate", "std. error",
             "95% interval", "z", "log, days");
@@ -332,12 +344,20 @@ static void report(FILE *fp, const validation *v)
             const clv_fit_result *r = &v->fit[m];
             char name[40];
             snprintf(name, sizeof name, "%s %s", m ? lab[1] : model, r->names[k]);
-            fprintf(fp, "   %-16s %12.6g %12.6g %12.4g   [%10.5g, %10.5g] %7.2f %12.6g\n", name, v->truth[m][k],
-                    r->par[k], r->se[k], r->par[k] - 1.96 * r->se[k], r->par[k] + 1.96 * r->se[k],
-                    (r->par[k] - v->truth[m][k]) / r->se[k], v->fit_log[m].par[k]);
+            fprintf(fp, "   %-16s", name);
+            N("true", " %12.6g", v->truth[m][k]);
+            N("estimate", " %12.6g", r->par[k]);
+            O("std. error", " %12.4g", r->se[k]);
+            O("95% interval", "   [%10.5g", r->par[k] - 1.96 * r->se[k]);
+            O("95% interval", ", %10.5g]", r->par[k] + 1.96 * r->se[k]);
+            O("z", " %7.2f", (r->par[k] - v->truth[m][k]) / r->se[k]);
+            N("log, days", " %12.6g\n", v->fit_log[m].par[k]);
         }
-    fprintf(fp, "   largest |z| %.2f: %s (every parameter within 3 standard errors of its true value)\n", v->worst_z,
-            v->worst_z <= 3 ? "PASS" : "FAIL");
+    if (isnan(v->worst_z)) /* a fit without standard errors */
+        fprintf(fp, "   largest |z| unknown (a fit gave no standard errors)");
+    else
+        N("largest |z|", "   largest |z| %.2f", v->worst_z);
+    fprintf(fp, ": %s (every parameter within 3 standard errors of its true value)\n", v->worst_z <= 3 ? "PASS" : "FAIL");
     fprintf(fp, "   'log, days': the same log read at day resolution, as 'clvsim fit' reads a real one: two\n"
                 "   purchases on one day merge and ages are whole days, which biases the rates slightly\n"
                 "   (information, not part of the certificate)\n\n");
@@ -351,12 +371,20 @@ static void report(FILE *fp, const validation *v)
             if (t->series_start + (int32_t)k <= t->calibration_end)
                 real_cal += (double)t->repeat_per_day[k], k_cal = k;
         fprintf(fp, "   repeat purchases   %12s %12s %12s\n", "real", "simulated", "model");
-        fprintf(fp, "   calibration        %12.0f %12.0f %12.1f\n", real_cal, v->sim_cum[k_cal], v->model_cum[k_cal]);
-        fprintf(fp, "   holdout            %12.0f %12.0f %12.1f\n", v->real_hold, v->sim_hold,
-                v->model_cum[t->n_days - 1] - v->model_cum[k_cal]);
-        fprintf(fp, "   (the simulator's holdout differs from the real one by %+.1f%%; this measures the fitted\n"
-                    "   model against the data, not the simulator against the model)\n\n",
-                100 * (v->sim_hold - v->real_hold) / v->real_hold);
+        N("real", "   calibration        %12.0f", real_cal);
+        N("simulated", " %12.0f", v->sim_cum[k_cal]);
+        N("model", " %12.1f\n", v->model_cum[k_cal]);
+        N("real", "   holdout            %12.0f", v->real_hold);
+        N("simulated", " %12.0f", v->sim_hold);
+        N("model", " %12.1f\n", v->model_cum[t->n_days - 1] - v->model_cum[k_cal]);
+        if (v->real_hold > 0) {
+            N("difference", "   (the simulator's holdout differs from the real one by %+.1f%%; this measures the fitted\n"
+                            "   model against the data, not the simulator against the model)\n\n",
+              100 * (v->sim_hold - v->real_hold) / v->real_hold);
+        } else {
+            fprintf(fp, "   (the real holdout has no repeat purchase: no relative difference; this measures the\n"
+                        "   fitted model against the data, not the simulator against the model)\n\n");
+        }
     } else {
         fprintf(fp, "3. no real log: the scenario names no data.transactions with calibration and holdout ends\n\n");
     }
@@ -366,34 +394,49 @@ static void report(FILE *fp, const validation *v)
 static int write_csvs(const validation *v, clv_error *err)
 {
     clv_afile af;
+    FILE *fp;
+    clv_numcheck *chk;
     int st = cli_open_out(v->dir, "counts.csv", v->scn->source, &af, err);
     if (st != CLV_OK)
         return st;
-    fprintf(af.fp, "repeat purchases,simulated,expected\n");
-    for (int k = 0; k < v->bins; k++)
-        fprintf(af.fp, k == v->bins - 1 ? "%d+,%.0f,%.4f\n" : "%d,%.0f,%.4f\n", k, v->observed[k], v->expected[k]);
+    fp = af.fp, chk = &af.num;
+    fprintf(fp, "repeat purchases,simulated,expected\n");
+    for (int k = 0; k < v->bins; k++) {
+        fprintf(fp, k == v->bins - 1 ? "%d+" : "%d", k);
+        N("simulated", ",%.0f", v->observed[k]);
+        N("expected", ",%.4f\n", v->expected[k]);
+    }
     if ((st = cli_close_out(&af, CLV_OK, err)) != CLV_OK)
         return st;
     if ((st = cli_open_out(v->dir, "refit.csv", v->scn->source, &af, err)) != CLV_OK)
         return st;
-    fprintf(af.fp, "model,parameter,true,estimate,std_error,z,estimate_from_day_log,std_error_from_day_log\n");
+    fp = af.fp, chk = &af.num;
+    fprintf(fp, "model,parameter,true,estimate,std_error,z,estimate_from_day_log,std_error_from_day_log\n");
     for (int m = 0; m < 2; m++)
-        for (int k = 0; k < v->fit[m].n_params; k++)
-            fprintf(af.fp, "%s,%s,%.17g,%.17g,%.17g,%.6g,%.17g,%.17g\n",
-                    m ? "ggamma" : (v->scn->population.model == CLV_MODEL_BGNBD ? "bgnbd" : "pareto"),
-                    v->fit[m].names[k], v->truth[m][k], v->fit[m].par[k], v->fit[m].se[k],
-                    (v->fit[m].par[k] - v->truth[m][k]) / v->fit[m].se[k], v->fit_log[m].par[k], v->fit_log[m].se[k]);
+        for (int k = 0; k < v->fit[m].n_params; k++) {
+            fprintf(fp, "%s,%s", m ? "ggamma" : (v->scn->population.model == CLV_MODEL_BGNBD ? "bgnbd" : "pareto"),
+                    v->fit[m].names[k]);
+            N("true", ",%.17g", v->truth[m][k]);
+            N("estimate", ",%.17g", v->fit[m].par[k]);
+            O("std_error", ",%.17g", v->fit[m].se[k]);
+            O("z", ",%.6g", (v->fit[m].par[k] - v->truth[m][k]) / v->fit[m].se[k]);
+            N("estimate_from_day_log", ",%.17g", v->fit_log[m].par[k]);
+            O("std_error_from_day_log", ",%.17g\n", v->fit_log[m].se[k]);
+        }
     if ((st = cli_close_out(&af, CLV_OK, err)) != CLV_OK || !v->have_real)
         return st;
     if ((st = cli_open_out(v->dir, "cumulative.csv", v->scn->source, &af, err)) != CLV_OK)
         return st;
-    fprintf(af.fp, "date,real,simulated,model\n");
+    fp = af.fp, chk = &af.num;
+    fprintf(fp, "date,real,simulated,model\n");
     double real = 0;
     for (size_t k = 0; k < v->real->n_days; k++) {
         char d[16];
         real += (double)v->real->repeat_per_day[k];
-        fprintf(af.fp, "%s,%.0f,%.0f,%.4f\n", clv_date_format(v->real->series_start + (int32_t)k, d), real,
-                v->sim_cum[k], v->model_cum[k]);
+        fprintf(fp, "%s", clv_date_format(v->real->series_start + (int32_t)k, d));
+        N("real", ",%.0f", real);
+        N("simulated", ",%.0f", v->sim_cum[k]);
+        N("model", ",%.4f\n", v->model_cum[k]);
     }
     return cli_close_out(&af, CLV_OK, err);
 }
@@ -464,14 +507,15 @@ int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
         st = write_csvs(&v, &err);
     clv_afile af;
     if (st == CLV_OK && (st = cli_open_out(dir, "report.txt", scn.source, &af, &err)) == CLV_OK) {
-        report(af.fp, &v);
+        report(af.fp, &af.num, &v);
         st = cli_close_out(&af, CLV_OK, &err);
     }
     if (st == CLV_OK)
         st = plots(&v, o.quiet, &err);
     int pass = v.pvalue >= 0.001 && v.worst_z <= 3;
     if (st == CLV_OK) {
-        report(stdout, &v);
+        clv_numcheck out = {0}; /* the same numbers as report.txt's, which passed */
+        report(stdout, &out, &v);
         if (!o.quiet)
             fprintf(stderr, "clvsim validate: wrote report.txt, counts.csv, refit.csv%s, "
                             "simulated_transactions.csv and plots to %s\n", v.have_real ? ", cumulative.csv" : "",

@@ -99,7 +99,8 @@ static const cli_cmd commands[] = {
      "  --margin X                margin in the CLV column (default 0.3)\n"
      "  --annual-discount-rate X  discount rate of the CLV column (default 0.1)\n"
      "  --clv-horizon N           CLV horizon in units (default one year: 52 weeks or 365 days)\n"
-     "  --seed N                  seed of the random starting points (default 1)\n"
+     "  --seed N                  seed of the random starting points, 0 to 2^63 - 1\n"
+     "                            (default 1)\n"
      "  --threads N               threads (default all processors); results do not depend on it\n"
      "  -o, --output DIR, --force, --quiet   as for every command\n",
      cmd_fit, fit_options},
@@ -260,7 +261,7 @@ static void usage(FILE *fp)
             "\n"
             "Options of every command:\n"
             "  -o, --output DIR     output directory (default: out/<scenario name>)\n"
-            "      --seed N         master seed (overrides scenario.seed)\n"
+            "      --seed N         master seed, 0 to 2^63 - 1 (overrides scenario.seed)\n"
             "      --threads N      worker threads, 0 = all processors (results do not depend on it)\n"
             "      --scale X        multiply the study's sizes (overrides run.scale)\n"
             "      --set KEY=VALUE  override any scenario key, e.g. --set calendar.horizon_days=90\n"

@@ -156,6 +156,9 @@ int cli_close_out(clv_afile *af, int st, clv_error *err)
     if (st == CLV_OK && ferror(af->fp))
         st = clv_error_set(err, CLV_EIO, af->path, 0, NULL, "write failed");
     if (st != CLV_OK) {
+        /* a library writer's non-finite number: the file is the one it wrote */
+        if (st == CLV_ENUMERIC && err && !err->file[0])
+            snprintf(err->file, sizeof err->file, "%.1000s", af->path);
         clv_afile_abort(af);
         return st;
     }

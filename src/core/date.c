@@ -146,3 +146,21 @@ int clv_datespec_resolve(const char *spec, int year, int32_t *date)
         *date = clv_date_from_ymd(year, m, d);
     return 0;
 }
+
+int clv_datespec_window(const char *start, const char *end, int32_t day)
+{
+    int y, m, d;
+    clv_date_to_ymd(day, &y, &m, &d);
+    /* the window that starts in day's year, and the one that started the
+     * year before (which may reach into this one) */
+    for (int yy = y; yy >= y - 1; yy--) {
+        int32_t s, e;
+        if (clv_datespec_resolve(start, yy, &s) != 0 || clv_datespec_resolve(end, yy, &e) != 0)
+            return -1;
+        if (e < s && clv_datespec_resolve(end, yy + 1, &e) != 0)
+            return -1;
+        if (day >= s && day <= e)
+            return 1;
+    }
+    return 0;
+}

@@ -55,6 +55,7 @@ int clv_afile_open(clv_afile *af, const char *path, clv_error *err)
 {
     af->fp = NULL;
     af->tmp[0] = '\0';
+    memset(&af->num, 0, sizeof af->num);
     if (snprintf(af->path, sizeof af->path, "%s", path) >= (int)sizeof af->path)
         return clv_error_set(err, CLV_EINPUT, path, 0, NULL, "path too long");
     const char *base = strrchr(path, '/');
@@ -105,6 +106,11 @@ int clv_afile_commit(clv_afile *af, clv_error *err)
     int e = 0;
     if (!af->fp)
         return clv_error_set(err, CLV_EIO, af->path, 0, NULL, "file was not opened for writing");
+    if (af->num.bad) { /* a number that is not finite: nothing is committed */
+        int st = clv_numcheck_error(&af->num, af->fp, af->path, err);
+        clv_afile_abort(af);
+        return st;
+    }
     if (ferror(af->fp))
         what = "write", e = EIO;
     else if (fflush(af->fp) != 0)

@@ -18,12 +18,28 @@
 #include "clvsim/date.h"
 #include "scenario_schema.h"
 
+/* Integer literals beyond the 64-bit integers, which libconfig saturates or
+ * wraps without a word (9223372036854775808L reads as 9223372036854775807):
+ * the scan of the text records them, and the key that receives one is
+ * refused with what was written (see scan_text). */
+enum { MAX_BIG = 8 };
+typedef struct bigints {
+    int n;
+    struct {
+        char file[CLV_ERROR_FILE_MAX];
+        int line;
+        int claimed;                  /* a key's value: reported by that key */
+        char text[48];                /* as written, without the L */
+    } lit[MAX_BIG];
+} bigints;
+
 /* Where values come from while loading: a file (with its include directory),
  * a --set override, or the built-in defaults. */
 typedef struct loader {
     const char *main_path;            /* the scenario file as given */
     char base_dir[CLV_PATH_MAX];      /* its directory: @include and relative paths */
     const char *origin;               /* non-NULL: every error names this instead of a file */
+    bigints *big;                     /* NULL: none recorded (defaults) */
     clv_error *err;
 } loader;
 
@@ -95,36 +111,17 @@ static void describe(const config_setting_t *s, char *buf, size_t n)
     }
 }
 
-/* "[1, 3650]", "(0, 1)", "> 0", "-1 or >= 0" */
+/* "an integer in [1, 3650]", "-1 or a number in [0, 1e+15]" */
 static void range_text(const clv__key *k, int integer, char *buf, size_t n)
 {
-    const double big = 1e300;
-    char lo[32], hi[32];
-    if (integer) {
-        snprintf(lo, sizeof lo, "%.0f", k->min);
-        snprintf(hi, sizeof hi, "%.0f", k->max);
-    } else {
-        snprintf(lo, sizeof lo, "%g", k->min);
-        snprintf(hi, sizeof hi, "%g", k->max);
-    }
-    const char *pre = (k->flags & CLV__KF_UNLIMITED) ? "-1 or " : "";
-    if (k->max >= big || (integer && k->max >= 9e18))
-        snprintf(buf, n, "%s%s %s", pre, (k->flags & CLV__KF_MIN_OPEN) ? ">" : ">=", lo);
-    else
-        snprintf(buf, n, "%sin %c%s, %s%c", pre, (k->flags & CLV__KF_MIN_OPEN) ? '(' : '[', lo, hi,
-                 (k->flags & CLV__KF_MAX_OPEN) ? ')' : ']');
+    char r[96];
+    clv__scn_range_text(k, integer, r, sizeof r);
+    const int unlimited = (k->flags & CLV__KF_UNLIMITED) != 0;
+    snprintf(buf, n, "%s%s in %s", unlimited ? "-1 or " : "", integer ? "an integer" : "a number",
+             r + (unlimited ? 6 : 0));
 }
 
-static int in_range(const clv__key *k, double v)
-{
-    if ((k->flags & CLV__KF_UNLIMITED) && v == -1)
-        return 1;
-    if ((k->flags & CLV__KF_MIN_OPEN) ? !(v > k->min) : !(v >= k->min))
-        return 0;
-    if ((k->flags & CLV__KF_MAX_OPEN) ? !(v < k->max) : !(v <= k->max))
-        return 0;
-    return 1;
-}
+static int in_range(const clv__key *k, double v) { return clv__scn_in_range(k, v); }
 
 static void enum_text(const char *const *names, char *buf, size_t n)
 {
@@ -146,37 +143,63 @@ static int is_int(const config_setting_t *s)
     return t == CONFIG_TYPE_INT || t == CONFIG_TYPE_INT64;
 }
 
+/* The literal beyond the 64-bit integers that libconfig read into the
+ * integer setting s, or NULL: a recorded literal on the setting's line, which
+ * is claimed (a line with two such literals pairs them with its settings in
+ * table order; both are refused either way). */
+static const char *big_literal(const loader *ld, const config_setting_t *s)
+{
+    if (!ld->big || !ld->big->n)
+        return NULL;
+    char file[CLV_ERROR_FILE_MAX];
+    setting_file(ld, s, file, sizeof file);
+    const int line = (int)config_setting_source_line(s);
+    for (int i = 0; i < ld->big->n; i++)
+        if (!ld->big->lit[i].claimed && ld->big->lit[i].line == line && strcmp(ld->big->lit[i].file, file) == 0) {
+            ld->big->lit[i].claimed = 1;
+            return ld->big->lit[i].text;
+        }
+    return NULL;
+}
+
 /* integer value of s into *v, checked against k's range */
 static int get_int(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
                    long long *v)
 {
-    char got[96], acc[96];
+    char got[96], acc[128];
     range_text(k, 1, acc, sizeof acc);
     if (!is_int(s)) {
         describe(s, got, sizeof got);
-        return fail(ld, s, field, "expected an integer %s, got %s", acc, got);
+        return fail(ld, s, field, "expected %s, got %s", acc, got);
     }
+    const char *big = big_literal(ld, s);
+    if (big)
+        return fail(ld, s, field, "expected %s, got %s, which is beyond the 64-bit integers", acc, big);
     *v = config_setting_get_int64(s);
     if (!in_range(k, (double)*v))
-        return fail(ld, s, field, "expected an integer %s, got %lld", acc, *v);
+        return fail(ld, s, field, "expected %s, got %lld", acc, *v);
     return CLV_OK;
 }
 
 static int get_real(const loader *ld, const clv__key *k, const config_setting_t *s, const char *field,
                     double *v)
 {
-    char got[96], acc[96];
+    char got[96], acc[128];
     range_text(k, 0, acc, sizeof acc);
+    const char *big = is_int(s) ? big_literal(ld, s) : NULL;
+    if (big)
+        return fail(ld, s, field, "expected %s, got %s", acc, big);
     if (config_setting_type(s) == CONFIG_TYPE_FLOAT)
         *v = config_setting_get_float(s);
     else if (is_int(s))
         *v = (double)config_setting_get_int64(s);
     else {
         describe(s, got, sizeof got);
-        return fail(ld, s, field, "expected a number %s, got %s", acc, got);
+        return fail(ld, s, field, "expected %s, got %s", acc, got);
     }
     if (!isfinite(*v) || !in_range(k, *v))
-        return fail(ld, s, field, "expected a number %s, got %g", acc, *v);
+        return fail(ld, s, field, "expected %s, got %g", acc, *v);
+    *v += 0.0; /* -0.0 becomes 0.0: a negative zero would divide to -inf */
     return CLV_OK;
 }
 
@@ -559,11 +582,39 @@ static int read_values(const loader *ld, const config_t *cf, clv_scenario *scn)
     return CLV_OK;
 }
 
-/* ---- integers beyond 32 bits ----------------------------------------------
+/* ---- integers beyond 32 and 64 bits -----------------------------------------
  * libconfig 1.5 reads an integer literal without an L suffix into 32 bits and
- * silently wraps larger values (3000000000 becomes -1294967296).  A wrapped
- * seed or size would be a silently wrong result, so the text is scanned for
- * such literals before libconfig reads it. */
+ * silently wraps larger values (3000000000 becomes -1294967296, 0xffffffff
+ * becomes -1), and one with an L into 64 bits, saturating beyond
+ * (9223372036854775808L becomes 9223372036854775807, so two seeds would give
+ * the same run) or wrapping hexadecimal ones (0xffffffffffffffffL becomes
+ * -1).  A wrapped or saturated seed or size would be a silently wrong result,
+ * so the text is scanned for such literals before libconfig reads it: a
+ * literal that fits in 64 bits but not in 32 without its L is an error here
+ * (add the L); one beyond 64 bits is recorded, and the key that receives it
+ * is refused with its accepted range (get_int, get_real). */
+
+/* the 64-bit integers: decimal magnitude up to 2^63 - 1 (2^63 when negative), hexadecimal up to 2^63 - 1 */
+static int fits_int64(unsigned long long v, int overflow, int hex, int neg)
+{
+    return !overflow && v <= (hex || !neg ? 9223372036854775807ULL : 9223372036854775808ULL);
+}
+
+static int record_big(const loader *ld, const char *path, int line, const char *lit, int len, int neg)
+{
+    if (!ld->big || ld->big->n == MAX_BIG)
+        return clv_error_set(ld->err, CLV_EINPUT, path, line, NULL,
+                             "integer %s%.*s is beyond the 64-bit integers [-9223372036854775808, "
+                             "9223372036854775807]", neg ? "-" : "", len, lit);
+    bigints *b = ld->big;
+    snprintf(b->lit[b->n].file, sizeof b->lit[b->n].file, "%s", path);
+    b->lit[b->n].line = line;
+    b->lit[b->n].claimed = 0;
+    snprintf(b->lit[b->n].text, sizeof b->lit[b->n].text, "%s%.*s%s", neg ? "-" : "", len > 40 ? 40 : len, lit,
+             len > 40 ? "..." : "");
+    b->n++;
+    return CLV_OK;
+}
 
 static int scan_ints(const loader *ld, const char *path, int depth);
 
@@ -611,23 +662,28 @@ static int scan_text(const loader *ld, const char *path, const char *t, int dept
                 p += 2;
             while (isxdigit((unsigned char)*p) && (hex || isdigit((unsigned char)*p)))
                 p++;
+            const int len = (int)(p - start); /* the digits, without a suffix */
             int is_float = !hex && (*p == '.' || *p == 'e' || *p == 'E');
             int has_l = *p == 'L';
             while (isalnum((unsigned char)*p) || *p == '.' || *p == '_' ||
                    ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E')))
                 p++;
-            if (!is_float && !has_l) {
-                int neg = start > t && start[-1] == '-';
+            if (!is_float) {
+                const int neg = start > t && start[-1] == '-';
                 errno = 0;
                 unsigned long long v = strtoull(start, NULL, hex ? 16 : 10);
-                unsigned long long lim = hex ? 0xffffffffULL : (neg ? 2147483648ULL : 2147483647ULL);
-                if (errno == ERANGE || v > lim)
+                const int over = errno == ERANGE;
+                if (!fits_int64(v, over, hex, neg)) {
+                    int st = record_big(ld, path, line, start, len, neg);
+                    if (st != CLV_OK)
+                        return st;
+                } else if (!has_l && v > (hex ? 0x7fffffffULL : (neg ? 2147483648ULL : 2147483647ULL))) {
                     return clv_error_set(ld->err, CLV_EINPUT, path, line, NULL,
                                          "integer %s%.*s is too large for a plain integer, which "
                                          "libconfig reads in 32 bits; write it with an L suffix "
                                          "(%s%.*sL) for a 64-bit integer",
-                                         neg ? "-" : "", (int)(p - start), start, neg ? "-" : "",
-                                         (int)(p - start), start);
+                                         neg ? "-" : "", len, start, neg ? "-" : "", len, start);
+                }
             }
         } else {
             p++;
@@ -699,6 +755,59 @@ static int cross_fail(const loader *ld, const config_t *cf, const char *overridd
     return fail(&l2, s, path, "%s", msg);
 }
 
+/* ---- the limits of the combinations ---------------------------------------
+ * Each key's range keeps each value sane; these keep their combinations
+ * within what the simulator represents and runs in reasonable time. */
+
+/* the mean purchase rate r / alpha of a customer, a day: the simulator
+ * handles every purchase as an event, and BTYD describes customers who buy
+ * now and then, not hundreds of times a day */
+#define MAX_RATE_PER_DAY 10.0
+/* the mean spend of one transaction, p x gamma / (q - 1), in currency units */
+#define MAX_MEAN_SPEND 1e9
+/* on any day: day of week times the windows' purchase multipliers, and the
+ * product of their acquisition multipliers; each factor is at most 100, so
+ * one window on any weekday passes, while many overlapping windows, which
+ * multiply, would make the intensity explode */
+#define MAX_DAY_MULTIPLIER 1e4
+/* customers in one simulated world (existing x run.scale plus the expected
+ * arrivals): their indices are 32-bit (clv_sim_tx.customer) and each takes
+ * about 200 bytes, so a billion is 200 GB */
+#define MAX_WORLD 1e9
+
+/* the multiplier of day d: purchase intensity (day of week times the
+ * windows'), or with acquisition the windows' acquisition multipliers; the
+ * names of the windows that hold d into names */
+static double day_multiplier(const clv_scenario *scn, int32_t d, int acquisition, char *names, size_t n)
+{
+    const clv_scn_seasonality *se = &scn->seasonality;
+    if (names)
+        names[0] = '\0';
+    if (!se->enabled || (acquisition && !scn->acquisition.seasonal))
+        return 1;
+    double m = acquisition ? 1 : se->day_of_week[clv_date_weekday(d)];
+    for (int i = 0; i < se->n_windows; i++) {
+        const clv_scn_window *w = &se->windows[i];
+        if (clv_datespec_window(w->start, w->end, d) != 1)
+            continue;
+        m *= acquisition ? w->acquisition_multiplier : w->purchase_multiplier;
+        if (names) {
+            strncat(names, names[0] ? ", " : "", n - strlen(names) - 1);
+            strncat(names, w->name, n - strlen(names) - 1);
+        }
+    }
+    return m;
+}
+
+/* year, month and day of a day number as text, also past 9999 */
+static char *ymd_text(int32_t d, char *buf, size_t n)
+{
+    int y, m, dd;
+    clv_date_to_ymd(d, &y, &m, &dd);
+    snprintf(buf, n, "%s%04d-%02d-%02d", y < 0 ? "-" : "", y < 0 ? -y : y, m, dd);
+    return buf;
+}
+
 typedef struct {
     const clv_scn_override *ov;
     size_t n;
@@ -711,6 +820,17 @@ static const char *overridden(const overrides *o, const char *path)
         if (strcmp(o->ov[i].key, path) == 0)
             return o->ov[i].origin ? o->ov[i].origin : "--set";
     return NULL;
+}
+
+/* Of the keys of a combination, the one to name: the last one an override
+ * set (the user's latest word), else the first. */
+static const char *blame(const overrides *o, const char *const *keys, int n)
+{
+    for (size_t i = o->n; i-- > 0;)
+        for (int k = 0; k < n; k++)
+            if (strcmp(o->ov[i].key, keys[k]) == 0)
+                return keys[k];
+    return keys[0];
 }
 
 static int policy_listed(const clv_scenario *scn, int kind)
@@ -727,6 +847,14 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
     do {                                                                         \
         if (!(cond))                                                             \
             return cross_fail(ld, cf, overridden(o, path), path, __VA_ARGS__);   \
+    } while (0)
+    /* a check of a combination: the key named is blame()'s */
+#define CHECK_OF(cond, keys, ...)                                                \
+    do {                                                                         \
+        if (!(cond)) {                                                           \
+            const char *k_ = blame(o, keys, (int)(sizeof keys / sizeof keys[0])); \
+            return cross_fail(ld, cf, overridden(o, k_), k_, __VA_ARGS__);       \
+        }                                                                        \
     } while (0)
     const clv_scn_response *r = &scn->response;
     double sum = r->persuadable + r->sure_thing + r->lost_cause + r->sleeping_dog;
@@ -783,7 +911,102 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
           "evaluation.ltv_threshold.coupon",
           "expected a coupon level in [1, %d] (interventions.coupons), got %d", iv->n_coupons,
           scn->evaluation.ltv_coupon);
+
+    /* the population: each parameter is in range; their means too */
+    const clv_scn_population *pop = &scn->population;
+    const double ud = pop->unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
+    const char *unit = pop->unit == CLV_UNIT_WEEK ? "week" : "day";
+    static const char *const rate_keys[2][3] = {
+        {"population.bgnbd.alpha", "population.bgnbd.r", "population.unit"},
+        {"population.pareto.alpha", "population.pareto.r", "population.unit"}};
+    const double rs[2] = {pop->bgnbd.r, pop->pareto.r}, alphas[2] = {pop->bgnbd.alpha, pop->pareto.alpha};
+    for (int m = 0; m < 2; m++)
+        CHECK_OF(rs[m] / (alphas[m] * ud) <= MAX_RATE_PER_DAY, rate_keys[m],
+                 "expected a mean purchase rate r / alpha of at most %g a day (%g a %s), got %.4g a day with "
+                 "r = %.10g and alpha = %.10g (%ss): a larger alpha or a smaller r",
+                 MAX_RATE_PER_DAY, MAX_RATE_PER_DAY * ud, unit, rs[m] / (alphas[m] * ud), rs[m], alphas[m], unit);
+    static const char *const spend_keys[] = {"population.spend.gamma", "population.spend.p", "population.spend.q"};
+    const double mean_spend = pop->spend.p * pop->spend.gamma / (pop->spend.q - 1);
+    CHECK_OF(mean_spend <= MAX_MEAN_SPEND, spend_keys,
+             "expected a mean spend per transaction p x gamma / (q - 1) of at most %g, got %.6g with p = %.10g, "
+             "q = %.10g and gamma = %.10g", MAX_MEAN_SPEND, mean_spend, pop->spend.p, pop->spend.q, pop->spend.gamma);
+
+    /* the calendar's days, from the burn-in (at least a day) to the end of
+     * the longest world (the LTV predictor's runs ltv.horizon_days), lie in
+     * 0001-01-01..9999-12-30: the day after the last is written as the end
+     * of the last span of days, and must be a date too */
+    int32_t start;
+    const int32_t d_min = clv_date_from_ymd(1, 1, 1), d_max = clv_date_from_ymd(9999, 12, 30);
+    clv_date_parse(scn->calendar.start, -1, &start);
+    const int burn = pop->burn_in_days > 0 ? pop->burn_in_days : 1;
+    char a[32];
+    static const char *const first_keys[] = {"population.burn_in_days", "calendar.start"};
+    CHECK_OF(start - burn >= d_min, first_keys,
+             "expected the simulation to begin on 0001-01-01 or later, the first supported date, got %s: "
+             "population.burn_in_days (%d; at least 1 is simulated) before calendar.start (%s)",
+             ymd_text(start - burn, a, sizeof a), pop->burn_in_days, scn->calendar.start);
+    static const char *const end_keys[2][2] = {{"calendar.horizon_days", "calendar.start"},
+                                               {"ltv.horizon_days", "calendar.start"}};
+    const int horizons[2] = {scn->calendar.horizon_days, scn->ltv.horizon_days};
+    for (int w = 0; w < 2; w++)
+        CHECK_OF(start + horizons[w] - 1 <= d_max, end_keys[w],
+                 "expected %s to end on 9999-12-30 or earlier (the last supported date, 9999-12-31, must follow "
+                 "it), got %s: %s (%d) from calendar.start (%s); at most %d days from this start",
+                 w ? "the LTV predictor's world" : "the simulated days", ymd_text(start + horizons[w] - 1, a, sizeof a),
+                 end_keys[w][0], horizons[w], scn->calendar.start, d_max - start + 1 > 0 ? (int)(d_max - start + 1) : 0);
+
+    /* the price response: a customer's intensity multiplier price^elasticity,
+     * whose elasticity is drawn normal (at most 0): at the lowest price and
+     * five standard deviations out it is at most the day's bound, so that
+     * no customer's intensity (a float) overflows */
+    const clv_scn_response *rp = &scn->response;
+    if (rp->enabled && rp->price_enabled && scn->interventions.n_prices > 0) {
+        const double pmin = scn->interventions.prices[0], e5 = rp->elasticity_mean - 5 * rp->elasticity_sd;
+        const double k = pow(pmin, e5);
+        static const char *const price_keys[] = {"interventions.prices", "response.price.elasticity_mean",
+                                                 "response.price.elasticity_sd"};
+        CHECK_OF(k <= MAX_DAY_MULTIPLIER, price_keys,
+                 "expected the price response's largest intensity multiplier, the lowest price to the power "
+                 "elasticity_mean - 5 x elasticity_sd, to be at most %g, got %.4g = %g^%g: a higher lowest price "
+                 "or a weaker elasticity", MAX_DAY_MULTIPLIER, k, pmin, e5);
+    }
+
+    /* the busiest day's multipliers, and the arrivals of each world */
+    const int horizon = horizons[0] > horizons[1] ? horizons[0] : horizons[1];
+    const double scale = scn->run.scale;
+    double arrivals[2] = {0, 0}; /* over calendar.horizon_days and over ltv.horizon_days */
+    static const char *const mult_keys[] = {"seasonality.windows", "seasonality.day_of_week"};
+    for (int32_t day = start - burn; day < start + horizon; day++) {
+        char names[200];
+        for (int acq = 0; acq < 2; acq++) {
+            const double m = day_multiplier(scn, day, acq, names, sizeof names);
+            CHECK_OF(m <= MAX_DAY_MULTIPLIER, mult_keys,
+                     "expected %s multiplier of at most %g on every day, got %.4g on %s: %s%s%s",
+                     acq ? "an acquisition" : "a purchase intensity", MAX_DAY_MULTIPLIER, m, ymd_text(day, a, sizeof a),
+                     acq ? "the product of the acquisition multipliers of the windows " : "the day of the week's "
+                     "multiplier times the purchase multipliers of the windows ", names, names[0] ? "" : "(none)");
+        }
+        if (day >= start) {
+            const double arr = scn->acquisition.rate_per_day * scale * day_multiplier(scn, day, 1, NULL, 0);
+            arrivals[0] += day < start + horizons[0] ? arr : 0;
+            arrivals[1] += day < start + horizons[1] ? arr : 0;
+        }
+    }
+    static const char *const world_keys[3][3] = {
+        {"population.customers", "run.scale", "acquisition.rate_per_day"},
+        {"agent.customers", "run.scale", "acquisition.rate_per_day"},
+        {"ltv.synthetic_customers", "run.scale", "acquisition.rate_per_day"}};
+    const int64_t world_n[3] = {pop->customers, scn->agent.customers, scn->ltv.synthetic_customers};
+    for (int w = 0; w < 3; w++) {
+        const double n0 = (double)world_n[w] * scale, n1 = arrivals[w == 2];
+        CHECK_OF(n0 + n1 <= MAX_WORLD, world_keys[w],
+                 "expected at most %g customers in a simulated world, got %.4g: %s x run.scale (%g) = %.4g existing, "
+                 "and %.4g expected arrivals over %s (acquisition.rate_per_day x run.scale x the seasonal "
+                 "multipliers)", MAX_WORLD, n0 + n1, world_keys[w][0], scale, n0, n1,
+                 w == 2 ? "ltv.horizon_days" : "calendar.horizon_days");
+    }
     return CLV_OK;
+#undef CHECK_OF
 #undef CHECK
 }
 
@@ -820,11 +1043,12 @@ static int apply_overrides(loader *ld, const overrides *o, clv_scenario *scn)
             snprintf(quoted, sizeof quoted, "\"%s\"", val);
             val = quoted;
         }
-        /* a 64-bit key given as a plain integer: add libconfig's L suffix */
+        /* a 64-bit key given as a plain integer (decimal or 0x...): add libconfig's L suffix */
         char with_l[48];
         size_t vl = strlen(val);
-        if (k->type == CLV__K_INT64 && vl > 0 && vl <= 40 &&
-            strspn(val + (val[0] == '-'), "0123456789") == vl - (val[0] == '-')) {
+        const size_t sign = val[0] == '-', hex = vl > sign + 2 && val[sign] == '0' && (val[sign + 1] | 0x20) == 'x';
+        if (k->type == CLV__K_INT64 && vl > sign && vl <= 40 &&
+            strspn(val + sign + 2 * hex, hex ? "0123456789abcdefABCDEF" : "0123456789") == vl - sign - 2 * hex) {
             snprintf(with_l, sizeof with_l, "%.40sL", val);
             val = with_l;
         }
@@ -839,7 +1063,8 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
                  clv_error *err)
 {
     clv_error_clear(err);
-    loader ld = {.main_path = path, .origin = NULL, .err = err};
+    bigints big = {0};
+    loader ld = {.main_path = path, .origin = NULL, .big = &big, .err = err};
     const char *slash = strrchr(path, '/');
     if (!slash)
         snprintf(ld.base_dir, sizeof ld.base_dir, ".");
@@ -885,6 +1110,11 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
         st = read_values(&ld, &cf, scn);
     if (st == CLV_OK)
         st = apply_overrides(&ld, &o, scn);
+    for (int i = 0; st == CLV_OK && i < big.n; i++)
+        if (!big.lit[i].claimed) /* not read by any key: still never used silently */
+            st = clv_error_set(err, CLV_EINPUT, big.lit[i].file, big.lit[i].line, NULL,
+                               "integer %s is beyond the 64-bit integers [-9223372036854775808, "
+                               "9223372036854775807]", big.lit[i].text);
     if (st == CLV_OK) {
         if (!scn->scenario.name[0])
             file_stem(path, scn->scenario.name, sizeof scn->scenario.name);
@@ -894,6 +1124,123 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
     }
     config_destroy(&cf);
     return st;
+}
+
+/* ---- checking a scenario built or changed in code -------------------------- */
+
+/* the value of key k stored in base (a list element's keys: prefix is its
+ * path "list[i]."), against the key's type and range */
+static int check_stored(const loader *ld, const clv__key *keys, size_t n, const char *base, const char *prefix)
+{
+    for (size_t i = 0; i < n; i++) {
+        const clv__key *k = &keys[i];
+        const char *p = base + k->off;
+        char field[CLV_ERROR_FIELD_MAX], acc[400];
+        snprintf(field, sizeof field, "%s%s", prefix, k->path);
+        switch (k->type) {
+        case CLV__K_GROUP:
+            break;
+        case CLV__K_BOOL:
+            if (*(const int *)p != 0 && *(const int *)p != 1)
+                return fail(ld, NULL, field, "expected true or false (1 or 0), got %d", *(const int *)p);
+            break;
+        case CLV__K_INT:
+        case CLV__K_INT64: {
+            const long long v = k->type == CLV__K_INT ? *(const int *)p : (long long)*(const int64_t *)p;
+            range_text(k, 1, acc, sizeof acc);
+            if (!in_range(k, (double)v))
+                return fail(ld, NULL, field, "expected %s, got %lld", acc, v);
+            break;
+        }
+        case CLV__K_REAL: {
+            const double v = *(const double *)p;
+            range_text(k, 0, acc, sizeof acc);
+            if (!isfinite(v) || !in_range(k, v))
+                return fail(ld, NULL, field, "expected %s, got %g", acc, v);
+            break;
+        }
+        case CLV__K_ENUM: {
+            int count = 0;
+            while (k->names[count])
+                count++;
+            enum_text(k->names, acc, sizeof acc);
+            if (*(const int *)p < 0 || *(const int *)p >= count)
+                return fail(ld, NULL, field, "expected one of %s (0 to %d), got %d", acc, count - 1, *(const int *)p);
+            break;
+        }
+        case CLV__K_STRING:
+        case CLV__K_DATE:
+        case CLV__K_DATESPEC:
+        case CLV__K_PATH: {
+            int32_t d;
+            if (!memchr(p, '\0', k->size))
+                return fail(ld, NULL, field, "expected a string of at most %zu characters, got one without its end",
+                            k->size - 1);
+            if (!p[0]) {
+                if (!(k->flags & CLV__KF_EMPTY_OK))
+                    return fail(ld, NULL, field, "expected a value, got an empty string");
+            } else if (k->type == CLV__K_DATE && (strlen(p) != 10 || clv_date_parse(p, -1, &d) != 0)) {
+                return fail(ld, NULL, field, "expected a date \"YYYY-MM-DD\" (a real calendar date), got \"%.60s\"", p);
+            } else if (k->type == CLV__K_DATESPEC && clv_datespec_resolve(p, 2000, &d) != 0) {
+                return fail(ld, NULL, field, "expected a day \"MM-DD\", \"black-friday\" or \"black-friday+N\" "
+                            "(N in 0..60), got \"%.60s\"", p);
+            }
+            break;
+        }
+        case CLV__K_INT_ARRAY:
+        case CLV__K_REAL_ARRAY:
+        case CLV__K_ENUM_ARRAY:
+        case CLV__K_LIST: {
+            const int count = *(const int *)(base + k->count_off);
+            if (count < (k->type == CLV__K_LIST ? 0 : k->min_count) || (size_t)count > k->size)
+                return fail(ld, NULL, field, "expected %d to %zu elements, got %d",
+                            k->type == CLV__K_LIST ? 0 : k->min_count, k->size, count);
+            for (int e = 0; e < count; e++) {
+                char ef[CLV_ERROR_FIELD_MAX];
+                snprintf(ef, sizeof ef, "%.100s[%d]", field, e);
+                if (k->type == CLV__K_LIST) {
+                    char pre[CLV_ERROR_FIELD_MAX];
+                    snprintf(pre, sizeof pre, "%.100s.", ef);
+                    int st = check_stored(ld, k->sub, k->n_sub, p + (size_t)e * k->elem_size, pre);
+                    if (st != CLV_OK)
+                        return st;
+                    continue;
+                }
+                const double v = k->type == CLV__K_REAL_ARRAY ? ((const double *)p)[e] : ((const int *)p)[e];
+                const double prev = e == 0 ? 0 : k->type == CLV__K_REAL_ARRAY ? ((const double *)p)[e - 1]
+                                                                               : ((const int *)p)[e - 1];
+                if (k->type == CLV__K_ENUM_ARRAY) {
+                    int names = 0;
+                    while (k->names[names])
+                        names++;
+                    if (v < 0 || v >= names)
+                        return fail(ld, NULL, ef, "expected a value index 0 to %d, got %g", names - 1, v);
+                    for (int j = 0; j < e && (k->flags & CLV__KF_UNIQUE); j++)
+                        if (((const int *)p)[j] == (int)v)
+                            return fail(ld, NULL, ef, "\"%s\" is listed twice; expected each value at most once",
+                                        k->names[(int)v]);
+                    continue;
+                }
+                range_text(k, k->type == CLV__K_INT_ARRAY, acc, sizeof acc);
+                if (!isfinite(v) || !in_range(k, v))
+                    return fail(ld, NULL, ef, "expected %s, got %g", acc, v);
+                if ((k->flags & CLV__KF_ASCENDING) && e > 0 && !(prev < v))
+                    return fail(ld, NULL, ef, "expected values in increasing order, got %g after %g", v, prev);
+            }
+            break;
+        }
+        }
+    }
+    return CLV_OK;
+}
+
+int clv_scn_check(const clv_scenario *scn, clv_error *err)
+{
+    clv_error_clear(err);
+    loader ld = {.main_path = scn->source, .base_dir = ".", .origin = NULL, .big = NULL, .err = err};
+    overrides none = {NULL, 0};
+    int st = check_stored(&ld, clv__scn_keys, clv__scn_n_keys, (const char *)scn, "");
+    return st == CLV_OK ? cross_check(&ld, NULL, &none, scn) : st;
 }
 
 const char *clv_scn_enum_name(const char *key, int value)

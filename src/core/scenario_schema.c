@@ -1,13 +1,32 @@
 /* scenario_schema.c - every scenario key, its default, range and meaning: the one place defaults live. */
 #include "scenario_schema.h"
 
-#include <float.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "clvsim/scenario.h"
 
-#define INF DBL_MAX
+/* Every number has a finite range, so that no scenario value can make the
+ * simulated world non-finite.  The less obvious bounds:
+ * - BTYD and Gamma-Gamma shapes and the rate scales alpha and beta:
+ *   [1e-5, 1e5], the range in which 'clvsim fit' reports an estimate as
+ *   interior (outside it the fit warns of a parameter at a boundary).
+ *   Published fits lie well inside (CDNOW: r 0.24, alpha 4.4 weeks, a 0.79,
+ *   b 2.4; Gamma-Gamma p 6.25, q 3.74); at 1e5 a gamma shape is a spread
+ *   of 0.3%, and below 1e-5 nearly every draw is 0.
+ * - population.spend.q > 1: below, the mean spend p x gamma / (q - 1) of
+ *   the Gamma-Gamma model is infinite (and its formulas negative).
+ * - Money: a coupon's value and costs at most 1e9 and budgets at most 1e15
+ *   of the currency unit (beyond 2^53, about 9e15, a double no longer holds
+ *   whole units exactly; no campaign comes near either).
+ * The checks across keys in scenario.c bound the combinations: the mean
+ * purchase rate r / alpha, the mean spend, the busiest day's multiplier,
+ * the number of customers and the calendar's dates. */
+#define SHAPE_MIN 1e-5
+#define SHAPE_MAX 1e5
+#define MONEY_MAX 1e9
+#define BUDGET_MAX 1e15
 #define OFF(f) offsetof(clv_scenario, f)
 #define CNT(f) offsetof(clv_scenario, f)
 
@@ -75,7 +94,7 @@ static const clv__key window_keys[] = {
     {.path = "end", .type = CLV__K_DATESPEC, .flags = CLV__KF_REQUIRED, .off = WOFF(end),
      .size = CLV_DATE_TEXT, .def = "\"01-01\"",
      .doc = "Last day (inclusive), same forms as start; a window whose end comes before its start "
-            "runs over New Year."},
+            "runs over New Year, and so does one whose end (\"black-friday+40\") falls in January."},
     {.path = "purchase_multiplier", .type = CLV__K_REAL, .flags = CLV__KF_MIN_OPEN,
      .off = WOFF(purchase_multiplier), .min = 0, .max = 100, .def = "1.0", .unit = "factor",
      .doc = "Multiplies every customer's purchase intensity on the days of the window."},
@@ -92,14 +111,14 @@ static const clv__key coupon_keys[] = {
      .off = COFF(discount), .min = 0, .max = 1, .def = "0.1", .unit = "fraction of basket",
      .doc = "Discount on the basket when the coupon is redeemed."},
     {.path = "max_value", .type = CLV__K_REAL, .flags = CLV__KF_MIN_OPEN, .off = COFF(max_value), .min = 0,
-     .max = INF, .def = "50.0", .unit = "currency",
+     .max = MONEY_MAX, .def = "50.0", .unit = "currency",
      .doc = "Largest discount of one redemption (\"up to 50 off\"); with the costs, the most a coupon can cost, "
             "which budgets reserve when it is sent."},
     {.path = "validity_days", .type = CLV__K_INT, .off = COFF(validity_days), .min = 1, .max = 365,
      .def = "14", .unit = "days", .doc = "Days during which a coupon sent at a decision can be redeemed."},
-    {.path = "redemption_cost", .type = CLV__K_REAL, .off = COFF(redemption_cost), .min = 0, .max = INF,
+    {.path = "redemption_cost", .type = CLV__K_REAL, .off = COFF(redemption_cost), .min = 0, .max = MONEY_MAX,
      .def = "0.0", .unit = "currency", .doc = "Fixed cost per redemption, on top of the discount."},
-    {.path = "contact_cost", .type = CLV__K_REAL, .off = COFF(contact_cost), .min = 0, .max = INF,
+    {.path = "contact_cost", .type = CLV__K_REAL, .off = COFF(contact_cost), .min = 0, .max = MONEY_MAX,
      .def = "0.0", .unit = "currency", .doc = "Cost of sending one coupon, redeemed or not."},
 };
 
@@ -111,10 +130,10 @@ const clv__key clv__scn_keys[] = {
         "Name used to label outputs; empty means the file name without .cfg."),
     STR("scenario.description", scenario.description, CLV__KF_EMPTY_OK, "\"\"",
         "Free text shown in the report."),
-    INT64("scenario.seed", scenario.seed, 0, 9.2233720368547758e18, 0, "1", NULL,
+    INT64("scenario.seed", scenario.seed, 0, CLV__INT64_MAX, 0, "1", NULL,
           "Master seed of every random stream (population, behaviour, exploration, evaluation); "
-          "--seed overrides it. Write values above 2147483647 with an L suffix (libconfig's 64-bit "
-          "integers)."),
+          "--seed overrides it. Any integer from 0 to 2^63 - 1; in a file, write values above "
+          "2147483647 with an L suffix (libconfig's 64-bit integers)."),
 
     GROUP("data", 0, "A real transaction log and how to read it (optional). Used by clvsim validate (its third check)."),
     PATHK("data.transactions", data.transactions, "\"\"",
@@ -155,42 +174,51 @@ const clv__key clv__scn_keys[] = {
     GROUP("population.bgnbd", CLV__KF_ALL_REQUIRED,
           "BG/NBD heterogeneity (Fader, Hardie and Lee 2005). Default: their fit to the CDNOW "
           "1/10 sample, in weeks. When the group is given, all four keys are required."),
-    REAL("population.bgnbd.r", population.bgnbd.r, 0, INF, CLV__KF_MIN_OPEN, "0.243", NULL,
+    REAL("population.bgnbd.r", population.bgnbd.r, SHAPE_MIN, SHAPE_MAX, 0, "0.243", NULL,
          "Shape of the gamma distribution of purchase rates."),
-    REAL("population.bgnbd.alpha", population.bgnbd.alpha, 0, INF, CLV__KF_MIN_OPEN, "4.414", "time unit",
-         "Scale of the gamma distribution of purchase rates."),
-    REAL("population.bgnbd.a", population.bgnbd.a, 0, INF, CLV__KF_MIN_OPEN, "0.793", NULL,
+    REAL("population.bgnbd.alpha", population.bgnbd.alpha, SHAPE_MIN, SHAPE_MAX, 0, "4.414", "time unit",
+         "Scale of the gamma distribution of purchase rates; the mean rate r / alpha must be at most 10 "
+         "purchases a day."),
+    REAL("population.bgnbd.a", population.bgnbd.a, SHAPE_MIN, SHAPE_MAX, 0, "0.793", NULL,
          "First shape of the beta distribution of dropout probabilities."),
-    REAL("population.bgnbd.b", population.bgnbd.b, 0, INF, CLV__KF_MIN_OPEN, "2.426", NULL,
+    REAL("population.bgnbd.b", population.bgnbd.b, SHAPE_MIN, SHAPE_MAX, 0, "2.426", NULL,
          "Second shape of the beta distribution of dropout probabilities."),
     GROUP("population.pareto", CLV__KF_ALL_REQUIRED,
           "Pareto/NBD heterogeneity (Schmittlein, Morrison and Colombo 1987). Default: the fit to "
           "the CDNOW 1/10 sample reported by Fader, Hardie and Lee (2005), in weeks. When the "
           "group is given, all four keys are required."),
-    REAL("population.pareto.r", population.pareto.r, 0, INF, CLV__KF_MIN_OPEN, "0.553", NULL,
+    REAL("population.pareto.r", population.pareto.r, SHAPE_MIN, SHAPE_MAX, 0, "0.553", NULL,
          "Shape of the gamma distribution of purchase rates."),
-    REAL("population.pareto.alpha", population.pareto.alpha, 0, INF, CLV__KF_MIN_OPEN, "10.578", "time unit",
-         "Scale of the gamma distribution of purchase rates."),
-    REAL("population.pareto.s", population.pareto.s, 0, INF, CLV__KF_MIN_OPEN, "0.606", NULL,
+    REAL("population.pareto.alpha", population.pareto.alpha, SHAPE_MIN, SHAPE_MAX, 0, "10.578", "time unit",
+         "Scale of the gamma distribution of purchase rates; the mean rate r / alpha must be at most 10 "
+         "purchases a day."),
+    REAL("population.pareto.s", population.pareto.s, SHAPE_MIN, SHAPE_MAX, 0, "0.606", NULL,
          "Shape of the gamma distribution of dropout rates."),
-    REAL("population.pareto.beta", population.pareto.beta, 0, INF, CLV__KF_MIN_OPEN, "11.669", "time unit",
+    REAL("population.pareto.beta", population.pareto.beta, SHAPE_MIN, SHAPE_MAX, 0, "11.669", "time unit",
          "Scale of the gamma distribution of dropout rates."),
     GROUP("population.spend", CLV__KF_ALL_REQUIRED,
           "Gamma-Gamma spend per transaction (Fader, Hardie and Lee 2005b). Default: their fit to "
           "the CDNOW 1/10 sample. When the group is given, all three keys are required."),
-    REAL("population.spend.p", population.spend.p, 0, INF, CLV__KF_MIN_OPEN, "6.25", NULL,
+    REAL("population.spend.p", population.spend.p, SHAPE_MIN, SHAPE_MAX, 0, "6.25", NULL,
          "Shape of the gamma distribution of one transaction's spend."),
-    REAL("population.spend.q", population.spend.q, 0, INF, CLV__KF_MIN_OPEN, "3.74", NULL,
-         "Shape of the gamma distribution of customers' spend scales."),
-    REAL("population.spend.gamma", population.spend.gamma, 0, INF, CLV__KF_MIN_OPEN, "15.44", "currency",
-         "Scale of the gamma distribution of customers' spend scales."),
+    REAL("population.spend.q", population.spend.q, 1, SHAPE_MAX, CLV__KF_MIN_OPEN, "3.74", NULL,
+         "Shape of the gamma distribution of customers' spend scales; above 1, so that the mean spend "
+         "p x gamma / (q - 1) is finite."),
+    REAL("population.spend.gamma", population.spend.gamma, SHAPE_MIN, MONEY_MAX, 0, "15.44", "currency",
+         "Scale of the gamma distribution of customers' spend scales; the mean spend per transaction "
+         "p x gamma / (q - 1) must be at most 1e9."),
     INT64("population.customers", population.customers, 0, 1e8, 0, "10000", "customers",
-          "Existing customers at the start of the calendar (before run.scale)."),
+          "Existing customers at the start of the calendar (before run.scale). Times run.scale, with the "
+          "expected arrivals of the horizon, at most 1e9 (and likewise agent.customers and "
+          "ltv.synthetic_customers)."),
     INT("population.burn_in_days", population.burn_in_days, 0, 3650, 0, "365", "days",
         "History simulated before the start, so existing customers arrive with purchase histories."),
 
     GROUP("calendar", 0, "The simulated period and the decision clock."),
-    DATE("calendar.start", calendar.start, 0, "\"2026-10-01\"", "First simulated day (YYYY-MM-DD)."),
+    DATE("calendar.start", calendar.start, 0, "\"2026-10-01\"",
+         "First simulated day (YYYY-MM-DD). The burn-in before it (at least a day) and the horizon after it "
+         "(calendar.horizon_days, and ltv.horizon_days for the LTV predictor's world) must stay within "
+         "0001-01-01 to 9999-12-30."),
     INT("calendar.horizon_days", calendar.horizon_days, 1, 3650, 0, "182", "days",
         "Length of the simulated (and evaluated) period."),
     INT("calendar.epoch_days", calendar.epoch_days, 1, 365, 0, "7", "days",
@@ -207,7 +235,8 @@ const clv__key clv__scn_keys[] = {
      .count_off = CNT(seasonality.n_windows), .size = CLV_MAX_WINDOWS, .elem_size = sizeof(clv_scn_window),
      .sub = window_keys, .n_sub = sizeof window_keys / sizeof window_keys[0], .def = "()",
      .doc = "Yearly windows such as a holiday peak or a January lull; multipliers of overlapping "
-            "windows multiply. At most 16."},
+            "windows multiply. At most 16. On any day, the day-of-week multiplier times the windows' purchase "
+            "multipliers must be at most 10000, and the product of their acquisition multipliers too."},
 
     GROUP("acquisition", 0, "New customers arriving during the horizon."),
     REAL("acquisition.rate_per_day", acquisition.rate_per_day, 0, 1e7, 0, "10.0", "customers/day",
@@ -241,12 +270,14 @@ const clv__key clv__scn_keys[] = {
      .doc = "Coupon levels a policy may send (besides sending none). At most 8; the actions are "
             "every (coupon or none, price) pair."},
     ARRAY(CLV__K_REAL_ARRAY, "interventions.prices", interventions.prices, interventions.n_prices, 1,
-          0, 10, CLV__KF_MIN_OPEN | CLV__KF_ASCENDING, "[1.0]", "factor",
-          "Price levels as multipliers of list price, in increasing order. At most 8."),
+          0.01, 10, CLV__KF_ASCENDING, "[1.0]", "factor",
+          "Price levels as multipliers of list price, in increasing order. At most 8. With price response, "
+          "the lowest level to the power elasticity_mean - 5 x elasticity_sd (a customer's intensity multiplier "
+          "five standard deviations out) must be at most 10000."),
     GROUP("interventions.budget", 0, "Coupon spend limits enforced by the environment."),
-    REAL("interventions.budget.per_epoch", interventions.budget_per_epoch, 0, INF, CLV__KF_UNLIMITED,
+    REAL("interventions.budget.per_epoch", interventions.budget_per_epoch, 0, BUDGET_MAX, CLV__KF_UNLIMITED,
          "-1.0", "currency", "Most a decision epoch may commit: each coupon sent commits the most it can cost (contact_cost + redemption_cost + max_value); coupons past the budget are not sent. -1: unlimited."),
-    REAL("interventions.budget.total", interventions.budget_total, 0, INF, CLV__KF_UNLIMITED, "-1.0",
+    REAL("interventions.budget.total", interventions.budget_total, 0, BUDGET_MAX, CLV__KF_UNLIMITED, "-1.0",
          "currency", "Most the whole horizon may spend: coupon costs so far plus what the live coupons commit never exceed it. -1: unlimited."),
 
     GROUP("response", 0, "How customers respond to coupons and prices, now and later. Every effect can be switched off. Segments and traits are drawn per customer; deal expectation and fatigue are updated at each decision epoch and held within it."),
@@ -428,4 +459,32 @@ const clv__key *clv__scn_find(const char *path)
         if (strcmp(clv__scn_keys[i].path, path) == 0)
             return &clv__scn_keys[i];
     return NULL;
+}
+
+static void bound_text(double v, int integer, char *buf, size_t n)
+{
+    if (integer && v >= CLV__INT64_MAX)
+        snprintf(buf, n, "9223372036854775807");
+    else
+        snprintf(buf, n, integer ? "%.0f" : "%g", v);
+}
+
+void clv__scn_range_text(const clv__key *k, int integer, char *buf, size_t n)
+{
+    char lo[32], hi[32];
+    bound_text(k->min, integer, lo, sizeof lo);
+    bound_text(k->max, integer, hi, sizeof hi);
+    snprintf(buf, n, "%s%c%s, %s%c", (k->flags & CLV__KF_UNLIMITED) ? "-1 or " : "",
+             (k->flags & CLV__KF_MIN_OPEN) ? '(' : '[', lo, hi, (k->flags & CLV__KF_MAX_OPEN) ? ')' : ']');
+}
+
+int clv__scn_in_range(const clv__key *k, double v)
+{
+    if ((k->flags & CLV__KF_UNLIMITED) && v == -1)
+        return 1;
+    if ((k->flags & CLV__KF_MIN_OPEN) ? !(v > k->min) : !(v >= k->min))
+        return 0;
+    if ((k->flags & CLV__KF_MAX_OPEN) ? !(v < k->max) : !(v <= k->max))
+        return 0;
+    return 1;
 }

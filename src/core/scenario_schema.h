@@ -10,6 +10,10 @@
 
 #include <stddef.h>
 
+/* The largest int64 as a table bound: the double 2^63 (INT64_MAX rounds up
+ * to it), which the range checks and texts treat as INT64_MAX. */
+#define CLV__INT64_MAX 9223372036854775807.0
+
 typedef enum clv__ktype {
     CLV__K_GROUP,      /* a section or sub-group; members follow it in the table */
     CLV__K_BOOL,       /* int 0/1 */
@@ -58,6 +62,14 @@ typedef struct clv__key {
 
 extern const clv__key clv__scn_keys[];
 extern const size_t clv__scn_n_keys;
+
+/* The accepted range of a number key as text: "[1, 3650]", "(0, 1)",
+ * "-1 or [0, 1e+15]"; integer: bounds as integers (CLV__INT64_MAX as
+ * 9223372036854775807).  Loader messages and the reference both use it. */
+void clv__scn_range_text(const clv__key *k, int integer, char *buf, size_t n);
+
+/* 1 when v lies in k's range (or is -1 for a CLV__KF_UNLIMITED key). */
+int clv__scn_in_range(const clv__key *k, double v);
 
 /* The row of a full key path, or NULL. */
 const clv__key *clv__scn_find(const char *path);

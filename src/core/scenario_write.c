@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clvsim/io.h"
 #include "clvsim/scenario.h"
 #include "scenario_schema.h"
 
@@ -32,11 +33,20 @@ static void put_string(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
-/* the value of key k stored in base, as libconfig text */
-static void put_value(FILE *fp, const clv__key *k, const char *base, int indent)
+/* a number of key path, checked (clvsim/io.h): "" when not finite */
+static void put_real(FILE *fp, clv_numcheck *chk, const char *path, double v)
+{
+    char num[40];
+    if (clv_num_ok(chk, fp, path, v)) {
+        fmt_real(v, num, sizeof num);
+        fputs(num, fp);
+    }
+}
+
+/* the value of key k stored in base, as libconfig text; path: its full key */
+static void put_value(FILE *fp, clv_numcheck *chk, const clv__key *k, const char *path, const char *base, int indent)
 {
     const void *p = base + k->off;
-    char num[40];
     switch (k->type) {
     case CLV__K_BOOL:
         fputs(*(const int *)p ? "true" : "false", fp);
@@ -50,8 +60,7 @@ static void put_value(FILE *fp, const clv__key *k, const char *base, int indent)
         break;
     }
     case CLV__K_REAL:
-        fmt_real(*(const double *)p, num, sizeof num);
-        fputs(num, fp);
+        put_real(fp, chk, path, *(const double *)p);
         break;
     case CLV__K_ENUM:
         put_string(fp, k->names[*(const int *)p]);
@@ -73,8 +82,7 @@ static void put_value(FILE *fp, const clv__key *k, const char *base, int indent)
             if (k->type == CLV__K_INT_ARRAY) {
                 fprintf(fp, "%d", ((const int *)p)[i]);
             } else if (k->type == CLV__K_REAL_ARRAY) {
-                fmt_real(((const double *)p)[i], num, sizeof num);
-                fputs(num, fp);
+                put_real(fp, chk, path, ((const double *)p)[i]);
             } else {
                 put_string(fp, k->names[((const int *)p)[i]]);
             }
@@ -93,8 +101,10 @@ static void put_value(FILE *fp, const clv__key *k, const char *base, int indent)
             const char *elem = (const char *)p + (size_t)i * k->elem_size;
             fprintf(fp, "%*s{ ", indent + 2, "");
             for (size_t j = 0; j < k->n_sub; j++) {
+                char sub[CLV_ERROR_FIELD_MAX];
+                snprintf(sub, sizeof sub, "%.100s[%d].%.40s", path, i, k->sub[j].path);
                 fprintf(fp, "%s = ", k->sub[j].path);
-                put_value(fp, &k->sub[j], elem, indent + 2);
+                put_value(fp, chk, &k->sub[j], sub, elem, indent + 2);
                 fputs("; ", fp);
             }
             fprintf(fp, "}%s\n", i + 1 < n ? "," : "");
@@ -118,6 +128,7 @@ static int depth_of(const char *path)
 
 int clv_scn_write(const clv_scenario *scn, FILE *fp, clv_error *err)
 {
+    clv_numcheck chk = {0}; /* no inf or nan in the file */
     fprintf(fp, "# clvsim scenario with every key explicit (resolved from %s)\n", scn->source[0] ? scn->source : "defaults");
     /* the table lists groups before their members, so a stack of open
      * groups is enough to nest the output */
@@ -139,7 +150,7 @@ int clv_scn_write(const clv_scenario *scn, FILE *fp, clv_error *err)
             continue;
         }
         fprintf(fp, "%*s%s = ", 2 * n_open, "", name);
-        put_value(fp, k, (const char *)scn, 2 * n_open);
+        put_value(fp, &chk, k, k->path, (const char *)scn, 2 * n_open);
         fputs(";\n", fp);
     }
     while (n_open > 0) {
@@ -148,7 +159,7 @@ int clv_scn_write(const clv_scenario *scn, FILE *fp, clv_error *err)
     }
     if (ferror(fp))
         return clv_error_set(err, CLV_EIO, NULL, 0, NULL, "write failed");
-    return CLV_OK;
+    return clv_numcheck_error(&chk, fp, NULL, err);
 }
 
 /* ---- the reference ---- */
@@ -176,16 +187,9 @@ static const char *type_name(const clv__key *k)
 
 static void put_range(FILE *fp, const clv__key *k, int integer)
 {
-    char lo[32], hi[32];
-    snprintf(lo, sizeof lo, integer ? "%.0f" : "%g", k->min);
-    snprintf(hi, sizeof hi, integer ? "%.0f" : "%g", k->max);
-    if (k->flags & CLV__KF_UNLIMITED)
-        fputs("-1 or ", fp);
-    if (k->max >= 1e300 || (integer && k->max >= 9e18))
-        fprintf(fp, "%s %s", (k->flags & CLV__KF_MIN_OPEN) ? "&gt;" : "&ge;", lo);
-    else
-        fprintf(fp, "%c%s, %s%c", (k->flags & CLV__KF_MIN_OPEN) ? '(' : '[', lo, hi,
-                (k->flags & CLV__KF_MAX_OPEN) ? ')' : ']');
+    char buf[96];
+    clv__scn_range_text(k, integer, buf, sizeof buf);
+    fputs(buf, fp);
 }
 
 static void put_accepted(FILE *fp, const clv__key *k)

@@ -272,5 +272,16 @@ int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progr
     pop->spend = m.spend;
     pop->unit = d->unit;
     pop->source = CLV_SOURCE_PARAMETERS;
-    return CLV_OK;
+    /* the estimates pass the checks a scenario file's parameters pass (a fit
+     * at a boundary can give a shape of 1e9, or q below 1): else the world
+     * simulated from them would be nonsense */
+    st = clv_scn_check(scn, err);
+    if (st != CLV_OK && err) {
+        char msg[CLV_ERROR_MSG_MAX];
+        snprintf(msg, sizeof msg, "%s", err->msg);
+        snprintf(err->file, sizeof err->file, "%s", d->transactions);
+        snprintf(err->msg, sizeof err->msg, "the population fitted to this log up to %s is refused: %.500s",
+                 d->calibration_end, msg);
+    }
+    return st;
 }

@@ -16,6 +16,15 @@
 int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double *da, double *db, double *dc,
                     double *dz);
 
+/* log 2F1(a, b; a + 1; z) for a, b > 0 and 0 < z < 1 (the Pareto/NBD's) by
+ * quadrature of its Euler integral, for z near 1 where the series is slow
+ * or fails: clv__hyp2f1_a1_slow(b, z) says when (the series would need over
+ * 1,000 terms).  d_a is the derivative of the log with a and c = a + 1
+ * moving together; d_b and d_z as above (each may be NULL).  Returns 0, or
+ * -1 when the quadrature has not converged. */
+int clv__hyp2f1_a1_slow(double b, double z);
+int clv__log_hyp2f1_a1(double a, double b, double z, double *out, double *d_a, double *d_b, double *d_z);
+
 /* Customers compressed for likelihood evaluation: identical (x, t_x, T, m)
  * records merged with a weight; x an integer, xmax its largest value.  The
  * scratch space makes an evaluation allocation-free, and a cohort usable

@@ -502,6 +502,24 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
     if (!p)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     clv_mlp_get_params(m, p);
+    /* what clv_mlp_load would refuse is not written: a file that cannot be
+     * read back is no network */
+    const char *bad = NULL;
+    size_t at = 0;
+    double value = 0;
+    for (size_t j = 0; !bad && j < K; j++)
+        if (!isfinite(mean[j]))
+            bad = "standardisation mean of input", at = j, value = mean[j];
+        else if (!(isfinite(sd[j]) && sd[j] > 0))
+            bad = "standardisation sd of input", at = j, value = sd[j];
+    for (size_t i = 0; !bad && i < P; i++)
+        if (!isfinite(p[i]))
+            bad = "parameter", at = i, value = p[i];
+    if (bad) {
+        free(p);
+        return clv_error_set(err, CLV_ENUMERIC, path, 0, NULL, "the network's %s %zu is %g; a network is saved "
+                             "only with finite values and standard deviations above 0", bad, at + 1, value);
+    }
     uint32_t crc = clv_crc32(0, head, sizeof head);
     crc = clv_crc32(crc, cfg, sizeof cfg);
     crc = clv_crc32(crc, mean, K * sizeof *mean);

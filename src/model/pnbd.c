@@ -36,9 +36,17 @@ static int log_F(const clv_pnbd_params *p, double x, double t, double *lF, doubl
     const int a_big = al >= be;
     const double m = a_big ? al : be, z = fabs(al - be) / (m + t);
     double lh, Da, Db, Dc, Dz;
-    if (clv__log_hyp2f1(rsx, a_big ? s + 1 : r + x, rsx + 1, z, &lh, dF ? &Da : NULL, dF ? &Db : NULL,
-                        dF ? &Dc : NULL, dF ? &Dz : NULL) != 0)
+    const double hb = a_big ? s + 1 : r + x;
+    if (clv__hyp2f1_a1_slow(hb, z)) {
+        /* z near 1 (alpha and beta far apart): the series would take too
+         * long or fail; its integral instead, with a and c moving together */
+        Dc = 0;
+        if (clv__log_hyp2f1_a1(rsx, hb, z, &lh, dF ? &Da : NULL, dF ? &Db : NULL, dF ? &Dz : NULL) != 0)
+            return -1;
+    } else if (clv__log_hyp2f1(rsx, hb, rsx + 1, z, &lh, dF ? &Da : NULL, dF ? &Db : NULL, dF ? &Dc : NULL,
+                               dF ? &Dz : NULL) != 0) {
         return -1;
+    }
     const double lm = log(m + t);
     *lF = lh - rsx * lm;
     if (dF) {

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clvsim/date.h"
+#include "clvsim/io.h"
 #include "clvsim/progress.h"
 #include "txlog_internal.h"
 
@@ -393,20 +394,25 @@ static int put_id(FILE *fp, const char *id)
 
 int clv_rfm_write_csv(const clv_rfm_table *t, FILE *fp, clv_error *err)
 {
+    static const char *const cols[7] = {"x", "t_x", "T", "mean_spend", "first_spend", "x_holdout", "spend_holdout"};
+    clv_numcheck chk = {0}; /* no inf or nan in the file (clvsim/io.h) */
     int bad = fputs("id,first_purchase,x,t_x,T,mean_spend,first_spend,x_holdout,spend_holdout\n", fp) < 0;
     for (size_t i = 0; i < t->n && !bad; i++) {
         const clv_rfm *r = &t->c[i];
+        const double v[7] = {r->x, r->t_x, r->T, r->mean_spend, r->first_spend, r->x_holdout, r->spend_holdout};
         char d[11], b[7][32];
+        for (int k = 0; k < 7; k++)
+            if (clv_num_ok(&chk, fp, cols[k], v[k]))
+                fmt_double(b[k], sizeof b[k], v[k]);
+            else
+                b[k][0] = '\0';
         bad = put_id(fp, t->id[i]) != 0 ||
-              fprintf(fp, ",%s,%s,%s,%s,%s,%s,%s,%s\n", clv_date_format(r->first_day, d),
-                      fmt_double(b[0], sizeof b[0], r->x), fmt_double(b[1], sizeof b[1], r->t_x),
-                      fmt_double(b[2], sizeof b[2], r->T), fmt_double(b[3], sizeof b[3], r->mean_spend),
-                      fmt_double(b[4], sizeof b[4], r->first_spend), fmt_double(b[5], sizeof b[5], r->x_holdout),
-                      fmt_double(b[6], sizeof b[6], r->spend_holdout)) < 0;
+              fprintf(fp, ",%s,%s,%s,%s,%s,%s,%s,%s\n", clv_date_format(r->first_day, d), b[0], b[1], b[2], b[3], b[4],
+                      b[5], b[6]) < 0;
     }
     if (!bad && fflush(fp) != 0)
         bad = 1;
     if (bad || ferror(fp))
         return clv_error_set(err, CLV_EIO, NULL, 0, NULL, "cannot write the RFM summary: %s", strerror(errno));
-    return CLV_OK;
+    return clv_numcheck_error(&chk, fp, NULL, err);
 }

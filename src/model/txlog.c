@@ -237,8 +237,10 @@ static int blank_line(const char *p, const char *end)
  * a division of two exactly representable doubles, hence correctly rounded
  * (Clinger's fast path).  This covers the amounts of real logs, is several
  * times faster than strtod and ignores the locale's decimal point.  Other
- * forms (exponents, long mantissas, hex) go to strtod.  Returns 0, or -1
- * when s[0, n) is not one finite number. */
+ * forms (exponents, long mantissas, hex) go to strtod.  Returns 0; -1
+ * when s[0, n) is not a number; -2 when it is one beyond
+ * CLV_TXLOG_AMOUNT_MAX in magnitude, or not finite ("inf", "nan", "1e999",
+ * which strtod accepts). */
 static int parse_number(const char *s, size_t n, double *v)
 {
     static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
@@ -273,15 +275,15 @@ static int parse_number(const char *s, size_t n, double *v)
     if (i == n && any && decimals <= 22) {
         double x = (double)m / p10[decimals];
         *v = neg ? -x : x;
-        return 0;
+        return fabs(x) <= CLV_TXLOG_AMOUNT_MAX ? 0 : -2;
     }
     /* the general case; s[n] is a NUL (fields are terminated in place) */
     char *e;
     double x = strtod(s, &e);
-    if (e != s + n || !isfinite(x))
+    if (e != s + n || e == s)
         return -1;
     *v = x;
-    return 0;
+    return fabs(x) <= CLV_TXLOG_AMOUNT_MAX ? 0 : -2; /* also false for a NaN */
 }
 
 /* A date in the given clv_date_format_kind; 0, or -1 */
@@ -361,6 +363,17 @@ static int check_opts(const clv_txlog_opts *o, clv_error *err)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "amount_kind",
                              "unit prices need a quantity column (spend = quantity x unit price); set quantity_column");
     return CLV_OK;
+}
+
+/* the error of an amount or quantity field: not a number (why -1), or one
+ * beyond the accepted magnitude or not finite (why -2) */
+static int bad_number(clv_error *err, const char *path, int line, const char *field, int why, int col,
+                      const char *got)
+{
+    if (why == -2)
+        return clv_error_set(err, CLV_EINPUT, path, line, field, "expected a number in [-%g, %g] in column %d, got %s",
+                             CLV_TXLOG_AMOUNT_MAX, CLV_TXLOG_AMOUNT_MAX, col, got);
+    return clv_error_set(err, CLV_EINPUT, path, line, field, "expected a number in column %d, got %s", col, got);
 }
 
 static int max4(int a, int b, int c, int d)
@@ -475,11 +488,11 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
             goto malformed;
         }
         double amount, qty = 1;
-        if (parse_number(f[ac].s, f[ac].n, &amount) != 0) {
+        if ((why = parse_number(f[ac].s, f[ac].n, &amount)) != 0) {
             kind = CLV_TXBAD_AMOUNT;
             goto malformed;
         }
-        if (qc >= 0 && parse_number(f[qc].s, f[qc].n, &qty) != 0) {
+        if (qc >= 0 && (why = parse_number(f[qc].s, f[qc].n, &qty)) != 0) {
             kind = CLV_TXBAD_QUANTITY;
             goto malformed;
         }
@@ -488,6 +501,11 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
             continue;
         }
         double spend = o->amount_kind == CLV_AMOUNT_UNIT_PRICE ? qty * amount : amount;
+        if (!(spend <= CLV_TXLOG_AMOUNT_MAX)) { /* a product of two values in range */
+            kind = CLV_TXBAD_AMOUNT;
+            why = -3;
+            goto malformed;
+        }
         int32_t pday = 0;
         long pline = 0;
         int rc = row(ctx, f[cc].s, f[cc].n, day, spend, ln, &pday, &pline);
@@ -553,12 +571,19 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                                    date_expected(o->date_format), dc + 1, quoted(q, sizeof q, f[dc].s, f[dc].n));
             break;
         case CLV_TXBAD_AMOUNT:
-            status = clv_error_set(err, CLV_EINPUT, path, iline, "amount", "expected a number in column %d, got %s",
-                                   ac + 1, quoted(q, sizeof q, f[ac].s, f[ac].n));
+            if (why == -3) {
+                char q2[200];
+                status = clv_error_set(err, CLV_EINPUT, path, iline, "amount",
+                                       "expected a spend, quantity x unit price, of at most %g, got %g: quantity %s "
+                                       "(column %d) x unit price %s (column %d)",
+                                       CLV_TXLOG_AMOUNT_MAX, spend, quoted(q, sizeof q, f[qc].s, f[qc].n), qc + 1,
+                                       quoted(q2, sizeof q2, f[ac].s, f[ac].n), ac + 1);
+                break;
+            }
+            status = bad_number(err, path, iline, "amount", why, ac + 1, quoted(q, sizeof q, f[ac].s, f[ac].n));
             break;
         default: /* CLV_TXBAD_QUANTITY; order errors are reported above */
-            status = clv_error_set(err, CLV_EINPUT, path, iline, "quantity", "expected a number in column %d, got %s",
-                                   qc + 1, quoted(q, sizeof q, f[qc].s, f[qc].n));
+            status = bad_number(err, path, iline, "quantity", why, qc + 1, quoted(q, sizeof q, f[qc].s, f[qc].n));
             break;
         }
         goto done;

@@ -6,19 +6,8 @@
 #include "clvsim/date.h"
 #include "sim_internal.h"
 
-/* 1 when day d lies in window w of its year (windows whose end comes
- * before their start run over New Year) */
-static int in_window(const clv_scn_window *w, int32_t d)
-{
-    int y, m, dd;
-    clv_date_to_ymd(d, &y, &m, &dd);
-    int32_t s, e;
-    if (clv_datespec_resolve(w->start, y, &s) != 0 || clv_datespec_resolve(w->end, y, &e) != 0)
-        return 0; /* the loader has validated the specs */
-    if (s <= e)
-        return d >= s && d <= e;
-    return d >= s || d <= e;
-}
+/* 1 when day d lies in window w (the loader has validated its specs) */
+static int in_window(const clv_scn_window *w, int32_t d) { return clv_datespec_window(w->start, w->end, d) == 1; }
 
 double clv__window_multiplier(const clv_scenario *scn, int32_t d, int which)
 {
