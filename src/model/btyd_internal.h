@@ -16,6 +16,16 @@
 int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double *da, double *db, double *dc,
                     double *dz);
 
+/* log 2F1(a, b; a + 1; 1 - w) for small w (0 < w < 1/2, a, b > 0, b < a + 1)
+ * by the connection formula to 1 - z, whose series converge like w^k
+ * where the Gauss series above needs about 37/w terms (the Pareto/NBD's
+ * series near the boundary of no dropout, s and beta large).  dA is the
+ * derivative of the log along a with c = a + 1 (da + dc above), db and dz
+ * as above (dz with respect to z = 1 - w).  Returns -1 when it does not
+ * apply (b near an integer, where its two terms cancel, or outside the
+ * domain): use the Gauss series then. */
+int clv__log_hyp2f1_near1(double a, double b, double w, double *out, double *dA, double *db, double *dz);
+
 /* Customers compressed for likelihood evaluation: identical (x, t_x, T, m)
  * records merged with a weight; x an integer, xmax its largest value.  The
  * scratch space makes an evaluation allocation-free, and a cohort usable

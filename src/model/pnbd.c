@@ -35,11 +35,37 @@ static int log_F(const clv_pnbd_params *p, double x, double t, double *lF, doubl
     const double r = p->r, al = p->alpha, s = p->s, be = p->beta, rsx = r + s + x;
     const int a_big = al >= be;
     const double m = a_big ? al : be, z = fabs(al - be) / (m + t);
-    double lh, Da, Db, Dc, Dz;
+    const double lm = log(m + t);
+    double lh, Da, Db, Dc, Dz, DA;
+    /* near z = 1 (1 - z = (min(alpha, beta) + t) / (m + t) small: s and
+     * beta, or r and alpha, large, the boundary of no dropout) the Gauss
+     * series needs about (max(b - 2, 0) + 37) / (1 - z) terms (its terms
+     * grow like k^(b-2) z^k before they fall), hundreds of thousands per
+     * customer and evaluation; the connection formula needs a few.  Below
+     * 40,000 terms the series is kept, so that fits that never come near
+     * the boundary are unchanged to the bit. */
+    const double w = ((a_big ? be : al) + t) / (m + t), b2 = (a_big ? s + 1 : r + x) - 2;
+    if ((b2 > 0 ? b2 : 0) + 37 > 2e3 * w && clv__log_hyp2f1_near1(rsx, a_big ? s + 1 : r + x, w, &lh, dF ? &DA : NULL, dF ? &Db : NULL,
+                                          dF ? &Dz : NULL) == 0) {
+        *lF = lh - rsx * lm;
+        if (dF) {
+            if (a_big) {
+                dF[0] = DA - lm;
+                dF[2] = DA + Db - lm;
+                dF[1] = Dz * (be + t) / ((al + t) * (al + t)) - rsx / (al + t);
+                dF[3] = -Dz / (al + t);
+            } else {
+                dF[0] = DA + Db - lm;
+                dF[2] = DA - lm;
+                dF[1] = -Dz / (be + t);
+                dF[3] = Dz * (al + t) / ((be + t) * (be + t)) - rsx / (be + t);
+            }
+        }
+        return 0;
+    }
     if (clv__log_hyp2f1(rsx, a_big ? s + 1 : r + x, rsx + 1, z, &lh, dF ? &Da : NULL, dF ? &Db : NULL,
                         dF ? &Dc : NULL, dF ? &Dz : NULL) != 0)
         return -1;
-    const double lm = log(m + t);
     *lF = lh - rsx * lm;
     if (dF) {
         /* chain rule through a = c - 1 = r+s+x, b = s+1 or r+x, z(alpha, beta, t) and the power */
