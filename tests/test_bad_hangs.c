@@ -1,6 +1,12 @@
 /* test_bad_hangs.c - the catalogue of bad inputs that used to hang (issue 11, item 3).
  *
  * Classes covered, each with its exact message and exit status:
+ * - a transaction dated far after the rest of the log (9999-12-31): clvsim fit
+ *   ends within seconds and warns with the file and line; the date stays
+ *   in the summaries and leaves the daily series;
+ * - a customer whose first purchase is far before the rest (0001-01-01):
+ *   the same, and the customer's repeats leave the series too;
+ * - a calibration or holdout end far after the log: refused (status 2);
  * - the cumulative repeat-purchase curve, quadratic in the span of days,
  *   is now a sum over the first-purchase days only: the same to the bit;
  * - the Pareto/NBD's hypergeometric series near z = 1 (the boundary of no
@@ -114,6 +120,125 @@ TEST(test_bad_hangs_cumulative_linear)
     }
     clv_rfm_free(t);
     free(cd);
+}
+
+/* the reader's account of far dates */
+TEST(test_bad_hangs_far_dates_stats)
+{
+    clv_rfm_table *t = NULL;
+    clv_error err;
+    const int32_t cal = clv_date_from_ymd(2023, 6, 30);
+    CHECK_INT(clv_rfm_read(FIX "/far_late.csv", NULL, cal, -1, CLV_UNIT_DAY, NULL, &t, &err), CLV_OK);
+    if (t) {
+        const clv_txlog_stats *s = &t->stats;
+        CHECK_INT(s->bulk_first, clv_date_from_ymd(2023, 1, 9));   /* 3rd of 12 first purchases */
+        CHECK_INT(s->bulk_last, clv_date_from_ymd(2023, 10, 1));   /* 9th of 12 last purchases */
+        CHECK_INT(s->near_first, clv_date_from_ymd(2020, 1, 1));   /* 3 x 265 days before, to 1 January */
+        CHECK_INT(s->near_last, clv_date_from_ymd(2025, 12, 31));
+        CHECK_INT(s->far_before, 0);
+        CHECK_INT(s->far_after, 1);
+        CHECK_INT(s->far_after_line, 13);
+        CHECK_INT(s->far_after_day, clv_date_from_ymd(9999, 12, 31));
+        CHECK_INT(s->last_day, clv_date_from_ymd(9999, 12, 31));
+        /* the series runs to the last purchase that is not far out */
+        CHECK_INT(t->series_start, clv_date_from_ymd(2023, 1, 2));
+        CHECK_INT(t->n_days, clv_date_from_ymd(2023, 12, 1) - clv_date_from_ymd(2023, 1, 2) + 1);
+        long rep = 0;
+        for (size_t d = 0; d < t->n_days; d++)
+            rep += t->repeat_per_day[d];
+        CHECK_INT(rep, 12); /* 24 rows of 12 customers, without the far one */
+    }
+    clv_rfm_free(t);
+
+    t = NULL;
+    CHECK_INT(clv_rfm_read(FIX "/far_early.csv", NULL, cal, clv_date_from_ymd(2023, 12, 31), CLV_UNIT_DAY, NULL, &t,
+                           &err),
+              CLV_OK);
+    if (t) {
+        const clv_txlog_stats *s = &t->stats;
+        CHECK_INT(s->far_before, 1);
+        CHECK_INT(s->far_before_line, 2);
+        CHECK_INT(s->far_before_day, clv_date_from_ymd(1, 1, 1));
+        CHECK_INT(s->far_after, 0);
+        CHECK_INT(t->n, 13);                  /* c00 is in the cohort (and the fits) */
+        CHECK_INT(t->series_start, clv_date_from_ymd(2023, 1, 2));
+        CHECK_INT(t->n_days, clv_date_from_ymd(2023, 12, 31) - clv_date_from_ymd(2023, 1, 2) + 1);
+        long rep = 0;
+        for (size_t d = 0; d < t->n_days; d++)
+            rep += t->repeat_per_day[d];
+        CHECK_INT(rep, 12); /* c00's repeat on 2023-03-03 is not in the series */
+        check_cumulative_bits(t);
+    }
+    clv_rfm_free(t);
+}
+
+/* clvsim fit on a log with one far date: seconds, not hours, and the warning */
+static void fit_far(const char *log, const char *hold, const char *warning)
+{
+    char dir[] = "/tmp/clvsim-far-XXXXXX";
+    if (!mkdtemp(dir))
+        return;
+    char out[64];
+    snprintf(out, sizeof out, "%s/out", dir);
+    harness_proc r = hold ? harness_run_env(ARGS("fit", log, "--calibration-end", "2023-06-30", "--holdout-end",
+                                                 hold, "-o", out, "-q"), NULL, 20)
+                          : harness_run_env(ARGS("fit", log, "--calibration-end", "2023-06-30", "-o", out, "-q"),
+                                            NULL, 20);
+    CHECK_INT(r.status, 0);
+    CHECK(r.seconds < 20);
+    CHECK(r.err && strstr(r.err, warning));
+    /* in the report too */
+    char path[128];
+    snprintf(path, sizeof path, "%s/report.txt", out);
+    char *rep = harness_read_file(path);
+    CHECK(rep && strstr(rep, warning + strlen("clvsim fit: warning: ")));
+    free(rep);
+    /* the cumulative curve covers 2023 only */
+    snprintf(path, sizeof path, "%s/cumulative.csv", out);
+    char *cum = harness_read_file(path);
+    CHECK(cum && strncmp(cum, "date,actual,BG/NBD,Pareto/NBD\n2023-01-02,0,", 42) == 0);
+    size_t lines = 0;
+    for (const char *p = cum; p && *p; p++)
+        lines += *p == '\n';
+    CHECK_INT(lines, hold ? 1 + 364 : 1 + 334);
+    free(cum);
+    harness_proc_free(&r);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+TEST(test_bad_hangs_far_date_fit)
+{
+    fit_far(FIX "/far_late.csv", NULL,
+            "clvsim fit: warning: " FIX "/far_late.csv:13: the date 9999-12-31 is far after the bulk of the log's "
+            "dates (2023-01-09 to 2023-10-01; far: after 2025-12-31), a typo?  1 customer buys that far after: kept "
+            "in the customer summaries and the fits, left out of the daily series (the cumulative curve)\n");
+    fit_far(FIX "/far_early.csv", "2023-12-31",
+            "clvsim fit: warning: " FIX "/far_early.csv:2: the date 0001-01-01 is far before the bulk of the log's "
+            "dates (2023-01-09 to 2023-09-09; far: before 2021-01-01), a typo?  1 customer starts that far before: "
+            "kept in the customer summaries and the fits, left out of the daily series (the cumulative curve)\n");
+}
+
+TEST(test_bad_hangs_far_period_end)
+{
+    harness_proc r = harness_run_env(ARGS("fit", FIX "/far_late.csv", "--calibration-end", "2023-06-30",
+                                          "--holdout-end", "2099-06-30", "-o", "/tmp/clvsim-far-never", "-q"),
+                                     NULL, 20);
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim: " FIX "/far_late.csv: holdout_end: expected a holdout end by 2025-12-31, got "
+                     "2099-06-30: the bulk of the log's dates runs from 2023-01-09 to 2023-10-01, and a period "
+                     "ending that far after it has no data\n");
+    harness_proc_free(&r);
+    r = harness_run_env(ARGS("fit", FIX "/far_late.csv", "--calibration-end", "2031-06-30", "-o",
+                             "/tmp/clvsim-far-never", "-q"),
+                        NULL, 20);
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim: " FIX "/far_late.csv: calibration_end: expected a calibration end by 2025-12-31, got "
+                     "2031-06-30: the bulk of the log's dates runs from 2023-01-09 to 2023-10-01, and a period "
+                     "ending that far after it has no data\n");
+    harness_proc_free(&r);
+    CHECK(access("/tmp/clvsim-far-never", F_OK) != 0); /* refused before any output */
 }
 
 /* 2F1(a, b; a+1; 1-w) near w = 0 by the connection formula, against the

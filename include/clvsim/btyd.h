@@ -223,7 +223,10 @@ int clv_btyd_frequency(const clv_btyd *m, const clv_rfm_table *t, double hist[CL
 
 /* Expected cumulative repeat transactions of the table's cohort on each day
  * of its series (t->n_days values into out): sum over customers of
- * E[X(d - first_day)] at the end of day d. */
+ * E[X(d - first_day)] at the end of day d (customers who started before
+ * the series, far before the bulk of the log, are not counted, as the
+ * series does not count their repeats).  Work: n_days times the distinct
+ * first-purchase days, plus the customers. */
 int clv_btyd_cumulative(const clv_btyd *m, const clv_rfm_table *t, double *out, clv_error *err);
 
 #ifdef __cplusplus

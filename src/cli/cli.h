@@ -99,6 +99,15 @@ void cli_print_summary(FILE *fp, const clv_scenario *scn);
  * scenario's own file). */
 int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err);
 
+/* The reader's warning about dates far outside the bulk of a log
+ * (clv_txlog_stats.far_*): for after = 0 those before it, for 1 those
+ * after, as "LOG:LINE: the date ... is far before ..." into buf; 0 (and
+ * buf untouched) when there are none. */
+int cli_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after);
+/* Both warnings on stderr as "clvsim CMD: warning: ..." (not silenced by
+ * --quiet, like every warning about results). */
+void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s);
+
 /* Open DIR/name for atomic writing; CLV_EINPUT when it is the same file as
  * input (the user's data or scenario, which is never overwritten). */
 int cli_open_out(const char *dir, const char *name, const char *input, clv_afile *af, clv_error *err);

@@ -237,8 +237,16 @@ static void print_report(FILE *fp, const fit_job *j, double seconds)
         fputc(')', fp);
     }
     fputc('\n', fp);
-    fprintf(fp, "cohort     %zu customers with a first purchase from %s to %s", t->n,
-            clv_date_format(t->series_start, a), clv_date_format(t->calibration_end, b));
+    for (int after = 0; after < 2; after++) {
+        char w[CLV_IO_PATH_MAX + 512];
+        if (cli_far_dates_text(w, sizeof w, j->log_path, s, after))
+            fprintf(fp, "           WARNING: %s\n", w);
+    }
+    int32_t first = t->calibration_end;
+    for (size_t i = 0; i < t->n; i++)
+        first = t->c[i].first_day < first ? t->c[i].first_day : first;
+    fprintf(fp, "cohort     %zu customers with a first purchase from %s to %s", t->n, clv_date_format(first, a),
+            clv_date_format(t->calibration_end, b));
     if (t->later_customers)
         fprintf(fp, " (%ld later customers left out)", t->later_customers);
     fputc('\n', fp);
@@ -641,6 +649,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         st = render_plots(&j, ncols, &err);
     if (st == CLV_OK) {
         print_report(stdout, &j, elapsed);
+        cli_warn_far_dates("fit", j.log_path, &j.t->stats);
         for (int m = 0; m < N_MODELS; m++)
             if (j.done[m] && j.fit[m].flags)
                 fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label[m], j.fit[m].warning);

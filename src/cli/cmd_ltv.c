@@ -482,6 +482,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
                "all, %.4f per customer; the BTYD model fitted to the log predicts %.4f per customer\n",
                t->n, log, clv_date_format(cutoff, d), cfg.horizon_days, cfg.discount ? "discounted" : "undiscounted",
                cfg.margin_rate, sum, sum / (double)t->n, sum_b / (double)t->n);
+        cli_warn_far_dates(cmd->name, log, &t->stats);
         if (!o.quiet)
             fprintf(stderr, "clvsim predict-ltv: wrote %s/predictions.csv\n", outdir);
     }

@@ -248,18 +248,25 @@ static int check_real(validation *v, clv_error *err)
     if (st != CLV_OK)
         return st;
     clv_rfm_table *t = v->real;
+    cli_warn_far_dates("validate", d->transactions, &t->stats);
+    if (t->n_days == 0)
+        return CLV_OK; /* every customer of the cohort started far before the log's bulk: no series */
+    /* the customers of the daily series: those who did not start far
+     * before the bulk of the log (clv_rfm_table) */
     int32_t *first = malloc(t->n * sizeof *first);
     if (!first)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    int32_t lo = first[0] = t->c[0].first_day, hi = lo;
-    for (size_t i = 0; i < t->n; i++) {
-        first[i] = t->c[i].first_day;
-        lo = first[i] < lo ? first[i] : lo;
-        hi = first[i] > hi ? first[i] : hi;
-    }
+    size_t nc = 0;
+    int32_t lo = t->series_start, hi = lo;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->c[i].first_day >= t->series_start) {
+            first[nc] = t->c[i].first_day;
+            hi = first[nc] > hi ? first[nc] : hi;
+            nc++;
+        }
     /* the whole cohort is acquired in the burn-in; the horizon runs to the holdout end */
     clv_scenario c;
-    plain(&c, v->scn, t->n, (int)(hi + 1 - lo));
+    plain(&c, v->scn, nc, (int)(hi + 1 - lo));
     char buf[16];
     snprintf(c.calendar.start, sizeof c.calendar.start, "%s", clv_date_format(hi + 1, buf));
     c.calendar.horizon_days = (int)(hold - hi);
@@ -268,12 +275,12 @@ static int check_real(validation *v, clv_error *err)
     so.threads = v->scn->run.threads;
     so.record = 1;
     so.first_days = first;
-    so.n_first_days = t->n;
+    so.n_first_days = nc;
     clv_sim *s = simulate(&c, &so, (uint64_t)v->scn->scenario.seed + 2, err, &st);
     free(first);
     v->sim_cum = calloc(t->n_days, sizeof *v->sim_cum);
     v->model_cum = calloc(t->n_days, sizeof *v->model_cum);
-    unsigned char *seen = calloc(t->n, 1);
+    unsigned char *seen = calloc(nc, 1);
     cum_ctx cc = {v->sim_cum, t->series_start, t->n_days, seen};
     if (st == CLV_OK && (!v->sim_cum || !v->model_cum || !seen))
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
