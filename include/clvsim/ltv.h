@@ -128,8 +128,11 @@ int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progr
 
 /* Synthetic rows from the world (scenario.seed, replication) of scn with
  * ltv.synthetic_customers x run.scale existing customers, as above.
- * threads: the environment's workers.  Free with clv_ltv_data_free. */
-int clv_ltv_synthetic(const clv_scenario *scn, uint64_t replication, int threads, clv_ltv_data *out,
+ * threads: the environment's workers.  progress (may be NULL) is only
+ * polled (clv_progress_poll), in the world's reset and between its epochs:
+ * CLV_ECANCELLED.  Free with clv_ltv_data_free. */
+int clv_ltv_synthetic(const clv_scenario *scn, uint64_t replication, int threads, const clv_progress *progress,
+                      clv_ltv_data *out,
                       clv_error *err);
 void clv_ltv_data_free(clv_ltv_data *d);
 

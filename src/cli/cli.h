@@ -47,7 +47,8 @@ typedef struct cli_cmd {
     const char *const *options;
 } cli_cmd;
 
-/* Ctrl-C: set by the SIGINT handler, read by the progress callback */
+/* Ctrl-C: set by the SIGINT handler, read by the progress callback (which
+ * then asks the library to stop) and by the commands' own long loops */
 extern volatile sig_atomic_t cli_interrupted;
 
 /* The exit status for a library status code. */
@@ -153,8 +154,15 @@ typedef struct cli_progress {
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, int quiet);
-/* clv_progress_fn: draws the bar, returns 1 after Ctrl-C */
+/* clv_progress_fn: draws the bar, returns 1 after a stop signal */
 int cli_progress_cb(void *ctx, const char *phase, double done, double total);
+/* CLV_ECANCELLED (err filled: "stopped") after a stop signal, else
+ * CLV_OK: the cancellation point of the command's own long loops. */
+int cli_stop(clv_error *err);
+/* clv_progress.cancelled: 1 after a stop signal (reads cli_interrupted) */
+int cli_cancelled(void *ctx);
+/* The clv_progress of a bar: cli_progress_cb and cli_cancelled. */
+clv_progress cli_progress_of(cli_progress *p);
 void cli_progress_done(cli_progress *p);
 /* The bar as text for a terminal of `width` columns (exposed for the tests). */
 void cli_progress_render(char *buf, size_t n, int width, const char *phase, double done, double total,

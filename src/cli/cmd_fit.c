@@ -174,10 +174,10 @@ static void write_value_quality(const fit_job *j, FILE *fp)
     clv_value_metrics v[2];
     clv_class_metrics c[2];
     int ok[2] = {0, 0};
-    for (int m = 0; pred && y && ex && buy && m < 2; m++) {
+    for (int m = 0; pred && y && ex && buy && m < 2 && !cli_interrupted; m++) {
         if (!j->done[m])
             continue;
-        for (size_t i = 0; i < t->n; i++) {
+        for (size_t i = 0; i < t->n && !cli_interrupted; i++) {
             const clv_rfm *r = &t->c[i];
             ex[i] = clv_btyd_expected(&j->model[m], t->holdout_length, r->x, r->t_x, r->T);
             pred[i] = ex[i] * clv_gg_expected_spend(&j->model[m].spend, r->x, r->mean_spend);
@@ -187,8 +187,8 @@ static void write_value_quality(const fit_job *j, FILE *fp)
         ok[m] = clv_value_metrics_of(pred, y, t->n, &v[m]) == 0 && clv_class_metrics_of(ex, buy, t->n, 0.5, &c[m]) == 0;
     }
     free(pred), free(y), free(ex), free(buy);
-    if (!ok[0] && !ok[1])
-        return;
+    if ((!ok[0] && !ok[1]) || cli_interrupted)
+        return; /* after a stop signal the report is not written anyway */
     fprintf(fp, "\n  holdout spend per customer: E[transactions] x E[spend] (with Gamma-Gamma) against actual\n");
     fprintf(fp, "  %-28s %12s", "", "");
     model_labels(fp, ok);
@@ -339,7 +339,7 @@ static int write_report(const fit_job *j, double seconds, clv_error *err)
     if (st != CLV_OK)
         return st;
     print_report(af.fp, j, seconds);
-    return cli_close_out(&af, CLV_OK, err);
+    return cli_close_out(&af, cli_stop(err), err);
 }
 
 static double per_unit_rate(const fit_job *j)
@@ -371,6 +371,9 @@ static int write_customers(const fit_job *j, clv_error *err)
     fputc('\n', fp);
     const double rate = per_unit_rate(j);
     for (size_t i = 0; i < t->n; i++) {
+        /* 52 expected values per customer and model: seconds for a large log */
+        if ((st = cli_stop(err)) != CLV_OK)
+            break;
         const clv_rfm *c = &t->c[i];
         char d[16];
         /* ids are written as they were read; quoted when they hold a comma or a quote */
@@ -398,7 +401,7 @@ static int write_customers(const fit_job *j, clv_error *err)
         }
         fputc('\n', fp);
     }
-    return cli_close_out(&af, CLV_OK, err);
+    return cli_close_out(&af, st, err);
 }
 
 /* the RFM summary as the reader built it */
@@ -476,6 +479,8 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
     fputc('\n', af.fp);
     double actual = 0;
     for (size_t d = 0; d < t->n_days; d++) {
+        if ((st = cli_stop(err)) != CLV_OK)
+            return cli_close_out(&af, st, err);
         char buf[16];
         actual += (double)t->repeat_per_day[d];
         fprintf(af.fp, "%s,%.0f", clv_date_format(t->series_start + (int32_t)d, buf), actual);
@@ -549,7 +554,7 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
         for (int e = 0; e < 2; e++) {
             char name[64], out[CLV_IO_PATH_MAX];
             snprintf(name, sizeof name, "%s.%s", figs[f][1], e ? "svg" : "png");
-            if ((st = clv_path_join(out, sizeof out, j->outdir, name, err)) != CLV_OK ||
+            if ((st = cli_stop(err)) != CLV_OK || (st = clv_path_join(out, sizeof out, j->outdir, name, err)) != CLV_OK ||
                 (st = clv_plot(script, out, vars, 4, err)) != CLV_OK)
                 return st;
         }
@@ -589,7 +594,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     clv_error err;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     j.fo.progress = &prog;
     int st = clv_rfm_read(j.log_path, &j.ro, j.cal_end, j.hold_end, j.unit, &prog, &j.t, &err);
     for (int m = 0; st == CLV_OK && m < N_MODELS; m++) {
@@ -624,6 +629,8 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         if (st == CLV_OK && !(j.cum[m] = malloc((j.t->n_days ? j.t->n_days : 1) * sizeof *j.cum[m])))
             st = clv_error_set(&err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         if (st == CLV_OK)
+            st = cli_stop(&err);
+        if (st == CLV_OK)
             st = clv_btyd_cumulative(md, j.t, j.cum[m], &err);
         /* without a holdout the model's frequency histogram is still wanted */
         if (st == CLV_OK && j.t->holdout_end <= j.t->calibration_end)
@@ -631,6 +638,8 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     }
     double elapsed = cli_now() - t0;
     int ncols = 2;
+    if (st == CLV_OK)
+        st = cli_stop(&err);
     if (st == CLV_OK)
         st = clv_output_dir_prepare(outdir, o.force, &err);
     if (st == CLV_OK)

@@ -140,7 +140,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     clv_error err;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     clv_ltv_data real, tr, ho;
     memset(&real, 0, sizeof real), memset(&tr, 0, sizeof tr), memset(&ho, 0, sizeof ho);
     size_t *rp = NULL, *sp = NULL, *all = NULL, *hidx = NULL;
@@ -160,8 +160,9 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         st = clv_ltv_real(&scn, scn.run.threads, &prog, &real, NULL, &err);
         cli_progress_done(&bar);
     }
-    if (st == CLV_OK && use_syn && (st = clv_ltv_synthetic(&scn, LTV_TRAIN_WORLD, scn.run.threads, &tr, &err)) == CLV_OK)
-        st = clv_ltv_synthetic(&scn, LTV_HOLDOUT_WORLD, scn.run.threads, &ho, &err);
+    if (st == CLV_OK && use_syn &&
+        (st = clv_ltv_synthetic(&scn, LTV_TRAIN_WORLD, scn.run.threads, &prog, &tr, &err)) == CLV_OK)
+        st = clv_ltv_synthetic(&scn, LTV_HOLDOUT_WORLD, scn.run.threads, &prog, &ho, &err);
     if (st != CLV_OK)
         goto done;
     /* the real customers: a fifth is the real holdout, the rest trains */
@@ -445,7 +446,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
     int st = CLV_OK;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     clv_rfm_table *t = NULL;
     double *value = NULL, *p_buy = NULL, *btyd = NULL;
     if (st == CLV_OK)
@@ -456,7 +457,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
     clv_afile af;
     if (st == CLV_OK && (st = cli_open_out(outdir, "predictions.csv", log, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "id,predicted_value,p_buy,btyd_value\n");
-        for (size_t i = 0; i < t->n; i++) {
+        for (size_t i = 0; i < t->n && (st = cli_stop(&err)) == CLV_OK; i++) {
             const char *id = t->id[i];
             if (strpbrk(id, ",\"\n")) { /* RFC 4180: quote, double the quotes */
                 fputc('"', af.fp);

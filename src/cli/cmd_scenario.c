@@ -97,7 +97,7 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
     /* population.source = "fit": the population from the scenario's log, now */
     cli_progress bar;
     cli_progress_init(&bar, o->quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     clv_fit_result fit[2];
     clv_error err;
     const int model = scn->population.model;

@@ -63,6 +63,8 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
             scn->population.model == CLV_MODEL_PARETO ? "mu_per_period" : "p");
     const int32_t today = clv_sim_today(sim) - 1;
     for (size_t i = 0; i < n; i++) {
+        if ((i & 4095) == 0 && (st = cli_stop(err)) != CLV_OK)
+            break;
         char f[16], l[16];
         double lam, drop, nu;
         clv_sim_traits(sim, i, &lam, &drop, &nu);
@@ -74,7 +76,7 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
                 clv_sim_alive(sim, i), clv_segment_name(clv_sim_segment(sim, i)), lam * ud, drop, nu);
     }
     free(obs);
-    return cli_close_out(&af, CLV_OK, err);
+    return cli_close_out(&af, st, err);
 }
 
 int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
@@ -95,6 +97,8 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     clv_sim_opts_default(&so);
     so.threads = scn.run.threads;
     so.record = 1;
+    static const clv_progress stop_poll = {NULL, NULL, cli_cancelled};
+    so.progress = &stop_poll;
     clv_sim *sim = NULL;
     clv_sim_obs *obs = NULL;
     clv_action *act = NULL;
@@ -118,7 +122,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     }
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     tx_out tx = {log_open ? log.fp : NULL};
     if (st == CLV_OK)
         st = clv_sim_reset(sim, (uint64_t)scn.scenario.seed, 0, &err);
@@ -139,6 +143,8 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     cli_progress_done(&bar);
     if (log_open)
         st = cli_close_out(&log, st, &err);
+    if (st == CLV_OK)
+        st = cli_stop(&err);
     if (st == CLV_OK)
         st = write_days(sim, scn.output.dir, &scn, &err);
     if (st == CLV_OK)

@@ -199,7 +199,7 @@ int cli_figure(const char *dir, const char *script, const char *stem, const int 
     for (int f = 0; st == CLV_OK && f < n_formats; f++) {
         char name[128], out[CLV_IO_PATH_MAX];
         snprintf(name, sizeof name, "%s.%s", stem, formats[f] == CLV_FORMAT_SVG ? "svg" : "png");
-        if ((st = clv_path_join(out, sizeof out, dir, name, err)) == CLV_OK)
+        if ((st = cli_stop(err)) == CLV_OK && (st = clv_path_join(out, sizeof out, dir, name, err)) == CLV_OK)
             st = clv_plot(path, out, vars, n_vars, err);
     }
     return st;

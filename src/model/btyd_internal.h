@@ -48,6 +48,7 @@ typedef struct clv__cohort {
     size_t *pT, *ptx;    /* per record: index of (x, T) and of (x, t_x) in the pairs */
     double *scratch;     /* per-evaluation tables, sized at build, reused by every evaluation */
     int threads;         /* for per-pair series (clv_parallel_for); 1 after build */
+    const clv_progress *progress; /* polled (clv_progress_poll) inside an evaluation; NULL after build */
 } clv__cohort;
 
 /* Build from n records.  repeaters_only keeps customers with x >= 1 (the

@@ -57,8 +57,8 @@ void clv_ltv_data_free(clv_ltv_data *d)
     memset(d, 0, sizeof *d);
 }
 
-int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int threads, clv_ltv_data *out,
-                      clv_error *err)
+int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int threads, const clv_progress *progress,
+                      clv_ltv_data *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
     clv_scenario scn = *scn0;
@@ -67,6 +67,7 @@ int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int thread
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     so.threads = threads;
+    so.progress = progress;
     clv_sim *s = NULL;
     int st = clv_sim_alloc(&scn, &so, &s, err);
     if (st != CLV_OK)
@@ -102,6 +103,10 @@ int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int thread
         const int32_t t0 = clv_sim_today(s);
         if ((st = clv_sim_step(s, NULL, margin, err)) != CLV_OK)
             break;
+        if (clv_progress_poll(progress) != CLV_OK) {
+            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+            break;
+        }
         const int32_t t1 = clv_sim_done(s) ? start + scn.calendar.horizon_days : clv_sim_today(s);
         const double w = pow(1 + rate, -0.5 * (t0 + t1 - 2 * start) / 365.0);
         clv_btyd_value upto = value;

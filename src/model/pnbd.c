@@ -154,9 +154,14 @@ static int pairs_unit(size_t unit, int worker, void *ctx)
     const pairs_job *jb = ctx;
     const clv__cohort *h = jb->h;
     size_t end = (unit + 1) * PAIR_BLOCK < h->n_pairs ? (unit + 1) * PAIR_BLOCK : h->n_pairs;
-    for (size_t j = unit * PAIR_BLOCK; j < end; j++)
+    for (size_t j = unit * PAIR_BLOCK; j < end; j++) {
+        /* a pair's series can take milliseconds: a stop is asked for here,
+         * and the fit, seeing NaN, stops at its next report */
+        if (clv_progress_poll(h->progress) != CLV_OK)
+            return CLV_ECANCELLED;
         if (log_F(jb->p, h->pair_x[j], h->times[h->pair_t[j]], &jb->lF[j], jb->dF ? &jb->dF[4 * j] : NULL) != 0)
             return CLV_ENUMERIC;
+    }
     return CLV_OK;
 }
 
@@ -233,6 +238,7 @@ int clv_pnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_resu
     if (st != CLV_OK)
         return st;
     h.threads = o ? o->threads : 1;
+    h.progress = o ? o->progress : NULL;
     double sum_T = 0;
     for (size_t i = 0; i < h.n; i++)
         sum_T += h.w[i] * h.T[i];
