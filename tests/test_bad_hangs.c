@@ -7,6 +7,11 @@
  * - a customer whose first purchase is far before the rest (0001-01-01):
  *   the same, and the customer's repeats leave the series too;
  * - a calibration or holdout end far after the log: refused (status 2);
+ * - SIGINT, SIGTERM and SIGHUP sent to a running command (train-agent, with
+ *   its learning curves' temporary file open): it ends within a second with
+ *   status 130, 143 or 129 and "clvsim: training cancelled (SIGxxx)", and
+ *   leaves no temporary file; a second signal (a forced stop) kills it at
+ *   once, also without leaving one;
  * - the cumulative repeat-purchase curve, quadratic in the span of days,
  *   is now a sum over the first-purchase days only: the same to the bit;
  * - the Pareto/NBD's hypergeometric series near z = 1 (the boundary of no
@@ -15,9 +20,14 @@
  *   and Pfaff's series agree with the Gauss series, and the derivatives
  *   with central differences;
  */
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../src/model/btyd_internal.h"
@@ -293,3 +303,135 @@ TEST(test_bad_hangs_hyp2f1_near1)
     CHECK_INT(clv__log_hyp2f1_near1(2.7, 2.0, 1e-4, &v, NULL, NULL, NULL), -1);
 }
 
+
+/* ---- stop signals ---- */
+
+/* 1 when dir holds a file whose name starts with prefix */
+static int dir_has(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    int found = 0;
+    for (struct dirent *e; d && (e = readdir(d)) != NULL && !found;)
+        found = strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Start clvsim train-agent, long enough to be stopped in the middle, with
+ * its output in dir; once its learning curves are being written (the
+ * temporary .learning.csv.tmp.* exists) send sig1 and, when sig2 is not 0,
+ * sig2 at once after it.  Returns the wait status; *latency is the time
+ * from the signal to the exit (the process is killed, and a failure
+ * reported, when it has not ended 10 s after the signal); *err gets stderr. */
+static int stop_run(const char *dir, int sig1, int sig2, double *latency, char **err)
+{
+    const char *bin = getenv("CLVSIM_BIN");
+    *latency = 99;
+    *err = NULL;
+    if (!bin) {
+        harness_fail(__FILE__, __LINE__, "CLVSIM_BIN is not set");
+        return -1;
+    }
+    char errpath[256];
+    snprintf(errpath, sizeof errpath, "%s.stderr", dir);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* the signals' default dispositions, whatever the runner's shell set */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGHUP, SIG_DFL);
+        int in = open("/dev/null", O_RDONLY), out = open("/dev/null", O_WRONLY);
+        int fe = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(in, 0), dup2(out, 1), dup2(fe, 2);
+        execl(bin, bin, "train-agent", "scenarios/holiday.cfg", "--set", "agent.episodes=5000", "-o", dir, "-q",
+              (char *)NULL);
+        _exit(127);
+    }
+    int ws = 0;
+    const double t0 = now_s();
+    while (!dir_has(dir, ".learning.csv.tmp.") && now_s() - t0 < 60 && waitpid(pid, &ws, WNOHANG) == 0)
+        nanosleep(&(struct timespec){0, 10000000}, NULL);
+    CHECK(dir_has(dir, ".learning.csv.tmp."));
+    nanosleep(&(struct timespec){0, 200000000}, NULL); /* into the training */
+    const double ts = now_s();
+    kill(pid, sig1);
+    if (sig2)
+        kill(pid, sig2);
+    pid_t w;
+    while ((w = waitpid(pid, &ws, WNOHANG)) == 0 && now_s() - ts < 10)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    *latency = now_s() - ts;
+    if (w == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &ws, 0);
+        harness_fail(__FILE__, __LINE__, "clvsim train-agent did not end within 10 s of signal %d", sig1);
+    }
+    *err = harness_read_file(errpath);
+    unlink(errpath);
+    return ws;
+}
+
+TEST(test_bad_hangs_stop_signals)
+{
+    static const struct {
+        int sig, status;
+        const char *name;
+    } cases[] = {{SIGINT, 130, "SIGINT"}, {SIGTERM, 143, "SIGTERM"}, {SIGHUP, 129, "SIGHUP"}};
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        char dir[] = "/tmp/clvsim-stop-XXXXXX";
+        if (!mkdtemp(dir))
+            continue;
+        char out[64], *err;
+        snprintf(out, sizeof out, "%s/out", dir);
+        double latency;
+        int ws = stop_run(out, cases[k].sig, 0, &latency, &err);
+        /* a clean stop: the documented status, within the promised second */
+        CHECK(WIFEXITED(ws));
+        CHECK_INT(WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, cases[k].status);
+        if (!(latency < 1.0))
+            harness_fail(__FILE__, __LINE__, "%s: %.3f s from the signal to the exit, expected < 1 s", cases[k].name,
+                         latency);
+        char expect[128];
+        snprintf(expect, sizeof expect, "clvsim: training cancelled (%s)\n", cases[k].name);
+        CHECK_STR(err, expect);
+        free(err);
+        /* no temporary file, and no half-written learning curves */
+        CHECK(!dir_has(out, ".learning.csv.tmp."));
+        CHECK(!dir_has(out, "learning.csv"));
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        CHECK_INT(system(cmd), 0);
+    }
+}
+
+/* a second signal is a forced stop: the process dies by it at once, and
+ * still leaves no temporary file (two different signals, since a second
+ * SIGTERM sent while the first is pending would merge with it) */
+TEST(test_bad_hangs_forced_stop)
+{
+    char dir[] = "/tmp/clvsim-force-XXXXXX";
+    if (!mkdtemp(dir))
+        return;
+    char out[64], *err;
+    snprintf(out, sizeof out, "%s/out", dir);
+    double latency;
+    int ws = stop_run(out, SIGTERM, SIGHUP, &latency, &err);
+    CHECK(WIFSIGNALED(ws));
+    CHECK(WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGTERM || WTERMSIG(ws) == SIGHUP));
+    CHECK(latency < 1.0);
+    CHECK(!dir_has(out, ".learning.csv.tmp."));
+    CHECK(dir_has(out, "scenario.resolved.cfg")); /* the directory was written into */
+    free(err);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}

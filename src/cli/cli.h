@@ -13,7 +13,7 @@ enum {
     EXIT_RUNTIME = 1,
     EXIT_USAGE = 2,
     EXIT_UNAVAILABLE = 3,
-    EXIT_INTERRUPTED = 130
+    EXIT_INTERRUPTED = 130    /* 128 + SIGINT; a stop by SIGTERM or SIGHUP exits with 128 + its number */
 };
 
 enum { CLI_MAX_SETS = 64, CLI_MAX_EXTRA = 32 };
@@ -47,8 +47,10 @@ typedef struct cli_cmd {
     const char *const *options;
 } cli_cmd;
 
-/* Ctrl-C: set by the SIGINT handler, read by the progress callback (which
- * then asks the library to stop) and by the commands' own long loops */
+/* The number of the first SIGINT, SIGTERM or SIGHUP (0: none): set by the
+ * handler in main.c, read by the progress callback, which then asks the
+ * library to stop, and by the commands' own long loops.  The exit status
+ * is then 128 + it. */
 extern volatile sig_atomic_t cli_interrupted;
 
 /* The exit status for a library status code. */

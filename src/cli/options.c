@@ -15,7 +15,7 @@ int cli_exit_status(int st)
     case CLV_OK: return EXIT_OK;
     case CLV_EINPUT: return EXIT_USAGE;
     case CLV_EUNSUPPORTED: return EXIT_UNAVAILABLE;
-    case CLV_ECANCELLED: return EXIT_INTERRUPTED;
+    case CLV_ECANCELLED: return cli_interrupted ? 128 + cli_interrupted : EXIT_INTERRUPTED;
     default: return EXIT_RUNTIME;
     }
 }
@@ -23,7 +23,13 @@ int cli_exit_status(int st)
 int cli_report(const clv_error *err)
 {
     char buf[CLV_ERROR_FILE_MAX + CLV_ERROR_FIELD_MAX + CLV_ERROR_MSG_MAX + 16];
-    fprintf(stderr, "clvsim: %s\n", clv_error_format(err, buf, sizeof buf));
+    const int sig = cli_interrupted;
+    if (sig)
+        /* whatever failed after a stop signal, the signal is why */
+        fprintf(stderr, "clvsim: %s (%s)\n", clv_error_format(err, buf, sizeof buf),
+                sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "signal");
+    else
+        fprintf(stderr, "clvsim: %s\n", clv_error_format(err, buf, sizeof buf));
     return cli_exit_status(err->code);
 }
 
