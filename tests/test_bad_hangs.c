@@ -12,6 +12,11 @@
  *   status 130, 143 or 129 and "clvsim: training cancelled (SIGxxx)", and
  *   leaves no temporary file; a second signal (a forced stop) kills it at
  *   once, also without leaving one;
+ * - @include of a directory, /dev/null, /dev/zero (through symbolic links:
+ *   the path is relative), a FIFO, a file above CLV_SCN_FILE_MAX, an
+ *   absolute path, at any depth, and a scenario path that is a directory, a
+ *   FIFO or a device: refused with the file and line (status 2), and
+ *   clv_scn_load returns CLV_EINPUT instead of exiting or hanging.
  * - the cumulative repeat-purchase curve, quadratic in the span of days,
  *   is now a sum over the first-purchase days only: the same to the bit;
  * - the Pareto/NBD's hypergeometric series near z = 1 (the boundary of no
@@ -26,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +39,7 @@
 #include "../src/model/btyd_internal.h"
 #include "clvsim/btyd.h"
 #include "clvsim/date.h"
+#include "clvsim/scenario.h"
 #include "clvsim/txlog.h"
 #include "harness.h"
 
@@ -433,5 +440,107 @@ TEST(test_bad_hangs_forced_stop)
     free(err);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* ---- @include of what is not a scenario file ---- */
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *fp = fopen(path, "w");
+    if (fp) {
+        fputs(text, fp);
+        fclose(fp);
+    }
+}
+
+/* clvsim check path: status 2 and exactly msg; and clv_scn_load in this
+ * process returns CLV_EINPUT with the same message (an alarm ends the
+ * suite, as a failure, if it hangs) */
+static void refused(const char *path, const char *msg)
+{
+    harness_proc r = harness_run_env(ARGS("check", path), NULL, 10);
+    CHECK_INT(r.status, 2);
+    char expect[1024];
+    snprintf(expect, sizeof expect, "clvsim: %s\n", msg);
+    CHECK_STR(r.err, expect);
+    harness_proc_free(&r);
+    clv_scenario scn;
+    clv_error err;
+    alarm(20);
+    int st = clv_scn_load(path, NULL, 0, &scn, &err);
+    alarm(0);
+    CHECK_INT(st, CLV_EINPUT);
+    char buf[2048];
+    CHECK_STR(clv_error_format(&err, buf, sizeof buf), msg);
+}
+
+TEST(test_bad_hangs_include_not_a_file)
+{
+    char d[] = "/tmp/clvsim-inc-XXXXXX";
+    if (!mkdtemp(d))
+        return;
+    char p[256], q[256], m[1024];
+    snprintf(p, sizeof p, "%s/adir", d);
+    CHECK_INT(mkdir(p, 0755), 0);
+    snprintf(p, sizeof p, "%s/fifo", d);
+    CHECK_INT(mkfifo(p, 0644), 0);
+    snprintf(p, sizeof p, "%s/null", d);
+    CHECK_INT(symlink("/dev/null", p), 0);
+    snprintf(p, sizeof p, "%s/zero", d);
+    CHECK_INT(symlink("/dev/zero", p), 0);
+    static const struct {
+        const char *name, *kind;
+    } incs[] = {{"adir", "a directory"}, {"null", "a character device"}, {"zero", "a character device"},
+                {"fifo", "a FIFO (named pipe)"}};
+    for (size_t k = 0; k < sizeof incs / sizeof *incs; k++) {
+        char text[128];
+        snprintf(p, sizeof p, "%s/m_%s.cfg", d, incs[k].name);
+        snprintf(text, sizeof text, "scenario = { name = \"x\"; };\n@include \"%s\"\n", incs[k].name);
+        write_text(p, text);
+        snprintf(m, sizeof m, "%s:2: @include \"%s\": %s/%s is %s; expected a scenario file (a regular file)", p,
+                 incs[k].name, d, incs[k].name, incs[k].kind);
+        refused(p, m);
+    }
+    /* nested: the check follows every @include, and names the inner file's line */
+    snprintf(p, sizeof p, "%s/inner.cfg", d);
+    write_text(p, "# a fragment\n@include \"fifo\"\n");
+    snprintf(q, sizeof q, "%s/m_nested.cfg", d);
+    write_text(q, "scenario = { name = \"x\"; };\n\n@include \"inner.cfg\"\n");
+    snprintf(m, sizeof m, "%s:2: @include \"fifo\": %s/fifo is a FIFO (named pipe); expected a scenario file (a regular "
+             "file)", p, d);
+    refused(q, m);
+    /* an absolute path (libconfig 1.5 would look for it under the scenario's directory) */
+    snprintf(p, sizeof p, "%s/m_abs.cfg", d);
+    write_text(p, "scenario = { name = \"x\"; };\n@include \"/dev/zero\"\n");
+    snprintf(m, sizeof m, "%s:2: @include \"/dev/zero\": an absolute path; libconfig 1.5 takes every @include path "
+             "relative to the directory of the main scenario file (%s)", p, d);
+    refused(p, m);
+    /* too large a fragment */
+    snprintf(p, sizeof p, "%s/big.cfg", d);
+    FILE *fp = fopen(p, "w");
+    char line[65];
+    memset(line, '.', 63);
+    line[0] = '#', line[63] = '\n', line[64] = '\0'; /* 64 bytes */
+    for (int i = 0; fp && i < CLV_SCN_FILE_MAX / 64 + 1; i++)
+        fputs(line, fp);
+    if (fp)
+        fclose(fp);
+    snprintf(q, sizeof q, "%s/m_big.cfg", d);
+    write_text(q, "@include \"big.cfg\"\n");
+    snprintf(m, sizeof m, "%s:1: @include \"big.cfg\": %s is %d bytes; a scenario file may have at most %d bytes", q, p,
+             CLV_SCN_FILE_MAX + 64, CLV_SCN_FILE_MAX);
+    refused(q, m);
+    /* the scenario path itself */
+    snprintf(p, sizeof p, "%s/adir", d);
+    snprintf(m, sizeof m, "%s: is a directory; expected a scenario file (a regular file)", p);
+    refused(p, m);
+    snprintf(p, sizeof p, "%s/fifo", d);
+    snprintf(m, sizeof m, "%s: is a FIFO (named pipe); expected a scenario file (a regular file)", p);
+    refused(p, m);
+    refused("/dev/zero", "/dev/zero: is a character device; expected a scenario file (a regular file)");
+    refused("/dev/null", "/dev/null: is a character device; expected a scenario file (a regular file)");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
     CHECK_INT(system(cmd), 0);
 }
