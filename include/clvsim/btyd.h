@@ -67,7 +67,8 @@ typedef struct clv_fit_opts {
     double grad_tol;         /* stop when |gradient| of the mean log-likelihood in log-parameters is below */
     uint64_t seed;           /* seed of the random starts (stream CLV_STREAM_FIT) */
     int threads;             /* threads for the Pareto/NBD series (0: all processors); results do not depend on it */
-    const clv_progress *progress; /* may be NULL; phase "fitting <model>", done = iterations, total 0 (open) */
+    const clv_progress *progress; /* may be NULL; phase "fitting <model>", done = iterations, total 0 (open);
+                                   * its cancelled is also polled inside the Pareto/NBD's likelihood */
 } clv_fit_opts;
 
 /* starts 4, max_iter 500, grad_tol 1e-7, seed 1, threads 1, no progress.
