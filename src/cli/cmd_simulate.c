@@ -9,11 +9,21 @@ typedef struct {
     FILE *fp;
 } tx_out;
 
-/* a row of the synthetic log, in the format clvsim fit reads */
+/* a row of the synthetic log, in the format clvsim fit reads; 2 after a
+ * stop signal (a large population's burn-in has millions of rows) */
 static int write_tx(void *ctx, const clv_sim_tx *tx)
 {
     char d[16];
+    if (cli_interrupted)
+        return 2;
     return fprintf(((tx_out *)ctx)->fp, "c%u,%s,%.2f\n", tx->customer, clv_date_format(tx->day, d), tx->amount) < 0;
+}
+
+/* the transactions of the last reset or step into the log */
+static int log_tx(const clv_sim *sim, tx_out *tx, const char *path, clv_error *err)
+{
+    const int rc = clv_sim_transactions(sim, write_tx, tx);
+    return rc == 0 ? CLV_OK : rc == 2 ? cli_stop(err) : clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed");
 }
 
 static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *scn, clv_error *err)
@@ -126,8 +136,8 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     tx_out tx = {log_open ? log.fp : NULL};
     if (st == CLV_OK)
         st = clv_sim_reset(sim, (uint64_t)scn.scenario.seed, 0, &err);
-    if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
-        st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
+    if (st == CLV_OK)
+        st = log_tx(sim, &tx, log.path, &err);
     while (st == CLV_OK && !clv_sim_done(sim)) {
         size_t n = clv_sim_customers(sim);
         st = clv_sim_observe(sim, 0, n, obs, &err);
@@ -135,8 +145,8 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
             st = policy.act(policy.ctx, sim, obs, n, act, &err);
         if (st == CLV_OK)
             st = clv_sim_step(sim, act, NULL, &err);
-        if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
-            st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
+        if (st == CLV_OK)
+            st = log_tx(sim, &tx, log.path, &err);
         if (st == CLV_OK && clv_progress_report(&prog, "simulating", clv_sim_epoch(sim), clv_sim_epochs(sim)) != CLV_OK)
             st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "interrupted; nothing was written but the resolved scenario");
     }
