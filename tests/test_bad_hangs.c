@@ -11,7 +11,8 @@
  *   its learning curves' temporary file open): it ends within a second with
  *   status 130, 143 or 129 and "clvsim: training cancelled (SIGxxx)", and
  *   leaves no temporary file; a second signal (a forced stop) kills it at
- *   once, also without leaving one;
+ *   once, also without leaving one; a command blocked reading a log from
+ *   a pipe stops as well;
  * - @include of a directory, /dev/null, /dev/zero (through symbolic links:
  *   the path is relative), a FIFO, a file above CLV_SCN_FILE_MAX, an
  *   absolute path, at any depth, and a scenario path that is a directory, a
@@ -440,6 +441,68 @@ TEST(test_bad_hangs_forced_stop)
     free(err);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* a command blocked reading a log from a pipe stops too (no SA_RESTART;
+ * the read's error ends the reading instead of a second, blocking read) */
+TEST(test_bad_hangs_stop_blocked_read)
+{
+    char d[] = "/tmp/clvsim-pipe-XXXXXX";
+    if (!mkdtemp(d))
+        return;
+    char fifo[64], out[64];
+    snprintf(fifo, sizeof fifo, "%s/log", d);
+    snprintf(out, sizeof out, "%s/out", d);
+    CHECK_INT(mkfifo(fifo, 0644), 0);
+    fflush(stdout);
+    pid_t writer = fork();
+    if (writer == 0) {
+        /* a few rows, then the pipe stays open and empty */
+        FILE *fp = fopen(fifo, "w");
+        if (fp) {
+            fputs("c1,2023-01-02,10\nc1,2023-02-03,12\nc2,2023-01-05,7\n", fp);
+            fflush(fp);
+        }
+        sleep(30);
+        _exit(0);
+    }
+    const char *bin = getenv("CLVSIM_BIN");
+    char errpath[80];
+    snprintf(errpath, sizeof errpath, "%s/stderr", d);
+    pid_t pid = fork();
+    if (pid == 0) {
+        signal(SIGTERM, SIG_DFL);
+        int in = open("/dev/null", O_RDONLY), fe = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(in, 0), dup2(in, 1), dup2(fe, 2);
+        execl(bin, bin, "fit", fifo, "--calibration-end", "2023-06-30", "-o", out, "-q", (char *)NULL);
+        _exit(127);
+    }
+    nanosleep(&(struct timespec){0, 500000000}, NULL); /* reading, then blocked */
+    int ws = 0;
+    CHECK_INT(waitpid(pid, &ws, WNOHANG), 0);        /* still waiting for the rest of the log */
+    const double ts = now_s();
+    kill(pid, SIGTERM);
+    pid_t w;
+    while ((w = waitpid(pid, &ws, WNOHANG)) == 0 && now_s() - ts < 10)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    const double latency = now_s() - ts;
+    if (w == 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &ws, 0);
+    }
+    kill(writer, SIGKILL);
+    waitpid(writer, NULL, 0);
+    CHECK(latency < 1.0);
+    CHECK_INT(WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, 143);
+    char *err = harness_read_file(errpath), expect[256];
+    snprintf(expect, sizeof expect, "clvsim: %s: cannot read the transaction log: Interrupted system call (SIGTERM)\n",
+             fifo);
+    CHECK_STR(err, expect);
+    free(err);
+    CHECK(access(out, F_OK) != 0); /* nothing written */
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
     CHECK_INT(system(cmd), 0);
 }
 

@@ -277,6 +277,8 @@ static void usage(FILE *fp)
 }
 
 static struct sigaction default_action; /* SIG_DFL, set up before the handler is installed */
+static pthread_t main_thread;
+static volatile sig_atomic_t forwarding; /* a first signal is being passed on to the main thread */
 
 /* SIGINT, SIGTERM and SIGHUP.  The first asks long work to stop at its next
  * cancellation point (the progress callbacks), and the command then cleans
@@ -286,8 +288,21 @@ static struct sigaction default_action; /* SIG_DFL, set up before the handler is
  * calls here. */
 static void on_signal(int sig)
 {
+    const int on_main = pthread_equal(pthread_self(), main_thread);
+    if (forwarding && on_main) {
+        forwarding = 0; /* the copy passed on below: it only interrupts a blocking call */
+        return;
+    }
     if (!cli_interrupted) {
         cli_interrupted = sig;
+        /* the kernel gives a signal sent to the process to any thread that
+         * does not block it (OpenBLAS starts its own before main): pass it
+         * on, so that a read of the main thread blocked on a pipe returns
+         * EINTR */
+        if (!on_main) {
+            forwarding = 1;
+            pthread_kill(main_thread, sig);
+        }
         return;
     }
     clv_afile_unlink_all();
@@ -320,6 +335,7 @@ int main(int argc, char **argv)
     /* the first Ctrl-C, SIGTERM or SIGHUP asks long work to stop cleanly; a
      * second one stops at once.  No SA_RESTART: a read blocked on a pipe
      * returns EINTR, so that a command reading a log from a pipe stops too. */
+    main_thread = pthread_self();
     default_action.sa_handler = SIG_DFL;
     sigemptyset(&default_action.sa_mask);
     struct sigaction sa;

@@ -100,11 +100,13 @@ static int next_line(reader *r, char **line, size_t *len)
             r->cap *= 2;
         }
         size_t k = fread(r->buf + r->end, 1, r->cap - r->end - 1, r->fp);
-        if (k == 0) {
-            if (ferror(r->fp))
-                return -1;
+        /* an error ends the read even when fread returns what it got
+         * before it: reading on would block again on a pipe whose read a
+         * stop signal interrupted (EINTR) */
+        if (ferror(r->fp))
+            return -1;
+        if (k == 0)
             r->eof = 1;
-        }
         r->end += k;
     }
 }
