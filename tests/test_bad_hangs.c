@@ -5,7 +5,8 @@
  *   ends within seconds and warns with the file and line; the date stays
  *   in the summaries and leaves the daily series;
  * - a customer whose first purchase is far before the rest (0001-01-01):
- *   the same, and the customer's repeats leave the series too;
+ *   the same, and the customer's repeats leave the series too; the warning
+ *   also where a scenario fits its population to such a log;
  * - a calibration or holdout end far after the log: refused (status 2);
  * - SIGINT, SIGTERM and SIGHUP sent to a running command (train-agent, with
  *   its learning curves' temporary file open): it ends within a second with
@@ -236,6 +237,42 @@ TEST(test_bad_hangs_far_date_fit)
             "clvsim fit: warning: " FIX "/far_early.csv:2: the date 0001-01-01 is far before the bulk of the log's "
             "dates (2023-01-09 to 2023-09-09; far: before 2021-01-01), a typo?  1 customer starts that far before: "
             "kept in the customer summaries and the fits, left out of the daily series (the cumulative curve)\n");
+}
+
+/* the same warning where a scenario fits its population to the log */
+TEST(test_bad_hangs_far_date_scenario)
+{
+    char d[] = "/tmp/clvsim-farscn-XXXXXX";
+    char *log = realpath(FIX "/far_late.csv", NULL);
+    if (!mkdtemp(d) || !log) {
+        free(log);
+        return;
+    }
+    char cfg[128], out[128], text[1024];
+    snprintf(cfg, sizeof cfg, "%s/fit.cfg", d);
+    snprintf(out, sizeof out, "%s/out", d);
+    snprintf(text, sizeof text,
+             "population = { source = \"fit\"; customers = 200; };\n"
+             "data = { transactions = \"%s\"; calibration_end = \"2023-06-30\"; };\n"
+             "calendar = { start = \"2024-01-01\"; horizon_days = 28; };\n", log);
+    FILE *fp = fopen(cfg, "w");
+    if (fp) {
+        fputs(text, fp);
+        fclose(fp);
+    }
+    harness_proc r = harness_run_env(ARGS("simulate", cfg, "-o", out, "-q"), NULL, 20);
+    CHECK_INT(r.status, 0);
+    char expect[1024];
+    snprintf(expect, sizeof expect,
+             "clvsim simulate: warning: %s:13: the date 9999-12-31 is far after the bulk of the log's dates (2023-01-09 "
+             "to 2023-10-01; far: after 2025-12-31), a typo?  1 customer buys that far after: kept in the customer "
+             "summaries and the fits, left out of the daily series (the cumulative curve)\n", log);
+    CHECK(r.err && strstr(r.err, expect));
+    harness_proc_free(&r);
+    free(log);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+    CHECK_INT(system(cmd), 0);
 }
 
 TEST(test_bad_hangs_far_period_end)

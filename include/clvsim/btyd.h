@@ -117,10 +117,11 @@ int clv_gg_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result
  * scn->population, whose source becomes "parameters" and unit data.unit,
  * so that the scenario written resolved reproduces the run.  fits (may be
  * NULL) receives the two fits (the model's, then Gamma-Gamma's), with their
- * warnings.  Does nothing for source "parameters".  Errors as
- * clv_rfm_read and the fits. */
+ * warnings; stats (may be NULL) what the reader found (its far dates among
+ * them, to warn about).  Does nothing for source "parameters" (stats then
+ * zeroed).  Errors as clv_rfm_read and the fits. */
 int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progress, clv_fit_result fits[2],
-                       clv_error *err);
+                       clv_txlog_stats *stats, clv_error *err);
 
 /* ---- predictions ------------------------------------------------------------- */
 

@@ -157,8 +157,11 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
         st = cli_write_resolved(&scn, path, &err);
     if (st == CLV_OK && use_real) {
-        st = clv_ltv_real(&scn, scn.run.threads, &prog, &real, NULL, &err);
+        clv_txlog_stats rstats;
+        st = clv_ltv_real(&scn, scn.run.threads, &prog, &real, NULL, &rstats, &err);
         cli_progress_done(&bar);
+        if (st == CLV_OK)
+            cli_warn_far_dates(cmd->name, scn.data.transactions, &rstats);
     }
     if (st == CLV_OK && use_syn &&
         (st = clv_ltv_synthetic(&scn, LTV_TRAIN_WORLD, scn.run.threads, &prog, &tr, &err)) == CLV_OK)

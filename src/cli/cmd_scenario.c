@@ -101,10 +101,12 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
     clv_fit_result fit[2];
     clv_error err;
     const int model = scn->population.model;
-    int st = clv_population_fit(scn, scn->run.threads, &prog, fit, &err);
+    clv_txlog_stats stats;
+    int st = clv_population_fit(scn, scn->run.threads, &prog, fit, &stats, &err);
     cli_progress_done(&bar);
     if (st != CLV_OK)
         return cli_report(&err);
+    cli_warn_far_dates(cmd->name, scn->data.transactions, &stats);
     if (!o->quiet) {
         fprintf(stderr, "clvsim %s: population fitted to %s up to %s (%zu customers, per %s): %s", cmd->name,
                 scn->data.transactions, scn->data.calibration_end, fit[0].n,

@@ -259,10 +259,12 @@ int clv_btyd_fit_table(const clv_rfm_table *t, int model, const clv_fit_opts *fo
 }
 
 int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progress, clv_fit_result fits[2],
-                       clv_error *err)
+                       clv_txlog_stats *stats, clv_error *err)
 {
     clv_scn_population *pop = &scn->population;
     const clv_scn_data *d = &scn->data;
+    if (stats)
+        memset(stats, 0, sizeof *stats);
     if (pop->source != CLV_SOURCE_FIT)
         return CLV_OK;
     int32_t cal;
@@ -275,6 +277,8 @@ int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progr
     int st = clv_rfm_read(d->transactions, &ro, cal, -1, d->unit, progress, &t, err);
     if (st != CLV_OK)
         return st;
+    if (stats)
+        *stats = t->stats;
     clv_fit_opts fo;
     clv_fit_opts_scenario(&fo, scn, threads, progress);
     clv_btyd m;

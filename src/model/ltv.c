@@ -147,9 +147,11 @@ void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_sc
 }
 
 int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progress, clv_ltv_data *out,
-                 clv_fit_result fits[2], clv_error *err)
+                 clv_fit_result fits[2], clv_txlog_stats *stats, clv_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (stats)
+        memset(stats, 0, sizeof *stats);
     const clv_scn_data *d = &scn->data;
     int32_t cal;
     if (!d->transactions[0] || clv_date_parse(d->calibration_end, -1, &cal) != 0)
@@ -162,6 +164,8 @@ int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progr
     int st = clv_rfm_read(d->transactions, &ro, cal, end, d->unit, progress, &t, err);
     if (st != CLV_OK)
         return st;
+    if (stats)
+        *stats = t->stats;
     if (t->stats.last_day < end) {
         char a[16], b[16];
         st = clv_error_set(err, CLV_EINPUT, d->transactions, 0, "ltv.horizon_days",
