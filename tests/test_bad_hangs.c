@@ -8,6 +8,8 @@
  *   the same, and the customer's repeats leave the series too; the warning
  *   also where a scenario fits its population to such a log;
  * - a calibration or holdout end far after the log: refused (status 2);
+ * - a log with a line over 1 MiB (/dev/zero, a binary file): refused with
+ *   the line (status 2), not read until memory runs out;
  * - SIGINT, SIGTERM and SIGHUP sent to a running command (train-agent, with
  *   its learning curves' temporary file open): it ends within a second with
  *   status 130, 143 or 129 and "clvsim: training cancelled (SIGxxx)", and
@@ -348,6 +350,50 @@ TEST(test_bad_hangs_hyp2f1_near1)
     CHECK_INT(clv__log_hyp2f1_near1(2.7, 2.0, 1e-4, &v, NULL, NULL, NULL), -1);
 }
 
+
+/* a log that is not text (/dev/zero: one endless line) is refused at its
+ * first line over 1 MiB, instead of a line buffer growing until memory
+ * runs out */
+TEST(test_bad_hangs_endless_line)
+{
+    harness_proc r = harness_run_env(ARGS("fit", "/dev/zero", "--calibration-end", "2023-06-30", "-o",
+                                          "/tmp/clvsim-zero-never", "-q"),
+                                     NULL, 20);
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim: /dev/zero:1: expected a line of at most 1048576 bytes, got a longer one (is this a "
+                     "text file of transactions?)\n");
+    harness_proc_free(&r);
+    /* exactly at the limit it is a line; one byte more is not */
+    char d[] = "/tmp/clvsim-long-XXXXXX";
+    if (!mkdtemp(d))
+        return;
+    for (int extra = 0; extra < 2; extra++) {
+        char path[64], out[64];
+        snprintf(path, sizeof path, "%s/log%d.csv", d, extra);
+        snprintf(out, sizeof out, "%s/out%d", d, extra);
+        FILE *fp = fopen(path, "w");
+        if (!fp)
+            continue;
+        fputs("c1,2023-01-02,10", fp);
+        for (int i = 16; i < (1 << 20) + extra; i++)
+            fputc(' ', fp);
+        fputs("\nc1,2023-02-03,11\nc2,2023-01-05,7\n", fp);
+        fclose(fp);
+        r = harness_run_env(ARGS("fit", path, "--calibration-end", "2023-06-30", "--model", "bgnbd", "-o", out, "-q"),
+                            NULL, 20);
+        CHECK_INT(r.status, extra ? 2 : 0);
+        if (extra) {
+            char expect[256];
+            snprintf(expect, sizeof expect, "clvsim: %s:1: expected a line of at most 1048576 bytes, got a longer one "
+                     "(is this a text file of transactions?)\n", path);
+            CHECK_STR(r.err, expect);
+        }
+        harness_proc_free(&r);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+    CHECK_INT(system(cmd), 0);
+}
 
 /* ---- stop signals ---- */
 

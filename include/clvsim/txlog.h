@@ -21,7 +21,10 @@
  *
  * A malformed row stops reading with an error naming the file, the line and
  * what is wrong, unless skip_malformed is set: then such rows are skipped and
- * counted by kind (stats.skipped, with the first line of each kind).
+ * counted by kind (stats.skipped, with the first line of each kind).  A line
+ * longer than 1 MiB stops reading in any case (CLV_EINPUT with its line):
+ * such a file is not a transaction log (/dev/zero would otherwise fill
+ * memory).
  */
 #ifndef CLVSIM_TXLOG_H
 #define CLVSIM_TXLOG_H
