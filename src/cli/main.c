@@ -1,4 +1,5 @@
 /* main.c - the clvsim command: pick the subcommand, run it, turn its status into an exit code. */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -288,7 +289,7 @@ static volatile sig_atomic_t forwarding; /* a first signal is being passed on to
  * calls here. */
 static void on_signal(int sig)
 {
-    const int on_main = pthread_equal(pthread_self(), main_thread);
+    const int saved_errno = errno, on_main = pthread_equal(pthread_self(), main_thread);
     if (forwarding && on_main) {
         forwarding = 0; /* the copy passed on below: it only interrupts a blocking call */
         return;
@@ -303,6 +304,7 @@ static void on_signal(int sig)
             forwarding = 1;
             pthread_kill(main_thread, sig);
         }
+        errno = saved_errno;
         return;
     }
     clv_afile_unlink_all();
