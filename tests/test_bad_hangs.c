@@ -6,7 +6,8 @@
  *   in the summaries and leaves the daily series;
  * - a customer whose first purchase is far before the rest (0001-01-01):
  *   the same, and the customer's repeats leave the series too; the warning
- *   also where a scenario fits its population to such a log;
+ *   also where a scenario fits its population to such a log; a cohort of
+ *   such customers only has an empty series and still fits;
  * - a calibration or holdout end far after the log: refused (status 2);
  * - a log with a line over 1 MiB (/dev/zero, a binary file): refused with
  *   the line (status 2), not read until memory runs out;
@@ -239,6 +240,41 @@ TEST(test_bad_hangs_far_date_fit)
             "clvsim fit: warning: " FIX "/far_early.csv:2: the date 0001-01-01 is far before the bulk of the log's "
             "dates (2023-01-09 to 2023-09-09; far: before 2021-01-01), a typo?  1 customer starts that far before: "
             "kept in the customer summaries and the fits, left out of the daily series (the cumulative curve)\n");
+}
+
+/* a cohort that is nothing but customers far before the bulk has no daily
+ * series: the fit still succeeds, with an empty curve and no figure of it */
+TEST(test_bad_hangs_far_cohort_only)
+{
+    clv_rfm_table *t = NULL;
+    clv_error err;
+    CHECK_INT(clv_rfm_read(FIX "/far_early.csv", NULL, clv_date_from_ymd(2000, 1, 1), -1, CLV_UNIT_WEEK, NULL, &t, &err),
+              CLV_OK);
+    if (t) {
+        CHECK_INT(t->n, 1);
+        CHECK_INT(t->n_days, 0);
+    }
+    clv_rfm_free(t);
+    char d[] = "/tmp/clvsim-farc-XXXXXX";
+    if (!mkdtemp(d))
+        return;
+    char out[64], path[96];
+    snprintf(out, sizeof out, "%s/out", d);
+    harness_proc r = harness_run_env(ARGS("fit", FIX "/far_early.csv", "--calibration-end", "2000-01-01", "-o", out),
+                                     NULL, 20);
+    CHECK_INT(r.status, 0);
+    CHECK(r.err && strstr(r.err, "clvsim fit: every customer of the cohort starts far before the bulk of the log: no "
+                                 "daily series, no cumulative.{png,svg}\n"));
+    harness_proc_free(&r);
+    snprintf(path, sizeof path, "%s/cumulative.csv", out);
+    char *cum = harness_read_file(path);
+    CHECK_STR(cum, "date,actual,BG/NBD,Pareto/NBD\n");
+    free(cum);
+    snprintf(path, sizeof path, "%s/cumulative.png", out);
+    CHECK(access(path, F_OK) != 0);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+    CHECK_INT(system(cmd), 0);
 }
 
 /* the same warning where a scenario fits its population to the log */

@@ -537,6 +537,13 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
     const char *base = strrchr(j->log_path, '/');
     base = base ? base + 1 : j->log_path;
     for (int f = 0; f < 2; f++) {
+        if (f == 0 && j->t->n_days == 0) {
+            /* no daily series: nothing to draw (cumulative.csv has its header) */
+            if (!j->quiet)
+                fprintf(stderr, "clvsim fit: every customer of the cohort starts far before the bulk of the log: "
+                                "no daily series, no cumulative.{png,svg}\n");
+            continue;
+        }
         char script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX], var_data[CLV_IO_PATH_MAX + 16];
         snprintf(script, sizeof script, "%s/%s", dir, figs[f][0]);
         if ((st = clv_path_join(data, sizeof data, j->outdir, figs[f][2], err)) != CLV_OK)
