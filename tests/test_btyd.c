@@ -483,7 +483,7 @@ TEST(test_btyd_fit_errors)
     CHECK(r.warning[0] != '\0');
     /* a progress callback that asks to stop cancels the fit cleanly */
     int calls = 0;
-    clv_progress pr = {cancel_after_3, &calls};
+    clv_progress pr = {cancel_after_3, &calls, NULL};
     clv_fit_opts o;
     clv_fit_opts_default(&o);
     o.progress = &pr;

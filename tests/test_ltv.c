@@ -71,9 +71,9 @@ TEST(test_ltv_synthetic_labels)
     scn.seasonality.enabled = 0;
     scn.ltv.discount = 0;
     clv_ltv_data d, dd;
-    CHECK_INT(clv_ltv_synthetic(&scn, 5, 2, &d, &err), CLV_OK);
+    CHECK_INT(clv_ltv_synthetic(&scn, 5, 2, NULL, &d, &err), CLV_OK);
     scn.ltv.discount = 1;
-    CHECK_INT(clv_ltv_synthetic(&scn, 5, 1, &dd, &err), CLV_OK);
+    CHECK_INT(clv_ltv_synthetic(&scn, 5, 1, NULL, &dd, &err), CLV_OK);
     if (!d.y || !dd.y)
         return;
     CHECK_INT((int)d.n, 30000);

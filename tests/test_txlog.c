@@ -728,7 +728,7 @@ TEST(test_txlog_progress_cancel)
     clv_txlog_opts_default(&o);
     for (int cancel_at = 0; cancel_at <= 4; cancel_at++) {
         progress_log log = {.cancel_at = cancel_at, .phase_ok = 1, .increasing = 1};
-        clv_progress pr = {on_progress, &log};
+        clv_progress pr = {on_progress, &log, NULL};
         clv_rfm_table *t = NULL;
         clv_error err;
         int st = clv_rfm_read(tmp, &o, base + 100, base + 150, CLV_UNIT_WEEK, &pr, &t, &err);

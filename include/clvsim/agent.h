@@ -204,7 +204,8 @@ typedef struct clv_train_result {
 
 typedef struct clv_train_opts {
     int threads;                 /* the environment's workers (0: all) */
-    const clv_progress *progress; /* phase "training", done = episodes */
+    const clv_progress *progress; /* phase "training", done = episodes; its cancelled is polled in each
+                                   * episode's reset and between its epochs (so is the oracle's) */
     /* NULL, or a table to go on from: its Q, visits and episodes.  Its
      * layout must be this training's (the same algorithm, bins, fitted LTV
      * cuts, coupons and prices) unless it is 0 (a table made outside

@@ -69,7 +69,8 @@ typedef struct clv_fit_opts {
     double grad_tol;         /* stop when |gradient| of the mean log-likelihood in log-parameters is below */
     uint64_t seed;           /* seed of the random starts (stream CLV_STREAM_FIT) */
     int threads;             /* threads for the Pareto/NBD series (0: all processors); results do not depend on it */
-    const clv_progress *progress; /* may be NULL; phase "fitting <model>", done = iterations, total 0 (open) */
+    const clv_progress *progress; /* may be NULL; phase "fitting <model>", done = iterations, total 0 (open);
+                                   * its cancelled is also polled inside the Pareto/NBD's likelihood */
 } clv_fit_opts;
 
 /* starts 4, max_iter 500, grad_tol 1e-7, seed 1, threads 1, no progress.
@@ -118,13 +119,15 @@ int clv_gg_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result
  * scn->population, whose source becomes "parameters" and unit data.unit,
  * so that the scenario written resolved reproduces the run.  fits (may be
  * NULL) receives the two fits (the model's, then Gamma-Gamma's), with their
- * warnings.  Does nothing for source "parameters".  Errors as
- * clv_rfm_read and the fits, and CLV_EINPUT (naming the log and the key)
- * when the estimates fail the checks of a scenario's values (clv_scn_check:
- * a fit at a boundary, a Gamma-Gamma q of 1 or less, a mean purchase rate
- * above 10 a day); scn->population then holds the refused estimates. */
+ * warnings; stats (may be NULL) what the reader found (its far dates among
+ * them, to warn about).  Does nothing for source "parameters" (stats then
+ * zeroed).  Errors as clv_rfm_read and the fits, and CLV_EINPUT (naming the
+ * log and the key) when the estimates fail the checks of a scenario's
+ * values (clv_scn_check: a fit at a boundary, a Gamma-Gamma q of 1 or less,
+ * a mean purchase rate above 10 a day); scn->population then holds the
+ * refused estimates. */
 int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progress, clv_fit_result fits[2],
-                       clv_error *err);
+                       clv_txlog_stats *stats, clv_error *err);
 
 /* ---- predictions ------------------------------------------------------------- */
 
@@ -229,7 +232,10 @@ int clv_btyd_frequency(const clv_btyd *m, const clv_rfm_table *t, double hist[CL
 
 /* Expected cumulative repeat transactions of the table's cohort on each day
  * of its series (t->n_days values into out): sum over customers of
- * E[X(d - first_day)] at the end of day d. */
+ * E[X(d - first_day)] at the end of day d (customers who started before
+ * the series, far before the bulk of the log, are not counted, as the
+ * series does not count their repeats).  Work: n_days times the distinct
+ * first-purchase days, plus the customers. */
 int clv_btyd_cumulative(const clv_btyd *m, const clv_rfm_table *t, double *out, clv_error *err);
 
 #ifdef __cplusplus

@@ -87,7 +87,8 @@ typedef struct clv_evaluation {
 
 typedef struct clv_eval_opts {
     int threads;                  /* the environment's workers (0: all processors) */
-    const clv_progress *progress; /* phase "evaluating", done = runs finished of policies x replications */
+    const clv_progress *progress; /* phase "evaluating", done = runs finished of policies x replications;
+                                   * its cancelled is polled in every run's reset and between its epochs */
 } clv_eval_opts;
 
 /* Run policies[0..n) (an entry with a NULL act: no campaign) on

@@ -101,6 +101,18 @@ int clv_afile_commit(clv_afile *af, clv_error *err);
  * commit and on a zeroed struct. */
 void clv_afile_abort(clv_afile *af);
 
+/* Remove the temporary file of every clv_afile the process has open, and
+ * the other temporary files of the library (a plot's gnuplot messages):
+ * for a forced stop, in a signal handler about to end the process (the
+ * clvsim command calls it on a second Ctrl-C or SIGTERM).  Async-signal-
+ * safe and thread-safe: it reads a fixed table of names with atomic loads
+ * and calls unlink(2).  The table is the library's one piece of global
+ * state; it names at most 64 files at once (more are not tracked), each
+ * from just after its temporary file is created until just after it is
+ * renamed or removed, so a stop in the few instructions between mkstemp
+ * and the table can still leave one behind; SIGKILL leaves them all. */
+void clv_afile_unlink_all(void);
+
 /* Write len bytes to path atomically (open, write, commit). */
 int clv_write_file_atomic(const char *path, const void *data, size_t len, clv_error *err);
 

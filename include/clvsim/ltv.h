@@ -176,14 +176,18 @@ void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_sc
  * population.model and Gamma-Gamma fitted to the calibration period, which
  * also gives the BTYD feature.  CLV_EINPUT when the log ends before the
  * horizon does (labels would be cut short) or has no cohort.  fits (may be
- * NULL) receives the two fits. */
+ * NULL) receives the two fits; stats (may be NULL) what the reader found
+ * (its far dates among them, to warn about). */
 int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progress, clv_ltv_data *out,
-                 clv_fit_result fits[2], clv_error *err);
+                 clv_fit_result fits[2], clv_txlog_stats *stats, clv_error *err);
 
 /* Synthetic rows from the world (scenario.seed, replication) of scn with
  * ltv.synthetic_customers x run.scale existing customers, as above.
- * threads: the environment's workers.  Free with clv_ltv_data_free. */
-int clv_ltv_synthetic(const clv_scenario *scn, uint64_t replication, int threads, clv_ltv_data *out,
+ * threads: the environment's workers.  progress (may be NULL) is only
+ * polled (clv_progress_poll), in the world's reset and between its epochs:
+ * CLV_ECANCELLED.  Free with clv_ltv_data_free. */
+int clv_ltv_synthetic(const clv_scenario *scn, uint64_t replication, int threads, const clv_progress *progress,
+                      clv_ltv_data *out,
                       clv_error *err);
 void clv_ltv_data_free(clv_ltv_data *d);
 

@@ -137,7 +137,8 @@ typedef struct clv_mlp_train_opts {
      * validation_fraction is not used; NULL: split inside */
     const double *X_val, *y_val;
     size_t n_val;
-    const clv_progress *progress; /* phase "training the LTV network", done = epochs */
+    const clv_progress *progress; /* phase "training the LTV network", done = epochs; its cancelled is
+                                   * polled after every mini-batch */
 } clv_mlp_train_opts;
 
 /* loss ZILN, 50 epochs, batch 256, Adam defaults, constant schedule,

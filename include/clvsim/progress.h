@@ -6,6 +6,13 @@
  * the callback returns non-zero the call stops at the next safe point,
  * cleans up and returns CLV_ECANCELLED: this is how Ctrl-C stops a run
  * without leaving half-written files.
+ *
+ * Reports come at a pace fit for a progress bar (an episode, an epoch of
+ * the network, an iteration of a fit), which can be a second or more
+ * apart.  To stop within a fraction of a second, a caller also gives
+ * `cancelled`, a cheap question the library asks far more often: between
+ * the simulator's epochs, mini-batches, customers of a long loop, and from
+ * worker threads inside a likelihood evaluation.
  */
 #ifndef CLVSIM_PROGRESS_H
 #define CLVSIM_PROGRESS_H
@@ -19,13 +26,22 @@ extern "C" {
 typedef int (*clv_progress_fn)(void *ctx, const char *phase, double done, double total);
 
 typedef struct clv_progress {
-    clv_progress_fn fn;  /* NULL: no reports, never cancelled */
+    clv_progress_fn fn;  /* NULL: no reports */
     void *ctx;
+    /* Optional (NULL: only fn's answers count): non-zero to cancel.  Called
+     * with ctx from any thread, often (in loops whose steps take
+     * milliseconds), so it must be thread-safe, cheap (read a flag: no
+     * system call, no lock) and draw nothing. */
+    int (*cancelled)(void *ctx);
 } clv_progress;
 
 /* Report through p (which may be NULL).  Returns CLV_OK, or CLV_ECANCELLED
- * when the callback asks to stop. */
+ * when p->cancelled or the callback asks to stop. */
 int clv_progress_report(const clv_progress *p, const char *phase, double done, double total);
+
+/* Ask p->cancelled only (no report): CLV_ECANCELLED or CLV_OK.  p may be
+ * NULL.  Thread-safe when p->cancelled is. */
+int clv_progress_poll(const clv_progress *p);
 
 #ifdef __cplusplus
 }

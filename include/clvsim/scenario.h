@@ -32,6 +32,7 @@ enum {
     CLV_NAME_MAX = 64,
     CLV_TEXT_MAX = 512,
     CLV_PATH_MAX = 1024,
+    CLV_SCN_FILE_MAX = 1 << 20, /* bytes of a scenario file or of a file it includes */
     CLV_DATE_TEXT = 24,   /* a date or date spec as written */
     CLV_MAX_COUPONS = 8,
     CLV_MAX_PRICES = 8,
@@ -304,7 +305,13 @@ int clv_scn_defaults(clv_scenario *scn, clv_error *err);
  * the overrides in order, then the checks that span several keys.  Returns
  * CLV_OK, or CLV_EINPUT with FILE:LINE and key in err (an override's error
  * names its origin, e.g. "--set", in place of the file), or CLV_EIO when the
- * file cannot be read. */
+ * file cannot be read.  The file and every file it @includes (a path
+ * relative to the main file's directory, at any depth: libconfig 1.5's
+ * rule; an absolute path is refused) must be regular files of at most
+ * CLV_SCN_FILE_MAX bytes: a directory, a device or a FIFO is refused with
+ * the FILE:LINE of its @include before libconfig opens it (libconfig's
+ * scanner would end the process on a directory and hang on a FIFO or
+ * /dev/zero). */
 int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_scenario *scn,
                  clv_error *err);
 

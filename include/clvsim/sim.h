@@ -89,9 +89,14 @@ typedef struct clv_sim_opts {
      * uniform over the burn-in, population.customers x run.scale of them */
     const int32_t *first_days;
     size_t n_first_days;
+    /* polled (clv_progress_poll) per block of customers during a reset, the
+     * long burn-in of a large population: a stop then makes clv_sim_reset
+     * return CLV_ECANCELLED; NULL: never.  Kept by pointer: it must outlive
+     * the environment. */
+    const clv_progress *progress;
 } clv_sim_opts;
 
-/* threads 1, history 8, no recording, first days uniform. */
+/* threads 1, history 8, no recording, first days uniform, no progress. */
 void clv_sim_opts_default(clv_sim_opts *o);
 
 /* The first seasonality window (index into seasonality.windows) that
@@ -176,7 +181,8 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
 void clv_sim_free(clv_sim *s);
 
 /* Draw the world of (seed, replication): traits, burn-in histories, the
- * day's totals cleared, the clock at the calendar's start. */
+ * day's totals cleared, the clock at the calendar's start.  CLV_ECANCELLED
+ * when opts.progress asks to stop (reset again before any other use). */
 int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *err);
 
 size_t clv_sim_customers(const clv_sim *s);   /* customers acquired so far */

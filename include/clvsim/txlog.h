@@ -27,7 +27,10 @@
  *
  * A malformed row stops reading with an error naming the file, the line and
  * what is wrong, unless skip_malformed is set: then such rows are skipped and
- * counted by kind (stats.skipped, with the first line of each kind).
+ * counted by kind (stats.skipped, with the first line of each kind).  A line
+ * longer than 1 MiB stops reading in any case (CLV_EINPUT with its line):
+ * such a file is not a transaction log (/dev/zero would otherwise fill
+ * memory).
  */
 #ifndef CLVSIM_TXLOG_H
 #define CLVSIM_TXLOG_H
@@ -105,6 +108,23 @@ typedef struct clv_txlog_stats {
     long first_skipped_line[CLV_TXBAD_N]; /* 1-based line of the first of each kind, 0 if none */
     long customers;                 /* distinct customers with a purchase */
     int32_t first_day, last_day;    /* range of purchase dates (day numbers) */
+    /* Dates far outside the bulk of the log, as a typo makes them
+     * (9999-12-31, 0001-01-01); filled by clv_rfm_read.  The bulk runs
+     * from the lower quartile of the customers' first purchase days to the
+     * upper quartile of their last purchase days (later customers
+     * included); a date is far when it lies more than max(3 x the bulk's
+     * length, 365 days) before or after the bulk, the limits rounded
+     * outward to whole calendar years: [near_first, near_last] are the
+     * dates that are not far.  A far date is data, kept in the customer
+     * summaries (and so in the fits), but the table's daily series leaves
+     * it out (see clv_rfm_table).  Each customer's rows are in date order,
+     * so a far date before is some customer's first purchase and a far
+     * date after is some customer's last. */
+    int32_t bulk_first, bulk_last;
+    int32_t near_first, near_last;
+    long far_before, far_after;           /* customers whose first purchase is far before / last far after */
+    long far_before_line, far_after_line; /* the first such line of the log (1-based), 0 when none */
+    int32_t far_before_day, far_after_day; /* the date on that line */
 } clv_txlog_stats;
 
 /* ---- the per-customer summary ---- */
@@ -142,7 +162,14 @@ typedef struct clv_rfm_table {
     double holdout_length;      /* (holdout_end - calibration_end) in units */
     long later_customers;       /* customers whose first purchase is after the calibration end (not in the table) */
     /* repeat transactions of the cohort per day, from series_start to
-     * holdout_end (or to the last purchase when there is no holdout) */
+     * holdout_end (or to the last purchase when there is no holdout),
+     * leaving out far dates (clv_txlog_stats): series_start is the first
+     * purchase of the cohort's customers who did not start far before the
+     * bulk (their repeats are not counted either), and without a holdout
+     * the series ends at the last purchase that is not far after it.  So
+     * n_days is at most the span of the log's bulk plus its margins, never
+     * the span to a mistyped date.  n_days is 0 when every customer of the
+     * cohort started far before the bulk. */
     int32_t series_start;
     size_t n_days;
     long *repeat_per_day;
@@ -153,8 +180,10 @@ typedef struct clv_rfm_table {
  * are day numbers (holdout_end < 0: no holdout; else it must be after
  * calibration_end); unit is CLV_UNIT_DAY or CLV_UNIT_WEEK.  On success
  * *out is a new table (free with clv_rfm_free).  Errors: CLV_EINPUT for a
- * malformed row (file, line and what is wrong, in err) or an empty cohort,
- * CLV_EIO when the file cannot be read, CLV_ENOMEM.  progress may be NULL. */
+ * malformed row (file, line and what is wrong, in err), an empty cohort, or
+ * a calibration or holdout end far after the log's dates (after
+ * stats.near_last: such a period has no data; field "calibration_end" or
+ * "holdout_end"), CLV_EIO when the file cannot be read, CLV_ENOMEM.  progress may be NULL. */
 int clv_rfm_read(const char *path, const clv_txlog_opts *opts, int32_t calibration_end, int32_t holdout_end,
                  int unit, const struct clv_progress *progress, clv_rfm_table **out, clv_error *err);
 

@@ -10,7 +10,8 @@
 /* The environment agents learn in: *scn becomes scn0 with agent.customers
  * customers (run.scale applies in clv_sim_alloc), and *s its simulator with
  * that many threads. */
-int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv_sim **s, clv_error *err);
+int clv__agent_env(const clv_scenario *scn0, int threads, const clv_progress *progress, clv_scenario *scn, clv_sim **s,
+                   clv_error *err);
 
 /* Every customer's observation, LTV estimate (0 unless need_phi) and state
  * now, on `threads` workers; arrays of clv_sim_customers(s). */

@@ -235,7 +235,7 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
     *out = NULL;
     clv_scenario scn;
     clv_sim *s = NULL;
-    int st = clv__agent_env(scn0, threads, &scn, &s, err);
+    int st = clv__agent_env(scn0, threads, progress, &scn, &s, err);
     if (st != CLV_OK)
         return st;
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
@@ -279,6 +279,10 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
                 break;
             if ((st = clv_sim_step(s, act, margin, err)) != CLV_OK)
                 break;
+            if (clv_progress_poll(progress) != CLV_OK) {
+                st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+                break;
+            }
             have_prev = n;
         }
         if (st == CLV_OK && clv_progress_report(progress, "estimating the oracle", e + 1, episodes) != CLV_OK)

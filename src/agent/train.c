@@ -116,13 +116,15 @@ uint64_t clv_agent_layout(int algo, const clv_state_map *m, const clv_scn_interv
     return h ? h : 1;
 }
 
-int clv__agent_env(const clv_scenario *scn0, int threads, clv_scenario *scn, clv_sim **s, clv_error *err)
+int clv__agent_env(const clv_scenario *scn0, int threads, const clv_progress *progress, clv_scenario *scn, clv_sim **s,
+                   clv_error *err)
 {
     *scn = *scn0;
     scn->population.customers = scn0->agent.customers;
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     so.threads = threads;
+    so.progress = progress;
     return clv_sim_alloc(scn, &so, s, err);
 }
 
@@ -148,7 +150,7 @@ int clv_agent_state_map(const clv_scenario *scn0, int threads, clv_state_map *ma
 {
     clv_scenario scn;
     clv_sim *s = NULL;
-    int st = clv__agent_env(scn0, threads, &scn, &s, err);
+    int st = clv__agent_env(scn0, threads, NULL, &scn, &s, err);
     if (st != CLV_OK)
         return st;
     clv_state_map_init(map, &scn);
@@ -177,7 +179,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
     const clv_scn_agent *ag = &scn0->agent;
     clv_scenario scn;
     clv_sim *s = NULL;
-    int st = clv__agent_env(scn0, threads, &scn, &s, err);
+    int st = clv__agent_env(scn0, threads, progress, &scn, &s, err);
     if (st != CLV_OK)
         return st;
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
@@ -284,6 +286,10 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
                 clv_agent_budget_order(out->table, ps, pa, n, P, scratch, order);
             if ((st = clv_sim_step_ordered(s, act, budget ? order : NULL, margin, err)) != CLV_OK)
                 break;
+            if (clv_progress_poll(progress) != CLV_OK) {
+                st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
+                break;
+            }
             for (size_t i = 0; i < n; i++) {
                 pr[i] = margin[i];
                 total += margin[i];

@@ -13,7 +13,7 @@ enum {
     EXIT_RUNTIME = 1,
     EXIT_USAGE = 2,
     EXIT_UNAVAILABLE = 3,
-    EXIT_INTERRUPTED = 130
+    EXIT_INTERRUPTED = 130    /* 128 + SIGINT; a stop by SIGTERM or SIGHUP exits with 128 + its number */
 };
 
 enum { CLI_MAX_SETS = 64, CLI_MAX_EXTRA = 32 };
@@ -47,7 +47,10 @@ typedef struct cli_cmd {
     const char *const *options;
 } cli_cmd;
 
-/* Ctrl-C: set by the SIGINT handler, read by the progress callback */
+/* The number of the first SIGINT, SIGTERM or SIGHUP (0: none): set by the
+ * handler in main.c, read by the progress callback, which then asks the
+ * library to stop, and by the commands' own long loops.  The exit status
+ * is then 128 + it. */
 extern volatile sig_atomic_t cli_interrupted;
 
 /* The exit status for a library status code. */
@@ -99,6 +102,15 @@ void cli_print_summary(FILE *fp, const clv_scenario *scn);
  * scenario's own file). */
 int cli_write_resolved(const clv_scenario *scn, const char *path, clv_error *err);
 
+/* The reader's warning about dates far outside the bulk of a log
+ * (clv_txlog_stats.far_*): for after = 0 those before it, for 1 those
+ * after, as "LOG:LINE: the date ... is far before ..." into buf; 0 (and
+ * buf untouched) when there are none. */
+int cli_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after);
+/* Both warnings on stderr as "clvsim CMD: warning: ..." (not silenced by
+ * --quiet, like every warning about results). */
+void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s);
+
 /* Open DIR/name for atomic writing; CLV_EINPUT when it is the same file as
  * input (the user's data or scenario, which is never overwritten). */
 int cli_open_out(const char *dir, const char *name, const char *input, clv_afile *af, clv_error *err);
@@ -147,8 +159,15 @@ typedef struct cli_progress {
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, int quiet);
-/* clv_progress_fn: draws the bar, returns 1 after Ctrl-C */
+/* clv_progress_fn: draws the bar, returns 1 after a stop signal */
 int cli_progress_cb(void *ctx, const char *phase, double done, double total);
+/* CLV_ECANCELLED (err filled: "stopped") after a stop signal, else
+ * CLV_OK: the cancellation point of the command's own long loops. */
+int cli_stop(clv_error *err);
+/* clv_progress.cancelled: 1 after a stop signal (reads cli_interrupted) */
+int cli_cancelled(void *ctx);
+/* The clv_progress of a bar: cli_progress_cb and cli_cancelled. */
+clv_progress cli_progress_of(cli_progress *p);
 void cli_progress_done(cli_progress *p);
 /* The bar as text for a terminal of `width` columns (exposed for the tests). */
 void cli_progress_render(char *buf, size_t n, int width, const char *phase, double done, double total,

@@ -148,7 +148,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     int curves_open = st == CLV_OK;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     clv_train_result results[3];
     memset(results, 0, sizeof results);
     for (int k = 0; st == CLV_OK && k < n_algos; k++) {

@@ -196,10 +196,10 @@ static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
     clv_value_metrics v[2];
     clv_class_metrics c[2];
     int ok[2] = {0, 0};
-    for (int m = 0; pred && y && ex && buy && m < 2; m++) {
+    for (int m = 0; pred && y && ex && buy && m < 2 && !cli_interrupted; m++) {
         if (!j->done[m])
             continue;
-        for (size_t i = 0; i < t->n; i++) {
+        for (size_t i = 0; i < t->n && !cli_interrupted; i++) {
             const clv_rfm *r = &t->c[i];
             ex[i] = clv_btyd_expected(&j->model[m], t->holdout_length, r->x, r->t_x, r->T);
             pred[i] = ex[i] * clv_gg_expected_spend(&j->model[m].spend, r->x, r->mean_spend);
@@ -209,8 +209,8 @@ static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
         ok[m] = clv_value_metrics_of(pred, y, t->n, &v[m]) == 0 && clv_class_metrics_of(ex, buy, t->n, 0.5, &c[m]) == 0;
     }
     free(pred), free(y), free(ex), free(buy);
-    if (!ok[0] && !ok[1])
-        return;
+    if ((!ok[0] && !ok[1]) || cli_interrupted)
+        return; /* after a stop signal the report is not written anyway */
     fprintf(fp, "\n  holdout spend per customer: E[transactions] x E[spend] (with Gamma-Gamma) against actual\n");
     fprintf(fp, "  %-28s %12s", "", "");
     model_labels(fp, ok);
@@ -264,8 +264,16 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
         fputc(')', fp);
     }
     fputc('\n', fp);
-    fprintf(fp, "cohort     %zu customers with a first purchase from %s to %s", t->n,
-            clv_date_format(t->series_start, a), clv_date_format(t->calibration_end, b));
+    for (int after = 0; after < 2; after++) {
+        char w[CLV_IO_PATH_MAX + 512];
+        if (cli_far_dates_text(w, sizeof w, j->log_path, s, after))
+            fprintf(fp, "           WARNING: %s\n", w);
+    }
+    int32_t first = t->calibration_end;
+    for (size_t i = 0; i < t->n; i++)
+        first = t->c[i].first_day < first ? t->c[i].first_day : first;
+    fprintf(fp, "cohort     %zu customers with a first purchase from %s to %s", t->n, clv_date_format(first, a),
+            clv_date_format(t->calibration_end, b));
     if (t->later_customers)
         fprintf(fp, " (%ld later customers left out)", t->later_customers);
     fputc('\n', fp);
@@ -377,7 +385,7 @@ static int write_report(const fit_job *j, double seconds, clv_error *err)
     if (st != CLV_OK)
         return st;
     print_report(af.fp, &af.num, j, seconds);
-    return cli_close_out(&af, CLV_OK, err);
+    return cli_close_out(&af, cli_stop(err), err);
 }
 
 static double per_unit_rate(const fit_job *j)
@@ -409,6 +417,9 @@ static int write_customers(const fit_job *j, clv_error *err)
     fputc('\n', fp);
     const double rate = per_unit_rate(j);
     for (size_t i = 0; i < t->n; i++) {
+        /* 52 expected values per customer and model: seconds for a large log */
+        if ((st = cli_stop(err)) != CLV_OK)
+            break;
         const clv_rfm *c = &t->c[i];
         char d[16];
         /* ids are written as they were read; quoted when they hold a comma or a quote */
@@ -451,7 +462,7 @@ static int write_customers(const fit_job *j, clv_error *err)
         }
         fputc('\n', fp);
     }
-    return cli_close_out(&af, CLV_OK, err);
+    return cli_close_out(&af, st, err);
 }
 
 /* the RFM summary as the reader built it */
@@ -547,6 +558,8 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
     fputc('\n', af.fp);
     double actual = 0;
     for (size_t d = 0; d < t->n_days; d++) {
+        if ((st = cli_stop(err)) != CLV_OK)
+            return cli_close_out(&af, st, err);
         char buf[16];
         actual += (double)t->repeat_per_day[d];
         fprintf(af.fp, "%s", clv_date_format(t->series_start + (int32_t)d, buf));
@@ -604,6 +617,13 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
     const char *base = strrchr(j->log_path, '/');
     base = base ? base + 1 : j->log_path;
     for (int f = 0; f < 2; f++) {
+        if (f == 0 && j->t->n_days == 0) {
+            /* no daily series: nothing to draw (cumulative.csv has its header) */
+            if (!j->quiet)
+                fprintf(stderr, "clvsim fit: every customer of the cohort starts far before the bulk of the log: "
+                                "no daily series, no cumulative.{png,svg}\n");
+            continue;
+        }
         char script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX], var_data[CLV_IO_PATH_MAX + 16];
         snprintf(script, sizeof script, "%s/%s", dir, figs[f][0]);
         if ((st = clv_path_join(data, sizeof data, j->outdir, figs[f][2], err)) != CLV_OK)
@@ -621,7 +641,7 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
         for (int e = 0; e < 2; e++) {
             char name[64], out[CLV_IO_PATH_MAX];
             snprintf(name, sizeof name, "%s.%s", figs[f][1], e ? "svg" : "png");
-            if ((st = clv_path_join(out, sizeof out, j->outdir, name, err)) != CLV_OK ||
+            if ((st = cli_stop(err)) != CLV_OK || (st = clv_path_join(out, sizeof out, j->outdir, name, err)) != CLV_OK ||
                 (st = clv_plot(script, out, vars, 4, err)) != CLV_OK)
                 return st;
         }
@@ -661,7 +681,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     clv_error err;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     j.fo.progress = &prog;
     int st = clv_rfm_read(j.log_path, &j.ro, j.cal_end, j.hold_end, j.unit, &prog, &j.t, &err);
     for (int m = 0; st == CLV_OK && m < N_MODELS; m++) {
@@ -696,6 +716,8 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         if (st == CLV_OK && !(j.cum[m] = malloc((j.t->n_days ? j.t->n_days : 1) * sizeof *j.cum[m])))
             st = clv_error_set(&err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         if (st == CLV_OK)
+            st = cli_stop(&err);
+        if (st == CLV_OK)
             st = clv_btyd_cumulative(md, j.t, j.cum[m], &err);
         /* without a holdout the model's frequency histogram is still wanted */
         if (st == CLV_OK && j.t->holdout_end <= j.t->calibration_end)
@@ -703,6 +725,8 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     }
     double elapsed = cli_now() - t0;
     int ncols = 2;
+    if (st == CLV_OK)
+        st = cli_stop(&err);
     if (st == CLV_OK)
         st = clv_output_dir_prepare(outdir, o.force, &err);
     if (st == CLV_OK)
@@ -722,6 +746,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK) {
         clv_numcheck out = {0}; /* the numbers of report.txt, which passed */
         print_report(stdout, &out, &j, elapsed);
+        cli_warn_far_dates("fit", j.log_path, &j.t->stats);
         for (int m = 0; m < N_MODELS; m++)
             if (j.done[m] && j.fit[m].flags)
                 fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label[m], j.fit[m].warning);

@@ -168,7 +168,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     clv_error err;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     clv_ltv_data real, tr, ho;
     memset(&real, 0, sizeof real), memset(&tr, 0, sizeof tr), memset(&ho, 0, sizeof ho);
     size_t *rp = NULL, *sp = NULL, *all = NULL, *hidx = NULL;
@@ -187,16 +187,20 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
         st = cli_write_resolved(&scn, path, &err);
     if (st == CLV_OK && use_real) {
-        st = clv_ltv_real(&scn, scn.run.threads, &prog, &real, fits, &err);
+        clv_txlog_stats rstats;
+        st = clv_ltv_real(&scn, scn.run.threads, &prog, &real, fits, &rstats, &err);
         cli_progress_done(&bar);
+        if (st == CLV_OK)
+            cli_warn_far_dates(cmd->name, scn.data.transactions, &rstats);
         /* a fit at a boundary can make a BTYD feature constant (P(alive) 1 for all when a -> 0) */
         for (int k = 0; st == CLV_OK && k < 2; k++)
             if (fits[k].warning[0])
                 fprintf(stderr, "clvsim train-ltv: warning: %s fit to data.transactions: %s\n",
                         k ? "Gamma-Gamma" : "population", fits[k].warning);
     }
-    if (st == CLV_OK && use_syn && (st = clv_ltv_synthetic(&scn, LTV_TRAIN_WORLD, scn.run.threads, &tr, &err)) == CLV_OK)
-        st = clv_ltv_synthetic(&scn, LTV_HOLDOUT_WORLD, scn.run.threads, &ho, &err);
+    if (st == CLV_OK && use_syn &&
+        (st = clv_ltv_synthetic(&scn, LTV_TRAIN_WORLD, scn.run.threads, &prog, &tr, &err)) == CLV_OK)
+        st = clv_ltv_synthetic(&scn, LTV_HOLDOUT_WORLD, scn.run.threads, &prog, &ho, &err);
     if (st != CLV_OK)
         goto done;
     /* the real customers: a fifth is the real holdout, the rest trains */
@@ -521,7 +525,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
     int st = CLV_OK;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     clv_rfm_table *t = NULL;
     double *value = NULL, *p_buy = NULL, *btyd = NULL;
     if (st == CLV_OK)
@@ -532,7 +536,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
     clv_afile af;
     if (st == CLV_OK && (st = cli_open_out(outdir, "predictions.csv", log, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "id,predicted_value,p_buy,btyd_value\n");
-        for (size_t i = 0; i < t->n; i++) {
+        for (size_t i = 0; i < t->n && (st = cli_stop(&err)) == CLV_OK; i++) {
             const char *id = t->id[i];
             if (strpbrk(id, ",\"\n")) { /* RFC 4180: quote, double the quotes */
                 fputc('"', af.fp);
@@ -575,6 +579,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
                "all, %.4f per customer; the BTYD model fitted to the log predicts %.4f per customer\n",
                t->n, log, clv_date_format(cutoff, d), cfg.horizon_days, cfg.discount ? "discounted" : "undiscounted",
                cfg.margin_rate, sum, sum / (double)t->n, sum_b / (double)t->n);
+        cli_warn_far_dates(cmd->name, log, &t->stats);
         if (!o.quiet)
             fprintf(stderr, "clvsim predict-ltv: wrote %s/predictions.csv\n", outdir);
     }

@@ -809,7 +809,7 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
         r->tables = cli_opt(&r->o, "tables") ? cli_opt(&r->o, "tables") : scn->output.dir;
     clv_error err;
     cli_progress_init(&r->bar, r->o.quiet);
-    r->prog = (clv_progress){cli_progress_cb, &r->bar};
+    r->prog = cli_progress_of(&r->bar);
     char path[CLV_IO_PATH_MAX];
     int st = clv_output_dir_prepare(scn->output.dir, r->o.force, &err);
     if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn->output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)

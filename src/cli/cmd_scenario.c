@@ -97,12 +97,15 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
     /* population.source = "fit": the population from the scenario's log, now */
     cli_progress bar;
     cli_progress_init(&bar, o->quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     clv_fit_result fit[2];
     clv_error err;
     const int model = scn->population.model;
-    int st = clv_population_fit(scn, scn->run.threads, &prog, fit, &err);
+    clv_txlog_stats stats;
+    int st = clv_population_fit(scn, scn->run.threads, &prog, fit, &stats, &err);
     cli_progress_done(&bar);
+    /* first: a far date may be why the fit is refused */
+    cli_warn_far_dates(cmd->name, scn->data.transactions, &stats);
     if (st != CLV_OK)
         return cli_report(&err);
     if (!o->quiet) {

@@ -10,13 +10,23 @@ typedef struct {
 } tx_out;
 
 /* a row of the synthetic log, in the format clvsim fit reads; every number
- * of the files below goes through clv_put_num (clvsim/io.h) */
+ * of the files below goes through clv_put_num (clvsim/io.h); 2 after a stop
+ * signal (a large population's burn-in has millions of rows) */
 static int write_tx(void *ctx, const clv_sim_tx *tx)
 {
     char d[16];
+    if (cli_interrupted)
+        return 2;
     clv_afile *af = ((tx_out *)ctx)->af;
     return fprintf(af->fp, "c%u,%s", tx->customer, clv_date_format(tx->day, d)) < 0 ||
            clv_put_num(af->fp, &af->num, "amount", ",%.2f\n", tx->amount) != 0;
+}
+
+/* the transactions of the last reset or step into the log */
+static int log_tx(const clv_sim *sim, tx_out *tx, const char *path, clv_error *err)
+{
+    const int rc = clv_sim_transactions(sim, write_tx, tx);
+    return rc == 0 ? CLV_OK : rc == 2 ? cli_stop(err) : clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed");
 }
 
 static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *scn, clv_error *err)
@@ -74,6 +84,8 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
             scn->population.model == CLV_MODEL_PARETO ? "mu_per_period" : "p");
     const int32_t today = clv_sim_today(sim) - 1;
     for (size_t i = 0; i < n; i++) {
+        if ((i & 4095) == 0 && (st = cli_stop(err)) != CLV_OK)
+            break;
         char f[16], l[16];
         double lam, drop, nu;
         clv_sim_traits(sim, i, &lam, &drop, &nu);
@@ -91,7 +103,7 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
         clv_put_num(af.fp, &af.num, "nu", ",%.6g\n", nu);
     }
     free(obs);
-    return cli_close_out(&af, CLV_OK, err);
+    return cli_close_out(&af, st, err);
 }
 
 int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
@@ -112,6 +124,8 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     clv_sim_opts_default(&so);
     so.threads = scn.run.threads;
     so.record = 1;
+    static const clv_progress stop_poll = {NULL, NULL, cli_cancelled};
+    so.progress = &stop_poll;
     clv_sim *sim = NULL;
     clv_sim_obs *obs = NULL;
     clv_action *act = NULL;
@@ -135,12 +149,12 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     }
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     tx_out tx = {log_open ? &log : NULL};
     if (st == CLV_OK)
         st = clv_sim_reset(sim, (uint64_t)scn.scenario.seed, 0, &err);
-    if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
-        st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
+    if (st == CLV_OK)
+        st = log_tx(sim, &tx, log.path, &err);
     while (st == CLV_OK && !clv_sim_done(sim)) {
         size_t n = clv_sim_customers(sim);
         st = clv_sim_observe(sim, 0, n, obs, &err);
@@ -148,14 +162,16 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
             st = policy.act(policy.ctx, sim, obs, n, act, &err);
         if (st == CLV_OK)
             st = clv_sim_step(sim, act, NULL, &err);
-        if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
-            st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
+        if (st == CLV_OK)
+            st = log_tx(sim, &tx, log.path, &err);
         if (st == CLV_OK && clv_progress_report(&prog, "simulating", clv_sim_epoch(sim), clv_sim_epochs(sim)) != CLV_OK)
             st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "interrupted; nothing was written but the resolved scenario");
     }
     cli_progress_done(&bar);
     if (log_open)
         st = cli_close_out(&log, st, &err);
+    if (st == CLV_OK)
+        st = cli_stop(&err);
     if (st == CLV_OK)
         st = write_days(sim, scn.output.dir, &scn, &err);
     if (st == CLV_OK)

@@ -10,6 +10,9 @@
 
 enum { MAXBIN = 16 };
 
+/* polled by the simulator in its resets and between epochs: a stop signal ends the run */
+static const clv_progress stop_poll = {NULL, NULL, cli_cancelled};
+
 typedef struct {
     const clv_scenario *scn;
     const char *dir;
@@ -61,10 +64,11 @@ static int check_counts(validation *v, clv_error *err)
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     so.threads = v->scn->run.threads;
+    so.progress = &stop_poll;
     int st;
     clv_sim *s = simulate(&c, &so, (uint64_t)v->scn->scenario.seed, err, &st);
     if (st == CLV_OK)
-        st = clv_sim_run(s, NULL, NULL, err);
+        st = clv_sim_run(s, NULL, &stop_poll, err);
     clv_sim_obs *obs = st == CLV_OK ? malloc(v->n * sizeof *obs) : NULL;
     if (st == CLV_OK && !obs)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
@@ -137,6 +141,7 @@ static int fit_both(const validation *v, const clv_rfm *c, size_t n, clv_fit_res
     clv_fit_opts_default(&fo);
     fo.threads = v->scn->run.threads;
     fo.seed = (uint64_t)v->scn->scenario.seed;
+    fo.progress = &stop_poll;
     int st = v->scn->population.model == CLV_MODEL_BGNBD ? clv_bgnbd_fit(c, n, &fo, &fit[0], err)
                                                          : clv_pnbd_fit(c, n, &fo, &fit[0], err);
     return st == CLV_OK ? clv_gg_fit(c, n, &fo, &fit[1], err) : st;
@@ -152,6 +157,7 @@ static int check_refit(validation *v, clv_error *err)
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     so.threads = v->scn->run.threads;
+    so.progress = &stop_poll;
     so.record = 1;
     clv_afile af;
     int st = cli_open_out(v->dir, "simulated_transactions.csv", v->scn->source, &af, err);
@@ -171,6 +177,8 @@ static int check_refit(validation *v, clv_error *err)
         st = clv_sim_step(s, NULL, NULL, err);
         if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
             st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed");
+        if (st == CLV_OK)
+            st = cli_stop(err);
     }
     int32_t end = s ? clv_sim_today(s) - 1 : 0;
     clv_sim_free(s);
@@ -206,7 +214,7 @@ static int check_refit(validation *v, clv_error *err)
     clv_txlog_opts_default(&ro);
     clv_rfm_table *t = NULL;
     if (st == CLV_OK)
-        st = clv_rfm_read(path, &ro, end, -1, pop->unit, NULL, &t, err);
+        st = clv_rfm_read(path, &ro, end, -1, pop->unit, &stop_poll, &t, err);
     if (st == CLV_OK)
         st = fit_both(v, t->c, t->n, v->fit_log, err);
     clv_rfm_free(t);
@@ -245,36 +253,44 @@ static int check_real(validation *v, clv_error *err)
     clv_date_parse(d->holdout_end, -1, &hold);
     clv_txlog_opts ro;
     clv_txlog_opts_from_scenario(&ro, d);
-    int st = clv_rfm_read(d->transactions, &ro, cal, hold, v->scn->population.unit, NULL, &v->real, err);
+    int st = clv_rfm_read(d->transactions, &ro, cal, hold, v->scn->population.unit, &stop_poll, &v->real, err);
     if (st != CLV_OK)
         return st;
     clv_rfm_table *t = v->real;
+    cli_warn_far_dates("validate", d->transactions, &t->stats);
+    if (t->n_days == 0)
+        return CLV_OK; /* every customer of the cohort started far before the log's bulk: no series */
+    /* the customers of the daily series: those who did not start far
+     * before the bulk of the log (clv_rfm_table) */
     int32_t *first = malloc(t->n * sizeof *first);
     if (!first)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    int32_t lo = first[0] = t->c[0].first_day, hi = lo;
-    for (size_t i = 0; i < t->n; i++) {
-        first[i] = t->c[i].first_day;
-        lo = first[i] < lo ? first[i] : lo;
-        hi = first[i] > hi ? first[i] : hi;
-    }
+    size_t nc = 0;
+    int32_t lo = t->series_start, hi = lo;
+    for (size_t i = 0; i < t->n; i++)
+        if (t->c[i].first_day >= t->series_start) {
+            first[nc] = t->c[i].first_day;
+            hi = first[nc] > hi ? first[nc] : hi;
+            nc++;
+        }
     /* the whole cohort is acquired in the burn-in; the horizon runs to the holdout end */
     clv_scenario c;
-    plain(&c, v->scn, t->n, (int)(hi + 1 - lo));
+    plain(&c, v->scn, nc, (int)(hi + 1 - lo));
     char buf[16];
     snprintf(c.calendar.start, sizeof c.calendar.start, "%s", clv_date_format(hi + 1, buf));
     c.calendar.horizon_days = (int)(hold - hi);
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     so.threads = v->scn->run.threads;
+    so.progress = &stop_poll;
     so.record = 1;
     so.first_days = first;
-    so.n_first_days = t->n;
+    so.n_first_days = nc;
     clv_sim *s = simulate(&c, &so, (uint64_t)v->scn->scenario.seed + 2, err, &st);
     free(first);
     v->sim_cum = calloc(t->n_days, sizeof *v->sim_cum);
     v->model_cum = calloc(t->n_days, sizeof *v->model_cum);
-    unsigned char *seen = calloc(t->n, 1);
+    unsigned char *seen = calloc(nc, 1);
     cum_ctx cc = {v->sim_cum, t->series_start, t->n_days, seen};
     if (st == CLV_OK && (!v->sim_cum || !v->model_cum || !seen))
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
@@ -284,6 +300,8 @@ static int check_real(validation *v, clv_error *err)
         st = clv_sim_step(s, NULL, NULL, err);
         if (st == CLV_OK)
             st = clv_sim_transactions(s, count_repeat, &cc);
+        if (st == CLV_OK)
+            st = cli_stop(err);
     }
     free(seen);
     clv_sim_free(s);
@@ -464,7 +482,7 @@ static int plots(const validation *v, int quiet, clv_error *err)
         for (int e = 0; st == CLV_OK && e < 2; e++) {
             char name[32];
             snprintf(name, sizeof name, "%s.%s", f ? "cumulative" : "counts", e ? "svg" : "png");
-            if ((st = clv_path_join(out, sizeof out, v->dir, name, err)) == CLV_OK)
+            if ((st = cli_stop(err)) == CLV_OK && (st = clv_path_join(out, sizeof out, v->dir, name, err)) == CLV_OK)
                 st = clv_plot(script, out, vars, f ? 4 : 3, err);
         }
     }
@@ -491,7 +509,7 @@ int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
     v.dir = dir;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = {cli_progress_cb, &bar};
+    clv_progress prog = cli_progress_of(&bar);
     if (st == CLV_OK)
         st = clv_output_dir_prepare(dir, o.force, &err);
     if (st == CLV_OK && (st = clv_progress_report(&prog, "validating: counts", 0, 3)) == CLV_OK)

@@ -1,4 +1,6 @@
 /* main.c - the clvsim command: pick the subcommand, run it, turn its status into an exit code. */
+#include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -81,6 +83,10 @@ static const cli_cmd commands[] = {
      "The log: one row per purchase line; several rows of a customer on one day\n"
      "are one transaction (spend summed); rows with a negative amount or quantity\n"
      "are returns and are left out; each customer's rows must be in date order.\n"
+     "A date far outside the bulk of the log (a typo such as 9999-12-31) is warned\n"
+     "about with its file and line, kept in the summaries and the fits, and left out\n"
+     "of the cumulative curve; a calibration or holdout end far after the log is\n"
+     "refused (README, 'Fitting a transaction log').\n"
      "\n"
      "  --calibration-end DATE    last day of the calibration period (YYYY-MM-DD), required\n"
      "  --holdout-end DATE        last day of the holdout period; none by default\n"
@@ -271,19 +277,62 @@ static void usage(FILE *fp)
             "  -V, --version        print the version\n"
             "\n"
             "Diagnostics go to stderr, results to stdout and files.  A progress bar is drawn\n"
-            "on stderr when it is a terminal; Ctrl-C stops cleanly (no partial files).\n"
+            "on stderr when it is a terminal.  Ctrl-C (SIGINT), SIGTERM or SIGHUP stops any\n"
+            "command within a second, cleanly: no partial or temporary files; a second one\n"
+            "stops it at once, still removing its temporary files.\n"
             "\n"
             "Exit status: 0 success; 1 run-time failure; 2 usage or input error (bad\n"
             "option, bad scenario or data file); 3 a capability asked for is not available\n"
-            "in this version; 130 interrupted by Ctrl-C.\n"
+            "in this version; 128 + the signal's number when stopped by a signal, as shells\n"
+            "report it: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP.\n"
             "\n"
             "Scenario keys: scenarios/README.md, or 'clvsim check --reference'.\n");
 }
 
-static void on_sigint(int sig)
+static struct sigaction default_action; /* SIG_DFL, set up before the handler is installed */
+static pthread_t main_thread;
+static volatile sig_atomic_t forwarding; /* a first signal is being passed on to the main thread */
+
+/* SIGINT, SIGTERM and SIGHUP.  The first asks long work to stop at its next
+ * cancellation point (the progress callbacks), and the command then cleans
+ * up and exits with 128 + the signal.  A second one is a forced stop: the
+ * temporary files still open are removed, and the process ends by the
+ * signal's default action, as the user asked.  Only async-signal-safe
+ * calls here. */
+static void on_signal(int sig)
 {
-    (void)sig;
-    cli_interrupted = 1;
+    const int saved_errno = errno, on_main = pthread_equal(pthread_self(), main_thread);
+    if (forwarding && on_main) {
+        forwarding = 0; /* the copy passed on below: it only interrupts a blocking call */
+        return;
+    }
+    if (!cli_interrupted) {
+        cli_interrupted = sig;
+        /* the kernel gives a signal sent to the process to any thread that
+         * does not block it (OpenBLAS starts its own before main): pass it
+         * on, so that a read of the main thread blocked on a pipe returns
+         * EINTR */
+        if (!on_main) {
+            forwarding = 1;
+            pthread_kill(main_thread, sig);
+        }
+        errno = saved_errno;
+        return;
+    }
+    clv_afile_unlink_all();
+    sigaction(sig, &default_action, NULL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    raise(sig);
+}
+
+/* A command that failed after a stop signal failed because of it (a
+ * cancelled call, or a read or a child interrupted): 128 + the signal. */
+static int stopped(int rc)
+{
+    return rc != EXIT_OK && cli_interrupted ? 128 + cli_interrupted : rc;
 }
 
 static int ends_with(const char *s, const char *suffix)
@@ -297,13 +346,27 @@ int main(int argc, char **argv)
     /* clvsim checks every GSL status itself; GSL must not abort the process */
     gsl_set_error_handler_off();
 
-    /* the first Ctrl-C asks long work to stop cleanly; a second one kills */
+    /* the first Ctrl-C, SIGTERM or SIGHUP asks long work to stop cleanly; a
+     * second one stops at once.  No SA_RESTART: a read blocked on a pipe
+     * returns EINTR, so that a command reading a log from a pipe stops too. */
+    main_thread = pthread_self();
+    default_action.sa_handler = SIG_DFL;
+    sigemptyset(&default_action.sa_mask);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_sigint;
-    sa.sa_flags = SA_RESETHAND;
+    sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
+    static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++)
+        sigaddset(&sa.sa_mask, stop_signals[i]); /* one handler at a time */
+    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++) {
+        /* a shell starts background jobs with SIGINT ignored, and nohup
+         * ignores SIGHUP: what is ignored stays ignored */
+        struct sigaction old;
+        if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        sigaction(stop_signals[i], &sa, NULL);
+    }
 
     if (argc < 2) {
         usage(stderr);
@@ -327,10 +390,10 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < n_commands; i++)
         if (strcmp(first, commands[i].name) == 0)
-            return commands[i].fn(&commands[i], argc - 1, argv + 1);
+            return stopped(commands[i].fn(&commands[i], argc - 1, argv + 1));
     /* a bare scenario file is the main job */
     if (ends_with(first, ".cfg"))
-        return cmd_run(&commands[0], argc, argv);
+        return stopped(cmd_run(&commands[0], argc, argv));
     if (first[0] == '-')
         fprintf(stderr, "clvsim: unknown option '%s' before a command; try 'clvsim --help'\n", first);
     else

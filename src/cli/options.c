@@ -15,7 +15,7 @@ int cli_exit_status(int st)
     case CLV_OK: return EXIT_OK;
     case CLV_EINPUT: return EXIT_USAGE;
     case CLV_EUNSUPPORTED: return EXIT_UNAVAILABLE;
-    case CLV_ECANCELLED: return EXIT_INTERRUPTED;
+    case CLV_ECANCELLED: return cli_interrupted ? 128 + cli_interrupted : EXIT_INTERRUPTED;
     default: return EXIT_RUNTIME;
     }
 }
@@ -23,7 +23,13 @@ int cli_exit_status(int st)
 int cli_report(const clv_error *err)
 {
     char buf[CLV_ERROR_FILE_MAX + CLV_ERROR_FIELD_MAX + CLV_ERROR_MSG_MAX + 16];
-    fprintf(stderr, "clvsim: %s\n", clv_error_format(err, buf, sizeof buf));
+    const int sig = cli_interrupted;
+    if (sig)
+        /* whatever failed after a stop signal, the signal is why */
+        fprintf(stderr, "clvsim: %s (%s)\n", clv_error_format(err, buf, sizeof buf),
+                sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "signal");
+    else
+        fprintf(stderr, "clvsim: %s\n", clv_error_format(err, buf, sizeof buf));
     return cli_exit_status(err->code);
 }
 
@@ -142,6 +148,32 @@ void cli_overrides(cli_opts *o)
         o->sets[o->n_sets++] = (clv_scn_override){"output.dir", o->output, "--output"};
 }
 
+int cli_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after)
+{
+    const long count = after ? s->far_after : s->far_before;
+    if (!count)
+        return 0;
+    char d[11], a[11], b[11], lim[11];
+    snprintf(buf, n,
+             "%s:%ld: the date %s is far %s the bulk of the log's dates (%s to %s; far: %s %s), a typo?  "
+             "%ld customer%s %s that far %s: kept in the customer summaries and the fits, left out of the "
+             "daily series (the cumulative curve)",
+             log, after ? s->far_after_line : s->far_before_line,
+             clv_date_format(after ? s->far_after_day : s->far_before_day, d), after ? "after" : "before",
+             clv_date_format(s->bulk_first, a), clv_date_format(s->bulk_last, b), after ? "after" : "before",
+             clv_date_format(after ? s->near_last : s->near_first, lim), count, count == 1 ? "" : "s",
+             after ? (count == 1 ? "buys" : "buy") : (count == 1 ? "starts" : "start"), after ? "after" : "before");
+    return 1;
+}
+
+void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s)
+{
+    char buf[CLV_IO_PATH_MAX + 512];
+    for (int after = 0; after < 2; after++)
+        if (cli_far_dates_text(buf, sizeof buf, log, s, after))
+            fprintf(stderr, "clvsim %s: warning: %s\n", cmd, buf);
+}
+
 int cli_open_out(const char *dir, const char *name, const char *input, clv_afile *af, clv_error *err)
 {
     char path[CLV_IO_PATH_MAX];
@@ -176,7 +208,7 @@ int cli_figure(const char *dir, const char *script, const char *stem, const int 
     for (int f = 0; st == CLV_OK && f < n_formats; f++) {
         char name[128], out[CLV_IO_PATH_MAX];
         snprintf(name, sizeof name, "%s.%s", stem, formats[f] == CLV_FORMAT_SVG ? "svg" : "png");
-        if ((st = clv_path_join(out, sizeof out, dir, name, err)) == CLV_OK)
+        if ((st = cli_stop(err)) == CLV_OK && (st = clv_path_join(out, sizeof out, dir, name, err)) == CLV_OK)
             st = clv_plot(path, out, vars, n_vars, err);
     }
     return st;

@@ -96,6 +96,24 @@ int cli_progress_cb(void *ctx, const char *phase, double done, double total)
     return 0;
 }
 
+int cli_stop(clv_error *err)
+{
+    if (!cli_interrupted)
+        return CLV_OK;
+    return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
+}
+
+int cli_cancelled(void *ctx)
+{
+    (void)ctx;
+    return cli_interrupted != 0;
+}
+
+clv_progress cli_progress_of(cli_progress *p)
+{
+    return (clv_progress){cli_progress_cb, p, cli_cancelled};
+}
+
 void cli_progress_done(cli_progress *p)
 {
     if (p->enabled && p->drawn) {

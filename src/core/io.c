@@ -5,10 +5,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "io_internal.h"
 
 int clv_path_join(char *buf, size_t n, const char *dir, const char *name, clv_error *err)
 {
@@ -40,6 +43,55 @@ static int fsync_dir(const char *dir)
     int rc = fsync(fd);
     close(fd);
     return rc;
+}
+
+/* ---- the temporary files of the process, for a forced stop ----
+ *
+ * The one piece of global state of the library, and why: a signal that
+ * must end the process now (a second Ctrl-C) runs a handler that can only
+ * call async-signal-safe functions, and cannot reach the clv_afile structs
+ * on the stacks of whatever code is running.  So every temporary file the
+ * library creates is also named in this fixed table, which such a handler
+ * reads with atomic loads (lock-free, hence safe in a handler) to unlink
+ * them.  A slot is 0 (free), 1 (being written or cleared: skipped) or 2
+ * (holds a name).  The table changes no result of any computation. */
+enum { TRACKED = 64 };
+static char tracked_path[TRACKED][CLV_IO_PATH_MAX];
+static atomic_int tracked_state[TRACKED];
+
+void clv__tmp_track(const char *path)
+{
+    size_t n = strlen(path);
+    if (n >= CLV_IO_PATH_MAX)
+        return;
+    for (int i = 0; i < TRACKED; i++) {
+        int expect = 0;
+        if (atomic_compare_exchange_strong(&tracked_state[i], &expect, 1)) {
+            memcpy(tracked_path[i], path, n + 1);
+            atomic_store(&tracked_state[i], 2);
+            return;
+        }
+    }
+    /* more than TRACKED at once: this one is not removed by a forced stop */
+}
+
+void clv__tmp_untrack(const char *path)
+{
+    for (int i = 0; i < TRACKED; i++) {
+        int expect = 2;
+        if (atomic_load(&tracked_state[i]) == 2 && strcmp(tracked_path[i], path) == 0 &&
+            atomic_compare_exchange_strong(&tracked_state[i], &expect, 1)) {
+            atomic_store(&tracked_state[i], 0);
+            return;
+        }
+    }
+}
+
+void clv_afile_unlink_all(void)
+{
+    for (int i = 0; i < TRACKED; i++)
+        if (atomic_load(&tracked_state[i]) == 2)
+            unlink(tracked_path[i]);
 }
 
 /* umask can only be read by setting it; do that once, before threads write */
@@ -74,6 +126,7 @@ int clv_afile_open(clv_afile *af, const char *path, clv_error *err)
         return clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot create a temporary file in %s: %s",
                              dir, strerror(e));
     }
+    clv__tmp_track(af->tmp);
     /* mkstemp creates 0600; outputs are ordinary files (0666 less umask) */
     pthread_once(&umask_once, read_umask);
     fchmod(fd, 0666 & ~process_umask);
@@ -82,6 +135,7 @@ int clv_afile_open(clv_afile *af, const char *path, clv_error *err)
         int e = errno;
         close(fd);
         unlink(af->tmp);
+        clv__tmp_untrack(af->tmp);
         af->tmp[0] = '\0';
         return clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open for writing: %s", strerror(e));
     }
@@ -96,6 +150,7 @@ void clv_afile_abort(clv_afile *af)
     }
     if (af->tmp[0]) {
         unlink(af->tmp);
+        clv__tmp_untrack(af->tmp);
         af->tmp[0] = '\0';
     }
 }
@@ -133,6 +188,7 @@ int clv_afile_commit(clv_afile *af, clv_error *err)
         clv_afile_abort(af);
         return clv_error_set(err, CLV_EIO, af->path, 0, NULL, "rename failed: %s", strerror(e));
     }
+    clv__tmp_untrack(af->tmp); /* after the rename: a forced stop before it removes the file */
     af->tmp[0] = '\0';
     char dir[CLV_IO_PATH_MAX];
     dir_of(af->path, dir, sizeof dir);

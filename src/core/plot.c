@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "clvsim/io.h"
+#include "io_internal.h"
 
 extern char **environ;
 
@@ -93,6 +94,8 @@ int clv_plot(const char *script, const char *output, const char *const *vars, si
     const char *tmp = af.tmp;
     char errpath[] = "/tmp/clvsim-gnuplot-XXXXXX";
     int efd = mkstemp(errpath);
+    if (efd >= 0)
+        clv__tmp_track(errpath);
     if (efd < 0) {
         clv_afile_abort(&af);
         return clv_error_set(err, CLV_EIO, output, 0, NULL, "cannot create a temporary file: %s", strerror(errno));
@@ -106,6 +109,7 @@ int clv_plot(const char *script, const char *output, const char *const *vars, si
     if (!expr) {
         close(efd);
         unlink(errpath);
+        clv__tmp_untrack(errpath);
         clv_afile_abort(&af);
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     }
@@ -173,9 +177,12 @@ int clv_plot(const char *script, const char *output, const char *const *vars, si
         line[strcspn(line, "\r\n")] = '\0';
         clv_afile_abort(&af);
         unlink(errpath);
+        clv__tmp_untrack(errpath);
         return clv_error_set(err, CLV_EIO, output, 0, NULL, "gnuplot failed on %s%s%s", script,
                              line[0] ? ": " : "", line);
     }
     unlink(errpath);
+    clv__tmp_untrack(errpath);
+    clv__tmp_untrack(tmp); /* renamed over the target */
     return CLV_OK;
 }

@@ -582,6 +582,47 @@ static int read_values(const loader *ld, const config_t *cf, clv_scenario *scn)
     return CLV_OK;
 }
 
+/* ---- what may be read as a scenario --------------------------------------
+ * libconfig opens a path with fopen and reads it with its scanner, which
+ * calls exit() when reading fails (a directory: EISDIR), blocks on a FIFO
+ * until someone writes to it, and never ends on /dev/zero.  So the main
+ * file and every file it includes are checked first, by stat (which blocks
+ * on nothing): a regular file of at most CLV_SCN_FILE_MAX bytes. */
+
+static const char *file_kind(mode_t m)
+{
+    return S_ISDIR(m) ? "a directory" : S_ISCHR(m) ? "a character device" : S_ISBLK(m) ? "a block device"
+           : S_ISFIFO(m) ? "a FIFO (named pipe)" : S_ISSOCK(m) ? "a socket" : "not a regular file";
+}
+
+/* path (what the user wrote: name, NULL for the main file) as a scenario
+ * file; errors name where (file and line of the @include, or path) */
+static int check_file(const loader *ld, const char *path, const char *where, int line, const char *name)
+{
+    struct stat st;
+    char what[CLV_PATH_MAX * 3 + 32] = "";
+    if (name)
+        snprintf(what, sizeof what, "@include \"%.1000s\": %.2000s ", name, path);
+    if (stat(path, &st) != 0) {
+        const int e = errno;
+        if (!name)
+            return clv_error_set(ld->err, e == ENOENT ? CLV_EINPUT : CLV_EIO, path, 0, NULL,
+                                 "cannot open scenario: %s", strerror(e));
+        return clv_error_set(ld->err, CLV_EINPUT, where, line, NULL,
+                             "@include \"%.1000s\": cannot open %s: %s; an @include path is taken relative to the "
+                             "directory of the main scenario file (%s)",
+                             name, path, strerror(e), ld->base_dir);
+    }
+    if (!S_ISREG(st.st_mode))
+        return clv_error_set(ld->err, CLV_EINPUT, where, line, NULL, "%sis %s; expected a scenario file (a regular file)",
+                             what, file_kind(st.st_mode));
+    if (st.st_size > CLV_SCN_FILE_MAX)
+        return clv_error_set(ld->err, CLV_EINPUT, where, line, NULL,
+                             "%sis %lld bytes; a scenario file may have at most %d bytes", what,
+                             (long long)st.st_size, CLV_SCN_FILE_MAX);
+    return CLV_OK;
+}
+
 /* ---- integers beyond 32 and 64 bits -----------------------------------------
  * libconfig 1.5 reads an integer literal without an L suffix into 32 bits and
  * silently wraps larger values (3000000000 becomes -1294967296, 0xffffffff
@@ -642,13 +683,19 @@ static int scan_text(const loader *ld, const char *path, const char *t, int dept
             while (q > t && (q[-1] == ' ' || q[-1] == '\t'))
                 q--;
             if (q - t >= 8 && strncmp(q - 8, "@include", 8) == 0 && depth < 10) {
+                /* the path as libconfig 1.5 forms it: the include directory
+                 * (the main file's), a slash and the name, at every depth */
                 char name[CLV_PATH_MAX], inc[CLV_PATH_MAX * 2];
                 snprintf(name, sizeof name, "%.*s", (int)(p - start), start);
                 if (name[0] == '/')
-                    snprintf(inc, sizeof inc, "%s", name);
-                else
-                    snprintf(inc, sizeof inc, "%s/%s", ld->base_dir, name);
-                int st = scan_ints(ld, inc, depth + 1);
+                    return clv_error_set(ld->err, CLV_EINPUT, path, line, NULL,
+                                         "@include \"%.1000s\": an absolute path; libconfig 1.5 takes every @include "
+                                         "path relative to the directory of the main scenario file (%s)",
+                                         name, ld->base_dir);
+                snprintf(inc, sizeof inc, "%s/%s", ld->base_dir, name);
+                int st = check_file(ld, inc, path, line, name);
+                if (st == CLV_OK)
+                    st = scan_ints(ld, inc, depth + 1);
                 if (st != CLV_OK)
                     return st;
             }
@@ -1071,13 +1118,16 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
     else
         snprintf(ld.base_dir, sizeof ld.base_dir, "%.*s", slash == path ? 1 : (int)(slash - path), path);
 
+    int st = check_file(&ld, path, path, 0, NULL);
+    if (st != CLV_OK)
+        return st;
     FILE *probe = fopen(path, "r");
     if (!probe)
         return clv_error_set(err, errno == ENOENT ? CLV_EINPUT : CLV_EIO, path, 0, NULL,
                              "cannot open scenario: %s", strerror(errno));
     fclose(probe);
 
-    int st = clv_scn_defaults(scn, err);
+    st = clv_scn_defaults(scn, err);
     if (st != CLV_OK)
         return st;
     snprintf(scn->source, sizeof scn->source, "%s", path);
@@ -1097,9 +1147,8 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
         const char *text = config_error_text(&cf);
         const int include = text && strstr(text, "include") != NULL;
         st = clv_error_set(err, CLV_EINPUT, file, config_error_line(&cf), NULL, "%s (libconfig)%s", text,
-                           include ? "; an @include path is taken relative to the directory of the file that "
-                                     "includes it, and must name a readable file (absolute paths are not "
-                                     "supported)"
+                           include ? "; an @include path is taken relative to the directory of the main scenario "
+                                     "file, and must name a readable file (absolute paths are not supported)"
                                    : "");
         config_destroy(&cf);
         return st;

@@ -62,8 +62,8 @@ static void calibrate(const run_buffers *b, size_t n0, clv_eval_calibration *c)
 
 /* one policy on one world: the totals, segments and days of slot k */
 static int run_one(clv_sim *s, const clv_scenario *scn, const clv_policy *pol, uint64_t rep, run_buffers *b,
-                   const clv_btyd_value *value, const clv_btyd_value *over_horizon, clv_evaluation *out, size_t k,
-                   clv_error *err)
+                   const clv_btyd_value *value, const clv_btyd_value *over_horizon, const clv_progress *poll,
+                   clv_evaluation *out, size_t k, clv_error *err)
 {
     int st = clv_sim_reset(s, (uint64_t)scn->scenario.seed, rep, err);
     if (st != CLV_OK)
@@ -79,7 +79,7 @@ static int run_one(clv_sim *s, const clv_scenario *scn, const clv_policy *pol, u
         return st;
     for (size_t i = 0; i < n0; i++)
         b->pred[i] = clv_btyd_value_of(over_horizon, &b->obs[i]);
-    if ((st = clv_sim_run_margins(s, pol, NULL, b->cm, err)) != CLV_OK)
+    if ((st = clv_sim_run_margins(s, pol, poll, b->cm, err)) != CLV_OK)
         return st;
     size_t nd;
     const clv_sim_day *days = clv_sim_days(s, &nd);
@@ -133,6 +133,9 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     clv_sim_opts_default(&so);
     so.threads = opts ? opts->threads : 0;
     const clv_progress *progress = opts ? opts->progress : NULL;
+    /* the simulator asks for a stop in its resets and between its epochs, without reports */
+    const clv_progress poll = {NULL, progress ? progress->ctx : NULL, progress ? progress->cancelled : NULL};
+    so.progress = &poll;
     clv_sim *s = NULL;
     int st = clv_sim_alloc(scn, &so, &s, err);
     if (st != CLV_OK)
@@ -156,7 +159,7 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     over_horizon.horizon = scn->calendar.horizon_days / value.unit_days;
     for (size_t r = 0; r < R && st == CLV_OK; r++)
         for (size_t p = 0; p < n && st == CLV_OK; p++) {
-            st = run_one(s, scn, &policies[p], CLV_EVAL_REPLICATION_BASE + r, &b, &value, &over_horizon, out,
+            st = run_one(s, scn, &policies[p], CLV_EVAL_REPLICATION_BASE + r, &b, &value, &over_horizon, &poll, out,
                          p * R + r, err);
             if (st == CLV_OK && clv_progress_report(progress, "evaluating", (double)(r * n + p + 1),
                                                     (double)(R * n)) != CLV_OK)

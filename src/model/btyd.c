@@ -136,43 +136,60 @@ int clv_btyd_frequency(const clv_btyd *m, const clv_rfm_table *t, double hist[CL
 
 int clv_btyd_cumulative(const clv_btyd *m, const clv_rfm_table *t, double *out, clv_error *err)
 {
-    /* E[X(u)] for u = 0, 1, ... days after a first purchase, in the table's
-     * unit, once; then each day's total is a sum over first-purchase days */
+    /* out[d] = sum over first-purchase days f <= d of first[f] E[X(d - f)]:
+     * a convolution of the first-purchase counts with E[X(u)].  E[X(u)]
+     * for u = 0, 1, ... days in the table's unit is computed once; then
+     * each day's sum runs over the distinct first-purchase days only (in
+     * increasing order, the order of the sum over every day that skipped
+     * the days without first purchases, so the result is the same to the
+     * bit).  The work is n_days x (distinct first-purchase days) plus the
+     * customers; the reader keeps n_days to the log's span (dates far
+     * outside it are not in the series), so a typo cannot blow it up. */
     size_t nd = t->n_days;
     double *ex = malloc((nd + 1) * sizeof *ex);
     double *first = calloc(nd + 1, sizeof *first);
-    if (!ex || !first) {
+    size_t *fday = malloc((nd + 1) * sizeof *fday);
+    if (!ex || !first || !fday) {
         free(ex);
         free(first);
+        free(fday);
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     }
+    int st = CLV_OK;
     for (size_t u = 0; u <= nd; u++) {
         ex[u] = clv_btyd_expected_new(m, (double)u / t->unit_days);
         if (!isfinite(ex[u])) {
-            free(ex);
-            free(first);
-            return clv_error_set(err, CLV_ENUMERIC, NULL, 0, "cumulative", "E[X(%g)] is not finite",
-                                 (double)u / t->unit_days);
+            st = clv_error_set(err, CLV_ENUMERIC, NULL, 0, "cumulative", "E[X(%g)] is not finite",
+                               (double)u / t->unit_days);
+            goto done;
         }
     }
-    /* customers by first-purchase day offset */
+    /* customers by first-purchase day offset, and the days that have any */
     for (size_t i = 0; i < t->n; i++) {
         long off = (long)t->c[i].first_day - (long)t->series_start;
         if (off >= 0 && (size_t)off < nd)
             first[off] += 1;
     }
-    for (size_t d = 0; d < nd; d++) {
+    size_t nf = 0;
+    for (size_t f = 0; f < nd; f++)
+        if (first[f] > 0)
+            fday[nf++] = f;
+    for (size_t d = 0, k = 0; d < nd; d++) {
         /* at the end of day d a customer who started on day f has been a
-         * customer for d - f days (purchases on the first day are not repeats) */
+         * customer for d - f days (purchases on the first day are not
+         * repeats); fday[0, k) are the first-purchase days up to d */
+        while (k < nf && fday[k] <= d)
+            k++;
         double s = 0;
-        for (size_t f = 0; f <= d; f++)
-            if (first[f] > 0)
-                s += first[f] * ex[d - f];
+        for (size_t j = 0; j < k; j++)
+            s += first[fday[j]] * ex[d - fday[j]];
         out[d] = s;
     }
+done:
     free(ex);
     free(first);
-    return CLV_OK;
+    free(fday);
+    return st;
 }
 
 void clv_btyd_value_init(clv_btyd_value *l, const clv_scenario *scn)
@@ -242,10 +259,12 @@ int clv_btyd_fit_table(const clv_rfm_table *t, int model, const clv_fit_opts *fo
 }
 
 int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progress, clv_fit_result fits[2],
-                       clv_error *err)
+                       clv_txlog_stats *stats, clv_error *err)
 {
     clv_scn_population *pop = &scn->population;
     const clv_scn_data *d = &scn->data;
+    if (stats)
+        memset(stats, 0, sizeof *stats);
     if (pop->source != CLV_SOURCE_FIT)
         return CLV_OK;
     int32_t cal;
@@ -258,6 +277,8 @@ int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progr
     int st = clv_rfm_read(d->transactions, &ro, cal, -1, d->unit, progress, &t, err);
     if (st != CLV_OK)
         return st;
+    if (stats)
+        *stats = t->stats;
     clv_fit_opts fo;
     clv_fit_opts_scenario(&fo, scn, threads, progress);
     clv_btyd m;

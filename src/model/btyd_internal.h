@@ -24,6 +24,15 @@ int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double 
  * -1 when the quadrature has not converged. */
 int clv__hyp2f1_a1_slow(double b, double z);
 int clv__log_hyp2f1_a1(double a, double b, double z, double *out, double *d_a, double *d_b, double *d_z);
+/* log 2F1(a, b; a + 1; 1 - w) for small w (0 < w < 1/2, a, b > 0, b < a + 1)
+ * by the connection formula to 1 - z, whose series converge like w^k
+ * where the Gauss series above needs about 37/w terms (the Pareto/NBD's
+ * series near the boundary of no dropout, s and beta large).  dA is the
+ * derivative of the log along a with c = a + 1 (da + dc above), db and dz
+ * as above (dz with respect to z = 1 - w).  Returns -1 when it does not
+ * apply (b near an integer, where its two terms cancel, or outside the
+ * domain): use the Gauss series then. */
+int clv__log_hyp2f1_near1(double a, double b, double w, double *out, double *dA, double *db, double *dz);
 
 /* Customers compressed for likelihood evaluation: identical (x, t_x, T, m)
  * records merged with a weight; x an integer, xmax its largest value.  The
@@ -47,6 +56,7 @@ typedef struct clv__cohort {
     size_t *pT, *ptx;    /* per record: index of (x, T) and of (x, t_x) in the pairs */
     double *scratch;     /* per-evaluation tables, sized at build, reused by every evaluation */
     int threads;         /* for per-pair series (clv_parallel_for); 1 after build */
+    const clv_progress *progress; /* polled (clv_progress_poll) inside an evaluation; NULL after build */
 } clv__cohort;
 
 /* Build from n records.  repeaters_only keeps customers with x >= 1 (the

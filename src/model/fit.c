@@ -302,8 +302,12 @@ int clv__fit(const char *model, int k, const char *const *names, const double *s
             double jitter = j == 0 ? 0 : 3 * (clv_rng_uniform(&rng) - 0.5);
             gsl_vector_set(x0, (size_t)i, log(start[i]) + jitter);
         }
-        if (eval(x0, &ob, NULL) >= 1e30)
+        if (eval(x0, &ob, NULL) >= 1e30) {
+            /* outside the domain, or the likelihood was cancelled inside */
+            if (clv_progress_poll(o->progress) != CLV_OK)
+                status = CLV_ECANCELLED;
             continue;
+        }
         mz[j] = gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, (size_t)k);
         if (!mz[j]) {
             status = CLV_ENOMEM;
@@ -369,6 +373,10 @@ int clv__fit(const char *model, int k, const char *const *names, const double *s
     for (int j = 0; j < starts; j++)
         gsl_multimin_fdfminimizer_free(mz[j]);
     gsl_vector_free(x0);
+    /* a likelihood cancelled inside (NaN: "outside the domain") must not
+     * read as data without a finite likelihood */
+    if (status == CLV_OK && clv_progress_poll(o->progress) != CLV_OK)
+        status = CLV_ECANCELLED;
     if (status == CLV_ENOMEM)
         return clv_error_set(err, status, NULL, 0, NULL, "out of memory");
     if (status != CLV_OK)
@@ -396,6 +404,9 @@ int clv__fit(const char *model, int k, const char *const *names, const double *s
         for (int i = 0; i < k; i++)
             res->se[i] = NAN;
     }
+    /* the same for the Hessian's evaluations */
+    if (clv_progress_poll(o->progress) != CLV_OK)
+        return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "%s: cancelled", phase);
 
     /* the flags in words */
     size_t len = 0;

@@ -2,6 +2,10 @@
 #include <math.h>
 #include <pthread.h>
 
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_psi.h>
+
 #include "btyd_internal.h"
 
 int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double *da, double *db, double *dc,
@@ -172,4 +176,114 @@ int clv__log_hyp2f1_a1(double a, double b, double z, double *out, double *d_a, d
         prev = cur, prev1 = m1, prev2 = m2;
     }
     return -1;
+}
+
+/* 2F1(a, b; a + 1; 1 - w) for small w by the connection formula to 1 - z
+ * (Abramowitz and Stegun 15.3.6 with c = a + 1, where 2F1(a, b; b; z) =
+ * (1 - z)^-a):
+ *   F = G(a+1) G(1-b) / G(a+1-b) z^-a  +  a/(b-1) w^(1-b) 2F1(1, a+1-b; 2-b; w)
+ * The second series converges like w^k (after about a w terms), where the
+ * Gauss series needs about 37/w.  Both terms are finite when b is not an
+ * integer; near one they nearly cancel, and the Gauss series is left to do
+ * the work.  The terms are kept as logarithms and signs, and the series
+ * rescaled as it grows, so that large a (e^(a w) terms) do not overflow. */
+/* The same for large a w, where z^-a = e^(a w) makes the two terms above
+ * huge and nearly opposite: Pfaff's transformation (A&S 15.3.5)
+ *   F = w^-b 2F1(1, b; a+1; -z/w) = w^-b sum_k (b)_k / (a+1)_k (-z/w)^k,
+ * a series that diverges in the end (z/w > 1) but whose terms first fall
+ * by about (b+k)/(a w) each: it is the expansion of a ∫ (1-v)^(a-1)
+ * (w + z v)^-b dv in v / w, an alternating Taylor series of a completely
+ * monotone function, so stopping while the terms fall leaves an error
+ * below the first term left out. */
+static int pfaff(double a, double b, double w, double *out, double *dA, double *db, double *dz)
+{
+    const double z = 1 - w, y = z / w;
+    double h = 1, sum = 1, sa = 0, sb = 0, sk = 0, ha = 0, hb = 0;
+    for (int k = 0; k < 100000; k++) {
+        const double ratio = (b + k) / (a + 1 + k) * y;
+        if (ratio >= 1)
+            return -1; /* the terms grow from here: not accurate enough */
+        ha += 1 / (a + 1 + k);
+        hb += 1 / (b + k);
+        h *= -ratio;
+        sum += h;
+        sa -= h * ha;
+        sb += h * hb;
+        sk += h * (k + 1);
+        if (fabs(h) <= 1e-17 * fabs(sum)) {
+            if (!(sum > 0))
+                return -1;
+            *out = -b * log(w) + log(sum);
+            if (dA)
+                *dA = sa / sum;
+            if (db)
+                *db = -log(w) + sb / sum;
+            if (dz) /* d y / d z = 1 / w^2, and y^k contributes k / y */
+                *dz = b / w + sk / (y * sum) / (w * w);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int clv__log_hyp2f1_near1(double a, double b, double w, double *out, double *dA, double *db, double *dz)
+{
+    const double z = 1 - w;
+    if (!(a > 0 && b > 0 && w > 0 && w < 0.5) || !(b - a < 1) || !isfinite(a + b))
+        return -1;
+    if (a * w > 30 + 2 * b && pfaff(a, b, w, out, dA, db, dz) == 0)
+        return 0;
+    /* T1 = G(a+1) G(1-b) / G(a+1-b) z^-a (a + 1 - b > 0, so only G(1-b) has a sign) */
+    gsl_sf_result lg1, lg2, lg3, p1, p2, p3;
+    double sg2;
+    if (gsl_sf_lngamma_e(a + 1, &lg1) != GSL_SUCCESS || gsl_sf_lngamma_sgn_e(1 - b, &lg2, &sg2) != GSL_SUCCESS ||
+        gsl_sf_lngamma_e(a + 1 - b, &lg3) != GSL_SUCCESS)
+        return -1;
+    const double lt1 = lg1.val + lg2.val - lg3.val - a * log(z);
+    /* G = 2F1(1, a+1-b; 2-b; w) = sum_k g_k, g_{k+1} = g_k (a+1-b+k)/(2-b+k) w, with the sums of
+     * g_k times d ln g_k / da and / db alongside, and k g_k for d/dw; all scaled by e^-scale */
+    double g = 1, sum = 1, sa = 0, sb = 0, sk = 0, ha = 0, hb = 0, scale = 0;
+    int done = 0;
+    for (int k = 0; k < 1000000; k++) {
+        const double num = a + 1 - b + k, den = 2 - b + k, ratio = num / den * w;
+        if (den == 0)
+            return -1;
+        ha += 1 / num;
+        hb += 1 / den - 1 / num;
+        g *= ratio;
+        sum += g;
+        sa += g * ha;
+        sb += g * hb;
+        sk += g * (k + 1);
+        if (fabs(sum) > 1e280 || fabs(g) > 1e280) {
+            const double f = 1e-280;
+            g *= f, sum *= f, sa *= f, sb *= f, sk *= f;
+            scale += 280 * M_LN10;
+        }
+        /* once the ratios are positive and below 1/2 (they fall from
+         * here on) the rest is below |g| */
+        if (den > 0 && ratio < 0.5 && fabs(g) <= 1e-17 * fabs(sum)) {
+            done = 1;
+            break;
+        }
+    }
+    if (!done || !(sum > 0))
+        return -1;
+    const double lt2 = log(a / fabs(b - 1)) + (1 - b) * log(w) + log(sum) + scale;
+    const double s1 = sg2, s2 = b > 1 ? 1 : -1;
+    const double l = lt1 > lt2 ? lt1 : lt2, e1 = s1 * exp(lt1 - l), e2 = s2 * exp(lt2 - l), f = e1 + e2;
+    /* cancellation beyond 1e4: not accurate enough */
+    if (!(f > 1e-4) || !isfinite(l))
+        return -1;
+    if (gsl_sf_psi_e(a + 1, &p1) != GSL_SUCCESS || gsl_sf_psi_e(a + 1 - b, &p2) != GSL_SUCCESS ||
+        gsl_sf_psi_e(1 - b, &p3) != GSL_SUCCESS)
+        return -1;
+    *out = l + log(f);
+    if (dA)
+        *dA = (e1 * (p1.val - p2.val - log(z)) + e2 * (1 / a + sa / sum)) / f;
+    if (db)
+        *db = (e1 * (p2.val - p3.val) + e2 * (-1 / (b - 1) - log(w) + sb / sum)) / f;
+    if (dz)
+        *dz = (e1 * (-a / z) + e2 * ((b - 1) / w - sk / (w * sum))) / f;
+    return 0;
 }

@@ -68,8 +68,8 @@ void clv_ltv_data_free(clv_ltv_data *d)
     memset(d, 0, sizeof *d);
 }
 
-int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int threads, clv_ltv_data *out,
-                      clv_error *err)
+int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int threads, const clv_progress *progress,
+                      clv_ltv_data *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
     clv_scenario scn = *scn0;
@@ -78,6 +78,7 @@ int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int thread
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     so.threads = threads;
+    so.progress = progress;
     clv_sim *s = NULL;
     int st = clv_sim_alloc(&scn, &so, &s, err);
     if (st != CLV_OK)
@@ -119,6 +120,10 @@ int clv_ltv_synthetic(const clv_scenario *scn0, uint64_t replication, int thread
         const int32_t t0 = clv_sim_today(s);
         if ((st = clv_sim_step(s, NULL, margin, err)) != CLV_OK)
             break;
+        if (clv_progress_poll(progress) != CLV_OK) {
+            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+            break;
+        }
         const int32_t t1 = clv_sim_done(s) ? start + scn.calendar.horizon_days : clv_sim_today(s);
         const double w = pow(1 + rate, -0.5 * (t0 + t1 - 2 * start) / 365.0);
         clv_btyd_value upto = value;
@@ -164,9 +169,11 @@ void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_sc
 }
 
 int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progress, clv_ltv_data *out,
-                 clv_fit_result fits[2], clv_error *err)
+                 clv_fit_result fits[2], clv_txlog_stats *stats, clv_error *err)
 {
     memset(out, 0, sizeof *out);
+    if (stats)
+        memset(stats, 0, sizeof *stats);
     const clv_scn_data *d = &scn->data;
     int32_t cal;
     if (!d->transactions[0] || clv_date_parse(d->calibration_end, -1, &cal) != 0)
@@ -179,6 +186,8 @@ int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progr
     int st = clv_rfm_read(d->transactions, &ro, cal, end, d->unit, progress, &t, err);
     if (st != CLV_OK)
         return st;
+    if (stats)
+        *stats = t->stats;
     if (t->stats.last_day < end) {
         char a[16], b[16];
         st = clv_error_set(err, CLV_EINPUT, d->transactions, 0, "ltv.horizon_days",

@@ -413,6 +413,8 @@ int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const 
                 clv_mlp_adam_step(m, &a);
             }
             sum += l, steps++;
+            if (st == CLV_OK && clv_progress_poll(o->progress) != CLV_OK)
+                st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
         }
         if (st != CLV_OK)
             break;

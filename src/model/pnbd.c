@@ -35,11 +35,39 @@ static int log_F(const clv_pnbd_params *p, double x, double t, double *lF, doubl
     const double r = p->r, al = p->alpha, s = p->s, be = p->beta, rsx = r + s + x;
     const int a_big = al >= be;
     const double m = a_big ? al : be, z = fabs(al - be) / (m + t);
-    double lh, Da, Db, Dc, Dz;
+    const double lm = log(m + t);
+    double lh, Da, Db, Dc, Dz, DA;
     const double hb = a_big ? s + 1 : r + x;
+    /* near z = 1 (1 - z = (min(alpha, beta) + t) / (m + t) small: s and
+     * beta, or r and alpha, large, the boundary of no dropout; or alpha and
+     * beta far apart) the Gauss series needs about (max(b - 2, 0) + 37) /
+     * (1 - z) terms (its terms grow like k^(b-2) z^k before they fall),
+     * hundreds of thousands per customer and evaluation, and past z = 1 -
+     * 1e-5 more than it is given.  Then the connection formula to 1 - z
+     * (a few terms) where it applies, else the Euler integral by
+     * quadrature.  Where the series needs at most 1,000 terms it is kept, so
+     * that fits that never come near z = 1 are unchanged to the bit. */
+    const double w = ((a_big ? be : al) + t) / (m + t), b2 = hb - 2;
+    if (clv__hyp2f1_a1_slow(hb, z) && (b2 > 0 ? b2 : 0) + 37 > 2e3 * w &&
+        clv__log_hyp2f1_near1(rsx, hb, w, &lh, dF ? &DA : NULL, dF ? &Db : NULL, dF ? &Dz : NULL) == 0) {
+        *lF = lh - rsx * lm;
+        if (dF) {
+            if (a_big) {
+                dF[0] = DA - lm;
+                dF[2] = DA + Db - lm;
+                dF[1] = Dz * (be + t) / ((al + t) * (al + t)) - rsx / (al + t);
+                dF[3] = -Dz / (al + t);
+            } else {
+                dF[0] = DA + Db - lm;
+                dF[2] = DA - lm;
+                dF[1] = -Dz / (be + t);
+                dF[3] = Dz * (al + t) / ((be + t) * (be + t)) - rsx / (be + t);
+            }
+        }
+        return 0;
+    }
     if (clv__hyp2f1_a1_slow(hb, z)) {
-        /* z near 1 (alpha and beta far apart): the series would take too
-         * long or fail; its integral instead, with a and c moving together */
+        /* the integral, with a and c moving together */
         Dc = 0;
         if (clv__log_hyp2f1_a1(rsx, hb, z, &lh, dF ? &Da : NULL, dF ? &Db : NULL, dF ? &Dz : NULL) != 0)
             return -1;
@@ -47,7 +75,6 @@ static int log_F(const clv_pnbd_params *p, double x, double t, double *lF, doubl
                                dF ? &Dz : NULL) != 0) {
         return -1;
     }
-    const double lm = log(m + t);
     *lF = lh - rsx * lm;
     if (dF) {
         /* chain rule through a = c - 1 = r+s+x, b = s+1 or r+x, z(alpha, beta, t) and the power */
@@ -136,9 +163,14 @@ static int pairs_unit(size_t unit, int worker, void *ctx)
     const pairs_job *jb = ctx;
     const clv__cohort *h = jb->h;
     size_t end = (unit + 1) * PAIR_BLOCK < h->n_pairs ? (unit + 1) * PAIR_BLOCK : h->n_pairs;
-    for (size_t j = unit * PAIR_BLOCK; j < end; j++)
+    for (size_t j = unit * PAIR_BLOCK; j < end; j++) {
+        /* a pair's series can take milliseconds: a stop is asked for here,
+         * and the fit, seeing NaN, stops at its next report */
+        if (clv_progress_poll(h->progress) != CLV_OK)
+            return CLV_ECANCELLED;
         if (log_F(jb->p, h->pair_x[j], h->times[h->pair_t[j]], &jb->lF[j], jb->dF ? &jb->dF[4 * j] : NULL) != 0)
             return CLV_ENUMERIC;
+    }
     return CLV_OK;
 }
 
@@ -215,6 +247,7 @@ int clv_pnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_resu
     if (st != CLV_OK)
         return st;
     h.threads = o ? o->threads : 1;
+    h.progress = o ? o->progress : NULL;
     double sum_T = 0;
     for (size_t i = 0; i < h.n; i++)
         sum_T += h.w[i] * h.T[i];

@@ -20,7 +20,9 @@ typedef struct cust {
     int32_t last_day;      /* of the latest transaction so far, holdout or later included */
     int32_t last_cal_day;  /* of the latest calibration transaction */
     int cohort;            /* first purchase on or before the calibration end */
-    long last_line;        /* a line of the latest transaction, for order errors */
+    long first_line;       /* the line of the first purchase, for warnings about far dates */
+    long last_line;        /* a line of the latest transaction, for order errors and warnings */
+    int first_year;        /* calendar year of the first purchase (the repeat counts' key) */
     long x, x_hold;
     double first_spend, spend, spend_hold;
     double cur_spend, max_spend; /* the latest calibration transaction's spend so far; the largest before it */
@@ -38,9 +40,13 @@ typedef struct summ {
     char *arena;           /* every id, back to back */
     size_t alen, acap;
     size_t last;           /* index + 1 of the previous row's customer (logs sorted by customer repeat it) */
-    long *hist;            /* repeat transactions of the cohort on days hist_lo, hist_lo + 1, ... */
-    int32_t hist_lo;
-    size_t hist_n;
+    /* repeat transactions of the cohort by (year of the customer's first
+     * purchase, day): a hash table (linear probing, key 0 = empty), so that
+     * memory follows the days that have repeats, not the span between the
+     * earliest and the latest date (one row dated 9999-12-31 would make a
+     * dense array of three million days) */
+    struct hbin { uint64_t key; long n; } *hist;
+    size_t hist_cap, hist_n, hist_last;
     long later;
     clv_txlog_stats *st;
     const char *path;
@@ -138,31 +144,52 @@ static long find_or_add(summ *s, const char *id, size_t len, int *is_new)
     return (long)s->n - 1;
 }
 
-/* count a repeat transaction of the cohort on day d */
-static int hist_add(summ *s, int32_t d)
+/* the key of (first-purchase year, day); years are 1..9999, so never 0 */
+static uint64_t hist_key(int year, int32_t d)
 {
-    if (s->hist_n == 0 || d < s->hist_lo || (int64_t)d >= (int64_t)s->hist_lo + (int64_t)s->hist_n) {
-        /* grow the range to cover d, with as much again as slack on the
-         * side it grows so that growth is amortised */
-        int64_t lo = s->hist_n ? s->hist_lo : d, hi = s->hist_n ? (int64_t)s->hist_lo + (int64_t)s->hist_n : d + 1;
-        int64_t slack = s->hist_n ? (int64_t)s->hist_n : 256;
-        int64_t nlo = lo, nhi = hi;
-        if (d < lo)
-            nlo = d - slack;
-        if (d >= hi)
-            nhi = (int64_t)d + 1 + slack;
-        size_t nn = (size_t)(nhi - nlo);
-        long *h = calloc(nn, sizeof *h);
+    return (uint64_t)(unsigned)year << 32 | (uint32_t)d;
+}
+
+static size_t hist_slot(uint64_t key, size_t cap)
+{
+    uint64_t h = key * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 32) & (cap - 1);
+}
+
+/* count a repeat transaction on day d of a cohort customer who first bought in year */
+static int hist_add(summ *s, int year, int32_t d)
+{
+    const uint64_t key = hist_key(year, d);
+    /* rows of a log sorted by date repeat the previous day */
+    if (s->hist_cap && s->hist[s->hist_last].key == key) {
+        s->hist[s->hist_last].n++;
+        return 0;
+    }
+    if (2 * (s->hist_n + 1) > s->hist_cap) {
+        size_t nc = s->hist_cap ? 2 * s->hist_cap : 1024;
+        struct hbin *h = calloc(nc, sizeof *h);
         if (!h)
             return -1;
-        if (s->hist_n)
-            memcpy(h + (lo - nlo), s->hist, s->hist_n * sizeof *h);
+        for (size_t i = 0; i < s->hist_cap; i++)
+            if (s->hist[i].key) {
+                size_t j = hist_slot(s->hist[i].key, nc);
+                while (h[j].key)
+                    j = (j + 1) & (nc - 1);
+                h[j] = s->hist[i];
+            }
         free(s->hist);
         s->hist = h;
-        s->hist_lo = (int32_t)nlo;
-        s->hist_n = nn;
+        s->hist_cap = nc;
     }
-    s->hist[d - s->hist_lo]++;
+    size_t j = hist_slot(key, s->hist_cap);
+    while (s->hist[j].key && s->hist[j].key != key)
+        j = (j + 1) & (s->hist_cap - 1);
+    if (!s->hist[j].key) {
+        s->hist[j].key = key;
+        s->hist_n++;
+    }
+    s->hist[j].n++;
+    s->hist_last = j;
     return 0;
 }
 
@@ -186,7 +213,9 @@ static int on_row(void *ctx, const char *id, size_t len, int32_t day, double spe
         s->st->customers++;
         s->st->transactions++;
         c->first_day = c->last_day = c->last_cal_day = day;
-        c->last_line = line;
+        c->first_line = c->last_line = line;
+        int mo, dd;
+        clv_date_to_ymd(day, &c->first_year, &mo, &dd);
         c->first_spend = spend;
         c->cohort = day <= s->cal_end;
         s->later += !c->cohort;
@@ -228,7 +257,7 @@ static int on_row(void *ctx, const char *id, size_t len, int32_t day, double spe
         c->x_hold++;
         c->spend_hold += spend;
     }
-    if ((!s->has_hold || day <= s->hold_end) && hist_add(s, day) != 0)
+    if ((!s->has_hold || day <= s->hold_end) && hist_add(s, c->first_year, day) != 0)
         return clv_error_set(s->err, CLV_ENOMEM, s->path, 0, NULL, "out of memory");
     return 0;
 }
@@ -251,29 +280,117 @@ void clv_rfm_free(clv_rfm_table *t)
     free(t);
 }
 
+static int cmp_i32(const void *a, const void *b)
+{
+    int32_t u = *(const int32_t *)a, v = *(const int32_t *)b;
+    return (u > v) - (u < v);
+}
+
+/* The bulk of the log and its far dates into s->st (see clv_txlog_stats):
+ * the lower quartile of the customers' first purchase days and the upper
+ * quartile of their last ones; far is more than max(3 x that span, 365
+ * days) outside, rounded outward to whole years. */
+static int far_dates(summ *s)
+{
+    clv_txlog_stats *st = s->st;
+    const size_t n = s->n;
+    int32_t *v = malloc(2 * n * sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        v[i] = s->c[i].first_day;
+        v[n + i] = s->c[i].last_day;
+    }
+    qsort(v, n, sizeof *v, cmp_i32);
+    qsort(v + n, n, sizeof *v, cmp_i32);
+    /* nearest-rank quartiles: ranks ceil(n / 4) and ceil(3 n / 4) */
+    st->bulk_first = v[(n + 3) / 4 - 1];
+    st->bulk_last = v[n + (3 * n + 3) / 4 - 1];
+    free(v);
+    const int64_t span = (int64_t)st->bulk_last - st->bulk_first;
+    const int64_t margin = 3 * span > 365 ? 3 * span : 365;
+    const int64_t lo_min = clv_date_from_ymd(1, 1, 1), hi_max = clv_date_from_ymd(9999, 12, 31);
+    int64_t lo = st->bulk_first - margin, hi = st->bulk_last + margin;
+    int y, m, d;
+    if (lo <= lo_min) {
+        st->near_first = (int32_t)lo_min;
+    } else {
+        clv_date_to_ymd((int32_t)lo, &y, &m, &d);
+        st->near_first = clv_date_from_ymd(y, 1, 1);
+    }
+    if (hi >= hi_max) {
+        st->near_last = (int32_t)hi_max;
+    } else {
+        clv_date_to_ymd((int32_t)hi, &y, &m, &d);
+        st->near_last = clv_date_from_ymd(y, 12, 31);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const cust *c = &s->c[i];
+        if (c->first_day < st->near_first && (st->far_before++ == 0 || c->first_line < st->far_before_line)) {
+            st->far_before_line = c->first_line;
+            st->far_before_day = c->first_day;
+        }
+        if (c->last_day > st->near_last && (st->far_after++ == 0 || c->last_line < st->far_after_line)) {
+            st->far_after_line = c->last_line;
+            st->far_after_day = c->last_day;
+        }
+    }
+    return 0;
+}
+
 /* the table of the cohort from the reading state */
 static int build(summ *s, int unit, clv_rfm_table **out)
 {
+    clv_txlog_stats *st = s->st;
+    if (far_dates(s) != 0)
+        return clv_error_set(s->err, CLV_ENOMEM, s->path, 0, NULL, "out of memory");
+    char d1[11], d2[11], d3[11], d4[11];
+    /* a calibration or holdout end far after the log: its customers would
+     * look long dead (T counts days without data), or the holdout would
+     * have no data */
+    if (s->cal_end > st->near_last || s->hold_end > st->near_last) {
+        const int cal = s->cal_end > st->near_last;
+        return clv_error_set(s->err, CLV_EINPUT, s->path, 0, cal ? "calibration_end" : "holdout_end",
+                             "expected a %s end by %s, got %s: the bulk of the log's dates runs from %s to %s, "
+                             "and a period ending that far after it has no data",
+                             cal ? "calibration" : "holdout", clv_date_format(st->near_last, d1),
+                             clv_date_format(cal ? s->cal_end : s->hold_end, d2),
+                             clv_date_format(st->bulk_first, d3), clv_date_format(st->bulk_last, d4));
+    }
     size_t m = s->n - (size_t)s->later, idbytes = 0;
-    int32_t start = 0;
+    /* the daily series: from the first purchase of the cohort's customers
+     * who did not start far before the bulk, to the holdout end (or the
+     * last purchase that is not far after the bulk) */
+    int32_t start = 0, stop = INT32_MIN;
     int first = 1;
-    for (size_t i = 0; i < s->n; i++)
-        if (s->c[i].cohort) {
-            idbytes += s->c[i].id_len + 1;
-            if (first || s->c[i].first_day < start)
-                start = s->c[i].first_day;
-            first = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        const cust *c = &s->c[i];
+        if (c->cohort) {
+            idbytes += c->id_len + 1;
+            if (c->first_day >= st->near_first && (first || c->first_day < start)) {
+                start = c->first_day;
+                first = 0;
+            }
         }
-    int32_t stop = s->has_hold ? s->hold_end : s->st->last_day;
-    size_t nd = (size_t)((int64_t)stop - start + 1);
+        const int32_t last = c->last_day <= st->near_last ? c->last_day : c->first_day;
+        if (last <= st->near_last && last > stop)
+            stop = last;
+    }
+    if (s->has_hold)
+        stop = s->hold_end;
+    /* no customer of the cohort is near the bulk (the calibration end is
+     * far before it): no series */
+    size_t nd = first ? 0 : (size_t)((int64_t)stop - start + 1);
+    if (first)
+        start = s->cal_end + 1;
     clv_rfm_table *t = calloc(1, sizeof *t);
     if (!t)
         return clv_error_set(s->err, CLV_ENOMEM, s->path, 0, NULL, "out of memory");
-    t->c = malloc(m * sizeof *t->c);
+    t->c = malloc((m ? m : 1) * sizeof *t->c);
     /* one block: the n id pointers, then the ids they point to */
     char **ids = malloc(m * sizeof *ids + idbytes);
     t->id = (const char **)ids;
-    t->repeat_per_day = calloc(nd, sizeof *t->repeat_per_day);
+    t->repeat_per_day = calloc(nd ? nd : 1, sizeof *t->repeat_per_day);
     if (!t->c || !ids || !t->repeat_per_day) {
         clv_rfm_free(t);
         return clv_error_set(s->err, CLV_ENOMEM, s->path, 0, NULL, "out of memory");
@@ -301,10 +418,16 @@ static int build(summ *s, int unit, clv_rfm_table **out)
         ids[k++] = p;
         p += c->id_len + 1;
     }
-    for (size_t d = 0; d < nd; d++) {
-        int64_t day = (int64_t)start + (int64_t)d, h = day - s->hist_lo;
-        if (h >= 0 && (size_t)h < s->hist_n)
-            t->repeat_per_day[d] = s->hist[h];
+    /* repeats of customers who first bought in the year of near_first or
+     * later (near_first is a 1 January), on the days of the series */
+    int near_year, mo, dd;
+    clv_date_to_ymd(st->near_first, &near_year, &mo, &dd);
+    for (size_t i = 0; i < s->hist_cap; i++) {
+        const struct hbin *b = &s->hist[i];
+        const int year = (int)(b->key >> 32);
+        const int64_t day = (int32_t)(uint32_t)b->key;
+        if (b->key && year >= near_year && day >= start && day - start < (int64_t)nd)
+            t->repeat_per_day[day - start] += b->n;
     }
     t->n = m;
     t->unit = unit;

@@ -61,8 +61,14 @@ typedef struct reader {
     double consumed;  /* bytes handed out, for progress reports */
 } reader;
 
+/* A line longer than this is not a purchase row: a binary file, /dev/zero,
+ * a file of one huge line; the buffer would otherwise grow until memory
+ * runs out. */
+enum { LINE_MAX_BYTES = 1 << 20 };
+
 /* 1 and the next line, 0 at the end of the file, -1 on a read error or when
- * memory runs out (errno tells which) */
+ * memory runs out (errno tells which), -2 for a line of LINE_MAX_BYTES or
+ * more */
 static int next_line(reader *r, char **line, size_t *len)
 {
     for (;;) {
@@ -71,6 +77,8 @@ static int next_line(reader *r, char **line, size_t *len)
         char *nl = avail > r->scanned ? memchr(s + r->scanned, '\n', avail - r->scanned) : NULL;
         if (nl || (r->eof && avail > 0)) {
             size_t n = nl ? (size_t)(nl - s) : avail;
+            if (n > LINE_MAX_BYTES)
+                return -2;
             r->pos += n + (nl != NULL);
             r->scanned = 0;
             r->consumed += (double)(n + (nl != NULL));
@@ -83,6 +91,8 @@ static int next_line(reader *r, char **line, size_t *len)
         }
         if (r->eof)
             return 0;
+        if (avail > LINE_MAX_BYTES)
+            return -2;
         r->scanned = avail;
         /* keep the partial line: move it to the front, grow when it fills the buffer */
         if (r->pos > 0) {
@@ -100,11 +110,13 @@ static int next_line(reader *r, char **line, size_t *len)
             r->cap *= 2;
         }
         size_t k = fread(r->buf + r->end, 1, r->cap - r->end - 1, r->fp);
-        if (k == 0) {
-            if (ferror(r->fp))
-                return -1;
+        /* an error ends the read even when fread returns what it got
+         * before it: reading on would block again on a pipe whose read a
+         * stop signal interrupted (EINTR) */
+        if (ferror(r->fp))
+            return -1;
+        if (k == 0)
             r->eof = 1;
-        }
         r->end += k;
     }
 }
@@ -586,6 +598,14 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
             status = bad_number(err, path, iline, "quantity", why, qc + 1, quoted(q, sizeof q, f[qc].s, f[qc].n));
             break;
         }
+        goto done;
+    }
+    if (got == -2) {
+        const long ln = st->lines + 1;
+        status = clv_error_set(err, CLV_EINPUT, path, ln > 2147483647L ? 2147483647 : (int)ln, NULL,
+                               "expected a line of at most %d bytes, got a longer one (is this a text file of "
+                               "transactions?)",
+                               (int)LINE_MAX_BYTES);
         goto done;
     }
     if (got < 0) {

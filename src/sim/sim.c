@@ -93,6 +93,7 @@ struct clv_sim {
      * per block, and the new customers' first purchases; the buffers grow
      * to the largest epoch seen and are then reused */
     int32_t *first_days;        /* given first purchase days of the existing customers, or NULL */
+    const clv_progress *progress; /* opts.progress: polled during resets */
     int record;
     struct txbuf {
         clv_sim_tx *tx;
@@ -113,6 +114,7 @@ void clv_sim_opts_default(clv_sim_opts *o)
     o->record = 0;
     o->first_days = NULL;
     o->n_first_days = 0;
+    o->progress = NULL;
 }
 
 const char *clv_stage_name(int stage)
@@ -610,6 +612,7 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
     }
     /* capacity: existing customers and arrivals up to 8 standard deviations
      * above their mean, which a Poisson total exceeds with probability below 1e-12 */
+    s->progress = opts->progress;
     s->n0 = opts->first_days ? opts->n_first_days : (size_t)llround((double)scn->population.customers * scale);
     if (opts->first_days) {
         for (size_t i = 0; i < opts->n_first_days; i++)
@@ -733,6 +736,8 @@ static int burn_unit(size_t unit, int worker, void *ctx)
     gsl_rng *g = s->grng[worker];
     size_t end = (unit + 1) * BLOCK < j->n ? (unit + 1) * BLOCK : j->n;
     const clv__calendar *cal = &s->cal;
+    if (clv_progress_poll(s->progress) != CLV_OK)
+        return CLV_ECANCELLED;
     for (size_t i = unit * BLOCK; i < end; i++) {
         /* the first purchase, uniform over the burn-in (or the start day) */
         clv_rng pos;
@@ -769,7 +774,7 @@ int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *er
     burn_job j = {s, s->n0, s->acc};
     int st = clv_parallel_for(s->threads, blocks, burn_unit, &j);
     if (st != CLV_OK)
-        return clv_error_set(err, st, NULL, 0, NULL, "reset failed");
+        return clv_error_set(err, st, NULL, 0, NULL, st == CLV_ECANCELLED ? "cancelled" : "reset failed");
     s->run_alive = 0;
     s->spent = 0;
     for (int q = 0; q < CLV_STAGE_N; q++)

@@ -1,0 +1,11 @@
+/* io_internal.h - the table of the process's temporary files, shared by io.c and plot.c (internal to src/core). */
+#ifndef CLVSIM_IO_INTERNAL_H
+#define CLVSIM_IO_INTERNAL_H
+
+/* Name a temporary file just created, so that clv_afile_unlink_all removes
+ * it on a forced stop; forget it once it is renamed or removed.  Both are
+ * thread-safe.  At most 64 names at once (more are not tracked). */
+void clv__tmp_track(const char *path);
+void clv__tmp_untrack(const char *path);
+
+#endif
