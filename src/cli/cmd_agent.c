@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -23,13 +24,13 @@ static char **action_names(const clv_scenario *scn, size_t A)
     return names;
 }
 
-int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *dir,
+int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
                      const char *algo, clv_error *err)
 {
     char name[64];
     snprintf(name, sizeof name, "policy_%s.csv", algo);
     clv_afile af;
-    int st = cli_open_out(dir, name, scn->source, &af, err);
+    int st = cli_open_out(od, name, scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     char **names = action_names(scn, t->n_actions);
@@ -80,17 +81,23 @@ double cli_write_learning(FILE *fp, const char *algo, const clv_train_result *r)
     return last_ma;
 }
 
-/* agent.checkpoint_every: the table so far, written atomically where the
- * final one goes */
+/* agent.checkpoint_every: the table so far, written atomically beside the
+ * outputs, not staged (a checkpoint is for resuming after the run died),
+ * under a name of its own (DIR/agent_<algorithm>.checkpoint.qtab, removed
+ * when the run succeeds): it never replaces a finished run's table */
 typedef struct {
     const char *path;
     clv_error *err;
+    int *written;             /* counts the checkpoints written */
 } checkpoint_ctx;
 
 static int write_checkpoint(void *ctx, const clv_qtable *t)
 {
     const checkpoint_ctx *c = ctx;
-    return clv_qtable_save(t, c->path, c->err) != CLV_OK;
+    if (clv_qtable_save(t, c->path, c->err) != CLV_OK)
+        return 1;
+    ++*c->written;
+    return 0;
 }
 
 int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
@@ -128,12 +135,17 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
         fprintf(stderr, "clvsim train-agent: note: the agents do not use the neural LTV predictor (ltv.model = \"mlp\") "
                         "yet; their LTV estimates come from the population's BTYD model\n");
-    int st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
-    char path[CLV_IO_PATH_MAX];
-    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
-        st = cli_write_resolved(&scn, path, &err);
+    clv_outdir od = {.fd = -1};
+    int st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
+    char path[CLV_IO_PATH_MAX], ckpt[CLV_IO_PATH_MAX], ckpt_names[3][64];
+    int checkpoints = 0;
+    for (int k = 0; k < n_algos; k++)
+        snprintf(ckpt_names[k], sizeof ckpt_names[k], "agent_%s.checkpoint.qtab",
+                 clv_scn_enum_name("agent.algorithms", algos_k[k]));
+    if (st == CLV_OK)
+        st = cli_write_resolved(&scn, &od, &err);
     clv_afile curves;
-    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "learning.csv", scn.source, &curves, &err)) == CLV_OK)
+    if (st == CLV_OK && (st = cli_open_out(&od, "learning.csv", scn.source, &curves, &err)) == CLV_OK)
         fprintf(curves.fp, "algorithm,episode,epsilon,return,moving_average\n");
     int curves_open = st == CLV_OK;
     cli_progress bar;
@@ -147,9 +159,10 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         clv_train_result *rp = &results[k];
         char file[64];
         snprintf(file, sizeof file, "agent_%s.qtab", name);
-        if ((st = clv_path_join(path, sizeof path, scn.output.dir, file, &err)) != CLV_OK)
+        if ((st = clv_outdir_path(&od, file, path, sizeof path, &err)) != CLV_OK ||
+            (st = clv_path_join(ckpt, sizeof ckpt, scn.output.dir, ckpt_names[k], &err)) != CLV_OK)
             break;
-        checkpoint_ctx cc = {path, &err};
+        checkpoint_ctx cc = {ckpt, &err, &checkpoints};
         clv_train_opts to = {scn.run.threads, &prog, resume, write_checkpoint, &cc};
         st = clv_agent_train(&scn, algos_k[k], &to, rp, &err);
         if (st != CLV_OK && resume_path && strcmp(err.field, "resume") == 0)
@@ -162,7 +175,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         const double last_ma = cli_write_learning(curves.fp, name, &r);
         st = clv_qtable_save(r.table, path, &err);
         if (st == CLV_OK)
-            st = cli_write_policy(&scn, r.table, &r.map, scn.output.dir, name, &err);
+            st = cli_write_policy(&scn, r.table, &r.map, &od, name, &err);
         if (st == CLV_OK)
             printf("%-15s %d episodes of %lld customers in %.1f s; %zu states x %zu actions; net margin per "
                    "customer per episode, last 10: %.3f %s\n",
@@ -179,7 +192,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         clv_afile oc;
         if (st == CLV_OK)
             st = clv_mdp_solve(m, scn.agent.gamma, 1e-9, 100000, NULL, &best, &err);
-        if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "oracle.csv", scn.source, &oc, &err)) == CLV_OK) {
+        if (st == CLV_OK && (st = cli_open_out(&od, "oracle.csv", scn.source, &oc, &err)) == CLV_OK) {
             fprintf(oc.fp, "policy,value_per_customer,share_of_optimum\n");
             fprintf(oc.fp, "oracle,%.6f,1\n", best);
             printf("oracle          the discretised MDP estimated from %d episodes of random actions (%zu "
@@ -206,15 +219,15 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     if (curves_open)
         st = cli_close_out(&curves, st, &err);
     if (st == CLV_OK && scn.output.plots) {
-        char data[CLV_IO_PATH_MAX + 16], cur[40], algos[80] = "algos=";
-        snprintf(data, sizeof data, "datafile=%s/learning.csv", scn.output.dir);
+        char data[CLV_IO_PATH_MAX + 96], cur[40], algos[80] = "algos=";
+        snprintf(data, sizeof data, "datafile=%s/learning.csv", od.stage);
         snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
         for (int k = 0; k < n_algos; k++) {
             strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
             strncat(algos, clv_scn_enum_name("agent.algorithms", algos_k[k]), sizeof algos - strlen(algos) - 1);
         }
         const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents", algos};
-        st = cli_figure(scn.output.dir, "learning.gp", "learning", scn.output.plot_formats, scn.output.n_plot_formats,
+        st = cli_figure(od.stage, "learning.gp", "learning", scn.output.plot_formats, scn.output.n_plot_formats,
                         vars, 4, &err);
         if (st == CLV_EUNSUPPORTED) {
             if (!o.quiet)
@@ -224,8 +237,21 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         }
     }
     clv_qtable_free(resume);
-    if (st != CLV_OK)
-        return cli_report(&err);
+    /* the checkpoints of a finished training are in its tables */
+    const char *drop[3];
+    for (int k = 0; k < n_algos; k++)
+        drop[k] = ckpt_names[k];
+    st = cli_out_end(&od, st, CLI_RESOLVED, drop, n_algos, &err);
+    if (st != CLV_OK) {
+        cli_report(&err);
+        if (checkpoints > 0)
+            for (int k = 0; k < n_algos; k++)
+                if (clv_path_join(ckpt, sizeof ckpt, scn.output.dir, ckpt_names[k], NULL) == CLV_OK &&
+                    access(ckpt, F_OK) == 0)
+                    fprintf(stderr, "clvsim train-agent: the last checkpoint is %s; go on from it with --resume %s\n",
+                            ckpt, ckpt);
+        return cli_exit_status(st);
+    }
     if (!o.quiet)
         fprintf(stderr, "clvsim train-agent: wrote agent_*.qtab, policy_*.csv, learning.csv, oracle.csv and plots to %s\n",
                 scn.output.dir);

@@ -22,6 +22,7 @@ typedef struct fit_job {
     double margin, annual_rate;
     int horizon;                  /* CLV horizon in units */
     const char *outdir;
+    clv_outdir od;                /* its claim and staging directory */
     int quiet;
     /* results */
     clv_rfm_table *t;
@@ -108,7 +109,7 @@ static const char *unit_name(const fit_job *j) { return j->unit == CLV_UNIT_WEEK
 /* open DIR/name for atomic writing, never over the log being read */
 static int open_out(const fit_job *j, const char *name, clv_afile *af, clv_error *err)
 {
-    return cli_open_out(j->outdir, name, j->log_path, af, err);
+    return cli_open_out(&j->od, name, j->log_path, af, err);
 }
 
 /* the population block a scenario can @include */
@@ -526,7 +527,7 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
     for (int f = 0; f < 2; f++) {
         char script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX], var_data[CLV_IO_PATH_MAX + 16];
         snprintf(script, sizeof script, "%s/%s", dir, figs[f][0]);
-        if ((st = clv_path_join(data, sizeof data, j->outdir, figs[f][2], err)) != CLV_OK)
+        if ((st = clv_path_join(data, sizeof data, j->od.stage, figs[f][2], err)) != CLV_OK)
             return st;
         snprintf(var_data, sizeof var_data, "datafile=%s", data);
         if (f == 0)
@@ -541,7 +542,7 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
         for (int e = 0; e < 2; e++) {
             char name[64], out[CLV_IO_PATH_MAX];
             snprintf(name, sizeof name, "%s.%s", figs[f][1], e ? "svg" : "png");
-            if ((st = clv_path_join(out, sizeof out, j->outdir, name, err)) != CLV_OK ||
+            if ((st = clv_path_join(out, sizeof out, j->od.stage, name, err)) != CLV_OK ||
                 (st = clv_plot(script, out, vars, 4, err)) != CLV_OK)
                 return st;
         }
@@ -563,6 +564,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         return rc;
     fit_job j;
     memset(&j, 0, sizeof j);
+    j.od.fd = -1;
     if ((rc = parse_options(&o, &j)) >= 0)
         return rc;
 
@@ -624,7 +626,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     double elapsed = cli_now() - t0;
     int ncols = 2;
     if (st == CLV_OK)
-        st = clv_output_dir_prepare(outdir, o.force, &err);
+        st = clv_outdir_open(&j.od, outdir, o.force, &err);
     if (st == CLV_OK)
         st = write_population(&j, cmdline, &err);
     if (st == CLV_OK)
@@ -639,6 +641,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         st = write_holdout(&j, &err);
     if (st == CLV_OK)
         st = render_plots(&j, ncols, &err);
+    st = cli_out_end(&j.od, st, "report.txt", NULL, 0, &err);
     if (st == CLV_OK) {
         print_report(stdout, &j, elapsed);
         for (int m = 0; m < N_MODELS; m++)

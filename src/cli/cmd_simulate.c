@@ -16,10 +16,10 @@ static int write_tx(void *ctx, const clv_sim_tx *tx)
     return fprintf(((tx_out *)ctx)->fp, "c%u,%s,%.2f\n", tx->customer, clv_date_format(tx->day, d), tx->amount) < 0;
 }
 
-static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *scn, clv_error *err)
+static int write_days(const clv_sim *sim, const clv_outdir *od, const clv_scenario *scn, clv_error *err)
 {
     clv_afile af;
-    int st = cli_open_out(dir, "days.csv", scn->source, &af, err);
+    int st = cli_open_out(od, "days.csv", scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     fprintf(af.fp, "date,purchases,first_purchases,revenue,cost_of_goods,coupon_cost,net_margin,coupons_sent,"
@@ -42,7 +42,7 @@ static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *s
     return cli_close_out(&af, CLV_OK, err);
 }
 
-static int write_customers(const clv_sim *sim, const char *dir, const clv_scenario *scn, clv_error *err)
+static int write_customers(const clv_sim *sim, const clv_outdir *od, const clv_scenario *scn, clv_error *err)
 {
     size_t n = clv_sim_customers(sim);
     clv_sim_obs *obs = malloc((n ? n : 1) * sizeof *obs);
@@ -51,7 +51,7 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
     int st = clv_sim_observe(sim, 0, n, obs, err);
     clv_afile af;
     if (st == CLV_OK)
-        st = cli_open_out(dir, "customers.csv", scn->source, &af, err);
+        st = cli_open_out(od, "customers.csv", scn->source, &af, err);
     if (st != CLV_OK) {
         free(obs);
         return st;
@@ -103,16 +103,16 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK && (!(obs = malloc(clv_sim_capacity(sim) * sizeof *obs)) ||
                          !(act = malloc(clv_sim_capacity(sim) * sizeof *act))))
         st = clv_error_set(&err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    clv_outdir od = {.fd = -1};
     if (st == CLV_OK)
-        st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
-    char path[CLV_IO_PATH_MAX];
-    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
-        st = cli_write_resolved(&scn, path, &err);
-    /* the transaction log is written as the simulation goes, to a temporary
-     * file renamed at the end: an interrupted run leaves no partial log */
+        st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
+    if (st == CLV_OK)
+        st = cli_write_resolved(&scn, &od, &err);
+    /* the transaction log is written as the simulation goes, to a staged
+     * file: an interrupted run leaves no partial log */
     clv_afile log;
     int log_open = 0;
-    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "transactions.csv", scn.source, &log, &err)) == CLV_OK) {
+    if (st == CLV_OK && (st = cli_open_out(&od, "transactions.csv", scn.source, &log, &err)) == CLV_OK) {
         log_open = 1;
         fprintf(log.fp, "customer,date,amount\n");
     }
@@ -134,15 +134,16 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
         if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
             st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
         if (st == CLV_OK && clv_progress_report(&prog, "simulating", clv_sim_epoch(sim), clv_sim_epochs(sim)) != CLV_OK)
-            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "interrupted; nothing was written but the resolved scenario");
+            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "interrupted");
     }
     cli_progress_done(&bar);
     if (log_open)
         st = cli_close_out(&log, st, &err);
     if (st == CLV_OK)
-        st = write_days(sim, scn.output.dir, &scn, &err);
+        st = write_days(sim, &od, &scn, &err);
     if (st == CLV_OK)
-        st = write_customers(sim, scn.output.dir, &scn, &err);
+        st = write_customers(sim, &od, &scn, &err);
+    st = cli_out_end(&od, st, CLI_RESOLVED, NULL, 0, &err);
     if (st == CLV_OK) {
         size_t nd;
         const clv_sim_day *d = clv_sim_days(sim, &nd);

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <gsl/gsl_cdf.h>
 
@@ -12,7 +13,7 @@ enum { MAXBIN = 16 };
 
 typedef struct {
     const clv_scenario *scn;
-    const char *dir;
+    const clv_outdir *od;         /* DIR/validation, claimed; files are staged */
     clv_btyd model;
     double unit_days;
     size_t n;
@@ -153,7 +154,7 @@ static int check_refit(validation *v, clv_error *err)
     so.threads = v->scn->run.threads;
     so.record = 1;
     clv_afile af;
-    int st = cli_open_out(v->dir, "simulated_transactions.csv", v->scn->source, &af, err);
+    int st = cli_open_out(v->od, "simulated_transactions.csv", v->scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     fprintf(af.fp, "customer,date,amount\n");
@@ -366,7 +367,7 @@ static void report(FILE *fp, const validation *v)
 static int write_csvs(const validation *v, clv_error *err)
 {
     clv_afile af;
-    int st = cli_open_out(v->dir, "counts.csv", v->scn->source, &af, err);
+    int st = cli_open_out(v->od, "counts.csv", v->scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     fprintf(af.fp, "repeat purchases,simulated,expected\n");
@@ -374,7 +375,7 @@ static int write_csvs(const validation *v, clv_error *err)
         fprintf(af.fp, k == v->bins - 1 ? "%d+,%.0f,%.4f\n" : "%d,%.0f,%.4f\n", k, v->observed[k], v->expected[k]);
     if ((st = cli_close_out(&af, CLV_OK, err)) != CLV_OK)
         return st;
-    if ((st = cli_open_out(v->dir, "refit.csv", v->scn->source, &af, err)) != CLV_OK)
+    if ((st = cli_open_out(v->od, "refit.csv", v->scn->source, &af, err)) != CLV_OK)
         return st;
     fprintf(af.fp, "model,parameter,true,estimate,std_error,z,estimate_from_day_log,std_error_from_day_log\n");
     for (int m = 0; m < 2; m++)
@@ -385,7 +386,7 @@ static int write_csvs(const validation *v, clv_error *err)
                     (v->fit[m].par[k] - v->truth[m][k]) / v->fit[m].se[k], v->fit_log[m].par[k], v->fit_log[m].se[k]);
     if ((st = cli_close_out(&af, CLV_OK, err)) != CLV_OK || !v->have_real)
         return st;
-    if ((st = cli_open_out(v->dir, "cumulative.csv", v->scn->source, &af, err)) != CLV_OK)
+    if ((st = cli_open_out(v->od, "cumulative.csv", v->scn->source, &af, err)) != CLV_OK)
         return st;
     fprintf(af.fp, "date,real,simulated,model\n");
     double real = 0;
@@ -406,11 +407,11 @@ static int plots(const validation *v, int quiet, clv_error *err)
                             "package gnuplot-nox and run again\n", v->have_real ? " and cumulative.{png,svg}" : "");
         return CLV_OK;
     }
-    char dir[CLV_IO_PATH_MAX], script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX + 16], out[CLV_IO_PATH_MAX];
+    char dir[CLV_IO_PATH_MAX], script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX + 96], out[CLV_IO_PATH_MAX];
     int st = clv_plot_dir(dir, sizeof dir, "fit_frequency.gp", err);
     for (int f = 0; st == CLV_OK && f < 1 + v->have_real; f++) {
         snprintf(script, sizeof script, "%s/%s", dir, f ? "fit_cumulative.gp" : "fit_frequency.gp");
-        snprintf(data, sizeof data, "datafile=%s/%s", v->dir, f ? "cumulative.csv" : "counts.csv");
+        snprintf(data, sizeof data, "datafile=%s/%s", v->od->stage, f ? "cumulative.csv" : "counts.csv");
         char cal[40] = "calibration_end=";
         if (f)
             clv_date_format(v->real->calibration_end, cal + strlen(cal));
@@ -421,7 +422,7 @@ static int plots(const validation *v, int quiet, clv_error *err)
         for (int e = 0; st == CLV_OK && e < 2; e++) {
             char name[32];
             snprintf(name, sizeof name, "%s.%s", f ? "cumulative" : "counts", e ? "svg" : "png");
-            if ((st = clv_path_join(out, sizeof out, v->dir, name, err)) == CLV_OK)
+            if ((st = clv_path_join(out, sizeof out, v->od->stage, name, err)) == CLV_OK)
                 st = clv_plot(script, out, vars, f ? 4 : 3, err);
         }
     }
@@ -445,12 +446,18 @@ int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
     char dir[CLV_IO_PATH_MAX];
     clv_error err;
     int st = clv_path_join(dir, sizeof dir, scn.output.dir, "validation", &err);
-    v.dir = dir;
+    clv_outdir od = {.fd = -1};
+    v.od = &od;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = {cli_progress_cb, &bar};
+    /* a DIR made here is marked as clvsim's too (else a later run into it
+     * would find a directory it did not make), then DIR/validation claimed */
+    struct stat sb;
+    if (st == CLV_OK && stat(scn.output.dir, &sb) != 0)
+        st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
     if (st == CLV_OK)
-        st = clv_output_dir_prepare(dir, o.force, &err);
+        st = clv_outdir_open(&od, dir, o.force, &err);
     if (st == CLV_OK && (st = clv_progress_report(&prog, "validating: counts", 0, 3)) == CLV_OK)
         st = check_counts(&v, &err);
     if (st == CLV_OK && (st = clv_progress_report(&prog, "validating: refit", 1, 3)) == CLV_OK)
@@ -463,12 +470,13 @@ int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = write_csvs(&v, &err);
     clv_afile af;
-    if (st == CLV_OK && (st = cli_open_out(dir, "report.txt", scn.source, &af, &err)) == CLV_OK) {
+    if (st == CLV_OK && (st = cli_open_out(&od, "report.txt", scn.source, &af, &err)) == CLV_OK) {
         report(af.fp, &v);
         st = cli_close_out(&af, CLV_OK, &err);
     }
     if (st == CLV_OK)
         st = plots(&v, o.quiet, &err);
+    st = cli_out_end(&od, st, "report.txt", NULL, 0, &err);
     int pass = v.pvalue >= 0.001 && v.worst_z <= 3;
     if (st == CLV_OK) {
         report(stdout, &v);
