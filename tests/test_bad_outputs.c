@@ -25,7 +25,9 @@
  *  8. the library's clv_outdir: staged files invisible until the commit,
  *     the describing file moved last, a second claim refused with the pid,
  *     nothing left after close, a directory where an output goes refused
- *     before anything is moved.
+ *     before anything is moved;
+ *  9. validate into a new directory DIR: DIR is marked as clvsim's, so that
+ *     the other commands may write into it (they refused it before).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -551,6 +553,29 @@ TEST(test_bad_outputs_out_of_memory)
             CHECK_STR(snap, CLV_OUTPUT_MARKER "\n");
         free(snap);
     }
+    rm_rf(dir);
+}
+
+/* ---- 9. validate into a new directory ---- */
+
+TEST(test_bad_outputs_validate_marks_dir)
+{
+    char dir[] = "/tmp/clvsim-bo-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[600];
+    snprintf(out, sizeof out, "%s/new", dir);
+    /* validate writes DIR/validation; DIR, which it made, is clvsim's too */
+    harness_proc r = harness_run(ARGS("validate", "scenarios/holiday.cfg", "-o", out, "--quiet", "--scale", "0.1"));
+    CHECK(r.status == 0 || r.status == 1); /* 1: the certificate failed, the files are written */
+    harness_proc_free(&r);
+    r = harness_run(ARGS("simulate", "scenarios/holiday.cfg", "-o", out, "--quiet", "--scale", "0.1"));
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.err, "");
+    harness_proc_free(&r);
+    char *snap = snapshot(out);
+    CHECK(snap && strstr(snap, CLV_OUTPUT_MARKER "\n") && strstr(snap, "validation/\n") &&
+          strstr(snap, "scenario.resolved.cfg "));
+    free(snap);
     rm_rf(dir);
 }
 
