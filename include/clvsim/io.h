@@ -78,6 +78,8 @@ typedef struct clv_outdir {
     char dir[CLV_IO_PATH_MAX];       /* the output directory, as given */
     char stage[CLV_IO_PATH_MAX];     /* DIR/.clvsim-run.XXXXXX: write here; "" once committed or closed */
     int fd;                          /* the locked marker; -1 when not held */
+    void *stage_dir;                 /* the staging directory, opened (a DIR *), so that the
+                                      * commit allocates nothing */
 } clv_outdir;
 
 /* Prepare dir as clv_output_dir_prepare does, take its lock (held until
@@ -99,8 +101,11 @@ int clv_outdir_path(const clv_outdir *od, const char *name, char *buf, size_t n,
  * moved in after all the others, so that DIR/last never stands beside a
  * mixture of two runs' files, even if the process dies during the commit
  * (it is then absent).  Files of earlier runs that this run did not write
- * are left alone.  Returns CLV_OK, or CLV_EIO naming the file that could
- * not be moved. */
+ * are left alone.  Nothing is allocated (the staging directory is open
+ * since clv_outdir_open), so a run that has written everything is not lost
+ * for want of memory.  Before anything is moved, a directory standing where
+ * a file goes is refused (CLV_EIO naming it).  Returns CLV_OK, or CLV_EIO
+ * naming the file that could not be moved. */
 int clv_outdir_commit(clv_outdir *od, const char *last, clv_error *err);
 
 /* When err->file is a staged path of od, make it the path the file has

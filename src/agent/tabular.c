@@ -255,7 +255,7 @@ clv_qtable *clv_qtable_load(const char *path, clv_error *err)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open: %s", strerror(errno));
+        clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open: %s", clv_strerror(errno));
         return NULL;
     }
     char magic[8];

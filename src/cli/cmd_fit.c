@@ -31,6 +31,10 @@ typedef struct fit_job {
     clv_btyd model[2];            /* BG/NBD and Pareto/NBD, each with the spend model */
     clv_holdout_report hold[2];
     double *cum[2];               /* expected cumulative repeat transactions per day */
+    /* the holdout's value quality per purchase model (with Gamma-Gamma) */
+    clv_value_metrics vq[2];
+    clv_class_metrics cq[2];
+    int vq_ok[2];                 /* computed (10 customers or more) */
 } fit_job;
 
 /* ---- option parsing ---- */
@@ -167,15 +171,16 @@ static void model_labels(FILE *fp, const int have[2])
 /* the models' prediction of each customer's holdout spend, E[X(holdout)]
  * x E[spend], against what the customer spent: the value metrics of
  * clvsim/metrics.h, and the AUC of E[X(holdout)] for buying at all */
-static void write_value_quality(const fit_job *j, FILE *fp)
+/* the holdout's value quality of each fitted purchase model with
+ * Gamma-Gamma (none below 10 customers); CLV_ENOMEM when memory runs out */
+static int value_quality(fit_job *j, clv_error *err)
 {
     const clv_rfm_table *t = j->t;
-    double *pred = malloc(t->n * sizeof *pred), *y = malloc(t->n * sizeof *y), *ex = malloc(t->n * sizeof *ex);
-    int *buy = malloc(t->n * sizeof *buy);
-    clv_value_metrics v[2];
-    clv_class_metrics c[2];
-    int ok[2] = {0, 0};
-    for (int m = 0; pred && y && ex && buy && m < 2; m++) {
+    double *pred = malloc((t->n ? t->n : 1) * sizeof *pred), *y = malloc((t->n ? t->n : 1) * sizeof *y);
+    double *ex = malloc((t->n ? t->n : 1) * sizeof *ex);
+    int *buy = malloc((t->n ? t->n : 1) * sizeof *buy);
+    int st = pred && y && ex && buy ? CLV_OK : CLV_ENOMEM;
+    for (int m = 0; st == CLV_OK && t->n >= 10 && m < 2; m++) {
         if (!j->done[m])
             continue;
         for (size_t i = 0; i < t->n; i++) {
@@ -185,9 +190,20 @@ static void write_value_quality(const fit_job *j, FILE *fp)
             y[i] = r->spend_holdout;
             buy[i] = r->x_holdout > 0;
         }
-        ok[m] = clv_value_metrics_of(pred, y, t->n, &v[m]) == 0 && clv_class_metrics_of(ex, buy, t->n, 0.5, &c[m]) == 0;
+        /* with 10 customers or more, -1 means memory ran out */
+        if (clv_value_metrics_of(pred, y, t->n, &j->vq[m]) != 0 || clv_class_metrics_of(ex, buy, t->n, 0.5, &j->cq[m]) != 0)
+            st = CLV_ENOMEM;
+        j->vq_ok[m] = st == CLV_OK;
     }
     free(pred), free(y), free(ex), free(buy);
+    return st == CLV_OK ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+}
+
+static void write_value_quality(const fit_job *j, FILE *fp)
+{
+    const clv_value_metrics *v = j->vq;
+    const clv_class_metrics *c = j->cq;
+    const int *ok = j->vq_ok;
     if (!ok[0] && !ok[1])
         return;
     fprintf(fp, "\n  holdout spend per customer: E[transactions] x E[spend] (with Gamma-Gamma) against actual\n");
@@ -623,6 +639,8 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         if (st == CLV_OK && j.t->holdout_end <= j.t->calibration_end)
             st = clv_btyd_frequency(md, j.t, j.hold[m].hist_model, &err);
     }
+    if (st == CLV_OK && j.done[M_GG] && j.t->holdout_end > j.t->calibration_end)
+        st = value_quality(&j, &err);
     double elapsed = cli_now() - t0;
     int ncols = 2;
     if (st == CLV_OK)

@@ -1,4 +1,5 @@
 /* cmd_simulate.c - clvsim simulate: one replication of a scenario's world, written as daily totals, customers and a transaction log. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,13 +8,18 @@
 
 typedef struct {
     FILE *fp;
+    int err_no;               /* errno of the write that failed */
 } tx_out;
 
 /* a row of the synthetic log, in the format clvsim fit reads */
 static int write_tx(void *ctx, const clv_sim_tx *tx)
 {
     char d[16];
-    return fprintf(((tx_out *)ctx)->fp, "c%u,%s,%.2f\n", tx->customer, clv_date_format(tx->day, d), tx->amount) < 0;
+    tx_out *t = ctx;
+    if (fprintf(t->fp, "c%u,%s,%.2f\n", tx->customer, clv_date_format(tx->day, d), tx->amount) >= 0)
+        return 0;
+    t->err_no = errno;
+    return 1;
 }
 
 static int write_days(const clv_sim *sim, const clv_outdir *od, const clv_scenario *scn, clv_error *err)
@@ -119,11 +125,11 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = {cli_progress_cb, &bar};
-    tx_out tx = {log_open ? log.fp : NULL};
+    tx_out tx = {log_open ? log.fp : NULL, 0};
     if (st == CLV_OK)
         st = clv_sim_reset(sim, (uint64_t)scn.scenario.seed, 0, &err);
     if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
-        st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
+        st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed: %s", clv_strerror(tx.err_no));
     while (st == CLV_OK && !clv_sim_done(sim)) {
         size_t n = clv_sim_customers(sim);
         st = clv_sim_observe(sim, 0, n, obs, &err);
@@ -132,7 +138,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
         if (st == CLV_OK)
             st = clv_sim_step(sim, act, NULL, &err);
         if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
-            st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed");
+            st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed: %s", clv_strerror(tx.err_no));
         if (st == CLV_OK && clv_progress_report(&prog, "simulating", clv_sim_epoch(sim), clv_sim_epochs(sim)) != CLV_OK)
             st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "interrupted");
     }

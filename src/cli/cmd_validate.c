@@ -1,4 +1,5 @@
 /* cmd_validate.c - clvsim validate: a certificate that the simulated world is the fitted one. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,11 +167,11 @@ static int check_refit(validation *v, clv_error *err)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     clv_sim *s = st == CLV_OK ? simulate(&c, &so, (uint64_t)v->scn->scenario.seed + 1, err, &st) : NULL;
     if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
-        st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed");
+        st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", clv_strerror(errno));
     while (st == CLV_OK && !clv_sim_done(s)) {
         st = clv_sim_step(s, NULL, NULL, err);
         if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
-            st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed");
+            st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", clv_strerror(errno));
     }
     int32_t end = s ? clv_sim_today(s) - 1 : 0;
     clv_sim_free(s);

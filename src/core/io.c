@@ -74,7 +74,7 @@ int clv_afile_open(clv_afile *af, const char *path, clv_error *err)
         int e = errno;
         af->tmp[0] = '\0';
         return clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot create a temporary file in %s: %s",
-                             dir, strerror(e));
+                             dir, clv_strerror(e));
     }
     /* mkstemp creates 0600; outputs are ordinary files (0666 less umask) */
     pthread_once(&umask_once, read_umask);
@@ -85,7 +85,7 @@ int clv_afile_open(clv_afile *af, const char *path, clv_error *err)
         close(fd);
         unlink(af->tmp);
         af->tmp[0] = '\0';
-        return clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open for writing: %s", strerror(e));
+        return clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open for writing: %s", clv_strerror(e));
     }
     return CLV_OK;
 }
@@ -116,19 +116,19 @@ int clv_afile_commit(clv_afile *af, clv_error *err)
         what = "fsync", e = errno;
     if (what) {
         clv_afile_abort(af);
-        return clv_error_set(err, CLV_EIO, af->path, 0, NULL, "%s failed: %s", what, strerror(e));
+        return clv_error_set(err, CLV_EIO, af->path, 0, NULL, "%s failed: %s", what, clv_strerror(e));
     }
     FILE *fp = af->fp;
     af->fp = NULL;
     if (fclose(fp) != 0) {
         e = errno;
         clv_afile_abort(af);
-        return clv_error_set(err, CLV_EIO, af->path, 0, NULL, "close failed: %s", strerror(e));
+        return clv_error_set(err, CLV_EIO, af->path, 0, NULL, "close failed: %s", clv_strerror(e));
     }
     if (rename(af->tmp, af->path) != 0) {
         e = errno;
         clv_afile_abort(af);
-        return clv_error_set(err, CLV_EIO, af->path, 0, NULL, "rename failed: %s", strerror(e));
+        return clv_error_set(err, CLV_EIO, af->path, 0, NULL, "rename failed: %s", clv_strerror(e));
     }
     af->tmp[0] = '\0';
     char dir[CLV_IO_PATH_MAX];
@@ -146,7 +146,7 @@ int clv_write_file_atomic(const char *path, const void *data, size_t len, clv_er
     if (len && fwrite(data, 1, len, af.fp) != len) {
         int e = errno;
         clv_afile_abort(&af);
-        return clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed: %s", strerror(e));
+        return clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed: %s", clv_strerror(e));
     }
     return clv_afile_commit(&af, err);
 }
@@ -170,7 +170,7 @@ static int make_parents(const char *dir, clv_error *err)
             *p = '\0';
             if (mkdir(buf, 0777) != 0 && errno != EEXIST)
                 return clv_error_set(err, CLV_EIO, buf, 0, NULL, "cannot create directory: %s",
-                                     strerror(errno));
+                                     clv_strerror(errno));
             *p = c;
             if (c == '\0')
                 break;
@@ -213,10 +213,10 @@ int clv_output_dir_prepare(const char *dir, int force, clv_error *err)
         return rc;
     int created = mkdir(dir, 0777) == 0;
     if (!created && errno != EEXIST)
-        return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot create directory: %s", strerror(errno));
+        return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot create directory: %s", clv_strerror(errno));
     if (!created) {
         if (stat(dir, &st) != 0)
-            return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot access: %s", strerror(errno));
+            return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot access: %s", clv_strerror(errno));
         if (!S_ISDIR(st.st_mode))
             return clv_error_set(err, CLV_EINPUT, dir, 0, NULL,
                                  "exists and is not a directory; choose another output directory");
@@ -226,7 +226,7 @@ int clv_output_dir_prepare(const char *dir, int force, clv_error *err)
              * that created the directory meanwhile made the marker first */
             int full = has_entries(dir);
             if (full < 0)
-                return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot read directory: %s", strerror(errno));
+                return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot read directory: %s", clv_strerror(errno));
             if (full && access(marker, F_OK) != 0)
                 return clv_error_set(err, CLV_EINPUT, dir, 0, NULL,
                                      "directory exists, is not empty and was not made by clvsim; "
@@ -239,13 +239,13 @@ int clv_output_dir_prepare(const char *dir, int force, clv_error *err)
     if (fd < 0) {
         if (errno == EEXIST)
             return CLV_OK;
-        return clv_error_set(err, CLV_EIO, marker, 0, NULL, "cannot create: %s", strerror(errno));
+        return clv_error_set(err, CLV_EIO, marker, 0, NULL, "cannot create: %s", clv_strerror(errno));
     }
     ssize_t w = write(fd, marker_text, sizeof marker_text - 1);
     int e = errno;
     close(fd);
     if (w != (ssize_t)(sizeof marker_text - 1))
-        return clv_error_set(err, CLV_EIO, marker, 0, NULL, "write failed: %s", w < 0 ? strerror(e) : "short write");
+        return clv_error_set(err, CLV_EIO, marker, 0, NULL, "write failed: %s", w < 0 ? clv_strerror(e) : "short write");
     return CLV_OK;
 }
 
@@ -255,6 +255,8 @@ int clv_output_dir_prepare(const char *dir, int force, clv_error *err)
  * but those of a crashed run's own, which are removed the same way) */
 static void remove_tree_at(int parent, const char *name)
 {
+    if (unlinkat(parent, name, AT_REMOVEDIR) == 0) /* empty: nothing to allocate for */
+        return;
     int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         unlinkat(parent, name, 0);
@@ -327,6 +329,7 @@ int clv_outdir_open(clv_outdir *od, const char *dir, int force, clv_error *err)
 {
     od->fd = -1;
     od->stage[0] = '\0';
+    od->stage_dir = NULL;
     if (snprintf(od->dir, sizeof od->dir, "%s", dir) >= (int)sizeof od->dir)
         return clv_error_set(err, CLV_EINPUT, dir, 0, NULL, "path too long");
     int st = clv_output_dir_prepare(dir, force, err);
@@ -338,7 +341,7 @@ int clv_outdir_open(clv_outdir *od, const char *dir, int force, clv_error *err)
     /* close-on-exec: a child (gnuplot) must not keep the lock alive */
     int fd = open(marker, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (fd < 0)
-        return clv_error_set(err, CLV_EIO, marker, 0, NULL, "cannot open: %s", strerror(errno));
+        return clv_error_set(err, CLV_EIO, marker, 0, NULL, "cannot open: %s", clv_strerror(errno));
     /* a file system without locks (ENOLCK, EOPNOTSUPP: some FUSE and old
      * NFS setups) is used unlocked rather than refused */
     if (flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
@@ -357,7 +360,7 @@ int clv_outdir_open(clv_outdir *od, const char *dir, int force, clv_error *err)
     if (ftruncate(fd, 0) != 0 || pwrite(fd, text, (size_t)len, 0) != len) {
         int e = errno;
         close(fd);
-        return clv_error_set(err, CLV_EIO, marker, 0, NULL, "write failed: %s", strerror(e));
+        return clv_error_set(err, CLV_EIO, marker, 0, NULL, "write failed: %s", clv_strerror(e));
     }
     od->fd = fd;
     remove_stale_stages(dir);
@@ -371,7 +374,12 @@ int clv_outdir_open(clv_outdir *od, const char *dir, int force, clv_error *err)
         int e = errno;
         od->stage[0] = '\0';
         clv_outdir_close(od);
-        return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot create a staging directory: %s", strerror(e));
+        return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot create a staging directory: %s", clv_strerror(e));
+    }
+    if (!(od->stage_dir = opendir(od->stage))) {
+        int e = errno;
+        clv_outdir_close(od);
+        return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot open the staging directory: %s", clv_strerror(e));
     }
     return CLV_OK;
 }
@@ -397,6 +405,10 @@ void clv_outdir_error_path(const clv_outdir *od, clv_error *err)
 /* the run's staging directory and what is left in it */
 static void remove_stage(clv_outdir *od)
 {
+    if (od->stage_dir) {
+        closedir(od->stage_dir);
+        od->stage_dir = NULL;
+    }
     if (!od->stage[0])
         return;
     const char *slash = strrchr(od->stage, '/');
@@ -410,13 +422,12 @@ static void remove_stage(clv_outdir *od)
 
 int clv_outdir_commit(clv_outdir *od, const char *last, clv_error *err)
 {
-    if (!od->stage[0])
+    if (!od->stage[0] || !od->stage_dir)
         return clv_error_set(err, CLV_EIO, od->dir, 0, NULL, "the output directory is not open for writing");
     char from[CLV_IO_PATH_MAX], to[CLV_IO_PATH_MAX];
     int st = CLV_OK, have_last = 0;
-    DIR *d = opendir(od->stage);
-    if (!d)
-        return clv_error_set(err, CLV_EIO, od->stage, 0, NULL, "cannot read directory: %s", strerror(errno));
+    DIR *d = od->stage_dir;
+    rewinddir(d);
     /* what would make a rename fail, before anything is touched: a
      * directory where a file goes */
     struct dirent *de;
@@ -425,7 +436,6 @@ int clv_outdir_commit(clv_outdir *od, const char *last, clv_error *err)
         if (de->d_name[0] == '.' || clv_path_join(to, sizeof to, od->dir, de->d_name, NULL) != CLV_OK)
             continue;
         if (lstat(to, &sb) == 0 && S_ISDIR(sb.st_mode)) {
-            closedir(d);
             return clv_error_set(err, CLV_EIO, to, 0, NULL, "is a directory; clvsim writes a file of that name "
                                  "here: move the directory away or choose another output directory");
         }
@@ -437,7 +447,7 @@ int clv_outdir_commit(clv_outdir *od, const char *last, clv_error *err)
         have_last = 1;
         if ((st = clv_path_join(to, sizeof to, od->dir, last, err)) == CLV_OK && unlink(to) != 0 && errno != ENOENT)
             st = clv_error_set(err, CLV_EIO, to, 0, NULL, "cannot remove the previous run's file: %s",
-                               strerror(errno));
+                               clv_strerror(errno));
     }
     /* renames only from here on: nothing left that can run out of space.
      * Passes until one moves nothing (readdir need not return entries
@@ -454,14 +464,13 @@ int clv_outdir_commit(clv_outdir *od, const char *last, clv_error *err)
                 break;
             if (rename(from, to) != 0)
                 st = clv_error_set(err, CLV_EIO, to, 0, NULL, "cannot move the new file into place: %s",
-                                   strerror(errno));
+                                   clv_strerror(errno));
             moved++;
         }
     }
     if (st == CLV_OK && have_last && (st = clv_path_join(from, sizeof from, od->stage, last, err)) == CLV_OK &&
         (st = clv_path_join(to, sizeof to, od->dir, last, err)) == CLV_OK && rename(from, to) != 0)
-        st = clv_error_set(err, CLV_EIO, to, 0, NULL, "cannot move the new file into place: %s", strerror(errno));
-    closedir(d);
+        st = clv_error_set(err, CLV_EIO, to, 0, NULL, "cannot move the new file into place: %s", clv_strerror(errno));
     fsync_dir(od->dir); /* best effort, as for a single file */
     if (st == CLV_OK)
         remove_stage(od);

@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cblas.h> /* OpenBLAS's; no GSL header here, which would declare the same names */
 
@@ -494,6 +495,23 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
     return st;
 }
 
+/* 1 when what is left of fp is shorter than the standardisation, the
+ * parameters (as doubles) and the checksum of a network of spec s */
+static int too_short_for(FILE *fp, const clv_mlp_spec *s)
+{
+    struct stat sb;
+    const long pos = ftell(fp);
+    if (pos < 0 || fstat(fileno(fp), &sb) != 0)
+        return 0;
+    double params = 0;
+    for (int l = 0, in = s->n_in; l <= s->n_hidden; l++) {
+        const int out = l < s->n_hidden ? s->hidden[l] : s->n_out;
+        params += ((double)in + 1) * out;
+        in = out;
+    }
+    return (double)(sb.st_size - pos) < (2.0 * s->n_in + params) * sizeof(double) + sizeof(uint32_t);
+}
+
 clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, double *meta,
                       clv_error *err)
 {
@@ -501,12 +519,13 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
     *mean = *sd = NULL;
     FILE *fp = fopen(path, "rb");
     if (!fp) {
-        clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open: %s", strerror(errno));
+        clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open: %s", clv_strerror(errno));
         return NULL;
     }
     char magic[8];
     int32_t head[6 + CLV_MAX_LAYERS];
     const char *why = NULL;
+    int code = CLV_EINPUT;        /* of why: the file's fault, or CLV_ENOMEM */
     clv_mlp *m = NULL;
     double *p = NULL;
     if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, MLP_MAGIC, 6) != 0)
@@ -521,16 +540,22 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
             s.hidden[l] = head[6 + l];
         *loss = head[5];
         clv_error e2;
-        if ((*loss != CLV_LOSS_MSE && *loss != CLV_LOSS_ZILN && *loss != CLV_LOSS_BCE) ||
-            !(m = clv_mlp_alloc(&s, &e2)))
+        if (*loss != CLV_LOSS_MSE && *loss != CLV_LOSS_ZILN && *loss != CLV_LOSS_BCE) {
             why = "impossible sizes or settings";
+        } else if (!(m = clv_mlp_alloc(&s, &e2))) {
+            why = "impossible sizes or settings";
+            /* memory that is not there is not the file's fault, unless the
+             * file is too short for the sizes it claims */
+            if (e2.code == CLV_ENOMEM && !too_short_for(fp, &s))
+                why = "out of memory", code = CLV_ENOMEM;
+        }
     }
     if (!why) {
         const size_t K = (size_t)m->spec.n_in, P = m->n_params;
         *mean = malloc(K * sizeof **mean), *sd = malloc(K * sizeof **sd), p = malloc(P * sizeof *p);
         uint32_t crc_file;
         if (!*mean || !*sd || !p)
-            why = "out of memory";
+            why = "out of memory", code = CLV_ENOMEM;
         else if (fread(*mean, sizeof **mean, K, fp) != K || fread(*sd, sizeof **sd, K, fp) != K ||
                  fread(p, sizeof *p, P, fp) != P || fread(&crc_file, sizeof crc_file, 1, fp) != 1)
             why = "truncated";
@@ -557,7 +582,7 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
         clv_mlp_free(m);
         free(*mean), free(*sd);
         *mean = *sd = NULL;
-        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "%s", why);
+        clv_error_set(err, code, path, 0, NULL, "%s", why);
         return NULL;
     }
     return m;
