@@ -345,6 +345,7 @@ static void print_tables(run *r, FILE *fp)
 
 /* ---- phase 4: files ---- */
 
+/* a file's writer: 0, CLV_ENOMEM, or another value when a write failed */
 typedef int (*writer_fn)(run *r, FILE *fp);
 
 static int write_file(run *r, const char *name, writer_fn fn, clv_error *err)
@@ -353,8 +354,10 @@ static int write_file(run *r, const char *name, writer_fn fn, clv_error *err)
     int st = cli_open_out(&r->od, name, r->scn.source, &af, err);
     if (st != CLV_OK)
         return st;
-    if (fn(r, af.fp) != 0)
-        st = clv_error_set(err, CLV_EIO, name, 0, NULL, "writing failed");
+    const int rc = fn(r, af.fp);
+    if (rc != 0)
+        st = rc == CLV_ENOMEM ? clv_error_set(err, CLV_ENOMEM, af.path, 0, NULL, "out of memory")
+                              : clv_error_set(err, CLV_EIO, af.path, 0, NULL, "writing failed");
     return cli_close_out(&af, st, err);
 }
 
@@ -653,15 +656,21 @@ static int w_report(run *r, FILE *fp)
             (long long)scn->scenario.seed, clv_version(), when, r->seconds, clv_threads_resolve(scn->run.threads),
             r->ev.replications);
     fprintf(fp, "<h2>Comparison</h2>\n<pre>");
+    /* the tables as printed, through memory: a report without them would
+     * be a report that says nothing */
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    if (mem) {
-        print_tables(r, mem);
-        fclose(mem);
-        html_escape(fp, text ? text : "");
+    if (!mem)
+        return CLV_ENOMEM;
+    print_tables(r, mem);
+    int bad = ferror(mem);
+    if (fclose(mem) != 0 || bad || !text) {
         free(text);
+        return CLV_ENOMEM;
     }
+    html_escape(fp, text);
+    free(text);
     fprintf(fp, "</pre>\n");
     if (r->plotted) {
         static const char *const figs[][2] = {
@@ -686,14 +695,17 @@ static int w_report(run *r, FILE *fp)
     fprintf(fp, "<h2>Files</h2>\n<p>summary.csv, replications.csv, segments.csv, calibration.csv, daily.csv, learning.csv, "
                 "policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
     fprintf(fp, "<h2>Scenario (resolved)</h2>\n<pre>");
-    mem = open_memstream(&text, &len);
-    if (mem) {
-        clv_error err;
-        clv_scn_write(scn, mem, &err);
-        fclose(mem);
-        html_escape(fp, text ? text : "");
+    text = NULL;
+    if (!(mem = open_memstream(&text, &len)))
+        return CLV_ENOMEM;
+    clv_error err;
+    bad = clv_scn_write(scn, mem, &err) != CLV_OK || ferror(mem);
+    if (fclose(mem) != 0 || bad || !text) {
         free(text);
+        return CLV_ENOMEM;
     }
+    html_escape(fp, text);
+    free(text);
     fprintf(fp, "</pre>\n</body></html>\n");
     return ferror(fp);
 }
