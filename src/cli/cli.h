@@ -125,6 +125,12 @@ int cli_open_out(const clv_outdir *od, const char *name, const char *input, clv_
  * their final paths.  Returns the status (the commit's when it failed). */
 int cli_out_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err);
 
+/* Why a stdio write failed, from the errno it left (read it at once): the
+ * device's reason when it gave one (no space, I/O error, file too large,
+ * quota, read-only), else "out of memory", the one other way fprintf fails
+ * on the command's formats (errno is then not reliable). */
+const char *cli_write_failure(int errnum);
+
 /* Commit an output opened by cli_open_out when st is CLV_OK and nothing
  * failed, else remove it; returns the status. */
 int cli_close_out(clv_afile *af, int st, clv_error *err);

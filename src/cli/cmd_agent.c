@@ -14,16 +14,6 @@ char *cli_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n)
     return buf;
 }
 
-/* the action names of the table's columns */
-static char **action_names(const clv_scenario *scn, size_t A)
-{
-    char **names = calloc(A, sizeof *names);
-    for (size_t a = 0; names && a < A; a++)
-        if ((names[a] = malloc(CLV_NAME_MAX + 24)) != NULL)
-            cli_action_name(scn, a, names[a], CLV_NAME_MAX + 24);
-    return names;
-}
-
 int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
                      const char *algo, clv_error *err)
 {
@@ -33,13 +23,14 @@ int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_sta
     int st = cli_open_out(od, name, scn->source, &af, err);
     if (st != CLV_OK)
         return st;
-    char **names = action_names(scn, t->n_actions);
+    /* action names made where they are printed: nothing to allocate */
+    char an[CLV_NAME_MAX + 24], bn[CLV_NAME_MAX + 24];
     const int list = clv_scn_list_price(scn); /* no coupon at list price: the base action */
     fprintf(af.fp, "state,description,greedy_action,deployed_action,visits");
     for (size_t a = 0; a < t->n_actions; a++)
-        fprintf(af.fp, ",q_%s", names && names[a] ? names[a] : "?");
+        fprintf(af.fp, ",q_%s", cli_action_name(scn, a, an, sizeof an));
     for (size_t a = 0; a < t->n_actions; a++)
-        fprintf(af.fp, ",se_%s", names && names[a] ? names[a] : "?");
+        fprintf(af.fp, ",se_%s", cli_action_name(scn, a, an, sizeof an));
     fputc('\n', af.fp);
     for (size_t s = 0; s < t->n_states; s++) {
         unsigned long long v = 0;
@@ -55,17 +46,14 @@ int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_sta
         char desc[200];
         clv_state_describe(map, s, desc, sizeof desc);
         const int d = clv_agent_confident(t, s, list, scn->agent.confidence);
-        fprintf(af.fp, "%zu,%s,%s,%s,%llu", s, desc, names && names[g] ? names[g] : "?",
-                names && names[d] ? names[d] : "?", v);
+        fprintf(af.fp, "%zu,%s,%s,%s,%llu", s, desc, cli_action_name(scn, (size_t)g, an, sizeof an),
+                cli_action_name(scn, (size_t)d, bn, sizeof bn), v);
         for (size_t a = 0; a < t->n_actions; a++)
             fprintf(af.fp, ",%.10g", t->q[s * t->n_actions + a]);
         for (size_t a = 0; a < t->n_actions; a++)
             fprintf(af.fp, ",%.6g", clv_agent_q_se(t, s, (int)a));
         fputc('\n', af.fp);
     }
-    for (size_t a = 0; names && a < t->n_actions; a++)
-        free(names[a]);
-    free(names);
     return cli_close_out(&af, CLV_OK, err);
 }
 

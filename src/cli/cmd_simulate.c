@@ -129,7 +129,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = clv_sim_reset(sim, (uint64_t)scn.scenario.seed, 0, &err);
     if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
-        st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed: %s", clv_strerror(tx.err_no));
+        st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed: %s", cli_write_failure(tx.err_no));
     while (st == CLV_OK && !clv_sim_done(sim)) {
         size_t n = clv_sim_customers(sim);
         st = clv_sim_observe(sim, 0, n, obs, &err);
@@ -138,7 +138,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
         if (st == CLV_OK)
             st = clv_sim_step(sim, act, NULL, &err);
         if (st == CLV_OK && clv_sim_transactions(sim, write_tx, &tx) != CLV_OK)
-            st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed: %s", clv_strerror(tx.err_no));
+            st = clv_error_set(&err, CLV_EIO, log.path, 0, NULL, "write failed: %s", cli_write_failure(tx.err_no));
         if (st == CLV_OK && clv_progress_report(&prog, "simulating", clv_sim_epoch(sim), clv_sim_epochs(sim)) != CLV_OK)
             st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "interrupted");
     }

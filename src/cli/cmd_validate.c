@@ -116,6 +116,7 @@ typedef struct {
     FILE *fp;
     double *first, *last, *spend;
     int *count;
+    int err_no;               /* errno of the write that failed */
 } txw;
 
 static int put_tx(void *ctx, const clv_sim_tx *tx)
@@ -128,7 +129,10 @@ static int put_tx(void *ctx, const clv_sim_tx *tx)
     else
         w->spend[i] += tx->amount;
     w->last[i] = tx->time;
-    return fprintf(w->fp, "c%u,%s,%.2f\n", i, clv_date_format(tx->day, d), tx->amount) < 0;
+    if (fprintf(w->fp, "c%u,%s,%.2f\n", i, clv_date_format(tx->day, d), tx->amount) >= 0)
+        return 0;
+    w->err_no = errno;
+    return 1;
 }
 
 /* fit the purchase model and Gamma-Gamma to c[0..n) into fit[0..1] */
@@ -161,17 +165,17 @@ static int check_refit(validation *v, clv_error *err)
     fprintf(af.fp, "customer,date,amount\n");
     const size_t n = v->n;
     txw w = {af.fp, calloc(n, sizeof(double)), calloc(n, sizeof(double)), calloc(n, sizeof(double)),
-             calloc(n, sizeof(int))};
+             calloc(n, sizeof(int)), 0};
     clv_rfm *exact = calloc(n, sizeof *exact);
     if (!w.first || !w.last || !w.spend || !w.count || !exact)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     clv_sim *s = st == CLV_OK ? simulate(&c, &so, (uint64_t)v->scn->scenario.seed + 1, err, &st) : NULL;
     if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
-        st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", clv_strerror(errno));
+        st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", cli_write_failure(w.err_no));
     while (st == CLV_OK && !clv_sim_done(s)) {
         st = clv_sim_step(s, NULL, NULL, err);
         if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
-            st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", clv_strerror(errno));
+            st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", cli_write_failure(w.err_no));
     }
     int32_t end = s ? clv_sim_today(s) - 1 : 0;
     clv_sim_free(s);

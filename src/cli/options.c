@@ -155,6 +155,16 @@ int cli_open_out(const clv_outdir *od, const char *name, const char *input, clv_
     return st == CLV_OK ? clv_afile_open(af, path, err) : st;
 }
 
+const char *cli_write_failure(int errnum)
+{
+    switch (errnum) {
+    case ENOSPC: case EIO: case EFBIG: case EDQUOT: case EROFS: case EPIPE: case EBADF:
+        return strerror(errnum);
+    default:
+        return "out of memory";
+    }
+}
+
 int cli_out_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err)
 {
     if (st == CLV_OK && od->fd >= 0)
