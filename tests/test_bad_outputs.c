@@ -31,7 +31,10 @@
  *     nothing left after close, a directory where an output goes refused
  *     before anything is moved;
  *  9. validate into a new directory DIR: DIR is marked as clvsim's, so that
- *     the other commands may write into it (they refused it before).
+ *     the other commands may write into it (they refused it before);
+ * 10. results that cannot be written to stdout (/dev/full): status 1 and
+ *     "clvsim: cannot write the results to standard output: No space left
+ *     on device" (it was status 0).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -97,7 +100,14 @@ typedef struct job {
  * as_mb > 0: under an address-space limit of that many MB (RLIMIT_AS).
  * gate: a pipe whose write end the caller closes to let every gated job
  * exec at the same instant, or NULL.  0, or -1 after a failure. */
+static int job_start_to(job *j, const char *const *args, long as_mb, const int *gate, const char *out_to);
 static int job_start(job *j, const char *const *args, long as_mb, const int *gate)
+{
+    return job_start_to(j, args, as_mb, gate, NULL);
+}
+
+/* the same with stdout to the file out_to (NULL: a temporary file) */
+static int job_start_to(job *j, const char *const *args, long as_mb, const int *gate, const char *out_to)
 {
     const char *bin = getenv("CLVSIM_BIN");
     j->pid = -1;
@@ -120,7 +130,7 @@ static int job_start(job *j, const char *const *args, long as_mb, const int *gat
     if (j->pid == 0) {
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
-        dup2(fo, 1);
+        dup2(out_to ? open(out_to, O_WRONLY) : fo, 1);
         dup2(fe, 2);
         if (gate) {
             char c;
@@ -649,6 +659,27 @@ TEST(test_bad_outputs_validate_marks_dir)
           strstr(snap, "scenario.resolved.cfg "));
     free(snap);
     rm_rf(dir);
+}
+
+/* ---- 10. results that cannot reach stdout ---- */
+
+TEST(test_bad_outputs_stdout_full)
+{
+    if (access("/dev/full", W_OK) != 0) {
+        harness_skip("no /dev/full on this system");
+        return;
+    }
+    static const char *const cmds[][4] = {{"--version", NULL}, {"check", "scenarios/holiday.cfg", NULL},
+                                          {"run", "--help", NULL}};
+    for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++) {
+        job j;
+        if (job_start_to(&j, cmds[c], 0, NULL, "/dev/full") != 0)
+            break;
+        harness_proc r = job_wait(&j, 60);
+        CHECK_INT(r.status, 1);
+        CHECK_STR(r.err, "clvsim: cannot write the results to standard output: No space left on device\n");
+        harness_proc_free(&r);
+    }
 }
 
 /* ---- 8. the library's claim on a directory ---- */

@@ -1,4 +1,5 @@
 /* main.c - the clvsim command: pick the subcommand, run it, turn its status into an exit code. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -280,6 +281,17 @@ static void on_sigint(int sig)
     cli_interrupted = 1;
 }
 
+/* results that did not reach stdout (a full disk, no memory for its
+ * buffer) are a failure, never a success */
+static int finish(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "clvsim: cannot write the results to standard output: %s\n", cli_write_failure(errno));
+        return rc == EXIT_OK ? EXIT_RUNTIME : rc;
+    }
+    return rc;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -309,22 +321,22 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < n_commands; i++)
                 if (strcmp(argv[2], commands[i].name) == 0) {
                     fputs(commands[i].help, stdout);
-                    return EXIT_OK;
+                    return finish(EXIT_OK);
                 }
         }
         usage(stdout);
-        return EXIT_OK;
+        return finish(EXIT_OK);
     }
     if (strcmp(first, "-V") == 0 || strcmp(first, "--version") == 0) {
         printf("clvsim %s\n", clv_version());
-        return EXIT_OK;
+        return finish(EXIT_OK);
     }
     for (size_t i = 0; i < n_commands; i++)
         if (strcmp(first, commands[i].name) == 0)
-            return commands[i].fn(&commands[i], argc - 1, argv + 1);
+            return finish(commands[i].fn(&commands[i], argc - 1, argv + 1));
     /* a bare scenario file is the main job */
     if (ends_with(first, ".cfg"))
-        return cmd_run(&commands[0], argc, argv);
+        return finish(cmd_run(&commands[0], argc, argv));
     if (first[0] == '-')
         fprintf(stderr, "clvsim: unknown option '%s' before a command; try 'clvsim --help'\n", first);
     else
