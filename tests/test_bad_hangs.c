@@ -44,6 +44,7 @@
 #include "../src/model/btyd_internal.h"
 #include "clvsim/btyd.h"
 #include "clvsim/date.h"
+#include "clvsim/io.h"
 #include "clvsim/scenario.h"
 #include "clvsim/txlog.h"
 #include "harness.h"
@@ -437,12 +438,20 @@ TEST(test_bad_hangs_endless_line)
 /* ---- stop signals ---- */
 
 /* 1 when dir holds a file whose name starts with prefix */
+/* 1 when dir, or a run's staging directory in it (.clvsim-run.*, where a
+ * run writes its files until it commits them), has an entry named prefix... */
 static int dir_has(const char *dir, const char *prefix)
 {
     DIR *d = opendir(dir);
     int found = 0;
-    for (struct dirent *e; d && (e = readdir(d)) != NULL && !found;)
+    for (struct dirent *e; d && (e = readdir(d)) != NULL && !found;) {
         found = strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+        if (!found && strncmp(e->d_name, CLV_OUTPUT_STAGE, strlen(CLV_OUTPUT_STAGE)) == 0) {
+            char sub[1024];
+            snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name);
+            found = dir_has(sub, prefix);
+        }
+    }
     if (d)
         closedir(d);
     return found;
@@ -530,8 +539,9 @@ TEST(test_bad_hangs_stop_signals)
         if (!(latency < 1.0))
             harness_fail(__FILE__, __LINE__, "%s: %.3f s from the signal to the exit, expected < 1 s", cases[k].name,
                          latency);
-        char expect[128];
-        snprintf(expect, sizeof expect, "clvsim: training cancelled (%s)\n", cases[k].name);
+        char expect[256];
+        snprintf(expect, sizeof expect, "clvsim: training cancelled; no results were written to %s (%s)\n", out,
+                 cases[k].name);
         CHECK_STR(err, expect);
         free(err);
         /* no temporary file, and no half-written learning curves */
@@ -558,8 +568,11 @@ TEST(test_bad_hangs_forced_stop)
     CHECK(WIFSIGNALED(ws));
     CHECK(WIFSIGNALED(ws) && (WTERMSIG(ws) == SIGTERM || WTERMSIG(ws) == SIGHUP));
     CHECK(latency < 1.0);
+    /* no temporary file and no staging directory with the run's files in
+     * it (the run had staged its resolved scenario) */
     CHECK(!dir_has(out, ".learning.csv.tmp."));
-    CHECK(dir_has(out, "scenario.resolved.cfg")); /* the directory was written into */
+    CHECK(!dir_has(out, CLV_OUTPUT_STAGE));
+    CHECK(dir_has(out, CLV_OUTPUT_MARKER)); /* the directory was claimed */
     free(err);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -57,6 +57,10 @@ char *clv_error_format(const clv_error *err, char *buf, size_t n);
 /* A short English name for a status code ("input error", "I/O error", ...). */
 const char *clv_strstatus(int code);
 
+/* strerror(errnum), except that ENOMEM reads "out of memory", the words of
+ * clvsim's own allocation failures (for messages about failed system calls). */
+const char *clv_strerror(int errnum);
+
 #ifdef __cplusplus
 }
 #endif

@@ -118,7 +118,9 @@ void clv_interval_of(const double *x, size_t n, size_t stride, double confidence
 void clv_eval_interval(const clv_evaluation *e, size_t p, int metric, double confidence, clv_interval *out);
 
 /* The paired difference metric(p) - metric(q), replication by replication,
- * with its interval. */
+ * with its interval.  Nothing is allocated up to 4096 replications; beyond,
+ * a buffer that cannot be allocated gives out->n = 0 and a NaN interval
+ * (the same for clv_eval_roi). */
 void clv_eval_paired(const clv_evaluation *e, size_t p, size_t q, int metric, double confidence,
                      clv_interval *out);
 

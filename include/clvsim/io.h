@@ -9,6 +9,17 @@
  * overwritten without asking: a directory clvsim creates carries a marker
  * file (.clvsim-output); clvsim writes into an existing directory only when
  * it has that marker, is empty, or the caller passes force.
+ *
+ * A run's outputs are committed together (clv_outdir): the run holds an
+ * exclusive lock on the directory for its whole duration (flock on the
+ * marker, which the kernel releases when the process ends however it ends),
+ * writes every file into a staging directory inside it, and only when all
+ * are written moves them into place, the file that describes the run (the
+ * resolved scenario) last.  So after a run that failed, was interrupted or
+ * was killed before its commit, the directory holds the previous run's
+ * files exactly as they were; a run never sees another's half-written
+ * files; and a second run into a directory in use fails at once, naming the
+ * pid of the first.
  */
 #ifndef CLVSIM_IO_H
 #define CLVSIM_IO_H
@@ -25,6 +36,8 @@ extern "C" {
 enum { CLV_IO_PATH_MAX = 4096 };
 
 #define CLV_OUTPUT_MARKER ".clvsim-output"
+/* the name prefix of a run's staging directory inside its output directory */
+#define CLV_OUTPUT_STAGE ".clvsim-run."
 
 /* ---- numbers in text outputs ----
  * No output of clvsim holds inf or nan.  The writers of text and CSV files
@@ -101,13 +114,16 @@ int clv_afile_commit(clv_afile *af, clv_error *err);
  * commit and on a zeroed struct. */
 void clv_afile_abort(clv_afile *af);
 
-/* Remove the temporary file of every clv_afile the process has open, and
- * the other temporary files of the library (a plot's gnuplot messages):
+/* Remove the temporary file of every clv_afile the process has open, the
+ * other temporary files of the library (a plot's gnuplot messages), and
+ * the staging directory of every open clv_outdir with the files staged in
+ * it (on Linux, through getdents64; elsewhere the next run into the
+ * directory removes it):
  * for a forced stop, in a signal handler about to end the process (the
  * clvsim command calls it on a second Ctrl-C or SIGTERM).  Async-signal-
  * safe and thread-safe: it reads a fixed table of names with atomic loads
- * and calls unlink(2).  The table is the library's one piece of global
- * state; it names at most 64 files at once (more are not tracked), each
+ * and calls unlink(2).  The tables are the library's one piece of global
+ * state; they name at most 64 files and 8 staging directories at once (more are not tracked), each
  * from just after its temporary file is created until just after it is
  * renamed or removed, so a stop in the few instructions between mkstemp
  * and the table can still leave one behind; SIGKILL leaves them all. */
@@ -120,8 +136,55 @@ int clv_write_file_atomic(const char *path, const void *data, size_t len, clv_er
  * - absent: created, with the marker file;
  * - present with the marker, or empty: used (the marker is added);
  * - present with other content and no marker: CLV_EINPUT unless force.
- * A path that exists but is not a directory is CLV_EINPUT. */
+ * A path that exists but is not a directory is CLV_EINPUT.  Safe when
+ * several processes prepare one directory at once (mkdir of dir is the
+ * claim, the marker is created with O_EXCL).  It does not lock: to write a
+ * run's outputs, use clv_outdir_open. */
 int clv_output_dir_prepare(const char *dir, int force, clv_error *err);
+
+/* A run's claim on its output directory.  Caller-owned; fill with
+ * clv_outdir_open, end with clv_outdir_close. */
+typedef struct clv_outdir {
+    char dir[CLV_IO_PATH_MAX];       /* the output directory, as given */
+    char stage[CLV_IO_PATH_MAX];     /* DIR/.clvsim-run.XXXXXX: write here; "" once committed or closed */
+    int fd;                          /* the locked marker; -1 when not held */
+    void *stage_dir;                 /* the staging directory, opened (a DIR *), so that the
+                                      * commit allocates nothing */
+} clv_outdir;
+
+/* Prepare dir as clv_output_dir_prepare does, take its lock (held until
+ * clv_outdir_close or the end of the process; not inherited by programs the
+ * process runs), remove the staging directories of runs that died, and
+ * create this run's staging directory.  CLV_EIO with err->file = dir and
+ * the message "is in use by another clvsim run (pid N); wait for it to
+ * finish or choose another output directory" when another process (or
+ * another clv_outdir of this one) holds the lock.  On failure nothing is
+ * held and clv_outdir_close is a no-op. */
+int clv_outdir_open(clv_outdir *od, const char *dir, int force, clv_error *err);
+
+/* The staged path of the output `name` into buf: where the run writes the
+ * file that will be DIR/name after the commit. */
+int clv_outdir_path(const clv_outdir *od, const char *name, char *buf, size_t n, clv_error *err);
+
+/* Move every staged file into DIR, replacing files of the same names.
+ * When last names a staged file, DIR/last is removed first and the new one
+ * moved in after all the others, so that DIR/last never stands beside a
+ * mixture of two runs' files, even if the process dies during the commit
+ * (it is then absent).  Files of earlier runs that this run did not write
+ * are left alone.  Nothing is allocated (the staging directory is open
+ * since clv_outdir_open), so a run that has written everything is not lost
+ * for want of memory.  Before anything is moved, a directory standing where
+ * a file goes is refused (CLV_EIO naming it).  Returns CLV_OK, or CLV_EIO
+ * naming the file that could not be moved. */
+int clv_outdir_commit(clv_outdir *od, const char *last, clv_error *err);
+
+/* When err->file is a staged path of od, make it the path the file has
+ * after the commit (for messages). */
+void clv_outdir_error_path(const clv_outdir *od, clv_error *err);
+
+/* Drop what is staged (nothing, after a commit) and release the lock.
+ * Safe on a failed open and twice. */
+void clv_outdir_close(clv_outdir *od);
 
 /* Join dir and name with one '/' into buf of size n.  Returns CLV_OK or
  * CLV_EINPUT (with err) when the result does not fit. */

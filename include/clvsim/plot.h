@@ -33,8 +33,11 @@ int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err);
  * (values are quoted for gnuplot here).  The figure is written to a
  * temporary file and renamed over output on success, so output is never
  * left half-written.  Returns CLV_OK, CLV_EUNSUPPORTED when gnuplot is not
- * installed, or CLV_EIO when gnuplot fails (err has the first line of its
- * error output). */
+ * installed, CLV_ENOMEM ("out of memory") when gnuplot cannot be started or
+ * fails under an address-space limit (ulimit -v, which it inherits and
+ * needs more of than clvsim), or CLV_EIO when gnuplot fails otherwise (err
+ * has gnuplot's first error, or the first line of its error output that
+ * is not a warning). */
 int clv_plot(const char *script, const char *output, const char *const *vars, size_t n_vars, clv_error *err);
 
 #ifdef __cplusplus

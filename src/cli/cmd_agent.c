@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -14,32 +15,23 @@ char *cli_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n)
     return buf;
 }
 
-/* the action names of the table's columns */
-static char **action_names(const clv_scenario *scn, size_t A)
-{
-    char **names = calloc(A, sizeof *names);
-    for (size_t a = 0; names && a < A; a++)
-        if ((names[a] = malloc(CLV_NAME_MAX + 24)) != NULL)
-            cli_action_name(scn, a, names[a], CLV_NAME_MAX + 24);
-    return names;
-}
-
-int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *dir,
+int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
                      const char *algo, clv_error *err)
 {
     char name[64];
     snprintf(name, sizeof name, "policy_%s.csv", algo);
     clv_afile af;
-    int st = cli_open_out(dir, name, scn->source, &af, err);
+    int st = cli_open_out(od, name, scn->source, &af, err);
     if (st != CLV_OK)
         return st;
-    char **names = action_names(scn, t->n_actions);
+    /* action names made where they are printed: nothing to allocate */
+    char an[CLV_NAME_MAX + 24], bn[CLV_NAME_MAX + 24];
     const int list = clv_scn_list_price(scn); /* no coupon at list price: the base action */
     fprintf(af.fp, "state,description,greedy_action,deployed_action,visits");
     for (size_t a = 0; a < t->n_actions; a++)
-        fprintf(af.fp, ",q_%s", names && names[a] ? names[a] : "?");
+        fprintf(af.fp, ",q_%s", cli_action_name(scn, a, an, sizeof an));
     for (size_t a = 0; a < t->n_actions; a++)
-        fprintf(af.fp, ",se_%s", names && names[a] ? names[a] : "?");
+        fprintf(af.fp, ",se_%s", cli_action_name(scn, a, an, sizeof an));
     fputc('\n', af.fp);
     for (size_t s = 0; s < t->n_states; s++) {
         unsigned long long v = 0;
@@ -55,22 +47,25 @@ int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_sta
         char desc[200];
         clv_state_describe(map, s, desc, sizeof desc);
         const int d = clv_agent_confident(t, s, list, scn->agent.confidence);
-        fprintf(af.fp, "%zu,%s,%s,%s,%llu", s, desc, names && names[g] ? names[g] : "?",
-                names && names[d] ? names[d] : "?", v);
-        for (size_t a = 0; a < t->n_actions; a++)
-            clv_put_num(af.fp, &af.num, names && names[a] ? names[a] : "q", ",%.10g", t->q[s * t->n_actions + a]);
+        fprintf(af.fp, "%zu,%s,%s,%s,%llu", s, desc, cli_action_name(scn, (size_t)g, an, sizeof an),
+                cli_action_name(scn, (size_t)d, bn, sizeof bn), v);
+        /* each number's column named where it is checked (no table of names to allocate) */
+        char col[CLV_NAME_MAX + 32];
+        for (size_t a = 0; a < t->n_actions; a++) {
+            snprintf(col, sizeof col, "q_%s", cli_action_name(scn, a, an, sizeof an));
+            clv_put_num(af.fp, &af.num, col, ",%.10g", t->q[s * t->n_actions + a]);
+        }
         /* a standard error needs two visits: else the field is empty */
         for (size_t a = 0; a < t->n_actions; a++) {
-            if (t->visits[s * t->n_actions + a] < 2)
+            if (t->visits[s * t->n_actions + a] < 2) {
                 clv_put_blank(af.fp, ",%.6g");
-            else
-                clv_put_num(af.fp, &af.num, names && names[a] ? names[a] : "se", ",%.6g", clv_agent_q_se(t, s, (int)a));
+            } else {
+                snprintf(col, sizeof col, "se_%s", cli_action_name(scn, a, an, sizeof an));
+                clv_put_num(af.fp, &af.num, col, ",%.6g", clv_agent_q_se(t, s, (int)a));
+            }
         }
         fputc('\n', af.fp);
     }
-    for (size_t a = 0; names && a < t->n_actions; a++)
-        free(names[a]);
-    free(names);
     return cli_close_out(&af, CLV_OK, err);
 }
 
@@ -90,17 +85,23 @@ double cli_write_learning(clv_afile *af, const char *algo, const clv_train_resul
     return last_ma;
 }
 
-/* agent.checkpoint_every: the table so far, written atomically where the
- * final one goes */
+/* agent.checkpoint_every: the table so far, written atomically beside the
+ * outputs, not staged (a checkpoint is for resuming after the run died),
+ * under a name of its own (DIR/agent_<algorithm>.checkpoint.qtab, removed
+ * when the run succeeds): it never replaces a finished run's table */
 typedef struct {
     const char *path;
     clv_error *err;
+    int *written;             /* counts the checkpoints written */
 } checkpoint_ctx;
 
 static int write_checkpoint(void *ctx, const clv_qtable *t)
 {
     const checkpoint_ctx *c = ctx;
-    return clv_qtable_save(t, c->path, c->err) != CLV_OK;
+    if (clv_qtable_save(t, c->path, c->err) != CLV_OK)
+        return 1;
+    ++*c->written;
+    return 0;
 }
 
 int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
@@ -138,12 +139,17 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
         fprintf(stderr, "clvsim train-agent: note: the agents do not use the neural LTV predictor (ltv.model = \"mlp\") "
                         "yet; their LTV estimates come from the population's BTYD model\n");
-    int st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
-    char path[CLV_IO_PATH_MAX];
-    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
-        st = cli_write_resolved(&scn, path, &err);
+    clv_outdir od = {.fd = -1};
+    int st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
+    char path[CLV_IO_PATH_MAX], ckpt[CLV_IO_PATH_MAX], ckpt_names[3][64];
+    int checkpoints = 0;
+    for (int k = 0; k < n_algos; k++)
+        snprintf(ckpt_names[k], sizeof ckpt_names[k], "agent_%s.checkpoint.qtab",
+                 clv_scn_enum_name("agent.algorithms", algos_k[k]));
+    if (st == CLV_OK)
+        st = cli_write_resolved(&scn, &od, &err);
     clv_afile curves;
-    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "learning.csv", scn.source, &curves, &err)) == CLV_OK)
+    if (st == CLV_OK && (st = cli_open_out(&od, "learning.csv", scn.source, &curves, &err)) == CLV_OK)
         fprintf(curves.fp, "algorithm,episode,epsilon,return,moving_average\n");
     int curves_open = st == CLV_OK;
     cli_progress bar;
@@ -157,9 +163,10 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         clv_train_result *rp = &results[k];
         char file[64];
         snprintf(file, sizeof file, "agent_%s.qtab", name);
-        if ((st = clv_path_join(path, sizeof path, scn.output.dir, file, &err)) != CLV_OK)
+        if ((st = clv_outdir_path(&od, file, path, sizeof path, &err)) != CLV_OK ||
+            (st = clv_path_join(ckpt, sizeof ckpt, scn.output.dir, ckpt_names[k], &err)) != CLV_OK)
             break;
-        checkpoint_ctx cc = {path, &err};
+        checkpoint_ctx cc = {ckpt, &err, &checkpoints};
         clv_train_opts to = {scn.run.threads, &prog, resume, write_checkpoint, &cc};
         st = clv_agent_train(&scn, algos_k[k], &to, rp, &err);
         if (st != CLV_OK && resume_path && strcmp(err.field, "resume") == 0)
@@ -172,7 +179,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         const double last_ma = cli_write_learning(&curves, name, &r);
         st = clv_qtable_save(r.table, path, &err);
         if (st == CLV_OK)
-            st = cli_write_policy(&scn, r.table, &r.map, scn.output.dir, name, &err);
+            st = cli_write_policy(&scn, r.table, &r.map, &od, name, &err);
         if (st == CLV_OK)
             printf("%-15s %d episodes of %lld customers in %.1f s; %zu states x %zu actions; net margin per "
                    "customer per episode, last 10: %.3f %s\n",
@@ -189,7 +196,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         clv_afile oc;
         if (st == CLV_OK)
             st = clv_mdp_solve(m, scn.agent.gamma, 1e-9, 100000, NULL, &best, &err);
-        if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "oracle.csv", scn.source, &oc, &err)) == CLV_OK) {
+        if (st == CLV_OK && (st = cli_open_out(&od, "oracle.csv", scn.source, &oc, &err)) == CLV_OK) {
             fprintf(oc.fp, "policy,value_per_customer,share_of_optimum\n");
             fprintf(oc.fp, "oracle");
             clv_put_num(oc.fp, &oc.num, "value_per_customer", ",%.6f,1\n", best);
@@ -227,15 +234,15 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     if (curves_open)
         st = cli_close_out(&curves, st, &err);
     if (st == CLV_OK && scn.output.plots) {
-        char data[CLV_IO_PATH_MAX + 16], cur[40], algos[80] = "algos=";
-        snprintf(data, sizeof data, "datafile=%s/learning.csv", scn.output.dir);
+        char data[CLV_IO_PATH_MAX + 96], cur[40], algos[80] = "algos=";
+        snprintf(data, sizeof data, "datafile=%s/learning.csv", od.stage);
         snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
         for (int k = 0; k < n_algos; k++) {
             strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
             strncat(algos, clv_scn_enum_name("agent.algorithms", algos_k[k]), sizeof algos - strlen(algos) - 1);
         }
         const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents", algos};
-        st = cli_figure(scn.output.dir, "learning.gp", "learning", scn.output.plot_formats, scn.output.n_plot_formats,
+        st = cli_figure(od.stage, "learning.gp", "learning", scn.output.plot_formats, scn.output.n_plot_formats,
                         vars, 4, &err);
         if (st == CLV_EUNSUPPORTED) {
             if (!o.quiet)
@@ -245,8 +252,21 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         }
     }
     clv_qtable_free(resume);
-    if (st != CLV_OK)
-        return cli_report(&err);
+    /* the checkpoints of a finished training are in its tables */
+    const char *drop[3];
+    for (int k = 0; k < n_algos; k++)
+        drop[k] = ckpt_names[k];
+    st = cli_out_end(&od, st, CLI_RESOLVED, drop, n_algos, &err);
+    if (st != CLV_OK) {
+        cli_report(&err);
+        if (checkpoints > 0)
+            for (int k = 0; k < n_algos; k++)
+                if (clv_path_join(ckpt, sizeof ckpt, scn.output.dir, ckpt_names[k], NULL) == CLV_OK &&
+                    access(ckpt, F_OK) == 0)
+                    fprintf(stderr, "clvsim train-agent: the last checkpoint is %s; go on from it with --resume %s\n",
+                            ckpt, ckpt);
+        return cli_exit_status(st);
+    }
     if (!o.quiet)
         fprintf(stderr, "clvsim train-agent: wrote agent_*.qtab, policy_*.csv, learning.csv, oracle.csv and plots to %s\n",
                 scn.output.dir);

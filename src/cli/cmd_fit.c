@@ -22,6 +22,7 @@ typedef struct fit_job {
     double margin, annual_rate;
     int horizon;                  /* CLV horizon in units */
     const char *outdir;
+    clv_outdir od;                /* its claim and staging directory */
     int quiet;
     /* results */
     clv_rfm_table *t;
@@ -30,6 +31,10 @@ typedef struct fit_job {
     clv_btyd model[2];            /* BG/NBD and Pareto/NBD, each with the spend model */
     clv_holdout_report hold[2];
     double *cum[2];               /* expected cumulative repeat transactions per day */
+    /* the holdout's value quality per purchase model (with Gamma-Gamma) */
+    clv_value_metrics vq[2];
+    clv_class_metrics cq[2];
+    int vq_ok[2];                 /* computed (10 customers or more) */
 } fit_job;
 
 /* ---- option parsing ---- */
@@ -109,7 +114,7 @@ static const char *unit_name(const fit_job *j) { return j->unit == CLV_UNIT_WEEK
 /* open DIR/name for atomic writing, never over the log being read */
 static int open_out(const fit_job *j, const char *name, clv_afile *af, clv_error *err)
 {
-    return cli_open_out(j->outdir, name, j->log_path, af, err);
+    return cli_open_out(&j->od, name, j->log_path, af, err);
 }
 
 /* Every number of the outputs goes through clv_put_num (clvsim/io.h): N
@@ -188,15 +193,16 @@ static void model_labels(FILE *fp, const int have[2])
 /* the models' prediction of each customer's holdout spend, E[X(holdout)]
  * x E[spend], against what the customer spent: the value metrics of
  * clvsim/metrics.h, and the AUC of E[X(holdout)] for buying at all */
-static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
+/* the holdout's value quality of each fitted purchase model with
+ * Gamma-Gamma (none below 10 customers); CLV_ENOMEM when memory runs out */
+static int value_quality(fit_job *j, clv_error *err)
 {
     const clv_rfm_table *t = j->t;
-    double *pred = malloc(t->n * sizeof *pred), *y = malloc(t->n * sizeof *y), *ex = malloc(t->n * sizeof *ex);
-    int *buy = malloc(t->n * sizeof *buy);
-    clv_value_metrics v[2];
-    clv_class_metrics c[2];
-    int ok[2] = {0, 0};
-    for (int m = 0; pred && y && ex && buy && m < 2 && !cli_interrupted; m++) {
+    double *pred = malloc((t->n ? t->n : 1) * sizeof *pred), *y = malloc((t->n ? t->n : 1) * sizeof *y);
+    double *ex = malloc((t->n ? t->n : 1) * sizeof *ex);
+    int *buy = malloc((t->n ? t->n : 1) * sizeof *buy);
+    int st = pred && y && ex && buy ? CLV_OK : CLV_ENOMEM;
+    for (int m = 0; st == CLV_OK && t->n >= 10 && m < 2 && !cli_interrupted; m++) {
         if (!j->done[m])
             continue;
         for (size_t i = 0; i < t->n && !cli_interrupted; i++) {
@@ -206,11 +212,24 @@ static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
             y[i] = r->spend_holdout;
             buy[i] = r->x_holdout > 0;
         }
-        ok[m] = clv_value_metrics_of(pred, y, t->n, &v[m]) == 0 && clv_class_metrics_of(ex, buy, t->n, 0.5, &c[m]) == 0;
+        /* with 10 customers or more, -1 means memory ran out */
+        if (clv_value_metrics_of(pred, y, t->n, &j->vq[m]) != 0 || clv_class_metrics_of(ex, buy, t->n, 0.5, &j->cq[m]) != 0)
+            st = CLV_ENOMEM;
+        j->vq_ok[m] = st == CLV_OK;
     }
     free(pred), free(y), free(ex), free(buy);
-    if ((!ok[0] && !ok[1]) || cli_interrupted)
-        return; /* after a stop signal the report is not written anyway */
+    if (st == CLV_OK && cli_interrupted)
+        return cli_stop(err);
+    return st == CLV_OK ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+}
+
+static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
+{
+    const clv_value_metrics *v = j->vq;
+    const clv_class_metrics *c = j->cq;
+    const int *ok = j->vq_ok;
+    if (!ok[0] && !ok[1])
+        return;
     fprintf(fp, "\n  holdout spend per customer: E[transactions] x E[spend] (with Gamma-Gamma) against actual\n");
     fprintf(fp, "  %-28s %12s", "", "");
     model_labels(fp, ok);
@@ -626,7 +645,7 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
         }
         char script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX], var_data[CLV_IO_PATH_MAX + 16];
         snprintf(script, sizeof script, "%s/%s", dir, figs[f][0]);
-        if ((st = clv_path_join(data, sizeof data, j->outdir, figs[f][2], err)) != CLV_OK)
+        if ((st = clv_path_join(data, sizeof data, j->od.stage, figs[f][2], err)) != CLV_OK)
             return st;
         snprintf(var_data, sizeof var_data, "datafile=%s", data);
         if (f == 0)
@@ -641,7 +660,7 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
         for (int e = 0; e < 2; e++) {
             char name[64], out[CLV_IO_PATH_MAX];
             snprintf(name, sizeof name, "%s.%s", figs[f][1], e ? "svg" : "png");
-            if ((st = cli_stop(err)) != CLV_OK || (st = clv_path_join(out, sizeof out, j->outdir, name, err)) != CLV_OK ||
+            if ((st = cli_stop(err)) != CLV_OK || (st = clv_path_join(out, sizeof out, j->od.stage, name, err)) != CLV_OK ||
                 (st = clv_plot(script, out, vars, 4, err)) != CLV_OK)
                 return st;
         }
@@ -663,6 +682,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         return rc;
     fit_job j;
     memset(&j, 0, sizeof j);
+    j.od.fd = -1;
     if ((rc = parse_options(&o, &j)) >= 0)
         return rc;
 
@@ -723,12 +743,14 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         if (st == CLV_OK && j.t->holdout_end <= j.t->calibration_end)
             st = clv_btyd_frequency(md, j.t, j.hold[m].hist_model, &err);
     }
+    if (st == CLV_OK && j.done[M_GG] && j.t->holdout_end > j.t->calibration_end)
+        st = value_quality(&j, &err);
     double elapsed = cli_now() - t0;
     int ncols = 2;
     if (st == CLV_OK)
         st = cli_stop(&err);
     if (st == CLV_OK)
-        st = clv_output_dir_prepare(outdir, o.force, &err);
+        st = clv_outdir_open(&j.od, outdir, o.force, &err);
     if (st == CLV_OK)
         st = write_population(&j, cmdline, &err);
     if (st == CLV_OK)
@@ -743,6 +765,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         st = write_holdout(&j, &err);
     if (st == CLV_OK)
         st = render_plots(&j, ncols, &err);
+    st = cli_out_end(&j.od, st, "report.txt", NULL, 0, &err);
     if (st == CLV_OK) {
         clv_numcheck out = {0}; /* the numbers of report.txt, which passed */
         print_report(stdout, &out, &j, elapsed);

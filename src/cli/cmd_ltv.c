@@ -111,15 +111,27 @@ static int evaluate_on(clv_mlp *m, int loss, const baselines *bl, clv_ltv_data *
         e->value_max = pv[i] > e->value_max ? pv[i] : e->value_max;
     }
     e->n = n;
+    if (st == CLV_OK && n < 10)
+        st = clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv",
+                           "too few %s customers to evaluate the predictor (at least 10 are needed)", e->name);
+    /* with 10 rows or more the metrics fail only for want of memory */
     if (st == CLV_OK &&
         (clv_value_metrics_of(pv, y, n, &e->v[0]) != 0 || clv_value_metrics_of(bb, y, n, &e->v[1]) != 0 ||
          clv_class_metrics_of(pb, bought, n, 0, &e->c[0]) != 0 || clv_class_metrics_of(bb, bought, n, 0, &e->c[1]) != 0))
-        st = clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv",
-                           "too few %s customers to evaluate the predictor (at least 10 are needed)", e->name);
-    for (int k = 0; st == CLV_OK && k < 2; k++)
-        if (clv_gain_curve(k ? bb : pv, y, n, LTV_GAIN_POINTS, e->gain[k]) != 0)
-            for (int q = 0; q < LTV_GAIN_POINTS; q++)
-                e->gain[k][q] = NAN;
+        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    /* no gain curve (NaN) when the rows hold no value; else it fails only
+     * for want of memory */
+    double total = 0;
+    for (size_t i = 0; st == CLV_OK && i < n; i++)
+        total += y[i];
+    for (int k = 0; st == CLV_OK && k < 2; k++) {
+        if (clv_gain_curve(k ? bb : pv, y, n, LTV_GAIN_POINTS, e->gain[k]) == 0)
+            continue;
+        if (total > 0)
+            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        for (int q = 0; q < LTV_GAIN_POINTS; q++)
+            e->gain[k][q] = NAN;
+    }
     /* the logistic regressions: their logits, classified at 0 (P = 0.5) */
     for (int k = 0; st == CLV_OK && k < 2; k++) {
         for (size_t i0 = 0; st == CLV_OK && i0 < n; i0 += LTV_INFER_BATCH) {
@@ -128,8 +140,8 @@ static int evaluate_on(clv_mlp *m, int loss, const baselines *bl, clv_ltv_data *
         }
         for (size_t i = 0; st == CLV_OK && i < n; i++)
             bought[i] = k ? y[i] >= bl->high : y[i] > 0;
-        if (st == CLV_OK)
-            clv_class_metrics_of(pv, bought, n, 0, &e->lr[k]);
+        if (st == CLV_OK && clv_class_metrics_of(pv, bought, n, 0, &e->lr[k]) != 0)
+            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     }
     free(X), free(y), free(pv), free(pb), free(bb), free(bought);
     return st;
@@ -183,9 +195,10 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     int n_ev = 0;
     const double t0 = cli_now();
     char path[CLV_IO_PATH_MAX];
-    int st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
-    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
-        st = cli_write_resolved(&scn, path, &err);
+    clv_outdir od = {.fd = -1};
+    int st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
+    if (st == CLV_OK)
+        st = cli_write_resolved(&scn, &od, &err);
     if (st == CLV_OK && use_real) {
         clv_txlog_stats rstats;
         st = clv_ltv_real(&scn, scn.run.threads, &prog, &real, fits, &rstats, &err);
@@ -295,7 +308,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         st = evaluate_on(m, L->loss, &bl, &ho, hidx, ho.n, mean, sd, &ev[n_ev++], &err);
     }
     /* files: the network, the history, the metrics, the calibration */
-    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "ltv.mlp", &err)) == CLV_OK)
+    if (st == CLV_OK && (st = clv_outdir_path(&od, "ltv.mlp", path, sizeof path, &err)) == CLV_OK)
     {
         clv_ltv_config cfg;
         double meta[CLV_MLP_META];
@@ -306,7 +319,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         st = clv_mlp_save(m, L->loss, mean, sd, meta, path, &err);
     }
     clv_afile af;
-    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_history.csv", scn.source, &af, &err)) == CLV_OK) {
+    if (st == CLV_OK && (st = cli_open_out(&od, "ltv_history.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "epoch,train_loss,validation_loss\n");
         for (int e = 0; e < h.epochs; e++) {
             fprintf(af.fp, "%d", e + 1);
@@ -319,7 +332,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         st = cli_close_out(&af, st, &err);
     }
     static const char *const names[2] = {"mlp", "btyd"};
-    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_metrics.csv", scn.source, &af, &err)) == CLV_OK) {
+    if (st == CLV_OK && (st = cli_open_out(&od, "ltv_metrics.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "model,holdout,customers,rmse,mae,normalised_gini,top_decile_lift,spearman,auc_buy\n");
         for (int e = 0; e < n_ev; e++)
             for (int k = 0; k < 2; k++)
@@ -336,7 +349,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     }
     static const char *const tasks[2] = {"will_buy", "high_value"};
     if (st == CLV_OK &&
-        (st = cli_open_out(scn.output.dir, "ltv_classification.csv", scn.source, &af, &err)) == CLV_OK) {
+        (st = cli_open_out(&od, "ltv_classification.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "model,task,holdout,customers,threshold_value,tp,fp,tn,fn,accuracy,precision,recall,f1,auc\n");
         for (int e = 0; e < n_ev; e++)
             for (int k = 0; k < 2; k++) {
@@ -352,7 +365,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
             }
         st = cli_close_out(&af, st, &err);
     }
-    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_gain.csv", scn.source, &af, &err)) == CLV_OK) {
+    if (st == CLV_OK && (st = cli_open_out(&od, "ltv_gain.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "curve,share_of_customers,share_of_value\n");
         for (int e = 0; e < n_ev; e++)
             for (int k = 0; k < 2; k++)
@@ -364,7 +377,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                 }
         st = cli_close_out(&af, st, &err);
     }
-    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "ltv_calibration.csv", scn.source, &af, &err)) == CLV_OK) {
+    if (st == CLV_OK && (st = cli_open_out(&od, "ltv_calibration.csv", scn.source, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "policy,decile,predicted,realised\n"); /* the columns plots/calibration.gp reads */
         for (int e = 0; e < n_ev; e++)
             for (int k = 0; k < 2; k++)
@@ -423,30 +436,30 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                     ev[e].value_max, L->loss == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable "
                     "for them (try ltv.loss = \"mse\")" : "");
     if (st == CLV_OK && scn.output.plots) {
-        char data[CLV_IO_PATH_MAX + 16], cur[40], title[200], pol[40];
-        snprintf(data, sizeof data, "datafile=%s/ltv_calibration.csv", scn.output.dir);
+        char data[CLV_IO_PATH_MAX + 96], cur[40], title[200], pol[40];
+        snprintf(data, sizeof data, "datafile=%s/ltv_calibration.csv", od.stage);
         snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
         snprintf(title, sizeof title, "title_text=Calibration of the neural LTV predictor on the %s holdout, %d days",
                  ev[0].name, L->horizon_days);
         snprintf(pol, sizeof pol, "policy=mlp-%s", ev[0].name);
         const char *vars[] = {data, cur, title, pol};
-        st = cli_figure(scn.output.dir, "calibration.gp", "ltv_calibration", scn.output.plot_formats,
+        st = cli_figure(od.stage, "calibration.gp", "ltv_calibration", scn.output.plot_formats,
                         scn.output.n_plot_formats, vars, 4, &err);
         char curves[80];
-        snprintf(data, sizeof data, "datafile=%s/ltv_gain.csv", scn.output.dir);
+        snprintf(data, sizeof data, "datafile=%s/ltv_gain.csv", od.stage);
         snprintf(title, sizeof title, "title_text=Gain curves of the value ranking on the %s holdout, %d days",
                  ev[0].name, L->horizon_days);
         snprintf(curves, sizeof curves, "curves=mlp-%s btyd-%s", ev[0].name, ev[0].name);
         const char *gvars[] = {data, title, curves};
         if (st == CLV_OK)
-            st = cli_figure(scn.output.dir, "ltv_gain.gp", "ltv_gain", scn.output.plot_formats,
+            st = cli_figure(od.stage, "ltv_gain.gp", "ltv_gain", scn.output.plot_formats,
                             scn.output.n_plot_formats, gvars, 3, &err);
-        snprintf(data, sizeof data, "datafile=%s/ltv_history.csv", scn.output.dir);
+        snprintf(data, sizeof data, "datafile=%s/ltv_history.csv", od.stage);
         snprintf(title, sizeof title, "title_text=Training and validation loss of the neural LTV predictor (%s)",
                  L->loss == CLV_LOSS_ZILN ? "ZILN" : "MSE");
         const char *lvars[] = {data, title};
         if (st == CLV_OK)
-            st = cli_figure(scn.output.dir, "ltv_loss.gp", "ltv_loss", scn.output.plot_formats,
+            st = cli_figure(od.stage, "ltv_loss.gp", "ltv_loss", scn.output.plot_formats,
                             scn.output.n_plot_formats, lvars, 2, &err);
         if (st == CLV_EUNSUPPORTED) {
             if (!o.quiet)
@@ -456,6 +469,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         }
     }
 done:
+    st = cli_out_end(&od, st, CLI_RESOLVED, NULL, 0, &err);
     free(rp), free(sp), free(all), free(hidx), free(Xt), free(yt);
     clv_mlp_history_free(&h);
     clv_mlp_free(m);
@@ -531,10 +545,11 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = clv_ltv_predict_log(log, &ro, cutoff, unit, lm, threads, &prog, &t, &value, &p_buy, &btyd, &err);
     cli_progress_done(&bar);
+    clv_outdir od = {.fd = -1};
     if (st == CLV_OK)
-        st = clv_output_dir_prepare(outdir, o.force, &err);
+        st = clv_outdir_open(&od, outdir, o.force, &err);
     clv_afile af;
-    if (st == CLV_OK && (st = cli_open_out(outdir, "predictions.csv", log, &af, &err)) == CLV_OK) {
+    if (st == CLV_OK && (st = cli_open_out(&od, "predictions.csv", log, &af, &err)) == CLV_OK) {
         fprintf(af.fp, "id,predicted_value,p_buy,btyd_value\n");
         for (size_t i = 0; i < t->n && (st = cli_stop(&err)) == CLV_OK; i++) {
             const char *id = t->id[i];
@@ -552,6 +567,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         }
         st = cli_close_out(&af, st, &err);
     }
+    st = cli_out_end(&od, st, NULL, NULL, 0, &err);
     /* doubtful values: customers unlike the training rows, values far above their labels */
     const clv_ltv_diag *dg = clv_ltv_model_diag(lm);
     if (st == CLV_OK && dg->far) {

@@ -30,6 +30,7 @@ typedef struct run {
     int n_trained;
     const char *tables;             /* compare: the directory of the tables; NULL: run trains */
     const char *cmd;                /* "run" or "compare", for messages */
+    clv_outdir od;                  /* the output directory: claimed, files staged */
     clv_state_map map;
     clv_mdp_estimate *mdp;
     clv_qtable *oracle, *greedy;
@@ -71,9 +72,9 @@ static int train_agents(run *r, clv_afile *curves, clv_error *err)
         const double ma = cli_write_learning(curves, name, t);
         char file[64], path[CLV_IO_PATH_MAX];
         snprintf(file, sizeof file, "agent_%s.qtab", name);
-        if ((st = clv_path_join(path, sizeof path, r->scn.output.dir, file, err)) == CLV_OK &&
+        if ((st = clv_outdir_path(&r->od, file, path, sizeof path, err)) == CLV_OK &&
             (st = clv_qtable_save(t->table, path, err)) == CLV_OK)
-            st = cli_write_policy(&r->scn, t->table, &t->map, r->scn.output.dir, name, err);
+            st = cli_write_policy(&r->scn, t->table, &t->map, &r->od, name, err);
         if (st == CLV_OK && !r->o.quiet)
             fprintf(stderr, "clvsim %s: trained %s: %d episodes of %lld customers in %.1f s; net margin per customer "
                             "per episode, last 10: %.2f %s\n", r->cmd,
@@ -128,7 +129,7 @@ static int load_agents(run *r, clv_error *err)
         if (!r->o.quiet)
             fprintf(stderr, "clvsim compare: loaded %s (%llu episodes behind it)\n", path,
                     (unsigned long long)t->episodes);
-        st = cli_write_policy(&r->scn, t, &map, r->scn.output.dir, name, err);
+        st = cli_write_policy(&r->scn, t, &map, &r->od, name, err);
     }
     return st;
 }
@@ -151,9 +152,9 @@ static int estimate_models(run *r, clv_error *err)
     if (st == CLV_OK && greedy)
         st = clv_mdp_table(r->mdp, 1, r->scn.agent.gamma, 1e-9, 100000, &r->greedy, err);
     if (st == CLV_OK && oracle)
-        st = cli_write_policy(&r->scn, r->oracle, &r->map, r->scn.output.dir, "oracle", err);
+        st = cli_write_policy(&r->scn, r->oracle, &r->map, &r->od, "oracle", err);
     if (st == CLV_OK && greedy)
-        st = cli_write_policy(&r->scn, r->greedy, &r->map, r->scn.output.dir, "greedy", err);
+        st = cli_write_policy(&r->scn, r->greedy, &r->map, &r->od, "greedy", err);
     if (st == CLV_OK && !r->o.quiet)
         fprintf(stderr, "clvsim %s: estimated the discretised MDP from %d episodes of random actions (%zu "
                         "transitions) in %.1f s\n", r->cmd,
@@ -374,7 +375,8 @@ static void print_tables(run *r, FILE *fp, clv_numcheck *chk, int pos_fp)
  * finite makes the file's commit fail, naming the file, line and column.
  * Empty fields: an interval (_lo, _hi) of fewer than two replications, the
  * ROI of none and of a policy that never spent, comparisons with a policy
- * that is not listed. */
+ * that is not listed.  A writer returns 0, CLV_ENOMEM, or another value
+ * when a write failed. */
 typedef int (*writer_fn)(run *r, clv_afile *af);
 
 #define NUM(col, fmt, v) clv_put_num(af->fp, &af->num, col, fmt, v)
@@ -382,11 +384,13 @@ typedef int (*writer_fn)(run *r, clv_afile *af);
 static int write_file(run *r, const char *name, writer_fn fn, clv_error *err)
 {
     clv_afile af;
-    int st = cli_open_out(r->scn.output.dir, name, r->scn.source, &af, err);
+    int st = cli_open_out(&r->od, name, r->scn.source, &af, err);
     if (st != CLV_OK)
         return st;
-    if (fn(r, &af) != 0)
-        st = clv_error_set(err, CLV_EIO, name, 0, NULL, "writing failed");
+    const int rc = fn(r, &af);
+    if (rc != 0)
+        st = rc == CLV_ENOMEM ? clv_error_set(err, CLV_ENOMEM, af.path, 0, NULL, "out of memory")
+                              : clv_error_set(err, CLV_EIO, af.path, 0, NULL, "writing failed");
     return cli_close_out(&af, st, err);
 }
 
@@ -557,7 +561,7 @@ static int write_heatmap(run *r, const char *algo, const clv_qtable *t, const cl
     char name[64];
     snprintf(name, sizeof name, "heatmap_%s.csv", algo);
     clv_afile af;
-    int st = cli_open_out(r->scn.output.dir, name, r->scn.source, &af, err);
+    int st = cli_open_out(&r->od, name, r->scn.source, &af, err);
     if (st != CLV_OK)
         return st;
     const size_t A = t->n_actions, list = (size_t)clv_scn_list_price(&r->scn);
@@ -608,8 +612,8 @@ static int write_heatmap(run *r, const char *algo, const clv_qtable *t, const cl
 static int figures(run *r, clv_error *err)
 {
     const clv_scenario *scn = &r->scn;
-    const char *dir = scn->output.dir;
-    char data[CLV_IO_PATH_MAX + 16], currency[40], policies[RUN_MAX * 24] = "policies=", windows[1024] = "windows=";
+    const char *dir = r->od.stage;
+    char data[CLV_IO_PATH_MAX + 96], currency[40], policies[RUN_MAX * 24] = "policies=", windows[1024] = "windows=";
     snprintf(currency, sizeof currency, "currency=%s", cur(r));
     for (size_t p = 0; p < r->n; p++) {
         strncat(policies, p ? " " : "", sizeof policies - strlen(policies) - 1);
@@ -729,15 +733,21 @@ static int w_report(run *r, clv_afile *af)
             (long long)scn->scenario.seed, clv_version(), when, r->seconds, clv_threads_resolve(scn->run.threads),
             r->ev.replications);
     fprintf(fp, "<h2>Comparison</h2>\n<pre>");
+    /* the tables as printed, through memory: a report without them would
+     * be a report that says nothing */
     char *text = NULL;
     size_t len = 0;
     FILE *mem = open_memstream(&text, &len);
-    if (mem) {
-        print_tables(r, mem, &af->num, 0); /* checked as numbers of report.html (at no known line) */
-        fclose(mem);
-        html_escape(fp, text ? text : "");
+    if (!mem)
+        return CLV_ENOMEM;
+    print_tables(r, mem, &af->num, 0); /* checked as numbers of report.html (at no known line) */
+    int bad = ferror(mem);
+    if (fclose(mem) != 0 || bad || !text) {
         free(text);
+        return CLV_ENOMEM;
     }
+    html_escape(fp, text);
+    free(text);
     fprintf(fp, "</pre>\n");
     if (r->plotted) {
         static const char *const figs[][2] = {
@@ -762,18 +772,23 @@ static int w_report(run *r, clv_afile *af)
     fprintf(fp, "<h2>Files</h2>\n<p>summary.csv, replications.csv, segments.csv, calibration.csv, daily.csv, learning.csv, "
                 "policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
     fprintf(fp, "<h2>Scenario (resolved)</h2>\n<pre>");
-    mem = open_memstream(&text, &len);
-    if (mem) {
-        clv_error err;
-        const int st = clv_scn_write(scn, mem, &err);
+    text = NULL;
+    if (!(mem = open_memstream(&text, &len)))
+        return CLV_ENOMEM;
+    clv_error err;
+    const int wst = clv_scn_write(scn, mem, &err);
+    if (wst != CLV_OK && wst != CLV_ENOMEM) { /* a value that is not finite */
         fclose(mem);
-        if (st != CLV_OK) {
-            free(text);
-            return 1;
-        }
-        html_escape(fp, text ? text : "");
         free(text);
+        return 1;
     }
+    bad = wst != CLV_OK || ferror(mem);
+    if (fclose(mem) != 0 || bad || !text) {
+        free(text);
+        return CLV_ENOMEM;
+    }
+    html_escape(fp, text);
+    free(text);
     fprintf(fp, "</pre>\n</body></html>\n");
     return ferror(fp);
 }
@@ -810,10 +825,10 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
     clv_error err;
     cli_progress_init(&r->bar, r->o.quiet);
     r->prog = cli_progress_of(&r->bar);
-    char path[CLV_IO_PATH_MAX];
-    int st = clv_output_dir_prepare(scn->output.dir, r->o.force, &err);
-    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn->output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
-        st = cli_write_resolved(scn, path, &err);
+    r->od.fd = -1;
+    int st = clv_outdir_open(&r->od, scn->output.dir, r->o.force, &err);
+    if (st == CLV_OK)
+        st = cli_write_resolved(scn, &r->od, &err);
     if (st == CLV_OK) {
         cli_print_summary(stdout, scn);
         fflush(stdout);
@@ -824,7 +839,7 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
     clv_afile curves;
     if (st == CLV_OK && r->tables)
         st = load_agents(r, &err);
-    else if (st == CLV_OK && (st = cli_open_out(scn->output.dir, "learning.csv", scn->source, &curves, &err)) == CLV_OK) {
+    else if (st == CLV_OK && (st = cli_open_out(&r->od, "learning.csv", scn->source, &curves, &err)) == CLV_OK) {
         fprintf(curves.fp, "algorithm,episode,epsilon,return,moving_average\n");
         st = train_agents(r, &curves, &err);
         st = cli_close_out(&curves, st, &err);
@@ -891,6 +906,7 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
     r->seconds = cli_now() - r->started;
     if (st == CLV_OK && scn->output.report)
         st = write_file(r, "report.html", w_report, &err);
+    st = cli_out_end(&r->od, st, CLI_RESOLVED, NULL, 0, &err);
     run_free(r);
     if (st != CLV_OK) {
         free(r);

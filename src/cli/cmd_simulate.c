@@ -1,4 +1,5 @@
 /* cmd_simulate.c - clvsim simulate: one replication of a scenario's world, written as daily totals, customers and a transaction log. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 typedef struct {
     clv_afile *af;
+    int err_no;               /* errno of the write that failed */
 } tx_out;
 
 /* a row of the synthetic log, in the format clvsim fit reads; every number
@@ -15,24 +17,33 @@ typedef struct {
 static int write_tx(void *ctx, const clv_sim_tx *tx)
 {
     char d[16];
+    tx_out *t = ctx;
     if (cli_interrupted)
         return 2;
-    clv_afile *af = ((tx_out *)ctx)->af;
-    return fprintf(af->fp, "c%u,%s", tx->customer, clv_date_format(tx->day, d)) < 0 ||
-           clv_put_num(af->fp, &af->num, "amount", ",%.2f\n", tx->amount) != 0;
+    clv_afile *af = t->af;
+    errno = 0;
+    if (fprintf(af->fp, "c%u,%s", tx->customer, clv_date_format(tx->day, d)) >= 0 &&
+        clv_put_num(af->fp, &af->num, "amount", ",%.2f\n", tx->amount) == 0)
+        return 0;
+    t->err_no = errno;
+    return 1;
 }
 
-/* the transactions of the last reset or step into the log */
+/* the transactions of the last reset or step into the log; a number that
+ * is not finite is left for the commit to report (clv_put_num recorded it) */
 static int log_tx(const clv_sim *sim, tx_out *tx, const char *path, clv_error *err)
 {
     const int rc = clv_sim_transactions(sim, write_tx, tx);
-    return rc == 0 ? CLV_OK : rc == 2 ? cli_stop(err) : clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed");
+    if (rc == 0 || (rc == 1 && tx->af->num.bad))
+        return CLV_OK;
+    return rc == 2 ? cli_stop(err)
+                   : clv_error_set(err, CLV_EIO, path, 0, NULL, "write failed: %s", cli_write_failure(tx->err_no));
 }
 
-static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *scn, clv_error *err)
+static int write_days(const clv_sim *sim, const clv_outdir *od, const clv_scenario *scn, clv_error *err)
 {
     clv_afile af;
-    int st = cli_open_out(dir, "days.csv", scn->source, &af, err);
+    int st = cli_open_out(od, "days.csv", scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     static const char *const cols[11] = {"purchases", "first_purchases", "revenue", "cost_of_goods", "coupon_cost",
@@ -63,7 +74,7 @@ static int write_days(const clv_sim *sim, const char *dir, const clv_scenario *s
     return cli_close_out(&af, CLV_OK, err);
 }
 
-static int write_customers(const clv_sim *sim, const char *dir, const clv_scenario *scn, clv_error *err)
+static int write_customers(const clv_sim *sim, const clv_outdir *od, const clv_scenario *scn, clv_error *err)
 {
     size_t n = clv_sim_customers(sim);
     clv_sim_obs *obs = malloc((n ? n : 1) * sizeof *obs);
@@ -72,7 +83,7 @@ static int write_customers(const clv_sim *sim, const char *dir, const clv_scenar
     int st = clv_sim_observe(sim, 0, n, obs, err);
     clv_afile af;
     if (st == CLV_OK)
-        st = cli_open_out(dir, "customers.csv", scn->source, &af, err);
+        st = cli_open_out(od, "customers.csv", scn->source, &af, err);
     if (st != CLV_OK) {
         free(obs);
         return st;
@@ -134,23 +145,23 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK && (!(obs = malloc(clv_sim_capacity(sim) * sizeof *obs)) ||
                          !(act = malloc(clv_sim_capacity(sim) * sizeof *act))))
         st = clv_error_set(&err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    clv_outdir od = {.fd = -1};
     if (st == CLV_OK)
-        st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
-    char path[CLV_IO_PATH_MAX];
-    if (st == CLV_OK && (st = clv_path_join(path, sizeof path, scn.output.dir, "scenario.resolved.cfg", &err)) == CLV_OK)
-        st = cli_write_resolved(&scn, path, &err);
-    /* the transaction log is written as the simulation goes, to a temporary
-     * file renamed at the end: an interrupted run leaves no partial log */
+        st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
+    if (st == CLV_OK)
+        st = cli_write_resolved(&scn, &od, &err);
+    /* the transaction log is written as the simulation goes, to a staged
+     * file: an interrupted run leaves no partial log */
     clv_afile log;
     int log_open = 0;
-    if (st == CLV_OK && (st = cli_open_out(scn.output.dir, "transactions.csv", scn.source, &log, &err)) == CLV_OK) {
+    if (st == CLV_OK && (st = cli_open_out(&od, "transactions.csv", scn.source, &log, &err)) == CLV_OK) {
         log_open = 1;
         fprintf(log.fp, "customer,date,amount\n");
     }
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = cli_progress_of(&bar);
-    tx_out tx = {log_open ? &log : NULL};
+    tx_out tx = {log_open ? &log : NULL, 0};
     if (st == CLV_OK)
         st = clv_sim_reset(sim, (uint64_t)scn.scenario.seed, 0, &err);
     if (st == CLV_OK)
@@ -165,7 +176,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
         if (st == CLV_OK)
             st = log_tx(sim, &tx, log.path, &err);
         if (st == CLV_OK && clv_progress_report(&prog, "simulating", clv_sim_epoch(sim), clv_sim_epochs(sim)) != CLV_OK)
-            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "interrupted; nothing was written but the resolved scenario");
+            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "interrupted");
     }
     cli_progress_done(&bar);
     if (log_open)
@@ -173,9 +184,10 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = cli_stop(&err);
     if (st == CLV_OK)
-        st = write_days(sim, scn.output.dir, &scn, &err);
+        st = write_days(sim, &od, &scn, &err);
     if (st == CLV_OK)
-        st = write_customers(sim, scn.output.dir, &scn, &err);
+        st = write_customers(sim, &od, &scn, &err);
+    st = cli_out_end(&od, st, CLI_RESOLVED, NULL, 0, &err);
     if (st == CLV_OK) {
         size_t nd;
         const clv_sim_day *d = clv_sim_days(sim, &nd);

@@ -1,8 +1,10 @@
 /* cmd_validate.c - clvsim validate: a certificate that the simulated world is the fitted one. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <gsl/gsl_cdf.h>
 
@@ -15,7 +17,7 @@ static const clv_progress stop_poll = {NULL, NULL, cli_cancelled};
 
 typedef struct {
     const clv_scenario *scn;
-    const char *dir;
+    const clv_outdir *od;         /* DIR/validation, claimed; files are staged */
     clv_btyd model;
     double unit_days;
     size_t n;
@@ -118,6 +120,7 @@ typedef struct {
     clv_afile *af;
     double *first, *last, *spend;
     int *count;
+    int err_no;               /* errno of the write that failed */
 } txw;
 
 static int put_tx(void *ctx, const clv_sim_tx *tx)
@@ -130,8 +133,12 @@ static int put_tx(void *ctx, const clv_sim_tx *tx)
     else
         w->spend[i] += tx->amount;
     w->last[i] = tx->time;
-    return fprintf(w->af->fp, "c%u,%s", i, clv_date_format(tx->day, d)) < 0 ||
-           clv_put_num(w->af->fp, &w->af->num, "amount", ",%.2f\n", tx->amount) != 0;
+    errno = 0;
+    if (fprintf(w->af->fp, "c%u,%s", i, clv_date_format(tx->day, d)) >= 0 &&
+        clv_put_num(w->af->fp, &w->af->num, "amount", ",%.2f\n", tx->amount) == 0)
+        return 0;
+    w->err_no = errno;
+    return 1;
 }
 
 /* fit the purchase model and Gamma-Gamma to c[0..n) into fit[0..1] */
@@ -160,23 +167,23 @@ static int check_refit(validation *v, clv_error *err)
     so.progress = &stop_poll;
     so.record = 1;
     clv_afile af;
-    int st = cli_open_out(v->dir, "simulated_transactions.csv", v->scn->source, &af, err);
+    int st = cli_open_out(v->od, "simulated_transactions.csv", v->scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     fprintf(af.fp, "customer,date,amount\n");
     const size_t n = v->n;
     txw w = {&af, calloc(n, sizeof(double)), calloc(n, sizeof(double)), calloc(n, sizeof(double)),
-             calloc(n, sizeof(int))};
+             calloc(n, sizeof(int)), 0};
     clv_rfm *exact = calloc(n, sizeof *exact);
     if (!w.first || !w.last || !w.spend || !w.count || !exact)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     clv_sim *s = st == CLV_OK ? simulate(&c, &so, (uint64_t)v->scn->scenario.seed + 1, err, &st) : NULL;
     if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
-        st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed");
+        st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", cli_write_failure(w.err_no));
     while (st == CLV_OK && !clv_sim_done(s)) {
         st = clv_sim_step(s, NULL, NULL, err);
         if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
-            st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed");
+            st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", cli_write_failure(w.err_no));
         if (st == CLV_OK)
             st = cli_stop(err);
     }
@@ -414,7 +421,7 @@ static int write_csvs(const validation *v, clv_error *err)
     clv_afile af;
     FILE *fp;
     clv_numcheck *chk;
-    int st = cli_open_out(v->dir, "counts.csv", v->scn->source, &af, err);
+    int st = cli_open_out(v->od, "counts.csv", v->scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     fp = af.fp, chk = &af.num;
@@ -426,7 +433,7 @@ static int write_csvs(const validation *v, clv_error *err)
     }
     if ((st = cli_close_out(&af, CLV_OK, err)) != CLV_OK)
         return st;
-    if ((st = cli_open_out(v->dir, "refit.csv", v->scn->source, &af, err)) != CLV_OK)
+    if ((st = cli_open_out(v->od, "refit.csv", v->scn->source, &af, err)) != CLV_OK)
         return st;
     fp = af.fp, chk = &af.num;
     fprintf(fp, "model,parameter,true,estimate,std_error,z,estimate_from_day_log,std_error_from_day_log\n");
@@ -443,7 +450,7 @@ static int write_csvs(const validation *v, clv_error *err)
         }
     if ((st = cli_close_out(&af, CLV_OK, err)) != CLV_OK || !v->have_real)
         return st;
-    if ((st = cli_open_out(v->dir, "cumulative.csv", v->scn->source, &af, err)) != CLV_OK)
+    if ((st = cli_open_out(v->od, "cumulative.csv", v->scn->source, &af, err)) != CLV_OK)
         return st;
     fp = af.fp, chk = &af.num;
     fprintf(fp, "date,real,simulated,model\n");
@@ -467,11 +474,11 @@ static int plots(const validation *v, int quiet, clv_error *err)
                             "package gnuplot-nox and run again\n", v->have_real ? " and cumulative.{png,svg}" : "");
         return CLV_OK;
     }
-    char dir[CLV_IO_PATH_MAX], script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX + 16], out[CLV_IO_PATH_MAX];
+    char dir[CLV_IO_PATH_MAX], script[CLV_IO_PATH_MAX * 2], data[CLV_IO_PATH_MAX + 96], out[CLV_IO_PATH_MAX];
     int st = clv_plot_dir(dir, sizeof dir, "fit_frequency.gp", err);
     for (int f = 0; st == CLV_OK && f < 1 + v->have_real; f++) {
         snprintf(script, sizeof script, "%s/%s", dir, f ? "fit_cumulative.gp" : "fit_frequency.gp");
-        snprintf(data, sizeof data, "datafile=%s/%s", v->dir, f ? "cumulative.csv" : "counts.csv");
+        snprintf(data, sizeof data, "datafile=%s/%s", v->od->stage, f ? "cumulative.csv" : "counts.csv");
         char cal[40] = "calibration_end=";
         if (f)
             clv_date_format(v->real->calibration_end, cal + strlen(cal));
@@ -482,7 +489,7 @@ static int plots(const validation *v, int quiet, clv_error *err)
         for (int e = 0; st == CLV_OK && e < 2; e++) {
             char name[32];
             snprintf(name, sizeof name, "%s.%s", f ? "cumulative" : "counts", e ? "svg" : "png");
-            if ((st = cli_stop(err)) == CLV_OK && (st = clv_path_join(out, sizeof out, v->dir, name, err)) == CLV_OK)
+            if ((st = cli_stop(err)) == CLV_OK && (st = clv_path_join(out, sizeof out, v->od->stage, name, err)) == CLV_OK)
                 st = clv_plot(script, out, vars, f ? 4 : 3, err);
         }
     }
@@ -506,12 +513,18 @@ int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
     char dir[CLV_IO_PATH_MAX];
     clv_error err;
     int st = clv_path_join(dir, sizeof dir, scn.output.dir, "validation", &err);
-    v.dir = dir;
+    clv_outdir od = {.fd = -1};
+    v.od = &od;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = cli_progress_of(&bar);
+    /* a DIR made here is marked as clvsim's too (else a later run into it
+     * would find a directory it did not make), then DIR/validation claimed */
+    struct stat sb;
+    if (st == CLV_OK && stat(scn.output.dir, &sb) != 0)
+        st = clv_output_dir_prepare(scn.output.dir, o.force, &err);
     if (st == CLV_OK)
-        st = clv_output_dir_prepare(dir, o.force, &err);
+        st = clv_outdir_open(&od, dir, o.force, &err);
     if (st == CLV_OK && (st = clv_progress_report(&prog, "validating: counts", 0, 3)) == CLV_OK)
         st = check_counts(&v, &err);
     if (st == CLV_OK && (st = clv_progress_report(&prog, "validating: refit", 1, 3)) == CLV_OK)
@@ -524,12 +537,13 @@ int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = write_csvs(&v, &err);
     clv_afile af;
-    if (st == CLV_OK && (st = cli_open_out(dir, "report.txt", scn.source, &af, &err)) == CLV_OK) {
+    if (st == CLV_OK && (st = cli_open_out(&od, "report.txt", scn.source, &af, &err)) == CLV_OK) {
         report(af.fp, &af.num, &v);
         st = cli_close_out(&af, CLV_OK, &err);
     }
     if (st == CLV_OK)
         st = plots(&v, o.quiet, &err);
+    st = cli_out_end(&od, st, "report.txt", NULL, 0, &err);
     int pass = v.pvalue >= 0.001 && v.worst_z <= 3;
     if (st == CLV_OK) {
         clv_numcheck out = {0}; /* the same numbers as report.txt's, which passed */

@@ -223,11 +223,13 @@ static const cli_cmd commands[] = {
      "  oracle.csv               the model-based oracle: the discretised MDP estimated from\n"
      "                           as many episodes of random actions and solved by value\n"
      "                           iteration; each learned policy's value on it, and its share\n"
-     "With agent.checkpoint_every = N above 0, agent_<algorithm>.qtab is also written\n"
-     "(atomically) every N episodes.  --resume QTAB (with a single algorithm: --algo, or\n"
-     "one in agent.algorithms) goes on from such a table for agent.episodes more\n"
-     "episodes; the episode numbers, simulated worlds and epsilon schedule continue, so\n"
-     "training 10 episodes and resuming for 10 gives the table 20 at once would.\n"
+     "With agent.checkpoint_every = N above 0, the table so far is also written\n"
+     "(atomically) every N episodes to agent_<algorithm>.checkpoint.qtab, which the\n"
+     "end of the training removes.  --resume QTAB (with a single algorithm: --algo, or\n"
+     "one in agent.algorithms) goes on from such a table, or a finished one, for\n"
+     "agent.episodes more episodes; the episode numbers, simulated worlds and epsilon\n"
+     "schedule continue, so training 10 episodes and resuming for 10 gives the table\n"
+     "20 at once would.\n"
      "The LTV estimates (state bins, shaping, terminal value) come from the population's\n"
      "BTYD model until the neural predictor is built.\n",
      cmd_train_agent, train_options},
@@ -280,6 +282,10 @@ static void usage(FILE *fp)
             "on stderr when it is a terminal.  Ctrl-C (SIGINT), SIGTERM or SIGHUP stops any\n"
             "command within a second, cleanly: no partial or temporary files; a second one\n"
             "stops it at once, still removing its temporary files.\n"
+            "A run's files appear in its output directory together when it succeeds (the\n"
+            "resolved scenario last); after a failure or a stop the directory holds the\n"
+            "previous run's files as they were.  One run at a time per directory: a second\n"
+            "fails with 'DIR: is in use by another clvsim run (pid N)'.\n"
             "\n"
             "Exit status: 0 success; 1 run-time failure; 2 usage or input error (bad\n"
             "option, bad scenario or data file); 3 a capability asked for is not available\n"
@@ -335,6 +341,17 @@ static int stopped(int rc)
     return rc != EXIT_OK && cli_interrupted ? 128 + cli_interrupted : rc;
 }
 
+/* results that did not reach stdout (a full disk, no memory for its
+ * buffer) are a failure, never a success */
+static int finish(int rc)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "clvsim: cannot write the results to standard output: %s\n", cli_write_failure(errno));
+        return rc == EXIT_OK ? EXIT_RUNTIME : rc;
+    }
+    return rc;
+}
+
 static int ends_with(const char *s, const char *suffix)
 {
     size_t a = strlen(s), b = strlen(suffix);
@@ -378,22 +395,22 @@ int main(int argc, char **argv)
             for (size_t i = 0; i < n_commands; i++)
                 if (strcmp(argv[2], commands[i].name) == 0) {
                     fputs(commands[i].help, stdout);
-                    return EXIT_OK;
+                    return finish(EXIT_OK);
                 }
         }
         usage(stdout);
-        return EXIT_OK;
+        return finish(EXIT_OK);
     }
     if (strcmp(first, "-V") == 0 || strcmp(first, "--version") == 0) {
         printf("clvsim %s\n", clv_version());
-        return EXIT_OK;
+        return finish(EXIT_OK);
     }
     for (size_t i = 0; i < n_commands; i++)
         if (strcmp(first, commands[i].name) == 0)
-            return stopped(commands[i].fn(&commands[i], argc - 1, argv + 1));
+            return finish(stopped(commands[i].fn(&commands[i], argc - 1, argv + 1)));
     /* a bare scenario file is the main job */
     if (ends_with(first, ".cfg"))
-        return stopped(cmd_run(&commands[0], argc, argv));
+        return finish(stopped(cmd_run(&commands[0], argc, argv)));
     if (first[0] == '-')
         fprintf(stderr, "clvsim: unknown option '%s' before a command; try 'clvsim --help'\n", first);
     else

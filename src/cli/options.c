@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli.h"
 
 
@@ -174,13 +176,45 @@ void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats 
             fprintf(stderr, "clvsim %s: warning: %s\n", cmd, buf);
 }
 
-int cli_open_out(const char *dir, const char *name, const char *input, clv_afile *af, clv_error *err)
+int cli_open_out(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err)
 {
-    char path[CLV_IO_PATH_MAX];
-    int st = clv_path_join(path, sizeof path, dir, name, err);
-    if (st == CLV_OK && input && clv_same_file(path, input))
-        st = clv_error_set(err, CLV_EINPUT, path, 0, NULL, "is an input of this run; choose another output directory");
+    char final[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX];
+    int st = clv_path_join(final, sizeof final, od->dir, name, err);
+    if (st == CLV_OK && input && clv_same_file(final, input))
+        st = clv_error_set(err, CLV_EINPUT, final, 0, NULL, "is an input of this run; choose another output directory");
+    if (st == CLV_OK)
+        st = clv_outdir_path(od, name, path, sizeof path, err);
     return st == CLV_OK ? clv_afile_open(af, path, err) : st;
+}
+
+const char *cli_write_failure(int errnum)
+{
+    switch (errnum) {
+    case ENOSPC: case EIO: case EFBIG: case EDQUOT: case EROFS: case EPIPE: case EBADF:
+        return strerror(errnum);
+    default:
+        return "out of memory";
+    }
+}
+
+int cli_out_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err)
+{
+    if (st == CLV_OK && od->fd >= 0)
+        st = clv_outdir_commit(od, last, err);
+    for (int k = 0; st == CLV_OK && k < n_drop; k++) {
+        char path[CLV_IO_PATH_MAX];
+        if (clv_path_join(path, sizeof path, od->dir, drop[k], NULL) == CLV_OK)
+            unlink(path);
+    }
+    if (st != CLV_OK)
+        clv_outdir_error_path(od, err);
+    /* stopped: say what became of the directory */
+    if (st == CLV_ECANCELLED && od->dir[0]) {
+        const size_t k = strlen(err->msg);
+        snprintf(err->msg + k, sizeof err->msg - k, "; no results were written to %s", od->dir);
+    }
+    clv_outdir_close(od);
+    return st;
 }
 
 int cli_close_out(clv_afile *af, int st, clv_error *err)

@@ -1,6 +1,7 @@
 /* error.c - filling and formatting clv_error. */
 #include "clvsim/error.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -71,4 +72,9 @@ const char *clv_strstatus(int code)
     case CLV_EUNSUPPORTED: return "not available in this version";
     default: return "unknown error";
     }
+}
+
+const char *clv_strerror(int errnum)
+{
+    return errnum == ENOMEM ? "out of memory" : strerror(errnum);
 }

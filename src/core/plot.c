@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,19 +166,43 @@ int clv_plot(const char *script, const char *output, const char *const *vars, si
     if (ok && rename(tmp, output) != 0)
         ok = 0;
     if (!ok) {
-        /* the first line of gnuplot's complaint, if any */
-        char line[400] = "";
+        /* gnuplot's complaint: its first error ("SCRIPT" line N: message),
+         * else its first line that is not a warning (missing values in a
+         * heatmap are expected), else its first line */
+        char line[400] = "", other[400] = "", buf[400];
         FILE *ef = fopen(errpath, "r");
         if (ef) {
-            while (fgets(line, sizeof line, ef))
-                if (strspn(line, " \t\r\n^") != strlen(line))
-                    break;
+            while (!line[0] && fgets(buf, sizeof buf, ef)) {
+                if (strspn(buf, " \t\r\n^") == strlen(buf))
+                    continue;
+                const int warning = strstr(buf, "warning:") != NULL;
+                if (buf[0] == '"' && strstr(buf, "\" line ") && !warning)
+                    snprintf(line, sizeof line, "%s", buf);
+                else if (!other[0] || (!warning && strstr(other, "warning:")))
+                    snprintf(other, sizeof other, "%s", buf);
+            }
             fclose(ef);
         }
+        if (!line[0])
+            snprintf(line, sizeof line, "%s", other);
         line[strcspn(line, "\r\n")] = '\0';
         clv_afile_abort(&af);
         unlink(errpath);
         clv__tmp_untrack(errpath);
+        if (rc != 0)
+            return clv_error_set(err, rc == ENOMEM || rc == EAGAIN ? CLV_ENOMEM : CLV_EIO, output, 0, NULL,
+                                 "cannot start gnuplot (%s): %s", gp, rc == EAGAIN ? "out of memory" : clv_strerror(rc));
+        /* gnuplot inherits the address-space limit (ulimit -v) and needs
+         * more of it than clvsim (some 150 MB): its libraries fail to map,
+         * its threads fail to start ("Resource temporarily unavailable"),
+         * or it draws nothing */
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+            return clv_error_set(err, CLV_ENOMEM, output, 0, NULL,
+                                 "gnuplot failed on %s under the address-space limit of %llu MB (ulimit -v): out of "
+                                 "memory, most likely; raise the limit%s%s%s", script,
+                                 (unsigned long long)(rl.rlim_cur >> 20), line[0] ? " (gnuplot: " : "", line,
+                                 line[0] ? ")" : "");
         return clv_error_set(err, CLV_EIO, output, 0, NULL, "gnuplot failed on %s%s%s", script,
                              line[0] ? ": " : "", line);
     }

@@ -516,6 +516,10 @@ static int walk(const loader *ld, const config_setting_t *group, const char *pre
     int n = config_setting_length(group);
     for (int i = 0; i < n; i++) {
         const config_setting_t *s = config_setting_get_elem(group, (unsigned)i);
+        /* a nameless setting in a group: libconfig could not copy its name */
+        if (!config_setting_name(s))
+            return clv_error_set(ld->err, CLV_ENOMEM, ld->main_path, 0, NULL,
+                                 "out of memory reading the scenario (libconfig)");
         char path[CLV_ERROR_FIELD_MAX];
         snprintf(path, sizeof path, "%s%s%s", prefix, prefix[0] ? "." : "", config_setting_name(s));
         const clv__key *k = clv__scn_find(path);
@@ -1124,7 +1128,7 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
     FILE *probe = fopen(path, "r");
     if (!probe)
         return clv_error_set(err, errno == ENOENT ? CLV_EINPUT : CLV_EIO, path, 0, NULL,
-                             "cannot open scenario: %s", strerror(errno));
+                             "cannot open scenario: %s", clv_strerror(errno));
     fclose(probe);
 
     st = clv_scn_defaults(scn, err);
@@ -1137,6 +1141,7 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
     config_t cf;
     config_init(&cf);
     config_set_include_dir(&cf, ld.base_dir);
+    errno = 0;
     if (!config_read_file(&cf, path)) {
         char file[CLV_ERROR_FILE_MAX];
         const char *ef = config_error_file(&cf);
@@ -1146,6 +1151,11 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
             snprintf(file, sizeof file, "%.500s/%.500s", ld.base_dir, ef);
         const char *text = config_error_text(&cf);
         const int include = text && strstr(text, "include") != NULL;
+        /* libconfig's reading failed for want of memory: not the file's fault */
+        if (errno == ENOMEM || (text && strstr(text, "memory exhausted"))) {
+            config_destroy(&cf);
+            return clv_error_set(err, CLV_ENOMEM, file, 0, NULL, "out of memory reading the scenario (libconfig)");
+        }
         st = clv_error_set(err, CLV_EINPUT, file, config_error_line(&cf), NULL, "%s (libconfig)%s", text,
                            include ? "; an @include path is taken relative to the directory of the main scenario "
                                      "file, and must name a readable file (absolute paths are not supported)"

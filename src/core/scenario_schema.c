@@ -408,8 +408,9 @@ const clv__key clv__scn_keys[] = {
     BOOL("agent.bins.season_phase", agent.bins_season_phase, "true",
          "Use the season phase (before, during, after the windows) in the state."),
     INT("agent.checkpoint_every", agent.checkpoint_every, 0, 10000000, 0, "0", "episodes",
-        "Also write agent_<algorithm>.qtab (atomically) every this many episodes of clvsim train-agent, "
-        "to go on from with --resume; 0: only at the end."),
+        "Also write the table so far to agent_<algorithm>.checkpoint.qtab (atomically) every this many "
+        "episodes of clvsim train-agent, to go on from with --resume (removed when the training ends); "
+        "0: no checkpoints."),
 
     GROUP("evaluation", 0, "The comparison of policies (clvsim run) on fresh evaluation worlds of population.customers x run.scale customers, with common random numbers; clvsim simulate's fixed policies read the rule parameters too."),
     ENUMS("evaluation.policies", evaluation.policies, evaluation.n_policies, n_policy, CLV__KF_UNIQUE,

@@ -196,11 +196,16 @@ void clv_eval_interval(const clv_evaluation *e, size_t p, int metric, double con
                     out);
 }
 
-/* per replication f(p, q, r) into a buffer, then its interval; NaN values are left out */
+/* per replication f(p, q, r) into a buffer, then its interval; NaN values
+ * are left out.  The buffer is on the stack up to 4096 replications (no
+ * allocation that could fail and leave a NaN interval); beyond, on the heap */
 static void paired(const clv_evaluation *e, size_t p, size_t q, double confidence, clv_interval *out,
                    double (*f)(const clv_evaluation *, size_t, size_t, size_t, int), int metric)
 {
-    double *x = malloc((e->replications ? e->replications : 1) * sizeof *x);
+    enum { ON_STACK = 4096 };
+    double stack[ON_STACK];
+    stack[0] = NAN; /* (read only when filled; this quiets -Wmaybe-uninitialized) */
+    double *x = e->replications <= ON_STACK ? stack : malloc(e->replications * sizeof *x);
     if (!x) {
         clv_interval_of(NULL, 0, 1, confidence, out);
         return;
@@ -212,7 +217,8 @@ static void paired(const clv_evaluation *e, size_t p, size_t q, double confidenc
             x[m++] = v;
     }
     clv_interval_of(x, m, 1, confidence, out);
-    free(x);
+    if (x != stack)
+        free(x);
 }
 
 static double difference(const clv_evaluation *e, size_t p, size_t q, size_t r, int metric)

@@ -133,9 +133,10 @@ static int standard_errors(objective *ob, const double *theta, double *se)
     const int k = ob->k;
     double h[KMAX][KMAX];
     hessian(ob, theta, h);
-    gsl_matrix *info = gsl_matrix_alloc((size_t)k, (size_t)k);
-    if (!info)
-        return -1;
+    /* on the stack: an allocation failure here would read as "not positive definite" */
+    double buf[KMAX * KMAX];
+    gsl_matrix_view view = gsl_matrix_view_array(buf, (size_t)k, (size_t)k);
+    gsl_matrix *info = &view.matrix;
     for (int i = 0; i < k; i++)
         for (int j = 0; j < k; j++)
             gsl_matrix_set(info, (size_t)i, (size_t)j, ob->n * h[i][j]);
@@ -151,7 +152,6 @@ static int standard_errors(objective *ob, const double *theta, double *se)
             se[i] = exp(theta[i]) * sqrt(v);
         }
     }
-    gsl_matrix_free(info);
     return rc;
 }
 

@@ -325,13 +325,17 @@ double clv_pnbd_pmf(const clv_pnbd_params *p, double t, int x)
      * dropped out at u in (0, t]: density s beta^s (beta+u)^-(s+1), purchases NB(r, alpha/(alpha+u)) */
     double alive = exp(-p->s * log1p(t / p->beta)) *
                    gsl_ran_negative_binomial_pdf((unsigned)x, p->alpha / (p->alpha + t), p->r);
-    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(200);
-    if (!ws)
-        return NAN;
+    /* the integration's workspace on the stack (its struct is public in
+     * GSL): nothing is allocated, so nothing can fail for want of memory
+     * and be taken for a numerical failure */
+    enum { LIMIT = 200 };
+    double al[LIMIT], bl[LIMIT], rl[LIMIT], el[LIMIT];
+    size_t order[LIMIT], level[LIMIT];
+    gsl_integration_workspace ws = {.limit = LIMIT, .alist = al, .blist = bl, .rlist = rl, .elist = el,
+                                    .order = order, .level = level};
     pmf_ctx ctx = {p, x};
     gsl_function f = {pmf_integrand, &ctx};
     double v, abserr;
-    int st = gsl_integration_qags(&f, 0, t, 1e-13, 1e-10, 200, ws, &v, &abserr);
-    gsl_integration_workspace_free(ws);
+    int st = gsl_integration_qags(&f, 0, t, 1e-13, 1e-10, LIMIT, &ws, &v, &abserr);
     return st == GSL_SUCCESS ? alive + v : NAN;
 }

@@ -404,7 +404,7 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
         return status;
     FILE *fp = fopen(path, "rb");
     if (!fp)
-        return clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open the transaction log: %s", strerror(errno));
+        return clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open the transaction log: %s", clv_strerror(errno));
     double total = 0;
     struct stat sb;
     if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
