@@ -80,6 +80,26 @@ static inline void fuzz_write(const char *path, const void *data, size_t n)
 
 /* What every failure promises (include/clvsim/error.h): the status in
  * err->code and a message; one about a file's content names the file. */
+/* the whole file at path, as a heap buffer of *n bytes (the caller frees it) */
+static inline uint8_t *fuzz_read_all(const char *p, size_t *n)
+{
+    FILE *fp = fopen(p, "rb");
+    FUZZ_CHECK(fp, "cannot open %s", p);
+    size_t cap = 4096, len = 0;
+    uint8_t *b = malloc(cap);
+    FUZZ_CHECK(b, "out of memory");
+    for (size_t k; (k = fread(b + len, 1, cap - len, fp)) > 0;) {
+        len += k;
+        if (len == cap) {
+            b = realloc(b, cap *= 2);
+            FUZZ_CHECK(b, "out of memory");
+        }
+    }
+    fclose(fp);
+    *n = len;
+    return b;
+}
+
 static inline void fuzz_check_error(int st, const clv_error *e, const char *path)
 {
     FUZZ_CHECK(st != CLV_OK && e->code == st, "status %d, err.code %d", st, e->code);

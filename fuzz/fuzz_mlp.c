@@ -102,25 +102,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static uint8_t *read_all(const char *p, size_t *n)
-{
-    FILE *fp = fopen(p, "rb");
-    FUZZ_CHECK(fp, "cannot open %s", p);
-    size_t cap = 4096, len = 0;
-    uint8_t *b = malloc(cap);
-    FUZZ_CHECK(b, "out of memory");
-    for (size_t k; (k = fread(b + len, 1, cap - len, fp)) > 0;) {
-        len += k;
-        if (len == cap) {
-            b = realloc(b, cap *= 2);
-            FUZZ_CHECK(b, "out of memory");
-        }
-    }
-    fclose(fp);
-    *n = len;
-    return b;
-}
-
 static void check_failure(const clv_error *err, int numeric_ok)
 {
     fuzz_check_error(err->code, err, in_path);
@@ -161,7 +142,7 @@ static void network(const uint8_t *data, size_t size)
     FUZZ_CHECK(st == CLV_OK, "clv_mlp_save: %s", err.msg);
     if (s->precision == CLV_MLP_F64) {
         size_t n2;
-        uint8_t *again = read_all(out_path, &n2);
+        uint8_t *again = fuzz_read_all(out_path, &n2);
         FUZZ_CHECK(n2 == size && memcmp(again, data, size) == 0, "the network saves as other bytes");
         free(again);
     }

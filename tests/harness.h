@@ -84,6 +84,9 @@ void harness_skip(const char *fmt, ...)
 #endif
     ;
 
+/* monotonic seconds */
+double harness_now(void);
+
 /* ---- running the clvsim command ---- */
 
 typedef struct harness_proc {
@@ -102,6 +105,27 @@ typedef struct harness_proc {
  * means 600 s.  env: extra "NAME=VALUE" settings of the child's
  * environment, NULL-terminated, or NULL. */
 harness_proc harness_run_env(const char *const *args, const char *const *env, double timeout);
+
+/* The same in two steps, for a command that runs while the test acts on
+ * it (signals, races): start it, then wait for it (its seconds count from
+ * the start).  Options (all may be 0/NULL): env as above; an address-space
+ * limit of as_mb MB (RLIMIT_AS); gate, a pipe whose write end the caller
+ * closes to let every gated job exec at the same instant; out_to, a file
+ * for stdout in place of the captured one.  harness_start returns 0, or
+ * -1 after a failure (reported). */
+typedef struct harness_job {
+    int pid;
+    char out[32], err[32];
+    double t0;
+} harness_job;
+typedef struct harness_job_opts {
+    const char *const *env;
+    long as_mb;
+    const int *gate;
+    const char *out_to;
+} harness_job_opts;
+int harness_start(harness_job *j, const char *const *args, const harness_job_opts *o);
+harness_proc harness_wait(harness_job *j, double timeout);
 harness_proc harness_run(const char *const *args);
 void harness_proc_free(harness_proc *r);
 

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -88,25 +89,27 @@ char *harness_shared_data(const char *file)
     return path;
 }
 
-static double now(void)
+double harness_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-harness_proc harness_run_env(const char *const *args, const char *const *env, double timeout)
+int harness_start(harness_job *j, const char *const *args, const harness_job_opts *o)
 {
-    harness_proc r = {-1, 0, 0, 0, NULL, NULL};
+    static const harness_job_opts none;
     const char *bin = getenv("CLVSIM_BIN");
+    j->pid = -1;
+    if (!o)
+        o = &none;
     if (!bin) {
         harness_fail(__FILE__, __LINE__, "CLVSIM_BIN is not set (run the suite with 'make check')");
-        return r;
+        return -1;
     }
-    if (timeout <= 0)
-        timeout = 600;
-    char out_path[] = "/tmp/clvsim-out-XXXXXX", err_path[] = "/tmp/clvsim-err-XXXXXX";
-    int fo = mkstemp(out_path), fe = mkstemp(err_path);
+    snprintf(j->out, sizeof j->out, "/tmp/clvsim-out-XXXXXX");
+    snprintf(j->err, sizeof j->err, "/tmp/clvsim-err-XXXXXX");
+    int fo = mkstemp(j->out), fe = mkstemp(j->err);
     char *argv[64];
     int n = 0;
     argv[n++] = (char *)bin;
@@ -114,47 +117,84 @@ harness_proc harness_run_env(const char *const *args, const char *const *env, do
         argv[n] = (char *)args[n - 1];
     argv[n] = NULL;
     fflush(stdout);
-    const double t0 = now();
-    pid_t pid = fork();
-    if (pid == 0) {
+    fflush(stderr);
+    j->t0 = harness_now();
+    j->pid = fork();
+    if (j->pid == 0) {
         int devnull = open("/dev/null", O_RDONLY);
         dup2(devnull, 0);
-        dup2(fo, 1);
+        dup2(o->out_to ? open(o->out_to, O_WRONLY) : fo, 1);
         dup2(fe, 2);
-        for (size_t i = 0; env && env[i]; i++)
-            putenv((char *)env[i]);
+        for (size_t i = 0; o->env && o->env[i]; i++)
+            putenv((char *)o->env[i]);
+        if (o->gate) {
+            char c;
+            close(o->gate[1]);
+            while (read(o->gate[0], &c, 1) > 0)
+                ;
+            close(o->gate[0]);
+        }
+        if (o->as_mb > 0) {
+            struct rlimit rl = {(rlim_t)o->as_mb << 20, (rlim_t)o->as_mb << 20};
+            setrlimit(RLIMIT_AS, &rl);
+        }
         execv(bin, argv);
         _exit(127);
     }
+    close(fo);
+    close(fe);
+    if (j->pid < 0) {
+        harness_fail(__FILE__, __LINE__, "fork failed");
+        return -1;
+    }
+    return 0;
+}
+
+harness_proc harness_wait(harness_job *j, double timeout)
+{
+    harness_proc r = {-1, 0, 0, 0, NULL, NULL};
+    if (j->pid <= 0)
+        return r;
+    if (timeout <= 0)
+        timeout = 600;
+    const double t0 = harness_now();
     int ws = 0;
     for (;;) {
-        pid_t w = waitpid(pid, &ws, WNOHANG);
-        if (w == pid)
+        pid_t w = waitpid(j->pid, &ws, WNOHANG);
+        if (w == j->pid)
             break;
         if (w < 0) {
             harness_fail(__FILE__, __LINE__, "waitpid failed");
             break;
         }
-        if (now() - t0 > timeout) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &ws, 0);
+        if (harness_now() - t0 > timeout) {
+            kill(j->pid, SIGKILL);
+            waitpid(j->pid, &ws, 0);
             r.timed_out = 1;
-            harness_fail(__FILE__, __LINE__, "clvsim %s... did not end within %g s (killed)",
-                         args[0] ? args[0] : "", timeout);
+            harness_fail(__FILE__, __LINE__, "clvsim (%s) did not end within %g s (killed)", harness_test_name,
+                         timeout);
             break;
         }
         nanosleep(&(struct timespec){0, 5000000}, NULL);
     }
-    r.seconds = now() - t0;
-    close(fo);
-    close(fe);
+    r.seconds = harness_now() - j->t0;
     r.status = WIFEXITED(ws) && !r.timed_out ? WEXITSTATUS(ws) : -1;
     r.signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
-    r.out = harness_read_file(out_path);
-    r.err = harness_read_file(err_path);
-    unlink(out_path);
-    unlink(err_path);
+    r.out = harness_read_file(j->out);
+    r.err = harness_read_file(j->err);
+    unlink(j->out);
+    unlink(j->err);
+    j->pid = -1;
     return r;
+}
+
+harness_proc harness_run_env(const char *const *args, const char *const *env, double timeout)
+{
+    harness_job j;
+    const harness_job_opts o = {env, 0, NULL, NULL};
+    if (harness_start(&j, args, &o) != 0)
+        return (harness_proc){-1, 0, 0, 0, NULL, NULL};
+    return harness_wait(&j, timeout);
 }
 
 harness_proc harness_run(const char *const *args) { return harness_run_env(args, NULL, 0); }

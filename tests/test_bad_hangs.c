@@ -457,13 +457,6 @@ static int dir_has(const char *dir, const char *prefix)
     return found;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Start clvsim train-agent, long enough to be stopped in the middle, with
  * its output in dir; once its learning curves are being written (the
  * temporary .learning.csv.tmp.* exists) send sig1 and, when sig2 is not 0,
@@ -496,19 +489,19 @@ static int stop_run(const char *dir, int sig1, int sig2, double *latency, char *
         _exit(127);
     }
     int ws = 0;
-    const double t0 = now_s();
-    while (!dir_has(dir, ".learning.csv.tmp.") && now_s() - t0 < 60 && waitpid(pid, &ws, WNOHANG) == 0)
+    const double t0 = harness_now();
+    while (!dir_has(dir, ".learning.csv.tmp.") && harness_now() - t0 < 60 && waitpid(pid, &ws, WNOHANG) == 0)
         nanosleep(&(struct timespec){0, 10000000}, NULL);
     CHECK(dir_has(dir, ".learning.csv.tmp."));
     nanosleep(&(struct timespec){0, 200000000}, NULL); /* into the training */
-    const double ts = now_s();
+    const double ts = harness_now();
     kill(pid, sig1);
     if (sig2)
         kill(pid, sig2);
     pid_t w;
-    while ((w = waitpid(pid, &ws, WNOHANG)) == 0 && now_s() - ts < 10)
+    while ((w = waitpid(pid, &ws, WNOHANG)) == 0 && harness_now() - ts < 10)
         nanosleep(&(struct timespec){0, 1000000}, NULL);
-    *latency = now_s() - ts;
+    *latency = harness_now() - ts;
     if (w == 0) {
         kill(pid, SIGKILL);
         waitpid(pid, &ws, 0);
@@ -616,12 +609,12 @@ TEST(test_bad_hangs_stop_blocked_read)
     nanosleep(&(struct timespec){0, 500000000}, NULL); /* reading, then blocked */
     int ws = 0;
     CHECK_INT(waitpid(pid, &ws, WNOHANG), 0);        /* still waiting for the rest of the log */
-    const double ts = now_s();
+    const double ts = harness_now();
     kill(pid, SIGTERM);
     pid_t w;
-    while ((w = waitpid(pid, &ws, WNOHANG)) == 0 && now_s() - ts < 10)
+    while ((w = waitpid(pid, &ws, WNOHANG)) == 0 && harness_now() - ts < 10)
         nanosleep(&(struct timespec){0, 1000000}, NULL);
-    const double latency = now_s() - ts;
+    const double latency = harness_now() - ts;
     if (w == 0) {
         kill(pid, SIGKILL);
         waitpid(pid, &ws, 0);

@@ -177,15 +177,34 @@ static unsigned long long vm_bytes(void)
     return pages * (unsigned long long)sysconf(_SC_PAGESIZE);
 }
 
-/* Load the table at path in a child whose address space may grow by at
+/* the loaders run in a child: a Q table, or a network of the LTV predictor
+ * for batches of max_batch rows; CLV_OK or the error's code, its message
+ * in err */
+static int load_qtab(const char *path, size_t max_batch, clv_error *err)
+{
+    (void)max_batch;
+    clv_qtable *t = clv_qtable_load(path, err);
+    clv_qtable_free(t);
+    return t ? CLV_OK : err->code;
+}
+
+static int load_net(const char *path, size_t max_batch, clv_error *err)
+{
+    clv_ltv_model *lm = clv_ltv_model_load(path, max_batch, NULL, err);
+    clv_ltv_model_free(lm);
+    return lm ? CLV_OK : err->code;
+}
+
+/* Load path with `load` in a child whose address space may grow by at
  * most `room` bytes more than this process's (0: no limit): a loader that
  * allocates what the header claims before checking it fails there with
- * "out of memory".  The child is killed after 10 s (a loader that blocks
- * fails the test rather than hanging it).  The child's message into msg,
- * its status returned (-1 if it crashed or was killed).  Under
+ * "out of memory".  The child is killed after `seconds` (a loader that
+ * blocks fails the test rather than hanging it).  The child's message into
+ * msg, its status returned (-1 if it crashed or was killed).  Under
  * AddressSanitizer, whose shadow memory an address-space limit breaks, the
  * limit is left out (the message is still checked). */
-static int load_limited(const char *path, unsigned long long room, char *msg, size_t n)
+static int load_in_child(int (*load)(const char *, size_t, clv_error *), const char *path, size_t max_batch,
+                         unsigned seconds, unsigned long long room, char *msg, size_t n)
 {
     int fd[2];
     msg[0] = '\0';
@@ -196,15 +215,14 @@ static int load_limited(const char *path, unsigned long long room, char *msg, si
     pid_t pid = fork();
     if (pid == 0) {
         close(fd[0]);
-        alarm(10);
+        alarm(seconds);
         if (!UNDER_ASAN && vm && room) {
             struct rlimit rl = {(rlim_t)(vm + room), (rlim_t)(vm + room)};
             setrlimit(RLIMIT_AS, &rl);
         }
         clv_error err;
-        clv_qtable *t = clv_qtable_load(path, &err);
-        const int code = t ? CLV_OK : err.code;
-        if (!t && write(fd[1], err.msg, strlen(err.msg)) < 0)
+        const int code = load(path, max_batch, &err);
+        if (code != CLV_OK && write(fd[1], err.msg, strlen(err.msg)) < 0)
             _exit(100);
         _exit(code);
     }
@@ -221,41 +239,14 @@ static int load_limited(const char *path, unsigned long long room, char *msg, si
     return WEXITSTATUS(ws);
 }
 
-/* clv_ltv_model_load of path for batches of max_batch rows in a child, as load_limited */
+static int load_limited(const char *path, unsigned long long room, char *msg, size_t n)
+{
+    return load_in_child(load_qtab, path, 0, 10, room, msg, n);
+}
+
 static int load_limited_net(const char *path, size_t max_batch, unsigned long long room, char *msg, size_t n)
 {
-    int fd[2];
-    msg[0] = '\0';
-    if (pipe(fd) != 0)
-        return -1;
-    fflush(stdout);
-    const unsigned long long vm = vm_bytes();
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(fd[0]);
-        alarm(20);
-        if (!UNDER_ASAN && vm && room) {
-            struct rlimit rl = {(rlim_t)(vm + room), (rlim_t)(vm + room)};
-            setrlimit(RLIMIT_AS, &rl);
-        }
-        clv_error err;
-        clv_ltv_model *lm = clv_ltv_model_load(path, max_batch, NULL, &err);
-        const int code = lm ? CLV_OK : err.code;
-        if (!lm && write(fd[1], err.msg, strlen(err.msg)) < 0)
-            _exit(100);
-        _exit(code);
-    }
-    close(fd[1]);
-    size_t len = 0;
-    ssize_t k;
-    while (len + 1 < n && (k = read(fd[0], msg + len, n - 1 - len)) > 0)
-        len += (size_t)k;
-    msg[len] = '\0';
-    close(fd[0]);
-    int ws;
-    if (pid < 0 || waitpid(pid, &ws, 0) != pid || !WIFEXITED(ws))
-        return -1;
-    return WEXITSTATUS(ws);
+    return load_in_child(load_net, path, max_batch, 20, room, msg, n);
 }
 
 /* headers that claim more than the file holds, refused before anything is allocated */

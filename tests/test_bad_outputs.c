@@ -63,13 +63,6 @@
 #define UNDER_ASAN 0
 #endif
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void nap(double s)
 {
     struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
@@ -86,105 +79,24 @@ static void rm_rf(const char *dir)
 
 /* ---- running the command in the background ---- */
 
-typedef struct job {
-    pid_t pid;
-    char out[32], err[32];
-} job;
+typedef harness_job job;
 
-/* Start CLVSIM_BIN with args, stdout and stderr to temporary files.
- * as_mb > 0: under an address-space limit of that many MB (RLIMIT_AS).
- * gate: a pipe whose write end the caller closes to let every gated job
- * exec at the same instant, or NULL.  0, or -1 after a failure. */
-static int job_start_to(job *j, const char *const *args, long as_mb, const int *gate, const char *out_to);
+/* Start CLVSIM_BIN with args (harness_start): as_mb > 0, under an
+ * address-space limit of that many MB; gate, a pipe whose write end the
+ * caller closes to let every gated job exec at the same instant, or NULL;
+ * out_to, stdout to that file (NULL: captured). */
+static int job_start_to(job *j, const char *const *args, long as_mb, const int *gate, const char *out_to)
+{
+    const harness_job_opts o = {NULL, as_mb, gate, out_to};
+    return harness_start(j, args, &o);
+}
+
 static int job_start(job *j, const char *const *args, long as_mb, const int *gate)
 {
     return job_start_to(j, args, as_mb, gate, NULL);
 }
 
-/* the same with stdout to the file out_to (NULL: a temporary file) */
-static int job_start_to(job *j, const char *const *args, long as_mb, const int *gate, const char *out_to)
-{
-    const char *bin = getenv("CLVSIM_BIN");
-    j->pid = -1;
-    if (!bin) {
-        harness_fail(__FILE__, __LINE__, "CLVSIM_BIN is not set (run the suite with 'make check')");
-        return -1;
-    }
-    snprintf(j->out, sizeof j->out, "/tmp/clvsim-jo-XXXXXX");
-    snprintf(j->err, sizeof j->err, "/tmp/clvsim-je-XXXXXX");
-    int fo = mkstemp(j->out), fe = mkstemp(j->err);
-    char *argv[64];
-    int n = 0;
-    argv[n++] = (char *)bin;
-    for (; args[n - 1] && n < 63; n++)
-        argv[n] = (char *)args[n - 1];
-    argv[n] = NULL;
-    fflush(stdout);
-    fflush(stderr);
-    j->pid = fork();
-    if (j->pid == 0) {
-        int devnull = open("/dev/null", O_RDONLY);
-        dup2(devnull, 0);
-        dup2(out_to ? open(out_to, O_WRONLY) : fo, 1);
-        dup2(fe, 2);
-        if (gate) {
-            char c;
-            close(gate[1]);
-            while (read(gate[0], &c, 1) > 0)
-                ;
-            close(gate[0]);
-        }
-        if (as_mb > 0) {
-            struct rlimit rl = {(rlim_t)as_mb << 20, (rlim_t)as_mb << 20};
-            setrlimit(RLIMIT_AS, &rl);
-        }
-        execv(bin, argv);
-        _exit(127);
-    }
-    close(fo);
-    close(fe);
-    if (j->pid < 0) {
-        harness_fail(__FILE__, __LINE__, "fork failed");
-        return -1;
-    }
-    return 0;
-}
-
-/* Wait for a job (killed after timeout seconds, a failure) and collect it. */
-static harness_proc job_wait(job *j, double timeout)
-{
-    harness_proc r = {-1, 0, 0, 0, NULL, NULL};
-    if (j->pid <= 0)
-        return r;
-    const double t0 = now();
-    int ws = 0;
-    for (;;) {
-        pid_t w = waitpid(j->pid, &ws, WNOHANG);
-        if (w == j->pid)
-            break;
-        if (w < 0) {
-            harness_fail(__FILE__, __LINE__, "waitpid failed");
-            break;
-        }
-        if (now() - t0 > timeout) {
-            kill(j->pid, SIGKILL);
-            waitpid(j->pid, &ws, 0);
-            r.timed_out = 1;
-            harness_fail(__FILE__, __LINE__, "a clvsim job did not end within %g s (killed)", timeout);
-            break;
-        }
-        nap(0.005);
-    }
-    r.seconds = now() - t0;
-    r.status = WIFEXITED(ws) && !r.timed_out ? WEXITSTATUS(ws) : -1;
-    r.signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
-    r.out = harness_read_file(j->out);
-    r.err = harness_read_file(j->err);
-    unlink(j->out);
-    unlink(j->err);
-    j->pid = -1;
-    return r;
-}
+static harness_proc job_wait(job *j, double timeout) { return harness_wait(j, timeout); }
 
 /* ---- what a directory holds ---- */
 
@@ -205,8 +117,8 @@ static int has_entry(const char *dir, const char *prefix)
 /* wait (up to timeout s) until dir has an entry starting with prefix */
 static int wait_for_entry(const char *dir, const char *prefix, double timeout)
 {
-    const double t0 = now();
-    while (now() - t0 < timeout) {
+    const double t0 = harness_now();
+    while (harness_now() - t0 < timeout) {
         if (has_entry(dir, prefix))
             return 1;
         nap(0.002);

@@ -61,69 +61,52 @@ static int fsync_dir(const char *dir)
  * reads with atomic loads (lock-free, hence safe in a handler) to unlink
  * them.  A slot is 0 (free), 1 (being written or cleared: skipped) or 2
  * (holds a name).  The table changes no result of any computation. */
-enum { TRACKED = 64 };
-static char tracked_path[TRACKED][CLV_IO_PATH_MAX];
-static atomic_int tracked_state[TRACKED];
+typedef struct {
+    int n;
+    char (*path)[CLV_IO_PATH_MAX];
+    atomic_int *state;
+} name_table;
 
-void clv__tmp_track(const char *path)
+static void table_add(const name_table *t, const char *path)
 {
     size_t n = strlen(path);
-    if (n >= CLV_IO_PATH_MAX)
-        return;
-    for (int i = 0; i < TRACKED; i++) {
+    for (int i = 0; n < CLV_IO_PATH_MAX && i < t->n; i++) {
         int expect = 0;
-        if (atomic_compare_exchange_strong(&tracked_state[i], &expect, 1)) {
-            memcpy(tracked_path[i], path, n + 1);
-            atomic_store(&tracked_state[i], 2);
+        if (atomic_compare_exchange_strong(&t->state[i], &expect, 1)) {
+            memcpy(t->path[i], path, n + 1);
+            atomic_store(&t->state[i], 2);
             return;
         }
     }
-    /* more than TRACKED at once: this one is not removed by a forced stop */
+    /* the table is full: this name is not removed by a forced stop */
 }
 
-void clv__tmp_untrack(const char *path)
+static void table_remove(const name_table *t, const char *path)
 {
-    for (int i = 0; i < TRACKED; i++) {
+    for (int i = 0; i < t->n; i++) {
         int expect = 2;
-        if (atomic_load(&tracked_state[i]) == 2 && strcmp(tracked_path[i], path) == 0 &&
-            atomic_compare_exchange_strong(&tracked_state[i], &expect, 1)) {
-            atomic_store(&tracked_state[i], 0);
+        if (atomic_load(&t->state[i]) == 2 && strcmp(t->path[i], path) == 0 &&
+            atomic_compare_exchange_strong(&t->state[i], &expect, 1)) {
+            atomic_store(&t->state[i], 0);
             return;
         }
     }
 }
+
+enum { TRACKED = 64, STAGES = 8 };
+static char tracked_path[TRACKED][CLV_IO_PATH_MAX];
+static atomic_int tracked_state[TRACKED];
+static const name_table tracked = {TRACKED, tracked_path, tracked_state};
 
 /* The staging directories of the open clv_outdirs (a run's files before
  * its commit, clv_outdir_open), the same way: a forced stop removes them
  * with what they hold. */
-enum { STAGES = 8 };
 static char stage_path[STAGES][CLV_IO_PATH_MAX];
 static atomic_int stage_state[STAGES];
+static const name_table stages = {STAGES, stage_path, stage_state};
 
-static void stage_track(const char *path)
-{
-    size_t n = strlen(path);
-    for (int i = 0; n < CLV_IO_PATH_MAX && i < STAGES; i++) {
-        int expect = 0;
-        if (atomic_compare_exchange_strong(&stage_state[i], &expect, 1)) {
-            memcpy(stage_path[i], path, n + 1);
-            atomic_store(&stage_state[i], 2);
-            return;
-        }
-    }
-}
-
-static void stage_untrack(const char *path)
-{
-    for (int i = 0; i < STAGES; i++) {
-        int expect = 2;
-        if (atomic_load(&stage_state[i]) == 2 && strcmp(stage_path[i], path) == 0 &&
-            atomic_compare_exchange_strong(&stage_state[i], &expect, 1)) {
-            atomic_store(&stage_state[i], 0);
-            return;
-        }
-    }
-}
+void clv__tmp_track(const char *path) { table_add(&tracked, path); }
+void clv__tmp_untrack(const char *path) { table_remove(&tracked, path); }
 
 /* the files of dir, then dir, with system calls only (a signal handler
  * cannot use opendir, which allocates): getdents64 into the stack */
@@ -506,7 +489,7 @@ int clv_outdir_open(clv_outdir *od, const char *dir, int force, clv_error *err)
         clv_outdir_close(od);
         return clv_error_set(err, CLV_EIO, dir, 0, NULL, "cannot create a staging directory: %s", clv_strerror(e));
     }
-    stage_track(od->stage);
+    table_add(&stages, od->stage);
     if (!(od->stage_dir = opendir(od->stage))) {
         int e = errno;
         clv_outdir_close(od);
@@ -542,7 +525,7 @@ static void remove_stage(clv_outdir *od)
     }
     if (!od->stage[0])
         return;
-    stage_untrack(od->stage);
+    table_remove(&stages, od->stage);
     const char *slash = strrchr(od->stage, '/');
     int pfd = open(od->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (pfd >= 0 && slash)
