@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "clvsim/error.h"
+#include "clvsim/io.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -78,8 +79,6 @@ static inline void fuzz_write(const char *path, const void *data, size_t n)
     }
 }
 
-/* What every failure promises (include/clvsim/error.h): the status in
- * err->code and a message; one about a file's content names the file. */
 /* the whole file at path, as a heap buffer of *n bytes (the caller frees it) */
 static inline uint8_t *fuzz_read_all(const char *p, size_t *n)
 {
@@ -100,6 +99,8 @@ static inline uint8_t *fuzz_read_all(const char *p, size_t *n)
     return b;
 }
 
+/* What every failure promises (include/clvsim/error.h): the status in
+ * err->code and a message; one about a file's content names the file. */
 static inline void fuzz_check_error(int st, const clv_error *e, const char *path)
 {
     FUZZ_CHECK(st != CLV_OK && e->code == st, "status %d, err.code %d", st, e->code);
@@ -109,6 +110,24 @@ static inline void fuzz_check_error(int st, const clv_error *e, const char *path
                "an unterminated string in the error");
     if (st == CLV_EINPUT && path)
         FUZZ_CHECK(e->file[0] != '\0', "an input error that names no file: %s", e->msg);
+}
+
+/* One input of a binary file format (8 bytes of magic, a body, a CRC-32 of
+ * the body in the last 4 bytes) given to load as it is and, so that the
+ * fuzzer reaches past the checksum, again with the checksum made right. */
+static inline void fuzz_binary_file(void (*load)(const uint8_t *, size_t), const uint8_t *data, size_t size)
+{
+    load(data, size);
+    if (size >= 12) {
+        uint8_t *fixed = malloc(size);
+        FUZZ_CHECK(fixed, "out of memory");
+        memcpy(fixed, data, size);
+        uint32_t crc = clv_crc32(0, data + 8, size - 12);
+        memcpy(fixed + size - 4, &crc, 4);
+        if (memcmp(fixed, data, size) != 0)
+            load(fixed, size);
+        free(fixed);
+    }
 }
 
 #endif

@@ -67,17 +67,6 @@ static void load(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    load(data, size);
-    if (size >= 12) {
-        /* the checksum covers what follows the 8 bytes of magic */
-        uint8_t *fixed = malloc(size);
-        FUZZ_CHECK(fixed, "out of memory");
-        memcpy(fixed, data, size);
-        uint32_t crc = clv_crc32(0, data + 8, size - 12);
-        memcpy(fixed + size - 4, &crc, 4);
-        if (memcmp(fixed, data, size) != 0)
-            load(fixed, size);
-        free(fixed);
-    }
+    fuzz_binary_file(load, data, size);
     return 0;
 }
