@@ -14,7 +14,7 @@
 #include "clvsim/streams.h"
 #include "gemm.h"
 
-#include "binfile.h"
+#include "../core/binfile.h"
 
 enum { MLP_MAX_LAYERS = CLV_MAX_LAYERS + 1 };
 
