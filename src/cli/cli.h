@@ -119,7 +119,7 @@ int cli_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_sta
 void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s);
 
 /* The name of the resolved scenario in a run's directory. */
-#define CLI_RESOLVED "scenario.resolved.cfg"
+#define CLI_RESOLVED CLV_REPORT_RESOLVED
 
 /* Stage DIR/scenario.resolved.cfg: scn resolved (CLV_EINPUT when
  * DIR/scenario.resolved.cfg is the scenario being run). */
@@ -158,20 +158,6 @@ void cli_overrides(cli_opts *o);
  * clv_plot.  CLV_EUNSUPPORTED when gnuplot is missing. */
 int cli_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
                const char *const *vars, size_t n_vars, clv_error *err);
-
-/* ---- agents' outputs (train-agent and run) ---- */
-
-/* "none@1", "10%@0.95": the name of action a (coupon x n_prices + price level) into buf. */
-char *cli_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n);
-
-/* DIR/policy_<algo>.csv: per visited state its description, the greedy
- * action, visits and Q of every (coupon@price) action. */
-int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
-                     const char *algo, clv_error *err);
-/* The rows of learning.csv (algorithm,episode,epsilon,return,moving_average)
- * of one training into af, its numbers checked (clv_put_num); returns the
- * last 10-episode moving average. */
-double cli_write_learning(clv_afile *af, const char *algo, const clv_train_result *r);
 
 /* ---- progress bar ---- */
 

@@ -8,83 +8,6 @@
 
 #include "cli.h"
 
-char *cli_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n)
-{
-    const size_t P = (size_t)scn->interventions.n_prices, c = a / P;
-    snprintf(buf, n, "%s@%g", c ? scn->interventions.coupons[c - 1].name : "none", scn->interventions.prices[a % P]);
-    return buf;
-}
-
-int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
-                     const char *algo, clv_error *err)
-{
-    char name[64];
-    snprintf(name, sizeof name, "policy_%s.csv", algo);
-    clv_afile af;
-    int st = cli_open_out(od, name, scn->source, &af, err);
-    if (st != CLV_OK)
-        return st;
-    /* action names made where they are printed: nothing to allocate */
-    char an[CLV_NAME_MAX + 24], bn[CLV_NAME_MAX + 24];
-    const int list = clv_scn_list_price(scn); /* no coupon at list price: the base action */
-    fprintf(af.fp, "state,description,greedy_action,deployed_action,visits");
-    for (size_t a = 0; a < t->n_actions; a++)
-        fprintf(af.fp, ",q_%s", cli_action_name(scn, a, an, sizeof an));
-    for (size_t a = 0; a < t->n_actions; a++)
-        fprintf(af.fp, ",se_%s", cli_action_name(scn, a, an, sizeof an));
-    fputc('\n', af.fp);
-    for (size_t s = 0; s < t->n_states; s++) {
-        unsigned long long v = 0;
-        int g = -1;
-        for (size_t a = 0; a < t->n_actions; a++) {
-            const size_t k = s * t->n_actions + a;
-            v += t->visits[k];
-            if (t->visits[k] && (g < 0 || t->q[k] > t->q[s * t->n_actions + (size_t)g]))
-                g = (int)a;
-        }
-        if (v == 0)
-            continue; /* states no customer reached */
-        char desc[200];
-        clv_state_describe(map, s, desc, sizeof desc);
-        const int d = clv_agent_confident(t, s, list, scn->agent.confidence);
-        fprintf(af.fp, "%zu,%s,%s,%s,%llu", s, desc, cli_action_name(scn, (size_t)g, an, sizeof an),
-                cli_action_name(scn, (size_t)d, bn, sizeof bn), v);
-        /* each number's column named where it is checked (no table of names to allocate) */
-        char col[CLV_NAME_MAX + 32];
-        for (size_t a = 0; a < t->n_actions; a++) {
-            snprintf(col, sizeof col, "q_%s", cli_action_name(scn, a, an, sizeof an));
-            clv_put_num(af.fp, &af.num, col, ",%.10g", t->q[s * t->n_actions + a]);
-        }
-        /* a standard error needs two visits: else the field is empty */
-        for (size_t a = 0; a < t->n_actions; a++) {
-            if (t->visits[s * t->n_actions + a] < 2) {
-                clv_put_blank(af.fp, ",%.6g");
-            } else {
-                snprintf(col, sizeof col, "se_%s", cli_action_name(scn, a, an, sizeof an));
-                clv_put_num(af.fp, &af.num, col, ",%.6g", clv_agent_q_se(t, s, (int)a));
-            }
-        }
-        fputc('\n', af.fp);
-    }
-    return cli_close_out(&af, CLV_OK, err);
-}
-
-double cli_write_learning(clv_afile *af, const char *algo, const clv_train_result *r)
-{
-    FILE *fp = af->fp;
-    double ma = 0, last_ma = 0;
-    const long long first = (long long)r->table->episodes - r->episodes; /* above 0 when resumed */
-    for (int e = 0; e < r->episodes; e++) {
-        ma += r->returns[e] - (e >= 10 ? r->returns[e - 10] : 0);
-        last_ma = ma / (e + 1 < 10 ? e + 1 : 10);
-        fprintf(fp, "%s,%lld", algo, first + e + 1);
-        clv_put_num(fp, &af->num, "epsilon", ",%.4f", r->epsilon[e]);
-        clv_put_num(fp, &af->num, "return", ",%.6f", r->returns[e]);
-        clv_put_num(fp, &af->num, "moving_average", ",%.6f\n", last_ma);
-    }
-    return last_ma;
-}
-
 /* agent.checkpoint_every: the table so far, written atomically beside the
  * outputs, not staged (a checkpoint is for resuming after the run died),
  * under a name of its own (DIR/agent_<algorithm>.checkpoint.qtab, removed
@@ -176,10 +99,10 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
         if (st != CLV_OK)
             break;
         double elapsed = cli_now() - t0;
-        const double last_ma = cli_write_learning(&curves, name, &r);
+        const double last_ma = clv_report_learning(&curves, name, &r);
         st = clv_qtable_save(r.table, path, &err);
         if (st == CLV_OK)
-            st = cli_write_policy(&scn, r.table, &r.map, &od, name, &err);
+            st = clv_report_policy(&scn, r.table, &r.map, &od, name, &err);
         if (st == CLV_OK)
             printf("%-15s %d episodes of %lld customers in %.1f s; %zu states x %zu actions; net margin per "
                    "customer per episode, last 10: %.3f %s\n",

@@ -127,23 +127,9 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
     return -1;
 }
 
-/* stage the resolved scenario, never to be moved over the scenario itself */
 int cli_write_resolved(const clv_scenario *scn, const clv_outdir *od, clv_error *err)
 {
-    char final[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX];
-    int st = clv_path_join(final, sizeof final, od->dir, CLI_RESOLVED, err);
-    if (st == CLV_OK && clv_same_file(final, scn->source))
-        return clv_error_set(err, CLV_EINPUT, final, 0, NULL,
-                             "is the scenario being run; choose another output directory");
-    if (st == CLV_OK)
-        st = clv_outdir_path(od, CLI_RESOLVED, path, sizeof path, err);
-    clv_afile af;
-    if (st == CLV_OK)
-        st = clv_afile_open(&af, path, err);
-    if (st != CLV_OK)
-        return st;
-    /* cli_close_out names the file of a value that is not finite */
-    return cli_close_out(&af, clv_scn_write(scn, af.fp, err), err);
+    return clv_report_resolved(scn, od, err);
 }
 
 int cmd_check(const cli_cmd *cmd, int argc, char **argv)

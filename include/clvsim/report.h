@@ -1,0 +1,116 @@
+/* clvsim/report.h - the writers of a run's files: CSVs, gnuplot figures, the HTML report and the plain-text tables.
+ *
+ * Every writer takes a claimed output directory (clv_outdir, io.h) and
+ * stages its files there: nothing is visible in the directory until the
+ * caller ends the run with clv_report_end, which commits them all (or drops
+ * them when the run failed).  Every number goes through clv_put_num
+ * (io.h): a number that is not finite makes its file's commit fail with
+ * CLV_ENUMERIC, naming the file, line and column, and nothing is written.
+ *
+ * A researcher's program writes what `clvsim run` writes with
+ *   clv_outdir_open(&od, dir, 0, &err);
+ *   clv_report_resolved(&scn, &od, &err);
+ *   clv_study_run(&scn, NULL, &study, &err);            (study.h)
+ *   clv_report_run_files(study, &od, &err);
+ *   clv_report_end(&od, CLV_OK, CLV_REPORT_RESOLVED, NULL, 0, &err);
+ * (examples/study.c).  Thread safety: a writer uses only its arguments.
+ */
+#ifndef CLVSIM_REPORT_H
+#define CLVSIM_REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "clvsim/agent.h"
+#include "clvsim/error.h"
+#include "clvsim/io.h"
+#include "clvsim/progress.h"
+#include "clvsim/scenario.h"
+#include "clvsim/study.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The name of the resolved scenario in a run's directory. */
+#define CLV_REPORT_RESOLVED "scenario.resolved.cfg"
+
+/* ---- staged files ---- */
+
+/* Open the staged DIR/name for atomic writing; CLV_EINPUT when DIR/name is
+ * the same file as input (the user's data or scenario, which is never
+ * overwritten; input may be NULL). */
+int clv_report_open(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err);
+
+/* Commit an output opened by clv_report_open when st is CLV_OK and nothing
+ * failed, else remove it; returns the status.  A number that was not finite
+ * (clv_put_num into af->num, or a writer's CLV_ENUMERIC without a file)
+ * fails it with CLV_ENUMERIC naming af's file. */
+int clv_report_close(clv_afile *af, int st, clv_error *err);
+
+/* End a run's outputs: when st is CLV_OK, commit the staged files with
+ * `last` (NULL: none) moved in last, and remove the files named in
+ * drop[0..n_drop) (a successful run's checkpoints); in every case drop
+ * what is still staged, release the directory, and make err name files by
+ * their final paths (a stop, CLV_ECANCELLED, says that no results were
+ * written).  Returns the status (the commit's when it failed). */
+int clv_report_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err);
+
+/* Stage DIR/scenario.resolved.cfg: scn resolved (CLV_EINPUT when it is the
+ * scenario being run). */
+int clv_report_resolved(const clv_scenario *scn, const clv_outdir *od, clv_error *err);
+
+/* Render a figure: gnuplot script `script` (a file of the plots directory,
+ * plot.h) into dir/stem.png and/or dir/stem.svg (dir: a run's staging
+ * directory) as formats[0..n_formats) say (clv_plot_format), with vars as
+ * for clv_plot.  stop (may be NULL) is polled before each image.
+ * CLV_EUNSUPPORTED when gnuplot is missing. */
+int clv_report_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
+                      const char *const *vars, size_t n_vars, const clv_progress *stop, clv_error *err);
+
+/* ---- the agents' files (clvsim run and train-agent) ---- */
+
+/* DIR/policy_<algo>.csv: per visited state its description, the greedy
+ * action, the deployed action (agent.confidence), visits, and Q and its
+ * standard error of every (coupon@price) action. */
+int clv_report_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
+                      const char *algo, clv_error *err);
+
+/* The rows of learning.csv (algorithm,episode,epsilon,return,moving_average;
+ * the header is the caller's) of one training into af, its numbers checked
+ * (clv_put_num); returns the last 10-episode moving average. */
+double clv_report_learning(clv_afile *af, const char *algo, const clv_train_result *r);
+
+/* ---- the study (clvsim run and compare) ---- */
+
+/* Stage every CSV of a study: summary.csv, replications.csv, segments.csv,
+ * calibration.csv, daily.csv, heatmap_<policy>.csv and policy_<policy>.csv
+ * of the learned and planned policies, and, when the agents were trained
+ * (not loaded), agent_<algorithm>.qtab and learning.csv.  CLV_OK, CLV_EIO,
+ * CLV_ENUMERIC, CLV_EINPUT (a file would replace the scenario), CLV_ENOMEM. */
+int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *err);
+
+/* The comparison as text tables (what `clvsim run` prints): per policy the
+ * metrics with their intervals, the paired differences against the best
+ * fixed policy, and where the money went by latent segment.  Their numbers
+ * are checked in chk (at fp's position when pos_fp, else at no known line:
+ * clv_numcheck_error then names the first that is not finite). */
+void clv_report_run_tables(const clv_study *s, FILE *fp, clv_numcheck *chk, int pos_fp);
+
+/* Stage the study's figures (comparison, daily_net_margin,
+ * active_customers, coupon_spend, calibration, learning when trained,
+ * heatmap_<policy>) from its staged CSVs (clv_report_run_files first), in
+ * output.plot_formats.  CLV_EUNSUPPORTED when gnuplot is missing; stop as
+ * for clv_report_figure. */
+int clv_report_run_figures(const clv_study *s, const clv_outdir *od, const clv_progress *stop, clv_error *err);
+
+/* Stage report.html: the scenario, the tables, the figures (or, when
+ * no_figures is not NULL, the reason there are none), the files and the
+ * resolved scenario; seconds: the run's time as the report states it. */
+int clv_report_run_html(const clv_study *s, const clv_outdir *od, const char *no_figures, double seconds,
+                        clv_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
