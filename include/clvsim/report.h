@@ -68,6 +68,12 @@ int clv_report_resolved(const clv_scenario *scn, const clv_outdir *od, clv_error
 int clv_report_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
                       const char *const *vars, size_t n_vars, const clv_progress *stop, clv_error *err);
 
+/* Why a stdio write failed, from the errno it left (read it at once): the
+ * device's reason when it gave one (no space, I/O error, file too large,
+ * quota, read-only), else "out of memory", the one other way fprintf fails
+ * on clvsim's formats (errno is then not reliable). */
+const char *clv_report_write_failure(int errnum);
+
 /* ---- the agents' files (clvsim run and train-agent) ---- */
 
 /* DIR/policy_<algo>.csv: per visited state its description, the greedy
@@ -109,6 +115,34 @@ int clv_report_run_figures(const clv_study *s, const clv_outdir *od, const clv_p
  * resolved scenario; seconds: the run's time as the report states it. */
 int clv_report_run_html(const clv_study *s, const clv_outdir *od, const char *no_figures, double seconds,
                         clv_error *err);
+
+/* ---- one simulated replication (clvsim simulate) ---- */
+
+/* The synthetic transaction log being written (DIR/transactions.csv,
+ * customer,date,amount: the format clvsim fit reads). */
+typedef struct clv_report_txlog {
+    clv_afile af;                /* end it with clv_report_close(&log->af, st, err) */
+    const clv_progress *stop;    /* polled for every row (NULL: never stops) */
+    int err_no;                  /* errno of the write that failed */
+} clv_report_txlog;
+
+/* Stage transactions.csv with its header. */
+int clv_report_sim_log_open(clv_report_txlog *log, const clv_scenario *scn, const clv_outdir *od,
+                            const clv_progress *stop, clv_error *err);
+/* Append the transactions of sim's last reset or step (the simulator must
+ * record: clv_sim_opts.record).  CLV_ECANCELLED when stop asked to,
+ * CLV_EIO when a write failed. */
+int clv_report_sim_log(clv_report_txlog *log, const clv_sim *sim, clv_error *err);
+
+/* Stage days.csv: per day the totals of clv_sim_days and the customers per stage. */
+int clv_report_sim_days(const clv_sim *sim, const clv_scenario *scn, const clv_outdir *od, clv_error *err);
+
+/* Stage customers.csv: per customer the first and last purchase, purchases,
+ * repeat purchases in the horizon, spend, stage, alive, latent segment and
+ * the traits drawn (rates per population.unit); stop is polled every 4096
+ * customers. */
+int clv_report_sim_customers(const clv_sim *sim, const clv_scenario *scn, const clv_outdir *od,
+                             const clv_progress *stop, clv_error *err);
 
 #ifdef __cplusplus
 }

@@ -182,15 +182,7 @@ int cli_open_out(const clv_outdir *od, const char *name, const char *input, clv_
     return clv_report_open(od, name, input, af, err);
 }
 
-const char *cli_write_failure(int errnum)
-{
-    switch (errnum) {
-    case ENOSPC: case EIO: case EFBIG: case EDQUOT: case EROFS: case EPIPE: case EBADF:
-        return strerror(errnum);
-    default:
-        return "out of memory";
-    }
-}
+const char *cli_write_failure(int errnum) { return clv_report_write_failure(errnum); }
 
 int cli_out_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err)
 {

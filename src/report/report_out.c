@@ -1,6 +1,7 @@
 /* report_out.c - the staged files of a run: open, close, end the run's directory, the resolved scenario, figures. */
 #include "clvsim/report.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -88,4 +89,14 @@ int clv_report_figure(const char *dir, const char *script, const char *stem, con
             st = clv_plot(path, out, vars, n_vars, err);
     }
     return st;
+}
+
+const char *clv_report_write_failure(int errnum)
+{
+    switch (errnum) {
+    case ENOSPC: case EIO: case EFBIG: case EDQUOT: case EROFS: case EPIPE: case EBADF:
+        return strerror(errnum);
+    default:
+        return "out of memory";
+    }
 }
