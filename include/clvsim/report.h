@@ -82,10 +82,27 @@ const char *clv_report_write_failure(int errnum);
 int clv_report_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
                       const char *algo, clv_error *err);
 
-/* The rows of learning.csv (algorithm,episode,epsilon,return,moving_average;
- * the header is the caller's) of one training into af, its numbers checked
- * (clv_put_num); returns the last 10-episode moving average. */
+/* Stage learning.csv with its header (algorithm,episode,epsilon,return,moving_average). */
+int clv_report_learning_open(clv_afile *af, const clv_scenario *scn, const clv_outdir *od, clv_error *err);
+
+/* The rows of learning.csv of one training into af, its numbers checked
+ * (clv_put_num); returns the last 10-episode moving average.  End the file
+ * with clv_report_close. */
 double clv_report_learning(clv_afile *af, const char *algo, const clv_train_result *r);
+
+/* Stage the files of clv_study_agents (clvsim train-agent) but the
+ * learning curves: agent_<algorithm>.qtab and policy_<algorithm>.csv of
+ * every trained agent, and oracle.csv (policy,value_per_customer,
+ * share_of_optimum: the oracle's optimum and each table's value on its
+ * model).  The curves go to learning.csv as each training ends
+ * (clv_report_learning_open before clv_study_agents, clv_report_learning in
+ * its done callback), so that a stopped training leaves its temporary file
+ * to be removed, never a partial one. */
+int clv_report_agents_files(const clv_agents *a, const clv_outdir *od, clv_error *err);
+
+/* Stage the learning curves of the agents trained (learning.png/.svg, from
+ * the staged learning.csv); CLV_EUNSUPPORTED when gnuplot is missing. */
+int clv_report_agents_figure(const clv_agents *a, const clv_outdir *od, const clv_progress *stop, clv_error *err);
 
 /* ---- the study (clvsim run and compare) ---- */
 

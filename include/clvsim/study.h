@@ -102,6 +102,51 @@ int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study
 /* Free a study and everything it owns; NULL is a no-op. */
 void clv_study_free(clv_study *s);
 
+/* ---- the agents alone (clvsim train-agent) ----
+ *
+ * clv_study_agents trains the tabular agents of the scenario (or those of
+ * opts->algos) one after the other, then estimates the discretised MDP from
+ * as many episodes of random actions as the training had (the oracle),
+ * solves it and values each trained table on it. */
+
+typedef struct clv_agents clv_agents;
+
+typedef struct clv_agents_opts {
+    const clv_progress *progress;   /* NULL, or phases "training" and "estimating the MDP" */
+    const int *algos;               /* NULL: agent.algorithms; else n_algos clv_algo values */
+    int n_algos;
+    const clv_qtable *resume;       /* NULL, or the table to go on from (one algorithm only) */
+    /* NULL, or called every agent.checkpoint_every episodes with the table
+     * of algorithm algo so far; non-zero stops the training (agent.h) */
+    int (*checkpoint)(void *ctx, int algo, const clv_qtable *table);
+    void *checkpoint_ctx;
+    /* NULL, or called when a phase ends: k = 0.. after the training of
+     * a->algo[k], k = -1 after the oracle */
+    void (*done)(void *ctx, const clv_agents *a, int k);
+    void *done_ctx;
+} clv_agents_opts;
+
+struct clv_agents {
+    clv_scenario scn;               /* a copy */
+    int algo[CLV_MAX_ALGOS];        /* clv_algo, in the order trained */
+    int n;                          /* trained so far */
+    clv_train_result trained[CLV_MAX_ALGOS];
+    double seconds[CLV_MAX_ALGOS];  /* wall-clock time of each training */
+    double last_average[CLV_MAX_ALGOS]; /* the last 10-episode moving average of its returns */
+    clv_mdp_estimate *mdp;          /* the oracle's estimate; NULL until it is made */
+    double optimum;                 /* its optimal value per customer from the start (discounted) */
+    double value[CLV_MAX_ALGOS];    /* each table's value on it */
+    double oracle_seconds;
+};
+
+/* Run it into a new *out (opts may be NULL).  Returns CLV_OK, or the
+ * status of the step that failed (err filled; "resume" in err->field when
+ * opts->resume does not fit); on failure *out is NULL. */
+int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_agents **out, clv_error *err);
+
+/* Free; NULL is a no-op. */
+void clv_agents_free(clv_agents *a);
+
 /* "none@1", "10%@0.95": the name of action a (coupon x n_prices + price
  * level) of scn into buf (n bytes); returns buf. */
 char *clv_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n);

@@ -1,6 +1,7 @@
 /* policy_types.c - the policy type table: one entry per kind of evaluation.policies, and its lookups. */
 #include "clvsim/policy.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,12 +34,11 @@ const clv_policy_type *clv_policy_type_named(const char *name, int *level)
         const size_t l = strlen(t->name);
         if (strcmp(name, t->name) == 0)
             return t;
-        /* NAME-K of a per-coupon kind: K a positive decimal, else level 0 */
+        /* NAME-K of a per-coupon kind: K a positive integer (strtol), else level 0 */
         if (t->per_coupon && strncmp(name, t->name, l) == 0 && name[l] == '-') {
             char *end;
             const long k = strtol(name + l + 1, &end, 10);
-            if (level && !*end && end != name + l + 1 && k >= 1 && k <= 255 && name[l + 1] != '+' &&
-                name[l + 1] != '-' && name[l + 1] != ' ')
+            if (level && !*end && end != name + l + 1 && k >= 1 && k <= INT_MAX)
                 *level = (int)k;
             return t;
         }

@@ -1,9 +1,7 @@
-/* cmd_agent.c - clvsim train-agent: tabular agents trained on the scenario's environment. */
+/* cmd_agent.c - clvsim train-agent: the tabular agents of a scenario, trained and judged by the oracle in the library (clv_study_agents), their files written by it (clvsim/report.h). */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -13,18 +11,55 @@
  * under a name of its own (DIR/agent_<algorithm>.checkpoint.qtab, removed
  * when the run succeeds): it never replaces a finished run's table */
 typedef struct {
-    const char *path;
+    const char *dir;          /* the output directory itself */
     clv_error *err;
     int *written;             /* counts the checkpoints written */
 } checkpoint_ctx;
 
-static int write_checkpoint(void *ctx, const clv_qtable *t)
+static int write_checkpoint(void *ctx, int algo, const clv_qtable *t)
 {
     const checkpoint_ctx *c = ctx;
-    if (clv_qtable_save(t, c->path, c->err) != CLV_OK)
+    char path[CLV_IO_PATH_MAX], name[64];
+    snprintf(name, sizeof name, "agent_%s.checkpoint.qtab", clv_scn_enum_name("agent.algorithms", algo));
+    if (clv_path_join(path, sizeof path, c->dir, name, c->err) != CLV_OK || clv_qtable_save(t, path, c->err) != CLV_OK)
         return 1;
     ++*c->written;
     return 0;
+}
+
+/* each phase's line on stdout as it ends, a training's curve into learning.csv */
+typedef struct {
+    cli_progress *bar;
+    clv_afile *curves;
+} phase_ctx;
+
+static void trained(void *ctx, const clv_agents *a, int k)
+{
+    const phase_ctx *c = ctx;
+    cli_progress_done(c->bar);
+    const clv_scenario *scn = &a->scn;
+    const char *cur = scn->economics.currency;
+    if (k >= 0) {
+        clv_report_learning(c->curves, clv_scn_enum_name("agent.algorithms", a->algo[k]), &a->trained[k]);
+        printf("%-15s %d episodes of %lld customers in %.1f s; %zu states x %zu actions; net margin per "
+               "customer per episode, last 10: %.3f %s\n",
+               clv_scn_enum_name("agent.algorithms", a->algo[k]), a->trained[k].episodes,
+               (long long)scn->agent.customers, a->seconds[k], a->trained[k].table->n_states,
+               a->trained[k].n_actions, a->last_average[k], cur);
+        return;
+    }
+    printf("oracle          the discretised MDP estimated from %d episodes of random actions (%zu transitions) in "
+           "%.1f s: optimal value %.3f %s per customer from the start (discounted, per epoch gamma %g)\n",
+           scn->agent.episodes, clv_mdp_estimate_transitions(a->mdp), a->oracle_seconds, a->optimum, cur,
+           scn->agent.gamma);
+    for (int j = 0; j < a->n; j++) {
+        const char *name = clv_scn_enum_name("agent.algorithms", a->algo[j]);
+        const double v = a->value[j], best = a->optimum;
+        if (best != 0 && isfinite(v / best))
+            printf("%-15s value on the oracle's model %.3f %s: %.1f%% of the optimum\n", name, v, cur, 100 * v / best);
+        else
+            printf("%-15s value on the oracle's model %.3f %s (the optimum is 0: no share of it)\n", name, v, cur);
+    }
 }
 
 int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
@@ -64,109 +99,31 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
                         "yet; their LTV estimates come from the population's BTYD model\n");
     clv_outdir od = {.fd = -1};
     int st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
-    char path[CLV_IO_PATH_MAX], ckpt[CLV_IO_PATH_MAX], ckpt_names[3][64];
-    int checkpoints = 0;
-    for (int k = 0; k < n_algos; k++)
-        snprintf(ckpt_names[k], sizeof ckpt_names[k], "agent_%s.checkpoint.qtab",
-                 clv_scn_enum_name("agent.algorithms", algos_k[k]));
     if (st == CLV_OK)
-        st = cli_write_resolved(&scn, &od, &err);
-    clv_afile curves;
-    if (st == CLV_OK && (st = cli_open_out(&od, "learning.csv", scn.source, &curves, &err)) == CLV_OK)
-        fprintf(curves.fp, "algorithm,episode,epsilon,return,moving_average\n");
-    int curves_open = st == CLV_OK;
+        st = clv_report_resolved(&scn, &od, &err);
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = cli_progress_of(&bar);
-    clv_train_result results[3];
-    memset(results, 0, sizeof results);
-    for (int k = 0; st == CLV_OK && k < n_algos; k++) {
-        const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
-        double t0 = cli_now();
-        clv_train_result *rp = &results[k];
-        char file[64];
-        snprintf(file, sizeof file, "agent_%s.qtab", name);
-        if ((st = clv_outdir_path(&od, file, path, sizeof path, &err)) != CLV_OK ||
-            (st = clv_path_join(ckpt, sizeof ckpt, scn.output.dir, ckpt_names[k], &err)) != CLV_OK)
-            break;
-        checkpoint_ctx cc = {ckpt, &err, &checkpoints};
-        clv_train_opts to = {scn.run.threads, &prog, resume, write_checkpoint, &cc};
-        st = clv_agent_train(&scn, algos_k[k], &to, rp, &err);
+    const clv_progress prog = cli_progress_of(&bar);
+    int checkpoints = 0;
+    checkpoint_ctx cc = {scn.output.dir, &err, &checkpoints};
+    clv_afile curves;
+    phase_ctx pc = {&bar, &curves};
+    const clv_agents_opts ao = {&prog, algos_k, n_algos, resume, write_checkpoint, &cc, trained, &pc};
+    clv_agents *a = NULL;
+    const int curves_open = st == CLV_OK && (st = clv_report_learning_open(&curves, &scn, &od, &err)) == CLV_OK;
+    if (st == CLV_OK) {
+        st = clv_study_agents(&scn, &ao, &a, &err);
+        cli_progress_done(&bar);
         if (st != CLV_OK && resume_path && strcmp(err.field, "resume") == 0)
             snprintf(err.file, sizeof err.file, "%s", resume_path); /* the table the library refused */
-        clv_train_result r = *rp;
-        cli_progress_done(&bar);
-        if (st != CLV_OK)
-            break;
-        double elapsed = cli_now() - t0;
-        const double last_ma = clv_report_learning(&curves, name, &r);
-        st = clv_qtable_save(r.table, path, &err);
-        if (st == CLV_OK)
-            st = clv_report_policy(&scn, r.table, &r.map, &od, name, &err);
-        if (st == CLV_OK)
-            printf("%-15s %d episodes of %lld customers in %.1f s; %zu states x %zu actions; net margin per "
-                   "customer per episode, last 10: %.3f %s\n",
-                   name, r.episodes, (long long)scn.agent.customers, elapsed, r.table->n_states, r.n_actions, last_ma,
-                   scn.economics.currency);
     }
-    /* the model-based oracle: the discretised MDP estimated from as many
-     * episodes with random actions, solved, and each table judged on it */
-    if (st == CLV_OK && n_algos > 0) {
-        clv_mdp_estimate *m = NULL;
-        double t0 = cli_now(), best = 0;
-        st = clv_oracle_estimate(&scn, &results[0].map, scn.agent.episodes, scn.run.threads, &prog, &m, &err);
-        cli_progress_done(&bar);
-        clv_afile oc;
-        if (st == CLV_OK)
-            st = clv_mdp_solve(m, scn.agent.gamma, 1e-9, 100000, NULL, &best, &err);
-        if (st == CLV_OK && (st = cli_open_out(&od, "oracle.csv", scn.source, &oc, &err)) == CLV_OK) {
-            fprintf(oc.fp, "policy,value_per_customer,share_of_optimum\n");
-            fprintf(oc.fp, "oracle");
-            clv_put_num(oc.fp, &oc.num, "value_per_customer", ",%.6f,1\n", best);
-            printf("oracle          the discretised MDP estimated from %d episodes of random actions (%zu "
-                   "transitions) in %.1f s: optimal value %.3f %s per customer from the start (discounted, per epoch "
-                   "gamma %g)\n",
-                   scn.agent.episodes, clv_mdp_estimate_transitions(m), cli_now() - t0, best, scn.economics.currency,
-                   scn.agent.gamma);
-            for (int k = 0; st == CLV_OK && k < n_algos; k++) {
-                double v;
-                st = clv_mdp_evaluate(m, results[k].table, scn.agent.gamma, 1e-9, 100000, &v, &err);
-                if (st == CLV_OK) {
-                    const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
-                    /* a share of an optimum of 0 is undefined: empty */
-                    fprintf(oc.fp, "%s", name);
-                    clv_put_num(oc.fp, &oc.num, "value_per_customer", ",%.6f", v);
-                    if (best != 0)
-                        clv_put_num(oc.fp, &oc.num, "share_of_optimum", ",%.6f\n", v / best);
-                    else
-                        clv_put_blank(oc.fp, ",%.6f\n");
-                    if (best != 0 && isfinite(v / best))
-                        printf("%-15s value on the oracle's model %.3f %s: %.1f%% of the optimum\n", name, v,
-                               scn.economics.currency, 100 * v / best);
-                    else
-                        printf("%-15s value on the oracle's model %.3f %s (the optimum is 0: no share of it)\n",
-                               name, v, scn.economics.currency);
-                }
-            }
-            st = cli_close_out(&oc, st, &err);
-        }
-        clv_mdp_estimate_free(m);
-    }
-    for (int k = 0; k < 3; k++)
-        clv_train_result_free(&results[k]);
     if (curves_open)
-        st = cli_close_out(&curves, st, &err);
+        st = clv_report_close(&curves, st, &err);
+    if (st == CLV_OK)
+        st = clv_report_agents_files(a, &od, &err);
     if (st == CLV_OK && scn.output.plots) {
-        char data[CLV_IO_PATH_MAX + 96], cur[40], algos[80] = "algos=";
-        snprintf(data, sizeof data, "datafile=%s/learning.csv", od.stage);
-        snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
-        for (int k = 0; k < n_algos; k++) {
-            strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
-            strncat(algos, clv_scn_enum_name("agent.algorithms", algos_k[k]), sizeof algos - strlen(algos) - 1);
-        }
-        const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents", algos};
-        st = cli_figure(od.stage, "learning.gp", "learning", scn.output.plot_formats, scn.output.n_plot_formats,
-                        vars, 4, &err);
+        static const clv_progress stop = {NULL, NULL, cli_cancelled};
+        st = clv_report_agents_figure(a, &od, &stop, &err);
         if (st == CLV_EUNSUPPORTED) {
             if (!o.quiet)
                 fprintf(stderr, "clvsim train-agent: gnuplot not found: skipped learning.{png,svg}; install the "
@@ -174,12 +131,17 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
             st = CLV_OK;
         }
     }
+    clv_agents_free(a);
     clv_qtable_free(resume);
     /* the checkpoints of a finished training are in its tables */
-    const char *drop[3];
-    for (int k = 0; k < n_algos; k++)
+    char ckpt_names[CLV_MAX_ALGOS][64], ckpt[CLV_IO_PATH_MAX];
+    const char *drop[CLV_MAX_ALGOS];
+    for (int k = 0; k < n_algos; k++) {
+        snprintf(ckpt_names[k], sizeof ckpt_names[k], "agent_%s.checkpoint.qtab",
+                 clv_scn_enum_name("agent.algorithms", algos_k[k]));
         drop[k] = ckpt_names[k];
-    st = cli_out_end(&od, st, CLI_RESOLVED, drop, n_algos, &err);
+    }
+    st = clv_report_end(&od, st, CLV_REPORT_RESOLVED, drop, n_algos, &err);
     if (st != CLV_OK) {
         cli_report(&err);
         if (checkpoints > 0)

@@ -671,9 +671,8 @@ int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *er
      * policy files of every learned or loaded table */
     if (!s->loaded) {
         clv_afile curves;
-        if ((st = clv_report_open(od, "learning.csv", scn->source, &curves, err)) != CLV_OK)
+        if ((st = clv_report_learning_open(&curves, scn, od, err)) != CLV_OK)
             return st;
-        fprintf(curves.fp, "algorithm,episode,epsilon,return,moving_average\n");
         for (int k = 0; k < s->n_trained; k++)
             clv_report_learning(&curves, clv_scn_enum_name("agent.algorithms", s->algo[k]), &s->trained[k]);
         if ((st = clv_report_close(&curves, CLV_OK, err)) != CLV_OK)
@@ -703,4 +702,61 @@ int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *er
         if (s->pol[p].table)
             st = write_heatmap(s, od, s->pol[p].name, s->pol[p].table, &s->map, err);
     return st;
+}
+
+/* ---- the agents alone (clvsim train-agent) ---- */
+
+int clv_report_learning_open(clv_afile *af, const clv_scenario *scn, const clv_outdir *od, clv_error *err)
+{
+    const int st = clv_report_open(od, "learning.csv", scn->source, af, err);
+    if (st == CLV_OK)
+        fprintf(af->fp, "algorithm,episode,epsilon,return,moving_average\n");
+    return st;
+}
+
+int clv_report_agents_files(const clv_agents *a, const clv_outdir *od, clv_error *err)
+{
+    const clv_scenario *scn = &a->scn;
+    clv_afile af;
+    int st = CLV_OK;
+    for (int k = 0; k < a->n && st == CLV_OK; k++) {
+        const char *name = clv_scn_enum_name("agent.algorithms", a->algo[k]);
+        char file[64], path[CLV_IO_PATH_MAX];
+        snprintf(file, sizeof file, "agent_%s.qtab", name);
+        if ((st = clv_outdir_path(od, file, path, sizeof path, err)) == CLV_OK &&
+            (st = clv_qtable_save(a->trained[k].table, path, err)) == CLV_OK)
+            st = clv_report_policy(scn, a->trained[k].table, &a->trained[k].map, od, name, err);
+    }
+    if (st != CLV_OK || !a->mdp)
+        return st;
+    if ((st = clv_report_open(od, "oracle.csv", scn->source, &af, err)) != CLV_OK)
+        return st;
+    fprintf(af.fp, "policy,value_per_customer,share_of_optimum\n");
+    fprintf(af.fp, "oracle");
+    clv_put_num(af.fp, &af.num, "value_per_customer", ",%.6f,1\n", a->optimum);
+    for (int k = 0; k < a->n; k++) {
+        /* a share of an optimum of 0 is undefined: empty */
+        fprintf(af.fp, "%s", clv_scn_enum_name("agent.algorithms", a->algo[k]));
+        clv_put_num(af.fp, &af.num, "value_per_customer", ",%.6f", a->value[k]);
+        if (a->optimum != 0)
+            clv_put_num(af.fp, &af.num, "share_of_optimum", ",%.6f\n", a->value[k] / a->optimum);
+        else
+            clv_put_blank(af.fp, ",%.6f\n");
+    }
+    return clv_report_close(&af, CLV_OK, err);
+}
+
+int clv_report_agents_figure(const clv_agents *a, const clv_outdir *od, const clv_progress *stop, clv_error *err)
+{
+    const clv_scenario *scn = &a->scn;
+    char data[CLV_IO_PATH_MAX + 96], cur[40], algos[80] = "algos=";
+    snprintf(data, sizeof data, "datafile=%s/learning.csv", od->stage);
+    snprintf(cur, sizeof cur, "currency=%s", scn->economics.currency);
+    for (int k = 0; k < a->n; k++) {
+        strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
+        strncat(algos, clv_scn_enum_name("agent.algorithms", a->algo[k]), sizeof algos - strlen(algos) - 1);
+    }
+    const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents", algos};
+    return clv_report_figure(od->stage, "learning.gp", "learning", scn->output.plot_formats,
+                             scn->output.n_plot_formats, vars, 4, stop, err);
 }

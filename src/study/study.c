@@ -309,6 +309,84 @@ void clv_study_free(clv_study *s)
     free(s);
 }
 
+/* ---- the agents alone (clvsim train-agent) ---- */
+
+typedef struct {
+    const clv_agents_opts *o;
+    int algo;
+} checkpoint_of;
+
+static int checkpoint(void *ctx, const clv_qtable *t)
+{
+    const checkpoint_of *c = ctx;
+    return c->o->checkpoint(c->o->checkpoint_ctx, c->algo, t);
+}
+
+int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_agents **out, clv_error *err)
+{
+    *out = NULL;
+    clv_agents_opts defaults;
+    if (!opts) {
+        memset(&defaults, 0, sizeof defaults);
+        opts = &defaults;
+    }
+    const int *algos = opts->algos ? opts->algos : scn->agent.algorithms;
+    const int n_algos = opts->algos ? opts->n_algos : scn->agent.n_algorithms;
+    if (n_algos < 0 || n_algos > CLV_MAX_ALGOS)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "agent.algorithms", "expected 0..%d algorithms, got %d",
+                             CLV_MAX_ALGOS, n_algos);
+    clv_agents *a = calloc(1, sizeof *a);
+    if (!a)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    a->scn = *scn;
+    int st = CLV_OK;
+    for (int k = 0; k < n_algos && st == CLV_OK; k++) {
+        checkpoint_of c = {opts, algos[k]};
+        clv_train_opts to = {scn->run.threads, opts->progress, opts->resume, opts->checkpoint ? checkpoint : NULL,
+                             &c};
+        const double t0 = now();
+        st = clv_agent_train(scn, algos[k], &to, &a->trained[k], err);
+        if (st != CLV_OK)
+            break;
+        a->algo[k] = algos[k];
+        a->seconds[k] = now() - t0;
+        a->last_average[k] = last_average(&a->trained[k]);
+        a->n = k + 1;
+        if (opts->done)
+            opts->done(opts->done_ctx, a, k);
+    }
+    /* the model-based oracle: the discretised MDP estimated from as many
+     * episodes with random actions, solved, and each table judged on it */
+    if (st == CLV_OK && a->n > 0) {
+        const double t0 = now();
+        st = clv_oracle_estimate(scn, &a->trained[0].map, scn->agent.episodes, scn->run.threads, opts->progress,
+                                 &a->mdp, err);
+        if (st == CLV_OK)
+            st = clv_mdp_solve(a->mdp, scn->agent.gamma, 1e-9, 100000, NULL, &a->optimum, err);
+        a->oracle_seconds = now() - t0;
+        for (int k = 0; k < a->n && st == CLV_OK; k++)
+            st = clv_mdp_evaluate(a->mdp, a->trained[k].table, scn->agent.gamma, 1e-9, 100000, &a->value[k], err);
+        if (st == CLV_OK && opts->done)
+            opts->done(opts->done_ctx, a, -1);
+    }
+    if (st != CLV_OK) {
+        clv_agents_free(a);
+        return st;
+    }
+    *out = a;
+    return CLV_OK;
+}
+
+void clv_agents_free(clv_agents *a)
+{
+    if (!a)
+        return;
+    for (int k = 0; k < CLV_MAX_ALGOS; k++) /* a failed training's too (zeroed when it left nothing) */
+        clv_train_result_free(&a->trained[k]);
+    clv_mdp_estimate_free(a->mdp);
+    free(a);
+}
+
 char *clv_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n)
 {
     const size_t P = (size_t)scn->interventions.n_prices, c = a / P;
