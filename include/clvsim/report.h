@@ -35,6 +35,11 @@ extern "C" {
 /* The name of the resolved scenario in a run's directory. */
 #define CLV_REPORT_RESOLVED "scenario.resolved.cfg"
 
+/* The scenario in a few lines of text into fp: name, seed, calendar,
+ * population, spend, customers, seasonality, coupons, prices, budget,
+ * policies, threads, output directory (what clvsim run prints first). */
+void clv_report_scenario(FILE *fp, const clv_scenario *scn);
+
 /* ---- staged files ---- */
 
 /* Open the staged DIR/name for atomic writing; CLV_EINPUT when DIR/name is

@@ -45,7 +45,7 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
     if (st == CLV_OK)
         st = clv_report_resolved(&scn, &od, &err);
     if (st == CLV_OK) {
-        cli_print_summary(stdout, &scn);
+        clv_report_scenario(stdout, &scn);
         fflush(stdout);
         if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
             fprintf(stderr, "clvsim %s: note: the agents and policies do not use the neural LTV predictor "

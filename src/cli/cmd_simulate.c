@@ -37,7 +37,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
     if (st == CLV_OK)
-        st = cli_write_resolved(&scn, &od, &err);
+        st = clv_report_resolved(&scn, &od, &err);
     /* the transaction log is written as the simulation goes, to a staged
      * file: an interrupted run leaves no partial log */
     clv_report_txlog log;
@@ -70,7 +70,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
         st = clv_report_sim_days(sim, &scn, &od, &err);
     if (st == CLV_OK)
         st = clv_report_sim_customers(sim, &scn, &od, &stop_poll, &err);
-    st = cli_out_end(&od, st, CLI_RESOLVED, NULL, 0, &err);
+    st = clv_report_end(&od, st, CLV_REPORT_RESOLVED, NULL, 0, &err);
     if (st == CLV_OK) {
         size_t nd;
         const clv_sim_day *d = clv_sim_days(sim, &nd);
