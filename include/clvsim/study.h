@@ -77,7 +77,7 @@ typedef struct clv_study {
 typedef void (*clv_study_note_fn)(void *ctx, const char *text);
 
 typedef struct clv_study_opts {
-    /* NULL or phases "training", "estimating the MDP", "evaluating" (as
+    /* NULL or phases "training", "estimating the oracle", "evaluating" (as
      * agent.h and evaluate.h report them); its cancellation stops the study
      * with CLV_ECANCELLED */
     const clv_progress *progress;
@@ -112,7 +112,7 @@ void clv_study_free(clv_study *s);
 typedef struct clv_agents clv_agents;
 
 typedef struct clv_agents_opts {
-    const clv_progress *progress;   /* NULL, or phases "training" and "estimating the MDP" */
+    const clv_progress *progress;   /* NULL, or phases "training" and "estimating the oracle" */
     const int *algos;               /* NULL: agent.algorithms; else n_algos clv_algo values */
     int n_algos;
     const clv_qtable *resume;       /* NULL, or the table to go on from (one algorithm only) */

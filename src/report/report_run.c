@@ -537,7 +537,7 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
         st = clv_report_figure(dir, "learning.gp", "learning", fmts, nf, vars, 4, stop, err);
     }
     for (size_t p = 0; p < r->n && st == CLV_OK; p++) {
-        if (r->pol[p].kind < CLV_POLICY_GREEDY)
+        if (!r->pol[p].table) /* the policies that act on a table */
             continue;
         char title[200], stem[64];
         snprintf(data, sizeof data, "datafile=%s/heatmap_%s.csv", dir, r->pol[p].name);
@@ -616,7 +616,7 @@ static int w_report(const clv_study *r, clv_afile *af, const char *no_figures, d
             fprintf(fp, "<h2>%s</h2>\n<img src=\"%s.%s\" alt=\"%s\">\n", figs[k][1], figs[k][0], ext, figs[k][1]);
         }
         for (size_t p = 0; p < r->n; p++)
-            if (r->pol[p].kind >= CLV_POLICY_GREEDY)
+            if (r->pol[p].table)
                 fprintf(fp, "<h2>Policy %s</h2>\n<img src=\"heatmap_%s.%s\" alt=\"policy %s\">\n", r->pol[p].name,
                         r->pol[p].name, ext, r->pol[p].name);
     } else {

@@ -20,11 +20,10 @@ static double now(void)
 }
 
 #if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
+__attribute__((format(printf, 2, 3)))
 #endif
-static void note(const clv_study_opts *o, clv_study *s, const char *fmt, ...)
+static void note(const clv_study_opts *o, const char *fmt, ...)
 {
-    (void)s;
     if (!o->note)
         return;
     char text[CLV_IO_PATH_MAX + 256];
@@ -94,7 +93,7 @@ static int train_agents(clv_study *s, const clv_study_opts *o, clv_error *err)
         if (st != CLV_OK)
             break;
         s->algo[s->n_trained++] = a;
-        note(o, s, "trained %s: %d episodes of %lld customers in %.1f s; net margin per customer per episode, last "
+        note(o, "trained %s: %d episodes of %lld customers in %.1f s; net margin per customer per episode, last "
                    "10: %.2f %s", name, t->episodes, (long long)scn->agent.customers, now() - t0, last_average(t),
              scn->economics.currency);
     }
@@ -144,7 +143,7 @@ static int load_agents(clv_study *s, const clv_study_opts *o, clv_error *err)
         tr->map = map;
         tr->n_actions = A;
         s->algo[s->n_trained++] = a;
-        note(o, s, "loaded %s (%llu episodes behind it)", path, (unsigned long long)t->episodes);
+        note(o, "loaded %s (%llu episodes behind it)", path, (unsigned long long)t->episodes);
     }
     return st;
 }
@@ -168,7 +167,7 @@ static int estimate_models(clv_study *s, const clv_study_opts *o, clv_error *err
     if (st == CLV_OK && greedy)
         st = clv_mdp_table(s->mdp, 1, scn->agent.gamma, 1e-9, 100000, &s->greedy, err);
     if (st == CLV_OK)
-        note(o, s, "estimated the discretised MDP from %d episodes of random actions (%zu transitions) in %.1f s",
+        note(o, "estimated the discretised MDP from %d episodes of random actions (%zu transitions) in %.1f s",
              scn->agent.episodes, clv_mdp_estimate_transitions(s->mdp), now() - t0);
     return st;
 }
@@ -252,7 +251,7 @@ static int evaluate(clv_study *s, const clv_study_opts *o, clv_error *err)
     const double t0 = now();
     int st = clv_evaluate(&s->scn, pols, s->n, &eo, &s->ev, err);
     if (st == CLV_OK) {
-        note(o, s, "evaluated %zu policies on %zu replications in %.1f s", s->n, s->ev.replications, now() - t0);
+        note(o, "evaluated %zu policies on %zu replications in %.1f s", s->n, s->ev.replications, now() - t0);
         pick_references(s);
     }
     return st;
