@@ -70,6 +70,10 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
         st = clv_report_sim_days(sim, &scn, &od, &err);
     if (st == CLV_OK)
         st = clv_report_sim_customers(sim, &scn, &od, &stop_poll, &err);
+    /* a stop says so in one word, wherever it caught the run (the burn-in,
+     * a step, the log) */
+    if (st == CLV_ECANCELLED)
+        clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
     st = clv_report_end(&od, st, CLV_REPORT_RESOLVED, NULL, 0, &err);
     if (st == CLV_OK) {
         size_t nd;
