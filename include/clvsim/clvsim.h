@@ -35,10 +35,12 @@
 #include "clvsim/plot.h"
 #include "clvsim/policy.h"
 #include "clvsim/progress.h"
+#include "clvsim/report.h"
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
 #include "clvsim/streams.h"
+#include "clvsim/study.h"
 #include "clvsim/txlog.h"
 
 #ifdef __cplusplus
