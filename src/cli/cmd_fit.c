@@ -201,7 +201,7 @@ static int value_quality(fit_job *j, clv_error *err)
     double *pred = malloc((t->n ? t->n : 1) * sizeof *pred), *y = malloc((t->n ? t->n : 1) * sizeof *y);
     double *ex = malloc((t->n ? t->n : 1) * sizeof *ex);
     int *buy = malloc((t->n ? t->n : 1) * sizeof *buy);
-    int st = pred && y && ex && buy ? CLV_OK : CLV_ENOMEM;
+    int st = pred && y && ex && buy ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     for (int m = 0; st == CLV_OK && t->n >= 10 && m < 2 && !cli_interrupted; m++) {
         if (!j->done[m])
             continue;
@@ -212,15 +212,15 @@ static int value_quality(fit_job *j, clv_error *err)
             y[i] = r->spend_holdout;
             buy[i] = r->x_holdout > 0;
         }
-        /* with 10 customers or more, -1 means memory ran out */
-        if (clv_value_metrics_of(pred, y, t->n, &j->vq[m]) != 0 || clv_class_metrics_of(ex, buy, t->n, 0.5, &j->cq[m]) != 0)
-            st = CLV_ENOMEM;
+        st = clv_value_metrics_of(pred, y, t->n, &j->vq[m], err);
+        if (st == CLV_OK)
+            st = clv_class_metrics_of(ex, buy, t->n, 0.5, &j->cq[m], err);
         j->vq_ok[m] = st == CLV_OK;
     }
     free(pred), free(y), free(ex), free(buy);
     if (st == CLV_OK && cli_interrupted)
         return cli_stop(err);
-    return st == CLV_OK ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    return st;
 }
 
 static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)

@@ -114,21 +114,23 @@ static int evaluate_on(clv_mlp *m, int loss, const baselines *bl, clv_ltv_data *
     if (st == CLV_OK && n < 10)
         st = clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv",
                            "too few %s customers to evaluate the predictor (at least 10 are needed)", e->name);
-    /* with 10 rows or more the metrics fail only for want of memory */
-    if (st == CLV_OK &&
-        (clv_value_metrics_of(pv, y, n, &e->v[0]) != 0 || clv_value_metrics_of(bb, y, n, &e->v[1]) != 0 ||
-         clv_class_metrics_of(pb, bought, n, 0, &e->c[0]) != 0 || clv_class_metrics_of(bb, bought, n, 0, &e->c[1]) != 0))
-        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    /* no gain curve (NaN) when the rows hold no value; else it fails only
-     * for want of memory */
+    if (st == CLV_OK)
+        st = clv_value_metrics_of(pv, y, n, &e->v[0], err);
+    if (st == CLV_OK)
+        st = clv_value_metrics_of(bb, y, n, &e->v[1], err);
+    if (st == CLV_OK)
+        st = clv_class_metrics_of(pb, bought, n, 0, &e->c[0], err);
+    if (st == CLV_OK)
+        st = clv_class_metrics_of(bb, bought, n, 0, &e->c[1], err);
+    /* no gain curve (NaN) when the rows hold no value */
     double total = 0;
     for (size_t i = 0; st == CLV_OK && i < n; i++)
         total += y[i];
     for (int k = 0; st == CLV_OK && k < 2; k++) {
-        if (clv_gain_curve(k ? bb : pv, y, n, LTV_GAIN_POINTS, e->gain[k]) == 0)
+        if (total > 0) {
+            st = clv_gain_curve(k ? bb : pv, y, n, LTV_GAIN_POINTS, e->gain[k], err);
             continue;
-        if (total > 0)
-            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        }
         for (int q = 0; q < LTV_GAIN_POINTS; q++)
             e->gain[k][q] = NAN;
     }
@@ -140,8 +142,8 @@ static int evaluate_on(clv_mlp *m, int loss, const baselines *bl, clv_ltv_data *
         }
         for (size_t i = 0; st == CLV_OK && i < n; i++)
             bought[i] = k ? y[i] >= bl->high : y[i] > 0;
-        if (st == CLV_OK && clv_class_metrics_of(pv, bought, n, 0, &e->lr[k]) != 0)
-            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        if (st == CLV_OK)
+            st = clv_class_metrics_of(pv, bought, n, 0, &e->lr[k], err);
     }
     free(X), free(y), free(pv), free(pb), free(bb), free(bought);
     return st;
