@@ -161,11 +161,61 @@ double clv_gg_expected_spend(const clv_gg_params *p, double x, double m);
 
 /* The purchase/dropout model and the spend model of a population. */
 typedef struct clv_btyd {
-    int model;               /* CLV_MODEL_BGNBD or CLV_MODEL_PARETO */
+    int model;               /* a clv_btyd_model value: clv_btyd_type_of(model) is its entry */
     clv_bgnbd_params bgnbd;
     clv_pnbd_params pareto;
     clv_gg_params spend;
 } clv_btyd;
+
+/* ---- the model table --------------------------------------------------------------- */
+
+/* A purchase/dropout model, as GSL describes a minimiser with
+ * gsl_multimin_fdfminimizer_type: one constant entry per model, and code
+ * that handles "a BTYD model" calls through the entry instead of naming
+ * the models.  Parameters are given as the model's own field of clv_btyd
+ * (its functions read it) or, generically, as an array of n_params values
+ * in the order of param_names (a fit's clv_fit_result.par).
+ *
+ * Gamma-Gamma, the spend model, is not an entry: it models the amount of
+ * each purchase independently of when purchases happen, has three
+ * parameters, no P(alive), no purchase counts and no dropout, and every
+ * population pairs one entry of this table with it (clv_btyd.spend). */
+typedef struct clv_btyd_type {
+    const char *name;        /* "bgnbd": population.model, the parameter group population.NAME, fit --model */
+    const char *label;       /* "BG/NBD": reports and plots */
+    int model;               /* its clv_btyd_model (population.model) value: the index in clv_btyd_types */
+    uint64_t stream_id;      /* the fit's random starts: stream (seed, CLV_STREAM_FIT, 0, stream_id) */
+    int n_params;
+    const char *const *param_names; /* "r", "alpha", ... (the scenario keys of population.NAME) */
+    /* the model's parameters of m into par[0..n_params), and back */
+    void (*get)(const clv_btyd *m, double *par);
+    void (*set)(clv_btyd *m, const double *par);
+    /* the log-likelihood of n customers, with its gradient in natural
+     * parameters (param_names' order) when grad is non-NULL; NaN outside
+     * the domain or when the records are invalid */
+    double (*loglik)(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad);
+    /* the maximum-likelihood fit, as clv_bgnbd_fit */
+    int (*fit)(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
+    /* predictions, as clv_btyd_palive, _expected, _expected_new and _pmf */
+    double (*palive)(const clv_btyd *m, double x, double t_x, double T);
+    double (*expected)(const clv_btyd *m, double t, double x, double t_x, double T);
+    double (*expected_new)(const clv_btyd *m, double t);
+    double (*pmf)(const clv_btyd *m, double t, int x);
+    /* the simulator's dropout hook for this model (clv_sim_dropout, clvsim/sim.h) */
+    int dropout;
+} clv_btyd_type;
+
+extern const clv_btyd_type *const clv_btyd_bgnbd;   /* BG/NBD (FHL05) */
+extern const clv_btyd_type *const clv_btyd_pareto;  /* Pareto/NBD (FH05) */
+
+/* Every model, by clv_btyd_model value: clv_btyd_types[k]->model == k. */
+enum { CLV_BTYD_N_TYPES = 2 };
+extern const clv_btyd_type *const clv_btyd_types[CLV_BTYD_N_TYPES];
+
+/* The entry of a clv_btyd_model value, or NULL when there is none. */
+const clv_btyd_type *clv_btyd_type_of(int model);
+/* The entry named name ("bgnbd", "pareto"), or NULL. */
+const clv_btyd_type *clv_btyd_type_named(const char *name);
 
 /* The model a scenario's population section describes. */
 void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop);
@@ -174,7 +224,7 @@ void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop);
  * scenario.seed, on `threads` threads, reporting to progress. */
 void clv_fit_opts_scenario(clv_fit_opts *fo, const clv_scenario *scn, int threads, const clv_progress *progress);
 
-/* Fit a population to a summary: model (CLV_MODEL_BGNBD or _PARETO) and
+/* Fit a population to a summary: model (a clv_btyd_model value) and
  * Gamma-Gamma, into *out (in the summary's unit); fits (may be NULL)
  * receives the two fits.  Errors as the fits. */
 int clv_btyd_fit_table(const clv_rfm_table *t, int model, const clv_fit_opts *fo, clv_btyd *out,

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-enum { M_BG, M_PN, M_GG, N_MODELS };
+enum { M_BG = CLV_MODEL_BGNBD, M_PN = CLV_MODEL_PARETO, M_GG = CLV_FIT_GGAMMA, N_MODELS = CLV_FIT_N_MODELS };
 static const char *const model_label[N_MODELS] = {"BG/NBD", "Pareto/NBD", "Gamma-Gamma"};
 static const char *const model_key[N_MODELS] = {"bgnbd", "pareto", "ggamma"};
 
@@ -24,17 +24,7 @@ typedef struct fit_job {
     const char *outdir;
     clv_outdir od;                /* its claim and staging directory */
     int quiet;
-    /* results */
-    clv_rfm_table *t;
-    clv_fit_result fit[N_MODELS];
-    int done[N_MODELS];
-    clv_btyd model[2];            /* BG/NBD and Pareto/NBD, each with the spend model */
-    clv_holdout_report hold[2];
-    double *cum[2];               /* expected cumulative repeat transactions per day */
-    /* the holdout's value quality per purchase model (with Gamma-Gamma) */
-    clv_value_metrics vq[2];
-    clv_class_metrics cq[2];
-    int vq_ok[2];                 /* computed (10 customers or more) */
+    clv_fit_study s;              /* the results */
 } fit_job;
 
 /* ---- option parsing ---- */
@@ -137,27 +127,27 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
     fprintf(fp, "# command: %s\n", cmdline);
     char a[16];
     fprintf(fp, "# calibration period to %s; %zu customers; times in %ss\n", clv_date_format(j->cal_end, a),
-            j->t->n, unit_name(j));
+            j->s.t->n, unit_name(j));
     for (int m = 0; m < N_MODELS; m++)
-        if (j->done[m]) {
+        if (j->s.done[m]) {
             fprintf(fp, "# %s", model_label[m]);
-            NUM("log-likelihood", " log-likelihood %.4f", j->fit[m].loglik);
-            fprintf(fp, "%s%s\n", j->fit[m].flags ? "; warning: " : "", j->fit[m].warning);
+            NUM("log-likelihood", " log-likelihood %.4f", j->s.fit[m].loglik);
+            fprintf(fp, "%s%s\n", j->s.fit[m].flags ? "; warning: " : "", j->s.fit[m].warning);
         }
     /* the purchase model: the better fit when both were fitted (same number of parameters) */
-    int pm = j->done[M_BG] && (!j->done[M_PN] || j->fit[M_BG].loglik >= j->fit[M_PN].loglik) ? M_BG : M_PN;
+    int pm = j->s.done[M_BG] && (!j->s.done[M_PN] || j->s.fit[M_BG].loglik >= j->s.fit[M_PN].loglik) ? M_BG : M_PN;
     fprintf(fp, "population = {\n  source = \"parameters\";\n");
-    if (j->done[M_BG] || j->done[M_PN]) {
-        if (j->done[M_BG] && j->done[M_PN])
+    if (j->s.done[M_BG] || j->s.done[M_PN]) {
+        if (j->s.done[M_BG] && j->s.done[M_PN])
             fprintf(fp, "  # %s has the higher log-likelihood of the two\n", model_label[pm]);
-        fprintf(fp, "  model = \"%s\";\n", pm == M_BG ? "bgnbd" : "pareto");
+        fprintf(fp, "  model = \"%s\";\n", clv_btyd_types[pm]->name);
     }
     fprintf(fp, "  unit = \"%s\";\n", unit_name(j));
     static const char *const group[N_MODELS] = {"bgnbd", "pareto", "spend"};
     for (int m = 0; m < N_MODELS; m++) {
-        if (!j->done[m])
+        if (!j->s.done[m])
             continue;
-        const clv_fit_result *r = &j->fit[m];
+        const clv_fit_result *r = &j->s.fit[m];
         fprintf(fp, "  %s = {", group[m]);
         for (int k = 0; k < r->n_params; k++) {
             char key[64];
@@ -190,44 +180,11 @@ static void model_labels(FILE *fp, const int have[2])
     fputc('\n', fp);
 }
 
-/* the models' prediction of each customer's holdout spend, E[X(holdout)]
- * x E[spend], against what the customer spent: the value metrics of
- * clvsim/metrics.h, and the AUC of E[X(holdout)] for buying at all */
-/* the holdout's value quality of each fitted purchase model with
- * Gamma-Gamma (none below 10 customers); CLV_ENOMEM when memory runs out */
-static int value_quality(fit_job *j, clv_error *err)
-{
-    const clv_rfm_table *t = j->t;
-    double *pred = malloc((t->n ? t->n : 1) * sizeof *pred), *y = malloc((t->n ? t->n : 1) * sizeof *y);
-    double *ex = malloc((t->n ? t->n : 1) * sizeof *ex);
-    int *buy = malloc((t->n ? t->n : 1) * sizeof *buy);
-    int st = pred && y && ex && buy ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    for (int m = 0; st == CLV_OK && t->n >= 10 && m < 2 && !cli_interrupted; m++) {
-        if (!j->done[m])
-            continue;
-        for (size_t i = 0; i < t->n && !cli_interrupted; i++) {
-            const clv_rfm *r = &t->c[i];
-            ex[i] = clv_btyd_expected(&j->model[m], t->holdout_length, r->x, r->t_x, r->T);
-            pred[i] = ex[i] * clv_gg_expected_spend(&j->model[m].spend, r->x, r->mean_spend);
-            y[i] = r->spend_holdout;
-            buy[i] = r->x_holdout > 0;
-        }
-        st = clv_value_metrics_of(pred, y, t->n, &j->vq[m], err);
-        if (st == CLV_OK)
-            st = clv_class_metrics_of(ex, buy, t->n, 0.5, &j->cq[m], err);
-        j->vq_ok[m] = st == CLV_OK;
-    }
-    free(pred), free(y), free(ex), free(buy);
-    if (st == CLV_OK && cli_interrupted)
-        return cli_stop(err);
-    return st;
-}
-
 static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
 {
-    const clv_value_metrics *v = j->vq;
-    const clv_class_metrics *c = j->cq;
-    const int *ok = j->vq_ok;
+    const clv_value_metrics *v = j->s.value;
+    const clv_class_metrics *c = j->s.buy;
+    const int *ok = j->s.value_ok;
     if (!ok[0] && !ok[1])
         return;
     fprintf(fp, "\n  holdout spend per customer: E[transactions] x E[spend] (with Gamma-Gamma) against actual\n");
@@ -261,7 +218,7 @@ static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
 
 static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double seconds)
 {
-    const clv_rfm_table *t = j->t;
+    const clv_rfm_table *t = j->s.t;
     const clv_txlog_stats *s = &t->stats;
     char a[16], b[16], c[16];
     fprintf(fp, "clvsim fit %s\n\n", j->log_path);
@@ -315,9 +272,9 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
     N("share of customers", " (%.1f%%) with at least one\n", 100.0 * (double)rep / (double)t->n);
 
     for (int m = 0; m < N_MODELS; m++) {
-        if (!j->done[m])
+        if (!j->s.done[m])
             continue;
-        const clv_fit_result *r = &j->fit[m];
+        const clv_fit_result *r = &j->s.fit[m];
         fprintf(fp, "\n%s, %zu customers", model_label[m], r->n);
         if (m == M_GG && r->n_excluded)
             fprintf(fp, " (%zu repeat customers with mean spend 0 left out)", r->n_excluded);
@@ -335,38 +292,38 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
         if (r->flags)
             fprintf(fp, "  WARNING: %s\n", r->warning);
         if (m == M_GG) {
-            const double ms = clv_gg_expected_spend(&j->model[0].spend, 0, 0);
-            if (isnan(ms) && !(j->model[0].spend.q > 1))
+            const double ms = clv_gg_expected_spend(&j->s.model[0].spend, 0, 0);
+            if (isnan(ms) && !(j->s.model[0].spend.q > 1))
                 fprintf(fp, "  mean spend per transaction in the population: infinite (q <= 1)\n");
             else
                 N("mean spend", "  mean spend per transaction in the population: %.2f\n", ms);
         }
     }
 
-    int have[2] = {j->done[M_BG], j->done[M_PN]};
+    int have[2] = {j->s.done[M_BG], j->s.done[M_PN]};
     if (t->holdout_end > t->calibration_end && (have[0] || have[1])) {
         N("holdout length", "\nholdout: predicted against actual transactions per customer over %.2f", t->holdout_length);
         fprintf(fp, " %ss\n", unit_name(j));
         fprintf(fp, "  %-28s %12s", "", "actual");
         model_labels(fp, have);
-        const clv_holdout_report *h0 = have[0] ? &j->hold[0] : &j->hold[1];
+        const clv_holdout_report *h0 = have[0] ? &j->s.hold[0] : &j->s.hold[1];
         fprintf(fp, "  %-28s", "total transactions");
         N("total transactions", " %12.0f", h0->total_actual);
         for (int m = 0; m < 2; m++)
             if (have[m])
-                N("total transactions", " %12.1f", j->hold[m].total_predicted);
+                N("total transactions", " %12.1f", j->s.hold[m].total_predicted);
         fputc('\n', fp);
         const char *rows[3] = {"MAE per customer", "RMSE per customer", "correlation"};
         for (int r = 0; r < 3; r++) {
             fprintf(fp, "  %-28s %12s", rows[r], "");
             for (int m = 0; m < 2; m++)
                 if (have[m] && r == 2)
-                    O(rows[r], " %12.4f", j->hold[m].corr); /* NaN: constant actuals or predictions */
+                    O(rows[r], " %12.4f", j->s.hold[m].corr); /* NaN: constant actuals or predictions */
                 else if (have[m])
-                    N(rows[r], " %12.4f", r == 0 ? j->hold[m].mae : j->hold[m].rmse);
+                    N(rows[r], " %12.4f", r == 0 ? j->s.hold[m].mae : j->s.hold[m].rmse);
             fputc('\n', fp);
         }
-        if (j->done[M_GG])
+        if (j->s.done[M_GG])
             write_value_quality(j, fp, chk);
         fprintf(fp, "\n  mean holdout transactions by calibration frequency\n");
         fprintf(fp, "  %-4s %10s %10s", "x", "customers", "actual");
@@ -379,7 +336,7 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
             O("actual", " %10.3f", h0->group_n[g] ? h0->group_actual[g] : NAN);
             for (int m = 0; m < 2; m++)
                 if (have[m])
-                    O(model_label[m], " %12.3f", h0->group_n[g] ? j->hold[m].group_predicted[g] : NAN);
+                    O(model_label[m], " %12.3f", h0->group_n[g] ? j->s.hold[m].group_predicted[g] : NAN);
             fputc('\n', fp);
         }
         fprintf(fp, "\n  customers by calibration frequency\n  %-4s %10s", "x", "actual");
@@ -390,7 +347,7 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
             fprintf(fp, "  %-4s %10ld", lab, h0->group_n[g]);
             for (int m = 0; m < 2; m++)
                 if (have[m])
-                    N(model_label[m], " %12.1f", j->hold[m].hist_model[g]);
+                    N(model_label[m], " %12.1f", j->s.hold[m].hist_model[g]);
             fputc('\n', fp);
         }
     }
@@ -419,18 +376,18 @@ static int write_customers(const fit_job *j, clv_error *err)
     if (st != CLV_OK)
         return st;
     FILE *fp = af.fp;
-    const clv_rfm_table *t = j->t;
+    const clv_rfm_table *t = j->s.t;
     const int hold = t->holdout_end > t->calibration_end;
     fprintf(fp, "id,first_purchase,x,t_x,T,mean_spend,x_holdout,spend_holdout");
-    if (j->done[M_GG])
+    if (j->s.done[M_GG])
         fprintf(fp, ",expected_spend");
     for (int m = 0; m < 2; m++) {
-        if (!j->done[m])
+        if (!j->s.done[m])
             continue;
         fprintf(fp, ",p_alive_%s", model_key[m]);
         if (hold)
             fprintf(fp, ",expected_holdout_%s", model_key[m]);
-        if (j->done[M_GG])
+        if (j->s.done[M_GG])
             fprintf(fp, ",clv_%s", model_key[m]);
     }
     fputc('\n', fp);
@@ -459,24 +416,24 @@ static int write_customers(const fit_job *j, clv_error *err)
         NUM("x_holdout", ",%.17g", c->x_holdout);
         NUM("spend_holdout", ",%.17g", c->spend_holdout);
         /* Gamma-Gamma with q <= 1 has no expected spend (nor CLV): empty */
-        const int spend_defined = j->done[M_GG] && j->model[0].spend.q > 1;
-        if (j->done[M_GG] && spend_defined)
-            NUM("expected_spend", ",%.10g", clv_gg_expected_spend(&j->model[0].spend, c->x, c->mean_spend));
-        else if (j->done[M_GG])
+        const int spend_defined = j->s.done[M_GG] && j->s.model[0].spend.q > 1;
+        if (j->s.done[M_GG] && spend_defined)
+            NUM("expected_spend", ",%.10g", clv_gg_expected_spend(&j->s.model[0].spend, c->x, c->mean_spend));
+        else if (j->s.done[M_GG])
             clv_put_blank(fp, ",%.10g");
         for (int m = 0; m < 2; m++) {
-            if (!j->done[m])
+            if (!j->s.done[m])
                 continue;
             char col[3][48];
             snprintf(col[0], sizeof col[0], "p_alive_%s", model_key[m]);
             snprintf(col[1], sizeof col[1], "expected_holdout_%s", model_key[m]);
             snprintf(col[2], sizeof col[2], "clv_%s", model_key[m]);
-            NUM(col[0], ",%.10g", clv_btyd_palive(&j->model[m], c->x, c->t_x, c->T));
+            NUM(col[0], ",%.10g", clv_btyd_palive(&j->s.model[m], c->x, c->t_x, c->T));
             if (hold)
-                NUM(col[1], ",%.10g", clv_btyd_expected(&j->model[m], t->holdout_length, c->x, c->t_x, c->T));
-            if (j->done[M_GG] && spend_defined)
-                NUM(col[2], ",%.10g", clv_btyd_clv(&j->model[m], c, j->horizon, 1.0, j->margin, rate));
-            else if (j->done[M_GG])
+                NUM(col[1], ",%.10g", clv_btyd_expected(&j->s.model[m], t->holdout_length, c->x, c->t_x, c->T));
+            if (j->s.done[M_GG] && spend_defined)
+                NUM(col[2], ",%.10g", clv_btyd_clv(&j->s.model[m], c, j->horizon, 1.0, j->margin, rate));
+            else if (j->s.done[M_GG])
                 clv_put_blank(fp, ",%.10g");
         }
         fputc('\n', fp);
@@ -491,14 +448,14 @@ static int write_rfm(const fit_job *j, clv_error *err)
     int st = open_out(j, "rfm.csv", &af, err);
     if (st != CLV_OK)
         return st;
-    return cli_close_out(&af, clv_rfm_write_csv(j->t, af.fp, err), err);
+    return cli_close_out(&af, clv_rfm_write_csv(j->s.t, af.fp, err), err);
 }
 
 /* holdout.csv: the holdout report as a table, one row per calibration
  * frequency group and a row "all" with the totals and the error measures */
 static int write_holdout(const fit_job *j, clv_error *err)
 {
-    if (j->t->holdout_end <= j->t->calibration_end || !(j->done[M_BG] || j->done[M_PN]))
+    if (j->s.t->holdout_end <= j->s.t->calibration_end || !(j->s.done[M_BG] || j->s.done[M_PN]))
         return CLV_OK;
     clv_afile af;
     int st = open_out(j, "holdout.csv", &af, err);
@@ -507,16 +464,16 @@ static int write_holdout(const fit_job *j, clv_error *err)
     FILE *fp = af.fp;
     fprintf(fp, "frequency,customers,actual_mean");
     for (int m = 0; m < 2; m++)
-        if (j->done[m])
+        if (j->s.done[m])
             fprintf(fp, ",predicted_mean_%s", model_key[m]);
     fprintf(fp, ",actual_total");
     for (int m = 0; m < 2; m++)
-        if (j->done[m])
+        if (j->s.done[m])
             fprintf(fp, ",predicted_total_%s,mae_%s,rmse_%s,correlation_%s", model_key[m], model_key[m],
                     model_key[m], model_key[m]);
     fputc('\n', fp);
     /* empty: the means of a frequency group without customers, a correlation of constant values */
-    const clv_holdout_report *h0 = j->done[M_BG] ? &j->hold[0] : &j->hold[1];
+    const clv_holdout_report *h0 = j->s.done[M_BG] ? &j->s.hold[0] : &j->s.hold[1];
     for (int g = 0; g <= CLV_FREQ_GROUPS; g++) {
         const int all = g == CLV_FREQ_GROUPS;
         const int empty = !all && h0->group_n[g] == 0;
@@ -531,29 +488,29 @@ static int write_holdout(const fit_job *j, clv_error *err)
         for (int m = 0; m < 2; m++) {
             char col[48];
             snprintf(col, sizeof col, "predicted_mean_%s", model_key[m]);
-            if (j->done[m] && empty)
+            if (j->s.done[m] && empty)
                 clv_put_blank(fp, ",%.17g");
-            else if (j->done[m])
-                NUM(col, ",%.17g", all ? j->hold[m].total_predicted / (double)h0->n : j->hold[m].group_predicted[g]);
+            else if (j->s.done[m])
+                NUM(col, ",%.17g", all ? j->s.hold[m].total_predicted / (double)h0->n : j->s.hold[m].group_predicted[g]);
         }
         if (all) {
             NUM("actual_total", ",%.17g", h0->total_actual);
             for (int m = 0; m < 2; m++)
-                if (j->done[m]) {
+                if (j->s.done[m]) {
                     char col[4][48];
                     snprintf(col[0], sizeof col[0], "predicted_total_%s", model_key[m]);
                     snprintf(col[1], sizeof col[1], "mae_%s", model_key[m]);
                     snprintf(col[2], sizeof col[2], "rmse_%s", model_key[m]);
                     snprintf(col[3], sizeof col[3], "correlation_%s", model_key[m]);
-                    NUM(col[0], ",%.17g", j->hold[m].total_predicted);
-                    NUM(col[1], ",%.17g", j->hold[m].mae);
-                    NUM(col[2], ",%.17g", j->hold[m].rmse);
-                    clv_put_opt(fp, &af.num, col[3], ",%.17g", j->hold[m].corr);
+                    NUM(col[0], ",%.17g", j->s.hold[m].total_predicted);
+                    NUM(col[1], ",%.17g", j->s.hold[m].mae);
+                    NUM(col[2], ",%.17g", j->s.hold[m].rmse);
+                    clv_put_opt(fp, &af.num, col[3], ",%.17g", j->s.hold[m].corr);
                 }
         } else {
             fputc(',', fp);
             for (int m = 0; m < 2; m++)
-                if (j->done[m])
+                if (j->s.done[m])
                     fputs(",,,,", fp);
         }
         fputc('\n', fp);
@@ -564,7 +521,7 @@ static int write_holdout(const fit_job *j, clv_error *err)
 /* cumulative.csv and frequency.csv, the data of the two plots; ncols out */
 static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
 {
-    const clv_rfm_table *t = j->t;
+    const clv_rfm_table *t = j->s.t;
     clv_afile af;
     int st = open_out(j, "cumulative.csv", &af, err);
     if (st != CLV_OK)
@@ -572,7 +529,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
     fprintf(af.fp, "date,actual");
     *ncols = 2;
     for (int m = 0; m < 2; m++)
-        if (j->done[m])
+        if (j->s.done[m])
             fprintf(af.fp, ",%s", model_label[m]), ++*ncols;
     fputc('\n', af.fp);
     double actual = 0;
@@ -584,8 +541,8 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
         fprintf(af.fp, "%s", clv_date_format(t->series_start + (int32_t)d, buf));
         clv_put_num(af.fp, &af.num, "actual", ",%.0f", actual);
         for (int m = 0; m < 2; m++)
-            if (j->done[m])
-                clv_put_num(af.fp, &af.num, model_label[m], ",%.4f", j->cum[m][d]);
+            if (j->s.done[m])
+                clv_put_num(af.fp, &af.num, model_label[m], ",%.4f", j->s.cum[m][d]);
         fputc('\n', af.fp);
     }
     st = cli_close_out(&af, CLV_OK, err);
@@ -597,7 +554,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
         return st;
     fprintf(af.fp, "frequency,actual");
     for (int m = 0; m < 2; m++)
-        if (j->done[m])
+        if (j->s.done[m])
             fprintf(af.fp, ",%s", model_label[m]);
     fputc('\n', af.fp);
     long count[CLV_FREQ_GROUPS] = {0};
@@ -606,8 +563,8 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
     for (int g = 0; g < CLV_FREQ_GROUPS; g++) {
         fprintf(af.fp, g == CLV_FREQ_GROUPS - 1 ? "%d+,%ld" : "%d,%ld", g, count[g]);
         for (int m = 0; m < 2; m++)
-            if (j->done[m])
-                clv_put_num(af.fp, &af.num, model_label[m], ",%.3f", j->hold[m].hist_model[g]);
+            if (j->s.done[m])
+                clv_put_num(af.fp, &af.num, model_label[m], ",%.3f", j->s.hold[m].hist_model[g]);
         fputc('\n', af.fp);
     }
     return cli_close_out(&af, CLV_OK, err);
@@ -636,7 +593,7 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
     const char *base = strrchr(j->log_path, '/');
     base = base ? base + 1 : j->log_path;
     for (int f = 0; f < 2; f++) {
-        if (f == 0 && j->t->n_days == 0) {
+        if (f == 0 && j->s.t->n_days == 0) {
             /* no daily series: nothing to draw (cumulative.csv has its header) */
             if (!j->quiet)
                 fprintf(stderr, "clvsim fit: every customer of the cohort starts far before the bulk of the log: "
@@ -703,48 +660,12 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     cli_progress_init(&bar, o.quiet);
     clv_progress prog = cli_progress_of(&bar);
     j.fo.progress = &prog;
-    int st = clv_rfm_read(j.log_path, &j.ro, j.cal_end, j.hold_end, j.unit, &prog, &j.t, &err);
-    for (int m = 0; st == CLV_OK && m < N_MODELS; m++) {
-        if (!j.want[m])
-            continue;
-        st = m == M_BG   ? clv_bgnbd_fit(j.t->c, j.t->n, &j.fo, &j.fit[m], &err)
-             : m == M_PN ? clv_pnbd_fit(j.t->c, j.t->n, &j.fo, &j.fit[m], &err)
-                         : clv_gg_fit(j.t->c, j.t->n, &j.fo, &j.fit[m], &err);
-        j.done[m] = st == CLV_OK;
-        /* a log without repeat spend still gets its purchase models */
-        if (m == M_GG && st == CLV_EINPUT) {
-            if (!o.quiet)
-                fprintf(stderr, "clvsim fit: Gamma-Gamma not fitted: %s\n", err.msg);
-            st = CLV_OK;
-        }
-    }
+    clv_fit_study_opts so = {j.log_path, j.ro, j.cal_end, j.hold_end, j.unit, {0}, j.fo};
+    memcpy(so.want, j.want, sizeof so.want);
+    int st = clv_fit_study_run(&so, &j.s, &err);
     cli_progress_done(&bar);
-    /* the fitted models, with the spend model where there is one */
-    for (int m = 0; st == CLV_OK && m < 2; m++) {
-        clv_btyd *md = &j.model[m];
-        md->model = m == M_BG ? CLV_MODEL_BGNBD : CLV_MODEL_PARETO;
-        if (j.done[M_BG])
-            md->bgnbd = (clv_bgnbd_params){j.fit[M_BG].par[0], j.fit[M_BG].par[1], j.fit[M_BG].par[2], j.fit[M_BG].par[3]};
-        if (j.done[M_PN])
-            md->pareto = (clv_pnbd_params){j.fit[M_PN].par[0], j.fit[M_PN].par[1], j.fit[M_PN].par[2], j.fit[M_PN].par[3]};
-        if (j.done[M_GG])
-            md->spend = (clv_gg_params){j.fit[M_GG].par[0], j.fit[M_GG].par[1], j.fit[M_GG].par[2]};
-        if (!j.done[m])
-            continue;
-        if (j.t->holdout_end > j.t->calibration_end)
-            st = clv_btyd_holdout(md, j.t, &j.hold[m], &err);
-        if (st == CLV_OK && !(j.cum[m] = malloc((j.t->n_days ? j.t->n_days : 1) * sizeof *j.cum[m])))
-            st = clv_error_set(&err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-        if (st == CLV_OK)
-            st = cli_stop(&err);
-        if (st == CLV_OK)
-            st = clv_btyd_cumulative(md, j.t, j.cum[m], &err);
-        /* without a holdout the model's frequency histogram is still wanted */
-        if (st == CLV_OK && j.t->holdout_end <= j.t->calibration_end)
-            st = clv_btyd_frequency(md, j.t, j.hold[m].hist_model, &err);
-    }
-    if (st == CLV_OK && j.done[M_GG] && j.t->holdout_end > j.t->calibration_end)
-        st = value_quality(&j, &err);
+    if (j.s.spend_note[0] && !o.quiet)
+        fprintf(stderr, "clvsim fit: Gamma-Gamma not fitted: %s\n", j.s.spend_note);
     double elapsed = cli_now() - t0;
     int ncols = 2;
     if (st == CLV_OK)
@@ -769,18 +690,16 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK) {
         clv_numcheck out = {0}; /* the numbers of report.txt, which passed */
         print_report(stdout, &out, &j, elapsed);
-        cli_warn_far_dates("fit", j.log_path, &j.t->stats);
+        cli_warn_far_dates("fit", j.log_path, &j.s.t->stats);
         for (int m = 0; m < N_MODELS; m++)
-            if (j.done[m] && j.fit[m].flags)
-                fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label[m], j.fit[m].warning);
+            if (j.s.done[m] && j.s.fit[m].flags)
+                fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label[m], j.s.fit[m].warning);
         if (!o.quiet)
             fprintf(stderr, "clvsim fit: wrote population.cfg, report.txt, customers.csv, rfm.csv, %s"
                             "cumulative.csv, frequency.csv%s to %s\n",
-                    j.t->holdout_end > j.t->calibration_end ? "holdout.csv, " : "",
+                    j.s.t->holdout_end > j.s.t->calibration_end ? "holdout.csv, " : "",
                     clv_plot_available() ? " and their plots" : "", outdir);
     }
-    for (int m = 0; m < 2; m++)
-        free(j.cum[m]);
-    clv_rfm_free(j.t);
+    clv_fit_study_free(&j.s);
     return st == CLV_OK ? EXIT_OK : cli_report(&err);
 }

@@ -149,8 +149,7 @@ static int fit_both(const validation *v, const clv_rfm *c, size_t n, clv_fit_res
     fo.threads = v->scn->run.threads;
     fo.seed = (uint64_t)v->scn->scenario.seed;
     fo.progress = &stop_poll;
-    int st = v->scn->population.model == CLV_MODEL_BGNBD ? clv_bgnbd_fit(c, n, &fo, &fit[0], err)
-                                                         : clv_pnbd_fit(c, n, &fo, &fit[0], err);
+    int st = clv_btyd_type_of(v->scn->population.model)->fit(c, n, &fo, &fit[0], err);
     return st == CLV_OK ? clv_gg_fit(c, n, &fo, &fit[1], err) : st;
 }
 
@@ -206,8 +205,9 @@ static int check_refit(validation *v, clv_error *err)
     free(w.count);
     free(exact);
     const clv_scn_population *pop = &v->scn->population;
-    memcpy(v->truth[0], pop->model == CLV_MODEL_BGNBD ? (const void *)&pop->bgnbd : (const void *)&pop->pareto,
-           4 * sizeof(double));
+    clv_btyd truth;
+    clv_btyd_from_scenario(&truth, pop);
+    clv_btyd_type_of(pop->model)->get(&truth, v->truth[0]);
     memcpy(v->truth[1], &pop->spend, sizeof pop->spend);
     v->worst_z = 0;
     for (int m = 0; st == CLV_OK && m < 2; m++)
@@ -342,7 +342,7 @@ static int check_real(validation *v, clv_error *err)
 static void report(FILE *fp, clv_numcheck *chk, const validation *v)
 {
     const clv_scn_population *pop = &v->scn->population;
-    const char *model = pop->model == CLV_MODEL_BGNBD ? "BG/NBD" : "Pareto/NBD";
+    const char *model = clv_btyd_type_of(pop->model)->label;
     fprintf(fp, "clvsim validate %s: the simulated world against the fitted %s + Gamma-Gamma population\n",
             v->scn->source, model);
     fprintf(fp, "(interventions, seasonality and acquisition off; seed %lld)\n\n", (long long)v->scn->scenario.seed);
@@ -439,7 +439,7 @@ static int write_csvs(const validation *v, clv_error *err)
     fprintf(fp, "model,parameter,true,estimate,std_error,z,estimate_from_day_log,std_error_from_day_log\n");
     for (int m = 0; m < 2; m++)
         for (int k = 0; k < v->fit[m].n_params; k++) {
-            fprintf(fp, "%s,%s", m ? "ggamma" : (v->scn->population.model == CLV_MODEL_BGNBD ? "bgnbd" : "pareto"),
+            fprintf(fp, "%s,%s", m ? "ggamma" : clv_btyd_type_of(v->scn->population.model)->name,
                     v->fit[m].names[k]);
             N("true", ",%.17g", v->truth[m][k]);
             N("estimate", ",%.17g", v->fit[m].par[k]);

@@ -89,7 +89,7 @@ int clv_gg_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result
     for (size_t i = 0; i < h.n; i++)
         sum_m += h.w[i] * h.m[i];
     double start[3] = {1, 2, sum_m / h.total_weight};
-    st = clv__fit("ggamma", 3, names, start, ll_adapter, &h, (size_t)h.total_weight, o, res, err);
+    st = clv__fit("ggamma", CLV__GG_STREAM_ID, 3, names, start, ll_adapter, &h, (size_t)h.total_weight, o, res, err);
     res->n_excluded = h.excluded;
     clv__cohort_free(&h);
     return st;

@@ -1,0 +1,71 @@
+/* test_study.c - the library's pipelines (src/study) against the calls they are made of. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "clvsim/clvsim.h"
+#include "harness.h"
+
+static int stop_now(void *ctx, const char *phase, double done, double total)
+{
+    (void)phase, (void)done, (void)total;
+    return ++*(int *)ctx >= 3; /* the third report asks to stop */
+}
+
+/* clv_fit_study_run on the CDNOW 1/10 sample: the same fits, reports and
+ * metrics as the calls it chains, and CLV_ECANCELLED when its progress says so */
+TEST(test_study_fit)
+{
+    char *log = harness_shared_data("CDNOW_sample.txt");
+    if (!log)
+        return;
+    clv_fit_study_opts o;
+    memset(&o, 0, sizeof o);
+    o.log_path = log;
+    clv_txlog_opts_default(&o.reader);
+    o.reader.customer_column = 2, o.reader.date_column = 3, o.reader.quantity_column = 4, o.reader.amount_column = 5;
+    CHECK_INT(clv_date_parse("1997-09-30", -1, &o.calibration_end), 0);
+    CHECK_INT(clv_date_parse("1998-06-30", -1, &o.holdout_end), 0);
+    o.unit = CLV_UNIT_WEEK;
+    for (int m = 0; m < CLV_FIT_N_MODELS; m++)
+        o.want[m] = 1;
+    clv_fit_opts_default(&o.fit);
+    clv_fit_study s;
+    clv_error err;
+    CHECK_INT(clv_fit_study_run(&o, &s, &err), CLV_OK);
+    if (s.t) {
+        CHECK_INT(s.t->n, 2357);
+        CHECK_STR(s.spend_note, "");
+        for (int m = 0; m < CLV_FIT_N_MODELS; m++) {
+            CHECK_INT(s.done[m], 1);
+            clv_fit_result r;
+            CHECK_INT(m < CLV_BTYD_N_TYPES ? clv_btyd_types[m]->fit(s.t->c, s.t->n, &o.fit, &r, &err)
+                                           : clv_gg_fit(s.t->c, s.t->n, &o.fit, &r, &err), CLV_OK);
+            for (int k = 0; k < r.n_params; k++)
+                CHECK_NEAR(s.fit[m].par[k], r.par[k], 0);
+        }
+        for (int m = 0; m < CLV_BTYD_N_TYPES; m++) {
+            CHECK_INT(s.model[m].model, m);
+            CHECK_NEAR(s.model[m].spend.q, s.fit[CLV_FIT_GGAMMA].par[1], 0);
+            clv_holdout_report h;
+            CHECK_INT(clv_btyd_holdout(&s.model[m], s.t, &h, &err), CLV_OK);
+            CHECK_NEAR(s.hold[m].total_predicted, h.total_predicted, 0);
+            CHECK(h.total_predicted > 1000 && h.total_predicted < 2500);
+            CHECK(s.cum[m] != NULL && s.t->n_days > 0);
+            CHECK(s.cum[m][s.t->n_days - 1] > s.cum[m][0]);
+            CHECK_INT(s.value_ok[m], 1);
+            CHECK_INT((int)s.value[m].n, 2357);
+            CHECK(s.value[m].gini > 0.3 && s.buy[m].auc > 0.6);
+        }
+    }
+    clv_fit_study_free(&s);
+    CHECK(s.t == NULL && s.cum[0] == NULL);
+
+    /* asked to stop: CLV_ECANCELLED, and nothing left to free but what free frees */
+    int calls = 0;
+    clv_progress p = {stop_now, &calls, NULL};
+    o.fit.progress = &p;
+    CHECK_INT(clv_fit_study_run(&o, &s, &err), CLV_ECANCELLED);
+    CHECK_INT(err.code, CLV_ECANCELLED);
+    clv_fit_study_free(&s);
+    free(log);
+}
