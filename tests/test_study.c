@@ -1,6 +1,8 @@
 /* test_study.c - the library's pipelines (src/study) against the calls they are made of. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clvsim/clvsim.h"
 #include "harness.h"
@@ -57,6 +59,59 @@ TEST(test_study_fit)
             CHECK(s.value[m].gini > 0.3 && s.buy[m].auc > 0.6);
         }
     }
+
+    /* its files, through the library alone: report.txt is what
+     * clv_fit_report_print prints, customers.csv has every model's columns
+     * and a row per customer, population.cfg names the better model */
+    char dir[] = "/tmp/clvsim-study-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[64];
+    snprintf(out, sizeof out, "%s/fit", dir);
+    clv_outdir od;
+    memset(&od, 0, sizeof od);
+    od.fd = -1;
+    const clv_fit_report_opts ro = {"test", 0.3, 0.1, 52, 1.5};
+    unsigned notes = 99;
+    CHECK_INT(clv_outdir_open(&od, out, 0, &err), CLV_OK);
+    CHECK_INT(clv_fit_report_write(&s, &o, &ro, &od, &notes, &err), CLV_OK);
+    CHECK(notes == 0 || notes == CLV_FIT_NOTE_NO_GNUPLOT);
+    CHECK_INT(clv_outdir_commit(&od, "report.txt", &err), CLV_OK);
+    clv_outdir_close(&od);
+    char path[128], *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    clv_numcheck chk = {0};
+    clv_fit_report_print(mem, &chk, &s, &o, 1.5);
+    fclose(mem);
+    snprintf(path, sizeof path, "%s/report.txt", out);
+    char *file = harness_read_file(path);
+    CHECK(file && text && strcmp(file, text) == 0);
+    CHECK(text && strstr(text, "BG/NBD, 2357 customers") && strstr(text, "time 1.50 s"));
+    free(file), free(text);
+    snprintf(path, sizeof path, "%s/customers.csv", out);
+    file = harness_read_file(path);
+    CHECK(file && strncmp(file, "id,first_purchase,x,t_x,T,mean_spend,x_holdout,spend_holdout,expected_spend,"
+                                 "p_alive_bgnbd,expected_holdout_bgnbd,clv_bgnbd,p_alive_pareto,"
+                                 "expected_holdout_pareto,clv_pareto\n", 173) == 0);
+    size_t rows = 0;
+    for (const char *q = file; q && *q; q++)
+        rows += *q == '\n';
+    CHECK_INT((int)rows, 2358);
+    free(file);
+    snprintf(path, sizeof path, "%s/population.cfg", out);
+    file = harness_read_file(path);
+    CHECK(file && strstr(file, "# command: test\n") && strstr(file, "  model = \"bgnbd\";\n"));
+    free(file);
+    static const char *const names[] = {"population.cfg", "report.txt", "customers.csv", "rfm.csv", "holdout.csv",
+                                        "cumulative.csv", "frequency.csv"};
+    for (int k = 0; k < 7; k++) {
+        snprintf(path, sizeof path, "%s/%s", out, names[k]);
+        CHECK(access(path, F_OK) == 0);
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
+
     clv_fit_study_free(&s);
     CHECK(s.t == NULL && s.cum[0] == NULL);
 

@@ -6,16 +6,19 @@
  * model with the spend model, its holdout report or calibration-frequency
  * histogram, its expected cumulative repeat transactions per day, and with
  * Gamma-Gamma and a holdout the quality of its prediction of each
- * customer's holdout spend (clvsim/metrics.h).  Nothing is printed or
- * written; the result is returned, for the caller to print or write.
+ * customer's holdout spend (clvsim/metrics.h).  The study prints and
+ * writes nothing: it returns its results, which clv_fit_report_write
+ * writes as the command's files and clv_fit_report_print as its report.
  */
 #ifndef CLVSIM_FIT_STUDY_H
 #define CLVSIM_FIT_STUDY_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clvsim/btyd.h"
 #include "clvsim/error.h"
+#include "clvsim/io.h"
 #include "clvsim/metrics.h"
 #include "clvsim/txlog.h"
 
@@ -66,6 +69,41 @@ typedef struct clv_fit_study {
  * o->fit.progress cancels. */
 int clv_fit_study_run(const clv_fit_study_opts *o, clv_fit_study *s, clv_error *err);
 void clv_fit_study_free(clv_fit_study *s);
+
+/* ---- its files (src/report/report_fit.c) ---- */
+
+typedef struct clv_fit_report_opts {
+    const char *command;     /* the command line, for population.cfg's comment (NULL: empty) */
+    double margin;           /* customers.csv's CLV: margin rate, */
+    double annual_rate;      /* annual discount rate, */
+    int horizon;             /* and horizon in units of the study */
+    double seconds;          /* the study's time, for report.txt */
+} clv_fit_report_opts;
+
+/* What the figures left out (clv_fit_report_write's notes): gnuplot is
+ * not installed (the plots' CSV data are written), and the cohort has no
+ * daily series (every customer starts far before the bulk of the log: no
+ * cumulative figure). */
+enum { CLV_FIT_NOTE_NO_GNUPLOT = 1 << 0, CLV_FIT_NOTE_NO_SERIES = 1 << 1 };
+
+/* Stage the files of `clvsim fit` for study s (run with so) in od
+ * (clvsim/io.h; the caller commits or drops them): population.cfg (the
+ * population block a scenario can @include: the purchase model with the
+ * higher log-likelihood and Gamma-Gamma), report.txt, customers.csv (per
+ * customer: RFM, P(alive), expected holdout purchases, CLV), rfm.csv,
+ * holdout.csv (with a holdout), cumulative.csv, frequency.csv, and the
+ * figures cumulative.{png,svg} and frequency.{png,svg}.  notes (may be
+ * NULL) receives CLV_FIT_NOTE_*.  A file is never written over so's log
+ * (CLV_EINPUT).  CLV_ECANCELLED ("stopped") when so->fit.progress cancels;
+ * errors of the files (CLV_EIO, CLV_ENUMERIC naming the file and column)
+ * and of gnuplot. */
+int clv_fit_report_write(const clv_fit_study *s, const clv_fit_study_opts *so, const clv_fit_report_opts *ro,
+                         const clv_outdir *od, unsigned *notes, clv_error *err);
+
+/* The text of report.txt into fp (what `clvsim fit` prints), its numbers
+ * checked into chk (clvsim/io.h). */
+void clv_fit_report_print(FILE *fp, clv_numcheck *chk, const clv_fit_study *s, const clv_fit_study_opts *so,
+                          double seconds);
 
 #ifdef __cplusplus
 }
