@@ -40,6 +40,7 @@
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
 #include "clvsim/txlog.h"
+#include "clvsim/validate.h"
 
 #ifdef __cplusplus
 extern "C" {

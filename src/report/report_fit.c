@@ -11,6 +11,7 @@
 #include "clvsim/io.h"
 #include "clvsim/plot.h"
 #include "clvsim/progress.h"
+#include "report_io.h"
 
 enum { M_BG = CLV_MODEL_BGNBD, M_PN = CLV_MODEL_PARETO, M_GG = CLV_FIT_GGAMMA, N_MODELS = CLV_FIT_N_MODELS };
 static const char *const model_label[N_MODELS] = {"BG/NBD", "Pareto/NBD", "Gamma-Gamma"};
@@ -58,35 +59,9 @@ static int stop_poll(const fit_job *j, clv_error *err)
 }
 
 /* open the staged DIR/name for atomic writing, never over the log being read */
-static int open_out_(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err)
-{
-    char final[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX];
-    int st = clv_path_join(final, sizeof final, od->dir, name, err);
-    if (st == CLV_OK && input && clv_same_file(final, input))
-        st = clv_error_set(err, CLV_EINPUT, final, 0, NULL, "is an input of this run; choose another output directory");
-    if (st == CLV_OK)
-        st = clv_outdir_path(od, name, path, sizeof path, err);
-    return st == CLV_OK ? clv_afile_open(af, path, err) : st;
-}
-
 static int open_out(const fit_job *j, const char *name, clv_afile *af, clv_error *err)
 {
-    return open_out_(j->od, name, j->log_path, af, err);
-}
-
-/* commit the staged file when st is CLV_OK and writing did not fail, else remove it */
-static int close_out(clv_afile *af, int st, clv_error *err)
-{
-    if (st == CLV_OK && ferror(af->fp))
-        st = clv_error_set(err, CLV_EIO, af->path, 0, NULL, "write failed");
-    if (st != CLV_OK) {
-        /* a library writer's non-finite number: the file is the one it wrote */
-        if (st == CLV_ENUMERIC && err && !err->file[0])
-            snprintf(err->file, sizeof err->file, "%.1000s", af->path);
-        clv_afile_abort(af);
-        return st;
-    }
-    return clv_afile_commit(af, err);
+    return clv__report_open(j->od, name, j->log_path, af, err);
 }
 
 /* Every number of the outputs goes through clv_put_num (clvsim/io.h): N
@@ -150,7 +125,7 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
         }
     }
     fprintf(fp, "};\n");
-    return close_out(&af, CLV_OK, err);
+    return clv__report_close(&af, CLV_OK, err);
 }
 
 /* the labels of the models present, as a table header's end */
@@ -343,7 +318,7 @@ static int write_report(const fit_job *j, double seconds, clv_error *err)
     if (st != CLV_OK)
         return st;
     print_report(af.fp, &af.num, j, seconds);
-    return close_out(&af, stop_poll(j, err), err);
+    return clv__report_close(&af, stop_poll(j, err), err);
 }
 
 static double per_unit_rate(const fit_job *j)
@@ -420,7 +395,7 @@ static int write_customers(const fit_job *j, clv_error *err)
         }
         fputc('\n', fp);
     }
-    return close_out(&af, st, err);
+    return clv__report_close(&af, st, err);
 }
 
 /* the RFM summary as the reader built it */
@@ -430,7 +405,7 @@ static int write_rfm(const fit_job *j, clv_error *err)
     int st = open_out(j, "rfm.csv", &af, err);
     if (st != CLV_OK)
         return st;
-    return close_out(&af, clv_rfm_write_csv(j->s.t, af.fp, err), err);
+    return clv__report_close(&af, clv_rfm_write_csv(j->s.t, af.fp, err), err);
 }
 
 /* holdout.csv: the holdout report as a table, one row per calibration
@@ -497,7 +472,7 @@ static int write_holdout(const fit_job *j, clv_error *err)
         }
         fputc('\n', fp);
     }
-    return close_out(&af, CLV_OK, err);
+    return clv__report_close(&af, CLV_OK, err);
 }
 
 /* cumulative.csv and frequency.csv, the data of the two plots; ncols out */
@@ -517,7 +492,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
     double actual = 0;
     for (size_t d = 0; d < t->n_days; d++) {
         if ((st = stop_poll(j, err)) != CLV_OK)
-            return close_out(&af, st, err);
+            return clv__report_close(&af, st, err);
         char buf[16];
         actual += (double)t->repeat_per_day[d];
         fprintf(af.fp, "%s", clv_date_format(t->series_start + (int32_t)d, buf));
@@ -527,7 +502,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
                 clv_put_num(af.fp, &af.num, model_label[m], ",%.4f", j->s.cum[m][d]);
         fputc('\n', af.fp);
     }
-    st = close_out(&af, CLV_OK, err);
+    st = clv__report_close(&af, CLV_OK, err);
     if (st != CLV_OK)
         return st;
 
@@ -549,7 +524,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
                 clv_put_num(af.fp, &af.num, model_label[m], ",%.3f", j->s.hold[m].hist_model[g]);
         fputc('\n', af.fp);
     }
-    return close_out(&af, CLV_OK, err);
+    return clv__report_close(&af, CLV_OK, err);
 }
 
 /* render the two figures in PNG and SVG; a missing gnuplot is a note, not a failure */
