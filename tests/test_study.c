@@ -1,4 +1,5 @@
 /* test_study.c - the library's pipelines (src/study) against the calls they are made of. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,4 +124,111 @@ TEST(test_study_fit)
     CHECK_INT(err.code, CLV_ECANCELLED);
     clv_fit_study_free(&s);
     free(log);
+}
+
+/* the files of a run, committed into dir: 0 when the commit worked */
+static int commit_dir(clv_outdir *od, const char *last)
+{
+    clv_error err;
+    const int st = clv_outdir_commit(od, last, &err);
+    clv_outdir_close(od);
+    return st;
+}
+
+/* clv_ltv_study_run on the holiday scenario (synthetic rows, a smaller
+ * world, 5 epochs): a trained network measured with BTYD on its holdout,
+ * its files through the library, and the network file loading back */
+TEST(test_study_ltv)
+{
+    const clv_scn_override ov[] = {{"ltv.synthetic_customers", "3000", "test"}, {"ltv.epochs", "5", "test"},
+                                   {"output.plots", "false", "test"}};
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", ov, 3, &scn, &err), CLV_OK);
+    clv_ltv_study s;
+    CHECK_INT(clv_ltv_study_run(&scn, NULL, &s, &err), CLV_OK);
+    CHECK_INT(s.n_ev, 1);
+    CHECK_STR(s.ev[0].name, "synthetic");
+    CHECK(s.ev[0].n > 1000 && s.n_train + s.n_val == s.n && s.n_real == 0 && s.n_syn == s.n);
+    CHECK(s.history.epochs >= 1 && s.history.epochs <= 5);
+    CHECK(isfinite(s.ev[0].v[0].rmse) && isfinite(s.ev[0].v[1].rmse) && s.ev[0].c[1].auc > 0.5);
+    CHECK(s.high > 0 && s.label_max >= s.high);
+    char dir[] = "/tmp/clvsim-study-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[64], path[128];
+    snprintf(out, sizeof out, "%s/ltv", dir);
+    clv_outdir od;
+    memset(&od, 0, sizeof od);
+    od.fd = -1;
+    CHECK_INT(clv_outdir_open(&od, out, 0, &err), CLV_OK);
+    CHECK_INT(clv_ltv_report_write(&s, &scn, &od, &err), CLV_OK);
+    CHECK_INT(clv_ltv_report_figures(&s, &scn, &od, NULL, &err), CLV_OK); /* output.plots false: none */
+    CHECK_INT(commit_dir(&od, "ltv.mlp"), CLV_OK);
+    static const char *const names[] = {"ltv.mlp", "ltv_history.csv", "ltv_metrics.csv", "ltv_classification.csv",
+                                        "ltv_gain.csv", "ltv_calibration.csv"};
+    for (int k = 0; k < 6; k++) {
+        snprintf(path, sizeof path, "%s/%s", out, names[k]);
+        CHECK(access(path, F_OK) == 0);
+    }
+    snprintf(path, sizeof path, "%s/ltv.mlp", out);
+    clv_ltv_model *lm = clv_ltv_model_load(path, 64, NULL, &err);
+    CHECK(lm != NULL);
+    clv_ltv_model_free(lm);
+    snprintf(path, sizeof path, "%s/ltv_metrics.csv", out);
+    char *file = harness_read_file(path);
+    CHECK(file && strstr(file, "mlp,synthetic,") && strstr(file, "btyd,synthetic,"));
+    free(file);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    clv_numcheck chk = {0};
+    clv_ltv_report_print(mem, &chk, &s, &scn, 0.5);
+    fclose(mem);
+    CHECK(text && strstr(text, "synthetic holdout of ") && strstr(text, "in 0.5 s"));
+    free(text);
+    clv_ltv_study_free(&s);
+    CHECK(s.mlp == NULL && s.X == NULL);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* clv_validate_run on the holiday scenario: the certificate passes, and
+ * its files and report come through the library */
+TEST(test_study_validate)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
+    char dir[] = "/tmp/clvsim-study-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[64], path[128];
+    snprintf(out, sizeof out, "%s/validation", dir);
+    clv_outdir od;
+    memset(&od, 0, sizeof od);
+    od.fd = -1;
+    CHECK_INT(clv_outdir_open(&od, out, 0, &err), CLV_OK);
+    clv_validation v;
+    CHECK_INT(clv_validate_run(&scn, &od, NULL, &v, &err), CLV_OK);
+    CHECK_INT((int)v.n, 20000);
+    CHECK(v.bins >= 5 && v.df == v.bins - 1 && v.pvalue >= 0.001 && v.worst_z <= 3);
+    CHECK_INT(clv_validation_pass(&v), 1);
+    CHECK_INT(v.have_real, 0);
+    int no_gnuplot = -1;
+    CHECK_INT(clv_validate_report_write(&v, NULL, &no_gnuplot, &err), CLV_OK);
+    CHECK(no_gnuplot == 0 || no_gnuplot == 1);
+    CHECK_INT(commit_dir(&od, "report.txt"), CLV_OK);
+    static const char *const names[] = {"report.txt", "counts.csv", "refit.csv", "simulated_transactions.csv"};
+    for (int k = 0; k < 4; k++) {
+        snprintf(path, sizeof path, "%s/%s", out, names[k]);
+        CHECK(access(path, F_OK) == 0);
+    }
+    snprintf(path, sizeof path, "%s/report.txt", out);
+    char *file = harness_read_file(path);
+    CHECK(file && strstr(file, "certificate: PASS\n"));
+    free(file);
+    clv_validation_free(&v);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
 }
