@@ -1,10 +1,8 @@
 /* cmd_fit.c - clvsim fit: BG/NBD, Pareto/NBD and Gamma-Gamma fitted to a transaction log, with a holdout report. */
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
 
