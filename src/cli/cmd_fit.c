@@ -6,8 +6,9 @@
 
 #include "cli.h"
 
-enum { M_BG = CLV_MODEL_BGNBD, M_PN = CLV_MODEL_PARETO, M_GG = CLV_FIT_GGAMMA, N_MODELS = CLV_FIT_N_MODELS };
-static const char *const model_label[N_MODELS] = {"BG/NBD", "Pareto/NBD", "Gamma-Gamma"};
+/* the models of a fit study: the BTYD table's purchase models, then Gamma-Gamma */
+enum { N_MODELS = CLV_FIT_N_MODELS };
+static const char *model_label(int m) { return m < CLV_BTYD_N_TYPES ? clv_btyd_types[m]->label : "Gamma-Gamma"; }
 
 typedef struct fit_job {
     const char *log_path;
@@ -158,7 +159,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         cli_warn_far_dates("fit", j.log_path, &j.s.t->stats);
         for (int m = 0; m < N_MODELS; m++)
             if (j.s.done[m] && j.s.fit[m].flags)
-                fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label[m], j.s.fit[m].warning);
+                fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label(m), j.s.fit[m].warning);
         if (!o.quiet)
             fprintf(stderr, "clvsim fit: wrote population.cfg, report.txt, customers.csv, rfm.csv, %s"
                             "cumulative.csv, frequency.csv%s to %s\n",

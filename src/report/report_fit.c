@@ -13,9 +13,33 @@
 #include "clvsim/progress.h"
 #include "report_io.h"
 
-enum { M_BG = CLV_MODEL_BGNBD, M_PN = CLV_MODEL_PARETO, M_GG = CLV_FIT_GGAMMA, N_MODELS = CLV_FIT_N_MODELS };
-static const char *const model_label[N_MODELS] = {"BG/NBD", "Pareto/NBD", "Gamma-Gamma"};
-static const char *const model_key[N_MODELS] = {"bgnbd", "pareto", "ggamma"};
+/* the models of a study: the purchase models of the table (NP of them), then Gamma-Gamma */
+enum { NP = CLV_BTYD_N_TYPES, M_GG = CLV_FIT_GGAMMA, N_MODELS = CLV_FIT_N_MODELS };
+
+/* "BG/NBD": reports and plots */
+static const char *model_label(int m) { return m < NP ? clv_btyd_types[m]->label : "Gamma-Gamma"; }
+/* "bgnbd": column names */
+static const char *model_key(int m) { return m < NP ? clv_btyd_types[m]->name : "ggamma"; }
+/* the parameters' group in population.cfg */
+static const char *model_group(int m) { return m < NP ? clv_btyd_types[m]->name : "spend"; }
+
+/* the first purchase model in have[] (0 when none) */
+static int first_of(const int *have)
+{
+    for (int m = 0; m < NP; m++)
+        if (have[m])
+            return m;
+    return 0;
+}
+
+/* how many purchase models in have[] */
+static int count_of(const int *have)
+{
+    int k = 0;
+    for (int m = 0; m < NP; m++)
+        k += have[m] != 0;
+    return k;
+}
 
 /* what the writers read: the study, its settings and the report's */
 typedef struct fit_job {
@@ -87,28 +111,32 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
             j->s.t->n, unit_name(j));
     for (int m = 0; m < N_MODELS; m++)
         if (j->s.done[m]) {
-            fprintf(fp, "# %s", model_label[m]);
+            fprintf(fp, "# %s", model_label(m));
             NUM("log-likelihood", " log-likelihood %.4f", j->s.fit[m].loglik);
             fprintf(fp, "%s%s\n", j->s.fit[m].flags ? "; warning: " : "", j->s.fit[m].warning);
         }
     /* the purchase model: the better fit when both were fitted (same number of parameters) */
-    int pm = j->s.done[M_BG] && (!j->s.done[M_PN] || j->s.fit[M_BG].loglik >= j->s.fit[M_PN].loglik) ? M_BG : M_PN;
+    int pm = first_of(j->s.done);
+    for (int m = pm + 1; m < NP; m++)
+        if (j->s.done[m] && j->s.fit[m].loglik > j->s.fit[pm].loglik)
+            pm = m;
     fprintf(fp, "population = {\n  source = \"parameters\";\n");
-    if (j->s.done[M_BG] || j->s.done[M_PN]) {
-        if (j->s.done[M_BG] && j->s.done[M_PN])
-            fprintf(fp, "  # %s has the higher log-likelihood of the two\n", model_label[pm]);
+    if (count_of(j->s.done)) {
+        if (count_of(j->s.done) == 2)
+            fprintf(fp, "  # %s has the higher log-likelihood of the two\n", model_label(pm));
+        else if (count_of(j->s.done) > 2)
+            fprintf(fp, "  # %s has the highest log-likelihood of the %d\n", model_label(pm), count_of(j->s.done));
         fprintf(fp, "  model = \"%s\";\n", clv_btyd_types[pm]->name);
     }
     fprintf(fp, "  unit = \"%s\";\n", unit_name(j));
-    static const char *const group[N_MODELS] = {"bgnbd", "pareto", "spend"};
     for (int m = 0; m < N_MODELS; m++) {
         if (!j->s.done[m])
             continue;
         const clv_fit_result *r = &j->s.fit[m];
-        fprintf(fp, "  %s = {", group[m]);
+        fprintf(fp, "  %s = {", model_group(m));
         for (int k = 0; k < r->n_params; k++) {
             char key[64];
-            snprintf(key, sizeof key, "population.%s.%s", group[m], r->names[k]);
+            snprintf(key, sizeof key, "population.%s.%s", model_group(m), r->names[k]);
             fprintf(fp, " %s = ", r->names[k]);
             NUM(key, "%.17g;", r->par[k]);
         }
@@ -129,11 +157,11 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
 }
 
 /* the labels of the models present, as a table header's end */
-static void model_labels(FILE *fp, const int have[2])
+static void model_labels(FILE *fp, const int *have)
 {
-    for (int m = 0; m < 2; m++)
+    for (int m = 0; m < NP; m++)
         if (have[m])
-            fprintf(fp, " %12s", model_label[m]);
+            fprintf(fp, " %12s", model_label(m));
     fputc('\n', fp);
 }
 
@@ -142,7 +170,7 @@ static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
     const clv_value_metrics *v = j->s.value;
     const clv_class_metrics *c = j->s.buy;
     const int *ok = j->s.value_ok;
-    if (!ok[0] && !ok[1])
+    if (!count_of(ok))
         return;
     fprintf(fp, "\n  holdout spend per customer: E[transactions] x E[spend] (with Gamma-Gamma) against actual\n");
     fprintf(fp, "  %-28s %12s", "", "");
@@ -151,7 +179,7 @@ static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
                                        "AUC of buying at all"};
     for (int r = 0; r < 6; r++) {
         fprintf(fp, "  %-28s %12s", rows[r], "");
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m < NP; m++) {
             if (!ok[m])
                 continue;
             const double x = r == 0 ? v[m].rmse : r == 1 ? v[m].mae : r == 2 ? v[m].gini : r == 3 ? v[m].top_decile_lift
@@ -163,9 +191,9 @@ static void write_value_quality(const fit_job *j, FILE *fp, clv_numcheck *chk)
         }
         fputc('\n', fp);
     }
-    const int m = ok[0] ? 0 : 1;
+    const int m = first_of(ok);
     fprintf(fp, "  decile calibration (%s; lowest predictions first): mean predicted / mean actual\n   ",
-            model_label[m]);
+            model_label(m));
     for (int d = 0; d < CLV_METRIC_DECILES; d++) {
         N("decile calibration", " %.2f", v[m].decile_pred[d]);
         N("decile calibration", "/%.2f", v[m].decile_actual[d]);
@@ -232,7 +260,7 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
         if (!j->s.done[m])
             continue;
         const clv_fit_result *r = &j->s.fit[m];
-        fprintf(fp, "\n%s, %zu customers", model_label[m], r->n);
+        fprintf(fp, "\n%s, %zu customers", model_label(m), r->n);
         if (m == M_GG && r->n_excluded)
             fprintf(fp, " (%zu repeat customers with mean spend 0 left out)", r->n_excluded);
         fputc('\n', fp);
@@ -257,23 +285,23 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
         }
     }
 
-    int have[2] = {j->s.done[M_BG], j->s.done[M_PN]};
-    if (t->holdout_end > t->calibration_end && (have[0] || have[1])) {
+    const int *have = j->s.done;
+    if (t->holdout_end > t->calibration_end && count_of(have)) {
         N("holdout length", "\nholdout: predicted against actual transactions per customer over %.2f", t->holdout_length);
         fprintf(fp, " %ss\n", unit_name(j));
         fprintf(fp, "  %-28s %12s", "", "actual");
         model_labels(fp, have);
-        const clv_holdout_report *h0 = have[0] ? &j->s.hold[0] : &j->s.hold[1];
+        const clv_holdout_report *h0 = &j->s.hold[first_of(have)];
         fprintf(fp, "  %-28s", "total transactions");
         N("total transactions", " %12.0f", h0->total_actual);
-        for (int m = 0; m < 2; m++)
+        for (int m = 0; m < NP; m++)
             if (have[m])
                 N("total transactions", " %12.1f", j->s.hold[m].total_predicted);
         fputc('\n', fp);
         const char *rows[3] = {"MAE per customer", "RMSE per customer", "correlation"};
         for (int r = 0; r < 3; r++) {
             fprintf(fp, "  %-28s %12s", rows[r], "");
-            for (int m = 0; m < 2; m++)
+            for (int m = 0; m < NP; m++)
                 if (have[m] && r == 2)
                     O(rows[r], " %12.4f", j->s.hold[m].corr); /* NaN: constant actuals or predictions */
                 else if (have[m])
@@ -291,9 +319,9 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
             /* the means of an empty group: empty */
             fprintf(fp, "  %-4s %10ld", lab, h0->group_n[g]);
             O("actual", " %10.3f", h0->group_n[g] ? h0->group_actual[g] : NAN);
-            for (int m = 0; m < 2; m++)
+            for (int m = 0; m < NP; m++)
                 if (have[m])
-                    O(model_label[m], " %12.3f", h0->group_n[g] ? j->s.hold[m].group_predicted[g] : NAN);
+                    O(model_label(m), " %12.3f", h0->group_n[g] ? j->s.hold[m].group_predicted[g] : NAN);
             fputc('\n', fp);
         }
         fprintf(fp, "\n  customers by calibration frequency\n  %-4s %10s", "x", "actual");
@@ -302,9 +330,9 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
             char lab[8];
             snprintf(lab, sizeof lab, g == CLV_FREQ_GROUPS - 1 ? "%d+" : "%d", g);
             fprintf(fp, "  %-4s %10ld", lab, h0->group_n[g]);
-            for (int m = 0; m < 2; m++)
+            for (int m = 0; m < NP; m++)
                 if (have[m])
-                    N(model_label[m], " %12.1f", j->s.hold[m].hist_model[g]);
+                    N(model_label(m), " %12.1f", j->s.hold[m].hist_model[g]);
             fputc('\n', fp);
         }
     }
@@ -338,14 +366,14 @@ static int write_customers(const fit_job *j, clv_error *err)
     fprintf(fp, "id,first_purchase,x,t_x,T,mean_spend,x_holdout,spend_holdout");
     if (j->s.done[M_GG])
         fprintf(fp, ",expected_spend");
-    for (int m = 0; m < 2; m++) {
+    for (int m = 0; m < NP; m++) {
         if (!j->s.done[m])
             continue;
-        fprintf(fp, ",p_alive_%s", model_key[m]);
+        fprintf(fp, ",p_alive_%s", model_key(m));
         if (hold)
-            fprintf(fp, ",expected_holdout_%s", model_key[m]);
+            fprintf(fp, ",expected_holdout_%s", model_key(m));
         if (j->s.done[M_GG])
-            fprintf(fp, ",clv_%s", model_key[m]);
+            fprintf(fp, ",clv_%s", model_key(m));
     }
     fputc('\n', fp);
     const double rate = per_unit_rate(j);
@@ -378,13 +406,13 @@ static int write_customers(const fit_job *j, clv_error *err)
             NUM("expected_spend", ",%.10g", clv_gg_expected_spend(&j->s.model[0].spend, c->x, c->mean_spend));
         else if (j->s.done[M_GG])
             clv_put_blank(fp, ",%.10g");
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m < NP; m++) {
             if (!j->s.done[m])
                 continue;
             char col[3][48];
-            snprintf(col[0], sizeof col[0], "p_alive_%s", model_key[m]);
-            snprintf(col[1], sizeof col[1], "expected_holdout_%s", model_key[m]);
-            snprintf(col[2], sizeof col[2], "clv_%s", model_key[m]);
+            snprintf(col[0], sizeof col[0], "p_alive_%s", model_key(m));
+            snprintf(col[1], sizeof col[1], "expected_holdout_%s", model_key(m));
+            snprintf(col[2], sizeof col[2], "clv_%s", model_key(m));
             NUM(col[0], ",%.10g", clv_btyd_palive(&j->s.model[m], c->x, c->t_x, c->T));
             if (hold)
                 NUM(col[1], ",%.10g", clv_btyd_expected(&j->s.model[m], t->holdout_length, c->x, c->t_x, c->T));
@@ -412,7 +440,7 @@ static int write_rfm(const fit_job *j, clv_error *err)
  * frequency group and a row "all" with the totals and the error measures */
 static int write_holdout(const fit_job *j, clv_error *err)
 {
-    if (j->s.t->holdout_end <= j->s.t->calibration_end || !(j->s.done[M_BG] || j->s.done[M_PN]))
+    if (j->s.t->holdout_end <= j->s.t->calibration_end || !count_of(j->s.done))
         return CLV_OK;
     clv_afile af;
     int st = open_out(j, "holdout.csv", &af, err);
@@ -420,17 +448,17 @@ static int write_holdout(const fit_job *j, clv_error *err)
         return st;
     FILE *fp = af.fp;
     fprintf(fp, "frequency,customers,actual_mean");
-    for (int m = 0; m < 2; m++)
+    for (int m = 0; m < NP; m++)
         if (j->s.done[m])
-            fprintf(fp, ",predicted_mean_%s", model_key[m]);
+            fprintf(fp, ",predicted_mean_%s", model_key(m));
     fprintf(fp, ",actual_total");
-    for (int m = 0; m < 2; m++)
+    for (int m = 0; m < NP; m++)
         if (j->s.done[m])
-            fprintf(fp, ",predicted_total_%s,mae_%s,rmse_%s,correlation_%s", model_key[m], model_key[m],
-                    model_key[m], model_key[m]);
+            fprintf(fp, ",predicted_total_%s,mae_%s,rmse_%s,correlation_%s", model_key(m), model_key(m),
+                    model_key(m), model_key(m));
     fputc('\n', fp);
     /* empty: the means of a frequency group without customers, a correlation of constant values */
-    const clv_holdout_report *h0 = j->s.done[M_BG] ? &j->s.hold[0] : &j->s.hold[1];
+    const clv_holdout_report *h0 = &j->s.hold[first_of(j->s.done)];
     for (int g = 0; g <= CLV_FREQ_GROUPS; g++) {
         const int all = g == CLV_FREQ_GROUPS;
         const int empty = !all && h0->group_n[g] == 0;
@@ -442,9 +470,9 @@ static int write_holdout(const fit_job *j, clv_error *err)
             clv_put_blank(fp, ",%.17g");
         else
             NUM("actual_mean", ",%.17g", all ? h0->total_actual / (double)h0->n : h0->group_actual[g]);
-        for (int m = 0; m < 2; m++) {
+        for (int m = 0; m < NP; m++) {
             char col[48];
-            snprintf(col, sizeof col, "predicted_mean_%s", model_key[m]);
+            snprintf(col, sizeof col, "predicted_mean_%s", model_key(m));
             if (j->s.done[m] && empty)
                 clv_put_blank(fp, ",%.17g");
             else if (j->s.done[m])
@@ -452,13 +480,13 @@ static int write_holdout(const fit_job *j, clv_error *err)
         }
         if (all) {
             NUM("actual_total", ",%.17g", h0->total_actual);
-            for (int m = 0; m < 2; m++)
+            for (int m = 0; m < NP; m++)
                 if (j->s.done[m]) {
                     char col[4][48];
-                    snprintf(col[0], sizeof col[0], "predicted_total_%s", model_key[m]);
-                    snprintf(col[1], sizeof col[1], "mae_%s", model_key[m]);
-                    snprintf(col[2], sizeof col[2], "rmse_%s", model_key[m]);
-                    snprintf(col[3], sizeof col[3], "correlation_%s", model_key[m]);
+                    snprintf(col[0], sizeof col[0], "predicted_total_%s", model_key(m));
+                    snprintf(col[1], sizeof col[1], "mae_%s", model_key(m));
+                    snprintf(col[2], sizeof col[2], "rmse_%s", model_key(m));
+                    snprintf(col[3], sizeof col[3], "correlation_%s", model_key(m));
                     NUM(col[0], ",%.17g", j->s.hold[m].total_predicted);
                     NUM(col[1], ",%.17g", j->s.hold[m].mae);
                     NUM(col[2], ",%.17g", j->s.hold[m].rmse);
@@ -466,7 +494,7 @@ static int write_holdout(const fit_job *j, clv_error *err)
                 }
         } else {
             fputc(',', fp);
-            for (int m = 0; m < 2; m++)
+            for (int m = 0; m < NP; m++)
                 if (j->s.done[m])
                     fputs(",,,,", fp);
         }
@@ -485,9 +513,9 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
         return st;
     fprintf(af.fp, "date,actual");
     *ncols = 2;
-    for (int m = 0; m < 2; m++)
+    for (int m = 0; m < NP; m++)
         if (j->s.done[m])
-            fprintf(af.fp, ",%s", model_label[m]), ++*ncols;
+            fprintf(af.fp, ",%s", model_label(m)), ++*ncols;
     fputc('\n', af.fp);
     double actual = 0;
     for (size_t d = 0; d < t->n_days; d++) {
@@ -497,9 +525,9 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
         actual += (double)t->repeat_per_day[d];
         fprintf(af.fp, "%s", clv_date_format(t->series_start + (int32_t)d, buf));
         clv_put_num(af.fp, &af.num, "actual", ",%.0f", actual);
-        for (int m = 0; m < 2; m++)
+        for (int m = 0; m < NP; m++)
             if (j->s.done[m])
-                clv_put_num(af.fp, &af.num, model_label[m], ",%.4f", j->s.cum[m][d]);
+                clv_put_num(af.fp, &af.num, model_label(m), ",%.4f", j->s.cum[m][d]);
         fputc('\n', af.fp);
     }
     st = clv__report_close(&af, CLV_OK, err);
@@ -510,18 +538,18 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
     if (st != CLV_OK)
         return st;
     fprintf(af.fp, "frequency,actual");
-    for (int m = 0; m < 2; m++)
+    for (int m = 0; m < NP; m++)
         if (j->s.done[m])
-            fprintf(af.fp, ",%s", model_label[m]);
+            fprintf(af.fp, ",%s", model_label(m));
     fputc('\n', af.fp);
     long count[CLV_FREQ_GROUPS] = {0};
     for (size_t i = 0; i < t->n; i++)
         count[t->c[i].x >= CLV_FREQ_GROUPS - 1 ? CLV_FREQ_GROUPS - 1 : (int)t->c[i].x]++;
     for (int g = 0; g < CLV_FREQ_GROUPS; g++) {
         fprintf(af.fp, g == CLV_FREQ_GROUPS - 1 ? "%d+,%ld" : "%d,%ld", g, count[g]);
-        for (int m = 0; m < 2; m++)
+        for (int m = 0; m < NP; m++)
             if (j->s.done[m])
-                clv_put_num(af.fp, &af.num, model_label[m], ",%.3f", j->s.hold[m].hist_model[g]);
+                clv_put_num(af.fp, &af.num, model_label(m), ",%.3f", j->s.hold[m].hist_model[g]);
         fputc('\n', af.fp);
     }
     return clv__report_close(&af, CLV_OK, err);
