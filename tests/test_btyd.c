@@ -266,7 +266,7 @@ enum { GRAD_N = 3000 };
 static double bg_ll(const double *par, double *grad, const void *data)
 {
     clv_bgnbd_params p = {par[0], par[1], par[2], par[3]};
-    return clv_bgnbd_loglik(&p, data, GRAD_N, grad);
+    return clv_bgnbd_loglik(&p, data, GRAD_N, grad, NULL);
 }
 
 static double pn_ll(const double *par, double *grad, const void *data)
@@ -278,7 +278,7 @@ static double pn_ll(const double *par, double *grad, const void *data)
 static double gg_ll(const double *par, double *grad, const void *data)
 {
     clv_gg_params p = {par[0], par[1], par[2]};
-    return clv_gg_loglik(&p, data, GRAD_N, grad);
+    return clv_gg_loglik(&p, data, GRAD_N, grad, NULL);
 }
 
 TEST(test_btyd_gradients)
@@ -294,7 +294,7 @@ TEST(test_btyd_gradients)
     double sum = 0;
     for (int i = 0; i < GRAD_N; i++)
         sum += clv_bgnbd_ll1(&p, c[i].x, c[i].t_x, c[i].T);
-    CHECK_NEAR(clv_bgnbd_loglik(&p, c, GRAD_N, NULL), sum, 1e-9 * fabs(sum));
+    CHECK_NEAR(clv_bgnbd_loglik(&p, c, GRAD_N, NULL, NULL), sum, 1e-9 * fabs(sum));
 
     /* Pareto/NBD, on both sides of alpha = beta */
     clv__cohort hc;
@@ -523,9 +523,9 @@ TEST(test_btyd_cdnow_published)
     CHECK_INT(n, 2357);
 
     clv_bgnbd_params bp = {0.243, 4.414, 0.793, 2.426};
-    CHECK_NEAR(clv_bgnbd_loglik(&bp, c, n, NULL), -9582.4, 0.05);
+    CHECK_NEAR(clv_bgnbd_loglik(&bp, c, n, NULL, NULL), -9582.4, 0.05);
     clv_pnbd_params pp = {0.553, 10.578, 0.606, 11.669};
-    CHECK_NEAR(clv_pnbd_loglik(&pp, c, n), -9595.0, 0.05);
+    CHECK_NEAR(clv_pnbd_loglik(&pp, c, n, NULL, NULL), -9595.0, 0.05);
 
     clv_fit_opts o;
     clv_fit_opts_default(&o);
@@ -606,9 +606,9 @@ TEST(test_btyd_table)
         CHECK_NEAR(clv_btyd_pmf(&m, 39, 3), pm, 0);
         /* the likelihood: the model's sum, and its gradient against a
          * central difference of it */
-        const double ll = k ? clv_pnbd_loglik(&m.pareto, c, GRAD_N) : clv_bgnbd_loglik(&m.bgnbd, c, GRAD_N, NULL);
+        const double ll = k ? clv_pnbd_loglik(&m.pareto, c, GRAD_N, NULL, NULL) : clv_bgnbd_loglik(&m.bgnbd, c, GRAD_N, NULL, NULL);
         double g[4];
-        CHECK_NEAR(t->loglik(&m, c, GRAD_N, g), ll, 1e-9 * fabs(ll));
+        CHECK_NEAR(t->loglik(&m, c, GRAD_N, g, NULL), ll, 1e-9 * fabs(ll));
         for (int j = 0; j < 4; j++) {
             double up[4], dn[4];
             memcpy(up, par[k], sizeof up), memcpy(dn, par[k], sizeof dn);
@@ -616,8 +616,22 @@ TEST(test_btyd_table)
             up[j] += h, dn[j] -= h;
             clv_btyd mu = m, md = m;
             t->set(&mu, up), t->set(&md, dn);
-            const double fd = (t->loglik(&mu, c, GRAD_N, NULL) - t->loglik(&md, c, GRAD_N, NULL)) / (2 * h);
+            const double fd = (t->loglik(&mu, c, GRAD_N, NULL, NULL) - t->loglik(&md, c, GRAD_N, NULL, NULL)) / (2 * h);
             CHECK_NEAR(g[j], fd, 1e-4 * fabs(fd) + 1e-6);
         }
+        /* NaN outside the domain (err cleared) and for an invalid record
+         * (err says which): one value, two causes told apart */
+        clv_error err;
+        clv_btyd bad = m;
+        double neg[4];
+        memcpy(neg, par[k], sizeof neg);
+        neg[0] = -1;
+        t->set(&bad, neg);
+        CHECK(isnan(t->loglik(&bad, c, GRAD_N, NULL, &err)));
+        CHECK_INT(err.code, CLV_OK);
+        clv_rfm wrong[2] = {c[0], c[1]};
+        wrong[1].t_x = wrong[1].T + 1;
+        CHECK(isnan(t->loglik(&m, wrong, 2, NULL, &err)));
+        CHECK_INT(err.code, CLV_EINPUT);
     }
 }

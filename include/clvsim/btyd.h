@@ -33,7 +33,14 @@
 extern "C" {
 #endif
 
-/* ---- log-likelihoods ------------------------------------------------------ */
+/* ---- log-likelihoods ------------------------------------------------------ *
+ *
+ * The sums over customers (clv_*_loglik) return NaN both for parameters
+ * outside the domain and when the sum cannot be taken; err (may be NULL)
+ * tells them apart: it is cleared (code CLV_OK) for the first, and says
+ * why for the second: CLV_EINPUT naming the first invalid record (x not a
+ * non-negative integer, t_x outside [0, T], a mean spend below 0 or not
+ * finite) or CLV_ENOMEM. */
 
 /* BG/NBD log-likelihood of one customer with x repeat purchases, the last at
  * t_x, observed for T (FHL05 eq. 6).  x >= 0 is an integer, 0 <= t_x <= T. */
@@ -41,7 +48,7 @@ double clv_bgnbd_ll1(const clv_bgnbd_params *p, double x, double t_x, double T);
 
 /* Sum of clv_bgnbd_ll1 over n customers; when grad is non-NULL it receives
  * the derivatives with respect to (r, alpha, a, b). */
-double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4]);
+double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4], clv_error *err);
 
 /* Pareto/NBD log-likelihood of one customer (FH05 eq. 22), with the Gaussian
  * hypergeometric function summed in log space; where its argument is near
@@ -50,8 +57,9 @@ double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, d
  * converges. */
 double clv_pnbd_ll1(const clv_pnbd_params *p, double x, double t_x, double T);
 
-/* Sum of clv_pnbd_ll1 over n customers. */
-double clv_pnbd_loglik(const clv_pnbd_params *p, const clv_rfm *c, size_t n);
+/* Sum of clv_pnbd_ll1 over n customers; grad (d/d(r, alpha, s, beta),
+ * through the derivatives of the hypergeometric series) when non-NULL. */
+double clv_pnbd_loglik(const clv_pnbd_params *p, const clv_rfm *c, size_t n, double grad[4], clv_error *err);
 
 /* Gamma-Gamma log-density of the mean spend m of x >= 1 transactions
  * (FHL05b; Fader and Hardie 2013, eq. 1). */
@@ -59,7 +67,7 @@ double clv_gg_ll1(const clv_gg_params *p, double x, double m);
 
 /* Sum of clv_gg_ll1 over the n customers with x >= 1 (others are skipped);
  * grad (d/d(p, q, gamma)) when non-NULL. */
-double clv_gg_loglik(const clv_gg_params *p, const clv_rfm *c, size_t n, double grad[3]);
+double clv_gg_loglik(const clv_gg_params *p, const clv_rfm *c, size_t n, double grad[3], clv_error *err);
 
 /* ---- fitting ---------------------------------------------------------------- */
 
@@ -191,9 +199,10 @@ typedef struct clv_btyd_type {
     void (*get)(const clv_btyd *m, double *par);
     void (*set)(clv_btyd *m, const double *par);
     /* the log-likelihood of n customers, with its gradient in natural
-     * parameters (param_names' order) when grad is non-NULL; NaN outside
-     * the domain or when the records are invalid */
-    double (*loglik)(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad);
+     * parameters (param_names' order) when grad is non-NULL; NaN, err as
+     * for clv_bgnbd_loglik, outside the domain or when the sum cannot be
+     * taken */
+    double (*loglik)(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad, clv_error *err);
     /* the maximum-likelihood fit, as clv_bgnbd_fit */
     int (*fit)(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
     /* predictions, as clv_btyd_palive, _expected, _expected_new and _pmf */

@@ -42,10 +42,11 @@ double clv_bgnbd_ll1(const clv_bgnbd_params *p, double x, double t_x, double T)
     return common + logsumexp(lA, lB);
 }
 
-double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4])
+double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4], clv_error *err)
 {
+    clv_error_clear(err);
     clv__cohort h;
-    if (clv__cohort_build(c, n, 0, 0, &h, NULL) != CLV_OK)
+    if (clv__cohort_build(c, n, 0, 0, &h, err) != CLV_OK)
         return NAN;
     double ll = clv__bgnbd_ll(p, &h, grad);
     clv__cohort_free(&h);
@@ -214,9 +215,9 @@ static void type_set(clv_btyd *m, const double *par)
     m->bgnbd = (clv_bgnbd_params){par[0], par[1], par[2], par[3]};
 }
 
-static double type_loglik(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad)
+static double type_loglik(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad, clv_error *err)
 {
-    return clv_bgnbd_loglik(&m->bgnbd, c, n, grad);
+    return clv_bgnbd_loglik(&m->bgnbd, c, n, grad, err);
 }
 
 static double type_palive(const clv_btyd *m, double x, double t_x, double T)

@@ -61,10 +61,11 @@ double clv__gg_ll(const clv_gg_params *p, const clv__cohort *h, double grad[3])
     return ll;
 }
 
-double clv_gg_loglik(const clv_gg_params *p, const clv_rfm *c, size_t n, double grad[3])
+double clv_gg_loglik(const clv_gg_params *p, const clv_rfm *c, size_t n, double grad[3], clv_error *err)
 {
+    clv_error_clear(err);
     clv__cohort h;
-    if (clv__cohort_build(c, n, 1, 1, &h, NULL) != CLV_OK)
+    if (clv__cohort_build(c, n, 1, 1, &h, err) != CLV_OK)
         return NAN;
     double ll = clv__gg_ll(p, &h, grad);
     clv__cohort_free(&h);

@@ -139,12 +139,13 @@ double clv_pnbd_ll1(const clv_pnbd_params *p, double x, double t_x, double T)
     return lc + logsumexp(l1, l2);
 }
 
-double clv_pnbd_loglik(const clv_pnbd_params *p, const clv_rfm *c, size_t n)
+double clv_pnbd_loglik(const clv_pnbd_params *p, const clv_rfm *c, size_t n, double grad[4], clv_error *err)
 {
+    clv_error_clear(err);
     clv__cohort h;
-    if (clv__cohort_build(c, n, 0, 0, &h, NULL) != CLV_OK)
+    if (clv__cohort_build(c, n, 0, 0, &h, err) != CLV_OK)
         return NAN;
-    double ll = clv__pnbd_ll(p, &h, NULL);
+    double ll = clv__pnbd_ll(p, &h, grad);
     clv__cohort_free(&h);
     return ll;
 }
@@ -354,15 +355,9 @@ static void type_set(clv_btyd *m, const double *par)
     m->pareto = (clv_pnbd_params){par[0], par[1], par[2], par[3]};
 }
 
-static double type_loglik(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad)
+static double type_loglik(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad, clv_error *err)
 {
-    /* the cohort's sum with its analytic gradient (clv_pnbd_loglik has none) */
-    clv__cohort h;
-    if (clv__cohort_build(c, n, 0, 0, &h, NULL) != CLV_OK)
-        return NAN;
-    double ll = clv__pnbd_ll(&m->pareto, &h, grad);
-    clv__cohort_free(&h);
-    return ll;
+    return clv_pnbd_loglik(&m->pareto, c, n, grad, err);
 }
 
 static double type_palive(const clv_btyd *m, double x, double t_x, double T)
