@@ -19,9 +19,7 @@ typedef struct fit_job {
     clv_fit_opts fo;
     double margin, annual_rate;
     int horizon;                  /* CLV horizon in units */
-    const char *outdir;
     clv_outdir od;                /* its claim and staging directory */
-    int quiet;
     clv_fit_study s;              /* the results */
 } fit_job;
 
@@ -90,7 +88,6 @@ static int parse_options(const cli_opts *o, fit_job *j)
     }
     if (j->horizon < 0)
         j->horizon = j->unit == CLV_UNIT_WEEK ? 52 : 365;
-    j->quiet = o->quiet;
     return -1;
 }
 
@@ -122,7 +119,6 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         size_t len = strcspn(base, ".");
         snprintf(outdir, sizeof outdir, "out/fit-%.*s", (int)(len ? len : strlen(base)), base);
     }
-    j.outdir = outdir;
 
     double t0 = cli_now();
     clv_error err;

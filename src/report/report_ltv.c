@@ -52,7 +52,7 @@ static int figure(const char *dir, const clv_progress *progress, const char *scr
 
 int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od, clv_error *err)
 {
-    /* files: the network, the history, the metrics, the calibration */
+    /* the network, the history, the metrics, the calibration */
     char path[CLV_IO_PATH_MAX];
     int st = clv_outdir_path(od, "ltv.mlp", path, sizeof path, err);
     if (st == CLV_OK)
@@ -142,8 +142,8 @@ void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, c
 {
     fprintf(fp, "LTV predictor: %s loss, %d hidden layer%s, trained on %zu customers (%zu real, %zu synthetic; %zu of "
            "them for early stopping), %d epochs (best %d), in %.1f s\n",
-           scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", scn->ltv.n_hidden, scn->ltv.n_hidden == 1 ? "" : "s", s->n, s->n_real, s->n_syn,
-           s->n_val, s->history.epochs, s->history.best_epoch, seconds);
+           scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", scn->ltv.n_hidden, scn->ltv.n_hidden == 1 ? "" : "s", s->n,
+           s->n_real, s->n_syn, s->n_val, s->history.epochs, s->history.best_epoch, seconds);
     for (int e = 0; e < s->n_ev; e++) {
         fprintf(fp, "%s holdout of %zu customers: margin over the next %d days (%s), predicted at the cut-off %s\n",
                s->ev[e].name, s->ev[e].n, scn->ltv.horizon_days, scn->ltv.discount ? "discounted" : "undiscounted",
@@ -182,33 +182,31 @@ int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, cons
     if (!scn->output.plots)
         return CLV_OK;
     int st = CLV_OK;
-    {
-        char data[CLV_IO_PATH_MAX + 96], cur[40], title[200], pol[40];
-        snprintf(data, sizeof data, "datafile=%s/ltv_calibration.csv", od->stage);
-        snprintf(cur, sizeof cur, "currency=%s", scn->economics.currency);
-        snprintf(title, sizeof title, "title_text=Calibration of the neural LTV predictor on the %s holdout, %d days",
-                 s->ev[0].name, scn->ltv.horizon_days);
-        snprintf(pol, sizeof pol, "policy=mlp-%s", s->ev[0].name);
-        const char *vars[] = {data, cur, title, pol};
-        st = figure(od->stage, progress, "calibration.gp", "ltv_calibration", scn->output.plot_formats,
-                        scn->output.n_plot_formats, vars, 4, err);
-        char curves[80];
-        snprintf(data, sizeof data, "datafile=%s/ltv_gain.csv", od->stage);
-        snprintf(title, sizeof title, "title_text=Gain curves of the value ranking on the %s holdout, %d days",
-                 s->ev[0].name, scn->ltv.horizon_days);
-        snprintf(curves, sizeof curves, "curves=mlp-%s btyd-%s", s->ev[0].name, s->ev[0].name);
-        const char *gvars[] = {data, title, curves};
-        if (st == CLV_OK)
-            st = figure(od->stage, progress, "ltv_gain.gp", "ltv_gain", scn->output.plot_formats,
-                            scn->output.n_plot_formats, gvars, 3, err);
-        snprintf(data, sizeof data, "datafile=%s/ltv_history.csv", od->stage);
-        snprintf(title, sizeof title, "title_text=Training and validation loss of the neural LTV predictor (%s)",
-                 scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE");
-        const char *lvars[] = {data, title};
-        if (st == CLV_OK)
-            st = figure(od->stage, progress, "ltv_loss.gp", "ltv_loss", scn->output.plot_formats,
-                            scn->output.n_plot_formats, lvars, 2, err);
-    }
+    char data[CLV_IO_PATH_MAX + 96], cur[40], title[200], pol[40];
+    snprintf(data, sizeof data, "datafile=%s/ltv_calibration.csv", od->stage);
+    snprintf(cur, sizeof cur, "currency=%s", scn->economics.currency);
+    snprintf(title, sizeof title, "title_text=Calibration of the neural LTV predictor on the %s holdout, %d days",
+             s->ev[0].name, scn->ltv.horizon_days);
+    snprintf(pol, sizeof pol, "policy=mlp-%s", s->ev[0].name);
+    const char *vars[] = {data, cur, title, pol};
+    st = figure(od->stage, progress, "calibration.gp", "ltv_calibration", scn->output.plot_formats,
+                    scn->output.n_plot_formats, vars, 4, err);
+    char curves[80];
+    snprintf(data, sizeof data, "datafile=%s/ltv_gain.csv", od->stage);
+    snprintf(title, sizeof title, "title_text=Gain curves of the value ranking on the %s holdout, %d days",
+             s->ev[0].name, scn->ltv.horizon_days);
+    snprintf(curves, sizeof curves, "curves=mlp-%s btyd-%s", s->ev[0].name, s->ev[0].name);
+    const char *gvars[] = {data, title, curves};
+    if (st == CLV_OK)
+        st = figure(od->stage, progress, "ltv_gain.gp", "ltv_gain", scn->output.plot_formats,
+                        scn->output.n_plot_formats, gvars, 3, err);
+    snprintf(data, sizeof data, "datafile=%s/ltv_history.csv", od->stage);
+    snprintf(title, sizeof title, "title_text=Training and validation loss of the neural LTV predictor (%s)",
+             scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE");
+    const char *lvars[] = {data, title};
+    if (st == CLV_OK)
+        st = figure(od->stage, progress, "ltv_loss.gp", "ltv_loss", scn->output.plot_formats,
+                        scn->output.n_plot_formats, lvars, 2, err);
     return st;
 }
 
