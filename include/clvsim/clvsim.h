@@ -39,6 +39,7 @@
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
+#include "clvsim/streams.h"
 #include "clvsim/txlog.h"
 #include "clvsim/validate.h"
 

@@ -196,11 +196,7 @@ void clv_ltv_data_free(clv_ltv_data *d);
 
 /* ---- the pipeline of `clvsim train-ltv` (src/study/ltv_train.c) ---- */
 
-enum {
-    CLV_LTV_TRAIN_WORLD = 3000000,   /* the synthetic training world's replication (and its splits' key) */
-    CLV_LTV_HOLDOUT_WORLD = 3000001, /* the synthetic holdout's */
-    CLV_LTV_GAIN_POINTS = 101        /* points of a gain curve */
-};
+enum { CLV_LTV_GAIN_POINTS = 101 }; /* points of a gain curve */
 
 /* The network and BTYD on one holdout. */
 typedef struct clv_ltv_evaluation {
@@ -239,8 +235,9 @@ typedef struct clv_ltv_study {
 /* Train the predictor of section ltv of scn and measure it against BTYD
  * on customers it has not seen: real rows (clv_ltv_real, with
  * ltv.real_fraction above 0; a fifth of them the real holdout) and
- * synthetic ones (clv_ltv_synthetic of worlds CLV_LTV_TRAIN_WORLD and
- * CLV_LTV_HOLDOUT_WORLD, with ltv.real_fraction below 1), mixed with the
+ * synthetic ones (clv_ltv_synthetic of worlds CLV_WORLD_LTV_TRAIN and
+ * CLV_WORLD_LTV_HOLDOUT of clvsim/streams.h, with ltv.real_fraction below
+ * 1), mixed with the
  * share ltv.real_fraction, ltv.validation_fraction held for early
  * stopping, standardised with the training rows' statistics (`clvsim
  * train-ltv --help` says it all).  *s is zeroed first; free it with

@@ -10,6 +10,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "clvsim/btyd.h"
+#include "clvsim/streams.h"
 
 const char *clv_metric_name(int metric)
 {
@@ -137,8 +138,9 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     const clv_progress poll = {NULL, progress ? progress->ctx : NULL, progress ? progress->cancelled : NULL};
     so.progress = &poll;
     clv_sim *s = NULL;
-    int st = clv_sim_alloc(scn, &so, &s, err);
-    if (st != CLV_OK)
+    int st = clv_stream_space_check(CLV_SPACE_EVALUATION, (uint64_t)scn->evaluation.replications,
+                                    "evaluation.replications", err);
+    if (st != CLV_OK || (st = clv_sim_alloc(scn, &so, &s, err)) != CLV_OK)
         return st;
     const size_t R = (size_t)scn->evaluation.replications, cap = clv_sim_capacity(s);
     out->n_policies = n;
@@ -159,7 +161,7 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     over_horizon.horizon = scn->calendar.horizon_days / value.unit_days;
     for (size_t r = 0; r < R && st == CLV_OK; r++)
         for (size_t p = 0; p < n && st == CLV_OK; p++) {
-            st = run_one(s, scn, &policies[p], CLV_EVAL_REPLICATION_BASE + r, &b, &value, &over_horizon, &poll, out,
+            st = run_one(s, scn, &policies[p], clv_world_evaluation(r), &b, &value, &over_horizon, &poll, out,
                          p * R + r, err);
             if (st == CLV_OK && clv_progress_report(progress, "evaluating", (double)(r * n + p + 1),
                                                     (double)(R * n)) != CLV_OK)

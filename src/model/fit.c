@@ -10,6 +10,7 @@
 
 #include "btyd_internal.h"
 #include "clvsim/rng.h"
+#include "clvsim/streams.h"
 
 void clv_fit_opts_default(clv_fit_opts *o)
 {
@@ -271,7 +272,7 @@ int clv__fit(const char *model, uint64_t stream_id, int k, const char *const *na
     int alive[MAXSTARTS] = {0}, conv[MAXSTARTS] = {0}, iters[MAXSTARTS] = {0}, whitened_at[MAXSTARTS] = {0};
     whitened wh[MAXSTARTS];
     clv_rng rng;
-    clv_rng_seed(&rng, (clv_stream_key){o->seed, CLV_STREAM_FIT, 0, stream_id});
+    clv_rng_seed(&rng, (clv_stream_key){o->seed, CLV_STREAM_FIT, CLV_FIT_REP, stream_id});
     int status = CLV_OK;
     double work = 0;
 

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clvsim/clvsim.h" /* clv_version */
+#include "clvsim/clvsim.h" /* clv_version (tests/include-rules.txt allows it) */
 #include "clvsim/date.h"
 #include "clvsim/fit_study.h"
 #include "clvsim/io.h"

@@ -1,7 +1,6 @@
 /* report_io.c - the staged output files of the library's writers. */
 #include "report_io.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,14 +27,4 @@ int clv__report_close(clv_afile *af, int st, clv_error *err)
         return st;
     }
     return clv_afile_commit(af, err);
-}
-
-const char *clv__write_failure(int errnum)
-{
-    switch (errnum) {
-    case ENOSPC: case EIO: case EFBIG: case EDQUOT: case EROFS: case EPIPE: case EBADF:
-        return strerror(errnum);
-    default:
-        return "out of memory";
-    }
 }

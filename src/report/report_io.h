@@ -1,4 +1,4 @@
-/* report_io.h - the staged output files of the library's writers (internal to src/report and src/study). */
+/* report_io.h - the staged output files of the library's writers (internal to src/report). */
 #ifndef CLVSIM_REPORT_IO_H
 #define CLVSIM_REPORT_IO_H
 
@@ -13,10 +13,5 @@ int clv__report_open(const clv_outdir *od, const char *name, const char *input, 
  * returns the status.  A library writer's CLV_ENUMERIC without a file is
  * made to name af's file. */
 int clv__report_close(clv_afile *af, int st, clv_error *err);
-
-/* Why a stdio write failed, from the errno it left: the device's reason
- * when it gave one, else "out of memory" (the one other way fprintf fails
- * on the library's formats). */
-const char *clv__write_failure(int errnum);
 
 #endif

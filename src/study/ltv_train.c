@@ -10,6 +10,7 @@
 
 #include "clvsim/ltv.h"
 #include "clvsim/rng.h"
+#include "clvsim/streams.h"
 
 enum { LTV_INFER_BATCH = 4096 };
 
@@ -145,8 +146,8 @@ int clv_ltv_study_run(const clv_scenario *scn, const clv_progress *prog, clv_ltv
         s->have_real = st == CLV_OK;
     }
     if (st == CLV_OK && use_syn &&
-        (st = clv_ltv_synthetic(scn, CLV_LTV_TRAIN_WORLD, scn->run.threads, prog, &s->train, err)) == CLV_OK)
-        st = clv_ltv_synthetic(scn, CLV_LTV_HOLDOUT_WORLD, scn->run.threads, prog, &s->holdout, err);
+        (st = clv_ltv_synthetic(scn, CLV_WORLD_LTV_TRAIN, scn->run.threads, prog, &s->train, err)) == CLV_OK)
+        st = clv_ltv_synthetic(scn, CLV_WORLD_LTV_HOLDOUT, scn->run.threads, prog, &s->holdout, err);
     if (st != CLV_OK)
         return st;
     clv_ltv_data *real = &s->real, *tr = &s->train, *ho = &s->holdout;
@@ -158,10 +159,10 @@ int clv_ltv_study_run(const clv_scenario *scn, const clv_progress *prog, clv_ltv
     const size_t n = n_rpool + n_s, K = CLV_LTV_FEATURES;
     const size_t n_val = (size_t)floor(L->validation_fraction * (double)n), n_tr = n - n_val;
     s->n = n, s->n_real = n_rpool, s->n_syn = n_s, s->n_val = n_val, s->n_train = n_tr;
-    s->rp = permutation(real->n, seed, CLV_LTV_TRAIN_WORLD + 10);
-    s->sp = permutation(tr->n, seed, CLV_LTV_TRAIN_WORLD);
-    s->all = permutation(n, seed, CLV_LTV_TRAIN_WORLD + 11);
-    s->hidx = permutation(ho->n, seed, CLV_LTV_HOLDOUT_WORLD);
+    s->rp = permutation(real->n, seed, CLV_SPLIT_LTV_REAL);
+    s->sp = permutation(tr->n, seed, CLV_WORLD_LTV_TRAIN);
+    s->all = permutation(n, seed, CLV_SPLIT_LTV_ALL);
+    s->hidx = permutation(ho->n, seed, CLV_WORLD_LTV_HOLDOUT);
     double *Xt = s->X = malloc((n ? n : 1) * K * sizeof *Xt), *yt = s->y = malloc((n ? n : 1) * sizeof *yt);
     double *Xc = malloc((n ? n : 1) * K * sizeof *Xc), *yc = malloc((n ? n : 1) * sizeof *yc);
     if (!s->rp || !s->sp || !s->all || !s->hidx || !Xt || !yt || !Xc || !yc) {
