@@ -27,6 +27,7 @@
 #include "clvsim/date.h"
 #include "clvsim/error.h"
 #include "clvsim/evaluate.h"
+#include "clvsim/fit_study.h"
 #include "clvsim/io.h"
 #include "clvsim/ltv.h"
 #include "clvsim/metrics.h"
@@ -42,6 +43,7 @@
 #include "clvsim/streams.h"
 #include "clvsim/study.h"
 #include "clvsim/txlog.h"
+#include "clvsim/validate.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -151,20 +151,7 @@ void cli_overrides(cli_opts *o)
 
 int cli_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after)
 {
-    const long count = after ? s->far_after : s->far_before;
-    if (!count)
-        return 0;
-    char d[11], a[11], b[11], lim[11];
-    snprintf(buf, n,
-             "%s:%ld: the date %s is far %s the bulk of the log's dates (%s to %s; far: %s %s), a typo?  "
-             "%ld customer%s %s that far %s: kept in the customer summaries and the fits, left out of the "
-             "daily series (the cumulative curve)",
-             log, after ? s->far_after_line : s->far_before_line,
-             clv_date_format(after ? s->far_after_day : s->far_before_day, d), after ? "after" : "before",
-             clv_date_format(s->bulk_first, a), clv_date_format(s->bulk_last, b), after ? "after" : "before",
-             clv_date_format(after ? s->near_last : s->near_first, lim), count, count == 1 ? "" : "s",
-             after ? (count == 1 ? "buys" : "buy") : (count == 1 ? "starts" : "start"), after ? "after" : "before");
-    return 1;
+    return clv_txlog_far_dates_text(buf, n, log, s, after);
 }
 
 void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s)

@@ -54,7 +54,7 @@ enum {
 
 struct clv_sim {
     /* ---- the model: fixed after clv_sim_alloc ---- */
-    int model;                  /* CLV_MODEL_BGNBD or CLV_MODEL_PARETO */
+    clv_sim_dropout dropout;    /* the population model's dropout hook */
     double r, alpha, a, b;      /* purchase rate ~ Gamma(r, rate alpha) per day; BG/NBD p ~ Beta(a, b) */
     double s, beta;             /* Pareto/NBD dropout rate ~ Gamma(s, rate beta) per day */
     double gp, gq, gg;          /* Gamma-Gamma spend */
@@ -250,7 +250,7 @@ static void remultiply(clv_sim *s, size_t i, double sn, double tn)
             c->snext = sn + (c->snext - sn) * c->k / k;
         c->k = (float)k;
     }
-    if (s->model == CLV_MODEL_PARETO) {
+    if (s->dropout == CLV_SIM_DROPOUT_LIFETIME) {
         double h = hazard_mult(s, c);
         if (h != c->h) {
             if (isfinite(c->tdeath)) {
@@ -452,8 +452,8 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         if (d + 1 > cur)
             cur = d + 1;
         /* BG/NBD: the customer may drop out right after the purchase */
-        double p_drop = s->model == CLV_MODEL_BGNBD ? c->drop * (reactivated ? 1 - s->resp.reactivation_dropout_reduction : 1) : 0;
-        if (s->model == CLV_MODEL_BGNBD && clv_rng_uniform(r) < p_drop) {
+        double p_drop = s->dropout == CLV_SIM_DROPOUT_AT_PURCHASE ? c->drop * (reactivated ? 1 - s->resp.reactivation_dropout_reduction : 1) : 0;
+        if (s->dropout == CLV_SIM_DROPOUT_AT_PURCHASE && clv_rng_uniform(r) < p_drop) {
             if (acc)
                 acc[ACC_ALIVE * E + (size_t)(d - t0)] -= 1;
             c->alive = 0;
@@ -481,7 +481,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     g->state = &pop;
     double lam = gsl_ran_gamma(g, s->r, 1 / s->alpha);
     s->c[i].lam = (float)(lam > 1e-30 ? lam : 1e-30);
-    if (s->model == CLV_MODEL_BGNBD)
+    if (s->dropout == CLV_SIM_DROPOUT_AT_PURCHASE)
         s->c[i].drop = (float)gsl_ran_beta(g, s->a, s->b);
     else
         s->c[i].drop = (float)gsl_ran_gamma(g, s->s, 1 / s->beta);
@@ -526,7 +526,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     /* the next purchase: a unit exponential of intensity after tf */
     const clv__calendar *cal = &s->cal;
     s->c[i].snext = season_of(cal, tf) + exp1(r) / s->c[i].lam;
-    s->c[i].tdeath = s->model == CLV_MODEL_PARETO ? tf + exp1(r) / s->c[i].drop : INFINITY;
+    s->c[i].tdeath = s->dropout == CLV_SIM_DROPOUT_LIFETIME ? tf + exp1(r) / s->c[i].drop : INFINITY;
     s->c[i].sdeath = season_of(cal, s->c[i].tdeath);
     set_wake(s, i, next_stage_change(s, d, d, d), d + 1);
 }
@@ -558,6 +558,11 @@ void clv_sim_free(clv_sim *s)
     free(s);
 }
 
+clv_sim_dropout clv_sim_dropout_of(int model)
+{
+    return model == CLV_MODEL_PARETO ? CLV_SIM_DROPOUT_LIFETIME : CLV_SIM_DROPOUT_AT_PURCHASE;
+}
+
 int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **out, clv_error *err)
 {
     *out = NULL;
@@ -576,11 +581,11 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
     if (!s)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     const double ud = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
-    s->model = scn->population.model;
+    s->dropout = clv_sim_dropout_of(scn->population.model);
     /* rates per unit ~ Gamma(shape, rate) become rates per day ~ Gamma(shape, rate x unit days) */
     s->r = scn->population.bgnbd.r, s->alpha = scn->population.bgnbd.alpha * ud;
     s->a = scn->population.bgnbd.a, s->b = scn->population.bgnbd.b;
-    if (s->model == CLV_MODEL_PARETO) {
+    if (s->dropout == CLV_SIM_DROPOUT_LIFETIME) {
         s->r = scn->population.pareto.r, s->alpha = scn->population.pareto.alpha * ud;
         s->s = scn->population.pareto.s, s->beta = scn->population.pareto.beta * ud;
     }
