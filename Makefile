@@ -70,7 +70,8 @@ TEST_SRC := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard bench/*.c)
 EXAMPLE_SRC := $(wildcard examples/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
-CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o) $(BUILD)/cli_help.o
+HELP_TXT := $(sort $(wildcard man/help/*.txt))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 EXAMPLE_BIN := $(EXAMPLE_SRC:%.c=$(BUILD)/%)
@@ -113,6 +114,19 @@ $(LIB_A): $(LIB_OBJ)
 
 $(LIB_SO): $(LIB_OBJ)
 	$(CC) -shared -Wl,-soname,libclvsim.so.$(SOVERSION) $(LDFLAGS_ALL) -o $@ $^ $(DEP_LIBS)
+
+# each command's --help is man/help/NAME.txt, a C string clv_help_NAME
+# (dashes as underscores): the text is documentation, kept as text
+$(BUILD)/cli_help.c: $(HELP_TXT)
+	@mkdir -p $(dir $@)
+	@{ echo '/* made by the Makefile from the files of man/help; do not edit */'; \
+	  for f in $(HELP_TXT); do n=$$(basename $$f .txt | tr - _); \
+	    echo "extern const char clv_help_$$n[];"; echo "const char clv_help_$$n[] ="; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/    "/' -e 's/$$/\\n"/' $$f; echo '    "";'; \
+	  done; } > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/cli_help.o: $(BUILD)/cli_help.c
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # the command links the static library: one self-contained binary
 $(BIN): $(CLI_OBJ) $(LIB_A)
