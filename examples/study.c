@@ -9,7 +9,8 @@
  * with common random numbers) and writes the run's CSVs into OUTDIR as
  * clvsim run does: its summary.csv is byte for byte the one of
  * `clvsim run SCENARIO -o OUTDIR` (the suite checks it).  Then it prints
- * each policy's mean net margin. */
+ * each policy's mean net margin.  Ctrl-C stops it cleanly, as it stops
+ * clvsim: nothing is written (clv_stop_on_signals, clvsim/progress.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,10 @@ static int fail(const clv_error *err)
 int main(int argc, char **argv)
 {
     gsl_set_error_handler_off();
+    if (clv_stop_on_signals() != CLV_OK) {
+        perror("study: sigaction");
+        return 1;
+    }
     if (argc < 3 || argc - 3 > 30) {
         fprintf(stderr, "usage: study SCENARIO OUTDIR [KEY=VALUE ...]\n");
         return 2;
@@ -57,11 +62,15 @@ int main(int argc, char **argv)
     /* claim the directory, stage everything, commit it all at the end */
     clv_outdir od = {.fd = -1};
     clv_study *s = NULL;
+    const clv_progress stop = {NULL, NULL, clv_stop_cancelled};
+    clv_study_opts opts;
+    clv_study_opts_default(&opts);
+    opts.progress = &stop;
     int st = clv_outdir_open(&od, scn.output.dir, 0, &err);
     if (st == CLV_OK)
         st = clv_report_resolved(&scn, &od, &err);
     if (st == CLV_OK)
-        st = clv_study_run(&scn, NULL, &s, &err);
+        st = clv_study_run(&scn, &opts, &s, &err);
     if (st == CLV_OK)
         st = clv_report_run_files(s, &od, &err);
     st = clv_report_end(&od, st, CLV_REPORT_RESOLVED, NULL, 0, &err);

@@ -43,6 +43,32 @@ int clv_progress_report(const clv_progress *p, const char *phase, double done, d
  * NULL.  Thread-safe when p->cancelled is. */
 int clv_progress_poll(const clv_progress *p);
 
+/* ---- stopping a program cleanly on a signal ----
+ *
+ * What the clvsim command does, for any program that wants Ctrl-C to stop
+ * its long calls cleanly.  clv_stop_on_signals installs a handler for
+ * SIGINT, SIGTERM and SIGHUP (leaving alone a signal the process ignores,
+ * as a shell's background job ignores SIGINT and nohup SIGHUP).  After the
+ * first of them, clv_stop_signal returns its number and clv_stop_cancelled,
+ * given as a clv_progress.cancelled, answers 1: long calls then stop at
+ * their next safe point, remove what they staged and return CLV_ECANCELLED.
+ * The signal also interrupts a read of the main thread blocked on a pipe
+ * (no SA_RESTART; it is passed on to the main thread when another thread
+ * took it).  A second signal is a forced stop: the temporary files of
+ * clvsim/io.h still open are removed (clv_afile_unlink_all) and the
+ * process ends by the signal's default action.
+ *
+ * Call clv_stop_on_signals once, from the main thread, before starting
+ * threads; CLV_OK, or CLV_EIO when sigaction fails.  This is the only
+ * call of the library that changes the process's signal dispositions, and
+ * only when asked. */
+int clv_stop_on_signals(void);
+/* The number of the first stop signal since clv_stop_on_signals, else 0
+ * (async-signal-safe, thread-safe). */
+int clv_stop_signal(void);
+/* 1 after a stop signal, else 0: a clv_progress.cancelled (ctx unused). */
+int clv_stop_cancelled(void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

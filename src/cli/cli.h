@@ -2,7 +2,6 @@
 #ifndef CLVSIM_CLI_H
 #define CLVSIM_CLI_H
 
-#include <signal.h>
 #include <stdio.h>
 
 #include "clvsim/clvsim.h"
@@ -47,11 +46,9 @@ typedef struct cli_cmd {
     const char *const *options;
 } cli_cmd;
 
-/* The number of the first SIGINT, SIGTERM or SIGHUP (0: none): set by the
- * handler in main.c, read by the progress callback, which then asks the
- * library to stop, and by the commands' own long loops.  The exit status
- * is then 128 + it. */
-extern volatile sig_atomic_t cli_interrupted;
+/* A stop signal (clv_stop_on_signals, installed by main) makes the progress
+ * callback ask the library to stop, and the commands' own loops stop at
+ * cli_stop; the exit status is then 128 + clv_stop_signal(). */
 
 /* The exit status for a library status code. */
 int cli_exit_status(int clv_status);
@@ -147,9 +144,7 @@ int cli_progress_cb(void *ctx, const char *phase, double done, double total);
 /* CLV_ECANCELLED (err filled: "stopped") after a stop signal, else
  * CLV_OK: the cancellation point of the command's own long loops. */
 int cli_stop(clv_error *err);
-/* clv_progress.cancelled: 1 after a stop signal (reads cli_interrupted) */
-int cli_cancelled(void *ctx);
-/* The clv_progress of a bar: cli_progress_cb and cli_cancelled. */
+/* The clv_progress of a bar: cli_progress_cb and clv_stop_cancelled. */
 clv_progress cli_progress_of(cli_progress *p);
 void cli_progress_done(cli_progress *p);
 /* The bar as text for a terminal of `width` columns (exposed for the tests). */

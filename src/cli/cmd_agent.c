@@ -122,7 +122,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = clv_report_agents_files(a, &od, &err);
     if (st == CLV_OK && scn.output.plots) {
-        static const clv_progress stop = {NULL, NULL, cli_cancelled};
+        static const clv_progress stop = {NULL, NULL, clv_stop_cancelled};
         st = clv_report_agents_figure(a, &od, &stop, &err);
         if (st == CLV_EUNSUPPORTED) {
             if (!o.quiet)

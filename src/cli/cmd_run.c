@@ -65,7 +65,7 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
     }
     const char *no_figures = "output.plots is false in the scenario";
     if (st == CLV_OK && scn.output.plots) {
-        static const clv_progress stop = {NULL, NULL, cli_cancelled};
+        static const clv_progress stop = {NULL, NULL, clv_stop_cancelled};
         st = clv_report_run_figures(s, &od, &stop, &err);
         if (st == CLV_EUNSUPPORTED) {
             no_figures = "gnuplot is not installed; install the Debian package gnuplot-nox (or run 'make deps') "

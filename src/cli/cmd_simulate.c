@@ -23,7 +23,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     clv_sim_opts_default(&so);
     so.threads = scn.run.threads;
     so.record = 1;
-    static const clv_progress stop_poll = {NULL, NULL, cli_cancelled};
+    static const clv_progress stop_poll = {NULL, NULL, clv_stop_cancelled};
     so.progress = &stop_poll;
     clv_sim *sim = NULL;
     clv_sim_obs *obs = NULL;

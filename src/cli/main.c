@@ -1,7 +1,5 @@
 /* main.c - the clvsim command: pick the subcommand, run it, turn its status into an exit code. */
 #include <errno.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,50 +88,11 @@ static void usage(FILE *fp)
             "Scenario keys: scenarios/README.md, or 'clvsim check --reference'.\n");
 }
 
-static struct sigaction default_action; /* SIG_DFL, set up before the handler is installed */
-static pthread_t main_thread;
-static volatile sig_atomic_t forwarding; /* a first signal is being passed on to the main thread */
-
-/* SIGINT, SIGTERM and SIGHUP.  The first asks long work to stop at its next
- * cancellation point (the progress callbacks), and the command then cleans
- * up and exits with 128 + the signal.  A second one is a forced stop: the
- * temporary files still open are removed, and the process ends by the
- * signal's default action, as the user asked.  Only async-signal-safe
- * calls here. */
-static void on_signal(int sig)
-{
-    const int saved_errno = errno, on_main = pthread_equal(pthread_self(), main_thread);
-    if (forwarding && on_main) {
-        forwarding = 0; /* the copy passed on below: it only interrupts a blocking call */
-        return;
-    }
-    if (!cli_interrupted) {
-        cli_interrupted = sig;
-        /* the kernel gives a signal sent to the process to any thread that
-         * does not block it (OpenBLAS starts its own before main): pass it
-         * on, so that a read of the main thread blocked on a pipe returns
-         * EINTR */
-        if (!on_main) {
-            forwarding = 1;
-            pthread_kill(main_thread, sig);
-        }
-        errno = saved_errno;
-        return;
-    }
-    clv_afile_unlink_all();
-    sigaction(sig, &default_action, NULL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, sig);
-    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
-    raise(sig);
-}
-
 /* A command that failed after a stop signal failed because of it (a
  * cancelled call, or a read or a child interrupted): 128 + the signal. */
 static int stopped(int rc)
 {
-    return rc != EXIT_OK && cli_interrupted ? 128 + cli_interrupted : rc;
+    return rc != EXIT_OK && clv_stop_signal() ? 128 + clv_stop_signal() : rc;
 }
 
 /* results that did not reach stdout (a full disk, no memory for its
@@ -158,26 +117,11 @@ int main(int argc, char **argv)
     /* clvsim checks every GSL status itself; GSL must not abort the process */
     gsl_set_error_handler_off();
 
-    /* the first Ctrl-C, SIGTERM or SIGHUP asks long work to stop cleanly; a
-     * second one stops at once.  No SA_RESTART: a read blocked on a pipe
-     * returns EINTR, so that a command reading a log from a pipe stops too. */
-    main_thread = pthread_self();
-    default_action.sa_handler = SIG_DFL;
-    sigemptyset(&default_action.sa_mask);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    static const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
-    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++)
-        sigaddset(&sa.sa_mask, stop_signals[i]); /* one handler at a time */
-    for (size_t i = 0; i < sizeof stop_signals / sizeof *stop_signals; i++) {
-        /* a shell starts background jobs with SIGINT ignored, and nohup
-         * ignores SIGHUP: what is ignored stays ignored */
-        struct sigaction old;
-        if (sigaction(stop_signals[i], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
-            continue;
-        sigaction(stop_signals[i], &sa, NULL);
+    /* the first Ctrl-C, SIGTERM or SIGHUP asks long work to stop cleanly;
+     * a second one stops at once (clvsim/progress.h) */
+    if (clv_stop_on_signals() != CLV_OK) {
+        fprintf(stderr, "clvsim: cannot install the signal handlers: %s\n", strerror(errno));
+        return EXIT_RUNTIME;
     }
 
     if (argc < 2) {

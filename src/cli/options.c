@@ -1,5 +1,6 @@
 /* options.c - the options every subcommand shares, error printing and exit statuses. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +17,7 @@ int cli_exit_status(int st)
     case CLV_OK: return EXIT_OK;
     case CLV_EINPUT: return EXIT_USAGE;
     case CLV_EUNSUPPORTED: return EXIT_UNAVAILABLE;
-    case CLV_ECANCELLED: return cli_interrupted ? 128 + cli_interrupted : EXIT_INTERRUPTED;
+    case CLV_ECANCELLED: return clv_stop_signal() ? 128 + clv_stop_signal() : EXIT_INTERRUPTED;
     default: return EXIT_RUNTIME;
     }
 }
@@ -24,7 +25,7 @@ int cli_exit_status(int st)
 int cli_report(const clv_error *err)
 {
     char buf[CLV_ERROR_FILE_MAX + CLV_ERROR_FIELD_MAX + CLV_ERROR_MSG_MAX + 16];
-    const int sig = cli_interrupted;
+    const int sig = clv_stop_signal();
     if (sig)
         /* whatever failed after a stop signal, the signal is why */
         fprintf(stderr, "clvsim: %s (%s)\n", clv_error_format(err, buf, sizeof buf),
@@ -180,7 +181,7 @@ int cli_close_out(clv_afile *af, int st, clv_error *err) { return clv_report_clo
 int cli_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
                const char *const *vars, size_t n_vars, clv_error *err)
 {
-    static const clv_progress stop = {NULL, NULL, cli_cancelled};
+    static const clv_progress stop = {NULL, NULL, clv_stop_cancelled};
     return clv_report_figure(dir, script, stem, formats, n_formats, vars, n_vars, &stop, err);
 }
 

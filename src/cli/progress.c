@@ -7,9 +7,6 @@
 
 #include "cli.h"
 
-/* set by the SIGINT handler in main.c */
-volatile sig_atomic_t cli_interrupted = 0;
-
 double cli_now(void)
 {
     struct timespec ts;
@@ -69,7 +66,7 @@ void cli_progress_render(char *buf, size_t n, int width, const char *phase, doub
 int cli_progress_cb(void *ctx, const char *phase, double done, double total)
 {
     cli_progress *p = ctx;
-    if (cli_interrupted)
+    if (clv_stop_signal())
         return 1;
     if (!p->enabled)
         return 0;
@@ -98,20 +95,14 @@ int cli_progress_cb(void *ctx, const char *phase, double done, double total)
 
 int cli_stop(clv_error *err)
 {
-    if (!cli_interrupted)
+    if (!clv_stop_signal())
         return CLV_OK;
     return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
 }
 
-int cli_cancelled(void *ctx)
-{
-    (void)ctx;
-    return cli_interrupted != 0;
-}
-
 clv_progress cli_progress_of(cli_progress *p)
 {
-    return (clv_progress){cli_progress_cb, p, cli_cancelled};
+    return (clv_progress){cli_progress_cb, p, clv_stop_cancelled};
 }
 
 void cli_progress_done(cli_progress *p)
