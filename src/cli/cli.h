@@ -99,28 +99,12 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
  * stages every file there and ends with clv_report_end (clvsim/report.h),
  * which moves them all into place when the run succeeded, the resolved
  * scenario last, or drops them: the directory then holds the previous
- * run's files as they were.  The cli_ helpers below are the library's
- * (report.h), for the commands that still call them by these names. */
+ * run's files as they were. */
 
-/* The reader's warning about dates far outside the bulk of a log
- * (clv_txlog_stats.far_*): for after = 0 those before it, for 1 those
- * after, as "LOG:LINE: the date ... is far before ..." into buf; 0 (and
- * buf untouched) when there are none. */
-int cli_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after);
-/* Both warnings on stderr as "clvsim CMD: warning: ..." (not silenced by
- * --quiet, like every warning about results). */
+/* The reader's warnings about dates far outside the bulk of a log
+ * (clv_txlog_far_dates_text) on stderr as "clvsim CMD: warning: ..." (not
+ * silenced by --quiet, like every warning about results). */
 void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s);
-
-#define CLI_RESOLVED CLV_REPORT_RESOLVED
-/* clv_report_resolved, clv_report_open, clv_report_end, clv_report_write_failure, clv_report_close */
-int cli_write_resolved(const clv_scenario *scn, const clv_outdir *od, clv_error *err);
-int cli_open_out(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err);
-int cli_out_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err);
-const char *cli_write_failure(int errnum);
-int cli_close_out(clv_afile *af, int st, clv_error *err);
-/* clv_report_figure, stopped by a stop signal */
-int cli_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
-               const char *const *vars, size_t n_vars, clv_error *err);
 
 /* Turn the common options into scenario overrides (appended to o->sets). */
 void cli_overrides(cli_opts *o);

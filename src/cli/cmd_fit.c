@@ -148,7 +148,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     if (!o.quiet && (notes & CLV_FIT_NOTE_NO_SERIES))
         fprintf(stderr, "clvsim fit: every customer of the cohort starts far before the bulk of the log: "
                         "no daily series, no cumulative.{png,svg}\n");
-    st = cli_out_end(&j.od, st, "report.txt", NULL, 0, &err);
+    st = clv_report_end(&j.od, st, "report.txt", NULL, 0, &err);
     if (st == CLV_OK) {
         clv_numcheck out = {0}; /* the numbers of report.txt, which passed */
         clv_fit_report_print(stdout, &out, &j.s, &so, elapsed);

@@ -24,7 +24,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     clv_outdir od = {.fd = -1};
     int st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
     if (st == CLV_OK)
-        st = cli_write_resolved(&scn, &od, &err);
+        st = clv_report_resolved(&scn, &od, &err);
     if (st == CLV_OK)
         st = clv_ltv_study_run(&scn, &prog, &s, &err);
     cli_progress_done(&bar);
@@ -60,7 +60,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                             "(.png, .svg); install the Debian package gnuplot-nox\n");
         st = CLV_OK;
     }
-    st = cli_out_end(&od, st, CLI_RESOLVED, NULL, 0, &err);
+    st = clv_report_end(&od, st, CLV_REPORT_RESOLVED, NULL, 0, &err);
     clv_ltv_study_free(&s);
     if (st != CLV_OK)
         return cli_report(&err);
@@ -135,7 +135,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         st = clv_outdir_open(&od, outdir, o.force, &err);
     if (st == CLV_OK)
         st = clv_ltv_predictions_write(&od, log, t, value, p_buy, btyd, &prog, &err);
-    st = cli_out_end(&od, st, NULL, NULL, 0, &err);
+    st = clv_report_end(&od, st, NULL, NULL, 0, &err);
     /* doubtful values: customers unlike the training rows, values far above their labels */
     const clv_ltv_diag *dg = clv_ltv_model_diag(lm);
     if (st == CLV_OK && dg->far) {

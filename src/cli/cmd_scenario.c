@@ -62,11 +62,6 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
     return -1;
 }
 
-int cli_write_resolved(const clv_scenario *scn, const clv_outdir *od, clv_error *err)
-{
-    return clv_report_resolved(scn, od, err);
-}
-
 int cmd_check(const cli_cmd *cmd, int argc, char **argv)
 {
     cli_opts o;

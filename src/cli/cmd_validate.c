@@ -41,7 +41,7 @@ int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
     if (no_gnuplot && !o.quiet)
         fprintf(stderr, "clvsim validate: gnuplot not found: skipped counts.{png,svg}%s; install the Debian "
                         "package gnuplot-nox and run again\n", v.have_real ? " and cumulative.{png,svg}" : "");
-    st = cli_out_end(&od, st, "report.txt", NULL, 0, &err);
+    st = clv_report_end(&od, st, "report.txt", NULL, 0, &err);
     const int pass = clv_validation_pass(&v);
     if (st == CLV_OK) {
         clv_numcheck out = {0}; /* the same numbers as report.txt's, which passed */

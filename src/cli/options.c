@@ -150,39 +150,12 @@ void cli_overrides(cli_opts *o)
         o->sets[o->n_sets++] = (clv_scn_override){"output.dir", o->output, "--output"};
 }
 
-int cli_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after)
-{
-    return clv_txlog_far_dates_text(buf, n, log, s, after);
-}
-
 void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s)
 {
     char buf[CLV_IO_PATH_MAX + 512];
     for (int after = 0; after < 2; after++)
-        if (cli_far_dates_text(buf, sizeof buf, log, s, after))
+        if (clv_txlog_far_dates_text(buf, sizeof buf, log, s, after))
             fprintf(stderr, "clvsim %s: warning: %s\n", cmd, buf);
-}
-
-/* the helpers of the run's directory, as the library's writers have them (clvsim/report.h) */
-int cli_open_out(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err)
-{
-    return clv_report_open(od, name, input, af, err);
-}
-
-const char *cli_write_failure(int errnum) { return clv_report_write_failure(errnum); }
-
-int cli_out_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err)
-{
-    return clv_report_end(od, st, last, drop, n_drop, err);
-}
-
-int cli_close_out(clv_afile *af, int st, clv_error *err) { return clv_report_close(af, st, err); }
-
-int cli_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
-               const char *const *vars, size_t n_vars, clv_error *err)
-{
-    static const clv_progress stop = {NULL, NULL, clv_stop_cancelled};
-    return clv_report_figure(dir, script, stem, formats, n_formats, vars, n_vars, &stop, err);
 }
 
 int cli_opt_int(const char *cmd, const cli_opts *o, const char *name, int lo, int hi, int *v)
