@@ -95,6 +95,21 @@ int clv_report_learning_open(clv_afile *af, const clv_scenario *scn, const clv_o
  * with clv_report_close. */
 double clv_report_learning(clv_afile *af, const char *algo, const clv_train_result *r);
 
+/* agent.checkpoint_every: the table so far, written atomically beside the
+ * outputs, not staged (a checkpoint is for resuming after the run died),
+ * under a name of its own, DIR/agent_<algorithm>.checkpoint.qtab (the
+ * name: clv_report_checkpoint_name), which never replaces a finished run's
+ * table; the run removes it when it succeeds (clv_report_end's drop).
+ * clv_report_checkpoint is a clv_agents_opts.checkpoint with a
+ * clv_report_checkpoints as its ctx; it counts what it wrote. */
+typedef struct clv_report_checkpoints {
+    const char *dir;  /* the output directory itself */
+    clv_error *err;   /* where a failure is told */
+    int written;      /* checkpoints written so far */
+} clv_report_checkpoints;
+int clv_report_checkpoint(void *ctx, int algo, const clv_qtable *table);
+void clv_report_checkpoint_name(char name[64], int algo);
+
 /* Stage the files of clv_study_agents (clvsim train-agent) but the
  * learning curves: agent_<algorithm>.qtab and policy_<algorithm>.csv of
  * every trained agent, and oracle.csv (policy,value_per_customer,

@@ -79,6 +79,8 @@ int cli_opt_int(const char *cmd, const cli_opts *o, const char *name, int lo, in
 int cli_opt_real(const char *cmd, const cli_opts *o, const char *name, double lo, double hi, double *v);
 int cli_opt_enum(const char *cmd, const cli_opts *o, const char *name, const char *const *names, int *v);
 int cli_opt_date(const char *cmd, const cli_opts *o, const char *name, int32_t *v);
+/* --threads (a common option) for a command without a scenario: [0, CLV_THREADS_MAX] */
+int cli_opt_threads(const char *cmd, const cli_opts *o, int *v);
 /* The transaction-log reader's options (--delimiter, --header,
  * --date-format, --amount-kind, --customer-column, --date-column,
  * --amount-column, --quantity-column, --skip-malformed) into *ro, from the

@@ -6,27 +6,6 @@
 
 #include "cli.h"
 
-/* agent.checkpoint_every: the table so far, written atomically beside the
- * outputs, not staged (a checkpoint is for resuming after the run died),
- * under a name of its own (DIR/agent_<algorithm>.checkpoint.qtab, removed
- * when the run succeeds): it never replaces a finished run's table */
-typedef struct {
-    const char *dir;          /* the output directory itself */
-    clv_error *err;
-    int *written;             /* counts the checkpoints written */
-} checkpoint_ctx;
-
-static int write_checkpoint(void *ctx, int algo, const clv_qtable *t)
-{
-    const checkpoint_ctx *c = ctx;
-    char path[CLV_IO_PATH_MAX], name[64];
-    snprintf(name, sizeof name, "agent_%s.checkpoint.qtab", clv_scn_enum_name("agent.algorithms", algo));
-    if (clv_path_join(path, sizeof path, c->dir, name, c->err) != CLV_OK || clv_qtable_save(t, path, c->err) != CLV_OK)
-        return 1;
-    ++*c->written;
-    return 0;
-}
-
 /* each phase's line on stdout as it ends, a training's curve into learning.csv */
 typedef struct {
     cli_progress *bar;
@@ -104,11 +83,10 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
     const clv_progress prog = cli_progress_of(&bar);
-    int checkpoints = 0;
-    checkpoint_ctx cc = {scn.output.dir, &err, &checkpoints};
+    clv_report_checkpoints cc = {scn.output.dir, &err, 0};
     clv_afile curves;
     phase_ctx pc = {&bar, &curves};
-    const clv_agents_opts ao = {&prog, algos_k, n_algos, resume, write_checkpoint, &cc, trained, &pc};
+    const clv_agents_opts ao = {&prog, algos_k, n_algos, resume, clv_report_checkpoint, &cc, trained, &pc};
     clv_agents *a = NULL;
     const int curves_open = st == CLV_OK && (st = clv_report_learning_open(&curves, &scn, &od, &err)) == CLV_OK;
     if (st == CLV_OK) {
@@ -137,14 +115,13 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     char ckpt_names[CLV_MAX_ALGOS][64], ckpt[CLV_IO_PATH_MAX];
     const char *drop[CLV_MAX_ALGOS];
     for (int k = 0; k < n_algos; k++) {
-        snprintf(ckpt_names[k], sizeof ckpt_names[k], "agent_%s.checkpoint.qtab",
-                 clv_scn_enum_name("agent.algorithms", algos_k[k]));
+        clv_report_checkpoint_name(ckpt_names[k], algos_k[k]);
         drop[k] = ckpt_names[k];
     }
     st = clv_report_end(&od, st, CLV_REPORT_RESOLVED, drop, n_algos, &err);
     if (st != CLV_OK) {
         cli_report(&err);
-        if (checkpoints > 0)
+        if (cc.written > 0)
             for (int k = 0; k < n_algos; k++)
                 if (clv_path_join(ckpt, sizeof ckpt, scn.output.dir, ckpt_names[k], NULL) == CLV_OK &&
                     access(ckpt, F_OK) == 0)

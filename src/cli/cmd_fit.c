@@ -75,17 +75,9 @@ static int parse_options(const cli_opts *o, fit_job *j)
         }
         j->fo.seed = s;
     }
-    if (o->threads) {
-        char *end;
-        long t = strtol(o->threads, &end, 10);
-        if (*end || end == o->threads || t < 0 || t > CLV_THREADS_MAX) {
-            cli_errorf("fit", "--threads: expected an integer in [0, %d], got '%s'", CLV_THREADS_MAX, o->threads);
-            return EXIT_USAGE;
-        }
-        j->fo.threads = (int)t;
-    } else {
-        j->fo.threads = 0;
-    }
+    j->fo.threads = 0;
+    if (cli_opt_threads("fit", o, &j->fo.threads))
+        return EXIT_USAGE;
     if (j->horizon < 0)
         j->horizon = j->unit == CLV_UNIT_WEEK ? 52 : 365;
     return -1;

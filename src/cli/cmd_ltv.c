@@ -97,17 +97,8 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         return EXIT_USAGE;
     }
     if (cli_opt_date(cmd->name, &o, "cutoff", &cutoff) || cli_opt_enum(cmd->name, &o, "unit", units, &unit) ||
-        cli_reader_options(cmd->name, &o, &ro))
+        cli_reader_options(cmd->name, &o, &ro) || cli_opt_threads(cmd->name, &o, &threads))
         return EXIT_USAGE;
-    if (o.threads) {
-        char *end;
-        long t = strtol(o.threads, &end, 10);
-        if (*end || end == o.threads || t < 0 || t > CLV_THREADS_MAX) {
-            cli_errorf(cmd->name, "--threads: expected an integer in [0, %d], got '%s'", CLV_THREADS_MAX, o.threads);
-            return EXIT_USAGE;
-        }
-        threads = (int)t;
-    }
     const char *model_path = o.args[0], *log = o.args[1];
     char outdir[CLV_IO_PATH_MAX];
     if (o.output)

@@ -19,9 +19,10 @@ static const char *const predict_options[] = {"cutoff", "unit", "delimiter", "he
                                               "date-column", "amount-column", "quantity-column", "amount-kind",
                                               "date-format", "skip-malformed!", NULL};
 
-/* the full help of each command: man/help/NAME.txt, made a C string by the
- * Makefile (BUILD/cli_help.c) */
-extern const char clv_help_run[], clv_help_check[], clv_help_fit[], clv_help_simulate[], clv_help_validate[], clv_help_train_ltv[], clv_help_predict_ltv[], clv_help_train_agent[], clv_help_compare[];
+/* the full help of each command, man/help/NAME.txt, and the options of
+ * every command, man/help/common.txt: made C strings by the Makefile
+ * (BUILD/cli_help.c) */
+extern const char clv_help_common[], clv_help_run[], clv_help_check[], clv_help_fit[], clv_help_simulate[], clv_help_validate[], clv_help_train_ltv[], clv_help_predict_ltv[], clv_help_train_agent[], clv_help_compare[];
 
 static const cli_cmd commands[] = {
     {"run", "train the agents and compare every policy of a scenario (the main job)",
@@ -58,34 +59,8 @@ static void usage(FILE *fp)
             CLV_VERSION);
     for (size_t i = 0; i < n_commands; i++)
         fprintf(fp, "  %-12s %s\n", commands[i].name, commands[i].summary);
-    fprintf(fp,
-            "\n"
-            "Options of every command:\n"
-            "  -o, --output DIR     output directory (default: out/<scenario name>)\n"
-            "      --seed N         master seed, 0 to 2^63 - 1 (overrides scenario.seed)\n"
-            "      --threads N      worker threads, 0 = all processors (results do not depend on it)\n"
-            "      --scale X        multiply the study's sizes (overrides run.scale)\n"
-            "      --set KEY=VALUE  override any scenario key, e.g. --set calendar.horizon_days=90\n"
-            "      --force          write into an existing directory that clvsim did not create\n"
-            "  -q, --quiet          no progress bar and no notes on stderr\n"
-            "  -h, --help           help of the command\n"
-            "  -V, --version        print the version\n"
-            "\n"
-            "Diagnostics go to stderr, results to stdout and files.  A progress bar is drawn\n"
-            "on stderr when it is a terminal.  Ctrl-C (SIGINT), SIGTERM or SIGHUP stops any\n"
-            "command within a second, cleanly: no partial or temporary files; a second one\n"
-            "stops it at once, still removing its temporary files.\n"
-            "A run's files appear in its output directory together when it succeeds (the\n"
-            "resolved scenario last); after a failure or a stop the directory holds the\n"
-            "previous run's files as they were.  One run at a time per directory: a second\n"
-            "fails with 'DIR: is in use by another clvsim run (pid N)'.\n"
-            "\n"
-            "Exit status: 0 success; 1 run-time failure; 2 usage or input error (bad\n"
-            "option, bad scenario or data file); 3 a capability asked for is not available\n"
-            "in this version; 128 + the signal's number when stopped by a signal, as shells\n"
-            "report it: 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP.\n"
-            "\n"
-            "Scenario keys: scenarios/README.md, or 'clvsim check --reference'.\n");
+    fputc('\n', fp);
+    fputs(clv_help_common, fp);
 }
 
 /* A command that failed after a stop signal failed because of it (a

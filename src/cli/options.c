@@ -158,9 +158,9 @@ void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats 
             fprintf(stderr, "clvsim %s: warning: %s\n", cmd, buf);
 }
 
-int cli_opt_int(const char *cmd, const cli_opts *o, const char *name, int lo, int hi, int *v)
+/* the text s of option --name as an integer in [lo, hi] */
+static int int_text(const char *cmd, const char *name, const char *s, int lo, int hi, int *v)
 {
-    const char *s = cli_opt(o, name);
     if (!s)
         return 0;
     char *end;
@@ -172,6 +172,16 @@ int cli_opt_int(const char *cmd, const cli_opts *o, const char *name, int lo, in
     }
     *v = (int)x;
     return 0;
+}
+
+int cli_opt_int(const char *cmd, const cli_opts *o, const char *name, int lo, int hi, int *v)
+{
+    return int_text(cmd, name, cli_opt(o, name), lo, hi, v);
+}
+
+int cli_opt_threads(const char *cmd, const cli_opts *o, int *v)
+{
+    return int_text(cmd, "threads", o->threads, 0, CLV_THREADS_MAX, v);
 }
 
 int cli_opt_real(const char *cmd, const cli_opts *o, const char *name, double lo, double hi, double *v)

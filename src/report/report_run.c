@@ -760,3 +760,19 @@ int clv_report_agents_figure(const clv_agents *a, const clv_outdir *od, const cl
     return clv_report_figure(od->stage, "learning.gp", "learning", scn->output.plot_formats,
                              scn->output.n_plot_formats, vars, 4, stop, err);
 }
+
+void clv_report_checkpoint_name(char name[64], int algo)
+{
+    snprintf(name, 64, "agent_%s.checkpoint.qtab", clv_scn_enum_name("agent.algorithms", algo));
+}
+
+int clv_report_checkpoint(void *ctx, int algo, const clv_qtable *table)
+{
+    clv_report_checkpoints *c = ctx;
+    char path[CLV_IO_PATH_MAX], name[64];
+    clv_report_checkpoint_name(name, algo);
+    if (clv_path_join(path, sizeof path, c->dir, name, c->err) != CLV_OK || clv_qtable_save(table, path, c->err) != CLV_OK)
+        return 1;
+    c->written++;
+    return 0;
+}
