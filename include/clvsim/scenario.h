@@ -23,6 +23,7 @@
 #include <stdio.h>
 
 #include "clvsim/error.h"
+#include "clvsim/policy_kinds.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -63,17 +64,12 @@ typedef enum { CLV_LR_CONSTANT = 0, CLV_LR_COSINE = 1 } clv_lr_schedule;
 typedef enum { CLV_ALGO_Q = 0 /* "q-learning" */, CLV_ALGO_SARSA = 1, CLV_ALGO_EXPECTED_SARSA = 2 } clv_algo;
 typedef enum { CLV_ALPHA_CONSTANT = 0, CLV_ALPHA_VISITS = 1 } clv_alpha_schedule;
 typedef enum { CLV_EXPLORE_EGREEDY = 0, CLV_EXPLORE_SOFTMAX = 1 } clv_exploration;
+/* the policy kinds, numbered in the order of clvsim/policy_kinds.h */
 typedef enum {
-    CLV_POLICY_NONE = 0,          /* "none": no campaign */
-    CLV_POLICY_BLANKET = 1,       /* "blanket": the same coupon to everyone, one policy per level */
-    CLV_POLICY_RANDOM = 2,        /* "random" */
-    CLV_POLICY_RFM = 3,           /* "rfm": at-risk customers with high past value */
-    CLV_POLICY_LTV_THRESHOLD = 4, /* "ltv-threshold": predicted LTV above a quantile */
-    CLV_POLICY_GREEDY = 5,        /* "greedy": best action for this epoch's expected margin */
-    CLV_POLICY_Q = 6,             /* "q-learning" */
-    CLV_POLICY_SARSA = 7,         /* "sarsa" */
-    CLV_POLICY_EXPECTED_SARSA = 8,/* "expected-sarsa" */
-    CLV_POLICY_ORACLE = 9         /* "oracle": value iteration on the estimated model */
+#define CLV__POLICY_ENUM(id, name, sym) CLV_POLICY_##id,
+    CLV_POLICY_KINDS(CLV__POLICY_ENUM)
+#undef CLV__POLICY_ENUM
+    CLV_POLICY_N_KINDS
 } clv_policy_kind;
 typedef enum { CLV_FORMAT_PNG = 0, CLV_FORMAT_SVG = 1 } clv_plot_format;
 

@@ -5,17 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The entries live beside their code (policy_fixed.c, policy_table.c).  A
- * new kind is its file, one line here and its test; the order is
- * clv_policy_kind's (scenario.h), which the schema's names follow. */
-extern const clv_policy_type clv__policy_none, clv__policy_blanket, clv__policy_random, clv__policy_rfm,
-    clv__policy_ltv_threshold, clv__policy_greedy, clv__policy_q, clv__policy_sarsa, clv__policy_expected_sarsa,
-    clv__policy_oracle;
+/* The entries live beside their code (policy_fixed.c, policy_table.c), one
+ * per line of clvsim/policy_kinds.h, in its order. */
+#define POLICY_DECL(id, name, sym) extern const clv_policy_type clv__policy_##sym;
+CLV_POLICY_KINDS(POLICY_DECL)
+#undef POLICY_DECL
 
-const clv_policy_type *const clv_policy_types[] = {
-    &clv__policy_none, &clv__policy_blanket, &clv__policy_random, &clv__policy_rfm, &clv__policy_ltv_threshold,
-    &clv__policy_greedy, &clv__policy_q, &clv__policy_sarsa, &clv__policy_expected_sarsa, &clv__policy_oracle,
-    NULL};
+#define POLICY_ENTRY(id, name, sym) &clv__policy_##sym,
+const clv_policy_type *const clv_policy_types[] = {CLV_POLICY_KINDS(POLICY_ENTRY) NULL};
+#undef POLICY_ENTRY
 
 const clv_policy_type *clv_policy_type_of(int id)
 {

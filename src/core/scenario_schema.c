@@ -77,9 +77,9 @@ static const char *const n_lrs[] = {"constant", "cosine", NULL};
 static const char *const n_algo[] = {"q-learning", "sarsa", "expected-sarsa", NULL};
 static const char *const n_alpha[] = {"constant", "visits", NULL};
 static const char *const n_explore[] = {"epsilon-greedy", "softmax", NULL};
-static const char *const n_policy[] = {"none", "blanket", "random", "rfm", "ltv-threshold",
-                                       "greedy", "q-learning", "sarsa", "expected-sarsa",
-                                       "oracle", NULL};
+#define POLICY_NAME(id, name, sym) name,
+static const char *const n_policy[] = {CLV_POLICY_KINDS(POLICY_NAME) NULL};
+#undef POLICY_NAME
 static const char *const n_format[] = {"png", "svg", NULL};
 
 /* ---- list elements ---- */
