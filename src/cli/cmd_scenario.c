@@ -47,7 +47,7 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
         fprintf(stderr, "clvsim %s: population fitted to %s up to %s (%zu customers, per %s): %s", cmd->name,
                 scn->data.transactions, scn->data.calibration_end, fit[0].n,
                 clv_scn_enum_name("population.unit", scn->population.unit),
-                model == CLV_MODEL_PARETO ? "Pareto/NBD" : "BG/NBD");
+                clv_btyd_type_of(model)->label);
         for (int k = 0; k < fit[0].n_params; k++)
             fprintf(stderr, " %s=%.6g", fit[0].names[k], fit[0].par[k]);
         fprintf(stderr, " (log-likelihood %.2f); Gamma-Gamma", fit[0].loglik);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 
+#include "clvsim/btyd.h"
 #include "clvsim/date.h"
 #include "clvsim/parallel.h"
 
@@ -23,12 +24,18 @@ void clv_report_scenario(FILE *fp, const clv_scenario *s)
     if (s->population.source == CLV_SOURCE_FIT)
         fprintf(fp, "population     to be fitted to %s (calibration to %s)\n", s->data.transactions,
                 s->data.calibration_end);
-    else if (s->population.model == CLV_MODEL_BGNBD)
-        fprintf(fp, "population     BG/NBD r=%g alpha=%g a=%g b=%g (per %s)\n", s->population.bgnbd.r,
-                s->population.bgnbd.alpha, s->population.bgnbd.a, s->population.bgnbd.b, unit);
-    else
-        fprintf(fp, "population     Pareto/NBD r=%g alpha=%g s=%g beta=%g (per %s)\n", s->population.pareto.r,
-                s->population.pareto.alpha, s->population.pareto.s, s->population.pareto.beta, unit);
+    else {
+        /* the purchase model's parameters, named by its table entry */
+        const clv_btyd_type *t = clv_btyd_type_of(s->population.model);
+        clv_btyd m;
+        double par[8];
+        clv_btyd_from_scenario(&m, &s->population);
+        t->get(&m, par);
+        fprintf(fp, "population     %s", t->label);
+        for (int k = 0; k < t->n_params; k++)
+            fprintf(fp, " %s=%g", t->param_names[k], par[k]);
+        fprintf(fp, " (per %s)\n", unit);
+    }
     fprintf(fp, "spend          Gamma-Gamma p=%g q=%g gamma=%g %s\n", s->population.spend.p,
             s->population.spend.q, s->population.spend.gamma, cur);
     fprintf(fp, "customers      %lld existing (x%g scale), %g new a day, %d-day burn-in\n",

@@ -98,10 +98,12 @@ int clv_report_sim_customers(const clv_sim *sim, const clv_scenario *scn, const 
         return st;
     }
     const double ud = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
+    /* the dropout trait: a rate per period (a lifetime), or a probability at each purchase */
+    const int lifetime = clv_sim_dropout_of(scn->population.model) == CLV_SIM_DROPOUT_LIFETIME;
     fprintf(af.fp, "customer,first_purchase,last_purchase,purchases,repeat_purchases_in_horizon,total_spend,stage,"
                    "alive,segment,lambda_per_%s,%s,nu\n",
             scn->population.unit == CLV_UNIT_WEEK ? "week" : "day",
-            scn->population.model == CLV_MODEL_PARETO ? "mu_per_period" : "p");
+            lifetime ? "mu_per_period" : "p");
     const int32_t today = clv_sim_today(sim) - 1;
     for (size_t i = 0; i < n; i++) {
         if ((i & 4095) == 0 && clv_progress_poll(stop) != CLV_OK) {
@@ -111,7 +113,7 @@ int clv_report_sim_customers(const clv_sim *sim, const clv_scenario *scn, const 
         char f[16], l[16];
         double lam, drop, nu;
         clv_sim_traits(sim, i, &lam, &drop, &nu);
-        if (scn->population.model == CLV_MODEL_PARETO)
+        if (lifetime)
             drop *= ud;
         fprintf(af.fp, "c%zu,%s,%s,%d,%d", i, clv_date_format(clv_sim_first_day(sim, i), f),
                 clv_date_format(today - (int32_t)obs[i].recency_days, l), obs[i].purchases,
@@ -121,7 +123,7 @@ int clv_report_sim_customers(const clv_sim *sim, const clv_scenario *scn, const 
                 clv_segment_name(clv_sim_segment(sim, i)));
         clv_put_num(af.fp, &af.num, scn->population.unit == CLV_UNIT_WEEK ? "lambda_per_week" : "lambda_per_day",
                     ",%.6g", lam * ud);
-        clv_put_num(af.fp, &af.num, scn->population.model == CLV_MODEL_PARETO ? "mu_per_period" : "p", ",%.6g", drop);
+        clv_put_num(af.fp, &af.num, lifetime ? "mu_per_period" : "p", ",%.6g", drop);
         clv_put_num(af.fp, &af.num, "nu", ",%.6g\n", nu);
     }
     free(obs);
