@@ -285,65 +285,82 @@ static void bench_agent(void)
     }
 }
 
-/* the evaluation of clvsim run: policies on holiday.cfg's 10,000 customers
- * over its 151 days, one replication each, side by side */
-static void bench_eval(void)
+/* the evaluation phase of clvsim run: three policies (no campaign, a
+ * blanket coupon, a learned table whose own threads follow the
+ * evaluation's, as in clvsim run) on 4 replications of holiday.cfg's 10,000
+ * customers over its 151 days, in one clv_evaluate, on 1 and 2 threads
+ * (alternately, best of 2 each, so that a change of the machine's load hits
+ * both); the results must be identical bit for bit.  Returns 0 when they
+ * differ. */
+static int bench_eval(void)
 {
+    enum { P = 3, R = 4 };
     clv_scenario scn;
     clv_error err;
     if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
         printf("\nevaluation skipped: %s\n", err.msg);
-        return;
+        return 1;
     }
-    printf("\nevaluation (clv_evaluate): holiday.cfg, %lld customers x %d days, 2 replications per policy\n",
-           (long long)scn.population.customers, scn.calendar.horizon_days);
-    scn.evaluation.replications = 2;
+    printf("\nevaluation (clv_evaluate): holiday.cfg, %lld customers x %d days, %d policies x %d replications\n",
+           (long long)scn.population.customers, scn.calendar.horizon_days, P, R);
+    scn.evaluation.replications = R;
     scn.agent.episodes = 3;
     clv_train_result tr;
     if (clv_agent_train(&scn, CLV_ALGO_Q, NULL, &tr, &err) != CLV_OK) {
         printf("  training failed: %s\n", err.msg);
-        return;
+        return 1;
     }
-    clv_policy pol[3];
-    if (clv_policy_fixed(&scn, "none", 1, &pol[0], &err) != CLV_OK ||
-        clv_policy_fixed(&scn, "blanket-1", 1, &pol[1], &err) != CLV_OK ||
-        clv_policy_table(&scn, tr.table, &tr.map, "q-learning", 1, &pol[2], &err) != CLV_OK) {
-        printf("  policies failed: %s\n", err.msg);
-        return;
-    }
-    double base[3] = {0};
-    for (int threads = 1; threads <= 2; threads++) {
-        for (int k = 0; k < 3; k++) {
-            clv_policy_free(&pol[2]);
-            if (clv_policy_table(&scn, tr.table, &tr.map, "q-learning", threads, &pol[2], &err) != CLV_OK)
-                return;
-            clv_evaluation ev;
-            double best = 1e30;
-            for (int rep = 0; rep < 2; rep++) {
-                double t0 = now();
-                if (clv_evaluate(&scn, &pol[k], 1, &(clv_eval_opts){threads, NULL}, &ev, &err) != CLV_OK) {
-                    printf("  evaluation failed: %s\n", err.msg);
-                    return;
-                }
-                double dt = now() - t0;
-                best = dt < best ? dt : best;
-                sink += ev.totals[0];
-                clv_evaluation_free(&ev);
-            }
-            const double rate = 2.0 * (double)scn.population.customers * scn.calendar.horizon_days / best;
-            if (threads == 1)
-                base[k] = rate;
-            printf("  %-12s %d thread%s: %.3g customer-days/s", pol[k].name, threads, threads > 1 ? "s" : " ", rate);
-            if (threads == 1 && k > 0)
-                printf("  (%.2fx the cost of no campaign)", base[0] / rate);
-            if (threads == 2)
-                printf("  (%.2fx one thread)", rate / base[k]);
-            putchar('\n');
+    clv_policy pol[2][P];
+    for (int t = 0; t < 2; t++)
+        if (clv_policy_fixed(&scn, "none", 1, &pol[t][0], &err) != CLV_OK ||
+            clv_policy_fixed(&scn, "blanket-1", 1, &pol[t][1], &err) != CLV_OK ||
+            clv_policy_table(&scn, tr.table, &tr.map, "q-learning", t + 1, &pol[t][2], &err) != CLV_OK) {
+            printf("  policies failed: %s\n", err.msg);
+            return 1;
         }
+    double best[2] = {1e30, 1e30}, cpu[2] = {1e30, 1e30};
+    clv_evaluation ev[2] = {{0}};
+    int same = 1;
+    for (int round = 0; round < 2; round++)
+        for (int t = 0; t < 2; t++) {
+            clv_evaluation e;
+            struct timespec c0, c1;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+            double t0 = now();
+            if (clv_evaluate(&scn, pol[t], P, &(clv_eval_opts){t + 1, NULL}, &e, &err) != CLV_OK) {
+                printf("  evaluation failed: %s\n", err.msg);
+                return 1;
+            }
+            double dt = now() - t0;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+            double dc = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
+            best[t] = dt < best[t] ? dt : best[t];
+            cpu[t] = dc < cpu[t] ? dc : cpu[t];
+            sink += e.totals[0];
+            if (round == 0)
+                ev[t] = e;
+            else
+                clv_evaluation_free(&e);
+        }
+    same = memcmp(ev[0].totals, ev[1].totals, P * R * CLV_M_N * sizeof *ev[0].totals) == 0 &&
+           memcmp(ev[0].segments, ev[1].segments, P * R * CLV_SEGMENTS * sizeof *ev[0].segments) == 0 &&
+           memcmp(ev[0].days, ev[1].days, P * R * ev[0].n_days * sizeof *ev[0].days) == 0 &&
+           memcmp(ev[0].calibration, ev[1].calibration, P * R * sizeof *ev[0].calibration) == 0;
+    const double work = (double)P * R * (double)scn.population.customers * scn.calendar.horizon_days;
+    for (int t = 0; t < 2; t++)
+        printf("  %d thread%s: %.3f s (CPU time %.3f s), %.3g customer-days/s\n", t + 1, t ? "s" : " ", best[t], cpu[t],
+               work / best[t]);
+    /* the CPU time says how much the machine let the threads run at once:
+     * on a machine whose other core is busy the speed-up cannot show */
+    printf("  speed-up on 2 threads: %.2fx (CPU time / wall time on 2 threads: %.2f); results identical: %s\n",
+           best[0] / best[1], cpu[1] / best[1], same ? "yes" : "NO");
+    for (int t = 0; t < 2; t++) {
+        clv_evaluation_free(&ev[t]);
+        for (int k = 0; k < P; k++)
+            clv_policy_free(&pol[t][k]);
     }
-    for (int k = 0; k < 3; k++)
-        clv_policy_free(&pol[k]);
     clv_train_result_free(&tr);
+    return same;
 }
 
 /* ---- the neural LTV network ---- */
@@ -622,8 +639,8 @@ int main(int argc, char **argv)
         bench_sim();
     if (wanted(argc, argv, "agent"))
         bench_agent();
-    if (wanted(argc, argv, "eval"))
-        bench_eval();
+    if (wanted(argc, argv, "eval") && !bench_eval())
+        same = 0;
     if (wanted(argc, argv, "mlp"))
         bench_mlp();
     printf("\n(checksum %g)\n", sink);
