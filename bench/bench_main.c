@@ -285,16 +285,19 @@ static void bench_agent(void)
     }
 }
 
-/* the evaluation phase of clvsim run: three policies (no campaign, a
- * blanket coupon, a learned table whose own threads follow the
- * evaluation's, as in clvsim run) on 4 replications of holiday.cfg's 10,000
- * customers over its 151 days, in one clv_evaluate, on 1 and 2 threads
+/* the evaluation phase of clvsim run on holiday.cfg's 10,000 customers over
+ * its 151 days: its fixed policies (none, blanket at each coupon level,
+ * random, rfm, ltv-threshold) and two learned tables (Q-learning, SARSA,
+ * 3 training episodes; their own threads follow the evaluation's, as in
+ * clvsim run) on 2 replications in one clv_evaluate, on 1 and 2 threads
  * (alternately, best of 2 each, so that a change of the machine's load hits
  * both); the results must be identical bit for bit.  Returns 0 when they
  * differ. */
 static int bench_eval(void)
 {
-    enum { P = 3, R = 4 };
+    enum { P = 9, R = 2 };
+    static const char *const fixed[] = {"none", "blanket-1", "blanket-2", "blanket-3", "random", "rfm",
+                                        "ltv-threshold"};
     clv_scenario scn;
     clv_error err;
     if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
@@ -305,19 +308,25 @@ static int bench_eval(void)
            (long long)scn.population.customers, scn.calendar.horizon_days, P, R);
     scn.evaluation.replications = R;
     scn.agent.episodes = 3;
-    clv_train_result tr;
-    if (clv_agent_train(&scn, CLV_ALGO_Q, NULL, &tr, &err) != CLV_OK) {
+    clv_train_result tr[2];
+    if (clv_agent_train(&scn, CLV_ALGO_Q, NULL, &tr[0], &err) != CLV_OK ||
+        clv_agent_train(&scn, CLV_ALGO_SARSA, NULL, &tr[1], &err) != CLV_OK) {
         printf("  training failed: %s\n", err.msg);
         return 1;
     }
     clv_policy pol[2][P];
-    for (int t = 0; t < 2; t++)
-        if (clv_policy_fixed(&scn, "none", 1, &pol[t][0], &err) != CLV_OK ||
-            clv_policy_fixed(&scn, "blanket-1", 1, &pol[t][1], &err) != CLV_OK ||
-            clv_policy_table(&scn, tr.table, &tr.map, "q-learning", t + 1, &pol[t][2], &err) != CLV_OK) {
+    for (int t = 0; t < 2; t++) {
+        for (int k = 0; k < 7; k++)
+            if (clv_policy_fixed(&scn, fixed[k], 1, &pol[t][k], &err) != CLV_OK) {
+                printf("  policies failed: %s\n", err.msg);
+                return 1;
+            }
+        if (clv_policy_table(&scn, tr[0].table, &tr[0].map, "q-learning", t + 1, &pol[t][7], &err) != CLV_OK ||
+            clv_policy_table(&scn, tr[1].table, &tr[1].map, "sarsa", t + 1, &pol[t][8], &err) != CLV_OK) {
             printf("  policies failed: %s\n", err.msg);
             return 1;
         }
+    }
     double best[2] = {1e30, 1e30}, cpu[2] = {1e30, 1e30};
     clv_evaluation ev[2] = {{0}};
     int same = 1;
@@ -358,8 +367,8 @@ static int bench_eval(void)
         clv_evaluation_free(&ev[t]);
         for (int k = 0; k < P; k++)
             clv_policy_free(&pol[t][k]);
+        clv_train_result_free(&tr[t]);
     }
-    clv_train_result_free(&tr);
     return same;
 }
 

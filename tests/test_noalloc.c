@@ -149,12 +149,12 @@ TEST(test_noalloc_steps)
         harness_fail(__FILE__, __LINE__, "%s", clv_error_format(&err, buf, sizeof buf));
         return;
     }
-    scn.run.scale = 0.2; /* 2,000 customers and their arrivals */
+    scn.run.scale = 1.0; /* 10,000 customers and their arrivals: several blocks, each its own chain of the log */
     CHECK(scn.interventions.n_coupons >= 1 && scn.interventions.n_prices >= 2 && scn.response.enabled);
     CHECK(scn.interventions.budget_per_epoch >= 0 && scn.interventions.budget_total >= 0);
     clv_sim_opts o;
     clv_sim_opts_default(&o);
-    o.threads = 1;
+    o.threads = 1; /* (more: the C library may allocate when a step starts its first threads) */
     clv_world *w = NULL;
     clv_sim *s = NULL;
     clv_sim_log *log = NULL;
@@ -217,4 +217,67 @@ done:
     clv_sim_free(s);
     clv_sim_log_free(log);
     clv_world_free(w);
+}
+
+/* A log too small loses transactions and says so, and never changes what
+ * is simulated; a log belongs to its world; states of one world share it
+ * read-only and give the same replication as a state with its own world. */
+TEST(test_sim_log_and_shared_world)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        return;
+    }
+    scn.run.scale = 0.5;
+    clv_world *w = NULL, *w2 = NULL;
+    clv_sim *a = NULL, *b = NULL, *own = NULL;
+    clv_sim_log *tiny = NULL, *other = NULL;
+    clv_sim_opts o;
+    clv_sim_opts_default(&o);
+    CHECK_INT(clv_world_alloc(&scn, &o, &w, &err), CLV_OK);
+    CHECK_INT(clv_world_alloc(&scn, &o, &w2, &err), CLV_OK);
+    CHECK_INT(clv_sim_alloc_in(w, &o, &a, &err), CLV_OK);
+    CHECK_INT(clv_sim_alloc_in(w, &o, &b, &err), CLV_OK);
+    o.record = 1;
+    CHECK_INT(clv_sim_alloc(&scn, &o, &own, &err), CLV_OK);
+    CHECK_INT(clv_sim_log_alloc(w, 1, &tiny, &err), CLV_OK);
+    CHECK_INT(clv_sim_log_alloc(w2, 0, &other, &err), CLV_OK);
+    if (!a || !b || !own || !tiny || !other)
+        goto done;
+    CHECK(clv_sim_log_size(other) >= 1024 && clv_sim_log_size(tiny) == 1);
+    CHECK(clv_world_capacity(w) == clv_sim_capacity(a) && clv_world_customers(w) == 5000);
+    CHECK_INT(clv_sim_record_into(a, other, &err), CLV_EINPUT);
+    CHECK_INT(clv_sim_record_into(a, tiny, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(a, 3, 1, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(b, 3, 1, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(own, 3, 1, &err), CLV_OK);
+    size_t txs = 0;
+    CHECK(clv_sim_lost_transactions(a) > 0);
+    CHECK_INT(clv_sim_transactions(a, count_tx, &txs), CLV_ENOMEM);
+    CHECK_INT(clv_sim_transactions(b, count_tx, &txs), CLV_EINPUT); /* b records nothing */
+    CHECK_INT(clv_sim_transactions(own, count_tx, &txs), CLV_OK);
+    CHECK_INT((int)clv_sim_lost_transactions(own), 0);
+    CHECK(txs > 5000);
+    /* the two states of w, one losing its log, and the state of its own world, stepped in turn */
+    while (!clv_sim_done(a)) {
+        CHECK_INT(clv_sim_step(a, NULL, NULL, &err), CLV_OK);
+        CHECK_INT(clv_sim_step(b, NULL, NULL, &err), CLV_OK);
+        CHECK_INT(clv_sim_step(own, NULL, NULL, &err), CLV_OK);
+    }
+    size_t na, nb, no;
+    const clv_sim_day *da = clv_sim_days(a, &na), *db = clv_sim_days(b, &nb), *dn = clv_sim_days(own, &no);
+    CHECK(na == 151 && nb == na && no == na);
+    CHECK(memcmp(da, db, na * sizeof *da) == 0);
+    CHECK(memcmp(da, dn, na * sizeof *da) == 0);
+    CHECK(da[na - 1].purchases > 0);
+done:
+    clv_sim_free(a);
+    clv_sim_free(b);
+    clv_sim_free(own);
+    clv_sim_log_free(tiny);
+    clv_sim_log_free(other);
+    clv_world_free(w);
+    clv_world_free(w2);
 }

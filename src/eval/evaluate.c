@@ -154,6 +154,7 @@ static int eval_unit(size_t unit, int worker, void *ctx)
     eval_worker *w = &j->w[worker];
     const size_t r = unit / j->n, p = unit % j->n;
     clv_error err;
+    memset(&err, 0, sizeof err); /* (a policy may fail without a message) */
     int st = run_one(w->s, j->scn, &j->policies[p], CLV_EVAL_REPLICATION_BASE + r, &w->b, j->value,
                      j->over_horizon, j->poll, j->out, p * j->R + r, &err);
     pthread_mutex_lock(&j->mu);
