@@ -1,6 +1,7 @@
 /* bench_main.c - clvsim benchmarks (make bench).  Figures are ratios measured
  * side by side in one run: this machine is shared, absolute times drift. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,17 +286,69 @@ static void bench_agent(void)
     }
 }
 
+/* the CPU time of each thread that served a policy, noted after every call
+ * of its act: on a machine whose other core is busy the wall time cannot
+ * show the speed-up, but the busiest worker's share of the CPU time bounds
+ * it (the schedule's load balance) */
+enum { TIMED_MAX = 8 };
+static struct {
+    pthread_mutex_t mu;
+    pthread_t tid[TIMED_MAX];
+    double start[TIMED_MAX], cpu[TIMED_MAX];
+    int n;
+} timed = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, {0}, 0};
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* forget the threads; the calling thread (an evaluation's worker 0) starts now */
+static void timed_reset(void)
+{
+    timed.n = 1;
+    timed.tid[0] = pthread_self();
+    timed.start[0] = thread_cpu();
+    timed.cpu[0] = 0;
+}
+
+static int timed_act(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n, clv_action *act, clv_error *err)
+{
+    const clv_policy *p = ctx;
+    int st = p->act(p->ctx, s, obs, n, act, err);
+    const double c = thread_cpu();
+    pthread_mutex_lock(&timed.mu);
+    int k = 0;
+    while (k < timed.n && !pthread_equal(timed.tid[k], pthread_self()))
+        k++;
+    if (k == timed.n && k < TIMED_MAX)
+        timed.tid[k] = pthread_self(), timed.start[k] = 0, timed.n++; /* a new worker: its clock starts at 0 */
+    if (k < timed.n)
+        timed.cpu[k] = c - timed.start[k];
+    pthread_mutex_unlock(&timed.mu);
+    return st;
+}
+
+static int timed_order(void *ctx, const clv_sim *s, const clv_action *act, size_t n, uint32_t *order, clv_error *err)
+{
+    const clv_policy *p = ctx;
+    return p->order(p->ctx, s, act, n, order, err);
+}
+
 /* the evaluation phase of clvsim run on holiday.cfg's 10,000 customers over
  * its 151 days: its fixed policies (none, blanket at each coupon level,
  * random, rfm, ltv-threshold) and two learned tables (Q-learning, SARSA,
  * 3 training episodes; their own threads follow the evaluation's, as in
- * clvsim run) on 2 replications in one clv_evaluate, on 1 and 2 threads
+ * clvsim run) on 4 replications in one clv_evaluate, on 1 and 2 threads
  * (alternately, best of 2 each, so that a change of the machine's load hits
  * both); the results must be identical bit for bit.  Returns 0 when they
  * differ. */
 static int bench_eval(void)
 {
-    enum { P = 9, R = 2 };
+    enum { P = 9, R = 4 };
+    clv_policy timed_pol[P];
     static const char *const fixed[] = {"none", "blanket-1", "blanket-2", "blanket-3", "random", "rfm",
                                         "ltv-threshold"};
     clv_scenario scn;
@@ -363,6 +416,30 @@ static int bench_eval(void)
      * on a machine whose other core is busy the speed-up cannot show */
     printf("  speed-up on 2 threads: %.2fx (CPU time / wall time on 2 threads: %.2f); results identical: %s\n",
            best[0] / best[1], cpu[1] / best[1], same ? "yes" : "NO");
+    /* the schedule's balance: the same evaluation with policies that note
+     * their workers' CPU time (the tables on one thread of their own, so
+     * that all of a run's work is on its worker) */
+    for (int k = 0; k < P; k++)
+        timed_pol[k] = (clv_policy){pol[0][k].name, timed_act, &pol[0][k], pol[0][k].order ? timed_order : NULL, NULL};
+    double total = 0, busiest = 0;
+    for (int t = 0; t < 2; t++) {
+        clv_evaluation e;
+        timed_reset();
+        if (clv_evaluate(&scn, timed_pol, P, &(clv_eval_opts){t + 1, NULL}, &e, &err) != CLV_OK) {
+            printf("  evaluation failed: %s\n", err.msg);
+            return 1;
+        }
+        same = same && memcmp(e.totals, ev[0].totals, P * R * CLV_M_N * sizeof *e.totals) == 0;
+        clv_evaluation_free(&e);
+        for (int k = 0; k < timed.n; k++) {
+            if (t == 0)
+                total += timed.cpu[k];
+            else
+                busiest = timed.cpu[k] > busiest ? timed.cpu[k] : busiest;
+        }
+    }
+    printf("  load balance on 2 threads: the busier worker used %.3f s of the %.3f s of CPU time one thread needs: "
+           "at most %.2fx on two free cores\n", busiest, total, total / busiest);
     for (int t = 0; t < 2; t++) {
         clv_evaluation_free(&ev[t]);
         for (int k = 0; k < P; k++)
