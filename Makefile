@@ -59,7 +59,9 @@ SANFLAGS :=
 endif
 STD_FLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-D_POSIX_C_SOURCE=200809L -D_XOPEN_SOURCE=700 -ffp-contract=off -fPIC $(WERROR) $(SANFLAGS)
-ALL_CFLAGS = $(STD_FLAGS) $(CFLAGS) -Iinclude -Isrc/core -Isrc/cli $(DEP_CFLAGS)
+# only the public headers are on the path: a module names another one's internal
+# header relative to itself ("../core/binfile.h"), as tests/include-rules.txt allows
+ALL_CFLAGS = $(STD_FLAGS) $(CFLAGS) -Iinclude $(DEP_CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
 LIB_SRC := $(wildcard src/core/*.c src/sim/*.c src/model/*.c src/agent/*.c src/eval/*.c)

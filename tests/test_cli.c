@@ -9,7 +9,7 @@
 
 #include <gsl/gsl_randist.h>
 
-#include "cli.h"
+#include "../src/cli/cli.h"
 #include "harness.h"
 
 typedef harness_proc run_result;

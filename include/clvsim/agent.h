@@ -174,7 +174,9 @@ void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t 
 /* ---- training in the environment ----
  *
  * Episodes of the scenario's calendar with agent.customers x run.scale
- * customers; episode e is the world of (scenario.seed, replication e).  At
+ * customers; episode e is the world of (scenario.seed, replication e), the
+ * training namespace of clvsim/streams.h (at most CLV_WORLDS_PER_SPACE
+ * episodes, those of a resumed table included).  At
  * each epoch every customer is a transition: its state, the action the
  * behaviour policy picks (agent.exploration: epsilon decaying linearly from
  * epsilon.start to epsilon.end over epsilon.decay_episodes, or softmax), the
@@ -278,7 +280,9 @@ int clv_mdp_table(clv_mdp_estimate *m, int myopic, double gamma, double tol, int
                   clv_error *err);
 /* Estimate the scenario's discretised MDP from `episodes` simulated episodes
  * with uniformly random actions (agent.customers x run.scale customers,
- * worlds keyed after the training ones), using map as the state map. */
+ * worlds clv_world_oracle(e) of clvsim/streams.h, after the training ones),
+ * using map as the state map.  CLV_EINPUT for more episodes than the
+ * oracle's namespace holds (CLV_WORLDS_PER_SPACE). */
 int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int episodes, int threads,
                         const clv_progress *progress, clv_mdp_estimate **out, clv_error *err);
 

@@ -38,6 +38,7 @@
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
+#include "clvsim/streams.h"
 #include "clvsim/txlog.h"
 
 #ifdef __cplusplus

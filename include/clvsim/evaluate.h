@@ -2,9 +2,10 @@
  *
  * clv_evaluate runs every policy on every replication of the scenario's
  * evaluation population: replication r is the world of (scenario.seed,
- * CLV_EVAL_REPLICATION_BASE + r), so the evaluation worlds are never ones
- * the agents trained in (episodes 0, 1, ...) or the oracle was estimated on
- * (1000000 + e).  Because each customer has its own random stream (sim.h),
+ * clv_world_evaluation(r) = 2000000 + r), so the evaluation worlds are never
+ * ones the agents trained in (episodes 0, 1, ...) or the oracle was
+ * estimated on (1000000 + e): clvsim/streams.h keeps the namespaces apart
+ * and clv_evaluate refuses more replications than its namespace holds.  Because each customer has its own random stream (sim.h),
  * every policy meets the same customers and the same luck in a replication
  * until the policies treat them differently; differences between policies
  * are therefore paired by replication, which is what clv_eval_paired uses.
@@ -35,12 +36,14 @@
 #include "clvsim/progress.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
+#include "clvsim/streams.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-enum { CLV_EVAL_REPLICATION_BASE = 2000000 };
+/* the first evaluation world: CLV_WORLD_EVALUATION of clvsim/streams.h */
+enum { CLV_EVAL_REPLICATION_BASE = CLV_WORLD_EVALUATION };
 
 /* The metrics of one policy in one replication, over the horizon. */
 typedef enum clv_metric {

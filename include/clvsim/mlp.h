@@ -93,8 +93,9 @@ double clv_mlp_loss_grad(clv_mlp *m, int loss, const double *X, const double *y,
  * computed (clv_mlp_loss_grad, so in training): each unit is kept with
  * probability 1 - rate and scaled by 1 / (1 - rate); forward passes and
  * clv_mlp_loss use every unit.  The masks are drawn from (seed,
- * CLV_STREAM_LTV) keyed by Adam's step count and the layer, so a training
- * is reproducible and the gradients between two steps see one mask.
+ * CLV_STREAM_LTV, clv_rep_ltv_dropout(Adam's step count), layer)
+ * (clvsim/streams.h), so a training is reproducible and the gradients
+ * between two steps see one mask.
  * CLV_EINPUT for a rate outside [0, 1). */
 int clv_mlp_set_dropout(clv_mlp *m, double rate, uint64_t seed, clv_error *err);
 

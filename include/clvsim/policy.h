@@ -7,8 +7,10 @@
  * - "random": each customer, at each epoch, with probability
  *   evaluation.random_coupon_probability a coupon of a uniformly drawn level
  *   at a uniformly drawn price level, else nothing at list price; the draw
- *   of customer i at epoch e is keyed (seed, CLV_STREAM_EXPLORATION, e, i),
- *   so it is the same whatever the thread count or the other customers;
+ *   of customer i at epoch e is keyed (seed, CLV_STREAM_EXPLORATION,
+ *   clv_rep_random_policy(e), i), its own namespace (clvsim/streams.h), so
+ *   it is the same whatever the thread count or the other customers and
+ *   shares no draw with the agents' exploration;
  * - "rfm": coupon level evaluation.rfm.coupon to the at-risk customers whose
  *   spend so far is at least the evaluation.rfm.value_quantile quantile of
  *   the at-risk customers' spend (GSL's gsl_stats_quantile_from_sorted_data),

@@ -12,7 +12,10 @@
  * the state is made.  clv_sim_alloc is the convenience of a state that owns
  * a private world.  clv_sim_reset draws a replication for (seed,
  * replication): the existing customers' latent traits and their histories
- * over the burn-in, and puts the clock at the calendar's start.
+ * over the burn-in, and puts the clock at the calendar's start.  (The
+ * replication numbers of clvsim/streams.h, clv_world_training(e) and the
+ * like, name such draws; a clv_world object is the fixed part that all of
+ * them share.)
  * clv_sim_step then advances one decision epoch with an action for every
  * customer, and clv_sim_observe shows what a policy may see.
  *

@@ -6,6 +6,7 @@
 #include "clvsim/agent.h"
 #include "agent_internal.h"
 #include "clvsim/btyd.h"
+#include "clvsim/streams.h"
 
 /* transitions in an open-addressing hash table keyed by (s, a, s') */
 typedef struct {
@@ -235,8 +236,8 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
     *out = NULL;
     clv_scenario scn;
     clv_sim *s = NULL;
-    int st = clv__agent_env(scn0, threads, progress, &scn, &s, err);
-    if (st != CLV_OK)
+    int st = clv_stream_space_check(CLV_SPACE_ORACLE, episodes > 0 ? (uint64_t)episodes : 0, "agent.episodes", err);
+    if (st != CLV_OK || (st = clv__agent_env(scn0, threads, progress, &scn, &s, err)) != CLV_OK)
         return st;
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
     const size_t A = clv_agent_n_actions(&scn.interventions);
@@ -254,7 +255,7 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     for (int e = 0; e < episodes && st == CLV_OK; e++) {
         /* worlds after the training ones, random actions from their own stream */
-        const uint64_t rep = 1000000 + (uint64_t)e;
+        const uint64_t rep = clv_world_oracle((uint64_t)e);
         clv_rng rng;
         clv_rng_seed(&rng, (clv_stream_key){(uint64_t)scn.scenario.seed, CLV_STREAM_EXPLORATION, rep, 0});
         if ((st = clv_sim_reset(s, (uint64_t)scn.scenario.seed, rep, err)) != CLV_OK)

@@ -10,6 +10,7 @@
 
 #include "clvsim/btyd.h"
 #include "clvsim/rng.h"
+#include "clvsim/streams.h"
 
 enum { FIX_NONE, FIX_BLANKET, FIX_RANDOM, FIX_RFM, FIX_LTV };
 
@@ -43,7 +44,8 @@ static int act_fixed(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t
     case FIX_RANDOM:
         for (size_t i = 0; i < n; i++) {
             clv_rng r;
-            clv_rng_seed(&r, (clv_stream_key){f->seed, CLV_STREAM_EXPLORATION, (uint64_t)clv_sim_epoch(s), i});
+            clv_rng_seed(&r, (clv_stream_key){f->seed, CLV_STREAM_EXPLORATION,
+                                              clv_rep_random_policy((uint64_t)clv_sim_epoch(s)), i});
             if (clv_rng_uniform(&r) < f->probability) {
                 act[i].coupon = (uint8_t)(1 + clv_rng_next(&r) % (uint64_t)f->n_coupons);
                 act[i].price = (uint8_t)(clv_rng_next(&r) % (uint64_t)f->n_prices);

@@ -11,7 +11,7 @@
 
 #include "clvsim/io.h"
 
-#include "binfile.h"
+#include "../core/binfile.h"
 
 clv_qtable *clv_qtable_alloc(size_t n_states, size_t n_actions, double init, clv_error *err)
 {

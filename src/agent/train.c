@@ -8,6 +8,7 @@
 #include "agent_internal.h"
 #include "clvsim/btyd.h"
 #include "clvsim/parallel.h"
+#include "clvsim/streams.h"
 
 /* an (advantage, customer) pair; the scratch of clv_agent_budget_order holds them */
 typedef struct {
@@ -135,7 +136,7 @@ static int fit_map(clv_sim *s, int64_t seed, const clv_btyd_value *ltv, clv_stat
 {
     if (map->n_ltv < 2)
         return CLV_OK;
-    int st = clv_sim_reset(s, (uint64_t)seed, 0, err);
+    int st = clv_sim_reset(s, (uint64_t)seed, clv_world_training(0), err);
     if (st == CLV_OK)
         st = clv_sim_observe(s, 0, clv_sim_customers(s), obs, err);
     if (st != CLV_OK)
@@ -179,8 +180,9 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
     const clv_scn_agent *ag = &scn0->agent;
     clv_scenario scn;
     clv_sim *s = NULL;
-    int st = clv__agent_env(scn0, threads, progress, &scn, &s, err);
-    if (st != CLV_OK)
+    int st = clv_stream_space_check(CLV_SPACE_TRAINING, ag->episodes > 0 ? (uint64_t)ag->episodes : 0,
+                                    "agent.episodes", err);
+    if (st != CLV_OK || (st = clv__agent_env(scn0, threads, progress, &scn, &s, err)) != CLV_OK)
         return st;
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
     const size_t A = clv_agent_n_actions(&scn.interventions);
@@ -224,10 +226,11 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
                                from->n_states, from->n_actions, out->map.n_states, A);
             goto done;
         }
-        if (from->episodes > (uint64_t)(INT_MAX - ag->episodes)) {
+        if (from->episodes > (uint64_t)(CLV_WORLDS_PER_SPACE - ag->episodes)) {
             st = clv_error_set(err, CLV_EINPUT, NULL, 0, "resume",
-                               "the table to resume has %llu episodes behind it; with %d more that exceeds %d",
-                               (unsigned long long)from->episodes, ag->episodes, INT_MAX);
+                               "the table to resume has %llu episodes behind it; with %d more that exceeds the %d "
+                               "worlds of training (clvsim/streams.h)",
+                               (unsigned long long)from->episodes, ag->episodes, (int)CLV_WORLDS_PER_SPACE);
             goto done;
         }
         if (from->layout && from->layout != out->table->layout) {
@@ -250,9 +253,9 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         p.epsilon = ag->epsilon_start + f * (ag->epsilon_end - ag->epsilon_start);
         out->epsilon[k] = p.epsilon;
         clv_rng rng;
-        clv_rng_seed(&rng, (clv_stream_key){(uint64_t)scn.scenario.seed, CLV_STREAM_EXPLORATION, (uint64_t)e,
-                                            (uint64_t)algo});
-        if ((st = clv_sim_reset(s, (uint64_t)scn.scenario.seed, (uint64_t)e, err)) != CLV_OK)
+        clv_rng_seed(&rng, (clv_stream_key){(uint64_t)scn.scenario.seed, CLV_STREAM_EXPLORATION,
+                                            clv_world_training((uint64_t)e), (uint64_t)algo});
+        if ((st = clv_sim_reset(s, (uint64_t)scn.scenario.seed, clv_world_training((uint64_t)e), err)) != CLV_OK)
             break;
         size_t have_prev = 0; /* customers [0, have_prev) have a transition waiting for its next state */
         double total = 0;

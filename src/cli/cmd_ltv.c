@@ -10,7 +10,9 @@
 
 #include "cli.h"
 
-enum { LTV_TRAIN_WORLD = 3000000, LTV_HOLDOUT_WORLD = 3000001, LTV_INFER_BATCH = 4096, LTV_GAIN_POINTS = 101 };
+/* the worlds of the LTV namespace (clvsim/streams.h) */
+enum { LTV_TRAIN_WORLD = CLV_WORLD_LTV_TRAIN, LTV_HOLDOUT_WORLD = CLV_WORLD_LTV_HOLDOUT };
+enum { LTV_INFER_BATCH = 4096, LTV_GAIN_POINTS = 101 };
 
 /* the network's prediction of each row's label, and its score of buying at
  * all; a value that is not finite is an error (the rows of the holdout
@@ -223,9 +225,9 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         n_s = use_real ? (size_t)fmin((double)tr.n, round((double)n_rpool * (1 - f) / f)) : tr.n;
     const size_t n = n_rpool + n_s, K = CLV_LTV_FEATURES;
     const size_t n_val = (size_t)floor(L->validation_fraction * (double)n), n_tr = n - n_val;
-    rp = permutation(real.n, seed, LTV_TRAIN_WORLD + 10);
+    rp = permutation(real.n, seed, CLV_SPLIT_LTV_REAL);
     sp = permutation(tr.n, seed, LTV_TRAIN_WORLD);
-    all = permutation(n, seed, LTV_TRAIN_WORLD + 11);
+    all = permutation(n, seed, CLV_SPLIT_LTV_ALL);
     hidx = permutation(ho.n, seed, LTV_HOLDOUT_WORLD);
     Xt = malloc((n ? n : 1) * K * sizeof *Xt), yt = malloc((n ? n : 1) * sizeof *yt);
     double *Xc = malloc((n ? n : 1) * K * sizeof *Xc), *yc = malloc((n ? n : 1) * sizeof *yc);

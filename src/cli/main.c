@@ -229,7 +229,7 @@ static const cli_cmd commands[] = {
      "one in agent.algorithms) goes on from such a table, or a finished one, for\n"
      "agent.episodes more episodes; the episode numbers, simulated worlds and epsilon\n"
      "schedule continue, so training 10 episodes and resuming for 10 gives the table\n"
-     "20 at once would.\n"
+     "20 at once would (at most 1000000 episodes in all: the training worlds).\n"
      "The LTV estimates (state bins, shaping, terminal value) come from the population's\n"
      "BTYD model until the neural predictor is built.\n",
      cmd_train_agent, train_options},

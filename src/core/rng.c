@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "clvsim/streams.h"
+
 uint64_t clv_splitmix64(uint64_t *x)
 {
     uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
@@ -90,4 +92,71 @@ void clv_gsl_rng_seed(gsl_rng *g, clv_stream_key key)
 clv_rng *clv_rng_gsl(gsl_rng *g)
 {
     return g->type == &xoshiro_type ? (clv_rng *)g->state : NULL;
+}
+
+/* ---- the registry of namespaces (clvsim/streams.h) -------------------- */
+
+#define WORLDS                                                                              \
+    (CLV_PURPOSE_BIT(CLV_STREAM_POPULATION) | CLV_PURPOSE_BIT(CLV_STREAM_BEHAVIOUR) | \
+     CLV_PURPOSE_BIT(CLV_STREAM_ACQUISITION))
+#define EXPLORE CLV_PURPOSE_BIT(CLV_STREAM_EXPLORATION)
+#define SPACE(first) (uint64_t)(first), (uint64_t)(first) + CLV_WORLDS_PER_SPACE - 1
+#define CUSTOMERS 0, CLV_BLOCK_FIRST_PURCHASE - 1
+#define ANY 0, UINT64_MAX
+
+static const clv_stream_space spaces[CLV_SPACE_N] = {
+    [CLV_SPACE_TRAINING] = {"training", "agent training: episode e simulates world e and explores with block = algorithm",
+                            WORLDS | EXPLORE, SPACE(CLV_WORLD_TRAINING), CUSTOMERS,
+                            "agent.episodes (with the episodes of a resumed table)"},
+    [CLV_SPACE_ORACLE] = {"oracle", "the oracle's MDP estimation: episode e simulates world 1e6 + e under random actions",
+                          WORLDS | EXPLORE, SPACE(CLV_WORLD_ORACLE), CUSTOMERS, "agent.episodes"},
+    [CLV_SPACE_EVALUATION] = {"evaluation", "clv_evaluate: replication r is world 2e6 + r", WORLDS,
+                              SPACE(CLV_WORLD_EVALUATION), CUSTOMERS, "evaluation.replications"},
+    [CLV_SPACE_LTV] = {"ltv", "the LTV predictor's training and holdout worlds and the splits of its customers",
+                       WORLDS | CLV_PURPOSE_BIT(CLV_STREAM_SPLIT), SPACE(CLV_WORLD_LTV), CUSTOMERS,
+                       "fixed keys (CLV_WORLD_LTV_TRAIN .. CLV_SPLIT_LTV_ALL)"},
+    [CLV_SPACE_BOUNDS] = {"bounds", "reserved for the yardsticks (clairvoyant and other bounds)", WORLDS | EXPLORE,
+                          SPACE(CLV_WORLD_BOUNDS), CUSTOMERS, NULL},
+    [CLV_SPACE_RANDOM_POLICY] = {"random policy", "the random policy's draw for customer i at decision epoch e",
+                                 EXPLORE, SPACE(CLV_RANDOM_POLICY_BASE), CUSTOMERS,
+                                 "decision epochs (calendar.horizon_days / calendar.epoch_days)"},
+    [CLV_SPACE_FIRST_PURCHASE] = {"first purchase", "an existing customer's first purchase time, in every world",
+                                  CLV_PURPOSE_BIT(CLV_STREAM_POPULATION), ANY, CLV_BLOCK_FIRST_PURCHASE, UINT64_MAX,
+                                  NULL},
+    [CLV_SPACE_LTV_INIT] = {"ltv init", "a network's initial weights, block = layer", CLV_PURPOSE_BIT(CLV_STREAM_LTV),
+                            CLV_LTV_INIT_REP, CLV_LTV_INIT_REP, ANY, NULL},
+    [CLV_SPACE_LTV_EPOCHS] = {"ltv epochs", "the order of the examples in a network's epoch e",
+                              CLV_PURPOSE_BIT(CLV_STREAM_LTV), CLV_LTV_EPOCH_BASE, CLV_LTV_DROPOUT_BASE - 1, ANY,
+                              "ltv.epochs"},
+    [CLV_SPACE_LTV_DROPOUT] = {"ltv dropout", "a network's dropout masks at Adam step t, block = layer",
+                               CLV_PURPOSE_BIT(CLV_STREAM_LTV), CLV_LTV_DROPOUT_BASE, UINT64_MAX, ANY, "Adam steps"},
+    [CLV_SPACE_MLP_SPLIT] = {"mlp split", "clv_mlp_train's validation split", CLV_PURPOSE_BIT(CLV_STREAM_SPLIT),
+                             CLV_SPLIT_MLP_REP, CLV_SPLIT_MLP_REP, ANY, NULL},
+    [CLV_SPACE_FIT] = {"fit starts", "the random starting points of a likelihood maximisation, block = model",
+                       CLV_PURPOSE_BIT(CLV_STREAM_FIT), CLV_FIT_REP, CLV_FIT_REP, ANY, NULL},
+    [CLV_SPACE_USER_WORLDS] = {"user worlds", "free: a researcher's own worlds", WORLDS | EXPLORE, CLV_WORLD_USER,
+                               UINT64_MAX, CUSTOMERS, NULL},
+    [CLV_SPACE_USER_PURPOSES] = {"user purposes", "free: a researcher's own purposes (CLV_STREAM_USER and up)",
+                                 CLV_PURPOSE_BIT_USER, ANY, ANY, NULL},
+};
+
+const clv_stream_space *clv_stream_spaces(size_t *n)
+{
+    if (n)
+        *n = CLV_SPACE_N;
+    return spaces;
+}
+
+int clv_stream_space_check(clv_stream_space_id id, uint64_t count, const char *what, clv_error *err)
+{
+    if ((unsigned)id >= CLV_SPACE_N)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "no stream namespace %d", (int)id);
+    const clv_stream_space *s = &spaces[id];
+    const uint64_t room = s->rep_last - s->rep_first; /* + 1, which may not fit */
+    if (count == 0 || count - 1 <= room)
+        return CLV_OK;
+    return clv_error_set(err, CLV_EINPUT, NULL, 0, what,
+                         "%llu is more than the %llu random worlds of the %s namespace (clvsim/streams.h); "
+                         "more would reuse the worlds of another use",
+                         (unsigned long long)count, (unsigned long long)room + 1, s->name);
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "clvsim/scenario.h"
+#include "clvsim/streams.h"
 
 /* Every number has a finite range, so that no scenario value can make the
  * simulated world non-finite.  The less obvious bounds:
@@ -366,7 +367,7 @@ const clv__key clv__scn_keys[] = {
     GROUP("agent", 0, "The tabular agents that learn coupon and price policies (clvsim train-agent)."),
     ENUMS("agent.algorithms", agent.algorithms, agent.n_algorithms, n_algo, CLV__KF_UNIQUE,
           "[\"q-learning\", \"sarsa\"]", "Algorithms to train, each into its own table."),
-    INT("agent.episodes", agent.episodes, 1, 10000000, 0, "200", "episodes", "Training episodes of the calendar."),
+    INT("agent.episodes", agent.episodes, 1, CLV_WORLDS_PER_SPACE, 0, "200", "episodes", "Training episodes of the calendar."),
     INT64("agent.customers", agent.customers, 1, 1e8, 0, "5000", "customers",
           "Customers simulated in each training episode (before run.scale)."),
     REAL("agent.gamma", agent.gamma, 0, 1, 0, "0.99", "per epoch", "Discount factor per decision epoch."),

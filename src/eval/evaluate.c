@@ -12,6 +12,7 @@
 
 #include "clvsim/btyd.h"
 #include "clvsim/parallel.h"
+#include "clvsim/streams.h"
 
 const char *clv_metric_name(int metric)
 {
@@ -155,7 +156,7 @@ static int eval_unit(size_t unit, int worker, void *ctx)
     const size_t r = unit / j->n, p = unit % j->n;
     clv_error err;
     memset(&err, 0, sizeof err); /* (a policy may fail without a message) */
-    int st = run_one(w->s, j->scn, &j->policies[p], CLV_EVAL_REPLICATION_BASE + r, &w->b, j->value,
+    int st = run_one(w->s, j->scn, &j->policies[p], clv_world_evaluation(r), &w->b, j->value,
                      j->over_horizon, j->poll, j->out, p * j->R + r, &err);
     pthread_mutex_lock(&j->mu);
     if (st == CLV_OK) {
@@ -183,8 +184,9 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     const clv_progress poll = {NULL, progress ? progress->ctx : NULL, progress ? progress->cancelled : NULL};
     so.progress = &poll;
     clv_world *world = NULL;
-    int st = clv_world_alloc(scn, &so, &world, err);
-    if (st != CLV_OK)
+    int st = clv_stream_space_check(CLV_SPACE_EVALUATION, (uint64_t)scn->evaluation.replications,
+                                    "evaluation.replications", err);
+    if (st != CLV_OK || (st = clv_world_alloc(scn, &so, &world, err)) != CLV_OK)
         return st;
     const size_t R = (size_t)scn->evaluation.replications, cap = clv_world_capacity(world), runs = n * R;
     /* the runs go to `workers` threads, at most one per policy (a policy is

@@ -10,6 +10,7 @@
 
 #include "btyd_internal.h"
 #include "clvsim/rng.h"
+#include "clvsim/streams.h"
 
 void clv_fit_opts_default(clv_fit_opts *o)
 {
@@ -271,7 +272,7 @@ int clv__fit(const char *model, int k, const char *const *names, const double *s
     int alive[MAXSTARTS] = {0}, conv[MAXSTARTS] = {0}, iters[MAXSTARTS] = {0}, whitened_at[MAXSTARTS] = {0};
     whitened wh[MAXSTARTS];
     clv_rng rng;
-    clv_rng_seed(&rng, (clv_stream_key){o->seed, CLV_STREAM_FIT, 0, (uint64_t)(unsigned char)model[0]});
+    clv_rng_seed(&rng, (clv_stream_key){o->seed, CLV_STREAM_FIT, CLV_FIT_REP, (uint64_t)(unsigned char)model[0]});
     int status = CLV_OK;
     double work = 0;
 

@@ -11,9 +11,10 @@
 
 #include "clvsim/io.h"
 #include "clvsim/rng.h"
+#include "clvsim/streams.h"
 #include "gemm.h"
 
-#include "binfile.h"
+#include "../core/binfile.h"
 
 enum { MLP_MAX_LAYERS = CLV_MAX_LAYERS + 1 };
 
@@ -159,7 +160,7 @@ void clv_mlp_init(clv_mlp *m, uint64_t seed)
 {
     for (int l = 0; l < m->n_layers; l++) {
         clv_rng r;
-        clv_rng_seed(&r, (clv_stream_key){seed, CLV_STREAM_LTV, 0, (uint64_t)l});
+        clv_rng_seed(&r, (clv_stream_key){seed, CLV_STREAM_LTV, CLV_LTV_INIT_REP, (uint64_t)l});
         const double fan = m->spec.activation == CLV_ACT_TANH ? m->in[l] + m->out[l] : m->in[l];
         const double limit = sqrt(6.0 / fan);
         const size_t nw = (size_t)m->out[l] * (size_t)m->in[l];
@@ -378,7 +379,7 @@ int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const 
     for (size_t i = 0; i < n; i++)
         idx[i] = i;
     clv_rng r;
-    clv_rng_seed(&r, (clv_stream_key){o->seed, CLV_STREAM_SPLIT, 0, 0});
+    clv_rng_seed(&r, (clv_stream_key){o->seed, CLV_STREAM_SPLIT, CLV_SPLIT_MLP_REP, 0});
     if (!own)
         shuffle(idx, n, &r);
     for (size_t i = 0; i < n_val; i++) {
@@ -391,7 +392,7 @@ int clv_mlp_train(clv_mlp *m, const double *X, const double *y, size_t n, const 
     for (int e = 0; e < o->epochs && st == CLV_OK; e++) {
         if (o->schedule == CLV_LR_COSINE)
             a.lr = o->adam.lr * 0.5 * (1 + cos(M_PI * e / o->epochs));
-        clv_rng_seed(&r, (clv_stream_key){o->seed, CLV_STREAM_LTV, (uint64_t)e + 1, 0});
+        clv_rng_seed(&r, (clv_stream_key){o->seed, CLV_STREAM_LTV, clv_rep_ltv_epoch((uint64_t)e), 0});
         shuffle(idx, n_tr, &r);
         double sum = 0;
         size_t steps = 0;

@@ -37,7 +37,7 @@ static void CAT(forward, SUF)(clv_mlp *m, size_t n, int train)
                 R *mk = m->mask[l];
                 const R keep = (R)(1 / (1 - m->dropout));
                 clv_rng r;
-                clv_rng_seed(&r, (clv_stream_key){m->dropout_seed, CLV_STREAM_LTV, (uint64_t)m->steps + 1000000,
+                clv_rng_seed(&r, (clv_stream_key){m->dropout_seed, CLV_STREAM_LTV, clv_rep_ltv_dropout((uint64_t)m->steps),
                                                   (uint64_t)l});
                 for (size_t i = 0; i < k; i++) {
                     mk[i] = clv_rng_uniform(&r) >= m->dropout ? keep : (R)0;

@@ -8,6 +8,7 @@
 
 #include "clvsim/date.h"
 #include "clvsim/parallel.h"
+#include "clvsim/streams.h"
 #include "sim_internal.h"
 
 /* Customers are processed in blocks of this many: the unit of parallel
@@ -940,7 +941,7 @@ static int burn_unit(size_t unit, int worker, void *ctx)
     for (size_t i = unit * BLOCK; i < end; i++) {
         /* the first purchase, uniform over the burn-in (or the start day) */
         clv_rng pos;
-        clv_rng_seed(&pos, (clv_stream_key){s->seed, CLV_STREAM_POPULATION, s->rep, i ^ 0x8000000000000000ULL});
+        clv_rng_seed(&pos, (clv_stream_key){s->seed, CLV_STREAM_POPULATION, s->rep, i ^ CLV_BLOCK_FIRST_PURCHASE});
         double tf = s->w->first_days ? s->w->first_days[i] + clv_rng_uniform(&pos)
                                   : cal->first + (double)(cal->start - cal->first) * clv_rng_uniform(&pos);
         init_customer(s, g, i, tf);
