@@ -64,7 +64,7 @@ STD_FLAGS := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-proto
 ALL_CFLAGS = $(STD_FLAGS) $(CFLAGS) -Iinclude $(DEP_CFLAGS)
 LDFLAGS_ALL = $(SANFLAGS) $(LDFLAGS)
 
-LIB_SRC := $(wildcard src/core/*.c src/sim/*.c src/model/*.c src/agent/*.c src/eval/*.c)
+LIB_SRC := $(wildcard src/core/*.c src/sim/*.c src/model/*.c src/agent/*.c src/eval/*.c src/study/*.c src/report/*.c)
 CLI_SRC := $(wildcard src/cli/*.c)
 TEST_SRC := $(wildcard tests/*.c)
 BENCH_SRC := $(wildcard bench/*.c)

@@ -258,9 +258,15 @@ TEST(test_bad_outputs_interrupted_rerun)
         kill(j.pid, SIGINT);
         r = job_wait(&j, 30);
         CHECK_INT(r.status, 130);
-        char expected[800];
-        snprintf(expected, sizeof expected, "clvsim: stopped; no results were written to %s (SIGINT)\n", out);
-        CHECK_STR(r.err, expected);
+        /* the stop lands in the simulation ("cancelled", the library's word)
+         * or in the command's own loop ("stopped"), as the machine's load has it */
+        char tail[800];
+        snprintf(tail, sizeof tail, "; no results were written to %s (SIGINT)\n", out);
+        const size_t nt = strlen(tail), ne = r.err ? strlen(r.err) : 0;
+        if (!r.err || ne < nt || strcmp(r.err + ne - nt, tail) != 0 ||
+            (strncmp(r.err, "clvsim: stopped;", 16) != 0 && strncmp(r.err, "clvsim: cancelled;", 18) != 0))
+            harness_fail(__FILE__, __LINE__, "stderr \"%s\", expected \"clvsim: stopped%s\" or \"clvsim: cancelled%s\"",
+                         r.err ? r.err : "(null)", tail, tail);
         harness_proc_free(&r);
     }
     char *after = snapshot(out);

@@ -3,6 +3,7 @@
  * finite differences, published CDNOW fits, parameter recovery from
  * simulated customers and the simulated distribution of counts. */
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_integration.h>
@@ -265,7 +266,7 @@ enum { GRAD_N = 3000 };
 static double bg_ll(const double *par, double *grad, const void *data)
 {
     clv_bgnbd_params p = {par[0], par[1], par[2], par[3]};
-    return clv_bgnbd_loglik(&p, data, GRAD_N, grad);
+    return clv_bgnbd_loglik(&p, data, GRAD_N, grad, NULL);
 }
 
 static double pn_ll(const double *par, double *grad, const void *data)
@@ -277,7 +278,7 @@ static double pn_ll(const double *par, double *grad, const void *data)
 static double gg_ll(const double *par, double *grad, const void *data)
 {
     clv_gg_params p = {par[0], par[1], par[2]};
-    return clv_gg_loglik(&p, data, GRAD_N, grad);
+    return clv_gg_loglik(&p, data, GRAD_N, grad, NULL);
 }
 
 TEST(test_btyd_gradients)
@@ -293,7 +294,7 @@ TEST(test_btyd_gradients)
     double sum = 0;
     for (int i = 0; i < GRAD_N; i++)
         sum += clv_bgnbd_ll1(&p, c[i].x, c[i].t_x, c[i].T);
-    CHECK_NEAR(clv_bgnbd_loglik(&p, c, GRAD_N, NULL), sum, 1e-9 * fabs(sum));
+    CHECK_NEAR(clv_bgnbd_loglik(&p, c, GRAD_N, NULL, NULL), sum, 1e-9 * fabs(sum));
 
     /* Pareto/NBD, on both sides of alpha = beta */
     clv__cohort hc;
@@ -522,9 +523,9 @@ TEST(test_btyd_cdnow_published)
     CHECK_INT(n, 2357);
 
     clv_bgnbd_params bp = {0.243, 4.414, 0.793, 2.426};
-    CHECK_NEAR(clv_bgnbd_loglik(&bp, c, n, NULL), -9582.4, 0.05);
+    CHECK_NEAR(clv_bgnbd_loglik(&bp, c, n, NULL, NULL), -9582.4, 0.05);
     clv_pnbd_params pp = {0.553, 10.578, 0.606, 11.669};
-    CHECK_NEAR(clv_pnbd_loglik(&pp, c, n), -9595.0, 0.05);
+    CHECK_NEAR(clv_pnbd_loglik(&pp, c, n, NULL, NULL), -9595.0, 0.05);
 
     clv_fit_opts o;
     clv_fit_opts_default(&o);
@@ -548,4 +549,89 @@ TEST(test_btyd_cdnow_published)
     for (int k = 0; k < 3; k++)
         CHECK_NEAR(r.par[k], gg[k], 0.005 + 1e-3 * gg[k]);
     CHECK_INT(r.n, 946);
+}
+
+/* ---- the model table ---- */
+
+/* Every entry is found by its value and its name, calls the model's own
+ * functions with the model's own parameters, and keeps the fit's random
+ * stream of before (the first letters 'b' and 'p' of the names, and 'g' for
+ * Gamma-Gamma): distinct ids, so the models' random starts never share a
+ * stream. */
+TEST(test_btyd_table)
+{
+    static clv_rfm c[GRAD_N];
+    const double bg[4] = {0.61, 3.7, 0.85, 2.9}, ggp[3] = {4.1, 3.3, 12.5};
+    sim_bgnbd(bg, ggp, GRAD_N, 11, c);
+    const double par[CLV_BTYD_N_TYPES][4] = {{0.52, 4.1, 0.7, 2.3}, {0.55, 10.6, 0.6, 11.7}};
+    const uint64_t stream[CLV_BTYD_N_TYPES] = {'b', 'p'};
+    const int dropout[CLV_BTYD_N_TYPES] = {CLV_SIM_DROPOUT_AT_PURCHASE, CLV_SIM_DROPOUT_LIFETIME};
+    CHECK(clv_btyd_types[0] == clv_btyd_bgnbd && clv_btyd_types[1] == clv_btyd_pareto);
+    CHECK(clv_btyd_type_of(-1) == NULL && clv_btyd_type_of(CLV_BTYD_N_TYPES) == NULL);
+    CHECK(clv_btyd_type_named("ggamma") == NULL && clv_btyd_type_named(NULL) == NULL);
+    for (int k = 0; k < CLV_BTYD_N_TYPES; k++) {
+        const clv_btyd_type *t = clv_btyd_types[k];
+        CHECK_INT(t->model, k);
+        CHECK(clv_btyd_type_of(k) == t && clv_btyd_type_named(t->name) == t);
+        CHECK_INT((int)t->stream_id, (int)stream[k]);
+        CHECK(t->stream_id != CLV__GG_STREAM_ID);
+        CHECK_INT(t->dropout, dropout[k]);
+        CHECK_INT((int)clv_sim_dropout_of(k), t->dropout);
+        CHECK_INT(t->n_params, 4);
+        /* set then get: the same values, in the model's own field */
+        clv_btyd m;
+        memset(&m, 0, sizeof m);
+        m.model = k;
+        t->set(&m, par[k]);
+        double back[4];
+        t->get(&m, back);
+        for (int j = 0; j < 4; j++)
+            CHECK_NEAR(back[j], par[k][j], 0);
+        const double *field = k == CLV_MODEL_BGNBD ? &m.bgnbd.r : &m.pareto.r;
+        CHECK_NEAR(field[0], par[k][0], 0);
+        /* predictions: the model's functions, through clv_btyd_* too */
+        const double x = 2, tx = 20.5, T = 38;
+        const double pa = k ? clv_pnbd_palive(&m.pareto, x, tx, T) : clv_bgnbd_palive(&m.bgnbd, x, tx, T);
+        const double ex = k ? clv_pnbd_expected(&m.pareto, 39, x, tx, T) : clv_bgnbd_expected(&m.bgnbd, 39, x, tx, T);
+        const double en = k ? clv_pnbd_expected_new(&m.pareto, 39) : clv_bgnbd_expected_new(&m.bgnbd, 39);
+        const double pm = k ? clv_pnbd_pmf(&m.pareto, 39, 3) : clv_bgnbd_pmf(&m.bgnbd, 39, 3);
+        CHECK(pa > 0 && pa < 1 && ex > 0 && en > 0 && pm > 0 && pm < 1);
+        CHECK_NEAR(t->palive(&m, x, tx, T), pa, 0);
+        CHECK_NEAR(clv_btyd_palive(&m, x, tx, T), pa, 0);
+        CHECK_NEAR(t->expected(&m, 39, x, tx, T), ex, 0);
+        CHECK_NEAR(clv_btyd_expected(&m, 39, x, tx, T), ex, 0);
+        CHECK_NEAR(t->expected_new(&m, 39), en, 0);
+        CHECK_NEAR(clv_btyd_expected_new(&m, 39), en, 0);
+        CHECK_NEAR(t->pmf(&m, 39, 3), pm, 0);
+        CHECK_NEAR(clv_btyd_pmf(&m, 39, 3), pm, 0);
+        /* the likelihood: the model's sum, and its gradient against a
+         * central difference of it */
+        const double ll = k ? clv_pnbd_loglik(&m.pareto, c, GRAD_N, NULL, NULL) : clv_bgnbd_loglik(&m.bgnbd, c, GRAD_N, NULL, NULL);
+        double g[4];
+        CHECK_NEAR(t->loglik(&m, c, GRAD_N, g, NULL), ll, 1e-9 * fabs(ll));
+        for (int j = 0; j < 4; j++) {
+            double up[4], dn[4];
+            memcpy(up, par[k], sizeof up), memcpy(dn, par[k], sizeof dn);
+            const double h = 1e-5 * par[k][j];
+            up[j] += h, dn[j] -= h;
+            clv_btyd mu = m, md = m;
+            t->set(&mu, up), t->set(&md, dn);
+            const double fd = (t->loglik(&mu, c, GRAD_N, NULL, NULL) - t->loglik(&md, c, GRAD_N, NULL, NULL)) / (2 * h);
+            CHECK_NEAR(g[j], fd, 1e-4 * fabs(fd) + 1e-6);
+        }
+        /* NaN outside the domain (err cleared) and for an invalid record
+         * (err says which): one value, two causes told apart */
+        clv_error err;
+        clv_btyd bad = m;
+        double neg[4];
+        memcpy(neg, par[k], sizeof neg);
+        neg[0] = -1;
+        t->set(&bad, neg);
+        CHECK(isnan(t->loglik(&bad, c, GRAD_N, NULL, &err)));
+        CHECK_INT(err.code, CLV_OK);
+        clv_rfm wrong[2] = {c[0], c[1]};
+        wrong[1].t_x = wrong[1].T + 1;
+        CHECK(isnan(t->loglik(&m, wrong, 2, NULL, &err)));
+        CHECK_INT(err.code, CLV_EINPUT);
+    }
 }

@@ -777,6 +777,78 @@ TEST(test_cli_example_own_policy)
     CHECK(strstr(buf, "+0 [+0, +0]") != NULL); /* none against itself: exactly zero */
 }
 
+/* whole contents of a file (binary), or NULL; *n its length */
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    size_t cap = 0;
+    *n = 0;
+    for (;;) {
+        if (*n + 4096 > cap) {
+            char *nb = realloc(buf, cap = 2 * cap + 4096);
+            if (!nb)
+                break;
+            buf = nb;
+        }
+        const size_t k = fread(buf + *n, 1, cap - *n, f);
+        *n += k;
+        if (k == 0)
+            break;
+    }
+    fclose(f);
+    if (buf)
+        buf[*n] = '\0'; /* room for it: the last read had 4096 bytes free */
+    return buf;
+}
+
+/* the researcher's main job (examples/study.c, the public API only) writes
+ * the summary.csv of clvsim run byte for byte, and every other CSV too */
+TEST(test_cli_example_study)
+{
+    const char *ex = getenv("CLVSIM_EXAMPLES");
+    if (!ex) {
+        harness_fail(__FILE__, __LINE__, "CLVSIM_EXAMPLES is not set (run the suite with 'make check')");
+        return;
+    }
+    char dir[] = "/tmp/clvsim-study-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char a[512], b[512], cmd[1600];
+    snprintf(a, sizeof a, "%s/run", dir);
+    snprintf(b, sizeof b, "%s/study", dir);
+    run_result r = run(ARGS("run", "scenarios/holiday.cfg", "-o", a, "--quiet", SMALL_RUN));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    snprintf(cmd, sizeof cmd, "%s/study scenarios/holiday.cfg '%s' run.scale=0.05 agent.episodes=3 "
+             "evaluation.replications=2 >/dev/null", ex, b);
+    CHECK_INT(system(cmd), 0);
+    static const char *const files[] = {"summary.csv", "replications.csv", "segments.csv", "calibration.csv",
+                                        "daily.csv", "learning.csv", "policy_q-learning.csv", "heatmap_oracle.csv"};
+    for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
+        char fa[700], fb[700];
+        snprintf(fa, sizeof fa, "%s/%s", a, files[k]);
+        snprintf(fb, sizeof fb, "%s/%s", b, files[k]);
+        size_t na = 0, nb = 0;
+        char *ta = slurp(fa, &na), *tb = slurp(fb, &nb);
+        CHECK(ta != NULL && tb != NULL && na > 100);
+        if (ta && tb && !(na == nb && memcmp(ta, tb, na) == 0))
+            harness_fail(__FILE__, __LINE__, "%s of examples/study differs from clvsim run's", files[k]);
+        free(ta);
+        free(tb);
+    }
+    /* and the summary is the comparison, not an empty file that matches */
+    size_t n = 0;
+    char sa[700];
+    snprintf(sa, sizeof sa, "%s/summary.csv", b);
+    char *t = slurp(sa, &n);
+    CHECK(t && n > 0 && strstr(t, "\nnone,none,1,2,") && strstr(t, "\noracle,oracle,0,2,"));
+    free(t);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
 /* compare: tables trained earlier, evaluated without training; a table of
  * other states is refused by name; missing tables say how to make them */
 TEST(test_cli_compare)

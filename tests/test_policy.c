@@ -138,3 +138,53 @@ TEST(test_policy_season_deterministic)
         clv_sim_free(b);
     }
 }
+
+/* the policy type table: one entry per clv_policy_kind, in its order, named
+ * as the schema names them; fixed rules build, tables are refused as rules */
+TEST(test_policy_type_table)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
+    size_t n = 0, fixed = 0, learned = 0, planned = 0;
+    for (; clv_policy_types[n]; n++) {
+        const clv_policy_type *t = clv_policy_types[n];
+        CHECK_INT(t->id, (int)n);
+        CHECK(clv_policy_type_of(t->id) == t);
+        CHECK_STR(t->name, clv_scn_enum_name("evaluation.policies", t->id));
+        CHECK(t->doc && t->doc[0] && t->make);
+        int level = -1;
+        CHECK(clv_policy_type_named(t->name, &level) == t);
+        CHECK_INT(level, 0);
+        fixed += t->how == CLV_PK_FIXED, learned += t->how == CLV_PK_LEARNED, planned += t->how == CLV_PK_PLANNED;
+        /* a learned kind names the algorithm that trains it, a planned one its table */
+        CHECK(t->how == CLV_PK_LEARNED ? t->algo >= 0 && t->algo < CLV_MAX_ALGOS : t->algo == -1);
+        CHECK(t->how == CLV_PK_PLANNED ? t->myopic == 0 || t->myopic == 1 : t->myopic == -1);
+        clv_policy p;
+        const int rc = clv_policy_fixed(&scn, t->per_coupon ? "blanket-2" : t->name, 1, &p, &err);
+        CHECK_INT(rc, t->how == CLV_PK_FIXED ? CLV_OK : CLV_EINPUT);
+        clv_policy_free(&p);
+        /* a table kind without its table says so */
+        if (t->how != CLV_PK_FIXED) {
+            const clv_policy_args a = {t->name, 1, 0, NULL, NULL, 1};
+            CHECK_INT(t->make(&scn, &a, &p, &err), CLV_EINPUT);
+        }
+    }
+    CHECK_INT((int)n, CLV_POLICY_ORACLE + 1);
+    CHECK_INT((int)fixed, 5);
+    CHECK_INT((int)learned, 3);
+    CHECK_INT((int)planned, 2);
+    CHECK(clv_policy_type_of(-1) == NULL && clv_policy_type_of((int)n) == NULL);
+    CHECK(clv_policy_type_named("genius", NULL) == NULL);
+    int level = 0;
+    CHECK(clv_policy_type_named("blanket-3", &level) == clv_policy_type_of(CLV_POLICY_BLANKET));
+    CHECK_INT(level, 3);
+    CHECK(clv_policy_type_named("blanket-x", &level) == clv_policy_type_of(CLV_POLICY_BLANKET));
+    CHECK_INT(level, 0);
+    clv_policy p;
+    CHECK_INT(clv_policy_fixed(&scn, "blanket", 1, &p, &err), CLV_EINPUT); /* NAME-K only */
+    CHECK(strstr(err.msg, "unknown policy \"blanket\"") != NULL);
+    CHECK_INT(clv_policy_fixed(&scn, "oracle", 1, &p, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "\"oracle\" is learned from simulated episodes, not a fixed rule: clvsim run trains and "
+                       "evaluates it (C API: clv_policy_table)");
+}

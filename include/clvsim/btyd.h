@@ -33,7 +33,14 @@
 extern "C" {
 #endif
 
-/* ---- log-likelihoods ------------------------------------------------------ */
+/* ---- log-likelihoods ------------------------------------------------------ *
+ *
+ * The sums over customers (clv_*_loglik) return NaN both for parameters
+ * outside the domain and when the sum cannot be taken; err (may be NULL)
+ * tells them apart: it is cleared (code CLV_OK) for the first, and says
+ * why for the second: CLV_EINPUT naming the first invalid record (x not a
+ * non-negative integer, t_x outside [0, T], a mean spend below 0 or not
+ * finite) or CLV_ENOMEM. */
 
 /* BG/NBD log-likelihood of one customer with x repeat purchases, the last at
  * t_x, observed for T (FHL05 eq. 6).  x >= 0 is an integer, 0 <= t_x <= T. */
@@ -41,7 +48,7 @@ double clv_bgnbd_ll1(const clv_bgnbd_params *p, double x, double t_x, double T);
 
 /* Sum of clv_bgnbd_ll1 over n customers; when grad is non-NULL it receives
  * the derivatives with respect to (r, alpha, a, b). */
-double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4]);
+double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4], clv_error *err);
 
 /* Pareto/NBD log-likelihood of one customer (FH05 eq. 22), with the Gaussian
  * hypergeometric function summed in log space; where its argument is near
@@ -50,8 +57,9 @@ double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, d
  * converges. */
 double clv_pnbd_ll1(const clv_pnbd_params *p, double x, double t_x, double T);
 
-/* Sum of clv_pnbd_ll1 over n customers. */
-double clv_pnbd_loglik(const clv_pnbd_params *p, const clv_rfm *c, size_t n);
+/* Sum of clv_pnbd_ll1 over n customers; grad (d/d(r, alpha, s, beta),
+ * through the derivatives of the hypergeometric series) when non-NULL. */
+double clv_pnbd_loglik(const clv_pnbd_params *p, const clv_rfm *c, size_t n, double grad[4], clv_error *err);
 
 /* Gamma-Gamma log-density of the mean spend m of x >= 1 transactions
  * (FHL05b; Fader and Hardie 2013, eq. 1). */
@@ -59,7 +67,7 @@ double clv_gg_ll1(const clv_gg_params *p, double x, double m);
 
 /* Sum of clv_gg_ll1 over the n customers with x >= 1 (others are skipped);
  * grad (d/d(p, q, gamma)) when non-NULL. */
-double clv_gg_loglik(const clv_gg_params *p, const clv_rfm *c, size_t n, double grad[3]);
+double clv_gg_loglik(const clv_gg_params *p, const clv_rfm *c, size_t n, double grad[3], clv_error *err);
 
 /* ---- fitting ---------------------------------------------------------------- */
 
@@ -161,11 +169,62 @@ double clv_gg_expected_spend(const clv_gg_params *p, double x, double m);
 
 /* The purchase/dropout model and the spend model of a population. */
 typedef struct clv_btyd {
-    int model;               /* CLV_MODEL_BGNBD or CLV_MODEL_PARETO */
+    int model;               /* a clv_btyd_model value: clv_btyd_type_of(model) is its entry */
     clv_bgnbd_params bgnbd;
     clv_pnbd_params pareto;
     clv_gg_params spend;
 } clv_btyd;
+
+/* ---- the model table --------------------------------------------------------------- */
+
+/* A purchase/dropout model, as GSL describes a minimiser with
+ * gsl_multimin_fdfminimizer_type: one constant entry per model, and code
+ * that handles "a BTYD model" calls through the entry instead of naming
+ * the models.  Parameters are given as the model's own field of clv_btyd
+ * (its functions read it) or, generically, as an array of n_params values
+ * in the order of param_names (a fit's clv_fit_result.par).
+ *
+ * Gamma-Gamma, the spend model, is not an entry: it models the amount of
+ * each purchase independently of when purchases happen, has three
+ * parameters, no P(alive), no purchase counts and no dropout, and every
+ * population pairs one entry of this table with it (clv_btyd.spend). */
+typedef struct clv_btyd_type {
+    const char *name;        /* "bgnbd": population.model, the parameter group population.NAME, fit --model */
+    const char *label;       /* "BG/NBD": reports and plots */
+    int model;               /* its clv_btyd_model (population.model) value: the index in clv_btyd_types */
+    uint64_t stream_id;      /* the fit's random starts: stream (seed, CLV_STREAM_FIT, 0, stream_id) */
+    int n_params;
+    const char *const *param_names; /* "r", "alpha", ... (the scenario keys of population.NAME) */
+    /* the model's parameters of m into par[0..n_params), and back */
+    void (*get)(const clv_btyd *m, double *par);
+    void (*set)(clv_btyd *m, const double *par);
+    /* the log-likelihood of n customers, with its gradient in natural
+     * parameters (param_names' order) when grad is non-NULL; NaN, err as
+     * for clv_bgnbd_loglik, outside the domain or when the sum cannot be
+     * taken */
+    double (*loglik)(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad, clv_error *err);
+    /* the maximum-likelihood fit, as clv_bgnbd_fit */
+    int (*fit)(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
+    /* predictions, as clv_btyd_palive, _expected, _expected_new and _pmf */
+    double (*palive)(const clv_btyd *m, double x, double t_x, double T);
+    double (*expected)(const clv_btyd *m, double t, double x, double t_x, double T);
+    double (*expected_new)(const clv_btyd *m, double t);
+    double (*pmf)(const clv_btyd *m, double t, int x);
+    /* the simulator's dropout hook for this model (clv_sim_dropout, clvsim/sim.h) */
+    int dropout;
+} clv_btyd_type;
+
+extern const clv_btyd_type *const clv_btyd_bgnbd;   /* BG/NBD (FHL05) */
+extern const clv_btyd_type *const clv_btyd_pareto;  /* Pareto/NBD (FH05) */
+
+/* Every model, by clv_btyd_model value: clv_btyd_types[k]->model == k. */
+enum { CLV_BTYD_N_TYPES = 2 };
+extern const clv_btyd_type *const clv_btyd_types[CLV_BTYD_N_TYPES];
+
+/* The entry of a clv_btyd_model value, or NULL when there is none. */
+const clv_btyd_type *clv_btyd_type_of(int model);
+/* The entry named name ("bgnbd", "pareto"), or NULL. */
+const clv_btyd_type *clv_btyd_type_named(const char *name);
 
 /* The model a scenario's population section describes. */
 void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop);
@@ -174,7 +233,7 @@ void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop);
  * scenario.seed, on `threads` threads, reporting to progress. */
 void clv_fit_opts_scenario(clv_fit_opts *fo, const clv_scenario *scn, int threads, const clv_progress *progress);
 
-/* Fit a population to a summary: model (CLV_MODEL_BGNBD or _PARETO) and
+/* Fit a population to a summary: model (a clv_btyd_model value) and
  * Gamma-Gamma, into *out (in the summary's unit); fits (may be NULL)
  * receives the two fits.  Errors as the fits. */
 int clv_btyd_fit_table(const clv_rfm_table *t, int model, const clv_fit_opts *fo, clv_btyd *out,

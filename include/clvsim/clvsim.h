@@ -27,6 +27,7 @@
 #include "clvsim/date.h"
 #include "clvsim/error.h"
 #include "clvsim/evaluate.h"
+#include "clvsim/fit_study.h"
 #include "clvsim/io.h"
 #include "clvsim/ltv.h"
 #include "clvsim/metrics.h"
@@ -35,11 +36,14 @@
 #include "clvsim/plot.h"
 #include "clvsim/policy.h"
 #include "clvsim/progress.h"
+#include "clvsim/report.h"
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
 #include "clvsim/streams.h"
+#include "clvsim/study.h"
 #include "clvsim/txlog.h"
+#include "clvsim/validate.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -30,9 +30,12 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "clvsim/btyd.h"
 #include "clvsim/error.h"
+#include "clvsim/io.h"
+#include "clvsim/metrics.h"
 #include "clvsim/mlp.h"
 #include "clvsim/progress.h"
 #include "clvsim/scenario.h"
@@ -190,6 +193,81 @@ int clv_ltv_synthetic(const clv_scenario *scn, uint64_t replication, int threads
                       clv_ltv_data *out,
                       clv_error *err);
 void clv_ltv_data_free(clv_ltv_data *d);
+
+/* ---- the pipeline of `clvsim train-ltv` (src/study/ltv_train.c) ---- */
+
+enum { CLV_LTV_GAIN_POINTS = 101 }; /* points of a gain curve */
+
+/* The network and BTYD on one holdout. */
+typedef struct clv_ltv_evaluation {
+    const char *name;             /* "real" or "synthetic" */
+    size_t n;
+    clv_value_metrics v[2];       /* the network, BTYD */
+    clv_class_metrics c[2];       /* their scores of buying at all (classified at 0) */
+    clv_class_metrics lr[2];      /* the logistic regressions: will buy, high value */
+    double gain[2][CLV_LTV_GAIN_POINTS]; /* the gain curves of the network and BTYD; NaN without value */
+    size_t above;                 /* the network's values above CLV_LTV_ABOVE_LABELS x the largest training label */
+    double value_max;             /* the network's largest value */
+} clv_ltv_evaluation;
+
+typedef struct clv_ltv_study {
+    /* the network with its standardisation, and the logistic regressions
+     * "will buy" (a label above 0) and "high value" (a label at least
+     * `high`, the training labels' 90th percentile) */
+    clv_mlp *mlp;
+    clv_mlp *lr[2];
+    double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES];
+    double high, label_max;       /* label_max: the largest training label */
+    clv_mlp_history history;
+    size_t n, n_real, n_syn, n_val, n_train; /* rows: all, real, synthetic, validating, training */
+    /* the real rows' fits and what the reader found (with have_real) */
+    int have_real;
+    clv_fit_result fits[2];
+    clv_txlog_stats real_stats;
+    clv_ltv_evaluation ev[2];     /* the real holdout first when there is one */
+    int n_ev;
+    /* internal: the rows and their orders */
+    clv_ltv_data real, train, holdout;
+    size_t *rp, *sp, *all, *hidx;
+    double *X, *y;
+} clv_ltv_study;
+
+/* Train the predictor of section ltv of scn and measure it against BTYD
+ * on customers it has not seen: real rows (clv_ltv_real, with
+ * ltv.real_fraction above 0; a fifth of them the real holdout) and
+ * synthetic ones (clv_ltv_synthetic of worlds CLV_WORLD_LTV_TRAIN and
+ * CLV_WORLD_LTV_HOLDOUT of clvsim/streams.h, with ltv.real_fraction below
+ * 1), mixed with the
+ * share ltv.real_fraction, ltv.validation_fraction held for early
+ * stopping, standardised with the training rows' statistics (`clvsim
+ * train-ltv --help` says it all).  *s is zeroed first; free it with
+ * clv_ltv_study_free whatever the status.  progress reports the phases of
+ * the fits and the training, and cancels.  Errors of the parts;
+ * CLV_EINPUT (field ltv.batch_size) when fewer rows train than a batch,
+ * CLV_ENUMERIC naming the holdout customer whose value is not finite. */
+int clv_ltv_study_run(const clv_scenario *scn, const clv_progress *progress, clv_ltv_study *s, clv_error *err);
+void clv_ltv_study_free(clv_ltv_study *s);
+
+/* ---- its files (src/report/report_ltv.c) ---- */
+
+/* Stage ltv.mlp (the network with its standardisation and settings:
+ * clv_mlp_save), ltv_history.csv, ltv_metrics.csv, ltv_classification.csv,
+ * ltv_gain.csv and ltv_calibration.csv in od (a claimed directory). */
+int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od, clv_error *err);
+/* The figures ltv_calibration, ltv_gain and ltv_loss (output.plot_formats)
+ * from the staged CSVs; CLV_EUNSUPPORTED when gnuplot is missing. */
+int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od,
+                           const clv_progress *progress, clv_error *err);
+/* Stage predictions.csv of `clvsim predict-ltv` in od: per customer of t
+ * (the log `log`, never written over) its id, value[i], p_buy[i] (empty
+ * when NaN: a network without a buy probability) and btyd[i], the outputs
+ * of clv_ltv_predict_log.  progress's cancelled is polled per customer. */
+int clv_ltv_predictions_write(const clv_outdir *od, const char *log, const clv_rfm_table *t, const double *value,
+                              const double *p_buy, const double *btyd, const clv_progress *progress, clv_error *err);
+/* What `clvsim train-ltv` prints: the training and each holdout's metrics
+ * (seconds: the time to print), numbers checked into chk. */
+void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, const clv_scenario *scn,
+                          double seconds);
 
 #ifdef __cplusplus
 }

@@ -19,11 +19,18 @@
  *   threshold (score >= threshold predicts 1) the confusion matrix,
  *   accuracy, precision, recall and F1.
  * They sort copies (allocated and freed inside; these are not hot loops).
+ *
+ * Errors as everywhere in clvsim (clvsim/error.h): CLV_OK, CLV_EINPUT for
+ * data the metric is not defined on (too few customers, no value), with
+ * the reason in err, and CLV_ENOMEM when memory runs out, never reported
+ * as another cause.  err may be NULL.
  */
 #ifndef CLVSIM_METRICS_H
 #define CLVSIM_METRICS_H
 
 #include <stddef.h>
+
+#include "clvsim/error.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,16 +47,17 @@ typedef struct clv_value_metrics {
     double decile_pred[CLV_METRIC_DECILES], decile_actual[CLV_METRIC_DECILES]; /* lowest predictions first */
 } clv_value_metrics;
 
-/* The value metrics of pred against y (n >= 10).  Returns 0, or -1 when
- * n < 10 or memory runs out. */
-int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_value_metrics *out);
+/* The value metrics of pred against y (n >= 10).  Returns CLV_OK,
+ * CLV_EINPUT when n < 10, or CLV_ENOMEM. */
+int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_value_metrics *out, clv_error *err);
 
 /* The gain (Lorenz) curve of the ranking: share[k], k in [0, points), is
  * the share of the total value y held by the first round(k n / (points -
  * 1)) customers in decreasing order of prediction (ties by index); share[0]
- * = 0 and share[points - 1] = 1.  points >= 2.  Returns 0, or -1 when the
- * total is not above 0, points < 2 or memory runs out. */
-int clv_gain_curve(const double *pred, const double *y, size_t n, size_t points, double *share);
+ * = 0 and share[points - 1] = 1.  points >= 2.  Returns CLV_OK,
+ * CLV_EINPUT when the total is not above 0 or points < 2 (share untouched),
+ * or CLV_ENOMEM. */
+int clv_gain_curve(const double *pred, const double *y, size_t n, size_t points, double *share, clv_error *err);
 
 typedef struct clv_class_metrics {
     size_t n;
@@ -60,8 +68,9 @@ typedef struct clv_class_metrics {
 } clv_class_metrics;
 
 /* The classification metrics of score against labels (0 or 1) at
- * threshold.  Returns 0, or -1 when n is 0 or memory runs out. */
-int clv_class_metrics_of(const double *score, const int *label, size_t n, double threshold, clv_class_metrics *out);
+ * threshold.  Returns CLV_OK, CLV_EINPUT when n is 0, or CLV_ENOMEM. */
+int clv_class_metrics_of(const double *score, const int *label, size_t n, double threshold, clv_class_metrics *out,
+                         clv_error *err);
 
 #ifdef __cplusplus
 }

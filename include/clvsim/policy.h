@@ -1,4 +1,4 @@
-/* clvsim/policy.h - the fixed policies: rules that need no model.
+/* clvsim/policy.h - the policy type table, and the fixed policies: rules that need no model.
  *
  * Each is a clv_policy (sim.h) for clv_sim_run or a researcher's own loop:
  * - "none": no campaign (no coupon, list price);
@@ -28,6 +28,7 @@
 
 #include <stdint.h>
 
+#include "clvsim/agent.h"
 #include "clvsim/error.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
@@ -42,6 +43,54 @@ extern "C" {
  * CLV_EUNSUPPORTED for a policy that is not built yet, or CLV_ENOMEM.
  * Free with clv_policy_free. */
 int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, clv_policy *out, clv_error *err);
+
+/* ---- the policy type table ----
+ *
+ * One entry per policy kind of evaluation.policies, as GSL's
+ * gsl_multimin_fdfminimizer_type: its name, one line of documentation, its
+ * constructor and what it needs.  Whatever decides "is it a fixed rule,
+ * does it learn, does it plan" asks the table (clv_policy_type_of), never
+ * the order of clv_policy_kind. */
+
+/* what a policy kind needs before it can act */
+typedef enum clv_policy_how {
+    CLV_PK_FIXED = 0,    /* a rule that learns nothing from the simulator (none, blanket, random, rfm, ...) */
+    CLV_PK_LEARNED = 1,  /* a table trained on simulated episodes (q-learning, sarsa, expected-sarsa) */
+    CLV_PK_PLANNED = 2   /* a table planned on the estimated MDP (greedy, oracle) */
+} clv_policy_how;
+
+/* What a constructor gets besides the scenario. */
+typedef struct clv_policy_args {
+    const char *name;            /* the policy's name (copied): "none", "blanket-2", "sarsa", ... */
+    uint64_t seed;               /* keys a fixed rule's draws (the scenario's seed in clvsim run) */
+    int level;                   /* per_coupon kinds: the coupon level, 1..interventions.n_coupons */
+    const clv_qtable *table;     /* learned and planned kinds: the table (borrowed; outlives the policy) */
+    const clv_state_map *map;    /* ... and the state map it was made on */
+    int threads;                 /* learned and planned kinds: the workers of its states (0: all) */
+} clv_policy_args;
+
+typedef struct clv_policy_type {
+    const char *name;            /* as in evaluation.policies */
+    const char *doc;             /* one line */
+    int id;                      /* clv_policy_kind (scenario.h) */
+    int how;                     /* clv_policy_how */
+    int per_coupon;              /* 1: one policy per coupon level, named NAME-K (blanket) */
+    int algo;                    /* learned: the clv_algo that trains its table; else -1 */
+    int myopic;                  /* planned: clv_mdp_table's myopic (1 greedy, 0 oracle); else -1 */
+    /* Make the policy into *out: CLV_OK, CLV_EINPUT (err says why),
+     * CLV_ENOMEM.  Free with clv_policy_free. */
+    int (*make)(const clv_scenario *scn, const clv_policy_args *args, clv_policy *out, clv_error *err);
+} clv_policy_type;
+
+/* Every policy type, in clv_policy_kind order, NULL-terminated. */
+extern const clv_policy_type *const clv_policy_types[];
+
+/* The type of clv_policy_kind id, or NULL for an unknown id. */
+const clv_policy_type *clv_policy_type_of(int id);
+
+/* The type named name ("blanket-K": the per_coupon type "blanket" with
+ * *level = K when level is non-NULL; else *level = 0), or NULL. */
+const clv_policy_type *clv_policy_type_named(const char *name, int *level);
 
 
 #ifdef __cplusplus

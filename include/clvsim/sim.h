@@ -126,6 +126,17 @@ typedef struct clv_sim_opts {
 /* threads 1, history 8, no recording, first days uniform, no progress. */
 void clv_sim_opts_default(clv_sim_opts *o);
 
+/* How the customers of a purchase model drop out: the simulator's one piece
+ * of per-model behaviour.  The BTYD model table (clvsim/btyd.h) names each
+ * model's hook; the simulator knows the hooks, not the models. */
+typedef enum clv_sim_dropout {
+    CLV_SIM_DROPOUT_AT_PURCHASE = 0, /* after each repeat purchase, with probability p ~ Beta(a, b) (BG/NBD) */
+    CLV_SIM_DROPOUT_LIFETIME = 1     /* at an exponential time of rate mu ~ Gamma(s, beta) (Pareto/NBD) */
+} clv_sim_dropout;
+
+/* The dropout hook of population.model `model` (a clv_btyd_model value). */
+clv_sim_dropout clv_sim_dropout_of(int model);
+
 /* The first seasonality window (index into seasonality.windows) that
  * contains day number `day`, or -1 (also when seasonality is off). */
 int clv_sim_window_of(const clv_scenario *scn, int32_t day);

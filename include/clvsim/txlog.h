@@ -127,6 +127,12 @@ typedef struct clv_txlog_stats {
     int32_t far_before_day, far_after_day; /* the date on that line */
 } clv_txlog_stats;
 
+/* The reader's warning about dates far outside the bulk of a log (s's
+ * far_* fields): for after = 0 those before it, for 1 those after, as
+ * "LOG:LINE: the date ... is far before ..." into buf (n bytes); returns 0,
+ * buf untouched, when there are none, else 1. */
+int clv_txlog_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after);
+
 /* ---- the per-customer summary ---- */
 
 /* One customer's calibration and holdout summary.  Times are in the

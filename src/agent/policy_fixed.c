@@ -1,4 +1,4 @@
-/* policy_fixed.c - the fixed policies: none, blanket coupons, random and the RFM rule. */
+/* policy_fixed.c - the fixed policies: none, blanket coupons, random, the RFM rule and the LTV threshold. */
 #include "clvsim/policy.h"
 
 #include <stdio.h>
@@ -93,48 +93,24 @@ static void release_fixed(void *ctx)
     free(f);
 }
 
-int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, clv_policy *out, clv_error *err)
+/* the rule of kind with coupon level `level`, after the checks every fixed
+ * rule shares */
+static int make_fixed(const clv_scenario *scn, int kind, int level, const clv_policy_args *args, clv_policy *out,
+                      clv_error *err)
 {
     memset(out, 0, sizeof *out);
     const clv_scn_interventions *iv = &scn->interventions;
-    int kind, level = 0;
-    if (strcmp(name, "none") == 0) {
-        kind = FIX_NONE;
-    } else if (strncmp(name, "blanket-", 8) == 0) {
-        char *end;
-        long k = strtol(name + 8, &end, 10);
-        if (*end || end == name + 8 || k < 1 || k > iv->n_coupons)
-            return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
-                                 "expected blanket-K with K a coupon level in 1..%d, got \"%s\"", iv->n_coupons, name);
-        kind = FIX_BLANKET;
-        level = (int)k;
-    } else if (strcmp(name, "random") == 0) {
-        kind = FIX_RANDOM;
-    } else if (strcmp(name, "rfm") == 0) {
-        kind = FIX_RFM;
-        level = scn->evaluation.rfm_coupon;
-    } else if (strcmp(name, "ltv-threshold") == 0) {
-        kind = FIX_LTV;
-        level = scn->evaluation.ltv_coupon;
-    } else {
-        static const char *const later[] = {"greedy", "q-learning", "sarsa", "expected-sarsa", "oracle"};
-        for (size_t i = 0; i < sizeof later / sizeof later[0]; i++)
-            if (strcmp(name, later[i]) == 0)
-                return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
-                                     "\"%s\" is learned from simulated episodes, not a fixed rule: clvsim run "
-                                     "trains and evaluates it (C API: clv_policy_table)", name);
-        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
-                             "unknown policy \"%s\"; expected none, blanket-K (K in 1..%d), random, rfm or "
-                             "ltv-threshold", name,
-                             iv->n_coupons);
-    }
     if ((kind == FIX_RANDOM || kind == FIX_RFM || kind == FIX_LTV) && iv->n_coupons == 0)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "\"%s\" sends coupons, but the scenario has none",
-                             name);
+                             args->name);
     if ((kind == FIX_RFM || kind == FIX_LTV) && level > iv->n_coupons)
         return clv_error_set(err, CLV_EINPUT, NULL, 0,
                              kind == FIX_RFM ? "evaluation.rfm.coupon" : "evaluation.ltv_threshold.coupon",
                              "expected a coupon level in 1..%d, got %d", iv->n_coupons, level);
+    if (kind == FIX_BLANKET && (level < 1 || level > iv->n_coupons))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
+                             "expected blanket-K with K a coupon level in 1..%d, got \"%s\"", iv->n_coupons,
+                             args->name);
     fixed *f = calloc(1, sizeof *f);
     if (!f)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
@@ -145,11 +121,87 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
     f->probability = scn->evaluation.random_coupon_probability;
     f->quantile = kind == FIX_LTV ? scn->evaluation.ltv_quantile : scn->evaluation.rfm_value_quantile;
     clv_btyd_value_init(&f->ltv, scn);
-    f->seed = seed;
-    snprintf(f->name, sizeof f->name, "%s", name);
+    f->seed = args->seed;
+    snprintf(f->name, sizeof f->name, "%s", args->name);
     out->name = f->name;
     out->act = act_fixed;
     out->ctx = f;
     out->release = release_fixed;
     return CLV_OK;
+}
+
+static int make_none(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    return make_fixed(scn, FIX_NONE, 0, a, out, err);
+}
+
+static int make_blanket(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    return make_fixed(scn, FIX_BLANKET, a->level, a, out, err);
+}
+
+static int make_random(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    return make_fixed(scn, FIX_RANDOM, 0, a, out, err);
+}
+
+static int make_rfm(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    return make_fixed(scn, FIX_RFM, scn->evaluation.rfm_coupon, a, out, err);
+}
+
+static int make_ltv(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    return make_fixed(scn, FIX_LTV, scn->evaluation.ltv_coupon, a, out, err);
+}
+
+/* the entries of the policy type table (policy_types.c) */
+const clv_policy_type clv__policy_none = {"none", "no campaign: no coupon, list price", CLV_POLICY_NONE,
+                                          CLV_PK_FIXED, 0, -1, -1, make_none};
+const clv_policy_type clv__policy_blanket = {"blanket", "the same coupon to every customer at every epoch, one policy "
+                                             "per coupon level (blanket-K)", CLV_POLICY_BLANKET, CLV_PK_FIXED, 1, -1,
+                                             -1, make_blanket};
+const clv_policy_type clv__policy_random = {"random", "a coupon with evaluation.random_coupon_probability, of a "
+                                            "random level at a random price", CLV_POLICY_RANDOM, CLV_PK_FIXED, 0, -1,
+                                            -1, make_random};
+const clv_policy_type clv__policy_rfm = {"rfm", "a coupon to the at-risk customers of high past spend",
+                                         CLV_POLICY_RFM, CLV_PK_FIXED, 0, -1, -1, make_rfm};
+const clv_policy_type clv__policy_ltv_threshold = {"ltv-threshold", "a coupon to the customers whose LTV estimate "
+                                                   "is above a quantile", CLV_POLICY_LTV_THRESHOLD, CLV_PK_FIXED, 0,
+                                                   -1, -1, make_ltv};
+
+int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, clv_policy *out, clv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int level = 0;
+    const clv_policy_type *t = clv_policy_type_named(name, &level);
+    /* a per-coupon kind goes by NAME-K only ("blanket" alone is no policy) */
+    if (t && t->per_coupon && strcmp(name, t->name) == 0)
+        t = NULL;
+    if (t && t->how != CLV_PK_FIXED)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
+                             "\"%s\" is learned from simulated episodes, not a fixed rule: clvsim run "
+                             "trains and evaluates it (C API: clv_policy_table)", name);
+    if (!t) {
+        /* "none, blanket-K (K in 1..3), random, rfm or ltv-threshold", from the table */
+        char acc[400] = "";
+        size_t n_fixed = 0, k = 0;
+        for (size_t i = 0; clv_policy_types[i]; i++)
+            n_fixed += clv_policy_types[i]->how == CLV_PK_FIXED;
+        for (size_t i = 0; clv_policy_types[i]; i++) {
+            const clv_policy_type *f = clv_policy_types[i];
+            if (f->how != CLV_PK_FIXED)
+                continue;
+            const size_t l = strlen(acc);
+            k++;
+            if (f->per_coupon)
+                snprintf(acc + l, sizeof acc - l, "%s%s-K (K in 1..%d)", k == 1 ? "" : k == n_fixed ? " or " : ", ",
+                         f->name, scn->interventions.n_coupons);
+            else
+                snprintf(acc + l, sizeof acc - l, "%s%s", k == 1 ? "" : k == n_fixed ? " or " : ", ", f->name);
+        }
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "unknown policy \"%s\"; expected %s", name, acc);
+    }
+    const clv_policy_args args = {name, seed, level, NULL, NULL, 0};
+    return t->make(scn, &args, out, err);
 }

@@ -6,6 +6,7 @@
 #include "clvsim/agent.h"
 #include "clvsim/btyd.h"
 #include "clvsim/parallel.h"
+#include "clvsim/policy.h"
 
 enum { TABLE_BLOCK = 1024 };
 
@@ -130,3 +131,26 @@ int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_sta
     out->ctx = p;
     return CLV_OK;
 }
+
+/* ---- the learned and planned kinds of the policy type table (policy_types.c) ---- */
+
+static int make_table(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    if (!a->table || !a->map)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
+                             "\"%s\" acts on a table: train or plan it first (clv_agent_train, clv_mdp_table)",
+                             a->name);
+    return clv_policy_table(scn, a->table, a->map, a->name, a->threads, out, err);
+}
+
+const clv_policy_type clv__policy_greedy = {"greedy", "the best estimated reward of the epoch, on the estimated MDP",
+                                            CLV_POLICY_GREEDY, CLV_PK_PLANNED, 0, -1, 1, make_table};
+const clv_policy_type clv__policy_q = {"q-learning", "tabular Q-learning", CLV_POLICY_Q, CLV_PK_LEARNED, 0,
+                                       CLV_ALGO_Q, -1, make_table};
+const clv_policy_type clv__policy_sarsa = {"sarsa", "tabular SARSA", CLV_POLICY_SARSA, CLV_PK_LEARNED, 0,
+                                           CLV_ALGO_SARSA, -1, make_table};
+const clv_policy_type clv__policy_expected_sarsa = {"expected-sarsa", "tabular Expected SARSA",
+                                                    CLV_POLICY_EXPECTED_SARSA, CLV_PK_LEARNED, 0,
+                                                    CLV_ALGO_EXPECTED_SARSA, -1, make_table};
+const clv_policy_type clv__policy_oracle = {"oracle", "the best action of value iteration on the estimated MDP",
+                                            CLV_POLICY_ORACLE, CLV_PK_PLANNED, 0, -1, 0, make_table};

@@ -95,19 +95,15 @@ int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn);
 /* cli_parse then cli_load_scenario: -1 when both succeeded, else the exit status. */
 int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, clv_scenario *scn);
 
-/* The scenario in a few lines (run prints it first). */
-void cli_print_summary(FILE *fp, const clv_scenario *scn);
-
 /* ---- the run's output directory ----
  *
  * Every command that writes files claims its directory with
  * clv_outdir_open (a lock held for the run; a second run into it fails),
- * writes every file into the directory's staging area (the helpers below
- * take the clv_outdir and write there), and ends with cli_out_end, which
- * moves them all into place when the run succeeded, the file that
- * describes the run (scenario.resolved.cfg) last, or drops them when it
- * failed or was interrupted: the directory then holds the previous run's
- * files as they were. */
+ * stages every file there and ends with clv_report_end (clvsim/report.h),
+ * which moves them all into place when the run succeeded, the resolved
+ * scenario last, or drops them: the directory then holds the previous
+ * run's files as they were.  The cli_ helpers below are the library's
+ * (report.h), for the commands that still call them by these names. */
 
 /* The reader's warning about dates far outside the bulk of a log
  * (clv_txlog_stats.far_*): for after = 0 those before it, for 1 those
@@ -118,60 +114,19 @@ int cli_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_sta
  * --quiet, like every warning about results). */
 void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s);
 
-/* The name of the resolved scenario in a run's directory. */
-#define CLI_RESOLVED "scenario.resolved.cfg"
-
-/* Stage DIR/scenario.resolved.cfg: scn resolved (CLV_EINPUT when
- * DIR/scenario.resolved.cfg is the scenario being run). */
+#define CLI_RESOLVED CLV_REPORT_RESOLVED
+/* clv_report_resolved, clv_report_open, clv_report_end, clv_report_write_failure, clv_report_close */
 int cli_write_resolved(const clv_scenario *scn, const clv_outdir *od, clv_error *err);
-
-/* Open the staged DIR/name for atomic writing; CLV_EINPUT when DIR/name is
- * the same file as input (the user's data or scenario, which is never
- * overwritten). */
 int cli_open_out(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err);
-
-/* End a run's outputs: when st is CLV_OK, commit the staged files with
- * `last` (NULL: none) moved in last, and remove the files named in
- * drop[0..n_drop) (a successful run's checkpoints); in every case drop
- * what is still staged, release the directory, and make err name files by
- * their final paths.  Returns the status (the commit's when it failed). */
 int cli_out_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err);
-
-/* Why a stdio write failed, from the errno it left (read it at once): the
- * device's reason when it gave one (no space, I/O error, file too large,
- * quota, read-only), else "out of memory", the one other way fprintf fails
- * on the command's formats (errno is then not reliable). */
 const char *cli_write_failure(int errnum);
-
-/* Commit an output opened by cli_open_out when st is CLV_OK and nothing
- * failed, else remove it; returns the status.  A number that was not finite
- * (clv_put_num into af->num, or a library writer's CLV_ENUMERIC without a
- * file) fails it with CLV_ENUMERIC naming af's file. */
 int cli_close_out(clv_afile *af, int st, clv_error *err);
-
-/* Turn the common options into scenario overrides (appended to o->sets). */
-void cli_overrides(cli_opts *o);
-
-/* Render a figure: gnuplot script `script` (a file of the plots directory)
- * into dir/stem.png and/or dir/stem.svg (dir: a run's staging directory)
- * as formats[0..n_formats) say (clv_plot_format), with vars as for
- * clv_plot.  CLV_EUNSUPPORTED when gnuplot is missing. */
+/* clv_report_figure, stopped by a stop signal */
 int cli_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
                const char *const *vars, size_t n_vars, clv_error *err);
 
-/* ---- agents' outputs (train-agent and run) ---- */
-
-/* "none@1", "10%@0.95": the name of action a (coupon x n_prices + price level) into buf. */
-char *cli_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n);
-
-/* DIR/policy_<algo>.csv: per visited state its description, the greedy
- * action, visits and Q of every (coupon@price) action. */
-int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
-                     const char *algo, clv_error *err);
-/* The rows of learning.csv (algorithm,episode,epsilon,return,moving_average)
- * of one training into af, its numbers checked (clv_put_num); returns the
- * last 10-episode moving average. */
-double cli_write_learning(clv_afile *af, const char *algo, const clv_train_result *r);
+/* Turn the common options into scenario overrides (appended to o->sets). */
+void cli_overrides(cli_opts *o);
 
 /* ---- progress bar ---- */
 

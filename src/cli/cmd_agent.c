@@ -1,107 +1,65 @@
-/* cmd_agent.c - clvsim train-agent: tabular agents trained on the scenario's environment. */
+/* cmd_agent.c - clvsim train-agent: the tabular agents of a scenario, trained and judged by the oracle in the library (clv_study_agents), their files written by it (clvsim/report.h). */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
-
-char *cli_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n)
-{
-    const size_t P = (size_t)scn->interventions.n_prices, c = a / P;
-    snprintf(buf, n, "%s@%g", c ? scn->interventions.coupons[c - 1].name : "none", scn->interventions.prices[a % P]);
-    return buf;
-}
-
-int cli_write_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
-                     const char *algo, clv_error *err)
-{
-    char name[64];
-    snprintf(name, sizeof name, "policy_%s.csv", algo);
-    clv_afile af;
-    int st = cli_open_out(od, name, scn->source, &af, err);
-    if (st != CLV_OK)
-        return st;
-    /* action names made where they are printed: nothing to allocate */
-    char an[CLV_NAME_MAX + 24], bn[CLV_NAME_MAX + 24];
-    const int list = clv_scn_list_price(scn); /* no coupon at list price: the base action */
-    fprintf(af.fp, "state,description,greedy_action,deployed_action,visits");
-    for (size_t a = 0; a < t->n_actions; a++)
-        fprintf(af.fp, ",q_%s", cli_action_name(scn, a, an, sizeof an));
-    for (size_t a = 0; a < t->n_actions; a++)
-        fprintf(af.fp, ",se_%s", cli_action_name(scn, a, an, sizeof an));
-    fputc('\n', af.fp);
-    for (size_t s = 0; s < t->n_states; s++) {
-        unsigned long long v = 0;
-        int g = -1;
-        for (size_t a = 0; a < t->n_actions; a++) {
-            const size_t k = s * t->n_actions + a;
-            v += t->visits[k];
-            if (t->visits[k] && (g < 0 || t->q[k] > t->q[s * t->n_actions + (size_t)g]))
-                g = (int)a;
-        }
-        if (v == 0)
-            continue; /* states no customer reached */
-        char desc[200];
-        clv_state_describe(map, s, desc, sizeof desc);
-        const int d = clv_agent_confident(t, s, list, scn->agent.confidence);
-        fprintf(af.fp, "%zu,%s,%s,%s,%llu", s, desc, cli_action_name(scn, (size_t)g, an, sizeof an),
-                cli_action_name(scn, (size_t)d, bn, sizeof bn), v);
-        /* each number's column named where it is checked (no table of names to allocate) */
-        char col[CLV_NAME_MAX + 32];
-        for (size_t a = 0; a < t->n_actions; a++) {
-            snprintf(col, sizeof col, "q_%s", cli_action_name(scn, a, an, sizeof an));
-            clv_put_num(af.fp, &af.num, col, ",%.10g", t->q[s * t->n_actions + a]);
-        }
-        /* a standard error needs two visits: else the field is empty */
-        for (size_t a = 0; a < t->n_actions; a++) {
-            if (t->visits[s * t->n_actions + a] < 2) {
-                clv_put_blank(af.fp, ",%.6g");
-            } else {
-                snprintf(col, sizeof col, "se_%s", cli_action_name(scn, a, an, sizeof an));
-                clv_put_num(af.fp, &af.num, col, ",%.6g", clv_agent_q_se(t, s, (int)a));
-            }
-        }
-        fputc('\n', af.fp);
-    }
-    return cli_close_out(&af, CLV_OK, err);
-}
-
-double cli_write_learning(clv_afile *af, const char *algo, const clv_train_result *r)
-{
-    FILE *fp = af->fp;
-    double ma = 0, last_ma = 0;
-    const long long first = (long long)r->table->episodes - r->episodes; /* above 0 when resumed */
-    for (int e = 0; e < r->episodes; e++) {
-        ma += r->returns[e] - (e >= 10 ? r->returns[e - 10] : 0);
-        last_ma = ma / (e + 1 < 10 ? e + 1 : 10);
-        fprintf(fp, "%s,%lld", algo, first + e + 1);
-        clv_put_num(fp, &af->num, "epsilon", ",%.4f", r->epsilon[e]);
-        clv_put_num(fp, &af->num, "return", ",%.6f", r->returns[e]);
-        clv_put_num(fp, &af->num, "moving_average", ",%.6f\n", last_ma);
-    }
-    return last_ma;
-}
 
 /* agent.checkpoint_every: the table so far, written atomically beside the
  * outputs, not staged (a checkpoint is for resuming after the run died),
  * under a name of its own (DIR/agent_<algorithm>.checkpoint.qtab, removed
  * when the run succeeds): it never replaces a finished run's table */
 typedef struct {
-    const char *path;
+    const char *dir;          /* the output directory itself */
     clv_error *err;
     int *written;             /* counts the checkpoints written */
 } checkpoint_ctx;
 
-static int write_checkpoint(void *ctx, const clv_qtable *t)
+static int write_checkpoint(void *ctx, int algo, const clv_qtable *t)
 {
     const checkpoint_ctx *c = ctx;
-    if (clv_qtable_save(t, c->path, c->err) != CLV_OK)
+    char path[CLV_IO_PATH_MAX], name[64];
+    snprintf(name, sizeof name, "agent_%s.checkpoint.qtab", clv_scn_enum_name("agent.algorithms", algo));
+    if (clv_path_join(path, sizeof path, c->dir, name, c->err) != CLV_OK || clv_qtable_save(t, path, c->err) != CLV_OK)
         return 1;
     ++*c->written;
     return 0;
+}
+
+/* each phase's line on stdout as it ends, a training's curve into learning.csv */
+typedef struct {
+    cli_progress *bar;
+    clv_afile *curves;
+} phase_ctx;
+
+static void trained(void *ctx, const clv_agents *a, int k)
+{
+    const phase_ctx *c = ctx;
+    cli_progress_done(c->bar);
+    const clv_scenario *scn = &a->scn;
+    const char *cur = scn->economics.currency;
+    if (k >= 0) {
+        clv_report_learning(c->curves, clv_scn_enum_name("agent.algorithms", a->algo[k]), &a->trained[k]);
+        printf("%-15s %d episodes of %lld customers in %.1f s; %zu states x %zu actions; net margin per "
+               "customer per episode, last 10: %.3f %s\n",
+               clv_scn_enum_name("agent.algorithms", a->algo[k]), a->trained[k].episodes,
+               (long long)scn->agent.customers, a->seconds[k], a->trained[k].table->n_states,
+               a->trained[k].n_actions, a->last_average[k], cur);
+        return;
+    }
+    printf("oracle          the discretised MDP estimated from %d episodes of random actions (%zu transitions) in "
+           "%.1f s: optimal value %.3f %s per customer from the start (discounted, per epoch gamma %g)\n",
+           scn->agent.episodes, clv_mdp_estimate_transitions(a->mdp), a->oracle_seconds, a->optimum, cur,
+           scn->agent.gamma);
+    for (int j = 0; j < a->n; j++) {
+        const char *name = clv_scn_enum_name("agent.algorithms", a->algo[j]);
+        const double v = a->value[j], best = a->optimum;
+        if (best != 0 && isfinite(v / best))
+            printf("%-15s value on the oracle's model %.3f %s: %.1f%% of the optimum\n", name, v, cur, 100 * v / best);
+        else
+            printf("%-15s value on the oracle's model %.3f %s (the optimum is 0: no share of it)\n", name, v, cur);
+    }
 }
 
 int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
@@ -141,109 +99,31 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
                         "yet; their LTV estimates come from the population's BTYD model\n");
     clv_outdir od = {.fd = -1};
     int st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
-    char path[CLV_IO_PATH_MAX], ckpt[CLV_IO_PATH_MAX], ckpt_names[3][64];
-    int checkpoints = 0;
-    for (int k = 0; k < n_algos; k++)
-        snprintf(ckpt_names[k], sizeof ckpt_names[k], "agent_%s.checkpoint.qtab",
-                 clv_scn_enum_name("agent.algorithms", algos_k[k]));
     if (st == CLV_OK)
-        st = cli_write_resolved(&scn, &od, &err);
-    clv_afile curves;
-    if (st == CLV_OK && (st = cli_open_out(&od, "learning.csv", scn.source, &curves, &err)) == CLV_OK)
-        fprintf(curves.fp, "algorithm,episode,epsilon,return,moving_average\n");
-    int curves_open = st == CLV_OK;
+        st = clv_report_resolved(&scn, &od, &err);
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
-    clv_progress prog = cli_progress_of(&bar);
-    clv_train_result results[3];
-    memset(results, 0, sizeof results);
-    for (int k = 0; st == CLV_OK && k < n_algos; k++) {
-        const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
-        double t0 = cli_now();
-        clv_train_result *rp = &results[k];
-        char file[64];
-        snprintf(file, sizeof file, "agent_%s.qtab", name);
-        if ((st = clv_outdir_path(&od, file, path, sizeof path, &err)) != CLV_OK ||
-            (st = clv_path_join(ckpt, sizeof ckpt, scn.output.dir, ckpt_names[k], &err)) != CLV_OK)
-            break;
-        checkpoint_ctx cc = {ckpt, &err, &checkpoints};
-        clv_train_opts to = {scn.run.threads, &prog, resume, write_checkpoint, &cc};
-        st = clv_agent_train(&scn, algos_k[k], &to, rp, &err);
+    const clv_progress prog = cli_progress_of(&bar);
+    int checkpoints = 0;
+    checkpoint_ctx cc = {scn.output.dir, &err, &checkpoints};
+    clv_afile curves;
+    phase_ctx pc = {&bar, &curves};
+    const clv_agents_opts ao = {&prog, algos_k, n_algos, resume, write_checkpoint, &cc, trained, &pc};
+    clv_agents *a = NULL;
+    const int curves_open = st == CLV_OK && (st = clv_report_learning_open(&curves, &scn, &od, &err)) == CLV_OK;
+    if (st == CLV_OK) {
+        st = clv_study_agents(&scn, &ao, &a, &err);
+        cli_progress_done(&bar);
         if (st != CLV_OK && resume_path && strcmp(err.field, "resume") == 0)
             snprintf(err.file, sizeof err.file, "%s", resume_path); /* the table the library refused */
-        clv_train_result r = *rp;
-        cli_progress_done(&bar);
-        if (st != CLV_OK)
-            break;
-        double elapsed = cli_now() - t0;
-        const double last_ma = cli_write_learning(&curves, name, &r);
-        st = clv_qtable_save(r.table, path, &err);
-        if (st == CLV_OK)
-            st = cli_write_policy(&scn, r.table, &r.map, &od, name, &err);
-        if (st == CLV_OK)
-            printf("%-15s %d episodes of %lld customers in %.1f s; %zu states x %zu actions; net margin per "
-                   "customer per episode, last 10: %.3f %s\n",
-                   name, r.episodes, (long long)scn.agent.customers, elapsed, r.table->n_states, r.n_actions, last_ma,
-                   scn.economics.currency);
     }
-    /* the model-based oracle: the discretised MDP estimated from as many
-     * episodes with random actions, solved, and each table judged on it */
-    if (st == CLV_OK && n_algos > 0) {
-        clv_mdp_estimate *m = NULL;
-        double t0 = cli_now(), best = 0;
-        st = clv_oracle_estimate(&scn, &results[0].map, scn.agent.episodes, scn.run.threads, &prog, &m, &err);
-        cli_progress_done(&bar);
-        clv_afile oc;
-        if (st == CLV_OK)
-            st = clv_mdp_solve(m, scn.agent.gamma, 1e-9, 100000, NULL, &best, &err);
-        if (st == CLV_OK && (st = cli_open_out(&od, "oracle.csv", scn.source, &oc, &err)) == CLV_OK) {
-            fprintf(oc.fp, "policy,value_per_customer,share_of_optimum\n");
-            fprintf(oc.fp, "oracle");
-            clv_put_num(oc.fp, &oc.num, "value_per_customer", ",%.6f,1\n", best);
-            printf("oracle          the discretised MDP estimated from %d episodes of random actions (%zu "
-                   "transitions) in %.1f s: optimal value %.3f %s per customer from the start (discounted, per epoch "
-                   "gamma %g)\n",
-                   scn.agent.episodes, clv_mdp_estimate_transitions(m), cli_now() - t0, best, scn.economics.currency,
-                   scn.agent.gamma);
-            for (int k = 0; st == CLV_OK && k < n_algos; k++) {
-                double v;
-                st = clv_mdp_evaluate(m, results[k].table, scn.agent.gamma, 1e-9, 100000, &v, &err);
-                if (st == CLV_OK) {
-                    const char *name = clv_scn_enum_name("agent.algorithms", algos_k[k]);
-                    /* a share of an optimum of 0 is undefined: empty */
-                    fprintf(oc.fp, "%s", name);
-                    clv_put_num(oc.fp, &oc.num, "value_per_customer", ",%.6f", v);
-                    if (best != 0)
-                        clv_put_num(oc.fp, &oc.num, "share_of_optimum", ",%.6f\n", v / best);
-                    else
-                        clv_put_blank(oc.fp, ",%.6f\n");
-                    if (best != 0 && isfinite(v / best))
-                        printf("%-15s value on the oracle's model %.3f %s: %.1f%% of the optimum\n", name, v,
-                               scn.economics.currency, 100 * v / best);
-                    else
-                        printf("%-15s value on the oracle's model %.3f %s (the optimum is 0: no share of it)\n",
-                               name, v, scn.economics.currency);
-                }
-            }
-            st = cli_close_out(&oc, st, &err);
-        }
-        clv_mdp_estimate_free(m);
-    }
-    for (int k = 0; k < 3; k++)
-        clv_train_result_free(&results[k]);
     if (curves_open)
-        st = cli_close_out(&curves, st, &err);
+        st = clv_report_close(&curves, st, &err);
+    if (st == CLV_OK)
+        st = clv_report_agents_files(a, &od, &err);
     if (st == CLV_OK && scn.output.plots) {
-        char data[CLV_IO_PATH_MAX + 96], cur[40], algos[80] = "algos=";
-        snprintf(data, sizeof data, "datafile=%s/learning.csv", od.stage);
-        snprintf(cur, sizeof cur, "currency=%s", scn.economics.currency);
-        for (int k = 0; k < n_algos; k++) {
-            strncat(algos, k ? " " : "", sizeof algos - strlen(algos) - 1);
-            strncat(algos, clv_scn_enum_name("agent.algorithms", algos_k[k]), sizeof algos - strlen(algos) - 1);
-        }
-        const char *vars[] = {data, cur, "title_text=Learning curves of the tabular agents", algos};
-        st = cli_figure(od.stage, "learning.gp", "learning", scn.output.plot_formats, scn.output.n_plot_formats,
-                        vars, 4, &err);
+        static const clv_progress stop = {NULL, NULL, cli_cancelled};
+        st = clv_report_agents_figure(a, &od, &stop, &err);
         if (st == CLV_EUNSUPPORTED) {
             if (!o.quiet)
                 fprintf(stderr, "clvsim train-agent: gnuplot not found: skipped learning.{png,svg}; install the "
@@ -251,12 +131,17 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
             st = CLV_OK;
         }
     }
+    clv_agents_free(a);
     clv_qtable_free(resume);
     /* the checkpoints of a finished training are in its tables */
-    const char *drop[3];
-    for (int k = 0; k < n_algos; k++)
+    char ckpt_names[CLV_MAX_ALGOS][64], ckpt[CLV_IO_PATH_MAX];
+    const char *drop[CLV_MAX_ALGOS];
+    for (int k = 0; k < n_algos; k++) {
+        snprintf(ckpt_names[k], sizeof ckpt_names[k], "agent_%s.checkpoint.qtab",
+                 clv_scn_enum_name("agent.algorithms", algos_k[k]));
         drop[k] = ckpt_names[k];
-    st = cli_out_end(&od, st, CLI_RESOLVED, drop, n_algos, &err);
+    }
+    st = clv_report_end(&od, st, CLV_REPORT_RESOLVED, drop, n_algos, &err);
     if (st != CLV_OK) {
         cli_report(&err);
         if (checkpoints > 0)

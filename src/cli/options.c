@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <unistd.h>
 
 #include "cli.h"
 
@@ -152,20 +151,7 @@ void cli_overrides(cli_opts *o)
 
 int cli_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after)
 {
-    const long count = after ? s->far_after : s->far_before;
-    if (!count)
-        return 0;
-    char d[11], a[11], b[11], lim[11];
-    snprintf(buf, n,
-             "%s:%ld: the date %s is far %s the bulk of the log's dates (%s to %s; far: %s %s), a typo?  "
-             "%ld customer%s %s that far %s: kept in the customer summaries and the fits, left out of the "
-             "daily series (the cumulative curve)",
-             log, after ? s->far_after_line : s->far_before_line,
-             clv_date_format(after ? s->far_after_day : s->far_before_day, d), after ? "after" : "before",
-             clv_date_format(s->bulk_first, a), clv_date_format(s->bulk_last, b), after ? "after" : "before",
-             clv_date_format(after ? s->near_last : s->near_first, lim), count, count == 1 ? "" : "s",
-             after ? (count == 1 ? "buys" : "buy") : (count == 1 ? "starts" : "start"), after ? "after" : "before");
-    return 1;
+    return clv_txlog_far_dates_text(buf, n, log, s, after);
 }
 
 void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s)
@@ -176,76 +162,26 @@ void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats 
             fprintf(stderr, "clvsim %s: warning: %s\n", cmd, buf);
 }
 
+/* the helpers of the run's directory, as the library's writers have them (clvsim/report.h) */
 int cli_open_out(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err)
 {
-    char final[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX];
-    int st = clv_path_join(final, sizeof final, od->dir, name, err);
-    if (st == CLV_OK && input && clv_same_file(final, input))
-        st = clv_error_set(err, CLV_EINPUT, final, 0, NULL, "is an input of this run; choose another output directory");
-    if (st == CLV_OK)
-        st = clv_outdir_path(od, name, path, sizeof path, err);
-    return st == CLV_OK ? clv_afile_open(af, path, err) : st;
+    return clv_report_open(od, name, input, af, err);
 }
 
-const char *cli_write_failure(int errnum)
-{
-    switch (errnum) {
-    case ENOSPC: case EIO: case EFBIG: case EDQUOT: case EROFS: case EPIPE: case EBADF:
-        return strerror(errnum);
-    default:
-        return "out of memory";
-    }
-}
+const char *cli_write_failure(int errnum) { return clv_report_write_failure(errnum); }
 
 int cli_out_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err)
 {
-    if (st == CLV_OK && od->fd >= 0)
-        st = clv_outdir_commit(od, last, err);
-    for (int k = 0; st == CLV_OK && k < n_drop; k++) {
-        char path[CLV_IO_PATH_MAX];
-        if (clv_path_join(path, sizeof path, od->dir, drop[k], NULL) == CLV_OK)
-            unlink(path);
-    }
-    if (st != CLV_OK)
-        clv_outdir_error_path(od, err);
-    /* stopped: say what became of the directory */
-    if (st == CLV_ECANCELLED && od->dir[0]) {
-        const size_t k = strlen(err->msg);
-        snprintf(err->msg + k, sizeof err->msg - k, "; no results were written to %s", od->dir);
-    }
-    clv_outdir_close(od);
-    return st;
+    return clv_report_end(od, st, last, drop, n_drop, err);
 }
 
-int cli_close_out(clv_afile *af, int st, clv_error *err)
-{
-    if (st == CLV_OK && ferror(af->fp))
-        st = clv_error_set(err, CLV_EIO, af->path, 0, NULL, "write failed");
-    if (st != CLV_OK) {
-        /* a library writer's non-finite number: the file is the one it wrote */
-        if (st == CLV_ENUMERIC && err && !err->file[0])
-            snprintf(err->file, sizeof err->file, "%.1000s", af->path);
-        clv_afile_abort(af);
-        return st;
-    }
-    return clv_afile_commit(af, err);
-}
+int cli_close_out(clv_afile *af, int st, clv_error *err) { return clv_report_close(af, st, err); }
 
 int cli_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
                const char *const *vars, size_t n_vars, clv_error *err)
 {
-    if (!clv_plot_available())
-        return clv_error_set(err, CLV_EUNSUPPORTED, NULL, 0, NULL, "gnuplot not found");
-    char pdir[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX * 2];
-    int st = clv_plot_dir(pdir, sizeof pdir, script, err);
-    snprintf(path, sizeof path, "%s/%s", pdir, script);
-    for (int f = 0; st == CLV_OK && f < n_formats; f++) {
-        char name[128], out[CLV_IO_PATH_MAX];
-        snprintf(name, sizeof name, "%s.%s", stem, formats[f] == CLV_FORMAT_SVG ? "svg" : "png");
-        if ((st = cli_stop(err)) == CLV_OK && (st = clv_path_join(out, sizeof out, dir, name, err)) == CLV_OK)
-            st = clv_plot(path, out, vars, n_vars, err);
-    }
-    return st;
+    static const clv_progress stop = {NULL, NULL, cli_cancelled};
+    return clv_report_figure(dir, script, stem, formats, n_formats, vars, n_vars, &stop, err);
 }
 
 int cli_opt_int(const char *cmd, const cli_opts *o, const char *name, int lo, int hi, int *v)

@@ -42,10 +42,11 @@ double clv_bgnbd_ll1(const clv_bgnbd_params *p, double x, double t_x, double T)
     return common + logsumexp(lA, lB);
 }
 
-double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4])
+double clv_bgnbd_loglik(const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double grad[4], clv_error *err)
 {
+    clv_error_clear(err);
     clv__cohort h;
-    if (clv__cohort_build(c, n, 0, 0, &h, NULL) != CLV_OK)
+    if (clv__cohort_build(c, n, 0, 0, &h, err) != CLV_OK)
         return NAN;
     double ll = clv__bgnbd_ll(p, &h, grad);
     clv__cohort_free(&h);
@@ -117,7 +118,6 @@ static double ll_adapter(const double *par, double *grad, void *ctx)
 
 int clv_bgnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err)
 {
-    static const char *const names[] = {"r", "alpha", "a", "b"};
     clv__cohort h;
     int st = clv__cohort_build(c, n, 0, 0, &h, err);
     if (st != CLV_OK)
@@ -128,7 +128,9 @@ int clv_bgnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_res
     for (size_t i = 0; i < h.n; i++)
         sum_T += h.w[i] * h.T[i];
     double start[4] = {1, fmax(sum_T / h.total_weight, 1e-3), 1, 1};
-    st = clv__fit("bgnbd", 4, names, start, ll_adapter, &h, (size_t)h.total_weight, o, res, err);
+    const clv_btyd_type *ty = clv_btyd_bgnbd;
+    st = clv__fit(ty->name, ty->stream_id, 4, ty->param_names, start, ll_adapter, &h, (size_t)h.total_weight, o, res,
+                  err);
     clv__cohort_free(&h);
     return st;
 }
@@ -199,3 +201,53 @@ double clv_bgnbd_pmf(const clv_bgnbd_params *p, double t, int x)
     }
     return v;
 }
+
+/* ---- its entry in the model table (clvsim/btyd.h) ---- */
+
+static void type_get(const clv_btyd *m, double *par)
+{
+    const clv_bgnbd_params *p = &m->bgnbd;
+    par[0] = p->r, par[1] = p->alpha, par[2] = p->a, par[3] = p->b;
+}
+
+static void type_set(clv_btyd *m, const double *par)
+{
+    m->bgnbd = (clv_bgnbd_params){par[0], par[1], par[2], par[3]};
+}
+
+static double type_loglik(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad, clv_error *err)
+{
+    return clv_bgnbd_loglik(&m->bgnbd, c, n, grad, err);
+}
+
+static double type_palive(const clv_btyd *m, double x, double t_x, double T)
+{
+    return clv_bgnbd_palive(&m->bgnbd, x, t_x, T);
+}
+
+static double type_expected(const clv_btyd *m, double t, double x, double t_x, double T)
+{
+    return clv_bgnbd_expected(&m->bgnbd, t, x, t_x, T);
+}
+
+static double type_expected_new(const clv_btyd *m, double t)
+{
+    return clv_bgnbd_expected_new(&m->bgnbd, t);
+}
+
+static double type_pmf(const clv_btyd *m, double t, int x)
+{
+    return clv_bgnbd_pmf(&m->bgnbd, t, x);
+}
+
+static const char *const param_names[] = {"r", "alpha", "a", "b"};
+
+/* stream_id 98 ('b') is the one the fit had when streams were keyed by
+ * the first letter of the model's name: the same random starts, the same fits */
+const clv_btyd_type clv__bgnbd_type = {
+    "bgnbd", "BG/NBD", CLV_MODEL_BGNBD, 98, 4, param_names,
+    type_get, type_set, type_loglik, clv_bgnbd_fit,
+    type_palive, type_expected, type_expected_new, type_pmf,
+    CLV_SIM_DROPOUT_AT_PURCHASE,
+};
+const clv_btyd_type *const clv_btyd_bgnbd = &clv__bgnbd_type;

@@ -14,26 +14,50 @@ void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop)
     m->spend = pop->spend;
 }
 
+/* the model table: every entry, by clv_btyd_model value */
+const clv_btyd_type *const clv_btyd_types[CLV_BTYD_N_TYPES] = {
+    [CLV_MODEL_BGNBD] = &clv__bgnbd_type,
+    [CLV_MODEL_PARETO] = &clv__pareto_type,
+};
+
+const clv_btyd_type *clv_btyd_type_of(int model)
+{
+    return model >= 0 && model < CLV_BTYD_N_TYPES ? clv_btyd_types[model] : NULL;
+}
+
+const clv_btyd_type *clv_btyd_type_named(const char *name)
+{
+    for (int k = 0; k < CLV_BTYD_N_TYPES; k++)
+        if (name && strcmp(clv_btyd_types[k]->name, name) == 0)
+            return clv_btyd_types[k];
+    return NULL;
+}
+
+/* the entry of m (BG/NBD for a value outside the table, as before) */
+static const clv_btyd_type *type_of(const clv_btyd *m)
+{
+    const clv_btyd_type *t = clv_btyd_type_of(m->model);
+    return t ? t : clv_btyd_bgnbd;
+}
+
 double clv_btyd_palive(const clv_btyd *m, double x, double t_x, double T)
 {
-    return m->model == CLV_MODEL_PARETO ? clv_pnbd_palive(&m->pareto, x, t_x, T)
-                                        : clv_bgnbd_palive(&m->bgnbd, x, t_x, T);
+    return type_of(m)->palive(m, x, t_x, T);
 }
 
 double clv_btyd_expected(const clv_btyd *m, double t, double x, double t_x, double T)
 {
-    return m->model == CLV_MODEL_PARETO ? clv_pnbd_expected(&m->pareto, t, x, t_x, T)
-                                        : clv_bgnbd_expected(&m->bgnbd, t, x, t_x, T);
+    return type_of(m)->expected(m, t, x, t_x, T);
 }
 
 double clv_btyd_expected_new(const clv_btyd *m, double t)
 {
-    return m->model == CLV_MODEL_PARETO ? clv_pnbd_expected_new(&m->pareto, t) : clv_bgnbd_expected_new(&m->bgnbd, t);
+    return type_of(m)->expected_new(m, t);
 }
 
 double clv_btyd_pmf(const clv_btyd *m, double t, int x)
 {
-    return m->model == CLV_MODEL_PARETO ? clv_pnbd_pmf(&m->pareto, t, x) : clv_bgnbd_pmf(&m->bgnbd, t, x);
+    return type_of(m)->pmf(m, t, x);
 }
 
 double clv_btyd_clv(const clv_btyd *m, const clv_rfm *c, int periods, double period, double margin, double rate)
@@ -238,20 +262,18 @@ void clv_fit_opts_scenario(clv_fit_opts *fo, const clv_scenario *scn, int thread
 int clv_btyd_fit_table(const clv_rfm_table *t, int model, const clv_fit_opts *fo, clv_btyd *out,
                        clv_fit_result fits[2], clv_error *err)
 {
+    const clv_btyd_type *ty = clv_btyd_type_of(model);
+    if (!ty)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "population.model", "%d is not a BTYD model", model);
     clv_fit_result res[2];
-    int st = model == CLV_MODEL_PARETO ? clv_pnbd_fit(t->c, t->n, fo, &res[0], err)
-                                       : clv_bgnbd_fit(t->c, t->n, fo, &res[0], err);
+    int st = ty->fit(t->c, t->n, fo, &res[0], err);
     if (st == CLV_OK)
         st = clv_gg_fit(t->c, t->n, fo, &res[1], err);
     if (st != CLV_OK)
         return st;
     memset(out, 0, sizeof *out);
     out->model = model;
-    const double *p = res[0].par;
-    if (model == CLV_MODEL_PARETO)
-        out->pareto = (clv_pnbd_params){p[0], p[1], p[2], p[3]};
-    else
-        out->bgnbd = (clv_bgnbd_params){p[0], p[1], p[2], p[3]};
+    ty->set(out, res[0].par);
     out->spend = (clv_gg_params){res[1].par[0], res[1].par[1], res[1].par[2]};
     if (fits)
         fits[0] = res[0], fits[1] = res[1];
@@ -286,10 +308,14 @@ int clv_population_fit(clv_scenario *scn, int threads, const clv_progress *progr
     clv_rfm_free(t);
     if (st != CLV_OK)
         return st;
-    if (pop->model == CLV_MODEL_PARETO)
-        pop->pareto = m.pareto;
-    else
-        pop->bgnbd = m.bgnbd;
+    /* the fitted model's parameters only: the other model's stay as given */
+    clv_btyd given;
+    clv_btyd_from_scenario(&given, pop);
+    double par[4];
+    clv_btyd_type_of(m.model)->get(&m, par);
+    clv_btyd_type_of(m.model)->set(&given, par);
+    pop->bgnbd = given.bgnbd;
+    pop->pareto = given.pareto;
     pop->spend = m.spend;
     pop->unit = d->unit;
     pop->source = CLV_SOURCE_PARAMETERS;

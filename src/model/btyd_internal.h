@@ -3,8 +3,13 @@
 #define CLVSIM_BTYD_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clvsim/btyd.h"
+
+/* The entries of the model table (clvsim/btyd.h), each defined in its
+ * model's file and listed in clv_btyd_types (btyd.c). */
+extern const clv_btyd_type clv__bgnbd_type, clv__pareto_type;
 
 /* log 2F1(a, b; c; z) for a, b, c > 0 and 0 <= z < 1, summing the Gauss
  * series term by term in scaled arithmetic (every term is positive, so
@@ -86,7 +91,13 @@ double clv__gg_ll(const clv_gg_params *p, const clv__cohort *h, double grad[3]);
  * derivatives in natural parameters; ll returns NaN or -inf outside its
  * domain. */
 typedef double (*clv__ll_fn)(const double *par, double *grad, void *ctx);
-int clv__fit(const char *model, int k, const char *const *names, const double *start, clv__ll_fn ll, void *ctx,
+/* model names the progress phase ("fitting <model>"); stream_id keys the
+ * random starts, (o->seed, CLV_STREAM_FIT, 0, stream_id): the purchase
+ * models' clv_btyd_type.stream_id, and for Gamma-Gamma CLV__GG_STREAM_ID.
+ * The ids are distinct (tested), and equal to the first letters the
+ * streams were keyed by before (so fits are unchanged). */
+enum { CLV__GG_STREAM_ID = 103 /* 'g' */ };
+int clv__fit(const char *model, uint64_t stream_id, int k, const char *const *names, const double *start, clv__ll_fn ll, void *ctx,
              size_t n_customers, const clv_fit_opts *o, clv_fit_result *res, clv_error *err);
 
 #endif

@@ -240,7 +240,7 @@ static double grad_norm(const gsl_multimin_fdfminimizer *m, const whitened *w)
     return sqrt(n2);
 }
 
-int clv__fit(const char *model, int k, const char *const *names, const double *start, clv__ll_fn ll, void *ctx,
+int clv__fit(const char *model, uint64_t stream_id, int k, const char *const *names, const double *start, clv__ll_fn ll, void *ctx,
              size_t n_customers, const clv_fit_opts *o, clv_fit_result *res, clv_error *err)
 {
     clv_fit_opts def;
@@ -272,7 +272,7 @@ int clv__fit(const char *model, int k, const char *const *names, const double *s
     int alive[MAXSTARTS] = {0}, conv[MAXSTARTS] = {0}, iters[MAXSTARTS] = {0}, whitened_at[MAXSTARTS] = {0};
     whitened wh[MAXSTARTS];
     clv_rng rng;
-    clv_rng_seed(&rng, (clv_stream_key){o->seed, CLV_STREAM_FIT, CLV_FIT_REP, (uint64_t)(unsigned char)model[0]});
+    clv_rng_seed(&rng, (clv_stream_key){o->seed, CLV_STREAM_FIT, CLV_FIT_REP, stream_id});
     int status = CLV_OK;
     double work = 0;
 

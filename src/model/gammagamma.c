@@ -61,10 +61,11 @@ double clv__gg_ll(const clv_gg_params *p, const clv__cohort *h, double grad[3])
     return ll;
 }
 
-double clv_gg_loglik(const clv_gg_params *p, const clv_rfm *c, size_t n, double grad[3])
+double clv_gg_loglik(const clv_gg_params *p, const clv_rfm *c, size_t n, double grad[3], clv_error *err)
 {
+    clv_error_clear(err);
     clv__cohort h;
-    if (clv__cohort_build(c, n, 1, 1, &h, NULL) != CLV_OK)
+    if (clv__cohort_build(c, n, 1, 1, &h, err) != CLV_OK)
         return NAN;
     double ll = clv__gg_ll(p, &h, grad);
     clv__cohort_free(&h);
@@ -89,7 +90,7 @@ int clv_gg_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result
     for (size_t i = 0; i < h.n; i++)
         sum_m += h.w[i] * h.m[i];
     double start[3] = {1, 2, sum_m / h.total_weight};
-    st = clv__fit("ggamma", 3, names, start, ll_adapter, &h, (size_t)h.total_weight, o, res, err);
+    st = clv__fit("ggamma", CLV__GG_STREAM_ID, 3, names, start, ll_adapter, &h, (size_t)h.total_weight, o, res, err);
     res->n_excluded = h.excluded;
     clv__cohort_free(&h);
     return st;

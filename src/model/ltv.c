@@ -307,7 +307,7 @@ int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
         (st = meta_int(meta, 7, "lifecycle.churned_days", lc->active_days + 1, 3650, &lc->churned_days, err)) ||
         (st = meta_int(meta, 8, "lifecycle.loyal_purchases", 2, 1000, &lc->loyal_purchases, err)) ||
         (st = meta_int(meta, 9, "ltv.btyd_features", 0, 1, &c->btyd_features, err)) ||
-        (st = meta_int(meta, 10, "population.model", CLV_MODEL_BGNBD, CLV_MODEL_PARETO, &c->btyd_model, err)) ||
+        (st = meta_int(meta, 10, "population.model", 0, CLV_BTYD_N_TYPES - 1, &c->btyd_model, err)) ||
         (st = meta_real(meta, 11, "label_max", 0, DBL_MAX, &c->label_max, err)))
         return st;
     /* a count of rows: an integer a double holds exactly */

@@ -2,10 +2,13 @@
 #include "clvsim/metrics.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_statistics_double.h>
+
+#include "clvsim/error.h"
 
 typedef struct {
     double key;
@@ -30,6 +33,17 @@ static int by_key_desc(const void *a, const void *b)
     return (x->i > y->i) - (x->i < y->i);
 }
 
+/* n elements of size sz, or NULL when memory runs out (or n x sz overflows) */
+static void *alloc_n(size_t n, size_t sz)
+{
+    return n > SIZE_MAX / sz ? NULL : malloc(n * sz);
+}
+
+static int no_memory(clv_error *err)
+{
+    return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+}
+
 static void sort_keyed(keyed *k, const double *v, size_t n, int (*cmp)(const void *, const void *))
 {
     for (size_t i = 0; i < n; i++)
@@ -48,16 +62,18 @@ static double gini_of(const keyed *k, const double *y, size_t n, double total)
     return g / (double)n;
 }
 
-int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_value_metrics *out)
+int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_value_metrics *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
     if (n < CLV_METRIC_DECILES)
-        return -1;
-    keyed *k = malloc(n * sizeof *k);
-    double *work = malloc(2 * n * sizeof *work);
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL,
+                             "%zu customers: the value metrics need at least %d (one per decile)", n,
+                             CLV_METRIC_DECILES);
+    keyed *k = alloc_n(n, sizeof *k);
+    double *work = n > SIZE_MAX / 2 ? NULL : alloc_n(2 * n, sizeof *work);
     if (!k || !work) {
         free(k), free(work);
-        return -1;
+        return no_memory(err);
     }
     out->n = n;
     double se = 0, ae = 0, total = 0;
@@ -92,19 +108,25 @@ int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_valu
     }
     out->spearman = gsl_stats_spearman(pred, 1, y, 1, n, work);
     free(k), free(work);
-    return 0;
+    return CLV_OK;
 }
 
-int clv_gain_curve(const double *pred, const double *y, size_t n, size_t points, double *share)
+int clv_gain_curve(const double *pred, const double *y, size_t n, size_t points, double *share, clv_error *err)
 {
+    if (points < 2)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "a gain curve of %zu points: at least 2 are needed",
+                             points);
+    keyed *k = alloc_n(n, sizeof *k);
+    if (!k)
+        return no_memory(err);
     double total = 0;
     for (size_t i = 0; i < n; i++)
         total += y[i];
-    if (!(total > 0) || points < 2)
-        return -1;
-    keyed *k = malloc(n * sizeof *k);
-    if (!k)
-        return -1;
+    if (!(total > 0)) {
+        free(k);
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL,
+                             "no gain curve: the total value of the %zu customers is not above 0", n);
+    }
     sort_keyed(k, pred, n, by_key_desc);
     double cum = 0;
     size_t j = 0;
@@ -115,17 +137,18 @@ int clv_gain_curve(const double *pred, const double *y, size_t n, size_t points,
         share[p] = cum / total;
     }
     free(k);
-    return 0;
+    return CLV_OK;
 }
 
-int clv_class_metrics_of(const double *score, const int *label, size_t n, double threshold, clv_class_metrics *out)
+int clv_class_metrics_of(const double *score, const int *label, size_t n, double threshold, clv_class_metrics *out,
+                         clv_error *err)
 {
     memset(out, 0, sizeof *out);
     if (n == 0)
-        return -1;
-    keyed *k = malloc(n * sizeof *k);
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "no customers to classify");
+    keyed *k = alloc_n(n, sizeof *k);
     if (!k)
-        return -1;
+        return no_memory(err);
     out->n = n;
     out->threshold = threshold;
     /* the AUC from average ranks (Mann-Whitney) */
@@ -156,5 +179,5 @@ int clv_class_metrics_of(const double *score, const int *label, size_t n, double
     out->f1 = out->precision + out->recall > 0 ? 2 * out->precision * out->recall / (out->precision + out->recall)
                                                : NAN;
     free(k);
-    return 0;
+    return CLV_OK;
 }

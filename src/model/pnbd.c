@@ -139,12 +139,13 @@ double clv_pnbd_ll1(const clv_pnbd_params *p, double x, double t_x, double T)
     return lc + logsumexp(l1, l2);
 }
 
-double clv_pnbd_loglik(const clv_pnbd_params *p, const clv_rfm *c, size_t n)
+double clv_pnbd_loglik(const clv_pnbd_params *p, const clv_rfm *c, size_t n, double grad[4], clv_error *err)
 {
+    clv_error_clear(err);
     clv__cohort h;
-    if (clv__cohort_build(c, n, 0, 0, &h, NULL) != CLV_OK)
+    if (clv__cohort_build(c, n, 0, 0, &h, err) != CLV_OK)
         return NAN;
-    double ll = clv__pnbd_ll(p, &h, NULL);
+    double ll = clv__pnbd_ll(p, &h, grad);
     clv__cohort_free(&h);
     return ll;
 }
@@ -241,7 +242,6 @@ static double ll_adapter(const double *par, double *grad, void *ctx)
 
 int clv_pnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_result *res, clv_error *err)
 {
-    static const char *const names[] = {"r", "alpha", "s", "beta"};
     clv__cohort h;
     int st = clv__cohort_build(c, n, 0, 0, &h, err);
     if (st != CLV_OK)
@@ -253,7 +253,9 @@ int clv_pnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_resu
         sum_T += h.w[i] * h.T[i];
     double scale = fmax(sum_T / h.total_weight, 1e-3);
     double start[4] = {1, scale, 1, scale};
-    st = clv__fit("pareto", 4, names, start, ll_adapter, &h, (size_t)h.total_weight, o, res, err);
+    const clv_btyd_type *ty = clv_btyd_pareto;
+    st = clv__fit(ty->name, ty->stream_id, 4, ty->param_names, start, ll_adapter, &h, (size_t)h.total_weight, o, res,
+                  err);
     clv__cohort_free(&h);
     return st;
 }
@@ -339,3 +341,53 @@ double clv_pnbd_pmf(const clv_pnbd_params *p, double t, int x)
     int st = gsl_integration_qags(&f, 0, t, 1e-13, 1e-10, LIMIT, &ws, &v, &abserr);
     return st == GSL_SUCCESS ? alive + v : NAN;
 }
+
+/* ---- its entry in the model table (clvsim/btyd.h) ---- */
+
+static void type_get(const clv_btyd *m, double *par)
+{
+    const clv_pnbd_params *p = &m->pareto;
+    par[0] = p->r, par[1] = p->alpha, par[2] = p->s, par[3] = p->beta;
+}
+
+static void type_set(clv_btyd *m, const double *par)
+{
+    m->pareto = (clv_pnbd_params){par[0], par[1], par[2], par[3]};
+}
+
+static double type_loglik(const clv_btyd *m, const clv_rfm *c, size_t n, double *grad, clv_error *err)
+{
+    return clv_pnbd_loglik(&m->pareto, c, n, grad, err);
+}
+
+static double type_palive(const clv_btyd *m, double x, double t_x, double T)
+{
+    return clv_pnbd_palive(&m->pareto, x, t_x, T);
+}
+
+static double type_expected(const clv_btyd *m, double t, double x, double t_x, double T)
+{
+    return clv_pnbd_expected(&m->pareto, t, x, t_x, T);
+}
+
+static double type_expected_new(const clv_btyd *m, double t)
+{
+    return clv_pnbd_expected_new(&m->pareto, t);
+}
+
+static double type_pmf(const clv_btyd *m, double t, int x)
+{
+    return clv_pnbd_pmf(&m->pareto, t, x);
+}
+
+static const char *const param_names[] = {"r", "alpha", "s", "beta"};
+
+/* stream_id 112 ('p') is the one the fit had when streams were keyed by
+ * the first letter of the model's name: the same random starts, the same fits */
+const clv_btyd_type clv__pareto_type = {
+    "pareto", "Pareto/NBD", CLV_MODEL_PARETO, 112, 4, param_names,
+    type_get, type_set, type_loglik, clv_pnbd_fit,
+    type_palive, type_expected, type_expected_new, type_pmf,
+    CLV_SIM_DROPOUT_LIFETIME,
+};
+const clv_btyd_type *const clv_btyd_pareto = &clv__pareto_type;

@@ -2,6 +2,7 @@
 #include "clvsim/txlog.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,24 @@ const char *clv_txbad_name(int kind)
 {
     static const char *const names[CLV_TXBAD_N] = {"columns", "customer", "date", "amount", "quantity", "order"};
     return kind >= 0 && kind < CLV_TXBAD_N ? names[kind] : "unknown";
+}
+
+int clv_txlog_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after)
+{
+    const long count = after ? s->far_after : s->far_before;
+    if (!count)
+        return 0;
+    char d[11], a[11], b[11], lim[11];
+    snprintf(buf, n,
+             "%s:%ld: the date %s is far %s the bulk of the log's dates (%s to %s; far: %s %s), a typo?  "
+             "%ld customer%s %s that far %s: kept in the customer summaries and the fits, left out of the "
+             "daily series (the cumulative curve)",
+             log, after ? s->far_after_line : s->far_before_line,
+             clv_date_format(after ? s->far_after_day : s->far_before_day, d), after ? "after" : "before",
+             clv_date_format(s->bulk_first, a), clv_date_format(s->bulk_last, b), after ? "after" : "before",
+             clv_date_format(after ? s->near_last : s->near_first, lim), count, count == 1 ? "" : "s",
+             after ? (count == 1 ? "buys" : "buy") : (count == 1 ? "starts" : "start"), after ? "after" : "before");
+    return 1;
 }
 
 /* ---- lines ---- */

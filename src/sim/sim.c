@@ -56,7 +56,7 @@ enum {
 /* The world: everything a scenario fixes, read-only after clv_world_alloc
  * and shared by every state made in it. */
 struct clv_world {
-    int model;                  /* CLV_MODEL_BGNBD or CLV_MODEL_PARETO */
+    clv_sim_dropout dropout;    /* the population model's dropout hook */
     double r, alpha, a, b;      /* purchase rate ~ Gamma(r, rate alpha) per day; BG/NBD p ~ Beta(a, b) */
     double s, beta;             /* Pareto/NBD dropout rate ~ Gamma(s, rate beta) per day */
     double gp, gq, gg;          /* Gamma-Gamma spend */
@@ -275,7 +275,7 @@ static void remultiply(clv_sim *s, size_t i, double sn, double tn)
             c->snext = sn + (c->snext - sn) * c->k / k;
         c->k = (float)k;
     }
-    if (s->w->model == CLV_MODEL_PARETO) {
+    if (s->w->dropout == CLV_SIM_DROPOUT_LIFETIME) {
         double h = hazard_mult(s, c);
         if (h != c->h) {
             if (isfinite(c->tdeath)) {
@@ -485,8 +485,8 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         if (d + 1 > cur)
             cur = d + 1;
         /* BG/NBD: the customer may drop out right after the purchase */
-        double p_drop = s->w->model == CLV_MODEL_BGNBD ? c->drop * (reactivated ? 1 - s->w->resp.reactivation_dropout_reduction : 1) : 0;
-        if (s->w->model == CLV_MODEL_BGNBD && clv_rng_uniform(r) < p_drop) {
+        double p_drop = s->w->dropout == CLV_SIM_DROPOUT_AT_PURCHASE ? c->drop * (reactivated ? 1 - s->w->resp.reactivation_dropout_reduction : 1) : 0;
+        if (s->w->dropout == CLV_SIM_DROPOUT_AT_PURCHASE && clv_rng_uniform(r) < p_drop) {
             if (acc)
                 acc[ACC_ALIVE * E + (size_t)(d - t0)] -= 1;
             c->alive = 0;
@@ -514,7 +514,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     g->state = &pop;
     double lam = gsl_ran_gamma(g, s->w->r, 1 / s->w->alpha);
     s->c[i].lam = (float)(lam > 1e-30 ? lam : 1e-30);
-    if (s->w->model == CLV_MODEL_BGNBD)
+    if (s->w->dropout == CLV_SIM_DROPOUT_AT_PURCHASE)
         s->c[i].drop = (float)gsl_ran_beta(g, s->w->a, s->w->b);
     else
         s->c[i].drop = (float)gsl_ran_gamma(g, s->w->s, 1 / s->w->beta);
@@ -559,12 +559,17 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     /* the next purchase: a unit exponential of intensity after tf */
     const clv__calendar *cal = &s->w->cal;
     s->c[i].snext = season_of(cal, tf) + exp1(r) / s->c[i].lam;
-    s->c[i].tdeath = s->w->model == CLV_MODEL_PARETO ? tf + exp1(r) / s->c[i].drop : INFINITY;
+    s->c[i].tdeath = s->w->dropout == CLV_SIM_DROPOUT_LIFETIME ? tf + exp1(r) / s->c[i].drop : INFINITY;
     s->c[i].sdeath = season_of(cal, s->c[i].tdeath);
     set_wake(s, i, next_stage_change(s, d, d, d), d + 1);
 }
 
 /* ---- the world ---- */
+
+clv_sim_dropout clv_sim_dropout_of(int model)
+{
+    return model == CLV_MODEL_PARETO ? CLV_SIM_DROPOUT_LIFETIME : CLV_SIM_DROPOUT_AT_PURCHASE;
+}
 
 void clv_world_free(clv_world *w)
 {
@@ -596,11 +601,11 @@ int clv_world_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_world
     if (!w)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     const double ud = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
-    w->model = scn->population.model;
+    w->dropout = clv_sim_dropout_of(scn->population.model);
     /* rates per unit ~ Gamma(shape, rate) become rates per day ~ Gamma(shape, rate x unit days) */
     w->r = scn->population.bgnbd.r, w->alpha = scn->population.bgnbd.alpha * ud;
     w->a = scn->population.bgnbd.a, w->b = scn->population.bgnbd.b;
-    if (w->model == CLV_MODEL_PARETO) {
+    if (w->dropout == CLV_SIM_DROPOUT_LIFETIME) {
         w->r = scn->population.pareto.r, w->alpha = scn->population.pareto.alpha * ud;
         w->s = scn->population.pareto.s, w->beta = scn->population.pareto.beta * ud;
     }

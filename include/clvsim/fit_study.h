@@ -1,0 +1,111 @@
+/* clvsim/fit_study.h - the pipeline of `clvsim fit` as one library call.
+ *
+ * Read a transaction log into its calibration (and holdout) summary, fit
+ * the purchase models of the BTYD table (clvsim/btyd.h) and Gamma-Gamma
+ * asked for, and compute what the command reports of them: each purchase
+ * model with the spend model, its holdout report or calibration-frequency
+ * histogram, its expected cumulative repeat transactions per day, and with
+ * Gamma-Gamma and a holdout the quality of its prediction of each
+ * customer's holdout spend (clvsim/metrics.h).  The study prints and
+ * writes nothing: it returns its results, which clv_fit_report_write
+ * writes as the command's files and clv_fit_report_print as its report.
+ */
+#ifndef CLVSIM_FIT_STUDY_H
+#define CLVSIM_FIT_STUDY_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "clvsim/btyd.h"
+#include "clvsim/error.h"
+#include "clvsim/io.h"
+#include "clvsim/metrics.h"
+#include "clvsim/txlog.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The models of a fit study: the BTYD table's entries by their
+ * clv_btyd_model value, then Gamma-Gamma. */
+enum { CLV_FIT_GGAMMA = CLV_BTYD_N_TYPES, CLV_FIT_N_MODELS };
+
+typedef struct clv_fit_study_opts {
+    const char *log_path;            /* the transaction log */
+    clv_txlog_opts reader;           /* its reader's settings */
+    int32_t calibration_end;         /* day numbers (clvsim/date.h); */
+    int32_t holdout_end;             /* -1: no holdout */
+    int unit;                        /* CLV_UNIT_WEEK or CLV_UNIT_DAY */
+    int want[CLV_FIT_N_MODELS];      /* 1: fit this model */
+    clv_fit_opts fit;                /* the fits' settings; fit.progress reports and cancels the whole study */
+} clv_fit_study_opts;
+
+typedef struct clv_fit_study {
+    clv_rfm_table *t;                          /* the summary (owned) */
+    clv_fit_result fit[CLV_FIT_N_MODELS];
+    int done[CLV_FIT_N_MODELS];                /* fitted */
+    /* a log without repeat spend still gets its purchase models: why
+     * Gamma-Gamma was not fitted, "" when it was (or was not asked for) */
+    char spend_note[CLV_ERROR_MSG_MAX];
+    /* per purchase model fitted: it with the spend model (both models'
+     * parameters where fitted), its holdout report (with a holdout) or its
+     * hold[k].hist_model alone (without), and E[cumulative repeat
+     * transactions] on each day of t's series (t->n_days values, owned) */
+    clv_btyd model[CLV_BTYD_N_TYPES];
+    clv_holdout_report hold[CLV_BTYD_N_TYPES];
+    double *cum[CLV_BTYD_N_TYPES];
+    /* with Gamma-Gamma, a holdout and 10 customers or more: the holdout
+     * spend E[X(holdout)] x E[spend] against actual, and E[X(holdout)] as
+     * the score of buying at all (classified at 0.5) */
+    clv_value_metrics value[CLV_BTYD_N_TYPES];
+    clv_class_metrics buy[CLV_BTYD_N_TYPES];
+    int value_ok[CLV_BTYD_N_TYPES];
+} clv_fit_study;
+
+/* Run the study into *s (zeroed first; free it with clv_fit_study_free
+ * whatever the status).  Errors as clv_rfm_read and the fits
+ * (Gamma-Gamma's CLV_EINPUT, no usable repeat spend, is not one: it is
+ * s->spend_note), CLV_ENOMEM, and CLV_ECANCELLED ("stopped") when
+ * o->fit.progress cancels. */
+int clv_fit_study_run(const clv_fit_study_opts *o, clv_fit_study *s, clv_error *err);
+void clv_fit_study_free(clv_fit_study *s);
+
+/* ---- its files (src/report/report_fit.c) ---- */
+
+typedef struct clv_fit_report_opts {
+    const char *command;     /* the command line, for population.cfg's comment (NULL: empty) */
+    double margin;           /* customers.csv's CLV: margin rate, */
+    double annual_rate;      /* annual discount rate, */
+    int horizon;             /* and horizon in units of the study */
+    double seconds;          /* the study's time, for report.txt */
+} clv_fit_report_opts;
+
+/* What the figures left out (clv_fit_report_write's notes): gnuplot is
+ * not installed (the plots' CSV data are written), and the cohort has no
+ * daily series (every customer starts far before the bulk of the log: no
+ * cumulative figure). */
+enum { CLV_FIT_NOTE_NO_GNUPLOT = 1 << 0, CLV_FIT_NOTE_NO_SERIES = 1 << 1 };
+
+/* Stage the files of `clvsim fit` for study s (run with so) in od
+ * (clvsim/io.h; the caller commits or drops them): population.cfg (the
+ * population block a scenario can @include: the purchase model with the
+ * higher log-likelihood and Gamma-Gamma), report.txt, customers.csv (per
+ * customer: RFM, P(alive), expected holdout purchases, CLV), rfm.csv,
+ * holdout.csv (with a holdout), cumulative.csv, frequency.csv, and the
+ * figures cumulative.{png,svg} and frequency.{png,svg}.  notes (may be
+ * NULL) receives CLV_FIT_NOTE_*.  A file is never written over so's log
+ * (CLV_EINPUT).  CLV_ECANCELLED ("stopped") when so->fit.progress cancels;
+ * errors of the files (CLV_EIO, CLV_ENUMERIC naming the file and column)
+ * and of gnuplot. */
+int clv_fit_report_write(const clv_fit_study *s, const clv_fit_study_opts *so, const clv_fit_report_opts *ro,
+                         const clv_outdir *od, unsigned *notes, clv_error *err);
+
+/* The text of report.txt into fp (what `clvsim fit` prints), its numbers
+ * checked into chk (clvsim/io.h). */
+void clv_fit_report_print(FILE *fp, clv_numcheck *chk, const clv_fit_study *s, const clv_fit_study_opts *so,
+                          double seconds);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

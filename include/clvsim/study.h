@@ -1,0 +1,157 @@
+/* clvsim/study.h - the whole study of a scenario (the main job of `clvsim run`) as one library call.
+ *
+ * clv_study_run does what `clvsim run SCENARIO` computes, and nothing of
+ * what it prints or writes:
+ *   1. trains the tabular agents listed in evaluation.policies (q-learning,
+ *      sarsa, expected-sarsa; agent.h), or loads their tables from an
+ *      earlier training (opts->tables, as `clvsim compare` does);
+ *   2. for greedy and oracle, estimates the discretised MDP from
+ *      agent.episodes episodes of random actions and makes their tables;
+ *   3. builds every listed policy from the policy type table (policy.h;
+ *      blanket: one policy per coupon level);
+ *   4. evaluates them all with common random numbers (evaluate.h);
+ *   5. picks the references of the comparison: the policy none and the best
+ *      fixed policy by mean net margin.
+ * The result is a clv_study; the writers of its files (the run's CSVs,
+ * figures, tables and report) are in report.h.  The population must be
+ * given or already fitted (clv_population_fit, btyd.h, when
+ * population.source is "fit").
+ *
+ * The results depend on the scenario (and its seed) only: never on the
+ * thread count.  Thread safety: one call per clv_study; several calls may
+ * run at once on different scenarios.
+ */
+#ifndef CLVSIM_STUDY_H
+#define CLVSIM_STUDY_H
+
+#include <stddef.h>
+
+#include "clvsim/agent.h"
+#include "clvsim/error.h"
+#include "clvsim/evaluate.h"
+#include "clvsim/progress.h"
+#include "clvsim/scenario.h"
+#include "clvsim/sim.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* the most policies a study compares: every listed kind, blanket once per coupon level */
+enum { CLV_STUDY_MAX = CLV_MAX_POLICIES + CLV_MAX_COUPONS };
+
+/* One compared policy. */
+typedef struct clv_study_policy {
+    char name[CLV_NAME_MAX + 16];   /* "none", "blanket-2", "q-learning", ... (the CSVs' policy column) */
+    char label[CLV_NAME_MAX + 32];  /* "blanket 20%" (tables, figures) */
+    int kind;                       /* clv_policy_kind (scenario.h) */
+    int fixed;                      /* 1: a rule that learns nothing from the simulator (policy.h, CLV_PK_FIXED) */
+    clv_policy pol;                 /* owned by the study */
+    /* learned and planned policies: the table it acts on and the state map
+     * of its file (policy_<name>.csv); NULL for a fixed rule */
+    const clv_qtable *table;
+    const clv_state_map *map;
+} clv_study_policy;
+
+/* The results of a study.  Allocated by clv_study_run, freed by clv_study_free. */
+typedef struct clv_study {
+    clv_scenario scn;               /* the scenario studied (a copy) */
+    clv_study_policy pol[CLV_STUDY_MAX];
+    size_t n;                       /* compared policies, in the order of evaluation.policies */
+    /* the learned agents, in agent.algorithms order of kind (q, sarsa, expected-sarsa) */
+    clv_train_result trained[CLV_MAX_ALGOS];
+    int algo[CLV_MAX_ALGOS];        /* clv_algo of trained[k] */
+    int n_trained;
+    int loaded;                     /* 1: the tables were loaded (opts->tables), not trained */
+    clv_state_map map;              /* the states of the agents, greedy and oracle (heatmaps) */
+    clv_mdp_estimate *mdp;          /* NULL unless greedy or oracle is listed */
+    clv_qtable *oracle, *greedy;    /* NULL unless listed */
+    clv_evaluation ev;              /* the comparison: one policy per pol[] entry */
+    long none, best_fixed;          /* indices into pol: the policy none and the best fixed policy; -1: absent */
+    double seconds;                 /* wall-clock time of clv_study_run */
+} clv_study;
+
+/* What clv_study_run says about its phases as they end: one line of text,
+ * such as "trained sarsa: 300 episodes of 2000 customers in 4.1 s; ...".
+ * The clvsim command prints it as "clvsim run: TEXT". */
+typedef void (*clv_study_note_fn)(void *ctx, const char *text);
+
+typedef struct clv_study_opts {
+    /* NULL or phases "training", "estimating the oracle", "evaluating" (as
+     * agent.h and evaluate.h report them); its cancellation stops the study
+     * with CLV_ECANCELLED */
+    const clv_progress *progress;
+    /* NULL: train the agents; else the directory of the tables of an
+     * earlier training (agent_<algorithm>.qtab), checked against the states
+     * and actions this scenario gives them */
+    const char *tables;
+    clv_study_note_fn note;         /* NULL: no notes */
+    void *note_ctx;
+} clv_study_opts;
+
+/* Fill *o with the defaults: no progress, train, no notes. */
+void clv_study_opts_default(clv_study_opts *o);
+
+/* Run the study of scn (opts may be NULL: the defaults) into a new *out.
+ * Returns CLV_OK, or the status of the step that failed with err filled
+ * (CLV_ECANCELLED when progress asked to stop, CLV_EIO or CLV_EINPUT for a
+ * table of opts->tables that cannot be read or does not fit, CLV_ENOMEM);
+ * on failure *out is NULL and nothing is left allocated. */
+int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study **out, clv_error *err);
+
+/* Free a study and everything it owns; NULL is a no-op. */
+void clv_study_free(clv_study *s);
+
+/* ---- the agents alone (clvsim train-agent) ----
+ *
+ * clv_study_agents trains the tabular agents of the scenario (or those of
+ * opts->algos) one after the other, then estimates the discretised MDP from
+ * as many episodes of random actions as the training had (the oracle),
+ * solves it and values each trained table on it. */
+
+typedef struct clv_agents clv_agents;
+
+typedef struct clv_agents_opts {
+    const clv_progress *progress;   /* NULL, or phases "training" and "estimating the oracle" */
+    const int *algos;               /* NULL: agent.algorithms; else n_algos clv_algo values */
+    int n_algos;
+    const clv_qtable *resume;       /* NULL, or the table to go on from (one algorithm only) */
+    /* NULL, or called every agent.checkpoint_every episodes with the table
+     * of algorithm algo so far; non-zero stops the training (agent.h) */
+    int (*checkpoint)(void *ctx, int algo, const clv_qtable *table);
+    void *checkpoint_ctx;
+    /* NULL, or called when a phase ends: k = 0.. after the training of
+     * a->algo[k], k = -1 after the oracle */
+    void (*done)(void *ctx, const clv_agents *a, int k);
+    void *done_ctx;
+} clv_agents_opts;
+
+struct clv_agents {
+    clv_scenario scn;               /* a copy */
+    int algo[CLV_MAX_ALGOS];        /* clv_algo, in the order trained */
+    int n;                          /* trained so far */
+    clv_train_result trained[CLV_MAX_ALGOS];
+    double seconds[CLV_MAX_ALGOS];  /* wall-clock time of each training */
+    double last_average[CLV_MAX_ALGOS]; /* the last 10-episode moving average of its returns */
+    clv_mdp_estimate *mdp;          /* the oracle's estimate; NULL until it is made */
+    double optimum;                 /* its optimal value per customer from the start (discounted) */
+    double value[CLV_MAX_ALGOS];    /* each table's value on it */
+    double oracle_seconds;
+};
+
+/* Run it into a new *out (opts may be NULL).  Returns CLV_OK, or the
+ * status of the step that failed (err filled; "resume" in err->field when
+ * opts->resume does not fit); on failure *out is NULL. */
+int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_agents **out, clv_error *err);
+
+/* Free; NULL is a no-op. */
+void clv_agents_free(clv_agents *a);
+
+/* "none@1", "10%@0.95": the name of action a (coupon x n_prices + price
+ * level) of scn into buf (n bytes); returns buf. */
+char *clv_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,245 @@
+/* report_ltv.c - the files of `clvsim train-ltv`: ltv.mlp, its history, metrics, gain and calibration CSVs, figures. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "clvsim/ltv.h"
+#include "clvsim/plot.h"
+#include "report_io.h"
+
+static const char *const names[2] = {"mlp", "btyd"};
+static const char *const tasks[2] = {"will_buy", "high_value"};
+
+/* Every number of the files goes through clv_put_num (clvsim/io.h), and
+ * clv_put_opt for the metrics that are undefined, NaN, on some holdouts
+ * (Gini, lift, Spearman, AUC, precision, recall, F1; a validation loss
+ * without validation rows; a gain curve without value): empty fields. */
+#define NUM(col, fmt, v) clv_put_num(af.fp, &af.num, col, fmt, v)
+#define OPT(col, fmt, v) clv_put_opt(af.fp, &af.num, col, fmt, v)
+
+static void print_metrics(FILE *fp, clv_numcheck *chk, const char *name, const clv_value_metrics *v,
+                          const clv_class_metrics *c)
+{
+    fprintf(fp, "  %-22s", name);
+    clv_put_num(fp, chk, "RMSE", " %10.4f", v->rmse);
+    clv_put_num(fp, chk, "MAE", " %10.4f", v->mae);
+    clv_put_opt(fp, chk, "Gini", " %10.4f", v->gini);
+    clv_put_opt(fp, chk, "lift top10", " %10.4f", v->top_decile_lift);
+    clv_put_opt(fp, chk, "Spearman", " %10.4f", v->spearman);
+    clv_put_opt(fp, chk, "AUC buy", " %10.4f\n", c->auc);
+}
+
+/* the gnuplot script `script` of the plots directory into dir/stem.png
+ * and/or .svg as formats say; CLV_EUNSUPPORTED without gnuplot */
+static int figure(const char *dir, const clv_progress *progress, const char *script, const char *stem,
+                  const int *formats, int n_formats, const char *const *vars, size_t n_vars, clv_error *err)
+{
+    if (!clv_plot_available())
+        return clv_error_set(err, CLV_EUNSUPPORTED, NULL, 0, NULL, "gnuplot not found");
+    char pdir[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX * 2];
+    int st = clv_plot_dir(pdir, sizeof pdir, script, err);
+    snprintf(path, sizeof path, "%s/%s", pdir, script);
+    for (int f = 0; st == CLV_OK && f < n_formats; f++) {
+        char name[128], out[CLV_IO_PATH_MAX];
+        snprintf(name, sizeof name, "%s.%s", stem, formats[f] == CLV_FORMAT_SVG ? "svg" : "png");
+        if (clv_progress_poll(progress) != CLV_OK)
+            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
+        else if ((st = clv_path_join(out, sizeof out, dir, name, err)) == CLV_OK)
+            st = clv_plot(path, out, vars, n_vars, err);
+    }
+    return st;
+}
+
+int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od, clv_error *err)
+{
+    /* the network, the history, the metrics, the calibration */
+    char path[CLV_IO_PATH_MAX];
+    int st = clv_outdir_path(od, "ltv.mlp", path, sizeof path, err);
+    if (st == CLV_OK)
+    {
+        clv_ltv_config cfg;
+        double meta[CLV_MLP_META];
+        clv_ltv_config_of(scn, &cfg);
+        cfg.label_max = s->label_max;
+        cfg.n_train = (double)s->n_train;
+        clv_ltv_config_pack(&cfg, meta);
+        st = clv_mlp_save(s->mlp, scn->ltv.loss, s->mean, s->sd, meta, path, err);
+    }
+    clv_afile af;
+    if (st == CLV_OK && (st = clv__report_open(od, "ltv_history.csv", scn->source, &af, err)) == CLV_OK) {
+        fprintf(af.fp, "epoch,train_loss,validation_loss\n");
+        for (int e = 0; e < s->history.epochs; e++) {
+            fprintf(af.fp, "%d", e + 1);
+            NUM("train_loss", ",%.8g", s->history.train_loss[e]);
+            if (s->history.val_loss)
+                NUM("validation_loss", ",%.8g\n", s->history.val_loss[e]);
+            else
+                clv_put_blank(af.fp, ",%.8g\n"); /* no validation rows */
+        }
+        st = clv__report_close(&af, st, err);
+    }
+    if (st == CLV_OK && (st = clv__report_open(od, "ltv_metrics.csv", scn->source, &af, err)) == CLV_OK) {
+        fprintf(af.fp, "model,holdout,customers,rmse,mae,normalised_gini,top_decile_lift,spearman,auc_buy\n");
+        for (int e = 0; e < s->n_ev; e++)
+            for (int k = 0; k < 2; k++)
+            {
+                fprintf(af.fp, "%s,%s,%zu", names[k], s->ev[e].name, s->ev[e].n);
+                NUM("rmse", ",%.8g", s->ev[e].v[k].rmse);
+                NUM("mae", ",%.8g", s->ev[e].v[k].mae);
+                OPT("normalised_gini", ",%.8g", s->ev[e].v[k].gini);
+                OPT("top_decile_lift", ",%.8g", s->ev[e].v[k].top_decile_lift);
+                OPT("spearman", ",%.8g", s->ev[e].v[k].spearman);
+                OPT("auc_buy", ",%.8g\n", s->ev[e].c[k].auc);
+            }
+        st = clv__report_close(&af, st, err);
+    }
+    if (st == CLV_OK &&
+        (st = clv__report_open(od, "ltv_classification.csv", scn->source, &af, err)) == CLV_OK) {
+        fprintf(af.fp, "model,task,holdout,customers,threshold_value,tp,fp,tn,fn,accuracy,precision,recall,f1,auc\n");
+        for (int e = 0; e < s->n_ev; e++)
+            for (int k = 0; k < 2; k++) {
+                const clv_class_metrics *c = &s->ev[e].lr[k];
+                fprintf(af.fp, "logistic,%s,%s,%zu", tasks[k], s->ev[e].name, s->ev[e].n);
+                NUM("threshold_value", ",%.8g", k ? s->high : 0.0);
+                fprintf(af.fp, ",%zu,%zu,%zu,%zu", c->tp, c->fp, c->tn, c->fn);
+                NUM("accuracy", ",%.6f", c->accuracy);
+                OPT("precision", ",%.6f", c->precision);
+                OPT("recall", ",%.6f", c->recall);
+                OPT("f1", ",%.6f", c->f1);
+                OPT("auc", ",%.6f\n", c->auc);
+            }
+        st = clv__report_close(&af, st, err);
+    }
+    if (st == CLV_OK && (st = clv__report_open(od, "ltv_gain.csv", scn->source, &af, err)) == CLV_OK) {
+        fprintf(af.fp, "curve,share_of_customers,share_of_value\n");
+        for (int e = 0; e < s->n_ev; e++)
+            for (int k = 0; k < 2; k++)
+                for (int q = 0; q < CLV_LTV_GAIN_POINTS; q++)
+                {
+                    fprintf(af.fp, "%s-%s", names[k], s->ev[e].name);
+                    NUM("share_of_customers", ",%.4f", (double)q / (CLV_LTV_GAIN_POINTS - 1));
+                    OPT("share_of_value", ",%.6f\n", s->ev[e].gain[k][q]);
+                }
+        st = clv__report_close(&af, st, err);
+    }
+    if (st == CLV_OK && (st = clv__report_open(od, "ltv_calibration.csv", scn->source, &af, err)) == CLV_OK) {
+        fprintf(af.fp, "policy,decile,predicted,realised\n"); /* the columns plots/calibration.gp reads */
+        for (int e = 0; e < s->n_ev; e++)
+            for (int k = 0; k < 2; k++)
+                for (int d = 0; d < CLV_METRIC_DECILES; d++)
+                {
+                    fprintf(af.fp, "%s-%s,%d", names[k], s->ev[e].name, d + 1);
+                    NUM("predicted", ",%.8g", s->ev[e].v[k].decile_pred[d]);
+                    NUM("realised", ",%.8g\n", s->ev[e].v[k].decile_actual[d]);
+                }
+        st = clv__report_close(&af, st, err);
+    }
+    return st;
+}
+
+void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, const clv_scenario *scn,
+                          double seconds)
+{
+    fprintf(fp, "LTV predictor: %s loss, %d hidden layer%s, trained on %zu customers (%zu real, %zu synthetic; %zu of "
+           "them for early stopping), %d epochs (best %d), in %.1f s\n",
+           scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", scn->ltv.n_hidden, scn->ltv.n_hidden == 1 ? "" : "s", s->n,
+           s->n_real, s->n_syn, s->n_val, s->history.epochs, s->history.best_epoch, seconds);
+    for (int e = 0; e < s->n_ev; e++) {
+        fprintf(fp, "%s holdout of %zu customers: margin over the next %d days (%s), predicted at the cut-off %s\n",
+               s->ev[e].name, s->ev[e].n, scn->ltv.horizon_days, scn->ltv.discount ? "discounted" : "undiscounted",
+               e == 0 && (scn->ltv.real_fraction > 0) ? scn->data.calibration_end : scn->calendar.start);
+        fprintf(fp, "  %-22s %10s %10s %10s %10s %10s %10s\n", "model", "RMSE", "MAE", "Gini", "lift top10",
+               "Spearman", "AUC buy");
+                    print_metrics(fp, chk, "neural (this network)", &s->ev[e].v[0], &s->ev[e].c[0]);
+        print_metrics(fp, chk, (scn->ltv.real_fraction > 0) && e == 0 ? "BTYD (fitted to the log)" : "BTYD (population's)",
+                      &s->ev[e].v[1], &s->ev[e].c[1]);
+        fprintf(fp, "  decile calibration, mean predicted / realised (%s), lowest predictions first:\n",
+               scn->economics.currency);
+        for (int k = 0; k < 2; k++) {
+            fprintf(fp, "  %-6s", names[k]);
+            for (int d = 0; d < CLV_METRIC_DECILES; d++)
+                fprintf(fp, " %.2f/%.2f", s->ev[e].v[k].decile_pred[d], s->ev[e].v[k].decile_actual[d]);
+            fputc('\n', fp);
+        }
+        fprintf(fp, "  logistic regression at P = 0.5 (high value: a label of at least %.2f, the training labels' 90th "
+               "percentile):\n  %-12s %6s %6s %6s %6s %9s %9s %9s %9s %9s\n", s->high, "task", "TP", "FP", "TN",
+               "FN", "accuracy", "precision", "recall", "F1", "AUC");
+        for (int k = 0; k < 2; k++) {
+            const clv_class_metrics *c = &s->ev[e].lr[k];
+            fprintf(fp, "  %-12s %6zu %6zu %6zu %6zu", tasks[k], c->tp, c->fp, c->tn, c->fn);
+            clv_put_num(fp, chk, "accuracy", " %9.4f", c->accuracy);
+            clv_put_opt(fp, chk, "precision", " %9.4f", c->precision);
+            clv_put_opt(fp, chk, "recall", " %9.4f", c->recall);
+            clv_put_opt(fp, chk, "F1", " %9.4f", c->f1);
+            clv_put_opt(fp, chk, "AUC", " %9.4f\n", c->auc);
+        }
+    }
+}
+
+int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od,
+                           const clv_progress *progress, clv_error *err)
+{
+    if (!scn->output.plots)
+        return CLV_OK;
+    int st = CLV_OK;
+    char data[CLV_IO_PATH_MAX + 96], cur[40], title[200], pol[40];
+    snprintf(data, sizeof data, "datafile=%s/ltv_calibration.csv", od->stage);
+    snprintf(cur, sizeof cur, "currency=%s", scn->economics.currency);
+    snprintf(title, sizeof title, "title_text=Calibration of the neural LTV predictor on the %s holdout, %d days",
+             s->ev[0].name, scn->ltv.horizon_days);
+    snprintf(pol, sizeof pol, "policy=mlp-%s", s->ev[0].name);
+    const char *vars[] = {data, cur, title, pol};
+    st = figure(od->stage, progress, "calibration.gp", "ltv_calibration", scn->output.plot_formats,
+                    scn->output.n_plot_formats, vars, 4, err);
+    char curves[80];
+    snprintf(data, sizeof data, "datafile=%s/ltv_gain.csv", od->stage);
+    snprintf(title, sizeof title, "title_text=Gain curves of the value ranking on the %s holdout, %d days",
+             s->ev[0].name, scn->ltv.horizon_days);
+    snprintf(curves, sizeof curves, "curves=mlp-%s btyd-%s", s->ev[0].name, s->ev[0].name);
+    const char *gvars[] = {data, title, curves};
+    if (st == CLV_OK)
+        st = figure(od->stage, progress, "ltv_gain.gp", "ltv_gain", scn->output.plot_formats,
+                        scn->output.n_plot_formats, gvars, 3, err);
+    snprintf(data, sizeof data, "datafile=%s/ltv_history.csv", od->stage);
+    snprintf(title, sizeof title, "title_text=Training and validation loss of the neural LTV predictor (%s)",
+             scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE");
+    const char *lvars[] = {data, title};
+    if (st == CLV_OK)
+        st = figure(od->stage, progress, "ltv_loss.gp", "ltv_loss", scn->output.plot_formats,
+                        scn->output.n_plot_formats, lvars, 2, err);
+    return st;
+}
+
+/* CLV_ECANCELLED ("stopped") when the caller asked to stop */
+static int stop_poll(const clv_progress *p, clv_error *err)
+{
+    if (clv_progress_poll(p) == CLV_OK)
+        return CLV_OK;
+    return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
+}
+
+int clv_ltv_predictions_write(const clv_outdir *od, const char *log, const clv_rfm_table *t, const double *value,
+                              const double *p_buy, const double *btyd, const clv_progress *progress, clv_error *err)
+{
+    clv_afile af;
+    int st = clv__report_open(od, "predictions.csv", log, &af, err);
+    if (st == CLV_OK) {
+        fprintf(af.fp, "id,predicted_value,p_buy,btyd_value\n");
+        for (size_t i = 0; i < t->n && (st = stop_poll(progress, err)) == CLV_OK; i++) {
+            const char *id = t->id[i];
+            if (strpbrk(id, ",\"\n")) { /* RFC 4180: quote, double the quotes */
+                fputc('"', af.fp);
+                for (const char *c = id; *c; c++)
+                    fputs(*c == '"' ? "\"\"" : (char[2]){*c, 0}, af.fp);
+                fputc('"', af.fp);
+            } else {
+                fputs(id, af.fp);
+            }
+            NUM("predicted_value", ",%.6f", value[i]);
+            OPT("p_buy", ",%.6f", p_buy[i]); /* empty: the network has no buy probability */
+            NUM("btyd_value", ",%.6f\n", btyd[i]);
+        }
+        st = clv__report_close(&af, st, err);
+    }
+    return st;
+}

@@ -1,0 +1,394 @@
+/* study.c - the whole study of a scenario: train or load the agents, plan greedy and oracle, build every listed policy, evaluate them with common random numbers. */
+#include "clvsim/study.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "clvsim/io.h"
+#include "clvsim/parallel.h"
+#include "clvsim/policy.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static void note(const clv_study_opts *o, const char *fmt, ...)
+{
+    if (!o->note)
+        return;
+    char text[CLV_IO_PATH_MAX + 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    o->note(o->note_ctx, text);
+}
+
+static int listed(const clv_scenario *scn, int kind)
+{
+    for (int i = 0; i < scn->evaluation.n_policies; i++)
+        if (scn->evaluation.policies[i] == kind)
+            return 1;
+    return 0;
+}
+
+/* the learned kinds listed, in agent.algorithms order (q, sarsa, expected-sarsa) */
+static int learned_listed(const clv_scenario *scn, int algo)
+{
+    for (size_t i = 0; clv_policy_types[i]; i++) {
+        const clv_policy_type *t = clv_policy_types[i];
+        if (t->how == CLV_PK_LEARNED && t->algo == algo && listed(scn, t->id))
+            return 1;
+    }
+    return 0;
+}
+
+/* the listed kind planned with clv_mdp_table's myopic m, or 0 */
+static int planned_listed(const clv_scenario *scn, int m)
+{
+    for (size_t i = 0; clv_policy_types[i]; i++) {
+        const clv_policy_type *t = clv_policy_types[i];
+        if (t->how == CLV_PK_PLANNED && t->myopic == m && listed(scn, t->id))
+            return 1;
+    }
+    return 0;
+}
+
+/* the last 10-episode moving average of a training's returns (as
+ * learning.csv's last row has it) */
+static double last_average(const clv_train_result *r)
+{
+    double ma = 0, last_ma = 0;
+    for (int e = 0; e < r->episodes; e++) {
+        ma += r->returns[e] - (e >= 10 ? r->returns[e - 10] : 0);
+        last_ma = ma / (e + 1 < 10 ? e + 1 : 10);
+    }
+    return last_ma;
+}
+
+/* ---- phase 1: the learned policies ---- */
+
+static int train_agents(clv_study *s, const clv_study_opts *o, clv_error *err)
+{
+    const clv_scenario *scn = &s->scn;
+    int st = CLV_OK;
+    for (int a = 0; a < CLV_MAX_ALGOS && st == CLV_OK; a++) {
+        if (!learned_listed(scn, a))
+            continue;
+        const char *name = clv_scn_enum_name("agent.algorithms", a);
+        clv_train_opts to = {scn->run.threads, o->progress, NULL, NULL, NULL};
+        clv_train_result *t = &s->trained[s->n_trained];
+        const double t0 = now();
+        st = clv_agent_train(scn, a, &to, t, err);
+        if (st != CLV_OK)
+            break;
+        s->algo[s->n_trained++] = a;
+        note(o, "trained %s: %d episodes of %lld customers in %.1f s; net margin per customer per episode, last "
+                   "10: %.2f %s", name, t->episodes, (long long)scn->agent.customers, now() - t0, last_average(t),
+             scn->economics.currency);
+    }
+    return st;
+}
+
+/* compare: the tables of an earlier training instead of training, each
+ * checked against the states and actions this scenario gives it */
+static int load_agents(clv_study *s, const clv_study_opts *o, clv_error *err)
+{
+    const clv_scenario *scn = &s->scn;
+    clv_state_map map;
+    int st = CLV_OK, have_map = 0;
+    for (int a = 0; a < CLV_MAX_ALGOS && st == CLV_OK; a++) {
+        if (!learned_listed(scn, a))
+            continue;
+        if (!have_map && (st = clv_agent_state_map(scn, scn->run.threads, &map, err)) != CLV_OK)
+            break;
+        have_map = 1;
+        const char *name = clv_scn_enum_name("agent.algorithms", a);
+        char file[64], path[CLV_IO_PATH_MAX];
+        snprintf(file, sizeof file, "agent_%s.qtab", name);
+        if ((st = clv_path_join(path, sizeof path, o->tables, file, err)) != CLV_OK)
+            break;
+        clv_qtable *t = clv_qtable_load(path, err);
+        if (!t) {
+            st = err->code;
+            if (st == CLV_EIO)
+                snprintf(err->msg, sizeof err->msg, "cannot read the %s table: train it first with 'clvsim "
+                         "train-agent %s -o %s', or let 'clvsim run' train and compare", name, scn->source,
+                         o->tables);
+            break;
+        }
+        const size_t A = clv_agent_n_actions(&scn->interventions);
+        if (t->n_states != map.n_states || t->n_actions != A ||
+            (t->layout && t->layout != clv_agent_layout(a, &map, &scn->interventions))) {
+            clv_qtable_free(t);
+            st = clv_error_set(err, CLV_EINPUT, path, 0, NULL,
+                               "this %s table was trained on other states or actions (agent.bins, the LTV cuts "
+                               "fitted from population and seed, the coupons' discount, cap or validity, or the "
+                               "prices); compare it with the scenario it was trained on", name);
+            break;
+        }
+        clv_train_result *tr = &s->trained[s->n_trained];
+        memset(tr, 0, sizeof *tr);
+        tr->table = t;
+        tr->map = map;
+        tr->n_actions = A;
+        s->algo[s->n_trained++] = a;
+        note(o, "loaded %s (%llu episodes behind it)", path, (unsigned long long)t->episodes);
+    }
+    return st;
+}
+
+/* greedy and oracle: the discretised MDP estimated from random actions */
+static int estimate_models(clv_study *s, const clv_study_opts *o, clv_error *err)
+{
+    const clv_scenario *scn = &s->scn;
+    const int oracle = planned_listed(scn, 0), greedy = planned_listed(scn, 1);
+    int st = CLV_OK;
+    if (s->n_trained)
+        s->map = s->trained[0].map;
+    else if (oracle || greedy)
+        st = clv_agent_state_map(scn, scn->run.threads, &s->map, err);
+    if (st != CLV_OK || !(oracle || greedy))
+        return st;
+    const double t0 = now();
+    st = clv_oracle_estimate(scn, &s->map, scn->agent.episodes, scn->run.threads, o->progress, &s->mdp, err);
+    if (st == CLV_OK && oracle)
+        st = clv_mdp_table(s->mdp, 0, scn->agent.gamma, 1e-9, 100000, &s->oracle, err);
+    if (st == CLV_OK && greedy)
+        st = clv_mdp_table(s->mdp, 1, scn->agent.gamma, 1e-9, 100000, &s->greedy, err);
+    if (st == CLV_OK)
+        note(o, "estimated the discretised MDP from %d episodes of random actions (%zu transitions) in %.1f s",
+             scn->agent.episodes, clv_mdp_estimate_transitions(s->mdp), now() - t0);
+    return st;
+}
+
+/* ---- phase 2: every listed policy, from the policy type table ---- */
+
+static clv_study_policy *add(clv_study *s, const clv_policy_type *t, const char *name, const char *label)
+{
+    clv_study_policy *p = &s->pol[s->n++];
+    memset(p, 0, sizeof *p);
+    p->kind = t->id;
+    p->fixed = t->how == CLV_PK_FIXED;
+    snprintf(p->name, sizeof p->name, "%s", name);
+    snprintf(p->label, sizeof p->label, "%s", label ? label : name);
+    return p;
+}
+
+static int build_policies(clv_study *s, clv_error *err)
+{
+    const clv_scenario *scn = &s->scn;
+    const uint64_t seed = (uint64_t)scn->scenario.seed;
+    int st = CLV_OK;
+    for (int i = 0; i < scn->evaluation.n_policies && st == CLV_OK; i++) {
+        const clv_policy_type *t = clv_policy_type_of(scn->evaluation.policies[i]);
+        if (!t)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "unknown policy kind %d",
+                                 scn->evaluation.policies[i]);
+        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads};
+        if (t->per_coupon) {
+            for (int c = 1; c <= scn->interventions.n_coupons && st == CLV_OK; c++) {
+                char nm[32], label[CLV_NAME_MAX + 16];
+                snprintf(nm, sizeof nm, "%s-%d", t->name, c);
+                snprintf(label, sizeof label, "%s %s", t->name, scn->interventions.coupons[c - 1].name);
+                clv_study_policy *p = add(s, t, nm, label);
+                a.name = nm;
+                a.level = c;
+                st = t->make(scn, &a, &p->pol, err);
+            }
+            continue;
+        }
+        if (t->how == CLV_PK_PLANNED) {
+            a.table = t->myopic ? s->greedy : s->oracle;
+            a.map = &s->map;
+        } else if (t->how == CLV_PK_LEARNED) {
+            for (int k = 0; !a.table && k < s->n_trained; k++)
+                if (s->algo[k] == t->algo)
+                    a.table = s->trained[k].table, a.map = &s->trained[k].map;
+        }
+        if (t->how != CLV_PK_FIXED && !a.table)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "no table for policy %s", t->name);
+        clv_study_policy *p = add(s, t, t->name, NULL);
+        p->table = a.table;
+        p->map = a.map;
+        st = t->make(scn, &a, &p->pol, err);
+    }
+    return st;
+}
+
+/* ---- phase 3: evaluation, and the references of the comparison ---- */
+
+static void pick_references(clv_study *s)
+{
+    double best = -INFINITY;
+    s->none = s->best_fixed = -1;
+    for (size_t p = 0; p < s->n; p++) {
+        clv_interval iv;
+        clv_eval_interval(&s->ev, p, CLV_M_NET_MARGIN, s->scn.evaluation.confidence, &iv);
+        if (s->pol[p].kind == CLV_POLICY_NONE)
+            s->none = (long)p;
+        if (s->pol[p].fixed && iv.mean > best)
+            best = iv.mean, s->best_fixed = (long)p;
+    }
+}
+
+static int evaluate(clv_study *s, const clv_study_opts *o, clv_error *err)
+{
+    clv_policy pols[CLV_STUDY_MAX];
+    for (size_t p = 0; p < s->n; p++)
+        pols[p] = s->pol[p].pol;
+    clv_eval_opts eo = {s->scn.run.threads, o->progress};
+    const double t0 = now();
+    int st = clv_evaluate(&s->scn, pols, s->n, &eo, &s->ev, err);
+    if (st == CLV_OK) {
+        note(o, "evaluated %zu policies on %zu replications in %.1f s", s->n, s->ev.replications, now() - t0);
+        pick_references(s);
+    }
+    return st;
+}
+
+void clv_study_opts_default(clv_study_opts *o)
+{
+    memset(o, 0, sizeof *o);
+}
+
+int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study **out, clv_error *err)
+{
+    *out = NULL;
+    clv_study_opts defaults;
+    if (!opts) {
+        clv_study_opts_default(&defaults);
+        opts = &defaults;
+    }
+    clv_study *s = calloc(1, sizeof *s);
+    if (!s)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    const double t0 = now();
+    s->scn = *scn;
+    s->none = s->best_fixed = -1;
+    s->loaded = opts->tables != NULL;
+    int st = s->loaded ? load_agents(s, opts, err) : train_agents(s, opts, err);
+    if (st == CLV_OK)
+        st = estimate_models(s, opts, err);
+    if (st == CLV_OK)
+        st = build_policies(s, err);
+    if (st == CLV_OK)
+        st = evaluate(s, opts, err);
+    if (st != CLV_OK) {
+        clv_study_free(s);
+        return st;
+    }
+    s->seconds = now() - t0;
+    *out = s;
+    return CLV_OK;
+}
+
+void clv_study_free(clv_study *s)
+{
+    if (!s)
+        return;
+    for (size_t p = 0; p < s->n; p++)
+        clv_policy_free(&s->pol[p].pol);
+    for (int k = 0; k < s->n_trained; k++)
+        clv_train_result_free(&s->trained[k]);
+    clv_qtable_free(s->oracle);
+    clv_qtable_free(s->greedy);
+    clv_mdp_estimate_free(s->mdp);
+    clv_evaluation_free(&s->ev);
+    free(s);
+}
+
+/* ---- the agents alone (clvsim train-agent) ---- */
+
+typedef struct {
+    const clv_agents_opts *o;
+    int algo;
+} checkpoint_of;
+
+static int checkpoint(void *ctx, const clv_qtable *t)
+{
+    const checkpoint_of *c = ctx;
+    return c->o->checkpoint(c->o->checkpoint_ctx, c->algo, t);
+}
+
+int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_agents **out, clv_error *err)
+{
+    *out = NULL;
+    clv_agents_opts defaults;
+    if (!opts) {
+        memset(&defaults, 0, sizeof defaults);
+        opts = &defaults;
+    }
+    const int *algos = opts->algos ? opts->algos : scn->agent.algorithms;
+    const int n_algos = opts->algos ? opts->n_algos : scn->agent.n_algorithms;
+    if (n_algos < 0 || n_algos > CLV_MAX_ALGOS)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "agent.algorithms", "expected 0..%d algorithms, got %d",
+                             CLV_MAX_ALGOS, n_algos);
+    clv_agents *a = calloc(1, sizeof *a);
+    if (!a)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    a->scn = *scn;
+    int st = CLV_OK;
+    for (int k = 0; k < n_algos && st == CLV_OK; k++) {
+        checkpoint_of c = {opts, algos[k]};
+        clv_train_opts to = {scn->run.threads, opts->progress, opts->resume, opts->checkpoint ? checkpoint : NULL,
+                             &c};
+        const double t0 = now();
+        st = clv_agent_train(scn, algos[k], &to, &a->trained[k], err);
+        if (st != CLV_OK)
+            break;
+        a->algo[k] = algos[k];
+        a->seconds[k] = now() - t0;
+        a->last_average[k] = last_average(&a->trained[k]);
+        a->n = k + 1;
+        if (opts->done)
+            opts->done(opts->done_ctx, a, k);
+    }
+    /* the model-based oracle: the discretised MDP estimated from as many
+     * episodes with random actions, solved, and each table judged on it */
+    if (st == CLV_OK && a->n > 0) {
+        const double t0 = now();
+        st = clv_oracle_estimate(scn, &a->trained[0].map, scn->agent.episodes, scn->run.threads, opts->progress,
+                                 &a->mdp, err);
+        if (st == CLV_OK)
+            st = clv_mdp_solve(a->mdp, scn->agent.gamma, 1e-9, 100000, NULL, &a->optimum, err);
+        a->oracle_seconds = now() - t0;
+        for (int k = 0; k < a->n && st == CLV_OK; k++)
+            st = clv_mdp_evaluate(a->mdp, a->trained[k].table, scn->agent.gamma, 1e-9, 100000, &a->value[k], err);
+        if (st == CLV_OK && opts->done)
+            opts->done(opts->done_ctx, a, -1);
+    }
+    if (st != CLV_OK) {
+        clv_agents_free(a);
+        return st;
+    }
+    *out = a;
+    return CLV_OK;
+}
+
+void clv_agents_free(clv_agents *a)
+{
+    if (!a)
+        return;
+    for (int k = 0; k < CLV_MAX_ALGOS; k++) /* a failed training's too (zeroed when it left nothing) */
+        clv_train_result_free(&a->trained[k]);
+    clv_mdp_estimate_free(a->mdp);
+    free(a);
+}
+
+char *clv_action_name(const clv_scenario *scn, size_t a, char *buf, size_t n)
+{
+    const size_t P = (size_t)scn->interventions.n_prices, c = a / P;
+    snprintf(buf, n, "%s@%g", c ? scn->interventions.coupons[c - 1].name : "none", scn->interventions.prices[a % P]);
+    return buf;
+}
