@@ -1,6 +1,7 @@
 /* bench_main.c - clvsim benchmarks (make bench).  Figures are ratios measured
  * side by side in one run: this machine is shared, absolute times drift. */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,65 +286,167 @@ static void bench_agent(void)
     }
 }
 
-/* the evaluation of clvsim run: policies on holiday.cfg's 10,000 customers
- * over its 151 days, one replication each, side by side */
-static void bench_eval(void)
+/* the CPU time of each thread that served a policy, noted after every call
+ * of its act: on a machine whose other core is busy the wall time cannot
+ * show the speed-up, but the busiest worker's share of the CPU time bounds
+ * it (the schedule's load balance) */
+enum { TIMED_MAX = 8 };
+static struct {
+    pthread_mutex_t mu;
+    pthread_t tid[TIMED_MAX];
+    double start[TIMED_MAX], cpu[TIMED_MAX];
+    int n;
+} timed = {PTHREAD_MUTEX_INITIALIZER, {0}, {0}, {0}, 0};
+
+static double thread_cpu(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* forget the threads; the calling thread (an evaluation's worker 0) starts now */
+static void timed_reset(void)
+{
+    timed.n = 1;
+    timed.tid[0] = pthread_self();
+    timed.start[0] = thread_cpu();
+    timed.cpu[0] = 0;
+}
+
+static int timed_act(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n, clv_action *act, clv_error *err)
+{
+    const clv_policy *p = ctx;
+    int st = p->act(p->ctx, s, obs, n, act, err);
+    const double c = thread_cpu();
+    pthread_mutex_lock(&timed.mu);
+    int k = 0;
+    while (k < timed.n && !pthread_equal(timed.tid[k], pthread_self()))
+        k++;
+    if (k == timed.n && k < TIMED_MAX)
+        timed.tid[k] = pthread_self(), timed.start[k] = 0, timed.n++; /* a new worker: its clock starts at 0 */
+    if (k < timed.n)
+        timed.cpu[k] = c - timed.start[k];
+    pthread_mutex_unlock(&timed.mu);
+    return st;
+}
+
+static int timed_order(void *ctx, const clv_sim *s, const clv_action *act, size_t n, uint32_t *order, clv_error *err)
+{
+    const clv_policy *p = ctx;
+    return p->order(p->ctx, s, act, n, order, err);
+}
+
+/* the evaluation phase of clvsim run on holiday.cfg's 10,000 customers over
+ * its 151 days: its fixed policies (none, blanket at each coupon level,
+ * random, rfm, ltv-threshold) and two learned tables (Q-learning, SARSA,
+ * 3 training episodes; their own threads follow the evaluation's, as in
+ * clvsim run) on 4 replications in one clv_evaluate, on 1 and 2 threads
+ * (alternately, best of 2 each, so that a change of the machine's load hits
+ * both); the results must be identical bit for bit.  Returns 0 when they
+ * differ. */
+static int bench_eval(void)
+{
+    enum { P = 9, R = 4 };
+    clv_policy timed_pol[P];
+    static const char *const fixed[] = {"none", "blanket-1", "blanket-2", "blanket-3", "random", "rfm",
+                                        "ltv-threshold"};
     clv_scenario scn;
     clv_error err;
     if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
         printf("\nevaluation skipped: %s\n", err.msg);
-        return;
+        return 1;
     }
-    printf("\nevaluation (clv_evaluate): holiday.cfg, %lld customers x %d days, 2 replications per policy\n",
-           (long long)scn.population.customers, scn.calendar.horizon_days);
-    scn.evaluation.replications = 2;
+    printf("\nevaluation (clv_evaluate): holiday.cfg, %lld customers x %d days, %d policies x %d replications\n",
+           (long long)scn.population.customers, scn.calendar.horizon_days, P, R);
+    scn.evaluation.replications = R;
     scn.agent.episodes = 3;
-    clv_train_result tr;
-    if (clv_agent_train(&scn, CLV_ALGO_Q, NULL, &tr, &err) != CLV_OK) {
+    clv_train_result tr[2];
+    if (clv_agent_train(&scn, CLV_ALGO_Q, NULL, &tr[0], &err) != CLV_OK ||
+        clv_agent_train(&scn, CLV_ALGO_SARSA, NULL, &tr[1], &err) != CLV_OK) {
         printf("  training failed: %s\n", err.msg);
-        return;
+        return 1;
     }
-    clv_policy pol[3];
-    if (clv_policy_fixed(&scn, "none", 1, &pol[0], &err) != CLV_OK ||
-        clv_policy_fixed(&scn, "blanket-1", 1, &pol[1], &err) != CLV_OK ||
-        clv_policy_table(&scn, tr.table, &tr.map, "q-learning", 1, &pol[2], &err) != CLV_OK) {
-        printf("  policies failed: %s\n", err.msg);
-        return;
-    }
-    double base[3] = {0};
-    for (int threads = 1; threads <= 2; threads++) {
-        for (int k = 0; k < 3; k++) {
-            clv_policy_free(&pol[2]);
-            if (clv_policy_table(&scn, tr.table, &tr.map, "q-learning", threads, &pol[2], &err) != CLV_OK)
-                return;
-            clv_evaluation ev;
-            double best = 1e30;
-            for (int rep = 0; rep < 2; rep++) {
-                double t0 = now();
-                if (clv_evaluate(&scn, &pol[k], 1, &(clv_eval_opts){threads, NULL}, &ev, &err) != CLV_OK) {
-                    printf("  evaluation failed: %s\n", err.msg);
-                    return;
-                }
-                double dt = now() - t0;
-                best = dt < best ? dt : best;
-                sink += ev.totals[0];
-                clv_evaluation_free(&ev);
+    clv_policy pol[2][P];
+    for (int t = 0; t < 2; t++) {
+        for (int k = 0; k < 7; k++)
+            if (clv_policy_fixed(&scn, fixed[k], 1, &pol[t][k], &err) != CLV_OK) {
+                printf("  policies failed: %s\n", err.msg);
+                return 1;
             }
-            const double rate = 2.0 * (double)scn.population.customers * scn.calendar.horizon_days / best;
-            if (threads == 1)
-                base[k] = rate;
-            printf("  %-12s %d thread%s: %.3g customer-days/s", pol[k].name, threads, threads > 1 ? "s" : " ", rate);
-            if (threads == 1 && k > 0)
-                printf("  (%.2fx the cost of no campaign)", base[0] / rate);
-            if (threads == 2)
-                printf("  (%.2fx one thread)", rate / base[k]);
-            putchar('\n');
+        if (clv_policy_table(&scn, tr[0].table, &tr[0].map, "q-learning", t + 1, &pol[t][7], &err) != CLV_OK ||
+            clv_policy_table(&scn, tr[1].table, &tr[1].map, "sarsa", t + 1, &pol[t][8], &err) != CLV_OK) {
+            printf("  policies failed: %s\n", err.msg);
+            return 1;
         }
     }
-    for (int k = 0; k < 3; k++)
-        clv_policy_free(&pol[k]);
-    clv_train_result_free(&tr);
+    double best[2] = {1e30, 1e30}, cpu[2] = {1e30, 1e30};
+    clv_evaluation ev[2] = {{0}};
+    int same = 1;
+    for (int round = 0; round < 2; round++)
+        for (int t = 0; t < 2; t++) {
+            clv_evaluation e;
+            struct timespec c0, c1;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
+            double t0 = now();
+            if (clv_evaluate(&scn, pol[t], P, &(clv_eval_opts){t + 1, NULL}, &e, &err) != CLV_OK) {
+                printf("  evaluation failed: %s\n", err.msg);
+                return 1;
+            }
+            double dt = now() - t0;
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c1);
+            double dc = (double)(c1.tv_sec - c0.tv_sec) + 1e-9 * (double)(c1.tv_nsec - c0.tv_nsec);
+            best[t] = dt < best[t] ? dt : best[t];
+            cpu[t] = dc < cpu[t] ? dc : cpu[t];
+            sink += e.totals[0];
+            if (round == 0)
+                ev[t] = e;
+            else
+                clv_evaluation_free(&e);
+        }
+    same = memcmp(ev[0].totals, ev[1].totals, P * R * CLV_M_N * sizeof *ev[0].totals) == 0 &&
+           memcmp(ev[0].segments, ev[1].segments, P * R * CLV_SEGMENTS * sizeof *ev[0].segments) == 0 &&
+           memcmp(ev[0].days, ev[1].days, P * R * ev[0].n_days * sizeof *ev[0].days) == 0 &&
+           memcmp(ev[0].calibration, ev[1].calibration, P * R * sizeof *ev[0].calibration) == 0;
+    const double work = (double)P * R * (double)scn.population.customers * scn.calendar.horizon_days;
+    for (int t = 0; t < 2; t++)
+        printf("  %d thread%s: %.3f s (CPU time %.3f s), %.3g customer-days/s\n", t + 1, t ? "s" : " ", best[t], cpu[t],
+               work / best[t]);
+    /* the CPU time says how much the machine let the threads run at once:
+     * on a machine whose other core is busy the speed-up cannot show */
+    printf("  speed-up on 2 threads: %.2fx (CPU time / wall time on 2 threads: %.2f); results identical: %s\n",
+           best[0] / best[1], cpu[1] / best[1], same ? "yes" : "NO");
+    /* the schedule's balance: the same evaluation with policies that note
+     * their workers' CPU time (the tables on one thread of their own, so
+     * that all of a run's work is on its worker) */
+    for (int k = 0; k < P; k++)
+        timed_pol[k] = (clv_policy){pol[0][k].name, timed_act, &pol[0][k], pol[0][k].order ? timed_order : NULL, NULL};
+    double total = 0, busiest = 0;
+    for (int t = 0; t < 2; t++) {
+        clv_evaluation e;
+        timed_reset();
+        if (clv_evaluate(&scn, timed_pol, P, &(clv_eval_opts){t + 1, NULL}, &e, &err) != CLV_OK) {
+            printf("  evaluation failed: %s\n", err.msg);
+            return 1;
+        }
+        same = same && memcmp(e.totals, ev[0].totals, P * R * CLV_M_N * sizeof *e.totals) == 0;
+        clv_evaluation_free(&e);
+        for (int k = 0; k < timed.n; k++) {
+            if (t == 0)
+                total += timed.cpu[k];
+            else
+                busiest = timed.cpu[k] > busiest ? timed.cpu[k] : busiest;
+        }
+    }
+    printf("  load balance on 2 threads: the busier worker used %.3f s of the %.3f s of CPU time one thread needs: "
+           "at most %.2fx on two free cores\n", busiest, total, total / busiest);
+    for (int t = 0; t < 2; t++) {
+        clv_evaluation_free(&ev[t]);
+        for (int k = 0; k < P; k++)
+            clv_policy_free(&pol[t][k]);
+        clv_train_result_free(&tr[t]);
+    }
+    return same;
 }
 
 /* ---- the neural LTV network ---- */
@@ -622,8 +725,8 @@ int main(int argc, char **argv)
         bench_sim();
     if (wanted(argc, argv, "agent"))
         bench_agent();
-    if (wanted(argc, argv, "eval"))
-        bench_eval();
+    if (wanted(argc, argv, "eval") && !bench_eval())
+        same = 0;
     if (wanted(argc, argv, "mlp"))
         bench_mlp();
     printf("\n(checksum %g)\n", sink);

@@ -321,3 +321,63 @@ TEST(test_eval_ltv_threshold)
     clv_sim_free(s);
     free(obs), free(act);
 }
+
+/* a policy that fails from epoch 3 on, with its name in the message */
+static int fail_late(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n, clv_action *act, clv_error *err)
+{
+    (void)obs, (void)n, (void)act;
+    if (clv_sim_epoch(s) >= 3)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "%s gave up", (const char *)ctx);
+    return CLV_OK;
+}
+
+/* The replications run in parallel over one shared world: every value of
+ * an evaluation is the same bit for bit on 1, 2 and 3 threads (with more
+ * runs than threads and policies of unequal cost, so the runs finish out of
+ * order), and a failure reports the run a serial evaluation would. */
+TEST(test_eval_thread_count)
+{
+    clv_scenario scn;
+    if (!small_holiday(&scn, 2000, 3))
+        return;
+    scn.interventions.budget_per_epoch = 200;
+    clv_error err;
+    enum { P = 5, R = 3 };
+    static const char *const names[P] = {"none", "blanket-1", "random", "rfm", "ltv-threshold"};
+    clv_policy pol[P];
+    for (int p = 0; p < P; p++)
+        CHECK_INT(clv_policy_fixed(&scn, names[p], 1, &pol[p], &err), CLV_OK);
+    clv_evaluation ev[3];
+    for (int t = 0; t < 3; t++)
+        CHECK_INT(clv_evaluate(&scn, pol, P, &(clv_eval_opts){t + 1, NULL}, &ev[t], &err), CLV_OK);
+    for (int t = 1; t < 3; t++) {
+        if (!ev[0].totals || !ev[t].totals)
+            break;
+        CHECK(memcmp(ev[0].totals, ev[t].totals, P * R * CLV_M_N * sizeof *ev[0].totals) == 0);
+        CHECK(memcmp(ev[0].segments, ev[t].segments, P * R * CLV_SEGMENTS * sizeof *ev[0].segments) == 0);
+        CHECK(memcmp(ev[0].days, ev[t].days, P * R * ev[0].n_days * sizeof *ev[0].days) == 0);
+        CHECK(memcmp(ev[0].calibration, ev[t].calibration, P * R * sizeof *ev[0].calibration) == 0);
+    }
+    /* the runs differ from each other (a comparison of nothing with nothing cannot pass) */
+    if (ev[0].totals) {
+        CHECK(clv_eval_value(&ev[0], 1, 0, CLV_M_NET_MARGIN) != clv_eval_value(&ev[0], 0, 0, CLV_M_NET_MARGIN));
+        CHECK(clv_eval_value(&ev[0], 0, 1, CLV_M_NET_MARGIN) != clv_eval_value(&ev[0], 0, 2, CLV_M_NET_MARGIN));
+        CHECK(clv_eval_value(&ev[0], 1, 2, CLV_M_COUPONS_SENT) > 0);
+    }
+    for (int t = 0; t < 3; t++)
+        clv_evaluation_free(&ev[t]);
+
+    /* policies 2 and 3 fail in every run: the error is that of replication
+     * 0 of policy 2, the first failing run in serial order */
+    clv_policy bad[P] = {pol[0], pol[1], {"bad-a", fail_late, (void *)"bad-a", NULL, NULL},
+                         {"bad-b", fail_late, (void *)"bad-b", NULL, NULL}, pol[4]};
+    for (int t = 1; t <= 3; t++) {
+        clv_evaluation e;
+        err.msg[0] = 0;
+        CHECK_INT(clv_evaluate(&scn, bad, P, &(clv_eval_opts){t, NULL}, &e, &err), CLV_EINPUT);
+        CHECK_STR(err.msg, "bad-a gave up");
+        CHECK(e.totals == NULL);
+    }
+    for (int p = 0; p < P; p++)
+        clv_policy_free(&pol[p]);
+}

@@ -16,9 +16,16 @@
  * margin, the coupon spend on them, their repeat purchases and how many of
  * them died during the horizon.
  *
- * The run is serial over (replication, policy) in that order; the
- * environment's steps and the policies use opts.threads workers, and the
- * results do not depend on their number.  The library never prints.
+ * The runs (replication, policy) share one world (clv_world_alloc) and go
+ * in parallel to up to opts.threads workers, each with its own state in
+ * that world: a worker takes the first run in (replication, policy) order
+ * whose policy no other worker is using, so each policy is called by one
+ * thread at a time (different policies may run at once on different
+ * threads: entries that share a ctx must allow that).  Threads left over
+ * when there are fewer policies than threads step each state.  Every run
+ * writes only its own slots, so the results are the same bit for bit for
+ * any thread count, provided a policy's actions do not depend on the runs
+ * it served before.  The library never prints.
  */
 #ifndef CLVSIM_EVALUATE_H
 #define CLVSIM_EVALUATE_H
@@ -89,17 +96,20 @@ typedef struct clv_evaluation {
 } clv_evaluation;
 
 typedef struct clv_eval_opts {
-    int threads;                  /* the environment's workers (0: all processors) */
-    const clv_progress *progress; /* phase "evaluating", done = runs finished of policies x replications;
-                                   * its cancelled is polled in every run's reset and between its epochs */
+    int threads;                  /* workers (0: all processors) */
+    const clv_progress *progress; /* phase "evaluating", done = runs finished of policies x replications
+                                   * (reported by the worker that finished one, one report at a time);
+                                   * its cancelled is polled in every run's reset and between its epochs,
+                                   * from the workers' threads */
 } clv_eval_opts;
 
 /* Run policies[0..n) (an entry with a NULL act: no campaign) on
  * evaluation.replications replications of scn (population.customers x
  * run.scale customers, the calendar's horizon) into *out.  opts may be NULL.
- * Returns CLV_OK, an error of the environment or a policy, CLV_ENOMEM, or
- * CLV_ECANCELLED when the progress callback asks to stop.  Free with
- * clv_evaluation_free. */
+ * Returns CLV_OK, an error of the environment or a policy (that of the
+ * first failing run in (replication, policy) order, as a serial run would
+ * report it), CLV_ENOMEM, or CLV_ECANCELLED when the progress callback asks
+ * to stop.  Free with clv_evaluation_free. */
 int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, const clv_eval_opts *opts,
                  clv_evaluation *out, clv_error *err);
 void clv_evaluation_free(clv_evaluation *e);

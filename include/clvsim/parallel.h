@@ -34,6 +34,17 @@ int clv_threads_resolve(int requested);
  * a failure through ctx (e.g. a clv_error per unit or per worker). */
 int clv_parallel_for(int threads, size_t n_units, clv_unit_fn fn, void *ctx);
 
+/* clv_parallel_for for units that share resources: units u and v with the
+ * same key (u mod n_keys = v mod n_keys) never run at the same time, e.g.
+ * the runs (row, column) of a row-major grid with n_keys columns, each
+ * column owning something that one thread at a time may use.  A worker
+ * takes the smallest unclaimed unit whose key is free (at most n_keys
+ * workers); with one thread the units run in order.  Returns CLV_OK, the
+ * status of the smallest failing unit (as a sequential run would), or
+ * CLV_ENOMEM when the bookkeeping (n_units + n_keys bytes) cannot be
+ * allocated, CLV_EINPUT for n_keys 0. */
+int clv_parallel_for_keyed(int threads, size_t n_units, size_t n_keys, clv_unit_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

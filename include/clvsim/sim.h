@@ -1,11 +1,21 @@
 /* clvsim/sim.h - the stochastic e-commerce environment: customer lifecycles over a calendar.
  *
- * An environment is created from a scenario (clv_sim_alloc), which fixes
- * everything that does not change during a run: the population's
- * heterogeneity distributions, the calendar with its seasonal multipliers,
- * the acquisition rates and the capacity.  clv_sim_reset draws a world for
- * (seed, replication): the existing customers' latent traits and their
- * histories over the burn-in, and puts the clock at the calendar's start.
+ * The simulator is split as MuJoCo splits mjModel and mjData.  A world
+ * (clv_world_alloc) is built once from a scenario and holds everything that
+ * does not change during a replication: the population's heterogeneity
+ * distributions, the calendar with its seasonal multipliers, the
+ * acquisition rates and the capacity, the interventions, the response model
+ * and the budgets.  It is read-only after its creation, so any number of
+ * threads may share it without locking.  A state (clv_sim_alloc_in) is one
+ * replication in a world: every customer's traits, history and clocks, the
+ * day's totals and the scratch of its steps, all sized from the world when
+ * the state is made.  clv_sim_alloc is the convenience of a state that owns
+ * a private world.  clv_sim_reset draws a replication for (seed,
+ * replication): the existing customers' latent traits and their histories
+ * over the burn-in, and puts the clock at the calendar's start.  (The
+ * replication numbers of clvsim/streams.h, clv_world_training(e) and the
+ * like, name such draws; a clv_world object is the fixed part that all of
+ * them share.)
  * clv_sim_step then advances one decision epoch with an action for every
  * customer, and clv_sim_observe shows what a policy may see.
  *
@@ -29,7 +39,8 @@
  * its own random stream, keyed by (seed, CLV_STREAM_BEHAVIOUR, replication,
  * customer), so the same customer meets the same luck under every policy
  * until the policies treat it differently (common random numbers), and
- * results are bit-identical for any thread count.
+ * results are bit-identical for any thread count and any number of states
+ * sharing the world.
  *
  * Interventions.  An action sends a coupon level and sets a price level
  * for the epoch.  Customers belong to one of four latent uplift segments
@@ -59,10 +70,21 @@
  * it is 0) and their histories are simulated up to the start.  A policy
  * observes customers at the end of the day before each epoch.
  *
- * Ownership: the environment copies what it needs from the scenario; all
- * memory is allocated by clv_sim_alloc, and reset, step and observe never
- * allocate.  One environment is used by one thread at a time (its steps
- * use opts.threads workers internally).
+ * Recording.  The transactions of the last reset or step go into a log, a
+ * workspace sized once from the world (clv_sim_log_alloc) and attached to a
+ * state with clv_sim_record_into (opts.record: the state makes and owns
+ * one); a log that proves too small loses transactions, never the
+ * simulation's results (clv_sim_lost_transactions).
+ *
+ * Ownership and threads: a world copies what it needs from the scenario;
+ * all of a state's memory is allocated by clv_sim_alloc_in (or
+ * clv_sim_alloc), and reset, step, observe and the queries never allocate
+ * (a test counts the calls of malloc, calloc and realloc during steps with
+ * coupons, prices and recording; with opts.threads > 1 a step starts its
+ * threads, which the C library may allocate for).  A world must outlive its
+ * states and logs.  One state is used by one thread at a time (its reset and
+ * steps use opts.threads workers internally); states of one world may run
+ * on different threads at once.
  */
 #ifndef CLVSIM_SIM_H
 #define CLVSIM_SIM_H
@@ -78,18 +100,23 @@
 extern "C" {
 #endif
 
-typedef struct clv_sim clv_sim;
+typedef struct clv_world clv_world;     /* what a scenario fixes: read-only, shared */
+typedef struct clv_sim clv_sim;         /* one replication's state in a world */
+typedef struct clv_sim_log clv_sim_log; /* a recording workspace for a state's transactions */
 
+/* Options of a world (history, first_days) and of a state (threads,
+ * record, progress); each call reads the ones it needs. */
 typedef struct clv_sim_opts {
-    int threads;        /* workers for steps (0: all processors); results do not depend on it */
-    int history;        /* purchases kept per customer for observations, 1..64 (default 8) */
-    int record;         /* keep the transactions of the last reset or step (clv_sim_transactions) */
-    /* the existing customers' first purchase days (day numbers within the
+    int threads;        /* state: workers for resets and steps (0: all processors); results do not depend on it */
+    int history;        /* world: purchases kept per customer for observations, 1..64 (default 8) */
+    int record;         /* state: make and own a log of clv_sim_log_capacity transactions and record into it
+                         * (clv_sim_transactions) */
+    /* world: the existing customers' first purchase days (day numbers within the
      * burn-in, before the calendar's start), e.g. a real cohort's; NULL:
      * uniform over the burn-in, population.customers x run.scale of them */
     const int32_t *first_days;
     size_t n_first_days;
-    /* polled (clv_progress_poll) per block of customers during a reset, the
+    /* state: polled (clv_progress_poll) per block of customers during a reset, the
      * long burn-in of a large population: a stop then makes clv_sim_reset
      * return CLV_ECANCELLED; NULL: never.  Kept by pointer: it must outlive
      * the environment. */
@@ -181,17 +208,41 @@ typedef struct clv_sim_day {
     double stage[CLV_STAGE_N]; /* customers by observable stage at the end of the day */
 } clv_sim_day;
 
-/* Create an environment for scn.  Capacity: the existing customers
- * (population.customers x run.scale) plus a bound on the arrivals over the
- * horizon that the acquisition process exceeds with probability below
- * 1e-12.  Returns CLV_OK, CLV_EINPUT for a scenario the environment cannot
- * simulate (err says which key), or CLV_ENOMEM. */
+/* Build the world of scn (with opts' history and first_days; NULL:
+ * defaults).  Capacity: the existing customers (population.customers x
+ * run.scale, or n_first_days) plus a bound on the arrivals over the horizon
+ * that the acquisition process exceeds with probability below 1e-12.
+ * Returns CLV_OK, CLV_EINPUT for a scenario the environment cannot simulate
+ * (err says which key), or CLV_ENOMEM. */
+int clv_world_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_world **out, clv_error *err);
+
+/* Free a world (after its states and logs); NULL is a no-op. */
+void clv_world_free(clv_world *w);
+
+size_t clv_world_customers(const clv_world *w);  /* existing customers at every reset */
+size_t clv_world_capacity(const clv_world *w);   /* the most customers a state can hold */
+int clv_world_epochs(const clv_world *w);        /* epochs in the horizon */
+int clv_world_horizon_days(const clv_world *w);  /* days in the horizon */
+int clv_world_list_price(const clv_world *w);    /* index of the price level 1.0 */
+size_t clv_world_memory(const clv_world *w);     /* bytes the world allocated */
+
+/* Create a state in world w (with opts' threads, record and progress;
+ * NULL: defaults), sized from the world: every allocation of its life is
+ * made here.  It must be reset before use.  Returns CLV_OK or CLV_ENOMEM. */
+int clv_sim_alloc_in(const clv_world *w, const clv_sim_opts *opts, clv_sim **out, clv_error *err);
+
+/* Convenience: a state in a private world of scn (clv_world_alloc with the
+ * same opts), freed with the state.  Returns what clv_world_alloc or
+ * clv_sim_alloc_in returns. */
 int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **out, clv_error *err);
 
-/* Free an environment; NULL is a no-op. */
+/* Free a state (and its private world and its own log, if any); NULL is a no-op. */
 void clv_sim_free(clv_sim *s);
 
-/* Draw the world of (seed, replication): traits, burn-in histories, the
+/* The world of a state. */
+const clv_world *clv_sim_world(const clv_sim *s);
+
+/* Draw the replication (seed, replication): traits, burn-in histories, the
  * day's totals cleared, the clock at the calendar's start.  CLV_ECANCELLED
  * when opts.progress asks to stop (reset again before any other use). */
 int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *err);
@@ -202,7 +253,7 @@ int clv_sim_epoch(const clv_sim *s);          /* epochs done */
 int clv_sim_epochs(const clv_sim *s);         /* epochs in the horizon */
 int32_t clv_sim_today(const clv_sim *s);      /* first day of the next epoch */
 int clv_sim_done(const clv_sim *s);           /* 1 after the last epoch */
-size_t clv_sim_memory(const clv_sim *s);      /* bytes the environment allocated */
+size_t clv_sim_memory(const clv_sim *s);      /* bytes the state allocated (with its private world and own log) */
 int clv_sim_list_price(const clv_sim *s);     /* index of the price level 1.0: "no campaign" */
 int clv_sim_season_phase(const clv_sim *s);   /* clv_season_phase of the next epoch's first day */
 
@@ -247,12 +298,41 @@ typedef struct clv_sim_tx {
     double amount;          /* paid */
 } clv_sim_tx;
 
-/* With opts.record: call fn for every transaction of the last reset (the
+/* A recording workspace for the states of world w that holds at least
+ * `capacity` transactions of one reset or step (0: clv_sim_log_capacity).
+ * Returns CLV_OK, CLV_EINPUT for a capacity too large, or CLV_ENOMEM. */
+int clv_sim_log_alloc(const clv_world *w, size_t capacity, clv_sim_log **out, clv_error *err);
+void clv_sim_log_free(clv_sim_log *log);  /* NULL is a no-op */
+size_t clv_sim_log_size(const clv_sim_log *log);    /* the transactions it holds at least */
+size_t clv_sim_log_memory(const clv_sim_log *log);  /* bytes it allocated */
+
+/* A capacity for the transactions of the largest reset or step of w: the
+ * first purchases of every customer there can be plus the purchases of the
+ * burn-in, or of an epoch at the highest seasonal multiplier and a
+ * campaign's intensity (the elasticity 4 standard deviations below its
+ * mean at the lowest price, the lift at 4 times its mean at the largest
+ * discount), 8 standard deviations above their mean.  An estimate, not a
+ * bound: a log can still prove too small, and then says so. */
+size_t clv_sim_log_capacity(const clv_world *w);
+
+/* Record the transactions of each reset and step of s into log (made for
+ * s's world; the caller keeps ownership and frees it after s, or after
+ * detaching it), replacing the log s recorded into; NULL: record nothing.
+ * CLV_EINPUT for a log of another world.  One log serves one state at a
+ * time. */
+int clv_sim_record_into(clv_sim *s, clv_sim_log *log, clv_error *err);
+
+/* The transactions of the last reset or step that did not fit into the
+ * log (0 when all did, or when s records nothing). */
+size_t clv_sim_lost_transactions(const clv_sim *s);
+
+/* When s records: call fn for every transaction of the last reset (the
  * burn-in histories) or step (new customers' first purchases, then the
  * others by customer), in an order that depends only on the seed: each
  * customer's transactions are in date order, so the whole log across
  * resets and steps can be read by clv_rfm_read.  Stops at the first
- * non-zero return of fn and returns it. */
+ * non-zero return of fn and returns it; CLV_EINPUT when s records nothing,
+ * CLV_ENOMEM when the log lost transactions (clv_sim_lost_transactions). */
 int clv_sim_transactions(const clv_sim *s, int (*fn)(void *ctx, const clv_sim_tx *tx), void *ctx);
 
 /* Latent uplift segments (response.segments). */

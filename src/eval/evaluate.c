@@ -2,6 +2,7 @@
 #include "clvsim/evaluate.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "clvsim/btyd.h"
+#include "clvsim/parallel.h"
 #include "clvsim/streams.h"
 
 const char *clv_metric_name(int metric)
@@ -126,49 +128,119 @@ static int run_one(clv_sim *s, const clv_scenario *scn, const clv_policy *pol, u
     return CLV_OK;
 }
 
+/* one evaluation worker: its state in the shared world and its buffers */
+typedef struct {
+    clv_sim *s;
+    run_buffers b;
+} eval_worker;
+
+/* the runs of clv_evaluate: unit u is replication u / n of policy u % n */
+typedef struct {
+    const clv_scenario *scn;
+    const clv_policy *policies;
+    size_t n, R;
+    eval_worker *w;
+    const clv_btyd_value *value, *over_horizon;
+    const clv_progress *progress, *poll;
+    clv_evaluation *out;
+    pthread_mutex_t mu;         /* guards the rest */
+    size_t done;                /* runs finished, for the progress reports */
+    size_t failed;              /* the smallest failing unit so far (n x R: none) */
+    clv_error err;              /* its error */
+} eval_job;
+
+static int eval_unit(size_t unit, int worker, void *ctx)
+{
+    eval_job *j = ctx;
+    eval_worker *w = &j->w[worker];
+    const size_t r = unit / j->n, p = unit % j->n;
+    clv_error err;
+    memset(&err, 0, sizeof err); /* (a policy may fail without a message) */
+    int st = run_one(w->s, j->scn, &j->policies[p], clv_world_evaluation(r), &w->b, j->value,
+                     j->over_horizon, j->poll, j->out, p * j->R + r, &err);
+    pthread_mutex_lock(&j->mu);
+    if (st == CLV_OK) {
+        j->done++;
+        if (clv_progress_report(j->progress, "evaluating", (double)j->done, (double)(j->R * j->n)) != CLV_OK)
+            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "evaluation cancelled");
+    }
+    if (st != CLV_OK && unit < j->failed) {
+        j->failed = unit;
+        j->err = err;
+    }
+    pthread_mutex_unlock(&j->mu);
+    return st;
+}
+
 int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, const clv_eval_opts *opts,
                  clv_evaluation *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
     clv_sim_opts so;
     clv_sim_opts_default(&so);
-    so.threads = opts ? opts->threads : 0;
+    const int threads = clv_threads_resolve(opts ? opts->threads : 0);
     const clv_progress *progress = opts ? opts->progress : NULL;
     /* the simulator asks for a stop in its resets and between its epochs, without reports */
     const clv_progress poll = {NULL, progress ? progress->ctx : NULL, progress ? progress->cancelled : NULL};
     so.progress = &poll;
-    clv_sim *s = NULL;
+    clv_world *world = NULL;
     int st = clv_stream_space_check(CLV_SPACE_EVALUATION, (uint64_t)scn->evaluation.replications,
                                     "evaluation.replications", err);
-    if (st != CLV_OK || (st = clv_sim_alloc(scn, &so, &s, err)) != CLV_OK)
+    if (st != CLV_OK || (st = clv_world_alloc(scn, &so, &world, err)) != CLV_OK)
         return st;
-    const size_t R = (size_t)scn->evaluation.replications, cap = clv_sim_capacity(s);
+    const size_t R = (size_t)scn->evaluation.replications, cap = clv_world_capacity(world), runs = n * R;
+    /* the runs go to `workers` threads, at most one per policy (a policy is
+     * used by one thread at a time); the threads left over step each state */
+    size_t workers = (size_t)threads < n ? (size_t)threads : n;
+    workers = workers < runs ? workers : runs;
+    workers = workers ? workers : 1;
+    so.threads = threads / (int)workers > 1 ? threads / (int)workers : 1;
     out->n_policies = n;
     out->replications = R;
     out->n_days = (size_t)scn->calendar.horizon_days;
-    out->totals = calloc(n * R * CLV_M_N, sizeof *out->totals);
-    out->segments = calloc(n * R * CLV_SEGMENTS, sizeof *out->segments);
-    out->days = calloc(n * R * out->n_days, sizeof *out->days);
-    out->calibration = calloc(n * R, sizeof *out->calibration);
-    run_buffers b = {malloc(cap * sizeof *b.obs), malloc(cap * sizeof *b.cm), malloc(cap),
-                     malloc(cap * sizeof *b.pred), malloc(cap * sizeof *b.rank)};
-    if (!out->totals || !out->segments || !out->days || !out->calibration || !b.obs || !b.cm || !b.alive0 ||
-        !b.pred || !b.rank)
+    out->totals = calloc(runs * CLV_M_N, sizeof *out->totals);
+    out->segments = calloc(runs * CLV_SEGMENTS, sizeof *out->segments);
+    out->days = calloc(runs * out->n_days, sizeof *out->days);
+    out->calibration = calloc(runs, sizeof *out->calibration);
+    eval_worker *w = calloc(workers, sizeof *w);
+    if (!out->totals || !out->segments || !out->days || !out->calibration || !w)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the evaluation");
+    for (size_t k = 0; st == CLV_OK && k < workers; k++) {
+        run_buffers *b = &w[k].b;
+        if ((st = clv_sim_alloc_in(world, &so, &w[k].s, err)) != CLV_OK)
+            break;
+        *b = (run_buffers){malloc(cap * sizeof *b->obs), malloc(cap * sizeof *b->cm), malloc(cap),
+                           malloc(cap * sizeof *b->pred), malloc(cap * sizeof *b->rank)};
+        if (!b->obs || !b->cm || !b->alive0 || !b->pred || !b->rank)
+            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the evaluation");
+    }
     clv_btyd_value value, over_horizon;
     clv_btyd_value_init(&value, scn);
     over_horizon = value;
     over_horizon.horizon = scn->calendar.horizon_days / value.unit_days;
-    for (size_t r = 0; r < R && st == CLV_OK; r++)
-        for (size_t p = 0; p < n && st == CLV_OK; p++) {
-            st = run_one(s, scn, &policies[p], clv_world_evaluation(r), &b, &value, &over_horizon, &poll, out,
-                         p * R + r, err);
-            if (st == CLV_OK && clv_progress_report(progress, "evaluating", (double)(r * n + p + 1),
-                                                    (double)(R * n)) != CLV_OK)
-                st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "evaluation cancelled");
-        }
-    free(b.obs), free(b.cm), free(b.alive0), free(b.pred), free(b.rank);
-    clv_sim_free(s);
+    eval_job j;
+    memset(&j, 0, sizeof j);
+    j.scn = scn, j.policies = policies, j.n = n, j.R = R, j.w = w;
+    j.value = &value, j.over_horizon = &over_horizon, j.progress = progress, j.poll = &poll, j.out = out;
+    j.failed = runs;
+    if (st == CLV_OK && pthread_mutex_init(&j.mu, NULL) != 0)
+        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the evaluation");
+    if (st == CLV_OK) {
+        /* every run is independent and writes its own slots: the results
+         * do not depend on the threads or on the order of the runs */
+        st = clv_parallel_for_keyed((int)workers, runs, n ? n : 1, eval_unit, &j);
+        if (st != CLV_OK && err)
+            *err = j.failed < runs ? j.err : *err;
+        if (st != CLV_OK && j.failed == runs)
+            st = clv_error_set(err, st, NULL, 0, NULL, "out of memory for the evaluation");
+        pthread_mutex_destroy(&j.mu);
+    }
+    for (size_t k = 0; w && k < workers; k++) {
+        clv_sim_free(w[k].s);
+        free(w[k].b.obs), free(w[k].b.cm), free(w[k].b.alive0), free(w[k].b.pred), free(w[k].b.rank);
+    }
+    free(w);
+    clv_world_free(world);
     if (st != CLV_OK)
         clv_evaluation_free(out);
     return st;

@@ -1,5 +1,6 @@
 /* sim.c - the environment: population, event-driven customer lifecycles, daily accounting, stages. */
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,15 +53,16 @@ enum {
     SEG_SLEEPING_DOG = CLV_SEG_SLEEPING_DOG
 };
 
-struct clv_sim {
-    /* ---- the model: fixed after clv_sim_alloc ---- */
+/* The world: everything a scenario fixes, read-only after clv_world_alloc
+ * and shared by every state made in it. */
+struct clv_world {
     clv_sim_dropout dropout;    /* the population model's dropout hook */
     double r, alpha, a, b;      /* purchase rate ~ Gamma(r, rate alpha) per day; BG/NBD p ~ Beta(a, b) */
     double s, beta;             /* Pareto/NBD dropout rate ~ Gamma(s, rate beta) per day */
     double gp, gq, gg;          /* Gamma-Gamma spend */
     double margin_rate;
     int new_days, active_days, churned_days, loyal;
-    int epoch_days, epochs, history, threads;
+    int epoch_days, epochs, history, horizon_days;
     int list_price;             /* index of the price level 1.0 */
     /* interventions and the response model (scenario sections interventions, response) */
     int n_coupons, n_prices;
@@ -68,9 +70,42 @@ struct clv_sim {
     double price[CLV_MAX_PRICES];
     double budget_epoch, budget_total;  /* -1: unlimited */
     clv_scn_response resp;
-    size_t n0, cap;
+    size_t n0, cap;             /* existing customers; the most there can be */
+    size_t n_blocks_max;        /* blocks of BLOCK customers at capacity */
     clv__calendar cal;
-    /* ---- the state ---- */
+    int32_t *first_days;        /* given first purchase days of the existing customers, or NULL */
+    size_t bytes;               /* allocated by clv_world_alloc */
+};
+
+/* The recording workspace: transactions in chunks of LOG_CHUNK from one
+ * pool, one chain of chunks per block of customers (chain 0: the new
+ * customers' first purchases).  Blocks claim chunks from a shared counter,
+ * so the capacity is shared however unevenly the blocks buy; reading goes
+ * chain by chain, so the order does not depend on the threads. */
+enum { LOG_CHUNK = 256 };
+#define LOG_END UINT32_MAX
+typedef struct log_chain {
+    uint32_t head, tail;        /* chunk indices, LOG_END when empty */
+    uint32_t fill;              /* transactions in the tail chunk */
+} log_chain;
+struct clv_sim_log {
+    const clv_world *w;
+    size_t capacity;            /* transactions guaranteed to fit */
+    size_t n_chains, n_chunks;
+    clv_sim_tx *tx;             /* n_chunks x LOG_CHUNK */
+    uint32_t *next;             /* per chunk: the next chunk of its chain */
+    log_chain *chain;
+    atomic_size_t used;         /* chunks handed out since the last clear */
+    atomic_size_t lost;         /* transactions that did not fit since the last clear */
+    size_t bytes;
+};
+
+/* A state: one replication in a world. */
+struct clv_sim {
+    const clv_world *w;
+    clv_world *own_world;       /* clv_sim_alloc's private world, freed with the state */
+    int threads, workers;
+    const clv_progress *progress; /* opts.progress: polled during resets */
     uint64_t seed, rep;
     int epoch;
     size_t n;
@@ -81,31 +116,21 @@ struct clv_sim {
     float *wake;                /* rounded down, so that no event is missed */
     int32_t *hist;              /* the last `history` purchase days, a ring per customer */
     double *margin_out;         /* clv_sim_step's margin argument during a step */
+    size_t n_margin;            /* customers whose margin a step reports */
     /* accounting */
     double run_alive, run_stage[CLV_STAGE_N]; /* counts at the end of the last day simulated */
     double spent;               /* coupon costs so far (for the total budget) */
     clv_sim_day *days;          /* one per horizon day */
     size_t n_days;              /* days filled */
     double *acc;                /* blocks x ACC_N x (epoch_days + 1) */
-    size_t n_blocks_max;
     gsl_rng **grng;             /* per worker: a GSL generator whose state is pointed at a customer's */
-    uint32_t *woken;            /* per worker: BLOCK offsets of the customers an epoch wakes */
-    /* recording (opts.record): the transactions of the last reset or step,
-     * per block, and the new customers' first purchases; the buffers grow
-     * to the largest epoch seen and are then reused */
-    int32_t *first_days;        /* given first purchase days of the existing customers, or NULL */
-    const clv_progress *progress; /* opts.progress: polled during resets */
-    int record;
-    struct txbuf {
-        clv_sim_tx *tx;
-        size_t n, cap;
-        int failed;             /* out of memory while recording */
-    } *txb, txfirst;
     void **grng_own;            /* each generator's own state, restored after use and before freeing */
-    int workers;
-    size_t n_margin;            /* customers whose margin a step reports */
+    uint32_t *woken;            /* per worker: BLOCK offsets of the customers an epoch wakes */
+    /* recording: the transactions of the last reset or step go into log
+     * (the caller's, or own_log with opts.record), or nowhere */
+    clv_sim_log *log, *own_log;
     void *mem;
-    size_t bytes;               /* allocated by clv_sim_alloc, for clv_sim_memory */
+    size_t bytes;               /* allocated by the state, for clv_sim_memory */
 };
 
 void clv_sim_opts_default(clv_sim_opts *o)
@@ -141,7 +166,7 @@ static inline int stage_rule(int32_t d, int32_t f, int32_t l, int32_t n, int new
 
 static int stage_at(const clv_sim *s, int32_t d, int32_t f, int32_t l, int32_t n)
 {
-    return stage_rule(d, f, l, n, s->new_days, s->active_days, s->churned_days, s->loyal);
+    return stage_rule(d, f, l, n, s->w->new_days, s->w->active_days, s->w->churned_days, s->w->loyal);
 }
 
 int clv_stage_of(const clv_scn_lifecycle *lc, int32_t day, int32_t first, int32_t last, int purchases)
@@ -153,7 +178,7 @@ int clv_stage_of(const clv_scn_lifecycle *lc, int32_t day, int32_t first, int32_
 /* the first day after d on which the stage can change without a purchase */
 static int32_t next_stage_change(const clv_sim *s, int32_t d, int32_t f, int32_t l)
 {
-    int32_t c[3] = {f + s->new_days + 1, l + s->active_days + 1, l + s->churned_days + 1}, best = INT32_MAX;
+    int32_t c[3] = {f + s->w->new_days + 1, l + s->w->active_days + 1, l + s->w->churned_days + 1}, best = INT32_MAX;
     for (int k = 0; k < 3; k++)
         if (c[k] > d && c[k] < best)
             best = c[k];
@@ -192,16 +217,16 @@ static int32_t day_of_season(const clv__calendar *cal, int32_t d, double x)
 static void set_wake(clv_sim *s, size_t i, int32_t nsc, int32_t t1)
 {
     const cust *c = &s->c[i];
-    double w = season_of_day(&s->cal, nsc);
+    double w = season_of_day(&s->w->cal, nsc);
     if (c->snext < w)
         w = c->snext;
     if (c->sdeath < w)
         w = c->sdeath;
     if (c->live) {
-        double e = season_of_day(&s->cal, c->cpn_expiry);
+        double e = season_of_day(&s->w->cal, c->cpn_expiry);
         w = e < w ? e : w;
-    } else if (c->deal > 1e-4f && c->alive && s->resp.enabled && s->resp.deal_enabled) {
-        double e = season_of_day(&s->cal, t1);
+    } else if (c->deal > 1e-4f && c->alive && s->w->resp.enabled && s->w->resp.deal_enabled) {
+        double e = season_of_day(&s->w->cal, t1);
         w = e < w ? e : w;
     }
     float f = (float)w;
@@ -217,14 +242,14 @@ static void set_wake(clv_sim *s, size_t i, int32_t nsc, int32_t t1)
  * expectation's damping of full-price buying */
 static double intensity_mult(const clv_sim *s, const cust *c)
 {
-    const clv_scn_response *r = &s->resp;
+    const clv_scn_response *r = &s->w->resp;
     if (!r->enabled)
         return 1;
-    const double P = s->price[c->price];
+    const double P = s->w->price[c->price];
     double k = r->price_enabled && P != 1.0 ? pow(P, c->elast) : 1;
     if (c->live) {
         if (c->seg == SEG_PERSUADABLE && r->uplift_enabled)
-            k *= 1 + c->lift * s->coupon[c->cpn - 1].discount / (1 + (r->fatigue_enabled ? c->fatigue : 0));
+            k *= 1 + c->lift * s->w->coupon[c->cpn - 1].discount / (1 + (r->fatigue_enabled ? c->fatigue : 0));
     } else if (r->deal_enabled) {
         k /= 1 + r->deal_full_price_penalty * c->deal;
     }
@@ -234,7 +259,7 @@ static double intensity_mult(const clv_sim *s, const cust *c)
 /* the dropout multiplier: reactivated at-risk responders hold on while the coupon is valid */
 static double hazard_mult(const clv_sim *s, const cust *c)
 {
-    return c->live && c->react ? 1 - s->resp.reactivation_dropout_reduction : 1;
+    return c->live && c->react ? 1 - s->w->resp.reactivation_dropout_reduction : 1;
 }
 
 /* after a change of state at season time sn (calendar time tn), re-time the
@@ -250,12 +275,12 @@ static void remultiply(clv_sim *s, size_t i, double sn, double tn)
             c->snext = sn + (c->snext - sn) * c->k / k;
         c->k = (float)k;
     }
-    if (s->dropout == CLV_SIM_DROPOUT_LIFETIME) {
+    if (s->w->dropout == CLV_SIM_DROPOUT_LIFETIME) {
         double h = hazard_mult(s, c);
         if (h != c->h) {
             if (isfinite(c->tdeath)) {
                 c->tdeath = tn + (c->tdeath - tn) * c->h / h;
-                c->sdeath = season_of(&s->cal, c->tdeath);
+                c->sdeath = season_of(&s->w->cal, c->tdeath);
             }
             c->h = (float)h;
         }
@@ -270,29 +295,37 @@ static void record(clv_sim *s, size_t i, int32_t d, double z)
 {
     s->c[i].last = d;
     s->c[i].ntx++;
-    if (d >= s->cal.start)
+    if (d >= s->w->cal.start)
         s->c[i].nrep++;
     s->c[i].total += (float)z;
     s->c[i].last_spend = (float)z;
     if (z > s->c[i].max_spend)
         s->c[i].max_spend = (float)z;
-    s->hist[i * (size_t)s->history + (size_t)(s->c[i].ntx % s->history)] = d;
+    s->hist[i * (size_t)s->w->history + (size_t)(s->c[i].ntx % s->w->history)] = d;
 }
 
-/* append a transaction to a recording buffer (growing it by doubling) */
-static void push_tx(struct txbuf *b, size_t i, int32_t d, double t, double z)
+/* append a transaction to chain k of the recording workspace, taking a
+ * new chunk from the pool when the chain's last one is full; past the
+ * pool the transaction is counted as lost (the step goes on: what is
+ * simulated never depends on what is recorded) */
+static void push_tx(clv_sim_log *log, size_t k, size_t i, int32_t d, double t, double z)
 {
-    if (b->n == b->cap) {
-        size_t cap = b->cap ? 2 * b->cap : 1024;
-        clv_sim_tx *nt = realloc(b->tx, cap * sizeof *nt);
-        if (!nt) {
-            b->failed = 1;
+    log_chain *c = &log->chain[k];
+    if (c->head == LOG_END || c->fill == LOG_CHUNK) {
+        size_t id = atomic_fetch_add_explicit(&log->used, 1, memory_order_relaxed);
+        if (id >= log->n_chunks) {
+            atomic_fetch_add_explicit(&log->lost, 1, memory_order_relaxed);
             return;
         }
-        b->tx = nt;
-        b->cap = cap;
+        log->next[id] = LOG_END;
+        if (c->head == LOG_END)
+            c->head = (uint32_t)id;
+        else
+            log->next[c->tail] = (uint32_t)id;
+        c->tail = (uint32_t)id;
+        c->fill = 0;
     }
-    b->tx[b->n++] = (clv_sim_tx){(uint32_t)i, d, t, z};
+    log->tx[(size_t)c->tail * LOG_CHUNK + c->fill++] = (clv_sim_tx){(uint32_t)i, d, t, z};
 }
 
 /* the stage of customer i at the end of day d; when it changes, count the
@@ -303,7 +336,7 @@ static void restage(clv_sim *s, size_t i, int32_t d, int32_t t0, double *acc)
     if (st == s->c[i].stage)
         return;
     if (acc) {
-        const size_t E = (size_t)s->epoch_days + 1;
+        const size_t E = (size_t)s->w->epoch_days + 1;
         acc[(ACC_STAGE + s->c[i].stage) * E + (size_t)(d - t0)] -= 1;
         acc[(ACC_STAGE + st) * E + (size_t)(d - t0)] += 1;
     }
@@ -317,8 +350,8 @@ static void restage(clv_sim *s, size_t i, int32_t d, int32_t t0, double *acc)
 static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
 {
     cust *c = &s->c[i];
-    const clv_scn_response *r = &s->resp;
-    const size_t E = (size_t)s->epoch_days + 1;
+    const clv_scn_response *r = &s->w->resp;
+    const size_t E = (size_t)s->w->epoch_days + 1;
     if (t0 > c->resp_day) {
         double dt = t0 - c->resp_day;
         if (c->deal > 0)
@@ -330,7 +363,7 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
     if (c->live && c->cpn_expiry <= t0)
         c->live = c->react = 0;
     if (c->send) {
-        const clv_scn_coupon *cp = &s->coupon[c->send - 1];
+        const clv_scn_coupon *cp = &s->w->coupon[c->send - 1];
         if (acc) {
             acc[ACC_COUPON * E] += cp->contact_cost;
             acc[ACC_MARGIN * E] -= cp->contact_cost;
@@ -357,7 +390,7 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
         c->send = 0;
     }
     c->price = c->price_req;
-    remultiply(s, i, s->cal.C[t0 - s->cal.first], t0);
+    remultiply(s, i, s->w->cal.C[t0 - s->w->cal.first], t0);
 }
 
 /* Advance customer i through days [t0, t1), event by event: purchases (and
@@ -366,12 +399,12 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
  * NULL during the burn-in) gets the days' money and purchases and the
  * changes of the stage and alive counts.  Returns the customer's net margin
  * over the interval. */
-static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, double *acc, struct txbuf *rec)
+static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, double *acc, clv_sim_log *rec, size_t chain)
 {
-    const clv__calendar *cal = &s->cal;
+    const clv__calendar *cal = &s->w->cal;
     const double ce = cal->C[t1 - cal->first];
     cust *c = &s->c[i];
-    const size_t E = (size_t)s->epoch_days + 1;
+    const size_t E = (size_t)s->w->epoch_days + 1;
     clv_rng *r = &c->rng;
     g->state = r; /* gsl_ran_* draw from the customer's own stream */
     const int32_t f = c->first;
@@ -420,23 +453,23 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
          * price level, with the coupon's discount if it is redeemed */
         const int32_t d = day_of_season(cal, from, sp);
         const double te = d + (sp - cal->C[d - cal->first]) / cal->m[d - cal->first];
-        const double z = gsl_ran_gamma(g, s->gp, 1 / c->nu);
-        const double charged = z * s->price[c->price];
-        const double cogs = z * (1 - s->margin_rate);
+        const double z = gsl_ran_gamma(g, s->w->gp, 1 / c->nu);
+        const double charged = z * s->w->price[c->price];
+        const double cogs = z * (1 - s->w->margin_rate);
         const int reactivated = c->live && c->react;
         double coupon_cost = 0;
-        if (c->live && s->resp.enabled && clv_rng_uniform(r) < s->resp.redeem_probability) {
-            const clv_scn_coupon *cp = &s->coupon[c->cpn - 1];
+        if (c->live && s->w->resp.enabled && clv_rng_uniform(r) < s->w->resp.redeem_probability) {
+            const clv_scn_coupon *cp = &s->w->coupon[c->cpn - 1];
             double disc = cp->discount * charged;
             coupon_cost = (disc < cp->max_value ? disc : cp->max_value) + cp->redemption_cost;
             c->live = c->react = 0;
             if (acc)
                 acc[ACC_REDEEM * E + (size_t)(d - t0)] += 1;
         }
-        const double paid = charged - (coupon_cost > 0 ? coupon_cost - s->coupon[c->cpn - 1].redemption_cost : 0);
+        const double paid = charged - (coupon_cost > 0 ? coupon_cost - s->w->coupon[c->cpn - 1].redemption_cost : 0);
         record(s, i, d, paid);
         if (rec)
-            push_tx(rec, i, d, te, c->last_spend);
+            push_tx(rec, chain, i, d, te, c->last_spend);
         const double m = charged - cogs - coupon_cost;
         margin += m;
         if (acc) {
@@ -452,8 +485,8 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         if (d + 1 > cur)
             cur = d + 1;
         /* BG/NBD: the customer may drop out right after the purchase */
-        double p_drop = s->dropout == CLV_SIM_DROPOUT_AT_PURCHASE ? c->drop * (reactivated ? 1 - s->resp.reactivation_dropout_reduction : 1) : 0;
-        if (s->dropout == CLV_SIM_DROPOUT_AT_PURCHASE && clv_rng_uniform(r) < p_drop) {
+        double p_drop = s->w->dropout == CLV_SIM_DROPOUT_AT_PURCHASE ? c->drop * (reactivated ? 1 - s->w->resp.reactivation_dropout_reduction : 1) : 0;
+        if (s->w->dropout == CLV_SIM_DROPOUT_AT_PURCHASE && clv_rng_uniform(r) < p_drop) {
             if (acc)
                 acc[ACC_ALIVE * E + (size_t)(d - t0)] -= 1;
             c->alive = 0;
@@ -479,19 +512,19 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     clv_rng pop;
     clv_rng_seed(&pop, (clv_stream_key){s->seed, CLV_STREAM_POPULATION, s->rep, i});
     g->state = &pop;
-    double lam = gsl_ran_gamma(g, s->r, 1 / s->alpha);
+    double lam = gsl_ran_gamma(g, s->w->r, 1 / s->w->alpha);
     s->c[i].lam = (float)(lam > 1e-30 ? lam : 1e-30);
-    if (s->dropout == CLV_SIM_DROPOUT_AT_PURCHASE)
-        s->c[i].drop = (float)gsl_ran_beta(g, s->a, s->b);
+    if (s->w->dropout == CLV_SIM_DROPOUT_AT_PURCHASE)
+        s->c[i].drop = (float)gsl_ran_beta(g, s->w->a, s->w->b);
     else
-        s->c[i].drop = (float)gsl_ran_gamma(g, s->s, 1 / s->beta);
-    double nu = gsl_ran_gamma(g, s->gq, 1 / s->gg);
+        s->c[i].drop = (float)gsl_ran_gamma(g, s->w->s, 1 / s->w->beta);
+    double nu = gsl_ran_gamma(g, s->w->gq, 1 / s->w->gg);
     s->c[i].nu = (float)(nu > 1e-30 ? nu : 1e-30);
     /* response traits: the uplift segment, the lift of a persuadable
      * (gamma with the scenario's mean and shape) and the price elasticity
      * (normal, redrawn until it is at most 0) */
     cust *c = &s->c[i];
-    const clv_scn_response *rs = &s->resp;
+    const clv_scn_response *rs = &s->w->resp;
     double u = clv_rng_uniform(&pop);
     c->seg = u < rs->persuadable                                     ? SEG_PERSUADABLE
              : u < rs->persuadable + rs->sure_thing                  ? SEG_SURE_THING
@@ -507,7 +540,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     c->ncoupons = 0;
     c->coupon_day = INT32_MIN;
     c->cpn = c->live = c->react = c->send = 0;
-    c->price = c->price_req = (uint8_t)s->list_price;
+    c->price = c->price_req = (uint8_t)s->w->list_price;
 
     clv_rng_seed(&s->c[i].rng, (clv_stream_key){s->seed, CLV_STREAM_BEHAVIOUR, s->rep, i});
     clv_rng *r = &s->c[i].rng;
@@ -520,18 +553,263 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     s->c[i].alive = 1;
     s->c[i].stage = CLV_STAGE_NEW;
     s->c[i].resp_day = d;
-    double z = gsl_ran_gamma(g, s->gp, 1 / s->c[i].nu);
+    double z = gsl_ran_gamma(g, s->w->gp, 1 / s->c[i].nu);
     record(s, i, d, z);
     s->c[i].nrep = 0; /* the first purchase is not a repeat */
     /* the next purchase: a unit exponential of intensity after tf */
-    const clv__calendar *cal = &s->cal;
+    const clv__calendar *cal = &s->w->cal;
     s->c[i].snext = season_of(cal, tf) + exp1(r) / s->c[i].lam;
-    s->c[i].tdeath = s->dropout == CLV_SIM_DROPOUT_LIFETIME ? tf + exp1(r) / s->c[i].drop : INFINITY;
+    s->c[i].tdeath = s->w->dropout == CLV_SIM_DROPOUT_LIFETIME ? tf + exp1(r) / s->c[i].drop : INFINITY;
     s->c[i].sdeath = season_of(cal, s->c[i].tdeath);
     set_wake(s, i, next_stage_change(s, d, d, d), d + 1);
 }
 
-/* ---- allocation ---- */
+/* ---- the world ---- */
+
+clv_sim_dropout clv_sim_dropout_of(int model)
+{
+    return model == CLV_MODEL_PARETO ? CLV_SIM_DROPOUT_LIFETIME : CLV_SIM_DROPOUT_AT_PURCHASE;
+}
+
+void clv_world_free(clv_world *w)
+{
+    if (!w)
+        return;
+    free(w->first_days);
+    clv__calendar_free(&w->cal);
+    free(w);
+}
+
+int clv_world_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_world **out, clv_error *err)
+{
+    *out = NULL;
+    clv_sim_opts def;
+    if (!opts) {
+        clv_sim_opts_default(&def);
+        opts = &def;
+    }
+    if (opts->history < 1 || opts->history > 64)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "history", "expected 1 to 64 purchases, got %d", opts->history);
+    if (scn->population.source == CLV_SOURCE_FIT)
+        return clv_error_set(err, CLV_EINPUT, scn->source, 0, "population.source",
+                             "the environment needs parameters: fit the log first (clv_population_fit), or with "
+                             "'clvsim fit' and @include its population.cfg");
+    if (clv_scn_list_price(scn) < 0)
+        return clv_error_set(err, CLV_EINPUT, scn->source, 0, "interventions.prices",
+                             "expected the list price 1.0 among the price levels (the price of no campaign)");
+    clv_world *w = calloc(1, sizeof *w);
+    if (!w)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    const double ud = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
+    w->dropout = clv_sim_dropout_of(scn->population.model);
+    /* rates per unit ~ Gamma(shape, rate) become rates per day ~ Gamma(shape, rate x unit days) */
+    w->r = scn->population.bgnbd.r, w->alpha = scn->population.bgnbd.alpha * ud;
+    w->a = scn->population.bgnbd.a, w->b = scn->population.bgnbd.b;
+    if (w->dropout == CLV_SIM_DROPOUT_LIFETIME) {
+        w->r = scn->population.pareto.r, w->alpha = scn->population.pareto.alpha * ud;
+        w->s = scn->population.pareto.s, w->beta = scn->population.pareto.beta * ud;
+    }
+    w->gp = scn->population.spend.p, w->gq = scn->population.spend.q, w->gg = scn->population.spend.gamma;
+    w->margin_rate = scn->economics.margin_rate;
+    w->list_price = clv_scn_list_price(scn);
+    w->n_coupons = scn->interventions.n_coupons;
+    memcpy(w->coupon, scn->interventions.coupons, sizeof w->coupon);
+    w->n_prices = scn->interventions.n_prices;
+    memcpy(w->price, scn->interventions.prices, sizeof w->price);
+    w->budget_epoch = scn->interventions.budget_per_epoch;
+    w->budget_total = scn->interventions.budget_total;
+    w->resp = scn->response;
+    w->new_days = scn->lifecycle.new_days, w->active_days = scn->lifecycle.active_days;
+    w->churned_days = scn->lifecycle.churned_days, w->loyal = scn->lifecycle.loyal_purchases;
+    w->epoch_days = scn->calendar.epoch_days;
+    w->horizon_days = scn->calendar.horizon_days;
+    w->epochs = (w->horizon_days + w->epoch_days - 1) / w->epoch_days;
+    w->history = opts->history;
+    const double scale = scn->run.scale;
+    int st = clv__calendar_build(scn, scale, &w->cal, err);
+    if (st != CLV_OK) {
+        clv_world_free(w);
+        return st;
+    }
+    w->n0 = opts->first_days ? opts->n_first_days : (size_t)llround((double)scn->population.customers * scale);
+    if (opts->first_days) {
+        for (size_t i = 0; i < opts->n_first_days; i++)
+            if (opts->first_days[i] < w->cal.first || opts->first_days[i] >= w->cal.start) {
+                char a[16], b[16], c[16];
+                st = clv_error_set(err, CLV_EINPUT, NULL, 0, "first_days",
+                                   "customer %zu's first purchase day %s is outside the burn-in %s..%s", i,
+                                   clv_date_format(opts->first_days[i], a), clv_date_format(w->cal.first, b),
+                                   clv_date_format(w->cal.start - 1, c));
+                clv_world_free(w);
+                return st;
+            }
+        if (!(w->first_days = malloc((opts->n_first_days ? opts->n_first_days : 1) * sizeof *w->first_days))) {
+            clv_world_free(w);
+            return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        }
+        memcpy(w->first_days, opts->first_days, opts->n_first_days * sizeof *w->first_days);
+    }
+    /* capacity: existing customers and arrivals up to 8 standard deviations
+     * above their mean, which a Poisson total exceeds with probability below 1e-12 */
+    double A = 0;
+    for (size_t k = 0; k < w->cal.n; k++)
+        A += w->cal.acq[k];
+    w->cap = w->n0 + (size_t)ceil(A + 8 * sqrt(A) + 32);
+    w->n_blocks_max = w->cap / BLOCK + 1;
+    w->bytes = sizeof *w + (3 * w->cal.n + 1) * sizeof(double) + w->cal.n +
+               (w->first_days ? opts->n_first_days * sizeof *w->first_days : 0);
+    *out = w;
+    return CLV_OK;
+}
+
+size_t clv_world_customers(const clv_world *w) { return w->n0; }
+size_t clv_world_capacity(const clv_world *w) { return w->cap; }
+int clv_world_epochs(const clv_world *w) { return w->epochs; }
+int clv_world_horizon_days(const clv_world *w) { return w->horizon_days; }
+int clv_world_list_price(const clv_world *w) { return w->list_price; }
+size_t clv_world_memory(const clv_world *w) { return w->bytes; }
+
+/* ---- the recording workspace ---- */
+
+/* purchases of n customers over T days at intensity multiplier K on days
+ * whose seasonal multiplier is at most M: each customer's count is
+ * Poisson-gamma with mean E[lambda] K M T and variance mean + Var[lambda]
+ * (K M T)^2; their sum, 8 standard deviations above its mean */
+static double purchases_bound(const clv_world *w, double n, double T, double K, double M)
+{
+    const double el = w->r / w->alpha, vl = w->r / (w->alpha * w->alpha), x = K * M * T;
+    const double mean = n * el * x, var = n * (el * x + vl * x * x);
+    return mean + 8 * sqrt(var);
+}
+
+size_t clv_sim_log_capacity(const clv_world *w)
+{
+    const clv__calendar *cal = &w->cal;
+    double mb = 1, mh = 1; /* the largest seasonal multipliers of the burn-in and of the horizon */
+    for (size_t k = 0; k < cal->n; k++) {
+        double *m = (int32_t)k + cal->first < cal->start ? &mb : &mh;
+        if (cal->m[k] > *m)
+            *m = cal->m[k];
+    }
+    /* the intensity of a customer under a campaign: its price response
+     * (the elasticity 4 standard deviations below its mean at the lowest
+     * price level) times a persuadable's uplift at 4 times the mean lift */
+    double K = 1;
+    const clv_scn_response *r = &w->resp;
+    if (r->enabled) {
+        double kp = 1, disc = 0;
+        const double e = r->elasticity_mean - 4 * r->elasticity_sd;
+        for (int p = 0; r->price_enabled && e < 0 && p < w->n_prices; p++)
+            if (pow(w->price[p], e) > kp)
+                kp = pow(w->price[p], e);
+        for (int c = 0; c < w->n_coupons; c++)
+            disc = w->coupon[c].discount > disc ? w->coupon[c].discount : disc;
+        K = kp * (r->uplift_enabled ? 1 + 4 * r->uplift_mean * disc : 1);
+    }
+    /* the reset: the existing customers' first purchases and burn-in
+     * histories; a step: every customer there can be over one epoch, and
+     * the first purchases of all arrivals */
+    const double burn = (double)w->n0 + purchases_bound(w, (double)w->n0, cal->start - cal->first, 1, mb);
+    const double step = (double)(w->cap - w->n0) + purchases_bound(w, (double)w->cap, w->epoch_days, K, mh);
+    return (size_t)ceil((burn > step ? burn : step) + 1024);
+}
+
+void clv_sim_log_free(clv_sim_log *log)
+{
+    if (!log)
+        return;
+    free(log->tx);
+    free(log->next);
+    free(log->chain);
+    free(log);
+}
+
+static void log_clear(clv_sim_log *log)
+{
+    for (size_t k = 0; k < log->n_chains; k++)
+        log->chain[k] = (log_chain){LOG_END, LOG_END, 0};
+    atomic_store_explicit(&log->used, 0, memory_order_relaxed);
+    atomic_store_explicit(&log->lost, 0, memory_order_relaxed);
+}
+
+int clv_sim_log_alloc(const clv_world *w, size_t capacity, clv_sim_log **out, clv_error *err)
+{
+    *out = NULL;
+    if (capacity == 0)
+        capacity = clv_sim_log_capacity(w);
+    clv_sim_log *log = calloc(1, sizeof *log);
+    if (!log)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    log->w = w;
+    log->n_chains = 1 + w->n_blocks_max;
+    /* every chain may leave its last chunk part empty: one chunk more per
+     * chain keeps `capacity` transactions in any distribution */
+    const size_t chunks = (capacity + LOG_CHUNK - 1) / LOG_CHUNK + log->n_chains;
+    if (chunks >= LOG_END || chunks > SIZE_MAX / (LOG_CHUNK * sizeof *log->tx)) {
+        clv_sim_log_free(log);
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "capacity", "%zu transactions are more than a log can hold",
+                             capacity);
+    }
+    log->n_chunks = chunks;
+    log->capacity = capacity;
+    log->tx = malloc(chunks * LOG_CHUNK * sizeof *log->tx);
+    log->next = malloc(chunks * sizeof *log->next);
+    log->chain = malloc(log->n_chains * sizeof *log->chain);
+    if (!log->tx || !log->next || !log->chain) {
+        clv_sim_log_free(log);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for a log of %zu transactions", capacity);
+    }
+    log->bytes = sizeof *log + chunks * (LOG_CHUNK * sizeof *log->tx + sizeof *log->next) +
+                 log->n_chains * sizeof *log->chain;
+    atomic_init(&log->used, 0);
+    atomic_init(&log->lost, 0);
+    log_clear(log);
+    *out = log;
+    return CLV_OK;
+}
+
+size_t clv_sim_log_size(const clv_sim_log *log) { return log->capacity; }
+size_t clv_sim_log_memory(const clv_sim_log *log) { return log->bytes; }
+
+int clv_sim_record_into(clv_sim *s, clv_sim_log *log, clv_error *err)
+{
+    if (log && log->w != s->w)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "log", "the log was made for another world");
+    if (log)
+        log_clear(log);
+    s->log = log;
+    return CLV_OK;
+}
+
+size_t clv_sim_lost_transactions(const clv_sim *s)
+{
+    return s->log ? atomic_load_explicit(&s->log->lost, memory_order_relaxed) : 0;
+}
+
+int clv_sim_transactions(const clv_sim *s, int (*fn)(void *ctx, const clv_sim_tx *tx), void *ctx)
+{
+    const clv_sim_log *log = s->log;
+    if (!log)
+        return CLV_EINPUT;
+    if (atomic_load_explicit(&log->lost, memory_order_relaxed))
+        return CLV_ENOMEM;
+    /* the first purchases of new customers come first: their other
+     * transactions of the epoch are in the blocks */
+    for (size_t k = 0; k < log->n_chains; k++) {
+        const log_chain *c = &log->chain[k];
+        for (uint32_t id = c->head; id != LOG_END; id = log->next[id]) {
+            const size_t m = id == c->tail ? c->fill : LOG_CHUNK;
+            for (size_t q = 0; q < m; q++) {
+                int rc = fn(ctx, &log->tx[(size_t)id * LOG_CHUNK + q]);
+                if (rc)
+                    return rc;
+            }
+        }
+    }
+    return CLV_OK;
+}
+
+/* ---- states ---- */
 
 void clv_sim_free(clv_sim *s)
 {
@@ -546,24 +824,15 @@ void clv_sim_free(clv_sim *s)
     free(s->grng);
     free(s->grng_own);
     free(s->woken);
-    for (size_t b = 0; s->txb && b < s->n_blocks_max; b++)
-        free(s->txb[b].tx);
-    free(s->txb);
-    free(s->txfirst.tx);
-    free(s->first_days);
     free(s->mem);
     free(s->days);
     free(s->acc);
-    clv__calendar_free(&s->cal);
+    clv_sim_log_free(s->own_log);
+    clv_world_free(s->own_world);
     free(s);
 }
 
-clv_sim_dropout clv_sim_dropout_of(int model)
-{
-    return model == CLV_MODEL_PARETO ? CLV_SIM_DROPOUT_LIFETIME : CLV_SIM_DROPOUT_AT_PURCHASE;
-}
-
-int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **out, clv_error *err)
+int clv_sim_alloc_in(const clv_world *w, const clv_sim_opts *opts, clv_sim **out, clv_error *err)
 {
     *out = NULL;
     clv_sim_opts def;
@@ -571,101 +840,43 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
         clv_sim_opts_default(&def);
         opts = &def;
     }
-    if (opts->history < 1 || opts->history > 64)
-        return clv_error_set(err, CLV_EINPUT, NULL, 0, "history", "expected 1 to 64 purchases, got %d", opts->history);
-    if (scn->population.source == CLV_SOURCE_FIT)
-        return clv_error_set(err, CLV_EINPUT, scn->source, 0, "population.source",
-                             "the environment needs parameters: fit the log first (clv_population_fit), or with "
-                             "'clvsim fit' and @include its population.cfg");
     clv_sim *s = calloc(1, sizeof *s);
     if (!s)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    const double ud = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
-    s->dropout = clv_sim_dropout_of(scn->population.model);
-    /* rates per unit ~ Gamma(shape, rate) become rates per day ~ Gamma(shape, rate x unit days) */
-    s->r = scn->population.bgnbd.r, s->alpha = scn->population.bgnbd.alpha * ud;
-    s->a = scn->population.bgnbd.a, s->b = scn->population.bgnbd.b;
-    if (s->dropout == CLV_SIM_DROPOUT_LIFETIME) {
-        s->r = scn->population.pareto.r, s->alpha = scn->population.pareto.alpha * ud;
-        s->s = scn->population.pareto.s, s->beta = scn->population.pareto.beta * ud;
-    }
-    s->gp = scn->population.spend.p, s->gq = scn->population.spend.q, s->gg = scn->population.spend.gamma;
-    s->margin_rate = scn->economics.margin_rate;
-    s->list_price = clv_scn_list_price(scn);
-    s->n_coupons = scn->interventions.n_coupons;
-    memcpy(s->coupon, scn->interventions.coupons, sizeof s->coupon);
-    s->n_prices = scn->interventions.n_prices;
-    memcpy(s->price, scn->interventions.prices, sizeof s->price);
-    s->budget_epoch = scn->interventions.budget_per_epoch;
-    s->budget_total = scn->interventions.budget_total;
-    s->resp = scn->response;
-    if (s->list_price < 0) {
-        free(s);
-        return clv_error_set(err, CLV_EINPUT, scn->source, 0, "interventions.prices",
-                             "expected the list price 1.0 among the price levels (the price of no campaign)");
-    }
-    s->new_days = scn->lifecycle.new_days, s->active_days = scn->lifecycle.active_days;
-    s->churned_days = scn->lifecycle.churned_days, s->loyal = scn->lifecycle.loyal_purchases;
-    s->epoch_days = scn->calendar.epoch_days;
-    s->epochs = (scn->calendar.horizon_days + s->epoch_days - 1) / s->epoch_days;
-    s->history = opts->history;
+    s->w = w;
     s->threads = clv_threads_resolve(opts->threads);
-    const double scale = scn->run.scale;
-    int st = clv__calendar_build(scn, scale, &s->cal, err);
-    if (st != CLV_OK) {
-        clv_sim_free(s);
-        return st;
-    }
-    /* capacity: existing customers and arrivals up to 8 standard deviations
-     * above their mean, which a Poisson total exceeds with probability below 1e-12 */
     s->progress = opts->progress;
-    s->n0 = opts->first_days ? opts->n_first_days : (size_t)llround((double)scn->population.customers * scale);
-    if (opts->first_days) {
-        for (size_t i = 0; i < opts->n_first_days; i++)
-            if (opts->first_days[i] < s->cal.first || opts->first_days[i] >= s->cal.start) {
-                char a[16], b[16], c[16];
-                clv_sim_free(s);
-                return clv_error_set(err, CLV_EINPUT, NULL, 0, "first_days",
-                                     "customer %zu's first purchase day %s is outside the burn-in %s..%s", i,
-                                     clv_date_format(opts->first_days[i], a), clv_date_format(s->cal.first, b),
-                                     clv_date_format(s->cal.start - 1, c));
-            }
-        if (!(s->first_days = malloc((opts->n_first_days ? opts->n_first_days : 1) * sizeof *s->first_days))) {
-            clv_sim_free(s);
-            return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-        }
-        memcpy(s->first_days, opts->first_days, opts->n_first_days * sizeof *s->first_days);
-    }
-    double A = 0;
-    for (size_t k = 0; k < s->cal.n; k++)
-        A += s->cal.acq[k];
-    s->cap = s->n0 + (size_t)ceil(A + 8 * sqrt(A) + 32);
-    const size_t cap = s->cap, H = (size_t)s->history;
+    const size_t cap = w->cap, H = (size_t)w->history;
     /* one allocation for every per-customer array, the streams first (aligned) */
     size_t bytes = cap * (sizeof(cust) + sizeof(float) + H * sizeof(int32_t)) + 64;
     s->mem = calloc(1, bytes);
-    s->bytes = sizeof *s + bytes + (size_t)scn->calendar.horizon_days * sizeof *s->days +
-               (cap / BLOCK + 1) * ACC_N * ((size_t)s->epoch_days + 1) * sizeof *s->acc + (3 * s->cal.n + 1) * sizeof(double);
-    s->days = calloc((size_t)scn->calendar.horizon_days, sizeof *s->days);
-    s->n_blocks_max = cap / BLOCK + 1;
-    s->acc = calloc(s->n_blocks_max * ACC_N * ((size_t)s->epoch_days + 1), sizeof *s->acc);
+    s->bytes = sizeof *s + bytes + (size_t)w->horizon_days * sizeof *s->days +
+               w->n_blocks_max * ACC_N * ((size_t)w->epoch_days + 1) * sizeof *s->acc;
+    s->days = calloc((size_t)w->horizon_days, sizeof *s->days);
+    s->acc = calloc(w->n_blocks_max * ACC_N * ((size_t)w->epoch_days + 1), sizeof *s->acc);
     s->workers = s->threads;
     s->grng = calloc((size_t)s->workers, sizeof *s->grng);
     s->grng_own = calloc((size_t)s->workers, sizeof *s->grng_own);
     s->woken = malloc((size_t)s->workers * BLOCK * sizeof *s->woken);
-    s->record = opts->record;
-    if (s->record)
-        s->txb = calloc(s->n_blocks_max, sizeof *s->txb);
-    if (!s->mem || !s->days || !s->acc || !s->grng || !s->grng_own || !s->woken || (s->record && !s->txb)) {
+    if (!s->mem || !s->days || !s->acc || !s->grng || !s->grng_own || !s->woken) {
         clv_sim_free(s);
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for %zu customers", cap);
     }
-    for (int w = 0; w < s->workers; w++) {
-        if (!(s->grng[w] = gsl_rng_alloc(clv_gsl_rng_xoshiro256ss))) {
+    for (int k = 0; k < s->workers; k++) {
+        if (!(s->grng[k] = gsl_rng_alloc(clv_gsl_rng_xoshiro256ss))) {
             clv_sim_free(s);
             return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         }
-        s->grng_own[w] = s->grng[w]->state;
+        s->grng_own[k] = s->grng[k]->state;
+    }
+    if (opts->record) {
+        int st = clv_sim_log_alloc(w, 0, &s->own_log, err);
+        if (st != CLV_OK) {
+            clv_sim_free(s);
+            return st;
+        }
+        s->log = s->own_log;
+        s->bytes += s->own_log->bytes;
     }
     char *p = s->mem;
 #define CARVE(field, count)                          \
@@ -681,35 +892,23 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
     return CLV_OK;
 }
 
-/* ---- recording ---- */
-
-static void clear_records(clv_sim *s)
+int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **out, clv_error *err)
 {
-    if (!s->record)
-        return;
-    for (size_t b = 0; b < s->n_blocks_max; b++)
-        s->txb[b].n = 0, s->txb[b].failed = 0;
-    s->txfirst.n = 0, s->txfirst.failed = 0;
-}
-
-int clv_sim_transactions(const clv_sim *s, int (*fn)(void *ctx, const clv_sim_tx *tx), void *ctx)
-{
-    if (!s->record)
-        return CLV_EINPUT;
-    for (size_t b = 0; b <= s->n_blocks_max; b++) {
-        /* the first purchases of new customers come first: their other
-         * transactions of the epoch are in the blocks */
-        const struct txbuf *t = b == 0 ? &s->txfirst : &s->txb[b - 1];
-        if (t->failed)
-            return CLV_ENOMEM;
-        for (size_t k = 0; k < t->n; k++) {
-            int rc = fn(ctx, &t->tx[k]);
-            if (rc)
-                return rc;
-        }
+    *out = NULL;
+    clv_world *w = NULL;
+    int st = clv_world_alloc(scn, opts, &w, err);
+    if (st != CLV_OK)
+        return st;
+    if ((st = clv_sim_alloc_in(w, opts, out, err)) != CLV_OK) {
+        clv_world_free(w);
+        return st;
     }
+    (*out)->own_world = w;
+    (*out)->bytes += w->bytes;
     return CLV_OK;
 }
+
+const clv_world *clv_sim_world(const clv_sim *s) { return s->w; }
 
 const char *clv_segment_name(int segment)
 {
@@ -741,21 +940,21 @@ static int burn_unit(size_t unit, int worker, void *ctx)
     clv_sim *s = j->s;
     gsl_rng *g = s->grng[worker];
     size_t end = (unit + 1) * BLOCK < j->n ? (unit + 1) * BLOCK : j->n;
-    const clv__calendar *cal = &s->cal;
+    const clv__calendar *cal = &s->w->cal;
     if (clv_progress_poll(s->progress) != CLV_OK)
         return CLV_ECANCELLED;
     for (size_t i = unit * BLOCK; i < end; i++) {
         /* the first purchase, uniform over the burn-in (or the start day) */
         clv_rng pos;
         clv_rng_seed(&pos, (clv_stream_key){s->seed, CLV_STREAM_POPULATION, s->rep, i ^ CLV_BLOCK_FIRST_PURCHASE});
-        double tf = s->first_days ? s->first_days[i] + clv_rng_uniform(&pos)
+        double tf = s->w->first_days ? s->w->first_days[i] + clv_rng_uniform(&pos)
                                   : cal->first + (double)(cal->start - cal->first) * clv_rng_uniform(&pos);
         init_customer(s, g, i, tf);
         int32_t d = (int32_t)floor(tf);
-        if (s->record)
-            push_tx(&s->txb[unit], i, d, tf, s->c[i].total); /* the first purchase */
+        if (s->log)
+            push_tx(s->log, 1 + unit, i, d, tf, s->c[i].total); /* the first purchase */
         if (d < cal->start)
-            advance(s, g, i, d, cal->start, NULL, s->record ? &s->txb[unit] : NULL);
+            advance(s, g, i, d, cal->start, NULL, s->log, 1 + unit);
         /* counts at the end of the day before the start */
         double *c = j->counts + unit * (1 + CLV_STAGE_N);
         c[0] += s->c[i].alive;
@@ -770,14 +969,15 @@ int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *er
     s->seed = seed;
     s->rep = replication;
     s->epoch = 0;
-    s->n = s->n0;
+    s->n = s->w->n0;
     s->n_days = 0;
     clv_rng_seed(&s->acq_rng, (clv_stream_key){seed, CLV_STREAM_ACQUISITION, replication, 0});
-    clear_records(s);
+    if (s->log)
+        log_clear(s->log);
     /* the per-block counts borrow the accumulators, summed in block order */
-    const size_t blocks = (s->n0 + BLOCK - 1) / BLOCK;
+    const size_t blocks = (s->w->n0 + BLOCK - 1) / BLOCK;
     memset(s->acc, 0, blocks * (1 + CLV_STAGE_N) * sizeof *s->acc);
-    burn_job j = {s, s->n0, s->acc};
+    burn_job j = {s, s->w->n0, s->acc};
     int st = clv_parallel_for(s->threads, blocks, burn_unit, &j);
     if (st != CLV_OK)
         return clv_error_set(err, st, NULL, 0, NULL, st == CLV_ECANCELLED ? "cancelled" : "reset failed");
@@ -806,13 +1006,13 @@ static int step_unit(size_t unit, int worker, void *ctx)
     step_job *j = ctx;
     clv_sim *s = j->s;
     gsl_rng *g = s->grng[worker];
-    const size_t E = (size_t)s->epoch_days + 1;
+    const size_t E = (size_t)s->w->epoch_days + 1;
     double *acc = s->acc + unit * ACC_N * E;
     memset(acc, 0, ACC_N * E * sizeof *acc);
     const size_t base = unit * BLOCK, end = base + BLOCK < s->n ? base + BLOCK : s->n;
     /* most customers have nothing happening this epoch: a scan of their
      * wake times lists the others */
-    const double ce = s->cal.C[j->t1 - s->cal.first];
+    const double ce = s->w->cal.C[j->t1 - s->w->cal.first];
     const float *wake = s->wake;
     uint32_t *woken = s->woken + (size_t)worker * BLOCK;
     size_t nw = 0;
@@ -823,7 +1023,7 @@ static int step_unit(size_t unit, int worker, void *ctx)
     /* their records are scattered in memory: fetch a few ahead while
      * working on the current one, or every one of them costs a miss */
     enum { AHEAD = 6 };
-    const size_t H = (size_t)s->history;
+    const size_t H = (size_t)s->w->history;
     for (size_t q = 0; q < nw; q++) {
 #if defined(__GNUC__)
         if (q + AHEAD < nw) {
@@ -834,7 +1034,7 @@ static int step_unit(size_t unit, int worker, void *ctx)
         }
 #endif
         size_t i = base + woken[q];
-        double m = advance(s, g, i, j->t0, j->t1, acc, s->record ? &s->txb[unit] : NULL);
+        double m = advance(s, g, i, j->t0, j->t1, acc, s->log, 1 + unit);
         if (m != 0 && s->margin_out && i < s->n_margin)
             s->margin_out[i] = m;
     }
@@ -850,20 +1050,21 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
 int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *order, double *margin,
                          clv_error *err)
 {
-    if (s->epoch >= s->epochs)
-        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the horizon is over (%d epochs)", s->epochs);
+    if (s->epoch >= s->w->epochs)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the horizon is over (%d epochs)", s->w->epochs);
     const size_t n_before = s->n;
-    const int32_t t0 = s->cal.start + s->epoch * s->epoch_days;
-    const int32_t t1 = t0 + s->epoch_days < s->cal.end ? t0 + s->epoch_days : s->cal.end;
-    const size_t E = (size_t)s->epoch_days + 1, nd = (size_t)(t1 - t0);
-    clear_records(s);
+    const int32_t t0 = s->w->cal.start + s->epoch * s->w->epoch_days;
+    const int32_t t1 = t0 + s->w->epoch_days < s->w->cal.end ? t0 + s->w->epoch_days : s->w->cal.end;
+    const size_t E = (size_t)s->w->epoch_days + 1, nd = (size_t)(t1 - t0);
+    if (s->log)
+        log_clear(s->log);
 
     /* the actions, in customer order: a coupon reserves the most it can
      * cost (contact + redemption cost + its largest discount) within the
      * epoch's and the total budget, or is refused; a customer with a coupon
      * or a new price level is woken at the epoch start */
     double refused = 0, outstanding = 0, reserved = 0;
-    if (s->budget_total >= 0)
+    if (s->w->budget_total >= 0)
         for (size_t i = 0; i < n_before; i++)
             if (s->c[i].live && s->c[i].cpn_expiry > t0)
                 outstanding += s->c[i].reserved;
@@ -872,17 +1073,17 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
         if (i >= n_before)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "order", "customer %zu of %zu", i, n_before);
         const clv_action a = actions[i];
-        if (a.coupon > s->n_coupons || a.price >= s->n_prices)
+        if (a.coupon > s->w->n_coupons || a.price >= s->w->n_prices)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "actions",
                                  "customer %zu: coupon %d of 0..%d, price level %d of 0..%d", i, a.coupon,
-                                 s->n_coupons, a.price, s->n_prices - 1);
+                                 s->w->n_coupons, a.price, s->w->n_prices - 1);
         cust *c = &s->c[i];
         if (a.coupon) {
-            const clv_scn_coupon *cp = &s->coupon[a.coupon - 1];
+            const clv_scn_coupon *cp = &s->w->coupon[a.coupon - 1];
             double cost = cp->contact_cost + cp->redemption_cost + cp->max_value;
             double replaced = c->live && c->cpn_expiry > t0 ? c->reserved : 0;
-            if ((s->budget_epoch >= 0 && reserved + cost > s->budget_epoch) ||
-                (s->budget_total >= 0 && s->spent + outstanding - replaced + cost > s->budget_total)) {
+            if ((s->w->budget_epoch >= 0 && reserved + cost > s->w->budget_epoch) ||
+                (s->w->budget_total >= 0 && s->spent + outstanding - replaced + cost > s->w->budget_total)) {
                 refused += 1;
             } else {
                 reserved += cost;
@@ -901,22 +1102,22 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
      * with a first purchase at a uniform time of its day */
     double first_purchases[366] = {0}, first_revenue[366] = {0};
     for (int32_t d = t0; d < t1; d++) {
-        double mean = s->cal.acq[d - s->cal.first];
+        double mean = s->w->cal.acq[d - s->w->cal.first];
         if (mean <= 0)
             continue;
         s->grng[0]->state = &s->acq_rng;
         unsigned k = gsl_ran_poisson(s->grng[0], mean);
         for (unsigned q = 0; q < k; q++) {
-            if (s->n >= s->cap)
+            if (s->n >= s->w->cap)
                 return clv_error_set(err, CLV_ENUMERIC, NULL, 0, "acquisition",
-                                     "more arrivals than the capacity of %zu customers", s->cap);
+                                     "more arrivals than the capacity of %zu customers", s->w->cap);
             double tf = d + clv_rng_uniform(&s->acq_rng);
             size_t i = s->n++;
             init_customer(s, s->grng[0], i, tf);
             first_purchases[d - t0] += 1;
             first_revenue[d - t0] += s->c[i].total; /* alive and new from its first day: counted below */
-            if (s->record)
-                push_tx(&s->txfirst, i, d, tf, s->c[i].total);
+            if (s->log)
+                push_tx(s->log, 0, i, d, tf, s->c[i].total);
         }
     }
     s->grng[0]->state = s->grng_own[0];
@@ -962,8 +1163,8 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
         stage[CLV_STAGE_NEW] += first_purchases[k];
         day->purchases += first_purchases[k];
         day->revenue += first_revenue[k];
-        day->cost_of_goods += first_revenue[k] * (1 - s->margin_rate);
-        day->net_margin += first_revenue[k] * s->margin_rate;
+        day->cost_of_goods += first_revenue[k] * (1 - s->w->margin_rate);
+        day->net_margin += first_revenue[k] * s->w->margin_rate;
         day->alive = alive;
         for (int q = 0; q < CLV_STAGE_N; q++)
             day->stage[q] = stage[q];
@@ -987,21 +1188,21 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
 /* ---- queries ---- */
 
 size_t clv_sim_customers(const clv_sim *s) { return s->n; }
-size_t clv_sim_capacity(const clv_sim *s) { return s->cap; }
+size_t clv_sim_capacity(const clv_sim *s) { return s->w->cap; }
 int clv_sim_epoch(const clv_sim *s) { return s->epoch; }
-int clv_sim_epochs(const clv_sim *s) { return s->epochs; }
-int clv_sim_done(const clv_sim *s) { return s->epoch >= s->epochs; }
+int clv_sim_epochs(const clv_sim *s) { return s->w->epochs; }
+int clv_sim_done(const clv_sim *s) { return s->epoch >= s->w->epochs; }
 size_t clv_sim_memory(const clv_sim *s) { return s->bytes; }
-int clv_sim_list_price(const clv_sim *s) { return s->list_price; }
+int clv_sim_list_price(const clv_sim *s) { return s->w->list_price; }
 
 int clv_sim_season_phase(const clv_sim *s)
 {
     int32_t d = clv_sim_today(s);
-    if (d >= s->cal.end)
-        d = s->cal.end - 1;
-    return s->cal.phase[d - s->cal.first];
+    if (d >= s->w->cal.end)
+        d = s->w->cal.end - 1;
+    return s->w->cal.phase[d - s->w->cal.first];
 }
-int32_t clv_sim_today(const clv_sim *s) { return s->cal.start + s->epoch * s->epoch_days; }
+int32_t clv_sim_today(const clv_sim *s) { return s->w->cal.start + s->epoch * s->w->epoch_days; }
 int clv_sim_alive(const clv_sim *s, size_t i) { return i < s->n && s->c[i].alive; }
 int clv_sim_repeat_purchases(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].nrep : 0; }
 int32_t clv_sim_first_day(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].first : 0; }
@@ -1020,7 +1221,7 @@ int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, 
                              first + n, s->n);
     /* observed at the end of the day before the next epoch */
     const int32_t today = clv_sim_today(s) - 1;
-    const size_t H = (size_t)s->history;
+    const size_t H = (size_t)s->w->history;
     static const int windows[3] = {7, 30, 90};
     for (size_t q = 0; q < n; q++) {
         size_t i = first + q;
@@ -1038,7 +1239,7 @@ int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, 
         o->coupon_age_days = c->ncoupons ? today - c->coupon_day : -1;
         o->holds_coupon = c->live && c->cpn_expiry > today;
         o->price_level = c->price;
-        o->price = s->price[c->price];
+        o->price = s->w->price[c->price];
         o->today = today;
         /* purchases in recent windows, from the kept history */
         size_t kept = (size_t)s->c[i].ntx < H ? (size_t)s->c[i].ntx : H;
@@ -1066,12 +1267,12 @@ int clv_sim_run_margins(clv_sim *s, const clv_policy *policy, const clv_progress
     clv_sim_obs *obs = NULL;
     clv_action *act = NULL;
     uint32_t *order = NULL;
-    double *margin = margins ? malloc(s->cap * sizeof *margin) : NULL;
+    double *margin = margins ? malloc(s->w->cap * sizeof *margin) : NULL;
     const int acts = policy && policy->act;
     if (acts) {
-        obs = malloc(s->cap * sizeof *obs);
-        act = malloc(s->cap * sizeof *act);
-        order = policy->order ? malloc(s->cap * sizeof *order) : NULL;
+        obs = malloc(s->w->cap * sizeof *obs);
+        act = malloc(s->w->cap * sizeof *act);
+        order = policy->order ? malloc(s->w->cap * sizeof *order) : NULL;
     }
     if ((margins && !margin) || (acts && (!obs || !act || (policy->order && !order)))) {
         free(obs), free(act), free(order), free(margin);
@@ -1082,7 +1283,7 @@ int clv_sim_run_margins(clv_sim *s, const clv_policy *policy, const clv_progress
         size_t n = s->n;
         if (acts) {
             for (size_t i = 0; i < n; i++)
-                act[i] = (clv_action){0, (uint8_t)s->list_price};
+                act[i] = (clv_action){0, (uint8_t)s->w->list_price};
             st = clv_sim_observe(s, 0, n, obs, err);
             if (st == CLV_OK)
                 st = policy->act(policy->ctx, s, obs, n, act, err);
@@ -1093,7 +1294,7 @@ int clv_sim_run_margins(clv_sim *s, const clv_policy *policy, const clv_progress
             st = clv_sim_step_ordered(s, acts ? act : NULL, order, margin, err);
         for (size_t i = 0; st == CLV_OK && margin && i < n; i++)
             margins[i] += margin[i];
-        if (st == CLV_OK && clv_progress_report(progress, "simulating", s->epoch, s->epochs) != CLV_OK)
+        if (st == CLV_OK && clv_progress_report(progress, "simulating", s->epoch, s->w->epochs) != CLV_OK)
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "simulation cancelled");
     }
     free(obs), free(act), free(order), free(margin);
