@@ -256,6 +256,9 @@ TEST(test_sim_log_and_shared_world)
     size_t txs = 0;
     CHECK(clv_sim_lost_transactions(a) > 0);
     CHECK_INT(clv_sim_transactions(a, count_tx, &txs), CLV_ENOMEM);
+    CHECK_INT(clv_sim_log_check(a, &err), CLV_ENOMEM);
+    CHECK(err.code == CLV_ENOMEM && strstr(err.msg, "transactions were not recorded") != NULL);
+    CHECK_INT(clv_sim_log_check(own, &err), CLV_OK);
     CHECK_INT(clv_sim_transactions(b, count_tx, &txs), CLV_EINPUT); /* b records nothing */
     CHECK_INT(clv_sim_transactions(own, count_tx, &txs), CLV_OK);
     CHECK_INT((int)clv_sim_lost_transactions(own), 0);

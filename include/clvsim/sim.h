@@ -325,6 +325,11 @@ int clv_sim_record_into(clv_sim *s, clv_sim_log *log, clv_error *err);
 /* The transactions of the last reset or step that did not fit into the
  * log (0 when all did, or when s records nothing). */
 size_t clv_sim_lost_transactions(const clv_sim *s);
+/* CLV_OK when the log of the last reset or step is whole, else CLV_ENOMEM
+ * with err saying how many transactions were lost: the check to make
+ * before clv_sim_transactions, whose own CLV_ENOMEM can be mistaken for a
+ * value of fn. */
+int clv_sim_log_check(const clv_sim *s, clv_error *err);
 
 /* When s records: call fn for every transaction of the last reset (the
  * burn-in histories) or step (new customers' first purchases, then the

@@ -308,6 +308,9 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
     }
 done:
+    /* one word for a stop, wherever in the episode (a reset, a step) it landed */
+    if (st == CLV_ECANCELLED)
+        clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
     free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(cur), free(pa), free(scratch), free(order);
     clv_sim_free(s);
     if (st != CLV_OK)

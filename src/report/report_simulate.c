@@ -40,6 +40,8 @@ int clv_report_sim_log_open(clv_report_txlog *log, const clv_scenario *scn, cons
  * (clv_put_num recorded it) */
 int clv_report_sim_log(clv_report_txlog *log, const clv_sim *sim, clv_error *err)
 {
+    if (clv_sim_log_check(sim, err) != CLV_OK)
+        return err->code;
     const int rc = clv_sim_transactions(sim, write_tx, log);
     if (rc == 0 || (rc == 1 && log->af.num.bad))
         return CLV_OK;

@@ -786,6 +786,17 @@ size_t clv_sim_lost_transactions(const clv_sim *s)
     return s->log ? atomic_load_explicit(&s->log->lost, memory_order_relaxed) : 0;
 }
 
+int clv_sim_log_check(const clv_sim *s, clv_error *err)
+{
+    const size_t lost = clv_sim_lost_transactions(s);
+    if (!lost)
+        return CLV_OK;
+    return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL,
+                         "the transaction log (room for %zu transactions) was too small for the last reset or step: "
+                         "%zu transactions were not recorded (the simulation itself is unaffected; record into a "
+                         "larger clv_sim_log)", s->log->capacity, lost);
+}
+
 int clv_sim_transactions(const clv_sim *s, int (*fn)(void *ctx, const clv_sim_tx *tx), void *ctx)
 {
     const clv_sim_log *log = s->log;

@@ -197,10 +197,12 @@ static int check_refit(clv_validation *v, clv_error *err)
     if (!w.first || !w.last || !w.spend || !w.count || !exact)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     clv_sim *s = st == CLV_OK ? simulate(&c, &so, (uint64_t)v->scn->scenario.seed + 1, err, &st) : NULL;
-    if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
+    if (st == CLV_OK && (st = clv_sim_log_check(s, err)) == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
         st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", write_failure(w.err_no));
     while (st == CLV_OK && !clv_sim_done(s)) {
         st = clv_sim_step(s, NULL, NULL, err);
+        if (st == CLV_OK)
+            st = clv_sim_log_check(s, err);
         if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
             st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", write_failure(w.err_no));
         if (st == CLV_OK)
@@ -321,11 +323,11 @@ static int check_real(clv_validation *v, clv_error *err)
     cum_ctx cc = {v->sim_cum, t->series_start, t->n_days, seen};
     if (st == CLV_OK && (!v->sim_cum || !v->model_cum || !seen))
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    if (st == CLV_OK)
+    if (st == CLV_OK && (st = clv_sim_log_check(s, err)) == CLV_OK)
         st = clv_sim_transactions(s, count_repeat, &cc);
     while (st == CLV_OK && !clv_sim_done(s)) {
         st = clv_sim_step(s, NULL, NULL, err);
-        if (st == CLV_OK)
+        if (st == CLV_OK && (st = clv_sim_log_check(s, err)) == CLV_OK)
             st = clv_sim_transactions(s, count_repeat, &cc);
         if (st == CLV_OK)
             st = stop_poll(v, err);
