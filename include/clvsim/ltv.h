@@ -11,8 +11,9 @@
  * one); the lifecycle stage is one-hot; the calendar enters as the sine
  * and cosine of the last purchase's day of the year; with a BTYD model the
  * last two features are its expected margin over the horizon
- * (clv_btyd_value_of) and P(alive), else 0.  (Price exposure is not a
- * feature yet.)
+ * (clv_btyd_value_of) and P(alive), else 0.  Price exposure is
+ * price_minus_list, the last epoch's multiplier of list price minus 1 (0 at
+ * list price, and for a real log, which records no price).
  * Standardisation comes after (clv_standardize_fit on the training rows).
  *
  * Synthetic data (clv_ltv_synthetic): a world of the scenario is drawn and

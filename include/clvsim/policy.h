@@ -39,8 +39,9 @@ extern "C" {
 
 /* Make the fixed policy called name (as above) for scn into *out; seed
  * keys the random policy's draws.  Returns CLV_OK, CLV_EINPUT for an
- * unknown name or a coupon level out of range (err says what is accepted),
- * CLV_EUNSUPPORTED for a policy that is not built yet, or CLV_ENOMEM.
+ * unknown name, a learned or planned kind (which needs its table: see the
+ * type table below) or a coupon level out of range (err says what is
+ * accepted), or CLV_ENOMEM.
  * Free with clv_policy_free. */
 int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, clv_policy *out, clv_error *err);
 
