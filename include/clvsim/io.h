@@ -166,6 +166,23 @@ int clv_outdir_open(clv_outdir *od, const char *dir, int force, clv_error *err);
  * file that will be DIR/name after the commit. */
 int clv_outdir_path(const clv_outdir *od, const char *name, char *buf, size_t n, clv_error *err);
 
+/* Open the staged DIR/name of od for atomic writing; CLV_EINPUT when
+ * DIR/name is the same file as input (the user's data or scenario, which
+ * is never overwritten; input may be NULL). */
+int clv_outdir_stage(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err);
+
+/* End a staged output: commit af when st is CLV_OK and nothing failed,
+ * else remove it; returns the status.  A number that was not finite
+ * (clv_put_num into af->num, or a writer's CLV_ENUMERIC without a file)
+ * fails it with CLV_ENUMERIC naming af's file. */
+int clv_afile_end(clv_afile *af, int st, clv_error *err);
+
+/* Why a stdio write failed, from the errno it left (read it at once): the
+ * device's reason when it gave one (no space, I/O error, file too large,
+ * quota, read-only), else "out of memory", the one other way fprintf fails
+ * on clvsim's formats (errno is then not reliable). */
+const char *clv_write_failure(int errnum);
+
 /* Move every staged file into DIR, replacing files of the same names.
  * When last names a staged file, DIR/last is removed first and the new one
  * moved in after all the others, so that DIR/last never stands beside a

@@ -42,16 +42,8 @@ void clv_report_scenario(FILE *fp, const clv_scenario *scn);
 
 /* ---- staged files ---- */
 
-/* Open the staged DIR/name for atomic writing; CLV_EINPUT when DIR/name is
- * the same file as input (the user's data or scenario, which is never
- * overwritten; input may be NULL). */
-int clv_report_open(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err);
-
-/* Commit an output opened by clv_report_open when st is CLV_OK and nothing
- * failed, else remove it; returns the status.  A number that was not finite
- * (clv_put_num into af->num, or a writer's CLV_ENUMERIC without a file)
- * fails it with CLV_ENUMERIC naming af's file. */
-int clv_report_close(clv_afile *af, int st, clv_error *err);
+/* A run's files are staged with clv_outdir_stage and ended with
+ * clv_afile_end (clvsim/io.h). */
 
 /* End a run's outputs: when st is CLV_OK, commit the staged files with
  * `last` (NULL: none) moved in last, and remove the files named in
@@ -73,11 +65,6 @@ int clv_report_resolved(const clv_scenario *scn, const clv_outdir *od, clv_error
 int clv_report_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
                       const char *const *vars, size_t n_vars, const clv_progress *stop, clv_error *err);
 
-/* Why a stdio write failed, from the errno it left (read it at once): the
- * device's reason when it gave one (no space, I/O error, file too large,
- * quota, read-only), else "out of memory", the one other way fprintf fails
- * on clvsim's formats (errno is then not reliable). */
-const char *clv_report_write_failure(int errnum);
 
 /* ---- the agents' files (clvsim run and train-agent) ---- */
 
@@ -92,7 +79,7 @@ int clv_report_learning_open(clv_afile *af, const clv_scenario *scn, const clv_o
 
 /* The rows of learning.csv of one training into af, its numbers checked
  * (clv_put_num); returns the last 10-episode moving average.  End the file
- * with clv_report_close. */
+ * with clv_afile_end. */
 double clv_report_learning(clv_afile *af, const char *algo, const clv_train_result *r);
 
 /* agent.checkpoint_every: the table so far, written atomically beside the
@@ -158,7 +145,7 @@ int clv_report_run_html(const clv_study *s, const clv_outdir *od, const char *no
 /* The synthetic transaction log being written (DIR/transactions.csv,
  * customer,date,amount: the format clvsim fit reads). */
 typedef struct clv_report_txlog {
-    clv_afile af;                /* end it with clv_report_close(&log->af, st, err) */
+    clv_afile af;                /* end it with clv_afile_end(&log->af, st, err) */
     const clv_progress *stop;    /* polled for every row (NULL: never stops) */
     int err_no;                  /* errno of the write that failed */
 } clv_report_txlog;

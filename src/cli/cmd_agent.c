@@ -96,7 +96,7 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
             snprintf(err.file, sizeof err.file, "%s", resume_path); /* the table the library refused */
     }
     if (curves_open)
-        st = clv_report_close(&curves, st, &err);
+        st = clv_afile_end(&curves, st, &err);
     if (st == CLV_OK)
         st = clv_report_agents_files(a, &od, &err);
     if (st == CLV_OK && scn.output.plots) {

@@ -63,7 +63,7 @@ int cmd_simulate(const cli_cmd *cmd, int argc, char **argv)
     }
     cli_progress_done(&bar);
     if (log_open)
-        st = clv_report_close(&log.af, st, &err);
+        st = clv_afile_end(&log.af, st, &err);
     if (st == CLV_OK)
         st = cli_stop(&err);
     if (st == CLV_OK)

@@ -75,7 +75,7 @@ static int stopped(int rc)
 static int finish(int rc)
 {
     if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, "clvsim: cannot write the results to standard output: %s\n", clv_report_write_failure(errno));
+        fprintf(stderr, "clvsim: cannot write the results to standard output: %s\n", clv_write_failure(errno));
         return rc == EXIT_OK ? EXIT_RUNTIME : rc;
     }
     return rc;

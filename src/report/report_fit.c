@@ -11,7 +11,6 @@
 #include "clvsim/io.h"
 #include "clvsim/plot.h"
 #include "clvsim/progress.h"
-#include "report_io.h"
 
 /* the models of a study: the purchase models of the table (NP of them), then Gamma-Gamma */
 enum { NP = CLV_BTYD_N_TYPES, M_GG = CLV_FIT_GGAMMA, N_MODELS = CLV_FIT_N_MODELS };
@@ -85,7 +84,7 @@ static int stop_poll(const fit_job *j, clv_error *err)
 /* open the staged DIR/name for atomic writing, never over the log being read */
 static int open_out(const fit_job *j, const char *name, clv_afile *af, clv_error *err)
 {
-    return clv__report_open(j->od, name, j->log_path, af, err);
+    return clv_outdir_stage(j->od, name, j->log_path, af, err);
 }
 
 /* Every number of the outputs goes through clv_put_num (clvsim/io.h): N
@@ -153,7 +152,7 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
         }
     }
     fprintf(fp, "};\n");
-    return clv__report_close(&af, CLV_OK, err);
+    return clv_afile_end(&af, CLV_OK, err);
 }
 
 /* the labels of the models present, as a table header's end */
@@ -346,7 +345,7 @@ static int write_report(const fit_job *j, double seconds, clv_error *err)
     if (st != CLV_OK)
         return st;
     print_report(af.fp, &af.num, j, seconds);
-    return clv__report_close(&af, stop_poll(j, err), err);
+    return clv_afile_end(&af, stop_poll(j, err), err);
 }
 
 static double per_unit_rate(const fit_job *j)
@@ -423,7 +422,7 @@ static int write_customers(const fit_job *j, clv_error *err)
         }
         fputc('\n', fp);
     }
-    return clv__report_close(&af, st, err);
+    return clv_afile_end(&af, st, err);
 }
 
 /* the RFM summary as the reader built it */
@@ -433,7 +432,7 @@ static int write_rfm(const fit_job *j, clv_error *err)
     int st = open_out(j, "rfm.csv", &af, err);
     if (st != CLV_OK)
         return st;
-    return clv__report_close(&af, clv_rfm_write_csv(j->s.t, af.fp, err), err);
+    return clv_afile_end(&af, clv_rfm_write_csv(j->s.t, af.fp, err), err);
 }
 
 /* holdout.csv: the holdout report as a table, one row per calibration
@@ -500,7 +499,7 @@ static int write_holdout(const fit_job *j, clv_error *err)
         }
         fputc('\n', fp);
     }
-    return clv__report_close(&af, CLV_OK, err);
+    return clv_afile_end(&af, CLV_OK, err);
 }
 
 /* cumulative.csv and frequency.csv, the data of the two plots; ncols out */
@@ -520,7 +519,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
     double actual = 0;
     for (size_t d = 0; d < t->n_days; d++) {
         if ((st = stop_poll(j, err)) != CLV_OK)
-            return clv__report_close(&af, st, err);
+            return clv_afile_end(&af, st, err);
         char buf[16];
         actual += (double)t->repeat_per_day[d];
         fprintf(af.fp, "%s", clv_date_format(t->series_start + (int32_t)d, buf));
@@ -530,7 +529,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
                 clv_put_num(af.fp, &af.num, model_label(m), ",%.4f", j->s.cum[m][d]);
         fputc('\n', af.fp);
     }
-    st = clv__report_close(&af, CLV_OK, err);
+    st = clv_afile_end(&af, CLV_OK, err);
     if (st != CLV_OK)
         return st;
 
@@ -552,7 +551,7 @@ static int write_plot_data(const fit_job *j, int *ncols, clv_error *err)
                 clv_put_num(af.fp, &af.num, model_label(m), ",%.3f", j->s.hold[m].hist_model[g]);
         fputc('\n', af.fp);
     }
-    return clv__report_close(&af, CLV_OK, err);
+    return clv_afile_end(&af, CLV_OK, err);
 }
 
 /* render the two figures in PNG and SVG; a missing gnuplot is a note, not a failure */

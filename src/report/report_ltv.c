@@ -5,7 +5,6 @@
 
 #include "clvsim/ltv.h"
 #include "clvsim/plot.h"
-#include "report_io.h"
 
 static const char *const names[2] = {"mlp", "btyd"};
 static const char *const tasks[2] = {"will_buy", "high_value"};
@@ -66,7 +65,7 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
         st = clv_mlp_save(s->mlp, scn->ltv.loss, s->mean, s->sd, meta, path, err);
     }
     clv_afile af;
-    if (st == CLV_OK && (st = clv__report_open(od, "ltv_history.csv", scn->source, &af, err)) == CLV_OK) {
+    if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_history.csv", scn->source, &af, err)) == CLV_OK) {
         fprintf(af.fp, "epoch,train_loss,validation_loss\n");
         for (int e = 0; e < s->history.epochs; e++) {
             fprintf(af.fp, "%d", e + 1);
@@ -76,9 +75,9 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
             else
                 clv_put_blank(af.fp, ",%.8g\n"); /* no validation rows */
         }
-        st = clv__report_close(&af, st, err);
+        st = clv_afile_end(&af, st, err);
     }
-    if (st == CLV_OK && (st = clv__report_open(od, "ltv_metrics.csv", scn->source, &af, err)) == CLV_OK) {
+    if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_metrics.csv", scn->source, &af, err)) == CLV_OK) {
         fprintf(af.fp, "model,holdout,customers,rmse,mae,normalised_gini,top_decile_lift,spearman,auc_buy\n");
         for (int e = 0; e < s->n_ev; e++)
             for (int k = 0; k < 2; k++)
@@ -91,10 +90,10 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
                 OPT("spearman", ",%.8g", s->ev[e].v[k].spearman);
                 OPT("auc_buy", ",%.8g\n", s->ev[e].c[k].auc);
             }
-        st = clv__report_close(&af, st, err);
+        st = clv_afile_end(&af, st, err);
     }
     if (st == CLV_OK &&
-        (st = clv__report_open(od, "ltv_classification.csv", scn->source, &af, err)) == CLV_OK) {
+        (st = clv_outdir_stage(od, "ltv_classification.csv", scn->source, &af, err)) == CLV_OK) {
         fprintf(af.fp, "model,task,holdout,customers,threshold_value,tp,fp,tn,fn,accuracy,precision,recall,f1,auc\n");
         for (int e = 0; e < s->n_ev; e++)
             for (int k = 0; k < 2; k++) {
@@ -108,9 +107,9 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
                 OPT("f1", ",%.6f", c->f1);
                 OPT("auc", ",%.6f\n", c->auc);
             }
-        st = clv__report_close(&af, st, err);
+        st = clv_afile_end(&af, st, err);
     }
-    if (st == CLV_OK && (st = clv__report_open(od, "ltv_gain.csv", scn->source, &af, err)) == CLV_OK) {
+    if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_gain.csv", scn->source, &af, err)) == CLV_OK) {
         fprintf(af.fp, "curve,share_of_customers,share_of_value\n");
         for (int e = 0; e < s->n_ev; e++)
             for (int k = 0; k < 2; k++)
@@ -120,9 +119,9 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
                     NUM("share_of_customers", ",%.4f", (double)q / (CLV_LTV_GAIN_POINTS - 1));
                     OPT("share_of_value", ",%.6f\n", s->ev[e].gain[k][q]);
                 }
-        st = clv__report_close(&af, st, err);
+        st = clv_afile_end(&af, st, err);
     }
-    if (st == CLV_OK && (st = clv__report_open(od, "ltv_calibration.csv", scn->source, &af, err)) == CLV_OK) {
+    if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_calibration.csv", scn->source, &af, err)) == CLV_OK) {
         fprintf(af.fp, "policy,decile,predicted,realised\n"); /* the columns plots/calibration.gp reads */
         for (int e = 0; e < s->n_ev; e++)
             for (int k = 0; k < 2; k++)
@@ -132,7 +131,7 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
                     NUM("predicted", ",%.8g", s->ev[e].v[k].decile_pred[d]);
                     NUM("realised", ",%.8g\n", s->ev[e].v[k].decile_actual[d]);
                 }
-        st = clv__report_close(&af, st, err);
+        st = clv_afile_end(&af, st, err);
     }
     return st;
 }
@@ -222,7 +221,7 @@ int clv_ltv_predictions_write(const clv_outdir *od, const char *log, const clv_r
                               const double *p_buy, const double *btyd, const clv_progress *progress, clv_error *err)
 {
     clv_afile af;
-    int st = clv__report_open(od, "predictions.csv", log, &af, err);
+    int st = clv_outdir_stage(od, "predictions.csv", log, &af, err);
     if (st == CLV_OK) {
         fprintf(af.fp, "id,predicted_value,p_buy,btyd_value\n");
         for (size_t i = 0; i < t->n && (st = stop_poll(progress, err)) == CLV_OK; i++) {
@@ -239,7 +238,7 @@ int clv_ltv_predictions_write(const clv_outdir *od, const char *log, const clv_r
             OPT("p_buy", ",%.6f", p_buy[i]); /* empty: the network has no buy probability */
             NUM("btyd_value", ",%.6f\n", btyd[i]);
         }
-        st = clv__report_close(&af, st, err);
+        st = clv_afile_end(&af, st, err);
     }
     return st;
 }

@@ -8,31 +8,6 @@
 
 #include "clvsim/plot.h"
 
-int clv_report_open(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err)
-{
-    char final[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX];
-    int st = clv_path_join(final, sizeof final, od->dir, name, err);
-    if (st == CLV_OK && input && clv_same_file(final, input))
-        st = clv_error_set(err, CLV_EINPUT, final, 0, NULL, "is an input of this run; choose another output directory");
-    if (st == CLV_OK)
-        st = clv_outdir_path(od, name, path, sizeof path, err);
-    return st == CLV_OK ? clv_afile_open(af, path, err) : st;
-}
-
-int clv_report_close(clv_afile *af, int st, clv_error *err)
-{
-    if (st == CLV_OK && ferror(af->fp))
-        st = clv_error_set(err, CLV_EIO, af->path, 0, NULL, "write failed");
-    if (st != CLV_OK) {
-        /* a writer's non-finite number: the file is the one it wrote */
-        if (st == CLV_ENUMERIC && err && !err->file[0])
-            snprintf(err->file, sizeof err->file, "%.1000s", af->path);
-        clv_afile_abort(af);
-        return st;
-    }
-    return clv_afile_commit(af, err);
-}
-
 int clv_report_end(clv_outdir *od, int st, const char *last, const char *const *drop, int n_drop, clv_error *err)
 {
     if (st == CLV_OK && od->fd >= 0)
@@ -68,8 +43,8 @@ int clv_report_resolved(const clv_scenario *scn, const clv_outdir *od, clv_error
         st = clv_afile_open(&af, path, err);
     if (st != CLV_OK)
         return st;
-    /* clv_report_close names the file of a value that is not finite */
-    return clv_report_close(&af, clv_scn_write(scn, af.fp, err), err);
+    /* clv_afile_end names the file of a value that is not finite */
+    return clv_afile_end(&af, clv_scn_write(scn, af.fp, err), err);
 }
 
 int clv_report_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
@@ -89,14 +64,4 @@ int clv_report_figure(const char *dir, const char *script, const char *stem, con
             st = clv_plot(path, out, vars, n_vars, err);
     }
     return st;
-}
-
-const char *clv_report_write_failure(int errnum)
-{
-    switch (errnum) {
-    case ENOSPC: case EIO: case EFBIG: case EDQUOT: case EROFS: case EPIPE: case EBADF:
-        return strerror(errnum);
-    default:
-        return "out of memory";
-    }
 }

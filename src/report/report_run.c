@@ -17,7 +17,7 @@ int clv_report_policy(const clv_scenario *scn, const clv_qtable *t, const clv_st
     char name[64];
     snprintf(name, sizeof name, "policy_%s.csv", algo);
     clv_afile af;
-    int st = clv_report_open(od, name, scn->source, &af, err);
+    int st = clv_outdir_stage(od, name, scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     /* action names made where they are printed: nothing to allocate */
@@ -62,7 +62,7 @@ int clv_report_policy(const clv_scenario *scn, const clv_qtable *t, const clv_st
         }
         fputc('\n', af.fp);
     }
-    return clv_report_close(&af, CLV_OK, err);
+    return clv_afile_end(&af, CLV_OK, err);
 }
 
 double clv_report_learning(clv_afile *af, const char *algo, const clv_train_result *r)
@@ -238,14 +238,14 @@ typedef int (*writer_fn)(const clv_study *r, clv_afile *af);
 static int write_file(const clv_study *r, const clv_outdir *od, const char *name, writer_fn fn, clv_error *err)
 {
     clv_afile af;
-    int st = clv_report_open(od, name, r->scn.source, &af, err);
+    int st = clv_outdir_stage(od, name, r->scn.source, &af, err);
     if (st != CLV_OK)
         return st;
     const int rc = fn(r, &af);
     if (rc != 0)
         st = rc == CLV_ENOMEM ? clv_error_set(err, CLV_ENOMEM, af.path, 0, NULL, "out of memory")
                               : clv_error_set(err, CLV_EIO, af.path, 0, NULL, "writing failed");
-    return clv_report_close(&af, st, err);
+    return clv_afile_end(&af, st, err);
 }
 
 /* ",mean,lo,hi" of an interval named col: the bounds empty without two
@@ -416,7 +416,7 @@ static int write_heatmap(const clv_study *r, const clv_outdir *od, const char *a
     char name[64];
     snprintf(name, sizeof name, "heatmap_%s.csv", algo);
     clv_afile af;
-    int st = clv_report_open(od, name, r->scn.source, &af, err);
+    int st = clv_outdir_stage(od, name, r->scn.source, &af, err);
     if (st != CLV_OK)
         return st;
     const size_t A = t->n_actions, list = (size_t)clv_scn_list_price(&r->scn);
@@ -459,7 +459,7 @@ static int write_heatmap(const clv_study *r, const clv_outdir *od, const char *a
         }
         fputc('\n', af.fp);
     }
-    return clv_report_close(&af, CLV_OK, err);
+    return clv_afile_end(&af, CLV_OK, err);
 }
 
 /* ---- phase 5: figures and the report ---- */
@@ -653,14 +653,14 @@ int clv_report_run_html(const clv_study *s, const clv_outdir *od, const char *no
                         clv_error *err)
 {
     clv_afile af;
-    int st = clv_report_open(od, "report.html", s->scn.source, &af, err);
+    int st = clv_outdir_stage(od, "report.html", s->scn.source, &af, err);
     if (st != CLV_OK)
         return st;
     const int rc = w_report(s, &af, no_figures, seconds);
     if (rc != 0)
         st = rc == CLV_ENOMEM ? clv_error_set(err, CLV_ENOMEM, af.path, 0, NULL, "out of memory")
                               : clv_error_set(err, CLV_EIO, af.path, 0, NULL, "writing failed");
-    return clv_report_close(&af, st, err);
+    return clv_afile_end(&af, st, err);
 }
 
 int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *err)
@@ -675,7 +675,7 @@ int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *er
             return st;
         for (int k = 0; k < s->n_trained; k++)
             clv_report_learning(&curves, clv_scn_enum_name("agent.algorithms", s->algo[k]), &s->trained[k]);
-        if ((st = clv_report_close(&curves, CLV_OK, err)) != CLV_OK)
+        if ((st = clv_afile_end(&curves, CLV_OK, err)) != CLV_OK)
             return st;
     }
     for (int k = 0; k < s->n_trained && st == CLV_OK; k++) {
@@ -708,7 +708,7 @@ int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *er
 
 int clv_report_learning_open(clv_afile *af, const clv_scenario *scn, const clv_outdir *od, clv_error *err)
 {
-    const int st = clv_report_open(od, "learning.csv", scn->source, af, err);
+    const int st = clv_outdir_stage(od, "learning.csv", scn->source, af, err);
     if (st == CLV_OK)
         fprintf(af->fp, "algorithm,episode,epsilon,return,moving_average\n");
     return st;
@@ -729,7 +729,7 @@ int clv_report_agents_files(const clv_agents *a, const clv_outdir *od, clv_error
     }
     if (st != CLV_OK || !a->mdp)
         return st;
-    if ((st = clv_report_open(od, "oracle.csv", scn->source, &af, err)) != CLV_OK)
+    if ((st = clv_outdir_stage(od, "oracle.csv", scn->source, &af, err)) != CLV_OK)
         return st;
     fprintf(af.fp, "policy,value_per_customer,share_of_optimum\n");
     fprintf(af.fp, "oracle");
@@ -743,7 +743,7 @@ int clv_report_agents_files(const clv_agents *a, const clv_outdir *od, clv_error
         else
             clv_put_blank(af.fp, ",%.6f\n");
     }
-    return clv_report_close(&af, CLV_OK, err);
+    return clv_afile_end(&af, CLV_OK, err);
 }
 
 int clv_report_agents_figure(const clv_agents *a, const clv_outdir *od, const clv_progress *stop, clv_error *err)

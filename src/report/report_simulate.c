@@ -30,7 +30,7 @@ int clv_report_sim_log_open(clv_report_txlog *log, const clv_scenario *scn, cons
 {
     log->stop = stop;
     log->err_no = 0;
-    const int st = clv_report_open(od, "transactions.csv", scn->source, &log->af, err);
+    const int st = clv_outdir_stage(od, "transactions.csv", scn->source, &log->af, err);
     if (st == CLV_OK)
         fprintf(log->af.fp, "customer,date,amount\n");
     return st;
@@ -47,13 +47,13 @@ int clv_report_sim_log(clv_report_txlog *log, const clv_sim *sim, clv_error *err
         return CLV_OK;
     return rc == 2 ? clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped")
                    : clv_error_set(err, CLV_EIO, log->af.path, 0, NULL, "write failed: %s",
-                                   clv_report_write_failure(log->err_no));
+                                   clv_write_failure(log->err_no));
 }
 
 int clv_report_sim_days(const clv_sim *sim, const clv_scenario *scn, const clv_outdir *od, clv_error *err)
 {
     clv_afile af;
-    int st = clv_report_open(od, "days.csv", scn->source, &af, err);
+    int st = clv_outdir_stage(od, "days.csv", scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     static const char *const cols[11] = {"purchases", "first_purchases", "revenue", "cost_of_goods", "coupon_cost",
@@ -81,7 +81,7 @@ int clv_report_sim_days(const clv_sim *sim, const clv_scenario *scn, const clv_o
             clv_put_num(af.fp, &af.num, clv_stage_name(q), ",%.0f", d[k].stage[q]);
         fputc('\n', af.fp);
     }
-    return clv_report_close(&af, CLV_OK, err);
+    return clv_afile_end(&af, CLV_OK, err);
 }
 
 int clv_report_sim_customers(const clv_sim *sim, const clv_scenario *scn, const clv_outdir *od,
@@ -94,7 +94,7 @@ int clv_report_sim_customers(const clv_sim *sim, const clv_scenario *scn, const 
     int st = clv_sim_observe(sim, 0, n, obs, err);
     clv_afile af;
     if (st == CLV_OK)
-        st = clv_report_open(od, "customers.csv", scn->source, &af, err);
+        st = clv_outdir_stage(od, "customers.csv", scn->source, &af, err);
     if (st != CLV_OK) {
         free(obs);
         return st;
@@ -129,6 +129,6 @@ int clv_report_sim_customers(const clv_sim *sim, const clv_scenario *scn, const 
         clv_put_num(af.fp, &af.num, "nu", ",%.6g\n", nu);
     }
     free(obs);
-    return clv_report_close(&af, st, err);
+    return clv_afile_end(&af, st, err);
 }
 

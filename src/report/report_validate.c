@@ -6,7 +6,6 @@
 #include "clvsim/date.h"
 #include "clvsim/plot.h"
 #include "clvsim/validate.h"
-#include "report_io.h"
 
 /* CLV_ECANCELLED ("stopped") when the caller asked to stop */
 static int stop_poll(const clv_progress *p, clv_error *err)
@@ -105,7 +104,7 @@ static int write_csvs(const clv_validation *v, clv_error *err)
     clv_afile af;
     FILE *fp;
     clv_numcheck *chk;
-    int st = clv__report_open(v->od, "counts.csv", v->scn->source, &af, err);
+    int st = clv_outdir_stage(v->od, "counts.csv", v->scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     fp = af.fp, chk = &af.num;
@@ -115,9 +114,9 @@ static int write_csvs(const clv_validation *v, clv_error *err)
         N("simulated", ",%.0f", v->observed[k]);
         N("expected", ",%.4f\n", v->expected[k]);
     }
-    if ((st = clv__report_close(&af, CLV_OK, err)) != CLV_OK)
+    if ((st = clv_afile_end(&af, CLV_OK, err)) != CLV_OK)
         return st;
-    if ((st = clv__report_open(v->od, "refit.csv", v->scn->source, &af, err)) != CLV_OK)
+    if ((st = clv_outdir_stage(v->od, "refit.csv", v->scn->source, &af, err)) != CLV_OK)
         return st;
     fp = af.fp, chk = &af.num;
     fprintf(fp, "model,parameter,true,estimate,std_error,z,estimate_from_day_log,std_error_from_day_log\n");
@@ -132,9 +131,9 @@ static int write_csvs(const clv_validation *v, clv_error *err)
             N("estimate_from_day_log", ",%.17g", v->fit_log[m].par[k]);
             O("std_error_from_day_log", ",%.17g\n", v->fit_log[m].se[k]);
         }
-    if ((st = clv__report_close(&af, CLV_OK, err)) != CLV_OK || !v->have_real)
+    if ((st = clv_afile_end(&af, CLV_OK, err)) != CLV_OK || !v->have_real)
         return st;
-    if ((st = clv__report_open(v->od, "cumulative.csv", v->scn->source, &af, err)) != CLV_OK)
+    if ((st = clv_outdir_stage(v->od, "cumulative.csv", v->scn->source, &af, err)) != CLV_OK)
         return st;
     fp = af.fp, chk = &af.num;
     fprintf(fp, "date,real,simulated,model\n");
@@ -147,7 +146,7 @@ static int write_csvs(const clv_validation *v, clv_error *err)
         N("simulated", ",%.0f", v->sim_cum[k]);
         N("model", ",%.4f\n", v->model_cum[k]);
     }
-    return clv__report_close(&af, CLV_OK, err);
+    return clv_afile_end(&af, CLV_OK, err);
 }
 
 static int plots(const clv_validation *v, const clv_progress *progress, int *no_gnuplot, clv_error *err)
@@ -192,9 +191,9 @@ int clv_validate_report_write(const clv_validation *v, const clv_progress *progr
     *no_gnuplot = 0;
     int st = write_csvs(v, err);
     clv_afile af;
-    if (st == CLV_OK && (st = clv__report_open(v->od, "report.txt", v->scn->source, &af, err)) == CLV_OK) {
+    if (st == CLV_OK && (st = clv_outdir_stage(v->od, "report.txt", v->scn->source, &af, err)) == CLV_OK) {
         report(af.fp, &af.num, v);
-        st = clv__report_close(&af, CLV_OK, err);
+        st = clv_afile_end(&af, CLV_OK, err);
     }
     if (st == CLV_OK)
         st = plots(v, progress, no_gnuplot, err);

@@ -13,43 +13,6 @@
 #include "clvsim/io.h"
 #include "clvsim/sim.h"
 
-/* The staged DIR/name of od, opened for atomic writing; CLV_EINPUT when it
- * is the file input (the scenario: never written over). */
-static int open_staged(const clv_outdir *od, const char *name, const char *input, clv_afile *af, clv_error *err)
-{
-    char final[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX];
-    int st = clv_path_join(final, sizeof final, od->dir, name, err);
-    if (st == CLV_OK && input && clv_same_file(final, input))
-        st = clv_error_set(err, CLV_EINPUT, final, 0, NULL, "is an input of this run; choose another output directory");
-    if (st == CLV_OK)
-        st = clv_outdir_path(od, name, path, sizeof path, err);
-    return st == CLV_OK ? clv_afile_open(af, path, err) : st;
-}
-
-/* commit af when st is CLV_OK and writing did not fail, else remove it */
-static int close_staged(clv_afile *af, int st, clv_error *err)
-{
-    if (st == CLV_OK && ferror(af->fp))
-        st = clv_error_set(err, CLV_EIO, af->path, 0, NULL, "write failed");
-    if (st != CLV_OK) {
-        clv_afile_abort(af);
-        return st;
-    }
-    return clv_afile_commit(af, err);
-}
-
-/* why a stdio write failed, from its errno: the device's reason when it
- * gave one, else "out of memory" (the one other way fprintf fails here) */
-static const char *write_failure(int errnum)
-{
-    switch (errnum) {
-    case ENOSPC: case EIO: case EFBIG: case EDQUOT: case EROFS: case EPIPE: case EBADF:
-        return strerror(errnum);
-    default:
-        return "out of memory";
-    }
-}
-
 /* CLV_ECANCELLED ("stopped") when the caller asked to stop */
 static int stop_poll(const clv_validation *v, clv_error *err)
 {
@@ -186,7 +149,7 @@ static int check_refit(clv_validation *v, clv_error *err)
     so.progress = &v->poll;
     so.record = 1;
     clv_afile af;
-    int st = open_staged(v->od, "simulated_transactions.csv", v->scn->source, &af, err);
+    int st = clv_outdir_stage(v->od, "simulated_transactions.csv", v->scn->source, &af, err);
     if (st != CLV_OK)
         return st;
     fprintf(af.fp, "customer,date,amount\n");
@@ -198,13 +161,13 @@ static int check_refit(clv_validation *v, clv_error *err)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     clv_sim *s = st == CLV_OK ? simulate(&c, &so, (uint64_t)v->scn->scenario.seed + 1, err, &st) : NULL;
     if (st == CLV_OK && (st = clv_sim_log_check(s, err)) == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
-        st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", write_failure(w.err_no));
+        st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", clv_write_failure(w.err_no));
     while (st == CLV_OK && !clv_sim_done(s)) {
         st = clv_sim_step(s, NULL, NULL, err);
         if (st == CLV_OK)
             st = clv_sim_log_check(s, err);
         if (st == CLV_OK && clv_sim_transactions(s, put_tx, &w) != CLV_OK)
-            st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", write_failure(w.err_no));
+            st = clv_error_set(err, CLV_EIO, af.path, 0, NULL, "write failed: %s", clv_write_failure(w.err_no));
         if (st == CLV_OK)
             st = stop_poll(v, err);
     }
@@ -212,7 +175,7 @@ static int check_refit(clv_validation *v, clv_error *err)
     clv_sim_free(s);
     char path[CLV_IO_PATH_MAX];
     snprintf(path, sizeof path, "%s", af.path);
-    st = close_staged(&af, st, err);
+    st = clv_afile_end(&af, st, err);
     /* exact summaries: observed to the end of the last day */
     for (size_t i = 0; st == CLV_OK && i < n; i++) {
         double x = w.count[i] - 1;
