@@ -5,6 +5,7 @@
 
 #include "clvsim/ltv.h"
 #include "clvsim/plot.h"
+#include "clvsim/report.h"
 
 static const char *const names[2] = {"mlp", "btyd"};
 static const char *const tasks[2] = {"will_buy", "high_value"};
@@ -26,27 +27,6 @@ static void print_metrics(FILE *fp, clv_numcheck *chk, const char *name, const c
     clv_put_opt(fp, chk, "lift top10", " %10.4f", v->top_decile_lift);
     clv_put_opt(fp, chk, "Spearman", " %10.4f", v->spearman);
     clv_put_opt(fp, chk, "AUC buy", " %10.4f\n", c->auc);
-}
-
-/* the gnuplot script `script` of the plots directory into dir/stem.png
- * and/or .svg as formats say; CLV_EUNSUPPORTED without gnuplot */
-static int figure(const char *dir, const clv_progress *progress, const char *script, const char *stem,
-                  const int *formats, int n_formats, const char *const *vars, size_t n_vars, clv_error *err)
-{
-    if (!clv_plot_available())
-        return clv_error_set(err, CLV_EUNSUPPORTED, NULL, 0, NULL, "gnuplot not found");
-    char pdir[CLV_IO_PATH_MAX], path[CLV_IO_PATH_MAX * 2];
-    int st = clv_plot_dir(pdir, sizeof pdir, script, err);
-    snprintf(path, sizeof path, "%s/%s", pdir, script);
-    for (int f = 0; st == CLV_OK && f < n_formats; f++) {
-        char name[128], out[CLV_IO_PATH_MAX];
-        snprintf(name, sizeof name, "%s.%s", stem, formats[f] == CLV_FORMAT_SVG ? "svg" : "png");
-        if (clv_progress_poll(progress) != CLV_OK)
-            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
-        else if ((st = clv_path_join(out, sizeof out, dir, name, err)) == CLV_OK)
-            st = clv_plot(path, out, vars, n_vars, err);
-    }
-    return st;
 }
 
 int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od, clv_error *err)
@@ -188,8 +168,8 @@ int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, cons
              s->ev[0].name, scn->ltv.horizon_days);
     snprintf(pol, sizeof pol, "policy=mlp-%s", s->ev[0].name);
     const char *vars[] = {data, cur, title, pol};
-    st = figure(od->stage, progress, "calibration.gp", "ltv_calibration", scn->output.plot_formats,
-                    scn->output.n_plot_formats, vars, 4, err);
+    st = clv_report_figure(od->stage, "calibration.gp", "ltv_calibration", scn->output.plot_formats,
+                           scn->output.n_plot_formats, vars, 4, progress, err);
     char curves[80];
     snprintf(data, sizeof data, "datafile=%s/ltv_gain.csv", od->stage);
     snprintf(title, sizeof title, "title_text=Gain curves of the value ranking on the %s holdout, %d days",
@@ -197,15 +177,17 @@ int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, cons
     snprintf(curves, sizeof curves, "curves=mlp-%s btyd-%s", s->ev[0].name, s->ev[0].name);
     const char *gvars[] = {data, title, curves};
     if (st == CLV_OK)
-        st = figure(od->stage, progress, "ltv_gain.gp", "ltv_gain", scn->output.plot_formats,
-                        scn->output.n_plot_formats, gvars, 3, err);
+        st = clv_report_figure(od->stage, "ltv_gain.gp", "ltv_gain",
+                               scn->output.plot_formats, scn->output.n_plot_formats, gvars, 3,
+                               progress, err);
     snprintf(data, sizeof data, "datafile=%s/ltv_history.csv", od->stage);
     snprintf(title, sizeof title, "title_text=Training and validation loss of the neural LTV predictor (%s)",
              scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE");
     const char *lvars[] = {data, title};
     if (st == CLV_OK)
-        st = figure(od->stage, progress, "ltv_loss.gp", "ltv_loss", scn->output.plot_formats,
-                        scn->output.n_plot_formats, lvars, 2, err);
+        st = clv_report_figure(od->stage, "ltv_loss.gp", "ltv_loss",
+                               scn->output.plot_formats, scn->output.n_plot_formats, lvars, 2,
+                               progress, err);
     return st;
 }
 
