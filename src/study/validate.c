@@ -302,10 +302,9 @@ static int check_real(clv_validation *v, clv_error *err)
     if (st != CLV_OK)
         return st;
     /* cumulate, and the repeat purchases of the holdout period */
-    double real = 0, sim = 0;
+    double sim = 0;
     v->real_hold = v->sim_hold = 0;
     for (size_t k = 0; k < t->n_days; k++) {
-        real += (double)t->repeat_per_day[k];
         sim += v->sim_cum[k];
         v->sim_cum[k] = sim;
         if (t->series_start + (int32_t)k > cal) {
