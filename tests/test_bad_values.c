@@ -337,20 +337,6 @@ TEST(test_bad_values_amounts)
     clv_rfm_free(t);
 }
 
-/* entries of dir other than . and .. */
-static int entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
 /* a CSV of three lines whose last number is v, through an atomic file */
 static int write_csv(const char *path, double v, clv_error *err)
 {
@@ -384,7 +370,7 @@ TEST(test_bad_values_writer)
         snprintf(want, sizeof want, "%s:3: b: not a finite number (%s); clvsim writes no inf or nan, so the output "
                  "is refused", path, bad[i].what);
         CHECK_STR(clv_error_format(&err, buf, sizeof buf), want);
-        CHECK_INT(entries(dir), 0); /* no file, no temporary file */
+        CHECK_INT(harness_count_entries(dir), 0); /* no file, no temporary file */
     }
     /* an earlier file stays as it was */
     CHECK_INT(write_csv(path, 4.25, &err), CLV_OK);
@@ -393,7 +379,7 @@ TEST(test_bad_values_writer)
     CHECK_INT(write_csv(path, NAN, &err), CLV_ENUMERIC);
     char *after = harness_read_file(path);
     CHECK_STR(after, good);
-    CHECK_INT(entries(dir), 1);
+    CHECK_INT(harness_count_entries(dir), 1);
     free(good);
     free(after);
 

@@ -7,20 +7,6 @@
 #include "clvsim/io.h"
 #include "harness.h"
 
-/* files in dir other than . and .. */
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d)
-        return -1;
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
-    closedir(d);
-    return n;
-}
-
 static void rm_rf(const char *dir)
 {
     char cmd[600];
@@ -41,18 +27,18 @@ TEST(test_io_atomic_file)
     char *text = harness_read_file(path);
     CHECK_STR(text, "a,b\n1,2\n");
     free(text);
-    CHECK_INT(count_entries(dir), 1); /* no temporary file left */
+    CHECK_INT(harness_count_entries(dir), 1); /* no temporary file left */
 
     /* an aborted rewrite leaves the old content and no temporary file */
     clv_afile af;
     CHECK_INT(clv_afile_open(&af, path, &err), CLV_OK);
     fputs("partial", af.fp);
-    CHECK_INT(count_entries(dir), 2); /* the temporary file exists while writing */
+    CHECK_INT(harness_count_entries(dir), 2); /* the temporary file exists while writing */
     clv_afile_abort(&af);
     text = harness_read_file(path);
     CHECK_STR(text, "a,b\n1,2\n");
     free(text);
-    CHECK_INT(count_entries(dir), 1);
+    CHECK_INT(harness_count_entries(dir), 1);
 
     /* a committed rewrite replaces it whole */
     CHECK_INT(clv_afile_open(&af, path, &err), CLV_OK);
@@ -61,7 +47,7 @@ TEST(test_io_atomic_file)
     text = harness_read_file(path);
     CHECK_STR(text, "x\n");
     free(text);
-    CHECK_INT(count_entries(dir), 1);
+    CHECK_INT(harness_count_entries(dir), 1);
     /* an ordinary file mode, not mkstemp's 0600 */
     struct stat st;
     CHECK(stat(path, &st) == 0 && (st.st_mode & 0044) != 0);
