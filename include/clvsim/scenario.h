@@ -43,7 +43,8 @@ enum {
     CLV_MAX_LAYERS = 8,
     CLV_MAX_BINS = 15,
     CLV_MAX_FEATURE_WINDOWS = 6,
-    CLV_MAX_FORMATS = 2
+    CLV_MAX_FORMATS = 2,
+    CLV_MAX_CONTACT_EFFECTS = 96
 };
 
 /* ---- enumerations (the names in quotes are what a scenario file writes) ---- */
@@ -160,6 +161,7 @@ typedef struct clv_scn_coupon {
     int validity_days;
     double redemption_cost;           /* fixed cost per redemption */
     double contact_cost;              /* cost per coupon sent */
+    char contact_arm[CLV_NAME_MAX];   /* the arm of response.contact.effects whose effect its contact has; "": the first */
 } clv_scn_coupon;
 
 typedef struct clv_scn_interventions {
@@ -171,21 +173,48 @@ typedef struct clv_scn_interventions {
     double budget_total;              /* -1 = unlimited */
 } clv_scn_interventions;
 
+/* The observable state a contact effect depends on (response.contact.effects[].covariate). */
+typedef enum clv_contact_covariate {
+    CLV_CONTACT_ALL = 0,      /* "all": the arm as a whole (its factor is the effect at the reference levels) */
+    CLV_CONTACT_RECENCY = 1,  /* "recency": days since the last purchase */
+    CLV_CONTACT_SPEND = 2,    /* "spend": spend of the past year at list price (clv_contact_spend) */
+    CLV_CONTACT_AGE = 3,      /* "age": days since the first purchase */
+    CLV_CONTACT_N
+} clv_contact_covariate;
+
+/* One row of a fitted contact effect ('clvsim fit-response' writes them):
+ * an arm of the experiment, and either the arm as a whole or one level of
+ * a covariate.  A customer's rate ratio (the factor by which a contact of
+ * that arm multiplies its probability of buying within window_days) is the
+ * product of the factor of its arm's "all" row and of the factors of the
+ * levels its observable state falls into.  ratio, ratio_lo and ratio_hi
+ * are the experiment's own stratified estimate of the level's rate ratio
+ * with its interval, which 'clvsim validate' compares with the simulated
+ * world's. */
+typedef struct clv_scn_contact_effect {
+    char arm[CLV_NAME_MAX];
+    int covariate;                    /* clv_contact_covariate */
+    char level[CLV_NAME_MAX];         /* the experiment's label of the level ("all" for the arm) */
+    double upper;                     /* the level holds states <= upper (-1: no upper bound) */
+    double factor;                    /* the model's term: exp(coefficient) */
+    double ratio, ratio_lo, ratio_hi; /* the experiment's rate ratio in the level and its interval */
+    double control_rate, treated_rate;
+    int customers;                    /* of the control arm and this arm in the level */
+} clv_scn_contact_effect;
+
 typedef struct clv_scn_response {
     int enabled;
-    double persuadable, sure_thing, lost_cause, sleeping_dog; /* segment shares, sum 1 */
-    int uplift_enabled;
-    double uplift_mean;               /* persuadables: intensity x (1 + lift * discount) */
-    double uplift_shape;              /* gamma shape of lift across persuadables */
-    double redeem_probability;        /* sure things: chance a held coupon is used */
-    int contact_churn_enabled;
-    double contact_churn_probability; /* sleeping dogs: dropout chance per coupon received */
+    int contact_enabled;
+    int contact_window_days;          /* the experiment's window: its rate ratios are of buying within it */
+    clv_scn_contact_effect contact[CLV_MAX_CONTACT_EFFECTS];
+    int n_contact;
+    double redeem_probability;        /* a holder who buys uses the coupon */
     int price_enabled;
     double elasticity_mean, elasticity_sd;
+    int carryover_enabled;
+    double carryover_share, carryover_half_life_days;
     int deal_enabled;
     double deal_gain, deal_half_life_days, deal_full_price_penalty;
-    int reactivation_enabled;
-    double reactivation_dropout_reduction;
     int fatigue_enabled;
     double fatigue_gain, fatigue_half_life_days;
 } clv_scn_response;
@@ -334,6 +363,36 @@ int clv_scn_list_price(const clv_scenario *scn);
  * for reports.  key is the scenario key whose values these are, e.g.
  * "evaluation.policies".  Returns NULL for an unknown key or value. */
 const char *clv_scn_enum_name(const char *key, int value);
+
+/* Past-year spend as the contact effects read it: a customer's total spend
+ * at list price over age_days, scaled to one year when it is older than a
+ * year (the environment keeps no amounts by date). */
+double clv_contact_spend(double total_spend, double age_days);
+
+/* The arms of response.contact.effects, in the order of their first rows:
+ * their number, and their names into names (CLV_MAX_CONTACT_EFFECTS
+ * entries; may be NULL). */
+int clv_scn_contact_arms(const clv_scenario *scn, const char **names);
+/* The arm (an index of clv_scn_contact_arms) of the contact of coupon
+ * level k (0-based), -1 when there are no effects. */
+int clv_scn_contact_arm(const clv_scenario *scn, int k);
+
+/* How far the list price is from the profit-maximising one under the price
+ * response (a constant elasticity per customer, normal with
+ * response.price's mean and sd and redrawn until it is at most 0, as the
+ * environment draws it) and the margin: the gross margin of a customer's
+ * purchases at price level P is proportional to E[P^e] (P - (1 - margin)). */
+typedef struct clv_price_check {
+    int checked;              /* 0: no price response (response or response.price off) */
+    double best_price;        /* the profit-maximising multiplier of list price, searched in [0.2, 5] */
+    double gain;              /* margin at best_price / margin at the list price - 1 */
+    double lerner_elasticity; /* the elasticity at which the list price would be optimal: -1 / margin_rate */
+    int far;                  /* best_price outside [0.97, 1.03]: a warning is due */
+} clv_price_check;
+void clv_scn_price_check(const clv_scenario *scn, clv_price_check *out);
+/* The warning for a list price far from the optimum, in words that say
+ * what it means for any comparison; "" when it is not far. */
+void clv_scn_price_warning(const clv_scenario *scn, const clv_price_check *pc, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

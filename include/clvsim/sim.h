@@ -42,23 +42,28 @@
  * results are bit-identical for any thread count and any number of states
  * sharing the world.
  *
- * Interventions.  An action sends a coupon level and sets a price level
- * for the epoch.  Customers belong to one of four latent uplift segments
- * (response.segments): a persuadable holding a valid coupon buys at
- * intensity x (1 + lift x discount / (1 + fatigue)), its lift drawn from a
- * gamma distribution; a sure thing buys as before and uses the coupon on a
- * purchase it would have made anyway; a lost cause ignores it; a sleeping
- * dog may drop out on contact.  A purchase made while holding a valid
- * coupon redeems it with response.redeem_probability (one redemption per
- * coupon; the discount is capped at the coupon's max_value).  A price level
- * P multiplies the charged basket by P and intensity by P^elasticity, the
- * elasticity drawn per customer.  Every coupon received raises deal
- * expectation, which divides full-price intensity by (1 + penalty x
- * expectation), and fatigue, which divides the lift; both decay with their
- * half-lives and are updated at each epoch start.  A coupon sent to an
- * at-risk persuadable or sure thing lowers its dropout (BG/NBD: the dropout
- * probability after a purchase; Pareto/NBD: the hazard) while it is valid.
- * Changes of intensity or hazard re-time the residual clocks exactly.
+ * Interventions (scenarios/README.md, "The response model").  An action
+ * sends a coupon level and sets a price level for the epoch.  A coupon is
+ * a contact plus, for a holder who will use it (drawn when it arrives,
+ * with response.redeem_probability), a temporary price cut of its
+ * discount.  The contact's effect is fitted to a randomised experiment
+ * (response.contact): from the customer's observable state when the coupon
+ * arrives (recency, past-year spend, age) its arm's factors give a rate
+ * ratio RR, the factor by which the contact multiplies the probability of
+ * buying within the experiment's window w, and while the coupon is valid
+ * the customer's intensity is multiplied by kappa = clv_sim_kappa(RR,
+ * lambda w) for its own rate lambda.  Price levels and coupons go through
+ * one price response: price level P (times 1 - discount for a holder who
+ * will use its coupon) multiplies intensity by P^elasticity, the elasticity
+ * drawn per customer.  A holder who will use its coupon redeems it on its
+ * first purchase while it is valid (the discount capped at the coupon's
+ * max_value).  Optional dynamics (each off by default): carry-over, a share
+ * of the lift kappa - 1 that stays after the coupon ends and decays with a
+ * half-life; deal expectation, raised by every coupon received, which
+ * divides full-price intensity by (1 + penalty x expectation); fatigue,
+ * which divides the lift by (1 + fatigue).  They decay with their
+ * half-lives and are updated at each epoch start.  Changes of intensity
+ * re-time the residual clocks exactly.
  * Budgets: each coupon sent reserves the most it can cost (contact cost +
  * redemption cost + max_value), within the epoch's budget and, with what has
  * been spent and what live coupons reserve, the total budget; coupons past
@@ -310,8 +315,8 @@ size_t clv_sim_log_memory(const clv_sim_log *log);  /* bytes it allocated */
  * first purchases of every customer there can be plus the purchases of the
  * burn-in, or of an epoch at the highest seasonal multiplier and a
  * campaign's intensity (the elasticity 4 standard deviations below its
- * mean at the lowest price, the lift at 4 times its mean at the largest
- * discount), 8 standard deviations above their mean.  An estimate, not a
+ * mean at the lowest price times 1 - the largest discount, and the largest
+ * contact multiplier), 8 standard deviations above their mean.  An estimate, not a
  * bound: a log can still prove too small, and then says so. */
 size_t clv_sim_log_capacity(const clv_world *w);
 
@@ -340,7 +345,15 @@ int clv_sim_log_check(const clv_sim *s, clv_error *err);
  * CLV_ENOMEM when the log lost transactions (clv_sim_lost_transactions). */
 int clv_sim_transactions(const clv_sim *s, int (*fn)(void *ctx, const clv_sim_tx *tx), void *ctx);
 
-/* Latent uplift segments (response.segments). */
+/* Uplift segments, defined as treatment effects: the principal strata of
+ * the reference contact, a contact of the first coupon's arm (without its
+ * discount) over the experiment's window (response.contact.window_days)
+ * from the horizon's start (for a customer acquired later, from its first
+ * purchase).  By the customer's own random clocks, which are the same
+ * under every policy, it is a persuadable when it buys in the window only
+ * if contacted, a sleeping dog when only if not, a sure thing when either
+ * way and a lost cause when neither (also when it is not alive).  Shares
+ * and sizes follow from the fitted contact effects and the population. */
 typedef enum clv_segment {
     CLV_SEG_PERSUADABLE = 0, CLV_SEG_SURE_THING = 1, CLV_SEG_LOST_CAUSE = 2, CLV_SEG_SLEEPING_DOG = 3
 } clv_segment;
@@ -348,8 +361,20 @@ typedef enum clv_segment {
 /* The name of a segment ("persuadable", "sure-thing", "lost-cause", "sleeping-dog"). */
 const char *clv_segment_name(int segment);
 
-/* Ground truth: customer i's uplift segment (clv_segment). */
+/* Ground truth: customer i's segment (clv_segment). */
 int clv_sim_segment(const clv_sim *s, size_t i);
+
+/* The contact's intensity multiplier for rate ratio rr of buying within w
+ * days, for a customer alive with rate lambda (lambda_w = lambda w): with
+ * p0 = 1 - exp(-lambda w) the probability of buying within w without the
+ * contact, kappa = -ln(1 - p1) / (lambda w) with p1 = rr p0, so that the
+ * contact multiplies that probability by rr; p1 is capped at
+ * 1 - (1 - p0) / rr (not buying falls at most by the factor rr), which
+ * keeps kappa below ln(rr + 1) / ln(1 + 1 / rr).  kappa tends to rr as
+ * lambda w tends to 0.  Customers who are not alive buy in neither case,
+ * so the share of them changes an experiment's rate difference but not its
+ * rate ratio. */
+double clv_sim_kappa(double rr, double lambda_w);
 
 /* Ground truth: customer i's latent purchase rate per day, its dropout
  * parameter (BG/NBD p, or Pareto/NBD mu per day) and its spend rate nu. */

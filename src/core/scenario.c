@@ -907,10 +907,62 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
             return cross_fail(ld, cf, overridden(o, k_), k_, __VA_ARGS__);       \
         }                                                                        \
     } while (0)
+    /* the contact effects: per arm one "all" row; the levels of an arm's
+     * covariate in increasing upper bounds, an unbounded one only last; a
+     * coupon's contact arm among the arms */
+    static const char *const cov_names[CLV_CONTACT_N] = {"all", "recency", "spend", "age"};
     const clv_scn_response *r = &scn->response;
-    double sum = r->persuadable + r->sure_thing + r->lost_cause + r->sleeping_dog;
-    CHECK(fabs(sum - 1.0) <= 1e-6, "response.segments",
-          "segment shares sum to %.6g; expected persuadable + sure_thing + lost_cause + sleeping_dog = 1", sum);
+    const char *arms[CLV_MAX_CONTACT_EFFECTS];
+    const int n_arms = clv_scn_contact_arms(scn, arms);
+    for (int a = 0; a < n_arms; a++) {
+        int all = 0;
+        double prod = 1;
+        for (int c = 0; c < CLV_CONTACT_N; c++) {
+            double last = -INFINITY, fmax = 0;
+            int unbounded = 0;
+            for (int e = 0; e < r->n_contact; e++) {
+                const clv_scn_contact_effect *x = &r->contact[e];
+                if (x->covariate != c || strcmp(x->arm, arms[a]) != 0)
+                    continue;
+                if (c == CLV_CONTACT_ALL) {
+                    all++;
+                    prod *= x->factor;
+                    continue;
+                }
+                CHECK(!unbounded, "response.contact.effects",
+                      "arm \"%s\", covariate \"%s\": level \"%s\" follows the unbounded level (upper = -1); "
+                      "expected the levels in increasing upper, the unbounded one last", arms[a],
+                      cov_names[c], x->level);
+                CHECK(x->upper < 0 || x->upper > last, "response.contact.effects",
+                      "arm \"%s\", covariate \"%s\": level \"%s\" has upper %g after %g; expected increasing "
+                      "upper bounds", arms[a], cov_names[c], x->level,
+                      x->upper, last);
+                unbounded = x->upper < 0;
+                last = x->upper;
+                fmax = x->factor > fmax ? x->factor : fmax;
+            }
+            if (c != CLV_CONTACT_ALL && fmax > 0)
+                prod *= fmax;
+        }
+        CHECK(all == 1, "response.contact.effects",
+              "arm \"%s\" has %d rows with covariate \"all\"; expected exactly one (its effect at the reference "
+              "levels)", arms[a], all);
+        CHECK(prod <= 100, "response.contact.effects",
+              "arm \"%s\": the largest rate ratio, the product of its largest factors, is %g; expected at most 100",
+              arms[a], prod);
+    }
+    for (int k = 0; k < scn->interventions.n_coupons; k++) {
+        const char *want = scn->interventions.coupons[k].contact_arm;
+        if (!want[0])
+            continue;
+        int found = 0;
+        for (int a = 0; a < n_arms; a++)
+            found |= strcmp(arms[a], want) == 0;
+        CHECK(found, "interventions.coupons",
+              "coupon \"%s\": contact_arm \"%s\" is not an arm of response.contact.effects (%s%s)",
+              scn->interventions.coupons[k].name, want, n_arms ? "arms: " : "it has no rows",
+              n_arms ? arms[0] : "");
+    }
 
     const clv_scn_lifecycle *lc = &scn->lifecycle;
     CHECK(lc->active_days >= lc->new_days, "lifecycle.active_days",
@@ -1012,13 +1064,17 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
      * no customer's intensity (a float) overflows */
     const clv_scn_response *rp = &scn->response;
     if (rp->enabled && rp->price_enabled && scn->interventions.n_prices > 0) {
-        const double pmin = scn->interventions.prices[0], e5 = rp->elasticity_mean - 5 * rp->elasticity_sd;
+        /* a holder who will use its coupon meets the price level times 1 - discount */
+        double dmax = 0;
+        for (int k = 0; k < scn->interventions.n_coupons; k++)
+            dmax = scn->interventions.coupons[k].discount > dmax ? scn->interventions.coupons[k].discount : dmax;
+        const double pmin = scn->interventions.prices[0] * (1 - dmax), e5 = rp->elasticity_mean - 5 * rp->elasticity_sd;
         const double k = pow(pmin, e5);
         static const char *const price_keys[] = {"interventions.prices", "response.price.elasticity_mean",
                                                  "response.price.elasticity_sd"};
         CHECK_OF(k <= MAX_DAY_MULTIPLIER, price_keys,
-                 "expected the price response's largest intensity multiplier, the lowest price to the power "
-                 "elasticity_mean - 5 x elasticity_sd, to be at most %g, got %.4g = %g^%g: a higher lowest price "
+                 "expected the price response's largest intensity multiplier, the lowest price (times 1 - the "
+                 "largest coupon discount) to the power elasticity_mean - 5 x elasticity_sd, to be at most %g, got %.4g = %g^%g: a higher lowest price "
                  "or a weaker elasticity", MAX_DAY_MULTIPLIER, k, pmin, e5);
     }
 
@@ -1320,4 +1376,102 @@ int clv_scn_list_price(const clv_scenario *scn)
         if (scn->interventions.prices[k] == 1.0)
             list = k;
     return list;
+}
+
+/* ---- the response model's questions about a scenario ---- */
+
+double clv_contact_spend(double total_spend, double age_days)
+{
+    return age_days > 365 ? total_spend * 365 / age_days : total_spend;
+}
+
+int clv_scn_contact_arms(const clv_scenario *scn, const char **names)
+{
+    const clv_scn_response *r = &scn->response;
+    const char *seen[CLV_MAX_CONTACT_EFFECTS];
+    int n = 0;
+    for (int e = 0; e < r->n_contact; e++) {
+        int k = 0;
+        while (k < n && strcmp(seen[k], r->contact[e].arm) != 0)
+            k++;
+        if (k == n)
+            seen[n++] = r->contact[e].arm;
+    }
+    for (int k = 0; names && k < n; k++)
+        names[k] = seen[k];
+    return n;
+}
+
+int clv_scn_contact_arm(const clv_scenario *scn, int k)
+{
+    const char *arms[CLV_MAX_CONTACT_EFFECTS];
+    const int n = clv_scn_contact_arms(scn, arms);
+    const char *want = k >= 0 && k < scn->interventions.n_coupons ? scn->interventions.coupons[k].contact_arm : "";
+    for (int a = 0; a < n; a++)
+        if (!want[0] || strcmp(arms[a], want) == 0)
+            return a;
+    return -1;
+}
+
+/* E[P^e] for e ~ Normal(mean, sd) redrawn until e <= 0: the truncated
+ * normal's moment by the trapezoid rule on 801 points over +-8 sd */
+static double price_moment(double P, double mean, double sd)
+{
+    if (sd <= 0)
+        return pow(P, mean > 0 ? 0 : mean);
+    double num = 0, den = 0;
+    const double lo = mean - 8 * sd, hi = mean + 8 * sd < 0 ? mean + 8 * sd : 0;
+    if (!(hi > lo))
+        return pow(P, 0);
+    const int n = 800;
+    for (int k = 0; k <= n; k++) {
+        const double e = lo + (hi - lo) * k / n, z = (e - mean) / sd;
+        const double wgt = (k == 0 || k == n ? 0.5 : 1) * exp(-0.5 * z * z);
+        num += wgt * pow(P, e);
+        den += wgt;
+    }
+    return num / den;
+}
+
+void clv_scn_price_check(const clv_scenario *scn, clv_price_check *out)
+{
+    memset(out, 0, sizeof *out);
+    const clv_scn_response *r = &scn->response;
+    const double m = scn->economics.margin_rate;
+    if (!r->enabled || !r->price_enabled || !(m > 0))
+        return;
+    out->checked = 1;
+    out->lerner_elasticity = -1 / m;
+    /* margin per unit of list-price intensity at price P: E[P^e] (P - cost) */
+    const double cost = 1 - m;
+#define PROFIT(P) (price_moment((P), r->elasticity_mean, r->elasticity_sd) * ((P) - cost))
+    double best = 1, bv = PROFIT(1.0);
+    for (int k = 0; k <= 4800; k++) { /* 0.2 .. 5 in steps of 0.001 */
+        const double P = 0.2 + 0.001 * k, v = PROFIT(P);
+        if (v > bv)
+            bv = v, best = P;
+    }
+    out->best_price = best;
+    out->gain = bv / PROFIT(1.0) - 1;
+#undef PROFIT
+    out->far = best < 0.97 || best > 1.03;
+}
+
+void clv_scn_price_warning(const clv_scenario *scn, const clv_price_check *pc, char *buf, size_t n)
+{
+    if (!pc->checked || !pc->far) {
+        if (n)
+            buf[0] = 0;
+        return;
+    }
+    const clv_scn_response *r = &scn->response;
+    snprintf(buf, n,
+             "the list price is not the profit-maximising price of this world: with price elasticity %g (sd %g) "
+             "and margin_rate %g, margin is highest at %.3g x list (%+.1f%% margin per customer at unchanged "
+             "behaviour otherwise); the list price would be optimal at elasticity %.3g (Lerner: -1 / margin). "
+             "Any policy that moves prices toward %.3g x gains from this assumption alone, not from targeting; "
+             "compare such policies with a blanket price change, and check the elasticity and margin against "
+             "your own data",
+             r->elasticity_mean, r->elasticity_sd, scn->economics.margin_rate, pc->best_price, 100 * pc->gain,
+             pc->lerner_elasticity, pc->best_price);
 }

@@ -32,17 +32,19 @@ typedef struct cust {
     double tdeath;              /* Pareto/NBD: dropout in calendar time */
     float lam, drop, nu;        /* purchase rate per day; BG/NBD p or Pareto/NBD mu per day; spend rate */
     float total, last_spend, max_spend;
-    float k, h;                 /* current multipliers of purchase intensity and dropout hazard */
-    float lift, elast;          /* response traits: coupon lift (persuadables), price elasticity */
+    float k;                    /* current multiplier of purchase intensity */
+    float elast;                /* price elasticity */
+    float kc;                   /* the live coupon's contact multiplier (kappa, after fatigue) */
     float deal, fatigue;        /* at resp_day */
+    float carry;                /* carry-over: the lift left by the last coupon, at carry_day */
     float reserved;             /* budget reserved by the live coupon */
     float spent;                /* coupon costs in the horizon so far (ground truth) */
     int32_t first, last, ntx, nrep;
-    int32_t resp_day, cpn_expiry;
+    int32_t resp_day, cpn_expiry, carry_day;
     int32_t ncoupons, coupon_day;  /* coupons received, day of the last one */
     uint8_t alive, stage;       /* stage: at the end of the last day processed */
-    uint8_t seg;                /* uplift segment */
-    uint8_t cpn, live, react;   /* coupon level held, whether it is valid and unused, reactivated */
+    uint8_t seg;                /* principal stratum of the reference contact (clv_segment) */
+    uint8_t cpn, live, cuse;    /* coupon level held, whether it is valid and unused, whether the holder will use it */
     uint8_t price, send, price_req; /* price level; coupon and price to apply at the next epoch start */
 } cust;
 
@@ -70,6 +72,15 @@ struct clv_world {
     double price[CLV_MAX_PRICES];
     double budget_epoch, budget_total;  /* -1: unlimited */
     clv_scn_response resp;
+    /* the contact effects by arm: the "all" factor, and per covariate the
+     * levels' upper bounds (INFINITY: unbounded) and factors; each coupon's arm */
+    int n_arms;
+    struct contact_arm {
+        double base;
+        int n[CLV_CONTACT_N];
+        double upper[CLV_CONTACT_N][CLV_MAX_CONTACT_EFFECTS], factor[CLV_CONTACT_N][CLV_MAX_CONTACT_EFFECTS];
+    } *arm;
+    int coupon_arm[CLV_MAX_COUPONS];    /* -1: no contact effect */
     size_t n0, cap;             /* existing customers; the most there can be */
     size_t n_blocks_max;        /* blocks of BLOCK customers at capacity */
     clv__calendar cal;
@@ -225,7 +236,9 @@ static void set_wake(clv_sim *s, size_t i, int32_t nsc, int32_t t1)
     if (c->live) {
         double e = season_of_day(&s->w->cal, c->cpn_expiry);
         w = e < w ? e : w;
-    } else if (c->deal > 1e-4f && c->alive && s->w->resp.enabled && s->w->resp.deal_enabled) {
+    } else if (c->alive && s->w->resp.enabled &&
+               ((c->deal > 1e-4f && s->w->resp.deal_enabled) ||
+                (fabsf(c->carry) > 1e-4f && s->w->resp.carryover_enabled))) {
         double e = season_of_day(&s->w->cal, t1);
         w = e < w ? e : w;
     }
@@ -237,36 +250,80 @@ static void set_wake(clv_sim *s, size_t i, int32_t nsc, int32_t t1)
 
 /* ---- the response model ---- */
 
-/* the purchase-intensity multiplier of a customer's current state: price
- * response, and the coupon's uplift while it is valid, else the deal
- * expectation's damping of full-price buying */
+double clv_sim_kappa(double rr, double lambda_w)
+{
+    if (!(rr > 0) || rr == 1)
+        return rr > 0 ? 1 : 0;
+    if (!(lambda_w > 1e-12))
+        return rr; /* the limit of a rare buyer */
+    const double p0 = -expm1(-lambda_w);
+    double p1 = rr * p0;
+    if (rr > 1 && p1 > 1 - (1 - p0) / rr)
+        p1 = 1 - (1 - p0) / rr; /* not buying falls at most by the factor rr */
+    return -log1p(-p1) / lambda_w;
+}
+
+/* the level of value v among the n upper bounds u (the last level beyond them) */
+static int level_of(const double *u, int n, double v)
+{
+    int l = 0;
+    while (l < n - 1 && v > u[l])
+        l++;
+    return l;
+}
+
+/* customer c's rate ratio for a contact of arm a on day d, from its observable state */
+static double contact_ratio(const clv_world *w, int a, const cust *c, int32_t d)
+{
+    const struct contact_arm *x = &w->arm[a];
+    const double age = d - c->first;
+    const double v[CLV_CONTACT_N] = {0, (double)(d - c->last), clv_contact_spend(c->total, age), age};
+    double rr = x->base;
+    for (int k = 1; k < CLV_CONTACT_N; k++)
+        if (x->n[k])
+            rr *= x->factor[k][level_of(x->upper[k], x->n[k], v[k])];
+    return rr;
+}
+
+/* the contact multiplier kappa of a coupon of level k (1-based) for customer c on day d */
+static double contact_kappa(const clv_world *w, const cust *c, int k, int32_t d)
+{
+    const clv_scn_response *r = &w->resp;
+    const int a = w->coupon_arm[k - 1];
+    if (!r->enabled || !r->contact_enabled || a < 0)
+        return 1;
+    return clv_sim_kappa(contact_ratio(w, a, c, d), c->lam * r->contact_window_days);
+}
+
+/* the purchase-intensity multiplier of a customer's current state: the
+ * price response to its price level, times 1 - discount for a holder who
+ * will use its coupon; the contact's kappa while the coupon is valid; else
+ * the carry-over of the last one and the deal expectation's damping of
+ * full-price buying */
 static double intensity_mult(const clv_sim *s, const cust *c)
 {
     const clv_scn_response *r = &s->w->resp;
     if (!r->enabled)
         return 1;
-    const double P = s->w->price[c->price];
+    double P = s->w->price[c->price];
+    if (c->live && c->cuse)
+        P *= 1 - s->w->coupon[c->cpn - 1].discount;
     double k = r->price_enabled && P != 1.0 ? pow(P, c->elast) : 1;
     if (c->live) {
-        if (c->seg == SEG_PERSUADABLE && r->uplift_enabled)
-            k *= 1 + c->lift * s->w->coupon[c->cpn - 1].discount / (1 + (r->fatigue_enabled ? c->fatigue : 0));
-    } else if (r->deal_enabled) {
-        k /= 1 + r->deal_full_price_penalty * c->deal;
+        k *= c->kc;
+    } else {
+        if (r->carryover_enabled)
+            k *= 1 + c->carry;
+        if (r->deal_enabled)
+            k /= 1 + r->deal_full_price_penalty * c->deal;
     }
     return k;
 }
 
-/* the dropout multiplier: reactivated at-risk responders hold on while the coupon is valid */
-static double hazard_mult(const clv_sim *s, const cust *c)
-{
-    return c->live && c->react ? 1 - s->w->resp.reactivation_dropout_reduction : 1;
-}
-
-/* after a change of state at season time sn (calendar time tn), re-time the
- * residual clocks: the unit-rate clock left to the next purchase is
- * (snext - sn) k, so with a new multiplier k' the purchase moves to
- * sn + (snext - sn) k / k'; likewise the dropout clock in calendar time */
-static void remultiply(clv_sim *s, size_t i, double sn, double tn)
+/* after a change of state at season time sn, re-time the residual clock:
+ * the unit-rate clock left to the next purchase is (snext - sn) k, so with
+ * a new multiplier k' the purchase moves to sn + (snext - sn) k / k' */
+static void remultiply(clv_sim *s, size_t i, double sn)
 {
     cust *c = &s->c[i];
     double k = intensity_mult(s, c);
@@ -275,16 +332,36 @@ static void remultiply(clv_sim *s, size_t i, double sn, double tn)
             c->snext = sn + (c->snext - sn) * c->k / k;
         c->k = (float)k;
     }
-    if (s->w->dropout == CLV_SIM_DROPOUT_LIFETIME) {
-        double h = hazard_mult(s, c);
-        if (h != c->h) {
-            if (isfinite(c->tdeath)) {
-                c->tdeath = tn + (c->tdeath - tn) * c->h / h;
-                c->sdeath = season_of(&s->w->cal, c->tdeath);
-            }
-            c->h = (float)h;
-        }
+}
+
+/* the coupon of customer c ends on day d (expired or redeemed): with
+ * carry-over, a share of its contact's lift stays and decays from d */
+static void end_coupon(const clv_sim *s, cust *c, int32_t d)
+{
+    c->live = 0;
+    if (s->w->resp.carryover_enabled) {
+        c->carry = (float)(s->w->resp.carryover_share * (c->kc - 1));
+        c->carry_day = d;
     }
+}
+
+/* the customer's principal stratum for the reference contact (the first
+ * coupon's arm, without its discount) over the experiment's window from
+ * time t (day number + fraction), by its own clocks: whether its next
+ * purchase falls in the window without the contact, and with it (the clock
+ * run kappa times faster), before a dropout */
+static int stratum(const clv_sim *s, const cust *c, double t)
+{
+    const clv__calendar *cal = &s->w->cal;
+    if (!c->alive || !isfinite(c->snext))
+        return SEG_LOST_CAUSE;
+    const int32_t d = (int32_t)floor(t);
+    const double kappa = s->w->n_coupons ? contact_kappa(s->w, c, 1, d) : 1;
+    double te = t + s->w->resp.contact_window_days;
+    const double s0 = season_of(cal, t), s1 = te < cal->end ? season_of(cal, te) : cal->C[cal->end - cal->first];
+    const double end = s1 < c->sdeath ? s1 : c->sdeath;
+    const int base = c->snext < end, contacted = s0 + (c->snext - s0) / kappa < end;
+    return base ? (contacted ? SEG_SURE_THING : SEG_SLEEPING_DOG) : (contacted ? SEG_PERSUADABLE : SEG_LOST_CAUSE);
 }
 
 /* a unit exponential from the customer's stream */
@@ -361,7 +438,11 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
         c->resp_day = t0;
     }
     if (c->live && c->cpn_expiry <= t0)
-        c->live = c->react = 0;
+        end_coupon(s, c, c->cpn_expiry);
+    if (c->carry != 0 && t0 > c->carry_day) {
+        c->carry *= (float)exp2(-(t0 - c->carry_day) / r->carryover_half_life_days);
+        c->carry_day = t0;
+    }
     if (c->send) {
         const clv_scn_coupon *cp = &s->w->coupon[c->send - 1];
         if (acc) {
@@ -372,25 +453,22 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
         }
         c->fatigue += (float)r->fatigue_gain;
         c->deal += (float)r->deal_gain;
-        if (c->alive && r->enabled && r->contact_churn_enabled && c->seg == SEG_SLEEPING_DOG &&
-            clv_rng_uniform(&c->rng) < r->contact_churn_probability) {
-            /* put off by the contact: gone by the end of the day */
-            if (acc)
-                acc[ACC_ALIVE * E] -= 1;
-            c->alive = 0;
-            c->snext = c->sdeath = c->tdeath = INFINITY;
-        }
         c->ncoupons++;
         c->coupon_day = t0;
         c->cpn = c->send;
         c->live = 1;
         c->cpn_expiry = t0 + cp->validity_days;
-        c->react = r->enabled && r->reactivation_enabled && c->stage == CLV_STAGE_AT_RISK &&
-                   (c->seg == SEG_PERSUADABLE || c->seg == SEG_SURE_THING);
+        /* whether the holder will use it, and its contact's effect, from
+         * the state it is in when the coupon arrives (fatigue divides the lift) */
+        c->cuse = r->enabled && clv_rng_uniform(&c->rng) < r->redeem_probability;
+        double kappa = contact_kappa(s->w, c, c->cpn, t0);
+        if (r->fatigue_enabled)
+            kappa = 1 + (kappa - 1) / (1 + c->fatigue);
+        c->kc = (float)kappa;
         c->send = 0;
     }
     c->price = c->price_req;
-    remultiply(s, i, s->w->cal.C[t0 - s->w->cal.first], t0);
+    remultiply(s, i, s->w->cal.C[t0 - s->w->cal.first]);
 }
 
 /* Advance customer i through days [t0, t1), event by event: purchases (and
@@ -428,8 +506,8 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         const double sp = c->snext, sd = c->sdeath;
         if (sx < ce && sx <= ssc && sx <= sp && sx <= sd) {
             /* the coupon expires unused at the start of its expiry day */
-            c->live = c->react = 0;
-            remultiply(s, i, sx, c->cpn_expiry);
+            end_coupon(s, c, c->cpn_expiry);
+            remultiply(s, i, sx);
             continue;
         }
         if (ssc < ce && ssc <= sp && ssc <= sd) {
@@ -456,13 +534,12 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         const double z = gsl_ran_gamma(g, s->w->gp, 1 / c->nu);
         const double charged = z * s->w->price[c->price];
         const double cogs = z * (1 - s->w->margin_rate);
-        const int reactivated = c->live && c->react;
         double coupon_cost = 0;
-        if (c->live && s->w->resp.enabled && clv_rng_uniform(r) < s->w->resp.redeem_probability) {
+        if (c->live && c->cuse) {
             const clv_scn_coupon *cp = &s->w->coupon[c->cpn - 1];
             double disc = cp->discount * charged;
             coupon_cost = (disc < cp->max_value ? disc : cp->max_value) + cp->redemption_cost;
-            c->live = c->react = 0;
+            end_coupon(s, c, d);
             if (acc)
                 acc[ACC_REDEEM * E + (size_t)(d - t0)] += 1;
         }
@@ -485,8 +562,7 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         if (d + 1 > cur)
             cur = d + 1;
         /* BG/NBD: the customer may drop out right after the purchase */
-        double p_drop = s->w->dropout == CLV_SIM_DROPOUT_AT_PURCHASE ? c->drop * (reactivated ? 1 - s->w->resp.reactivation_dropout_reduction : 1) : 0;
-        if (s->w->dropout == CLV_SIM_DROPOUT_AT_PURCHASE && clv_rng_uniform(r) < p_drop) {
+        if (s->w->dropout == CLV_SIM_DROPOUT_AT_PURCHASE && clv_rng_uniform(r) < c->drop) {
             if (acc)
                 acc[ACC_ALIVE * E + (size_t)(d - t0)] -= 1;
             c->alive = 0;
@@ -494,8 +570,8 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         } else {
             c->snext = sp + exp1(r) / (c->lam * c->k);
         }
-        /* a redemption ends the coupon: the multipliers change after the purchase */
-        remultiply(s, i, sp, te);
+        /* a redemption ends the coupon: the multiplier changes after the purchase */
+        remultiply(s, i, sp);
     }
     /* the next thing that can happen to it */
     set_wake(s, i, next_stage_change(s, cur - 1, f, c->last), t1);
@@ -520,26 +596,20 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
         s->c[i].drop = (float)gsl_ran_gamma(g, s->w->s, 1 / s->w->beta);
     double nu = gsl_ran_gamma(g, s->w->gq, 1 / s->w->gg);
     s->c[i].nu = (float)(nu > 1e-30 ? nu : 1e-30);
-    /* response traits: the uplift segment, the lift of a persuadable
-     * (gamma with the scenario's mean and shape) and the price elasticity
-     * (normal, redrawn until it is at most 0) */
+    /* the price elasticity (normal, redrawn until it is at most 0) */
     cust *c = &s->c[i];
     const clv_scn_response *rs = &s->w->resp;
-    double u = clv_rng_uniform(&pop);
-    c->seg = u < rs->persuadable                                     ? SEG_PERSUADABLE
-             : u < rs->persuadable + rs->sure_thing                  ? SEG_SURE_THING
-             : u < rs->persuadable + rs->sure_thing + rs->lost_cause ? SEG_LOST_CAUSE
-                                                                     : SEG_SLEEPING_DOG;
-    c->lift = rs->uplift_mean > 0 ? (float)gsl_ran_gamma(g, rs->uplift_shape, rs->uplift_mean / rs->uplift_shape) : 0;
     double e = 1;
     for (int tries = 0; e > 0 && tries < 1000; tries++)
         e = rs->elasticity_mean + rs->elasticity_sd * gsl_ran_gaussian_ziggurat(g, 1);
     c->elast = (float)(e > 0 ? 0 : e);
-    c->k = c->h = 1;
-    c->deal = c->fatigue = c->reserved = c->spent = 0;
+    c->k = c->kc = 1;
+    c->deal = c->fatigue = c->carry = c->reserved = c->spent = 0;
     c->ncoupons = 0;
     c->coupon_day = INT32_MIN;
-    c->cpn = c->live = c->react = c->send = 0;
+    c->carry_day = 0;
+    c->cpn = c->live = c->cuse = c->send = 0;
+    c->seg = SEG_LOST_CAUSE;
     c->price = c->price_req = (uint8_t)s->w->list_price;
 
     clv_rng_seed(&s->c[i].rng, (clv_stream_key){s->seed, CLV_STREAM_BEHAVIOUR, s->rep, i});
@@ -561,6 +631,8 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     s->c[i].snext = season_of(cal, tf) + exp1(r) / s->c[i].lam;
     s->c[i].tdeath = s->w->dropout == CLV_SIM_DROPOUT_LIFETIME ? tf + exp1(r) / s->c[i].drop : INFINITY;
     s->c[i].sdeath = season_of(cal, s->c[i].tdeath);
+    if (tf >= cal->start) /* an arrival in the horizon: its stratum from its first purchase */
+        s->c[i].seg = (uint8_t)stratum(s, &s->c[i], tf);
     set_wake(s, i, next_stage_change(s, d, d, d), d + 1);
 }
 
@@ -576,6 +648,7 @@ void clv_world_free(clv_world *w)
     if (!w)
         return;
     free(w->first_days);
+    free(w->arm);
     clv__calendar_free(&w->cal);
     free(w);
 }
@@ -619,6 +692,31 @@ int clv_world_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_world
     w->budget_epoch = scn->interventions.budget_per_epoch;
     w->budget_total = scn->interventions.budget_total;
     w->resp = scn->response;
+    /* the contact effects, arm by arm (clv_scn_check has ordered their levels) */
+    const char *arms[CLV_MAX_CONTACT_EFFECTS];
+    w->n_arms = clv_scn_contact_arms(scn, arms);
+    if (w->n_arms && !(w->arm = calloc((size_t)w->n_arms, sizeof *w->arm))) {
+        clv_world_free(w);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    for (int a = 0; a < w->n_arms; a++) {
+        struct contact_arm *x = &w->arm[a];
+        x->base = 1;
+        for (int e = 0; e < scn->response.n_contact; e++) {
+            const clv_scn_contact_effect *f = &scn->response.contact[e];
+            if (strcmp(f->arm, arms[a]) != 0)
+                continue;
+            if (f->covariate == CLV_CONTACT_ALL) {
+                x->base = f->factor;
+            } else if (f->covariate > 0 && f->covariate < CLV_CONTACT_N) {
+                int k = x->n[f->covariate]++;
+                x->upper[f->covariate][k] = f->upper < 0 ? INFINITY : f->upper;
+                x->factor[f->covariate][k] = f->factor;
+            }
+        }
+    }
+    for (int k = 0; k < scn->interventions.n_coupons; k++)
+        w->coupon_arm[k] = clv_scn_contact_arm(scn, k);
     w->new_days = scn->lifecycle.new_days, w->active_days = scn->lifecycle.active_days;
     w->churned_days = scn->lifecycle.churned_days, w->loyal = scn->lifecycle.loyal_purchases;
     w->epoch_days = scn->calendar.epoch_days;
@@ -656,7 +754,7 @@ int clv_world_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_world
         A += w->cal.acq[k];
     w->cap = w->n0 + (size_t)ceil(A + 8 * sqrt(A) + 32);
     w->n_blocks_max = w->cap / BLOCK + 1;
-    w->bytes = sizeof *w + (3 * w->cal.n + 1) * sizeof(double) + w->cal.n +
+    w->bytes = sizeof *w + (size_t)w->n_arms * sizeof *w->arm + (3 * w->cal.n + 1) * sizeof(double) + w->cal.n +
                (w->first_days ? opts->n_first_days * sizeof *w->first_days : 0);
     *out = w;
     return CLV_OK;
@@ -693,18 +791,32 @@ size_t clv_sim_log_capacity(const clv_world *w)
     }
     /* the intensity of a customer under a campaign: its price response
      * (the elasticity 4 standard deviations below its mean at the lowest
-     * price level) times a persuadable's uplift at 4 times the mean lift */
+     * price level and the largest discount) times the largest contact
+     * multiplier: for rate ratio RR > 1, kappa is at most
+     * ln(RR + 1) / ln(1 + 1 / RR) (clv_sim_kappa's cap), RR at most the
+     * product of an arm's largest factors */
     double K = 1;
     const clv_scn_response *r = &w->resp;
     if (r->enabled) {
-        double kp = 1, disc = 0;
-        const double e = r->elasticity_mean - 4 * r->elasticity_sd;
-        for (int p = 0; r->price_enabled && e < 0 && p < w->n_prices; p++)
-            if (pow(w->price[p], e) > kp)
-                kp = pow(w->price[p], e);
+        double kp = 1, disc = 0, kc = 1;
         for (int c = 0; c < w->n_coupons; c++)
             disc = w->coupon[c].discount > disc ? w->coupon[c].discount : disc;
-        K = kp * (r->uplift_enabled ? 1 + 4 * r->uplift_mean * disc : 1);
+        const double e = r->elasticity_mean - 4 * r->elasticity_sd;
+        for (int p = 0; r->price_enabled && e < 0 && p < w->n_prices; p++)
+            if (pow(w->price[p] * (1 - disc), e) > kp)
+                kp = pow(w->price[p] * (1 - disc), e);
+        for (int a = 0; r->contact_enabled && a < w->n_arms; a++) {
+            double rr = w->arm[a].base;
+            for (int k = 1; k < CLV_CONTACT_N; k++) {
+                double f = 0;
+                for (int l = 0; l < w->arm[a].n[k]; l++)
+                    f = w->arm[a].factor[k][l] > f ? w->arm[a].factor[k][l] : f;
+                rr *= w->arm[a].n[k] ? f : 1;
+            }
+            const double bound = rr > 1 ? log(rr + 1) / log1p(1 / rr) : 1;
+            kc = bound > kc ? bound : kc;
+        }
+        K = kp * kc;
     }
     /* the reset: the existing customers' first purchases and burn-in
      * histories; a step: every customer there can be over one epoch, and
@@ -966,6 +1078,7 @@ static int burn_unit(size_t unit, int worker, void *ctx)
             push_tx(s->log, 1 + unit, i, d, tf, s->c[i].total); /* the first purchase */
         if (d < cal->start)
             advance(s, g, i, d, cal->start, NULL, s->log, 1 + unit);
+        s->c[i].seg = (uint8_t)stratum(s, &s->c[i], cal->start);
         /* counts at the end of the day before the start */
         double *c = j->counts + unit * (1 + CLV_STAGE_N);
         c[0] += s->c[i].alive;
