@@ -19,6 +19,13 @@ int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn)
     clv_error err;
     if (clv_scn_load(o->args[0], o->sets, o->n_sets, scn, &err) != CLV_OK)
         return cli_report(&err);
+    /* the coherence of the price response with the margin */
+    clv_price_check pc;
+    clv_scn_price_check(scn, &pc);
+    char warn[1024];
+    clv_scn_price_warning(scn, &pc, warn, sizeof warn);
+    if (warn[0])
+        fprintf(stderr, "clvsim %s: warning: %s: %s\n", cmd->name, o->args[0], warn);
     return -1;
 }
 

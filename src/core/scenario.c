@@ -1467,8 +1467,7 @@ void clv_scn_price_warning(const clv_scenario *scn, const clv_price_check *pc, c
     const clv_scn_response *r = &scn->response;
     snprintf(buf, n,
              "the list price is not the profit-maximising price of this world: with price elasticity %g (sd %g) "
-             "and margin_rate %g, margin is highest at %.3g x list (%+.1f%% margin per customer at unchanged "
-             "behaviour otherwise); the list price would be optimal at elasticity %.3g (Lerner: -1 / margin). "
+             "and margin_rate %g, gross margin is highest at %.3g x list, %+.1f%% over the list price; the list price would be optimal at elasticity %.3g (Lerner: -1 / margin). "
              "Any policy that moves prices toward %.3g x gains from this assumption alone, not from targeting; "
              "compare such policies with a blanket price change, and check the elasticity and margin against "
              "your own data",

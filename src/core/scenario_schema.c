@@ -110,7 +110,7 @@ static const clv__key coupon_keys[] = {
      .size = CLV_NAME_MAX, .def = "\"\"", .doc = "Label of the coupon level in reports."},
     {.path = "discount", .type = CLV__K_REAL, .flags = CLV__KF_REQUIRED | CLV__KF_MIN_OPEN | CLV__KF_MAX_OPEN,
      .off = COFF(discount), .min = 0, .max = 1, .def = "0.1", .unit = "fraction of basket",
-     .doc = "Discount on the basket when the coupon is redeemed."},
+     .doc = "Discount on the basket when the coupon is redeemed; for a holder who will use it, a price cut through response.price while it is valid."},
     {.path = "max_value", .type = CLV__K_REAL, .flags = CLV__KF_MIN_OPEN, .off = COFF(max_value), .min = 0,
      .max = MONEY_MAX, .def = "50.0", .unit = "currency",
      .doc = "Largest discount of one redemption (\"up to 50 off\"); with the costs, the most a coupon can cost, "
@@ -306,8 +306,8 @@ const clv__key clv__scn_keys[] = {
     ARRAY(CLV__K_REAL_ARRAY, "interventions.prices", interventions.prices, interventions.n_prices, 1,
           0.01, 10, CLV__KF_ASCENDING, "[1.0]", "factor",
           "Price levels as multipliers of list price, in increasing order. At most 8. With price response, "
-          "the lowest level to the power elasticity_mean - 5 x elasticity_sd (a customer's intensity multiplier "
-          "five standard deviations out) must be at most 10000."),
+          "the lowest level times 1 - the largest coupon discount, to the power elasticity_mean - 5 x elasticity_sd "
+          "(a customer's intensity multiplier five standard deviations out), must be at most 10000."),
     GROUP("interventions.budget", 0, "Coupon spend limits enforced by the environment."),
     REAL("interventions.budget.per_epoch", interventions.budget_per_epoch, 0, BUDGET_MAX, CLV__KF_UNLIMITED,
          "-1.0", "currency", "Most a decision epoch may commit: each coupon sent commits the most it can cost (contact_cost + redemption_cost + max_value); coupons past the budget are not sent. -1: unlimited."),
@@ -316,7 +316,7 @@ const clv__key clv__scn_keys[] = {
 
     GROUP("response", 0, "How customers respond to coupons and prices (scenarios/README.md, \"The response model\", says where each default comes from). A coupon is a contact, whose effect on buying is fitted to a randomised experiment (response.contact), plus, for a holder who will use it, a temporary price cut of its discount through the same price response as the price levels (response.price). Deal expectation, fatigue and carry-over are updated at each decision epoch and held within it."),
     BOOL("response.enabled", response.enabled, "true",
-         "false: no customer responds to coupons or prices at all (a holder who buys still redeems)."),
+         "false: no customer responds to coupons or prices at all, and no coupon is redeemed."),
     GROUP("response.contact", 0, "The effect of being contacted, fitted to a randomised experiment by 'clvsim fit-response' (it writes this group). While a coupon is valid its contact multiplies the holder's purchase intensity by kappa, chosen so that the customer's probability of buying within window_days is multiplied by its rate ratio: kappa = -ln(1 - RR p0) / (lambda w), p0 = 1 - exp(-lambda w) for its own rate lambda (capped so that the probability of not buying falls at most by the factor RR)."),
     BOOL("response.contact.enabled", response.contact_enabled, "true", "false: a contact has no effect of its own."),
     INT("response.contact.window_days", response.contact_window_days, 1, 365, 0, "14", "days",

@@ -191,11 +191,13 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
         }
     }
     if (r->none >= 0) {
-        fprintf(fp, "\nWhere the money went (ground truth, per replication, against no campaign): coupon spend on "
-                    "sure things (who buy anyway), extra repeat purchases of persuadables, extra churn of sleeping "
-                    "dogs, and the net margin gained or lost in each latent segment (%s):\n",
+        fprintf(fp, "\nWhere the money went (ground truth, per replication, against no campaign). Segments are "
+                    "treatment effects of the reference contact over the experiment's window (a persuadable buys "
+                    "in it only if contacted, a sleeping dog only if not, a sure thing either way, a lost cause "
+                    "neither): coupon spend on sure things, extra repeat purchases of persuadables and of sleeping "
+                    "dogs, and the net margin gained or lost in each segment (%s):\n",
                 r->scn.economics.currency);
-        static const char *const heads[7] = {"spend sure-thing", "+purch persuad.", "+churn sl.dog", "margin pers.",
+        static const char *const heads[7] = {"spend sure-thing", "+purch persuad.", "+purch sl.dog", "margin pers.",
                                              "margin sure", "margin lost", "margin sl.dog"};
         fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", "policy", heads[0], heads[1], heads[2], heads[3],
                 heads[4], heads[5], heads[6]);
@@ -209,14 +211,14 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
                 const clv_eval_segment *z = r->ev.segments + (none * R + k) * CLV_SEGMENTS;
                 v[0] += g[CLV_SEG_SURE_THING].coupon_spend / (double)R;
                 v[1] += (g[CLV_SEG_PERSUADABLE].purchases - z[CLV_SEG_PERSUADABLE].purchases) / (double)R;
-                v[2] += (g[CLV_SEG_SLEEPING_DOG].churned - z[CLV_SEG_SLEEPING_DOG].churned) / (double)R;
+                v[2] += (g[CLV_SEG_SLEEPING_DOG].purchases - z[CLV_SEG_SLEEPING_DOG].purchases) / (double)R;
                 for (int s = 0; s < CLV_SEGMENTS; s++)
                     v[3 + s] += (g[s].net_margin - z[s].net_margin) / (double)R;
             }
             char c[7][48];
             fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", r->pol[p].label,
                     group(t, heads[0], c[0], 48, v[0], 0, 0), group(t, heads[1], c[1], 48, v[1], 0, 1),
-                    group(t, heads[2], c[2], 48, v[2], 1, 1), group(t, heads[3], c[3], 48, v[3], 0, 1),
+                    group(t, heads[2], c[2], 48, v[2], 0, 1), group(t, heads[3], c[3], 48, v[3], 0, 1),
                     group(t, heads[4], c[4], 48, v[4], 0, 1), group(t, heads[5], c[5], 48, v[5], 0, 1),
                     group(t, heads[6], c[6], 48, v[6], 0, 1));
         }

@@ -451,8 +451,6 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
             acc[ACC_SENT * E] += 1;
             c->spent += (float)cp->contact_cost;
         }
-        c->fatigue += (float)r->fatigue_gain;
-        c->deal += (float)r->deal_gain;
         c->ncoupons++;
         c->coupon_day = t0;
         c->cpn = c->send;
@@ -462,9 +460,11 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
          * the state it is in when the coupon arrives (fatigue divides the lift) */
         c->cuse = r->enabled && clv_rng_uniform(&c->rng) < r->redeem_probability;
         double kappa = contact_kappa(s->w, c, c->cpn, t0);
-        if (r->fatigue_enabled)
+        if (r->fatigue_enabled) /* the fatigue of the earlier contacts: a first contact has the experiment's effect */
             kappa = 1 + (kappa - 1) / (1 + c->fatigue);
         c->kc = (float)kappa;
+        c->fatigue += (float)r->fatigue_gain;
+        c->deal += (float)r->deal_gain;
         c->send = 0;
     }
     c->price = c->price_req;
