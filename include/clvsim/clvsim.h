@@ -36,6 +36,7 @@
 #include "clvsim/plot.h"
 #include "clvsim/policy.h"
 #include "clvsim/progress.h"
+#include "clvsim/response.h"
 #include "clvsim/report.h"
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"
