@@ -116,12 +116,14 @@ TEST(test_streams_schema_bounds_fit)
     used[CLV_SPACE_RANDOM_POLICY].rep_last = clv_rep_random_policy(epochs - 1);
     used[CLV_SPACE_LTV_EPOCHS].rep_first = clv_rep_ltv_epoch(0);
     used[CLV_SPACE_LTV_EPOCHS].rep_last = clv_rep_ltv_epoch(ltv_epochs - 1);
+    used[CLV_SPACE_EXPERIMENT].rep_first = clv_rep_experiment(0);
+    used[CLV_SPACE_EXPERIMENT].rep_last = clv_rep_experiment(CLV_MAX_CONTACT_EFFECTS - 1);
     used[CLV_SPACE_LTV].rep_first = CLV_WORLD_LTV_TRAIN;
     used[CLV_SPACE_LTV].rep_last = CLV_SPLIT_LTV_ALL;
     /* the world namespaces' blocks are customers (training's exploration
      * blocks are algorithms: fewer) */
     const int world_spaces[] = {CLV_SPACE_TRAINING, CLV_SPACE_ORACLE, CLV_SPACE_EVALUATION, CLV_SPACE_LTV,
-                                CLV_SPACE_RANDOM_POLICY};
+                                CLV_SPACE_RANDOM_POLICY, CLV_SPACE_EXPERIMENT};
     for (size_t k = 0; k < sizeof world_spaces / sizeof *world_spaces; k++) {
         used[world_spaces[k]].block_first = 0;
         used[world_spaces[k]].block_last = (uint64_t)customers;

@@ -79,6 +79,9 @@ int clv_put_num(FILE *fp, clv_numcheck *chk, const char *column, const char *fmt
  * Hessian), is written as clv_put_blank writes it; infinities are still
  * recorded. */
 int clv_put_opt(FILE *fp, clv_numcheck *chk, const char *column, const char *fmt, double v);
+/* Write text as one CSV field: as it is, or in double quotes (a quote
+ * doubled) when it holds a comma, a quote or a line break (RFC 4180). */
+void clv_put_csv_text(FILE *fp, const char *text);
 
 /* Write fmt with its conversion left empty: the text around it, and as many
  * spaces as the conversion's width (none in a CSV: an empty field). */

@@ -376,6 +376,11 @@ int clv_scn_contact_arms(const clv_scenario *scn, const char **names);
 /* The arm (an index of clv_scn_contact_arms) of the contact of coupon
  * level k (0-based), -1 when there are no effects. */
 int clv_scn_contact_arm(const clv_scenario *scn, int k);
+/* The level of a state value among a covariate's n levels with increasing
+ * upper bounds upper[0..n) (INFINITY: unbounded): the first whose bound it
+ * does not exceed, the last when it exceeds them all (a state beyond the
+ * experiment's range takes its last level). */
+int clv_contact_level(const double *upper, int n, double value);
 
 /* How far the list price is from the profit-maximising one under the price
  * response (a constant elasticity per customer, normal with

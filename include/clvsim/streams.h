@@ -14,6 +14,7 @@
  *   ltv              worlds, split            [3e6, 4e6): 3e6 + k        customer / 0
  *   bounds           worlds, exploration      [4e6, 5e6): reserved for the yardsticks (clairvoyant bounds)
  *   random policy    exploration              [5e6, 6e6): 5e6 + epoch    customer
+ *   experiment       split                    [6e6, 7e6): 6e6 + arm      customer
  *   first purchase   population               any                        2^63 ^ customer
  *   ltv init         ltv                      0                          layer
  *   ltv epochs       ltv                      [1, 1e6): 1 + epoch        0
@@ -67,6 +68,7 @@ enum {
     CLV_SPLIT_LTV_ALL = 3000011,      /* split of real and synthetic together (CLV_STREAM_SPLIT) */
     CLV_WORLD_BOUNDS = 4000000,       /* reserved: the yardsticks' worlds and draws */
     CLV_RANDOM_POLICY_BASE = 5000000, /* + epoch: the random policy's draws (CLV_STREAM_EXPLORATION) */
+    CLV_SPLIT_EXPERIMENT = 6000000,   /* + arm: validate's simulated experiment, who is treated (CLV_STREAM_SPLIT) */
     CLV_LTV_INIT_REP = 0,             /* a network's initial weights (CLV_STREAM_LTV, block = layer) */
     CLV_LTV_EPOCH_BASE = 1,           /* + epoch: an epoch's order of examples (CLV_STREAM_LTV) */
     CLV_LTV_DROPOUT_BASE = 1000000,   /* + Adam step: dropout masks (CLV_STREAM_LTV, block = layer) */
@@ -88,6 +90,7 @@ static inline uint64_t clv_world_training(uint64_t e) { return (uint64_t)CLV_WOR
 static inline uint64_t clv_world_oracle(uint64_t e) { return (uint64_t)CLV_WORLD_ORACLE + e; }
 static inline uint64_t clv_world_evaluation(uint64_t r) { return (uint64_t)CLV_WORLD_EVALUATION + r; }
 static inline uint64_t clv_rep_random_policy(uint64_t e) { return (uint64_t)CLV_RANDOM_POLICY_BASE + e; }
+static inline uint64_t clv_rep_experiment(uint64_t arm) { return (uint64_t)CLV_SPLIT_EXPERIMENT + arm; }
 static inline uint64_t clv_rep_ltv_epoch(uint64_t e) { return (uint64_t)CLV_LTV_EPOCH_BASE + e; }
 static inline uint64_t clv_rep_ltv_dropout(uint64_t t) { return (uint64_t)CLV_LTV_DROPOUT_BASE + t; }
 
@@ -99,6 +102,7 @@ typedef enum clv_stream_space_id {
     CLV_SPACE_LTV,
     CLV_SPACE_BOUNDS,
     CLV_SPACE_RANDOM_POLICY,
+    CLV_SPACE_EXPERIMENT,
     CLV_SPACE_FIRST_PURCHASE,
     CLV_SPACE_LTV_INIT,
     CLV_SPACE_LTV_EPOCHS,

@@ -11,8 +11,21 @@
  *      log read at day resolution as a real one;
  *   3. when the scenario names a real log with calibration and holdout
  *      ends: its cohort simulated from the same first purchase days,
- *      against its real cumulative repeat purchases (information only).
- * The random worlds are replications 0 of seeds scenario.seed, +1 and +2.
+ *      against its real cumulative repeat purchases (information only);
+ *   4. the treatment effect: the design of the experiment that
+ *      response.contact was fitted to, run in the simulated world, arm by
+ *      arm: the existing customers within the experiment's recency range
+ *      (its recency levels' largest bound) of a cohort of at least 200,000
+ *      after the scenario's burn-in, each treated with probability 1/2, the
+ *      treated sent a contact of the arm (without a discount) valid for
+ *      the experiment's window; each row of the arm (the arm, and each
+ *      covariate level) passes when the simulated rate ratio of buying in
+ *      the window lies in the experiment's interval [ratio_lo, ratio_hi].
+ *      A row without an interval, or with fewer than 10 simulated buyers in
+ *      an arm, is not checked (and never counted as a pass).  Without
+ *      contact effects check 4 does not run, and says so.
+ * The random worlds are replications 0 of seeds scenario.seed, +1, +2 and
+ * +3 (check 4's arms: clvsim/streams.h, "experiment").
  */
 #ifndef CLVSIM_VALIDATE_H
 #define CLVSIM_VALIDATE_H
@@ -54,6 +67,16 @@ typedef struct clv_validation {
     clv_rfm_table *real;          /* owned */
     double *sim_cum, *model_cum;  /* cumulative repeat purchases per day of real's series (owned) */
     double real_hold, sim_hold;
+    /* 4: the treatment effect, one entry per row of response.contact.effects */
+    int effects_run;              /* 0: not run (effects_why says why) */
+    const char *effects_why;
+    size_t exp_customers;         /* of the cohort; exp_eligible[arm] within the experiment's range */
+    struct clv_validate_effect {
+        long n[2], buyers[2];     /* control, treated */
+        double ratio, lo, hi;     /* the simulated rate ratio and its interval (NaN: undefined) */
+        int checked, pass;
+    } effect[CLV_MAX_CONTACT_EFFECTS];
+    int effects_failed, effects_checked;
     clv_progress poll;            /* internal: the caller's cancellation, polled inside */
 } clv_validation;
 
@@ -69,8 +92,11 @@ int clv_validate_run(const clv_scenario *scn, const clv_outdir *od, const clv_pr
                      clv_error *err);
 void clv_validation_free(clv_validation *v);
 
-/* 1 when the certificate passes (checks 1 and 2). */
+/* 1 when the certificate passes (checks 1 and 2, and 4 when it ran and
+ * checked at least one row of every arm). */
 int clv_validation_pass(const clv_validation *v);
+/* 1 when check 4 ran and passed. */
+int clv_validation_effects_pass(const clv_validation *v);
 
 /* ---- its files (src/report/report_validate.c) ---- */
 

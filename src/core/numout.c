@@ -140,3 +140,18 @@ int clv_numcheck_error(const clv_numcheck *chk, FILE *fp, const char *file, clv_
                          "not a finite number (%s); clvsim writes no inf or nan, so the output is refused",
                          isnan(chk->value) ? "nan" : chk->value > 0 ? "inf" : "-inf");
 }
+
+void clv_put_csv_text(FILE *fp, const char *text)
+{
+    if (!strpbrk(text, ",\"\r\n")) {
+        fputs(text, fp);
+        return;
+    }
+    fputc('"', fp);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            fputc('"', fp);
+        fputc(*p, fp);
+    }
+    fputc('"', fp);
+}

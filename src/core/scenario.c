@@ -1385,6 +1385,14 @@ double clv_contact_spend(double total_spend, double age_days)
     return age_days > 365 ? total_spend * 365 / age_days : total_spend;
 }
 
+int clv_contact_level(const double *upper, int n, double value)
+{
+    int l = 0;
+    while (l < n - 1 && value > upper[l])
+        l++;
+    return l;
+}
+
 int clv_scn_contact_arms(const clv_scenario *scn, const char **names)
 {
     const clv_scn_response *r = &scn->response;

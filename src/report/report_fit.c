@@ -383,15 +383,7 @@ static int write_customers(const fit_job *j, clv_error *err)
         const clv_rfm *c = &t->c[i];
         char d[16];
         /* ids are written as they were read; quoted when they hold a comma or a quote */
-        const char *id = t->id[i];
-        if (strpbrk(id, ",\"")) {
-            fputc('"', fp);
-            for (const char *p = id; *p; p++)
-                fprintf(fp, *p == '"' ? "\"\"" : "%c", *p);
-            fputc('"', fp);
-        } else {
-            fputs(id, fp);
-        }
+        clv_put_csv_text(fp, t->id[i]);
         fprintf(fp, ",%s", clv_date_format(c->first_day, d));
         NUM("x", ",%.17g", c->x);
         NUM("t_x", ",%.17g", c->t_x);

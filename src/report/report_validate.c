@@ -22,6 +22,44 @@ static int stop_poll(const clv_progress *p, clv_error *err)
 #define N(name, fmt, x) clv_put_num(fp, chk, name, fmt, x)
 #define O(name, fmt, x) clv_put_opt(fp, chk, name, fmt, x)
 
+static const char *const covariate_names[CLV_CONTACT_N] = {"all", "recency", "spend", "age"};
+
+/* check 4: every row of the contact effects, the experiment's and the simulated rate ratio */
+static void effects(FILE *fp, clv_numcheck *chk, const clv_validation *v)
+{
+    const clv_scn_response *r = &v->scn->response;
+    if (!v->effects_run) {
+        fprintf(fp, "4. treatment effect: NOT RUN: %s\n\n", v->effects_why ? v->effects_why : "not reached");
+        return;
+    }
+    fprintf(fp, "4. treatment effect: the experiment's design in the simulated world (%zu customers after the burn-in,\n"
+                "   those within the experiment's recency range randomised 1:1, a contact of the arm valid %d days);\n"
+                "   the simulated rate ratio of buying within the window against the experiment's interval\n",
+            v->exp_customers, r->contact_window_days);
+    fprintf(fp, "   %-14s %-8s %-16s %22s %9s %9s %9s %9s %26s  %s\n", "arm", "covariate", "level", "experiment",
+            "control", "buyers", "treated", "buyers", "simulated", "verdict");
+    for (int e = 0; e < r->n_contact; e++) {
+        const clv_scn_contact_effect *x = &r->contact[e];
+        const struct clv_validate_effect *y = &v->effect[e];
+        fprintf(fp, "   %-14.14s %-8s %-16.16s", x->arm, covariate_names[x->covariate], x->level);
+        N("ratio", " %6.3f", x->ratio);
+        N("ratio_lo", " [%6.3f", x->ratio_lo);
+        N("ratio_hi", ", %6.3f]", x->ratio_hi);
+        fprintf(fp, " %9ld %9ld %9ld %9ld", y->n[0], y->buyers[0], y->n[1], y->buyers[1]);
+        O("simulated", "     %6.3f", y->ratio);
+        O("simulated lo", " [%6.3f", y->lo);
+        O("simulated hi", ", %6.3f]", y->hi);
+        if (isnan(y->ratio))
+            fprintf(fp, "%26s", "");
+        fprintf(fp, "  %s\n", !y->checked ? (x->ratio_hi > 0 ? "not checked (fewer than 10 buyers in an arm)"
+                                                             : "not checked (no interval)")
+                                          : y->pass ? "PASS" : "FAIL");
+    }
+    fprintf(fp, "   %d rows checked, %d failed: %s (every checked row's simulated ratio within the experiment's\n"
+                "   interval, and each arm's overall row checked)\n\n",
+            v->effects_checked, v->effects_failed, clv_validation_effects_pass(v) ? "PASS" : "FAIL");
+}
+
 static void report(FILE *fp, clv_numcheck *chk, const clv_validation *v)
 {
     const clv_scn_population *pop = &v->scn->population;
@@ -96,7 +134,8 @@ static void report(FILE *fp, clv_numcheck *chk, const clv_validation *v)
     } else {
         fprintf(fp, "3. no real log: the scenario names no data.transactions with calibration and holdout ends\n\n");
     }
-    fprintf(fp, "certificate: %s\n", v->pvalue >= 0.001 && v->worst_z <= 3 ? "PASS" : "FAIL");
+    effects(fp, chk, v);
+    fprintf(fp, "certificate: %s\n", clv_validation_pass(v) ? "PASS" : "FAIL");
 }
 
 static int write_csvs(const clv_validation *v, clv_error *err)
@@ -131,7 +170,34 @@ static int write_csvs(const clv_validation *v, clv_error *err)
             N("estimate_from_day_log", ",%.17g", v->fit_log[m].par[k]);
             O("std_error_from_day_log", ",%.17g\n", v->fit_log[m].se[k]);
         }
-    if ((st = clv_afile_end(&af, CLV_OK, err)) != CLV_OK || !v->have_real)
+    if ((st = clv_afile_end(&af, CLV_OK, err)) != CLV_OK)
+        return st;
+    if (v->effects_run) {
+        const clv_scn_response *r = &v->scn->response;
+        if ((st = clv_outdir_stage(v->od, "treatment_effect.csv", v->scn->source, &af, err)) != CLV_OK)
+            return st;
+        fp = af.fp, chk = &af.num;
+        fprintf(fp, "arm,covariate,level,experiment_ratio,experiment_lo,experiment_hi,sim_control,sim_control_buyers,"
+                    "sim_treated,sim_treated_buyers,sim_ratio,sim_lo,sim_hi,verdict\n");
+        for (int e = 0; e < r->n_contact; e++) {
+            const clv_scn_contact_effect *x = &r->contact[e];
+            const struct clv_validate_effect *y = &v->effect[e];
+            clv_put_csv_text(fp, x->arm);
+            fprintf(fp, ",%s,", covariate_names[x->covariate]);
+            clv_put_csv_text(fp, x->level);
+            N("experiment_ratio", ",%.6g", x->ratio);
+            N("experiment_lo", ",%.6g", x->ratio_lo);
+            N("experiment_hi", ",%.6g", x->ratio_hi);
+            fprintf(fp, ",%ld,%ld,%ld,%ld", y->n[0], y->buyers[0], y->n[1], y->buyers[1]);
+            O("sim_ratio", ",%.6g", y->ratio);
+            O("sim_lo", ",%.6g", y->lo);
+            O("sim_hi", ",%.6g", y->hi);
+            fprintf(fp, ",%s\n", !y->checked ? "not checked" : y->pass ? "pass" : "fail");
+        }
+        if ((st = clv_afile_end(&af, CLV_OK, err)) != CLV_OK)
+            return st;
+    }
+    if (!v->have_real)
         return st;
     if ((st = clv_outdir_stage(v->od, "cumulative.csv", v->scn->source, &af, err)) != CLV_OK)
         return st;

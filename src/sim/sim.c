@@ -263,15 +263,6 @@ double clv_sim_kappa(double rr, double lambda_w)
     return -log1p(-p1) / lambda_w;
 }
 
-/* the level of value v among the n upper bounds u (the last level beyond them) */
-static int level_of(const double *u, int n, double v)
-{
-    int l = 0;
-    while (l < n - 1 && v > u[l])
-        l++;
-    return l;
-}
-
 /* customer c's rate ratio for a contact of arm a on day d, from its observable state */
 static double contact_ratio(const clv_world *w, int a, const cust *c, int32_t d)
 {
@@ -281,7 +272,7 @@ static double contact_ratio(const clv_world *w, int a, const cust *c, int32_t d)
     double rr = x->base;
     for (int k = 1; k < CLV_CONTACT_N; k++)
         if (x->n[k])
-            rr *= x->factor[k][level_of(x->upper[k], x->n[k], v[k])];
+            rr *= x->factor[k][clv_contact_level(x->upper[k], x->n[k], v[k])];
     return rr;
 }
 

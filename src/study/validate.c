@@ -11,7 +11,9 @@
 
 #include "clvsim/date.h"
 #include "clvsim/io.h"
+#include "clvsim/response.h"
 #include "clvsim/sim.h"
+#include "clvsim/streams.h"
 
 /* CLV_ECANCELLED ("stopped") when the caller asked to stop */
 static int stop_poll(const clv_validation *v, clv_error *err)
@@ -316,6 +318,101 @@ static int check_real(clv_validation *v, clv_error *err)
     return CLV_OK;
 }
 
+/* 4. the treatment effect: the experiment's design in the simulated world,
+ * arm by arm (clvsim/validate.h) */
+static int check_effects(clv_validation *v, clv_error *err)
+{
+    const clv_scn_response *r = &v->scn->response;
+    const char *arms[CLV_MAX_CONTACT_EFFECTS];
+    const int n_arms = clv_scn_contact_arms(v->scn, arms);
+    if (!r->enabled || !r->contact_enabled || n_arms == 0) {
+        v->effects_why = !r->enabled           ? "response.enabled is false"
+                         : !r->contact_enabled ? "response.contact.enabled is false"
+                                               : "the scenario has no contact effects (response.contact.effects)";
+        return CLV_OK;
+    }
+    const size_t n = v->n > 200000 ? v->n : 200000;
+    clv_scenario c;
+    plain(&c, v->scn, n, v->scn->population.burn_in_days);
+    c.calendar.horizon_days = c.calendar.epoch_days = r->contact_window_days;
+    c.interventions.n_prices = 1;
+    c.interventions.prices[0] = 1.0;
+    c.interventions.n_coupons = 1;
+    c.interventions.budget_per_epoch = c.interventions.budget_total = -1;
+    c.response.redeem_probability = 0; /* the experiment's contact has no discount to use */
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    so.threads = v->scn->run.threads;
+    so.progress = &v->poll;
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    clv_action *act = malloc(n * sizeof *act);
+    unsigned char *group = malloc(n); /* 0 control, 1 treated, 2 outside the experiment's range */
+    int st = obs && act && group ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    const double z = 1.959963984540054;
+    v->exp_customers = n;
+    for (int a = 0; st == CLV_OK && a < n_arms; a++) {
+        c.interventions.coupons[0] = (clv_scn_coupon){"contact", 0.01, 0.01, r->contact_window_days, 0, 0, ""};
+        snprintf(c.interventions.coupons[0].contact_arm, CLV_NAME_MAX, "%s", arms[a]);
+        /* the arm's levels, by covariate, and the experiment's recency range */
+        double upper[CLV_CONTACT_N][CLV_MAX_CONTACT_EFFECTS];
+        int nl[CLV_CONTACT_N] = {0}, row_level[CLV_MAX_CONTACT_EFFECTS];
+        double range = INFINITY;
+        for (int e = 0; e < r->n_contact; e++) {
+            const clv_scn_contact_effect *x = &r->contact[e];
+            if (strcmp(x->arm, arms[a]) != 0 || x->covariate == CLV_CONTACT_ALL)
+                continue;
+            row_level[e] = nl[x->covariate];
+            upper[x->covariate][nl[x->covariate]++] = x->upper < 0 ? INFINITY : x->upper;
+            if (x->covariate == CLV_CONTACT_RECENCY)
+                range = x->upper < 0 ? INFINITY : x->upper;
+        }
+        clv_sim *s = simulate(&c, &so, (uint64_t)v->scn->scenario.seed + 3, err, &st);
+        if (st == CLV_OK)
+            st = clv_sim_observe(s, 0, n, obs, err);
+        for (size_t i = 0; st == CLV_OK && i < n; i++) {
+            clv_rng g;
+            clv_rng_seed(&g, (clv_stream_key){(uint64_t)v->scn->scenario.seed, CLV_STREAM_SPLIT,
+                                             clv_rep_experiment((uint64_t)a), i});
+            group[i] = obs[i].recency_days > range ? 2 : clv_rng_uniform(&g) < 0.5;
+            act[i] = (clv_action){(uint8_t)(group[i] == 1), (uint8_t)clv_sim_list_price(s)};
+        }
+        if (st == CLV_OK)
+            st = clv_sim_step(s, act, NULL, err);
+        for (int e = 0; st == CLV_OK && e < r->n_contact; e++) {
+            const clv_scn_contact_effect *x = &r->contact[e];
+            if (strcmp(x->arm, arms[a]) != 0)
+                continue;
+            struct clv_validate_effect *y = &v->effect[e];
+            for (size_t i = 0; i < n; i++) {
+                if (group[i] == 2)
+                    continue;
+                if (x->covariate != CLV_CONTACT_ALL) {
+                    const double age = obs[i].age_days;
+                    const double val[CLV_CONTACT_N] = {0, obs[i].recency_days,
+                                                       clv_contact_spend(obs[i].total_spend, age), age};
+                    if (clv_contact_level(upper[x->covariate], nl[x->covariate], val[x->covariate]) != row_level[e])
+                        continue;
+                }
+                y->n[group[i]]++;
+                y->buyers[group[i]] += clv_sim_repeat_purchases(s, i) > 0;
+            }
+            clv_estimate rr = clv_rate_ratio(y->buyers[1], y->n[1], y->buyers[0], y->n[0], z);
+            y->ratio = rr.est, y->lo = rr.lo, y->hi = rr.hi;
+            y->checked = x->ratio_hi > 0 && y->buyers[0] >= 10 && y->buyers[1] >= 10;
+            y->pass = y->checked && rr.est >= x->ratio_lo && rr.est <= x->ratio_hi;
+            v->effects_checked += y->checked;
+            v->effects_failed += y->checked && !y->pass;
+        }
+        clv_sim_free(s);
+        if (st == CLV_OK)
+            st = stop_poll(v, err);
+    }
+    free(obs);
+    free(act);
+    free(group);
+    v->effects_run = st == CLV_OK;
+    return st;
+}
 
 int clv_validate_run(const clv_scenario *scn, const clv_outdir *od, const clv_progress *progress, clv_validation *v,
                      clv_error *err)
@@ -330,20 +427,36 @@ int clv_validate_run(const clv_scenario *scn, const clv_outdir *od, const clv_pr
     v->unit_days = scn->population.unit == CLV_UNIT_WEEK ? 7.0 : 1.0;
     double n = (double)scn->population.customers * scn->run.scale;
     v->n = n > 20000 ? (size_t)n : 20000;
-    int st = clv_progress_report(progress, "validating: counts", 0, 3);
+    int st = clv_progress_report(progress, "validating: counts", 0, 4);
     if (st == CLV_OK)
         st = check_counts(v, err);
-    if (st == CLV_OK && (st = clv_progress_report(progress, "validating: refit", 1, 3)) == CLV_OK)
+    if (st == CLV_OK && (st = clv_progress_report(progress, "validating: refit", 1, 4)) == CLV_OK)
         st = check_refit(v, err);
-    if (st == CLV_OK && (st = clv_progress_report(progress, "validating: real data", 2, 3)) == CLV_OK)
+    if (st == CLV_OK && (st = clv_progress_report(progress, "validating: real data", 2, 4)) == CLV_OK)
         st = check_real(v, err);
+    if (st == CLV_OK && (st = clv_progress_report(progress, "validating: treatment effect", 3, 4)) == CLV_OK)
+        st = check_effects(v, err);
     return st;
+}
+
+/* check 4 passes: it ran, no checked row failed, and every arm's "all" row was checked */
+static int effects_pass(const clv_validation *v)
+{
+    if (!v->effects_run || v->effects_failed)
+        return 0;
+    const clv_scn_response *r = &v->scn->response;
+    for (int e = 0; e < r->n_contact; e++)
+        if (r->contact[e].covariate == CLV_CONTACT_ALL && !v->effect[e].checked)
+            return 0;
+    return 1;
 }
 
 int clv_validation_pass(const clv_validation *v)
 {
-    return v->pvalue >= 0.001 && v->worst_z <= 3;
+    return v->pvalue >= 0.001 && v->worst_z <= 3 && (!v->effects_run ? v->effects_why != NULL : effects_pass(v));
 }
+
+int clv_validation_effects_pass(const clv_validation *v) { return effects_pass(v); }
 
 void clv_validation_free(clv_validation *v)
 {
