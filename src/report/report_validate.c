@@ -32,8 +32,9 @@ static void effects(FILE *fp, clv_numcheck *chk, const clv_validation *v)
         fprintf(fp, "4. treatment effect: NOT RUN: %s\n\n", v->effects_why ? v->effects_why : "not reached");
         return;
     }
-    fprintf(fp, "4. treatment effect: the experiment's design in the simulated world (%zu customers after the burn-in,\n"
-                "   those within the experiment's recency range randomised 1:1, a contact of the arm valid %d days);\n"
+    fprintf(fp, "4. treatment effect: the experiment's design in the simulated world (%zu customers after a burn-in of\n"
+                "   at least two years,"
+                " those within the experiment's recency range randomised 1:1, a contact of the arm valid %d days);\n"
                 "   the simulated rate ratio of buying within the window against the experiment's interval\n",
             v->exp_customers, r->contact_window_days);
     fprintf(fp, "   %-14s %-8s %-16s %22s %9s %9s %9s %9s %26s  %s\n", "arm", "covariate", "level", "experiment",
@@ -46,17 +47,20 @@ static void effects(FILE *fp, clv_numcheck *chk, const clv_validation *v)
         N("ratio_lo", " [%6.3f", x->ratio_lo);
         N("ratio_hi", ", %6.3f]", x->ratio_hi);
         fprintf(fp, " %9ld %9ld %9ld %9ld", y->n[0], y->buyers[0], y->n[1], y->buyers[1]);
-        O("simulated", "     %6.3f", y->ratio);
-        O("simulated lo", " [%6.3f", y->lo);
-        O("simulated hi", ", %6.3f]", y->hi);
-        if (isnan(y->ratio))
-            fprintf(fp, "%26s", "");
-        fprintf(fp, "  %s\n", !y->checked ? (x->ratio_hi > 0 ? "not checked (fewer than 10 buyers in an arm)"
-                                                             : "not checked (no interval)")
-                                          : y->pass ? "PASS" : "FAIL");
+        if (isnan(y->ratio) || isnan(y->lo) || isnan(y->hi)) {
+            fprintf(fp, "%26s", "-");
+        } else {
+            N("simulated", "     %6.3f", y->ratio);
+            N("simulated lo", " [%6.3f", y->lo);
+            N("simulated hi", ", %6.3f]", y->hi);
+        }
+        fprintf(fp, "  %s\n", y->checked ? (y->pass ? "PASS" : "FAIL")
+                               : y->mix   ? "shown (the world's mix of levels, not the experiment's)"
+                               : x->ratio_hi > 0 ? "not checked (fewer than 10 buyers in an arm)"
+                                                 : "not checked (no interval)");
     }
     fprintf(fp, "   %d rows checked, %d failed: %s (every checked row's simulated ratio within the experiment's\n"
-                "   interval, and each arm's overall row checked)\n\n",
+                "   interval, and a checked row in every arm)\n\n",
             v->effects_checked, v->effects_failed, clv_validation_effects_pass(v) ? "PASS" : "FAIL");
 }
 
@@ -192,7 +196,7 @@ static int write_csvs(const clv_validation *v, clv_error *err)
             O("sim_ratio", ",%.6g", y->ratio);
             O("sim_lo", ",%.6g", y->lo);
             O("sim_hi", ",%.6g", y->hi);
-            fprintf(fp, ",%s\n", !y->checked ? "not checked" : y->pass ? "pass" : "fail");
+            fprintf(fp, ",%s\n", y->checked ? (y->pass ? "pass" : "fail") : y->mix ? "shown" : "not checked");
         }
         if ((st = clv_afile_end(&af, CLV_OK, err)) != CLV_OK)
             return st;
