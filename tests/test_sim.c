@@ -733,6 +733,26 @@ TEST(test_sim_contact_effect)
     for (int l = 0; l < 2; l++)
         for (int y = 0; y < 2; y++)
             check_share(names[l][y], b[l][y], n[l][y], p0);
+
+    /* spend: past-year spend at list price, the total for a customer of at
+     * most a year, scaled to a year beyond */
+    CHECK_NEAR(clv_contact_spend(100, 200), 100, 0);
+    CHECK_NEAR(clv_contact_spend(730, 730), 365, 1e-12);
+    known_rate(&scn, N, lambda, 14, 1);
+    scn.population.burn_in_days = 120;
+    add_effect(&scn, "treated", CLV_CONTACT_ALL, "all", -1, 1.2);
+    add_effect(&scn, "treated", CLV_CONTACT_SPEND, "low", 50, 1.0);
+    add_effect(&scn, "treated", CLV_CONTACT_SPEND, "high", -1, 2.0);
+    run_epochs(&scn, 1, &coupon, 5, &up, obs, bought, NULL);
+    double ns[2] = {0}, bs[2] = {0};
+    for (size_t i = 0; i < N; i++) {
+        const int high = obs[i].total_spend > 50;
+        ns[high] += 1;
+        bs[high] += bought[i];
+    }
+    CHECK(ns[0] > 3000 && ns[1] > 3000);
+    check_share("spend up to 50", bs[0], ns[0], 1.2 * p0);
+    check_share("spend over 50", bs[1], ns[1], 2.4 * p0);
     free(obs);
     free(bought);
 }
