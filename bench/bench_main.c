@@ -189,7 +189,7 @@ static void bench_sim(void)
     /* the same world with a 10% coupon to every customer every week: every
      * customer is woken at every epoch */
     scn.interventions.n_coupons = 1;
-    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 50.0, 7, 0.0, 0.05};
+    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 50.0, 7, 0.0, 0.05, ""};
     clv_sim_opts o;
     clv_sim_opts_default(&o);
     clv_sim *s;

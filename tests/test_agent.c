@@ -367,10 +367,10 @@ static double coupon_share(const clv_train_result *r, size_t n_prices)
     return with / all;
 }
 
-/* Trained on a world where a coupon pays clearly (persuadables whose lift
- * quadruples their buying, a cheap 10% coupon) the agents send coupons;
- * where it clearly costs (sleeping dogs who leave on contact half the time,
- * and a contact cost) they do not. */
+/* Trained on a world where a coupon pays clearly (a contact that
+ * quadruples the chance of buying within the window, a cheap 10% coupon)
+ * the agents send coupons; where it clearly costs (a contact that cuts it
+ * to a quarter, sleeping dogs, and a contact cost) they do not. */
 TEST(test_agent_training_learns)
 {
     clv_scenario scn;
@@ -386,12 +386,13 @@ TEST(test_agent_training_learns)
     scn.agent.bins_ltv_quantiles = 1;
     scn.agent.shaping = scn.agent.terminal_value = 0;
     scn.interventions.n_coupons = 1;
-    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 5.0, 14, 0.0, 0.0};
+    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 5.0, 14, 0.0, 0.0, ""};
     clv_scn_response *r = &scn.response;
-    r->deal_enabled = r->fatigue_enabled = r->reactivation_enabled = r->price_enabled = 0;
-    /* pays: all persuadable, lift 30 (x4 at 10%) */
-    r->persuadable = 1, r->sure_thing = r->lost_cause = r->sleeping_dog = 0;
-    r->uplift_mean = 30, r->uplift_shape = 100;
+    r->deal_enabled = r->fatigue_enabled = r->carryover_enabled = r->price_enabled = 0;
+    /* pays: one arm whose contact multiplies the 14-day purchase probability by 4 */
+    r->contact_window_days = 14;
+    r->n_contact = 1;
+    r->contact[0] = (clv_scn_contact_effect){"email", CLV_CONTACT_ALL, "all", -1, 4.0, 4.0, 0, 0, 0, 0, 0};
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
         CHECK_INT(clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
@@ -401,9 +402,8 @@ TEST(test_agent_training_learns)
         CHECK(res.returns[res.episodes - 1] > res.returns[0]); /* it earns more as it learns */
         clv_train_result_free(&res);
     }
-    /* costs: all sleeping dogs, half leave on contact, 0.5 per contact */
-    r->persuadable = 0, r->sleeping_dog = 1;
-    r->contact_churn_enabled = 1, r->contact_churn_probability = 0.5;
+    /* costs: a contact that cuts the purchase probability to a quarter, 0.5 per contact */
+    r->contact[0].factor = r->contact[0].ratio = 0.25;
     scn.interventions.coupons[0].contact_cost = 0.5;
     clv_train_result res;
     CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
@@ -542,7 +542,7 @@ TEST(test_agent_budget_order)
     scn.population.customers = 10;
     scn.acquisition.rate_per_day = 0;
     scn.interventions.n_coupons = 1;
-    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 4.95, 14, 0.0, 0.05};
+    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 4.95, 14, 0.0, 0.05, ""};
     scn.interventions.budget_per_epoch = 10.0; /* two reservations of 5.00 */
     clv_sim *s = NULL;
     CHECK_INT(clv_sim_alloc(&scn, NULL, &s, &err), CLV_OK);

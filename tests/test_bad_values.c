@@ -132,17 +132,28 @@ TEST(test_bad_values_set)
                            "1.002e+09: population.customers x run.scale (1000) = 1e+09 existing, and 1.74e+06 "
                            "expected arrivals over calendar.horizon_days (acquisition.rate_per_day x run.scale x the "
                            "seasonal multipliers)\n"},
-        /* a price of 0.001 with an elasticity of -20 made an intensity of 1e60 (a float's inf) */
+        /* a price of 0.001 with an elasticity of -20 made an intensity of 1e60 (a float's inf); the
+         * elasticity is pinned (PRICE_PIN) and holiday.cfg's largest coupon discount, 30%, lowers the
+         * price a holder meets: 0.05 x 0.7 */
         {"interventions.prices=[0.05, 1.0]", "clvsim: --set: interventions.prices: expected the price response's "
-                                             "largest intensity multiplier, the lowest price to the power "
-                                             "elasticity_mean - 5 x elasticity_sd, to be at most 10000, got 1.6e+05 "
-                                             "= 0.05^-4: a higher lowest price or a weaker elasticity\n"},
+                                             "largest intensity multiplier, the lowest price (times 1 - the largest "
+                                             "coupon discount) to the power elasticity_mean - 5 x elasticity_sd, to "
+                                             "be at most 10000, got 6.664e+05 = 0.035^-4: a higher lowest price or "
+                                             "a weaker elasticity\n"},
+        /* 0.11^-4 = 6830 would do; with the coupon 0.077^-4 does not */
+        {"interventions.prices=[0.11, 1.0]", "clvsim: --set: interventions.prices: expected the price response's "
+                                             "largest intensity multiplier, the lowest price (times 1 - the largest "
+                                             "coupon discount) to the power elasticity_mean - 5 x elasticity_sd, to "
+                                             "be at most 10000, got 2.845e+04 = 0.077^-4: a higher lowest price or "
+                                             "a weaker elasticity\n"},
         {"interventions.prices=[1e-320, 1.0]", "clvsim: --set: interventions.prices[0]: expected a number in "
                                                "[0.01, 10], got 9.99989e-321\n"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         const char *extra = i == 7 ? "population.customers=1000000" : "population.customers=100";
+        /* the price response's elasticity -3 - 5 x 0.2 = -4 whatever holiday.cfg says */
         expect_run(ARGS("simulate", "scenarios/holiday.cfg", "-o", out, "--quiet", "--set", extra, "--set",
+                        "response.price.elasticity_mean=-3", "--set", "response.price.elasticity_sd=0.2", "--set",
                         bad[i].set),
                    2, bad[i].err);
         struct stat st;

@@ -51,8 +51,21 @@ TEST(test_scenario_defaults)
     CHECK_INT(s.agent.algorithms[1], CLV_ALGO_SARSA);
     CHECK_INT(s.evaluation.n_policies, 8);
     CHECK_INT(s.scenario.seed, 1);
-    CHECK_NEAR(s.response.persuadable + s.response.sure_thing + s.response.lost_cause + s.response.sleeping_dog,
-               1.0, 1e-12);
+    /* the response model's documented defaults: a contact with no effect
+     * until one is fitted, the meta-analysis' elasticity, the Complete
+     * Journey redemption share, the dynamics off */
+    CHECK_INT(s.response.contact_enabled, 1);
+    CHECK_INT(s.response.n_contact, 0);
+    CHECK_INT(s.response.contact_window_days, 14);
+    CHECK_INT(clv_scn_contact_arms(&s, NULL), 0);
+    CHECK_INT(clv_scn_contact_arm(&s, 0), -1);
+    CHECK_NEAR(s.response.redeem_probability, 0.12, 0);
+    CHECK_NEAR(s.response.elasticity_mean, -2.62, 0);
+    CHECK_NEAR(s.response.elasticity_sd, 0.5, 0);
+    CHECK_INT(s.response.carryover_enabled, 0);
+    CHECK_INT(s.response.deal_enabled, 0);
+    CHECK_INT(s.response.fatigue_enabled, 0);
+    CHECK_STR(s.interventions.coupons[0].contact_arm, "");
 }
 
 TEST(test_scenario_minimal_file)
@@ -110,7 +123,27 @@ TEST(test_scenario_full_file)
     CHECK_NEAR(s.interventions.coupons[1].redemption_cost, 0.5, 0);
     CHECK_INT(s.interventions.n_prices, 3);
     CHECK_NEAR(s.interventions.budget_per_epoch, 250, 0);
-    CHECK_NEAR(s.response.sleeping_dog, 0.4, 0);
+    /* the contact effects: rows in file order, element defaults, the arms in
+     * the order of their first rows, each coupon's arm */
+    CHECK_INT(s.response.n_contact, 4);
+    CHECK_STR(s.response.contact[0].arm, "Mens");
+    CHECK_INT(s.response.contact[0].covariate, CLV_CONTACT_ALL);
+    CHECK_NEAR(s.response.contact[0].ratio_hi, 2.1, 0);
+    CHECK_INT(s.response.contact[0].customers, 42000);
+    CHECK_INT(s.response.contact[1].covariate, CLV_CONTACT_RECENCY);
+    CHECK_NEAR(s.response.contact[1].upper, 90, 0);
+    CHECK_NEAR(s.response.contact[2].upper, -1, 0); /* element default: unbounded */
+    CHECK_NEAR(s.response.contact[2].factor, 0.7, 0);
+    CHECK_STR(s.response.contact[3].level, "all"); /* element default */
+    const char *arms[CLV_MAX_CONTACT_EFFECTS];
+    CHECK_INT(clv_scn_contact_arms(&s, arms), 2);
+    CHECK_STR(arms[0], "Mens");
+    CHECK_STR(arms[1], "Womens");
+    CHECK_INT(clv_scn_contact_arm(&s, 0), 0); /* contact_arm "": the first arm */
+    CHECK_INT(clv_scn_contact_arm(&s, 1), 1);
+    CHECK_INT(s.response.carryover_enabled, 1);
+    CHECK_NEAR(s.response.carryover_share, 0.2, 0);
+    CHECK_NEAR(s.response.carryover_half_life_days, 14, 0);
     CHECK_INT(s.response.fatigue_enabled, 0);
     CHECK_INT(s.response.deal_enabled, 1);
     CHECK_INT(s.ltv.n_hidden, 3);
@@ -202,7 +235,64 @@ TEST(test_scenario_bad_files)
     }
     closedir(d);
     /* the fixtures cover every kind of error; fewer means some went missing */
-    CHECK(n >= 39);
+    CHECK(n >= 44);
+}
+
+/* the price coherence check against the closed form of a constant
+ * elasticity e and unit cost c = 1 - margin: the margin E[P^e] (P - c) is
+ * highest at P = e c / (1 + e) */
+TEST(test_scenario_price_check)
+{
+    clv_scenario s;
+    clv_error err;
+    CHECK_INT(clv_scn_defaults(&s, &err), CLV_OK);
+    s.economics.margin_rate = 0.3;
+    s.response.elasticity_sd = 0;
+    clv_price_check pc;
+    char buf[2048];
+    /* the Lerner elasticity -1 / 0.3: the list price is optimal */
+    s.response.elasticity_mean = -3.333;
+    clv_scn_price_check(&s, &pc);
+    CHECK_INT(pc.checked, 1);
+    CHECK_NEAR(pc.best_price, 1.0, 5e-4);
+    CHECK_NEAR(pc.gain, 0, 1e-6);
+    CHECK_NEAR(pc.lerner_elasticity, -1 / 0.3, 1e-12);
+    CHECK_INT(pc.far, 0);
+    clv_scn_price_warning(&s, &pc, buf, sizeof buf);
+    CHECK_STR(buf, "");
+    /* the meta-analysis' mean -2.62: the optimum 0.7 x 2.62 / 1.62 = 1.132 x
+     * list, and the gain P^e (P - 0.7) / 0.3 - 1 there */
+    s.response.elasticity_mean = -2.62;
+    clv_scn_price_check(&s, &pc);
+    const double best = 0.7 * 2.62 / 1.62, gain = pow(best, -2.62) * (best - 0.7) / 0.3 - 1;
+    CHECK_NEAR(pc.best_price, best, 5e-4);
+    CHECK_NEAR(pc.gain, gain, 1e-6);
+    CHECK(gain > 0.01);
+    CHECK_INT(pc.far, 1);
+    clv_scn_price_warning(&s, &pc, buf, sizeof buf);
+    CHECK(strstr(buf, "margin is highest at 1.13 x list") != NULL);
+    /* a spread across customers: without the truncation at 0 (10 sd away)
+     * E[P^e] = P^mean exp(sd^2 ln(P)^2 / 2), so the optimum solves
+     * (mean + sd^2 ln P) / P + 1 / (P - 0.7) = 0, found here by bisection */
+    s.response.elasticity_mean = -2.0, s.response.elasticity_sd = 0.2;
+    clv_scn_price_check(&s, &pc);
+    double lo = 0.71, hi = 5;
+    for (int k = 0; k < 100; k++) {
+        const double P = 0.5 * (lo + hi), g = (-2.0 + 0.04 * log(P)) / P + 1 / (P - 0.7);
+        if (g > 0)
+            lo = P;
+        else
+            hi = P;
+    }
+    CHECK_NEAR(pc.best_price, lo, 1e-3);
+    CHECK(lo > 1.3); /* not the constant elasticity's 1.4: the spread moves it */
+    CHECK(fabs(lo - 1.4) > 2e-3);
+    CHECK_INT(pc.far, 1);
+    /* no price response, nothing to check */
+    s.response.price_enabled = 0;
+    clv_scn_price_check(&s, &pc);
+    CHECK_INT(pc.checked, 0);
+    CHECK_INT(pc.far, 0);
 }
 
 TEST(test_scenario_missing_file)

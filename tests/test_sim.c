@@ -330,13 +330,13 @@ TEST(test_sim_observe_and_actions)
           stages[CLV_STAGE_AT_RISK] > 0);
     CHECK_INT(stages[CLV_STAGE_CHURNED], 0);
     CHECK_STR(clv_stage_name(CLV_STAGE_AT_RISK), "at-risk");
-    /* the segments are drawn with the scenario's shares (0.2, 0.3, 0.4, 0.1) */
+    /* segments are treatment effects: with no contact effect (the default)
+     * nobody is persuadable or a sleeping dog, and both other strata occur */
     double segs[4] = {0};
     for (size_t i = 0; i < n; i++)
         segs[clv_sim_segment(s, i)] += 1;
-    const double share[4] = {0.2, 0.3, 0.4, 0.1};
-    for (int k = 0; k < 4; k++)
-        CHECK_NEAR(segs[k] / n, share[k], 5 * sqrt(share[k] * (1 - share[k]) / n));
+    CHECK_NEAR(segs[CLV_SEG_PERSUADABLE] + segs[CLV_SEG_SLEEPING_DOG], 0, 0);
+    CHECK(segs[CLV_SEG_SURE_THING] > 0 && segs[CLV_SEG_LOST_CAUSE] > 0);
     CHECK_STR(clv_segment_name(CLV_SEG_SLEEPING_DOG), "sleeping-dog");
 
     /* an action out of range is refused with what is accepted */
@@ -489,35 +489,112 @@ TEST(test_sim_policy_callback)
 
 /* ---- interventions ---- */
 
-/* A controlled population for one effect: Pareto/NBD (dropout independent
- * of purchases), no seasonality, no acquisition, every response effect off
- * but the ones a test switches on, one coupon of 20% valid 28 days. */
-static void controlled(clv_scenario *s, size_t n)
+/* The contact's intensity multiplier against its definition: the
+ * probability of buying within w, p0 = 1 - exp(-lambda w), times rr, capped
+ * so that not buying falls at most by the factor rr. */
+TEST(test_sim_kappa)
 {
-    cohort_scenario(s, CLV_MODEL_PARETO, n, 28);
-    s->population.burn_in_days = 200;
-    s->calendar.epoch_days = 28;
-    s->population.pareto = (clv_pnbd_params){2.0, 20.0, 0.5, 50.0}; /* ~0.1 purchases a week */
+    /* the closed form: rr = 1.8, lambda w = 0.28 */
+    const double p0 = 1 - exp(-0.28);
+    CHECK_NEAR(clv_sim_kappa(1.8, 0.28), -log(1 - 1.8 * p0) / 0.28, 1e-12);
+    CHECK_NEAR(1 - exp(-clv_sim_kappa(1.8, 0.28) * 0.28), 1.8 * p0, 1e-12);
+    /* a rare buyer: kappa tends to rr (the difference is O(lambda w)) */
+    CHECK_NEAR(clv_sim_kappa(1.8, 1e-6), 1.8, 1e-5);
+    CHECK_NEAR(clv_sim_kappa(1.8, 1e-9), 1.8, 1e-8);
+    CHECK_NEAR(clv_sim_kappa(1.8, 0), 1.8, 0);
+    CHECK(clv_sim_kappa(1.8, 0.28) > 1.8); /* a frequent buyer needs more intensity for the same ratio */
+    /* the cap: rr = 2, p0 = 0.6 would make p1 = 1.2; not buying falls from
+     * 0.4 to 0.2, so kappa = ln(0.2) / ln(0.4) = ln(5) / ln(2.5) */
+    CHECK_NEAR(clv_sim_kappa(2, -log(0.4)), log(5.0) / log(2.5), 1e-12);
+    /* and stays finite for a frequent buyer (exp(-lambda w) below the
+     * rounding of 1 - p0): ln(exp(-50) / 2) / -50 */
+    CHECK_NEAR(clv_sim_kappa(2, 50), 1 + log(2.0) / 50, 1e-12);
+    CHECK_NEAR(clv_sim_kappa(100, 700), 1 + log(100.0) / 700, 1e-12);
+    CHECK_NEAR(log(5.0) / log(2.5), 1.7564707973660301, 1e-12); /* by hand: 1.6094379 / 0.9162907 */
+    /* a contact that puts customers off: p1 = 0.5 p0, never capped */
+    CHECK_NEAR(clv_sim_kappa(0.5, 0.28), -log(1 - 0.5 * p0) / 0.28, 1e-12);
+    CHECK(clv_sim_kappa(0.5, 0.28) > 0 && clv_sim_kappa(0.5, 0.28) < 0.5); /* below rr, as it is above rr > 1 */
+    CHECK_NEAR(clv_sim_kappa(0.5, 50), -log(1 - 0.5 * (1 - exp(-50.0))) / 50, 1e-12);
+    /* no effect: exactly 1 */
+    const double lws[] = {0, 1e-9, 0.01, 0.28, 3, 40};
+    for (size_t k = 0; k < sizeof lws / sizeof lws[0]; k++)
+        CHECK(clv_sim_kappa(1, lws[k]) == 1);
+    /* the bound ln(rr + 1) / ln(1 + 1 / rr) over a grid, attained where the
+     * cap starts to bind (1 - p0 = rr / (rr + 1)); rr > 1 never lowers
+     * intensity, a larger rr never gives a smaller kappa; the probability
+     * it gives is rr p0 or the cap */
+    int bad = 0;
+    double worst = 0;
+    for (int a = 0; a <= 60; a++) {
+        const double rr = 1.01 * pow(100 / 1.01, a / 60.0), bound = log(rr + 1) / log1p(1 / rr);
+        for (int b = 0; b <= 80; b++) {
+            const double lw = 1e-6 * pow(5e7, b / 80.0), k = clv_sim_kappa(rr, lw), q0 = exp(-lw);
+            const double p1 = fmin(rr * (1 - q0), 1 - q0 / rr);
+            bad += !(k <= bound * (1 + 1e-12)) || !(k >= 1) || !(clv_sim_kappa(rr * 1.01, lw) >= k);
+            worst = harness_max(worst, fabs(-expm1(-k * lw) - p1));
+        }
+        CHECK_NEAR(clv_sim_kappa(rr, log1p(1 / rr)), bound, 1e-9 * bound);
+    }
+    CHECK_INT(bad, 0);
+    CHECK_NEAR(worst, 0, 1e-12);
+}
+
+/* A population whose purchase rate is known: BG/NBD in days with a gamma
+ * of shape 2000 (a spread of 2%) around lambda and no dropout to speak of
+ * (a = 1e-5, b = 1e5: p about 1e-10), no seasonality, no acquisition, first
+ * purchases on the day before the start (burn-in 0), epochs of epoch_days;
+ * one coupon "c" of a tiny discount that nobody uses (redeem_probability
+ * 0), valid for one epoch, the dynamics off and no contact effect until a
+ * test adds one. */
+static void known_rate(clv_scenario *s, size_t n, double lambda, int epoch_days, int epochs)
+{
+    cohort_scenario(s, CLV_MODEL_BGNBD, n, epoch_days * epochs);
+    s->calendar.epoch_days = epoch_days;
+    s->population.unit = CLV_UNIT_DAY;
+    s->population.bgnbd = (clv_bgnbd_params){2000, 2000 / lambda, 1e-5, 1e5};
     clv_scn_response *r = &s->response;
-    r->persuadable = 1, r->sure_thing = r->lost_cause = r->sleeping_dog = 0;
-    r->uplift_enabled = r->contact_churn_enabled = r->price_enabled = 0;
-    r->deal_enabled = r->reactivation_enabled = r->fatigue_enabled = 0;
     r->redeem_probability = 0;
+    r->deal_enabled = r->fatigue_enabled = r->carryover_enabled = 0;
+    r->n_contact = 0;
+    r->contact_window_days = epoch_days;
     s->interventions.n_coupons = 1;
-    s->interventions.coupons[0] = (clv_scn_coupon){"20%", 0.2, 1e9, 28, 0.0, 0.0};
-    s->interventions.n_prices = 3;
-    s->interventions.prices[0] = 0.8, s->interventions.prices[1] = 1.0, s->interventions.prices[2] = 1.25;
+    s->interventions.coupons[0] = (clv_scn_coupon){"c", 1e-6, 1e9, epoch_days, 0.0, 0.0, ""};
+    s->interventions.n_prices = 1;
+    s->interventions.prices[0] = 1.0;
     s->interventions.budget_per_epoch = s->interventions.budget_total = -1;
 }
 
+/* E[exp(-lambda k w)] for known_rate's lambda ~ Gamma(2000, rate 2000 / lambda) */
+static double no_purchase(double lambda, double k, double w)
+{
+    return pow(1 + lambda * k * w / 2000, -2000);
+}
+
+/* add a row of response.contact.effects */
+static void add_effect(clv_scenario *s, const char *arm, int covariate, const char *level, double upper, double factor)
+{
+    clv_scn_contact_effect *e = &s->response.contact[s->response.n_contact++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->arm, sizeof e->arm, "%s", arm);
+    snprintf(e->level, sizeof e->level, "%s", level);
+    e->covariate = covariate;
+    e->upper = upper;
+    e->factor = e->ratio = factor;
+}
+
 typedef struct {
-    double purchases, revenue, coupon_cost, margin, alive_end, sent, refused, redemptions;
+    double purchases, revenue, coupon_cost, margin, alive_end, sent, refused, redemptions, buyers;
 } outcome;
 
-/* one epoch of 28 days with every customer given `a` */
-static outcome one_epoch(const clv_scenario *scn, clv_action a, uint64_t seed)
+/* Reset with seed and run the epochs, every customer given act[e] in epoch
+ * e: out[e] the sums of the epoch's days and its buyers (customers with a
+ * purchase in it).  before (may be NULL): what was observable at the
+ * reset; bought (may be NULL): whether each customer bought in the first
+ * epoch; segment (may be NULL): each customer's segment. */
+static void run_epochs(const clv_scenario *scn, int epochs, const clv_action *act, uint64_t seed, outcome *out,
+                       clv_sim_obs *before, unsigned char *bought, int *segment)
 {
-    outcome o = {0};
+    memset(out, 0, (size_t)epochs * sizeof *out);
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     so.threads = 2;
@@ -526,125 +603,442 @@ static outcome one_epoch(const clv_scenario *scn, clv_action a, uint64_t seed)
     if (clv_sim_alloc(scn, &so, &s, &err) != CLV_OK || clv_sim_reset(s, seed, 0, &err) != CLV_OK) {
         harness_fail(__FILE__, __LINE__, "%s", err.msg);
         clv_sim_free(s);
-        return o;
+        return;
     }
     size_t n = clv_sim_customers(s);
-    clv_action *act = malloc(n * sizeof *act);
-    for (size_t i = 0; i < n; i++)
-        act[i] = a;
-    if (clv_sim_step(s, act, NULL, &err) != CLV_OK)
-        harness_fail(__FILE__, __LINE__, "step: %s", err.msg);
-    size_t nd;
-    const clv_sim_day *d = clv_sim_days(s, &nd);
-    for (size_t k = 0; k < nd; k++) {
-        o.purchases += d[k].purchases, o.revenue += d[k].revenue, o.coupon_cost += d[k].coupon_cost;
-        o.margin += d[k].net_margin, o.sent += d[k].coupons_sent, o.refused += d[k].coupons_refused;
-        o.redemptions += d[k].redemptions;
+    clv_action *a = malloc(n * sizeof *a);
+    clv_sim_obs *o0 = malloc(n * sizeof *o0), *o1 = malloc(n * sizeof *o1);
+    CHECK_INT(clv_sim_observe(s, 0, n, o0, &err), CLV_OK);
+    if (before)
+        memcpy(before, o0, n * sizeof *o0);
+    for (size_t i = 0; segment && i < n; i++)
+        segment[i] = clv_sim_segment(s, i);
+    size_t seen = 0;
+    for (int e = 0; e < epochs && !clv_sim_done(s); e++) {
+        for (size_t i = 0; i < n; i++)
+            a[i] = act[e];
+        if (clv_sim_step(s, a, NULL, &err) != CLV_OK)
+            harness_fail(__FILE__, __LINE__, "step: %s", err.msg);
+        size_t nd;
+        const clv_sim_day *d = clv_sim_days(s, &nd); /* the days so far: this epoch's are the last */
+        outcome *q = &out[e];
+        for (size_t k = seen; k < nd; k++) {
+            q->purchases += d[k].purchases, q->revenue += d[k].revenue, q->coupon_cost += d[k].coupon_cost;
+            q->margin += d[k].net_margin, q->sent += d[k].coupons_sent, q->refused += d[k].coupons_refused;
+            q->redemptions += d[k].redemptions;
+        }
+        q->alive_end = nd ? d[nd - 1].alive : 0;
+        CHECK_INT(clv_sim_observe(s, 0, n, o1, &err), CLV_OK);
+        for (size_t i = 0; i < n; i++) {
+            q->buyers += o1[i].purchases > o0[i].purchases;
+            if (bought && e == 0)
+                bought[i] = o1[i].purchases > o0[i].purchases;
+        }
+        memcpy(o0, o1, n * sizeof *o0);
+        seen = nd;
     }
-    o.alive_end = nd ? d[nd - 1].alive : 0;
-    free(act);
+    free(a);
+    free(o0);
+    free(o1);
     clv_sim_free(s);
-    return o;
 }
 
-/* expected purchases of n Pareto/NBD customers in 28 days, alive or not: a
- * Poisson count at rate lambda k while alive, so its mean scales with k;
- * the check compares two runs' purchases (independent worlds) with the
- * standard error of a difference of Poisson-like totals */
-static void check_ratio(const char *what, double treated, double control, double factor)
+/* a share against its expectation p, within 4 binomial standard errors */
+static void check_share(const char *what, double count, double n, double p)
 {
-    /* the counts are gamma-mixed Poisson: with lambda ~ Gamma(2, rate 20 a
-     * week) over 4 weeks their variance is about 1.2 times their mean, so
-     * 1.2 times the Poisson standard error is conservative */
-    double se = sqrt(treated + factor * factor * control) * 1.2;
-    if (!(fabs(treated - factor * control) <= 5 * se))
-        harness_fail(__FILE__, __LINE__, "%s: %.0f purchases against %.0f x %.4g = %.0f (5 se = %.0f)", what, treated,
-                     control, factor, factor * control, 5 * se);
+    const double tol = 4 * sqrt(p * (1 - p) / n);
+    if (!(fabs(count / n - p) <= tol))
+        harness_fail(__FILE__, __LINE__, "%s: share %.5f of %.0f, expected %.5f within %.5f", what, count / n, n, p,
+                     tol);
 }
 
-TEST(test_sim_intervention_effects)
+/* a count of purchases against its expectation: Poisson-like totals, 5
+ * standard errors and 5% for the small spread of rates */
+static void check_count(const char *what, double count, double expect)
 {
-    enum { N = 300000 };
-    clv_scenario scn;
-    const clv_action none = {0, 1}, coupon = {1, 1};
-
-    /* persuadables with a constant lift of 3 (gamma shape 1e6): while the
-     * unredeemable coupon is valid, intensity x (1 + 3 x 0.2) = 1.6 */
-    controlled(&scn, N);
-    scn.response.uplift_enabled = 1, scn.response.uplift_mean = 3.0, scn.response.uplift_shape = 1e6;
-    outcome base = one_epoch(&scn, none, 1), up = one_epoch(&scn, coupon, 2);
-    check_ratio("persuadable uplift", up.purchases, base.purchases, 1.6);
-    CHECK_NEAR(up.sent, N, 0);
-    CHECK_NEAR(up.coupon_cost, 0, 0); /* no contact cost, nothing redeemed */
-
-    /* lost causes: the coupon changes nothing */
-    controlled(&scn, N);
-    scn.response.persuadable = 0, scn.response.lost_cause = 1;
-    scn.response.uplift_enabled = 1, scn.response.uplift_mean = 3.0;
-    up = one_epoch(&scn, coupon, 2);
-    check_ratio("lost causes", up.purchases, base.purchases, 1.0);
-
-    /* sure things redeem on purchases they make anyway: same purchases, and
-     * the coupon costs 20% of the first basket bought while it is valid */
-    controlled(&scn, N);
-    scn.response.persuadable = 0, scn.response.sure_thing = 1, scn.response.redeem_probability = 1;
-    up = one_epoch(&scn, coupon, 2);
-    check_ratio("sure things", up.purchases, base.purchases, 1.0);
-    CHECK(up.redemptions > 0 && up.redemptions <= up.purchases);
-    CHECK(up.coupon_cost > 0.19 * up.revenue / up.purchases * up.redemptions &&
-          up.coupon_cost < 0.21 * up.revenue / up.purchases * up.redemptions);
-    CHECK_NEAR(up.margin, up.revenue * scn.economics.margin_rate - up.coupon_cost, 1e-6 * up.revenue);
-
-    /* sleeping dogs: a contact drops each with probability 0.3 */
-    controlled(&scn, N);
-    scn.response.persuadable = 0, scn.response.sleeping_dog = 1;
-    scn.response.contact_churn_enabled = 1, scn.response.contact_churn_probability = 0.3;
-    outcome b2 = one_epoch(&scn, none, 5), dog = one_epoch(&scn, coupon, 5);
-    /* the same seed: the same customers; the contact takes 30% of the alive */
-    double alive0 = b2.alive_end; /* of which dropout over 28 days is rare at these rates */
-    CHECK_NEAR(dog.alive_end / alive0, 0.7, 5 * sqrt(0.21 / alive0) + 0.01);
-
-    /* price: elasticity -2 exactly (sd 0): at 1.25 x list price intensity
-     * x 1.25^-2 = 0.64 and the charged basket x 1.25 */
-    controlled(&scn, N);
-    scn.response.price_enabled = 1, scn.response.elasticity_mean = -2, scn.response.elasticity_sd = 0;
-    outcome dear = one_epoch(&scn, (clv_action){0, 2}, 2);
-    check_ratio("price elasticity", dear.purchases, base.purchases, 0.64);
-    CHECK_NEAR(dear.revenue / dear.purchases, 1.25 * base.revenue / base.purchases, 0.05 * base.revenue / base.purchases);
-
-    /* a deal expectation from one coupon: after the coupon expires (a coupon
-     * valid 1 day, gain 1, no decay to speak of, penalty 0.5), full-price
-     * intensity x 1 / (1 + 0.5) over the rest of the epoch */
-    controlled(&scn, N);
-    scn.interventions.coupons[0].validity_days = 1;
-    scn.response.persuadable = 0, scn.response.lost_cause = 1;
-    scn.response.deal_enabled = 1, scn.response.deal_gain = 1, scn.response.deal_half_life_days = 1e6;
-    scn.response.deal_full_price_penalty = 0.5;
-    outcome waiting = one_epoch(&scn, coupon, 2);
-    check_ratio("deal expectation", waiting.purchases, base.purchases, (1 + 27 / 1.5) / 28);
+    const double tol = 5 * sqrt(expect) * 1.05;
+    if (!(fabs(count - expect) <= tol))
+        harness_fail(__FILE__, __LINE__, "%s: %.0f purchases, expected %.1f within %.1f", what, count, expect, tol);
 }
 
-/* reactivation: at-risk responders hold on while the coupon is valid */
-TEST(test_sim_reactivation)
+/* The contact in the world: a coupon that nobody uses (its only effect is
+ * the contact) multiplies the share of customers who buy within the
+ * experiment's window by the arm's rate ratio, the definition of the
+ * fitted effect; with covariate levels, by the product of the factors of
+ * the levels the customer's state falls into when the coupon arrives. */
+TEST(test_sim_contact_effect)
 {
     enum { N = 60000 };
+    const double lambda = 0.02, w = 14, p0 = 1 - no_purchase(lambda, 1, w);
+    CHECK_NEAR(p0, 1 - exp(-lambda * w), 1e-4); /* the spread barely matters */
+    const clv_action none = {0, 0}, coupon = {1, 0};
     clv_scenario scn;
-    controlled(&scn, N);
-    /* quick dropout so that 28 days matter (a mean lifetime of a week), and
-     * a 3-day burn-in with at-risk from 2 days of silence: at the start,
-     * customers who have not bought again since their first day are at risk */
-    scn.population.pareto = (clv_pnbd_params){2.0, 20.0, 50.0, 50.0};
-    scn.population.burn_in_days = 3;
-    scn.lifecycle.new_days = 1, scn.lifecycle.active_days = 1, scn.lifecycle.churned_days = 1000;
-    scn.response.reactivation_enabled = 1, scn.response.reactivation_dropout_reduction = 0.5;
-    scn.interventions.n_prices = 1, scn.interventions.prices[0] = 1.0;
-    outcome base = one_epoch(&scn, (clv_action){0, 0}, 9), held = one_epoch(&scn, (clv_action){1, 0}, 9);
-    /* hazard halved for the 28 days for those at risk: far more survive */
-    CHECK(held.alive_end > base.alive_end * 1.2);
-    /* and without reactivation the coupon changes nothing for survival */
-    scn.response.reactivation_enabled = 0;
-    outcome plain_coupon = one_epoch(&scn, (clv_action){1, 0}, 9);
-    CHECK_NEAR(plain_coupon.alive_end, base.alive_end, 0);
+    known_rate(&scn, N, lambda, 14, 1);
+    add_effect(&scn, "treated", CLV_CONTACT_ALL, "all", -1, 1.8);
+    outcome base, up;
+    run_epochs(&scn, 1, &none, 1, &base, NULL, NULL, NULL);
+    run_epochs(&scn, 1, &coupon, 2, &up, NULL, NULL, NULL);
+    CHECK_NEAR(up.sent, N, 0);
+    CHECK_NEAR(up.redemptions, 0, 0);
+    CHECK_NEAR(up.coupon_cost, 0, 0);
+    check_share("no contact", base.buyers, N, p0);
+    check_share("contact of rate ratio 1.8", up.buyers, N, 1.8 * p0);
+    /* the contact switched off, or the response as a whole: no effect */
+    scn.response.contact_enabled = 0;
+    run_epochs(&scn, 1, &coupon, 2, &up, NULL, NULL, NULL);
+    check_share("contact disabled", up.buyers, N, p0);
+    scn.response.contact_enabled = 1;
+    /* a rate ratio below 1 (sleeping dogs on average) */
+    scn.response.contact[0].factor = 0.6;
+    run_epochs(&scn, 1, &coupon, 3, &up, NULL, NULL, NULL);
+    check_share("contact of rate ratio 0.6", up.buyers, N, 0.6 * p0);
+
+    /* levels: after a burn-in of 120 days recency and age vary; the arm's
+     * factor 1.4 times 1.8 for recency over 30 days and times 0.6 for an
+     * age of at most 60 days.  The reset's state is observed at the end of
+     * the day before the start, the coupon arrives on the start day: one
+     * day more of recency and age. */
+    known_rate(&scn, N, lambda, 14, 1);
+    scn.population.burn_in_days = 120;
+    add_effect(&scn, "treated", CLV_CONTACT_ALL, "all", -1, 1.4);
+    add_effect(&scn, "treated", CLV_CONTACT_RECENCY, "0-30", 30, 1.0);
+    add_effect(&scn, "treated", CLV_CONTACT_RECENCY, "31+", -1, 1.8);
+    add_effect(&scn, "treated", CLV_CONTACT_AGE, "new", 60, 0.6);
+    add_effect(&scn, "treated", CLV_CONTACT_AGE, "old", -1, 1.0);
+    clv_sim_obs *obs = malloc(N * sizeof *obs);
+    unsigned char *bought = malloc(N);
+    double n[2][2] = {{0}}, b[2][2] = {{0}};
+    run_epochs(&scn, 1, &coupon, 4, &up, obs, bought, NULL);
+    for (size_t i = 0; i < N; i++) {
+        const int lapsed = obs[i].recency_days + 1 > 30, young = obs[i].age_days + 1 <= 60;
+        n[lapsed][young] += 1;
+        b[lapsed][young] += bought[i];
+    }
+    const double rr[2][2] = {{1.4, 1.4 * 0.6}, {1.4 * 1.8, 1.4 * 1.8 * 0.6}};
+    const char *names[2][2] = {{"recent, old", "recent, young"}, {"lapsed, old", "lapsed, young"}};
+    for (int l = 0; l < 2; l++)
+        for (int y = 0; y < 2; y++) {
+            CHECK(n[l][y] > 3000); /* every cell is populated */
+            check_share(names[l][y], b[l][y], n[l][y], rr[l][y] * p0);
+        }
+    /* and without the contact every cell buys at the base rate (the rate
+     * does not depend on recency: no dropout, a memoryless clock) */
+    run_epochs(&scn, 1, &none, 4, &base, obs, bought, NULL);
+    memset(n, 0, sizeof n), memset(b, 0, sizeof b);
+    for (size_t i = 0; i < N; i++) {
+        const int lapsed = obs[i].recency_days + 1 > 30, young = obs[i].age_days + 1 <= 60;
+        n[lapsed][young] += 1;
+        b[lapsed][young] += bought[i];
+    }
+    for (int l = 0; l < 2; l++)
+        for (int y = 0; y < 2; y++)
+            check_share(names[l][y], b[l][y], n[l][y], p0);
+
+    /* spend: past-year spend at list price, the total for a customer of at
+     * most a year, scaled to a year beyond */
+    CHECK_NEAR(clv_contact_spend(100, 200), 100, 0);
+    CHECK_NEAR(clv_contact_spend(730, 730), 365, 1e-12);
+    known_rate(&scn, N, lambda, 14, 1);
+    scn.population.burn_in_days = 120;
+    add_effect(&scn, "treated", CLV_CONTACT_ALL, "all", -1, 1.2);
+    add_effect(&scn, "treated", CLV_CONTACT_SPEND, "low", 50, 1.0);
+    add_effect(&scn, "treated", CLV_CONTACT_SPEND, "high", -1, 2.0);
+    run_epochs(&scn, 1, &coupon, 5, &up, obs, bought, NULL);
+    double ns[2] = {0}, bs[2] = {0};
+    for (size_t i = 0; i < N; i++) {
+        const int high = obs[i].total_spend > 50;
+        ns[high] += 1;
+        bs[high] += bought[i];
+    }
+    CHECK(ns[0] > 3000 && ns[1] > 3000);
+    check_share("spend up to 50", bs[0], ns[0], 1.2 * p0);
+    check_share("spend over 50", bs[1], ns[1], 2.4 * p0);
+    free(obs);
+    free(bought);
+}
+
+/* One price response: a holder who will use a coupon of depth d buys at
+ * the intensity of price level 1 - d, P^elasticity, until it redeems it on
+ * its first purchase; so the share who buy within the coupon's validity is
+ * that of the price level 1 - d, 1 - E[exp(-lambda (1 - d)^e w)].  A price
+ * level holds for the whole epoch: its purchases scale by P^e, and each
+ * basket is charged P times list. */
+TEST(test_sim_price_response)
+{
+    enum { N = 60000 };
+    const double lambda = 0.01, w = 28, e = -2.62;
+    clv_scenario scn;
+    known_rate(&scn, N, lambda, 28, 1);
+    scn.response.price_enabled = 1, scn.response.elasticity_mean = e, scn.response.elasticity_sd = 0;
+    scn.response.redeem_probability = 1;
+    scn.interventions.coupons[0] = (clv_scn_coupon){"20%", 0.2, 1e9, 28, 0.0, 0.0, ""};
+    scn.interventions.n_prices = 3;
+    scn.interventions.prices[0] = 0.8, scn.interventions.prices[1] = 1.0, scn.interventions.prices[2] = 1.25;
+    const double k = pow(0.8, e); /* 1.794 */
+    outcome base, cheap, coupon, dear;
+    run_epochs(&scn, 1, &(clv_action){0, 1}, 1, &base, NULL, NULL, NULL);
+    run_epochs(&scn, 1, &(clv_action){0, 0}, 2, &cheap, NULL, NULL, NULL);
+    run_epochs(&scn, 1, &(clv_action){1, 1}, 3, &coupon, NULL, NULL, NULL);
+    run_epochs(&scn, 1, &(clv_action){0, 2}, 4, &dear, NULL, NULL, NULL);
+    check_share("list price", base.buyers, N, 1 - no_purchase(lambda, 1, w));
+    check_share("price level 0.8", cheap.buyers, N, 1 - no_purchase(lambda, k, w));
+    check_share("coupon of 20%", coupon.buyers, N, 1 - no_purchase(lambda, k, w));
+    /* every holder who buys while it is valid redeems, once */
+    CHECK_NEAR(coupon.redemptions, coupon.buyers, 0);
+    /* price levels: purchases x P^e over the epoch, baskets x P */
+    check_count("price level 0.8", cheap.purchases, N * lambda * w * k);
+    check_count("price level 1.25", dear.purchases, N * lambda * w * pow(1.25, e));
+    check_count("list price", base.purchases, N * lambda * w);
+    CHECK_NEAR(dear.revenue / dear.purchases, 1.25 * base.revenue / base.purchases, 0.05 * base.revenue / base.purchases);
+    CHECK_NEAR(cheap.revenue / cheap.purchases, 0.8 * base.revenue / base.purchases, 0.05 * base.revenue / base.purchases);
+    /* a coupon's holder pays list price and gets the discount back as coupon cost */
+    CHECK_NEAR(coupon.revenue / coupon.purchases, base.revenue / base.purchases, 0.05 * base.revenue / base.purchases);
+    /* without a price response the coupon's discount changes nothing */
+    scn.response.price_enabled = 0;
+    run_epochs(&scn, 1, &(clv_action){1, 1}, 3, &coupon, NULL, NULL, NULL);
+    check_share("coupon, no price response", coupon.buyers, N, 1 - no_purchase(lambda, 1, w));
+}
+
+/* Redemption: a holder will use its coupon with redeem_probability q,
+ * drawn when it arrives, and does on its first purchase while the coupon
+ * is valid, at the coupon's price: the share of holders who redeem is
+ * q (1 - E[exp(-lambda (1 - d)^e w)]); each redemption costs the discount
+ * on its basket.  With q = 0 nobody redeems and no discount is paid. */
+TEST(test_sim_redemption)
+{
+    enum { N = 60000 };
+    const double lambda = 0.01, w = 28, e = -2.62, q = 0.3;
+    clv_scenario scn;
+    known_rate(&scn, N, lambda, 28, 1);
+    scn.response.price_enabled = 1, scn.response.elasticity_mean = e, scn.response.elasticity_sd = 0;
+    scn.response.redeem_probability = q;
+    scn.interventions.coupons[0] = (clv_scn_coupon){"20%", 0.2, 1e9, 28, 0.0, 0.0, ""};
+    outcome up;
+    run_epochs(&scn, 1, &(clv_action){1, 0}, 5, &up, NULL, NULL, NULL);
+    const double p_use = 1 - no_purchase(lambda, pow(0.8, e), w);
+    check_share("redemptions", up.redemptions, N, q * p_use);
+    /* the holders who will not use it buy at the list price's rate */
+    check_share("buyers", up.buyers, N, q * p_use + (1 - q) * (1 - no_purchase(lambda, 1, w)));
+    /* the cost: 20% of the basket of each redemption (baskets are drawn as
+     * for any purchase), and the margin identity */
+    const double basket = up.revenue / up.purchases;
+    CHECK(up.coupon_cost > 0.19 * basket * up.redemptions && up.coupon_cost < 0.21 * basket * up.redemptions);
+    CHECK_NEAR(up.margin, up.revenue * scn.economics.margin_rate - up.coupon_cost, 1e-6 * up.revenue);
+    /* a fixed cost per redemption and per contact add up exactly */
+    scn.interventions.coupons[0].redemption_cost = 0.5;
+    scn.interventions.coupons[0].contact_cost = 0.05;
+    scn.interventions.coupons[0].max_value = 1e-3; /* the discount capped at 0.001 */
+    run_epochs(&scn, 1, &(clv_action){1, 0}, 5, &up, NULL, NULL, NULL);
+    CHECK(up.redemptions > 0);
+    CHECK_NEAR(up.coupon_cost, up.redemptions * (0.5 + 1e-3) + 0.05 * N, 1e-6 * up.coupon_cost);
+    /* q = 0: nobody redeems, nothing is paid, the margin is that of the baskets */
+    scn.interventions.coupons[0] = (clv_scn_coupon){"20%", 0.2, 1e9, 28, 0.0, 0.0, ""};
+    scn.response.redeem_probability = 0;
+    run_epochs(&scn, 1, &(clv_action){1, 0}, 5, &up, NULL, NULL, NULL);
+    CHECK_NEAR(up.sent, N, 0);
+    CHECK_NEAR(up.redemptions, 0, 0);
+    CHECK_NEAR(up.coupon_cost, 0, 0);
+    CHECK_NEAR(up.margin, up.revenue * scn.economics.margin_rate, 1e-9 * up.revenue);
+    check_share("buyers, q = 0", up.buyers, N, 1 - no_purchase(lambda, 1, w));
+}
+
+/* Carry-over: when the coupon expires, share x (kappa - 1) of its lift
+ * stays, held for the epoch and halved per half-life at each epoch start:
+ * after a contact of rate ratio 1.8 (kappa from its closed form), the next
+ * epoch buys at 1 + share (kappa - 1) and the one after at 1 + share
+ * (kappa - 1) / 2.  A share of 0 is the world without carry-over, bit for
+ * bit. */
+TEST(test_sim_carryover)
+{
+    enum { N = 60000 };
+    const double lambda = 0.02, w = 14, rr = 1.8;
+    const double p0 = 1 - exp(-lambda * w), kappa = -log(1 - rr * p0) / (lambda * w), base = N * lambda * w;
+    clv_scenario scn;
+    known_rate(&scn, N, lambda, 14, 3);
+    add_effect(&scn, "treated", CLV_CONTACT_ALL, "all", -1, rr);
+    scn.response.carryover_enabled = 1, scn.response.carryover_share = 0.5;
+    scn.response.carryover_half_life_days = 14;
+    const clv_action once[3] = {{1, 0}, {0, 0}, {0, 0}}, never[3] = {{0, 0}, {0, 0}, {0, 0}};
+    outcome c[3], n[3];
+    run_epochs(&scn, 3, once, 6, c, NULL, NULL, NULL);
+    run_epochs(&scn, 3, never, 6, n, NULL, NULL, NULL);
+    check_count("the contact's epoch", c[0].purchases, base * kappa);
+    check_count("the epoch after expiry", c[1].purchases, base * (1 + 0.5 * (kappa - 1)));
+    check_count("one half-life later", c[2].purchases, base * (1 + 0.25 * (kappa - 1)));
+    for (int e = 0; e < 3; e++)
+        check_count("no contact", n[e].purchases, base);
+    CHECK(c[1].purchases > n[1].purchases && c[2].purchases > n[2].purchases && c[1].purchases > c[2].purchases);
+    /* a contact that puts customers off leaves a dip */
+    scn.response.contact[0].factor = 0.6;
+    const double kd = -log(1 - 0.6 * p0) / (lambda * w);
+    run_epochs(&scn, 3, once, 7, c, NULL, NULL, NULL);
+    check_count("a dip after expiry", c[1].purchases, base * (1 + 0.5 * (kd - 1)));
+    /* share 0: exactly the world without carry-over */
+    scn.response.carryover_share = 0;
+    clv_sim *a = NULL, *b = NULL;
+    clv_error err;
+    CHECK_INT(clv_sim_alloc(&scn, NULL, &a, &err), CLV_OK);
+    scn.response.carryover_enabled = 0;
+    CHECK_INT(clv_sim_alloc(&scn, NULL, &b, &err), CLV_OK);
+    if (a && b) {
+        CHECK_INT(clv_sim_reset(a, 8, 0, &err), CLV_OK);
+        CHECK_INT(clv_sim_reset(b, 8, 0, &err), CLV_OK);
+        clv_action *act = malloc(N * sizeof *act);
+        int same = 1;
+        for (int e = 0; e < 3; e++) {
+            for (size_t i = 0; i < N; i++)
+                act[i] = once[e];
+            CHECK_INT(clv_sim_step(a, act, NULL, &err), CLV_OK);
+            CHECK_INT(clv_sim_step(b, act, NULL, &err), CLV_OK);
+            size_t na, nb;
+            const clv_sim_day *da = clv_sim_days(a, &na), *db = clv_sim_days(b, &nb);
+            same &= na == nb && memcmp(da, db, na * sizeof *da) == 0;
+        }
+        CHECK(same);
+        free(act);
+    }
+    clv_sim_free(a);
+    clv_sim_free(b);
+}
+
+/* Deal expectation and fatigue, both off by default.  Deal expectation
+ * from one coupon (valid 1 day, gain 1, no decay to speak of, penalty 0.5)
+ * divides intensity without a valid coupon by 1 + 0.5 over the rest of the
+ * epoch.  Fatigue (gain 1 per coupon, no decay to speak of) divides the
+ * lift kappa - 1 by 1 + fatigue, fatigue counting the coupon that arrives:
+ * by 2 on the first contact and by 3 on the second. */
+TEST(test_sim_deal_fatigue)
+{
+    enum { N = 60000 };
+    const double lambda = 0.02, w = 14, rr = 1.8, base = N * lambda * w;
+    const double kappa = -log(1 - rr * (1 - exp(-lambda * w))) / (lambda * w);
+    clv_scenario scn;
+    known_rate(&scn, N, lambda, 28, 1);
+    scn.interventions.coupons[0].validity_days = 1;
+    scn.response.deal_enabled = 1, scn.response.deal_gain = 1, scn.response.deal_half_life_days = 1e6;
+    scn.response.deal_full_price_penalty = 0.5;
+    outcome none, waiting;
+    run_epochs(&scn, 1, &(clv_action){0, 0}, 9, &none, NULL, NULL, NULL);
+    run_epochs(&scn, 1, &(clv_action){1, 0}, 9, &waiting, NULL, NULL, NULL);
+    check_count("no coupon, deal expectation on", none.purchases, N * lambda * 28);
+    check_count("deal expectation", waiting.purchases, N * lambda * (1 + 27 / 1.5));
+
+    known_rate(&scn, N, lambda, 14, 2);
+    add_effect(&scn, "treated", CLV_CONTACT_ALL, "all", -1, rr);
+    const clv_action twice[2] = {{1, 0}, {1, 0}};
+    outcome o[2];
+    run_epochs(&scn, 2, twice, 10, o, NULL, NULL, NULL);
+    check_count("first contact, no fatigue", o[0].purchases, base * kappa);
+    check_count("second contact, no fatigue", o[1].purchases, base * kappa);
+    scn.response.fatigue_enabled = 1, scn.response.fatigue_gain = 1, scn.response.fatigue_half_life_days = 1e6;
+    run_epochs(&scn, 2, twice, 10, o, NULL, NULL, NULL);
+    check_count("first contact, fatigue 1", o[0].purchases, base * (1 + (kappa - 1) / 2));
+    check_count("second contact, fatigue 2", o[1].purchases, base * (1 + (kappa - 1) / 3));
+    CHECK(o[1].purchases < o[0].purchases);
+}
+
+/* Segments are the principal strata of the reference contact over the
+ * window w from the start, by each customer's own clocks.  For a
+ * homogeneous population that is alive, with p0 = 1 - exp(-lambda w')
+ * (w' the window in season time) and the contact's kappa from its closed
+ * form (rr times the probability of buying in w calendar days): sure
+ * things p0, persuadables exp(-lambda w') - exp(-kappa lambda w'), lost
+ * causes the rest (rr > 1); for rr < 1 sleeping dogs exp(-kappa lambda w')
+ * - exp(-lambda w').  Segments do not depend on the policy. */
+TEST(test_sim_segments)
+{
+    enum { N = 60000 };
+    const double lambda = 0.02, w = 14;
+    int *seg = malloc(N * sizeof *seg);
+    outcome o;
+    for (int seasonal = 0; seasonal < 2; seasonal++)
+        for (int dog = 0; dog < 2; dog++) {
+            clv_scenario scn;
+            known_rate(&scn, N, lambda, 14, 1);
+            const double rr = dog ? 0.5 : 1.8;
+            add_effect(&scn, "treated", CLV_CONTACT_ALL, "all", -1, rr);
+            double ws = w;
+            if (seasonal) {
+                /* the window's first 7 days count twice: 21 days of season time */
+                snprintf(scn.calendar.start, sizeof scn.calendar.start, "2026-02-01");
+                scn.seasonality.enabled = 1;
+                scn.seasonality.n_windows = 1;
+                scn.seasonality.windows[0] = (clv_scn_window){"peak", "02-01", "02-07", 2.0, 1.0};
+                ws = 21;
+            }
+            const double kappa = -log(1 - rr * (1 - exp(-lambda * w))) / (lambda * w);
+            const double q0 = exp(-lambda * ws), q1 = exp(-kappa * lambda * ws);
+            double share[4] = {0};
+            share[CLV_SEG_SURE_THING] = 1 - (dog ? q1 : q0);
+            share[CLV_SEG_PERSUADABLE] = dog ? 0 : q0 - q1;
+            share[CLV_SEG_SLEEPING_DOG] = dog ? q1 - q0 : 0;
+            share[CLV_SEG_LOST_CAUSE] = dog ? q0 : q1;
+            run_epochs(&scn, 1, &(clv_action){0, 0}, 11, &o, NULL, NULL, seg);
+            double count[4] = {0};
+            for (size_t i = 0; i < N; i++)
+                count[seg[i]] += 1;
+            for (int k = 0; k < 4; k++) {
+                char what[64];
+                snprintf(what, sizeof what, "%s, rr %g%s", clv_segment_name(k), rr, seasonal ? ", seasonal" : "");
+                if (share[k] == 0)
+                    CHECK_NEAR(count[k], 0, 0);
+                else
+                    check_share(what, count[k], N, share[k]);
+            }
+            /* a sure thing is a customer who buys in the window without the contact */
+            if (!seasonal)
+                check_share("buyers in the window", o.buyers, N, 1 - q0);
+        }
+    free(seg);
+
+    /* policy independence: a population with spread, acquisition and
+     * levels, under no policy and under coupons and prices every epoch */
+    clv_scenario scn;
+    cohort_scenario(&scn, CLV_MODEL_BGNBD, 8000, 42);
+    scn.population.burn_in_days = 200;
+    scn.acquisition.rate_per_day = 40;
+    scn.interventions.n_prices = 2, scn.interventions.prices[0] = 0.9, scn.interventions.prices[1] = 1.0;
+    add_effect(&scn, "treated", CLV_CONTACT_ALL, "all", -1, 1.6);
+    add_effect(&scn, "treated", CLV_CONTACT_RECENCY, "0-60", 60, 1.0);
+    add_effect(&scn, "treated", CLV_CONTACT_RECENCY, "61+", -1, 0.5);
+    add_effect(&scn, "treated", CLV_CONTACT_SPEND, "low", 100, 1.0);
+    add_effect(&scn, "treated", CLV_CONTACT_SPEND, "high", -1, 1.5);
+    clv_sim *s[2] = {NULL, NULL};
+    clv_error err;
+    for (int p = 0; p < 2; p++) {
+        CHECK_INT(clv_sim_alloc(&scn, NULL, &s[p], &err), CLV_OK);
+        if (!s[p])
+            break;
+        CHECK_INT(clv_sim_reset(s[p], 12, 0, &err), CLV_OK);
+        for (int e = 0; !clv_sim_done(s[p]); e++) {
+            size_t n = clv_sim_customers(s[p]);
+            clv_action *act = malloc(n * sizeof *act);
+            for (size_t i = 0; i < n; i++)
+                act[i] = p ? (clv_action){(uint8_t)(1 + (i + (size_t)e) % 2), (uint8_t)(e % 2)} : (clv_action){0, 1};
+            CHECK_INT(clv_sim_step(s[p], act, NULL, &err), CLV_OK);
+            free(act);
+        }
+    }
+    if (s[0] && s[1]) {
+        const size_t n = clv_sim_customers(s[0]);
+        CHECK_INT(clv_sim_customers(s[1]), n);
+        CHECK(n > 8000 + 40 * 42 / 2);
+        int diff = 0;
+        double count[2][4] = {{0}};
+        for (size_t i = 0; i < n && i < clv_sim_customers(s[1]); i++) {
+            diff += clv_sim_segment(s[0], i) != clv_sim_segment(s[1], i);
+            count[i >= 8000][clv_sim_segment(s[0], i)] += 1;
+        }
+        CHECK_INT(diff, 0);
+        /* every segment is there among the existing customers (the levels
+         * make both persuadables and sleeping dogs), and the arrivals have
+         * strata of their own */
+        for (int k = 0; k < 4; k++)
+            CHECK(count[0][k] > 0);
+        CHECK(count[1][CLV_SEG_SURE_THING] + count[1][CLV_SEG_PERSUADABLE] > 0);
+    }
+    clv_sim_free(s[0]);
+    clv_sim_free(s[1]);
 }
 
 /* budgets: never more reserved at an epoch than its budget, never more

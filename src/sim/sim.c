@@ -256,10 +256,12 @@ double clv_sim_kappa(double rr, double lambda_w)
         return rr > 0 ? 1 : 0;
     if (!(lambda_w > 1e-12))
         return rr; /* the limit of a rare buyer */
-    const double p0 = -expm1(-lambda_w);
-    double p1 = rr * p0;
-    if (rr > 1 && p1 > 1 - (1 - p0) / rr)
-        p1 = 1 - (1 - p0) / rr; /* not buying falls at most by the factor rr */
+    const double p0 = -expm1(-lambda_w), p1 = rr * p0;
+    /* not buying falls at most by the factor rr: 1 - p1 >= exp(-lambda w) / rr,
+     * and at the cap -ln(1 - p1) = lambda w + ln(rr), written so that it
+     * stays finite when exp(-lambda w) is below the rounding of 1 - p0 */
+    if (rr > 1 && p1 > 1 - exp(-lambda_w) / rr)
+        return 1 + log(rr) / lambda_w;
     return -log1p(-p1) / lambda_w;
 }
 
