@@ -501,6 +501,9 @@ TEST(test_sim_kappa)
     /* a rare buyer: kappa tends to rr (the difference is O(lambda w)) */
     CHECK_NEAR(clv_sim_kappa(1.8, 1e-6), 1.8, 1e-5);
     CHECK_NEAR(clv_sim_kappa(1.8, 1e-9), 1.8, 1e-8);
+    /* NaN propagates */
+    CHECK(isnan(clv_sim_kappa(NAN, 0.1)));
+    CHECK(isnan(clv_sim_kappa(1.8, NAN)));
     CHECK_NEAR(clv_sim_kappa(1.8, 0), 1.8, 0);
     CHECK(clv_sim_kappa(1.8, 0.28) > 1.8); /* a frequent buyer needs more intensity for the same ratio */
     /* the cap: rr = 2, p0 = 0.6 would make p1 = 1.2; not buying falls from

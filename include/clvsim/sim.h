@@ -371,7 +371,7 @@ int clv_sim_segment(const clv_sim *s, size_t i);
  * contact multiplies that probability by rr; p1 is capped at
  * 1 - (1 - p0) / rr (not buying falls at most by the factor rr), which
  * keeps kappa below ln(rr + 1) / ln(1 + 1 / rr).  kappa tends to rr as
- * lambda w tends to 0.  Customers who are not alive buy in neither case,
+ * lambda w tends to 0; rr <= 0 gives 0 and a NaN argument NaN.  Customers who are not alive buy in neither case,
  * so the share of them changes an experiment's rate difference but not its
  * rate ratio. */
 double clv_sim_kappa(double rr, double lambda_w);

@@ -252,6 +252,8 @@ static void set_wake(clv_sim *s, size_t i, int32_t nsc, int32_t t1)
 
 double clv_sim_kappa(double rr, double lambda_w)
 {
+    if (isnan(rr) || isnan(lambda_w))
+        return NAN;
     if (!(rr > 0) || rr == 1)
         return rr > 0 ? 1 : 0;
     if (!(lambda_w > 1e-12))
