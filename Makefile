@@ -31,9 +31,10 @@ WERROR ?=
 SAN ?=
 
 # Debian packages, by pkg-config module (checked when something is compiled)
-PKG_MODULES := gsl libconfig
+PKG_MODULES := gsl libconfig zlib
 pkg_deb_gsl := libgsl-dev
 pkg_deb_libconfig := libconfig-dev
+pkg_deb_zlib := zlib1g-dev
 
 # Evaluated lazily (only by recipes that compile or link), so that 'make deps'
 # and 'make test' on a fresh machine reach the install step first.
@@ -43,8 +44,8 @@ dep_check = $(if $(shell command -v pkg-config 2>/dev/null),,$(error pkg-config 
 # are clvsim's own (src/model/gemm.c).  OpenBLAS is not linked: its results
 # depend on the kernel it picks for the processor (README, "Reproducibility");
 # make bench loads it at run time as the reference.
-DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl libconfig)
-DEP_LIBS = -lconfig -lgsl -lgslcblas -lm -lpthread
+DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl libconfig zlib)
+DEP_LIBS = -lconfig -lgsl -lgslcblas -lz -lm -lpthread
 
 # (float-cast-overflow, an out-of-range double cast to an integer, is not part
 # of -fsanitize=undefined in GCC, which builds the suite)
