@@ -380,7 +380,7 @@ void clv_response_report_print(FILE *fp, clv_numcheck *chk, const clv_response_s
     clv_put_num(fp, chk, "seconds", " (%.2f s)\n", seconds);
 
     fprintf(fp, "\nArms (purchase rate: Wilson interval; spend: mean, normal interval)\n");
-    fprintf(fp, "  %-22s %9s %7s  %-27s %-27s %s\n", "arm", "customers", "buyers", "purchase rate, %",
+    fprintf(fp, "  %-22s %9s %7s  %-20s   %-20s   %s\n", "arm", "customers", "buyers", "purchase rate, %",
             "spend per customer", "spend per buyer");
     for (int a = 0; a < r->n_arms; a++) {
         const clv_response_arm *x = &r->arm[a];
@@ -433,7 +433,7 @@ void clv_response_report_print(FILE *fp, clv_numcheck *chk, const clv_response_s
                 fprintf(fp, "  %s (not mapped to the simulator's state: reported only)\n", e->cov_names[c]);
             fprintf(fp, "    %-20s", "level");
             for (int k = 0; k < r->n_effects; k++)
-                fprintf(fp, "  %-34.34s", arm_name(j, r->effect[k].arm));
+                fprintf(fp, "  %-35.35s", arm_name(j, r->effect[k].arm));
             fputc('\n', fp);
             for (int l = 0; l < e->n_levels[c]; l++) {
                 fprintf(fp, "    %-20.20s", e->level_names[c][l]);
