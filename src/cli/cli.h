@@ -55,6 +55,10 @@ typedef struct cli_cmd {
  * back into a shell; cut at n - 1 bytes. */
 void cli_command_line(char *buf, size_t n, int argc, char **argv);
 
+/* The output directory: -o's, else out/PREFIX-NAME with NAME the input
+ * file's name up to its first dot (out/fit-CDNOW_sample). */
+void cli_output_dir(char *buf, size_t n, const cli_opts *o, const char *prefix, const char *input);
+
 /* The exit status for a library status code. */
 int cli_exit_status(int clv_status);
 

@@ -85,14 +85,7 @@ int cmd_fit_response(const cli_cmd *cmd, int argc, char **argv)
     if ((rc = parse_options(&o, &so, covbuf, sizeof covbuf, cov)) >= 0)
         return rc;
     char outdir[CLV_IO_PATH_MAX];
-    if (o.output) {
-        snprintf(outdir, sizeof outdir, "%s", o.output);
-    } else {
-        const char *base = strrchr(so.path, '/');
-        base = base ? base + 1 : so.path;
-        size_t len = strcspn(base, ".");
-        snprintf(outdir, sizeof outdir, "out/response-%.*s", (int)(len ? len : strlen(base)), base);
-    }
+    cli_output_dir(outdir, sizeof outdir, &o, "response", so.path);
 
     double t0 = cli_now();
     clv_error err;

@@ -48,6 +48,18 @@ void cli_command_line(char *buf, size_t n, int argc, char **argv)
     buf[o < n ? o : n - 1] = '\0';
 }
 
+void cli_output_dir(char *buf, size_t n, const cli_opts *o, const char *prefix, const char *input)
+{
+    if (o->output) {
+        snprintf(buf, n, "%s", o->output);
+        return;
+    }
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    size_t len = strcspn(base, ".");
+    snprintf(buf, n, "out/%s-%.*s", prefix, (int)(len ? len : strlen(base)), base);
+}
+
 int cli_report(const clv_error *err)
 {
     char buf[CLV_ERROR_FILE_MAX + CLV_ERROR_FIELD_MAX + CLV_ERROR_MSG_MAX + 16];

@@ -234,20 +234,14 @@ int clv_experiment_read(const char *path, const clv_experiment_opts *o, const cl
     size_t len;
     int got, header = 0, want = 0;
     long ln = 0;
-    while ((got = clv__lines_next(&rd, &line, &len)) > 0) {
-        ln++;
-        if ((ln & 0xffff) == 0 &&
+    while ((got = clv__lines_next_text(&rd, &line, &len, &ln)) > 0) {
+        /* progress in bytes of the file: of the compressed ones for gzip */
+        if (((R.n + 1) & 0xfff) == 0 &&
             clv_progress_report(progress, "reading", total > 0 ? (double)ftell(fp) : rd.consumed, total) != CLV_OK) {
             st = clv_error_set(err, CLV_ECANCELLED, path, 0, NULL, "reading was cancelled");
             goto done;
         }
-        if (ln == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
-            line += 3; /* a UTF-8 byte-order mark, as spreadsheets write */
-            len -= 3;
-        }
         char *end = line + len;
-        if (clv__blank_line(line, end))
-            continue;
         int bad_col = 0, why = CLV__QUOTE_OK;
         clv__span tail = {NULL, 0};
         if (!header) {

@@ -222,6 +222,20 @@ int clv__lines_next(clv__lines *r, char **line, size_t *len)
     }
 }
 
+int clv__lines_next_text(clv__lines *r, char **line, size_t *len, long *lines)
+{
+    int got;
+    while ((got = clv__lines_next(r, line, len)) > 0) {
+        if (++*lines == 1 && *len >= 3 && memcmp(*line, "\xef\xbb\xbf", 3) == 0) {
+            *line += 3; /* a UTF-8 byte-order mark, as spreadsheets write */
+            *len -= 3;
+        }
+        if (!clv__blank_line(*line, *line + *len))
+            return 1;
+    }
+    return got;
+}
+
 /* ---- fields ---- */
 
 static int blank(char c) { return c == ' ' || c == '\t'; }
@@ -539,19 +553,14 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     char *line;
     size_t len;
     int got;
-    while ((got = clv__lines_next(&rd, &line, &len)) > 0) {
-        long ln = ++st->lines;
-        if ((ln & 0xffff) == 0 && clv_progress_report(progress, "reading", rd.consumed, total) != CLV_OK) {
+    long rows_seen = 0;
+    while ((got = clv__lines_next_text(&rd, &line, &len, &st->lines)) > 0) {
+        const long ln = st->lines;
+        if ((++rows_seen & 0xffff) == 0 && clv_progress_report(progress, "reading", rd.consumed, total) != CLV_OK) {
             status = clv_error_set(err, CLV_ECANCELLED, path, 0, NULL, "reading was cancelled");
             goto done;
         }
-        if (ln == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
-            line += 3; /* a UTF-8 byte-order mark, as spreadsheets write */
-            len -= 3;
-        }
         char *end = line + len;
-        if (clv__blank_line(line, end))
-            continue;
         int iline = ln > 2147483647L ? 2147483647 : (int)ln;
         char q[200];
         int kind, k, bad_col = 0, why = CLV__QUOTE_OK;

@@ -64,6 +64,12 @@ void clv__lines_free(clv__lines *r);
  * or more, -3 for a damaged or truncated gzip stream. */
 int clv__lines_next(clv__lines *r, char **line, size_t *len);
 
+/* As clv__lines_next, but the next line that is not blank (only blanks
+ * and tabs), with a UTF-8 byte-order mark dropped from the file's first
+ * line; *lines counts every line read, blank ones too (so that it is the
+ * 1-based line number of the line returned). */
+int clv__lines_next_text(clv__lines *r, char **line, size_t *len, long *lines);
+
 /* A field of a line, NUL-terminated in place. */
 typedef struct clv__span {
     char *s;
