@@ -171,12 +171,12 @@ bench: $(BENCH_BIN)
 	./$(BENCH_BIN) $(SECTIONS)
 
 # ---- fuzzing (fuzz/README.md) ----
-# the libFuzzer harnesses of the four parsers, built with clang and the
+# the libFuzzer harnesses of the five parsers, built with clang and the
 # sanitizers in BUILD/fuzz (make fuzz builds them there: SAN=fuzz), each run
 # FUZZ_SECONDS in turn by fuzz/run.sh
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
-FUZZERS := scenario txlog qtab mlp
+FUZZERS := scenario txlog qtab mlp response
 FUZZ_BIN := $(FUZZERS:%=$(BUILD)/fuzz_%)
 
 # the harnesses see the public headers only

@@ -286,6 +286,16 @@ int clv_experiment_read(const char *path, const clv_experiment_opts *o, const cl
                                "expected an arm's label in column %d, got an empty field", col[0] + 1);
             goto done;
         }
+        /* labels are text: one with a NUL byte would be cut short as a
+         * string, and two labels could read alike */
+        for (int i = 0; i < n_want; i++)
+            if (i != 1 && i != 2 && memchr(f[col[i]].s, '\0', f[col[i]].n)) {
+                st = clv_error_set(err, CLV_EINPUT, path, line_int(ln), names[i],
+                                   "expected a label in column %d, got %s with a NUL byte (the file must be text: "
+                                   "ASCII or UTF-8, not UTF-16)",
+                                   col[i] + 1, clv__quoted(q, sizeof q, f[col[i]].s, f[col[i]].n));
+                goto done;
+            }
         int ai = intern(&arms, a->s, a->n);
         if (ai < 0) {
             st = ai == -2 ? clv_error_set(err, CLV_ENOMEM, path, 0, NULL, "out of memory")
@@ -415,6 +425,8 @@ int clv_experiment_read(const char *path, const clv_experiment_opts *o, const cl
     }
     st = clv_experiment_alloc(R.n, arms.n, (const char *const *)arms.s, control, o->n_cov, o->covariates, n_levels,
                               lv_ptr, &e, err);
+    if (st != CLV_OK && err && !err->file[0])
+        snprintf(err->file, sizeof err->file, "%s", path);
     if (st == CLV_OK) {
         memcpy(e->arm, R.arm, R.n * sizeof *e->arm);
         memcpy(e->converted, R.conv, R.n);
