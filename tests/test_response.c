@@ -889,3 +889,84 @@ TEST(test_cli_fit_response_hillstrom)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_INT(system(cmd), 0);
 }
+
+/* A stop asked through the progress: the reader stops (every 4096 rows),
+ * the estimates stop before a model, and each says so with
+ * CLV_ECANCELLED; reports name their phases. */
+typedef struct stop_after {
+    int reports, stop_at;
+    char phase[64];
+} stop_after;
+
+static int stop_fn(void *ctx, const char *phase, double done, double total)
+{
+    (void)done, (void)total;
+    stop_after *s = ctx;
+    snprintf(s->phase, sizeof s->phase, "%s", phase);
+    return ++s->reports >= s->stop_at;
+}
+
+TEST(test_response_cancel)
+{
+    clv_experiment *e = simulate(0, (const double[3]){0.02, 0.02, 0.02}, (const double[3]){1.5, 1.5, 1.5});
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    stop_after s = {0, 1, ""};
+    clv_progress p = {stop_fn, &s, NULL};
+    clv_response_opts o;
+    clv_response_opts_default(&o);
+    o.progress = &p;
+    clv_response r;
+    clv_error err;
+    CHECK_INT(clv_response_estimate(e, &o, &r, &err), CLV_ECANCELLED);
+    CHECK_STR(s.phase, "fitting the response model");
+    clv_response_free(&r);
+    s = (stop_after){0, 1000, ""};
+    CHECK_INT(clv_response_estimate(e, &o, &r, &err), CLV_OK);
+    CHECK_INT(s.reports, 2);
+    clv_response_free(&r);
+
+    /* the reader: 40000 rows, a stop at the first report */
+    char dir[] = "/tmp/clvsim-rcancel-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600];
+    snprintf(path, sizeof path, "%s/big.csv", dir);
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp) {
+        fputs("arm,recency,bought,spend\n", fp);
+        for (size_t i = 0; i < e->n; i++)
+            fprintf(fp, "%s,%s,%d,%.2f\n", e->arm_names[e->arm[i]], e->level_names[0][e->level[i]], e->converted[i],
+                    e->spend[i]);
+        fclose(fp);
+    }
+    const char *cov[] = {"recency"};
+    const clv_experiment_opts ro = {"arm", "control", "bought", "spend", 1, cov};
+    clv_experiment *back = NULL;
+    s = (stop_after){0, 1, ""};
+    CHECK_INT(clv_experiment_read(path, &ro, &p, &back, &err), CLV_ECANCELLED);
+    CHECK(back == NULL);
+    CHECK_STR(s.phase, "reading");
+    /* read in full, it is the experiment written */
+    s = (stop_after){0, 1000, ""};
+    CHECK_INT(clv_experiment_read(path, &ro, &p, &back, &err), CLV_OK);
+    CHECK(s.reports >= 9);
+    if (back) {
+        CHECK_INT(back->n, e->n);
+        long same = 0;
+        for (size_t i = 0; i < e->n; i++)
+            same += back->arm[i] == e->arm[i] && back->converted[i] == e->converted[i] &&
+                    fabs(back->spend[i] - e->spend[i]) < 0.006 &&
+                    strcmp(back->level_names[0][back->level[i]], e->level_names[0][e->level[i]]) == 0;
+        CHECK_INT(same, (long)e->n);
+        /* numeric levels in numeric order: 30, 90, 365 */
+        CHECK_STR(back->level_names[0][0], "30");
+        CHECK_STR(back->level_names[0][2], "365");
+    }
+    clv_experiment_free(back);
+    clv_experiment_free(e);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}

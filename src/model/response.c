@@ -973,10 +973,14 @@ int clv_response_estimate(const clv_experiment *e, const clv_response_opts *o, c
 
     /* the response models */
     for (k = 0; k < r->n_effects; k++) {
+        if (clv_progress_report(o->progress, "fitting the response model", k, r->n_effects) != CLV_OK)
+            return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
         st = fit_model(e, o, r->map, r->effect[k].arm, z, &r->model[k], err);
         r->n_models = k + 1;
         if (st != CLV_OK)
             return st;
     }
+    if (clv_progress_report(o->progress, "fitting the response model", r->n_effects, r->n_effects) != CLV_OK)
+        return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
     return CLV_OK;
 }
