@@ -31,9 +31,10 @@ WERROR ?=
 SAN ?=
 
 # Debian packages, by pkg-config module (checked when something is compiled)
-PKG_MODULES := gsl libconfig
+PKG_MODULES := gsl libconfig zlib
 pkg_deb_gsl := libgsl-dev
 pkg_deb_libconfig := libconfig-dev
+pkg_deb_zlib := zlib1g-dev
 
 # Evaluated lazily (only by recipes that compile or link), so that 'make deps'
 # and 'make test' on a fresh machine reach the install step first.
@@ -43,8 +44,8 @@ dep_check = $(if $(shell command -v pkg-config 2>/dev/null),,$(error pkg-config 
 # are clvsim's own (src/model/gemm.c).  OpenBLAS is not linked: its results
 # depend on the kernel it picks for the processor (README, "Reproducibility");
 # make bench loads it at run time as the reference.
-DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl libconfig)
-DEP_LIBS = -lconfig -lgsl -lgslcblas -lm -lpthread
+DEP_CFLAGS = $(dep_check)$(shell pkg-config --cflags gsl libconfig zlib)
+DEP_LIBS = -lconfig -lgsl -lgslcblas -lz -lm -lpthread
 
 # (float-cast-overflow, an out-of-range double cast to an integer, is not part
 # of -fsanitize=undefined in GCC, which builds the suite)
@@ -170,12 +171,12 @@ bench: $(BENCH_BIN)
 	./$(BENCH_BIN) $(SECTIONS)
 
 # ---- fuzzing (fuzz/README.md) ----
-# the libFuzzer harnesses of the four parsers, built with clang and the
+# the libFuzzer harnesses of the five parsers, built with clang and the
 # sanitizers in BUILD/fuzz (make fuzz builds them there: SAN=fuzz), each run
 # FUZZ_SECONDS in turn by fuzz/run.sh
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
-FUZZERS := scenario txlog qtab mlp
+FUZZERS := scenario txlog qtab mlp response
 FUZZ_BIN := $(FUZZERS:%=$(BUILD)/fuzz_%)
 
 # the harnesses see the public headers only

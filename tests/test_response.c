@@ -424,3 +424,549 @@ TEST(test_response_kappa)
     CHECK_NEAR(clv_response_kappa(3, 1.0), 27.631, 1e-3);
     CHECK(isnan(clv_response_kappa(1.5, 0)) && isnan(clv_response_kappa(NAN, 1)));
 }
+
+/* ---- the reader ---- */
+
+#include <libconfig.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* write text to dir/name, gzip-compressed when gz; returns the path (static buffer per call site) */
+static void put_file(char *path, size_t n, const char *dir, const char *name, const char *text, int gz)
+{
+    snprintf(path, n, "%s/%s", dir, name);
+    if (gz) {
+        gzFile g = gzopen(path, "wb9");
+        CHECK(g != NULL);
+        if (g) {
+            CHECK_INT(gzwrite(g, text, (unsigned)strlen(text)), (int)strlen(text));
+            gzclose(g);
+        }
+        return;
+    }
+    FILE *fp = fopen(path, "wb");
+    CHECK(fp != NULL);
+    if (fp) {
+        fputs(text, fp);
+        fclose(fp);
+    }
+}
+
+static clv_experiment_opts reader_opts(const char *const *cov, int n_cov)
+{
+    clv_experiment_opts o = {"arm", "none", "bought", "spend", n_cov, cov};
+    return o;
+}
+
+/* A small experiment: CRLF, a BOM, quoted fields with commas, a blank line;
+ * levels that are numbers (sorted numerically), bands (sorted by their
+ * leading number) and words (in order of appearance).  The same text
+ * gzip-compressed, under a name that does not say so, reads the same. */
+TEST(test_response_reader)
+{
+    char dir[] = "/tmp/clvsim-response-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    static const char text[] =
+        "\xef\xbb\xbf" "id,arm,months,band,town,bought,spend\r\n"
+        "1,mail,10,\"2) $100 - $1,000\",Rural,1,25.5\r\n"
+        "2,none,9,\"1) $0 - $100\",Urban,0,0\r\n"
+        "\r\n"
+        "3,\"mail\",2,\"10) $1,000 +\",Rural,0,0\r\n"
+        "4,none,10,\"1) $0 - $100\",\"Sub, urban\",1,3\r\n"
+        "5,sms,2,\"2) $100 - $1,000\",Urban,0,0\r\n";
+    char plain[600], gz[600];
+    put_file(plain, sizeof plain, dir, "exp.csv", text, 0);
+    put_file(gz, sizeof gz, dir, "exp.txt", text, 1);
+    const char *cov[] = {"months", "band", "town"};
+    const clv_experiment_opts o = reader_opts(cov, 3);
+    for (int pass = 0; pass < 2; pass++) {
+        clv_experiment *e = NULL;
+        clv_error err;
+        int st = clv_experiment_read(pass ? gz : plain, &o, NULL, &e, &err);
+        CHECK_INT(st, CLV_OK);
+        if (st != CLV_OK) {
+            char buf[1024];
+            harness_fail(__FILE__, __LINE__, "%s", clv_error_format(&err, buf, sizeof buf));
+            continue;
+        }
+        CHECK_INT(e->n, 5);
+        CHECK_INT(e->n_arms, 3);
+        CHECK_STR(e->arm_names[0], "mail");
+        CHECK_STR(e->arm_names[1], "none");
+        CHECK_STR(e->arm_names[2], "sms");
+        CHECK_INT(e->control, 1);
+        /* months: 2, 9, 10 */
+        CHECK_INT(e->n_levels[0], 3);
+        CHECK_STR(e->level_names[0][0], "2");
+        CHECK_STR(e->level_names[0][2], "10");
+        /* bands by their leading number: 1), 2), 10) */
+        CHECK_STR(e->level_names[1][0], "1) $0 - $100");
+        CHECK_STR(e->level_names[1][1], "2) $100 - $1,000");
+        CHECK_STR(e->level_names[1][2], "10) $1,000 +");
+        /* words as they came */
+        CHECK_STR(e->level_names[2][0], "Rural");
+        CHECK_STR(e->level_names[2][2], "Sub, urban");
+        /* row 3 (line 5): mail, months 2, band 10), Rural */
+        CHECK_INT(e->line[2], 5);
+        CHECK_INT(e->arm[2], 0);
+        CHECK_INT(e->level[2 * 3 + 0], 0);
+        CHECK_INT(e->level[2 * 3 + 1], 2);
+        CHECK_NEAR(e->spend[0], 25.5, 0);
+        CHECK_INT(e->converted[3], 1);
+        clv_experiment_free(e);
+    }
+
+    /* bad files: each message with the file, the line and what is accepted */
+    static const struct {
+        const char *text, *msg;
+        int line, gz;
+    } bad[] = {
+        {"", "expected a header line naming the columns and one row per customer, got an empty file", 0, 0},
+        {"id,arm,months,band,town,bought,spend\n", "expected one row per customer after the header, got none", 0, 0},
+        {"id,arm,months,band,town,bought\n1,none,1,a,b,0\n",
+         "expected a column \"spend\" (--spend-column) in the header, which has: id, arm, months, band, town, bought", 1,
+         0},
+        {"id,arm,months,band,town,bought,spend\n1,none,1,a,b,2,0\n",
+         "expected 0 or 1 (did the customer buy in the window) in column 6, got \"2\"", 2, 0},
+        {"id,arm,months,band,town,bought,spend\n1,none,1,a,b,1,-3\n",
+         "expected a spend: a number in [0, 1e+15] in column 7, got \"-3\"", 2, 0},
+        {"id,arm,months,band,town,bought,spend\n1,none,1,a,b,1,lots\n",
+         "expected a spend: a number in [0, 1e+15] in column 7, got \"lots\"", 2, 0},
+        {"id,arm,months,band,town,bought,spend\n1,none,1,a,b,0,7\n",
+         "expected a spend of 0 on a row that did not convert (bought = 0), got \"7\"", 2, 0},
+        {"id,arm,months,band,town,bought,spend\n1,mail,1,a,b,0,0\n2,sms,1,a,b,0,0\n",
+         "expected the control arm's label (--control) among the labels of column arm, got \"none\"; the labels "
+         "found: \"mail\", \"sms\"",
+         0, 0},
+        {"id,arm,months,band,town,bought,spend\n1,none,1,a,b,0,0\n2,none,1,a,b,0,0\n",
+         "expected customers in a treated arm besides the control \"none\", got none: every row is in the control arm",
+         0, 0},
+        {"id,arm,months,band,town,bought,spend\n1,none,1,a\n", "expected at least 7 columns, got 4", 2, 0},
+        {"id,arm,months,band,town,bought,spend\n1,none,1,\"a,b,0,0\n",
+         "expected a closing double quote in column 4, got the end of the line (a quoted field must end on its line)",
+         2, 0},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char path[600], name[32];
+        snprintf(name, sizeof name, "bad%zu.csv", i);
+        put_file(path, sizeof path, dir, name, bad[i].text, bad[i].gz);
+        clv_experiment *e = (clv_experiment *)&e; /* not NULL: the call must reset it */
+        clv_error err;
+        clv_error_clear(&err);
+        int st = clv_experiment_read(path, &o, NULL, &e, &err);
+        CHECK_INT(st, CLV_EINPUT);
+        CHECK(e == NULL);
+        CHECK_STR(err.msg, bad[i].msg);
+        CHECK_STR(err.file, path);
+        CHECK_INT(err.line, bad[i].line);
+    }
+    /* a truncated gzip stream */
+    {
+        char path[600], cut[600];
+        put_file(path, sizeof path, dir, "whole.gz", text, 1);
+        char *whole = NULL;
+        FILE *fp = fopen(path, "rb");
+        long size = 0;
+        if (fp) {
+            fseek(fp, 0, SEEK_END);
+            size = ftell(fp);
+            rewind(fp);
+            whole = malloc((size_t)size);
+            CHECK(whole && fread(whole, 1, (size_t)size, fp) == (size_t)size);
+            fclose(fp);
+        }
+        snprintf(cut, sizeof cut, "%s/cut.gz", dir);
+        fp = fopen(cut, "wb");
+        if (fp && whole) {
+            fwrite(whole, 1, (size_t)size - 12, fp);
+            fclose(fp);
+        }
+        free(whole);
+        clv_experiment *e = NULL;
+        clv_error err;
+        CHECK_INT(clv_experiment_read(cut, &o, NULL, &e, &err), CLV_EINPUT);
+        CHECK(strstr(err.msg, "expected a complete gzip stream, got a damaged or truncated one") != NULL);
+        CHECK(e == NULL);
+    }
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* ---- the command ---- */
+
+/* the hand fixture of test_response_estimators_by_hand as a file */
+static void fixture_file(char *path, size_t n, const char *dir)
+{
+    char text[4096];
+    size_t o = (size_t)snprintf(text, sizeof text, "arm,g,bought,spend\n");
+    static const char *const names[3] = {"C", "T1", "T2"};
+    for (int a = 0; a < 3; a++)
+        for (int i = 0; i < 10; i++)
+            o += (size_t)snprintf(text + o, sizeof text - o, "%s,%d,%d,%g\n", names[a], i < 5 ? 1 : 2,
+                                  fixture_spend[a][i] > 0, fixture_spend[a][i]);
+    put_file(path, n, dir, "fixture.csv", text, 0);
+}
+
+static char *read_in(const char *dir, const char *name)
+{
+    char p[1600];
+    snprintf(p, sizeof p, "%.700s/%.700s", dir, name);
+    return harness_read_file(p);
+}
+
+/* The command on the hand fixture: exit 0, its files, the hand numbers in
+ * arms.csv and effects.csv, a level without a conversion in an arm written
+ * as empty fields, response.cfg that libconfig reads with floats; then the
+ * bad inputs of the command line, each with exit 2 and its message. */
+TEST(test_cli_fit_response)
+{
+    char dir[] = "/tmp/clvsim-fitresp-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600], out[700];
+    fixture_file(path, sizeof path, dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    /* the model of T2 has a level without conversions when g is mapped:
+     * unmapped, g is reported only, and each model is its arm's factor */
+    harness_proc r = harness_run(ARGS("fit-response", path, "--arm-column", "arm", "--control", "C",
+                                      "--converted-column", "bought", "--spend-column", "spend", "--window-days", "14",
+                                      "--covariates", "g", "-o", out, "--quiet"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "Experiment ") && strstr(r.out, "30 customers in 3 arms"));
+    CHECK(r.out && strstr(r.out, "T1") && strstr(r.out, "ratio 2.000 [0.467, 8.557]"));
+    CHECK(r.out && strstr(r.out, "g (not mapped to the simulator's state: reported only)"));
+    CHECK(r.out && strstr(r.out, "not in the model (not observable by the simulator): g"));
+    CHECK(r.out && !strstr(r.out, "nan") && !strstr(r.out, "inf"));
+    harness_proc_free(&r);
+    static const char *const files[] = {"arms.csv", "effects.csv", "heterogeneity.csv", "model.csv",
+                                        "response.cfg", "report.txt", "effect_g.csv"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *t = read_in(out, files[i]);
+        CHECK(t != NULL);
+        if (t && (strstr(t, "nan") || strstr(t, "inf")))
+            harness_fail(__FILE__, __LINE__, "%s holds a non-finite number", files[i]);
+        free(t);
+    }
+    char *arms = read_in(out, "arms.csv");
+    CHECK(arms && strstr(arms, "\nC,1,10,2,0.2,0.05668215145,0.5098375285,4,-1.987788879,9.987788879,"));
+    /* T2's single buyer: spend per buyer 50, no interval, no sd: empty fields */
+    CHECK(arms && strstr(arms, "\nT2,0,10,1,0.1,0.0178762131,0.4041500268,5,"));
+    CHECK(arms && strstr(arms, ",50,,,\n"));
+    free(arms);
+    char *eff = read_in(out, "effects.csv");
+    CHECK(eff && strstr(eff, "\nT1,C,0.2,-0.1869620829,0.5210862319,0.9759000729,0.329114,2,0.4674789242,8.556535477,6,"));
+    free(eff);
+    char *het = read_in(out, "heterogeneity.csv");
+    /* T2 in level 2: no conversion, no ratio, out of Q, Q undefined */
+    CHECK(het && strstr(het, "\ng,,T2,2,2,5,5,1,0,0.2,0,,,,"));
+    CHECK(het && strstr(het, "\ng,,T1,1,1,5,5,1,3,0.2,0.6,3,0.4516296416,19.92783283,"));
+    CHECK(het && strstr(het, ",1,0.4764272214,1,0.490045\n"));
+    free(het);
+    char *cfg = read_in(out, "response.cfg");
+    CHECK(cfg && strncmp(cfg, "# clvsim fit-response ", 22) == 0);
+    CHECK(cfg && strstr(cfg, " --control C --converted-column bought "));
+    free(cfg);
+    /* libconfig reads the block: window_days, and floats for every number */
+    {
+        config_t c;
+        config_init(&c);
+        char p[1600];
+        snprintf(p, sizeof p, "%.700s/response.cfg", out);
+        CHECK_INT(config_read_file(&c, p), CONFIG_TRUE);
+        int w = 0;
+        CHECK(config_lookup_int(&c, "contact.window_days", &w) == CONFIG_TRUE && w == 14);
+        config_setting_t *eff_list = config_lookup(&c, "contact.effects");
+        CHECK(eff_list && config_setting_length(eff_list) == 2);
+        for (int i = 0; eff_list && i < config_setting_length(eff_list); i++) {
+            config_setting_t *row = config_setting_get_elem(eff_list, (unsigned)i);
+            static const char *const fl[] = {"upper", "factor", "ratio", "ratio_lo", "ratio_hi", "control_rate",
+                                             "treated_rate"};
+            for (size_t k = 0; k < sizeof fl / sizeof fl[0]; k++) {
+                config_setting_t *x = config_setting_get_member(row, fl[k]);
+                CHECK(x && config_setting_type(x) == CONFIG_TYPE_FLOAT);
+            }
+            const char *cv = NULL;
+            CHECK(config_setting_lookup_string(row, "covariate", &cv) && strcmp(cv, "all") == 0);
+        }
+        double f = 0;
+        config_setting_t *row0 = eff_list ? config_setting_get_elem(eff_list, 0) : NULL;
+        CHECK(row0 && config_setting_lookup_float(row0, "ratio", &f) && fabs(f - 2) < 1e-12);
+        CHECK(row0 && config_setting_lookup_float(row0, "factor", &f) && fabs(f - 2) < 1e-5);
+        config_destroy(&c);
+    }
+
+    /* mapped, the model of T2 cannot be fitted: level 2 has no T2 conversion */
+    r = harness_run(ARGS("fit-response", path, "--arm-column", "arm", "--control", "C", "--converted-column", "bought",
+                         "--spend-column", "spend", "--window-days", "14", "--covariates", "g", "--state-map",
+                         "g=recency-days", "-o", out, "--quiet"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "fixture.csv: g: level \"2\" has 0 conversions among 5 customers of arm \"T2\""));
+    harness_proc_free(&r);
+
+    /* the command line's bad inputs */
+    static const struct {
+        const char *opt, *val, *msg;
+    } bad[] = {
+        {"--window-days", "0", "clvsim fit-response: --window-days: expected an integer in [1, 365], got '0'"},
+        {"--window-days", "400", "clvsim fit-response: --window-days: expected an integer in [1, 365], got '400'"},
+        {"--state-map", "g=age", "state-map g: expected a kind recency-months, recency-days, spend-band, spend or "
+                                 "new-within-days:N (N days in [1, 36500]), got \"age\""},
+        {"--state-map", "h=spend", "state-map: expected a column of --covariates, got \"h\""},
+        {"--state-map", "g=spend-band", "fixture.csv: g: spend-band: expected levels \"k) $a - $b\" or \"k) $a +\", "
+                                        "got \"1\""},
+        {"--control", "X", "fixture.csv: control: expected the control arm's label (--control) among the labels of "
+                           "column arm, got \"X\"; the labels found: \"C\", \"T1\", \"T2\""},
+        {"--spend-column", "amount", "fixture.csv:1: spend_column: expected a column \"amount\" (--spend-column) in "
+                                     "the header, which has: arm, g, bought, spend"},
+        {"--confidence", "1", "clvsim fit-response: --confidence: expected a number in [0.5, 0.9999], got '1'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *argv_[24] = {"fit-response", path, "--arm-column", "arm", "--control", "C",
+                                 "--converted-column", "bought", "--spend-column", "spend", "--window-days", "14",
+                                 "--covariates", "g", "-o", out, "--quiet"};
+        int n = 17;
+        /* the option replaces the default one, or is added */
+        int found = 0;
+        for (int k = 2; k < n; k += 2)
+            if (strcmp(argv_[k], bad[i].opt) == 0)
+                argv_[k + 1] = bad[i].val, found = 1;
+        if (!found) {
+            argv_[n++] = bad[i].opt;
+            argv_[n++] = bad[i].val;
+        }
+        argv_[n] = NULL;
+        r = harness_run(argv_);
+        CHECK_INT(r.status, 2);
+        if (!r.err || !strstr(r.err, bad[i].msg))
+            harness_fail(__FILE__, __LINE__, "%s %s: stderr\n      %s\n      expected to hold\n      %s", bad[i].opt,
+                         bad[i].val, r.err ? r.err : "(none)", bad[i].msg);
+        harness_proc_free(&r);
+    }
+    /* a required option missing */
+    r = harness_run(ARGS("fit-response", path, "--arm-column", "arm", "--control", "C", "--converted-column", "bought",
+                         "--spend-column", "spend", "-o", out));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "clvsim fit-response: --window-days is required"));
+    harness_proc_free(&r);
+    /* the failed runs left the first run's files as they were */
+    char *rep = read_in(out, "report.txt");
+    CHECK(rep && strstr(rep, "30 customers in 3 arms"));
+    free(rep);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* The Hillstrom e-mail experiment end to end (../shared/data): the arms'
+ * counts of its README, the rates and spends against values computed here
+ * from the decompressed file (gzip -dc), the files, and the block of
+ * response.cfg: 2 arms x (1 + 12 months + 7 bands + 2 newbie levels) rows,
+ * each (arm, covariate) in increasing upper bound. */
+TEST(test_cli_fit_response_hillstrom)
+{
+    char *gz = harness_shared_data("hillstrom.csv.gz");
+    if (!gz)
+        return;
+    /* the independent count: a quote-aware split of each line */
+    static const char *const arms[3] = {"Mens E-Mail", "Womens E-Mail", "No E-Mail"};
+    long n[3] = {0}, conv[3] = {0}, rows = 0;
+    double spend[3] = {0};
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "gzip -dc '%s'", gz);
+    FILE *p = popen(cmd, "r");
+    CHECK(p != NULL);
+    char line[4096];
+    while (p && fgets(line, sizeof line, p)) {
+        if (rows++ == 0)
+            continue; /* the header */
+        char *field[16];
+        int k = 0, quoted = 0;
+        field[k++] = line;
+        for (char *c = line; *c && k < 16; c++) {
+            if (*c == '"')
+                quoted = !quoted;
+            else if (*c == ',' && !quoted) {
+                *c = '\0';
+                field[k++] = c + 1;
+            }
+        }
+        CHECK_INT(k, 12);
+        if (k < 12)
+            break;
+        for (int a = 0; a < 3; a++)
+            if (strcmp(field[8], arms[a]) == 0) {
+                n[a]++;
+                conv[a] += atoi(field[10]);
+                spend[a] += strtod(field[11], NULL);
+            }
+    }
+    if (p)
+        CHECK_INT(pclose(p), 0);
+    CHECK_INT(rows, 64001);
+    CHECK_INT(n[0], 21307);
+    CHECK_INT(n[1], 21387);
+    CHECK_INT(n[2], 21306);
+
+    char dir[] = "/tmp/clvsim-hillstrom-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[700];
+    snprintf(out, sizeof out, "%s/out", dir);
+    harness_proc r = harness_run(ARGS("fit-response", gz, "--arm-column", "segment", "--control", "No E-Mail",
+                                      "--converted-column", "conversion", "--spend-column", "spend", "--window-days",
+                                      "14", "--covariates", "recency,history_segment,newbie,channel,zip_code,mens,womens",
+                                      "-o", out, "--quiet"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "64000 customers in 3 arms, purchases in a 14-day window; intervals at 95%"));
+    CHECK(r.out && strstr(r.out, "Q Womens E-Mail: ") && strstr(r.out, "history_segment (mapped: spend-band"));
+    CHECK(r.out && strstr(r.out, "not in the model (not observable by the simulator): channel, zip_code, mens, womens"));
+    harness_proc_free(&r);
+
+    /* arms.csv against the independent sums */
+    char *csv = read_in(out, "arms.csv");
+    CHECK(csv != NULL);
+    for (int a = 0; csv && a < 3; a++) {
+        char key[64];
+        snprintf(key, sizeof key, "\n%s,%d,", arms[a], a == 2);
+        const char *row = strstr(csv, key);
+        CHECK(row != NULL);
+        if (!row)
+            continue;
+        long cn = 0, cb = 0;
+        double rate = NAN, lo = NAN, hi = NAN, sp = NAN;
+        CHECK_INT(sscanf(row + strlen(key), "%ld,%ld,%lf,%lf,%lf,%lf", &cn, &cb, &rate, &lo, &hi, &sp), 6);
+        CHECK_INT(cn, n[a]);
+        CHECK_INT(cb, conv[a]);
+        CHECK_NEAR(rate, (double)conv[a] / (double)n[a], 1e-10);
+        CHECK_NEAR(sp, spend[a] / (double)n[a], 1e-8);
+        CHECK(lo < rate && rate < hi);
+    }
+    free(csv);
+
+    /* the block */
+    config_t c;
+    config_init(&c);
+    char path[1600];
+    snprintf(path, sizeof path, "%.700s/response.cfg", out);
+    CHECK_INT(config_read_file(&c, path), CONFIG_TRUE);
+    config_setting_t *list = config_lookup(&c, "contact.effects");
+    CHECK(list && config_setting_length(list) == 44);
+    const char *prev_arm = "", *prev_cov = "";
+    double prev_upper = -2;
+    for (int i = 0; list && i < config_setting_length(list); i++) {
+        config_setting_t *row = config_setting_get_elem(list, (unsigned)i);
+        const char *arm = "", *cov = "";
+        double upper = 0, factor = 0, ratio = 0;
+        int customers = 0;
+        CHECK(config_setting_lookup_string(row, "arm", &arm) && config_setting_lookup_string(row, "covariate", &cov));
+        CHECK(config_setting_lookup_float(row, "upper", &upper) && config_setting_lookup_float(row, "factor", &factor) &&
+              config_setting_lookup_float(row, "ratio", &ratio) &&
+              config_setting_lookup_int(row, "customers", &customers));
+        CHECK(factor > 0 && ratio > 0 && customers > 0);
+        if (strcmp(arm, prev_arm) == 0 && strcmp(cov, prev_cov) == 0)
+            CHECK(prev_upper >= 0 && (upper < 0 || upper > prev_upper)); /* increasing, the unbounded last */
+        else
+            CHECK(strcmp(cov, "all") == 0 || strcmp(prev_cov, cov) != 0);
+        CHECK(strcmp(cov, "all") == 0 || strcmp(cov, "recency") == 0 || strcmp(cov, "spend") == 0 ||
+              strcmp(cov, "age") == 0);
+        prev_arm = arm, prev_cov = cov, prev_upper = upper;
+    }
+    config_destroy(&c);
+    char *txt = read_in(out, "response.cfg");
+    CHECK(txt && strstr(txt, "{ arm = \"Mens E-Mail\"; covariate = \"recency\"; level = \"1\"; upper = 30.4375; "
+                             "factor = 1.0;"));
+    CHECK(txt && strstr(txt, "covariate = \"spend\"; level = \"7) $1,000 +\"; upper = -1.0;"));
+    CHECK(txt && strstr(txt, "covariate = \"age\"; level = \"1\"; upper = 365.0;"));
+    CHECK(txt && strstr(txt, "--control 'No E-Mail'"));
+    free(txt);
+    static const char *const files[] = {"effects.csv", "heterogeneity.csv", "model.csv", "report.txt",
+                                        "effect_recency.csv", "effect_history_segment.csv", "effect_womens.csv"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *t = read_in(out, files[i]);
+        CHECK(t != NULL);
+        free(t);
+    }
+    free(gz);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* A stop asked through the progress: the reader stops (every 4096 rows),
+ * the estimates stop before a model, and each says so with
+ * CLV_ECANCELLED; reports name their phases. */
+typedef struct stop_after {
+    int reports, stop_at;
+    char phase[64];
+} stop_after;
+
+static int stop_fn(void *ctx, const char *phase, double done, double total)
+{
+    (void)done, (void)total;
+    stop_after *s = ctx;
+    snprintf(s->phase, sizeof s->phase, "%s", phase);
+    return ++s->reports >= s->stop_at;
+}
+
+TEST(test_response_cancel)
+{
+    clv_experiment *e = simulate(0, (const double[3]){0.02, 0.02, 0.02}, (const double[3]){1.5, 1.5, 1.5});
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    stop_after s = {0, 1, ""};
+    clv_progress p = {stop_fn, &s, NULL};
+    clv_response_opts o;
+    clv_response_opts_default(&o);
+    o.progress = &p;
+    clv_response r;
+    clv_error err;
+    CHECK_INT(clv_response_estimate(e, &o, &r, &err), CLV_ECANCELLED);
+    CHECK_STR(s.phase, "fitting the response model");
+    clv_response_free(&r);
+    s = (stop_after){0, 1000, ""};
+    CHECK_INT(clv_response_estimate(e, &o, &r, &err), CLV_OK);
+    CHECK_INT(s.reports, 2);
+    clv_response_free(&r);
+
+    /* the reader: 40000 rows, a stop at the first report */
+    char dir[] = "/tmp/clvsim-rcancel-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600];
+    snprintf(path, sizeof path, "%s/big.csv", dir);
+    FILE *fp = fopen(path, "w");
+    CHECK(fp != NULL);
+    if (fp) {
+        fputs("arm,recency,bought,spend\n", fp);
+        for (size_t i = 0; i < e->n; i++)
+            fprintf(fp, "%s,%s,%d,%.2f\n", e->arm_names[e->arm[i]], e->level_names[0][e->level[i]], e->converted[i],
+                    e->spend[i]);
+        fclose(fp);
+    }
+    const char *cov[] = {"recency"};
+    const clv_experiment_opts ro = {"arm", "control", "bought", "spend", 1, cov};
+    clv_experiment *back = NULL;
+    s = (stop_after){0, 1, ""};
+    CHECK_INT(clv_experiment_read(path, &ro, &p, &back, &err), CLV_ECANCELLED);
+    CHECK(back == NULL);
+    CHECK_STR(s.phase, "reading");
+    /* read in full, it is the experiment written */
+    s = (stop_after){0, 1000, ""};
+    CHECK_INT(clv_experiment_read(path, &ro, &p, &back, &err), CLV_OK);
+    CHECK(s.reports >= 9);
+    if (back) {
+        CHECK_INT(back->n, e->n);
+        long same = 0;
+        for (size_t i = 0; i < e->n; i++)
+            same += back->arm[i] == e->arm[i] && back->converted[i] == e->converted[i] &&
+                    fabs(back->spend[i] - e->spend[i]) < 0.006 &&
+                    strcmp(back->level_names[0][back->level[i]], e->level_names[0][e->level[i]]) == 0;
+        CHECK_INT(same, (long)e->n);
+        /* numeric levels in numeric order: 30, 90, 365 */
+        CHECK_STR(back->level_names[0][0], "30");
+        CHECK_STR(back->level_names[0][2], "365");
+    }
+    clv_experiment_free(back);
+    clv_experiment_free(e);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+}

@@ -1,11 +1,11 @@
 #!/bin/sh
 # install-deps.sh - install the Debian packages clvsim needs, when they are missing.
-# Build: gcc, make, pkg-config, libgsl-dev, libconfig-dev.
+# Build: gcc, make, pkg-config, libgsl-dev, libconfig-dev, zlib1g-dev (gzip-compressed experiments).
 # Run time: gnuplot-nox (plots).  Benchmarks: python3-numpy (the numpy
 # reference) and libopenblas0 (OpenBLAS, the matrix products' reference).
 # The test suite uses its own small harness (tests/harness.h): no framework package.
 set -eu
-PKGS="gcc make pkg-config libgsl-dev libconfig-dev gnuplot-nox python3-numpy libopenblas0"
+PKGS="gcc make pkg-config libgsl-dev libconfig-dev zlib1g-dev gnuplot-nox python3-numpy libopenblas0"
 
 missing=""
 for p in $PKGS; do

@@ -37,6 +37,7 @@
 #include "clvsim/policy.h"
 #include "clvsim/progress.h"
 #include "clvsim/response.h"
+#include "clvsim/response_study.h"
 #include "clvsim/report.h"
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"

@@ -25,6 +25,7 @@
 #include "clvsim/error.h"
 #include "clvsim/io.h"
 #include "clvsim/progress.h"
+#include "clvsim/response_study.h"
 #include "clvsim/scenario.h"
 #include "clvsim/study.h"
 
@@ -167,6 +168,37 @@ int clv_report_sim_days(const clv_sim *sim, const clv_scenario *scn, const clv_o
  * customers. */
 int clv_report_sim_customers(const clv_sim *sim, const clv_scenario *scn, const clv_outdir *od,
                              const clv_progress *stop, clv_error *err);
+
+/* ---- the response to contact (clvsim fit-response) ---- */
+
+typedef struct clv_response_report_opts {
+    const char *command;    /* the command line, shell-quoted, for response.cfg and report.txt (NULL: none) */
+    double seconds;         /* the study's time, for report.txt */
+} clv_response_report_opts;
+
+/* clv_response_report_write's notes: gnuplot is not installed (the
+ * figures' CSV data are written, not the images). */
+enum { CLV_RESPONSE_NOTE_NO_GNUPLOT = 1 << 0 };
+
+/* Stage the files of `clvsim fit-response` for study s (run with so) in
+ * od: arms.csv, effects.csv, heterogeneity.csv, model.csv, response.cfg
+ * (the scenario block: the contact effect per treated arm and mapped
+ * level), report.txt (what clv_response_report_print prints, after the
+ * command line), and per covariate effect_COVARIATE.csv with its figure
+ * effect_COVARIATE.{png,svg} (the rate ratio by level with its interval,
+ * one series per treated arm).  notes (may be NULL) receives
+ * CLV_RESPONSE_NOTE_*.  A file is never written over the experiment
+ * (CLV_EINPUT); CLV_EIO, CLV_ENUMERIC, CLV_ECANCELLED (so->progress), and
+ * gnuplot's errors. */
+int clv_response_report_write(const clv_response_study *s, const clv_response_study_opts *so,
+                              const clv_response_report_opts *ro, const clv_outdir *od, unsigned *notes,
+                              clv_error *err);
+
+/* The text of report.txt into fp (what `clvsim fit-response` prints): the
+ * arms, the effects, the heterogeneity with Cochran's Q, the model's
+ * treatment terms; its numbers checked into chk. */
+void clv_response_report_print(FILE *fp, clv_numcheck *chk, const clv_response_study *s,
+                               const clv_response_study_opts *so, double seconds);
 
 #ifdef __cplusplus
 }

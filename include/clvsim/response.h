@@ -26,8 +26,9 @@
  * - the response model for the simulator: for each treated arm, a Poisson
  *   (log link) regression of conversion on the mapped covariates' levels
  *   plus treatment x (1 + the same levels), over the rows of control and
- *   that arm, fitted by iteratively reweighted least squares
- *   (gsl_multifit_wlinear), with robust (sandwich) standard errors: the
+ *   that arm, fitted by iteratively reweighted least squares (each step
+ *   a Householder QR of the weighted design, gsl_linalg_QR_decomp and
+ *   QR_lssolve), with robust (sandwich) standard errors: the
  *   "modified Poisson" relative-risk regression of Zou (2004, Am J
  *   Epidemiol 159:702).  Its treatment terms give the rate ratio of a
  *   treated customer in levels (l1, l2, ...):

@@ -50,6 +50,15 @@ typedef struct cli_cmd {
  * callback ask the library to stop, and the commands' own loops stop at
  * cli_stop; the exit status is then 128 + clv_stop_signal(). */
 
+/* "clvsim" and argv[0..argc) into buf (n bytes), each word shell-quoted
+ * where it needs it ('...' with ' as '\''), so that the line can be pasted
+ * back into a shell; cut at n - 1 bytes. */
+void cli_command_line(char *buf, size_t n, int argc, char **argv);
+
+/* The output directory: -o's, else out/PREFIX-NAME with NAME the input
+ * file's name up to its first dot (out/fit-CDNOW_sample). */
+void cli_output_dir(char *buf, size_t n, const cli_opts *o, const char *prefix, const char *input);
+
 /* The exit status for a library status code. */
 int cli_exit_status(int clv_status);
 
@@ -141,6 +150,7 @@ void cli_progress_render(char *buf, size_t n, int width, const char *phase, doub
 int cmd_run(const cli_cmd *cmd, int argc, char **argv);
 int cmd_check(const cli_cmd *cmd, int argc, char **argv);
 int cmd_fit(const cli_cmd *cmd, int argc, char **argv);
+int cmd_fit_response(const cli_cmd *cmd, int argc, char **argv);
 int cmd_simulate(const cli_cmd *cmd, int argc, char **argv);
 int cmd_validate(const cli_cmd *cmd, int argc, char **argv);
 int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv);

@@ -103,14 +103,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         return rc;
 
     char outdir[CLV_IO_PATH_MAX];
-    if (o.output) {
-        snprintf(outdir, sizeof outdir, "%s", o.output);
-    } else {
-        const char *base = strrchr(j.log_path, '/');
-        base = base ? base + 1 : j.log_path;
-        size_t len = strcspn(base, ".");
-        snprintf(outdir, sizeof outdir, "out/fit-%.*s", (int)(len ? len : strlen(base)), base);
-    }
+    cli_output_dir(outdir, sizeof outdir, &o, "fit", j.log_path);
 
     double t0 = cli_now();
     clv_error err;

@@ -12,6 +12,9 @@ static const char *const fit_options[] = {
     "date-column", "amount-column", "quantity-column", "amount-kind", "date-format", "skip-malformed!",
     "starts", "margin", "annual-discount-rate", "clv-horizon", NULL};
 
+static const char *const response_options[] = {"arm-column", "control", "converted-column", "spend-column",
+                                               "window-days", "covariates", "confidence", "state-map", NULL};
+
 static const char *const simulate_options[] = {"policy", NULL};
 static const char *const train_options[] = {"algo", "resume", NULL};
 static const char *const compare_options[] = {"tables", NULL};
@@ -22,7 +25,7 @@ static const char *const predict_options[] = {"cutoff", "unit", "delimiter", "he
 /* the full help of each command, man/help/NAME.txt, and the options of
  * every command, man/help/common.txt: made C strings by the Makefile
  * (BUILD/cli_help.c) */
-extern const char clv_help_common[], clv_help_run[], clv_help_check[], clv_help_fit[], clv_help_simulate[], clv_help_validate[], clv_help_train_ltv[], clv_help_predict_ltv[], clv_help_train_agent[], clv_help_compare[];
+extern const char clv_help_common[], clv_help_run[], clv_help_check[], clv_help_fit[], clv_help_simulate[], clv_help_validate[], clv_help_train_ltv[], clv_help_predict_ltv[], clv_help_train_agent[], clv_help_compare[], clv_help_fit_response[];
 
 static const cli_cmd commands[] = {
     {"run", "train the agents and compare every policy of a scenario (the main job)",
@@ -31,6 +34,8 @@ static const cli_cmd commands[] = {
      clv_help_check, cmd_check, NULL},
     {"fit", "fit BG/NBD, Pareto/NBD and Gamma-Gamma to a transaction log",
      clv_help_fit, cmd_fit, fit_options},
+    {"fit-response", "fit the response to contact from a randomised experiment (arms, effects, heterogeneity)",
+     clv_help_fit_response, cmd_fit_response, response_options},
     {"simulate", "simulate a scenario's customers under one policy",
      clv_help_simulate, cmd_simulate, simulate_options},
     {"validate", "certify that the simulated world reproduces the fitted model",
@@ -128,7 +133,7 @@ int main(int argc, char **argv)
     if (first[0] == '-')
         fprintf(stderr, "clvsim: unknown option '%s' before a command; try 'clvsim --help'\n", first);
     else
-        fprintf(stderr, "clvsim: unknown command '%s'; expected a command (run, check, fit, simulate, "
+        fprintf(stderr, "clvsim: unknown command '%s'; expected a command (run, check, fit, fit-response, simulate, "
                         "validate, train-ltv, predict-ltv, train-agent, compare) or a SCENARIO.cfg; "
                         "try 'clvsim --help'\n", first);
     return EXIT_USAGE;

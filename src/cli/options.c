@@ -22,6 +22,44 @@ int cli_exit_status(int st)
     }
 }
 
+void cli_command_line(char *buf, size_t n, int argc, char **argv)
+{
+    static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%";
+    size_t o = (size_t)snprintf(buf, n, "clvsim");
+    if (o >= n)
+        return;
+    for (int i = 0; i < argc && o + 1 < n; i++) {
+        const char *a = argv[i];
+        buf[o++] = ' ';
+        const int plain = a[0] && strspn(a, safe) == strlen(a);
+        if (!plain && o + 1 < n)
+            buf[o++] = '\'';
+        for (; *a && o + 5 < n; a++) {
+            if (*a == '\'' && !plain) {
+                memcpy(buf + o, "'\\''", 4);
+                o += 4;
+            } else {
+                buf[o++] = *a;
+            }
+        }
+        if (!plain && o + 1 < n)
+            buf[o++] = '\'';
+    }
+    buf[o < n ? o : n - 1] = '\0';
+}
+
+void cli_output_dir(char *buf, size_t n, const cli_opts *o, const char *prefix, const char *input)
+{
+    if (o->output) {
+        snprintf(buf, n, "%s", o->output);
+        return;
+    }
+    const char *base = strrchr(input, '/');
+    base = base ? base + 1 : input;
+    size_t len = strcspn(base, ".");
+    snprintf(buf, n, "out/%s-%.*s", prefix, (int)(len ? len : strlen(base)), base);
+}
+
 int cli_report(const clv_error *err)
 {
     char buf[CLV_ERROR_FILE_MAX + CLV_ERROR_FIELD_MAX + CLV_ERROR_MSG_MAX + 16];

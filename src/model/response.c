@@ -10,8 +10,8 @@
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_matrix.h>
-#include <gsl/gsl_multifit.h>
 #include <gsl/gsl_vector.h>
 
 /* ---- the experiment ---- */
@@ -620,16 +620,17 @@ static int fit_model(const clv_experiment *e, const clv_response_opts *o, const 
                              e->arm_names[t], p, rows);
 
     int st = CLV_OK;
-    gsl_matrix *X = gsl_matrix_alloc(rows, (size_t)p), *cov = gsl_matrix_alloc((size_t)p, (size_t)p);
+    gsl_matrix *X = gsl_matrix_alloc(rows, (size_t)p), *A = gsl_matrix_alloc(rows, (size_t)p);
+    gsl_matrix *cov = gsl_matrix_alloc((size_t)p, (size_t)p);
     gsl_matrix *meat = gsl_matrix_calloc((size_t)p, (size_t)p), *tmp = gsl_matrix_alloc((size_t)p, (size_t)p);
-    gsl_vector *y = gsl_vector_alloc(rows), *w = gsl_vector_alloc(rows), *zv = gsl_vector_alloc(rows);
+    gsl_vector *y = gsl_vector_alloc(rows), *b = gsl_vector_alloc(rows), *res = gsl_vector_alloc(rows);
     gsl_vector *mu = gsl_vector_alloc(rows), *beta = gsl_vector_alloc((size_t)p), *eta = gsl_vector_alloc(rows);
-    gsl_multifit_linear_workspace *ws = gsl_multifit_linear_alloc(rows, (size_t)p);
+    gsl_vector *tau = gsl_vector_alloc((size_t)p);
     int n_terms = 1;
     for (int c = 0; c < e->n_cov; c++)
         n_terms += d.col[c] >= 0 ? e->n_levels[c] : 0;
     m->term = calloc((size_t)n_terms, sizeof *m->term);
-    if (!X || !cov || !meat || !tmp || !y || !w || !zv || !mu || !beta || !eta || !ws || !m->term) {
+    if (!X || !A || !cov || !meat || !tmp || !y || !b || !res || !mu || !beta || !eta || !tau || !m->term) {
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
@@ -653,29 +654,45 @@ static int fit_model(const clv_experiment *e, const clv_response_opts *o, const 
                            "no conversions among the customers of arm \"%s\" and the control arm", e->arm_names[t]);
         goto done;
     }
-    /* IRLS from mu = the mean: weights mu, working response eta + (y - mu) / mu */
+    /* IRLS from mu = the mean: each step the weighted least-squares fit of
+     * the working response eta + (y - mu) / mu with weights mu, solved by a
+     * Householder QR of W^1/2 X (gsl_linalg_QR_decomp, QR_lssolve); it
+     * stops when the deviance changes by less than the tolerance
+     * (relative) */
     gsl_vector_set_all(mu, ybar);
     gsl_vector_set_all(eta, log(ybar));
-    double dev = deviance_of(y, mu), chisq;
+    double dev = deviance_of(y, mu);
     int it = 0, converged = 0;
-    while (it < o->max_iterations) {
+    while (it < o->max_iterations && !converged) {
         it++;
         if ((st = clv_progress_poll(o->progress)) != CLV_OK) {
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
             goto done;
         }
         for (size_t i = 0; i < rows; i++) {
-            const double mi = gsl_vector_get(mu, i);
-            gsl_vector_set(w, i, mi);
-            gsl_vector_set(zv, i, gsl_vector_get(eta, i) + (gsl_vector_get(y, i) - mi) / mi);
+            const double mi = gsl_vector_get(mu, i), sw = sqrt(mi);
+            gsl_vector_set(b, i, sw * (gsl_vector_get(eta, i) + (gsl_vector_get(y, i) - mi) / mi));
+            for (int j = 0; j < p; j++)
+                gsl_matrix_set(A, i, (size_t)j, sw * gsl_matrix_get(X, i, (size_t)j));
         }
-        size_t rank;
-        int gs = gsl_multifit_wlinear_tsvd(X, w, zv, 1e-12, beta, cov, &chisq, &rank, ws);
-        if (gs != GSL_SUCCESS || rank < (size_t)p) {
+        int gs = gsl_linalg_QR_decomp(A, tau);
+        /* rank: a diagonal of R that vanishes against the largest */
+        double rmax = 0, rmin = INFINITY;
+        for (int j = 0; j < p; j++) {
+            const double rj = fabs(gsl_matrix_get(A, (size_t)j, (size_t)j));
+            rmax = rj > rmax ? rj : rmax;
+            rmin = rj < rmin ? rj : rmin;
+        }
+        if (gs != GSL_SUCCESS || !(rmin > 1e-10 * rmax)) {
             st = clv_error_set(err, CLV_ENUMERIC, e->path, 0, "covariates",
-                               "the response model of arm \"%s\" is singular (rank %zu of %d): a mapped level has "
-                               "no customers in an arm; merge it with a neighbour",
-                               e->arm_names[t], rank, p);
+                               "the response model of arm \"%s\" is singular: a mapped level has no customers in "
+                               "an arm; merge it with a neighbour",
+                               e->arm_names[t]);
+            goto done;
+        }
+        if (gsl_linalg_QR_lssolve(A, tau, b, beta, res) != GSL_SUCCESS) {
+            st = clv_error_set(err, CLV_ENUMERIC, e->path, 0, "covariates",
+                               "the response model of arm \"%s\": the least-squares step failed", e->arm_names[t]);
             goto done;
         }
         gsl_blas_dgemv(CblasNoTrans, 1.0, X, beta, 0.0, eta);
@@ -688,12 +705,8 @@ static int fit_model(const clv_experiment *e, const clv_response_opts *o, const 
         if (!finite)
             break;
         const double nd = deviance_of(y, mu);
-        const int small = fabs(nd - dev) <= o->tolerance * (fabs(nd) + 0.1);
+        converged = fabs(nd - dev) <= o->tolerance * (fabs(nd) + 0.1);
         dev = nd;
-        if (small) {
-            converged = 1;
-            break;
-        }
     }
     if (!converged) {
         st = clv_error_set(err, CLV_ENUMERIC, e->path, 0, "converted",
@@ -703,33 +716,38 @@ static int fit_model(const clv_experiment *e, const clv_response_opts *o, const 
     }
     m->iterations = it;
     m->deviance = dev;
-    /* the bread (X'WX)^-1 at convergence, for the final mu, then the
-     * sandwich (X'WX)^-1 [sum x x' (y - mu)^2] (X'WX)^-1 */
+    /* the bread at the solution: R of the QR of W^1/2 X with the final
+     * weights mu, (X'WX)^-1 = R^-1 R^-T */
     for (size_t i = 0; i < rows; i++) {
-        const double mi = gsl_vector_get(mu, i);
-        gsl_vector_set(w, i, mi);
-        gsl_vector_set(zv, i, gsl_vector_get(eta, i) + (gsl_vector_get(y, i) - mi) / mi);
+        const double sw = sqrt(gsl_vector_get(mu, i));
+        for (int j = 0; j < p; j++)
+            gsl_matrix_set(A, i, (size_t)j, sw * gsl_matrix_get(X, i, (size_t)j));
     }
-    {
-        size_t rank;
-        gsl_vector *b2 = gsl_vector_alloc((size_t)p);
-        if (!b2) {
-            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-            goto done;
-        }
-        int gs = gsl_multifit_wlinear_tsvd(X, w, zv, 1e-12, b2, cov, &chisq, &rank, ws);
-        gsl_vector_free(b2);
-        if (gs != GSL_SUCCESS || rank < (size_t)p) {
-            st = clv_error_set(err, CLV_ENUMERIC, e->path, 0, "covariates",
-                               "the response model of arm \"%s\" is singular at its solution", e->arm_names[t]);
-            goto done;
-        }
+    if (gsl_linalg_QR_decomp(A, tau) != GSL_SUCCESS) {
+        st = clv_error_set(err, CLV_ENUMERIC, e->path, 0, "covariates",
+                           "the response model of arm \"%s\" is singular at its solution", e->arm_names[t]);
+        goto done;
     }
+    gsl_matrix_view R = gsl_matrix_submatrix(A, 0, 0, (size_t)p, (size_t)p);
+    gsl_matrix_memcpy(tmp, &R.matrix);
+    for (int i = 0; i < p; i++)
+        for (int j = 0; j < i; j++)
+            gsl_matrix_set(tmp, (size_t)i, (size_t)j, 0);
+    if (gsl_linalg_tri_invert(CblasUpper, CblasNonUnit, tmp) != GSL_SUCCESS) {
+        st = clv_error_set(err, CLV_ENUMERIC, e->path, 0, "covariates",
+                           "the response model of arm \"%s\" is singular at its solution", e->arm_names[t]);
+        goto done;
+    }
+    gsl_blas_dgemm(CblasNoTrans, CblasTrans, 1.0, tmp, tmp, 0.0, cov);
+    /* the meat sum x x' (y - mu)^2, then the sandwich bread meat bread */
     for (size_t i = 0; i < rows; i++) {
-        const double res = gsl_vector_get(y, i) - gsl_vector_get(mu, i);
+        const double ri = gsl_vector_get(y, i) - gsl_vector_get(mu, i);
         gsl_vector_const_view xi = gsl_matrix_const_row(X, i);
-        gsl_blas_dger(res * res, &xi.vector, &xi.vector, meat);
+        gsl_blas_dsyr(CblasUpper, ri * ri, &xi.vector, meat);
     }
+    for (int i = 0; i < p; i++)
+        for (int j = 0; j < i; j++)
+            gsl_matrix_set(meat, (size_t)i, (size_t)j, gsl_matrix_get(meat, (size_t)j, (size_t)i));
     gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, cov, meat, 0.0, tmp);
     gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, tmp, cov, 0.0, meat);
     /* the treatment terms: g0, then each mapped covariate's levels */
@@ -772,16 +790,17 @@ static int fit_model(const clv_experiment *e, const clv_response_opts *o, const 
         tm->factor.hi = exp(tm->coef + z * tm->se);
     }
 done:
-    gsl_multifit_linear_free(ws);
+    gsl_vector_free(tau);
     gsl_vector_free(eta);
     gsl_vector_free(beta);
     gsl_vector_free(mu);
-    gsl_vector_free(zv);
-    gsl_vector_free(w);
+    gsl_vector_free(res);
+    gsl_vector_free(b);
     gsl_vector_free(y);
     gsl_matrix_free(tmp);
     gsl_matrix_free(meat);
     gsl_matrix_free(cov);
+    gsl_matrix_free(A);
     gsl_matrix_free(X);
     return st;
 }
@@ -954,10 +973,14 @@ int clv_response_estimate(const clv_experiment *e, const clv_response_opts *o, c
 
     /* the response models */
     for (k = 0; k < r->n_effects; k++) {
+        if (clv_progress_report(o->progress, "fitting the response model", k, r->n_effects) != CLV_OK)
+            return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
         st = fit_model(e, o, r->map, r->effect[k].arm, z, &r->model[k], err);
         r->n_models = k + 1;
         if (st != CLV_OK)
             return st;
     }
+    if (clv_progress_report(o->progress, "fitting the response model", r->n_effects, r->n_effects) != CLV_OK)
+        return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
     return CLV_OK;
 }

@@ -66,29 +66,114 @@ int clv_txlog_far_dates_text(char *buf, size_t n, const char *log, const clv_txl
 
 /* ---- lines ---- */
 
-/* A buffered line reader over a FILE.  Lines are handed out in place in its
- * buffer (NUL-terminated, without LF or CRLF), so the caller may modify
- * them; the buffer grows only for a line longer than it, so reading
- * allocates nothing per line. */
-typedef struct reader {
-    FILE *fp;
-    char *buf;
-    size_t cap;
-    size_t pos, end;  /* unread bytes are buf[pos, end); one byte past end is always free for a NUL */
-    size_t scanned;   /* bytes from pos already known to hold no LF */
-    int eof;
-    double consumed;  /* bytes handed out, for progress reports */
-} reader;
+/* the first two bytes of a gzip member (RFC 1952) */
+static int gzip_magic(const unsigned char *b, size_t n) { return n >= 2 && b[0] == 0x1f && b[1] == 0x8b; }
 
-/* A line longer than this is not a purchase row: a binary file, /dev/zero,
- * a file of one huge line; the buffer would otherwise grow until memory
- * runs out. */
-enum { LINE_MAX_BYTES = 1 << 20 };
+int clv__lines_init(clv__lines *r, FILE *fp, int gzip_ok)
+{
+    memset(r, 0, sizeof *r);
+    r->fp = fp;
+    r->cap = (size_t)1 << 18;
+    r->buf = malloc(r->cap);
+    if (!r->buf) {
+        errno = ENOMEM;
+        return -1;
+    }
+    if (!gzip_ok)
+        return 0;
+    /* read the first block: gzip by its magic bytes, never by the name */
+    size_t k = fread(r->buf, 1, r->cap - 1, fp);
+    if (ferror(fp))
+        return -1;
+    if (k == 0)
+        r->eof = 1;
+    if (!gzip_magic((const unsigned char *)r->buf, k)) {
+        r->end = k;
+        return 0;
+    }
+    r->zs = calloc(1, sizeof *r->zs);
+    r->zin = malloc(r->cap);
+    if (!r->zs || !r->zin) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(r->zin, r->buf, k);
+    r->zs->next_in = r->zin;
+    r->zs->avail_in = (uInt)k;
+    r->zin_eof = r->eof;
+    r->eof = 0;
+    /* 16 + MAX_WBITS: a gzip wrapper, not zlib's */
+    if (inflateInit2(r->zs, 16 + MAX_WBITS) != Z_OK) {
+        free(r->zs);
+        r->zs = NULL;
+        errno = ENOMEM;
+        return -1;
+    }
+    r->gzip = 1;
+    return 0;
+}
 
-/* 1 and the next line, 0 at the end of the file, -1 on a read error or when
- * memory runs out (errno tells which), -2 for a line of LINE_MAX_BYTES or
- * more */
-static int next_line(reader *r, char **line, size_t *len)
+void clv__lines_free(clv__lines *r)
+{
+    if (r->zs) {
+        inflateEnd(r->zs);
+        free(r->zs);
+    }
+    free(r->zin);
+    free(r->buf);
+    memset(r, 0, sizeof *r);
+}
+
+/* Fill r->buf[end, cap - 1) from the file: the bytes read, 0 at the end,
+ * -1 on a read error, -3 for a damaged or truncated gzip stream. */
+static long fill(clv__lines *r)
+{
+    if (!r->gzip) {
+        size_t k = fread(r->buf + r->end, 1, r->cap - r->end - 1, r->fp);
+        /* an error ends the read even when fread returns what it got
+         * before it: reading on would block again on a pipe whose read a
+         * stop signal interrupted (EINTR) */
+        if (ferror(r->fp))
+            return -1;
+        return (long)k;
+    }
+    z_stream *zs = r->zs;
+    zs->next_out = (unsigned char *)r->buf + r->end;
+    zs->avail_out = (uInt)(r->cap - r->end - 1);
+    while (zs->avail_out == r->cap - r->end - 1) {
+        if (zs->avail_in == 0 && !r->zin_eof) {
+            size_t k = fread(r->zin, 1, r->cap, r->fp);
+            if (ferror(r->fp))
+                return -1;
+            if (k == 0)
+                r->zin_eof = 1;
+            zs->next_in = r->zin;
+            zs->avail_in = (uInt)k;
+        }
+        if (r->member_end) {
+            /* after a member's end: another member (gzip files may be
+             * concatenated), or the end of the file */
+            if (zs->avail_in == 0 && r->zin_eof)
+                return 0;
+            if (zs->avail_in == 0)
+                continue;
+            if (inflateReset(zs) != Z_OK)
+                return -3;
+            r->member_end = 0;
+        }
+        int rc = inflate(zs, Z_NO_FLUSH);
+        if (rc == Z_STREAM_END) {
+            r->member_end = 1;
+        } else if (rc == Z_BUF_ERROR && zs->avail_in == 0 && r->zin_eof) {
+            return -3; /* the file ends inside a member */
+        } else if (rc != Z_OK && rc != Z_BUF_ERROR) {
+            return rc == Z_MEM_ERROR ? (errno = ENOMEM, -1) : -3;
+        }
+    }
+    return (long)(r->cap - r->end - 1 - zs->avail_out);
+}
+
+int clv__lines_next(clv__lines *r, char **line, size_t *len)
 {
     for (;;) {
         char *s = r->buf + r->pos;
@@ -96,7 +181,7 @@ static int next_line(reader *r, char **line, size_t *len)
         char *nl = avail > r->scanned ? memchr(s + r->scanned, '\n', avail - r->scanned) : NULL;
         if (nl || (r->eof && avail > 0)) {
             size_t n = nl ? (size_t)(nl - s) : avail;
-            if (n > LINE_MAX_BYTES)
+            if (n > CLV__LINE_MAX_BYTES)
                 return -2;
             r->pos += n + (nl != NULL);
             r->scanned = 0;
@@ -110,7 +195,7 @@ static int next_line(reader *r, char **line, size_t *len)
         }
         if (r->eof)
             return 0;
-        if (avail > LINE_MAX_BYTES)
+        if (avail > CLV__LINE_MAX_BYTES)
             return -2;
         r->scanned = avail;
         /* keep the partial line: move it to the front, grow when it fills the buffer */
@@ -128,31 +213,37 @@ static int next_line(reader *r, char **line, size_t *len)
             r->buf = nb;
             r->cap *= 2;
         }
-        size_t k = fread(r->buf + r->end, 1, r->cap - r->end - 1, r->fp);
-        /* an error ends the read even when fread returns what it got
-         * before it: reading on would block again on a pipe whose read a
-         * stop signal interrupted (EINTR) */
-        if (ferror(r->fp))
-            return -1;
+        long k = fill(r);
+        if (k < 0)
+            return (int)k;
         if (k == 0)
             r->eof = 1;
-        r->end += k;
+        r->end += (size_t)k;
     }
 }
 
-/* ---- fields ---- */
+int clv__lines_next_text(clv__lines *r, char **line, size_t *len, long *lines)
+{
+    int got;
+    while ((got = clv__lines_next(r, line, len)) > 0) {
+        if (++*lines == 1 && *len >= 3 && memcmp(*line, "\xef\xbb\xbf", 3) == 0) {
+            *line += 3; /* a UTF-8 byte-order mark, as spreadsheets write */
+            *len -= 3;
+        }
+        if (!clv__blank_line(*line, *line + *len))
+            return 1;
+    }
+    return got;
+}
 
-typedef struct span {
-    char *s;   /* NUL-terminated in place */
-    size_t n;
-} span;
+/* ---- fields ---- */
 
 static int blank(char c) { return c == ' ' || c == '\t'; }
 
 /* Split a line at runs of blanks and tabs (leading and trailing ones
  * ignored) into its first `want` fields.  Returns the number found: all of
  * the line's fields when it has fewer than want. */
-static int split_blanks(char *p, char *end, span *f, int want)
+static int split_blanks(char *p, char *end, clv__span *f, int want)
 {
     int k = 0;
     while (k < want) {
@@ -172,16 +263,13 @@ static int split_blanks(char *p, char *end, span *f, int want)
     return k;
 }
 
-/* Quote problems of a comma-separated line */
-enum { QUOTE_OK = 0, QUOTE_UNTERMINATED, QUOTE_TRAILING };
-
 /* Split a comma-separated line into its first `want` fields.  A field may be
  * quoted (RFC 4180): "a,b" is a,b and "" inside quotes is one quote; blanks
  * around a field are not part of it (they are in a quoted field's inside).
  * Quoted fields are unescaped in place.  Returns the number of fields found
  * (all of them when fewer than want), or -1 with *bad_col (1-based) and
- * *why (QUOTE_*) and, for QUOTE_TRAILING, the offending text in *tail. */
-static int split_commas(char *p, char *end, span *f, int want, int *bad_col, int *why, span *tail)
+ * *why (QUOTE_*) and, for CLV__QUOTE_TRAILING, the offending text in *tail. */
+int clv__split_commas(char *p, char *end, clv__span *f, int want, int *bad_col, int *why, clv__span *tail)
 {
     int k = 0;
     while (k < want) {
@@ -192,7 +280,7 @@ static int split_commas(char *p, char *end, span *f, int want, int *bad_col, int
             for (;;) {
                 if (r >= end) {
                     *bad_col = k + 1;
-                    *why = QUOTE_UNTERMINATED;
+                    *why = CLV__QUOTE_UNTERMINATED;
                     return -1;
                 }
                 if (*r == '"') {
@@ -213,7 +301,7 @@ static int split_commas(char *p, char *end, span *f, int want, int *bad_col, int
                 tail->s = r;
                 tail->n = (size_t)((c ? c : end) - r);
                 *bad_col = k + 1;
-                *why = QUOTE_TRAILING;
+                *why = CLV__QUOTE_TRAILING;
                 return -1;
             }
             /* the unescaped text is at least two bytes shorter (the quotes), so w < r */
@@ -254,7 +342,7 @@ static int has_comma(const char *p, const char *end)
     return 0;
 }
 
-static int blank_line(const char *p, const char *end)
+int clv__blank_line(const char *p, const char *end)
 {
     while (p < end && blank(*p))
         p++;
@@ -272,7 +360,7 @@ static int blank_line(const char *p, const char *end)
  * when s[0, n) is not a number; -2 when it is one beyond
  * CLV_TXLOG_AMOUNT_MAX in magnitude, or not finite ("inf", "nan", "1e999",
  * which strtod accepts). */
-static int parse_number(const char *s, size_t n, double *v)
+int clv__parse_number(const char *s, size_t n, double *v)
 {
     static const double p10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -338,7 +426,7 @@ static const char *date_expected(int fmt)
 
 /* s[0, n) in double quotes for a message: at most 40 bytes of it (then
  * "..."), quotes and backslashes escaped, control bytes as \xNN */
-static const char *quoted(char *buf, size_t size, const char *s, size_t n)
+const char *clv__quoted(char *buf, size_t size, const char *s, size_t n)
 {
     size_t o = 0, lim = n > 40 ? 40 : n;
     buf[o++] = '"';
@@ -396,6 +484,22 @@ static int check_opts(const clv_txlog_opts *o, clv_error *err)
     return CLV_OK;
 }
 
+int clv__columns_error(clv_error *err, const char *path, int line, int why, int bad_col, const clv__span *tail,
+                       int want, int got)
+{
+    char q[200];
+    if (why == CLV__QUOTE_UNTERMINATED)
+        return clv_error_set(err, CLV_EINPUT, path, line, NULL,
+                             "expected a closing double quote in column %d, got the end of the line (a quoted field "
+                             "must end on its line)",
+                             bad_col);
+    if (why == CLV__QUOTE_TRAILING)
+        return clv_error_set(err, CLV_EINPUT, path, line, NULL,
+                             "expected a comma after the closing double quote of column %d, got %s", bad_col,
+                             clv__quoted(q, sizeof q, tail->s, tail->n));
+    return clv_error_set(err, CLV_EINPUT, path, line, NULL, "expected at least %d columns, got %d", want, got);
+}
+
 /* the error of an amount or quantity field: not a number (why -1), or one
  * beyond the accepted magnitude or not finite (why -2) */
 static int bad_number(clv_error *err, const char *path, int line, const char *field, int why, int col,
@@ -432,10 +536,10 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     const int want = max4(o->customer_column, o->date_column, o->amount_column, o->quantity_column);
     const int cc = o->customer_column - 1, dc = o->date_column - 1, ac = o->amount_column - 1;
     const int qc = o->quantity_column - 1; /* -1: none */
-    reader rd = {.fp = fp, .cap = (size_t)1 << 18};
-    rd.buf = malloc(rd.cap);
-    span *f = malloc((size_t)want * sizeof *f);
-    if (!rd.buf || !f) {
+    clv__lines rd;
+    int lines_ok = clv__lines_init(&rd, fp, 0) == 0;
+    clv__span *f = malloc((size_t)want * sizeof *f);
+    if (!lines_ok || !f) {
         status = clv_error_set(err, CLV_ENOMEM, path, 0, NULL, "out of memory");
         goto done;
     }
@@ -449,23 +553,18 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     char *line;
     size_t len;
     int got;
-    while ((got = next_line(&rd, &line, &len)) > 0) {
-        long ln = ++st->lines;
-        if ((ln & 0xffff) == 0 && clv_progress_report(progress, "reading", rd.consumed, total) != CLV_OK) {
+    long rows_seen = 0;
+    while ((got = clv__lines_next_text(&rd, &line, &len, &st->lines)) > 0) {
+        const long ln = st->lines;
+        if ((++rows_seen & 0xffff) == 0 && clv_progress_report(progress, "reading", rd.consumed, total) != CLV_OK) {
             status = clv_error_set(err, CLV_ECANCELLED, path, 0, NULL, "reading was cancelled");
             goto done;
         }
-        if (ln == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
-            line += 3; /* a UTF-8 byte-order mark, as spreadsheets write */
-            len -= 3;
-        }
         char *end = line + len;
-        if (blank_line(line, end))
-            continue;
         int iline = ln > 2147483647L ? 2147483647 : (int)ln;
         char q[200];
-        int kind, k, bad_col = 0, why = QUOTE_OK;
-        span tail = {NULL, 0};
+        int kind, k, bad_col = 0, why = CLV__QUOTE_OK;
+        clv__span tail = {NULL, 0};
 
         if (!started) {
             started = 1;
@@ -480,7 +579,7 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                 /* a header when the date column holds no date (in any
                  * accepted form: a data row with a date in another form is
                  * reported below rather than silently dropped) */
-                k = delim == CLV_DELIM_COMMA ? split_commas(line, end, f, want, &bad_col, &why, &tail)
+                k = delim == CLV_DELIM_COMMA ? clv__split_commas(line, end, f, want, &bad_col, &why, &tail)
                                              : split_blanks(line, end, f, want);
                 int32_t d;
                 if (k > dc && (f[dc].n > 32 || clv_date_parse(f[dc].s, (int)f[dc].n, &d) != 0)) {
@@ -494,7 +593,7 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                 goto fields; /* the line is split already */
             }
         }
-        k = delim == CLV_DELIM_COMMA ? split_commas(line, end, f, want, &bad_col, &why, &tail)
+        k = delim == CLV_DELIM_COMMA ? clv__split_commas(line, end, f, want, &bad_col, &why, &tail)
                                      : split_blanks(line, end, f, want);
     fields:
         if (k < want) {
@@ -519,11 +618,11 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
             goto malformed;
         }
         double amount, qty = 1;
-        if ((why = parse_number(f[ac].s, f[ac].n, &amount)) != 0) {
+        if ((why = clv__parse_number(f[ac].s, f[ac].n, &amount)) != 0) {
             kind = CLV_TXBAD_AMOUNT;
             goto malformed;
         }
-        if (qc >= 0 && (why = parse_number(f[qc].s, f[qc].n, &qty)) != 0) {
+        if (qc >= 0 && (why = clv__parse_number(f[qc].s, f[qc].n, &qty)) != 0) {
             kind = CLV_TXBAD_QUANTITY;
             goto malformed;
         }
@@ -552,7 +651,7 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                                        "customer %s has a row dated %s after one dated %s (line %ld); each "
                                        "customer's rows must be in date order: sort the log by date (or by "
                                        "customer and date)",
-                                       quoted(q, sizeof q, f[cc].s, f[cc].n), clv_date_format(day, d1),
+                                       clv__quoted(q, sizeof q, f[cc].s, f[cc].n), clv_date_format(day, d1),
                                        clv_date_format(pday, d2), pline);
                 goto done;
             }
@@ -574,18 +673,7 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
         }
         switch (kind) {
         case CLV_TXBAD_COLUMNS:
-            if (why == QUOTE_UNTERMINATED)
-                status = clv_error_set(err, CLV_EINPUT, path, iline, NULL,
-                                       "expected a closing double quote in column %d, got the end of the line "
-                                       "(a quoted field must end on its line)",
-                                       bad_col);
-            else if (why == QUOTE_TRAILING)
-                status = clv_error_set(err, CLV_EINPUT, path, iline, NULL,
-                                       "expected a comma after the closing double quote of column %d, got %s",
-                                       bad_col, quoted(q, sizeof q, tail.s, tail.n));
-            else
-                status = clv_error_set(err, CLV_EINPUT, path, iline, NULL, "expected at least %d columns, got %d",
-                                       want, k);
+            status = clv__columns_error(err, path, iline, why, bad_col, &tail, want, k);
             break;
         case CLV_TXBAD_CUSTOMER:
             if (f[cc].n == 0)
@@ -595,11 +683,11 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                 status = clv_error_set(err, CLV_EINPUT, path, iline, "customer",
                                        "expected a customer id in column %d, got %s with a NUL byte (the log must "
                                        "be text: ASCII or UTF-8, not UTF-16)",
-                                       cc + 1, quoted(q, sizeof q, f[cc].s, f[cc].n));
+                                       cc + 1, clv__quoted(q, sizeof q, f[cc].s, f[cc].n));
             break;
         case CLV_TXBAD_DATE:
             status = clv_error_set(err, CLV_EINPUT, path, iline, "date", "expected %s in column %d, got %s",
-                                   date_expected(o->date_format), dc + 1, quoted(q, sizeof q, f[dc].s, f[dc].n));
+                                   date_expected(o->date_format), dc + 1, clv__quoted(q, sizeof q, f[dc].s, f[dc].n));
             break;
         case CLV_TXBAD_AMOUNT:
             if (why == -3) {
@@ -607,14 +695,14 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                 status = clv_error_set(err, CLV_EINPUT, path, iline, "amount",
                                        "expected a spend, quantity x unit price, of at most %g, got %g: quantity %s "
                                        "(column %d) x unit price %s (column %d)",
-                                       CLV_TXLOG_AMOUNT_MAX, spend, quoted(q, sizeof q, f[qc].s, f[qc].n), qc + 1,
-                                       quoted(q2, sizeof q2, f[ac].s, f[ac].n), ac + 1);
+                                       CLV_TXLOG_AMOUNT_MAX, spend, clv__quoted(q, sizeof q, f[qc].s, f[qc].n), qc + 1,
+                                       clv__quoted(q2, sizeof q2, f[ac].s, f[ac].n), ac + 1);
                 break;
             }
-            status = bad_number(err, path, iline, "amount", why, ac + 1, quoted(q, sizeof q, f[ac].s, f[ac].n));
+            status = bad_number(err, path, iline, "amount", why, ac + 1, clv__quoted(q, sizeof q, f[ac].s, f[ac].n));
             break;
         default: /* CLV_TXBAD_QUANTITY; order errors are reported above */
-            status = bad_number(err, path, iline, "quantity", why, qc + 1, quoted(q, sizeof q, f[qc].s, f[qc].n));
+            status = bad_number(err, path, iline, "quantity", why, qc + 1, clv__quoted(q, sizeof q, f[qc].s, f[qc].n));
             break;
         }
         goto done;
@@ -624,7 +712,7 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
         status = clv_error_set(err, CLV_EINPUT, path, ln > 2147483647L ? 2147483647 : (int)ln, NULL,
                                "expected a line of at most %d bytes, got a longer one (is this a text file of "
                                "transactions?)",
-                               (int)LINE_MAX_BYTES);
+                               (int)CLV__LINE_MAX_BYTES);
         goto done;
     }
     if (got < 0) {
@@ -639,7 +727,7 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
         status = clv_error_set(err, CLV_ECANCELLED, path, 0, NULL, "reading was cancelled");
 done:
     free(f);
-    free(rd.buf);
+    clv__lines_free(&rd);
     fclose(fp);
     return status;
 }
