@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "clvsim/response.h"
+#include "clvsim/scenario.h"
 #include "clvsim/rng.h"
 #include "harness.h"
 
@@ -395,34 +396,6 @@ TEST(test_response_state_map)
     CHECK_STR(clv_observable_name(clv_response_map_observable(CLV_MAP_SPEND_BAND)), "spend");
     CHECK_STR(clv_observable_name(clv_response_map_observable(CLV_MAP_RECENCY_DAYS)), "recency");
     CHECK_STR(clv_observable_name(clv_response_map_observable(CLV_MAP_NEW_WITHIN_DAYS)), "age");
-}
-
-TEST(test_response_kappa)
-{
-    /* the closed form: lambda w = 0.5, p0 = 1 - e^-0.5 = 0.393469340287367,
-     * RR 1.5: 1 - RR p0 = 0.409795989568950, kappa = -ln(0.40979598956895) / 0.5
-     * = 1.78419165907636; computed here from the formula with exp and log */
-    const double p0 = 1 - exp(-0.5);
-    CHECK_NEAR(clv_response_kappa(1.5, 0.5), -log(1 - 1.5 * p0) / 0.5, 1e-13);
-    CHECK_NEAR(clv_response_kappa(1.5, 0.5), 1.78419165907636, 1e-12);
-    /* it reproduces the window probability: 1 - exp(-kappa lw) = RR p0 */
-    for (double lw = 1e-6; lw < 3; lw *= 3) {
-        const double rr = 1.7, k = clv_response_kappa(rr, lw), q = -expm1(-lw);
-        if (rr * q < 1)
-            CHECK_NEAR(-expm1(-k * lw), rr * q, 1e-12);
-    }
-    /* the limit lambda w -> 0: kappa -> RR (kappa = RR + RR(RR-1) lw / 2 + O(lw^2)) */
-    CHECK_NEAR(clv_response_kappa(1.6, 1e-9), 1.6, 1e-8);
-    CHECK_NEAR(clv_response_kappa(1.6, 1e-4), 1.6 + 1.6 * 0.6 * 1e-4 / 2, 1e-7);
-    CHECK_NEAR(clv_response_kappa(0.5, 1e-9), 0.5, 1e-8);
-    /* a ratio below 1 lowers the intensity; RR 1 and RR 0 exactly */
-    CHECK(clv_response_kappa(0.8, 0.3) < 0.8 && clv_response_kappa(0.8, 0.3) > 0);
-    CHECK(clv_response_kappa(1, 0.3) == 1);
-    CHECK(clv_response_kappa(0, 0.3) == 0);
-    /* RR p0 >= 1 is capped at a probability of 1 - 1e-12 */
-    CHECK_NEAR(clv_response_kappa(3, 1.0), -log1p(-(1 - 1e-12)) / 1.0, 1e-9);
-    CHECK_NEAR(clv_response_kappa(3, 1.0), 27.631, 1e-3);
-    CHECK(isnan(clv_response_kappa(1.5, 0)) && isnan(clv_response_kappa(NAN, 1)));
 }
 
 /* ---- the reader ---- */
@@ -969,4 +942,66 @@ TEST(test_response_cancel)
     char cmd[700];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_INT(system(cmd), 0);
+}
+
+/* The shipped scenarios' contact effects are what the command in their
+ * comment gives on the Hillstrom file: every row, every field. */
+TEST(test_scenarios_response_block)
+{
+    char *gz = harness_shared_data("hillstrom.csv.gz");
+    if (!gz)
+        return;
+    char dir[] = "/tmp/clvsim-block-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[700];
+    snprintf(out, sizeof out, "%s/out", dir);
+    harness_proc r = harness_run(ARGS("fit-response", gz, "--arm-column", "segment", "--control", "No E-Mail",
+                                      "--converted-column", "conversion", "--spend-column", "spend", "--window-days",
+                                      "14", "--covariates", "recency,history_segment,newbie,channel,zip_code,mens,womens",
+                                      "--state-map", "newbie=new-within-days:365", "-o", out, "--quiet"));
+    CHECK_INT(r.status, 0);
+    harness_proc_free(&r);
+    /* the block as a scenario's response section */
+    char *block = read_in(out, "response.cfg");
+    CHECK(block != NULL);
+    char cfg[800];
+    snprintf(cfg, sizeof cfg, "%s/fitted.cfg", dir);
+    FILE *fp = fopen(cfg, "w");
+    CHECK(fp != NULL);
+    if (fp && block) {
+        fprintf(fp, "response = {\n%s\n};\n", block);
+        fclose(fp);
+    }
+    clv_scenario fitted, shipped;
+    clv_error err;
+    CHECK_INT(clv_scn_load(cfg, NULL, 0, &fitted, &err), CLV_OK);
+    static const char *const files[3] = {"scenarios/holiday.cfg", "scenarios/baseline.cfg", "scenarios/tight-budget.cfg"};
+    for (int f = 0; f < 3; f++) {
+        CHECK_INT(clv_scn_load(files[f], NULL, 0, &shipped, &err), CLV_OK);
+        const clv_scn_response *a = &shipped.response, *b = &fitted.response;
+        CHECK_INT(a->contact_window_days, b->contact_window_days);
+        CHECK_INT(a->n_contact, b->n_contact);
+        CHECK_INT(a->n_contact, 6); /* two arms: all, new, not new */
+        for (int e = 0; e < a->n_contact && e < b->n_contact; e++) {
+            const clv_scn_contact_effect *x = &a->contact[e], *y = &b->contact[e];
+            CHECK_STR(x->arm, y->arm);
+            CHECK_STR(x->level, y->level);
+            CHECK_INT(x->covariate, y->covariate);
+            CHECK_INT(x->customers, y->customers);
+            const double u[8] = {x->upper, x->factor, x->ratio, x->ratio_lo, x->ratio_hi, x->control_rate,
+                                 x->treated_rate, 0};
+            const double w[8] = {y->upper, y->factor, y->ratio, y->ratio_lo, y->ratio_hi, y->control_rate,
+                                 y->treated_rate, 0};
+            for (int k = 0; k < 7; k++)
+                CHECK_NEAR(u[k], w[k], 0);
+        }
+        /* the coupons' contact is the women's e-mail */
+        for (int k = 0; k < shipped.interventions.n_coupons; k++)
+            CHECK_STR(shipped.interventions.coupons[k].contact_arm, "Womens E-Mail");
+    }
+    free(block);
+    char cmd[800];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CHECK_INT(system(cmd), 0);
+    free(gz);
 }

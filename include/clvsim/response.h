@@ -52,7 +52,7 @@
  *       kappa = -ln(1 - RR p0) / (lambda w),
  * since 1 - exp(-kappa lambda w) = RR p0; kappa -> RR as lambda w -> 0 (few
  * purchases per window), and RR p0 >= 1 cannot be reached (the multiplier
- * is capped: see clv_response_kappa).  Dead customers buy in neither arm:
+ * is capped: the simulator's clv_sim_kappa, clvsim/sim.h, computes it).  Dead customers buy in neither arm:
  * with a share d of them, both arms' window rates are (1 - d) times the
  * alive customers', so the rate ratio is the alive customers' ratio,
  * unaffected by d, while the absolute difference shrinks by (1 - d).  That
@@ -200,16 +200,6 @@ int clv_response_map_parse(const char *text, const char *field, clv_response_map
  * number >= 0; a band "k) $a - $b" or "k) $a +"; a 0/1 flag), naming field. */
 int clv_response_level_upper(const clv_response_map *m, const char *label, int last, const char *field,
                              double *upper, clv_error *err);
-
-/* The intensity multiplier of a contact that multiplies the probability of
- * a purchase in the window by rr, for a customer whose purchases in the
- * window without contact have expectation lambda_w = lambda x w (> 0):
- * kappa = -ln(1 - rr p0) / lambda_w with p0 = 1 - exp(-lambda_w), computed
- * with log1p/expm1 so that it stays accurate as lambda_w -> 0, where
- * kappa -> rr.  rr p0 >= 1 (a probability that cannot be reached) is capped
- * at rr p0 = 1 - 1e-12: kappa = -ln(1e-12) / lambda_w.  rr = 1 gives
- * exactly 1; rr <= 0 gives 0.  NaN for a NaN argument or lambda_w <= 0. */
-double clv_response_kappa(double rr, double lambda_w);
 
 /* ---- the estimates ---- */
 

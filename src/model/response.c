@@ -313,22 +313,6 @@ int clv_response_level_upper(const clv_response_map *m, const char *label, int l
     }
 }
 
-double clv_response_kappa(double rr, double lambda_w)
-{
-    if (isnan(rr) || isnan(lambda_w) || !(lambda_w > 0))
-        return NAN;
-    if (rr <= 0)
-        return 0;
-    if (rr == 1)
-        return 1;
-    /* p0 = 1 - exp(-lw) = -expm1(-lw); 1 - rr p0 = 1 + rr expm1(-lw) */
-    const double p0 = -expm1(-lambda_w);
-    double q = rr * p0;
-    if (q >= 1 - 1e-12)
-        q = 1 - 1e-12;
-    return -log1p(-q) / lambda_w;
-}
-
 /* ---- single estimators ---- */
 
 clv_estimate clv_wilson(long x, long n, double z)
