@@ -97,7 +97,10 @@ typedef struct harness_proc {
     int timed_out;  /* killed after the time limit */
     double seconds; /* wall time */
     char *out;      /* stdout */
-    char *err;      /* stderr */
+    char *err;      /* stderr, without the price-coherence warnings */
+    char *warn;     /* those warnings ("clvsim CMD: warning: FILE: the list price is not the profit-maximising
+                     * price ..."), which every command prints on loading a scenario such as holiday.cfg:
+                     * kept apart so that a test of another message does not depend on them */
 } harness_proc;
 
 /* Run the built clvsim (the environment variable CLVSIM_BIN) with args
@@ -129,6 +132,9 @@ typedef struct harness_job_opts {
 int harness_start(harness_job *j, const char *const *args, const harness_job_opts *o);
 harness_proc harness_wait(harness_job *j, double timeout);
 harness_proc harness_run(const char *const *args);
+/* Move the price-coherence warning lines of err (a heap string, may be
+ * NULL) into a new heap string, which it returns (NULL for NULL). */
+char *harness_split_warnings(char *err);
 void harness_proc_free(harness_proc *r);
 
 #define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})

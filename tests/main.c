@@ -164,9 +164,41 @@ int harness_start(harness_job *j, const char *const *args, const harness_job_opt
     return 0;
 }
 
+/* harness.h: move the lines of err that are price-coherence warnings into a new
+ * string (NULL when err is NULL), leaving the rest in err */
+char *harness_split_warnings(char *err)
+{
+    if (!err)
+        return NULL;
+    const size_t n = strlen(err);
+    char *warn = malloc(n + 1);
+    if (!warn)
+        return NULL;
+    size_t w = 0, e = 0;
+    for (size_t i = 0; i < n;) {
+        const char *nl = memchr(err + i, '\n', n - i);
+        const size_t len = nl ? (size_t)(nl - (err + i)) + 1 : n - i;
+        char save = err[i + len - 1];
+        err[i + len - 1] = '\0'; /* for strstr within the line */
+        const int is_warn = strstr(err + i, ": warning: ") && strstr(err + i, "is not the profit-maximising price");
+        err[i + len - 1] = save;
+        if (is_warn) {
+            memcpy(warn + w, err + i, len);
+            w += len;
+        } else {
+            memmove(err + e, err + i, len);
+            e += len;
+        }
+        i += len;
+    }
+    err[e] = '\0';
+    warn[w] = '\0';
+    return warn;
+}
+
 harness_proc harness_wait(harness_job *j, double timeout)
 {
-    harness_proc r = {-1, 0, 0, 0, NULL, NULL};
+    harness_proc r = {-1, 0, 0, 0, NULL, NULL, NULL};
     if (j->pid <= 0)
         return r;
     if (timeout <= 0)
@@ -196,6 +228,7 @@ harness_proc harness_wait(harness_job *j, double timeout)
     r.signal = WIFSIGNALED(ws) ? WTERMSIG(ws) : 0;
     r.out = harness_read_file(j->out);
     r.err = harness_read_file(j->err);
+    r.warn = harness_split_warnings(r.err);
     unlink(j->out);
     unlink(j->err);
     j->pid = -1;
@@ -207,7 +240,7 @@ harness_proc harness_run_env(const char *const *args, const char *const *env, do
     harness_job j;
     const harness_job_opts o = {env, 0, NULL, NULL};
     if (harness_start(&j, args, &o) != 0)
-        return (harness_proc){-1, 0, 0, 0, NULL, NULL};
+        return (harness_proc){-1, 0, 0, 0, NULL, NULL, NULL};
     return harness_wait(&j, timeout);
 }
 
@@ -217,7 +250,8 @@ void harness_proc_free(harness_proc *r)
 {
     free(r->out);
     free(r->err);
-    r->out = r->err = NULL;
+    free(r->warn);
+    r->out = r->err = r->warn = NULL;
 }
 
 static const struct {

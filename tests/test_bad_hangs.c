@@ -508,6 +508,7 @@ static int stop_run(const char *dir, int sig1, int sig2, double *latency, char *
         harness_fail(__FILE__, __LINE__, "clvsim train-agent did not end within 10 s of signal %d", sig1);
     }
     *err = harness_read_file(errpath);
+    free(harness_split_warnings(*err));
     unlink(errpath);
     return ws;
 }

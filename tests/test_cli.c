@@ -1115,3 +1115,23 @@ TEST(test_cli_train_ltv_real)
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK_INT(system(cmd), 0);
 }
+
+/* A scenario whose list price is far from the profit-maximising one under
+ * its elasticity and margin is warned about on loading, with where the
+ * optimum lies; the Lerner elasticity -1 / margin silences it. */
+TEST(test_cli_price_warning)
+{
+    harness_proc r = harness_run(ARGS("check", "scenarios/holiday.cfg"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.warn && strstr(r.warn, "clvsim check: warning: scenarios/holiday.cfg: the list price is not the "
+                                   "profit-maximising price of this world: with price elasticity -2.62 (sd 0.5) "
+                                   "and margin_rate 0.3, gross margin is highest at 1.14 x list"));
+    CHECK(r.warn && strstr(r.warn, "optimal at elasticity -3.33 (Lerner: -1 / margin)"));
+    harness_proc_free(&r);
+    r = harness_run(ARGS("check", "scenarios/holiday.cfg", "--set", "response.price.elasticity_mean=-3.3333",
+                         "--set", "response.price.elasticity_sd=0.0"));
+    CHECK_INT(r.status, 0);
+    CHECK_STR(r.warn, "");
+    CHECK_STR(r.err, "");
+    harness_proc_free(&r);
+}
