@@ -12,7 +12,7 @@
  *
  * Per policy and replication it keeps the totals of the metrics below, the
  * per-day series of the environment (clv_sim_day) and ground truth that
- * only a simulator has: per latent uplift segment the customers, their net
+ * only a simulator has: per segment (treatment-effect strata, clv_segment of sim.h) the customers, their net
  * margin, the coupon spend on them, their repeat purchases and how many of
  * them died during the horizon.
  *
@@ -66,7 +66,7 @@ typedef enum clv_metric {
 /* The CSV name of a metric ("net_margin", ...); NULL out of range. */
 const char *clv_metric_name(int metric);
 
-/* Ground truth per latent uplift segment (clv_segment of sim.h). */
+/* Ground truth per segment (clv_segment of sim.h: principal strata of the reference contact). */
 typedef struct clv_eval_segment {
     double customers;
     double net_margin;      /* their margin in the horizon (new customers' first purchases excluded) */

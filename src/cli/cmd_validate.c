@@ -47,9 +47,9 @@ int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
         clv_numcheck out = {0}; /* the same numbers as report.txt's, which passed */
         clv_validate_report_print(stdout, &out, &v);
         if (!o.quiet)
-            fprintf(stderr, "clvsim validate: wrote report.txt, counts.csv, refit.csv%s, "
+            fprintf(stderr, "clvsim validate: wrote report.txt, counts.csv, refit.csv%s%s, "
                             "simulated_transactions.csv and plots to %s\n", v.have_real ? ", cumulative.csv" : "",
-                    dir);
+                    v.effects_run ? ", treatment_effect.csv" : "", dir);
     }
     clv_validation_free(&v);
     if (st != CLV_OK)

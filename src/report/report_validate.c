@@ -1,4 +1,4 @@
-/* report_validate.c - the files of `clvsim validate`: report.txt, counts.csv, refit.csv, cumulative.csv, figures. */
+/* report_validate.c - the files of `clvsim validate`: report.txt, counts.csv, refit.csv, cumulative.csv, treatment_effect.csv, figures. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
