@@ -86,6 +86,8 @@ void harness_skip(const char *fmt, ...)
 
 /* monotonic seconds */
 double harness_now(void);
+/* remove dir and everything in it (rm -rf): 0, or the command's status */
+int harness_rm_rf(const char *dir);
 /* the entries of dir other than . and .., or -1 when it cannot be read */
 int harness_count_entries(const char *dir);
 

@@ -226,9 +226,7 @@ static void fit_far(const char *log, const char *hold, const char *warning)
     CHECK_INT(lines, hold ? 1 + 364 : 1 + 334);
     free(cum);
     harness_proc_free(&r);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 TEST(test_bad_hangs_far_date_fit)
@@ -273,9 +271,7 @@ TEST(test_bad_hangs_far_cohort_only)
     free(cum);
     snprintf(path, sizeof path, "%s/cumulative.png", out);
     CHECK(access(path, F_OK) != 0);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(d), 0);
 }
 
 /* the same warning where a scenario fits its population to the log */
@@ -312,9 +308,7 @@ TEST(test_bad_hangs_far_date_scenario)
     CHECK(r.err && strstr(r.err, expect));
     harness_proc_free(&r);
     free(log);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(d), 0);
 }
 
 TEST(test_bad_hangs_far_period_end)
@@ -430,9 +424,7 @@ TEST(test_bad_hangs_endless_line)
         }
         harness_proc_free(&r);
     }
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(d), 0);
 }
 
 /* ---- stop signals ---- */
@@ -541,9 +533,7 @@ TEST(test_bad_hangs_stop_signals)
         /* no temporary file, and no half-written learning curves */
         CHECK(!dir_has(out, ".learning.csv.tmp."));
         CHECK(!dir_has(out, "learning.csv"));
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-        CHECK_INT(system(cmd), 0);
+        CHECK_INT(harness_rm_rf(dir), 0);
     }
 }
 
@@ -568,9 +558,7 @@ TEST(test_bad_hangs_forced_stop)
     CHECK(!dir_has(out, CLV_OUTPUT_STAGE));
     CHECK(dir_has(out, CLV_OUTPUT_MARKER)); /* the directory was claimed */
     free(err);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* a command blocked reading a log from a pipe stops too (no SA_RESTART;
@@ -630,9 +618,7 @@ TEST(test_bad_hangs_stop_blocked_read)
     CHECK_STR(err, expect);
     free(err);
     CHECK(access(out, F_OK) != 0); /* nothing written */
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(d), 0);
 }
 
 /* ---- @include of what is not a scenario file ---- */
@@ -732,7 +718,5 @@ TEST(test_bad_hangs_include_not_a_file)
     refused(p, m);
     refused("/dev/zero", "/dev/zero: is a character device; expected a scenario file (a regular file)");
     refused("/dev/null", "/dev/null: is a character device; expected a scenario file (a regular file)");
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(d), 0);
 }

@@ -225,9 +225,7 @@ TEST(test_cli_run)
     done(&r);
     CHECK_INT(clv_scn_load(resolved, NULL, 0, &s, &err), CLV_OK);
 
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* the progress bar's text: fitted to the width, percent and time left */
@@ -441,9 +439,7 @@ TEST(test_cli_fit_cdnow_sample)
         CHECK_NEAR(s.population.spend.gamma, 15.44, 0.05);
     }
     free(path);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* ---- clvsim simulate ---- */
@@ -546,9 +542,7 @@ TEST(test_cli_validate)
         done(&r);
         free(sample);
     }
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* ---- clvsim train-agent ---- */
@@ -749,9 +743,7 @@ TEST(test_cli_run_end_to_end)
     for (size_t k = 0; k < n; k++)
         CHECK(spend[k] <= 100 + 1e-6);
     free(reps);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* the C API example builds and runs: a researcher's policies beside none */
@@ -891,9 +883,7 @@ TEST(test_cli_compare)
     CHECK_INT(r.status, 1);
     CHECK(r.err && strstr(r.err, "cannot read the q-learning table: train it first with 'clvsim train-agent"));
     done(&r);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* population.source = "fit": the population fitted to the scenario's log at
@@ -945,9 +935,7 @@ TEST(test_cli_population_fit)
     CHECK(r.err && strstr(r.err, "data.transactions: cannot read file") && strstr(r.err, "missing.csv"));
     done(&r);
     free(sample);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* train-ltv: the predictor trained on synthetic customers and measured
@@ -1018,9 +1006,7 @@ TEST(test_cli_train_ltv)
         fclose(pa);
     if (pb)
         fclose(pb);
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* train-ltv on the CDNOW sample: real customers, a real holdout beside the
@@ -1111,9 +1097,7 @@ TEST(test_cli_train_ltv_real)
                                  "1998-01-31 plus ltv.horizon_days (365 days, to 1999-01-31)"));
     done(&r);
     free(sample);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* A scenario whose list price is far from the profit-maximising one under

@@ -561,9 +561,7 @@ TEST(test_response_reader)
         CHECK(strstr(err.msg, "expected a complete gzip stream, got a damaged or truncated one") != NULL);
         CHECK(e == NULL);
     }
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* ---- the command ---- */
@@ -725,9 +723,18 @@ TEST(test_cli_fit_response)
     char *rep = read_in(out, "report.txt");
     CHECK(rep && strstr(rep, "30 customers in 3 arms"));
     free(rep);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
+}
+
+/* the README's command on the Hillstrom file into out, with a --state-map
+ * when map is not NULL */
+static harness_proc fit_hillstrom(const char *gz, const char *out, const char *map)
+{
+    const char *argv[] = {"fit-response", gz, "--arm-column", "segment", "--control", "No E-Mail",
+                          "--converted-column", "conversion", "--spend-column", "spend", "--window-days", "14",
+                          "--covariates", "recency,history_segment,newbie,channel,zip_code,mens,womens", "-o", out,
+                          "--quiet", map ? "--state-map" : NULL, map, NULL};
+    return harness_run(argv);
 }
 
 /* The Hillstrom e-mail experiment end to end (../shared/data): the arms'
@@ -784,10 +791,7 @@ TEST(test_cli_fit_response_hillstrom)
     CHECK(mkdtemp(dir) != NULL);
     char out[700];
     snprintf(out, sizeof out, "%s/out", dir);
-    harness_proc r = harness_run(ARGS("fit-response", gz, "--arm-column", "segment", "--control", "No E-Mail",
-                                      "--converted-column", "conversion", "--spend-column", "spend", "--window-days",
-                                      "14", "--covariates", "recency,history_segment,newbie,channel,zip_code,mens,womens",
-                                      "-o", out, "--quiet"));
+    harness_proc r = fit_hillstrom(gz, out, NULL);
     CHECK_INT(r.status, 0);
     CHECK(r.out && strstr(r.out, "64000 customers in 3 arms, purchases in a 14-day window; intervals at 95%"));
     CHECK(r.out && strstr(r.out, "Q Womens E-Mail: ") && strstr(r.out, "history_segment (mapped: spend-band"));
@@ -939,9 +943,7 @@ TEST(test_response_cancel)
     }
     clv_experiment_free(back);
     clv_experiment_free(e);
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
 }
 
 /* The shipped scenarios' contact effects are what the command in their
@@ -955,10 +957,7 @@ TEST(test_scenarios_response_block)
     CHECK(mkdtemp(dir) != NULL);
     char out[700];
     snprintf(out, sizeof out, "%s/out", dir);
-    harness_proc r = harness_run(ARGS("fit-response", gz, "--arm-column", "segment", "--control", "No E-Mail",
-                                      "--converted-column", "conversion", "--spend-column", "spend", "--window-days",
-                                      "14", "--covariates", "recency,history_segment,newbie,channel,zip_code,mens,womens",
-                                      "--state-map", "newbie=new-within-days:365", "-o", out, "--quiet"));
+    harness_proc r = fit_hillstrom(gz, out, "newbie=new-within-days:365");
     CHECK_INT(r.status, 0);
     harness_proc_free(&r);
     /* the block as a scenario's response section */
@@ -1000,8 +999,6 @@ TEST(test_scenarios_response_block)
             CHECK_STR(shipped.interventions.coupons[k].contact_arm, "Womens E-Mail");
     }
     free(block);
-    char cmd[800];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    CHECK_INT(system(cmd), 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
     free(gz);
 }

@@ -358,7 +358,7 @@ const clv__key clv__scn_keys[] = {
          CLV__KF_MIN_OPEN, "60.0", "days", "Half-life of the decay of deal expectation."),
     REAL("response.deal_expectation.full_price_penalty", response.deal_full_price_penalty, 0, 1, 0,
          "0.5", "factor", "Intensity without a valid coupon is divided by (1 + penalty x expectation)."),
-    GROUP("response.fatigue", 0, "Fatigue: repeated contact wears out its effect (e-mail wear-out)."),
+    GROUP("response.fatigue", 0, "Fatigue: repeated contact wears out its effect (advertising wear-out: Naik, Mantrala and Sawyer 1998)."),
     BOOL("response.fatigue.enabled", response.fatigue_enabled, "false", "true: repeated contact wears out."),
     REAL("response.fatigue.gain", response.fatigue_gain, 0, 10, 0, "0.15", "per coupon",
          "Increase of fatigue per coupon received; the contact's lift kappa - 1 is divided by (1 + fatigue)."),
