@@ -680,6 +680,9 @@ TEST(test_cli_run_end_to_end)
     snprintf(path, sizeof path, "%s/report.html", a);
     char *report = harness_read_file(path);
     CHECK(report && strstr(report, "<h1>clvsim: holiday</h1>") && strstr(report, "Policy comparison"));
+    /* the price response's caveat, since holiday.cfg's elasticity and margin put the optimum above list */
+    CHECK(report && strstr(report, "<h2>Caveat: the price response</h2>") &&
+          strstr(report, "gross margin is highest at 1.14 x list"));
     static const char *const policies[] = {"none", "blanket-1", "blanket-2", "blanket-3", "random", "rfm",
                                            "ltv-threshold", "greedy", "q-learning", "sarsa", "oracle"};
     static const char *const totals[][2] = {

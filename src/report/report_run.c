@@ -589,6 +589,17 @@ static int w_report(const clv_study *r, clv_afile *af, const char *no_figures, d
                 "</table>\n",
             (long long)scn->scenario.seed, clv_version(), when, seconds, clv_threads_resolve(scn->run.threads),
             r->ev.replications);
+    /* the price response's coherence with the margin, which decides
+     * whether price moves win by assumption */
+    clv_price_check pc;
+    clv_scn_price_check(scn, &pc);
+    char warn[1024];
+    clv_scn_price_warning(scn, &pc, warn, sizeof warn);
+    if (warn[0]) {
+        fprintf(fp, "<h2>Caveat: the price response</h2>\n<p>");
+        html_escape(fp, warn);
+        fprintf(fp, ".</p>\n");
+    }
     fprintf(fp, "<h2>Comparison</h2>\n<pre>");
     /* the tables as printed, through memory: a report without them would
      * be a report that says nothing */
