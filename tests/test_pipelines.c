@@ -232,3 +232,74 @@ TEST(test_study_validate)
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_INT(system(cmd), 0);
 }
+
+/* validate's check 4 on a scenario changed in code: run it, return whether
+ * the certificate passes (v filled, to free) */
+static int validate_effects(clv_scenario *scn, clv_validation *v)
+{
+    char dir[] = "/tmp/clvsim-effect-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[64];
+    snprintf(out, sizeof out, "%s/validation", dir);
+    clv_outdir od;
+    memset(&od, 0, sizeof od);
+    od.fd = -1;
+    clv_error err;
+    CHECK_INT(clv_outdir_open(&od, out, 0, &err), CLV_OK);
+    CHECK_INT(clv_validate_run(scn, &od, NULL, v, &err), CLV_OK);
+    clv_outdir_close(&od);
+    CHECK_INT(harness_rm_rf(dir), 0);
+    return clv_validation_pass(v);
+}
+
+/* Check 4, the treatment effect: holiday.cfg's levels pass and its arms'
+ * overall rows are shown, not compared; a world whose effect differs from
+ * the experiment's interval fails; one that has it passes; without contact
+ * effects the check does not run and is not a PASS. */
+TEST(test_study_validate_treatment_effect)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
+    clv_validation v;
+    CHECK_INT(validate_effects(&scn, &v), 1);
+    CHECK_INT(v.effects_run, 1);
+    CHECK_INT(v.effects_checked, 4);
+    CHECK_INT(v.effects_failed, 0);
+    for (int e = 0; e < scn.response.n_contact; e++) {
+        const clv_scn_contact_effect *x = &scn.response.contact[e];
+        const int all = x->covariate == CLV_CONTACT_ALL;
+        CHECK_INT(v.effect[e].checked, !all);
+        CHECK_INT(v.effect[e].mix, all);
+        if (!all) /* the simulated level's ratio, inside the experiment's interval, and its own interval around it */
+            CHECK(v.effect[e].ratio >= x->ratio_lo && v.effect[e].ratio <= x->ratio_hi &&
+                  v.effect[e].lo < v.effect[e].ratio && v.effect[e].ratio < v.effect[e].hi);
+    }
+    clv_validation_free(&v);
+
+    /* one arm without levels whose model has no effect, against an experiment that saw one */
+    scn.response.n_contact = 1;
+    scn.response.contact[0] = (clv_scn_contact_effect){"A", CLV_CONTACT_ALL, "all", -1, 1.0, 2.0, 1.8, 2.2, 0, 0, 0};
+    for (int k = 0; k < scn.interventions.n_coupons; k++)
+        scn.interventions.coupons[k].contact_arm[0] = '\0';
+    CHECK_INT(clv_scn_check(&scn, &err), CLV_OK);
+    CHECK_INT(validate_effects(&scn, &v), 0);
+    CHECK_INT(v.effects_checked, 1);
+    CHECK_INT(v.effects_failed, 1);
+    CHECK(fabs(v.effect[0].ratio - 1) < 0.05);
+    clv_validation_free(&v);
+    /* the same arm with the experiment's effect */
+    scn.response.contact[0].factor = 2.0;
+    scn.response.contact[0].ratio_lo = 1.7, scn.response.contact[0].ratio_hi = 2.3;
+    CHECK_INT(validate_effects(&scn, &v), 1);
+    CHECK_INT(v.effects_checked, 1);
+    CHECK(v.effect[0].ratio > 1.7 && v.effect[0].ratio <= 2.0);
+    clv_validation_free(&v);
+    /* no contact effect: not run, and said so */
+    scn.response.contact_enabled = 0;
+    CHECK_INT(validate_effects(&scn, &v), 1);
+    CHECK_INT(v.effects_run, 0);
+    CHECK(v.effects_why && strstr(v.effects_why, "response.contact.enabled is false"));
+    CHECK_INT(clv_validation_effects_pass(&v), 0);
+    clv_validation_free(&v);
+}
