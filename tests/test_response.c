@@ -392,10 +392,10 @@ TEST(test_response_state_map)
     CHECK_NEAR(u, 365, 0);
     CHECK_INT(clv_response_level_upper(&m, "0", 1, "n", &u, &err), CLV_OK);
     CHECK_NEAR(u, -1, 0);
-    CHECK_INT(clv_observable_name(clv_response_map_observable(CLV_MAP_NEW_WITHIN_DAYS)) != NULL, 1);
-    CHECK_STR(clv_observable_name(clv_response_map_observable(CLV_MAP_SPEND_BAND)), "spend");
-    CHECK_STR(clv_observable_name(clv_response_map_observable(CLV_MAP_RECENCY_DAYS)), "recency");
-    CHECK_STR(clv_observable_name(clv_response_map_observable(CLV_MAP_NEW_WITHIN_DAYS)), "age");
+    CHECK_INT(clv_contact_covariate_name(clv_response_map_observable(CLV_MAP_NEW_WITHIN_DAYS)) != NULL, 1);
+    CHECK_STR(clv_contact_covariate_name(clv_response_map_observable(CLV_MAP_SPEND_BAND)), "spend");
+    CHECK_STR(clv_contact_covariate_name(clv_response_map_observable(CLV_MAP_RECENCY_DAYS)), "recency");
+    CHECK_STR(clv_contact_covariate_name(clv_response_map_observable(CLV_MAP_NEW_WITHIN_DAYS)), "age");
 }
 
 /* ---- the reader ---- */

@@ -70,6 +70,7 @@
 
 #include "clvsim/error.h"
 #include "clvsim/progress.h"
+#include "clvsim/scenario.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -168,14 +169,6 @@ typedef enum clv_response_map_kind {
     CLV_MAP_N
 } clv_response_map_kind;
 
-/* The simulator's observables a mapped covariate bounds. */
-typedef enum clv_observable {
-    CLV_OBS_RECENCY = 0,       /* days since the last purchase ("recency") */
-    CLV_OBS_SPEND,             /* spend in the past year ("spend") */
-    CLV_OBS_AGE,               /* days since the first purchase ("age") */
-    CLV_OBS_N
-} clv_observable;
-
 /* One covariate's map. */
 typedef struct clv_response_map {
     int kind;      /* clv_response_map_kind */
@@ -183,11 +176,11 @@ typedef struct clv_response_map {
 } clv_response_map;
 
 /* The name a --state-map gives a kind ("recency-months", "recency-days",
- * "spend-band", "spend", "new-within-days"; "none"), and the observable's
- * name in the scenario block ("recency", "spend", "age"). */
+ * "spend-band", "spend", "new-within-days"; "none"). */
 const char *clv_response_map_name(int kind);
-const char *clv_observable_name(int obs);
-/* The observable a kind bounds (-1 for CLV_MAP_NONE). */
+/* The simulator's observable a kind bounds: a clv_contact_covariate of
+ * clvsim/scenario.h (CLV_CONTACT_RECENCY, _SPEND or _AGE, named by
+ * clv_contact_covariate_name), -1 for CLV_MAP_NONE. */
 int clv_response_map_observable(int kind);
 
 /* Parse one kind, "recency-months" ... "new-within-days:N" (N days in

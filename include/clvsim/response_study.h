@@ -43,7 +43,7 @@ typedef struct clv_response_study_opts {
  * own (overall, or stratified in the level) over control + the arm. */
 typedef struct clv_response_block_row {
     int arm, cov, level;
-    int observable;                /* clv_observable of a level row, -1 for "all" */
+    int observable;                /* clv_contact_covariate of a level row, -1 for "all" */
     double upper;                  /* the level's upper bound on the observable, -1 unbounded */
     double factor;
     clv_estimate ratio;

@@ -364,6 +364,10 @@ int clv_scn_list_price(const clv_scenario *scn);
  * "evaluation.policies".  Returns NULL for an unknown key or value. */
 const char *clv_scn_enum_name(const char *key, int value);
 
+/* The name of a clv_contact_covariate as a scenario writes it ("all",
+ * "recency", "spend", "age"); "unknown" out of range. */
+const char *clv_contact_covariate_name(int covariate);
+
 /* Past-year spend as the contact effects read it: a customer's total spend
  * at list price over age_days, scaled to one year when it is older than a
  * year (the environment keeps no amounts by date). */

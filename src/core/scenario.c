@@ -910,7 +910,6 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
     /* the contact effects: per arm one "all" row; the levels of an arm's
      * covariate in increasing upper bounds, an unbounded one only last; a
      * coupon's contact arm among the arms */
-    static const char *const cov_names[CLV_CONTACT_N] = {"all", "recency", "spend", "age"};
     const clv_scn_response *r = &scn->response;
     const char *arms[CLV_MAX_CONTACT_EFFECTS];
     const int n_arms = clv_scn_contact_arms(scn, arms);
@@ -932,10 +931,10 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
                 CHECK(!unbounded, "response.contact.effects",
                       "arm \"%s\", covariate \"%s\": level \"%s\" follows the unbounded level (upper = -1); "
                       "expected the levels in increasing upper, the unbounded one last", arms[a],
-                      cov_names[c], x->level);
+                      clv_contact_covariate_name(c), x->level);
                 CHECK(x->upper < 0 || x->upper > last, "response.contact.effects",
                       "arm \"%s\", covariate \"%s\": level \"%s\" has upper %g after %g; expected increasing "
-                      "upper bounds", arms[a], cov_names[c], x->level,
+                      "upper bounds", arms[a], clv_contact_covariate_name(c), x->level,
                       x->upper, last);
                 unbounded = x->upper < 0;
                 last = x->upper;

@@ -523,3 +523,8 @@ int clv__scn_in_range(const clv__key *k, double v)
         return 0;
     return 1;
 }
+
+const char *clv_contact_covariate_name(int covariate)
+{
+    return covariate >= 0 && covariate < CLV_CONTACT_N ? n_covariate[covariate] : "unknown";
+}

@@ -174,20 +174,14 @@ static const char *const map_names[CLV_MAP_N] = {"none", "recency-months", "rece
 
 const char *clv_response_map_name(int kind) { return kind >= 0 && kind < CLV_MAP_N ? map_names[kind] : "unknown"; }
 
-const char *clv_observable_name(int obs)
-{
-    static const char *const names[CLV_OBS_N] = {"recency", "spend", "age"};
-    return obs >= 0 && obs < CLV_OBS_N ? names[obs] : "unknown";
-}
-
 int clv_response_map_observable(int kind)
 {
     switch (kind) {
     case CLV_MAP_RECENCY_MONTHS:
-    case CLV_MAP_RECENCY_DAYS: return CLV_OBS_RECENCY;
+    case CLV_MAP_RECENCY_DAYS: return CLV_CONTACT_RECENCY;
     case CLV_MAP_SPEND_BAND:
-    case CLV_MAP_SPEND: return CLV_OBS_SPEND;
-    case CLV_MAP_NEW_WITHIN_DAYS: return CLV_OBS_AGE;
+    case CLV_MAP_SPEND: return CLV_CONTACT_SPEND;
+    case CLV_MAP_NEW_WITHIN_DAYS: return CLV_CONTACT_AGE;
     default: return -1;
     }
 }

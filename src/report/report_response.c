@@ -263,7 +263,7 @@ static int write_block(const job *j, const char *command, clv_error *err)
         const clv_response_block_row *b = &s->block[i];
         fputs("    {", fp);
         cfg_str(fp, "arm", arm_name(j, b->arm));
-        cfg_str(fp, "covariate", b->cov < 0 ? "all" : clv_observable_name(b->observable));
+        cfg_str(fp, "covariate", b->cov < 0 ? "all" : clv_contact_covariate_name(b->observable));
         cfg_str(fp, "level", b->cov < 0 ? "all" : e->level_names[b->cov][b->level]);
         cfg_num(fp, &af.num, "upper", b->upper);
         cfg_num(fp, &af.num, "factor", b->factor);
@@ -428,7 +428,7 @@ void clv_response_report_print(FILE *fp, clv_numcheck *chk, const clv_response_s
         for (int c = 0; c < e->n_cov; c++) {
             if (s->map[c].kind != CLV_MAP_NONE)
                 fprintf(fp, "  %s (mapped: %s -> the simulator's %s)\n", e->cov_names[c], map_word(j, c),
-                        clv_observable_name(clv_response_map_observable(s->map[c].kind)));
+                        clv_contact_covariate_name(clv_response_map_observable(s->map[c].kind)));
             else
                 fprintf(fp, "  %s (not mapped to the simulator's state: reported only)\n", e->cov_names[c]);
             fprintf(fp, "    %-20s", "level");

@@ -22,8 +22,6 @@ static int stop_poll(const clv_progress *p, clv_error *err)
 #define N(name, fmt, x) clv_put_num(fp, chk, name, fmt, x)
 #define O(name, fmt, x) clv_put_opt(fp, chk, name, fmt, x)
 
-static const char *const covariate_names[CLV_CONTACT_N] = {"all", "recency", "spend", "age"};
-
 /* check 4: every row of the contact effects, the experiment's and the simulated rate ratio */
 static void effects(FILE *fp, clv_numcheck *chk, const clv_validation *v)
 {
@@ -42,7 +40,7 @@ static void effects(FILE *fp, clv_numcheck *chk, const clv_validation *v)
     for (int e = 0; e < r->n_contact; e++) {
         const clv_scn_contact_effect *x = &r->contact[e];
         const struct clv_validate_effect *y = &v->effect[e];
-        fprintf(fp, "   %-14.14s %-8s %-16.16s", x->arm, covariate_names[x->covariate], x->level);
+        fprintf(fp, "   %-14.14s %-8s %-16.16s", x->arm, clv_contact_covariate_name(x->covariate), x->level);
         N("ratio", " %6.3f", x->ratio);
         N("ratio_lo", " [%6.3f", x->ratio_lo);
         N("ratio_hi", ", %6.3f]", x->ratio_hi);
@@ -187,7 +185,7 @@ static int write_csvs(const clv_validation *v, clv_error *err)
             const clv_scn_contact_effect *x = &r->contact[e];
             const struct clv_validate_effect *y = &v->effect[e];
             clv_put_csv_text(fp, x->arm);
-            fprintf(fp, ",%s,", covariate_names[x->covariate]);
+            fprintf(fp, ",%s,", clv_contact_covariate_name(x->covariate));
             clv_put_csv_text(fp, x->level);
             N("experiment_ratio", ",%.6g", x->ratio);
             N("experiment_lo", ",%.6g", x->ratio_lo);

@@ -70,7 +70,7 @@ int clv_response_map_spec(const char *spec, int n_cov, const char *const *cov, c
                 return clv_error_set(err, CLV_EINPUT, NULL, 0, "state-map",
                                      "expected one column per observable of the simulator, got \"%s\" and \"%s\" "
                                      "both of \"%s\"",
-                                     cov[b], cov[a], clv_observable_name(clv_response_map_observable(map[a].kind)));
+                                     cov[b], cov[a], clv_contact_covariate_name(clv_response_map_observable(map[a].kind)));
     return CLV_OK;
 }
 
