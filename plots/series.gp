@@ -26,5 +26,9 @@ set linetype 9 lc rgb "#bcbd22" lw 2
 set linetype 10 lc rgb "#17becf" lw 2
 set linetype 11 lc rgb "#ff7f0e" lw 2
 set linetype 12 lc rgb "#000080" lw 2 dt 3
+set linetype 13 lc rgb "#ff7f0e" lw 2 dt 2
+set linetype 14 lc rgb "#17becf" lw 2 dt 4
+set linetype 15 lc rgb "#8c564b" lw 2 dt 5
+set linetype 16 lc rgb "#9467bd" lw 2 dt 3
 plot for [i=1:words(policies)] datafile using 2:(strcol(1) eq word(policies, i) ? column(int(column_number)) : NaN) \
     every ::1 with lines lt i title word(policies, i)

@@ -480,12 +480,32 @@ TEST(test_cli_simulate)
     CHECK_INT(r.status, 0);
     CHECK(r.out && strstr(r.out, "data       ") && strstr(r.out, "customers with a first purchase"));
     done(&r);
-    /* a fixed policy sends coupons, within the scenario's budget */
-    r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "blanket-2", "--quiet", "--set",
-                 "population.customers=3000"));
-    CHECK_INT(r.status, 0);
-    CHECK(r.out && strstr(r.out, "policy blanket-2"));
-    CHECK(r.out && strstr(r.out, "refused by the budget"));
+    /* a fixed policy sends coupons, within the scenario's budget; a price
+     * lever puts everyone at 1.05 x list and sends none */
+    static const char *const fixed[][2] = {
+        {"blanket-2", "refused by the budget"},
+        {"price-up", "coupons        0 sent, 0 refused by the budget, 0 redeemed; cost 0.00 USD"}};
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++) {
+        char said[64];
+        snprintf(said, sizeof said, "policy %s", fixed[k][0]);
+        r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", fixed[k][0], "--quiet", "--set",
+                     "population.customers=3000"));
+        CHECK_INT(r.status, 0);
+        CHECK(r.out && strstr(r.out, said));
+        CHECK(r.out && strstr(r.out, fixed[k][1]));
+        done(&r);
+    }
+    r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "price-2", "--quiet"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "clvsim simulate: --policy: expected price-K with K a price level in 1..3 other "
+                                 "than list (2), got \"price-2\"\n"));
+    done(&r);
+    /* the policy listed, its level gone: a scenario error */
+    r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "price-down", "--quiet", "--set",
+                 "interventions.prices=[0.95, 1.0]"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "evaluation.policies: policy \"price-up\" sets the nearest price level above list, "
+                                 "but interventions.prices has no level above 1.0"));
     done(&r);
     /* a learned policy is not a fixed rule: the error says where it runs */
     r = run(ARGS("simulate", "scenarios/holiday.cfg", "-o", a, "--policy", "q-learning", "--quiet"));
@@ -683,8 +703,11 @@ TEST(test_cli_run_end_to_end)
     /* the price response's caveat, since holiday.cfg's elasticity and margin put the optimum above list */
     CHECK(report && strstr(report, "<h2>Caveat: the price response</h2>") &&
           strstr(report, "gross margin is highest at 1.14 x list"));
-    static const char *const policies[] = {"none", "blanket-1", "blanket-2", "blanket-3", "random", "rfm",
-                                           "ltv-threshold", "greedy", "q-learning", "sarsa", "oracle"};
+    static const char *const policies[] = {"none", "blanket-1", "blanket-2", "blanket-3", "price-up", "price-down",
+                                           "random", "rfm", "ltv-threshold", "greedy", "q-learning", "sarsa",
+                                           "oracle"};
+    /* the price levers' labels, as in the tables and figures */
+    CHECK(summary && strstr(summary, "\nprice-up,price-up x1.05,1,") && strstr(summary, "\nprice-down,price-down x0.95,1,"));
     static const char *const totals[][2] = {
         {"net_margin", "net_margin"}, {"revenue", "revenue"}, {"coupon_spend", "coupon_spend"},
         {"purchases", "purchases"}, {"coupons_sent", "coupons_sent"}};

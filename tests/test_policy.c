@@ -91,13 +91,45 @@ TEST(test_policy_fixed_actions)
     CHECK(sent >= at_risk / 2 && sent < at_risk / 2 + at_risk * 0.05); /* ties at the median count in */
     clv_policy_free(&p);
 
+    /* the price levels (holiday's 0.95, 1.0, 1.05): every customer at the
+     * level, no coupon */
+    static const struct { const char *name; int level; } price_pol[] = {
+        {"price-up", 2}, {"price-down", 0}, {"price-3", 2}, {"price-1", 0}};
+    for (size_t k = 0; k < sizeof price_pol / sizeof price_pol[0]; k++) {
+        CHECK_INT(clv_policy_fixed(&scn, price_pol[k].name, 1, &p, &err), CLV_OK);
+        CHECK_STR(p.name, price_pol[k].name);
+        CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+        bad = 0;
+        for (size_t i = 0; i < n; i++)
+            bad += act[i].coupon != 0 || act[i].price != price_pol[k].level;
+        CHECK_INT(bad, 0);
+        clv_policy_free(&p);
+    }
+
     /* names */
+    CHECK_INT(clv_policy_fixed(&scn, "price-2", 1, &p, &err), CLV_EINPUT); /* the list price is none's */
+    CHECK_STR(err.msg, "expected price-K with K a price level in 1..3 other than list (2), got \"price-2\"");
+    CHECK_INT(clv_policy_fixed(&scn, "price-4", 1, &p, &err), CLV_EINPUT);
+    CHECK_INT(clv_policy_fixed(&scn, "price-x", 1, &p, &err), CLV_EINPUT);
+    CHECK_INT(clv_policy_fixed(&scn, "prices", 1, &p, &err), CLV_EINPUT); /* STEM-K only */
+    CHECK(strstr(err.msg, "unknown policy \"prices\"") != NULL);
     CHECK_INT(clv_policy_fixed(&scn, "blanket-4", 1, &p, &err), CLV_EINPUT);
     CHECK_STR(err.msg, "expected blanket-K with K a coupon level in 1..3, got \"blanket-4\"");
     CHECK_INT(clv_policy_fixed(&scn, "sarsa", 1, &p, &err), CLV_EINPUT);
     CHECK_INT(clv_policy_fixed(&scn, "genius", 1, &p, &err), CLV_EINPUT);
-    CHECK_STR(err.msg, "unknown policy \"genius\"; expected none, blanket-K (K in 1..3), random, rfm or ltv-threshold");
+    CHECK_STR(err.msg, "unknown policy \"genius\"; expected none, blanket-K (K in 1..3), random, rfm, "
+                       "ltv-threshold, price-up, price-down or price-K (K in 1..3, not 2)");
     clv_policy_free(&p); /* a zeroed policy */
+
+    /* no level above list: price-up says so, price-down still works */
+    scn.interventions.prices[2] = 0.9;
+    CHECK_INT(clv_policy_fixed(&scn, "price-up", 1, &p, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "\"price-up\" sets the nearest price level above list, but interventions.prices has no level "
+                       "above 1.0; expected a level above 1.0 in interventions.prices");
+    CHECK_INT(clv_policy_fixed(&scn, "price-down", 1, &p, &err), CLV_OK);
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    CHECK_INT(act[0].price, 0); /* 0.95, the nearest below, not 0.9 */
+    clv_policy_free(&p);
     free(obs);
     free(act);
     free(again);
@@ -161,7 +193,10 @@ TEST(test_policy_type_table)
         CHECK(t->how == CLV_PK_LEARNED ? t->algo >= 0 && t->algo < CLV_MAX_ALGOS : t->algo == -1);
         CHECK(t->how == CLV_PK_PLANNED ? t->myopic == 0 || t->myopic == 1 : t->myopic == -1);
         clv_policy p;
-        const int rc = clv_policy_fixed(&scn, t->per_coupon ? "blanket-2" : t->name, 1, &p, &err);
+        const char *as = t->per_level == CLV_PER_COUPON ? "blanket-2" : t->per_level == CLV_PER_PRICE ? "price-3"
+                                                                                                   : t->name;
+        CHECK((t->per_level == CLV_PER_NONE) == (t->stem == NULL));
+        const int rc = clv_policy_fixed(&scn, as, 1, &p, &err);
         CHECK_INT(rc, t->how == CLV_PK_FIXED ? CLV_OK : CLV_EINPUT);
         clv_policy_free(&p);
         /* a table kind without its table says so */
@@ -171,7 +206,7 @@ TEST(test_policy_type_table)
         }
     }
     CHECK_INT((int)n, CLV_POLICY_N_KINDS); /* one entry per line of clvsim/policy_kinds.h */
-    CHECK_INT((int)fixed, 5);
+    CHECK_INT((int)fixed, 8);
     CHECK_INT((int)learned, 3);
     CHECK_INT((int)planned, 2);
     CHECK(clv_policy_type_of(-1) == NULL && clv_policy_type_of((int)n) == NULL);
@@ -181,6 +216,20 @@ TEST(test_policy_type_table)
     CHECK_INT(level, 3);
     CHECK(clv_policy_type_named("blanket-x", &level) == clv_policy_type_of(CLV_POLICY_BLANKET));
     CHECK_INT(level, 0);
+    CHECK(clv_policy_type_named("price-3", &level) == clv_policy_type_of(CLV_POLICY_PRICES));
+    CHECK_INT(level, 3);
+    CHECK(clv_policy_type_named("price-up", &level) == clv_policy_type_of(CLV_POLICY_PRICE_UP));
+    CHECK_INT(level, 0);
+    CHECK(clv_policy_type_named("price-down", &level) == clv_policy_type_of(CLV_POLICY_PRICE_DOWN));
+    /* the labels of the tables and figures */
+    char label[64];
+    static const char *const labels[][2] = {{"blanket-2", "blanket 20%"}, {"price-3", "price x1.05"},
+                                            {"price-up", "price-up x1.05"}, {"price-down", "price-down x0.95"},
+                                            {"sarsa", "sarsa"}};
+    for (size_t k = 0; k < sizeof labels / sizeof labels[0]; k++) {
+        clv_policy_label(&scn, labels[k][0], label, sizeof label);
+        CHECK_STR(label, labels[k][1]);
+    }
     clv_policy p;
     CHECK_INT(clv_policy_fixed(&scn, "blanket", 1, &p, &err), CLV_EINPUT); /* NAME-K only */
     CHECK(strstr(err.msg, "unknown policy \"blanket\"") != NULL);

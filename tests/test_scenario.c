@@ -235,7 +235,7 @@ TEST(test_scenario_bad_files)
     }
     closedir(d);
     /* the fixtures cover every kind of error; fewer means some went missing */
-    CHECK(n >= 44);
+    CHECK(n >= 47);
 }
 
 /* the price coherence check against the closed form of a constant
@@ -314,7 +314,7 @@ TEST(test_scenario_overrides)
         {"calendar.horizon_days", "90", NULL},
         {"scenario.seed", "3000000000", "--seed"}, /* beyond 32 bits, no L needed */
         {"population.model", "pareto", NULL},      /* quotes optional */
-        {"interventions.prices", "[0.9, 1.0]", NULL},
+        {"interventions.prices", "[0.9, 1.0, 1.1]", NULL},
         {"output.dir", "/tmp/x y", "--output"},
         {"interventions.coupons", "({ name = \"a\"; discount = 0.2; })", NULL},
     };
@@ -323,7 +323,7 @@ TEST(test_scenario_overrides)
     CHECK_INT(s.calendar.horizon_days, 90);
     CHECK(s.scenario.seed == 3000000000LL);
     CHECK_INT(s.population.model, CLV_MODEL_PARETO);
-    CHECK_INT(s.interventions.n_prices, 2);
+    CHECK_INT(s.interventions.n_prices, 3);
     CHECK_STR(s.output.dir, "/tmp/x y");
     CHECK_INT(s.interventions.n_coupons, 1);
 

@@ -8,6 +8,7 @@
 
 #include "clvsim/btyd.h"
 #include "clvsim/date.h"
+#include "clvsim/policy.h"
 #include "clvsim/sim.h"
 #include "clvsim/txlog.h"
 #include "harness.h"
@@ -800,6 +801,56 @@ TEST(test_sim_price_response)
     scn.response.price_enabled = 0;
     run_epochs(&scn, 1, &(clv_action){1, 1}, 3, &coupon, NULL, NULL, NULL);
     check_share("coupon, no price response", coupon.buyers, N, 1 - no_purchase(lambda, 1, w));
+}
+
+/* The price levers as policies (clvsim/policy.h): price-up and price-down
+ * put everyone at the nearest level above or below list for the whole
+ * run, so with elasticity e (sd 0) a population buying at rate lambda
+ * makes N lambda w P^e purchases over w days (a Poisson-gamma total:
+ * check_count's 5 standard errors), no coupon is sent, and each basket z
+ * is charged z P against its cost z (1 - m): margin / revenue is exactly
+ * 1 - (1 - m) / P. */
+TEST(test_sim_price_policies_known_answer)
+{
+    enum { N = 100000 };
+    const double lambda = 0.01, e = -1.7, m = 0.35;
+    const int epoch_days = 14, epochs = 2;
+    clv_scenario scn;
+    known_rate(&scn, N, lambda, epoch_days, epochs);
+    scn.response.price_enabled = 1, scn.response.elasticity_mean = e, scn.response.elasticity_sd = 0;
+    scn.economics.margin_rate = m;
+    scn.interventions.n_prices = 3;
+    scn.interventions.prices[0] = 0.9, scn.interventions.prices[1] = 1.0, scn.interventions.prices[2] = 1.08;
+    static const struct { const char *name; double P; } pol[] = {{"none", 1.0}, {"price-up", 1.08}, {"price-down", 0.9}};
+    for (size_t k = 0; k < sizeof pol / sizeof pol[0]; k++) {
+        clv_policy p;
+        clv_error err;
+        clv_sim *s = NULL;
+        clv_sim_opts so;
+        clv_sim_opts_default(&so);
+        so.threads = 2;
+        CHECK_INT(clv_policy_fixed(&scn, pol[k].name, 1, &p, &err), CLV_OK);
+        if (clv_sim_alloc(&scn, &so, &s, &err) != CLV_OK || clv_sim_reset(s, 11, 0, &err) != CLV_OK ||
+            clv_sim_run(s, &p, NULL, &err) != CLV_OK) {
+            harness_fail(__FILE__, __LINE__, "%s: %s", pol[k].name, err.msg);
+            clv_sim_free(s);
+            clv_policy_free(&p);
+            return;
+        }
+        size_t nd;
+        const clv_sim_day *d = clv_sim_days(s, &nd);
+        double purchases = 0, revenue = 0, margin = 0, sent = 0, cost = 0;
+        for (size_t i = 0; i < nd; i++)
+            purchases += d[i].purchases, revenue += d[i].revenue, margin += d[i].net_margin,
+                sent += d[i].coupons_sent, cost += d[i].coupon_cost;
+        CHECK_INT((int)nd, epoch_days * epochs);
+        check_count(pol[k].name, purchases, N * lambda * epoch_days * epochs * pow(pol[k].P, e));
+        CHECK(sent == 0 && cost == 0);
+        CHECK(revenue > 0);
+        CHECK_NEAR(margin / revenue, 1 - (1 - m) / pol[k].P, 1e-9);
+        clv_sim_free(s);
+        clv_policy_free(&p);
+    }
 }
 
 /* Redemption: a holder will use its coupon with redeem_probability q,

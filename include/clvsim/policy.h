@@ -26,6 +26,7 @@
 #ifndef CLVSIM_POLICY_H
 #define CLVSIM_POLICY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "clvsim/agent.h"
@@ -60,11 +61,19 @@ typedef enum clv_policy_how {
     CLV_PK_PLANNED = 2   /* a table planned on the estimated MDP (greedy, oracle) */
 } clv_policy_how;
 
+/* what a kind that stands for one policy per level is per (blanket, prices) */
+typedef enum clv_policy_per {
+    CLV_PER_NONE = 0,    /* one policy */
+    CLV_PER_COUPON = 1,  /* one per coupon level K, named STEM-K (blanket-K) */
+    CLV_PER_PRICE = 2    /* one per price level K other than list, named STEM-K (price-K) */
+} clv_policy_per;
+
 /* What a constructor gets besides the scenario. */
 typedef struct clv_policy_args {
     const char *name;            /* the policy's name (copied): "none", "blanket-2", "sarsa", ... */
     uint64_t seed;               /* keys a fixed rule's draws (the scenario's seed in clvsim run) */
-    int level;                   /* per_coupon kinds: the coupon level, 1..interventions.n_coupons */
+    int level;                   /* per-level kinds: the coupon level, 1..interventions.n_coupons, or the
+                                    price level, 1..interventions.n_prices (never the list price) */
     const clv_qtable *table;     /* learned and planned kinds: the table (borrowed; outlives the policy) */
     const clv_state_map *map;    /* ... and the state map it was made on */
     int threads;                 /* learned and planned kinds: the workers of its states (0: all) */
@@ -75,7 +84,9 @@ typedef struct clv_policy_type {
     const char *doc;             /* one line */
     int id;                      /* clv_policy_kind (scenario.h) */
     int how;                     /* clv_policy_how */
-    int per_coupon;              /* 1: one policy per coupon level, named NAME-K (blanket) */
+    int per_level;               /* clv_policy_per */
+    const char *stem;            /* per-level kinds: STEM of the policies' names STEM-K ("blanket", "price");
+                                    else NULL */
     int algo;                    /* learned: the clv_algo that trains its table; else -1 */
     int myopic;                  /* planned: clv_mdp_table's myopic (1 greedy, 0 oracle); else -1 */
     /* Make the policy into *out: CLV_OK, CLV_EINPUT (err says why),
@@ -89,9 +100,16 @@ extern const clv_policy_type *const clv_policy_types[];
 /* The type of clv_policy_kind id, or NULL for an unknown id. */
 const clv_policy_type *clv_policy_type_of(int id);
 
-/* The type named name ("blanket-K": the per_coupon type "blanket" with
- * *level = K when level is non-NULL; else *level = 0), or NULL. */
+/* The type named name, or NULL.  STEM-K names the per-level type of that
+ * stem ("blanket-2": "blanket", "price-3": "prices") and sets *level = K
+ * when level is non-NULL and K is a positive integer; else *level = 0. */
 const clv_policy_type *clv_policy_type_named(const char *name, int *level);
+
+/* The label of the fixed policy called name in tables and figures, into
+ * buf (n bytes): "blanket 20%" (blanket-K: the coupon's name), "price x1.05"
+ * (price-K: the multiplier of list price), "price-up x1.05" and
+ * "price-down x0.95"; any other name as it is. */
+void clv_policy_label(const clv_scenario *scn, const char *name, char *buf, size_t n);
 
 
 #ifdef __cplusplus

@@ -21,6 +21,9 @@
     X(Q, "q-learning", q)                      /* tabular Q-learning */                                   \
     X(SARSA, "sarsa", sarsa)                   /* tabular SARSA */                                        \
     X(EXPECTED_SARSA, "expected-sarsa", expected_sarsa) /* tabular Expected SARSA */                      \
-    X(ORACLE, "oracle", oracle)                /* value iteration on the estimated model */
+    X(ORACLE, "oracle", oracle)                /* value iteration on the estimated model */           \
+    X(PRICE_UP, "price-up", price_up)          /* everyone at the nearest price level above list */   \
+    X(PRICE_DOWN, "price-down", price_down)    /* everyone at the nearest price level below list */   \
+    X(PRICES, "prices", prices)                /* everyone at one price level, one policy per level */
 
 #endif

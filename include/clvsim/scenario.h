@@ -359,6 +359,13 @@ int clv_scn_write_reference(FILE *fp, clv_error *err);
  * scenario always has) in interventions.prices; -1 when there is none. */
 int clv_scn_list_price(const clv_scenario *scn);
 
+/* The index in interventions.prices of the nearest price level above the
+ * list price 1.0 (dir > 0: the smallest level above 1.0) or below it
+ * (dir < 0: the largest level below 1.0), the first of equal levels;
+ * -1 when there is none.  It does not rely on the schema's increasing
+ * order.  The price-up and price-down policies set it (clvsim/policy.h). */
+int clv_scn_price_step(const clv_scenario *scn, int dir);
+
 /* The file-format name of an enumeration value ("q-learning", "week", ...),
  * for reports.  key is the scenario key whose values these are, e.g.
  * "evaluation.policies".  Returns NULL for an unknown key or value. */

@@ -37,13 +37,13 @@
 extern "C" {
 #endif
 
-/* the most policies a study compares: every listed kind, blanket once per coupon level */
-enum { CLV_STUDY_MAX = CLV_MAX_POLICIES + CLV_MAX_COUPONS };
+/* the most policies a study compares: every listed kind, blanket once per coupon level, prices once per price level */
+enum { CLV_STUDY_MAX = CLV_MAX_POLICIES + CLV_MAX_COUPONS + CLV_MAX_PRICES };
 
 /* One compared policy. */
 typedef struct clv_study_policy {
     char name[CLV_NAME_MAX + 16];   /* "none", "blanket-2", "q-learning", ... (the CSVs' policy column) */
-    char label[CLV_NAME_MAX + 32];  /* "blanket 20%" (tables, figures) */
+    char label[CLV_NAME_MAX + 32];  /* "blanket 20%", "price-up x1.05" (tables, figures: clv_policy_label) */
     int kind;                       /* clv_policy_kind (scenario.h) */
     int fixed;                      /* 1: a rule that learns nothing from the simulator (policy.h, CLV_PK_FIXED) */
     clv_policy pol;                 /* owned by the study */

@@ -1,4 +1,4 @@
-/* policy_fixed.c - the fixed policies: none, blanket coupons, random, the RFM rule and the LTV threshold. */
+/* policy_fixed.c - the fixed policies: none, blanket coupons, random, the RFM rule, the LTV threshold and the price levels. */
 #include "clvsim/policy.h"
 
 #include <stdio.h>
@@ -12,11 +12,11 @@
 #include "clvsim/rng.h"
 #include "clvsim/streams.h"
 
-enum { FIX_NONE, FIX_BLANKET, FIX_RANDOM, FIX_RFM, FIX_LTV };
+enum { FIX_NONE, FIX_BLANKET, FIX_RANDOM, FIX_RFM, FIX_LTV, FIX_PRICE };
 
 typedef struct fixed {
     int kind;
-    int level;                  /* coupon level of blanket and rfm */
+    int level;                  /* coupon level of blanket and rfm; price: the price level's index */
     int n_coupons, n_prices;
     double probability;         /* random */
     double quantile;            /* rfm, ltv-threshold */
@@ -40,6 +40,10 @@ static int act_fixed(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t
     case FIX_BLANKET:
         for (size_t i = 0; i < n; i++)
             act[i].coupon = (uint8_t)f->level;
+        break;
+    case FIX_PRICE:
+        for (size_t i = 0; i < n; i++)
+            act[i].price = (uint8_t)f->level;
         break;
     case FIX_RANDOM:
         for (size_t i = 0; i < n; i++) {
@@ -111,6 +115,10 @@ static int make_fixed(const clv_scenario *scn, int kind, int level, const clv_po
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
                              "expected blanket-K with K a coupon level in 1..%d, got \"%s\"", iv->n_coupons,
                              args->name);
+    if (kind == FIX_PRICE && (level >= iv->n_prices || iv->prices[level] == 1.0))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
+                             "expected price-K with K a price level in 1..%d other than list (%d), got \"%s\"",
+                             iv->n_prices, clv_scn_list_price(scn) + 1, args->name);
     fixed *f = calloc(1, sizeof *f);
     if (!f)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
@@ -155,35 +163,75 @@ static int make_ltv(const clv_scenario *scn, const clv_policy_args *a, clv_polic
     return make_fixed(scn, FIX_LTV, scn->evaluation.ltv_coupon, a, out, err);
 }
 
+/* price-up (dir 1) and price-down (dir -1): the nearest level above or below list */
+static int make_price_step(const clv_scenario *scn, int dir, const clv_policy_args *a, clv_policy *out,
+                           clv_error *err)
+{
+    const int level = clv_scn_price_step(scn, dir);
+    const char *side = dir > 0 ? "above" : "below";
+    if (level < 0) {
+        memset(out, 0, sizeof *out);
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
+                             "\"%s\" sets the nearest price level %s list, but interventions.prices has no level "
+                             "%s 1.0; expected a level %s 1.0 in interventions.prices", a->name, side, side, side);
+    }
+    return make_fixed(scn, FIX_PRICE, level, a, out, err);
+}
+
+static int make_price_up(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    return make_price_step(scn, 1, a, out, err);
+}
+
+static int make_price_down(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    return make_price_step(scn, -1, a, out, err);
+}
+
+/* price-K: level K (1-based; 0, an unparsed K, is out of range) */
+static int make_prices(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    return make_fixed(scn, FIX_PRICE, a->level >= 1 ? a->level - 1 : CLV_MAX_PRICES, a, out, err);
+}
+
 /* the entries of the policy type table (policy_types.c) */
 const clv_policy_type clv__policy_none = {"none", "no campaign: no coupon, list price", CLV_POLICY_NONE,
-                                          CLV_PK_FIXED, 0, -1, -1, make_none};
+                                          CLV_PK_FIXED, CLV_PER_NONE, NULL, -1, -1, make_none};
 const clv_policy_type clv__policy_blanket = {"blanket", "the same coupon to every customer at every epoch, one policy "
-                                             "per coupon level (blanket-K)", CLV_POLICY_BLANKET, CLV_PK_FIXED, 1, -1,
-                                             -1, make_blanket};
+                                             "per coupon level (blanket-K)", CLV_POLICY_BLANKET, CLV_PK_FIXED,
+                                             CLV_PER_COUPON, "blanket", -1, -1, make_blanket};
 const clv_policy_type clv__policy_random = {"random", "a coupon with evaluation.random_coupon_probability, of a "
-                                            "random level at a random price", CLV_POLICY_RANDOM, CLV_PK_FIXED, 0, -1,
-                                            -1, make_random};
+                                            "random level at a random price", CLV_POLICY_RANDOM, CLV_PK_FIXED,
+                                            CLV_PER_NONE, NULL, -1, -1, make_random};
 const clv_policy_type clv__policy_rfm = {"rfm", "a coupon to the at-risk customers of high past spend",
-                                         CLV_POLICY_RFM, CLV_PK_FIXED, 0, -1, -1, make_rfm};
+                                         CLV_POLICY_RFM, CLV_PK_FIXED, CLV_PER_NONE, NULL, -1, -1, make_rfm};
 const clv_policy_type clv__policy_ltv_threshold = {"ltv-threshold", "a coupon to the customers whose LTV estimate "
-                                                   "is above a quantile", CLV_POLICY_LTV_THRESHOLD, CLV_PK_FIXED, 0,
-                                                   -1, -1, make_ltv};
+                                                   "is above a quantile", CLV_POLICY_LTV_THRESHOLD, CLV_PK_FIXED,
+                                                   CLV_PER_NONE, NULL, -1, -1, make_ltv};
+const clv_policy_type clv__policy_price_up = {"price-up", "every customer at the nearest price level above list, "
+                                              "no coupon", CLV_POLICY_PRICE_UP, CLV_PK_FIXED, CLV_PER_NONE, NULL,
+                                              -1, -1, make_price_up};
+const clv_policy_type clv__policy_price_down = {"price-down", "every customer at the nearest price level below "
+                                                "list, no coupon", CLV_POLICY_PRICE_DOWN, CLV_PK_FIXED,
+                                                CLV_PER_NONE, NULL, -1, -1, make_price_down};
+const clv_policy_type clv__policy_prices = {"prices", "every customer at one price level, no coupon, one policy per "
+                                            "price level other than list (price-K)", CLV_POLICY_PRICES,
+                                            CLV_PK_FIXED, CLV_PER_PRICE, "price", -1, -1, make_prices};
 
 int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, clv_policy *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
     int level = 0;
     const clv_policy_type *t = clv_policy_type_named(name, &level);
-    /* a per-coupon kind goes by NAME-K only ("blanket" alone is no policy) */
-    if (t && t->per_coupon && strcmp(name, t->name) == 0)
+    /* a per-level kind goes by STEM-K only ("blanket" or "prices" alone is no policy) */
+    if (t && t->per_level != CLV_PER_NONE && strcmp(name, t->name) == 0)
         t = NULL;
     if (t && t->how != CLV_PK_FIXED)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
                              "\"%s\" is learned from simulated episodes, not a fixed rule: clvsim run "
                              "trains and evaluates it (C API: clv_policy_table)", name);
     if (!t) {
-        /* "none, blanket-K (K in 1..3), random, rfm or ltv-threshold", from the table */
+        /* "none, blanket-K (K in 1..3), random, ..., price-down or price-K (K in 1..3, not 2)", from the table */
         char acc[400] = "";
         size_t n_fixed = 0, k = 0;
         for (size_t i = 0; clv_policy_types[i]; i++)
@@ -194,11 +242,14 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
                 continue;
             const size_t l = strlen(acc);
             k++;
-            if (f->per_coupon)
-                snprintf(acc + l, sizeof acc - l, "%s%s-K (K in 1..%d)", k == 1 ? "" : k == n_fixed ? " or " : ", ",
-                         f->name, scn->interventions.n_coupons);
+            const char *sep = k == 1 ? "" : k == n_fixed ? " or " : ", ";
+            if (f->per_level == CLV_PER_COUPON)
+                snprintf(acc + l, sizeof acc - l, "%s%s-K (K in 1..%d)", sep, f->stem, scn->interventions.n_coupons);
+            else if (f->per_level == CLV_PER_PRICE)
+                snprintf(acc + l, sizeof acc - l, "%s%s-K (K in 1..%d, not %d)", sep, f->stem,
+                         scn->interventions.n_prices, clv_scn_list_price(scn) + 1);
             else
-                snprintf(acc + l, sizeof acc - l, "%s%s", k == 1 ? "" : k == n_fixed ? " or " : ", ", f->name);
+                snprintf(acc + l, sizeof acc - l, "%s%s", sep, f->name);
         }
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "unknown policy \"%s\"; expected %s", name, acc);
     }

@@ -2,6 +2,7 @@
 #include "clvsim/policy.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,13 +28,15 @@ const clv_policy_type *clv_policy_type_named(const char *name, int *level)
 {
     if (level)
         *level = 0;
+    /* a kind's own name first: "price-up" is no price-K */
+    for (size_t i = 0; clv_policy_types[i]; i++)
+        if (strcmp(name, clv_policy_types[i]->name) == 0)
+            return clv_policy_types[i];
     for (size_t i = 0; clv_policy_types[i]; i++) {
         const clv_policy_type *t = clv_policy_types[i];
-        const size_t l = strlen(t->name);
-        if (strcmp(name, t->name) == 0)
-            return t;
-        /* NAME-K of a per-coupon kind: K a positive integer (strtol), else level 0 */
-        if (t->per_coupon && strncmp(name, t->name, l) == 0 && name[l] == '-') {
+        /* STEM-K of a per-level kind: K a positive integer (strtol), else level 0 */
+        const size_t l = t->stem ? strlen(t->stem) : 0;
+        if (t->per_level != CLV_PER_NONE && strncmp(name, t->stem, l) == 0 && name[l] == '-') {
             char *end;
             const long k = strtol(name + l + 1, &end, 10);
             if (level && !*end && end != name + l + 1 && k >= 1 && k <= INT_MAX)
@@ -42,4 +45,24 @@ const clv_policy_type *clv_policy_type_named(const char *name, int *level)
         }
     }
     return NULL;
+}
+
+void clv_policy_label(const clv_scenario *scn, const char *name, char *buf, size_t n)
+{
+    const clv_scn_interventions *iv = &scn->interventions;
+    int level = 0, price = -1;
+    const clv_policy_type *t = clv_policy_type_named(name, &level);
+    const int id = t ? t->id : -1;
+    if (id == CLV_POLICY_BLANKET && level >= 1 && level <= iv->n_coupons) {
+        snprintf(buf, n, "%s %s", t->stem, iv->coupons[level - 1].name);
+        return;
+    }
+    if (id == CLV_POLICY_PRICES && level >= 1 && level <= iv->n_prices)
+        price = level - 1;
+    else if (id == CLV_POLICY_PRICE_UP || id == CLV_POLICY_PRICE_DOWN)
+        price = clv_scn_price_step(scn, id == CLV_POLICY_PRICE_UP ? 1 : -1);
+    if (price >= 0)
+        snprintf(buf, n, "%s x%g", id == CLV_POLICY_PRICES ? t->stem : t->name, iv->prices[price]);
+    else
+        snprintf(buf, n, "%s", name);
 }

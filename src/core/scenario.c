@@ -1076,6 +1076,21 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
                  "largest coupon discount) to the power elasticity_mean - 5 x elasticity_sd, to be at most %g, got %.4g = %g^%g: a higher lowest price "
                  "or a weaker elasticity", MAX_DAY_MULTIPLIER, k, pmin, e5);
     }
+    /* a price policy needs its price level: one above list, below list, or
+     * any but list (after the levels' own checks, which say more about a bad level) */
+    CHECK(!policy_listed(scn, CLV_POLICY_PRICE_UP) || clv_scn_price_step(scn, 1) >= 0, "evaluation.policies",
+          "policy \"price-up\" sets the nearest price level above list, but interventions.prices has no level "
+          "above 1.0; expected a level above 1.0 in interventions.prices, or no \"price-up\" in "
+          "evaluation.policies");
+    CHECK(!policy_listed(scn, CLV_POLICY_PRICE_DOWN) || clv_scn_price_step(scn, -1) >= 0, "evaluation.policies",
+          "policy \"price-down\" sets the nearest price level below list, but interventions.prices has no level "
+          "below 1.0; expected a level below 1.0 in interventions.prices, or no \"price-down\" in "
+          "evaluation.policies");
+    CHECK(!policy_listed(scn, CLV_POLICY_PRICES) || clv_scn_price_step(scn, 1) >= 0 ||
+              clv_scn_price_step(scn, -1) >= 0, "evaluation.policies",
+          "policy \"prices\" stands for one policy per price level other than list, but interventions.prices has "
+          "only the list price 1.0; expected other levels in interventions.prices, or no \"prices\" in "
+          "evaluation.policies");
 
     /* the busiest day's multipliers, and the arrivals of each world */
     const int horizon = horizons[0] > horizons[1] ? horizons[0] : horizons[1];
@@ -1377,6 +1392,19 @@ int clv_scn_list_price(const clv_scenario *scn)
     return list;
 }
 
+int clv_scn_price_step(const clv_scenario *scn, int dir)
+{
+    int best = -1;
+    for (int k = 0; k < scn->interventions.n_prices; k++) {
+        const double P = scn->interventions.prices[k];
+        if (!(dir > 0 ? P > 1.0 : P < 1.0))
+            continue;
+        if (best < 0 || (dir > 0 ? P < scn->interventions.prices[best] : P > scn->interventions.prices[best]))
+            best = k;
+    }
+    return best;
+}
+
 /* ---- the response model's questions about a scenario ---- */
 
 double clv_contact_spend(double total_spend, double age_days)
@@ -1476,7 +1504,7 @@ void clv_scn_price_warning(const clv_scenario *scn, const clv_price_check *pc, c
              "the list price is not the profit-maximising price of this world: with price elasticity %g (sd %g) "
              "and margin_rate %g, gross margin is highest at %.3g x list, %+.1f%% over the list price; the list price would be optimal at elasticity %.3g (Lerner: -1 / margin). "
              "Any policy that moves prices toward %.3g x gains from this assumption alone, not from targeting; "
-             "compare such policies with a blanket price change, and check the elasticity and margin against "
+             "compare such policies with a blanket price change (price-up, price-down, price-K), and check the elasticity and margin against "
              "your own data",
              r->elasticity_mean, r->elasticity_sd, scn->economics.margin_rate, pc->best_price, 100 * pc->gain,
              pc->lerner_elasticity, pc->best_price);

@@ -450,8 +450,12 @@ const clv__key clv__scn_keys[] = {
     ENUMS("evaluation.policies", evaluation.policies, evaluation.n_policies, n_policy, CLV__KF_UNIQUE,
           "[\"none\", \"blanket\", \"random\", \"rfm\", \"ltv-threshold\", \"greedy\", \"q-learning\", "
           "\"sarsa\"]",
-          "Policies to compare; blanket stands for one policy per coupon level. none, blanket, random, rfm and "
-          "ltv-threshold are the fixed policies, the best of which is the reference of the paired differences; "
+          "Policies to compare; blanket stands for one policy per coupon level (blanket-K), prices for one per "
+          "price level other than list (price-K: everyone at level K of interventions.prices, no coupon); "
+          "price-up and price-down set everyone at the nearest level above or below list, no coupon (not in this "
+          "default: the default interventions.prices is the list price alone; the shipped scenarios list them). none, "
+          "blanket, price-up, price-down, prices, random, rfm and ltv-threshold are the fixed policies, the best "
+          "of which is the reference of the paired differences; "
           "greedy and oracle use an MDP estimated from agent.episodes episodes of random actions."),
     INT("evaluation.replications", evaluation.replications, 2, 100000, 0, "10", "replications",
         "Independent replications, with common random numbers across policies."),

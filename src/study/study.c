@@ -174,14 +174,15 @@ static int estimate_models(clv_study *s, const clv_study_opts *o, clv_error *err
 
 /* ---- phase 2: every listed policy, from the policy type table ---- */
 
-static clv_study_policy *add(clv_study *s, const clv_policy_type *t, const char *name, const char *label)
+/* the policy called name, labelled as clv_policy_label says */
+static clv_study_policy *add(clv_study *s, const clv_policy_type *t, const char *name)
 {
     clv_study_policy *p = &s->pol[s->n++];
     memset(p, 0, sizeof *p);
     p->kind = t->id;
     p->fixed = t->how == CLV_PK_FIXED;
     snprintf(p->name, sizeof p->name, "%s", name);
-    snprintf(p->label, sizeof p->label, "%s", label ? label : name);
+    clv_policy_label(&s->scn, name, p->label, sizeof p->label);
     return p;
 }
 
@@ -196,12 +197,16 @@ static int build_policies(clv_study *s, clv_error *err)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "unknown policy kind %d",
                                  scn->evaluation.policies[i]);
         clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads};
-        if (t->per_coupon) {
-            for (int c = 1; c <= scn->interventions.n_coupons && st == CLV_OK; c++) {
-                char nm[32], label[CLV_NAME_MAX + 16];
-                snprintf(nm, sizeof nm, "%s-%d", t->name, c);
-                snprintf(label, sizeof label, "%s %s", t->name, scn->interventions.coupons[c - 1].name);
-                clv_study_policy *p = add(s, t, nm, label);
+        if (t->per_level != CLV_PER_NONE) {
+            /* one policy per coupon level, or per price level other than list */
+            const int n_levels = t->per_level == CLV_PER_COUPON ? scn->interventions.n_coupons
+                                                                : scn->interventions.n_prices;
+            for (int c = 1; c <= n_levels && st == CLV_OK; c++) {
+                if (t->per_level == CLV_PER_PRICE && scn->interventions.prices[c - 1] == 1.0)
+                    continue;
+                char nm[32];
+                snprintf(nm, sizeof nm, "%s-%d", t->stem, c);
+                clv_study_policy *p = add(s, t, nm);
                 a.name = nm;
                 a.level = c;
                 st = t->make(scn, &a, &p->pol, err);
@@ -218,7 +223,7 @@ static int build_policies(clv_study *s, clv_error *err)
         }
         if (t->how != CLV_PK_FIXED && !a.table)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "no table for policy %s", t->name);
-        clv_study_policy *p = add(s, t, t->name, NULL);
+        clv_study_policy *p = add(s, t, t->name);
         p->table = a.table;
         p->map = a.map;
         st = t->make(scn, &a, &p->pol, err);
