@@ -19,9 +19,12 @@ set grid noytics
 set xtics rotate by -45 noenhanced
 set ytics noenhanced font ",8"
 set palette defined (-1 "#d62728", 0 "#ffffff", 1 "#1f77b4")
-stats datafile matrix rowheaders columnheaders using 3 nooutput
-m = abs(STATS_min) > abs(STATS_max) ? abs(STATS_min) : abs(STATS_max)
-if (m == 0) { m = 1 }
+# the largest |advantage|, never-tried cells counted as 0: gnuplot's stats
+# of a matrix with missing values can give NaN for its maximum (a colour
+# range of NaN leaves every point undefined and the plot fails)
+stats datafile matrix rowheaders columnheaders using ($3 == $3 ? abs($3) : 0) nooutput
+m = STATS_max
+if (!(m > 0)) { m = 1 }
 set cbrange [-m:m]
 set cblabel "advantage over no coupon at list price"
 set yrange [] reverse

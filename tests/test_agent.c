@@ -418,6 +418,89 @@ TEST(test_agent_training_learns)
     clv_train_result_free(&res);
 }
 
+/* The coupon-action visits of a table (actions coupon x n_prices + price
+ * with a coupon), and those of coupon level `level` alone. */
+static double coupon_visits(const clv_qtable *t, size_t n_prices, size_t level)
+{
+    double v = 0;
+    for (size_t s = 0; s < t->n_states; s++)
+        for (size_t a = 0; a < t->n_actions; a++)
+            if (level ? a / n_prices == level : a >= n_prices)
+                v += t->visits[s * t->n_actions + a];
+    return v;
+}
+
+/* Training and the oracle's estimate credit transitions to the executed
+ * actions.  tight-budget.cfg with an epoch budget of 12 and no total: a
+ * 10% coupon reserves 10.05 and the 20% and 30% ones 15.05 and 20.05, so
+ * each epoch sends exactly one coupon, a 10% one (with all actions random,
+ * three quarters ask for a coupon and a quarter of those for the 10%): the
+ * table holds as many coupon-action visits as coupons were sent, epochs x
+ * episodes, none of the 20% or 30%, and the rest of its visits are no
+ * coupon (the requested actions would give three quarters of all visits
+ * to coupons); and it holds one visit per transition, customers x epochs
+ * x episodes (SARSA's updates that wait for the step are made once). */
+TEST(test_agent_executed_actions)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/tight-budget.cfg", NULL, 0, &scn, &err), CLV_OK);
+    scn.interventions.budget_per_epoch = 12;
+    scn.interventions.budget_total = -1;
+    scn.agent.customers = 300;
+    scn.agent.episodes = 3;
+    scn.agent.epsilon_start = scn.agent.epsilon_end = 1;
+    scn.acquisition.rate_per_day = 0; /* a fixed population: a known number of transitions */
+    const size_t P = (size_t)scn.interventions.n_prices;
+    CHECK(scn.interventions.n_coupons == 3 && P == 3);
+    /* the training environment: agent.customers existing customers */
+    clv_scenario env = scn;
+    env.population.customers = scn.agent.customers;
+    clv_world *w = NULL;
+    CHECK_INT(clv_world_alloc(&env, NULL, &w, &err), CLV_OK);
+    if (!w)
+        return;
+    const double sent = (double)clv_world_epochs(w) * scn.agent.episodes;
+    const double transitions = sent * (double)clv_world_customers(w);
+    clv_world_free(w);
+    for (int algo = 0; algo < 3; algo++) {
+        clv_train_result res;
+        CHECK_INT(clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
+        if (!res.table)
+            continue;
+        const double coupons = coupon_visits(res.table, P, 0);
+        double total = 0;
+        for (size_t k = 0; k < res.table->n_states * res.n_actions; k++)
+            total += res.table->visits[k];
+        if (!(coupons == sent))
+            harness_fail(__FILE__, __LINE__, "algorithm %d: %.0f coupon-action visits in the table, %.0f coupons sent",
+                         algo, coupons, sent);
+        CHECK(coupon_visits(res.table, P, 1) == sent);
+        /* every transition updated once, SARSA's that waited for the step included */
+        if (!(total == transitions))
+            harness_fail(__FILE__, __LINE__, "algorithm %d: %.0f visits in the table, %.0f transitions", algo, total,
+                         transitions);
+        clv_train_result_free(&res);
+    }
+    /* the oracle's estimate: its myopic table's visits are the estimate's */
+    clv_state_map map;
+    CHECK_INT(clv_agent_state_map(&scn, 2, &map, &err), CLV_OK);
+    clv_mdp_estimate *m = NULL;
+    CHECK_INT(clv_oracle_estimate(&scn, &map, 2, 2, NULL, &m, &err), CLV_OK);
+    clv_qtable *my = NULL;
+    if (m)
+        CHECK_INT(clv_mdp_table(m, 1, 0.99, 1e-9, 1000, &my, &err), CLV_OK);
+    if (my) {
+        const double coupons = coupon_visits(my, P, 0), want = sent / scn.agent.episodes * 2;
+        if (!(coupons == want))
+            harness_fail(__FILE__, __LINE__, "oracle: %.0f coupon-action visits in the estimate, %.0f coupons sent",
+                         coupons, want);
+        CHECK(coupon_visits(my, P, 1) == want);
+    }
+    clv_qtable_free(my);
+    clv_mdp_estimate_free(m);
+}
+
 /* checkpoints and resuming: 8 episodes then 4 more from the checkpoint
  * give the table 12 at once do, bit for bit */
 typedef struct {

@@ -1,6 +1,7 @@
-/* test_noalloc.c - no reset, step or observation allocates: malloc, calloc
- * and realloc are counted inside a window around those calls, over whole
- * replications with coupons, price levels, budgets and recording.
+/* test_noalloc.c - no reset, step, observation or clv_sim_sent allocates:
+ * malloc, calloc and realloc are counted inside a window around those
+ * calls, over whole replications with coupons, price levels, budgets and
+ * recording.
  *
  * The test binary defines malloc, calloc, realloc and free; they forward to
  * the next definition (the C library's, or the sanitizer's under make
@@ -198,8 +199,19 @@ TEST(test_noalloc_steps)
             if (st == CLV_OK)
                 st = clv_sim_epoch(s) % 2 ? clv_sim_step_ordered(s, act, order, NULL, &err)
                                           : clv_sim_step(s, act, NULL, &err);
+            /* and what it executed: every coupon it sent, of a level asked for */
+            size_t executed = 0, asked = 0;
+            for (size_t i = 0; st == CLV_OK && i < n; i++) {
+                const int c = clv_sim_sent(s, i);
+                executed += c > 0;
+                asked += c > 0 && c != act[i].coupon;
+            }
             allocations += window_close();
             CHECK_INT(st, CLV_OK);
+            size_t nd_now;
+            const clv_sim_day *now = clv_sim_days(s, &nd_now);
+            CHECK(asked == 0 && nd_now > 0 &&
+                  (double)executed == now[(size_t)(clv_sim_epoch(s) - 1) * (size_t)scn.calendar.epoch_days].coupons_sent);
             CHECK_INT(clv_sim_transactions(s, count_tx, &txs), CLV_OK);
             CHECK_INT((int)clv_sim_lost_transactions(s), 0);
         }

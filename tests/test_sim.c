@@ -1,6 +1,7 @@
 /* test_sim.c - the environment against the closed-form distributions of the
  * models it simulates, its accounting identities, and its independence of
  * the thread count. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -1140,6 +1141,94 @@ TEST(test_sim_budgets)
     CHECK(spent <= 5000 + 1e-6);
     CHECK(spent > 0);
     CHECK(epochs_refusing > 0);
+    clv_sim_free(s);
+}
+
+/* clv_sim_sent: what the last step executed.  An epoch budget of 45 holds
+ * two 30% coupons (each reserves 20.05) and a 10% one beside one 30% coupon
+ * (10.05 + 20.05); the rest are refused, in customer order or in the
+ * order given. */
+TEST(test_sim_sent)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/tight-budget.cfg", NULL, 0, &scn, &err), CLV_OK);
+    scn.population.customers = 200;
+    scn.interventions.budget_per_epoch = 45;
+    scn.interventions.budget_total = -1;
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, NULL, &s, &err), CLV_OK);
+    if (!s)
+        return;
+    CHECK_INT(clv_sim_reset(s, 4, 0, &err), CLV_OK);
+    CHECK_INT(clv_sim_sent(s, 1), 0); /* no step yet */
+    const int list = clv_sim_list_price(s);
+    const size_t cap = clv_sim_capacity(s);
+    clv_action *act = malloc(cap * sizeof *act);
+    uint32_t *order = malloc(cap * sizeof *order);
+    clv_sim_obs o;
+    if (!act || !order) {
+        harness_fail(__FILE__, __LINE__, "out of memory");
+        goto done;
+    }
+    /* epoch 1, customer order: 0 asks for nothing, 1 and 2 get their 30%
+     * coupons, 3 (at price level 0) and 4 are refused */
+    size_t n = clv_sim_customers(s);
+    for (size_t i = 0; i < n; i++)
+        act[i] = (clv_action){0, (uint8_t)list};
+    for (size_t i = 1; i <= 4; i++)
+        act[i].coupon = 3;
+    act[3].price = 0;
+    CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_OK);
+    const int want1[5] = {0, 3, 3, 0, 0};
+    for (size_t i = 0; i < 5; i++)
+        CHECK_INT(clv_sim_sent(s, i), want1[i]);
+    /* the refused coupon's customer holds none but got its price level */
+    CHECK_INT(clv_sim_observe(s, 3, 1, &o, &err), CLV_OK);
+    CHECK(!o.holds_coupon && o.coupons == 0 && o.price_level == 0);
+    size_t nd, sent = 0;
+    const clv_sim_day *d = clv_sim_days(s, &nd);
+    for (size_t i = 0; i < clv_sim_customers(s); i++)
+        sent += clv_sim_sent(s, i) > 0;
+    CHECK(sent == 2 && d[0].coupons_sent == 2 && d[0].coupons_refused == 2);
+    /* customers acquired during the step, and indices out of range: none */
+    CHECK(clv_sim_customers(s) > n);
+    for (size_t i = n; i < clv_sim_customers(s); i++)
+        CHECK_INT(clv_sim_sent(s, i), 0);
+    CHECK_INT(clv_sim_sent(s, clv_sim_customers(s)), 0);
+    CHECK_INT(clv_sim_sent(s, SIZE_MAX), 0);
+
+    /* epoch 2, in reverse order: 5's 10% coupon and 4's 30% one go, 3, 2
+     * and 1 are refused (the coupons of epoch 1 have expired: nothing is
+     * replaced); the coupons of the last step no longer count */
+    n = clv_sim_customers(s);
+    for (size_t i = 0; i < n; i++) {
+        act[i] = (clv_action){0, (uint8_t)list};
+        order[i] = (uint32_t)(n - 1 - i);
+    }
+    for (size_t i = 1; i <= 4; i++)
+        act[i].coupon = 3;
+    act[5].coupon = 1;
+    CHECK_INT(clv_sim_step_ordered(s, act, order, NULL, &err), CLV_OK);
+    const int want2[6] = {0, 0, 0, 0, 3, 1};
+    for (size_t i = 0; i < 6; i++)
+        CHECK_INT(clv_sim_sent(s, i), want2[i]);
+    d = clv_sim_days(s, &nd);
+    CHECK(d[7].coupons_sent == 2 && d[7].coupons_refused == 3);
+    CHECK_INT(clv_sim_observe(s, 1, 1, &o, &err), CLV_OK);
+    CHECK(o.coupons == 1); /* 1 has received its coupon of epoch 1 only */
+
+    /* epoch 3, no actions: nothing sent */
+    CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_OK);
+    for (size_t i = 0; i < clv_sim_customers(s); i++)
+        if (clv_sim_sent(s, i) != 0)
+            harness_fail(__FILE__, __LINE__, "customer %zu: coupon %d sent by a step without actions", i,
+                         clv_sim_sent(s, i));
+    /* a reset forgets the last step */
+    CHECK_INT(clv_sim_reset(s, 4, 0, &err), CLV_OK);
+    CHECK_INT(clv_sim_sent(s, 4), 0);
+done:
+    free(act), free(order);
     clv_sim_free(s);
 }
 

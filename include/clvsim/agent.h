@@ -192,7 +192,11 @@ void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t 
  * When the scenario has a coupon budget, customers claim it in decreasing
  * order of their learned advantage Q(s,a) - Q(s, no coupon at the same
  * price) (ties by customer index), so that a binding budget goes where the
- * agent expects most from a coupon.  Training is serial in customer order
+ * agent expects most from a coupon.  A transition is credited to the action
+ * executed (clv_sim_sent): a coupon the budget refused is no coupon at the
+ * price level that was set, in the table's visits and updates and as
+ * SARSA's next action (whose update, when that action asks for a coupon
+ * under a budget, waits for the step that tells).  Training is serial in customer order
  * (the environment's steps use threads), so results do not depend on the
  * thread count. */
 typedef struct clv_train_result {
@@ -281,7 +285,9 @@ int clv_mdp_table(clv_mdp_estimate *m, int myopic, double gamma, double tol, int
 /* Estimate the scenario's discretised MDP from `episodes` simulated episodes
  * with uniformly random actions (agent.customers x run.scale customers,
  * worlds clv_world_oracle(e) of clvsim/streams.h, after the training ones),
- * using map as the state map.  CLV_EINPUT for more episodes than the
+ * using map as the state map.  Each transition is counted for the action
+ * executed: a requested coupon the budget refused (in customer order) is
+ * no coupon at the price level that was set (clv_sim_sent).  CLV_EINPUT for more episodes than the
  * oracle's namespace holds (CLV_WORLDS_PER_SPACE). */
 int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int episodes, int threads,
                         const clv_progress *progress, clv_mdp_estimate **out, clv_error *err);

@@ -68,7 +68,8 @@
  * redemption cost + max_value), within the epoch's budget and, with what has
  * been spent and what live coupons reserve, the total budget; coupons past
  * a budget are not sent (counted in coupons_refused), so budgets are never
- * exceeded.  Actions are applied in customer order.
+ * exceeded.  Actions are applied in customer order (or the order given to
+ * clv_sim_step_ordered); clv_sim_sent tells which coupons were sent.
  *
  * Existing customers' first purchases fall uniformly in the burn-in
  * (population.burn_in_days before the start; the day before the start when
@@ -281,6 +282,18 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
  * CLV_EINPUT. */
 int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *order, double *margin,
                          clv_error *err);
+
+/* What the last step executed for customer i: the coupon level (1..n, as
+ * clv_action.coupon) sent to it at the epoch's start, or 0 when its action
+ * sent none, when the budget refused the one it asked for, when it was
+ * acquired during the step, when i is out of range, or before the first
+ * step since a reset.  A refused coupon is therefore no coupon at the price
+ * level the action set: the price level is always applied, so the executed
+ * action is {clv_sim_sent(s, i), actions[i].price}.  Learning and model
+ * estimation credit transitions to it, not to the requested action.  The
+ * sum over customers is the coupons_sent of the epoch's first day.  Reads
+ * the state only (no allocation, no effect on results). */
+int clv_sim_sent(const clv_sim *s, size_t i);
 
 /* The days simulated so far (clv_sim_epoch epochs' worth), in order. */
 const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days);

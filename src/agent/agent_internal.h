@@ -18,4 +18,10 @@ int clv__agent_env(const clv_scenario *scn0, int threads, const clv_progress *pr
 int clv__agent_see(const clv_sim *s, const clv_btyd_value *ltv, const clv_state_map *map, int need_phi, int threads,
                    clv_sim_obs *obs, double *phi, size_t *state, clv_error *err);
 
+/* The action the last step of s executed for customer i, which requested
+ * `requested`, as an action index (coupon x n_prices + price): a coupon the
+ * budget refused is no coupon at the price level that was set
+ * (clv_sim_sent).  Training and the oracle credit transitions to it. */
+int clv__agent_executed(const clv_sim *s, size_t i, clv_action requested, size_t n_prices);
+
 #endif

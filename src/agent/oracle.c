@@ -273,7 +273,7 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
                     st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
                 first[i] = i >= have_prev ? clv_sim_epoch(s) == 0 : 0;
                 const int a = (int)(clv_rng_next(&rng) % A);
-                ps[i] = si, pa[i] = a;
+                ps[i] = si;
                 act[i] = (clv_action){(uint8_t)((size_t)a / P), (uint8_t)((size_t)a % P)};
             }
             if (last || st != CLV_OK)
@@ -284,6 +284,10 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
                 st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
                 break;
             }
+            /* the transition is the action executed: a coupon the budget
+             * refused is no coupon at the price that was set */
+            for (size_t i = 0; i < n; i++)
+                pa[i] = clv__agent_executed(s, i, act[i], P);
             have_prev = n;
         }
         if (st == CLV_OK && clv_progress_report(progress, "estimating the oracle", e + 1, episodes) != CLV_OK)

@@ -81,6 +81,17 @@ static int see_unit(size_t unit, int worker, void *ctx)
     return st;
 }
 
+int clv__agent_executed(const clv_sim *s, size_t i, clv_action requested, size_t n_prices)
+{
+    return (int)((size_t)clv_sim_sent(s, i) * n_prices + requested.price);
+}
+
+/* a transition's reward: the margin r, with agent.shaping gamma phi(s') - phi(s) */
+static double shaped(const clv_scn_agent *ag, double r, double phi2, double phi)
+{
+    return r + (ag->shaping ? ag->gamma * phi2 - phi : 0);
+}
+
 int clv__agent_see(const clv_sim *s, const clv_btyd_value *ltv, const clv_state_map *map, int need_phi, int threads,
                    clv_sim_obs *obs, double *phi, size_t *state, clv_error *err)
 {
@@ -195,21 +206,29 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
     clv_sim_obs *obs = malloc(cap * sizeof *obs);
     clv_action *act = malloc(cap * sizeof *act);
     /* per customer: the LTV estimate now and at its last transition, the
-     * last transition's state, action and reward (margin) */
+     * last transition's state, executed action and reward (margin), and
+     * the action chosen now */
     double *phi = malloc(cap * sizeof *phi), *pphi = malloc(cap * sizeof *pphi);
     double *margin = malloc(cap * sizeof *margin), *pr = malloc(cap * sizeof *pr);
     const int budget = scn.interventions.budget_per_epoch >= 0 || scn.interventions.budget_total >= 0;
     double *scratch = budget ? malloc(2 * cap * sizeof *scratch) : NULL;
     uint32_t *order = budget ? malloc(cap * sizeof *order) : NULL;
     size_t *ps = malloc(cap * sizeof *ps), *cur = malloc(cap * sizeof *cur);
-    int *pa = malloc(cap * sizeof *pa);
+    int *pa = malloc(cap * sizeof *pa), *na = malloc(cap * sizeof *na);
     if (!out->table || !out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !margin || !pr || !ps ||
-        !cur || !pa || (budget && (!scratch || !order))) {
+        !cur || !pa || !na || (budget && (!scratch || !order))) {
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
     clv_btyd_value ltv;
     clv_btyd_value_init(&ltv, &scn);
+    /* SARSA's target is Q of the next action taken.  Under a budget a
+     * coupon may be refused, and then the action taken is no coupon at the
+     * price set, which only the step tells: the update of a transition
+     * whose next action asks for a coupon waits until after the step.  (Q-
+     * learning's and Expected SARSA's targets do not depend on the next
+     * action, and without a budget nothing is refused.) */
+    const int wait = budget && algo == CLV_ALGO_SARSA;
     const int need_phi = ag->shaping || ag->terminal_value || ag->bins_ltv_quantiles > 1;
     clv_agent_params p = {algo == CLV_ALGO_Q ? CLV_RULE_Q : algo == CLV_ALGO_SARSA ? CLV_RULE_SARSA
                                                                                     : CLV_RULE_EXPECTED_SARSA,
@@ -276,24 +295,28 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
                     continue;
                 }
                 const int a = clv_agent_act(out->table, &p, si, &rng);
-                if (i < have_prev) {
-                    double r = pr[i] + (ag->shaping ? ag->gamma * phi[i] - pphi[i] : 0);
-                    clv_agent_update(out->table, &p, ps[i], pa[i], r, si, a, 0);
-                }
-                ps[i] = si, pa[i] = a, pphi[i] = phi[i];
+                if (i < have_prev && !(wait && (size_t)a >= P))
+                    clv_agent_update(out->table, &p, ps[i], pa[i], shaped(ag, pr[i], phi[i], pphi[i]), si, a, 0);
+                na[i] = a;
                 act[i] = (clv_action){(uint8_t)((size_t)a / P), (uint8_t)((size_t)a % P)};
             }
             if (last || st != CLV_OK)
                 break;
             if (budget)
-                clv_agent_budget_order(out->table, ps, pa, n, P, scratch, order);
+                clv_agent_budget_order(out->table, cur, na, n, P, scratch, order);
             if ((st = clv_sim_step_ordered(s, act, budget ? order : NULL, margin, err)) != CLV_OK)
                 break;
             if (clv_progress_poll(progress) != CLV_OK) {
                 st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
                 break;
             }
+            /* the transitions from here on are credited to the executed
+             * actions; the updates that waited for them are made now */
             for (size_t i = 0; i < n; i++) {
+                const int x = clv__agent_executed(s, i, act[i], P);
+                if (wait && i < have_prev && (size_t)na[i] >= P)
+                    clv_agent_update(out->table, &p, ps[i], pa[i], shaped(ag, pr[i], phi[i], pphi[i]), cur[i], x, 0);
+                ps[i] = cur[i], pa[i] = x, pphi[i] = phi[i];
                 pr[i] = margin[i];
                 total += margin[i];
             }
@@ -311,7 +334,8 @@ done:
     /* one word for a stop, wherever in the episode (a reset, a step) it landed */
     if (st == CLV_ECANCELLED)
         clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
-    free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(cur), free(pa), free(scratch), free(order);
+    free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(cur), free(pa), free(na);
+    free(scratch), free(order);
     clv_sim_free(s);
     if (st != CLV_OK)
         clv_train_result_free(out);

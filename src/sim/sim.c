@@ -1327,6 +1327,18 @@ int clv_sim_repeat_purchases(const clv_sim *s, size_t i) { return i < s->n ? s->
 int32_t clv_sim_first_day(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].first : 0; }
 double clv_sim_coupon_spend(const clv_sim *s, size_t i) { return i < s->n ? s->c[i].spent : 0; }
 
+/* A coupon is sent only in epoch_start, which stamps the day and keeps its
+ * level in cpn until the next one: a customer was sent a coupon by the last
+ * step exactly when its last coupon is of that step's first day. */
+int clv_sim_sent(const clv_sim *s, size_t i)
+{
+    if (s->epoch == 0 || i >= s->n)
+        return 0;
+    const int32_t t0 = s->w->cal.start + (s->epoch - 1) * s->w->epoch_days;
+    const cust *c = &s->c[i];
+    return c->ncoupons > 0 && c->coupon_day == t0 ? c->cpn : 0;
+}
+
 const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days)
 {
     *n_days = s->n_days;
