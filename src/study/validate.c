@@ -32,6 +32,14 @@ static clv_sim *simulate(const clv_scenario *scn, const clv_sim_opts *so, uint64
     return s;
 }
 
+/* the simulator's options of every check: the scenario's threads, the caller's cancellation */
+static void sim_opts(const clv_validation *v, clv_sim_opts *so)
+{
+    clv_sim_opts_default(so);
+    so->threads = v->scn->run.threads;
+    so->progress = &v->poll;
+}
+
 /* a cohort without seasonality, acquisition or interventions: the fitted model itself */
 static void plain(clv_scenario *c, const clv_scenario *scn, size_t n, int burn_in)
 {
@@ -49,9 +57,7 @@ static int check_counts(clv_validation *v, clv_error *err)
     clv_scenario c;
     plain(&c, v->scn, v->n, 0);
     clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    so.threads = v->scn->run.threads;
-    so.progress = &v->poll;
+    sim_opts(v, &so);
     int st;
     clv_sim *s = simulate(&c, &so, (uint64_t)v->scn->scenario.seed, err, &st);
     if (st == CLV_OK)
@@ -146,9 +152,7 @@ static int check_refit(clv_validation *v, clv_error *err)
     clv_scenario c;
     plain(&c, v->scn, v->n, 273);
     clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    so.threads = v->scn->run.threads;
-    so.progress = &v->poll;
+    sim_opts(v, &so);
     so.record = 1;
     clv_afile af;
     int st = clv_outdir_stage(v->od, "simulated_transactions.csv", v->scn->source, &af, err);
@@ -274,9 +278,7 @@ static int check_real(clv_validation *v, clv_error *err)
     snprintf(c.calendar.start, sizeof c.calendar.start, "%s", clv_date_format(hi + 1, buf));
     c.calendar.horizon_days = (int)(hold - hi);
     clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    so.threads = v->scn->run.threads;
-    so.progress = &v->poll;
+    sim_opts(v, &so);
     so.record = 1;
     so.first_days = first;
     so.n_first_days = nc;
@@ -343,9 +345,7 @@ static int check_effects(clv_validation *v, clv_error *err)
     c.interventions.budget_per_epoch = c.interventions.budget_total = -1;
     c.response.redeem_probability = 0; /* the experiment's contact has no discount to use */
     clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    so.threads = v->scn->run.threads;
-    so.progress = &v->poll;
+    sim_opts(v, &so);
     clv_sim_obs *obs = malloc(n * sizeof *obs);
     clv_action *act = malloc(n * sizeof *act);
     unsigned char *group = malloc(n); /* 0 control, 1 treated, 2 outside the experiment's range */
