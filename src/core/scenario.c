@@ -1448,24 +1448,17 @@ int clv_scn_contact_arm(const clv_scenario *scn, int k)
     return -1;
 }
 
-/* E[P^e] for e ~ Normal(mean, sd) redrawn until e <= 0: the truncated
- * normal's moment by the trapezoid rule on 801 points over +-8 sd */
+/* E[P^e] for e ~ Normal(mean, sd) redrawn until e <= 0: the moment
+ * generating function of the normal truncated above at 0, at t = ln P,
+ * exp(mean t + sd^2 t^2 / 2) Phi((0 - mean - sd^2 t) / sd) / Phi((0 - mean) / sd),
+ * with Phi(x) = erfc(-x / sqrt 2) / 2 */
 static double price_moment(double P, double mean, double sd)
 {
+    const double t = log(P);
     if (sd <= 0)
-        return pow(P, mean > 0 ? 0 : mean);
-    double num = 0, den = 0;
-    const double lo = mean - 8 * sd, hi = mean + 8 * sd < 0 ? mean + 8 * sd : 0;
-    if (!(hi > lo))
-        return pow(P, 0);
-    const int n = 800;
-    for (int k = 0; k <= n; k++) {
-        const double e = lo + (hi - lo) * k / n, z = (e - mean) / sd;
-        const double wgt = (k == 0 || k == n ? 0.5 : 1) * exp(-0.5 * z * z);
-        num += wgt * pow(P, e);
-        den += wgt;
-    }
-    return num / den;
+        return exp((mean > 0 ? 0 : mean) * t);
+    const double num = erfc((mean + sd * sd * t) / (sd * M_SQRT2)), den = erfc(mean / (sd * M_SQRT2));
+    return exp(mean * t + 0.5 * sd * sd * t * t) * num / den;
 }
 
 void clv_scn_price_check(const clv_scenario *scn, clv_price_check *out)
