@@ -1,4 +1,4 @@
-/* test_noalloc.c - no reset, step, observation or clv_sim_sent allocates:
+/* test_noalloc.c - no reset, step, observation, clv_sim_sent, copy or reluck allocates:
  * malloc, calloc and realloc are counted inside a window around those
  * calls, over whole replications with coupons, price levels, budgets and
  * recording.
@@ -220,10 +220,38 @@ TEST(test_noalloc_steps)
         for (size_t k = 0; k < nd; k++)
             sent += d[k].coupons_sent, redeemed += d[k].redemptions;
     }
+    /* a copy into a budget-free world, fresh luck and a step of it
+     * (the clairvoyant's rollout) allocate nothing either */
+    {
+        clv_scenario fs = scn;
+        fs.interventions.budget_per_epoch = fs.interventions.budget_total = -1;
+        clv_world *wf = NULL;
+        clv_sim *f = NULL;
+        CHECK_INT(clv_world_alloc(&fs, &o, &wf, &err), CLV_OK);
+        CHECK_INT(clv_sim_alloc_in(wf, &o, &f, &err), CLV_OK);
+        CHECK_INT(clv_sim_reset(s, 11, 0, &err), CLV_OK);
+        CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_OK);
+        for (size_t i = 0; i < clv_sim_customers(s); i++)
+            act[i] = (clv_action){1, 0};
+        double *margin = malloc(cap * sizeof *margin);
+        if (f && margin) {
+            window_open();
+            int st = clv_sim_copy(f, s, &err);
+            if (st == CLV_OK)
+                st = clv_sim_reluck(f, 3, &err);
+            if (st == CLV_OK)
+                st = clv_sim_step(f, act, margin, &err);
+            allocations += window_close();
+            CHECK_INT(st, CLV_OK);
+        }
+        free(margin);
+        clv_sim_free(f);
+        clv_world_free(wf);
+    }
     /* the replications did what the window was to watch */
     CHECK(sent > 0 && priced > 0 && redeemed > 0 && txs > 1000);
     if (allocations)
-        harness_fail(__FILE__, __LINE__, "resets, observations and steps made %zu allocations", allocations);
+        harness_fail(__FILE__, __LINE__, "resets, observations, steps, copies and relucks made %zu allocations", allocations);
 done:
     free(obs), free(act), free(order);
     clv_sim_free(s);

@@ -10,6 +10,7 @@
 #include "clvsim/btyd.h"
 #include "clvsim/date.h"
 #include "clvsim/policy.h"
+#include "clvsim/rng.h"
 #include "clvsim/sim.h"
 #include "clvsim/txlog.h"
 #include "harness.h"
@@ -1262,5 +1263,329 @@ TEST(test_sim_season_phase)
     /* every day of the calendar was looked at, and every phase came up */
     CHECK_INT(days, 151);
     CHECK(seen[CLV_SEASON_BEFORE] > 0 && seen[CLV_SEASON_DURING] > 0 && seen[CLV_SEASON_AFTER] > 0);
+    clv_sim_free(s);
+}
+
+/* ---- copies and fresh luck (clv_sim_copy, clv_sim_reluck) ---- */
+
+/* holiday at a small scale: 2,000 customers, their arrivals, coupons, prices, budgets */
+static int small_holiday(clv_scenario *scn, double scale)
+{
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, scn, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        return 0;
+    }
+    scn->run.scale = scale;
+    return 1;
+}
+
+/* the actions of epoch e: a coupon to every third customer, every price level */
+static void mixed_actions(const clv_scenario *scn, size_t n, int e, clv_action *act)
+{
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){9, CLV_STREAM_USER, (uint64_t)e, 0});
+    for (size_t i = 0; i < n; i++) {
+        uint64_t u = clv_rng_next(&r);
+        act[i].coupon = u % 3 == 0 ? (uint8_t)(1 + (u >> 8) % (uint64_t)scn->interventions.n_coupons) : 0;
+        act[i].price = (uint8_t)((u >> 16) % (uint64_t)scn->interventions.n_prices);
+    }
+}
+
+static int count_tx_cb(void *ctx, const clv_sim_tx *tx)
+{
+    (void)tx;
+    ++*(size_t *)ctx;
+    return 0;
+}
+
+/* A copy steps bit-identically with its source: days, margins, what was
+ * sent, observations, to the end of the horizon; into a budget-free world
+ * it is the same until a budget would refuse; worlds of another shape are
+ * refused, naming what differs. */
+TEST(test_sim_copy_identical)
+{
+    clv_scenario scn, free_scn, other;
+    if (!small_holiday(&scn, 0.2))
+        return;
+    free_scn = scn;
+    free_scn.interventions.budget_per_epoch = free_scn.interventions.budget_total = -1;
+    clv_error err;
+    clv_sim_opts o;
+    clv_sim_opts_default(&o);
+    clv_world *w = NULL, *wf = NULL, *wx = NULL;
+    clv_sim *a = NULL, *b = NULL, *f = NULL, *x = NULL;
+    CHECK_INT(clv_world_alloc(&scn, &o, &w, &err), CLV_OK);
+    CHECK_INT(clv_world_alloc(&free_scn, &o, &wf, &err), CLV_OK);
+    CHECK_INT(clv_sim_alloc_in(w, &o, &a, &err), CLV_OK);
+    o.record = 1; /* b records into its own log */
+    o.threads = 2;
+    CHECK_INT(clv_sim_alloc_in(w, &o, &b, &err), CLV_OK);
+    o.record = 0;
+    o.threads = 1;
+    CHECK_INT(clv_sim_alloc_in(wf, &o, &f, &err), CLV_OK);
+    const size_t cap = w ? clv_world_capacity(w) : 0;
+    clv_action *act = malloc(cap * sizeof *act);
+    double *ma = malloc(cap * sizeof *ma), *mb = malloc(cap * sizeof *mb);
+    clv_sim_obs *oa = malloc(cap * sizeof *oa), *ob = malloc(cap * sizeof *ob);
+    uint32_t *order = malloc(cap * sizeof *order);
+    if (!a || !b || !f || !act || !ma || !mb || !oa || !ob || !order)
+        goto done;
+    CHECK_INT(clv_sim_reset(a, 5, 3, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(b, 5, 4, &err), CLV_OK); /* another world's customers, overwritten by the copy */
+    for (int e = 0; e < 5; e++) {
+        mixed_actions(&scn, clv_sim_customers(a), e, act);
+        CHECK_INT(clv_sim_step(a, act, NULL, &err), CLV_OK);
+    }
+    CHECK_INT(clv_sim_step(b, NULL, NULL, &err), CLV_OK);
+    CHECK_INT(clv_sim_copy(b, a, &err), CLV_OK);
+    CHECK_INT(clv_sim_copy(a, a, &err), CLV_OK);
+    size_t txs = 0;
+    CHECK_INT(clv_sim_transactions(b, count_tx_cb, &txs), CLV_OK);
+    CHECK_INT((int)txs, 0); /* the copy's log starts empty */
+    CHECK_INT(clv_sim_epoch(b), 5);
+    CHECK_INT((int)clv_sim_customers(b), (int)clv_sim_customers(a));
+    CHECK_INT(clv_sim_copy(f, a, &err), CLV_OK);
+    double refused = 0, sent_a = 0, sent_f = 0;
+    while (!clv_sim_done(a)) {
+        const size_t n = clv_sim_customers(a);
+        CHECK_INT(clv_sim_observe(a, 0, n, oa, &err), CLV_OK);
+        CHECK_INT(clv_sim_observe(b, 0, n, ob, &err), CLV_OK);
+        CHECK(memcmp(oa, ob, n * sizeof *oa) == 0);
+        mixed_actions(&scn, n, clv_sim_epoch(a), act);
+        for (size_t i = 0; i < n; i++)
+            order[i] = (uint32_t)(n - 1 - i);
+        CHECK_INT(clv_sim_step_ordered(a, act, order, ma, &err), CLV_OK);
+        CHECK_INT(clv_sim_step_ordered(b, act, order, mb, &err), CLV_OK);
+        CHECK_INT(clv_sim_step(f, act, NULL, &err), CLV_OK);
+        CHECK(memcmp(ma, mb, n * sizeof *ma) == 0);
+        for (size_t i = 0; i < n; i++) {
+            CHECK_INT(clv_sim_sent(a, i), clv_sim_sent(b, i));
+            sent_a += clv_sim_sent(a, i) > 0;
+            sent_f += clv_sim_sent(f, i) > 0;
+        }
+        txs = 0;
+        CHECK_INT(clv_sim_transactions(b, count_tx_cb, &txs), CLV_OK);
+        CHECK(txs > 0);
+    }
+    size_t na, nb, nf;
+    const clv_sim_day *da = clv_sim_days(a, &na), *db = clv_sim_days(b, &nb), *df = clv_sim_days(f, &nf);
+    CHECK(na == 151 && nb == na && nf == na);
+    CHECK(memcmp(da, db, na * sizeof *da) == 0);
+    for (size_t k = 0; k < na; k++)
+        refused += da[k].coupons_refused;
+    /* the budget refused coupons in a's world, none in f's, which sent them all */
+    CHECK(refused > 0 && sent_f > sent_a);
+    CHECK(memcmp(da, df, 35 * sizeof *da) == 0); /* the five epochs before the copy */
+    /* worlds of another shape */
+    static const char *const fields[] = {"calendar", "population.customers", "interventions", "history"};
+    for (size_t k = 0; k < sizeof fields / sizeof *fields; k++) {
+        other = scn;
+        clv_sim_opts_default(&o);
+        if (k == 0)
+            other.calendar.horizon_days = 140;
+        else if (k == 1)
+            other.population.customers += 100;
+        else if (k == 2)
+            other.interventions.n_coupons -= 1;
+        else
+            o.history = 16;
+        wx = NULL, x = NULL;
+        CHECK_INT(clv_world_alloc(&other, &o, &wx, &err), CLV_OK);
+        CHECK_INT(clv_sim_alloc_in(wx, &o, &x, &err), CLV_OK);
+        if (x) {
+            CHECK_INT(clv_sim_copy(x, a, &err), CLV_EINPUT);
+            CHECK_STR(err.field, fields[k]);
+            CHECK(strstr(err.msg, "interventions.budget") != NULL);
+        }
+        clv_sim_free(x);
+        clv_world_free(wx);
+    }
+done:
+    free(act), free(ma), free(mb), free(oa), free(ob), free(order);
+    clv_sim_free(a), clv_sim_free(b), clv_sim_free(f);
+    clv_world_free(w), clv_world_free(wf);
+}
+
+/* per customer of [0, n): the net margin and repeat purchases of the next
+ * `epochs` epochs under everyone's action act (NULL: none) */
+static void future(clv_sim *s, const clv_action *act, int epochs, double *margin, double *buys, double *scratch)
+{
+    clv_error err;
+    const size_t n = clv_sim_customers(s);
+    for (size_t i = 0; i < n; i++)
+        margin[i] = 0, buys[i] = -clv_sim_repeat_purchases(s, i);
+    for (int e = 0; e < epochs && !clv_sim_done(s); e++) {
+        CHECK_INT(clv_sim_step(s, e == 0 ? act : NULL, scratch, &err), CLV_OK);
+        for (size_t i = 0; i < n; i++)
+            margin[i] += scratch[i];
+    }
+    for (size_t i = 0; i < n; i++)
+        buys[i] += clv_sim_repeat_purchases(s, i);
+}
+
+/* mean and standard error of x[0..n) - y[0..n) */
+static void mean_se(const double *x, const double *y, size_t n, double *mean, double *se)
+{
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++)
+        s += x[i] - y[i];
+    *mean = s / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - y[i] - *mean) * (x[i] - y[i] - *mean);
+    *se = sqrt(ss / (double)(n - 1) / (double)n);
+}
+
+/* Fresh luck keeps the latent state and the distribution of the future:
+ * the means of the next epochs' net margin and purchases per customer,
+ * under no campaign and under a coupon with a price cut for everyone,
+ * agree between the original and relucked copies within 4 standard
+ * errors, in BG/NBD (holiday, with coupons already held) and in
+ * Pareto/NBD (whose remaining lifetimes are redrawn); two keys give other
+ * luck, one key twice the same bits, whatever the threads. */
+TEST(test_sim_reluck_distribution)
+{
+    for (int model = 0; model < 2; model++) {
+        clv_scenario scn;
+        if (!small_holiday(&scn, 2.0))
+            return;
+        scn.interventions.budget_per_epoch = scn.interventions.budget_total = -1;
+        if (model == 1)
+            scn.population.model = CLV_MODEL_PARETO;
+        clv_error err;
+        clv_sim_opts o;
+        clv_sim_opts_default(&o);
+        clv_world *w = NULL;
+        clv_sim *s = NULL, *c = NULL, *d = NULL;
+        CHECK_INT(clv_world_alloc(&scn, &o, &w, &err), CLV_OK);
+        CHECK_INT(clv_sim_alloc_in(w, &o, &s, &err), CLV_OK);
+        o.threads = 2;
+        CHECK_INT(clv_sim_alloc_in(w, &o, &c, &err), CLV_OK);
+        o.threads = 1;
+        CHECK_INT(clv_sim_alloc_in(w, &o, &d, &err), CLV_OK);
+        const size_t cap = w ? clv_world_capacity(w) : 0;
+        clv_action *act = malloc(cap * sizeof *act);
+        double *m0 = malloc(cap * sizeof *m0), *b0 = malloc(cap * sizeof *b0), *m1 = malloc(cap * sizeof *m1),
+               *b1 = malloc(cap * sizeof *b1), *m2 = malloc(cap * sizeof *m2), *b2 = malloc(cap * sizeof *b2),
+               *scratch = malloc(cap * sizeof *scratch);
+        clv_sim_obs *o1 = malloc(cap * sizeof *o1), *o2 = malloc(cap * sizeof *o2);
+        if (!s || !c || !d || !act || !m0 || !b0 || !m1 || !b1 || !m2 || !b2 || !scratch || !o1 || !o2)
+            goto next;
+        /* four epochs with a coupon to everyone (holders of valid coupons at the reluck) */
+        CHECK_INT(clv_sim_reset(s, 21, 2, &err), CLV_OK);
+        for (int e = 0; e < 4; e++) {
+            const size_t n = clv_sim_customers(s);
+            for (size_t i = 0; i < n; i++)
+                act[i] = (clv_action){(uint8_t)(e == 3 ? 2 : 0), (uint8_t)clv_sim_list_price(s)};
+            CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_OK);
+        }
+        const size_t n = clv_sim_customers(s);
+        int holders = 0;
+        CHECK_INT(clv_sim_observe(s, 0, n, o1, &err), CLV_OK);
+        for (size_t i = 0; i < n; i++)
+            holders += o1[i].holds_coupon;
+        CHECK(holders > 1000);
+        for (int arm = 0; arm < 2; arm++) {
+            /* arm 1: coupon 1 and the lowest price level, to everyone */
+            for (size_t i = 0; i < n; i++)
+                act[i] = arm ? (clv_action){1, 0} : (clv_action){0, (uint8_t)clv_sim_list_price(s)};
+            CHECK(scn.interventions.prices[0] < 1);
+            double sum_m = 0, sum_b = 0;
+            CHECK_INT(clv_sim_copy(c, s, &err), CLV_OK);
+            future(c, act, 12, m0, b0, scratch); /* the original luck */
+            /* relucked: the latent state and the observations unchanged */
+            CHECK_INT(clv_sim_copy(c, s, &err), CLV_OK);
+            CHECK_INT(clv_sim_reluck(c, 1, &err), CLV_OK);
+            CHECK_INT(clv_sim_observe(c, 0, n, o2, &err), CLV_OK);
+            CHECK(memcmp(o1, o2, n * sizeof *o1) == 0);
+            for (size_t i = 0; i < n; i += 97) {
+                double l1, d1, n1, l2, d2, n2;
+                clv_sim_traits(s, i, &l1, &d1, &n1);
+                clv_sim_traits(c, i, &l2, &d2, &n2);
+                CHECK(l1 == l2 && d1 == d2 && n1 == n2 && clv_sim_alive(s, i) == clv_sim_alive(c, i));
+            }
+            /* Pareto/NBD, no campaign: a customer alive now with dropout
+             * rate mu is alive 84 days on with probability exp(-84 mu) */
+            double expect = 0, var = 0;
+            uint8_t *was = malloc(n);
+            for (size_t i = 0; was && i < n; i++) {
+                double l, mu, nu;
+                clv_sim_traits(c, i, &l, &mu, &nu);
+                was[i] = (uint8_t)clv_sim_alive(c, i);
+                const double p = was[i] ? exp(-84 * mu) : 0;
+                expect += p, var += p * (1 - p);
+            }
+            future(c, act, 12, m1, b1, scratch);
+            if (model == 1 && arm == 0 && was) {
+                double alive = 0;
+                for (size_t i = 0; i < n; i++)
+                    alive += was[i] && clv_sim_alive(c, i);
+                if (!(fabs(alive - expect) <= 4 * sqrt(var)) || !(var > 100))
+                    harness_fail(__FILE__, __LINE__, "%g customers alive after 84 days, expected %g (sd %g)", alive,
+                                 expect, sqrt(var));
+            }
+            free(was);
+            for (size_t i = 0; i < n; i++)
+                sum_m += m0[i], sum_b += b0[i];
+            double mean, se;
+            mean_se(m0, m1, n, &mean, &se);
+            if (!(fabs(mean) <= 4 * se) || !(se > 0))
+                harness_fail(__FILE__, __LINE__, "model %d arm %d: net margin per customer differs by %g (se %g)",
+                             model, arm, mean, se);
+            mean_se(b0, b1, n, &mean, &se);
+            if (!(fabs(mean) <= 4 * se) || !(se > 0))
+                harness_fail(__FILE__, __LINE__, "model %d arm %d: purchases per customer differ by %g (se %g)",
+                             model, arm, mean, se);
+            CHECK(sum_m > 0 && sum_b > 100);
+            /* another key: other luck; the same key, also twice and with
+             * another thread count: the same bits */
+            CHECK_INT(clv_sim_copy(d, s, &err), CLV_OK);
+            CHECK_INT(clv_sim_reluck(d, 2, &err), CLV_OK);
+            future(d, act, 12, m2, b2, scratch);
+            CHECK(memcmp(m1, m2, n * sizeof *m1) != 0);
+            CHECK_INT(clv_sim_copy(d, s, &err), CLV_OK);
+            CHECK_INT(clv_sim_reluck(d, 1, &err), CLV_OK);
+            CHECK_INT(clv_sim_reluck(d, 1, &err), CLV_OK);
+            future(d, act, 12, m2, b2, scratch);
+            CHECK(memcmp(m1, m2, n * sizeof *m1) == 0 && memcmp(b1, b2, n * sizeof *b1) == 0);
+            size_t nc, nd;
+            const clv_sim_day *dc = clv_sim_days(c, &nc), *dd = clv_sim_days(d, &nd);
+            CHECK(nc == nd && memcmp(dc, dd, nc * sizeof *dc) == 0);
+        }
+    next:
+        free(act), free(m0), free(b0), free(m1), free(b1), free(m2), free(b2), free(scratch), free(o1), free(o2);
+        clv_sim_free(s), clv_sim_free(c), clv_sim_free(d);
+        clv_world_free(w);
+    }
+}
+
+/* No campaign (NULL actions) returns everyone to the list price, whatever
+ * an earlier step set */
+TEST(test_sim_null_actions_list_price)
+{
+    clv_scenario scn;
+    if (!small_holiday(&scn, 0.1))
+        return;
+    clv_error err;
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, NULL, &s, &err), CLV_OK);
+    if (!s)
+        return;
+    CHECK_INT(clv_sim_reset(s, 3, 0, &err), CLV_OK);
+    const size_t n = clv_sim_customers(s);
+    clv_action *act = malloc(n * sizeof *act);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    for (size_t i = 0; act && i < n; i++)
+        act[i] = (clv_action){0, 0};
+    CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_OK);
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    CHECK(obs[0].price_level == 0 && obs[n - 1].price_level == 0);
+    CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_OK);
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    int at_list = 0;
+    for (size_t i = 0; i < n; i++)
+        at_list += obs[i].price_level == clv_sim_list_price(s);
+    CHECK_INT(at_list, (int)n);
+    free(act), free(obs);
     clv_sim_free(s);
 }

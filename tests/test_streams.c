@@ -128,6 +128,19 @@ TEST(test_streams_schema_bounds_fit)
         used[world_spaces[k]].block_first = 0;
         used[world_spaces[k]].block_last = (uint64_t)customers;
     }
+    /* reluck: customers' behaviour, arrivals' traits (2^62 ^ customer) and
+     * acquisition (2^63), three disjoint uses inside its blocks */
+    CHECK(customers < (double)CLV_BLOCK_RELUCK_TRAITS);
+    used[CLV_SPACE_RELUCK].block_first = 0;
+    used[CLV_SPACE_RELUCK].block_last = CLV_BLOCK_RELUCK_ACQUISITION;
+    const keys reluck_uses[3] = {
+        {"reluck behaviour", CLV_PURPOSE_BIT(CLV_STREAM_RELUCK), 0, UINT64_MAX, 0, (uint64_t)customers},
+        {"reluck traits", CLV_PURPOSE_BIT(CLV_STREAM_RELUCK), 0, UINT64_MAX, CLV_BLOCK_RELUCK_TRAITS,
+         CLV_BLOCK_RELUCK_TRAITS ^ (uint64_t)customers},
+        {"reluck acquisition", CLV_PURPOSE_BIT(CLV_STREAM_RELUCK), 0, UINT64_MAX, CLV_BLOCK_RELUCK_ACQUISITION,
+         CLV_BLOCK_RELUCK_ACQUISITION}};
+    CHECK_INT(count_overlaps(reluck_uses, 3, 1), 0);
+    CHECK(reluck_uses[2].block_last <= of_space(CLV_SPACE_RELUCK).block_last);
     used[CLV_SPACE_FIRST_PURCHASE].block_first = CLV_BLOCK_FIRST_PURCHASE;
     used[CLV_SPACE_FIRST_PURCHASE].block_last = CLV_BLOCK_FIRST_PURCHASE ^ (uint64_t)customers;
 

@@ -47,6 +47,7 @@ typedef enum clv_stream_purpose {
     CLV_STREAM_LTV = 5,          /* network initialisation, shuffling, dropout */
     CLV_STREAM_FIT = 6,          /* starting points of likelihood maximisation */
     CLV_STREAM_SPLIT = 7,        /* train/validation/holdout splits */
+    CLV_STREAM_RELUCK = 8,       /* a state's future luck drawn anew (clv_sim_reluck) */
     CLV_STREAM_USER = 1000       /* first value free for researchers' own purposes */
 } clv_stream_purpose;
 

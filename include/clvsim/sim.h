@@ -253,6 +253,53 @@ const clv_world *clv_sim_world(const clv_sim *s);
  * when opts.progress asks to stop (reset again before any other use). */
 int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *err);
 
+/* Make dst an exact copy of src's replication: every customer (traits,
+ * clocks, random streams, histories, coupons), the day's totals so far,
+ * the budget spent and the epoch, so that stepping both with the same
+ * actions gives bit-identical results, and after that each goes its own
+ * way (a counterfactual rollout).  dst's world may be src's, or a world of
+ * the same scenario with other budgets (interventions.budget; dst's budgets
+ * then apply to its steps); any other difference (the customers, the
+ * capacity, the calendar or seasonality, the history kept, the dropout
+ * process, the numbers of coupons and price levels) is CLV_EINPUT naming
+ * it.  Nothing of recording is copied: dst records into its own log, if it
+ * has one, which is cleared.  Never allocates; dst == src is a no-op. */
+int clv_sim_copy(clv_sim *dst, const clv_sim *src, clv_error *err);
+
+/* Replace all the future randomness of s by fresh draws, keeping all that
+ * is realised or latent.  Kept: every trait (purchase rate, dropout
+ * parameter, spend rate, elasticity), whether each customer is alive, the
+ * histories, the coupons held with their holders' will-use draws, the deal
+ * expectation, fatigue and carry-over, the price levels, the day's totals
+ * and the budget spent.  Drawn anew: each customer's behaviour stream (its
+ * spends, BG/NBD dropout coins and will-use draws of future coupons), its
+ * residual purchase clock (a fresh unit exponential, consumed at its
+ * current intensity from the next epoch's start), a Pareto/NBD customer's
+ * remaining lifetime (a fresh exponential of rate mu from now), the
+ * acquisition stream, and the traits and streams of customers acquired
+ * from now on.  The streams are keyed (seed, CLV_STREAM_RELUCK, the mix of
+ * (s's world, key, epoch), customer) (clvsim/streams.h, namespace
+ * "reluck"): states of different worlds, or relucked at different epochs,
+ * get independent luck, and the same state relucked with the same key
+ * twice gets the same (bit-identical) luck.
+ *
+ * Why the future keeps its distribution given the latent state: the
+ * simulator is a set of independent processes per customer, driven by
+ * unit exponential clocks and independent draws.  A purchase clock that
+ * has not fired is, by the memorylessness of the exponential, again a unit
+ * exponential independent of everything realised (the time already spent
+ * waiting tells nothing more); so is the Pareto/NBD lifetime of a customer
+ * still alive.  Every other future draw (spends, coins, will-use draws,
+ * arrivals and their traits) is independent of the past by construction.
+ * What is kept is exactly the state these processes depend on, so the
+ * relucked state is a fresh draw of the future from its conditional
+ * distribution given the latent state (tests/test_sim.c checks the means
+ * of the next epochs against the original's).  The segment labels
+ * (clv_sim_segment) stay the original's: they are bookkeeping of the
+ * original clocks, not a cause of anything.  Never allocates (with
+ * threads > 1 the C library may, for the threads). */
+int clv_sim_reluck(clv_sim *s, uint64_t key, clv_error *err);
+
 size_t clv_sim_customers(const clv_sim *s);   /* customers acquired so far */
 size_t clv_sim_capacity(const clv_sim *s);    /* the most there can be */
 int clv_sim_epoch(const clv_sim *s);          /* epochs done */
@@ -267,7 +314,8 @@ int clv_sim_season_phase(const clv_sim *s);   /* clv_season_phase of the next ep
 int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, clv_error *err);
 
 /* Advance one epoch.  actions: one per customer in [0, clv_sim_customers)
- * as it was before the step (NULL: no coupon, list price for all; a policy
+ * as it was before the step (NULL: no coupon, list price for all, also for
+ * customers an earlier step set at another level; a policy
  * that leaves a customer alone sets {0, clv_sim_list_price}).
  * margin: when non-NULL, each of those customers' net margin in the epoch
  * (its reward: charged revenue - cost of goods - coupon costs).  Customers

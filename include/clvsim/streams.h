@@ -13,6 +13,9 @@
  *   evaluation       worlds                   [2e6, 3e6): 2e6 + repl.    customer
  *   ltv              worlds, split            [3e6, 4e6): 3e6 + k        customer / 0
  *   bounds           worlds, exploration      [4e6, 5e6): reserved for the yardsticks (clairvoyant bounds)
+ *   reluck           reluck                   any: a mix of              customer; 2^62 ^ customer
+ *                                             (world, key, epoch)        (an arrival's traits); 2^63
+ *                                                                        (acquisition)
  *   random policy    exploration              [5e6, 6e6): 5e6 + epoch    customer
  *   experiment       split                    [6e6, 7e6): 6e6 + arm      customer
  *   first purchase   population               any                        2^63 ^ customer
@@ -80,6 +83,13 @@ enum {
  * purchase time (block customer ^ this); the traits use block = customer. */
 #define CLV_BLOCK_FIRST_PURCHASE 0x8000000000000000ULL
 
+/* Blocks of the reluck streams (clv_sim_reluck, purpose CLV_STREAM_RELUCK):
+ * customer i's behaviour uses block i, the traits of a customer i acquired
+ * after the reluck block i ^ CLV_BLOCK_RELUCK_TRAITS, and the arrivals
+ * CLV_BLOCK_RELUCK_ACQUISITION.  A world's customers are below 2^62. */
+#define CLV_BLOCK_RELUCK_TRAITS 0x4000000000000000ULL
+#define CLV_BLOCK_RELUCK_ACQUISITION 0x8000000000000000ULL
+
 /* First world (and exploration replication) that clvsim never uses. */
 #define CLV_WORLD_USER 0x100000000ULL
 
@@ -101,6 +111,7 @@ typedef enum clv_stream_space_id {
     CLV_SPACE_EVALUATION,
     CLV_SPACE_LTV,
     CLV_SPACE_BOUNDS,
+    CLV_SPACE_RELUCK,
     CLV_SPACE_RANDOM_POLICY,
     CLV_SPACE_EXPERIMENT,
     CLV_SPACE_FIRST_PURCHASE,

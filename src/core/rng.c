@@ -117,6 +117,8 @@ static const clv_stream_space spaces[CLV_SPACE_N] = {
                        "fixed keys (CLV_WORLD_LTV_TRAIN .. CLV_SPLIT_LTV_ALL)"},
     [CLV_SPACE_BOUNDS] = {"bounds", "reserved for the yardsticks (clairvoyant and other bounds)", WORLDS | EXPLORE,
                           SPACE(CLV_WORLD_BOUNDS), CUSTOMERS, NULL},
+    [CLV_SPACE_RELUCK] = {"reluck", "clv_sim_reluck: a state's future luck, replication = the mix of (world, key, epoch)",
+                          CLV_PURPOSE_BIT(CLV_STREAM_RELUCK), ANY, 0, CLV_BLOCK_RELUCK_ACQUISITION, NULL},
     [CLV_SPACE_RANDOM_POLICY] = {"random policy", "the random policy's draw for customer i at decision epoch e",
                                  EXPLORE, SPACE(CLV_RANDOM_POLICY_BASE), CUSTOMERS,
                                  "decision epochs (calendar.horizon_days / calendar.epoch_days)"},

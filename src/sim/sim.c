@@ -118,6 +118,8 @@ struct clv_sim {
     int threads, workers;
     const clv_progress *progress; /* opts.progress: polled during resets */
     uint64_t seed, rep;
+    int relucked;               /* since clv_sim_reluck: new customers draw from its streams */
+    uint64_t reluck_rep;        /* ... of this replication (CLV_STREAM_RELUCK) */
     int epoch;
     size_t n;
     clv_rng acq_rng;            /* arrivals, drawn serially day by day */
@@ -580,8 +582,13 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
  * the start of tf's day consumes the intensity before tf first. */
 static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
 {
+    /* after clv_sim_reluck, an arrival's traits and behaviour are fresh
+     * draws too (its streams, clvsim/streams.h) */
+    const uint32_t pp = s->relucked ? CLV_STREAM_RELUCK : CLV_STREAM_POPULATION;
+    const uint32_t pb = s->relucked ? CLV_STREAM_RELUCK : CLV_STREAM_BEHAVIOUR;
+    const uint64_t rep = s->relucked ? s->reluck_rep : s->rep;
     clv_rng pop;
-    clv_rng_seed(&pop, (clv_stream_key){s->seed, CLV_STREAM_POPULATION, s->rep, i});
+    clv_rng_seed(&pop, (clv_stream_key){s->seed, pp, rep, s->relucked ? CLV_BLOCK_RELUCK_TRAITS ^ i : i});
     g->state = &pop;
     double lam = gsl_ran_gamma(g, s->w->r, 1 / s->w->alpha);
     s->c[i].lam = (float)(lam > 1e-30 ? lam : 1e-30);
@@ -607,7 +614,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     c->seg = SEG_LOST_CAUSE;
     c->price = c->price_req = (uint8_t)s->w->list_price;
 
-    clv_rng_seed(&s->c[i].rng, (clv_stream_key){s->seed, CLV_STREAM_BEHAVIOUR, s->rep, i});
+    clv_rng_seed(&s->c[i].rng, (clv_stream_key){s->seed, pb, rep, i});
     clv_rng *r = &s->c[i].rng;
     g->state = r;
     const int32_t d = (int32_t)floor(tf);
@@ -1028,6 +1035,116 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
 
 const clv_world *clv_sim_world(const clv_sim *s) { return s->w; }
 
+/* ---- copies and fresh luck ---- */
+
+/* CLV_OK when a state of world a can be copied into one of world b: the
+ * same customers, capacity, calendar, history and actions (budgets may
+ * differ); else CLV_EINPUT naming the first difference */
+static int same_shape(const clv_world *a, const clv_world *b, clv_error *err)
+{
+    if (a == b)
+        return CLV_OK;
+    char d[112];
+    const char *what = NULL;
+    if (a->n0 != b->n0) {
+        what = "population.customers";
+        snprintf(d, sizeof d, "%zu existing customers, not %zu", b->n0, a->n0);
+    } else if (a->cal.first != b->cal.first || a->cal.start != b->cal.start || a->cal.end != b->cal.end ||
+               a->epoch_days != b->epoch_days || a->epochs != b->epochs) {
+        what = "calendar";
+        snprintf(d, sizeof d, "%d epochs of %d days, or another start or burn-in", b->epochs, b->epoch_days);
+    } else if (memcmp(a->cal.m, b->cal.m, a->cal.n * sizeof *a->cal.m) != 0 ||
+               memcmp(a->cal.acq, b->cal.acq, a->cal.n * sizeof *a->cal.acq) != 0) {
+        what = "seasonality";
+        snprintf(d, sizeof d, "other seasonal or acquisition multipliers");
+    } else if (a->cap != b->cap) {
+        what = "acquisition";
+        snprintf(d, sizeof d, "a capacity of %zu customers, not %zu", b->cap, a->cap);
+    } else if (a->history != b->history) {
+        what = "history";
+        snprintf(d, sizeof d, "%d purchases kept per customer, not %d", b->history, a->history);
+    } else if (a->dropout != b->dropout) {
+        what = "population.model";
+        snprintf(d, sizeof d, "another dropout process");
+    } else if (a->n_coupons != b->n_coupons || a->n_prices != b->n_prices || a->list_price != b->list_price) {
+        what = "interventions";
+        snprintf(d, sizeof d, "%d coupons and %d price levels (list: %d), not %d and %d (%d)", b->n_coupons,
+                 b->n_prices, b->list_price + 1, a->n_coupons, a->n_prices, a->list_price + 1);
+    }
+    if (!what)
+        return CLV_OK;
+    return clv_error_set(err, CLV_EINPUT, NULL, 0, what,
+                         "cannot copy the state: the destination's world has %s; expected a world of the same "
+                         "scenario, which may differ only in interventions.budget", d);
+}
+
+int clv_sim_copy(clv_sim *dst, const clv_sim *src, clv_error *err)
+{
+    if (dst == src)
+        return CLV_OK;
+    int st = same_shape(src->w, dst->w, err);
+    if (st != CLV_OK)
+        return st;
+    const size_t n = src->n, H = (size_t)src->w->history;
+    dst->seed = src->seed, dst->rep = src->rep;
+    dst->relucked = src->relucked, dst->reluck_rep = src->reluck_rep;
+    dst->epoch = src->epoch;
+    dst->n = n;
+    dst->acq_rng = src->acq_rng;
+    memcpy(dst->c, src->c, n * sizeof *dst->c);
+    memcpy(dst->wake, src->wake, n * sizeof *dst->wake);
+    memcpy(dst->hist, src->hist, n * H * sizeof *dst->hist);
+    dst->run_alive = src->run_alive;
+    memcpy(dst->run_stage, src->run_stage, sizeof dst->run_stage);
+    dst->spent = src->spent;
+    memcpy(dst->days, src->days, src->n_days * sizeof *dst->days);
+    dst->n_days = src->n_days;
+    if (dst->log) /* the destination's recording starts empty: the source's log stays the source's */
+        log_clear(dst->log);
+    return CLV_OK;
+}
+
+/* fresh luck for the customers of one block (clv_sim_reluck) */
+static int reluck_unit(size_t unit, int worker, void *ctx)
+{
+    (void)worker;
+    clv_sim *s = ctx;
+    const clv__calendar *cal = &s->w->cal;
+    const int32_t today = clv_sim_today(s);
+    const double sn = season_of_day(cal, today);
+    const size_t end = (unit + 1) * BLOCK < s->n ? (unit + 1) * BLOCK : s->n;
+    for (size_t i = unit * BLOCK; i < end; i++) {
+        cust *c = &s->c[i];
+        clv_rng_seed(&c->rng, (clv_stream_key){s->seed, CLV_STREAM_RELUCK, s->reluck_rep, i});
+        if (!c->alive)
+            continue;
+        /* the residual unit clock of the next purchase, consumed at the
+         * customer's intensity lam x k from now (a clock stopped at k = 0,
+         * or past the calendar, stays so) */
+        if (isfinite(c->snext) && c->k > 0)
+            c->snext = sn + exp1(&c->rng) / (c->lam * c->k);
+        /* Pareto/NBD: the remaining lifetime, exponential of rate mu from now */
+        if (s->w->dropout == CLV_SIM_DROPOUT_LIFETIME && isfinite(c->tdeath)) {
+            c->tdeath = today + exp1(&c->rng) / c->drop;
+            c->sdeath = season_of(cal, c->tdeath);
+        }
+        set_wake(s, i, next_stage_change(s, today - 1, c->first, c->last), today);
+    }
+    return CLV_OK;
+}
+
+int clv_sim_reluck(clv_sim *s, uint64_t key, clv_error *err)
+{
+    s->relucked = 1;
+    s->reluck_rep = clv_stream_hash((clv_stream_key){s->rep, CLV_STREAM_RELUCK, key, (uint64_t)s->epoch});
+    clv_rng_seed(&s->acq_rng, (clv_stream_key){s->seed, CLV_STREAM_RELUCK, s->reluck_rep,
+                                               CLV_BLOCK_RELUCK_ACQUISITION});
+    if (clv_sim_done(s))
+        return CLV_OK;
+    int st = clv_parallel_for(s->threads, (s->n + BLOCK - 1) / BLOCK, reluck_unit, s);
+    return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "reluck failed");
+}
+
 const char *clv_segment_name(int segment)
 {
     static const char *const names[] = {"persuadable", "sure-thing", "lost-cause", "sleeping-dog"};
@@ -1087,6 +1204,8 @@ int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *er
 {
     s->seed = seed;
     s->rep = replication;
+    s->relucked = 0;
+    s->reluck_rep = 0;
     s->epoch = 0;
     s->n = s->w->n0;
     s->n_days = 0;
@@ -1214,6 +1333,13 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
         }
         c->price_req = a.price;
         if (a.price != c->price)
+            s->wake[i] = -INFINITY;
+    }
+    /* no actions: no coupon, and the list price for everyone (a customer
+     * at another level is woken to return to it) */
+    for (size_t i = 0; !actions && i < n_before; i++) {
+        s->c[i].price_req = (uint8_t)s->w->list_price;
+        if (s->c[i].price != s->w->list_price)
             s->wake[i] = -INFINITY;
     }
 
