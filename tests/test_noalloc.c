@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "clvsim/policy.h"
 #include "clvsim/rng.h"
 #include "clvsim/sim.h"
 #include "harness.h"
@@ -323,4 +324,53 @@ done:
     clv_sim_log_free(other);
     clv_world_free(w);
     clv_world_free(w2);
+}
+
+/* The clairvoyant allocates its rollout states and buffers at its first
+ * call; its later calls (and its budget order) allocate nothing. */
+TEST(test_noalloc_clairvoyant)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        return;
+    }
+    scn.run.scale = 0.05;
+    scn.evaluation.clairvoyant_lucks = 2;
+    clv_sim *s = NULL;
+    clv_policy p;
+    memset(&p, 0, sizeof p);
+    const clv_policy_type *t = clv_policy_type_of(CLV_POLICY_CLAIRVOYANT);
+    CHECK_INT(clv_sim_alloc(&scn, NULL, &s, &err), CLV_OK);
+    CHECK_INT(t->make(&scn, &(clv_policy_args){"clairvoyant", 1, 0, NULL, NULL, 1}, &p, &err), CLV_OK);
+    const size_t cap = s ? clv_sim_capacity(s) : 0;
+    clv_sim_obs *obs = malloc(cap * sizeof *obs);
+    clv_action *act = malloc(cap * sizeof *act);
+    uint32_t *order = malloc(cap * sizeof *order);
+    size_t allocations = 0;
+    int coupons = 0;
+    if (s && p.act && obs && act && order && clv_sim_reset(s, 2, 0, &err) == CLV_OK) {
+        for (int e = 0; e < 4; e++) {
+            const size_t n = clv_sim_customers(s);
+            CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+            if (e > 0)
+                window_open();
+            int st = p.act(p.ctx, s, obs, n, act, &err);
+            if (st == CLV_OK)
+                st = p.order(p.ctx, s, act, n, order, &err);
+            if (e > 0)
+                allocations += window_close();
+            CHECK_INT(st, CLV_OK);
+            for (size_t i = 0; i < n; i++)
+                coupons += act[i].coupon > 0;
+            CHECK_INT(clv_sim_step_ordered(s, act, order, NULL, &err), CLV_OK);
+        }
+    }
+    CHECK(coupons > 0);
+    if (allocations)
+        harness_fail(__FILE__, __LINE__, "the clairvoyant's later calls made %zu allocations", allocations);
+    free(obs), free(act), free(order);
+    clv_policy_free(&p);
+    clv_sim_free(s);
 }

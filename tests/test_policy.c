@@ -178,7 +178,7 @@ TEST(test_policy_type_table)
     clv_scenario scn;
     clv_error err;
     CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
-    size_t n = 0, fixed = 0, learned = 0, planned = 0;
+    size_t n = 0, fixed = 0, learned = 0, planned = 0, bound = 0;
     for (; clv_policy_types[n]; n++) {
         const clv_policy_type *t = clv_policy_types[n];
         CHECK_INT(t->id, (int)n);
@@ -189,6 +189,7 @@ TEST(test_policy_type_table)
         CHECK(clv_policy_type_named(t->name, &level) == t);
         CHECK_INT(level, 0);
         fixed += t->how == CLV_PK_FIXED, learned += t->how == CLV_PK_LEARNED, planned += t->how == CLV_PK_PLANNED;
+        bound += t->how == CLV_PK_BOUND;
         /* a learned kind names the algorithm that trains it, a planned one its table */
         CHECK(t->how == CLV_PK_LEARNED ? t->algo >= 0 && t->algo < CLV_MAX_ALGOS : t->algo == -1);
         CHECK(t->how == CLV_PK_PLANNED ? t->myopic == 0 || t->myopic == 1 : t->myopic == -1);
@@ -200,7 +201,7 @@ TEST(test_policy_type_table)
         CHECK_INT(rc, t->how == CLV_PK_FIXED ? CLV_OK : CLV_EINPUT);
         clv_policy_free(&p);
         /* a table kind without its table says so */
-        if (t->how != CLV_PK_FIXED) {
+        if (t->how == CLV_PK_LEARNED || t->how == CLV_PK_PLANNED) {
             const clv_policy_args a = {t->name, 1, 0, NULL, NULL, 1};
             CHECK_INT(t->make(&scn, &a, &p, &err), CLV_EINPUT);
         }
@@ -209,6 +210,9 @@ TEST(test_policy_type_table)
     CHECK_INT((int)fixed, 8);
     CHECK_INT((int)learned, 3);
     CHECK_INT((int)planned, 2);
+    CHECK_INT((int)bound, 1);
+    CHECK(clv_policy_type_named("clairvoyant", NULL) == clv_policy_type_of(CLV_POLICY_CLAIRVOYANT));
+    CHECK_INT(clv_policy_type_of(CLV_POLICY_CLAIRVOYANT)->how, CLV_PK_BOUND);
     CHECK(clv_policy_type_of(-1) == NULL && clv_policy_type_of((int)n) == NULL);
     CHECK(clv_policy_type_named("genius", NULL) == NULL);
     int level = 0;
@@ -236,4 +240,7 @@ TEST(test_policy_type_table)
     CHECK_INT(clv_policy_fixed(&scn, "oracle", 1, &p, &err), CLV_EINPUT);
     CHECK_STR(err.msg, "\"oracle\" is learned from simulated episodes, not a fixed rule: clvsim run trains and "
                        "evaluates it (C API: clv_policy_table)");
+    CHECK_INT(clv_policy_fixed(&scn, "clairvoyant", 1, &p, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "\"clairvoyant\" is a yardstick that sees the latent state, not a fixed rule: clvsim run "
+                       "evaluates it (C API: its entry of clv_policy_types)");
 }

@@ -21,6 +21,42 @@
  *   at that epoch, at list price.
  * The policies learned from simulated episodes (greedy, q-learning, sarsa,
  * expected-sarsa, oracle) are tables: clv_policy_table in agent.h.
+ *
+ * The yardstick "clairvoyant" (src/agent/clairvoyant.c, kind CLV_PK_BOUND)
+ * is no policy a business could run: it reads the true state (its act
+ * ignores the observations), i.e. each customer's latent traits (purchase,
+ * dropout and spend rates, elasticity), whether it is alive, its coupon
+ * and its will-use draw, deal expectation, fatigue and carry-over, and it
+ * knows the true model.  Method: at each epoch, for K = evaluation.
+ * clairvoyant.lucks luck draws k, and every action a (coupon x price, in
+ * clv_agent_n_actions order), the state is copied (clv_sim_copy) into a
+ * state of the scenario's world with the budgets lifted (so that a refusal
+ * does not hide a coupon's value), its future is drawn anew with key k
+ * (clv_sim_reluck: non-anticipating, the same fresh luck for every action
+ * of one k, common random numbers), a is applied to every existing
+ * customer, then either no campaign or a held to the horizon's end, and
+ * each customer's net margin to the end is its value.  The base action is
+ * the constant action whose "held to the end" total over all customers is
+ * the largest; a customer deviates from it to the action of its best
+ * rollout only when the mean advantage, paired by luck, exceeds two
+ * standard errors (so that many noisy estimates of small differences do
+ * not lose to the base by the winner's curse).  This is one step of
+ * policy improvement with full information - Bertsekas' rollout with two
+ * base policies, no campaign and the constant actions - so in expectation
+ * it is at least as good as every constant policy and as doing nothing
+ * when its estimates are exact.  Coupons past the real budget are refused
+ * as for any policy; its order function lets customers claim the budget
+ * by decreasing estimated gain over no campaign.
+ * Why it is an upper bound in practice on the policies that see only
+ * observations: it sees what they must infer, in the true model, and
+ * decides per customer.  It is not the exact optimum (one step of
+ * improvement, a finite number of lucks, budgets allocated greedily by
+ * epoch), so it bounds nothing by proof; tests/test_bounds.c checks the
+ * bound empirically on the shipped scenarios and on worlds whose best
+ * policy is known.  Cost per epoch: 2 x actions x K rollouts to the
+ * horizon's end (each a copy, a reluck and the remaining steps; 24
+ * rollouts per luck on holiday), spread over its threads; memory: one
+ * state per thread and 2 x actions x K floats per customer.
  * A researcher's own policy is any clv_policy (sim.h).
  */
 #ifndef CLVSIM_POLICY_H
@@ -58,7 +94,8 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
 typedef enum clv_policy_how {
     CLV_PK_FIXED = 0,    /* a rule that learns nothing from the simulator (none, blanket, random, rfm, ...) */
     CLV_PK_LEARNED = 1,  /* a table trained on simulated episodes (q-learning, sarsa, expected-sarsa) */
-    CLV_PK_PLANNED = 2   /* a table planned on the estimated MDP (greedy, oracle) */
+    CLV_PK_PLANNED = 2,  /* a table planned on the estimated MDP (greedy, oracle) */
+    CLV_PK_BOUND = 3     /* a yardstick that sees the latent state (clairvoyant): never a fixed policy */
 } clv_policy_how;
 
 /* what a kind that stands for one policy per level is per (blanket, prices) */

@@ -280,6 +280,7 @@ typedef struct clv_scn_evaluation {
     int rfm_coupon;                   /* 1-based index into interventions.coupons */
     double ltv_quantile;
     int ltv_coupon;
+    int clairvoyant_lucks;            /* luck draws of the clairvoyant's rollouts per epoch and action */
 } clv_scn_evaluation;
 
 typedef struct clv_scn_output {

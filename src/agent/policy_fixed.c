@@ -226,6 +226,10 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
     /* a per-level kind goes by STEM-K only ("blanket" or "prices" alone is no policy) */
     if (t && t->per_level != CLV_PER_NONE && strcmp(name, t->name) == 0)
         t = NULL;
+    if (t && t->how == CLV_PK_BOUND)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
+                             "\"%s\" is a yardstick that sees the latent state, not a fixed rule: clvsim run "
+                             "evaluates it (C API: its entry of clv_policy_types)", name);
     if (t && t->how != CLV_PK_FIXED)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
                              "\"%s\" is learned from simulated episodes, not a fixed rule: clvsim run "

@@ -456,7 +456,10 @@ const clv__key clv__scn_keys[] = {
           "default: the default interventions.prices is the list price alone; the shipped scenarios list them). none, "
           "blanket, price-up, price-down, prices, random, rfm and ltv-threshold are the fixed policies, the best "
           "of which is the reference of the paired differences; "
-          "greedy and oracle use an MDP estimated from agent.episodes episodes of random actions."),
+          "greedy and oracle use an MDP estimated from agent.episodes episodes of random actions; clairvoyant is "
+          "a yardstick, not a policy a business could run: it sees each customer's latent state and values every "
+          "action by rollouts in the true simulator (evaluation.clairvoyant), an upper bound in practice on the "
+          "policies that see only observations."),
     INT("evaluation.replications", evaluation.replications, 2, 100000, 0, "10", "replications",
         "Independent replications, with common random numbers across policies."),
     REAL("evaluation.confidence", evaluation.confidence, 0.5, 1, CLV__KF_MAX_OPEN, "0.95", "probability",
@@ -473,6 +476,12 @@ const clv__key clv__scn_keys[] = {
          "Predicted-LTV quantile above which a customer gets the coupon."),
     INT("evaluation.ltv_threshold.coupon", evaluation.ltv_coupon, 1, CLV_MAX_COUPONS, 0, "1", "index",
         "Coupon level to send (1-based index into interventions.coupons)."),
+
+    GROUP("evaluation.clairvoyant", 0, "The clairvoyant yardstick: per customer and epoch, the action of highest "
+          "expected net margin to the horizon's end, from rollouts in the true simulator from its latent state."),
+    INT("evaluation.clairvoyant.lucks", evaluation.clairvoyant_lucks, 2, 64, 0, "4", "draws",
+        "Luck draws (fresh futures, common to all actions) averaged per epoch and action; the cost is "
+        "lucks x actions rollouts to the horizon's end per epoch."),
 
     GROUP("output", 0, "Where and what to write. In clvsim 0.1.0 only dir is read; plots and report take effect with the comparison."),
     STR("output.dir", output.dir, CLV__KF_EMPTY_OK, "\"\"",

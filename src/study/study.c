@@ -221,7 +221,7 @@ static int build_policies(clv_study *s, clv_error *err)
                 if (s->algo[k] == t->algo)
                     a.table = s->trained[k].table, a.map = &s->trained[k].map;
         }
-        if (t->how != CLV_PK_FIXED && !a.table)
+        if ((t->how == CLV_PK_LEARNED || t->how == CLV_PK_PLANNED) && !a.table)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "no table for policy %s", t->name);
         clv_study_policy *p = add(s, t, t->name);
         p->table = a.table;

@@ -1,0 +1,274 @@
+/* clairvoyant.c - the clairvoyant yardstick: per customer, the action of highest expected net margin to the horizon's end in the true simulator, from its latent state. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_heapsort.h>
+
+#include "clvsim/parallel.h"
+#include "clvsim/policy.h"
+
+/* The method (clvsim/policy.h): at each epoch, for luck draw k = 0..K-1
+ * and every action a, two rollouts copy the true state into a state of
+ * the budget-free world (clv_sim_copy) and draw its future luck anew with
+ * key k (clv_sim_reluck; every rollout of one k shares it: common random
+ * numbers).  One applies a to every existing customer for this epoch and
+ * no campaign after it, the other holds a to the horizon's end (the fixed
+ * policy "always a"); each adds every customer's margins to the end into
+ * its row of value.  A customer's action is the first action of its best
+ * row: rollout with two base policies, no campaign and the constant
+ * actions.  Customers never interact without a budget, so one rollout
+ * values a for all of them at once.  The rollouts of one row run on one
+ * worker, k in order: the sums do not depend on the thread count. */
+
+typedef struct gain {
+    double g;       /* estimated gain of the chosen action over no campaign (mean over the lucks) */
+    uint32_t i;
+} gain;
+
+typedef struct clairvoyant {
+    char name[CLV_NAME_MAX + 16];
+    int lucks, workers;
+    size_t n_actions, n_prices;
+    int list, budget;           /* the list price's index; whether the real world has a budget */
+    clv_world *world;           /* the scenario's world with the budgets lifted */
+    clv_sim **roll;             /* per worker: the rollout state */
+    double **margin;            /* per worker: clv_sim_step's margins */
+    clv_action **act;           /* per worker: the rollout's actions */
+    size_t cap;                 /* customers the buffers hold (the world's capacity) */
+    float *value;               /* rows u = 2a (action a, then none) and 2a + 1 (a held to the end), per luck k:
+                                   value[(u K + k) cap + i], customer i's margins to the horizon's end */
+    double *total;              /* per row: the margins of all customers, summed over the lucks */
+    gain *rank;                 /* per customer: its gain, sorted into the budget order */
+    clv_error *err;             /* per worker */
+    /* the call being served */
+    const clv_sim *s;
+    size_t n;
+} clairvoyant;
+
+/* the rollouts of unit u on worker w: action a = u / 2 at this epoch,
+ * then no campaign (u even) or a held to the horizon's end (u odd; for no
+ * campaign itself the same rollout, left to the even unit) */
+static int rollout_unit(size_t u, int w, void *ctx)
+{
+    clairvoyant *p = ctx;
+    const size_t a = u / 2, n = p->n;
+    const int hold = (int)(u % 2);
+    if (hold && a == (size_t)p->list)
+        return CLV_OK;
+    clv_sim *r = p->roll[w];
+    clv_error *err = &p->err[w];
+    double *m = p->margin[w];
+    clv_action *act = p->act[w];
+    const clv_action x = {(uint8_t)(a / p->n_prices), (uint8_t)(a % p->n_prices)};
+    for (int k = 0; k < p->lucks; k++) {
+        float *v = p->value + (u * (size_t)p->lucks + (size_t)k) * p->cap;
+        double *sum = p->margin[w] + p->cap; /* the customers' margins of this rollout */
+        for (size_t i = 0; i < n; i++)
+            sum[i] = 0;
+        int st = clv_sim_copy(r, p->s, err);
+        if (st == CLV_OK)
+            st = clv_sim_reluck(r, (uint64_t)k, err);
+        for (int first = 1; st == CLV_OK && !clv_sim_done(r); first = 0) {
+            /* the existing customers get the action, arrivals none */
+            const size_t nr = clv_sim_customers(r);
+            for (size_t i = 0; (first || hold) && i < nr; i++)
+                act[i] = i < n ? x : (clv_action){0, (uint8_t)p->list};
+            st = clv_sim_step(r, first || hold ? act : NULL, m, err);
+            for (size_t i = 0; st == CLV_OK && i < n; i++)
+                sum[i] += m[i];
+        }
+        if (st != CLV_OK)
+            return st;
+        for (size_t i = 0; i < n; i++)
+            v[i] = (float)sum[i];
+    }
+    return CLV_OK;
+}
+
+/* the buffers and rollout states, made at the first call (sized to the world's capacity) */
+static int prepare(clairvoyant *p, clv_error *err)
+{
+    if (p->roll)
+        return CLV_OK;
+    clv_sim_opts o;
+    clv_sim_opts_default(&o);
+    o.threads = 1;
+    p->cap = clv_world_capacity(p->world);
+    p->roll = calloc((size_t)p->workers, sizeof *p->roll);
+    p->margin = calloc((size_t)p->workers, sizeof *p->margin);
+    p->act = calloc((size_t)p->workers, sizeof *p->act);
+    p->err = calloc((size_t)p->workers, sizeof *p->err);
+    p->value = malloc(2 * p->n_actions * (size_t)p->lucks * p->cap * sizeof *p->value);
+    p->total = malloc(2 * p->n_actions * sizeof *p->total);
+    p->rank = malloc(p->cap * sizeof *p->rank);
+    int st = p->roll && p->margin && p->act && p->err && p->value && p->total && p->rank
+                 ? CLV_OK
+                 : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the clairvoyant's rollouts");
+    for (int w = 0; st == CLV_OK && w < p->workers; w++) {
+        st = clv_sim_alloc_in(p->world, &o, &p->roll[w], err);
+        p->margin[w] = malloc(2 * p->cap * sizeof *p->margin[w]);
+        p->act[w] = malloc(p->cap * sizeof *p->act[w]);
+        if (st == CLV_OK && (!p->margin[w] || !p->act[w]))
+            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the clairvoyant's rollouts");
+    }
+    return st;
+}
+
+/* The actions from the rollouts' values.  The base is the best constant
+ * action (the row "a held to the end" of the largest total over all
+ * customers, no campaign on ties); a customer deviates from it to the
+ * action of another row only when that row's mean advantage over the
+ * base, paired by luck, exceeds two standard errors, and then to the
+ * largest such advantage: per customer many noisy estimates of small
+ * differences would otherwise lose to the base by the winner's curse.  */
+static void decide(clairvoyant *p, clv_action *act)
+{
+    const size_t K = (size_t)p->lucks, n = p->n, rows = 2 * p->n_actions, none = 2 * (size_t)p->list;
+    size_t base = none;
+    for (size_t u = 0; u < rows; u++) {
+        p->total[u] = 0;
+        for (size_t k = 0; u != none + 1 && k < K; k++)
+            for (size_t i = 0; i < n; i++)
+                p->total[u] += p->value[(u * K + k) * p->cap + i];
+    }
+    for (size_t u = 1; u < rows; u += 2)
+        if (u != none + 1 && p->total[u] > p->total[base])
+            base = u;
+    for (size_t i = 0; i < n; i++) {
+        size_t best = base;
+        double best_gain = 0, v_none = 0, v_best = 0;
+        for (size_t u = 0; u < rows; u++) {
+            if (u == none + 1 || u == base)
+                continue;
+            double s = 0, ss = 0;
+            for (size_t k = 0; k < K; k++) {
+                const double d = (double)p->value[(u * K + k) * p->cap + i] - p->value[(base * K + k) * p->cap + i];
+                s += d, ss += d * d;
+            }
+            const double mean = s / (double)K, var = (ss - s * mean) / (double)(K - 1);
+            if (mean > best_gain && mean * mean * (double)K > 4 * (var > 0 ? var : 0))
+                best_gain = mean, best = u;
+        }
+        for (size_t k = 0; k < K; k++) {
+            v_none += p->value[(none * K + k) * p->cap + i];
+            v_best += p->value[(best * K + k) * p->cap + i];
+        }
+        p->rank[i] = (gain){(v_best - v_none) / (double)K, (uint32_t)i};
+        act[i] = (clv_action){(uint8_t)(best / 2 / p->n_prices), (uint8_t)(best / 2 % p->n_prices)};
+    }
+}
+
+static int act_clairvoyant(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n, clv_action *act,
+                           clv_error *err)
+{
+    (void)obs; /* it sees the state itself */
+    clairvoyant *p = ctx;
+    int st = prepare(p, err);
+    if (st != CLV_OK)
+        return st;
+    if (n > p->cap || n != clv_sim_customers(s))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "%s: asked for %zu of the state's %zu customers",
+                             p->name, n, clv_sim_customers(s));
+    p->s = s, p->n = n;
+    for (int w = 0; w < p->workers; w++)
+        memset(&p->err[w], 0, sizeof p->err[w]);
+    st = clv_parallel_for(p->workers, 2 * p->n_actions, rollout_unit, p);
+    if (st != CLV_OK) {
+        for (int w = 0; w < p->workers; w++)
+            if (p->err[w].code != CLV_OK) {
+                *err = p->err[w];
+                return st;
+            }
+        return clv_error_set(err, st, NULL, 0, NULL, "%s: the rollouts failed", p->name);
+    }
+    decide(p, act);
+    return CLV_OK;
+}
+
+/* decreasing gain, then increasing index: a total order, so the sort's
+ * result is fixed (GSL's heapsort: in place, no allocation, unlike qsort) */
+static int by_gain(const void *x, const void *y)
+{
+    const gain *a = x, *b = y;
+    if (a->g != b->g)
+        return a->g > b->g ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* the real budget is claimed by decreasing estimated gain over no campaign */
+static int order_clairvoyant(void *ctx, const clv_sim *s, const clv_action *act, size_t n, uint32_t *order,
+                             clv_error *err)
+{
+    (void)s, (void)act;
+    clairvoyant *p = ctx;
+    if (n != p->n)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "%s: order asked for %zu customers, acted for %zu",
+                             p->name, n, p->n);
+    if (p->budget)
+        gsl_heapsort(p->rank, n, sizeof *p->rank, by_gain);
+    for (size_t q = 0; q < n; q++)
+        order[q] = p->budget ? p->rank[q].i : (uint32_t)q;
+    return CLV_OK;
+}
+
+static void release_clairvoyant(void *ctx)
+{
+    clairvoyant *p = ctx;
+    if (!p)
+        return;
+    for (int w = 0; w < p->workers; w++) {
+        if (p->roll)
+            clv_sim_free(p->roll[w]);
+        if (p->margin)
+            free(p->margin[w]);
+        if (p->act)
+            free(p->act[w]);
+    }
+    free(p->roll), free(p->margin), free(p->act), free(p->err);
+    free(p->value), free(p->total), free(p->rank);
+    clv_world_free(p->world);
+    free(p);
+}
+
+static int make_clairvoyant(const clv_scenario *scn, const clv_policy_args *args, clv_policy *out, clv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    clairvoyant *p = calloc(1, sizeof *p);
+    clv_scenario *free_scn = malloc(sizeof *free_scn);
+    if (!p || !free_scn) {
+        free(p), free(free_scn);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    snprintf(p->name, sizeof p->name, "%s", args->name);
+    p->lucks = scn->evaluation.clairvoyant_lucks;
+    p->workers = clv_threads_resolve(args->threads);
+    p->n_prices = (size_t)scn->interventions.n_prices;
+    p->n_actions = clv_agent_n_actions(&scn->interventions);
+    p->list = clv_scn_list_price(scn);
+    p->budget = scn->interventions.budget_per_epoch >= 0 || scn->interventions.budget_total >= 0;
+    /* the rollouts' world: the scenario with its budgets lifted, so that a
+     * coupon's value is not hidden by a refusal */
+    *free_scn = *scn;
+    free_scn->interventions.budget_per_epoch = free_scn->interventions.budget_total = -1;
+    int st = p->lucks >= 2 ? clv_world_alloc(free_scn, NULL, &p->world, err)
+                           : clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.clairvoyant.lucks",
+                                           "expected at least 2 luck draws (for the standard errors), got %d",
+                                           p->lucks);
+    free(free_scn);
+    if (st != CLV_OK) {
+        release_clairvoyant(p);
+        return st;
+    }
+    out->name = p->name;
+    out->act = act_clairvoyant;
+    out->order = order_clairvoyant;
+    out->ctx = p;
+    out->release = release_clairvoyant;
+    return CLV_OK;
+}
+
+const clv_policy_type clv__policy_clairvoyant = {
+    "clairvoyant", "a yardstick that sees the latent state: per customer the action of highest expected net margin "
+    "to the horizon's end, by rollouts in the true simulator", CLV_POLICY_CLAIRVOYANT, CLV_PK_BOUND, CLV_PER_NONE,
+    NULL, -1, -1, make_clairvoyant};
