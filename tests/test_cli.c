@@ -705,7 +705,7 @@ TEST(test_cli_run_end_to_end)
           strstr(report, "gross margin is highest at 1.14 x list"));
     static const char *const policies[] = {"none", "blanket-1", "blanket-2", "blanket-3", "price-up", "price-down",
                                            "random", "rfm", "ltv-threshold", "greedy", "q-learning", "sarsa",
-                                           "oracle"};
+                                           "oracle", "clairvoyant"};
     /* the price levers' labels, as in the tables and figures */
     CHECK(summary && strstr(summary, "\nprice-up,price-up x1.05,1,") && strstr(summary, "\nprice-down,price-down x0.95,1,"));
     static const char *const totals[][2] = {

@@ -34,10 +34,11 @@
  * does not hide a coupon's value), its future is drawn anew with key k
  * (clv_sim_reluck: non-anticipating, the same fresh luck for every action
  * of one k, common random numbers), a is applied to every existing
- * customer, then either no campaign or a held to the horizon's end, and
- * each customer's net margin to the end is its value.  The base action is
- * the constant action whose "held to the end" total over all customers is
- * the largest; a customer deviates from it to the action of its best
+ * customer, then no campaign to the horizon's end, or, for the actions of
+ * the constant fixed policies (a coupon at list price: blanket-K; a price
+ * level without coupon: price-K), a held to the end; each customer's net
+ * margin to the end is its value.  The base action is the constant action
+ * whose "held to the end" total over all customers is the largest; a customer deviates from it to the action of its best
  * rollout only when the mean advantage, paired by luck, exceeds two
  * standard errors (so that many noisy estimates of small differences do
  * not lose to the base by the winner's curse).  This is one step of
@@ -53,9 +54,9 @@
  * improvement, a finite number of lucks, budgets allocated greedily by
  * epoch), so it bounds nothing by proof; tests/test_bounds.c checks the
  * bound empirically on the shipped scenarios and on worlds whose best
- * policy is known.  Cost per epoch: 2 x actions x K rollouts to the
- * horizon's end (each a copy, a reluck and the remaining steps; 24
- * rollouts per luck on holiday), spread over its threads; memory: one
+ * policy is known.  Cost per epoch: (actions + coupons + prices - 1) x K
+ * rollouts to the horizon's end (each a copy, a reluck and the remaining
+ * steps; 17 per luck on holiday), spread over its threads; memory: one
  * state per thread and 2 x actions x K floats per customer.
  * A researcher's own policy is any clv_policy (sim.h).
  */

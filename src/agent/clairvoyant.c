@@ -13,11 +13,11 @@
  * the budget-free world (clv_sim_copy) and draw its future luck anew with
  * key k (clv_sim_reluck; every rollout of one k shares it: common random
  * numbers).  One applies a to every existing customer for this epoch and
- * no campaign after it, the other holds a to the horizon's end (the fixed
- * policy "always a"); each adds every customer's margins to the end into
- * its row of value.  A customer's action is the first action of its best
- * row: rollout with two base policies, no campaign and the constant
- * actions.  Customers never interact without a budget, so one rollout
+ * no campaign after it; for the constant policies of the comparison
+ * (blanket-K, price-K) the other holds a to the horizon's end; each adds
+ * every customer's margins to the end into its row of value.  A customer's
+ * action is the first action of its best row: rollout with base policies
+ * no campaign and the constant policies.  Customers never interact without a budget, so one rollout
  * values a for all of them at once.  The rollouts of one row run on one
  * worker, k in order: the sums do not depend on the thread count. */
 
@@ -46,15 +46,27 @@ typedef struct clairvoyant {
     size_t n;
 } clairvoyant;
 
+/* whether row u is rolled out: every action then none (u even), and held
+ * to the end (u odd) the constant policies of the comparison, a coupon at
+ * list price (blanket-K) or a price level other than list without one
+ * (price-K, price-up, price-down) */
+static int row_used(const clairvoyant *p, size_t u)
+{
+    const size_t a = u / 2, coupon = a / p->n_prices, price = a % p->n_prices;
+    if (u % 2 == 0)
+        return 1;
+    return coupon > 0 ? price == (size_t)p->list : price != (size_t)p->list;
+}
+
 /* the rollouts of unit u on worker w: action a = u / 2 at this epoch,
- * then no campaign (u even) or a held to the horizon's end (u odd; for no
- * campaign itself the same rollout, left to the even unit) */
+ * then no campaign (u even) or a held to the horizon's end (u odd, the
+ * rows row_used keeps) */
 static int rollout_unit(size_t u, int w, void *ctx)
 {
     clairvoyant *p = ctx;
     const size_t a = u / 2, n = p->n;
     const int hold = (int)(u % 2);
-    if (hold && a == (size_t)p->list)
+    if (!row_used(p, u))
         return CLV_OK;
     clv_sim *r = p->roll[w];
     clv_error *err = &p->err[w];
@@ -128,18 +140,18 @@ static void decide(clairvoyant *p, clv_action *act)
     size_t base = none;
     for (size_t u = 0; u < rows; u++) {
         p->total[u] = 0;
-        for (size_t k = 0; u != none + 1 && k < K; k++)
+        for (size_t k = 0; row_used(p, u) && k < K; k++)
             for (size_t i = 0; i < n; i++)
                 p->total[u] += p->value[(u * K + k) * p->cap + i];
     }
     for (size_t u = 1; u < rows; u += 2)
-        if (u != none + 1 && p->total[u] > p->total[base])
+        if (row_used(p, u) && p->total[u] > p->total[base])
             base = u;
     for (size_t i = 0; i < n; i++) {
         size_t best = base;
         double best_gain = 0, v_none = 0, v_best = 0;
         for (size_t u = 0; u < rows; u++) {
-            if (u == none + 1 || u == base)
+            if (!row_used(p, u) || u == base)
                 continue;
             double s = 0, ss = 0;
             for (size_t k = 0; k < K; k++) {
