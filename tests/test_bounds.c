@@ -188,6 +188,53 @@ TEST(test_bounds_clairvoyant_known_answers)
     }
 }
 
+/* a stop asked for once the flag is set */
+static int stop_flag;
+static int stop_when_flagged(void *ctx)
+{
+    (void)ctx;
+    return stop_flag;
+}
+
+/* The clairvoyant's long call polls the state's progress: a stop makes it
+ * return CLV_ECANCELLED (the command then stops within a rollout step). */
+TEST(test_bounds_clairvoyant_cancel)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        return;
+    }
+    scn.run.scale = 0.02;
+    const clv_progress stop = {NULL, NULL, stop_when_flagged};
+    clv_sim_opts o;
+    clv_sim_opts_default(&o);
+    o.progress = &stop;
+    clv_sim *s = NULL;
+    clv_policy p;
+    memset(&p, 0, sizeof p);
+    stop_flag = 0;
+    CHECK_INT(clv_sim_alloc(&scn, &o, &s, &err), CLV_OK);
+    if (!s || clv_sim_reset(s, 1, 0, &err) != CLV_OK || make_policy(&scn, "clairvoyant", 1, &p) != CLV_OK) {
+        clv_sim_free(s);
+        return;
+    }
+    CHECK(clv_sim_progress(s) == &stop);
+    const size_t n = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    clv_action *act = malloc(n * sizeof *act);
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    stop_flag = 1;
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_ECANCELLED);
+    CHECK(strstr(err.msg, "cancelled") != NULL);
+    stop_flag = 0;
+    free(obs), free(act);
+    clv_policy_free(&p);
+    clv_sim_free(s);
+}
+
 /* 1 or 2 workers: the same actions, the same budget order, the same evaluation */
 TEST(test_bounds_clairvoyant_threads)
 {

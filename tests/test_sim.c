@@ -1327,7 +1327,8 @@ TEST(test_sim_copy_identical)
     const size_t cap = w ? clv_world_capacity(w) : 0;
     clv_action *act = malloc(cap * sizeof *act);
     double *ma = malloc(cap * sizeof *ma), *mb = malloc(cap * sizeof *mb);
-    clv_sim_obs *oa = malloc(cap * sizeof *oa), *ob = malloc(cap * sizeof *ob);
+    /* zeroed: observe fills the fields, so the padding compares equal */
+    clv_sim_obs *oa = calloc(cap, sizeof *oa), *ob = calloc(cap, sizeof *ob);
     uint32_t *order = malloc(cap * sizeof *order);
     if (!a || !b || !f || !act || !ma || !mb || !oa || !ob || !order)
         goto done;
@@ -1468,7 +1469,7 @@ TEST(test_sim_reluck_distribution)
         double *m0 = malloc(cap * sizeof *m0), *b0 = malloc(cap * sizeof *b0), *m1 = malloc(cap * sizeof *m1),
                *b1 = malloc(cap * sizeof *b1), *m2 = malloc(cap * sizeof *m2), *b2 = malloc(cap * sizeof *b2),
                *scratch = malloc(cap * sizeof *scratch);
-        clv_sim_obs *o1 = malloc(cap * sizeof *o1), *o2 = malloc(cap * sizeof *o2);
+        clv_sim_obs *o1 = calloc(cap, sizeof *o1), *o2 = calloc(cap, sizeof *o2); /* (zeroed padding) */
         if (!s || !c || !d || !act || !m0 || !b0 || !m1 || !b1 || !m2 || !b2 || !scratch || !o1 || !o2)
             goto next;
         /* four epochs with a coupon to everyone (holders of valid coupons at the reluck) */

@@ -57,7 +57,9 @@
  * policy is known.  Cost per epoch: (actions + coupons + prices - 1) x K
  * rollouts to the horizon's end (each a copy, a reluck and the remaining
  * steps; 17 per luck on holiday), spread over its threads; memory: one
- * state per thread and 2 x actions x K floats per customer.
+ * state per thread and 2 x actions x K floats per customer.  It polls the
+ * true state's progress (clv_sim_progress) before every rollout step, so
+ * a stop ends its call within a step (CLV_ECANCELLED).
  * A researcher's own policy is any clv_policy (sim.h).
  */
 #ifndef CLVSIM_POLICY_H

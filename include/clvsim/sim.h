@@ -248,6 +248,11 @@ void clv_sim_free(clv_sim *s);
 /* The world of a state. */
 const clv_world *clv_sim_world(const clv_sim *s);
 
+/* The progress a state polls (its opts.progress; NULL: none), for a policy
+ * whose act takes long to poll in turn, as the clairvoyant does between
+ * its rollouts' steps. */
+const clv_progress *clv_sim_progress(const clv_sim *s);
+
 /* Draw the replication (seed, replication): traits, burn-in histories, the
  * day's totals cleared, the clock at the calendar's start.  CLV_ECANCELLED
  * when opts.progress asks to stop (reset again before any other use). */

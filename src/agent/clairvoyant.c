@@ -43,6 +43,7 @@ typedef struct clairvoyant {
     clv_error *err;             /* per worker */
     /* the call being served */
     const clv_sim *s;
+    const clv_progress *progress;   /* the true state's, polled before each rollout step */
     size_t n;
 } clairvoyant;
 
@@ -86,6 +87,8 @@ static int rollout_unit(size_t u, int w, void *ctx)
             const size_t nr = clv_sim_customers(r);
             for (size_t i = 0; (first || hold) && i < nr; i++)
                 act[i] = i < n ? x : (clv_action){0, (uint8_t)p->list};
+            if (clv_progress_poll(p->progress) != CLV_OK)
+                return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "%s: cancelled", p->name);
             st = clv_sim_step(r, first || hold ? act : NULL, m, err);
             for (size_t i = 0; st == CLV_OK && i < n; i++)
                 sum[i] += m[i];
@@ -182,7 +185,7 @@ static int act_clairvoyant(void *ctx, const clv_sim *s, const clv_sim_obs *obs, 
     if (n > p->cap || n != clv_sim_customers(s))
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "%s: asked for %zu of the state's %zu customers",
                              p->name, n, clv_sim_customers(s));
-    p->s = s, p->n = n;
+    p->s = s, p->n = n, p->progress = clv_sim_progress(s);
     for (int w = 0; w < p->workers; w++)
         memset(&p->err[w], 0, sizeof p->err[w]);
     st = clv_parallel_for(p->workers, 2 * p->n_actions, rollout_unit, p);

@@ -1034,6 +1034,7 @@ int clv_sim_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_sim **o
 }
 
 const clv_world *clv_sim_world(const clv_sim *s) { return s->w; }
+const clv_progress *clv_sim_progress(const clv_sim *s) { return s->progress; }
 
 /* ---- copies and fresh luck ---- */
 
