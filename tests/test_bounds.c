@@ -32,15 +32,17 @@ static double clairvoyant_above_all(const clv_scenario *scn, const char *const *
                                     int strict)
 {
     clv_policy pol[16];
+    memset(pol, 0, sizeof pol);
     size_t made = 0;
     double over_none = NAN;
-    for (; made < n; made++)
+    CHECK(n <= sizeof pol / sizeof *pol);
+    for (; made < n && made < sizeof pol / sizeof *pol; made++)
         if (make_policy(scn, names[made], 2, &pol[made]) != CLV_OK)
             goto done;
     clv_evaluation ev;
     clv_error err;
     const clv_eval_opts eo = {2, NULL};
-    if (clv_evaluate(scn, pol, n, &eo, &ev, &err) != CLV_OK) {
+    if (clv_evaluate(scn, pol, made, &eo, &ev, &err) != CLV_OK) {
         harness_fail(__FILE__, __LINE__, "%s: %s", what, err.msg);
         goto done;
     }

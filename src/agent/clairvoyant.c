@@ -17,8 +17,8 @@
  * (blanket-K, price-K) the other holds a to the horizon's end; each adds
  * every customer's margins to the end into its row of value.  A customer's
  * action is the first action of its best row: rollout with base policies
- * no campaign and the constant policies.  Customers never interact without a budget, so one rollout
- * values a for all of them at once.  The rollouts of one row run on one
+ * no campaign and the constant policies.  Customers never interact
+ * without a budget, so one rollout values a for all of them at once.  The rollouts of one row run on one
  * worker, k in order: the sums do not depend on the thread count. */
 
 typedef struct gain {
@@ -101,6 +101,8 @@ static int rollout_unit(size_t u, int w, void *ctx)
     return CLV_OK;
 }
 
+static void unprepare(clairvoyant *p);
+
 /* the buffers and rollout states, made at the first call (sized to the world's capacity) */
 static int prepare(clairvoyant *p, clv_error *err)
 {
@@ -127,6 +129,8 @@ static int prepare(clairvoyant *p, clv_error *err)
         if (st == CLV_OK && (!p->margin[w] || !p->act[w]))
             st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the clairvoyant's rollouts");
     }
+    if (st != CLV_OK)
+        unprepare(p); /* nothing half made: the next call tries again */
     return st;
 }
 
@@ -227,11 +231,9 @@ static int order_clairvoyant(void *ctx, const clv_sim *s, const clv_action *act,
     return CLV_OK;
 }
 
-static void release_clairvoyant(void *ctx)
+/* free the rollout states and buffers (prepare makes them again) */
+static void unprepare(clairvoyant *p)
 {
-    clairvoyant *p = ctx;
-    if (!p)
-        return;
     for (int w = 0; w < p->workers; w++) {
         if (p->roll)
             clv_sim_free(p->roll[w]);
@@ -242,6 +244,16 @@ static void release_clairvoyant(void *ctx)
     }
     free(p->roll), free(p->margin), free(p->act), free(p->err);
     free(p->value), free(p->total), free(p->rank);
+    p->roll = NULL, p->margin = NULL, p->act = NULL, p->err = NULL;
+    p->value = NULL, p->total = NULL, p->rank = NULL;
+}
+
+static void release_clairvoyant(void *ctx)
+{
+    clairvoyant *p = ctx;
+    if (!p)
+        return;
+    unprepare(p);
     clv_world_free(p->world);
     free(p);
 }
