@@ -681,7 +681,7 @@ TEST(test_cli_run_end_to_end)
     CHECK_INT(r.status, 0);
     done(&r);
     static const char *const files[] = {"summary.csv", "replications.csv", "segments.csv", "daily.csv", "calibration.csv",
-                                        "learning.csv", "policy_q-learning.csv", "policy_sarsa.csv",
+                                        "verification.csv", "learning.csv", "policy_q-learning.csv", "policy_sarsa.csv",
                                         "policy_oracle.csv", "policy_greedy.csv", "heatmap_sarsa.csv"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         char pa[600], pb[600];
@@ -843,7 +843,8 @@ TEST(test_cli_example_study)
              "evaluation.replications=2 >/dev/null", ex, b);
     CHECK_INT(system(cmd), 0);
     static const char *const files[] = {"summary.csv", "replications.csv", "segments.csv", "calibration.csv",
-                                        "daily.csv", "learning.csv", "policy_q-learning.csv", "heatmap_oracle.csv"};
+                                        "daily.csv", "learning.csv", "policy_q-learning.csv", "heatmap_oracle.csv",
+                                        "verification.csv"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         char fa[700], fb[700];
         snprintf(fa, sizeof fa, "%s/%s", a, files[k]);

@@ -86,7 +86,7 @@ TEST(test_eval_common_random_numbers)
     CHECK_INT(clv_policy_fixed(&scn, "blanket-2", 1, &pol[2], &err), CLV_OK);
     CHECK_INT(clv_policy_fixed(&scn, "rfm", 1, &pol[3], &err), CLV_OK);
     clv_evaluation ev, ev2;
-    clv_eval_opts one = {1, NULL}, two = {2, NULL};
+    clv_eval_opts one = {1, NULL, CLV_EVAL_ON_EVALUATION}, two = {2, NULL, CLV_EVAL_ON_EVALUATION};
     CHECK_INT(clv_evaluate(&scn, pol, 4, &one, &ev, &err), CLV_OK);
     CHECK_INT(clv_evaluate(&scn, pol, 4, &two, &ev2, &err), CLV_OK);
     if (!ev.totals || !ev2.totals)
@@ -349,7 +349,7 @@ TEST(test_eval_thread_count)
         CHECK_INT(clv_policy_fixed(&scn, names[p], 1, &pol[p], &err), CLV_OK);
     clv_evaluation ev[3];
     for (int t = 0; t < 3; t++)
-        CHECK_INT(clv_evaluate(&scn, pol, P, &(clv_eval_opts){t + 1, NULL}, &ev[t], &err), CLV_OK);
+        CHECK_INT(clv_evaluate(&scn, pol, P, &(clv_eval_opts){t + 1, NULL, CLV_EVAL_ON_EVALUATION}, &ev[t], &err), CLV_OK);
     for (int t = 1; t < 3; t++) {
         if (!ev[0].totals || !ev[t].totals)
             break;
@@ -374,7 +374,7 @@ TEST(test_eval_thread_count)
     for (int t = 1; t <= 3; t++) {
         clv_evaluation e;
         err.msg[0] = 0;
-        CHECK_INT(clv_evaluate(&scn, bad, P, &(clv_eval_opts){t, NULL}, &e, &err), CLV_EINPUT);
+        CHECK_INT(clv_evaluate(&scn, bad, P, &(clv_eval_opts){t, NULL, CLV_EVAL_ON_EVALUATION}, &e, &err), CLV_EINPUT);
         CHECK_STR(err.msg, "bad-a gave up");
         CHECK(e.totals == NULL);
     }

@@ -95,17 +95,31 @@ typedef struct clv_evaluation {
     clv_eval_calibration *calibration; /* [p * replications + r] */
 } clv_evaluation;
 
+/* The worlds a clv_evaluate runs on (clv_eval_opts.worlds). */
+typedef enum clv_eval_worlds {
+    CLV_EVAL_ON_EVALUATION = 0,   /* evaluation.replications worlds clv_world_evaluation(r) */
+    CLV_EVAL_ON_VERIFICATION = 1  /* clv_eval_verification_replications worlds clv_world_verification(r) */
+} clv_eval_worlds;
+
 typedef struct clv_eval_opts {
     int threads;                  /* workers (0: all processors) */
-    const clv_progress *progress; /* phase "evaluating", done = runs finished of policies x replications
+    const clv_progress *progress; /* phase "evaluating" ("verifying" on the verification worlds), done = runs
+                                   * finished of policies x replications
                                    * (reported by the worker that finished one, one report at a time);
                                    * its cancelled is polled in every run's reset and between its epochs,
                                    * from the workers' threads */
+    int worlds;                   /* clv_eval_worlds; 0: the evaluation worlds */
 } clv_eval_opts;
+
+/* The verification worlds of scn: evaluation.verification.replications, or
+ * evaluation.replications when it is -1 (0: no verification). */
+size_t clv_eval_verification_replications(const clv_scenario *scn);
 
 /* Run policies[0..n) (an entry with a NULL act: no campaign) on
  * evaluation.replications replications of scn (population.customers x
- * run.scale customers, the calendar's horizon) into *out.  opts may be NULL.
+ * run.scale customers, the calendar's horizon) into *out; with opts->worlds
+ * CLV_EVAL_ON_VERIFICATION on the verification worlds instead, which no
+ * other use of clvsim simulates (clvsim/streams.h).  opts may be NULL.
  * Returns CLV_OK, an error of the environment or a policy (that of the
  * first failing run in (replication, policy) order, as a serial run would
  * report it), CLV_ENOMEM, or CLV_ECANCELLED when the progress callback asks

@@ -274,6 +274,7 @@ typedef struct clv_scn_evaluation {
     int policies[CLV_MAX_POLICIES];   /* clv_policy_kind */
     int n_policies;
     int replications;
+    int verification_replications;    /* -1: replications; 0: no verification (clvsim/study.h) */
     double confidence;
     double random_coupon_probability;
     double rfm_value_quantile;

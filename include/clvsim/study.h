@@ -9,8 +9,18 @@
  *      agent.episodes episodes of random actions and makes their tables;
  *   3. builds every listed policy from the policy type table (policy.h;
  *      blanket: one policy per coupon level);
- *   4. evaluates them all with common random numbers (evaluate.h);
- *   5. picks the references of the comparison: the policy none and the best
+ *   4. verifies each learned or planned policy (CLV_PK_LEARNED and
+ *      CLV_PK_PLANNED: q-learning, sarsa, expected-sarsa, greedy, oracle)
+ *      against the policy none on the fresh verification worlds
+ *      (evaluation.verification.replications of them, clvsim/streams.h:
+ *      never the evaluation, training or oracle worlds), paired with common
+ *      random numbers; one whose paired net-margin difference has the lower
+ *      end of its two-sided evaluation.confidence interval above 0 (a
+ *      one-sided test at level (1 + confidence) / 2) is deployed, any other
+ *      falls back to none: it keeps its name and acts exactly as none in
+ *      the comparison (label "NAME -> none (not verified)");
+ *   5. evaluates them all with common random numbers (evaluate.h);
+ *   6. picks the references of the comparison: the policy none and the best
  *      fixed policy by mean net margin.
  * The result is a clv_study; the writers of its files (the run's CSVs,
  * figures, tables and report) are in report.h.  The population must be
@@ -40,6 +50,14 @@ extern "C" {
 /* the most policies a study compares: every listed kind, blanket once per coupon level, prices once per price level */
 enum { CLV_STUDY_MAX = CLV_MAX_POLICIES + CLV_MAX_COUPONS + CLV_MAX_PRICES };
 
+/* What the verification decided about a policy (clv_study_policy.verify). */
+typedef enum clv_verify_status {
+    CLV_VERIFY_EXEMPT = 0,   /* a fixed rule (or a bound): never verified, compared as it is */
+    CLV_VERIFY_OFF,          /* learned or planned, deployed unverified: evaluation.verification.replications = 0 */
+    CLV_VERIFY_PASSED,       /* learned or planned, verified: it beat none on the verification worlds */
+    CLV_VERIFY_FELL_BACK     /* learned or planned, not verified: it acts as none in the comparison */
+} clv_verify_status;
+
 /* One compared policy. */
 typedef struct clv_study_policy {
     char name[CLV_NAME_MAX + 16];   /* "none", "blanket-2", "q-learning", ... (the CSVs' policy column) */
@@ -51,6 +69,12 @@ typedef struct clv_study_policy {
      * of its file (policy_<name>.csv); NULL for a fixed rule */
     const clv_qtable *table;
     const clv_state_map *map;
+    /* the verification: its decision (clv_verify_status) and the paired
+     * net margin of the policy (as it was learned or planned) minus none
+     * over the verification worlds, at evaluation.confidence (n = 0: not
+     * verified, CLV_VERIFY_EXEMPT or CLV_VERIFY_OFF) */
+    int verify;
+    clv_interval verification;
 } clv_study_policy;
 
 /* The results of a study.  Allocated by clv_study_run, freed by clv_study_free. */
@@ -66,20 +90,24 @@ typedef struct clv_study {
     clv_state_map map;              /* the states of the agents, greedy and oracle (heatmaps) */
     clv_mdp_estimate *mdp;          /* NULL unless greedy or oracle is listed */
     clv_qtable *oracle, *greedy;    /* NULL unless listed */
-    clv_evaluation ev;              /* the comparison: one policy per pol[] entry */
+    size_t verification_replications; /* the verification worlds (0: verification off) */
+    double verification_seconds;    /* wall-clock time of the verification (0: nothing to verify) */
+    clv_evaluation ev;              /* the comparison: one policy per pol[] entry (a policy that fell back as none) */
     long none, best_fixed;          /* indices into pol: the policy none and the best fixed policy; -1: absent */
     double seconds;                 /* wall-clock time of clv_study_run */
 } clv_study;
 
 /* What clv_study_run says about its phases as they end: one line of text,
- * such as "trained sarsa: 300 episodes of 2000 customers in 4.1 s; ...".
+ * such as "trained sarsa: 300 episodes of 2000 customers in 4.1 s; ...",
+ * one per verified policy ("verified greedy: +1234 [+567, +1901] USD
+ * paired with none on 10 fresh worlds" or "greedy fell back to none: ...").
  * The clvsim command prints it as "clvsim run: TEXT". */
 typedef void (*clv_study_note_fn)(void *ctx, const char *text);
 
 typedef struct clv_study_opts {
-    /* NULL or phases "training", "estimating the oracle", "evaluating" (as
-     * agent.h and evaluate.h report them); its cancellation stops the study
-     * with CLV_ECANCELLED */
+    /* NULL or phases "training", "estimating the oracle", "verifying",
+     * "evaluating" (as agent.h and evaluate.h report them); its
+     * cancellation stops the study with CLV_ECANCELLED */
     const clv_progress *progress;
     /* NULL: train the agents; else the directory of the tables of an
      * earlier training (agent_<algorithm>.qtab), checked against the states

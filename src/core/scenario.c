@@ -1076,6 +1076,10 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
                  "largest coupon discount) to the power elasticity_mean - 5 x elasticity_sd, to be at most %g, got %.4g = %g^%g: a higher lowest price "
                  "or a weaker elasticity", MAX_DAY_MULTIPLIER, k, pmin, e5);
     }
+    /* a verification needs an interval: two worlds at least, or none (off) */
+    CHECK(scn->evaluation.verification_replications != 1, "evaluation.verification.replications",
+          "expected -1 (as many as evaluation.replications), 0 (no verification) or at least 2 verification "
+          "worlds, got 1: one world gives no interval to verify with");
     /* a price policy needs its price level: one above list, below list, or
      * any but list (after the levels' own checks, which say more about a bad level) */
     CHECK(!policy_listed(scn, CLV_POLICY_PRICE_UP) || clv_scn_price_step(scn, 1) >= 0, "evaluation.policies",

@@ -461,6 +461,18 @@ const clv__key clv__scn_keys[] = {
         "Independent replications, with common random numbers across policies."),
     REAL("evaluation.confidence", evaluation.confidence, 0.5, 1, CLV__KF_MAX_OPEN, "0.95", "probability",
          "Level of the confidence intervals."),
+    GROUP("evaluation.verification", 0,
+          "Verified deployment (safe policy improvement): before the comparison, every learned or planned policy "
+          "(q-learning, sarsa, expected-sarsa, greedy, oracle) is evaluated against none, paired with common random "
+          "numbers, on fresh verification worlds (never the evaluation, training or oracle worlds). It enters the "
+          "comparison as itself only if the lower end of the evaluation.confidence interval of its paired net-margin "
+          "difference is above 0 (a one-sided test at level (1 + confidence) / 2); else it falls back to none: in "
+          "the comparison it keeps its name, is labelled \"NAME -> none (not verified)\" and acts as none."),
+    INT("evaluation.verification.replications", evaluation.verification_replications, 0, 100000, CLV__KF_UNLIMITED,
+        "-1", "replications",
+        "Verification worlds, with common random numbers between each policy and none; -1: as many as "
+        "evaluation.replications; 0: no verification, every learned and planned policy deployed as it is (unsafe: "
+        "one that loses to no campaign is compared as if it were the agent's choice); 1 is refused (no interval)."),
     REAL("evaluation.random_coupon_probability", evaluation.random_coupon_probability, 0, 1, 0, "0.2",
          "probability", "random policy: chance that a customer gets a coupon (level and price uniform)."),
     GROUP("evaluation.rfm", 0, "The RFM rule: a coupon to at-risk customers whose past value is high."),

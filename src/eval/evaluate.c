@@ -142,6 +142,8 @@ typedef struct {
     eval_worker *w;
     const clv_btyd_value *value, *over_horizon;
     const clv_progress *progress, *poll;
+    const char *phase;          /* of the progress reports */
+    uint64_t first;             /* the world of replication 0 */
     clv_evaluation *out;
     pthread_mutex_t mu;         /* guards the rest */
     size_t done;                /* runs finished, for the progress reports */
@@ -156,13 +158,14 @@ static int eval_unit(size_t unit, int worker, void *ctx)
     const size_t r = unit / j->n, p = unit % j->n;
     clv_error err;
     memset(&err, 0, sizeof err); /* (a policy may fail without a message) */
-    int st = run_one(w->s, j->scn, &j->policies[p], clv_world_evaluation(r), &w->b, j->value,
+    int st = run_one(w->s, j->scn, &j->policies[p], j->first + r, &w->b, j->value,
                      j->over_horizon, j->poll, j->out, p * j->R + r, &err);
     pthread_mutex_lock(&j->mu);
     if (st == CLV_OK) {
         j->done++;
-        if (clv_progress_report(j->progress, "evaluating", (double)j->done, (double)(j->R * j->n)) != CLV_OK)
-            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "evaluation cancelled");
+        if (clv_progress_report(j->progress, j->phase, (double)j->done, (double)(j->R * j->n)) != CLV_OK)
+            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "%s cancelled",
+                               j->first == clv_world_evaluation(0) ? "evaluation" : "verification");
     }
     if (st != CLV_OK && unit < j->failed) {
         j->failed = unit;
@@ -172,10 +175,20 @@ static int eval_unit(size_t unit, int worker, void *ctx)
     return st;
 }
 
+size_t clv_eval_verification_replications(const clv_scenario *scn)
+{
+    const int v = scn->evaluation.verification_replications;
+    return (size_t)(v < 0 ? scn->evaluation.replications : v);
+}
+
 int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, const clv_eval_opts *opts,
                  clv_evaluation *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
+    const int verify = opts && opts->worlds == CLV_EVAL_ON_VERIFICATION;
+    if (opts && opts->worlds != CLV_EVAL_ON_EVALUATION && !verify)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "worlds", "expected CLV_EVAL_ON_EVALUATION or "
+                             "CLV_EVAL_ON_VERIFICATION, got %d", opts->worlds);
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     const int threads = clv_threads_resolve(opts ? opts->threads : 0);
@@ -184,11 +197,12 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     const clv_progress poll = {NULL, progress ? progress->ctx : NULL, progress ? progress->cancelled : NULL};
     so.progress = &poll;
     clv_world *world = NULL;
-    int st = clv_stream_space_check(CLV_SPACE_EVALUATION, (uint64_t)scn->evaluation.replications,
-                                    "evaluation.replications", err);
+    const size_t R = verify ? clv_eval_verification_replications(scn) : (size_t)scn->evaluation.replications;
+    int st = verify ? clv_stream_space_check(CLV_SPACE_VERIFICATION, R, "evaluation.verification.replications", err)
+                    : clv_stream_space_check(CLV_SPACE_EVALUATION, R, "evaluation.replications", err);
     if (st != CLV_OK || (st = clv_world_alloc(scn, &so, &world, err)) != CLV_OK)
         return st;
-    const size_t R = (size_t)scn->evaluation.replications, cap = clv_world_capacity(world), runs = n * R;
+    const size_t cap = clv_world_capacity(world), runs = n * R;
     /* the runs go to `workers` threads, at most one per policy (a policy is
      * used by one thread at a time); the threads left over step each state */
     size_t workers = (size_t)threads < n ? (size_t)threads : n;
@@ -222,6 +236,8 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     memset(&j, 0, sizeof j);
     j.scn = scn, j.policies = policies, j.n = n, j.R = R, j.w = w;
     j.value = &value, j.over_horizon = &over_horizon, j.progress = progress, j.poll = &poll, j.out = out;
+    j.phase = verify ? "verifying" : "evaluating";
+    j.first = verify ? clv_world_verification(0) : clv_world_evaluation(0);
     j.failed = runs;
     if (st == CLV_OK && pthread_mutex_init(&j.mu, NULL) != 0)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the evaluation");

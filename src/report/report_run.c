@@ -127,6 +127,55 @@ static char *pm(const tabchk *t, const char *what, char *buf, size_t n, const cl
     return buf;
 }
 
+/* the width of the policy column: the longest label, at least 18 */
+static int label_width(const clv_study *r)
+{
+    size_t w = 18;
+    for (size_t p = 0; p < r->n; p++)
+        w = strlen(r->pol[p].label) > w ? strlen(r->pol[p].label) : w;
+    return (int)w;
+}
+
+/* the verified deployment: per learned or planned policy whether it beat
+ * none on the verification worlds, and so is compared as itself, or fell
+ * back to none */
+static void verification_table(const clv_study *r, FILE *fp, const tabchk *t, int lw)
+{
+    const clv_scenario *scn = &r->scn;
+    size_t m = 0, fell = 0;
+    for (size_t p = 0; p < r->n; p++)
+        if (r->pol[p].verify != CLV_VERIFY_EXEMPT) {
+            m++;
+            fell += r->pol[p].verify == CLV_VERIFY_FELL_BACK;
+        }
+    if (!m)
+        return;
+    if (r->verification_replications == 0) {
+        fprintf(fp, "\nVerified deployment is off (evaluation.verification.replications = 0): the %zu learned or "
+                    "planned %s compared as learned or planned, even one that loses to no campaign.\n",
+                m, m == 1 ? "policy is" : "policies are");
+        return;
+    }
+    fprintf(fp, "\nVerified deployment: each learned or planned policy against none on %zu fresh verification "
+                "worlds (never the evaluation, training or oracle worlds), net margin paired by world, %g%% "
+                "interval; deployed only if its lower end is above 0, else compared as none (%zu of %zu fell "
+                "back):\n",
+            r->verification_replications, 100 * scn->evaluation.confidence, fell, m);
+    const char *what = "net margin against none on the verification worlds";
+    for (size_t p = 0; p < r->n; p++) {
+        const clv_study_policy *q = &r->pol[p];
+        if (q->verify == CLV_VERIFY_EXEMPT)
+            continue;
+        const clv_interval *d = &q->verification;
+        char mean[48], lo[48], hi[48];
+        fprintf(fp, "  %-*s %16s %s  [%s, %s]  %s\n", lw, q->name, group(t, what, mean, sizeof mean, d->mean, 0, 1),
+                scn->economics.currency, group(t, what, lo, sizeof lo, d->lo, 0, 1),
+                group(t, what, hi, sizeof hi, d->hi, 0, 1),
+                q->verify == CLV_VERIFY_PASSED ? "verified: deployed"
+                                               : "not verified (lower end not above 0): fell back to none");
+    }
+}
+
 /* the comparison's tables; their numbers are checked in chk (at fp's
  * position when pos_fp, else unknown) */
 void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int pos_fp)
@@ -143,7 +192,8 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
             scn->scenario.name, r->ev.replications, clv_date_format(start, d0),
             clv_date_format(start + scn->calendar.horizon_days - 1, d1),
             (long long)((double)scn->population.customers * scn->run.scale), 100 * conf);
-    fprintf(fp, "%-18s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", "policy", "net margin", "revenue",
+    const int lw = label_width(r);
+    fprintf(fp, "%-*s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", lw, "policy", "net margin", "revenue",
             "coupon spend", "ROI vs none", "purchases", "active at end", "churned", "CLV/customer", "remaining/cust");
     for (size_t p = 0; p < r->n; p++) {
         clv_interval iv[CLV_M_N], roi;
@@ -159,7 +209,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
         } else {
             snprintf(c[3], sizeof c[3], "-");
         }
-        fprintf(fp, "%-18s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", r->pol[p].label,
+        fprintf(fp, "%-*s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", lw, r->pol[p].label,
                 pm(t, "net margin", c[0], sizeof c[0], &iv[CLV_M_NET_MARGIN], 0),
                 pm(t, "revenue", c[1], sizeof c[1], &iv[CLV_M_REVENUE], 0),
                 pm(t, "coupon spend", c[2], sizeof c[2], &iv[CLV_M_COUPON_SPEND], 0), c[3],
@@ -172,6 +222,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
     fprintf(fp, "(money in %s; ROI: extra net margin over no campaign per %s of coupon spend; remaining/cust: the "
                 "predicted value of the next %d days at the end)\n",
             r->scn.economics.currency, r->scn.economics.currency, scn->ltv.horizon_days);
+    verification_table(r, fp, t, lw);
     if (r->best_fixed >= 0) {
         const size_t b = (size_t)r->best_fixed;
         fprintf(fp, "\nNet margin against the best fixed policy (%s), paired by replication (common random "
@@ -185,7 +236,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
             char m[48], lo[48], hi[48];
             const char *verdict = d.lo > 0 ? "better" : d.hi < 0 ? "worse" : "no clear difference";
             const char *what = "net margin against the best fixed policy";
-            fprintf(fp, "  %-18s %16s %s  [%s, %s]  %s\n", r->pol[p].label, group(t, what, m, sizeof m, d.mean, 0, 1),
+            fprintf(fp, "  %-*s %16s %s  [%s, %s]  %s\n", lw, r->pol[p].label, group(t, what, m, sizeof m, d.mean, 0, 1),
                     r->scn.economics.currency, group(t, what, lo, sizeof lo, d.lo, 0, 1), group(t, what, hi, sizeof hi, d.hi, 0, 1),
                     verdict);
         }
@@ -199,7 +250,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
                 r->scn.economics.currency);
         static const char *const heads[7] = {"spend sure-thing", "+purch persuad.", "+purch sl.dog", "margin pers.",
                                              "margin sure", "margin lost", "margin sl.dog"};
-        fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", "policy", heads[0], heads[1], heads[2], heads[3],
+        fprintf(fp, "  %-*s %16s %16s %14s %14s %14s %14s %14s\n", lw, "policy", heads[0], heads[1], heads[2], heads[3],
                 heads[4], heads[5], heads[6]);
         const size_t R = r->ev.replications, none = (size_t)r->none;
         for (size_t p = 0; p < r->n; p++) {
@@ -216,7 +267,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
                     v[3 + s] += (g[s].net_margin - z[s].net_margin) / (double)R;
             }
             char c[7][48];
-            fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", r->pol[p].label,
+            fprintf(fp, "  %-*s %16s %16s %14s %14s %14s %14s %14s\n", lw, r->pol[p].label,
                     group(t, heads[0], c[0], 48, v[0], 0, 0), group(t, heads[1], c[1], 48, v[1], 0, 1),
                     group(t, heads[2], c[2], 48, v[2], 0, 1), group(t, heads[3], c[3], 48, v[3], 0, 1),
                     group(t, heads[4], c[4], 48, v[4], 0, 1), group(t, heads[5], c[5], 48, v[5], 0, 1),
@@ -294,6 +345,29 @@ static int w_summary(const clv_study *r, clv_afile *af)
         put_interval(af, "roi_vs_none", &roi);
         put_interval(af, "net_margin_vs_best_fixed", &d);
         fputc('\n', fp);
+    }
+    return ferror(fp);
+}
+
+/* per learned or planned policy: verified (1), fell back to none (0) or
+ * deployed unverified (empty: verification off), with the paired net
+ * margin against none on the verification worlds */
+static int w_verification(const clv_study *r, clv_afile *af)
+{
+    FILE *fp = af->fp;
+    fprintf(fp, "policy,verified,diff_mean,diff_lo,diff_hi,replications\n");
+    for (size_t p = 0; p < r->n; p++) {
+        const clv_study_policy *q = &r->pol[p];
+        if (q->verify == CLV_VERIFY_EXEMPT)
+            continue;
+        fprintf(fp, "%s,%s", q->name, q->verify == CLV_VERIFY_PASSED ? "1" : q->verify == CLV_VERIFY_FELL_BACK ? "0" : "");
+        if (q->verify == CLV_VERIFY_OFF) {
+            const clv_interval none = {NAN, NAN, NAN, NAN, 0};
+            put_interval(af, "diff", &none);
+        } else {
+            put_interval(af, "diff", &q->verification);
+        }
+        fprintf(fp, ",%zu\n", q->verify == CLV_VERIFY_OFF ? (size_t)0 : q->verification.n);
     }
     return ferror(fp);
 }
@@ -637,7 +711,7 @@ static int w_report(const clv_study *r, clv_afile *af, const char *no_figures, d
         html_escape(fp, no_figures);
         fprintf(fp, "</p>\n");
     }
-    fprintf(fp, "<h2>Files</h2>\n<p>summary.csv, replications.csv, segments.csv, calibration.csv, daily.csv, learning.csv, "
+    fprintf(fp, "<h2>Files</h2>\n<p>summary.csv, replications.csv, segments.csv, calibration.csv, verification.csv, daily.csv, learning.csv, "
                 "policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
     fprintf(fp, "<h2>Scenario (resolved)</h2>\n<pre>");
     text = NULL;
@@ -708,7 +782,8 @@ int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *er
     if (st == CLV_OK && (st = write_file(s, od, "summary.csv", w_summary, err)) == CLV_OK &&
         (st = write_file(s, od, "replications.csv", w_replications, err)) == CLV_OK &&
         (st = write_file(s, od, "segments.csv", w_segments, err)) == CLV_OK &&
-        (st = write_file(s, od, "calibration.csv", w_calibration, err)) == CLV_OK)
+        (st = write_file(s, od, "calibration.csv", w_calibration, err)) == CLV_OK &&
+        (st = write_file(s, od, "verification.csv", w_verification, err)) == CLV_OK)
         st = write_file(s, od, "daily.csv", w_daily, err);
     /* every policy that acts on a table, as a heatmap on the study's states */
     for (size_t p = 0; p < s->n && st == CLV_OK; p++)

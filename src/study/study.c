@@ -1,4 +1,4 @@
-/* study.c - the whole study of a scenario: train or load the agents, plan greedy and oracle, build every listed policy, evaluate them with common random numbers. */
+/* study.c - the whole study of a scenario: train or load the agents, plan greedy and oracle, build every listed policy, verify the learned and planned ones against none on fresh worlds, evaluate them all with common random numbers. */
 #include "clvsim/study.h"
 
 #include <math.h>
@@ -231,7 +231,88 @@ static int build_policies(clv_study *s, clv_error *err)
     return st;
 }
 
-/* ---- phase 3: evaluation, and the references of the comparison ---- */
+/* ---- phase 3: verified deployment ---- */
+
+/* a learned or planned policy: the kinds that are verified before they are deployed */
+static int verified_kind(int kind)
+{
+    const clv_policy_type *t = clv_policy_type_of(kind);
+    return t && (t->how == CLV_PK_LEARNED || t->how == CLV_PK_PLANNED);
+}
+
+/* the policy none under the name name (copied), as build_policies makes it */
+static int make_none(const clv_scenario *scn, const char *name, clv_policy *out, clv_error *err)
+{
+    const clv_policy_type *t = clv_policy_type_of(CLV_POLICY_NONE);
+    const clv_policy_args a = {name, (uint64_t)scn->scenario.seed, 0, NULL, NULL, scn->run.threads};
+    return t->make(scn, &a, out, err);
+}
+
+/* Every learned and planned policy against none on the verification
+ * worlds, in one clv_evaluate (none first); one that does not beat none
+ * there is replaced by none under its own name. */
+static int verify(clv_study *s, const clv_study_opts *o, clv_error *err)
+{
+    const clv_scenario *scn = &s->scn;
+    const size_t R = clv_eval_verification_replications(scn);
+    size_t idx[CLV_STUDY_MAX], m = 0;
+    s->verification_replications = R;
+    if (R == 1) /* (the schema refuses it; a scenario changed in memory may not) */
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.verification.replications",
+                             "expected -1, 0 or at least 2 verification worlds, got 1: one world gives no interval");
+    for (size_t p = 0; p < s->n; p++)
+        if (verified_kind(s->pol[p].kind)) {
+            s->pol[p].verify = R ? CLV_VERIFY_FELL_BACK : CLV_VERIFY_OFF; /* until shown otherwise */
+            idx[m++] = p;
+        }
+    if (!m)
+        return CLV_OK;
+    if (!R) {
+        note(o, "evaluation.verification.replications is 0: %zu learned or planned %s deployed unverified", m,
+             m == 1 ? "policy" : "policies");
+        return CLV_OK;
+    }
+    clv_policy pols[1 + CLV_STUDY_MAX];
+    int st = make_none(scn, "none", &pols[0], err);
+    if (st != CLV_OK)
+        return st;
+    for (size_t k = 0; k < m; k++)
+        pols[1 + k] = s->pol[idx[k]].pol;
+    const clv_eval_opts eo = {scn->run.threads, o->progress, CLV_EVAL_ON_VERIFICATION};
+    clv_evaluation ev;
+    const double t0 = now();
+    st = clv_evaluate(scn, pols, 1 + m, &eo, &ev, err);
+    clv_policy_free(&pols[0]);
+    if (st != CLV_OK)
+        return st;
+    s->verification_seconds = now() - t0;
+    for (size_t k = 0; k < m && st == CLV_OK; k++) {
+        clv_study_policy *p = &s->pol[idx[k]];
+        clv_eval_paired(&ev, 1 + k, 0, CLV_M_NET_MARGIN, scn->evaluation.confidence, &p->verification);
+        const clv_interval *d = &p->verification;
+        /* NaN fails: a lower end that is not above 0, whatever the reason, is no evidence */
+        if (d->lo > 0) {
+            p->verify = CLV_VERIFY_PASSED;
+            note(o, "verified %s: %+.0f [%+.0f, %+.0f] %s net margin against none, paired on %zu fresh worlds", p->name,
+                 d->mean, d->lo, d->hi, scn->economics.currency, R);
+            continue;
+        }
+        note(o, "%s fell back to none: %+.0f [%+.0f, %+.0f] %s net margin against none, paired on %zu fresh worlds; "
+                "the lower end of the %g%% interval is not above 0", p->name, d->mean, d->lo, d->hi,
+             scn->economics.currency, R, 100 * scn->evaluation.confidence);
+        /* the comparison meets none under its name; its table stays for its files */
+        clv_policy_free(&p->pol);
+        if ((st = make_none(scn, p->name, &p->pol, err)) == CLV_OK) {
+            char base[sizeof p->label];
+            memcpy(base, p->label, sizeof base);
+            snprintf(p->label, sizeof p->label, "%.*s -> none (not verified)", (int)(sizeof base - 26), base);
+        }
+    }
+    clv_evaluation_free(&ev);
+    return st;
+}
+
+/* ---- phase 4: evaluation, and the references of the comparison ---- */
 
 static void pick_references(clv_study *s)
 {
@@ -252,7 +333,7 @@ static int evaluate(clv_study *s, const clv_study_opts *o, clv_error *err)
     clv_policy pols[CLV_STUDY_MAX];
     for (size_t p = 0; p < s->n; p++)
         pols[p] = s->pol[p].pol;
-    clv_eval_opts eo = {s->scn.run.threads, o->progress};
+    clv_eval_opts eo = {s->scn.run.threads, o->progress, CLV_EVAL_ON_EVALUATION};
     const double t0 = now();
     int st = clv_evaluate(&s->scn, pols, s->n, &eo, &s->ev, err);
     if (st == CLV_OK) {
@@ -287,6 +368,8 @@ int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study
         st = estimate_models(s, opts, err);
     if (st == CLV_OK)
         st = build_policies(s, err);
+    if (st == CLV_OK)
+        st = verify(s, opts, err);
     if (st == CLV_OK)
         st = evaluate(s, opts, err);
     if (st != CLV_OK) {
