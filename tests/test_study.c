@@ -1,4 +1,4 @@
-/* test_study.c - the whole study as a library call (clvsim/study.h): its policies come from the type table, its references are right, and it stops when asked. */
+/* test_study.c - the whole study as a library call (clvsim/study.h): its policies come from the type table, its references are right, it stops when asked, and a learned or planned policy enters the comparison as itself only when it beat none on the verification worlds. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +44,12 @@ TEST(test_study_run)
                                                                   : 1;
     CHECK_INT((long long)s->n, (long long)want);
     CHECK_INT((long long)s->ev.replications, 2);
-    /* trainings, the MDP estimate, each verified policy and the evaluation each said so */
+    /* trainings, the MDP estimate, each verified policy, the verification and the evaluation each said so */
     int verified = 0;
     for (size_t p = 0; p < s->n; p++)
         verified += s->pol[p].verify == CLV_VERIFY_PASSED || s->pol[p].verify == CLV_VERIFY_FELL_BACK;
     CHECK_INT(verified, s->n_trained + 1 + 1); /* q-learning, sarsa, greedy, oracle */
-    CHECK_INT(notes, s->n_trained + 2 + verified);
+    CHECK_INT(notes, s->n_trained + 2 + verified + 1);
     for (size_t p = 0; p < s->n; p++) {
         const clv_policy_type *t = clv_policy_type_of(s->pol[p].kind);
         CHECK(t != NULL);
@@ -211,7 +211,7 @@ TEST(test_study_verify_falls_back)
         return;
     }
     CHECK_INT((long long)s->verification_replications, 6);
-    CHECK_INT(notes, s->n_trained + 2 + 2); /* and one per verified policy */
+    CHECK_INT(notes, s->n_trained + 2 + 2 + 1); /* one per verified policy, and the verification's */
     const long q = find(s, "q-learning"), g = find(s, "greedy");
     CHECK(q >= 0 && g >= 0 && s->none >= 0);
     if (q < 0 || g < 0 || s->none < 0) {

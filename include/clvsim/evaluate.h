@@ -5,7 +5,11 @@
  * clv_world_evaluation(r) = 2000000 + r), so the evaluation worlds are never
  * ones the agents trained in (episodes 0, 1, ...) or the oracle was
  * estimated on (1000000 + e): clvsim/streams.h keeps the namespaces apart
- * and clv_evaluate refuses more replications than its namespace holds.  Because each customer has its own random stream (sim.h),
+ * and clv_evaluate refuses more replications than its namespace holds.  On
+ * request (clv_eval_opts.worlds) it runs on the verification worlds instead,
+ * (seed, clv_world_verification(r) = 7000000 + r), which the study uses to
+ * check a learned or planned policy against none before it deploys it
+ * (study.h) and no other use simulates.  Because each customer has its own random stream (sim.h),
  * every policy meets the same customers and the same luck in a replication
  * until the policies treat them differently; differences between policies
  * are therefore paired by replication, which is what clv_eval_paired uses.

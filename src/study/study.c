@@ -309,6 +309,12 @@ static int verify(clv_study *s, const clv_study_opts *o, clv_error *err)
         }
     }
     clv_evaluation_free(&ev);
+    size_t fell = 0;
+    for (size_t k = 0; k < m; k++)
+        fell += s->pol[idx[k]].verify == CLV_VERIFY_FELL_BACK;
+    if (st == CLV_OK)
+        note(o, "verified %zu learned or planned %s against none on %zu fresh worlds in %.1f s: %zu deployed, %zu "
+                "fell back to none", m, m == 1 ? "policy" : "policies", R, s->verification_seconds, m - fell, fell);
     return st;
 }
 
