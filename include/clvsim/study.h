@@ -61,12 +61,14 @@ typedef enum clv_verify_status {
 /* One compared policy. */
 typedef struct clv_study_policy {
     char name[CLV_NAME_MAX + 16];   /* "none", "blanket-2", "q-learning", ... (the CSVs' policy column) */
-    char label[CLV_NAME_MAX + 32];  /* "blanket 20%", "price-up x1.05" (tables, figures: clv_policy_label) */
+    char label[CLV_NAME_MAX + 32];  /* "blanket 20%", "price-up x1.05" (tables, figures: clv_policy_label);
+                                     * "greedy -> none (not verified)" for one that fell back */
     int kind;                       /* clv_policy_kind (scenario.h) */
     int fixed;                      /* 1: a rule that learns nothing from the simulator (policy.h, CLV_PK_FIXED) */
-    clv_policy pol;                 /* owned by the study */
-    /* learned and planned policies: the table it acts on and the state map
-     * of its file (policy_<name>.csv); NULL for a fixed rule */
+    clv_policy pol;                 /* owned by the study (the policy none for one that fell back) */
+    /* learned and planned policies: the table it acts on (or would have,
+     * had it been verified) and the state map of its file
+     * (policy_<name>.csv); NULL for a fixed rule */
     const clv_qtable *table;
     const clv_state_map *map;
     /* the verification: its decision (clv_verify_status) and the paired
