@@ -250,8 +250,10 @@ TEST(test_eval_table_policy)
     free(obs), free(act), free(st), free(order);
 }
 
-/* The model tables: myopic Q is the mean reward of each (s, a), the oracle's
- * is value iteration's; visits are the counts, unvisited pairs have none. */
+/* The model tables: greedy's Q with a lookahead of one epoch is the mean
+ * reward of each (s, a), with two the reward and an epoch of no campaign
+ * after it; the oracle's is backward induction's over the horizon; visits
+ * are the counts, unvisited pairs have none. */
 TEST(test_eval_mdp_tables)
 {
     clv_error err;
@@ -262,26 +264,93 @@ TEST(test_eval_mdp_tables)
     CHECK_INT(clv_mdp_estimate_add(m, 0, 1, 0, 1, 1), CLV_OK);
     CHECK_INT(clv_mdp_estimate_add(m, 0, 1, 2, 1, 1), CLV_OK);
     CHECK_INT(clv_mdp_estimate_add(m, 1, 0, 10, 1, 0), CLV_OK);
-    clv_qtable *my = NULL, *opt = NULL;
-    CHECK_INT(clv_mdp_table(m, 1, 0.5, 1e-12, 10000, &my, &err), CLV_OK);
-    CHECK_INT(clv_mdp_table(m, 0, 0.5, 1e-12, 10000, &opt, &err), CLV_OK);
-    if (my && opt) {
+    clv_qtable *my = NULL, *g2 = NULL, *opt[2] = {NULL, NULL};
+    CHECK_INT(clv_mdp_greedy(m, 1, 0, &my, &err), CLV_OK);
+    CHECK_INT(clv_mdp_greedy(m, 2, 0, &g2, &err), CLV_OK);
+    CHECK_INT(clv_mdp_plan(m, 2, 0, 0, opt, &err), CLV_OK);
+    if (my && g2 && opt[0]) {
         CHECK_NEAR(my->q[0], 1, 0);
         CHECK_NEAR(my->q[1], 1, 0);
         CHECK_NEAR(my->q[2], 10, 0);
         CHECK_INT((int)my->visits[1], 2);
         CHECK_INT((int)my->visits[3], 0);
-        /* V(1) = 10 / (1 - 0.5) = 20; Q(0,1) = 1 + 0.5 x 20 = 11;
-         * V(0) = max(1 + 0.5 V(0), 11) = 11, Q(0,0) = 1 + 5.5 = 6.5 */
-        CHECK_NEAR(opt->q[2], 20, 1e-9);
-        CHECK_NEAR(opt->q[1], 11, 1e-9);
-        CHECK_NEAR(opt->q[0], 6.5, 1e-9);
-        CHECK_NEAR(opt->q[3], 0, 0); /* unvisited */
-        CHECK_INT((int)opt->visits[3], 0);
+        /* W_1 = R(., 0) = (1, 10): Q(0,0) = 1 + 1, Q(0,1) = 1 + 10, Q(1,0) = 20 */
+        CHECK_NEAR(g2->q[0], 2, 1e-12);
+        CHECK_NEAR(g2->q[1], 11, 1e-12);
+        CHECK_NEAR(g2->q[2], 20, 1e-12);
+        /* over 2 epochs: the last's Q is R, V1 = (1, 10), and the first's
+         * Q(0,0) = 1 + 1, Q(0,1) = 1 + 10, Q(1,0) = 10 + 10 */
+        CHECK_NEAR(opt[1]->q[0], 1, 1e-12);
+        CHECK_NEAR(opt[1]->q[2], 10, 1e-12);
+        CHECK_NEAR(opt[0]->q[2], 20, 1e-12);
+        CHECK_NEAR(opt[0]->q[1], 11, 1e-12);
+        CHECK_NEAR(opt[0]->q[0], 2, 1e-12);
+        CHECK_NEAR(opt[0]->q[3], 0, 0); /* unvisited */
+        CHECK_INT((int)opt[0]->visits[3], 0);
     }
     clv_qtable_free(my);
-    clv_qtable_free(opt);
+    clv_qtable_free(g2);
+    clv_qtable_free(opt[0]);
+    clv_qtable_free(opt[1]);
     clv_mdp_estimate_free(m);
+}
+
+/* A policy of one table per epoch acts on the table of the epoch the
+ * environment is in, and on the last one after the last table. */
+TEST(test_eval_table_policy_epochs)
+{
+    clv_scenario scn;
+    if (!small_holiday(&scn, 300, 2))
+        return;
+    scn.agent.confidence = 0;
+    scn.interventions.budget_per_epoch = scn.interventions.budget_total = -1;
+    clv_error err;
+    clv_state_map map;
+    CHECK_INT(clv_agent_state_map(&scn, 1, &map, &err), CLV_OK);
+    const size_t P = (size_t)scn.interventions.n_prices, A = clv_agent_n_actions(&scn.interventions);
+    const size_t list = (size_t)clv_scn_list_price(&scn);
+    /* table k: coupon k + 1 at list price is best in every state */
+    clv_qtable *tab[2];
+    for (int k = 0; k < 2; k++) {
+        tab[k] = clv_qtable_alloc(map.n_states, A, 0, &err);
+        for (size_t s = 0; tab[k] && s < map.n_states; s++) {
+            tab[k]->visits[s * A + list] = 5;
+            tab[k]->visits[s * A + (size_t)(k + 1) * P + list] = 5;
+            tab[k]->q[s * A + (size_t)(k + 1) * P + list] = 1;
+        }
+    }
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    if (!s || !tab[0] || !tab[1]) {
+        clv_sim_free(s), clv_qtable_free(tab[0]), clv_qtable_free(tab[1]);
+        return;
+    }
+    CHECK_INT(clv_sim_reset(s, 5, 0, &err), CLV_OK);
+    const size_t cap = clv_sim_capacity(s);
+    clv_sim_obs *obs = malloc(cap * sizeof *obs);
+    clv_action *act = malloc(cap * sizeof *act);
+    clv_policy p;
+    CHECK_INT(clv_policy_table_epochs(&scn, (const clv_qtable *const *)tab, 2, &map, "epochs", 1, &p, &err), CLV_OK);
+    for (int e = 0; e < 3; e++) {
+        const size_t n = clv_sim_customers(s);
+        CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+        CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+        size_t wrong = 0;
+        for (size_t i = 0; i < n; i++)
+            wrong += act[i].coupon != (e == 0 ? 1 : 2) || act[i].price != list;
+        if (wrong)
+            harness_fail(__FILE__, __LINE__, "epoch %d: %zu of %zu customers not on the epoch's table", e, wrong, n);
+        CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_OK);
+    }
+    clv_policy_free(&p);
+    CHECK_INT(clv_policy_table_epochs(&scn, (const clv_qtable *const *)tab, 0, &map, "none", 1, &p, &err),
+              CLV_EINPUT);
+    free(obs), free(act);
+    clv_sim_free(s);
+    clv_qtable_free(tab[0]);
+    clv_qtable_free(tab[1]);
 }
 
 /* ltv-threshold: the coupon goes to exactly the customers whose LTV estimate

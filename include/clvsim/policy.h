@@ -77,6 +77,10 @@ typedef struct clv_policy_args {
     const clv_qtable *table;     /* learned and planned kinds: the table (borrowed; outlives the policy) */
     const clv_state_map *map;    /* ... and the state map it was made on */
     int threads;                 /* learned and planned kinds: the workers of its states (0: all) */
+    /* planned kinds with a table per epoch (the oracle, clv_mdp_plan): n_tables > 0 tables (borrowed),
+       tables[t] deployed in epoch t and the last in any later one; table is then ignored */
+    const clv_qtable *const *tables;
+    int n_tables;
 } clv_policy_args;
 
 typedef struct clv_policy_type {
@@ -88,7 +92,7 @@ typedef struct clv_policy_type {
     const char *stem;            /* per-level kinds: STEM of the policies' names STEM-K ("blanket", "price");
                                     else NULL */
     int algo;                    /* learned: the clv_algo that trains its table; else -1 */
-    int myopic;                  /* planned: clv_mdp_table's myopic (1 greedy, 0 oracle); else -1 */
+    int myopic;                  /* planned: 1 greedy (clv_mdp_greedy), 0 oracle (clv_mdp_plan); else -1 */
     /* Make the policy into *out: CLV_OK, CLV_EINPUT (err says why),
      * CLV_ENOMEM.  Free with clv_policy_free. */
     int (*make)(const clv_scenario *scn, const clv_policy_args *args, clv_policy *out, clv_error *err);

@@ -6,7 +6,9 @@
  *      sarsa, expected-sarsa; agent.h), or loads their tables from an
  *      earlier training (opts->tables, as `clvsim compare` does);
  *   2. for greedy and oracle, estimates the discretised MDP from
- *      agent.episodes episodes of random actions and makes their tables;
+ *      agent.episodes episodes of random actions and makes their tables
+ *      (clv_mdp_greedy; clv_mdp_plan over the calendar's epochs, one table
+ *      per epoch);
  *   3. builds every listed policy from the policy type table (policy.h;
  *      blanket: one policy per coupon level);
  *   4. evaluates them all with common random numbers (evaluate.h);
@@ -65,7 +67,10 @@ typedef struct clv_study {
     int loaded;                     /* 1: the tables were loaded (opts->tables), not trained */
     clv_state_map map;              /* the states of the agents, greedy and oracle (heatmaps) */
     clv_mdp_estimate *mdp;          /* NULL unless greedy or oracle is listed */
-    clv_qtable *oracle, *greedy;    /* NULL unless listed */
+    clv_qtable *oracle, *greedy;    /* NULL unless listed; oracle is oracle_epochs[0], the table of the first
+                                       epoch (policy_oracle.csv, heatmap_oracle.csv) */
+    clv_qtable **oracle_epochs;     /* the oracle's table of each epoch (clv_mdp_plan), n_oracle_epochs */
+    int n_oracle_epochs;
     clv_evaluation ev;              /* the comparison: one policy per pol[] entry */
     long none, best_fixed;          /* indices into pol: the policy none and the best fixed policy; -1: absent */
     double seconds;                 /* wall-clock time of clv_study_run */
@@ -107,7 +112,7 @@ void clv_study_free(clv_study *s);
  * clv_study_agents trains the tabular agents of the scenario (or those of
  * opts->algos) one after the other, then estimates the discretised MDP from
  * as many episodes of random actions as the training had (the oracle),
- * solves it and values each trained table on it. */
+ * solves it over the calendar's epochs and values each trained table on it. */
 
 typedef struct clv_agents clv_agents;
 
@@ -134,8 +139,9 @@ struct clv_agents {
     double seconds[CLV_MAX_ALGOS];  /* wall-clock time of each training */
     double last_average[CLV_MAX_ALGOS]; /* the last 10-episode moving average of its returns */
     clv_mdp_estimate *mdp;          /* the oracle's estimate; NULL until it is made */
-    double optimum;                 /* its optimal value per customer from the start (discounted) */
-    double value[CLV_MAX_ALGOS];    /* each table's value on it */
+    double optimum;                 /* its optimal value per customer from the start, over the horizon's
+                                       epochs (undiscounted, clv_mdp_solve) */
+    double value[CLV_MAX_ALGOS];    /* each table's value on it over the same epochs */
     double oracle_seconds;
 };
 

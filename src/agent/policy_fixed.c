@@ -253,6 +253,6 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
         }
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "unknown policy \"%s\"; expected %s", name, acc);
     }
-    const clv_policy_args args = {name, seed, level, NULL, NULL, 0};
+    const clv_policy_args args = {name, seed, level, NULL, NULL, 0, NULL, 0};
     return t->make(scn, &args, out, err);
 }

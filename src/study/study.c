@@ -53,7 +53,7 @@ static int learned_listed(const clv_scenario *scn, int algo)
     return 0;
 }
 
-/* the listed kind planned with clv_mdp_table's myopic m, or 0 */
+/* the listed planned kind of myopic m (1 greedy, 0 oracle), or 0 */
 static int planned_listed(const clv_scenario *scn, int m)
 {
     for (size_t i = 0; clv_policy_types[i]; i++) {
@@ -162,10 +162,17 @@ static int estimate_models(clv_study *s, const clv_study_opts *o, clv_error *err
         return st;
     const double t0 = now();
     st = clv_oracle_estimate(scn, &s->map, scn->agent.episodes, scn->run.threads, o->progress, &s->mdp, err);
-    if (st == CLV_OK && oracle)
-        st = clv_mdp_table(s->mdp, 0, scn->agent.gamma, 1e-9, 100000, &s->oracle, err);
+    /* both deploy with the agents' rule against no coupon at list price */
+    const int base = clv_scn_list_price(scn), E = st == CLV_OK ? clv_mdp_estimate_epochs(s->mdp) : 0;
+    if (st == CLV_OK && oracle) {
+        if (!(s->oracle_epochs = calloc(E > 0 ? (size_t)E : 1, sizeof *s->oracle_epochs)))
+            return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        st = clv_mdp_plan(s->mdp, E, base, scn->agent.confidence, s->oracle_epochs, err);
+        s->n_oracle_epochs = st == CLV_OK ? E : 0;
+        s->oracle = st == CLV_OK ? s->oracle_epochs[0] : NULL;
+    }
     if (st == CLV_OK && greedy)
-        st = clv_mdp_table(s->mdp, 1, scn->agent.gamma, 1e-9, 100000, &s->greedy, err);
+        st = clv_mdp_greedy(s->mdp, clv_mdp_lookahead(scn), base, &s->greedy, err);
     if (st == CLV_OK)
         note(o, "estimated the discretised MDP from %d episodes of random actions (%zu transitions) in %.1f s",
              scn->agent.episodes, clv_mdp_estimate_transitions(s->mdp), now() - t0);
@@ -196,7 +203,7 @@ static int build_policies(clv_study *s, clv_error *err)
         if (!t)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "unknown policy kind %d",
                                  scn->evaluation.policies[i]);
-        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads};
+        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads, NULL, 0};
         if (t->per_level != CLV_PER_NONE) {
             /* one policy per coupon level, or per price level other than list */
             const int n_levels = t->per_level == CLV_PER_COUPON ? scn->interventions.n_coupons
@@ -216,6 +223,8 @@ static int build_policies(clv_study *s, clv_error *err)
         if (t->how == CLV_PK_PLANNED) {
             a.table = t->myopic ? s->greedy : s->oracle;
             a.map = &s->map;
+            if (!t->myopic)
+                a.tables = (const clv_qtable *const *)s->oracle_epochs, a.n_tables = s->n_oracle_epochs;
         } else if (t->how == CLV_PK_LEARNED) {
             for (int k = 0; !a.table && k < s->n_trained; k++)
                 if (s->algo[k] == t->algo)
@@ -306,7 +315,9 @@ void clv_study_free(clv_study *s)
         clv_policy_free(&s->pol[p].pol);
     for (int k = 0; k < s->n_trained; k++)
         clv_train_result_free(&s->trained[k]);
-    clv_qtable_free(s->oracle);
+    for (int t = 0; t < s->n_oracle_epochs; t++)
+        clv_qtable_free(s->oracle_epochs[t]);
+    free(s->oracle_epochs);
     clv_qtable_free(s->greedy);
     clv_mdp_estimate_free(s->mdp);
     clv_evaluation_free(&s->ev);
@@ -366,10 +377,10 @@ int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_a
         st = clv_oracle_estimate(scn, &a->trained[0].map, scn->agent.episodes, scn->run.threads, opts->progress,
                                  &a->mdp, err);
         if (st == CLV_OK)
-            st = clv_mdp_solve(a->mdp, scn->agent.gamma, 1e-9, 100000, NULL, &a->optimum, err);
+            st = clv_mdp_solve(a->mdp, clv_mdp_estimate_epochs(a->mdp), NULL, &a->optimum, err);
         a->oracle_seconds = now() - t0;
         for (int k = 0; k < a->n && st == CLV_OK; k++)
-            st = clv_mdp_evaluate(a->mdp, a->trained[k].table, scn->agent.gamma, 1e-9, 100000, &a->value[k], err);
+            st = clv_mdp_evaluate(a->mdp, a->trained[k].table, clv_mdp_estimate_epochs(a->mdp), &a->value[k], err);
         if (st == CLV_OK && opts->done)
             opts->done(opts->done_ctx, a, -1);
     }
