@@ -789,8 +789,10 @@ TEST(test_agent_backward_induction)
     clv_mdp_estimate *m = hand_estimate();
     clv_qtable *tab[3];
     CHECK_INT(clv_mdp_plan(m, 3, 0, 0, tab, &err), CLV_OK);
-    if (!tab[0])
+    if (!tab[0]) {
+        clv_mdp_estimate_free(m);
         return;
+    }
     const double want[3][4] = {{3.25, 3.6875, 6.875, 6.25}, {2, 2.25, 5.5, 5}, {1, -1, 3, 4}};
     for (int t = 0; t < 3; t++)
         for (int k = 0; k < 4; k++) {
@@ -822,13 +824,14 @@ TEST(test_agent_backward_induction)
     base->q[1] = base->q[3] = -1;
     CHECK_INT(clv_mdp_evaluate(m, base, 3, &v, &err), CLV_OK);
     CHECK_NEAR(v, 3, 1e-12);
+    for (int t = 0; t < 3; t++)
+        clv_qtable_free(tab[t]);
     /* bad arguments */
-    CHECK_INT(clv_mdp_plan(m, 0, 0, 0, tab + 1, &err), CLV_EINPUT);
-    CHECK_INT(clv_mdp_plan(m, 2, 2, 0, tab + 1, &err), CLV_EINPUT);
+    CHECK_INT(clv_mdp_plan(m, 0, 0, 0, tab, &err), CLV_EINPUT);
+    CHECK_INT(clv_mdp_plan(m, 2, 2, 0, tab, &err), CLV_EINPUT);
     CHECK(strstr(err.msg, "base action") != NULL);
-    CHECK(tab[1] == NULL && tab[2] == NULL);
+    CHECK(tab[0] == NULL && tab[1] == NULL);
     clv_qtable_free(base);
-    clv_qtable_free(tab[0]);
     clv_mdp_estimate_free(m);
 }
 
@@ -846,8 +849,10 @@ TEST(test_agent_greedy_lookahead)
     clv_qtable *g1 = NULL, *g3 = NULL;
     CHECK_INT(clv_mdp_greedy(m, 1, 0, &g1, &err), CLV_OK);
     CHECK_INT(clv_mdp_greedy(m, 3, 0, &g3, &err), CLV_OK);
-    if (!g1 || !g3)
+    if (!g1 || !g3) {
+        clv_qtable_free(g1), clv_qtable_free(g3), clv_mdp_estimate_free(m);
         return;
+    }
     const double r[4] = {1, -1, 3, 4}, q3[4] = {3, 3.25, 6.5, 6}, w2[2] = {2, 5};
     for (int k = 0; k < 4; k++) {
         CHECK_NEAR(g1->q[k], r[k], 1e-12);
@@ -892,8 +897,10 @@ TEST(test_agent_oracle_confidence)
     clv_mdp_estimate *m = hand_estimate();
     clv_qtable *tab[3];
     CHECK_INT(clv_mdp_plan(m, 3, 0, 0.95, tab, &err), CLV_OK);
-    if (!tab[0])
+    if (!tab[0]) {
+        clv_mdp_estimate_free(m);
         return;
+    }
     for (int t = 0; t < 3; t++)
         for (size_t s = 0; s < 2; s++)
             CHECK_INT(clv_agent_confident(tab[t], s, 0, 0.95), 0);
@@ -908,8 +915,10 @@ TEST(test_agent_oracle_confidence)
             CHECK_INT(clv_mdp_estimate_add(m, (size_t)hand[j].s, hand[j].a, hand[j].r, (size_t)hand[j].s2, 0),
                       CLV_OK);
     CHECK_INT(clv_mdp_plan(m, 3, 0, 0.95, tab, &err), CLV_OK);
-    if (!tab[0])
+    if (!tab[0]) {
+        clv_mdp_estimate_free(m);
         return;
+    }
     /* at t = 2 in state 1: 4 - 3 = 1 with standard errors about 1/sqrt(42) */
     CHECK_INT(clv_agent_confident(tab[2], 1, 0, 0.95), 1);
     CHECK_INT(clv_agent_confident(tab[2], 0, 0, 0.95), 0);
