@@ -389,7 +389,7 @@ static int bench_eval(void)
             struct timespec c0, c1;
             clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
             double t0 = now();
-            if (clv_evaluate(&scn, pol[t], P, &(clv_eval_opts){t + 1, NULL}, &e, &err) != CLV_OK) {
+            if (clv_evaluate(&scn, pol[t], P, &(clv_eval_opts){.threads = t + 1}, &e, &err) != CLV_OK) {
                 printf("  evaluation failed: %s\n", err.msg);
                 return 1;
             }
@@ -425,7 +425,7 @@ static int bench_eval(void)
     for (int t = 0; t < 2; t++) {
         clv_evaluation e;
         timed_reset();
-        if (clv_evaluate(&scn, timed_pol, P, &(clv_eval_opts){t + 1, NULL}, &e, &err) != CLV_OK) {
+        if (clv_evaluate(&scn, timed_pol, P, &(clv_eval_opts){.threads = t + 1}, &e, &err) != CLV_OK) {
             printf("  evaluation failed: %s\n", err.msg);
             return 1;
         }

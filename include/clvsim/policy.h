@@ -58,7 +58,8 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
 typedef enum clv_policy_how {
     CLV_PK_FIXED = 0,    /* a rule that learns nothing from the simulator (none, blanket, random, rfm, ...) */
     CLV_PK_LEARNED = 1,  /* a table trained on simulated episodes (q-learning, sarsa, expected-sarsa) */
-    CLV_PK_PLANNED = 2   /* a table planned on the estimated MDP (greedy, oracle) */
+    CLV_PK_PLANNED = 2,  /* a table planned on the estimated MDP (greedy, oracle) */
+    CLV_PK_BOUND = 3     /* a yardstick that sees the latent state (clairvoyant) */
 } clv_policy_how;
 
 /* what a kind that stands for one policy per level is per (blanket, prices) */
