@@ -18,7 +18,10 @@
  * - "ltv-threshold": coupon level evaluation.ltv_threshold.coupon to the
  *   customers whose LTV estimate (clv_btyd_value_of, btyd.h) is at least the
  *   evaluation.ltv_threshold.quantile quantile of all customers' estimates
- *   at that epoch, at list price.
+ *   at that epoch, at list price;
+ * - "welcome": coupon level evaluation.welcome.coupon to every customer in
+ *   the lifecycle stage new (its first purchase at most lifecycle.new_days
+ *   ago), at list price.
  * The policies learned from simulated episodes (greedy, q-learning, sarsa,
  * expected-sarsa, oracle) are tables: clv_policy_table in agent.h.
  * A researcher's own policy is any clv_policy (sim.h).
