@@ -18,7 +18,10 @@
  * - "ltv-threshold": coupon level evaluation.ltv_threshold.coupon to the
  *   customers whose LTV estimate (clv_btyd_value_of, btyd.h) is at least the
  *   evaluation.ltv_threshold.quantile quantile of all customers' estimates
- *   at that epoch, at list price.
+ *   at that epoch, at list price;
+ * - "welcome": coupon level evaluation.welcome.coupon to every customer in
+ *   the lifecycle stage new (its first purchase at most lifecycle.new_days
+ *   ago), at list price.
  * The policies learned from simulated episodes (greedy, q-learning, sarsa,
  * expected-sarsa, oracle) are tables: clv_policy_table in agent.h.
  * A researcher's own policy is any clv_policy (sim.h).
@@ -58,7 +61,8 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
 typedef enum clv_policy_how {
     CLV_PK_FIXED = 0,    /* a rule that learns nothing from the simulator (none, blanket, random, rfm, ...) */
     CLV_PK_LEARNED = 1,  /* a table trained on simulated episodes (q-learning, sarsa, expected-sarsa) */
-    CLV_PK_PLANNED = 2   /* a table planned on the estimated MDP (greedy, oracle) */
+    CLV_PK_PLANNED = 2,  /* a table planned on the estimated MDP (greedy, oracle) */
+    CLV_PK_BOUND = 3     /* a yardstick that sees the latent state (clairvoyant) */
 } clv_policy_how;
 
 /* what a kind that stands for one policy per level is per (blanket, prices) */

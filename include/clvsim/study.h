@@ -12,8 +12,11 @@
  *   3. builds every listed policy from the policy type table (policy.h;
  *      blanket: one policy per coupon level);
  *   4. evaluates them all with common random numbers (evaluate.h);
- *   5. picks the references of the comparison: the policy none and the best
- *      fixed policy by mean net margin.
+ *   5. picks the references of the comparison: the policy none, the best
+ *      fixed policy by mean net margin and the clairvoyant bound, and
+ *      computes the per-customer hindsight bound (evaluate.h,
+ *      "yardsticks"; clv_study_bound gives each policy's place between
+ *      no campaign and the bound).
  * The result is a clv_study; the writers of its files (the run's CSVs,
  * figures, tables and report) are in report.h.  The population must be
  * given or already fitted (clv_population_fit, btyd.h, when
@@ -73,6 +76,7 @@ typedef struct clv_study {
     int n_oracle_epochs;
     clv_evaluation ev;              /* the comparison: one policy per pol[] entry */
     long none, best_fixed;          /* indices into pol: the policy none and the best fixed policy; -1: absent */
+    long bound;                     /* index into pol of the clairvoyant bound (policy.h); -1: not listed */
     double seconds;                 /* wall-clock time of clv_study_run */
 } clv_study;
 
@@ -103,6 +107,12 @@ void clv_study_opts_default(clv_study_opts *o);
  * table of opts->tables that cannot be read or does not fit, CLV_ENOMEM);
  * on failure *out is NULL and nothing is left allocated. */
 int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study **out, clv_error *err);
+
+/* Policy p's place between no campaign (0) and the clairvoyant bound (1),
+ * paired by replication at evaluation.confidence (clv_eval_bound_of;
+ * p = CLV_EVAL_HINDSIGHT: the hindsight bound's).  Without the policy none
+ * everything is NaN; without the clairvoyant the shares are. */
+void clv_study_bound(const clv_study *s, long p, clv_eval_bound *out);
 
 /* Free a study and everything it owns; NULL is a no-op. */
 void clv_study_free(clv_study *s);

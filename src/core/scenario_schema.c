@@ -457,7 +457,7 @@ const clv__key clv__scn_keys[] = {
           "price level other than list (price-K: everyone at level K of interventions.prices, no coupon); "
           "price-up and price-down set everyone at the nearest level above or below list, no coupon (not in this "
           "default: the default interventions.prices is the list price alone; the shipped scenarios list them). none, "
-          "blanket, price-up, price-down, prices, random, rfm and ltv-threshold are the fixed policies, the best "
+          "blanket, price-up, price-down, prices, random, rfm, ltv-threshold and welcome are the fixed policies, the best "
           "of which is the reference of the paired differences; "
           "greedy and oracle use an MDP estimated from agent.episodes episodes of random actions: greedy takes the "
           "epoch's reward and what it causes while a coupon can stay valid (ceil(largest validity_days / "
@@ -478,6 +478,9 @@ const clv__key clv__scn_keys[] = {
     REAL("evaluation.ltv_threshold.quantile", evaluation.ltv_quantile, 0, 1, 0, "0.7", "quantile",
          "Predicted-LTV quantile above which a customer gets the coupon."),
     INT("evaluation.ltv_threshold.coupon", evaluation.ltv_coupon, 1, CLV_MAX_COUPONS, 0, "1", "index",
+        "Coupon level to send (1-based index into interventions.coupons)."),
+    GROUP("evaluation.welcome", 0, "The welcome rule: a coupon to every customer in the lifecycle stage new (first purchase at most lifecycle.new_days ago), at list price."),
+    INT("evaluation.welcome.coupon", evaluation.welcome_coupon, 1, CLV_MAX_COUPONS, 0, "1", "index",
         "Coupon level to send (1-based index into interventions.coupons)."),
 
     GROUP("output", 0, "Where and what to write. In clvsim 0.1.0 only dir is read; plots and report take effect with the comparison."),

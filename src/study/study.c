@@ -245,9 +245,12 @@ static int build_policies(clv_study *s, clv_error *err)
 static void pick_references(clv_study *s)
 {
     double best = -INFINITY;
-    s->none = s->best_fixed = -1;
+    s->none = s->best_fixed = s->bound = -1;
     for (size_t p = 0; p < s->n; p++) {
         clv_interval iv;
+        const clv_policy_type *t = clv_policy_type_of(s->pol[p].kind);
+        if (t && t->how == CLV_PK_BOUND)
+            s->bound = (long)p;
         clv_eval_interval(&s->ev, p, CLV_M_NET_MARGIN, s->scn.evaluation.confidence, &iv);
         if (s->pol[p].kind == CLV_POLICY_NONE)
             s->none = (long)p;
@@ -261,7 +264,7 @@ static int evaluate(clv_study *s, const clv_study_opts *o, clv_error *err)
     clv_policy pols[CLV_STUDY_MAX];
     for (size_t p = 0; p < s->n; p++)
         pols[p] = s->pol[p].pol;
-    clv_eval_opts eo = {s->scn.run.threads, o->progress};
+    clv_eval_opts eo = {.threads = s->scn.run.threads, .progress = o->progress, .hindsight = 1};
     const double t0 = now();
     int st = clv_evaluate(&s->scn, pols, s->n, &eo, &s->ev, err);
     if (st == CLV_OK) {
@@ -269,6 +272,16 @@ static int evaluate(clv_study *s, const clv_study_opts *o, clv_error *err)
         pick_references(s);
     }
     return st;
+}
+
+void clv_study_bound(const clv_study *s, long p, clv_eval_bound *out)
+{
+    if (s->none < 0) {
+        clv_interval nan = {NAN, NAN, NAN, NAN, 0};
+        *out = (clv_eval_bound){nan, nan, NAN, NAN, NAN};
+        return;
+    }
+    clv_eval_bound_of(&s->ev, p, (size_t)s->none, s->bound, s->scn.evaluation.confidence, out);
 }
 
 void clv_study_opts_default(clv_study_opts *o)
@@ -289,7 +302,7 @@ int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     const double t0 = now();
     s->scn = *scn;
-    s->none = s->best_fixed = -1;
+    s->none = s->best_fixed = s->bound = -1;
     s->loaded = opts->tables != NULL;
     int st = s->loaded ? load_agents(s, opts, err) : train_agents(s, opts, err);
     if (st == CLV_OK)
