@@ -680,8 +680,9 @@ TEST(test_cli_run_end_to_end)
     r = run(ARGS("scenarios/holiday.cfg", "-o", b, "--threads", "2", "--quiet", SMALL_RUN));
     CHECK_INT(r.status, 0);
     done(&r);
-    static const char *const files[] = {"summary.csv", "replications.csv", "segments.csv", "daily.csv", "calibration.csv",
-                                        "verification.csv", "learning.csv", "policy_q-learning.csv", "policy_sarsa.csv",
+    static const char *const files[] = {"bounds.csv", "summary.csv", "replications.csv", "segments.csv", "daily.csv",
+                                        "calibration.csv", "verification.csv", "learning.csv", "policy_q-learning.csv",
+                                        "policy_sarsa.csv",
                                         "policy_oracle.csv", "policy_greedy.csv", "heatmap_sarsa.csv"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {
         char pa[600], pb[600];
@@ -693,6 +694,17 @@ TEST(test_cli_run_end_to_end)
         free(x), free(y);
     }
     char path[600];
+    /* bounds.csv: the documented header, a row per policy and the hindsight bound last */
+    snprintf(path, sizeof path, "%s/bounds.csv", a);
+    char *bounds = harness_read_file(path);
+    if (bounds) {
+        CHECK(strncmp(bounds, "policy,net_margin,net_margin_lo,net_margin_hi,diff_vs_none,diff_lo,diff_hi,"
+                              "share_of_achievable,share_lo,share_hi\n", 113) == 0);
+        CHECK(strstr(bounds, "\nnone,") != NULL);
+        CHECK(strstr(bounds, "\nhindsight,") != NULL);
+    }
+    CHECK(bounds != NULL);
+    free(bounds);
     snprintf(path, sizeof path, "%s/summary.csv", a);
     char *summary = harness_read_file(path);
     snprintf(path, sizeof path, "%s/daily.csv", a);
@@ -842,7 +854,7 @@ TEST(test_cli_example_study)
     snprintf(cmd, sizeof cmd, "%s/study scenarios/holiday.cfg '%s' run.scale=0.05 agent.episodes=3 "
              "evaluation.replications=2 >/dev/null", ex, b);
     CHECK_INT(system(cmd), 0);
-    static const char *const files[] = {"summary.csv", "replications.csv", "segments.csv", "calibration.csv",
+    static const char *const files[] = {"bounds.csv", "summary.csv", "replications.csv", "segments.csv", "calibration.csv",
                                         "daily.csv", "learning.csv", "policy_q-learning.csv", "heatmap_oracle.csv",
                                         "verification.csv"};
     for (size_t k = 0; k < sizeof files / sizeof files[0]; k++) {

@@ -235,6 +235,6 @@ TEST(test_streams_library_refuses_overflow)
     CHECK_STR(err.field, "evaluation.verification.replications");
     CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
     scn.evaluation.verification_replications = CLV_WORLDS_PER_SPACE + 1;
-    CHECK_INT(clv_evaluate(&scn, NULL, 0, &(clv_eval_opts){1, NULL, CLV_EVAL_ON_VERIFICATION}, &ev, &err), CLV_EINPUT);
+    CHECK_INT(clv_evaluate(&scn, NULL, 0, &(clv_eval_opts){.threads = 1, .worlds = CLV_EVAL_ON_VERIFICATION}, &ev, &err), CLV_EINPUT);
     CHECK_STR(err.field, "evaluation.verification.replications");
 }

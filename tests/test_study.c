@@ -312,8 +312,8 @@ TEST(test_study_verify_worlds)
     scn.population.customers = 300;
     const clv_policy none = {"none", NULL, NULL, NULL, NULL};
     clv_evaluation ev, vf;
-    CHECK_INT(clv_evaluate(&scn, &none, 1, &(clv_eval_opts){2, NULL, CLV_EVAL_ON_EVALUATION}, &ev, &err), CLV_OK);
-    CHECK_INT(clv_evaluate(&scn, &none, 1, &(clv_eval_opts){2, NULL, CLV_EVAL_ON_VERIFICATION}, &vf, &err), CLV_OK);
+    CHECK_INT(clv_evaluate(&scn, &none, 1, &(clv_eval_opts){.threads = 2, .worlds = CLV_EVAL_ON_EVALUATION}, &ev, &err), CLV_OK);
+    CHECK_INT(clv_evaluate(&scn, &none, 1, &(clv_eval_opts){.threads = 2, .worlds = CLV_EVAL_ON_VERIFICATION}, &vf, &err), CLV_OK);
     CHECK_INT((long long)vf.replications, 6);
     CHECK_INT((long long)ev.replications, 4);
     /* world 7000000 + r simulated directly gives verification replication r */
@@ -339,10 +339,10 @@ TEST(test_study_verify_worlds)
     /* past its namespace, or an unknown set of worlds: refused */
     scn.evaluation.verification_replications = CLV_WORLDS_PER_SPACE + 1;
     clv_evaluation bad;
-    CHECK_INT(clv_evaluate(&scn, &none, 1, &(clv_eval_opts){1, NULL, CLV_EVAL_ON_VERIFICATION}, &bad, &err),
+    CHECK_INT(clv_evaluate(&scn, &none, 1, &(clv_eval_opts){.threads = 1, .worlds = CLV_EVAL_ON_VERIFICATION}, &bad, &err),
               CLV_EINPUT);
     CHECK_STR(err.field, "evaluation.verification.replications");
-    CHECK_INT(clv_evaluate(&scn, &none, 1, &(clv_eval_opts){1, NULL, 7}, &bad, &err), CLV_EINPUT);
+    CHECK_INT(clv_evaluate(&scn, &none, 1, &(clv_eval_opts){.threads = 1, .worlds = 7}, &bad, &err), CLV_EINPUT);
     /* -1: as many as evaluation.replications */
     scn.evaluation.verification_replications = -1;
     CHECK_INT((long long)clv_eval_verification_replications(&scn), 4);

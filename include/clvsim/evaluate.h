@@ -97,6 +97,9 @@ typedef struct clv_evaluation {
     clv_eval_segment *segments;   /* [(p * replications + r) * CLV_SEGMENTS + segment] */
     clv_sim_day *days;            /* [(p * replications + r) * n_days + day] */
     clv_eval_calibration *calibration; /* [p * replications + r] */
+    /* NULL unless opts.hindsight: per replication, the per-customer
+     * hindsight bound (below, "yardsticks") */
+    double *hindsight;
 } clv_evaluation;
 
 /* The worlds a clv_evaluate runs on (clv_eval_opts.worlds). */
@@ -113,6 +116,8 @@ typedef struct clv_eval_opts {
                                    * its cancelled is polled in every run's reset and between its epochs,
                                    * from the workers' threads */
     int worlds;                   /* clv_eval_worlds; 0: the evaluation worlds */
+    int hindsight;                /* 1: also compute the per-customer hindsight bound (out->hindsight; one
+                                   * double per replication and possible customer while it runs) */
 } clv_eval_opts;
 
 /* The verification worlds of scn: evaluation.verification.replications, or
@@ -160,6 +165,40 @@ void clv_eval_paired(const clv_evaluation *e, size_t p, size_t q, int metric, do
  * replications in which p spent nothing are left out (out->n says how many
  * count; 0: p never spent). */
 void clv_eval_roi(const clv_evaluation *e, size_t p, size_t q, double confidence, clv_interval *out);
+
+/* ---- yardsticks: where a policy sits between no campaign and the best achievable ----
+ *
+ * A policy's place is share = (its net margin - none's) / (bound's - none's),
+ * differences paired by replication: 0 is doing nothing, 1 the bound.  Its
+ * interval is the delta method's for the ratio of the two paired means
+ * (Student t with replications - 1 degrees of freedom): with N_r and D_r the
+ * differences of replication r, var(share) ~ (s_N^2 - 2 share s_ND + share^2
+ * s_D^2) / (n mean(D)^2).  The bound of clvsim run is the clairvoyant policy
+ * (policy.h).
+ *
+ * The per-customer hindsight bound of replication r is, over the customers
+ * of that world, the sum of the most net margin that any evaluated policy
+ * drew from each customer (clv_sim_run_margins), plus what no customer's
+ * margin holds (new customers' first purchases, the same under every
+ * policy).  Because every policy meets each customer with the same luck
+ * until it treats it differently, it is at least every evaluated policy's
+ * net margin in every replication, by construction.  It is loose: no
+ * policy can pick, for each customer, the policy that turned out best for
+ * it after the fact, and it ignores that a budget's coupons serve one
+ * customer only. */
+typedef struct clv_eval_bound {
+    clv_interval value;           /* net margin */
+    clv_interval diff;            /* net margin - none's, paired by replication */
+    double share, share_lo, share_hi; /* diff / (bound - none); NaN without a bound, or when the bound's
+                                   * paired difference with none is not above 0 */
+} clv_eval_bound;
+
+/* Policy p's place between policy none (0) and policy bound (1; -1: none
+ * listed, share NaN) at confidence `confidence`.  p = CLV_EVAL_HINDSIGHT:
+ * the hindsight bound's (needs out->hindsight). */
+enum { CLV_EVAL_HINDSIGHT = -1 };
+void clv_eval_bound_of(const clv_evaluation *e, long p, size_t none, long bound, double confidence,
+                       clv_eval_bound *out);
 
 #ifdef __cplusplus
 }

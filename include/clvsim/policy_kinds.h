@@ -24,6 +24,7 @@
     X(ORACLE, "oracle", oracle)                /* value iteration on the estimated model */           \
     X(PRICE_UP, "price-up", price_up)          /* everyone at the nearest price level above list */   \
     X(PRICE_DOWN, "price-down", price_down)    /* everyone at the nearest price level below list */   \
-    X(PRICES, "prices", prices)                /* everyone at one price level, one policy per level */
+    X(PRICES, "prices", prices)                /* everyone at one price level, one policy per level */    \
+    X(WELCOME, "welcome", welcome)             /* a coupon to the customers in the stage new */
 
 #endif

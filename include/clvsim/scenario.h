@@ -281,6 +281,7 @@ typedef struct clv_scn_evaluation {
     int rfm_coupon;                   /* 1-based index into interventions.coupons */
     double ltv_quantile;
     int ltv_coupon;
+    int welcome_coupon;               /* the welcome rule's coupon level (1-based) */
 } clv_scn_evaluation;
 
 typedef struct clv_scn_output {

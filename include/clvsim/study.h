@@ -6,7 +6,9 @@
  *      sarsa, expected-sarsa; agent.h), or loads their tables from an
  *      earlier training (opts->tables, as `clvsim compare` does);
  *   2. for greedy and oracle, estimates the discretised MDP from
- *      agent.episodes episodes of random actions and makes their tables;
+ *      agent.episodes episodes of random actions and makes their tables
+ *      (clv_mdp_greedy; clv_mdp_plan over the calendar's epochs, one table
+ *      per epoch);
  *   3. builds every listed policy from the policy type table (policy.h;
  *      blanket: one policy per coupon level);
  *   4. verifies each learned or planned policy (CLV_PK_LEARNED and
@@ -18,10 +20,14 @@
  *      end of its two-sided evaluation.confidence interval above 0 (a
  *      one-sided test at level (1 + confidence) / 2) is deployed, any other
  *      falls back to none: it keeps its name and acts exactly as none in
- *      the comparison (label "NAME -> none (not verified)");
+ *      the comparison (label "NAME -> none (not verified)"); a bound
+ *      (CLV_PK_BOUND) is never verified;
  *   5. evaluates them all with common random numbers (evaluate.h);
- *   6. picks the references of the comparison: the policy none and the best
- *      fixed policy by mean net margin.
+ *   6. picks the references of the comparison: the policy none, the best
+ *      fixed policy by mean net margin and the clairvoyant bound, and
+ *      computes the per-customer hindsight bound (evaluate.h,
+ *      "yardsticks"; clv_study_bound gives each policy's place between
+ *      no campaign and the bound).
  * The result is a clv_study; the writers of its files (the run's CSVs,
  * figures, tables and report) are in report.h.  The population must be
  * given or already fitted (clv_population_fit, btyd.h, when
@@ -91,11 +97,15 @@ typedef struct clv_study {
     int loaded;                     /* 1: the tables were loaded (opts->tables), not trained */
     clv_state_map map;              /* the states of the agents, greedy and oracle (heatmaps) */
     clv_mdp_estimate *mdp;          /* NULL unless greedy or oracle is listed */
-    clv_qtable *oracle, *greedy;    /* NULL unless listed */
+    clv_qtable *oracle, *greedy;    /* NULL unless listed; oracle is oracle_epochs[0], the table of the first
+                                       epoch (policy_oracle.csv, heatmap_oracle.csv) */
+    clv_qtable **oracle_epochs;     /* the oracle's table of each epoch (clv_mdp_plan), n_oracle_epochs */
+    int n_oracle_epochs;
     size_t verification_replications; /* the verification worlds (0: verification off) */
     double verification_seconds;    /* wall-clock time of the verification (0: nothing to verify) */
     clv_evaluation ev;              /* the comparison: one policy per pol[] entry (a policy that fell back as none) */
     long none, best_fixed;          /* indices into pol: the policy none and the best fixed policy; -1: absent */
+    long bound;                     /* index into pol of the clairvoyant bound (policy.h); -1: not listed */
     double seconds;                 /* wall-clock time of clv_study_run */
 } clv_study;
 
@@ -129,6 +139,12 @@ void clv_study_opts_default(clv_study_opts *o);
  * on failure *out is NULL and nothing is left allocated. */
 int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study **out, clv_error *err);
 
+/* Policy p's place between no campaign (0) and the clairvoyant bound (1),
+ * paired by replication at evaluation.confidence (clv_eval_bound_of;
+ * p = CLV_EVAL_HINDSIGHT: the hindsight bound's).  Without the policy none
+ * everything is NaN; without the clairvoyant the shares are. */
+void clv_study_bound(const clv_study *s, long p, clv_eval_bound *out);
+
 /* Free a study and everything it owns; NULL is a no-op. */
 void clv_study_free(clv_study *s);
 
@@ -137,7 +153,7 @@ void clv_study_free(clv_study *s);
  * clv_study_agents trains the tabular agents of the scenario (or those of
  * opts->algos) one after the other, then estimates the discretised MDP from
  * as many episodes of random actions as the training had (the oracle),
- * solves it and values each trained table on it. */
+ * solves it over the calendar's epochs and values each trained table on it. */
 
 typedef struct clv_agents clv_agents;
 
@@ -164,8 +180,9 @@ struct clv_agents {
     double seconds[CLV_MAX_ALGOS];  /* wall-clock time of each training */
     double last_average[CLV_MAX_ALGOS]; /* the last 10-episode moving average of its returns */
     clv_mdp_estimate *mdp;          /* the oracle's estimate; NULL until it is made */
-    double optimum;                 /* its optimal value per customer from the start (discounted) */
-    double value[CLV_MAX_ALGOS];    /* each table's value on it */
+    double optimum;                 /* its optimal value per customer from the start, over the horizon's
+                                       epochs (undiscounted, clv_mdp_solve) */
+    double value[CLV_MAX_ALGOS];    /* each table's value on it over the same epochs */
     double oracle_seconds;
 };
 

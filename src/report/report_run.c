@@ -176,6 +176,90 @@ static void verification_table(const clv_study *r, FILE *fp, const tabchk *t, in
     }
 }
 
+/* "[lo, hi]" of signed grouped numbers */
+static char *range(const tabchk *t, const char *what, char *buf, size_t n, double lo, double hi, int decimals)
+{
+    char a[48], b[48];
+    snprintf(buf, n, "[%s, %s]", group(t, what, a, sizeof a, lo, decimals, 1), group(t, what, b, sizeof b, hi, decimals, 1));
+    return buf;
+}
+
+/* the yardsticks' view, first: every policy between no campaign (0) and
+ * the clairvoyant bound (1), by decreasing gain (ties in listed order) */
+static void bounds_table(const clv_study *r, FILE *fp, const tabchk *t)
+{
+    if (r->none < 0) {
+        fprintf(fp, "(no policy none listed: no place between no campaign and the best achievable)\n\n");
+        return;
+    }
+    const double conf = r->scn.evaluation.confidence;
+    long order[CLV_STUDY_MAX + 1];
+    clv_eval_bound b[CLV_STUDY_MAX + 1];
+    size_t m = 0;
+    for (size_t p = 0; p < r->n; p++)
+        order[m++] = (long)p;
+    if (r->ev.hindsight)
+        order[m++] = CLV_EVAL_HINDSIGHT;
+    double gap = NAN;
+    for (size_t k = 0; k < m; k++) {
+        clv_study_bound(r, order[k], &b[k]);
+        if (order[k] == r->bound)
+            gap = b[k].diff.mean;
+    }
+    /* insertion sort by decreasing mean gain: stable, NaN last */
+    for (size_t k = 1; k < m; k++)
+        for (size_t j = k; j > 0 && (isnan(b[j - 1].diff.mean) && !isnan(b[j].diff.mean) ? 1 : b[j].diff.mean > b[j - 1].diff.mean); j--) {
+            clv_eval_bound x = b[j];
+            b[j] = b[j - 1], b[j - 1] = x;
+            long o = order[j];
+            order[j] = order[j - 1], order[j - 1] = o;
+        }
+    if (r->bound >= 0)
+        fprintf(fp, "Where each policy sits between no campaign (0) and the clairvoyant bound (1, %s): its net margin "
+                    "gained over no campaign, paired by replication, and that gain as a share of the bound's, with "
+                    "%g%% intervals (%s):\n",
+                r->pol[r->bound].label, 100 * conf, r->scn.economics.currency);
+    else
+        fprintf(fp, "Net margin gained over no campaign, paired by replication, with %g%% intervals (%s); list "
+                    "\"clairvoyant\" in evaluation.policies to place each policy between no campaign and the best "
+                    "achievable:\n",
+                100 * conf, r->scn.economics.currency);
+    if (r->bound >= 0)
+        fprintf(fp, "  %-22s %14s %28s %10s %22s\n", "policy", "gain", "interval", "share", "interval");
+    else
+        fprintf(fp, "  %-22s %14s %28s\n", "policy", "gain", "interval");
+    for (size_t k = 0; k < m; k++) {
+        const char *label = order[k] == CLV_EVAL_HINDSIGHT ? "hindsight (loose)" : r->pol[order[k]].label;
+        char g[48], gi[104], sh[48], si[104];
+        const char *what = "gain over no campaign", *whats = "share of achievable";
+        group(t, what, g, sizeof g, b[k].diff.mean, 0, 1);
+        if (b[k].diff.n > 1 && (long)order[k] != r->none)
+            range(t, what, gi, sizeof gi, b[k].diff.lo, b[k].diff.hi, 0);
+        else
+            snprintf(gi, sizeof gi, "%s", "");
+        if (r->bound >= 0 && !isnan(b[k].share)) {
+            snprintf(sh, sizeof sh, "%.2f", b[k].share);
+            if (b[k].share_hi > b[k].share_lo)
+                snprintf(si, sizeof si, "[%.2f, %.2f]", b[k].share_lo, b[k].share_hi);
+            else
+                snprintf(si, sizeof si, "%s", "");
+            clv_num_ok(t->chk, t->fp, whats, b[k].share);
+        } else {
+            snprintf(sh, sizeof sh, "%s", r->bound >= 0 ? "-" : "");
+            snprintf(si, sizeof si, "%s", "");
+        }
+        if (r->bound >= 0)
+            fprintf(fp, "  %-22s %14s %28s %10s %22s\n", label, g, gi, sh, si);
+        else
+            fprintf(fp, "  %-22s %14s %28s\n", label, g, gi);
+    }
+    fprintf(fp, "(the clairvoyant sees every customer's latent state and plans in the true simulator: an upper bound "
+                "in practice on any policy that sees only observations; the hindsight bound takes, for each customer, "
+                "the most any policy drew from it, after the fact%s)\n\n",
+            r->bound >= 0 && !(gap > 0) ? """; the bound gains nothing over no campaign here, so "
+                                                            "no share is given" : "");
+}
+
 /* the comparison's tables; their numbers are checked in chk (at fp's
  * position when pos_fp, else unknown) */
 void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int pos_fp)
@@ -192,6 +276,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
             scn->scenario.name, r->ev.replications, clv_date_format(start, d0),
             clv_date_format(start + scn->calendar.horizon_days - 1, d1),
             (long long)((double)scn->population.customers * scn->run.scale), 100 * conf);
+    bounds_table(r, fp, t);
     const int lw = label_width(r);
     fprintf(fp, "%-*s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", lw, "policy", "net margin", "revenue",
             "coupon spend", "ROI vs none", "purchases", "active at end", "churned", "CLV/customer", "remaining/cust");
@@ -301,13 +386,10 @@ static int write_file(const clv_study *r, const clv_outdir *od, const char *name
     return clv_afile_end(&af, st, err);
 }
 
-/* ",mean,lo,hi" of an interval named col: the bounds empty without two
- * values, everything empty without one */
-static void put_interval(clv_afile *af, const char *col, const clv_interval *iv)
+/* ",mean,lo,hi" of an interval in the columns col, lo and hi: the bounds
+ * empty without two values, everything empty without one */
+static void put_interval_as(clv_afile *af, const char *col, const char *lo, const char *hi, const clv_interval *iv)
 {
-    char lo[80], hi[80];
-    snprintf(lo, sizeof lo, "%s_lo", col);
-    snprintf(hi, sizeof hi, "%s_hi", col);
     if (iv->n > 0)
         NUM(col, ",%.6f", iv->mean);
     else
@@ -319,6 +401,15 @@ static void put_interval(clv_afile *af, const char *col, const clv_interval *iv)
         clv_put_blank(af->fp, ",%.6f");
         clv_put_blank(af->fp, ",%.6f");
     }
+}
+
+/* the same in the columns col, col_lo and col_hi */
+static void put_interval(clv_afile *af, const char *col, const clv_interval *iv)
+{
+    char lo[80], hi[80];
+    snprintf(lo, sizeof lo, "%s_lo", col);
+    snprintf(hi, sizeof hi, "%s_hi", col);
+    put_interval_as(af, col, lo, hi, iv);
 }
 
 static int w_summary(const clv_study *r, clv_afile *af)
@@ -368,6 +459,34 @@ static int w_verification(const clv_study *r, clv_afile *af)
             put_interval(af, "diff", &q->verification);
         }
         fprintf(fp, ",%zu\n", q->verify == CLV_VERIFY_OFF ? (size_t)0 : q->verification.n);
+    }
+    return ferror(fp);
+}
+
+/* bounds.csv: every policy (and the hindsight bound) between no campaign
+ * and the clairvoyant bound, in listed order */
+static int w_bounds(const clv_study *r, clv_afile *af)
+{
+    FILE *fp = af->fp;
+    fprintf(fp, "policy,net_margin,net_margin_lo,net_margin_hi,diff_vs_none,diff_lo,diff_hi,share_of_achievable,"
+                "share_lo,share_hi\n");
+    for (size_t k = 0; k <= r->n; k++) {
+        const long p = k < r->n ? (long)k : CLV_EVAL_HINDSIGHT;
+        if (p == CLV_EVAL_HINDSIGHT && !r->ev.hindsight)
+            break;
+        clv_eval_bound b;
+        clv_study_bound(r, p, &b);
+        fprintf(fp, "%s", p == CLV_EVAL_HINDSIGHT ? "hindsight" : r->pol[p].name);
+        put_interval(af, "net_margin", &b.value);
+        put_interval_as(af, "diff_vs_none", "diff_lo", "diff_hi", &b.diff);
+        const double sh[3] = {b.share, b.share_lo, b.share_hi};
+        static const char *const col[3] = {"share_of_achievable", "share_lo", "share_hi"};
+        for (int c = 0; c < 3; c++)
+            if (isnan(sh[c]))
+                clv_put_blank(fp, ",%.6f");
+            else
+                NUM(col[c], ",%.6f", sh[c]);
+        fputc('\n', fp);
     }
     return ferror(fp);
 }
@@ -711,8 +830,8 @@ static int w_report(const clv_study *r, clv_afile *af, const char *no_figures, d
         html_escape(fp, no_figures);
         fprintf(fp, "</p>\n");
     }
-    fprintf(fp, "<h2>Files</h2>\n<p>summary.csv, replications.csv, segments.csv, calibration.csv, verification.csv, daily.csv, learning.csv, "
-                "policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
+    fprintf(fp, "<h2>Files</h2>\n<p>bounds.csv, summary.csv, replications.csv, segments.csv, calibration.csv, "
+                "verification.csv, daily.csv, learning.csv, policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
     fprintf(fp, "<h2>Scenario (resolved)</h2>\n<pre>");
     text = NULL;
     if (!(mem = open_memstream(&text, &len)))
@@ -780,6 +899,7 @@ int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *er
         if (s->pol[p].table && (s->pol[p].table == s->oracle || s->pol[p].table == s->greedy))
             st = clv_report_policy(scn, s->pol[p].table, &s->map, od, s->pol[p].name, err);
     if (st == CLV_OK && (st = write_file(s, od, "summary.csv", w_summary, err)) == CLV_OK &&
+        (st = write_file(s, od, "bounds.csv", w_bounds, err)) == CLV_OK &&
         (st = write_file(s, od, "replications.csv", w_replications, err)) == CLV_OK &&
         (st = write_file(s, od, "segments.csv", w_segments, err)) == CLV_OK &&
         (st = write_file(s, od, "calibration.csv", w_calibration, err)) == CLV_OK &&

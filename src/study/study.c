@@ -53,7 +53,7 @@ static int learned_listed(const clv_scenario *scn, int algo)
     return 0;
 }
 
-/* the listed kind planned with clv_mdp_table's myopic m, or 0 */
+/* the listed planned kind of myopic m (1 greedy, 0 oracle), or 0 */
 static int planned_listed(const clv_scenario *scn, int m)
 {
     for (size_t i = 0; clv_policy_types[i]; i++) {
@@ -162,10 +162,17 @@ static int estimate_models(clv_study *s, const clv_study_opts *o, clv_error *err
         return st;
     const double t0 = now();
     st = clv_oracle_estimate(scn, &s->map, scn->agent.episodes, scn->run.threads, o->progress, &s->mdp, err);
-    if (st == CLV_OK && oracle)
-        st = clv_mdp_table(s->mdp, 0, scn->agent.gamma, 1e-9, 100000, &s->oracle, err);
+    /* both deploy with the agents' rule against no coupon at list price */
+    const int base = clv_scn_list_price(scn), E = st == CLV_OK ? clv_mdp_estimate_epochs(s->mdp) : 0;
+    if (st == CLV_OK && oracle) {
+        if (!(s->oracle_epochs = calloc(E > 0 ? (size_t)E : 1, sizeof *s->oracle_epochs)))
+            return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        st = clv_mdp_plan(s->mdp, E, base, scn->agent.confidence, s->oracle_epochs, err);
+        s->n_oracle_epochs = st == CLV_OK ? E : 0;
+        s->oracle = st == CLV_OK ? s->oracle_epochs[0] : NULL;
+    }
     if (st == CLV_OK && greedy)
-        st = clv_mdp_table(s->mdp, 1, scn->agent.gamma, 1e-9, 100000, &s->greedy, err);
+        st = clv_mdp_greedy(s->mdp, clv_mdp_lookahead(scn), base, &s->greedy, err);
     if (st == CLV_OK)
         note(o, "estimated the discretised MDP from %d episodes of random actions (%zu transitions) in %.1f s",
              scn->agent.episodes, clv_mdp_estimate_transitions(s->mdp), now() - t0);
@@ -196,7 +203,7 @@ static int build_policies(clv_study *s, clv_error *err)
         if (!t)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "unknown policy kind %d",
                                  scn->evaluation.policies[i]);
-        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads};
+        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads, NULL, 0};
         if (t->per_level != CLV_PER_NONE) {
             /* one policy per coupon level, or per price level other than list */
             const int n_levels = t->per_level == CLV_PER_COUPON ? scn->interventions.n_coupons
@@ -216,6 +223,8 @@ static int build_policies(clv_study *s, clv_error *err)
         if (t->how == CLV_PK_PLANNED) {
             a.table = t->myopic ? s->greedy : s->oracle;
             a.map = &s->map;
+            if (!t->myopic)
+                a.tables = (const clv_qtable *const *)s->oracle_epochs, a.n_tables = s->n_oracle_epochs;
         } else if (t->how == CLV_PK_LEARNED) {
             for (int k = 0; !a.table && k < s->n_trained; k++)
                 if (s->algo[k] == t->algo)
@@ -244,7 +253,7 @@ static int verified_kind(int kind)
 static int make_none(const clv_scenario *scn, const char *name, clv_policy *out, clv_error *err)
 {
     const clv_policy_type *t = clv_policy_type_of(CLV_POLICY_NONE);
-    const clv_policy_args a = {name, (uint64_t)scn->scenario.seed, 0, NULL, NULL, scn->run.threads};
+    const clv_policy_args a = {.name = name, .seed = (uint64_t)scn->scenario.seed, .threads = scn->run.threads};
     return t->make(scn, &a, out, err);
 }
 
@@ -278,7 +287,7 @@ static int verify(clv_study *s, const clv_study_opts *o, clv_error *err)
         return st;
     for (size_t k = 0; k < m; k++)
         pols[1 + k] = s->pol[idx[k]].pol;
-    const clv_eval_opts eo = {scn->run.threads, o->progress, CLV_EVAL_ON_VERIFICATION};
+    const clv_eval_opts eo = {.threads = scn->run.threads, .progress = o->progress, .worlds = CLV_EVAL_ON_VERIFICATION};
     clv_evaluation ev;
     const double t0 = now();
     st = clv_evaluate(scn, pols, 1 + m, &eo, &ev, err);
@@ -323,9 +332,12 @@ static int verify(clv_study *s, const clv_study_opts *o, clv_error *err)
 static void pick_references(clv_study *s)
 {
     double best = -INFINITY;
-    s->none = s->best_fixed = -1;
+    s->none = s->best_fixed = s->bound = -1;
     for (size_t p = 0; p < s->n; p++) {
         clv_interval iv;
+        const clv_policy_type *t = clv_policy_type_of(s->pol[p].kind);
+        if (t && t->how == CLV_PK_BOUND)
+            s->bound = (long)p;
         clv_eval_interval(&s->ev, p, CLV_M_NET_MARGIN, s->scn.evaluation.confidence, &iv);
         if (s->pol[p].kind == CLV_POLICY_NONE)
             s->none = (long)p;
@@ -339,7 +351,8 @@ static int evaluate(clv_study *s, const clv_study_opts *o, clv_error *err)
     clv_policy pols[CLV_STUDY_MAX];
     for (size_t p = 0; p < s->n; p++)
         pols[p] = s->pol[p].pol;
-    clv_eval_opts eo = {s->scn.run.threads, o->progress, CLV_EVAL_ON_EVALUATION};
+    clv_eval_opts eo = {.threads = s->scn.run.threads, .progress = o->progress, .worlds = CLV_EVAL_ON_EVALUATION,
+                        .hindsight = 1};
     const double t0 = now();
     int st = clv_evaluate(&s->scn, pols, s->n, &eo, &s->ev, err);
     if (st == CLV_OK) {
@@ -347,6 +360,16 @@ static int evaluate(clv_study *s, const clv_study_opts *o, clv_error *err)
         pick_references(s);
     }
     return st;
+}
+
+void clv_study_bound(const clv_study *s, long p, clv_eval_bound *out)
+{
+    if (s->none < 0) {
+        clv_interval nan = {NAN, NAN, NAN, NAN, 0};
+        *out = (clv_eval_bound){nan, nan, NAN, NAN, NAN};
+        return;
+    }
+    clv_eval_bound_of(&s->ev, p, (size_t)s->none, s->bound, s->scn.evaluation.confidence, out);
 }
 
 void clv_study_opts_default(clv_study_opts *o)
@@ -367,7 +390,7 @@ int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     const double t0 = now();
     s->scn = *scn;
-    s->none = s->best_fixed = -1;
+    s->none = s->best_fixed = s->bound = -1;
     s->loaded = opts->tables != NULL;
     int st = s->loaded ? load_agents(s, opts, err) : train_agents(s, opts, err);
     if (st == CLV_OK)
@@ -395,7 +418,9 @@ void clv_study_free(clv_study *s)
         clv_policy_free(&s->pol[p].pol);
     for (int k = 0; k < s->n_trained; k++)
         clv_train_result_free(&s->trained[k]);
-    clv_qtable_free(s->oracle);
+    for (int t = 0; t < s->n_oracle_epochs; t++)
+        clv_qtable_free(s->oracle_epochs[t]);
+    free(s->oracle_epochs);
     clv_qtable_free(s->greedy);
     clv_mdp_estimate_free(s->mdp);
     clv_evaluation_free(&s->ev);
@@ -455,10 +480,10 @@ int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_a
         st = clv_oracle_estimate(scn, &a->trained[0].map, scn->agent.episodes, scn->run.threads, opts->progress,
                                  &a->mdp, err);
         if (st == CLV_OK)
-            st = clv_mdp_solve(a->mdp, scn->agent.gamma, 1e-9, 100000, NULL, &a->optimum, err);
+            st = clv_mdp_solve(a->mdp, clv_mdp_estimate_epochs(a->mdp), NULL, &a->optimum, err);
         a->oracle_seconds = now() - t0;
         for (int k = 0; k < a->n && st == CLV_OK; k++)
-            st = clv_mdp_evaluate(a->mdp, a->trained[k].table, scn->agent.gamma, 1e-9, 100000, &a->value[k], err);
+            st = clv_mdp_evaluate(a->mdp, a->trained[k].table, clv_mdp_estimate_epochs(a->mdp), &a->value[k], err);
         if (st == CLV_OK && opts->done)
             opts->done(opts->done_ctx, a, -1);
     }
