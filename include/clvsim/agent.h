@@ -320,7 +320,11 @@ int clv_mdp_lookahead(const clv_scenario *scn);
  * worlds clv_world_oracle(e) of clvsim/streams.h, after the training ones),
  * using map as the state map.  Each transition is counted for the action
  * executed: a requested coupon the budget refused (in customer order) is
- * no coupon at the price level that was set (clv_sim_sent).  CLV_EINPUT for more episodes than the
+ * no coupon at the price level that was set (clv_sim_sent).  Its reward
+ * is the customer's expected margin of the epoch given its state
+ * (CLV_SIM_REWARD_EXPECTED of sim.h): the realised margin's mean without
+ * the lottery of purchases, so that R(s, a) and the targets r + V(s') have
+ * far smaller standard errors.  CLV_EINPUT for more episodes than the
  * oracle's namespace holds (CLV_WORLDS_PER_SPACE). */
 int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int episodes, int threads,
                         const clv_progress *progress, clv_mdp_estimate **out, clv_error *err);

@@ -335,6 +335,11 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
     int st = clv_stream_space_check(CLV_SPACE_ORACLE, episodes > 0 ? (uint64_t)episodes : 0, "agent.episodes", err);
     if (st != CLV_OK || (st = clv__agent_env(scn0, threads, progress, &scn, &s, err)) != CLV_OK)
         return st;
+    /* the rewards are the expected margins of the epochs given the state
+     * (clv_sim_set_reward): the same means as the realised margins, without
+     * the lottery of purchases, so R(s, a) and the targets r + V(s') have
+     * far smaller standard errors */
+    clv_sim_set_reward(s, CLV_SIM_REWARD_EXPECTED, NULL);
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
     const size_t A = clv_agent_n_actions(&scn.interventions);
     const int E = clv_sim_epochs(s);
