@@ -15,6 +15,7 @@
 
 #include "clvsim/clvsim.h"
 #include "../src/model/gemm.h"
+#include "../tests/worlds/known_worlds.h"
 
 static double now(void)
 {
@@ -389,7 +390,7 @@ static int bench_eval(void)
             struct timespec c0, c1;
             clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &c0);
             double t0 = now();
-            if (clv_evaluate(&scn, pol[t], P, &(clv_eval_opts){t + 1, NULL}, &e, &err) != CLV_OK) {
+            if (clv_evaluate(&scn, pol[t], P, &(clv_eval_opts){.threads = t + 1}, &e, &err) != CLV_OK) {
                 printf("  evaluation failed: %s\n", err.msg);
                 return 1;
             }
@@ -425,7 +426,7 @@ static int bench_eval(void)
     for (int t = 0; t < 2; t++) {
         clv_evaluation e;
         timed_reset();
-        if (clv_evaluate(&scn, timed_pol, P, &(clv_eval_opts){t + 1, NULL}, &e, &err) != CLV_OK) {
+        if (clv_evaluate(&scn, timed_pol, P, &(clv_eval_opts){.threads = t + 1}, &e, &err) != CLV_OK) {
             printf("  evaluation failed: %s\n", err.msg);
             return 1;
         }
@@ -667,6 +668,46 @@ static void bench_mlp(void)
     bench_gemm();
 }
 
+/* The known-answer worlds (tests/worlds): per world the whole study, then
+ * every policy's paired gain over no campaign, as a share of the known
+ * optimum's (where the optimum acts) and of the clairvoyant bound's. */
+static int bench_bounds(void)
+{
+    printf("\nknown-answer worlds (tests/worlds): paired gain over no campaign, its share of the known optimum's "
+           "and of the clairvoyant bound's\n");
+    for (int k = 0; k < KNOWN_WORLDS; k++) {
+        const known_world *kw = &known_worlds[k];
+        clv_scenario scn;
+        clv_error err;
+        clv_study *s = NULL;
+        const double t0 = now();
+        if (clv_scn_load(kw->file, NULL, 0, &scn, &err) != CLV_OK || clv_study_run(&scn, NULL, &s, &err) != CLV_OK) {
+            fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+            return 1;
+        }
+        const long opt = known_policy(s, kw->optimum);
+        printf("  %s (optimum %s; %zu replications of %lld customers; %.1f s)\n", kw->file, kw->optimum,
+               s->ev.replications, (long long)scn.population.customers, now() - t0);
+        printf("    %-18s %10s %22s %10s %10s\n", "policy", "gain", "interval", "of optimum", "of bound");
+        for (long p = 0; p <= (long)s->n; p++) {
+            const long q = p < (long)s->n ? p : CLV_EVAL_HINDSIGHT;
+            clv_eval_bound b;
+            clv_study_bound(s, q, &b);
+            const double of_opt = opt >= 0 ? known_share(s, q, opt) : NAN;
+            char so[16] = "-", sb[16] = "-", iv[64];
+            if (!isnan(of_opt))
+                snprintf(so, sizeof so, "%.2f", of_opt);
+            if (!isnan(b.share))
+                snprintf(sb, sizeof sb, "%.2f", b.share);
+            snprintf(iv, sizeof iv, "[%+.0f, %+.0f]", b.diff.lo, b.diff.hi);
+            printf("    %-18s %+10.0f %22s %10s %10s\n", q == CLV_EVAL_HINDSIGHT ? "hindsight (loose)" : s->pol[q].name,
+                   b.diff.mean, iv, so, sb);
+        }
+        clv_study_free(s);
+    }
+    return 0;
+}
+
 /* a section runs when no section is named on the command line, or it is */
 static int wanted(int argc, char **argv, const char *name)
 {
@@ -680,13 +721,14 @@ static int wanted(int argc, char **argv, const char *name)
 
 int main(int argc, char **argv)
 {
-    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "eval", "mlp"};
+    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "eval", "mlp", "bounds"};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         while (k < sizeof sections / sizeof sections[0] && strcmp(argv[i], sections[k]) != 0)
             k++;
         if (k == sizeof sections / sizeof sections[0]) {
-            fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, sim, agent, eval or mlp\n",
+            fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, sim, agent, eval, mlp or "
+                            "bounds\n",
                     argv[i]);
             return 2;
         }
@@ -729,6 +771,8 @@ int main(int argc, char **argv)
         same = 0;
     if (wanted(argc, argv, "mlp"))
         bench_mlp();
+    if (wanted(argc, argv, "bounds") && bench_bounds() != 0)
+        same = 0;
     printf("\n(checksum %g)\n", sink);
     return same ? 0 : 1;
 }

@@ -5,7 +5,8 @@
  *
  * Loads SCENARIO (KEY=VALUE: overrides, as clvsim's --set), fits the
  * population when population.source is "fit", runs the whole study
- * (clv_study_run: agents, greedy and oracle, every listed policy evaluated
+ * (clv_study_run: agents, greedy and oracle, the learned and planned ones
+ * verified against none on fresh worlds, every listed policy evaluated
  * with common random numbers) and writes the run's CSVs into OUTDIR as
  * clvsim run does: its summary.csv is byte for byte the one of
  * `clvsim run SCENARIO -o OUTDIR` (the suite checks it).  Then it prints

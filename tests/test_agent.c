@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "clvsim/agent.h"
@@ -482,14 +483,17 @@ TEST(test_agent_executed_actions)
                          transitions);
         clv_train_result_free(&res);
     }
-    /* the oracle's estimate: its myopic table's visits are the estimate's */
+    /* the oracle's estimate: its greedy table's visits are the estimate's,
+     * and it knows the horizon of its episodes */
     clv_state_map map;
     CHECK_INT(clv_agent_state_map(&scn, 2, &map, &err), CLV_OK);
     clv_mdp_estimate *m = NULL;
     CHECK_INT(clv_oracle_estimate(&scn, &map, 2, 2, NULL, &m, &err), CLV_OK);
     clv_qtable *my = NULL;
-    if (m)
-        CHECK_INT(clv_mdp_table(m, 1, 0.99, 1e-9, 1000, &my, &err), CLV_OK);
+    if (m) {
+        CHECK_INT(clv_mdp_estimate_epochs(m), (int)(sent / scn.agent.episodes));
+        CHECK_INT(clv_mdp_greedy(m, clv_mdp_lookahead(&scn), clv_scn_list_price(&scn), &my, &err), CLV_OK);
+    }
     if (my) {
         const double coupons = coupon_visits(my, P, 0), want = sent / scn.agent.episodes * 2;
         if (!(coupons == want))
@@ -644,58 +648,282 @@ TEST(test_agent_budget_order)
     clv_sim_free(s);
 }
 
-/* the oracle's estimate of a known MDP from simulated transitions: its
- * optimum approaches value iteration's on the true model, Q*'s greedy
- * policy evaluates to that optimum, and a worse policy to less */
+/* exact backward induction on a known model over H epochs: Q_0 into q0
+ * (S x A) and V_0 into v0; with policy (may be NULL) its value instead of
+ * the optimum */
+static void exact_induction(const double *P, const double *R, int H, const int *policy, double *q0, double *v0)
+{
+    double v[S] = {0}, nv[S];
+    for (int t = H - 1; t >= 0; t--) {
+        for (int s = 0; s < S; s++) {
+            double best = -INFINITY;
+            for (int a = 0; a < A; a++) {
+                double q = R[s * A + a];
+                for (int s2 = 0; s2 < S; s2++)
+                    q += P[(s * A + a) * S + s2] * v[s2];
+                if (t == 0 && q0)
+                    q0[s * A + a] = q;
+                if (policy ? a == policy[s] : q > best)
+                    best = q;
+            }
+            nv[s] = best;
+        }
+        memcpy(v, nv, sizeof v);
+    }
+    memcpy(v0, v, sizeof v);
+}
+
+/* the oracle's estimate of a known MDP from simulated transitions: over a
+ * horizon of 6 epochs its start-weighted optimum approaches exact backward
+ * induction's on the true model, a policy's value on the estimate
+ * approaches its exact value, and a worse policy is worth less */
 TEST(test_agent_oracle_estimate)
 {
-    double P[S * A * S], R[S * A], qstar[S * A];
+    double P[S * A * S], R[S * A], q0[S * A], v0[S];
     make_mdp(P, R);
-    const double gamma = 0.8;
+    enum { H = 6 };
+    exact_induction(P, R, H, NULL, q0, v0);
     clv_error err;
-    CHECK_INT(clv_value_iteration(S, A, P, R, NULL, gamma, 1e-13, 10000, qstar, &err), CLV_OK);
     clv_mdp_estimate *m = clv_mdp_estimate_alloc(S, A, &err);
     clv_rng r;
     clv_rng_seed(&r, (clv_stream_key){17, CLV_STREAM_EXPLORATION, 0, 0});
-    /* 400,000 transitions from random actions, every state a possible start */
+    /* 400,000 transitions from random actions, every state a possible start
+     * (in proportion to its visits: the stationary law) */
     int s = 0;
+    double visits[S] = {0};
     for (long k = 0; k < 400000; k++) {
         int a = (int)(clv_rng_next(&r) % A), s2 = next_state(P, s, a, &r);
         CHECK_INT(clv_mdp_estimate_add(m, (size_t)s, a, R[s * A + a], (size_t)s2, 1), CLV_OK);
-        s = s2;
-    }
-    CHECK(clv_mdp_estimate_transitions(m) == S * A * S);
-    double qhat[S * A], vhat, exact = 0, w = 0;
-    CHECK_INT(clv_mdp_solve(m, gamma, 1e-12, 10000, qhat, &vhat, &err), CLV_OK);
-    /* the exact start-weighted optimum, with the starts the estimate counted
-     * (every visited state, in proportion to visits: the stationary law) */
-    clv_qtable *opt = clv_qtable_alloc(S, A, 0, &err);
-    memcpy(opt->q, qstar, sizeof qstar);
-    double visits[S] = {0};
-    /* recount the starts from the stationary behaviour: simulate again */
-    clv_rng_seed(&r, (clv_stream_key){17, CLV_STREAM_EXPLORATION, 0, 0});
-    s = 0;
-    for (long k = 0; k < 400000; k++) {
-        int a = (int)(clv_rng_next(&r) % A), s2 = next_state(P, s, a, &r);
         visits[s] += 1;
         s = s2;
     }
-    for (int q = 0; q < S; q++) {
-        double v = qstar[q * A];
-        for (int b = 1; b < A; b++)
-            v = harness_max(v, qstar[q * A + b]);
-        exact += visits[q] * v, w += visits[q];
-    }
+    CHECK(clv_mdp_estimate_transitions(m) == S * A * S);
+    CHECK_INT(clv_mdp_estimate_epochs(m), 0); /* made by hand */
+    double qhat[S * A], vhat, exact = 0, w = 0;
+    CHECK_INT(clv_mdp_solve(m, H, qhat, &vhat, &err), CLV_OK);
+    for (int q = 0; q < S; q++)
+        exact += visits[q] * v0[q], w += visits[q];
     exact /= w;
     CHECK_NEAR(vhat, exact, 0.02 * fabs(exact));
-    double vopt, vbad;
-    CHECK_INT(clv_mdp_evaluate(m, opt, gamma, 1e-12, 10000, &vopt, &err), CLV_OK);
-    CHECK_NEAR(vopt, vhat, 0.01 * fabs(vhat)); /* Q*'s policy is (near) optimal on the estimate */
+    for (int k = 0; k < S * A; k++)
+        CHECK_NEAR(qhat[k], q0[k], 0.05 * fabs(q0[k]) + 0.05);
+    /* the stationary policy of Q_0's greedy actions, and the worst one */
+    clv_qtable *opt = clv_qtable_alloc(S, A, 0, &err);
+    int pol[S], bad[S];
+    for (int q = 0; q < S; q++) {
+        pol[q] = bad[q] = 0;
+        for (int b = 1; b < A; b++) {
+            pol[q] = q0[q * A + b] > q0[q * A + pol[q]] ? b : pol[q];
+            bad[q] = q0[q * A + b] < q0[q * A + bad[q]] ? b : bad[q];
+        }
+    }
+    double vopt, vbad, xv[S], xopt = 0;
+    memcpy(opt->q, q0, sizeof q0);
+    CHECK_INT(clv_mdp_evaluate(m, opt, H, &vopt, &err), CLV_OK);
+    exact_induction(P, R, H, pol, NULL, xv);
+    for (int q = 0; q < S; q++)
+        xopt += visits[q] * xv[q] / w;
+    CHECK_NEAR(vopt, xopt, 0.02 * fabs(xopt));
+    CHECK(vopt <= vhat + 1e-9); /* no policy beats the optimum on the estimate */
     for (int i = 0; i < S * A; i++)
-        opt->q[i] = -qstar[i]; /* the worst actions */
-    CHECK_INT(clv_mdp_evaluate(m, opt, gamma, 1e-12, 10000, &vbad, &err), CLV_OK);
+        opt->q[i] = -q0[i]; /* the worst actions */
+    CHECK_INT(clv_mdp_evaluate(m, opt, H, &vbad, &err), CLV_OK);
     CHECK(vbad < vhat - 0.1 * fabs(vhat));
+    /* a horizon must have an epoch */
+    CHECK_INT(clv_mdp_solve(m, 0, NULL, &vhat, &err), CLV_EINPUT);
     clv_qtable_free(opt);
+    clv_mdp_estimate_free(m);
+}
+
+/* ---- backward induction on a hand-solved estimate ----
+ *
+ * Two states, two actions (0 the base), these transitions (s, a, r, s'):
+ *   (0,0):  (0,0,0,0) (0,0,2,0)                  R 1,  P(0) 1
+ *   (0,1):  (0,1,-1,1) (0,1,-1,1) (0,1,1,0) (0,1,-3,1)  R -1, P(1) 3/4
+ *   (1,0):  (1,0,4,1) (1,0,2,0)                  R 3,  P(0) 1/2
+ *   (1,1):  (1,1,5,0) (1,1,3,0)                  R 4,  P(0) 1
+ * Over 3 epochs, by hand:
+ *   t = 2: Q = R = (1, -1; 3, 4), V2 = (1, 4)
+ *   t = 1: Q(0,0) = 1 + 1 = 2, Q(0,1) = -1 + 1/4 + 3 = 2.25,
+ *          Q(1,0) = 3 + 1/2 + 2 = 5.5, Q(1,1) = 4 + 1 = 5; V1 = (2.25, 5.5)
+ *   t = 0: Q(0,0) = 3.25, Q(0,1) = -1 + 0.5625 + 4.125 = 3.6875,
+ *          Q(1,0) = 3 + 1.125 + 2.75 = 6.875, Q(1,1) = 4 + 2.25 = 6.25
+ * so the best action depends on the epoch: in state 0 the base at t = 2,
+ * action 1 before; in state 1 action 1 at t = 2, the base before. */
+typedef struct { int s, a; double r; int s2; } hand_tr;
+static const hand_tr hand[] = {{0, 0, 0, 0},  {0, 0, 2, 0},  {0, 1, -1, 1}, {0, 1, -1, 1}, {0, 1, 1, 0},
+                               {0, 1, -3, 1}, {1, 0, 4, 1},  {1, 0, 2, 0},  {1, 1, 5, 0},  {1, 1, 3, 0}};
+enum { N_HAND = sizeof hand / sizeof hand[0] };
+
+static clv_mdp_estimate *hand_estimate(void)
+{
+    clv_error err;
+    clv_mdp_estimate *m = clv_mdp_estimate_alloc(2, 2, &err);
+    for (int k = 0; m && k < N_HAND; k++) /* episodes start in state 0 */
+        CHECK_INT(clv_mdp_estimate_add(m, (size_t)hand[k].s, hand[k].a, hand[k].r, (size_t)hand[k].s2, k == 0),
+                  CLV_OK);
+    return m;
+}
+
+/* the standard error of the mean of the targets r + v(s') of (s, a),
+ * computed directly from the transitions */
+static double direct_se(int s, int a, const double *v)
+{
+    double y[N_HAND], mean = 0, ss = 0;
+    int n = 0;
+    for (int k = 0; k < N_HAND; k++)
+        if (hand[k].s == s && hand[k].a == a)
+            mean += y[n++] = hand[k].r + (v ? v[hand[k].s2] : 0);
+    mean /= n;
+    for (int k = 0; k < n; k++)
+        ss += (y[k] - mean) * (y[k] - mean);
+    return sqrt(ss / (n - 1) / n);
+}
+
+/* backward induction: the exact Q_t of the hand-solved estimate, a policy
+ * that changes with the epoch, the start value, and standard errors that
+ * are those of the targets r + V_{t+1}(s') */
+TEST(test_agent_backward_induction)
+{
+    clv_error err;
+    clv_mdp_estimate *m = hand_estimate();
+    clv_qtable *tab[3];
+    CHECK_INT(clv_mdp_plan(m, 3, 0, 0, tab, &err), CLV_OK);
+    if (!tab[0]) {
+        clv_mdp_estimate_free(m);
+        return;
+    }
+    const double want[3][4] = {{3.25, 3.6875, 6.875, 6.25}, {2, 2.25, 5.5, 5}, {1, -1, 3, 4}};
+    for (int t = 0; t < 3; t++)
+        for (int k = 0; k < 4; k++) {
+            CHECK_NEAR(tab[t]->q[k], want[t][k], 1e-12);
+            CHECK_INT((int)tab[t]->visits[k], k == 1 ? 4 : 2);
+        }
+    CHECK_INT(clv_agent_confident(tab[2], 0, 0, 0), 0);
+    CHECK_INT(clv_agent_confident(tab[1], 0, 0, 0), 1);
+    CHECK_INT(clv_agent_confident(tab[0], 0, 0, 0), 1);
+    CHECK_INT(clv_agent_confident(tab[2], 1, 0, 0), 1);
+    CHECK_INT(clv_agent_confident(tab[1], 1, 0, 0), 0);
+    /* the standard errors: of the rewards at t = 2, of r + V_{t+1}(s') before */
+    const double V[3][2] = {{3.6875, 6.875}, {2.25, 5.5}, {1, 4}};
+    for (int t = 0; t < 3; t++)
+        for (int k = 0; k < 4; k++)
+            CHECK_NEAR(clv_agent_q_se(tab[t], (size_t)k / 2, k % 2), direct_se(k / 2, k % 2, t < 2 ? V[t + 1] : NULL),
+                       1e-12);
+    /* (0,1) at t = 1 by hand: targets 3, 3, 2, 1; mean 2.25, sd^2 2.75/3 */
+    CHECK_NEAR(clv_agent_q_se(tab[1], 0, 1), sqrt(2.75 / 3 / 4), 1e-12);
+    /* solve gives Q_0 and the value of the start state 0 */
+    double q[4], v;
+    CHECK_INT(clv_mdp_solve(m, 3, q, &v, &err), CLV_OK);
+    CHECK_NEAR(v, 3.6875, 1e-12);
+    for (int k = 0; k < 4; k++)
+        CHECK_NEAR(q[k], want[0][k], 1e-12);
+    /* the always-base policy over 3 epochs: V2 = (1, 3), V1 = (1 + 1, 3 +
+     * 1/2 + 3/2) = (2, 5), V0(0) = 1 + 2 = 3 */
+    clv_qtable *base = clv_qtable_alloc(2, 2, 0, &err);
+    base->q[1] = base->q[3] = -1;
+    CHECK_INT(clv_mdp_evaluate(m, base, 3, &v, &err), CLV_OK);
+    CHECK_NEAR(v, 3, 1e-12);
+    for (int t = 0; t < 3; t++)
+        clv_qtable_free(tab[t]);
+    /* bad arguments */
+    CHECK_INT(clv_mdp_plan(m, 0, 0, 0, tab, &err), CLV_EINPUT);
+    CHECK_INT(clv_mdp_plan(m, 2, 2, 0, tab, &err), CLV_EINPUT);
+    CHECK(strstr(err.msg, "base action") != NULL);
+    CHECK(tab[0] == NULL && tab[1] == NULL);
+    clv_qtable_free(base);
+    clv_mdp_estimate_free(m);
+}
+
+/* the greedy table charges what an action causes in the following epochs:
+ * with lookahead L, Q(s,a) = R(s,a) + sum P(s'|s,a) W_{L-1}(s'), W the
+ * value of epochs of no campaign.  By hand on the same estimate: W_1 =
+ * R(., base) = (1, 3), W_2 = (1 + 1, 3 + 1/2 + 3/2) = (2, 5), so with L = 3
+ * Q = (1 + 2, -1 + 2/4 + 15/4; 3 + 1 + 5/2, 4 + 2) = (3, 3.25; 6.5, 6) -
+ * action 1 wins in state 0, where the epoch's reward alone (L = 1) says
+ * the base; standard errors of r + W_2(s') */
+TEST(test_agent_greedy_lookahead)
+{
+    clv_error err;
+    clv_mdp_estimate *m = hand_estimate();
+    clv_qtable *g1 = NULL, *g3 = NULL;
+    CHECK_INT(clv_mdp_greedy(m, 1, 0, &g1, &err), CLV_OK);
+    CHECK_INT(clv_mdp_greedy(m, 3, 0, &g3, &err), CLV_OK);
+    if (!g1 || !g3) {
+        clv_qtable_free(g1), clv_qtable_free(g3), clv_mdp_estimate_free(m);
+        return;
+    }
+    const double r[4] = {1, -1, 3, 4}, q3[4] = {3, 3.25, 6.5, 6}, w2[2] = {2, 5};
+    for (int k = 0; k < 4; k++) {
+        CHECK_NEAR(g1->q[k], r[k], 1e-12);
+        CHECK_NEAR(g3->q[k], q3[k], 1e-12);
+        CHECK_NEAR(clv_agent_q_se(g1, (size_t)k / 2, k % 2), direct_se(k / 2, k % 2, NULL), 1e-12);
+        CHECK_NEAR(clv_agent_q_se(g3, (size_t)k / 2, k % 2), direct_se(k / 2, k % 2, w2), 1e-12);
+        CHECK_INT((int)g3->visits[k], k == 1 ? 4 : 2);
+    }
+    CHECK_INT(clv_agent_confident(g1, 0, 0, 0), 0);
+    CHECK_INT(clv_agent_confident(g3, 0, 0, 0), 1);
+    clv_qtable *bad = NULL;
+    CHECK_INT(clv_mdp_greedy(m, 0, 0, &bad, &err), CLV_EINPUT);
+    CHECK_INT(clv_mdp_greedy(m, 2, -1, &bad, &err), CLV_EINPUT);
+    CHECK(bad == NULL);
+    /* the lookahead of a scenario: coupons valid up to 14 days */
+    clv_scenario scn;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
+    CHECK_INT(clv_mdp_lookahead(&scn), 2);  /* 14 / 7 */
+    scn.calendar.epoch_days = 5;
+    CHECK_INT(clv_mdp_lookahead(&scn), 3);  /* ceil(14 / 5) */
+    scn.calendar.epoch_days = 30;
+    CHECK_INT(clv_mdp_lookahead(&scn), 1);
+    scn.interventions.n_coupons = 0;
+    scn.calendar.epoch_days = 7;
+    CHECK_INT(clv_mdp_lookahead(&scn), 1);  /* no coupon: the epoch alone */
+    clv_qtable_free(g1);
+    clv_qtable_free(g3);
+    clv_mdp_estimate_free(m);
+}
+
+/* The confidence rule in the oracle: an advantage that is not significant
+ * deploys the base, and the values behind earlier epochs are those of the
+ * actions deployed.  On the hand-made estimate at 95% no advantage is
+ * significant (state 1 at t = 2: 4 - 3 = 1 against 1.645 sqrt(1 + 1)), so
+ * every epoch deploys the base and, by hand, V2 = (1, 3), Q1(0,1) = -1 +
+ * 1/4 + 9/4 = 1.5, Q1(1,0) = 3 + 1/2 + 3/2 = 5, Q1(1,1) = 4 + 1 = 5. Where
+ * the data make an advantage clear (the same estimate with 40 more of
+ * each transition of (1, 1) and (1, 0)), it deploys it. */
+TEST(test_agent_oracle_confidence)
+{
+    clv_error err;
+    clv_mdp_estimate *m = hand_estimate();
+    clv_qtable *tab[3];
+    CHECK_INT(clv_mdp_plan(m, 3, 0, 0.95, tab, &err), CLV_OK);
+    if (!tab[0]) {
+        clv_mdp_estimate_free(m);
+        return;
+    }
+    for (int t = 0; t < 3; t++)
+        for (size_t s = 0; s < 2; s++)
+            CHECK_INT(clv_agent_confident(tab[t], s, 0, 0.95), 0);
+    CHECK_NEAR(tab[1]->q[1], 1.5, 1e-12);
+    CHECK_NEAR(tab[1]->q[2], 5, 1e-12);
+    CHECK_NEAR(tab[1]->q[3], 5, 1e-12);
+    CHECK_NEAR(tab[0]->q[0], 1 + 2, 1e-12); /* 1 + V1(0) = 1 + Q1(0,0) */
+    for (int t = 0; t < 3; t++)
+        clv_qtable_free(tab[t]);
+    for (int k = 0; k < 40; k++)
+        for (int j = 6; j < N_HAND; j++)
+            CHECK_INT(clv_mdp_estimate_add(m, (size_t)hand[j].s, hand[j].a, hand[j].r, (size_t)hand[j].s2, 0),
+                      CLV_OK);
+    CHECK_INT(clv_mdp_plan(m, 3, 0, 0.95, tab, &err), CLV_OK);
+    if (!tab[0]) {
+        clv_mdp_estimate_free(m);
+        return;
+    }
+    /* at t = 2 in state 1: 4 - 3 = 1 with standard errors about 1/sqrt(42) */
+    CHECK_INT(clv_agent_confident(tab[2], 1, 0, 0.95), 1);
+    CHECK_INT(clv_agent_confident(tab[2], 0, 0, 0.95), 0);
+    for (int t = 0; t < 3; t++)
+        clv_qtable_free(tab[t]);
     clv_mdp_estimate_free(m);
 }
 

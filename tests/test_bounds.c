@@ -16,7 +16,7 @@ static int make_policy(const clv_scenario *scn, const char *name, int threads, c
     int level = 0;
     const clv_policy_type *t = clv_policy_type_named(name, &level);
     int st = !t                          ? CLV_EINPUT
-             : t->how == CLV_PK_BOUND    ? t->make(scn, &(clv_policy_args){name, 1, level, NULL, NULL, threads}, p, &err)
+             : t->how == CLV_PK_BOUND    ? t->make(scn, &(clv_policy_args){name, 1, level, NULL, NULL, threads, NULL, 0}, p, &err)
                                          : clv_policy_fixed(scn, name, (uint64_t)scn->scenario.seed, p, &err);
     if (st != CLV_OK)
         harness_fail(__FILE__, __LINE__, "policy %s: %s", name, t ? err.msg : "unknown");
@@ -41,7 +41,7 @@ static double clairvoyant_above_all(const clv_scenario *scn, const char *const *
             goto done;
     clv_evaluation ev;
     clv_error err;
-    const clv_eval_opts eo = {2, NULL};
+    const clv_eval_opts eo = {2, NULL, 0, 0};
     if (clv_evaluate(scn, pol, made, &eo, &ev, &err) != CLV_OK) {
         harness_fail(__FILE__, __LINE__, "%s: %s", what, err.msg);
         goto done;
@@ -280,8 +280,8 @@ TEST(test_bounds_clairvoyant_threads)
     clv_evaluation e1, e2;
     if (make_policy(&scn, "none", 1, &pn) == CLV_OK) {
         clv_policy set1[2] = {pn, p1}, set2[2] = {pn, p2};
-        CHECK_INT(clv_evaluate(&scn, set1, 2, &(clv_eval_opts){1, NULL}, &e1, &err), CLV_OK);
-        CHECK_INT(clv_evaluate(&scn, set2, 2, &(clv_eval_opts){2, NULL}, &e2, &err), CLV_OK);
+        CHECK_INT(clv_evaluate(&scn, set1, 2, &(clv_eval_opts){1, NULL, 0, 0}, &e1, &err), CLV_OK);
+        CHECK_INT(clv_evaluate(&scn, set2, 2, &(clv_eval_opts){2, NULL, 0, 0}, &e2, &err), CLV_OK);
         CHECK(e1.totals && e2.totals && memcmp(e1.totals, e2.totals, 2 * 2 * CLV_M_N * sizeof *e1.totals) == 0);
         CHECK(clv_eval_value(&e1, 1, 0, CLV_M_NET_MARGIN) > clv_eval_value(&e1, 0, 0, CLV_M_NET_MARGIN));
         clv_evaluation_free(&e1), clv_evaluation_free(&e2);

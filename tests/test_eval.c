@@ -86,7 +86,7 @@ TEST(test_eval_common_random_numbers)
     CHECK_INT(clv_policy_fixed(&scn, "blanket-2", 1, &pol[2], &err), CLV_OK);
     CHECK_INT(clv_policy_fixed(&scn, "rfm", 1, &pol[3], &err), CLV_OK);
     clv_evaluation ev, ev2;
-    clv_eval_opts one = {1, NULL}, two = {2, NULL};
+    clv_eval_opts one = {.threads = 1}, two = {.threads = 2};
     CHECK_INT(clv_evaluate(&scn, pol, 4, &one, &ev, &err), CLV_OK);
     CHECK_INT(clv_evaluate(&scn, pol, 4, &two, &ev2, &err), CLV_OK);
     if (!ev.totals || !ev2.totals)
@@ -250,8 +250,10 @@ TEST(test_eval_table_policy)
     free(obs), free(act), free(st), free(order);
 }
 
-/* The model tables: myopic Q is the mean reward of each (s, a), the oracle's
- * is value iteration's; visits are the counts, unvisited pairs have none. */
+/* The model tables: greedy's Q with a lookahead of one epoch is the mean
+ * reward of each (s, a), with two the reward and an epoch of no campaign
+ * after it; the oracle's is backward induction's over the horizon; visits
+ * are the counts, unvisited pairs have none. */
 TEST(test_eval_mdp_tables)
 {
     clv_error err;
@@ -262,26 +264,93 @@ TEST(test_eval_mdp_tables)
     CHECK_INT(clv_mdp_estimate_add(m, 0, 1, 0, 1, 1), CLV_OK);
     CHECK_INT(clv_mdp_estimate_add(m, 0, 1, 2, 1, 1), CLV_OK);
     CHECK_INT(clv_mdp_estimate_add(m, 1, 0, 10, 1, 0), CLV_OK);
-    clv_qtable *my = NULL, *opt = NULL;
-    CHECK_INT(clv_mdp_table(m, 1, 0.5, 1e-12, 10000, &my, &err), CLV_OK);
-    CHECK_INT(clv_mdp_table(m, 0, 0.5, 1e-12, 10000, &opt, &err), CLV_OK);
-    if (my && opt) {
+    clv_qtable *my = NULL, *g2 = NULL, *opt[2] = {NULL, NULL};
+    CHECK_INT(clv_mdp_greedy(m, 1, 0, &my, &err), CLV_OK);
+    CHECK_INT(clv_mdp_greedy(m, 2, 0, &g2, &err), CLV_OK);
+    CHECK_INT(clv_mdp_plan(m, 2, 0, 0, opt, &err), CLV_OK);
+    if (my && g2 && opt[0]) {
         CHECK_NEAR(my->q[0], 1, 0);
         CHECK_NEAR(my->q[1], 1, 0);
         CHECK_NEAR(my->q[2], 10, 0);
         CHECK_INT((int)my->visits[1], 2);
         CHECK_INT((int)my->visits[3], 0);
-        /* V(1) = 10 / (1 - 0.5) = 20; Q(0,1) = 1 + 0.5 x 20 = 11;
-         * V(0) = max(1 + 0.5 V(0), 11) = 11, Q(0,0) = 1 + 5.5 = 6.5 */
-        CHECK_NEAR(opt->q[2], 20, 1e-9);
-        CHECK_NEAR(opt->q[1], 11, 1e-9);
-        CHECK_NEAR(opt->q[0], 6.5, 1e-9);
-        CHECK_NEAR(opt->q[3], 0, 0); /* unvisited */
-        CHECK_INT((int)opt->visits[3], 0);
+        /* W_1 = R(., 0) = (1, 10): Q(0,0) = 1 + 1, Q(0,1) = 1 + 10, Q(1,0) = 20 */
+        CHECK_NEAR(g2->q[0], 2, 1e-12);
+        CHECK_NEAR(g2->q[1], 11, 1e-12);
+        CHECK_NEAR(g2->q[2], 20, 1e-12);
+        /* over 2 epochs: the last's Q is R, V1 = (1, 10), and the first's
+         * Q(0,0) = 1 + 1, Q(0,1) = 1 + 10, Q(1,0) = 10 + 10 */
+        CHECK_NEAR(opt[1]->q[0], 1, 1e-12);
+        CHECK_NEAR(opt[1]->q[2], 10, 1e-12);
+        CHECK_NEAR(opt[0]->q[2], 20, 1e-12);
+        CHECK_NEAR(opt[0]->q[1], 11, 1e-12);
+        CHECK_NEAR(opt[0]->q[0], 2, 1e-12);
+        CHECK_NEAR(opt[0]->q[3], 0, 0); /* unvisited */
+        CHECK_INT((int)opt[0]->visits[3], 0);
     }
     clv_qtable_free(my);
-    clv_qtable_free(opt);
+    clv_qtable_free(g2);
+    clv_qtable_free(opt[0]);
+    clv_qtable_free(opt[1]);
     clv_mdp_estimate_free(m);
+}
+
+/* A policy of one table per epoch acts on the table of the epoch the
+ * environment is in, and on the last one after the last table. */
+TEST(test_eval_table_policy_epochs)
+{
+    clv_scenario scn;
+    if (!small_holiday(&scn, 300, 2))
+        return;
+    scn.agent.confidence = 0;
+    scn.interventions.budget_per_epoch = scn.interventions.budget_total = -1;
+    clv_error err;
+    clv_state_map map;
+    CHECK_INT(clv_agent_state_map(&scn, 1, &map, &err), CLV_OK);
+    const size_t P = (size_t)scn.interventions.n_prices, A = clv_agent_n_actions(&scn.interventions);
+    const size_t list = (size_t)clv_scn_list_price(&scn);
+    /* table k: coupon k + 1 at list price is best in every state */
+    clv_qtable *tab[2];
+    for (int k = 0; k < 2; k++) {
+        tab[k] = clv_qtable_alloc(map.n_states, A, 0, &err);
+        for (size_t s = 0; tab[k] && s < map.n_states; s++) {
+            tab[k]->visits[s * A + list] = 5;
+            tab[k]->visits[s * A + (size_t)(k + 1) * P + list] = 5;
+            tab[k]->q[s * A + (size_t)(k + 1) * P + list] = 1;
+        }
+    }
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    if (!s || !tab[0] || !tab[1]) {
+        clv_sim_free(s), clv_qtable_free(tab[0]), clv_qtable_free(tab[1]);
+        return;
+    }
+    CHECK_INT(clv_sim_reset(s, 5, 0, &err), CLV_OK);
+    const size_t cap = clv_sim_capacity(s);
+    clv_sim_obs *obs = malloc(cap * sizeof *obs);
+    clv_action *act = malloc(cap * sizeof *act);
+    clv_policy p;
+    CHECK_INT(clv_policy_table_epochs(&scn, (const clv_qtable *const *)tab, 2, &map, "epochs", 1, &p, &err), CLV_OK);
+    for (int e = 0; e < 3; e++) {
+        const size_t n = clv_sim_customers(s);
+        CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+        CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+        size_t wrong = 0;
+        for (size_t i = 0; i < n; i++)
+            wrong += act[i].coupon != (e == 0 ? 1 : 2) || act[i].price != list;
+        if (wrong)
+            harness_fail(__FILE__, __LINE__, "epoch %d: %zu of %zu customers not on the epoch's table", e, wrong, n);
+        CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_OK);
+    }
+    clv_policy_free(&p);
+    CHECK_INT(clv_policy_table_epochs(&scn, (const clv_qtable *const *)tab, 0, &map, "none", 1, &p, &err),
+              CLV_EINPUT);
+    free(obs), free(act);
+    clv_sim_free(s);
+    clv_qtable_free(tab[0]);
+    clv_qtable_free(tab[1]);
 }
 
 /* ltv-threshold: the coupon goes to exactly the customers whose LTV estimate
@@ -349,7 +418,7 @@ TEST(test_eval_thread_count)
         CHECK_INT(clv_policy_fixed(&scn, names[p], 1, &pol[p], &err), CLV_OK);
     clv_evaluation ev[3];
     for (int t = 0; t < 3; t++)
-        CHECK_INT(clv_evaluate(&scn, pol, P, &(clv_eval_opts){t + 1, NULL}, &ev[t], &err), CLV_OK);
+        CHECK_INT(clv_evaluate(&scn, pol, P, &(clv_eval_opts){.threads = t + 1}, &ev[t], &err), CLV_OK);
     for (int t = 1; t < 3; t++) {
         if (!ev[0].totals || !ev[t].totals)
             break;
@@ -374,10 +443,122 @@ TEST(test_eval_thread_count)
     for (int t = 1; t <= 3; t++) {
         clv_evaluation e;
         err.msg[0] = 0;
-        CHECK_INT(clv_evaluate(&scn, bad, P, &(clv_eval_opts){t, NULL}, &e, &err), CLV_EINPUT);
+        CHECK_INT(clv_evaluate(&scn, bad, P, &(clv_eval_opts){.threads = t}, &e, &err), CLV_EINPUT);
         CHECK_STR(err.msg, "bad-a gave up");
         CHECK(e.totals == NULL);
     }
+    for (int p = 0; p < P; p++)
+        clv_policy_free(&pol[p]);
+}
+
+/* The yardsticks of evaluate.h.  The per-customer hindsight bound against a
+ * computation by hand from separate runs of each policy (the same bits),
+ * at least every policy in every replication, the same on 1 and 2 threads;
+ * a policy's share between no campaign and a bound against the ratio of
+ * paired means and its delta-method interval. */
+TEST(test_eval_hindsight_bounds)
+{
+    clv_scenario scn;
+    if (!small_holiday(&scn, 2000, 3))
+        return;
+    scn.interventions.budget_per_epoch = 200;
+    clv_error err;
+    enum { P = 4, R = 3 };
+    static const char *const names[P] = {"none", "blanket-1", "price-up", "random"};
+    clv_policy pol[P];
+    for (int p = 0; p < P; p++)
+        CHECK_INT(clv_policy_fixed(&scn, names[p], 1, &pol[p], &err), CLV_OK);
+    clv_evaluation ev[3];
+    CHECK_INT(clv_evaluate(&scn, pol, P, &(clv_eval_opts){.threads = 1, .hindsight = 1}, &ev[0], &err), CLV_OK);
+    CHECK_INT(clv_evaluate(&scn, pol, P, &(clv_eval_opts){.threads = 2, .hindsight = 1}, &ev[1], &err), CLV_OK);
+    CHECK_INT(clv_evaluate(&scn, pol, P, &(clv_eval_opts){.threads = 2}, &ev[2], &err), CLV_OK);
+    if (!ev[0].hindsight || !ev[1].hindsight || !ev[2].totals)
+        goto done;
+    CHECK(ev[2].hindsight == NULL);
+    CHECK(memcmp(ev[0].hindsight, ev[1].hindsight, R * sizeof *ev[0].hindsight) == 0);
+    CHECK(memcmp(ev[0].totals, ev[2].totals, P * R * CLV_M_N * sizeof *ev[0].totals) == 0);
+
+    /* by hand: each policy on its own state of each evaluation world */
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    if (!s)
+        goto done;
+    const size_t cap = clv_sim_capacity(s);
+    double *m = malloc(P * cap * sizeof *m);
+    size_t n[P] = {0};
+    for (size_t r = 0; m && r < R; r++) {
+        double rest = -INFINITY;
+        for (size_t p = 0; p < P; p++) {
+            double *mp = m + p * cap;
+            memset(mp, 0, cap * sizeof *mp);
+            CHECK_INT(clv_sim_reset(s, (uint64_t)scn.scenario.seed, clv_world_evaluation(r), &err), CLV_OK);
+            CHECK_INT(clv_sim_run_margins(s, &pol[p], NULL, mp, &err), CLV_OK);
+            n[p] = clv_sim_customers(s);
+            double held = 0;
+            for (size_t i = 0; i < n[p]; i++)
+                held += mp[i];
+            const double x = clv_eval_value(&ev[0], p, r, CLV_M_NET_MARGIN) - held;
+            rest = x > rest ? x : rest;
+        }
+        double h = rest;
+        for (size_t i = 0; i < n[0]; i++) {
+            double best = -INFINITY;
+            for (size_t p = 0; p < P; p++)
+                best = m[p * cap + i] > best ? m[p * cap + i] : best;
+            h += best;
+        }
+        for (size_t p = 1; p < P; p++)
+            CHECK_INT((int)n[p], (int)n[0]); /* the same arrivals under every policy */
+        CHECK(h == ev[0].hindsight[r]);
+        int above_all = 1, above_one = 0;
+        for (size_t p = 0; p < P; p++) {
+            above_all &= ev[0].hindsight[r] >= clv_eval_value(&ev[0], p, r, CLV_M_NET_MARGIN);
+            above_one |= ev[0].hindsight[r] > clv_eval_value(&ev[0], p, r, CLV_M_NET_MARGIN) + 1;
+        }
+        CHECK(above_all);
+        CHECK(above_one);
+    }
+    free(m);
+    clv_sim_free(s);
+
+    /* shares: the bound (policy 2, price-up) at 1, none at 0, blanket-1 by hand */
+    clv_eval_bound b;
+    clv_eval_bound_of(&ev[0], 2, 0, 2, 0.95, &b);
+    CHECK_NEAR(b.share, 1, 1e-12);
+    CHECK_NEAR(b.share_hi - b.share_lo, 0, 1e-9);
+    clv_eval_bound_of(&ev[0], 0, 0, 2, 0.95, &b);
+    CHECK_NEAR(b.share, 0, 0);
+    CHECK_NEAR(b.diff.mean, 0, 0);
+    clv_eval_bound_of(&ev[0], 1, 0, 2, 0.95, &b);
+    double dn[R], dd[R], mn = 0, md = 0;
+    for (size_t r = 0; r < R; r++) {
+        const double z = clv_eval_value(&ev[0], 0, r, CLV_M_NET_MARGIN);
+        dn[r] = clv_eval_value(&ev[0], 1, r, CLV_M_NET_MARGIN) - z;
+        dd[r] = clv_eval_value(&ev[0], 2, r, CLV_M_NET_MARGIN) - z;
+        mn += dn[r] / R, md += dd[r] / R;
+    }
+    double vn = 0, vd = 0, c = 0;
+    for (size_t r = 0; r < R; r++)
+        vn += (dn[r] - mn) * (dn[r] - mn) / (R - 1), vd += (dd[r] - md) * (dd[r] - md) / (R - 1),
+            c += (dn[r] - mn) * (dd[r] - md) / (R - 1);
+    const double q = mn / md, half = 4.302652730 * sqrt((vn - 2 * q * c + q * q * vd) / (R * md * md));
+    CHECK(md > 0);
+    CHECK_NEAR(b.share, q, 1e-12);
+    CHECK_NEAR(b.share_lo, q - half, 1e-8);
+    CHECK_NEAR(b.share_hi, q + half, 1e-8);
+    CHECK_NEAR(b.diff.mean, mn, 1e-9 * fabs(mn));
+    /* without a bound there is no share; the hindsight bound's share is above 1 */
+    clv_eval_bound_of(&ev[0], 1, 0, -1, 0.95, &b);
+    CHECK(isnan(b.share) && isnan(b.share_lo) && isnan(b.share_hi));
+    clv_eval_bound_of(&ev[0], CLV_EVAL_HINDSIGHT, 0, 2, 0.95, &b);
+    CHECK(b.share > 1);
+    clv_eval_bound_of(&ev[2], CLV_EVAL_HINDSIGHT, 0, 2, 0.95, &b);
+    CHECK(isnan(b.value.mean) && isnan(b.share)); /* not computed: NaN, never a number */
+done:
+    for (int t = 0; t < 3; t++)
+        clv_evaluation_free(&ev[t]);
     for (int p = 0; p < P; p++)
         clv_policy_free(&pol[p]);
 }

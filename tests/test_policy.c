@@ -91,6 +91,24 @@ TEST(test_policy_fixed_actions)
     CHECK(sent >= at_risk / 2 && sent < at_risk / 2 + at_risk * 0.05); /* ties at the median count in */
     clv_policy_free(&p);
 
+    /* welcome: coupon evaluation.welcome.coupon to the customers in the stage new, nothing to the others */
+    scn.evaluation.welcome_coupon = 2;
+    CHECK_INT(clv_policy_fixed(&scn, "welcome", 1, &p, &err), CLV_OK);
+    CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
+    double fresh = 0;
+    bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        fresh += obs[i].stage == CLV_STAGE_NEW;
+        bad += act[i].price != 1 || act[i].coupon != (obs[i].stage == CLV_STAGE_NEW ? 2 : 0);
+    }
+    CHECK_INT(bad, 0);
+    CHECK(fresh > 10 && fresh < n);
+    clv_policy_free(&p);
+    scn.evaluation.welcome_coupon = 4; /* past the three coupons */
+    CHECK_INT(clv_policy_fixed(&scn, "welcome", 1, &p, &err), CLV_EINPUT);
+    CHECK_STR(err.field, "evaluation.welcome.coupon");
+    scn.evaluation.welcome_coupon = 1;
+
     /* the price levels (holiday's 0.95, 1.0, 1.05): every customer at the
      * level, no coupon */
     static const struct { const char *name; int level; } price_pol[] = {
@@ -118,7 +136,7 @@ TEST(test_policy_fixed_actions)
     CHECK_INT(clv_policy_fixed(&scn, "sarsa", 1, &p, &err), CLV_EINPUT);
     CHECK_INT(clv_policy_fixed(&scn, "genius", 1, &p, &err), CLV_EINPUT);
     CHECK_STR(err.msg, "unknown policy \"genius\"; expected none, blanket-K (K in 1..3), random, rfm, "
-                       "ltv-threshold, price-up, price-down or price-K (K in 1..3, not 2)");
+                       "ltv-threshold, price-up, price-down, price-K (K in 1..3, not 2) or welcome");
     clv_policy_free(&p); /* a zeroed policy */
 
     /* no level above list: price-up says so, price-down still works */
@@ -202,12 +220,12 @@ TEST(test_policy_type_table)
         clv_policy_free(&p);
         /* a table kind without its table says so */
         if (t->how == CLV_PK_LEARNED || t->how == CLV_PK_PLANNED) {
-            const clv_policy_args a = {t->name, 1, 0, NULL, NULL, 1};
+            const clv_policy_args a = {t->name, 1, 0, NULL, NULL, 1, NULL, 0};
             CHECK_INT(t->make(&scn, &a, &p, &err), CLV_EINPUT);
         }
     }
     CHECK_INT((int)n, CLV_POLICY_N_KINDS); /* one entry per line of clvsim/policy_kinds.h */
-    CHECK_INT((int)fixed, 8);
+    CHECK_INT((int)fixed, 9);
     CHECK_INT((int)learned, 3);
     CHECK_INT((int)planned, 2);
     CHECK_INT((int)bound, 1);

@@ -93,7 +93,7 @@ TEST(test_streams_registry_disjoint)
 TEST(test_streams_schema_bounds_fit)
 {
     const uint64_t episodes = schema_max("agent.episodes"), reps = schema_max("evaluation.replications");
-    const uint64_t ltv_epochs = schema_max("ltv.epochs");
+    const uint64_t ltv_epochs = schema_max("ltv.epochs"), verifs = schema_max("evaluation.verification.replications");
     /* decision epochs: the longest horizon in the shortest epochs, the last one partial */
     const uint64_t horizon = schema_max("calendar.horizon_days"), epoch_days = schema_min("calendar.epoch_days");
     CHECK(epoch_days >= 1);
@@ -112,6 +112,8 @@ TEST(test_streams_schema_bounds_fit)
     used[CLV_SPACE_ORACLE].rep_last = clv_world_oracle(episodes - 1);
     used[CLV_SPACE_EVALUATION].rep_first = clv_world_evaluation(0);
     used[CLV_SPACE_EVALUATION].rep_last = clv_world_evaluation(reps - 1);
+    used[CLV_SPACE_VERIFICATION].rep_first = clv_world_verification(0);
+    used[CLV_SPACE_VERIFICATION].rep_last = clv_world_verification(verifs - 1);
     used[CLV_SPACE_RANDOM_POLICY].rep_first = clv_rep_random_policy(0);
     used[CLV_SPACE_RANDOM_POLICY].rep_last = clv_rep_random_policy(epochs - 1);
     used[CLV_SPACE_LTV_EPOCHS].rep_first = clv_rep_ltv_epoch(0);
@@ -123,7 +125,7 @@ TEST(test_streams_schema_bounds_fit)
     /* the world namespaces' blocks are customers (training's exploration
      * blocks are algorithms: fewer) */
     const int world_spaces[] = {CLV_SPACE_TRAINING, CLV_SPACE_ORACLE, CLV_SPACE_EVALUATION, CLV_SPACE_LTV,
-                                CLV_SPACE_RANDOM_POLICY, CLV_SPACE_EXPERIMENT};
+                                CLV_SPACE_RANDOM_POLICY, CLV_SPACE_EXPERIMENT, CLV_SPACE_VERIFICATION};
     for (size_t k = 0; k < sizeof world_spaces / sizeof *world_spaces; k++) {
         used[world_spaces[k]].block_first = 0;
         used[world_spaces[k]].block_last = (uint64_t)customers;
@@ -169,6 +171,16 @@ TEST(test_streams_schema_bounds_fit)
     CHECK(count_overlaps(wide, CLV_SPACE_N, 0) > 0);
     /* the public aliases agree with the registry */
     CHECK_INT(CLV_EVAL_REPLICATION_BASE, clv_stream_spaces(NULL)[CLV_SPACE_EVALUATION].rep_first);
+    CHECK_INT(clv_world_verification(0), clv_stream_spaces(NULL)[CLV_SPACE_VERIFICATION].rep_first);
+    /* the verification worlds are none of the evaluation's, training's or
+     * the oracle's, at the schema's largest counts */
+    CHECK(!overlap(&used[CLV_SPACE_VERIFICATION], &used[CLV_SPACE_EVALUATION]));
+    CHECK(!overlap(&used[CLV_SPACE_VERIFICATION], &used[CLV_SPACE_TRAINING]));
+    CHECK(!overlap(&used[CLV_SPACE_VERIFICATION], &used[CLV_SPACE_ORACLE]));
+    /* and the check would see verification worlds put among the evaluation's */
+    keys inside = used[CLV_SPACE_VERIFICATION];
+    inside.rep_first = clv_world_evaluation(reps - 1);
+    CHECK(overlap(&inside, &used[CLV_SPACE_EVALUATION]));
 }
 
 /* counts past a namespace are refused before any work, with a message */
@@ -230,4 +242,12 @@ TEST(test_streams_library_refuses_overflow)
     clv_evaluation ev;
     CHECK_INT(clv_evaluate(&scn, NULL, 0, NULL, &ev, &err), CLV_EINPUT);
     CHECK_STR(err.field, "evaluation.replications");
+    /* the verification worlds' count likewise, in the schema and in the library */
+    const clv_scn_override vo = {"evaluation.verification.replications", "100001", NULL};
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", &vo, 1, &scn, &err), CLV_EINPUT);
+    CHECK_STR(err.field, "evaluation.verification.replications");
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
+    scn.evaluation.verification_replications = CLV_WORLDS_PER_SPACE + 1;
+    CHECK_INT(clv_evaluate(&scn, NULL, 0, &(clv_eval_opts){.threads = 1, .worlds = CLV_EVAL_ON_VERIFICATION}, &ev, &err), CLV_EINPUT);
+    CHECK_STR(err.field, "evaluation.verification.replications");
 }

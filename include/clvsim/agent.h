@@ -239,15 +239,25 @@ void clv_train_result_free(clv_train_result *r);
 void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a, size_t n, size_t n_prices,
                             double *scratch, uint32_t *order);
 
-/* ---- the model-based oracle ----
+/* ---- the model-based oracle and the greedy table ----
  *
- * An estimated MDP of the discretised problem: the transitions (s, a, s')
- * and rewards counted over a long simulation, P(s'|s,a) and R(s,a) their
- * frequencies and means.  Its value iteration gives the best policy of the
- * estimated model (the oracle), and policy evaluation the value of any
- * greedy policy on the same model, so that a learned table can be judged
- * against the optimum: both values are averaged over the states customers
- * start episodes in.  Unvisited (s, a) pairs are never chosen. */
+ * An estimated MDP of the discretised problem: the transitions (s, a, s'),
+ * their counts and reward sums, counted over a long simulation, P(s'|s,a)
+ * and R(s,a) their frequencies and means, pooled over the epochs (the
+ * season phase is in the state, agent.bins.season_phase).  It is solved
+ * over the evaluation's own horizon of E epochs by backward induction,
+ * undiscounted as the evaluation's net margin is: V_E = 0,
+ *   Q_t(s,a) = R(s,a) + sum_s' P(s'|s,a) V_{t+1}(s'),
+ * so that the oracle's policy depends on the epoch t.  Q_t(s,a) is the mean
+ * over the n(s,a) observed transitions of the target y = r + V_{t+1}(s'),
+ * and its tables carry the target statistics of clv_qtable (sum y, sum y^2
+ * from the per-(s,a,s') reward sums, sum of squared weights 1/n), so that
+ * clv_agent_q_se is its standard error and the confidence rule
+ * (clv_agent_confident) applies as to the agents.  Policy evaluation gives
+ * the value of any table's greedy policy on the same model, so that a
+ * learned table can be judged against the optimum: both values are
+ * averaged over the states customers start episodes in.  Unvisited (s, a)
+ * pairs are never chosen. */
 typedef struct clv_mdp_estimate clv_mdp_estimate;
 
 /* An empty estimate of n_states x n_actions. */
@@ -261,33 +271,60 @@ int clv_mdp_estimate_add(clv_mdp_estimate *m, size_t s, int a, double reward, si
 /* Distinct (s, a, s') transitions counted. */
 size_t clv_mdp_estimate_transitions(const clv_mdp_estimate *m);
 
-/* Value iteration on the estimate: the optimal Q into q (may be NULL;
- * n_states x n_actions, unvisited pairs -inf) and the start-weighted
- * optimal value.  (The estimate builds its compressed model on first use.) */
-int clv_mdp_solve(clv_mdp_estimate *m, double gamma, double tol, int max_iter, double *q, double *value,
-                  clv_error *err);
+/* The epochs of the episodes the estimate was made from (clv_sim_epochs;
+ * clv_oracle_estimate sets it), 0 for an estimate filled by hand. */
+int clv_mdp_estimate_epochs(const clv_mdp_estimate *m);
 
-/* The start-weighted value on the estimate of the greedy policy of table t
- * (restricted to visited actions). */
-int clv_mdp_evaluate(clv_mdp_estimate *m, const clv_qtable *t, double gamma, double tol, int max_iter,
-                     double *value, clv_error *err);
+/* Backward induction on the estimate over `horizon` epochs (at least 1):
+ * Q_0 into q (may be NULL; n_states x n_actions, unvisited pairs -inf) and
+ * the start-weighted optimal value V_0 (V_t(s) the best visited Q_t(s, a),
+ * 0 in a state never left).  CLV_EINPUT for a horizon below 1.  (The
+ * estimate builds its compressed model on first use.) */
+int clv_mdp_solve(clv_mdp_estimate *m, int horizon, double *q, double *value, clv_error *err);
 
-/* The estimate as a table for clv_policy_table: with myopic 0 the optimal
- * Q of value iteration (the oracle's policy), with myopic 1 the estimated
- * expected reward R(s, a) of one epoch (the myopic greedy policy, whose
- * target statistics are the rewards', so clv_agent_q_se is the standard
- * error of the mean reward); visits are the estimate's counts of (s, a), so
- * that a policy never takes an action the estimate has not seen (their Q
- * is 0).  The oracle's table has no target statistics (standard errors 0).
- * Free with clv_qtable_free. */
-int clv_mdp_table(clv_mdp_estimate *m, int myopic, double gamma, double tol, int max_iter, clv_qtable **out,
-                  clv_error *err);
+/* The start-weighted value over `horizon` epochs on the estimate of the
+ * greedy policy of table t (restricted to visited actions; the same action
+ * in every epoch). */
+int clv_mdp_evaluate(clv_mdp_estimate *m, const clv_qtable *t, int horizon, double *value, clv_error *err);
+
+/* The oracle: one table per epoch, tables[t] for t = 0..horizon-1 (the
+ * caller's array of horizon pointers; each table is allocated here and
+ * freed with clv_qtable_free), by backward induction where the value of a
+ * state is that of the action deployed in it, V_t(s) = Q_t(s, pi_t(s))
+ * with pi_t(s) = clv_agent_confident(tables[t], s, base, confidence)
+ * (confidence 0: the optimum of clv_mdp_solve).  A table's visits are the
+ * estimate's counts of (s, a) (an action never seen is never taken; its Q
+ * is 0), its target statistics those of y = r + V_{t+1}(s').  CLV_EINPUT
+ * for a horizon below 1 or a base outside the actions, CLV_ENOMEM; on
+ * failure every tables[t] is NULL. */
+int clv_mdp_plan(clv_mdp_estimate *m, int horizon, int base, double confidence, clv_qtable **tables,
+                 clv_error *err);
+
+/* The greedy table: Q(s, a) = R(s, a) + sum_s' P(s'|s,a) W_{L-1}(s'), with
+ * W_k the value of k further epochs of no campaign (action base in every
+ * state; W_0 = 0, and 0 where base was never seen) and L = lookahead (at
+ * least 1; L = 1 is the epoch's reward alone), so that the comparison of
+ * actions includes the redemptions and purchases they cause in the
+ * following epochs; its target statistics are those of r + W_{L-1}(s'),
+ * and its visits the estimate's counts, as clv_mdp_plan's.  CLV_EINPUT
+ * for a lookahead below 1 or a base outside the actions.  Free with
+ * clv_qtable_free. */
+int clv_mdp_greedy(clv_mdp_estimate *m, int lookahead, int base, clv_qtable **out, clv_error *err);
+
+/* The greedy table's lookahead for a scenario: the epochs a coupon can
+ * stay valid, ceil(largest validity_days / epoch_days), at least 1. */
+int clv_mdp_lookahead(const clv_scenario *scn);
+
 /* Estimate the scenario's discretised MDP from `episodes` simulated episodes
  * with uniformly random actions (agent.customers x run.scale customers,
  * worlds clv_world_oracle(e) of clvsim/streams.h, after the training ones),
  * using map as the state map.  Each transition is counted for the action
  * executed: a requested coupon the budget refused (in customer order) is
- * no coupon at the price level that was set (clv_sim_sent).  CLV_EINPUT for more episodes than the
+ * no coupon at the price level that was set (clv_sim_sent).  Its reward
+ * is the customer's expected margin of the epoch given its state
+ * (CLV_SIM_REWARD_EXPECTED of sim.h): the realised margin's mean without
+ * the lottery of purchases, so that R(s, a) and the targets r + V(s') have
+ * far smaller standard errors.  CLV_EINPUT for more episodes than the
  * oracle's namespace holds (CLV_WORLDS_PER_SPACE). */
 int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int episodes, int threads,
                         const clv_progress *progress, clv_mdp_estimate **out, clv_error *err);
@@ -308,6 +345,14 @@ int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int e
  * clv_policy_free. */
 int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *name,
                      int threads, clv_policy *out, clv_error *err);
+
+/* The policy of one table per epoch (the oracle's, clv_mdp_plan): in epoch
+ * t (clv_sim_epoch) it acts, and orders a budget, as clv_policy_table of
+ * tables[t] would, and as that of the last table in any epoch from
+ * n_tables on.  The array and its tables are borrowed and must outlive the
+ * policy; CLV_EINPUT for n_tables 0 or a table of another shape. */
+int clv_policy_table_epochs(const clv_scenario *scn, const clv_qtable *const *tables, size_t n_tables,
+                            const clv_state_map *map, const char *name, int threads, clv_policy *out, clv_error *err);
 
 #ifdef __cplusplus
 }

@@ -5,7 +5,11 @@
  * clv_world_evaluation(r) = 2000000 + r), so the evaluation worlds are never
  * ones the agents trained in (episodes 0, 1, ...) or the oracle was
  * estimated on (1000000 + e): clvsim/streams.h keeps the namespaces apart
- * and clv_evaluate refuses more replications than its namespace holds.  Because each customer has its own random stream (sim.h),
+ * and clv_evaluate refuses more replications than its namespace holds.  On
+ * request (clv_eval_opts.worlds) it runs on the verification worlds instead,
+ * (seed, clv_world_verification(r) = 7000000 + r), which the study uses to
+ * check a learned or planned policy against none before it deploys it
+ * (study.h) and no other use simulates.  Because each customer has its own random stream (sim.h),
  * every policy meets the same customers and the same luck in a replication
  * until the policies treat them differently; differences between policies
  * are therefore paired by replication, which is what clv_eval_paired uses.
@@ -93,19 +97,38 @@ typedef struct clv_evaluation {
     clv_eval_segment *segments;   /* [(p * replications + r) * CLV_SEGMENTS + segment] */
     clv_sim_day *days;            /* [(p * replications + r) * n_days + day] */
     clv_eval_calibration *calibration; /* [p * replications + r] */
+    /* NULL unless opts.hindsight: per replication, the per-customer
+     * hindsight bound (below, "yardsticks") */
+    double *hindsight;
 } clv_evaluation;
+
+/* The worlds a clv_evaluate runs on (clv_eval_opts.worlds). */
+typedef enum clv_eval_worlds {
+    CLV_EVAL_ON_EVALUATION = 0,   /* evaluation.replications worlds clv_world_evaluation(r) */
+    CLV_EVAL_ON_VERIFICATION = 1  /* clv_eval_verification_replications worlds clv_world_verification(r) */
+} clv_eval_worlds;
 
 typedef struct clv_eval_opts {
     int threads;                  /* workers (0: all processors) */
-    const clv_progress *progress; /* phase "evaluating", done = runs finished of policies x replications
+    const clv_progress *progress; /* phase "evaluating" ("verifying" on the verification worlds), done = runs
+                                   * finished of policies x replications
                                    * (reported by the worker that finished one, one report at a time);
                                    * its cancelled is polled in every run's reset and between its epochs,
                                    * from the workers' threads */
+    int worlds;                   /* clv_eval_worlds; 0: the evaluation worlds */
+    int hindsight;                /* 1: also compute the per-customer hindsight bound (out->hindsight; one
+                                   * double per replication and possible customer while it runs) */
 } clv_eval_opts;
+
+/* The verification worlds of scn: evaluation.verification.replications, or
+ * evaluation.replications when it is -1 (0: no verification). */
+size_t clv_eval_verification_replications(const clv_scenario *scn);
 
 /* Run policies[0..n) (an entry with a NULL act: no campaign) on
  * evaluation.replications replications of scn (population.customers x
- * run.scale customers, the calendar's horizon) into *out.  opts may be NULL.
+ * run.scale customers, the calendar's horizon) into *out; with opts->worlds
+ * CLV_EVAL_ON_VERIFICATION on the verification worlds instead, which no
+ * other use of clvsim simulates (clvsim/streams.h).  opts may be NULL.
  * Returns CLV_OK, an error of the environment or a policy (that of the
  * first failing run in (replication, policy) order, as a serial run would
  * report it), CLV_ENOMEM, or CLV_ECANCELLED when the progress callback asks
@@ -142,6 +165,40 @@ void clv_eval_paired(const clv_evaluation *e, size_t p, size_t q, int metric, do
  * replications in which p spent nothing are left out (out->n says how many
  * count; 0: p never spent). */
 void clv_eval_roi(const clv_evaluation *e, size_t p, size_t q, double confidence, clv_interval *out);
+
+/* ---- yardsticks: where a policy sits between no campaign and the best achievable ----
+ *
+ * A policy's place is share = (its net margin - none's) / (bound's - none's),
+ * differences paired by replication: 0 is doing nothing, 1 the bound.  Its
+ * interval is the delta method's for the ratio of the two paired means
+ * (Student t with replications - 1 degrees of freedom): with N_r and D_r the
+ * differences of replication r, var(share) ~ (s_N^2 - 2 share s_ND + share^2
+ * s_D^2) / (n mean(D)^2).  The bound of clvsim run is the clairvoyant policy
+ * (policy.h).
+ *
+ * The per-customer hindsight bound of replication r is, over the customers
+ * of that world, the sum of the most net margin that any evaluated policy
+ * drew from each customer (clv_sim_run_margins), plus what no customer's
+ * margin holds (new customers' first purchases, the same under every
+ * policy).  Because every policy meets each customer with the same luck
+ * until it treats it differently, it is at least every evaluated policy's
+ * net margin in every replication, by construction.  It is loose: no
+ * policy can pick, for each customer, the policy that turned out best for
+ * it after the fact, and it ignores that a budget's coupons serve one
+ * customer only. */
+typedef struct clv_eval_bound {
+    clv_interval value;           /* net margin */
+    clv_interval diff;            /* net margin - none's, paired by replication */
+    double share, share_lo, share_hi; /* diff / (bound - none); NaN without a bound, or when the bound's
+                                   * paired difference with none is not above 0 */
+} clv_eval_bound;
+
+/* Policy p's place between policy none (0) and policy bound (1; -1: none
+ * listed, share NaN) at confidence `confidence`.  p = CLV_EVAL_HINDSIGHT:
+ * the hindsight bound's (needs out->hindsight). */
+enum { CLV_EVAL_HINDSIGHT = -1 };
+void clv_eval_bound_of(const clv_evaluation *e, long p, size_t none, long bound, double confidence,
+                       clv_eval_bound *out);
 
 #ifdef __cplusplus
 }

@@ -18,7 +18,10 @@
  * - "ltv-threshold": coupon level evaluation.ltv_threshold.coupon to the
  *   customers whose LTV estimate (clv_btyd_value_of, btyd.h) is at least the
  *   evaluation.ltv_threshold.quantile quantile of all customers' estimates
- *   at that epoch, at list price.
+ *   at that epoch, at list price;
+ * - "welcome": coupon level evaluation.welcome.coupon to every customer in
+ *   the lifecycle stage new (its first purchase at most lifecycle.new_days
+ *   ago), at list price.
  * The policies learned from simulated episodes (greedy, q-learning, sarsa,
  * expected-sarsa, oracle) are tables: clv_policy_table in agent.h.
  *
@@ -116,7 +119,12 @@ typedef struct clv_policy_args {
                                     price level, 1..interventions.n_prices (never the list price) */
     const clv_qtable *table;     /* learned and planned kinds: the table (borrowed; outlives the policy) */
     const clv_state_map *map;    /* ... and the state map it was made on */
-    int threads;                 /* learned and planned kinds: the workers of its states (0: all) */
+    int threads;                 /* learned and planned kinds and the clairvoyant: the workers of its states or
+                                    rollouts (0: all) */
+    /* planned kinds with a table per epoch (the oracle, clv_mdp_plan): n_tables > 0 tables (borrowed),
+       tables[t] deployed in epoch t and the last in any later one; table is then ignored */
+    const clv_qtable *const *tables;
+    int n_tables;
 } clv_policy_args;
 
 typedef struct clv_policy_type {
@@ -128,7 +136,7 @@ typedef struct clv_policy_type {
     const char *stem;            /* per-level kinds: STEM of the policies' names STEM-K ("blanket", "price");
                                     else NULL */
     int algo;                    /* learned: the clv_algo that trains its table; else -1 */
-    int myopic;                  /* planned: clv_mdp_table's myopic (1 greedy, 0 oracle); else -1 */
+    int myopic;                  /* planned: 1 greedy (clv_mdp_greedy), 0 oracle (clv_mdp_plan); else -1 */
     /* Make the policy into *out: CLV_OK, CLV_EINPUT (err says why),
      * CLV_ENOMEM.  Free with clv_policy_free. */
     int (*make)(const clv_scenario *scn, const clv_policy_args *args, clv_policy *out, clv_error *err);

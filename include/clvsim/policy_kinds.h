@@ -25,6 +25,7 @@
     X(PRICE_UP, "price-up", price_up)          /* everyone at the nearest price level above list */   \
     X(PRICE_DOWN, "price-down", price_down)    /* everyone at the nearest price level below list */   \
     X(PRICES, "prices", prices)                /* everyone at one price level, one policy per level */    \
+    X(WELCOME, "welcome", welcome)             /* a coupon to the customers in the stage new */           \
     X(CLAIRVOYANT, "clairvoyant", clairvoyant) /* a yardstick: rollouts from the latent state */
 
 #endif

@@ -274,12 +274,14 @@ typedef struct clv_scn_evaluation {
     int policies[CLV_MAX_POLICIES];   /* clv_policy_kind */
     int n_policies;
     int replications;
+    int verification_replications;    /* -1: replications; 0: no verification (clvsim/study.h) */
     double confidence;
     double random_coupon_probability;
     double rfm_value_quantile;
     int rfm_coupon;                   /* 1-based index into interventions.coupons */
     double ltv_quantile;
     int ltv_coupon;
+    int welcome_coupon;               /* the welcome rule's coupon level (1-based) */
     int clairvoyant_lucks;            /* luck draws of the clairvoyant's rollouts per epoch and action */
 } clv_scn_evaluation;
 

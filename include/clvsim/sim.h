@@ -442,6 +442,27 @@ int clv_sim_segment(const clv_sim *s, size_t i);
  * rate ratio. */
 double clv_sim_kappa(double rr, double lambda_w);
 
+/* What clv_sim_step reports as each customer's margin (its margin argument).
+ * CLV_SIM_REWARD_REALISED (the default after clv_sim_alloc_in): the net
+ * margin of its purchases and coupons in the epoch.  CLV_SIM_REWARD_EXPECTED:
+ * the contact costs as they fall, plus, over every span of the epoch
+ * between the customer's events while it is alive, its purchase intensity
+ * (lambda x its multiplier, per unit of season time) times the span times
+ * the expected net margin of a purchase in its state then (the basket's
+ * mean at the price level, less the cost of goods, less for a holder who
+ * will use its coupon the expected capped discount, by Gamma-Gamma, and
+ * the redemption cost).  That is the compensator of the marked purchase
+ * process: it has the realised margin's expectation given the customer's
+ * state at the epoch's start and the actions (the margin of a purchase is
+ * independent of the past given the state), without the lottery of whether
+ * and when the purchases fall, so comparisons of actions by simulation
+ * need far fewer draws (a Rao-Blackwellised estimator).  The environment
+ * itself is unchanged: the same events, the same days' totals, the same
+ * random streams.  A mode of the state, kept across resets.  CLV_EINPUT for
+ * another value. */
+enum { CLV_SIM_REWARD_REALISED = 0, CLV_SIM_REWARD_EXPECTED = 1 };
+int clv_sim_set_reward(clv_sim *s, int reward, clv_error *err);
+
 /* Ground truth: customer i's latent purchase rate per day, its dropout
  * parameter (BG/NBD p, or Pareto/NBD mu per day) and its spend rate nu. */
 void clv_sim_traits(const clv_sim *s, size_t i, double *lambda, double *dropout, double *nu);

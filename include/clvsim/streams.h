@@ -18,6 +18,7 @@
  *                                                                        (acquisition)
  *   random policy    exploration              [5e6, 6e6): 5e6 + epoch    customer
  *   experiment       split                    [6e6, 7e6): 6e6 + arm      customer
+ *   verification     worlds                   [7e6, 8e6): 7e6 + repl.    customer
  *   first purchase   population               any                        2^63 ^ customer
  *   ltv init         ltv                      0                          layer
  *   ltv epochs       ltv                      [1, 1e6): 1 + epoch        0
@@ -32,8 +33,9 @@
  * scenario's own world: clvsim simulate and validate show it, and the
  * agents' LTV cuts are fitted on it (it is also training episode 0).
  *
- * The schema bounds the counts that index a namespace (agent.episodes and
- * evaluation.replications at most CLV_WORLDS_PER_SPACE, ltv.epochs below
+ * The schema bounds the counts that index a namespace (agent.episodes,
+ * evaluation.replications and evaluation.verification.replications at most
+ * CLV_WORLDS_PER_SPACE, ltv.epochs below
  * it, the epochs of calendar.horizon_days below it), the library refuses a
  * count past its namespace with CLV_EINPUT (clv_stream_space_check), and
  * the suite proves the namespaces pairwise disjoint for the schema's
@@ -72,6 +74,7 @@ enum {
     CLV_WORLD_BOUNDS = 4000000,       /* reserved: the yardsticks' worlds and draws */
     CLV_RANDOM_POLICY_BASE = 5000000, /* + epoch: the random policy's draws (CLV_STREAM_EXPLORATION) */
     CLV_SPLIT_EXPERIMENT = 6000000,   /* + arm: validate's simulated experiment, who is treated (CLV_STREAM_SPLIT) */
+    CLV_WORLD_VERIFICATION = 7000000, /* + replication of the verification of learned and planned policies (study.h) */
     CLV_LTV_INIT_REP = 0,             /* a network's initial weights (CLV_STREAM_LTV, block = layer) */
     CLV_LTV_EPOCH_BASE = 1,           /* + epoch: an epoch's order of examples (CLV_STREAM_LTV) */
     CLV_LTV_DROPOUT_BASE = 1000000,   /* + Adam step: dropout masks (CLV_STREAM_LTV, block = layer) */
@@ -94,11 +97,12 @@ enum {
 #define CLV_WORLD_USER 0x100000000ULL
 
 /* The world of training episode e, of the oracle's episode e, of evaluation
- * replication r; the random policy's replication at decision epoch e; the
+ * replication r, of verification replication r; the random policy's replication at decision epoch e; the
  * LTV network's epoch e and Adam step t. */
 static inline uint64_t clv_world_training(uint64_t e) { return (uint64_t)CLV_WORLD_TRAINING + e; }
 static inline uint64_t clv_world_oracle(uint64_t e) { return (uint64_t)CLV_WORLD_ORACLE + e; }
 static inline uint64_t clv_world_evaluation(uint64_t r) { return (uint64_t)CLV_WORLD_EVALUATION + r; }
+static inline uint64_t clv_world_verification(uint64_t r) { return (uint64_t)CLV_WORLD_VERIFICATION + r; }
 static inline uint64_t clv_rep_random_policy(uint64_t e) { return (uint64_t)CLV_RANDOM_POLICY_BASE + e; }
 static inline uint64_t clv_rep_experiment(uint64_t arm) { return (uint64_t)CLV_SPLIT_EXPERIMENT + arm; }
 static inline uint64_t clv_rep_ltv_epoch(uint64_t e) { return (uint64_t)CLV_LTV_EPOCH_BASE + e; }
@@ -114,6 +118,7 @@ typedef enum clv_stream_space_id {
     CLV_SPACE_RELUCK,
     CLV_SPACE_RANDOM_POLICY,
     CLV_SPACE_EXPERIMENT,
+    CLV_SPACE_VERIFICATION,
     CLV_SPACE_FIRST_PURCHASE,
     CLV_SPACE_LTV_INIT,
     CLV_SPACE_LTV_EPOCHS,

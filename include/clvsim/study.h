@@ -6,12 +6,28 @@
  *      sarsa, expected-sarsa; agent.h), or loads their tables from an
  *      earlier training (opts->tables, as `clvsim compare` does);
  *   2. for greedy and oracle, estimates the discretised MDP from
- *      agent.episodes episodes of random actions and makes their tables;
+ *      agent.episodes episodes of random actions and makes their tables
+ *      (clv_mdp_greedy; clv_mdp_plan over the calendar's epochs, one table
+ *      per epoch);
  *   3. builds every listed policy from the policy type table (policy.h;
  *      blanket: one policy per coupon level);
- *   4. evaluates them all with common random numbers (evaluate.h);
- *   5. picks the references of the comparison: the policy none and the best
- *      fixed policy by mean net margin.
+ *   4. verifies each learned or planned policy (CLV_PK_LEARNED and
+ *      CLV_PK_PLANNED: q-learning, sarsa, expected-sarsa, greedy, oracle)
+ *      against the policy none on the fresh verification worlds
+ *      (evaluation.verification.replications of them, clvsim/streams.h:
+ *      never the evaluation, training or oracle worlds), paired with common
+ *      random numbers; one whose paired net-margin difference has the lower
+ *      end of its two-sided evaluation.confidence interval above 0 (a
+ *      one-sided test at level (1 + confidence) / 2) is deployed, any other
+ *      falls back to none: it keeps its name and acts exactly as none in
+ *      the comparison (label "NAME -> none (not verified)"); a bound
+ *      (CLV_PK_BOUND) is never verified;
+ *   5. evaluates them all with common random numbers (evaluate.h);
+ *   6. picks the references of the comparison: the policy none, the best
+ *      fixed policy by mean net margin and the clairvoyant bound, and
+ *      computes the per-customer hindsight bound (evaluate.h,
+ *      "yardsticks"; clv_study_bound gives each policy's place between
+ *      no campaign and the bound).
  * The result is a clv_study; the writers of its files (the run's CSVs,
  * figures, tables and report) are in report.h.  The population must be
  * given or already fitted (clv_population_fit, btyd.h, when
@@ -40,17 +56,33 @@ extern "C" {
 /* the most policies a study compares: every listed kind, blanket once per coupon level, prices once per price level */
 enum { CLV_STUDY_MAX = CLV_MAX_POLICIES + CLV_MAX_COUPONS + CLV_MAX_PRICES };
 
+/* What the verification decided about a policy (clv_study_policy.verify). */
+typedef enum clv_verify_status {
+    CLV_VERIFY_EXEMPT = 0,   /* a fixed rule (or a bound): never verified, compared as it is */
+    CLV_VERIFY_OFF,          /* learned or planned, deployed unverified: evaluation.verification.replications = 0 */
+    CLV_VERIFY_PASSED,       /* learned or planned, verified: it beat none on the verification worlds */
+    CLV_VERIFY_FELL_BACK     /* learned or planned, not verified: it acts as none in the comparison */
+} clv_verify_status;
+
 /* One compared policy. */
 typedef struct clv_study_policy {
     char name[CLV_NAME_MAX + 16];   /* "none", "blanket-2", "q-learning", ... (the CSVs' policy column) */
-    char label[CLV_NAME_MAX + 32];  /* "blanket 20%", "price-up x1.05" (tables, figures: clv_policy_label) */
+    char label[CLV_NAME_MAX + 32];  /* "blanket 20%", "price-up x1.05" (tables, figures: clv_policy_label);
+                                     * "greedy -> none (not verified)" for one that fell back */
     int kind;                       /* clv_policy_kind (scenario.h) */
     int fixed;                      /* 1: a rule that learns nothing from the simulator (policy.h, CLV_PK_FIXED) */
-    clv_policy pol;                 /* owned by the study */
-    /* learned and planned policies: the table it acts on and the state map
-     * of its file (policy_<name>.csv); NULL for a fixed rule */
+    clv_policy pol;                 /* owned by the study (the policy none for one that fell back) */
+    /* learned and planned policies: the table it acts on (or would have,
+     * had it been verified) and the state map of its file
+     * (policy_<name>.csv); NULL for a fixed rule */
     const clv_qtable *table;
     const clv_state_map *map;
+    /* the verification: its decision (clv_verify_status) and the paired
+     * net margin of the policy (as it was learned or planned) minus none
+     * over the verification worlds, at evaluation.confidence (n = 0: not
+     * verified, CLV_VERIFY_EXEMPT or CLV_VERIFY_OFF) */
+    int verify;
+    clv_interval verification;
 } clv_study_policy;
 
 /* The results of a study.  Allocated by clv_study_run, freed by clv_study_free. */
@@ -65,21 +97,29 @@ typedef struct clv_study {
     int loaded;                     /* 1: the tables were loaded (opts->tables), not trained */
     clv_state_map map;              /* the states of the agents, greedy and oracle (heatmaps) */
     clv_mdp_estimate *mdp;          /* NULL unless greedy or oracle is listed */
-    clv_qtable *oracle, *greedy;    /* NULL unless listed */
-    clv_evaluation ev;              /* the comparison: one policy per pol[] entry */
+    clv_qtable *oracle, *greedy;    /* NULL unless listed; oracle is oracle_epochs[0], the table of the first
+                                       epoch (policy_oracle.csv, heatmap_oracle.csv) */
+    clv_qtable **oracle_epochs;     /* the oracle's table of each epoch (clv_mdp_plan), n_oracle_epochs */
+    int n_oracle_epochs;
+    size_t verification_replications; /* the verification worlds (0: verification off) */
+    double verification_seconds;    /* wall-clock time of the verification (0: nothing to verify) */
+    clv_evaluation ev;              /* the comparison: one policy per pol[] entry (a policy that fell back as none) */
     long none, best_fixed;          /* indices into pol: the policy none and the best fixed policy; -1: absent */
+    long bound;                     /* index into pol of the clairvoyant bound (policy.h); -1: not listed */
     double seconds;                 /* wall-clock time of clv_study_run */
 } clv_study;
 
 /* What clv_study_run says about its phases as they end: one line of text,
- * such as "trained sarsa: 300 episodes of 2000 customers in 4.1 s; ...".
+ * such as "trained sarsa: 300 episodes of 2000 customers in 4.1 s; ...",
+ * one per verified policy ("verified greedy: +1234 [+567, +1901] USD
+ * paired with none on 10 fresh worlds" or "greedy fell back to none: ...").
  * The clvsim command prints it as "clvsim run: TEXT". */
 typedef void (*clv_study_note_fn)(void *ctx, const char *text);
 
 typedef struct clv_study_opts {
-    /* NULL or phases "training", "estimating the oracle", "evaluating" (as
-     * agent.h and evaluate.h report them); its cancellation stops the study
-     * with CLV_ECANCELLED */
+    /* NULL or phases "training", "estimating the oracle", "verifying",
+     * "evaluating" (as agent.h and evaluate.h report them); its
+     * cancellation stops the study with CLV_ECANCELLED */
     const clv_progress *progress;
     /* NULL: train the agents; else the directory of the tables of an
      * earlier training (agent_<algorithm>.qtab), checked against the states
@@ -99,6 +139,12 @@ void clv_study_opts_default(clv_study_opts *o);
  * on failure *out is NULL and nothing is left allocated. */
 int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study **out, clv_error *err);
 
+/* Policy p's place between no campaign (0) and the clairvoyant bound (1),
+ * paired by replication at evaluation.confidence (clv_eval_bound_of;
+ * p = CLV_EVAL_HINDSIGHT: the hindsight bound's).  Without the policy none
+ * everything is NaN; without the clairvoyant the shares are. */
+void clv_study_bound(const clv_study *s, long p, clv_eval_bound *out);
+
 /* Free a study and everything it owns; NULL is a no-op. */
 void clv_study_free(clv_study *s);
 
@@ -107,7 +153,7 @@ void clv_study_free(clv_study *s);
  * clv_study_agents trains the tabular agents of the scenario (or those of
  * opts->algos) one after the other, then estimates the discretised MDP from
  * as many episodes of random actions as the training had (the oracle),
- * solves it and values each trained table on it. */
+ * solves it over the calendar's epochs and values each trained table on it. */
 
 typedef struct clv_agents clv_agents;
 
@@ -134,8 +180,9 @@ struct clv_agents {
     double seconds[CLV_MAX_ALGOS];  /* wall-clock time of each training */
     double last_average[CLV_MAX_ALGOS]; /* the last 10-episode moving average of its returns */
     clv_mdp_estimate *mdp;          /* the oracle's estimate; NULL until it is made */
-    double optimum;                 /* its optimal value per customer from the start (discounted) */
-    double value[CLV_MAX_ALGOS];    /* each table's value on it */
+    double optimum;                 /* its optimal value per customer from the start, over the horizon's
+                                       epochs (undiscounted, clv_mdp_solve) */
+    double value[CLV_MAX_ALGOS];    /* each table's value on it over the same epochs */
     double oracle_seconds;
 };
 

@@ -1,4 +1,4 @@
-/* oracle.c - the model-based oracle: the discretised MDP estimated from simulation, solved by value iteration. */
+/* oracle.c - the model-based oracle and the greedy table: the discretised MDP estimated from simulation, solved by backward induction over the horizon. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,32 +11,34 @@
 /* transitions in an open-addressing hash table keyed by (s, a, s') */
 typedef struct {
     uint64_t key;       /* (s * A + a) * S + s' + 1; 0: empty */
-    double count;
+    double count, rsum; /* transitions and the sum of their rewards */
 } slot;
 
 struct clv_mdp_estimate {
     size_t S, A;
+    int epochs;             /* the horizon of the episodes it was estimated from (0: unknown) */
     slot *slots;
     size_t cap, used;
     double *n_sa, *r_sa, *r2_sa; /* visits, reward sums and sums of squares per (s, a) */
     double *start;          /* starts per state */
-    /* the compressed model, built on demand: per (s, a) a range of (s', p) */
+    /* the compressed model, built on demand: per (s, a) a range of (s', count, reward sum) */
     size_t *row;            /* S*A + 1 offsets */
     uint32_t *col;
-    double *prob;
+    double *cnt, *rs;
     int built;
 };
 
 clv_mdp_estimate *clv_mdp_estimate_alloc(size_t n_states, size_t n_actions, clv_error *err)
 {
     clv_mdp_estimate *m = calloc(1, sizeof *m);
+    const size_t K = n_states * n_actions;
     if (m) {
         m->S = n_states, m->A = n_actions;
         m->cap = 1 << 16;
         m->slots = calloc(m->cap, sizeof *m->slots);
-        m->n_sa = calloc(n_states * n_actions, sizeof *m->n_sa);
-        m->r_sa = calloc(n_states * n_actions, sizeof *m->r_sa);
-        m->r2_sa = calloc(n_states * n_actions, sizeof *m->r2_sa);
+        m->n_sa = calloc(K, sizeof *m->n_sa);
+        m->r_sa = calloc(K, sizeof *m->r_sa);
+        m->r2_sa = calloc(K, sizeof *m->r2_sa);
         m->start = calloc(n_states, sizeof *m->start);
     }
     if (!m || !m->slots || !m->n_sa || !m->r_sa || !m->r2_sa || !m->start) {
@@ -51,7 +53,8 @@ void clv_mdp_estimate_free(clv_mdp_estimate *m)
 {
     if (!m)
         return;
-    free(m->slots), free(m->n_sa), free(m->r_sa), free(m->r2_sa), free(m->start), free(m->row), free(m->col), free(m->prob);
+    free(m->slots), free(m->n_sa), free(m->r_sa), free(m->r2_sa), free(m->start), free(m->row), free(m->col);
+    free(m->cnt), free(m->rs);
     free(m);
 }
 
@@ -87,7 +90,8 @@ int clv_mdp_estimate_add(clv_mdp_estimate *m, size_t s, int a, double reward, si
 {
     if (2 * (m->used + 1) > m->cap && grow(m) != CLV_OK)
         return CLV_ENOMEM;
-    uint64_t key = ((uint64_t)s * m->A + (uint64_t)a) * m->S + s2 + 1;
+    const size_t k = s * m->A + (size_t)a;
+    uint64_t key = (uint64_t)k * m->S + s2 + 1;
     size_t h = hash(key, m->cap);
     while (m->slots[h].key && m->slots[h].key != key)
         h = (h + 1) & (m->cap - 1);
@@ -96,9 +100,10 @@ int clv_mdp_estimate_add(clv_mdp_estimate *m, size_t s, int a, double reward, si
         m->used++;
     }
     m->slots[h].count += 1;
-    m->n_sa[s * m->A + (size_t)a] += 1;
-    m->r_sa[s * m->A + (size_t)a] += reward;
-    m->r2_sa[s * m->A + (size_t)a] += reward * reward;
+    m->slots[h].rsum += reward;
+    m->n_sa[k] += 1;
+    m->r_sa[k] += reward;
+    m->r2_sa[k] += reward * reward;
     if (start)
         m->start[s] += 1;
     m->built = 0;
@@ -107,46 +112,63 @@ int clv_mdp_estimate_add(clv_mdp_estimate *m, size_t s, int a, double reward, si
 
 size_t clv_mdp_estimate_transitions(const clv_mdp_estimate *m) { return m->used; }
 
-/* the compressed rows of P, from the hash table */
+int clv_mdp_estimate_epochs(const clv_mdp_estimate *m) { return m->epochs; }
+
+/* the compressed rows of the model, from the hash table */
 static int build(clv_mdp_estimate *m)
 {
     if (m->built)
         return CLV_OK;
-    const size_t SA = m->S * m->A;
-    free(m->row), free(m->col), free(m->prob);
-    m->row = calloc(SA + 1, sizeof *m->row);
+    const size_t K = m->S * m->A;
+    free(m->row), free(m->col), free(m->cnt), free(m->rs);
+    m->row = calloc(K + 1, sizeof *m->row);
     m->col = malloc((m->used ? m->used : 1) * sizeof *m->col);
-    m->prob = malloc((m->used ? m->used : 1) * sizeof *m->prob);
-    if (!m->row || !m->col || !m->prob)
+    m->cnt = malloc((m->used ? m->used : 1) * sizeof *m->cnt);
+    m->rs = malloc((m->used ? m->used : 1) * sizeof *m->rs);
+    size_t *fill = calloc(K, sizeof *fill);
+    if (!m->row || !m->col || !m->cnt || !m->rs || !fill) {
+        free(fill);
         return CLV_ENOMEM;
+    }
     for (size_t i = 0; i < m->cap; i++)
         if (m->slots[i].key)
             m->row[(m->slots[i].key - 1) / m->S + 1]++;
-    for (size_t k = 0; k < SA; k++)
+    for (size_t k = 0; k < K; k++)
         m->row[k + 1] += m->row[k];
-    size_t *fill = calloc(SA, sizeof *fill);
-    if (!fill)
-        return CLV_ENOMEM;
     for (size_t i = 0; i < m->cap; i++) {
         if (!m->slots[i].key)
             continue;
-        size_t sa = (m->slots[i].key - 1) / m->S, s2 = (m->slots[i].key - 1) % m->S;
-        size_t at = m->row[sa] + fill[sa]++;
+        size_t k = (m->slots[i].key - 1) / m->S, s2 = (m->slots[i].key - 1) % m->S;
+        size_t at = m->row[k] + fill[k]++;
         m->col[at] = (uint32_t)s2;
-        m->prob[at] = m->slots[i].count / m->n_sa[sa];
+        m->cnt[at] = m->slots[i].count;
+        m->rs[at] = m->slots[i].rsum;
     }
     free(fill);
     m->built = 1;
     return CLV_OK;
 }
 
-/* one backup of (s, a) against the values v */
-static double backup(const clv_mdp_estimate *m, size_t sa, double gamma, const double *v)
+/* Q of (s, a) against the next values v (NULL: 0), as the mean of
+ * the targets y = r + v(s') of its n transitions, with their statistics
+ * (x, CLV_QSTATS doubles; may be NULL): sum y = sum r + sum_s' count v(s'),
+ * sum y^2 = sum r^2 + 2 sum_s' rsum(s') v(s') + sum_s' count v(s')^2, and
+ * the squared weights 1/n^2 of a mean, n of them: 1/n */
+static double targets(const clv_mdp_estimate *m, size_t sa, const double *v, double *x)
 {
-    double x = m->r_sa[sa] / m->n_sa[sa];
-    for (size_t k = m->row[sa]; k < m->row[sa + 1]; k++)
-        x += gamma * m->prob[k] * v[m->col[k]];
-    return x;
+    const double n = m->n_sa[sa];
+    double sy = m->r_sa[sa], syy = m->r2_sa[sa];
+    for (size_t j = m->row[sa]; v && j < m->row[sa + 1]; j++) {
+        const double c = m->cnt[j], w = v[m->col[j]];
+        sy += c * w;
+        syy += 2 * m->rs[j] * w + c * w * w;
+    }
+    if (x) {
+        x[CLV_QSTAT_SUM] = sy;
+        x[CLV_QSTAT_SUMSQ] = syy;
+        x[CLV_QSTAT_WSQ] = 1 / n;
+    }
+    return sy / n;
 }
 
 /* the start-weighted average of v */
@@ -158,76 +180,150 @@ static double start_value(const clv_mdp_estimate *m, const double *v)
     return w > 0 ? sum / w : 0;
 }
 
-/* value iteration (policy == NULL: the optimum) or policy evaluation */
-static int iterate(clv_mdp_estimate *m, const int *policy, double gamma, double tol, int max_iter, double *q,
-                   double *value, clv_error *err)
+/* Fill table t with Q and the target statistics of every (s, a) against
+ * next values v (NULL: 0); unvisited pairs Q 0, no visits, no statistics. */
+static void fill_table(const clv_mdp_estimate *m, const double *v, clv_qtable *t)
 {
+    for (size_t sa = 0; sa < m->S * m->A; sa++) {
+        const double n = m->n_sa[sa];
+        double *x = t->stats + sa * CLV_QSTATS;
+        t->visits[sa] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+        if (n > 0) {
+            t->q[sa] = targets(m, sa, v, x);
+        } else {
+            t->q[sa] = 0;
+            x[CLV_QSTAT_SUM] = x[CLV_QSTAT_SUMSQ] = x[CLV_QSTAT_WSQ] = 0;
+        }
+    }
+}
+
+/* The action a policy takes in state s of table t: `fixed`'s greedy action
+ * among t's visited ones (-1 when none) when fixed is non-NULL, else the
+ * confidence rule's (clv_agent_confident; confidence 0 is the best visited
+ * action). */
+static int choose(const clv_qtable *t, const clv_qtable *fixed, size_t s, int base, double confidence)
+{
+    const size_t A = t->n_actions;
+    if (!fixed)
+        return clv_agent_confident(t, s, base, confidence);
+    int best = -1;
+    for (size_t a = 0; a < A; a++)
+        if (t->visits[s * A + a] &&
+            (best < 0 || fixed->q[s * fixed->n_actions + a] > fixed->q[s * fixed->n_actions + (size_t)best]))
+            best = (int)a;
+    return best;
+}
+
+/* Backward induction over `horizon` epochs, undiscounted as the evaluation's
+ * net margin is: V_horizon = 0, Q_t(s,a) = mean of r + V_{t+1}(s') over the
+ * transitions of (s, a), V_t(s) = Q_t(s, pi_t(s)) with pi_t the rule of
+ * `choose` (0 for a state whose chosen action was never seen).  tables
+ * (may be NULL): horizon tables allocated here, tables[t] the epoch t's.
+ * q (may be NULL): Q_0, unvisited pairs -inf.  value: the start-weighted V_0. */
+static int induct(clv_mdp_estimate *m, int horizon, const clv_qtable *fixed, int base, double confidence,
+                  clv_qtable **tables, double *q, double *value, clv_error *err)
+{
+    if (horizon < 1)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "oracle", "expected a horizon of at least 1 epoch, got %d",
+                             horizon);
     if (build(m) != CLV_OK)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     double *v = calloc(m->S, sizeof *v), *nv = malloc(m->S * sizeof *nv);
-    if (!v || !nv) {
-        free(v), free(nv);
+    clv_qtable *scratch = tables ? NULL : clv_qtable_alloc(m->S, m->A, 0, err);
+    if (!v || !nv || (!tables && !scratch)) {
+        free(v), free(nv), clv_qtable_free(scratch);
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     }
-    int st = CLV_ENUMERIC;
-    for (int it = 0; it < max_iter; it++) {
-        double change = 0;
-        for (size_t s = 0; s < m->S; s++) {
-            double best = -INFINITY;
-            if (policy) {
-                size_t sa = s * m->A + (size_t)(policy[s] >= 0 ? policy[s] : 0);
-                best = policy[s] >= 0 ? backup(m, sa, gamma, v) : 0;
-            } else {
-                for (size_t a = 0; a < m->A; a++) {
-                    size_t sa = s * m->A + a;
-                    double x = m->n_sa[sa] > 0 ? backup(m, sa, gamma, v) : -INFINITY;
-                    if (q)
-                        q[sa] = x;
-                    best = x > best ? x : best;
-                }
-                if (best == -INFINITY)
-                    best = 0; /* a state never left: no value beyond it */
-            }
-            nv[s] = best;
-            change = fmax(change, fabs(best - v[s]));
-        }
-        memcpy(v, nv, m->S * sizeof *v);
-        if (change < tol) {
-            st = CLV_OK;
+    int st = CLV_OK;
+    for (int t = horizon - 1; t >= 0 && st == CLV_OK; t--) {
+        clv_qtable *tab = scratch;
+        if (tables && !(tab = tables[t] = clv_qtable_alloc(m->S, m->A, 0, err))) {
+            st = CLV_ENOMEM;
             break;
         }
+        fill_table(m, t == horizon - 1 ? NULL : v, tab);
+        for (size_t s = 0; s < m->S; s++) {
+            const int a = choose(tab, fixed, s, base, confidence);
+            nv[s] = a >= 0 && tab->visits[s * m->A + (size_t)a] ? tab->q[s * m->A + (size_t)a] : 0;
+        }
+        if (t == 0 && q)
+            for (size_t sa = 0; sa < m->S * m->A; sa++)
+                q[sa] = tab->visits[sa] ? tab->q[sa] : -INFINITY;
+        double *w = v;
+        v = nv, nv = w;
     }
-    *value = start_value(m, v);
-    free(v), free(nv);
-    if (st != CLV_OK)
-        return clv_error_set(err, st, NULL, 0, "oracle", "value iteration did not converge to %g in %d sweeps", tol,
-                             max_iter);
+    if (st == CLV_OK)
+        *value = start_value(m, v);
+    else
+        for (int t = 0; t < horizon; t++)
+            clv_qtable_free(tables[t]), tables[t] = NULL;
+    free(v), free(nv), clv_qtable_free(scratch);
+    return st;
+}
+
+int clv_mdp_solve(clv_mdp_estimate *m, int horizon, double *q, double *value, clv_error *err)
+{
+    return induct(m, horizon, NULL, 0, 0, NULL, q, value, err);
+}
+
+int clv_mdp_evaluate(clv_mdp_estimate *m, const clv_qtable *t, int horizon, double *value, clv_error *err)
+{
+    return induct(m, horizon, t, 0, 0, NULL, NULL, value, err);
+}
+
+int clv_mdp_plan(clv_mdp_estimate *m, int horizon, int base, double confidence, clv_qtable **tables,
+                 clv_error *err)
+{
+    for (int t = 0; t < horizon; t++)
+        tables[t] = NULL;
+    if (base < 0 || (size_t)base >= m->A)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "oracle", "expected a base action in 0..%zu, got %d",
+                             m->A - 1, base);
+    double value;
+    return induct(m, horizon, NULL, base, confidence, tables, NULL, &value, err);
+}
+
+int clv_mdp_greedy(clv_mdp_estimate *m, int lookahead, int base, clv_qtable **out, clv_error *err)
+{
+    *out = NULL;
+    if (lookahead < 1)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "greedy", "expected a lookahead of at least 1 epoch, got %d",
+                             lookahead);
+    if (base < 0 || (size_t)base >= m->A)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "greedy", "expected a base action in 0..%zu, got %d",
+                             m->A - 1, base);
+    if (build(m) != CLV_OK)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    clv_qtable *t = clv_qtable_alloc(m->S, m->A, 0, err);
+    double *w = calloc(m->S, sizeof *w), *nw = malloc(m->S * sizeof *nw);
+    if (!t || !w || !nw) {
+        clv_qtable_free(t), free(w), free(nw);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    /* W_k: the value of k epochs of no campaign (base in every state; 0
+     * where base was never seen), W_0 = 0 */
+    for (int k = 1; k < lookahead; k++) {
+        for (size_t s = 0; s < m->S; s++) {
+            const size_t sa = s * m->A + (size_t)base;
+            nw[s] = m->n_sa[sa] > 0 ? targets(m, sa, w, NULL) : 0;
+        }
+        double *x = w;
+        w = nw, nw = x;
+    }
+    /* Q(s, a): the epoch's reward and the L - 1 epochs of no campaign after it */
+    fill_table(m, lookahead > 1 ? w : NULL, t);
+    free(w), free(nw);
+    *out = t;
     return CLV_OK;
 }
 
-int clv_mdp_solve(clv_mdp_estimate *m, double gamma, double tol, int max_iter, double *q, double *value,
-                  clv_error *err)
+int clv_mdp_lookahead(const clv_scenario *scn)
 {
-    return iterate(m, NULL, gamma, tol, max_iter, q, value, err);
-}
-
-int clv_mdp_evaluate(clv_mdp_estimate *m, const clv_qtable *t, double gamma, double tol, int max_iter,
-                     double *value, clv_error *err)
-{
-    int *policy = malloc(m->S * sizeof *policy);
-    if (!policy)
-        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    /* the table's greedy action among the actions the estimate has seen */
-    for (size_t s = 0; s < m->S; s++) {
-        int best = -1;
-        for (size_t a = 0; a < m->A; a++)
-            if (m->n_sa[s * m->A + a] > 0 && (best < 0 || t->q[s * t->n_actions + a] > t->q[s * t->n_actions + (size_t)best]))
-                best = (int)a;
-        policy[s] = best;
-    }
-    int st = iterate(m, policy, gamma, tol, max_iter, NULL, value, err);
-    free(policy);
-    return st;
+    int days = 0;
+    for (int c = 0; c < scn->interventions.n_coupons; c++)
+        days = scn->interventions.coupons[c].validity_days > days ? scn->interventions.coupons[c].validity_days : days;
+    const int e = scn->calendar.epoch_days, L = e > 0 ? (days + e - 1) / e : 1;
+    return L > 1 ? L : 1;
 }
 
 int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int episodes, int threads,
@@ -239,9 +335,17 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
     int st = clv_stream_space_check(CLV_SPACE_ORACLE, episodes > 0 ? (uint64_t)episodes : 0, "agent.episodes", err);
     if (st != CLV_OK || (st = clv__agent_env(scn0, threads, progress, &scn, &s, err)) != CLV_OK)
         return st;
+    /* the rewards are the expected margins of the epochs given the state
+     * (clv_sim_set_reward): the same means as the realised margins, without
+     * the lottery of purchases, so R(s, a) and the targets r + V(s') have
+     * far smaller standard errors */
+    clv_sim_set_reward(s, CLV_SIM_REWARD_EXPECTED, NULL);
     const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
     const size_t A = clv_agent_n_actions(&scn.interventions);
+    const int E = clv_sim_epochs(s);
     clv_mdp_estimate *m = clv_mdp_estimate_alloc(map->n_states, A, err);
+    if (m)
+        m->epochs = E;
     clv_sim_obs *obs = malloc(cap * sizeof *obs);
     clv_action *act = malloc(cap * sizeof *act);
     double *margin = malloc(cap * sizeof *margin);
@@ -300,38 +404,5 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
         return st;
     }
     *out = m;
-    return CLV_OK;
-}
-
-int clv_mdp_table(clv_mdp_estimate *m, int myopic, double gamma, double tol, int max_iter, clv_qtable **out,
-                  clv_error *err)
-{
-    *out = NULL;
-    clv_qtable *t = clv_qtable_alloc(m->S, m->A, 0, err);
-    if (!t)
-        return CLV_ENOMEM;
-    int st = CLV_OK;
-    double value;
-    if (!myopic)
-        st = clv_mdp_solve(m, gamma, tol, max_iter, t->q, &value, err);
-    for (size_t sa = 0; st == CLV_OK && sa < m->S * m->A; sa++) {
-        const double n = m->n_sa[sa];
-        t->visits[sa] = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
-        if (myopic && n > 0) {
-            /* Q is the mean reward: its target statistics are the rewards' */
-            double *x = t->stats + sa * CLV_QSTATS;
-            t->q[sa] = m->r_sa[sa] / n;
-            x[CLV_QSTAT_SUM] = m->r_sa[sa];
-            x[CLV_QSTAT_SUMSQ] = m->r2_sa[sa];
-            x[CLV_QSTAT_WSQ] = 1 / n;
-        }
-        else if (n == 0)
-            t->q[sa] = 0; /* unvisited: value iteration's -inf, never chosen */
-    }
-    if (st != CLV_OK) {
-        clv_qtable_free(t);
-        return st;
-    }
-    *out = t;
     return CLV_OK;
 }

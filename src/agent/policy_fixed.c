@@ -1,4 +1,4 @@
-/* policy_fixed.c - the fixed policies: none, blanket coupons, random, the RFM rule, the LTV threshold and the price levels. */
+/* policy_fixed.c - the fixed policies: none, blanket coupons, random, the RFM rule, the LTV threshold, the price levels and the welcome coupon. */
 #include "clvsim/policy.h"
 
 #include <stdio.h>
@@ -12,11 +12,11 @@
 #include "clvsim/rng.h"
 #include "clvsim/streams.h"
 
-enum { FIX_NONE, FIX_BLANKET, FIX_RANDOM, FIX_RFM, FIX_LTV, FIX_PRICE };
+enum { FIX_NONE, FIX_BLANKET, FIX_RANDOM, FIX_RFM, FIX_LTV, FIX_PRICE, FIX_WELCOME };
 
 typedef struct fixed {
     int kind;
-    int level;                  /* coupon level of blanket and rfm; price: the price level's index */
+    int level;                  /* coupon level of blanket, rfm, ltv-threshold and welcome; price: the price level's index */
     int n_coupons, n_prices;
     double probability;         /* random */
     double quantile;            /* rfm, ltv-threshold */
@@ -44,6 +44,11 @@ static int act_fixed(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t
     case FIX_PRICE:
         for (size_t i = 0; i < n; i++)
             act[i].price = (uint8_t)f->level;
+        break;
+    case FIX_WELCOME:
+        for (size_t i = 0; i < n; i++)
+            if (obs[i].stage == CLV_STAGE_NEW)
+                act[i].coupon = (uint8_t)f->level;
         break;
     case FIX_RANDOM:
         for (size_t i = 0; i < n; i++) {
@@ -104,12 +109,14 @@ static int make_fixed(const clv_scenario *scn, int kind, int level, const clv_po
 {
     memset(out, 0, sizeof *out);
     const clv_scn_interventions *iv = &scn->interventions;
-    if ((kind == FIX_RANDOM || kind == FIX_RFM || kind == FIX_LTV) && iv->n_coupons == 0)
+    if ((kind == FIX_RANDOM || kind == FIX_RFM || kind == FIX_LTV || kind == FIX_WELCOME) && iv->n_coupons == 0)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "\"%s\" sends coupons, but the scenario has none",
                              args->name);
-    if ((kind == FIX_RFM || kind == FIX_LTV) && level > iv->n_coupons)
+    if ((kind == FIX_RFM || kind == FIX_LTV || kind == FIX_WELCOME) && level > iv->n_coupons)
         return clv_error_set(err, CLV_EINPUT, NULL, 0,
-                             kind == FIX_RFM ? "evaluation.rfm.coupon" : "evaluation.ltv_threshold.coupon",
+                             kind == FIX_RFM ? "evaluation.rfm.coupon"
+                             : kind == FIX_LTV ? "evaluation.ltv_threshold.coupon"
+                                               : "evaluation.welcome.coupon",
                              "expected a coupon level in 1..%d, got %d", iv->n_coupons, level);
     if (kind == FIX_BLANKET && (level < 1 || level > iv->n_coupons))
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
@@ -161,6 +168,11 @@ static int make_rfm(const clv_scenario *scn, const clv_policy_args *a, clv_polic
 static int make_ltv(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
 {
     return make_fixed(scn, FIX_LTV, scn->evaluation.ltv_coupon, a, out, err);
+}
+
+static int make_welcome(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
+{
+    return make_fixed(scn, FIX_WELCOME, scn->evaluation.welcome_coupon, a, out, err);
 }
 
 /* price-up (dir 1) and price-down (dir -1): the nearest level above or below list */
@@ -218,6 +230,10 @@ const clv_policy_type clv__policy_prices = {"prices", "every customer at one pri
                                             "price level other than list (price-K)", CLV_POLICY_PRICES,
                                             CLV_PK_FIXED, CLV_PER_PRICE, "price", -1, -1, make_prices};
 
+const clv_policy_type clv__policy_welcome = {"welcome", "a coupon to every customer in the lifecycle stage new, "
+                                             "at list price", CLV_POLICY_WELCOME, CLV_PK_FIXED, CLV_PER_NONE, NULL,
+                                             -1, -1, make_welcome};
+
 int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, clv_policy *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -257,6 +273,6 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
         }
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "unknown policy \"%s\"; expected %s", name, acc);
     }
-    const clv_policy_args args = {name, seed, level, NULL, NULL, 0};
+    const clv_policy_args args = {name, seed, level, NULL, NULL, 0, NULL, 0};
     return t->make(scn, &args, out, err);
 }

@@ -1,4 +1,4 @@
-/* policy_table.c - the greedy policy of a Q table (learned agents, the oracle, myopic greedy) in the environment. */
+/* policy_table.c - the policy of a Q table or of one table per epoch (learned agents, the oracle, greedy) in the environment. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +11,10 @@
 enum { TABLE_BLOCK = 1024 };
 
 typedef struct table_policy {
-    const clv_qtable *t;
+    const clv_qtable *const *tables; /* one per epoch, the last for every later epoch */
+    size_t n_tables;
+    const clv_qtable *one;           /* the single table of clv_policy_table */
+    const clv_qtable *t;             /* the table of the epoch being served */
     clv_state_map map;
     clv_btyd_value ltv;
     int need_ltv, threads, list, budget;
@@ -71,6 +74,8 @@ static int act_table(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t
         return st;
     p->obs = obs, p->act = act, p->n = n;
     p->list = clv_sim_list_price(s);
+    const size_t e = (size_t)clv_sim_epoch(s);
+    p->t = p->tables[e < p->n_tables ? e : p->n_tables - 1];
     p->phase = clv_sim_season_phase(s);
     st = clv_parallel_for(p->threads, (n + TABLE_BLOCK - 1) / TABLE_BLOCK, table_unit, p);
     return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "policy %s failed", p->name);
@@ -101,21 +106,26 @@ static void release_table(void *ctx)
     free(p);
 }
 
-int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *name,
-                     int threads, clv_policy *out, clv_error *err)
+int clv_policy_table_epochs(const clv_scenario *scn, const clv_qtable *const *tables, size_t n_tables,
+                            const clv_state_map *map, const char *name, int threads, clv_policy *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
     const clv_scn_interventions *iv = &scn->interventions;
     const size_t A = clv_agent_n_actions(iv);
-    if (t->n_states != map->n_states || t->n_actions != A)
-        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
-                             "policy %s: the table is %zu states x %zu actions; the scenario's state map and "
-                             "interventions give %zu x %zu",
-                             name, t->n_states, t->n_actions, map->n_states, A);
+    if (n_tables == 0)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "policy %s: no table", name);
+    for (size_t k = 0; k < n_tables; k++)
+        if (tables[k]->n_states != map->n_states || tables[k]->n_actions != A)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
+                                 "policy %s: the table is %zu states x %zu actions; the scenario's state map and "
+                                 "interventions give %zu x %zu",
+                                 name, tables[k]->n_states, tables[k]->n_actions, map->n_states, A);
     table_policy *p = calloc(1, sizeof *p);
     if (!p)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    p->t = t;
+    p->tables = tables;
+    p->n_tables = n_tables;
+    p->t = tables[0];
     p->map = *map;
     clv_btyd_value_init(&p->ltv, scn);
     p->need_ltv = map->n_ltv > 1;
@@ -132,18 +142,35 @@ int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_sta
     return CLV_OK;
 }
 
+int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *name,
+                     int threads, clv_policy *out, clv_error *err)
+{
+    int st = clv_policy_table_epochs(scn, &t, 1, map, name, threads, out, err);
+    if (st == CLV_OK) {
+        /* the array of one is the policy's own */
+        table_policy *p = out->ctx;
+        p->one = t;
+        p->tables = &p->one;
+    }
+    return st;
+}
+
 /* ---- the learned and planned kinds of the policy type table (policy_types.c) ---- */
 
 static int make_table(const clv_scenario *scn, const clv_policy_args *a, clv_policy *out, clv_error *err)
 {
     if (!a->table || !a->map)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
-                             "\"%s\" acts on a table: train or plan it first (clv_agent_train, clv_mdp_table)",
-                             a->name);
+                             "\"%s\" acts on a table: train or plan it first (clv_agent_train, clv_mdp_plan, "
+                             "clv_mdp_greedy)", a->name);
+    if (a->n_tables > 0)
+        return clv_policy_table_epochs(scn, a->tables, (size_t)a->n_tables, a->map, a->name, a->threads, out, err);
     return clv_policy_table(scn, a->table, a->map, a->name, a->threads, out, err);
 }
 
-const clv_policy_type clv__policy_greedy = {"greedy", "the best estimated reward of the epoch, on the estimated MDP",
+const clv_policy_type clv__policy_greedy = {"greedy",
+                                            "the best estimated reward of the epoch and of what the action causes "
+                                            "while a coupon is valid, on the estimated MDP",
                                             CLV_POLICY_GREEDY, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 1, make_table};
 const clv_policy_type clv__policy_q = {"q-learning", "tabular Q-learning", CLV_POLICY_Q, CLV_PK_LEARNED, CLV_PER_NONE,
                                        NULL, CLV_ALGO_Q, -1, make_table};
@@ -152,5 +179,7 @@ const clv_policy_type clv__policy_sarsa = {"sarsa", "tabular SARSA", CLV_POLICY_
 const clv_policy_type clv__policy_expected_sarsa = {"expected-sarsa", "tabular Expected SARSA",
                                                     CLV_POLICY_EXPECTED_SARSA, CLV_PK_LEARNED, CLV_PER_NONE,
                                                     NULL, CLV_ALGO_EXPECTED_SARSA, -1, make_table};
-const clv_policy_type clv__policy_oracle = {"oracle", "the best action of value iteration on the estimated MDP",
+const clv_policy_type clv__policy_oracle = {"oracle",
+                                            "the best action of backward induction over the horizon's epochs on the "
+                                            "estimated MDP",
                                             CLV_POLICY_ORACLE, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 0, make_table};

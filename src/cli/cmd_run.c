@@ -87,7 +87,8 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
     if (st != CLV_OK)
         return cli_report(&err);
     if (!o.quiet)
-        fprintf(stderr, "clvsim %s: wrote summary.csv, replications.csv, segments.csv, calibration.csv, daily.csv, "
+        fprintf(stderr, "clvsim %s: wrote bounds.csv, summary.csv, replications.csv, segments.csv, calibration.csv, "
+                        "verification.csv, daily.csv, "
                         "%spolicy_*.csv, heatmap_*.csv%s%s to %s in %.1f s\n",
                 cmd->name, compare ? "" : "learning.csv, ", no_figures ? "" : ", figures",
                 scn.output.report ? ", report.html" : "", scn.output.dir, seconds);

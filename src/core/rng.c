@@ -125,6 +125,11 @@ static const clv_stream_space spaces[CLV_SPACE_N] = {
     [CLV_SPACE_EXPERIMENT] = {"experiment", "validate's simulated experiment: whether customer i is treated in arm k's run",
                               CLV_PURPOSE_BIT(CLV_STREAM_SPLIT), SPACE(CLV_SPLIT_EXPERIMENT), CUSTOMERS,
                               "arms of response.contact.effects"},
+    [CLV_SPACE_VERIFICATION] = {"verification",
+                                "the verification of learned and planned policies against none: replication r is "
+                                "world 7e6 + r",
+                                WORLDS, SPACE(CLV_WORLD_VERIFICATION), CUSTOMERS,
+                                "evaluation.verification.replications"},
     [CLV_SPACE_FIRST_PURCHASE] = {"first purchase", "an existing customer's first purchase time, in every world",
                                   CLV_PURPOSE_BIT(CLV_STREAM_POPULATION), ANY, CLV_BLOCK_FIRST_PURCHASE, UINT64_MAX,
                                   NULL},

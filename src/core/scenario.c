@@ -1001,7 +1001,8 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
         for (int j = 0; j < i; j++)
             CHECK(strcmp(iv->coupons[i].name, iv->coupons[j].name) != 0, "interventions.coupons",
                   "coupon name \"%s\" is used twice; expected distinct names", iv->coupons[i].name);
-    static const int need_coupons[] = {CLV_POLICY_BLANKET, CLV_POLICY_RFM, CLV_POLICY_LTV_THRESHOLD};
+    static const int need_coupons[] = {CLV_POLICY_BLANKET, CLV_POLICY_RFM, CLV_POLICY_LTV_THRESHOLD,
+                                       CLV_POLICY_WELCOME};
     for (size_t i = 0; i < sizeof need_coupons / sizeof need_coupons[0]; i++)
         CHECK(iv->n_coupons > 0 || !policy_listed(scn, need_coupons[i]), "evaluation.policies",
               "policy \"%s\" sends coupons, but interventions.coupons is empty",
@@ -1013,6 +1014,9 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
           "evaluation.ltv_threshold.coupon",
           "expected a coupon level in [1, %d] (interventions.coupons), got %d", iv->n_coupons,
           scn->evaluation.ltv_coupon);
+    CHECK(!policy_listed(scn, CLV_POLICY_WELCOME) || scn->evaluation.welcome_coupon <= iv->n_coupons,
+          "evaluation.welcome.coupon", "expected a coupon level in [1, %d] (interventions.coupons), got %d",
+          iv->n_coupons, scn->evaluation.welcome_coupon);
 
     /* the population: each parameter is in range; their means too */
     const clv_scn_population *pop = &scn->population;
@@ -1076,6 +1080,10 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
                  "largest coupon discount) to the power elasticity_mean - 5 x elasticity_sd, to be at most %g, got %.4g = %g^%g: a higher lowest price "
                  "or a weaker elasticity", MAX_DAY_MULTIPLIER, k, pmin, e5);
     }
+    /* a verification needs an interval: two worlds at least, or none (off) */
+    CHECK(scn->evaluation.verification_replications != 1, "evaluation.verification.replications",
+          "expected -1 (as many as evaluation.replications), 0 (no verification) or at least 2 verification "
+          "worlds, got 1: one world gives no interval to verify with");
     /* a price policy needs its price level: one above list, below list, or
      * any but list (after the levels' own checks, which say more about a bad level) */
     CHECK(!policy_listed(scn, CLV_POLICY_PRICE_UP) || clv_scn_price_step(scn, 1) >= 0, "evaluation.policies",

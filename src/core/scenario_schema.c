@@ -403,7 +403,9 @@ const clv__key clv__scn_keys[] = {
     INT("agent.episodes", agent.episodes, 1, CLV_WORLDS_PER_SPACE, 0, "200", "episodes", "Training episodes of the calendar."),
     INT64("agent.customers", agent.customers, 1, 1e8, 0, "5000", "customers",
           "Customers simulated in each training episode (before run.scale)."),
-    REAL("agent.gamma", agent.gamma, 0, 1, 0, "0.99", "per epoch", "Discount factor per decision epoch."),
+    REAL("agent.gamma", agent.gamma, 0, 1, 0, "0.99", "per epoch",
+         "Discount factor per decision epoch of the learning agents (greedy and oracle plan undiscounted over the "
+         "calendar's epochs, as the evaluation's net margin is)."),
     REAL("agent.learning_rate", agent.learning_rate, 0, 1, CLV__KF_MIN_OPEN, "0.1", NULL,
          "Step size (constant), or its scale with the visits schedule."),
     ENUM("agent.learning_rate_schedule", agent.learning_rate_schedule, n_alpha, "\"visits\"",
@@ -425,7 +427,8 @@ const clv__key clv__scn_keys[] = {
          "How a learned table is deployed (clvsim run, policy_*.csv): in each state, the action of highest Q among "
          "those whose advantage over no coupon at list price is positive with this one-sided confidence (standard "
          "errors of Q from the learning targets); else no coupon at list price. 0: the greedy action. Also applies "
-         "to the greedy policy's estimated rewards."),
+         "to greedy and oracle, whose Q are means of observed targets with their standard errors, and to the "
+         "values the oracle plans with (each epoch's value is that of the action it deploys)."),
     GROUP("agent.bins", 0, "How an observation is discretised into a state."),
     ARRAY(CLV__K_INT_ARRAY, "agent.bins.recency_days", agent.bins_recency_days, agent.n_bins_recency_days,
           1, 1, 3650, CLV__KF_ASCENDING, "[14, 30, 60, 120]", "days",
@@ -454,9 +457,12 @@ const clv__key clv__scn_keys[] = {
           "price level other than list (price-K: everyone at level K of interventions.prices, no coupon); "
           "price-up and price-down set everyone at the nearest level above or below list, no coupon (not in this "
           "default: the default interventions.prices is the list price alone; the shipped scenarios list them). none, "
-          "blanket, price-up, price-down, prices, random, rfm and ltv-threshold are the fixed policies, the best "
+          "blanket, price-up, price-down, prices, random, rfm, ltv-threshold and welcome are the fixed policies, the best "
           "of which is the reference of the paired differences; "
-          "greedy and oracle use an MDP estimated from agent.episodes episodes of random actions; clairvoyant is "
+          "greedy and oracle use an MDP estimated from agent.episodes episodes of random actions: greedy takes the "
+          "epoch's reward and what it causes while a coupon can stay valid (ceil(largest validity_days / "
+          "epoch_days) epochs, the later ones without campaign), oracle solves it by backward induction over the "
+          "calendar's epochs (a policy per epoch); clairvoyant is "
           "a yardstick, not a policy a business could run: it sees each customer's latent state and values every "
           "action by rollouts in the true simulator (evaluation.clairvoyant), an upper bound in practice on the "
           "policies that see only observations."),
@@ -464,6 +470,18 @@ const clv__key clv__scn_keys[] = {
         "Independent replications, with common random numbers across policies."),
     REAL("evaluation.confidence", evaluation.confidence, 0.5, 1, CLV__KF_MAX_OPEN, "0.95", "probability",
          "Level of the confidence intervals."),
+    GROUP("evaluation.verification", 0,
+          "Verified deployment (safe policy improvement): before the comparison, every learned or planned policy "
+          "(q-learning, sarsa, expected-sarsa, greedy, oracle) is evaluated against none, paired with common random "
+          "numbers, on fresh verification worlds (never the evaluation, training or oracle worlds). It enters the "
+          "comparison as itself only if the lower end of the evaluation.confidence interval of its paired net-margin "
+          "difference is above 0 (a one-sided test at level (1 + confidence) / 2); else it falls back to none: in "
+          "the comparison it keeps its name, is labelled \"NAME -> none (not verified)\" and acts as none."),
+    INT("evaluation.verification.replications", evaluation.verification_replications, 0, 100000, CLV__KF_UNLIMITED,
+        "-1", "replications",
+        "Verification worlds, with common random numbers between each policy and none; -1: as many as "
+        "evaluation.replications; 0: no verification, every learned and planned policy deployed as it is (unsafe: "
+        "one that loses to no campaign is compared as if it were the agent's choice); 1 is refused (no interval)."),
     REAL("evaluation.random_coupon_probability", evaluation.random_coupon_probability, 0, 1, 0, "0.2",
          "probability", "random policy: chance that a customer gets a coupon (level and price uniform)."),
     GROUP("evaluation.rfm", 0, "The RFM rule: a coupon to at-risk customers whose past value is high."),
@@ -475,6 +493,9 @@ const clv__key clv__scn_keys[] = {
     REAL("evaluation.ltv_threshold.quantile", evaluation.ltv_quantile, 0, 1, 0, "0.7", "quantile",
          "Predicted-LTV quantile above which a customer gets the coupon."),
     INT("evaluation.ltv_threshold.coupon", evaluation.ltv_coupon, 1, CLV_MAX_COUPONS, 0, "1", "index",
+        "Coupon level to send (1-based index into interventions.coupons)."),
+    GROUP("evaluation.welcome", 0, "The welcome rule: a coupon to every customer in the lifecycle stage new (first purchase at most lifecycle.new_days ago), at list price."),
+    INT("evaluation.welcome.coupon", evaluation.welcome_coupon, 1, CLV_MAX_COUPONS, 0, "1", "index",
         "Coupon level to send (1-based index into interventions.coupons)."),
 
     GROUP("evaluation.clairvoyant", 0, "The clairvoyant yardstick: per customer and epoch, the action of highest "

@@ -27,7 +27,7 @@ void clv_evaluation_free(clv_evaluation *e)
 {
     if (!e)
         return;
-    free(e->totals), free(e->segments), free(e->days), free(e->calibration);
+    free(e->totals), free(e->segments), free(e->days), free(e->calibration), free(e->hindsight);
     memset(e, 0, sizeof *e);
 }
 
@@ -142,8 +142,15 @@ typedef struct {
     eval_worker *w;
     const clv_btyd_value *value, *over_horizon;
     const clv_progress *progress, *poll;
+    const char *phase;          /* of the progress reports */
+    uint64_t first;             /* the world of replication 0 */
     clv_evaluation *out;
+    size_t cap;                 /* customers a world can hold */
     pthread_mutex_t mu;         /* guards the rest */
+    /* the hindsight bound (opts.hindsight), or NULL: per replication and
+     * customer the most margin any run drew from it (NaN propagates), and
+     * per replication the most margin that no customer's holds */
+    double *best, *rest;
     size_t done;                /* runs finished, for the progress reports */
     size_t failed;              /* the smallest failing unit so far (n x R: none) */
     clv_error err;              /* its error */
@@ -156,13 +163,26 @@ static int eval_unit(size_t unit, int worker, void *ctx)
     const size_t r = unit / j->n, p = unit % j->n;
     clv_error err;
     memset(&err, 0, sizeof err); /* (a policy may fail without a message) */
-    int st = run_one(w->s, j->scn, &j->policies[p], clv_world_evaluation(r), &w->b, j->value,
+    int st = run_one(w->s, j->scn, &j->policies[p], j->first + r, &w->b, j->value,
                      j->over_horizon, j->poll, j->out, p * j->R + r, &err);
     pthread_mutex_lock(&j->mu);
+    if (st == CLV_OK && j->best) {
+        /* a maximum is the same in any order of the runs: no dependence on the threads */
+        const size_t n = clv_sim_customers(w->s);
+        double *b = j->best + r * j->cap, held = 0;
+        for (size_t i = 0; i < n; i++) {
+            const double v = w->b.cm[i];
+            b[i] = isnan(v) || isnan(b[i]) ? NAN : v > b[i] ? v : b[i];
+            held += v;
+        }
+        const double rest = clv_eval_value(j->out, p, r, CLV_M_NET_MARGIN) - held;
+        j->rest[r] = isnan(rest) || isnan(j->rest[r]) ? NAN : rest > j->rest[r] ? rest : j->rest[r];
+    }
     if (st == CLV_OK) {
         j->done++;
-        if (clv_progress_report(j->progress, "evaluating", (double)j->done, (double)(j->R * j->n)) != CLV_OK)
-            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "evaluation cancelled");
+        if (clv_progress_report(j->progress, j->phase, (double)j->done, (double)(j->R * j->n)) != CLV_OK)
+            st = clv_error_set(&err, CLV_ECANCELLED, NULL, 0, NULL, "%s cancelled",
+                               j->first == clv_world_evaluation(0) ? "evaluation" : "verification");
     }
     if (st != CLV_OK && unit < j->failed) {
         j->failed = unit;
@@ -172,10 +192,20 @@ static int eval_unit(size_t unit, int worker, void *ctx)
     return st;
 }
 
+size_t clv_eval_verification_replications(const clv_scenario *scn)
+{
+    const int v = scn->evaluation.verification_replications;
+    return (size_t)(v < 0 ? scn->evaluation.replications : v);
+}
+
 int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, const clv_eval_opts *opts,
                  clv_evaluation *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
+    const int verify = opts && opts->worlds == CLV_EVAL_ON_VERIFICATION;
+    if (opts && opts->worlds != CLV_EVAL_ON_EVALUATION && !verify)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "worlds", "expected CLV_EVAL_ON_EVALUATION or "
+                             "CLV_EVAL_ON_VERIFICATION, got %d", opts->worlds);
     clv_sim_opts so;
     clv_sim_opts_default(&so);
     const int threads = clv_threads_resolve(opts ? opts->threads : 0);
@@ -184,11 +214,12 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     const clv_progress poll = {NULL, progress ? progress->ctx : NULL, progress ? progress->cancelled : NULL};
     so.progress = &poll;
     clv_world *world = NULL;
-    int st = clv_stream_space_check(CLV_SPACE_EVALUATION, (uint64_t)scn->evaluation.replications,
-                                    "evaluation.replications", err);
+    const size_t R = verify ? clv_eval_verification_replications(scn) : (size_t)scn->evaluation.replications;
+    int st = verify ? clv_stream_space_check(CLV_SPACE_VERIFICATION, R, "evaluation.verification.replications", err)
+                    : clv_stream_space_check(CLV_SPACE_EVALUATION, R, "evaluation.replications", err);
     if (st != CLV_OK || (st = clv_world_alloc(scn, &so, &world, err)) != CLV_OK)
         return st;
-    const size_t R = (size_t)scn->evaluation.replications, cap = clv_world_capacity(world), runs = n * R;
+    const size_t cap = clv_world_capacity(world), runs = n * R;
     /* the runs go to `workers` threads, at most one per policy (a policy is
      * used by one thread at a time); the threads left over step each state */
     size_t workers = (size_t)threads < n ? (size_t)threads : n;
@@ -222,7 +253,21 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     memset(&j, 0, sizeof j);
     j.scn = scn, j.policies = policies, j.n = n, j.R = R, j.w = w;
     j.value = &value, j.over_horizon = &over_horizon, j.progress = progress, j.poll = &poll, j.out = out;
+    j.phase = verify ? "verifying" : "evaluating";
+    j.first = verify ? clv_world_verification(0) : clv_world_evaluation(0);
     j.failed = runs;
+    j.cap = cap;
+    if (st == CLV_OK && opts && opts->hindsight) {
+        j.best = malloc(R * cap * sizeof *j.best);
+        j.rest = malloc(R * sizeof *j.rest);
+        out->hindsight = malloc(R * sizeof *out->hindsight);
+        if (!j.best || !j.rest || !out->hindsight)
+            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the hindsight bound");
+        for (size_t k = 0; st == CLV_OK && k < R * cap; k++)
+            j.best[k] = -INFINITY;
+        for (size_t k = 0; st == CLV_OK && k < R; k++)
+            j.rest[k] = -INFINITY;
+    }
     if (st == CLV_OK && pthread_mutex_init(&j.mu, NULL) != 0)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the evaluation");
     if (st == CLV_OK) {
@@ -235,6 +280,15 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
             st = clv_error_set(err, st, NULL, 0, NULL, "out of memory for the evaluation");
         pthread_mutex_destroy(&j.mu);
     }
+    /* in customer order: the same sum whatever the threads */
+    for (size_t r = 0; st == CLV_OK && j.best && r < R; r++) {
+        double h = j.rest[r];
+        for (size_t i = 0; i < cap; i++)
+            if (j.best[r * cap + i] != -INFINITY) /* a customer some run had */
+                h += j.best[r * cap + i];
+        out->hindsight[r] = h;
+    }
+    free(j.best), free(j.rest);
     for (size_t k = 0; w && k < workers; k++) {
         clv_sim_free(w[k].s);
         free(w[k].b.obs), free(w[k].b.cm), free(w[k].b.alive0), free(w[k].b.pred), free(w[k].b.rank);
@@ -315,4 +369,62 @@ void clv_eval_paired(const clv_evaluation *e, size_t p, size_t q, int metric, do
 void clv_eval_roi(const clv_evaluation *e, size_t p, size_t q, double confidence, clv_interval *out)
 {
     paired(e, p, q, confidence, out, roi, 0);
+}
+
+/* ---- yardsticks ---- */
+
+static double value_of(const clv_evaluation *e, long p, size_t r)
+{
+    return p == CLV_EVAL_HINDSIGHT ? (e->hindsight ? e->hindsight[r] : NAN)
+                                   : clv_eval_value(e, (size_t)p, r, CLV_M_NET_MARGIN);
+}
+
+void clv_eval_bound_of(const clv_evaluation *e, long p, size_t none, long bound, double confidence,
+                       clv_eval_bound *out)
+{
+    const size_t R = e->replications;
+    enum { ON_STACK = 4096 };
+    double sv[ON_STACK], sd[ON_STACK];
+    sv[0] = sd[0] = NAN; /* (read only when filled; this quiets -Wmaybe-uninitialized) */
+    double *x = R <= ON_STACK ? sv : malloc(R * sizeof *x), *d = R <= ON_STACK ? sd : malloc(R * sizeof *d);
+    out->share = out->share_lo = out->share_hi = NAN;
+    if (!x || !d) {
+        if (x != sv)
+            free(x);
+        if (d != sd)
+            free(d);
+        clv_interval_of(NULL, 0, 1, confidence, &out->value);
+        out->diff = out->value;
+        return;
+    }
+    for (size_t r = 0; r < R; r++) {
+        x[r] = value_of(e, p, r);
+        d[r] = x[r] - clv_eval_value(e, none, r, CLV_M_NET_MARGIN);
+    }
+    clv_interval_of(x, R, 1, confidence, &out->value);
+    clv_interval_of(d, R, 1, confidence, &out->diff);
+    if (bound >= 0) {
+        /* the bound's paired differences into x */
+        for (size_t r = 0; r < R; r++)
+            x[r] = clv_eval_value(e, (size_t)bound, r, CLV_M_NET_MARGIN) - clv_eval_value(e, none, r, CLV_M_NET_MARGIN);
+        const double mn = gsl_stats_mean(d, 1, R), md = gsl_stats_mean(x, 1, R);
+        if (isnan(mn) || isnan(md)) {
+            out->share = out->share_lo = out->share_hi = NAN;
+        } else if (md > 0) {
+            const double q = mn / md;
+            out->share = out->share_lo = out->share_hi = q;
+            if (R >= 2) {
+                const double vn = gsl_stats_variance_m(d, 1, R, mn), vd = gsl_stats_variance_m(x, 1, R, md);
+                const double c = gsl_stats_covariance_m(d, 1, x, 1, R, mn, md);
+                double v = (vn - 2 * q * c + q * q * vd) / ((double)R * md * md);
+                v = v > 0 ? v : 0; /* rounding of a policy that is the bound */
+                const double h = gsl_cdf_tdist_Pinv(0.5 + confidence / 2, (double)(R - 1)) * sqrt(v);
+                out->share_lo = q - h, out->share_hi = q + h;
+            }
+        }
+    }
+    if (x != sv)
+        free(x);
+    if (d != sd)
+        free(d);
 }

@@ -127,6 +127,139 @@ static char *pm(const tabchk *t, const char *what, char *buf, size_t n, const cl
     return buf;
 }
 
+/* the width of the policy column: the longest label, at least 18 */
+static int label_width(const clv_study *r)
+{
+    size_t w = 18;
+    for (size_t p = 0; p < r->n; p++)
+        w = strlen(r->pol[p].label) > w ? strlen(r->pol[p].label) : w;
+    return (int)w;
+}
+
+/* the verified deployment: per learned or planned policy whether it beat
+ * none on the verification worlds, and so is compared as itself, or fell
+ * back to none */
+static void verification_table(const clv_study *r, FILE *fp, const tabchk *t, int lw)
+{
+    const clv_scenario *scn = &r->scn;
+    size_t m = 0, fell = 0;
+    for (size_t p = 0; p < r->n; p++)
+        if (r->pol[p].verify != CLV_VERIFY_EXEMPT) {
+            m++;
+            fell += r->pol[p].verify == CLV_VERIFY_FELL_BACK;
+        }
+    if (!m)
+        return;
+    if (r->verification_replications == 0) {
+        fprintf(fp, "\nVerified deployment is off (evaluation.verification.replications = 0): the %zu learned or "
+                    "planned %s compared as learned or planned, even one that loses to no campaign.\n",
+                m, m == 1 ? "policy is" : "policies are");
+        return;
+    }
+    fprintf(fp, "\nVerified deployment: each learned or planned policy against none on %zu fresh verification "
+                "worlds (never the evaluation, training or oracle worlds), net margin paired by world, %g%% "
+                "interval; deployed only if its lower end is above 0, else compared as none (%zu of %zu fell "
+                "back):\n",
+            r->verification_replications, 100 * scn->evaluation.confidence, fell, m);
+    const char *what = "net margin against none on the verification worlds";
+    for (size_t p = 0; p < r->n; p++) {
+        const clv_study_policy *q = &r->pol[p];
+        if (q->verify == CLV_VERIFY_EXEMPT)
+            continue;
+        const clv_interval *d = &q->verification;
+        char mean[48], lo[48], hi[48];
+        fprintf(fp, "  %-*s %16s %s  [%s, %s]  %s\n", lw, q->name, group(t, what, mean, sizeof mean, d->mean, 0, 1),
+                scn->economics.currency, group(t, what, lo, sizeof lo, d->lo, 0, 1),
+                group(t, what, hi, sizeof hi, d->hi, 0, 1),
+                q->verify == CLV_VERIFY_PASSED ? "verified: deployed"
+                                               : "not verified (lower end not above 0): fell back to none");
+    }
+}
+
+/* "[lo, hi]" of signed grouped numbers */
+static char *range(const tabchk *t, const char *what, char *buf, size_t n, double lo, double hi, int decimals)
+{
+    char a[48], b[48];
+    snprintf(buf, n, "[%s, %s]", group(t, what, a, sizeof a, lo, decimals, 1), group(t, what, b, sizeof b, hi, decimals, 1));
+    return buf;
+}
+
+/* the yardsticks' view, first: every policy between no campaign (0) and
+ * the clairvoyant bound (1), by decreasing gain (ties in listed order) */
+static void bounds_table(const clv_study *r, FILE *fp, const tabchk *t)
+{
+    if (r->none < 0) {
+        fprintf(fp, "(no policy none listed: no place between no campaign and the best achievable)\n\n");
+        return;
+    }
+    const double conf = r->scn.evaluation.confidence;
+    long order[CLV_STUDY_MAX + 1];
+    clv_eval_bound b[CLV_STUDY_MAX + 1];
+    size_t m = 0;
+    for (size_t p = 0; p < r->n; p++)
+        order[m++] = (long)p;
+    if (r->ev.hindsight)
+        order[m++] = CLV_EVAL_HINDSIGHT;
+    double gap = NAN;
+    for (size_t k = 0; k < m; k++) {
+        clv_study_bound(r, order[k], &b[k]);
+        if (order[k] == r->bound)
+            gap = b[k].diff.mean;
+    }
+    /* insertion sort by decreasing mean gain: stable, NaN last */
+    for (size_t k = 1; k < m; k++)
+        for (size_t j = k; j > 0 && (isnan(b[j - 1].diff.mean) && !isnan(b[j].diff.mean) ? 1 : b[j].diff.mean > b[j - 1].diff.mean); j--) {
+            clv_eval_bound x = b[j];
+            b[j] = b[j - 1], b[j - 1] = x;
+            long o = order[j];
+            order[j] = order[j - 1], order[j - 1] = o;
+        }
+    if (r->bound >= 0)
+        fprintf(fp, "Where each policy sits between no campaign (0) and the clairvoyant bound (1, %s): its net margin "
+                    "gained over no campaign, paired by replication, and that gain as a share of the bound's, with "
+                    "%g%% intervals (%s):\n",
+                r->pol[r->bound].label, 100 * conf, r->scn.economics.currency);
+    else
+        fprintf(fp, "Net margin gained over no campaign, paired by replication, with %g%% intervals (%s); list "
+                    "\"clairvoyant\" in evaluation.policies to place each policy between no campaign and the best "
+                    "achievable:\n",
+                100 * conf, r->scn.economics.currency);
+    if (r->bound >= 0)
+        fprintf(fp, "  %-22s %14s %28s %10s %22s\n", "policy", "gain", "interval", "share", "interval");
+    else
+        fprintf(fp, "  %-22s %14s %28s\n", "policy", "gain", "interval");
+    for (size_t k = 0; k < m; k++) {
+        const char *label = order[k] == CLV_EVAL_HINDSIGHT ? "hindsight (loose)" : r->pol[order[k]].label;
+        char g[48], gi[104], sh[48], si[104];
+        const char *what = "gain over no campaign", *whats = "share of achievable";
+        group(t, what, g, sizeof g, b[k].diff.mean, 0, 1);
+        if (b[k].diff.n > 1 && (long)order[k] != r->none)
+            range(t, what, gi, sizeof gi, b[k].diff.lo, b[k].diff.hi, 0);
+        else
+            snprintf(gi, sizeof gi, "%s", "");
+        if (r->bound >= 0 && !isnan(b[k].share)) {
+            snprintf(sh, sizeof sh, "%.2f", b[k].share);
+            if (b[k].share_hi > b[k].share_lo)
+                snprintf(si, sizeof si, "[%.2f, %.2f]", b[k].share_lo, b[k].share_hi);
+            else
+                snprintf(si, sizeof si, "%s", "");
+            clv_num_ok(t->chk, t->fp, whats, b[k].share);
+        } else {
+            snprintf(sh, sizeof sh, "%s", r->bound >= 0 ? "-" : "");
+            snprintf(si, sizeof si, "%s", "");
+        }
+        if (r->bound >= 0)
+            fprintf(fp, "  %-22s %14s %28s %10s %22s\n", label, g, gi, sh, si);
+        else
+            fprintf(fp, "  %-22s %14s %28s\n", label, g, gi);
+    }
+    fprintf(fp, "(the clairvoyant sees every customer's latent state and plans in the true simulator: an upper bound "
+                "in practice on any policy that sees only observations; the hindsight bound takes, for each customer, "
+                "the most any policy drew from it, after the fact%s)\n\n",
+            r->bound >= 0 && !(gap > 0) ? """; the bound gains nothing over no campaign here, so "
+                                                            "no share is given" : "");
+}
+
 /* the comparison's tables; their numbers are checked in chk (at fp's
  * position when pos_fp, else unknown) */
 void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int pos_fp)
@@ -143,7 +276,9 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
             scn->scenario.name, r->ev.replications, clv_date_format(start, d0),
             clv_date_format(start + scn->calendar.horizon_days - 1, d1),
             (long long)((double)scn->population.customers * scn->run.scale), 100 * conf);
-    fprintf(fp, "%-18s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", "policy", "net margin", "revenue",
+    bounds_table(r, fp, t);
+    const int lw = label_width(r);
+    fprintf(fp, "%-*s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", lw, "policy", "net margin", "revenue",
             "coupon spend", "ROI vs none", "purchases", "active at end", "churned", "CLV/customer", "remaining/cust");
     for (size_t p = 0; p < r->n; p++) {
         clv_interval iv[CLV_M_N], roi;
@@ -159,7 +294,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
         } else {
             snprintf(c[3], sizeof c[3], "-");
         }
-        fprintf(fp, "%-18s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", r->pol[p].label,
+        fprintf(fp, "%-*s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", lw, r->pol[p].label,
                 pm(t, "net margin", c[0], sizeof c[0], &iv[CLV_M_NET_MARGIN], 0),
                 pm(t, "revenue", c[1], sizeof c[1], &iv[CLV_M_REVENUE], 0),
                 pm(t, "coupon spend", c[2], sizeof c[2], &iv[CLV_M_COUPON_SPEND], 0), c[3],
@@ -172,6 +307,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
     fprintf(fp, "(money in %s; ROI: extra net margin over no campaign per %s of coupon spend; remaining/cust: the "
                 "predicted value of the next %d days at the end)\n",
             r->scn.economics.currency, r->scn.economics.currency, scn->ltv.horizon_days);
+    verification_table(r, fp, t, lw);
     if (r->best_fixed >= 0) {
         const size_t b = (size_t)r->best_fixed;
         fprintf(fp, "\nNet margin against the best fixed policy (%s), paired by replication (common random "
@@ -185,7 +321,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
             char m[48], lo[48], hi[48];
             const char *verdict = d.lo > 0 ? "better" : d.hi < 0 ? "worse" : "no clear difference";
             const char *what = "net margin against the best fixed policy";
-            fprintf(fp, "  %-18s %16s %s  [%s, %s]  %s\n", r->pol[p].label, group(t, what, m, sizeof m, d.mean, 0, 1),
+            fprintf(fp, "  %-*s %16s %s  [%s, %s]  %s\n", lw, r->pol[p].label, group(t, what, m, sizeof m, d.mean, 0, 1),
                     r->scn.economics.currency, group(t, what, lo, sizeof lo, d.lo, 0, 1), group(t, what, hi, sizeof hi, d.hi, 0, 1),
                     verdict);
         }
@@ -199,7 +335,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
                 r->scn.economics.currency);
         static const char *const heads[7] = {"spend sure-thing", "+purch persuad.", "+purch sl.dog", "margin pers.",
                                              "margin sure", "margin lost", "margin sl.dog"};
-        fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", "policy", heads[0], heads[1], heads[2], heads[3],
+        fprintf(fp, "  %-*s %16s %16s %14s %14s %14s %14s %14s\n", lw, "policy", heads[0], heads[1], heads[2], heads[3],
                 heads[4], heads[5], heads[6]);
         const size_t R = r->ev.replications, none = (size_t)r->none;
         for (size_t p = 0; p < r->n; p++) {
@@ -216,7 +352,7 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
                     v[3 + s] += (g[s].net_margin - z[s].net_margin) / (double)R;
             }
             char c[7][48];
-            fprintf(fp, "  %-18s %16s %16s %14s %14s %14s %14s %14s\n", r->pol[p].label,
+            fprintf(fp, "  %-*s %16s %16s %14s %14s %14s %14s %14s\n", lw, r->pol[p].label,
                     group(t, heads[0], c[0], 48, v[0], 0, 0), group(t, heads[1], c[1], 48, v[1], 0, 1),
                     group(t, heads[2], c[2], 48, v[2], 0, 1), group(t, heads[3], c[3], 48, v[3], 0, 1),
                     group(t, heads[4], c[4], 48, v[4], 0, 1), group(t, heads[5], c[5], 48, v[5], 0, 1),
@@ -250,13 +386,10 @@ static int write_file(const clv_study *r, const clv_outdir *od, const char *name
     return clv_afile_end(&af, st, err);
 }
 
-/* ",mean,lo,hi" of an interval named col: the bounds empty without two
- * values, everything empty without one */
-static void put_interval(clv_afile *af, const char *col, const clv_interval *iv)
+/* ",mean,lo,hi" of an interval in the columns col, lo and hi: the bounds
+ * empty without two values, everything empty without one */
+static void put_interval_as(clv_afile *af, const char *col, const char *lo, const char *hi, const clv_interval *iv)
 {
-    char lo[80], hi[80];
-    snprintf(lo, sizeof lo, "%s_lo", col);
-    snprintf(hi, sizeof hi, "%s_hi", col);
     if (iv->n > 0)
         NUM(col, ",%.6f", iv->mean);
     else
@@ -268,6 +401,15 @@ static void put_interval(clv_afile *af, const char *col, const clv_interval *iv)
         clv_put_blank(af->fp, ",%.6f");
         clv_put_blank(af->fp, ",%.6f");
     }
+}
+
+/* the same in the columns col, col_lo and col_hi */
+static void put_interval(clv_afile *af, const char *col, const clv_interval *iv)
+{
+    char lo[80], hi[80];
+    snprintf(lo, sizeof lo, "%s_lo", col);
+    snprintf(hi, sizeof hi, "%s_hi", col);
+    put_interval_as(af, col, lo, hi, iv);
 }
 
 static int w_summary(const clv_study *r, clv_afile *af)
@@ -293,6 +435,57 @@ static int w_summary(const clv_study *r, clv_afile *af)
             clv_eval_paired(&r->ev, p, (size_t)r->best_fixed, CLV_M_NET_MARGIN, conf, &d);
         put_interval(af, "roi_vs_none", &roi);
         put_interval(af, "net_margin_vs_best_fixed", &d);
+        fputc('\n', fp);
+    }
+    return ferror(fp);
+}
+
+/* per learned or planned policy: verified (1), fell back to none (0) or
+ * deployed unverified (empty: verification off), with the paired net
+ * margin against none on the verification worlds */
+static int w_verification(const clv_study *r, clv_afile *af)
+{
+    FILE *fp = af->fp;
+    fprintf(fp, "policy,verified,diff_mean,diff_lo,diff_hi,replications\n");
+    for (size_t p = 0; p < r->n; p++) {
+        const clv_study_policy *q = &r->pol[p];
+        if (q->verify == CLV_VERIFY_EXEMPT)
+            continue;
+        fprintf(fp, "%s,%s", q->name, q->verify == CLV_VERIFY_PASSED ? "1" : q->verify == CLV_VERIFY_FELL_BACK ? "0" : "");
+        if (q->verify == CLV_VERIFY_OFF) {
+            const clv_interval none = {NAN, NAN, NAN, NAN, 0};
+            put_interval(af, "diff", &none);
+        } else {
+            put_interval(af, "diff", &q->verification);
+        }
+        fprintf(fp, ",%zu\n", q->verify == CLV_VERIFY_OFF ? (size_t)0 : q->verification.n);
+    }
+    return ferror(fp);
+}
+
+/* bounds.csv: every policy (and the hindsight bound) between no campaign
+ * and the clairvoyant bound, in listed order */
+static int w_bounds(const clv_study *r, clv_afile *af)
+{
+    FILE *fp = af->fp;
+    fprintf(fp, "policy,net_margin,net_margin_lo,net_margin_hi,diff_vs_none,diff_lo,diff_hi,share_of_achievable,"
+                "share_lo,share_hi\n");
+    for (size_t k = 0; k <= r->n; k++) {
+        const long p = k < r->n ? (long)k : CLV_EVAL_HINDSIGHT;
+        if (p == CLV_EVAL_HINDSIGHT && !r->ev.hindsight)
+            break;
+        clv_eval_bound b;
+        clv_study_bound(r, p, &b);
+        fprintf(fp, "%s", p == CLV_EVAL_HINDSIGHT ? "hindsight" : r->pol[p].name);
+        put_interval(af, "net_margin", &b.value);
+        put_interval_as(af, "diff_vs_none", "diff_lo", "diff_hi", &b.diff);
+        const double sh[3] = {b.share, b.share_lo, b.share_hi};
+        static const char *const col[3] = {"share_of_achievable", "share_lo", "share_hi"};
+        for (int c = 0; c < 3; c++)
+            if (isnan(sh[c]))
+                clv_put_blank(fp, ",%.6f");
+            else
+                NUM(col[c], ",%.6f", sh[c]);
         fputc('\n', fp);
     }
     return ferror(fp);
@@ -637,8 +830,8 @@ static int w_report(const clv_study *r, clv_afile *af, const char *no_figures, d
         html_escape(fp, no_figures);
         fprintf(fp, "</p>\n");
     }
-    fprintf(fp, "<h2>Files</h2>\n<p>summary.csv, replications.csv, segments.csv, calibration.csv, daily.csv, learning.csv, "
-                "policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
+    fprintf(fp, "<h2>Files</h2>\n<p>bounds.csv, summary.csv, replications.csv, segments.csv, calibration.csv, "
+                "verification.csv, daily.csv, learning.csv, policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
     fprintf(fp, "<h2>Scenario (resolved)</h2>\n<pre>");
     text = NULL;
     if (!(mem = open_memstream(&text, &len)))
@@ -706,9 +899,11 @@ int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *er
         if (s->pol[p].table && (s->pol[p].table == s->oracle || s->pol[p].table == s->greedy))
             st = clv_report_policy(scn, s->pol[p].table, &s->map, od, s->pol[p].name, err);
     if (st == CLV_OK && (st = write_file(s, od, "summary.csv", w_summary, err)) == CLV_OK &&
+        (st = write_file(s, od, "bounds.csv", w_bounds, err)) == CLV_OK &&
         (st = write_file(s, od, "replications.csv", w_replications, err)) == CLV_OK &&
         (st = write_file(s, od, "segments.csv", w_segments, err)) == CLV_OK &&
-        (st = write_file(s, od, "calibration.csv", w_calibration, err)) == CLV_OK)
+        (st = write_file(s, od, "calibration.csv", w_calibration, err)) == CLV_OK &&
+        (st = write_file(s, od, "verification.csv", w_verification, err)) == CLV_OK)
         st = write_file(s, od, "daily.csv", w_daily, err);
     /* every policy that acts on a table, as a heatmap on the study's states */
     for (size_t p = 0; p < s->n && st == CLV_OK; p++)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_cdf.h>
 #include <gsl/gsl_randist.h>
 
 #include "clvsim/date.h"
@@ -129,6 +130,7 @@ struct clv_sim {
     float *wake;                /* rounded down, so that no event is missed */
     int32_t *hist;              /* the last `history` purchase days, a ring per customer */
     double *margin_out;         /* clv_sim_step's margin argument during a step */
+    int reward;                 /* clv_sim_reward: what margin_out gets */
     size_t n_margin;            /* customers whose margin a step reports */
     /* accounting */
     double run_alive, run_stage[CLV_STAGE_N]; /* counts at the end of the last day simulated */
@@ -331,6 +333,32 @@ static void remultiply(clv_sim *s, size_t i, double sn)
     }
 }
 
+/* the expected net margin of one purchase of customer c in its current
+ * state: the basket z ~ Gamma(p, 1/nu) charged at its price level, less the
+ * cost of goods and, for a holder who will use its coupon, the expected
+ * discount E[min(discount x charged, max_value)] and the redemption cost */
+static double purchase_margin(const clv_sim *s, const cust *c)
+{
+    const clv_world *w = s->w;
+    const double P = w->price[c->price], scale = 1 / (double)c->nu, ez = w->gp * scale;
+    double m = ez * (P - 1 + w->margin_rate);
+    if (c->live && c->cuse) {
+        const clv_scn_coupon *cp = &w->coupon[c->cpn - 1];
+        const double y = cp->max_value / (cp->discount * P); /* the basket at which the cap binds */
+        m -= cp->discount * P * ez * gsl_cdf_gamma_P(y, w->gp + 1, scale) + cp->max_value * gsl_cdf_gamma_Q(y, w->gp, scale) +
+             cp->redemption_cost;
+    }
+    return m;
+}
+
+/* the expected margin of customer c's purchases over the season-time span
+ * ds in its current state: its intensity lam x k per unit of season time
+ * times the expected margin of a purchase */
+static double expected_span(const clv_sim *s, const cust *c, double ds)
+{
+    return ds > 0 ? (double)c->lam * (double)c->k * ds * purchase_margin(s, c) : 0;
+}
+
 /* the coupon of customer c ends on day d (expired or redeemed): with
  * carry-over, a share of its contact's lift stays and decays from d */
 static void end_coupon(const clv_sim *s, cust *c, int32_t d)
@@ -490,6 +518,10 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         epoch_start(s, i, t0, acc);
         margin += acc[ACC_MARGIN * E] - before;
     }
+    /* CLV_SIM_REWARD_EXPECTED: the contact costs as they fall, and for each
+     * span between events the expected margin of its purchases (from spos) */
+    const int expect = acc && f < t0 && s->reward == CLV_SIM_REWARD_EXPECTED;
+    double expected = margin, spos = cal->C[t0 - cal->first];
     if (s->wake[i] >= ce && !(acc && f < t0))
         return margin; /* nothing happens to this customer before t1 (during the burn-in) */
     /* the stage is known through the end of day cur - 1 (a customer
@@ -503,6 +535,8 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         const double sp = c->snext, sd = c->sdeath;
         if (sx < ce && sx <= ssc && sx <= sp && sx <= sd) {
             /* the coupon expires unused at the start of its expiry day */
+            if (expect)
+                expected += expected_span(s, c, sx - spos), spos = sx;
             end_coupon(s, c, c->cpn_expiry);
             remultiply(s, i, sx);
             continue;
@@ -516,14 +550,21 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         if (sd < ce && sd < sp) {
             /* Pareto/NBD dropout: not alive at the end of its day */
             int32_t d = day_of_season(cal, from, sd);
+            if (expect)
+                expected += expected_span(s, c, sd - spos), spos = sd;
             if (acc)
                 acc[ACC_ALIVE * E + (size_t)(d - t0)] -= 1;
             c->alive = 0;
             c->snext = c->sdeath = c->tdeath = INFINITY;
             continue;
         }
-        if (sp >= ce)
+        if (sp >= ce) {
+            if (expect && c->alive)
+                expected += expected_span(s, c, ce - spos);
             break;
+        }
+        if (expect)
+            expected += expected_span(s, c, sp - spos), spos = sp;
         /* a purchase on day d: the basket at list price z, charged at the
          * price level, with the coupon's discount if it is redeemed */
         const int32_t d = day_of_season(cal, from, sp);
@@ -572,7 +613,7 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
     }
     /* the next thing that can happen to it */
     set_wake(s, i, next_stage_change(s, cur - 1, f, c->last), t1);
-    return margin;
+    return expect ? expected : margin;
 }
 
 /* ---- creating customers ---- */
@@ -1277,6 +1318,21 @@ static int step_unit(size_t unit, int worker, void *ctx)
         if (m != 0 && s->margin_out && i < s->n_margin)
             s->margin_out[i] = m;
     }
+    if (s->reward == CLV_SIM_REWARD_EXPECTED && s->margin_out) {
+        /* the customers nothing happens to: their state holds through the
+         * epoch, and their expected margin is one span's */
+        const double cs = s->w->cal.C[j->t0 - s->w->cal.first];
+        const size_t hi = end < s->n_margin ? end : s->n_margin;
+        size_t q = 0;
+        for (size_t i = base; i < hi; i++) {
+            if (q < nw && base + woken[q] == i) {
+                q++;
+                continue;
+            }
+            if (s->c[i].alive)
+                s->margin_out[i] = expected_span(s, &s->c[i], ce - cs);
+        }
+    }
     g->state = s->grng_own[worker];
     return CLV_OK;
 }
@@ -1440,6 +1496,15 @@ int clv_sim_epochs(const clv_sim *s) { return s->w->epochs; }
 int clv_sim_done(const clv_sim *s) { return s->epoch >= s->w->epochs; }
 size_t clv_sim_memory(const clv_sim *s) { return s->bytes; }
 int clv_sim_list_price(const clv_sim *s) { return s->w->list_price; }
+
+int clv_sim_set_reward(clv_sim *s, int reward, clv_error *err)
+{
+    if (reward != CLV_SIM_REWARD_REALISED && reward != CLV_SIM_REWARD_EXPECTED)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "reward",
+                             "expected CLV_SIM_REWARD_REALISED (0) or CLV_SIM_REWARD_EXPECTED (1), got %d", reward);
+    s->reward = reward;
+    return CLV_OK;
+}
 
 int clv_sim_season_phase(const clv_sim *s)
 {

@@ -1,4 +1,4 @@
-/* study.c - the whole study of a scenario: train or load the agents, plan greedy and oracle, build every listed policy, evaluate them with common random numbers. */
+/* study.c - the whole study of a scenario: train or load the agents, plan greedy and oracle, build every listed policy, verify the learned and planned ones against none on fresh worlds, evaluate them all with common random numbers. */
 #include "clvsim/study.h"
 
 #include <math.h>
@@ -53,7 +53,7 @@ static int learned_listed(const clv_scenario *scn, int algo)
     return 0;
 }
 
-/* the listed kind planned with clv_mdp_table's myopic m, or 0 */
+/* the listed planned kind of myopic m (1 greedy, 0 oracle), or 0 */
 static int planned_listed(const clv_scenario *scn, int m)
 {
     for (size_t i = 0; clv_policy_types[i]; i++) {
@@ -162,10 +162,17 @@ static int estimate_models(clv_study *s, const clv_study_opts *o, clv_error *err
         return st;
     const double t0 = now();
     st = clv_oracle_estimate(scn, &s->map, scn->agent.episodes, scn->run.threads, o->progress, &s->mdp, err);
-    if (st == CLV_OK && oracle)
-        st = clv_mdp_table(s->mdp, 0, scn->agent.gamma, 1e-9, 100000, &s->oracle, err);
+    /* both deploy with the agents' rule against no coupon at list price */
+    const int base = clv_scn_list_price(scn), E = st == CLV_OK ? clv_mdp_estimate_epochs(s->mdp) : 0;
+    if (st == CLV_OK && oracle) {
+        if (!(s->oracle_epochs = calloc(E > 0 ? (size_t)E : 1, sizeof *s->oracle_epochs)))
+            return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        st = clv_mdp_plan(s->mdp, E, base, scn->agent.confidence, s->oracle_epochs, err);
+        s->n_oracle_epochs = st == CLV_OK ? E : 0;
+        s->oracle = st == CLV_OK ? s->oracle_epochs[0] : NULL;
+    }
     if (st == CLV_OK && greedy)
-        st = clv_mdp_table(s->mdp, 1, scn->agent.gamma, 1e-9, 100000, &s->greedy, err);
+        st = clv_mdp_greedy(s->mdp, clv_mdp_lookahead(scn), base, &s->greedy, err);
     if (st == CLV_OK)
         note(o, "estimated the discretised MDP from %d episodes of random actions (%zu transitions) in %.1f s",
              scn->agent.episodes, clv_mdp_estimate_transitions(s->mdp), now() - t0);
@@ -196,7 +203,7 @@ static int build_policies(clv_study *s, clv_error *err)
         if (!t)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "unknown policy kind %d",
                                  scn->evaluation.policies[i]);
-        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads};
+        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads, NULL, 0};
         if (t->per_level != CLV_PER_NONE) {
             /* one policy per coupon level, or per price level other than list */
             const int n_levels = t->per_level == CLV_PER_COUPON ? scn->interventions.n_coupons
@@ -216,6 +223,8 @@ static int build_policies(clv_study *s, clv_error *err)
         if (t->how == CLV_PK_PLANNED) {
             a.table = t->myopic ? s->greedy : s->oracle;
             a.map = &s->map;
+            if (!t->myopic)
+                a.tables = (const clv_qtable *const *)s->oracle_epochs, a.n_tables = s->n_oracle_epochs;
         } else if (t->how == CLV_PK_LEARNED) {
             for (int k = 0; !a.table && k < s->n_trained; k++)
                 if (s->algo[k] == t->algo)
@@ -231,14 +240,104 @@ static int build_policies(clv_study *s, clv_error *err)
     return st;
 }
 
-/* ---- phase 3: evaluation, and the references of the comparison ---- */
+/* ---- phase 3: verified deployment ---- */
+
+/* a learned or planned policy: the kinds that are verified before they are deployed */
+static int verified_kind(int kind)
+{
+    const clv_policy_type *t = clv_policy_type_of(kind);
+    return t && (t->how == CLV_PK_LEARNED || t->how == CLV_PK_PLANNED);
+}
+
+/* the policy none under the name name (copied), as build_policies makes it */
+static int make_none(const clv_scenario *scn, const char *name, clv_policy *out, clv_error *err)
+{
+    const clv_policy_type *t = clv_policy_type_of(CLV_POLICY_NONE);
+    const clv_policy_args a = {.name = name, .seed = (uint64_t)scn->scenario.seed, .threads = scn->run.threads};
+    return t->make(scn, &a, out, err);
+}
+
+/* Every learned and planned policy against none on the verification
+ * worlds, in one clv_evaluate (none first); one that does not beat none
+ * there is replaced by none under its own name. */
+static int verify(clv_study *s, const clv_study_opts *o, clv_error *err)
+{
+    const clv_scenario *scn = &s->scn;
+    const size_t R = clv_eval_verification_replications(scn);
+    size_t idx[CLV_STUDY_MAX], m = 0;
+    s->verification_replications = R;
+    if (R == 1) /* (the schema refuses it; a scenario changed in memory may not) */
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.verification.replications",
+                             "expected -1, 0 or at least 2 verification worlds, got 1: one world gives no interval");
+    for (size_t p = 0; p < s->n; p++)
+        if (verified_kind(s->pol[p].kind)) {
+            s->pol[p].verify = R ? CLV_VERIFY_FELL_BACK : CLV_VERIFY_OFF; /* until shown otherwise */
+            idx[m++] = p;
+        }
+    if (!m)
+        return CLV_OK;
+    if (!R) {
+        note(o, "evaluation.verification.replications is 0: %zu learned or planned %s deployed unverified", m,
+             m == 1 ? "policy" : "policies");
+        return CLV_OK;
+    }
+    clv_policy pols[1 + CLV_STUDY_MAX];
+    int st = make_none(scn, "none", &pols[0], err);
+    if (st != CLV_OK)
+        return st;
+    for (size_t k = 0; k < m; k++)
+        pols[1 + k] = s->pol[idx[k]].pol;
+    const clv_eval_opts eo = {.threads = scn->run.threads, .progress = o->progress, .worlds = CLV_EVAL_ON_VERIFICATION};
+    clv_evaluation ev;
+    const double t0 = now();
+    st = clv_evaluate(scn, pols, 1 + m, &eo, &ev, err);
+    clv_policy_free(&pols[0]);
+    if (st != CLV_OK)
+        return st;
+    s->verification_seconds = now() - t0;
+    for (size_t k = 0; k < m && st == CLV_OK; k++) {
+        clv_study_policy *p = &s->pol[idx[k]];
+        clv_eval_paired(&ev, 1 + k, 0, CLV_M_NET_MARGIN, scn->evaluation.confidence, &p->verification);
+        const clv_interval *d = &p->verification;
+        /* NaN fails: a lower end that is not above 0, whatever the reason, is no evidence */
+        if (d->lo > 0) {
+            p->verify = CLV_VERIFY_PASSED;
+            note(o, "verified %s: %+.0f [%+.0f, %+.0f] %s net margin against none, paired on %zu fresh worlds", p->name,
+                 d->mean, d->lo, d->hi, scn->economics.currency, R);
+            continue;
+        }
+        note(o, "%s fell back to none: %+.0f [%+.0f, %+.0f] %s net margin against none, paired on %zu fresh worlds; "
+                "the lower end of the %g%% interval is not above 0", p->name, d->mean, d->lo, d->hi,
+             scn->economics.currency, R, 100 * scn->evaluation.confidence);
+        /* the comparison meets none under its name; its table stays for its files */
+        clv_policy_free(&p->pol);
+        if ((st = make_none(scn, p->name, &p->pol, err)) == CLV_OK) {
+            char base[sizeof p->label];
+            memcpy(base, p->label, sizeof base);
+            snprintf(p->label, sizeof p->label, "%.*s -> none (not verified)", (int)(sizeof base - 26), base);
+        }
+    }
+    clv_evaluation_free(&ev);
+    size_t fell = 0;
+    for (size_t k = 0; k < m; k++)
+        fell += s->pol[idx[k]].verify == CLV_VERIFY_FELL_BACK;
+    if (st == CLV_OK)
+        note(o, "verified %zu learned or planned %s against none on %zu fresh worlds in %.1f s: %zu deployed, %zu "
+                "fell back to none", m, m == 1 ? "policy" : "policies", R, s->verification_seconds, m - fell, fell);
+    return st;
+}
+
+/* ---- phase 4: evaluation, and the references of the comparison ---- */
 
 static void pick_references(clv_study *s)
 {
     double best = -INFINITY;
-    s->none = s->best_fixed = -1;
+    s->none = s->best_fixed = s->bound = -1;
     for (size_t p = 0; p < s->n; p++) {
         clv_interval iv;
+        const clv_policy_type *t = clv_policy_type_of(s->pol[p].kind);
+        if (t && t->how == CLV_PK_BOUND)
+            s->bound = (long)p;
         clv_eval_interval(&s->ev, p, CLV_M_NET_MARGIN, s->scn.evaluation.confidence, &iv);
         if (s->pol[p].kind == CLV_POLICY_NONE)
             s->none = (long)p;
@@ -252,7 +351,8 @@ static int evaluate(clv_study *s, const clv_study_opts *o, clv_error *err)
     clv_policy pols[CLV_STUDY_MAX];
     for (size_t p = 0; p < s->n; p++)
         pols[p] = s->pol[p].pol;
-    clv_eval_opts eo = {s->scn.run.threads, o->progress};
+    clv_eval_opts eo = {.threads = s->scn.run.threads, .progress = o->progress, .worlds = CLV_EVAL_ON_EVALUATION,
+                        .hindsight = 1};
     const double t0 = now();
     int st = clv_evaluate(&s->scn, pols, s->n, &eo, &s->ev, err);
     if (st == CLV_OK) {
@@ -260,6 +360,16 @@ static int evaluate(clv_study *s, const clv_study_opts *o, clv_error *err)
         pick_references(s);
     }
     return st;
+}
+
+void clv_study_bound(const clv_study *s, long p, clv_eval_bound *out)
+{
+    if (s->none < 0) {
+        clv_interval nan = {NAN, NAN, NAN, NAN, 0};
+        *out = (clv_eval_bound){nan, nan, NAN, NAN, NAN};
+        return;
+    }
+    clv_eval_bound_of(&s->ev, p, (size_t)s->none, s->bound, s->scn.evaluation.confidence, out);
 }
 
 void clv_study_opts_default(clv_study_opts *o)
@@ -280,13 +390,15 @@ int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     const double t0 = now();
     s->scn = *scn;
-    s->none = s->best_fixed = -1;
+    s->none = s->best_fixed = s->bound = -1;
     s->loaded = opts->tables != NULL;
     int st = s->loaded ? load_agents(s, opts, err) : train_agents(s, opts, err);
     if (st == CLV_OK)
         st = estimate_models(s, opts, err);
     if (st == CLV_OK)
         st = build_policies(s, err);
+    if (st == CLV_OK)
+        st = verify(s, opts, err);
     if (st == CLV_OK)
         st = evaluate(s, opts, err);
     if (st != CLV_OK) {
@@ -306,7 +418,9 @@ void clv_study_free(clv_study *s)
         clv_policy_free(&s->pol[p].pol);
     for (int k = 0; k < s->n_trained; k++)
         clv_train_result_free(&s->trained[k]);
-    clv_qtable_free(s->oracle);
+    for (int t = 0; t < s->n_oracle_epochs; t++)
+        clv_qtable_free(s->oracle_epochs[t]);
+    free(s->oracle_epochs);
     clv_qtable_free(s->greedy);
     clv_mdp_estimate_free(s->mdp);
     clv_evaluation_free(&s->ev);
@@ -366,10 +480,10 @@ int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_a
         st = clv_oracle_estimate(scn, &a->trained[0].map, scn->agent.episodes, scn->run.threads, opts->progress,
                                  &a->mdp, err);
         if (st == CLV_OK)
-            st = clv_mdp_solve(a->mdp, scn->agent.gamma, 1e-9, 100000, NULL, &a->optimum, err);
+            st = clv_mdp_solve(a->mdp, clv_mdp_estimate_epochs(a->mdp), NULL, &a->optimum, err);
         a->oracle_seconds = now() - t0;
         for (int k = 0; k < a->n && st == CLV_OK; k++)
-            st = clv_mdp_evaluate(a->mdp, a->trained[k].table, scn->agent.gamma, 1e-9, 100000, &a->value[k], err);
+            st = clv_mdp_evaluate(a->mdp, a->trained[k].table, clv_mdp_estimate_epochs(a->mdp), &a->value[k], err);
         if (st == CLV_OK && opts->done)
             opts->done(opts->done_ctx, a, -1);
     }
