@@ -39,8 +39,10 @@
  * of one k, common random numbers), a is applied to every existing
  * customer, then no campaign to the horizon's end, or, for the actions of
  * the constant fixed policies (a coupon at list price: blanket-K; a price
- * level without coupon: price-K), a held to the end; each customer's net
- * margin to the end is its value.  The base action is the constant action
+ * level without coupon: price-K), a held to the end; each customer's
+ * expected net margin to the end along the rollout (the rollout states
+ * report CLV_SIM_REWARD_EXPECTED of sim.h: the realised margin's mean
+ * without the lottery of purchases) is its value.  The base action is the constant action
  * whose "held to the end" total over all customers is the largest; a customer deviates from it to the action of its best
  * rollout only when the mean advantage, paired by luck, exceeds two
  * standard errors (so that many noisy estimates of small differences do

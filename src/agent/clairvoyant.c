@@ -124,6 +124,8 @@ static int prepare(clairvoyant *p, clv_error *err)
                  : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the clairvoyant's rollouts");
     for (int w = 0; st == CLV_OK && w < p->workers; w++) {
         st = clv_sim_alloc_in(p->world, &o, &p->roll[w], err);
+        if (st == CLV_OK)
+            st = clv_sim_set_reward(p->roll[w], CLV_SIM_REWARD_EXPECTED, err);
         p->margin[w] = malloc(2 * p->cap * sizeof *p->margin[w]);
         p->act[w] = malloc(p->cap * sizeof *p->act[w]);
         if (st == CLV_OK && (!p->margin[w] || !p->act[w]))

@@ -500,11 +500,11 @@ const clv__key clv__scn_keys[] = {
 
     GROUP("evaluation.clairvoyant", 0, "The clairvoyant yardstick: per customer and epoch, the action of highest "
           "expected net margin to the horizon's end, from rollouts in the true simulator from its latent state."),
-    INT("evaluation.clairvoyant.lucks", evaluation.clairvoyant_lucks, 2, 64, 0, "4", "draws",
+    INT("evaluation.clairvoyant.lucks", evaluation.clairvoyant_lucks, 2, 64, 0, "2", "draws",
         "Luck draws (fresh futures, common to all actions) averaged per epoch and action; the cost is "
-        "about lucks x (actions + coupons + prices) rollouts to the horizon's end per epoch. The default 4 is the "
-        "smallest whose net margin on holiday.cfg (scale 0.2, 10 replications) is within noise of 16 "
-        "(-42 [-378, +295] USD, paired); 2 is significantly lower (-659 [-1136, -181])."),
+        "about lucks x (actions + coupons + prices) rollouts to the horizon's end per epoch. With the rollouts' "
+        "expected margins the default 2 is within noise of 8 on holiday.cfg (scale 0.2, 10 replications: "
+        "-51 [-584, +482] USD, paired; 4: -96 [-367, +175]) at a quarter of the cost."),
 
     GROUP("output", 0, "Where and what to write. In clvsim 0.1.0 only dir is read; plots and report take effect with the comparison."),
     STR("output.dir", output.dir, CLV__KF_EMPTY_OK, "\"\"",
