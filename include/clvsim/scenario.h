@@ -65,6 +65,8 @@ typedef enum { CLV_LR_CONSTANT = 0, CLV_LR_COSINE = 1 } clv_lr_schedule;
 typedef enum { CLV_ALGO_Q = 0 /* "q-learning" */, CLV_ALGO_SARSA = 1, CLV_ALGO_EXPECTED_SARSA = 2 } clv_algo;
 typedef enum { CLV_ALPHA_CONSTANT = 0, CLV_ALPHA_VISITS = 1 } clv_alpha_schedule;
 typedef enum { CLV_EXPLORE_EGREEDY = 0, CLV_EXPLORE_SOFTMAX = 1 } clv_exploration;
+/* agent.targets: what the tabular agents learn from (clv_agent_train, clvsim/agent.h) */
+typedef enum { CLV_TARGETS_CLASSIC = 0, CLV_TARGETS_PAIRED = 1 } clv_targets;
 /* the policy kinds, numbered in the order of clvsim/policy_kinds.h */
 typedef enum {
 #define CLV__POLICY_ENUM(id, name, sym) CLV_POLICY_##id,
@@ -268,6 +270,7 @@ typedef struct clv_scn_agent {
     int bins_stage;
     int bins_season_phase;
     int checkpoint_every;
+    int targets;                      /* clv_targets */
 } clv_scn_agent;
 
 typedef struct clv_scn_evaluation {

@@ -24,4 +24,34 @@ int clv__agent_see(const clv_sim *s, const clv_btyd_value *ltv, const clv_state_
  * (clv_sim_sent).  Training and the oracle credit transitions to it. */
 int clv__agent_executed(const clv_sim *s, size_t i, clv_action requested, size_t n_prices);
 
+/* The value of state s2 in a TD target by p's rule (Q-learning: max Q;
+ * SARSA: Q(s2, a2); Expected SARSA: Q's mean under the behaviour policy),
+ * and the step size of an update that is the visits-th of its cell: the
+ * pieces of clv_agent_update that the paired targets share. */
+double clv__agent_next_value(const clv_qtable *t, const clv_agent_params *p, size_t s2, int a2);
+double clv__agent_step_size(const clv_agent_params *p, uint32_t visits);
+
+/* The world of scn with its budgets lifted (the rollouts of the
+ * clairvoyant and the paired replays, whose values a refusal must not
+ * hide).  Free with clv_world_free. */
+int clv__world_budget_free(const clv_scenario *scn, clv_world **out, clv_error *err);
+
+/* The paired replays of training (agent.targets = "paired", clvsim/agent.h):
+ * per worker a state of the budget-free world in the expected-reward mode
+ * (CLV_SIM_REWARD_EXPECTED), all made once by clv__paired_alloc.
+ * clv__paired_replay copies state s once per action a (clv_sim_copy: the
+ * same random numbers for every action), applies a to every existing
+ * customer for one epoch and no campaign for clv_mdp_lookahead(scn) - 1
+ * more (fewer at the horizon's end), and keeps customer i's expected
+ * margins, discounted by gamma per epoch, in clv__paired_value(p, a)[i].
+ * The actions run on `threads` workers, each writing its own row, so the
+ * values do not depend on their number; nothing is allocated per call
+ * (clv_parallel_for starts threads). */
+typedef struct clv__paired clv__paired;
+int clv__paired_alloc(const clv_scenario *scn, int threads, double gamma, clv__paired **out, clv_error *err);
+void clv__paired_free(clv__paired *p);
+int clv__paired_replay(clv__paired *p, const clv_sim *s, const clv_progress *progress, clv_error *err);
+const double *clv__paired_value(const clv__paired *p, size_t a);
+int clv__paired_lookahead(const clv__paired *p);
+
 #endif

@@ -5,6 +5,7 @@
 
 #include <gsl/gsl_heapsort.h>
 
+#include "agent_internal.h"
 #include "clvsim/parallel.h"
 #include "clvsim/policy.h"
 
@@ -264,11 +265,8 @@ static int make_clairvoyant(const clv_scenario *scn, const clv_policy_args *args
 {
     memset(out, 0, sizeof *out);
     clairvoyant *p = calloc(1, sizeof *p);
-    clv_scenario *free_scn = malloc(sizeof *free_scn);
-    if (!p || !free_scn) {
-        free(p), free(free_scn);
+    if (!p)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    }
     snprintf(p->name, sizeof p->name, "%s", args->name);
     p->lucks = scn->evaluation.clairvoyant_lucks;
     p->workers = clv_threads_resolve(args->threads);
@@ -278,13 +276,10 @@ static int make_clairvoyant(const clv_scenario *scn, const clv_policy_args *args
     p->budget = scn->interventions.budget_per_epoch >= 0 || scn->interventions.budget_total >= 0;
     /* the rollouts' world: the scenario with its budgets lifted, so that a
      * coupon's value is not hidden by a refusal */
-    *free_scn = *scn;
-    free_scn->interventions.budget_per_epoch = free_scn->interventions.budget_total = -1;
-    int st = p->lucks >= 2 ? clv_world_alloc(free_scn, NULL, &p->world, err)
+    int st = p->lucks >= 2 ? clv__world_budget_free(scn, &p->world, err)
                            : clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.clairvoyant.lucks",
                                            "expected at least 2 luck draws (for the standard errors), got %d",
                                            p->lucks);
-    free(free_scn);
     if (st != CLV_OK) {
         release_clairvoyant(p);
         return st;

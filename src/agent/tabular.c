@@ -11,6 +11,8 @@
 
 #include "clvsim/io.h"
 
+#include "agent_internal.h"
+
 #include "../core/binfile.h"
 
 clv_qtable *clv_qtable_alloc(size_t n_states, size_t n_actions, double init, clv_error *err)
@@ -137,48 +139,51 @@ int clv_agent_act(const clv_qtable *t, const clv_agent_params *p, size_t s, clv_
     return (int)(A - 1);
 }
 
+double clv__agent_next_value(const clv_qtable *t, const clv_agent_params *p, size_t s2, int a2)
+{
+    const size_t A = t->n_actions;
+    const double *q2 = t->q + s2 * A;
+    switch (p->rule) {
+    case CLV_RULE_SARSA:
+        return q2[a2];
+    case CLV_RULE_EXPECTED_SARSA:
+        if (!p->softmax) {
+            /* epsilon-greedy: (1 - eps) max Q + eps mean Q, in one pass */
+            double mx = q2[0], sum = q2[0];
+            for (size_t b = 1; b < A; b++) {
+                mx = q2[b] > mx ? q2[b] : mx;
+                sum += q2[b];
+            }
+            return (1 - p->epsilon) * mx + p->epsilon * sum / (double)A;
+        } else {
+            double pi[256], next = 0;
+            clv_agent_policy(t, p, s2, pi);
+            for (size_t b = 0; b < A; b++)
+                next += pi[b] * q2[b];
+            return next;
+        }
+    default:
+        return q2[clv_agent_greedy(t, s2)];
+    }
+}
+
+double clv__agent_step_size(const clv_agent_params *p, uint32_t visits)
+{
+    const double alpha = p->alpha_visits ? p->alpha / pow((double)visits, p->omega) : p->alpha;
+    return alpha > 1 ? 1 : alpha;
+}
+
 double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int a, double reward, size_t s2, int a2,
                         int terminal)
 {
     const size_t A = t->n_actions;
     double *q = t->q + s * A;
-    double target = reward;
-    if (!terminal) {
-        const double *q2 = t->q + s2 * A;
-        double next;
-        switch (p->rule) {
-        case CLV_RULE_SARSA:
-            next = q2[a2];
-            break;
-        case CLV_RULE_EXPECTED_SARSA:
-            if (!p->softmax) {
-                /* epsilon-greedy: (1 - eps) max Q + eps mean Q, in one pass */
-                double mx = q2[0], sum = q2[0];
-                for (size_t b = 1; b < A; b++) {
-                    mx = q2[b] > mx ? q2[b] : mx;
-                    sum += q2[b];
-                }
-                next = (1 - p->epsilon) * mx + p->epsilon * sum / (double)A;
-            } else {
-                double pi[256];
-                clv_agent_policy(t, p, s2, pi);
-                next = 0;
-                for (size_t b = 0; b < A; b++)
-                    next += pi[b] * q2[b];
-            }
-            break;
-        default:
-            next = q2[clv_agent_greedy(t, s2)];
-        }
-        target += p->gamma * next;
-    }
+    const double target = reward + (terminal ? 0 : p->gamma * clv__agent_next_value(t, p, s2, a2));
     const size_t k = s * A + (size_t)a;
     uint32_t *n = &t->visits[k];
     if (*n < UINT32_MAX)
         ++*n;
-    double alpha = p->alpha_visits ? p->alpha / pow((double)*n, p->omega) : p->alpha;
-    if (alpha > 1)
-        alpha = 1;
+    const double alpha = clv__agent_step_size(p, *n);
     double delta = target - q[a];
     q[a] += alpha * delta;
     /* the targets' sums and the weight of each in Q */

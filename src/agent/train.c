@@ -92,6 +92,57 @@ static double shaped(const clv_scn_agent *ag, double r, double phi2, double phi)
     return r + (ag->shaping ? ag->gamma * phi2 - phi : 0);
 }
 
+/* The paired targets (agent.targets = "paired", clvsim/agent.h).  The
+ * paired differences d of this epoch's replays go into the target
+ * statistics of every action of customer i's state st: visits, sum d and
+ * sum d^2, and the weight 1/n of each in their mean (the base's d is 0:
+ * its statistics say that its advantage over itself is known exactly). */
+static void paired_see(clv_qtable *t, const clv__paired *pr, int base, size_t st, size_t i)
+{
+    const size_t A = t->n_actions;
+    const double vb = clv__paired_value(pr, (size_t)base)[i];
+    for (size_t a = 0; a < A; a++) {
+        const size_t k = st * A + a;
+        const double d = (int)a == base ? 0 : clv__paired_value(pr, a)[i] - vb;
+        if (t->visits[k] < UINT32_MAX)
+            t->visits[k]++;
+        double *x = t->stats + k * CLV_QSTATS;
+        x[CLV_QSTAT_SUM] += d;
+        x[CLV_QSTAT_SUMSQ] += d * d;
+        x[CLV_QSTAT_WSQ] = 1 / (double)t->visits[k];
+    }
+}
+
+/* Q(s, a) = Q(s, base) + the mean paired difference of (s, a), for the
+ * actions seen in s */
+static void paired_row(clv_qtable *t, int base, size_t s)
+{
+    const size_t A = t->n_actions;
+    double *q = t->q + s * A;
+    for (size_t a = 0; a < A; a++)
+        if ((int)a != base && t->visits[s * A + a])
+            q[a] = q[base] + t->stats[(s * A + a) * CLV_QSTATS + CLV_QSTAT_SUM] / (double)t->visits[s * A + a];
+}
+
+/* A transition (s, a, reward r, s', a'): the classic update of Q(s, a), or
+ * with paired targets the TD update of Q(s, base) with the reward
+ * corrected to the base's, r - d (d: the paired difference of the action
+ * executed for this customer at s), and its step size by the visits of
+ * (s, base) */
+static void learn(clv_qtable *t, const clv_agent_params *p, int paired, int base, size_t s, int a, double r,
+                  double d, size_t s2, int a2, int terminal)
+{
+    if (!paired) {
+        clv_agent_update(t, p, s, a, r, s2, a2, terminal);
+        return;
+    }
+    double *q = t->q + s * t->n_actions;
+    const uint32_t n = t->visits[s * t->n_actions + (size_t)base];
+    const double y = r - d + (terminal ? 0 : p->gamma * clv__agent_next_value(t, p, s2, a2));
+    q[base] += clv__agent_step_size(p, n ? n : 1) * (y - q[base]);
+    paired_row(t, base, s);
+}
+
 int clv__agent_see(const clv_sim *s, const clv_btyd_value *ltv, const clv_state_map *map, int need_phi, int threads,
                    clv_sim_obs *obs, double *phi, size_t *state, clv_error *err)
 {
@@ -215,11 +266,18 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
     uint32_t *order = budget ? malloc(cap * sizeof *order) : NULL;
     size_t *ps = malloc(cap * sizeof *ps), *cur = malloc(cap * sizeof *cur);
     int *pa = malloc(cap * sizeof *pa), *na = malloc(cap * sizeof *na);
+    /* paired targets: the replays, and per customer the paired difference
+     * of its last transition's executed action */
+    const int paired = ag->targets == CLV_TARGETS_PAIRED, base = clv_scn_list_price(&scn);
+    clv__paired *rp = NULL;
+    double *pd = paired ? calloc(cap, sizeof *pd) : NULL;
     if (!out->table || !out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !margin || !pr || !ps ||
-        !cur || !pa || !na || (budget && (!scratch || !order))) {
+        !cur || !pa || !na || (budget && (!scratch || !order)) || (paired && !pd)) {
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
+    if (paired && (st = clv__paired_alloc(&scn, threads, ag->gamma, &rp, err)) != CLV_OK)
+        goto done;
     clv_btyd_value ltv;
     clv_btyd_value_init(&ltv, &scn);
     /* SARSA's target is Q of the next action taken.  Under a budget a
@@ -283,6 +341,14 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
             const int last = clv_sim_done(s);
             if ((st = clv__agent_see(s, &ltv, &out->map, need_phi, threads, obs, phi, cur, err)) != CLV_OK)
                 break;
+            if (paired && !last) {
+                if ((st = clv__paired_replay(rp, s, progress, err)) != CLV_OK)
+                    break;
+                for (size_t i = 0; i < n; i++)
+                    paired_see(out->table, rp, base, cur[i], i);
+                for (size_t i = 0; i < n; i++)
+                    paired_row(out->table, base, cur[i]);
+            }
             for (size_t i = 0; i < n; i++) {
                 const size_t si = cur[i];
                 if (last) {
@@ -290,13 +356,14 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
                      * and the terminal value stands for what lies beyond */
                     if (i < have_prev) {
                         double r = pr[i] - (ag->shaping ? pphi[i] : 0) + (ag->terminal_value ? ag->gamma * phi[i] : 0);
-                        clv_agent_update(out->table, &p, ps[i], pa[i], r, si, 0, 1);
+                        learn(out->table, &p, paired, base, ps[i], pa[i], r, paired ? pd[i] : 0, si, 0, 1);
                     }
                     continue;
                 }
                 const int a = clv_agent_act(out->table, &p, si, &rng);
                 if (i < have_prev && !(wait && (size_t)a >= P))
-                    clv_agent_update(out->table, &p, ps[i], pa[i], shaped(ag, pr[i], phi[i], pphi[i]), si, a, 0);
+                    learn(out->table, &p, paired, base, ps[i], pa[i], shaped(ag, pr[i], phi[i], pphi[i]),
+                          paired ? pd[i] : 0, si, a, 0);
                 na[i] = a;
                 act[i] = (clv_action){(uint8_t)((size_t)a / P), (uint8_t)((size_t)a % P)};
             }
@@ -315,8 +382,11 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
             for (size_t i = 0; i < n; i++) {
                 const int x = clv__agent_executed(s, i, act[i], P);
                 if (wait && i < have_prev && (size_t)na[i] >= P)
-                    clv_agent_update(out->table, &p, ps[i], pa[i], shaped(ag, pr[i], phi[i], pphi[i]), cur[i], x, 0);
+                    learn(out->table, &p, paired, base, ps[i], pa[i], shaped(ag, pr[i], phi[i], pphi[i]),
+                          paired ? pd[i] : 0, cur[i], x, 0);
                 ps[i] = cur[i], pa[i] = x, pphi[i] = phi[i];
+                if (paired)
+                    pd[i] = clv__paired_value(rp, (size_t)x)[i] - clv__paired_value(rp, (size_t)base)[i];
                 pr[i] = margin[i];
                 total += margin[i];
             }
@@ -335,7 +405,8 @@ done:
     if (st == CLV_ECANCELLED)
         clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
     free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(cur), free(pa), free(na);
-    free(scratch), free(order);
+    free(scratch), free(order), free(pd);
+    clv__paired_free(rp);
     clv_sim_free(s);
     if (st != CLV_OK)
         clv_train_result_free(out);

@@ -77,6 +77,7 @@ static const char *const n_lrs[] = {"constant", "cosine", NULL};
 static const char *const n_algo[] = {"q-learning", "sarsa", "expected-sarsa", NULL};
 static const char *const n_alpha[] = {"constant", "visits", NULL};
 static const char *const n_explore[] = {"epsilon-greedy", "softmax", NULL};
+static const char *const n_targets[] = {"classic", "paired", NULL};
 #define POLICY_NAME(id, name, sym) name,
 static const char *const n_policy[] = {CLV_POLICY_KINDS(POLICY_NAME) NULL};
 #undef POLICY_NAME
@@ -412,6 +413,11 @@ const clv__key clv__scn_keys[] = {
          "constant, or visits: learning_rate / n(s,a)^omega."),
     REAL("agent.omega", agent.omega, 0.5, 1, CLV__KF_MIN_OPEN, "0.7", NULL, "Exponent of the visits schedule."),
     ENUM("agent.exploration", agent.exploration, n_explore, "\"epsilon-greedy\"", "Exploration rule while training."),
+    ENUM("agent.targets", agent.targets, n_targets, "\"classic\"",
+         "What the tabular agents learn from. classic: each transition's realised margin (the textbook updates). "
+         "paired: at each epoch every customer is replayed under every action on copies of the simulator (the same "
+         "random numbers for all), and Q(s,a) = Q(s, no coupon at list price) + the mean paired difference of the "
+         "expected margins over the coupon's validity (clvsim/agent.h)."),
     GROUP("agent.epsilon", 0, "Epsilon-greedy schedule: linear from start to end over decay_episodes, then end."),
     REAL("agent.epsilon.start", agent.epsilon_start, 0, 1, 0, "1.0", "probability", "Epsilon in the first episode."),
     REAL("agent.epsilon.end", agent.epsilon_end, 0, 1, 0, "0.05", "probability", "Epsilon after the decay."),
