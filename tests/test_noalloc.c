@@ -20,6 +20,8 @@
 #include "clvsim/sim.h"
 #include "harness.h"
 
+#include "../src/agent/agent_internal.h"
+
 static void *(*real_malloc)(size_t);
 static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
@@ -372,5 +374,36 @@ TEST(test_noalloc_clairvoyant)
         harness_fail(__FILE__, __LINE__, "the clairvoyant's later calls made %zu allocations", allocations);
     free(obs), free(act), free(order);
     clv_policy_free(&p);
+    clv_sim_free(s);
+}
+
+/* The paired replays of training allocate their copies once
+ * (clv__paired_alloc); a replay allocates nothing. */
+TEST(test_noalloc_paired)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        return;
+    }
+    scn.run.scale = 0.05;
+    clv_sim *s = NULL;
+    clv__paired *p = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, NULL, &s, &err), CLV_OK);
+    CHECK_INT(clv__paired_alloc(&scn, 1, 0.99, &p, &err), CLV_OK);
+    size_t allocations = 0;
+    if (s && p && clv_sim_reset(s, 2, 0, &err) == CLV_OK) {
+        for (int e = 0; e < 3; e++) {
+            window_open();
+            const int st = clv__paired_replay(p, s, NULL, &err);
+            allocations += window_close();
+            CHECK_INT(st, CLV_OK);
+            CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_OK);
+        }
+    }
+    if (allocations)
+        harness_fail(__FILE__, __LINE__, "the paired replays made %zu allocations", allocations);
+    clv__paired_free(p);
     clv_sim_free(s);
 }

@@ -157,11 +157,13 @@ void clv_state_map_init(clv_state_map *m, const clv_scenario *scn);
  * training world 0 at the start (agent.customers x run.scale customers),
  * as clv_agent_train does; a table from an earlier run needs this map. */
 int clv_agent_state_map(const clv_scenario *scn, int threads, clv_state_map *map, clv_error *err);
-/* The fingerprint a table trained by algorithm algo (clv_algo) on the
- * states of m and the interventions iv carries (clv_qtable.layout): a hash
- * of the algorithm, the bins, the LTV cuts, each coupon's discount, cap and
- * validity, and the prices; never 0. */
-uint64_t clv_agent_layout(int algo, const clv_state_map *m, const clv_scn_interventions *iv);
+/* The fingerprint a table trained by algorithm algo (clv_algo) with
+ * targets `targets` (clv_targets, agent.targets) on the states of m and the
+ * interventions iv carries (clv_qtable.layout): a hash of the algorithm, the
+ * targets (classic adds nothing, so classic tables keep the fingerprint they
+ * had before paired targets existed), the bins, the LTV cuts, each coupon's
+ * discount, cap and validity, and the prices; never 0. */
+uint64_t clv_agent_layout(int algo, int targets, const clv_state_map *m, const clv_scn_interventions *iv);
 /* The LTV quantile cuts from a sample of predicted values (sorted in place). */
 void clv_state_map_fit_ltv(clv_state_map *m, double *values, size_t n);
 

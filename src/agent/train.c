@@ -162,9 +162,11 @@ static uint64_t fnv(uint64_t h, const void *data, size_t n)
     return h;
 }
 
-uint64_t clv_agent_layout(int algo, const clv_state_map *m, const clv_scn_interventions *iv)
+uint64_t clv_agent_layout(int algo, int targets, const clv_state_map *m, const clv_scn_interventions *iv)
 {
     uint64_t h = 0xcbf29ce484222325u;
+    if (targets != CLV_TARGETS_CLASSIC)
+        h = fnv(h, &targets, sizeof targets);
     const int ints[7] = {algo, m->use_stage, m->use_season, m->n_rec, m->n_freq, m->n_age, m->n_ltv};
     h = fnv(h, ints, sizeof ints);
     h = fnv(h, m->rec, (size_t)m->n_rec * sizeof *m->rec);
@@ -294,7 +296,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
                           ag->exploration == CLV_EXPLORE_SOFTMAX, ag->epsilon_start, ag->temperature};
     if ((st = fit_map(s, scn.scenario.seed, &ltv, &out->map, obs, margin, err)) != CLV_OK)
         goto done;
-    out->table->layout = clv_agent_layout(algo, &out->map, &scn.interventions);
+    out->table->layout = clv_agent_layout(algo, ag->targets, &out->map, &scn.interventions);
     const clv_qtable *from = opts->resume;
     if (from) {
         if (from->n_states != out->map.n_states || from->n_actions != A) {
@@ -314,7 +316,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
             st = clv_error_set(err, CLV_EINPUT, NULL, 0, "resume",
                                "the table to resume was trained by another algorithm or on other states or actions "
                                "(agent.bins, the LTV cuts fitted from population and seed, the coupons' discount, cap or "
-                               "validity, or the prices); resume "
+                               "validity, or the prices), or with other targets (agent.targets); resume "
                                "with the scenario it was trained on");
             goto done;
         }

@@ -129,12 +129,13 @@ static int load_agents(clv_study *s, const clv_study_opts *o, clv_error *err)
         }
         const size_t A = clv_agent_n_actions(&scn->interventions);
         if (t->n_states != map.n_states || t->n_actions != A ||
-            (t->layout && t->layout != clv_agent_layout(a, &map, &scn->interventions))) {
+            (t->layout && t->layout != clv_agent_layout(a, scn->agent.targets, &map, &scn->interventions))) {
             clv_qtable_free(t);
             st = clv_error_set(err, CLV_EINPUT, path, 0, NULL,
                                "this %s table was trained on other states or actions (agent.bins, the LTV cuts "
                                "fitted from population and seed, the coupons' discount, cap or validity, or the "
-                               "prices); compare it with the scenario it was trained on", name);
+                               "prices) or with other targets (agent.targets); compare it with the scenario it was "
+                               "trained on", name);
             break;
         }
         clv_train_result *tr = &s->trained[s->n_trained];
