@@ -708,6 +708,152 @@ static int bench_bounds(void)
     return 0;
 }
 
+/* The paired targets of training (agent.targets, clvsim/agent.h) against
+ * the classic ones.  (a) The variance of the targets per state-action: an
+ * advantage A(s,a) = Q(s,a) - Q(s,base) learned from classic targets has
+ * per-sample variance var(y_a) + var(y_base) (two independent samples),
+ * from paired ones var(d) (one paired difference), each from the tables'
+ * target statistics after the same episodes; their ratio is the
+ * variance-reduction factor (the medians over the states with 2 or more
+ * visits of both, per action).  (b) Learning speed: the learned policies'
+ * paired gain over no campaign on the evaluation (clv_study_run, as
+ * bounds.csv) as a share of the known optimum's, against the training
+ * episodes (epsilon decaying over 3/4 of them, as in the worlds).  (c) The
+ * training loop's throughput on holiday.cfg. */
+static double target_var(const clv_qtable *t, size_t k)
+{
+    const double n = t->visits[k], *x = t->stats + k * CLV_QSTATS;
+    return n >= 2 ? (x[CLV_QSTAT_SUMSQ] - x[CLV_QSTAT_SUM] * x[CLV_QSTAT_SUM] / n) / (n - 1) : NAN;
+}
+
+static int by_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static int bench_paired(void)
+{
+    static const char *const worlds[2] = {"tests/worlds/c-price.cfg", "tests/worlds/a-elastic.cfg"};
+    static const char *const optimum[2] = {"price-up", "price-down"};
+    clv_error err;
+    printf("\npaired targets (agent.targets): (a) per-sample variance of an advantage's targets, classic "
+           "var(y_a) + var(y_base) over paired var(d), median over states, Q-learning after 30 episodes\n");
+    for (int w = 0; w < 2; w++) {
+        clv_scenario scn;
+        clv_train_result res[2];
+        if (clv_scn_load(worlds[w], NULL, 0, &scn, &err) != CLV_OK) {
+            fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+            return 1;
+        }
+        scn.agent.episodes = 30;
+        scn.agent.epsilon_decay_episodes = 22;
+        for (int m = 0; m < 2; m++) {
+            scn.agent.targets = m ? CLV_TARGETS_PAIRED : CLV_TARGETS_CLASSIC;
+            if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){0, NULL, NULL, NULL, NULL}, &res[m], &err) !=
+                CLV_OK) {
+                fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+                return 1;
+            }
+        }
+        const clv_qtable *c = res[0].table, *pt = res[1].table;
+        const size_t A = c->n_actions, P = (size_t)scn.interventions.n_prices, base = (size_t)clv_scn_list_price(&scn);
+        printf("  %s (%zu states)\n    %-22s %8s %14s %14s %12s\n", worlds[w], c->n_states, "action", "states",
+               "classic var", "paired var", "factor");
+        double *f = malloc(c->n_states * 3 * sizeof *f);
+        for (size_t a = 0; f && a < A; a++) {
+            if (a == base)
+                continue;
+            size_t n = 0;
+            double *vc = f + c->n_states, *vp = f + 2 * c->n_states;
+            for (size_t st = 0; st < c->n_states; st++) {
+                const double x = target_var(c, st * A + a) + target_var(c, st * A + base);
+                const double y = target_var(pt, st * A + a);
+                if (isnan(x) || isnan(y))
+                    continue;
+                vc[n] = x, vp[n] = y, f[n] = y > 0 ? x / y : INFINITY;
+                n++;
+            }
+            qsort(f, n, sizeof *f, by_double), qsort(vc, n, sizeof *vc, by_double), qsort(vp, n, sizeof *vp, by_double);
+            char name[64], fs[32] = "-";
+            snprintf(name, sizeof name, "coupon %zu, price %.2f", a / P, scn.interventions.prices[a % P]);
+            if (n)
+                snprintf(fs, sizeof fs, isinf(f[n / 2]) ? "inf" : "%.3g", f[n / 2]);
+            printf("    %-22s %8zu %14.4g %14.4g %12s\n", name, n, n ? vc[n / 2] : NAN, n ? vp[n / 2] : NAN, fs);
+        }
+        free(f);
+        clv_train_result_free(&res[0]), clv_train_result_free(&res[1]);
+    }
+    static const int episodes[4] = {10, 30, 100, 300};
+    static const int kinds[3] = {CLV_POLICY_Q, CLV_POLICY_SARSA, CLV_POLICY_EXPECTED_SARSA};
+    printf("\n  (b) learning speed: share of the known optimum's paired gain over no campaign (evaluation, "
+           "bounds.csv), q-learning / sarsa / expected-sarsa\n    %-28s %-8s", "world", "targets");
+    for (int e = 0; e < 4; e++)
+        printf(" %18d ep", episodes[e]);
+    printf("\n");
+    for (int w = 0; w < 2; w++) {
+        for (int m = 0; m < 2; m++) {
+            printf("    %-28s %-8s", worlds[w], m ? "paired" : "classic");
+            fflush(stdout);
+            for (int e = 0; e < 4; e++) {
+                clv_scenario scn;
+                clv_study *s = NULL;
+                if (clv_scn_load(worlds[w], NULL, 0, &scn, &err) != CLV_OK) {
+                    fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+                    return 1;
+                }
+                scn.agent.targets = m ? CLV_TARGETS_PAIRED : CLV_TARGETS_CLASSIC;
+                scn.agent.episodes = episodes[e];
+                scn.agent.epsilon_decay_episodes = episodes[e] * 3 / 4;
+                scn.evaluation.n_policies = 0;
+                scn.evaluation.policies[scn.evaluation.n_policies++] = CLV_POLICY_NONE;
+                scn.evaluation.policies[scn.evaluation.n_policies++] =
+                    clv_policy_type_named(optimum[w], NULL)->id;
+                for (int k = 0; k < 3; k++)
+                    scn.evaluation.policies[scn.evaluation.n_policies++] = kinds[k];
+                const double t0 = now();
+                if (clv_study_run(&scn, NULL, &s, &err) != CLV_OK) {
+                    fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+                    return 1;
+                }
+                const long opt = known_policy(s, optimum[w]);
+                printf(" %5.2f/%4.2f/%4.2f %3.0fs", known_share(s, known_policy(s, "q-learning"), opt),
+                       known_share(s, known_policy(s, "sarsa"), opt),
+                       known_share(s, known_policy(s, "expected-sarsa"), opt), now() - t0);
+                fflush(stdout);
+                clv_study_free(s);
+            }
+            printf("\n");
+        }
+    }
+    /* (c) the training loop's throughput, classic and paired, as bench_agent's */
+    clv_scenario scn;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+        return 1;
+    }
+    scn.agent.episodes = 2;
+    scn.agent.customers = 5000;
+    const int epochs = (scn.calendar.horizon_days + scn.calendar.epoch_days - 1) / scn.calendar.epoch_days;
+    printf("\n  (c) training loop (holiday.cfg, 5,000 customers, Q-learning, %zu actions, lookahead %d epochs)\n",
+           clv_agent_n_actions(&scn.interventions), clv_mdp_lookahead(&scn));
+    for (int m = 0; m < 2; m++)
+        for (int threads = 1; threads <= 2; threads++) {
+            scn.agent.targets = m ? CLV_TARGETS_PAIRED : CLV_TARGETS_CLASSIC;
+            clv_train_result res;
+            const double t0 = now();
+            if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){threads, NULL, NULL, NULL, NULL}, &res, &err) !=
+                CLV_OK) {
+                fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+                return 1;
+            }
+            printf("    %-8s %d thread%s: %.3g customer-epochs/s\n", m ? "paired" : "classic", threads,
+                   threads > 1 ? "s" : " ", 2.0 * 5000 * epochs / (now() - t0));
+            clv_train_result_free(&res);
+        }
+    return 0;
+}
+
 /* a section runs when no section is named on the command line, or it is */
 static int wanted(int argc, char **argv, const char *name)
 {
@@ -721,14 +867,14 @@ static int wanted(int argc, char **argv, const char *name)
 
 int main(int argc, char **argv)
 {
-    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "eval", "mlp", "bounds"};
+    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "eval", "mlp", "bounds", "paired"};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         while (k < sizeof sections / sizeof sections[0] && strcmp(argv[i], sections[k]) != 0)
             k++;
         if (k == sizeof sections / sizeof sections[0]) {
-            fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, sim, agent, eval, mlp or "
-                            "bounds\n",
+            fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, sim, agent, eval, mlp, "
+                            "bounds or paired\n",
                     argv[i]);
             return 2;
         }
@@ -772,6 +918,8 @@ int main(int argc, char **argv)
     if (wanted(argc, argv, "mlp"))
         bench_mlp();
     if (wanted(argc, argv, "bounds") && bench_bounds() != 0)
+        same = 0;
+    if (wanted(argc, argv, "paired") && bench_paired() != 0)
         same = 0;
     printf("\n(checksum %g)\n", sink);
     return same ? 0 : 1;
