@@ -723,7 +723,7 @@ static int bench_bounds(void)
 static double target_var(const clv_qtable *t, size_t k)
 {
     const double n = t->visits[k], *x = t->stats + k * CLV_QSTATS;
-    return n >= 2 ? (x[CLV_QSTAT_SUMSQ] - x[CLV_QSTAT_SUM] * x[CLV_QSTAT_SUM] / n) / (n - 1) : NAN;
+    return n >= 2 ? fmax(0, x[CLV_QSTAT_SUMSQ] - x[CLV_QSTAT_SUM] * x[CLV_QSTAT_SUM] / n) / (n - 1) : NAN;
 }
 
 static int by_double(const void *x, const void *y)

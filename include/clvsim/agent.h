@@ -200,7 +200,42 @@ void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t 
  * SARSA's next action (whose update, when that action asks for a coupon
  * under a budget, waits for the step that tells).  Training is serial in customer order
  * (the environment's steps use threads), so results do not depend on the
- * thread count. */
+ * thread count.
+ *
+ * Targets (agent.targets).  "classic" is the above: the textbook updates
+ * on each transition's realised margin.  "paired": at each epoch but the
+ * last, before the step, the state is copied once per action a into a
+ * state of the scenario's world without budgets (clv_sim_copy: the same
+ * random numbers for every action, so the customers meet the same luck
+ * until the actions treat them differently), a is applied to every
+ * existing customer for this epoch and no campaign for the L - 1 epochs
+ * after it (L = clv_mdp_lookahead, the epochs a coupon can stay valid;
+ * fewer at the horizon's end), and each customer's expected margins along
+ * the copy (CLV_SIM_REWARD_EXPECTED of sim.h) are summed, discounted by
+ * agent.gamma per epoch: v_a.  Its paired difference against the base (no
+ * coupon at list price), d_a = v_a - v_base, carries the purchases,
+ * redemption costs and churn that a causes while its coupon is valid.
+ * The table holds Q(s, a) = Q(s, base) + A(s, a): A(s, a) is the mean of
+ * the d_a of the customer-epochs seen in s, and its target statistics are
+ * those of the d_a (sum, sum of squares, weight 1/n each), so that
+ * clv_agent_q_se is the standard error of the advantage and the
+ * deployment's rule (clv_agent_confident) tests A(s, a) > 0 against it
+ * (the base's own statistics are those of d_base = 0: no error).  Q(s,
+ * base) follows the algorithm's TD rule on the real transitions, with the
+ * reward corrected to the base's, r - d_x (x the action executed for that
+ * customer; its shaping and terminal value as above) and the step size of
+ * the visits of (s, base); it gives the states' values in the targets.
+ * The states the copies reach are not valued (no gamma^L (V(s'_a) -
+ * V(s'_base)) term): the observed state after a purchase an action
+ * prevented looks less alive though its true future is unchanged, the
+ * bias by which the terminal value penalised the price rise.  Every
+ * action is replayed for every customer-epoch, whatever exploration
+ * picks; exploration decides only the real trajectory, hence the states
+ * seen.  The replays run the actions on the environment's threads, each
+ * action's row on one worker, in states allocated once; the table does
+ * not depend on the thread count.  Cost: (actions x L + 1) steps per
+ * epoch instead of 1.  A table's layout (clv_agent_layout) names its
+ * targets: a table is resumed only with the targets it was trained with. */
 typedef struct clv_train_result {
     clv_qtable *table;
     clv_state_map map;
