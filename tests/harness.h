@@ -64,6 +64,12 @@ static inline double harness_max(double a, double b)
 /* read a whole file into a NUL-terminated heap buffer (NULL if it cannot) */
 char *harness_read_file(const char *path);
 
+/* Load the scenario file at path (from the repository's root) into *scn:
+ * 1, or 0 with a failure naming what is wrong. */
+struct clv_scenario;
+int harness_load_scenario(const char *file, int line, const char *path, struct clv_scenario *scn);
+#define HARNESS_LOAD(path, scn) harness_load_scenario(__FILE__, __LINE__, (path), (scn))
+
 /* the name of the test that is running (set by the runner) */
 extern const char *harness_test_name;
 

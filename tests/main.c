@@ -12,6 +12,7 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "clvsim/scenario.h"
 #include "harness.h"
 
 int harness_failures;
@@ -296,4 +297,13 @@ int harness_rm_rf(const char *dir)
     if (snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir) >= (int)sizeof cmd || strchr(dir, '\''))
         return -1;
     return system(cmd);
+}
+
+int harness_load_scenario(const char *file, int line, const char *path, clv_scenario *scn)
+{
+    clv_error err;
+    if (clv_scn_load(path, NULL, 0, scn, &err) == CLV_OK)
+        return 1;
+    harness_fail(file, line, "%s", err.msg);
+    return 0;
 }

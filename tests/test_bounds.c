@@ -363,10 +363,8 @@ TEST(test_bounds_known_worlds_paired)
         const known_world *kw = &known_worlds[k];
         clv_scenario scn;
         clv_error err;
-        if (clv_scn_load(kw->file, NULL, 0, &scn, &err) != CLV_OK) {
-            harness_fail(__FILE__, __LINE__, "%s", err.msg);
+        if (!HARNESS_LOAD(kw->file, &scn))
             continue;
-        }
         scn.agent.targets = CLV_TARGETS_PAIRED;
         scn.agent.episodes = 20;
         scn.agent.epsilon_decay_episodes = 15;

@@ -383,10 +383,8 @@ TEST(test_noalloc_paired)
 {
     clv_scenario scn;
     clv_error err;
-    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
-        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+    if (!HARNESS_LOAD("scenarios/holiday.cfg", &scn))
         return;
-    }
     scn.run.scale = 0.05;
     clv_sim *s = NULL;
     clv__paired *p = NULL;

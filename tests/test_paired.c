@@ -22,16 +22,16 @@
  * coupon costs exactly its contact cost.  (Exactly up to the single
  * precision of the simulator's per-customer intensity factors: relative
  * 1e-6 below, where a wrong formula is off by percents.) */
-static int small_world(clv_scenario *scn, clv_error *err)
+static int small_world(clv_scenario *scn, int targets)
 {
-    const int st = clv_scn_load("tests/worlds/c-price.cfg", NULL, 0, scn, err);
-    if (st != CLV_OK)
-        return st;
+    if (!HARNESS_LOAD("tests/worlds/c-price.cfg", scn))
+        return 0;
     scn->calendar.horizon_days = 28;
     scn->agent.customers = 400;
     scn->agent.episodes = 4;
     scn->agent.epsilon_decay_episodes = 3;
-    return CLV_OK;
+    scn->agent.targets = targets;
+    return 1;
 }
 
 static double price_ratio(double P) { return pow(P, -1.5) * (P - 0.7) / 0.3; }
@@ -40,10 +40,8 @@ TEST(test_paired_replay_closed_form)
 {
     clv_scenario scn;
     clv_error err;
-    if (small_world(&scn, &err) != CLV_OK) {
-        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+    if (!small_world(&scn, CLV_TARGETS_PAIRED))
         return;
-    }
     scn.population.customers = 400;
     clv_sim *s = NULL;
     clv__paired *p = NULL;
@@ -91,11 +89,8 @@ TEST(test_paired_table_advantages)
 {
     clv_scenario scn;
     clv_error err;
-    if (small_world(&scn, &err) != CLV_OK) {
-        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+    if (!small_world(&scn, CLV_TARGETS_PAIRED))
         return;
-    }
-    scn.agent.targets = CLV_TARGETS_PAIRED;
     const double want_ratio = (price_ratio(1.05) - 1) / (price_ratio(0.95) - 1);
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
@@ -140,11 +135,8 @@ TEST(test_paired_threads_and_layout)
 {
     clv_scenario scn;
     clv_error err;
-    if (small_world(&scn, &err) != CLV_OK) {
-        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+    if (!small_world(&scn, CLV_TARGETS_PAIRED))
         return;
-    }
-    scn.agent.targets = CLV_TARGETS_PAIRED;
     scn.agent.episodes = 2;
     clv_train_result one, two, other;
     CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, NULL, NULL, NULL}, &one, &err), CLV_OK);
@@ -190,10 +182,8 @@ TEST(test_paired_classic_unchanged)
     static const uint64_t want[3] = {0x82f01ecb6b37d142u, 0x6b7a2002f8f1a022u, 0x1002e9850e073accu};
     clv_scenario scn;
     clv_error err;
-    if (small_world(&scn, &err) != CLV_OK) {
-        harness_fail(__FILE__, __LINE__, "%s", err.msg);
+    if (!small_world(&scn, CLV_TARGETS_CLASSIC))
         return;
-    }
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
         if (clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err) != CLV_OK) {
