@@ -234,7 +234,9 @@ void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t 
  * seen.  The replays run the actions on the environment's threads, each
  * action's row on one worker, in states allocated once; the table does
  * not depend on the thread count.  Cost: (actions x L + 1) steps per
- * epoch instead of 1.  A table's layout (clv_agent_layout) names its
+ * epoch instead of 1, and memory for one state per worker and actions x
+ * the environment's capacity doubles.  No random draw is added: the
+ * copies reuse the state's own streams.  A table's layout (clv_agent_layout) names its
  * targets: a table is resumed only with the targets it was trained with. */
 typedef struct clv_train_result {
     clv_qtable *table;
