@@ -138,7 +138,7 @@ TEST(test_paired_threads_and_layout)
     if (!small_world(&scn, CLV_TARGETS_PAIRED))
         return;
     scn.agent.episodes = 2;
-    clv_train_result one, two, other;
+    clv_train_result one, two, other, refused;
     CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, NULL, NULL, NULL}, &one, &err), CLV_OK);
     CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &two, &err), CLV_OK);
     if (one.table && two.table) {
@@ -157,7 +157,7 @@ TEST(test_paired_threads_and_layout)
         scn.agent.targets = CLV_TARGETS_PAIRED;
         if (other.table)
             CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, other.table, NULL, NULL},
-                                      &two, &err),
+                                      &refused, &err),
                       CLV_EINPUT);
         clv_train_result_free(&other);
     }
