@@ -268,6 +268,16 @@ typedef struct clv_scn_agent {
     int bins_stage;
     int bins_season_phase;
     int checkpoint_every;
+    /* the Q-function agents (clvsim/qfunc.h) */
+    int qfunc_hidden[CLV_MAX_LAYERS];
+    int qfunc_n_hidden;
+    int qfunc_activation;             /* clv_activation */
+    double qfunc_learning_rate;
+    int qfunc_replay;
+    int qfunc_batch;
+    double qfunc_updates;
+    int qfunc_target_sync;
+    double qfunc_huber;
 } clv_scn_agent;
 
 typedef struct clv_scn_evaluation {

@@ -171,15 +171,15 @@ static int make_table(const clv_scenario *scn, const clv_policy_args *a, clv_pol
 const clv_policy_type clv__policy_greedy = {"greedy",
                                             "the best estimated reward of the epoch and of what the action causes "
                                             "while a coupon is valid, on the estimated MDP",
-                                            CLV_POLICY_GREEDY, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 1, make_table};
+                                            CLV_POLICY_GREEDY, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 1, make_table, 0};
 const clv_policy_type clv__policy_q = {"q-learning", "tabular Q-learning", CLV_POLICY_Q, CLV_PK_LEARNED, CLV_PER_NONE,
-                                       NULL, CLV_ALGO_Q, -1, make_table};
+                                       NULL, CLV_ALGO_Q, -1, make_table, 0};
 const clv_policy_type clv__policy_sarsa = {"sarsa", "tabular SARSA", CLV_POLICY_SARSA, CLV_PK_LEARNED, CLV_PER_NONE,
-                                           NULL, CLV_ALGO_SARSA, -1, make_table};
+                                           NULL, CLV_ALGO_SARSA, -1, make_table, 0};
 const clv_policy_type clv__policy_expected_sarsa = {"expected-sarsa", "tabular Expected SARSA",
                                                     CLV_POLICY_EXPECTED_SARSA, CLV_PK_LEARNED, CLV_PER_NONE,
-                                                    NULL, CLV_ALGO_EXPECTED_SARSA, -1, make_table};
+                                                    NULL, CLV_ALGO_EXPECTED_SARSA, -1, make_table, 0};
 const clv_policy_type clv__policy_oracle = {"oracle",
                                             "the best action of backward induction over the horizon's epochs on the "
                                             "estimated MDP",
-                                            CLV_POLICY_ORACLE, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 0, make_table};
+                                            CLV_POLICY_ORACLE, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 0, make_table, 0};
