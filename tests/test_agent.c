@@ -1043,7 +1043,7 @@ TEST(test_qfunc_gradients)
 
 /* Linear Q-learning with one-hot state features (Q* exactly representable)
  * on the random MDP of test_agent_small_mdp, off-policy from uniformly
- * random actions, normalised steps 3 / n(s,a)^0.7: within 3% of the largest
+ * random actions, normalised steps 1 / (3 + n(s,a)^0.7): within 3% of the largest
  * |Q*|; and DQN (an MLP over the same features, replay, a target network
  * synced every 200 steps, Adam, Huber loss) reaches Q*'s greedy policy and
  * is within 10% of it. */
@@ -1076,7 +1076,7 @@ TEST(test_qfunc_value_iteration)
         double q2[A];
         clv_qf_values(q, onehot + s2 * S, 1, q2, &err);
         const double y = R[s * A + a] + gamma * harness_max(q2[0], harness_max(q2[1], q2[2]));
-        clv_qf_linear_update(q, onehot + s * S, a, y, 3 / pow(++n[s * A + a], 0.7));
+        clv_qf_linear_update(q, onehot + s * S, a, y, 1, pow(++n[s * A + a], 0.7));
         s = s2;
     }
     double Q[S * A], worst = 0;

@@ -22,8 +22,8 @@
  * Updates (Sutton and Barto 2018, ch. 9-10): the semi-gradient of a TD
  * target y treated as a constant, theta += step (y - Q(x, a)) grad Q(x, a).
  * The linear kind takes one transition at a time, normalised (NLMS): the
- * step is alpha / (1 + |grad Q|^2), stable for alpha in (0, 2) whatever the
- * features' scale.  The MLP kind takes mini-batches from an experience
+ * step is alpha / (1 + |grad Q|^2 + n), stable for alpha in (0, 2) whatever
+ * the features' scale, n a visit count that makes it shrink (below).  The MLP kind takes mini-batches from an experience
  * replay buffer with a target network (the DQN recipe, Mnih et al. 2015):
  * clv_qf_dqn_step.
  *
@@ -92,9 +92,12 @@ int clv_qf_grad(clv_qfunc *q, const double *X, const int *a, const double *w, si
                 clv_error *err);
 
 /* The linear kind's normalised semi-gradient step toward target y for
- * (x, a): theta += alpha (y - Q(x, a)) g / (1 + |g|^2), g = grad Q(x, a).
+ * (x, a): theta += alpha (y - Q(x, a)) g / (1 + |g|^2 + n), g = grad Q(x, a),
+ * n >= 0 a count that takes over from |g|^2 as it grows (n = 0: the
+ * normalised LMS step, stable for alpha in (0, 2); n = visits^omega: a
+ * step that shrinks as a running mean's once the visits pass |g|^2).
  * Returns the TD error y - Q(x, a) before the step (NaN for the MLP kind). */
-double clv_qf_linear_update(clv_qfunc *q, const double *x, int a, double y, double alpha);
+double clv_qf_linear_update(clv_qfunc *q, const double *x, int a, double y, double alpha, double n);
 
 /* ---- experience replay and DQN ---- */
 
@@ -190,14 +193,16 @@ typedef struct clv_qf_train_result {
  * pbuy the population's BTYD P(alive) (clv_btyd_palive_of), standardised on
  * world 0 at the start.
  * The linear agents update online in customer order with the normalised
- * step of clv_qf_linear_update, alpha = agent.learning_rate, divided by
- * n_a^agent.omega under the visits schedule, n_a the transitions of action
- * a so far in any state (the shared count).  The MLP agents (hidden layers
+ * step of clv_qf_linear_update, alpha = agent.qfunc.linear_step and n =
+ * n_a^agent.qfunc.linear_omega, n_a the transitions of action a so far in
+ * any state (the shared count): a running mean of each action's targets
+ * once n_a passes the features' |g|^2 (about 20).  The MLP agents (hidden layers
  * agent.qfunc.hidden, tanh or relu as agent.qfunc.activation, single
  * precision) push every transition into a replay buffer of
  * agent.qfunc.replay transitions, and after each epoch of n customers make
  * ceil(agent.qfunc.updates x n / agent.qfunc.batch) DQN steps (Adam at
- * agent.qfunc.learning_rate, Huber loss with threshold agent.qfunc.huber,
+ * agent.qfunc.learning_rate, constant or, with agent.qfunc.lr_schedule
+ * cosine, lr (1 + cos(pi e / episodes)) / 2 in episode e; Huber loss with threshold agent.qfunc.huber,
  * 0: squared error), mini-batches drawn from (seed, CLV_STREAM_QFUNC,
  * clv_rep_qf_replay(episode), algo), the target network synced every
  * agent.qfunc.target_sync steps.  Serial in customer order (the

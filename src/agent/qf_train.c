@@ -103,6 +103,12 @@ static int fit_features(clv_sim *s, const clv_scenario *scn, const clv_btyd_valu
     return CLV_OK;
 }
 
+/* the linear step's count of a transition of action a: n_a^omega, n_a counted here */
+static double linear_count(uint64_t *visits, int a, const clv_scn_agent *ag)
+{
+    return pow((double)++visits[a], ag->qfunc_linear_omega);
+}
+
 static double max_of(const double *q, size_t A)
 {
     double m = q[0];
@@ -209,6 +215,8 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
         double f = ag->epsilon_decay_episodes > 0 ? fmin(1.0, (double)e / ag->epsilon_decay_episodes) : 1.0;
         p.epsilon = ag->epsilon_start + f * (ag->epsilon_end - ag->epsilon_start);
         out->epsilon[e] = p.epsilon;
+        if (ag->qfunc_lr_schedule == CLV_LR_COSINE)
+            dqn.adam.lr = ag->qfunc_learning_rate * 0.5 * (1 + cos(M_PI * (double)e / (double)ag->episodes));
         clv_rng rng, rrep;
         clv_rng_seed(&rng, (clv_stream_key){(uint64_t)scn.scenario.seed, CLV_STREAM_EXPLORATION,
                                             clv_world_training((uint64_t)e),
@@ -240,9 +248,8 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                         if (mlp)
                             clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, NULL, 0, 1);
                         else {
-                            visits[pa[i]]++;
-                            const double alpha = p.alpha_visits ? p.alpha / pow((double)visits[pa[i]], p.omega) : p.alpha;
-                            clv_qf_linear_update(out->agent.q, PX + i * NF, pa[i], r, alpha);
+                            clv_qf_linear_update(out->agent.q, PX + i * NF, pa[i], r, ag->qfunc_linear_step,
+                                                 linear_count(visits, pa[i], ag));
                         }
                     }
                     continue;
@@ -256,10 +263,9 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                     if (mlp)
                         clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, x, a, 0);
                     else {
-                        visits[pa[i]]++;
-                        const double alpha = p.alpha_visits ? p.alpha / pow((double)visits[pa[i]], p.omega) : p.alpha;
                         clv_qf_linear_update(out->agent.q, PX + i * NF, pa[i],
-                                             r + ag->gamma * (sarsa ? qi[a] : max_of(qi, A)), alpha);
+                                             r + ag->gamma * (sarsa ? qi[a] : max_of(qi, A)), ag->qfunc_linear_step,
+                                             linear_count(visits, pa[i], ag));
                         clv_qf_values(out->agent.q, x, 1, qi, err); /* Q after the update, for the budget's order */
                     }
                 }
@@ -287,9 +293,8 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                     else {
                         double qx[256];
                         clv_qf_values(out->agent.q, X + i * NF, 1, qx, err);
-                        visits[pa[i]]++;
-                        const double alpha = p.alpha_visits ? p.alpha / pow((double)visits[pa[i]], p.omega) : p.alpha;
-                        clv_qf_linear_update(out->agent.q, PX + i * NF, pa[i], r + ag->gamma * qx[x], alpha);
+                        clv_qf_linear_update(out->agent.q, PX + i * NF, pa[i], r + ag->gamma * qx[x],
+                                             ag->qfunc_linear_step, linear_count(visits, pa[i], ag));
                     }
                 }
                 memcpy(PX + i * NF, X + i * NF, NF * sizeof *X);

@@ -174,14 +174,14 @@ int clv_qf_grad(clv_qfunc *q, const double *X, const int *a, const double *w, si
     return clv_mlp_backward(q->net, q->dout, n, grad, err);
 }
 
-double clv_qf_linear_update(clv_qfunc *q, const double *x, int a, double y, double alpha)
+double clv_qf_linear_update(clv_qfunc *q, const double *x, int a, double y, double alpha, double n)
 {
-    if (q->net || a < 0 || a >= q->spec.n_actions)
+    if (q->net || a < 0 || a >= q->spec.n_actions || !(n >= 0))
         return NAN;
     const size_t A = (size_t)q->spec.n_actions, nx = (size_t)q->spec.n_x, F = (size_t)q->spec.n_shared;
     const size_t ai = (size_t)a;
     const double *f = q->shared + ai * F;
-    double norm = 1 + 1; /* 1 + the bias's gradient squared */
+    double norm = 1 + 1 + n; /* 1 + the bias's gradient squared + the count */
     for (size_t k = 0; k < nx; k++)
         norm += x[k] * x[k];
     for (size_t k = 0; k < F; k++)
