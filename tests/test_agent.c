@@ -373,28 +373,37 @@ static double coupon_share(const clv_train_result *r, size_t n_prices)
  * quadruples the chance of buying within the window, a cheap 10% coupon)
  * the agents send coupons; where it clearly costs (a contact that cuts it
  * to a quarter, sleeping dogs, and a contact cost) they do not. */
+/* eight weeks without arrivals or seasons, one 10% coupon, and one contact
+ * arm that multiplies the 14-day purchase probability by 4: coupons pay;
+ * `customers` customers for `episodes` episodes of training */
+static void contact_world(clv_scenario *scn, int64_t customers, int episodes)
+{
+    clv_error err;
+    CHECK_INT(clv_scn_defaults(scn, &err), CLV_OK);
+    snprintf(scn->scenario.name, sizeof scn->scenario.name, "train");
+    scn->calendar.horizon_days = 56;
+    scn->seasonality.enabled = 0;
+    scn->acquisition.rate_per_day = 0;
+    scn->agent.customers = customers;
+    scn->agent.episodes = episodes;
+    scn->agent.epsilon_decay_episodes = episodes * 3 / 4;
+    scn->interventions.n_coupons = 1;
+    scn->interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 5.0, 14, 0.0, 0.0, ""};
+    clv_scn_response *r = &scn->response;
+    r->deal_enabled = r->fatigue_enabled = r->carryover_enabled = r->price_enabled = 0;
+    r->contact_window_days = 14;
+    r->n_contact = 1;
+    r->contact[0] = (clv_scn_contact_effect){"email", CLV_CONTACT_ALL, "all", -1, 4.0, 4.0, 0, 0, 0, 0, 0};
+}
+
 TEST(test_agent_training_learns)
 {
     clv_scenario scn;
     clv_error err;
-    CHECK_INT(clv_scn_defaults(&scn, &err), CLV_OK);
-    snprintf(scn.scenario.name, sizeof scn.scenario.name, "train");
-    scn.calendar.horizon_days = 56;
-    scn.seasonality.enabled = 0;
-    scn.acquisition.rate_per_day = 0;
-    scn.agent.customers = 2000;
-    scn.agent.episodes = 40;
-    scn.agent.epsilon_decay_episodes = 30;
+    contact_world(&scn, 2000, 40);
     scn.agent.bins_ltv_quantiles = 1;
     scn.agent.shaping = scn.agent.terminal_value = 0;
-    scn.interventions.n_coupons = 1;
-    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 5.0, 14, 0.0, 0.0, ""};
     clv_scn_response *r = &scn.response;
-    r->deal_enabled = r->fatigue_enabled = r->carryover_enabled = r->price_enabled = 0;
-    /* pays: one arm whose contact multiplies the 14-day purchase probability by 4 */
-    r->contact_window_days = 14;
-    r->n_contact = 1;
-    r->contact[0] = (clv_scn_contact_effect){"email", CLV_CONTACT_ALL, "all", -1, 4.0, 4.0, 0, 0, 0, 0, 0};
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
         CHECK_INT(clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
@@ -1146,21 +1155,7 @@ TEST(test_qfunc_training)
 {
     clv_scenario scn;
     clv_error err;
-    CHECK_INT(clv_scn_defaults(&scn, &err), CLV_OK);
-    snprintf(scn.scenario.name, sizeof scn.scenario.name, "train");
-    scn.calendar.horizon_days = 56;
-    scn.seasonality.enabled = 0;
-    scn.acquisition.rate_per_day = 0;
-    scn.agent.customers = 1000;
-    scn.agent.episodes = 12;
-    scn.agent.epsilon_decay_episodes = 8;
-    scn.interventions.n_coupons = 1;
-    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 5.0, 14, 0.0, 0.0, ""};
-    clv_scn_response *r = &scn.response;
-    r->deal_enabled = r->fatigue_enabled = r->carryover_enabled = r->price_enabled = 0;
-    r->contact_window_days = 14;
-    r->n_contact = 1;
-    r->contact[0] = (clv_scn_contact_effect){"email", CLV_CONTACT_ALL, "all", -1, 4.0, 4.0, 0, 0, 0, 0, 0};
+    contact_world(&scn, 1000, 12);
     for (int algo = 0; algo < CLV_QF_ALGOS; algo++) {
         clv_qf_train_result two, one;
         CHECK_INT(clv_qf_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &two, &err), CLV_OK);

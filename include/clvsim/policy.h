@@ -23,7 +23,9 @@
  *   the lifecycle stage new (its first purchase at most lifecycle.new_days
  *   ago), at list price.
  * The policies learned from simulated episodes (greedy, q-learning, sarsa,
- * expected-sarsa, oracle) are tables: clv_policy_table in agent.h.
+ * expected-sarsa, oracle) are tables: clv_policy_table in agent.h; those
+ * of a Q-function over continuous features (q-linear, sarsa-linear, q-mlp,
+ * sarsa-mlp) are clv_policy_qfunc in qfunc.h.
  *
  * The yardstick "clairvoyant" (src/agent/clairvoyant.c, kind CLV_PK_BOUND)
  * is no policy a business could run: it reads the true state (its act

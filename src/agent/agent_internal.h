@@ -24,4 +24,14 @@ int clv__agent_see(const clv_sim *s, const clv_btyd_value *ltv, const clv_state_
  * (clv_sim_sent).  Training and the oracle credit transitions to it. */
 int clv__agent_executed(const clv_sim *s, size_t i, clv_action requested, size_t n_prices);
 
+/* The rewards every learning agent trains on (clv_agent_train, clv_qf_train):
+ * a transition's margin r with agent.shaping's gamma phi(s') - phi(s); the
+ * last transition of an episode, whose potential is 0 at the end, with
+ * agent.terminal_value's gamma phi(s_T) for what lies beyond; and the
+ * exploration epsilon of episode e (linear from start to end over
+ * decay_episodes). */
+double clv__agent_shaped(const clv_scn_agent *ag, double r, double phi2, double phi);
+double clv__agent_terminal(const clv_scn_agent *ag, double r, double phi, double phi_end);
+double clv__agent_epsilon(const clv_scn_agent *ag, int e);
+
 #endif

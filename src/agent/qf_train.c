@@ -212,8 +212,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
     }
     uint64_t steps = 0;
     for (int e = 0; e < ag->episodes && st == CLV_OK; e++) {
-        double f = ag->epsilon_decay_episodes > 0 ? fmin(1.0, (double)e / ag->epsilon_decay_episodes) : 1.0;
-        p.epsilon = ag->epsilon_start + f * (ag->epsilon_end - ag->epsilon_start);
+        p.epsilon = clv__agent_epsilon(ag, e);
         out->epsilon[e] = p.epsilon;
         if (ag->qfunc_lr_schedule == CLV_LR_COSINE)
             dqn.adam.lr = ag->qfunc_learning_rate * 0.5 * (1 + cos(M_PI * (double)e / (double)ag->episodes));
@@ -244,7 +243,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                     /* the end of the episode: the potential of the end is 0,
                      * and the terminal value stands for what lies beyond */
                     if (i < have_prev) {
-                        const double r = pr[i] - (ag->shaping ? pphi[i] : 0) + (ag->terminal_value ? ag->gamma * phi[i] : 0);
+                        const double r = clv__agent_terminal(ag, pr[i], pphi[i], phi[i]);
                         if (mlp)
                             clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, NULL, 0, 1);
                         else {
@@ -259,7 +258,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                 const clv_qtable row = {1, A, qi, NULL, NULL, 0, 0}; /* the customer's Q as a table of one state */
                 const int a = clv_agent_act(&row, &p, 0, &rng);
                 if (i < have_prev && !(wait && (size_t)a >= P)) {
-                    const double r = pr[i] + (ag->shaping ? ag->gamma * phi[i] - pphi[i] : 0);
+                    const double r = clv__agent_shaped(ag, pr[i], phi[i], pphi[i]);
                     if (mlp)
                         clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, x, a, 0);
                     else {
@@ -287,7 +286,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
             for (size_t i = 0; i < n; i++) {
                 const int x = clv__agent_executed(s, i, act[i], P);
                 if (wait && i < have_prev && (size_t)na[i] >= P) {
-                    const double r = pr[i] + (ag->shaping ? ag->gamma * phi[i] - pphi[i] : 0);
+                    const double r = clv__agent_shaped(ag, pr[i], phi[i], pphi[i]);
                     if (mlp)
                         clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, X + i * NF, x, 0);
                     else {
