@@ -224,9 +224,9 @@ void clv_qf_action_features(const clv_scn_interventions *iv, int list, double *f
  * over the base action (no coupon at list price) is positive, else the
  * base (no confidence rule: a Q-function gives no standard error here);
  * a coupon budget is claimed by decreasing advantage.  LTV estimates and
- * P(alive) come from the population's BTYD model, as in training; features
- * and Q are computed on the calling thread (threads is unused).  Free with
- * clv_policy_free. */
+ * P(alive) come from the population's BTYD model, as in training; the
+ * features are computed on `threads` workers (results independent of
+ * their number), Q on the calling thread.  Free with clv_policy_free. */
 int clv_policy_qfunc(const clv_scenario *scn, const clv_qf_agent *agent, const char *name, int threads,
                      clv_policy *out, clv_error *err);
 

@@ -7,6 +7,7 @@
 #include "clvsim/qfunc.h"
 #include "agent_internal.h"
 #include "clvsim/btyd.h"
+#include "clvsim/parallel.h"
 #include "clvsim/policy.h"
 #include "clvsim/streams.h"
 
@@ -41,11 +42,40 @@ void clv_qf_train_result_free(clv_qf_train_result *r)
     memset(r, 0, sizeof *r);
 }
 
-/* a customer's standardised features */
-static void features_of(const clv_qf_agent *ag, const clv_sim_obs *o, double phi, double pbuy, int phase, double *x)
+/* Every customer's standardised features, on `threads` workers in fixed
+ * blocks: each is a pure function of its customer, so the result does not
+ * depend on their number.  phi NULL: the LTV estimates are computed here. */
+enum { FEATURE_BLOCK = 1024 };
+
+typedef struct {
+    const clv_qf_agent *ag;
+    const clv_btyd_value *ltv;
+    const clv_sim_obs *obs;
+    const double *phi;
+    size_t n;
+    int phase;
+    double *X;
+} features_job;
+
+static int features_unit(size_t unit, int worker, void *ctx)
 {
-    clv_qf_features(o, phi, pbuy, phase, x);
-    clv_standardize_apply(x, 1, NF, ag->mean, ag->sd);
+    (void)worker;
+    const features_job *j = ctx;
+    const size_t lo = unit * FEATURE_BLOCK, hi = lo + FEATURE_BLOCK < j->n ? lo + FEATURE_BLOCK : j->n;
+    for (size_t i = lo; i < hi; i++) {
+        const double phi = j->phi ? j->phi[i] : clv_btyd_value_of(j->ltv, &j->obs[i]);
+        clv_qf_features(&j->obs[i], phi, clv_btyd_palive_of(j->ltv, &j->obs[i]), j->phase, j->X + i * NF);
+        clv_standardize_apply(j->X + i * NF, 1, NF, j->ag->mean, j->ag->sd);
+    }
+    return CLV_OK;
+}
+
+static int features_all(const clv_qf_agent *ag, const clv_btyd_value *ltv, const clv_sim_obs *obs, const double *phi,
+                        size_t n, int phase, int threads, double *X, clv_error *err)
+{
+    features_job j = {ag, ltv, obs, phi, n, phase, X};
+    const int st = clv_parallel_for(threads, (n + FEATURE_BLOCK - 1) / FEATURE_BLOCK, features_unit, &j);
+    return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "computing the features failed");
 }
 
 /* The Q-function of an agent kind for the interventions of scn */
@@ -231,8 +261,8 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
             const int last = clv_sim_done(s), phase = clv_sim_season_phase(s);
             if ((st = clv__agent_see(s, &ltv, &map, 1, threads, obs, phi, cur, err)) != CLV_OK)
                 break;
-            for (size_t i = 0; i < n; i++)
-                features_of(&out->agent, &obs[i], phi[i], clv_btyd_palive_of(&ltv, &obs[i]), phase, X + i * NF);
+            if ((st = features_all(&out->agent, &ltv, obs, phi, n, phase, threads, X, err)) != CLV_OK)
+                break;
             /* the MLP's parameters change between epochs only: Q of the epoch in one pass */
             if (mlp && !last && (st = clv_qf_values(out->agent.q, X, n, Q, err)) != CLV_OK)
                 break;
@@ -358,7 +388,7 @@ done:
 typedef struct qf_policy {
     const clv_qf_agent *agent;
     clv_btyd_value ltv;
-    int budget;
+    int budget, threads;
     size_t n_prices, A;
     char name[CLV_NAME_MAX + 16];
     size_t cap, n;
@@ -394,9 +424,8 @@ static int act_qf(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n,
     if (st != CLV_OK)
         return st;
     const int phase = clv_sim_season_phase(s), base = clv_sim_list_price(s);
-    for (size_t i = 0; i < n; i++)
-        features_of(p->agent, &obs[i], clv_btyd_value_of(&p->ltv, &obs[i]), clv_btyd_palive_of(&p->ltv, &obs[i]),
-                    phase, p->X + i * NF);
+    if ((st = features_all(p->agent, &p->ltv, obs, NULL, n, phase, p->threads, p->X, err)) != CLV_OK)
+        return st;
     if ((st = clv_qf_values(p->agent->q, p->X, n, p->Q, err)) != CLV_OK)
         return clv_error_set(err, st, NULL, 0, NULL, "policy %s failed: %s", p->name, err->msg);
     for (size_t i = 0; i < n; i++) {
@@ -440,7 +469,6 @@ static void release_qf(void *ctx)
 int clv_policy_qfunc(const clv_scenario *scn, const clv_qf_agent *agent, const char *name, int threads,
                      clv_policy *out, clv_error *err)
 {
-    (void)threads;
     memset(out, 0, sizeof *out);
     const clv_scn_interventions *iv = &scn->interventions;
     const size_t A = clv_agent_n_actions(iv);
@@ -456,6 +484,7 @@ int clv_policy_qfunc(const clv_scenario *scn, const clv_qf_agent *agent, const c
     if (!p)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     p->agent = agent;
+    p->threads = threads;
     clv_btyd_value_init(&p->ltv, scn);
     p->budget = iv->budget_per_epoch >= 0 || iv->budget_total >= 0;
     p->n_prices = (size_t)iv->n_prices;
