@@ -463,8 +463,9 @@ const clv__key clv__scn_keys[] = {
     ENUM("agent.qfunc.activation", agent.qfunc_activation, n_act, "\"relu\"", "Activation of its hidden layers."),
     REAL("agent.qfunc.learning_rate", agent.qfunc_learning_rate, 0, 1, CLV__KF_MIN_OPEN, "0.001", NULL,
          "Adam's step size."),
-    ENUM("agent.qfunc.lr_schedule", agent.qfunc_lr_schedule, n_lrs, "\"cosine\"",
-         "Adam's step size over the training episodes: constant, or cosine from learning_rate to 0."),
+    ENUM("agent.qfunc.lr_schedule", agent.qfunc_lr_schedule, n_lrs, "\"constant\"",
+         "Adam's step size over the training episodes: constant, or cosine from learning_rate to 0 (in the elastic "
+         "known-answer world q-mlp gained +633 USD over none with cosine, +992 constant: one seed each)."),
     INT("agent.qfunc.replay", agent.qfunc_replay, 1, 100000000, 0, "100000", "transitions",
         "Capacity of the experience replay buffer (a ring: the oldest transition is replaced)."),
     INT("agent.qfunc.batch", agent.qfunc_batch, 1, 65536, 0, "64", "transitions", "Mini-batch size of a DQN step."),
