@@ -9,6 +9,7 @@
 #include "clvsim/agent.h"
 #include "clvsim/qfunc.h"
 #include "clvsim/rng.h"
+#include "clvsim/streams.h"
 #include "harness.h"
 
 /* a random MDP of 5 states and 3 actions: each (s, a) moves to every state
@@ -1175,4 +1176,60 @@ TEST(test_qfunc_training)
         clv_qf_train_result_free(&one);
         clv_qf_train_result_free(&two);
     }
+}
+
+/* The Q-function policy's confidence rule: an action 0.1 above the base in
+ * every state is deployed when its standard errors make that significant
+ * (se 0.01), not when they do not (se 0.1, z 1.64 x 0.14 > 0.1), and
+ * always with confidence 0; the base is no coupon at list price. */
+TEST(test_qfunc_policy_confidence)
+{
+    clv_scenario scn;
+    clv_error err;
+    contact_world(&scn, 200, 1);
+    clv_qf_agent ag = {0};
+    ag.algo = CLV_QF_Q_LINEAR;
+    const size_t na = clv_agent_n_actions(&scn.interventions);
+    const int base = clv_scn_list_price(&scn), better = (int)na - 1;
+    clv_qf_spec spec = {CLV_QF_LINEAR, CLV_QF_N_FEATURES, (int)na, 0, NULL, {0}, 0, 0, 0, 0};
+    ag.q = clv_qf_alloc(&spec, &err);
+    CHECK(ag.q != NULL && better != base);
+    if (!ag.q)
+        return;
+    const size_t np = clv_qf_n_params(ag.q);
+    double *p = calloc(np, sizeof *p);
+    for (size_t a = 0; a < na; a++) /* the per-action biases, the last na parameters */
+        p[np - na + a] = (int)a == base ? 0 : (int)a == better ? 0.1 : -1;
+    clv_qf_set_params(ag.q, p);
+    for (int k = 0; k < CLV_QF_N_FEATURES; k++)
+        ag.sd[k] = 1;
+    clv_sim *s;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    scn.population.customers = 200;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(s, 1, clv_world_evaluation(0), &err), CLV_OK);
+    const size_t n = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    clv_action *act = malloc(n * sizeof *act);
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    const double ses[3] = {0.01, 0.1, 0.1}, confidence[3] = {0.95, 0.95, 0};
+    for (int c = 0; c < 3; c++) {
+        for (size_t a = 0; a < na; a++)
+            ag.se[a] = ses[c];
+        scn.agent.confidence = confidence[c];
+        clv_policy pol;
+        CHECK_INT(clv_policy_qfunc(&scn, &ag, "q-linear", 1, &pol, &err), CLV_OK);
+        CHECK_INT(pol.act(pol.ctx, s, obs, n, act, &err), CLV_OK);
+        const int want = c == 1 ? base : better;
+        size_t right = 0;
+        for (size_t i = 0; i < n; i++)
+            right += (int)(act[i].coupon * (size_t)scn.interventions.n_prices + act[i].price) == want;
+        if (right != n)
+            harness_fail(__FILE__, __LINE__, "case %d: %zu of %zu customers get action %d", c, right, n, want);
+        clv_policy_free(&pol);
+    }
+    free(obs), free(act), free(p);
+    clv_sim_free(s);
+    clv_qf_free(ag.q);
 }

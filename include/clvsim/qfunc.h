@@ -139,17 +139,19 @@ double clv_qf_dqn_step(clv_qfunc *q, clv_qfunc *target, const clv_qf_replay *b, 
 /* ---- state features of the agents ----
  *
  * What a policy sees of a customer (clv_sim_obs), its LTV estimate phi
- * (the agents' potential, clvsim/agent.h), its purchase probability pbuy
- * and the season phase (0, 1, 2), as CLV_QF_N_FEATURES numbers: log(1 +
+ * (the agents' potential, clvsim/agent.h), its purchase probability pbuy,
+ * the season phase (0, 1, 2) and the share of the calendar's epochs left
+ * (`left`, 1 at the start: Q of a finite horizon depends on the time to
+ * go), as CLV_QF_N_FEATURES numbers: log(1 +
  * recency days), log(1 + purchases), log(1 + age days), log(1 + mean spend),
  * purchases in the last 30 days, never sent a coupon (0/1), log(1 + days
  * since the last coupon) (0 when never), holds a coupon (0/1), the last
- * price multiplier, log(1 + max(phi, 0)), pbuy, the stage one-hot (5) and
- * the season phase one-hot (3).  Agents standardise them with the means
+ * price multiplier, log(1 + max(phi, 0)), pbuy, the stage one-hot (5),
+ * the season phase one-hot (3) and left.  Agents standardise them with the means
  * and standard deviations of the customers of training world 0 at the
  * start (clv_standardize_fit of clvsim/mlp.h). */
-enum { CLV_QF_N_FEATURES = 19 };
-void clv_qf_features(const clv_sim_obs *o, double phi, double pbuy, int phase, double *x);
+enum { CLV_QF_N_FEATURES = 20 };
+void clv_qf_features(const clv_sim_obs *o, double phi, double pbuy, int phase, double left, double *x);
 
 /* ---- agents: training in the environment and deployment ---- */
 
@@ -171,6 +173,13 @@ typedef struct clv_qf_agent {
     clv_qfunc *q;
     double mean[CLV_QF_N_FEATURES], sd[CLV_QF_N_FEATURES]; /* the features' standardisation */
     uint64_t episodes;                     /* training episodes behind it */
+    /* per action: the standard error of its Q for the confidence rule, the
+     * spread (n - 1) of its TD errors y - Q(x, a) in the second half of the
+     * training over the square root of its transitions in all of it (Q
+     * treated as the mean of independent targets, as clv_agent_q_se does:
+     * an approximation, which ignores the state-dependent terms' own
+     * noise); INFINITY with fewer than 2 TD errors */
+    double se[255];
 } clv_qf_agent;
 
 typedef struct clv_qf_train_result {
@@ -221,9 +230,12 @@ void clv_qf_action_features(const clv_scn_interventions *iv, int list, double *f
 
 /* The policy of a trained agent (borrowed; it must outlive the policy):
  * each customer gets the action of highest Q among those whose advantage
- * over the base action (no coupon at list price) is positive, else the
- * base (no confidence rule: a Q-function gives no standard error here);
- * a coupon budget is claimed by decreasing advantage.  LTV estimates and
+ * over the base action (no coupon at list price) is positive with
+ * one-sided confidence agent.confidence - Q(x, a) - Q(x, base) > z
+ * sqrt(se_a^2 + se_base^2), the rule of clv_agent_confident with the
+ * agent's se - else the base; confidence 0: the greedy action where its
+ * advantage is positive.  A coupon budget is claimed by decreasing
+ * advantage.  LTV estimates and
  * P(alive) come from the population's BTYD model, as in training; the
  * features are computed on `threads` workers (results independent of
  * their number), Q on the calling thread.  Free with clv_policy_free. */

@@ -1,5 +1,6 @@
 /* qf_train.c - the Q-function agents (linear and MLP Q-learning and SARSA): training on episodes of the environment, and their policies. */
 #include <math.h>
+#include <gsl/gsl_cdf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,13 @@ void clv_qf_train_result_free(clv_qf_train_result *r)
     memset(r, 0, sizeof *r);
 }
 
+/* the share of the calendar's epochs left */
+static double time_left(const clv_sim *s)
+{
+    const int E = clv_sim_epochs(s);
+    return E > 0 ? (double)(E - clv_sim_epoch(s)) / E : 0;
+}
+
 /* Every customer's standardised features, on `threads` workers in fixed
  * blocks: each is a pure function of its customer, so the result does not
  * depend on their number.  phi NULL: the LTV estimates are computed here. */
@@ -54,6 +62,7 @@ typedef struct {
     const double *phi;
     size_t n;
     int phase;
+    double left;
     double *X;
 } features_job;
 
@@ -64,16 +73,16 @@ static int features_unit(size_t unit, int worker, void *ctx)
     const size_t lo = unit * FEATURE_BLOCK, hi = lo + FEATURE_BLOCK < j->n ? lo + FEATURE_BLOCK : j->n;
     for (size_t i = lo; i < hi; i++) {
         const double phi = j->phi ? j->phi[i] : clv_btyd_value_of(j->ltv, &j->obs[i]);
-        clv_qf_features(&j->obs[i], phi, clv_btyd_palive_of(j->ltv, &j->obs[i]), j->phase, j->X + i * NF);
+        clv_qf_features(&j->obs[i], phi, clv_btyd_palive_of(j->ltv, &j->obs[i]), j->phase, j->left, j->X + i * NF);
         clv_standardize_apply(j->X + i * NF, 1, NF, j->ag->mean, j->ag->sd);
     }
     return CLV_OK;
 }
 
-static int features_all(const clv_qf_agent *ag, const clv_btyd_value *ltv, const clv_sim_obs *obs, const double *phi,
-                        size_t n, int phase, int threads, double *X, clv_error *err)
+static int features_all(const clv_qf_agent *ag, const clv_btyd_value *ltv, const clv_sim *s, const clv_sim_obs *obs,
+                        const double *phi, size_t n, int threads, double *X, clv_error *err)
 {
-    features_job j = {ag, ltv, obs, phi, n, phase, X};
+    features_job j = {ag, ltv, obs, phi, n, clv_sim_season_phase(s), time_left(s), X};
     const int st = clv_parallel_for(threads, (n + FEATURE_BLOCK - 1) / FEATURE_BLOCK, features_unit, &j);
     return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "computing the features failed");
 }
@@ -124,13 +133,29 @@ static int fit_features(clv_sim *s, const clv_scenario *scn, const clv_btyd_valu
     const size_t n = clv_sim_customers(s);
     const int phase = clv_sim_season_phase(s);
     for (size_t i = 0; i < n; i++)
-        clv_qf_features(&obs[i], phi[i], clv_btyd_palive_of(ltv, &obs[i]), phase, X + i * NF);
+        clv_qf_features(&obs[i], phi[i], clv_btyd_palive_of(ltv, &obs[i]), phase, time_left(s), X + i * NF);
     clv_standardize_fit(X, n, NF, NULL, 0, ag->mean, ag->sd);
     for (int k = 0; k < NF; k++)
         if (!isfinite(ag->mean[k]) || !(ag->sd[k] > 0))
             return clv_error_set(err, CLV_ENUMERIC, NULL, 0, "agent", "feature %d of training world 0 is not finite",
                                  k);
     return CLV_OK;
+}
+
+/* per action: the TD errors' sums in the second half of training, and the
+ * transitions in all of it (clv_qf_agent.se) */
+typedef struct {
+    double sum[256], sumsq[256];
+    uint64_t m[256];
+    int late;               /* 1: in the second half */
+} td_stats;
+
+static void note_td(td_stats *t, int a, double y, double q)
+{
+    if (!t->late)
+        return;
+    const double d = y - q;
+    t->sum[a] += d, t->sumsq[a] += d * d, t->m[a]++;
 }
 
 /* the linear step's count of a transition of action a: n_a^omega, n_a counted here */
@@ -216,9 +241,12 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
     uint32_t *order = budget ? malloc(cap * sizeof *order) : NULL;
     size_t *cur = malloc(cap * sizeof *cur), *idx = budget ? malloc(cap * sizeof *idx) : NULL;
     int *pa = malloc(cap * sizeof *pa), *na = malloc(cap * sizeof *na);
+    double *pq = malloc(cap * sizeof *pq); /* Q of the last transition's (x, executed a) when it was taken */
     uint64_t visits[256] = {0}; /* transitions of each action, in any state: the linear step's schedule */
+    td_stats td = {{0}, {0}, {0}, 0};
+    uint64_t n_act[256] = {0}; /* executed transitions of each action */
     if (!out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !margin || !pr || !X || !PX || !Q ||
-        !cur || !pa || !na || (budget && (!scratch || !order || !idx)) || (mlp && (!scratch_dqn || !params))) {
+        !cur || !pa || !na || !pq || (budget && (!scratch || !order || !idx)) || (mlp && (!scratch_dqn || !params))) {
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto loop_done;
     }
@@ -244,6 +272,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
     for (int e = 0; e < ag->episodes && st == CLV_OK; e++) {
         p.epsilon = clv__agent_epsilon(ag, e);
         out->epsilon[e] = p.epsilon;
+        td.late = 2 * e >= ag->episodes;
         if (ag->qfunc_lr_schedule == CLV_LR_COSINE)
             dqn.adam.lr = ag->qfunc_learning_rate * 0.5 * (1 + cos(M_PI * (double)e / (double)ag->episodes));
         clv_rng rng, rrep;
@@ -258,10 +287,10 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
         double total = 0;
         for (;;) {
             const size_t n = clv_sim_customers(s);
-            const int last = clv_sim_done(s), phase = clv_sim_season_phase(s);
+            const int last = clv_sim_done(s);
             if ((st = clv__agent_see(s, &ltv, &map, 1, threads, obs, phi, cur, err)) != CLV_OK)
                 break;
-            if ((st = features_all(&out->agent, &ltv, obs, phi, n, phase, threads, X, err)) != CLV_OK)
+            if ((st = features_all(&out->agent, &ltv, s, obs, phi, n, threads, X, err)) != CLV_OK)
                 break;
             /* the MLP's parameters change between epochs only: Q of the epoch in one pass */
             if (mlp && !last && (st = clv_qf_values(out->agent.q, X, n, Q, err)) != CLV_OK)
@@ -274,6 +303,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                      * and the terminal value stands for what lies beyond */
                     if (i < have_prev) {
                         const double r = clv__agent_terminal(ag, pr[i], pphi[i], phi[i]);
+                        note_td(&td, pa[i], r, pq[i]);
                         if (mlp)
                             clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, NULL, 0, 1);
                         else {
@@ -289,6 +319,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                 const int a = clv_agent_act(&row, &p, 0, &rng);
                 if (i < have_prev && !(wait && (size_t)a >= P)) {
                     const double r = clv__agent_shaped(ag, pr[i], phi[i], pphi[i]);
+                    note_td(&td, pa[i], r + ag->gamma * (sarsa ? qi[a] : max_of(qi, A)), pq[i]);
                     if (mlp)
                         clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, x, a, 0);
                     else {
@@ -317,6 +348,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                 const int x = clv__agent_executed(s, i, act[i], P);
                 if (wait && i < have_prev && (size_t)na[i] >= P) {
                     const double r = clv__agent_shaped(ag, pr[i], phi[i], pphi[i]);
+                    note_td(&td, pa[i], r + ag->gamma * Q[i * A + (size_t)x], pq[i]);
                     if (mlp)
                         clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, X + i * NF, x, 0);
                     else {
@@ -328,6 +360,8 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                 }
                 memcpy(PX + i * NF, X + i * NF, NF * sizeof *X);
                 pa[i] = x, pphi[i] = phi[i];
+                pq[i] = Q[i * A + (size_t)x];
+                n_act[x]++;
                 pr[i] = margin[i];
                 total += margin[i];
             }
@@ -352,6 +386,11 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
         if (st == CLV_OK && clv_progress_report(progress, "training", e + 1, ag->episodes) != CLV_OK)
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
     }
+    for (size_t a = 0; a < A; a++) /* the standard errors of the confidence rule */
+        out->agent.se[a] = td.m[a] >= 2 && n_act[a] > 0
+                               ? sqrt((td.sumsq[a] - td.sum[a] * td.sum[a] / (double)td.m[a]) / (double)(td.m[a] - 1) /
+                                      (double)n_act[a])
+                               : INFINITY;
     /* a diverged Q-function is no agent */
     if (st == CLV_OK) {
         const size_t np = clv_qf_n_params(out->agent.q);
@@ -372,7 +411,7 @@ loop_done:
     if (st == CLV_ECANCELLED)
         clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
     free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(X), free(PX), free(Q);
-    free(scratch), free(order), free(cur), free(idx), free(pa), free(na);
+    free(scratch), free(order), free(cur), free(idx), free(pa), free(na), free(pq);
 done:
     clv_qf_free(target);
     clv_qf_replay_free(&rb);
@@ -389,6 +428,7 @@ typedef struct qf_policy {
     const clv_qf_agent *agent;
     clv_btyd_value ltv;
     int budget, threads;
+    double z;               /* the standard normal quantile of agent.confidence; 0: greedy */
     size_t n_prices, A;
     char name[CLV_NAME_MAX + 16];
     size_t cap, n;
@@ -423,16 +463,17 @@ static int act_qf(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n,
     int st = grow_qf(p, clv_sim_capacity(s) > n ? clv_sim_capacity(s) : n, err);
     if (st != CLV_OK)
         return st;
-    const int phase = clv_sim_season_phase(s), base = clv_sim_list_price(s);
-    if ((st = features_all(p->agent, &p->ltv, obs, NULL, n, phase, p->threads, p->X, err)) != CLV_OK)
+    const int base = clv_sim_list_price(s);
+    if ((st = features_all(p->agent, &p->ltv, s, obs, NULL, n, p->threads, p->X, err)) != CLV_OK)
         return st;
     if ((st = clv_qf_values(p->agent->q, p->X, n, p->Q, err)) != CLV_OK)
         return clv_error_set(err, st, NULL, 0, NULL, "policy %s failed: %s", p->name, err->msg);
     for (size_t i = 0; i < n; i++) {
-        const double *q = p->Q + i * p->A;
-        int best = base; /* the greedy action where its advantage over the base is positive */
+        const double *q = p->Q + i * p->A, *se = p->agent->se;
+        int best = base; /* the best action shown better than the base with the confidence */
         for (size_t a = 0; a < p->A; a++)
-            if (q[a] > q[best])
+            if ((int)a != base && q[a] > q[best] &&
+                (p->z <= 0 || q[a] - q[base] > p->z * sqrt(se[a] * se[a] + se[base] * se[base])))
                 best = (int)a;
         p->a[i] = best;
         act[i] = (clv_action){(uint8_t)((size_t)best / p->n_prices), (uint8_t)((size_t)best % p->n_prices)};
@@ -485,6 +526,7 @@ int clv_policy_qfunc(const clv_scenario *scn, const clv_qf_agent *agent, const c
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     p->agent = agent;
     p->threads = threads;
+    p->z = scn->agent.confidence > 0 ? gsl_cdf_ugaussian_Pinv(scn->agent.confidence) : 0;
     clv_btyd_value_init(&p->ltv, scn);
     p->budget = iv->budget_per_epoch >= 0 || iv->budget_total >= 0;
     p->n_prices = (size_t)iv->n_prices;

@@ -307,7 +307,7 @@ double clv_qf_dqn_step(clv_qfunc *q, clv_qfunc *target, const clv_qf_replay *b, 
 
 /* ---- the agents' features ---- */
 
-void clv_qf_features(const clv_sim_obs *o, double phi, double pbuy, int phase, double *x)
+void clv_qf_features(const clv_sim_obs *o, double phi, double pbuy, int phase, double left, double *x)
 {
     const int never = o->coupon_age_days < 0;
     x[0] = log1p(o->recency_days > 0 ? o->recency_days : 0);
@@ -325,4 +325,5 @@ void clv_qf_features(const clv_sim_obs *o, double phi, double pbuy, int phase, d
         x[11 + k] = o->stage == k;
     for (int k = 0; k < 3; k++)
         x[16 + k] = phase == k;
+    x[19] = left;
 }
