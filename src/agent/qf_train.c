@@ -485,18 +485,10 @@ static int act_qf(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n,
 static int order_qf(void *ctx, const clv_sim *s, const clv_action *act, size_t n, uint32_t *order, clv_error *err)
 {
     (void)s, (void)act;
-    qf_policy *p = ctx;
-    if (n != p->n)
-        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "policy %s: order asked for %zu customers, acted for %zu",
-                             p->name, n, p->n);
-    if (!p->budget) {
-        for (size_t i = 0; i < n; i++)
-            order[i] = (uint32_t)i;
-        return CLV_OK;
-    }
+    const qf_policy *p = ctx;
     const clv_qtable all = {n, p->A, p->Q, NULL, NULL, 0, 0}; /* customer i is state i */
-    clv_agent_budget_order(&all, p->idx, p->a, n, p->n_prices, p->scratch, order);
-    return CLV_OK;
+    return clv__agent_policy_order(p->name, p->n, p->budget, &all, p->idx, p->a, n, p->n_prices, p->scratch, order,
+                                   err);
 }
 
 static void release_qf(void *ctx)
