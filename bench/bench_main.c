@@ -287,6 +287,55 @@ static void bench_agent(void)
     }
 }
 
+/* issue 15: training throughput of every learned agent kind on the
+ * environment, side by side in one run: tabular Q-learning beside the
+ * linear and MLP Q-function agents, holiday.cfg with 2,000 customers, on
+ * 1 and 2 threads, in customer-epochs per second and as ratios to the
+ * tabular agent on as many threads */
+static void bench_qagents(void)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        printf("\nagent kinds skipped: %s\n", err.msg);
+        return;
+    }
+    enum { EPISODES = 3, CUSTOMERS = 2000 };
+    scn.agent.episodes = EPISODES;
+    scn.agent.customers = CUSTOMERS;
+    const int epochs = (scn.calendar.horizon_days + scn.calendar.epoch_days - 1) / scn.calendar.epoch_days;
+    const double work = (double)EPISODES * CUSTOMERS * epochs;
+    printf("\nagent kinds: training throughput (holiday.cfg, %d episodes of %d customers, %zu actions, "
+           "MLP hidden [%d], batch %d, updates %.3g per transition), customer-epochs/s and ratio to tabular\n",
+           (int)EPISODES, (int)CUSTOMERS, clv_agent_n_actions(&scn.interventions), scn.agent.qfunc_hidden[0],
+           scn.agent.qfunc_batch, scn.agent.qfunc_updates);
+    for (int threads = 1; threads <= 2; threads++) {
+        double tab = NAN;
+        for (int k = -1; k < CLV_QF_ALGOS; k++) {
+            const double t0 = now();
+            int st;
+            if (k < 0) {
+                clv_train_result res;
+                st = clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){threads, NULL, NULL, NULL, NULL}, &res, &err);
+                clv_train_result_free(&res);
+            } else {
+                clv_qf_train_result res;
+                st = clv_qf_train(&scn, k, &(clv_train_opts){threads, NULL, NULL, NULL, NULL}, &res, &err);
+                clv_qf_train_result_free(&res);
+            }
+            if (st != CLV_OK) {
+                printf("  training failed: %s\n", err.msg);
+                return;
+            }
+            const double rate = work / (now() - t0);
+            if (k < 0)
+                tab = rate;
+            printf("  %-14s %d thread%s %10.3g customer-epochs/s  %5.2fx tabular\n", k < 0 ? "q-learning" :
+                   clv_qf_algo_name(k), threads, threads > 1 ? "s" : " ", rate, rate / tab);
+        }
+    }
+}
+
 /* the CPU time of each thread that served a policy, noted after every call
  * of its act: on a machine whose other core is busy the wall time cannot
  * show the speed-up, but the busiest worker's share of the CPU time bounds
@@ -867,14 +916,15 @@ static int wanted(int argc, char **argv, const char *name)
 
 int main(int argc, char **argv)
 {
-    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "eval", "mlp", "bounds", "paired"};
+    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "agents", "eval", "mlp", "bounds",
+                                           "paired"};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         while (k < sizeof sections / sizeof sections[0] && strcmp(argv[i], sections[k]) != 0)
             k++;
         if (k == sizeof sections / sizeof sections[0]) {
-            fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, sim, agent, eval, mlp, "
-                            "bounds or paired\n",
+            fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, sim, agent, agents, eval, "
+                            "mlp, bounds or paired\n",
                     argv[i]);
             return 2;
         }
@@ -913,6 +963,8 @@ int main(int argc, char **argv)
         bench_sim();
     if (wanted(argc, argv, "agent"))
         bench_agent();
+    if (wanted(argc, argv, "agents"))
+        bench_qagents();
     if (wanted(argc, argv, "eval") && !bench_eval())
         same = 0;
     if (wanted(argc, argv, "mlp"))

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include "clvsim/agent.h"
+#include "clvsim/qfunc.h"
 #include "clvsim/rng.h"
+#include "clvsim/streams.h"
 #include "harness.h"
 
 /* a random MDP of 5 states and 3 actions: each (s, a) moves to every state
@@ -372,28 +374,37 @@ static double coupon_share(const clv_train_result *r, size_t n_prices)
  * quadruples the chance of buying within the window, a cheap 10% coupon)
  * the agents send coupons; where it clearly costs (a contact that cuts it
  * to a quarter, sleeping dogs, and a contact cost) they do not. */
+/* eight weeks without arrivals or seasons, one 10% coupon, and one contact
+ * arm that multiplies the 14-day purchase probability by 4: coupons pay;
+ * `customers` customers for `episodes` episodes of training */
+static void contact_world(clv_scenario *scn, int64_t customers, int episodes)
+{
+    clv_error err;
+    CHECK_INT(clv_scn_defaults(scn, &err), CLV_OK);
+    snprintf(scn->scenario.name, sizeof scn->scenario.name, "train");
+    scn->calendar.horizon_days = 56;
+    scn->seasonality.enabled = 0;
+    scn->acquisition.rate_per_day = 0;
+    scn->agent.customers = customers;
+    scn->agent.episodes = episodes;
+    scn->agent.epsilon_decay_episodes = episodes * 3 / 4;
+    scn->interventions.n_coupons = 1;
+    scn->interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 5.0, 14, 0.0, 0.0, ""};
+    clv_scn_response *r = &scn->response;
+    r->deal_enabled = r->fatigue_enabled = r->carryover_enabled = r->price_enabled = 0;
+    r->contact_window_days = 14;
+    r->n_contact = 1;
+    r->contact[0] = (clv_scn_contact_effect){"email", CLV_CONTACT_ALL, "all", -1, 4.0, 4.0, 0, 0, 0, 0, 0};
+}
+
 TEST(test_agent_training_learns)
 {
     clv_scenario scn;
     clv_error err;
-    CHECK_INT(clv_scn_defaults(&scn, &err), CLV_OK);
-    snprintf(scn.scenario.name, sizeof scn.scenario.name, "train");
-    scn.calendar.horizon_days = 56;
-    scn.seasonality.enabled = 0;
-    scn.acquisition.rate_per_day = 0;
-    scn.agent.customers = 2000;
-    scn.agent.episodes = 40;
-    scn.agent.epsilon_decay_episodes = 30;
+    contact_world(&scn, 2000, 40);
     scn.agent.bins_ltv_quantiles = 1;
     scn.agent.shaping = scn.agent.terminal_value = 0;
-    scn.interventions.n_coupons = 1;
-    scn.interventions.coupons[0] = (clv_scn_coupon){"10%", 0.1, 5.0, 14, 0.0, 0.0, ""};
     clv_scn_response *r = &scn.response;
-    r->deal_enabled = r->fatigue_enabled = r->carryover_enabled = r->price_enabled = 0;
-    /* pays: one arm whose contact multiplies the 14-day purchase probability by 4 */
-    r->contact_window_days = 14;
-    r->n_contact = 1;
-    r->contact[0] = (clv_scn_contact_effect){"email", CLV_CONTACT_ALL, "all", -1, 4.0, 4.0, 0, 0, 0, 0, 0};
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
         CHECK_INT(clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
@@ -970,4 +981,255 @@ TEST(test_agent_confidence)
     clv_qtable_free(l);
     clv_qtable_free(u);
     clv_qtable_free(t);
+}
+
+/* ---- Q-functions over features (clvsim/qfunc.h) ---- */
+
+/* sum_i w_i Q(x_i, a_i) */
+static double weighted_q(clv_qfunc *q, const double *X, const int *a, const double *w, size_t n)
+{
+    const size_t na = (size_t)clv_qf_spec_of(q)->n_actions;
+    double Q[4 * 8], sum = 0;
+    clv_error err;
+    if (clv_qf_values(q, X, n, Q, &err) != CLV_OK)
+        return NAN;
+    for (size_t i = 0; i < n; i++)
+        sum += w[i] * Q[i * na + (size_t)a[i]];
+    return sum;
+}
+
+/* The gradient of each kind against central finite differences of
+ * sum_i w_i Q(x_i, a_i), at random parameters and inputs. */
+TEST(test_qfunc_gradients)
+{
+    enum { NX = 4, NA = 3, N = 4 };
+    const double f[NA * 2] = {0, 0, 1, 0, 1, 1};
+    clv_qf_spec lin = {CLV_QF_LINEAR, NX, NA, 2, f, {0}, 0, 0, 0, 0};
+    clv_qf_spec net = {CLV_QF_MLP, NX, NA, 0, NULL, {5, 4}, 2, CLV_ACT_TANH, CLV_MLP_F64, 8};
+    const clv_qf_spec *specs[2] = {&lin, &net};
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){3, CLV_STREAM_USER, 0, 0});
+    double X[N * NX], w[N];
+    const int a[N] = {0, 2, 1, 2};
+    for (int i = 0; i < N * NX; i++)
+        X[i] = 2 * clv_rng_uniform(&r) - 1;
+    for (int i = 0; i < N; i++)
+        w[i] = 0.5 + clv_rng_uniform(&r);
+    for (int k = 0; k < 2; k++) {
+        clv_error err;
+        clv_qfunc *q = clv_qf_alloc(specs[k], &err);
+        CHECK(q != NULL);
+        if (!q)
+            continue;
+        const size_t np = clv_qf_n_params(q);
+        double *p = malloc(np * sizeof *p), *g = malloc(np * sizeof *g);
+        clv_qf_init(q, 5);
+        clv_qf_get_params(q, p);
+        for (size_t j = 0; j < np; j++) /* away from the initial zeros */
+            p[j] += 0.3 * (2 * clv_rng_uniform(&r) - 1);
+        clv_qf_set_params(q, p);
+        CHECK_INT(clv_qf_grad(q, X, a, w, N, g, &err), CLV_OK);
+        double worst = 0, scale = 0;
+        for (size_t j = 0; j < np; j++) {
+            const double h = 1e-6, keep = p[j];
+            p[j] = keep + h;
+            clv_qf_set_params(q, p);
+            const double up = weighted_q(q, X, a, w, N);
+            p[j] = keep - h;
+            clv_qf_set_params(q, p);
+            const double down = weighted_q(q, X, a, w, N);
+            p[j] = keep;
+            worst = harness_max(worst, fabs((up - down) / (2 * h) - g[j]));
+            scale = harness_max(scale, fabs(g[j]));
+        }
+        clv_qf_set_params(q, p);
+        if (!(worst <= 1e-7 * (1 + scale)))
+            harness_fail(__FILE__, __LINE__, "%s: gradient off by %g (largest %g)", k ? "MLP" : "linear", worst, scale);
+        CHECK(scale > 0.1); /* a gradient that is there */
+        free(p), free(g);
+        clv_qf_free(q);
+    }
+}
+
+/* Linear Q-learning with one-hot state features (Q* exactly representable)
+ * on the random MDP of test_agent_small_mdp, off-policy from uniformly
+ * random actions, normalised steps 1 / (3 + n(s,a)^0.7): within 3% of the largest
+ * |Q*|; and DQN (an MLP over the same features, replay, a target network
+ * synced every 200 steps, Adam, Huber loss) reaches Q*'s greedy policy and
+ * is within 10% of it. */
+TEST(test_qfunc_value_iteration)
+{
+    double P[S * A * S], R[S * A], qstar[S * A];
+    make_mdp(P, R);
+    const double gamma = 0.8;
+    clv_error err;
+    CHECK_INT(clv_value_iteration(S, A, P, R, NULL, gamma, 1e-13, 10000, qstar, &err), CLV_OK);
+    double scale = 0;
+    for (int i = 0; i < S * A; i++)
+        scale = harness_max(scale, fabs(qstar[i]));
+    double onehot[S * S] = {0};
+    for (int s = 0; s < S; s++)
+        onehot[s * S + s] = 1;
+    const double f[A] = {1, 0, 0}; /* a shared feature of action 0 */
+    clv_qf_spec lin = {CLV_QF_LINEAR, S, A, 1, f, {0}, 0, 0, 0, 0};
+    clv_qfunc *q = clv_qf_alloc(&lin, &err);
+    CHECK(q != NULL);
+    if (!q)
+        return;
+    clv_qf_init(q, 1);
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){9, CLV_STREAM_EXPLORATION, 0, 0});
+    uint32_t n[S * A] = {0};
+    int s = 0;
+    for (long k = 0; k < 1000000; k++) {
+        const int a = (int)(clv_rng_next(&r) % A), s2 = next_state(P, s, a, &r);
+        double q2[A];
+        clv_qf_values(q, onehot + s2 * S, 1, q2, &err);
+        const double y = R[s * A + a] + gamma * harness_max(q2[0], harness_max(q2[1], q2[2]));
+        clv_qf_linear_update(q, onehot + s * S, a, y, 1, pow(++n[s * A + a], 0.7));
+        s = s2;
+    }
+    double Q[S * A], worst = 0;
+    CHECK_INT(clv_qf_values(q, onehot, S, Q, &err), CLV_OK);
+    for (int i = 0; i < S * A; i++)
+        worst = harness_max(worst, fabs(Q[i] - qstar[i]));
+    if (!(worst <= 0.03 * scale))
+        harness_fail(__FILE__, __LINE__, "linear Q-learning: max |Q - Q*| = %g, |Q*| up to %g", worst, scale);
+    clv_qf_free(q);
+
+    /* DQN: the transitions of a random behaviour policy in a replay buffer */
+    clv_qf_spec net = {CLV_QF_MLP, S, A, 0, NULL, {16}, 1, CLV_ACT_TANH, CLV_MLP_F64, 32};
+    clv_qfunc *dq = clv_qf_alloc(&net, &err), *tg = clv_qf_alloc(&net, &err);
+    clv_qf_replay rb;
+    CHECK(dq && tg);
+    CHECK_INT(clv_qf_replay_alloc(&rb, 5000, S, &err), CLV_OK);
+    if (!dq || !tg)
+        return;
+    clv_qf_init(dq, 2);
+    const size_t np = clv_qf_n_params(dq);
+    double *p = malloc(np * sizeof *p), *scratch = malloc(clv_qf_dqn_scratch(dq, 32) * sizeof *scratch);
+    clv_qf_get_params(dq, p);
+    clv_qf_set_params(tg, p);
+    clv_qf_dqn o = {.sarsa = 0, .gamma = gamma, .batch = 32, .huber = 1, .delta = 5};
+    clv_adam_default(&o.adam);
+    s = 0;
+    const long steps = 60000;
+    for (long k = 0; k < steps; k++) {
+        const int a = (int)(clv_rng_next(&r) % A), s2 = next_state(P, s, a, &r);
+        clv_qf_replay_push(&rb, onehot + s * S, a, R[s * A + a], onehot + s2 * S, 0, 0);
+        s = s2;
+        if (rb.n < 32)
+            continue;
+        o.adam.lr = k < steps / 2 ? 3e-3 : 3e-4;
+        CHECK(!isnan(clv_qf_dqn_step(dq, tg, &rb, &o, &r, scratch, &err)));
+        if (k % 200 == 0) {
+            clv_qf_get_params(dq, p);
+            clv_qf_set_params(tg, p);
+        }
+    }
+    CHECK_INT(clv_qf_values(dq, onehot, S, Q, &err), CLV_OK);
+    worst = 0;
+    int same = 1;
+    for (int st = 0; st < S; st++) {
+        int best = 0, mine = 0;
+        for (int b = 1; b < A; b++) {
+            best = qstar[st * A + b] > qstar[st * A + best] ? b : best;
+            mine = Q[st * A + b] > Q[st * A + mine] ? b : mine;
+        }
+        same &= best == mine;
+        for (int b = 0; b < A; b++)
+            worst = harness_max(worst, fabs(Q[st * A + b] - qstar[st * A + b]));
+    }
+    if (!same || !(worst <= 0.1 * scale))
+        harness_fail(__FILE__, __LINE__, "DQN: greedy policy %s Q*'s, max |Q - Q*| = %g, |Q*| up to %g",
+                     same ? "is" : "is not", worst, scale);
+    free(p), free(scratch);
+    clv_qf_replay_free(&rb);
+    clv_qf_free(dq), clv_qf_free(tg);
+}
+
+/* The Q-function agents in the environment: in the world of
+ * test_agent_training_learns where a contact quadruples buying, every kind
+ * earns more at the end than at the start, and the same seed gives the
+ * same parameters, bit for bit, on 1 and 2 threads. */
+TEST(test_qfunc_training)
+{
+    clv_scenario scn;
+    clv_error err;
+    contact_world(&scn, 1000, 12);
+    for (int algo = 0; algo < CLV_QF_ALGOS; algo++) {
+        clv_qf_train_result two, one;
+        CHECK_INT(clv_qf_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &two, &err), CLV_OK);
+        CHECK_INT(clv_qf_train(&scn, algo, &(clv_train_opts){1, NULL, NULL, NULL, NULL}, &one, &err), CLV_OK);
+        if (!two.agent.q || !one.agent.q)
+            continue;
+        if (!(two.returns[two.episodes - 1] > two.returns[0]))
+            harness_fail(__FILE__, __LINE__, "%s: returns %g at the start, %g at the end", clv_qf_algo_name(algo),
+                         two.returns[0], two.returns[two.episodes - 1]);
+        const size_t np = clv_qf_n_params(two.agent.q);
+        double *p1 = malloc(np * sizeof *p1), *p2 = malloc(np * sizeof *p2);
+        clv_qf_get_params(one.agent.q, p1);
+        clv_qf_get_params(two.agent.q, p2);
+        if (memcmp(p1, p2, np * sizeof *p1) != 0)
+            harness_fail(__FILE__, __LINE__, "%s: 1 and 2 threads give other parameters", clv_qf_algo_name(algo));
+        free(p1), free(p2);
+        clv_qf_train_result_free(&one);
+        clv_qf_train_result_free(&two);
+    }
+}
+
+/* The Q-function policy's confidence rule: an action 0.1 above the base in
+ * every state is deployed when its standard errors make that significant
+ * (se 0.01), not when they do not (se 0.1, z 1.64 x 0.14 > 0.1), and
+ * always with confidence 0; the base is no coupon at list price. */
+TEST(test_qfunc_policy_confidence)
+{
+    clv_scenario scn;
+    clv_error err;
+    contact_world(&scn, 200, 1);
+    clv_qf_agent ag = {0};
+    ag.algo = CLV_QF_Q_LINEAR;
+    const size_t na = clv_agent_n_actions(&scn.interventions);
+    const int base = clv_scn_list_price(&scn), better = (int)na - 1;
+    clv_qf_spec spec = {CLV_QF_LINEAR, CLV_QF_N_FEATURES, (int)na, 0, NULL, {0}, 0, 0, 0, 0};
+    ag.q = clv_qf_alloc(&spec, &err);
+    CHECK(ag.q != NULL && better != base);
+    if (!ag.q)
+        return;
+    const size_t np = clv_qf_n_params(ag.q);
+    double *p = calloc(np, sizeof *p);
+    for (size_t a = 0; a < na; a++) /* the per-action biases, the last na parameters */
+        p[np - na + a] = (int)a == base ? 0 : (int)a == better ? 0.1 : -1;
+    clv_qf_set_params(ag.q, p);
+    for (int k = 0; k < CLV_QF_N_FEATURES; k++)
+        ag.sd[k] = 1;
+    clv_sim *s;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    scn.population.customers = 200;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(s, 1, clv_world_evaluation(0), &err), CLV_OK);
+    const size_t n = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(n * sizeof *obs);
+    clv_action *act = malloc(n * sizeof *act);
+    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    const double ses[3] = {0.01, 0.1, 0.1}, confidence[3] = {0.95, 0.95, 0};
+    for (int c = 0; c < 3; c++) {
+        for (size_t a = 0; a < na; a++)
+            ag.se[a] = ses[c];
+        scn.agent.confidence = confidence[c];
+        clv_policy pol;
+        CHECK_INT(clv_policy_qfunc(&scn, &ag, "q-linear", 1, &pol, &err), CLV_OK);
+        CHECK_INT(pol.act(pol.ctx, s, obs, n, act, &err), CLV_OK);
+        const int want = c == 1 ? base : better;
+        size_t right = 0;
+        for (size_t i = 0; i < n; i++)
+            right += (int)(act[i].coupon * (size_t)scn.interventions.n_prices + act[i].price) == want;
+        if (right != n)
+            harness_fail(__FILE__, __LINE__, "case %d: %zu of %zu customers get action %d", c, right, n, want);
+        clv_policy_free(&pol);
+    }
+    free(obs), free(act), free(p);
+    clv_sim_free(s);
+    clv_qf_free(ag.q);
 }

@@ -196,7 +196,7 @@ TEST(test_policy_type_table)
     clv_scenario scn;
     clv_error err;
     CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err), CLV_OK);
-    size_t n = 0, fixed = 0, learned = 0, planned = 0, bound = 0;
+    size_t n = 0, fixed = 0, learned = 0, planned = 0, bound = 0, qf = 0;
     for (; clv_policy_types[n]; n++) {
         const clv_policy_type *t = clv_policy_types[n];
         CHECK_INT(t->id, (int)n);
@@ -208,8 +208,12 @@ TEST(test_policy_type_table)
         CHECK_INT(level, 0);
         fixed += t->how == CLV_PK_FIXED, learned += t->how == CLV_PK_LEARNED, planned += t->how == CLV_PK_PLANNED;
         bound += t->how == CLV_PK_BOUND;
-        /* a learned kind names the algorithm that trains it, a planned one its table */
-        CHECK(t->how == CLV_PK_LEARNED ? t->algo >= 0 && t->algo < CLV_MAX_ALGOS : t->algo == -1);
+        /* a learned kind names the algorithm that trains it (a table's clv_algo, or 1 + a Q-function's
+         * clv_qf_algo, never both), a planned one its table */
+        CHECK(t->how == CLV_PK_LEARNED && t->qf == 0 ? t->algo >= 0 && t->algo < CLV_MAX_ALGOS : t->algo == -1);
+        CHECK(t->qf == 0 || (t->how == CLV_PK_LEARNED && t->qf >= 1 && t->qf <= CLV_QF_ALGOS &&
+                             strcmp(clv_qf_algo_name(t->qf - 1), t->name) == 0));
+        qf += t->qf > 0;
         CHECK(t->how == CLV_PK_PLANNED ? t->myopic == 0 || t->myopic == 1 : t->myopic == -1);
         clv_policy p;
         const char *as = t->per_level == CLV_PER_COUPON ? "blanket-2" : t->per_level == CLV_PER_PRICE ? "price-3"
@@ -220,13 +224,14 @@ TEST(test_policy_type_table)
         clv_policy_free(&p);
         /* a table kind without its table says so */
         if (t->how == CLV_PK_LEARNED || t->how == CLV_PK_PLANNED) {
-            const clv_policy_args a = {t->name, 1, 0, NULL, NULL, 1, NULL, 0};
+            const clv_policy_args a = {t->name, 1, 0, NULL, NULL, 1, NULL, 0, NULL};
             CHECK_INT(t->make(&scn, &a, &p, &err), CLV_EINPUT);
         }
     }
     CHECK_INT((int)n, CLV_POLICY_N_KINDS); /* one entry per line of clvsim/policy_kinds.h */
     CHECK_INT((int)fixed, 9);
-    CHECK_INT((int)learned, 3);
+    CHECK_INT((int)learned, 7);
+    CHECK_INT((int)qf, CLV_QF_ALGOS);
     CHECK_INT((int)planned, 2);
     CHECK_INT((int)bound, 1);
     CHECK(clv_policy_type_named("clairvoyant", NULL) == clv_policy_type_of(CLV_POLICY_CLAIRVOYANT));

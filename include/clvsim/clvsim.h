@@ -36,6 +36,7 @@
 #include "clvsim/plot.h"
 #include "clvsim/policy.h"
 #include "clvsim/progress.h"
+#include "clvsim/qfunc.h"
 #include "clvsim/response.h"
 #include "clvsim/response_study.h"
 #include "clvsim/report.h"

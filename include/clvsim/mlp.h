@@ -74,6 +74,10 @@ size_t clv_mlp_n_params(const clv_mlp *m);
  * drawn from the stream (seed, CLV_STREAM_LTV, 0, layer); Adam's moments
  * and step count reset. */
 void clv_mlp_init(clv_mlp *m, uint64_t seed);
+/* The same initialisation from the streams (seed, purpose, replication,
+ * layer): a network of another use keys its own purpose (clvsim/streams.h).
+ * clv_mlp_init is this with CLV_STREAM_LTV and CLV_LTV_INIT_REP. */
+void clv_mlp_init_stream(clv_mlp *m, uint64_t seed, uint32_t purpose, uint64_t replication);
 
 void clv_mlp_get_params(const clv_mlp *m, double *p);
 void clv_mlp_set_params(clv_mlp *m, const double *p);
@@ -88,6 +92,15 @@ int clv_mlp_forward(clv_mlp *m, const double *X, size_t n, double *out, clv_erro
  * (with err) for an unknown loss, a size error, or a ZILN target below 0. */
 double clv_mlp_loss_grad(clv_mlp *m, int loss, const double *X, const double *y, size_t n, double *grad,
                          clv_error *err);
+
+/* The gradient with respect to the parameters of sum_ij dout[i][j] x
+ * out[i][j] over the n rows of the last clv_mlp_forward (n x n_out; the
+ * caller's own loss: dout is its gradient with respect to the outputs),
+ * kept for clv_mlp_adam_step and copied into grad when it is not NULL.
+ * CLV_EINPUT when the last pass was not a clv_mlp_forward of n rows (a
+ * loss or another call came between) or dropout is set (the forward pass
+ * applies none). */
+int clv_mlp_backward(clv_mlp *m, const double *dout, size_t n, double *grad, clv_error *err);
 
 /* Dropout (Srivastava et al. 2014) on the hidden units while a gradient is
  * computed (clv_mlp_loss_grad, so in training): each unit is kept with

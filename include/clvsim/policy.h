@@ -23,7 +23,9 @@
  *   the lifecycle stage new (its first purchase at most lifecycle.new_days
  *   ago), at list price.
  * The policies learned from simulated episodes (greedy, q-learning, sarsa,
- * expected-sarsa, oracle) are tables: clv_policy_table in agent.h.
+ * expected-sarsa, oracle) are tables: clv_policy_table in agent.h; those
+ * of a Q-function over continuous features (q-linear, sarsa-linear, q-mlp,
+ * sarsa-mlp) are clv_policy_qfunc in qfunc.h.
  *
  * The yardstick "clairvoyant" (src/agent/clairvoyant.c, kind CLV_PK_BOUND)
  * is no policy a business could run: it reads the true state (its act
@@ -75,6 +77,7 @@
 
 #include "clvsim/agent.h"
 #include "clvsim/error.h"
+#include "clvsim/qfunc.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
 
@@ -101,7 +104,8 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
 /* what a policy kind needs before it can act */
 typedef enum clv_policy_how {
     CLV_PK_FIXED = 0,    /* a rule that learns nothing from the simulator (none, blanket, random, rfm, ...) */
-    CLV_PK_LEARNED = 1,  /* a table trained on simulated episodes (q-learning, sarsa, expected-sarsa) */
+    CLV_PK_LEARNED = 1,  /* a table trained on simulated episodes (q-learning, sarsa, expected-sarsa), or a
+                            Q-function (q-linear, sarsa-linear, q-mlp, sarsa-mlp: qf > 0) */
     CLV_PK_PLANNED = 2,  /* a table planned on the estimated MDP (greedy, oracle) */
     CLV_PK_BOUND = 3     /* a yardstick that sees the latent state (clairvoyant): never a fixed policy */
 } clv_policy_how;
@@ -127,6 +131,8 @@ typedef struct clv_policy_args {
        tables[t] deployed in epoch t and the last in any later one; table is then ignored */
     const clv_qtable *const *tables;
     int n_tables;
+    /* learned kinds with a Q-function (qf > 0 in their type): the trained agent (borrowed; outlives the policy) */
+    const clv_qf_agent *qf_agent;
 } clv_policy_args;
 
 typedef struct clv_policy_type {
@@ -142,6 +148,9 @@ typedef struct clv_policy_type {
     /* Make the policy into *out: CLV_OK, CLV_EINPUT (err says why),
      * CLV_ENOMEM.  Free with clv_policy_free. */
     int (*make)(const clv_scenario *scn, const clv_policy_args *args, clv_policy *out, clv_error *err);
+    /* learned kinds with a Q-function of continuous features (clvsim/qfunc.h): 1 + the clv_qf_algo that
+       trains it (their algo is -1: no table); 0 for every other kind */
+    int qf;
 } clv_policy_type;
 
 /* Every policy type, in clv_policy_kind order, NULL-terminated. */

@@ -26,6 +26,10 @@
     X(PRICE_DOWN, "price-down", price_down)    /* everyone at the nearest price level below list */   \
     X(PRICES, "prices", prices)                /* everyone at one price level, one policy per level */    \
     X(WELCOME, "welcome", welcome)             /* a coupon to the customers in the stage new */           \
-    X(CLAIRVOYANT, "clairvoyant", clairvoyant) /* a yardstick: rollouts from the latent state */
+    X(CLAIRVOYANT, "clairvoyant", clairvoyant) /* a yardstick: rollouts from the latent state */             \
+    X(Q_LINEAR, "q-linear", q_linear)          /* Q-learning, linear Q-function (clvsim/qfunc.h) */       \
+    X(SARSA_LINEAR, "sarsa-linear", sarsa_linear) /* SARSA, linear Q-function */                          \
+    X(Q_MLP, "q-mlp", q_mlp)                   /* DQN: MLP Q-function, replay, target network */          \
+    X(SARSA_MLP, "sarsa-mlp", sarsa_mlp)       /* SARSA with an MLP Q-function, replay, target network */
 
 #endif

@@ -48,6 +48,7 @@ typedef enum clv_stream_purpose {
     CLV_STREAM_FIT = 6,          /* starting points of likelihood maximisation */
     CLV_STREAM_SPLIT = 7,        /* train/validation/holdout splits */
     CLV_STREAM_RELUCK = 8,       /* a state's future luck drawn anew (clv_sim_reluck) */
+    CLV_STREAM_QFUNC = 9,        /* a Q-network's initial weights, experience replay's mini-batches (qfunc.h) */
     CLV_STREAM_USER = 1000       /* first value free for researchers' own purposes */
 } clv_stream_purpose;
 

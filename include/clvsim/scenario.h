@@ -271,6 +271,19 @@ typedef struct clv_scn_agent {
     int bins_season_phase;
     int checkpoint_every;
     int targets;                      /* clv_targets */
+    /* the Q-function agents (clvsim/qfunc.h) */
+    int qfunc_hidden[CLV_MAX_LAYERS];
+    int qfunc_n_hidden;
+    int qfunc_activation;             /* clv_activation */
+    double qfunc_learning_rate;
+    int qfunc_lr_schedule;            /* clv_lr_schedule, over the training episodes */
+    int qfunc_replay;
+    int qfunc_batch;
+    double qfunc_updates;
+    int qfunc_target_sync;
+    double qfunc_huber;
+    double qfunc_linear_step;
+    double qfunc_linear_omega;
 } clv_scn_agent;
 
 typedef struct clv_scn_evaluation {

@@ -25,6 +25,8 @@
  *   ltv dropout      ltv                      [1e6, 2^64): 1e6 + step    layer
  *   mlp split        split                    0                          0
  *   fit starts       fit                      0                          model
+ *   qfunc init       qfunc                    0                          layer
+ *   qfunc replay     qfunc                    [1, 1e6]: 1 + episode      Q-function algorithm
  *   user worlds      worlds, exploration      [2^32, 2^64)               customer / any
  *   user purposes    CLV_STREAM_USER and up   any                        any
  *
@@ -79,7 +81,10 @@ enum {
     CLV_LTV_EPOCH_BASE = 1,           /* + epoch: an epoch's order of examples (CLV_STREAM_LTV) */
     CLV_LTV_DROPOUT_BASE = 1000000,   /* + Adam step: dropout masks (CLV_STREAM_LTV, block = layer) */
     CLV_SPLIT_MLP_REP = 0,            /* clv_mlp_train's validation split (CLV_STREAM_SPLIT) */
-    CLV_FIT_REP = 0                   /* likelihood maximisation's starts (CLV_STREAM_FIT) */
+    CLV_FIT_REP = 0,                  /* likelihood maximisation's starts (CLV_STREAM_FIT) */
+    CLV_QF_INIT_REP = 0,              /* a Q-network's initial weights (CLV_STREAM_QFUNC, block = layer) */
+    CLV_QF_REPLAY_BASE = 1,           /* + training episode: replay's mini-batches (CLV_STREAM_QFUNC, block = algorithm) */
+    CLV_QF_EXPLORATION_BLOCK = 16     /* + clv_qf_algo: a Q-function agent's exploration block in training */
 };
 
 /* Block of the population stream that draws an existing customer's first
@@ -107,6 +112,8 @@ static inline uint64_t clv_rep_random_policy(uint64_t e) { return (uint64_t)CLV_
 static inline uint64_t clv_rep_experiment(uint64_t arm) { return (uint64_t)CLV_SPLIT_EXPERIMENT + arm; }
 static inline uint64_t clv_rep_ltv_epoch(uint64_t e) { return (uint64_t)CLV_LTV_EPOCH_BASE + e; }
 static inline uint64_t clv_rep_ltv_dropout(uint64_t t) { return (uint64_t)CLV_LTV_DROPOUT_BASE + t; }
+/* The replication of the replay draws of a Q-function agent's training episode e (clvsim/qfunc.h). */
+static inline uint64_t clv_rep_qf_replay(uint64_t e) { return (uint64_t)CLV_QF_REPLAY_BASE + e; }
 
 /* The namespaces, in the order of the table above. */
 typedef enum clv_stream_space_id {
@@ -125,6 +132,8 @@ typedef enum clv_stream_space_id {
     CLV_SPACE_LTV_DROPOUT,
     CLV_SPACE_MLP_SPLIT,
     CLV_SPACE_FIT,
+    CLV_SPACE_QF_INIT,
+    CLV_SPACE_QF_REPLAY,
     CLV_SPACE_USER_WORLDS,
     CLV_SPACE_USER_PURPOSES,
     CLV_SPACE_N

@@ -43,6 +43,7 @@
 #include <stddef.h>
 
 #include "clvsim/agent.h"
+#include "clvsim/qfunc.h"
 #include "clvsim/error.h"
 #include "clvsim/evaluate.h"
 #include "clvsim/progress.h"
@@ -95,6 +96,11 @@ typedef struct clv_study {
     int algo[CLV_MAX_ALGOS];        /* clv_algo of trained[k] */
     int n_trained;
     int loaded;                     /* 1: the tables were loaded (opts->tables), not trained */
+    /* the Q-function agents listed (clvsim/qfunc.h: q-linear, sarsa-linear, q-mlp, sarsa-mlp), in clv_qf_algo
+       order; always trained (they have no files to load) */
+    clv_qf_train_result qf_trained[CLV_QF_ALGOS];
+    int qf_algo[CLV_QF_ALGOS];      /* clv_qf_algo of qf_trained[k] */
+    int n_qf_trained;
     clv_state_map map;              /* the states of the agents, greedy and oracle (heatmaps) */
     clv_mdp_estimate *mdp;          /* NULL unless greedy or oracle is listed */
     clv_qtable *oracle, *greedy;    /* NULL unless listed; oracle is oracle_epochs[0], the table of the first

@@ -54,4 +54,22 @@ int clv__paired_replay(clv__paired *p, const clv_sim *s, const clv_progress *pro
 const double *clv__paired_value(const clv__paired *p, size_t a);
 int clv__paired_lookahead(const clv__paired *p);
 
+/* The rewards every learning agent trains on (clv_agent_train, clv_qf_train):
+ * a transition's margin r with agent.shaping's gamma phi(s') - phi(s); the
+ * last transition of an episode, whose potential is 0 at the end, with
+ * agent.terminal_value's gamma phi(s_T) for what lies beyond; and the
+ * exploration epsilon of episode e (linear from start to end over
+ * decay_episodes). */
+double clv__agent_shaped(const clv_scn_agent *ag, double r, double phi2, double phi);
+double clv__agent_terminal(const clv_scn_agent *ag, double r, double phi, double phi_end);
+double clv__agent_epsilon(const clv_scn_agent *ag, int e);
+
+/* A learned policy's budget order (its clv_policy order function's work):
+ * CLV_EINPUT naming the policy when asked for n customers after acting
+ * for n_acted; customer order without a budget; else
+ * clv_agent_budget_order of t over the customers' states st and actions
+ * a (scratch: 2 n doubles). */
+int clv__agent_policy_order(const char *name, size_t n_acted, int budget, const clv_qtable *t, const size_t *st,
+                            const int *a, size_t n, size_t n_prices, double *scratch, uint32_t *order, clv_error *err);
+
 #endif

@@ -295,4 +295,4 @@ static int make_clairvoyant(const clv_scenario *scn, const clv_policy_args *args
 const clv_policy_type clv__policy_clairvoyant = {
     "clairvoyant", "a yardstick that sees the latent state: per customer the action of highest expected net margin "
     "to the horizon's end, by rollouts in the true simulator", CLV_POLICY_CLAIRVOYANT, CLV_PK_BOUND, CLV_PER_NONE,
-    NULL, -1, -1, make_clairvoyant};
+    NULL, -1, -1, make_clairvoyant, 0};

@@ -208,31 +208,31 @@ static int make_prices(const clv_scenario *scn, const clv_policy_args *a, clv_po
 
 /* the entries of the policy type table (policy_types.c) */
 const clv_policy_type clv__policy_none = {"none", "no campaign: no coupon, list price", CLV_POLICY_NONE,
-                                          CLV_PK_FIXED, CLV_PER_NONE, NULL, -1, -1, make_none};
+                                          CLV_PK_FIXED, CLV_PER_NONE, NULL, -1, -1, make_none, 0};
 const clv_policy_type clv__policy_blanket = {"blanket", "the same coupon to every customer at every epoch, one policy "
                                              "per coupon level (blanket-K)", CLV_POLICY_BLANKET, CLV_PK_FIXED,
-                                             CLV_PER_COUPON, "blanket", -1, -1, make_blanket};
+                                             CLV_PER_COUPON, "blanket", -1, -1, make_blanket, 0};
 const clv_policy_type clv__policy_random = {"random", "a coupon with evaluation.random_coupon_probability, of a "
                                             "random level at a random price", CLV_POLICY_RANDOM, CLV_PK_FIXED,
-                                            CLV_PER_NONE, NULL, -1, -1, make_random};
+                                            CLV_PER_NONE, NULL, -1, -1, make_random, 0};
 const clv_policy_type clv__policy_rfm = {"rfm", "a coupon to the at-risk customers of high past spend",
-                                         CLV_POLICY_RFM, CLV_PK_FIXED, CLV_PER_NONE, NULL, -1, -1, make_rfm};
+                                         CLV_POLICY_RFM, CLV_PK_FIXED, CLV_PER_NONE, NULL, -1, -1, make_rfm, 0};
 const clv_policy_type clv__policy_ltv_threshold = {"ltv-threshold", "a coupon to the customers whose LTV estimate "
                                                    "is above a quantile", CLV_POLICY_LTV_THRESHOLD, CLV_PK_FIXED,
-                                                   CLV_PER_NONE, NULL, -1, -1, make_ltv};
+                                                   CLV_PER_NONE, NULL, -1, -1, make_ltv, 0};
 const clv_policy_type clv__policy_price_up = {"price-up", "every customer at the nearest price level above list, "
                                               "no coupon", CLV_POLICY_PRICE_UP, CLV_PK_FIXED, CLV_PER_NONE, NULL,
-                                              -1, -1, make_price_up};
+                                              -1, -1, make_price_up, 0};
 const clv_policy_type clv__policy_price_down = {"price-down", "every customer at the nearest price level below "
                                                 "list, no coupon", CLV_POLICY_PRICE_DOWN, CLV_PK_FIXED,
-                                                CLV_PER_NONE, NULL, -1, -1, make_price_down};
+                                                CLV_PER_NONE, NULL, -1, -1, make_price_down, 0};
 const clv_policy_type clv__policy_prices = {"prices", "every customer at one price level, no coupon, one policy per "
                                             "price level other than list (price-K)", CLV_POLICY_PRICES,
-                                            CLV_PK_FIXED, CLV_PER_PRICE, "price", -1, -1, make_prices};
+                                            CLV_PK_FIXED, CLV_PER_PRICE, "price", -1, -1, make_prices, 0};
 
 const clv_policy_type clv__policy_welcome = {"welcome", "a coupon to every customer in the lifecycle stage new, "
                                              "at list price", CLV_POLICY_WELCOME, CLV_PK_FIXED, CLV_PER_NONE, NULL,
-                                             -1, -1, make_welcome};
+                                             -1, -1, make_welcome, 0};
 
 int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, clv_policy *out, clv_error *err)
 {
@@ -273,6 +273,6 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
         }
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "unknown policy \"%s\"; expected %s", name, acc);
     }
-    const clv_policy_args args = {name, seed, level, NULL, NULL, 0, NULL, 0};
+    const clv_policy_args args = {name, seed, level, NULL, NULL, 0, NULL, 0, NULL};
     return t->make(scn, &args, out, err);
 }

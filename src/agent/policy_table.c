@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "clvsim/agent.h"
+#include "agent_internal.h"
 #include "clvsim/btyd.h"
 #include "clvsim/parallel.h"
 #include "clvsim/policy.h"
@@ -85,16 +86,23 @@ static int order_table(void *ctx, const clv_sim *s, const clv_action *act, size_
                        clv_error *err)
 {
     (void)s, (void)act;
-    table_policy *p = ctx;
-    if (n != p->n)
+    const table_policy *p = ctx;
+    return clv__agent_policy_order(p->name, p->n, p->budget, p->t, p->state, p->a, n, p->n_prices, p->scratch, order,
+                                   err);
+}
+
+int clv__agent_policy_order(const char *name, size_t n_acted, int budget, const clv_qtable *t, const size_t *st,
+                            const int *a, size_t n, size_t n_prices, double *scratch, uint32_t *order, clv_error *err)
+{
+    if (n != n_acted)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "policy %s: order asked for %zu customers, acted for %zu",
-                             p->name, n, p->n);
-    if (!p->budget) {
+                             name, n, n_acted);
+    if (!budget) {
         for (size_t i = 0; i < n; i++)
             order[i] = (uint32_t)i;
         return CLV_OK;
     }
-    clv_agent_budget_order(p->t, p->state, p->a, n, p->n_prices, p->scratch, order);
+    clv_agent_budget_order(t, st, a, n, n_prices, scratch, order);
     return CLV_OK;
 }
 
@@ -171,15 +179,15 @@ static int make_table(const clv_scenario *scn, const clv_policy_args *a, clv_pol
 const clv_policy_type clv__policy_greedy = {"greedy",
                                             "the best estimated reward of the epoch and of what the action causes "
                                             "while a coupon is valid, on the estimated MDP",
-                                            CLV_POLICY_GREEDY, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 1, make_table};
+                                            CLV_POLICY_GREEDY, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 1, make_table, 0};
 const clv_policy_type clv__policy_q = {"q-learning", "tabular Q-learning", CLV_POLICY_Q, CLV_PK_LEARNED, CLV_PER_NONE,
-                                       NULL, CLV_ALGO_Q, -1, make_table};
+                                       NULL, CLV_ALGO_Q, -1, make_table, 0};
 const clv_policy_type clv__policy_sarsa = {"sarsa", "tabular SARSA", CLV_POLICY_SARSA, CLV_PK_LEARNED, CLV_PER_NONE,
-                                           NULL, CLV_ALGO_SARSA, -1, make_table};
+                                           NULL, CLV_ALGO_SARSA, -1, make_table, 0};
 const clv_policy_type clv__policy_expected_sarsa = {"expected-sarsa", "tabular Expected SARSA",
                                                     CLV_POLICY_EXPECTED_SARSA, CLV_PK_LEARNED, CLV_PER_NONE,
-                                                    NULL, CLV_ALGO_EXPECTED_SARSA, -1, make_table};
+                                                    NULL, CLV_ALGO_EXPECTED_SARSA, -1, make_table, 0};
 const clv_policy_type clv__policy_oracle = {"oracle",
                                             "the best action of backward induction over the horizon's epochs on the "
                                             "estimated MDP",
-                                            CLV_POLICY_ORACLE, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 0, make_table};
+                                            CLV_POLICY_ORACLE, CLV_PK_PLANNED, CLV_PER_NONE, NULL, -1, 0, make_table, 0};

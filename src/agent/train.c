@@ -86,8 +86,7 @@ int clv__agent_executed(const clv_sim *s, size_t i, clv_action requested, size_t
     return (int)((size_t)clv_sim_sent(s, i) * n_prices + requested.price);
 }
 
-/* a transition's reward: the margin r, with agent.shaping gamma phi(s') - phi(s) */
-static double shaped(const clv_scn_agent *ag, double r, double phi2, double phi)
+double clv__agent_shaped(const clv_scn_agent *ag, double r, double phi2, double phi)
 {
     return r + (ag->shaping ? ag->gamma * phi2 - phi : 0);
 }
@@ -141,6 +140,17 @@ static void learn(clv_qtable *t, const clv_agent_params *p, int paired, int base
     const double y = r - d + (terminal ? 0 : p->gamma * clv__agent_next_value(t, p, s2, a2));
     q[base] += clv__agent_step_size(p, n ? n : 1) * (y - q[base]);
     paired_row(t, base, s);
+}
+
+double clv__agent_terminal(const clv_scn_agent *ag, double r, double phi, double phi_end)
+{
+    return r - (ag->shaping ? phi : 0) + (ag->terminal_value ? ag->gamma * phi_end : 0);
+}
+
+double clv__agent_epsilon(const clv_scn_agent *ag, int e)
+{
+    const double f = ag->epsilon_decay_episodes > 0 ? fmin(1.0, (double)e / ag->epsilon_decay_episodes) : 1.0;
+    return ag->epsilon_start + f * (ag->epsilon_end - ag->epsilon_start);
 }
 
 int clv__agent_see(const clv_sim *s, const clv_btyd_value *ltv, const clv_state_map *map, int need_phi, int threads,
@@ -328,8 +338,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
     const int e0 = (int)out->table->episodes;
     for (int k = 0; k < ag->episodes && st == CLV_OK; k++) {
         const int e = e0 + k;
-        double f = ag->epsilon_decay_episodes > 0 ? fmin(1.0, (double)e / ag->epsilon_decay_episodes) : 1.0;
-        p.epsilon = ag->epsilon_start + f * (ag->epsilon_end - ag->epsilon_start);
+        p.epsilon = clv__agent_epsilon(ag, e);
         out->epsilon[k] = p.epsilon;
         clv_rng rng;
         clv_rng_seed(&rng, (clv_stream_key){(uint64_t)scn.scenario.seed, CLV_STREAM_EXPLORATION,
@@ -357,14 +366,14 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
                     /* the end of the episode: the potential of the end is 0,
                      * and the terminal value stands for what lies beyond */
                     if (i < have_prev) {
-                        double r = pr[i] - (ag->shaping ? pphi[i] : 0) + (ag->terminal_value ? ag->gamma * phi[i] : 0);
-                        learn(out->table, &p, paired, base, ps[i], pa[i], r, paired ? pd[i] : 0, si, 0, 1);
+                        learn(out->table, &p, paired, base, ps[i], pa[i], clv__agent_terminal(ag, pr[i], pphi[i], phi[i]),
+                              paired ? pd[i] : 0, si, 0, 1);
                     }
                     continue;
                 }
                 const int a = clv_agent_act(out->table, &p, si, &rng);
                 if (i < have_prev && !(wait && (size_t)a >= P))
-                    learn(out->table, &p, paired, base, ps[i], pa[i], shaped(ag, pr[i], phi[i], pphi[i]),
+                    learn(out->table, &p, paired, base, ps[i], pa[i], clv__agent_shaped(ag, pr[i], phi[i], pphi[i]),
                           paired ? pd[i] : 0, si, a, 0);
                 na[i] = a;
                 act[i] = (clv_action){(uint8_t)((size_t)a / P), (uint8_t)((size_t)a % P)};
@@ -384,7 +393,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
             for (size_t i = 0; i < n; i++) {
                 const int x = clv__agent_executed(s, i, act[i], P);
                 if (wait && i < have_prev && (size_t)na[i] >= P)
-                    learn(out->table, &p, paired, base, ps[i], pa[i], shaped(ag, pr[i], phi[i], pphi[i]),
+                    learn(out->table, &p, paired, base, ps[i], pa[i], clv__agent_shaped(ag, pr[i], phi[i], pphi[i]),
                           paired ? pd[i] : 0, cur[i], x, 0);
                 ps[i] = cur[i], pa[i] = x, pphi[i] = phi[i];
                 if (paired)

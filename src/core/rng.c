@@ -105,7 +105,8 @@ clv_rng *clv_rng_gsl(gsl_rng *g)
 #define ANY 0, UINT64_MAX
 
 static const clv_stream_space spaces[CLV_SPACE_N] = {
-    [CLV_SPACE_TRAINING] = {"training", "agent training: episode e simulates world e and explores with block = algorithm",
+    [CLV_SPACE_TRAINING] = {"training", "agent training: episode e simulates world e and explores with block = algorithm (a table's clv_algo, or "
+                            "CLV_QF_EXPLORATION_BLOCK + clv_qf_algo)",
                             WORLDS | EXPLORE, SPACE(CLV_WORLD_TRAINING), CUSTOMERS,
                             "agent.episodes (with the episodes of a resumed table)"},
     [CLV_SPACE_ORACLE] = {"oracle", "the oracle's MDP estimation: episode e simulates world 1e6 + e under random actions",
@@ -144,6 +145,12 @@ static const clv_stream_space spaces[CLV_SPACE_N] = {
                              CLV_SPLIT_MLP_REP, CLV_SPLIT_MLP_REP, ANY, NULL},
     [CLV_SPACE_FIT] = {"fit starts", "the random starting points of a likelihood maximisation, block = model",
                        CLV_PURPOSE_BIT(CLV_STREAM_FIT), CLV_FIT_REP, CLV_FIT_REP, ANY, NULL},
+    [CLV_SPACE_QF_INIT] = {"qfunc init", "a Q-network's initial weights, block = layer",
+                           CLV_PURPOSE_BIT(CLV_STREAM_QFUNC), CLV_QF_INIT_REP, CLV_QF_INIT_REP, ANY, NULL},
+    [CLV_SPACE_QF_REPLAY] = {"qfunc replay",
+                             "a Q-function agent's replay mini-batches in training episode e, block = algorithm",
+                             CLV_PURPOSE_BIT(CLV_STREAM_QFUNC), SPACE(CLV_QF_REPLAY_BASE), ANY,
+                             "agent.episodes"},
     [CLV_SPACE_USER_WORLDS] = {"user worlds", "free: a researcher's own worlds", WORLDS | EXPLORE, CLV_WORLD_USER,
                                UINT64_MAX, CUSTOMERS, NULL},
     [CLV_SPACE_USER_PURPOSES] = {"user purposes", "free: a researcher's own purposes (CLV_STREAM_USER and up)",

@@ -454,6 +454,33 @@ const clv__key clv__scn_keys[] = {
         "Also write the table so far to agent_<algorithm>.checkpoint.qtab (atomically) every this many "
         "episodes of clvsim train-agent, to go on from with --resume (removed when the training ends); "
         "0: no checkpoints."),
+    GROUP("agent.qfunc", 0,
+          "The agents with a Q-function of continuous state features (q-linear, sarsa-linear, q-mlp, sarsa-mlp of "
+          "evaluation.policies; clvsim/qfunc.h): linear_step and linear_omega set the linear ones, the others the "
+          "MLP ones (DQN: experience replay and a target network)."),
+    REAL("agent.qfunc.linear_step", agent.qfunc_linear_step, 0, 2, CLV__KF_MIN_OPEN | CLV__KF_MAX_OPEN, "1.0", NULL,
+         "Step of the linear Q-functions: alpha / (1 + |g|^2 + n^linear_omega), g the gradient of Q (the features "
+         "and the action's terms), n the transitions of the action so far in any state."),
+    REAL("agent.qfunc.linear_omega", agent.qfunc_linear_omega, 0, 1, 0, "1.0", NULL,
+         "Exponent of the count in the linear step: 1 a running mean of the targets once n passes |g|^2; 0 a "
+         "constant normalised step."),
+    ARRAY(CLV__K_INT_ARRAY, "agent.qfunc.hidden", agent.qfunc_hidden, agent.qfunc_n_hidden, 1, 1, 4096, 0, "[32]",
+          "units", "Widths of the hidden layers of the Q-network (one output per action). At most 8."),
+    ENUM("agent.qfunc.activation", agent.qfunc_activation, n_act, "\"relu\"", "Activation of its hidden layers."),
+    REAL("agent.qfunc.learning_rate", agent.qfunc_learning_rate, 0, 1, CLV__KF_MIN_OPEN, "0.001", NULL,
+         "Adam's step size."),
+    ENUM("agent.qfunc.lr_schedule", agent.qfunc_lr_schedule, n_lrs, "\"constant\"",
+         "Adam's step size over the training episodes: constant, or cosine from learning_rate to 0 (in the elastic "
+         "known-answer world q-mlp gained +633 USD over none with cosine, +992 constant: one seed each)."),
+    INT("agent.qfunc.replay", agent.qfunc_replay, 1, 100000000, 0, "100000", "transitions",
+        "Capacity of the experience replay buffer (a ring: the oldest transition is replaced)."),
+    INT("agent.qfunc.batch", agent.qfunc_batch, 1, 65536, 0, "64", "transitions", "Mini-batch size of a DQN step."),
+    REAL("agent.qfunc.updates", agent.qfunc_updates, 0, 100, CLV__KF_MIN_OPEN, "1.0", "per transition",
+         "DQN steps after each epoch of n customers: ceil(updates x n / batch)."),
+    INT("agent.qfunc.target_sync", agent.qfunc_target_sync, 1, 10000000, 0, "250", "steps",
+        "DQN steps between copies of the network into the target network."),
+    REAL("agent.qfunc.huber", agent.qfunc_huber, 0, 1e9, 0, "10.0", "currency",
+         "Threshold of the Huber loss of the TD error; 0: squared error."),
 
     GROUP("evaluation", 0, "The comparison of policies (clvsim run) on fresh evaluation worlds of population.customers x run.scale customers, with common random numbers; clvsim simulate's fixed policies read the rule parameters too."),
     ENUMS("evaluation.policies", evaluation.policies, evaluation.n_policies, n_policy, CLV__KF_UNIQUE,

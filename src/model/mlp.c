@@ -35,6 +35,7 @@ struct clv_mlp {
     long steps;                      /* Adam's */
     double dropout;                  /* rate on hidden units while computing a gradient; 0: none */
     uint64_t dropout_seed;
+    size_t forward_rows;             /* rows of the last clv_mlp_forward, for clv_mlp_backward; 0: none */
     void *mask[MLP_MAX_LAYERS];      /* max_batch x out[l]: each hidden unit's dropout factor */
 };
 
@@ -156,11 +157,13 @@ void clv_mlp_set_params(clv_mlp *m, const double *p)
         set_param(m, m->p, i, p[i]);
 }
 
-void clv_mlp_init(clv_mlp *m, uint64_t seed)
+void clv_mlp_init(clv_mlp *m, uint64_t seed) { clv_mlp_init_stream(m, seed, CLV_STREAM_LTV, CLV_LTV_INIT_REP); }
+
+void clv_mlp_init_stream(clv_mlp *m, uint64_t seed, uint32_t purpose, uint64_t replication)
 {
     for (int l = 0; l < m->n_layers; l++) {
         clv_rng r;
-        clv_rng_seed(&r, (clv_stream_key){seed, CLV_STREAM_LTV, CLV_LTV_INIT_REP, (uint64_t)l});
+        clv_rng_seed(&r, (clv_stream_key){seed, purpose, replication, (uint64_t)l});
         const double fan = m->spec.activation == CLV_ACT_TANH ? m->in[l] + m->out[l] : m->in[l];
         const double limit = sqrt(6.0 / fan);
         const size_t nw = (size_t)m->out[l] * (size_t)m->in[l];
@@ -190,6 +193,24 @@ int clv_mlp_forward(clv_mlp *m, const double *X, size_t n, double *out, clv_erro
     BY_PRECISION(m, load, m, X, n);
     BY_PRECISION(m, forward, m, n, 0);
     BY_PRECISION(m, outputs, m, n, out);
+    m->forward_rows = n;
+    return CLV_OK;
+}
+
+int clv_mlp_backward(clv_mlp *m, const double *dout, size_t n, double *grad, clv_error *err)
+{
+    if (n < 1 || n != m->forward_rows)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "mlp",
+                             "a backward pass of %zu rows; expected the %zu rows of the last forward pass", n,
+                             m->forward_rows);
+    if (m->dropout > 0)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "mlp", "a backward pass with dropout %g; expected none",
+                             m->dropout);
+    BY_PRECISION(m, set_deltas, m, n, dout);
+    BY_PRECISION(m, backward, m, n);
+    if (grad)
+        for (size_t i = 0; i < m->n_params; i++)
+            grad[i] = param(m, m->g, i);
     return CLV_OK;
 }
 
@@ -227,6 +248,7 @@ static double batch_loss(clv_mlp *m, int loss, const double *X, const double *y,
 {
     if (check_batch(m, n, err) != CLV_OK)
         return NAN;
+    m->forward_rows = 0; /* its pass is no clv_mlp_forward's */
     const int need = loss == CLV_LOSS_ZILN ? 3 : 1;
     if ((loss != CLV_LOSS_MSE && loss != CLV_LOSS_ZILN && loss != CLV_LOSS_BCE) || m->spec.n_out != need) {
         clv_error_set(err, CLV_EINPUT, NULL, 0, "mlp", "the %s loss needs %d output%s; the network has %d",

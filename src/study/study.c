@@ -53,6 +53,17 @@ static int learned_listed(const clv_scenario *scn, int algo)
     return 0;
 }
 
+/* a Q-function kind of clv_qf_algo qa is listed */
+static int qf_listed(const clv_scenario *scn, int qa)
+{
+    for (size_t i = 0; clv_policy_types[i]; i++) {
+        const clv_policy_type *t = clv_policy_types[i];
+        if (t->how == CLV_PK_LEARNED && t->qf == 1 + qa && listed(scn, t->id))
+            return 1;
+    }
+    return 0;
+}
+
 /* the listed planned kind of myopic m (1 greedy, 0 oracle), or 0 */
 static int planned_listed(const clv_scenario *scn, int m)
 {
@@ -66,14 +77,37 @@ static int planned_listed(const clv_scenario *scn, int m)
 
 /* the last 10-episode moving average of a training's returns (as
  * learning.csv's last row has it) */
-static double last_average(const clv_train_result *r)
+static double last_average_of(const double *returns, int episodes)
 {
     double ma = 0, last_ma = 0;
-    for (int e = 0; e < r->episodes; e++) {
-        ma += r->returns[e] - (e >= 10 ? r->returns[e - 10] : 0);
+    for (int e = 0; e < episodes; e++) {
+        ma += returns[e] - (e >= 10 ? returns[e - 10] : 0);
         last_ma = ma / (e + 1 < 10 ? e + 1 : 10);
     }
     return last_ma;
+}
+
+static double last_average(const clv_train_result *r) { return last_average_of(r->returns, r->episodes); }
+
+/* the Q-function agents listed, after the tables */
+static int train_qf_agents(clv_study *s, const clv_study_opts *o, clv_error *err)
+{
+    const clv_scenario *scn = &s->scn;
+    int st = CLV_OK;
+    for (int a = 0; a < CLV_QF_ALGOS && st == CLV_OK; a++) {
+        if (!qf_listed(scn, a))
+            continue;
+        clv_train_opts to = {scn->run.threads, o->progress, NULL, NULL, NULL};
+        clv_qf_train_result *t = &s->qf_trained[s->n_qf_trained];
+        const double t0 = now();
+        if ((st = clv_qf_train(scn, a, &to, t, err)) != CLV_OK)
+            break;
+        s->qf_algo[s->n_qf_trained++] = a;
+        note(o, "trained %s: %d episodes of %lld customers in %.1f s; net margin per customer per episode, last "
+                   "10: %.2f %s", clv_qf_algo_name(a), t->episodes, (long long)scn->agent.customers, now() - t0,
+             last_average_of(t->returns, t->episodes), scn->economics.currency);
+    }
+    return st;
 }
 
 /* ---- phase 1: the learned policies ---- */
@@ -107,6 +141,12 @@ static int load_agents(clv_study *s, const clv_study_opts *o, clv_error *err)
     const clv_scenario *scn = &s->scn;
     clv_state_map map;
     int st = CLV_OK, have_map = 0;
+    for (int a = 0; a < CLV_QF_ALGOS; a++)
+        if (qf_listed(scn, a))
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies",
+                                 "%s has no saved agent to compare (only the tabular agents' tables are saved): "
+                                 "remove it from evaluation.policies, or let 'clvsim run' train it",
+                                 clv_qf_algo_name(a));
     for (int a = 0; a < CLV_MAX_ALGOS && st == CLV_OK; a++) {
         if (!learned_listed(scn, a))
             continue;
@@ -204,7 +244,7 @@ static int build_policies(clv_study *s, clv_error *err)
         if (!t)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "unknown policy kind %d",
                                  scn->evaluation.policies[i]);
-        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads, NULL, 0};
+        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads, NULL, 0, NULL};
         if (t->per_level != CLV_PER_NONE) {
             /* one policy per coupon level, or per price level other than list */
             const int n_levels = t->per_level == CLV_PER_COUPON ? scn->interventions.n_coupons
@@ -226,12 +266,19 @@ static int build_policies(clv_study *s, clv_error *err)
             a.map = &s->map;
             if (!t->myopic)
                 a.tables = (const clv_qtable *const *)s->oracle_epochs, a.n_tables = s->n_oracle_epochs;
+        } else if (t->how == CLV_PK_LEARNED && t->qf > 0) {
+            for (int k = 0; !a.qf_agent && k < s->n_qf_trained; k++)
+                if (1 + s->qf_algo[k] == t->qf)
+                    a.qf_agent = &s->qf_trained[k].agent;
+            if (!a.qf_agent)
+                return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "no agent for policy %s",
+                                     t->name);
         } else if (t->how == CLV_PK_LEARNED) {
             for (int k = 0; !a.table && k < s->n_trained; k++)
                 if (s->algo[k] == t->algo)
                     a.table = s->trained[k].table, a.map = &s->trained[k].map;
         }
-        if ((t->how == CLV_PK_LEARNED || t->how == CLV_PK_PLANNED) && !a.table)
+        if ((t->how == CLV_PK_LEARNED || t->how == CLV_PK_PLANNED) && !a.table && !a.qf_agent)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "no table for policy %s", t->name);
         clv_study_policy *p = add(s, t, t->name);
         p->table = a.table;
@@ -395,6 +442,8 @@ int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study
     s->loaded = opts->tables != NULL;
     int st = s->loaded ? load_agents(s, opts, err) : train_agents(s, opts, err);
     if (st == CLV_OK)
+        st = train_qf_agents(s, opts, err);
+    if (st == CLV_OK)
         st = estimate_models(s, opts, err);
     if (st == CLV_OK)
         st = build_policies(s, err);
@@ -419,6 +468,8 @@ void clv_study_free(clv_study *s)
         clv_policy_free(&s->pol[p].pol);
     for (int k = 0; k < s->n_trained; k++)
         clv_train_result_free(&s->trained[k]);
+    for (int k = 0; k < s->n_qf_trained; k++)
+        clv_qf_train_result_free(&s->qf_trained[k]);
     for (int t = 0; t < s->n_oracle_epochs; t++)
         clv_qtable_free(s->oracle_epochs[t]);
     free(s->oracle_epochs);
