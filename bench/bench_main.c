@@ -274,7 +274,7 @@ static void bench_agent(void)
     for (int threads = 1; threads <= 2; threads++) {
         clv_train_result res;
         double t0 = now();
-        if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){threads, NULL, NULL, NULL, NULL}, &res, &err) != CLV_OK) {
+        if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){threads, NULL, NULL, NULL, NULL, NULL}, &res, &err) != CLV_OK) {
             printf("  training failed: %s\n", err.msg);
             return;
         }
@@ -375,8 +375,8 @@ static int bench_eval(void)
                 printf("  policies failed: %s\n", err.msg);
                 return 1;
             }
-        if (clv_policy_table(&scn, tr[0].table, &tr[0].map, "q-learning", t + 1, &pol[t][7], &err) != CLV_OK ||
-            clv_policy_table(&scn, tr[1].table, &tr[1].map, "sarsa", t + 1, &pol[t][8], &err) != CLV_OK) {
+        if (clv_policy_table(&scn, NULL, tr[0].table, &tr[0].map, "q-learning", t + 1, &pol[t][7], &err) != CLV_OK ||
+            clv_policy_table(&scn, NULL, tr[1].table, &tr[1].map, "sarsa", t + 1, &pol[t][8], &err) != CLV_OK) {
             printf("  policies failed: %s\n", err.msg);
             return 1;
         }

@@ -194,7 +194,7 @@ TEST(test_study_verify_falls_back)
     snprintf(path, sizeof path, "%s/agent_q-learning.qtab", dir);
     CHECK_INT(coupon_world(&scn, 4.0, 0.0, 2), CLV_OK);
     clv_train_result tr;
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &tr, &err), CLV_OK);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, NULL, NULL, NULL, NULL}, &tr, &err), CLV_OK);
     CHECK_INT(clv_qtable_save(tr.table, path, &err), CLV_OK);
     clv_train_result_free(&tr);
     CHECK_INT(coupon_world(&scn, 1.0, 2.0, 2), CLV_OK);

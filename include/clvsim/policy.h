@@ -16,9 +16,11 @@
  *   the at-risk customers' spend (GSL's gsl_stats_quantile_from_sorted_data),
  *   at list price.
  * - "ltv-threshold": coupon level evaluation.ltv_threshold.coupon to the
- *   customers whose LTV estimate (clv_btyd_value_of, btyd.h) is at least the
- *   evaluation.ltv_threshold.quantile quantile of all customers' estimates
- *   at that epoch, at list price;
+ *   customers whose LTV estimate (the LTV source of its arguments,
+ *   clv_ltv_source of ltv.h: the network's or the population's BTYD value,
+ *   clv_btyd_value_of of btyd.h, which clv_policy_fixed uses) is at least
+ *   the evaluation.ltv_threshold.quantile quantile of all customers'
+ *   estimates at that epoch, at list price;
  * - "welcome": coupon level evaluation.welcome.coupon to every customer in
  *   the lifecycle stage new (its first purchase at most lifecycle.new_days
  *   ago), at list price.
@@ -75,6 +77,7 @@
 
 #include "clvsim/agent.h"
 #include "clvsim/error.h"
+#include "clvsim/ltv.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
 
@@ -127,6 +130,9 @@ typedef struct clv_policy_args {
        tables[t] deployed in epoch t and the last in any later one; table is then ignored */
     const clv_qtable *const *tables;
     int n_tables;
+    /* learned and planned kinds and ltv-threshold: the LTV source (ltv.h; borrowed, the policy makes its own
+       copy), NULL: the population's BTYD model */
+    const clv_ltv_source *ltv;
 } clv_policy_args;
 
 typedef struct clv_policy_type {
