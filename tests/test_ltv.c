@@ -143,6 +143,41 @@ TEST(test_ltv_obs_from_rfm)
     unlink(tmp);
 }
 
+/* a network of the LTV features with its standardisation and config (untrained: random weights) */
+static clv_mlp *toy_network(const clv_scenario *scn, size_t max_batch, double *mean, double *sd, clv_ltv_config *cfg)
+{
+    clv_error err;
+    clv_mlp_spec spec = {CLV_LTV_FEATURES, {8}, 1, 3, CLV_ACT_TANH, CLV_MLP_F32, max_batch};
+    clv_mlp *m = clv_mlp_alloc(&spec, &err);
+    if (!m)
+        return NULL;
+    clv_mlp_init(m, 3);
+    for (int k = 0; k < CLV_LTV_FEATURES; k++)
+        mean[k] = 0.1 * k, sd[k] = 1 + 0.05 * k;
+    clv_ltv_config_of(scn, cfg);
+    return m;
+}
+
+/* the environment of holiday's agents with n customers, its start observed */
+static clv_sim_obs *observe_start(clv_scenario *scn, int64_t n, size_t *count)
+{
+    clv_error err;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    scn->population.customers = n;
+    if (clv_sim_alloc(scn, &so, &s, &err) != CLV_OK || clv_sim_reset(s, 1, 0, &err) != CLV_OK) {
+        clv_sim_free(s);
+        return NULL;
+    }
+    *count = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(*count * sizeof *obs);
+    if (obs && clv_sim_observe(s, 0, *count, obs, &err) != CLV_OK)
+        free(obs), obs = NULL;
+    clv_sim_free(s);
+    return obs;
+}
+
 /* batched inference: the same predictions as features, standardisation and
  * a forward pass done by hand, across batch boundaries */
 TEST(test_ltv_model_batched)
@@ -151,24 +186,18 @@ TEST(test_ltv_model_batched)
     clv_error err;
     if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK)
         return;
-    scn.population.customers = 300;
-    clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    clv_sim *s = NULL;
-    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
-    CHECK_INT(clv_sim_reset(s, 1, 0, &err), CLV_OK);
-    const size_t n = clv_sim_customers(s);
-    clv_sim_obs *obs = malloc(n * sizeof *obs);
-    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    size_t n = 0;
+    clv_sim_obs *obs = observe_start(&scn, 300, &n);
+    CHECK(obs != NULL && n <= 512);
     /* a network of the LTV features, saved with its config */
-    clv_mlp_spec spec = {CLV_LTV_FEATURES, {8}, 1, 3, CLV_ACT_TANH, CLV_MLP_F32, 512};
-    clv_mlp *m = clv_mlp_alloc(&spec, &err);
-    clv_mlp_init(m, 3);
     double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES], meta[CLV_MLP_META];
-    for (int k = 0; k < CLV_LTV_FEATURES; k++)
-        mean[k] = 0.1 * k, sd[k] = 1 + 0.05 * k;
     clv_ltv_config cfg;
-    clv_ltv_config_of(&scn, &cfg);
+    clv_mlp *m = toy_network(&scn, 512, mean, sd, &cfg);
+    CHECK(m != NULL);
+    if (!obs || !m) {
+        free(obs), clv_mlp_free(m);
+        return;
+    }
     clv_ltv_config_pack(&cfg, meta);
     char path[] = "/tmp/clvsim-ltvmodel-XXXXXX";
     int fd = mkstemp(path);
@@ -198,46 +227,10 @@ TEST(test_ltv_model_batched)
     free(got), free(X), free(o), free(obs);
     clv_ltv_model_free(lm);
     clv_mlp_free(m);
-    clv_sim_free(s);
     unlink(path);
 }
 
 /* ---- the LTV source of the agents (clv_ltv_source) ---- */
-
-/* a network of the LTV features with its standardisation and config (untrained: random weights) */
-static clv_mlp *toy_network(const clv_scenario *scn, double *mean, double *sd, clv_ltv_config *cfg)
-{
-    clv_error err;
-    clv_mlp_spec spec = {CLV_LTV_FEATURES, {8}, 1, 3, CLV_ACT_TANH, CLV_MLP_F32, 16};
-    clv_mlp *m = clv_mlp_alloc(&spec, &err);
-    if (!m)
-        return NULL;
-    clv_mlp_init(m, 5);
-    for (int k = 0; k < CLV_LTV_FEATURES; k++)
-        mean[k] = 0.1 * k, sd[k] = 1 + 0.05 * k;
-    clv_ltv_config_of(scn, cfg);
-    return m;
-}
-
-/* the environment of holiday's agents with n customers, its start observed */
-static clv_sim_obs *observe_start(clv_scenario *scn, int64_t n, size_t *count)
-{
-    clv_error err;
-    clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    clv_sim *s = NULL;
-    scn->population.customers = n;
-    if (clv_sim_alloc(scn, &so, &s, &err) != CLV_OK || clv_sim_reset(s, 1, 0, &err) != CLV_OK) {
-        clv_sim_free(s);
-        return NULL;
-    }
-    *count = clv_sim_customers(s);
-    clv_sim_obs *obs = malloc(*count * sizeof *obs);
-    if (obs && clv_sim_observe(s, 0, *count, obs, &err) != CLV_OK)
-        free(obs), obs = NULL;
-    clv_sim_free(s);
-    return obs;
-}
 
 /* a network built in memory predicts the bits of the same network saved
  * and loaded, whatever the batch size, and a source's workers give those
@@ -253,7 +246,7 @@ TEST(test_ltv_source_model_in_memory)
     CHECK(obs != NULL && n > 2048);
     double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES], meta[CLV_MLP_META];
     clv_ltv_config cfg;
-    clv_mlp *m = toy_network(&scn, mean, sd, &cfg);
+    clv_mlp *m = toy_network(&scn, 16, mean, sd, &cfg);
     CHECK(m != NULL);
     cfg.label_max = 123, cfg.n_train = 1000;
     clv_ltv_config_pack(&cfg, meta);
@@ -326,7 +319,7 @@ TEST(test_ltv_source_training_threads)
     scn.agent.bins_pbuy_quantiles = 3;
     double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES];
     clv_ltv_config cfg;
-    clv_mlp *m = toy_network(&scn, mean, sd, &cfg);
+    clv_mlp *m = toy_network(&scn, 16, mean, sd, &cfg);
     clv_ltv_model *lm = m ? clv_ltv_model_new(m, CLV_LOSS_ZILN, mean, sd, &cfg, 1, NULL, &err) : NULL;
     CHECK(lm != NULL);
     clv_ltv_source *src = lm ? clv_ltv_source_new(&scn, lm, 2, &err) : NULL;
