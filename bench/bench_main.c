@@ -274,7 +274,7 @@ static void bench_agent(void)
     for (int threads = 1; threads <= 2; threads++) {
         clv_train_result res;
         double t0 = now();
-        if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){threads, NULL, NULL, NULL, NULL}, &res, &err) != CLV_OK) {
+        if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){threads, NULL, NULL, NULL, NULL, NULL}, &res, &err) != CLV_OK) {
             printf("  training failed: %s\n", err.msg);
             return;
         }
@@ -316,11 +316,11 @@ static void bench_qagents(void)
             int st;
             if (k < 0) {
                 clv_train_result res;
-                st = clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){threads, NULL, NULL, NULL, NULL}, &res, &err);
+                st = clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){.threads = threads}, &res, &err);
                 clv_train_result_free(&res);
             } else {
                 clv_qf_train_result res;
-                st = clv_qf_train(&scn, k, &(clv_train_opts){threads, NULL, NULL, NULL, NULL}, &res, &err);
+                st = clv_qf_train(&scn, k, &(clv_train_opts){.threads = threads}, &res, &err);
                 clv_qf_train_result_free(&res);
             }
             if (st != CLV_OK) {
@@ -424,8 +424,8 @@ static int bench_eval(void)
                 printf("  policies failed: %s\n", err.msg);
                 return 1;
             }
-        if (clv_policy_table(&scn, tr[0].table, &tr[0].map, "q-learning", t + 1, &pol[t][7], &err) != CLV_OK ||
-            clv_policy_table(&scn, tr[1].table, &tr[1].map, "sarsa", t + 1, &pol[t][8], &err) != CLV_OK) {
+        if (clv_policy_table(&scn, NULL, tr[0].table, &tr[0].map, "q-learning", t + 1, &pol[t][7], &err) != CLV_OK ||
+            clv_policy_table(&scn, NULL, tr[1].table, &tr[1].map, "sarsa", t + 1, &pol[t][8], &err) != CLV_OK) {
             printf("  policies failed: %s\n", err.msg);
             return 1;
         }
@@ -717,6 +717,104 @@ static void bench_mlp(void)
     bench_gemm();
 }
 
+/* The LTV source of the agents' loop (clv_ltv_source): per customer-epoch,
+ * the network's value and P(buy) (holiday's ltv.hidden [32, 16], ZILN) beside
+ * the BTYD value, on one worker in the agents' blocks of 1024, over the
+ * customers of holiday's agent environment at every epoch of a run of no
+ * campaign; the simulator's step of the same customer-epochs for scale. */
+static int bench_ltv_loop(void)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+        return 1;
+    }
+    scn.population.customers = scn.agent.customers;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    so.threads = 1;
+    clv_sim *s = NULL;
+    if (clv_sim_alloc(&scn, &so, &s, &err) != CLV_OK || clv_sim_reset(s, 1, 0, &err) != CLV_OK) {
+        fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+        clv_sim_free(s);
+        return 1;
+    }
+    /* every epoch's observations, kept to time the estimates alone */
+    const size_t cap = clv_sim_capacity(s);
+    const int E = clv_sim_epochs(s);
+    clv_sim_obs *obs = malloc((size_t)(E + 1) * cap * sizeof *obs);
+    size_t *n = calloc((size_t)E + 1, sizeof *n);
+    clv_action *act = malloc(cap * sizeof *act);
+    double *v = malloc(cap * sizeof *v), *pb = malloc(cap * sizeof *pb), step_s = 0;
+    size_t total = 0;
+    int st = obs && n && act && v && pb ? CLV_OK : CLV_ENOMEM;
+    for (int e = 0; st == CLV_OK && e <= E; e++) {
+        n[e] = clv_sim_customers(s);
+        total += n[e];
+        st = clv_sim_observe(s, 0, n[e], obs + (size_t)e * cap, &err);
+        if (st != CLV_OK || clv_sim_done(s))
+            break;
+        for (size_t i = 0; i < n[e]; i++)
+            act[i] = (clv_action){0, (uint8_t)clv_sim_list_price(s)};
+        const double t0 = now();
+        st = clv_sim_step(s, act, v, &err);
+        step_s += now() - t0;
+    }
+    clv_mlp_spec spec = {CLV_LTV_FEATURES, {32, 16}, 2, 3, CLV_ACT_RELU, CLV_MLP_F32, 1};
+    clv_mlp *m = st == CLV_OK ? clv_mlp_alloc(&spec, &err) : NULL;
+    double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES];
+    for (int k = 0; k < CLV_LTV_FEATURES; k++)
+        mean[k] = 0, sd[k] = 1;
+    clv_ltv_config cfg;
+    clv_ltv_config_of(&scn, &cfg);
+    if (m)
+        clv_mlp_init(m, 1);
+    clv_ltv_model *lm = m ? clv_ltv_model_new(m, CLV_LOSS_ZILN, mean, sd, &cfg, 1, NULL, &err) : NULL;
+    cfg.btyd_features = 0;
+    clv_ltv_model *lm0 = m ? clv_ltv_model_new(m, CLV_LOSS_ZILN, mean, sd, &cfg, 1, NULL, &err) : NULL;
+    clv_ltv_source *src[3] = {clv_ltv_source_new(&scn, NULL, 1, &err),
+                              lm ? clv_ltv_source_new(&scn, lm, 1, &err) : NULL,
+                              lm0 ? clv_ltv_source_new(&scn, lm0, 1, &err) : NULL};
+    if (!src[0] || !src[1] || !src[2]) {
+        fprintf(stderr, "clvsim-bench: ltv-loop: %s\n", err.msg);
+        st = CLV_ENOMEM;
+    }
+    double best[3] = {1e30, 1e30, 1e30};
+    for (int rep = 0; st == CLV_OK && rep < 3; rep++)
+        for (int k = 0; k < 3 && st == CLV_OK; k++) {
+            const double t0 = now();
+            for (int e = 0; e <= E && st == CLV_OK; e++)
+                for (size_t lo = 0; lo < n[e] && st == CLV_OK; lo += 1024) {
+                    const size_t b = n[e] - lo < 1024 ? n[e] - lo : 1024;
+                    st = clv_ltv_source_fill(src[k], 0, obs + (size_t)e * cap + lo, b, v + lo, k ? pb + lo : NULL,
+                                             &err);
+                }
+            const double t = now() - t0;
+            best[k] = t < best[k] ? t : best[k];
+            sink += v[0];
+        }
+    if (st == CLV_OK) {
+        const double ns_b = 1e9 * best[0] / (double)total, ns_n = 1e9 * best[1] / (double)total;
+        printf("\nthe agents' LTV source, one thread: %zu customer-epochs of holiday's agent environment "
+               "(%lld customers, %d epochs)\n", total, (long long)scn.agent.customers, E);
+        printf("  %-60s %8.0f ns   1.00x\n", "BTYD value (ltv.model btyd)", ns_b);
+        printf("  %-60s %8.0f ns  %5.2fx\n", "network value and P(buy), 25 -> 32 -> 16 -> 3 (mlp)", ns_n,
+               ns_n / ns_b);
+        const double ns_0 = 1e9 * best[2] / (double)total;
+        printf("  %-60s %8.0f ns  %5.2fx\n", "  the same without the BTYD features (ltv.btyd_features false)", ns_0,
+               ns_0 / ns_b);
+        printf("  %-60s %8.0f ns  %5.2fx\n", "(the simulator's step, for scale)", 1e9 * step_s / (double)total,
+               1e9 * step_s / (double)total / ns_b);
+    }
+    clv_ltv_source_free(src[0]), clv_ltv_source_free(src[1]), clv_ltv_source_free(src[2]);
+    clv_ltv_model_free(lm), clv_ltv_model_free(lm0);
+    clv_mlp_free(m);
+    free(obs), free(n), free(act), free(v), free(pb);
+    clv_sim_free(s);
+    return st == CLV_OK ? 0 : 1;
+}
+
 /* The known-answer worlds (tests/worlds): per world the whole study, then
  * every policy's paired gain over no campaign, as a share of the known
  * optimum's (where the optimum acts) and of the clairvoyant bound's. */
@@ -799,7 +897,7 @@ static int bench_paired(void)
         scn.agent.epsilon_decay_episodes = 22;
         for (int m = 0; m < 2; m++) {
             scn.agent.targets = m ? CLV_TARGETS_PAIRED : CLV_TARGETS_CLASSIC;
-            if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){0, NULL, NULL, NULL, NULL}, &res[m], &err) !=
+            if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){.threads = 0}, &res[m], &err) !=
                 CLV_OK) {
                 fprintf(stderr, "clvsim-bench: %s\n", err.msg);
                 return 1;
@@ -891,7 +989,7 @@ static int bench_paired(void)
             scn.agent.targets = m ? CLV_TARGETS_PAIRED : CLV_TARGETS_CLASSIC;
             clv_train_result res;
             const double t0 = now();
-            if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){threads, NULL, NULL, NULL, NULL}, &res, &err) !=
+            if (clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){.threads = threads}, &res, &err) !=
                 CLV_OK) {
                 fprintf(stderr, "clvsim-bench: %s\n", err.msg);
                 return 1;
@@ -916,15 +1014,15 @@ static int wanted(int argc, char **argv, const char *name)
 
 int main(int argc, char **argv)
 {
-    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "agents", "eval", "mlp", "bounds",
-                                           "paired"};
+    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "agents", "eval", "mlp",
+                                           "ltv-loop", "bounds", "paired"};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         while (k < sizeof sections / sizeof sections[0] && strcmp(argv[i], sections[k]) != 0)
             k++;
         if (k == sizeof sections / sizeof sections[0]) {
             fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, sim, agent, agents, eval, "
-                            "mlp, bounds or paired\n",
+                            "mlp, ltv-loop, bounds or paired\n",
                     argv[i]);
             return 2;
         }
@@ -969,6 +1067,8 @@ int main(int argc, char **argv)
         same = 0;
     if (wanted(argc, argv, "mlp"))
         bench_mlp();
+    if (wanted(argc, argv, "ltv-loop") && bench_ltv_loop() != 0)
+        same = 0;
     if (wanted(argc, argv, "bounds") && bench_bounds() != 0)
         same = 0;
     if (wanted(argc, argv, "paired") && bench_paired() != 0)

@@ -329,7 +329,7 @@ TEST(test_agent_state_bins)
     const int rec_bin[] = {0, 1, 1, 3, 4};
     for (int k = 0; k < 5; k++) {
         o.recency_days = rec[k];
-        size_t s = clv_state_of(&m, &o, 0, 0);
+        size_t s = clv_state_of(&m, &o, 0, 0, 0);
         CHECK_INT((s / (3 * 3 * 4 * 4)) % 5, rec_bin[k]);
     }
     /* repeats (purchases - 1): 1 in bin 0, 2 in bin 1, 4 in bin 2, 5 in bin 3 */
@@ -337,22 +337,22 @@ TEST(test_agent_state_bins)
     const int purchases[] = {2, 3, 5, 6}, rep_bin[] = {0, 1, 2, 3};
     for (int k = 0; k < 4; k++) {
         o.purchases = purchases[k];
-        CHECK_INT((clv_state_of(&m, &o, 0, 0) / (3 * 3 * 4)) % 4, rep_bin[k]);
+        CHECK_INT((clv_state_of(&m, &o, 0, 0, 0) / (3 * 3 * 4)) % 4, rep_bin[k]);
     }
     /* LTV: 4.5 (the median) in quantile bin 1, 4.51 in bin 2 */
-    CHECK_INT((clv_state_of(&m, &o, 4.5, 0) / 9) % 4, 1);
-    CHECK_INT((clv_state_of(&m, &o, 4.51, 0) / 9) % 4, 2);
+    CHECK_INT((clv_state_of(&m, &o, 4.5, 0, 0) / 9) % 4, 1);
+    CHECK_INT((clv_state_of(&m, &o, 4.51, 0, 0) / 9) % 4, 2);
     /* coupon age: never sent in the last bin; 14 days in bin 0; 15 in bin 1 */
-    CHECK_INT((clv_state_of(&m, &o, 0, 0) / 3) % 3, 2);
+    CHECK_INT((clv_state_of(&m, &o, 0, 0, 0) / 3) % 3, 2);
     o.coupons = 1, o.coupon_age_days = 14;
-    CHECK_INT((clv_state_of(&m, &o, 0, 0) / 3) % 3, 0);
+    CHECK_INT((clv_state_of(&m, &o, 0, 0, 0) / 3) % 3, 0);
     o.coupon_age_days = 15;
-    CHECK_INT((clv_state_of(&m, &o, 0, 0) / 3) % 3, 1);
+    CHECK_INT((clv_state_of(&m, &o, 0, 0, 0) / 3) % 3, 1);
     /* season phase fastest; stage slowest */
-    CHECK_INT(clv_state_of(&m, &o, 0, 2) % 3, 2);
-    CHECK_INT(clv_state_of(&m, &o, 0, 0) / (5 * 4 * 4 * 3 * 3), CLV_STAGE_AT_RISK);
+    CHECK_INT(clv_state_of(&m, &o, 0, 0, 2) % 3, 2);
+    CHECK_INT(clv_state_of(&m, &o, 0, 0, 0) / (5 * 4 * 4 * 3 * 3), CLV_STAGE_AT_RISK);
     char buf[160];
-    clv_state_describe(&m, clv_state_of(&m, &o, 9, 1), buf, sizeof buf);
+    clv_state_describe(&m, clv_state_of(&m, &o, 9, 0, 1), buf, sizeof buf);
     CHECK_STR(buf, "at-risk recency<=14 repeats>4 ltv-q4 coupon<=56d during");
 }
 
@@ -407,7 +407,7 @@ TEST(test_agent_training_learns)
     clv_scn_response *r = &scn.response;
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
-        CHECK_INT(clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
+        CHECK_INT(clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
         double share = coupon_share(&res, 1);
         if (!(share > 0.8))
             harness_fail(__FILE__, __LINE__, "algorithm %d: coupons in %.2f of visits where they pay", algo, share);
@@ -418,13 +418,13 @@ TEST(test_agent_training_learns)
     r->contact[0].factor = r->contact[0].ratio = 0.25;
     scn.interventions.coupons[0].contact_cost = 0.5;
     clv_train_result res;
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
     double share = coupon_share(&res, 1);
     if (!(share < 0.2))
         harness_fail(__FILE__, __LINE__, "coupons in %.2f of visits where they cost", share);
     /* the same scenario and seed, 1 thread: the same table */
     clv_train_result one;
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, NULL, NULL, NULL}, &one, &err), CLV_OK);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, NULL, NULL, NULL, NULL}, &one, &err), CLV_OK);
     CHECK(memcmp(one.table->q, res.table->q, res.table->n_states * res.n_actions * sizeof(double)) == 0);
     clv_train_result_free(&one);
     clv_train_result_free(&res);
@@ -477,7 +477,7 @@ TEST(test_agent_executed_actions)
     clv_world_free(w);
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
-        CHECK_INT(clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
+        CHECK_INT(clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL, NULL}, &res, &err), CLV_OK);
         if (!res.table)
             continue;
         const double coupons = coupon_visits(res.table, P, 0);
@@ -497,9 +497,9 @@ TEST(test_agent_executed_actions)
     /* the oracle's estimate: its greedy table's visits are the estimate's,
      * and it knows the horizon of its episodes */
     clv_state_map map;
-    CHECK_INT(clv_agent_state_map(&scn, 2, &map, &err), CLV_OK);
+    CHECK_INT(clv_agent_state_map(&scn, NULL, 2, &map, &err), CLV_OK);
     clv_mdp_estimate *m = NULL;
-    CHECK_INT(clv_oracle_estimate(&scn, &map, 2, 2, NULL, &m, &err), CLV_OK);
+    CHECK_INT(clv_oracle_estimate(&scn, NULL, &map, 2, 2, NULL, &m, &err), CLV_OK);
     clv_qtable *my = NULL;
     if (m) {
         CHECK_INT(clv_mdp_estimate_epochs(m), (int)(sent / scn.agent.episodes));
@@ -551,7 +551,7 @@ TEST(test_agent_training_resume)
     scn.agent.checkpoint_every = 4;
     ckpt_log log = {{NULL}, 0, -1};
     clv_train_result all;
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, NULL, keep_checkpoint, &log}, &all, &err),
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, NULL, keep_checkpoint, &log, NULL}, &all, &err),
               CLV_OK);
     CHECK_INT(log.n, 3);
     CHECK(all.table->episodes == 12);
@@ -562,7 +562,7 @@ TEST(test_agent_training_resume)
         CHECK(memcmp(log.saved[0]->q, all.table->q, n * sizeof(double)) != 0); /* it did learn in between */
         scn.agent.episodes = 4;
         clv_train_result rest;
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, log.saved[1], NULL, NULL, NULL}, &rest, &err),
                   CLV_OK);
         CHECK(rest.table->episodes == 12);
         CHECK(memcmp(rest.table->q, all.table->q, n * sizeof(double)) == 0);
@@ -571,7 +571,7 @@ TEST(test_agent_training_resume)
         clv_train_result_free(&rest);
         /* a table of another shape is refused */
         clv_qtable *other = clv_qtable_alloc(3, 2, 0, &err);
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, other, NULL, NULL}, &rest, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, other, NULL, NULL, NULL}, &rest, &err),
                   CLV_EINPUT);
         CHECK_STR(err.field, "resume");
         CHECK(rest.table == NULL);
@@ -579,26 +579,26 @@ TEST(test_agent_training_resume)
         /* or one trained on other coupons, or other bins */
         const double discount = scn.interventions.coupons[0].discount;
         scn.interventions.coupons[0].discount += 0.05;
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL, NULL}, &rest, &err),
                   CLV_EINPUT);
         CHECK(strstr(err.msg, "trained by another algorithm or on other states or actions") != NULL);
         scn.interventions.coupons[0].discount = discount;
         scn.agent.bins_recency_days[0] += 1;
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL, NULL}, &rest, &err),
                   CLV_EINPUT);
         scn.agent.bins_recency_days[0] -= 1;
         /* or one of another algorithm */
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL, NULL}, &rest, &err),
                   CLV_EINPUT);
         /* a table made outside training (layout 0) is taken as it is */
         log.saved[1]->layout = 0;
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL, NULL}, &rest, &err),
                   CLV_OK);
         CHECK(memcmp(rest.table->q, all.table->q, n * sizeof(double)) == 0);
         clv_train_result_free(&rest);
         /* or one with too many episodes behind it */
         log.saved[1]->episodes = (uint64_t)INT_MAX;
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL}, &rest, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, log.saved[1], NULL, NULL, NULL}, &rest, &err),
                   CLV_EINPUT);
         CHECK(strstr(err.msg, "2147483647 episodes behind it") != NULL);
     }
@@ -608,7 +608,7 @@ TEST(test_agent_training_resume)
     /* a checkpoint that fails stops training with an error */
     scn.agent.episodes = 12;
     ckpt_log fail = {{NULL}, 0, 1};
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, NULL, keep_checkpoint, &fail}, &all, &err),
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, NULL, keep_checkpoint, &fail, NULL}, &all, &err),
               CLV_EIO);
     CHECK_INT(fail.n, 1);
     clv_qtable_free(fail.saved[0]);
@@ -1159,8 +1159,8 @@ TEST(test_qfunc_training)
     contact_world(&scn, 1000, 12);
     for (int algo = 0; algo < CLV_QF_ALGOS; algo++) {
         clv_qf_train_result two, one;
-        CHECK_INT(clv_qf_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &two, &err), CLV_OK);
-        CHECK_INT(clv_qf_train(&scn, algo, &(clv_train_opts){1, NULL, NULL, NULL, NULL}, &one, &err), CLV_OK);
+        CHECK_INT(clv_qf_train(&scn, algo, &(clv_train_opts){.threads = 2}, &two, &err), CLV_OK);
+        CHECK_INT(clv_qf_train(&scn, algo, &(clv_train_opts){.threads = 1}, &one, &err), CLV_OK);
         if (!two.agent.q || !one.agent.q)
             continue;
         if (!(two.returns[two.episodes - 1] > two.returns[0]))
@@ -1219,7 +1219,7 @@ TEST(test_qfunc_policy_confidence)
             ag.se[a] = ses[c];
         scn.agent.confidence = confidence[c];
         clv_policy pol;
-        CHECK_INT(clv_policy_qfunc(&scn, &ag, "q-linear", 1, &pol, &err), CLV_OK);
+        CHECK_INT(clv_policy_qfunc(&scn, &ag, NULL, "q-linear", 1, &pol, &err), CLV_OK);
         CHECK_INT(pol.act(pol.ctx, s, obs, n, act, &err), CLV_OK);
         const int want = c == 1 ? base : better;
         size_t right = 0;

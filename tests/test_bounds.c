@@ -18,7 +18,7 @@ static int make_policy(const clv_scenario *scn, const char *name, int threads, c
     int level = 0;
     const clv_policy_type *t = clv_policy_type_named(name, &level);
     int st = !t                          ? CLV_EINPUT
-             : t->how == CLV_PK_BOUND    ? t->make(scn, &(clv_policy_args){name, 1, level, NULL, NULL, threads, NULL, 0, NULL}, p, &err)
+             : t->how == CLV_PK_BOUND    ? t->make(scn, &(clv_policy_args){.name = name, .seed = 1, .level = level, .threads = threads}, p, &err)
                                          : clv_policy_fixed(scn, name, (uint64_t)scn->scenario.seed, p, &err);
     if (st != CLV_OK)
         harness_fail(__FILE__, __LINE__, "policy %s: %s", name, t ? err.msg : "unknown");

@@ -177,7 +177,7 @@ TEST(test_eval_table_policy)
         return;
     clv_error err;
     clv_state_map map;
-    CHECK_INT(clv_agent_state_map(&scn, 1, &map, &err), CLV_OK);
+    CHECK_INT(clv_agent_state_map(&scn, NULL, 1, &map, &err), CLV_OK);
     const size_t P = (size_t)scn.interventions.n_prices, A = (size_t)(scn.interventions.n_coupons + 1) * P;
     clv_qtable *t = clv_qtable_alloc(map.n_states, A, 0, &err);
     clv_sim_obs *obs;
@@ -193,7 +193,7 @@ TEST(test_eval_table_policy)
     clv_btyd_value v;
     clv_btyd_value_init(&v, &scn);
     for (size_t i = 0; i < n; i++)
-        st[i] = clv_state_of(&map, &obs[i], clv_btyd_value_of(&v, &obs[i]), clv_sim_season_phase(s));
+        st[i] = clv_state_of(&map, &obs[i], clv_btyd_value_of(&v, &obs[i]), 0, clv_sim_season_phase(s));
     /* state of customer 0: coupon 2 at price level 2 is best among the visited;
      * an unvisited action with a higher Q is never taken */
     const size_t s0 = st[0];
@@ -204,13 +204,13 @@ TEST(test_eval_table_policy)
     /* with confidence, a state whose base action (no coupon at list price)
      * was never tried deploys the base action */
     clv_policy p;
-    CHECK_INT(clv_policy_table(&scn, t, &map, "test", 2, &p, &err), CLV_OK);
+    CHECK_INT(clv_policy_table(&scn, NULL, t, &map, "test", 2, &p, &err), CLV_OK);
     CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
     CHECK(act[0].coupon == 0 && act[0].price == (uint8_t)clv_sim_list_price(s));
     clv_policy_free(&p);
     /* without, the best visited action */
     scn.agent.confidence = 0;
-    CHECK_INT(clv_policy_table(&scn, t, &map, "test", 2, &p, &err), CLV_OK);
+    CHECK_INT(clv_policy_table(&scn, NULL, t, &map, "test", 2, &p, &err), CLV_OK);
     CHECK_STR(p.name, "test");
     CHECK_INT(p.act(p.ctx, s, obs, n, act, &err), CLV_OK);
     size_t in_s0 = 0, wrong = 0;
@@ -241,7 +241,7 @@ TEST(test_eval_table_policy)
     /* a table of another shape is refused */
     clv_qtable *wrong_shape = clv_qtable_alloc(map.n_states, A - 1, 0, &err);
     clv_policy q;
-    CHECK_INT(clv_policy_table(&scn, wrong_shape, &map, "bad", 1, &q, &err), CLV_EINPUT);
+    CHECK_INT(clv_policy_table(&scn, NULL, wrong_shape, &map, "bad", 1, &q, &err), CLV_EINPUT);
     CHECK(strstr(err.msg, "states x") != NULL);
     clv_qtable_free(wrong_shape);
     clv_policy_free(&p);
@@ -306,7 +306,7 @@ TEST(test_eval_table_policy_epochs)
     scn.interventions.budget_per_epoch = scn.interventions.budget_total = -1;
     clv_error err;
     clv_state_map map;
-    CHECK_INT(clv_agent_state_map(&scn, 1, &map, &err), CLV_OK);
+    CHECK_INT(clv_agent_state_map(&scn, NULL, 1, &map, &err), CLV_OK);
     const size_t P = (size_t)scn.interventions.n_prices, A = clv_agent_n_actions(&scn.interventions);
     const size_t list = (size_t)clv_scn_list_price(&scn);
     /* table k: coupon k + 1 at list price is best in every state */
@@ -332,7 +332,7 @@ TEST(test_eval_table_policy_epochs)
     clv_sim_obs *obs = malloc(cap * sizeof *obs);
     clv_action *act = malloc(cap * sizeof *act);
     clv_policy p;
-    CHECK_INT(clv_policy_table_epochs(&scn, (const clv_qtable *const *)tab, 2, &map, "epochs", 1, &p, &err), CLV_OK);
+    CHECK_INT(clv_policy_table_epochs(&scn, NULL, (const clv_qtable *const *)tab, 2, &map, "epochs", 1, &p, &err), CLV_OK);
     for (int e = 0; e < 3; e++) {
         const size_t n = clv_sim_customers(s);
         CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
@@ -345,7 +345,7 @@ TEST(test_eval_table_policy_epochs)
         CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_OK);
     }
     clv_policy_free(&p);
-    CHECK_INT(clv_policy_table_epochs(&scn, (const clv_qtable *const *)tab, 0, &map, "none", 1, &p, &err),
+    CHECK_INT(clv_policy_table_epochs(&scn, NULL, (const clv_qtable *const *)tab, 0, &map, "none", 1, &p, &err),
               CLV_EINPUT);
     free(obs), free(act);
     clv_sim_free(s);

@@ -7,6 +7,7 @@
 #include "clvsim/date.h"
 #include "clvsim/ltv.h"
 #include "clvsim/policy.h"
+#include "clvsim/study.h"
 #include "harness.h"
 
 /* every feature of a hand-made observation */
@@ -142,6 +143,41 @@ TEST(test_ltv_obs_from_rfm)
     unlink(tmp);
 }
 
+/* a network of the LTV features with its standardisation and config (untrained: random weights) */
+static clv_mlp *toy_network(const clv_scenario *scn, size_t max_batch, double *mean, double *sd, clv_ltv_config *cfg)
+{
+    clv_error err;
+    clv_mlp_spec spec = {CLV_LTV_FEATURES, {8}, 1, 3, CLV_ACT_TANH, CLV_MLP_F32, max_batch};
+    clv_mlp *m = clv_mlp_alloc(&spec, &err);
+    if (!m)
+        return NULL;
+    clv_mlp_init(m, 3);
+    for (int k = 0; k < CLV_LTV_FEATURES; k++)
+        mean[k] = 0.1 * k, sd[k] = 1 + 0.05 * k;
+    clv_ltv_config_of(scn, cfg);
+    return m;
+}
+
+/* the environment of holiday's agents with n customers, its start observed */
+static clv_sim_obs *observe_start(clv_scenario *scn, int64_t n, size_t *count)
+{
+    clv_error err;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    clv_sim *s = NULL;
+    scn->population.customers = n;
+    if (clv_sim_alloc(scn, &so, &s, &err) != CLV_OK || clv_sim_reset(s, 1, 0, &err) != CLV_OK) {
+        clv_sim_free(s);
+        return NULL;
+    }
+    *count = clv_sim_customers(s);
+    clv_sim_obs *obs = malloc(*count * sizeof *obs);
+    if (obs && clv_sim_observe(s, 0, *count, obs, &err) != CLV_OK)
+        free(obs), obs = NULL;
+    clv_sim_free(s);
+    return obs;
+}
+
 /* batched inference: the same predictions as features, standardisation and
  * a forward pass done by hand, across batch boundaries */
 TEST(test_ltv_model_batched)
@@ -150,24 +186,18 @@ TEST(test_ltv_model_batched)
     clv_error err;
     if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK)
         return;
-    scn.population.customers = 300;
-    clv_sim_opts so;
-    clv_sim_opts_default(&so);
-    clv_sim *s = NULL;
-    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
-    CHECK_INT(clv_sim_reset(s, 1, 0, &err), CLV_OK);
-    const size_t n = clv_sim_customers(s);
-    clv_sim_obs *obs = malloc(n * sizeof *obs);
-    CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+    size_t n = 0;
+    clv_sim_obs *obs = observe_start(&scn, 300, &n);
+    CHECK(obs != NULL && n <= 512);
     /* a network of the LTV features, saved with its config */
-    clv_mlp_spec spec = {CLV_LTV_FEATURES, {8}, 1, 3, CLV_ACT_TANH, CLV_MLP_F32, 512};
-    clv_mlp *m = clv_mlp_alloc(&spec, &err);
-    clv_mlp_init(m, 3);
     double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES], meta[CLV_MLP_META];
-    for (int k = 0; k < CLV_LTV_FEATURES; k++)
-        mean[k] = 0.1 * k, sd[k] = 1 + 0.05 * k;
     clv_ltv_config cfg;
-    clv_ltv_config_of(&scn, &cfg);
+    clv_mlp *m = toy_network(&scn, 512, mean, sd, &cfg);
+    CHECK(m != NULL);
+    if (!obs || !m) {
+        free(obs), clv_mlp_free(m);
+        return;
+    }
     clv_ltv_config_pack(&cfg, meta);
     char path[] = "/tmp/clvsim-ltvmodel-XXXXXX";
     int fd = mkstemp(path);
@@ -197,6 +227,185 @@ TEST(test_ltv_model_batched)
     free(got), free(X), free(o), free(obs);
     clv_ltv_model_free(lm);
     clv_mlp_free(m);
-    clv_sim_free(s);
     unlink(path);
+}
+
+/* ---- the LTV source of the agents (clv_ltv_source) ---- */
+
+/* a network built in memory predicts the bits of the same network saved
+ * and loaded, whatever the batch size, and a source's workers give those
+ * bits too */
+TEST(test_ltv_source_model_in_memory)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK)
+        return;
+    size_t n = 0;
+    clv_sim_obs *obs = observe_start(&scn, 2500, &n);
+    CHECK(obs != NULL && n > 2048);
+    double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES], meta[CLV_MLP_META];
+    clv_ltv_config cfg;
+    clv_mlp *m = toy_network(&scn, 16, mean, sd, &cfg);
+    CHECK(m != NULL);
+    cfg.label_max = 123, cfg.n_train = 1000;
+    clv_ltv_config_pack(&cfg, meta);
+    char path[] = "/tmp/clvsim-ltvsource-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
+    clv_btyd_value v;
+    clv_btyd_value_init(&v, &scn);
+    clv_ltv_model *loaded = clv_ltv_model_load(path, 7, &v, &err);
+    clv_ltv_model *built = clv_ltv_model_new(m, CLV_LOSS_ZILN, mean, sd, &cfg, 1000, &v, &err);
+    CHECK(loaded && built);
+    double *a = malloc(4 * n * sizeof *a), *b = a + n, *pa = a + 2 * n, *pb = a + 3 * n;
+    if (loaded && built && obs) {
+        CHECK(clv_ltv_model_config(built)->n_train == 1000 && clv_ltv_model_config(built)->label_max == 123);
+        CHECK_INT(clv_ltv_model_predict(loaded, obs, n, a, pa, &err), CLV_OK);
+        CHECK_INT(clv_ltv_model_predict(built, obs, n, b, pb, &err), CLV_OK);
+        CHECK(memcmp(a, b, n * sizeof *a) == 0 && memcmp(pa, pb, n * sizeof *pa) == 0);
+        /* the values vary (a constant would pass the comparisons trivially) and P(buy) is a probability */
+        size_t differ = 0, prob = 0;
+        for (size_t i = 0; i < n; i++)
+            differ += a[i] != a[0], prob += pa[i] > 0 && pa[i] < 1;
+        CHECK(differ > n / 2 && prob == n);
+        /* a source of two workers: each worker, and blocks of any size, the same bits */
+        clv_ltv_source *src = clv_ltv_source_new(&scn, built, 2, &err);
+        CHECK(src != NULL);
+        if (src) {
+            CHECK_INT(clv_ltv_source_kind(src), CLV_LTV_MLP);
+            CHECK_INT(clv_ltv_source_fill(src, 1, obs, 1024, b, pb, &err), CLV_OK);
+            CHECK_INT(clv_ltv_source_fill(src, 0, obs + 1024, n - 1024, b + 1024, pb + 1024, &err), CLV_OK);
+            CHECK(memcmp(a, b, n * sizeof *a) == 0 && memcmp(pa, pb, n * sizeof *pa) == 0);
+            CHECK_INT(clv_ltv_source_fill(src, 2, obs, 1, b, pb, &err), CLV_EINPUT); /* no third worker */
+            clv_ltv_source_free(src);
+        }
+        /* BTYD: its value, and P(alive) as the purchase probability */
+        clv_ltv_source *bt = clv_ltv_source_new(&scn, NULL, 1, &err);
+        CHECK(bt != NULL);
+        if (bt) {
+            CHECK_INT(clv_ltv_source_kind(bt), CLV_LTV_BTYD);
+            CHECK_INT(clv_ltv_source_fill(bt, 0, obs, n, b, pb, &err), CLV_OK);
+            size_t same = 0;
+            for (size_t i = 0; i < n; i++)
+                same += b[i] == clv_btyd_value_of(&v, &obs[i]) && pb[i] == clv_btyd_palive_of(&v, &obs[i]);
+            CHECK(same == n);
+            clv_ltv_source_free(bt);
+        }
+    }
+    /* an sd of 0 is refused, as the file would be */
+    sd[3] = 0;
+    clv_ltv_model *bad = clv_ltv_model_new(m, CLV_LOSS_ZILN, mean, sd, &cfg, 8, NULL, &err);
+    CHECK(bad == NULL);
+    CHECK_INT(err.code, CLV_EINPUT);
+    free(a), free(obs);
+    clv_ltv_model_free(loaded), clv_ltv_model_free(built);
+    clv_mlp_free(m);
+    unlink(path);
+}
+
+/* training with the network's values and P(buy) bins: the same table on 1
+ * and 2 threads; the P(buy) bins are fitted and in the fingerprint; with
+ * no source (BTYD) the table is the one of an explicit BTYD source */
+TEST(test_ltv_source_training_threads)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK)
+        return;
+    scn.agent.customers = 2500; /* three blocks of customers */
+    scn.agent.episodes = 2;
+    scn.agent.bins_pbuy_quantiles = 3;
+    double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES];
+    clv_ltv_config cfg;
+    clv_mlp *m = toy_network(&scn, 16, mean, sd, &cfg);
+    clv_ltv_model *lm = m ? clv_ltv_model_new(m, CLV_LOSS_ZILN, mean, sd, &cfg, 1, NULL, &err) : NULL;
+    CHECK(lm != NULL);
+    clv_ltv_source *src = lm ? clv_ltv_source_new(&scn, lm, 2, &err) : NULL;
+    CHECK(src != NULL);
+    if (!src) {
+        clv_ltv_model_free(lm), clv_mlp_free(m);
+        return;
+    }
+    clv_train_result r[2];
+    for (int t = 0; t < 2; t++)
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){t + 1, NULL, NULL, NULL, NULL, src}, &r[t], &err),
+                  CLV_OK);
+    if (r[0].table && r[1].table) {
+        const size_t SA = r[0].table->n_states * r[0].table->n_actions;
+        CHECK(r[0].map.n_states == 3 * (r[0].map.n_states / 3) && r[0].map.n_pbuy == 3);
+        CHECK(memcmp(r[0].table->q, r[1].table->q, SA * sizeof *r[0].table->q) == 0);
+        CHECK(memcmp(r[0].table->visits, r[1].table->visits, SA * sizeof *r[0].table->visits) == 0);
+        CHECK(r[0].table->layout == r[1].table->layout);
+        /* the cuts of P(buy): increasing probabilities */
+        CHECK(r[0].map.pbuy_cut[0] > 0 && r[0].map.pbuy_cut[0] < r[0].map.pbuy_cut[1] && r[0].map.pbuy_cut[1] < 1);
+        clv_state_map other = r[0].map;
+        other.pbuy_cut[0] = nextafter(other.pbuy_cut[0], 1);
+        CHECK(clv_agent_layout(CLV_ALGO_Q, scn.agent.targets, &other, &scn.interventions) != r[0].table->layout);
+        /* the state map of the same source is training's */
+        clv_state_map map;
+        CHECK_INT(clv_agent_state_map(&scn, src, 1, &map, &err), CLV_OK);
+        CHECK(memcmp(map.pbuy_cut, r[0].map.pbuy_cut, sizeof map.pbuy_cut) == 0);
+        CHECK(memcmp(map.ltv_cut, r[0].map.ltv_cut, sizeof map.ltv_cut) == 0);
+        /* the network's states are not BTYD's */
+        clv_state_map bm;
+        CHECK_INT(clv_agent_state_map(&scn, NULL, 1, &bm, &err), CLV_OK);
+        CHECK(memcmp(bm.ltv_cut, map.ltv_cut, sizeof map.ltv_cut) != 0);
+    }
+    clv_train_result_free(&r[0]), clv_train_result_free(&r[1]);
+    /* BTYD without P(buy) bins: no source and a BTYD source train the same table */
+    scn.agent.bins_pbuy_quantiles = 1;
+    scn.agent.customers = 500;
+    clv_ltv_source *bt = clv_ltv_source_new(&scn, NULL, 2, &err);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){2, NULL, NULL, NULL, NULL, NULL}, &r[0], &err),
+              CLV_OK);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, NULL, NULL, NULL, bt}, &r[1], &err),
+              CLV_OK);
+    if (r[0].table && r[1].table) {
+        const size_t SA = r[0].table->n_states * r[0].table->n_actions;
+        CHECK(memcmp(r[0].table->q, r[1].table->q, SA * sizeof *r[0].table->q) == 0);
+        CHECK(r[0].table->layout == r[1].table->layout);
+    }
+    clv_train_result_free(&r[0]), clv_train_result_free(&r[1]);
+    clv_ltv_source_free(bt);
+    clv_ltv_source_free(src);
+    clv_ltv_model_free(lm);
+    clv_mlp_free(m);
+}
+
+/* ltv.file: a missing file is refused when the scenario loads, a file that
+ * is not a network when the run starts, both naming the key */
+TEST(test_ltv_source_file_errors)
+{
+    char dir[] = "/tmp/clvsim-ltvfile-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[600], junk[600], set[700];
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(junk, sizeof junk, "%s/junk.mlp", dir);
+    harness_proc r = harness_run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", out, "--quiet", "--set",
+                                      "ltv.file=\"/nonexistent/ltv.mlp\""));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "ltv.file") && strstr(r.err, "/nonexistent/ltv.mlp"));
+    harness_proc_free(&r);
+    FILE *fp = fopen(junk, "w");
+    CHECK(fp != NULL);
+    if (fp)
+        fputs("not a network\n", fp), fclose(fp);
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) == CLV_OK) {
+        snprintf(scn.ltv.file, sizeof scn.ltv.file, "%s", junk);
+        clv_agents *a = NULL;
+        CHECK_INT(clv_study_agents(&scn, NULL, &a, &err), CLV_EINPUT);
+        CHECK(a == NULL);
+        CHECK_STR(err.field, "ltv.file");
+        CHECK_STR(err.file, junk);
+    }
+    snprintf(set, sizeof set, "ltv.file=\"%s\"", junk);
+    r = harness_run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", out, "--quiet", "--set", set));
+    CHECK(r.status != 0);
+    CHECK(r.err && strstr(r.err, "ltv.file") && strstr(r.err, junk));
+    harness_proc_free(&r);
+    harness_rm_rf(dir);
 }

@@ -345,7 +345,7 @@ TEST(test_noalloc_clairvoyant)
     memset(&p, 0, sizeof p);
     const clv_policy_type *t = clv_policy_type_of(CLV_POLICY_CLAIRVOYANT);
     CHECK_INT(clv_sim_alloc(&scn, NULL, &s, &err), CLV_OK);
-    CHECK_INT(t->make(&scn, &(clv_policy_args){"clairvoyant", 1, 0, NULL, NULL, 1, NULL, 0, NULL}, &p, &err), CLV_OK);
+    CHECK_INT(t->make(&scn, &(clv_policy_args){.name = "clairvoyant", .seed = 1, .threads = 1}, &p, &err), CLV_OK);
     const size_t cap = s ? clv_sim_capacity(s) : 0;
     clv_sim_obs *obs = malloc(cap * sizeof *obs);
     clv_action *act = malloc(cap * sizeof *act);

@@ -94,7 +94,7 @@ TEST(test_paired_table_advantages)
     const double want_ratio = (price_ratio(1.05) - 1) / (price_ratio(0.95) - 1);
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
-        if (clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err) != CLV_OK) {
+        if (clv_agent_train(&scn, algo, &(clv_train_opts){.threads = 2}, &res, &err) != CLV_OK) {
             harness_fail(__FILE__, __LINE__, "%s", err.msg);
             continue;
         }
@@ -139,8 +139,8 @@ TEST(test_paired_threads_and_layout)
         return;
     scn.agent.episodes = 2;
     clv_train_result one, two, other, refused;
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, NULL, NULL, NULL}, &one, &err), CLV_OK);
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &two, &err), CLV_OK);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){.threads = 1}, &one, &err), CLV_OK);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){.threads = 2}, &two, &err), CLV_OK);
     if (one.table && two.table) {
         const size_t n = one.table->n_states * one.n_actions;
         CHECK(memcmp(one.table->q, two.table->q, n * sizeof(double)) == 0);
@@ -148,15 +148,15 @@ TEST(test_paired_threads_and_layout)
         CHECK(memcmp(one.table->stats, two.table->stats, n * CLV_QSTATS * sizeof(double)) == 0);
         CHECK(one.returns[1] == two.returns[1]);
         scn.agent.targets = CLV_TARGETS_CLASSIC;
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, one.table, NULL, NULL}, &other,
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){.threads = 1, .resume = one.table}, &other,
                                   &err),
                   CLV_EINPUT);
         CHECK(strstr(err.msg, "agent.targets") != NULL);
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, NULL, NULL, NULL}, &other, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){.threads = 1}, &other, &err),
                   CLV_OK);
         scn.agent.targets = CLV_TARGETS_PAIRED;
         if (other.table)
-            CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){1, NULL, other.table, NULL, NULL},
+            CHECK_INT(clv_agent_train(&scn, CLV_ALGO_SARSA, &(clv_train_opts){.threads = 1, .resume = other.table},
                                       &refused, &err),
                       CLV_EINPUT);
         clv_train_result_free(&other);
@@ -186,7 +186,7 @@ TEST(test_paired_classic_unchanged)
         return;
     for (int algo = 0; algo < 3; algo++) {
         clv_train_result res;
-        if (clv_agent_train(&scn, algo, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &res, &err) != CLV_OK) {
+        if (clv_agent_train(&scn, algo, &(clv_train_opts){.threads = 2}, &res, &err) != CLV_OK) {
             harness_fail(__FILE__, __LINE__, "%s", err.msg);
             continue;
         }

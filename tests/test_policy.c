@@ -224,7 +224,7 @@ TEST(test_policy_type_table)
         clv_policy_free(&p);
         /* a table kind without its table says so */
         if (t->how == CLV_PK_LEARNED || t->how == CLV_PK_PLANNED) {
-            const clv_policy_args a = {t->name, 1, 0, NULL, NULL, 1, NULL, 0, NULL};
+            const clv_policy_args a = {.name = t->name, .seed = 1, .threads = 1};
             CHECK_INT(t->make(&scn, &a, &p, &err), CLV_EINPUT);
         }
     }

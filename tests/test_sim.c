@@ -1671,3 +1671,60 @@ TEST(test_sim_expected_reward)
         clv_world_free(w);
     }
 }
+
+/* A state's observations of a world do not depend on the worlds it ran
+ * before: a fresh state and one that ran another world with coupons first
+ * see the same customers, the purchases in the recent windows (from the
+ * ring of kept purchase days) included, which counted a stale slot once;
+ * and those counts are the purchases of the last 7, 30 and 90 days. */
+TEST(test_sim_observe_fresh_state)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK)
+        return;
+    scn.population.customers = 1500;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    so.threads = 1;
+    clv_sim *a = NULL, *b = NULL;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &a, &err), CLV_OK);
+    CHECK_INT(clv_sim_alloc(&scn, &so, &b, &err), CLV_OK);
+    clv_policy bl;
+    CHECK_INT(clv_policy_fixed(&scn, "blanket-1", 1, &bl, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(b, 5, 3, &err), CLV_OK);
+    CHECK_INT(clv_sim_run(b, &bl, NULL, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(a, 5, 7, &err), CLV_OK);
+    CHECK_INT(clv_sim_reset(b, 5, 7, &err), CLV_OK);
+    const size_t cap = clv_sim_capacity(a);
+    clv_sim_obs *oa = malloc(cap * sizeof *oa), *ob = malloc(cap * sizeof *ob);
+    clv_action *act = malloc(cap * sizeof *act);
+    double *m = malloc(cap * sizeof *m);
+    size_t differ = 0, recent = 0, checked = 0;
+    for (int e = 0; !clv_sim_done(a) && e < 6; e++) {
+        const size_t n = clv_sim_customers(a);
+        CHECK_INT((long long)clv_sim_customers(b), (long long)n);
+        CHECK_INT(clv_sim_observe(a, 0, n, oa, &err), CLV_OK);
+        CHECK_INT(clv_sim_observe(b, 0, n, ob, &err), CLV_OK);
+        for (size_t i = 0; i < n; i++) {
+            differ += memcmp(oa[i].recent, ob[i].recent, sizeof oa[i].recent) != 0 ||
+                      oa[i].purchases != ob[i].purchases || oa[i].max_spend != ob[i].max_spend;
+            recent += oa[i].recent[2] > 0;
+            /* a customer with one purchase: its recent counts are whether that purchase is in the window */
+            if (oa[i].purchases == 1) {
+                checked++;
+                for (int w = 0; w < 3; w++)
+                    differ += oa[i].recent[w] != (oa[i].recency_days < (const int[3]){7, 30, 90}[w]);
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            act[i] = (clv_action){(uint8_t)(i % 2), (uint8_t)clv_sim_list_price(a)};
+        CHECK_INT(clv_sim_step(a, act, m, &err), CLV_OK);
+        CHECK_INT(clv_sim_step(b, act, m, &err), CLV_OK);
+    }
+    CHECK_INT((long long)differ, 0);
+    CHECK(recent > 0 && checked > 0);
+    free(oa), free(ob), free(act), free(m);
+    clv_policy_free(&bl);
+    clv_sim_free(a), clv_sim_free(b);
+}

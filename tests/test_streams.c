@@ -213,7 +213,7 @@ TEST(test_streams_library_refuses_overflow)
     CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, NULL, &tr, &err), CLV_EINPUT);
     CHECK_STR(err.field, "agent.episodes");
     clv_mdp_estimate *m = NULL;
-    CHECK_INT(clv_oracle_estimate(&scn, NULL, CLV_WORLDS_PER_SPACE + 1, 1, NULL, &m, &err), CLV_EINPUT);
+    CHECK_INT(clv_oracle_estimate(&scn, NULL, NULL, CLV_WORLDS_PER_SPACE + 1, 1, NULL, &m, &err), CLV_EINPUT);
     CHECK(m == NULL);
     /* a resumed training may not pass the training worlds either: the last
      * episode may be world 999999, not 1000000 (the oracle's first) */
@@ -226,12 +226,12 @@ TEST(test_streams_library_refuses_overflow)
         clv_train_result rest;
         scn.agent.episodes = 2;
         tr.table->episodes = CLV_WORLDS_PER_SPACE - 2;
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, tr.table, NULL, NULL}, &rest, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, tr.table, NULL, NULL, NULL}, &rest, &err),
                   CLV_OK);
         CHECK(rest.table && rest.table->episodes == CLV_WORLDS_PER_SPACE);
         clv_train_result_free(&rest);
         tr.table->episodes = CLV_WORLDS_PER_SPACE - 1;
-        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, tr.table, NULL, NULL}, &rest, &err),
+        CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){1, NULL, tr.table, NULL, NULL, NULL}, &rest, &err),
                   CLV_EINPUT);
         CHECK_STR(err.msg, "the table to resume has 999999 episodes behind it; with 2 more that exceeds the 1000000 "
                            "worlds of training (clvsim/streams.h)");

@@ -44,12 +44,14 @@ TEST(test_study_run)
                                                                   : 1;
     CHECK_INT((long long)s->n, (long long)want);
     CHECK_INT((long long)s->ev.replications, 2);
-    /* trainings, the MDP estimate, each verified policy, the verification and the evaluation each said so */
+    /* the LTV network (ltv.model "mlp"), trainings, the MDP estimate, each verified policy, the verification and
+     * the evaluation each said so */
     int verified = 0;
     for (size_t p = 0; p < s->n; p++)
         verified += s->pol[p].verify == CLV_VERIFY_PASSED || s->pol[p].verify == CLV_VERIFY_FELL_BACK;
     CHECK_INT(verified, s->n_trained + 1 + 1); /* q-learning, sarsa, greedy, oracle */
-    CHECK_INT(notes, s->n_trained + 2 + verified + 1);
+    CHECK(s->ltv != NULL);
+    CHECK_INT(notes, (s->ltv != NULL) + s->n_trained + 2 + verified + 1);
     for (size_t p = 0; p < s->n; p++) {
         const clv_policy_type *t = clv_policy_type_of(s->pol[p].kind);
         CHECK(t != NULL);
@@ -194,7 +196,7 @@ TEST(test_study_verify_falls_back)
     snprintf(path, sizeof path, "%s/agent_q-learning.qtab", dir);
     CHECK_INT(coupon_world(&scn, 4.0, 0.0, 2), CLV_OK);
     clv_train_result tr;
-    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, NULL, NULL, NULL}, &tr, &err), CLV_OK);
+    CHECK_INT(clv_agent_train(&scn, CLV_ALGO_Q, &(clv_train_opts){2, NULL, NULL, NULL, NULL, NULL}, &tr, &err), CLV_OK);
     CHECK_INT(clv_qtable_save(tr.table, path, &err), CLV_OK);
     clv_train_result_free(&tr);
     CHECK_INT(coupon_world(&scn, 1.0, 2.0, 2), CLV_OK);
@@ -211,7 +213,7 @@ TEST(test_study_verify_falls_back)
         return;
     }
     CHECK_INT((long long)s->verification_replications, 6);
-    CHECK_INT(notes, s->n_trained + 2 + 2 + 1); /* one per verified policy, and the verification's */
+    CHECK_INT(notes, (s->ltv != NULL) + s->n_trained + 2 + 2 + 1); /* one per verified policy, and the verification's */
     const long q = find(s, "q-learning"), g = find(s, "greedy");
     CHECK(q >= 0 && g >= 0 && s->none >= 0);
     if (q < 0 || g < 0 || s->none < 0) {
@@ -251,7 +253,7 @@ TEST(test_study_verify_falls_back)
     if (!s)
         return;
     CHECK_INT((long long)s->verification_replications, 0);
-    CHECK_INT(notes, s->n_trained + 2 + 1);
+    CHECK_INT(notes, (s->ltv != NULL) + s->n_trained + 2 + 1);
     CHECK_INT(s->pol[q].verify, CLV_VERIFY_OFF);
     CHECK_STR(s->pol[q].label, "q-learning");
     clv_interval c;

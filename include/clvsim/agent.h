@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "clvsim/error.h"
+#include "clvsim/ltv.h"
 #include "clvsim/progress.h"
 #include "clvsim/rng.h"
 #include "clvsim/scenario.h"
@@ -134,9 +135,10 @@ int clv_qtable_write_csv(const clv_qtable *t, const char *const *action_names, F
  *
  * A state is the combination of the bins of: the lifecycle stage (5, when
  * bins.stage), recency in days, frequency (repeat purchases), the
- * predicted-LTV quantile, the days since the last coupon (customers never
- * sent one: the last bin), and the season phase (3, when
- * bins.season_phase).  Bins are given by upper edges: a value equal to an
+ * predicted-LTV quantile, the purchase-probability quantile (bins.
+ * pbuy_quantiles; both from the LTV source, clv_ltv_source of ltv.h), the
+ * days since the last coupon (customers never sent one: the last bin), and
+ * the season phase (3, when bins.season_phase).  Bins are given by upper edges: a value equal to an
  * edge falls in the bin below it (recency edges [14, 30]: 14 is bin 0, 14.5
  * and 30 bin 1, 31 bin 2).  The index is mixed-radix in that order, the
  * season phase varying fastest. */
@@ -146,29 +148,39 @@ typedef struct clv_state_map {
     int rec[CLV_MAX_BINS], freq[CLV_MAX_BINS], age[CLV_MAX_BINS];
     int n_ltv;                               /* bins (1: LTV unused) */
     double ltv_cut[20];                      /* n_ltv - 1 upper edges, from clv_state_map_fit_ltv */
+    int n_pbuy;                              /* bins (1: the purchase probability unused) */
+    double pbuy_cut[20];                     /* n_pbuy - 1 upper edges, from clv_state_map_fit_pbuy */
     size_t n_states;
 } clv_state_map;
 
-/* Set up from the scenario's agent.bins (LTV cuts all +inf until fitted). */
+/* Set up from the scenario's agent.bins (LTV and P(buy) cuts all +inf
+ * until fitted). */
 void clv_state_map_init(clv_state_map *m, const clv_scenario *scn);
 
 /* The state map agents of scn learn on: clv_state_map_init, then the LTV
- * quantile cuts fitted to the LTV estimates of the customers of the
- * training world 0 at the start (agent.customers x run.scale customers),
- * as clv_agent_train does; a table from an earlier run needs this map. */
-int clv_agent_state_map(const clv_scenario *scn, int threads, clv_state_map *map, clv_error *err);
+ * and P(buy) quantile cuts fitted to the estimates of the LTV source ltv
+ * (NULL: the population's BTYD model, clv_ltv_source of ltv.h) of the
+ * customers of the training world 0 at the start (agent.customers x
+ * run.scale customers), as clv_agent_train does; a table from an earlier
+ * run needs this map. */
+int clv_agent_state_map(const clv_scenario *scn, const clv_ltv_source *ltv, int threads, clv_state_map *map,
+                        clv_error *err);
 /* The fingerprint a table trained by algorithm algo (clv_algo) with
  * targets `targets` (clv_targets, agent.targets) on the states of m and the
  * interventions iv carries (clv_qtable.layout): a hash of the algorithm, the
  * targets (classic adds nothing, so classic tables keep the fingerprint they
- * had before paired targets existed), the bins, the LTV cuts, each coupon's
- * discount, cap and validity, and the prices; never 0. */
+ * had before paired targets existed), the bins, the LTV and P(buy) cuts,
+ * each coupon's discount, cap and validity, and the prices; never 0.  (With
+ * bins.pbuy_quantiles 1 it is the hash of the maps without P(buy).) */
 uint64_t clv_agent_layout(int algo, int targets, const clv_state_map *m, const clv_scn_interventions *iv);
 /* The LTV quantile cuts from a sample of predicted values (sorted in place). */
 void clv_state_map_fit_ltv(clv_state_map *m, double *values, size_t n);
+/* The P(buy) quantile cuts from a sample of purchase probabilities (sorted in place). */
+void clv_state_map_fit_pbuy(clv_state_map *m, double *values, size_t n);
 
-/* The state of an observation with predicted LTV ltv in season phase `phase`. */
-size_t clv_state_of(const clv_state_map *m, const clv_sim_obs *o, double ltv, int phase);
+/* The state of an observation with predicted LTV ltv and purchase
+ * probability pbuy (ignored with one P(buy) bin) in season phase `phase`. */
+size_t clv_state_of(const clv_state_map *m, const clv_sim_obs *o, double ltv, double pbuy, int phase);
 
 /* A readable description of a state into buf ("at-risk recency<=30 ..."). */
 void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t n);
@@ -184,9 +196,12 @@ void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t 
  * epsilon.start to epsilon.end over epsilon.decay_episodes, or softmax), the
  * customer's net margin in the epoch as reward, and its next state.  The
  * action index is coupon x n_prices + price level (coupon 0: none).
- * LTV estimates phi (state bins, shaping, terminal value) are the expected
- * margin over ltv.horizon_days under the population's BTYD model (BG/NBD or
- * Pareto/NBD with Gamma-Gamma): margin_rate x E[spend] x E[Y(h)].  With
+ * LTV estimates phi (state bins, shaping, terminal value) and purchase
+ * probabilities (state bins) come from the LTV source of the options
+ * (clv_train_opts.ltv: the network's predicted value and P(buy)), or, with
+ * none, from the population's BTYD model (BG/NBD or Pareto/NBD with
+ * Gamma-Gamma): margin_rate x E[spend] x E[Y(h)] over ltv.horizon_days,
+ * and P(alive).  With
  * agent.shaping the reward gets gamma phi(s') - phi(s) (potential-based,
  * which leaves the optimal policy unchanged; phi of the end of an episode
  * is 0), and with agent.terminal_value the last transition gets gamma
@@ -260,11 +275,15 @@ typedef struct clv_train_opts {
      * with the table so far; a non-zero return stops training with it */
     int (*checkpoint)(void *ctx, const clv_qtable *table);
     void *ctx;
+    /* NULL (the population's BTYD model), or the LTV source of the states,
+     * shaping and terminal value (borrowed; training uses a copy of it for
+     * `threads` workers) */
+    const clv_ltv_source *ltv;
 } clv_train_opts;
 
 /* Train one algorithm (clv_algo of scenario.h) for agent.episodes episodes,
  * after the resumed table's (episode numbers, worlds and the epsilon
- * schedule continue from it).  The LTV quantile bins are fitted on world 0
+ * schedule continue from it).  The LTV and P(buy) quantile bins are fitted on world 0
  * whether or not training resumes, so states keep their meaning.  opts may
  * be NULL.  Free the result with clv_train_result_free. */
 int clv_agent_train(const clv_scenario *scn, int algo, const clv_train_opts *opts, clv_train_result *out,
@@ -357,7 +376,8 @@ int clv_mdp_lookahead(const clv_scenario *scn);
 /* Estimate the scenario's discretised MDP from `episodes` simulated episodes
  * with uniformly random actions (agent.customers x run.scale customers,
  * worlds clv_world_oracle(e) of clvsim/streams.h, after the training ones),
- * using map as the state map.  Each transition is counted for the action
+ * using map as the state map, with the LTV estimates of ltv (NULL: the
+ * population's BTYD model) as training's.  Each transition is counted for the action
  * executed: a requested coupon the budget refused (in customer order) is
  * no coupon at the price level that was set (clv_sim_sent).  Its reward
  * is the customer's expected margin of the epoch given its state
@@ -365,8 +385,8 @@ int clv_mdp_lookahead(const clv_scenario *scn);
  * the lottery of purchases, so that R(s, a) and the targets r + V(s') have
  * far smaller standard errors.  CLV_EINPUT for more episodes than the
  * oracle's namespace holds (CLV_WORLDS_PER_SPACE). */
-int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int episodes, int threads,
-                        const clv_progress *progress, clv_mdp_estimate **out, clv_error *err);
+int clv_oracle_estimate(const clv_scenario *scn, const clv_ltv_source *ltv, const clv_state_map *map, int episodes,
+                        int threads, const clv_progress *progress, clv_mdp_estimate **out, clv_error *err);
 
 /* ---- a table as a policy for the environment ----
  *
@@ -377,21 +397,23 @@ int clv_oracle_estimate(const clv_scenario *scn, const clv_state_map *map, int e
  * nothing with that confidence, else no coupon at list price (also in a
  * state never visited).  When the scenario has a coupon budget the
  * customers claim it by decreasing advantage (clv_agent_budget_order), as
- * in training.  The LTV estimates of the states come from the population's
- * BTYD model (clv_btyd_value); states are computed on `threads` workers,
- * with results independent of their number.
+ * in training.  The LTV estimates of the states come from the LTV source
+ * ltv (the one the table was made with; the policy keeps its own copy),
+ * NULL: the population's BTYD model; states are computed on `threads`
+ * workers, with results independent of their number.
  * t is borrowed and must outlive the policy; name is copied.  Free with
  * clv_policy_free. */
-int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *name,
-                     int threads, clv_policy *out, clv_error *err);
+int clv_policy_table(const clv_scenario *scn, const clv_ltv_source *ltv, const clv_qtable *t,
+                     const clv_state_map *map, const char *name, int threads, clv_policy *out, clv_error *err);
 
 /* The policy of one table per epoch (the oracle's, clv_mdp_plan): in epoch
  * t (clv_sim_epoch) it acts, and orders a budget, as clv_policy_table of
  * tables[t] would, and as that of the last table in any epoch from
  * n_tables on.  The array and its tables are borrowed and must outlive the
  * policy; CLV_EINPUT for n_tables 0 or a table of another shape. */
-int clv_policy_table_epochs(const clv_scenario *scn, const clv_qtable *const *tables, size_t n_tables,
-                            const clv_state_map *map, const char *name, int threads, clv_policy *out, clv_error *err);
+int clv_policy_table_epochs(const clv_scenario *scn, const clv_ltv_source *ltv, const clv_qtable *const *tables,
+                            size_t n_tables, const clv_state_map *map, const char *name, int threads, clv_policy *out,
+                            clv_error *err);
 
 #ifdef __cplusplus
 }

@@ -109,6 +109,20 @@ typedef struct clv_ltv_model clv_ltv_model;
 enum { CLV_LTV_MAX_WIDTH = 4096 };
 clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_btyd_value *btyd, clv_error *err);
 void clv_ltv_model_free(clv_ltv_model *lm);
+/* A model of the network net (its parameters copied; net is not kept)
+ * with the standardisation mean, sd (CLV_LTV_FEATURES each, copied) and
+ * the settings cfg, as clv_ltv_model_load would make from the file
+ * clv_mlp_save writes of them: the same shape checks (err->file ""), a
+ * mean that is not finite or an sd that is not finite and above 0 is
+ * CLV_EINPUT, and it predicts the same bits as the loaded file (the file
+ * keeps the parameters as clv_mlp_get_params gives them).  For the
+ * network of a training in memory: clv_ltv_study_model. */
+clv_ltv_model *clv_ltv_model_new(const clv_mlp *net, int loss, const double *mean, const double *sd,
+                                 const clv_ltv_config *cfg, size_t max_batch, const clv_btyd_value *btyd,
+                                 clv_error *err);
+/* A copy of lm (network, standardisation, config, BTYD model) with its own
+ * buffers for max_batch rows; its diagnostics start afresh. */
+clv_ltv_model *clv_ltv_model_copy(const clv_ltv_model *lm, size_t max_batch, clv_error *err);
 /* The config saved with the network. */
 const clv_ltv_config *clv_ltv_model_config(const clv_ltv_model *lm);
 /* The network's loss (CLV_LOSS_ZILN or CLV_LOSS_MSE). */
@@ -145,6 +159,50 @@ typedef struct clv_ltv_diag {
 } clv_ltv_diag;
 const clv_ltv_diag *clv_ltv_model_diag(const clv_ltv_model *lm);
 void clv_ltv_model_diag_reset(clv_ltv_model *lm);
+
+/* ---- the LTV source of the agents and policies ----
+ *
+ * One home for the LTV estimate that the agents' states, shaping and
+ * terminal value, the oracle's and greedy's estimated MDP, the table
+ * policies and the ltv-threshold rule use (ltv.model):
+ * - CLV_LTV_MLP: the network's predicted value over its config's horizon
+ *   (clv_ltv_model_predict) and its P(buy) (the ZILN's P(label > 0); an
+ *   MSE network has none, and P(alive) below stands in for it);
+ * - CLV_LTV_BTYD: the population's BTYD value (clv_btyd_value_of: the
+ *   expected margin over ltv.horizon_days) and, as its purchase
+ *   probability, P(alive) (clv_btyd_palive_of), not P(a purchase within
+ *   the horizon).
+ * The BTYD model of the network's BTYD feature is the scenario's
+ * population (clv_btyd_value_init).  A source has one set of batch
+ * buffers per worker of `threads` (clv_threads_resolve), so that the
+ * blocks of a clv_parallel_for can fill their rows at once, each on its
+ * worker's buffers; a row's values do not depend on the batch it is in,
+ * so results never depend on the thread count.  One source serves one
+ * caller at a time: a policy or a training makes its own
+ * (clv_ltv_source_copy). */
+typedef struct clv_ltv_source clv_ltv_source;
+
+/* The source of scn: model NULL for CLV_LTV_BTYD, else the network (its
+ * copies are the source's own; model may be freed after).  CLV_ENOMEM,
+ * clv_ltv_model_copy's errors. */
+clv_ltv_source *clv_ltv_source_new(const clv_scenario *scn, const clv_ltv_model *model, int threads,
+                                   clv_error *err);
+/* The same source with its own buffers for `threads` workers. */
+clv_ltv_source *clv_ltv_source_copy(const clv_ltv_source *src, int threads, clv_error *err);
+void clv_ltv_source_free(clv_ltv_source *src);
+/* CLV_LTV_MLP or CLV_LTV_BTYD (scenario.h's clv_ltv_kind). */
+int clv_ltv_source_kind(const clv_ltv_source *src);
+/* Its workers (the resolved thread count it was made for). */
+int clv_ltv_source_workers(const clv_ltv_source *src);
+/* The network behind an CLV_LTV_MLP source (its first worker's copy,
+ * whose diagnostics count that worker's predictions), else NULL. */
+const clv_ltv_model *clv_ltv_source_model(const clv_ltv_source *src);
+/* The value of obs[0..n) into value, and their purchase probability into
+ * pbuy when it is not NULL, on the buffers of worker `worker` (in [0,
+ * workers); CLV_EINPUT otherwise).  Never allocates.  The network's
+ * CLV_ENUMERIC (a value that is not finite) as clv_ltv_model_predict. */
+int clv_ltv_source_fill(clv_ltv_source *src, int worker, const clv_sim_obs *obs, size_t n, double *value,
+                        double *pbuy, clv_error *err);
 
 /* Predictions for the cohort of a transaction log at a cut-off: the log
  * read up to cutoff in unit (clv_rfm_read, the table into *t; free with
@@ -247,6 +305,14 @@ typedef struct clv_ltv_study {
  * CLV_EINPUT (field ltv.batch_size) when fewer rows train than a batch,
  * CLV_ENUMERIC naming the holdout customer whose value is not finite. */
 int clv_ltv_study_run(const clv_scenario *scn, const clv_progress *progress, clv_ltv_study *s, clv_error *err);
+/* The trained network of s as a model for batches of max_batch rows
+ * (clv_ltv_model_new), with the config clv_ltv_report_write saves with it
+ * (clv_ltv_study_config); btyd may be NULL as for clv_ltv_model_load. */
+clv_ltv_model *clv_ltv_study_model(const clv_ltv_study *s, const clv_scenario *scn, size_t max_batch,
+                                   const clv_btyd_value *btyd, clv_error *err);
+/* The config of the network of s trained for scn: clv_ltv_config_of with
+ * the training rows' largest label and count. */
+void clv_ltv_study_config(const clv_ltv_study *s, const clv_scenario *scn, clv_ltv_config *c);
 void clv_ltv_study_free(clv_ltv_study *s);
 
 /* ---- its files (src/report/report_ltv.c) ---- */

@@ -16,9 +16,11 @@
  *   the at-risk customers' spend (GSL's gsl_stats_quantile_from_sorted_data),
  *   at list price.
  * - "ltv-threshold": coupon level evaluation.ltv_threshold.coupon to the
- *   customers whose LTV estimate (clv_btyd_value_of, btyd.h) is at least the
- *   evaluation.ltv_threshold.quantile quantile of all customers' estimates
- *   at that epoch, at list price;
+ *   customers whose LTV estimate (the LTV source of its arguments,
+ *   clv_ltv_source of ltv.h: the network's or the population's BTYD value,
+ *   clv_btyd_value_of of btyd.h, which clv_policy_fixed uses) is at least
+ *   the evaluation.ltv_threshold.quantile quantile of all customers'
+ *   estimates at that epoch, at list price;
  * - "welcome": coupon level evaluation.welcome.coupon to every customer in
  *   the lifecycle stage new (its first purchase at most lifecycle.new_days
  *   ago), at list price.
@@ -78,6 +80,7 @@
 #include "clvsim/agent.h"
 #include "clvsim/error.h"
 #include "clvsim/qfunc.h"
+#include "clvsim/ltv.h"
 #include "clvsim/scenario.h"
 #include "clvsim/sim.h"
 
@@ -133,6 +136,9 @@ typedef struct clv_policy_args {
     int n_tables;
     /* learned kinds with a Q-function (qf > 0 in their type): the trained agent (borrowed; outlives the policy) */
     const clv_qf_agent *qf_agent;
+    /* learned and planned kinds and ltv-threshold: the LTV source (ltv.h; borrowed, the policy makes its own
+       copy), NULL: the population's BTYD model */
+    const clv_ltv_source *ltv;
 } clv_policy_args;
 
 typedef struct clv_policy_type {

@@ -39,6 +39,7 @@
 
 #include "clvsim/agent.h"
 #include "clvsim/error.h"
+#include "clvsim/ltv.h"
 #include "clvsim/mlp.h"
 #include "clvsim/progress.h"
 #include "clvsim/rng.h"
@@ -199,8 +200,9 @@ typedef struct clv_qf_train_result {
  * credited to the executed actions, a coupon budget claimed by decreasing
  * learned advantage Q(x, a) - Q(x, no coupon at a's price), progress
  * (phase "training") and cancellation.  Features: clv_qf_features with
- * pbuy the population's BTYD P(alive) (clv_btyd_palive_of), standardised on
- * world 0 at the start.
+ * phi and pbuy the value and purchase probability of the LTV source
+ * opts->ltv (NULL: the population's BTYD model), standardised on world 0 at
+ * the start.
  * The linear agents update online in customer order with the normalised
  * step of clv_qf_linear_update, alpha = agent.qfunc.linear_step and n =
  * n_a^agent.qfunc.linear_omega, n_a the transitions of action a so far in
@@ -235,12 +237,14 @@ void clv_qf_action_features(const clv_scn_interventions *iv, int list, double *f
  * sqrt(se_a^2 + se_base^2), the rule of clv_agent_confident with the
  * agent's se - else the base; confidence 0: the greedy action where its
  * advantage is positive.  A coupon budget is claimed by decreasing
- * advantage.  LTV estimates and
- * P(alive) come from the population's BTYD model, as in training; the
- * features are computed on `threads` workers (results independent of
- * their number), Q on the calling thread.  Free with clv_policy_free. */
-int clv_policy_qfunc(const clv_scenario *scn, const clv_qf_agent *agent, const char *name, int threads,
-                     clv_policy *out, clv_error *err);
+ * advantage.  The LTV estimates and
+ * purchase probabilities of the features come from the LTV source ltv (NULL:
+ * the population's BTYD model, clv_ltv_source of ltv.h; the policy makes its
+ * own copy), as in training; the features are computed on `threads` workers
+ * (results independent of their number), Q on the calling thread.  Free
+ * with clv_policy_free. */
+int clv_policy_qfunc(const clv_scenario *scn, const clv_qf_agent *agent, const clv_ltv_source *ltv, const char *name,
+                     int threads, clv_policy *out, clv_error *err);
 
 #ifdef __cplusplus
 }

@@ -242,6 +242,7 @@ typedef struct clv_scn_ltv {
     int patience;
     int64_t synthetic_customers;
     double real_fraction;
+    char file[CLV_PATH_MAX];          /* "" = train the network in the run; else a network of train-ltv (resolved) */
 } clv_scn_ltv;
 
 typedef struct clv_scn_agent {
@@ -265,6 +266,7 @@ typedef struct clv_scn_agent {
     int bins_frequency[CLV_MAX_BINS];
     int n_bins_frequency;
     int bins_ltv_quantiles;
+    int bins_pbuy_quantiles;         /* purchase-probability quantile bins (1: unused) */
     int bins_coupon_age_days[CLV_MAX_BINS];
     int n_bins_coupon_age_days;
     int bins_stage;

@@ -2,6 +2,14 @@
  *
  * clv_study_run does what `clvsim run SCENARIO` computes, and nothing of
  * what it prints or writes:
+ *   0. makes the LTV source of the agents and policies (ltv.model; ltv.h's
+ *      clv_ltv_source): with "mlp" the network of ltv.file, or one trained
+ *      first as clvsim train-ltv would (clv_ltv_study_run, progress phase
+ *      "ltv", on the LTV predictor's own worlds of clvsim/streams.h,
+ *      disjoint from the agents', the oracle's, the verification's and the
+ *      evaluation's); with "btyd" the population's BTYD model.  The
+ *      agents' training, their state maps, the oracle's and greedy's
+ *      estimate, their tables' policies and ltv-threshold all use it;
  *   1. trains the tabular agents listed in evaluation.policies (q-learning,
  *      sarsa, expected-sarsa; agent.h), or loads their tables from an
  *      earlier training (opts->tables, as `clvsim compare` does);
@@ -113,6 +121,7 @@ typedef struct clv_study {
     long none, best_fixed;          /* indices into pol: the policy none and the best fixed policy; -1: absent */
     long bound;                     /* index into pol of the clairvoyant bound (policy.h); -1: not listed */
     double seconds;                 /* wall-clock time of clv_study_run */
+    clv_ltv_source *ltv;            /* the LTV source (step 0); NULL with ltv.model "btyd" */
 } clv_study;
 
 /* What clv_study_run says about its phases as they end: one line of text,
@@ -123,8 +132,9 @@ typedef struct clv_study {
 typedef void (*clv_study_note_fn)(void *ctx, const char *text);
 
 typedef struct clv_study_opts {
-    /* NULL or phases "training", "estimating the oracle", "verifying",
-     * "evaluating" (as agent.h and evaluate.h report them); its
+    /* NULL or phases "ltv" (and those of clv_ltv_study_run), "training",
+     * "estimating the oracle", "verifying", "evaluating" (as agent.h and
+     * evaluate.h report them); its
      * cancellation stops the study with CLV_ECANCELLED */
     const clv_progress *progress;
     /* NULL: train the agents; else the directory of the tables of an
@@ -156,15 +166,16 @@ void clv_study_free(clv_study *s);
 
 /* ---- the agents alone (clvsim train-agent) ----
  *
- * clv_study_agents trains the tabular agents of the scenario (or those of
- * opts->algos) one after the other, then estimates the discretised MDP from
+ * clv_study_agents makes the LTV source as clv_study_run does (step 0),
+ * trains the tabular agents of the scenario (or those of opts->algos) with
+ * it one after the other, then estimates the discretised MDP from
  * as many episodes of random actions as the training had (the oracle),
  * solves it over the calendar's epochs and values each trained table on it. */
 
 typedef struct clv_agents clv_agents;
 
 typedef struct clv_agents_opts {
-    const clv_progress *progress;   /* NULL, or phases "training" and "estimating the oracle" */
+    const clv_progress *progress;   /* NULL, or phases "ltv", "training" and "estimating the oracle" */
     const int *algos;               /* NULL: agent.algorithms; else n_algos clv_algo values */
     int n_algos;
     const clv_qtable *resume;       /* NULL, or the table to go on from (one algorithm only) */
@@ -190,6 +201,7 @@ struct clv_agents {
                                        epochs (undiscounted, clv_mdp_solve) */
     double value[CLV_MAX_ALGOS];    /* each table's value on it over the same epochs */
     double oracle_seconds;
+    clv_ltv_source *ltv;            /* the LTV source; NULL with ltv.model "btyd" */
 };
 
 /* Run it into a new *out (opts may be NULL).  Returns CLV_OK, or the

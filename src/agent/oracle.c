@@ -326,8 +326,8 @@ int clv_mdp_lookahead(const clv_scenario *scn)
     return L > 1 ? L : 1;
 }
 
-int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int episodes, int threads,
-                        const clv_progress *progress, clv_mdp_estimate **out, clv_error *err)
+int clv_oracle_estimate(const clv_scenario *scn0, const clv_ltv_source *ltv, const clv_state_map *map, int episodes,
+                        int threads, const clv_progress *progress, clv_mdp_estimate **out, clv_error *err)
 {
     *out = NULL;
     clv_scenario scn;
@@ -350,13 +350,15 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
     clv_action *act = malloc(cap * sizeof *act);
     double *margin = malloc(cap * sizeof *margin);
     size_t *ps = malloc(cap * sizeof *ps), *cur = malloc(cap * sizeof *cur);
-    double *phi = malloc(cap * sizeof *phi);
+    double *phi = malloc(cap * sizeof *phi), *pbuy = map->n_pbuy > 1 ? malloc(cap * sizeof *pbuy) : NULL;
     int *pa = malloc(cap * sizeof *pa);
     uint8_t *first = malloc(cap);
-    clv_btyd_value ltv;
-    clv_btyd_value_init(&ltv, &scn);
-    if (!m || !obs || !act || !margin || !ps || !cur || !phi || !pa || !first)
+    clv__see see;
+    memset(&see, 0, sizeof see);
+    if (!m || !obs || !act || !margin || !ps || !cur || !phi || !pa || !first || (map->n_pbuy > 1 && !pbuy))
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    else
+        st = clv__see_init(&see, &scn, ltv, threads, err);
     for (int e = 0; e < episodes && st == CLV_OK; e++) {
         /* worlds after the training ones, random actions from their own stream */
         const uint64_t rep = clv_world_oracle((uint64_t)e);
@@ -368,7 +370,7 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
         for (;;) {
             const size_t n = clv_sim_customers(s);
             const int last = clv_sim_done(s);
-            if ((st = clv__agent_see(s, &ltv, map, map->n_ltv > 1, threads, obs, phi, cur, err)) != CLV_OK)
+            if ((st = clv__agent_see(s, &see, map, map->n_ltv > 1, obs, phi, pbuy, cur, err)) != CLV_OK)
                 break;
             for (size_t i = 0; i < n && st == CLV_OK; i++) {
                 const size_t si = cur[i];
@@ -397,7 +399,8 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_state_map *map, int 
         if (st == CLV_OK && clv_progress_report(progress, "estimating the oracle", e + 1, episodes) != CLV_OK)
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
     }
-    free(obs), free(act), free(margin), free(ps), free(cur), free(phi), free(pa), free(first);
+    free(obs), free(act), free(margin), free(ps), free(cur), free(phi), free(pbuy), free(pa), free(first);
+    clv__see_free(&see);
     clv_sim_free(s);
     if (st != CLV_OK) {
         clv_mdp_estimate_free(m);

@@ -8,7 +8,6 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
-#include "clvsim/btyd.h"
 #include "clvsim/rng.h"
 #include "clvsim/streams.h"
 
@@ -20,7 +19,7 @@ typedef struct fixed {
     int n_coupons, n_prices;
     double probability;         /* random */
     double quantile;            /* rfm, ltv-threshold */
-    clv_btyd_value ltv;         /* ltv-threshold */
+    clv_ltv_source *ltv;        /* ltv-threshold: its own copy of the LTV source (one worker) */
     uint64_t seed;
     char name[CLV_NAME_MAX + 16];
     double *spend;              /* rfm: the at-risk customers' spend; ltv-threshold: the LTV estimates
@@ -75,9 +74,13 @@ static int act_fixed(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t
         }
         double *sorted = f->spend, *value = f->spend + need;
         size_t m = 0;
+        int st = f->kind == FIX_LTV ? clv_ltv_source_fill(f->ltv, 0, obs, n, value, NULL, err) : CLV_OK;
+        if (st != CLV_OK)
+            return st;
         for (size_t i = 0; i < n; i++) {
             const int eligible = f->kind == FIX_LTV || obs[i].stage == CLV_STAGE_AT_RISK;
-            value[i] = f->kind == FIX_LTV ? clv_btyd_value_of(&f->ltv, &obs[i]) : obs[i].total_spend;
+            if (f->kind != FIX_LTV)
+                value[i] = obs[i].total_spend;
             if (eligible)
                 sorted[m++] = value[i];
         }
@@ -97,8 +100,10 @@ static int act_fixed(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t
 static void release_fixed(void *ctx)
 {
     fixed *f = ctx;
-    if (f)
+    if (f) {
         free(f->spend);
+        clv_ltv_source_free(f->ltv);
+    }
     free(f);
 }
 
@@ -135,7 +140,13 @@ static int make_fixed(const clv_scenario *scn, int kind, int level, const clv_po
     f->n_prices = iv->n_prices;
     f->probability = scn->evaluation.random_coupon_probability;
     f->quantile = kind == FIX_LTV ? scn->evaluation.ltv_quantile : scn->evaluation.rfm_value_quantile;
-    clv_btyd_value_init(&f->ltv, scn);
+    if (kind == FIX_LTV) {
+        f->ltv = args->ltv ? clv_ltv_source_copy(args->ltv, 1, err) : clv_ltv_source_new(scn, NULL, 1, err);
+        if (!f->ltv) {
+            free(f);
+            return err ? err->code : CLV_ENOMEM;
+        }
+    }
     f->seed = args->seed;
     snprintf(f->name, sizeof f->name, "%s", args->name);
     out->name = f->name;
@@ -273,6 +284,6 @@ int clv_policy_fixed(const clv_scenario *scn, const char *name, uint64_t seed, c
         }
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "unknown policy \"%s\"; expected %s", name, acc);
     }
-    const clv_policy_args args = {name, seed, level, NULL, NULL, 0, NULL, 0, NULL};
+    const clv_policy_args args = {.name = name, .seed = seed, .level = level};
     return t->make(scn, &args, out, err);
 }

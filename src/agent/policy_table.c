@@ -5,7 +5,6 @@
 
 #include "clvsim/agent.h"
 #include "agent_internal.h"
-#include "clvsim/btyd.h"
 #include "clvsim/parallel.h"
 #include "clvsim/policy.h"
 
@@ -17,7 +16,7 @@ typedef struct table_policy {
     const clv_qtable *one;           /* the single table of clv_policy_table */
     const clv_qtable *t;             /* the table of the epoch being served */
     clv_state_map map;
-    clv_btyd_value ltv;
+    clv__see see;               /* the policy's own copy of the LTV source */
     int need_ltv, threads, list, budget;
     double confidence;          /* agent.confidence */
     size_t n_prices;
@@ -25,6 +24,7 @@ typedef struct table_policy {
     /* per customer, grown to the environment's capacity on first use */
     size_t cap;
     size_t *state;
+    double *value, *pbuy;       /* the LTV source's */
     int *a;
     double *scratch;    /* 2 per customer: the budget order's sort keys */
     /* the call being served */
@@ -40,11 +40,8 @@ static int table_unit(size_t unit, int worker, void *ctx)
     table_policy *p = ctx;
     const size_t lo = unit * TABLE_BLOCK, hi = lo + TABLE_BLOCK < p->n ? lo + TABLE_BLOCK : p->n;
     for (size_t i = lo; i < hi; i++) {
-        const double v = p->need_ltv ? clv_btyd_value_of(&p->ltv, &p->obs[i]) : 0;
-        const size_t s = clv_state_of(&p->map, &p->obs[i], v, p->phase);
         /* the base action, no coupon (coupon 0) at list price, is index list */
-        const int a = clv_agent_confident(p->t, s, p->list, p->confidence);
-        p->state[i] = s;
+        const int a = clv_agent_confident(p->t, p->state[i], p->list, p->confidence);
         p->a[i] = a;
         p->act[i] = (clv_action){(uint8_t)((size_t)a / p->n_prices), (uint8_t)((size_t)a % p->n_prices)};
     }
@@ -55,11 +52,13 @@ static int grow(table_policy *p, size_t n, clv_error *err)
 {
     if (n <= p->cap)
         return CLV_OK;
-    free(p->state), free(p->a), free(p->scratch);
+    free(p->state), free(p->a), free(p->scratch), free(p->value), free(p->pbuy);
     p->state = malloc(n * sizeof *p->state);
     p->a = malloc(n * sizeof *p->a);
+    p->value = malloc(n * sizeof *p->value);
+    p->pbuy = p->map.n_pbuy > 1 ? malloc(n * sizeof *p->pbuy) : NULL;
     p->scratch = p->budget ? malloc(2 * n * sizeof *p->scratch) : NULL;
-    if (!p->state || !p->a || (p->budget && !p->scratch)) {
+    if (!p->state || !p->a || !p->value || (p->map.n_pbuy > 1 && !p->pbuy) || (p->budget && !p->scratch)) {
         p->cap = 0;
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     }
@@ -78,6 +77,9 @@ static int act_table(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t
     const size_t e = (size_t)clv_sim_epoch(s);
     p->t = p->tables[e < p->n_tables ? e : p->n_tables - 1];
     p->phase = clv_sim_season_phase(s);
+    if ((st = clv__agent_states(&p->see, NULL, n, p->phase, &p->map, p->need_ltv, obs, NULL, p->value, p->pbuy,
+                                p->state, err)) != CLV_OK)
+        return st;
     st = clv_parallel_for(p->threads, (n + TABLE_BLOCK - 1) / TABLE_BLOCK, table_unit, p);
     return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "policy %s failed", p->name);
 }
@@ -109,13 +111,16 @@ int clv__agent_policy_order(const char *name, size_t n_acted, int budget, const 
 static void release_table(void *ctx)
 {
     table_policy *p = ctx;
-    if (p)
-        free(p->state), free(p->a), free(p->scratch);
+    if (p) {
+        free(p->state), free(p->a), free(p->scratch), free(p->value), free(p->pbuy);
+        clv__see_free(&p->see);
+    }
     free(p);
 }
 
-int clv_policy_table_epochs(const clv_scenario *scn, const clv_qtable *const *tables, size_t n_tables,
-                            const clv_state_map *map, const char *name, int threads, clv_policy *out, clv_error *err)
+int clv_policy_table_epochs(const clv_scenario *scn, const clv_ltv_source *ltv, const clv_qtable *const *tables,
+                            size_t n_tables, const clv_state_map *map, const char *name, int threads, clv_policy *out,
+                            clv_error *err)
 {
     memset(out, 0, sizeof *out);
     const clv_scn_interventions *iv = &scn->interventions;
@@ -135,7 +140,11 @@ int clv_policy_table_epochs(const clv_scenario *scn, const clv_qtable *const *ta
     p->n_tables = n_tables;
     p->t = tables[0];
     p->map = *map;
-    clv_btyd_value_init(&p->ltv, scn);
+    int st = clv__see_init(&p->see, scn, ltv, threads, err);
+    if (st != CLV_OK) {
+        free(p);
+        return st;
+    }
     p->need_ltv = map->n_ltv > 1;
     p->threads = threads;
     p->confidence = scn->agent.confidence;
@@ -150,10 +159,10 @@ int clv_policy_table_epochs(const clv_scenario *scn, const clv_qtable *const *ta
     return CLV_OK;
 }
 
-int clv_policy_table(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const char *name,
-                     int threads, clv_policy *out, clv_error *err)
+int clv_policy_table(const clv_scenario *scn, const clv_ltv_source *ltv, const clv_qtable *t,
+                     const clv_state_map *map, const char *name, int threads, clv_policy *out, clv_error *err)
 {
-    int st = clv_policy_table_epochs(scn, &t, 1, map, name, threads, out, err);
+    int st = clv_policy_table_epochs(scn, ltv, &t, 1, map, name, threads, out, err);
     if (st == CLV_OK) {
         /* the array of one is the policy's own */
         table_policy *p = out->ctx;
@@ -172,8 +181,9 @@ static int make_table(const clv_scenario *scn, const clv_policy_args *a, clv_pol
                              "\"%s\" acts on a table: train or plan it first (clv_agent_train, clv_mdp_plan, "
                              "clv_mdp_greedy)", a->name);
     if (a->n_tables > 0)
-        return clv_policy_table_epochs(scn, a->tables, (size_t)a->n_tables, a->map, a->name, a->threads, out, err);
-    return clv_policy_table(scn, a->table, a->map, a->name, a->threads, out, err);
+        return clv_policy_table_epochs(scn, a->ltv, a->tables, (size_t)a->n_tables, a->map, a->name, a->threads, out,
+                                       err);
+    return clv_policy_table(scn, a->ltv, a->table, a->map, a->name, a->threads, out, err);
 }
 
 const clv_policy_type clv__policy_greedy = {"greedy",

@@ -52,14 +52,14 @@ static double time_left(const clv_sim *s)
 
 /* Every customer's standardised features, on `threads` workers in fixed
  * blocks: each is a pure function of its customer, so the result does not
- * depend on their number.  phi NULL: the LTV estimates are computed here. */
+ * depend on their number.  phi and pbuy: the LTV source's value and
+ * purchase probability of each customer (clv__agent_see). */
 enum { FEATURE_BLOCK = 1024 };
 
 typedef struct {
     const clv_qf_agent *ag;
-    const clv_btyd_value *ltv;
     const clv_sim_obs *obs;
-    const double *phi;
+    const double *phi, *pbuy;
     size_t n;
     int phase;
     double left;
@@ -72,17 +72,16 @@ static int features_unit(size_t unit, int worker, void *ctx)
     const features_job *j = ctx;
     const size_t lo = unit * FEATURE_BLOCK, hi = lo + FEATURE_BLOCK < j->n ? lo + FEATURE_BLOCK : j->n;
     for (size_t i = lo; i < hi; i++) {
-        const double phi = j->phi ? j->phi[i] : clv_btyd_value_of(j->ltv, &j->obs[i]);
-        clv_qf_features(&j->obs[i], phi, clv_btyd_palive_of(j->ltv, &j->obs[i]), j->phase, j->left, j->X + i * NF);
+        clv_qf_features(&j->obs[i], j->phi[i], j->pbuy[i], j->phase, j->left, j->X + i * NF);
         clv_standardize_apply(j->X + i * NF, 1, NF, j->ag->mean, j->ag->sd);
     }
     return CLV_OK;
 }
 
-static int features_all(const clv_qf_agent *ag, const clv_btyd_value *ltv, const clv_sim *s, const clv_sim_obs *obs,
-                        const double *phi, size_t n, int threads, double *X, clv_error *err)
+static int features_all(const clv_qf_agent *ag, const clv_sim *s, const clv_sim_obs *obs, const double *phi,
+                        const double *pbuy, size_t n, int threads, double *X, clv_error *err)
 {
-    features_job j = {ag, ltv, obs, phi, n, clv_sim_season_phase(s), time_left(s), X};
+    features_job j = {ag, obs, phi, pbuy, n, clv_sim_season_phase(s), time_left(s), X};
     const int st = clv_parallel_for(threads, (n + FEATURE_BLOCK - 1) / FEATURE_BLOCK, features_unit, &j);
     return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "computing the features failed");
 }
@@ -121,19 +120,19 @@ static clv_qfunc *make_qfunc(const clv_scenario *scn, int algo, clv_error *err)
 }
 
 /* the mean and sd of the features of world 0's customers at the start */
-static int fit_features(clv_sim *s, const clv_scenario *scn, const clv_btyd_value *ltv, const clv_state_map *map,
-                        clv_qf_agent *ag, clv_sim_obs *obs, double *phi, size_t *state, double *X, int threads,
+static int fit_features(clv_sim *s, const clv_scenario *scn, clv__see *see, const clv_state_map *map,
+                        clv_qf_agent *ag, clv_sim_obs *obs, double *phi, double *pbuy, size_t *state, double *X,
                         clv_error *err)
 {
     int st = clv_sim_reset(s, (uint64_t)scn->scenario.seed, clv_world_training(0), err);
     if (st == CLV_OK)
-        st = clv__agent_see(s, ltv, map, 1, threads, obs, phi, state, err);
+        st = clv__agent_see(s, see, map, 1, obs, phi, pbuy, state, err);
     if (st != CLV_OK)
         return st;
     const size_t n = clv_sim_customers(s);
     const int phase = clv_sim_season_phase(s);
     for (size_t i = 0; i < n; i++)
-        clv_qf_features(&obs[i], phi[i], clv_btyd_palive_of(ltv, &obs[i]), phase, time_left(s), X + i * NF);
+        clv_qf_features(&obs[i], phi[i], pbuy[i], phase, time_left(s), X + i * NF);
     clv_standardize_fit(X, n, NF, NULL, 0, ag->mean, ag->sd);
     for (int k = 0; k < NF; k++)
         if (!isfinite(ag->mean[k]) || !(ag->sd[k] > 0))
@@ -179,7 +178,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
     if (algo < 0 || algo >= CLV_QF_ALGOS)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "agent", "unknown Q-function agent %d; expected 0 to %d", algo,
                              CLV_QF_ALGOS - 1);
-    clv_train_opts none = {0, NULL, NULL, NULL, NULL};
+    clv_train_opts none = {0};
     if (!opts)
         opts = &none;
     if (opts->resume || opts->checkpoint)
@@ -233,7 +232,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
     /* per customer: the LTV estimate now and at its last transition, the
      * features now and then, the last transition's executed action and
      * reward (margin), the action chosen now, Q of every action now */
-    double *phi = malloc(cap * sizeof *phi), *pphi = malloc(cap * sizeof *pphi);
+    double *phi = malloc(cap * sizeof *phi), *pphi = malloc(cap * sizeof *pphi), *pbuy = malloc(cap * sizeof *pbuy);
     double *margin = malloc(cap * sizeof *margin), *pr = malloc(cap * sizeof *pr);
     double *X = malloc(cap * NF * sizeof *X), *PX = malloc(cap * NF * sizeof *PX), *Q = malloc(cap * A * sizeof *Q);
     const int budget = scn.interventions.budget_per_epoch >= 0 || scn.interventions.budget_total >= 0;
@@ -245,15 +244,16 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
     uint64_t visits[256] = {0}; /* transitions of each action, in any state: the linear step's schedule */
     td_stats td = {{0}, {0}, {0}, 0};
     uint64_t n_act[256] = {0}; /* executed transitions of each action */
-    if (!out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !margin || !pr || !X || !PX || !Q ||
+    clv__see see = {0};
+    if (!out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !pbuy || !margin || !pr || !X || !PX || !Q ||
         !cur || !pa || !na || !pq || (budget && (!scratch || !order || !idx)) || (mlp && (!scratch_dqn || !params))) {
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto loop_done;
     }
     for (size_t i = 0; budget && i < cap; i++)
         idx[i] = i;
-    clv_btyd_value ltv;
-    clv_btyd_value_init(&ltv, &scn);
+    if ((st = clv__see_init(&see, &scn, opts->ltv, threads, err)) != CLV_OK)
+        goto loop_done;
     /* as clv_agent_train: under a budget, SARSA's update of a transition
      * whose next action asks for a coupon waits for the step that tells
      * whether it was executed */
@@ -261,7 +261,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
     clv_agent_params p = {sarsa ? CLV_RULE_SARSA : CLV_RULE_Q, ag->gamma, ag->learning_rate,
                           ag->learning_rate_schedule == CLV_ALPHA_VISITS, ag->omega,
                           ag->exploration == CLV_EXPLORE_SOFTMAX, ag->epsilon_start, ag->temperature};
-    if ((st = fit_features(s, &scn, &ltv, &map, &out->agent, obs, phi, cur, X, threads, err)) != CLV_OK)
+    if ((st = fit_features(s, &scn, &see, &map, &out->agent, obs, phi, pbuy, cur, X, err)) != CLV_OK)
         goto loop_done;
     clv_qf_init(out->agent.q, (uint64_t)scn.scenario.seed);
     if (mlp) {
@@ -288,9 +288,9 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
         for (;;) {
             const size_t n = clv_sim_customers(s);
             const int last = clv_sim_done(s);
-            if ((st = clv__agent_see(s, &ltv, &map, 1, threads, obs, phi, cur, err)) != CLV_OK)
+            if ((st = clv__agent_see(s, &see, &map, 1, obs, phi, pbuy, cur, err)) != CLV_OK)
                 break;
-            if ((st = features_all(&out->agent, &ltv, s, obs, phi, n, threads, X, err)) != CLV_OK)
+            if ((st = features_all(&out->agent, s, obs, phi, pbuy, n, threads, X, err)) != CLV_OK)
                 break;
             /* the MLP's parameters change between epochs only: Q of the epoch in one pass */
             if (mlp && !last && (st = clv_qf_values(out->agent.q, X, n, Q, err)) != CLV_OK)
@@ -410,7 +410,8 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
 loop_done:
     if (st == CLV_ECANCELLED)
         clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
-    free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(X), free(PX), free(Q);
+    free(obs), free(act), free(phi), free(pphi), free(pbuy), free(margin), free(pr), free(X), free(PX), free(Q);
+    clv__see_free(&see);
     free(scratch), free(order), free(cur), free(idx), free(pa), free(na), free(pq);
 done:
     clv_qf_free(target);
@@ -426,14 +427,15 @@ done:
 
 typedef struct qf_policy {
     const clv_qf_agent *agent;
-    clv_btyd_value ltv;
+    clv__see see;           /* the policy's copy of the LTV source */
+    clv_state_map map;      /* the see's states (unused) */
     int budget, threads;
     double z;               /* the standard normal quantile of agent.confidence; 0: greedy */
     size_t n_prices, A;
     char name[CLV_NAME_MAX + 16];
     size_t cap, n;
-    double *X, *Q, *scratch;
-    size_t *idx;
+    double *X, *Q, *scratch, *phi, *pbuy;
+    size_t *idx, *state;
     int *a;
 } qf_policy;
 
@@ -441,13 +443,16 @@ static int grow_qf(qf_policy *p, size_t n, clv_error *err)
 {
     if (n <= p->cap)
         return CLV_OK;
-    free(p->X), free(p->Q), free(p->scratch), free(p->idx), free(p->a);
+    free(p->X), free(p->Q), free(p->scratch), free(p->idx), free(p->a), free(p->phi), free(p->pbuy), free(p->state);
     p->X = malloc(n * NF * sizeof *p->X);
+    p->phi = malloc(n * sizeof *p->phi);
+    p->pbuy = malloc(n * sizeof *p->pbuy);
+    p->state = malloc(n * sizeof *p->state);
     p->Q = malloc(n * p->A * sizeof *p->Q);
     p->a = malloc(n * sizeof *p->a);
     p->scratch = p->budget ? malloc(2 * n * sizeof *p->scratch) : NULL;
     p->idx = p->budget ? malloc(n * sizeof *p->idx) : NULL;
-    if (!p->X || !p->Q || !p->a || (p->budget && (!p->scratch || !p->idx))) {
+    if (!p->X || !p->Q || !p->a || !p->phi || !p->pbuy || !p->state || (p->budget && (!p->scratch || !p->idx))) {
         p->cap = 0;
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     }
@@ -464,7 +469,9 @@ static int act_qf(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n,
     if (st != CLV_OK)
         return st;
     const int base = clv_sim_list_price(s);
-    if ((st = features_all(p->agent, &p->ltv, s, obs, NULL, n, p->threads, p->X, err)) != CLV_OK)
+    if ((st = clv__agent_states(&p->see, NULL, n, clv_sim_season_phase(s), &p->map, 1, obs, NULL, p->phi, p->pbuy,
+                                p->state, err)) != CLV_OK ||
+        (st = features_all(p->agent, s, obs, p->phi, p->pbuy, n, p->threads, p->X, err)) != CLV_OK)
         return st;
     if ((st = clv_qf_values(p->agent->q, p->X, n, p->Q, err)) != CLV_OK)
         return clv_error_set(err, st, NULL, 0, NULL, "policy %s failed: %s", p->name, err->msg);
@@ -494,13 +501,15 @@ static int order_qf(void *ctx, const clv_sim *s, const clv_action *act, size_t n
 static void release_qf(void *ctx)
 {
     qf_policy *p = ctx;
-    if (p)
-        free(p->X), free(p->Q), free(p->scratch), free(p->idx), free(p->a);
+    if (p) {
+        free(p->X), free(p->Q), free(p->scratch), free(p->idx), free(p->a), free(p->phi), free(p->pbuy), free(p->state);
+        clv__see_free(&p->see);
+    }
     free(p);
 }
 
-int clv_policy_qfunc(const clv_scenario *scn, const clv_qf_agent *agent, const char *name, int threads,
-                     clv_policy *out, clv_error *err)
+int clv_policy_qfunc(const clv_scenario *scn, const clv_qf_agent *agent, const clv_ltv_source *ltv, const char *name,
+                     int threads, clv_policy *out, clv_error *err)
 {
     memset(out, 0, sizeof *out);
     const clv_scn_interventions *iv = &scn->interventions;
@@ -519,7 +528,12 @@ int clv_policy_qfunc(const clv_scenario *scn, const clv_qf_agent *agent, const c
     p->agent = agent;
     p->threads = threads;
     p->z = scn->agent.confidence > 0 ? gsl_cdf_ugaussian_Pinv(scn->agent.confidence) : 0;
-    clv_btyd_value_init(&p->ltv, scn);
+    clv_state_map_init(&p->map, scn);
+    int st = clv__see_init(&p->see, scn, ltv, threads, err);
+    if (st != CLV_OK) {
+        free(p);
+        return st;
+    }
     p->budget = iv->budget_per_epoch >= 0 || iv->budget_total >= 0;
     p->n_prices = (size_t)iv->n_prices;
     p->A = A;
@@ -539,7 +553,7 @@ static int make_qf(const clv_scenario *scn, const clv_policy_args *a, clv_policy
     if (!a->qf_agent)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy",
                              "\"%s\" acts on a Q-function: train it first (clv_qf_train)", a->name);
-    return clv_policy_qfunc(scn, a->qf_agent, a->name, a->threads, out, err);
+    return clv_policy_qfunc(scn, a->qf_agent, a->ltv, a->name, a->threads, out, err);
 }
 
 const clv_policy_type clv__policy_q_linear = {"q-linear",

@@ -1,6 +1,8 @@
 /* train.c - training the tabular agents on episodes of the environment. */
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,27 +59,38 @@ void clv_train_result_free(clv_train_result *r)
 enum { SEE_BLOCK = 1024 };
 
 typedef struct {
-    const clv_sim *s;
-    const clv_btyd_value *ltv;
+    const clv_sim *s;           /* NULL: the observations are given (obs) */
+    clv_ltv_source *ltv;
     const clv_state_map *map;
-    clv_sim_obs *obs;
-    double *phi;
+    const clv_sim_obs *obs;
+    clv_sim_obs *obs_out;       /* with s: where they are observed (obs) */
+    double *phi, *pbuy;
     size_t *state;
     size_t n;
     int need_phi, phase;
+    /* the error of the first failing block, by worker (a worker runs its blocks in increasing order) */
+    clv_error *err;
+    size_t *failed;
 } see_job;
 
 static int see_unit(size_t unit, int worker, void *ctx)
 {
-    (void)worker;
     const see_job *j = ctx;
     const size_t lo = unit * SEE_BLOCK, hi = lo + SEE_BLOCK < j->n ? lo + SEE_BLOCK : j->n;
-    clv_error err;
-    int st = clv_sim_observe(j->s, lo, hi - lo, j->obs + lo, &err);
+    clv_error *err = &j->err[worker];
+    int st = j->s ? clv_sim_observe(j->s, lo, hi - lo, j->obs_out + lo, err) : CLV_OK;
+    if (st == CLV_OK && j->need_phi)
+        st = clv_ltv_source_fill(j->ltv, worker, j->obs + lo, hi - lo, j->phi + lo, j->pbuy ? j->pbuy + lo : NULL,
+                                 err);
+    if (st == CLV_ENUMERIC && strncmp(err->field, "observation ", 12) == 0) /* of the block: of the world */
+        snprintf(err->field, sizeof err->field, "customer %zu", lo + (size_t)strtoull(err->field + 12, NULL, 10));
     for (size_t i = lo; st == CLV_OK && i < hi; i++) {
-        j->phi[i] = j->need_phi ? clv_btyd_value_of(j->ltv, &j->obs[i]) : 0;
-        j->state[i] = clv_state_of(j->map, &j->obs[i], j->phi[i], j->phase);
+        if (!j->need_phi)
+            j->phi[i] = 0;
+        j->state[i] = clv_state_of(j->map, &j->obs[i], j->phi[i], j->pbuy ? j->pbuy[i] : 0, j->phase);
     }
+    if (st != CLV_OK && unit < j->failed[worker])
+        j->failed[worker] = unit;
     return st;
 }
 
@@ -153,13 +166,60 @@ double clv__agent_epsilon(const clv_scn_agent *ag, int e)
     return ag->epsilon_start + f * (ag->epsilon_end - ag->epsilon_start);
 }
 
-int clv__agent_see(const clv_sim *s, const clv_btyd_value *ltv, const clv_state_map *map, int need_phi, int threads,
-                   clv_sim_obs *obs, double *phi, size_t *state, clv_error *err)
+int clv__agent_states(clv__see *v, const clv_sim *s, size_t n, int phase, const clv_state_map *map, int need_phi,
+                      const clv_sim_obs *obs, clv_sim_obs *obs_out, double *phi, double *pbuy, size_t *state,
+                      clv_error *err)
 {
-    const size_t n = clv_sim_customers(s);
-    see_job j = {s, ltv, map, obs, phi, state, n, need_phi, clv_sim_season_phase(s)};
-    const int st = clv_parallel_for(threads, (n + SEE_BLOCK - 1) / SEE_BLOCK, see_unit, &j);
-    return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "observing the customers failed");
+    const int W = clv_ltv_source_workers(v->ltv), want_pbuy = map->n_pbuy > 1 || pbuy;
+    for (int w = 0; w < W; w++)
+        v->failed[w] = SIZE_MAX;
+    if (map->n_pbuy > 1 && !pbuy)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the states have P(buy) bins: give the array of it");
+    see_job j = {s,   v->ltv, map,   s ? obs_out : obs, obs_out, phi, pbuy, state, n, need_phi || want_pbuy, phase,
+                 v->err, v->failed};
+    const int st = clv_parallel_for(W, (n + SEE_BLOCK - 1) / SEE_BLOCK, see_unit, &j);
+    if (st == CLV_OK)
+        return CLV_OK;
+    /* the smallest failing block's error, as a serial run would give */
+    int first = 0;
+    for (int w = 1; w < W; w++)
+        if (v->failed[w] < v->failed[first])
+            first = w;
+    if (v->failed[first] == SIZE_MAX)
+        return clv_error_set(err, st, NULL, 0, NULL, "observing the customers failed");
+    if (err)
+        *err = v->err[first];
+    return st;
+}
+
+int clv__agent_see(const clv_sim *s, clv__see *v, const clv_state_map *map, int need_phi, clv_sim_obs *obs,
+                   double *phi, double *pbuy, size_t *state, clv_error *err)
+{
+    return clv__agent_states(v, s, clv_sim_customers(s), clv_sim_season_phase(s), map, need_phi, NULL, obs, phi, pbuy,
+                             state, err);
+}
+
+int clv__see_init(clv__see *v, const clv_scenario *scn, const clv_ltv_source *ltv, int threads, clv_error *err)
+{
+    memset(v, 0, sizeof *v);
+    v->ltv = ltv ? clv_ltv_source_copy(ltv, threads, err) : clv_ltv_source_new(scn, NULL, threads, err);
+    if (!v->ltv)
+        return err ? err->code : CLV_ENOMEM;
+    const size_t W = (size_t)clv_ltv_source_workers(v->ltv);
+    v->err = malloc(W * sizeof *v->err);
+    v->failed = malloc(W * sizeof *v->failed);
+    if (!v->err || !v->failed) {
+        clv__see_free(v);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    return CLV_OK;
+}
+
+void clv__see_free(clv__see *v)
+{
+    clv_ltv_source_free(v->ltv);
+    free(v->err), free(v->failed);
+    memset(v, 0, sizeof *v);
 }
 
 /* FNV-1a over what gives a table its meaning: the algorithm, the bins, the
@@ -183,6 +243,10 @@ uint64_t clv_agent_layout(int algo, int targets, const clv_state_map *m, const c
     h = fnv(h, m->freq, (size_t)m->n_freq * sizeof *m->freq);
     h = fnv(h, m->age, (size_t)m->n_age * sizeof *m->age);
     h = fnv(h, m->ltv_cut, (size_t)(m->n_ltv - 1) * sizeof *m->ltv_cut);
+    if (m->n_pbuy > 1) { /* (without P(buy) bins, the fingerprint of the maps before them) */
+        h = fnv(h, &m->n_pbuy, sizeof m->n_pbuy);
+        h = fnv(h, m->pbuy_cut, (size_t)(m->n_pbuy - 1) * sizeof *m->pbuy_cut);
+    }
     for (int c = 0; c < iv->n_coupons; c++) {
         const double v[3] = {iv->coupons[c].discount, iv->coupons[c].max_value, iv->coupons[c].validity_days};
         h = fnv(h, v, sizeof v);
@@ -203,25 +267,25 @@ int clv__agent_env(const clv_scenario *scn0, int threads, const clv_progress *pr
     return clv_sim_alloc(scn, &so, s, err);
 }
 
-/* the LTV quantile bins, from world 0's customers at the start (obs and
- * values: scratch of the environment's capacity) */
-static int fit_map(clv_sim *s, int64_t seed, const clv_btyd_value *ltv, clv_state_map *map, clv_sim_obs *obs,
-                   double *values, clv_error *err)
+/* the LTV and P(buy) quantile bins, from world 0's customers at the start
+ * (obs, values and pbuy: scratch of the environment's capacity) */
+static int fit_map(clv_sim *s, int64_t seed, clv__see *v, clv_state_map *map, clv_sim_obs *obs, double *values,
+                   double *pbuy, size_t *state, clv_error *err)
 {
-    if (map->n_ltv < 2)
+    if (map->n_ltv < 2 && map->n_pbuy < 2)
         return CLV_OK;
     int st = clv_sim_reset(s, (uint64_t)seed, clv_world_training(0), err);
     if (st == CLV_OK)
-        st = clv_sim_observe(s, 0, clv_sim_customers(s), obs, err);
+        st = clv__agent_see(s, v, map, 1, obs, values, map->n_pbuy > 1 ? pbuy : NULL, state, err);
     if (st != CLV_OK)
         return st;
-    for (size_t i = 0; i < clv_sim_customers(s); i++)
-        values[i] = clv_btyd_value_of(ltv, &obs[i]);
     clv_state_map_fit_ltv(map, values, clv_sim_customers(s));
+    clv_state_map_fit_pbuy(map, pbuy, clv_sim_customers(s));
     return CLV_OK;
 }
 
-int clv_agent_state_map(const clv_scenario *scn0, int threads, clv_state_map *map, clv_error *err)
+int clv_agent_state_map(const clv_scenario *scn0, const clv_ltv_source *ltv, int threads, clv_state_map *map,
+                        clv_error *err)
 {
     clv_scenario scn;
     clv_sim *s = NULL;
@@ -229,15 +293,21 @@ int clv_agent_state_map(const clv_scenario *scn0, int threads, clv_state_map *ma
     if (st != CLV_OK)
         return st;
     clv_state_map_init(map, &scn);
-    clv_btyd_value ltv;
-    clv_btyd_value_init(&ltv, &scn);
-    clv_sim_obs *obs = malloc(clv_sim_capacity(s) * sizeof *obs);
-    double *values = malloc(clv_sim_capacity(s) * sizeof *values);
-    if (!obs || !values)
+    clv__see v;
+    if ((st = clv__see_init(&v, &scn, ltv, threads, err)) != CLV_OK) {
+        clv_sim_free(s);
+        return st;
+    }
+    const size_t cap = clv_sim_capacity(s);
+    clv_sim_obs *obs = malloc(cap * sizeof *obs);
+    double *values = malloc(cap * sizeof *values), *pbuy = malloc(cap * sizeof *pbuy);
+    size_t *state = malloc(cap * sizeof *state);
+    if (!obs || !values || !pbuy || !state)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     else
-        st = fit_map(s, scn.scenario.seed, &ltv, map, obs, values, err);
-    free(obs), free(values);
+        st = fit_map(s, scn.scenario.seed, &v, map, obs, values, pbuy, state, err);
+    free(obs), free(values), free(pbuy), free(state);
+    clv__see_free(&v);
     clv_sim_free(s);
     return st;
 }
@@ -246,7 +316,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
                     clv_error *err)
 {
     memset(out, 0, sizeof *out);
-    clv_train_opts none = {0, NULL, NULL, NULL, NULL};
+    clv_train_opts none = {0, NULL, NULL, NULL, NULL, NULL};
     if (!opts)
         opts = &none;
     const int threads = opts->threads;
@@ -271,7 +341,10 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
     /* per customer: the LTV estimate now and at its last transition, the
      * last transition's state, executed action and reward (margin), and
      * the action chosen now */
-    double *phi = malloc(cap * sizeof *phi), *pphi = malloc(cap * sizeof *pphi);
+    double *phi = malloc(cap * sizeof *phi), *pphi = malloc(cap * sizeof *pphi), *pbuy = malloc(cap * sizeof *pbuy);
+    size_t *scratch_state = malloc(cap * sizeof *scratch_state);
+    clv__see see;
+    memset(&see, 0, sizeof see);
     double *margin = malloc(cap * sizeof *margin), *pr = malloc(cap * sizeof *pr);
     const int budget = scn.interventions.budget_per_epoch >= 0 || scn.interventions.budget_total >= 0;
     double *scratch = budget ? malloc(2 * cap * sizeof *scratch) : NULL;
@@ -283,15 +356,15 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
     const int paired = ag->targets == CLV_TARGETS_PAIRED, base = clv_scn_list_price(&scn);
     clv__paired *rp = NULL;
     double *pd = paired ? calloc(cap, sizeof *pd) : NULL;
-    if (!out->table || !out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !margin || !pr || !ps ||
-        !cur || !pa || !na || (budget && (!scratch || !order)) || (paired && !pd)) {
+    if (!out->table || !out->returns || !out->epsilon || !obs || !act || !phi || !pphi || !pbuy || !scratch_state ||
+        !margin || !pr || !ps || !cur || !pa || !na || (budget && (!scratch || !order)) || (paired && !pd)) {
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         goto done;
     }
+    if ((st = clv__see_init(&see, &scn, opts->ltv, threads, err)) != CLV_OK)
+        goto done;
     if (paired && (st = clv__paired_alloc(&scn, threads, ag->gamma, &rp, err)) != CLV_OK)
         goto done;
-    clv_btyd_value ltv;
-    clv_btyd_value_init(&ltv, &scn);
     /* SARSA's target is Q of the next action taken.  Under a budget a
      * coupon may be refused, and then the action taken is no coupon at the
      * price set, which only the step tells: the update of a transition
@@ -304,7 +377,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
                                                                                     : CLV_RULE_EXPECTED_SARSA,
                           ag->gamma, ag->learning_rate, ag->learning_rate_schedule == CLV_ALPHA_VISITS, ag->omega,
                           ag->exploration == CLV_EXPLORE_SOFTMAX, ag->epsilon_start, ag->temperature};
-    if ((st = fit_map(s, scn.scenario.seed, &ltv, &out->map, obs, margin, err)) != CLV_OK)
+    if ((st = fit_map(s, scn.scenario.seed, &see, &out->map, obs, margin, pbuy, scratch_state, err)) != CLV_OK)
         goto done;
     out->table->layout = clv_agent_layout(algo, ag->targets, &out->map, &scn.interventions);
     const clv_qtable *from = opts->resume;
@@ -350,7 +423,8 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
         for (;;) {
             const size_t n = clv_sim_customers(s);
             const int last = clv_sim_done(s);
-            if ((st = clv__agent_see(s, &ltv, &out->map, need_phi, threads, obs, phi, cur, err)) != CLV_OK)
+            if ((st = clv__agent_see(s, &see, &out->map, need_phi, obs, phi, out->map.n_pbuy > 1 ? pbuy : NULL, cur,
+                                     err)) != CLV_OK)
                 break;
             if (paired && !last) {
                 if ((st = clv__paired_replay(rp, s, progress, err)) != CLV_OK)
@@ -415,7 +489,9 @@ done:
     /* one word for a stop, wherever in the episode (a reset, a step) it landed */
     if (st == CLV_ECANCELLED)
         clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
-    free(obs), free(act), free(phi), free(pphi), free(margin), free(pr), free(ps), free(cur), free(pa), free(na);
+    free(obs), free(act), free(phi), free(pphi), free(pbuy), free(scratch_state), free(margin), free(pr), free(ps);
+    free(cur), free(pa), free(na);
+    clv__see_free(&see);
     free(scratch), free(order), free(pd);
     clv__paired_free(rp);
     clv_sim_free(s);

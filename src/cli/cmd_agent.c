@@ -73,9 +73,6 @@ int cmd_train_agent(const cli_cmd *cmd, int argc, char **argv)
     clv_qtable *resume = NULL;
     if (resume_path && !(resume = clv_qtable_load(resume_path, &err)))
         return cli_report(&err);
-    if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
-        fprintf(stderr, "clvsim train-agent: note: the agents do not use the neural LTV predictor (ltv.model = \"mlp\") "
-                        "yet; their LTV estimates come from the population's BTYD model\n");
     clv_outdir od = {.fd = -1};
     int st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
     if (st == CLV_OK)

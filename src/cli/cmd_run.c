@@ -47,10 +47,6 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
     if (st == CLV_OK) {
         clv_report_scenario(stdout, &scn);
         fflush(stdout);
-        if (scn.ltv.model == CLV_LTV_MLP && !o.quiet)
-            fprintf(stderr, "clvsim %s: note: the agents and policies do not use the neural LTV predictor "
-                            "(ltv.model = \"mlp\") yet; their LTV estimates come from the population's BTYD model\n",
-                    cmd->name);
         st = clv_study_run(&scn, &so, &s, &err);
         cli_progress_done(&bar);
     }

@@ -366,9 +366,15 @@ const clv__key clv__scn_keys[] = {
     REAL("response.fatigue.half_life_days", response.fatigue_half_life_days, 0, 3650, CLV__KF_MIN_OPEN,
          "30.0", "days", "Half-life of the decay of fatigue."),
 
-    GROUP("ltv", 0, "The LTV predictor. clvsim train-ltv trains the neural one on real and/or synthetic customers and measures it against BTYD; the agents and policies of clvsim 0.1.0 do not use it yet: they read horizon_days and use the population's BTYD model."),
+    GROUP("ltv", 0, "The LTV predictor. clvsim train-ltv trains the neural one on real and/or synthetic customers and measures it against BTYD. The agents, greedy, the oracle and ltv-threshold of clvsim run and train-agent take their LTV estimate (state bins, shaping, terminal value) and purchase probability from ltv.model: the network, trained in the run on worlds disjoint from the evaluation's (or loaded from ltv.file), or the population's BTYD model."),
     ENUM("ltv.model", ltv.model, n_ltv, "\"mlp\"",
-         "mlp: the neural predictor; btyd: the fitted BG/NBD or Pareto/NBD with Gamma-Gamma."),
+         "mlp: the neural predictor (its value over horizon_days and its P(buy)); btyd: the population's BG/NBD or "
+         "Pareto/NBD with Gamma-Gamma (its expected margin over horizon_days, and P(alive) as the purchase "
+         "probability)."),
+    PATHK("ltv.file", ltv.file, "\"\"",
+          "With model mlp: a network saved by clvsim train-ltv (DIR/ltv.mlp) for the agents and policies; relative "
+          "paths are taken from the scenario file's directory. Empty: clvsim run and train-agent train the network "
+          "with this section first (as train-ltv does)."),
     INT("ltv.horizon_days", ltv.horizon_days, 1, 3650, 0, "365", "days", "Horizon of the predicted value."),
     BOOL("ltv.discount", ltv.discount, "true", "Discount the target at economics.annual_discount_rate."),
     BOOL("ltv.btyd_features", ltv.btyd_features, "true",
@@ -443,6 +449,9 @@ const clv__key clv__scn_keys[] = {
           100000, CLV__KF_ASCENDING, "[1, 2, 4]", "purchases", "Upper edges of frequency bins. At most 15."),
     INT("agent.bins.ltv_quantiles", agent.bins_ltv_quantiles, 1, 20, 0, "4", "bins",
         "Number of predicted-LTV quantile bins (1: LTV not used)."),
+    INT("agent.bins.pbuy_quantiles", agent.bins_pbuy_quantiles, 1, 20, 0, "1", "bins",
+        "Number of purchase-probability quantile bins (ltv.model's P(buy), or BTYD's P(alive)), fitted as the LTV "
+        "quantiles are (1: not used)."),
     ARRAY(CLV__K_INT_ARRAY, "agent.bins.coupon_age_days", agent.bins_coupon_age_days,
           agent.n_bins_coupon_age_days, 1, 1, 3650, CLV__KF_ASCENDING, "[14, 56]", "days",
           "Upper edges of the bins of days since the last coupon (the observable trace of deal expectation, "

@@ -343,6 +343,49 @@ void clv_ltv_model_free(clv_ltv_model *lm)
     free(lm);
 }
 
+/* a network train-ltv makes (CLV_LTV_FEATURES inputs, 1 to CLV_MAX_LAYERS
+ * hidden layers of at most CLV_LTV_MAX_WIDTH units, ZILN or MSE); else
+ * CLV_EINPUT naming file (may be "") */
+static int check_shape(const clv_mlp *net, int loss, const char *file, clv_error *err)
+{
+    const clv_mlp_spec *sp = clv_mlp_spec_of(net);
+    int wide = -1;
+    for (int l = 0; l < sp->n_hidden; l++)
+        if (sp->hidden[l] > CLV_LTV_MAX_WIDTH)
+            wide = l;
+    if (sp->n_in == CLV_LTV_FEATURES && (loss == CLV_LOSS_ZILN || loss == CLV_LOSS_MSE) && sp->n_hidden >= 1 &&
+        wide < 0 && sp->n_out == (loss == CLV_LOSS_ZILN ? 3 : 1))
+        return CLV_OK;
+    char why[120];
+    if (wide >= 0)
+        snprintf(why, sizeof why, "hidden layer %d has %d units", wide + 1, sp->hidden[wide]);
+    else
+        snprintf(why, sizeof why, "%d inputs, %d hidden layers and the %s loss", sp->n_in, sp->n_hidden,
+                 loss == CLV_LOSS_ZILN ? "ZILN" : loss == CLV_LOSS_BCE ? "BCE" : "MSE");
+    return clv_error_set(err, CLV_EINPUT, file, 0, NULL, "not a network of clvsim train-ltv (%s; expected the %d LTV "
+                         "features, 1 to %d hidden layers of 1 to %d units, and the ZILN or MSE loss)", why,
+                         CLV_LTV_FEATURES, CLV_MAX_LAYERS, CLV_LTV_MAX_WIDTH);
+}
+
+/* the rest of a model whose net, loss, mean, sd and cfg are set: the BTYD
+ * model, the diagnostics and the batch buffers (frees lm on failure) */
+static clv_ltv_model *finish(clv_ltv_model *lm, size_t max_batch, const clv_btyd_value *btyd, clv_error *err)
+{
+    lm->max_batch = max_batch;
+    if (btyd)
+        lm->btyd = *btyd, lm->have_btyd = 1;
+    clv_ltv_model_diag_reset(lm);
+    const size_t outs = (size_t)clv_mlp_spec_of(lm->net)->n_out;
+    lm->X = malloc(max_batch * CLV_LTV_FEATURES * sizeof *lm->X);
+    lm->out = malloc(max_batch * outs * sizeof *lm->out);
+    if (!lm->X || !lm->out) {
+        clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        clv_ltv_model_free(lm);
+        return NULL;
+    }
+    return lm;
+}
+
 clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_btyd_value *btyd, clv_error *err)
 {
     clv_ltv_model *lm = calloc(1, sizeof *lm);
@@ -351,29 +394,11 @@ clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_
         return NULL;
     }
     double meta[CLV_MLP_META];
-    lm->max_batch = max_batch;
     /* first with buffers for one row: the shape is checked against what
      * train-ltv makes before buffers for max_batch rows are allocated (a
      * small file with a layer of 100000 units would need gigabytes of them) */
-    if (!(lm->net = clv_mlp_load(path, 1, &lm->loss, &lm->mean, &lm->sd, meta, err))) {
-        clv_ltv_model_free(lm);
-        return NULL;
-    }
-    const clv_mlp_spec *sp = clv_mlp_spec_of(lm->net);
-    int wide = -1;
-    for (int l = 0; l < sp->n_hidden; l++)
-        if (sp->hidden[l] > CLV_LTV_MAX_WIDTH)
-            wide = l;
-    if (sp->n_in != CLV_LTV_FEATURES || lm->loss == CLV_LOSS_BCE || sp->n_hidden < 1 || wide >= 0) {
-        char why[120];
-        if (wide >= 0)
-            snprintf(why, sizeof why, "hidden layer %d has %d units", wide + 1, sp->hidden[wide]);
-        else
-            snprintf(why, sizeof why, "%d inputs, %d hidden layers and the %s loss", sp->n_in, sp->n_hidden,
-                     lm->loss == CLV_LOSS_ZILN ? "ZILN" : lm->loss == CLV_LOSS_BCE ? "BCE" : "MSE");
-        clv_error_set(err, CLV_EINPUT, path, 0, NULL, "not a network of clvsim train-ltv (%s; expected the %d LTV "
-                      "features, 1 to %d hidden layers of 1 to %d units, and the ZILN or MSE loss)", why,
-                      CLV_LTV_FEATURES, CLV_MAX_LAYERS, CLV_LTV_MAX_WIDTH);
+    if (!(lm->net = clv_mlp_load(path, 1, &lm->loss, &lm->mean, &lm->sd, meta, err)) ||
+        check_shape(lm->net, lm->loss, path, err) != CLV_OK) {
         clv_ltv_model_free(lm);
         return NULL;
     }
@@ -390,18 +415,59 @@ clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_
         clv_ltv_model_free(lm);
         return NULL;
     }
-    if (btyd)
-        lm->btyd = *btyd, lm->have_btyd = 1;
-    clv_ltv_model_diag_reset(lm);
-    const size_t outs = (size_t)clv_mlp_spec_of(lm->net)->n_out;
-    lm->X = malloc(max_batch * CLV_LTV_FEATURES * sizeof *lm->X);
-    lm->out = malloc(max_batch * outs * sizeof *lm->out);
-    if (!lm->X || !lm->out) {
+    return finish(lm, max_batch, btyd, err);
+}
+
+clv_ltv_model *clv_ltv_model_new(const clv_mlp *net, int loss, const double *mean, const double *sd,
+                                 const clv_ltv_config *cfg, size_t max_batch, const clv_btyd_value *btyd,
+                                 clv_error *err)
+{
+    if (check_shape(net, loss, "", err) != CLV_OK)
+        return NULL;
+    for (int j = 0; j < CLV_LTV_FEATURES; j++)
+        if (!isfinite(mean[j]) || !(sd[j] > 0 && isfinite(sd[j]))) {
+            clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the standardisation of feature %s is mean %g, sd %g; "
+                          "expected a finite mean and a finite sd above 0", clv_ltv_feature_name(j), mean[j], sd[j]);
+            return NULL;
+        }
+    clv_ltv_model *lm = calloc(1, sizeof *lm);
+    if (!lm) {
         clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        return NULL;
+    }
+    clv_mlp_spec spec = *clv_mlp_spec_of(net);
+    spec.max_batch = max_batch;
+    const size_t np = clv_mlp_n_params(net);
+    double *par = malloc(np * sizeof *par);
+    lm->mean = malloc(CLV_LTV_FEATURES * sizeof *lm->mean);
+    lm->sd = malloc(CLV_LTV_FEATURES * sizeof *lm->sd);
+    if (!par || !lm->mean || !lm->sd) {
+        free(par);
+        clv_ltv_model_free(lm);
+        clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        return NULL;
+    }
+    if (!(lm->net = clv_mlp_alloc(&spec, err))) {
+        free(par);
         clv_ltv_model_free(lm);
         return NULL;
     }
-    return lm;
+    /* the parameters as the network's file holds them (doubles), so that a
+     * network saved and loaded predicts the same bits */
+    clv_mlp_get_params(net, par);
+    clv_mlp_set_params(lm->net, par);
+    free(par);
+    memcpy(lm->mean, mean, CLV_LTV_FEATURES * sizeof *lm->mean);
+    memcpy(lm->sd, sd, CLV_LTV_FEATURES * sizeof *lm->sd);
+    lm->loss = loss;
+    lm->cfg = *cfg;
+    return finish(lm, max_batch, btyd, err);
+}
+
+clv_ltv_model *clv_ltv_model_copy(const clv_ltv_model *lm, size_t max_batch, clv_error *err)
+{
+    return clv_ltv_model_new(lm->net, lm->loss, lm->mean, lm->sd, &lm->cfg, max_batch,
+                             lm->have_btyd ? &lm->btyd : NULL, err);
 }
 
 const clv_ltv_config *clv_ltv_model_config(const clv_ltv_model *lm) { return &lm->cfg; }

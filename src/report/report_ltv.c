@@ -38,9 +38,7 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
     {
         clv_ltv_config cfg;
         double meta[CLV_MLP_META];
-        clv_ltv_config_of(scn, &cfg);
-        cfg.label_max = s->label_max;
-        cfg.n_train = (double)s->n_train;
+        clv_ltv_study_config(s, scn, &cfg);
         clv_ltv_config_pack(&cfg, meta);
         st = clv_mlp_save(s->mlp, scn->ltv.loss, s->mean, s->sd, meta, path, err);
     }

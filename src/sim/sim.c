@@ -395,6 +395,11 @@ static double exp1(clv_rng *r) { return -log(clv_rng_uniform_pos(r)); }
 /* record a purchase of customer i on day d with spend z */
 static void record(clv_sim *s, size_t i, int32_t d, double z)
 {
+    /* the ring of the last `history` purchase days: purchase k (0-based)
+     * in slot k mod history, so that the first min(ntx, history) slots are
+     * this customer's (clv_sim_observe reads them), never a stale slot of
+     * the state's earlier worlds */
+    s->hist[i * (size_t)s->w->history + (size_t)(s->c[i].ntx % s->w->history)] = d;
     s->c[i].last = d;
     s->c[i].ntx++;
     if (d >= s->w->cal.start)
@@ -403,7 +408,6 @@ static void record(clv_sim *s, size_t i, int32_t d, double z)
     s->c[i].last_spend = (float)z;
     if (z > s->c[i].max_spend)
         s->c[i].max_spend = (float)z;
-    s->hist[i * (size_t)s->w->history + (size_t)(s->c[i].ntx % s->w->history)] = d;
 }
 
 /* append a transaction to chain k of the recording workspace, taking a

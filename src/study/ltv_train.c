@@ -251,3 +251,18 @@ void clv_ltv_study_free(clv_ltv_study *s)
     clv_ltv_data_free(&s->holdout);
     memset(s, 0, sizeof *s);
 }
+
+void clv_ltv_study_config(const clv_ltv_study *s, const clv_scenario *scn, clv_ltv_config *c)
+{
+    clv_ltv_config_of(scn, c);
+    c->label_max = s->label_max;
+    c->n_train = (double)s->n_train;
+}
+
+clv_ltv_model *clv_ltv_study_model(const clv_ltv_study *s, const clv_scenario *scn, size_t max_batch,
+                                   const clv_btyd_value *btyd, clv_error *err)
+{
+    clv_ltv_config cfg;
+    clv_ltv_study_config(s, scn, &cfg);
+    return clv_ltv_model_new(s->mlp, scn->ltv.loss, s->mean, s->sd, &cfg, max_batch, btyd, err);
+}

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "clvsim/io.h"
+#include "clvsim/ltv.h"
 #include "clvsim/parallel.h"
 #include "clvsim/policy.h"
 
@@ -97,7 +98,7 @@ static int train_qf_agents(clv_study *s, const clv_study_opts *o, clv_error *err
     for (int a = 0; a < CLV_QF_ALGOS && st == CLV_OK; a++) {
         if (!qf_listed(scn, a))
             continue;
-        clv_train_opts to = {scn->run.threads, o->progress, NULL, NULL, NULL};
+        clv_train_opts to = {.threads = scn->run.threads, .progress = o->progress, .ltv = s->ltv};
         clv_qf_train_result *t = &s->qf_trained[s->n_qf_trained];
         const double t0 = now();
         if ((st = clv_qf_train(scn, a, &to, t, err)) != CLV_OK)
@@ -107,6 +108,54 @@ static int train_qf_agents(clv_study *s, const clv_study_opts *o, clv_error *err
                    "10: %.2f %s", clv_qf_algo_name(a), t->episodes, (long long)scn->agent.customers, now() - t0,
              last_average_of(t->returns, t->episodes), scn->economics.currency);
     }
+    return st;
+}
+
+/* ---- phase 0: the LTV source of the agents and policies ---- */
+
+/* NULL with ltv.model "btyd" (every user then takes the population's BTYD
+ * model); with "mlp" the network of ltv.file, or one trained now on the
+ * worlds of the LTV predictor (CLV_WORLD_LTV_TRAIN and _HOLDOUT of
+ * clvsim/streams.h, never the agents', the oracle's, the verification's or
+ * the evaluation's) */
+static int ltv_source(const clv_scenario *scn, const clv_progress *progress, clv_study_note_fn note_fn,
+                      void *note_ctx, clv_ltv_source **out, clv_error *err)
+{
+    *out = NULL;
+    if (scn->ltv.model != CLV_LTV_MLP)
+        return CLV_OK;
+    const clv_study_opts o = {.note = note_fn, .note_ctx = note_ctx};
+    const double t0 = now();
+    clv_ltv_model *lm = NULL;
+    int st = CLV_OK;
+    if (scn->ltv.file[0]) {
+        if (!(lm = clv_ltv_model_load(scn->ltv.file, 1, NULL, err))) {
+            st = err ? err->code : CLV_EINPUT;
+            if (err && !err->field[0])
+                snprintf(err->field, sizeof err->field, "ltv.file");
+        }
+        if (st == CLV_OK)
+            note(&o, "the agents and policies use the network of %s (ltv.file)", scn->ltv.file);
+    } else {
+        clv_ltv_study ls;
+        if ((st = clv_progress_report(progress, "ltv", 0, 1)) != CLV_OK)
+            return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+        st = clv_ltv_study_run(scn, progress, &ls, err);
+        if (st == CLV_OK && !(lm = clv_ltv_study_model(&ls, scn, 1, NULL, err)))
+            st = err ? err->code : CLV_ENOMEM;
+        if (st == CLV_OK && ls.n_ev > 0) {
+            const clv_ltv_evaluation *e = &ls.ev[ls.n_ev - 1];
+            note(&o, "trained the LTV network on %zu customers in %.1f s; on %zu %s holdout customers: Spearman %.3f "
+                     "(BTYD %.3f), MAE %.2f (BTYD %.2f) %s", ls.n_train, now() - t0, e->n, e->name, e->v[0].spearman,
+                 e->v[1].spearman, e->v[0].mae, e->v[1].mae, scn->economics.currency);
+        }
+        clv_ltv_study_free(&ls);
+        if (st == CLV_OK && clv_progress_report(progress, "ltv", 1, 1) != CLV_OK)
+            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+    }
+    if (st == CLV_OK && !(*out = clv_ltv_source_new(scn, lm, scn->run.threads, err)))
+        st = err ? err->code : CLV_ENOMEM;
+    clv_ltv_model_free(lm);
     return st;
 }
 
@@ -120,7 +169,7 @@ static int train_agents(clv_study *s, const clv_study_opts *o, clv_error *err)
         if (!learned_listed(scn, a))
             continue;
         const char *name = clv_scn_enum_name("agent.algorithms", a);
-        clv_train_opts to = {scn->run.threads, o->progress, NULL, NULL, NULL};
+        clv_train_opts to = {scn->run.threads, o->progress, NULL, NULL, NULL, s->ltv};
         clv_train_result *t = &s->trained[s->n_trained];
         const double t0 = now();
         st = clv_agent_train(scn, a, &to, t, err);
@@ -150,7 +199,7 @@ static int load_agents(clv_study *s, const clv_study_opts *o, clv_error *err)
     for (int a = 0; a < CLV_MAX_ALGOS && st == CLV_OK; a++) {
         if (!learned_listed(scn, a))
             continue;
-        if (!have_map && (st = clv_agent_state_map(scn, scn->run.threads, &map, err)) != CLV_OK)
+        if (!have_map && (st = clv_agent_state_map(scn, s->ltv, scn->run.threads, &map, err)) != CLV_OK)
             break;
         have_map = 1;
         const char *name = clv_scn_enum_name("agent.algorithms", a);
@@ -198,11 +247,11 @@ static int estimate_models(clv_study *s, const clv_study_opts *o, clv_error *err
     if (s->n_trained)
         s->map = s->trained[0].map;
     else if (oracle || greedy)
-        st = clv_agent_state_map(scn, scn->run.threads, &s->map, err);
+        st = clv_agent_state_map(scn, s->ltv, scn->run.threads, &s->map, err);
     if (st != CLV_OK || !(oracle || greedy))
         return st;
     const double t0 = now();
-    st = clv_oracle_estimate(scn, &s->map, scn->agent.episodes, scn->run.threads, o->progress, &s->mdp, err);
+    st = clv_oracle_estimate(scn, s->ltv, &s->map, scn->agent.episodes, scn->run.threads, o->progress, &s->mdp, err);
     /* both deploy with the agents' rule against no coupon at list price */
     const int base = clv_scn_list_price(scn), E = st == CLV_OK ? clv_mdp_estimate_epochs(s->mdp) : 0;
     if (st == CLV_OK && oracle) {
@@ -244,7 +293,7 @@ static int build_policies(clv_study *s, clv_error *err)
         if (!t)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "evaluation.policies", "unknown policy kind %d",
                                  scn->evaluation.policies[i]);
-        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads, NULL, 0, NULL};
+        clv_policy_args a = {t->name, seed, 0, NULL, NULL, scn->run.threads, NULL, 0, NULL, s->ltv};
         if (t->per_level != CLV_PER_NONE) {
             /* one policy per coupon level, or per price level other than list */
             const int n_levels = t->per_level == CLV_PER_COUPON ? scn->interventions.n_coupons
@@ -440,7 +489,9 @@ int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study
     s->scn = *scn;
     s->none = s->best_fixed = s->bound = -1;
     s->loaded = opts->tables != NULL;
-    int st = s->loaded ? load_agents(s, opts, err) : train_agents(s, opts, err);
+    int st = ltv_source(scn, opts->progress, opts->note, opts->note_ctx, &s->ltv, err);
+    if (st == CLV_OK)
+        st = s->loaded ? load_agents(s, opts, err) : train_agents(s, opts, err);
     if (st == CLV_OK)
         st = train_qf_agents(s, opts, err);
     if (st == CLV_OK)
@@ -476,6 +527,7 @@ void clv_study_free(clv_study *s)
     clv_qtable_free(s->greedy);
     clv_mdp_estimate_free(s->mdp);
     clv_evaluation_free(&s->ev);
+    clv_ltv_source_free(s->ltv);
     free(s);
 }
 
@@ -509,11 +561,11 @@ int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_a
     if (!a)
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     a->scn = *scn;
-    int st = CLV_OK;
+    int st = ltv_source(scn, opts->progress, NULL, NULL, &a->ltv, err);
     for (int k = 0; k < n_algos && st == CLV_OK; k++) {
         checkpoint_of c = {opts, algos[k]};
         clv_train_opts to = {scn->run.threads, opts->progress, opts->resume, opts->checkpoint ? checkpoint : NULL,
-                             &c};
+                             &c, a->ltv};
         const double t0 = now();
         st = clv_agent_train(scn, algos[k], &to, &a->trained[k], err);
         if (st != CLV_OK)
@@ -529,7 +581,7 @@ int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_a
      * episodes with random actions, solved, and each table judged on it */
     if (st == CLV_OK && a->n > 0) {
         const double t0 = now();
-        st = clv_oracle_estimate(scn, &a->trained[0].map, scn->agent.episodes, scn->run.threads, opts->progress,
+        st = clv_oracle_estimate(scn, a->ltv, &a->trained[0].map, scn->agent.episodes, scn->run.threads, opts->progress,
                                  &a->mdp, err);
         if (st == CLV_OK)
             st = clv_mdp_solve(a->mdp, clv_mdp_estimate_epochs(a->mdp), NULL, &a->optimum, err);
@@ -554,6 +606,7 @@ void clv_agents_free(clv_agents *a)
     for (int k = 0; k < CLV_MAX_ALGOS; k++) /* a failed training's too (zeroed when it left nothing) */
         clv_train_result_free(&a->trained[k]);
     clv_mdp_estimate_free(a->mdp);
+    clv_ltv_source_free(a->ltv);
     free(a);
 }
 
