@@ -386,7 +386,7 @@ TEST(test_bad_outputs_agent_checkpoint)
     snprintf(table, sizeof table, "%s/agent_q-learning.qtab", out);
     snprintf(ckpt, sizeof ckpt, "%s/agent_q-learning.checkpoint.qtab", out);
     harness_proc r = harness_run(ARGS("train-agent", "scenarios/holiday.cfg", "--algo", "q", "-o", out, "--quiet",
-                                      "--scale", "0.05", "--set", "agent.episodes=2", "--seed", "5"));
+                                      "--scale", "0.05", "--set", "agent.episodes=2", "--set", "agent.model_episodes=2", "--seed", "5"));
     CHECK_INT(r.status, 0);
     harness_proc_free(&r);
     char *before = snapshot(out);
@@ -395,7 +395,7 @@ TEST(test_bad_outputs_agent_checkpoint)
 
     /* a long training with a checkpoint every episode, interrupted */
     const char *const longer[] = {"train-agent", "scenarios/holiday.cfg", "--algo", "q", "-o", out, "--quiet",
-                                  "--scale", "0.05", "--set", "agent.episodes=100000", "--set",
+                                  "--scale", "0.05", "--set", "agent.episodes=100000", "--set", "agent.model_episodes=1", "--set",
                                   "agent.checkpoint_every=1", "--seed", "9", NULL};
     job j;
     if (job_start(&j, longer, 0, NULL) == 0) {
@@ -426,7 +426,7 @@ TEST(test_bad_outputs_agent_checkpoint)
 
     /* resumed to the end: the table replaced, the checkpoint gone */
     r = harness_run(ARGS("train-agent", "scenarios/holiday.cfg", "--algo", "q", "-o", out, "--quiet", "--scale", "0.05",
-                         "--set", "agent.episodes=1", "--seed", "9", "--resume", ckpt));
+                         "--set", "agent.episodes=1", "--set", "agent.model_episodes=1", "--seed", "9", "--resume", ckpt));
     CHECK_INT(r.status, 0);
     harness_proc_free(&r);
     CHECK(access(ckpt, F_OK) != 0);
@@ -520,7 +520,7 @@ TEST(test_bad_outputs_low_memory)
             {"fit", sample ? sample : "tests/fixtures/txlog/basic.txt", "--customer-column", "2", "--date-column",
              "3", "--quantity-column", "4", "--amount-column", "5", "--calibration-end", "1997-09-30", "--quiet",
              "-o", out, NULL},
-            {"run", "scenarios/holiday.cfg", "--scale", "0.02", "--set", "agent.episodes=2", "--set",
+            {"run", "scenarios/holiday.cfg", "--scale", "0.02", "--set", "agent.episodes=2", "--set", "agent.model_episodes=2", "--set",
              "evaluation.replications=2", "--quiet", "-o", out, NULL},
             {"predict-ltv", model, sample ? sample : "", "--customer-column", "2", "--date-column", "3",
              "--quantity-column", "4", "--amount-column", "5", "--cutoff", "1997-09-30", "--quiet", "-o", out, NULL},

@@ -18,7 +18,7 @@ static run_result run(const char *const *args) { return harness_run(args); }
 static void done(run_result *r) { harness_proc_free(r); }
 
 /* the main job scaled down to a second: 500 customers evaluated, 250 trained on */
-#define SMALL_RUN "--scale", "0.05", "--set", "agent.episodes=3", "--set", "evaluation.replications=2"
+#define SMALL_RUN "--scale", "0.05", "--set", "agent.episodes=3", "--set", "agent.model_episodes=3", "--set", "evaluation.replications=2"
 
 TEST(test_cli_usage_and_version)
 {
@@ -572,7 +572,7 @@ TEST(test_cli_train_agent)
     char dir[] = "/tmp/clvsim-agent-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     run_result r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--force", "--quiet", "--algo", "sarsa",
-                            "--set", "agent.episodes=5", "--set", "agent.customers=500"));
+                            "--set", "agent.episodes=5", "--set", "agent.model_episodes=5", "--set", "agent.customers=500"));
     CHECK_INT(r.status, 0);
     CHECK(r.out && strstr(r.out, "sarsa           5 episodes of 500 customers"));
     done(&r);
@@ -609,7 +609,7 @@ TEST(test_cli_train_agent)
     snprintf(q2, sizeof q2, "%s/first.qtab", dir);
     CHECK_INT(rename(q, q2), 0);
     r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--quiet", "--algo", "sarsa", "--resume", q2, "--set",
-                 "agent.episodes=3", "--set", "agent.customers=500"));
+                 "agent.episodes=3", "--set", "agent.model_episodes=3", "--set", "agent.customers=500"));
     CHECK_INT(r.status, 0);
     done(&r);
     t = clv_qtable_load(q, &err);
@@ -620,7 +620,7 @@ TEST(test_cli_train_agent)
           !strstr(lc, "\nsarsa,9,"));
     free(lc);
     r = run(ARGS("train-agent", "scenarios/holiday.cfg", "-o", dir, "--quiet", "--algo", "sarsa", "--resume", q2, "--seed",
-                 "7", "--set", "agent.episodes=1", "--set", "agent.customers=500"));
+                 "7", "--set", "agent.episodes=1", "--set", "agent.model_episodes=1", "--set", "agent.customers=500"));
     CHECK_INT(r.status, 2);
     CHECK(r.err && strstr(r.err, q2) && strstr(r.err, ": resume: the table to resume was trained by another algorithm or on other states"));
     done(&r);
@@ -851,7 +851,7 @@ TEST(test_cli_example_study)
     run_result r = run(ARGS("run", "scenarios/holiday.cfg", "-o", a, "--quiet", SMALL_RUN));
     CHECK_INT(r.status, 0);
     done(&r);
-    snprintf(cmd, sizeof cmd, "%s/study scenarios/holiday.cfg '%s' run.scale=0.05 agent.episodes=3 "
+    snprintf(cmd, sizeof cmd, "%s/study scenarios/holiday.cfg '%s' run.scale=0.05 agent.episodes=3 agent.model_episodes=3 "
              "evaluation.replications=2 >/dev/null", ex, b);
     CHECK_INT(system(cmd), 0);
     static const char *const files[] = {"bounds.csv", "summary.csv", "replications.csv", "segments.csv", "calibration.csv",

@@ -249,6 +249,7 @@ typedef struct clv_scn_agent {
     int algorithms[CLV_MAX_ALGOS];    /* clv_algo */
     int n_algorithms;
     int episodes;
+    int model_episodes;               /* greedy's and the oracle's estimate; 0: episodes (clv_scn_model_episodes) */
     int64_t customers;
     double gamma;
     double learning_rate;
@@ -379,6 +380,10 @@ int clv_scn_write_reference(FILE *fp, clv_error *err);
 /* The index of the list price (the price level 1.0, which a loaded
  * scenario always has) in interventions.prices; -1 when there is none. */
 int clv_scn_list_price(const clv_scenario *scn);
+
+/* The episodes of random actions greedy's and the oracle's MDP is
+ * estimated from: agent.model_episodes, or agent.episodes when that is 0. */
+int clv_scn_model_episodes(const clv_scenario *scn);
 
 /* The index in interventions.prices of the nearest price level above the
  * list price 1.0 (dir > 0: the smallest level above 1.0) or below it

@@ -332,7 +332,7 @@ int clv_oracle_estimate(const clv_scenario *scn0, const clv_ltv_source *ltv, con
     *out = NULL;
     clv_scenario scn;
     clv_sim *s = NULL;
-    int st = clv_stream_space_check(CLV_SPACE_ORACLE, episodes > 0 ? (uint64_t)episodes : 0, "agent.episodes", err);
+    int st = clv_stream_space_check(CLV_SPACE_ORACLE, episodes > 0 ? (uint64_t)episodes : 0, "agent.model_episodes", err);
     if (st != CLV_OK || (st = clv__agent_env(scn0, threads, progress, &scn, &s, err)) != CLV_OK)
         return st;
     /* the rewards are the expected margins of the epochs given the state

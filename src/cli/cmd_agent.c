@@ -29,7 +29,7 @@ static void trained(void *ctx, const clv_agents *a, int k)
     }
     printf("oracle          the discretised MDP estimated from %d episodes of random actions (%zu transitions) in "
            "%.1f s: optimal value %.3f %s per customer from the start over the %d epochs (backward induction)\n",
-           scn->agent.episodes, clv_mdp_estimate_transitions(a->mdp), a->oracle_seconds, a->optimum, cur,
+           clv_scn_model_episodes(scn), clv_mdp_estimate_transitions(a->mdp), a->oracle_seconds, a->optimum, cur,
            clv_mdp_estimate_epochs(a->mdp));
     for (int j = 0; j < a->n; j++) {
         const char *name = clv_scn_enum_name("agent.algorithms", a->algo[j]);

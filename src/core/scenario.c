@@ -1391,6 +1391,11 @@ const char *clv_scn_enum_name(const char *key, int value)
     return NULL;
 }
 
+int clv_scn_model_episodes(const clv_scenario *scn)
+{
+    return scn->agent.model_episodes > 0 ? scn->agent.model_episodes : scn->agent.episodes;
+}
+
 int clv_scn_list_price(const clv_scenario *scn)
 {
     int list = -1;

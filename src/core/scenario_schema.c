@@ -407,7 +407,11 @@ const clv__key clv__scn_keys[] = {
     GROUP("agent", 0, "The tabular agents that learn coupon and price policies (clvsim train-agent)."),
     ENUMS("agent.algorithms", agent.algorithms, agent.n_algorithms, n_algo, CLV__KF_UNIQUE,
           "[\"q-learning\", \"sarsa\"]", "Algorithms to train, each into its own table."),
-    INT("agent.episodes", agent.episodes, 1, CLV_WORLDS_PER_SPACE, 0, "200", "episodes", "Training episodes of the calendar."),
+    INT("agent.episodes", agent.episodes, 1, CLV_WORLDS_PER_SPACE, 0, "20", "episodes",
+        "Training episodes of the calendar of the learning agents (paired targets learn in 10 to 20 on the "
+        "known-answer worlds of tests/worlds; classic ones need hundreds)."),
+    INT("agent.model_episodes", agent.model_episodes, 0, CLV_WORLDS_PER_SPACE, 0, "0", "episodes",
+        "Episodes of random actions from which greedy and the oracle estimate their MDP; 0: agent.episodes."),
     INT64("agent.customers", agent.customers, 1, 1e8, 0, "5000", "customers",
           "Customers simulated in each training episode (before run.scale)."),
     REAL("agent.gamma", agent.gamma, 0, 1, 0, "0.99", "per epoch",
@@ -419,7 +423,7 @@ const clv__key clv__scn_keys[] = {
          "constant, or visits: learning_rate / n(s,a)^omega."),
     REAL("agent.omega", agent.omega, 0.5, 1, CLV__KF_MIN_OPEN, "0.7", NULL, "Exponent of the visits schedule."),
     ENUM("agent.exploration", agent.exploration, n_explore, "\"epsilon-greedy\"", "Exploration rule while training."),
-    ENUM("agent.targets", agent.targets, n_targets, "\"classic\"",
+    ENUM("agent.targets", agent.targets, n_targets, "\"paired\"",
          "What the tabular agents learn from. classic: each transition's realised margin (the textbook updates). "
          "paired: at each epoch every customer is replayed under every action on copies of the simulator (the same "
          "random numbers for all), and Q(s,a) = Q(s, no coupon at list price) + the mean paired difference of the "
@@ -427,7 +431,7 @@ const clv__key clv__scn_keys[] = {
     GROUP("agent.epsilon", 0, "Epsilon-greedy schedule: linear from start to end over decay_episodes, then end."),
     REAL("agent.epsilon.start", agent.epsilon_start, 0, 1, 0, "1.0", "probability", "Epsilon in the first episode."),
     REAL("agent.epsilon.end", agent.epsilon_end, 0, 1, 0, "0.05", "probability", "Epsilon after the decay."),
-    INT("agent.epsilon.decay_episodes", agent.epsilon_decay_episodes, 0, 10000000, 0, "150", "episodes",
+    INT("agent.epsilon.decay_episodes", agent.epsilon_decay_episodes, 0, 10000000, 0, "15", "episodes",
         "Episodes over which epsilon decays; 0: end from the start."),
     REAL("agent.temperature", agent.temperature, 0, 1e6, CLV__KF_MIN_OPEN, "1.0", "currency",
          "Softmax temperature, in the units of Q."),
@@ -501,7 +505,7 @@ const clv__key clv__scn_keys[] = {
           "default: the default interventions.prices is the list price alone; the shipped scenarios list them). none, "
           "blanket, price-up, price-down, prices, random, rfm, ltv-threshold and welcome are the fixed policies, the best "
           "of which is the reference of the paired differences; "
-          "greedy and oracle use an MDP estimated from agent.episodes episodes of random actions: greedy takes the "
+          "greedy and oracle use an MDP estimated from agent.model_episodes episodes of random actions: greedy takes the "
           "epoch's reward and what it causes while a coupon can stay valid (ceil(largest validity_days / "
           "epoch_days) epochs, the later ones without campaign), oracle solves it by backward induction over the "
           "calendar's epochs (a policy per epoch); clairvoyant is "

@@ -251,7 +251,7 @@ static int estimate_models(clv_study *s, const clv_study_opts *o, clv_error *err
     if (st != CLV_OK || !(oracle || greedy))
         return st;
     const double t0 = now();
-    st = clv_oracle_estimate(scn, s->ltv, &s->map, scn->agent.episodes, scn->run.threads, o->progress, &s->mdp, err);
+    st = clv_oracle_estimate(scn, s->ltv, &s->map, clv_scn_model_episodes(scn), scn->run.threads, o->progress, &s->mdp, err);
     /* both deploy with the agents' rule against no coupon at list price */
     const int base = clv_scn_list_price(scn), E = st == CLV_OK ? clv_mdp_estimate_epochs(s->mdp) : 0;
     if (st == CLV_OK && oracle) {
@@ -265,7 +265,7 @@ static int estimate_models(clv_study *s, const clv_study_opts *o, clv_error *err
         st = clv_mdp_greedy(s->mdp, clv_mdp_lookahead(scn), base, &s->greedy, err);
     if (st == CLV_OK)
         note(o, "estimated the discretised MDP from %d episodes of random actions (%zu transitions) in %.1f s",
-             scn->agent.episodes, clv_mdp_estimate_transitions(s->mdp), now() - t0);
+             clv_scn_model_episodes(scn), clv_mdp_estimate_transitions(s->mdp), now() - t0);
     return st;
 }
 
@@ -581,8 +581,8 @@ int clv_study_agents(const clv_scenario *scn, const clv_agents_opts *opts, clv_a
      * episodes with random actions, solved, and each table judged on it */
     if (st == CLV_OK && a->n > 0) {
         const double t0 = now();
-        st = clv_oracle_estimate(scn, a->ltv, &a->trained[0].map, scn->agent.episodes, scn->run.threads, opts->progress,
-                                 &a->mdp, err);
+        st = clv_oracle_estimate(scn, a->ltv, &a->trained[0].map, clv_scn_model_episodes(scn), scn->run.threads,
+                                 opts->progress, &a->mdp, err);
         if (st == CLV_OK)
             st = clv_mdp_solve(a->mdp, clv_mdp_estimate_epochs(a->mdp), NULL, &a->optimum, err);
         a->oracle_seconds = now() - t0;
