@@ -462,6 +462,9 @@ TEST(test_agent_executed_actions)
     scn.agent.customers = 300;
     scn.agent.episodes = 3;
     scn.agent.epsilon_start = scn.agent.epsilon_end = 1;
+    /* the textbook updates, whose visits count the executed transitions
+     * (paired targets also count every action's replay in each state) */
+    scn.agent.targets = CLV_TARGETS_CLASSIC;
     scn.acquisition.rate_per_day = 0; /* a fixed population: a known number of transitions */
     const size_t P = (size_t)scn.interventions.n_prices;
     CHECK(scn.interventions.n_coupons == 3 && P == 3);
@@ -532,6 +535,7 @@ static int keep_checkpoint(void *ctx, const clv_qtable *t)
     clv_qtable *k = clv_qtable_alloc(t->n_states, t->n_actions, 0, &err);
     memcpy(k->q, t->q, t->n_states * t->n_actions * sizeof *t->q);
     memcpy(k->visits, t->visits, t->n_states * t->n_actions * sizeof *t->visits);
+    memcpy(k->stats, t->stats, t->n_states * t->n_actions * CLV_QSTATS * sizeof *t->stats);
     k->episodes = t->episodes;
     k->layout = t->layout;
     c->saved[c->n++] = k;
