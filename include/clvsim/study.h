@@ -169,7 +169,8 @@ void clv_study_free(clv_study *s);
  * clv_study_agents makes the LTV source as clv_study_run does (step 0),
  * trains the tabular agents of the scenario (or those of opts->algos) with
  * it one after the other, then estimates the discretised MDP from
- * as many episodes of random actions as the training had (the oracle),
+ * agent.model_episodes episodes of random actions (clv_scn_model_episodes;
+ * the oracle),
  * solves it over the calendar's epochs and values each trained table on it. */
 
 typedef struct clv_agents clv_agents;
