@@ -348,17 +348,21 @@ TEST(test_bounds_known_worlds)
 }
 
 /* The learned agents with paired targets (agent.targets = "paired") on the
- * known-answer worlds: where the optimum acts, each of q-learning, sarsa
- * and expected-sarsa reaches at least 90% of its paired gain over no
- * campaign; where it is no campaign, none is deployed worse than no
+ * known-answer worlds: where the optimum acts, each of q-learning, sarsa,
+ * expected-sarsa, q-linear and sarsa-linear reaches at least 90% of its
+ * paired gain over no campaign; where it is no campaign, none is deployed worse than no
  * campaign.  20 training episodes instead of the worlds' 300 (which the
  * worlds keep for the oracle's estimate; greedy and oracle are not
  * studied here): `make bench SECTIONS=paired` shows that 10 already
  * suffice on worlds (a) and (c), against 300 that classic targets do not
- * reach there. */
+ * reach there.  The MLP agents (q-mlp, sarsa-mlp) are not listed: with
+ * paired targets they reach 0.61-0.95 of the optimum on (a)-(c) after 20
+ * episodes (src/agent/README.md), below the 90% this test asserts. */
 TEST(test_bounds_known_worlds_paired)
 {
-    static const int learned[3] = {CLV_POLICY_Q, CLV_POLICY_SARSA, CLV_POLICY_EXPECTED_SARSA};
+    static const int learned[] = {CLV_POLICY_Q, CLV_POLICY_SARSA, CLV_POLICY_EXPECTED_SARSA, CLV_POLICY_Q_LINEAR,
+                                  CLV_POLICY_SARSA_LINEAR};
+    enum { N_LEARNED = sizeof learned / sizeof *learned };
     for (int k = 0; k < KNOWN_WORLDS; k++) {
         const known_world *kw = &known_worlds[k];
         clv_scenario scn;
@@ -374,14 +378,14 @@ TEST(test_bounds_known_worlds_paired)
         scn.evaluation.policies[scn.evaluation.n_policies++] = CLV_POLICY_NONE;
         if (kw->observable && opt_type)
             scn.evaluation.policies[scn.evaluation.n_policies++] = opt_type->id;
-        for (int a = 0; a < 3; a++)
+        for (int a = 0; a < N_LEARNED; a++)
             scn.evaluation.policies[scn.evaluation.n_policies++] = learned[a];
         clv_study *s = NULL;
         CHECK_INT(clv_study_run(&scn, NULL, &s, &err), CLV_OK);
         if (!s)
             continue;
         const long opt = known_policy(s, kw->optimum);
-        for (int a = 0; a < 3; a++) {
+        for (int a = 0; a < N_LEARNED; a++) {
             const char *name = clv_policy_type_of(learned[a])->name;
             const long p = known_policy(s, name);
             CHECK(p >= 0 && opt >= 0);

@@ -102,19 +102,32 @@ double clv_qf_linear_update(clv_qfunc *q, const double *x, int a, double y, doub
 /* ---- experience replay and DQN ---- */
 
 /* A ring buffer of transitions (x, a, r, x', a', terminal), allocated once:
- * capacity transitions of n_x features; when full, the oldest is replaced. */
+ * capacity transitions of n_x features; when full, the oldest is replaced.
+ * With n_d > 0 (clv_qf_replay_alloc_paired) each transition also holds the
+ * paired differences d (n_d = n_actions doubles, d_a = v_a - v_base of
+ * the replays of x against the base action `base`, 0 at the base;
+ * clvsim/agent.h's paired targets), and its r is the reward corrected to
+ * the base's. */
 typedef struct clv_qf_replay {
     size_t capacity, n, next;     /* stored, and the slot of the next push */
-    int n_x;
+    int n_x, n_d, base;
     double *x, *x2;               /* capacity x n_x */
     double *r;
+    double *d;                    /* capacity x n_d; NULL when n_d is 0 */
     int *a, *a2;
     uint8_t *terminal;
 } clv_qf_replay;
 
 int clv_qf_replay_alloc(clv_qf_replay *b, size_t capacity, int n_x, clv_error *err);
+/* A buffer whose transitions hold n_d paired differences against action
+ * base too (n_d >= 1, 0 <= base < n_d). */
+int clv_qf_replay_alloc_paired(clv_qf_replay *b, size_t capacity, int n_x, int n_d, int base, clv_error *err);
 void clv_qf_replay_free(clv_qf_replay *b);
+/* Push a transition; d: its n_d paired differences (ignored, and may be
+ * NULL, when the buffer has none). */
 void clv_qf_replay_push(clv_qf_replay *b, const double *x, int a, double r, const double *x2, int a2, int terminal);
+void clv_qf_replay_push_paired(clv_qf_replay *b, const double *x, int a, double r, const double *x2, int a2,
+                               int terminal, const double *d);
 
 typedef struct clv_qf_dqn {
     int sarsa;                    /* 1: the target is r + gamma Q_target(x', a'); 0: r + gamma max_b Q_target(x', b) */
@@ -129,7 +142,12 @@ typedef struct clv_qf_dqn {
  * uniformly with replacement from b by r, targets from target (a Q-function
  * of q's spec, typically a copy of q synced every K steps by the caller with
  * clv_qf_get_params / clv_qf_set_params), the mean loss's gradient, one Adam
- * step.  scratch: clv_qf_dqn_scratch(q, batch) doubles.  Returns the mean
+ * step.  A buffer with paired differences (n_d = n_actions) makes the
+ * loss that of Q(x, base) - y, y = r + gamma (the next value) the base's
+ * TD target (r the reward corrected to the base's), plus for every other
+ * action a that of the advantage error (Q(x, a) - Q(x, base)) - d_a: the
+ * advantages are regressed on the paired differences of all actions, and
+ * the noise of r reaches them only through the layers they share.  scratch: clv_qf_dqn_scratch(q, batch) doubles.  Returns the mean
  * loss, NaN with err for a bad argument (an empty buffer, a batch above
  * max_batch, the linear kind). */
 size_t clv_qf_dqn_scratch(const clv_qfunc *q, size_t batch);
