@@ -196,7 +196,10 @@ typedef struct clv_qf_agent {
      * training over the square root of its transitions in all of it (Q
      * treated as the mean of independent targets, as clv_agent_q_se does:
      * an approximation, which ignores the state-dependent terms' own
-     * noise); INFINITY with fewer than 2 TD errors */
+     * noise); INFINITY with fewer than 2 TD errors.  With paired targets
+     * the advantage's: the root mean square (n - 1) of the residuals d_a -
+     * (Q(x, a) - Q(x, base)) of the second half of training over the square
+     * root of their number n, and 0 for the base */
     double se[255];
 } clv_qf_agent;
 
@@ -232,7 +235,18 @@ typedef struct clv_qf_train_result {
  * cosine, lr (1 + cos(pi e / episodes)) / 2 in episode e; Huber loss with threshold agent.qfunc.huber,
  * 0: squared error), mini-batches drawn from (seed, CLV_STREAM_QFUNC,
  * clv_rep_qf_replay(episode), algo), the target network synced every
- * agent.qfunc.target_sync steps.  Serial in customer order (the
+ * agent.qfunc.target_sync steps.
+ * With agent.targets = "paired" (clvsim/agent.h) every customer-epoch but
+ * the last is replayed under every action, giving the paired differences
+ * d_a = v_a - v_base (base: no coupon at list price), and Q(x, a) = Q(x,
+ * base) + A(x, a).  The linear agents train A (0 at the base) by the step
+ * above toward d_a for every action a of every customer-epoch (n counting
+ * the replayed samples of a) and V(x) = Q(x, base), a linear function of
+ * x, by the TD rule on the real transitions with the reward corrected to
+ * r - d_x (x the executed action); the agent's Q-function is V + A.  The
+ * MLP agents store each transition's d vector in the replay buffer
+ * (clv_qf_replay_alloc_paired) with the reward r - d_x, and the DQN step
+ * regresses the advantages on it (clv_qf_dqn_step).  Serial in customer order (the
  * environment's steps use threads), so results do not depend on the
  * thread count.  opts as clv_agent_train's (resume and checkpoint are not
  * used: refused when set).  Free with clv_qf_train_result_free. */
