@@ -359,8 +359,9 @@ TEST(test_bounds_known_worlds)
  * reach there.  Not asserted, because they do not reach 90% (measured
  * with paired targets after 20 episodes, src/agent/README.md): the MLP
  * agents (q-mlp, sarsa-mlp: 0.78-0.95 of the optimum on (a)-(c)), which are
- * not listed, and the linear agents in b-segment (0.899-0.902: the
- * optimum is a segment rule that a linear advantage of the features only
+ * not listed, and the linear agents in b-segment (0.899-0.904: the
+ * coupon's advantage is the product of the stage and the customer's
+ * purchase rate, which a linear advantage of the features only
  * approximates), which are listed there but whose share is not asserted. */
 TEST(test_bounds_known_worlds_paired)
 {
