@@ -290,8 +290,9 @@ static void bench_agent(void)
 /* issue 15: training throughput of every learned agent kind on the
  * environment, side by side in one run: tabular Q-learning beside the
  * linear and MLP Q-function agents, holiday.cfg with 2,000 customers, on
- * 1 and 2 threads, in customer-epochs per second and as ratios to the
- * tabular agent on as many threads */
+ * 1 and 2 threads, with classic and with paired targets, in
+ * customer-epochs per second and as ratios to the tabular agent on as many
+ * threads with the same targets */
 static void bench_qagents(void)
 {
     clv_scenario scn;
@@ -309,7 +310,9 @@ static void bench_qagents(void)
            "MLP hidden [%d], batch %d, updates %.3g per transition), customer-epochs/s and ratio to tabular\n",
            (int)EPISODES, (int)CUSTOMERS, clv_agent_n_actions(&scn.interventions), scn.agent.qfunc_hidden[0],
            scn.agent.qfunc_batch, scn.agent.qfunc_updates);
-    for (int threads = 1; threads <= 2; threads++) {
+    for (int t = 0; t < 2 * 2; t++) {
+        const int threads = 1 + t % 2;
+        scn.agent.targets = t < 2 ? CLV_TARGETS_CLASSIC : CLV_TARGETS_PAIRED;
         double tab = NAN;
         for (int k = -1; k < CLV_QF_ALGOS; k++) {
             const double t0 = now();
@@ -330,8 +333,9 @@ static void bench_qagents(void)
             const double rate = work / (now() - t0);
             if (k < 0)
                 tab = rate;
-            printf("  %-14s %d thread%s %10.3g customer-epochs/s  %5.2fx tabular\n", k < 0 ? "q-learning" :
-                   clv_qf_algo_name(k), threads, threads > 1 ? "s" : " ", rate, rate / tab);
+            printf("  %-14s %-7s %d thread%s %10.3g customer-epochs/s  %5.2fx tabular\n", k < 0 ? "q-learning" :
+                   clv_qf_algo_name(k), t < 2 ? "classic" : "paired", threads, threads > 1 ? "s" : " ", rate,
+                   rate / tab);
         }
     }
 }

@@ -252,7 +252,10 @@ void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t 
  * epoch instead of 1, and memory for one state per worker and actions x
  * the environment's capacity doubles.  No random draw is added: the
  * copies reuse the state's own streams.  A table's layout (clv_agent_layout) names its
- * targets: a table is resumed only with the targets it was trained with. */
+ * targets: a table is resumed only with the targets it was trained with.
+ * The Q-function agents (clvsim/qfunc.h, clv_qf_train) use the same
+ * replays and the same decomposition, with a regression of the advantage
+ * on the features in place of the per-state mean. */
 typedef struct clv_train_result {
     clv_qtable *table;
     clv_state_map map;

@@ -103,19 +103,32 @@ double clv_qf_linear_update(clv_qfunc *q, const double *x, int a, double y, doub
 /* ---- experience replay and DQN ---- */
 
 /* A ring buffer of transitions (x, a, r, x', a', terminal), allocated once:
- * capacity transitions of n_x features; when full, the oldest is replaced. */
+ * capacity transitions of n_x features; when full, the oldest is replaced.
+ * With n_d > 0 (clv_qf_replay_alloc_paired) each transition also holds the
+ * paired differences d (n_d = n_actions doubles, d_a = v_a - v_base of
+ * the replays of x against the base action `base`, 0 at the base;
+ * clvsim/agent.h's paired targets), and its r is the reward corrected to
+ * the base's. */
 typedef struct clv_qf_replay {
     size_t capacity, n, next;     /* stored, and the slot of the next push */
-    int n_x;
+    int n_x, n_d, base;
     double *x, *x2;               /* capacity x n_x */
     double *r;
+    double *d;                    /* capacity x n_d; NULL when n_d is 0 */
     int *a, *a2;
     uint8_t *terminal;
 } clv_qf_replay;
 
 int clv_qf_replay_alloc(clv_qf_replay *b, size_t capacity, int n_x, clv_error *err);
+/* A buffer whose transitions hold n_d paired differences against action
+ * base too (n_d >= 1, 0 <= base < n_d). */
+int clv_qf_replay_alloc_paired(clv_qf_replay *b, size_t capacity, int n_x, int n_d, int base, clv_error *err);
 void clv_qf_replay_free(clv_qf_replay *b);
+/* Push a transition; d: its n_d paired differences (ignored, and may be
+ * NULL, when the buffer has none). */
 void clv_qf_replay_push(clv_qf_replay *b, const double *x, int a, double r, const double *x2, int a2, int terminal);
+void clv_qf_replay_push_paired(clv_qf_replay *b, const double *x, int a, double r, const double *x2, int a2,
+                               int terminal, const double *d);
 
 typedef struct clv_qf_dqn {
     int sarsa;                    /* 1: the target is r + gamma Q_target(x', a'); 0: r + gamma max_b Q_target(x', b) */
@@ -130,7 +143,12 @@ typedef struct clv_qf_dqn {
  * uniformly with replacement from b by r, targets from target (a Q-function
  * of q's spec, typically a copy of q synced every K steps by the caller with
  * clv_qf_get_params / clv_qf_set_params), the mean loss's gradient, one Adam
- * step.  scratch: clv_qf_dqn_scratch(q, batch) doubles.  Returns the mean
+ * step.  A buffer with paired differences (n_d = n_actions) makes the
+ * loss that of Q(x, base) - y, y = r + gamma (the next value) the base's
+ * TD target (r the reward corrected to the base's), plus for every other
+ * action a that of the advantage error (Q(x, a) - Q(x, base)) - d_a: the
+ * advantages are regressed on the paired differences of all actions, and
+ * the noise of r reaches them only through the layers they share.  scratch: clv_qf_dqn_scratch(q, batch) doubles.  Returns the mean
  * loss, NaN with err for a bad argument (an empty buffer, a batch above
  * max_batch, the linear kind). */
 size_t clv_qf_dqn_scratch(const clv_qfunc *q, size_t batch);
@@ -179,7 +197,10 @@ typedef struct clv_qf_agent {
      * training over the square root of its transitions in all of it (Q
      * treated as the mean of independent targets, as clv_agent_q_se does:
      * an approximation, which ignores the state-dependent terms' own
-     * noise); INFINITY with fewer than 2 TD errors */
+     * noise); INFINITY with fewer than 2 TD errors.  With paired targets
+     * the advantage's: the root mean square (n - 1) of the residuals d_a -
+     * (Q(x, a) - Q(x, base)) of the second half of training over the square
+     * root of their number n, and 0 for the base */
     double se[255];
 } clv_qf_agent;
 
@@ -216,7 +237,18 @@ typedef struct clv_qf_train_result {
  * cosine, lr (1 + cos(pi e / episodes)) / 2 in episode e; Huber loss with threshold agent.qfunc.huber,
  * 0: squared error), mini-batches drawn from (seed, CLV_STREAM_QFUNC,
  * clv_rep_qf_replay(episode), algo), the target network synced every
- * agent.qfunc.target_sync steps.  Serial in customer order (the
+ * agent.qfunc.target_sync steps.
+ * With agent.targets = "paired" (clvsim/agent.h) every customer-epoch but
+ * the last is replayed under every action, giving the paired differences
+ * d_a = v_a - v_base (base: no coupon at list price), and Q(x, a) = Q(x,
+ * base) + A(x, a).  The linear agents train A (0 at the base) by the step
+ * above toward d_a for every action a of every customer-epoch (n counting
+ * the replayed samples of a) and V(x) = Q(x, base), a linear function of
+ * x, by the TD rule on the real transitions with the reward corrected to
+ * r - d_x (x the executed action); the agent's Q-function is V + A.  The
+ * MLP agents store each transition's d vector in the replay buffer
+ * (clv_qf_replay_alloc_paired) with the reward r - d_x, and the DQN step
+ * regresses the advantages on it (clv_qf_dqn_step).  Serial in customer order (the
  * environment's steps use threads), so results do not depend on the
  * thread count.  opts as clv_agent_train's (resume and checkpoint are not
  * used: refused when set).  Free with clv_qf_train_result_free. */

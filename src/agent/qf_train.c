@@ -7,7 +7,6 @@
 
 #include "clvsim/qfunc.h"
 #include "agent_internal.h"
-#include "clvsim/btyd.h"
 #include "clvsim/parallel.h"
 #include "clvsim/policy.h"
 #include "clvsim/streams.h"
@@ -171,6 +170,50 @@ static double max_of(const double *q, size_t A)
     return m;
 }
 
+/* Paired targets (agent.targets = "paired"): per action, the residuals
+ * e = d_a - A(x, a) of the paired differences against the advantage
+ * learned so far in the second half of training (clv_qf_agent.se) */
+typedef struct {
+    double sumsq[256];
+    uint64_t m[256];
+} res_stats;
+
+/* Q of every action at x: with paired targets (val not NULL) the
+ * advantage function adv (0 at the base) plus the base's value val(x) */
+static void q_at(clv_qfunc *adv, clv_qfunc *val, const double *x, size_t A, double *q, clv_error *err)
+{
+    clv_qf_values(adv, x, 1, q, err);
+    if (val) {
+        double v;
+        clv_qf_values(val, x, 1, &v, err);
+        for (size_t a = 0; a < A; a++)
+            q[a] += v;
+    }
+}
+
+/* The linear agents with paired targets learn Q(x, a) = V(x) + A(x, a) as
+ * two linear functions, V of one action and A with A's base parameters
+ * never updated (0, the base's shared features being 0); the agent's
+ * Q-function is their sum, which is of the same linear form: V's weights
+ * and bias are added to every action's (the layout of clvsim/qfunc.h). */
+static int compose_linear(clv_qfunc *adv, const clv_qfunc *val, size_t A, clv_error *err)
+{
+    const size_t np = clv_qf_n_params(adv), F = (size_t)clv_qf_spec_of(adv)->n_shared;
+    double *th = malloc(np * sizeof *th), v[NF + 1];
+    if (!th)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    clv_qf_get_params(adv, th);
+    clv_qf_get_params(val, v); /* w (1 x NF), b (1) */
+    for (size_t a = 0; a < A; a++) {
+        for (size_t k = 0; k < NF; k++)
+            th[a * NF + k] += v[k];
+        th[A * NF + F + a] += v[NF];
+    }
+    clv_qf_set_params(adv, th);
+    free(th);
+    return CLV_OK;
+}
+
 int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts, clv_qf_train_result *out,
                  clv_error *err)
 {
@@ -202,9 +245,16 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
     out->agent.algo = algo;
     clv_state_map map; /* clv__agent_see's states, unused here */
     clv_state_map_init(&map, &scn);
-    clv_qfunc *target = NULL;
+    clv_qfunc *target = NULL, *val = NULL;
     clv_qf_replay rb = {0};
     double *scratch_dqn = NULL, *params = NULL;
+    /* paired targets: the replays; per customer the paired differences d
+     * of every action now (D) and at its last transition (PD, the MLP's)
+     * and the d of its last transition's executed action (pd) */
+    const int paired = ag->targets == CLV_TARGETS_PAIRED, base = clv_scn_list_price(&scn);
+    clv__paired *rp = NULL;
+    double *D = NULL, *PD = NULL, *pd = NULL;
+    res_stats *res = NULL;
     out->agent.q = make_qfunc(&scn, algo, err);
     if (!out->agent.q) {
         clv_sim_free(s);
@@ -220,10 +270,26 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
             st = err->code;
             goto done;
         }
-        if ((st = clv_qf_replay_alloc(&rb, (size_t)ag->qfunc_replay, NF, err)) != CLV_OK)
+        if ((st = paired ? clv_qf_replay_alloc_paired(&rb, (size_t)ag->qfunc_replay, NF, (int)A, base, err)
+                         : clv_qf_replay_alloc(&rb, (size_t)ag->qfunc_replay, NF, err)) != CLV_OK)
             goto done;
         scratch_dqn = malloc(clv_qf_dqn_scratch(out->agent.q, dqn.batch) * sizeof *scratch_dqn);
         params = malloc(clv_qf_n_params(out->agent.q) * sizeof *params);
+    } else if (paired && !(val = clv_qf_alloc(&(clv_qf_spec){.kind = CLV_QF_LINEAR, .n_x = NF, .n_actions = 1}, err))) {
+        st = err->code;
+        goto done;
+    }
+    if (paired) {
+        if ((st = clv__paired_alloc(&scn, threads, ag->gamma, &rp, err)) != CLV_OK)
+            goto done;
+        D = malloc(cap * A * sizeof *D);
+        PD = mlp ? malloc(cap * A * sizeof *PD) : NULL;
+        pd = calloc(cap, sizeof *pd);
+        res = calloc(1, sizeof *res);
+        if (!D || (mlp && !PD) || !pd || !res) {
+            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+            goto done;
+        }
     }
     out->returns = calloc((size_t)ag->episodes, sizeof *out->returns);
     out->epsilon = calloc((size_t)ag->episodes, sizeof *out->epsilon);
@@ -264,6 +330,8 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
     if ((st = fit_features(s, &scn, &see, &map, &out->agent, obs, phi, pbuy, cur, X, err)) != CLV_OK)
         goto loop_done;
     clv_qf_init(out->agent.q, (uint64_t)scn.scenario.seed);
+    if (val)
+        clv_qf_init(val, 0);
     if (mlp) {
         clv_qf_get_params(out->agent.q, params);
         clv_qf_set_params(target, params);
@@ -295,6 +363,16 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
             /* the MLP's parameters change between epochs only: Q of the epoch in one pass */
             if (mlp && !last && (st = clv_qf_values(out->agent.q, X, n, Q, err)) != CLV_OK)
                 break;
+            if (paired && !last) {
+                if ((st = clv__paired_replay(rp, s, progress, err)) != CLV_OK)
+                    break;
+                const double *vb = clv__paired_value(rp, (size_t)base);
+                for (size_t a = 0; a < A; a++) {
+                    const double *va = clv__paired_value(rp, a);
+                    for (size_t i = 0; i < n; i++)
+                        D[i * A + a] = (int)a == base ? 0 : va[i] - vb[i];
+                }
+            }
             for (size_t i = 0; i < n; i++) {
                 const double *x = X + i * NF;
                 double *qi = Q + i * A;
@@ -302,10 +380,14 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                     /* the end of the episode: the potential of the end is 0,
                      * and the terminal value stands for what lies beyond */
                     if (i < have_prev) {
-                        const double r = clv__agent_terminal(ag, pr[i], pphi[i], phi[i]);
+                        const double r = clv__agent_terminal(ag, pr[i], pphi[i], phi[i]) - (paired ? pd[i] : 0);
                         note_td(&td, pa[i], r, pq[i]);
                         if (mlp)
-                            clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, NULL, 0, 1);
+                            clv_qf_replay_push_paired(&rb, PX + i * NF, pa[i], r, NULL, 0, 1,
+                                                      paired ? PD + i * A : NULL);
+                        else if (paired)
+                            clv_qf_linear_update(val, PX + i * NF, 0, r, ag->qfunc_linear_step,
+                                                 linear_count(visits, base, ag));
                         else {
                             clv_qf_linear_update(out->agent.q, PX + i * NF, pa[i], r, ag->qfunc_linear_step,
                                                  linear_count(visits, pa[i], ag));
@@ -313,22 +395,35 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                     }
                     continue;
                 }
-                if (!mlp && (st = clv_qf_values(out->agent.q, x, 1, qi, err)) != CLV_OK)
-                    break;
+                if (!mlp)
+                    q_at(out->agent.q, val, x, A, qi, err);
+                if (paired && td.late) /* the residuals of the advantage's regression, before it sees x */
+                    for (size_t b = 0; b < A; b++) {
+                        const double e_ = D[i * A + b] - (qi[b] - qi[base]);
+                        res->sumsq[b] += e_ * e_, res->m[b]++;
+                    }
                 const clv_qtable row = {1, A, qi, NULL, NULL, 0, 0}; /* the customer's Q as a table of one state */
                 const int a = clv_agent_act(&row, &p, 0, &rng);
                 if (i < have_prev && !(wait && (size_t)a >= P)) {
-                    const double r = clv__agent_shaped(ag, pr[i], phi[i], pphi[i]);
+                    const double r = clv__agent_shaped(ag, pr[i], phi[i], pphi[i]) - (paired ? pd[i] : 0);
                     note_td(&td, pa[i], r + ag->gamma * (sarsa ? qi[a] : max_of(qi, A)), pq[i]);
                     if (mlp)
-                        clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, x, a, 0);
-                    else {
+                        clv_qf_replay_push_paired(&rb, PX + i * NF, pa[i], r, x, a, 0, paired ? PD + i * A : NULL);
+                    else if (paired)
+                        clv_qf_linear_update(val, PX + i * NF, 0, r + ag->gamma * (sarsa ? qi[a] : max_of(qi, A)),
+                                             ag->qfunc_linear_step, linear_count(visits, base, ag));
+                    else
                         clv_qf_linear_update(out->agent.q, PX + i * NF, pa[i],
                                              r + ag->gamma * (sarsa ? qi[a] : max_of(qi, A)), ag->qfunc_linear_step,
                                              linear_count(visits, pa[i], ag));
-                        clv_qf_values(out->agent.q, x, 1, qi, err); /* Q after the update, for the budget's order */
-                    }
                 }
+                /* the advantage regressed on this customer-epoch's paired differences of every action */
+                for (size_t b = 0; !mlp && paired && b < A; b++)
+                    if ((int)b != base)
+                        clv_qf_linear_update(out->agent.q, x, (int)b, D[i * A + b], ag->qfunc_linear_step,
+                                             linear_count(visits, (int)b, ag));
+                if (!mlp && (paired || i < have_prev))
+                    q_at(out->agent.q, val, x, A, qi, err); /* Q after the updates, for the budget's order */
                 na[i] = a;
                 act[i] = (clv_action){(uint8_t)((size_t)a / P), (uint8_t)((size_t)a % P)};
             }
@@ -347,18 +442,25 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
             for (size_t i = 0; i < n; i++) {
                 const int x = clv__agent_executed(s, i, act[i], P);
                 if (wait && i < have_prev && (size_t)na[i] >= P) {
-                    const double r = clv__agent_shaped(ag, pr[i], phi[i], pphi[i]);
+                    const double r = clv__agent_shaped(ag, pr[i], phi[i], pphi[i]) - (paired ? pd[i] : 0);
                     note_td(&td, pa[i], r + ag->gamma * Q[i * A + (size_t)x], pq[i]);
                     if (mlp)
-                        clv_qf_replay_push(&rb, PX + i * NF, pa[i], r, X + i * NF, x, 0);
+                        clv_qf_replay_push_paired(&rb, PX + i * NF, pa[i], r, X + i * NF, x, 0,
+                                                  paired ? PD + i * A : NULL);
                     else {
                         double qx[256];
-                        clv_qf_values(out->agent.q, X + i * NF, 1, qx, err);
-                        clv_qf_linear_update(out->agent.q, PX + i * NF, pa[i], r + ag->gamma * qx[x],
-                                             ag->qfunc_linear_step, linear_count(visits, pa[i], ag));
+                        q_at(out->agent.q, val, X + i * NF, A, qx, err);
+                        clv_qf_linear_update(paired ? val : out->agent.q, PX + i * NF, paired ? 0 : pa[i],
+                                             r + ag->gamma * qx[x], ag->qfunc_linear_step,
+                                             linear_count(visits, paired ? base : pa[i], ag));
                     }
                 }
                 memcpy(PX + i * NF, X + i * NF, NF * sizeof *X);
+                if (paired) {
+                    pd[i] = D[i * A + (size_t)x];
+                    if (mlp)
+                        memcpy(PD + i * A, D + i * A, A * sizeof *D);
+                }
                 pa[i] = x, pphi[i] = phi[i];
                 pq[i] = Q[i * A + (size_t)x];
                 n_act[x]++;
@@ -386,7 +488,11 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
         if (st == CLV_OK && clv_progress_report(progress, "training", e + 1, ag->episodes) != CLV_OK)
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "training cancelled");
     }
-    for (size_t a = 0; a < A; a++) /* the standard errors of the confidence rule */
+    if (st == CLV_OK && val)
+        st = compose_linear(out->agent.q, val, A, err);
+    for (size_t a = 0; paired && a < A; a++) /* the advantage's standard errors: its residuals' */
+        out->agent.se[a] = (int)a == base ? 0 : res->m[a] >= 2 ? sqrt(res->sumsq[a] / (double)(res->m[a] - 1) / (double)res->m[a]) : INFINITY;
+    for (size_t a = 0; !paired && a < A; a++) /* the standard errors of the confidence rule */
         out->agent.se[a] = td.m[a] >= 2 && n_act[a] > 0
                                ? sqrt((td.sumsq[a] - td.sum[a] * td.sum[a] / (double)td.m[a]) / (double)(td.m[a] - 1) /
                                       (double)n_act[a])
@@ -414,7 +520,9 @@ loop_done:
     clv__see_free(&see);
     free(scratch), free(order), free(cur), free(idx), free(pa), free(na), free(pq);
 done:
-    clv_qf_free(target);
+    clv_qf_free(target), clv_qf_free(val);
+    clv__paired_free(rp);
+    free(D), free(PD), free(pd), free(res);
     clv_qf_replay_free(&rb);
     free(scratch_dqn), free(params);
     clv_sim_free(s);

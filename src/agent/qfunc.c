@@ -202,7 +202,7 @@ void clv_qf_replay_free(clv_qf_replay *b)
 {
     if (!b)
         return;
-    free(b->x), free(b->x2), free(b->r), free(b->a), free(b->a2), free(b->terminal);
+    free(b->x), free(b->x2), free(b->r), free(b->d), free(b->a), free(b->a2), free(b->terminal);
     memset(b, 0, sizeof *b);
 }
 
@@ -226,9 +226,40 @@ int clv_qf_replay_alloc(clv_qf_replay *b, size_t capacity, int n_x, clv_error *e
     return CLV_OK;
 }
 
+int clv_qf_replay_alloc_paired(clv_qf_replay *b, size_t capacity, int n_x, int n_d, int base, clv_error *err)
+{
+    if (n_d < 1 || base < 0 || base >= n_d) {
+        memset(b, 0, sizeof *b);
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "qfunc", "a replay buffer with %d paired differences per "
+                             "transition against action %d; expected at least 1, and a base among them", n_d, base);
+    }
+    int st = clv_qf_replay_alloc(b, capacity, n_x, err);
+    if (st != CLV_OK)
+        return st;
+    b->n_d = n_d, b->base = base;
+    if (!(b->d = malloc(capacity * (size_t)n_d * sizeof *b->d))) {
+        clv_qf_replay_free(b);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for a replay buffer of %zu transitions",
+                             capacity);
+    }
+    return CLV_OK;
+}
+
 void clv_qf_replay_push(clv_qf_replay *b, const double *x, int a, double r, const double *x2, int a2, int terminal)
 {
+    clv_qf_replay_push_paired(b, x, a, r, x2, a2, terminal, NULL);
+}
+
+void clv_qf_replay_push_paired(clv_qf_replay *b, const double *x, int a, double r, const double *x2, int a2,
+                               int terminal, const double *d)
+{
     const size_t j = b->next, nx = (size_t)b->n_x;
+    if (b->d) {
+        if (d)
+            memcpy(b->d + j * (size_t)b->n_d, d, (size_t)b->n_d * sizeof *d);
+        else
+            memset(b->d + j * (size_t)b->n_d, 0, (size_t)b->n_d * sizeof *b->d);
+    }
     memcpy(b->x + j * nx, x, nx * sizeof *x);
     if (x2)
         memcpy(b->x2 + j * nx, x2, nx * sizeof *x2);
@@ -245,6 +276,17 @@ size_t clv_qf_dqn_scratch(const clv_qfunc *q, size_t batch)
     return batch * (2 * (size_t)q->spec.n_x + (size_t)q->spec.n_actions + 2);
 }
 
+/* the loss of error e (Huber or squared, added to *loss) and its derivative */
+static double loss_grad(double e, const clv_qf_dqn *o, double *loss)
+{
+    if (o->huber && fabs(e) > o->delta) {
+        *loss += o->delta * (fabs(e) - 0.5 * o->delta);
+        return e > 0 ? o->delta : -o->delta;
+    }
+    *loss += 0.5 * e * e;
+    return e;
+}
+
 double clv_qf_dqn_step(clv_qfunc *q, clv_qfunc *target, const clv_qf_replay *b, const clv_qf_dqn *o, clv_rng *r,
                        double *scratch, clv_error *err)
 {
@@ -253,7 +295,8 @@ double clv_qf_dqn_step(clv_qfunc *q, clv_qfunc *target, const clv_qf_replay *b, 
         clv_error_set(err, CLV_EINPUT, NULL, 0, "qfunc", "a DQN step needs two MLP Q-functions of the same shape");
         return NAN;
     }
-    if (b->n < 1 || B < 1 || B > q->spec.max_batch || B > target->spec.max_batch || b->n_x != q->spec.n_x) {
+    if (b->n < 1 || B < 1 || B > q->spec.max_batch || B > target->spec.max_batch || b->n_x != q->spec.n_x ||
+        (b->d && b->n_d != q->spec.n_actions)) {
         clv_error_set(err, CLV_EINPUT, NULL, 0, "qfunc",
                       "a DQN step of %zu transitions from a buffer of %zu; expected 1 to %zu from a non-empty "
                       "buffer of the network's features", B, b->n, q->spec.max_batch);
@@ -289,15 +332,23 @@ double clv_qf_dqn_step(clv_qfunc *q, clv_qfunc *target, const clv_qf_replay *b, 
     memset(q->dout, 0, B * A * sizeof *q->dout);
     double loss = 0;
     for (size_t k = 0; k < B; k++) {
-        const size_t j = (size_t)pick[k], a = (size_t)b->a[j];
-        const double d = q->out[k * A + a] - y[k];
-        double g = d;
-        if (o->huber && fabs(d) > o->delta) {
-            loss += o->delta * (fabs(d) - 0.5 * o->delta);
-            g = d > 0 ? o->delta : -o->delta;
-        } else
-            loss += 0.5 * d * d;
-        q->dout[k * A + a] = g / (double)B;
+        const size_t j = (size_t)pick[k];
+        if (!b->d) {
+            const size_t a = (size_t)b->a[j];
+            q->dout[k * A + a] = loss_grad(q->out[k * A + a] - y[k], o, &loss) / (double)B;
+            continue;
+        }
+        /* the base's TD error and every other action's advantage error (Q_a - Q_base) - d_a */
+        const size_t base = (size_t)b->base;
+        const double *out = q->out + k * A;
+        double g_base = loss_grad(out[base] - y[k], o, &loss);
+        for (size_t a = 0; a < A; a++)
+            if (a != base) {
+                const double g = loss_grad(out[a] - out[base] - b->d[j * A + a], o, &loss);
+                q->dout[k * A + a] = g / (double)B;
+                g_base -= g;
+            }
+        q->dout[k * A + base] = g_base / (double)B;
     }
     if (clv_mlp_backward(q->net, q->dout, B, NULL, err) != CLV_OK)
         return NAN;

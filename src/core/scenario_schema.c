@@ -424,10 +424,11 @@ const clv__key clv__scn_keys[] = {
     REAL("agent.omega", agent.omega, 0.5, 1, CLV__KF_MIN_OPEN, "0.7", NULL, "Exponent of the visits schedule."),
     ENUM("agent.exploration", agent.exploration, n_explore, "\"epsilon-greedy\"", "Exploration rule while training."),
     ENUM("agent.targets", agent.targets, n_targets, "\"paired\"",
-         "What the tabular agents learn from. classic: each transition's realised margin (the textbook updates). "
+         "What the learning agents learn from. classic: each transition's realised margin (the textbook updates). "
          "paired: at each epoch every customer is replayed under every action on copies of the simulator (the same "
          "random numbers for all), and Q(s,a) = Q(s, no coupon at list price) + the mean paired difference of the "
-         "expected margins over the coupon's validity (clvsim/agent.h)."),
+         "expected margins over the coupon's validity (clvsim/agent.h); the Q-function agents regress that "
+         "advantage on their features (clvsim/qfunc.h)."),
     GROUP("agent.epsilon", 0, "Epsilon-greedy schedule: linear from start to end over decay_episodes, then end."),
     REAL("agent.epsilon.start", agent.epsilon_start, 0, 1, 0, "1.0", "probability", "Epsilon in the first episode."),
     REAL("agent.epsilon.end", agent.epsilon_end, 0, 1, 0, "0.05", "probability", "Epsilon after the decay."),
