@@ -6,6 +6,21 @@
  * slots in unit order afterwards, so the outcome is the same for any thread
  * count.  Threads claim units from a shared counter; a worker index in
  * [0, threads) is passed so that a unit can use per-worker scratch memory.
+ *
+ * The threads are a persistent pool: the calling thread is worker 0, and
+ * helper threads are created on first need (as many as the largest thread
+ * count asked for, less one), then parked on a condition variable between
+ * calls (no spinning) and reused, so a call costs a wake-up, not a thread
+ * creation (make bench SECTIONS=parallel).  Helpers block all signals, so
+ * a signal (Ctrl-C) reaches the program's own threads.  One call at a
+ * time uses the pool: a call made while another runs - nested, from inside
+ * a unit, or concurrent, from another thread of the program - runs all of
+ * its units on its own caller's thread in unit order, which by the
+ * contract above gives the same results.  The pool is shut down at exit
+ * (atexit) or by clv_parallel_shutdown.  After fork() the child starts
+ * with no helpers and creates its own on its first call; forking while
+ * another thread is inside a call leaves the child running every call on
+ * its caller's thread.
  */
 #ifndef CLVSIM_PARALLEL_H
 #define CLVSIM_PARALLEL_H
@@ -28,8 +43,8 @@ int clv_threads_resolve(int requested);
 
 /* Call fn(unit, worker, ctx) for every unit in [0, n_units) on `threads`
  * threads (resolved with clv_threads_resolve; never more than n_units).  The
- * calling thread is worker 0; with one thread everything runs on it in unit
- * order.  Returns CLV_OK or the status of the smallest failing unit, which
+ * calling thread is worker 0; with one thread (or a busy pool, see above)
+ * everything runs on it in unit order.  Returns CLV_OK or the status of the smallest failing unit, which
  * is the same as a sequential run would return.  fn reports the details of
  * a failure through ctx (e.g. a clv_error per unit or per worker). */
 int clv_parallel_for(int threads, size_t n_units, clv_unit_fn fn, void *ctx);
@@ -44,6 +59,22 @@ int clv_parallel_for(int threads, size_t n_units, clv_unit_fn fn, void *ctx);
  * CLV_ENOMEM when the bookkeeping (n_units + n_keys bytes) cannot be
  * allocated, CLV_EINPUT for n_keys 0. */
 int clv_parallel_for_keyed(int threads, size_t n_units, size_t n_keys, clv_unit_fn fn, void *ctx);
+
+/* Join the pool's helper threads and free them; the next call creates them
+ * again.  Returns CLV_OK, or CLV_EINPUT (and does nothing) while a call is
+ * running on another thread.  Registered with atexit on first use, so a
+ * program need not call it; useful before a leak check or to give the
+ * threads back in a long-lived program. */
+int clv_parallel_shutdown(void);
+
+/* The number of helper threads the pool holds now (0 before the first call
+ * with threads > 1 and after clv_parallel_shutdown). */
+int clv_parallel_helpers(void);
+
+/* The fork-join loop without the pool: the same contract as
+ * clv_parallel_for, with threads created and joined in every call.  Kept
+ * as the reference of the pool's per-call cost (bench section "parallel"). */
+int clv__parallel_for_create_join(int threads, size_t n_units, clv_unit_fn fn, void *ctx);
 
 #ifdef __cplusplus
 }
