@@ -1728,3 +1728,74 @@ TEST(test_sim_observe_fresh_state)
     clv_policy_free(&bl);
     clv_sim_free(a), clv_sim_free(b);
 }
+
+/* Without budgets a step applies the actions inside its parallel blocks
+ * (the order cannot matter), and with no actions always: the same days,
+ * margins and coupons sent, bit for bit, as the serial loop of actions
+ * (which clv_sim_step_ordered with an order, here the identity, keeps), on
+ * 1 and 2 threads; an invalid action is refused as before. */
+TEST(test_sim_deferred_actions_identical)
+{
+    clv_scenario scn;
+    if (!small_holiday(&scn, 0.2))
+        return;
+    scn.interventions.budget_per_epoch = scn.interventions.budget_total = -1;
+    clv_sim *s[3] = {make(&scn, 1, 5), make(&scn, 2, 5), make(&scn, 2, 5)};
+    if (!s[0] || !s[1] || !s[2]) {
+        for (int k = 0; k < 3; k++)
+            clv_sim_free(s[k]);
+        return;
+    }
+    clv_error err;
+    for (int k = 0; k < 3; k++)
+        CHECK_INT(clv_sim_reset(s[k], 5, 0, &err), CLV_OK);
+    const size_t cap = clv_sim_capacity(s[0]);
+    clv_action *act = malloc(cap * sizeof *act), *none = malloc(cap * sizeof *none);
+    uint32_t *order = malloc(cap * sizeof *order);
+    double *m[3];
+    for (int k = 0; k < 3; k++)
+        m[k] = malloc(cap * sizeof *m[k]);
+    int e = 0, bad = 0, sent = 0;
+    while (act && none && order && m[0] && m[1] && m[2] && !clv_sim_done(s[0])) {
+        const size_t n = clv_sim_customers(s[0]);
+        mixed_actions(&scn, n, e, act);
+        for (size_t i = 0; i < n; i++) {
+            order[i] = (uint32_t)i;
+            none[i] = (clv_action){0, (uint8_t)clv_sim_list_price(s[0])};
+        }
+        /* every third epoch no campaign: NULL against the list price for all */
+        const int quiet = e % 3 == 2;
+        CHECK_INT(clv_sim_step(s[0], quiet ? NULL : act, m[0], &err), CLV_OK);
+        CHECK_INT(clv_sim_step(s[1], quiet ? NULL : act, m[1], &err), CLV_OK);
+        CHECK_INT(clv_sim_step_ordered(s[2], quiet ? none : act, order, m[2], &err), CLV_OK);
+        bad += memcmp(m[0], m[2], n * sizeof *m[0]) != 0 || memcmp(m[1], m[2], n * sizeof *m[1]) != 0;
+        for (size_t i = 0; i < n; i++) {
+            const int c = clv_sim_sent(s[2], i);
+            sent += c != 0;
+            bad += clv_sim_sent(s[0], i) != c || clv_sim_sent(s[1], i) != c;
+        }
+        e++;
+    }
+    CHECK_INT(bad, 0);
+    CHECK(sent > 1000); /* the coupons were sent, not refused or skipped */
+    size_t na, nb, nc;
+    const clv_sim_day *a = clv_sim_days(s[0], &na), *b = clv_sim_days(s[1], &nb), *c = clv_sim_days(s[2], &nc);
+    CHECK(na == nc && nb == nc && nc > 0);
+    CHECK(memcmp(a, c, nc * sizeof *a) == 0 && memcmp(b, c, nc * sizeof *b) == 0);
+    /* an action out of range: refused, naming the customer, as before */
+    CHECK_INT(clv_sim_reset(s[0], 5, 0, &err), CLV_OK);
+    const size_t n = clv_sim_customers(s[0]);
+    if (act && n > 10) {
+        mixed_actions(&scn, n, 0, act);
+        act[n - 3].coupon = (uint8_t)(scn.interventions.n_coupons + 1);
+        CHECK_INT(clv_sim_step(s[0], act, NULL, &err), CLV_EINPUT);
+        CHECK(strstr(err.msg, "customer") != NULL);
+    }
+    for (int k = 0; k < 3; k++) {
+        clv_sim_free(s[k]);
+        free(m[k]);
+    }
+    free(act);
+    free(none);
+    free(order);
+}

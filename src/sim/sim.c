@@ -17,6 +17,9 @@
  * not depend on the thread count). */
 enum { BLOCK = 4096 };
 
+/* days of the world's tables of decay factors (clv_world.decay) */
+enum { DECAY_DAYS = 256, DECAY_DEAL = 0, DECAY_FATIGUE = 1, DECAY_CARRY = 2 };
+
 /* per-day accumulators of one block over one epoch: money and purchases
  * by day, and the changes of the stage and alive counts on each day */
 enum { ACC_PURCHASES, ACC_REVENUE, ACC_COGS, ACC_COUPON, ACC_MARGIN, ACC_REDEEM, ACC_SENT, ACC_ALIVE, ACC_STAGE,
@@ -47,6 +50,8 @@ typedef struct cust {
     uint8_t seg;                /* principal stratum of the reference contact (clv_segment) */
     uint8_t cpn, live, cuse;    /* coupon level held, whether it is valid and unused, whether the holder will use it */
     uint8_t price, send, price_req; /* price level; coupon and price to apply at the next epoch start */
+    uint8_t pk_key;             /* the price level and coupon of pk (price_key), 0: none yet */
+    double pk;                  /* pow(P, elast) at that key: the price response, cached */
 } cust;
 
 enum {
@@ -82,6 +87,10 @@ struct clv_world {
         double upper[CLV_CONTACT_N][CLV_MAX_CONTACT_EFFECTS], factor[CLV_CONTACT_N][CLV_MAX_CONTACT_EFFECTS];
     } *arm;
     int coupon_arm[CLV_MAX_COUPONS];    /* -1: no contact effect */
+    /* (float)exp2(-dt / half-life) for whole days dt < DECAY_DAYS: the
+     * decay of the deal expectation, the fatigue and the carry-over, the
+     * same numbers epoch_start would compute */
+    float decay[3][DECAY_DAYS];
     size_t n0, cap;             /* existing customers; the most there can be */
     size_t n_blocks_max;        /* blocks of BLOCK customers at capacity */
     clv__calendar cal;
@@ -299,7 +308,7 @@ static double contact_kappa(const clv_world *w, const cust *c, int k, int32_t d)
  * will use its coupon; the contact's kappa while the coupon is valid; else
  * the carry-over of the last one and the deal expectation's damping of
  * full-price buying */
-static double intensity_mult(const clv_sim *s, const cust *c)
+static double intensity_mult(const clv_sim *s, cust *c)
 {
     const clv_scn_response *r = &s->w->resp;
     if (!r->enabled)
@@ -307,7 +316,17 @@ static double intensity_mult(const clv_sim *s, const cust *c)
     double P = s->w->price[c->price];
     if (c->live && c->cuse)
         P *= 1 - s->w->coupon[c->cpn - 1].discount;
-    double k = r->price_enabled && P != 1.0 ? pow(P, c->elast) : 1;
+    double k = 1;
+    if (r->price_enabled && P != 1.0) {
+        /* pow(P, elast) of the last (price level, coupon used) of this
+         * customer, whose elasticity is fixed: kept, as it mostly repeats */
+        const unsigned key = 1 + c->price * (CLV_MAX_COUPONS + 1u) + (c->live && c->cuse ? c->cpn : 0u);
+        if (c->pk_key != key) {
+            c->pk = pow(P, c->elast);
+            c->pk_key = (uint8_t)key;
+        }
+        k = c->pk;
+    }
     if (c->live) {
         k *= c->kc;
     } else {
@@ -449,6 +468,13 @@ static void restage(clv_sim *s, size_t i, int32_t d, int32_t t0, double *acc)
     s->c[i].stage = (uint8_t)st;
 }
 
+/* the decay factor (float)exp2(-dt / hl) over dt > 0 whole days, from the
+ * world's table when dt is in it */
+static inline float decay_of(const clv_world *w, int which, int32_t dt, double hl)
+{
+    return dt < DECAY_DAYS ? w->decay[which][dt] : (float)exp2(-(double)dt / hl);
+}
+
 /* what happens to customer i at the start of an epoch (day t0): its deal
  * expectation and fatigue decay to t0, the coupon it is sent arrives (with
  * its contact cost, and maybe the dropout of a sleeping dog), its price
@@ -459,17 +485,17 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
     const clv_scn_response *r = &s->w->resp;
     const size_t E = (size_t)s->w->epoch_days + 1;
     if (t0 > c->resp_day) {
-        double dt = t0 - c->resp_day;
+        const int32_t dt = t0 - c->resp_day;
         if (c->deal > 0)
-            c->deal *= (float)exp2(-dt / r->deal_half_life_days);
+            c->deal *= decay_of(s->w, DECAY_DEAL, dt, r->deal_half_life_days);
         if (c->fatigue > 0)
-            c->fatigue *= (float)exp2(-dt / r->fatigue_half_life_days);
+            c->fatigue *= decay_of(s->w, DECAY_FATIGUE, dt, r->fatigue_half_life_days);
         c->resp_day = t0;
     }
     if (c->live && c->cpn_expiry <= t0)
         end_coupon(s, c, c->cpn_expiry);
     if (c->carry != 0 && t0 > c->carry_day) {
-        c->carry *= (float)exp2(-(t0 - c->carry_day) / r->carryover_half_life_days);
+        c->carry *= decay_of(s->w, DECAY_CARRY, t0 - c->carry_day, r->carryover_half_life_days);
         c->carry_day = t0;
     }
     if (c->send) {
@@ -656,6 +682,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     c->coupon_day = INT32_MIN;
     c->carry_day = 0;
     c->cpn = c->live = c->cuse = c->send = 0;
+    c->pk_key = 0;
     c->seg = SEG_LOST_CAUSE;
     c->price = c->price_req = (uint8_t)s->w->list_price;
 
@@ -739,6 +766,11 @@ int clv_world_alloc(const clv_scenario *scn, const clv_sim_opts *opts, clv_world
     w->budget_epoch = scn->interventions.budget_per_epoch;
     w->budget_total = scn->interventions.budget_total;
     w->resp = scn->response;
+    for (int dt = 0; dt < DECAY_DAYS; dt++) {
+        w->decay[DECAY_DEAL][dt] = (float)exp2(-(double)dt / w->resp.deal_half_life_days);
+        w->decay[DECAY_FATIGUE][dt] = (float)exp2(-(double)dt / w->resp.fatigue_half_life_days);
+        w->decay[DECAY_CARRY][dt] = (float)exp2(-(double)dt / w->resp.carryover_half_life_days);
+    }
     /* the contact effects, arm by arm (clv_scn_check has ordered their levels) */
     const char *arms[CLV_MAX_CONTACT_EFFECTS];
     w->n_arms = clv_scn_contact_arms(scn, arms);
@@ -1283,7 +1315,38 @@ int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *er
 typedef struct {
     clv_sim *s;
     int32_t t0, t1;
+    /* deferred actions (no actions, or no budget that can refuse a coupon:
+     * the order of the customers does not matter): each block applies them
+     * to its own customers below n_before as it scans them; actions NULL:
+     * no coupon and the list price */
+    int defer;
+    const clv_action *actions;
+    size_t n_before;
 } step_job;
+
+/* the most a coupon of level k (1-based) can cost: what it reserves */
+static double coupon_reserve(const clv_world *w, int k)
+{
+    const clv_scn_coupon *cp = &w->coupon[k - 1];
+    return cp->contact_cost + cp->redemption_cost + cp->max_value;
+}
+
+/* customer i is sent coupon k (1-based) at the next epoch start,
+ * reserving cost */
+static inline void send_coupon(clv_sim *s, size_t i, int k, double cost)
+{
+    s->c[i].reserved = (float)cost;
+    s->c[i].send = (uint8_t)k;
+    s->wake[i] = -INFINITY;
+}
+
+/* customer i's price level from the next epoch start (woken when it changes) */
+static inline void request_price(clv_sim *s, size_t i, int price)
+{
+    s->c[i].price_req = (uint8_t)price;
+    if (price != s->c[i].price)
+        s->wake[i] = -INFINITY;
+}
 
 static int step_unit(size_t unit, int worker, void *ctx)
 {
@@ -1300,6 +1363,27 @@ static int step_unit(size_t unit, int worker, void *ctx)
     const float *wake = s->wake;
     uint32_t *woken = s->woken + (size_t)worker * BLOCK;
     size_t nw = 0;
+    if (j->defer) {
+        /* every customer is read for its action anyway: take them in order,
+         * each advanced right after its action (the order of the advances,
+         * and so of the sums, is that of the scan below) */
+        const size_t hi = end < j->n_before ? end : j->n_before;
+        for (size_t i = base; i < end; i++) {
+            if (i < hi) {
+                const clv_action a = j->actions ? j->actions[i] : (clv_action){0, (uint8_t)s->w->list_price};
+                if (a.coupon)
+                    send_coupon(s, i, a.coupon, coupon_reserve(s->w, a.coupon));
+                request_price(s, i, a.price);
+            }
+            if (!(wake[i] < ce))
+                continue;
+            woken[nw++] = (uint32_t)(i - base);
+            double m = advance(s, g, i, j->t0, j->t1, acc, s->log, 1 + unit);
+            if (m != 0 && s->margin_out && i < s->n_margin)
+                s->margin_out[i] = m;
+        }
+        goto expected;
+    }
     for (size_t i = base; i < end; i++) {
         woken[nw] = (uint32_t)(i - base);
         nw += wake[i] < ce;
@@ -1322,6 +1406,7 @@ static int step_unit(size_t unit, int worker, void *ctx)
         if (m != 0 && s->margin_out && i < s->n_margin)
             s->margin_out[i] = m;
     }
+expected:
     if (s->reward == CLV_SIM_REWARD_EXPECTED && s->margin_out) {
         /* the customers nothing happens to: their state holds through the
          * epoch, and their expected margin is one span's */
@@ -1363,11 +1448,20 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
      * epoch's and the total budget, or is refused; a customer with a coupon
      * or a new price level is woken at the epoch start */
     double refused = 0, outstanding = 0, reserved = 0;
-    if (s->w->budget_total >= 0)
+    /* without budgets no coupon is refused and the order does not matter,
+     * and no actions (the list price for all) need no order either: the
+     * blocks apply the actions to their customers in parallel, as they scan
+     * them (when every action is valid; else the loop below says which is
+     * not) */
+    int defer = !actions || (!order && s->w->budget_epoch < 0 && s->w->budget_total < 0);
+    for (size_t i = 0; defer && actions && i < n_before; i++)
+        if (actions[i].coupon > s->w->n_coupons || actions[i].price >= s->w->n_prices)
+            defer = 0;
+    if (s->w->budget_total >= 0 && !defer)
         for (size_t i = 0; i < n_before; i++)
             if (s->c[i].live && s->c[i].cpn_expiry > t0)
                 outstanding += s->c[i].reserved;
-    for (size_t q = 0; actions && q < n_before; q++) {
+    for (size_t q = 0; !defer && actions && q < n_before; q++) {
         const size_t i = order ? order[q] : q;
         if (i >= n_before)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "order", "customer %zu of %zu", i, n_before);
@@ -1378,8 +1472,7 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
                                  s->w->n_coupons, a.price, s->w->n_prices - 1);
         cust *c = &s->c[i];
         if (a.coupon) {
-            const clv_scn_coupon *cp = &s->w->coupon[a.coupon - 1];
-            double cost = cp->contact_cost + cp->redemption_cost + cp->max_value;
+            double cost = coupon_reserve(s->w, a.coupon);
             double replaced = c->live && c->cpn_expiry > t0 ? c->reserved : 0;
             if ((s->w->budget_epoch >= 0 && reserved + cost > s->w->budget_epoch) ||
                 (s->w->budget_total >= 0 && s->spent + outstanding - replaced + cost > s->w->budget_total)) {
@@ -1387,22 +1480,15 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
             } else {
                 reserved += cost;
                 outstanding += cost - replaced;
-                c->reserved = (float)cost;
-                c->send = a.coupon;
-                s->wake[i] = -INFINITY;
+                send_coupon(s, i, a.coupon, cost);
             }
         }
-        c->price_req = a.price;
-        if (a.price != c->price)
-            s->wake[i] = -INFINITY;
+        request_price(s, i, a.price);
     }
     /* no actions: no coupon, and the list price for everyone (a customer
      * at another level is woken to return to it) */
-    for (size_t i = 0; !actions && i < n_before; i++) {
-        s->c[i].price_req = (uint8_t)s->w->list_price;
-        if (s->c[i].price != s->w->list_price)
-            s->wake[i] = -INFINITY;
-    }
+    for (size_t i = 0; !defer && !actions && i < n_before; i++)
+        request_price(s, i, s->w->list_price);
 
     /* arrivals of the epoch, day by day from the acquisition stream, each
      * with a first purchase at a uniform time of its day */
@@ -1432,7 +1518,7 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
     s->n_margin = n_before;
     for (size_t i = 0; margin && i < n_before; i++)
         margin[i] = 0;
-    step_job j = {s, t0, t1};
+    step_job j = {s, t0, t1, defer, actions, n_before};
     size_t blocks = (s->n + BLOCK - 1) / BLOCK;
     int st = clv_parallel_for(s->threads, blocks, step_unit, &j);
     s->margin_out = NULL;
