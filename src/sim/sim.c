@@ -50,8 +50,9 @@ typedef struct cust {
     uint8_t seg;                /* principal stratum of the reference contact (clv_segment) */
     uint8_t cpn, live, cuse;    /* coupon level held, whether it is valid and unused, whether the holder will use it */
     uint8_t price, send, price_req; /* price level; coupon and price to apply at the next epoch start */
-    uint8_t pk_key;             /* the price level and coupon of pk (price_key), 0: none yet */
-    double pk;                  /* pow(P, elast) at that key: the price response, cached */
+    uint8_t pk_key, pm_key;     /* the price_key of pk and of pm, 0: none yet */
+    double pk;                  /* pow(P, elast) at pk_key: the price response, cached */
+    double pm;                  /* purchase_margin at pm_key, cached */
 } cust;
 
 enum {
@@ -308,6 +309,14 @@ static double contact_kappa(const clv_world *w, const cust *c, int k, int32_t d)
  * will use its coupon; the contact's kappa while the coupon is valid; else
  * the carry-over of the last one and the deal expectation's damping of
  * full-price buying */
+/* what a customer's price response and expected purchase margin depend on
+ * besides its fixed traits: its price level and the coupon it will use
+ * (1 + level x (CLV_MAX_COUPONS + 1) + coupon, at most 72) */
+static inline unsigned price_key(const cust *c)
+{
+    return 1 + c->price * (CLV_MAX_COUPONS + 1u) + (c->live && c->cuse ? c->cpn : 0u);
+}
+
 static double intensity_mult(const clv_sim *s, cust *c)
 {
     const clv_scn_response *r = &s->w->resp;
@@ -320,7 +329,7 @@ static double intensity_mult(const clv_sim *s, cust *c)
     if (r->price_enabled && P != 1.0) {
         /* pow(P, elast) of the last (price level, coupon used) of this
          * customer, whose elasticity is fixed: kept, as it mostly repeats */
-        const unsigned key = 1 + c->price * (CLV_MAX_COUPONS + 1u) + (c->live && c->cuse ? c->cpn : 0u);
+        const unsigned key = price_key(c);
         if (c->pk_key != key) {
             c->pk = pow(P, c->elast);
             c->pk_key = (uint8_t)key;
@@ -356,8 +365,13 @@ static void remultiply(clv_sim *s, size_t i, double sn)
  * state: the basket z ~ Gamma(p, 1/nu) charged at its price level, less the
  * cost of goods and, for a holder who will use its coupon, the expected
  * discount E[min(discount x charged, max_value)] and the redemption cost */
-static double purchase_margin(const clv_sim *s, const cust *c)
+static double purchase_margin(const clv_sim *s, cust *c)
 {
+    /* the same state as at the last call (the basket's nu is fixed): the
+     * same number, without its gamma CDFs */
+    const unsigned key = price_key(c);
+    if (c->pm_key == key)
+        return c->pm;
     const clv_world *w = s->w;
     const double P = w->price[c->price], scale = 1 / (double)c->nu, ez = w->gp * scale;
     double m = ez * (P - 1 + w->margin_rate);
@@ -367,13 +381,15 @@ static double purchase_margin(const clv_sim *s, const cust *c)
         m -= cp->discount * P * ez * gsl_cdf_gamma_P(y, w->gp + 1, scale) + cp->max_value * gsl_cdf_gamma_Q(y, w->gp, scale) +
              cp->redemption_cost;
     }
+    c->pm = m;
+    c->pm_key = (uint8_t)key;
     return m;
 }
 
 /* the expected margin of customer c's purchases over the season-time span
  * ds in its current state: its intensity lam x k per unit of season time
  * times the expected margin of a purchase */
-static double expected_span(const clv_sim *s, const cust *c, double ds)
+static double expected_span(const clv_sim *s, cust *c, double ds)
 {
     return ds > 0 ? (double)c->lam * (double)c->k * ds * purchase_margin(s, c) : 0;
 }
@@ -682,7 +698,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     c->coupon_day = INT32_MIN;
     c->carry_day = 0;
     c->cpn = c->live = c->cuse = c->send = 0;
-    c->pk_key = 0;
+    c->pk_key = c->pm_key = 0;
     c->seg = SEG_LOST_CAUSE;
     c->price = c->price_req = (uint8_t)s->w->list_price;
 
@@ -1170,6 +1186,10 @@ int clv_sim_copy(clv_sim *dst, const clv_sim *src, clv_error *err)
     dst->n = n;
     dst->acq_rng = src->acq_rng;
     memcpy(dst->c, src->c, n * sizeof *dst->c);
+    /* the cached price responses and purchase margins are the source
+     * world's: recomputed in another world */
+    for (size_t i = 0; dst->w != src->w && i < n; i++)
+        dst->c[i].pk_key = dst->c[i].pm_key = 0;
     memcpy(dst->wake, src->wake, n * sizeof *dst->wake);
     memcpy(dst->hist, src->hist, n * H * sizeof *dst->hist);
     dst->run_alive = src->run_alive;
@@ -1363,14 +1383,19 @@ static int step_unit(size_t unit, int worker, void *ctx)
     const float *wake = s->wake;
     uint32_t *woken = s->woken + (size_t)worker * BLOCK;
     size_t nw = 0;
-    if (j->defer) {
+    const size_t acted = end < j->n_before ? end : j->n_before;
+    if (j->defer && !j->actions) {
+        /* no actions: the list price for the block's customers, then the
+         * scan of their wake times */
+        for (size_t i = base; i < acted; i++)
+            request_price(s, i, s->w->list_price);
+    } else if (j->defer) {
         /* every customer is read for its action anyway: take them in order,
          * each advanced right after its action (the order of the advances,
          * and so of the sums, is that of the scan below) */
-        const size_t hi = end < j->n_before ? end : j->n_before;
         for (size_t i = base; i < end; i++) {
-            if (i < hi) {
-                const clv_action a = j->actions ? j->actions[i] : (clv_action){0, (uint8_t)s->w->list_price};
+            if (i < acted) {
+                const clv_action a = j->actions[i];
                 if (a.coupon)
                     send_coupon(s, i, a.coupon, coupon_reserve(s->w, a.coupon));
                 request_price(s, i, a.price);
