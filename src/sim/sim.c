@@ -53,6 +53,8 @@ typedef struct cust {
     uint8_t pk_key, pm_key;     /* the price_key of pk and of pm, 0: none yet */
     double pk;                  /* pow(P, elast) at pk_key: the price response, cached */
     double pm;                  /* purchase_margin at pm_key, cached */
+    double kap;                 /* the contact's kappa at kap_key (contact_kappa_cached) */
+    uint32_t kap_key;           /* 1 + the arm and the covariates' levels of kap, 0: none yet */
 } cust;
 
 enum {
@@ -282,15 +284,22 @@ double clv_sim_kappa(double rr, double lambda_w)
 }
 
 /* customer c's rate ratio for a contact of arm a on day d, from its observable state */
-static double contact_ratio(const clv_world *w, int a, const cust *c, int32_t d)
+/* (*key: 1 + the arm and the covariates' levels, which rr depends on;
+ * levels < CLV_MAX_CONTACT_EFFECTS = 96 take 7 bits each, the arm too) */
+static double contact_ratio(const clv_world *w, int a, const cust *c, int32_t d, uint32_t *key)
 {
     const struct contact_arm *x = &w->arm[a];
     const double age = d - c->first;
     const double v[CLV_CONTACT_N] = {0, (double)(d - c->last), clv_contact_spend(c->total, age), age};
     double rr = x->base;
+    uint32_t kk = (uint32_t)a;
     for (int k = 1; k < CLV_CONTACT_N; k++)
-        if (x->n[k])
-            rr *= x->factor[k][clv_contact_level(x->upper[k], x->n[k], v[k])];
+        if (x->n[k]) {
+            const int level = clv_contact_level(x->upper[k], x->n[k], v[k]);
+            kk |= (uint32_t)level << (7 * k);
+            rr *= x->factor[k][level];
+        }
+    *key = kk + 1;
     return rr;
 }
 
@@ -301,7 +310,26 @@ static double contact_kappa(const clv_world *w, const cust *c, int k, int32_t d)
     const int a = w->coupon_arm[k - 1];
     if (!r->enabled || !r->contact_enabled || a < 0)
         return 1;
-    return clv_sim_kappa(contact_ratio(w, a, c, d), c->lam * r->contact_window_days);
+    uint32_t key;
+    return clv_sim_kappa(contact_ratio(w, a, c, d, &key), c->lam * r->contact_window_days);
+}
+
+/* contact_kappa for a coupon arriving in epoch_start: kappa depends on
+ * the customer only through its fixed purchase rate and the arm and levels
+ * of contact_ratio's key, so the last value is kept with that key */
+static double contact_kappa_cached(const clv_world *w, cust *c, int k, int32_t d)
+{
+    const clv_scn_response *r = &w->resp;
+    const int a = w->coupon_arm[k - 1];
+    if (!r->enabled || !r->contact_enabled || a < 0)
+        return 1;
+    uint32_t key;
+    const double rr = contact_ratio(w, a, c, d, &key);
+    if (c->kap_key != key) {
+        c->kap = clv_sim_kappa(rr, c->lam * r->contact_window_days);
+        c->kap_key = key;
+    }
+    return c->kap;
 }
 
 /* the purchase-intensity multiplier of a customer's current state: the
@@ -530,7 +558,7 @@ static void epoch_start(clv_sim *s, size_t i, int32_t t0, double *acc)
         /* whether the holder will use it, and its contact's effect, from
          * the state it is in when the coupon arrives (fatigue divides the lift) */
         c->cuse = r->enabled && clv_rng_uniform(&c->rng) < r->redeem_probability;
-        double kappa = contact_kappa(s->w, c, c->cpn, t0);
+        double kappa = contact_kappa_cached(s->w, c, c->cpn, t0);
         if (r->fatigue_enabled) /* the fatigue of the earlier contacts: a first contact has the experiment's effect */
             kappa = 1 + (kappa - 1) / (1 + c->fatigue);
         c->kc = (float)kappa;
@@ -699,6 +727,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     c->carry_day = 0;
     c->cpn = c->live = c->cuse = c->send = 0;
     c->pk_key = c->pm_key = 0;
+    c->kap_key = 0;
     c->seg = SEG_LOST_CAUSE;
     c->price = c->price_req = (uint8_t)s->w->list_price;
 
@@ -1189,7 +1218,7 @@ int clv_sim_copy(clv_sim *dst, const clv_sim *src, clv_error *err)
     /* the cached price responses and purchase margins are the source
      * world's: recomputed in another world */
     for (size_t i = 0; dst->w != src->w && i < n; i++)
-        dst->c[i].pk_key = dst->c[i].pm_key = 0;
+        dst->c[i].pk_key = dst->c[i].pm_key = 0, dst->c[i].kap_key = 0;
     memcpy(dst->wake, src->wake, n * sizeof *dst->wake);
     memcpy(dst->hist, src->hist, n * H * sizeof *dst->hist);
     dst->run_alive = src->run_alive;
