@@ -148,7 +148,37 @@ double clv_bgnbd_palive(const clv_bgnbd_params *p, double x, double t_x, double 
     return 1 / (1 + exp(l));
 }
 
+/* P(alive)'s odds against, the denominator of FHL05 eqs. 10 and 11 */
+static double alive_den(const clv_bgnbd_params *p, double x, double t_x, double T)
+{
+    if (x <= 0)
+        return 1;
+    return 1 + exp(log(p->a) - log(p->b + x - 1) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x)));
+}
+
+void clv_bgnbd_expected_n(const clv_bgnbd_params *p, int n, const double *t, double x, double t_x, double T,
+                          double *out)
+{
+    if (!valid(p)) {
+        for (int j = 0; j < n; j++)
+            out[j] = NAN;
+        return;
+    }
+    /* FHL05 eq. 10, its hypergeometric part transformed (clv__bgnbd_alive) */
+    clv__bgnbd_alive(p->r, p->a, p->b, x, p->alpha + T, n, t, out);
+    const double den = alive_den(p, x, t_x, T);
+    for (int j = 0; j < n; j++)
+        out[j] /= den;
+}
+
 double clv_bgnbd_expected(const clv_bgnbd_params *p, double t, double x, double t_x, double T)
+{
+    double v;
+    clv_bgnbd_expected_n(p, 1, &t, x, t_x, T, &v);
+    return v;
+}
+
+double clv__bgnbd_expected_series(const clv_bgnbd_params *p, double t, double x, double t_x, double T)
 {
     if (!valid(p) || p->a + p->b + x - 1 <= 0 || p->a == 1)
         return NAN;
@@ -230,6 +260,11 @@ static double type_expected(const clv_btyd *m, double t, double x, double t_x, d
     return clv_bgnbd_expected(&m->bgnbd, t, x, t_x, T);
 }
 
+static void type_expected_n(const clv_btyd *m, int n, const double *t, double x, double t_x, double T, double *out)
+{
+    clv_bgnbd_expected_n(&m->bgnbd, n, t, x, t_x, T, out);
+}
+
 static double type_expected_new(const clv_btyd *m, double t)
 {
     return clv_bgnbd_expected_new(&m->bgnbd, t);
@@ -247,7 +282,7 @@ static const char *const param_names[] = {"r", "alpha", "a", "b"};
 const clv_btyd_type clv__bgnbd_type = {
     "bgnbd", "BG/NBD", CLV_MODEL_BGNBD, 98, 4, param_names,
     type_get, type_set, type_loglik, clv_bgnbd_fit,
-    type_palive, type_expected, type_expected_new, type_pmf,
+    type_palive, type_expected, type_expected_new, type_pmf, type_expected_n,
     CLV_SIM_DROPOUT_AT_PURCHASE,
 };
 const clv_btyd_type *const clv_btyd_bgnbd = &clv__bgnbd_type;
