@@ -113,6 +113,7 @@ BG = [
     ("small_alpha", 0.25, 0.01, 0.6, 2.0),               # z near 1
     ("small_b", 0.4, 5.0, 0.7, 0.15),
     ("large_b", 0.3, 6.0, 0.2, 1.0e5),
+    ("r_far_above_a_b", 200281.0, 4.7679e6, 29740.6, 16623.0),  # a fit at a boundary (tests/fixtures/bad/hangs/far_late.csv)
 ]
 PN = [
     ("cdnow", 0.59742, 11.5857, 0.522186, 8.82778),
@@ -134,6 +135,8 @@ for lab, *par in BG:
     for x, tx, T in CUST:
         X, TX, TT = d(x), d(tx), d(T)
         for t in TS:
+            if lab == "r_far_above_a_b" and t > 1000:
+                continue  # beyond the quadrature's accuracy there (ln B(a, b+x) ~ -3e4): NaN, tested apart
             tt = d(t)
             v = None
             c = a + b + X[0] - 1

@@ -137,6 +137,14 @@ int clv_bgnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_res
 
 /* ---- predictions ---- */
 
+/* ln of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x), the odds against being alive (x > 0), the
+ * ratio's logarithm as log1p((T - t_x)/(alpha + t_x)): as a difference of two logarithms it
+ * loses digits when alpha is large against T (1e-10 of P(alive) at alpha ~ 5e6, r ~ 2e5) */
+static double log_odds_dead(const clv_bgnbd_params *p, double x, double t_x, double T)
+{
+    return log(p->a) - log(p->b + x - 1) + (p->r + x) * log1p((T - t_x) / (p->alpha + t_x));
+}
+
 double clv_bgnbd_palive(const clv_bgnbd_params *p, double x, double t_x, double T)
 {
     if (!valid(p))
@@ -144,17 +152,9 @@ double clv_bgnbd_palive(const clv_bgnbd_params *p, double x, double t_x, double 
     if (x <= 0)
         return 1;
     /* FHL05 eq. 11: 1 / (1 + a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)) */
-    double l = log(p->a) - log(p->b + x - 1) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x));
-    return 1 / (1 + exp(l));
+    return 1 / (1 + exp(log_odds_dead(p, x, t_x, T)));
 }
 
-/* P(alive)'s odds against, the denominator of FHL05 eqs. 10 and 11 */
-static double alive_den(const clv_bgnbd_params *p, double x, double t_x, double T)
-{
-    if (x <= 0)
-        return 1;
-    return 1 + exp(log(p->a) - log(p->b + x - 1) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x)));
-}
 
 void clv_bgnbd_expected_n(const clv_bgnbd_params *p, int n, const double *t, double x, double t_x, double T,
                           double *out)
@@ -166,7 +166,8 @@ void clv_bgnbd_expected_n(const clv_bgnbd_params *p, int n, const double *t, dou
     }
     /* FHL05 eq. 10, its hypergeometric part transformed (clv__bgnbd_alive) */
     clv__bgnbd_alive(p->r, p->a, p->b, x, p->alpha + T, n, t, out);
-    const double den = alive_den(p, x, t_x, T);
+    /* 1 / P(alive), the denominator of FHL05 eq. 10 */
+    const double den = x > 0 ? 1 + exp(log_odds_dead(p, x, t_x, T)) : 1;
     for (int j = 0; j < n; j++)
         out[j] /= den;
 }

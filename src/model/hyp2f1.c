@@ -309,7 +309,9 @@ int clv__log_hyp2f1_near1(double a, double b, double w, double *out, double *dA,
  * coefficients (a-1)_k (a+b-1-r)_k / ((C)_k k!) are the same at every horizon: the horizons of
  * one call share them and each costs two multiplications a term.  The series is taken while it
  * needs at most BG_SERIES_MAX terms and its rounding (its terms may have both signs) keeps U to
- * 1e-11 relative; else, and near z = 1, U is the model's integral over the dropout probability
+ * 1e-11 relative; else the Gauss series itself (all its terms positive: the case of r large
+ * against a + b, where Euler's terms alternate for longer than the bound), within the same bound;
+ * else, and near z = 1, U is the model's integral over the dropout probability
  * p ~ Beta(a, b+x) (a customer alive with rate lambda ~ Gamma(r+x, alpha+T) buys
  * (1 - e^(-lambda p t)) / p in t):
  *   U(t) = 1/B(a, b+x) int_0^1 p^(a-2) (1-p)^(b+x-1) (1 - (1 + p tau)^-(r+x)) dp,  tau = t / (alpha+T),
@@ -373,6 +375,11 @@ int clv__bgnbd_alive_quad(double r, double a, double b, double x, double tau, do
         if (level >= 4 && fabs(cur - prev) <= 1e-12) {
             if (!isfinite(cur) || edge > M + log(S) - 40)
                 return -1; /* the integrand has not died out at the ends (b + x - 1 near -1) */
+            /* the logarithms of the integrand and of B(a, b+x) are each rounded to about 2e-16 of
+             * their size, which is U's relative error: tens of thousands (a and b + x far above
+             * 1e4) cost more than 1e-11 */
+            if (4e-16 * (fabs(lb.val) + fabs(M)) > 1e-11)
+                return -1;
             *lU = cur - lb.val;
             return 0;
         }
@@ -390,7 +397,7 @@ static double alive_of_sum(double A, double pre, double z, double S, double Sabs
     const double lz = A * log1p(-z), lf = log1p(S), lg = lz + lf;
     const double err = 2.2e-16 * (Sabs / fabs(1 + S) + fabs(lz) + fabs(lf) + fabs(lg));
     const double em = expm1(lg);
-    if (!((1 + em) * err <= 1e-11 * fabs(em)))
+    if (!((1 + em) * err <= 1e-11 * fabs(em)) || !isfinite(em))
         return NAN;
     return -pre * em;
 }
@@ -414,6 +421,47 @@ static double alive_series1(double A, double B, double C, double pre, double z)
     return NAN;
 }
 
+/* U at t by the Gauss series as the paper writes it, 2F1(r+x, b+x; C; z), whose terms are all
+ * positive (C > 0): the path where Euler's series does not settle within its bound (a + b - 1 - r
+ * far below 0: r large against a + b) and z is small.  At most BG_SERIES_MAX terms; NaN when they
+ * do not reach the sum or when 1 - G loses more than 1e-11 of U to rounding. */
+static double alive_gauss1(double r, double a, double b, double x, double z)
+{
+    const double p1 = r + x, p2 = b + x, C = a + b + x - 1;
+    double term = 1, S = 0;
+    for (int i = 0; i < BG_SERIES_MAX; i++) {
+        const double ratio = (p1 + i) * (p2 + i) / ((C + i) * (i + 1.0)) * z;
+        term *= ratio;
+        S += term;
+        if (!(S < 1e300))
+            return NAN; /* the terms grow far before they fall (r z large): not this way */
+        const double rho = ratio > z ? ratio : z;
+        if (rho < 1 && term * rho <= 1e-17 * S * (1 - rho)) {
+            const double lz = p1 * log1p(-z), lf = log1p(S), lg = lz + lf, em = expm1(lg);
+            const double err = 2.2e-16 * (fabs(lz) + fabs(lf) + fabs(lg));
+            if (!((1 + em) * err <= 1e-11 * fabs(em)) || !isfinite(em))
+                return NAN;
+            return -C / (a - 1) * em;
+        }
+    }
+    return NAN;
+}
+
+/* U at one horizon where Euler's series was not taken: the Gauss series, else the quadrature */
+static int alive_fallback(double r, double a, double b, double x, double k, double t, double *U)
+{
+    const double z = t / (k + t);
+    if (a + b + x - 1 > 0 && a != 1 && 37 / (1 - z) <= BG_SERIES_MAX && !isnan(*U = alive_gauss1(r, a, b, x, z)))
+        return 0;
+    double lU;
+    if (clv__bgnbd_alive_quad(r, a, b, x, t / k, &lU) != 0) {
+        *U = NAN;
+        return -1;
+    }
+    *U = exp(lU);
+    return 0;
+}
+
 int clv__bgnbd_alive(double r, double a, double b, double x, double k, int n, const double *t, double *U)
 {
     const double A = a - 1, B = a + b - 1 - r, C = a + b + x - 1, pre = C / A;
@@ -423,13 +471,7 @@ int clv__bgnbd_alive(double r, double a, double b, double x, double k, int n, co
         const double z = t[0] / (k + t[0]);
         if (37 / (1 - z) <= BG_SERIES_MAX && !isnan(U[0] = alive_series1(A, B, C, pre, z)))
             return 0;
-        double lU;
-        if (clv__bgnbd_alive_quad(r, a, b, x, t[0] / k, &lU) != 0) {
-            U[0] = NAN;
-            return -1;
-        }
-        U[0] = exp(lU);
-        return 0;
+        return alive_fallback(r, a, b, x, k, t[0], &U[0]);
     }
     int st = 0;
     for (int j0 = 0; j0 < n; j0 += BG_BATCH) {
@@ -477,16 +519,9 @@ int clv__bgnbd_alive(double r, double a, double b, double x, double k, int n, co
         }
         for (int q = 0; q < na; q++)
             quad[nq++] = act[q];
-        for (int q = 0; q < nq; q++) {
-            const int j = quad[q];
-            double lU;
-            if (clv__bgnbd_alive_quad(r, a, b, x, t[j0 + j] / k, &lU) == 0) {
-                U[j0 + j] = exp(lU);
-            } else {
-                U[j0 + j] = NAN;
+        for (int q = 0; q < nq; q++)
+            if (alive_fallback(r, a, b, x, k, t[j0 + quad[q]], &U[j0 + quad[q]]) != 0)
                 st = -1;
-            }
-        }
     }
     return st;
 }
