@@ -157,7 +157,7 @@ double clv_pnbd_expected(const clv_pnbd_params *p, double t, double x, double t_
  * short and free of x in its first two parameters, and near z = 1 (and
  * where the series' rounding would cost accuracy) the integral over the
  * dropout probability is taken by quadrature instead, so that a call does
- * a bounded amount of work (at most 4,000 series terms and 11,879
+ * a bounded amount of work (at most 8,000 series terms and 11,879
  * quadrature nodes per horizon) and is accurate to 1e-10 relative or NaN
  * (src/model/README.md). */
 void clv_bgnbd_expected_n(const clv_bgnbd_params *p, int n, const double *t, double x, double t_x, double T,

@@ -42,8 +42,9 @@ int clv__log_hyp2f1_near1(double a, double b, double w, double *out, double *dA,
 /* The BG/NBD's expected purchases in t of a customer alive at T with x
  * repeat purchases, U(t) = E[Y(t) | x, t_x, T] times the denominator of
  * FHL05 eq. 10, at n horizons t[0..n) (k = alpha + T), into U[]: by the
- * Euler-transformed series (at most 4,000 terms, shared by the horizons)
- * or the integral over the dropout probability by double-exponential
+ * Euler-transformed series (at most 4,000 terms, shared by the horizons),
+ * the Gauss series (at most 4,000 terms, one horizon), or the integral
+ * over the dropout probability by double-exponential
  * quadrature (at most 11,879 nodes), see hyp2f1.c.  U is 0 for t <= 0.
  * Returns 0, or -1 when a horizon reaches neither to 1e-11 (its U NaN).
  * clv__bgnbd_alive_quad is the quadrature alone, ln U at tau = t / k. */
