@@ -14,6 +14,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "clvsim/clvsim.h"
+#include "../src/model/btyd_internal.h"
 #include "../src/model/gemm.h"
 #include "../tests/worlds/known_worlds.h"
 
@@ -79,6 +80,16 @@ static int par_unit(size_t unit, int worker, void *ctx)
     return CLV_OK;
 }
 
+/* the CDNOW master file's columns and periods (README, the worked example) */
+static void cdnow_setup(clv_txlog_opts *ro, int32_t *cal, int32_t *hold)
+{
+    clv_txlog_opts_default(ro);
+    ro->quantity_column = 3;
+    ro->amount_column = 4;
+    clv_date_parse("1997-09-30", -1, cal);
+    clv_date_parse("1998-06-30", -1, hold);
+}
+
 /* issue target: reading, summarising and fitting BG/NBD, Pareto/NBD and
  * Gamma-Gamma on the full CDNOW master file in under 0.5 s on this machine */
 static void bench_fit(void)
@@ -92,12 +103,8 @@ static void bench_fit(void)
     }
     fclose(probe);
     clv_txlog_opts ro;
-    clv_txlog_opts_default(&ro);
-    ro.quantity_column = 3;
-    ro.amount_column = 4;
     int32_t cal, hold;
-    clv_date_parse("1997-09-30", -1, &cal);
-    clv_date_parse("1998-06-30", -1, &hold);
+    cdnow_setup(&ro, &cal, &hold);
     for (int threads = 1; threads <= 2; threads++) {
         double best[5] = {1e30, 1e30, 1e30, 1e30, 1e30};
         for (int rep = 0; rep < 5; rep++) {
@@ -130,6 +137,128 @@ static void bench_fit(void)
                threads, threads > 1 ? "s" : " ", 1e3 * best[0], 1e3 * best[1], 1e3 * best[2], 1e3 * best[3],
                1e3 * best[4]);
     }
+}
+
+/* issue 16: the BTYD predictions without the term-by-term Gauss series,
+ * side by side with that series (clv__bgnbd_expected_series, the reference
+ * kept) in one run, as ratios; the median of 5 timings of each */
+static double median5(double *v)
+{
+    for (int i = 1; i < 5; i++)
+        for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+            double t = v[j];
+            v[j] = v[j - 1], v[j - 1] = t;
+        }
+    return v[2];
+}
+
+/* old: the CLV's horizons as single calls of the Gauss series (BG/NBD) or of clv_pnbd_expected
+ * (Pareto/NBD, its P(alive) at every horizon), as clv_btyd_clv summed them before */
+static double clv_old(const clv_btyd *m, const clv_rfm *c, int periods)
+{
+    double value = 0, prev = 0, disc = 1;
+    for (int k = 1; k <= periods; k++) {
+        double cum = m->model == CLV_MODEL_BGNBD ? clv__bgnbd_expected_series(&m->bgnbd, k, c->x, c->t_x, c->T)
+                                                  : clv_pnbd_expected(&m->pareto, k, c->x, c->t_x, c->T);
+        disc /= 1 + 0.002;
+        value += (cum - prev) * disc;
+        prev = cum;
+    }
+    return value;
+}
+
+static void bench_btyd_region(const char *what, const clv_bgnbd_params *p, const clv_rfm *c, size_t n, double t)
+{
+    double to[5], tn[5], so = 0, sn = 0, worst = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        double t0 = now();
+        for (size_t i = 0; i < n; i++)
+            so += clv__bgnbd_expected_series(p, t, c[i].x, c[i].t_x, c[i].T);
+        double t1 = now();
+        for (size_t i = 0; i < n; i++)
+            sn += clv_bgnbd_expected(p, t, c[i].x, c[i].t_x, c[i].T);
+        double t2 = now();
+        to[rep] = t1 - t0, tn[rep] = t2 - t1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double o = clv__bgnbd_expected_series(p, t, c[i].x, c[i].t_x, c[i].T);
+        const double v = clv_bgnbd_expected(p, t, c[i].x, c[i].t_x, c[i].T);
+        const double e = fabs(v - o) / fabs(o);
+        worst = isfinite(o) && e > worst ? e : worst;
+    }
+    const double mo = median5(to), mn = median5(tn);
+    printf("  %-44s %8.3f us %8.3f us  %7.1fx  (largest difference %.1e%s)\n", what, 1e6 * mo / n, 1e6 * mn / n,
+           mo / mn, worst, isfinite(so) ? "" : "; the series failed on some");
+    (void)sn;
+}
+
+static void bench_btyd(void)
+{
+    printf("\nbtyd: E[Y(t) | x, t_x, T] per call, the Gauss series term by term (old) against the new path "
+           "(median of 5)\n");
+    printf("  %-44s %11s %11s %8s\n", "region", "old", "new", "ratio");
+    /* the CDNOW fit (README) and customers: from the master file when it is there, else a grid */
+    const clv_bgnbd_params cd = {0.251624, 4.78894, 0.723434, 2.16109};
+    const clv_pnbd_params pn = {0.59742, 11.5857, 0.522186, 8.82778};
+    enum { NG = 4000 };
+    static clv_rfm grid[NG];
+    clv_rfm_table *tab = NULL;
+    clv_txlog_opts ro;
+    int32_t cal, hold;
+    cdnow_setup(&ro, &cal, &hold);
+    clv_error err;
+    if (clv_rfm_read("../shared/data/CDNOW_master.txt", &ro, cal, hold, CLV_UNIT_WEEK, NULL, &tab, &err) != CLV_OK)
+        tab = NULL;
+    for (size_t i = 0; i < NG; i++) {
+        const double x = (double)(i % 40), T = 1 + (double)(i % 97) * 0.4;
+        grid[i] = (clv_rfm){.x = x, .T = T, .t_x = x > 0 ? T * 0.8 : 0, .mean_spend = 20};
+    }
+    const clv_rfm *cust = tab ? tab->c : grid;
+    const size_t nc = tab ? tab->n : NG;
+    printf("  (customers: %s, %zu)\n", tab ? "the CDNOW master file's" : "a grid", nc);
+    bench_btyd_region("CDNOW customers, t = 39 weeks", &cd, cust, nc, 39);
+    bench_btyd_region("CDNOW customers, t = 1 year", &cd, cust, nc, 52);
+    /* near z = 1: alpha small, horizons long against alpha + T */
+    const clv_bgnbd_params near = {0.25, 0.05, 0.6, 2.0};
+    bench_btyd_region("near z = 1 (alpha 0.05, t = 150: z ~ 0.99)", &near, grid, NG / 4, 150);
+    bench_btyd_region("near z = 1 (alpha 0.05, t = 1500: z ~ 0.999)", &near, grid, NG / 8, 1500);
+    /* the UCI Online Retail fit: a and b at the boundary */
+    const clv_bgnbd_params uci = {0.744426, 9.04805, 3.62351e-05, 4530.05};
+    bench_btyd_region("boundary (UCI fit: a 3.6e-5, b 4530), t = 23", &uci, grid, NG, 23.14);
+    const clv_bgnbd_params many = {12, 30, 0.9, 3.1};
+    bench_btyd_region("large r (12), t = 52", &many, grid, NG, 52);
+
+    /* the CLV's 52 horizons of every customer, and the table of customers.csv */
+    printf("\nbtyd: CLV over 52 weeks of every customer (customers.csv), old (52 single calls) against the "
+           "new horizons and distinct records (median of 5)\n");
+    for (int model = 0; model < 2; model++) {
+        clv_btyd m = {.model = model, .bgnbd = cd, .pareto = pn, .spend = {6.25, 3.74, 15.44}};
+        double to[5], tn[5], tt[5], so = 0, sn = 0, worst = 0;
+        double *dp = malloc(nc * sizeof *dp);
+        for (int rep = 0; rep < 5; rep++) {
+            double t0 = now();
+            for (size_t i = 0; i < nc; i++)
+                so += clv_old(&m, &cust[i], 52);
+            double t1 = now();
+            for (size_t i = 0; i < nc; i++)
+                sn += clv_btyd_clv(&m, &cust[i], 52, 1.0, 1.0, 0.002);
+            double t2 = now();
+            clv_btyd_predict(&m, cust, nc, 39, 52, 1.0, 0.002, 1, NULL, NULL, NULL, dp, &err);
+            double t3 = now();
+            to[rep] = t1 - t0, tn[rep] = t2 - t1, tt[rep] = t3 - t2;
+        }
+        for (size_t i = 0; i < nc; i++) {
+            const double o = clv_old(&m, &cust[i], 52), e = fabs(dp[i] - o) / fabs(o);
+            worst = e > worst ? e : worst;
+        }
+        free(dp);
+        const double mo = median5(to), mn = median5(tn), mt = median5(tt);
+        printf("  %-10s old %7.1f ms; per customer %7.1f ms (%5.1fx); by distinct record %7.1f ms (%6.1fx); "
+               "largest difference %.1e\n",
+               model ? "Pareto/NBD" : "BG/NBD", 1e3 * mo, 1e3 * mn, mo / mn, 1e3 * mt, mo / mt, worst);
+        (void)so, (void)sn;
+    }
+    clv_rfm_free(tab);
 }
 
 /* issue target: customer-days per second of the environment for 1,000,000
@@ -1172,14 +1301,14 @@ static int bench_threads(void)
 
 int main(int argc, char **argv)
 {
-    static const char *const sections[] = {"rng", "parallel", "fit", "sim", "agent", "agents", "eval", "mlp",
+    static const char *const sections[] = {"rng", "parallel", "fit", "btyd", "sim", "agent", "agents", "eval", "mlp",
                                            "ltv-loop", "bounds", "paired", "threads"};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         while (k < sizeof sections / sizeof sections[0] && strcmp(argv[i], sections[k]) != 0)
             k++;
         if (k == sizeof sections / sizeof sections[0]) {
-            fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, sim, agent, agents, eval, "
+            fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, btyd, sim, agent, agents, eval, "
                             "mlp, ltv-loop, bounds, paired or threads\n",
                     argv[i]);
             return 2;
@@ -1216,6 +1345,8 @@ int main(int argc, char **argv)
     }
     if (wanted(argc, argv, "fit"))
         bench_fit();
+    if (wanted(argc, argv, "btyd"))
+        bench_btyd();
     if (wanted(argc, argv, "sim"))
         bench_sim();
     if (wanted(argc, argv, "agent"))

@@ -145,9 +145,25 @@ double clv_pnbd_palive(const clv_pnbd_params *p, double x, double t_x, double T)
 
 /* E[Y(t) | x, t_x, T], expected purchases in the next t: FHL05 eq. 10 and
  * FH05 eq. 27.  NaN when a hypergeometric function does not converge (for
- * the Pareto/NBD, as for clv_pnbd_ll1). */
+ * the Pareto/NBD, as for clv_pnbd_ll1; for the BG/NBD when neither its
+ * bounded series nor its quadrature reaches 1e-10, see below). */
 double clv_bgnbd_expected(const clv_bgnbd_params *p, double t, double x, double t_x, double T);
 double clv_pnbd_expected(const clv_pnbd_params *p, double t, double x, double t_x, double T);
+/* The same at n horizons t[0..n) of one customer, into out[0..n) (each
+ * the value the single call gives, to the bit), sharing the work that does
+ * not depend on t: the Pareto/NBD's P(alive), computed once; the BG/NBD's
+ * series coefficients.  The BG/NBD's hypergeometric part is not summed
+ * term by term as in the paper: Euler's transformation makes its series
+ * short and free of x in its first two parameters, and near z = 1 (and
+ * where the series' rounding would cost accuracy) the integral over the
+ * dropout probability is taken by quadrature instead, so that a call does
+ * a bounded amount of work (at most 8,000 series terms and 11,879
+ * quadrature nodes per horizon) and is accurate to 1e-10 relative or NaN
+ * (src/model/README.md). */
+void clv_bgnbd_expected_n(const clv_bgnbd_params *p, int n, const double *t, double x, double t_x, double T,
+                          double *out);
+void clv_pnbd_expected_n(const clv_pnbd_params *p, int n, const double *t, double x, double t_x, double T,
+                         double *out);
 
 /* E[X(t)], expected repeat purchases of a customer in the first t after the
  * first purchase: FHL05 eq. 9 and FH05 eq. 17 (with s = 1 as its limit). */
@@ -210,6 +226,8 @@ typedef struct clv_btyd_type {
     double (*expected)(const clv_btyd *m, double t, double x, double t_x, double T);
     double (*expected_new)(const clv_btyd *m, double t);
     double (*pmf)(const clv_btyd *m, double t, int x);
+    /* expected purchases at n horizons, as clv_btyd_expected_n */
+    void (*expected_n)(const clv_btyd *m, int n, const double *t, double x, double t_x, double T, double *out);
     /* the simulator's dropout hook for this model (clv_sim_dropout, clvsim/sim.h) */
     int dropout;
 } clv_btyd_type;
@@ -244,6 +262,8 @@ double clv_btyd_palive(const clv_btyd *m, double x, double t_x, double T);
 double clv_btyd_expected(const clv_btyd *m, double t, double x, double t_x, double T);
 double clv_btyd_expected_new(const clv_btyd *m, double t);
 double clv_btyd_pmf(const clv_btyd *m, double t, int x);
+/* clv_btyd_expected at n horizons of one customer (clv_bgnbd_expected_n) */
+void clv_btyd_expected_n(const clv_btyd *m, int n, const double *t, double x, double t_x, double T, double *out);
 
 /* The LTV estimate of a customer of the simulator from what a policy sees
  * of it: the expected margin over ltv.horizon_days under the scenario's
@@ -266,6 +286,20 @@ double clv_btyd_palive_of(const clv_btyd_value *v, const clv_sim_obs *o);
  * discounted k times). */
 double clv_btyd_clv(const clv_btyd *m, const clv_rfm *c, int periods, double period, double margin,
                     double rate);
+
+/* The predictions of n customers, each computed once per distinct
+ * (x, t_x, T) (blocks of distinct records on `threads` threads, as
+ * clv_parallel_for; the values do not depend on it; progress, which may be
+ * NULL, is polled per block) and the same to the bit as the single calls: P(alive)
+ * (clv_btyd_palive), E[Y(holdout)] (clv_btyd_expected) and the discounted
+ * expected purchases of the CLV, so that clv_btyd_clv(m, &c[i], periods,
+ * period, margin, rate) == margin * spend * purchases[i] with spend =
+ * clv_gg_expected_spend(&m->spend, c[i].x, c[i].mean_spend).  Each output
+ * may be NULL (not computed).  Non-finite values are left for the caller to
+ * report.  CLV_OK, CLV_ECANCELLED ("stopped") or CLV_ENOMEM. */
+int clv_btyd_predict(const clv_btyd *m, const clv_rfm *c, size_t n, double holdout, int periods, double period,
+                     double rate, int threads, const clv_progress *progress, double *palive, double *expected,
+                     double *purchases, clv_error *err);
 
 /* ---- holdout reports ------------------------------------------------------------- */
 

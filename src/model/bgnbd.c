@@ -137,6 +137,14 @@ int clv_bgnbd_fit(const clv_rfm *c, size_t n, const clv_fit_opts *o, clv_fit_res
 
 /* ---- predictions ---- */
 
+/* ln of a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x), the odds against being alive (x > 0), the
+ * ratio's logarithm as log1p((T - t_x)/(alpha + t_x)): as a difference of two logarithms it
+ * loses digits when alpha is large against T (1e-10 of P(alive) at alpha ~ 5e6, r ~ 2e5) */
+static double log_odds_dead(const clv_bgnbd_params *p, double x, double t_x, double T)
+{
+    return log(p->a) - log(p->b + x - 1) + (p->r + x) * log1p((T - t_x) / (p->alpha + t_x));
+}
+
 double clv_bgnbd_palive(const clv_bgnbd_params *p, double x, double t_x, double T)
 {
     if (!valid(p))
@@ -144,11 +152,34 @@ double clv_bgnbd_palive(const clv_bgnbd_params *p, double x, double t_x, double 
     if (x <= 0)
         return 1;
     /* FHL05 eq. 11: 1 / (1 + a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)) */
-    double l = log(p->a) - log(p->b + x - 1) + (p->r + x) * (log(p->alpha + T) - log(p->alpha + t_x));
-    return 1 / (1 + exp(l));
+    return 1 / (1 + exp(log_odds_dead(p, x, t_x, T)));
+}
+
+
+void clv_bgnbd_expected_n(const clv_bgnbd_params *p, int n, const double *t, double x, double t_x, double T,
+                          double *out)
+{
+    if (!valid(p)) {
+        for (int j = 0; j < n; j++)
+            out[j] = NAN;
+        return;
+    }
+    /* FHL05 eq. 10, its hypergeometric part transformed (clv__bgnbd_alive) */
+    clv__bgnbd_alive(p->r, p->a, p->b, x, p->alpha + T, n, t, out);
+    /* 1 / P(alive), the denominator of FHL05 eq. 10 */
+    const double den = x > 0 ? 1 + exp(log_odds_dead(p, x, t_x, T)) : 1;
+    for (int j = 0; j < n; j++)
+        out[j] /= den;
 }
 
 double clv_bgnbd_expected(const clv_bgnbd_params *p, double t, double x, double t_x, double T)
+{
+    double v;
+    clv_bgnbd_expected_n(p, 1, &t, x, t_x, T, &v);
+    return v;
+}
+
+double clv__bgnbd_expected_series(const clv_bgnbd_params *p, double t, double x, double t_x, double T)
 {
     if (!valid(p) || p->a + p->b + x - 1 <= 0 || p->a == 1)
         return NAN;
@@ -230,6 +261,11 @@ static double type_expected(const clv_btyd *m, double t, double x, double t_x, d
     return clv_bgnbd_expected(&m->bgnbd, t, x, t_x, T);
 }
 
+static void type_expected_n(const clv_btyd *m, int n, const double *t, double x, double t_x, double T, double *out)
+{
+    clv_bgnbd_expected_n(&m->bgnbd, n, t, x, t_x, T, out);
+}
+
 static double type_expected_new(const clv_btyd *m, double t)
 {
     return clv_bgnbd_expected_new(&m->bgnbd, t);
@@ -247,7 +283,7 @@ static const char *const param_names[] = {"r", "alpha", "a", "b"};
 const clv_btyd_type clv__bgnbd_type = {
     "bgnbd", "BG/NBD", CLV_MODEL_BGNBD, 98, 4, param_names,
     type_get, type_set, type_loglik, clv_bgnbd_fit,
-    type_palive, type_expected, type_expected_new, type_pmf,
+    type_palive, type_expected, type_expected_new, type_pmf, type_expected_n,
     CLV_SIM_DROPOUT_AT_PURCHASE,
 };
 const clv_btyd_type *const clv_btyd_bgnbd = &clv__bgnbd_type;

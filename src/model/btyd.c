@@ -5,6 +5,7 @@
 
 #include "btyd_internal.h"
 #include "clvsim/date.h"
+#include "clvsim/parallel.h"
 
 void clv_btyd_from_scenario(clv_btyd *m, const clv_scn_population *pop)
 {
@@ -60,17 +61,125 @@ double clv_btyd_pmf(const clv_btyd *m, double t, int x)
     return type_of(m)->pmf(m, t, x);
 }
 
+void clv_btyd_expected_n(const clv_btyd *m, int n, const double *t, double x, double t_x, double T, double *out)
+{
+    type_of(m)->expected_n(m, n, t, x, t_x, T, out);
+}
+
+/* sum_k (E[Y(k period)] - E[Y((k-1) period)]) / (1 + rate)^k over k = 1..periods, the
+ * horizons in blocks of one clv_btyd_expected_n call each */
+static double discounted_purchases(const clv_btyd *m, double x, double t_x, double T, int periods, double period,
+                                   double rate)
+{
+    enum { BLOCK = 64 };
+    double t[BLOCK], cum[BLOCK];
+    double value = 0, prev = 0, disc = 1;
+    for (int k0 = 1; k0 <= periods; k0 += BLOCK) {
+        const int nb = periods - k0 + 1 < BLOCK ? periods - k0 + 1 : BLOCK;
+        for (int j = 0; j < nb; j++)
+            t[j] = (k0 + j) * period;
+        clv_btyd_expected_n(m, nb, t, x, t_x, T, cum);
+        for (int j = 0; j < nb; j++) {
+            disc /= 1 + rate;
+            value += (cum[j] - prev) * disc;
+            prev = cum[j];
+        }
+    }
+    return value;
+}
+
 double clv_btyd_clv(const clv_btyd *m, const clv_rfm *c, int periods, double period, double margin, double rate)
 {
     double spend = clv_gg_expected_spend(&m->spend, c->x, c->mean_spend);
-    double value = 0, prev = 0, disc = 1;
-    for (int k = 1; k <= periods; k++) {
-        double cum = clv_btyd_expected(m, k * period, c->x, c->t_x, c->T);
-        disc /= 1 + rate;
-        value += (cum - prev) * disc;
-        prev = cum;
+    return margin * spend * discounted_purchases(m, c->x, c->t_x, c->T, periods, period, rate);
+}
+
+typedef struct {
+    double x, t_x, T;
+    size_t i;
+} rfm_key;
+
+static int cmp_rfm_key(const void *pa, const void *pb)
+{
+    const rfm_key *a = pa, *b = pb;
+    if (a->x != b->x)
+        return a->x < b->x ? -1 : 1;
+    if (a->t_x != b->t_x)
+        return a->t_x < b->t_x ? -1 : 1;
+    if (a->T != b->T)
+        return a->T < b->T ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+typedef struct {
+    const clv_btyd *m;
+    const rfm_key *ord;
+    const size_t *group;     /* group g: ord[group[g], group[g+1]), the customers of one distinct record */
+    size_t n_groups;
+    double holdout, period, rate;
+    int periods;
+    const clv_progress *progress;
+    double *palive, *expected, *purchases;
+} predict_job;
+
+enum { PREDICT_BLOCK = 64 };
+
+static int predict_unit(size_t unit, int worker, void *ctx)
+{
+    (void)worker;
+    const predict_job *jb = ctx;
+    if (clv_progress_poll(jb->progress) != CLV_OK)
+        return CLV_ECANCELLED;
+    const size_t end = (unit + 1) * PREDICT_BLOCK < jb->n_groups ? (unit + 1) * PREDICT_BLOCK : jb->n_groups;
+    for (size_t g = unit * PREDICT_BLOCK; g < end; g++) {
+        const rfm_key *r = &jb->ord[jb->group[g]];
+        const double pa = jb->palive ? clv_btyd_palive(jb->m, r->x, r->t_x, r->T) : 0;
+        const double ex = jb->expected ? clv_btyd_expected(jb->m, jb->holdout, r->x, r->t_x, r->T) : 0;
+        const double dp = jb->purchases ? discounted_purchases(jb->m, r->x, r->t_x, r->T, jb->periods, jb->period,
+                                                               jb->rate)
+                                        : 0;
+        for (size_t k = jb->group[g]; k < jb->group[g + 1]; k++) {
+            const size_t i = jb->ord[k].i;
+            if (jb->palive)
+                jb->palive[i] = pa;
+            if (jb->expected)
+                jb->expected[i] = ex;
+            if (jb->purchases)
+                jb->purchases[i] = dp;
+        }
     }
-    return margin * spend * value;
+    return CLV_OK;
+}
+
+int clv_btyd_predict(const clv_btyd *m, const clv_rfm *c, size_t n, double holdout, int periods, double period,
+                     double rate, int threads, const clv_progress *progress, double *palive, double *expected,
+                     double *purchases, clv_error *err)
+{
+    /* customers in the order of (x, t_x, T), so that each distinct record is computed once */
+    rfm_key *ord = malloc((n ? n : 1) * sizeof *ord);
+    size_t *group = malloc((n + 1) * sizeof *group);
+    if (!ord || !group) {
+        free(ord);
+        free(group);
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        ord[i] = (rfm_key){c[i].x, c[i].t_x, c[i].T, i};
+    qsort(ord, n, sizeof *ord, cmp_rfm_key);
+    size_t ng = 0;
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || ord[i].x != ord[i - 1].x || ord[i].t_x != ord[i - 1].t_x || ord[i].T != ord[i - 1].T)
+            group[ng++] = i;
+    group[ng] = n;
+    /* the distinct records are independent: blocks of them run on the threads, each writing only
+     * its own customers' slots, so the values do not depend on the thread count */
+    predict_job jb = {m, ord, group, ng, holdout, period, rate, periods, progress, palive, expected, purchases};
+    int st = clv_parallel_for(threads, (ng + PREDICT_BLOCK - 1) / PREDICT_BLOCK, predict_unit, &jb);
+    free(ord);
+    free(group);
+    if (st == CLV_ECANCELLED)
+        return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
+    return st == CLV_OK ? CLV_OK : clv_error_set(err, st, NULL, 0, NULL, "the predictions failed");
 }
 
 /* group of a calibration frequency: 0..6, and 7 for 7 or more */
@@ -92,13 +201,20 @@ int clv_btyd_holdout(const clv_btyd *m, const clv_rfm_table *t, clv_holdout_repo
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "holdout", "the summary has no holdout period");
     const double th = t->holdout_length;
     double sa = 0, sp = 0, saa = 0, spp = 0, sap = 0, sae = 0, sse = 0;
-    for (size_t i = 0; i < t->n; i++) {
+    /* E[Y(holdout)] once per distinct (x, t_x, T) */
+    double *ex = malloc((t->n ? t->n : 1) * sizeof *ex);
+    if (!ex)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    int st = clv_btyd_predict(m, t->c, t->n, th, 0, 1.0, 0, 1, NULL, NULL, ex, NULL, err);
+    for (size_t i = 0; i < t->n && st == CLV_OK; i++) {
         const clv_rfm *c = &t->c[i];
-        double pred = clv_btyd_expected(m, th, c->x, c->t_x, c->T);
-        if (!isfinite(pred))
-            return clv_error_set(err, CLV_ENUMERIC, NULL, 0, "holdout",
-                                 "the prediction for customer %s is not finite (x = %g, t_x = %g, T = %g)",
-                                 t->id ? t->id[i] : "?", c->x, c->t_x, c->T);
+        double pred = ex[i];
+        if (!isfinite(pred)) {
+            st = clv_error_set(err, CLV_ENUMERIC, NULL, 0, "holdout",
+                               "the prediction for customer %s is not finite (x = %g, t_x = %g, T = %g)",
+                               t->id ? t->id[i] : "?", c->x, c->t_x, c->T);
+            break;
+        }
         double act = c->x_holdout, e = pred - act;
         sa += act, sp += pred, saa += act * act, spp += pred * pred, sap += act * pred;
         sae += fabs(e), sse += e * e;
@@ -107,6 +223,9 @@ int clv_btyd_holdout(const clv_btyd *m, const clv_rfm_table *t, clv_holdout_repo
         rep->group_actual[g] += act;
         rep->group_predicted[g] += pred;
     }
+    free(ex);
+    if (st != CLV_OK)
+        return st;
     double n = (double)t->n;
     rep->n = t->n;
     rep->mae = sae / n;

@@ -39,6 +39,22 @@ int clv__log_hyp2f1_a1(double a, double b, double z, double *out, double *d_a, d
  * domain): use the Gauss series then. */
 int clv__log_hyp2f1_near1(double a, double b, double w, double *out, double *dA, double *db, double *dz);
 
+/* The BG/NBD's expected purchases in t of a customer alive at T with x
+ * repeat purchases, U(t) = E[Y(t) | x, t_x, T] times the denominator of
+ * FHL05 eq. 10, at n horizons t[0..n) (k = alpha + T), into U[]: by the
+ * Euler-transformed series (at most 4,000 terms, shared by the horizons),
+ * the Gauss series (at most 4,000 terms, one horizon), or the integral
+ * over the dropout probability by double-exponential
+ * quadrature (at most 11,879 nodes), see hyp2f1.c.  U is 0 for t <= 0.
+ * Returns 0, or -1 when a horizon reaches neither to 1e-11 (its U NaN).
+ * clv__bgnbd_alive_quad is the quadrature alone, ln U at tau = t / k. */
+int clv__bgnbd_alive(double r, double a, double b, double x, double k, int n, const double *t, double *U);
+int clv__bgnbd_alive_quad(double r, double a, double b, double x, double tau, double *lU);
+/* The BG/NBD's E[Y(t) | x, t_x, T] by the Gauss series of FHL05 eq. 10
+ * term by term (clv__log_hyp2f1), as before the transformations: the
+ * reference of the tests and of make bench.  NaN where it fails. */
+double clv__bgnbd_expected_series(const clv_bgnbd_params *p, double t, double x, double t_x, double T);
+
 /* Customers compressed for likelihood evaluation: identical (x, t_x, T, m)
  * records merged with a weight; x an integer, xmax its largest value.  The
  * scratch space makes an evaluation allocation-free, and a cohort usable

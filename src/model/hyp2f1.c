@@ -93,31 +93,40 @@ int clv__hyp2f1_a1_slow(double b, double z)
  * place s in (0, 1) and 1 - s, both without cancellation
  * (s = (1 + tanh q) / 2, q = pi/2 sinh t), ln s, and ln of ds/dt. */
 enum { DE_LEVELS = 9, DE_NODES = 2400 };
-static struct {
-    double s, s1, ls, ljac;
-} de_node[DE_NODES];
+typedef struct {
+    double s, s1, ls, ls1, ljac;
+} de_point;
+static de_point de_node[DE_NODES];
 static int de_start[DE_LEVELS + 1];
 static pthread_once_t de_once = PTHREAD_ONCE_INIT;
 
-static void de_build(void)
+/* the nodes of t in [-tmax, tmax], `levels` levels, into node[] (room for
+ * 2 tmax 2^(levels-1) + 1) and the levels' first indices into start[0..levels] */
+static void de_fill(double tmax, int levels, de_point *node, int *start)
 {
     int n = 0;
-    for (int level = 0; level < DE_LEVELS; level++) {
-        de_start[level] = n;
-        const double h = ldexp(1, -level), tmax = 4.5;
+    for (int level = 0; level < levels; level++) {
+        start[level] = n;
+        const double h = ldexp(1, -level);
         for (int j = -(int)(tmax / h); j <= (int)(tmax / h); j++) {
             if (level > 0 && !(j & 1))
                 continue;
             const double t = j * h, q = M_PI_2 * sinh(t);
             const double s = 1 / (1 + exp(-2 * q)), s1 = 1 / (1 + exp(2 * q));
-            de_node[n].s = s;
-            de_node[n].s1 = s1;
-            de_node[n].ls = s < 0.5 ? log(s) : log1p(-s1);
-            de_node[n].ljac = log(M_PI * cosh(t)) + log(s) + log(s1);
+            node[n].s = s;
+            node[n].s1 = s1;
+            node[n].ls = s < 0.5 ? log(s) : log1p(-s1);
+            node[n].ls1 = s1 < 0.5 ? log(s1) : log1p(-s);
+            node[n].ljac = log(M_PI * cosh(t)) + log(s) + log(s1);
             n++;
         }
     }
-    de_start[DE_LEVELS] = n;
+    start[levels] = n;
+}
+
+static void de_build(void)
+{
+    de_fill(4.5, DE_LEVELS, de_node, de_start);
 }
 
 int clv__log_hyp2f1_a1(double a, double b, double z, double *out, double *d_a, double *d_b, double *d_z)
@@ -286,4 +295,233 @@ int clv__log_hyp2f1_near1(double a, double b, double w, double *out, double *dA,
     if (dz)
         *dz = (e1 * (-a / z) + e2 * ((b - 1) / w - sk / (w * sum))) / f;
     return 0;
+}
+
+/* ---- the BG/NBD's expected purchases of a customer known to be alive ---------
+ * E[Y(t) | x, t_x, T] of FHL05 eq. 10 is U(t) / (1 + [x > 0] a/(b+x-1) ((alpha+T)/(alpha+t_x))^(r+x)) with
+ *   U(t) = C / (a-1) (1 - (1-z)^(r+x) 2F1(r+x, b+x; C; z)),  C = a+b+x-1,  z = t / (alpha+T+t),
+ * the expected purchases in t of a customer alive at T.  Euler's transformation (A&S 15.3.3),
+ * 2F1(a', b'; c; z) = (1-z)^(c-a'-b') 2F1(c-a', c-b'; c; z), turns it into
+ *   U(t) = C / (a-1) (1 - (1-z)^(a-1) 2F1(a-1, a+b-1-r; C; z)),
+ * whose first two parameters do not depend on x: the terms fall from the first, by about
+ * (a-1+k)(a+b-1-r+k) / ((C+k)(k+1)) z, where the Gauss series' terms first grow by (r+x)(b+x)/C z
+ * (many purchases, z not small), and the power (1-z)^(r+x) of many purchases is gone.  The
+ * coefficients (a-1)_k (a+b-1-r)_k / ((C)_k k!) are the same at every horizon: the horizons of
+ * one call share them and each costs two multiplications a term.  The series is taken while it
+ * needs at most BG_SERIES_MAX terms and its rounding (its terms may have both signs) keeps U to
+ * 1e-11 relative; else the Gauss series itself (all its terms positive: the case of r large
+ * against a + b, where Euler's terms alternate for longer than the bound), within the same bound;
+ * else, and near z = 1, U is the model's integral over the dropout probability
+ * p ~ Beta(a, b+x) (a customer alive with rate lambda ~ Gamma(r+x, alpha+T) buys
+ * (1 - e^(-lambda p t)) / p in t):
+ *   U(t) = 1/B(a, b+x) int_0^1 p^(a-2) (1-p)^(b+x-1) (1 - (1 + p tau)^-(r+x)) dp,  tau = t / (alpha+T),
+ * by double-exponential quadrature over the nodes of t in [-5.8, 5.8] (over w = p^a for a < 1,
+ * which makes the integrand bounded at 0), at most DE2_LEVELS levels (11,879 nodes; a tiny a,
+ * whose integrand over w turns sharply near w = 1, needs the last ones).  Either way a
+ * call's work is bounded; a horizon neither reaches is NaN and the call returns -1. */
+enum { DE2_LEVELS = 11, DE2_NODES = 12000, BG_SERIES_MAX = 4000, BG_BATCH = 64 };
+static de_point de2_node[DE2_NODES];
+static int de2_start[DE2_LEVELS + 1];
+static pthread_once_t de2_once = PTHREAD_ONCE_INIT;
+
+static void de2_build(void)
+{
+    de_fill(5.8, DE2_LEVELS, de2_node, de2_start);
+}
+
+/* ln(g(p) / p) for g(p) = 1 - (1 + p tau)^-n, from lp = ln p, ltau = ln tau and ln_n = ln n */
+static double lg_over_p(double lp, double ltau, double n, double ln_n)
+{
+    const double u = lp + ltau; /* ln(p tau) */
+    if (u + ln_n < -23)         /* n p tau below 1e-10: g = n p tau (1 - (n+1) p tau / 2), to O((n p tau)^2) */
+        return ln_n + ltau + log1p(-(n + 1) / 2 * exp(u));
+    return log(-expm1(-n * log1p(exp(u)))) - lp;
+}
+
+int clv__bgnbd_alive_quad(double r, double a, double b, double x, double tau, double *lU)
+{
+    if (!(r > 0 && a > 0 && b > 0 && x >= 0 && tau > 0) || !isfinite(r + a + b + x + tau))
+        return -1;
+    pthread_once(&de2_once, de2_build);
+    gsl_sf_result lb;
+    if (gsl_sf_lnbeta_e(a, b + x, &lb) != GSL_SUCCESS)
+        return -1;
+    const double n = r + x, e = b + x - 1, lt = log(tau), ln_n = log(n);
+    const int subst = a < 1; /* over w = p^a: dp p^(a-2) = dw w^(-1/a) / a */
+    const double la = log(a);
+    /* ln of the integrand at the outermost nodes (t = +-5.75, level 2), whose share shows whether
+     * the part left out beyond +-5.8 is negligible */
+    const int e0 = de2_start[2], e1 = de2_start[3] - 1;
+    double M = -INFINITY, S = 0, prev = NAN, edge = -INFINITY;
+    for (int level = 0; level < DE2_LEVELS; level++) {
+        for (int i = de2_start[level]; i < de2_start[level + 1]; i++) {
+            const de_point *q = &de2_node[i];
+            const double lp = subst ? q->ls / a : q->ls;        /* ln p */
+            const double l1p = subst ? log(-expm1(lp)) : q->ls1; /* ln(1 - p) */
+            const double lv = q->ljac + e * l1p + lg_over_p(lp, lt, n, ln_n) + (subst ? -la : (a - 1) * lp);
+            if (isnan(lv))
+                return -1;
+            if (i == e0 || i == e1)
+                edge = fmax(edge, lv);
+            if (lv == -INFINITY)
+                continue;
+            if (lv > M) {
+                S *= exp(M - lv);
+                M = lv;
+            }
+            S += exp(lv - M);
+        }
+        const double cur = M + log(S * ldexp(1, -level));
+        if (level >= 4 && fabs(cur - prev) <= 1e-12) {
+            if (!isfinite(cur) || edge > M + log(S) - 40)
+                return -1; /* the integrand has not died out at the ends (b + x - 1 near -1) */
+            /* the logarithms of the integrand and of B(a, b+x) are each rounded to about 2e-16 of
+             * their size, which is U's relative error: tens of thousands (a and b + x far above
+             * 1e4) cost more than 1e-11 */
+            if (4e-16 * (fabs(lb.val) + fabs(M)) > 1e-11)
+                return -1;
+            *lU = cur - lb.val;
+            return 0;
+        }
+        prev = cur;
+    }
+    return -1;
+}
+
+/* U at z from the series' sums S and sum of |terms| Sabs (1 and its terms beyond), or NaN when
+ * their rounding could move U by more than 1e-11 relative */
+static double alive_of_sum(double A, double pre, double z, double S, double Sabs)
+{
+    /* ln G = A ln(1-z) + ln F, F = 1 + S; U = C/A (1 - G).  The rounding of S (2.2e-16 of the sum
+     * of |terms|) and of the sum moves ln G by err, and U by G err / |1 - G| */
+    const double lz = A * log1p(-z), lf = log1p(S), lg = lz + lf;
+    const double err = 2.2e-16 * (Sabs / fabs(1 + S) + fabs(lz) + fabs(lf) + fabs(lg));
+    const double em = expm1(lg);
+    if (!((1 + em) * err <= 1e-11 * fabs(em)) || !isfinite(em))
+        return NAN;
+    return -pre * em;
+}
+
+/* One horizon: the loop below for a batch of one, the same operations in the same order (so the
+ * same bits), without the batch's bookkeeping.  NaN when the series is not taken. */
+static double alive_series1(double A, double B, double C, double pre, double z)
+{
+    double c = 1, zk = 1, S = 0, Sabs = 0;
+    for (int i = 0; i < BG_SERIES_MAX; i++) {
+        const double ratio = (A + i) * (B + i) / ((C + i) * (i + 1.0));
+        c *= ratio;
+        zk *= z;
+        const double term = c * zk;
+        S += term;
+        Sabs += fabs(term);
+        const double rho = ratio > 1 ? ratio * z : z;
+        if (A + i + 1 > 0 && B + i + 1 > 0 && rho < 1 && fabs(term) * rho <= 1e-17 * fabs(S) * (1 - rho))
+            return alive_of_sum(A, pre, z, S, Sabs);
+    }
+    return NAN;
+}
+
+/* U at t by the Gauss series as the paper writes it, 2F1(r+x, b+x; C; z), whose terms are all
+ * positive (C > 0): the path where Euler's series does not settle within its bound (a + b - 1 - r
+ * far below 0: r large against a + b) and z is small.  At most BG_SERIES_MAX terms; NaN when they
+ * do not reach the sum or when 1 - G loses more than 1e-11 of U to rounding. */
+static double alive_gauss1(double r, double a, double b, double x, double z)
+{
+    const double p1 = r + x, p2 = b + x, C = a + b + x - 1;
+    double term = 1, S = 0;
+    for (int i = 0; i < BG_SERIES_MAX; i++) {
+        const double ratio = (p1 + i) * (p2 + i) / ((C + i) * (i + 1.0)) * z;
+        term *= ratio;
+        S += term;
+        if (!(S < 1e300))
+            return NAN; /* the terms grow far before they fall (r z large): not this way */
+        const double rho = ratio > z ? ratio : z;
+        if (rho < 1 && term * rho <= 1e-17 * S * (1 - rho)) {
+            const double lz = p1 * log1p(-z), lf = log1p(S), lg = lz + lf, em = expm1(lg);
+            const double err = 2.2e-16 * (fabs(lz) + fabs(lf) + fabs(lg));
+            if (!((1 + em) * err <= 1e-11 * fabs(em)) || !isfinite(em))
+                return NAN;
+            return -C / (a - 1) * em;
+        }
+    }
+    return NAN;
+}
+
+/* U at one horizon where Euler's series was not taken: the Gauss series, else the quadrature */
+static int alive_fallback(double r, double a, double b, double x, double k, double t, double *U)
+{
+    const double z = t / (k + t);
+    if (a + b + x - 1 > 0 && a != 1 && 37 / (1 - z) <= BG_SERIES_MAX && !isnan(*U = alive_gauss1(r, a, b, x, z)))
+        return 0;
+    double lU;
+    if (clv__bgnbd_alive_quad(r, a, b, x, t / k, &lU) != 0) {
+        *U = NAN;
+        return -1;
+    }
+    *U = exp(lU);
+    return 0;
+}
+
+int clv__bgnbd_alive(double r, double a, double b, double x, double k, int n, const double *t, double *U)
+{
+    const double A = a - 1, B = a + b - 1 - r, C = a + b + x - 1, pre = C / A;
+    /* the series needs about 37 / (1 - z) terms; it has no meaning for C <= 0 nor A = 0 */
+    const int series_ok = C > 0 && A != 0;
+    if (n == 1 && t[0] > 0 && series_ok) {
+        const double z = t[0] / (k + t[0]);
+        if (37 / (1 - z) <= BG_SERIES_MAX && !isnan(U[0] = alive_series1(A, B, C, pre, z)))
+            return 0;
+        return alive_fallback(r, a, b, x, k, t[0], &U[0]);
+    }
+    int st = 0;
+    for (int j0 = 0; j0 < n; j0 += BG_BATCH) {
+        const int m = n - j0 < BG_BATCH ? n - j0 : BG_BATCH;
+        double z[BG_BATCH], zk[BG_BATCH], S[BG_BATCH], Sabs[BG_BATCH];
+        int act[BG_BATCH], quad[BG_BATCH], na = 0, nq = 0;
+        for (int j = 0; j < m; j++) {
+            const double tj = t[j0 + j];
+            if (!(tj > 0)) { /* nothing in no time; NaN for NaN */
+                U[j0 + j] = tj <= 0 ? 0 : NAN;
+                st = tj <= 0 ? st : -1;
+                continue;
+            }
+            z[j] = tj / (k + tj);
+            zk[j] = 1, S[j] = 0, Sabs[j] = 0;
+            if (!series_ok || 37 / (1 - z[j]) > BG_SERIES_MAX)
+                quad[nq++] = j;
+            else
+                act[na++] = j;
+        }
+        double c = 1; /* (A)_i (B)_i / ((C)_i i!) */
+        for (int i = 0; na > 0 && i < BG_SERIES_MAX; i++) {
+            const double ratio = (A + i) * (B + i) / ((C + i) * (i + 1.0));
+            c *= ratio;
+            /* from here on every factor is positive: the terms keep their sign and their ratios
+             * tend monotonically to z, so the rest is below |term| rho / (1 - rho), which must be
+             * small against S itself (U is about C/A (ln F - A ln(1-z)) when z is small, and
+             * S is of the order of A z: against 1 + S, a near 1 would lose digits) */
+            const int settled = A + i + 1 > 0 && B + i + 1 > 0;
+            for (int q = 0; q < na;) {
+                const int j = act[q];
+                zk[j] *= z[j];
+                const double term = c * zk[j];
+                S[j] += term;
+                Sabs[j] += fabs(term);
+                const double rho = ratio > 1 ? ratio * z[j] : z[j];
+                if (!(settled && rho < 1 && fabs(term) * rho <= 1e-17 * fabs(S[j]) * (1 - rho))) {
+                    q++;
+                    continue;
+                }
+                act[q] = act[--na];
+                if (isnan(U[j0 + j] = alive_of_sum(A, pre, z[j], S[j], Sabs[j])))
+                    quad[nq++] = j;
+            }
+        }
+        for (int q = 0; q < na; q++)
+            quad[nq++] = act[q];
+        for (int q = 0; q < nq; q++)
+            if (alive_fallback(r, a, b, x, k, t[j0 + quad[q]], &U[j0 + quad[q]]) != 0)
+                st = -1;
+    }
+    return st;
 }

@@ -284,13 +284,29 @@ static double decay_integral(double s, double k, double t)
 
 double clv_pnbd_expected(const clv_pnbd_params *p, double t, double x, double t_x, double T)
 {
-    if (!valid(p))
-        return NAN;
-    if (t <= 0)
-        return 0;
-    /* FH05 eq. 27: (r+x)(beta+T)/(alpha+T) (1 - ((beta+T)/(beta+T+t))^(s-1))/(s-1) P(alive) */
-    double pa = clv_pnbd_palive(p, x, t_x, T);
-    return (p->r + x) * (p->beta + T) / (p->alpha + T) * decay_integral(p->s, p->beta + T, t) * pa;
+    double v;
+    clv_pnbd_expected_n(p, 1, &t, x, t_x, T, &v);
+    return v;
+}
+
+void clv_pnbd_expected_n(const clv_pnbd_params *p, int n, const double *t, double x, double t_x, double T,
+                         double *out)
+{
+    /* FH05 eq. 27: (r+x)(beta+T)/(alpha+T) (1 - ((beta+T)/(beta+T+t))^(s-1))/(s-1) P(alive):
+     * P(alive), the hypergeometric part, once for every horizon */
+    double pa = NAN;
+    int have_pa = 0;
+    for (int j = 0; j < n; j++) {
+        if (!valid(p) || isnan(t[j])) {
+            out[j] = NAN;
+        } else if (t[j] <= 0) {
+            out[j] = 0;
+        } else {
+            if (!have_pa)
+                pa = clv_pnbd_palive(p, x, t_x, T), have_pa = 1;
+            out[j] = (p->r + x) * (p->beta + T) / (p->alpha + T) * decay_integral(p->s, p->beta + T, t[j]) * pa;
+        }
+    }
 }
 
 double clv_pnbd_expected_new(const clv_pnbd_params *p, double t)
@@ -370,6 +386,11 @@ static double type_expected(const clv_btyd *m, double t, double x, double t_x, d
     return clv_pnbd_expected(&m->pareto, t, x, t_x, T);
 }
 
+static void type_expected_n(const clv_btyd *m, int n, const double *t, double x, double t_x, double T, double *out)
+{
+    clv_pnbd_expected_n(&m->pareto, n, t, x, t_x, T, out);
+}
+
 static double type_expected_new(const clv_btyd *m, double t)
 {
     return clv_pnbd_expected_new(&m->pareto, t);
@@ -387,7 +408,7 @@ static const char *const param_names[] = {"r", "alpha", "s", "beta"};
 const clv_btyd_type clv__pareto_type = {
     "pareto", "Pareto/NBD", CLV_MODEL_PARETO, 112, 4, param_names,
     type_get, type_set, type_loglik, clv_pnbd_fit,
-    type_palive, type_expected, type_expected_new, type_pmf,
+    type_palive, type_expected, type_expected_new, type_pmf, type_expected_n,
     CLV_SIM_DROPOUT_LIFETIME,
 };
 const clv_btyd_type *const clv_btyd_pareto = &clv__pareto_type;

@@ -353,6 +353,31 @@ static double per_unit_rate(const fit_job *j)
     return pow(1 + j->annual_rate, unit_days(j) / 365.25) - 1;
 }
 
+/* customers.csv repeats values (the customers without repeats of one T share every column but
+ * the id and the holdout): each column keeps formatted values by their bits, so that printf's
+ * conversion, the writer's cost, runs about once per distinct value; the bytes are printf's */
+enum { NC_SLOTS = 256, NC_TEXT = 32 };
+typedef struct {
+    uint64_t bits[NC_SLOTS];
+    char text[NC_SLOTS][NC_TEXT];
+} numcache;
+
+static void put_cached(FILE *fp, clv_numcheck *chk, numcache *nc, const char *col, const char *fmt, double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    if (!isfinite(v)) { /* recorded and reported as by clv_put_num */
+        clv_put_num(fp, chk, col, fmt, v);
+        return;
+    }
+    const size_t k = (size_t)((b * 0x9E3779B97F4A7C15ull) >> 56) % NC_SLOTS;
+    if (nc->bits[k] != b) {
+        snprintf(nc->text[k], NC_TEXT, fmt, v);
+        nc->bits[k] = b;
+    }
+    fputs(nc->text[k], fp);
+}
+
 static int write_customers(const fit_job *j, clv_error *err)
 {
     clv_afile af;
@@ -376,8 +401,29 @@ static int write_customers(const fit_job *j, clv_error *err)
     }
     fputc('\n', fp);
     const double rate = per_unit_rate(j);
-    for (size_t i = 0; i < t->n; i++) {
-        /* 52 expected values per customer and model: seconds for a large log */
+    /* each model's predictions of every customer, computed once per distinct (x, t_x, T), the CLV's
+     * horizons of a customer together (clv_btyd_predict): the same values as the single calls */
+    double *pred[NP][3] = {{NULL}};
+    for (int m = 0; m < NP && st == CLV_OK; m++) {
+        if (!j->s.done[m])
+            continue;
+        for (int k = 0; k < 3; k++)
+            if (!(pred[m][k] = malloc((t->n ? t->n : 1) * sizeof(double))))
+                st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+        if (st == CLV_OK)
+            st = clv_btyd_predict(&j->s.model[m], t->c, t->n, t->holdout_length, j->horizon, 1.0, rate, j->fo.threads,
+                                  j->fo.progress, pred[m][0], pred[m][1], pred[m][2], err);
+    }
+    /* one cache per numeric column, every slot empty (a NaN's bits, never a finite value's) */
+    enum { NCOL = 7 + 3 * NP };
+    numcache *nc = st == CLV_OK ? malloc(NCOL * sizeof *nc) : NULL;
+    if (st == CLV_OK && !nc)
+        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    for (int k = 0; nc && k < NCOL; k++)
+        for (int q = 0; q < NC_SLOTS; q++)
+            nc[k].bits[q] = ~0ull;
+#define NUMC(k, col, fmt, v) put_cached(fp, &af.num, &nc[k], col, fmt, v)
+    for (size_t i = 0; i < t->n && st == CLV_OK; i++) {
         if ((st = stop_poll(j, err)) != CLV_OK)
             break;
         const clv_rfm *c = &t->c[i];
@@ -385,16 +431,16 @@ static int write_customers(const fit_job *j, clv_error *err)
         /* ids are written as they were read; quoted when they hold a comma or a quote */
         clv_put_csv_text(fp, t->id[i]);
         fprintf(fp, ",%s", clv_date_format(c->first_day, d));
-        NUM("x", ",%.17g", c->x);
-        NUM("t_x", ",%.17g", c->t_x);
-        NUM("T", ",%.17g", c->T);
-        NUM("mean_spend", ",%.17g", c->mean_spend);
-        NUM("x_holdout", ",%.17g", c->x_holdout);
-        NUM("spend_holdout", ",%.17g", c->spend_holdout);
+        NUMC(0, "x", ",%.17g", c->x);
+        NUMC(1, "t_x", ",%.17g", c->t_x);
+        NUMC(2, "T", ",%.17g", c->T);
+        NUMC(3, "mean_spend", ",%.17g", c->mean_spend);
+        NUMC(4, "x_holdout", ",%.17g", c->x_holdout);
+        NUMC(5, "spend_holdout", ",%.17g", c->spend_holdout);
         /* Gamma-Gamma with q <= 1 has no expected spend (nor CLV): empty */
         const int spend_defined = j->s.done[M_GG] && j->s.model[0].spend.q > 1;
         if (j->s.done[M_GG] && spend_defined)
-            NUM("expected_spend", ",%.10g", clv_gg_expected_spend(&j->s.model[0].spend, c->x, c->mean_spend));
+            NUMC(6, "expected_spend", ",%.10g", clv_gg_expected_spend(&j->s.model[0].spend, c->x, c->mean_spend));
         else if (j->s.done[M_GG])
             clv_put_blank(fp, ",%.10g");
         for (int m = 0; m < NP; m++) {
@@ -404,16 +450,23 @@ static int write_customers(const fit_job *j, clv_error *err)
             snprintf(col[0], sizeof col[0], "p_alive_%s", model_key(m));
             snprintf(col[1], sizeof col[1], "expected_holdout_%s", model_key(m));
             snprintf(col[2], sizeof col[2], "clv_%s", model_key(m));
-            NUM(col[0], ",%.10g", clv_btyd_palive(&j->s.model[m], c->x, c->t_x, c->T));
+            NUMC(7 + 3 * m, col[0], ",%.10g", pred[m][0][i]);
             if (hold)
-                NUM(col[1], ",%.10g", clv_btyd_expected(&j->s.model[m], t->holdout_length, c->x, c->t_x, c->T));
+                NUMC(8 + 3 * m, col[1], ",%.10g", pred[m][1][i]);
+            /* = clv_btyd_clv(&j->s.model[m], c, j->horizon, 1.0, j->margin, rate) */
             if (j->s.done[M_GG] && spend_defined)
-                NUM(col[2], ",%.10g", clv_btyd_clv(&j->s.model[m], c, j->horizon, 1.0, j->margin, rate));
+                NUMC(9 + 3 * m, col[2], ",%.10g",
+                     j->margin * clv_gg_expected_spend(&j->s.model[m].spend, c->x, c->mean_spend) * pred[m][2][i]);
             else if (j->s.done[M_GG])
                 clv_put_blank(fp, ",%.10g");
         }
         fputc('\n', fp);
     }
+#undef NUMC
+    free(nc);
+    for (int m = 0; m < NP; m++)
+        for (int k = 0; k < 3; k++)
+            free(pred[m][k]);
     return clv_afile_end(&af, st, err);
 }
 

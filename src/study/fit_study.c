@@ -17,7 +17,7 @@ static int stop_poll(const clv_progress *p, clv_error *err)
 
 /* the holdout's value quality of each fitted purchase model with
  * Gamma-Gamma (none below 10 customers) */
-static int value_quality(clv_fit_study *s, const clv_progress *p, clv_error *err)
+static int value_quality(clv_fit_study *s, int threads, const clv_progress *p, clv_error *err)
 {
     const clv_rfm_table *t = s->t;
     const size_t n = t->n ? t->n : 1;
@@ -27,9 +27,10 @@ static int value_quality(clv_fit_study *s, const clv_progress *p, clv_error *err
     for (int m = 0; st == CLV_OK && t->n >= 10 && m < CLV_BTYD_N_TYPES; m++) {
         if (!s->done[m])
             continue;
+        /* E[Y(holdout)] once per distinct (x, t_x, T) */
+        st = clv_btyd_predict(&s->model[m], t->c, t->n, t->holdout_length, 0, 1.0, 0, threads, p, NULL, ex, NULL, err);
         for (size_t i = 0; i < t->n && st == CLV_OK; i++) {
             const clv_rfm *r = &t->c[i];
-            ex[i] = clv_btyd_expected(&s->model[m], t->holdout_length, r->x, r->t_x, r->T);
             pred[i] = ex[i] * clv_gg_expected_spend(&s->model[m].spend, r->x, r->mean_spend);
             y[i] = r->spend_holdout;
             buy[i] = r->x_holdout > 0;
@@ -90,7 +91,7 @@ int clv_fit_study_run(const clv_fit_study_opts *o, clv_fit_study *s, clv_error *
             st = clv_btyd_frequency(md, t, s->hold[m].hist_model, err);
     }
     if (st == CLV_OK && s->done[CLV_FIT_GGAMMA] && holdout)
-        st = value_quality(s, p, err);
+        st = value_quality(s, o->fit.threads, p, err);
     return st;
 }
 
