@@ -299,9 +299,10 @@ void clv_train_result_free(clv_train_result *r);
  * scratch: 2 n doubles.  n_prices: price levels of the actions.
  * s NULL: that full order (qsort of every customer).  s, the simulator the
  * order is for (its next step, clv_sim_step_ordered): an order with the
- * same claims and outcome, sorted only as far as it matters.  No sort when
- * the budgets cannot bind (clv_sim_claims_fit: every coupon asked for fits
- * in what is left); else the customers asking for a coupon in that order,
+ * same claims and outcome, sorted only as far as it matters.  No sort (the
+ * customers in index order) when the budgets cannot bind
+ * (clv_sim_claims_fit: every coupon asked for fits in what is left) or
+ * nothing can pass; else the customers asking for a coupon in that order,
  * by partial selection and sorts of growing chunks, up to the claim after
  * which nothing costing the least of their coupons can be accepted
  * (clv_sim_claims_closed: a refused expensive coupon does not stop a

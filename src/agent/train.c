@@ -107,30 +107,41 @@ void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a,
     size_t m = 0;
     double sum = 0, min_cost = INFINITY;
     for (size_t i = 0; i < n; i++) {
-        const size_t coupon = (size_t)a[i] / n_prices, price = (size_t)a[i] % n_prices;
-        if (!coupon)
-            continue;
-        const double cost = clv_sim_claim_cost(s, (int)coupon), *q = t->q + st[i] * t->n_actions;
-        sum += cost;
-        min_cost = cost < min_cost ? cost : min_cost;
-        k[m].adv = q[a[i]] - q[price];
-        k[m++].i = (uint32_t)i;
+        const int coupon = a[i] / (int)n_prices;
+        if (coupon) {
+            const double cost = clv_sim_claim_cost(s, coupon);
+            sum += cost;
+            min_cost = cost < min_cost ? cost : min_cost;
+            m++;
+        }
     }
-    size_t pos = 0, done = 0;
-    if (!clv_sim_claims_fit(s, &c, sum, m)) {
-        /* chunks of 256, 512, ...: O(m) selection work per chunk */
-        size_t chunk = 256;
-        for (int open = !clv_sim_claims_closed(s, &c, min_cost); open && done < m; chunk *= 2) {
-            const size_t hi = m - done > chunk ? done + chunk : m;
-            if (hi < m)
-                select_first(k + done, m - done, hi - done);
-            qsort(k + done, hi - done, sizeof *k, by_advantage);
-            for (; done < hi && open; done++) {
-                const size_t i = k[done].i;
-                order[pos++] = (uint32_t)i;
-                clv_sim_claim(s, &c, i, a[i] / (int)n_prices);
-                open = !clv_sim_claims_closed(s, &c, min_cost);
-            }
+    if (clv_sim_claims_fit(s, &c, sum, m) || clv_sim_claims_closed(s, &c, min_cost)) {
+        /* every claim accepted, or every one refused, whatever the order */
+        for (size_t i = 0; i < n; i++)
+            order[i] = (uint32_t)i;
+        return;
+    }
+    m = 0;
+    for (size_t i = 0; i < n; i++) {
+        const size_t coupon = (size_t)a[i] / n_prices, price = (size_t)a[i] % n_prices;
+        if (coupon) {
+            const double *q = t->q + st[i] * t->n_actions;
+            k[m].adv = q[a[i]] - q[price];
+            k[m++].i = (uint32_t)i;
+        }
+    }
+    /* chunks of 256, 512, ...: O(m) selection work per chunk */
+    size_t pos = 0, done = 0, chunk = 256;
+    for (int open = 1; open && done < m; chunk *= 2) {
+        const size_t hi = m - done > chunk ? done + chunk : m;
+        if (hi < m)
+            select_first(k + done, m - done, hi - done);
+        qsort(k + done, hi - done, sizeof *k, by_advantage);
+        for (; done < hi && open; done++) {
+            const size_t i = k[done].i;
+            order[pos++] = (uint32_t)i;
+            clv_sim_claim(s, &c, i, a[i] / (int)n_prices);
+            open = !clv_sim_claims_closed(s, &c, min_cost);
         }
     }
     for (; done < m; done++)
