@@ -227,12 +227,6 @@ double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int 
     const size_t A = t->n_actions;
     double *q = t->q + s * A;
     const size_t k = s * A + (size_t)a;
-    /* the cells this update writes, fetched while the next state's row is
-     * read: on a table larger than the cache the misses overlap */
-    __builtin_prefetch(&t->visits[k], 1);
-    __builtin_prefetch(&t->stats[k * CLV_QSTATS], 1);
-    __builtin_prefetch(&t->stats[k * CLV_QSTATS + CLV_QSTATS - 1], 1);
-    __builtin_prefetch(&q[a], 1);
     const double target = reward + (terminal ? 0 : p->gamma * next_value(t, p, s2, a2));
     uint32_t *n = &t->visits[k];
     if (*n < UINT32_MAX)
