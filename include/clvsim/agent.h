@@ -297,8 +297,9 @@ void clv_train_result_free(clv_train_result *r);
  * budget: by decreasing advantage Q(s,a) - Q(s, no coupon at a's price),
  * customers without a coupon last, ties by index, into order (n entries).
  * scratch: 2 n doubles.  n_prices: price levels of the actions.
- * s NULL: that full order (qsort of every customer).  s, the simulator the
- * order is for (its next step, clv_sim_step_ordered): an order with the
+ * s NULL (or not with n customers): that full order (qsort of every
+ * customer).  s, the simulator the order is for (its next step,
+ * clv_sim_step_ordered, n its clv_sim_customers): an order with the
  * same claims and outcome, sorted only as far as it matters.  No sort (the
  * customers in index order) when the budgets cannot bind
  * (clv_sim_claims_fit: every coupon asked for fits in what is left) or

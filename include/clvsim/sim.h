@@ -351,9 +351,10 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
  * whose costs sum to sum are all accepted after c whatever their order
  * (sum: their costs added in any order); clv_sim_claims_closed: 1 if no
  * coupon costing min_cost or more can be accepted after c, whoever claims
- * it.  Both are proven through a bound on the roundings of the sums: they
- * may answer 0 within about 1e-12 of the budgets where the exact answer
- * is 1, never 1 where it is 0. */
+ * it.  Both are proven through a bound on the roundings of the sums (a
+ * margin of (terms + 8) x 4.4e-16 of the sums' size): they may answer 0
+ * where the exact answer is 1 within that margin of a budget, never 1
+ * where it is 0. */
 typedef struct clv_sim_claims {
     int32_t t0;             /* the step's first day */
     double reserved;        /* of the epoch's budget, by the accepted claims */

@@ -44,13 +44,13 @@ static inline void swap_keyed(keyed *x, keyed *y)
 
 /* Partial selection: reorder k[0..n) so that its first m (0 < m < n) are
  * the m first in by_advantage's order (in any order among themselves).
- * Quickselect on the median of three, with qsort of what is left after
- * 2 log2(n) rounds (so O(n log n) at worst). */
+ * Quickselect on the median of three (O(n) expected), with qsort of what
+ * is left after 128 rounds against the quadratic worst case. */
 static void select_first(keyed *k, size_t n, size_t m)
 {
     size_t lo = 0, hi = n, depth = 0;
     while (hi - lo > 16) {
-        if (++depth > 2 * 64) {
+        if (++depth > 128) {
             qsort(k + lo, hi - lo, sizeof *k, by_advantage);
             return;
         }
@@ -82,7 +82,7 @@ void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a,
                             const clv_sim *s, double *scratch, uint32_t *order)
 {
     keyed *k = (keyed *)scratch;
-    if (!s) {
+    if (!s || n != clv_sim_customers(s)) {
         /* the reference: every customer in the full order */
         for (size_t i = 0; i < n; i++) {
             const size_t coupon = (size_t)a[i] / n_prices, price = (size_t)a[i] % n_prices;
