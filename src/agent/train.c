@@ -82,7 +82,7 @@ void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a,
                             const clv_sim *s, double *scratch, uint32_t *order)
 {
     keyed *k = (keyed *)scratch;
-    if (!s || n != clv_sim_customers(s)) {
+    if (!s || n != clv_sim_customers(s) || t->n_actions / n_prices > 256) {
         /* the reference: every customer in the full order */
         for (size_t i = 0; i < n; i++) {
             const size_t coupon = (size_t)a[i] / n_prices, price = (size_t)a[i] % n_prices;
@@ -104,12 +104,16 @@ void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a,
      * taken in chunks (partial selection, then qsort of the chunk). */
     clv_sim_claims c;
     clv_sim_claims_begin(s, &c);
+    const size_t n_coupons = t->n_actions / n_prices - 1; /* <= 255 */
+    double costs[256];
+    for (size_t coupon = 1; coupon <= n_coupons; coupon++)
+        costs[coupon] = clv_sim_claim_cost(s, (int)coupon);
     size_t m = 0;
     double sum = 0, min_cost = INFINITY;
     for (size_t i = 0; i < n; i++) {
-        const int coupon = a[i] / (int)n_prices;
+        const size_t coupon = (size_t)a[i] / n_prices;
         if (coupon) {
-            const double cost = clv_sim_claim_cost(s, coupon);
+            const double cost = costs[coupon];
             sum += cost;
             min_cost = cost < min_cost ? cost : min_cost;
             m++;

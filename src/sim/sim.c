@@ -1359,16 +1359,23 @@ void clv_sim_claims_begin(const clv_sim *s, clv_sim_claims *c)
     c->magnitude = c->outstanding; /* a sum of terms >= 0 */
 }
 
-double clv_sim_claim_cost(const clv_sim *s, int coupon)
+/* static inline copies of the two that the step calls per customer (-fPIC
+ * keeps a global function out of line) */
+static inline double claim_cost(const clv_sim *s, int coupon)
 {
     const clv_scn_coupon *cp = &s->w->coupon[coupon - 1];
     return cp->contact_cost + cp->redemption_cost + cp->max_value;
 }
 
-int clv_sim_claim(const clv_sim *s, clv_sim_claims *c, size_t i, int coupon)
+double clv_sim_claim_cost(const clv_sim *s, int coupon)
+{
+    return claim_cost(s, coupon);
+}
+
+static inline int claim(const clv_sim *s, clv_sim_claims *c, size_t i, int coupon)
 {
     const cust *u = &s->c[i];
-    const double cost = clv_sim_claim_cost(s, coupon);
+    const double cost = claim_cost(s, coupon);
     const double replaced = u->live && u->cpn_expiry > c->t0 ? u->reserved : 0;
     if ((s->w->budget_epoch >= 0 && c->reserved + cost > s->w->budget_epoch) ||
         (s->w->budget_total >= 0 && s->spent + c->outstanding - replaced + cost > s->w->budget_total))
@@ -1378,6 +1385,11 @@ int clv_sim_claim(const clv_sim *s, clv_sim_claims *c, size_t i, int coupon)
     c->magnitude += cost + replaced;
     c->terms += 2;
     return 1;
+}
+
+int clv_sim_claim(const clv_sim *s, clv_sim_claims *c, size_t i, int coupon)
+{
+    return claim(s, c, i, coupon);
 }
 
 /* A bound on the rounding of `ops` additions of terms whose magnitudes sum
@@ -1455,10 +1467,10 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
                                  s->w->n_coupons, a.price, s->w->n_prices - 1);
         cust *c = &s->c[i];
         if (a.coupon) {
-            if (!clv_sim_claim(s, &claims, i, a.coupon)) {
+            if (!claim(s, &claims, i, a.coupon)) {
                 refused += 1;
             } else {
-                c->reserved = (float)clv_sim_claim_cost(s, a.coupon);
+                c->reserved = (float)claim_cost(s, a.coupon);
                 c->send = a.coupon;
                 s->wake[i] = -INFINITY;
             }
