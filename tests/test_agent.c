@@ -631,7 +631,7 @@ TEST(test_agent_budget_order)
     const int a[5] = {1, 2, 1, 0, 1};
     double scratch[10];
     uint32_t order[5];
-    clv_agent_budget_order(t, st, a, 5, 1, scratch, order);
+    clv_agent_budget_order(t, st, a, 5, 1, NULL, scratch, order);
     const uint32_t expect[5] = {1, 0, 4, 2, 3}; /* 5, then the two 2s by index, then -1, then no coupon */
     CHECK(memcmp(order, expect, sizeof order) == 0);
     clv_qtable_free(t);
@@ -661,6 +661,144 @@ TEST(test_agent_budget_order)
     ord[0] = 10;
     CHECK_INT(clv_sim_step_ordered(s, act, ord, NULL, &err), CLV_EINPUT);
     clv_sim_free(s);
+}
+
+/* customer i's claims in the order given, replayed on the simulator's
+ * rule: acc[i] 1 if its coupon is accepted; into *c the claims after
+ * them; the number of coupon claims up to and including the last accepted
+ * one into *last (its position among the coupon claims, plus 1) */
+static void replay_claims(const clv_sim *s, const int *a, size_t n, size_t P, const uint32_t *order, int *acc,
+                          clv_sim_claims *c, size_t *last)
+{
+    clv_sim_claims_begin(s, c);
+    size_t k = 0;
+    *last = 0;
+    for (size_t q = 0; q < n; q++) {
+        const size_t i = order[q];
+        acc[i] = 0;
+        if ((size_t)a[i] < P)
+            continue;
+        k++;
+        if ((acc[i] = clv_sim_claim(s, c, i, a[i] / (int)P)))
+            *last = k;
+    }
+}
+
+/* issue 16: the budget order sorted only as far as it matters gives the
+ * full sort's claims and outcome: on random tables with ties, -inf and
+ * +inf advantages, budgets absent, too wide to bind, binding per epoch, in
+ * total, both, and spent, after epochs that left live coupons (whose
+ * reservations a new coupon gives back) */
+TEST(test_agent_budget_order_partial)
+{
+    static const double budgets[][2] = {{-1, -1}, {1e7, 1e8}, {400, -1}, {-1, 900}, {400, 5000}, {-1, 60},
+                                        {150, 2000}, {3000, -1}, {4500, -1}, {9000, -1}, {-1, 12000}};
+    clv_error err;
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){16, CLV_STREAM_USER, 2, 0});
+    size_t fitted = 0, closed_early = 0, long_orders = 0;
+    for (size_t b = 0; b < sizeof budgets / sizeof budgets[0]; b++) {
+        clv_scenario scn;
+        CHECK_INT(clv_scn_load("scenarios/tight-budget.cfg", NULL, 0, &scn, &err), CLV_OK);
+        scn.population.customers = 3000;
+        scn.interventions.budget_per_epoch = budgets[b][0];
+        scn.interventions.budget_total = budgets[b][1];
+        clv_sim *s = NULL, *s1 = NULL, *s2 = NULL;
+        CHECK_INT(clv_sim_alloc(&scn, NULL, &s, &err), CLV_OK);
+        CHECK_INT(clv_sim_alloc(&scn, NULL, &s1, &err), CLV_OK);
+        CHECK_INT(clv_sim_alloc(&scn, NULL, &s2, &err), CLV_OK);
+        CHECK_INT(clv_sim_reset(s, 7, b, &err), CLV_OK);
+        const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices,
+                     NA = clv_agent_n_actions(&scn.interventions);
+        clv_action *act = malloc(cap * sizeof *act);
+        int *a = malloc(cap * sizeof *a), *acc_ref = malloc(cap * sizeof *acc_ref), *acc = malloc(cap * sizeof *acc);
+        size_t *st = malloc(cap * sizeof *st);
+        uint32_t *ord_ref = malloc(cap * sizeof *ord_ref), *ord = malloc(cap * sizeof *ord),
+                 *seen = calloc(cap, sizeof *seen);
+        double *scratch = malloc(2 * cap * sizeof *scratch);
+        clv_qtable *t = clv_qtable_alloc(cap, NA, 0, &err);
+        if (!act || !a || !acc_ref || !acc || !st || !ord_ref || !ord || !seen || !scratch || !t) {
+            harness_fail(__FILE__, __LINE__, "out of memory");
+            return;
+        }
+        for (int e = 0; e < 6 && !clv_sim_done(s); e++) {
+            const size_t n = clv_sim_customers(s);
+            /* a random table: advantages in few levels (ties), some -inf and +inf */
+            for (size_t k = 0; k < n * NA; k++) {
+                const uint64_t u = clv_rng_next(&r) % 64;
+                t->q[k] = (k % NA) < P ? (double)(u % 3) : u == 0 ? -INFINITY : u == 1 ? INFINITY : (double)(u % 5);
+            }
+            for (size_t i = 0; i < n; i++) {
+                st[i] = i;
+                a[i] = clv_rng_next(&r) % 3 ? (int)(clv_rng_next(&r) % NA) : (int)(clv_rng_next(&r) % P);
+                act[i] = (clv_action){(uint8_t)((size_t)a[i] / P), (uint8_t)((size_t)a[i] % P)};
+            }
+            clv_agent_budget_order(t, st, a, n, P, NULL, scratch, ord_ref);
+            clv_agent_budget_order(t, st, a, n, P, s, scratch, ord);
+            /* a permutation */
+            int perm = 1;
+            for (size_t q = 0; q < n; q++)
+                perm &= ord[q] < n && seen[ord[q]] != (uint32_t)(b * 8 + (size_t)e + 1),
+                    seen[ord[q] < n ? ord[q] : 0] = (uint32_t)(b * 8 + (size_t)e + 1);
+            CHECK(perm);
+            /* the same claims accepted, the same budget left, and the same
+             * coupon claims in the same order up to the last accepted */
+            clv_sim_claims c_ref, c;
+            size_t last_ref, last;
+            replay_claims(s, a, n, P, ord_ref, acc_ref, &c_ref, &last_ref);
+            replay_claims(s, a, n, P, ord, acc, &c, &last);
+            CHECK(memcmp(acc, acc_ref, n * sizeof *acc) == 0);
+            size_t coupons = 0, sent = 0;
+            for (size_t i = 0; i < n; i++)
+                coupons += (size_t)a[i] >= P, sent += (size_t)acc[i];
+            if (sent == coupons) {
+                /* every coupon accepted (no sort: the order is free; the
+                 * sums of the claims may round otherwise) */
+                fitted += coupons > 0 && b > 0;
+            } else {
+                CHECK(memcmp(&c.reserved, &c_ref.reserved, sizeof c.reserved) == 0);
+                CHECK(memcmp(&c.outstanding, &c_ref.outstanding, sizeof c.outstanding) == 0);
+                CHECK_INT((long long)last, (long long)last_ref);
+                int same = 1;
+                for (size_t q = 0, p = 0, k = 0; k < last; q++, p++, k++) {
+                    while ((size_t)a[ord_ref[q]] < P)
+                        q++;
+                    while ((size_t)a[ord[p]] < P)
+                        p++;
+                    same &= ord_ref[q] == ord[p];
+                }
+                CHECK(same);
+            }
+            /* refusals, and an order that is not the full sort's (cut short) */
+            closed_early += sent < coupons && memcmp(ord, ord_ref, n * sizeof *ord) != 0;
+            long_orders += coupons > 256;
+            /* and the simulator, stepped with each order, does the same */
+            CHECK_INT(clv_sim_copy(s1, s, &err), CLV_OK);
+            CHECK_INT(clv_sim_copy(s2, s, &err), CLV_OK);
+            CHECK_INT(clv_sim_step_ordered(s1, act, ord_ref, NULL, &err), CLV_OK);
+            CHECK_INT(clv_sim_step_ordered(s2, act, ord, NULL, &err), CLV_OK);
+            int sent_same = 1;
+            for (size_t i = 0; i < n; i++)
+                sent_same &= clv_sim_sent(s1, i) == clv_sim_sent(s2, i) && clv_sim_sent(s1, i) == (acc[i] ? act[i].coupon : 0);
+            CHECK(sent_same);
+            size_t nd1, nd2;
+            const clv_sim_day *d1 = clv_sim_days(s1, &nd1), *d2 = clv_sim_days(s2, &nd2);
+            CHECK(nd1 == nd2 && nd1 > 0 && memcmp(d1, d2, nd1 * sizeof *d1) == 0);
+            /* go on from the reference's step, a random half of the customers asking */
+            for (size_t i = 0; i < n; i++)
+                if (clv_rng_next(&r) % 2)
+                    act[i].coupon = 0;
+            CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_OK);
+        }
+        clv_qtable_free(t);
+        free(act), free(a), free(acc_ref), free(acc), free(st), free(ord_ref), free(ord), free(seen), free(scratch);
+        clv_sim_free(s), clv_sim_free(s1), clv_sim_free(s2);
+    }
+    /* the cases exercised: every coupon accepted (wide budgets), orders cut
+     * before their last coupon claim, and orders long enough for chunks */
+    CHECK(fitted > 0);
+    CHECK(closed_early > 0);
+    CHECK(long_orders > 0);
 }
 
 /* exact backward induction on a known model over H epochs: Q_0 into q0

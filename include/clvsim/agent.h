@@ -296,9 +296,21 @@ void clv_train_result_free(clv_train_result *r);
 /* The order in which n customers with actions a[i] in states st[i] claim a
  * budget: by decreasing advantage Q(s,a) - Q(s, no coupon at a's price),
  * customers without a coupon last, ties by index, into order (n entries).
- * scratch: 2 n doubles.  n_prices: price levels of the actions. */
+ * scratch: 2 n doubles.  n_prices: price levels of the actions.
+ * s NULL (or not with n customers): that full order (qsort of every
+ * customer).  s, the simulator the order is for (its next step,
+ * clv_sim_step_ordered, n its clv_sim_customers): an order with the
+ * same claims and outcome, sorted only as far as it matters.  No sort (the
+ * customers in index order) when the budgets cannot bind
+ * (clv_sim_claims_fit: every coupon asked for fits in what is left) or
+ * nothing can pass; else the customers asking for a coupon in that order,
+ * by partial selection and sorts of growing chunks, up to the claim after
+ * which nothing costing the least of their coupons can be accepted
+ * (clv_sim_claims_closed: a refused expensive coupon does not stop a
+ * cheaper one), then the rest of them in no particular order, then the
+ * customers without a coupon by index.  Q must hold no NaN. */
 void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a, size_t n, size_t n_prices,
-                            double *scratch, uint32_t *order);
+                            const clv_sim *s, double *scratch, uint32_t *order);
 
 /* ---- the model-based oracle and the greedy table ----
  *

@@ -336,6 +336,38 @@ int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_erro
 int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *order, double *margin,
                          clv_error *err);
 
+/* The budget claims of the next step, by the rule of clv_sim_step_ordered
+ * (which makes its own with these functions): coupon level k (1..n, as
+ * clv_action.coupon) of customer i reserves clv_sim_claim_cost(s, k)
+ * (contact + redemption cost + max_value) and is accepted when that fits in
+ * what is left of the epoch's budget and, with what has been spent and what
+ * live coupons reserve (its own live coupon's reservation given back), of
+ * the total budget; else refused.  They read the state only: an order
+ * function can replay its claims to see where its order stops mattering.
+ * clv_sim_claims_begin: before the first claim of the next step.
+ * clv_sim_claim: 1 and c updated if customer i's (< clv_sim_customers, each
+ * customer once) coupon level k is accepted after c, 0 and c unchanged if
+ * refused.  clv_sim_claims_fit: 1 if coupons of n customers not yet claimed
+ * whose costs sum to sum are all accepted after c whatever their order
+ * (sum: their costs added in any order); clv_sim_claims_closed: 1 if no
+ * coupon costing min_cost or more can be accepted after c, whoever claims
+ * it.  Both are proven through a bound on the roundings of the sums (a
+ * margin of (terms + 8) x 4.4e-16 of the sums' size): they may answer 0
+ * where the exact answer is 1 within that margin of a budget, never 1
+ * where it is 0. */
+typedef struct clv_sim_claims {
+    int32_t t0;             /* the step's first day */
+    double reserved;        /* of the epoch's budget, by the accepted claims */
+    double outstanding;     /* of the total budget, by live coupons and the accepted claims */
+    double magnitude;       /* the sum of the magnitudes of outstanding's terms */
+    size_t terms;           /* and their number */
+} clv_sim_claims;
+void clv_sim_claims_begin(const clv_sim *s, clv_sim_claims *c);
+double clv_sim_claim_cost(const clv_sim *s, int coupon);
+int clv_sim_claim(const clv_sim *s, clv_sim_claims *c, size_t i, int coupon);
+int clv_sim_claims_fit(const clv_sim *s, const clv_sim_claims *c, double sum, size_t n);
+int clv_sim_claims_closed(const clv_sim *s, const clv_sim_claims *c, double min_cost);
+
 /* What the last step executed for customer i: the coupon level (1..n, as
  * clv_action.coupon) sent to it at the epoch's start, or 0 when its action
  * sent none, when the budget refused the one it asked for, when it was

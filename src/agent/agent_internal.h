@@ -90,8 +90,9 @@ double clv__agent_epsilon(const clv_scn_agent *ag, int e);
  * CLV_EINPUT naming the policy when asked for n customers after acting
  * for n_acted; customer order without a budget; else
  * clv_agent_budget_order of t over the customers' states st and actions
- * a (scratch: 2 n doubles). */
+ * a for the next step of s (scratch: 2 n doubles). */
 int clv__agent_policy_order(const char *name, size_t n_acted, int budget, const clv_qtable *t, const size_t *st,
-                            const int *a, size_t n, size_t n_prices, double *scratch, uint32_t *order, clv_error *err);
+                            const int *a, size_t n, size_t n_prices, const clv_sim *s, double *scratch,
+                            uint32_t *order, clv_error *err);
 
 #endif

@@ -87,14 +87,15 @@ static int act_table(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t
 static int order_table(void *ctx, const clv_sim *s, const clv_action *act, size_t n, uint32_t *order,
                        clv_error *err)
 {
-    (void)s, (void)act;
+    (void)act;
     const table_policy *p = ctx;
-    return clv__agent_policy_order(p->name, p->n, p->budget, p->t, p->state, p->a, n, p->n_prices, p->scratch, order,
-                                   err);
+    return clv__agent_policy_order(p->name, p->n, p->budget, p->t, p->state, p->a, n, p->n_prices, s, p->scratch,
+                                   order, err);
 }
 
 int clv__agent_policy_order(const char *name, size_t n_acted, int budget, const clv_qtable *t, const size_t *st,
-                            const int *a, size_t n, size_t n_prices, double *scratch, uint32_t *order, clv_error *err)
+                            const int *a, size_t n, size_t n_prices, const clv_sim *s, double *scratch,
+                            uint32_t *order, clv_error *err)
 {
     if (n != n_acted)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "policy %s: order asked for %zu customers, acted for %zu",
@@ -104,7 +105,7 @@ int clv__agent_policy_order(const char *name, size_t n_acted, int budget, const 
             order[i] = (uint32_t)i;
         return CLV_OK;
     }
-    clv_agent_budget_order(t, st, a, n, n_prices, scratch, order);
+    clv_agent_budget_order(t, st, a, n, n_prices, s, scratch, order);
     return CLV_OK;
 }
 

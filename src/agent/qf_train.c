@@ -431,7 +431,7 @@ int clv_qf_train(const clv_scenario *scn0, int algo, const clv_train_opts *opts,
                 break;
             if (budget) {
                 const clv_qtable all = {n, A, Q, NULL, NULL, 0, 0}; /* customer i is state i */
-                clv_agent_budget_order(&all, idx, na, n, P, scratch, order);
+                clv_agent_budget_order(&all, idx, na, n, P, s, scratch, order);
             }
             if ((st = clv_sim_step_ordered(s, act, budget ? order : NULL, margin, err)) != CLV_OK)
                 break;
@@ -599,11 +599,11 @@ static int act_qf(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n,
 
 static int order_qf(void *ctx, const clv_sim *s, const clv_action *act, size_t n, uint32_t *order, clv_error *err)
 {
-    (void)s, (void)act;
+    (void)act;
     const qf_policy *p = ctx;
     const clv_qtable all = {n, p->A, p->Q, NULL, NULL, 0, 0}; /* customer i is state i */
-    return clv__agent_policy_order(p->name, p->n, p->budget, &all, p->idx, p->a, n, p->n_prices, p->scratch, order,
-                                   err);
+    return clv__agent_policy_order(p->name, p->n, p->budget, &all, p->idx, p->a, n, p->n_prices, s, p->scratch,
+                                   order, err);
 }
 
 static void release_qf(void *ctx)

@@ -64,6 +64,17 @@ int clv_agent_greedy(const clv_qtable *t, size_t s)
     return best;
 }
 
+/* q[clv_agent_greedy], the same bits (the running value is q[best] at every
+ * step), without its unpredictable branches: a chain of conditional moves
+ * (maxsd), in the same order, so NaN and signed zeros come out as there */
+static inline double row_max(const double *q, size_t A)
+{
+    double mx = q[0];
+    for (size_t a = 1; a < A; a++)
+        mx = q[a] > mx ? q[a] : mx;
+    return mx;
+}
+
 double clv_agent_q_se(const clv_qtable *t, size_t s, int a)
 {
     const size_t k = s * t->n_actions + (size_t)a;
@@ -139,7 +150,10 @@ int clv_agent_act(const clv_qtable *t, const clv_agent_params *p, size_t s, clv_
     return (int)(A - 1);
 }
 
-double clv__agent_next_value(const clv_qtable *t, const clv_agent_params *p, size_t s2, int a2)
+/* clv__agent_next_value and clv__agent_step_size as static inline
+ * functions, so that clv_agent_update inlines them (-fPIC keeps a global
+ * function out of line for interposition) */
+static inline double next_value(const clv_qtable *t, const clv_agent_params *p, size_t s2, int a2)
 {
     const size_t A = t->n_actions;
     const double *q2 = t->q + s2 * A;
@@ -163,14 +177,48 @@ double clv__agent_next_value(const clv_qtable *t, const clv_agent_params *p, siz
             return next;
         }
     default:
-        return q2[clv_agent_greedy(t, s2)];
+        return row_max(q2, A);
     }
+}
+
+double clv__agent_next_value(const clv_qtable *t, const clv_agent_params *p, size_t s2, int a2)
+{
+    return next_value(t, p, s2, a2);
+}
+
+static double step_size(const clv_agent_params *p, uint32_t visits)
+{
+    const double alpha = p->alpha_visits ? p->alpha / pow((double)visits, p->omega) : p->alpha;
+    return alpha > 1 ? 1 : alpha;
+}
+
+/* The step sizes alpha / n^omega of the first STEP_CACHE visits, computed
+ * by step_size itself (the same bits) for the last (alpha, omega) the
+ * thread used: a pow per update was a third of an update's time.  Thread
+ * local, so workers never share it; keyed on the bits of both. */
+enum { STEP_CACHE = 1024 };
+static _Thread_local struct {
+    int ready;
+    double alpha, omega;
+    double v[STEP_CACHE];
+} steps;
+
+static inline double step_at(const clv_agent_params *p, uint32_t visits)
+{
+    if (!p->alpha_visits || visits >= STEP_CACHE)
+        return step_size(p, visits);
+    if (!steps.ready || memcmp(&steps.alpha, &p->alpha, sizeof p->alpha) != 0 ||
+        memcmp(&steps.omega, &p->omega, sizeof p->omega) != 0) {
+        for (uint32_t k = 0; k < STEP_CACHE; k++)
+            steps.v[k] = step_size(p, k);
+        steps.alpha = p->alpha, steps.omega = p->omega, steps.ready = 1;
+    }
+    return steps.v[visits];
 }
 
 double clv__agent_step_size(const clv_agent_params *p, uint32_t visits)
 {
-    const double alpha = p->alpha_visits ? p->alpha / pow((double)visits, p->omega) : p->alpha;
-    return alpha > 1 ? 1 : alpha;
+    return step_at(p, visits);
 }
 
 double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int a, double reward, size_t s2, int a2,
@@ -178,12 +226,12 @@ double clv_agent_update(clv_qtable *t, const clv_agent_params *p, size_t s, int 
 {
     const size_t A = t->n_actions;
     double *q = t->q + s * A;
-    const double target = reward + (terminal ? 0 : p->gamma * clv__agent_next_value(t, p, s2, a2));
     const size_t k = s * A + (size_t)a;
+    const double target = reward + (terminal ? 0 : p->gamma * next_value(t, p, s2, a2));
     uint32_t *n = &t->visits[k];
     if (*n < UINT32_MAX)
         ++*n;
-    const double alpha = clv__agent_step_size(p, *n);
+    const double alpha = step_at(p, *n);
     double delta = target - q[a];
     q[a] += alpha * delta;
     /* the targets' sums and the weight of each in Q */

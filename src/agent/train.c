@@ -28,19 +28,131 @@ static int by_advantage(const void *x, const void *y)
     return (a->i > b->i) - (a->i < b->i);
 }
 
+/* x first in by_advantage's order (a total order without NaN: no two
+ * pairs have the same customer) */
+static inline int first(const keyed *x, const keyed *y)
+{
+    return x->adv > y->adv || (x->adv == y->adv && x->i < y->i);
+}
+
+static inline void swap_keyed(keyed *x, keyed *y)
+{
+    const keyed t = *x;
+    *x = *y;
+    *y = t;
+}
+
+/* Partial selection: reorder k[0..n) so that its first m (0 < m < n) are
+ * the m first in by_advantage's order (in any order among themselves).
+ * Quickselect on the median of three (O(n) expected), with qsort of what
+ * is left after 128 rounds against the quadratic worst case. */
+static void select_first(keyed *k, size_t n, size_t m)
+{
+    size_t lo = 0, hi = n, depth = 0;
+    while (hi - lo > 16) {
+        if (++depth > 128) {
+            qsort(k + lo, hi - lo, sizeof *k, by_advantage);
+            return;
+        }
+        /* median of three to k[lo], then Lomuto's partition around it */
+        const size_t mid = lo + (hi - lo) / 2;
+        if (first(&k[mid], &k[lo]))
+            swap_keyed(&k[mid], &k[lo]);
+        if (first(&k[hi - 1], &k[lo]))
+            swap_keyed(&k[hi - 1], &k[lo]);
+        if (first(&k[hi - 1], &k[mid]))
+            swap_keyed(&k[hi - 1], &k[mid]);
+        swap_keyed(&k[lo], &k[mid]); /* the median */
+        size_t p = lo;
+        for (size_t q = lo + 1; q < hi; q++)
+            if (first(&k[q], &k[lo]))
+                swap_keyed(&k[++p], &k[q]);
+        swap_keyed(&k[lo], &k[p]); /* k[lo..p) first, k[p] the pivot, k(p..hi) after */
+        if (p == m || p + 1 == m)
+            return;
+        if (m < p)
+            hi = p;
+        else
+            lo = p + 1;
+    }
+    qsort(k + lo, hi - lo, sizeof *k, by_advantage);
+}
+
 void clv_agent_budget_order(const clv_qtable *t, const size_t *st, const int *a, size_t n, size_t n_prices,
-                            double *scratch, uint32_t *order)
+                            const clv_sim *s, double *scratch, uint32_t *order)
 {
     keyed *k = (keyed *)scratch;
+    if (!s || n != clv_sim_customers(s) || t->n_actions / n_prices > 256) {
+        /* the reference: every customer in the full order */
+        for (size_t i = 0; i < n; i++) {
+            const size_t coupon = (size_t)a[i] / n_prices, price = (size_t)a[i] % n_prices;
+            const double *q = t->q + st[i] * t->n_actions;
+            k[i].adv = coupon ? q[a[i]] - q[price] : -INFINITY; /* action `price` is no coupon at that price */
+            k[i].i = (uint32_t)i;
+        }
+        qsort(k, n, sizeof *k, by_advantage);
+        for (size_t q = 0; q < n; q++)
+            order[q] = k[q].i;
+        return;
+    }
+    /* Only the coupons' claims depend on the order (a price level is set
+     * whatever it is), and only until no further claim can be accepted:
+     * the customers asking for a coupon, in the full order, up to where
+     * clv_sim_claims_closed says that nothing costing the least any of
+     * them costs can pass; the rest of them in any order, then the
+     * customers without a coupon in index order.  The sorted prefix is
+     * taken in chunks (partial selection, then qsort of the chunk). */
+    clv_sim_claims c;
+    clv_sim_claims_begin(s, &c);
+    const size_t n_coupons = t->n_actions / n_prices - 1; /* <= 255 */
+    double costs[256];
+    for (size_t coupon = 1; coupon <= n_coupons; coupon++)
+        costs[coupon] = clv_sim_claim_cost(s, (int)coupon);
+    size_t m = 0;
+    double sum = 0, min_cost = INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        const size_t coupon = (size_t)a[i] / n_prices;
+        if (coupon) {
+            const double cost = costs[coupon];
+            sum += cost;
+            min_cost = cost < min_cost ? cost : min_cost;
+            m++;
+        }
+    }
+    if (clv_sim_claims_fit(s, &c, sum, m) || clv_sim_claims_closed(s, &c, min_cost)) {
+        /* every claim accepted, or every one refused, whatever the order */
+        for (size_t i = 0; i < n; i++)
+            order[i] = (uint32_t)i;
+        return;
+    }
+    m = 0;
     for (size_t i = 0; i < n; i++) {
         const size_t coupon = (size_t)a[i] / n_prices, price = (size_t)a[i] % n_prices;
-        const double *q = t->q + st[i] * t->n_actions;
-        k[i].adv = coupon ? q[a[i]] - q[price] : -INFINITY; /* action `price` is no coupon at that price */
-        k[i].i = (uint32_t)i;
+        if (coupon) {
+            const double *q = t->q + st[i] * t->n_actions;
+            k[m].adv = q[a[i]] - q[price];
+            k[m++].i = (uint32_t)i;
+        }
     }
-    qsort(k, n, sizeof *k, by_advantage);
-    for (size_t q = 0; q < n; q++)
-        order[q] = k[q].i;
+    /* chunks of 256, 512, ...: O(m) selection work per chunk */
+    size_t pos = 0, done = 0, chunk = 256;
+    for (int open = 1; open && done < m; chunk *= 2) {
+        const size_t hi = m - done > chunk ? done + chunk : m;
+        if (hi < m)
+            select_first(k + done, m - done, hi - done);
+        qsort(k + done, hi - done, sizeof *k, by_advantage);
+        for (; done < hi && open; done++) {
+            const size_t i = k[done].i;
+            order[pos++] = (uint32_t)i;
+            clv_sim_claim(s, &c, i, a[i] / (int)n_prices);
+            open = !clv_sim_claims_closed(s, &c, min_cost);
+        }
+    }
+    for (; done < m; done++)
+        order[pos++] = k[done].i;
+    for (size_t i = 0; i < n; i++)
+        if ((size_t)a[i] < n_prices)
+            order[pos++] = (uint32_t)i;
 }
 
 void clv_train_result_free(clv_train_result *r)
@@ -455,7 +567,7 @@ int clv_agent_train(const clv_scenario *scn0, int algo, const clv_train_opts *op
             if (last || st != CLV_OK)
                 break;
             if (budget)
-                clv_agent_budget_order(out->table, cur, na, n, P, scratch, order);
+                clv_agent_budget_order(out->table, cur, na, n, P, s, scratch, order);
             if ((st = clv_sim_step_ordered(s, act, budget ? order : NULL, margin, err)) != CLV_OK)
                 break;
             if (clv_progress_poll(progress) != CLV_OK) {

@@ -1,4 +1,5 @@
 /* sim.c - the environment: population, event-driven customer lifecycles, daily accounting, stages. */
+#include <float.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -1480,6 +1481,90 @@ expected:
     return CLV_OK;
 }
 
+/* ---- the budget claims (clvsim/sim.h; clv_sim_step_ordered makes its own
+ * with these) ---- */
+
+void clv_sim_claims_begin(const clv_sim *s, clv_sim_claims *c)
+{
+    c->t0 = s->w->cal.start + s->epoch * s->w->epoch_days;
+    c->reserved = c->outstanding = c->magnitude = 0;
+    c->terms = 0;
+    if (s->w->budget_total >= 0)
+        for (size_t i = 0; i < s->n; i++)
+            if (s->c[i].live && s->c[i].cpn_expiry > c->t0) {
+                c->outstanding += s->c[i].reserved;
+                c->terms++;
+            }
+    c->magnitude = c->outstanding; /* a sum of terms >= 0 */
+}
+
+double clv_sim_claim_cost(const clv_sim *s, int coupon)
+{
+    return coupon_reserve(s->w, coupon);
+}
+
+/* a static inline copy of clv_sim_claim, which the step calls per customer
+ * (-fPIC keeps a global function out of line) */
+static inline int claim(const clv_sim *s, clv_sim_claims *c, size_t i, int coupon)
+{
+    const cust *u = &s->c[i];
+    const double cost = coupon_reserve(s->w, coupon);
+    const double replaced = u->live && u->cpn_expiry > c->t0 ? u->reserved : 0;
+    if ((s->w->budget_epoch >= 0 && c->reserved + cost > s->w->budget_epoch) ||
+        (s->w->budget_total >= 0 && s->spent + c->outstanding - replaced + cost > s->w->budget_total))
+        return 0;
+    c->reserved += cost;
+    c->outstanding += cost - replaced;
+    c->magnitude += cost + replaced;
+    c->terms += 2;
+    return 1;
+}
+
+int clv_sim_claim(const clv_sim *s, clv_sim_claims *c, size_t i, int coupon)
+{
+    return claim(s, c, i, coupon);
+}
+
+/* A bound on the rounding of `ops` additions of terms whose magnitudes sum
+ * to at most m: each rounds by at most DBL_EPSILON / 2 of a partial result
+ * <= m (1 + small); four times that, so that the test using it is safe
+ * with its own roundings. */
+static double rounding(size_t ops, double m)
+{
+    return 2.0 * (double)(ops + 8) * DBL_EPSILON * m;
+}
+
+int clv_sim_claims_fit(const clv_sim *s, const clv_sim_claims *c, double sum, size_t n)
+{
+    const double be = s->w->budget_epoch, bt = s->w->budget_total;
+    if (n == 0)
+        return 1;
+    /* a claim's test is at most (reserved + every cost) rounded, and at
+     * most spent + outstanding + every cost (the replaced reservations
+     * only lower it), rounded through the sums of both and of `sum` */
+    if (be >= 0 && !(c->reserved + sum + rounding(2 * n, c->reserved + sum) <= be))
+        return 0;
+    if (bt >= 0 && !(s->spent + c->outstanding + sum +
+                         rounding(c->terms + 4 * n, s->spent + 2 * c->magnitude + 2 * sum) <= bt))
+        return 0;
+    return 1;
+}
+
+int clv_sim_claims_closed(const clv_sim *s, const clv_sim_claims *c, double min_cost)
+{
+    const double be = s->w->budget_epoch, bt = s->w->budget_total;
+    /* reserved only grows, and rounding is monotonic: reserved + cost >=
+     * reserved + min_cost, rounded, for every later claim */
+    if (be >= 0 && c->reserved + min_cost > be)
+        return 1;
+    /* a customer not yet claimed still has its live reservation in
+     * outstanding, so its test is at least spent + its cost, up to the
+     * rounding of outstanding and of the test (smallest at min_cost) */
+    if (bt >= 0 && s->spent + min_cost > bt + rounding(c->terms + 4, s->spent + c->magnitude + min_cost + bt))
+        return 1;
+    return 0;
+}
+
 int clv_sim_step(clv_sim *s, const clv_action *actions, double *margin, clv_error *err)
 {
     return clv_sim_step_ordered(s, actions, NULL, margin, err);
@@ -1501,7 +1586,7 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
      * cost (contact + redemption cost + its largest discount) within the
      * epoch's and the total budget, or is refused; a customer with a coupon
      * or a new price level is woken at the epoch start */
-    double refused = 0, outstanding = 0, reserved = 0;
+    double refused = 0;
     /* without budgets no coupon is refused and the order does not matter,
      * and no actions (the list price for all) need no order either: the
      * blocks apply the actions to their customers in parallel, as they scan
@@ -1511,10 +1596,9 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
     for (size_t i = 0; defer && actions && i < n_before; i++)
         if (actions[i].coupon > s->w->n_coupons || actions[i].price >= s->w->n_prices)
             defer = 0;
-    if (s->w->budget_total >= 0 && !defer)
-        for (size_t i = 0; i < n_before; i++)
-            if (s->c[i].live && s->c[i].cpn_expiry > t0)
-                outstanding += s->c[i].reserved;
+    clv_sim_claims claims = {0};
+    if (!defer)
+        clv_sim_claims_begin(s, &claims);
     for (size_t q = 0; !defer && actions && q < n_before; q++) {
         const size_t i = order ? order[q] : q;
         if (i >= n_before)
@@ -1524,18 +1608,11 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "actions",
                                  "customer %zu: coupon %d of 0..%d, price level %d of 0..%d", i, a.coupon,
                                  s->w->n_coupons, a.price, s->w->n_prices - 1);
-        cust *c = &s->c[i];
         if (a.coupon) {
-            double cost = coupon_reserve(s->w, a.coupon);
-            double replaced = c->live && c->cpn_expiry > t0 ? c->reserved : 0;
-            if ((s->w->budget_epoch >= 0 && reserved + cost > s->w->budget_epoch) ||
-                (s->w->budget_total >= 0 && s->spent + outstanding - replaced + cost > s->w->budget_total)) {
+            if (!claim(s, &claims, i, a.coupon))
                 refused += 1;
-            } else {
-                reserved += cost;
-                outstanding += cost - replaced;
-                send_coupon(s, i, a.coupon, cost);
-            }
+            else
+                send_coupon(s, i, a.coupon, coupon_reserve(s->w, a.coupon));
         }
         request_price(s, i, a.price);
     }
