@@ -224,6 +224,31 @@ static int serial_for(size_t n_units, clv_unit_fn fn, void *ctx)
     return CLV_OK;
 }
 
+static void loop_init(loop *p, clv_unit_fn fn, void *ctx, size_t n_units, int threads)
+{
+    p->fn = fn;
+    p->ctx = ctx;
+    p->n_units = n_units;
+    atomic_init(&p->next, 0);
+    atomic_init(&p->stop, 0);
+    for (int i = 0; i < threads; i++)
+        p->out[i] = (worker_out){CLV_OK, n_units};
+}
+
+/* the status of the smallest failing unit of workers 0..last */
+static int loop_status(const loop *p, int last)
+{
+    int status = CLV_OK;
+    size_t best = p->n_units;
+    for (int i = 0; i <= last; i++) {
+        if (p->out[i].status != CLV_OK && p->out[i].failed_unit < best) {
+            best = p->out[i].failed_unit;
+            status = p->out[i].status;
+        }
+    }
+    return status;
+}
+
 int clv_parallel_for(int threads, size_t n_units, clv_unit_fn fn, void *ctx)
 {
     threads = clv_threads_resolve(threads);
@@ -236,13 +261,7 @@ int clv_parallel_for(int threads, size_t n_units, clv_unit_fn fn, void *ctx)
         return serial_for(n_units, fn, ctx);
 
     loop p;
-    p.fn = fn;
-    p.ctx = ctx;
-    p.n_units = n_units;
-    atomic_init(&p.next, 0);
-    atomic_init(&p.stop, 0);
-    for (int i = 0; i < threads; i++)
-        p.out[i] = (worker_out){CLV_OK, n_units};
+    loop_init(&p, fn, ctx, n_units, threads);
     /* if helpers cannot be created the units still all run, on fewer
      * threads: a loss of speed, never of results */
     job j = {loop_body, &p, 0, 0};
@@ -253,15 +272,7 @@ int clv_parallel_for(int threads, size_t n_units, clv_unit_fn fn, void *ctx)
      * increasing order, so every unit below the first failing unit of a
      * sequential run was claimed and ran: the answer is the same as with
      * one thread, whatever the scheduling. */
-    int status = CLV_OK;
-    size_t best = n_units;
-    for (int i = 0; i <= j.joined; i++) {
-        if (p.out[i].status != CLV_OK && p.out[i].failed_unit < best) {
-            best = p.out[i].failed_unit;
-            status = p.out[i].status;
-        }
-    }
-    return status;
+    return loop_status(&p, j.joined);
 }
 
 /* the old fork-join loop (threads created and joined per call), kept as the
@@ -287,13 +298,7 @@ int clv__parallel_for_create_join(int threads, size_t n_units, clv_unit_fn fn, v
     if (threads == 1)
         return serial_for(n_units, fn, ctx);
     loop p;
-    p.fn = fn;
-    p.ctx = ctx;
-    p.n_units = n_units;
-    atomic_init(&p.next, 0);
-    atomic_init(&p.stop, 0);
-    for (int i = 0; i < threads; i++)
-        p.out[i] = (worker_out){CLV_OK, n_units};
+    loop_init(&p, fn, ctx, n_units, threads);
     pthread_t tid[CLV_THREADS_MAX];
     ref_arg args[CLV_THREADS_MAX];
     int started = 0;
@@ -307,15 +312,7 @@ int clv__parallel_for_create_join(int threads, size_t n_units, clv_unit_fn fn, v
     ref_main(&args[0]);
     for (int i = 1; i <= started; i++)
         pthread_join(tid[i], NULL);
-    int status = CLV_OK;
-    size_t best = n_units;
-    for (int i = 0; i <= started; i++) {
-        if (p.out[i].status != CLV_OK && p.out[i].failed_unit < best) {
-            best = p.out[i].failed_unit;
-            status = p.out[i].status;
-        }
-    }
-    return status;
+    return loop_status(&p, started);
 }
 
 /* ---- units that share a key never run at once ---- */
