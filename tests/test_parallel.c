@@ -110,7 +110,7 @@ static int pool_unit(size_t unit, int worker, void *ctx)
         return unit % 2 ? CLV_EIO : CLV_ENUMERIC;
     }
     if (c->nested) {
-        /* a call from inside a unit: it runs on this thread, and is right */
+        /* a call from inside a unit: it runs on threads of its own, and is right */
         double inner[5];
         pctx in;
         memset(&in, 0, sizeof in);

@@ -13,10 +13,13 @@
  * calls (no spinning) and reused, so a call costs a wake-up, not a thread
  * creation (make bench SECTIONS=parallel).  Helpers block all signals, so
  * a signal (Ctrl-C) reaches the program's own threads.  One call at a
- * time uses the pool: a call made while another runs - nested, from inside
- * a unit, or concurrent, from another thread of the program - runs all of
- * its units on its own caller's thread in unit order, which by the
- * contract above gives the same results.  The pool is shut down at exit
+ * time uses the pool: a call of clv_parallel_for made while another runs -
+ * nested, from inside a unit, or concurrent, from another thread of the
+ * program - runs on threads of its own, created and joined for that call
+ * (so that the cores do not idle while an outer loop's last long units
+ * make nested calls); one of clv_parallel_for_keyed runs all of its units
+ * on its own caller's thread in unit order.  By the contract above both
+ * give the same results.  The pool is shut down at exit
  * (atexit) or by clv_parallel_shutdown.  After fork() the child starts
  * with no helpers and creates its own on its first call; forking while
  * another thread is inside a call leaves the child running every call on
@@ -72,8 +75,9 @@ int clv_parallel_shutdown(void);
 int clv_parallel_helpers(void);
 
 /* The fork-join loop without the pool: the same contract as
- * clv_parallel_for, with threads created and joined in every call.  Kept
- * as the reference of the pool's per-call cost (bench section "parallel"). */
+ * clv_parallel_for, with threads created and joined in every call.  What a
+ * nested or concurrent clv_parallel_for runs, and the reference of the
+ * pool's per-call cost (bench section "parallel"). */
 int clv__parallel_for_create_join(int threads, size_t n_units, clv_unit_fn fn, void *ctx);
 
 #ifdef __cplusplus

@@ -28,8 +28,9 @@ int clv_threads_resolve(int requested)
  * helper that wakes after the job was closed goes back to sleep, so a
  * descheduled helper never delays a call whose units are all done.  One
  * call at a time owns the pool (in_use); a nested call (from a unit) or a
- * concurrent one (from another caller thread) runs on its caller's thread
- * in unit order, which gives the same results. */
+ * concurrent one (from another caller thread) creates and joins threads of
+ * its own (clv_parallel_for; clv_parallel_for_keyed runs it on its caller's
+ * thread in unit order), which gives the same results. */
 
 typedef struct job job;
 struct job {
@@ -255,10 +256,16 @@ int clv_parallel_for(int threads, size_t n_units, clv_unit_fn fn, void *ctx)
     if ((size_t)threads > n_units)
         threads = n_units > 0 ? (int)n_units : 1;
 
-    /* one thread, or the pool is busy (a nested or concurrent call): plain
-     * loop on the caller's thread */
-    if (threads == 1 || atomic_flag_test_and_set(&in_use))
+    /* one thread: plain loop on the caller's thread; the pool busy (a
+     * nested or concurrent call): threads of the call's own, created and
+     * joined as before the pool (a nested call on one thread would leave
+     * the cores idle while the outer loop's last long units run, e.g. the
+     * evaluation's clairvoyant replications, each of whose rollouts is a
+     * parallel call) */
+    if (threads == 1)
         return serial_for(n_units, fn, ctx);
+    if (atomic_flag_test_and_set(&in_use))
+        return clv__parallel_for_create_join(threads, n_units, fn, ctx);
 
     loop p;
     loop_init(&p, fn, ctx, n_units, threads);
