@@ -9,7 +9,7 @@
  *   episodes than an int; a directory and a FIFO instead of a file (no
  *   hang); a non-finite Q; non-finite or negative target statistics; a
  *   weight outside [0, 1]; statistics without visits.
- * - Network files (CLVMLP02, clv_mlp_load, clv_ltv_model_load;
+ * - Network files (CLVMLP03, and CLVMLP02 of clvsim 0.1; clv_mlp_load, clv_ltv_model_load;
  *   predict-ltv): a ZILN network with one output and an MSE one with
  *   three; each header field out of range (inputs, layers, outputs,
  *   activation, precision, loss, a hidden width, a width past the layers);
@@ -390,7 +390,7 @@ TEST(test_bad_loaders_qtab_cli)
 
 /* offsets in a network file: the magic, 14 int32 of spec and loss, 16
  * doubles of settings, then means, sds and parameters */
-enum { NET_HEAD = 8, NET_META = NET_HEAD + 14 * 4, NET_MEAN = NET_META + 16 * 8, NET_IN = CLV_LTV_FEATURES, NET_H = 4 };
+enum { NET_HEAD = 8, NET_META = NET_HEAD + 14 * 4, NET_MEAN = NET_META + CLV_MLP_META * 8, NET_IN = CLV_LTV_FEATURES, NET_H = 4 };
 #define NET_SD (NET_MEAN + 8 * NET_IN)
 #define NET_PARAMS (NET_SD + 8 * NET_IN)
 
@@ -497,23 +497,23 @@ TEST(test_bad_loaders_mlp_header)
     const long len = file_size(path);
     char want[400];
     snprintf(want, sizeof want, "truncated: the header gives 25 inputs, 8 hidden layers, 3 outputs and 70003600003 "
-             "parameters, which take 560028800620 bytes; the file has %ld", len);
+             "parameters, which take 560028801004 bytes; the file has %ld", len);
     CHECK_NET(path, CLV_EINPUT, want);
-    /* shorter than a header; cut short; a byte more (196 + 8 x (50 + 119)) */
+    /* shorter than a header; cut short; a byte more (580 + 8 x (50 + 119)) */
     CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
-    CHECK_INT(file_size(path), 1548);
+    CHECK_INT(file_size(path), 1932);
     CHECK(truncate(path, 195) == 0);
-    CHECK_NET(path, CLV_EINPUT, "truncated: 195 bytes, fewer than the 196 of a header and checksum");
+    CHECK_NET(path, CLV_EINPUT, "truncated: 195 bytes, fewer than the 580 of a header and checksum");
     CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
-    CHECK(truncate(path, 1547) == 0);
+    CHECK(truncate(path, 1931) == 0);
     CHECK_NET(path, CLV_EINPUT, "truncated: the header gives 25 inputs, 1 hidden layers, 3 outputs and 119 "
-                                "parameters, which take 1548 bytes; the file has 1547");
+                                "parameters, which take 1932 bytes; the file has 1931");
     CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
     FILE *fp = fopen(path, "ab");
     fputc(0, fp);
     fclose(fp);
     CHECK_NET(path, CLV_EINPUT, "trailing bytes after the network: the header gives 25 inputs, 1 hidden layers, 3 "
-                                "outputs and 119 parameters, which take 1548 bytes; the file has 1549");
+                                "outputs and 119 parameters, which take 1932 bytes; the file has 1933");
     CHECK_NET(dir, CLV_EINPUT, "not a regular file (a directory); expected a clvsim network file");
     CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
     CHECK_NET(path, CLV_OK, NULL);
@@ -1046,4 +1046,78 @@ TEST(test_bad_loaders_ltv_diverged)
     CHECK(h.epochs == 3 && isfinite(h.train_loss[2]) && isfinite(h.val_loss[2]));
     clv_mlp_history_free(&h);
     clv_mlp_free(m);
+}
+
+/* A network file of version 02 (clvsim 0.1: 16 numbers of configuration)
+ * is still read: the same network, its 16 numbers and the rest 0; a
+ * version-03 file cut to 02's length with 02's magic but a non-zero
+ * number past the 16 cannot exist, so the 02 file is made from a 03 one by
+ * dropping numbers 16 to 63 (all 0) and recomputing the checksum. */
+TEST(test_bad_loaders_net_version_02)
+{
+    char dir[] = "/tmp/clvsim-net02-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600], old[620];
+    snprintf(path, sizeof path, "%s/ltv.mlp", dir);
+    snprintf(old, sizeof old, "%s/old.mlp", dir);
+    CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
+    const long len = file_size(path);
+    unsigned char *b = malloc((size_t)len);
+    FILE *fp = fopen(path, "rb");
+    CHECK(b && fp && fread(b, 1, (size_t)len, fp) == (size_t)len);
+    if (fp)
+        fclose(fp);
+    /* the 02 layout: magic, head, 16 numbers, the rest as it was */
+    const long cut = (CLV_MLP_META - 16) * 8, len02 = len - cut;
+    unsigned char *o = malloc((size_t)len02);
+    CHECK(o != NULL);
+    if (b && o) {
+        memcpy(o, b, NET_META + 16 * 8);
+        memcpy(o, "CLVMLP02", 8);
+        memcpy(o + NET_META + 16 * 8, b + NET_MEAN, (size_t)(len - NET_MEAN));
+        const uint32_t crc = clv_crc32(0, o + 8, (size_t)len02 - 12);
+        memcpy(o + len02 - 4, &crc, 4);
+        fp = fopen(old, "wb");
+        CHECK(fp && fwrite(o, 1, (size_t)len02, fp) == (size_t)len02);
+        if (fp)
+            fclose(fp);
+    }
+    clv_error err;
+    clv_ltv_model *a = clv_ltv_model_load(path, 8, NULL, &err), *c = clv_ltv_model_load(old, 8, NULL, &err);
+    CHECK(a != NULL);
+    CHECK(c != NULL);
+    if (a && c) {
+        CHECK(memcmp(clv_ltv_model_config(a), clv_ltv_model_config(c), sizeof(clv_ltv_config)) == 0);
+        /* the same predictions, to the bit, for a made-up customer */
+        clv_sim_obs ob = {.stage = CLV_STAGE_ACTIVE, .purchases = 3, .recency_days = 20, .age_days = 200,
+                          .total_spend = 90, .last_spend = 30, .max_spend = 40, .mean_gap_days = 90,
+                          .coupon_age_days = -1, .price = 1, .today = 10000};
+        double va = NAN, vc = NAN, pa = NAN, pc = NAN;
+        clv_btyd_value bv;
+        clv_scenario scn;
+        CHECK_INT(clv_scn_defaults(&scn, &err), CLV_OK);
+        clv_btyd_value_init(&bv, &scn);
+        clv_ltv_model_set_btyd(a, &bv);
+        clv_ltv_model_set_btyd(c, &bv);
+        CHECK_INT(clv_ltv_model_predict(a, &ob, 1, &va, &pa, &err), CLV_OK);
+        CHECK_INT(clv_ltv_model_predict(c, &ob, 1, &vc, &pc, &err), CLV_OK);
+        CHECK(isfinite(va) && memcmp(&va, &vc, sizeof va) == 0 && memcmp(&pa, &pc, sizeof pa) == 0);
+    }
+    clv_ltv_model_free(a);
+    clv_ltv_model_free(c);
+    /* an 02 file whose length is that of an 03 one: trailing bytes */
+    if (b) {
+        memcpy(b, "CLVMLP02", 8);
+        fp = fopen(old, "wb");
+        CHECK(fp && fwrite(b, 1, (size_t)len, fp) == (size_t)len);
+        if (fp)
+            fclose(fp);
+        CHECK_INT(recrc(old), 0);
+        CHECK(clv_ltv_model_load(old, 8, NULL, &err) == NULL);
+        CHECK_INT(err.code, CLV_EINPUT);
+        CHECK(strstr(err.msg, "trailing bytes after the network") != NULL);
+    }
+    free(b), free(o);
+    unlink(path), unlink(old);
+    rmdir(dir);
 }

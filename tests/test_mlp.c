@@ -496,7 +496,7 @@ TEST(test_mlp_files)
     CHECK_STR(err.msg, "corrupted (checksum mismatch)");
     CHECK(truncate(path, 100) == 0);
     CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, got, &err) == NULL);
-    CHECK_STR(err.msg, "truncated: 100 bytes, fewer than the 196 of a header and checksum");
+    CHECK_STR(err.msg, "truncated: 100 bytes, fewer than the 580 of a header and checksum");
     fp = fopen(path, "wb");
     fputs("CLVQTAB3 and more", fp);
     fclose(fp);

@@ -201,11 +201,11 @@ void clv_standardize_apply(double *X, size_t n, size_t k, const double *mean, co
 
 /* ---- files ---- */
 
-enum { CLV_MLP_META = 16 };
+enum { CLV_MLP_META = 64 };
 
 /* Save the network with its loss, the standardisation of its inputs (n_in
  * means and sds) and CLV_MLP_META numbers of configuration that its user
- * defines (meta; NULL: zeros): a versioned binary file (magic "CLVMLP02",
+ * defines (meta; NULL: zeros): a versioned binary file (magic "CLVMLP03",
  * the spec, the loss, the configuration, the statistics, the parameters in
  * double, a CRC-32), written atomically.  A mean, sd or parameter that is
  * not finite, or an sd that is not above 0, is CLV_ENUMERIC and nothing is
@@ -215,7 +215,9 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
 /* Load a network saved by clv_mlp_save, for batches of up to max_batch
  * rows, in the precision it was saved in; *mean and *sd are allocated
  * (free them); meta (may be NULL) receives the configuration, which is the
- * caller's to check (clv_ltv_config_unpack for train-ltv's).  Refused with
+ * caller's to check (clv_ltv_config_unpack for train-ltv's); a file of
+ * version 02 (clvsim 0.1, 16 numbers of configuration) is read with the
+ * numbers past its 16 set to 0.  Refused with
  * CLV_EINPUT, err naming the file and saying what is wrong and what is
  * accepted: a path that is not a regular file (a directory or FIFO without
  * blocking); a file that is not a network or of another version; a spec

@@ -315,6 +315,8 @@ int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
     if (!(c->n_train >= 0 && c->n_train <= 9007199254740992.0 && c->n_train == floor(c->n_train)))
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "n_train", "the network's setting is %g; expected an integer "
                              "in [0, 2^53]", c->n_train);
+    /* numbers 13 to CLV_MLP_META - 1 are not used by layout 1 (files of
+     * version 02 have 16 numbers, read with the rest 0) */
     for (int k = 13; k < CLV_MLP_META; k++)
         if (meta[k] != 0)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the network's setting %d (unused in layout 1) is "

@@ -511,7 +511,11 @@ void clv_standardize_apply(double *X, size_t n, size_t k, const double *mean, co
 
 /* ---- files ---- */
 
-static const char MLP_MAGIC[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '2'};
+static const char MLP_MAGIC[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '3'};
+/* version 02 (clvsim 0.1): the same file with CLV_MLP_META_02 numbers of
+ * configuration; read with the rest of the numbers 0 */
+static const char MLP_MAGIC_02[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '2'};
+enum { CLV_MLP_META_02 = 16 };
 
 int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const double *meta,
                  const char *path, clv_error *err)
@@ -622,15 +626,22 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
     int32_t head[6 + CLV_MAX_LAYERS];
     clv_mlp *m = NULL;
     double *p = NULL;
-    const uint64_t fixed = 8 + sizeof head + sizeof cfg + sizeof(uint32_t);
     uint64_t K = 0, P = 0;
     /* the header, checked against the limits and the file's length before
      * anything is allocated */
+    int n_cfg = CLV_MLP_META;
+    memset(cfg, 0, sizeof cfg);
     if (len < 8 || fread(magic, 1, 8, fp) != 8 || memcmp(magic, MLP_MAGIC, 6) != 0)
         snprintf(why, sizeof why, "not a clvsim network (no CLVMLP magic)");
-    else if (memcmp(magic, MLP_MAGIC, 8) != 0)
-        snprintf(why, sizeof why, "a network of another format version; expected version 02");
-    else if (len < fixed || fread(head, sizeof head, 1, fp) != 1 || fread(cfg, sizeof cfg, 1, fp) != 1)
+    else if (memcmp(magic, MLP_MAGIC, 8) != 0 && memcmp(magic, MLP_MAGIC_02, 8) != 0)
+        snprintf(why, sizeof why, "a network of another format version; expected version 03 (or 02)");
+    else
+        n_cfg = memcmp(magic, MLP_MAGIC_02, 8) == 0 ? CLV_MLP_META_02 : CLV_MLP_META;
+    const uint64_t fixed = 8 + sizeof head + (uint64_t)n_cfg * sizeof *cfg + sizeof(uint32_t);
+    if (why[0])
+        ;
+    else if (len < fixed || fread(head, sizeof head, 1, fp) != 1 || fread(cfg, sizeof *cfg, (size_t)n_cfg, fp) !=
+             (size_t)n_cfg)
         snprintf(why, sizeof why, "truncated: %llu bytes, fewer than the %llu of a header and checksum",
                  (unsigned long long)len, (unsigned long long)fixed);
     else if (!bad_head(head, why, sizeof why)) {
@@ -672,7 +683,7 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
             snprintf(why, sizeof why, "read failed: %s", ferror(fp) ? strerror(errno) : "the file shrank while read");
         else {
             uint32_t crc = clv_crc32(0, head, sizeof head);
-            crc = clv_crc32(crc, cfg, sizeof cfg);
+            crc = clv_crc32(crc, cfg, (size_t)n_cfg * sizeof *cfg);
             crc = clv_crc32(crc, *mean, K * sizeof **mean);
             crc = clv_crc32(crc, *sd, K * sizeof **sd);
             crc = clv_crc32(crc, p, P * sizeof *p);
