@@ -6,6 +6,7 @@
 
 #include "clvsim/evaluate.h"
 #include "clvsim/policy.h"
+#include "clvsim/report.h"
 #include "clvsim/sim.h"
 #include "clvsim/study.h"
 #include "harness.h"
@@ -374,6 +375,34 @@ TEST(test_bounds_known_worlds)
                                  sh, kw->optimum);
             }
             CHECK(learned == 7); /* the three tables and the four Q-function agents are listed */
+        }
+        /* the verdict names the deployable policy with the largest paired
+         * gain; where the optimum acts that gain is significant, where it
+         * is no campaign the verdict says so or gives the caveat */
+        clv_study_verdict v;
+        clv_study_verdict_of(s, &v);
+        char text[2048];
+        clv_report_verdict(s, text, sizeof text);
+        CHECK(v.best >= 0 && v.best != none && v.best != s->bound);
+        for (size_t p = 0; v.best >= 0 && p < s->n; p++) {
+            clv_eval_bound b, bb;
+            clv_study_bound(s, (long)p, &b);
+            clv_study_bound(s, v.best, &bb);
+            if ((long)p != none && (long)p != s->bound && b.diff.mean > bb.diff.mean)
+                harness_fail(__FILE__, __LINE__, "%s: the verdict names %s (%.1f) but %s gains %.1f", kw->file,
+                             s->pol[v.best].name, bb.diff.mean, s->pol[p].name, b.diff.mean);
+        }
+        if (v.best >= 0 && kw->observable) {
+            char want[256];
+            snprintf(want, sizeof want, "%s gains the most: +", s->pol[v.best].label);
+            CHECK(v.beats_none);
+            if (strncmp(text, want, strlen(want)) != 0)
+                harness_fail(__FILE__, __LINE__, "%s: verdict \"%s\" does not start \"%s\"", kw->file, text, want);
+        } else if (v.best >= 0) {
+            CHECK(!v.beats_none);
+            if (!(v.gain.mean > 0 ? strstr(text, "Caveat: this gain is not significant") != NULL
+                                  : strncmp(text, "No policy gains over no campaign: the best, ", 44) == 0))
+                harness_fail(__FILE__, __LINE__, "%s: verdict \"%s\" where nothing helps", kw->file, text);
         }
         clv_study_free(s);
     }

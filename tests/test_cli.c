@@ -699,12 +699,11 @@ TEST(test_cli_run_end_to_end)
     char *bounds = harness_read_file(path);
     if (bounds) {
         CHECK(strncmp(bounds, "policy,net_margin,net_margin_lo,net_margin_hi,diff_vs_none,diff_lo,diff_hi,"
-                              "share_of_achievable,share_lo,share_hi\n", 113) == 0);
+                              "share_of_achievable,share_lo,share_hi,label\n", 119) == 0);
         CHECK(strstr(bounds, "\nnone,") != NULL);
         CHECK(strstr(bounds, "\nhindsight,") != NULL);
     }
     CHECK(bounds != NULL);
-    free(bounds);
     snprintf(path, sizeof path, "%s/summary.csv", a);
     char *summary = harness_read_file(path);
     snprintf(path, sizeof path, "%s/daily.csv", a);
@@ -712,6 +711,34 @@ TEST(test_cli_run_end_to_end)
     snprintf(path, sizeof path, "%s/report.html", a);
     char *report = harness_read_file(path);
     CHECK(report && strstr(report, "<h1>clvsim: holiday</h1>") && strstr(report, "Policy comparison"));
+    /* the verdict names the policy of bounds.csv with the largest gain over
+     * none (not the clairvoyant bound, not hindsight) with that gain, and the
+     * figures are embedded */
+    if (report && bounds) {
+        char best[128] = "", label[128] = "";
+        double gain = -INFINITY;
+        for (const char *l = strchr(bounds, '\n'); l && l[1]; l = strchr(l + 1, '\n')) {
+            char name[128], lab[128];
+            double f[9];
+            if (sscanf(l + 1, "%127[^,],%lf,%lf,%lf,%lf,", name, &f[0], &f[1], &f[2], &f[3]) != 5)
+                continue;
+            const char *last = l + 1;
+            for (int col = 0; col < 10 && last; col++)
+                last = strchr(last, ',') ? strchr(last, ',') + 1 : NULL;
+            if (!last || sscanf(last, "%127[^\n]", lab) != 1)
+                continue;
+            if (strcmp(name, "none") && strcmp(name, "clairvoyant") && strcmp(name, "hindsight") && f[3] > gain)
+                gain = f[3], snprintf(best, sizeof best, "%s", name), snprintf(label, sizeof label, "%s", lab);
+        }
+        char want[300];
+        snprintf(want, sizeof want, "<p id=\"verdict\"><strong>Verdict.</strong> %s gains the most: +", label);
+        CHECK(best[0] && gain > 0);
+        if (!strstr(report, want))
+            harness_fail(__FILE__, __LINE__, "report.html has no verdict \"%s\" (bounds.csv's best is %s, %+.1f)",
+                         want, best, gain);
+        CHECK(strstr(report, "<img alt=\"Gain over no campaign by policy\"") != NULL);
+        CHECK(strstr(report, "src=\"data:image/png;base64,iVBORw0KGgo") != NULL); /* a PNG, embedded */
+    }
     /* the price response's caveat, since holiday.cfg's elasticity and margin put the optimum above list */
     CHECK(report && strstr(report, "<h2>Caveat: the price response</h2>") &&
           strstr(report, "gross margin is highest at 1.14 x list"));
@@ -740,7 +767,7 @@ TEST(test_cli_run_end_to_end)
             CHECK_NEAR(sum, total, 1e-3);
         }
     }
-    free(summary), free(daily), free(report);
+    free(summary), free(daily), free(report), free(bounds);
 
     /* without gnuplot: every CSV and the report, and a note naming the skipped figures */
     char nogp[540];
@@ -753,11 +780,11 @@ TEST(test_cli_run_end_to_end)
         setenv("PATH", saved, 1);
     free(saved);
     CHECK_INT(r.status, 0);
-    CHECK(r.err && strstr(r.err, "clvsim run: gnuplot not found: skipped every figure (comparison, daily_net_margin, "
+    CHECK(r.err && strstr(r.err, "clvsim run: gnuplot not found: skipped every figure (forest, daily_net_margin, "
                                  "active_customers, coupon_spend, calibration, learning, heatmap_*); the CSVs are "
                                  "written; install the Debian package gnuplot-nox and run again\n"));
     done(&r);
-    snprintf(path, sizeof path, "%s/comparison.png", nogp);
+    snprintf(path, sizeof path, "%s/forest.png", nogp);
     CHECK(access(path, F_OK) != 0);
     snprintf(path, sizeof path, "%s/report.html", nogp);
     report = harness_read_file(path);

@@ -128,7 +128,16 @@ int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *er
  * clv_numcheck_error then names the first that is not finite). */
 void clv_report_run_tables(const clv_study *s, FILE *fp, clv_numcheck *chk, int pos_fp);
 
-/* Stage the study's figures (comparison, daily_net_margin,
+/* The verdict of a study as a sentence into buf (n bytes, always
+ * terminated; the length it needed, as snprintf): the policy that gains the
+ * most over no campaign, its gain with its interval, its share of the best
+ * achievable (the clairvoyant bound), the runner-up, where the learned and
+ * planned policies sit, and a caveat when a difference is not significant
+ * (clv_study_verdict_of of study.h gives the facts). */
+size_t clv_report_verdict(const clv_study *s, char *buf, size_t n);
+
+/* Stage the study's figures (forest: each policy's gain over no campaign
+ * with its interval, daily_net_margin,
  * active_customers, coupon_spend, calibration, learning when trained,
  * heatmap_<policy>) from its staged CSVs (clv_report_run_files first), in
  * output.plot_formats.  CLV_EUNSUPPORTED when gnuplot is missing; stop as

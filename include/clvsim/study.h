@@ -161,6 +161,32 @@ int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study
  * everything is NaN; without the clairvoyant the shares are. */
 void clv_study_bound(const clv_study *s, long p, clv_eval_bound *out);
 
+/* The study's answer in a few facts (the verdict of the report and of
+ * the terminal, clv_report_verdict of report.h).  Candidates are the
+ * policies an analyst can deploy: every listed policy but none and the
+ * clairvoyant bound (a policy that fell back to none in the verification
+ * counts as what it deploys, none).  best is the candidate with the
+ * largest mean net margin gained over none, paired by replication (ties:
+ * the first listed); runner_up the next.  beats_none: the lower end of
+ * best's gain interval is above 0; beats_runner_up: the lower end of the
+ * paired difference best - runner_up is above 0 (with one replication,
+ * neither: there is no interval).  The shares are of the clairvoyant's
+ * gain (NaN without it, clv_study_bound).  The learned and planned
+ * policies (not fixed, not the bound) give the range of shares
+ * agents_lo..agents_hi, with the policies at each end (-1 and NaN when
+ * there are none, or no bound). */
+typedef struct clv_study_verdict {
+    long best, runner_up;           /* -1: no candidate, or no policy none to compare with */
+    clv_interval gain;              /* best - none, paired */
+    clv_interval lead;              /* best - runner_up, paired (n = 0 without a runner-up) */
+    int beats_none, beats_runner_up;
+    double share, share_lo, share_hi;
+    int n_agents;
+    long agent_lo, agent_hi;
+    double agents_lo, agents_hi;
+} clv_study_verdict;
+void clv_study_verdict_of(const clv_study *s, clv_study_verdict *v);
+
 /* Free a study and everything it owns; NULL is a no-op. */
 void clv_study_free(clv_study *s);
 

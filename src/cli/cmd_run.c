@@ -67,7 +67,7 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
             no_figures = "gnuplot is not installed; install the Debian package gnuplot-nox (or run 'make deps') "
                          "and run again";
             if (!o.quiet)
-                fprintf(stderr, "clvsim %s: gnuplot not found: skipped every figure (comparison, daily_net_margin, "
+                fprintf(stderr, "clvsim %s: gnuplot not found: skipped every figure (forest, daily_net_margin, "
                                 "active_customers, coupon_spend, calibration, learning, heatmap_*); the CSVs are "
                                 "written; install the Debian package gnuplot-nox and run again\n", cmd->name);
             st = CLV_OK;

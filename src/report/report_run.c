@@ -184,6 +184,59 @@ static char *range(const tabchk *t, const char *what, char *buf, size_t n, doubl
     return buf;
 }
 
+/* the rows of the yardsticks' view: every policy and the hindsight bound
+ * (CLV_EVAL_HINDSIGHT) by decreasing gain over none (ties in listed order,
+ * NaN last) into order and b (CLV_STUDY_MAX + 1 each); their count.  gap:
+ * the bound's gain (NaN without one). */
+static size_t bounds_rows(const clv_study *r, long *order, clv_eval_bound *b, double *gap)
+{
+    size_t m = 0;
+    for (size_t p = 0; p < r->n; p++)
+        order[m++] = (long)p;
+    if (r->ev.hindsight)
+        order[m++] = CLV_EVAL_HINDSIGHT;
+    *gap = NAN;
+    for (size_t k = 0; k < m; k++) {
+        clv_study_bound(r, order[k], &b[k]);
+        if (order[k] == r->bound)
+            *gap = b[k].diff.mean;
+    }
+    /* insertion sort by decreasing mean gain: stable, NaN last */
+    for (size_t k = 1; k < m; k++)
+        for (size_t j = k; j > 0 && (isnan(b[j - 1].diff.mean) && !isnan(b[j].diff.mean) ? 1 : b[j].diff.mean > b[j - 1].diff.mean); j--) {
+            clv_eval_bound x = b[j];
+            b[j] = b[j - 1], b[j - 1] = x;
+            long o = order[j];
+            order[j] = order[j - 1], order[j - 1] = o;
+        }
+    return m;
+}
+
+/* the cells of row k of that view: label, gain, its interval, share, its
+ * interval (empty where there is none) */
+static const char *bounds_cells(const clv_study *r, const tabchk *t, long p, const clv_eval_bound *b, char g[48],
+                                char gi[104], char sh[48], char si[104])
+{
+    const char *what = "gain over no campaign", *whats = "share of achievable";
+    group(t, what, g, 48, b->diff.mean, 0, 1);
+    if (b->diff.n > 1 && p != r->none)
+        range(t, what, gi, 104, b->diff.lo, b->diff.hi, 0);
+    else
+        snprintf(gi, 104, "%s", "");
+    if (r->bound >= 0 && !isnan(b->share)) {
+        snprintf(sh, 48, "%.2f", b->share);
+        if (b->share_hi > b->share_lo)
+            snprintf(si, 104, "[%.2f, %.2f]", b->share_lo, b->share_hi);
+        else
+            snprintf(si, 104, "%s", "");
+        clv_num_ok(t->chk, t->fp, whats, b->share);
+    } else {
+        snprintf(sh, 48, "%s", r->bound >= 0 ? "-" : "");
+        snprintf(si, 104, "%s", "");
+    }
+    return p == CLV_EVAL_HINDSIGHT ? "hindsight (loose)" : r->pol[p].label;
+}
+
 /* the yardsticks' view, first: every policy between no campaign (0) and
  * the clairvoyant bound (1), by decreasing gain (ties in listed order) */
 static void bounds_table(const clv_study *r, FILE *fp, const tabchk *t)
@@ -195,25 +248,8 @@ static void bounds_table(const clv_study *r, FILE *fp, const tabchk *t)
     const double conf = r->scn.evaluation.confidence;
     long order[CLV_STUDY_MAX + 1];
     clv_eval_bound b[CLV_STUDY_MAX + 1];
-    size_t m = 0;
-    for (size_t p = 0; p < r->n; p++)
-        order[m++] = (long)p;
-    if (r->ev.hindsight)
-        order[m++] = CLV_EVAL_HINDSIGHT;
-    double gap = NAN;
-    for (size_t k = 0; k < m; k++) {
-        clv_study_bound(r, order[k], &b[k]);
-        if (order[k] == r->bound)
-            gap = b[k].diff.mean;
-    }
-    /* insertion sort by decreasing mean gain: stable, NaN last */
-    for (size_t k = 1; k < m; k++)
-        for (size_t j = k; j > 0 && (isnan(b[j - 1].diff.mean) && !isnan(b[j].diff.mean) ? 1 : b[j].diff.mean > b[j - 1].diff.mean); j--) {
-            clv_eval_bound x = b[j];
-            b[j] = b[j - 1], b[j - 1] = x;
-            long o = order[j];
-            order[j] = order[j - 1], order[j - 1] = o;
-        }
+    double gap;
+    const size_t m = bounds_rows(r, order, b, &gap);
     if (r->bound >= 0)
         fprintf(fp, "Where each policy sits between no campaign (0) and the clairvoyant bound (1, %s): its net margin "
                     "gained over no campaign, paired by replication, and that gain as a share of the bound's, with "
@@ -229,25 +265,8 @@ static void bounds_table(const clv_study *r, FILE *fp, const tabchk *t)
     else
         fprintf(fp, "  %-22s %14s %28s\n", "policy", "gain", "interval");
     for (size_t k = 0; k < m; k++) {
-        const char *label = order[k] == CLV_EVAL_HINDSIGHT ? "hindsight (loose)" : r->pol[order[k]].label;
         char g[48], gi[104], sh[48], si[104];
-        const char *what = "gain over no campaign", *whats = "share of achievable";
-        group(t, what, g, sizeof g, b[k].diff.mean, 0, 1);
-        if (b[k].diff.n > 1 && (long)order[k] != r->none)
-            range(t, what, gi, sizeof gi, b[k].diff.lo, b[k].diff.hi, 0);
-        else
-            snprintf(gi, sizeof gi, "%s", "");
-        if (r->bound >= 0 && !isnan(b[k].share)) {
-            snprintf(sh, sizeof sh, "%.2f", b[k].share);
-            if (b[k].share_hi > b[k].share_lo)
-                snprintf(si, sizeof si, "[%.2f, %.2f]", b[k].share_lo, b[k].share_hi);
-            else
-                snprintf(si, sizeof si, "%s", "");
-            clv_num_ok(t->chk, t->fp, whats, b[k].share);
-        } else {
-            snprintf(sh, sizeof sh, "%s", r->bound >= 0 ? "-" : "");
-            snprintf(si, sizeof si, "%s", "");
-        }
+        const char *label = bounds_cells(r, t, order[k], &b[k], g, gi, sh, si);
         if (r->bound >= 0)
             fprintf(fp, "  %-22s %14s %28s %10s %22s\n", label, g, gi, sh, si);
         else
@@ -260,6 +279,101 @@ static void bounds_table(const clv_study *r, FILE *fp, const tabchk *t)
                                                             "no share is given" : "");
 }
 
+size_t clv_report_verdict(const clv_study *r, char *buf, size_t n)
+{
+    clv_numcheck chk = {0};
+    const tabchk tc = {&chk, NULL}, *t = &tc;
+    clv_study_verdict v;
+    clv_study_verdict_of(r, &v);
+    const char *cur = r->scn.economics.currency, *what = "verdict";
+    const double conf = 100 * r->scn.evaluation.confidence;
+    char g[48], lo[48], hi[48];
+    size_t k = 0;
+#define SAY(...) (k += (size_t)snprintf(buf + (k < n ? k : n), k < n ? n - k : 0, __VA_ARGS__))
+    if (n)
+        buf[0] = '\0';
+    if (r->none < 0)
+        return SAY("No verdict: the policy none is not listed in evaluation.policies, so no policy can be compared "
+                   "with doing nothing.");
+    if (v.best < 0)
+        return SAY("No verdict: no policy besides none (and the clairvoyant bound) is compared.");
+    const clv_study_policy *b = &r->pol[v.best];
+    group(t, what, g, sizeof g, v.gain.mean, 0, 1);
+    group(t, what, lo, sizeof lo, v.gain.lo, 0, 1), group(t, what, hi, sizeof hi, v.gain.hi, 0, 1);
+    if (!(v.gain.mean > 0))
+        SAY("No policy gains over no campaign: the best, %s, changes net margin by %s %s [%s, %s]; keep no "
+            "campaign.", b->label, g, cur, lo, hi);
+    else if (v.gain.n > 1)
+        SAY("%s gains the most: %s %s of net margin over no campaign [%s, %s] (%g%% interval, %zu replications, "
+            "paired)", b->label, g, cur, lo, hi, conf, v.gain.n);
+    else
+        SAY("%s gains the most: %s %s of net margin over no campaign (one replication: no interval)", b->label, g,
+            cur);
+    if (v.gain.mean > 0 && !isnan(v.share)) {
+        clv_eval_bound cb;
+        clv_study_bound(r, r->bound, &cb);
+        group(t, what, g, sizeof g, cb.diff.mean, 0, 1);
+        if (v.share_hi > v.share_lo)
+            SAY(", %.0f%% [%.0f%%, %.0f%%] of the best achievable (the clairvoyant bound's %s %s).", 100 * v.share,
+                100 * v.share_lo, 100 * v.share_hi, g, cur);
+        else
+            SAY(", %.0f%% of the best achievable (the clairvoyant bound's %s %s).", 100 * v.share, g, cur);
+    } else if (v.gain.mean > 0) {
+        SAY(".");
+    }
+    if (v.gain.mean > 0 && v.gain.n > 1 && !v.beats_none)
+        SAY(" Caveat: this gain is not significant (its interval reaches 0); no campaign may do as well.");
+    if (v.gain.mean > 0 && v.runner_up >= 0 && v.lead.n > 1) {
+        group(t, what, g, sizeof g, v.lead.mean, 0, 1);
+        group(t, what, lo, sizeof lo, v.lead.lo, 0, 1), group(t, what, hi, sizeof hi, v.lead.hi, 0, 1);
+        if (v.beats_runner_up)
+            SAY(" It beats the runner-up, %s, by %s %s [%s, %s].", r->pol[v.runner_up].label, g, cur, lo, hi);
+        else
+            SAY(" Caveat: it is not clearly better than the runner-up, %s (%s %s [%s, %s]): treat them as tied.",
+                r->pol[v.runner_up].label, g, cur, lo, hi);
+    }
+    if (v.n_agents == 1)
+        SAY(" The learned or planned policy %s reaches %.0f%% of the achievable gain.", r->pol[v.agent_lo].label,
+            100 * v.agents_lo);
+    else if (v.n_agents > 1)
+        SAY(" The learned and planned policies reach %.0f%% (%s) to %.0f%% (%s) of the achievable gain.",
+            100 * v.agents_lo, r->pol[v.agent_lo].label, 100 * v.agents_hi, r->pol[v.agent_hi].label);
+#undef SAY
+    return k;
+}
+
+/* the cells of policy p's row of the comparison: net margin, revenue,
+ * coupon spend, ROI vs none, purchases, active at end, churned, CLV per
+ * customer and remaining value per customer, "mean ± half-width" */
+enum { METRIC_CELLS = 9 };
+static const char *const metric_heads[METRIC_CELLS] = {
+    "net margin", "revenue", "coupon spend", "ROI vs none", "purchases", "active at end", "churned",
+    "CLV/customer", "remaining/cust"};
+static void metric_cells(const clv_study *r, const tabchk *t, size_t p, char c[METRIC_CELLS][96])
+{
+    const double conf = r->scn.evaluation.confidence;
+    static const int metric[METRIC_CELLS] = {CLV_M_NET_MARGIN, CLV_M_REVENUE, CLV_M_COUPON_SPEND, -1,
+                                             CLV_M_PURCHASES, CLV_M_ACTIVE_END, CLV_M_CHURNED, CLV_M_CLV,
+                                             CLV_M_REMAINING};
+    for (int k = 0; k < METRIC_CELLS; k++) {
+        if (metric[k] < 0)
+            continue;
+        clv_interval iv;
+        clv_eval_interval(&r->ev, p, metric[k], conf, &iv);
+        pm(t, metric_heads[k], c[k], sizeof c[k], &iv, metric[k] == CLV_M_CLV || metric[k] == CLV_M_REMAINING ? 2 : 0);
+    }
+    if (r->none >= 0 && (long)p != r->none) {
+        clv_interval roi;
+        clv_eval_roi(&r->ev, p, (size_t)r->none, conf, &roi);
+        if (roi.n > 0)
+            pm(t, "ROI vs none", c[3], sizeof c[3], &roi, 2);
+        else
+            snprintf(c[3], sizeof c[3], "no spend");
+    } else {
+        snprintf(c[3], sizeof c[3], "-");
+    }
+}
+
 /* the comparison's tables; their numbers are checked in chk (at fp's
  * position when pos_fp, else unknown) */
 void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int pos_fp)
@@ -267,7 +381,6 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
     const tabchk tc = {chk, pos_fp ? fp : NULL}, *t = &tc;
     const clv_scenario *scn = &r->scn;
     const double conf = scn->evaluation.confidence;
-    char a[96];
     int32_t start;
     clv_date_parse(scn->calendar.start, -1, &start);
     char d0[16], d1[16];
@@ -281,28 +394,10 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
     fprintf(fp, "%-*s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", lw, "policy", "net margin", "revenue",
             "coupon spend", "ROI vs none", "purchases", "active at end", "churned", "CLV/customer", "remaining/cust");
     for (size_t p = 0; p < r->n; p++) {
-        clv_interval iv[CLV_M_N], roi;
-        for (int m = 0; m < CLV_M_N; m++)
-            clv_eval_interval(&r->ev, p, m, conf, &iv[m]);
-        char c[8][64];
-        if (r->none >= 0 && (long)p != r->none) {
-            clv_eval_roi(&r->ev, p, (size_t)r->none, conf, &roi);
-            if (roi.n > 0)
-                pm(t, "ROI vs none", c[3], sizeof c[3], &roi, 2);
-            else
-                snprintf(c[3], sizeof c[3], "no spend");
-        } else {
-            snprintf(c[3], sizeof c[3], "-");
-        }
-        fprintf(fp, "%-*s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", lw, r->pol[p].label,
-                pm(t, "net margin", c[0], sizeof c[0], &iv[CLV_M_NET_MARGIN], 0),
-                pm(t, "revenue", c[1], sizeof c[1], &iv[CLV_M_REVENUE], 0),
-                pm(t, "coupon spend", c[2], sizeof c[2], &iv[CLV_M_COUPON_SPEND], 0), c[3],
-                pm(t, "purchases", c[4], sizeof c[4], &iv[CLV_M_PURCHASES], 0),
-                pm(t, "active at end", c[5], sizeof c[5], &iv[CLV_M_ACTIVE_END], 0),
-                pm(t, "churned", c[6], sizeof c[6], &iv[CLV_M_CHURNED], 0),
-                pm(t, "CLV/customer", c[7], sizeof c[7], &iv[CLV_M_CLV], 2),
-                pm(t, "remaining/cust", a, sizeof a, &iv[CLV_M_REMAINING], 2));
+        char c[METRIC_CELLS][96];
+        metric_cells(r, t, p, c);
+        fprintf(fp, "%-*s %24s %22s %22s %16s %18s %16s %16s %14s %14s\n", lw, r->pol[p].label, c[0], c[1], c[2],
+                c[3], c[4], c[5], c[6], c[7], c[8]);
     }
     fprintf(fp, "(money in %s; ROI: extra net margin over no campaign per %s of coupon spend; remaining/cust: the "
                 "predicted value of the next %d days at the end)\n",
@@ -359,6 +454,9 @@ void clv_report_run_tables(const clv_study *r, FILE *fp, clv_numcheck *chk, int 
                     group(t, heads[6], c[6], 48, v[6], 0, 1));
         }
     }
+    char verdict[2048];
+    clv_report_verdict(r, verdict, sizeof verdict);
+    fprintf(fp, "\nVerdict: %s\n", verdict);
 }
 
 /* ---- phase 4: files ---- */
@@ -469,7 +567,7 @@ static int w_bounds(const clv_study *r, clv_afile *af)
 {
     FILE *fp = af->fp;
     fprintf(fp, "policy,net_margin,net_margin_lo,net_margin_hi,diff_vs_none,diff_lo,diff_hi,share_of_achievable,"
-                "share_lo,share_hi\n");
+                "share_lo,share_hi,label\n");
     for (size_t k = 0; k <= r->n; k++) {
         const long p = k < r->n ? (long)k : CLV_EVAL_HINDSIGHT;
         if (p == CLV_EVAL_HINDSIGHT && !r->ev.hindsight)
@@ -486,7 +584,7 @@ static int w_bounds(const clv_study *r, clv_afile *af)
                 clv_put_blank(fp, ",%.6f");
             else
                 NUM(col[c], ",%.6f", sh[c]);
-        fputc('\n', fp);
+        fprintf(fp, ",%s\n", p == CLV_EVAL_HINDSIGHT ? "hindsight (loose)" : r->pol[p].label);
     }
     return ferror(fp);
 }
@@ -685,13 +783,13 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
     }
     const int *fmts = scn->output.plot_formats, nf = scn->output.n_plot_formats;
     int st = CLV_OK;
-    snprintf(data, sizeof data, "datafile=%s/summary.csv", dir);
+    snprintf(data, sizeof data, "datafile=%s/bounds.csv", dir);
     {
         char title[200];
-        snprintf(title, sizeof title, "title_text=Net margin by policy, %s (%zu replications, %g%% intervals)",
-                 scn->scenario.name, r->ev.replications, 100 * scn->evaluation.confidence);
+        snprintf(title, sizeof title, "title_text=Net margin gained over no campaign, %s (%zu replications, %g%% "
+                 "intervals)", scn->scenario.name, r->ev.replications, 100 * scn->evaluation.confidence);
         const char *vars[] = {data, currency, title};
-        st = clv_report_figure(dir, "comparison.gp", "comparison", fmts, nf, vars, 3, stop, err);
+        st = clv_report_figure(dir, "forest.gp", "forest", fmts, nf, vars, 3, stop, err);
     }
     static const char *const series[3][4] = {
         {"6", "daily_net_margin", "Daily net margin by policy", "net margin per day (%s)"},
@@ -759,15 +857,58 @@ static void html_escape(FILE *fp, const char *s)
     }
 }
 
-static int w_report(const clv_study *r, clv_afile *af, const char *no_figures, double seconds)
+/* The figure dir/stem.png (or .svg) embedded in the report as a data URI,
+ * so that report.html is one file that works offline; a figure that is
+ * missing says so in the page (and the image's onerror marks it). */
+static int embed_figure(FILE *fp, const char *dir, const char *stem, int svg, const char *alt)
+{
+    char path[CLV_IO_PATH_MAX + 96];
+    snprintf(path, sizeof path, "%s/%s.%s", dir, stem, svg ? "svg" : "png");
+    FILE *in = fopen(path, "rb");
+    fprintf(fp, "<img alt=\"");
+    html_escape(fp, alt);
+    fprintf(fp, "\" onerror=\"this.className='missing';this.alt='figure missing: '+this.alt\" src=\"");
+    if (in) {
+        static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        fprintf(fp, "data:image/%s;base64,", svg ? "svg+xml" : "png");
+        unsigned char buf[3 * 1024];
+        size_t got;
+        while ((got = fread(buf, 1, sizeof buf, in)) > 0) {
+            for (size_t i = 0; i < got; i += 3) {
+                const unsigned v = (unsigned)buf[i] << 16 | (i + 1 < got ? (unsigned)buf[i + 1] << 8 : 0) |
+                                   (i + 2 < got ? buf[i + 2] : 0);
+                fputc(b64[v >> 18 & 63], fp);
+                fputc(b64[v >> 12 & 63], fp);
+                fputc(i + 1 < got ? b64[v >> 6 & 63] : '=', fp);
+                fputc(i + 2 < got ? b64[v & 63] : '=', fp);
+            }
+            if (got < sizeof buf)
+                break;
+        }
+        const int bad = ferror(in);
+        fclose(in);
+        if (bad)
+            return 1;
+    } else {
+        fprintf(fp, "%s.%s", stem, svg ? "svg" : "png"); /* the reader's copy, if it is there */
+    }
+    fprintf(fp, "\">\n");
+    return 0;
+}
+
+static int w_report(const clv_study *r, clv_afile *af, const char *dir, const char *no_figures, double seconds)
 {
     FILE *fp = af->fp;
     const clv_scenario *scn = &r->scn;
     fprintf(fp, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>clvsim: ");
     html_escape(fp, scn->scenario.name);
-    fprintf(fp, "</title>\n<style>body{font-family:sans-serif;max-width:1200px;margin:2em auto;padding:0 1em}"
+    fprintf(fp, "</title>\n<style>body{font-family:sans-serif;max-width:1400px;margin:2em auto;padding:0 1em}"
                 "pre{background:#f6f6f6;padding:1em;overflow-x:auto;font-size:12px}img{max-width:100%%}"
-                "table{border-collapse:collapse}td,th{padding:2px 8px}</style></head><body>\n");
+                "table{border-collapse:collapse}td,th{padding:2px 8px}"
+                "table.num{display:block;overflow-x:auto;max-width:100%%}table.num td,table.num th{border-bottom:1px "
+                "solid #ddd;white-space:nowrap}table.num td+td{text-align:right}tr.bound td{color:#666;"
+                "font-style:italic}#verdict{font-size:1.15em;background:#eef5ff;border-left:4px solid #1f77b4;"
+                "padding:.6em 1em}dt{font-weight:bold}.missing{display:block;color:#b00}</style></head><body>\n");
     fprintf(fp, "<h1>clvsim: ");
     html_escape(fp, scn->scenario.name);
     fprintf(fp, "</h1>\n<p>");
@@ -793,7 +934,84 @@ static int w_report(const clv_study *r, clv_afile *af, const char *no_figures, d
         html_escape(fp, warn);
         fprintf(fp, ".</p>\n");
     }
-    fprintf(fp, "<h2>Comparison</h2>\n<pre>");
+    /* the answer first, then the tables it rests on */
+    char verdict[2048];
+    clv_report_verdict(r, verdict, sizeof verdict);
+    fprintf(fp, "<p id=\"verdict\"><strong>Verdict.</strong> ");
+    html_escape(fp, verdict);
+    fprintf(fp, "</p>\n");
+    const tabchk tc = {&af->num, NULL}, *t = &tc;
+    const double conf = 100 * scn->evaluation.confidence;
+    const char *cur = scn->economics.currency;
+    if (r->none >= 0) {
+        long order[CLV_STUDY_MAX + 1];
+        clv_eval_bound b[CLV_STUDY_MAX + 1];
+        double gap;
+        const size_t m = bounds_rows(r, order, b, &gap);
+        fprintf(fp, "<h2>Where each policy sits</h2>\n<p>Net margin gained over no campaign, paired by replication, "
+                    "with %g%% intervals (%s)%s.</p>\n<table class=\"num\" id=\"bounds\"><thead><tr><th>policy</th>"
+                    "<th>gain over no campaign</th><th>interval</th><th>share of achievable</th><th>interval</th>"
+                    "</tr></thead><tbody>\n",
+                conf, cur, r->bound >= 0 ? ", and as a share of the clairvoyant bound's gain (0: no campaign, 1: "
+                                           "the best achievable)" : "");
+        for (size_t k = 0; k < m; k++) {
+            char g[48], gi[104], sh[48], si[104];
+            const char *label = bounds_cells(r, t, order[k], &b[k], g, gi, sh, si);
+            fprintf(fp, "<tr%s><td>", order[k] == r->bound || order[k] == CLV_EVAL_HINDSIGHT ? " class=\"bound\"" : "");
+            html_escape(fp, label);
+            fprintf(fp, "</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n", g, gi, sh, si);
+        }
+        fprintf(fp, "</tbody></table>\n");
+    }
+    fprintf(fp, "<h2>Comparison</h2>\n<p>Per policy, the mean over %zu replications &plusmn; the half-width of the "
+                "%g%% interval (Student t); money in %s.</p>\n<table class=\"num\" id=\"comparison\"><thead><tr>"
+                "<th>policy</th>",
+            r->ev.replications, conf, cur);
+    for (int k = 0; k < METRIC_CELLS; k++)
+        fprintf(fp, "<th>%s</th>", metric_heads[k]);
+    fprintf(fp, "</tr></thead><tbody>\n");
+    for (size_t p = 0; p < r->n; p++) {
+        char c[METRIC_CELLS][96];
+        metric_cells(r, t, p, c);
+        fprintf(fp, "<tr><td>");
+        html_escape(fp, r->pol[p].label);
+        fprintf(fp, "</td>");
+        for (int k = 0; k < METRIC_CELLS; k++)
+            fprintf(fp, "<td>%s</td>", c[k]);
+        fprintf(fp, "</tr>\n");
+    }
+    fprintf(fp, "</tbody></table>\n");
+    fprintf(fp, "<h2>Glossary</h2>\n<dl>\n"
+                "<dt>no campaign (none)</dt><dd>No coupon, list price: the reference every gain is measured from.</dd>\n"
+                "<dt>paired by replication</dt><dd>Every policy meets the same simulated customers and the same luck "
+                "in each replication (common random numbers); a difference is taken replication by replication, "
+                "then averaged, which removes most of the noise the policies share.</dd>\n"
+                "<dt>interval</dt><dd>The %g%% confidence interval of the mean over the replications (Student t). A "
+                "difference whose interval contains 0 is not significant.</dd>\n"
+                "<dt>clairvoyant bound</dt><dd>A policy that sees every customer's latent state and plans in the true "
+                "simulator: an upper bound in practice on any policy that sees only observations (the best "
+                "achievable).</dd>\n"
+                "<dt>share of achievable</dt><dd>A policy's gain over no campaign divided by the clairvoyant bound's: 0 "
+                "is no campaign, 1 the best achievable.</dd>\n"
+                "<dt>hindsight (loose)</dt><dd>For each customer the most any policy drew from it, after the fact: "
+                "a looser upper bound.</dd>\n"
+                "<dt>net margin</dt><dd>Revenue minus the cost of goods minus coupon costs (discounts, redemption and "
+                "contact costs), over the horizon, in %s.</dd>\n"
+                "<dt>ROI vs none</dt><dd>The extra net margin over no campaign per %s of coupon spend; -1 means the "
+                "spend came back as nothing at all, 0 that it paid for itself exactly.</dd>\n"
+                "<dt>active at end</dt><dd>Customers whose observable stage is new, active or loyal on the last day.</dd>\n"
+                "<dt>churned</dt><dd>Customers who died (dropped out, ground truth) during the horizon.</dd>\n"
+                "<dt>CLV/customer</dt><dd>Net margin over the horizon per customer (existing and acquired).</dd>\n"
+                "<dt>remaining/cust</dt><dd>The value predicted for the next %d days at the end of the horizon, per "
+                "customer: what a policy leaves in its customers.</dd>\n"
+                "<dt>verified</dt><dd>A learned or planned policy is deployed only if it beats no campaign on fresh "
+                "verification worlds; otherwise it is labelled &ldquo;-&gt; none (not verified)&rdquo; and acts as "
+                "none.</dd>\n"
+                "<dt>persuadable, sure thing, lost cause, sleeping dog</dt><dd>Ground-truth segments by their response "
+                "to contact: buys only if contacted, buys either way, buys in neither case, buys only if not "
+                "contacted.</dd>\n</dl>\n",
+            conf, cur, cur, scn->ltv.horizon_days);
+    fprintf(fp, "<details><summary>The tables as <code>clvsim run</code> prints them</summary>\n<pre>");
     /* the tables as printed, through memory: a report without them would
      * be a report that says nothing */
     char *text = NULL;
@@ -809,22 +1027,29 @@ static int w_report(const clv_study *r, clv_afile *af, const char *no_figures, d
     }
     html_escape(fp, text);
     free(text);
-    fprintf(fp, "</pre>\n");
+    fprintf(fp, "</pre></details>\n");
     if (!no_figures) {
         static const char *const figs[][2] = {
-            {"comparison", "Net margin by policy"}, {"daily_net_margin", "Daily net margin"},
+            {"forest", "Gain over no campaign by policy"}, {"daily_net_margin", "Daily net margin"},
             {"active_customers", "Active customers"}, {"coupon_spend", "Coupon spend"},
             {"calibration", "Calibration of the LTV estimate"}, {"learning", "Learning curves"}};
-        const char *ext = scn->output.plot_formats[0] == CLV_FORMAT_SVG ? "svg" : "png";
+        const int svg = scn->output.plot_formats[0] == CLV_FORMAT_SVG;
         for (size_t k = 0; k < sizeof figs / sizeof figs[0]; k++) {
             if (k == 5 && (!r->n_trained || r->loaded))
                 continue;
-            fprintf(fp, "<h2>%s</h2>\n<img src=\"%s.%s\" alt=\"%s\">\n", figs[k][1], figs[k][0], ext, figs[k][1]);
+            fprintf(fp, "<h2>%s</h2>\n", figs[k][1]);
+            if (embed_figure(fp, dir, figs[k][0], svg, figs[k][1]) != 0)
+                return 1;
         }
         for (size_t p = 0; p < r->n; p++)
-            if (r->pol[p].table)
-                fprintf(fp, "<h2>Policy %s</h2>\n<img src=\"heatmap_%s.%s\" alt=\"policy %s\">\n", r->pol[p].name,
-                        r->pol[p].name, ext, r->pol[p].name);
+            if (r->pol[p].table) {
+                char stem[CLV_NAME_MAX + 32], alt[CLV_NAME_MAX + 32];
+                snprintf(stem, sizeof stem, "heatmap_%s", r->pol[p].name);
+                snprintf(alt, sizeof alt, "policy %s", r->pol[p].name);
+                fprintf(fp, "<h2>Policy %s</h2>\n", r->pol[p].name);
+                if (embed_figure(fp, dir, stem, svg, alt) != 0)
+                    return 1;
+            }
     } else {
         fprintf(fp, "<p>No figures: ");
         html_escape(fp, no_figures);
@@ -862,7 +1087,7 @@ int clv_report_run_html(const clv_study *s, const clv_outdir *od, const char *no
     int st = clv_outdir_stage(od, "report.html", s->scn.source, &af, err);
     if (st != CLV_OK)
         return st;
-    const int rc = w_report(s, &af, no_figures, seconds);
+    const int rc = w_report(s, &af, od->stage, no_figures, seconds);
     if (rc != 0)
         st = rc == CLV_ENOMEM ? clv_error_set(err, CLV_ENOMEM, af.path, 0, NULL, "out of memory")
                               : clv_error_set(err, CLV_EIO, af.path, 0, NULL, "writing failed");

@@ -469,6 +469,49 @@ void clv_study_bound(const clv_study *s, long p, clv_eval_bound *out)
     clv_eval_bound_of(&s->ev, p, (size_t)s->none, s->bound, s->scn.evaluation.confidence, out);
 }
 
+void clv_study_verdict_of(const clv_study *s, clv_study_verdict *v)
+{
+    const clv_interval nan = {NAN, NAN, NAN, NAN, 0};
+    *v = (clv_study_verdict){-1, -1, nan, nan, 0, 0, NAN, NAN, NAN, 0, -1, -1, NAN, NAN};
+    if (s->none < 0)
+        return;
+    const double conf = s->scn.evaluation.confidence;
+    double g_best = -INFINITY, g_next = -INFINITY;
+    for (size_t p = 0; p < s->n; p++) {
+        if ((long)p == s->none || (long)p == s->bound)
+            continue;
+        clv_eval_bound b;
+        clv_study_bound(s, (long)p, &b);
+        const double g = b.diff.mean;
+        if (isnan(g))
+            continue;
+        if (g > g_best) {
+            v->runner_up = v->best, g_next = g_best;
+            v->best = (long)p, g_best = g;
+        } else if (g > g_next) {
+            v->runner_up = (long)p, g_next = g;
+        }
+        if (!s->pol[p].fixed && !isnan(b.share)) {
+            if (!v->n_agents || b.share < v->agents_lo)
+                v->agents_lo = b.share, v->agent_lo = (long)p;
+            if (!v->n_agents || b.share > v->agents_hi)
+                v->agents_hi = b.share, v->agent_hi = (long)p;
+            v->n_agents++;
+        }
+    }
+    if (v->best < 0)
+        return;
+    clv_eval_bound b;
+    clv_study_bound(s, v->best, &b);
+    v->gain = b.diff;
+    v->share = b.share, v->share_lo = b.share_lo, v->share_hi = b.share_hi;
+    v->beats_none = v->gain.n > 1 && v->gain.lo > 0;
+    if (v->runner_up >= 0) {
+        clv_eval_paired(&s->ev, (size_t)v->best, (size_t)v->runner_up, CLV_M_NET_MARGIN, conf, &v->lead);
+        v->beats_runner_up = v->lead.n > 1 && v->lead.lo > 0;
+    }
+}
+
 void clv_study_opts_default(clv_study_opts *o)
 {
     memset(o, 0, sizeof *o);
