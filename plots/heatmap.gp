@@ -6,15 +6,20 @@
 load dir . "/common.gp"
 set terminal push
 if (fmt eq "svg") {
-    set terminal svg size 1200,900 dynamic enhanced font "sans,11" background rgb "white"
+    set terminal svg size 1500,950 dynamic enhanced font "sans,11" background rgb "white"
 } else {
-    set terminal pngcairo size 1200,900 enhanced font "sans,9" background rgb "white"
+    set terminal pngcairo size 1500,950 enhanced font "sans,9" background rgb "white"
 }
 set output outfile
 set title title_text noenhanced
-set xlabel "action (coupon@price)" noenhanced
+set x2label "action: coupon @ price multiplier (tick labels below)" noenhanced
+unset xlabel
 set ylabel ""
 set key off
+# the state labels on the left, the rotated action labels below: room for both
+set lmargin at screen 0.40
+set rmargin at screen 0.88
+set bmargin 6
 set grid noytics
 set xtics rotate by -45 noenhanced
 set ytics noenhanced font ",8"

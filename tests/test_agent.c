@@ -353,7 +353,7 @@ TEST(test_agent_state_bins)
     CHECK_INT(clv_state_of(&m, &o, 0, 0, 0) / (5 * 4 * 4 * 3 * 3), CLV_STAGE_AT_RISK);
     char buf[160];
     clv_state_describe(&m, clv_state_of(&m, &o, 9, 0, 1), buf, sizeof buf);
-    CHECK_STR(buf, "at-risk recency<=14 repeats>4 ltv-q4 coupon<=56d during");
+    CHECK_STR(buf, "at-risk | last buy <=14d ago | >4 repeats | LTV q4 of 4 | coupon <=56d ago | in season");
 }
 
 /* the share of customer visits whose state's greedy action sends a coupon */

@@ -182,7 +182,8 @@ void clv_state_map_fit_pbuy(clv_state_map *m, double *values, size_t n);
  * probability pbuy (ignored with one P(buy) bin) in season phase `phase`. */
 size_t clv_state_of(const clv_state_map *m, const clv_sim_obs *o, double ltv, double pbuy, int phase);
 
-/* A readable description of a state into buf ("at-risk recency<=30 ..."). */
+/* A readable description of a state into buf ("at-risk | last buy <=30d ago | <=1 repeat | LTV q4 of 4 |
+ * no coupon in 56d | in season"; fields joined by " | ", no comma). */
 void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t n);
 
 /* ---- training in the environment ----

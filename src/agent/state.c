@@ -77,7 +77,7 @@ size_t clv_state_of(const clv_state_map *m, const clv_sim_obs *o, double ltv, do
 
 void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t n)
 {
-    static const char *const phases[3] = {"before", "during", "after"};
+    static const char *const phases[3] = {"before the season", "in season", "after the season"};
     size_t s = state;
     int ph = m->use_season ? (int)(s % 3) : -1;
     s /= m->use_season ? 3 : 1;
@@ -91,21 +91,23 @@ void clv_state_describe(const clv_state_map *m, size_t state, char *buf, size_t 
     s /= (size_t)(m->n_freq + 1);
     int rb = (int)(s % (size_t)(m->n_rec + 1));
     s /= (size_t)(m->n_rec + 1);
-    char rec[32], freq[32], age[32], pbuy[24] = "";
+    /* fields joined by " | " (a CSV field keeps no comma) */
+    char rec[40], freq[40], age[40], pbuy[48] = "";
     if (m->n_pbuy > 1)
-        snprintf(pbuy, sizeof pbuy, " pbuy-q%d", pb + 1);
+        snprintf(pbuy, sizeof pbuy, " | P(buy) q%d of %d", pb + 1, m->n_pbuy);
     if (rb < m->n_rec)
-        snprintf(rec, sizeof rec, "recency<=%d", m->rec[rb]);
+        snprintf(rec, sizeof rec, "last buy <=%dd ago", m->rec[rb]);
     else
-        snprintf(rec, sizeof rec, "recency>%d", m->rec[m->n_rec - 1]);
+        snprintf(rec, sizeof rec, "last buy >%dd ago", m->rec[m->n_rec - 1]);
     if (fb < m->n_freq)
-        snprintf(freq, sizeof freq, "repeats<=%d", m->freq[fb]);
+        snprintf(freq, sizeof freq, "<=%d repeat%s", m->freq[fb], m->freq[fb] == 1 ? "" : "s");
     else
-        snprintf(freq, sizeof freq, "repeats>%d", m->freq[m->n_freq - 1]);
+        snprintf(freq, sizeof freq, ">%d repeats", m->freq[m->n_freq - 1]);
     if (ab < m->n_age)
-        snprintf(age, sizeof age, "coupon<=%dd", m->age[ab]);
+        snprintf(age, sizeof age, "coupon <=%dd ago", m->age[ab]);
     else
-        snprintf(age, sizeof age, "coupon>%dd-or-none", m->age[m->n_age - 1]);
-    snprintf(buf, n, "%s%s%s %s ltv-q%d%s %s%s%s", m->use_stage ? clv_stage_name((int)s) : "",
-             m->use_stage ? " " : "", rec, freq, lb + 1, pbuy, age, ph >= 0 ? " " : "", ph >= 0 ? phases[ph] : "");
+        snprintf(age, sizeof age, "no coupon in %dd", m->age[m->n_age - 1]);
+    snprintf(buf, n, "%s%s%s | %s | LTV q%d of %d%s | %s%s%s", m->use_stage ? clv_stage_name((int)s) : "",
+             m->use_stage ? " | " : "", rec, freq, lb + 1, m->n_ltv, pbuy, age, ph >= 0 ? " | " : "",
+             ph >= 0 ? phases[ph] : "");
 }
