@@ -225,9 +225,12 @@ typedef struct clv_ltv_data {
 } clv_ltv_data;
 
 /* What a policy would see of a real customer summarised by clv_rfm_read
- * (c, of table t), the day after the calibration end (the cut-off):
- * purchases, recency, age, spend, gaps and recent transactions in days;
- * the stage by lc; no coupons. */
+ * (c, of table t) at the end of the calibration end (the cut-off; today =
+ * calibration_end, as the simulator observes at the end of a day):
+ * purchases, recency, age, spend (the first purchase's too), gaps and
+ * recent transactions in days; the stage by lc; no coupons.  Its
+ * clv_btyd_summary_of is c's x, t_x and T, and its mean spend to
+ * rounding. */
 void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_scn_lifecycle *lc, clv_sim_obs *o);
 
 /* Real rows from data.transactions: the cohort of data.calibration_end
