@@ -552,3 +552,28 @@ TEST(test_ltv_btyd_summary_sim)
     unlink(tmp);
     clv_sim_free(s);
 }
+
+/* the features without information: exactly the constant column of a
+ * training's rows and the near-constant one (a P(alive) within 1e-9 of 1),
+ * not a column that is constant but for one row, nor the varying ones */
+TEST(test_ltv_no_info)
+{
+    enum { N = 300, K = CLV_LTV_FEATURES };
+    static double X[N * K];
+    for (size_t i = 0; i < N; i++)
+        for (int j = 0; j < K; j++)
+            X[i * K + j] = sin(0.37 * (double)(i + 1) * (j + 1)) + (j % 3);
+    CHECK_INT(clv_ltv_no_info(X, N), 0);
+    for (size_t i = 0; i < N; i++) {
+        X[i * K + 22] = 0;                          /* price_minus_list of a real log */
+        X[i * K + 24] = 1 - 1e-9 * (double)(i % 7); /* a P(alive) at the boundary */
+        X[i * K + 5] = i == 17 ? 2.5 : 2;           /* one row differs: information */
+    }
+    CHECK_INT(clv_ltv_no_info(X, N), (1u << 22) | (1u << 24));
+    X[3 * K + 24] = 1 - 1e-5;                       /* a spread above a millionth */
+    CHECK_INT(clv_ltv_no_info(X, N), 1u << 22);
+    X[9 * K + 22] = NAN;                            /* never "constant" */
+    CHECK_INT(clv_ltv_no_info(X, N), 0);
+    CHECK_INT(clv_ltv_no_info(X, 0), 0);
+    CHECK_INT(clv_ltv_no_info(X, 1), (1u << K) - 1); /* one row: every feature is constant */
+}

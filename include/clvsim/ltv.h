@@ -217,6 +217,18 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
                         int threads, const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
                         double **btyd, clv_error *err);
 
+/* The features that carry no information on the n rows of X (n x
+ * CLV_LTV_FEATURES): bit j is set when feature j is constant on them, or
+ * near-constant - its range at most CLV_STANDARDIZE_MIN_REL x its largest
+ * magnitude, the rounding noise of a constant such as a BTYD P(alive) of 1
+ * - 1e-9 for everyone (such a column has no spread for clv_standardize_fit
+ * either: its sd is at most its range).  Typical on a real log:
+ * price_minus_list and the coupon features (a log records neither), the
+ * stages no customer is in, and P(alive) when BG/NBD's a or b ran to a
+ * boundary.  0 for n = 0; a column with a value that is not finite is not
+ * reported. */
+uint32_t clv_ltv_no_info(const double *X, size_t n);
+
 typedef struct clv_ltv_data {
     size_t n;
     double *X;          /* n x CLV_LTV_FEATURES */
@@ -284,6 +296,7 @@ typedef struct clv_ltv_study {
     size_t n, n_real, n_syn, n_val, n_train; /* rows: all, real, synthetic, validating, training */
     /* the real rows' fits and what the reader found (with have_real) */
     int have_real;
+    uint32_t no_info;             /* the features with no information on the training rows (clv_ltv_no_info) */
     clv_fit_result fits[2];
     clv_txlog_stats real_stats;
     clv_ltv_evaluation ev[2];     /* the real holdout first when there is one */

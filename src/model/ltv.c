@@ -51,6 +51,25 @@ void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *
     x[24] = btyd ? clv_btyd_palive_of(btyd, o) : 0;
 }
 
+uint32_t clv_ltv_no_info(const double *X, size_t n)
+{
+    uint32_t mask = 0;
+    for (int j = 0; j < CLV_LTV_FEATURES; j++) {
+        double lo = INFINITY, hi = -INFINITY;
+        int finite = n > 0;
+        for (size_t i = 0; i < n && finite; i++) {
+            const double v = X[i * CLV_LTV_FEATURES + j];
+            finite = isfinite(v); /* a column with a NaN or an infinity is never constant */
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        const double mag = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+        if (finite && hi - lo <= CLV_STANDARDIZE_MIN_REL * mag)
+            mask |= (uint32_t)1 << j;
+    }
+    return mask;
+}
+
 /* the first feature of x that is not finite, -1 when all are */
 static int bad_feature(const double *x)
 {
