@@ -986,6 +986,37 @@ TEST(test_bad_loaders_online_retail)
         CHECK(r.err && strstr(r.err, "clvsim train-ltv: warning: the network predicts more than 10 x the largest "
                                      "training label ("));
     free(metrics);
+    /* the features that carried no information, named in the report and in
+     * ltv_features.csv: a log has no coupons and no prices; no customer of
+     * a cohort at most 7 months old at the cut-off is churned (365 days
+     * without a purchase); BG/NBD's P(alive) is 1 for all to within 1e-6 */
+    static const int none_expected[] = {11, 12, 13, 14, 19, 22, 24};
+    CHECK(r.out && strstr(r.out, "\nfeatures constant on the training rows, of no use to the network: log_coupons, "
+                                 "log_coupon_age_days, never_couponed, holds_coupon, stage_churned, "
+                                 "price_minus_list, btyd_p_alive\n"));
+    snprintf(f, sizeof f, "%s/ltv_features.csv", train);
+    char *feat = harness_read_file(f);
+    CHECK(feat && strncmp(feat, "feature,mean,sd,constant\n", 25) == 0);
+    for (int j = 0, k = 0; feat && j < CLV_LTV_FEATURES; j++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s,", clv_ltv_feature_name(j));
+        const int want = k < 7 && none_expected[k] == j;
+        k += want;
+        if (csv_field(feat, key, 3) != want)
+            harness_fail(__FILE__, __LINE__, "ltv_features.csv: %s has constant %g, expected %d", key,
+                         csv_field(feat, key, 3), want);
+    }
+    free(feat);
+    snprintf(f, sizeof f, "%s/ltv_calibration.csv", train);
+    char *cal = harness_read_file(f);
+    double realised = 0;
+    for (int d = 1; d <= 10; d++) {
+        char key[32];
+        snprintf(key, sizeof key, "btyd-real,%d,", d);
+        realised += (cal ? csv_field(cal, key, 3) : NAN) / 10;
+    }
+    CHECK(isfinite(realised) && realised > 0);
+    free(cal);
     harness_proc_free(&r);
     /* predictions at the log's end: finite for every customer */
     snprintf(pred, sizeof pred, "%s/pred", dir);
@@ -1003,6 +1034,26 @@ TEST(test_bad_loaders_online_retail)
         rows++;
     CHECK_INT(rows, 4340);
     CHECK(text && !has_nonfinite(text));
+    /* plausible: no value below 0, and BTYD's (as `clvsim fit` computes it) of the order of what
+     * the real holdout's customers realised over the same 150 days after the cut-off: its mean
+     * within a factor 4 of theirs (the mean of BTYD's deciles of ltv_calibration.csv) */
+    double sum_btyd = 0;
+    size_t negative = 0, n_rows = 0;
+    for (const char *p = text ? strchr(text, '\n') : NULL; p && p[1]; p = strchr(p + 1, '\n')) {
+        const char *c = strchr(p + 1, ',');
+        const double v = c ? strtod(c + 1, NULL) : NAN;
+        c = c ? strchr(c + 1, ',') : NULL;
+        c = c ? strchr(c + 1, ',') : NULL;
+        const double b = c ? strtod(c + 1, NULL) : NAN;
+        negative += !(v >= 0) || !(b >= 0);
+        sum_btyd += b, n_rows++;
+    }
+    CHECK_INT((int)n_rows, 4339);
+    CHECK_INT((int)negative, 0);
+    const double mean_btyd = sum_btyd / (double)(n_rows ? n_rows : 1);
+    if (!(mean_btyd > realised / 4 && mean_btyd < 4 * realised))
+        harness_fail(__FILE__, __LINE__, "BTYD's mean value %g per customer; the holdout realised %g", mean_btyd,
+                     realised);
     free(text);
     rm_tree(dir);
 }

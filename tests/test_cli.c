@@ -1082,6 +1082,121 @@ TEST(test_cli_train_ltv)
     CHECK_INT(harness_rm_rf(dir), 0);
 }
 
+/* the largest |a[i] - b[i]| / |b[i]| (|a[i] - b[i]| where b[i] is 0), NaN when any is NaN */
+static double worst_rel(const double *a, const double *b, size_t n)
+{
+    double w = 0;
+    for (size_t i = 0; i < n; i++)
+        w = harness_max(w, fabs(a[i] - b[i]) / (b[i] != 0 ? fabs(b[i]) : 1));
+    return w;
+}
+
+/* One BTYD: on the CDNOW sample, the LTV predictor's BTYD of each customer
+ * - the baseline of clv_ltv_real (from the reader's summary), its two
+ * features (from the customer's observation, through clv_btyd_summary_of)
+ * and predict-ltv's btyd column (clv_ltv_predict_log) - is `clvsim fit`'s
+ * customers.csv: P(alive) and, undiscounted, the CLV over the same horizon
+ * (39 weeks = ltv.horizon_days 273), to 1e-9 relative (the CSV's 10
+ * digits); the observation's summary is the CSV's x, t_x, T to the bit and
+ * its mean repeat spend to 1e-12. */
+TEST(test_cli_ltv_btyd_as_fit)
+{
+    char *rel = harness_shared_data("CDNOW_sample.txt");
+    char *sample = rel ? realpath(rel, NULL) : NULL;
+    free(rel);
+    if (!sample)
+        return;
+    char dir[] = "/tmp/clvsim-onebtyd-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char scen[600], out[600], f[700];
+    snprintf(scen, sizeof scen, "%s/real.cfg", dir);
+    snprintf(out, sizeof out, "%s/fit", dir);
+    run_result r = run(ARGS("fit", sample, "--customer-column", "2", "--date-column", "3", "--quantity-column", "4",
+                            "--amount-column", "5", "--calibration-end", "1997-09-30", "--unit", "week", "--margin",
+                            "0.3", "--annual-discount-rate", "0", "--clv-horizon", "39", "-o", out, "--quiet"));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    snprintf(f, sizeof f, "%s/customers.csv", out);
+    char *csv = harness_read_file(f);
+    enum { N = 2357 };
+    static double cx[N], ctx[N], cT[N], cm[N], pa[N], clv[N], a[N], b[N], c[N], m[N];
+    size_t n = csv ? csv_column(csv, "clv_bgnbd", NULL, clv, N + 1) : 0;
+    CHECK_INT((int)n, N);
+    CHECK_INT((int)csv_column(csv ? csv : "", "p_alive_bgnbd", NULL, pa, N), N);
+    CHECK_INT((int)csv_column(csv ? csv : "", "x", NULL, cx, N), N);
+    CHECK_INT((int)csv_column(csv ? csv : "", "t_x", NULL, ctx, N), N);
+    CHECK_INT((int)csv_column(csv ? csv : "", "T", NULL, cT, N), N);
+    CHECK_INT((int)csv_column(csv ? csv : "", "mean_spend", NULL, cm, N), N);
+    free(csv);
+    FILE *fp = fopen(scen, "w");
+    fprintf(fp, "data = { transactions = \"%s\"; customer_column = 2; date_column = 3; quantity_column = 4;\n"
+                "  amount_column = 5; calibration_end = \"1997-09-30\"; unit = \"week\"; };\n"
+                "economics = { margin_rate = 0.3; };\n"
+                "ltv = { real_fraction = 1.0; horizon_days = 273; discount = false; };\n", sample);
+    fclose(fp);
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_load(scen, NULL, 0, &scn, &err), CLV_OK);
+    clv_ltv_data d;
+    CHECK_INT(clv_ltv_real(&scn, 2, NULL, &d, NULL, NULL, &err), CLV_OK);
+    if (n == N && d.n == N) {
+        for (size_t i = 0; i < N; i++) {
+            a[i] = d.baseline[i];
+            b[i] = expm1(d.X[i * CLV_LTV_FEATURES + 23]);
+            c[i] = d.X[i * CLV_LTV_FEATURES + 24];
+        }
+        CHECK_NEAR(worst_rel(a, clv, N), 0, 1e-9); /* the baseline, from the reader's rows */
+        CHECK_NEAR(worst_rel(b, clv, N), 0, 1e-9); /* the value feature, from the observations */
+        CHECK_NEAR(worst_rel(c, pa, N), 0, 1e-9);  /* the P(alive) feature */
+    } else
+        harness_fail(__FILE__, __LINE__, "%zu customers in customers.csv, %zu rows of clv_ltv_real", n, d.n);
+    clv_ltv_data_free(&d);
+    /* predict-ltv's btyd column, with a network whose outputs do not matter here */
+    clv_mlp_spec sp = {CLV_LTV_FEATURES, {4}, 1, 3, CLV_ACT_TANH, CLV_MLP_F32, 64};
+    clv_mlp *net = clv_mlp_alloc(&sp, &err);
+    CHECK(net != NULL);
+    double mean[CLV_LTV_FEATURES] = {0}, sd[CLV_LTV_FEATURES];
+    for (int j = 0; j < CLV_LTV_FEATURES; j++)
+        sd[j] = 1;
+    clv_ltv_config cfg;
+    clv_ltv_config_of(&scn, &cfg);
+    clv_ltv_model *lm = NULL;
+    if (net) {
+        clv_mlp_init(net, 5);
+        lm = clv_ltv_model_new(net, CLV_LOSS_ZILN, mean, sd, &cfg, 64, NULL, &err);
+    }
+    CHECK(lm != NULL);
+    clv_txlog_opts ro;
+    clv_txlog_opts_from_scenario(&ro, &scn.data);
+    clv_rfm_table *t = NULL;
+    double *value = NULL, *p_buy = NULL, *btyd = NULL;
+    if (lm)
+        CHECK_INT(clv_ltv_predict_log(sample, &ro, clv_date_from_ymd(1997, 9, 30), CLV_UNIT_WEEK, lm, 2, NULL, &t,
+                                      &value, &p_buy, &btyd, &err), CLV_OK);
+    if (t && btyd && t->n == N) {
+        CHECK_NEAR(worst_rel(btyd, clv, N), 0, 1e-9);
+        /* the observation of each customer summarised again: the CSV's summary */
+        size_t same = 0;
+        for (size_t i = 0; i < N; i++) {
+            clv_sim_obs o;
+            clv_rfm s1;
+            clv_ltv_obs_from_rfm(&t->c[i], t, &scn.lifecycle, &o);
+            clv_btyd_summary_of(&o, t->unit_days, &s1);
+            same += s1.x == cx[i] && s1.t_x == ctx[i] && s1.T == cT[i];
+            m[i] = s1.mean_spend;
+        }
+        CHECK_INT((int)same, N);
+        CHECK_NEAR(worst_rel(m, cm, N), 0, 1e-12);
+    } else
+        harness_fail(__FILE__, __LINE__, "clv_ltv_predict_log gave no %d customers", N);
+    free(value), free(p_buy), free(btyd);
+    clv_rfm_free(t);
+    clv_ltv_model_free(lm);
+    clv_mlp_free(net);
+    free(sample);
+    CHECK_INT(harness_rm_rf(dir), 0);
+}
+
 /* train-ltv on the CDNOW sample: real customers, a real holdout beside the
  * BTYD fitted to the calibration period; a mixed run reports both holdouts;
  * a horizon beyond the log is refused */

@@ -16,6 +16,7 @@ TEST(test_ltv_features)
     clv_sim_obs o;
     memset(&o, 0, sizeof o);
     o.stage = CLV_STAGE_AT_RISK, o.purchases = 3, o.recency_days = 40, o.age_days = 99, o.total_spend = 90;
+    o.first_spend = 20;
     o.last_spend = 20, o.max_spend = 50, o.mean_gap_days = 29.5, o.recent[0] = 0, o.recent[1] = 0, o.recent[2] = 2;
     o.coupons = 0, o.coupon_age_days = -1;
     o.today = clv_date_from_ymd(2020, 4, 1); /* the last purchase 40 days before: 2020-02-21, day 51 of the year */
@@ -39,7 +40,8 @@ TEST(test_ltv_features)
         clv_ltv_features(&o, &v, x);
         CHECK_NEAR(x[24], clv_btyd_palive(&v.model, 2, 59 / 7.0, 99 / 7.0), 1e-12);
         const double ey = clv_btyd_expected(&v.model, 365 / 7.0, 2, 59 / 7.0, 99 / 7.0);
-        CHECK_NEAR(x[23], log1p(0.3 * clv_gg_expected_spend(&v.model.spend, 2, 30) * ey), 1e-12); /* the mean of all 3 purchases */
+        /* Gamma-Gamma's mean of the 2 repeat purchases, (90 - 20) / 2, not of all 3 */
+        CHECK_NEAR(x[23], log1p(0.3 * clv_gg_expected_spend(&v.model.spend, 2, 35) * ey), 1e-12);
         CHECK(x[24] > 0 && x[24] < 1);
     }
     /* one purchase and a coupon: no gap (indicator 0), the coupon's age */
@@ -108,7 +110,7 @@ TEST(test_ltv_synthetic_labels)
     clv_ltv_data_free(&dd);
 }
 
-/* a real customer seen as an observation the day after the cut-off */
+/* a real customer seen as an observation at the end of the cut-off */
 TEST(test_ltv_obs_from_rfm)
 {
     char tmp[] = "/tmp/clvsim-ltvlog-XXXXXX";
@@ -127,8 +129,9 @@ TEST(test_ltv_obs_from_rfm)
         clv_sim_obs ob;
         clv_ltv_obs_from_rfm(&t->c[0], t, &lc, &ob);
         CHECK_INT(ob.purchases, 3);
-        CHECK_NEAR(ob.recency_days, 7, 0);      /* 2020-04-01 - 2020-03-25 */
-        CHECK_NEAR(ob.age_days, 91, 0);         /* 2020-04-01 - 2020-01-01 */
+        CHECK_NEAR(ob.recency_days, 6, 0);      /* 2020-03-31 - 2020-03-25 */
+        CHECK_NEAR(ob.age_days, 90, 0);         /* 2020-03-31 - 2020-01-01 */
+        CHECK_NEAR(ob.first_spend, 15, 0);      /* 10 + 5 on the first day */
         CHECK_NEAR(ob.total_spend, 62, 1e-12);  /* 15 + 40 + 7 */
         CHECK_NEAR(ob.mean_gap_days, 42, 1e-9); /* 84 days over 2 gaps (weeks converted back) */
         CHECK_NEAR(ob.last_spend, 7, 0);
@@ -136,8 +139,17 @@ TEST(test_ltv_obs_from_rfm)
         CHECK(ob.recent[0] == 1 && ob.recent[1] == 1 && ob.recent[2] == 2);
         CHECK_INT(ob.stage, CLV_STAGE_LOYAL);   /* active, with 3 purchases >= 3 */
         CHECK_INT(ob.coupons, 0);
-        CHECK_INT(ob.today, clv_date_from_ymd(2020, 4, 1));
+        CHECK_INT(ob.today, clv_date_from_ymd(2020, 3, 31));
         CHECK_NEAR(ob.price, 1, 0);
+        /* the observation summarised again is the reader's summary: x, t_x and T to the bit, the
+         * repeat mean (40 + 7) / 2 to rounding */
+        clv_rfm c;
+        clv_btyd_summary_of(&ob, t->unit_days, &c);
+        CHECK(c.x == t->c[0].x && c.t_x == t->c[0].t_x && c.T == t->c[0].T);
+        CHECK_NEAR(c.T, 90 / 7.0, 0);
+        CHECK_NEAR(c.mean_spend, t->c[0].mean_spend, 1e-12 * t->c[0].mean_spend);
+        CHECK_NEAR(t->c[0].mean_spend, 23.5, 1e-12);
+        CHECK_INT(c.first_day, t->c[0].first_day);
         clv_rfm_free(t);
     }
     unlink(tmp);
@@ -408,4 +420,160 @@ TEST(test_ltv_source_file_errors)
     CHECK(r.err && strstr(r.err, "ltv.file") && strstr(r.err, junk));
     harness_proc_free(&r);
     harness_rm_rf(dir);
+}
+
+/* the one conversion from an observation to the BTYD summary, on hand-made
+ * customers: x = purchases - 1, t_x = (age - recency) / unit, T = age /
+ * unit, the mean of the repeat purchases only */
+TEST(test_ltv_btyd_summary_hand)
+{
+    clv_sim_obs o;
+    memset(&o, 0, sizeof o);
+    /* first purchase on day 1000 for 10, repeats on days 1007, 1015 and 1021 for 20, 25 and 15;
+     * observed at the end of day 1030 */
+    o.purchases = 4, o.first_spend = 10, o.total_spend = 70, o.today = 1030;
+    o.age_days = 30, o.recency_days = 9, o.last_spend = 15, o.max_spend = 25;
+    o.recent[0] = 0, o.recent[1] = 4, o.recent[2] = 4;
+    clv_rfm c;
+    clv_btyd_summary_of(&o, 7.0, &c);
+    CHECK_NEAR(c.x, 3, 0);
+    CHECK_NEAR(c.t_x, 21 / 7.0, 0);  /* 1021 - 1000 days */
+    CHECK_NEAR(c.T, 30 / 7.0, 0);    /* 1030 - 1000 days: T as fit computes it with the calibration end 1030 */
+    CHECK_NEAR(c.mean_spend, 20, 0); /* (20 + 25 + 15) / 3, not 70 / 4 */
+    CHECK_NEAR(c.first_spend, 10, 0);
+    CHECK_INT(c.first_day, 1000);
+    CHECK(c.max_spend == 25 && c.last_spend == 15 && c.recent[1] == 4);
+    CHECK(c.x_holdout == 0 && c.spend_holdout == 0);
+    clv_btyd_summary_of(&o, 1.0, &c);
+    CHECK(c.t_x == 21 && c.T == 30);
+    /* one purchase: no repeats, t_x and the mean 0 */
+    o.purchases = 1, o.total_spend = 10, o.recency_days = 30;
+    clv_btyd_summary_of(&o, 7.0, &c);
+    CHECK(c.x == 0 && c.t_x == 0 && c.mean_spend == 0);
+    CHECK_NEAR(c.T, 30 / 7.0, 0);
+    /* the value and P(alive) of an observation are those of its summary */
+    clv_scenario scn;
+    if (HARNESS_LOAD("scenarios/holiday.cfg", &scn)) {
+        clv_btyd_value v;
+        clv_btyd_value_init(&v, &scn);
+        o.purchases = 4, o.total_spend = 70, o.recency_days = 9;
+        clv_btyd_summary_of(&o, v.unit_days, &c);
+        const double ey = clv_btyd_expected(&v.model, v.horizon, 3, 3, 30 / 7.0);
+        CHECK_NEAR(clv_btyd_value_of(&v, &o), v.margin_rate * clv_gg_expected_spend(&v.model.spend, 3, 20) * ey, 0);
+        CHECK(clv_btyd_value_of(&v, &o) == clv_btyd_value_rfm(&v, &c));
+        CHECK(clv_btyd_palive_of(&v, &o) == clv_btyd_palive(&v.model, 3, 3, 30 / 7.0));
+        CHECK(clv_btyd_palive_of(&v, &o) == clv_btyd_palive_rfm(&v, &c));
+    }
+}
+
+typedef struct {
+    FILE *fp;
+    size_t n;
+} tx_writer;
+
+static int write_tx(void *ctx, const clv_sim_tx *tx)
+{
+    tx_writer *w = ctx;
+    char d[16];
+    fprintf(w->fp, "c%u,%s,%.17g\n", tx->customer, clv_date_format(tx->day, d), tx->amount);
+    w->n++;
+    return 0;
+}
+
+/* simulated customers: the summary of what a policy sees of each equals
+ * what `clvsim fit`'s reader makes of the simulator's own transactions up
+ * to the same day (the burn-in histories, then one epoch more): x, t_x and
+ * T to the bit, the repeat mean to the simulator's single-precision
+ * totals.  A customer with two purchases on one day is one transaction of
+ * the log (the reader sums a day's rows), two of the simulator: those are
+ * checked apart (x differs by the extra same-day purchases). */
+TEST(test_ltv_btyd_summary_sim)
+{
+    clv_scenario scn;
+    if (!HARNESS_LOAD("scenarios/holiday.cfg", &scn))
+        return;
+    scn.population.customers = 3000;
+    clv_sim_opts so;
+    clv_sim_opts_default(&so);
+    so.record = 1;
+    so.threads = 2;
+    clv_sim *s = NULL;
+    clv_error err;
+    CHECK_INT(clv_sim_alloc(&scn, &so, &s, &err), CLV_OK);
+    if (!s)
+        return;
+    char tmp[] = "/tmp/clvsim-simlog-XXXXXX";
+    int fd = mkstemp(tmp);
+    tx_writer w = {fdopen(fd, "w"), 0};
+    CHECK_INT(clv_sim_reset(s, 7, 0, &err), CLV_OK);
+    for (int round = 0; round < 2; round++) {
+        CHECK_INT(clv_sim_log_check(s, &err), CLV_OK);
+        CHECK_INT(clv_sim_transactions(s, write_tx, &w), 0);
+        fflush(w.fp);
+        const size_t n = clv_sim_customers(s);
+        clv_sim_obs *obs = malloc(n * sizeof *obs);
+        CHECK_INT(clv_sim_observe(s, 0, n, obs, &err), CLV_OK);
+        clv_txlog_opts ro;
+        clv_txlog_opts_default(&ro);
+        clv_rfm_table *t = NULL;
+        const int32_t today = obs[0].today;
+        CHECK_INT(today, clv_sim_today(s) - 1);
+        CHECK_INT(clv_rfm_read(tmp, &ro, today, -1, scn.population.unit, NULL, &t, &err), CLV_OK);
+        size_t same = 0, merged = 0;
+        double worst = 0;
+        if (t) {
+            CHECK_INT((int)t->n, (int)n);
+            for (size_t k = 0; k < t->n; k++) {
+                const size_t i = (size_t)strtoul(t->id[k] + 1, NULL, 10);
+                clv_rfm c;
+                clv_btyd_summary_of(&obs[i], t->unit_days, &c);
+                const clv_rfm *r = &t->c[k];
+                if (c.x != r->x) { /* same-day purchases: more in the simulator, never fewer */
+                    merged++;
+                    CHECK(c.x > r->x && c.T == r->T && c.first_day == r->first_day);
+                    continue;
+                }
+                same += c.t_x == r->t_x && c.T == r->T && c.first_day == r->first_day;
+                worst = harness_max(worst, fabs(c.mean_spend - r->mean_spend) / (r->mean_spend > 0 ? r->mean_spend : 1));
+                worst = harness_max(worst, fabs(c.first_spend - r->first_spend) / r->first_spend);
+            }
+            CHECK_INT((int)same, (int)(t->n - merged));
+            if (!(merged * 50 < t->n)) /* few: 1% here */
+                harness_fail(__FILE__, __LINE__, "%zu of %zu customers with same-day purchases", merged, t->n);
+            CHECK_NEAR(worst, 0, 1e-5);
+            CHECK(t->n > 0 && same > t->n / 2);
+            clv_rfm_free(t);
+        }
+        free(obs);
+        if (round == 0)
+            CHECK_INT(clv_sim_step(s, NULL, NULL, &err), CLV_OK);
+    }
+    fclose(w.fp);
+    unlink(tmp);
+    clv_sim_free(s);
+}
+
+/* the features without information: exactly the constant column of a
+ * training's rows and the near-constant one (a P(alive) within 1e-9 of 1),
+ * not a column that is constant but for one row, nor the varying ones */
+TEST(test_ltv_no_info)
+{
+    enum { N = 300, K = CLV_LTV_FEATURES };
+    static double X[N * K];
+    for (size_t i = 0; i < N; i++)
+        for (int j = 0; j < K; j++)
+            X[i * K + j] = sin(0.37 * (double)(i + 1) * (j + 1)) + (j % 3);
+    CHECK_INT(clv_ltv_no_info(X, N), 0);
+    for (size_t i = 0; i < N; i++) {
+        X[i * K + 22] = 0;                          /* price_minus_list of a real log */
+        X[i * K + 24] = 1 - 1e-9 * (double)(i % 7); /* a P(alive) at the boundary */
+        X[i * K + 5] = i == 17 ? 2.5 : 2;           /* one row differs: information */
+    }
+    CHECK_INT(clv_ltv_no_info(X, N), (1u << 22) | (1u << 24));
+    X[3 * K + 24] = 1 - 1e-5;                       /* a spread above a millionth */
+    CHECK_INT(clv_ltv_no_info(X, N), 1u << 22);
+    X[9 * K + 22] = NAN;                            /* never "constant" */
+    CHECK_INT(clv_ltv_no_info(X, N), 0);
+    CHECK_INT(clv_ltv_no_info(X, 0), 0);
+    CHECK_INT(clv_ltv_no_info(X, 1), (1u << K) - 1); /* one row: every feature is constant */
 }

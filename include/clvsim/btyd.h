@@ -268,6 +268,8 @@ void clv_btyd_expected_n(const clv_btyd *m, int n, const double *t, double x, do
 /* The LTV estimate of a customer of the simulator from what a policy sees
  * of it: the expected margin over ltv.horizon_days under the scenario's
  * population model, margin_rate x E[spend | history] x E[Y(h) | history]
+ * with the history summarised as `clvsim fit` summarises a log
+ * (clv_btyd_summary_of: repeat purchases, their mean spend, t_x and T)
  * (the agents' state bins and shaping, the ltv-threshold rule and the
  * remaining value of an evaluation use it; 0 where it is not finite). */
 typedef struct clv_btyd_value {
@@ -279,6 +281,27 @@ void clv_btyd_value_init(clv_btyd_value *v, const clv_scenario *scn);
 double clv_btyd_value_of(const clv_btyd_value *v, const clv_sim_obs *o);
 /* P(alive) of the customer seen as o, under the same model (0 where not finite). */
 double clv_btyd_palive_of(const clv_btyd_value *v, const clv_sim_obs *o);
+/* The same two of a customer's summary c (a clv_rfm_read row, or
+ * clv_btyd_summary_of of an observation): margin_rate x
+ * clv_gg_expected_spend(x, mean_spend) x clv_btyd_expected(horizon, x, t_x,
+ * T), and clv_btyd_palive(x, t_x, T) - the functions behind `clvsim fit`'s
+ * customers.csv (clv_btyd_predict); 0 where not finite.  The _of
+ * functions are these of clv_btyd_summary_of(o, v->unit_days). */
+double clv_btyd_value_rfm(const clv_btyd_value *v, const clv_rfm *c);
+double clv_btyd_palive_rfm(const clv_btyd_value *v, const clv_rfm *c);
+
+/* The BTYD summary of a customer seen as o, in time units of unit_days
+ * days: what clv_rfm_read gives for the customer's log with calibration_end
+ * = o->today (the observation holds the history up to the end of that
+ * day).  The one conversion from an observation to the models' summary:
+ *   x          = purchases - 1 (the repeat purchases),
+ *   t_x        = (age_days - recency_days) / unit_days (0 when x = 0),
+ *   T          = age_days / unit_days,
+ *   mean_spend = (total_spend - first_spend) / x, the mean of the repeat
+ *                purchases that Gamma-Gamma models (0 when x = 0),
+ * and first_spend, first_day (today - age_days), max_spend, last_spend and
+ * recent copied; no holdout. */
+void clv_btyd_summary_of(const clv_sim_obs *o, double unit_days, clv_rfm *c);
 
 /* CLV of one customer over `periods` periods of `period` time units:
  *   margin x E[spend] x sum_k (E[Y(k period)] - E[Y((k-1) period)]) / (1 + rate)^k

@@ -217,6 +217,18 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
                         int threads, const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
                         double **btyd, clv_error *err);
 
+/* The features that carry no information on the n rows of X (n x
+ * CLV_LTV_FEATURES): bit j is set when feature j is constant on them, or
+ * near-constant - its range at most CLV_STANDARDIZE_MIN_REL x its largest
+ * magnitude, the rounding noise of a constant such as a BTYD P(alive) of 1
+ * - 1e-9 for everyone (such a column has no spread for clv_standardize_fit
+ * either: its sd is at most its range).  Typical on a real log:
+ * price_minus_list and the coupon features (a log records neither), the
+ * stages no customer is in, and P(alive) when BG/NBD's a or b ran to a
+ * boundary.  0 for n = 0; a column with a value that is not finite is not
+ * reported. */
+uint32_t clv_ltv_no_info(const double *X, size_t n);
+
 typedef struct clv_ltv_data {
     size_t n;
     double *X;          /* n x CLV_LTV_FEATURES */
@@ -225,9 +237,12 @@ typedef struct clv_ltv_data {
 } clv_ltv_data;
 
 /* What a policy would see of a real customer summarised by clv_rfm_read
- * (c, of table t), the day after the calibration end (the cut-off):
- * purchases, recency, age, spend, gaps and recent transactions in days;
- * the stage by lc; no coupons. */
+ * (c, of table t) at the end of the calibration end (the cut-off; today =
+ * calibration_end, as the simulator observes at the end of a day):
+ * purchases, recency, age, spend (the first purchase's too), gaps and
+ * recent transactions in days; the stage by lc; no coupons.  Its
+ * clv_btyd_summary_of is c's x, t_x and T, and its mean spend to
+ * rounding. */
 void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_scn_lifecycle *lc, clv_sim_obs *o);
 
 /* Real rows from data.transactions: the cohort of data.calibration_end
@@ -281,6 +296,7 @@ typedef struct clv_ltv_study {
     size_t n, n_real, n_syn, n_val, n_train; /* rows: all, real, synthetic, validating, training */
     /* the real rows' fits and what the reader found (with have_real) */
     int have_real;
+    uint32_t no_info;             /* the features with no information on the training rows (clv_ltv_no_info) */
     clv_fit_result fits[2];
     clv_txlog_stats real_stats;
     clv_ltv_evaluation ev[2];     /* the real holdout first when there is one */

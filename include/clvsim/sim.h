@@ -185,6 +185,7 @@ typedef struct clv_sim_obs {
     double recency_days;    /* days since the last purchase (today - last purchase day) */
     double age_days;        /* days since the first purchase */
     double total_spend;     /* at list price, all purchases */
+    double first_spend;     /* the first purchase's, as total_spend counts it (the repeats': the rest) */
     double last_spend;
     double max_spend;
     double mean_gap_days;   /* mean days between purchases (0 with one purchase) */
@@ -194,7 +195,9 @@ typedef struct clv_sim_obs {
     int holds_coupon;       /* a valid, unused coupon */
     int price_level;        /* the price level of the last epoch */
     double price;           /* its multiplier of list price (1: list price) */
-    int32_t today;          /* the day number the observation is for (the epoch's first day) */
+    int32_t today;          /* the day number the observation is for: the history up to the end of this day
+                             * (clv_sim_observe: the day before the next epoch's first day; a real log's
+                             * summary: its calibration end, clv_ltv_obs_from_rfm) */
 } clv_sim_obs;
 
 /* Totals of one day, over all customers. */

@@ -65,8 +65,8 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     if (st != CLV_OK)
         return cli_report(&err);
     if (!o.quiet)
-        fprintf(stderr, "clvsim train-ltv: wrote ltv.mlp, ltv_history.csv, ltv_metrics.csv, ltv_classification.csv, "
-                        "ltv_gain.csv, ltv_calibration.csv and figures to %s\n",
+        fprintf(stderr, "clvsim train-ltv: wrote ltv.mlp, ltv_history.csv, ltv_metrics.csv, ltv_features.csv, "
+                        "ltv_classification.csv, ltv_gain.csv, ltv_calibration.csv and figures to %s\n",
                 scn.output.dir);
     return EXIT_OK;
 }

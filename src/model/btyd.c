@@ -343,31 +343,51 @@ void clv_btyd_value_init(clv_btyd_value *l, const clv_scenario *scn)
     l->margin_rate = scn->economics.margin_rate;
 }
 
-/* an observation as the model's summary, in its unit */
-static clv_rfm rfm_of_obs(const clv_btyd_value *l, const clv_sim_obs *o)
+void clv_btyd_summary_of(const clv_sim_obs *o, double unit_days, clv_rfm *c)
 {
-    clv_rfm c = {.x = o->purchases - 1, .T = o->age_days / l->unit_days,
-                 .t_x = (o->age_days - o->recency_days) / l->unit_days};
-    if (c.x == 0)
-        c.t_x = 0;
-    c.mean_spend = c.x > 0 ? o->total_spend / o->purchases : 0;
-    return c;
+    /* the history up to the end of day o->today, as clv_rfm_read summarises
+     * a log with calibration_end = o->today (src/model/rfm.c): day counts
+     * that are whole numbers, divided once by the unit */
+    const double first_day = (double)o->today - o->age_days;
+    memset(c, 0, sizeof *c);
+    c->x = o->purchases > 1 ? o->purchases - 1 : 0;
+    c->t_x = c->x > 0 ? (o->age_days - o->recency_days) / unit_days : 0;
+    c->T = o->age_days / unit_days;
+    /* Gamma-Gamma's mean is over the repeat purchases only */
+    c->mean_spend = c->x > 0 ? fmax(0, o->total_spend - o->first_spend) / c->x : 0;
+    c->first_spend = o->first_spend;
+    c->first_day = (int32_t)first_day;
+    c->max_spend = o->max_spend;
+    c->last_spend = o->last_spend;
+    memcpy(c->recent, o->recent, sizeof c->recent);
+}
+
+double clv_btyd_palive_rfm(const clv_btyd_value *l, const clv_rfm *c)
+{
+    const double p = clv_btyd_palive(&l->model, c->x, c->t_x, c->T);
+    return isfinite(p) ? p : 0;
+}
+
+double clv_btyd_value_rfm(const clv_btyd_value *l, const clv_rfm *c)
+{
+    const double ey = clv_btyd_expected(&l->model, l->horizon, c->x, c->t_x, c->T);
+    const double z = clv_gg_expected_spend(&l->model.spend, c->x, c->mean_spend);
+    const double v = l->margin_rate * z * ey;
+    return isfinite(v) ? v : 0;
 }
 
 double clv_btyd_palive_of(const clv_btyd_value *l, const clv_sim_obs *o)
 {
-    const clv_rfm c = rfm_of_obs(l, o);
-    const double p = clv_btyd_palive(&l->model, c.x, c.t_x, c.T);
-    return isfinite(p) ? p : 0;
+    clv_rfm c;
+    clv_btyd_summary_of(o, l->unit_days, &c);
+    return clv_btyd_palive_rfm(l, &c);
 }
 
 double clv_btyd_value_of(const clv_btyd_value *l, const clv_sim_obs *o)
 {
-    const clv_rfm c = rfm_of_obs(l, o);
-    double ey = clv_btyd_expected(&l->model, l->horizon, c.x, c.t_x, c.T);
-    double z = clv_gg_expected_spend(&l->model.spend, c.x, c.mean_spend);
-    double v = l->margin_rate * z * ey;
-    return isfinite(v) ? v : 0;
+    clv_rfm c;
+    clv_btyd_summary_of(o, l->unit_days, &c);
+    return clv_btyd_value_rfm(l, &c);
 }
 
 void clv_fit_opts_scenario(clv_fit_opts *fo, const clv_scenario *scn, int threads, const clv_progress *progress)

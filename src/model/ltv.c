@@ -51,6 +51,25 @@ void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *
     x[24] = btyd ? clv_btyd_palive_of(btyd, o) : 0;
 }
 
+uint32_t clv_ltv_no_info(const double *X, size_t n)
+{
+    uint32_t mask = 0;
+    for (int j = 0; j < CLV_LTV_FEATURES; j++) {
+        double lo = INFINITY, hi = -INFINITY;
+        int finite = n > 0;
+        for (size_t i = 0; i < n && finite; i++) {
+            const double v = X[i * CLV_LTV_FEATURES + j];
+            finite = isfinite(v); /* a column with a NaN or an infinity is never constant */
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+        const double mag = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+        if (finite && hi - lo <= CLV_STANDARDIZE_MIN_REL * mag)
+            mask |= (uint32_t)1 << j;
+    }
+    return mask;
+}
+
 /* the first feature of x that is not finite, -1 when all are */
 static int bad_feature(const double *x)
 {
@@ -151,12 +170,16 @@ void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_sc
 {
     memset(o, 0, sizeof *o);
     const double ud = t->unit_days;
-    const int32_t today = t->calibration_end + 1;
+    /* the history up to the end of the calibration end, as the simulator's
+     * observations hold it up to the end of their day (clv_sim_observe):
+     * clv_btyd_summary_of gives back c's x, t_x and T */
+    const int32_t today = t->calibration_end;
     const int32_t last = c->first_day + (int32_t)lround(c->t_x * ud);
     o->purchases = (int)c->x + 1;
     o->recency_days = today - last;
     o->age_days = today - c->first_day;
     o->total_spend = c->first_spend + c->mean_spend * c->x;
+    o->first_spend = c->first_spend;
     o->last_spend = c->last_spend;
     o->max_spend = c->max_spend;
     o->mean_gap_days = c->x > 0 ? c->t_x * ud / c->x : 0;
@@ -227,7 +250,7 @@ int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progr
         double *x = out->X + i * CLV_LTV_FEATURES;
         clv_ltv_features(&o, scn->ltv.btyd_features ? &value : NULL, x);
         out->y[i] = w * scn->economics.margin_rate * t->c[i].spend_holdout;
-        out->baseline[i] = w * clv_btyd_value_of(&value, &o);
+        out->baseline[i] = w * clv_btyd_value_rfm(&value, &t->c[i]); /* the reader's summary, as fit's */
         const int j = bad_feature(x);
         if (j >= 0)
             st = clv_error_set(err, CLV_ENUMERIC, d->transactions, 0, NULL, "customer %s: feature %s is %g; "
@@ -602,7 +625,7 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     for (size_t i = 0; st == CLV_OK && i < n; i++) {
         clv_ltv_obs_from_rfm(&tb->c[i], tb, &cfg->lifecycle, &obs[i]);
-        (*btyd)[i] = w * clv_btyd_value_of(&v, &obs[i]);
+        (*btyd)[i] = w * clv_btyd_value_rfm(&v, &tb->c[i]); /* the reader's summary, as fit's */
     }
     size_t bad = 0;
     if (st == CLV_OK && (st = predict_rows(lm, obs, n, *value, *p_buy, &bad, err)) == CLV_ENUMERIC && err) {

@@ -70,6 +70,17 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
             }
         st = clv_afile_end(&af, st, err);
     }
+    /* each feature's standardisation, and whether it was constant on the training rows (of no use) */
+    if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_features.csv", scn->source, &af, err)) == CLV_OK) {
+        fprintf(af.fp, "feature,mean,sd,constant\n");
+        for (int j = 0; j < CLV_LTV_FEATURES; j++) {
+            fprintf(af.fp, "%s", clv_ltv_feature_name(j));
+            NUM("mean", ",%.10g", s->mean[j]);
+            NUM("sd", ",%.10g", s->sd[j]);
+            fprintf(af.fp, ",%d\n", (int)(s->no_info >> j & 1));
+        }
+        st = clv_afile_end(&af, st, err);
+    }
     if (st == CLV_OK &&
         (st = clv_outdir_stage(od, "ltv_classification.csv", scn->source, &af, err)) == CLV_OK) {
         fprintf(af.fp, "model,task,holdout,customers,threshold_value,tp,fp,tn,fn,accuracy,precision,recall,f1,auc\n");
@@ -121,6 +132,14 @@ void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, c
            "them for early stopping), %d epochs (best %d), in %.1f s\n",
            scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", scn->ltv.n_hidden, scn->ltv.n_hidden == 1 ? "" : "s", s->n,
            s->n_real, s->n_syn, s->n_val, s->history.epochs, s->history.best_epoch, seconds);
+    /* the features the network could not learn from (ltv_features.csv) */
+    if (s->no_info) {
+        fprintf(fp, "features constant on the training rows, of no use to the network:");
+        for (int j = 0, k = 0; j < CLV_LTV_FEATURES; j++)
+            if (s->no_info >> j & 1)
+                fprintf(fp, "%s %s", k++ ? "," : "", clv_ltv_feature_name(j));
+        fputc('\n', fp);
+    }
     for (int e = 0; e < s->n_ev; e++) {
         fprintf(fp, "%s holdout of %zu customers: margin over the next %d days (%s), predicted at the cut-off %s\n",
                s->ev[e].name, s->ev[e].n, scn->ltv.horizon_days, scn->ltv.discount ? "discounted" : "undiscounted",

@@ -36,7 +36,7 @@ typedef struct cust {
     double snext, sdeath;
     double tdeath;              /* Pareto/NBD: dropout in calendar time */
     float lam, drop, nu;        /* purchase rate per day; BG/NBD p or Pareto/NBD mu per day; spend rate */
-    float total, last_spend, max_spend;
+    float total, last_spend, max_spend, first_spend;
     float k;                    /* current multiplier of purchase intensity */
     float elast;                /* price elasticity */
     float kc;                   /* the live coupon's contact multiplier (kappa, after fatigue) */
@@ -745,6 +745,7 @@ static void init_customer(clv_sim *s, gsl_rng *g, size_t i, double tf)
     s->c[i].resp_day = d;
     double z = gsl_ran_gamma(g, s->w->gp, 1 / s->c[i].nu);
     record(s, i, d, z);
+    s->c[i].first_spend = s->c[i].total;
     s->c[i].nrep = 0; /* the first purchase is not a repeat */
     /* the next purchase: a unit exponential of intensity after tf */
     const clv__calendar *cal = &s->w->cal;
@@ -1775,6 +1776,7 @@ int clv_sim_observe(const clv_sim *s, size_t first, size_t n, clv_sim_obs *out, 
         o->recency_days = today - s->c[i].last;
         o->age_days = today - s->c[i].first;
         o->total_spend = s->c[i].total;
+        o->first_spend = s->c[i].first_spend;
         o->last_spend = s->c[i].last_spend;
         o->max_spend = s->c[i].max_spend;
         o->mean_gap_days = s->c[i].ntx > 1 ? (double)(s->c[i].last - s->c[i].first) / (s->c[i].ntx - 1) : 0;

@@ -184,6 +184,7 @@ int clv_ltv_study_run(const clv_scenario *scn, const clv_progress *prog, clv_ltv
                              n_tr, L->batch_size);
     for (size_t i = 0; i < n_tr; i++)
         s->label_max = yt[i] > s->label_max ? yt[i] : s->label_max;
+    s->no_info = clv_ltv_no_info(Xt, n_tr);
     clv_standardize_fit(Xt, n_tr, K, NULL, 0, s->mean, s->sd);
     clv_standardize_apply(Xt, n, K, s->mean, s->sd);
     clv_mlp_spec spec = {(int)K, {0}, L->n_hidden, L->loss == CLV_LOSS_ZILN ? 3 : 1, L->activation, CLV_MLP_F32,
