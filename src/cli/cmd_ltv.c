@@ -47,10 +47,10 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     for (int e = 0; st == CLV_OK && e < s.n_ev; e++)
         if (s.ev[e].above)
             fprintf(stderr, "clvsim train-ltv: warning: the network predicts more than %d x the largest training "
-                            "label (%.2f %s) for %zu of the %zu customers of the %s holdout (up to %.4g)%s; they "
-                            "dominate its RMSE, MAE and top-decile calibration on that holdout\n",
+                            "label (%.2f %s) for %zu of the %zu customers of the %s holdout; their values are cut to "
+                            "that bound (%.2f)%s\n",
                     CLV_LTV_ABOVE_LABELS, s.label_max, scn.economics.currency, s.ev[e].above, s.ev[e].n,
-                    s.ev[e].name, s.ev[e].value_max, scn.ltv.loss == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + "
+                    s.ev[e].name, s.calib.cap, scn.ltv.loss == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + "
                     "sigma^2/2) is unreliable for them (try ltv.loss = \"mse\")" : "");
     if (st == CLV_OK)
         st = clv_ltv_report_figures(&s, &scn, &od, &prog, &err);
@@ -139,12 +139,18 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
                 dg->far, dg->predicted, cfg.n_train, clv_ltv_feature_name(most), dg->far_by_feature[most],
                 dg->far_max, dg->far_sd);
     }
-    if (st == CLV_OK && dg->above)
+    if (st == CLV_OK && dg->above && cfg.calibrated)
+        fprintf(stderr, "clvsim predict-ltv: warning: the network predicts more than %d x the largest label it was "
+                        "trained on (%.2f) for %zu of the %zu customers; their values are cut to that bound (%.2f)%s\n",
+                CLV_LTV_ABOVE_LABELS, cfg.label_max, dg->above, dg->predicted, cfg.calib.cap,
+                clv_ltv_model_loss(lm) == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable for "
+                                                          "them" : "");
+    else if (st == CLV_OK && dg->above)
         fprintf(stderr, "clvsim predict-ltv: warning: the network predicts more than %d x the largest label it was "
                         "trained on (%.2f) for %zu of the %zu customers (up to %.4g)%s\n",
                 CLV_LTV_ABOVE_LABELS, cfg.label_max, dg->above, dg->predicted, dg->value_max,
                 clv_ltv_model_loss(lm) == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable for "
-                                                          "them" : "");
+                                                          "them (a network file without a calibration)" : "");
     if (st == CLV_OK) {
         char d[16];
         double sum = 0, sum_b = 0;

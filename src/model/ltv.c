@@ -253,6 +253,79 @@ void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c)
     c->btyd_model = scn->population.model;
     c->label_max = 0;
     c->n_train = 0;
+    c->calibrated = 0, c->sigma_max = 0;
+    memset(&c->calib, 0, sizeof c->calib);
+}
+
+/* the calibration into numbers 48 .. 63 (0 when there is none) */
+static void calib_pack(const clv_ltv_config *c, double *meta)
+{
+    double *m = meta + CLV_LTV_META_CALIB;
+    if (!c->calibrated)
+        return;
+    m[0] = 1, m[1] = c->sigma_max;
+    for (int k = 0; k < c->calib.knots; k++)
+        m[2 + k] = c->calib.pred[k], m[2 + CLV_CALIB_KNOTS + k] = c->calib.value[k];
+}
+
+/* the calibration from numbers 48 .. 63, checked; its cap from label_max */
+static int calib_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
+{
+    const double *m = meta + CLV_LTV_META_CALIB;
+    const int n = CLV_LTV_META_CALIB_END - CLV_LTV_META_CALIB;
+    if (m[0] == 0) {
+        for (int k = 1; k < n; k++)
+            if (m[k] != 0)
+                return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's setting %d is %g "
+                                     "without a calibration (setting %d is 0); expected 0", CLV_LTV_META_CALIB + k,
+                                     m[k], CLV_LTV_META_CALIB);
+        return CLV_OK; /* a file of before the calibration */
+    }
+    if (m[0] != 1)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's calibration is of layout %g; "
+                             "expected 0 (none) or 1", m[0]);
+    if (!(m[1] >= 0 && m[1] <= DBL_MAX))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's bound of sigma is %g; expected "
+                             "a finite number >= 0", m[1]);
+    const double *p = m + 2, *v = m + 2 + CLV_CALIB_KNOTS;
+    int K = 0;
+    while (K < CLV_CALIB_KNOTS && p[K] > 0)
+        K++;
+    for (int k = 0; k < CLV_CALIB_KNOTS; k++) {
+        const int used = k < K;
+        const int ok = used ? p[k] <= DBL_MAX && (k == 0 || p[k] > p[k - 1]) && v[k] >= 0 && v[k] <= DBL_MAX &&
+                                  (k == 0 || v[k] >= v[k - 1])
+                            : p[k] == 0 && v[k] == 0;
+        if (!ok)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's calibration knot %d is "
+                                 "(%g, %g); expected predictions above 0 and increasing, values finite, >= 0 and "
+                                 "non-decreasing, and (0, 0) after the last knot", k + 1, p[k], v[k]);
+    }
+    for (int k = 2 + 2 * CLV_CALIB_KNOTS; k < n; k++)
+        if (m[k] != 0)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's setting %d (unused by the "
+                                 "calibration) is %g; expected 0", CLV_LTV_META_CALIB + k, m[k]);
+    c->calibrated = 1, c->sigma_max = m[1];
+    c->calib.knots = K;
+    memcpy(c->calib.pred, p, (size_t)K * sizeof *p);
+    memcpy(c->calib.value, v, (size_t)K * sizeof *v);
+    c->calib.cap = c->label_max > 0 ? CLV_LTV_ABOVE_LABELS * c->label_max : INFINITY;
+    return CLV_OK;
+}
+
+double clv_ltv_value_of(const clv_ltv_config *c, int loss, const double *r, int *cut)
+{
+    if (cut)
+        *cut = 0;
+    if (!c->calibrated)
+        return loss == CLV_LOSS_ZILN ? clv_ziln_mean(r[0], r[1], r[2]) : r[0];
+    const double raw = loss == CLV_LOSS_ZILN ? clv_ziln_mean_bounded(r[0], r[1], r[2], c->sigma_max) : r[0];
+    clv_value_calib open = c->calib;
+    open.cap = INFINITY;
+    const double v = clv_value_calib_apply(&open, raw);
+    if (cut)
+        *cut = v > c->calib.cap;
+    return v > c->calib.cap ? c->calib.cap : v;
 }
 
 void clv_ltv_config_pack(const clv_ltv_config *c, double *meta)
@@ -263,6 +336,7 @@ void clv_ltv_config_pack(const clv_ltv_config *c, double *meta)
                           c->n_train};
     memset(meta, 0, CLV_MLP_META * sizeof *meta);
     memcpy(meta, v, sizeof v); /* meta[0] = 1: the layout of this version */
+    calib_pack(c, meta);
 }
 
 /* meta[k] as an integer in [lo, hi] into *v; else err on the setting `key` */
@@ -318,10 +392,10 @@ int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
     /* numbers 13 to CLV_MLP_META - 1 are not used by layout 1 (files of
      * version 02 have 16 numbers, read with the rest 0) */
     for (int k = 13; k < CLV_MLP_META; k++)
-        if (meta[k] != 0)
+        if ((k < CLV_LTV_META_CALIB || k >= CLV_LTV_META_CALIB_END) && meta[k] != 0)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the network's setting %d (unused in layout 1) is "
                                  "%g; expected 0", k, meta[k]);
-    return CLV_OK;
+    return calib_unpack(meta, c, err);
 }
 
 struct clv_ltv_model {
@@ -531,7 +605,8 @@ static int predict_rows(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, dou
             return st;
         for (size_t k = 0; k < b; k++) {
             const double *r = lm->out + k * outs, *z = lm->X + k * CLV_LTV_FEATURES;
-            const double v = lm->loss == CLV_LOSS_ZILN ? clv_ziln_mean(r[0], r[1], r[2]) : r[0];
+            int cut;
+            const double v = clv_ltv_value_of(&lm->cfg, lm->loss, r, &cut);
             if (!isfinite(v)) {
                 double dist;
                 const int j = farthest(z, &dist);
@@ -559,7 +634,7 @@ static int predict_rows(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, dou
             }
             dg->predicted++;
             dg->far += (size_t)far;
-            dg->above += above > 0 && v > above;
+            dg->above += (above > 0 && v > above) || cut;
             dg->value_max = v > dg->value_max ? v : dg->value_max;
         }
     }

@@ -100,14 +100,20 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
         st = clv_afile_end(&af, st, err);
     }
     if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_calibration.csv", scn->source, &af, err)) == CLV_OK) {
-        fprintf(af.fp, "policy,decile,predicted,realised\n"); /* the columns plots/calibration.gp reads */
+        /* the columns plots/ltv_calibration.gp reads; the interval is the
+         * realised mean +- 1.96 standard errors */
+        fprintf(af.fp, "policy,decile,predicted,realised,realised_se,lower_95,upper_95\n");
         for (int e = 0; e < s->n_ev; e++)
             for (int k = 0; k < 2; k++)
                 for (int d = 0; d < CLV_METRIC_DECILES; d++)
                 {
+                    const clv_value_metrics *v = &s->ev[e].v[k];
                     fprintf(af.fp, "%s-%s,%d", names[k], s->ev[e].name, d + 1);
-                    NUM("predicted", ",%.8g", s->ev[e].v[k].decile_pred[d]);
-                    NUM("realised", ",%.8g\n", s->ev[e].v[k].decile_actual[d]);
+                    NUM("predicted", ",%.8g", v->decile_pred[d]);
+                    NUM("realised", ",%.8g", v->decile_actual[d]);
+                    NUM("realised_se", ",%.8g", v->decile_se[d]);
+                    NUM("lower_95", ",%.8g", v->decile_actual[d] - 1.96 * v->decile_se[d]);
+                    NUM("upper_95", ",%.8g\n", v->decile_actual[d] + 1.96 * v->decile_se[d]);
                 }
         st = clv_afile_end(&af, st, err);
     }
@@ -130,14 +136,30 @@ void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, c
                     print_metrics(fp, chk, "neural (this network)", &s->ev[e].v[0], &s->ev[e].c[0]);
         print_metrics(fp, chk, (scn->ltv.real_fraction > 0) && e == 0 ? "BTYD (fitted to the log)" : "BTYD (population's)",
                       &s->ev[e].v[1], &s->ev[e].c[1]);
-        fprintf(fp, "  decile calibration, mean predicted / realised (%s), lowest predictions first:\n",
-               scn->economics.currency);
+        fprintf(fp, "  decile calibration, mean predicted / realised +- its standard error (%s), lowest predictions "
+                "first:\n", scn->economics.currency);
         for (int k = 0; k < 2; k++) {
             fprintf(fp, "  %-6s", names[k]);
             for (int d = 0; d < CLV_METRIC_DECILES; d++)
-                fprintf(fp, " %.2f/%.2f", s->ev[e].v[k].decile_pred[d], s->ev[e].v[k].decile_actual[d]);
+                fprintf(fp, " %.2f/%.2f+-%.2f", s->ev[e].v[k].decile_pred[d], s->ev[e].v[k].decile_actual[d],
+                        s->ev[e].v[k].decile_se[d]);
             fputc('\n', fp);
         }
+        /* the top decile against the 95% interval of its realised mean */
+        const clv_value_metrics *v = &s->ev[e].v[0];
+        const int t = CLV_METRIC_DECILES - 1;
+        const double lo = v->decile_actual[t] - 1.96 * v->decile_se[t], hi = v->decile_actual[t] + 1.96 * v->decile_se[t];
+        fprintf(fp, "  top decile: the network predicts %.2f, realised %.2f (95%% interval %.2f to %.2f): ratio %.3f, "
+                "%s\n", v->decile_pred[t], v->decile_actual[t], lo, hi, v->decile_pred[t] / v->decile_actual[t],
+                v->decile_pred[t] >= lo && v->decile_pred[t] <= hi ? "within it" : "outside it");
+        if (s->sigma_max > 0)
+            fprintf(fp, "  value calibration: the ZILN sigma bounded by %.4f (the sd of the log of the positive "
+                    "training labels), ", s->sigma_max);
+        else
+            fprintf(fp, "  value calibration: ");
+        fprintf(fp, "a map of %d knots fitted on the %zu validation rows, values cut at %.2f %s (%d x the largest "
+                "training label)\n", s->calib.knots, s->n_val, s->calib.cap, scn->economics.currency,
+                CLV_LTV_ABOVE_LABELS);
         fprintf(fp, "  logistic regression at P = 0.5 (high value: a label of at least %.2f, the training labels' 90th "
                "percentile):\n  %-12s %6s %6s %6s %6s %9s %9s %9s %9s %9s\n", s->high, "task", "TP", "FP", "TN",
                "FN", "accuracy", "precision", "recall", "F1", "AUC");
@@ -166,7 +188,7 @@ int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, cons
              s->ev[0].name, scn->ltv.horizon_days);
     snprintf(pol, sizeof pol, "policy=mlp-%s", s->ev[0].name);
     const char *vars[] = {data, cur, title, pol};
-    st = clv_report_figure(od->stage, "calibration.gp", "ltv_calibration", scn->output.plot_formats,
+    st = clv_report_figure(od->stage, "ltv_calibration.gp", "ltv_calibration", scn->output.plot_formats,
                            scn->output.n_plot_formats, vars, 4, progress, err);
     char curves[80];
     snprintf(data, sizeof data, "datafile=%s/ltv_gain.csv", od->stage);
