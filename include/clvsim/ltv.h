@@ -35,6 +35,7 @@
 
 #include "clvsim/btyd.h"
 #include "clvsim/error.h"
+#include "clvsim/explain.h"
 #include "clvsim/io.h"
 #include "clvsim/metrics.h"
 #include "clvsim/mlp.h"
@@ -244,6 +245,41 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
                         int threads, const clv_progress *progress, clv_rfm_table **t, double **value, double **p_buy,
                         double **btyd, clv_error *err);
 
+/* ---- explanations (clvsim/explain.h) ----
+ *
+ * The features in CLV_LTV_GROUPS groups for attributions: recency
+ * (log_recency_days), frequency (repeat purchases, the mean gap and its
+ * indicator, purchases in the last 7, 30 and 90 days), monetary (mean,
+ * largest and last spend), tenure (log_age_days), coupons (the four coupon
+ * features), stage (the one-hot stage), calendar (sine and cosine of the
+ * last purchase's day), price (price_minus_list) and btyd (the two BTYD
+ * features). */
+enum { CLV_LTV_GROUPS = 9 };
+/* The name of group g ("recency", ...); NULL out of range. */
+const char *clv_ltv_group_name(int g);
+/* The group of each feature (CLV_LTV_FEATURES of them). */
+const int *clv_ltv_feature_groups(void);
+/* The calibrated values (clv_ltv_value_of) of standardised feature rows
+ * Z[0..n) of the model (a clv_ltv_model *) into value: a clv_explain_fn.
+ * The diagnostics do not count them.  clv_mlp_forward's errors. */
+int clv_ltv_explain_predict(void *model, const double *Z, size_t n, double *value, clv_error *err);
+/* The model as a predictor for clvsim/explain.h (its batch: max_batch). */
+clv_explain_model clv_ltv_explain_model(clv_ltv_model *lm);
+/* The standardised feature rows of obs[0..n) into Z (n x
+ * CLV_LTV_FEATURES), as clv_ltv_model_predict makes them; CLV_EINPUT when
+ * the network uses the BTYD feature and no model was given. */
+int clv_ltv_model_rows(const clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *Z, clv_error *err);
+/* The attributions of customers idx[0..m) of t, a table lm has predicted
+ * (clv_ltv_predict_log, which gave lm the BTYD model fitted to it): exact
+ * Shapley values of the CLV_LTV_GROUPS groups (clv_shapley_groups) with B
+ * background customers of t (at most t->n; clv_explain_background with
+ * seed), into phi (m x CLV_LTV_GROUPS), their values into pred and the
+ * background's mean value into base.  Each customer's attributions are
+ * checked to add up to pred - base (to 1e-9 relative; CLV_ENUMERIC naming
+ * the customer otherwise). */
+int clv_ltv_explain_table(clv_ltv_model *lm, const clv_rfm_table *t, const size_t *idx, size_t m, size_t B,
+                          uint64_t seed, double *pred, double *base, double *phi, clv_error *err);
+
 typedef struct clv_ltv_data {
     size_t n;
     double *X;          /* n x CLV_LTV_FEATURES */
@@ -294,6 +330,9 @@ typedef struct clv_ltv_evaluation {
     double gain[2][CLV_LTV_GAIN_POINTS]; /* the gain curves of the network and BTYD; NaN without value */
     size_t above;                 /* the network's values above CLV_LTV_ABOVE_LABELS x the largest training
                                    * label: those the calibration's cap cut to it */
+    /* the rows it was measured on, standardised (n x CLV_LTV_FEATURES), and
+     * their labels: for clv_permutation_importance; owned by the study */
+    double *X, *y;
     double value_max;             /* the network's largest value */
 } clv_ltv_evaluation;
 
@@ -365,6 +404,30 @@ int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, cons
  * of clv_ltv_predict_log.  progress's cancelled is polled per customer. */
 int clv_ltv_predictions_write(const clv_outdir *od, const char *log, const clv_rfm_table *t, const double *value,
                               const double *p_buy, const double *btyd, const clv_progress *progress, clv_error *err);
+/* The permutation importance of the CLV_LTV_FEATURES features on the
+ * holdout `holdout` (clv_permutation_importance, one feature a group):
+ * ltv_importance.csv in od, a row per feature in decreasing order of the
+ * Gini drop (ties by feature): feature, repeats, the MSE increase's mean,
+ * sd and 95% t interval, the normalised Gini drop's the same, and the
+ * intact rows' MSE and Gini; the figure ltv_importance (the Gini drop with
+ * its interval) when scn->output.plots and gnuplot is there
+ * (CLV_EUNSUPPORTED when it is not, after the CSV).  And what train-ltv
+ * prints of it: the top `top` features. */
+int clv_ltv_importance_write(const clv_outdir *od, const clv_scenario *scn, const char *holdout,
+                             const clv_importance *imp, int repeats, double base_mse, double base_gini,
+                             const clv_progress *progress, clv_error *err);
+void clv_ltv_importance_print(FILE *fp, const char *holdout, const clv_importance *imp, int repeats,
+                              double base_mse, double base_gini, int top);
+/* explanations.csv of `clvsim predict-ltv --explain` in od: per customer
+ * idx[i] of t its id, predicted_value pred[i], baseline_value base[i] and
+ * one column per group (clv_ltv_group_name) of phi (m x CLV_LTV_GROUPS);
+ * explanations_summary.csv, per group its mean absolute and mean
+ * attribution over the m customers; and the figure explanations (the mean
+ * absolute attribution per group) in formats[0..n_formats) when plots
+ * (CLV_EUNSUPPORTED without gnuplot, after the CSVs). */
+int clv_ltv_explanations_write(const clv_outdir *od, const char *log, const clv_rfm_table *t, const size_t *idx,
+                               size_t m, const double *pred, const double *base, const double *phi, int plots,
+                               const int *formats, int n_formats, const clv_progress *progress, clv_error *err);
 /* What `clvsim train-ltv` prints: the training and each holdout's metrics
  * (seconds: the time to print), numbers checked into chk. */
 void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, const clv_scenario *scn,

@@ -691,3 +691,84 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
     }
     return st;
 }
+
+/* ---- explanations (clvsim/explain.h) ---- */
+
+static const char *const group_names[CLV_LTV_GROUPS] = {"recency", "frequency", "monetary", "tenure", "coupons",
+                                                        "stage", "calendar", "price", "btyd"};
+/* the group of each feature, in the order of feature_names */
+static const int feature_groups[CLV_LTV_FEATURES] = {0, 1, 3, 2, 2, 2, 1, 1, 1, 1, 1, 4, 4,
+                                                     4, 4, 5, 5, 5, 5, 5, 6, 6, 7, 8, 8};
+
+const char *clv_ltv_group_name(int g) { return g >= 0 && g < CLV_LTV_GROUPS ? group_names[g] : NULL; }
+const int *clv_ltv_feature_groups(void) { return feature_groups; }
+
+int clv_ltv_explain_predict(void *model, const double *Z, size_t n, double *value, clv_error *err)
+{
+    clv_ltv_model *lm = model;
+    const size_t outs = lm->loss == CLV_LOSS_ZILN ? 3 : 1;
+    for (size_t i0 = 0; i0 < n; i0 += lm->max_batch) {
+        const size_t b = n - i0 < lm->max_batch ? n - i0 : lm->max_batch;
+        const int st = clv_mlp_forward(lm->net, Z + i0 * CLV_LTV_FEATURES, b, lm->out, err);
+        if (st != CLV_OK)
+            return st;
+        for (size_t k = 0; k < b; k++)
+            value[i0 + k] = clv_ltv_value_of(&lm->cfg, lm->loss, lm->out + k * outs, NULL);
+    }
+    return CLV_OK;
+}
+
+clv_explain_model clv_ltv_explain_model(clv_ltv_model *lm)
+{
+    return (clv_explain_model){clv_ltv_explain_predict, lm, CLV_LTV_FEATURES, lm->max_batch};
+}
+
+int clv_ltv_model_rows(const clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *Z, clv_error *err)
+{
+    if (lm->cfg.btyd_features && !lm->have_btyd)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv", "the network uses the BTYD feature: give the BTYD "
+                                                              "model of these customers (clv_ltv_model_set_btyd)");
+    for (size_t i = 0; i < n; i++)
+        clv_ltv_features(&obs[i], lm->cfg.btyd_features ? &lm->btyd : NULL, Z + i * CLV_LTV_FEATURES);
+    clv_standardize_apply(Z, n, CLV_LTV_FEATURES, lm->mean, lm->sd);
+    return CLV_OK;
+}
+
+int clv_ltv_explain_table(clv_ltv_model *lm, const clv_rfm_table *t, const size_t *idx, size_t m, size_t B,
+                          uint64_t seed, double *pred, double *base, double *phi, clv_error *err)
+{
+    const size_t n = t->n, K = CLV_LTV_FEATURES;
+    if (m == 0)
+        return CLV_OK;
+    if (B > n)
+        B = n;
+    clv_sim_obs *obs = malloc((n ? n : 1) * sizeof *obs);
+    double *Z = malloc((n ? n : 1) * K * sizeof *Z), *bg = malloc((B ? B : 1) * K * sizeof *bg);
+    size_t *pick = malloc((B ? B : 1) * sizeof *pick);
+    int st = obs && Z && bg && pick ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    for (size_t i = 0; st == CLV_OK && i < n; i++)
+        clv_ltv_obs_from_rfm(&t->c[i], t, &lm->cfg.lifecycle, &obs[i]);
+    if (st == CLV_OK)
+        st = clv_ltv_model_rows(lm, obs, n, Z, err);
+    /* the background: B customers of the table, keyed */
+    if (st == CLV_OK)
+        st = clv_explain_background(n, B, seed, pick, err);
+    for (size_t b = 0; st == CLV_OK && b < B; b++)
+        memcpy(bg + b * K, Z + pick[b] * K, K * sizeof *bg);
+    const clv_explain_model em = clv_ltv_explain_model(lm);
+    for (size_t r = 0; st == CLV_OK && r < m; r++) {
+        double *ph = phi + r * CLV_LTV_GROUPS;
+        st = clv_shapley_groups(&em, Z + idx[r] * K, bg, B, feature_groups, CLV_LTV_GROUPS, ph, &pred[r], &base[r],
+                                err);
+        /* the attributions add up to prediction - baseline (efficiency) */
+        double sum = 0;
+        for (int g = 0; st == CLV_OK && g < CLV_LTV_GROUPS; g++)
+            sum += ph[g];
+        if (st == CLV_OK && !(fabs(sum - (pred[r] - base[r])) <= 1e-9 * (1 + fabs(pred[r]) + fabs(base[r]))))
+            st = clv_error_set(err, CLV_ENUMERIC, NULL, 0, "customer", "the attributions of customer %s add up to "
+                               "%.17g, not to its prediction less the baseline, %.17g", t->id[idx[r]], sum,
+                               pred[r] - base[r]);
+    }
+    free(obs), free(Z), free(bg), free(pick);
+    return st;
+}

@@ -173,7 +173,12 @@ static int evaluate_on(clv_mlp *m, int loss, const clv_ltv_study *bl, clv_ltv_da
         if (st == CLV_OK)
             st = clv_class_metrics_of(pv, bought, n, 0, &e->lr[k], err);
     }
-    free(X), free(y), free(pv), free(pb), free(bb), free(bought);
+    /* the standardised rows and labels stay, for the explanations */
+    if (st == CLV_OK)
+        e->X = X, e->y = y;
+    else
+        free(X), free(y);
+    free(pv), free(pb), free(bb), free(bought);
     return st;
 }
 
@@ -290,6 +295,8 @@ int clv_ltv_study_run(const clv_scenario *scn, const clv_progress *prog, clv_ltv
 void clv_ltv_study_free(clv_ltv_study *s)
 {
     free(s->rp), free(s->sp), free(s->all), free(s->hidx), free(s->X), free(s->y);
+    for (int e = 0; e < 2; e++)
+        free(s->ev[e].X), free(s->ev[e].y);
     clv_mlp_history_free(&s->history);
     clv_mlp_free(s->mlp);
     clv_mlp_free(s->lr[0]), clv_mlp_free(s->lr[1]);
