@@ -181,6 +181,27 @@ static clv_sim_obs *observe_start(clv_scenario *scn, int64_t n, size_t *count)
 
 /* batched inference: the same predictions as features, standardisation and
  * a forward pass done by hand, across batch boundaries */
+/* the largest relative difference of got[0..n) from the value of network m
+ * (ZILN) under config c computed on its own: the features of obs with
+ * BTYD model v, standardised with mean and sd, a forward pass (X, o:
+ * n x CLV_LTV_FEATURES and n x 3 of work space), clv_ltv_value_of */
+static double worst_error(clv_mlp *m, const clv_ltv_config *c, const clv_sim_obs *obs, size_t n,
+                          const clv_btyd_value *v, const double *mean, const double *sd, const double *got, double *X,
+                          double *o)
+{
+    clv_error err;
+    for (size_t i = 0; i < n; i++)
+        clv_ltv_features(&obs[i], v, X + i * CLV_LTV_FEATURES);
+    clv_standardize_apply(X, n, CLV_LTV_FEATURES, mean, sd);
+    CHECK_INT(clv_mlp_forward(m, X, n, o, &err), CLV_OK);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double want = clv_ltv_value_of(c, CLV_LOSS_ZILN, o + 3 * i, NULL);
+        worst = harness_max(worst, fabs(got[i] - want) / fmax(1e-6, fabs(want)));
+    }
+    return worst;
+}
+
 TEST(test_ltv_model_batched)
 {
     clv_scenario scn;
@@ -214,21 +235,26 @@ TEST(test_ltv_model_batched)
         CHECK_INT(clv_ltv_model_predict(lm, obs, n, got, NULL, &err), CLV_EINPUT); /* no BTYD model given */
         clv_ltv_model_set_btyd(lm, &v);
         CHECK_INT(clv_ltv_model_predict(lm, obs, n, got, NULL, &err), CLV_OK);
-        for (size_t i = 0; i < n; i++)
-            clv_ltv_features(&obs[i], &v, X + i * CLV_LTV_FEATURES);
-        clv_standardize_apply(X, n, CLV_LTV_FEATURES, mean, sd);
-        CHECK_INT(clv_mlp_forward(m, X, n, o, &err), CLV_OK);
-        double worst = 0;
-        for (size_t i = 0; i < n; i++) {
-            const double want = clv_ziln_mean(o[3 * i], o[3 * i + 1], o[3 * i + 2]);
-            worst = harness_max(worst, fabs(got[i] - want) / fmax(1e-6, fabs(want)));
-        }
-        CHECK(worst < 1e-5);
+        CHECK(worst_error(m, &cfg, obs, n, &v, mean, sd, got, X, o) < 1e-5); /* cfg: no calibration, the raw mean */
     }
     free(got), free(X), free(o), free(obs);
     clv_ltv_model_free(lm);
     clv_mlp_free(m);
     unlink(path);
+}
+
+/* m saved with mean, sd and meta at a new temporary file (its name into
+ * path, a mkstemp template) and loaded for batches of max_batch with the
+ * BTYD model v */
+static clv_ltv_model *saved_loaded(const clv_mlp *m, const double *mean, const double *sd, const double *meta,
+                                   char *path, size_t max_batch, const clv_btyd_value *v)
+{
+    clv_error err;
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        close(fd);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
+    return clv_ltv_model_load(path, max_batch, v, &err);
 }
 
 /* a calibrated config of label_max 40: sigma at most 1.1, a map of 4 knots */
@@ -340,12 +366,9 @@ TEST(test_ltv_calibrated_file)
     /* saved and loaded, it predicts the calibrated value of its outputs */
     CHECK_INT(clv_ltv_config_unpack(meta, &back, &err), CLV_OK);
     char path[] = "/tmp/clvsim-ltvcal-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
     clv_btyd_value v;
     clv_btyd_value_init(&v, &scn);
-    clv_ltv_model *lm = clv_ltv_model_load(path, 64, &v, &err);
+    clv_ltv_model *lm = saved_loaded(m, mean, sd, meta, path, 64, &v);
     CHECK(lm != NULL);
     size_t n = 0;
     clv_sim_obs *obs = observe_start(&scn, 200, &n);
@@ -354,17 +377,9 @@ TEST(test_ltv_calibrated_file)
     if (lm && obs && got && X && o && n > 0 && n <= 512) {
         CHECK_INT(clv_ltv_model_config(lm)->calibrated, 1);
         CHECK_INT(clv_ltv_model_predict(lm, obs, n, got, NULL, &err), CLV_OK);
+        CHECK(worst_error(m, &back, obs, n, &v, mean, sd, got, X, o) < 1e-5);
         for (size_t i = 0; i < n; i++)
-            clv_ltv_features(&obs[i], &v, X + i * CLV_LTV_FEATURES);
-        clv_standardize_apply(X, n, CLV_LTV_FEATURES, mean, sd);
-        CHECK_INT(clv_mlp_forward(m, X, n, o, &err), CLV_OK);
-        double worst = 0;
-        for (size_t i = 0; i < n; i++) {
-            const double want = clv_ltv_value_of(&back, CLV_LOSS_ZILN, o + 3 * i, NULL);
-            worst = harness_max(worst, fabs(got[i] - want) / fmax(1e-6, fabs(want)));
             CHECK(got[i] <= 120);
-        }
-        CHECK(worst < 1e-5);
     } else {
         CHECK(0);
     }
@@ -395,12 +410,9 @@ TEST(test_ltv_source_model_in_memory)
     cfg.label_max = 123, cfg.n_train = 1000;
     clv_ltv_config_pack(&cfg, meta);
     char path[] = "/tmp/clvsim-ltvsource-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
     clv_btyd_value v;
     clv_btyd_value_init(&v, &scn);
-    clv_ltv_model *loaded = clv_ltv_model_load(path, 7, &v, &err);
+    clv_ltv_model *loaded = saved_loaded(m, mean, sd, meta, path, 7, &v);
     clv_ltv_model *built = clv_ltv_model_new(m, CLV_LOSS_ZILN, mean, sd, &cfg, 1000, &v, &err);
     CHECK(loaded && built);
     double *a = malloc(4 * n * sizeof *a), *b = a + n, *pa = a + 2 * n, *pb = a + 3 * n;
