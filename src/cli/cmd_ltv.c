@@ -104,8 +104,8 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         return cli_report(&err);
     if (!o.quiet)
         fprintf(stderr, "clvsim train-ltv: wrote ltv.mlp, ltv_history.csv, ltv_metrics.csv, ltv_classification.csv, "
-                        "ltv_gain.csv, ltv_calibration.csv and figures to %s\n",
-                scn.output.dir);
+                        "ltv_gain.csv, ltv_calibration.csv%s and figures to %s\n",
+                repeats > 0 ? ", ltv_importance.csv" : "", scn.output.dir);
     return EXIT_OK;
 }
 
