@@ -397,7 +397,7 @@ enum { NET_HEAD = 8, NET_META = NET_HEAD + 14 * 4, NET_MEAN = NET_META + CLV_MLP
 /* train-ltv's settings of a scenario with the defaults */
 static void ltv_meta(double *meta)
 {
-    const clv_ltv_config c = {365, 1, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD, 0, 0};
+    const clv_ltv_config c = {365, 1, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD, 0, 0, 0, 0, {0}};
     clv_ltv_config_pack(&c, meta);
 }
 
@@ -755,7 +755,7 @@ static int save_net_biases(const char *path, double logit, double mu, double s, 
     clv_mlp_set_params(m, p);
     for (int j = 0; j < NET_IN; j++)
         mean[j] = 0, sd[j] = 1;
-    const clv_ltv_config c = {91, 0, 0.1, 0.3, {30, 90, 365, 4}, 0, CLV_MODEL_BGNBD, label_max, n_train};
+    const clv_ltv_config c = {91, 0, 0.1, 0.3, {30, 90, 365, 4}, 0, CLV_MODEL_BGNBD, label_max, n_train, 0, 0, {0}};
     clv_ltv_config_pack(&c, meta);
     int st = clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err);
     clv_mlp_free(m);
@@ -810,12 +810,34 @@ TEST(test_bad_loaders_ltv_constant_feature_cli)
     char *text = harness_read_file(csv);
     CHECK(text && strncmp(text, "id,predicted_value,p_buy,btyd_value\nA,", 38) == 0 && !has_nonfinite(text));
     free(text);
-    /* the same network with the tiny sd of before: refused, naming the
-     * customer and the feature, and nothing written */
+    /* the same network with the tiny sd of before: its calibration keeps
+     * every value finite and at most 3 x the largest training label, with
+     * a warning about the extrapolation */
     const double tiny = 1.19e-9;
     CHECK_INT(patch_crc(net, NET_SD + 8 * 24, &tiny, 8), 0);
     char pred2[800];
     snprintf(pred2, sizeof pred2, "%s/pred2", dir);
+    r = harness_run(ARGS("predict-ltv", net, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", pred2,
+                         "--quiet"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.err && strstr(r.err, "a feature outside the range of the network's 1600 training rows (most often "
+                                 "btyd_p_alive"));
+    CHECK(r.out && !has_nonfinite(r.out));
+    harness_proc_free(&r);
+    char csv2[900];
+    snprintf(csv2, sizeof csv2, "%s/predictions.csv", pred2);
+    text = harness_read_file(csv2);
+    CHECK(text && !has_nonfinite(text));
+    for (const char *l = text ? strchr(text, '\n') : NULL; l && l[1]; l = strchr(l + 1, '\n')) {
+        const char *c = strchr(l, ',');
+        CHECK(c && strtod(c + 1, NULL) <= CLV_LTV_ABOVE_LABELS * meta[11]);
+    }
+    free(text);
+    /* without its calibration (numbers 48 to 63 0: a file of before):
+     * refused, naming the customer and the feature, and nothing written */
+    const double none[CLV_LTV_META_CALIB_END - CLV_LTV_META_CALIB] = {0};
+    CHECK_INT(patch_crc(net, NET_META + 8 * CLV_LTV_META_CALIB, none, sizeof none), 0);
+    rm_tree(pred2);
     r = harness_run(ARGS("predict-ltv", net, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", pred2,
                          "--quiet"));
     CHECK_INT(r.status, 1);
@@ -892,9 +914,9 @@ TEST(test_bad_loaders_ltv_doubtful_cli)
     CHECK(r.err && strncmp(r.err, far, strlen(far)) == 0);
     CHECK(r.err && strstr(r.err, " sds from their mean, where no training row is beyond 9.9): the network "
                                  "extrapolates for them\n"));
-    snprintf(want, sizeof want, "clvsim predict-ltv: warning: the network predicts more than 10 x the largest label "
+    snprintf(want, sizeof want, "clvsim predict-ltv: warning: the network predicts more than 3 x the largest label "
              "it was trained on (10.00) for 4 of the 4 customers (up to %.4g): its ZILN mean p exp(mu + sigma^2/2) is "
-             "unreliable for them\n", clv_ziln_mean(0, 0, 5));
+             "unreliable for them (a network file without a calibration)\n", clv_ziln_mean(0, 0, 5));
     CHECK(r.err && strstr(r.err, want));
     harness_proc_free(&r);
     char *text = harness_read_file(csv);
@@ -974,7 +996,7 @@ TEST(test_bad_loaders_online_retail)
     }
     clv_mlp_free(m);
     free(mean), free(sd);
-    /* an absurd RMSE is never reported silently: above 10 x the largest
+    /* an absurd RMSE is never reported silently: above 3 x the largest
      * training label, the warning about the values behind it is there */
     char f[800];
     snprintf(f, sizeof f, "%s/ltv_metrics.csv", train);
@@ -982,8 +1004,8 @@ TEST(test_bad_loaders_online_retail)
     CHECK(metrics && !has_nonfinite(metrics));
     const double rmse = metrics ? csv_field(metrics, "mlp,real,", 3) : NAN, label_max = meta[11];
     CHECK(isfinite(rmse) && label_max > 1000);
-    if (!(rmse <= 10 * label_max))
-        CHECK(r.err && strstr(r.err, "clvsim train-ltv: warning: the network predicts more than 10 x the largest "
+    if (!(rmse <= CLV_LTV_ABOVE_LABELS * label_max))
+        CHECK(r.err && strstr(r.err, "clvsim train-ltv: warning: the network predicts more than 3 x the largest "
                                      "training label ("));
     free(metrics);
     /* the features that carried no information, named in the report and in

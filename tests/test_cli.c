@@ -1307,3 +1307,85 @@ TEST(test_cli_price_warning)
     CHECK_STR(r.err, "");
     harness_proc_free(&r);
 }
+
+/* train-ltv's permutation importance (ltv_importance.csv, a row per
+ * feature, the same bits with 1 and 2 threads) and predict-ltv --explain:
+ * the customers with the highest values, whose group attributions add up
+ * to their prediction less the baseline, the prediction that of
+ * predictions.csv */
+TEST(test_cli_ltv_explain)
+{
+    char dir[] = "/tmp/clvsim-ltvx-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[512], out2[512], f[600], f2[600], net[600], pred[512];
+    snprintf(out, sizeof out, "%s/ltv", dir);
+    snprintf(out2, sizeof out2, "%s/ltv2", dir);
+    for (int k = 0; k < 2; k++) {
+        run_result r = run(ARGS("train-ltv", "scenarios/holiday.cfg", "-o", k ? out2 : out, "--quiet", "--scale", "0.1",
+                                "--set", "ltv.epochs=3", "--set", "ltv.horizon_days=91", "--importance", "3",
+                                "--threads", k ? "2" : "1"));
+        CHECK_INT(r.status, 0);
+        CHECK(r.out && strstr(r.out, "permutation importance on the synthetic holdout (3 repeats; the intact rows' "));
+        CHECK(r.out && strstr(r.out, "top decile: the network predicts "));
+        done(&r);
+    }
+    snprintf(f, sizeof f, "%s/ltv_importance.csv", out);
+    snprintf(f2, sizeof f2, "%s/ltv_importance.csv", out2);
+    char *imp = harness_read_file(f), *imp2 = harness_read_file(f2);
+    CHECK(imp && strncmp(imp, "feature,holdout,repeats,mse_increase,", 37) == 0);
+    double g[64], lo[64], hi[64];
+    CHECK_INT(csv_column(imp ? imp : "", "gini_drop", NULL, g, 64), CLV_LTV_FEATURES);
+    CHECK_INT(csv_column(imp ? imp : "", "gini_lower_95", NULL, lo, 64), CLV_LTV_FEATURES);
+    CHECK_INT(csv_column(imp ? imp : "", "gini_upper_95", NULL, hi, 64), CLV_LTV_FEATURES);
+    for (int j = 0; j < CLV_LTV_FEATURES; j++) {
+        CHECK(lo[j] <= g[j] && g[j] <= hi[j]);
+        CHECK(j == 0 || !(g[j] > g[j - 1])); /* decreasing */
+    }
+    CHECK(imp && imp2 && strcmp(imp, imp2) == 0);
+    free(imp), free(imp2);
+    /* the attributions of the 3 highest of 4 customers */
+    snprintf(net, sizeof net, "%s/ltv.mlp", out);
+    snprintf(pred, sizeof pred, "%s/pred", dir);
+    run_result r = run(ARGS("predict-ltv", net, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", pred,
+                            "--quiet", "--explain", "3"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "attributions of the 3 customers with the highest values to 9 feature groups"));
+    done(&r);
+    snprintf(f, sizeof f, "%s/predictions.csv", pred);
+    snprintf(f2, sizeof f2, "%s/explanations.csv", pred);
+    char *pc = harness_read_file(f), *ex = harness_read_file(f2);
+    CHECK(ex && strncmp(ex, "id,predicted_value,baseline_value,recency,frequency,monetary,tenure,coupons,stage,"
+                            "calendar,price,btyd\n", 102) == 0);
+    double pv[8];
+    CHECK_INT(csv_column(pc ? pc : "", "predicted_value", NULL, pv, 8), 4);
+    double lowest = pv[0];
+    for (int i = 1; i < 4; i++)
+        lowest = pv[i] < lowest ? pv[i] : lowest;
+    int rows = 0;
+    for (const char *l = ex ? strchr(ex, '\n') : NULL; l && l[1]; l = strchr(l + 1, '\n'), rows++) {
+        char id[64];
+        double v[12];
+        int nv = 0;
+        const char *c = l + 1, *comma = strchr(c, ',');
+        snprintf(id, sizeof id, "%.*s", comma ? (int)(comma - c) : 0, c);
+        for (c = comma; c && *c == ',' && nv < 12; c = strpbrk(c + 1, ",\n"))
+            v[nv++] = strtod(c + 1, NULL);
+        CHECK_INT(nv, 11);
+        double sum = 0;
+        for (int k = 2; k < 11; k++)
+            sum += v[k];
+        CHECK_NEAR(sum, v[0] - v[1], 1e-6 * (1 + fabs(v[0])));
+        double want[2];
+        CHECK_INT(csv_column(pc ? pc : "", "predicted_value", id, want, 2), 1);
+        CHECK_NEAR(v[0], want[0], 1e-6 * (1 + fabs(want[0])));
+        CHECK(v[0] > lowest); /* one of the 3 highest (the 4 values differ): the lowest is left out */
+    }
+    CHECK_INT(rows, 3);
+    free(pc), free(ex);
+    r = run(ARGS("predict-ltv", net, "tests/fixtures/txlog/basic.txt", "--cutoff", "1997-01-31", "-o", pred,
+                 "--quiet", "--force", "--explain", "0"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "--explain"));
+    done(&r);
+    CHECK_INT(harness_rm_rf(dir), 0);
+}

@@ -1,4 +1,5 @@
 /* test_ltv.c - the predictor's features and synthetic labels. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,27 @@ static clv_sim_obs *observe_start(clv_scenario *scn, int64_t n, size_t *count)
 
 /* batched inference: the same predictions as features, standardisation and
  * a forward pass done by hand, across batch boundaries */
+/* the largest relative difference of got[0..n) from the value of network m
+ * (ZILN) under config c computed on its own: the features of obs with
+ * BTYD model v, standardised with mean and sd, a forward pass (X, o:
+ * n x CLV_LTV_FEATURES and n x 3 of work space), clv_ltv_value_of */
+static double worst_error(clv_mlp *m, const clv_ltv_config *c, const clv_sim_obs *obs, size_t n,
+                          const clv_btyd_value *v, const double *mean, const double *sd, const double *got, double *X,
+                          double *o)
+{
+    clv_error err;
+    for (size_t i = 0; i < n; i++)
+        clv_ltv_features(&obs[i], v, X + i * CLV_LTV_FEATURES);
+    clv_standardize_apply(X, n, CLV_LTV_FEATURES, mean, sd);
+    CHECK_INT(clv_mlp_forward(m, X, n, o, &err), CLV_OK);
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double want = clv_ltv_value_of(c, CLV_LOSS_ZILN, o + 3 * i, NULL);
+        worst = harness_max(worst, fabs(got[i] - want) / fmax(1e-6, fabs(want)));
+    }
+    return worst;
+}
+
 TEST(test_ltv_model_batched)
 {
     clv_scenario scn;
@@ -225,16 +247,153 @@ TEST(test_ltv_model_batched)
         CHECK_INT(clv_ltv_model_predict(lm, obs, n, got, NULL, &err), CLV_EINPUT); /* no BTYD model given */
         clv_ltv_model_set_btyd(lm, &v);
         CHECK_INT(clv_ltv_model_predict(lm, obs, n, got, NULL, &err), CLV_OK);
+        CHECK(worst_error(m, &cfg, obs, n, &v, mean, sd, got, X, o) < 1e-5); /* cfg: no calibration, the raw mean */
+    }
+    free(got), free(X), free(o), free(obs);
+    clv_ltv_model_free(lm);
+    clv_mlp_free(m);
+    unlink(path);
+}
+
+/* m saved with mean, sd and meta at a new temporary file (its name into
+ * path, a mkstemp template) and loaded for batches of max_batch with the
+ * BTYD model v */
+static clv_ltv_model *saved_loaded(const clv_mlp *m, const double *mean, const double *sd, const double *meta,
+                                   char *path, size_t max_batch, const clv_btyd_value *v)
+{
+    clv_error err;
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        close(fd);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
+    return clv_ltv_model_load(path, max_batch, v, &err);
+}
+
+/* a calibrated config of label_max 40: sigma at most 1.1, a map of 4 knots */
+static void calibrated_config(clv_ltv_config *c)
+{
+    c->label_max = 40, c->n_train = 1000;
+    c->calibrated = 1, c->sigma_max = 1.1;
+    const double p[4] = {0.5, 2, 8, 30}, v[4] = {0.2, 1.5, 5, 21};
+    memset(&c->calib, 0, sizeof c->calib);
+    c->calib.knots = 4;
+    memcpy(c->calib.pred, p, sizeof p), memcpy(c->calib.value, v, sizeof v);
+    c->calib.cap = CLV_LTV_ABOVE_LABELS * c->label_max;
+}
+
+/* the calibrated value never exceeds the bound it states (3 x the largest
+ * training label) nor goes below 0, whatever the head outputs, and the
+ * bounded ZILN mean is never above p exp(mu + sigma_max^2 / 2) */
+TEST(test_ltv_calibrated_bound)
+{
+    clv_ltv_config c;
+    memset(&c, 0, sizeof c);
+    calibrated_config(&c);
+    const double cap = CLV_LTV_ABOVE_LABELS * 40.0;
+    const double logits[] = {-800, -40, -1, 0, 2, 40, 800};
+    const double mus[] = {-800, -50, -3, 0, 1, 3, 5, 50, 700, 800, 1e6};
+    const double ss[] = {-800, -5, 0, 0.5, 1, 3, 30, 800, 1e6};
+    size_t cuts = 0, n = 0;
+    for (size_t a = 0; a < sizeof logits / sizeof *logits; a++)
+        for (size_t b = 0; b < sizeof mus / sizeof *mus; b++)
+            for (size_t k = 0; k < sizeof ss / sizeof *ss; k++) {
+                const double r[3] = {logits[a], mus[b], ss[k]};
+                int cut;
+                const double v = clv_ltv_value_of(&c, CLV_LOSS_ZILN, r, &cut);
+                CHECK(v >= 0 && v <= cap);
+                const double raw = clv_ziln_mean_bounded(r[0], r[1], r[2], 1.1);
+                /* in logs: log p = -log(1 + e^-logit) */
+                const double lp = r[0] < 0 ? r[0] - log1p(exp(r[0])) : -log1p(exp(-r[0]));
+                const double lref = lp + r[1] + 0.5 * 1.1 * 1.1;
+                /* (inf only where the bound itself is beyond DBL_MAX) */
+                CHECK(!(log(raw) > lref + 1e-12 * (1 + fabs(lref))) || (isinf(raw) && lref > log(DBL_MAX)));
+                /* cut exactly when the map's value is above the cap */
+                const double open = raw <= 0.5 ? raw * 0.4 : raw >= 30 ? raw * 0.7 : NAN;
+                if (!isnan(open))
+                    CHECK_INT(cut, open > cap);
+                cuts += (size_t)cut, n++;
+            }
+    CHECK(cuts > 0 && cuts < n);
+    /* an MSE value goes through the map and the cap too */
+    const double big = 1e300, neg = -5;
+    CHECK_NEAR(clv_ltv_value_of(&c, CLV_LOSS_MSE, &big, NULL), cap, 0);
+    CHECK_NEAR(clv_ltv_value_of(&c, CLV_LOSS_MSE, &neg, NULL), 0, 0);
+    const double mid = 5; /* between knots (2, 1.5) and (8, 5): 1.5 + 3.5 / 2 */
+    CHECK_NEAR(clv_ltv_value_of(&c, CLV_LOSS_MSE, &mid, NULL), 3.25, 1e-12);
+    /* uncalibrated (a file of before): the raw ZILN mean, unbounded */
+    c.calibrated = 0;
+    const double r[3] = {0, 10, 5};
+    CHECK_NEAR(clv_ltv_value_of(&c, CLV_LOSS_ZILN, r, NULL), clv_ziln_mean(0, 10, 5), 0);
+}
+
+/* the calibration is saved in numbers 48 to 63 of the network file and
+ * back; a file without one (those numbers 0) loads uncalibrated, and a
+ * loaded calibrated network predicts clv_ltv_value_of of its outputs */
+TEST(test_ltv_calibrated_file)
+{
+    clv_scenario scn;
+    clv_error err;
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK)
+        return;
+    double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES], meta[CLV_MLP_META];
+    clv_ltv_config cfg, back;
+    clv_mlp *m = toy_network(&scn, 512, mean, sd, &cfg);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    /* before: numbers 48 .. 63 are 0 and the config is uncalibrated */
+    clv_ltv_config_pack(&cfg, meta);
+    for (int k = CLV_LTV_META_CALIB; k < CLV_LTV_META_CALIB_END; k++)
+        CHECK_NEAR(meta[k], 0, 0);
+    CHECK_INT(clv_ltv_config_unpack(meta, &back, &err), CLV_OK);
+    CHECK_INT(back.calibrated, 0);
+    calibrated_config(&cfg);
+    clv_ltv_config_pack(&cfg, meta);
+    CHECK_NEAR(meta[0], 1, 0);
+    CHECK_NEAR(meta[48], 1, 0);
+    CHECK_NEAR(meta[49], 1.1, 0);
+    CHECK_NEAR(meta[50 + 3], 30, 0);
+    CHECK_NEAR(meta[56 + 3], 21, 0);
+    CHECK_INT(clv_ltv_config_unpack(meta, &back, &err), CLV_OK);
+    CHECK(back.calibrated == 1 && back.sigma_max == 1.1 && back.calib.knots == 4 && back.calib.cap == 120 &&
+          memcmp(back.calib.pred, cfg.calib.pred, sizeof cfg.calib.pred) == 0 &&
+          memcmp(back.calib.value, cfg.calib.value, sizeof cfg.calib.value) == 0);
+    /* bad numbers of the calibration are refused, naming it */
+    const struct { int k; double v; } bad[] = {{48, 2}, {49, -1}, {49, INFINITY}, {51, 0.1}, {57, 0.1}, {55, 3},
+                                               {62, 1}, {63, NAN}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        double mm[CLV_MLP_META];
+        memcpy(mm, meta, sizeof mm);
+        mm[bad[i].k] = bad[i].v;
+        CHECK_INT(clv_ltv_config_unpack(mm, &back, &err), CLV_EINPUT);
+        CHECK_STR(err.field, "calibration");
+    }
+    double zero[CLV_MLP_META];
+    clv_ltv_config plain;
+    clv_ltv_config_of(&scn, &plain);
+    clv_ltv_config_pack(&plain, zero);
+    zero[60] = 1; /* a knot's value without the calibration's layout */
+    CHECK_INT(clv_ltv_config_unpack(zero, &back, &err), CLV_EINPUT);
+    CHECK_STR(err.field, "calibration");
+    /* saved and loaded, it predicts the calibrated value of its outputs */
+    CHECK_INT(clv_ltv_config_unpack(meta, &back, &err), CLV_OK);
+    char path[] = "/tmp/clvsim-ltvcal-XXXXXX";
+    clv_btyd_value v;
+    clv_btyd_value_init(&v, &scn);
+    clv_ltv_model *lm = saved_loaded(m, mean, sd, meta, path, 64, &v);
+    CHECK(lm != NULL);
+    size_t n = 0;
+    clv_sim_obs *obs = observe_start(&scn, 200, &n);
+    double *got = malloc((n ? n : 1) * sizeof *got), *X = malloc((n ? n : 1) * CLV_LTV_FEATURES * sizeof *X);
+    double *o = malloc((n ? n : 1) * 3 * sizeof *o);
+    if (lm && obs && got && X && o && n > 0 && n <= 512) {
+        CHECK_INT(clv_ltv_model_config(lm)->calibrated, 1);
+        CHECK_INT(clv_ltv_model_predict(lm, obs, n, got, NULL, &err), CLV_OK);
+        CHECK(worst_error(m, &back, obs, n, &v, mean, sd, got, X, o) < 1e-5);
         for (size_t i = 0; i < n; i++)
-            clv_ltv_features(&obs[i], &v, X + i * CLV_LTV_FEATURES);
-        clv_standardize_apply(X, n, CLV_LTV_FEATURES, mean, sd);
-        CHECK_INT(clv_mlp_forward(m, X, n, o, &err), CLV_OK);
-        double worst = 0;
-        for (size_t i = 0; i < n; i++) {
-            const double want = clv_ziln_mean(o[3 * i], o[3 * i + 1], o[3 * i + 2]);
-            worst = harness_max(worst, fabs(got[i] - want) / fmax(1e-6, fabs(want)));
-        }
-        CHECK(worst < 1e-5);
+            CHECK(got[i] <= 120);
+    } else {
+        CHECK(0);
     }
     free(got), free(X), free(o), free(obs);
     clv_ltv_model_free(lm);
@@ -263,12 +422,9 @@ TEST(test_ltv_source_model_in_memory)
     cfg.label_max = 123, cfg.n_train = 1000;
     clv_ltv_config_pack(&cfg, meta);
     char path[] = "/tmp/clvsim-ltvsource-XXXXXX";
-    int fd = mkstemp(path);
-    close(fd);
-    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
     clv_btyd_value v;
     clv_btyd_value_init(&v, &scn);
-    clv_ltv_model *loaded = clv_ltv_model_load(path, 7, &v, &err);
+    clv_ltv_model *loaded = saved_loaded(m, mean, sd, meta, path, 7, &v);
     clv_ltv_model *built = clv_ltv_model_new(m, CLV_LOSS_ZILN, mean, sd, &cfg, 1000, &v, &err);
     CHECK(loaded && built);
     double *a = malloc(4 * n * sizeof *a), *b = a + n, *pa = a + 2 * n, *pb = a + 3 * n;

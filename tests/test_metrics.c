@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "clvsim/metrics.h"
+#include "clvsim/rng.h"
+#include "clvsim/streams.h"
 #include "harness.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -135,4 +137,86 @@ TEST(test_metrics_errors)
     CHECK_INT(clv_value_metrics_of(y, y, 12, &m, NULL), CLV_OK);
     CHECK_INT(clv_class_metrics_of(y, l, 12, 0.5, &c, NULL), CLV_OK);
     CHECK_INT(clv_gain_curve(y, y, 12, 5, g, NULL), CLV_OK);
+}
+
+/* each decile's standard error against a hand computation: 30 customers
+ * ranked by pred = i, 3 a decile; decile 1 is {0, 0, 3}: mean 1, sample
+ * variance (1 + 1 + 4) / 2 = 3, se sqrt(3) / sqrt(3) = 1 */
+TEST(test_metrics_decile_se)
+{
+    const double y[30] = {0, 0, 3, 1, 0, 2, 10, 0, 4, 0, 5, 5, 7, 1, 0, 2, 2, 2, 0, 0, 0, 9, 3, 6, 1, 8, 0, 20, 4, 12};
+    double pred[30];
+    for (int i = 0; i < 30; i++)
+        pred[i] = i;
+    /* sd / sqrt(3) of each triple (numpy: y.reshape(10, 3).std(1, ddof=1) / sqrt(3)) */
+    const double se[10] = {1.0, 0.5773502691896258, 2.9059326290271157, 1.6666666666666667, 2.185812841434, 0.0, 0.0,
+                           1.7320508075688774, 2.5166114784235836, 4.618802153517007};
+    clv_value_metrics m;
+    CHECK_INT(clv_value_metrics_of(pred, y, 30, &m, NULL), CLV_OK);
+    for (int d = 0; d < 10; d++) {
+        CHECK_NEAR(m.decile_se[d], se[d], 1e-12);
+        CHECK_NEAR(m.decile_actual[d], (y[3 * d] + y[3 * d + 1] + y[3 * d + 2]) / 3, 1e-12);
+    }
+    /* a decile of one customer (n = 10) has no spread to measure: 0 */
+    CHECK_INT(clv_value_metrics_of(pred, y, 10, &m, NULL), CLV_OK);
+    for (int d = 0; d < 10; d++)
+        CHECK_NEAR(m.decile_se[d], 0, 0);
+}
+
+/* the calibration map of a predictor that says twice the truth recovers
+ * the truth: exactly when the labels are the truth (every knot lies on
+ * v = p / 2, so the linear pieces and the end ratios are that line), and
+ * within the standard error when the labels are noisy draws around it */
+TEST(test_metrics_calib_recovers)
+{
+    enum { N = 4000 };
+    static double pred[N], y[N], t[N];
+    clv_rng r;
+    clv_rng_seed(&r, (clv_stream_key){7, CLV_STREAM_USER, 0, 0});
+    for (int i = 0; i < N; i++) {
+        t[i] = 1 + 100 * clv_rng_uniform(&r) * clv_rng_uniform(&r); /* a skewed truth */
+        pred[i] = 2 * t[i], y[i] = t[i];
+    }
+    clv_value_calib c;
+    CHECK_INT(clv_value_calib_fit(pred, y, N, INFINITY, &c, NULL), CLV_OK);
+    CHECK_INT(c.knots, CLV_CALIB_KNOTS);
+    double worst = 0;
+    for (int i = 0; i < N; i++)
+        worst = harness_max(worst, fabs(clv_value_calib_apply(&c, pred[i]) - t[i]) / t[i]);
+    CHECK(worst < 1e-12);
+    /* beyond the knots: the ratio of the end knots, 1/2 */
+    CHECK_NEAR(clv_value_calib_apply(&c, 1000), 500, 1e-9);
+    CHECK_NEAR(clv_value_calib_apply(&c, 0.5), 0.25, 1e-12);
+    /* noisy labels: exponential draws of mean t; the map fitted on one half,
+     * the other half's decile means of the calibrated values within 4 se of
+     * the realised ones */
+    for (int i = 0; i < N; i++)
+        y[i] = -t[i] * log(1 - clv_rng_uniform(&r));
+    CHECK_INT(clv_value_calib_fit(pred, y, N / 2, INFINITY, &c, NULL), CLV_OK);
+    double cal[N / 2];
+    for (int i = 0; i < N / 2; i++)
+        cal[i] = clv_value_calib_apply(&c, pred[N / 2 + i]);
+    clv_value_metrics m;
+    CHECK_INT(clv_value_metrics_of(cal, y + N / 2, N / 2, &m, NULL), CLV_OK);
+    for (int d = 0; d < CLV_METRIC_DECILES; d++)
+        CHECK(fabs(m.decile_pred[d] - m.decile_actual[d]) <= 4 * m.decile_se[d]);
+    /* uncalibrated, the top decile is twice its realised mean: far outside */
+    CHECK_INT(clv_value_metrics_of(pred + N / 2, y + N / 2, N / 2, &m, NULL), CLV_OK);
+    CHECK(m.decile_pred[9] - m.decile_actual[9] > 8 * m.decile_se[9]);
+    /* the bound: nothing above the cap, NaN stays NaN, +inf is the cap */
+    CHECK_INT(clv_value_calib_fit(pred, y, N, 50, &c, NULL), CLV_OK);
+    CHECK_NEAR(clv_value_calib_apply(&c, 1e300), 50, 0);
+    CHECK_NEAR(clv_value_calib_apply(&c, INFINITY), 50, 0);
+    CHECK(isnan(clv_value_calib_apply(&c, NAN)));
+    CHECK_NEAR(clv_value_calib_apply(&c, -3), 0, 0);
+    /* bad input is refused with the row */
+    clv_error err;
+    y[5] = NAN;
+    CHECK_INT(clv_value_calib_fit(pred, y, N, 50, &c, &err), CLV_EINPUT);
+    CHECK(strstr(err.msg, "row 5 of the calibration") != NULL);
+    /* too few rows: no map, values pass (to the cap) */
+    y[5] = 1;
+    CHECK_INT(clv_value_calib_fit(pred, y, 2 * CLV_CALIB_MIN_ROWS - 1, 50, &c, NULL), CLV_OK);
+    CHECK_INT(c.knots, 0);
+    CHECK_NEAR(clv_value_calib_apply(&c, 7), 7, 0);
 }

@@ -27,6 +27,7 @@
 #include "clvsim/date.h"
 #include "clvsim/error.h"
 #include "clvsim/evaluate.h"
+#include "clvsim/explain.h"
 #include "clvsim/fit_study.h"
 #include "clvsim/io.h"
 #include "clvsim/ltv.h"

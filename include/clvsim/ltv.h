@@ -35,6 +35,7 @@
 
 #include "clvsim/btyd.h"
 #include "clvsim/error.h"
+#include "clvsim/explain.h"
 #include "clvsim/io.h"
 #include "clvsim/metrics.h"
 #include "clvsim/mlp.h"
@@ -56,6 +57,9 @@ const char *clv_ltv_feature_name(int k);
  * NULL (its feature is then 0). */
 void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *x);
 
+/* Numbers of the network file's configuration that the value's calibration uses. */
+enum { CLV_LTV_META_CALIB = 48, CLV_LTV_META_CALIB_END = 64 };
+
 /* What a trained network's features and labels meant, kept in its file
  * (the meta numbers of clv_mlp_save) so that predictions use the same. */
 typedef struct clv_ltv_config {
@@ -70,6 +74,13 @@ typedef struct clv_ltv_config {
      * files written before they were kept): */
     double label_max;           /* the largest label (currency), >= 0 */
     double n_train;             /* how many the standardisation was fitted on (an integer) */
+    /* the value's calibration (clv_ltv_value_of), numbers 48 to 63 of the
+     * file; all 0 in files written before it, whose values are the raw
+     * ones as then (no bound, no map, no cap) */
+    int calibrated;             /* 1: sigma_max, calib and the cap apply */
+    double sigma_max;           /* the bound of the ZILN sigma (0: none) */
+    clv_value_calib calib;      /* the map fitted on the validation rows; its cap
+                                 * CLV_LTV_ABOVE_LABELS x label_max (+inf when label_max is 0) */
 } clv_ltv_config;
 
 void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c);
@@ -77,7 +88,9 @@ void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c);
  * (the layout), then horizon, discount, annual discount rate, margin rate,
  * the lifecycle's new, active and churned days and loyal purchases, the
  * BTYD feature and model, the largest training label, the training rows,
- * and zeros. */
+ * and zeros; numbers 48 to 63 the calibration: 48 its layout (1, or 0 for
+ * none, then 49 to 63 are 0), 49 sigma_max, 50 to 55 the knots'
+ * predictions (the unused ones 0), 56 to 61 their values, 62 and 63 0. */
 void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);
 /* The config back from those numbers, each checked against the range of
  * the scenario key it came from (an integer setting must be integral)
@@ -85,8 +98,11 @@ void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);
  * ("ltv.horizon_days"; "label_max" for the largest label, finite and >= 0;
  * "n_train", an integer in [0, 2^53])
  * and the value and range in the message, for a layout other than 1, a
- * value out of range or not finite, or a non-zero unused number.  err may
- * be NULL. */
+ * value out of range or not finite, or a non-zero unused number; for the
+ * calibration (err->field "calibration") a layout other than 0 or 1, a
+ * non-zero number of layout 0, a sigma_max not finite or below 0, knots
+ * whose predictions are not positive and increasing (unused ones 0) or
+ * whose values are not finite, >= 0 and non-decreasing.  err may be NULL. */
 int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err);
 
 /* ---- batched inference (for the agents and the environment) ----
@@ -145,16 +161,28 @@ int clv_ltv_model_predict(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, d
  * training rows: of n rows none is more than (n - 1) / sqrt(n) sds from
  * their mean (Samuelson's inequality), so a standardised feature beyond
  * that bound (n = the config's n_train) is outside it for certain.  A
- * predicted value far above every label the network was trained on is
- * doubtful (the ZILN mean grows as exp(sigma^2 / 2)). */
-enum { CLV_LTV_ABOVE_LABELS = 10 };
+ * predicted value above CLV_LTV_ABOVE_LABELS (3, the multiple issue 17
+ * states) x the largest label the network was trained on is doubtful (the
+ * ZILN mean grows as exp(sigma^2 / 2)): a calibrated network cuts it to
+ * that bound, and train-ltv, predict-ltv and the diagnostics count and
+ * warn about it either way. */
+enum { CLV_LTV_ABOVE_LABELS = 3 };
+
+/* The value of a network's outputs r (logit, mu, s for ZILN; the value for
+ * MSE) under c.  Calibrated (c->calibrated): the ZILN mean with sigma cut
+ * to c->sigma_max (clv_ziln_mean_bounded), then the map c->calib
+ * (clv_value_calib_apply; MSE values too), never above its cap
+ * CLV_LTV_ABOVE_LABELS x label_max, and *cut (may be NULL) is 1 when the
+ * cap cut the value.  Else the raw value (clv_ziln_mean) and *cut 0. */
+double clv_ltv_value_of(const clv_ltv_config *c, int loss, const double *r, int *cut);
 typedef struct clv_ltv_diag {
     size_t predicted;   /* values predicted */
     double far_sd;      /* the bound (n - 1) / sqrt(n) in sds; +inf when n_train is not known */
     size_t far;         /* of the values, customers with a feature beyond it */
     size_t far_by_feature[CLV_LTV_FEATURES];
     double far_max;     /* the largest |standardised feature| (sds) */
-    size_t above;       /* values above CLV_LTV_ABOVE_LABELS x the config's label_max (none when it is 0) */
+    size_t above;       /* values above CLV_LTV_ABOVE_LABELS x the config's label_max (none when it is 0);
+                         * for a calibrated network, values the cap cut to that bound */
     double value_max;   /* the largest value (-inf before any) */
 } clv_ltv_diag;
 const clv_ltv_diag *clv_ltv_model_diag(const clv_ltv_model *lm);
@@ -228,6 +256,40 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
  * boundary.  0 for n = 0; a column with a value that is not finite is not
  * reported. */
 uint32_t clv_ltv_no_info(const double *X, size_t n);
+/* ---- explanations (clvsim/explain.h) ----
+ *
+ * The features in CLV_LTV_GROUPS groups for attributions: recency
+ * (log_recency_days), frequency (repeat purchases, the mean gap and its
+ * indicator, purchases in the last 7, 30 and 90 days), monetary (mean,
+ * largest and last spend), tenure (log_age_days), coupons (the four coupon
+ * features), stage (the one-hot stage), calendar (sine and cosine of the
+ * last purchase's day), price (price_minus_list) and btyd (the two BTYD
+ * features). */
+enum { CLV_LTV_GROUPS = 9 };
+/* The name of group g ("recency", ...); NULL out of range. */
+const char *clv_ltv_group_name(int g);
+/* The group of each feature (CLV_LTV_FEATURES of them). */
+const int *clv_ltv_feature_groups(void);
+/* The calibrated values (clv_ltv_value_of) of standardised feature rows
+ * Z[0..n) of the model (a clv_ltv_model *) into value: a clv_explain_fn.
+ * The diagnostics do not count them.  clv_mlp_forward's errors. */
+int clv_ltv_explain_predict(void *model, const double *Z, size_t n, double *value, clv_error *err);
+/* The model as a predictor for clvsim/explain.h (its batch: max_batch). */
+clv_explain_model clv_ltv_explain_model(clv_ltv_model *lm);
+/* The standardised feature rows of obs[0..n) into Z (n x
+ * CLV_LTV_FEATURES), as clv_ltv_model_predict makes them; CLV_EINPUT when
+ * the network uses the BTYD feature and no model was given. */
+int clv_ltv_model_rows(const clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *Z, clv_error *err);
+/* The attributions of customers idx[0..m) of t, a table lm has predicted
+ * (clv_ltv_predict_log, which gave lm the BTYD model fitted to it): exact
+ * Shapley values of the CLV_LTV_GROUPS groups (clv_shapley_groups) with B
+ * background customers of t (at most t->n; clv_explain_background with
+ * seed), into phi (m x CLV_LTV_GROUPS), their values into pred and the
+ * background's mean value into base.  Each customer's attributions are
+ * checked to add up to pred - base (to 1e-9 relative; CLV_ENUMERIC naming
+ * the customer otherwise). */
+int clv_ltv_explain_table(clv_ltv_model *lm, const clv_rfm_table *t, const size_t *idx, size_t m, size_t B,
+                          uint64_t seed, double *pred, double *base, double *phi, clv_error *err);
 
 typedef struct clv_ltv_data {
     size_t n;
@@ -280,7 +342,11 @@ typedef struct clv_ltv_evaluation {
     clv_class_metrics c[2];       /* their scores of buying at all (classified at 0) */
     clv_class_metrics lr[2];      /* the logistic regressions: will buy, high value */
     double gain[2][CLV_LTV_GAIN_POINTS]; /* the gain curves of the network and BTYD; NaN without value */
-    size_t above;                 /* the network's values above CLV_LTV_ABOVE_LABELS x the largest training label */
+    size_t above;                 /* the network's values above CLV_LTV_ABOVE_LABELS x the largest training
+                                   * label: those the calibration's cap cut to it */
+    /* the rows it was measured on, standardised (n x CLV_LTV_FEATURES), and
+     * their labels: for clv_permutation_importance; owned by the study */
+    double *X, *y;
     double value_max;             /* the network's largest value */
 } clv_ltv_evaluation;
 
@@ -300,6 +366,12 @@ typedef struct clv_ltv_study {
     clv_fit_result fits[2];
     clv_txlog_stats real_stats;
     clv_ltv_evaluation ev[2];     /* the real holdout first when there is one */
+    /* the value's calibration (clv_ltv_value_of): sigma_max the sd of the
+     * log of the positive training labels (0 with fewer than 2), and the map
+     * fitted on the validation rows' values with that bound (no map without
+     * validation rows), its cap CLV_LTV_ABOVE_LABELS x label_max */
+    double sigma_max;
+    clv_value_calib calib;
     int n_ev;
     /* internal: the rows and their orders */
     clv_ltv_data real, train, holdout;
@@ -347,6 +419,30 @@ int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, cons
  * of clv_ltv_predict_log.  progress's cancelled is polled per customer. */
 int clv_ltv_predictions_write(const clv_outdir *od, const char *log, const clv_rfm_table *t, const double *value,
                               const double *p_buy, const double *btyd, const clv_progress *progress, clv_error *err);
+/* The permutation importance of the CLV_LTV_FEATURES features on the
+ * holdout `holdout` (clv_permutation_importance, one feature a group):
+ * ltv_importance.csv in od, a row per feature in decreasing order of the
+ * Gini drop (ties by feature): feature, repeats, the MSE increase's mean,
+ * sd and 95% t interval, the normalised Gini drop's the same, and the
+ * intact rows' MSE and Gini; the figure ltv_importance (the Gini drop with
+ * its interval) when scn->output.plots and gnuplot is there
+ * (CLV_EUNSUPPORTED when it is not, after the CSV).  And what train-ltv
+ * prints of it: the top `top` features. */
+int clv_ltv_importance_write(const clv_outdir *od, const clv_scenario *scn, const char *holdout,
+                             const clv_importance *imp, int repeats, double base_mse, double base_gini,
+                             const clv_progress *progress, clv_error *err);
+void clv_ltv_importance_print(FILE *fp, const char *holdout, const clv_importance *imp, int repeats,
+                              double base_mse, double base_gini, int top);
+/* explanations.csv of `clvsim predict-ltv --explain` in od: per customer
+ * idx[i] of t its id, predicted_value pred[i], baseline_value base[i] and
+ * one column per group (clv_ltv_group_name) of phi (m x CLV_LTV_GROUPS);
+ * explanations_summary.csv, per group its mean absolute and mean
+ * attribution over the m customers; and the figure explanations (the mean
+ * absolute attribution per group) in formats[0..n_formats) when plots
+ * (CLV_EUNSUPPORTED without gnuplot, after the CSVs). */
+int clv_ltv_explanations_write(const clv_outdir *od, const char *log, const clv_rfm_table *t, const size_t *idx,
+                               size_t m, const double *pred, const double *base, const double *phi, int plots,
+                               const int *formats, int n_formats, const clv_progress *progress, clv_error *err);
 /* What `clvsim train-ltv` prints: the training and each holdout's metrics
  * (seconds: the time to print), numbers checked into chk. */
 void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, const clv_scenario *scn,

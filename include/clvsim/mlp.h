@@ -130,6 +130,15 @@ void clv_mlp_adam_step(clv_mlp *m, const clv_adam *a);
  * be NULL); and the prediction p exp(mu + sigma^2 / 2). */
 double clv_ziln_loss(double logit, double mu, double s, double y, double g[3]);
 double clv_ziln_mean(double logit, double mu, double s);
+/* The same mean with sigma cut to sigma_max when sigma_max > 0 (0: no
+ * bound, clv_ziln_mean).  The LTV predictor bounds sigma by the sd of the
+ * log of its positive training labels (clv_ltv_config's sigma_max): by the
+ * law of total variance the mean over customers of the conditional
+ * variance of log y, E[sigma(x)^2], is at most the marginal Var(log y), so
+ * a sigma above the marginal sd is one the labels do not support, and the
+ * factor exp(sigma^2 / 2) it enters the mean through is where the ZILN
+ * mean blows up. */
+double clv_ziln_mean_bounded(double logit, double mu, double s, double sigma_max);
 
 /* The mean loss of n rows (any n; in batches of max_batch), without a
  * gradient; NaN with err as clv_mlp_loss_grad. */

@@ -7,6 +7,35 @@
 
 enum { LTV_INFER_BATCH = 4096 }; /* predict-ltv's batch of inference */
 
+enum { LTV_IMPORTANCE_REPEATS = 5, LTV_IMPORTANCE_TOP = 10 };
+enum { LTV_EXPLAIN_BACKGROUND = 32 }; /* predict-ltv --explain's background customers */
+
+/* the permutation importance of the features on the first holdout:
+ * ltv_importance.csv, its figure, and the top features printed */
+static int importance(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od, int repeats,
+                      const clv_progress *prog, int quiet, clv_error *err)
+{
+    const clv_ltv_evaluation *e = &s->ev[0];
+    clv_ltv_model *lm = clv_ltv_study_model(s, scn, LTV_INFER_BATCH, NULL, err);
+    if (!lm)
+        return err->code;
+    clv_importance imp[CLV_LTV_FEATURES];
+    double bm = 0, bg = 0;
+    const clv_explain_model em = clv_ltv_explain_model(lm);
+    int st = clv_permutation_importance(&em, e->X, e->y, e->n, NULL, CLV_LTV_FEATURES, repeats,
+                                        (uint64_t)scn->scenario.seed, imp, &bm, &bg, err);
+    clv_ltv_model_free(lm);
+    if (st == CLV_OK)
+        st = clv_ltv_importance_write(od, scn, e->name, imp, repeats, bm, bg, prog, err);
+    if (st == CLV_OK || st == CLV_EUNSUPPORTED) {
+        clv_ltv_importance_print(stdout, e->name, imp, repeats, bm, bg, LTV_IMPORTANCE_TOP);
+        if (st == CLV_EUNSUPPORTED && !quiet)
+            fprintf(stderr, "clvsim train-ltv: gnuplot not found: skipped ltv_importance (.png, .svg)\n");
+        st = CLV_OK;
+    }
+    return st;
+}
+
 int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
 {
     cli_opts o;
@@ -14,6 +43,13 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     int rc = cli_parse_scenario(cmd, argc, argv, &o, &scn);
     if (rc >= 0)
         return rc;
+    int repeats = LTV_IMPORTANCE_REPEATS;
+    if (cli_opt_int(cmd->name, &o, "importance", 0, 1000, &repeats))
+        return EXIT_USAGE;
+    if (repeats == 1) {
+        cli_errorf(cmd->name, "--importance: expected 0 (none) or 2 to 1000 repeats (an interval needs two), got 1");
+        return EXIT_USAGE;
+    }
     clv_error err;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
@@ -47,11 +83,13 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     for (int e = 0; st == CLV_OK && e < s.n_ev; e++)
         if (s.ev[e].above)
             fprintf(stderr, "clvsim train-ltv: warning: the network predicts more than %d x the largest training "
-                            "label (%.2f %s) for %zu of the %zu customers of the %s holdout (up to %.4g)%s; they "
-                            "dominate its RMSE, MAE and top-decile calibration on that holdout\n",
+                            "label (%.2f %s) for %zu of the %zu customers of the %s holdout; their values are cut to "
+                            "that bound (%.2f)%s\n",
                     CLV_LTV_ABOVE_LABELS, s.label_max, scn.economics.currency, s.ev[e].above, s.ev[e].n,
-                    s.ev[e].name, s.ev[e].value_max, scn.ltv.loss == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + "
+                    s.ev[e].name, s.calib.cap, scn.ltv.loss == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + "
                     "sigma^2/2) is unreliable for them (try ltv.loss = \"mse\")" : "");
+    if (st == CLV_OK && repeats > 0)
+        st = importance(&s, &scn, &od, repeats, &prog, o.quiet, &err);
     if (st == CLV_OK)
         st = clv_ltv_report_figures(&s, &scn, &od, &prog, &err);
     if (st == CLV_EUNSUPPORTED) {
@@ -66,9 +104,53 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         return cli_report(&err);
     if (!o.quiet)
         fprintf(stderr, "clvsim train-ltv: wrote ltv.mlp, ltv_history.csv, ltv_metrics.csv, ltv_features.csv, "
-                        "ltv_classification.csv, ltv_gain.csv, ltv_calibration.csv and figures to %s\n",
-                scn.output.dir);
+                        "ltv_classification.csv, ltv_gain.csv, ltv_calibration.csv%s and figures to %s\n",
+                repeats > 0 ? ", ltv_importance.csv" : "", scn.output.dir);
     return EXIT_OK;
+}
+
+/* by decreasing value, ties by customer */
+static const double *sort_value;
+static int by_value_desc(const void *a, const void *b)
+{
+    const size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    if (sort_value[i] != sort_value[j])
+        return sort_value[i] > sort_value[j] ? -1 : 1;
+    return (i > j) - (i < j);
+}
+
+/* the attributions of the (at most) n customers of t with the highest
+ * values: explanations.csv, explanations_summary.csv and the figure */
+static int explain_top(clv_ltv_model *lm, const clv_rfm_table *t, const double *value, size_t n,
+                       const clv_outdir *od, const char *log, const clv_progress *prog, int quiet, size_t *done,
+                       clv_error *err)
+{
+    const size_t m = n < t->n ? n : t->n;
+    size_t *idx = malloc((t->n ? t->n : 1) * sizeof *idx);
+    double *pred = malloc((m ? m : 1) * sizeof *pred), *base = malloc((m ? m : 1) * sizeof *base);
+    double *phi = malloc((m ? m : 1) * CLV_LTV_GROUPS * sizeof *phi);
+    int st = idx && pred && base && phi ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    if (st == CLV_OK) {
+        for (size_t i = 0; i < t->n; i++)
+            idx[i] = i;
+        sort_value = value;
+        qsort(idx, t->n, sizeof *idx, by_value_desc);
+        st = clv_ltv_explain_table(lm, t, idx, m, LTV_EXPLAIN_BACKGROUND, 0, pred, base, phi, err);
+    }
+    if (st == CLV_ENUMERIC)
+        snprintf(err->file, sizeof err->file, "%s", log);
+    const int formats[2] = {CLV_FORMAT_PNG, CLV_FORMAT_SVG};
+    if (st == CLV_OK)
+        st = clv_ltv_explanations_write(od, log, t, idx, m, pred, base, phi, 1, formats, 2, prog, err);
+    if (st == CLV_EUNSUPPORTED) {
+        if (!quiet)
+            fprintf(stderr, "clvsim predict-ltv: gnuplot not found: skipped the figure explanations (.png, .svg); "
+                            "install the Debian package gnuplot-nox\n");
+        st = CLV_OK;
+    }
+    *done = st == CLV_OK ? m : 0;
+    free(idx), free(pred), free(base), free(phi);
+    return st;
 }
 
 /* clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE: per-customer predictions as CSV */
@@ -96,8 +178,10 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         cli_errorf(cmd->name, "--cutoff DATE is required: the last day of the history the predictions start from");
         return EXIT_USAGE;
     }
+    int explain = 0;
     if (cli_opt_date(cmd->name, &o, "cutoff", &cutoff) || cli_opt_enum(cmd->name, &o, "unit", units, &unit) ||
-        cli_reader_options(cmd->name, &o, &ro) || cli_opt_threads(cmd->name, &o, &threads))
+        cli_reader_options(cmd->name, &o, &ro) || cli_opt_threads(cmd->name, &o, &threads) ||
+        cli_opt_int(cmd->name, &o, "explain", 1, 1000000, &explain))
         return EXIT_USAGE;
     const char *model_path = o.args[0], *log = o.args[1];
     char outdir[CLV_IO_PATH_MAX];
@@ -126,6 +210,9 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         st = clv_outdir_open(&od, outdir, o.force, &err);
     if (st == CLV_OK)
         st = clv_ltv_predictions_write(&od, log, t, value, p_buy, btyd, &prog, &err);
+    size_t n_explained = 0;
+    if (st == CLV_OK && explain > 0)
+        st = explain_top(lm, t, value, (size_t)explain, &od, log, &prog, o.quiet, &n_explained, &err);
     st = clv_report_end(&od, st, NULL, NULL, 0, &err);
     /* doubtful values: customers unlike the training rows, values far above their labels */
     const clv_ltv_diag *dg = clv_ltv_model_diag(lm);
@@ -139,12 +226,18 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
                 dg->far, dg->predicted, cfg.n_train, clv_ltv_feature_name(most), dg->far_by_feature[most],
                 dg->far_max, dg->far_sd);
     }
-    if (st == CLV_OK && dg->above)
+    if (st == CLV_OK && dg->above && cfg.calibrated)
+        fprintf(stderr, "clvsim predict-ltv: warning: the network predicts more than %d x the largest label it was "
+                        "trained on (%.2f) for %zu of the %zu customers; their values are cut to that bound (%.2f)%s\n",
+                CLV_LTV_ABOVE_LABELS, cfg.label_max, dg->above, dg->predicted, cfg.calib.cap,
+                clv_ltv_model_loss(lm) == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable for "
+                                                          "them" : "");
+    else if (st == CLV_OK && dg->above)
         fprintf(stderr, "clvsim predict-ltv: warning: the network predicts more than %d x the largest label it was "
                         "trained on (%.2f) for %zu of the %zu customers (up to %.4g)%s\n",
                 CLV_LTV_ABOVE_LABELS, cfg.label_max, dg->above, dg->predicted, dg->value_max,
                 clv_ltv_model_loss(lm) == CLV_LOSS_ZILN ? ": its ZILN mean p exp(mu + sigma^2/2) is unreliable for "
-                                                          "them" : "");
+                                                          "them (a network file without a calibration)" : "");
     if (st == CLV_OK) {
         char d[16];
         double sum = 0, sum_b = 0;
@@ -155,8 +248,13 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
                t->n, log, clv_date_format(cutoff, d), cfg.horizon_days, cfg.discount ? "discounted" : "undiscounted",
                cfg.margin_rate, sum, sum / (double)t->n, sum_b / (double)t->n);
         cli_warn_far_dates(cmd->name, log, &t->stats);
+        if (n_explained)
+            printf("attributions of the %zu customers with the highest values to %d feature groups (exact Shapley "
+                   "values against %d background customers of the log): %s/explanations.csv\n", n_explained,
+                   CLV_LTV_GROUPS, LTV_EXPLAIN_BACKGROUND, outdir);
         if (!o.quiet)
-            fprintf(stderr, "clvsim predict-ltv: wrote %s/predictions.csv\n", outdir);
+            fprintf(stderr, "clvsim predict-ltv: wrote %s/predictions.csv%s\n", outdir,
+                    n_explained ? ", explanations.csv, explanations_summary.csv and the figure explanations" : "");
     }
     clv_rfm_free(t);
     free(value), free(p_buy), free(btyd);

@@ -276,6 +276,79 @@ void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c)
     c->btyd_model = scn->population.model;
     c->label_max = 0;
     c->n_train = 0;
+    c->calibrated = 0, c->sigma_max = 0;
+    memset(&c->calib, 0, sizeof c->calib);
+}
+
+/* the calibration into numbers 48 .. 63 (0 when there is none) */
+static void calib_pack(const clv_ltv_config *c, double *meta)
+{
+    double *m = meta + CLV_LTV_META_CALIB;
+    if (!c->calibrated)
+        return;
+    m[0] = 1, m[1] = c->sigma_max;
+    for (int k = 0; k < c->calib.knots; k++)
+        m[2 + k] = c->calib.pred[k], m[2 + CLV_CALIB_KNOTS + k] = c->calib.value[k];
+}
+
+/* the calibration from numbers 48 .. 63, checked; its cap from label_max */
+static int calib_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
+{
+    const double *m = meta + CLV_LTV_META_CALIB;
+    const int n = CLV_LTV_META_CALIB_END - CLV_LTV_META_CALIB;
+    if (m[0] == 0) {
+        for (int k = 1; k < n; k++)
+            if (m[k] != 0)
+                return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's setting %d is %g "
+                                     "without a calibration (setting %d is 0); expected 0", CLV_LTV_META_CALIB + k,
+                                     m[k], CLV_LTV_META_CALIB);
+        return CLV_OK; /* a file of before the calibration */
+    }
+    if (m[0] != 1)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's calibration is of layout %g; "
+                             "expected 0 (none) or 1", m[0]);
+    if (!(m[1] >= 0 && m[1] <= DBL_MAX))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's bound of sigma is %g; expected "
+                             "a finite number >= 0", m[1]);
+    const double *p = m + 2, *v = m + 2 + CLV_CALIB_KNOTS;
+    int K = 0;
+    while (K < CLV_CALIB_KNOTS && p[K] > 0)
+        K++;
+    for (int k = 0; k < CLV_CALIB_KNOTS; k++) {
+        const int used = k < K;
+        const int ok = used ? p[k] <= DBL_MAX && (k == 0 || p[k] > p[k - 1]) && v[k] >= 0 && v[k] <= DBL_MAX &&
+                                  (k == 0 || v[k] >= v[k - 1])
+                            : p[k] == 0 && v[k] == 0;
+        if (!ok)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's calibration knot %d is "
+                                 "(%g, %g); expected predictions above 0 and increasing, values finite, >= 0 and "
+                                 "non-decreasing, and (0, 0) after the last knot", k + 1, p[k], v[k]);
+    }
+    for (int k = 2 + 2 * CLV_CALIB_KNOTS; k < n; k++)
+        if (m[k] != 0)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "calibration", "the network's setting %d (unused by the "
+                                 "calibration) is %g; expected 0", CLV_LTV_META_CALIB + k, m[k]);
+    c->calibrated = 1, c->sigma_max = m[1];
+    c->calib.knots = K;
+    memcpy(c->calib.pred, p, (size_t)K * sizeof *p);
+    memcpy(c->calib.value, v, (size_t)K * sizeof *v);
+    c->calib.cap = c->label_max > 0 ? CLV_LTV_ABOVE_LABELS * c->label_max : INFINITY;
+    return CLV_OK;
+}
+
+double clv_ltv_value_of(const clv_ltv_config *c, int loss, const double *r, int *cut)
+{
+    if (cut)
+        *cut = 0;
+    if (!c->calibrated)
+        return loss == CLV_LOSS_ZILN ? clv_ziln_mean(r[0], r[1], r[2]) : r[0];
+    const double raw = loss == CLV_LOSS_ZILN ? clv_ziln_mean_bounded(r[0], r[1], r[2], c->sigma_max) : r[0];
+    clv_value_calib open = c->calib;
+    open.cap = INFINITY;
+    const double v = clv_value_calib_apply(&open, raw);
+    if (cut)
+        *cut = v > c->calib.cap;
+    return v > c->calib.cap ? c->calib.cap : v;
 }
 
 void clv_ltv_config_pack(const clv_ltv_config *c, double *meta)
@@ -286,6 +359,7 @@ void clv_ltv_config_pack(const clv_ltv_config *c, double *meta)
                           c->n_train};
     memset(meta, 0, CLV_MLP_META * sizeof *meta);
     memcpy(meta, v, sizeof v); /* meta[0] = 1: the layout of this version */
+    calib_pack(c, meta);
 }
 
 /* meta[k] as an integer in [lo, hi] into *v; else err on the setting `key` */
@@ -341,10 +415,10 @@ int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
     /* numbers 13 to CLV_MLP_META - 1 are not used by layout 1 (files of
      * version 02 have 16 numbers, read with the rest 0) */
     for (int k = 13; k < CLV_MLP_META; k++)
-        if (meta[k] != 0)
+        if ((k < CLV_LTV_META_CALIB || k >= CLV_LTV_META_CALIB_END) && meta[k] != 0)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the network's setting %d (unused in layout 1) is "
                                  "%g; expected 0", k, meta[k]);
-    return CLV_OK;
+    return calib_unpack(meta, c, err);
 }
 
 struct clv_ltv_model {
@@ -554,7 +628,8 @@ static int predict_rows(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, dou
             return st;
         for (size_t k = 0; k < b; k++) {
             const double *r = lm->out + k * outs, *z = lm->X + k * CLV_LTV_FEATURES;
-            const double v = lm->loss == CLV_LOSS_ZILN ? clv_ziln_mean(r[0], r[1], r[2]) : r[0];
+            int cut;
+            const double v = clv_ltv_value_of(&lm->cfg, lm->loss, r, &cut);
             if (!isfinite(v)) {
                 double dist;
                 const int j = farthest(z, &dist);
@@ -582,7 +657,7 @@ static int predict_rows(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, dou
             }
             dg->predicted++;
             dg->far += (size_t)far;
-            dg->above += above > 0 && v > above;
+            dg->above += (above > 0 && v > above) || cut;
             dg->value_max = v > dg->value_max ? v : dg->value_max;
         }
     }
@@ -637,5 +712,86 @@ int clv_ltv_predict_log(const char *log, const clv_txlog_opts *ro, int32_t cutof
         free(*value), free(*p_buy), free(*btyd);
         *value = *p_buy = *btyd = NULL;
     }
+    return st;
+}
+
+/* ---- explanations (clvsim/explain.h) ---- */
+
+static const char *const group_names[CLV_LTV_GROUPS] = {"recency", "frequency", "monetary", "tenure", "coupons",
+                                                        "stage", "calendar", "price", "btyd"};
+/* the group of each feature, in the order of feature_names */
+static const int feature_groups[CLV_LTV_FEATURES] = {0, 1, 3, 2, 2, 2, 1, 1, 1, 1, 1, 4, 4,
+                                                     4, 4, 5, 5, 5, 5, 5, 6, 6, 7, 8, 8};
+
+const char *clv_ltv_group_name(int g) { return g >= 0 && g < CLV_LTV_GROUPS ? group_names[g] : NULL; }
+const int *clv_ltv_feature_groups(void) { return feature_groups; }
+
+int clv_ltv_explain_predict(void *model, const double *Z, size_t n, double *value, clv_error *err)
+{
+    clv_ltv_model *lm = model;
+    const size_t outs = lm->loss == CLV_LOSS_ZILN ? 3 : 1;
+    for (size_t i0 = 0; i0 < n; i0 += lm->max_batch) {
+        const size_t b = n - i0 < lm->max_batch ? n - i0 : lm->max_batch;
+        const int st = clv_mlp_forward(lm->net, Z + i0 * CLV_LTV_FEATURES, b, lm->out, err);
+        if (st != CLV_OK)
+            return st;
+        for (size_t k = 0; k < b; k++)
+            value[i0 + k] = clv_ltv_value_of(&lm->cfg, lm->loss, lm->out + k * outs, NULL);
+    }
+    return CLV_OK;
+}
+
+clv_explain_model clv_ltv_explain_model(clv_ltv_model *lm)
+{
+    return (clv_explain_model){clv_ltv_explain_predict, lm, CLV_LTV_FEATURES, lm->max_batch};
+}
+
+int clv_ltv_model_rows(const clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, double *Z, clv_error *err)
+{
+    if (lm->cfg.btyd_features && !lm->have_btyd)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "ltv", "the network uses the BTYD feature: give the BTYD "
+                                                              "model of these customers (clv_ltv_model_set_btyd)");
+    for (size_t i = 0; i < n; i++)
+        clv_ltv_features(&obs[i], lm->cfg.btyd_features ? &lm->btyd : NULL, Z + i * CLV_LTV_FEATURES);
+    clv_standardize_apply(Z, n, CLV_LTV_FEATURES, lm->mean, lm->sd);
+    return CLV_OK;
+}
+
+int clv_ltv_explain_table(clv_ltv_model *lm, const clv_rfm_table *t, const size_t *idx, size_t m, size_t B,
+                          uint64_t seed, double *pred, double *base, double *phi, clv_error *err)
+{
+    const size_t n = t->n, K = CLV_LTV_FEATURES;
+    if (m == 0)
+        return CLV_OK;
+    if (B > n)
+        B = n;
+    clv_sim_obs *obs = malloc((n ? n : 1) * sizeof *obs);
+    double *Z = malloc((n ? n : 1) * K * sizeof *Z), *bg = malloc((B ? B : 1) * K * sizeof *bg);
+    size_t *pick = malloc((B ? B : 1) * sizeof *pick);
+    int st = obs && Z && bg && pick ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    for (size_t i = 0; st == CLV_OK && i < n; i++)
+        clv_ltv_obs_from_rfm(&t->c[i], t, &lm->cfg.lifecycle, &obs[i]);
+    if (st == CLV_OK)
+        st = clv_ltv_model_rows(lm, obs, n, Z, err);
+    /* the background: B customers of the table, keyed */
+    if (st == CLV_OK)
+        st = clv_explain_background(n, B, seed, pick, err);
+    for (size_t b = 0; st == CLV_OK && b < B; b++)
+        memcpy(bg + b * K, Z + pick[b] * K, K * sizeof *bg);
+    const clv_explain_model em = clv_ltv_explain_model(lm);
+    for (size_t r = 0; st == CLV_OK && r < m; r++) {
+        double *ph = phi + r * CLV_LTV_GROUPS;
+        st = clv_shapley_groups(&em, Z + idx[r] * K, bg, B, feature_groups, CLV_LTV_GROUPS, ph, &pred[r], &base[r],
+                                err);
+        /* the attributions add up to prediction - baseline (efficiency) */
+        double sum = 0;
+        for (int g = 0; st == CLV_OK && g < CLV_LTV_GROUPS; g++)
+            sum += ph[g];
+        if (st == CLV_OK && !(fabs(sum - (pred[r] - base[r])) <= 1e-9 * (1 + fabs(pred[r]) + fabs(base[r]))))
+            st = clv_error_set(err, CLV_ENUMERIC, NULL, 0, "customer", "the attributions of customer %s add up to "
+                               "%.17g, not to its prediction less the baseline, %.17g", t->id[idx[r]], sum,
+                               pred[r] - base[r]);
+    }
+    free(obs), free(Z), free(bg), free(pick);
     return st;
 }

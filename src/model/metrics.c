@@ -103,8 +103,14 @@ int clv_value_metrics_of(const double *pred, const double *y, size_t n, clv_valu
         double p = 0, a = 0;
         for (size_t j = lo; j < hi; j++)
             p += pred[k[j].i], a += y[k[j].i];
-        out->decile_pred[d] = p / (double)(hi - lo);
-        out->decile_actual[d] = a / (double)(hi - lo);
+        const double m = (double)(hi - lo), mean = a / m;
+        out->decile_pred[d] = p / m;
+        out->decile_actual[d] = mean;
+        /* the standard error of the mean value: sample sd / sqrt(m) */
+        double ss = 0;
+        for (size_t j = lo; j < hi; j++)
+            ss += (y[k[j].i] - mean) * (y[k[j].i] - mean);
+        out->decile_se[d] = hi - lo > 1 ? sqrt(ss / (m - 1)) / sqrt(m) : 0;
     }
     out->spearman = gsl_stats_spearman(pred, 1, y, 1, n, work);
     free(k), free(work);
@@ -180,4 +186,88 @@ int clv_class_metrics_of(const double *score, const int *label, size_t n, double
                                                : NAN;
     free(k);
     return CLV_OK;
+}
+
+/* the upper quantiles of the groups of clv_value_calib_fit (the last is 1) */
+static const double calib_edges[CLV_CALIB_KNOTS] = {0.3, 0.5, 0.7, 0.8, 0.9, 1};
+
+int clv_value_calib_fit(const double *pred, const double *y, size_t n, double cap, clv_value_calib *c,
+                        clv_error *err)
+{
+    memset(c, 0, sizeof *c);
+    c->cap = cap;
+    if (!(cap > 0))
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "a calibration bound of %g; expected one above 0", cap);
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(pred[i]) || !isfinite(y[i]) || y[i] < 0)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "row %zu of the calibration: prediction %g, value "
+                                 "%g; expected finite numbers and a value >= 0", i, pred[i], y[i]);
+    if (n < 2 * (size_t)CLV_CALIB_MIN_ROWS)
+        return CLV_OK; /* too few rows for a map */
+    keyed *k = alloc_n(n, sizeof *k);
+    if (!k)
+        return no_memory(err);
+    sort_keyed(k, pred, n, by_key);
+    /* the groups' knots, weighted by their rows */
+    double p[CLV_CALIB_KNOTS], v[CLV_CALIB_KNOTS], w[CLV_CALIB_KNOTS];
+    int m = 0;
+    size_t lo = 0;
+    for (int g = 0; g < CLV_CALIB_KNOTS; g++) {
+        size_t hi = (size_t)llround(calib_edges[g] * (double)n);
+        hi = hi > n ? n : hi;
+        if (hi <= lo)
+            continue;
+        double sp = 0, sy = 0;
+        for (size_t j = lo; j < hi; j++)
+            sp += pred[k[j].i], sy += y[k[j].i];
+        p[m] = sp / (double)(hi - lo), v[m] = sy / (double)(hi - lo), w[m] = (double)(hi - lo);
+        m++;
+        lo = hi;
+    }
+    free(k);
+    /* pool adjacent violators: values non-decreasing, predictions increasing */
+    int q = 0;
+    for (int g = 0; g < m; g++) {
+        p[q] = p[g], v[q] = v[g], w[q] = w[g];
+        while (q > 0 && (v[q] < v[q - 1] || !(p[q] > p[q - 1]))) {
+            const double ww = w[q - 1] + w[q];
+            p[q - 1] = (w[q - 1] * p[q - 1] + w[q] * p[q]) / ww;
+            v[q - 1] = (w[q - 1] * v[q - 1] + w[q] * v[q]) / ww;
+            w[q - 1] = ww;
+            q--;
+        }
+        q++;
+    }
+    /* a map needs positive predictions at its ends (it scales beyond them) */
+    if (q < 1 || !(p[0] > 0))
+        return CLV_OK;
+    c->knots = q;
+    memcpy(c->pred, p, (size_t)q * sizeof *p);
+    memcpy(c->value, v, (size_t)q * sizeof *v);
+    return CLV_OK;
+}
+
+double clv_value_calib_apply(const clv_value_calib *c, double v)
+{
+    if (isnan(v))
+        return v;
+    if (v == INFINITY)
+        return c->cap;
+    double r = v;
+    if (c->knots > 0) {
+        const int K = c->knots;
+        if (v <= c->pred[0])
+            r = v > 0 ? v * (c->value[0] / c->pred[0]) : 0;
+        else if (v >= c->pred[K - 1])
+            r = v * (c->value[K - 1] / c->pred[K - 1]);
+        else {
+            int j = 1;
+            while (v > c->pred[j])
+                j++;
+            const double t = (v - c->pred[j - 1]) / (c->pred[j] - c->pred[j - 1]);
+            r = c->value[j - 1] + t * (c->value[j] - c->value[j - 1]);
+        }
+    }
+    r = r > 0 ? r : 0;
+    return r < c->cap ? r : c->cap;
 }

@@ -242,6 +242,15 @@ double clv_ziln_mean(double logit, double mu, double s)
     return sigmoid(logit) * exp(mu + 0.5 * sigma * sigma);
 }
 
+double clv_ziln_mean_bounded(double logit, double mu, double s, double sigma_max)
+{
+    double sigma = softplus(s);
+    sigma = sigma_max > 0 && sigma > sigma_max ? sigma_max : sigma;
+    /* in logs, log sigmoid(logit) = -softplus(-logit): a P(buy) that
+     * underflows to 0 times an exp(mu) that overflows is not NaN */
+    return exp(mu + 0.5 * sigma * sigma - softplus(-logit));
+}
+
 /* the summed loss of one batch, and with backprop the mean's gradient in m->g */
 static double batch_loss(clv_mlp *m, int loss, const double *X, const double *y, size_t n, int backprop,
                          clv_error *err)

@@ -8,6 +8,8 @@
 #include "clvsim/report.h"
 
 static const char *const names[2] = {"mlp", "btyd"};
+
+static void put_id(FILE *fp, const char *id);
 static const char *const tasks[2] = {"will_buy", "high_value"};
 
 /* Every number of the files goes through clv_put_num (clvsim/io.h), and
@@ -111,14 +113,20 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
         st = clv_afile_end(&af, st, err);
     }
     if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_calibration.csv", scn->source, &af, err)) == CLV_OK) {
-        fprintf(af.fp, "policy,decile,predicted,realised\n"); /* the columns plots/calibration.gp reads */
+        /* the columns plots/ltv_calibration.gp reads; the interval is the
+         * realised mean +- 1.96 standard errors */
+        fprintf(af.fp, "policy,decile,predicted,realised,realised_se,lower_95,upper_95\n");
         for (int e = 0; e < s->n_ev; e++)
             for (int k = 0; k < 2; k++)
                 for (int d = 0; d < CLV_METRIC_DECILES; d++)
                 {
+                    const clv_value_metrics *v = &s->ev[e].v[k];
                     fprintf(af.fp, "%s-%s,%d", names[k], s->ev[e].name, d + 1);
-                    NUM("predicted", ",%.8g", s->ev[e].v[k].decile_pred[d]);
-                    NUM("realised", ",%.8g\n", s->ev[e].v[k].decile_actual[d]);
+                    NUM("predicted", ",%.8g", v->decile_pred[d]);
+                    NUM("realised", ",%.8g", v->decile_actual[d]);
+                    NUM("realised_se", ",%.8g", v->decile_se[d]);
+                    NUM("lower_95", ",%.8g", v->decile_actual[d] - 1.96 * v->decile_se[d]);
+                    NUM("upper_95", ",%.8g\n", v->decile_actual[d] + 1.96 * v->decile_se[d]);
                 }
         st = clv_afile_end(&af, st, err);
     }
@@ -149,14 +157,30 @@ void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, c
                     print_metrics(fp, chk, "neural (this network)", &s->ev[e].v[0], &s->ev[e].c[0]);
         print_metrics(fp, chk, (scn->ltv.real_fraction > 0) && e == 0 ? "BTYD (fitted to the log)" : "BTYD (population's)",
                       &s->ev[e].v[1], &s->ev[e].c[1]);
-        fprintf(fp, "  decile calibration, mean predicted / realised (%s), lowest predictions first:\n",
-               scn->economics.currency);
+        fprintf(fp, "  decile calibration, mean predicted / realised +- its standard error (%s), lowest predictions "
+                "first:\n", scn->economics.currency);
         for (int k = 0; k < 2; k++) {
             fprintf(fp, "  %-6s", names[k]);
             for (int d = 0; d < CLV_METRIC_DECILES; d++)
-                fprintf(fp, " %.2f/%.2f", s->ev[e].v[k].decile_pred[d], s->ev[e].v[k].decile_actual[d]);
+                fprintf(fp, " %.2f/%.2f+-%.2f", s->ev[e].v[k].decile_pred[d], s->ev[e].v[k].decile_actual[d],
+                        s->ev[e].v[k].decile_se[d]);
             fputc('\n', fp);
         }
+        /* the top decile against the 95% interval of its realised mean */
+        const clv_value_metrics *v = &s->ev[e].v[0];
+        const int t = CLV_METRIC_DECILES - 1;
+        const double lo = v->decile_actual[t] - 1.96 * v->decile_se[t], hi = v->decile_actual[t] + 1.96 * v->decile_se[t];
+        fprintf(fp, "  top decile: the network predicts %.2f, realised %.2f (95%% interval %.2f to %.2f): ratio %.3f, "
+                "%s\n", v->decile_pred[t], v->decile_actual[t], lo, hi, v->decile_pred[t] / v->decile_actual[t],
+                v->decile_pred[t] >= lo && v->decile_pred[t] <= hi ? "within it" : "outside it");
+        if (s->sigma_max > 0)
+            fprintf(fp, "  value calibration: the ZILN sigma bounded by %.4f (the sd of the log of the positive "
+                    "training labels), ", s->sigma_max);
+        else
+            fprintf(fp, "  value calibration: ");
+        fprintf(fp, "a map of %d knots fitted on the %zu validation rows, values cut at %.2f %s (%d x the largest "
+                "training label)\n", s->calib.knots, s->n_val, s->calib.cap, scn->economics.currency,
+                CLV_LTV_ABOVE_LABELS);
         fprintf(fp, "  logistic regression at P = 0.5 (high value: a label of at least %.2f, the training labels' 90th "
                "percentile):\n  %-12s %6s %6s %6s %6s %9s %9s %9s %9s %9s\n", s->high, "task", "TP", "FP", "TN",
                "FN", "accuracy", "precision", "recall", "F1", "AUC");
@@ -185,7 +209,7 @@ int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, cons
              s->ev[0].name, scn->ltv.horizon_days);
     snprintf(pol, sizeof pol, "policy=mlp-%s", s->ev[0].name);
     const char *vars[] = {data, cur, title, pol};
-    st = clv_report_figure(od->stage, "calibration.gp", "ltv_calibration", scn->output.plot_formats,
+    st = clv_report_figure(od->stage, "ltv_calibration.gp", "ltv_calibration", scn->output.plot_formats,
                            scn->output.n_plot_formats, vars, 4, progress, err);
     char curves[80];
     snprintf(data, sizeof data, "datafile=%s/ltv_gain.csv", od->stage);
@@ -224,15 +248,7 @@ int clv_ltv_predictions_write(const clv_outdir *od, const char *log, const clv_r
     if (st == CLV_OK) {
         fprintf(af.fp, "id,predicted_value,p_buy,btyd_value\n");
         for (size_t i = 0; i < t->n && (st = stop_poll(progress, err)) == CLV_OK; i++) {
-            const char *id = t->id[i];
-            if (strpbrk(id, ",\"\n")) { /* RFC 4180: quote, double the quotes */
-                fputc('"', af.fp);
-                for (const char *c = id; *c; c++)
-                    fputs(*c == '"' ? "\"\"" : (char[2]){*c, 0}, af.fp);
-                fputc('"', af.fp);
-            } else {
-                fputs(id, af.fp);
-            }
+            put_id(af.fp, t->id[i]);
             NUM("predicted_value", ",%.6f", value[i]);
             OPT("p_buy", ",%.6f", p_buy[i]); /* empty: the network has no buy probability */
             NUM("btyd_value", ",%.6f\n", btyd[i]);
@@ -240,4 +256,132 @@ int clv_ltv_predictions_write(const clv_outdir *od, const char *log, const clv_r
         st = clv_afile_end(&af, st, err);
     }
     return st;
+}
+
+/* ---- explanations ---- */
+
+/* the order of the features by decreasing Gini drop (NaN last), ties by feature */
+static void importance_order(const clv_importance *imp, int *order)
+{
+    for (int j = 0; j < CLV_LTV_FEATURES; j++)
+        order[j] = j;
+    for (int a = 1; a < CLV_LTV_FEATURES; a++) /* insertion sort: stable */
+        for (int b = a; b > 0; b--) {
+            const double x = imp[order[b]].gini_drop, y = imp[order[b - 1]].gini_drop;
+            if (!(x > y || (isnan(y) && !isnan(x))))
+                break;
+            const int t = order[b];
+            order[b] = order[b - 1], order[b - 1] = t;
+        }
+}
+
+int clv_ltv_importance_write(const clv_outdir *od, const clv_scenario *scn, const char *holdout,
+                             const clv_importance *imp, int repeats, double base_mse, double base_gini,
+                             const clv_progress *progress, clv_error *err)
+{
+    int order[CLV_LTV_FEATURES];
+    importance_order(imp, order);
+    clv_afile af;
+    int st = clv_outdir_stage(od, "ltv_importance.csv", scn->source, &af, err);
+    if (st == CLV_OK) {
+        fprintf(af.fp, "feature,holdout,repeats,mse_increase,mse_sd,mse_lower_95,mse_upper_95,gini_drop,gini_sd,"
+                       "gini_lower_95,gini_upper_95,base_mse,base_gini\n");
+        for (int r = 0; r < CLV_LTV_FEATURES; r++) {
+            const clv_importance *v = &imp[order[r]];
+            fprintf(af.fp, "%s,%s,%d", clv_ltv_feature_name(order[r]), holdout, repeats);
+            NUM("mse_increase", ",%.8g", v->mse_increase);
+            NUM("mse_sd", ",%.8g", v->mse_sd);
+            NUM("mse_lower_95", ",%.8g", v->mse_lo);
+            NUM("mse_upper_95", ",%.8g", v->mse_hi);
+            OPT("gini_drop", ",%.8g", v->gini_drop);
+            OPT("gini_sd", ",%.8g", v->gini_sd);
+            OPT("gini_lower_95", ",%.8g", v->gini_lo);
+            OPT("gini_upper_95", ",%.8g", v->gini_hi);
+            NUM("base_mse", ",%.8g", base_mse);
+            OPT("base_gini", ",%.8g\n", base_gini);
+        }
+        st = clv_afile_end(&af, st, err);
+    }
+    if (st != CLV_OK || !scn->output.plots)
+        return st;
+    char data[CLV_IO_PATH_MAX + 96], title[200];
+    snprintf(data, sizeof data, "datafile=%s/ltv_importance.csv", od->stage);
+    snprintf(title, sizeof title, "title_text=Permutation importance on the %s holdout (%d repeats)", holdout,
+             repeats);
+    const char *vars[] = {data, title, "ylabel_text=drop of the normalised Gini when the feature is permuted",
+                          "ycol=8", "locol=10", "hicol=11"};
+    return clv_report_figure(od->stage, "ltv_bars.gp", "ltv_importance", scn->output.plot_formats,
+                             scn->output.n_plot_formats, vars, 6, progress, err);
+}
+
+void clv_ltv_importance_print(FILE *fp, const char *holdout, const clv_importance *imp, int repeats,
+                              double base_mse, double base_gini, int top)
+{
+    int order[CLV_LTV_FEATURES];
+    importance_order(imp, order);
+    fprintf(fp, "permutation importance on the %s holdout (%d repeats; the intact rows' MSE %.4g, Gini %.4f), "
+                "the top %d by the drop of the normalised Gini, 95%% t intervals:\n", holdout, repeats, base_mse,
+            base_gini, top);
+    fprintf(fp, "  %-24s %24s %28s\n", "feature", "Gini drop", "MSE increase");
+    for (int r = 0; r < top && r < CLV_LTV_FEATURES; r++) {
+        const clv_importance *v = &imp[order[r]];
+        fprintf(fp, "  %-24s %8.4f [%6.4f, %6.4f] %10.4g [%7.4g, %7.4g]\n", clv_ltv_feature_name(order[r]),
+                v->gini_drop, v->gini_lo, v->gini_hi, v->mse_increase, v->mse_lo, v->mse_hi);
+    }
+}
+
+static void put_id(FILE *fp, const char *id)
+{
+    if (strpbrk(id, ",\"\n")) { /* RFC 4180: quote, double the quotes */
+        fputc('"', fp);
+        for (const char *c = id; *c; c++)
+            fputs(*c == '"' ? "\"\"" : (char[2]){*c, 0}, fp);
+        fputc('"', fp);
+    } else {
+        fputs(id, fp);
+    }
+}
+
+int clv_ltv_explanations_write(const clv_outdir *od, const char *log, const clv_rfm_table *t, const size_t *idx,
+                               size_t m, const double *pred, const double *base, const double *phi, int plots,
+                               const int *formats, int n_formats, const clv_progress *progress, clv_error *err)
+{
+    clv_afile af;
+    int st = clv_outdir_stage(od, "explanations.csv", log, &af, err);
+    if (st == CLV_OK) {
+        fprintf(af.fp, "id,predicted_value,baseline_value");
+        for (int g = 0; g < CLV_LTV_GROUPS; g++)
+            fprintf(af.fp, ",%s", clv_ltv_group_name(g));
+        fputc('\n', af.fp);
+        for (size_t i = 0; i < m && (st = stop_poll(progress, err)) == CLV_OK; i++) {
+            put_id(af.fp, t->id[idx[i]]);
+            NUM("predicted_value", ",%.8g", pred[i]);
+            NUM("baseline_value", ",%.8g", base[i]);
+            for (int g = 0; g < CLV_LTV_GROUPS; g++)
+                NUM(clv_ltv_group_name(g), g + 1 < CLV_LTV_GROUPS ? ",%.8g" : ",%.8g\n",
+                    phi[i * CLV_LTV_GROUPS + (size_t)g]);
+        }
+        st = clv_afile_end(&af, st, err);
+    }
+    if (st == CLV_OK && (st = clv_outdir_stage(od, "explanations_summary.csv", log, &af, err)) == CLV_OK) {
+        fprintf(af.fp, "group,mean_abs_attribution,mean_attribution,customers\n");
+        for (int g = 0; g < CLV_LTV_GROUPS; g++) {
+            double a = 0, s = 0;
+            for (size_t i = 0; i < m; i++)
+                a += fabs(phi[i * CLV_LTV_GROUPS + (size_t)g]), s += phi[i * CLV_LTV_GROUPS + (size_t)g];
+            fprintf(af.fp, "%s", clv_ltv_group_name(g));
+            NUM("mean_abs_attribution", ",%.8g", m ? a / (double)m : 0.0);
+            NUM("mean_attribution", ",%.8g", m ? s / (double)m : 0.0);
+            fprintf(af.fp, ",%zu\n", m);
+        }
+        st = clv_afile_end(&af, st, err);
+    }
+    if (st != CLV_OK || !plots)
+        return st;
+    char data[CLV_IO_PATH_MAX + 96], title[200];
+    snprintf(data, sizeof data, "datafile=%s/explanations_summary.csv", od->stage);
+    snprintf(title, sizeof title, "title_text=Mean absolute attribution per feature group, %zu customers", m);
+    const char *vars[] = {data, title, "ylabel_text=mean |Shapley value| (the log's currency)", "ycol=2", "locol=0",
+                          "hicol=0"};
+    return clv_report_figure(od->stage, "ltv_bars.gp", "explanations", formats, n_formats, vars, 6, progress, err);
 }

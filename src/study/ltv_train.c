@@ -17,9 +17,11 @@ enum { LTV_INFER_BATCH = 4096 };
 /* the network's prediction of each row's label, and its score of buying at
  * all; a value that is not finite is an error (the rows of the holdout
  * `name`) */
-static int predict(clv_mlp *m, int loss, const double *X, size_t n, double *value, double *buy, const char *name,
-                   clv_error *err)
+static int predict(clv_mlp *m, int loss, const clv_ltv_config *cfg, const double *X, size_t n, double *value,
+                   double *buy, size_t *cut, const char *name, clv_error *err)
 {
+    if (cut)
+        *cut = 0;
     const int out = loss == CLV_LOSS_ZILN ? 3 : 1;
     double *o = malloc(LTV_INFER_BATCH * (size_t)out * sizeof *o);
     if (!o)
@@ -29,12 +31,11 @@ static int predict(clv_mlp *m, int loss, const double *X, size_t n, double *valu
         const size_t b = n - i < LTV_INFER_BATCH ? n - i : LTV_INFER_BATCH;
         st = clv_mlp_forward(m, X + i * CLV_LTV_FEATURES, b, o, err);
         for (size_t k = 0; st == CLV_OK && k < b; k++) {
-            if (loss == CLV_LOSS_ZILN) {
-                value[i + k] = clv_ziln_mean(o[3 * k], o[3 * k + 1], o[3 * k + 2]);
-                buy[i + k] = o[3 * k]; /* the logit ranks as P(buy) does */
-            } else {
-                value[i + k] = buy[i + k] = o[k];
-            }
+            int c;
+            value[i + k] = clv_ltv_value_of(cfg, loss, o + (size_t)out * k, &c);
+            buy[i + k] = o[(size_t)out * k]; /* the logit ranks as P(buy) does; MSE: the value */
+            if (cut)
+                *cut += (size_t)c;
             if (!isfinite(value[i + k]))
                 st = clv_error_set(err, CLV_ENUMERIC, NULL, 0, "ltv",
                                    "the network's value for customer %zu of the %s holdout is %g%s", i + k, name,
@@ -72,6 +73,50 @@ static size_t *permutation(size_t n, uint64_t seed, uint64_t purpose_rep)
     return p;
 }
 
+/* the calibration of the study s as a config (the rest 0) */
+static clv_ltv_config calibrated(const clv_ltv_study *s)
+{
+    clv_ltv_config c;
+    memset(&c, 0, sizeof c);
+    c.label_max = s->label_max;
+    c.calibrated = 1, c.sigma_max = s->sigma_max, c.calib = s->calib;
+    return c;
+}
+
+/* The value's calibration of s (clv_ltv_study's sigma_max and calib):
+ * sigma_max from the positive training labels y[0..n_tr), the map from
+ * the bounded values of the validation rows Xv (standardised), yv[0..n_val) */
+static int calibrate(clv_ltv_study *s, int loss, const double *y, size_t n_tr, const double *Xv, const double *yv,
+                     size_t n_val, clv_error *err)
+{
+    double sum = 0, sum2 = 0, pos = 0;
+    for (size_t i = 0; i < n_tr; i++)
+        if (y[i] > 0) {
+            const double l = log(y[i]);
+            sum += l, sum2 += l * l, pos += 1;
+        }
+    s->sigma_max = 0;
+    if (loss == CLV_LOSS_ZILN && pos >= 2) {
+        const double var = (sum2 - sum * sum / pos) / (pos - 1);
+        s->sigma_max = var > 0 ? sqrt(var) : 0;
+    }
+    const double cap = s->label_max > 0 ? CLV_LTV_ABOVE_LABELS * s->label_max : INFINITY;
+    memset(&s->calib, 0, sizeof s->calib);
+    s->calib.cap = cap;
+    if (n_val == 0)
+        return CLV_OK;
+    double *v = malloc(n_val * sizeof *v), *b = malloc(n_val * sizeof *b);
+    int st = v && b ? CLV_OK : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    clv_ltv_config open = calibrated(s);
+    open.calib.cap = INFINITY; /* the raw bounded values */
+    if (st == CLV_OK)
+        st = predict(s->mlp, loss, &open, Xv, n_val, v, b, NULL, "validation", err);
+    if (st == CLV_OK)
+        st = clv_value_calib_fit(v, yv, n_val, cap, &s->calib, err);
+    free(v), free(b);
+    return st;
+}
+
 /* the network and the baseline on the rows idx[0..n) of d (standardised in place) */
 static int evaluate_on(clv_mlp *m, int loss, const clv_ltv_study *bl, clv_ltv_data *d, const size_t *idx, size_t n,
                        const double *mean, const double *sd, clv_ltv_evaluation *e, clv_error *err)
@@ -85,12 +130,12 @@ static int evaluate_on(clv_mlp *m, int loss, const clv_ltv_study *bl, clv_ltv_da
     if (st == CLV_OK) {
         gather(d, idx, n, X, y);
         clv_standardize_apply(X, n, CLV_LTV_FEATURES, mean, sd);
-        st = predict(m, loss, X, n, pv, pb, e->name, err);
+        const clv_ltv_config cfg = calibrated(bl);
+        st = predict(m, loss, &cfg, X, n, pv, pb, &e->above, e->name, err);
     }
-    e->above = 0, e->value_max = -INFINITY;
+    e->value_max = -INFINITY;
     for (size_t i = 0; st == CLV_OK && i < n; i++) {
         bought[i] = y[i] > 0, bb[i] = d->baseline[idx[i]];
-        e->above += bl->label_max > 0 && pv[i] > CLV_LTV_ABOVE_LABELS * bl->label_max;
         e->value_max = pv[i] > e->value_max ? pv[i] : e->value_max;
     }
     e->n = n;
@@ -128,7 +173,12 @@ static int evaluate_on(clv_mlp *m, int loss, const clv_ltv_study *bl, clv_ltv_da
         if (st == CLV_OK)
             st = clv_class_metrics_of(pv, bought, n, 0, &e->lr[k], err);
     }
-    free(X), free(y), free(pv), free(pb), free(bb), free(bought);
+    /* the standardised rows and labels stay, for the explanations */
+    if (st == CLV_OK)
+        e->X = X, e->y = y;
+    else
+        free(X), free(y);
+    free(pv), free(pb), free(bb), free(bought);
     return st;
 }
 
@@ -230,6 +280,8 @@ int clv_ltv_study_run(const clv_scenario *scn, const clv_progress *prog, clv_ltv
         clv_mlp_history_free(&lh);
     }
     free(yb), free(sorted);
+    if (st == CLV_OK)
+        st = calibrate(s, L->loss, yt, n_tr, Xt + n_tr * K, yt + n_tr, n_val, err);
     if (st == CLV_OK && use_real) {
         s->ev[s->n_ev].name = "real";
         st = evaluate_on(s->mlp, L->loss, s, real, s->rp + n_rpool, n_rtest, s->mean, s->sd, &s->ev[s->n_ev++], err);
@@ -244,6 +296,8 @@ int clv_ltv_study_run(const clv_scenario *scn, const clv_progress *prog, clv_ltv
 void clv_ltv_study_free(clv_ltv_study *s)
 {
     free(s->rp), free(s->sp), free(s->all), free(s->hidx), free(s->X), free(s->y);
+    for (int e = 0; e < 2; e++)
+        free(s->ev[e].X), free(s->ev[e].y);
     clv_mlp_history_free(&s->history);
     clv_mlp_free(s->mlp);
     clv_mlp_free(s->lr[0]), clv_mlp_free(s->lr[1]);
@@ -258,6 +312,7 @@ void clv_ltv_study_config(const clv_ltv_study *s, const clv_scenario *scn, clv_l
     clv_ltv_config_of(scn, c);
     c->label_max = s->label_max;
     c->n_train = (double)s->n_train;
+    c->calibrated = 1, c->sigma_max = s->sigma_max, c->calib = s->calib;
 }
 
 clv_ltv_model *clv_ltv_study_model(const clv_ltv_study *s, const clv_scenario *scn, size_t max_batch,
