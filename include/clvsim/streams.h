@@ -73,6 +73,8 @@ enum {
     CLV_WORLD_LTV_HOLDOUT = 3000001,  /* its holdout world (and the order of its customers) */
     CLV_SPLIT_LTV_REAL = 3000010,     /* split of the real customers (CLV_STREAM_SPLIT) */
     CLV_SPLIT_LTV_ALL = 3000011,      /* split of real and synthetic together (CLV_STREAM_SPLIT) */
+    CLV_SPLIT_LTV_FOLDS = 3000012,    /* train-ltv's cross-validation folds (CLV_STREAM_SPLIT) */
+    CLV_SPLIT_LTV_SEARCH = 3000013,   /* train-ltv's random search's draws of trials (CLV_STREAM_SPLIT) */
     CLV_WORLD_BOUNDS = 4000000,       /* reserved: the yardsticks' worlds and draws */
     CLV_RANDOM_POLICY_BASE = 5000000, /* + epoch: the random policy's draws (CLV_STREAM_EXPLORATION) */
     CLV_SPLIT_EXPERIMENT = 6000000,   /* + arm: validate's simulated experiment, who is treated (CLV_STREAM_SPLIT) */

@@ -18,6 +18,7 @@ static const char *const response_options[] = {"arm-column", "control", "convert
 static const char *const simulate_options[] = {"policy", NULL};
 static const char *const train_options[] = {"algo", "resume", NULL};
 static const char *const compare_options[] = {"tables", NULL};
+static const char *const train_ltv_options[] = {"split", "folds", "search", "trials", NULL};
 static const char *const predict_options[] = {"cutoff", "unit", "delimiter", "header", "customer-column",
                                               "date-column", "amount-column", "quantity-column", "amount-kind",
                                               "date-format", "skip-malformed!", NULL};
@@ -41,7 +42,7 @@ static const cli_cmd commands[] = {
     {"validate", "certify that the simulated world reproduces the fitted model",
      clv_help_validate, cmd_validate, NULL},
     {"train-ltv", "train the neural LTV predictor on real and/or synthetic customers",
-     clv_help_train_ltv, cmd_train_ltv, NULL},
+     clv_help_train_ltv, cmd_train_ltv, train_ltv_options},
     {"predict-ltv", "predict per-customer LTV from a transaction log with a trained network",
      clv_help_predict_ltv, cmd_predict_ltv, predict_options},
     {"train-agent", "train Q-learning, SARSA or Expected SARSA agents on the scenario's environment",
