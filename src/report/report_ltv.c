@@ -215,9 +215,10 @@ static void print_splits(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, co
 {
     const clv_ltv_split_record *r = &s->split;
     if (r->kind == CLV_LTV_SPLIT_FILE)
-        fprintf(fp, "split file %s: %.0f train, %.0f validation and %.0f test customers; %.0f customers of the "
-                "cohort not listed (left out), %.0f ids of the file not in the cohort\n", scn->ltv.split_file,
-                r->n_train, r->n_val, r->n_test, r->unlisted, r->unknown);
+        fprintf(fp, "split file %s: %.0f train, %.0f validation and %.0f test customers; %.0f customer%s of the "
+                "cohort not listed (left out), %.0f id%s of the file not in the cohort\n", scn->ltv.split_file,
+                r->n_train, r->n_val, r->n_test, r->unlisted, r->unlisted == 1 ? "" : "s", r->unknown,
+                r->unknown == 1 ? "" : "s");
     if (s->n_trials) {
         char h[96];
         hidden_text(&s->chosen, h, sizeof h);
