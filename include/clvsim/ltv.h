@@ -69,7 +69,8 @@ typedef struct clv_ltv_split_record {
     double unlisted, unknown;   /* FILE: cohort customers not in the file; ids of the file not in the cohort */
     int folds;                  /* ltv.folds (0: none) */
     int search, trials;         /* ltv.search (clv_ltv_search), the trials run */
-    double cv_score, cv_sd;     /* the final configuration's mean and sd of the folds' Gini (saved as 0 without folds or when undefined) */
+    double cv_score, cv_sd;     /* the final configuration's mean and sd of the folds' Gini (saved as 0
+                                 * without folds, or when undefined) */
     /* the final network's configuration (the search's choice, else the scenario's) */
     int loss, n_hidden, hidden[CLV_MAX_LAYERS];
     double learning_rate, weight_decay, dropout;
@@ -431,7 +432,12 @@ void clv_ltv_study_free(clv_ltv_study *s);
 
 /* Stage ltv.mlp (the network with its standardisation and settings:
  * clv_mlp_save), ltv_history.csv, ltv_metrics.csv, ltv_classification.csv,
- * ltv_gain.csv and ltv_calibration.csv in od (a claimed directory). */
+ * ltv_gain.csv, ltv_calibration.csv, ltv_split.csv (the split record and
+ * the final configuration), and with folds ltv_cv.csv (per fold and model
+ * the metrics of clv_ltv_cv, then rows "mean" and "sd"), with a search
+ * ltv_search.csv (per trial its settings, the mean and sd of each metric
+ * of the network and BTYD over the folds, and chosen 1 for s->best) in od
+ * (a claimed directory). */
 int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od, clv_error *err);
 /* The figures ltv_calibration, ltv_gain and ltv_loss (output.plot_formats)
  * from the staged CSVs; CLV_EUNSUPPORTED when gnuplot is missing. */

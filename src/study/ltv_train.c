@@ -208,8 +208,8 @@ typedef struct fold_rows {
 } fold_rows;
 
 /* K-fold cross-validation of configuration tr on the n raw rows X, y
- * (BTYD's predictions b), folds fold[] of order[] (clv_ltv_folds); phase
- * names the trial in the progress */
+ * (BTYD's predictions b), folds fold[] of order[] (clv_ltv_folds); each
+ * fold is reported (and the cancel asked) before it trains */
 static int cross_validate(const clv_ltv_trial *tr, const clv_scn_ltv *L, const double *X, const double *y,
                           const double *b, size_t n, const int *fold, const size_t *order, int folds, uint64_t seed,
                           const clv_progress *prog, clv_ltv_cv *cv, clv_error *err)
@@ -223,7 +223,7 @@ static int cross_validate(const clv_ltv_trial *tr, const clv_scn_ltv *L, const d
     if (!r.X || !r.y || !r.b || !pv || !pb)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     for (int k = 0; st == CLV_OK && k < folds; k++) {
-        if (clv_progress_poll(prog) != CLV_OK) {
+        if (clv_progress_report(prog, "cross-validating (folds trained)", k, folds) != CLV_OK) {
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
             break;
         }
