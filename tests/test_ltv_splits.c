@@ -34,7 +34,7 @@ static uint64_t fnv(const char *id, char part)
 /* a cohort of 30 ids c00..c29 */
 static const char *const *cohort(void)
 {
-    static char buf[30][8];
+    static char buf[30][16];
     static const char *ids[30];
     for (int i = 0; i < 30; i++)
         snprintf(buf[i], sizeof buf[i], "c%02d", i), ids[i] = buf[i];
