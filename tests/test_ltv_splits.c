@@ -1,9 +1,11 @@
 /* test_ltv_splits.c - train-ltv's split file, folds, cross-validation, search and their record in the network file. */
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clvsim/clvsim.h"
@@ -624,6 +626,36 @@ TEST(test_scenario_cdnow_ltv)
     CHECK(r.out && strstr(r.out, "trained on 18856 customers (18856 real, 0 synthetic;") &&
           strstr(r.out, "real holdout of 4714 customers"));
     harness_proc_free(&r);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK_INT(system(cmd), 0);
+}
+
+/* Ctrl-C in a long search stops train-ltv promptly (exit 130), writing nothing */
+TEST(test_cli_train_ltv_search_interrupted)
+{
+    char dir[] = "/tmp/clvsim-cvstop-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[96];
+    snprintf(out, sizeof out, "%s/out", dir);
+    harness_job j;
+    const char *const args[] = {"train-ltv", "scenarios/holiday.cfg", "-o", out, "--quiet", "--folds", "5",
+                                "--search", "random", "--trials", "200", "--set", "ltv.synthetic_customers=2000",
+                                "--set", "ltv.epochs=300", "--set", "ltv.patience=0", "--set", "output.plots=false",
+                                NULL};
+    if (harness_start(&j, args, NULL) == 0) {
+        nanosleep(&(struct timespec){2, 500000000}, NULL);
+        kill(j.pid, SIGINT);
+        harness_proc r = harness_wait(&j, 20);
+        CHECK_INT(r.status, 130);
+        CHECK(r.seconds < 12);
+        CHECK(r.err && (strstr(r.err, "cancelled; no results were written to ") ||
+                        strstr(r.err, "stopped; no results were written to ")));
+        harness_proc_free(&r);
+        char path[128];
+        snprintf(path, sizeof path, "%s/ltv_search.csv", out);
+        CHECK(access(path, F_OK) != 0);
+    }
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK_INT(system(cmd), 0);

@@ -395,7 +395,8 @@ const clv__key clv__scn_keys[] = {
     REAL("ltv.weight_decay", ltv.weight_decay, 0, 1, 0, "0.0001", NULL, "Decoupled weight decay."),
     REAL("ltv.dropout", ltv.dropout, 0, 0.9, 0, "0.0", "probability", "Dropout on hidden units while training (inverted: kept units scaled by 1 / (1 - dropout))."),
     REAL("ltv.validation_fraction", ltv.validation_fraction, 0, 0.5, CLV__KF_MIN_OPEN, "0.2", "fraction",
-         "Share of training customers held out for early stopping."),
+         "Share of training customers held out for early stopping (keyed; with ltv.split_file its validation "
+         "customers stop early instead; each cross-validation fold holds out this share of its own training rows)."),
     INT("ltv.patience", ltv.patience, 0, 10000, 0, "20", "epochs",
         "Stop after this many epochs without validation improvement; 0: never stop early."),
     INT64("ltv.synthetic_customers", ltv.synthetic_customers, 0, 1e8, 0, "20000", "customers",
@@ -417,7 +418,8 @@ const clv__key clv__scn_keys[] = {
     ENUM("ltv.search", ltv.search, n_search, "\"none\"",
          "Hyper-parameter search over the ltv.search_* lists, each trial scored by the mean normalised Gini of "
          "ltv.folds-fold cross-validation (maximised); the best trial trains the final network. grid: every "
-         "combination (at most ltv.trials of them); random: ltv.trials keyed draws."),
+         "combination (at most ltv.trials of them); random: ltv.trials keyed draws of each list's value (a draw may "
+         "repeat an earlier trial)."),
     INT("ltv.trials", ltv.trials, 1, 1000, 0, "20", "trials", "The search's budget of trials."),
     ARRAY(CLV__K_INT_ARRAY, "ltv.search_width", ltv.search_width, ltv.n_search_width, 1, 1, 4096, 0,
           "[16, 32, 64]", "units",

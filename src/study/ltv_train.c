@@ -209,10 +209,10 @@ typedef struct fold_rows {
 
 /* K-fold cross-validation of configuration tr on the n raw rows X, y
  * (BTYD's predictions b), folds fold[] of order[] (clv_ltv_folds); each
- * fold is reported (and the cancel asked) before it trains */
+ * fold is reported in phase (and the cancel asked) before it trains */
 static int cross_validate(const clv_ltv_trial *tr, const clv_scn_ltv *L, const double *X, const double *y,
                           const double *b, size_t n, const int *fold, const size_t *order, int folds, uint64_t seed,
-                          const clv_progress *prog, clv_ltv_cv *cv, clv_error *err)
+                          const char *phase, const clv_progress *prog, clv_ltv_cv *cv, clv_error *err)
 {
     const size_t K = CLV_LTV_FEATURES;
     memset(cv, 0, sizeof *cv);
@@ -223,7 +223,7 @@ static int cross_validate(const clv_ltv_trial *tr, const clv_scn_ltv *L, const d
     if (!r.X || !r.y || !r.b || !pv || !pb)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     for (int k = 0; st == CLV_OK && k < folds; k++) {
-        if (clv_progress_report(prog, "cross-validating (folds trained)", k, folds) != CLV_OK) {
+        if (clv_progress_report(prog, phase, k, folds) != CLV_OK) {
             st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
             break;
         }
@@ -346,16 +346,15 @@ static int cv_and_search(const clv_scn_ltv *L, uint64_t seed, const clv_progress
     int st = !fold || !order ? clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory")
                              : clv_ltv_folds(n, L->folds, seed, fold, order, err);
     if (st == CLV_OK && L->search == CLV_LTV_SEARCH_NONE)
-        st = cross_validate(&s->chosen, L, X, y, b, n, fold, order, L->folds, seed, prog, &s->cv, err);
+        st = cross_validate(&s->chosen, L, X, y, b, n, fold, order, L->folds, seed,
+                            "cross-validating (folds trained)", prog, &s->cv, err);
     if (st == CLV_OK && L->search != CLV_LTV_SEARCH_NONE && (st = make_trials(L, seed, s, err)) == CLV_OK) {
         s->best = -1;
         for (int t = 0; st == CLV_OK && t < s->n_trials; t++) {
-            if ((st = clv_progress_report(prog, "searching (trials cross-validated)", t, s->n_trials)) != CLV_OK) {
-                st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "stopped");
-                break;
-            }
-            st = cross_validate(&s->trials[t], L, X, y, b, n, fold, order, L->folds, seed, prog, &s->trial_cv[t],
-                                err);
+            char phase[80];
+            snprintf(phase, sizeof phase, "searching: trial %d of %d (folds trained)", t + 1, s->n_trials);
+            st = cross_validate(&s->trials[t], L, X, y, b, n, fold, order, L->folds, seed, phase, prog,
+                                &s->trial_cv[t], err);
             const double g = s->trial_cv[t].mean[0][CLV_LTV_CV_GINI];
             if (st == CLV_OK && g == g && (s->best < 0 || g > s->trial_cv[s->best].mean[0][CLV_LTV_CV_GINI]))
                 s->best = t;
