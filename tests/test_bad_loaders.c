@@ -397,7 +397,7 @@ enum { NET_HEAD = 8, NET_META = NET_HEAD + 14 * 4, NET_MEAN = NET_META + CLV_MLP
 /* train-ltv's settings of a scenario with the defaults */
 static void ltv_meta(double *meta)
 {
-    const clv_ltv_config c = {365, 1, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD, 0, 0, 0, 0, {0}};
+    const clv_ltv_config c = {365, 1, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD, 0, 0, 0, 0, {0}, {0}};
     clv_ltv_config_pack(&c, meta);
 }
 
@@ -595,7 +595,13 @@ TEST(test_bad_loaders_ltv_meta)
         {11, INFINITY, "label_max", "the network's setting is inf; expected a finite number >= 0"},
         {12, 2.5, "n_train", "the network's setting is 2.5; expected an integer in [0, 2^53]"},
         {12, -1, "n_train", "the network's setting is -1; expected an integer in [0, 2^53]"},
-        {13, 3, "", "the network's setting 13 (unused in layout 1) is 3; expected 0"},
+        {13, 3, "split", "the network's split setting 13 is 3; expected 0, 1 (keyed fraction) or 2 (file)"},
+        {13, NAN, "split", "the network's split setting 13 is nan; expected 0, 1 (keyed fraction) or 2 (file)"},
+        {14, 0.2, "split", "the network's split setting 14 is 0.2; expected 0 (the split's kind, setting 13, is 0: "
+                           "not recorded)"},
+        {47, 1, "split", "the network's split setting 47 is 1; expected 0 (the split's kind, setting 13, is 0: not "
+                         "recorded)"},
+        {48, 3, "calibration", "the network's calibration is of layout 3; expected 0 (none) or 1"},
     };
     clv_error err;
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -755,7 +761,7 @@ static int save_net_biases(const char *path, double logit, double mu, double s, 
     clv_mlp_set_params(m, p);
     for (int j = 0; j < NET_IN; j++)
         mean[j] = 0, sd[j] = 1;
-    const clv_ltv_config c = {91, 0, 0.1, 0.3, {30, 90, 365, 4}, 0, CLV_MODEL_BGNBD, label_max, n_train, 0, 0, {0}};
+    const clv_ltv_config c = {91, 0, 0.1, 0.3, {30, 90, 365, 4}, 0, CLV_MODEL_BGNBD, label_max, n_train, 0, 0, {0}, {0}};
     clv_ltv_config_pack(&c, meta);
     int st = clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err);
     clv_mlp_free(m);

@@ -121,7 +121,7 @@ TEST(test_streams_schema_bounds_fit)
     used[CLV_SPACE_EXPERIMENT].rep_first = clv_rep_experiment(0);
     used[CLV_SPACE_EXPERIMENT].rep_last = clv_rep_experiment(CLV_MAX_CONTACT_EFFECTS - 1);
     used[CLV_SPACE_LTV].rep_first = CLV_WORLD_LTV_TRAIN;
-    used[CLV_SPACE_LTV].rep_last = CLV_SPLIT_LTV_ALL;
+    used[CLV_SPACE_LTV].rep_last = CLV_SPLIT_LTV_SEARCH;
     /* the world namespaces' blocks are customers (training's exploration
      * blocks are algorithms: fewer) */
     const int world_spaces[] = {CLV_SPACE_TRAINING, CLV_SPACE_ORACLE, CLV_SPACE_EVALUATION, CLV_SPACE_LTV,

@@ -59,6 +59,25 @@ void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *
 
 /* Numbers of the network file's configuration that the value's calibration uses. */
 enum { CLV_LTV_META_CALIB = 48, CLV_LTV_META_CALIB_END = 64 };
+/* Where train-ltv's real customers went (ltv.split_file or the keyed
+ * ltv.holdout_fraction), how the training was cross-validated and
+ * searched, and the configuration the final network was trained with; kept
+ * in the network file as meta numbers 13..47 (clv_ltv_config_pack). */
+enum { CLV_LTV_SPLIT_UNKNOWN = 0, CLV_LTV_SPLIT_KEYED = 1, CLV_LTV_SPLIT_FILE = 2 };
+typedef struct clv_ltv_split_record {
+    int kind;                   /* CLV_LTV_SPLIT_*: 0 = a file written before splits were recorded */
+    double holdout_fraction;    /* KEYED: ltv.holdout_fraction; else 0 */
+    uint64_t hash;              /* FILE: clv_ltv_split_read's hash of the assignment; else 0 */
+    double n_train, n_val, n_test; /* rows that trained, stopped early, were the real (or synthetic) holdout */
+    double unlisted, unknown;   /* FILE: cohort customers not in the file; ids of the file not in the cohort */
+    int folds;                  /* ltv.folds (0: none) */
+    int search, trials;         /* ltv.search (clv_ltv_search), the trials run */
+    double cv_score, cv_sd;     /* the final configuration's mean and sd of the folds' Gini (saved as 0
+                                 * without folds, or when undefined) */
+    /* the final network's configuration (the search's choice, else the scenario's) */
+    int loss, n_hidden, hidden[CLV_MAX_LAYERS];
+    double learning_rate, weight_decay, dropout;
+} clv_ltv_split_record;
 
 /* What a trained network's features and labels meant, kept in its file
  * (the meta numbers of clv_mlp_save) so that predictions use the same. */
@@ -81,6 +100,7 @@ typedef struct clv_ltv_config {
     double sigma_max;           /* the bound of the ZILN sigma (0: none) */
     clv_value_calib calib;      /* the map fitted on the validation rows; its cap
                                  * CLV_LTV_ABOVE_LABELS x label_max (+inf when label_max is 0) */
+    clv_ltv_split_record split; /* the split, folds and chosen configuration (all 0: not known) */
 } clv_ltv_config;
 
 void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c);
@@ -88,7 +108,12 @@ void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c);
  * (the layout), then horizon, discount, annual discount rate, margin rate,
  * the lifecycle's new, active and churned days and loyal purchases, the
  * BTYD feature and model, the largest training label, the training rows,
- * and zeros; numbers 48 to 63 the calibration: 48 its layout (1, or 0 for
+ * then in 13..47 the split record: 13 kind, 14 holdout fraction, 15 and 16
+ * the hash's high and low 32 bits, 17..21 n_train, n_val, n_test, unlisted,
+ * unknown, 22 folds, 23 search, 24 trials, 25 cv_score, 26 cv_sd, 27 loss,
+ * 28 learning rate, 29 weight decay, 30 dropout, 31 n_hidden, 32..39 the
+ * hidden widths (0 past n_hidden), 40..47 zeros (a record of kind 0 is
+ * written as zeros); numbers 48 to 63 the calibration: 48 its layout (1, or 0 for
  * none, then 49 to 63 are 0), 49 sigma_max, 50 to 55 the knots'
  * predictions (the unused ones 0), 56 to 61 their values, 62 and 63 0. */
 void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);
@@ -98,7 +123,9 @@ void clv_ltv_config_pack(const clv_ltv_config *c, double *meta);
  * ("ltv.horizon_days"; "label_max" for the largest label, finite and >= 0;
  * "n_train", an integer in [0, 2^53])
  * and the value and range in the message, for a layout other than 1, a
- * value out of range or not finite, or a non-zero unused number; for the
+ * value out of range or not finite, or a non-zero unused number (field
+ * "split" for numbers 13..47: any of them non-zero with a kind of 0, or out
+ * of its range); for the
  * calibration (err->field "calibration") a layout other than 0 or 1, a
  * non-zero number of layout 0, a sigma_max not finite or below 0, knots
  * whose predictions are not positive and increasing (unused ones 0) or
@@ -296,7 +323,42 @@ typedef struct clv_ltv_data {
     double *X;          /* n x CLV_LTV_FEATURES */
     double *y;          /* labels */
     double *baseline;   /* the BTYD prediction of each label */
+    char **id;          /* real rows: the reader's customer ids (clv_rfm_table's id); NULL for synthetic ones */
 } clv_ltv_data;
+
+/* ---- a split of real customers from a file (train-ltv --split FILE, ltv.split_file) ----
+ *
+ * The file is a CSV whose first line is the header customer_id,split and
+ * each further line an id and train, validation or test; an id may be in
+ * double quotes (RFC 4180) and is compared byte for byte with the ids as
+ * the log reader keeps them (clv_rfm_table's id: the log's field as it is
+ * written).  Empty lines are skipped; a \r before the \n is dropped.
+ * split[i] of the cohort's customer ids[0..n) receives
+ * CLV_LTV_PART_TRAIN, _VALIDATION, _TEST, or _OUT when the file does not
+ * list it.  rec (zeroed first) receives kind CLV_LTV_SPLIT_FILE, the
+ * counts of the cohort's customers per part, unlisted (the cohort's
+ * customers left out) and unknown (ids of the file not in the cohort), and
+ * the hash of the assignment: the sum mod 2^64 over the cohort's listed
+ * customers of the 64-bit FNV-1a of its id, a 0 byte and the part's letter
+ * (t, v or e), so that it does not depend on the order of either.
+ * CLV_EIO when the file cannot be read; CLV_EINPUT with err->file the
+ * path, err->line the line and err->field (customer_id, split, or header)
+ * for a missing or other header, a line without two fields or with more,
+ * an empty id, a split other than train, validation and test, an id listed
+ * twice (both lines named), and for no train customer, no validation
+ * customer or fewer than 10 test customers in the cohort (line 0, field
+ * split). */
+enum { CLV_LTV_PART_TRAIN = 0, CLV_LTV_PART_VALIDATION = 1, CLV_LTV_PART_TEST = 2, CLV_LTV_PART_OUT = 3 };
+int clv_ltv_split_read(const char *path, const char *const *ids, size_t n, int *split, clv_ltv_split_record *rec,
+                       clv_error *err);
+
+/* The keyed folds of k-fold cross-validation: fold[i] in [0, k) for rows
+ * 0..n-1, the position of row i in the keyed permutation (seed,
+ * CLV_SPLIT_LTV_FOLDS of clvsim/streams.h) modulo k, so that every row is
+ * in exactly one fold and the folds' sizes differ by at most 1.  order
+ * (may be NULL) receives that permutation (row at each position).
+ * CLV_EINPUT for k < 2 or k > n; CLV_ENOMEM. */
+int clv_ltv_folds(size_t n, int k, uint64_t seed, int *fold, size_t *order, clv_error *err);
 
 /* What a policy would see of a real customer summarised by clv_rfm_read
  * (c, of table t) at the end of the calibration end (the cut-off; today =
@@ -350,6 +412,34 @@ typedef struct clv_ltv_evaluation {
     double value_max;             /* the network's largest value */
 } clv_ltv_evaluation;
 
+/* One configuration of the network: the scenario's, or a trial of the
+ * search (ltv.search_*: the first hidden layer's width w, every other
+ * layer of ltv.hidden scaled by w / ltv.hidden[0], rounded, at least 1). */
+typedef struct clv_ltv_trial {
+    int loss, n_hidden, hidden[CLV_MAX_LAYERS];
+    double learning_rate, weight_decay, dropout;
+} clv_ltv_trial;
+
+/* A k-fold cross-validation (ltv.folds) of one configuration on the
+ * training customers: fold k (clv_ltv_folds) is scored by the network
+ * trained on the others (their keyed last ltv.validation_fraction stopping
+ * it early, standardised with the rest's statistics), and by BTYD, on the
+ * same rows.  m[k][model][metric], model 0 the network and 1 BTYD; mean
+ * and sd (the sample standard deviation, divisor folds - 1) over the
+ * folds, NaN when a fold's metric is (clv_ltv_cv_summarise). */
+enum { CLV_LTV_MAX_FOLDS = 20 };
+enum { CLV_LTV_CV_GINI, CLV_LTV_CV_SPEARMAN, CLV_LTV_CV_RMSE, CLV_LTV_CV_MAE, CLV_LTV_CV_LIFT, CLV_LTV_CV_METRICS };
+typedef struct clv_ltv_cv {
+    int folds;
+    size_t n[CLV_LTV_MAX_FOLDS];
+    double m[CLV_LTV_MAX_FOLDS][2][CLV_LTV_CV_METRICS];
+    double mean[2][CLV_LTV_CV_METRICS], sd[2][CLV_LTV_CV_METRICS];
+} clv_ltv_cv;
+/* mean and sd of cv->m over cv->folds (>= 2) */
+void clv_ltv_cv_summarise(clv_ltv_cv *cv);
+/* The name of metric k of clv_ltv_cv ("normalised_gini", ...); NULL out of range. */
+const char *clv_ltv_cv_metric_name(int k);
+
 typedef struct clv_ltv_study {
     /* the network with its standardisation, and the logistic regressions
      * "will buy" (a label above 0) and "high value" (a label at least
@@ -373,15 +463,27 @@ typedef struct clv_ltv_study {
     double sigma_max;
     clv_value_calib calib;
     int n_ev;
+    /* the split of the customers, the final configuration and its
+     * cross-validation (cv.folds 0 without ltv.folds), the search's trials
+     * (n_trials 0 without ltv.search) and the best of them */
+    clv_ltv_split_record split;
+    clv_ltv_trial chosen;
+    clv_ltv_cv cv;
+    int n_trials, best;
+    clv_ltv_trial *trials;
+    clv_ltv_cv *trial_cv;
     /* internal: the rows and their orders */
     clv_ltv_data real, train, holdout;
-    size_t *rp, *sp, *all, *hidx;
+    size_t *rp, *sp, *all, *hidx, *tidx;
     double *X, *y;
 } clv_ltv_study;
 
 /* Train the predictor of section ltv of scn and measure it against BTYD
  * on customers it has not seen: real rows (clv_ltv_real, with
- * ltv.real_fraction above 0; a fifth of them the real holdout) and
+ * ltv.real_fraction above 0; a keyed ltv.holdout_fraction of them the real
+ * holdout, or with ltv.split_file the file's test customers, its train
+ * ones training and its validation ones stopping early: then
+ * ltv.real_fraction must be 1) and
  * synthetic ones (clv_ltv_synthetic of worlds CLV_WORLD_LTV_TRAIN and
  * CLV_WORLD_LTV_HOLDOUT of clvsim/streams.h, with ltv.real_fraction below
  * 1), mixed with the
@@ -391,7 +493,18 @@ typedef struct clv_ltv_study {
  * clv_ltv_study_free whatever the status.  progress reports the phases of
  * the fits and the training, and cancels.  Errors of the parts;
  * CLV_EINPUT (field ltv.batch_size) when fewer rows train than a batch,
- * CLV_ENUMERIC naming the holdout customer whose value is not finite. */
+ * CLV_ENUMERIC naming the holdout customer whose value is not finite.
+ * With ltv.folds, the final configuration is cross-validated first (s->cv)
+ * on the training rows (with a split file: its train and validation
+ * customers); with ltv.search (which needs ltv.folds) every trial is
+ * (s->trials, s->trial_cv), and the one of the largest mean normalised Gini
+ * of the network over the folds (the first of equal ones; a NaN never) is
+ * s->best and s->chosen, which trains the final network on all training
+ * rows.  CLV_EINPUT (field ltv.split_file, ltv.folds, ltv.search or
+ * ltv.trials) for a split file without ltv.real_fraction = 1, folds of fewer
+ * than 10 rows or a search without folds, a grid larger than ltv.trials,
+ * or no trial with a defined score; the progress's cancel is polled before
+ * every fold. */
 int clv_ltv_study_run(const clv_scenario *scn, const clv_progress *progress, clv_ltv_study *s, clv_error *err);
 /* The trained network of s as a model for batches of max_batch rows
  * (clv_ltv_model_new), with the config clv_ltv_report_write saves with it
@@ -407,7 +520,12 @@ void clv_ltv_study_free(clv_ltv_study *s);
 
 /* Stage ltv.mlp (the network with its standardisation and settings:
  * clv_mlp_save), ltv_history.csv, ltv_metrics.csv, ltv_classification.csv,
- * ltv_gain.csv and ltv_calibration.csv in od (a claimed directory). */
+ * ltv_gain.csv, ltv_calibration.csv, ltv_split.csv (the split record and
+ * the final configuration), and with folds ltv_cv.csv (per fold and model
+ * the metrics of clv_ltv_cv, then rows "mean" and "sd"), with a search
+ * ltv_search.csv (per trial its settings, the mean and sd of each metric
+ * of the network and BTYD over the folds, and chosen 1 for s->best) in od
+ * (a claimed directory). */
 int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od, clv_error *err);
 /* The figures ltv_calibration, ltv_gain and ltv_loss (output.plot_formats)
  * from the staged CSVs; CLV_EUNSUPPORTED when gnuplot is missing. */

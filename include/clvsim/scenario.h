@@ -44,7 +44,8 @@ enum {
     CLV_MAX_BINS = 15,
     CLV_MAX_FEATURE_WINDOWS = 6,
     CLV_MAX_FORMATS = 2,
-    CLV_MAX_CONTACT_EFFECTS = 96
+    CLV_MAX_CONTACT_EFFECTS = 96,
+    CLV_MAX_SEARCH = 8               /* values of each list of train-ltv's search space */
 };
 
 /* ---- enumerations (the names in quotes are what a scenario file writes) ---- */
@@ -61,6 +62,8 @@ typedef enum { CLV_LTV_MLP = 0 /* "mlp" */, CLV_LTV_BTYD = 1 /* "btyd" */ } clv_
 typedef enum { CLV_ACT_RELU = 0, CLV_ACT_TANH = 1 } clv_activation;
 /* (CLV_LOSS_BCE: logistic regression's cross-entropy, for clvsim/mlp.h; not a scenario value) */
 typedef enum { CLV_LOSS_MSE = 0, CLV_LOSS_ZILN = 1, CLV_LOSS_BCE = 2 } clv_loss;
+/* ltv.search: train-ltv's hyper-parameter search */
+typedef enum { CLV_LTV_SEARCH_NONE = 0, CLV_LTV_SEARCH_GRID = 1, CLV_LTV_SEARCH_RANDOM = 2 } clv_ltv_search;
 typedef enum { CLV_LR_CONSTANT = 0, CLV_LR_COSINE = 1 } clv_lr_schedule;
 typedef enum { CLV_ALGO_Q = 0 /* "q-learning" */, CLV_ALGO_SARSA = 1, CLV_ALGO_EXPECTED_SARSA = 2 } clv_algo;
 typedef enum { CLV_ALPHA_CONSTANT = 0, CLV_ALPHA_VISITS = 1 } clv_alpha_schedule;
@@ -243,6 +246,22 @@ typedef struct clv_scn_ltv {
     int64_t synthetic_customers;
     double real_fraction;
     char file[CLV_PATH_MAX];          /* "" = train the network in the run; else a network of train-ltv (resolved) */
+    /* train-ltv's splits, cross-validation and search (clvsim/ltv.h, clv_ltv_study_run) */
+    double holdout_fraction;          /* the keyed share of the real customers kept as the real holdout */
+    char split_file[CLV_PATH_MAX];    /* "" = the keyed holdout; else a CSV customer_id,split (resolved) */
+    int folds;                        /* k-fold cross-validation of the training customers; 0: none */
+    int search;                       /* clv_ltv_search */
+    int trials;                       /* the search's budget */
+    int search_width[CLV_MAX_SEARCH];  /* first hidden layer's widths (the others keep their ratio to it) */
+    int n_search_width;
+    double search_learning_rate[CLV_MAX_SEARCH];
+    int n_search_learning_rate;
+    double search_weight_decay[CLV_MAX_SEARCH];
+    int n_search_weight_decay;
+    double search_dropout[CLV_MAX_SEARCH];
+    int n_search_dropout;
+    int search_loss[2];               /* clv_loss */
+    int n_search_loss;
 } clv_scn_ltv;
 
 typedef struct clv_scn_agent {

@@ -73,6 +73,8 @@ enum {
     CLV_WORLD_LTV_HOLDOUT = 3000001,  /* its holdout world (and the order of its customers) */
     CLV_SPLIT_LTV_REAL = 3000010,     /* split of the real customers (CLV_STREAM_SPLIT) */
     CLV_SPLIT_LTV_ALL = 3000011,      /* split of real and synthetic together (CLV_STREAM_SPLIT) */
+    CLV_SPLIT_LTV_FOLDS = 3000012,    /* train-ltv's cross-validation folds (CLV_STREAM_SPLIT) */
+    CLV_SPLIT_LTV_SEARCH = 3000013,   /* train-ltv's random search's draws of trials (CLV_STREAM_SPLIT) */
     CLV_SPLIT_LTV_IMPORTANCE = 3000100, /* permutation importance (explain.h; SPLIT, block = repeat 2^16 + group) */
     CLV_SPLIT_LTV_BACKGROUND = 3000101, /* background rows of attributions (explain.h; CLV_STREAM_SPLIT) */
     CLV_WORLD_BOUNDS = 4000000,       /* reserved: the yardsticks' worlds and draws */

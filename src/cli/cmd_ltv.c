@@ -50,6 +50,22 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         cli_errorf(cmd->name, "--importance: expected 0 (none) or 2 to 1000 repeats (an interval needs two), got 1");
         return EXIT_USAGE;
     }
+    /* --split, --folds, --search and --trials: ltv.split_file (the path as given, from the current directory),
+     * ltv.folds, ltv.search and ltv.trials, recorded in the resolved scenario */
+    static const char *const searches[] = {"none", "grid", "random", NULL};
+    if (cli_opt_int(cmd->name, &o, "folds", 0, CLV_LTV_MAX_FOLDS, &scn.ltv.folds) ||
+        cli_opt_enum(cmd->name, &o, "search", searches, &scn.ltv.search) ||
+        cli_opt_int(cmd->name, &o, "trials", 1, 1000, &scn.ltv.trials))
+        return EXIT_USAGE;
+    if (cli_opt(&o, "split")) {
+        const char *split = cli_opt(&o, "split");
+        if (!*split || strlen(split) >= sizeof scn.ltv.split_file) {
+            cli_errorf(cmd->name, "--split: expected the path of a CSV customer_id,split (shorter than %zu bytes)",
+                       sizeof scn.ltv.split_file);
+            return EXIT_USAGE;
+        }
+        snprintf(scn.ltv.split_file, sizeof scn.ltv.split_file, "%s", split);
+    }
     clv_error err;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);
@@ -64,6 +80,11 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK)
         st = clv_ltv_study_run(&scn, &prog, &s, &err);
     cli_progress_done(&bar);
+    if (s.split.kind == CLV_LTV_SPLIT_FILE && s.split.unknown > 0)
+        fprintf(stderr, "clvsim train-ltv: warning: %.0f customer id%s of the split file %s %s not in the cohort of "
+                        "data.transactions at %s (compared as the log writes them); %s ignored\n",
+                s.split.unknown, s.split.unknown == 1 ? "" : "s", scn.ltv.split_file,
+                s.split.unknown == 1 ? "is" : "are", scn.data.calibration_end, s.split.unknown == 1 ? "it is" : "they are");
     if (s.have_real) {
         cli_warn_far_dates(cmd->name, scn.data.transactions, &s.real_stats);
         /* a fit at a boundary can make a BTYD feature constant (P(alive) 1 for all when a -> 0) */
@@ -104,7 +125,9 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
         return cli_report(&err);
     if (!o.quiet)
         fprintf(stderr, "clvsim train-ltv: wrote ltv.mlp, ltv_history.csv, ltv_metrics.csv, ltv_features.csv, "
-                        "ltv_classification.csv, ltv_gain.csv, ltv_calibration.csv%s and figures to %s\n",
+                        "ltv_classification.csv, ltv_gain.csv, ltv_calibration.csv, ltv_split.csv%s%s%s and figures "
+                        "to %s\n",
+                scn.ltv.folds ? ", ltv_cv.csv" : "", scn.ltv.search ? ", ltv_search.csv" : "",
                 repeats > 0 ? ", ltv_importance.csv" : "", scn.output.dir);
     return EXIT_OK;
 }

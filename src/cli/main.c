@@ -18,10 +18,10 @@ static const char *const response_options[] = {"arm-column", "control", "convert
 static const char *const simulate_options[] = {"policy", NULL};
 static const char *const train_options[] = {"algo", "resume", NULL};
 static const char *const compare_options[] = {"tables", NULL};
+static const char *const train_ltv_options[] = {"split", "folds", "search", "trials", "importance", NULL};
 static const char *const predict_options[] = {"cutoff", "unit", "delimiter", "header", "customer-column",
                                               "date-column", "amount-column", "quantity-column", "amount-kind",
                                               "date-format", "skip-malformed!", "explain", NULL};
-static const char *const train_ltv_options[] = {"importance", NULL};
 
 /* the full help of each command, man/help/NAME.txt, and the options of
  * every command, man/help/common.txt: made C strings by the Makefile

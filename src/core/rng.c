@@ -115,7 +115,7 @@ static const clv_stream_space spaces[CLV_SPACE_N] = {
                               SPACE(CLV_WORLD_EVALUATION), CUSTOMERS, "evaluation.replications"},
     [CLV_SPACE_LTV] = {"ltv", "the LTV predictor's training and holdout worlds and the splits of its customers",
                        WORLDS | CLV_PURPOSE_BIT(CLV_STREAM_SPLIT), SPACE(CLV_WORLD_LTV), CUSTOMERS,
-                       "fixed keys (CLV_WORLD_LTV_TRAIN .. CLV_SPLIT_LTV_ALL, CLV_SPLIT_LTV_IMPORTANCE, "
+                       "fixed keys (CLV_WORLD_LTV_TRAIN .. CLV_SPLIT_LTV_SEARCH, CLV_SPLIT_LTV_IMPORTANCE, "
                        "CLV_SPLIT_LTV_BACKGROUND)"},
     [CLV_SPACE_BOUNDS] = {"bounds", "reserved for the yardsticks (clairvoyant and other bounds)", WORLDS | EXPLORE,
                           SPACE(CLV_WORLD_BOUNDS), CUSTOMERS, NULL},

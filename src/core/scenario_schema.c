@@ -74,6 +74,7 @@ static const char *const n_ltv[] = {"mlp", "btyd", NULL};
 static const char *const n_act[] = {"relu", "tanh", NULL};
 static const char *const n_loss[] = {"mse", "ziln", NULL};
 static const char *const n_lrs[] = {"constant", "cosine", NULL};
+static const char *const n_search[] = {"none", "grid", "random", NULL};
 static const char *const n_algo[] = {"q-learning", "sarsa", "expected-sarsa", NULL};
 static const char *const n_alpha[] = {"constant", "visits", NULL};
 static const char *const n_explore[] = {"epsilon-greedy", "softmax", NULL};
@@ -394,15 +395,44 @@ const clv__key clv__scn_keys[] = {
     REAL("ltv.weight_decay", ltv.weight_decay, 0, 1, 0, "0.0001", NULL, "Decoupled weight decay."),
     REAL("ltv.dropout", ltv.dropout, 0, 0.9, 0, "0.0", "probability", "Dropout on hidden units while training (inverted: kept units scaled by 1 / (1 - dropout))."),
     REAL("ltv.validation_fraction", ltv.validation_fraction, 0, 0.5, CLV__KF_MIN_OPEN, "0.2", "fraction",
-         "Share of training customers held out for early stopping."),
+         "Share of training customers held out for early stopping (keyed; with ltv.split_file its validation "
+         "customers stop early instead; each cross-validation fold holds out this share of its own training rows)."),
     INT("ltv.patience", ltv.patience, 0, 10000, 0, "20", "epochs",
         "Stop after this many epochs without validation improvement; 0: never stop early."),
     INT64("ltv.synthetic_customers", ltv.synthetic_customers, 0, 1e8, 0, "20000", "customers",
           "Simulated customers in the training set (before run.scale)."),
     REAL("ltv.real_fraction", ltv.real_fraction, 0, 1, 0, "0.0", "fraction",
          "Share of training examples drawn from data.transactions (customers of data.calibration_end, the cut-off; "
-         "a fifth of them is kept as the real holdout); 1: real only, 0: synthetic only; above 0 needs a "
+         "ltv.holdout_fraction of them, or the test customers of ltv.split_file, are the real holdout); 1: real only, 0: synthetic only; above 0 needs a "
          "transaction log."),
+    REAL("ltv.holdout_fraction", ltv.holdout_fraction, 0, 0.9, CLV__KF_MIN_OPEN, "0.2", "fraction",
+         "Keyed share of the real customers kept as the real holdout (the test customers) when there is no "
+         "ltv.split_file."),
+    PATHK("ltv.split_file", ltv.split_file, "\"\"",
+          "A CSV with the header customer_id,split and the values train, validation or test: which real customer "
+          "trains, stops the training early or is the real holdout (clvsim train-ltv --split FILE); customers of "
+          "the cohort not listed are left out. Needs ltv.real_fraction = 1. Relative to the scenario's directory."),
+    INT("ltv.folds", ltv.folds, 0, 20, 0, "0", "folds",
+        "k-fold cross-validation of the training customers (train and validation ones), written to ltv_cv.csv; 0: "
+        "none, else at least 2."),
+    ENUM("ltv.search", ltv.search, n_search, "\"none\"",
+         "Hyper-parameter search over the ltv.search_* lists, each trial scored by the mean normalised Gini of "
+         "ltv.folds-fold cross-validation (maximised); the best trial trains the final network. grid: every "
+         "combination (at most ltv.trials of them); random: ltv.trials keyed draws of each list's value (a draw may "
+         "repeat an earlier trial)."),
+    INT("ltv.trials", ltv.trials, 1, 1000, 0, "20", "trials", "The search's budget of trials."),
+    ARRAY(CLV__K_INT_ARRAY, "ltv.search_width", ltv.search_width, ltv.n_search_width, 1, 1, 4096, 0,
+          "[16, 32, 64]", "units",
+          "Search: widths of the first hidden layer; every other layer of ltv.hidden keeps its ratio to the first "
+          "(rounded, at least 1)."),
+    ARRAY(CLV__K_REAL_ARRAY, "ltv.search_learning_rate", ltv.search_learning_rate, ltv.n_search_learning_rate, 1,
+          1e-12, 1, 0, "[0.0003, 0.001, 0.003]", NULL, "Search: Adam's step sizes."),
+    ARRAY(CLV__K_REAL_ARRAY, "ltv.search_weight_decay", ltv.search_weight_decay, ltv.n_search_weight_decay, 1, 0,
+          1, 0, "[0.0, 0.0001]", NULL, "Search: decoupled weight decays."),
+    ARRAY(CLV__K_REAL_ARRAY, "ltv.search_dropout", ltv.search_dropout, ltv.n_search_dropout, 1, 0, 0.9, 0,
+          "[0.0, 0.1]", "probability", "Search: dropout probabilities."),
+    ENUMS("ltv.search_loss", ltv.search_loss, ltv.n_search_loss, n_loss, CLV__KF_UNIQUE, "[\"ziln\", \"mse\"]",
+          "Search: losses."),
 
     GROUP("agent", 0, "The tabular agents that learn coupon and price policies (clvsim train-agent)."),
     ENUMS("agent.algorithms", agent.algorithms, agent.n_algorithms, n_algo, CLV__KF_UNIQUE,

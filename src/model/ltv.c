@@ -83,7 +83,7 @@ void clv_ltv_data_free(clv_ltv_data *d)
 {
     if (!d)
         return;
-    free(d->X), free(d->y), free(d->baseline);
+    free(d->X), free(d->y), free(d->baseline), free(d->id);
     memset(d, 0, sizeof *d);
 }
 
@@ -191,6 +191,23 @@ void clv_ltv_obs_from_rfm(const clv_rfm *c, const clv_rfm_table *t, const clv_sc
     o->today = today;
 }
 
+/* the ids of t into out->id: one block, the pointers then the strings */
+static int copy_ids(const clv_rfm_table *t, clv_ltv_data *out, clv_error *err)
+{
+    size_t bytes = t->n * sizeof(char *);
+    for (size_t i = 0; i < t->n; i++)
+        bytes += strlen(t->id[i]) + 1;
+    if (!(out->id = malloc(bytes ? bytes : 1)))
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    char *p = (char *)(out->id + t->n);
+    for (size_t i = 0; i < t->n; i++) {
+        const size_t len = strlen(t->id[i]) + 1;
+        out->id[i] = memcpy(p, t->id[i], len);
+        p += len;
+    }
+    return CLV_OK;
+}
+
 int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progress, clv_ltv_data *out,
                  clv_fit_result fits[2], clv_txlog_stats *stats, clv_error *err)
 {
@@ -259,6 +276,8 @@ int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progr
             st = clv_error_set(err, CLV_ENUMERIC, d->transactions, 0, NULL, "customer %s: label %g, BTYD baseline "
                                "%g; expected finite numbers", t->id[i], out->y[i], out->baseline[i]);
     }
+    if (st == CLV_OK)
+        st = copy_ids(t, out, err);
     clv_rfm_free(t);
     if (st != CLV_OK)
         clv_ltv_data_free(out);
@@ -351,6 +370,87 @@ double clv_ltv_value_of(const clv_ltv_config *c, int loss, const double *r, int 
     return v > c->calib.cap ? c->calib.cap : v;
 }
 
+static int meta_int(const double *meta, int k, const char *key, int lo, int hi, int *v, clv_error *err);
+static int meta_real(const double *meta, int k, const char *key, double lo, double hi, double *v, clv_error *err);
+
+/* the split record in meta numbers 13..47 (clvsim/ltv.h); kind 0 stays zeros */
+enum { META_SPLIT = 13, META_SPLIT_END = 48 };
+static void split_pack(const clv_ltv_split_record *r, double *meta)
+{
+    if (r->kind == CLV_LTV_SPLIT_UNKNOWN)
+        return;
+    double *m = meta + META_SPLIT;
+    m[0] = r->kind, m[1] = r->holdout_fraction;
+    m[2] = (double)(r->hash >> 32), m[3] = (double)(r->hash & 0xffffffffu);
+    m[4] = r->n_train, m[5] = r->n_val, m[6] = r->n_test, m[7] = r->unlisted, m[8] = r->unknown;
+    m[9] = r->folds, m[10] = r->search, m[11] = r->trials, m[12] = isfinite(r->cv_score) ? r->cv_score : 0;
+    m[13] = isfinite(r->cv_sd) ? r->cv_sd : 0;
+    m[14] = r->loss, m[15] = r->learning_rate, m[16] = r->weight_decay, m[17] = r->dropout, m[18] = r->n_hidden;
+    for (int k = 0; k < r->n_hidden && k < CLV_MAX_LAYERS; k++)
+        m[19 + k] = r->hidden[k];
+}
+
+static int count_ok(double x)
+{
+    return x >= 0 && x <= 9007199254740992.0 && x == floor(x);
+}
+
+static int split_bad(int k, double v, const char *expected, clv_error *err)
+{
+    return clv_error_set(err, CLV_EINPUT, NULL, 0, "split", "the network's split setting %d is %g; expected %s", k,
+                         v, expected);
+}
+
+/* the split record back from meta numbers 13..47: all zeros, or a record in range */
+static int split_unpack(const double *meta, clv_ltv_split_record *r, clv_error *err)
+{
+    const double *m = meta + META_SPLIT;
+    memset(r, 0, sizeof *r);
+    if (m[0] == 0) {
+        for (int k = META_SPLIT + 1; k < META_SPLIT_END; k++)
+            if (meta[k] != 0)
+                return split_bad(k, meta[k], "0 (the split's kind, setting 13, is 0: not recorded)", err);
+        return CLV_OK;
+    }
+    if (m[0] != CLV_LTV_SPLIT_KEYED && m[0] != CLV_LTV_SPLIT_FILE)
+        return split_bad(META_SPLIT, m[0], "0, 1 (keyed fraction) or 2 (file)", err);
+    r->kind = (int)m[0];
+    if (!(m[1] >= 0 && m[1] < 1))
+        return split_bad(META_SPLIT + 1, m[1], "a fraction in [0, 1)", err);
+    r->holdout_fraction = m[1];
+    for (int k = 2; k <= 3; k++)
+        if (!(m[k] >= 0 && m[k] <= 4294967295.0 && m[k] == floor(m[k])))
+            return split_bad(META_SPLIT + k, m[k], "an integer in [0, 2^32)", err);
+    r->hash = (uint64_t)m[2] << 32 | (uint64_t)m[3];
+    for (int k = 4; k <= 8; k++)
+        if (!count_ok(m[k]))
+            return split_bad(META_SPLIT + k, m[k], "an integer in [0, 2^53]", err);
+    r->n_train = m[4], r->n_val = m[5], r->n_test = m[6], r->unlisted = m[7], r->unknown = m[8];
+    int st;
+    if ((st = meta_int(meta, META_SPLIT + 9, "ltv.folds", 0, 20, &r->folds, err)) ||
+        (st = meta_int(meta, META_SPLIT + 10, "ltv.search", 0, 2, &r->search, err)) ||
+        (st = meta_int(meta, META_SPLIT + 11, "ltv.trials", 0, 1000, &r->trials, err)) ||
+        (st = meta_real(meta, META_SPLIT + 12, "split", -1, 1, &r->cv_score, err)) ||
+        (st = meta_real(meta, META_SPLIT + 13, "split", 0, 2, &r->cv_sd, err)) ||
+        (st = meta_int(meta, META_SPLIT + 14, "ltv.loss", 0, 1, &r->loss, err)) ||
+        (st = meta_real(meta, META_SPLIT + 15, "ltv.learning_rate", 0, 1, &r->learning_rate, err)) ||
+        (st = meta_real(meta, META_SPLIT + 16, "ltv.weight_decay", 0, 1, &r->weight_decay, err)) ||
+        (st = meta_real(meta, META_SPLIT + 17, "ltv.dropout", 0, 0.9, &r->dropout, err)) ||
+        (st = meta_int(meta, META_SPLIT + 18, "ltv.hidden", 1, CLV_MAX_LAYERS, &r->n_hidden, err)))
+        return st;
+    for (int k = 0; k < CLV_MAX_LAYERS; k++) {
+        const int j = META_SPLIT + 19 + k;
+        if (k < r->n_hidden && (st = meta_int(meta, j, "ltv.hidden", 1, CLV_LTV_MAX_WIDTH, &r->hidden[k], err)))
+            return st;
+        if (k >= r->n_hidden && meta[j] != 0)
+            return split_bad(j, meta[j], "0 (past the hidden layers)", err);
+    }
+    for (int k = META_SPLIT + 19 + CLV_MAX_LAYERS; k < META_SPLIT_END; k++)
+        if (meta[k] != 0)
+            return split_bad(k, meta[k], "0 (unused)", err);
+    return CLV_OK;
+}
+
 void clv_ltv_config_pack(const clv_ltv_config *c, double *meta)
 {
     const double v[13] = {1, c->horizon_days, c->discount, c->annual_discount_rate, c->margin_rate,
@@ -359,6 +459,7 @@ void clv_ltv_config_pack(const clv_ltv_config *c, double *meta)
                           c->n_train};
     memset(meta, 0, CLV_MLP_META * sizeof *meta);
     memcpy(meta, v, sizeof v); /* meta[0] = 1: the layout of this version */
+    split_pack(&c->split, meta);
     calib_pack(c, meta);
 }
 
@@ -412,9 +513,12 @@ int clv_ltv_config_unpack(const double *meta, clv_ltv_config *c, clv_error *err)
     if (!(c->n_train >= 0 && c->n_train <= 9007199254740992.0 && c->n_train == floor(c->n_train)))
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "n_train", "the network's setting is %g; expected an integer "
                              "in [0, 2^53]", c->n_train);
-    /* numbers 13 to CLV_MLP_META - 1 are not used by layout 1 (files of
-     * version 02 have 16 numbers, read with the rest 0) */
-    for (int k = 13; k < CLV_MLP_META; k++)
+    /* numbers 13..47 are the split record (0 in files before it: files of
+     * version 02 have 16 numbers, read with the rest 0); 48 to
+     * 63 the calibration (calib_unpack) */
+    if ((st = split_unpack(meta, &c->split, err)) != CLV_OK)
+        return st;
+    for (int k = META_SPLIT_END; k < CLV_MLP_META; k++)
         if ((k < CLV_LTV_META_CALIB || k >= CLV_LTV_META_CALIB_END) && meta[k] != 0)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the network's setting %d (unused in layout 1) is "
                                  "%g; expected 0", k, meta[k]);

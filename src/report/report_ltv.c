@@ -31,6 +31,100 @@ static void print_metrics(FILE *fp, clv_numcheck *chk, const char *name, const c
     clv_put_opt(fp, chk, "AUC buy", " %10.4f\n", c->auc);
 }
 
+static const char *const split_kinds[3] = {"unknown", "keyed", "file"};
+static const char *const search_names[3] = {"none", "grid", "random"};
+
+/* a configuration's hidden layers as 32x16 */
+static void hidden_text(const clv_ltv_trial *t, char *buf, size_t size)
+{
+    size_t k = 0;
+    buf[0] = 0;
+    for (int j = 0; j < t->n_hidden && k < size; j++)
+        k += (size_t)snprintf(buf + k, size - k, j ? "x%d" : "%d", t->hidden[j]);
+}
+
+/* the rows of one cross-validation in ltv_cv.csv: per fold and model, then their mean and sd */
+static void cv_rows(clv_afile *afp, const clv_ltv_cv *cv)
+{
+    clv_afile af = *afp;
+    for (int k = 0; k < cv->folds + 2; k++)
+        for (int a = 0; a < 2; a++) {
+            const double *m = k < cv->folds ? cv->m[k][a] : k == cv->folds ? cv->mean[a] : cv->sd[a];
+            if (k < cv->folds)
+                fprintf(af.fp, "%s,%d,%zu", names[a], k + 1, cv->n[k]);
+            else
+                fprintf(af.fp, "%s,%s,", names[a], k == cv->folds ? "mean" : "sd");
+            for (int j = 0; j < CLV_LTV_CV_METRICS; j++)
+                OPT(clv_ltv_cv_metric_name(j), j + 1 < CLV_LTV_CV_METRICS ? ",%.8g" : ",%.8g\n", m[j]);
+        }
+    afp->num = af.num;
+}
+
+/* ltv_split.csv, and with folds ltv_cv.csv, with a search ltv_search.csv */
+static int write_splits(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od, clv_error *err)
+{
+    const clv_ltv_split_record *r = &s->split;
+    clv_afile af;
+    int st = clv_outdir_stage(od, "ltv_split.csv", scn->source, &af, err);
+    if (st == CLV_OK) {
+        fprintf(af.fp, "setting,value\nkind,%s\n", split_kinds[r->kind]);
+        if (r->kind == CLV_LTV_SPLIT_KEYED)
+            NUM("holdout_fraction", "holdout_fraction,%.10g\n", r->holdout_fraction);
+        else {
+            fprintf(af.fp, "file,");
+            clv_put_csv_text(af.fp, scn->ltv.split_file);
+            fprintf(af.fp, "\nhash,%016llx\n", (unsigned long long)r->hash);
+        }
+        fprintf(af.fp, "train,%.0f\nvalidation,%.0f\ntest,%.0f\n", r->n_train, r->n_val, r->n_test);
+        if (r->kind == CLV_LTV_SPLIT_FILE)
+            fprintf(af.fp, "unlisted,%.0f\nunknown,%.0f\n", r->unlisted, r->unknown);
+        char h[96];
+        hidden_text(&s->chosen, h, sizeof h);
+        fprintf(af.fp, "folds,%d\nsearch,%s\ntrials,%d\nloss,%s\nhidden,%s\n", r->folds, search_names[r->search],
+                r->trials, s->chosen.loss == CLV_LOSS_ZILN ? "ziln" : "mse", h);
+        NUM("learning_rate", "learning_rate,%.10g\n", s->chosen.learning_rate);
+        NUM("weight_decay", "weight_decay,%.10g\n", s->chosen.weight_decay);
+        NUM("dropout", "dropout,%.10g\n", s->chosen.dropout);
+        st = clv_afile_end(&af, st, err);
+    }
+    if (st == CLV_OK && s->cv.folds && (st = clv_outdir_stage(od, "ltv_cv.csv", scn->source, &af, err)) == CLV_OK) {
+        fprintf(af.fp, "model,fold,customers");
+        for (int j = 0; j < CLV_LTV_CV_METRICS; j++)
+            fprintf(af.fp, ",%s", clv_ltv_cv_metric_name(j));
+        fputc('\n', af.fp);
+        cv_rows(&af, &s->cv);
+        st = clv_afile_end(&af, st, err);
+    }
+    if (st == CLV_OK && s->n_trials &&
+        (st = clv_outdir_stage(od, "ltv_search.csv", scn->source, &af, err)) == CLV_OK) {
+        fprintf(af.fp, "trial,loss,hidden,learning_rate,weight_decay,dropout,folds");
+        for (int a = 0; a < 2; a++)
+            for (int j = 0; j < CLV_LTV_CV_METRICS; j++)
+                fprintf(af.fp, ",%s_%s_mean,%s_%s_sd", names[a], clv_ltv_cv_metric_name(j), names[a],
+                        clv_ltv_cv_metric_name(j));
+        fprintf(af.fp, ",chosen\n");
+        for (int t = 0; t < s->n_trials; t++) {
+            const clv_ltv_trial *tr = &s->trials[t];
+            const clv_ltv_cv *cv = &s->trial_cv[t];
+            char h[96];
+            hidden_text(tr, h, sizeof h);
+            fprintf(af.fp, "%d,%s,%s", t + 1, tr->loss == CLV_LOSS_ZILN ? "ziln" : "mse", h);
+            NUM("learning_rate", ",%.10g", tr->learning_rate);
+            NUM("weight_decay", ",%.10g", tr->weight_decay);
+            NUM("dropout", ",%.10g", tr->dropout);
+            fprintf(af.fp, ",%d", cv->folds);
+            for (int a = 0; a < 2; a++)
+                for (int j = 0; j < CLV_LTV_CV_METRICS; j++) {
+                    OPT(clv_ltv_cv_metric_name(j), ",%.8g", cv->mean[a][j]);
+                    OPT(clv_ltv_cv_metric_name(j), ",%.8g", cv->sd[a][j]);
+                }
+            fprintf(af.fp, ",%d\n", t == s->best);
+        }
+        st = clv_afile_end(&af, st, err);
+    }
+    return st;
+}
+
 int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const clv_outdir *od, clv_error *err)
 {
     /* the network, the history, the metrics, the calibration */
@@ -42,7 +136,7 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
         double meta[CLV_MLP_META];
         clv_ltv_study_config(s, scn, &cfg);
         clv_ltv_config_pack(&cfg, meta);
-        st = clv_mlp_save(s->mlp, scn->ltv.loss, s->mean, s->sd, meta, path, err);
+        st = clv_mlp_save(s->mlp, s->chosen.loss, s->mean, s->sd, meta, path, err);
     }
     clv_afile af;
     if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_history.csv", scn->source, &af, err)) == CLV_OK) {
@@ -130,7 +224,43 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
                 }
         st = clv_afile_end(&af, st, err);
     }
+    if (st == CLV_OK)
+        st = write_splits(s, scn, od, err);
     return st;
+}
+
+/* the split, the cross-validation and the search */
+static void print_splits(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, const clv_scenario *scn)
+{
+    const clv_ltv_split_record *r = &s->split;
+    if (r->kind == CLV_LTV_SPLIT_FILE)
+        fprintf(fp, "split file %s: %.0f train, %.0f validation and %.0f test customers; %.0f customer%s of the "
+                "cohort not listed (left out), %.0f id%s of the file not in the cohort\n", scn->ltv.split_file,
+                r->n_train, r->n_val, r->n_test, r->unlisted, r->unlisted == 1 ? "" : "s", r->unknown,
+                r->unknown == 1 ? "" : "s");
+    if (s->n_trials) {
+        char h[96];
+        hidden_text(&s->chosen, h, sizeof h);
+        fprintf(fp, "%s search of %d trials, each scored by the mean normalised Gini of %d-fold cross-validation "
+                "(ltv_search.csv); chosen trial %d: %s loss, hidden %s, learning rate %g, weight decay %g, dropout "
+                "%g\n", search_names[scn->ltv.search], s->n_trials, s->cv.folds, s->best + 1,
+                s->chosen.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", h, s->chosen.learning_rate,
+                s->chosen.weight_decay, s->chosen.dropout);
+    }
+    if (!s->cv.folds)
+        return;
+    fprintf(fp, "%d-fold cross-validation on the %zu training customers (ltv_cv.csv), mean +- sd over the folds:\n"
+            "  %-22s %19s %19s %19s %19s %19s\n", s->cv.folds, s->n, "model", "Gini", "Spearman", "RMSE", "MAE",
+            "lift top10");
+    for (int a = 0; a < 2; a++) {
+        fprintf(fp, "  %-22s", a ? "BTYD" : "neural");
+        for (int j = 0; j < CLV_LTV_CV_METRICS; j++) {
+            const int k = j < 2 ? j : j == 4 ? CLV_LTV_CV_LIFT : j == 2 ? CLV_LTV_CV_RMSE : CLV_LTV_CV_MAE;
+            clv_put_opt(fp, chk, clv_ltv_cv_metric_name(k), " %9.4f", s->cv.mean[a][k]);
+            clv_put_opt(fp, chk, clv_ltv_cv_metric_name(k), " +- %-6.4f", s->cv.sd[a][k]);
+        }
+        fputc('\n', fp);
+    }
 }
 
 void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, const clv_scenario *scn,
@@ -138,8 +268,8 @@ void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, c
 {
     fprintf(fp, "LTV predictor: %s loss, %d hidden layer%s, trained on %zu customers (%zu real, %zu synthetic; %zu of "
            "them for early stopping), %d epochs (best %d), in %.1f s\n",
-           scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", scn->ltv.n_hidden, scn->ltv.n_hidden == 1 ? "" : "s", s->n,
-           s->n_real, s->n_syn, s->n_val, s->history.epochs, s->history.best_epoch, seconds);
+           s->chosen.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE", s->chosen.n_hidden, s->chosen.n_hidden == 1 ? "" : "s",
+           s->n, s->n_real, s->n_syn, s->n_val, s->history.epochs, s->history.best_epoch, seconds);
     /* the features the network could not learn from (ltv_features.csv) */
     if (s->no_info) {
         fprintf(fp, "features constant on the training rows, of no use to the network:");
@@ -148,6 +278,7 @@ void clv_ltv_report_print(FILE *fp, clv_numcheck *chk, const clv_ltv_study *s, c
                 fprintf(fp, "%s %s", k++ ? "," : "", clv_ltv_feature_name(j));
         fputc('\n', fp);
     }
+    print_splits(fp, chk, s, scn);
     for (int e = 0; e < s->n_ev; e++) {
         fprintf(fp, "%s holdout of %zu customers: margin over the next %d days (%s), predicted at the cut-off %s\n",
                s->ev[e].name, s->ev[e].n, scn->ltv.horizon_days, scn->ltv.discount ? "discounted" : "undiscounted",
@@ -223,7 +354,7 @@ int clv_ltv_report_figures(const clv_ltv_study *s, const clv_scenario *scn, cons
                                progress, err);
     snprintf(data, sizeof data, "datafile=%s/ltv_history.csv", od->stage);
     snprintf(title, sizeof title, "title_text=Training and validation loss of the neural LTV predictor (%s)",
-             scn->ltv.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE");
+             s->chosen.loss == CLV_LOSS_ZILN ? "ZILN" : "MSE");
     const char *lvars[] = {data, title};
     if (st == CLV_OK)
         st = clv_report_figure(od->stage, "ltv_loss.gp", "ltv_loss",
