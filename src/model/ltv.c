@@ -286,6 +286,7 @@ int clv_ltv_real(const clv_scenario *scn, int threads, const clv_progress *progr
 
 void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c)
 {
+    memset(c, 0, sizeof *c); /* the split record and the calibration: none */
     c->horizon_days = scn->ltv.horizon_days;
     c->discount = scn->ltv.discount;
     c->annual_discount_rate = scn->economics.annual_discount_rate;
@@ -293,10 +294,6 @@ void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c)
     c->lifecycle = scn->lifecycle;
     c->btyd_features = scn->ltv.btyd_features;
     c->btyd_model = scn->population.model;
-    c->label_max = 0;
-    c->n_train = 0;
-    c->calibrated = 0, c->sigma_max = 0;
-    memset(&c->calib, 0, sizeof c->calib);
 }
 
 /* the calibration into numbers 48 .. 63 (0 when there is none) */
