@@ -298,7 +298,7 @@ done:
 
 /* A learned agent's known shortfall on a known-answer world, measured
  * (src/agent/README.md, tests/worlds/README.md) and not asserted: the MLP
- * agents reach 0.48 to 0.95 of the optimum after the worlds' 20 paired
+ * agents reach 0.74 to 0.94 of the optimum after the worlds' 20 paired
  * episodes (a price lever's advantage of a few cents per customer-epoch is
  * not resolved by their Adam steps), and the linear agents about 0.90 in
  * (b), where the coupon's advantage is the product of the stage and the
