@@ -767,6 +767,35 @@ TEST(test_cli_run_end_to_end)
             CHECK_NEAR(sum, total, 1e-3);
         }
     }
+    /* actions.csv: per policy the shares sum to 1, the customer-epochs at a
+     * coupon equal the coupons sent (summary.csv, means per replication),
+     * and no campaign is all at no coupon and the list price */
+    snprintf(path, sizeof path, "%s/actions.csv", a);
+    char *acts = harness_read_file(path);
+    CHECK(acts && strncmp(acts, "policy,action,customer_epochs,share\n", 36) == 0);
+    for (size_t p = 0; acts && summary && p < sizeof policies / sizeof policies[0]; p++) {
+        double sent = NAN, coupon = 0, share = 0;
+        CHECK_INT((int)csv_column(summary, "coupons_sent", policies[p], &sent, 1), 1);
+        char key[80];
+        snprintf(key, sizeof key, "\n%s,", policies[p]);
+        for (const char *l = strstr(acts, key); l; l = strstr(l + 1, key)) {
+            char action[64];
+            double ce, sh;
+            if (sscanf(l + strlen(key), "%63[^,],%lf,%lf", action, &ce, &sh) != 3)
+                continue;
+            share += sh;
+            if (strncmp(action, "none@", 5) != 0)
+                coupon += ce;
+            if (strcmp(policies[p], "none") == 0 && strcmp(action, "none@1") == 0)
+                CHECK_NEAR(sh, 1, 0);
+        }
+        CHECK_NEAR(share, 1, 1e-5);
+        if (!(fabs(coupon - sent) <= 1e-6 * (1 + sent)))
+            harness_fail(__FILE__, __LINE__, "%s: %g customer-epochs at a coupon, %g coupons sent", policies[p],
+                         coupon, sent);
+    }
+    CHECK(report && strstr(report, "<h2>What each policy does</h2>") != NULL);
+    free(acts);
     free(summary), free(daily), free(report), free(bounds);
 
     /* without gnuplot: every CSV and the report, and a note naming the skipped figures */

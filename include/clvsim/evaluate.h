@@ -97,6 +97,11 @@ typedef struct clv_evaluation {
     clv_eval_segment *segments;   /* [(p * replications + r) * CLV_SEGMENTS + segment] */
     clv_sim_day *days;            /* [(p * replications + r) * n_days + day] */
     clv_eval_calibration *calibration; /* [p * replications + r] */
+    /* what each policy did: customer-epochs by executed action
+     * (clv_sim_action_counts: coupon level c x price level p at c *
+     * n_prices + p) */
+    size_t n_actions;
+    double *actions;              /* [(p * replications + r) * n_actions + action] */
     /* NULL unless opts.hindsight: per replication, the per-customer
      * hindsight bound (below, "yardsticks") */
     double *hindsight;

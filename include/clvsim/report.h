@@ -114,8 +114,9 @@ int clv_report_agents_figure(const clv_agents *a, const clv_outdir *od, const cl
 
 /* ---- the study (clvsim run and compare) ---- */
 
-/* Stage every CSV of a study: summary.csv, replications.csv, segments.csv,
- * calibration.csv, daily.csv, heatmap_<policy>.csv and policy_<policy>.csv
+/* Stage every CSV of a study: bounds.csv, summary.csv, replications.csv,
+ * segments.csv, calibration.csv, verification.csv, actions.csv, daily.csv,
+ * heatmap_<policy>.csv and policy_<policy>.csv
  * of the learned and planned policies, and, when the agents were trained
  * (not loaded), agent_<algorithm>.qtab and learning.csv.  CLV_OK, CLV_EIO,
  * CLV_ENUMERIC, CLV_EINPUT (a file would replace the scenario), CLV_ENOMEM. */

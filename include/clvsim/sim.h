@@ -383,6 +383,15 @@ int clv_sim_claims_closed(const clv_sim *s, const clv_sim_claims *c, double min_
  * the state only (no allocation, no effect on results). */
 int clv_sim_sent(const clv_sim *s, size_t i);
 
+/* Customer-epochs by executed action since the reset: counts[c * n_prices
+ * + p] (*n_actions = (coupons + 1) x price levels) of the customers that
+ * existed at an epoch's start, at coupon level c (0: none; a coupon the
+ * budget refused counts as none) and price level p (a step without actions
+ * counts every customer at the list price).  Their sum is the customers
+ * summed over the epochs stepped; the coupon levels above 0 sum to the
+ * days' coupons_sent. */
+const double *clv_sim_action_counts(const clv_sim *s, size_t *n_actions);
+
 /* The days simulated so far (clv_sim_epoch epochs' worth), in order. */
 const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days);
 

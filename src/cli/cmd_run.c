@@ -84,7 +84,7 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
         return cli_report(&err);
     if (!o.quiet)
         fprintf(stderr, "clvsim %s: wrote bounds.csv, summary.csv, replications.csv, segments.csv, calibration.csv, "
-                        "verification.csv, daily.csv, "
+                        "actions.csv, verification.csv, daily.csv, "
                         "%spolicy_*.csv, heatmap_*.csv%s%s to %s in %.1f s\n",
                 cmd->name, compare ? "" : "learning.csv, ", no_figures ? "" : ", figures",
                 scn.output.report ? ", report.html" : "", scn.output.dir, seconds);

@@ -28,6 +28,7 @@ void clv_evaluation_free(clv_evaluation *e)
     if (!e)
         return;
     free(e->totals), free(e->segments), free(e->days), free(e->calibration), free(e->hindsight);
+    free(e->actions);
     memset(e, 0, sizeof *e);
 }
 
@@ -90,6 +91,12 @@ static int run_one(clv_sim *s, const clv_scenario *scn, const clv_policy *pol, u
         return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the environment simulated %zu days, expected %zu", nd,
                              out->n_days);
     memcpy(out->days + k * out->n_days, days, nd * sizeof *days);
+    size_t na;
+    const double *ac = clv_sim_action_counts(s, &na);
+    if (na != out->n_actions)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the environment has %zu actions, expected %zu", na,
+                             out->n_actions);
+    memcpy(out->actions + k * na, ac, na * sizeof *ac);
     double *t = out->totals + k * CLV_M_N;
     memset(t, 0, CLV_M_N * sizeof *t);
     for (size_t d = 0; d < nd; d++) {
@@ -233,8 +240,10 @@ int clv_evaluate(const clv_scenario *scn, const clv_policy *policies, size_t n, 
     out->segments = calloc(runs * CLV_SEGMENTS, sizeof *out->segments);
     out->days = calloc(runs * out->n_days, sizeof *out->days);
     out->calibration = calloc(runs, sizeof *out->calibration);
+    out->n_actions = (size_t)(scn->interventions.n_coupons + 1) * (size_t)scn->interventions.n_prices;
+    out->actions = calloc(runs * out->n_actions, sizeof *out->actions);
     eval_worker *w = calloc(workers, sizeof *w);
-    if (!out->totals || !out->segments || !out->days || !out->calibration || !w)
+    if (!out->totals || !out->segments || !out->days || !out->calibration || !out->actions || !w)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the evaluation");
     for (size_t k = 0; st == CLV_OK && k < workers; k++) {
         run_buffers *b = &w[k].b;

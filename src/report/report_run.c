@@ -681,6 +681,30 @@ static int w_daily(const clv_study *r, clv_afile *af)
     return ferror(fp);
 }
 
+/* actions.csv: per policy and action, the customer-epochs at it (mean per
+ * replication) and their share of the policy's customer-epochs */
+static int w_actions(const clv_study *r, clv_afile *af)
+{
+    FILE *fp = af->fp;
+    const size_t R = r->ev.replications, A = r->ev.n_actions;
+    fprintf(fp, "policy,action,customer_epochs,share\n");
+    for (size_t p = 0; p < r->n; p++) {
+        double total = 0;
+        for (size_t k = 0; k < R * A; k++)
+            total += r->ev.actions[p * R * A + k];
+        for (size_t a = 0; a < A; a++) {
+            double c = 0;
+            for (size_t k = 0; k < R; k++)
+                c += r->ev.actions[(p * R + k) * A + a];
+            char an[CLV_NAME_MAX + 24];
+            fprintf(fp, "%s,%s", r->pol[p].name, clv_action_name(&r->scn, a, an, sizeof an));
+            NUM("customer_epochs", ",%.3f", c / (double)R);
+            NUM("share", ",%.6f\n", total > 0 ? c / total : 0);
+        }
+    }
+    return ferror(fp);
+}
+
 static int w_calibration(const clv_study *r, clv_afile *af)
 {
     FILE *fp = af->fp;
@@ -981,6 +1005,45 @@ static int w_report(const clv_study *r, clv_afile *af, const char *dir, const ch
         fprintf(fp, "</tr>\n");
     }
     fprintf(fp, "</tbody></table>\n");
+    /* what each policy does: the shares of its customer-epochs at each
+     * coupon level and at each price level (actions.csv has the joint) */
+    {
+        const clv_scn_interventions *iv = &scn->interventions;
+        const size_t R = r->ev.replications, A = r->ev.n_actions, P = (size_t)iv->n_prices;
+        const size_t C = A / P;
+        fprintf(fp, "<h2>What each policy does</h2>\n<p>The share of each policy's customer-epochs (every customer "
+                    "at every epoch's start, over the replications) at each coupon level (a coupon the budget "
+                    "refused counts as none) and at each price level.</p>\n<table class=\"num\" id=\"actions\">"
+                    "<thead><tr><th>policy</th>");
+        for (size_t c = 0; c < C; c++) {
+            char an[CLV_NAME_MAX + 24];
+            clv_action_name(scn, c * P, an, sizeof an);
+            char *at = strchr(an, '@');
+            if (at)
+                *at = '\0';
+            fprintf(fp, "<th>coupon %s</th>", an);
+        }
+        for (size_t q = 0; q < P; q++)
+            fprintf(fp, "<th>price x%g</th>", iv->prices[q]);
+        fprintf(fp, "</tr></thead><tbody>\n");
+        for (size_t p = 0; p < r->n; p++) {
+            double total = 0, mc[CLV_MAX_COUPONS + 1] = {0}, mp[CLV_MAX_PRICES] = {0};
+            for (size_t k = 0; k < R; k++)
+                for (size_t a = 0; a < A; a++) {
+                    const double v = r->ev.actions[(p * R + k) * A + a];
+                    total += v, mc[a / P] += v, mp[a % P] += v;
+                }
+            fprintf(fp, "<tr><td>");
+            html_escape(fp, r->pol[p].label);
+            fprintf(fp, "</td>");
+            for (size_t c = 0; c < C; c++)
+                fprintf(fp, "<td>%.1f%%</td>", total > 0 ? 100 * mc[c] / total : 0.0);
+            for (size_t q = 0; q < P; q++)
+                fprintf(fp, "<td>%.1f%%</td>", total > 0 ? 100 * mp[q] / total : 0.0);
+            fprintf(fp, "</tr>\n");
+        }
+        fprintf(fp, "</tbody></table>\n");
+    }
     fprintf(fp, "<h2>Glossary</h2>\n<dl>\n"
                 "<dt>no campaign (none)</dt><dd>No coupon, list price: the reference every gain is measured from.</dd>\n"
                 "<dt>paired by replication</dt><dd>Every policy meets the same simulated customers and the same luck "
@@ -1056,7 +1119,7 @@ static int w_report(const clv_study *r, clv_afile *af, const char *dir, const ch
         fprintf(fp, "</p>\n");
     }
     fprintf(fp, "<h2>Files</h2>\n<p>bounds.csv, summary.csv, replications.csv, segments.csv, calibration.csv, "
-                "verification.csv, daily.csv, learning.csv, policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
+                "actions.csv, verification.csv, daily.csv, learning.csv, policy_*.csv, heatmap_*.csv, agent_*.qtab, scenario.resolved.cfg</p>\n");
     fprintf(fp, "<h2>Scenario (resolved)</h2>\n<pre>");
     text = NULL;
     if (!(mem = open_memstream(&text, &len)))
@@ -1128,7 +1191,8 @@ int clv_report_run_files(const clv_study *s, const clv_outdir *od, clv_error *er
         (st = write_file(s, od, "replications.csv", w_replications, err)) == CLV_OK &&
         (st = write_file(s, od, "segments.csv", w_segments, err)) == CLV_OK &&
         (st = write_file(s, od, "calibration.csv", w_calibration, err)) == CLV_OK &&
-        (st = write_file(s, od, "verification.csv", w_verification, err)) == CLV_OK)
+        (st = write_file(s, od, "verification.csv", w_verification, err)) == CLV_OK &&
+        (st = write_file(s, od, "actions.csv", w_actions, err)) == CLV_OK)
         st = write_file(s, od, "daily.csv", w_daily, err);
     /* every policy that acts on a table, as a heatmap on the study's states */
     for (size_t p = 0; p < s->n && st == CLV_OK; p++)

@@ -136,6 +136,9 @@ struct clv_sim {
     uint64_t reluck_rep;        /* ... of this replication (CLV_STREAM_RELUCK) */
     int epoch;
     size_t n;
+    /* customer-epochs by executed action, coupon level c x price level p
+     * at [c * n_prices + p], since the reset (clv_sim_action_counts) */
+    double act_counts[(CLV_MAX_COUPONS + 1) * CLV_MAX_PRICES];
     clv_rng acq_rng;            /* arrivals, drawn serially day by day */
     /* per customer: what an event touches, together (two cache lines); the
      * wake times apart, for the scan of each epoch; the purchase history */
@@ -1338,6 +1341,7 @@ int clv_sim_reset(clv_sim *s, uint64_t seed, uint64_t replication, clv_error *er
     s->epoch = 0;
     s->n = s->w->n0;
     s->n_days = 0;
+    memset(s->act_counts, 0, sizeof s->act_counts);
     clv_rng_seed(&s->acq_rng, (clv_stream_key){seed, CLV_STREAM_ACQUISITION, replication, 0});
     if (s->log)
         log_clear(s->log);
@@ -1600,6 +1604,7 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
     clv_sim_claims claims = {0};
     if (!defer)
         clv_sim_claims_begin(s, &claims);
+    const size_t P = (size_t)s->w->n_prices;
     for (size_t q = 0; !defer && actions && q < n_before; q++) {
         const size_t i = order ? order[q] : q;
         if (i >= n_before)
@@ -1609,14 +1614,21 @@ int clv_sim_step_ordered(clv_sim *s, const clv_action *actions, const uint32_t *
             return clv_error_set(err, CLV_EINPUT, NULL, 0, "actions",
                                  "customer %zu: coupon %d of 0..%d, price level %d of 0..%d", i, a.coupon,
                                  s->w->n_coupons, a.price, s->w->n_prices - 1);
+        int sent = 0;
         if (a.coupon) {
             if (!claim(s, &claims, i, a.coupon))
                 refused += 1;
             else
-                send_coupon(s, i, a.coupon, coupon_reserve(s->w, a.coupon));
+                send_coupon(s, i, a.coupon, coupon_reserve(s->w, a.coupon)), sent = 1;
         }
         request_price(s, i, a.price);
+        s->act_counts[(sent ? (size_t)a.coupon : 0) * P + a.price] += 1;
     }
+    /* the deferred actions are all executed (no budget refuses a coupon) */
+    for (size_t i = 0; defer && actions && i < n_before; i++)
+        s->act_counts[(size_t)actions[i].coupon * P + actions[i].price] += 1;
+    if (!actions)
+        s->act_counts[(size_t)s->w->list_price] += (double)n_before;
     /* no actions: no coupon, and the list price for everyone (a customer
      * at another level is woken to return to it) */
     for (size_t i = 0; !defer && !actions && i < n_before; i++)
@@ -1751,6 +1763,12 @@ int clv_sim_sent(const clv_sim *s, size_t i)
     const int32_t t0 = s->w->cal.start + (s->epoch - 1) * s->w->epoch_days;
     const cust *c = &s->c[i];
     return c->ncoupons > 0 && c->coupon_day == t0 ? c->cpn : 0;
+}
+
+const double *clv_sim_action_counts(const clv_sim *s, size_t *n_actions)
+{
+    *n_actions = (size_t)(s->w->n_coupons + 1) * (size_t)s->w->n_prices;
+    return s->act_counts;
 }
 
 const clv_sim_day *clv_sim_days(const clv_sim *s, size_t *n_days)
