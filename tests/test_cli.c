@@ -795,6 +795,17 @@ TEST(test_cli_run_end_to_end)
                          coupon, sent);
     }
     CHECK(report && strstr(report, "<h2>What each policy does</h2>") != NULL);
+    /* the daily series as small multiples: a panel per policy but none (the
+     * grey reference in each), titled with the label the tables use */
+    if (report && !strstr(report, "No figures: gnuplot is not installed")) {
+        snprintf(path, sizeof path, "%s/daily_net_margin.svg", a);
+        char *svg = harness_read_file(path);
+        CHECK(svg != NULL);
+        CHECK(svg && strstr(svg, "<text>blanket 10%</text>") && strstr(svg, "<text>price-up x1.05</text>") &&
+              strstr(svg, "<text>clairvoyant</text>") && strstr(svg, "grey: none"));
+        CHECK(svg && !strstr(svg, "<text>blanket-1</text>") && !strstr(svg, "<text>none</text>"));
+        free(svg);
+    }
     free(acts);
     free(summary), free(daily), free(report), free(bounds);
 

@@ -787,10 +787,23 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
     const char *dir = od->stage;
     char data[CLV_IO_PATH_MAX + 96], currency[40], policies[CLV_STUDY_MAX * 24] = "policies=", windows[1024] = "windows=";
     snprintf(currency, sizeof currency, "currency=%s", r->scn.economics.currency);
+    /* the labels as double-quoted words (gnuplot's word() keeps a quoted
+     * word whole); a double quote inside one becomes a single quote */
+    char labels[CLV_STUDY_MAX * (CLV_NAME_MAX + 36)] = "labels=", reference[CLV_NAME_MAX + 32] = "reference=";
     for (size_t p = 0; p < r->n; p++) {
         strncat(policies, p ? " " : "", sizeof policies - strlen(policies) - 1);
         strncat(policies, r->pol[p].name, sizeof policies - strlen(policies) - 1);
+        size_t len = strlen(labels);
+        if (len + strlen(r->pol[p].label) + 4 < sizeof labels) {
+            len += (size_t)snprintf(labels + len, sizeof labels - len, "%s\"", p ? " " : "");
+            for (const char *c = r->pol[p].label; *c; c++)
+                labels[len++] = *c == '"' ? '\'' : *c;
+            labels[len++] = '"';
+            labels[len] = '\0';
+        }
     }
+    if (r->none >= 0)
+        strncat(reference, r->pol[r->none].name, sizeof reference - strlen(reference) - 1);
     /* the seasonality windows as date ranges within the horizon */
     int32_t start;
     clv_date_parse(scn->calendar.start, -1, &start);
@@ -828,8 +841,8 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
         char yl[80];
         snprintf(yl, sizeof yl, series[k][3], r->scn.economics.currency);
         snprintf(ylabel, sizeof ylabel, "ylabel_text=%s", yl);
-        const char *vars[] = {data, column, title, ylabel, policies, windows};
-        st = clv_report_figure(dir, "series.gp", series[k][1], fmts, nf, vars, 6, stop, err);
+        const char *vars[] = {data, column, title, ylabel, policies, labels, reference, windows};
+        st = clv_report_figure(dir, "series.gp", series[k][1], fmts, nf, vars, 8, stop, err);
     }
     if (st == CLV_OK && r->n) {
         /* the LTV estimate's calibration, under no campaign (or the first policy) */
