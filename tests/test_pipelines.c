@@ -227,6 +227,28 @@ TEST(test_study_validate)
     char *file = harness_read_file(path);
     CHECK(file && strstr(file, "certificate: PASS\n"));
     free(file);
+    /* the same validation with a refit that gave no standard errors (a fit
+     * stuck at a boundary): check 2 could not be performed, so it is not a
+     * PASS and neither is the certificate */
+    clv_validation w = v;
+    for (int k = 0; k < w.fit[0].n_params; k++)
+        w.fit[0].se[k] = NAN;
+    w.worst_z = NAN;
+    CHECK_INT(clv_validation_pass(&w), 0);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    CHECK(mem != NULL);
+    if (mem) {
+        clv_numcheck chk = {0};
+        clv_validate_report_print(mem, &chk, &w);
+        fclose(mem);
+        CHECK_INT(chk.bad, 0);
+        CHECK(text && strstr(text, "largest |z| unknown (a fit gave no standard errors): NOT PERFORMED"));
+        CHECK(text && strstr(text, "certificate: FAIL (check 2 not performed)\n"));
+        CHECK(text && !strstr(text, "certificate: PASS"));
+    }
+    free(text);
     clv_validation_free(&v);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
