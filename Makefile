@@ -76,6 +76,10 @@ HELP_TXT := $(sort $(wildcard man/help/*.txt))
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 EXAMPLE_BIN := $(EXAMPLE_SRC:%.c=$(BUILD)/%)
+# policy plugins (clvsim/plugin.h): the example's, and the suite's price-up
+# rewritten as one (test_cli_run_policy_plugin), in BUILD/examples/plugins
+PLUGIN_SO := $(patsubst examples/plugins/%.c,$(BUILD)/examples/plugins/%.so,$(wildcard examples/plugins/*.c)) \
+	$(patsubst tests/plugins/%.c,$(BUILD)/examples/plugins/test_%.so,$(wildcard tests/plugins/*.c))
 HEADERS := $(wildcard include/clvsim/*.h)
 
 LIB_A := $(BUILD)/libclvsim.a
@@ -130,8 +134,11 @@ $(BUILD)/cli_help.o: $(BUILD)/cli_help.c
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # the command links the static library: one self-contained binary
+# (the whole library, its symbols exported: a policy plugin that clvsim run
+# loads, clvsim/plugin.h, may call any public function)
 $(BIN): $(CLI_OBJ) $(LIB_A)
-	$(CC) $(LDFLAGS_ALL) -o $@ $(CLI_OBJ) $(LIB_A) $(DEP_LIBS)
+	$(CC) $(LDFLAGS_ALL) -Wl,--export-dynamic -o $@ $(CLI_OBJ) -Wl,--whole-archive $(LIB_A) -Wl,--no-whole-archive \
+	    $(DEP_LIBS)
 
 # the tests also exercise the command's progress bar renderer
 $(TEST_BIN): $(TEST_OBJ) $(BUILD)/src/cli/progress.o $(LIB_A)
@@ -145,7 +152,15 @@ $(BENCH_BIN): $(BENCH_OBJ) $(LIB_A)
 $(BUILD)/examples/%: $(BUILD)/examples/%.o $(LIB_A)
 	$(CC) $(LDFLAGS_ALL) -o $@ $< $(LIB_A) $(DEP_LIBS)
 
-examples: $(EXAMPLE_BIN)
+# a plugin: position-independent, its clvsim symbols left to the command that loads it
+$(BUILD)/examples/plugins/%.so: examples/plugins/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS_ALL) -o $@ $<
+$(BUILD)/examples/plugins/test_%.so: tests/plugins/%.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -shared $(LDFLAGS_ALL) -o $@ $<
+
+examples: $(EXAMPLE_BIN) $(PLUGIN_SO)
 
 deps:
 	@sh tools/install-deps.sh
@@ -156,7 +171,7 @@ run:
 	./$(BIN) scenarios/holiday.cfg
 
 # the suite needs the command too (the CLI tests run it)
-check: $(TEST_BIN) $(BIN) $(EXAMPLE_BIN)
+check: $(TEST_BIN) $(BIN) $(EXAMPLE_BIN) $(PLUGIN_SO)
 	CLVSIM_BIN=./$(BIN) CLVSIM_EXAMPLES=./$(BUILD)/examples ./$(TEST_BIN)
 
 test-asan:

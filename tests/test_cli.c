@@ -874,6 +874,109 @@ TEST(test_cli_example_own_policy)
     CHECK(strstr(buf, "+0 [+0, +0]") != NULL); /* none against itself: exactly zero */
 }
 
+/* the row of policy name in csv after its first skip fields, or NULL (malloc'd) */
+static char *csv_row_tail(const char *csv, const char *name, int skip)
+{
+    char key[128];
+    snprintf(key, sizeof key, "\n%s,", name);
+    const char *l = csv ? strstr(csv, key) : NULL;
+    if (!l)
+        return NULL;
+    l++;
+    for (int k = 0; k < skip && l; k++)
+        l = strchr(l, ',') ? strchr(l, ',') + 1 : NULL;
+    if (!l)
+        return NULL;
+    const size_t n = strcspn(l, "\n");
+    char *out = malloc(n + 1);
+    if (out)
+        memcpy(out, l, n), out[n] = '\0';
+    return out;
+}
+
+/* --policy-plugin: a researcher's policy built as a shared object is
+ * compared with the listed ones.  The suite's plugin is price-up rewritten
+ * outside clvsim: on the same worlds it must give price-up's numbers
+ * exactly; it and the example's win-back plugin are in the bounds, the
+ * report (with their glossary lines) and the daily series; a file that
+ * cannot be loaded, a shared object that is no plugin, a name taken twice
+ * and a make that fails are errors naming the file, with nothing written. */
+TEST(test_cli_run_policy_plugin)
+{
+    const char *ex = getenv("CLVSIM_EXAMPLES");
+    if (!ex) {
+        harness_fail(__FILE__, __LINE__, "CLVSIM_EXAMPLES is not set (run the suite with 'make check')");
+        return;
+    }
+    char dir[] = "/tmp/clvsim-plugin-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[600], mine[600], winback[600], path[700];
+    snprintf(out, sizeof out, "%s/run", dir);
+    snprintf(mine, sizeof mine, "%s/plugins/test_price_up.so", ex);
+    snprintf(winback, sizeof winback, "%s/plugins/winback.so", ex);
+    run_result r = run(ARGS("scenarios/holiday.cfg", "-o", out, "--quiet", "--policy-plugin", mine,
+                            "--policy-plugin", winback, SMALL_RUN));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    snprintf(path, sizeof path, "%s/summary.csv", out);
+    char *summary = harness_read_file(path);
+    CHECK(summary && strstr(summary, "\nmy-price-up,my price-up (plugin),0,") &&
+          strstr(summary, "\nwinback,win-back coupon (plugin),0,"));
+    char *a = csv_row_tail(summary, "price-up", 3), *b = csv_row_tail(summary, "my-price-up", 3);
+    CHECK(a && b && strlen(a) > 100);
+    if (a && b && strcmp(a, b) != 0)
+        harness_fail(__FILE__, __LINE__, "the plugin's price-up differs from the built-in one:\n%s\n%s", a, b);
+    free(a), free(b);
+    free(summary);
+    snprintf(path, sizeof path, "%s/bounds.csv", out);
+    char *bounds = harness_read_file(path);
+    CHECK(bounds && strstr(bounds, "\nmy-price-up,") && strstr(bounds, "\nwinback,"));
+    free(bounds);
+    snprintf(path, sizeof path, "%s/daily.csv", out);
+    char *daily = harness_read_file(path);
+    CHECK(daily && strstr(daily, "\nwinback,2026-11-01,"));
+    free(daily);
+    snprintf(path, sizeof path, "%s/report.html", out);
+    char *report = harness_read_file(path);
+    CHECK(report && strstr(report, "<dt>win-back coupon (plugin)</dt><dd>Your own policy (<code>winback</code>"));
+    CHECK(report && strstr(report, ">my price-up (plugin)<"));
+    free(report);
+    /* errors: each names the file, exits non-zero and leaves no output directory */
+    char bad[600], text[600];
+    snprintf(bad, sizeof bad, "%s/none.so", dir);
+    snprintf(text, sizeof text, "%s/text.so", dir);
+    FILE *f = fopen(text, "w");
+    CHECK(f != NULL);
+    if (f)
+        fputs("not a shared object\n", f), fclose(f);
+    char lib[600];
+    snprintf(lib, sizeof lib, "%s/../libclvsim.so.0.1.0", ex); /* a shared object without the entry point */
+    static const char *const why[] = {"cannot load the policy plugin", "cannot load the policy plugin",
+                                      "not a clvsim policy plugin: it defines no function clvsim_policy_plugin",
+                                      "own policy my-price-up: the name is taken",
+                                      "refused on purpose (scenario plugin-fails)"};
+    const char *files[] = {bad, text, lib, mine, mine};
+    for (int k = 0; k < 5; k++) {
+        char o2[640];
+        snprintf(o2, sizeof o2, "%s/bad%d", dir, k);
+        if (k == 3)
+            r = run(ARGS("scenarios/holiday.cfg", "-o", o2, "--quiet", "--policy-plugin", mine, "--policy-plugin",
+                         mine, SMALL_RUN));
+        else if (k == 4)
+            r = run(ARGS("scenarios/holiday.cfg", "-o", o2, "--quiet", "--policy-plugin", mine, "--set",
+                         "scenario.name=\"plugin-fails\"", SMALL_RUN));
+        else
+            r = run(ARGS("scenarios/holiday.cfg", "-o", o2, "--quiet", "--policy-plugin", files[k], SMALL_RUN));
+        CHECK(r.status != 0);
+        if (!r.err || !strstr(r.err, why[k]) || (k < 3 && !strstr(r.err, files[k])))
+            harness_fail(__FILE__, __LINE__, "case %d: stderr does not say '%s' (with the file): %s", k, why[k],
+                         r.err ? r.err : "(none)");
+        done(&r);
+        CHECK(access(o2, F_OK) != 0 || k >= 3);
+    }
+    CHECK_INT(harness_rm_rf(dir), 0);
+}
+
 /* whole contents of a file (binary), or NULL; *n its length */
 static char *slurp(const char *path, size_t *n)
 {

@@ -35,6 +35,7 @@
 #include "clvsim/mlp.h"
 #include "clvsim/parallel.h"
 #include "clvsim/plot.h"
+#include "clvsim/plugin.h"
 #include "clvsim/policy.h"
 #include "clvsim/progress.h"
 #include "clvsim/qfunc.h"

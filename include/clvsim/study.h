@@ -18,7 +18,8 @@
  *      (clv_mdp_greedy; clv_mdp_plan over the calendar's epochs, one table
  *      per epoch);
  *   3. builds every listed policy from the policy type table (policy.h;
- *      blanket: one policy per coupon level);
+ *      blanket: one policy per coupon level), then the caller's own
+ *      policies (opts->own; plugin.h);
  *   4. verifies each learned or planned policy (CLV_PK_LEARNED and
  *      CLV_PK_PLANNED: q-learning, sarsa, expected-sarsa, greedy, oracle)
  *      against the policy none on the fresh verification worlds
@@ -63,7 +64,27 @@ extern "C" {
 #endif
 
 /* the most policies a study compares: every listed kind, blanket once per coupon level, prices once per price level */
-enum { CLV_STUDY_MAX = CLV_MAX_POLICIES + CLV_MAX_COUPONS + CLV_MAX_PRICES };
+enum {
+    CLV_STUDY_OWN_MAX = 8,  /* the most own policies (clv_study_opts.own) */
+    CLV_STUDY_MAX = CLV_MAX_POLICIES + CLV_MAX_COUPONS + CLV_MAX_PRICES + CLV_STUDY_OWN_MAX
+};
+/* the kind of an own policy in clv_study_policy.kind (no clv_policy_kind) */
+#define CLV_STUDY_OWN_KIND (-1)
+
+/* A researcher's own policy, compared after the listed ones on the same
+ * worlds (clvsim run --policy-plugin; plugin.h makes one from a shared
+ * object).  It is neither fixed nor learned: never the best fixed policy,
+ * never verified. */
+typedef struct clv_study_own {
+    const char *name;   /* its key in the CSVs: 1 to 64 of A-Z a-z 0-9 . _ -; not another compared policy's,
+                           nor "hindsight" */
+    const char *label;  /* in tables and figures (at most 64 bytes, no line break); NULL: name */
+    const char *doc;    /* one line for the report; may be NULL */
+    /* Make the policy for the resolved scenario: CLV_OK (the study owns
+     * *out and frees it with clv_policy_free), or an error status with err */
+    int (*make)(void *ctx, const clv_scenario *scn, clv_policy *out, clv_error *err);
+    void *ctx;
+} clv_study_own;
 
 /* What the verification decided about a policy (clv_study_policy.verify). */
 typedef enum clv_verify_status {
@@ -78,7 +99,8 @@ typedef struct clv_study_policy {
     char name[CLV_NAME_MAX + 16];   /* "none", "blanket-2", "q-learning", ... (the CSVs' policy column) */
     char label[CLV_NAME_MAX + 32];  /* "blanket 20%", "price-up x1.05" (tables, figures: clv_policy_label);
                                      * "greedy -> none (not verified)" for one that fell back */
-    int kind;                       /* clv_policy_kind (scenario.h) */
+    int kind;                       /* clv_policy_kind (scenario.h); CLV_STUDY_OWN_KIND for an own policy */
+    char doc[200];                  /* an own policy's line (clv_study_own.doc, cut to fit); else "" */
     int fixed;                      /* 1: a rule that learns nothing from the simulator (policy.h, CLV_PK_FIXED) */
     clv_policy pol;                 /* owned by the study (the policy none for one that fell back) */
     /* learned and planned policies: the table it acts on (or would have,
@@ -143,6 +165,10 @@ typedef struct clv_study_opts {
     const char *tables;
     clv_study_note_fn note;         /* NULL: no notes */
     void *note_ctx;
+    /* the researcher's own policies (at most CLV_STUDY_OWN_MAX), compared
+     * after the listed ones, in this order; NULL/0: none */
+    const clv_study_own *own;
+    size_t n_own;
 } clv_study_opts;
 
 /* Fill *o with the defaults: no progress, train, no notes. */
@@ -172,8 +198,8 @@ void clv_study_bound(const clv_study *s, long p, clv_eval_bound *out);
  * paired difference best - runner_up is above 0 (with one replication,
  * neither: there is no interval).  The shares are of the clairvoyant's
  * gain (NaN without it, clv_study_bound).  The learned and planned
- * policies (not fixed, not the bound) give the range of shares
- * agents_lo..agents_hi, with the policies at each end (-1 and NaN when
+ * policies (CLV_PK_LEARNED and CLV_PK_PLANNED; not own policies) give the
+ * range of shares agents_lo..agents_hi, with the policies at each end (-1 and NaN when
  * there are none, or no bound). */
 typedef struct clv_study_verdict {
     long best, runner_up;           /* -1: no candidate, or no policy none to compare with */

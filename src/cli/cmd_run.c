@@ -1,6 +1,7 @@
 /* cmd_run.c - clvsim run and compare: the main job, as the library's study (clvsim/study.h) and its writers (clvsim/report.h), with progress and the tables on the terminal. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 
@@ -41,7 +42,30 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
     clv_error err;
     clv_outdir od = {.fd = -1};
     clv_study *s = NULL;
-    int st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
+    /* the researcher's policies (--policy-plugin FILE.so, repeatable), loaded
+     * before anything is written and unloaded after the study is freed */
+    clv_plugin plugins[CLV_STUDY_OWN_MAX];
+    clv_study_own own[CLV_STUDY_OWN_MAX];
+    size_t n_plugins = 0;
+    int st = CLV_OK;
+    for (int i = 0; i < o.n_extra && st == CLV_OK; i++) {
+        if (strcmp(o.extra_name[i], "policy-plugin") != 0)
+            continue;
+        if (n_plugins == CLV_STUDY_OWN_MAX) {
+            st = clv_error_set(&err, CLV_EINPUT, NULL, 0, "--policy-plugin", "at most %d plugins",
+                               CLV_STUDY_OWN_MAX);
+            break;
+        }
+        st = clv_plugin_open(o.extra_value[i], &plugins[n_plugins], &err);
+        if (st == CLV_OK) {
+            own[n_plugins] = clv_plugin_own(&plugins[n_plugins]);
+            n_plugins++;
+        }
+    }
+    so.own = own;
+    so.n_own = n_plugins;
+    if (st == CLV_OK)
+        st = clv_outdir_open(&od, scn.output.dir, o.force, &err);
     if (st == CLV_OK)
         st = clv_report_resolved(&scn, &od, &err);
     if (st == CLV_OK) {
@@ -80,6 +104,8 @@ static int study(const cli_cmd *cmd, int argc, char **argv, int compare)
         st = clv_report_run_html(s, &od, no_figures, seconds, &err);
     st = clv_report_end(&od, st, CLV_REPORT_RESOLVED, NULL, 0, &err);
     clv_study_free(s);
+    for (size_t k = 0; k < n_plugins; k++)
+        clv_plugin_close(&plugins[k]);
     if (st != CLV_OK)
         return cli_report(&err);
     if (!o.quiet)

@@ -17,7 +17,8 @@ static const char *const response_options[] = {"arm-column", "control", "convert
 
 static const char *const simulate_options[] = {"policy", NULL};
 static const char *const train_options[] = {"algo", "resume", NULL};
-static const char *const compare_options[] = {"tables", NULL};
+static const char *const run_options[] = {"policy-plugin", NULL};
+static const char *const compare_options[] = {"tables", "policy-plugin", NULL};
 static const char *const train_ltv_options[] = {"split", "folds", "search", "trials", "importance", NULL};
 static const char *const predict_options[] = {"cutoff", "unit", "delimiter", "header", "customer-column",
                                               "date-column", "amount-column", "quantity-column", "amount-kind",
@@ -30,7 +31,7 @@ extern const char clv_help_common[], clv_help_run[], clv_help_check[], clv_help_
 
 static const cli_cmd commands[] = {
     {"run", "train the agents and compare every policy of a scenario (the main job)",
-     clv_help_run, cmd_run, NULL},
+     clv_help_run, cmd_run, run_options},
     {"check", "validate a scenario file; print it resolved or print the key reference",
      clv_help_check, cmd_check, NULL},
     {"fit", "fit BG/NBD, Pareto/NBD and Gamma-Gamma to a transaction log",

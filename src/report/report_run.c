@@ -1085,8 +1085,21 @@ static int w_report(const clv_study *r, clv_afile *af, const char *dir, const ch
                 "none.</dd>\n"
                 "<dt>persuadable, sure thing, lost cause, sleeping dog</dt><dd>Ground-truth segments by their response "
                 "to contact: buys only if contacted, buys either way, buys in neither case, buys only if not "
-                "contacted.</dd>\n</dl>\n",
+                "contacted.</dd>\n",
             conf, cur, cur, scn->ltv.horizon_days);
+    /* the researcher's own policies (plugins), with their own line */
+    for (size_t p = 0; p < r->n; p++) {
+        if (r->pol[p].kind != CLV_STUDY_OWN_KIND)
+            continue;
+        fprintf(fp, "<dt>");
+        html_escape(fp, r->pol[p].label);
+        fprintf(fp, "</dt><dd>Your own policy (<code>");
+        html_escape(fp, r->pol[p].name);
+        fprintf(fp, "</code>, a plugin): ");
+        html_escape(fp, r->pol[p].doc[0] ? r->pol[p].doc : "no description given");
+        fprintf(fp, ". Neither fixed nor learned to clvsim: compared as it is, never verified.</dd>\n");
+    }
+    fprintf(fp, "</dl>\n");
     fprintf(fp, "<details><summary>The tables as <code>clvsim run</code> prints them</summary>\n<pre>");
     /* the tables as printed, through memory: a report without them would
      * be a report that says nothing */

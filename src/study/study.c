@@ -1,6 +1,7 @@
 /* study.c - the whole study of a scenario: train or load the agents, plan greedy and oracle, build every listed policy, verify the learned and planned ones against none on fresh worlds, evaluate them all with common random numbers. */
 #include "clvsim/study.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -337,6 +338,58 @@ static int build_policies(clv_study *s, clv_error *err)
     return st;
 }
 
+/* 1 when name is a valid key of the CSVs: 1 to CLV_NAME_MAX of A-Z a-z 0-9 . _ - */
+static int own_name_ok(const char *name)
+{
+    size_t n = 0;
+    for (; name[n]; n++)
+        if (!(isalnum((unsigned char)name[n]) || name[n] == '.' || name[n] == '_' || name[n] == '-'))
+            return 0;
+    return n >= 1 && n <= CLV_NAME_MAX;
+}
+
+/* the caller's own policies, after the listed ones */
+static int build_own(clv_study *s, const clv_study_opts *o, clv_error *err)
+{
+    if (o->n_own > CLV_STUDY_OWN_MAX)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "%zu own policies: at most %d", o->n_own,
+                             CLV_STUDY_OWN_MAX);
+    for (size_t k = 0; k < o->n_own; k++) {
+        const clv_study_own *w = &o->own[k];
+        const char *label = w->label ? w->label : w->name;
+        if (!w->name || !own_name_ok(w->name))
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "own policy '%s': a name is 1 to %d of A-Z a-z "
+                                 "0-9 . _ -", w->name ? w->name : "(null)", CLV_NAME_MAX);
+        if (strlen(label) > CLV_NAME_MAX || strpbrk(label, "\r\n"))
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "own policy %s: its label is at most %d bytes "
+                                 "on one line", w->name, CLV_NAME_MAX);
+        if (!w->make)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "own policy %s: no make function", w->name);
+        int clash = strcmp(w->name, "hindsight") == 0;
+        for (size_t p = 0; p < s->n; p++)
+            clash |= strcmp(s->pol[p].name, w->name) == 0;
+        if (clash)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "own policy %s: the name is taken (by a listed "
+                                 "policy, another own policy or the hindsight bound); give it another", w->name);
+        clv_study_policy *p = &s->pol[s->n++];
+        memset(p, 0, sizeof *p);
+        p->kind = CLV_STUDY_OWN_KIND;
+        snprintf(p->name, sizeof p->name, "%s", w->name);
+        snprintf(p->label, sizeof p->label, "%s", label);
+        snprintf(p->doc, sizeof p->doc, "%s", w->doc ? w->doc : "");
+        for (char *c = p->doc; *c; c++)
+            if (*c == '\n' || *c == '\r')
+                *c = ' ';
+        int st = w->make(w->ctx, &s->scn, &p->pol, err);
+        if (st == CLV_OK && !p->pol.act)
+            st = clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "own policy %s: make gave no act function",
+                               w->name);
+        if (st != CLV_OK)
+            return st;
+    }
+    return CLV_OK;
+}
+
 /* ---- phase 3: verified deployment ---- */
 
 /* a learned or planned policy: the kinds that are verified before they are deployed */
@@ -491,7 +544,7 @@ void clv_study_verdict_of(const clv_study *s, clv_study_verdict *v)
         } else if (g > g_next) {
             v->runner_up = (long)p, g_next = g;
         }
-        if (!s->pol[p].fixed && !isnan(b.share)) {
+        if (verified_kind(s->pol[p].kind) && !isnan(b.share)) {
             if (!v->n_agents || b.share < v->agents_lo)
                 v->agents_lo = b.share, v->agent_lo = (long)p;
             if (!v->n_agents || b.share > v->agents_hi)
@@ -541,6 +594,8 @@ int clv_study_run(const clv_scenario *scn, const clv_study_opts *opts, clv_study
         st = estimate_models(s, opts, err);
     if (st == CLV_OK)
         st = build_policies(s, err);
+    if (st == CLV_OK)
+        st = build_own(s, opts, err);
     if (st == CLV_OK)
         st = verify(s, opts, err);
     if (st == CLV_OK)
