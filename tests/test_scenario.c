@@ -366,8 +366,11 @@ TEST(test_scenario_write_round_trip)
         fclose(fp);
         st = load(tmp, &b, &err);
         report_if_failed(st, &err);
-        /* equal field by field (the source names differ) */
+        /* equal field by field (the source names differ, and the resolved
+         * file has every key of its own: no bases, only their comment) */
         memcpy(b.source, a.source, sizeof b.source);
+        CHECK_INT(b.origin.n_bases, 0);
+        memcpy(&b.origin, &a.origin, sizeof b.origin);
         CHECK(memcmp(&a.scenario, &b.scenario, sizeof a.scenario) == 0);
         CHECK(memcmp(&a.data, &b.data, sizeof a.data) == 0);
         CHECK(memcmp(&a.population, &b.population, sizeof a.population) == 0);
@@ -382,6 +385,163 @@ TEST(test_scenario_write_round_trip)
         CHECK(memcmp(&a, &b, sizeof a) == 0);
         unlink(tmp);
     }
+}
+
+/* a file in the test's directory */
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char p[600];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    CHECK(f != NULL);
+    if (f)
+        fputs(text, f), fclose(f);
+}
+
+/* A scenario built on a base: a section of the including file overrides
+ * the same section of the @include'd base key by key (a list as a whole),
+ * the resolved scenario says what came from where, and errors name the
+ * file that holds the bad value, with its line. */
+TEST(test_scenario_include_override)
+{
+    char dir[] = "/tmp/clvsim-override-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    put_file(dir, "base.cfg",
+             "scenario = { name = \"base\"; seed = 5; };\n"
+             "population = { customers = 1000; burn_in_days = 100;\n"
+             "  bgnbd = { r = 0.25; alpha = 4.0; a = 0.7; b = 2.0; }; };\n"
+             "interventions = { coupons = ( { name = \"a\"; discount = 0.1; }, { name = \"b\"; discount = 0.2; } ); };\n");
+    put_file(dir, "more.cfg", "population = { burn_in_days = 50; };\nevaluation = { replications = 4; };\n");
+    put_file(dir, "mine.cfg",
+             "# built on two bases\n"
+             "@include \"base.cfg\"\n"
+             "@include \"more.cfg\"   # a later base over an earlier one\n"
+             "population = {\n"
+             "  customers = 300;\n"
+             "  bgnbd = { r = 0.5; alpha = 4.0; a = 0.7; b = 2.0; };\n"
+             "};\n"
+             "interventions = { coupons = ( { name = \"c\"; discount = 0.3; } ); };\n");
+    char path[600];
+    snprintf(path, sizeof path, "%s/mine.cfg", dir);
+    clv_scenario s;
+    clv_error err;
+    int st = load(path, &s, &err);
+    report_if_failed(st, &err);
+    if (st == CLV_OK) {
+        CHECK_INT(s.population.customers, 300);        /* the file over the base */
+        CHECK_NEAR(s.population.bgnbd.r, 0.5, 0);
+        CHECK_INT(s.population.burn_in_days, 50);      /* more.cfg over base.cfg */
+        CHECK_INT(s.evaluation.replications, 4);       /* only in more.cfg */
+        CHECK(s.scenario.seed == 5);                   /* only in base.cfg */
+        CHECK_STR(s.scenario.name, "base");
+        CHECK_INT(s.interventions.n_coupons, 1);       /* a list is replaced whole */
+        CHECK_STR(s.interventions.coupons[0].name, "c");
+        CHECK_INT(s.origin.n_bases, 2);
+        CHECK_STR(s.origin.bases[0], "base.cfg");
+        CHECK_STR(s.origin.bases[1], "more.cfg");
+        /* customers, the four bgnbd keys and the coupon list over base.cfg;
+         * burn_in_days of more.cfg over base.cfg */
+        CHECK_INT(s.origin.n_keys, 7);
+        int seen = 0;
+        for (int k = 0; k < s.origin.n_keys && k < CLV_SCN_MAX_ORIGINS; k++) {
+            const clv_scn_origin_key *o = &s.origin.keys[k];
+            if (strcmp(o->key, "population.customers") == 0) {
+                seen++;
+                CHECK(o->from == -1 && o->line == 5 && o->over == 0);
+            } else if (strcmp(o->key, "population.burn_in_days") == 0) {
+                seen++;
+                CHECK(o->from == 1 && o->line == 1 && o->over == 0);
+            }
+        }
+        CHECK_INT(seen, 2);
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        CHECK(mem != NULL);
+        if (mem) {
+            CHECK_INT(clv_scn_write(&s, mem, &err), CLV_OK);
+            fclose(mem);
+            char want[700];
+            snprintf(want, sizeof want, "#   population.customers from %s:5, over base.cfg\n", path);
+            CHECK(text && strstr(text, "# built on base.cfg, more.cfg (@include") && strstr(text, want) &&
+                  strstr(text, "#   population.burn_in_days from more.cfg:1, over base.cfg\n"));
+        }
+        free(text);
+    }
+    /* a bad value in the including file: its file and line */
+    put_file(dir, "bad1.cfg", "@include \"base.cfg\"\n\npopulation = { customers = -3; };\n");
+    snprintf(path, sizeof path, "%s/bad1.cfg", dir);
+    CHECK_INT(load(path, &s, &err), CLV_EINPUT);
+    CHECK_STR(err.file, path);
+    CHECK_INT(err.line, 3);
+    CHECK_STR(err.field, "population.customers");
+    /* a bad value in the base: the base's file and line */
+    put_file(dir, "base2.cfg", "scenario = { name = \"x\"; };\ncalendar = { epoch_days = 0; };\n");
+    put_file(dir, "bad2.cfg", "@include \"base2.cfg\"\nscenario = { seed = 3; };\n");
+    snprintf(path, sizeof path, "%s/bad2.cfg", dir);
+    CHECK_INT(load(path, &s, &err), CLV_EINPUT);
+    char want[600];
+    snprintf(want, sizeof want, "%s/base2.cfg", dir);
+    CHECK_STR(err.file, want);
+    CHECK_INT(err.line, 2);
+    CHECK_STR(err.field, "calendar.epoch_days");
+    /* an unknown key in the including file */
+    put_file(dir, "bad3.cfg", "@include \"base.cfg\"\npopulation = { custmers = 3; };\n");
+    snprintf(path, sizeof path, "%s/bad3.cfg", dir);
+    CHECK_INT(load(path, &s, &err), CLV_EINPUT);
+    CHECK_STR(err.file, path);
+    CHECK_INT(err.line, 2);
+    /* a parameter group stays all or nothing across the files: the base's
+     * four keys complete the file's one */
+    put_file(dir, "part.cfg", "@include \"base.cfg\"\npopulation = { bgnbd = { r = 0.4; }; };\n");
+    snprintf(path, sizeof path, "%s/part.cfg", dir);
+    st = load(path, &s, &err);
+    report_if_failed(st, &err);
+    CHECK_NEAR(s.population.bgnbd.r, 0.4, 0);
+    CHECK_NEAR(s.population.bgnbd.alpha, 4.0, 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
+}
+
+/* Interventions out of scale with the population's spend: none for
+ * holiday.cfg (CDNOW baskets of $35.83); its coupon caps beside baskets of
+ * 416 (UCI size) cap every discount below half; a contact cost of 5 against
+ * a margin of 10.8 per purchase; a budget below one coupon's commitment;
+ * no check without a finite mean (q <= 1). */
+TEST(test_scenario_scale_warnings)
+{
+    clv_scenario s;
+    clv_error err;
+    CHECK_INT(clv_scn_load("scenarios/holiday.cfg", NULL, 0, &s, &err), CLV_OK);
+    char w[4096];
+    CHECK_INT(clv_scn_scale_warnings(&s, w, sizeof w), 0);
+    CHECK_STR(w, "");
+    clv_scenario u = s;
+    u.population.spend.gamma = 174; /* mean 6.27536 x 174 / 2.62445 = 416.05 */
+    CHECK_INT(clv_scn_scale_warnings(&u, w, sizeof w), 3);
+    CHECK(strstr(w, "coupon \"10%\": max_value 10 USD caps its 10% discount at 2.4% of the population's mean "
+                    "basket (416.05 USD") != NULL);
+    CHECK(strstr(w, "coupon \"30%\": max_value 20 USD caps its 30% discount at 4.8%") != NULL);
+    u = s;
+    u.interventions.coupons[1].contact_cost = 5; /* margin 0.3 x 35.83 = 10.75 */
+    CHECK_INT(clv_scn_scale_warnings(&u, w, sizeof w), 1);
+    CHECK(strstr(w, "coupon \"20%\": contact_cost 5 USD is more than a quarter of the gross margin of a mean "
+                    "purchase (10.75 USD") != NULL);
+    u = s;
+    u.interventions.budget_per_epoch = 10; /* the least commitment: 0.05 + 0 + 10 */
+    CHECK_INT(clv_scn_scale_warnings(&u, w, sizeof w), 1);
+    CHECK(strstr(w, "no coupon can ever be sent") != NULL);
+    u.interventions.budget_per_epoch = 10.05;
+    CHECK_INT(clv_scn_scale_warnings(&u, w, sizeof w), 0);
+    u = s;
+    u.population.spend.q = 1;
+    u.population.spend.gamma = 1e6;
+    CHECK_INT(clv_scn_scale_warnings(&u, w, sizeof w), 0);
+    /* a short buffer is cut, never overrun, and the count is still right */
+    u = s;
+    u.population.spend.gamma = 174;
+    char tiny[16];
+    CHECK_INT(clv_scn_scale_warnings(&u, tiny, sizeof tiny), 3);
+    CHECK(strlen(tiny) < sizeof tiny);
 }
 
 /* scenarios/README.md carries exactly the reference the code generates */

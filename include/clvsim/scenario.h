@@ -11,7 +11,9 @@
  * take their built-in defaults, which live in one table in
  * src/core/scenario_schema.c.  "@include" works, relative to the directory
  * of the including scenario file, so a fitted population block can be
- * shared between scenarios.
+ * shared between scenarios; an @include at the top level of the main file
+ * names a base, whose sections the file's own override key by key (a list
+ * as a whole; clv_scenario.origin records what came from where).
  *
  * clv_scenario is plain data (fixed-size arrays, no pointers): copy it
  * freely; every object created from it copies what it needs.
@@ -35,6 +37,8 @@ enum {
     CLV_PATH_MAX = 1024,
     CLV_SCN_FILE_MAX = 1 << 20, /* bytes of a scenario file or of a file it includes */
     CLV_DATE_TEXT = 24,   /* a date or date spec as written */
+    CLV_SCN_MAX_BASES = 4,      /* @include lines at the top level of a scenario file (bases it overrides) */
+    CLV_SCN_MAX_ORIGINS = 96,   /* keys of a scenario file recorded as set over its bases */
     CLV_MAX_COUPONS = 8,
     CLV_MAX_PRICES = 8,
     CLV_MAX_WINDOWS = 16,
@@ -336,6 +340,14 @@ typedef struct clv_scn_run {
     double scale;                     /* multiplies the sizes of a study */
 } clv_scn_run;
 
+/* a key given by more than one file of a scenario (clv_scenario.origin) */
+typedef struct clv_scn_origin_key {
+    char key[96];
+    int from;                         /* the file whose value holds: -1 the scenario file, else an index into bases */
+    int line;                         /* its line there */
+    int over;                         /* index into bases of the (nearest) base it overrode */
+} clv_scn_origin_key;
+
 typedef struct clv_scenario {
     char source[CLV_PATH_MAX];        /* the file it was loaded from, as given */
     clv_scn_meta scenario;
@@ -353,6 +365,18 @@ typedef struct clv_scenario {
     clv_scn_evaluation evaluation;
     clv_scn_output output;
     clv_scn_run run;
+    /* where the values came from when the file @includes bases at its top
+     * level (a section of the file overrides the same section of a base
+     * key by key, a later base an earlier one; the resolved scenario's
+     * header lists this): the bases as written in the @include lines, and
+     * each key given by more than one of the files, with the file whose
+     * value holds (and its line) and the one it overrode */
+    struct {
+        int n_bases;
+        char bases[CLV_SCN_MAX_BASES][CLV_PATH_MAX];
+        int n_keys;                   /* may exceed CLV_SCN_MAX_ORIGINS: only the first are kept */
+        clv_scn_origin_key keys[CLV_SCN_MAX_ORIGINS];
+    } origin;
 } clv_scenario;
 
 /* A command-line override of one key: key "calendar.horizon_days", value
@@ -454,6 +478,18 @@ void clv_scn_price_check(const clv_scenario *scn, clv_price_check *out);
 /* The warning for a list price far from the optimum, in words that say
  * what it means for any comparison; "" when it is not far. */
 void clv_scn_price_warning(const clv_scenario *scn, const clv_price_check *pc, char *buf, size_t n);
+
+/* Interventions out of scale with the population's spend, in words, one
+ * warning per line into buf ("" when none; cut to n bytes); returns their
+ * count.  The scale is the mean spend of a transaction, Gamma-Gamma's
+ * p gamma / (q - 1) (none when q <= 1: no check).  Warned about: a coupon
+ * whose max_value caps its discount of the mean basket below half the
+ * nominal one (max_value < discount x mean / 2, as coupon caps sized for
+ * CDNOW's $36 baskets are beside a log of 400 GBP baskets); a contact cost
+ * above a quarter of the gross margin of a mean purchase; a budget per
+ * epoch or in total below what one coupon commits (contact_cost +
+ * redemption_cost + max_value), so that no coupon could ever be sent. */
+int clv_scn_scale_warnings(const clv_scenario *scn, char *buf, size_t n);
 
 #ifdef __cplusplus
 }

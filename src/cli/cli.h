@@ -101,6 +101,9 @@ int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro);
 int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn);
 
 /* cli_parse then cli_load_scenario: -1 when both succeeded, else the exit status. */
+/* the scenario's interventions out of scale with its population's spend
+ * (clv_scn_scale_warnings), one warning per line on stderr */
+void cli_warn_scale(const char *cmd, const char *file, const clv_scenario *scn);
 int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, clv_scenario *scn);
 
 /* ---- the run's output directory ----

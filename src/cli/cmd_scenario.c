@@ -26,7 +26,22 @@ int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn)
     clv_scn_price_warning(scn, &pc, warn, sizeof warn);
     if (warn[0])
         fprintf(stderr, "clvsim %s: warning: %s: %s\n", cmd->name, o->args[0], warn);
+    if (scn->population.source != CLV_SOURCE_FIT) /* a fitted one is checked once fitted */
+        cli_warn_scale(cmd->name, o->args[0], scn);
     return -1;
+}
+
+void cli_warn_scale(const char *cmd, const char *file, const clv_scenario *scn)
+{
+    char warn[4096];
+    if (clv_scn_scale_warnings(scn, warn, sizeof warn) == 0)
+        return;
+    for (char *line = warn, *next; line && *line; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        fprintf(stderr, "clvsim %s: warning: %s: %s\n", cmd, file, line);
+    }
 }
 
 int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, clv_scenario *scn)
@@ -66,6 +81,7 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
                 fprintf(stderr, "clvsim %s: warning: %s fit: %s\n", cmd->name, k ? "Gamma-Gamma" : "population",
                         fit[k].warning);
     }
+    cli_warn_scale(cmd->name, o->args[0], scn);
     return -1;
 }
 

@@ -41,16 +41,32 @@ typedef struct loader {
     const char *origin;               /* non-NULL: every error names this instead of a file */
     bigints *big;                     /* NULL: none recorded (defaults) */
     clv_error *err;
+    /* a main file with @include lines at its top level: the main file's own
+     * settings first, then each base, the last included first; a key is
+     * read from the first that gives it (n_chain 0: one file as libconfig
+     * read it, includes inline) */
+    const config_t *chain[1 + CLV_SCN_MAX_BASES];
+    int n_chain;
+    const char *base_path[CLV_SCN_MAX_BASES]; /* the bases as read (base_dir/name) */
+    int n_base;
 } loader;
 
 /* ---- locations and descriptions for messages ---------------------------- */
+
+static int is_base(const loader *ld, const char *f)
+{
+    for (int k = 0; f && k < ld->n_base; k++)
+        if (strcmp(f, ld->base_path[k]) == 0)
+            return 1;
+    return 0;
+}
 
 static void setting_file(const loader *ld, const config_setting_t *s, char *buf, size_t n)
 {
     const char *f = s ? config_setting_source_file(s) : NULL;
     if (ld->origin)
         snprintf(buf, n, "%s", ld->origin);
-    else if (!f || strcmp(f, ld->main_path) == 0 || f[0] == '/')
+    else if (!f || strcmp(f, ld->main_path) == 0 || f[0] == '/' || is_base(ld, f))
         snprintf(buf, n, "%s", f ? f : ld->main_path);
     else /* libconfig names an included file as written in @include */
         snprintf(buf, n, "%.500s/%.500s", ld->base_dir, f);
@@ -554,11 +570,24 @@ static int walk(const loader *ld, const config_setting_t *group, const char *pre
 }
 
 /* values of the file, key by key in table order */
+/* the setting of path: in cf, or through ld's chain (the first file that gives it) */
+static const config_setting_t *lookup(const loader *ld, const config_t *cf, const char *path)
+{
+    if (!ld->n_chain)
+        return cf ? config_lookup(cf, path) : NULL;
+    for (int k = 0; k < ld->n_chain; k++) {
+        const config_setting_t *s = config_lookup(ld->chain[k], path);
+        if (s)
+            return s;
+    }
+    return NULL;
+}
+
 static int read_values(const loader *ld, const config_t *cf, clv_scenario *scn)
 {
     for (size_t i = 0; i < clv__scn_n_keys; i++) {
         const clv__key *k = &clv__scn_keys[i];
-        const config_setting_t *s = config_lookup(cf, k->path);
+        const config_setting_t *s = lookup(ld, cf, k->path);
         if (k->type == CLV__K_GROUP) {
             if (!s || !(k->flags & CLV__KF_ALL_REQUIRED))
                 continue;
@@ -571,7 +600,7 @@ static int read_values(const loader *ld, const config_t *cf, clv_scenario *scn)
                 strncat(names, clv__scn_keys[j].path + pl + 1, sizeof names - strlen(names) - 1);
             }
             for (size_t j = i + 1; j < clv__scn_n_keys && strncmp(clv__scn_keys[j].path, k->path, pl) == 0; j++)
-                if (!config_lookup(cf, clv__scn_keys[j].path))
+                if (!lookup(ld, cf, clv__scn_keys[j].path))
                     return fail(ld, s, clv__scn_keys[j].path,
                                 "missing required key; when %s is given, all of %s are required",
                                 k->path, names);
@@ -743,10 +772,13 @@ static int scan_text(const loader *ld, const char *path, const char *t, int dept
     return CLV_OK;
 }
 
-static int scan_ints(const loader *ld, const char *path, int depth)
+/* the text of path into *out (malloc'd, NUL-terminated; NULL when the file
+ * cannot be opened: libconfig reports it with its own message) */
+static int read_text(const loader *ld, const char *path, char **out)
 {
+    *out = NULL;
     FILE *fp = fopen(path, "rb");
-    if (!fp) /* libconfig reports unreadable files with its own message */
+    if (!fp)
         return CLV_OK;
     char *buf = NULL;
     size_t len = 0, cap = 0;
@@ -767,10 +799,22 @@ static int scan_ints(const loader *ld, const char *path, int depth)
         len += k;
     }
     fclose(fp);
+    if (!buf) /* an empty file */
+        buf = calloc(1, 1);
     if (!buf)
-        return CLV_OK;
+        return clv_error_set(ld->err, CLV_ENOMEM, path, 0, NULL, "out of memory reading the file");
     buf[len] = '\0';
-    int st = scan_text(ld, path, buf, depth);
+    *out = buf;
+    return CLV_OK;
+}
+
+static int scan_ints(const loader *ld, const char *path, int depth)
+{
+    char *buf = NULL;
+    int st = read_text(ld, path, &buf);
+    if (st != CLV_OK || !buf)
+        return st;
+    st = scan_text(ld, path, buf, depth);
     free(buf);
     return st;
 }
@@ -778,9 +822,9 @@ static int scan_ints(const loader *ld, const char *path, int depth)
 /* ---- checks across keys ---------------------------------------------------- */
 
 /* the setting of a key in the file, if the file gave it */
-static const config_setting_t *where(const config_t *cf, const char *path)
+static const config_setting_t *where(const loader *ld, const config_t *cf, const char *path)
 {
-    return cf ? config_lookup(cf, path) : NULL;
+    return lookup(ld, cf, path);
 }
 
 /* overridden_path: the origin of the override that set path, or NULL */
@@ -802,7 +846,7 @@ static int cross_fail(const loader *ld, const config_t *cf, const char *overridd
     loader l2 = *ld;
     if (overridden_path)
         l2.origin = overridden_path;
-    const config_setting_t *s = overridden_path ? NULL : where(cf, path);
+    const config_setting_t *s = overridden_path ? NULL : where(ld, cf, path);
     return fail(&l2, s, path, "%s", msg);
 }
 
@@ -1188,6 +1232,110 @@ static int apply_overrides(loader *ld, const overrides *o, clv_scenario *scn)
     return CLV_OK;
 }
 
+/* libconfig's failure to read cf from path, as our error */
+static int read_error(const loader *ld, const config_t *cf, const char *path)
+{
+    char file[CLV_ERROR_FILE_MAX];
+    const char *ef = config_error_file(cf);
+    if (!ef || strcmp(ef, path) == 0 || ef[0] == '/' || is_base(ld, ef))
+        snprintf(file, sizeof file, "%s", ef ? ef : path);
+    else
+        snprintf(file, sizeof file, "%.500s/%.500s", ld->base_dir, ef);
+    const char *text = config_error_text(cf);
+    const int include = text && strstr(text, "include") != NULL;
+    /* libconfig's reading failed for want of memory: not the file's fault */
+    if (errno == ENOMEM || (text && strstr(text, "memory exhausted")))
+        return clv_error_set(ld->err, CLV_ENOMEM, file, 0, NULL, "out of memory reading the scenario (libconfig)");
+    return clv_error_set(ld->err, CLV_EINPUT, file, config_error_line(cf), NULL, "%s (libconfig)%s", text,
+                         include ? "; an @include path is taken relative to the directory of the main scenario "
+                                   "file, and must name a readable file (absolute paths are not supported)"
+                                 : "");
+}
+
+/* The @include lines at the top level of text (outside every group, list
+ * and array, strings and comments): their names, each line blanked in text (its line count kept, so that libconfig's lines stay
+ * the file's).  At most CLV_SCN_MAX_BASES. */
+static int top_includes(const loader *ld, const char *path, char *text, char names[][CLV_PATH_MAX], int *n)
+{
+    int depth = 0, line = 1, at_start = 1;
+    *n = 0;
+    for (char *p = text; *p;) {
+        if (*p == '\n') {
+            line++, p++, at_start = 1;
+        } else if (*p == ' ' || *p == '\t' || *p == '\r') {
+            p++;
+        } else if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+            while (*p && *p != '\n')
+                p++;
+        } else if (p[0] == '/' && p[1] == '*') {
+            for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+                line += *p == '\n';
+            if (*p)
+                p += 2;
+            at_start = 0;
+        } else if (*p == '"') {
+            for (p++; *p && *p != '"' && *p != '\n'; p += (*p == '\\' && p[1]) ? 2 : 1)
+                ;
+            if (*p == '"')
+                p++;
+            at_start = 0;
+        } else if (depth == 0 && at_start && strncmp(p, "@include", 8) == 0) {
+            char *start = p, *q = p + 8;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            char *name = q + 1, *end = *q == '"' ? strchr(name, '"') : NULL;
+            char *nl = strchr(q, '\n');
+            if (!end || (nl && end > nl)) /* libconfig reports the malformed line */
+                return CLV_OK;
+            if (*n == CLV_SCN_MAX_BASES)
+                return clv_error_set(ld->err, CLV_EINPUT, path, line, NULL,
+                                     "more than %d @include lines at the top level; a scenario file may build "
+                                     "on at most %d bases", CLV_SCN_MAX_BASES, CLV_SCN_MAX_BASES);
+            snprintf(names[(*n)++], CLV_PATH_MAX, "%.*s", (int)(end - name), name);
+            for (p = start; *p && *p != '\n'; p++) /* the rest of the line: blanks (a comment may follow) */
+                *p = ' ';
+        } else {
+            depth += (*p == '{' || *p == '(' || *p == '[') - (*p == '}' || *p == ')' || *p == ']');
+            p++, at_start = 0;
+        }
+    }
+    return CLV_OK;
+}
+
+/* the keys given by more than one file of ld's chain, into scn->origin
+ * (chain[0] the main file, chain[c] the base n_inc - c) */
+static void record_origins(const loader *ld, char names[][CLV_PATH_MAX], int n_inc, clv_scenario *scn)
+{
+    memset(&scn->origin, 0, sizeof scn->origin);
+    scn->origin.n_bases = n_inc;
+    for (int k = 0; k < n_inc; k++)
+        snprintf(scn->origin.bases[k], sizeof scn->origin.bases[k], "%.1000s", names[k]);
+    for (size_t i = 0; i < clv__scn_n_keys; i++) {
+        const clv__key *key = &clv__scn_keys[i];
+        if (key->type == CLV__K_GROUP)
+            continue;
+        int win = -1, over = -1; /* chain indices: the first that gives it, the next */
+        const config_setting_t *won = NULL;
+        for (int c = 0; c < ld->n_chain && over < 0; c++) {
+            const config_setting_t *x = config_lookup(ld->chain[c], key->path);
+            if (x && win < 0)
+                win = c, won = x;
+            else if (x)
+                over = c;
+        }
+        if (over < 0)
+            continue;
+        if (scn->origin.n_keys < CLV_SCN_MAX_ORIGINS) {
+            clv_scn_origin_key *o = &scn->origin.keys[scn->origin.n_keys];
+            snprintf(o->key, sizeof o->key, "%s", key->path);
+            o->from = win == 0 ? -1 : n_inc - win;
+            o->line = (int)config_setting_source_line(won);
+            o->over = n_inc - over;
+        }
+        scn->origin.n_keys++;
+    }
+}
+
 int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_scenario *scn,
                  clv_error *err)
 {
@@ -1216,35 +1364,50 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
     if ((st = scan_ints(&ld, path, 0)) != CLV_OK)
         return st;
 
-    config_t cf;
+    /* the main file's top-level @include lines: bases that its own sections
+     * override key by key (read apart, then looked up in turn) */
+    char *text = NULL, names[CLV_SCN_MAX_BASES][CLV_PATH_MAX];
+    int n_inc = 0;
+    if ((st = read_text(&ld, path, &text)) != CLV_OK)
+        return st;
+    st = text ? top_includes(&ld, path, text, names, &n_inc) : CLV_OK;
+    if (st != CLV_OK) {
+        free(text);
+        return st;
+    }
+    config_t cf, base[CLV_SCN_MAX_BASES];
+    char base_path[CLV_SCN_MAX_BASES][CLV_PATH_MAX * 2];
+    int n_read = 0;
     config_init(&cf);
     config_set_include_dir(&cf, ld.base_dir);
     errno = 0;
-    if (!config_read_file(&cf, path)) {
-        char file[CLV_ERROR_FILE_MAX];
-        const char *ef = config_error_file(&cf);
-        if (!ef || strcmp(ef, path) == 0 || ef[0] == '/')
-            snprintf(file, sizeof file, "%s", ef ? ef : path);
-        else
-            snprintf(file, sizeof file, "%.500s/%.500s", ld.base_dir, ef);
-        const char *text = config_error_text(&cf);
-        const int include = text && strstr(text, "include") != NULL;
-        /* libconfig's reading failed for want of memory: not the file's fault */
-        if (errno == ENOMEM || (text && strstr(text, "memory exhausted"))) {
-            config_destroy(&cf);
-            return clv_error_set(err, CLV_ENOMEM, file, 0, NULL, "out of memory reading the scenario (libconfig)");
+    if (n_inc == 0) {
+        free(text);
+        text = NULL;
+        st = config_read_file(&cf, path) ? CLV_OK : read_error(&ld, &cf, path);
+    } else {
+        st = config_read_string(&cf, text) ? CLV_OK : read_error(&ld, &cf, path);
+        free(text);
+        text = NULL;
+        ld.chain[ld.n_chain++] = &cf;
+        for (int k = n_inc - 1; k >= 0 && st == CLV_OK; k--) {
+            snprintf(base_path[k], sizeof base_path[k], "%s/%s", ld.base_dir, names[k]);
+            config_init(&base[k]);
+            config_set_include_dir(&base[k], ld.base_dir);
+            n_read++;
+            ld.chain[ld.n_chain++] = &base[k];
+            ld.base_path[ld.n_base++] = base_path[k];
+            errno = 0;
+            st = config_read_file(&base[k], base_path[k]) ? CLV_OK : read_error(&ld, &base[k], base_path[k]);
         }
-        st = clv_error_set(err, CLV_EINPUT, file, config_error_line(&cf), NULL, "%s (libconfig)%s", text,
-                           include ? "; an @include path is taken relative to the directory of the main scenario "
-                                     "file, and must name a readable file (absolute paths are not supported)"
-                                   : "");
-        config_destroy(&cf);
-        return st;
     }
     overrides o = {ov, n_ov};
-    st = walk(&ld, config_root_setting(&cf), "");
+    for (int k = 0; k < (ld.n_chain ? ld.n_chain : 1) && st == CLV_OK; k++)
+        st = walk(&ld, config_root_setting(ld.n_chain ? ld.chain[k] : &cf), "");
     if (st == CLV_OK)
         st = read_values(&ld, &cf, scn);
+    if (st == CLV_OK && n_inc)
+        record_origins(&ld, names, n_inc, scn);
     if (st == CLV_OK)
         st = apply_overrides(&ld, &o, scn);
     for (int i = 0; st == CLV_OK && i < big.n; i++)
@@ -1260,6 +1423,8 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
         st = cross_check(&ld, &cf, &o, scn);
     }
     config_destroy(&cf);
+    for (int k = n_inc - n_read; k < n_inc; k++)
+        config_destroy(&base[k]);
     return st;
 }
 
@@ -1514,4 +1679,69 @@ void clv_scn_price_warning(const clv_scenario *scn, const clv_price_check *pc, c
              "your own data",
              r->elasticity_mean, r->elasticity_sd, scn->economics.margin_rate, pc->best_price, 100 * pc->gain,
              pc->lerner_elasticity, pc->best_price);
+}
+
+/* one more line of warning into buf (at *len of n) */
+static void add_warning(char *buf, size_t n, size_t *len, int *count, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 5, 6)))
+#endif
+    ;
+
+static void add_warning(char *buf, size_t n, size_t *len, int *count, const char *fmt, ...)
+{
+    (*count)++;
+    if (*len + 2 >= n)
+        return;
+    if (*len)
+        buf[(*len)++] = '\n', buf[*len] = '\0';
+    va_list ap;
+    va_start(ap, fmt);
+    const int k = vsnprintf(buf + *len, n - *len, fmt, ap);
+    va_end(ap);
+    *len = k < 0 ? *len : (*len + (size_t)k < n ? *len + (size_t)k : n - 1);
+}
+
+int clv_scn_scale_warnings(const clv_scenario *scn, char *buf, size_t n)
+{
+    if (n)
+        buf[0] = '\0';
+    const clv_gg_params *g = &scn->population.spend;
+    if (!(g->q > 1) || !(g->p > 0) || !(g->gamma > 0))
+        return 0;
+    const double mean = g->p * g->gamma / (g->q - 1), margin = scn->economics.margin_rate * mean;
+    const char *cur = scn->economics.currency;
+    const clv_scn_interventions *iv = &scn->interventions;
+    size_t len = 0;
+    int count = 0;
+    double least = INFINITY; /* the least a coupon commits */
+    for (int k = 0; k < iv->n_coupons; k++) {
+        const clv_scn_coupon *c = &iv->coupons[k];
+        const double commit = c->contact_cost + c->redemption_cost + c->max_value;
+        least = commit < least ? commit : least;
+        if (c->max_value < 0.5 * c->discount * mean)
+            add_warning(buf, n, &len, &count,
+                        "coupon \"%s\": max_value %g %s caps its %g%% discount at %.1f%% of the population's mean "
+                        "basket (%.2f %s, Gamma-Gamma p gamma / (q - 1)); set interventions.coupons max_value in "
+                        "this population's currency and scale (%.2f %s for the full discount of a mean basket)",
+                        c->name, c->max_value, cur, 100 * c->discount, 100 * c->max_value / mean, mean, cur,
+                        c->discount * mean, cur);
+        if (c->contact_cost > 0.25 * margin)
+            add_warning(buf, n, &len, &count,
+                        "coupon \"%s\": contact_cost %g %s is more than a quarter of the gross margin of a mean "
+                        "purchase (%.2f %s at margin_rate %g); check it against this population's spend",
+                        c->name, c->contact_cost, cur, margin, cur, scn->economics.margin_rate);
+    }
+    if (iv->n_coupons > 0) {
+        if (iv->budget_per_epoch >= 0 && iv->budget_per_epoch < least)
+            add_warning(buf, n, &len, &count,
+                        "interventions.budget.per_epoch %g %s is less than any coupon commits (at least %g %s: "
+                        "contact_cost + redemption_cost + max_value): no coupon can ever be sent",
+                        iv->budget_per_epoch, cur, least, cur);
+        else if (iv->budget_total >= 0 && iv->budget_total < least)
+            add_warning(buf, n, &len, &count,
+                        "interventions.budget.total %g %s is less than any coupon commits (at least %g %s): no "
+                        "coupon can ever be sent", iv->budget_total, cur, least, cur);
+    }
+    return count;
 }

@@ -130,6 +130,24 @@ int clv_scn_write(const clv_scenario *scn, FILE *fp, clv_error *err)
 {
     clv_numcheck chk = {0}; /* no inf or nan in the file */
     fprintf(fp, "# clvsim scenario with every key explicit (resolved from %s)\n", scn->source[0] ? scn->source : "defaults");
+    /* what came from where, when the file built on bases (@include at its top level) */
+    if (scn->origin.n_bases > 0) {
+        fprintf(fp, "# built on");
+        for (int b = 0; b < scn->origin.n_bases; b++)
+            fprintf(fp, "%s %s", b ? "," : "", scn->origin.bases[b]);
+        fprintf(fp, " (@include: the file over its bases, a later base over an earlier one); %d key%s given "
+                    "more than once:\n", scn->origin.n_keys, scn->origin.n_keys == 1 ? "" : "s");
+        const int shown = scn->origin.n_keys < CLV_SCN_MAX_ORIGINS ? scn->origin.n_keys : CLV_SCN_MAX_ORIGINS;
+        for (int k = 0; k < shown; k++) {
+            const int from = scn->origin.keys[k].from;
+            fprintf(fp, "#   %s from %s:%d, over %s\n", scn->origin.keys[k].key,
+                    from < 0 ? scn->source : scn->origin.bases[from], scn->origin.keys[k].line,
+                    scn->origin.bases[scn->origin.keys[k].over]);
+        }
+        if (shown < scn->origin.n_keys)
+            fprintf(fp, "#   ... and %d more\n", scn->origin.n_keys - shown);
+        fprintf(fp, "# every other key: from the one file that gives it, or the default (--set overrides last)\n");
+    }
     /* the table lists groups before their members, so a stack of open
      * groups is enough to nest the output */
     int n_open = 0;
