@@ -321,6 +321,75 @@ static int load_population(const char *dir, clv_scenario *s)
     return st;
 }
 
+/* fit --scenario BASE: a complete scenario, the base with the fitted
+ * population (the same numbers as population.cfg), named after the base and
+ * the log, that loads from another directory and runs; a base whose coupon
+ * caps are out of scale with the log's spend is warned about; a bad base
+ * fails before the fit, with nothing written. */
+TEST(test_cli_fit_scenario)
+{
+    char dir[] = "/tmp/clvsim-fitscn-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char log[600], out[600], path[800];
+    snprintf(log, sizeof log, "%s/shop.csv", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    const double bg[4] = {0.5, 6.0, 0.7, 2.5}, gg[3] = {5.0, 3.5, 120.0}; /* baskets of 240: 6.7x holiday's */
+    write_sim_log(log, 2000, bg, gg);
+    run_result r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--scenario", "scenarios/holiday.cfg",
+                            "-o", out, "--quiet"));
+    CHECK_INT(r.status, 0);
+    char want[900];
+    snprintf(want, sizeof want, "clvsim fit: warning: %s/scenario.cfg: coupon \"10%%\": max_value 10 USD caps its 10%% "
+             "discount at", out);
+    CHECK(r.err && strstr(r.err, want));
+    done(&r);
+    clv_scenario a, b;
+    clv_error err;
+    CHECK_INT(load_population(out, &a), CLV_OK); /* population.cfg, included by a scenario */
+    snprintf(path, sizeof path, "%s/scenario.cfg", out);
+    int st = clv_scn_load(path, NULL, 0, &b, &err);
+    if (st != CLV_OK) {
+        char buf[2048];
+        harness_fail(__FILE__, __LINE__, "%s", clv_error_format(&err, buf, sizeof buf));
+    } else {
+        CHECK(memcmp(&a.population.bgnbd, &b.population.bgnbd, sizeof a.population.bgnbd) == 0);
+        CHECK(memcmp(&a.population.pareto, &b.population.pareto, sizeof a.population.pareto) == 0);
+        CHECK(memcmp(&a.population.spend, &b.population.spend, sizeof a.population.spend) == 0);
+        CHECK_INT(b.population.model, a.population.model);
+        CHECK(b.population.customers > 1500 && b.population.customers <= 2000); /* the cohort to 2021-09-30 */
+        CHECK_STR(b.scenario.name, "holiday-shop");
+        CHECK_STR(b.output.dir, "out/holiday-shop");
+        CHECK_INT(b.interventions.n_coupons, 3); /* the rest is the base's */
+        CHECK_INT(b.evaluation.replications, 10);
+    }
+    /* it runs from another directory (every path in it is absolute) */
+    char cmd[2400], run_out[700];
+    snprintf(run_out, sizeof run_out, "%s/run", dir);
+    const char *bin = getenv("CLVSIM_BIN");
+    char *abs = bin ? realpath(bin, NULL) : NULL;
+    CHECK(abs != NULL);
+    if (abs) {
+        snprintf(cmd, sizeof cmd, "cd / && %s simulate %s --scale 0.1 -o %s --quiet > /dev/null 2>&1", abs, path,
+                 run_out);
+        CHECK_INT(system(cmd), 0);
+        free(abs);
+    }
+    /* a bad base: an error naming it, before the fit, and no output */
+    char bad[700], out2[700];
+    snprintf(bad, sizeof bad, "%s/bad.cfg", dir);
+    FILE *f = fopen(bad, "w");
+    CHECK(f != NULL);
+    if (f)
+        fputs("population = { customers = -1; };\n", f), fclose(f);
+    snprintf(out2, sizeof out2, "%s/out2", dir);
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--scenario", bad, "-o", out2, "--quiet"));
+    CHECK(r.status != 0);
+    CHECK(r.err && strstr(r.err, bad) && strstr(r.err, "population.customers"));
+    done(&r);
+    CHECK(access(out2, F_OK) != 0);
+    CHECK_INT(harness_rm_rf(dir), 0);
+}
+
 TEST(test_cli_fit)
 {
     char dir[] = "/tmp/clvsim-fit-XXXXXX";

@@ -70,6 +70,22 @@ typedef struct clv_fit_study {
 int clv_fit_study_run(const clv_fit_study_opts *o, clv_fit_study *s, clv_error *err);
 void clv_fit_study_free(clv_fit_study *s);
 
+/* The purchase model of study s that a population takes: of those fitted,
+ * the one with the higher log-likelihood (the first on a tie); -1 when none
+ * was fitted. */
+int clv_fit_study_best(const clv_fit_study *s);
+
+/* scn (a loaded scenario: the base) with the population of study s: the
+ * purchase model clv_fit_study_best picks, every fitted purchase model's
+ * parameters (the others' stay the base's), Gamma-Gamma's spend, the
+ * study's unit, population.customers = the cohort's size and source
+ * "parameters", named "BASE-LOG" (the base's name and the stem of log_path,
+ * output.dir "out/BASE-LOG"); then checked as a loaded scenario is (clv_scn_check), with
+ * the fit named in the error.  CLV_EINPUT without a purchase model or
+ * without Gamma-Gamma (a scenario needs the spend). */
+int clv_fit_study_scenario(const clv_fit_study *s, int unit, const char *log_path, clv_scenario *scn,
+                           clv_error *err);
+
 /* ---- its files (src/report/report_fit.c) ---- */
 
 typedef struct clv_fit_report_opts {
@@ -99,6 +115,12 @@ enum { CLV_FIT_NOTE_NO_GNUPLOT = 1 << 0, CLV_FIT_NOTE_NO_SERIES = 1 << 1 };
  * and of gnuplot. */
 int clv_fit_report_write(const clv_fit_study *s, const clv_fit_study_opts *so, const clv_fit_report_opts *ro,
                          const clv_outdir *od, unsigned *notes, clv_error *err);
+
+/* Stage DIR/scenario.cfg in od: scn (clv_fit_study_scenario's) with every
+ * key explicit, a complete scenario that runs from any directory, its header
+ * naming the base scenario base_path and the log it was fitted to. */
+int clv_fit_report_scenario(const clv_scenario *scn, const char *base_path, const clv_fit_study_opts *so,
+                            const clv_outdir *od, clv_error *err);
 
 /* The text of report.txt into fp (what `clvsim fit` prints), its numbers
  * checked into chk (clvsim/io.h). */

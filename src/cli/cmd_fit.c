@@ -104,6 +104,20 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
 
     char outdir[CLV_IO_PATH_MAX];
     cli_output_dir(outdir, sizeof outdir, &o, "fit", j.log_path);
+    /* --scenario BASE: a complete scenario from the fit (loaded first: a bad base fails before the fit) */
+    const char *base_path = cli_opt(&o, "scenario");
+    clv_scenario *base = NULL;
+    if (base_path) {
+        clv_error lerr;
+        if (!(base = malloc(sizeof *base))) {
+            cli_errorf("fit", "out of memory");
+            return EXIT_RUNTIME;
+        }
+        if (clv_scn_load(base_path, NULL, 0, base, &lerr) != CLV_OK) {
+            free(base);
+            return cli_report(&lerr);
+        }
+    }
 
     double t0 = cli_now();
     clv_error err;
@@ -126,6 +140,15 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     unsigned notes = 0;
     if (st == CLV_OK)
         st = clv_fit_report_write(&j.s, &so, &ro, &j.od, &notes, &err);
+    if (st == CLV_OK && base) {
+        st = clv_fit_study_scenario(&j.s, j.unit, j.log_path, base, &err);
+        if (st == CLV_OK) {
+            char name[CLV_IO_PATH_MAX + 16];
+            snprintf(name, sizeof name, "%s/scenario.cfg", outdir);
+            cli_warn_scale("fit", name, base); /* the base's coupons beside this log's spend */
+            st = clv_fit_report_scenario(base, base_path, &so, &j.od, &err);
+        }
+    }
     if (!o.quiet && (notes & CLV_FIT_NOTE_NO_GNUPLOT))
         fprintf(stderr, "clvsim fit: gnuplot not found: skipped cumulative.{png,svg} and frequency.{png,svg}; "
                         "install the Debian package gnuplot-nox (or run 'make deps') and run again; the CSV "
@@ -142,11 +165,12 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
             if (j.s.done[m] && j.s.fit[m].flags)
                 fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label(m), j.s.fit[m].warning);
         if (!o.quiet)
-            fprintf(stderr, "clvsim fit: wrote population.cfg, report.txt, customers.csv, rfm.csv, %s"
-                            "cumulative.csv, frequency.csv%s to %s\n",
+            fprintf(stderr, "clvsim fit: wrote population.cfg, %sreport.txt, customers.csv, rfm.csv, %s"
+                            "cumulative.csv, frequency.csv%s to %s\n", base ? "scenario.cfg, " : "",
                     j.s.t->holdout_end > j.s.t->calibration_end ? "holdout.csv, " : "",
                     clv_plot_available() ? " and their plots" : "", outdir);
     }
     clv_fit_study_free(&j.s);
+    free(base);
     return st == CLV_OK ? EXIT_OK : cli_report(&err);
 }
