@@ -115,10 +115,9 @@ static int write_population(const fit_job *j, const char *cmdline, clv_error *er
             fprintf(fp, "%s%s\n", j->s.fit[m].flags ? "; warning: " : "", j->s.fit[m].warning);
         }
     /* the purchase model: the better fit when both were fitted (same number of parameters) */
-    int pm = first_of(j->s.done);
-    for (int m = pm + 1; m < NP; m++)
-        if (j->s.done[m] && j->s.fit[m].loglik > j->s.fit[pm].loglik)
-            pm = m;
+    int pm = clv_fit_study_best(&j->s);
+    if (pm < 0)
+        pm = 0;
     fprintf(fp, "population = {\n  source = \"parameters\";\n");
     if (count_of(j->s.done)) {
         if (count_of(j->s.done) == 2)
