@@ -92,6 +92,9 @@ static void cdnow_setup(clv_txlog_opts *ro, int32_t *cal, int32_t *hold)
 
 /* issue target: reading, summarising and fitting BG/NBD, Pareto/NBD and
  * Gamma-Gamma on the full CDNOW master file in under 0.5 s on this machine */
+/* rfm.csv of the CDNOW master file, new against old (below) */
+static void bench_rfm_csv(const clv_rfm_table *tab);
+
 static void bench_fit(void)
 {
     const char *path = "../shared/data/CDNOW_master.txt";
@@ -105,6 +108,13 @@ static void bench_fit(void)
     clv_txlog_opts ro;
     int32_t cal, hold;
     cdnow_setup(&ro, &cal, &hold);
+    {
+        clv_rfm_table *tab = NULL;
+        clv_error err;
+        if (clv_rfm_read(path, &ro, cal, hold, CLV_UNIT_WEEK, NULL, &tab, &err) == CLV_OK)
+            bench_rfm_csv(tab);
+        clv_rfm_free(tab);
+    }
     for (int threads = 1; threads <= 2; threads++) {
         double best[5] = {1e30, 1e30, 1e30, 1e30, 1e30};
         for (int rep = 0; rep < 5; rep++) {
@@ -151,6 +161,58 @@ static double median5(double *v)
         }
     return v[2];
 }
+
+/* rfm.csv as clv_rfm_write_csv wrote it before its own formatter: the shortest of %.15g, %.16g,
+ * %.17g that reads back, by printf (the ids of CDNOW need no quoting) */
+static void rfm_csv_printf(const clv_rfm_table *t, FILE *fp)
+{
+    fputs("id,first_purchase,x,t_x,T,mean_spend,first_spend,x_holdout,spend_holdout\n", fp);
+    for (size_t i = 0; i < t->n; i++) {
+        const clv_rfm *r = &t->c[i];
+        const double v[7] = {r->x, r->t_x, r->T, r->mean_spend, r->first_spend, r->x_holdout, r->spend_holdout};
+        char d[11], b[7][32];
+        for (int k = 0; k < 7; k++)
+            for (int p = 15; p <= 17; p++) {
+                snprintf(b[k], sizeof b[k], "%.*g", p, v[k]);
+                if (strtod(b[k], NULL) == v[k])
+                    break;
+            }
+        fprintf(fp, "%s,%s,%s,%s,%s,%s,%s,%s,%s\n", t->id[i], clv_date_format(r->first_day, d), b[0], b[1], b[2],
+                b[3], b[4], b[5], b[6]);
+    }
+}
+
+/* rfm.csv of the CDNOW master file (clvsim fit's), new against the printf path, median of 5 */
+static void bench_rfm_csv(const clv_rfm_table *tab)
+{
+    double tn[5], to[5];
+    char *bn = NULL, *bo = NULL;
+    size_t ln = 0, lo = 0;
+    for (int rep = 0; rep < 5; rep++) {
+        FILE *fn = open_memstream(&bn, &ln), *fo = open_memstream(&bo, &lo);
+        clv_error err;
+        if (!fn || !fo)
+            return;
+        double t0 = now();
+        clv_rfm_write_csv(tab, fn, &err);
+        double t1 = now();
+        rfm_csv_printf(tab, fo);
+        fflush(fo);
+        double t2 = now();
+        fclose(fn);
+        fclose(fo);
+        tn[rep] = t1 - t0, to[rep] = t2 - t1;
+        if (rep < 4)
+            free(bn), free(bo), bn = bo = NULL;
+    }
+    const int same = bn && bo && ln == lo && memcmp(bn, bo, ln) == 0;
+    const double mn = median5(tn), mo = median5(to);
+    printf("  rfm.csv (%zu customers, %zu bytes): %6.1f ms against %6.1f ms by printf (old), %5.2fx; %s bytes\n",
+           tab->n, ln, 1e3 * mn, 1e3 * mo, mo / mn, same ? "the same" : "DIFFERENT");
+    free(bn);
+    free(bo);
+}
+
 
 /* old: the CLV's horizons as single calls of the Gauss series (BG/NBD) or of clv_pnbd_expected
  * (Pareto/NBD, its P(alive) at every horizon), as clv_btyd_clv summed them before */

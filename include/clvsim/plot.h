@@ -40,6 +40,17 @@ int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err);
  * is not a warning). */
 int clv_plot(const char *script, const char *output, const char *const *vars, size_t n_vars, clv_error *err);
 
+/* Several figures at once: clv_plot of each spec[0..n), every gnuplot started before the first is
+ * waited for, so that they run side by side (each is a process of its own).  Returns CLV_OK, or
+ * the error of the first failure in the order given (every output of a failed run is removed, the
+ * others are written). */
+typedef struct clv_plot_spec {
+    const char *script, *output;
+    const char *const *vars;
+    size_t n_vars;
+} clv_plot_spec;
+int clv_plot_all(const clv_plot_spec *spec, size_t n, clv_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -75,10 +75,24 @@ int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err)
                          "beside the program, and the plots/ directory of the source tree)", probe);
 }
 
-int clv_plot(const char *script, const char *output, const char *const *vars, size_t n_vars, clv_error *err)
-{
+/* one gnuplot run between its start and its end: the child, its temporary output and error file */
+typedef struct plot_run {
     char gp[CLV_IO_PATH_MAX];
-    if (find_gnuplot(gp, sizeof gp) != 0)
+    const char *script;
+    clv_afile af;
+    char errpath[32];
+    int efd, rc;
+    pid_t pid;
+} plot_run;
+
+/* start gnuplot on script for output: CLV_OK with the child running (run_end waits for it), or an
+ * error with nothing left behind */
+static int run_start(plot_run *pr, const char *script, const char *output, const char *const *vars, size_t n_vars,
+                     clv_error *err)
+{
+    char *gp = pr->gp;
+    pr->script = script;
+    if (find_gnuplot(gp, sizeof pr->gp) != 0)
         return clv_error_set(err, CLV_EUNSUPPORTED, output, 0, NULL,
                              "gnuplot is not installed (Debian package gnuplot-nox)");
     const char *ext = strrchr(output, '.');
@@ -86,19 +100,22 @@ int clv_plot(const char *script, const char *output, const char *const *vars, si
 
     /* a temporary output beside the target, with an ordinary file mode,
      * that gnuplot overwrites and that is renamed over the target on success */
-    clv_afile af;
-    int st = clv_afile_open(&af, output, err);
+    clv_afile *afp = &pr->af;
+    int st = clv_afile_open(afp, output, err);
     if (st != CLV_OK)
         return st;
-    fclose(af.fp);
-    af.fp = NULL;
-    const char *tmp = af.tmp;
-    char errpath[] = "/tmp/clvsim-gnuplot-XXXXXX";
+    fclose(afp->fp);
+    afp->fp = NULL;
+    const char *tmp = afp->tmp;
+    char *errpath = pr->errpath;
+    snprintf(errpath, sizeof pr->errpath, "/tmp/clvsim-gnuplot-XXXXXX");
     int efd = mkstemp(errpath);
     if (efd >= 0)
         clv__tmp_track(errpath);
+    if (efd > 2) /* not inherited by the gnuplots started after this one (dup2 clears it for this one's fd 2) */
+        fcntl(efd, F_SETFD, FD_CLOEXEC);
     if (efd < 0) {
-        clv_afile_abort(&af);
+        clv_afile_abort(afp);
         return clv_error_set(err, CLV_EIO, output, 0, NULL, "cannot create a temporary file: %s", strerror(errno));
     }
 
@@ -111,7 +128,7 @@ int clv_plot(const char *script, const char *output, const char *const *vars, si
         close(efd);
         unlink(errpath);
         clv__tmp_untrack(errpath);
-        clv_afile_abort(&af);
+        clv_afile_abort(afp);
         return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
     }
     size_t len = (size_t)snprintf(expr, cap, "fmt='%s'; outfile='", fmt);
@@ -152,10 +169,22 @@ int clv_plot(const char *script, const char *output, const char *const *vars, si
     posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&fa, efd, 2);
     char *argv[] = {gp, "-e", expr, (char *)script, NULL};
-    pid_t pid;
-    int rc = posix_spawn(&pid, gp, &fa, NULL, argv, environ);
+    pr->rc = posix_spawn(&pr->pid, gp, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     free(expr);
+    pr->efd = efd;
+    return CLV_OK;
+}
+
+/* wait for the run's gnuplot (a failure to spawn included) and rename its output over the target,
+ * or remove it and report gnuplot's complaint */
+static int run_end(plot_run *pr, clv_error *err)
+{
+    const int rc = pr->rc, efd = pr->efd;
+    const pid_t pid = pr->pid;
+    const char *gp = pr->gp, *script = pr->script, *errpath = pr->errpath, *tmp = pr->af.tmp,
+               *output = pr->af.path;
+    clv_afile *afp = &pr->af;
     int status = -1;
     if (rc == 0)
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
@@ -186,7 +215,7 @@ int clv_plot(const char *script, const char *output, const char *const *vars, si
         if (!line[0])
             snprintf(line, sizeof line, "%s", other);
         line[strcspn(line, "\r\n")] = '\0';
-        clv_afile_abort(&af);
+        clv_afile_abort(afp);
         unlink(errpath);
         clv__tmp_untrack(errpath);
         if (rc != 0)
@@ -210,4 +239,41 @@ int clv_plot(const char *script, const char *output, const char *const *vars, si
     clv__tmp_untrack(errpath);
     clv__tmp_untrack(tmp); /* renamed over the target */
     return CLV_OK;
+}
+
+int clv_plot(const char *script, const char *output, const char *const *vars, size_t n_vars, clv_error *err)
+{
+    return clv_plot_all(&(clv_plot_spec){script, output, vars, n_vars}, 1, err);
+}
+
+int clv_plot_all(const clv_plot_spec *spec, size_t n, clv_error *err)
+{
+    plot_run *run = calloc(n ? n : 1, sizeof *run);
+    if (!run)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    /* every run started before the first is waited for, so that they overlap; a run that cannot
+     * start stops the starting, and the error is the first in the order given */
+    clv_error start_err;
+    int st_start = CLV_OK, st = CLV_OK;
+    size_t started = 0;
+    while (started < n && st_start == CLV_OK) {
+        st_start = run_start(&run[started], spec[started].script, spec[started].output, spec[started].vars,
+                             spec[started].n_vars, &start_err);
+        if (st_start == CLV_OK)
+            started++;
+    }
+    for (size_t i = 0; i < started; i++) {
+        clv_error later;
+        if (st == CLV_OK)
+            st = run_end(&run[i], err);
+        else
+            run_end(&run[i], &later); /* reaped and cleaned; its error comes after the first */
+    }
+    if (st == CLV_OK && st_start != CLV_OK) {
+        if (err)
+            *err = start_err;
+        st = st_start;
+    }
+    free(run);
+    return st;
 }

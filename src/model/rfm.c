@@ -2,6 +2,7 @@
 #include "clvsim/txlog.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -492,7 +493,7 @@ int clv_rfm_read(const char *path, const clv_txlog_opts *opts, int32_t calibrati
 
 /* the shortest of %.15g, %.16g, %.17g that reads back as v: full
  * precision without the noise digits of %.17g (11.77, not 11.769999999999999) */
-static const char *fmt_double(char *buf, size_t n, double v)
+static const char *fmt_double_printf(char *buf, size_t n, double v)
 {
     for (int p = 15; p <= 17; p++) {
         snprintf(buf, n, "%.*g", p, v);
@@ -500,6 +501,60 @@ static const char *fmt_double(char *buf, size_t n, double v)
             break;
     }
     return buf;
+}
+
+/* The same for the values of a log (counts, and amounts in cents), without printf: when v is
+ * the double nearest to d = c / 100 for an integer c with |c| < 1e15, d has at most 15
+ * significant digits and v is within 1.2e-16 of it relatively, below half a unit of the 15th
+ * digit (5e-16 of d at least): %.15g gives d, which reads back as v, in fixed notation
+ * (its exponent is in [-2, 12]) with the trailing zeros dropped.  Else printf's. */
+static const char *fmt_double(char *buf, size_t n, double v)
+{
+    if (n >= 24 && fabs(v) < 1e12) {
+        const double c = nearbyint(v * 100);
+        if (c / 100 == v) {
+            char *p = buf;
+            if (signbit(v))
+                *p++ = '-'; /* -0 as printf writes it */
+            unsigned long long u = (unsigned long long)fabs(c), ip = u / 100;
+            const unsigned frac = (unsigned)(u % 100);
+            char dig[24];
+            int k = 0;
+            do
+                dig[k++] = (char)('0' + ip % 10);
+            while ((ip /= 10) > 0);
+            while (k > 0)
+                *p++ = dig[--k];
+            if (frac) {
+                *p++ = '.';
+                *p++ = (char)('0' + frac / 10);
+                if (frac % 10)
+                    *p++ = (char)('0' + frac % 10);
+            }
+            *p = '\0';
+            return buf;
+        }
+    }
+    return fmt_double_printf(buf, n, v);
+}
+
+/* the formatted values of one column by their bits (T and t_x repeat a few hundred values) */
+enum { FC_SLOTS = 512 };
+typedef struct {
+    uint64_t bits[FC_SLOTS];
+    char text[FC_SLOTS][32];
+} fmt_cache;
+
+static const char *fmt_cached(fmt_cache *fc, double v)
+{
+    uint64_t b;
+    memcpy(&b, &v, sizeof b);
+    const size_t k = (size_t)((b * 0x9E3779B97F4A7C15ull) >> 55) % FC_SLOTS;
+    if (fc->bits[k] != b) {
+        fmt_double(fc->text[k], sizeof fc->text[k], v);
+        fc->bits[k] = b;
+    }
+    return fc->text[k];
 }
 
 /* an id as a CSV field: quoted (RFC 4180) when it holds a comma, a quote or a line end */
@@ -520,19 +575,30 @@ int clv_rfm_write_csv(const clv_rfm_table *t, FILE *fp, clv_error *err)
     static const char *const cols[7] = {"x", "t_x", "T", "mean_spend", "first_spend", "x_holdout", "spend_holdout"};
     clv_numcheck chk = {0}; /* no inf or nan in the file (clvsim/io.h) */
     int bad = fputs("id,first_purchase,x,t_x,T,mean_spend,first_spend,x_holdout,spend_holdout\n", fp) < 0;
+    /* t_x and T by their bits, every slot empty (a NaN's bits, never those of a finite value) */
+    fmt_cache *fc = malloc(2 * sizeof *fc);
+    for (int k = 0; fc && k < 2; k++)
+        for (int q = 0; q < FC_SLOTS; q++)
+            fc[k].bits[q] = ~0ull;
     for (size_t i = 0; i < t->n && !bad; i++) {
         const clv_rfm *r = &t->c[i];
         const double v[7] = {r->x, r->t_x, r->T, r->mean_spend, r->first_spend, r->x_holdout, r->spend_holdout};
         char d[11], b[7][32];
+        const char *s[7];
         for (int k = 0; k < 7; k++)
-            if (clv_num_ok(&chk, fp, cols[k], v[k]))
-                fmt_double(b[k], sizeof b[k], v[k]);
+            if (!clv_num_ok(&chk, fp, cols[k], v[k]))
+                s[k] = "";
+            else if (fc && (k == 1 || k == 2))
+                s[k] = fmt_cached(&fc[k - 1], v[k]);
             else
-                b[k][0] = '\0';
-        bad = put_id(fp, t->id[i]) != 0 ||
-              fprintf(fp, ",%s,%s,%s,%s,%s,%s,%s,%s\n", clv_date_format(r->first_day, d), b[0], b[1], b[2], b[3], b[4],
-                      b[5], b[6]) < 0;
+                s[k] = fmt_double(b[k], sizeof b[k], v[k]);
+        clv_date_format(r->first_day, d);
+        bad = put_id(fp, t->id[i]) != 0 || fputc(',', fp) == EOF || fputs(d, fp) < 0;
+        for (int k = 0; k < 7 && !bad; k++)
+            bad = fputc(',', fp) == EOF || fputs(s[k], fp) < 0;
+        bad = bad || fputc('\n', fp) == EOF;
     }
+    free(fc);
     if (!bad && fflush(fp) != 0)
         bad = 1;
     if (bad || ferror(fp))
