@@ -153,7 +153,8 @@ int clv_agent_act(const clv_qtable *t, const clv_agent_params *p, size_t s, clv_
 /* clv__agent_next_value and clv__agent_step_size as static inline
  * functions, so that clv_agent_update inlines them (-fPIC keeps a global
  * function out of line for interposition) */
-static inline double next_value(const clv_qtable *t, const clv_agent_params *p, size_t s2, int a2)
+static inline __attribute__((always_inline)) double next_value(const clv_qtable *t, const clv_agent_params *p,
+                                                                 size_t s2, int a2)
 {
     const size_t A = t->n_actions;
     const double *q2 = t->q + s2 * A;
