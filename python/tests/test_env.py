@@ -220,3 +220,12 @@ def test_keyboard_interrupt_in_long_call():
     out, _ = p.communicate(timeout=30)
     assert "interrupted" in out
     assert time.time() - t < 2.0
+
+
+def test_bandit_example_beats_random():
+    """python/examples/bandit.py exits 0 only when its learner's paired interval against the built-in
+    random policy lies above 0."""
+    p = subprocess.run([sys.executable, "python/examples/bandit.py", SCN, "0.2"], capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "bandit - random: +" in p.stdout
