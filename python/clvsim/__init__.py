@@ -161,9 +161,11 @@ class Env:
     ``action_space`` MultiDiscrete((existing, 2))); ``env.action_space_for(n)`` gives one
     for any n.
 
-    Returned arrays are fresh numpy arrays each call (the C state's buffers are not
-    shared: a step overwrites them), filled by the C layer directly (one copy from the
-    C structs, none afterwards).
+    Arrays: with copy=True (the default) every call returns fresh numpy arrays, filled by
+    the C layer directly from the state (no further copy).  With copy=False obs, reward,
+    info["sent"], info["segment"] and info["alive"] are views of buffers the environment
+    keeps (capacity rows each), overwritten by the next reset() or step(): the fastest
+    loop (make bench's "python" section), for a caller that copies what it keeps.
 
     Seeds: ``reset(seed=s)`` draws replication 0 of seed s (options={"replication": r}
     another); ``reset()`` without a seed draws the scenario's seed at first and then the
@@ -173,7 +175,7 @@ class Env:
 
     metadata = {"render_modes": []}
 
-    def __init__(self, scenario, overrides=None, threads=1):
+    def __init__(self, scenario, overrides=None, threads=1, copy=True):
         self.scenario = load_scenario(scenario, overrides)
         self._info = self.scenario.info()
         self._sim = _clvsim.Sim(self.scenario, threads)
@@ -187,7 +189,11 @@ class Env:
         self.prices = np.array(self._info["prices"])
         self.coupon_names = self._info["coupons"]
         self.obs_names = OBS_NAMES
-        self._obs_buf = np.empty((self.capacity, len(OBS_NAMES)))
+        self.copy = bool(copy)
+        if not self.copy:
+            cap = max(self.capacity, 1)
+            self._buf_obs = [np.empty((cap, len(OBS_NAMES))), np.empty(cap), np.empty(cap, dtype=np.uint8),
+                             np.empty(cap, dtype=np.int32), np.empty(cap, dtype=np.int8)]
         lo, hi = _obs_bounds()
         hi[OBS_NAMES.index("price_level")] = self.n_prices - 1
         hi[OBS_NAMES.index("price")] = float(self.prices.max())
@@ -211,23 +217,30 @@ class Env:
     @property
     def num_envs(self):
         """The customers of the current observation (rows of obs)."""
-        return self._sim.state()["customers"]
+        return self._sim.customers()
+
+    def _array(self, k, n, dtype):
+        """Buffer k (0 obs, 1 reward, 2 sent, 3 segment, 4 alive) for n customers."""
+        if self.copy:
+            return np.empty((n, len(OBS_NAMES)) if k == 0 else n, dtype=dtype)
+        return self._buf_obs[k][:n]
 
     def _observe(self):
-        n = self._sim.observe(self._obs_buf)
-        return self._obs_buf[:n].copy()
+        obs = self._array(0, self._sim.customers(), np.float64)
+        self._sim.observe(obs)
+        return obs
 
     def _truth(self, n):
-        seg = np.empty(n, dtype=np.int32)
-        alive = np.empty(n, dtype=np.int8)
+        seg = self._array(3, n, np.int32)
+        alive = self._array(4, n, np.int8)
         self._sim.truth(seg, alive)
-        return seg, alive.astype(bool)
+        return seg, alive.view(bool)
 
     def _info_now(self):
         st = self._sim.state()
         seg, alive = self._truth(st["customers"])
         return {"segment": seg, "alive": alive, "epoch": st["epoch"], "today": st["today"],
-                "customers": st["customers"]}
+                "customers": st["customers"], "done": bool(st["done"])}
 
     def reset(self, seed=None, options=None):
         options = options or {}
@@ -258,17 +271,16 @@ class Env:
             a = np.ascontiguousarray(a, dtype=np.uint8)
         else:
             a = None
-        reward = np.empty(n)
+        reward = self._array(1, n, np.float64)
         self._sim.step(a, reward)
-        sent = np.empty(self.num_envs, dtype=np.uint8)
+        sent = self._array(2, self.num_envs, np.uint8)
         self._sim.sent(sent)
         sent = sent[:n]
         obs = self._observe()
         info = self._info_now()
         info["sent"] = sent
         m = obs.shape[0]
-        done = bool(self._sim.state()["done"])
-        return obs, reward, np.full(m, done), np.zeros(m, dtype=bool), info
+        return obs, reward, np.full(m, info["done"]), np.zeros(m, dtype=bool), info
 
     def days(self):
         """The days simulated since the reset: float64 (days, len(DAY_NAMES)), columns DAY_NAMES."""

@@ -524,7 +524,21 @@ static PyObject *Sim_state(SimObject *self, PyObject *noargs)
                          "n_coupons", self->n_coupons, "n_prices", self->n_prices);
 }
 
+static PyObject *Sim_customers(SimObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    return sim_ready(self) ? PyLong_FromSize_t(clv_sim_customers(self->sim)) : NULL;
+}
+
+static PyObject *Sim_done(SimObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    return sim_ready(self) ? PyBool_FromLong(clv_sim_done(self->sim)) : NULL;
+}
+
 static PyMethodDef Sim_methods[] = {
+    {"customers", (PyCFunction)Sim_customers, METH_NOARGS, "customers() -> customers acquired so far"},
+    {"done", (PyCFunction)Sim_done, METH_NOARGS, "done() -> True after the last epoch"},
     {"reset", (PyCFunction)Sim_reset, METH_VARARGS, "reset(seed, replication)"},
     {"observe", (PyCFunction)Sim_observe, METH_O, "observe(out float64[n*18]) -> n"},
     {"step", (PyCFunction)Sim_step, METH_VARARGS, "step(actions uint8[n*2] or None, margin float64[n]) -> n"},

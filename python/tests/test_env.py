@@ -229,3 +229,24 @@ def test_bandit_example_beats_random():
                        timeout=300)
     assert p.returncode == 0, p.stdout + p.stderr
     assert "bandit - random: +" in p.stdout
+
+
+def test_copy_false_views_equal_fresh_arrays():
+    a = clvsim.Env(SCN, SMALL)
+    b = clvsim.Env(SCN, SMALL, copy=False)
+    pa, pb = recency_policy(a), recency_policy(b)
+    oa, ia = a.reset(seed=5)
+    ob, ib = b.reset(seed=5)
+    assert np.array_equal(oa, ob) and np.array_equal(ia["segment"], ib["segment"])
+    kept = oa
+    while True:
+        oa, ra, ta, _, ia = a.step(pa(oa))
+        ob, rb, tb, _, ib = b.step(pb(ob))
+        assert np.array_equal(oa, ob) and np.array_equal(ra, rb) and np.array_equal(ia["sent"], ib["sent"])
+        assert np.array_equal(ia["alive"], ib["alive"]) and np.array_equal(ta, tb)
+        if ta.all():
+            break
+    assert not np.shares_memory(kept, oa)  # copy=True: fresh arrays
+    o1 = b.reset(seed=5)[0]
+    o2 = b.step(None)[0]
+    assert np.shares_memory(o1, o2)  # copy=False: views of one buffer
