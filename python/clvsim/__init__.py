@@ -10,6 +10,9 @@ customers: one row per customer of observations, actions and rewards.
 built-in policies on the evaluation worlds with common random numbers and
 returns paired intervals (clv_evaluate).
 
+``fit(log, calibration_end, ...)`` fits BG/NBD, Pareto/NBD and Gamma-Gamma to a
+transaction log (clv_fit_study_run): parameters, standard errors, log-likelihoods.
+
 Errors of the C library raise ``clvsim.Error`` (a ValueError) whose text is
 ``FILE:LINE: key: message`` and whose attributes ``file``, ``line``,
 ``field``, ``msg``, ``code`` and ``status`` are the C error's.  Ctrl-C in a
@@ -21,7 +24,7 @@ import numpy as np
 from . import _clvsim
 from ._clvsim import Error
 
-__all__ = ["Env", "Error", "Box", "MultiDiscrete", "evaluate", "Evaluation", "load_scenario", "OBS_NAMES",
+__all__ = ["Env", "Error", "fit", "Box", "MultiDiscrete", "evaluate", "Evaluation", "load_scenario", "OBS_NAMES",
            "DAY_NAMES", "METRIC_NAMES", "SEGMENTS", "STAGES"]
 __version__ = _clvsim.VERSION
 
@@ -359,3 +362,16 @@ def evaluate(scenario, policies, overrides=None, threads=1, confidence=None):
             names.append(str(name))
     ev = _clvsim.evaluate(scn, entries, threads)
     return Evaluation(ev, names, confidence or scn.info()["confidence"])
+
+
+def fit(log, calibration_end, holdout_end=None, unit="week", models=None, customer_column=1, date_column=2,
+        amount_column=3, quantity_column=0, starts=4, seed=1, threads=1):
+    """Fit the BTYD purchase models and Gamma-Gamma to a transaction log, as ``clvsim fit`` does
+    (clv_fit_study_run): log a path (columns 1-based as the command's --customer-column,
+    --date-column, --amount-column, --quantity-column), dates as "YYYY-MM-DD", unit "week" or
+    "day", models a subset of ("bgnbd", "pareto", "ggamma") (None: all).  Returns a dict: per
+    model fitted {"params": {name: estimate}, "se": {name: standard error}, "loglik", "n",
+    "n_excluded", "iterations", "starts_converged", "flags", "warning"}, and "customers" (of the
+    calibration summary) and "spend_note" (why Gamma-Gamma was not fitted, "" when it was)."""
+    return _clvsim.fit(str(log), calibration_end, holdout_end, unit, None if models is None else list(models),
+                       customer_column, date_column, amount_column, quantity_column, starts, seed, threads)

@@ -791,6 +791,137 @@ out:
     return (PyObject *)res;
 }
 
+/* ---- fit: the pipeline of clvsim fit (clv_fit_study_run) ---- */
+
+static PyObject *fit_result_dict(const clv_fit_result *r)
+{
+    PyObject *par = PyDict_New(), *se = PyDict_New();
+    for (int k = 0; par && se && k < r->n_params; k++) {
+        PyObject *a = PyFloat_FromDouble(r->par[k]), *b = PyFloat_FromDouble(r->se[k]);
+        int bad = !a || !b || PyDict_SetItemString(par, r->names[k], a) < 0 || PyDict_SetItemString(se, r->names[k], b) < 0;
+        Py_XDECREF(a);
+        Py_XDECREF(b);
+        if (bad) {
+            Py_CLEAR(par);
+            break;
+        }
+    }
+    if (!par || !se) {
+        Py_XDECREF(par);
+        Py_XDECREF(se);
+        return NULL;
+    }
+    return Py_BuildValue("{s:N,s:N,s:d,s:n,s:n,s:i,s:i,s:I,s:s}", "params", par, "se", se, "loglik", r->loglik, "n",
+                         (Py_ssize_t)r->n, "n_excluded", (Py_ssize_t)r->n_excluded, "iterations", r->iterations,
+                         "starts_converged", r->starts_converged, "flags", r->flags, "warning", r->warning);
+}
+
+static int parse_day(const char *s, int32_t *d, const char *what)
+{
+    if (clv_date_parse(s, -1, d) != 0) {
+        PyErr_Format(PyExc_ValueError, "%s: '%s' is not a date (YYYY-MM-DD)", what, s);
+        return 0;
+    }
+    return 1;
+}
+
+/* fit(log, calibration_end, holdout_end=None, unit="week", models=("bgnbd", "pareto", "ggamma"),
+ *     customer_column=1, date_column=2, amount_column=3, quantity_column=0, starts=4, seed=1, threads=1)
+ * -> dict: per model fitted its dict (params, se, loglik, n, ...), and "customers", "spend_note" */
+static PyObject *mod_fit(PyObject *mod, PyObject *args, PyObject *kw)
+{
+    (void)mod;
+    static char *kwlist[] = {"log", "calibration_end", "holdout_end", "unit", "models", "customer_column",
+                             "date_column", "amount_column", "quantity_column", "starts", "seed", "threads", NULL};
+    PyObject *path_o = NULL, *models_o = NULL;
+    const char *cal = NULL, *hold = NULL, *unit = "week";
+    clv_fit_study_opts o;
+    memset(&o, 0, sizeof o);
+    clv_txlog_opts_default(&o.reader);
+    clv_fit_opts_default(&o.fit);
+    unsigned long long seed = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&s|zsOiiiiiKi", kwlist, PyUnicode_FSConverter, &path_o, &cal, &hold,
+                                     &unit, &models_o, &o.reader.customer_column, &o.reader.date_column,
+                                     &o.reader.amount_column, &o.reader.quantity_column, &o.fit.starts, &seed,
+                                     &o.fit.threads))
+        return NULL;
+    o.fit.seed = (uint64_t)seed;
+    PyObject *ret = NULL;
+    o.log_path = PyBytes_AS_STRING(path_o);
+    o.holdout_end = -1;
+    if (!parse_day(cal, &o.calibration_end, "calibration_end") ||
+        (hold && !parse_day(hold, &o.holdout_end, "holdout_end")))
+        goto out;
+    if (strcmp(unit, "week") == 0)
+        o.unit = CLV_UNIT_WEEK;
+    else if (strcmp(unit, "day") == 0)
+        o.unit = CLV_UNIT_DAY;
+    else {
+        PyErr_Format(PyExc_ValueError, "unit: 'week' or 'day', not '%s'", unit);
+        goto out;
+    }
+    if (o.fit.starts < 1 || o.fit.threads < 0) {
+        PyErr_SetString(PyExc_ValueError, "starts: 1 or more; threads: 0 (all processors) or more");
+        goto out;
+    }
+    const char *names[CLV_FIT_N_MODELS];
+    for (int k = 0; k < CLV_BTYD_N_TYPES; k++)
+        names[k] = clv_btyd_types[k]->name;
+    names[CLV_FIT_GGAMMA] = "ggamma";
+    if (!models_o || models_o == Py_None)
+        for (int k = 0; k < CLV_FIT_N_MODELS; k++)
+            o.want[k] = 1;
+    else {
+        PyObject *seq = PySequence_Fast(models_o, "models: a sequence of model names");
+        if (!seq)
+            goto out;
+        for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+            const char *m = PyUnicode_Check(PySequence_Fast_GET_ITEM(seq, i))
+                                ? PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(seq, i))
+                                : NULL;
+            int k = 0;
+            while (m && k < CLV_FIT_N_MODELS && strcmp(m, names[k]) != 0)
+                k++;
+            if (!m || k == CLV_FIT_N_MODELS) {
+                Py_DECREF(seq);
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_ValueError, "models: names among bgnbd, pareto and ggamma");
+                goto out;
+            }
+            o.want[k] = 1;
+        }
+        Py_DECREF(seq);
+    }
+    o.fit.progress = &interrupt_progress;
+    clv_fit_study fs;
+    clv_error err;
+    clv_error_clear(&err);
+    int st;
+    guard_begin();
+    Py_BEGIN_ALLOW_THREADS
+    st = clv_fit_study_run(&o, &fs, &err);
+    Py_END_ALLOW_THREADS
+    int hit = guard_end();
+    if (st != CLV_OK || hit)
+        raise_clv(hit ? CLV_ECANCELLED : st, &err);
+    else if ((ret = Py_BuildValue("{s:n,s:s}", "customers", (Py_ssize_t)fs.t->n, "spend_note", fs.spend_note)))
+        for (int k = 0; k < CLV_FIT_N_MODELS; k++) {
+            if (!fs.done[k])
+                continue;
+            PyObject *d = fit_result_dict(&fs.fit[k]);
+            if (!d || PyDict_SetItemString(ret, names[k], d) < 0) {
+                Py_XDECREF(d);
+                Py_CLEAR(ret);
+                break;
+            }
+            Py_DECREF(d);
+        }
+    clv_fit_study_free(&fs);
+out:
+    Py_XDECREF(path_o);
+    return ret;
+}
+
 static PyObject *mod_metric_names(PyObject *mod, PyObject *noargs)
 {
     (void)mod, (void)noargs;
@@ -803,6 +934,8 @@ static PyObject *mod_metric_names(PyObject *mod, PyObject *noargs)
 static PyMethodDef module_methods[] = {
     {"evaluate", (PyCFunction)(void (*)(void))mod_evaluate, METH_VARARGS | METH_KEYWORDS,
      "evaluate(scenario, policies, threads=1) -> Evaluation"},
+    {"fit", (PyCFunction)(void (*)(void))mod_fit, METH_VARARGS | METH_KEYWORDS,
+     "fit(log, calibration_end, holdout_end=None, unit='week', models=None, ...) -> dict (clv_fit_study_run)"},
     {"metric_names", mod_metric_names, METH_NOARGS, "the metrics' CSV names, in clv_metric order"},
     {NULL, NULL, 0, NULL}};
 
