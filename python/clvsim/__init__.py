@@ -24,7 +24,7 @@ import numpy as np
 from . import _clvsim
 from ._clvsim import Error
 
-__all__ = ["Env", "Error", "fit", "Box", "MultiDiscrete", "evaluate", "Evaluation", "load_scenario", "OBS_NAMES",
+__all__ = ["Env", "Error", "fit", "simulate", "Box", "MultiDiscrete", "evaluate", "Evaluation", "load_scenario", "OBS_NAMES",
            "DAY_NAMES", "METRIC_NAMES", "SEGMENTS", "STAGES"]
 __version__ = _clvsim.VERSION
 
@@ -292,6 +292,14 @@ class Env:
         self._sim.days(out)
         return out
 
+    def run(self, policy="none"):
+        """Run the remaining epochs under a built-in policy (its name, clvsim/policy.h; the
+        scenario's seed keys the random policy's draws, as clvsim simulate does); returns the
+        epochs stepped."""
+        if not self._ready:
+            raise RuntimeError("run: call reset() first")
+        return self._sim.run(str(policy), self.scenario)
+
     def close(self):
         pass
 
@@ -375,3 +383,15 @@ def fit(log, calibration_end, holdout_end=None, unit="week", models=None, custom
     calibration summary) and "spend_note" (why Gamma-Gamma was not fitted, "" when it was)."""
     return _clvsim.fit(str(log), calibration_end, holdout_end, unit, None if models is None else list(models),
                        customer_column, date_column, amount_column, quantity_column, starts, seed, threads)
+
+
+def simulate(scenario, policy="none", overrides=None, seed=None, replication=0, threads=1):
+    """One replication of the scenario's world under a built-in policy, as ``clvsim simulate``
+    (seed None: the scenario's seed): a dict of float64 arrays, one per DAY_NAMES column
+    ("day" the day number), one entry per day of the horizon, the same numbers as its
+    days.csv."""
+    env = Env(scenario, overrides, threads=threads)
+    env.reset(seed=seed, options={"replication": replication})
+    env.run(policy)
+    d = env.days()
+    return {n: d[:, k].copy() for k, n in enumerate(DAY_NAMES)}

@@ -524,6 +524,34 @@ static PyObject *Sim_state(SimObject *self, PyObject *noargs)
                          "n_coupons", self->n_coupons, "n_prices", self->n_prices);
 }
 
+/* run(policy_name, scenario) -> epochs stepped: the remaining epochs under a built-in policy
+ * (clv_policy_fixed with the scenario's seed, clv_sim_run), as clvsim simulate runs them */
+static PyObject *Sim_run(SimObject *self, PyObject *args)
+{
+    const char *name;
+    ScenarioObject *so;
+    if (!PyArg_ParseTuple(args, "sO!", &name, &ScenarioType, &so) || !sim_ready(self) || !scn_ready(so))
+        return NULL;
+    clv_policy pol;
+    clv_error err;
+    clv_error_clear(&err);
+    int st = clv_policy_fixed(so->scn, name, (uint64_t)so->scn->scenario.seed, &pol, &err);
+    if (st != CLV_OK)
+        return raise_clv(st, &err);
+    const int e0 = clv_sim_epoch(self->sim);
+    self->busy = 1;
+    guard_begin();
+    Py_BEGIN_ALLOW_THREADS
+    st = clv_sim_run(self->sim, &pol, &interrupt_progress, &err);
+    Py_END_ALLOW_THREADS
+    int hit = guard_end();
+    self->busy = 0;
+    clv_policy_free(&pol);
+    if (st != CLV_OK || hit)
+        return raise_clv(hit ? CLV_ECANCELLED : st, &err);
+    return PyLong_FromLong(clv_sim_epoch(self->sim) - e0);
+}
+
 static PyObject *Sim_customers(SimObject *self, PyObject *noargs)
 {
     (void)noargs;
@@ -537,6 +565,7 @@ static PyObject *Sim_done(SimObject *self, PyObject *noargs)
 }
 
 static PyMethodDef Sim_methods[] = {
+    {"run", (PyCFunction)Sim_run, METH_VARARGS, "run(policy name, scenario) -> epochs (clv_sim_run)"},
     {"customers", (PyCFunction)Sim_customers, METH_NOARGS, "customers() -> customers acquired so far"},
     {"done", (PyCFunction)Sim_done, METH_NOARGS, "done() -> True after the last epoch"},
     {"reset", (PyCFunction)Sim_reset, METH_VARARGS, "reset(seed, replication)"},

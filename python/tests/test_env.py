@@ -250,3 +250,21 @@ def test_copy_false_views_equal_fresh_arrays():
     o1 = b.reset(seed=5)[0]
     o2 = b.step(None)[0]
     assert np.shares_memory(o1, o2)  # copy=False: views of one buffer
+
+
+@pytest.mark.skipif(not os.access(CLVSIM_BIN, os.X_OK), reason="build/clvsim not built")
+@pytest.mark.parametrize("policy", ["random", "rfm"])
+def test_simulate_equals_clvsim_simulate(policy):
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([CLVSIM_BIN, "simulate", SCN, "--policy", policy, "--scale", "0.05", "-q", "-o", tmp],
+                       check=True, stdout=subprocess.DEVNULL)
+        with open(os.path.join(tmp, "days.csv")) as f:
+            lines = f.read().splitlines()
+    d = clvsim.simulate(SCN, policy, SMALL)
+    cols = lines[0].split(",")[1:]
+    assert len(lines) == 1 + len(d["day"])
+    fmt = {"revenue": "%.4f", "cost_of_goods": "%.4f", "coupon_cost": "%.4f", "net_margin": "%.4f"}
+    for k, line in enumerate(lines[1:]):
+        mine = ",".join(fmt.get(c, "%.0f") % d[c.replace("-", "_")][k] for c in cols)
+        assert line.split(",", 1)[1] == mine
+    assert sum(d["coupons_sent"]) > 0
