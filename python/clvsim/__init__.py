@@ -24,7 +24,7 @@ import numpy as np
 from . import _clvsim
 from ._clvsim import Error
 
-__all__ = ["Env", "Error", "fit", "simulate", "Box", "MultiDiscrete", "evaluate", "Evaluation", "load_scenario", "OBS_NAMES",
+__all__ = ["Env", "Error", "fit", "simulate", "study", "Study", "Box", "MultiDiscrete", "evaluate", "Evaluation", "load_scenario", "OBS_NAMES",
            "DAY_NAMES", "METRIC_NAMES", "SEGMENTS", "STAGES"]
 __version__ = _clvsim.VERSION
 
@@ -395,3 +395,45 @@ def simulate(scenario, policy="none", overrides=None, seed=None, replication=0, 
     env.run(policy)
     d = env.days()
     return {n: d[:, k].copy() for k, n in enumerate(DAY_NAMES)}
+
+
+class Study(Evaluation):
+    """The result of study(): the comparison of clvsim run (an Evaluation) with its policies,
+    verdict and summary table."""
+
+    def __init__(self, ev, confidence):
+        self.policies = ev.policies()
+        super().__init__(ev, [p["name"] for p in self.policies], confidence)
+        self.verdict = ev.verdict()
+        self.labels = tuple(p["label"] for p in self.policies)
+
+    def summary(self):
+        """The rows of clvsim run's summary.csv: per policy name, label, fixed, replications, each
+        metric's mean with _lo and _hi, roi_vs_none and net_margin_vs_best_fixed (NaN where the
+        CSV leaves them empty)."""
+        nan = {"mean": float("nan"), "lo": float("nan"), "hi": float("nan")}
+        rows = []
+        none, best = self.verdict["none"], self.verdict["best_fixed"]
+        for p, pol in enumerate(self.policies):
+            row = {"policy": pol["name"], "label": pol["label"], "fixed": pol["fixed"],
+                   "replications": self.replications}
+            for m, name in enumerate(METRIC_NAMES):
+                iv = self.interval(p, m)
+                row[name], row[name + "_lo"], row[name + "_hi"] = iv["mean"], iv["lo"], iv["hi"]
+            roi = self._ev.roi(p, none, self.confidence) if none >= 0 and p != none else nan
+            d = self.paired(p, best) if best >= 0 else nan
+            for key, iv in (("roi_vs_none", roi), ("net_margin_vs_best_fixed", d)):
+                row[key], row[key + "_lo"], row[key + "_hi"] = iv["mean"], iv["lo"], iv["hi"]
+            rows.append(row)
+        return rows
+
+
+def study(scenario, overrides=None, own=()):
+    """clvsim run's main job (clv_study_run): train, plan and verify the scenario's listed
+    policies and compare them, with your own Python policies ((name, fn) pairs as evaluate()
+    takes, at most 8) compared after them.  Writes no files.  Returns a Study (totals,
+    interval, paired, summary(), verdict, policies)."""
+    scn = load_scenario(scenario, overrides)
+    entries = [(str(name), _wrap_policy(fn, len(OBS_NAMES))) for name, fn in own]
+    st = _clvsim.study(scn, entries)
+    return Study(st, scn.info()["confidence"])

@@ -632,16 +632,20 @@ static int py_act(void *ctx, const clv_sim *s, const clv_sim_obs *obs, size_t n,
     return st;
 }
 
+/* the result of evaluate() (ev, have) or of study() (study: its ev) */
 typedef struct {
     PyObject_HEAD
-    clv_evaluation ev;
+    clv_evaluation own;
     int have;
+    clv_study *study;
+    const clv_evaluation *ev;   /* &own or &study->ev; NULL: empty */
 } EvaluationObject;
 
 static void Evaluation_dealloc(EvaluationObject *self)
 {
     if (self->have)
-        clv_evaluation_free(&self->ev);
+        clv_evaluation_free(&self->own);
+    clv_study_free(self->study);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -653,7 +657,7 @@ static PyObject *interval_dict(const clv_interval *iv)
 
 static int ev_args(EvaluationObject *self, size_t p, size_t q, int metric, double conf)
 {
-    if (!self->have || p >= self->ev.n_policies || q >= self->ev.n_policies || metric < 0 || metric >= CLV_M_N ||
+    if (!self->ev || p >= self->ev->n_policies || q >= self->ev->n_policies || metric < 0 || metric >= CLV_M_N ||
         !(conf > 0 && conf < 1)) {
         PyErr_SetString(PyExc_ValueError, "policy index, metric (0..CLV_M_N-1) or confidence (0, 1) out of range");
         return 0;
@@ -673,7 +677,7 @@ static PyObject *Evaluation_interval(EvaluationObject *self, PyObject *args)
         return NULL;
     }
     clv_interval iv;
-    clv_eval_interval(&self->ev, (size_t)p, m, c, &iv);
+    clv_eval_interval(self->ev, (size_t)p, m, c, &iv);
     return interval_dict(&iv);
 }
 
@@ -690,30 +694,88 @@ static PyObject *Evaluation_paired(EvaluationObject *self, PyObject *args)
         return NULL;
     }
     clv_interval iv;
-    clv_eval_paired(&self->ev, (size_t)p, (size_t)q, m, c, &iv);
+    clv_eval_paired(self->ev, (size_t)p, (size_t)q, m, c, &iv);
     return interval_dict(&iv);
 }
 
 /* totals(out) -> (policies, replications, metrics): out float64 [policies x replications x metrics] */
 static PyObject *Evaluation_totals(EvaluationObject *self, PyObject *arg)
 {
-    if (!self->have) {
+    if (!self->ev) {
         PyErr_SetString(PyExc_RuntimeError, "no evaluation");
         return NULL;
     }
-    size_t n = self->ev.n_policies * self->ev.replications * CLV_M_N;
+    size_t n = self->ev->n_policies * self->ev->replications * CLV_M_N;
     Py_buffer b;
     if (arg == Py_None)
-        return Py_BuildValue("(nni)", (Py_ssize_t)self->ev.n_policies, (Py_ssize_t)self->ev.replications,
+        return Py_BuildValue("(nni)", (Py_ssize_t)self->ev->n_policies, (Py_ssize_t)self->ev->replications,
                              (int)CLV_M_N);
     if (get_buf(arg, &b, 1, n, sizeof(double), "totals") != 0)
         return NULL;
-    memcpy(b.buf, self->ev.totals, n * sizeof(double));
+    memcpy(b.buf, self->ev->totals, n * sizeof(double));
     PyBuffer_Release(&b);
-    return Py_BuildValue("(nni)", (Py_ssize_t)self->ev.n_policies, (Py_ssize_t)self->ev.replications, (int)CLV_M_N);
+    return Py_BuildValue("(nni)", (Py_ssize_t)self->ev->n_policies, (Py_ssize_t)self->ev->replications, (int)CLV_M_N);
+}
+
+/* roi(p, q, confidence) -> dict: (net margin(p) - net margin(q)) / coupon spend(p) (clv_eval_roi) */
+static PyObject *Evaluation_roi(EvaluationObject *self, PyObject *args)
+{
+    Py_ssize_t p, q;
+    double c;
+    if (!PyArg_ParseTuple(args, "nnd", &p, &q, &c) || p < 0 || q < 0 || !ev_args(self, (size_t)p, (size_t)q, 0, c)) {
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "policy index out of range");
+        return NULL;
+    }
+    clv_interval iv;
+    clv_eval_roi(self->ev, (size_t)p, (size_t)q, c, &iv);
+    return interval_dict(&iv);
+}
+
+/* study only: policies() -> list of dicts (name, label, fixed, kind, verify, verification) */
+static PyObject *Evaluation_policies(EvaluationObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    if (!self->study) {
+        PyErr_SetString(PyExc_RuntimeError, "policies(): a study's");
+        return NULL;
+    }
+    PyObject *l = PyList_New((Py_ssize_t)self->study->n);
+    for (size_t p = 0; l && p < self->study->n; p++) {
+        const clv_study_policy *sp = &self->study->pol[p];
+        PyObject *d = Py_BuildValue("{s:s,s:s,s:i,s:i,s:i,s:N}", "name", sp->name, "label", sp->label, "fixed",
+                                    sp->fixed, "kind", sp->kind, "verify", sp->verify, "verification",
+                                    interval_dict(&sp->verification));
+        if (!d) {
+            Py_CLEAR(l);
+            break;
+        }
+        PyList_SET_ITEM(l, (Py_ssize_t)p, d);
+    }
+    return l;
+}
+
+/* study only: verdict() -> dict (clv_study_verdict_of) with the indices none, best_fixed, bound */
+static PyObject *Evaluation_verdict(EvaluationObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    if (!self->study) {
+        PyErr_SetString(PyExc_RuntimeError, "verdict(): a study's");
+        return NULL;
+    }
+    clv_study_verdict v;
+    clv_study_verdict_of(self->study, &v);
+    return Py_BuildValue("{s:l,s:l,s:N,s:N,s:i,s:i,s:d,s:d,s:d,s:l,s:l,s:l,s:d}", "best", v.best, "runner_up",
+                         v.runner_up, "gain", interval_dict(&v.gain), "lead", interval_dict(&v.lead), "beats_none",
+                         v.beats_none, "beats_runner_up", v.beats_runner_up, "share", v.share, "share_lo", v.share_lo,
+                         "share_hi", v.share_hi, "none", self->study->none, "best_fixed", self->study->best_fixed,
+                         "bound", self->study->bound, "seconds", self->study->seconds);
 }
 
 static PyMethodDef Evaluation_methods[] = {
+    {"roi", (PyCFunction)Evaluation_roi, METH_VARARGS, "roi(p, q, confidence) -> dict"},
+    {"policies", (PyCFunction)Evaluation_policies, METH_NOARGS, "a study's policies"},
+    {"verdict", (PyCFunction)Evaluation_verdict, METH_NOARGS, "a study's verdict"},
     {"interval", (PyCFunction)Evaluation_interval, METH_VARARGS, "interval(p, metric, confidence) -> dict"},
     {"paired", (PyCFunction)Evaluation_paired, METH_VARARGS, "paired(p, q, metric, confidence) -> dict"},
     {"totals", (PyCFunction)Evaluation_totals, METH_O, "totals(out float64[P*R*M] or None) -> (P, R, M)"},
@@ -790,25 +852,29 @@ static PyObject *mod_evaluate(PyObject *mod, PyObject *args, PyObject *kw)
     if (!(res = PyObject_New(EvaluationObject, &EvaluationType)))
         goto out;
     res->have = 0;
+    res->study = NULL;
+    res->ev = NULL;
     clv_eval_opts eo = {.threads = threads, .progress = &interrupt_progress};
     guard_begin();
     Py_BEGIN_ALLOW_THREADS
-    st = clv_evaluate(so->scn, pol, (size_t)n, &eo, &res->ev, &err);
+    st = clv_evaluate(so->scn, pol, (size_t)n, &eo, &res->own, &err);
     Py_END_ALLOW_THREADS
     int hit = guard_end();
     if (exc[0]) {
         PyErr_Restore(exc[0], exc[1], exc[2]);
         exc[0] = exc[1] = exc[2] = NULL;
         if (st == CLV_OK)
-            clv_evaluation_free(&res->ev);
+            clv_evaluation_free(&res->own);
         Py_CLEAR(res);
     } else if (st != CLV_OK || hit) {
         if (st == CLV_OK)
-            clv_evaluation_free(&res->ev);
+            clv_evaluation_free(&res->own);
         raise_clv(hit ? CLV_ECANCELLED : st, &err);
         Py_CLEAR(res);
-    } else
+    } else {
         res->have = 1;
+        res->ev = &res->own;
+    }
 out:
     if (pol)
         for (Py_ssize_t i = 0; i < n; i++)
@@ -816,6 +882,83 @@ out:
                 clv_policy_free(&pol[i]);
     free(pol);
     free(pp);
+    Py_DECREF(seq);
+    return (PyObject *)res;
+}
+
+/* ---- study: clvsim run's main job (clv_study_run) ---- */
+
+static int py_make(void *ctx, const clv_scenario *scn, clv_policy *out, clv_error *err)
+{
+    (void)scn, (void)err;
+    py_policy *pp = ctx;
+    *out = (clv_policy){pp->name, py_act, pp, NULL, NULL};
+    return CLV_OK;
+}
+
+/* study(scenario, own=()) -> Evaluation of the study: own a sequence of (name, fn) pairs as
+ * evaluate()'s, compared after the listed policies */
+static PyObject *mod_study(PyObject *mod, PyObject *args, PyObject *kw)
+{
+    (void)mod;
+    static char *kwlist[] = {"scenario", "own", NULL};
+    ScenarioObject *so;
+    PyObject *own_o = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|O", kwlist, &ScenarioType, &so, &own_o) || !scn_ready(so))
+        return NULL;
+    PyObject *seq = own_o && own_o != Py_None ? PySequence_Fast(own_o, "own: a sequence") : PyTuple_New(0);
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    if (n > CLV_STUDY_OWN_MAX) {
+        Py_DECREF(seq);
+        PyErr_Format(PyExc_ValueError, "own: at most %d policies", (int)CLV_STUDY_OWN_MAX);
+        return NULL;
+    }
+    clv_study_own own[CLV_STUDY_OWN_MAX];
+    py_policy pp[CLV_STUDY_OWN_MAX];
+    PyObject *exc[3] = {NULL, NULL, NULL};
+    EvaluationObject *res = NULL;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *it = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyTuple_Check(it) || PyTuple_GET_SIZE(it) != 2 || !PyUnicode_Check(PyTuple_GET_ITEM(it, 0)) ||
+            !PyCallable_Check(PyTuple_GET_ITEM(it, 1))) {
+            PyErr_SetString(PyExc_TypeError, "own: each a (name, callable) pair");
+            goto out;
+        }
+        if (!(pp[i].name = PyUnicode_AsUTF8(PyTuple_GET_ITEM(it, 0))))
+            goto out;
+        pp[i].fn = PyTuple_GET_ITEM(it, 1);
+        pp[i].exc = exc;
+        own[i] = (clv_study_own){pp[i].name, NULL, "a Python policy", py_make, &pp[i]};
+    }
+    if (!(res = PyObject_New(EvaluationObject, &EvaluationType)))
+        goto out;
+    res->have = 0;
+    res->study = NULL;
+    res->ev = NULL;
+    clv_study_opts o;
+    clv_study_opts_default(&o);
+    o.progress = &interrupt_progress;
+    o.own = n ? own : NULL;
+    o.n_own = (size_t)n;
+    clv_error err;
+    clv_error_clear(&err);
+    int st;
+    guard_begin();
+    Py_BEGIN_ALLOW_THREADS
+    st = clv_study_run(so->scn, &o, &res->study, &err);
+    Py_END_ALLOW_THREADS
+    int hit = guard_end();
+    if (exc[0]) {
+        PyErr_Restore(exc[0], exc[1], exc[2]);
+        Py_CLEAR(res);
+    } else if (st != CLV_OK || hit) {
+        raise_clv(hit ? CLV_ECANCELLED : st, &err);
+        Py_CLEAR(res);
+    } else
+        res->ev = &res->study->ev;
+out:
     Py_DECREF(seq);
     return (PyObject *)res;
 }
@@ -963,6 +1106,8 @@ static PyObject *mod_metric_names(PyObject *mod, PyObject *noargs)
 static PyMethodDef module_methods[] = {
     {"evaluate", (PyCFunction)(void (*)(void))mod_evaluate, METH_VARARGS | METH_KEYWORDS,
      "evaluate(scenario, policies, threads=1) -> Evaluation"},
+    {"study", (PyCFunction)(void (*)(void))mod_study, METH_VARARGS | METH_KEYWORDS,
+     "study(scenario, own=()) -> Evaluation of clvsim run's study (clv_study_run)"},
     {"fit", (PyCFunction)(void (*)(void))mod_fit, METH_VARARGS | METH_KEYWORDS,
      "fit(log, calibration_end, holdout_end=None, unit='week', models=None, ...) -> dict (clv_fit_study_run)"},
     {"metric_names", mod_metric_names, METH_NOARGS, "the metrics' CSV names, in clv_metric order"},
