@@ -268,3 +268,12 @@ def test_simulate_equals_clvsim_simulate(policy):
         mine = ",".join(fmt.get(c, "%.0f") % d[c.replace("-", "_")][k] for c in cols)
         assert line.split(",", 1)[1] == mine
     assert sum(d["coupons_sent"]) > 0
+
+
+def test_evaluate_threads_do_not_change_results():
+    env = clvsim.Env(SCN, SMALL)
+    pols = ["none", "random", ("recency", recency_policy(env)), "rfm"]
+    ov = {"run.scale": 0.05, "evaluation.replications": 4}
+    one = clvsim.evaluate(SCN, pols, ov, threads=1)
+    two = clvsim.evaluate(SCN, pols, ov, threads=2)
+    assert np.array_equal(one.totals, two.totals)
