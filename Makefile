@@ -245,3 +245,22 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# ---- the Python package (python/, README "Python"): the extension module
+# python/clvsim/_clvsim*.so built in place against $(LIB_A) with Debian's
+# interpreter (python3-dev headers; numpy only at run time).  Use it with
+# PYTHONPATH=python, or pip install --no-build-isolation ./python.
+PYTHON ?= /usr/bin/python3
+PY_EXT_SUFFIX = $(shell $(PYTHON)-config --extension-suffix)
+PY_INCLUDES = $(shell $(PYTHON)-config --includes)
+PY_EXT = python/clvsim/_clvsim$(PY_EXT_SUFFIX)
+.PHONY: python python-test python-clean
+python: $(LIB_A)
+	@test -n "$(PY_EXT_SUFFIX)" || { echo "python: $(PYTHON)-config not found: install python3-dev" >&2; exit 1; }
+	@$(MAKE) --no-print-directory $(PY_EXT)
+python/clvsim/_clvsim.cpython%.so: python/clvsim/_clvsim.c $(LIB_A) $(HEADERS)
+	$(CC) -shared $(PY_INCLUDES) $(ALL_CFLAGS) -fvisibility=hidden $< -o $@ $(LDFLAGS_ALL) $(LIB_A) $(DEP_LIBS)
+python-test: python
+	$(PYTHON) -m pytest -q python/tests
+python-clean:
+	rm -f python/clvsim/_clvsim*.so

@@ -1509,17 +1509,97 @@ static int bench_threads(void)
     return same;
 }
 
+/* issue 19: customer-epochs per second stepped from Python (clvsim.Env, bench/python_bench.py)
+ * beside the same loop in C: holiday.cfg at batch 10,000 customers, no acquisition, coupon
+ * level 1 where recency_days > 60 (else nothing) at list price, observe + policy + step per
+ * epoch, best of 5 episodes (CPU time of that episode beside, the figure to compare on a
+ * loaded machine); both must end with the same net margin (%.17g).  Skipped with a
+ * line when the extension (make python) is not built. */
+static int bench_python(void)
+{
+    enum { N = 10000, PY_REPS = 5 };
+    static const char *scn_path = "scenarios/holiday.cfg";
+    printf("\nPython: customer-epochs per second stepped from clvsim.Env beside the C loop (%s, batch %d, "
+           "coupon 1 where recency > 60 days)\n", scn_path, N);
+    clv_scn_override ov[] = {{"population.customers", "10000", "bench"}, {"run.scale", "1", "bench"},
+                             {"acquisition.rate_per_day", "0", "bench"}};
+    clv_scenario *scn = malloc(sizeof *scn);
+    clv_error err;
+    clv_sim *s = NULL;
+    clv_error_clear(&err);
+    int ok = scn && clv_scn_load(scn_path, ov, 3, scn, &err) == CLV_OK && clv_sim_alloc(scn, NULL, &s, &err) == CLV_OK;
+    const size_t cap = ok ? clv_sim_capacity(s) : 1;
+    clv_sim_obs *obs = malloc(cap * sizeof *obs);
+    clv_action *act = malloc(cap * sizeof *act);
+    double *margin = malloc(cap * sizeof *margin);
+    ok = ok && obs && act && margin;
+    double best = 1e30, best_cpu = 0, total = 0;
+    long steps = 0;
+    for (int rep = 0; ok && rep < PY_REPS; rep++) {
+        ok = clv_sim_reset(s, 1, 0, &err) == CLV_OK;
+        const uint8_t list = (uint8_t)clv_sim_list_price(s);
+        steps = 0;
+        double t0 = now(), c0 = cpu_now();
+        while (ok && !clv_sim_done(s)) {
+            size_t n = clv_sim_customers(s);
+            ok = clv_sim_observe(s, 0, n, obs, &err) == CLV_OK;
+            for (size_t i = 0; ok && i < n; i++)
+                act[i] = (clv_action){(uint8_t)(obs[i].recency_days > 60), list};
+            ok = ok && clv_sim_step(s, act, margin, &err) == CLV_OK;
+            steps += (long)n;
+        }
+        double t = now() - t0, c = cpu_now() - c0;
+        if (t < best)
+            best = t, best_cpu = c;
+        size_t nd;
+        const clv_sim_day *d = clv_sim_days(s, &nd);
+        total = 0;
+        for (size_t k = 0; k < nd; k++)
+            total += d[k].net_margin;
+    }
+    int same = 1;
+    if (!ok)
+        printf("  C loop failed: %s\n", err.msg);
+    else {
+        const double c_rate = (double)steps / best;
+        printf("  C loop       %10.4g customer-epochs/s (%.4f s, CPU %.4f s for %ld customer-epochs)\n", c_rate, best,
+               best_cpu, steps);
+        char c_margin[64];
+        snprintf(c_margin, sizeof c_margin, "%.17g", total);
+        FILE *py = popen("/usr/bin/python3 bench/python_bench.py scenarios/holiday.cfg 10000 5 2>&1", "r");
+        char line[512] = "";
+        int got = py && fgets(line, sizeof line, py) != NULL;
+        int rc = py ? pclose(py) : -1;
+        double rate = 0, cpu = 0;
+        long epochs = 0;
+        char margin_s[64] = "";
+        if (got && rc == 0 && sscanf(line, "rate %lf cpu %lf epochs %ld margin %63s", &rate, &cpu, &epochs, margin_s) == 4) {
+            same = strcmp(margin_s, c_margin) == 0 && epochs == steps;
+            printf("  Python Env   %10.4g customer-epochs/s (%.4f s, CPU %.4f s): %.0f%% of C by time, %.0f%% by CPU "
+                   "time (goal 50%%); same net margin %s: %s\n",
+                   rate, (double)epochs / rate, cpu, 100 * rate / c_rate, 100 * best_cpu / cpu, c_margin,
+                   same ? "yes" : "NO");
+        } else
+            printf("  Python skipped: %s", got ? line : "no output from /usr/bin/python3 bench/python_bench.py\n");
+        if (got && !strchr(line, '\n'))
+            printf("\n");
+    }
+    clv_sim_free(s);
+    free(scn), free(obs), free(act), free(margin);
+    return same;
+}
+
 int main(int argc, char **argv)
 {
     static const char *const sections[] = {"rng", "parallel", "fit", "btyd", "sim", "agent", "agents", "eval", "mlp",
-                                           "ltv-loop", "bounds", "paired", "threads"};
+                                           "ltv-loop", "bounds", "paired", "threads", "python"};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         while (k < sizeof sections / sizeof sections[0] && strcmp(argv[i], sections[k]) != 0)
             k++;
         if (k == sizeof sections / sizeof sections[0]) {
             fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, btyd, sim, agent, agents, eval, "
-                            "mlp, ltv-loop, bounds, paired or threads\n",
+                            "mlp, ltv-loop, bounds, paired, threads or python\n",
                     argv[i]);
             return 2;
         }
@@ -1574,6 +1654,8 @@ int main(int argc, char **argv)
     if (wanted(argc, argv, "threads") && !bench_threads())
         same = 0;
     if (wanted(argc, argv, "paired") && bench_paired() != 0)
+        same = 0;
+    if (wanted(argc, argv, "python") && !bench_python())
         same = 0;
     printf("\n(checksum %g)\n", sink);
     return same ? 0 : 1;

@@ -4,8 +4,10 @@
 # Run time: gnuplot-nox (plots).  Benchmarks: python3-numpy (the numpy
 # reference) and libopenblas0 (OpenBLAS, the matrix products' reference).
 # The test suite uses its own small harness (tests/harness.h): no framework package.
+# The Python package (python/, make python): python3-dev, python3-setuptools
+# (pip install ./python) and python3-pytest (its tests).
 set -eu
-PKGS="gcc make pkg-config libgsl-dev libconfig-dev zlib1g-dev gnuplot-nox python3-numpy libopenblas0"
+PKGS="gcc make pkg-config libgsl-dev libconfig-dev zlib1g-dev gnuplot-nox python3-numpy libopenblas0 python3-dev python3-setuptools python3-pytest"
 
 missing=""
 for p in $PKGS; do
