@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../src/model/btyd_internal.h"
 #include "clvsim/date.h"
 #include "clvsim/ltv.h"
 #include "clvsim/policy.h"
@@ -620,6 +621,51 @@ TEST(test_ltv_btyd_summary_hand)
         CHECK(clv_btyd_palive_of(&v, &o) == clv_btyd_palive(&v.model, 3, 3, 30 / 7.0));
         CHECK(clv_btyd_palive_of(&v, &o) == clv_btyd_palive_rfm(&v, &c));
     }
+}
+
+/* the BTYD features of clv_ltv_features, both from one call (clv__btyd_value_palive_of): the bits
+ * of clv_btyd_value_of and clv_btyd_palive_of, for both models, at the customers of a simulated
+ * grid and at parameters outside the domain (NaN features become 0, as before) */
+TEST(test_ltv_btyd_features_fused)
+{
+    clv_scenario scn;
+    if (!HARNESS_LOAD("scenarios/holiday.cfg", &scn))
+        return;
+    clv_btyd_value base;
+    clv_btyd_value_init(&base, &scn);
+    clv_btyd_value vs[4] = {base, base, base, base};
+    vs[1].model.model = clv_btyd_pareto->model;
+    vs[1].model.pareto = (clv_pnbd_params){0.55, 10.58, 0.61, 11.67};
+    vs[2].model.bgnbd.a = NAN;         /* not a model: the features 0 */
+    vs[3].model.bgnbd.alpha = 1e7;     /* alpha far above T: P(alive) from log1p */
+    long n = 0, same = 0, nonzero = 0;
+    for (int k = 0; k < 4; k++) {
+        const clv_btyd_value *v = &vs[k];
+        for (int p = 0; p <= 12; p++) {
+            for (int age = 0; age <= 700; age += 13) {
+                for (int rec = 0; rec <= age; rec += 29) {
+                    clv_sim_obs o;
+                    memset(&o, 0, sizeof o);
+                    o.today = 20000, o.age_days = age, o.recency_days = rec, o.purchases = p;
+                    o.first_spend = 12.5, o.total_spend = 12.5 + 31.25 * (p > 1 ? p - 1 : 0);
+                    o.max_spend = 40, o.last_spend = 20;
+                    double val, pal;
+                    clv__btyd_value_palive_of(v, &o, &val, &pal);
+                    const double v0 = clv_btyd_value_of(v, &o), p0 = clv_btyd_palive_of(v, &o);
+                    double x[CLV_LTV_FEATURES];
+                    clv_ltv_features(&o, v, x);
+                    const double lv = log1p(v0 > 0 ? v0 : 0);
+                    n++;
+                    same += memcmp(&val, &v0, sizeof val) == 0 && memcmp(&pal, &p0, sizeof pal) == 0 &&
+                            memcmp(&x[23], &lv, sizeof lv) == 0 && memcmp(&x[24], &p0, sizeof p0) == 0;
+                    nonzero += v0 > 0 && p0 > 0 && p0 < 1;
+                }
+            }
+        }
+    }
+    CHECK(n > 3000);
+    CHECK_INT(same, n);
+    CHECK(nonzero > n / 4); /* not all of them trivial */
 }
 
 typedef struct {

@@ -172,6 +172,22 @@ void clv_bgnbd_expected_n(const clv_bgnbd_params *p, int n, const double *t, dou
         out[j] /= den;
 }
 
+void clv__bgnbd_expected_palive(const clv_bgnbd_params *p, double t, double x, double t_x, double T, double *ey,
+                                double *palive)
+{
+    if (!valid(p)) {
+        *ey = *palive = NAN;
+        return;
+    }
+    /* clv_bgnbd_expected_n at one horizon and clv_bgnbd_palive, their common denominator once:
+     * the same operations, so the same bits as the two calls */
+    double U;
+    clv__bgnbd_alive(p->r, p->a, p->b, x, p->alpha + T, 1, &t, &U);
+    const double den = x > 0 ? 1 + exp(log_odds_dead(p, x, t_x, T)) : 1;
+    *ey = U / den;
+    *palive = x > 0 ? 1 / den : 1;
+}
+
 double clv_bgnbd_expected(const clv_bgnbd_params *p, double t, double x, double t_x, double T)
 {
     double v;

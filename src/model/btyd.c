@@ -390,6 +390,24 @@ double clv_btyd_value_of(const clv_btyd_value *l, const clv_sim_obs *o)
     return clv_btyd_value_rfm(l, &c);
 }
 
+void clv__btyd_value_palive_of(const clv_btyd_value *l, const clv_sim_obs *o, double *value, double *palive)
+{
+    if (type_of(&l->model) != clv_btyd_bgnbd) {
+        *value = clv_btyd_value_of(l, o);
+        *palive = clv_btyd_palive_of(l, o);
+        return;
+    }
+    clv_rfm c;
+    clv_btyd_summary_of(o, l->unit_days, &c);
+    double ey, p;
+    clv__bgnbd_expected_palive(&l->model.bgnbd, l->horizon, c.x, c.t_x, c.T, &ey, &p);
+    /* as clv_btyd_value_rfm and clv_btyd_palive_rfm */
+    const double z = clv_gg_expected_spend(&l->model.spend, c.x, c.mean_spend);
+    const double v = l->margin_rate * z * ey;
+    *value = isfinite(v) ? v : 0;
+    *palive = isfinite(p) ? p : 0;
+}
+
 void clv_fit_opts_scenario(clv_fit_opts *fo, const clv_scenario *scn, int threads, const clv_progress *progress)
 {
     clv_fit_opts_default(fo);

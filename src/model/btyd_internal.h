@@ -53,6 +53,13 @@ int clv__bgnbd_alive_quad(double r, double a, double b, double x, double tau, do
 /* The BG/NBD's E[Y(t) | x, t_x, T] by the Gauss series of FHL05 eq. 10
  * term by term (clv__log_hyp2f1), as before the transformations: the
  * reference of the tests and of make bench.  NaN where it fails. */
+/* clv_bgnbd_expected at one horizon and clv_bgnbd_palive in one call, bit for bit the two calls'
+ * results, the denominator P(alive) shares computed once */
+void clv__bgnbd_expected_palive(const clv_bgnbd_params *p, double t, double x, double t_x, double T, double *ey,
+                                double *palive);
+/* clv_btyd_value_of and clv_btyd_palive_of in one call, bit for bit their results (the BTYD
+ * features of clv_ltv_features) */
+void clv__btyd_value_palive_of(const clv_btyd_value *l, const clv_sim_obs *o, double *value, double *palive);
 double clv__bgnbd_expected_series(const clv_bgnbd_params *p, double t, double x, double t_x, double T);
 
 /* Customers compressed for likelihood evaluation: identical (x, t_x, T, m)

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "clvsim/date.h"
+#include "btyd_internal.h"
 
 static const char *const feature_names[CLV_LTV_FEATURES] = {
     "log_recency_days", "log_repeat_purchases", "log_age_days", "log_mean_spend", "log_max_spend",
@@ -47,8 +48,11 @@ void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *
     x[20] = sin(angle);
     x[21] = cos(angle);
     x[22] = o->price > 0 ? o->price - 1 : 0;
-    x[23] = btyd ? lg(clv_btyd_value_of(btyd, o)) : 0;
-    x[24] = btyd ? clv_btyd_palive_of(btyd, o) : 0;
+    double value = 0, palive = 0;
+    if (btyd)
+        clv__btyd_value_palive_of(btyd, o, &value, &palive);
+    x[23] = btyd ? lg(value) : 0;
+    x[24] = palive;
 }
 
 uint32_t clv_ltv_no_info(const double *X, size_t n)

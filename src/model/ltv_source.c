@@ -3,6 +3,7 @@
 
 #include "clvsim/ltv.h"
 #include "clvsim/parallel.h"
+#include "btyd_internal.h"
 
 /* rows per batch of a worker's network: the blocks of the agents' loops
  * (SEE_BLOCK, TABLE_BLOCK) fill at most this many at once */
@@ -87,9 +88,10 @@ int clv_ltv_source_fill(clv_ltv_source *src, int worker, const clv_sim_obs *obs,
         return CLV_OK;
     }
     for (size_t i = 0; i < n; i++) {
-        value[i] = clv_btyd_value_of(&src->btyd, &obs[i]);
-        if (pbuy)
-            pbuy[i] = clv_btyd_palive_of(&src->btyd, &obs[i]);
+        if (pbuy) /* both from one call: the bits of clv_btyd_value_of and clv_btyd_palive_of */
+            clv__btyd_value_palive_of(&src->btyd, &obs[i], &value[i], &pbuy[i]);
+        else
+            value[i] = clv_btyd_value_of(&src->btyd, &obs[i]);
     }
     return CLV_OK;
 }
