@@ -515,6 +515,28 @@ TEST(test_agent_executed_actions)
                          coupons, want);
         CHECK(coupon_visits(my, P, 1) == want);
     }
+    /* its episodes run in parallel, one per worker: the estimate of 3
+     * episodes on 1 and 2 threads (one batch of 2, then 1) is the same, bit
+     * for bit */
+    clv_mdp_estimate *m1 = NULL, *m2 = NULL;
+    CHECK_INT(clv_oracle_estimate(&scn, NULL, &map, 3, 1, NULL, &m1, &err), CLV_OK);
+    CHECK_INT(clv_oracle_estimate(&scn, NULL, &map, 3, 2, NULL, &m2, &err), CLV_OK);
+    if (m1 && m2) {
+        const size_t SA = map.n_states * clv_agent_n_actions(&scn.interventions);
+        double *q1 = malloc(SA * sizeof *q1), *q2 = malloc(SA * sizeof *q2), v1 = 0, v2 = 0;
+        CHECK(clv_mdp_estimate_transitions(m1) == clv_mdp_estimate_transitions(m2));
+        CHECK(m && clv_mdp_estimate_transitions(m1) > clv_mdp_estimate_transitions(m));
+        if (q1 && q2) {
+            CHECK_INT(clv_mdp_solve(m1, 4, q1, &v1, &err), CLV_OK);
+            CHECK_INT(clv_mdp_solve(m2, 4, q2, &v2, &err), CLV_OK);
+            CHECK(memcmp(q1, q2, SA * sizeof *q1) == 0);
+            CHECK(memcmp(&v1, &v2, sizeof v1) == 0);
+            CHECK(v1 != 0);
+        }
+        free(q1), free(q2);
+    }
+    clv_mdp_estimate_free(m1);
+    clv_mdp_estimate_free(m2);
     clv_qtable_free(my);
     clv_mdp_estimate_free(m);
 }

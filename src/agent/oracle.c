@@ -6,6 +6,7 @@
 #include "clvsim/agent.h"
 #include "agent_internal.h"
 #include "clvsim/btyd.h"
+#include "clvsim/parallel.h"
 #include "clvsim/streams.h"
 
 /* transitions in an open-addressing hash table keyed by (s, a, s') */
@@ -326,82 +327,197 @@ int clv_mdp_lookahead(const clv_scenario *scn)
     return L > 1 ? L : 1;
 }
 
-int clv_oracle_estimate(const clv_scenario *scn0, const clv_ltv_source *ltv, const clv_state_map *map, int episodes,
-                        int threads, const clv_progress *progress, clv_mdp_estimate **out, clv_error *err)
+/* clv_oracle_estimate: the episodes run in batches, one episode per unit
+ * on its own environment (simulator, observations, LTV source: one per
+ * worker); each episode's transitions go to its own list, and the lists
+ * enter the estimate in episode order, so that the estimate (its hash
+ * table and its floating sums) is that of a serial run whatever the
+ * number of workers. */
+typedef struct {
+    size_t s, s2;
+    double r;
+    int a, first;
+} oracle_tr;
+
+typedef struct {
+    clv_sim *s;
+    clv__see see;
+    clv_sim_obs *obs;
+    clv_action *act;
+    double *margin, *phi, *pbuy;
+    size_t *ps, *cur;
+    int *pa;
+    uint8_t *first;
+} oracle_env;
+
+typedef struct {
+    oracle_tr *tr;
+    size_t n, cap;
+    clv_error err;
+} oracle_list;
+
+typedef struct {
+    const clv_scenario *scn;
+    const clv_state_map *map;
+    const clv_progress *progress;
+    oracle_env *env;   /* per worker */
+    oracle_list *list; /* per unit of the batch */
+    int e0;
+    size_t A, P;
+} oracle_job;
+
+static int oracle_push(oracle_list *l, size_t s, int a, double r, size_t s2, int first)
 {
-    *out = NULL;
-    clv_scenario scn;
-    clv_sim *s = NULL;
-    int st = clv_stream_space_check(CLV_SPACE_ORACLE, episodes > 0 ? (uint64_t)episodes : 0, "agent.model_episodes", err);
-    if (st != CLV_OK || (st = clv__agent_env(scn0, threads, progress, &scn, &s, err)) != CLV_OK)
+    if (l->n == l->cap) {
+        const size_t cap = l->cap ? 2 * l->cap : 4096;
+        oracle_tr *tr = realloc(l->tr, cap * sizeof *tr);
+        if (!tr)
+            return CLV_ENOMEM;
+        l->tr = tr, l->cap = cap;
+    }
+    l->tr[l->n++] = (oracle_tr){s, s2, r, a, first};
+    return CLV_OK;
+}
+
+static int oracle_episode(size_t unit, int worker, void *ctx)
+{
+    const oracle_job *j = ctx;
+    oracle_env *v = &j->env[worker];
+    oracle_list *l = &j->list[unit];
+    clv_error *err = &l->err;
+    clv_sim *s = v->s;
+    const clv_state_map *map = j->map;
+    const size_t A = j->A, P = j->P;
+    l->n = 0;
+    l->err.code = CLV_OK;
+    /* worlds after the training ones, random actions from their own stream */
+    const uint64_t rep = clv_world_oracle((uint64_t)j->e0 + unit);
+    clv_rng rng;
+    clv_rng_seed(&rng, (clv_stream_key){(uint64_t)j->scn->scenario.seed, CLV_STREAM_EXPLORATION, rep, 0});
+    int st = clv_sim_reset(s, (uint64_t)j->scn->scenario.seed, rep, err);
+    size_t have_prev = 0;
+    while (st == CLV_OK) {
+        const size_t n = clv_sim_customers(s);
+        const int last = clv_sim_done(s);
+        if ((st = clv__agent_see(s, &v->see, map, map->n_ltv > 1, v->obs, v->phi, v->pbuy, v->cur, err)) != CLV_OK)
+            break;
+        for (size_t i = 0; i < n && st == CLV_OK; i++) {
+            const size_t si = v->cur[i];
+            if (i < have_prev && oracle_push(l, v->ps[i], v->pa[i], v->margin[i], si, v->first[i]) != CLV_OK)
+                st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+            v->first[i] = i >= have_prev ? clv_sim_epoch(s) == 0 : 0;
+            const int a = (int)(clv_rng_next(&rng) % A);
+            v->ps[i] = si;
+            v->act[i] = (clv_action){(uint8_t)((size_t)a / P), (uint8_t)((size_t)a % P)};
+        }
+        if (last || st != CLV_OK)
+            break;
+        if ((st = clv_sim_step(s, v->act, v->margin, err)) != CLV_OK)
+            break;
+        if (clv_progress_poll(j->progress) != CLV_OK) {
+            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+            break;
+        }
+        /* the transition is the action executed: a coupon the budget
+         * refused is no coupon at the price that was set */
+        for (size_t i = 0; i < n; i++)
+            v->pa[i] = clv__agent_executed(s, i, v->act[i], P);
+        have_prev = n;
+    }
+    return st;
+}
+
+static void oracle_env_free(oracle_env *v)
+{
+    free(v->obs), free(v->act), free(v->margin), free(v->ps), free(v->cur), free(v->phi), free(v->pbuy), free(v->pa),
+        free(v->first);
+    clv__see_free(&v->see);
+    clv_sim_free(v->s);
+}
+
+static int oracle_env_init(oracle_env *v, const clv_scenario *scn0, const clv_ltv_source *ltv,
+                           const clv_state_map *map, const clv_progress *progress, clv_scenario *scn, clv_error *err)
+{
+    memset(v, 0, sizeof *v);
+    int st = clv__agent_env(scn0, 1, progress, scn, &v->s, err);
+    if (st != CLV_OK)
         return st;
     /* the rewards are the expected margins of the epochs given the state
      * (clv_sim_set_reward): the same means as the realised margins, without
      * the lottery of purchases, so R(s, a) and the targets r + V(s') have
      * far smaller standard errors */
-    clv_sim_set_reward(s, CLV_SIM_REWARD_EXPECTED, NULL);
-    const size_t cap = clv_sim_capacity(s), P = (size_t)scn.interventions.n_prices;
-    const size_t A = clv_agent_n_actions(&scn.interventions);
-    const int E = clv_sim_epochs(s);
-    clv_mdp_estimate *m = clv_mdp_estimate_alloc(map->n_states, A, err);
-    if (m)
-        m->epochs = E;
-    clv_sim_obs *obs = malloc(cap * sizeof *obs);
-    clv_action *act = malloc(cap * sizeof *act);
-    double *margin = malloc(cap * sizeof *margin);
-    size_t *ps = malloc(cap * sizeof *ps), *cur = malloc(cap * sizeof *cur);
-    double *phi = malloc(cap * sizeof *phi), *pbuy = map->n_pbuy > 1 ? malloc(cap * sizeof *pbuy) : NULL;
-    int *pa = malloc(cap * sizeof *pa);
-    uint8_t *first = malloc(cap);
-    clv__see see;
-    memset(&see, 0, sizeof see);
-    if (!m || !obs || !act || !margin || !ps || !cur || !phi || !pa || !first || (map->n_pbuy > 1 && !pbuy))
+    clv_sim_set_reward(v->s, CLV_SIM_REWARD_EXPECTED, NULL);
+    const size_t cap = clv_sim_capacity(v->s);
+    v->obs = malloc(cap * sizeof *v->obs);
+    v->act = malloc(cap * sizeof *v->act);
+    v->margin = malloc(cap * sizeof *v->margin);
+    v->ps = malloc(cap * sizeof *v->ps), v->cur = malloc(cap * sizeof *v->cur);
+    v->phi = malloc(cap * sizeof *v->phi), v->pbuy = map->n_pbuy > 1 ? malloc(cap * sizeof *v->pbuy) : NULL;
+    v->pa = malloc(cap * sizeof *v->pa);
+    v->first = malloc(cap);
+    if (!v->obs || !v->act || !v->margin || !v->ps || !v->cur || !v->phi || !v->pa || !v->first ||
+        (map->n_pbuy > 1 && !v->pbuy))
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    return clv__see_init(&v->see, scn, ltv, 1, err);
+}
+
+int clv_oracle_estimate(const clv_scenario *scn0, const clv_ltv_source *ltv, const clv_state_map *map, int episodes,
+                        int threads, const clv_progress *progress, clv_mdp_estimate **out, clv_error *err)
+{
+    *out = NULL;
+    int st = clv_stream_space_check(CLV_SPACE_ORACLE, episodes > 0 ? (uint64_t)episodes : 0, "agent.model_episodes", err);
+    if (st != CLV_OK)
+        return st;
+    int W = clv_threads_resolve(threads);
+    if (episodes < W)
+        W = episodes > 1 ? episodes : 1;
+    clv_scenario scn;
+    oracle_env *env = calloc((size_t)W, sizeof *env);
+    oracle_list *list = calloc((size_t)W, sizeof *list);
+    clv_mdp_estimate *m = NULL;
+    if (!env || !list)
         st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    else
-        st = clv__see_init(&see, &scn, ltv, threads, err);
-    for (int e = 0; e < episodes && st == CLV_OK; e++) {
-        /* worlds after the training ones, random actions from their own stream */
-        const uint64_t rep = clv_world_oracle((uint64_t)e);
-        clv_rng rng;
-        clv_rng_seed(&rng, (clv_stream_key){(uint64_t)scn.scenario.seed, CLV_STREAM_EXPLORATION, rep, 0});
-        if ((st = clv_sim_reset(s, (uint64_t)scn.scenario.seed, rep, err)) != CLV_OK)
-            break;
-        size_t have_prev = 0;
-        for (;;) {
-            const size_t n = clv_sim_customers(s);
-            const int last = clv_sim_done(s);
-            if ((st = clv__agent_see(s, &see, map, map->n_ltv > 1, obs, phi, pbuy, cur, err)) != CLV_OK)
-                break;
-            for (size_t i = 0; i < n && st == CLV_OK; i++) {
-                const size_t si = cur[i];
-                if (i < have_prev &&
-                    clv_mdp_estimate_add(m, ps[i], pa[i], margin[i], si, first[i]) != CLV_OK)
-                    st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-                first[i] = i >= have_prev ? clv_sim_epoch(s) == 0 : 0;
-                const int a = (int)(clv_rng_next(&rng) % A);
-                ps[i] = si;
-                act[i] = (clv_action){(uint8_t)((size_t)a / P), (uint8_t)((size_t)a % P)};
-            }
-            if (last || st != CLV_OK)
-                break;
-            if ((st = clv_sim_step(s, act, margin, err)) != CLV_OK)
-                break;
-            if (clv_progress_poll(progress) != CLV_OK) {
-                st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
-                break;
-            }
-            /* the transition is the action executed: a coupon the budget
-             * refused is no coupon at the price that was set */
-            for (size_t i = 0; i < n; i++)
-                pa[i] = clv__agent_executed(s, i, act[i], P);
-            have_prev = n;
-        }
-        if (st == CLV_OK && clv_progress_report(progress, "estimating the oracle", e + 1, episodes) != CLV_OK)
-            st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+    int made = 0;
+    while (st == CLV_OK && made < W) /* a failed one is freed below with the others */
+        st = oracle_env_init(&env[made++], scn0, ltv, map, progress, &scn, err);
+    if (st == CLV_OK) {
+        m = clv_mdp_estimate_alloc(map->n_states, clv_agent_n_actions(&scn.interventions), err);
+        if (!m)
+            st = err ? err->code : CLV_ENOMEM;
+        else
+            m->epochs = clv_sim_epochs(env[0].s);
     }
-    free(obs), free(act), free(margin), free(ps), free(cur), free(phi), free(pbuy), free(pa), free(first);
-    clv__see_free(&see);
-    clv_sim_free(s);
+    oracle_job j = {&scn, map, progress, env, list, 0, clv_agent_n_actions(&scn.interventions),
+                    (size_t)scn.interventions.n_prices};
+    for (int e0 = 0; e0 < episodes && st == CLV_OK; e0 += W) {
+        const int nb = episodes - e0 < W ? episodes - e0 : W;
+        j.e0 = e0;
+        st = clv_parallel_for(W, (size_t)nb, oracle_episode, &j);
+        if (st != CLV_OK) {
+            /* the smallest failing episode's error, as a serial run would give */
+            for (int u = 0; u < nb; u++)
+                if (list[u].err.code != CLV_OK) {
+                    if (err)
+                        *err = list[u].err;
+                    break;
+                }
+            break;
+        }
+        for (int u = 0; u < nb && st == CLV_OK; u++) {
+            const oracle_list *l = &list[u];
+            for (size_t k = 0; k < l->n && st == CLV_OK; k++)
+                if (clv_mdp_estimate_add(m, l->tr[k].s, l->tr[k].a, l->tr[k].r, l->tr[k].s2, l->tr[k].first) != CLV_OK)
+                    st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+            if (st == CLV_OK &&
+                clv_progress_report(progress, "estimating the oracle", e0 + u + 1, episodes) != CLV_OK)
+                st = clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+        }
+    }
+    for (int w = 0; w < made; w++)
+        oracle_env_free(&env[w]);
+    for (int u = 0; list && u < W; u++)
+        free(list[u].tr);
+    free(env), free(list);
     if (st != CLV_OK) {
         clv_mdp_estimate_free(m);
         return st;
