@@ -2,7 +2,11 @@
  *
  * A transaction log has one row per purchase line: a customer id, a date, an
  * amount and optionally a quantity, in columns separated by commas (RFC 4180
- * quoting) or by runs of blanks.  The reader streams: it holds one line at a
+ * quoting) or by runs of blanks.  The file may be gzip-compressed (told by
+ * its first two bytes, 1f 8b, never by its name; concatenated members are
+ * read in turn; a damaged or truncated stream is a CLV_EINPUT error with the
+ * file and line), and the path "-" is standard input (read once; messages
+ * name it "standard input").  The reader streams: it holds one line at a
  * time, and the summary holds one record per customer, so memory grows with
  * customers, not rows.
  *

@@ -525,9 +525,13 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     int status = check_opts(o, err);
     if (status != CLV_OK)
         return status;
-    FILE *fp = fopen(path, "rb");
+    /* "-" is standard input (read once, never closed here) */
+    const int is_stdin = strcmp(path, "-") == 0;
+    FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     if (!fp)
         return clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open the transaction log: %s", clv_strerror(errno));
+    if (is_stdin)
+        path = "standard input";
     double total = 0;
     struct stat sb;
     if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
@@ -537,8 +541,13 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     const int cc = o->customer_column - 1, dc = o->date_column - 1, ac = o->amount_column - 1;
     const int qc = o->quantity_column - 1; /* -1: none */
     clv__lines rd;
-    int lines_ok = clv__lines_init(&rd, fp, 0) == 0;
+    /* gzip by its magic bytes (1f 8b), never by the name */
+    int lines_ok = clv__lines_init(&rd, fp, 1) == 0;
     clv__span *f = malloc((size_t)want * sizeof *f);
+    if (!lines_ok && errno != ENOMEM) {
+        status = clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot read the transaction log: %s", clv_strerror(errno));
+        goto done;
+    }
     if (!lines_ok || !f) {
         status = clv_error_set(err, CLV_ENOMEM, path, 0, NULL, "out of memory");
         goto done;
@@ -556,7 +565,10 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     long rows_seen = 0;
     while ((got = clv__lines_next_text(&rd, &line, &len, &st->lines)) > 0) {
         const long ln = st->lines;
-        if ((++rows_seen & 0xffff) == 0 && clv_progress_report(progress, "reading", rd.consumed, total) != CLV_OK) {
+        /* progress in bytes of the file: of the compressed ones for gzip */
+        if ((++rows_seen & 0xffff) == 0 &&
+            clv_progress_report(progress, "reading", rd.gzip && total > 0 ? (double)ftell(fp) : rd.consumed, total) !=
+                CLV_OK) {
             status = clv_error_set(err, CLV_ECANCELLED, path, 0, NULL, "reading was cancelled");
             goto done;
         }
@@ -715,6 +727,12 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                                (int)CLV__LINE_MAX_BYTES);
         goto done;
     }
+    if (got == -3) {
+        const long ln = st->lines + 1;
+        status = clv_error_set(err, CLV_EINPUT, path, ln > 2147483647L ? 2147483647 : (int)ln, NULL,
+                               "expected a complete gzip stream, got a damaged or truncated one (gzip -t tells)");
+        goto done;
+    }
     if (got < 0) {
         status = errno == ENOMEM ? clv_error_set(err, CLV_ENOMEM, path, 0, NULL, "out of memory")
                                  : clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot read the transaction log: %s",
@@ -723,11 +741,12 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     }
     if (!started)
         st->delimiter = delim == CLV_DELIM_AUTO ? CLV_DELIM_WHITESPACE : delim;
-    if (clv_progress_report(progress, "reading", rd.consumed, total) != CLV_OK)
+    if (clv_progress_report(progress, "reading", rd.gzip && total > 0 ? total : rd.consumed, total) != CLV_OK)
         status = clv_error_set(err, CLV_ECANCELLED, path, 0, NULL, "reading was cancelled");
 done:
     free(f);
     clv__lines_free(&rd);
-    fclose(fp);
+    if (!is_stdin)
+        fclose(fp);
     return status;
 }
