@@ -703,6 +703,63 @@ TEST(test_txlog_gzip_and_stdin)
     clv_rfm_free(plain);
 }
 
+/* columns by header name give the tables of the same columns by number
+ * (names with blanks and quotes included); a name not in the header lists
+ * the header's names; names without a header are refused */
+TEST(test_txlog_columns_by_name)
+{
+    clv_txlog_opts n, o;
+    clv_txlog_opts_default(&o);
+    o.customer_column = 7;
+    o.date_column = 5;
+    o.quantity_column = 4;
+    o.amount_column = 6;
+    o.amount_kind = CLV_AMOUNT_UNIT_PRICE;
+    o.skip_malformed = 1;
+    n = o;
+    n.customer_column = 1; /* the numbers are ignored when a name is given */
+    n.date_column = 1;
+    n.quantity_column = 0;
+    n.amount_column = 1;
+    n.column_name[0] = "CustomerID";
+    n.column_name[1] = "InvoiceDate";
+    n.column_name[2] = "UnitPrice";
+    n.column_name[3] = "Quantity";
+    clv_rfm_table *a = read_ok(FIX "/unitprice.csv", &o, ymd(2010, 12, 5), -1, CLV_UNIT_DAY);
+    clv_rfm_table *b = read_ok(FIX "/unitprice.csv", &n, ymd(2010, 12, 5), -1, CLV_UNIT_DAY);
+    if (a && b) {
+        same_table(a, b);
+        CHECK_INT(b->stats.header, 1);
+    }
+    clv_rfm_free(a);
+    clv_rfm_free(b);
+
+    clv_txlog_opts_default(&o);
+    o.customer_column = 1;
+    o.date_column = 3;
+    o.amount_column = 4;
+    clv_txlog_opts_default(&n);
+    n.column_name[0] = "customer id"; /* quoted, with a blank, in the header */
+    n.column_name[1] = "date";
+    n.column_name[2] = "amount";
+    a = read_ok(FIX "/quoted.csv", &o, ymd(1997, 1, 8), -1, CLV_UNIT_DAY);
+    b = read_ok(FIX "/quoted.csv", &n, ymd(1997, 1, 8), -1, CLV_UNIT_DAY);
+    if (a && b)
+        same_table(a, b);
+    clv_rfm_free(a);
+    clv_rfm_free(b);
+
+    n.column_name[2] = "Amount"; /* names are exact */
+    read_fails(FIX "/quoted.csv", &n, ymd(1997, 1, 8), -1, CLV_EINPUT,
+               FIX "/quoted.csv:1: amount_column: expected a column named \"Amount\" in the header, got the columns "
+                   "\"customer id\", \"note\", \"date\", \"amount\"");
+    n.column_name[2] = "amount";
+    n.header = CLV_HEADER_NO;
+    read_fails(FIX "/quoted.csv", &n, ymd(1997, 1, 8), -1, CLV_EINPUT,
+               FIX "/quoted.csv: header: columns by name need a header line: set header to auto or yes, or give "
+                   "the columns by number");
+}
+
 /* the options a scenario's data section gives */
 TEST(test_txlog_opts)
 {

@@ -74,6 +74,13 @@ typedef struct clv_txlog_opts {
     int date_format;      /* clv_date_format_kind; auto accepts YYYYMMDD, YYYY-MM-DD and ISO date-times */
     int amount_kind;      /* clv_amount_kind */
     int skip_malformed;
+    /* Columns by header name: customer, date, amount, quantity.  A name
+     * that is not NULL picks the column of the first line (the header,
+     * which must then be there: header auto or yes) whose field is
+     * exactly that name, in place of the number above; a name absent from
+     * the header is an error listing the header's names.  NULL: by
+     * number.  The strings are the caller's. */
+    const char *column_name[4];
 } clv_txlog_opts;
 
 /* Defaults: auto delimiter and header, columns 1 (customer), 2 (date),
