@@ -1638,3 +1638,28 @@ TEST(test_cli_fit_gzip)
     CHECK_INT(system(f), 0);
     free(log);
 }
+
+/* the UCI Online Retail log read directly: gzip-compressed, columns by
+ * name, unit prices, rows without a customer id skipped and counted */
+TEST(test_cli_fit_online_retail_gz)
+{
+    char *log = harness_shared_data("online_retail.csv.gz");
+    if (!log)
+        return;
+    char dir[] = "/tmp/clvsim-uci-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[600], f[1400];
+    snprintf(out, sizeof out, "%s/uci", dir);
+    run_result r = run(ARGS("fit", log, "--customer-column", "CustomerID", "--date-column", "InvoiceDate",
+                            "--amount-column", "UnitPrice", "--quantity-column", "Quantity", "--amount-kind",
+                            "unit-price", "--skip-malformed", "--calibration-end", "2011-06-30", "--holdout-end",
+                            "2011-12-09", "--model", "bgnbd", "-o", out));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "541910 lines (1 header), 397924 purchase rows"));
+    CHECK(r.out && strstr(r.out, "135080 malformed rows skipped (135080 customer, first on line 624)"));
+    CHECK(r.out && strstr(r.out, "cohort     2960 customers"));
+    done(&r);
+    snprintf(f, sizeof f, "rm -rf '%s'", dir);
+    CHECK_INT(system(f), 0);
+    free(log);
+}
