@@ -60,6 +60,18 @@ static long find(const clv_rfm_table *t, const char *id)
 }
 
 /* CDNOW-like columns: customer, date, quantity, amount */
+/* unitprice.csv (the UCI Online Retail layout) by column number */
+static void opts_unitprice(clv_txlog_opts *o)
+{
+    clv_txlog_opts_default(o);
+    o->customer_column = 7;
+    o->date_column = 5;
+    o->quantity_column = 4;
+    o->amount_column = 6;
+    o->amount_kind = CLV_AMOUNT_UNIT_PRICE;
+    o->skip_malformed = 1;
+}
+
 static void opts_cdnow(clv_txlog_opts *o)
 {
     clv_txlog_opts_default(o);
@@ -406,13 +418,7 @@ TEST(test_txlog_date_formats)
 TEST(test_txlog_unit_prices)
 {
     clv_txlog_opts o;
-    clv_txlog_opts_default(&o);
-    o.customer_column = 7;
-    o.date_column = 5;
-    o.quantity_column = 4;
-    o.amount_column = 6;
-    o.amount_kind = CLV_AMOUNT_UNIT_PRICE;
-    o.skip_malformed = 1;
+    opts_unitprice(&o);
     clv_rfm_table *t = read_ok(FIX "/unitprice.csv", &o, ymd(2010, 12, 5), -1, CLV_UNIT_DAY);
     if (t) {
         CHECK_INT(t->n, 2);
@@ -709,13 +715,7 @@ TEST(test_txlog_gzip_and_stdin)
 TEST(test_txlog_columns_by_name)
 {
     clv_txlog_opts n, o;
-    clv_txlog_opts_default(&o);
-    o.customer_column = 7;
-    o.date_column = 5;
-    o.quantity_column = 4;
-    o.amount_column = 6;
-    o.amount_kind = CLV_AMOUNT_UNIT_PRICE;
-    o.skip_malformed = 1;
+    opts_unitprice(&o);
     n = o;
     n.customer_column = 1; /* the numbers are ignored when a name is given */
     n.date_column = 1;
