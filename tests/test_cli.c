@@ -1600,3 +1600,66 @@ TEST(test_cli_ltv_explain)
     done(&r);
     CHECK_INT(harness_rm_rf(dir), 0);
 }
+
+/* fit reads a gzip-compressed log (told by its bytes: the file is named
+ * .dat) exactly as the plain one: the same rfm.csv and customers.csv; a
+ * truncated one is an error naming the file */
+TEST(test_cli_fit_gzip)
+{
+    char *log = harness_shared_data("CDNOW_sample.txt");
+    if (!log)
+        return;
+    char dir[] = "/tmp/clvsim-fitgz-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char gz[600], cut[600], o1[600], o2[600], f[4096];
+    snprintf(gz, sizeof gz, "%s/log.dat", dir);
+    snprintf(cut, sizeof cut, "%s/cut.dat", dir);
+    snprintf(o1, sizeof o1, "%s/plain", dir);
+    snprintf(o2, sizeof o2, "%s/gz", dir);
+    snprintf(f, sizeof f, "gzip -c '%s' > '%s' && head -c 20000 '%s' > '%s'", log, gz, gz, cut);
+    CHECK_INT(system(f), 0);
+    run_result r = run(ARGS("fit", log, "--calibration-end", "1997-09-30", "--customer-column", "2", "--date-column",
+                            "3", "--amount-column", "5", "--model", "bgnbd", "-o", o1, "-q"));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    r = run(ARGS("fit", gz, "--calibration-end", "1997-09-30", "--customer-column", "2", "--date-column", "3",
+                 "--amount-column", "5", "--model", "bgnbd", "-o", o2, "-q"));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    snprintf(f, sizeof f, "cmp -s '%s/rfm.csv' '%s/rfm.csv' && cmp -s '%s/customers.csv' '%s/customers.csv'", o1, o2,
+             o1, o2);
+    CHECK_INT(system(f), 0);
+    r = run(ARGS("fit", cut, "--calibration-end", "1997-09-30", "--customer-column", "2", "--date-column", "3",
+                 "--amount-column", "5", "--model", "bgnbd", "-o", o2, "-q"));
+    CHECK(r.status != 0);
+    CHECK(r.err && strstr(r.err, cut) && strstr(r.err, "expected a complete gzip stream, got a damaged or truncated one"));
+    done(&r);
+    snprintf(f, sizeof f, "rm -rf '%s'", dir);
+    CHECK_INT(system(f), 0);
+    free(log);
+}
+
+/* the UCI Online Retail log read directly: gzip-compressed, columns by
+ * name, unit prices, rows without a customer id skipped and counted */
+TEST(test_cli_fit_online_retail_gz)
+{
+    char *log = harness_shared_data("online_retail.csv.gz");
+    if (!log)
+        return;
+    char dir[] = "/tmp/clvsim-uci-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char out[600], f[1400];
+    snprintf(out, sizeof out, "%s/uci", dir);
+    run_result r = run(ARGS("fit", log, "--customer-column", "CustomerID", "--date-column", "InvoiceDate",
+                            "--amount-column", "UnitPrice", "--quantity-column", "Quantity", "--amount-kind",
+                            "unit-price", "--skip-malformed", "--calibration-end", "2011-06-30", "--holdout-end",
+                            "2011-12-09", "--model", "bgnbd", "-o", out));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "541910 lines (1 header), 397924 purchase rows"));
+    CHECK(r.out && strstr(r.out, "135080 malformed rows skipped (135080 customer, first on line 624)"));
+    CHECK(r.out && strstr(r.out, "cohort     2960 customers"));
+    done(&r);
+    snprintf(f, sizeof f, "rm -rf '%s'", dir);
+    CHECK_INT(system(f), 0);
+    free(log);
+}

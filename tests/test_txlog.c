@@ -2,8 +2,10 @@
  * with answers worked out by hand, every malformed kind's exact message and
  * its count in skip mode, the CSV writer, cancellation, and the real CDNOW
  * logs against Hardie's published summary. */
+#include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "clvsim/date.h"
 #include "clvsim/progress.h"
@@ -58,6 +60,18 @@ static long find(const clv_rfm_table *t, const char *id)
 }
 
 /* CDNOW-like columns: customer, date, quantity, amount */
+/* unitprice.csv (the UCI Online Retail layout) by column number */
+static void opts_unitprice(clv_txlog_opts *o)
+{
+    clv_txlog_opts_default(o);
+    o->customer_column = 7;
+    o->date_column = 5;
+    o->quantity_column = 4;
+    o->amount_column = 6;
+    o->amount_kind = CLV_AMOUNT_UNIT_PRICE;
+    o->skip_malformed = 1;
+}
+
 static void opts_cdnow(clv_txlog_opts *o)
 {
     clv_txlog_opts_default(o);
@@ -404,13 +418,7 @@ TEST(test_txlog_date_formats)
 TEST(test_txlog_unit_prices)
 {
     clv_txlog_opts o;
-    clv_txlog_opts_default(&o);
-    o.customer_column = 7;
-    o.date_column = 5;
-    o.quantity_column = 4;
-    o.amount_column = 6;
-    o.amount_kind = CLV_AMOUNT_UNIT_PRICE;
-    o.skip_malformed = 1;
+    opts_unitprice(&o);
     clv_rfm_table *t = read_ok(FIX "/unitprice.csv", &o, ymd(2010, 12, 5), -1, CLV_UNIT_DAY);
     if (t) {
         CHECK_INT(t->n, 2);
@@ -602,6 +610,154 @@ TEST(test_txlog_read_errors)
         CHECK_NEAR(t->c[0].first_spend, 5, 0);
         clv_rfm_free(t);
     }
+}
+
+/* two tables read from the same rows agree customer by customer */
+static void same_table(const clv_rfm_table *a, const clv_rfm_table *b)
+{
+    CHECK_INT((long)a->n, (long)b->n);
+    CHECK_INT(a->stats.rows, b->stats.rows);
+    CHECK_INT(a->stats.transactions, b->stats.transactions);
+    CHECK_INT(a->stats.returns, b->stats.returns);
+    CHECK_INT(a->stats.lines, b->stats.lines);
+    for (size_t i = 0; i < a->n && i < b->n; i++) {
+        CHECK_STR(a->id[i], b->id[i]);
+        CHECK(a->c[i].x == b->c[i].x && a->c[i].t_x == b->c[i].t_x && a->c[i].T == b->c[i].T);
+        CHECK(a->c[i].mean_spend == b->c[i].mean_spend && a->c[i].first_spend == b->c[i].first_spend);
+        CHECK(a->c[i].x_holdout == b->c[i].x_holdout && a->c[i].spend_holdout == b->c[i].spend_holdout);
+    }
+}
+
+/* a gzip-compressed log (told by its magic bytes, whatever its name; in
+ * two concatenated members) and standard input ("-") give the plain log's
+ * table; a truncated gzip stream is an error naming the file */
+TEST(test_txlog_gzip_and_stdin)
+{
+    clv_txlog_opts o;
+    opts_cdnow(&o);
+    const int32_t cal = ymd(1997, 1, 10), hold = ymd(1997, 1, 21);
+    clv_rfm_table *plain = read_ok(FIX "/basic.txt", &o, cal, hold, CLV_UNIT_DAY);
+    FILE *in = fopen(FIX "/basic.txt", "rb");
+    CHECK(in != NULL);
+    if (!plain || !in)
+        return;
+    char text[4096];
+    size_t n = fread(text, 1, sizeof text, in);
+    fclose(in);
+    CHECK(n > 100 && n < sizeof text);
+    char tmp[] = "/tmp/clvsim-txlog-gz-XXXXXX"; /* no .gz in the name: detection is by content */
+    int fd = mkstemp(tmp);
+    CHECK(fd >= 0);
+    close(fd);
+    /* member 1: the first half of the lines; member 2: the rest */
+    const char *mid = memchr(text + n / 2, '\n', n - n / 2);
+    size_t h = mid ? (size_t)(mid - text) + 1 : n;
+    gzFile gz = gzopen(tmp, "wb");
+    CHECK(gz && gzwrite(gz, text, (unsigned)h) == (int)h && gzclose(gz) == Z_OK);
+    gz = gzopen(tmp, "ab");
+    CHECK(gz && gzwrite(gz, text + h, (unsigned)(n - h)) == (int)(n - h) && gzclose(gz) == Z_OK);
+    clv_rfm_table *t = read_ok(tmp, &o, cal, hold, CLV_UNIT_DAY);
+    if (t) {
+        same_table(plain, t);
+        clv_rfm_free(t);
+    }
+
+    /* standard input, gzip-compressed, then plain */
+    for (int pass = 0; pass < 2; pass++) {
+        int saved = dup(0), src = open(pass ? FIX "/basic.txt" : tmp, O_RDONLY);
+        CHECK(saved >= 0 && src >= 0 && dup2(src, 0) == 0);
+        close(src);
+        clearerr(stdin);
+        t = read_ok("-", &o, cal, hold, CLV_UNIT_DAY);
+        if (t) {
+            same_table(plain, t);
+            clv_rfm_free(t);
+        }
+        dup2(saved, 0);
+        close(saved);
+        clearerr(stdin);
+    }
+
+    /* cut inside the second member: an error with the file's name */
+    FILE *fp = fopen(tmp, "rb");
+    unsigned char z[8192];
+    size_t zn = fp ? fread(z, 1, sizeof z, fp) : 0;
+    if (fp)
+        fclose(fp);
+    CHECK(zn > 20);
+    fp = fopen(tmp, "wb");
+    CHECK(fp != NULL);
+    if (fp) {
+        fwrite(z, 1, zn - 6, fp); /* the trailer's length lost */
+        fclose(fp);
+    }
+    clv_rfm_table *bad = (clv_rfm_table *)1;
+    clv_error err;
+    CHECK_INT(clv_rfm_read(tmp, &o, cal, hold, CLV_UNIT_DAY, NULL, &bad, &err), CLV_EINPUT);
+    CHECK(bad == NULL);
+    CHECK_STR(err.file, tmp);
+    CHECK(strstr(err.msg, "expected a complete gzip stream, got a damaged or truncated one") != NULL);
+    /* a file that starts with the magic bytes and then garbage */
+    fp = fopen(tmp, "wb");
+    if (fp) {
+        fputs("\x1f\x8b" "not a gzip stream at all\n", fp);
+        fclose(fp);
+    }
+    CHECK_INT(clv_rfm_read(tmp, &o, cal, hold, CLV_UNIT_DAY, NULL, &bad, &err), CLV_EINPUT);
+    CHECK(strstr(err.msg, "gzip") != NULL);
+    unlink(tmp);
+    clv_rfm_free(plain);
+}
+
+/* columns by header name give the tables of the same columns by number
+ * (names with blanks and quotes included); a name not in the header lists
+ * the header's names; names without a header are refused */
+TEST(test_txlog_columns_by_name)
+{
+    clv_txlog_opts n, o;
+    opts_unitprice(&o);
+    n = o;
+    n.customer_column = 1; /* the numbers are ignored when a name is given */
+    n.date_column = 1;
+    n.quantity_column = 0;
+    n.amount_column = 1;
+    n.column_name[0] = "CustomerID";
+    n.column_name[1] = "InvoiceDate";
+    n.column_name[2] = "UnitPrice";
+    n.column_name[3] = "Quantity";
+    clv_rfm_table *a = read_ok(FIX "/unitprice.csv", &o, ymd(2010, 12, 5), -1, CLV_UNIT_DAY);
+    clv_rfm_table *b = read_ok(FIX "/unitprice.csv", &n, ymd(2010, 12, 5), -1, CLV_UNIT_DAY);
+    if (a && b) {
+        same_table(a, b);
+        CHECK_INT(b->stats.header, 1);
+    }
+    clv_rfm_free(a);
+    clv_rfm_free(b);
+
+    clv_txlog_opts_default(&o);
+    o.customer_column = 1;
+    o.date_column = 3;
+    o.amount_column = 4;
+    clv_txlog_opts_default(&n);
+    n.column_name[0] = "customer id"; /* quoted, with a blank, in the header */
+    n.column_name[1] = "date";
+    n.column_name[2] = "amount";
+    a = read_ok(FIX "/quoted.csv", &o, ymd(1997, 1, 8), -1, CLV_UNIT_DAY);
+    b = read_ok(FIX "/quoted.csv", &n, ymd(1997, 1, 8), -1, CLV_UNIT_DAY);
+    if (a && b)
+        same_table(a, b);
+    clv_rfm_free(a);
+    clv_rfm_free(b);
+
+    n.column_name[2] = "Amount"; /* names are exact */
+    read_fails(FIX "/quoted.csv", &n, ymd(1997, 1, 8), -1, CLV_EINPUT,
+               FIX "/quoted.csv:1: amount_column: expected a column named \"Amount\" in the header, got the columns "
+                   "\"customer id\", \"note\", \"date\", \"amount\"");
+    n.column_name[2] = "amount";
+    n.header = CLV_HEADER_NO;
+    read_fails(FIX "/quoted.csv", &n, ymd(1997, 1, 8), -1, CLV_EINPUT,
+               FIX "/quoted.csv: header: columns by name need a header line: set header to auto or yes, or give "
+                   "the columns by number");
 }
 
 /* the options a scenario's data section gives */

@@ -1,6 +1,7 @@
 #!/bin/sh
 # check-install.sh - install into a temporary prefix, then build and run a
-# program against it through pkg-config, dynamically and statically linked.
+# program against it through pkg-config, dynamically (found by its rpath,
+# LD_LIBRARY_PATH unset) and statically linked.
 set -eu
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT INT TERM
@@ -11,10 +12,11 @@ for f in bin/clvsim lib/libclvsim.a lib/libclvsim.so include/clvsim/clvsim.h lib
 done
 # shellcheck disable=SC2046
 cc -std=c11 tests/install/example.c $(pkg-config --cflags --libs clvsim) -o "$prefix/example"
-LD_LIBRARY_PATH="$prefix/lib" "$prefix/example" scenarios/holiday.cfg
+# the rpath from pkg-config: no LD_LIBRARY_PATH needed
+env -u LD_LIBRARY_PATH "$prefix/example" scenarios/holiday.cfg
 # shellcheck disable=SC2046
 cc -std=c11 tests/install/example.c $(pkg-config --cflags clvsim) "$prefix/lib/libclvsim.a" \
     $(pkg-config --static --libs clvsim | sed 's/-lclvsim//') -o "$prefix/example-static"
 "$prefix/example-static" scenarios/holiday.cfg
-"$prefix/bin/clvsim" --version
+env -u LD_LIBRARY_PATH "$prefix/bin/clvsim" --version
 echo "check-install: ok"

@@ -2,7 +2,11 @@
  *
  * A transaction log has one row per purchase line: a customer id, a date, an
  * amount and optionally a quantity, in columns separated by commas (RFC 4180
- * quoting) or by runs of blanks.  The reader streams: it holds one line at a
+ * quoting) or by runs of blanks.  The file may be gzip-compressed (told by
+ * its first two bytes, 1f 8b, never by its name; concatenated members are
+ * read in turn; a damaged or truncated stream is a CLV_EINPUT error with the
+ * file and line), and the path "-" is standard input (read once; messages
+ * name it "standard input").  The reader streams: it holds one line at a
  * time, and the summary holds one record per customer, so memory grows with
  * customers, not rows.
  *
@@ -70,6 +74,13 @@ typedef struct clv_txlog_opts {
     int date_format;      /* clv_date_format_kind; auto accepts YYYYMMDD, YYYY-MM-DD and ISO date-times */
     int amount_kind;      /* clv_amount_kind */
     int skip_malformed;
+    /* Columns by header name: customer, date, amount, quantity.  A name
+     * that is not NULL picks the column of the first line (the header,
+     * which must then be there: header auto or yes) whose field is
+     * exactly that name, in place of the number above; a name absent from
+     * the header is an error listing the header's names.  NULL: by
+     * number.  The strings are the caller's. */
+    const char *column_name[4];
 } clv_txlog_opts;
 
 /* Defaults: auto delimiter and header, columns 1 (customer), 2 (date),

@@ -269,6 +269,18 @@ int cli_opt_date(const char *cmd, const cli_opts *o, const char *name, int32_t *
     return 0;
 }
 
+/* a reader column: a number (from lo to 64), or else a header name */
+static int column_opt(const char *cmd, const cli_opts *o, const char *name, int lo, int *v, const char **col_name)
+{
+    const char *s = cli_opt(o, name);
+    if (!s)
+        return 0;
+    if (*s == '\0' || strspn(s, "0123456789") == strlen(s))
+        return cli_opt_int(cmd, o, name, lo, 64, v);
+    *col_name = s;
+    return 0;
+}
+
 int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro)
 {
     static const char *const delims[] = {"auto", "whitespace", "comma", NULL};
@@ -280,12 +292,12 @@ int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro)
         cli_opt_enum(cmd, o, "header", headers, &ro->header) ||
         cli_opt_enum(cmd, o, "date-format", datefmts, &ro->date_format) ||
         cli_opt_enum(cmd, o, "amount-kind", amounts, &ro->amount_kind) ||
-        cli_opt_int(cmd, o, "customer-column", 1, 64, &ro->customer_column) ||
-        cli_opt_int(cmd, o, "date-column", 1, 64, &ro->date_column) ||
-        cli_opt_int(cmd, o, "amount-column", 1, 64, &ro->amount_column) ||
-        cli_opt_int(cmd, o, "quantity-column", 0, 64, &ro->quantity_column))
+        column_opt(cmd, o, "customer-column", 1, &ro->customer_column, &ro->column_name[0]) ||
+        column_opt(cmd, o, "date-column", 1, &ro->date_column, &ro->column_name[1]) ||
+        column_opt(cmd, o, "amount-column", 1, &ro->amount_column, &ro->column_name[2]) ||
+        column_opt(cmd, o, "quantity-column", 0, &ro->quantity_column, &ro->column_name[3]))
         return -1;
-    if (ro->amount_kind == CLV_AMOUNT_UNIT_PRICE && ro->quantity_column == 0) {
+    if (ro->amount_kind == CLV_AMOUNT_UNIT_PRICE && ro->quantity_column == 0 && !ro->column_name[3]) {
         cli_errorf(cmd, "--amount-kind unit-price needs --quantity-column");
         return -1;
     }

@@ -478,7 +478,7 @@ static int check_opts(const clv_txlog_opts *o, clv_error *err)
     if (o->amount_kind != CLV_AMOUNT_TOTAL && o->amount_kind != CLV_AMOUNT_UNIT_PRICE)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "amount_kind", "expected a clv_amount_kind (0-1), got %d",
                              o->amount_kind);
-    if (o->amount_kind == CLV_AMOUNT_UNIT_PRICE && o->quantity_column == 0)
+    if (o->amount_kind == CLV_AMOUNT_UNIT_PRICE && o->quantity_column == 0 && !o->column_name[3])
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "amount_kind",
                              "unit prices need a quantity column (spend = quantity x unit price); set quantity_column");
     return CLV_OK;
@@ -511,12 +511,65 @@ static int bad_number(clv_error *err, const char *path, int line, const char *fi
     return clv_error_set(err, CLV_EINPUT, path, line, field, "expected a number in column %d, got %s", col, got);
 }
 
+enum { TXLOG_MAX_COLUMN = 4096 };
+
 static int max4(int a, int b, int c, int d)
 {
     int m = a > b ? a : b;
     m = m > c ? m : c;
     return m > d ? m : d;
 }
+
+static int split_line(char *line, char *end, int delim, clv__span *f, int want, int *bad_col, int *why,
+                      clv__span *tail)
+{
+    return delim == CLV_DELIM_COMMA ? clv__split_commas(line, end, f, want, bad_col, why, tail)
+                                    : split_blanks(line, end, f, want);
+}
+
+/* The columns named in o->column_name found in the header line: *want and
+ * the 0-based columns set; an error names the missing column and lists the
+ * header's names. */
+static int columns_by_name(const clv_txlog_opts *o, const char *path, char *line, char *end, int delim, clv__span *f,
+                           int *want, int *cc, int *dc, int *ac, int *qc, clv_error *err)
+{
+    static const char *const fields[4] = {"customer_column", "date_column", "amount_column", "quantity_column"};
+    if (o->header == CLV_HEADER_NO)
+        return clv_error_set(err, CLV_EINPUT, path, 0, "header",
+                             "columns by name need a header line: set header to auto or yes, or give the "
+                             "columns by number");
+    int bad_col = 0, why = CLV__QUOTE_OK;
+    clv__span tail = {NULL, 0};
+    int k = split_line(line, end, delim, f, TXLOG_MAX_COLUMN, &bad_col, &why, &tail);
+    if (k < 0)
+        return clv__columns_error(err, path, 1, why, bad_col, &tail, 0, 0);
+    int *cols[4] = {cc, dc, ac, qc};
+    for (int i = 0; i < 4; i++) {
+        const char *name = o->column_name[i];
+        if (!name)
+            continue;
+        int j = 0;
+        while (j < k && !(f[j].n == strlen(name) && memcmp(f[j].s, name, f[j].n) == 0))
+            j++;
+        if (j < k) {
+            *cols[i] = j;
+            continue;
+        }
+        char list[400], q[200];
+        size_t n = 0;
+        list[0] = '\0';
+        for (int c = 0; c < k && n + 60 < sizeof list; c++)
+            n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", c ? ", " : "", clv__quoted(q, sizeof q, f[c].s, f[c].n));
+        if (k > 0 && n + 60 >= sizeof list)
+            snprintf(list + n, sizeof list - n, ", ...");
+        return clv_error_set(err, CLV_EINPUT, path, 1, fields[i],
+                             "expected a column named %s in the header, got the columns %s",
+                             clv__quoted(q, sizeof q, name, strlen(name)), list);
+    }
+    *want = max4(*cc + 1, *dc + 1, *ac + 1, *qc + 1);
+    return CLV_OK;
+}
+
 
 int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progress *progress, clv__txrow_fn row,
                     void *ctx, clv_txlog_stats *st, clv_error *err)
@@ -525,20 +578,31 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     int status = check_opts(o, err);
     if (status != CLV_OK)
         return status;
-    FILE *fp = fopen(path, "rb");
+    /* "-" is standard input (read once, never closed here) */
+    const int is_stdin = strcmp(path, "-") == 0;
+    FILE *fp = is_stdin ? stdin : fopen(path, "rb");
     if (!fp)
         return clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot open the transaction log: %s", clv_strerror(errno));
+    if (is_stdin)
+        path = "standard input";
     double total = 0;
     struct stat sb;
     if (fstat(fileno(fp), &sb) == 0 && S_ISREG(sb.st_mode))
         total = (double)sb.st_size;
 
-    const int want = max4(o->customer_column, o->date_column, o->amount_column, o->quantity_column);
-    const int cc = o->customer_column - 1, dc = o->date_column - 1, ac = o->amount_column - 1;
-    const int qc = o->quantity_column - 1; /* -1: none */
+    int want = max4(o->customer_column, o->date_column, o->amount_column, o->quantity_column);
+    int cc = o->customer_column - 1, dc = o->date_column - 1, ac = o->amount_column - 1;
+    int qc = o->quantity_column - 1; /* -1: none */
+    const int by_name = o->column_name[0] || o->column_name[1] || o->column_name[2] || o->column_name[3];
     clv__lines rd;
-    int lines_ok = clv__lines_init(&rd, fp, 0) == 0;
-    clv__span *f = malloc((size_t)want * sizeof *f);
+    /* gzip by its magic bytes (1f 8b), never by the name */
+    int lines_ok = clv__lines_init(&rd, fp, 1) == 0;
+    /* columns by name: the whole header is split */
+    clv__span *f = malloc((size_t)(by_name ? TXLOG_MAX_COLUMN : want) * sizeof *f);
+    if (!lines_ok && errno != ENOMEM) {
+        status = clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot read the transaction log: %s", clv_strerror(errno));
+        goto done;
+    }
     if (!lines_ok || !f) {
         status = clv_error_set(err, CLV_ENOMEM, path, 0, NULL, "out of memory");
         goto done;
@@ -556,7 +620,10 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     long rows_seen = 0;
     while ((got = clv__lines_next_text(&rd, &line, &len, &st->lines)) > 0) {
         const long ln = st->lines;
-        if ((++rows_seen & 0xffff) == 0 && clv_progress_report(progress, "reading", rd.consumed, total) != CLV_OK) {
+        /* progress in bytes of the file: of the compressed ones for gzip */
+        if ((++rows_seen & 0xffff) == 0 &&
+            clv_progress_report(progress, "reading", rd.gzip && total > 0 ? (double)ftell(fp) : rd.consumed, total) !=
+                CLV_OK) {
             status = clv_error_set(err, CLV_ECANCELLED, path, 0, NULL, "reading was cancelled");
             goto done;
         }
@@ -571,6 +638,13 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
             if (delim == CLV_DELIM_AUTO)
                 delim = has_comma(line, end) ? CLV_DELIM_COMMA : CLV_DELIM_WHITESPACE;
             st->delimiter = delim;
+            if (by_name) {
+                status = columns_by_name(o, path, line, end, delim, f, &want, &cc, &dc, &ac, &qc, err);
+                if (status != CLV_OK)
+                    goto done;
+                st->header = 1;
+                continue;
+            }
             if (o->header == CLV_HEADER_YES) {
                 st->header = 1;
                 continue;
@@ -715,6 +789,12 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                                (int)CLV__LINE_MAX_BYTES);
         goto done;
     }
+    if (got == -3) {
+        const long ln = st->lines + 1;
+        status = clv_error_set(err, CLV_EINPUT, path, ln > 2147483647L ? 2147483647 : (int)ln, NULL,
+                               "expected a complete gzip stream, got a damaged or truncated one (gzip -t tells)");
+        goto done;
+    }
     if (got < 0) {
         status = errno == ENOMEM ? clv_error_set(err, CLV_ENOMEM, path, 0, NULL, "out of memory")
                                  : clv_error_set(err, CLV_EIO, path, 0, NULL, "cannot read the transaction log: %s",
@@ -723,11 +803,12 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
     }
     if (!started)
         st->delimiter = delim == CLV_DELIM_AUTO ? CLV_DELIM_WHITESPACE : delim;
-    if (clv_progress_report(progress, "reading", rd.consumed, total) != CLV_OK)
+    if (clv_progress_report(progress, "reading", rd.gzip && total > 0 ? total : rd.consumed, total) != CLV_OK)
         status = clv_error_set(err, CLV_ECANCELLED, path, 0, NULL, "reading was cancelled");
 done:
     free(f);
     clv__lines_free(&rd);
-    fclose(fp);
+    if (!is_stdin)
+        fclose(fp);
     return status;
 }
