@@ -93,7 +93,8 @@ enum { CLV_FIT_NOTE_NO_GNUPLOT = 1 << 0, CLV_FIT_NOTE_NO_SERIES = 1 << 1 };
  * higher log-likelihood and Gamma-Gamma), report.txt, customers.csv (per
  * customer: RFM, P(alive), expected holdout purchases, CLV), rfm.csv,
  * holdout.csv (with a holdout), cumulative.csv, frequency.csv, and the
- * figures cumulative.{png,svg} and frequency.{png,svg}.  notes (may be
+ * figures cumulative.{png,svg} and frequency.{png,svg}, then the files of
+ * clv_fit_figures_write (ro->history_customer its customer).  notes (may be
  * NULL) receives CLV_FIT_NOTE_*.  A file is never written over so's log
  * (CLV_EINPUT).  CLV_ECANCELLED ("stopped") when so->fit.progress cancels;
  * errors of the files (CLV_EIO, CLV_ENUMERIC naming the file and column)
