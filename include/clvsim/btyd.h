@@ -350,16 +350,16 @@ int clv_btyd_predict(const clv_btyd *m, const clv_rfm *c, size_t n, double holdo
 int clv_txlog_customer_days(const char *path, const clv_txlog_opts *opts, const char *id, int32_t last,
                             const clv_progress *progress, int32_t **days, size_t *n, clv_error *err);
 
-/* P(alive) of a customer day by day: for each day d from its first
- * transaction days[0] to `last`, the summary clv_rfm_read gives with
- * calibration end d (x(d) the transaction days after the first up to d,
- * t_x(d) = (the latest of them - days[0]) / unit_days, T(d) = (d - days[0])
- * / unit_days) into summary[d - days[0]] (summary may be NULL) and
- * clv_btyd_palive(m, x(d), t_x(d), T(d)) into palive[d - days[0]]
- * (last - days[0] + 1 values each).  days: n >= 1 increasing days; -1
- * (nothing written) when n is 0 or last is before days[0]. */
-int clv_btyd_palive_history(const clv_btyd *m, const int32_t *days, size_t n, int32_t last, double unit_days,
-                            double *palive, clv_rfm *summary);
+/* P(alive) of a customer day by day: for each day d from `from` to
+ * `last`, the summary clv_rfm_read gives with calibration end d (x(d) the
+ * transaction days after the first up to d, t_x(d) = (the latest of them -
+ * days[0]) / unit_days, T(d) = (d - days[0]) / unit_days) into
+ * summary[d - from] (summary may be NULL) and clv_btyd_palive(m, x(d),
+ * t_x(d), T(d)) into palive[d - from] (last - from + 1 values each).
+ * days: n >= 1 increasing days; -1 (nothing written) when n is 0, from is
+ * before days[0] or last before from. */
+int clv_btyd_palive_history(const clv_btyd *m, const int32_t *days, size_t n, int32_t from, int32_t last,
+                            double unit_days, double *palive, clv_rfm *summary);
 
 /* ---- holdout reports ------------------------------------------------------------- */
 

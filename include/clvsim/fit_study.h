@@ -131,7 +131,8 @@ int clv_fit_history_customer(const clv_rfm_table *t, const char *id, size_t *ind
  * calibration_holdout (holdout.csv's mean actual and predicted holdout
  * transactions by calibration frequency); history.csv (customer,date,x,
  * t_x,T,purchase, then P(alive) per model: day by day from the customer's
- * first purchase to the calibration end, clv_btyd_palive_history of its
+ * first purchase (or, when that lies far before the bulk of the log, from
+ * the bulk's near limit stats.near_first) to the calibration end, clv_btyd_palive_history of its
  * transaction days, read from the log again) with the figure history.
  * Figures in .png and .svg; without gnuplot only the CSVs
  * (CLV_FIT_NOTE_NO_GNUPLOT in notes, which may be NULL).  Errors as

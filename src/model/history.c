@@ -71,13 +71,13 @@ int clv_txlog_customer_days(const char *path, const clv_txlog_opts *opts, const 
     return CLV_OK;
 }
 
-int clv_btyd_palive_history(const clv_btyd *m, const int32_t *days, size_t n, int32_t last, double unit_days,
-                            double *palive, clv_rfm *summary)
+int clv_btyd_palive_history(const clv_btyd *m, const int32_t *days, size_t n, int32_t from, int32_t last,
+                            double unit_days, double *palive, clv_rfm *summary)
 {
-    if (n == 0 || last < days[0])
+    if (n == 0 || from < days[0] || last < from)
         return -1;
     size_t k = 0; /* transaction days up to d: days[0..k] */
-    for (int32_t d = days[0]; d <= last; d++) {
+    for (int32_t d = from; d <= last; d++) {
         while (k + 1 < n && days[k + 1] <= d)
             k++;
         clv_rfm r;
@@ -86,7 +86,7 @@ int clv_btyd_palive_history(const clv_btyd *m, const int32_t *days, size_t n, in
         r.t_x = k ? (double)(days[k] - days[0]) / unit_days : 0;
         r.T = (double)(d - days[0]) / unit_days;
         r.first_day = days[0];
-        const size_t i = (size_t)(d - days[0]);
+        const size_t i = (size_t)(d - from);
         palive[i] = clv_btyd_palive(m, r.x, r.t_x, r.T);
         if (summary)
             summary[i] = r;

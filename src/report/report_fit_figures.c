@@ -125,7 +125,12 @@ static int write_history(const clv_fit_study *s, const clv_fit_study_opts *so, c
         st = clv_error_set(err, CLV_EINPUT, so->log_path, 0, NULL,
                            "changed while being read: customer '%.200s' has %zu transactions to the calibration end "
                            "on a second reading, %.0f on the first", t->id[i], nd, t->c[i].x + 1);
-    const size_t nday = st == CLV_OK ? (size_t)(t->calibration_end - days[0]) + 1 : 1;
+    /* from the first purchase, or for a customer whose first purchase lies far before the bulk of the log
+     * (a mistyped date, clv_txlog_stats) from the bulk's near limit: never millions of days */
+    const int32_t from = st == CLV_OK && days[0] < t->stats.near_first && t->stats.near_first <= t->calibration_end
+                             ? t->stats.near_first
+                             : st == CLV_OK ? days[0] : 0;
+    const size_t nday = st == CLV_OK ? (size_t)(t->calibration_end - from) + 1 : 1;
     double *pa[NP] = {NULL};
     clv_rfm *sum = st == CLV_OK ? malloc(nday * sizeof *sum) : NULL;
     if (st == CLV_OK && !sum)
@@ -136,7 +141,7 @@ static int write_history(const clv_fit_study *s, const clv_fit_study_opts *so, c
         if (!(pa[m] = malloc(nday * sizeof *pa[m])))
             st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         else
-            clv_btyd_palive_history(&s->model[m], days, nd, t->calibration_end, t->unit_days, pa[m], sum);
+            clv_btyd_palive_history(&s->model[m], days, nd, from, t->calibration_end, t->unit_days, pa[m], sum);
     }
     clv_afile af;
     if (st == CLV_OK)
@@ -149,8 +154,10 @@ static int write_history(const clv_fit_study *s, const clv_fit_study_opts *so, c
                 fprintf(fp, ",%s", clv_btyd_types[m]->label);
         fputc('\n', fp);
         size_t k = 0;
+        while (k < nd && days[k] < from)
+            k++;
         for (size_t d = 0; d < nday; d++) {
-            const int32_t day = days[0] + (int32_t)d;
+            const int32_t day = from + (int32_t)d;
             const int bought = k < nd && days[k] == day;
             k += bought;
             char buf[16];
