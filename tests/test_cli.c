@@ -459,7 +459,7 @@ TEST(test_cli_fit)
     done(&r);
     r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--model", "bg", "-o", out));
     CHECK_INT(r.status, 2);
-    CHECK_STR(r.err, "clvsim fit: --model: expected one of bgnbd, pareto, ggamma, all, got 'bg'\n");
+    CHECK_STR(r.err, "clvsim fit: --model: unknown model 'bg' in 'bg'; accepted: bgnbd, pareto, ggamma (comma-separated, each once) or all\n");
     done(&r);
     r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--holdout-end", "2021-09-01", "-o", out));
     CHECK_INT(r.status, 2);
@@ -508,6 +508,329 @@ TEST(test_cli_fit_cdnow_sample)
         CHECK_NEAR(s.population.spend.gamma, 15.44, 0.05);
     }
     free(path);
+    CHECK_INT(harness_rm_rf(dir), 0);
+}
+
+/* ---- clvsim fit: the model list, the penalty, the lifetimes-style figures ---- */
+
+/* the fields of a CSV line (no quotes in the files read here), NUL-terminated in place */
+static int csv_fields(char *line, char **f, int max)
+{
+    int n = 0;
+    for (char *p = line; n < max;) {
+        f[n++] = p;
+        char *c = strchr(p, ',');
+        if (!c)
+            break;
+        *c = '\0';
+        p = c + 1;
+    }
+    char *nl = n ? strchr(f[n - 1], '\n') : NULL;
+    if (nl)
+        *nl = '\0';
+    return n;
+}
+
+/* the next line of text (in place) or NULL */
+static char *next_line(char **p)
+{
+    if (!*p || !**p)
+        return NULL;
+    char *s = *p, *e = strchr(s, '\n');
+    if (e)
+        *e = '\0', *p = e + 1;
+    else
+        *p = s + strlen(s);
+    return s;
+}
+
+TEST(test_cli_fit_figures)
+{
+    char dir[] = "/tmp/clvsim-fitfig-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char log[600], out[600], f[800];
+    snprintf(log, sizeof log, "%s/sim.csv", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    const double bg[4] = {0.5, 6.0, 0.7, 2.5}, gg[3] = {5.0, 3.5, 12.0};
+    write_sim_log(log, 1500, bg, gg);
+    /* a list of models, in any order */
+    run_result r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "--holdout-end", "2021-12-31", "-o", out,
+                            "--quiet", "--model", "pareto,bgnbd"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "BG/NBD, 1500 customers") && strstr(r.out, "Pareto/NBD, 1500 customers") &&
+          !strstr(r.out, "Gamma-Gamma"));
+    done(&r);
+    clv_scenario s;
+    if (load_population(out, &s) != CLV_OK)
+        return;
+    clv_btyd md[2];
+    for (int m = 0; m < 2; m++) {
+        clv_btyd_from_scenario(&md[m], &s.population);
+        md[m].model = m;
+    }
+    /* the grid's extent: the cohort's largest x and T (rfm.csv) */
+    snprintf(f, sizeof f, "%s/rfm.csv", out);
+    char *rfm = harness_read_file(f), *p = rfm, *ln;
+    double xmax = 0, Tmax = 0, best_x = -1, best_tx = 0, best_T = 0;
+    char best_id[64] = "";
+    next_line(&p);
+    while ((ln = next_line(&p))) {
+        char *fl[9];
+        if (csv_fields(ln, fl, 9) < 5)
+            continue;
+        const double x = atof(fl[2]), T = atof(fl[4]);
+        xmax = x > xmax ? x : xmax;
+        Tmax = T > Tmax ? T : Tmax;
+        if (x > best_x) {
+            best_x = x, best_tx = atof(fl[3]), best_T = T;
+            snprintf(best_id, sizeof best_id, "%s", fl[0]);
+        }
+    }
+    free(rfm);
+    for (int m = 0; m < 2; m++) {
+        snprintf(f, sizeof f, "%s/matrix_%s.csv", out, m ? "pareto" : "bgnbd");
+        char *txt = harness_read_file(f);
+        CHECK(txt != NULL);
+        if (!txt)
+            continue;
+        p = txt;
+        CHECK_STR(next_line(&p), "x,t_x,T,expected_next,p_alive");
+        long cells = 0;
+        double prev_x = -1, prev_pa = 0, prev_ex = 0, top_x = 0;
+        int zero_rows = 0;
+        while ((ln = next_line(&p))) {
+            char *fl[5];
+            CHECK_INT(csv_fields(ln, fl, 5), 5);
+            const double x = atof(fl[0]), tx = atof(fl[1]), T = atof(fl[2]), ex = atof(fl[3]), pa = atof(fl[4]);
+            CHECK_NEAR(T, Tmax, 1e-12 * Tmax);
+            /* every cell: the model's own functions (written with 10 significant digits) */
+            const double want_pa = clv_btyd_palive(&md[m], x, tx, T), want_ex = clv_btyd_expected(&md[m], 1, x, tx, T);
+            if (!(fabs(pa - want_pa) <= 1e-9 * fabs(want_pa) + 1e-300) || !(fabs(ex - want_ex) <= 1e-9 * fabs(want_ex)))
+                harness_fail(__FILE__, __LINE__, "%s cell x %g t_x %g: %.10g %.10g, the model gives %.10g %.10g", f, x, tx,
+                             ex, pa, want_ex, want_pa);
+            if (x == 0) {
+                zero_rows++;
+                CHECK(tx == 0); /* no recency without repeats */
+                if (m == 0)
+                    CHECK(pa == 1); /* BG/NBD: a customer without repeats has not dropped out */
+            }
+            /* fixed x: P(alive) and the expected purchases rise with recency */
+            if (x == prev_x && x > 0 && (!(pa >= prev_pa * (1 - 1e-12)) || !(ex >= prev_ex * (1 - 1e-12))))
+                harness_fail(__FILE__, __LINE__, "%s: x %g, t_x %g: not monotone in recency", f, x, tx);
+            prev_x = x, prev_pa = pa, prev_ex = ex;
+            top_x = x;
+            cells++;
+        }
+        CHECK_INT(zero_rows, 1);
+        CHECK(top_x == (xmax < 100 ? xmax : 100));
+        CHECK(cells > 1 + 10 * (long)top_x);
+        free(txt);
+    }
+    /* the history of the customer with the most repeat purchases */
+    snprintf(f, sizeof f, "%s/history.csv", out);
+    char *hist = harness_read_file(f);
+    CHECK(hist != NULL);
+    if (hist) {
+        p = hist;
+        CHECK_STR(next_line(&p), "customer,date,x,t_x,T,purchase,BG/NBD,Pareto/NBD");
+        long rows = 0, bought = 0;
+        double x = 0, tx = 0, T = 0, last_buy = 0;
+        while ((ln = next_line(&p))) {
+            char *fl[8];
+            CHECK_INT(csv_fields(ln, fl, 8), 8);
+            CHECK_STR(fl[0], best_id);
+            x = atof(fl[2]), tx = atof(fl[3]), T = atof(fl[4]);
+            const int buy = atoi(fl[5]);
+            /* the summary of the history up to that day: T in weeks from the first purchase, t_x to the last */
+            CHECK_NEAR(T, (double)rows / 7, 1e-12);
+            if (buy)
+                last_buy = T;
+            bought += buy;
+            CHECK_NEAR(x, (double)(bought - 1), 0);
+            CHECK_NEAR(tx, x ? last_buy : 0, 1e-12);
+            for (int m = 0; m < 2; m++) {
+                const double pa = atof(fl[6 + m]), want = clv_btyd_palive(&md[m], x, tx, T);
+                if (!(fabs(pa - want) <= 1e-9 * want))
+                    harness_fail(__FILE__, __LINE__, "history day %ld model %d: %.10g, the model gives %.10g", rows, m,
+                                 pa, want);
+            }
+            rows++;
+        }
+        /* its last day is the calibration end: the summary of rfm.csv */
+        CHECK_NEAR(x, best_x, 0);
+        CHECK_NEAR(tx, best_tx, 1e-12);
+        CHECK_NEAR(T, best_T, 1e-12);
+        free(hist);
+    }
+    const char *figs[] = {"frequency_recency_bgnbd", "p_alive_bgnbd", "frequency_recency_pareto", "p_alive_pareto",
+                          "calibration_holdout", "history"};
+    for (size_t i = 0; i < sizeof figs / sizeof figs[0] && clv_plot_available(); i++)
+        for (int e = 0; e < 2; e++) {
+            snprintf(f, sizeof f, "%s/%s.%s", out, figs[i], e ? "svg" : "png");
+            struct stat sb;
+            if (stat(f, &sb) != 0 || sb.st_size < 1000)
+                harness_fail(__FILE__, __LINE__, "%s was not written", f);
+        }
+    /* another customer's history, by id; an id not in the cohort is an error naming it */
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "-o", out, "--force", "--quiet", "--model", "bgnbd",
+                 "--history-customer", "c7"));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    snprintf(f, sizeof f, "%s/history.csv", out);
+    hist = harness_read_file(f);
+    CHECK(hist && strstr(hist, "\nc7,2021-") && !strstr(hist, "Pareto"));
+    free(hist);
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "-o", out, "--force", "--quiet", "--history-customer",
+                 "nobody"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "no customer 'nobody' in the calibration cohort"));
+    done(&r);
+    /* the list's errors name the accepted names */
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "-o", out, "--model", "bgnbd,bgnbd"));
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim fit: --model: bgnbd is listed twice in 'bgnbd,bgnbd'; accepted: bgnbd, pareto, ggamma "
+                     "(comma-separated, each once) or all\n");
+    done(&r);
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "-o", out, "--model", "ggamma,nbd"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "unknown model 'nbd' in 'ggamma,nbd'; accepted: bgnbd, pareto, ggamma"));
+    done(&r);
+    r = run(ARGS("fit", log, "--calibration-end", "2021-09-30", "-o", out, "--penalty", "-1"));
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "--penalty: expected a number in [0, 1e+06], got '-1'"));
+    done(&r);
+    CHECK_INT(harness_rm_rf(dir), 0);
+}
+
+/* The penalty: 0 is the plain fit to the bit; above 0 the estimates are a
+ * stationary point of -loglik/n + L sum (ln par)^2 (whose gradient, from
+ * the likelihood's, passes a finite-difference check) and nearer 1. */
+/* -loglik/n + L sum theta^2 of model ty at theta = ln par, its gradient in theta into grad (may be NULL) */
+static double pen_objective(const clv_btyd_type *ty, int m, const clv_rfm_table *t, double L, const double *theta,
+                            double *grad)
+{
+    double par[4], gn[4], pen = 0;
+    for (int k = 0; k < 4; k++)
+        par[k] = exp(theta[k]), pen += theta[k] * theta[k];
+    clv_btyd b;
+    memset(&b, 0, sizeof b);
+    b.model = m;
+    ty->set(&b, par);
+    const double n = (double)t->n, ll = ty->loglik(&b, t->c, t->n, grad ? gn : NULL, NULL);
+    if (grad)
+        for (int k = 0; k < 4; k++)
+            grad[k] = -gn[k] * par[k] / n + 2 * L * theta[k];
+    return -ll / n + L * pen;
+}
+
+TEST(test_btyd_fit_penalty)
+{
+    char dir[] = "/tmp/clvsim-fitpen-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char logpath[600];
+    snprintf(logpath, sizeof logpath, "%s/sim.csv", dir);
+    const double bg[4] = {0.5, 6.0, 0.7, 2.5}, gg[3] = {5.0, 3.5, 12.0};
+    write_sim_log(logpath, 1500, bg, gg);
+    clv_rfm_table *t = NULL;
+    clv_error err;
+    CHECK_INT(clv_rfm_read(logpath, NULL, clv_date_from_ymd(2021, 9, 30), -1, CLV_UNIT_WEEK, NULL, &t, &err), CLV_OK);
+    if (!t)
+        return;
+    clv_fit_opts o;
+    clv_fit_opts_default(&o);
+    CHECK(o.penalty == 0);
+    for (int m = 0; m < 2; m++) {
+        const clv_btyd_type *ty = clv_btyd_types[m];
+        clv_fit_result plain, zero, pen;
+        o.penalty = 0;
+        CHECK_INT(ty->fit(t->c, t->n, &o, &plain, &err), CLV_OK);
+        o.penalty = -0.0;
+        CHECK_INT(ty->fit(t->c, t->n, &o, &zero, &err), CLV_OK);
+        CHECK(memcmp(plain.par, zero.par, sizeof plain.par) == 0 && memcmp(plain.se, zero.se, sizeof plain.se) == 0 &&
+              plain.loglik == zero.loglik);
+        const double L = 0.05;
+        o.penalty = L;
+        CHECK_INT(ty->fit(t->c, t->n, &o, &pen, &err), CLV_OK);
+        CHECK(pen.penalty == L && plain.penalty == 0);
+        double s_plain = 0, s_pen = 0;
+        for (int k = 0; k < 4; k++)
+            s_plain += log(plain.par[k]) * log(plain.par[k]), s_pen += log(pen.par[k]) * log(pen.par[k]);
+        if (!(s_pen < s_plain))
+            harness_fail(__FILE__, __LINE__, "%s: sum (ln par)^2 %g penalised, %g plain", ty->name, s_pen, s_plain);
+        CHECK(pen.loglik < plain.loglik); /* the likelihood alone is lower off its maximum */
+        for (int k = 0; k < 4; k++)
+            CHECK(isfinite(pen.se[k]) && pen.se[k] > 0);
+        /* the objective and its gradient in theta = ln par */
+        double th[4], g[4];
+        for (int k = 0; k < 4; k++)
+            th[k] = log(pen.par[k]);
+        (void)pen_objective(ty, m, t, L, th, g);
+        /* the fit stopped where the penalised objective is stationary */
+        for (int k = 0; k < 4; k++)
+            if (!(fabs(g[k]) < 1e-5))
+                harness_fail(__FILE__, __LINE__, "%s: penalised gradient %d = %g at the estimate", ty->name, k, g[k]);
+        /* away from it, the analytic gradient against central differences */
+        double th1[4] = {th[0] + 0.3, th[1] - 0.2, th[2] + 0.25, th[3] - 0.15}, g1[4];
+        (void)pen_objective(ty, m, t, L, th1, g1);
+        for (int k = 0; k < 4; k++) {
+            const double h = 1e-5;
+            double tp[4], tm[4];
+            memcpy(tp, th1, sizeof tp), memcpy(tm, th1, sizeof tm);
+            tp[k] += h, tm[k] -= h;
+            const double fd = (pen_objective(ty, m, t, L, tp, NULL) - pen_objective(ty, m, t, L, tm, NULL)) / (2 * h);
+            if (!(fabs(fd - g1[k]) < 1e-6 * (1 + fabs(g1[k]))))
+                harness_fail(__FILE__, __LINE__, "%s: d/dtheta_%d %.10g analytic, %.10g by differences", ty->name, k,
+                             g1[k], fd);
+        }
+    }
+    clv_rfm_free(t);
+    CHECK_INT(harness_rm_rf(dir), 0);
+}
+
+/* the UCI Online Retail log at day resolution: BG/NBD runs to its boundary
+ * without standard errors, and the warning says which penalty to try; the
+ * penalised fit has finite standard errors, said to be the penalised ones */
+TEST(test_cli_fit_penalty_online_retail)
+{
+    char *gz = harness_shared_data("online_retail.csv.gz");
+    if (!gz)
+        return;
+    char dir[] = "/tmp/clvsim-fitor-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char log[600], out[600], cmd[2048];
+    snprintf(log, sizeof log, "%s/online_retail.csv", dir);
+    snprintf(cmd, sizeof cmd, "gzip -dc '%s' > '%s'", gz, log);
+    CHECK_INT(system(cmd), 0);
+    snprintf(out, sizeof out, "%s/out", dir);
+#define OR_ARGS(pen)                                                                                                 \
+    ARGS("fit", log, "--delimiter", "comma", "--header", "yes", "--customer-column", "7", "--date-column", "5",       \
+         "--amount-column", "6", "--quantity-column", "4", "--amount-kind", "unit-price", "--date-format", "datetime", \
+         "--skip-malformed", "--calibration-end", "2011-06-30", "--unit", "day", "--model", "bgnbd", "--penalty", pen, \
+         "-o", out, "--force", "--quiet")
+    run_result r = run(OR_ARGS("0"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "  a ") && strstr(r.out, "(no standard error)") && !strstr(r.out, "penalised fit"));
+    CHECK(r.err && strstr(r.err, "a parameter is at a boundary") &&
+          strstr(r.err, "a penalty (clvsim fit --penalty 0.001: L2 on the log-parameters, pulling them toward 1)"));
+    done(&r);
+    r = run(OR_ARGS("0.001"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && !strstr(r.out, "no standard error") && !strstr(r.out, "boundary"));
+    CHECK(r.out && strstr(r.out, "penalised fit: maximises log-likelihood - n x 0.001 x sum (ln parameter)^2; "
+                                 "standard errors from that objective's Hessian"));
+    CHECK(r.err && r.err[0] == '\0');
+    done(&r);
+    clv_scenario s;
+    if (load_population(out, &s) == CLV_OK) {
+        CHECK(s.population.bgnbd.a > 1e-3 && s.population.bgnbd.b < 1e3);
+    }
+    char f[700];
+    snprintf(f, sizeof f, "%s/population.cfg", out);
+    char *pop = harness_read_file(f);
+    CHECK(pop && strstr(pop, "# standard errors: r ") && !strstr(pop, "no standard errors"));
+    free(pop);
+#undef OR_ARGS
+    free(gz);
     CHECK_INT(harness_rm_rf(dir), 0);
 }
 

@@ -71,7 +71,7 @@ TEST(test_study_fit)
     clv_outdir od;
     memset(&od, 0, sizeof od);
     od.fd = -1;
-    const clv_fit_report_opts ro = {"test", 0.3, 0.1, 52, 1.5};
+    const clv_fit_report_opts ro = {"test", 0.3, 0.1, 52, 1.5, NULL};
     unsigned notes = 99;
     CHECK_INT(clv_outdir_open(&od, out, 0, &err), CLV_OK);
     CHECK_INT(clv_fit_report_write(&s, &o, &ro, &od, &notes, &err), CLV_OK);

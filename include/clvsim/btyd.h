@@ -79,9 +79,20 @@ typedef struct clv_fit_opts {
     int threads;             /* threads for the Pareto/NBD series (0: all processors); results do not depend on it */
     const clv_progress *progress; /* may be NULL; phase "fitting <model>", done = iterations, total 0 (open);
                                    * its cancelled is also polled inside the Pareto/NBD's likelihood */
+    /* L2 penalty on the log-parameters (>= 0; 0: plain maximum likelihood):
+     * the fit minimises -loglik / n + penalty x sum_k (ln par_k)^2, n the
+     * customers of the likelihood.  The scaling of lifetimes' penalizer_coef
+     * (minus the mean log-likelihood plus the coefficient times a sum of
+     * squares), but lifetimes squares the natural parameters (in time
+     * rescaled so that the longest T is 10), which pulls them toward 0;
+     * this pulls them toward 1 (ln 0), away from both boundaries, so the
+     * two coefficients are not interchangeable.  ln alpha depends on the
+     * time unit: the same penalty weighs a fit in days and one in weeks
+     * differently. */
+    double penalty;
 } clv_fit_opts;
 
-/* starts 4, max_iter 500, grad_tol 1e-7, seed 1, threads 1, no progress.
+/* starts 4, max_iter 500, grad_tol 1e-7, seed 1, threads 1, no progress, penalty 0.
  * Every start is run for 8 iterations; the best two go on to convergence
  * in coordinates whitened by the Hessian where they stopped. */
 void clv_fit_opts_default(clv_fit_opts *o);
@@ -98,14 +109,16 @@ typedef struct clv_fit_result {
     int n_params;
     const char *names[4];    /* "r", "alpha", ... (static strings) */
     double par[4];           /* estimates */
-    double se[4];            /* standard errors from the inverse Hessian; NaN with CLV_FIT_HESSIAN */
-    double loglik;           /* at the estimates */
+    double se[4];            /* standard errors from the inverse Hessian (of the penalised objective when
+                              * penalty > 0: n times its Hessian as the information); NaN with CLV_FIT_HESSIAN */
+    double loglik;           /* at the estimates (the log-likelihood alone, without the penalty) */
+    double penalty;          /* the fit's clv_fit_opts.penalty */
     size_t n;                /* customers the likelihood sums over */
     size_t n_excluded;       /* Gamma-Gamma: repeat customers left out because their mean spend is 0 */
     int iterations;          /* of the best start */
     int starts_converged;
     unsigned flags;          /* CLV_FIT_* */
-    char warning[320];       /* the flags in words, "" when none */
+    char warning[512];       /* the flags in words, "" when none */
 } clv_fit_result;
 
 /* Maximum-likelihood fits, optimising log-parameters with GSL's BFGS
@@ -323,6 +336,30 @@ double clv_btyd_clv(const clv_btyd *m, const clv_rfm *c, int periods, double per
 int clv_btyd_predict(const clv_btyd *m, const clv_rfm *c, size_t n, double holdout, int periods, double period,
                      double rate, int threads, const clv_progress *progress, double *palive, double *expected,
                      double *purchases, clv_error *err);
+
+/* ---- one customer's history ------------------------------------------------------ */
+
+/* The transaction days of customer id (its id as the log spells it) in the
+ * log at path, read with opts: the distinct days of its purchase rows, as
+ * clv_rfm_read counts transactions (returns left out, rows of one day one
+ * transaction, a row out of date order skipped with skip_malformed or
+ * refused), increasing, up to day `last` included, into *days (malloc'd:
+ * free it; NULL when none) and *n.  The log is read again from its start.
+ * Errors as clv_rfm_read's reader (CLV_EINPUT naming file and line,
+ * CLV_EIO, CLV_ENOMEM, CLV_ECANCELLED). */
+int clv_txlog_customer_days(const char *path, const clv_txlog_opts *opts, const char *id, int32_t last,
+                            const clv_progress *progress, int32_t **days, size_t *n, clv_error *err);
+
+/* P(alive) of a customer day by day: for each day d from `from` to
+ * `last`, the summary clv_rfm_read gives with calibration end d (x(d) the
+ * transaction days after the first up to d, t_x(d) = (the latest of them -
+ * days[0]) / unit_days, T(d) = (d - days[0]) / unit_days) into
+ * summary[d - from] (summary may be NULL) and clv_btyd_palive(m, x(d),
+ * t_x(d), T(d)) into palive[d - from] (last - from + 1 values each).
+ * days: n >= 1 increasing days; -1 (nothing written) when n is 0, from is
+ * before days[0] or last before from. */
+int clv_btyd_palive_history(const clv_btyd *m, const int32_t *days, size_t n, int32_t from, int32_t last,
+                            double unit_days, double *palive, clv_rfm *summary);
 
 /* ---- holdout reports ------------------------------------------------------------- */
 

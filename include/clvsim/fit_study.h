@@ -94,6 +94,7 @@ typedef struct clv_fit_report_opts {
     double annual_rate;      /* annual discount rate, */
     int horizon;             /* and horizon in units of the study */
     double seconds;          /* the study's time, for report.txt */
+    const char *history_customer; /* the customer of history.csv (NULL: the one with the most repeat purchases) */
 } clv_fit_report_opts;
 
 /* What the figures left out (clv_fit_report_write's notes): gnuplot is
@@ -108,7 +109,8 @@ enum { CLV_FIT_NOTE_NO_GNUPLOT = 1 << 0, CLV_FIT_NOTE_NO_SERIES = 1 << 1 };
  * higher log-likelihood and Gamma-Gamma), report.txt, customers.csv (per
  * customer: RFM, P(alive), expected holdout purchases, CLV), rfm.csv,
  * holdout.csv (with a holdout), cumulative.csv, frequency.csv, and the
- * figures cumulative.{png,svg} and frequency.{png,svg}.  notes (may be
+ * figures cumulative.{png,svg} and frequency.{png,svg}, then the files of
+ * clv_fit_figures_write (ro->history_customer its customer).  notes (may be
  * NULL) receives CLV_FIT_NOTE_*.  A file is never written over so's log
  * (CLV_EINPUT).  CLV_ECANCELLED ("stopped") when so->fit.progress cancels;
  * errors of the files (CLV_EIO, CLV_ENUMERIC naming the file and column)
@@ -121,6 +123,45 @@ int clv_fit_report_write(const clv_fit_study *s, const clv_fit_study_opts *so, c
  * naming the base scenario base_path and the log it was fitted to. */
 int clv_fit_report_scenario(const clv_scenario *scn, const char *base_path, const clv_fit_study_opts *so,
                             const clv_outdir *od, clv_error *err);
+
+/* ---- the lifetimes-style figures (src/report/report_fit_figures.c) ---- */
+
+/* The grid of the frequency/recency and P(alive) matrices: x = 0 ..
+ * max_x (the largest calibration frequency, at most CLV_FIT_GRID_MAX_X),
+ * t_x = 0, step, 2 step, ... up to T, the longest observation period of
+ * the cohort (n_cols values; step 1 unit, or the whole number of units
+ * that keeps n_cols within CLV_FIT_GRID_MAX_COLS + 1).  x = 0 has t_x = 0
+ * alone (a customer without repeats has no recency). */
+enum { CLV_FIT_GRID_MAX_X = 100, CLV_FIT_GRID_MAX_COLS = 200 };
+typedef struct clv_fit_grid {
+    int max_x, n_cols;
+    double step, T;
+} clv_fit_grid;
+void clv_fit_matrix_grid(const clv_rfm_table *t, clv_fit_grid *g);
+
+/* The customer of the P(alive) history: id's index in t, or with id NULL
+ * the customer with the most calibration repeat purchases (the first in
+ * the table among equals).  CLV_EINPUT (field "history_customer") when id
+ * is not in the cohort. */
+int clv_fit_history_customer(const clv_rfm_table *t, const char *id, size_t *index, clv_error *err);
+
+/* Stage the figures lifetimes users expect for each fitted purchase model
+ * (called by clv_fit_report_write after holdout.csv): matrix_<model>.csv
+ * (x,t_x,T,expected_next,p_alive over clv_fit_matrix_grid: E[Y(1 unit) |
+ * x, t_x, T] and P(alive), clv_btyd_predict's values) with the figures
+ * frequency_recency_<model> and p_alive_<model>; with a holdout,
+ * calibration_holdout (holdout.csv's mean actual and predicted holdout
+ * transactions by calibration frequency); history.csv (customer,date,x,
+ * t_x,T,purchase, then P(alive) per model: day by day from the customer's
+ * first purchase (or, when that lies far before the bulk of the log, from
+ * the bulk's near limit stats.near_first) to the calibration end, clv_btyd_palive_history of its
+ * transaction days, read from the log again) with the figure history.
+ * Figures in .png and .svg; without gnuplot only the CSVs
+ * (CLV_FIT_NOTE_NO_GNUPLOT in notes, which may be NULL).  Errors as
+ * clv_fit_report_write, clv_fit_history_customer's, and the second
+ * reading of the log's (CLV_EINPUT when it finds another history). */
+int clv_fit_figures_write(const clv_fit_study *s, const clv_fit_study_opts *so, const char *history_customer,
+                          const clv_outdir *od, unsigned *notes, clv_error *err);
 
 /* The text of report.txt into fp (what `clvsim fit` prints), its numbers
  * checked into chk (clvsim/io.h). */

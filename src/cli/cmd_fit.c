@@ -19,16 +19,55 @@ typedef struct fit_job {
     clv_fit_opts fo;
     double margin, annual_rate;
     int horizon;                  /* CLV horizon in units */
+    const char *history_id;       /* --history-customer, or NULL */
     clv_outdir od;                /* its claim and staging directory */
     clv_fit_study s;              /* the results */
 } fit_job;
 
 /* ---- option parsing ---- */
 
+/* --model: a comma-separated list of bgnbd, pareto and ggamma, each at most
+ * once, or all; want[] gets the models asked for */
+static int parse_models(const char *v, int want[N_MODELS])
+{
+    static const char accepted[] = "bgnbd, pareto, ggamma (comma-separated, each once) or all";
+    static const char *const names[N_MODELS] = {"bgnbd", "pareto", "ggamma"};
+    _Static_assert(N_MODELS == 3 && CLV_FIT_GGAMMA == 2, "the names of --model follow the study's models");
+    for (int m = 0; m < N_MODELS; m++)
+        want[m] = 0;
+    if (!v || strcmp(v, "all") == 0) {
+        for (int m = 0; m < N_MODELS; m++)
+            want[m] = 1;
+        return 0;
+    }
+    for (const char *p = v;;) {
+        const char *e = strchr(p, ',');
+        const size_t n = e ? (size_t)(e - p) : strlen(p);
+        int m = 0;
+        while (m < N_MODELS && !(strlen(names[m]) == n && strncmp(p, names[m], n) == 0))
+            m++;
+        if (m == N_MODELS) {
+            if (n == 3 && strncmp(p, "all", 3) == 0)
+                cli_errorf("fit", "--model: 'all' stands alone, got '%s'; accepted: %s", v, accepted);
+            else
+                cli_errorf("fit", "--model: unknown model '%.*s' in '%s'; accepted: %s", (int)(n < 64 ? n : 64), p, v,
+                           accepted);
+            return -1;
+        }
+        if (want[m]) {
+            cli_errorf("fit", "--model: %s is listed twice in '%s'; accepted: %s", names[m], v, accepted);
+            return -1;
+        }
+        want[m] = 1;
+        if (!e)
+            return 0;
+        p = e + 1;
+    }
+}
+
 static int parse_options(const cli_opts *o, fit_job *j)
 {
     static const char *const units[] = {"day", "week", NULL};
-    static const char *const models[] = {"bgnbd", "pareto", "ggamma", "all", NULL};
     if (o->n_args != 1) {
         cli_errorf("fit", o->n_args ? "expected one TRANSACTIONS file, got %d arguments; try 'clvsim fit --help'"
                                     : "missing TRANSACTIONS%.0d; try 'clvsim fit --help'", o->n_args);
@@ -45,25 +84,28 @@ static int parse_options(const cli_opts *o, fit_job *j)
     j->margin = 0.3;
     j->annual_rate = 0.1;
     j->horizon = -1;
-    int model = 3;
     if (!cli_opt(o, "calibration-end")) {
         cli_errorf("fit", "--calibration-end DATE is required: the last day of the calibration period");
         return EXIT_USAGE;
     }
     if (cli_opt_date("fit", o, "calibration-end", &j->cal_end) || cli_opt_date("fit", o, "holdout-end", &j->hold_end) ||
-        cli_opt_enum("fit", o, "unit", units, &j->unit) || cli_opt_enum("fit", o, "model", models, &model) ||
+        cli_opt_enum("fit", o, "unit", units, &j->unit) || parse_models(cli_opt(o, "model"), j->want) ||
         cli_reader_options("fit", o, &j->ro) ||
         cli_opt_int("fit", o, "starts", 1, 16, &j->fo.starts) ||
         cli_opt_real("fit", o, "margin", 0, 1, &j->margin) ||
         cli_opt_real("fit", o, "annual-discount-rate", 0, 1, &j->annual_rate) ||
-        cli_opt_int("fit", o, "clv-horizon", 1, 100000, &j->horizon))
+        cli_opt_int("fit", o, "clv-horizon", 1, 100000, &j->horizon) ||
+        cli_opt_real("fit", o, "penalty", 0, 1e6, &j->fo.penalty))
         return EXIT_USAGE;
     if (cli_opt(o, "holdout-end") && j->hold_end <= j->cal_end) {
         cli_errorf("fit", "--holdout-end must be after --calibration-end");
         return EXIT_USAGE;
     }
-    for (int m = 0; m < N_MODELS; m++)
-        j->want[m] = model == 3 || model == m;
+    j->history_id = cli_opt(o, "history-customer");
+    if (j->history_id && !j->history_id[0]) {
+        cli_errorf("fit", "--history-customer: expected a customer id, got an empty one");
+        return EXIT_USAGE;
+    }
     if (o->seed) {
         char *end;
         errno = 0;
@@ -136,7 +178,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         st = cli_stop(&err);
     if (st == CLV_OK)
         st = clv_outdir_open(&j.od, outdir, o.force, &err);
-    const clv_fit_report_opts ro = {cmdline, j.margin, j.annual_rate, j.horizon, elapsed};
+    const clv_fit_report_opts ro = {cmdline, j.margin, j.annual_rate, j.horizon, elapsed, j.history_id};
     unsigned notes = 0;
     if (st == CLV_OK)
         st = clv_fit_report_write(&j.s, &so, &ro, &j.od, &notes, &err);
@@ -150,7 +192,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
         }
     }
     if (!o.quiet && (notes & CLV_FIT_NOTE_NO_GNUPLOT))
-        fprintf(stderr, "clvsim fit: gnuplot not found: skipped cumulative.{png,svg} and frequency.{png,svg}; "
+        fprintf(stderr, "clvsim fit: gnuplot not found: skipped the figures (.png, .svg); "
                         "install the Debian package gnuplot-nox (or run 'make deps') and run again; the CSV "
                         "data of the plots are written\n");
     if (!o.quiet && (notes & CLV_FIT_NOTE_NO_SERIES))
@@ -166,7 +208,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
                 fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label(m), j.s.fit[m].warning);
         if (!o.quiet)
             fprintf(stderr, "clvsim fit: wrote population.cfg, %sreport.txt, customers.csv, rfm.csv, %s"
-                            "cumulative.csv, frequency.csv%s to %s\n", base ? "scenario.cfg, " : "",
+                            "cumulative.csv, frequency.csv, matrix_*.csv, history.csv%s to %s\n", base ? "scenario.cfg, " : "",
                     j.s.t->holdout_end > j.s.t->calibration_end ? "holdout.csv, " : "",
                     clv_plot_available() ? " and their plots" : "", outdir);
     }

@@ -10,7 +10,7 @@
 static const char *const fit_options[] = {
     "calibration-end", "holdout-end", "unit", "model", "delimiter", "header", "customer-column",
     "date-column", "amount-column", "quantity-column", "amount-kind", "date-format", "skip-malformed!",
-    "starts", "margin", "annual-discount-rate", "clv-horizon", "scenario", NULL};
+    "starts", "margin", "annual-discount-rate", "clv-horizon", "scenario", "penalty", "history-customer", NULL};
 
 static const char *const response_options[] = {"arm-column", "control", "converted-column", "spend-column",
                                                "window-days", "covariates", "confidence", "state-map", NULL};

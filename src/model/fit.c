@@ -20,18 +20,21 @@ void clv_fit_opts_default(clv_fit_opts *o)
     o->seed = 1;
     o->threads = 1;
     o->progress = NULL;
+    o->penalty = 0;
 }
 
 enum { KMAX = 4 };
 
 /* the objective GSL minimises: minus the mean log-likelihood as a function
  * of the log-parameters (theta = ln par), so every parameter stays positive
- * and the scales of r ~ 0.2 and alpha ~ 10 do not matter */
+ * and the scales of r ~ 0.2 and alpha ~ 10 do not matter; with a penalty L
+ * > 0, plus L sum theta^2 (clv_fit_opts.penalty) */
 typedef struct {
     clv__ll_fn ll;
     void *ctx;
     int k;
     double n;
+    double penalty;
 } objective;
 
 static double eval(const gsl_vector *th, objective *ob, double *g_theta)
@@ -50,6 +53,17 @@ static double eval(const gsl_vector *th, objective *ob, double *g_theta)
     if (g_theta)
         for (int i = 0; i < ob->k; i++)
             g_theta[i] = -grad[i] * par[i] / ob->n;
+    if (ob->penalty > 0) {
+        /* without a penalty nothing is added, so that such fits are as before to the bit */
+        double pen = 0;
+        for (int i = 0; i < ob->k; i++) {
+            const double t = gsl_vector_get(th, (size_t)i);
+            pen += t * t;
+            if (g_theta)
+                g_theta[i] += 2 * ob->penalty * t;
+        }
+        return -ll / ob->n + ob->penalty * pen;
+    }
     return -ll / ob->n;
 outside:
     /* a large finite value: BFGS's line search backs off from it */
@@ -255,7 +269,9 @@ int clv__fit(const char *model, uint64_t stream_id, int k, const char *const *na
         res->names[i] = names[i];
         res->se[i] = NAN;
     }
-    objective ob = {ll, ctx, k, (double)n_customers};
+    const double penalty = o->penalty > 0 ? o->penalty : 0;
+    res->penalty = penalty;
+    objective ob = {ll, ctx, k, (double)n_customers, penalty};
     gsl_multimin_function_fdf fn = {f_cb, df_cb, fdf_cb, (size_t)k, &ob};
     gsl_vector *x0 = gsl_vector_alloc((size_t)k);
     if (!x0)
@@ -415,7 +431,9 @@ int clv__fit(const char *model, uint64_t stream_id, int k, const char *const *na
     if (res->flags & CLV_FIT_NOT_CONVERGED)
         WARN("%sdid not converge in %d iterations from any of %d starts", len ? "; " : "", o->max_iter, starts);
     if (res->flags & CLV_FIT_BOUNDARY)
-        WARN("%sa parameter is at a boundary (below 1e-5 or above 1e5): the model may not fit these data", len ? "; " : "");
+        WARN("%sa parameter is at a boundary (below 1e-5 or above 1e5): the model may not fit these data; "
+             "a penalty (clvsim fit --penalty %g: L2 on the log-parameters, pulling them toward 1) keeps it inside",
+             len ? "; " : "", penalty > 0 ? 10 * penalty : 0.001);
     if (res->flags & CLV_FIT_HESSIAN)
         WARN("%sthe Hessian is not negative definite: no standard errors", len ? "; " : "");
     if (res->flags & CLV_FIT_STARTS_DISAGREE)

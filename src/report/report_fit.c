@@ -270,6 +270,9 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
             else
                 N("standard error", "   (standard error %.4g)\n", r->se[k]);
         }
+        if (r->penalty > 0)
+            fprintf(fp, "  penalised fit: maximises log-likelihood - n x %g x sum (ln parameter)^2; standard errors "
+                        "from that objective's Hessian\n", r->penalty);
         N("log-likelihood", "  log-likelihood %.4f", r->loglik);
         fprintf(fp, "; %d of %d starts converged; %d iterations\n", r->starts_converged, j->fo.starts, r->iterations);
         if (r->flags)
@@ -685,5 +688,7 @@ int clv_fit_report_write(const clv_fit_study *s, const clv_fit_study_opts *so, c
         st = write_holdout(&j, err);
     if (st == CLV_OK)
         st = render_plots(&j, ncols, err);
+    if (st == CLV_OK) /* the lifetimes-style figures (report_fit_figures.c) */
+        st = clv_fit_figures_write(s, so, ro->history_customer, od, j.notes, err);
     return st;
 }
