@@ -132,7 +132,8 @@ int clv_fit_report_scenario(const clv_scenario *scn, const char *base_path, cons
  * the cohort (n_cols values; step 1 unit, or the whole number of units
  * that keeps n_cols within CLV_FIT_GRID_MAX_COLS + 1).  x = 0 has t_x = 0
  * alone (a customer without repeats has no recency). */
-enum { CLV_FIT_GRID_MAX_X = 100, CLV_FIT_GRID_MAX_COLS = 200 };
+enum { CLV_FIT_GRID_MAX_X = 100, CLV_FIT_GRID_MAX_COLS = 200,
+       CLV_FIT_HISTORY_MAX_DAYS = 3653 /* history.csv: at most the last ten years of the calibration period */ };
 typedef struct clv_fit_grid {
     int max_x, n_cols;
     double step, T;
@@ -154,7 +155,7 @@ int clv_fit_history_customer(const clv_rfm_table *t, const char *id, size_t *ind
  * transactions by calibration frequency); history.csv (customer,date,x,
  * t_x,T,purchase, then P(alive) per model: day by day from the customer's
  * first purchase (or, when that lies far before the bulk of the log, from
- * the bulk's near limit stats.near_first) to the calibration end, clv_btyd_palive_history of its
+ * the bulk's near limit stats.near_first; at most CLV_FIT_HISTORY_MAX_DAYS days) to the calibration end, clv_btyd_palive_history of its
  * transaction days, read from the log again) with the figure history.
  * Figures in .png and .svg; without gnuplot only the CSVs
  * (CLV_FIT_NOTE_NO_GNUPLOT in notes, which may be NULL).  Errors as

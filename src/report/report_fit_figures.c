@@ -127,9 +127,13 @@ static int write_history(const clv_fit_study *s, const clv_fit_study_opts *so, c
                            "on a second reading, %.0f on the first", t->id[i], nd, t->c[i].x + 1);
     /* from the first purchase, or for a customer whose first purchase lies far before the bulk of the log
      * (a mistyped date, clv_txlog_stats) from the bulk's near limit: never millions of days */
-    const int32_t from = st == CLV_OK && days[0] < t->stats.near_first && t->stats.near_first <= t->calibration_end
-                             ? t->stats.near_first
-                             : st == CLV_OK ? days[0] : 0;
+    int32_t from = st == CLV_OK && days[0] < t->stats.near_first && t->stats.near_first <= t->calibration_end
+                       ? t->stats.near_first
+                       : st == CLV_OK ? days[0] : 0;
+    /* and at most the last ten years of the calibration period (a cohort
+     * that lies wholly far before the bulk has no near limit to start at) */
+    if (st == CLV_OK && t->calibration_end - from > CLV_FIT_HISTORY_MAX_DAYS - 1)
+        from = t->calibration_end - (CLV_FIT_HISTORY_MAX_DAYS - 1);
     const size_t nday = st == CLV_OK ? (size_t)(t->calibration_end - from) + 1 : 1;
     double *pa[NP] = {NULL};
     clv_rfm *sum = st == CLV_OK ? malloc(nday * sizeof *sum) : NULL;
