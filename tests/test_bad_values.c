@@ -289,8 +289,10 @@ TEST(test_bad_values_fit_population)
              "1997-12-31 is refused: expected a number in [1e-05, 100000], got ", log ? log : "");
     harness_proc r = harness_run(ARGS("simulate", FIX "fit_boundary.cfg", "-o", out, "--quiet"));
     CHECK_INT(r.status, 2);
-    CHECK(r.err && strncmp(r.err, expect, strlen(expect)) == 0);
-    CHECK(r.err && strlen(r.err) > strlen(expect) && strtod(r.err + strlen(expect), NULL) > 1e5);
+    /* (after the warning that the calibration end lies after the log's last purchase) */
+    const char *e = r.err ? strstr(r.err, expect) : NULL;
+    CHECK(e != NULL);
+    CHECK(e && strlen(e) > strlen(expect) && strtod(e + strlen(expect), NULL) > 1e5);
     harness_proc_free(&r);
     struct stat st;
     CHECK(stat(out, &st) != 0);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <gsl/gsl_randist.h>
+#include <zlib.h>
 
 #include "../src/cli/cli.h"
 #include "harness.h"
@@ -1981,6 +1982,96 @@ TEST(test_cli_fit_online_retail_gz)
     CHECK(r.out && strstr(r.out, "541910 lines (1 header), 397924 purchase rows"));
     CHECK(r.out && strstr(r.out, "135080 malformed rows skipped (135080 customer, first on line 624)"));
     CHECK(r.out && strstr(r.out, "cohort     2960 customers"));
+    done(&r);
+    snprintf(f, sizeof f, "rm -rf '%s'", dir);
+    CHECK_INT(system(f), 0);
+    free(log);
+}
+
+/* online_retail.csv.gz with its dates written as the UCI original writes
+ * them (12/1/2010 8:26 for 2010-12-01 08:26:00), gzip-compressed: 0, or -1 */
+static int write_us_dates(const char *in, const char *out)
+{
+    gzFile a = gzopen(in, "rb"), b = gzopen(out, "wb");
+    char line[4096], buf[4200];
+    int rc = a && b ? 0 : -1;
+    while (rc == 0 && gzgets(a, line, sizeof line)) {
+        const char *p = line;
+        int y, mo, d, h, mi, sec, n = 0;
+        /* the date is the first field of the form ,YYYY-MM-DD hh:mm:ss, */
+        while ((p = strchr(p, ',')) && sscanf(p, ",%4d-%2d-%2d %2d:%2d:%2d,%n", &y, &mo, &d, &h, &mi, &sec, &n) < 6)
+            p++;
+        if (p && n > 0)
+            snprintf(buf, sizeof buf, "%.*s,%d/%d/%d %d:%02d,%s", (int)(p - line), line, mo, d, y, h, mi, p + n);
+        else
+            snprintf(buf, sizeof buf, "%s", line);
+        rc = gzputs(b, buf) >= 0 ? 0 : -1;
+    }
+    if (a)
+        gzclose(a);
+    if (b && gzclose(b) != Z_OK)
+        rc = -1;
+    return rc;
+}
+
+/* issue 18's sequence on the UCI Online Retail log as UCI ships it: US
+ * dates read with a pattern, rows without a customer id counted apart from
+ * malformed rows, columns by name, gzip; the summaries equal the ISO copy's,
+ * and the scenario the fit writes runs */
+TEST(test_cli_fit_online_retail_us_dates)
+{
+    char *log = harness_shared_data("online_retail.csv.gz");
+    if (!log)
+        return;
+    char dir[] = "/tmp/clvsim-ucius-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char us[600], o1[600], o2[600], o3[600], f[1400], g[1400];
+    snprintf(us, sizeof us, "%s/online_retail_us.csv.gz", dir);
+    snprintf(o1, sizeof o1, "%s/iso", dir);
+    snprintf(o2, sizeof o2, "%s/us", dir);
+    snprintf(o3, sizeof o3, "%s/run", dir);
+    CHECK_INT(write_us_dates(log, us), 0);
+    run_result r = run(ARGS("fit", log, "--customer-column", "CustomerID", "--date-column", "InvoiceDate",
+                            "--amount-column", "UnitPrice", "--quantity-column", "Quantity", "--amount-kind",
+                            "unit-price", "--skip-missing-customer", "--calibration-end", "2011-06-30",
+                            "--holdout-end", "2011-12-09", "--model", "bgnbd,ggamma", "--penalty", "0.001", "-o", o1));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    /* strict otherwise: no --skip-malformed */
+    r = run(ARGS("fit", us, "--customer-column", "CustomerID", "--date-column", "InvoiceDate", "--amount-column",
+                 "UnitPrice", "--quantity-column", "Quantity", "--amount-kind", "unit-price", "--date-format",
+                 "%m/%d/%Y %H:%M", "--skip-missing-customer", "--calibration-end", "2011-06-30", "--holdout-end",
+                 "2011-12-09", "--model", "bgnbd,ggamma", "--penalty", "0.001", "--scenario", "scenarios/holiday.cfg",
+                 "-o", o2));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "541910 lines (1 header), 397924 purchase rows"));
+    CHECK(r.out && strstr(r.out, "135080 rows without a customer id skipped (first on line 624)"));
+    CHECK(r.out && !strstr(r.out, "malformed"));
+    CHECK(r.out && strstr(r.out, "cohort     2960 customers"));
+    CHECK(r.err && !strstr(r.err, "after the log's last purchase")); /* the holdout ends on its last day */
+    done(&r);
+    static const char *const same[] = {"rfm.csv", "holdout.csv", "customers.csv"};
+    for (size_t i = 0; i < sizeof same / sizeof same[0]; i++) {
+        snprintf(f, sizeof f, "%s/%s", o1, same[i]);
+        snprintf(g, sizeof g, "%s/%s", o2, same[i]);
+        char *ta = harness_read_file(f), *tb = harness_read_file(g);
+        CHECK(ta && tb);
+        if (ta && tb && strcmp(ta, tb) != 0)
+            harness_fail(__FILE__, __LINE__, "%s differs between the ISO and the US-dated log", same[i]);
+        free(ta);
+        free(tb);
+    }
+    snprintf(f, sizeof f, "%s/scenario.cfg", o2);
+    r = run(ARGS("run", f, "--scale", "0.02", "--quiet", "-o", o3));
+    CHECK_INT(r.status, 0);
+    done(&r);
+    snprintf(f, sizeof f, "%s/summary.csv", o3);
+    CHECK(access(f, F_OK) == 0);
+    /* a bad pattern is refused before reading, with the forms accepted */
+    r = run(ARGS("fit", us, "--date-format", "%m/%d", "--calibration-end", "2011-06-30", "-o", o1, "--force"));
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim fit: --date-format: expected a pattern with one year (%Y or %y), one month (%m or %b) "
+                     "and a day (%d), got '%m/%d' (or one of auto, YYYYMMDD, YYYY-MM-DD, datetime)\n");
     done(&r);
     snprintf(f, sizeof f, "rm -rf '%s'", dir);
     CHECK_INT(system(f), 0);

@@ -118,3 +118,62 @@ TEST(test_date_windows)
     CHECK_INT(clv_datespec_window("12-20", "01-05", clv_date_from_ymd(9999, 12, 31)), 1);
     CHECK_INT(clv_datespec_window("11-31", "12-31", clv_date_from_ymd(2026, 12, 1)), -1);
 }
+
+/* strftime-style patterns against dates worked out by hand */
+TEST(test_date_patterns)
+{
+    static const struct { const char *pat, *s; int y, m, d; } ok[] = {
+        {"%m/%d/%Y %H:%M", "12/1/2010 8:26", 2010, 12, 1},
+        {"%m/%d/%Y %H:%M", "01/09/2011 23:59", 2011, 1, 9},
+        {"%m/%d/%Y %H:%M", "2/29/2012  0:00", 2012, 2, 29}, /* a blank matches a run */
+        {"%d.%m.%Y", "31.12.1999", 1999, 12, 31},
+        {"%d-%b-%Y", "05-dec-2010", 2010, 12, 5},
+        {"%d %b %y", "5 SEP 97", 1997, 9, 5},
+        {"%y%m%d", "680101", 2068, 1, 1},
+        {"%y%m%d", "690101", 1969, 1, 1},
+        {"%Y%m%d", "19970930", 1997, 9, 30},
+        {"%Y-%m-%dT%H:%M:%S", "1997-09-30T12:00:60", 1997, 9, 30},
+        {"%%%Y/%m/%d", "%2001/2/3", 2001, 2, 3},
+    };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        int32_t d = -999999;
+        CHECK_INT(clv_date_pattern_check(ok[i].pat, NULL, 0), 0);
+        if (clv_date_parse_pattern(ok[i].pat, ok[i].s, -1, &d) != 0)
+            harness_fail(__FILE__, __LINE__, "\"%s\" with \"%s\" refused", ok[i].s, ok[i].pat);
+        else
+            CHECK_INT(d, clv_date_from_ymd(ok[i].y, ok[i].m, ok[i].d));
+    }
+    static const struct { const char *pat, *s; } bad[] = {
+        {"%m/%d/%Y %H:%M", "13/1/2010 8:26"},  {"%m/%d/%Y %H:%M", "2/30/2011 8:26"},
+        {"%m/%d/%Y %H:%M", "2/29/2011 8:26"},  {"%m/%d/%Y %H:%M", "12/1/2010 24:00"},
+        {"%m/%d/%Y %H:%M", "12/1/2010 8:60"},  {"%m/%d/%Y %H:%M", "12/1/2010 8:26:00"},
+        {"%m/%d/%Y %H:%M", "12/1/2010"},       {"%m/%d/%Y %H:%M", "12/1/20108:26"},
+        {"%m/%d/%Y %H:%M", "12-1-2010 8:26"},  {"%d-%b-%Y", "05-dex-2010"},
+        {"%d-%b-%Y", "05-de"},                 {"%Y%m%d", "0000101"},
+        {"%m/%d/%Y", ""},                      {"%m/%d/%Y", "1/1/10000"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int32_t d = 7;
+        if (clv_date_parse_pattern(bad[i].pat, bad[i].s, -1, &d) == 0)
+            harness_fail(__FILE__, __LINE__, "\"%s\" with \"%s\" accepted", bad[i].s, bad[i].pat);
+        CHECK_INT(d, 7);
+    }
+    /* len bounds the text */
+    int32_t d = 0;
+    CHECK_INT(clv_date_parse_pattern("%Y-%m-%d", "2001-02-03xyz", 10, &d), 0);
+    CHECK_INT(d, clv_date_from_ymd(2001, 2, 3));
+    static const struct { const char *pat, *why; } inval[] = {
+        {"%m/%d", "expected a pattern with one year (%Y or %y), one month (%m or %b) and a day (%d)"},
+        {"%Y %d %Y %m", "the conversion %Y appears twice"},
+        {"%Y %y %m %d", "expected a pattern with one year (%Y or %y), one month (%m or %b) and a day (%d)"},
+        {"%Y %m %b %d", "expected a pattern with one year (%Y or %y), one month (%m or %b) and a day (%d)"},
+        {"%Y-%m-%d %I", "expected a conversion %Y %y %m %b %d %H %M %S or %%, got %I"},
+        {"%Y-%m-%d %", "expected a conversion after the final %"},
+        {"", "expected a pattern of 1 to 63 characters, got 0"},
+    };
+    for (size_t i = 0; i < sizeof inval / sizeof inval[0]; i++) {
+        char why[200] = "";
+        CHECK_INT(clv_date_pattern_check(inval[i].pat, why, sizeof why), -1);
+        CHECK_STR(why, inval[i].why);
+    }
+}

@@ -314,7 +314,7 @@ TEST(test_txlog_quoted_csv_with_header)
     o.header = CLV_HEADER_NO;
     read_fails(FIX "/quoted.csv", &o, ymd(1997, 1, 8), -1, CLV_EINPUT,
                FIX "/quoted.csv:1: date: expected a date YYYYMMDD, YYYY-MM-DD or YYYY-MM-DD hh:mm[:ss] in column 3, "
-                   "got \"date\"");
+                   "got \"date\" (another form needs its pattern: --date-format '%m/%d/%Y %H:%M', date_pattern)");
     /* forced whitespace: the first line splits at its one blank into 2
      * columns; without a date column it cannot be a header, so it is a row
      * with too few columns */
@@ -371,13 +371,13 @@ TEST(test_txlog_date_formats)
     }
     o.date_format = CLV_DATEFMT_YYYYMMDD;
     read_fails(FIX "/dates.csv", &o, ymd(1997, 1, 31), -1, CLV_EINPUT,
-               FIX "/dates.csv:3: date: expected a date YYYYMMDD in column 2, got \"1997-01-02\"");
+               FIX "/dates.csv:3: date: expected a date YYYYMMDD in column 2, got \"1997-01-02\" (another form needs its pattern: --date-format '%m/%d/%Y %H:%M', date_pattern)");
     o.date_format = CLV_DATEFMT_ISO_DATE;
     read_fails(FIX "/dates.csv", &o, ymd(1997, 1, 31), -1, CLV_EINPUT,
-               FIX "/dates.csv:2: date: expected a date YYYY-MM-DD in column 2, got \"19970101\"");
+               FIX "/dates.csv:2: date: expected a date YYYY-MM-DD in column 2, got \"19970101\" (another form needs its pattern: --date-format '%m/%d/%Y %H:%M', date_pattern)");
     o.date_format = CLV_DATEFMT_ISO_DATETIME;
     read_fails(FIX "/dates.csv", &o, ymd(1997, 1, 31), -1, CLV_EINPUT,
-               FIX "/dates.csv:2: date: expected a date-time YYYY-MM-DD hh:mm[:ss] in column 2, got \"19970101\"");
+               FIX "/dates.csv:2: date: expected a date-time YYYY-MM-DD hh:mm[:ss] in column 2, got \"19970101\" (another form needs its pattern: --date-format '%m/%d/%Y %H:%M', date_pattern)");
     /* skipping: under YYYYMMDD the three other forms are skipped, from line 3 */
     o.date_format = CLV_DATEFMT_YYYYMMDD;
     o.skip_malformed = 1;
@@ -449,7 +449,7 @@ TEST(test_txlog_unit_prices)
     /* strict: the empty customer id stops the read */
     o.skip_malformed = 0;
     read_fails(FIX "/unitprice.csv", &o, ymd(2010, 12, 5), -1, CLV_EINPUT,
-               FIX "/unitprice.csv:8: customer: expected a customer id in column 7, got an empty field");
+               FIX "/unitprice.csv:8: customer: expected a customer id in column 7, got an empty field (rows without one are skipped and counted by --skip-missing-customer, skip_missing_customer)");
     /* unit prices need a quantity column */
     o.amount_kind = CLV_AMOUNT_UNIT_PRICE;
     o.quantity_column = 0;
@@ -476,10 +476,10 @@ TEST(test_txlog_malformed_messages)
         {"bad_quote_tail.csv", 0,
          FIX "/bad_quote_tail.csv:2: expected a comma after the closing double quote of column 2, got \"x\""},
         {"bad_customer.csv", 0,
-         FIX "/bad_customer.csv:3: customer: expected a customer id in column 1, got an empty field"},
+         FIX "/bad_customer.csv:3: customer: expected a customer id in column 1, got an empty field (rows without one are skipped and counted by --skip-missing-customer, skip_missing_customer)"},
         {"bad_date.txt", 0,
          FIX "/bad_date.txt:3: date: expected a date YYYYMMDD, YYYY-MM-DD or YYYY-MM-DD hh:mm[:ss] in column 2, "
-             "got \"1997-13-01\""},
+             "got \"1997-13-01\" (another form needs its pattern: --date-format '%m/%d/%Y %H:%M', date_pattern)"},
         {"bad_amount.txt", 0, FIX "/bad_amount.txt:2: amount: expected a number in column 3, got \"12,5x\""},
         {"bad_quantity.txt", 1, FIX "/bad_quantity.txt:2: quantity: expected a number in column 3, got \"two\""},
         {"bad_order.txt", 0,
@@ -1090,4 +1090,92 @@ TEST(test_txlog_history_stats)
         clv_rfm_free(t);
     }
     unlink(tmp);
+}
+
+/* US dates read with a pattern, rows without a customer counted apart, and
+ * the warnings about periods ending after the last purchase.
+ *   a: 12/1/2010 8:26 and 12/3/2010 (x = 1, t_x = 2); b: 12/2/2010;
+ *   lines 3 and 6 have no customer. */
+TEST(test_txlog_date_pattern_missing_customer)
+{
+    char path[] = "/tmp/clvsim-uspat-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    static const char text[] = "InvoiceNo,InvoiceDate,UnitPrice,CustomerID\n"
+                               "1,12/1/2010 8:26,2.5,a\n"
+                               "2,12/1/2010 8:30,9,\n"
+                               "3,12/2/2010 17:05,4,b\n"
+                               "4,12/3/2010 10:00,3,a\n"
+                               "5,12/9/2010 9:00,1,\n";
+    CHECK(write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1));
+    close(fd);
+    clv_txlog_opts o;
+    clv_txlog_opts_default(&o);
+    o.customer_column = 4;
+    o.date_column = 2;
+    o.amount_column = 3;
+    o.date_pattern = "%m/%d/%Y %H:%M";
+    /* without skip_missing_customer: line 3 is malformed */
+    char want[512];
+    snprintf(want, sizeof want,
+             "%s:3: customer: expected a customer id in column 4, got an empty field (rows without one are skipped "
+             "and counted by --skip-missing-customer, skip_missing_customer)",
+             path);
+    read_fails(path, &o, ymd(2010, 12, 5), -1, CLV_EINPUT, want);
+    o.skip_missing_customer = 1;
+    clv_rfm_table *t = read_ok(path, &o, ymd(2010, 12, 5), ymd(2010, 12, 20), CLV_UNIT_DAY);
+    if (t) {
+        CHECK_INT(t->stats.header, 1);
+        CHECK_INT(t->stats.missing_customer, 2);
+        CHECK_INT(t->stats.first_missing_customer_line, 3);
+        long skipped = 0;
+        for (int k = 0; k < CLV_TXBAD_N; k++)
+            skipped += t->stats.skipped[k];
+        CHECK_INT(skipped, 0);
+        CHECK_INT(t->stats.rows, 3);
+        CHECK_INT(t->stats.first_day, ymd(2010, 12, 1));
+        CHECK_INT(t->stats.last_day, ymd(2010, 12, 3));
+        long a = find(t, "a");
+        CHECK(a >= 0);
+        if (a >= 0) {
+            CHECK_NEAR(t->c[a].x, 1, 0);
+            CHECK_NEAR(t->c[a].t_x, 2, 0);
+            CHECK_NEAR(t->c[a].T, 4, 0);
+        }
+        /* the last purchase is 12-03: both periods end after it */
+        char w[1024];
+        CHECK_INT(clv_txlog_period_text(w, sizeof w, "L", &t->stats, 0), 1);
+        CHECK_STR(w, "L: the calibration end 2010-12-05 is 2 days after the log's last purchase (2010-12-03): every "
+                     "customer's age T counts those days without data, so the models see them as inactive (P(alive) "
+                     "falls); end the calibration period by 2010-12-03");
+        CHECK_INT(clv_txlog_period_text(w, sizeof w, "L", &t->stats, 1), 1);
+        CHECK(strstr(w, "the holdout end 2010-12-20 is 17 days after the log's last purchase (2010-12-03)") != NULL);
+        clv_rfm_free(t);
+    }
+    /* both within the log's dates: no warning */
+    t = read_ok(path, &o, ymd(2010, 12, 2), ymd(2010, 12, 3), CLV_UNIT_DAY);
+    if (t) {
+        char w[1024] = "untouched";
+        CHECK_INT(clv_txlog_period_text(w, sizeof w, "L", &t->stats, 0), 0);
+        CHECK_INT(clv_txlog_period_text(w, sizeof w, "L", &t->stats, 1), 0);
+        CHECK_STR(w, "untouched");
+        clv_rfm_free(t);
+    }
+    /* the pattern decides, not a guess: day first, 12/1/2010 is 12 January
+     * and a's rows (12 January, 12 March) are still in order */
+    o.date_pattern = "%d/%m/%Y %H:%M";
+    t = read_ok(path, &o, ymd(2010, 3, 31), -1, CLV_UNIT_DAY);
+    if (t) {
+        CHECK_INT(t->stats.first_day, ymd(2010, 1, 12));
+        CHECK_INT(t->stats.last_day, ymd(2010, 3, 12));
+        clv_rfm_free(t);
+    }
+    /* an invalid pattern is refused before reading */
+    o.date_pattern = "%m/%d";
+    read_fails(path, &o, ymd(2010, 12, 5), -1, CLV_EINPUT,
+               "date_format: expected a pattern with one year (%Y or %y), one month (%m or %b) and a day (%d), got "
+               "\"%m/%d\"");
+    unlink(path);
 }

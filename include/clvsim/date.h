@@ -8,6 +8,7 @@
 #ifndef CLVSIM_DATE_H
 #define CLVSIM_DATE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -32,6 +33,29 @@ int clv_date_weekday(int32_t date);
  * The whole of s (up to len characters, or to its NUL when len < 0) must be
  * one date.  Returns 0 and sets *date, or -1 when s is not a valid date. */
 int clv_date_parse(const char *s, int len, int32_t *date);
+
+/* strftime-style date patterns, as a log's dates are written ("%m/%d/%Y
+ * %H:%M" reads "12/1/2010 8:26").  The conversions, each at most once:
+ *   %Y  a year of 1 to 4 digits        %y  a two-digit year (POSIX strptime:
+ *                                          69-99 are 1969-1999, 00-68 2000-2068)
+ *   %m  a month of 1 or 2 digits       %b  an English month abbreviation, any case
+ *   %d  a day of 1 or 2 digits
+ *   %H  %M  %S  an hour (0-23), minute (0-59), second (0-60) of 1 or 2
+ *       digits: checked, then ignored (a date is a day)
+ *   %%  a percent sign
+ * A blank matches one or more blanks (spaces or tabs); any other character
+ * matches itself.  A pattern needs a year, a month and a day.  The reader
+ * is its own: no locale, no strptime, so it reads alike everywhere. */
+#define CLV_DATE_PATTERN_MAX 63
+
+/* 0 when pattern is a valid pattern, else -1 with the reason in why (a
+ * buffer of n bytes; may be NULL). */
+int clv_date_pattern_check(const char *pattern, char *why, size_t n);
+
+/* Parse s (len characters, or to its NUL when len < 0) with a pattern that
+ * clv_date_pattern_check accepts: the whole of s must match and be a real
+ * date in years 1..9999.  0 and *date, or -1. */
+int clv_date_parse_pattern(const char *pattern, const char *s, int len, int32_t *date);
 
 /* Write date as YYYY-MM-DD into buf (at least 11 bytes).  Returns buf. */
 char *clv_date_format(int32_t date, char *buf);

@@ -106,6 +106,8 @@ typedef struct clv_scn_data {
     char calibration_end[CLV_DATE_TEXT]; /* YYYY-MM-DD or "" */
     char holdout_end[CLV_DATE_TEXT];     /* YYYY-MM-DD or "" */
     int skip_malformed;               /* skip (and count) malformed rows instead of failing */
+    int skip_missing_customer;        /* skip (and count) rows without a customer id */
+    char date_pattern[64];            /* "" or a strftime-style pattern (clvsim/date.h) replacing date_format */
 } clv_scn_data;
 
 typedef struct clv_bgnbd_params { double r, alpha, a, b; } clv_bgnbd_params;

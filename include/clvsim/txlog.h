@@ -74,6 +74,14 @@ typedef struct clv_txlog_opts {
     int date_format;      /* clv_date_format_kind; auto accepts YYYYMMDD, YYYY-MM-DD and ISO date-times */
     int amount_kind;      /* clv_amount_kind */
     int skip_malformed;
+    /* Rows whose customer field is empty (anonymous purchases, as in the
+     * UCI Online Retail log): skipped and counted in
+     * stats.missing_customer, apart from malformed rows; 0: such a row is
+     * malformed (kind "customer"). */
+    int skip_missing_customer;
+    /* NULL, or a strftime-style pattern (clvsim/date.h, "%m/%d/%Y %H:%M")
+     * that replaces date_format; the caller's string. */
+    const char *date_pattern;
     /* Columns by header name: customer, date, amount, quantity.  A name
      * that is not NULL picks the column of the first line (the header,
      * which must then be there: header auto or yes) whose field is
@@ -117,6 +125,8 @@ typedef struct clv_txlog_stats {
     long zero_amounts;              /* rows with amount 0 (kept) */
     long skipped[CLV_TXBAD_N];      /* malformed rows skipped, by kind */
     long first_skipped_line[CLV_TXBAD_N]; /* 1-based line of the first of each kind, 0 if none */
+    long missing_customer;          /* rows without a customer id, skipped (skip_missing_customer) */
+    long first_missing_customer_line; /* 1-based line of the first of them, 0 if none */
     long customers;                 /* distinct customers with a purchase */
     int32_t first_day, last_day;    /* range of purchase dates (day numbers) */
     /* Dates far outside the bulk of the log, as a typo makes them
@@ -136,6 +146,11 @@ typedef struct clv_txlog_stats {
     long far_before, far_after;           /* customers whose first purchase is far before / last far after */
     long far_before_line, far_after_line; /* the first such line of the log (1-based), 0 when none */
     int32_t far_before_day, far_after_day; /* the date on that line */
+    /* The periods clv_rfm_read was asked for (periods 1; 0 when the log
+     * was read otherwise): the calibration end, and the holdout end
+     * (equal to it when there is no holdout). */
+    int periods;
+    int32_t calibration_end, holdout_end;
 } clv_txlog_stats;
 
 /* The reader's warning about dates far outside the bulk of a log (s's
@@ -143,6 +158,16 @@ typedef struct clv_txlog_stats {
  * "LOG:LINE: the date ... is far before ..." into buf (n bytes); returns 0,
  * buf untouched, when there are none, else 1. */
 int clv_txlog_far_dates_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int after);
+
+/* The warning about a period that ends after the log's last purchase
+ * (s->last_day; filled by clv_rfm_read): for holdout = 0 the calibration
+ * period (every customer's T then counts days the log has no data for, so
+ * the models see them as inactive and P(alive) falls), for 1 the holdout
+ * (its last days have no data, so holdout purchases fall short of what the
+ * models expect).  An end far after the log is an error of clv_rfm_read,
+ * and one before its first purchase leaves no cohort (an error too).
+ * Returns 0, buf untouched, when there is nothing to say, else 1. */
+int clv_txlog_period_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int holdout);
 
 /* ---- the per-customer summary ---- */
 

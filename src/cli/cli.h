@@ -116,9 +116,10 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
  * run's files as they were. */
 
 /* The reader's warnings about dates far outside the bulk of a log
- * (clv_txlog_far_dates_text) on stderr as "clvsim CMD: warning: ..." (not
+ * (clv_txlog_far_dates_text) and about periods that end after its last
+ * purchase (clv_txlog_period_text) on stderr as "clvsim CMD: warning: ..." (not
  * silenced by --quiet, like every warning about results). */
-void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s);
+void cli_warn_log_dates(const char *cmd, const char *log, const clv_txlog_stats *s);
 
 /* Turn the common options into scenario overrides (appended to o->sets). */
 void cli_overrides(cli_opts *o);

@@ -202,7 +202,7 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     if (st == CLV_OK) {
         clv_numcheck out = {0}; /* the numbers of report.txt, which passed */
         clv_fit_report_print(stdout, &out, &j.s, &so, elapsed);
-        cli_warn_far_dates("fit", j.log_path, &j.s.t->stats);
+        cli_warn_log_dates("fit", j.log_path, &j.s.t->stats);
         for (int m = 0; m < N_MODELS; m++)
             if (j.s.done[m] && j.s.fit[m].flags)
                 fprintf(stderr, "clvsim fit: warning: %s: %s\n", model_label(m), j.s.fit[m].warning);

@@ -86,7 +86,7 @@ int cmd_train_ltv(const cli_cmd *cmd, int argc, char **argv)
                 s.split.unknown, s.split.unknown == 1 ? "" : "s", scn.ltv.split_file,
                 s.split.unknown == 1 ? "is" : "are", scn.data.calibration_end, s.split.unknown == 1 ? "it is" : "they are");
     if (s.have_real) {
-        cli_warn_far_dates(cmd->name, scn.data.transactions, &s.real_stats);
+        cli_warn_log_dates(cmd->name, scn.data.transactions, &s.real_stats);
         /* a fit at a boundary can make a BTYD feature constant (P(alive) 1 for all when a -> 0) */
         for (int k = 0; k < 2; k++)
             if (s.fits[k].warning[0])
@@ -270,7 +270,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
                "all, %.4f per customer; the BTYD model fitted to the log predicts %.4f per customer\n",
                t->n, log, clv_date_format(cutoff, d), cfg.horizon_days, cfg.discount ? "discounted" : "undiscounted",
                cfg.margin_rate, sum, sum / (double)t->n, sum_b / (double)t->n);
-        cli_warn_far_dates(cmd->name, log, &t->stats);
+        cli_warn_log_dates(cmd->name, log, &t->stats);
         if (n_explained)
             printf("attributions of the %zu customers with the highest values to %d feature groups (exact Shapley "
                    "values against %d background customers of the log): %s/explanations.csv\n", n_explained,

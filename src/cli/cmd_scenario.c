@@ -62,7 +62,7 @@ int cli_parse_scenario(const cli_cmd *cmd, int argc, char **argv, cli_opts *o, c
     int st = clv_population_fit(scn, scn->run.threads, &prog, fit, &stats, &err);
     cli_progress_done(&bar);
     /* first: a far date may be why the fit is refused */
-    cli_warn_far_dates(cmd->name, scn->data.transactions, &stats);
+    cli_warn_log_dates(cmd->name, scn->data.transactions, &stats);
     if (st != CLV_OK)
         return cli_report(&err);
     if (!o->quiet) {

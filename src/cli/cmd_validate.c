@@ -32,7 +32,7 @@ int cmd_validate(const cli_cmd *cmd, int argc, char **argv)
         st = clv_validate_run(&scn, &od, &prog, &v, &err);
     cli_progress_done(&bar);
     if (v.have_read)
-        cli_warn_far_dates("validate", scn.data.transactions, &v.real->stats);
+        cli_warn_log_dates("validate", scn.data.transactions, &v.real->stats);
     if (st == CLV_ECANCELLED)
         clv_error_set(&err, st, NULL, 0, NULL, "interrupted");
     int no_gnuplot = 0;

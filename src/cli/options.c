@@ -188,12 +188,15 @@ void cli_overrides(cli_opts *o)
         o->sets[o->n_sets++] = (clv_scn_override){"output.dir", o->output, "--output"};
 }
 
-void cli_warn_far_dates(const char *cmd, const char *log, const clv_txlog_stats *s)
+void cli_warn_log_dates(const char *cmd, const char *log, const clv_txlog_stats *s)
 {
     char buf[CLV_IO_PATH_MAX + 512];
-    for (int after = 0; after < 2; after++)
+    for (int after = 0; after < 2; after++) {
         if (clv_txlog_far_dates_text(buf, sizeof buf, log, s, after))
             fprintf(stderr, "clvsim %s: warning: %s\n", cmd, buf);
+        if (clv_txlog_period_text(buf, sizeof buf, log, s, after))
+            fprintf(stderr, "clvsim %s: warning: %s\n", cmd, buf);
+    }
 }
 
 /* the text s of option --name as an integer in [lo, hi] */
@@ -281,6 +284,21 @@ static int column_opt(const char *cmd, const cli_opts *o, const char *name, int 
     return 0;
 }
 
+/* --date-format: one of the names, or a strftime-style pattern (with a %) */
+static int date_format_opt(const char *cmd, const cli_opts *o, const char *const *names, clv_txlog_opts *ro)
+{
+    const char *s = cli_opt(o, "date-format");
+    if (!s || !strchr(s, '%'))
+        return cli_opt_enum(cmd, o, "date-format", names, &ro->date_format);
+    char why[160];
+    if (clv_date_pattern_check(s, why, sizeof why) != 0) {
+        cli_errorf(cmd, "--date-format: %s, got '%s' (or one of auto, YYYYMMDD, YYYY-MM-DD, datetime)", why, s);
+        return -1;
+    }
+    ro->date_pattern = s;
+    return 0;
+}
+
 int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro)
 {
     static const char *const delims[] = {"auto", "whitespace", "comma", NULL};
@@ -290,7 +308,7 @@ int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro)
     clv_txlog_opts_default(ro);
     if (cli_opt_enum(cmd, o, "delimiter", delims, &ro->delimiter) ||
         cli_opt_enum(cmd, o, "header", headers, &ro->header) ||
-        cli_opt_enum(cmd, o, "date-format", datefmts, &ro->date_format) ||
+        date_format_opt(cmd, o, datefmts, ro) ||
         cli_opt_enum(cmd, o, "amount-kind", amounts, &ro->amount_kind) ||
         column_opt(cmd, o, "customer-column", 1, &ro->customer_column, &ro->column_name[0]) ||
         column_opt(cmd, o, "date-column", 1, &ro->date_column, &ro->column_name[1]) ||
@@ -302,5 +320,6 @@ int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro)
         return -1;
     }
     ro->skip_malformed = cli_opt(o, "skip-malformed") != NULL;
+    ro->skip_missing_customer = cli_opt(o, "skip-missing-customer") != NULL;
     return 0;
 }

@@ -164,3 +164,145 @@ int clv_datespec_window(const char *start, const char *end, int32_t day)
     }
     return 0;
 }
+
+/* ---- strftime-style patterns ---- */
+
+static const char month_abbr[12][4] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                       "jul", "aug", "sep", "oct", "nov", "dec"};
+
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c; }
+
+/* The field of conversion c: its index in "YymbdHMS", or -1 */
+static int pattern_field(int c)
+{
+    const char *p = strchr("YymbdHMS", c);
+    return c && p ? (int)(p - "YymbdHMS") : -1;
+}
+
+int clv_date_pattern_check(const char *pattern, char *why, size_t n)
+{
+    if (why && n)
+        why[0] = '\0';
+    size_t len = strlen(pattern);
+    if (len == 0 || len > CLV_DATE_PATTERN_MAX) {
+        if (why)
+            snprintf(why, n, "expected a pattern of 1 to %d characters, got %zu", CLV_DATE_PATTERN_MAX, len);
+        return -1;
+    }
+    int seen[8] = {0};
+    for (const char *p = pattern; *p; p++) {
+        if (*p != '%')
+            continue;
+        p++;
+        if (*p == '%')
+            continue;
+        int f = pattern_field((unsigned char)*p);
+        if (f < 0) {
+            if (why) {
+                if (*p)
+                    snprintf(why, n, "expected a conversion %%Y %%y %%m %%b %%d %%H %%M %%S or %%%%, got %%%c", *p);
+                else
+                    snprintf(why, n, "expected a conversion after the final %%");
+            }
+            return -1;
+        }
+        if (seen[f]++) {
+            if (why)
+                snprintf(why, n, "the conversion %%%c appears twice", *p);
+            return -1;
+        }
+    }
+    const int year = seen[0] + seen[1], month = seen[2] + seen[3];
+    if (year != 1 || month != 1 || !seen[4]) {
+        if (why)
+            snprintf(why, n, "expected a pattern with one year (%%Y or %%y), one month (%%m or %%b) and a day (%%d)");
+        return -1;
+    }
+    return 0;
+}
+
+/* up to max digits at s[*i, len), at least one: the value, or -1 */
+static int pattern_digits(const char *s, int len, int *i, int max)
+{
+    int v = 0, k = 0;
+    while (k < max && *i < len && s[*i] >= '0' && s[*i] <= '9') {
+        v = v * 10 + (s[*i] - '0');
+        (*i)++;
+        k++;
+    }
+    return k ? v : -1;
+}
+
+int clv_date_parse_pattern(const char *pattern, const char *s, int len, int32_t *date)
+{
+    if (len < 0)
+        len = (int)strlen(s);
+    int y = -1, m = -1, d = -1, i = 0;
+    for (const char *p = pattern; *p; p++) {
+        if (*p == ' ') { /* a blank matches one or more blanks */
+            if (i >= len || (s[i] != ' ' && s[i] != '\t'))
+                return -1;
+            while (i < len && (s[i] == ' ' || s[i] == '\t'))
+                i++;
+            continue;
+        }
+        if (*p != '%' || p[1] == '%') {
+            if (*p == '%')
+                p++;
+            if (i >= len || s[i] != *p)
+                return -1;
+            i++;
+            continue;
+        }
+        int v;
+        switch (*++p) {
+        case 'Y':
+            if ((y = pattern_digits(s, len, &i, 4)) < 1)
+                return -1;
+            break;
+        case 'y': /* as POSIX strptime: 69-99 are 1969-1999, 00-68 are 2000-2068 */
+            if ((v = pattern_digits(s, len, &i, 2)) < 0)
+                return -1;
+            y = v < 69 ? 2000 + v : 1900 + v;
+            break;
+        case 'm':
+            if ((m = pattern_digits(s, len, &i, 2)) < 0)
+                return -1;
+            break;
+        case 'd':
+            if ((d = pattern_digits(s, len, &i, 2)) < 0)
+                return -1;
+            break;
+        case 'b':
+            if (i + 3 > len)
+                return -1;
+            for (m = 0; m < 12; m++)
+                if (lower((unsigned char)s[i]) == month_abbr[m][0] && lower((unsigned char)s[i + 1]) == month_abbr[m][1] &&
+                    lower((unsigned char)s[i + 2]) == month_abbr[m][2])
+                    break;
+            if (m == 12)
+                return -1;
+            m++;
+            i += 3;
+            break;
+        case 'H': /* times of day are checked, then ignored */
+            if ((v = pattern_digits(s, len, &i, 2)) < 0 || v > 23)
+                return -1;
+            break;
+        case 'M':
+            if ((v = pattern_digits(s, len, &i, 2)) < 0 || v > 59)
+                return -1;
+            break;
+        case 'S':
+            if ((v = pattern_digits(s, len, &i, 2)) < 0 || v > 60)
+                return -1;
+            break;
+        default: /* not a valid pattern (clv_date_pattern_check) */
+            return -1;
+        }
+    }
+    if (i != len || y < 0 || m < 0 || d < 0 || !clv_date_valid(y, m, d))
+        return -1;
+    *date = clv_date_from_ymd(y, m, d);
+    return 0;
+}

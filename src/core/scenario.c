@@ -1027,6 +1027,11 @@ static int cross_check(const loader *ld, const config_t *cf, const overrides *o,
         CHECK(h > c, "data.holdout_end", "expected a date after data.calibration_end (%s), got \"%s\"",
               d->calibration_end, d->holdout_end);
     }
+    if (d->date_pattern[0]) {
+        char why[160];
+        CHECK(clv_date_pattern_check(d->date_pattern, why, sizeof why) == 0, "data.date_pattern", "%s, got \"%s\"",
+              why, d->date_pattern);
+    }
     CHECK(d->amount_kind == 0 || d->quantity_column > 0, "data.amount_kind",
           "\"unit-price\" needs a quantity column; set data.quantity_column");
     /* each column at most once: report the later key of a clashing pair */

@@ -190,6 +190,10 @@ const clv__key clv__scn_keys[] = {
          "quantity x amount (needs data.quantity_column)."),
     ENUM("data.date_format", data.date_format, n_datefmt, "\"auto\"",
          "Date format of the date column; auto accepts each of the others."),
+    STR("data.date_pattern", data.date_pattern, CLV__KF_EMPTY_OK, "\"\"",
+        "A strftime-style pattern of the date column, such as \"%m/%d/%Y %H:%M\" (conversions %Y %y %m %b "
+        "%d %H %M %S %%; times of day are checked, then ignored); replaces data.date_format. Empty: "
+        "data.date_format."),
     ENUM("data.unit", data.unit, n_unit, "\"week\"", "Time unit of RFM summaries and fitted rates."),
     DATE("data.calibration_end", data.calibration_end, CLV__KF_EMPTY_OK, "\"\"",
          "Last day of the calibration period (YYYY-MM-DD); needed to fit a population."),
@@ -197,6 +201,9 @@ const clv__key clv__scn_keys[] = {
          "Last day of the holdout period (YYYY-MM-DD); empty: no holdout."),
     BOOL("data.skip_malformed", data.skip_malformed, "false",
          "Skip malformed rows and report how many of each kind, instead of stopping at the first."),
+    BOOL("data.skip_missing_customer", data.skip_missing_customer, "false",
+         "Skip rows whose customer id is empty (anonymous purchases) and count them apart from malformed "
+         "rows, instead of treating them as malformed."),
 
     GROUP("population", 0, "Customers' latent purchase, dropout and spend processes."),
     ENUM("population.source", population.source, n_source, "\"parameters\"",

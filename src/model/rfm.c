@@ -470,6 +470,9 @@ int clv_rfm_read(const char *path, const clv_txlog_opts *opts, int32_t calibrati
     if (grow_slots(&s) != 0)
         return clv_error_set(err, CLV_ENOMEM, path, 0, NULL, "out of memory");
     int status = clv__txlog_scan(path, opts, progress, on_row, &s, &st, err);
+    st.periods = 1;
+    st.calibration_end = calibration_end;
+    st.holdout_end = s.hold_end;
     if (status == CLV_OK && s.n == (size_t)s.later) {
         if (st.rows == 0)
             status = clv_error_set(err, CLV_EINPUT, path, 0, NULL,

@@ -38,6 +38,8 @@ void clv_txlog_opts_from_scenario(clv_txlog_opts *o, const clv_scn_data *d)
     o->date_format = d->date_format;
     o->amount_kind = d->amount_kind;
     o->skip_malformed = d->skip_malformed;
+    o->skip_missing_customer = d->skip_missing_customer;
+    o->date_pattern = d->date_pattern[0] ? d->date_pattern : NULL;
 }
 
 const char *clv_txbad_name(int kind)
@@ -61,6 +63,30 @@ int clv_txlog_far_dates_text(char *buf, size_t n, const char *log, const clv_txl
              clv_date_format(s->bulk_first, a), clv_date_format(s->bulk_last, b), after ? "after" : "before",
              clv_date_format(after ? s->near_last : s->near_first, lim), count, count == 1 ? "" : "s",
              after ? (count == 1 ? "buys" : "buy") : (count == 1 ? "starts" : "start"), after ? "after" : "before");
+    return 1;
+}
+
+int clv_txlog_period_text(char *buf, size_t n, const char *log, const clv_txlog_stats *s, int holdout)
+{
+    if (!s->periods || s->rows == 0 || (holdout && s->holdout_end <= s->calibration_end))
+        return 0;
+    const int32_t end = holdout ? s->holdout_end : s->calibration_end;
+    if (end <= s->last_day)
+        return 0;
+    char a[11], b[11];
+    const long days = (long)end - s->last_day;
+    if (holdout)
+        snprintf(buf, n,
+                 "%s: the holdout end %s is %ld day%s after the log's last purchase (%s): those days have no "
+                 "data, so the holdout's purchases fall short of what the models expect there; end the holdout "
+                 "by %s",
+                 log, clv_date_format(end, a), days, days == 1 ? "" : "s", clv_date_format(s->last_day, b), b);
+    else
+        snprintf(buf, n,
+                 "%s: the calibration end %s is %ld day%s after the log's last purchase (%s): every customer's "
+                 "age T counts those days without data, so the models see them as inactive (P(alive) falls); end "
+                 "the calibration period by %s",
+                 log, clv_date_format(end, a), days, days == 1 ? "" : "s", clv_date_format(s->last_day, b), b);
     return 1;
 }
 
@@ -405,18 +431,25 @@ int clv__parse_number(const char *s, size_t n, double *v)
     return fabs(x) <= CLV_TXLOG_AMOUNT_MAX ? 0 : -2; /* also false for a NaN */
 }
 
-/* A date in the given clv_date_format_kind; 0, or -1 */
-static int parse_date(const char *s, size_t n, int fmt, int32_t *d)
+/* A date in the reader's pattern, or else in its clv_date_format_kind; 0, or -1 */
+static int parse_date(const char *s, size_t n, const clv_txlog_opts *o, int32_t *d)
 {
+    const int fmt = o->date_format;
+    if (o->date_pattern)
+        return n > 32 ? -1 : clv_date_parse_pattern(o->date_pattern, s, (int)n, d);
     if ((fmt == CLV_DATEFMT_YYYYMMDD && n != 8) || (fmt == CLV_DATEFMT_ISO_DATE && n != 10) ||
         (fmt == CLV_DATEFMT_ISO_DATETIME && n <= 10) || n > 32)
         return -1;
     return clv_date_parse(s, (int)n, d);
 }
 
-static const char *date_expected(int fmt)
+static const char *date_expected(const clv_txlog_opts *o, char *buf, size_t n)
 {
-    switch (fmt) {
+    if (o->date_pattern) {
+        snprintf(buf, n, "a date of the pattern \"%s\"", o->date_pattern);
+        return buf;
+    }
+    switch (o->date_format) {
     case CLV_DATEFMT_YYYYMMDD: return "a date YYYYMMDD";
     case CLV_DATEFMT_ISO_DATE: return "a date YYYY-MM-DD";
     case CLV_DATEFMT_ISO_DATETIME: return "a date-time YYYY-MM-DD hh:mm[:ss]";
@@ -475,6 +508,11 @@ static int check_opts(const clv_txlog_opts *o, clv_error *err)
     if (o->date_format < CLV_DATEFMT_AUTO || o->date_format > CLV_DATEFMT_ISO_DATETIME)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "date_format", "expected a clv_date_format_kind (0-3), got %d",
                              o->date_format);
+    if (o->date_pattern) {
+        char why[160];
+        if (clv_date_pattern_check(o->date_pattern, why, sizeof why) != 0)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, "date_format", "%s, got \"%.64s\"", why, o->date_pattern);
+    }
     if (o->amount_kind != CLV_AMOUNT_TOTAL && o->amount_kind != CLV_AMOUNT_UNIT_PRICE)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "amount_kind", "expected a clv_amount_kind (0-1), got %d",
                              o->amount_kind);
@@ -656,7 +694,8 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
                 k = delim == CLV_DELIM_COMMA ? clv__split_commas(line, end, f, want, &bad_col, &why, &tail)
                                              : split_blanks(line, end, f, want);
                 int32_t d;
-                if (k > dc && (f[dc].n > 32 || clv_date_parse(f[dc].s, (int)f[dc].n, &d) != 0)) {
+                if (k > dc && parse_date(f[dc].s, f[dc].n, o, &d) != 0 &&
+                    (o->date_pattern || f[dc].n > 32 || clv_date_parse(f[dc].s, (int)f[dc].n, &d) != 0)) {
                     st->header = 1;
                     continue;
                 }
@@ -676,6 +715,11 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
         }
         /* an id is text: one with a NUL byte would be cut short wherever
          * it is used as a string, and two customers could print alike */
+        if (f[cc].n == 0 && o->skip_missing_customer) {
+            if (st->missing_customer++ == 0)
+                st->first_missing_customer_line = ln;
+            continue;
+        }
         if (f[cc].n == 0 || memchr(f[cc].s, '\0', f[cc].n)) {
             kind = CLV_TXBAD_CUSTOMER;
             goto malformed;
@@ -683,7 +727,7 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
         int32_t day;
         if (f[dc].n == prev_date_n && prev_date_n > 0 && memcmp(f[dc].s, prev_date, prev_date_n) == 0) {
             day = prev_day;
-        } else if (parse_date(f[dc].s, f[dc].n, o->date_format, &day) == 0) {
+        } else if (parse_date(f[dc].s, f[dc].n, o, &day) == 0) {
             memcpy(prev_date, f[dc].s, f[dc].n);
             prev_date_n = f[dc].n;
             prev_day = day;
@@ -752,17 +796,24 @@ int clv__txlog_scan(const char *path, const clv_txlog_opts *o, const clv_progres
         case CLV_TXBAD_CUSTOMER:
             if (f[cc].n == 0)
                 status = clv_error_set(err, CLV_EINPUT, path, iline, "customer",
-                                       "expected a customer id in column %d, got an empty field", cc + 1);
+                                       "expected a customer id in column %d, got an empty field (rows without one "
+                                       "are skipped and counted by --skip-missing-customer, "
+                                       "skip_missing_customer)",
+                                       cc + 1);
             else
                 status = clv_error_set(err, CLV_EINPUT, path, iline, "customer",
                                        "expected a customer id in column %d, got %s with a NUL byte (the log must "
                                        "be text: ASCII or UTF-8, not UTF-16)",
                                        cc + 1, clv__quoted(q, sizeof q, f[cc].s, f[cc].n));
             break;
-        case CLV_TXBAD_DATE:
-            status = clv_error_set(err, CLV_EINPUT, path, iline, "date", "expected %s in column %d, got %s",
-                                   date_expected(o->date_format), dc + 1, clv__quoted(q, sizeof q, f[dc].s, f[dc].n));
+        case CLV_TXBAD_DATE: {
+            char ex[120];
+            status = clv_error_set(err, CLV_EINPUT, path, iline, "date", "expected %s in column %d, got %s%s",
+                                   date_expected(o, ex, sizeof ex), dc + 1, clv__quoted(q, sizeof q, f[dc].s, f[dc].n),
+                                   o->date_pattern ? "" : " (another form needs its pattern: --date-format "
+                                                          "'%m/%d/%Y %H:%M', date_pattern)");
             break;
+        }
         case CLV_TXBAD_AMOUNT:
             if (why == -3) {
                 char q2[200];

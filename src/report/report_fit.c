@@ -222,10 +222,15 @@ static void print_report(FILE *fp, clv_numcheck *chk, const fit_job *j, double s
             }
         fputc(')', fp);
     }
+    if (s->missing_customer)
+        fprintf(fp, ", %ld rows without a customer id skipped (first on line %ld)", s->missing_customer,
+                s->first_missing_customer_line);
     fputc('\n', fp);
     for (int after = 0; after < 2; after++) {
         char w[CLV_IO_PATH_MAX + 512];
         if (clv_txlog_far_dates_text(w, sizeof w, j->log_path, s, after))
+            fprintf(fp, "           WARNING: %s\n", w);
+        if (clv_txlog_period_text(w, sizeof w, j->log_path, s, after))
             fprintf(fp, "           WARNING: %s\n", w);
     }
     int32_t first = t->calibration_end;
