@@ -4,7 +4,8 @@
  * The input is a log; it is read with each of a few sets of options (the
  * layouts of the logs in tests/fixtures/txlog: automatic detection, dates
  * first, a note column, an Online-Retail-like unit-price log, whitespace
- * with YYYYMMDD dates; strict and skipping malformed rows; days and weeks;
+ * with YYYYMMDD dates, US dates by a pattern with rows
+ * without a customer skipped; strict and skipping malformed rows; days and weeks;
  * with and without a holdout period).
  *
  * Promises checked:
@@ -30,7 +31,7 @@ typedef struct setup {
     int unit;
 } setup;
 
-static setup setups[5];
+static setup setups[6];
 static const size_t n_setups = sizeof setups / sizeof setups[0];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -58,6 +59,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     setups[4] = (setup){setups[4].o, {1997, 3, 31}, {1997, 6, 30}, CLV_UNIT_WEEK};
     setups[4].o.delimiter = CLV_DELIM_WHITESPACE, setups[4].o.header = CLV_HEADER_NO;
     setups[4].o.date_format = CLV_DATEFMT_YYYYMMDD, setups[4].o.quantity_column = 3, setups[4].o.amount_column = 4;
+    /* 5: UCI as shipped: US date-times by a pattern, rows without a customer counted apart, strict */
+    setups[5] = (setup){setups[5].o, {2011, 6, 30}, {2011, 12, 9}, CLV_UNIT_WEEK};
+    setups[5].o.customer_column = 4, setups[5].o.date_column = 2, setups[5].o.amount_column = 3;
+    setups[5].o.date_pattern = "%m/%d/%Y %H:%M", setups[5].o.skip_missing_customer = 1;
     return 0;
 }
 
