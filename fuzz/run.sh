@@ -66,9 +66,17 @@ for name in "$@"; do
     st=$?
     tail -n 12 "$dir/logs/$name.log" | grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done)' || true
     if [ $st -ne 0 ]; then
-        echo "FAILED: fuzz_$name (exit status $st); the end of its log:"
-        tail -n 60 "$dir/logs/$name.log"
-        ls "$dir/artifacts/$name-"* 2>/dev/null | sed 's/^/  input: /'
+        echo "FAILED: fuzz_$name (exit status $st); what went wrong:"
+        # the cause (a sanitizer's report or a broken promise) comes before
+        # the long stack: show it first, then the end of the log
+        grep -E -A3 '^(==[0-9]+==ERROR|fuzz check failed)|runtime error:|^SUMMARY:' "$dir/logs/$name.log" | head -n 40
+        echo "the end of its log:"
+        tail -n 30 "$dir/logs/$name.log"
+        for a in "$dir/artifacts/$name-"*; do
+            [ -f "$a" ] || continue
+            echo "  input: $a ($(wc -c <"$a") bytes); as base64, to reproduce it elsewhere:"
+            head -c 4096 "$a" | base64 | sed 's/^/    /'
+        done
         failed="$failed $name"
     fi
 done
