@@ -13,7 +13,8 @@
 #   make bench        build and run the benchmarks (SECTIONS="mlp fit" runs only those)
 #   make examples     build the C API examples (examples/*.c) into BUILD/examples
 #   make deps         install the Debian packages clvsim needs (apt-get; sudo when not root)
-#   make install PREFIX=/usr/local   binary, library, headers, pkg-config file, man page
+#   make install PREFIX=/usr/local   binary, library, headers, pkg-config file, man page,
+#                     plot scripts and scenarios (PREFIX/share/clvsim)
 #   make check-install  install into a temporary prefix and build a program against it
 #   make reference    regenerate the key reference in scenarios/README.md from the code
 #   make clean
@@ -112,6 +113,9 @@ $(BUILD)/src/model/gemm.o: ALL_CFLAGS += $(GEMM_CFLAGS)
 # where a build from this tree finds its gnuplot scripts (an installation
 # finds them in PREFIX/share/clvsim/plots first)
 $(BUILD)/src/core/plot.o: ALL_CFLAGS += -DCLV_SOURCE_PLOTS_DIR='"$(CURDIR)/plots"'
+# and its scenarios, for 'clvsim run NAME' (an installation finds them in
+# PREFIX/share/clvsim/scenarios first; clv_scn_find, clvsim/scenario.h)
+$(BUILD)/src/core/scenario.o: ALL_CFLAGS += -DCLV_SOURCE_SCENARIOS_DIR='"$(CURDIR)/scenarios"'
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@
@@ -219,10 +223,15 @@ fuzz:
 reference: $(BIN)
 	@sh tools/update-reference.sh ./$(BIN) scenarios/README.md
 
+# the scenarios that clvsim run NAME finds once installed: the self-contained
+# ones (cdnow-ltv.cfg reads ../shared's CDNOW log by a path relative to the
+# repository, which an installation does not have)
+INSTALL_SCENARIOS := $(filter-out scenarios/cdnow-ltv.cfg,$(wildcard scenarios/*.cfg))
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/include/clvsim $(DESTDIR)$(PREFIX)/share/man/man1 \
-		$(DESTDIR)$(PREFIX)/share/clvsim/plots
+		$(DESTDIR)$(PREFIX)/share/clvsim/plots $(DESTDIR)$(PREFIX)/share/clvsim/scenarios
 	install -m 755 $(BIN) $(DESTDIR)$(PREFIX)/bin/clvsim
 	install -m 644 $(LIB_A) $(DESTDIR)$(PREFIX)/lib/libclvsim.a
 	install -m 755 $(LIB_SO) $(DESTDIR)$(PREFIX)/lib/libclvsim.so.$(VERSION)
@@ -231,6 +240,7 @@ install: all
 	install -m 644 $(HEADERS) $(DESTDIR)$(PREFIX)/include/clvsim/
 	install -m 644 man/clvsim.1 $(DESTDIR)$(PREFIX)/share/man/man1/clvsim.1
 	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/clvsim/plots/
+	install -m 644 $(INSTALL_SCENARIOS) $(DESTDIR)$(PREFIX)/share/clvsim/scenarios/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' clvsim.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/clvsim.pc
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
+#include <ctype.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -108,12 +109,142 @@ TEST(test_cli_subcommands)
     done(&r);
 }
 
+/* the --help text of command cmd (a heap string), NULL after a failure */
+static char *help_of(const char *cmd)
+{
+    run_result r = run(ARGS(cmd, "--help"));
+    char *out = r.status == 0 ? r.out : NULL;
+    if (!out)
+        harness_fail(__FILE__, __LINE__, "clvsim %s --help: status %d", cmd, r.status);
+    r.out = NULL;
+    done(&r);
+    return out;
+}
+
+/* 1 when text mentions option opt ("--name") as a whole word */
+static int mentions_option(const char *text, const char *opt, size_t n)
+{
+    for (const char *p = text; (p = strstr(p, opt)); p += n) {
+        const char c = p[n];
+        if ((p == text || (p[-1] != '-' && !isalnum((unsigned char)p[-1]))) && c != '-' && !isalnum((unsigned char)c))
+            return 1;
+    }
+    return 0;
+}
+
+/* Every command of the table (as `clvsim --help` lists them) has an
+ * Examples section in its --help with an example of itself, and every
+ * option an example uses is one that the help of the example's command
+ * documents; so are the man page's EXAMPLES. */
+TEST(test_cli_help_examples)
+{
+    run_result top = run(ARGS("--help"));
+    CHECK_INT(top.status, 0);
+    const char *list = top.out ? strstr(top.out, "\nCommands:\n") : NULL;
+    CHECK(list != NULL);
+    char *man = harness_read_file("man/clvsim.1");
+    CHECK(man != NULL);
+    /* the man page's EXAMPLES as they print: roff's \- is a dash */
+    if (man) {
+        size_t w = 0;
+        for (size_t r = 0; man[r]; r++)
+            if (!(man[r] == '\\' && man[r + 1] == '-'))
+                man[w++] = man[r];
+        man[w] = '\0';
+    }
+    const char *man_ex = man ? strstr(man, "\n.SH EXAMPLES\n") : NULL;
+    CHECK(man_ex != NULL);
+    int n_cmds = 0;
+    for (const char *p = list ? list + 11 : NULL; p && strncmp(p, "  ", 2) == 0 && p[2] != ' ';) {
+        char cmd[32];
+        size_t k = strcspn(p + 2, " \n");
+        CHECK(k < sizeof cmd);
+        if (k >= sizeof cmd)
+            break;
+        memcpy(cmd, p + 2, k);
+        cmd[k] = '\0';
+        n_cmds++;
+        char *help = help_of(cmd);
+        const char *ex = help ? strstr(help, "\nExamples:\n") : NULL;
+        if (!ex)
+            harness_fail(__FILE__, __LINE__, "clvsim %s --help has no Examples section", cmd);
+        char self[48];
+        snprintf(self, sizeof self, "\n  clvsim %s ", cmd);
+        if (ex && !strstr(ex, self))
+            harness_fail(__FILE__, __LINE__, "the examples of clvsim %s --help do not run clvsim %s", cmd, cmd);
+        snprintf(self, sizeof self, "clvsim %s ", cmd);
+        if (man_ex && !strstr(man_ex, self))
+            harness_fail(__FILE__, __LINE__, "the man page's EXAMPLES have no clvsim %s", cmd);
+        /* each example line "  clvsim C ..." (with its continuation lines):
+         * its options are in C's help */
+        for (const char *q = ex; q && (q = strstr(q, "\n  clvsim "));) {
+            q += 10;
+            char c2[32];
+            size_t m = strcspn(q, " \n");
+            if (m >= sizeof c2)
+                continue;
+            memcpy(c2, q, m);
+            c2[m] = '\0';
+            char *h2 = strcmp(c2, cmd) == 0 ? NULL : help_of(c2);
+            const char *doc = h2 ? h2 : help;
+            const char *end = q;
+            for (;;) { /* the command's end: a line not ending in a backslash */
+                const char *nl = strchr(end, '\n');
+                if (!nl || nl == end || nl[-1] != '\\') {
+                    end = nl ? nl : end + strlen(end);
+                    break;
+                }
+                end = nl + 1;
+            }
+            for (const char *o = q; (o = strstr(o, " --")) && o < end; o++) {
+                char opt[48];
+                size_t n = strcspn(o + 1, " =\n\\");
+                if (n >= sizeof opt)
+                    continue;
+                memcpy(opt, o + 1, n);
+                opt[n] = '\0';
+                if (!doc || !mentions_option(doc, opt, n))
+                    harness_fail(__FILE__, __LINE__, "an example of clvsim %s --help uses %s, which clvsim %s "
+                                 "--help does not document", cmd, opt, c2);
+            }
+            free(h2);
+        }
+        free(help);
+        p = strchr(p, '\n');
+        p = p ? p + 1 : NULL;
+    }
+    CHECK_INT(n_cmds, 10);
+    free(man);
+    done(&top);
+}
+
 TEST(test_cli_check)
 {
     run_result r = run(ARGS("check", "scenarios/holiday.cfg"));
     CHECK_INT(r.status, 0);
     CHECK_STR(r.out, "scenarios/holiday.cfg: ok (scenario \"holiday\", seed 20261123)\n");
     CHECK_STR(r.err, "");
+    done(&r);
+
+    /* by name: the shipped file (the source tree's, for this build; or a
+     * directory of $CLVSIM_SCENARIO_PATH first); an unknown name lists the names */
+    char here[1024], want[1200];
+    CHECK(getcwd(here, sizeof here) != NULL);
+    r = harness_run_env(ARGS("check", "holiday"), (const char *const[]){"CLVSIM_SCENARIO_PATH=", NULL}, 0);
+    CHECK_INT(r.status, 0);
+    snprintf(want, sizeof want, "%s/scenarios/holiday.cfg: ok (scenario \"holiday\", seed 20261123)\n", here);
+    CHECK_STR(r.out, want);
+    done(&r);
+    r = harness_run_env(ARGS("check", "tight-budget"),
+                        (const char *const[]){"CLVSIM_SCENARIO_PATH=/nonexistent:tests/fixtures/scenarios", NULL}, 0);
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && strstr(r.out, "/scenarios/tight-budget.cfg: ok (scenario \"tight-budget\""));
+    done(&r);
+    r = harness_run_env(ARGS("run", "holidya"), (const char *const[]){"CLVSIM_SCENARIO_PATH=", NULL}, 0);
+    CHECK_INT(r.status, 2);
+    CHECK(r.err && strstr(r.err, "clvsim: no scenario named \"holidya\"; the names available are baseline, "
+                                 "cdnow-ltv, holiday, tight-budget (a path containing a slash or ending in .cfg"));
+    CHECK_STR(r.out, "");
     done(&r);
 
     /* a bad scenario: its FILE:LINE message on stderr, status 2 */

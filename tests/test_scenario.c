@@ -3,6 +3,7 @@
  * resolved writer's round trip, and the generated reference in the docs. */
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "clvsim/clvsim.h"
@@ -571,4 +572,77 @@ TEST(test_scenario_reference_matches_docs)
     CHECK(strstr(ref, "`interventions.coupons[i].discount`") != NULL);
     free(ref);
     free(readme);
+}
+
+/* A scenario by name (clv_scn_find): a path is taken as it is; a name is
+ * NAME.cfg in the directories of $CLVSIM_SCENARIO_PATH first, then the
+ * shipped ones (the source tree's scenarios/ for this build); an unknown
+ * name says which names exist and where it looked. */
+TEST(test_scenario_find_by_name)
+{
+    char dir[] = "/tmp/clvsim-find-XXXXXX", other[] = "/tmp/clvsim-find2-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL && mkdtemp(other) != NULL);
+    put_file(dir, "mine.cfg", "scenario = { name = \"mine\"; };\n");
+    put_file(other, "holiday.cfg", "scenario = { name = \"shadow\"; };\n");
+    put_file(other, "notes.txt", "not a scenario\n");
+    const char *saved = getenv("CLVSIM_SCENARIO_PATH");
+    char keep[4096] = "";
+    if (saved)
+        snprintf(keep, sizeof keep, "%s", saved);
+    unsetenv("CLVSIM_SCENARIO_PATH");
+
+    char buf[1024], want[1100];
+    clv_error err;
+    /* paths as they are, whether or not the file exists */
+    CHECK_INT(clv_scn_find("scenarios/holiday.cfg", buf, sizeof buf, &err), CLV_OK);
+    CHECK_STR(buf, "scenarios/holiday.cfg");
+    CHECK_INT(clv_scn_find("nosuch.cfg", buf, sizeof buf, &err), CLV_OK);
+    CHECK_STR(buf, "nosuch.cfg");
+    /* the shipped holiday, which loads */
+    CHECK_INT(clv_scn_find("holiday", buf, sizeof buf, &err), CLV_OK);
+    CHECK(strstr(buf, "/scenarios/holiday.cfg") != NULL);
+    clv_scenario s;
+    CHECK_INT(load(buf, &s, &err), CLV_OK);
+    CHECK_STR(s.scenario.name, "holiday");
+    /* the environment's directories first, in their order; empty entries skipped */
+    char env[200];
+    snprintf(env, sizeof env, "::%s:%s:", dir, other);
+    setenv("CLVSIM_SCENARIO_PATH", env, 1);
+    CHECK_INT(clv_scn_find("mine", buf, sizeof buf, &err), CLV_OK);
+    snprintf(want, sizeof want, "%s/mine.cfg", dir);
+    CHECK_STR(buf, want);
+    CHECK_INT(clv_scn_find("holiday", buf, sizeof buf, &err), CLV_OK);
+    snprintf(want, sizeof want, "%s/holiday.cfg", other);
+    CHECK_STR(buf, want);
+    /* an unknown name: every name found, sorted once, and every directory */
+    CHECK_INT(clv_scn_find("nosuch", buf, sizeof buf, &err), CLV_EINPUT);
+    CHECK_INT(err.code, CLV_EINPUT);
+    CHECK(strstr(err.msg, "no scenario named \"nosuch\"; the names available are baseline, cdnow-ltv, holiday, "
+                          "mine, tight-budget (") != NULL);
+    snprintf(want, sizeof want, "No nosuch.cfg in %s ($CLVSIM_SCENARIO_PATH), %s ($CLVSIM_SCENARIO_PATH), ", dir,
+             other);
+    CHECK(strstr(err.msg, want) != NULL);
+    CHECK(strstr(err.msg, "scenarios (source tree)") != NULL);
+    /* a directory named like a scenario is not one */
+    char sub[1100];
+    snprintf(sub, sizeof sub, "%s/dir.cfg", dir);
+    CHECK_INT(mkdir(sub, 0700), 0);
+    CHECK_INT(clv_scn_find("dir", buf, sizeof buf, &err), CLV_EINPUT);
+    /* an empty or overlong name, a result that does not fit */
+    CHECK_INT(clv_scn_find("", buf, sizeof buf, &err), CLV_EINPUT);
+    CHECK(strstr(err.msg, "empty scenario name") != NULL);
+    char longname[200];
+    memset(longname, 'x', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    CHECK_INT(clv_scn_find(longname, buf, sizeof buf, &err), CLV_EINPUT);
+    CHECK(strstr(err.msg, "scenario name longer than 63 characters") != NULL);
+    CHECK_INT(clv_scn_find("mine", buf, 8, &err), CLV_EINPUT);
+    CHECK(strstr(err.msg, "is longer than 7 characters") != NULL);
+
+    if (saved)
+        setenv("CLVSIM_SCENARIO_PATH", keep, 1);
+    else
+        unsetenv("CLVSIM_SCENARIO_PATH");
+    CHECK_INT(harness_rm_rf(dir), 0);
+    CHECK_INT(harness_rm_rf(other), 0);
 }

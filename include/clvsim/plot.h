@@ -21,11 +21,13 @@ extern "C" {
 /* 1 when a gnuplot program is on the PATH. */
 int clv_plot_available(void);
 
-/* The directory of the plot scripts, into buf: the first of
- * $CLVSIM_PLOTS_DIR, ../share/clvsim/plots from the program's directory (an
- * installation), the plots/ of the source tree the library was built from,
- * and ../plots from the program's directory, that holds the script
- * `probe`.  Returns CLV_OK or CLV_EIO (err says where it looked). */
+/* The directory of the plot scripts, into buf: the first of the
+ * directories of $CLVSIM_PLOTS_DIR (colon-separated), PREFIX/share/clvsim/plots
+ * for the program PREFIX/bin/clvsim (an installation), the plots/ of the
+ * source tree the library was built from, and ../plots from the program's
+ * directory (a build tree), that holds the script `probe` (the same order
+ * as the scenarios of clv_scn_find).  Returns CLV_OK or CLV_EIO (err names
+ * every directory it looked in). */
 int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err);
 
 /* Run gnuplot on script to produce output (format from its extension, .png

@@ -407,6 +407,27 @@ int clv_scn_defaults(clv_scenario *scn, clv_error *err);
 int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_scenario *scn,
                  clv_error *err);
 
+/* The scenario file that a command-line argument names, into buf (n bytes).
+ * An argument that contains a slash or ends in ".cfg" is a path: it is
+ * copied to buf as it is (clv_scn_load reports a file that cannot be read).
+ * Any other argument is a scenario name: NAME.cfg is looked up, in order, in
+ *   1. each directory of the environment variable CLVSIM_SCENARIO_PATH
+ *      (colon-separated; empty entries are skipped),
+ *   2. the installed scenarios, share/clvsim/scenarios beside the program
+ *      (PREFIX/share/clvsim/scenarios for PREFIX/bin/clvsim; make install
+ *      puts the repository's self-contained scenarios there),
+ *   3. the scenarios/ directory of the source tree the library was built
+ *      from, and ../scenarios from the program's directory (a build tree),
+ * the same places, in the same order, as the plot scripts (clv_plot_dir);
+ * the first readable regular file wins and buf gets its path (absolute when
+ * the directory was).  Its @include lines and relative data paths are then
+ * taken from that file's directory, as for any path.  Returns CLV_OK, or
+ * CLV_EINPUT when the name is empty or of CLV_NAME_MAX characters or more,
+ * the path found does not fit in buf, or the name is in none of the
+ * directories: err then names the name, the scenario names (NAME.cfg
+ * files) found in them, and every directory searched. */
+int clv_scn_find(const char *arg, char *buf, size_t n, clv_error *err);
+
 /* Check every value of *scn against its key's type and range and the checks
  * across keys, as clv_scn_load checks a file's: for a scenario built or
  * changed in code (clv_population_fit checks its estimates with it).

@@ -30,6 +30,7 @@ typedef struct cli_opts {
     size_t n_sets;
     char **args;              /* positional arguments */
     int n_args;
+    char scenario[CLV_PATH_MAX]; /* the file of a scenario given by name, args[0] once loaded (cli_load_scenario) */
     /* a command's own options (cli_cmd.options), by name; flags get "1" */
     const char *extra_name[CLI_MAX_EXTRA];
     const char *extra_value[CLI_MAX_EXTRA];

@@ -147,10 +147,15 @@ int cmd_fit(const cli_cmd *cmd, int argc, char **argv)
     char outdir[CLV_IO_PATH_MAX];
     cli_output_dir(outdir, sizeof outdir, &o, "fit", j.log_path);
     /* --scenario BASE: a complete scenario from the fit (loaded first: a bad base fails before the fit) */
+    /* (a path, or a scenario's name: clv_scn_find) */
     const char *base_path = cli_opt(&o, "scenario");
     clv_scenario *base = NULL;
+    char base_file[CLV_PATH_MAX];
     if (base_path) {
         clv_error lerr;
+        if (clv_scn_find(base_path, base_file, sizeof base_file, &lerr) != CLV_OK)
+            return cli_report(&lerr);
+        base_path = base_file;
         if (!(base = malloc(sizeof *base))) {
             cli_errorf("fit", "out of memory");
             return EXIT_RUNTIME;

@@ -4,7 +4,8 @@
 
 #include "cli.h"
 
-/* load the scenario named by the single positional argument */
+/* load the scenario named by the single positional argument (a path, or a
+ * scenario's name: clv_scn_find), which then holds the path found */
 int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn)
 {
     if (o->n_args != 1) {
@@ -17,6 +18,10 @@ int cli_load_scenario(const cli_cmd *cmd, cli_opts *o, clv_scenario *scn)
     }
     cli_overrides(o);
     clv_error err;
+    /* a path, or the name of a scenario in $CLVSIM_SCENARIO_PATH or the installed ones */
+    if (clv_scn_find(o->args[0], o->scenario, sizeof o->scenario, &err) != CLV_OK)
+        return cli_report(&err);
+    o->args[0] = o->scenario;
     if (clv_scn_load(o->args[0], o->sets, o->n_sets, scn, &err) != CLV_OK)
         return cli_report(&err);
     /* the coherence of the price response with the margin */

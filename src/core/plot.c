@@ -15,6 +15,7 @@
 
 #include "clvsim/io.h"
 #include "io_internal.h"
+#include "sharedir.h"
 
 extern char **environ;
 
@@ -42,37 +43,26 @@ int clv_plot_available(void)
 
 int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err)
 {
-    /* in order: the environment, an installation beside the program, the
-     * source tree the library was built from, a build tree beside the program */
-    char cand[4][CLV_IO_PATH_MAX];
-    int nc = 0;
-    const char *env = getenv("CLVSIM_PLOTS_DIR");
-    if (env && env[0])
-        snprintf(cand[nc++], CLV_IO_PATH_MAX, "%s", env);
-    char exe[CLV_IO_PATH_MAX];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    char *slash = len > 0 ? (exe[len] = '\0', strrchr(exe, '/')) : NULL;
-    if (slash) {
-        *slash = '\0';
-        snprintf(cand[nc++], CLV_IO_PATH_MAX, "%.3000s/../share/clvsim/plots", exe);
-    }
 #ifdef CLV_SOURCE_PLOTS_DIR
-    snprintf(cand[nc++], CLV_IO_PATH_MAX, "%s", CLV_SOURCE_PLOTS_DIR);
+    const char *source = CLV_SOURCE_PLOTS_DIR;
+#else
+    const char *source = NULL;
 #endif
-    if (slash)
-        snprintf(cand[nc++], CLV_IO_PATH_MAX, "%.3000s/../plots", exe);
-    for (int i = 0; i < nc; i++) {
+    clv__share_dirs d;
+    clv__share_dirs_find(&d, "CLVSIM_PLOTS_DIR", "plots", source);
+    for (int i = 0; i < d.n; i++) {
         char f[CLV_IO_PATH_MAX * 2];
-        snprintf(f, sizeof f, "%.4000s/%.200s", cand[i], probe);
+        snprintf(f, sizeof f, "%s/%.200s", d.dir[i], probe);
         if (access(f, R_OK) == 0) {
-            if ((size_t)snprintf(buf, n, "%s", cand[i]) >= n)
+            if ((size_t)snprintf(buf, n, "%s", d.dir[i]) >= n)
                 break;
             return CLV_OK;
         }
     }
-    return clv_error_set(err, CLV_EIO, NULL, 0, "plots",
-                         "cannot find the plot script %s (looked in $CLVSIM_PLOTS_DIR, share/clvsim/plots "
-                         "beside the program, and the plots/ directory of the source tree)", probe);
+    char dirs[CLV_ERROR_MSG_MAX];
+    clv__share_dirs_text(&d, dirs, sizeof dirs);
+    return clv_error_set(err, CLV_EIO, NULL, 0, "plots", "cannot find the plot script %s (looked in %s; "
+                         "$CLVSIM_PLOTS_DIR names other directories)", probe, dirs);
 }
 
 /* one gnuplot run between its start and its end: the child, its temporary output and error file */

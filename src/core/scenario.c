@@ -2,11 +2,13 @@
 #include "clvsim/scenario.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <stdarg.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 
 #include "clvsim/date.h"
 #include "scenario_schema.h"
+#include "sharedir.h"
 
 /* Integer literals beyond the 64-bit integers, which libconfig saturates or
  * wraps without a word (9223372036854775808L reads as 9223372036854775807):
@@ -1431,6 +1434,91 @@ int clv_scn_load(const char *path, const clv_scn_override *ov, size_t n_ov, clv_
     for (int k = n_inc - n_read; k < n_inc; k++)
         config_destroy(&base[k]);
     return st;
+}
+
+/* ---- finding a scenario by name ------------------------------------------- */
+
+enum { FIND_MAX_NAMES = 64 };
+
+static int by_name(const void *a, const void *b) { return strcmp((const char *)a, (const char *)b); }
+
+/* the NAME of every NAME.cfg in the directories, sorted, without repeats, ", "-separated into buf */
+static void list_names(const clv__share_dirs *d, char *buf, size_t n)
+{
+    char names[FIND_MAX_NAMES][CLV_NAME_MAX];
+    int k = 0;
+    for (int i = 0; i < d->n; i++) {
+        DIR *dp = opendir(d->dir[i]);
+        if (!dp)
+            continue;
+        for (struct dirent *de; (de = readdir(dp)) != NULL && k < FIND_MAX_NAMES;) {
+            size_t len = strlen(de->d_name);
+            if (len <= 4 || len - 4 >= CLV_NAME_MAX || strcmp(de->d_name + len - 4, ".cfg") != 0 ||
+                de->d_name[0] == '.')
+                continue;
+            memcpy(names[k], de->d_name, len - 4);
+            names[k][len - 4] = '\0';
+            int seen = 0;
+            for (int j = 0; j < k && !seen; j++)
+                seen = strcmp(names[j], names[k]) == 0;
+            k += !seen;
+        }
+        closedir(dp);
+    }
+    qsort(names, (size_t)k, sizeof names[0], by_name);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int j = 0; j < k && used < n; j++)
+        used += (size_t)snprintf(buf + used, n - used, "%s%s", j ? ", " : "", names[j]);
+    if (k == 0)
+        snprintf(buf, n, "none");
+}
+
+int clv_scn_find(const char *arg, char *buf, size_t n, clv_error *err)
+{
+    clv_error_clear(err);
+    const size_t len = strlen(arg);
+    if (strchr(arg, '/') || (len >= 4 && strcmp(arg + len - 4, ".cfg") == 0)) {
+        if (len >= n)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "scenario path longer than %zu characters: %.200s...",
+                                 n ? n - 1 : 0, arg);
+        memcpy(buf, arg, len + 1);
+        return CLV_OK;
+    }
+    if (len == 0)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL,
+                             "empty scenario name; expected a scenario file (a path containing a slash or ending "
+                             "in .cfg) or the name of an installed scenario (holiday for holiday.cfg)");
+    if (len >= CLV_NAME_MAX)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "scenario name longer than %d characters: %.100s...; "
+                             "expected the name of a scenario (holiday for holiday.cfg) or a path to its file",
+                             CLV_NAME_MAX - 1, arg);
+#ifdef CLV_SOURCE_SCENARIOS_DIR
+    const char *source = CLV_SOURCE_SCENARIOS_DIR;
+#else
+    const char *source = NULL;
+#endif
+    clv__share_dirs d;
+    clv__share_dirs_find(&d, "CLVSIM_SCENARIO_PATH", "scenarios", source);
+    for (int i = 0; i < d.n; i++) {
+        char path[CLV_IO_PATH_MAX + CLV_NAME_MAX + 8];
+        snprintf(path, sizeof path, "%s/%s.cfg", d.dir[i], arg);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0)
+            continue;
+        if (strlen(path) >= n)
+            return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the path of scenario \"%.100s\", %.300s, is longer "
+                                 "than %zu characters", arg, path, n ? n - 1 : 0);
+        memcpy(buf, path, strlen(path) + 1);
+        return CLV_OK;
+    }
+    char dirs[CLV_ERROR_MSG_MAX], names[CLV_ERROR_MSG_MAX];
+    clv__share_dirs_text(&d, dirs, sizeof dirs);
+    list_names(&d, names, sizeof names);
+    return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL,
+                         "no scenario named \"%.100s\"; the names available are %s (a path containing a slash "
+                         "or ending in .cfg is read as a file; $CLVSIM_SCENARIO_PATH adds directories). No "
+                         "%.100s.cfg in %s", arg, names, arg, dirs);
 }
 
 /* ---- checking a scenario built or changed in code -------------------------- */
