@@ -17,9 +17,10 @@
  * - a failure is CLV_EINPUT (naming the file) or CLV_ENOMEM with a message
  *   (a prediction may also fail with CLV_ENUMERIC: a BTYD fit that does not
  *   converge);
- * - a network that loads has the loss and sizes the file's length implies,
- *   and a double-precision one saves as the same bytes (one of version 02
- *   with the settings past its 16 read as 0, saved in the current version). */
+ * - a network that loads has the loss and sizes the file's length implies
+ *   (with its text: none in versions 03 and 02), and a double-precision one
+ *   saves as the same bytes, text included (one of version 02 with the
+ *   settings past its 16 read as 0, or 03, saved in the current version). */
 #include "fuzz.h"
 
 #include <math.h>
@@ -114,8 +115,9 @@ static void network(const uint8_t *data, size_t size)
 {
     int loss = -1;
     double *mean = NULL, *sd = NULL, meta[CLV_MLP_META];
+    static char text[CLV_MLP_TEXT_MAX];
     clv_error err;
-    clv_mlp *m = clv_mlp_load(in_path, BATCH, &loss, &mean, &sd, meta, &err);
+    clv_mlp *m = clv_mlp_load(in_path, BATCH, &loss, &mean, &sd, meta, text, &err);
     if (!m) {
         check_failure(&err, 0);
         FUZZ_CHECK(!mean && !sd, "standardisation left allocated after a failure");
@@ -124,11 +126,13 @@ static void network(const uint8_t *data, size_t size)
     const clv_mlp_spec *s = clv_mlp_spec_of(m);
     FUZZ_CHECK(loss == CLV_LOSS_MSE || loss == CLV_LOSS_ZILN || loss == CLV_LOSS_BCE, "loss %d", loss);
     /* magic, 6 + CLV_MAX_LAYERS sizes, the configuration (16 numbers in a
-     * file of version 02, read with the rest 0), means, sds, parameters, CRC */
-    const int v02 = memcmp(data, "CLVMLP02", 8) == 0;
-    const size_t n_cfg = v02 ? 16 : CLV_MLP_META;
-    const size_t want = 8 + 4 * (6 + CLV_MAX_LAYERS) + 8 * n_cfg + 8 * (2 * (size_t)s->n_in +
-                        clv_mlp_n_params(m)) + 4;
+     * file of version 02, read with the rest 0), the text's length and
+     * bytes (not in 03 and 02), means, sds, parameters, CRC */
+    const int v02 = memcmp(data, "CLVMLP02", 8) == 0, old = v02 || memcmp(data, "CLVMLP03", 8) == 0;
+    const size_t n_cfg = v02 ? 16 : CLV_MLP_META, n_text = strlen(text);
+    FUZZ_CHECK(!old || n_text == 0, "a file of version 02 or 03 gave a text of %zu bytes", n_text);
+    const size_t want = 8 + 4 * (6 + CLV_MAX_LAYERS) + 8 * n_cfg + (old ? 0 : 4 + n_text) +
+                        8 * (2 * (size_t)s->n_in + clv_mlp_n_params(m)) + 4;
     FUZZ_CHECK(want == size, "a network of %zu parameters from a file of %zu bytes", clv_mlp_n_params(m), size);
     for (size_t k = n_cfg; k < CLV_MLP_META; k++)
         FUZZ_CHECK(meta[k] == 0, "setting %zu of a version-02 file is %g, not 0", k, meta[k]);
@@ -144,11 +148,11 @@ static void network(const uint8_t *data, size_t size)
     free(X);
     free(out);
 
-    st = clv_mlp_save(m, loss, mean, sd, meta, out_path, &err);
+    st = clv_mlp_save(m, loss, mean, sd, meta, text, out_path, &err);
     FUZZ_CHECK(st == CLV_OK, "clv_mlp_save: %s", err.msg);
     /* a double-precision network saves as the same bytes (a file of
-     * version 02 as the same network in the current version) */
-    if (s->precision == CLV_MLP_F64 && !v02) {
+     * version 02 or 03 as the same network in the current version) */
+    if (s->precision == CLV_MLP_F64 && !old) {
         size_t n2;
         uint8_t *again = fuzz_read_all(out_path, &n2);
         FUZZ_CHECK(n2 == size && memcmp(again, data, size) == 0, "the network saves as other bytes");
@@ -176,20 +180,37 @@ static void ltv_model(void)
     for (size_t i = 0; st == CLV_OK && i < N_OBS; i++)
         FUZZ_CHECK(isfinite(value[i]), "clv_ltv_model_predict: value %zu is %g with status CLV_OK", i, value[i]);
 
+    /* a reader record writes as text that reads back as the same record */
+    const clv_ltv_config *c = clv_ltv_model_config(lm);
+    static char text[CLV_MLP_TEXT_MAX];
+    st = clv_ltv_config_text(c, text, sizeof text, &err);
+    FUZZ_CHECK(st == CLV_OK, "clv_ltv_config_text of a loaded record: %s", err.msg);
+    static clv_ltv_config back;
+    back = *c;
+    st = clv_ltv_config_read_text(text, "text", &back, &err);
+    FUZZ_CHECK(st == CLV_OK && back.reader_recorded == c->reader_recorded &&
+                   memcmp(&back.reader, &c->reader, sizeof back.reader) == 0,
+               "the reader record does not read back as itself (%s)", st == CLV_OK ? "other values" : err.msg);
+
+    /* the log read as predict-ltv reads it: with the record's reader when
+     * there is one (which may not suit this log), else its own */
     clv_txlog_opts ro;
     clv_txlog_opts_default(&ro);
     ro.quantity_column = 3, ro.amount_column = 4;
+    int unit = CLV_UNIT_WEEK;
+    if (c->reader_recorded)
+        clv_txlog_opts_from_scenario(&ro, &c->reader), unit = c->reader.unit;
     clv_rfm_table *t = NULL;
     double *v = NULL, *p = NULL, *b = NULL;
-    st = clv_ltv_predict_log(log_path, &ro, clv_date_from_ymd(1997, 6, 30), CLV_UNIT_WEEK, lm, 1, NULL, &t, &v, &p,
-                             &b, &err);
+    st = clv_ltv_predict_log(log_path, &ro, clv_date_from_ymd(1997, 6, 30), unit, lm, 1, NULL, &t, &v, &p, &b,
+                             &err);
     if (st != CLV_OK) {
         FUZZ_CHECK(!v && !p && !b, "predictions left allocated after a failure");
         FUZZ_CHECK(st == err.code && err.msg[0] &&
                        (st == CLV_EINPUT || st == CLV_ENOMEM || st == CLV_ENUMERIC),
                    "clv_ltv_predict_log: status %d: %s", st, err.msg);
     } else {
-        FUZZ_CHECK(t && t->n == 16, "a table of the log's 16 customers");
+        FUZZ_CHECK(t && (c->reader_recorded || t->n == 16), "a table of the log's 16 customers");
     }
     clv_rfm_free(t);
     free(v), free(p), free(b);

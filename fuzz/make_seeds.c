@@ -48,7 +48,8 @@ static void qtable(const char *dir, const char *name, size_t S, size_t A, uint64
     clv_qtable_free(t);
 }
 
-static void network(const char *dir, const char *name, const clv_mlp_spec *spec, int loss, const double *meta)
+static void network(const char *dir, const char *name, const clv_mlp_spec *spec, int loss, const double *meta,
+                    const char *text)
 {
     clv_error err;
     clv_mlp *m = clv_mlp_alloc(spec, &err);
@@ -62,7 +63,7 @@ static void network(const char *dir, const char *name, const clv_mlp_spec *spec,
         mean[k] = 0.25 * k, sd[k] = 1 + 0.5 * k;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (clv_mlp_save(m, loss, mean, sd, meta, path, &err) != CLV_OK)
+    if (clv_mlp_save(m, loss, mean, sd, meta, text, path, &err) != CLV_OK)
         die(path, &err);
     clv_mlp_free(m);
     free(mean);
@@ -89,13 +90,13 @@ int main(int argc, char **argv)
     /* any network: linear MSE, tanh ZILN, relu BCE (f32) */
     clv_mlp_spec lin = {.n_in = 2, .n_hidden = 0, .n_out = 1, .activation = CLV_ACT_RELU,
                         .precision = CLV_MLP_F64, .max_batch = 4};
-    network(n, "linear_mse.net", &lin, CLV_LOSS_MSE, NULL);
+    network(n, "linear_mse.net", &lin, CLV_LOSS_MSE, NULL, NULL);
     clv_mlp_spec ziln = {.n_in = 3, .hidden = {4}, .n_hidden = 1, .n_out = 3, .activation = CLV_ACT_TANH,
                          .precision = CLV_MLP_F64, .max_batch = 4};
-    network(n, "tanh_ziln.net", &ziln, CLV_LOSS_ZILN, NULL);
+    network(n, "tanh_ziln.net", &ziln, CLV_LOSS_ZILN, NULL, NULL);
     clv_mlp_spec bce = {.n_in = 2, .hidden = {3, 2}, .n_hidden = 2, .n_out = 1, .activation = CLV_ACT_RELU,
                         .precision = CLV_MLP_F32, .max_batch = 4};
-    network(n, "relu_bce_f32.net", &bce, CLV_LOSS_BCE, NULL);
+    network(n, "relu_bce_f32.net", &bce, CLV_LOSS_BCE, NULL, NULL);
 
     /* networks of train-ltv: the LTV features and the configuration of the
      * default scenario, with and without the BTYD features */
@@ -110,13 +111,24 @@ int main(int argc, char **argv)
     clv_ltv_config_pack(&c, meta);
     clv_mlp_spec lz = {.n_in = CLV_LTV_FEATURES, .hidden = {2}, .n_hidden = 1, .n_out = 3,
                        .activation = CLV_ACT_RELU, .precision = CLV_MLP_F64, .max_batch = 4};
-    network(n, "ltv_ziln.net", &lz, CLV_LOSS_ZILN, meta);
+    network(n, "ltv_ziln.net", &lz, CLV_LOSS_ZILN, meta, NULL);
     c.btyd_features = 1;
     c.discount = 1;
     c.btyd_model = CLV_MODEL_PARETO;
     clv_ltv_config_pack(&c, meta);
     clv_mlp_spec lm = {.n_in = CLV_LTV_FEATURES, .n_hidden = 0, .n_out = 1, .activation = CLV_ACT_TANH,
                        .precision = CLV_MLP_F64, .max_batch = 4};
-    network(n, "ltv_mse_btyd.net", &lm, CLV_LOSS_MSE, meta);
+    network(n, "ltv_mse_btyd.net", &lm, CLV_LOSS_MSE, meta, NULL);
+    /* and one trained on a log: the reader record of the harness's log
+     * (whitespace, quantity and amount in columns 3 and 4, days) */
+    scn.data.delimiter = CLV_DELIM_WHITESPACE, scn.data.quantity_column = 3, scn.data.amount_column = 4;
+    scn.data.unit = CLV_UNIT_DAY;
+    clv_ltv_config_of(&scn, &c);
+    c.reader_recorded = 1;
+    char text[CLV_MLP_TEXT_MAX];
+    clv_ltv_config_pack(&c, meta);
+    if (clv_ltv_config_text(&c, text, sizeof text, &err) != CLV_OK)
+        die("clv_ltv_config_text", &err);
+    network(n, "ltv_ziln_reader.net", &lz, CLV_LOSS_ZILN, meta, text);
     return 0;
 }

@@ -107,7 +107,7 @@ static void net_fails(const char *path, const char *msg)
     int loss = -1;
     double *mean = NULL, *sd = NULL, meta[CLV_MLP_META];
     clv_error err;
-    clv_mlp *m = clv_mlp_load(path, 8, &loss, &mean, &sd, meta, &err);
+    clv_mlp *m = clv_mlp_load(path, 8, &loss, &mean, &sd, meta, NULL, &err);
     CHECK(m == NULL);
     CHECK(mean == NULL && sd == NULL);
     if (m) {
@@ -142,7 +142,7 @@ TEST(test_bad_fuzz_mlp_unused_width)
         clv_mlp_free(m);
         return;
     }
-    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, path, &err), CLV_OK);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, NULL, path, &err), CLV_OK);
     clv_mlp_free(m);
     FILE *fp = fopen(path, "r+b");
     CHECK(fp != NULL);

@@ -9,7 +9,7 @@
  *   episodes than an int; a directory and a FIFO instead of a file (no
  *   hang); a non-finite Q; non-finite or negative target statistics; a
  *   weight outside [0, 1]; statistics without visits.
- * - Network files (CLVMLP03, and CLVMLP02 of clvsim 0.1; clv_mlp_load, clv_ltv_model_load;
+ * - Network files (CLVMLP04, and CLVMLP03 and CLVMLP02 of clvsim 0.1; clv_mlp_load, clv_ltv_model_load;
  *   predict-ltv): a ZILN network with one output and an MSE one with
  *   three; each header field out of range (inputs, layers, outputs,
  *   activation, precision, loss, a hidden width, a width past the layers);
@@ -388,16 +388,18 @@ TEST(test_bad_loaders_qtab_cli)
 
 /* ---- networks ---- */
 
-/* offsets in a network file: the magic, 14 int32 of spec and loss, 16
- * doubles of settings, then means, sds and parameters */
-enum { NET_HEAD = 8, NET_META = NET_HEAD + 14 * 4, NET_MEAN = NET_META + CLV_MLP_META * 8, NET_IN = CLV_LTV_FEATURES, NET_H = 4 };
+/* offsets in a network file: the magic, 14 int32 of spec and loss, 64
+ * doubles of settings, the text's length (4 bytes; here 0: no text), then
+ * means, sds and parameters */
+enum { NET_HEAD = 8, NET_META = NET_HEAD + 14 * 4, NET_TEXT = NET_META + CLV_MLP_META * 8, NET_MEAN = NET_TEXT + 4,
+       NET_IN = CLV_LTV_FEATURES, NET_H = 4 };
 #define NET_SD (NET_MEAN + 8 * NET_IN)
 #define NET_PARAMS (NET_SD + 8 * NET_IN)
 
 /* train-ltv's settings of a scenario with the defaults */
 static void ltv_meta(double *meta)
 {
-    const clv_ltv_config c = {365, 1, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD, 0, 0, 0, 0, {0}, {0}};
+    const clv_ltv_config c = {365, 1, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD, 0, 0, 0, 0, {0}, {0}, 0, {.unit = 0}};
     clv_ltv_config_pack(&c, meta);
 }
 
@@ -415,7 +417,7 @@ static int save_net(const char *path, int n_out, int loss)
     for (int j = 0; j < NET_IN; j++)
         mean[j] = 0.25 * j, sd[j] = 1 + 0.5 * j;
     ltv_meta(meta);
-    int st = clv_mlp_save(m, loss, mean, sd, meta, path, &err);
+    int st = clv_mlp_save(m, loss, mean, sd, meta, NULL, path, &err);
     clv_mlp_free(m);
     return st;
 }
@@ -426,7 +428,7 @@ static const char *net_msg(const char *path, int *code)
     static clv_error err;
     int loss;
     double *mean = (double *)&err, *sd = (double *)&err; /* not NULL: the loader must reset them */
-    clv_mlp *m = clv_mlp_load(path, 64, &loss, &mean, &sd, NULL, &err);
+    clv_mlp *m = clv_mlp_load(path, 64, &loss, &mean, &sd, NULL, NULL, &err);
     if (m) {
         clv_mlp_free(m);
         free(mean), free(sd);
@@ -497,23 +499,23 @@ TEST(test_bad_loaders_mlp_header)
     const long len = file_size(path);
     char want[400];
     snprintf(want, sizeof want, "truncated: the header gives 25 inputs, 8 hidden layers, 3 outputs and 70003600003 "
-             "parameters, which take 560028801004 bytes; the file has %ld", len);
+             "parameters, which take 560028801008 bytes; the file has %ld", len);
     CHECK_NET(path, CLV_EINPUT, want);
-    /* shorter than a header; cut short; a byte more (580 + 8 x (50 + 119)) */
+    /* shorter than a header; cut short; a byte more (584 + 8 x (50 + 119)) */
     CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
-    CHECK_INT(file_size(path), 1932);
+    CHECK_INT(file_size(path), 1936);
     CHECK(truncate(path, 195) == 0);
-    CHECK_NET(path, CLV_EINPUT, "truncated: 195 bytes, fewer than the 580 of a header and checksum");
+    CHECK_NET(path, CLV_EINPUT, "truncated: 195 bytes, fewer than the 584 of a header and checksum");
     CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
-    CHECK(truncate(path, 1931) == 0);
+    CHECK(truncate(path, 1935) == 0);
     CHECK_NET(path, CLV_EINPUT, "truncated: the header gives 25 inputs, 1 hidden layers, 3 outputs and 119 "
-                                "parameters, which take 1932 bytes; the file has 1931");
+                                "parameters, which take 1936 bytes; the file has 1935");
     CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
     FILE *fp = fopen(path, "ab");
     fputc(0, fp);
     fclose(fp);
     CHECK_NET(path, CLV_EINPUT, "trailing bytes after the network: the header gives 25 inputs, 1 hidden layers, 3 "
-                                "outputs and 119 parameters, which take 1932 bytes; the file has 1933");
+                                "outputs and 119 parameters, which take 1936 bytes; the file has 1937");
     CHECK_NET(dir, CLV_EINPUT, "not a regular file (a directory); expected a clvsim network file");
     CHECK_INT(save_net(path, 3, CLV_LOSS_ZILN), CLV_OK);
     CHECK_NET(path, CLV_OK, NULL);
@@ -644,7 +646,7 @@ TEST(test_bad_loaders_ltv_meta)
         for (int j = 0; j < NET_IN; j++)
             mean[j] = 0, sd[j] = 1;
         ltv_meta(wm);
-        CHECK_INT(w ? clv_mlp_save(w, CLV_LOSS_ZILN, mean, sd, wm, path, &err) : -1, CLV_OK);
+        CHECK_INT(w ? clv_mlp_save(w, CLV_LOSS_ZILN, mean, sd, wm, NULL, path, &err) : -1, CLV_OK);
         clv_mlp_free(w);
         char msg[CLV_ERROR_MSG_MAX];
         CHECK_INT(load_limited_net(path, 4096, 512u << 20, msg, sizeof msg), CLV_EINPUT);
@@ -761,9 +763,9 @@ static int save_net_biases(const char *path, double logit, double mu, double s, 
     clv_mlp_set_params(m, p);
     for (int j = 0; j < NET_IN; j++)
         mean[j] = 0, sd[j] = 1;
-    const clv_ltv_config c = {91, 0, 0.1, 0.3, {30, 90, 365, 4}, 0, CLV_MODEL_BGNBD, label_max, n_train, 0, 0, {0}, {0}};
+    const clv_ltv_config c = {91, 0, 0.1, 0.3, {30, 90, 365, 4}, 0, CLV_MODEL_BGNBD, label_max, n_train, 0, 0, {0}, {0}, 0, {.unit = 0}};
     clv_ltv_config_pack(&c, meta);
-    int st = clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err);
+    int st = clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, NULL, path, &err);
     clv_mlp_free(m);
     free(p);
     return st;
@@ -796,7 +798,7 @@ TEST(test_bad_loaders_ltv_constant_feature_cli)
     int loss;
     double *mean = NULL, *sd = NULL, meta[CLV_MLP_META];
     clv_error err;
-    clv_mlp *m = clv_mlp_load(net, 8, &loss, &mean, &sd, meta, &err);
+    clv_mlp *m = clv_mlp_load(net, 8, &loss, &mean, &sd, meta, NULL, &err);
     CHECK(m != NULL);
     if (m) {
         CHECK_NEAR(mean[24], 1, 1e-6); /* btyd_p_alive */
@@ -996,7 +998,7 @@ TEST(test_bad_loaders_online_retail)
     int loss;
     double *mean = NULL, *sd = NULL, meta[CLV_MLP_META];
     clv_error err;
-    clv_mlp *m = clv_mlp_load(net, 8, &loss, &mean, &sd, meta, &err);
+    clv_mlp *m = clv_mlp_load(net, 8, &loss, &mean, &sd, meta, NULL, &err);
     CHECK(m != NULL);
     if (m) {
         CHECK_NEAR(mean[24], 1, 1e-6);
@@ -1129,12 +1131,12 @@ TEST(test_bad_loaders_ltv_diverged)
     clv_mlp_free(m);
 }
 
-/* A network file of version 02 (clvsim 0.1: 16 numbers of configuration)
- * is still read: the same network, its 16 numbers and the rest 0; a
- * version-03 file cut to 02's length with 02's magic but a non-zero
- * number past the 16 cannot exist, so the 02 file is made from a 03 one by
- * dropping numbers 16 to 63 (all 0) and recomputing the checksum. */
-TEST(test_bad_loaders_net_version_02)
+/* Network files of version 03 (no text) and 02 (clvsim 0.1: also only
+ * 16 numbers of configuration) are still read: the same network, the text
+ * "" (no reader record), the numbers past 02's 16 as 0.  They are made from
+ * a file of version 04 without a text by dropping its text's length (and
+ * for 02 numbers 16 to 63, all 0) and recomputing the checksum. */
+static void net_old_version(int version)
 {
     char dir[] = "/tmp/clvsim-net02-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
@@ -1148,14 +1150,15 @@ TEST(test_bad_loaders_net_version_02)
     CHECK(b && fp && fread(b, 1, (size_t)len, fp) == (size_t)len);
     if (fp)
         fclose(fp);
-    /* the 02 layout: magic, head, 16 numbers, the rest as it was */
-    const long cut = (CLV_MLP_META - 16) * 8, len02 = len - cut;
+    /* the old layout: magic, head, 16 (02) or 64 (03) numbers, no text's
+     * length, the rest as it was */
+    const long n_cfg = version == 2 ? 16 : CLV_MLP_META, len02 = len - (NET_MEAN - NET_META - n_cfg * 8);
     unsigned char *o = malloc((size_t)len02);
     CHECK(o != NULL);
     if (b && o) {
-        memcpy(o, b, NET_META + 16 * 8);
-        memcpy(o, "CLVMLP02", 8);
-        memcpy(o + NET_META + 16 * 8, b + NET_MEAN, (size_t)(len - NET_MEAN));
+        memcpy(o, b, (size_t)(NET_META + n_cfg * 8));
+        memcpy(o, version == 2 ? "CLVMLP02" : "CLVMLP03", 8);
+        memcpy(o + NET_META + n_cfg * 8, b + NET_MEAN, (size_t)(len - NET_MEAN));
         const uint32_t crc = clv_crc32(0, o + 8, (size_t)len02 - 12);
         memcpy(o + len02 - 4, &crc, 4);
         fp = fopen(old, "wb");
@@ -1186,9 +1189,9 @@ TEST(test_bad_loaders_net_version_02)
     }
     clv_ltv_model_free(a);
     clv_ltv_model_free(c);
-    /* an 02 file whose length is that of an 03 one: trailing bytes */
+    /* an old file whose length is that of a 04 one: trailing bytes */
     if (b) {
-        memcpy(b, "CLVMLP02", 8);
+        memcpy(b, version == 2 ? "CLVMLP02" : "CLVMLP03", 8);
         fp = fopen(old, "wb");
         CHECK(fp && fwrite(b, 1, (size_t)len, fp) == (size_t)len);
         if (fp)
@@ -1202,3 +1205,6 @@ TEST(test_bad_loaders_net_version_02)
     unlink(path), unlink(old);
     rmdir(dir);
 }
+
+TEST(test_bad_loaders_net_version_02) { net_old_version(2); }
+TEST(test_bad_loaders_net_version_03) { net_old_version(3); }

@@ -457,7 +457,7 @@ TEST(test_bad_values_writer)
         clv_mlp_init(m, 5);
         double mean[2] = {0.5, -1.25}, sd[2] = {2, 0};
         snprintf(path, sizeof path, "%s/n.mlp", dir);
-        CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, path, &err), CLV_ENUMERIC);
+        CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, NULL, path, &err), CLV_ENUMERIC);
         snprintf(want, sizeof want, "%s: the network's standardisation sd of input 2 is 0; a network is saved only "
                  "with finite values and standard deviations above 0", path);
         CHECK_STR(clv_error_format(&err, buf, sizeof buf), want);
@@ -468,7 +468,7 @@ TEST(test_bad_values_writer)
         clv_mlp_get_params(m, p);
         p[7] = INFINITY;
         clv_mlp_set_params(m, p);
-        CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, path, &err), CLV_ENUMERIC);
+        CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, NULL, path, &err), CLV_ENUMERIC);
         snprintf(want, sizeof want, "%s: the network's parameter 8 is inf; a network is saved only with finite values "
                  "and standard deviations above 0", path);
         CHECK_STR(clv_error_format(&err, buf, sizeof buf), want);

@@ -1698,7 +1698,7 @@ TEST(test_cli_train_ltv)
     int loss;
     double *mean = NULL, *sd = NULL;
     clv_error err;
-    clv_mlp *m = clv_mlp_load(f, 8, &loss, &mean, &sd, NULL, &err);
+    clv_mlp *m = clv_mlp_load(f, 8, &loss, &mean, &sd, NULL, NULL, &err);
     CHECK(m != NULL);
     if (m) {
         CHECK_INT(loss, CLV_LOSS_ZILN);
@@ -1927,6 +1927,35 @@ TEST(test_cli_train_ltv_real)
     for (size_t i = 0; i < nv; i++)
         sane &= v[i] >= 0 && pb[i] > 0 && pb[i] < 1 && bt[i] >= 0;
     CHECK(sane);
+    /* the same without the reader's options: the network's file records
+     * those of its training (data.*), so the same bytes; each option given
+     * still applies over them */
+    char pred2[600], f2[700];
+    snprintf(pred2, sizeof pred2, "%s/pred2", dir);
+    r = run(ARGS("predict-ltv", model, sample, "--cutoff", "1997-09-30", "-o", pred2));
+    CHECK_INT(r.status, 0);
+    CHECK(r.err && strstr(r.err, "clvsim predict-ltv: reading ") &&
+          strstr(r.err, " as the network's training read its log (delimiter auto; header auto; customer_column 2; "
+                        "date_column 3; amount_column 5; quantity_column 4; amount_kind total; date_format auto; "
+                        "skip_malformed false; skip_missing_customer false; unit week), with the "
+                        "options given here over those\n"));
+    char *total = r.out ? strdup(r.out) : NULL;
+    done(&r);
+    snprintf(f2, sizeof f2, "%s/predictions.csv", pred2);
+    char *csv2 = harness_read_file(f2);
+    CHECK(csv && csv2 && strcmp(csv, csv2) == 0);
+    free(csv2);
+    r = run(ARGS("predict-ltv", model, sample, "--cutoff", "1997-09-30", "-o", pred2, "--force", "--quiet",
+                 "--amount-column", "4", "--quantity-column", "0"));
+    CHECK_INT(r.status, 0);
+    CHECK(r.out && total && strstr(r.out, "2357 customers of ") && strcmp(r.out, total) != 0);
+    done(&r);
+    r = run(ARGS("predict-ltv", model, sample, "--cutoff", "1997-09-30", "-o", pred2, "--force", "--quiet",
+                 "--skip-malformed", "--no-skip-malformed"));
+    CHECK_INT(r.status, 2);
+    CHECK_STR(r.err, "clvsim predict-ltv: --skip-malformed and --no-skip-malformed: expected one of them\n");
+    done(&r);
+    free(total);
     free(csv);
     /* a file that is not a network; a missing cut-off */
     r = run(ARGS("predict-ltv", scen, sample, "--cutoff", "1997-09-30", "-o", pred, "--quiet", "--force"));

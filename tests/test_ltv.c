@@ -237,7 +237,7 @@ TEST(test_ltv_model_batched)
     char path[] = "/tmp/clvsim-ltvmodel-XXXXXX";
     int fd = mkstemp(path);
     close(fd);
-    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, NULL, path, &err), CLV_OK);
     clv_btyd_value v;
     clv_btyd_value_init(&v, &scn);
     clv_ltv_model *lm = clv_ltv_model_load(path, 7, NULL, &err); /* 7 rows a batch: many batches */
@@ -266,8 +266,110 @@ static clv_ltv_model *saved_loaded(const clv_mlp *m, const double *mean, const d
     int fd = mkstemp(path);
     if (fd >= 0)
         close(fd);
-    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, NULL, path, &err), CLV_OK);
     return clv_ltv_model_load(path, max_batch, v, &err);
+}
+
+/* The reader record (the file's text, version 04): written as the reader
+ * keys of the scenario, read back to the same data section; a record with
+ * a value out of range, another key, a line that is not KEY = VALUE or an
+ * inconsistent pair refused naming the key and line; a network with such a
+ * record refused by clv_ltv_model_load; no record for a training on
+ * synthetic customers only. */
+TEST(test_ltv_reader_record)
+{
+    clv_scenario scn;
+    clv_error err;
+    CHECK_INT(clv_scn_defaults(&scn, &err), CLV_OK);
+    clv_ltv_config c, back;
+    clv_ltv_config_of(&scn, &c);
+    CHECK_INT(c.reader_recorded, 0); /* no log */
+    char text[CLV_MLP_TEXT_MAX];
+    CHECK_INT(clv_ltv_config_text(&c, text, sizeof text, &err), CLV_OK);
+    CHECK_STR(text, "");
+    /* the UCI Online Retail log's reader (README) */
+    clv_scn_data *d = &scn.data;
+    d->delimiter = CLV_DELIM_COMMA, d->header = CLV_HEADER_YES, d->customer_column = 7, d->date_column = 5;
+    d->amount_column = 6, d->quantity_column = 4, d->amount_kind = CLV_AMOUNT_UNIT_PRICE, d->unit = CLV_UNIT_DAY;
+    d->skip_missing_customer = 1;
+    snprintf(d->date_pattern, sizeof d->date_pattern, "%%m/%%d/%%Y %%H:%%M");
+    clv_ltv_config_of(&scn, &c);
+    c.reader_recorded = 1; /* as a training on a log */
+    CHECK_INT(clv_ltv_config_text(&c, text, sizeof text, &err), CLV_OK);
+    CHECK_STR(text, "data.delimiter = \"comma\"\ndata.header = \"yes\"\ndata.customer_column = 7\n"
+                    "data.date_column = 5\ndata.amount_column = 6\ndata.quantity_column = 4\n"
+                    "data.amount_kind = \"unit-price\"\ndata.date_format = \"auto\"\n"
+                    "data.date_pattern = \"%m/%d/%Y %H:%M\"\ndata.skip_malformed = false\n"
+                    "data.skip_missing_customer = true\ndata.unit = \"day\"\n");
+    memset(&back, 0, sizeof back);
+    CHECK_INT(clv_ltv_config_read_text(text, "net", &back, &err), CLV_OK);
+    CHECK_INT(back.reader_recorded, 1);
+    CHECK(memcmp(&back.reader, &c.reader, sizeof back.reader) == 0);
+    /* the reader's options as clv_rfm_read takes them */
+    clv_txlog_opts o;
+    clv_txlog_opts_from_scenario(&o, &back.reader);
+    CHECK(o.delimiter == CLV_DELIM_COMMA && o.customer_column == 7 && o.skip_missing_customer == 1 &&
+          o.date_pattern && strcmp(o.date_pattern, "%m/%d/%Y %H:%M") == 0);
+    /* a key left out keeps its default; "" is no record */
+    CHECK_INT(clv_ltv_config_read_text("# a comment\n\n  data.customer_column = 4  \n", "net", &back, &err), CLV_OK);
+    CHECK(back.reader_recorded == 1 && back.reader.customer_column == 4 && back.reader.date_column == 2);
+    CHECK_INT(clv_ltv_config_read_text("", "net", &back, &err), CLV_OK);
+    CHECK_INT(back.reader_recorded, 0);
+    const struct {
+        const char *text;
+        int line;
+        const char *field, *msg;
+    } bad[] = {
+        {"data.header = \"yes\"\ndata.delimiter = \"tab\"\n", 2, "data.delimiter",
+         "expected one of \"auto\", \"whitespace\", \"comma\", got \"tab\""},
+        {"data.customer_column = 65", 1, "data.customer_column", "expected an integer in [1, 64], got 65"},
+        {"economics.margin_rate = 0.5", 1, "economics.margin_rate",
+         "not a key accepted here; expected one of data.delimiter, data.header, data.customer_column, "
+         "data.date_column, data.amount_column, data.quantity_column, data.amount_kind, data.date_format, "
+         "data.date_pattern, data.skip_malformed, data.skip_missing_customer, data.unit"},
+        {"data.delimiter \"comma\"", 1, "", "expected KEY = VALUE, got \"data.delimiter \"comma\"\""},
+        {"data.amount_kind = \"unit-price\"", 0, "data.amount_kind",
+         "\"unit-price\" needs a quantity column; set data.quantity_column"},
+        {"data.date_pattern = \"%Q\"", 0, "data.date_pattern", NULL},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(clv_ltv_config_read_text(bad[i].text, "net (its reader record)", &back, &err), CLV_EINPUT);
+        CHECK_STR(err.file, "net (its reader record)");
+        CHECK_INT(err.line, bad[i].line);
+        CHECK_STR(err.field, bad[i].field);
+        if (bad[i].msg)
+            CHECK_STR(err.msg, bad[i].msg);
+    }
+    /* a network file with a bad record is no network of train-ltv */
+    double mean[CLV_LTV_FEATURES], sd[CLV_LTV_FEATURES], meta[CLV_MLP_META];
+    clv_ltv_config tc;
+    clv_mlp *m = toy_network(&scn, 8, mean, sd, &tc);
+    CHECK(m != NULL);
+    if (!m)
+        return;
+    clv_ltv_config_pack(&tc, meta);
+    char dir[] = "/tmp/clvsim-ltvreader-XXXXXX", path[600];
+    CHECK(mkdtemp(dir) != NULL);
+    snprintf(path, sizeof path, "%s/ltv.mlp", dir);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, "data.unit = \"month\"\n", path, &err), CLV_OK);
+    CHECK(clv_ltv_model_load(path, 8, NULL, &err) == NULL);
+    char want[700];
+    snprintf(want, sizeof want, "%s (its reader record)", path);
+    CHECK_STR(err.file, want);
+    CHECK_STR(err.field, "data.unit");
+    /* and one with a good record loads with it */
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, text, path, &err), CLV_OK);
+    clv_ltv_model *lm = clv_ltv_model_load(path, 8, NULL, &err);
+    CHECK(lm != NULL);
+    if (lm) {
+        const clv_ltv_config *lc = clv_ltv_model_config(lm);
+        CHECK(lc->reader_recorded == 1 && memcmp(&lc->reader, &c.reader, sizeof c.reader) == 0);
+        CHECK_INT(lc->horizon_days, tc.horizon_days);
+    }
+    clv_ltv_model_free(lm);
+    clv_mlp_free(m);
+    unlink(path);
+    rmdir(dir);
 }
 
 /* a calibrated config of label_max 40: sigma at most 1.1, a map of 4 knots */

@@ -239,7 +239,7 @@ static int same_record(const clv_ltv_split_record *a, const clv_ltv_split_record
  * meta numbers and a network file; zeros are a file from before; bad ones */
 TEST(test_ltv_split_meta_roundtrip)
 {
-    clv_ltv_config c = {273, 0, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD, 1547.25, 18856, 0, 0, {0}, {0}};
+    clv_ltv_config c = {273, 0, 0.1, 0.3, {30, 90, 365, 4}, 1, CLV_MODEL_BGNBD, 1547.25, 18856, 0, 0, {0}, {0}, 0, {.unit = 0}};
     clv_ltv_split_record *r = &c.split;
     r->kind = CLV_LTV_SPLIT_FILE, r->hash = 0xdeadbeefcafef00dULL;
     r->n_train = 14000, r->n_val = 4856, r->n_test = 4714, r->unlisted = 3, r->unknown = 2;
@@ -267,7 +267,7 @@ TEST(test_ltv_split_meta_roundtrip)
     for (int j = 0; j < CLV_LTV_FEATURES; j++)
         mean[j] = 0, sd[j] = 1;
     clv_mlp_init(m, 3);
-    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, meta, path, &err), CLV_OK);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, meta, NULL, path, &err), CLV_OK);
     clv_mlp_free(m);
     clv_ltv_model *lm = clv_ltv_model_load(path, 8, NULL, &err);
     CHECK(lm != NULL);

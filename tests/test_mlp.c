@@ -11,6 +11,7 @@
 #include <gsl/gsl_multifit.h>
 #include <gsl/gsl_randist.h>
 
+#include "clvsim/io.h"
 #include "clvsim/mlp.h"
 #include "clvsim/rng.h"
 #include "harness.h"
@@ -466,10 +467,10 @@ TEST(test_mlp_files)
     int fd = mkstemp(path);
     close(fd);
     clv_error err;
-    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, path, &err), CLV_OK);
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_ZILN, mean, sd, meta, NULL, path, &err), CLV_OK);
     int loss = -1;
     double *lm = NULL, *ls = NULL;
-    clv_mlp *l = clv_mlp_load(path, 64, &loss, &lm, &ls, got, &err);
+    clv_mlp *l = clv_mlp_load(path, 64, &loss, &lm, &ls, got, NULL, &err);
     CHECK(l != NULL);
     if (l) {
         CHECK_INT(loss, CLV_LOSS_ZILN);
@@ -492,18 +493,100 @@ TEST(test_mlp_files)
     fseek(fp, -20, SEEK_END);
     fputc(c ^ 0x40, fp);
     fclose(fp);
-    CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, got, &err) == NULL);
+    CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, got, NULL, &err) == NULL);
     CHECK_STR(err.msg, "corrupted (checksum mismatch)");
     CHECK(truncate(path, 100) == 0);
-    CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, got, &err) == NULL);
-    CHECK_STR(err.msg, "truncated: 100 bytes, fewer than the 580 of a header and checksum");
+    CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, got, NULL, &err) == NULL);
+    CHECK_STR(err.msg, "truncated: 100 bytes, fewer than the 584 of a header and checksum");
     fp = fopen(path, "wb");
     fputs("CLVQTAB3 and more", fp);
     fclose(fp);
-    CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, got, &err) == NULL);
+    CHECK(clv_mlp_load(path, 64, &loss, &lm, &ls, got, NULL, &err) == NULL);
     CHECK_STR(err.msg, "not a clvsim network (no CLVMLP magic)");
     CHECK(lm == NULL && ls == NULL);
     unlink(path);
+    clv_mlp_free(m);
+}
+
+/* bytes of a network file rewritten at off, and the checksum (of all
+ * after the magic) made right again, as a damaged file a CRC cannot catch */
+static void rewrite(const char *path, long off, const void *bytes, size_t n)
+{
+    FILE *fp = fopen(path, "rb");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    unsigned char b[8192];
+    const size_t len = fread(b, 1, sizeof b, fp);
+    fclose(fp);
+    CHECK(len > 12 && len < sizeof b && (size_t)off + n <= len - 4);
+    memcpy(b + off, bytes, n);
+    const uint32_t crc = clv_crc32(0, b + 8, len - 12);
+    memcpy(b + len - 4, &crc, 4);
+    fp = fopen(path, "wb");
+    CHECK(fp && fwrite(b, 1, len, fp) == len);
+    if (fp)
+        fclose(fp);
+}
+
+/* the file's text (version 04): kept as it is; too long refused before
+ * writing; a NUL byte in it, a length beyond the limit or the file refused */
+TEST(test_mlp_file_text)
+{
+    enum { IN = 3, TEXT_AT = 8 + 14 * 4 + CLV_MLP_META * 8 };
+    clv_mlp *m = net(IN, 4, 0, 1, CLV_ACT_RELU, CLV_MLP_F64, 4);
+    if (!m)
+        return;
+    clv_mlp_init(m, 3);
+    const double mean[IN] = {0, 1, 2}, sd[IN] = {1, 1, 1};
+    char dir[] = "/tmp/clvsim-mlptext-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char path[600], text[CLV_MLP_TEXT_MAX];
+    snprintf(path, sizeof path, "%s/a.net", dir);
+    clv_error err;
+    const char *t = "data.delimiter = \"comma\"\ndata.date_pattern = \"%m/%d/%Y %H:%M\"\n";
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, t, path, &err), CLV_OK);
+    int loss;
+    double *lm = NULL, *ls = NULL;
+    clv_mlp *l = clv_mlp_load(path, 4, &loss, &lm, &ls, NULL, text, &err);
+    CHECK(l != NULL);
+    CHECK_STR(text, t);
+    clv_mlp_free(l), free(lm), free(ls);
+    /* without a text: "" */
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, NULL, path, &err), CLV_OK);
+    l = clv_mlp_load(path, 4, &loss, &lm, &ls, NULL, text, &err);
+    CHECK(l != NULL);
+    CHECK_STR(text, "");
+    clv_mlp_free(l), free(lm), free(ls);
+    /* a text of CLV_MLP_TEXT_MAX bytes: refused, the file left as it was */
+    char *big = malloc(CLV_MLP_TEXT_MAX + 1);
+    memset(big, 'x', CLV_MLP_TEXT_MAX);
+    big[CLV_MLP_TEXT_MAX] = '\0';
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, big, path, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "the network's text has 4096 bytes or more; expected at most 4095");
+    big[CLV_MLP_TEXT_MAX - 1] = '\0'; /* the longest accepted */
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, big, path, &err), CLV_OK);
+    l = clv_mlp_load(path, 4, &loss, &lm, &ls, NULL, text, &err);
+    CHECK(l != NULL && strcmp(text, big) == 0);
+    clv_mlp_free(l), free(lm), free(ls);
+    free(big);
+    /* damage behind a right checksum: a NUL in the text, lengths too long */
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, t, path, &err), CLV_OK);
+    rewrite(path, TEXT_AT + 4 + 3, "", 1);
+    CHECK(clv_mlp_load(path, 4, &loss, &lm, &ls, NULL, text, &err) == NULL);
+    CHECK_STR(err.msg, "the text has a NUL byte at offset 3; expected text");
+    CHECK_STR(text, "");
+    const uint32_t lens[2] = {5000, 3000};
+    CHECK_INT(clv_mlp_save(m, CLV_LOSS_MSE, mean, sd, NULL, t, path, &err), CLV_OK);
+    rewrite(path, TEXT_AT, &lens[0], 4);
+    CHECK(clv_mlp_load(path, 4, &loss, &lm, &ls, NULL, text, &err) == NULL);
+    CHECK_STR(err.msg, "the header gives a text of 5000 bytes; expected at most 4095");
+    rewrite(path, TEXT_AT, &lens[1], 4);
+    CHECK(clv_mlp_load(path, 4, &loss, &lm, &ls, NULL, text, &err) == NULL);
+    CHECK_STR(err.msg, "truncated: 862 bytes, fewer than the 3584 of a header, its text of 3000 bytes and checksum");
+    CHECK(lm == NULL && ls == NULL);
+    unlink(path);
+    rmdir(dir);
     clv_mlp_free(m);
 }
 

@@ -574,6 +574,51 @@ TEST(test_scenario_reference_matches_docs)
     free(readme);
 }
 
+/* Some keys as text and back (clv_scn_keys_text, clv_scn_read_keys): a
+ * real, a 64-bit integer, a string with a quote and a backslash, a bool and
+ * an enum give back the same values; a group, a list or an unknown key is
+ * refused in both directions; a text that does not fit is refused. */
+TEST(test_scenario_keys_text)
+{
+    clv_scenario a, b;
+    clv_error err;
+    CHECK_INT(clv_scn_defaults(&a, &err), CLV_OK);
+    CHECK_INT(clv_scn_defaults(&b, &err), CLV_OK);
+    a.economics.margin_rate = 0.123456789012345;
+    a.scenario.seed = 9007199254740993LL;
+    snprintf(a.economics.currency, sizeof a.economics.currency, "G\"B\\P");
+    a.data.skip_malformed = 1;
+    a.data.unit = CLV_UNIT_DAY;
+    const char *const keys[] = {"economics.margin_rate", "scenario.seed", "economics.currency",
+                                "data.skip_malformed", "data.unit"};
+    char text[1000];
+    CHECK_INT(clv_scn_keys_text(&a, keys, 5, text, sizeof text, &err), CLV_OK);
+    CHECK_STR(text, "economics.margin_rate = 0.123456789012345\nscenario.seed = 9007199254740993L\n"
+                    "economics.currency = \"G\\\"B\\\\P\"\ndata.skip_malformed = true\ndata.unit = \"day\"\n");
+    CHECK_INT(clv_scn_read_keys(&b, text, NULL, 0, "t", &err), CLV_OK);
+    CHECK(b.economics.margin_rate == a.economics.margin_rate && b.scenario.seed == a.scenario.seed);
+    CHECK_STR(b.economics.currency, a.economics.currency);
+    CHECK(b.data.skip_malformed == 1 && b.data.unit == CLV_UNIT_DAY);
+    /* what is not one value */
+    const char *const group[] = {"economics"}, *const list[] = {"interventions.coupons"}, *const none[] = {"x.y"};
+    CHECK_INT(clv_scn_keys_text(&a, group, 1, text, sizeof text, &err), CLV_EINPUT);
+    CHECK_STR(err.field, "economics");
+    CHECK_INT(clv_scn_keys_text(&a, list, 1, text, sizeof text, &err), CLV_EINPUT);
+    CHECK_INT(clv_scn_keys_text(&a, none, 1, text, sizeof text, &err), CLV_EINPUT);
+    CHECK_STR(err.msg, "unknown key; expected a key with a value that is not a list");
+    CHECK_INT(clv_scn_keys_text(&a, keys, 5, text, 40, &err), CLV_EINPUT);
+    CHECK_STR(text, "");
+    CHECK_INT(clv_scn_read_keys(&b, "economics = 1\n", NULL, 0, "t", &err), CLV_EINPUT);
+    CHECK_INT(err.line, 1);
+    CHECK_INT(clv_scn_read_keys(&b, "\n# c\nx.y = 1\n", NULL, 0, "t", &err), CLV_EINPUT);
+    CHECK_INT(err.line, 3);
+    CHECK_STR(err.file, "t");
+    CHECK_STR(err.field, "x.y");
+    /* the checks across keys: two columns the same */
+    CHECK_INT(clv_scn_read_keys(&b, "data.customer_column = 2\n", NULL, 0, "t", &err), CLV_EINPUT);
+    CHECK_STR(err.field, "data.date_column");
+}
+
 /* A scenario by name (clv_scn_find): a path is taken as it is; a name is
  * NAME.cfg in the directories of $CLVSIM_SCENARIO_PATH first, then the
  * shipped ones (the source tree's scenarios/ for this build); an unknown

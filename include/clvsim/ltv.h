@@ -101,9 +101,39 @@ typedef struct clv_ltv_config {
     clv_value_calib calib;      /* the map fitted on the validation rows; its cap
                                  * CLV_LTV_ABOVE_LABELS x label_max (+inf when label_max is 0) */
     clv_ltv_split_record split; /* the split, folds and chosen configuration (all 0: not known) */
+    /* The reader of the real log the network was trained on: the data
+     * section of the training's scenario, of which the reader keys
+     * (clv_ltv_reader_keys: delimiter, header, columns, amount kind, date
+     * format and pattern, skips and the time unit of the BTYD fit) are
+     * kept in the file's text (version 04, clv_ltv_config_text), so that
+     * predict-ltv reads a log as the training did.  reader_recorded 0:
+     * none (trained on synthetic customers only, or a file of version 03
+     * or 02); reader then holds the defaults. */
+    int reader_recorded;
+    clv_scn_data reader;
 } clv_ltv_config;
 
+/* What the scenario's training makes: its settings, and its data section
+ * as the reader (recorded when it names a log and ltv.real_fraction is
+ * above 0). */
 void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c);
+/* The scenario keys of a reader record, in the order of its text
+ * ("data.delimiter", ..., "data.unit"); their count into *n. */
+const char *const *clv_ltv_reader_keys(size_t *n);
+/* The text of a network file (clv_mlp_save's text): the reader record as
+ * lines "data.KEY = value" (clv_scn_keys_text), or "" when reader_recorded
+ * is 0; into buf (size bytes; CLV_MLP_TEXT_MAX holds any).  CLV_OK, or
+ * clv_scn_keys_text's error. */
+int clv_ltv_config_text(const clv_ltv_config *c, char *buf, size_t size, clv_error *err);
+/* The reader record back from such a text into c->reader and
+ * c->reader_recorded (the rest of *c is left as it is): "" gives none (the
+ * defaults, recorded 0); otherwise lines of the reader keys (a key left
+ * out keeps its default), each checked as a scenario's value
+ * (clv_scn_read_keys, with the checks across the data keys), recorded 1.
+ * CLV_EINPUT with err->file origin, err->line the text's line and
+ * err->field the key for a line that is not "key = value", a key that is
+ * not a reader key, or a value outside its key's range. */
+int clv_ltv_config_read_text(const char *text, const char *origin, clv_ltv_config *c, clv_error *err);
 /* The config as the CLV_MLP_META numbers of a network file: meta[0] = 1
  * (the layout), then horizon, discount, annual discount rate, margin rate,
  * the lifecycle's new, active and churned days and loyal purchases, the

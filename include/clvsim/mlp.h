@@ -210,26 +210,34 @@ void clv_standardize_apply(double *X, size_t n, size_t k, const double *mean, co
 
 /* ---- files ---- */
 
-enum { CLV_MLP_META = 64 };
+enum { CLV_MLP_META = 64, CLV_MLP_TEXT_MAX = 4096 };
 
 /* Save the network with its loss, the standardisation of its inputs (n_in
- * means and sds) and CLV_MLP_META numbers of configuration that its user
- * defines (meta; NULL: zeros): a versioned binary file (magic "CLVMLP03",
- * the spec, the loss, the configuration, the statistics, the parameters in
- * double, a CRC-32), written atomically.  A mean, sd or parameter that is
- * not finite, or an sd that is not above 0, is CLV_ENUMERIC and nothing is
- * written (clv_mlp_load would refuse the file). */
+ * means and sds), CLV_MLP_META numbers of configuration that its user
+ * defines (meta; NULL: zeros) and a text of its user's (text: NULL or "",
+ * none; else a string of fewer than CLV_MLP_TEXT_MAX bytes, kept as it is;
+ * train-ltv's is clv_ltv_config_text's): a versioned binary file (magic
+ * "CLVMLP04", the spec, the loss, the configuration, the text's length and
+ * bytes, the statistics, the parameters in double, a CRC-32 of everything
+ * after the magic), written atomically.  A mean, sd
+ * or parameter that is not finite, or an sd that is not above 0, is
+ * CLV_ENUMERIC and nothing is written (clv_mlp_load would refuse the
+ * file); a text of CLV_MLP_TEXT_MAX bytes or more is CLV_EINPUT. */
 int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const double *meta,
-                 const char *path, clv_error *err);
+                 const char *text, const char *path, clv_error *err);
 /* Load a network saved by clv_mlp_save, for batches of up to max_batch
  * rows, in the precision it was saved in; *mean and *sd are allocated
- * (free them); meta (may be NULL) receives the configuration, which is the
- * caller's to check (clv_ltv_config_unpack for train-ltv's); a file of
- * version 02 (clvsim 0.1, 16 numbers of configuration) is read with the
- * numbers past its 16 set to 0.  Refused with
+ * (free them); meta (may be NULL) receives the configuration and text (may
+ * be NULL; else CLV_MLP_TEXT_MAX bytes) the text, both the caller's to
+ * check (clv_ltv_config_unpack and clv_ltv_config_read_text for
+ * train-ltv's).  A file of version 03 (no text) is read with the text "",
+ * one of version 02 (clvsim 0.1, 16 numbers of configuration) also with
+ * the numbers past its 16 set to 0.  Refused with
  * CLV_EINPUT, err naming the file and saying what is wrong and what is
  * accepted: a path that is not a regular file (a directory or FIFO without
- * blocking); a file that is not a network or of another version; a spec
+ * blocking); a file that is not a network or of another version; a text
+ * longer than the file or than CLV_MLP_TEXT_MAX - 1 bytes, or with a NUL
+ * byte; a spec
  * outside clv_mlp_alloc's limits, an unknown activation, precision or loss,
  * a loss that does not match the outputs (ZILN 3, MSE and BCE 1), a
  * non-zero width past the hidden layers; a length other than the one the
@@ -242,7 +250,7 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
  * max_batch x (the inputs + 3 x the hidden widths + 2 x the widest layer)
  * elements, as clv_mlp_alloc's. */
 clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, double *meta,
-                      clv_error *err);
+                      char *text, clv_error *err);
 
 #ifdef __cplusplus
 }

@@ -438,6 +438,27 @@ int clv_scn_check(const clv_scenario *scn, clv_error *err);
  * Loading that text gives back the same scenario.  Returns CLV_OK or CLV_EIO. */
 int clv_scn_write(const clv_scenario *scn, FILE *fp, clv_error *err);
 
+/* Some keys of *scn as text, one line "key = value" per key in the order
+ * of keys[0..n) (full paths of keys that are not groups or lists; values
+ * written as clv_scn_write writes them), into buf (size bytes, with its
+ * NUL); what clv_scn_read_keys reads back.  Returns CLV_OK, or CLV_EINPUT
+ * naming the key (err->field) for an unknown key, a group or list, or a
+ * string with a line break, and when the text does not fit; CLV_ENUMERIC
+ * for a number that is not finite; CLV_ENOMEM. */
+int clv_scn_keys_text(const clv_scenario *scn, const char *const *keys, size_t n, char *buf, size_t size,
+                      clv_error *err);
+/* Set keys of *scn from text of lines "key = value" (libconfig values, as
+ * --set takes them; blank lines and lines starting with # are skipped),
+ * each checked against its key's type and range as a --set override is;
+ * keys (n_keys of them; NULL: any key) are the keys accepted.  Then every
+ * value of *scn is checked, with the checks across keys (clv_scn_check).
+ * Returns CLV_OK, or CLV_EINPUT with err->file origin, err->line the line
+ * of the text (0 for a check across keys) and err->field the key, for a
+ * line that is not "key = value", a key not accepted, and a value refused;
+ * keys before the bad line have been set. */
+int clv_scn_read_keys(clv_scenario *scn, const char *text, const char *const *keys, size_t n_keys,
+                      const char *origin, clv_error *err);
+
 /* Write the key reference (Markdown: key, type, unit, default, accepted
  * values, meaning) to fp.  This is the text of scenarios/README.md's
  * reference section. */

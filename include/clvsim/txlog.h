@@ -80,7 +80,9 @@ typedef struct clv_txlog_opts {
      * malformed (kind "customer"). */
     int skip_missing_customer;
     /* NULL, or a strftime-style pattern (clvsim/date.h, "%m/%d/%Y %H:%M")
-     * that replaces date_format; the caller's string. */
+     * that replaces date_format; the caller's string.  A date field of
+     * more than 32 characters is not a date (kind "date"), by a pattern as
+     * in every format. */
     const char *date_pattern;
     /* Columns by header name: customer, date, amount, quantity.  A name
      * that is not NULL picks the column of the first line (the header,

@@ -93,9 +93,11 @@ int cli_opt_date(const char *cmd, const cli_opts *o, const char *name, int32_t *
 int cli_opt_threads(const char *cmd, const cli_opts *o, int *v);
 /* The transaction-log reader's options (--delimiter, --header,
  * --date-format, --amount-kind, --customer-column, --date-column,
- * --amount-column, --quantity-column, --skip-malformed) into *ro, from the
- * defaults.  0, or -1 after reporting. */
-int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro);
+ * --amount-column, --quantity-column, --skip-malformed,
+ * --skip-missing-customer, and --no-skip-malformed and
+ * --no-skip-missing-customer where the command has them) into *ro, each
+ * over base's value (NULL: the defaults).  0, or -1 after reporting. */
+int cli_reader_options(const char *cmd, const cli_opts *o, const clv_txlog_opts *base, clv_txlog_opts *ro);
 
 /* Load the scenario named by the one positional argument, with the common
  * options as overrides.  -1 when loaded, else the exit status (reported). */

@@ -90,7 +90,7 @@ static int parse_options(const cli_opts *o, fit_job *j)
     }
     if (cli_opt_date("fit", o, "calibration-end", &j->cal_end) || cli_opt_date("fit", o, "holdout-end", &j->hold_end) ||
         cli_opt_enum("fit", o, "unit", units, &j->unit) || parse_models(cli_opt(o, "model"), j->want) ||
-        cli_reader_options("fit", o, &j->ro) ||
+        cli_reader_options("fit", o, NULL, &j->ro) ||
         cli_opt_int("fit", o, "starts", 1, 16, &j->fo.starts) ||
         cli_opt_real("fit", o, "margin", 0, 1, &j->margin) ||
         cli_opt_real("fit", o, "annual-discount-rate", 0, 1, &j->annual_rate) ||

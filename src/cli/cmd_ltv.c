@@ -176,6 +176,29 @@ static int explain_top(clv_ltv_model *lm, const clv_rfm_table *t, const double *
     return st;
 }
 
+/* a reader record's text (lines data.KEY = VALUE) as "KEY VALUE; ..." */
+static void reader_summary(const char *text, char *out, size_t n)
+{
+    size_t len = 0;
+    out[0] = '\0';
+    for (const char *p = text; *p && len + 1 < n;) {
+        const char *end = strchr(p, '\n'), *eq = strstr(p, " = ");
+        const size_t line = end ? (size_t)(end - p) : strlen(p);
+        const char *key = strncmp(p, "data.", 5) == 0 ? p + 5 : p;
+        if (eq && eq < p + line) {
+            const char *v = eq + 3, *ve = p + line;
+            if (*v == '"' && ve > v + 1 && ve[-1] == '"')
+                v++, ve--;
+            if (ve > v) /* an empty string (no date pattern): not shown */
+                len += (size_t)snprintf(out + len, n - len, "%s%.*s %.*s", len ? "; " : "", (int)(eq - key), key,
+                                    (int)(ve - v), v);
+        }
+        if (len >= n)
+            len = n - 1;
+        p += line + (end != NULL);
+    }
+}
+
 /* clvsim predict-ltv MODEL TRANSACTIONS --cutoff DATE: per-customer predictions as CSV */
 int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
 {
@@ -202,11 +225,33 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         return EXIT_USAGE;
     }
     int explain = 0;
-    if (cli_opt_date(cmd->name, &o, "cutoff", &cutoff) || cli_opt_enum(cmd->name, &o, "unit", units, &unit) ||
-        cli_reader_options(cmd->name, &o, &ro) || cli_opt_threads(cmd->name, &o, &threads) ||
+    if (cli_opt_date(cmd->name, &o, "cutoff", &cutoff) || cli_opt_threads(cmd->name, &o, &threads) ||
         cli_opt_int(cmd->name, &o, "explain", 1, 1000000, &explain))
         return EXIT_USAGE;
     const char *model_path = o.args[0], *log = o.args[1];
+    clv_error err;
+    clv_ltv_model *lm = clv_ltv_model_load(model_path, LTV_INFER_BATCH, NULL, &err);
+    if (!lm)
+        return cli_report(&err);
+    const clv_ltv_config cfg = *clv_ltv_model_config(lm);
+    /* the reader of the network's training, under the options given here */
+    clv_txlog_opts trained;
+    clv_txlog_opts_default(&trained);
+    if (cfg.reader_recorded) {
+        clv_txlog_opts_from_scenario(&trained, &cfg.reader);
+        unit = cfg.reader.unit;
+    }
+    if (cli_opt_enum(cmd->name, &o, "unit", units, &unit) || cli_reader_options(cmd->name, &o, &trained, &ro)) {
+        clv_ltv_model_free(lm);
+        return EXIT_USAGE;
+    }
+    if (cfg.reader_recorded && !o.quiet) {
+        char text[CLV_MLP_TEXT_MAX], shown[CLV_MLP_TEXT_MAX] = "";
+        if (clv_ltv_config_text(&cfg, text, sizeof text, &err) == CLV_OK)
+            reader_summary(text, shown, sizeof shown);
+        fprintf(stderr, "clvsim predict-ltv: reading %s as the network's training read its log (%s), with the "
+                        "options given here over those\n", log, shown);
+    }
     char outdir[CLV_IO_PATH_MAX];
     if (o.output)
         snprintf(outdir, sizeof outdir, "%s", o.output);
@@ -214,11 +259,6 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
         const char *base = strrchr(log, '/');
         snprintf(outdir, sizeof outdir, "out/predict-%s", base ? base + 1 : log);
     }
-    clv_error err;
-    clv_ltv_model *lm = clv_ltv_model_load(model_path, LTV_INFER_BATCH, NULL, &err);
-    if (!lm)
-        return cli_report(&err);
-    const clv_ltv_config cfg = *clv_ltv_model_config(lm);
     int st = CLV_OK;
     cli_progress bar;
     cli_progress_init(&bar, o.quiet);

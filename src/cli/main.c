@@ -22,7 +22,8 @@ static const char *const compare_options[] = {"tables", "policy-plugin", NULL};
 static const char *const train_ltv_options[] = {"split", "folds", "search", "trials", "importance", NULL};
 static const char *const predict_options[] = {"cutoff", "unit", "delimiter", "header", "customer-column",
                                               "date-column", "amount-column", "quantity-column", "amount-kind",
-                                              "date-format", "skip-malformed!", "skip-missing-customer!", "explain", NULL};
+                                              "date-format", "skip-malformed!", "skip-missing-customer!", "no-skip-malformed!",
+                                              "no-skip-missing-customer!", "explain", NULL};
 
 /* the full help of each command, man/help/NAME.txt, and the options of
  * every command, man/help/common.txt: made C strings by the Makefile

@@ -278,8 +278,10 @@ static int column_opt(const char *cmd, const cli_opts *o, const char *name, int 
     const char *s = cli_opt(o, name);
     if (!s)
         return 0;
-    if (*s == '\0' || strspn(s, "0123456789") == strlen(s))
+    if (*s == '\0' || strspn(s, "0123456789") == strlen(s)) {
+        *col_name = NULL;
         return cli_opt_int(cmd, o, name, lo, 64, v);
+    }
     *col_name = s;
     return 0;
 }
@@ -288,8 +290,12 @@ static int column_opt(const char *cmd, const cli_opts *o, const char *name, int 
 static int date_format_opt(const char *cmd, const cli_opts *o, const char *const *names, clv_txlog_opts *ro)
 {
     const char *s = cli_opt(o, "date-format");
-    if (!s || !strchr(s, '%'))
+    if (!s)
+        return 0;
+    if (!strchr(s, '%')) {
+        ro->date_pattern = NULL;
         return cli_opt_enum(cmd, o, "date-format", names, &ro->date_format);
+    }
     char why[160];
     if (clv_date_pattern_check(s, why, sizeof why) != 0) {
         cli_errorf(cmd, "--date-format: %s, got '%s' (or one of auto, YYYYMMDD, YYYY-MM-DD, datetime)", why, s);
@@ -299,13 +305,32 @@ static int date_format_opt(const char *cmd, const cli_opts *o, const char *const
     return 0;
 }
 
-int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro)
+/* a skip flag: --NAME sets it, --no-NAME (where the command has it) clears it */
+static int skip_opt(const char *cmd, const cli_opts *o, const char *name, int *v)
+{
+    char no[64];
+    snprintf(no, sizeof no, "no-%s", name);
+    if (cli_opt(o, name) && cli_opt(o, no)) {
+        cli_errorf(cmd, "--%s and --%s: expected one of them", name, no);
+        return -1;
+    }
+    if (cli_opt(o, name))
+        *v = 1;
+    else if (cli_opt(o, no))
+        *v = 0;
+    return 0;
+}
+
+int cli_reader_options(const char *cmd, const cli_opts *o, const clv_txlog_opts *base, clv_txlog_opts *ro)
 {
     static const char *const delims[] = {"auto", "whitespace", "comma", NULL};
     static const char *const headers[] = {"auto", "yes", "no", NULL};
     static const char *const datefmts[] = {"auto", "YYYYMMDD", "YYYY-MM-DD", "datetime", NULL};
     static const char *const amounts[] = {"total", "unit-price", NULL};
-    clv_txlog_opts_default(ro);
+    if (base)
+        *ro = *base;
+    else
+        clv_txlog_opts_default(ro);
     if (cli_opt_enum(cmd, o, "delimiter", delims, &ro->delimiter) ||
         cli_opt_enum(cmd, o, "header", headers, &ro->header) ||
         date_format_opt(cmd, o, datefmts, ro) ||
@@ -313,13 +338,13 @@ int cli_reader_options(const char *cmd, const cli_opts *o, clv_txlog_opts *ro)
         column_opt(cmd, o, "customer-column", 1, &ro->customer_column, &ro->column_name[0]) ||
         column_opt(cmd, o, "date-column", 1, &ro->date_column, &ro->column_name[1]) ||
         column_opt(cmd, o, "amount-column", 1, &ro->amount_column, &ro->column_name[2]) ||
-        column_opt(cmd, o, "quantity-column", 0, &ro->quantity_column, &ro->column_name[3]))
+        column_opt(cmd, o, "quantity-column", 0, &ro->quantity_column, &ro->column_name[3]) ||
+        skip_opt(cmd, o, "skip-malformed", &ro->skip_malformed) ||
+        skip_opt(cmd, o, "skip-missing-customer", &ro->skip_missing_customer))
         return -1;
     if (ro->amount_kind == CLV_AMOUNT_UNIT_PRICE && ro->quantity_column == 0 && !ro->column_name[3]) {
         cli_errorf(cmd, "--amount-kind unit-price needs --quantity-column");
         return -1;
     }
-    ro->skip_malformed = cli_opt(o, "skip-malformed") != NULL;
-    ro->skip_missing_customer = cli_opt(o, "skip-missing-customer") != NULL;
     return 0;
 }

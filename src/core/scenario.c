@@ -1638,6 +1638,62 @@ int clv_scn_check(const clv_scenario *scn, clv_error *err)
     return st == CLV_OK ? cross_check(&ld, NULL, &none, scn) : st;
 }
 
+int clv_scn_read_keys(clv_scenario *scn, const char *text, const char *const *keys, size_t n_keys,
+                      const char *origin, clv_error *err)
+{
+    clv_error_clear(err);
+    loader ld = {.main_path = scn->source, .base_dir = ".", .origin = origin, .big = NULL, .err = err};
+    int line = 0;
+    for (const char *p = text; *p;) {
+        const char *end = strchr(p, '\n');
+        const size_t len = end ? (size_t)(end - p) : strlen(p);
+        line++;
+        char buf[CLV_PATH_MAX + 256];
+        if (len >= sizeof buf)
+            return clv_error_set(err, CLV_EINPUT, origin, line, NULL, "a line of %zu characters; expected at most "
+                                 "%zu", len, sizeof buf - 1);
+        memcpy(buf, p, len);
+        buf[len] = '\0';
+        p += len + (end != NULL);
+        /* trailing and leading blanks; blank lines and # comments */
+        size_t n = len;
+        while (n > 0 && (buf[n - 1] == ' ' || buf[n - 1] == '\t' || buf[n - 1] == '\r'))
+            buf[--n] = '\0';
+        char *key = buf + strspn(buf, " \t");
+        if (!*key || *key == '#')
+            continue;
+        char *eq = strchr(key, '=');
+        if (!eq || eq == key)
+            return clv_error_set(err, CLV_EINPUT, origin, line, NULL, "expected KEY = VALUE, got \"%.80s\"", key);
+        char *kend = eq;
+        while (kend > key && (kend[-1] == ' ' || kend[-1] == '\t'))
+            kend--;
+        *kend = '\0';
+        const char *value = eq + 1 + strspn(eq + 1, " \t");
+        int allowed = keys == NULL;
+        for (size_t i = 0; !allowed && i < n_keys; i++)
+            allowed = strcmp(keys[i], key) == 0;
+        if (!allowed) {
+            char acc[600] = "";
+            for (size_t i = 0; i < n_keys; i++)
+                snprintf(acc + strlen(acc), sizeof acc - strlen(acc), "%s%s", i ? ", " : "", keys[i]);
+            return clv_error_set(err, CLV_EINPUT, origin, line, key, "not a key accepted here; expected one of %s",
+                                 acc);
+        }
+        const clv_scn_override ov = {key, value, origin};
+        const overrides o = {&ov, 1};
+        const int st = apply_overrides(&ld, &o, scn);
+        if (st != CLV_OK) {
+            if (err)
+                err->line = line;
+            return st;
+        }
+    }
+    const overrides none = {NULL, 0};
+    int st = check_stored(&ld, clv__scn_keys, clv__scn_n_keys, (const char *)scn, "");
+    return st == CLV_OK ? cross_check(&ld, NULL, &none, scn) : st;
+}
+
 const char *clv_scn_enum_name(const char *key, int value)
 {
     const clv__key *k = clv__scn_find(key);

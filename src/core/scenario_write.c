@@ -180,6 +180,47 @@ int clv_scn_write(const clv_scenario *scn, FILE *fp, clv_error *err)
     return clv_numcheck_error(&chk, fp, NULL, err);
 }
 
+int clv_scn_keys_text(const clv_scenario *scn, const char *const *keys, size_t n, char *buf, size_t size,
+                      clv_error *err)
+{
+    char *mem = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&mem, &len);
+    if (!fp)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    clv_numcheck chk = {0};
+    int st = CLV_OK;
+    for (size_t i = 0; st == CLV_OK && i < n; i++) {
+        const clv__key *k = clv__scn_find(keys[i]);
+        if (!k || k->type == CLV__K_GROUP || k->type == CLV__K_LIST)
+            st = clv_error_set(err, CLV_EINPUT, NULL, 0, keys[i], "%s; expected a key with a value that is not a "
+                               "list", k ? "a group or list" : "unknown key");
+        else if ((k->type == CLV__K_STRING || k->type == CLV__K_PATH) &&
+                 strpbrk((const char *)scn + k->off, "\n\r"))
+            st = clv_error_set(err, CLV_EINPUT, NULL, 0, keys[i], "the value has a line break; expected one "
+                               "line");
+        else {
+            fprintf(fp, "%s = ", keys[i]);
+            put_value(fp, &chk, k, keys[i], (const char *)scn, 0);
+            fputc('\n', fp);
+        }
+    }
+    if (fclose(fp) != 0 && st == CLV_OK)
+        st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    if (st == CLV_OK && chk.bad)
+        st = clv_error_set(err, CLV_ENUMERIC, NULL, 0, chk.column, "the value is %g; expected a finite number",
+                           chk.value);
+    if (st == CLV_OK && len >= size)
+        st = clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the keys take %zu bytes of text; expected fewer than "
+                           "%zu", len, size);
+    if (st == CLV_OK)
+        memcpy(buf, mem, len + 1);
+    else if (size)
+        buf[0] = '\0';
+    free(mem);
+    return st;
+}
+
 /* ---- the reference ---- */
 
 static const char *type_name(const clv__key *k)

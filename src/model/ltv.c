@@ -298,6 +298,55 @@ void clv_ltv_config_of(const clv_scenario *scn, clv_ltv_config *c)
     c->lifecycle = scn->lifecycle;
     c->btyd_features = scn->ltv.btyd_features;
     c->btyd_model = scn->population.model;
+    c->reader_recorded = scn->data.transactions[0] && scn->ltv.real_fraction > 0;
+    c->reader = scn->data;
+}
+
+static const char *const reader_keys[] = {
+    "data.delimiter",     "data.header",       "data.customer_column", "data.date_column",
+    "data.amount_column", "data.quantity_column", "data.amount_kind",  "data.date_format",
+    "data.date_pattern",  "data.skip_malformed", "data.skip_missing_customer", "data.unit"};
+enum { N_READER_KEYS = sizeof reader_keys / sizeof reader_keys[0] };
+
+const char *const *clv_ltv_reader_keys(size_t *n)
+{
+    *n = N_READER_KEYS;
+    return reader_keys;
+}
+
+int clv_ltv_config_text(const clv_ltv_config *c, char *buf, size_t size, clv_error *err)
+{
+    if (!c->reader_recorded) {
+        if (size)
+            buf[0] = '\0';
+        return CLV_OK;
+    }
+    clv_scenario *scn = malloc(sizeof *scn);
+    if (!scn)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    int st = clv_scn_defaults(scn, err);
+    scn->data = c->reader;
+    if (st == CLV_OK)
+        st = clv_scn_keys_text(scn, reader_keys, N_READER_KEYS, buf, size, err);
+    free(scn);
+    return st;
+}
+
+int clv_ltv_config_read_text(const char *text, const char *origin, clv_ltv_config *c, clv_error *err)
+{
+    clv_scenario *scn = malloc(sizeof *scn);
+    if (!scn)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    int st = clv_scn_defaults(scn, err);
+    const char *p = text + strspn(text, " \t\r\n");
+    if (st == CLV_OK && *p)
+        st = clv_scn_read_keys(scn, text, reader_keys, N_READER_KEYS, origin, err);
+    if (st == CLV_OK) {
+        c->reader = scn->data;
+        c->reader_recorded = *p != '\0';
+    }
+    free(scn);
+    return st;
 }
 
 /* the calibration into numbers 48 .. 63 (0 when there is none) */
@@ -598,10 +647,11 @@ clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_
         return NULL;
     }
     double meta[CLV_MLP_META];
+    char text[CLV_MLP_TEXT_MAX];
     /* first with buffers for one row: the shape is checked against what
      * train-ltv makes before buffers for max_batch rows are allocated (a
      * small file with a layer of 100000 units would need gigabytes of them) */
-    if (!(lm->net = clv_mlp_load(path, 1, &lm->loss, &lm->mean, &lm->sd, meta, err)) ||
+    if (!(lm->net = clv_mlp_load(path, 1, &lm->loss, &lm->mean, &lm->sd, meta, NULL, err)) ||
         check_shape(lm->net, lm->loss, path, err) != CLV_OK) {
         clv_ltv_model_free(lm);
         return NULL;
@@ -609,13 +659,19 @@ clv_ltv_model *clv_ltv_model_load(const char *path, size_t max_batch, const clv_
     clv_mlp_free(lm->net);
     free(lm->mean), free(lm->sd);
     lm->mean = lm->sd = NULL;
-    if (!(lm->net = clv_mlp_load(path, max_batch, &lm->loss, &lm->mean, &lm->sd, meta, err))) {
+    if (!(lm->net = clv_mlp_load(path, max_batch, &lm->loss, &lm->mean, &lm->sd, meta, text, err))) {
         clv_ltv_model_free(lm);
         return NULL;
     }
     if (clv_ltv_config_unpack(meta, &lm->cfg, err) != CLV_OK) {
         if (err)
             snprintf(err->file, sizeof err->file, "%s", path);
+        clv_ltv_model_free(lm);
+        return NULL;
+    }
+    char origin[CLV_ERROR_FILE_MAX];
+    snprintf(origin, sizeof origin, "%.900s (its reader record)", path);
+    if (clv_ltv_config_read_text(text, origin, &lm->cfg, err) != CLV_OK) {
         clv_ltv_model_free(lm);
         return NULL;
     }

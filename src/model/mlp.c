@@ -520,18 +520,24 @@ void clv_standardize_apply(double *X, size_t n, size_t k, const double *mean, co
 
 /* ---- files ---- */
 
-static const char MLP_MAGIC[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '3'};
-/* version 02 (clvsim 0.1): the same file with CLV_MLP_META_02 numbers of
- * configuration; read with the rest of the numbers 0 */
+static const char MLP_MAGIC[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '4'};
+/* version 03: no text (its length and bytes absent); version 02 (clvsim
+ * 0.1): also CLV_MLP_META_02 numbers of configuration only.  Both are read
+ * with the text "" and the numbers they lack 0. */
+static const char MLP_MAGIC_03[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '3'};
 static const char MLP_MAGIC_02[8] = {'C', 'L', 'V', 'M', 'L', 'P', '0', '2'};
 enum { CLV_MLP_META_02 = 16 };
 
 int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *sd, const double *meta,
-                 const char *path, clv_error *err)
+                 const char *text, const char *path, clv_error *err)
 {
     double cfg[CLV_MLP_META] = {0};
     if (meta)
         memcpy(cfg, meta, sizeof cfg);
+    const uint32_t text_len = text ? (uint32_t)strnlen(text, CLV_MLP_TEXT_MAX) : 0;
+    if (text_len >= CLV_MLP_TEXT_MAX)
+        return clv_error_set(err, CLV_EINPUT, path, 0, NULL, "the network's text has %d bytes or more; expected "
+                             "at most %d", CLV_MLP_TEXT_MAX, CLV_MLP_TEXT_MAX - 1);
     const clv_mlp_spec *s = &m->spec;
     int32_t head[6 + CLV_MAX_LAYERS] = {s->n_in, s->n_hidden, s->n_out, s->activation, s->precision, loss};
     for (int l = 0; l < s->n_hidden; l++)
@@ -561,6 +567,8 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
     }
     uint32_t crc = clv_crc32(0, head, sizeof head);
     crc = clv_crc32(crc, cfg, sizeof cfg);
+    crc = clv_crc32(crc, &text_len, sizeof text_len);
+    crc = clv_crc32(crc, text ? text : "", text_len);
     crc = clv_crc32(crc, mean, K * sizeof *mean);
     crc = clv_crc32(crc, sd, K * sizeof *sd);
     crc = clv_crc32(crc, p, P * sizeof *p);
@@ -568,7 +576,8 @@ int clv_mlp_save(const clv_mlp *m, int loss, const double *mean, const double *s
     int st = clv_afile_open(&af, path, err);
     if (st == CLV_OK) {
         int ok = fwrite(MLP_MAGIC, 1, 8, af.fp) == 8 && fwrite(head, sizeof head, 1, af.fp) == 1 &&
-                 fwrite(cfg, sizeof cfg, 1, af.fp) == 1 && fwrite(mean, sizeof *mean, K, af.fp) == K && fwrite(sd, sizeof *sd, K, af.fp) == K &&
+                 fwrite(cfg, sizeof cfg, 1, af.fp) == 1 && fwrite(&text_len, sizeof text_len, 1, af.fp) == 1 &&
+                 (!text_len || fwrite(text, 1, text_len, af.fp) == text_len) && fwrite(mean, sizeof *mean, K, af.fp) == K && fwrite(sd, sizeof *sd, K, af.fp) == K &&
                  fwrite(p, sizeof *p, P, af.fp) == P && fwrite(&crc, sizeof crc, 1, af.fp) == 1;
         if (!ok) {
             clv_afile_abort(&af);
@@ -623,9 +632,13 @@ static int bad_head(const int32_t *head, char *why, size_t n)
 }
 
 clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **mean, double **sd, double *meta,
-                      clv_error *err)
+                      char *text, clv_error *err)
 {
     double cfg[CLV_MLP_META];
+    char txt[CLV_MLP_TEXT_MAX];
+    uint32_t text_len = 0;
+    if (text)
+        text[0] = '\0';
     *mean = *sd = NULL;
     FILE *fp;
     uint64_t len;
@@ -638,21 +651,37 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
     uint64_t K = 0, P = 0;
     /* the header, checked against the limits and the file's length before
      * anything is allocated */
-    int n_cfg = CLV_MLP_META;
+    int n_cfg = CLV_MLP_META, version = 4;
     memset(cfg, 0, sizeof cfg);
     if (len < 8 || fread(magic, 1, 8, fp) != 8 || memcmp(magic, MLP_MAGIC, 6) != 0)
         snprintf(why, sizeof why, "not a clvsim network (no CLVMLP magic)");
-    else if (memcmp(magic, MLP_MAGIC, 8) != 0 && memcmp(magic, MLP_MAGIC_02, 8) != 0)
-        snprintf(why, sizeof why, "a network of another format version; expected version 03 (or 02)");
-    else
-        n_cfg = memcmp(magic, MLP_MAGIC_02, 8) == 0 ? CLV_MLP_META_02 : CLV_MLP_META;
-    const uint64_t fixed = 8 + sizeof head + (uint64_t)n_cfg * sizeof *cfg + sizeof(uint32_t);
+    else if (memcmp(magic, MLP_MAGIC, 8) != 0 && memcmp(magic, MLP_MAGIC_03, 8) != 0 &&
+             memcmp(magic, MLP_MAGIC_02, 8) != 0)
+        snprintf(why, sizeof why, "a network of another format version; expected version 04 (or 03, 02)");
+    else {
+        version = memcmp(magic, MLP_MAGIC_02, 8) == 0 ? 2 : memcmp(magic, MLP_MAGIC_03, 8) == 0 ? 3 : 4;
+        n_cfg = version == 2 ? CLV_MLP_META_02 : CLV_MLP_META;
+    }
+    /* the fixed part: magic, header, configuration, (04) the text's
+     * length, checksum */
+    const uint64_t fixed = 8 + sizeof head + (uint64_t)n_cfg * sizeof *cfg + (version >= 4 ? sizeof text_len : 0) +
+                           sizeof(uint32_t);
     if (why[0])
         ;
     else if (len < fixed || fread(head, sizeof head, 1, fp) != 1 || fread(cfg, sizeof *cfg, (size_t)n_cfg, fp) !=
-             (size_t)n_cfg)
+             (size_t)n_cfg || (version >= 4 && fread(&text_len, sizeof text_len, 1, fp) != 1))
         snprintf(why, sizeof why, "truncated: %llu bytes, fewer than the %llu of a header and checksum",
                  (unsigned long long)len, (unsigned long long)fixed);
+    else if (text_len >= CLV_MLP_TEXT_MAX)
+        snprintf(why, sizeof why, "the header gives a text of %lu bytes; expected at most %d",
+                 (unsigned long)text_len, CLV_MLP_TEXT_MAX - 1);
+    else if (len < fixed + text_len || fread(txt, 1, text_len, fp) != text_len)
+        snprintf(why, sizeof why, "truncated: %llu bytes, fewer than the %llu of a header, its text of %lu bytes "
+                 "and checksum", (unsigned long long)len, (unsigned long long)(fixed + text_len),
+                 (unsigned long)text_len);
+    else if (memchr(txt, '\0', text_len))
+        snprintf(why, sizeof why, "the text has a NUL byte at offset %zu; expected text",
+                 (size_t)((const char *)memchr(txt, '\0', text_len) - txt));
     else if (!bad_head(head, why, sizeof why)) {
         /* at most 9 layers of 100000 x 100001: no overflow */
         K = (uint64_t)head[0];
@@ -661,7 +690,7 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
             P += (uint64_t)out * (uint64_t)in + (uint64_t)out;
             in = out;
         }
-        const uint64_t need = fixed + (2 * K + P) * sizeof(double);
+        const uint64_t need = fixed + text_len + (2 * K + P) * sizeof(double);
         if (len != need)
             snprintf(why, sizeof why, "%s: the header gives %llu inputs, %d hidden layers, %d outputs and %llu "
                      "parameters, which take %llu bytes; the file has %llu",
@@ -693,6 +722,9 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
         else {
             uint32_t crc = clv_crc32(0, head, sizeof head);
             crc = clv_crc32(crc, cfg, (size_t)n_cfg * sizeof *cfg);
+            if (version >= 4)
+                crc = clv_crc32(crc, &text_len, sizeof text_len);
+            crc = clv_crc32(crc, txt, text_len);
             crc = clv_crc32(crc, *mean, K * sizeof **mean);
             crc = clv_crc32(crc, *sd, K * sizeof **sd);
             crc = clv_crc32(crc, p, P * sizeof *p);
@@ -719,6 +751,10 @@ clv_mlp *clv_mlp_load(const char *path, size_t max_batch, int *loss, double **me
             clv_mlp_set_params(m, p);
             if (meta)
                 memcpy(meta, cfg, sizeof cfg);
+            if (text) {
+                memcpy(text, txt, text_len);
+                text[text_len] = '\0';
+            }
         }
     }
     fclose(fp);

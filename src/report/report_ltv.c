@@ -134,9 +134,12 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
     {
         clv_ltv_config cfg;
         double meta[CLV_MLP_META];
+        char text[CLV_MLP_TEXT_MAX];
         clv_ltv_study_config(s, scn, &cfg);
         clv_ltv_config_pack(&cfg, meta);
-        st = clv_mlp_save(s->mlp, s->chosen.loss, s->mean, s->sd, meta, path, err);
+        st = clv_ltv_config_text(&cfg, text, sizeof text, err);
+        if (st == CLV_OK)
+            st = clv_mlp_save(s->mlp, s->chosen.loss, s->mean, s->sd, meta, text, path, err);
     }
     clv_afile af;
     if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_history.csv", scn->source, &af, err)) == CLV_OK) {
