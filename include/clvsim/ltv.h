@@ -544,6 +544,11 @@ clv_ltv_model *clv_ltv_study_model(const clv_ltv_study *s, const clv_scenario *s
 /* The config of the network of s trained for scn: clv_ltv_config_of with
  * the training rows' largest label and count. */
 void clv_ltv_study_config(const clv_ltv_study *s, const clv_scenario *scn, clv_ltv_config *c);
+/* Save the trained network of s for scn at path (clv_mlp_save, atomic):
+ * its standardisation, the config of clv_ltv_study_config (clv_ltv_config_pack)
+ * and its reader record (clv_ltv_config_text), what clv_ltv_model_load
+ * and predict-ltv read.  clv_mlp_save's errors. */
+int clv_ltv_study_save(const clv_ltv_study *s, const clv_scenario *scn, const char *path, clv_error *err);
 void clv_ltv_study_free(clv_ltv_study *s);
 
 /* ---- its files (src/report/report_ltv.c) ---- */

@@ -12,6 +12,9 @@ returns paired intervals (clv_evaluate).
 
 ``fit(log, calibration_end, ...)`` fits BG/NBD, Pareto/NBD and Gamma-Gamma to a
 transaction log (clv_fit_study_run): parameters, standard errors, log-likelihoods.
+``validate(scenario)``, ``train_ltv(scenario, save=PATH)`` and
+``predict_ltv(model, log, cutoff)`` are ``clvsim validate``, ``train-ltv`` and
+``predict-ltv``: the same numbers as their CSVs.
 
 Errors of the C library raise ``clvsim.Error`` (a ValueError) whose text is
 ``FILE:LINE: key: message`` and whose attributes ``file``, ``line``,
@@ -24,7 +27,7 @@ import numpy as np
 from . import _clvsim
 from ._clvsim import Error
 
-__all__ = ["Env", "Error", "fit", "simulate", "study", "Study", "Box", "MultiDiscrete", "evaluate", "Evaluation", "load_scenario", "OBS_NAMES",
+__all__ = ["Env", "Error", "fit", "predict_ltv", "train_ltv", "validate", "simulate", "study", "Study", "Box", "MultiDiscrete", "evaluate", "Evaluation", "load_scenario", "OBS_NAMES",
            "DAY_NAMES", "METRIC_NAMES", "SEGMENTS", "STAGES"]
 __version__ = _clvsim.VERSION
 
@@ -372,17 +375,126 @@ def evaluate(scenario, policies, overrides=None, threads=1, confidence=None):
     return Evaluation(ev, names, confidence or scn.info()["confidence"])
 
 
+_DELIMITERS = ("auto", "whitespace", "comma")
+_HEADERS = ("auto", "yes", "no")
+_DATE_FORMATS = ("auto", "YYYYMMDD", "YYYY-MM-DD", "datetime")
+_AMOUNT_KINDS = ("total", "unit-price")
+
+
+def _choice(name, value, names):
+    if value not in names:
+        raise ValueError("%s: one of %s, not %r" % (name, ", ".join(names), value))
+    return names.index(value)
+
+
+def _reader(delimiter=None, header=None, customer_column=None, date_column=None, amount_column=None,
+            quantity_column=None, amount_kind=None, date_format=None, skip_malformed=None,
+            skip_missing_customer=None):
+    """The reader's options given (not None) as the dict _clvsim takes, names as the command's
+    options: delimiter "auto" | "whitespace" | "comma", header "auto" | "yes" | "no", a column a
+    1-based number or a header name (quantity_column 0: none), amount_kind "total" |
+    "unit-price", date_format "auto" | "YYYYMMDD" | "YYYY-MM-DD" | "datetime" or a strftime-style
+    pattern such as "%m/%d/%Y %H:%M", skip_malformed and skip_missing_customer booleans."""
+    r = {}
+    if delimiter is not None:
+        r["delimiter"] = _choice("delimiter", delimiter, _DELIMITERS)
+    if header is not None:
+        r["header"] = _choice("header", header, _HEADERS)
+    if amount_kind is not None:
+        r["amount_kind"] = _choice("amount_kind", amount_kind, _AMOUNT_KINDS)
+    if date_format is not None:
+        if "%" in date_format:
+            r["date_pattern"] = str(date_format)
+        else:
+            r["date_format"] = _choice("date_format", date_format, _DATE_FORMATS)
+            r["date_pattern"] = None
+    for k, v in (("customer_column", customer_column), ("date_column", date_column),
+                 ("amount_column", amount_column), ("quantity_column", quantity_column)):
+        if v is not None:
+            if not isinstance(v, (int, str)) or isinstance(v, bool):
+                raise TypeError("%s: a column number or a header name" % k)
+            r[k] = v
+    for k, v in (("skip_malformed", skip_malformed), ("skip_missing_customer", skip_missing_customer)):
+        if v is not None:
+            r[k] = bool(v)
+    return r
+
+
 def fit(log, calibration_end, holdout_end=None, unit="week", models=None, customer_column=1, date_column=2,
-        amount_column=3, quantity_column=0, starts=4, seed=1, threads=1):
+        amount_column=3, quantity_column=0, starts=4, seed=1, threads=1, delimiter="auto", header="auto",
+        amount_kind="total", date_format="auto", skip_malformed=False, skip_missing_customer=False):
     """Fit the BTYD purchase models and Gamma-Gamma to a transaction log, as ``clvsim fit`` does
-    (clv_fit_study_run): log a path (columns 1-based as the command's --customer-column,
-    --date-column, --amount-column, --quantity-column), dates as "YYYY-MM-DD", unit "week" or
-    "day", models a subset of ("bgnbd", "pareto", "ggamma") (None: all).  Returns a dict: per
-    model fitted {"params": {name: estimate}, "se": {name: standard error}, "loglik", "n",
-    "n_excluded", "iterations", "starts_converged", "flags", "warning"}, and "customers" (of the
-    calibration summary) and "spend_note" (why Gamma-Gamma was not fitted, "" when it was)."""
+    (clv_fit_study_run): log a path (plain or gzip-compressed), the reader's options as the
+    command's (_reader: a column by 1-based number or by header name, date_format a name or a
+    strftime-style pattern such as "%m/%d/%Y %H:%M", skip_missing_customer for rows without a
+    customer id), dates as "YYYY-MM-DD", unit "week" or "day", models a subset of ("bgnbd",
+    "pareto", "ggamma") (None: all).  Returns a dict: per model fitted {"params": {name:
+    estimate}, "se": {name: standard error}, "loglik", "n", "n_excluded", "iterations",
+    "starts_converged", "flags", "warning"}, and "customers" (of the calibration summary) and
+    "spend_note" (why Gamma-Gamma was not fitted, "" when it was)."""
+    reader = _reader(delimiter, header, customer_column, date_column, amount_column, quantity_column, amount_kind,
+                     date_format, skip_malformed, skip_missing_customer)
     return _clvsim.fit(str(log), calibration_end, holdout_end, unit, None if models is None else list(models),
-                       customer_column, date_column, amount_column, quantity_column, starts, seed, threads)
+                       reader, starts, seed, threads)
+
+
+def _floats(b):
+    return np.frombuffer(b, dtype=np.float64).copy()
+
+
+def predict_ltv(model, log, cutoff, unit=None, threads=1, **reader):
+    """Predict each customer's value with a network of ``clvsim train-ltv`` (its ltv.mlp, or one
+    saved by train_ltv(save=...)), as ``clvsim predict-ltv`` does (clv_ltv_predict_log): the log
+    read up to `cutoff` ("YYYY-MM-DD") as the network's training read its own (the reader it
+    records), with the reader options given here (as fit()'s: delimiter, header,
+    customer_column, ..., skip_missing_customer) over it, and `unit` ("week" or "day"; None: the
+    recorded one, else "week").  Returns a dict: "id" (list of str), "value", "p_buy", "btyd"
+    (float64 arrays, predictions.csv's predicted_value, p_buy and btyd_value), "customers",
+    "recorded" (whether the network recorded a reader) and "unit" (the one used)."""
+    r = _clvsim.predict_ltv(str(model), str(log), cutoff, unit, threads, _reader(**reader))
+    for k in ("value", "p_buy", "btyd"):
+        r[k] = _floats(r[k])
+    return r
+
+
+def train_ltv(scenario, overrides=None, save=None):
+    """Train the neural LTV predictor of the scenario's ltv section and measure it against BTYD
+    on held-out customers, as ``clvsim train-ltv`` does (clv_ltv_study_run; no files but the
+    network at `save` when given, which predict_ltv and ``clvsim predict-ltv`` read).  Returns a
+    dict: "metrics" (the rows of ltv_metrics.csv: model "mlp" or "btyd", holdout "real" or
+    "synthetic", customers, rmse, mae, normalised_gini, top_decile_lift, spearman, auc_buy; NaN
+    where the CSV leaves a value empty), "train_loss" and "validation_loss" (float64 arrays per
+    epoch, ltv_history.csv; validation None without validation rows), "best_epoch", "rows" (all,
+    real, synthetic, validation, train) and "label_max"."""
+    scn = load_scenario(scenario, overrides)
+    r = _clvsim.train_ltv(scn) if save is None else _clvsim.train_ltv(scn, save=str(save))
+    r["train_loss"] = _floats(r["train_loss"])
+    if r["validation_loss"] is not None:
+        r["validation_loss"] = _floats(r["validation_loss"])
+    return r
+
+
+def validate(scenario, overrides=None, output=None):
+    """The certificate of ``clvsim validate`` (clv_validate_run): that the simulated world is the
+    fitted one (counts against the model, a refit of the simulated log, the real log, the
+    treatment effects).  Its files (report.txt, counts.csv, refit.csv, ...) are written to
+    `output` (a directory clvsim may own: made, or replaced when clvsim made it), else to a
+    temporary directory removed on return.  Returns a dict: "pass", "counts" ({"observed",
+    "expected": float64 arrays by count bin, "chi2", "df", "pvalue"}), "refit" (refit.csv's rows:
+    model, parameter, true, estimate, std_error, z, estimate_from_day_log,
+    std_error_from_day_log), "worst_z", "real" (whether the real-data check ran), "effects" (per
+    contact effect: control_n, control_buyers, treated_n, treated_buyers, ratio, lo, hi, checked,
+    pass), "effects_pass" and "customers"."""
+    scn = load_scenario(scenario, overrides)
+    if output is None:
+        import tempfile
+        with tempfile.TemporaryDirectory(prefix="clvsim-validate-") as d:
+            r = _clvsim.validate(scn, d + "/validation")
+    else:
+        r = _clvsim.validate(scn, str(output))
+    for k in ("observed", "expected"):
+        r["counts"][k] = _floats(r["counts"][k])
+    return r
 
 
 def simulate(scenario, policy="none", overrides=None, seed=None, replication=0, threads=1):

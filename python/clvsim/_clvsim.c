@@ -4,7 +4,9 @@
  * It needs no numpy headers: arrays cross the boundary through the buffer
  * protocol (the Python layer, python/clvsim/__init__.py, makes numpy arrays
  * and passes them in to be filled), so observations and rewards are written
- * straight into the caller's arrays, with no copy in between.
+ * straight into the caller's arrays, with no copy in between; the results
+ * of whole jobs (predict_ltv's values, train_ltv's curves) come back as
+ * bytes of doubles, which that layer views as numpy arrays.
  *
  * Errors: a failing C call raises clvsim.Error (a ValueError) whose
  * message is clv_error_format's "FILE:LINE: field: message" and whose
@@ -963,6 +965,103 @@ out:
     return (PyObject *)res;
 }
 
+/* ---- the reader's options, over a base (the defaults, or a network's record) ----
+ *
+ * d: None, or a dict of the Python layer's reader options (clvsim/__init__.py
+ * turns names into numbers): delimiter, header, date_format, amount_kind
+ * (the clv_txlog_opts numbers), date_pattern (str or None), customer_column,
+ * date_column, amount_column, quantity_column (a number, or a header name),
+ * skip_malformed, skip_missing_customer (truth values).  The strings stay
+ * the dict's: keep it alive while *o is used. */
+static int apply_reader(PyObject *d, clv_txlog_opts *o)
+{
+    if (!d || d == Py_None)
+        return 0;
+    if (!PyDict_Check(d)) {
+        PyErr_SetString(PyExc_TypeError, "reader: a dict");
+        return -1;
+    }
+    static const char *const cols[4] = {"customer_column", "date_column", "amount_column", "quantity_column"};
+    static const struct { const char *key; int hi; } ints[] = {
+        {"delimiter", CLV_DELIM_COMMA}, {"header", CLV_HEADER_NO}, {"date_format", CLV_DATEFMT_ISO_DATETIME},
+        {"amount_kind", CLV_AMOUNT_UNIT_PRICE}};
+    int *colv[4] = {&o->customer_column, &o->date_column, &o->amount_column, &o->quantity_column};
+    int *intv[4] = {&o->delimiter, &o->header, &o->date_format, &o->amount_kind};
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        const char *key = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : NULL;
+        if (!key) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "reader: keys are str");
+            return -1;
+        }
+        int c = -1, e = -1;
+        for (int j = 0; j < 4; j++)
+            c = strcmp(key, cols[j]) == 0 ? j : c, e = strcmp(key, ints[j].key) == 0 ? j : e;
+        if (c >= 0 && PyUnicode_Check(v)) {
+            const char *name = PyUnicode_AsUTF8(v);
+            if (!name)
+                return -1;
+            if (!*name) {
+                PyErr_Format(PyExc_ValueError, "%s: a column number or a header name, not ''", key);
+                return -1;
+            }
+            o->column_name[c] = name;
+        } else if (c >= 0) {
+            const long x = PyLong_AsLong(v);
+            if (x == -1 && PyErr_Occurred())
+                return -1;
+            if (x < (c == 3 ? 0 : 1) || x > 64) {
+                PyErr_Format(PyExc_ValueError, "%s: a column %d to 64%s or a header name, not %ld", key,
+                             c == 3 ? 0 : 1, c == 3 ? " (0: none)" : "", x);
+                return -1;
+            }
+            *colv[c] = (int)x;
+            o->column_name[c] = NULL;
+        } else if (e >= 0) {
+            const long x = PyLong_AsLong(v);
+            if (x == -1 && PyErr_Occurred())
+                return -1;
+            if (x < 0 || x > ints[e].hi) {
+                PyErr_Format(PyExc_ValueError, "%s: 0 to %d, not %ld", key, ints[e].hi, x);
+                return -1;
+            }
+            *intv[e] = (int)x;
+        } else if (strcmp(key, "date_pattern") == 0) {
+            if (v == Py_None) {
+                o->date_pattern = NULL;
+                continue;
+            }
+            const char *pat = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : NULL;
+            char why[160];
+            if (!pat) {
+                if (!PyErr_Occurred())
+                    PyErr_SetString(PyExc_TypeError, "date_pattern: a str or None");
+                return -1;
+            }
+            if (clv_date_pattern_check(pat, why, sizeof why) != 0) {
+                PyErr_Format(PyExc_ValueError, "date_format: %s, got '%s'", why, pat);
+                return -1;
+            }
+            o->date_pattern = pat;
+        } else if (strcmp(key, "skip_malformed") == 0 || strcmp(key, "skip_missing_customer") == 0) {
+            const int t = PyObject_IsTrue(v);
+            if (t < 0)
+                return -1;
+            *(key[5] == 'm' && key[6] == 'a' ? &o->skip_malformed : &o->skip_missing_customer) = t;
+        } else {
+            PyErr_Format(PyExc_ValueError, "reader: unknown option '%s'", key);
+            return -1;
+        }
+    }
+    if (o->amount_kind == CLV_AMOUNT_UNIT_PRICE && o->quantity_column == 0 && !o->column_name[3]) {
+        PyErr_SetString(PyExc_ValueError, "amount_kind 'unit-price' needs a quantity_column");
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- fit: the pipeline of clvsim fit (clv_fit_study_run) ---- */
 
 static PyObject *fit_result_dict(const clv_fit_result *r)
@@ -998,25 +1097,27 @@ static int parse_day(const char *s, int32_t *d, const char *what)
 }
 
 /* fit(log, calibration_end, holdout_end=None, unit="week", models=("bgnbd", "pareto", "ggamma"),
- *     customer_column=1, date_column=2, amount_column=3, quantity_column=0, starts=4, seed=1, threads=1)
+ *     reader=None, starts=4, seed=1, threads=1) (reader: apply_reader's dict, over the defaults)
  * -> dict: per model fitted its dict (params, se, loglik, n, ...), and "customers", "spend_note" */
 static PyObject *mod_fit(PyObject *mod, PyObject *args, PyObject *kw)
 {
     (void)mod;
-    static char *kwlist[] = {"log", "calibration_end", "holdout_end", "unit", "models", "customer_column",
-                             "date_column", "amount_column", "quantity_column", "starts", "seed", "threads", NULL};
-    PyObject *path_o = NULL, *models_o = NULL;
+    static char *kwlist[] = {"log", "calibration_end", "holdout_end", "unit", "models", "reader", "starts",
+                             "seed", "threads", NULL};
+    PyObject *path_o = NULL, *models_o = NULL, *reader = NULL;
     const char *cal = NULL, *hold = NULL, *unit = "week";
     clv_fit_study_opts o;
     memset(&o, 0, sizeof o);
     clv_txlog_opts_default(&o.reader);
     clv_fit_opts_default(&o.fit);
     unsigned long long seed = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&s|zsOiiiiiKi", kwlist, PyUnicode_FSConverter, &path_o, &cal, &hold,
-                                     &unit, &models_o, &o.reader.customer_column, &o.reader.date_column,
-                                     &o.reader.amount_column, &o.reader.quantity_column, &o.fit.starts, &seed,
-                                     &o.fit.threads))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&s|zsOOiKi", kwlist, PyUnicode_FSConverter, &path_o, &cal, &hold,
+                                     &unit, &models_o, &reader, &o.fit.starts, &seed, &o.fit.threads))
         return NULL;
+    if (apply_reader(reader, &o.reader) < 0) {
+        Py_DECREF(path_o);
+        return NULL;
+    }
     o.fit.seed = (uint64_t)seed;
     PyObject *ret = NULL;
     o.log_path = PyBytes_AS_STRING(path_o);
@@ -1094,6 +1195,228 @@ out:
     return ret;
 }
 
+static PyObject *doubles(const double *x, size_t n)
+{
+    return PyBytes_FromStringAndSize((const char *)x, (Py_ssize_t)(n * sizeof *x));
+}
+
+/* predict_ltv(model, log, cutoff, unit=None, threads=1, reader=None) -> dict: clvsim predict-ltv's
+ * predictions.csv (id, value, p_buy, btyd as bytes of doubles), "customers", "recorded" (whether
+ * the network recorded its training's reader), "unit" */
+static PyObject *mod_predict_ltv(PyObject *mod, PyObject *args, PyObject *kw)
+{
+    (void)mod;
+    static char *kwlist[] = {"model", "log", "cutoff", "unit", "threads", "reader", NULL};
+    PyObject *model_o = NULL, *log_o = NULL, *reader = NULL;
+    const char *cut = NULL, *unit_s = NULL;
+    int threads = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&O&s|ziO", kwlist, PyUnicode_FSConverter, &model_o,
+                                     PyUnicode_FSConverter, &log_o, &cut, &unit_s, &threads, &reader))
+        goto fail_args;
+    int32_t cutoff;
+    if (!parse_day(cut, &cutoff, "cutoff"))
+        goto fail_args;
+    if (threads < 0) {
+        PyErr_SetString(PyExc_ValueError, "threads: 0 (all processors) or more");
+        goto fail_args;
+    }
+    clv_error err;
+    clv_error_clear(&err);
+    clv_ltv_model *lm = clv_ltv_model_load(PyBytes_AS_STRING(model_o), 4096, NULL, &err);
+    if (!lm) {
+        raise_clv(err.code, &err);
+        goto fail_args;
+    }
+    const clv_ltv_config *cfg = clv_ltv_model_config(lm);
+    clv_txlog_opts ro;
+    clv_txlog_opts_default(&ro);
+    int unit = CLV_UNIT_WEEK;
+    if (cfg->reader_recorded)
+        clv_txlog_opts_from_scenario(&ro, &cfg->reader), unit = cfg->reader.unit;
+    PyObject *ret = NULL;
+    if (unit_s && strcmp(unit_s, "week") != 0 && strcmp(unit_s, "day") != 0) {
+        PyErr_Format(PyExc_ValueError, "unit: 'week' or 'day', not '%s'", unit_s);
+        goto out;
+    }
+    if (unit_s)
+        unit = strcmp(unit_s, "day") == 0 ? CLV_UNIT_DAY : CLV_UNIT_WEEK;
+    if (apply_reader(reader, &ro) < 0)
+        goto out;
+    clv_rfm_table *t = NULL;
+    double *value = NULL, *p_buy = NULL, *btyd = NULL;
+    int st;
+    guard_begin();
+    Py_BEGIN_ALLOW_THREADS
+    st = clv_ltv_predict_log(PyBytes_AS_STRING(log_o), &ro, cutoff, unit, lm, threads, &interrupt_progress, &t,
+                             &value, &p_buy, &btyd, &err);
+    Py_END_ALLOW_THREADS
+    int hit = guard_end();
+    if (st != CLV_OK || hit)
+        raise_clv(hit ? CLV_ECANCELLED : st, &err);
+    else {
+        PyObject *ids = PyList_New((Py_ssize_t)t->n);
+        for (size_t i = 0; ids && i < t->n; i++) {
+            PyObject *id = PyUnicode_DecodeUTF8(t->id[i], (Py_ssize_t)strlen(t->id[i]), "surrogateescape");
+            if (!id) {
+                Py_CLEAR(ids);
+                break;
+            }
+            PyList_SET_ITEM(ids, (Py_ssize_t)i, id);
+        }
+        PyObject *a = ids ? doubles(value, t->n) : NULL, *b = a ? doubles(p_buy, t->n) : NULL,
+                 *c = b ? doubles(btyd, t->n) : NULL;
+        if (c)
+            ret = Py_BuildValue("{s:O,s:O,s:O,s:O,s:n,s:O,s:s}", "id", ids, "value", a, "p_buy", b, "btyd", c,
+                                "customers", (Py_ssize_t)t->n, "recorded", cfg->reader_recorded ? Py_True : Py_False,
+                                "unit", unit == CLV_UNIT_DAY ? "day" : "week");
+        Py_XDECREF(ids), Py_XDECREF(a), Py_XDECREF(b), Py_XDECREF(c);
+    }
+    clv_rfm_free(t);
+    free(value), free(p_buy), free(btyd);
+out:
+    clv_ltv_model_free(lm);
+    Py_XDECREF(model_o), Py_XDECREF(log_o);
+    return ret;
+fail_args:
+    Py_XDECREF(model_o), Py_XDECREF(log_o);
+    return NULL;
+}
+
+/* train_ltv(scenario, save=None) -> dict: clvsim train-ltv's ltv_metrics.csv rows ("metrics"), its
+ * learning curves ("train_loss", "validation_loss": bytes of doubles, the latter None without
+ * validation rows), the rows used and the largest label; with save, the network at that path */
+static PyObject *mod_train_ltv(PyObject *mod, PyObject *args, PyObject *kw)
+{
+    (void)mod;
+    static char *kwlist[] = {"scenario", "save", NULL};
+    ScenarioObject *so;
+    PyObject *save_o = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|O&", kwlist, &ScenarioType, &so, PyUnicode_FSConverter, &save_o))
+        return NULL;
+    if (!scn_ready(so)) {
+        Py_XDECREF(save_o);
+        return NULL;
+    }
+    clv_ltv_study s;
+    clv_error err;
+    clv_error_clear(&err);
+    int st;
+    guard_begin();
+    Py_BEGIN_ALLOW_THREADS
+    st = clv_ltv_study_run(so->scn, &interrupt_progress, &s, &err);
+    if (st == CLV_OK && save_o)
+        st = clv_ltv_study_save(&s, so->scn, PyBytes_AS_STRING(save_o), &err);
+    Py_END_ALLOW_THREADS
+    int hit = guard_end();
+    PyObject *ret = NULL, *rows = NULL;
+    if (st != CLV_OK || hit) {
+        raise_clv(hit ? CLV_ECANCELLED : st, &err);
+        goto out;
+    }
+    static const char *const models[2] = {"mlp", "btyd"};
+    if (!(rows = PyList_New(0)))
+        goto out;
+    for (int e = 0; e < s.n_ev; e++)
+        for (int k = 0; k < 2; k++) {
+            const clv_ltv_evaluation *ev = &s.ev[e];
+            PyObject *r = Py_BuildValue("{s:s,s:s,s:n,s:d,s:d,s:d,s:d,s:d,s:d}", "model", models[k], "holdout",
+                                        ev->name, "customers", (Py_ssize_t)ev->n, "rmse", ev->v[k].rmse, "mae",
+                                        ev->v[k].mae, "normalised_gini", ev->v[k].gini, "top_decile_lift",
+                                        ev->v[k].top_decile_lift, "spearman", ev->v[k].spearman, "auc_buy",
+                                        ev->c[k].auc);
+            if (!r || PyList_Append(rows, r) < 0) {
+                Py_XDECREF(r);
+                goto out;
+            }
+            Py_DECREF(r);
+        }
+    const int E = s.history.epochs;
+    PyObject *tl = doubles(s.history.train_loss, (size_t)E);
+    PyObject *vl = s.history.val_loss ? doubles(s.history.val_loss, (size_t)E) : Py_NewRef(Py_None);
+    if (tl && vl)
+        ret = Py_BuildValue("{s:O,s:O,s:O,s:i,s:{s:n,s:n,s:n,s:n,s:n},s:d}", "metrics", rows, "train_loss", tl,
+                            "validation_loss", vl, "best_epoch", s.history.best_epoch, "rows", "all", (Py_ssize_t)s.n,
+                            "real", (Py_ssize_t)s.n_real, "synthetic", (Py_ssize_t)s.n_syn, "validation",
+                            (Py_ssize_t)s.n_val, "train", (Py_ssize_t)s.n_train, "label_max", s.label_max);
+    Py_XDECREF(tl), Py_XDECREF(vl);
+out:
+    Py_XDECREF(rows);
+    clv_ltv_study_free(&s);
+    Py_XDECREF(save_o);
+    return ret;
+}
+
+/* validate(scenario, dir) -> dict: clvsim validate's checks, its files written to dir (claimed as
+ * clvsim's output directory, replaced when it is one): pass, counts, refit, real, effects */
+static PyObject *mod_validate(PyObject *mod, PyObject *args, PyObject *kw)
+{
+    (void)mod;
+    static char *kwlist[] = {"scenario", "dir", NULL};
+    ScenarioObject *so;
+    PyObject *dir_o = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!O&", kwlist, &ScenarioType, &so, PyUnicode_FSConverter, &dir_o))
+        return NULL;
+    if (!scn_ready(so)) {
+        Py_DECREF(dir_o);
+        return NULL;
+    }
+    clv_validation v;
+    memset(&v, 0, sizeof v);
+    clv_error err;
+    clv_error_clear(&err);
+    clv_outdir od = {.fd = -1};
+    int st, no_gnuplot = 0;
+    guard_begin();
+    Py_BEGIN_ALLOW_THREADS
+    st = clv_outdir_open(&od, PyBytes_AS_STRING(dir_o), 1, &err);
+    if (st == CLV_OK)
+        st = clv_validate_run(so->scn, &od, &interrupt_progress, &v, &err);
+    if (st == CLV_OK)
+        st = clv_validate_report_write(&v, &interrupt_progress, &no_gnuplot, &err);
+    st = clv_report_end(&od, st, "report.txt", NULL, 0, &err);
+    Py_END_ALLOW_THREADS
+    int hit = guard_end();
+    PyObject *ret = NULL;
+    if (st != CLV_OK || hit) {
+        raise_clv(hit ? CLV_ECANCELLED : st, &err);
+        goto out;
+    }
+    PyObject *obs = doubles(v.observed, (size_t)v.bins), *exp = doubles(v.expected, (size_t)v.bins);
+    PyObject *refit = PyList_New(0), *effects = PyList_New(0);
+    int ok = obs && exp && refit && effects;
+    for (int m = 0; ok && m < 2; m++)
+        for (int k = 0; ok && k < v.fit[m].n_params; k++) {
+            PyObject *r = Py_BuildValue("{s:s,s:s,s:d,s:d,s:d,s:d,s:d,s:d}", "model",
+                                        m ? "ggamma" : clv_btyd_type_of(so->scn->population.model)->name,
+                                        "parameter", v.fit[m].names[k], "true", v.truth[m][k], "estimate",
+                                        v.fit[m].par[k], "std_error", v.fit[m].se[k], "z",
+                                        (v.fit[m].par[k] - v.truth[m][k]) / v.fit[m].se[k], "estimate_from_day_log",
+                                        v.fit_log[m].par[k], "std_error_from_day_log", v.fit_log[m].se[k]);
+            ok = r && PyList_Append(refit, r) == 0;
+            Py_XDECREF(r);
+        }
+    for (int i = 0; ok && v.effects_run && i < so->scn->response.n_contact; i++) {
+        const struct clv_validate_effect *e = &v.effect[i];
+        PyObject *r = Py_BuildValue("{s:l,s:l,s:l,s:l,s:d,s:d,s:d,s:O,s:O}", "control_n", e->n[0], "control_buyers",
+                                    e->buyers[0], "treated_n", e->n[1], "treated_buyers", e->buyers[1], "ratio",
+                                    e->ratio, "lo", e->lo, "hi", e->hi, "checked", e->checked ? Py_True : Py_False,
+                                    "pass", e->pass ? Py_True : Py_False);
+        ok = r && PyList_Append(effects, r) == 0;
+        Py_XDECREF(r);
+    }
+    if (ok)
+        ret = Py_BuildValue("{s:O,s:{s:O,s:O,s:d,s:i,s:d},s:O,s:d,s:O,s:O,s:O,s:n}", "pass",
+                            clv_validation_pass(&v) ? Py_True : Py_False, "counts", "observed", obs, "expected", exp,
+                            "chi2", v.chi2, "df", v.df, "pvalue", v.pvalue, "refit", refit, "worst_z", v.worst_z,
+                            "real", v.have_real ? Py_True : Py_False, "effects", effects, "effects_pass",
+                            clv_validation_effects_pass(&v) ? Py_True : Py_False, "customers", (Py_ssize_t)v.n);
+    Py_XDECREF(obs), Py_XDECREF(exp), Py_XDECREF(refit), Py_XDECREF(effects);
+out:
+    clv_validation_free(&v);
+    Py_DECREF(dir_o);
+    return ret;
+}
+
 static PyObject *mod_metric_names(PyObject *mod, PyObject *noargs)
 {
     (void)mod, (void)noargs;
@@ -1110,6 +1433,12 @@ static PyMethodDef module_methods[] = {
      "study(scenario, own=()) -> Evaluation of clvsim run's study (clv_study_run)"},
     {"fit", (PyCFunction)(void (*)(void))mod_fit, METH_VARARGS | METH_KEYWORDS,
      "fit(log, calibration_end, holdout_end=None, unit='week', models=None, ...) -> dict (clv_fit_study_run)"},
+    {"predict_ltv", (PyCFunction)(void (*)(void))mod_predict_ltv, METH_VARARGS | METH_KEYWORDS,
+     "predict_ltv(model, log, cutoff, unit=None, threads=1, reader=None) -> dict (clv_ltv_predict_log)"},
+    {"train_ltv", (PyCFunction)(void (*)(void))mod_train_ltv, METH_VARARGS | METH_KEYWORDS,
+     "train_ltv(scenario, save=None) -> dict (clv_ltv_study_run)"},
+    {"validate", (PyCFunction)(void (*)(void))mod_validate, METH_VARARGS | METH_KEYWORDS,
+     "validate(scenario, dir) -> dict (clv_validate_run), its files in dir"},
     {"metric_names", mod_metric_names, METH_NOARGS, "the metrics' CSV names, in clv_metric order"},
     {NULL, NULL, 0, NULL}};
 

@@ -131,16 +131,7 @@ int clv_ltv_report_write(const clv_ltv_study *s, const clv_scenario *scn, const 
     char path[CLV_IO_PATH_MAX];
     int st = clv_outdir_path(od, "ltv.mlp", path, sizeof path, err);
     if (st == CLV_OK)
-    {
-        clv_ltv_config cfg;
-        double meta[CLV_MLP_META];
-        char text[CLV_MLP_TEXT_MAX];
-        clv_ltv_study_config(s, scn, &cfg);
-        clv_ltv_config_pack(&cfg, meta);
-        st = clv_ltv_config_text(&cfg, text, sizeof text, err);
-        if (st == CLV_OK)
-            st = clv_mlp_save(s->mlp, s->chosen.loss, s->mean, s->sd, meta, text, path, err);
-    }
+        st = clv_ltv_study_save(s, scn, path, err);
     clv_afile af;
     if (st == CLV_OK && (st = clv_outdir_stage(od, "ltv_history.csv", scn->source, &af, err)) == CLV_OK) {
         fprintf(af.fp, "epoch,train_loss,validation_loss\n");

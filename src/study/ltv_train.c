@@ -630,6 +630,17 @@ void clv_ltv_study_config(const clv_ltv_study *s, const clv_scenario *scn, clv_l
     c->split = s->split;
 }
 
+int clv_ltv_study_save(const clv_ltv_study *s, const clv_scenario *scn, const char *path, clv_error *err)
+{
+    clv_ltv_config cfg;
+    double meta[CLV_MLP_META];
+    char text[CLV_MLP_TEXT_MAX];
+    clv_ltv_study_config(s, scn, &cfg);
+    clv_ltv_config_pack(&cfg, meta);
+    int st = clv_ltv_config_text(&cfg, text, sizeof text, err);
+    return st == CLV_OK ? clv_mlp_save(s->mlp, s->chosen.loss, s->mean, s->sd, meta, text, path, err) : st;
+}
+
 clv_ltv_model *clv_ltv_study_model(const clv_ltv_study *s, const clv_scenario *scn, size_t max_batch,
                                    const clv_btyd_value *btyd, clv_error *err)
 {
