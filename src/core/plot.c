@@ -50,15 +50,10 @@ int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err)
 #endif
     clv__share_dirs d;
     clv__share_dirs_find(&d, "CLVSIM_PLOTS_DIR", "plots", source);
-    for (int i = 0; i < d.n; i++) {
-        char f[CLV_IO_PATH_MAX * 2];
-        snprintf(f, sizeof f, "%s/%.200s", d.dir[i], probe);
-        if (access(f, R_OK) == 0) {
-            if ((size_t)snprintf(buf, n, "%s", d.dir[i]) >= n)
-                break;
-            return CLV_OK;
-        }
-    }
+    char f[CLV_IO_PATH_MAX * 2];
+    const int i = clv__share_dirs_first(&d, probe, f, sizeof f);
+    if (i >= 0 && (size_t)snprintf(buf, n, "%s", d.dir[i]) < n)
+        return CLV_OK;
     char dirs[CLV_ERROR_MSG_MAX];
     clv__share_dirs_text(&d, dirs, sizeof dirs);
     return clv_error_set(err, CLV_EIO, NULL, 0, "plots", "cannot find the plot script %s (looked in %s; "

@@ -1500,12 +1500,9 @@ int clv_scn_find(const char *arg, char *buf, size_t n, clv_error *err)
 #endif
     clv__share_dirs d;
     clv__share_dirs_find(&d, "CLVSIM_SCENARIO_PATH", "scenarios", source);
-    for (int i = 0; i < d.n; i++) {
-        char path[CLV_IO_PATH_MAX + CLV_NAME_MAX + 8];
-        snprintf(path, sizeof path, "%s/%s.cfg", d.dir[i], arg);
-        struct stat st;
-        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, R_OK) != 0)
-            continue;
+    char file[CLV_NAME_MAX + 8], path[CLV_IO_PATH_MAX + CLV_NAME_MAX + 8];
+    snprintf(file, sizeof file, "%s.cfg", arg);
+    if (clv__share_dirs_first(&d, file, path, sizeof path) >= 0) {
         if (strlen(path) >= n)
             return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "the path of scenario \"%.100s\", %.300s, is longer "
                                  "than %zu characters", arg, path, n ? n - 1 : 0);

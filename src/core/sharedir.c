@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void add_dir(clv__share_dirs *d, const char *dir, size_t len, const char *why)
@@ -57,4 +58,15 @@ void clv__share_dirs_text(const clv__share_dirs *d, char *buf, size_t n)
         used += (size_t)snprintf(buf + used, n - used, "%s%s (%s)", i ? ", " : "", d->dir[i], d->why[i]);
     if (d->n == 0)
         snprintf(buf, n, "no directory");
+}
+
+int clv__share_dirs_first(const clv__share_dirs *d, const char *file, char *path, size_t n)
+{
+    for (int i = 0; i < d->n; i++) {
+        struct stat st;
+        const int k = snprintf(path, n, "%s/%s", d->dir[i], file);
+        if (k > 0 && (size_t)k < n && stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0)
+            return i;
+    }
+    return -1;
 }

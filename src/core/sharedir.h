@@ -32,4 +32,9 @@ void clv__share_dirs_find(clv__share_dirs *d, const char *env, const char *sub, 
  * when there is none) */
 void clv__share_dirs_text(const clv__share_dirs *d, char *buf, size_t n);
 
+/* The first of d's directories that holds file as a readable regular
+ * file: its index, with "DIR/file" in path (n bytes); -1 when none does
+ * (a path that does not fit in n counts as none). */
+int clv__share_dirs_first(const clv__share_dirs *d, const char *file, char *path, size_t n);
+
 #endif
