@@ -110,12 +110,10 @@ GEMM_CFLAGS = -O3 $(shell $(CC) -fno-tree-loop-distribute-patterns -E -x c /dev/
 	echo -fno-tree-loop-distribute-patterns)
 $(BUILD)/src/model/gemm.o: ALL_CFLAGS += $(GEMM_CFLAGS)
 
-# where a build from this tree finds its gnuplot scripts (an installation
-# finds them in PREFIX/share/clvsim/plots first)
-$(BUILD)/src/core/plot.o: ALL_CFLAGS += -DCLV_SOURCE_PLOTS_DIR='"$(CURDIR)/plots"'
-# and its scenarios, for 'clvsim run NAME' (an installation finds them in
-# PREFIX/share/clvsim/scenarios first; clv_scn_find, clvsim/scenario.h)
-$(BUILD)/src/core/scenario.o: ALL_CFLAGS += -DCLV_SOURCE_SCENARIOS_DIR='"$(CURDIR)/scenarios"'
+# the source tree, where a build from it finds its gnuplot scripts (plots/)
+# and scenarios (scenarios/, for 'clvsim run NAME'); an installation finds
+# them in PREFIX/share/clvsim first (src/core/sharedir.h)
+$(BUILD)/src/core/sharedir.o: ALL_CFLAGS += -DCLV_SOURCE_DIR='"$(CURDIR)"'
 
 $(LIB_A): $(LIB_OBJ)
 	@rm -f $@

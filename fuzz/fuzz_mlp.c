@@ -195,11 +195,10 @@ static void ltv_model(void)
     /* the log read as predict-ltv reads it: with the record's reader when
      * there is one (which may not suit this log), else its own */
     clv_txlog_opts ro;
-    clv_txlog_opts_default(&ro);
-    ro.quantity_column = 3, ro.amount_column = 4;
-    int unit = CLV_UNIT_WEEK;
-    if (c->reader_recorded)
-        clv_txlog_opts_from_scenario(&ro, &c->reader), unit = c->reader.unit;
+    int unit;
+    clv_ltv_config_reader(c, &ro, &unit);
+    if (!c->reader_recorded)
+        ro.quantity_column = 3, ro.amount_column = 4;
     clv_rfm_table *t = NULL;
     double *v = NULL, *p = NULL, *b = NULL;
     st = clv_ltv_predict_log(log_path, &ro, clv_date_from_ymd(1997, 6, 30), unit, lm, 1, NULL, &t, &v, &p, &b,

@@ -134,6 +134,11 @@ int clv_ltv_config_text(const clv_ltv_config *c, char *buf, size_t size, clv_err
  * err->field the key for a line that is not "key = value", a key that is
  * not a reader key, or a value outside its key's range. */
 int clv_ltv_config_read_text(const char *text, const char *origin, clv_ltv_config *c, clv_error *err);
+/* The reader a prediction for c's network starts from: the recorded one
+ * (clv_txlog_opts_from_scenario of c->reader, and its unit), or without a
+ * record the defaults (clv_txlog_opts_default) and CLV_UNIT_WEEK.  o's
+ * date pattern points into c. */
+void clv_ltv_config_reader(const clv_ltv_config *c, clv_txlog_opts *o, int *unit);
 /* The config as the CLV_MLP_META numbers of a network file: meta[0] = 1
  * (the layout), then horizon, discount, annual discount rate, margin rate,
  * the lifecycle's new, active and churned days and loyal purchases, the

@@ -1229,10 +1229,8 @@ static PyObject *mod_predict_ltv(PyObject *mod, PyObject *args, PyObject *kw)
     }
     const clv_ltv_config *cfg = clv_ltv_model_config(lm);
     clv_txlog_opts ro;
-    clv_txlog_opts_default(&ro);
-    int unit = CLV_UNIT_WEEK;
-    if (cfg->reader_recorded)
-        clv_txlog_opts_from_scenario(&ro, &cfg->reader), unit = cfg->reader.unit;
+    int unit;
+    clv_ltv_config_reader(cfg, &ro, &unit);
     PyObject *ret = NULL;
     if (unit_s && strcmp(unit_s, "week") != 0 && strcmp(unit_s, "day") != 0) {
         PyErr_Format(PyExc_ValueError, "unit: 'week' or 'day', not '%s'", unit_s);

@@ -218,7 +218,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
     }
     static const char *const units[] = {"day", "week", NULL};
     int32_t cutoff = 0;
-    int unit = CLV_UNIT_WEEK, threads = 0;
+    int unit, threads = 0;
     clv_txlog_opts ro;
     if (!cli_opt(&o, "cutoff")) {
         cli_errorf(cmd->name, "--cutoff DATE is required: the last day of the history the predictions start from");
@@ -236,11 +236,7 @@ int cmd_predict_ltv(const cli_cmd *cmd, int argc, char **argv)
     const clv_ltv_config cfg = *clv_ltv_model_config(lm);
     /* the reader of the network's training, under the options given here */
     clv_txlog_opts trained;
-    clv_txlog_opts_default(&trained);
-    if (cfg.reader_recorded) {
-        clv_txlog_opts_from_scenario(&trained, &cfg.reader);
-        unit = cfg.reader.unit;
-    }
+    clv_ltv_config_reader(&cfg, &trained, &unit);
     if (cli_opt_enum(cmd->name, &o, "unit", units, &unit) || cli_reader_options(cmd->name, &o, &trained, &ro)) {
         clv_ltv_model_free(lm);
         return EXIT_USAGE;

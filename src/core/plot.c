@@ -43,13 +43,8 @@ int clv_plot_available(void)
 
 int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err)
 {
-#ifdef CLV_SOURCE_PLOTS_DIR
-    const char *source = CLV_SOURCE_PLOTS_DIR;
-#else
-    const char *source = NULL;
-#endif
     clv__share_dirs d;
-    clv__share_dirs_find(&d, "CLVSIM_PLOTS_DIR", "plots", source);
+    clv__share_dirs_find(&d, "CLVSIM_PLOTS_DIR", "plots");
     char f[CLV_IO_PATH_MAX * 2];
     const int i = clv__share_dirs_first(&d, probe, f, sizeof f);
     if (i >= 0 && (size_t)snprintf(buf, n, "%s", d.dir[i]) < n)

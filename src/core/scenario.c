@@ -1493,13 +1493,8 @@ int clv_scn_find(const char *arg, char *buf, size_t n, clv_error *err)
         return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "scenario name longer than %d characters: %.100s...; "
                              "expected the name of a scenario (holiday for holiday.cfg) or a path to its file",
                              CLV_NAME_MAX - 1, arg);
-#ifdef CLV_SOURCE_SCENARIOS_DIR
-    const char *source = CLV_SOURCE_SCENARIOS_DIR;
-#else
-    const char *source = NULL;
-#endif
     clv__share_dirs d;
-    clv__share_dirs_find(&d, "CLVSIM_SCENARIO_PATH", "scenarios", source);
+    clv__share_dirs_find(&d, "CLVSIM_SCENARIO_PATH", "scenarios");
     char file[CLV_NAME_MAX + 8], path[CLV_IO_PATH_MAX + CLV_NAME_MAX + 8];
     snprintf(file, sizeof file, "%s.cfg", arg);
     if (clv__share_dirs_first(&d, file, path, sizeof path) >= 0) {

@@ -19,7 +19,7 @@ static void add_dir(clv__share_dirs *d, const char *dir, size_t len, const char 
     d->why[d->n++] = why;
 }
 
-void clv__share_dirs_find(clv__share_dirs *d, const char *env, const char *sub, const char *source)
+void clv__share_dirs_find(clv__share_dirs *d, const char *env, const char *sub)
 {
     d->n = 0;
     snprintf(d->env_label, sizeof d->env_label, "$%s", env ? env : "");
@@ -44,8 +44,10 @@ void clv__share_dirs_find(clv__share_dirs *d, const char *env, const char *sub, 
     int k;
     if (slash && (k = snprintf(buf, sizeof buf, "%s/share/clvsim/%s", top, sub)) > 0 && (size_t)k < sizeof buf)
         add_dir(d, buf, (size_t)k, "installed");
-    if (source)
-        add_dir(d, source, strlen(source), "source tree");
+#ifdef CLV_SOURCE_DIR
+    if ((k = snprintf(buf, sizeof buf, "%s/%s", CLV_SOURCE_DIR, sub)) > 0 && (size_t)k < sizeof buf)
+        add_dir(d, buf, (size_t)k, "source tree");
+#endif
     if (slash && (k = snprintf(buf, sizeof buf, "%s/%s", top, sub)) > 0 && (size_t)k < sizeof buf)
         add_dir(d, buf, (size_t)k, "build tree");
 }

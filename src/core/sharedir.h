@@ -22,11 +22,11 @@ typedef struct clv__share_dirs {
  *      empty entries skipped),
  *   2. PREFIX/share/clvsim/SUB for the program PREFIX/bin/clvsim (an
  *      installation: make install),
- *   3. source, the directory of the source tree the library was built from
- *      (NULL: none),
+ *   3. SUB in the source tree the library was built from (CLV_SOURCE_DIR,
+ *      given by the Makefile; none without it),
  *   4. ../SUB from the program's directory (a build tree: build/clvsim).
  * The program is /proc/self/exe; without it only 1 and 3 are given. */
-void clv__share_dirs_find(clv__share_dirs *d, const char *env, const char *sub, const char *source);
+void clv__share_dirs_find(clv__share_dirs *d, const char *env, const char *sub);
 
 /* d's directories as "DIR (WHY), ..." into buf (n bytes; "no directory"
  * when there is none) */

@@ -332,6 +332,17 @@ int clv_ltv_config_text(const clv_ltv_config *c, char *buf, size_t size, clv_err
     return st;
 }
 
+void clv_ltv_config_reader(const clv_ltv_config *c, clv_txlog_opts *o, int *unit)
+{
+    if (c->reader_recorded) {
+        clv_txlog_opts_from_scenario(o, &c->reader);
+        *unit = c->reader.unit;
+    } else {
+        clv_txlog_opts_default(o);
+        *unit = CLV_UNIT_WEEK;
+    }
+}
+
 int clv_ltv_config_read_text(const char *text, const char *origin, clv_ltv_config *c, clv_error *err)
 {
     clv_scenario *scn = malloc(sizeof *scn);
