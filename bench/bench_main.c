@@ -1255,6 +1255,70 @@ static int bench_bounds(void)
     return 0;
 }
 
+static int by_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+/* The MLP agents (q-mlp, sarsa-mlp) on the known-answer worlds whose
+ * optimum acts, over training seeds: each one's paired gain over no
+ * campaign as a share of the optimum's (known_share), per seed, with the
+ * median and the range, at agent.qfunc.updates = 1 (the reference, 0.1's
+ * default) and at the default.  With 5 seeds the range [min, max] holds the
+ * median with probability 1 - 2 / 2^5 = 94%.  Each study lists only none,
+ * the optimum and the two agents. */
+enum { MLP_SEEDS = 5 };
+static int bench_mlp_seeds(void)
+{
+    static const char *const seeds[MLP_SEEDS] = {NULL, "3", "7", "11", "13"};
+    static const char *const updates[2] = {"1.0", NULL};
+    printf("\nMLP agents on the known-answer worlds over %d training seeds: paired gain over no campaign as a share "
+           "of the optimum's (median [min, max], a 94%% interval for the median)\n", MLP_SEEDS);
+    for (int k = 0; k < KNOWN_WORLDS; k++) {
+        const known_world *kw = &known_worlds[k];
+        if (!kw->observable)
+            continue;
+        char pol[256];
+        snprintf(pol, sizeof pol, "[\"none\", \"%s\", \"q-mlp\", \"sarsa-mlp\"]", kw->optimum);
+        for (int u = 0; u < 2; u++) {
+            double share[2][MLP_SEEDS];
+            const double t0 = now();
+            double updates_used = 0;
+            for (int j = 0; j < MLP_SEEDS; j++) {
+                clv_scn_override ov[3] = {{"evaluation.policies", pol, "bench"}};
+                size_t n_ov = 1;
+                if (seeds[j])
+                    ov[n_ov++] = (clv_scn_override){"scenario.seed", seeds[j], "bench"};
+                if (updates[u])
+                    ov[n_ov++] = (clv_scn_override){"agent.qfunc.updates", updates[u], "bench"};
+                clv_scenario scn;
+                clv_error err;
+                clv_study *s = NULL;
+                if (clv_scn_load(kw->file, ov, n_ov, &scn, &err) != CLV_OK || clv_study_run(&scn, NULL, &s, &err) != CLV_OK) {
+                    fprintf(stderr, "clvsim-bench: %s\n", err.msg);
+                    return 1;
+                }
+                updates_used = scn.agent.qfunc_updates;
+                const long opt = known_policy(s, kw->optimum);
+                share[0][j] = known_share(s, known_policy(s, "q-mlp"), opt);
+                share[1][j] = known_share(s, known_policy(s, "sarsa-mlp"), opt);
+                clv_study_free(s);
+            }
+            printf("  %-28s updates %-4g%s (%.0f s)\n", kw->file, updates_used, updates[u] ? " (reference)" : " (default)",
+                   now() - t0);
+            for (int a = 0; a < 2; a++) {
+                printf("    %-10s", a ? "sarsa-mlp" : "q-mlp");
+                for (int j = 0; j < MLP_SEEDS; j++)
+                    printf(" %5.2f", share[a][j]);
+                qsort(share[a], MLP_SEEDS, sizeof share[a][0], by_double);
+                printf("   median %.2f [%.2f, %.2f]\n", share[a][MLP_SEEDS / 2], share[a][0], share[a][MLP_SEEDS - 1]);
+            }
+        }
+    }
+    return 0;
+}
+
 /* The paired targets of training (agent.targets, clvsim/agent.h) against
  * the classic ones.  (a) The variance of the targets per state-action: an
  * advantage A(s,a) = Q(s,a) - Q(s,base) learned from classic targets has
@@ -1271,12 +1335,6 @@ static double target_var(const clv_qtable *t, size_t k)
 {
     const double n = t->visits[k], *x = t->stats + k * CLV_QSTATS;
     return n >= 2 ? fmax(0, x[CLV_QSTAT_SUMSQ] - x[CLV_QSTAT_SUM] * x[CLV_QSTAT_SUM] / n) / (n - 1) : NAN;
-}
-
-static int by_double(const void *x, const void *y)
-{
-    const double a = *(const double *)x, b = *(const double *)y;
-    return (a > b) - (a < b);
 }
 
 static int bench_paired(void)
@@ -1636,14 +1694,14 @@ static int bench_python(void)
 int main(int argc, char **argv)
 {
     static const char *const sections[] = {"rng", "parallel", "fit", "btyd", "sim", "agent", "agents", "eval", "mlp",
-                                           "ltv-loop", "bounds", "paired", "threads", "python"};
+                                           "ltv-loop", "bounds", "mlp-seeds", "paired", "threads", "python"};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         while (k < sizeof sections / sizeof sections[0] && strcmp(argv[i], sections[k]) != 0)
             k++;
         if (k == sizeof sections / sizeof sections[0]) {
             fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, btyd, sim, agent, agents, eval, "
-                            "mlp, ltv-loop, bounds, paired, threads or python\n",
+                            "mlp, ltv-loop, bounds, mlp-seeds, paired, threads or python\n",
                     argv[i]);
             return 2;
         }
@@ -1694,6 +1752,8 @@ int main(int argc, char **argv)
     if (wanted(argc, argv, "ltv-loop") && bench_ltv_loop() != 0)
         same = 0;
     if (wanted(argc, argv, "bounds") && bench_bounds() != 0)
+        same = 0;
+    if (wanted(argc, argv, "mlp-seeds") && bench_mlp_seeds() != 0)
         same = 0;
     if (wanted(argc, argv, "threads") && !bench_threads())
         same = 0;
