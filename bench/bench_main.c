@@ -1261,37 +1261,42 @@ static int by_double(const void *x, const void *y)
     return (a > b) - (a < b);
 }
 
-/* The MLP agents (q-mlp, sarsa-mlp) on the known-answer worlds whose
- * optimum acts, over training seeds: each one's paired gain over no
- * campaign as a share of the optimum's (known_share), per seed, with the
- * median and the range, at agent.qfunc.updates = 1 (the reference, 0.1's
- * default) and at the default.  With 5 seeds the range [min, max] holds the
- * median with probability 1 - 2 / 2^5 = 94%.  Each study lists only none,
- * the optimum and the two agents. */
-enum { MLP_SEEDS = 5 };
-static int bench_mlp_seeds(void)
+/* The learned agents on the known-answer worlds whose optimum acts, over
+ * training seeds: each one's paired gain over no campaign as a share of the
+ * optimum's (known_share), per seed, with the median and the range.  First
+ * the MLP agents at agent.qfunc.updates = 1 (the reference, 0.1's default),
+ * then all seven learned agents with the defaults.  With 5 seeds the range
+ * [min, max] holds the median with probability 1 - 2 / 2^5 = 94%.  Each
+ * study lists only none, the optimum and the agents. */
+enum { SEEDS = 5, SEED_AGENTS = 7 };
+static int bench_seeds(void)
 {
-    static const char *const seeds[MLP_SEEDS] = {NULL, "3", "7", "11", "13"};
-    static const char *const updates[2] = {"1.0", NULL};
-    printf("\nMLP agents on the known-answer worlds over %d training seeds: paired gain over no campaign as a share "
-           "of the optimum's (median [min, max], a 94%% interval for the median)\n", MLP_SEEDS);
+    static const char *const seeds[SEEDS] = {NULL, "3", "7", "11", "13"};
+    static const char *const agents[SEED_AGENTS] = {"q-mlp",    "sarsa-mlp",    "q-learning",    "sarsa",
+                                                    "q-linear", "sarsa-linear", "expected-sarsa"};
+    printf("\nlearned agents on the known-answer worlds over %d training seeds: paired gain over no campaign as a "
+           "share of the optimum's (median [min, max], a 94%% interval for the median)\n", SEEDS);
     for (int k = 0; k < KNOWN_WORLDS; k++) {
         const known_world *kw = &known_worlds[k];
         if (!kw->observable)
             continue;
-        char pol[256];
-        snprintf(pol, sizeof pol, "[\"none\", \"%s\", \"q-mlp\", \"sarsa-mlp\"]", kw->optimum);
         for (int u = 0; u < 2; u++) {
-            double share[2][MLP_SEEDS];
+            const int n_ag = u == 0 ? 2 : SEED_AGENTS; /* the reference: the MLP agents at updates 1 */
+            char pol[512];
+            int len = snprintf(pol, sizeof pol, "[\"none\", \"%s\"", kw->optimum);
+            for (int a = 0; a < n_ag; a++)
+                len += snprintf(pol + len, sizeof pol - (size_t)len, ", \"%s\"", agents[a]);
+            snprintf(pol + len, sizeof pol - (size_t)len, "]");
+            double share[SEED_AGENTS][SEEDS];
             const double t0 = now();
             double updates_used = 0;
-            for (int j = 0; j < MLP_SEEDS; j++) {
+            for (int j = 0; j < SEEDS; j++) {
                 clv_scn_override ov[3] = {{"evaluation.policies", pol, "bench"}};
                 size_t n_ov = 1;
                 if (seeds[j])
                     ov[n_ov++] = (clv_scn_override){"scenario.seed", seeds[j], "bench"};
-                if (updates[u])
-                    ov[n_ov++] = (clv_scn_override){"agent.qfunc.updates", updates[u], "bench"};
+                if (u == 0)
+                    ov[n_ov++] = (clv_scn_override){"agent.qfunc.updates", "1.0", "bench"};
                 clv_scenario scn;
                 clv_error err;
                 clv_study *s = NULL;
@@ -1301,18 +1306,18 @@ static int bench_mlp_seeds(void)
                 }
                 updates_used = scn.agent.qfunc_updates;
                 const long opt = known_policy(s, kw->optimum);
-                share[0][j] = known_share(s, known_policy(s, "q-mlp"), opt);
-                share[1][j] = known_share(s, known_policy(s, "sarsa-mlp"), opt);
+                for (int a = 0; a < n_ag; a++)
+                    share[a][j] = known_share(s, known_policy(s, agents[a]), opt);
                 clv_study_free(s);
             }
-            printf("  %-28s updates %-4g%s (%.0f s)\n", kw->file, updates_used, updates[u] ? " (reference)" : " (default)",
-                   now() - t0);
-            for (int a = 0; a < 2; a++) {
-                printf("    %-10s", a ? "sarsa-mlp" : "q-mlp");
-                for (int j = 0; j < MLP_SEEDS; j++)
+            printf("  %-28s MLP updates %g%s (%.0f s)\n", kw->file, updates_used,
+                   u == 0 ? " (reference)" : " (the defaults)", now() - t0);
+            for (int a = 0; a < n_ag; a++) {
+                printf("    %-15s", agents[a]);
+                for (int j = 0; j < SEEDS; j++)
                     printf(" %5.2f", share[a][j]);
-                qsort(share[a], MLP_SEEDS, sizeof share[a][0], by_double);
-                printf("   median %.2f [%.2f, %.2f]\n", share[a][MLP_SEEDS / 2], share[a][0], share[a][MLP_SEEDS - 1]);
+                qsort(share[a], SEEDS, sizeof share[a][0], by_double);
+                printf("   median %.2f [%.2f, %.2f]\n", share[a][SEEDS / 2], share[a][0], share[a][SEEDS - 1]);
             }
         }
     }
@@ -1694,14 +1699,14 @@ static int bench_python(void)
 int main(int argc, char **argv)
 {
     static const char *const sections[] = {"rng", "parallel", "fit", "btyd", "sim", "agent", "agents", "eval", "mlp",
-                                           "ltv-loop", "bounds", "mlp-seeds", "paired", "threads", "python"};
+                                           "ltv-loop", "bounds", "seeds", "paired", "threads", "python"};
     for (int i = 1; i < argc; i++) {
         size_t k = 0;
         while (k < sizeof sections / sizeof sections[0] && strcmp(argv[i], sections[k]) != 0)
             k++;
         if (k == sizeof sections / sizeof sections[0]) {
             fprintf(stderr, "clvsim-bench: unknown section '%s'; expected rng, parallel, fit, btyd, sim, agent, agents, eval, "
-                            "mlp, ltv-loop, bounds, mlp-seeds, paired, threads or python\n",
+                            "mlp, ltv-loop, bounds, seeds, paired, threads or python\n",
                     argv[i]);
             return 2;
         }
@@ -1753,7 +1758,7 @@ int main(int argc, char **argv)
         same = 0;
     if (wanted(argc, argv, "bounds") && bench_bounds() != 0)
         same = 0;
-    if (wanted(argc, argv, "mlp-seeds") && bench_mlp_seeds() != 0)
+    if (wanted(argc, argv, "seeds") && bench_seeds() != 0)
         same = 0;
     if (wanted(argc, argv, "threads") && !bench_threads())
         same = 0;

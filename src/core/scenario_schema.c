@@ -529,7 +529,7 @@ const clv__key clv__scn_keys[] = {
     REAL("agent.qfunc.updates", agent.qfunc_updates, 0, 100, CLV__KF_MIN_OPEN, "8.0", "per transition",
          "DQN steps after each epoch of n customers: ceil(updates x n / batch). At 1 the MLP agents left "
          "advantages of a few cents per customer-epoch unresolved (0.74-0.80 of the known optimum on "
-         "tests/worlds; 8: medians 0.91-0.99 over seeds, make bench SECTIONS=mlp-seeds)."),
+         "tests/worlds; 8: medians 0.92-0.96 over 5 seeds, make bench SECTIONS=seeds)."),
     INT("agent.qfunc.target_sync", agent.qfunc_target_sync, 1, 10000000, 0, "250", "steps",
         "DQN steps between copies of the network into the target network."),
     REAL("agent.qfunc.huber", agent.qfunc_huber, 0, 1e9, 0, "10.0", "currency",
