@@ -184,27 +184,49 @@ static int write_history(const clv_fit_study *s, const clv_fit_study_opts *so, c
     return st;
 }
 
-/* one figure in PNG and SVG */
-static int render(const clv_outdir *od, const clv_fit_study_opts *so, const char *dir, const char *script,
-                  const char *stem, const char *data, const char *const *extra, int n_extra, clv_error *err)
+/* one figure in PNG and SVG, queued for clv_plot_all: its script, its
+ * variables (copied: the caller's buffers are reused) and its two outputs */
+typedef struct figure {
+    char script[CLV_IO_PATH_MAX * 2];
+    char var[8][CLV_IO_PATH_MAX + 400];
+    const char *vars[8];
+    size_t n_vars;
+    char out[2][CLV_IO_PATH_MAX];
+} figure;
+enum { MAX_FIGURES = 2 * NP + 2 };
+
+static int queue(figure *fig, const clv_outdir *od, const char *dir, const char *script, const char *stem,
+                 const char *data, const char *const *extra, int n_extra, clv_error *err)
 {
-    char path[CLV_IO_PATH_MAX * 2], dpath[CLV_IO_PATH_MAX], var_data[CLV_IO_PATH_MAX + 16];
-    snprintf(path, sizeof path, "%s/%s", dir, script);
+    char dpath[CLV_IO_PATH_MAX];
+    snprintf(fig->script, sizeof fig->script, "%s/%s", dir, script);
     int st = clv_path_join(dpath, sizeof dpath, od->stage, data, err);
     if (st != CLV_OK)
         return st;
-    snprintf(var_data, sizeof var_data, "datafile=%s", dpath);
-    const char *vars[8] = {var_data};
+    snprintf(fig->var[0], sizeof fig->var[0], "datafile=%s", dpath);
+    fig->n_vars = 1;
     for (int k = 0; k < n_extra && k < 7; k++)
-        vars[1 + k] = extra[k];
-    for (int e = 0; e < 2; e++) {
-        char name[96], out[CLV_IO_PATH_MAX];
+        snprintf(fig->var[fig->n_vars++], sizeof fig->var[0], "%s", extra[k]);
+    for (size_t k = 0; k < fig->n_vars; k++)
+        fig->vars[k] = fig->var[k];
+    for (int e = 0; e < 2 && st == CLV_OK; e++) {
+        char name[96];
         snprintf(name, sizeof name, "%s.%s", stem, e ? "svg" : "png");
-        if ((st = stop_poll(so, err)) != CLV_OK || (st = clv_path_join(out, sizeof out, od->stage, name, err)) != CLV_OK ||
-            (st = clv_plot(path, out, vars, (size_t)(1 + n_extra), err)) != CLV_OK)
-            return st;
+        st = clv_path_join(fig->out[e], sizeof fig->out[e], od->stage, name, err);
     }
-    return CLV_OK;
+    return st;
+}
+
+/* the queued figures' gnuplots side by side, in the order queued (PNG, then SVG, of each) */
+static int render_all(const figure *fig, int n, const clv_fit_study_opts *so, clv_error *err)
+{
+    clv_plot_spec spec[2 * MAX_FIGURES];
+    size_t k = 0;
+    for (int f = 0; f < n; f++)
+        for (int e = 0; e < 2; e++)
+            spec[k++] = (clv_plot_spec){fig[f].script, fig[f].out[e], fig[f].vars, fig[f].n_vars};
+    int st = stop_poll(so, err);
+    return st == CLV_OK && k ? clv_plot_all(spec, k, err) : st;
 }
 
 int clv_fit_figures_write(const clv_fit_study *s, const clv_fit_study_opts *so, const char *history_customer,
@@ -238,6 +260,10 @@ int clv_fit_figures_write(const clv_fit_study *s, const clv_fit_study_opts *so, 
     const char *base = strrchr(so->log_path, '/');
     base = base ? base + 1 : so->log_path;
     const char *unit = t->unit == CLV_UNIT_WEEK ? "week" : "day";
+    figure *fig = malloc(MAX_FIGURES * sizeof *fig);
+    if (!fig)
+        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+    int nf = 0;
     char title[CLV_IO_PATH_MAX + 400], var_unit[32], var_hw[48], var_nc[24];
     snprintf(var_unit, sizeof var_unit, "unit_label=%s", unit);
     snprintf(var_hw, sizeof var_hw, "half_width=%.17g", g.step / 2);
@@ -258,7 +284,7 @@ int clv_fit_figures_write(const clv_fit_study *s, const clv_fit_study_opts *so, 
             const char *cb = f ? "cb_label=P(alive)" : "cb_label=expected purchases in the next unit";
             const char *col = f ? "column=5" : "column=4";
             const char *extra[] = {col, var_hw, var_unit, cb, title};
-            st = render(od, so, dir, "fit_matrix.gp", stem, data, extra, 5, err);
+            st = queue(&fig[nf++], od, dir, "fit_matrix.gp", stem, data, extra, 5, err);
         }
     }
     int nm = 0;
@@ -268,14 +294,18 @@ int clv_fit_figures_write(const clv_fit_study *s, const clv_fit_study_opts *so, 
         snprintf(var_nc, sizeof var_nc, "ncols=%d", 3 + nm);
         snprintf(title, sizeof title, "title_text=Mean holdout transactions by calibration frequency, %.200s", base);
         const char *extra[] = {var_nc, title};
-        st = render(od, so, dir, "fit_calibration_holdout.gp", "calibration_holdout", "holdout.csv", extra, 2, err);
+        st = queue(&fig[nf++], od, dir, "fit_calibration_holdout.gp", "calibration_holdout", "holdout.csv", extra, 2,
+                   err);
     }
     if (st == CLV_OK) {
         snprintf(var_nc, sizeof var_nc, "ncols=%d", 6 + nm);
         snprintf(title, sizeof title, "title_text=P(alive) of customer %.200s over its calibration period, %.200s", who,
                  base);
         const char *extra[] = {var_nc, title};
-        st = render(od, so, dir, "fit_history.gp", "history", "history.csv", extra, 2, err);
+        st = queue(&fig[nf++], od, dir, "fit_history.gp", "history", "history.csv", extra, 2, err);
     }
+    if (st == CLV_OK)
+        st = render_all(fig, nf, so, err);
+    free(fig);
     return st;
 }
