@@ -528,8 +528,8 @@ const clv__key clv__scn_keys[] = {
     INT("agent.qfunc.batch", agent.qfunc_batch, 1, 65536, 0, "64", "transitions", "Mini-batch size of a DQN step."),
     REAL("agent.qfunc.updates", agent.qfunc_updates, 0, 100, CLV__KF_MIN_OPEN, "8.0", "per transition",
          "DQN steps after each epoch of n customers: ceil(updates x n / batch). At 1 the MLP agents left "
-         "advantages of a few cents per customer-epoch unresolved (0.74-0.80 of the known optimum on "
-         "tests/worlds; 8: medians 0.92-0.96 over 5 seeds, make bench SECTIONS=seeds)."),
+         "advantages of a few cents per customer-epoch unresolved (medians over 5 seeds 0.61-0.94 of the "
+         "known optimum on tests/worlds; 8: 0.92-0.96, make bench SECTIONS=seeds)."),
     INT("agent.qfunc.target_sync", agent.qfunc_target_sync, 1, 10000000, 0, "250", "steps",
         "DQN steps between copies of the network into the target network."),
     REAL("agent.qfunc.huber", agent.qfunc_huber, 0, 1e9, 0, "10.0", "currency",
