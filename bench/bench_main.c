@@ -349,7 +349,7 @@ static void bench_btyd(void)
         double t1 = now();
         for (int i = 0; i < NO; i++) {
             double a, b;
-            clv__btyd_value_palive_of(&v, &ob[i], &a, &b);
+            clv__btyd_value_palive_of(&v, NULL, &ob[i], &a, &b);
             sn += a + b;
         }
         double t2 = now();
@@ -357,7 +357,7 @@ static void bench_btyd(void)
     }
     for (int i = 0; i < NO; i++) {
         double a, b;
-        clv__btyd_value_palive_of(&v, &ob[i], &a, &b);
+        clv__btyd_value_palive_of(&v, NULL, &ob[i], &a, &b);
         same += a == clv_btyd_value_of(&v, &ob[i]) && b == clv_btyd_palive_of(&v, &ob[i]);
     }
     const double mo = median5(to), mn = median5(tn);

@@ -727,7 +727,10 @@ TEST(test_ltv_btyd_summary_hand)
 
 /* the BTYD features of clv_ltv_features, both from one call (clv__btyd_value_palive_of): the bits
  * of clv_btyd_value_of and clv_btyd_palive_of, for both models, at the customers of a simulated
- * grid and at parameters outside the domain (NaN features become 0, as before) */
+ * grid and at parameters outside the domain (NaN features become 0, as before); and the same
+ * bits through one memo of the BG/NBD's series (clv__alive_memo), used for all the models in
+ * turn, twice: it must not serve one model's sums to another (alpha 1e7 after the scenario's)
+ * nor one (x, T) for another, and it is hit (the grid repeats (x, T) at every recency) */
 TEST(test_ltv_btyd_features_fused)
 {
     clv_scenario scn;
@@ -740,9 +743,13 @@ TEST(test_ltv_btyd_features_fused)
     vs[1].model.pareto = (clv_pnbd_params){0.55, 10.58, 0.61, 11.67};
     vs[2].model.bgnbd.a = NAN;         /* not a model: the features 0 */
     vs[3].model.bgnbd.alpha = 1e7;     /* alpha far above T: P(alive) from log1p */
-    long n = 0, same = 0, nonzero = 0;
-    for (int k = 0; k < 4; k++) {
-        const clv_btyd_value *v = &vs[k];
+    long n = 0, same = 0, nonzero = 0, memo_same = 0;
+    clv__alive_memo *memo = clv__alive_memo_new();
+    CHECK(memo != NULL);
+    if (!memo)
+        return;
+    for (int kk = 0; kk < 8; kk++) {
+        const clv_btyd_value *v = &vs[kk % 4];
         for (int p = 0; p <= 12; p++) {
             for (int age = 0; age <= 700; age += 13) {
                 for (int rec = 0; rec <= age; rec += 29) {
@@ -752,7 +759,7 @@ TEST(test_ltv_btyd_features_fused)
                     o.first_spend = 12.5, o.total_spend = 12.5 + 31.25 * (p > 1 ? p - 1 : 0);
                     o.max_spend = 40, o.last_spend = 20;
                     double val, pal;
-                    clv__btyd_value_palive_of(v, &o, &val, &pal);
+                    clv__btyd_value_palive_of(v, NULL, &o, &val, &pal);
                     const double v0 = clv_btyd_value_of(v, &o), p0 = clv_btyd_palive_of(v, &o);
                     double x[CLV_LTV_FEATURES];
                     clv_ltv_features(&o, v, x);
@@ -761,13 +768,21 @@ TEST(test_ltv_btyd_features_fused)
                     same += memcmp(&val, &v0, sizeof val) == 0 && memcmp(&pal, &p0, sizeof pal) == 0 &&
                             memcmp(&x[23], &lv, sizeof lv) == 0 && memcmp(&x[24], &p0, sizeof p0) == 0;
                     nonzero += v0 > 0 && p0 > 0 && p0 < 1;
+                    double mval, mpal, xm[CLV_LTV_FEATURES];
+                    clv__btyd_value_palive_of(v, memo, &o, &mval, &mpal);
+                    clv__ltv_features_memo(&o, v, memo, xm);
+                    memo_same += memcmp(&mval, &v0, sizeof mval) == 0 && memcmp(&mpal, &p0, sizeof mpal) == 0 &&
+                                 memcmp(xm, x, sizeof x) == 0;
                 }
             }
         }
     }
-    CHECK(n > 3000);
+    CHECK(n > 6000);
     CHECK_INT(same, n);
+    CHECK_INT(memo_same, n);
     CHECK(nonzero > n / 4); /* not all of them trivial */
+    CHECK(memo->hits > memo->calls / 2);
+    clv__alive_memo_free(memo);
 }
 
 typedef struct {

@@ -1,6 +1,7 @@
 /* bgnbd.c - the BG/NBD model (Fader, Hardie and Lee 2005): likelihood, gradient, predictions. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sf_gamma.h>
@@ -172,8 +173,50 @@ void clv_bgnbd_expected_n(const clv_bgnbd_params *p, int n, const double *t, dou
         out[j] /= den;
 }
 
-void clv__bgnbd_expected_palive(const clv_bgnbd_params *p, double t, double x, double t_x, double T, double *ey,
-                                double *palive)
+clv__alive_memo *clv__alive_memo_new(void)
+{
+    clv__alive_memo *m = malloc(sizeof *m);
+    if (!m)
+        return NULL;
+    m->r = m->a = m->b = m->alpha = m->t = NAN;
+    m->calls = m->hits = 0;
+    return m;
+}
+
+void clv__alive_memo_free(clv__alive_memo *m) { free(m); }
+
+/* U of clv__bgnbd_alive at the one horizon t, from the memo when it has (x, T) */
+static double alive_memo(const clv_bgnbd_params *p, clv__alive_memo *m, double t, double x, double T)
+{
+    double U;
+    if (!m) {
+        clv__bgnbd_alive(p->r, p->a, p->b, x, p->alpha + T, 1, &t, &U);
+        return U;
+    }
+    if (!(m->r == p->r && m->a == p->a && m->b == p->b && m->alpha == p->alpha && m->t == t)) {
+        /* another model or horizon: the entries are not its own */
+        for (size_t i = 0; i < CLV__ALIVE_MEMO; i++)
+            m->e[i].x = -1;
+        m->r = p->r, m->a = p->a, m->b = p->b, m->alpha = p->alpha, m->t = t;
+    }
+    /* a hash of the two doubles' bits (x a whole number, T whole days over the unit) */
+    uint64_t bx, bT;
+    memcpy(&bx, &x, sizeof bx), memcpy(&bT, &T, sizeof bT);
+    uint64_t h = (bx * 0x9e3779b97f4a7c15u) ^ (bT * 0xc2b2ae3d27d4eb4fu);
+    h ^= h >> 29;
+    struct clv__alive_entry *e = &m->e[(h * 0xbf58476d1ce4e5b9u) >> (64 - CLV__ALIVE_MEMO_BITS)];
+    m->calls++;
+    if (e->x == x && e->T == T) {
+        m->hits++;
+        return e->U;
+    }
+    clv__bgnbd_alive(p->r, p->a, p->b, x, p->alpha + T, 1, &t, &U);
+    e->x = x, e->T = T, e->U = U;
+    return U;
+}
+
+void clv__bgnbd_expected_palive(const clv_bgnbd_params *p, clv__alive_memo *memo, double t, double x, double t_x,
+                                double T, double *ey, double *palive)
 {
     if (!valid(p)) {
         *ey = *palive = NAN;
@@ -181,8 +224,7 @@ void clv__bgnbd_expected_palive(const clv_bgnbd_params *p, double t, double x, d
     }
     /* clv_bgnbd_expected_n at one horizon and clv_bgnbd_palive, their common denominator once:
      * the same operations, so the same bits as the two calls */
-    double U;
-    clv__bgnbd_alive(p->r, p->a, p->b, x, p->alpha + T, 1, &t, &U);
+    const double U = alive_memo(p, memo, t, x, T);
     const double den = x > 0 ? 1 + exp(log_odds_dead(p, x, t_x, T)) : 1;
     *ey = U / den;
     *palive = x > 0 ? 1 / den : 1;

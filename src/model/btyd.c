@@ -390,7 +390,8 @@ double clv_btyd_value_of(const clv_btyd_value *l, const clv_sim_obs *o)
     return clv_btyd_value_rfm(l, &c);
 }
 
-void clv__btyd_value_palive_of(const clv_btyd_value *l, const clv_sim_obs *o, double *value, double *palive)
+void clv__btyd_value_palive_of(const clv_btyd_value *l, clv__alive_memo *memo, const clv_sim_obs *o, double *value,
+                               double *palive)
 {
     if (type_of(&l->model) != clv_btyd_bgnbd) {
         *value = clv_btyd_value_of(l, o);
@@ -400,7 +401,7 @@ void clv__btyd_value_palive_of(const clv_btyd_value *l, const clv_sim_obs *o, do
     clv_rfm c;
     clv_btyd_summary_of(o, l->unit_days, &c);
     double ey, p;
-    clv__bgnbd_expected_palive(&l->model.bgnbd, l->horizon, c.x, c.t_x, c.T, &ey, &p);
+    clv__bgnbd_expected_palive(&l->model.bgnbd, memo, l->horizon, c.x, c.t_x, c.T, &ey, &p);
     /* as clv_btyd_value_rfm and clv_btyd_palive_rfm */
     const double z = clv_gg_expected_spend(&l->model.spend, c.x, c.mean_spend);
     const double v = l->margin_rate * z * ey;

@@ -55,11 +55,35 @@ int clv__bgnbd_alive_quad(double r, double a, double b, double x, double tau, do
  * reference of the tests and of make bench.  NaN where it fails. */
 /* clv_bgnbd_expected at one horizon and clv_bgnbd_palive in one call, bit for bit the two calls'
  * results, the denominator P(alive) shares computed once */
-void clv__bgnbd_expected_palive(const clv_bgnbd_params *p, double t, double x, double t_x, double T, double *ey,
-                                double *palive);
+/* memo (may be NULL): a memo of U by (x, T), below */
+typedef struct clv__alive_memo clv__alive_memo;
+void clv__bgnbd_expected_palive(const clv_bgnbd_params *p, clv__alive_memo *memo, double t, double x, double t_x,
+                                double T, double *ey, double *palive);
 /* clv_btyd_value_of and clv_btyd_palive_of in one call, bit for bit their results (the BTYD
- * features of clv_ltv_features) */
-void clv__btyd_value_palive_of(const clv_btyd_value *l, const clv_sim_obs *o, double *value, double *palive);
+ * features of clv_ltv_features), with a memo of the BG/NBD's U (may be NULL) */
+void clv__btyd_value_palive_of(const clv_btyd_value *l, clv__alive_memo *memo, const clv_sim_obs *o, double *value,
+                               double *palive);
+
+/* A memo of the BG/NBD's U(t) (clv__bgnbd_alive at one horizon) by (x, T): U depends on the
+ * customer only through them, and the customers of a simulated world share few pairs (whole
+ * days of age, small purchase counts), so most of the series an agent's features need every
+ * epoch for every customer have been summed before.  Direct-mapped, CLV__ALIVE_MEMO entries; an
+ * entry holds the value clv__bgnbd_alive gives for its key, so a hit is bit for bit the sum.  It
+ * keeps the model and horizon its entries are for and empties itself when a call brings others.
+ * One thread at a time (each worker its own). */
+enum { CLV__ALIVE_MEMO_BITS = 14, CLV__ALIVE_MEMO = 1 << CLV__ALIVE_MEMO_BITS };
+struct clv__alive_memo {
+    double r, a, b, alpha, t;   /* the model and horizon of the entries (NaN: none yet) */
+    size_t calls, hits;
+    struct clv__alive_entry {
+        double x, T, U;         /* x = -1: empty */
+    } e[CLV__ALIVE_MEMO];
+};
+clv__alive_memo *clv__alive_memo_new(void);
+void clv__alive_memo_free(clv__alive_memo *m);
+
+/* clv_ltv_features with the memo of its BG/NBD features (may be NULL) */
+void clv__ltv_features_memo(const clv_sim_obs *o, const clv_btyd_value *btyd, clv__alive_memo *memo, double *x);
 double clv__bgnbd_expected_series(const clv_bgnbd_params *p, double t, double x, double t_x, double T);
 
 /* Customers compressed for likelihood evaluation: identical (x, t_x, T, m)

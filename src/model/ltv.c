@@ -23,6 +23,11 @@ static double lg(double v) { return log1p(v > 0 ? v : 0); }
 
 void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *x)
 {
+    clv__ltv_features_memo(o, btyd, NULL, x);
+}
+
+void clv__ltv_features_memo(const clv_sim_obs *o, const clv_btyd_value *btyd, clv__alive_memo *memo, double *x)
+{
     const int repeat = o->purchases > 1, couponed = o->coupons > 0;
     x[0] = lg(o->recency_days);
     x[1] = lg(o->purchases - 1);
@@ -50,7 +55,7 @@ void clv_ltv_features(const clv_sim_obs *o, const clv_btyd_value *btyd, double *
     x[22] = o->price > 0 ? o->price - 1 : 0;
     double value = 0, palive = 0;
     if (btyd)
-        clv__btyd_value_palive_of(btyd, o, &value, &palive);
+        clv__btyd_value_palive_of(btyd, memo, o, &value, &palive);
     x[23] = btyd ? lg(value) : 0;
     x[24] = palive;
 }
@@ -595,6 +600,7 @@ struct clv_ltv_model {
     int have_btyd;
     double *X, *out;            /* max_batch x CLV_LTV_FEATURES, max_batch x outputs */
     size_t max_batch;
+    clv__alive_memo *memo;      /* of the BTYD features' series (one thread at a time, as X) */
     clv_ltv_diag diag;
 };
 
@@ -604,6 +610,7 @@ void clv_ltv_model_free(clv_ltv_model *lm)
         return;
     clv_mlp_free(lm->net);
     free(lm->mean), free(lm->sd), free(lm->X), free(lm->out);
+    clv__alive_memo_free(lm->memo);
     free(lm);
 }
 
@@ -642,7 +649,8 @@ static clv_ltv_model *finish(clv_ltv_model *lm, size_t max_batch, const clv_btyd
     const size_t outs = (size_t)clv_mlp_spec_of(lm->net)->n_out;
     lm->X = malloc(max_batch * CLV_LTV_FEATURES * sizeof *lm->X);
     lm->out = malloc(max_batch * outs * sizeof *lm->out);
-    if (!lm->X || !lm->out) {
+    lm->memo = lm->cfg.btyd_features ? clv__alive_memo_new() : NULL;
+    if (!lm->X || !lm->out || (lm->cfg.btyd_features && !lm->memo)) {
         clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         clv_ltv_model_free(lm);
         return NULL;
@@ -793,7 +801,8 @@ static int predict_rows(clv_ltv_model *lm, const clv_sim_obs *obs, size_t n, dou
     for (size_t i0 = 0; i0 < n; i0 += lm->max_batch) {
         const size_t b = n - i0 < lm->max_batch ? n - i0 : lm->max_batch;
         for (size_t k = 0; k < b; k++)
-            clv_ltv_features(&obs[i0 + k], lm->cfg.btyd_features ? &lm->btyd : NULL, lm->X + k * CLV_LTV_FEATURES);
+            clv__ltv_features_memo(&obs[i0 + k], lm->cfg.btyd_features ? &lm->btyd : NULL, lm->memo,
+                                   lm->X + k * CLV_LTV_FEATURES);
         clv_standardize_apply(lm->X, b, CLV_LTV_FEATURES, lm->mean, lm->sd);
         int st = clv_mlp_forward(lm->net, lm->X, b, lm->out, err);
         if (st != CLV_OK)

@@ -14,6 +14,7 @@ struct clv_ltv_source {
     clv_btyd_value btyd;    /* the population's */
     int workers;
     clv_ltv_model **m;      /* CLV_LTV_MLP: one copy per worker */
+    clv__alive_memo **memo; /* CLV_LTV_BTYD: per worker, of its BG/NBD series */
 };
 
 void clv_ltv_source_free(clv_ltv_source *src)
@@ -22,7 +23,9 @@ void clv_ltv_source_free(clv_ltv_source *src)
         return;
     for (int k = 0; src->m && k < src->workers; k++)
         clv_ltv_model_free(src->m[k]);
-    free(src->m);
+    for (int k = 0; src->memo && k < src->workers; k++)
+        clv__alive_memo_free(src->memo[k]);
+    free(src->m), free(src->memo);
     free(src);
 }
 
@@ -37,8 +40,17 @@ static clv_ltv_source *make(const clv_btyd_value *btyd, const clv_ltv_model *mod
     src->kind = model ? CLV_LTV_MLP : CLV_LTV_BTYD;
     src->btyd = *btyd;
     src->workers = clv_threads_resolve(threads);
-    if (!model)
+    if (!model) {
+        int ok = (src->memo = calloc((size_t)src->workers, sizeof *src->memo)) != NULL;
+        for (int k = 0; ok && k < src->workers; k++)
+            ok = (src->memo[k] = clv__alive_memo_new()) != NULL;
+        if (!ok) {
+            clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
+            clv_ltv_source_free(src);
+            return NULL;
+        }
         return src;
+    }
     if (!(src->m = calloc((size_t)src->workers, sizeof *src->m))) {
         clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
         clv_ltv_source_free(src);
@@ -89,7 +101,7 @@ int clv_ltv_source_fill(clv_ltv_source *src, int worker, const clv_sim_obs *obs,
     }
     for (size_t i = 0; i < n; i++) {
         if (pbuy) /* both from one call: the bits of clv_btyd_value_of and clv_btyd_palive_of */
-            clv__btyd_value_palive_of(&src->btyd, &obs[i], &value[i], &pbuy[i]);
+            clv__btyd_value_palive_of(&src->btyd, src->memo[worker], &obs[i], &value[i], &pbuy[i]);
         else
             value[i] = clv_btyd_value_of(&src->btyd, &obs[i]);
     }
