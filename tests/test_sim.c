@@ -1597,11 +1597,13 @@ TEST(test_sim_null_actions_list_price)
  * (the mean difference over replications within 4 standard errors) with a
  * smaller spread, in the holiday world (BG/NBD, seasons, coupons redeemed
  * with capped discounts, contact effects, prices) and in its Pareto/NBD
- * variant.  A wrong expected margin of a purchase (without the discount,
- * say) is many standard errors off. */
+ * variant, and with coupons valid 3 days, which expire within an epoch
+ * (the span before the expiry has purchases only while the customer is
+ * alive: not for one who dropped out earlier).  A wrong expected margin of
+ * a purchase (without the discount, say) is many standard errors off. */
 TEST(test_sim_expected_reward)
 {
-    for (int model = 0; model < 2; model++) {
+    for (int model = 0; model < 3; model++) {
         clv_scenario scn;
         clv_error err;
         if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
@@ -1611,8 +1613,10 @@ TEST(test_sim_expected_reward)
         scn.population.customers = 1200;
         scn.acquisition.rate_per_day = 1;
         scn.interventions.budget_per_epoch = scn.interventions.budget_total = -1;
-        if (model)
+        if (model == 1)
             scn.population.model = CLV_MODEL_PARETO;
+        for (int k = 0; model == 2 && k < scn.interventions.n_coupons; k++)
+            scn.interventions.coupons[k].validity_days = 3;
         clv_world *w = NULL;
         clv_sim *a = NULL, *b = NULL;
         CHECK_INT(clv_world_alloc(&scn, NULL, &w, &err), CLV_OK);

@@ -612,8 +612,9 @@ static double advance(clv_sim *s, gsl_rng *g, size_t i, int32_t t0, int32_t t1, 
         const double sx = c->live && c->cpn_expiry < t1 ? cal->C[c->cpn_expiry - cal->first] : INFINITY;
         const double sp = c->snext, sd = c->sdeath;
         if (sx < ce && sx <= ssc && sx <= sp && sx <= sd) {
-            /* the coupon expires unused at the start of its expiry day */
-            if (expect)
+            /* the coupon expires unused at the start of its expiry day (the
+             * span before it has purchases only while the customer is alive) */
+            if (expect && c->alive)
                 expected += expected_span(s, c, sx - spos), spos = sx;
             end_coupon(s, c, c->cpn_expiry);
             remultiply(s, i, sx);
