@@ -10,9 +10,10 @@
 #include "clvsim/policy.h"
 
 /* The method (clvsim/policy.h): at each epoch, for luck draw k = 0..K-1
- * and every action a, two rollouts copy the true state into a state of
- * the budget-free world (clv_sim_copy) and draw its future luck anew with
- * key k (clv_sim_reluck; every rollout of one k shares it: common random
+ * and every action a, two rollouts start from the true state with its
+ * future luck drawn anew with key k: the true state is copied into a state
+ * of the budget-free world (clv_sim_copy) and relucked once per k
+ * (clv_sim_reluck), and every rollout of that k copies it (common random
  * numbers).  One applies a to every existing customer for this epoch and
  * no campaign after it; for the constant policies of the comparison
  * (blanket-K, price-K) the other holds a to the horizon's end; each adds
@@ -34,6 +35,8 @@ typedef struct clairvoyant {
     int list, budget;           /* the list price's index; whether the real world has a budget */
     clv_world *world;           /* the scenario's world with the budgets lifted */
     clv_sim **roll;             /* per worker: the rollout state */
+    clv_sim **luck;             /* per luck draw k: the true state copied and relucked with key k, which
+                                   every row's rollout of k copies (one reluck per draw, not per row) */
     double **margin;            /* per worker: clv_sim_step's margins */
     clv_action **act;           /* per worker: the rollout's actions */
     size_t cap;                 /* customers the buffers hold (the world's capacity) */
@@ -80,9 +83,7 @@ static int rollout_unit(size_t u, int w, void *ctx)
         double *sum = p->margin[w] + p->cap; /* the customers' margins of this rollout */
         for (size_t i = 0; i < n; i++)
             sum[i] = 0;
-        int st = clv_sim_copy(r, p->s, err);
-        if (st == CLV_OK)
-            st = clv_sim_reluck(r, (uint64_t)k, err);
+        int st = clv_sim_copy(r, p->luck[k], err);
         for (int first = 1; st == CLV_OK && !clv_sim_done(r); first = 0) {
             /* the existing customers get the action, arrivals none */
             const size_t nr = clv_sim_customers(r);
@@ -102,6 +103,15 @@ static int rollout_unit(size_t u, int w, void *ctx)
     return CLV_OK;
 }
 
+/* luck draw k: the true state copied into the rollouts' world and relucked with key k */
+static int luck_unit(size_t k, int w, void *ctx)
+{
+    clairvoyant *p = ctx;
+    clv_error *err = &p->err[w];
+    const int st = clv_sim_copy(p->luck[k], p->s, err);
+    return st == CLV_OK ? clv_sim_reluck(p->luck[k], (uint64_t)k, err) : st;
+}
+
 static void unprepare(clairvoyant *p);
 
 /* the buffers and rollout states, made at the first call (sized to the world's capacity) */
@@ -117,10 +127,11 @@ static int prepare(clairvoyant *p, clv_error *err)
     p->margin = calloc((size_t)p->workers, sizeof *p->margin);
     p->act = calloc((size_t)p->workers, sizeof *p->act);
     p->err = calloc((size_t)p->workers, sizeof *p->err);
+    p->luck = calloc((size_t)p->lucks, sizeof *p->luck);
     p->value = malloc(2 * p->n_actions * (size_t)p->lucks * p->cap * sizeof *p->value);
     p->total = malloc(2 * p->n_actions * sizeof *p->total);
     p->rank = malloc(p->cap * sizeof *p->rank);
-    int st = p->roll && p->margin && p->act && p->err && p->value && p->total && p->rank
+    int st = p->roll && p->margin && p->act && p->err && p->luck && p->value && p->total && p->rank
                  ? CLV_OK
                  : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the clairvoyant's rollouts");
     for (int w = 0; st == CLV_OK && w < p->workers; w++) {
@@ -132,6 +143,8 @@ static int prepare(clairvoyant *p, clv_error *err)
         if (st == CLV_OK && (!p->margin[w] || !p->act[w]))
             st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the clairvoyant's rollouts");
     }
+    for (int k = 0; st == CLV_OK && k < p->lucks; k++)
+        st = clv_sim_alloc_in(p->world, &o, &p->luck[k], err);
     if (st != CLV_OK)
         unprepare(p); /* nothing half made: the next call tries again */
     return st;
@@ -195,7 +208,9 @@ static int act_clairvoyant(void *ctx, const clv_sim *s, const clv_sim_obs *obs, 
     p->s = s, p->n = n, p->progress = clv_sim_progress(s);
     for (int w = 0; w < p->workers; w++)
         memset(&p->err[w], 0, sizeof p->err[w]);
-    st = clv_parallel_for(p->workers, 2 * p->n_actions, rollout_unit, p);
+    st = clv_parallel_for(p->workers, (size_t)p->lucks, luck_unit, p);
+    if (st == CLV_OK)
+        st = clv_parallel_for(p->workers, 2 * p->n_actions, rollout_unit, p);
     if (st != CLV_OK) {
         for (int w = 0; w < p->workers; w++)
             if (p->err[w].code != CLV_OK) {
@@ -245,9 +260,11 @@ static void unprepare(clairvoyant *p)
         if (p->act)
             free(p->act[w]);
     }
-    free(p->roll), free(p->margin), free(p->act), free(p->err);
+    for (int k = 0; p->luck && k < p->lucks; k++)
+        clv_sim_free(p->luck[k]);
+    free(p->roll), free(p->margin), free(p->act), free(p->err), free(p->luck);
     free(p->value), free(p->total), free(p->rank);
-    p->roll = NULL, p->margin = NULL, p->act = NULL, p->err = NULL;
+    p->roll = NULL, p->margin = NULL, p->act = NULL, p->err = NULL, p->luck = NULL;
     p->value = NULL, p->total = NULL, p->rank = NULL;
 }
 
