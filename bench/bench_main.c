@@ -365,6 +365,73 @@ static void bench_btyd(void)
            "  old (two calls) %.3g /s, new (one call) %.3g /s: %.2fx; %s\n",
            NO, NO / mo, NO / mn, mo / mn, same == NO ? "the same bits" : "DIFFERENT RESULTS");
     (void)so, (void)sn;
+
+    /* the memo of the BG/NBD's series by (x, T) (clv__alive_memo), as the agents' features use it:
+     * the observations of every customer at every epoch of holiday.cfg's world without a campaign
+     * (10,000 customers and the arrivals, 22 epochs), in epoch order, with a fresh memo per
+     * repetition, against the same calls without it */
+    clv_sim *sim = NULL;
+    clv_sim_opts so_;
+    clv_sim_opts_default(&so_);
+    if (clv_sim_alloc(&scn, &so_, &sim, &err) != CLV_OK || clv_sim_reset(sim, 1, 0, &err) != CLV_OK) {
+        printf("  memo: skipped (%s)\n", err.msg);
+        clv_sim_free(sim);
+        return;
+    }
+    const size_t cap = clv_sim_capacity(sim);
+    size_t nobs = 0, room = cap * (size_t)(scn.calendar.horizon_days / scn.calendar.epoch_days + 2);
+    clv_sim_obs *all = malloc(room * sizeof *all);
+    int ok = all != NULL;
+    while (ok) {
+        const size_t n = clv_sim_customers(sim);
+        ok = nobs + n <= room && clv_sim_observe(sim, 0, n, all + nobs, &err) == CLV_OK;
+        nobs += ok ? n : 0;
+        if (!ok || clv_sim_done(sim) || clv_sim_step(sim, NULL, NULL, &err) != CLV_OK)
+            break;
+    }
+    clv_sim_free(sim);
+    double tm[5], tp[5], hits = 0;
+    long msame = 0;
+    for (int rep = 0; ok && rep < 5; rep++) {
+        clv__alive_memo *memo = clv__alive_memo_new();
+        if (!memo) {
+            ok = 0;
+            break;
+        }
+        double t0 = now();
+        for (size_t i = 0; i < nobs; i++) {
+            double a, b;
+            clv__btyd_value_palive_of(&v, NULL, &all[i], &a, &b);
+            sn += a + b;
+        }
+        double t1 = now();
+        for (size_t i = 0; i < nobs; i++) {
+            double a, b;
+            clv__btyd_value_palive_of(&v, memo, &all[i], &a, &b);
+            sn += a + b;
+        }
+        double t2 = now();
+        tp[rep] = t1 - t0, tm[rep] = t2 - t1;
+        hits = (double)memo->hits / (double)memo->calls;
+        clv__alive_memo_free(memo);
+    }
+    clv__alive_memo *check = ok ? clv__alive_memo_new() : NULL;
+    for (size_t i = 0; check && i < nobs; i++) {
+        double a, b, c, d;
+        clv__btyd_value_palive_of(&v, NULL, &all[i], &a, &b);
+        clv__btyd_value_palive_of(&v, check, &all[i], &c, &d);
+        msame += memcmp(&a, &c, sizeof a) == 0 && memcmp(&b, &d, sizeof b) == 0;
+    }
+    clv__alive_memo_free(check);
+    if (ok) {
+        const double mp = median5(tp), mm = median5(tm);
+        printf("  with the memo of the series by (x, T), over a simulated world's %zu customer-epochs (median of 5): "
+               "without %.3g /s, with %.3g /s: %.2fx, %.0f%% of the calls from the memo; %s\n",
+               nobs, (double)nobs / mp, (double)nobs / mm, mp / mm, 100 * hits,
+               (size_t)msame == nobs ? "the same bits" : "DIFFERENT RESULTS");
+    } else
+        printf("  memo: skipped (%s)\n", all ? err.msg : "out of memory");
+    free(all);
 }
 
 /* issue target: customer-days per second of the environment for 1,000,000
