@@ -1676,6 +1676,107 @@ TEST(test_sim_expected_reward)
     }
 }
 
+/* clv_sim_rollout against what it stands for: a copy of the state into the
+ * world without budgets (relucked first, for both) and stepped to the end
+ * with expected rewards (the action at the first epoch, then none or the
+ * action held), each customer's margins summed in epoch order.  For both
+ * population models and with 3-day coupons (which expire within an epoch),
+ * from a state of the world with budgets 5 epochs in: every value within
+ * 1e-6 of the reference (the contact cost enters as itself, not as a
+ * difference of the block's sum: the last bits can differ) and nearly all
+ * of them the same float.  And its refusals: a world with a budget, an
+ * action outside the scenario's, more customers than the state has. */
+TEST(test_sim_rollout_per_customer)
+{
+    for (int variant = 0; variant < 3; variant++) {
+        clv_scenario scn;
+        clv_error err;
+        if (!HARNESS_LOAD("scenarios/holiday.cfg", &scn))
+            return;
+        scn.population.customers = 1500;
+        scn.acquisition.rate_per_day = 2;
+        if (variant == 1)
+            scn.population.model = CLV_MODEL_PARETO;
+        for (int k = 0; variant == 2 && k < scn.interventions.n_coupons; k++)
+            scn.interventions.coupons[k].validity_days = 3;
+        clv_scenario free_scn = scn;
+        free_scn.interventions.budget_per_epoch = free_scn.interventions.budget_total = -1;
+        clv_world *wa = NULL, *wb = NULL;
+        clv_sim *s = NULL, *r = NULL, *lk = NULL;
+        clv_sim_rollout_ws *ws = NULL, *wsa = NULL;
+        CHECK_INT(clv_world_alloc(&scn, NULL, &wa, &err), CLV_OK);
+        CHECK_INT(clv_world_alloc(&free_scn, NULL, &wb, &err), CLV_OK);
+        if (wa && wb) {
+            CHECK_INT(clv_sim_alloc_in(wa, NULL, &s, &err), CLV_OK);
+            CHECK_INT(clv_sim_alloc_in(wb, NULL, &r, &err), CLV_OK);
+            CHECK_INT(clv_sim_alloc_in(wb, NULL, &lk, &err), CLV_OK);
+            ws = clv_sim_rollout_ws_alloc(wb, &err);
+            wsa = clv_sim_rollout_ws_alloc(wa, &err);
+        }
+        const size_t cap = wa ? clv_world_capacity(wa) : 0;
+        clv_action *act = malloc(cap * sizeof *act);
+        double *m = malloc(cap * sizeof *m), *sum = malloc(cap * sizeof *sum);
+        float *v = malloc(cap * sizeof *v);
+        if (!s || !r || !lk || !ws || !wsa || !act || !m || !sum || !v) {
+            harness_fail(__FILE__, __LINE__, "setup failed");
+        } else {
+            CHECK_INT(clv_sim_set_reward(r, CLV_SIM_REWARD_EXPECTED, &err), CLV_OK);
+            CHECK_INT(clv_sim_reset(s, 4, 11, &err), CLV_OK);
+            const int list = clv_sim_list_price(s);
+            for (int e = 0; e < 5; e++) {
+                const size_t n = clv_sim_customers(s);
+                for (size_t i = 0; i < n; i++)
+                    act[i] = (clv_action){(uint8_t)(i % 3 == 0 ? 1 + i % 2 : 0), (uint8_t)(i % 5 == 0 ? list + 1 : list)};
+                CHECK_INT(clv_sim_step(s, act, NULL, &err), CLV_OK);
+            }
+            const size_t n = clv_sim_customers(s);
+            const clv_action xs[4] = {{0, (uint8_t)list}, {1, (uint8_t)list}, {3, (uint8_t)(list + 1)},
+                                      {0, (uint8_t)(list - 1)}};
+            size_t total = 0, exact = 0;
+            double worst = 0;
+            for (int q = 0; q < 4; q++)
+                for (int hold = 0; hold < 2; hold++)
+                    for (uint64_t luck = 0; luck < 4; luck += 3) {
+                        CHECK_INT(clv_sim_copy(r, s, &err), CLV_OK);
+                        CHECK_INT(clv_sim_reluck(r, luck, &err), CLV_OK);
+                        for (size_t i = 0; i < n; i++)
+                            sum[i] = 0;
+                        for (int first = 1; !clv_sim_done(r); first = 0) {
+                            const size_t nr = clv_sim_customers(r);
+                            for (size_t i = 0; i < nr; i++)
+                                act[i] = i < n ? xs[q] : (clv_action){0, (uint8_t)list};
+                            CHECK_INT(clv_sim_step(r, first || hold ? act : NULL, m, &err), CLV_OK);
+                            for (size_t i = 0; i < n; i++)
+                                sum[i] += m[i];
+                        }
+                        CHECK_INT(clv_sim_copy(lk, s, &err), CLV_OK);
+                        CHECK_INT(clv_sim_reluck(lk, luck, &err), CLV_OK);
+                        CHECK_INT(clv_sim_rollout(ws, lk, xs[q], hold, n, v, NULL, &err), CLV_OK);
+                        for (size_t i = 0; i < n; i++) {
+                            const float ref = (float)sum[i];
+                            const double d = fabs((double)v[i] - ref) / (1 + fabs((double)ref));
+                            worst = d > worst || isnan(d) ? d : worst;
+                            exact += memcmp(&v[i], &ref, sizeof ref) == 0;
+                            total++;
+                        }
+                    }
+            if (!(worst <= 1e-6))
+                harness_fail(__FILE__, __LINE__, "variant %d: largest relative difference %g", variant, worst);
+            CHECK(exact >= total - total / 100);
+            CHECK(total > 8 * 1500);
+            /* the refusals */
+            CHECK_INT(clv_sim_rollout(wsa, s, xs[1], 0, n, v, NULL, &err), CLV_EINPUT);
+            CHECK_INT(clv_sim_rollout(ws, s, (clv_action){(uint8_t)(scn.interventions.n_coupons + 1), 0}, 0, n, v,
+                                      NULL, &err), CLV_EINPUT);
+            CHECK_INT(clv_sim_rollout(ws, s, xs[1], 0, n + 1, v, NULL, &err), CLV_EINPUT);
+        }
+        free(act), free(m), free(sum), free(v);
+        clv_sim_rollout_ws_free(ws), clv_sim_rollout_ws_free(wsa);
+        clv_sim_free(s), clv_sim_free(r), clv_sim_free(lk);
+        clv_world_free(wa), clv_world_free(wb);
+    }
+}
+
 /* A state's observations of a world do not depend on the worlds it ran
  * before: a fresh state and one that ran another world with coupons first
  * see the same customers, the purchases in the recent windows (from the

@@ -308,6 +308,29 @@ int clv_sim_copy(clv_sim *dst, const clv_sim *src, clv_error *err);
  * threads > 1 the C library may, for the threads). */
 int clv_sim_reluck(clv_sim *s, uint64_t key, clv_error *err);
 
+/* Rollouts customer by customer.  clv_sim_rollout gives, for each of the
+ * first n customers of s, into value[i]: the sum in epoch order (in double,
+ * rounded to float) of its expected margins (CLV_SIM_REWARD_EXPECTED) from
+ * s's epoch to the horizon's end in the workspace's world, with action x at
+ * the first epoch and then no campaign at list price (hold 0) or x at every
+ * epoch (hold 1).  That is what clv_sim_copy into a state of that world and
+ * clv_sim_step to the end give those customers (arrivals at no campaign),
+ * since in a world without a budget customers never interact: one customer
+ * at a time, its record at hand for all its epochs, without the arrivals
+ * and the daily accounting, with the contact cost entering the margin as
+ * itself (a step takes it as a difference of its block's running sum, which
+ * can differ in the last bits).  For fresh luck, relucked s first
+ * (clv_sim_reluck; a state of the workspace's world relucked once serves
+ * any number of rollouts).  The world must have no budget (CLV_EINPUT
+ * otherwise) and the shape of s's (clv_sim_copy's test).  Polls progress
+ * (may be NULL) every 4,096 customers (CLV_ECANCELLED).  A workspace serves one
+ * thread at a time; the call never allocates. */
+typedef struct clv_sim_rollout_ws clv_sim_rollout_ws;
+clv_sim_rollout_ws *clv_sim_rollout_ws_alloc(const clv_world *w, clv_error *err);
+void clv_sim_rollout_ws_free(clv_sim_rollout_ws *ws);
+int clv_sim_rollout(clv_sim_rollout_ws *ws, const clv_sim *s, clv_action x, int hold, size_t n, float *value,
+                    const clv_progress *progress, clv_error *err);
+
 size_t clv_sim_customers(const clv_sim *s);   /* customers acquired so far */
 size_t clv_sim_capacity(const clv_sim *s);    /* the most there can be */
 int clv_sim_epoch(const clv_sim *s);          /* epochs done */

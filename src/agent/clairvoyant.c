@@ -13,15 +13,17 @@
  * and every action a, two rollouts start from the true state with its
  * future luck drawn anew with key k: the true state is copied into a state
  * of the budget-free world (clv_sim_copy) and relucked once per k
- * (clv_sim_reluck), and every rollout of that k copies it (common random
- * numbers).  One applies a to every existing customer for this epoch and
- * no campaign after it; for the constant policies of the comparison
- * (blanket-K, price-K) the other holds a to the horizon's end; each adds
- * every customer's margins to the end into its row of value.  A customer's
- * action is the first action of its best row: rollout with base policies
- * no campaign and the constant policies.  Customers never interact
- * without a budget, so one rollout values a for all of them at once.  The rollouts of one row run on one
- * worker, k in order: the sums do not depend on the thread count. */
+ * (clv_sim_reluck), and every rollout of that k starts from it (common
+ * random numbers).  One applies a to every existing customer for this
+ * epoch and no campaign after it; for the constant policies of the
+ * comparison (blanket-K, price-K) the other holds a to the horizon's end;
+ * each gives every customer's margins to the end into its row of value.  A
+ * customer's action is the first action of its best row: rollout with base
+ * policies no campaign and the constant policies.  Customers never interact
+ * without a budget, so each is rolled out on its own, its record at hand
+ * through all its epochs (clv_sim_rollout: what clv_sim_copy and
+ * clv_sim_step to the end give it).  The rollouts of one row run on one
+ * worker, k in order: the values do not depend on the thread count. */
 
 typedef struct gain {
     double g;       /* estimated gain of the chosen action over no campaign (mean over the lucks) */
@@ -34,11 +36,9 @@ typedef struct clairvoyant {
     size_t n_actions, n_prices;
     int list, budget;           /* the list price's index; whether the real world has a budget */
     clv_world *world;           /* the scenario's world with the budgets lifted */
-    clv_sim **roll;             /* per worker: the rollout state */
+    clv_sim_rollout_ws **ws;    /* per worker: its rollouts' workspace (clv_sim_rollout) */
     clv_sim **luck;             /* per luck draw k: the true state copied and relucked with key k, which
-                                   every row's rollout of k copies (one reluck per draw, not per row) */
-    double **margin;            /* per worker: clv_sim_step's margins */
-    clv_action **act;           /* per worker: the rollout's actions */
+                                   every row's rollout of k starts from (one reluck per draw, not per row) */
     size_t cap;                 /* customers the buffers hold (the world's capacity) */
     float *value;               /* rows u = 2a (action a, then none) and 2a + 1 (a held to the end), per luck k:
                                    value[(u K + k) cap + i], customer i's margins to the horizon's end */
@@ -46,8 +46,7 @@ typedef struct clairvoyant {
     gain *rank;                 /* per customer: its gain, sorted into the budget order */
     clv_error *err;             /* per worker */
     /* the call being served */
-    const clv_sim *s;
-    const clv_progress *progress;   /* the true state's, polled before each rollout step */
+    const clv_sim *s;           /* the true state */
     size_t n;
 } clairvoyant;
 
@@ -65,40 +64,23 @@ static int row_used(const clairvoyant *p, size_t u)
 
 /* the rollouts of unit u on worker w: action a = u / 2 at this epoch,
  * then no campaign (u even) or a held to the horizon's end (u odd, the
- * rows row_used keeps) */
+ * rows row_used keeps), one per luck draw k, customer by customer
+ * (clv_sim_rollout) */
 static int rollout_unit(size_t u, int w, void *ctx)
 {
     clairvoyant *p = ctx;
-    const size_t a = u / 2, n = p->n;
-    const int hold = (int)(u % 2);
+    const size_t a = u / 2;
     if (!row_used(p, u))
         return CLV_OK;
-    clv_sim *r = p->roll[w];
-    clv_error *err = &p->err[w];
-    double *m = p->margin[w];
-    clv_action *act = p->act[w];
     const clv_action x = {(uint8_t)(a / p->n_prices), (uint8_t)(a % p->n_prices)};
     for (int k = 0; k < p->lucks; k++) {
-        float *v = p->value + (u * (size_t)p->lucks + (size_t)k) * p->cap;
-        double *sum = p->margin[w] + p->cap; /* the customers' margins of this rollout */
-        for (size_t i = 0; i < n; i++)
-            sum[i] = 0;
-        int st = clv_sim_copy(r, p->luck[k], err);
-        for (int first = 1; st == CLV_OK && !clv_sim_done(r); first = 0) {
-            /* the existing customers get the action, arrivals none */
-            const size_t nr = clv_sim_customers(r);
-            for (size_t i = 0; (first || hold) && i < nr; i++)
-                act[i] = i < n ? x : (clv_action){0, (uint8_t)p->list};
-            if (clv_progress_poll(p->progress) != CLV_OK)
-                return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "%s: cancelled", p->name);
-            st = clv_sim_step(r, first || hold ? act : NULL, m, err);
-            for (size_t i = 0; st == CLV_OK && i < n; i++)
-                sum[i] += m[i];
-        }
+        const int st = clv_sim_rollout(p->ws[w], p->luck[k], x, (int)(u % 2), p->n,
+                                       p->value + (u * (size_t)p->lucks + (size_t)k) * p->cap,
+                                       clv_sim_progress(p->s), &p->err[w]);
+        if (st == CLV_ECANCELLED)
+            return clv_error_set(&p->err[w], st, NULL, 0, NULL, "%s: cancelled", p->name);
         if (st != CLV_OK)
             return st;
-        for (size_t i = 0; i < n; i++)
-            v[i] = (float)sum[i];
     }
     return CLV_OK;
 }
@@ -114,35 +96,27 @@ static int luck_unit(size_t k, int w, void *ctx)
 
 static void unprepare(clairvoyant *p);
 
-/* the buffers and rollout states, made at the first call (sized to the world's capacity) */
+/* the buffers, workspaces and luck states, made at the first call (sized to the world's capacity) */
 static int prepare(clairvoyant *p, clv_error *err)
 {
-    if (p->roll)
+    if (p->ws)
         return CLV_OK;
     clv_sim_opts o;
     clv_sim_opts_default(&o);
     o.threads = 1;
     p->cap = clv_world_capacity(p->world);
-    p->roll = calloc((size_t)p->workers, sizeof *p->roll);
-    p->margin = calloc((size_t)p->workers, sizeof *p->margin);
-    p->act = calloc((size_t)p->workers, sizeof *p->act);
+    p->ws = calloc((size_t)p->workers, sizeof *p->ws);
     p->err = calloc((size_t)p->workers, sizeof *p->err);
     p->luck = calloc((size_t)p->lucks, sizeof *p->luck);
     p->value = malloc(2 * p->n_actions * (size_t)p->lucks * p->cap * sizeof *p->value);
     p->total = malloc(2 * p->n_actions * sizeof *p->total);
     p->rank = malloc(p->cap * sizeof *p->rank);
-    int st = p->roll && p->margin && p->act && p->err && p->luck && p->value && p->total && p->rank
+    int st = p->ws && p->err && p->luck && p->value && p->total && p->rank
                  ? CLV_OK
                  : clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the clairvoyant's rollouts");
-    for (int w = 0; st == CLV_OK && w < p->workers; w++) {
-        st = clv_sim_alloc_in(p->world, &o, &p->roll[w], err);
-        if (st == CLV_OK)
-            st = clv_sim_set_reward(p->roll[w], CLV_SIM_REWARD_EXPECTED, err);
-        p->margin[w] = malloc(2 * p->cap * sizeof *p->margin[w]);
-        p->act[w] = malloc(p->cap * sizeof *p->act[w]);
-        if (st == CLV_OK && (!p->margin[w] || !p->act[w]))
-            st = clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for the clairvoyant's rollouts");
-    }
+    for (int w = 0; st == CLV_OK && w < p->workers; w++)
+        if (!(p->ws[w] = clv_sim_rollout_ws_alloc(p->world, err)))
+            st = CLV_ENOMEM;
     for (int k = 0; st == CLV_OK && k < p->lucks; k++)
         st = clv_sim_alloc_in(p->world, &o, &p->luck[k], err);
     if (st != CLV_OK)
@@ -205,7 +179,7 @@ static int act_clairvoyant(void *ctx, const clv_sim *s, const clv_sim_obs *obs, 
     if (n > p->cap || n != clv_sim_customers(s))
         return clv_error_set(err, CLV_EINPUT, NULL, 0, "policy", "%s: asked for %zu of the state's %zu customers",
                              p->name, n, clv_sim_customers(s));
-    p->s = s, p->n = n, p->progress = clv_sim_progress(s);
+    p->s = s, p->n = n;
     for (int w = 0; w < p->workers; w++)
         memset(&p->err[w], 0, sizeof p->err[w]);
     st = clv_parallel_for(p->workers, (size_t)p->lucks, luck_unit, p);
@@ -249,22 +223,16 @@ static int order_clairvoyant(void *ctx, const clv_sim *s, const clv_action *act,
     return CLV_OK;
 }
 
-/* free the rollout states and buffers (prepare makes them again) */
+/* free the workspaces, luck states and buffers (prepare makes them again) */
 static void unprepare(clairvoyant *p)
 {
-    for (int w = 0; w < p->workers; w++) {
-        if (p->roll)
-            clv_sim_free(p->roll[w]);
-        if (p->margin)
-            free(p->margin[w]);
-        if (p->act)
-            free(p->act[w]);
-    }
+    for (int w = 0; p->ws && w < p->workers; w++)
+        clv_sim_rollout_ws_free(p->ws[w]);
     for (int k = 0; p->luck && k < p->lucks; k++)
         clv_sim_free(p->luck[k]);
-    free(p->roll), free(p->margin), free(p->act), free(p->err), free(p->luck);
+    free(p->ws), free(p->err), free(p->luck);
     free(p->value), free(p->total), free(p->rank);
-    p->roll = NULL, p->margin = NULL, p->act = NULL, p->err = NULL, p->luck = NULL;
+    p->ws = NULL, p->err = NULL, p->luck = NULL;
     p->value = NULL, p->total = NULL, p->rank = NULL;
 }
 

@@ -1487,6 +1487,103 @@ expected:
     return CLV_OK;
 }
 
+/* ---- per-customer rollouts (clvsim/sim.h) ---- */
+
+struct clv_sim_rollout_ws {
+    const clv_world *w;
+    gsl_rng *g;                 /* pointed at the customer's stream during advance */
+    void *g_own;                /* its own state, restored before it is freed */
+    double *acc;                /* ACC_N x (epoch_days + 1): the one customer's accumulators, never read */
+    int32_t *hist;              /* its ring of purchase days */
+};
+
+clv_sim_rollout_ws *clv_sim_rollout_ws_alloc(const clv_world *w, clv_error *err)
+{
+    clv_sim_rollout_ws *ws = calloc(1, sizeof *ws);
+    if (ws) {
+        ws->w = w;
+        ws->g = gsl_rng_alloc(clv_gsl_rng_xoshiro256ss);
+        ws->g_own = ws->g ? ws->g->state : NULL;
+        ws->acc = calloc(ACC_N * ((size_t)w->epoch_days + 1), sizeof *ws->acc);
+        ws->hist = calloc((size_t)w->history, sizeof *ws->hist);
+    }
+    if (!ws || !ws->g || !ws->acc || !ws->hist) {
+        clv_sim_rollout_ws_free(ws);
+        clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory for a rollout workspace");
+        return NULL;
+    }
+    return ws;
+}
+
+void clv_sim_rollout_ws_free(clv_sim_rollout_ws *ws)
+{
+    if (!ws)
+        return;
+    if (ws->g) {
+        ws->g->state = ws->g_own;
+        gsl_rng_free(ws->g);
+    }
+    free(ws->acc), free(ws->hist);
+    free(ws);
+}
+
+int clv_sim_rollout(clv_sim_rollout_ws *ws, const clv_sim *s, clv_action x, int hold, size_t n, float *value,
+                    const clv_progress *progress, clv_error *err)
+{
+    const clv_world *w = ws->w;
+    int st = same_shape(s->w, w, err);
+    if (st != CLV_OK)
+        return st;
+    if (w->budget_epoch >= 0 || w->budget_total >= 0)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "a rollout's world must have no budget "
+                             "(customers then never interact)");
+    if (x.coupon > w->n_coupons || x.price >= w->n_prices)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, "action", "coupon %d of 0..%d, price level %d of 0..%d",
+                             x.coupon, w->n_coupons, x.price, w->n_prices - 1);
+    if (n > s->n)
+        return clv_error_set(err, CLV_EINPUT, NULL, 0, NULL, "a rollout of %zu of the state's %zu customers", n, s->n);
+    const size_t H = (size_t)w->history, E = (size_t)w->epoch_days + 1;
+    const clv__calendar *cal = &w->cal;
+    const clv_action none = {0, (uint8_t)w->list_price};
+    /* a state of one customer in w: what advance and the functions it calls read */
+    cust c;
+    float wake;
+    clv_sim one;
+    memset(&one, 0, sizeof one);
+    one.w = w, one.c = &c, one.wake = &wake, one.hist = ws->hist, one.reward = CLV_SIM_REWARD_EXPECTED;
+    for (size_t i = 0; i < n; i++) {
+        if ((i & 4095) == 0 && clv_progress_poll(progress) != CLV_OK)
+            return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+        c = s->c[i];
+        if (s->w != w) /* the cached responses are the source world's (clv_sim_copy) */
+            c.pk_key = c.pm_key = 0, c.kap_key = 0;
+        wake = s->wake[i];
+        memcpy(ws->hist, s->hist + i * H, H * sizeof *ws->hist);
+        /* clv_sim_step's epochs for this customer, in the deferred order
+         * (its action, then its advance or its expected margin) */
+        double sum = 0;
+        for (int e = s->epoch; e < w->epochs; e++) {
+            const int32_t t0 = cal->start + e * w->epoch_days;
+            const int32_t t1 = t0 + w->epoch_days < cal->end ? t0 + w->epoch_days : cal->end;
+            const double ce = cal->C[t1 - cal->first];
+            const clv_action a = e == s->epoch || hold ? x : none;
+            if (a.coupon)
+                send_coupon(&one, 0, a.coupon, coupon_reserve(w, a.coupon));
+            request_price(&one, 0, a.price);
+            double m = 0;
+            if (wake < ce) {
+                ws->acc[ACC_MARGIN * E] = 0; /* the contact cost is advance's difference of it */
+                m = advance(&one, ws->g, 0, t0, t1, ws->acc, NULL, 0);
+            } else if (c.alive)
+                m = expected_span(&one, &c, ce - cal->C[t0 - cal->first]);
+            sum += m;
+        }
+        value[i] = (float)sum;
+    }
+    ws->g->state = ws->g_own;
+    return CLV_OK;
+}
+
 /* ---- the budget claims (clvsim/sim.h; clv_sim_step_ordered makes its own
  * with these) ---- */
 
