@@ -94,6 +94,7 @@ static void cdnow_setup(clv_txlog_opts *ro, int32_t *cal, int32_t *hold)
  * Gamma-Gamma on the full CDNOW master file in under 0.5 s on this machine */
 /* rfm.csv of the CDNOW master file, new against old (below) */
 static void bench_rfm_csv(const clv_rfm_table *tab);
+static void bench_rollout(void);
 
 static void bench_fit(void)
 {
@@ -434,6 +435,89 @@ static void bench_btyd(void)
     free(all);
 }
 
+/* The clairvoyant's rollouts, one thread: holiday.cfg's world without
+ * budgets (10,000 customers) 4 epochs in, each of 4 rows (no campaign, the
+ * first coupon then none, the first coupon held, the price above list held)
+ * from a relucked copy to the horizon's end, by clv_sim_copy and clv_sim_step
+ * (the reference, as the clairvoyant rolled out before) against
+ * clv_sim_rollout customer by customer, best of 3, side by side. */
+static void bench_rollout(void)
+{
+    clv_scenario scn;
+    clv_error err;
+    memset(&err, 0, sizeof err);
+    if (clv_scn_load("scenarios/holiday.cfg", NULL, 0, &scn, &err) != CLV_OK) {
+        printf("\nrollouts: skipped (%s)\n", err.msg);
+        return;
+    }
+    scn.interventions.budget_per_epoch = scn.interventions.budget_total = -1;
+    clv_world *w = NULL;
+    clv_sim *s = NULL, *lk = NULL, *r = NULL;
+    clv_sim_rollout_ws *ws = NULL;
+    int ok = clv_world_alloc(&scn, NULL, &w, &err) == CLV_OK && clv_sim_alloc_in(w, NULL, &s, &err) == CLV_OK &&
+             clv_sim_alloc_in(w, NULL, &lk, &err) == CLV_OK && clv_sim_alloc_in(w, NULL, &r, &err) == CLV_OK &&
+             (ws = clv_sim_rollout_ws_alloc(w, &err)) != NULL && clv_sim_set_reward(r, CLV_SIM_REWARD_EXPECTED, &err) == 0 &&
+             clv_sim_reset(s, 3, 0, &err) == CLV_OK;
+    for (int e = 0; ok && e < 4; e++)
+        ok = clv_sim_step(s, NULL, NULL, &err) == CLV_OK;
+    ok = ok && clv_sim_copy(lk, s, &err) == CLV_OK && clv_sim_reluck(lk, 0, &err) == CLV_OK;
+    const size_t cap = w ? clv_world_capacity(w) : 0, n = ok ? clv_sim_customers(s) : 0;
+    clv_action *act = malloc(cap * sizeof *act);
+    double *m = malloc(cap * sizeof *m), *sum = malloc(cap * sizeof *sum);
+    float *v = malloc(cap * sizeof *v), *vr = malloc(cap * sizeof *vr);
+    ok = ok && act && m && sum && v && vr;
+    const int list = ok ? clv_sim_list_price(s) : 0, epochs = ok ? clv_sim_epochs(s) - clv_sim_epoch(s) : 0;
+    const clv_action xs[4] = {{0, (uint8_t)list}, {1, (uint8_t)list}, {1, (uint8_t)list}, {0, (uint8_t)(list + 1)}};
+    const int holds[4] = {0, 0, 1, 1};
+    double tref = 1e30, tnew = 1e30;
+    size_t same = 0;
+    for (int rep = 0; ok && rep < 3; rep++) {
+        double t0 = now();
+        same = 0;
+        for (int q = 0; ok && q < 4; q++) {
+            ok = clv_sim_copy(r, lk, &err) == CLV_OK;
+            for (size_t i = 0; i < n; i++)
+                sum[i] = 0;
+            for (int first = 1; ok && !clv_sim_done(r); first = 0) {
+                const size_t nr = clv_sim_customers(r);
+                for (size_t i = 0; i < nr; i++)
+                    act[i] = i < n ? xs[q] : (clv_action){0, (uint8_t)list};
+                ok = clv_sim_step(r, first || holds[q] ? act : NULL, m, &err) == CLV_OK;
+                for (size_t i = 0; i < n; i++)
+                    sum[i] += m[i];
+            }
+            for (size_t i = 0; i < n; i++)
+                vr[i] = (float)sum[i];
+            /* the check (outside the timing) */
+            const double t1 = now();
+            ok = ok && clv_sim_rollout(ws, lk, xs[q], holds[q], n, v, NULL, &err) == CLV_OK;
+            for (size_t i = 0; ok && i < n; i++)
+                same += memcmp(&v[i], &vr[i], sizeof v[i]) == 0;
+            t0 += now() - t1;
+        }
+        const double dt = now() - t0;
+        tref = dt < tref ? dt : tref;
+        t0 = now();
+        for (int q = 0; ok && q < 4; q++)
+            ok = clv_sim_rollout(ws, lk, xs[q], holds[q], n, v, NULL, &err) == CLV_OK;
+        const double dn = now() - t0;
+        tnew = dn < tnew ? dn : tnew;
+    }
+    if (ok) {
+        const double ce = 4.0 * (double)n * epochs;
+        printf("\nrollouts of the clairvoyant, one thread: %zu customers x %d epochs x 4 rows (none, coupon then none, "
+               "coupon held, price up held), best of 3\n"
+               "  copy and step (reference) %.3f s (%.3g customer-epochs/s); clv_sim_rollout %.3f s (%.3g /s): %.2fx; "
+               "%zu of %.0f values the same float\n",
+               n, epochs, tref, ce / tref, tnew, ce / tnew, tref / tnew, same, 4.0 * (double)n);
+    } else
+        printf("\nrollouts: failed (%s)\n", err.msg);
+    free(act), free(m), free(sum), free(v), free(vr);
+    clv_sim_rollout_ws_free(ws);
+    clv_sim_free(s), clv_sim_free(lk), clv_sim_free(r);
+    clv_world_free(w);
+}
+
 /* issue target: customer-days per second of the environment for 1,000,000
  * customers over 365 days with weekly decisions (no campaign), on 1 and 2
  * threads, at least 20x a vectorised numpy version of the same process
@@ -529,6 +613,7 @@ static void bench_sim(void)
                "clvsim on one core is %.1fx that (target 20x)\n", np_rate, rate[1] / np_rate);
     else
         printf("  numpy reference skipped: /usr/bin/python3 with numpy not found (Debian package python3-numpy)\n");
+    bench_rollout();
 }
 
 /* the table update as it was before issue 16 (the reference of bench_agent):
