@@ -34,6 +34,10 @@ typedef struct clairvoyant {
     char name[CLV_NAME_MAX + 16];
     int lucks, workers;
     size_t n_actions, n_prices;
+    size_t n_rows;              /* the rows rolled out (row_used) */
+    uint16_t row[2 * (CLV_MAX_COUPONS + 1) * CLV_MAX_PRICES]; /* ... in the order the workers take them: the coupon rows held to
+                                   the end first (they wake every customer every epoch), so that no
+                                   long row is left to run alone at the end */
     int list, budget;           /* the list price's index; whether the real world has a budget */
     clv_world *world;           /* the scenario's world with the budgets lifted */
     clv_sim_rollout_ws **ws;    /* per worker: its rollouts' workspace (clv_sim_rollout) */
@@ -66,12 +70,10 @@ static int row_used(const clairvoyant *p, size_t u)
  * then no campaign (u even) or a held to the horizon's end (u odd, the
  * rows row_used keeps), one per luck draw k, customer by customer
  * (clv_sim_rollout) */
-static int rollout_unit(size_t u, int w, void *ctx)
+static int rollout_unit(size_t q, int w, void *ctx)
 {
     clairvoyant *p = ctx;
-    const size_t a = u / 2;
-    if (!row_used(p, u))
-        return CLV_OK;
+    const size_t u = p->row[q], a = u / 2;
     const clv_action x = {(uint8_t)(a / p->n_prices), (uint8_t)(a % p->n_prices)};
     for (int k = 0; k < p->lucks; k++) {
         const int st = clv_sim_rollout(p->ws[w], p->luck[k], x, (int)(u % 2), p->n,
@@ -184,7 +186,7 @@ static int act_clairvoyant(void *ctx, const clv_sim *s, const clv_sim_obs *obs, 
         memset(&p->err[w], 0, sizeof p->err[w]);
     st = clv_parallel_for(p->workers, (size_t)p->lucks, luck_unit, p);
     if (st == CLV_OK)
-        st = clv_parallel_for(p->workers, 2 * p->n_actions, rollout_unit, p);
+        st = clv_parallel_for(p->workers, p->n_rows, rollout_unit, p);
     if (st != CLV_OK) {
         for (int w = 0; w < p->workers; w++)
             if (p->err[w].code != CLV_OK) {
@@ -259,6 +261,12 @@ static int make_clairvoyant(const clv_scenario *scn, const clv_policy_args *args
     p->n_actions = clv_agent_n_actions(&scn->interventions);
     p->list = clv_scn_list_price(scn);
     p->budget = scn->interventions.budget_per_epoch >= 0 || scn->interventions.budget_total >= 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t u = 0; u < 2 * p->n_actions; u++) {
+            const int long_row = u % 2 == 1 && u / 2 / p->n_prices > 0;
+            if (row_used(p, u) && long_row == (pass == 0))
+                p->row[p->n_rows++] = (uint16_t)u;
+        }
     /* the rollouts' world: the scenario with its budgets lifted, so that a
      * coupon's value is not hidden by a refusal */
     int st = p->lucks >= 2 ? clv__world_budget_free(scn, &p->world, err)
