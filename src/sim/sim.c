@@ -1552,8 +1552,10 @@ int clv_sim_rollout(clv_sim_rollout_ws *ws, const clv_sim *s, clv_action x, int 
     memset(&one, 0, sizeof one);
     one.w = w, one.c = &c, one.wake = &wake, one.hist = ws->hist, one.reward = CLV_SIM_REWARD_EXPECTED;
     for (size_t i = 0; i < n; i++) {
-        if ((i & 4095) == 0 && clv_progress_poll(progress) != CLV_OK)
+        if ((i & 4095) == 0 && clv_progress_poll(progress) != CLV_OK) {
+            ws->g->state = ws->g_own; /* not left pointing at this call's record */
             return clv_error_set(err, CLV_ECANCELLED, NULL, 0, NULL, "cancelled");
+        }
         c = s->c[i];
         if (s->w != w) /* the cached responses are the source world's (clv_sim_copy) */
             c.pk_key = c.pm_key = 0, c.kap_key = 0;
