@@ -43,9 +43,14 @@ int clv_plot_dir(char *buf, size_t n, const char *probe, clv_error *err);
 int clv_plot(const char *script, const char *output, const char *const *vars, size_t n_vars, clv_error *err);
 
 /* Several figures at once: clv_plot of each spec[0..n), every gnuplot started before the first is
- * waited for, so that they run side by side (each is a process of its own).  Returns CLV_OK, or
- * the error of the first failure in the order given (every output of a failed run is removed, the
- * others are written). */
+ * waited for, so that they run side by side.  With no more figures than processors each has a
+ * gnuplot of its own.  With more, the PNG figures are shared among one gnuplot per processor,
+ * each drawing its share in turn ("reset session" between them: the same bytes as a gnuplot of
+ * their own), since a gnuplot's start costs about as much as a PNG figure; every SVG figure keeps
+ * a gnuplot of its own (gnuplot's SVG terminal carries state from one figure to the next).  A
+ * gnuplot that fails has its figures drawn again one per gnuplot, so that the error is the
+ * failing figure's own.  Returns CLV_OK, or the error of the first failure in the order given
+ * (every output of a failed figure is removed, the others are written). */
 typedef struct clv_plot_spec {
     const char *script, *output;
     const char *const *vars;

@@ -10,6 +10,7 @@
 #include "clvsim/io.h"
 #include "clvsim/plot.h"
 #include "clvsim/progress.h"
+#include "report_internal.h"
 
 enum { NP = CLV_BTYD_N_TYPES };
 
@@ -184,49 +185,20 @@ static int write_history(const clv_fit_study *s, const clv_fit_study_opts *so, c
     return st;
 }
 
-/* one figure in PNG and SVG, queued for clv_plot_all: its script, its
- * variables (copied: the caller's buffers are reused) and its two outputs */
-typedef struct figure {
-    char script[CLV_IO_PATH_MAX * 2];
-    char var[8][CLV_IO_PATH_MAX + 400];
-    const char *vars[8];
-    size_t n_vars;
-    char out[2][CLV_IO_PATH_MAX];
-} figure;
-enum { MAX_FIGURES = 2 * NP + 2 };
-
-static int queue(figure *fig, const clv_outdir *od, const char *dir, const char *script, const char *stem,
-                 const char *data, const char *const *extra, int n_extra, clv_error *err)
+/* one figure in PNG and SVG from the staged data file `data`, queued */
+static int queue(clv__figures *q, const clv_outdir *od, const char *script, const char *stem, const char *data,
+                 const char *const *extra, int n_extra, clv_error *err)
 {
-    char dpath[CLV_IO_PATH_MAX];
-    snprintf(fig->script, sizeof fig->script, "%s/%s", dir, script);
+    static const int formats[2] = {CLV_FORMAT_PNG, CLV_FORMAT_SVG};
+    char dpath[CLV_IO_PATH_MAX], var[CLV_IO_PATH_MAX + 16];
     int st = clv_path_join(dpath, sizeof dpath, od->stage, data, err);
     if (st != CLV_OK)
         return st;
-    snprintf(fig->var[0], sizeof fig->var[0], "datafile=%s", dpath);
-    fig->n_vars = 1;
+    snprintf(var, sizeof var, "datafile=%s", dpath);
+    const char *vars[8] = {var};
     for (int k = 0; k < n_extra && k < 7; k++)
-        snprintf(fig->var[fig->n_vars++], sizeof fig->var[0], "%s", extra[k]);
-    for (size_t k = 0; k < fig->n_vars; k++)
-        fig->vars[k] = fig->var[k];
-    for (int e = 0; e < 2 && st == CLV_OK; e++) {
-        char name[96];
-        snprintf(name, sizeof name, "%s.%s", stem, e ? "svg" : "png");
-        st = clv_path_join(fig->out[e], sizeof fig->out[e], od->stage, name, err);
-    }
-    return st;
-}
-
-/* the queued figures' gnuplots side by side, in the order queued (PNG, then SVG, of each) */
-static int render_all(const figure *fig, int n, const clv_fit_study_opts *so, clv_error *err)
-{
-    clv_plot_spec spec[2 * MAX_FIGURES];
-    size_t k = 0;
-    for (int f = 0; f < n; f++)
-        for (int e = 0; e < 2; e++)
-            spec[k++] = (clv_plot_spec){fig[f].script, fig[f].out[e], fig[f].vars, fig[f].n_vars};
-    int st = stop_poll(so, err);
-    return st == CLV_OK && k ? clv_plot_all(spec, k, err) : st;
+        vars[1 + k] = extra[k];
+    return clv__figures_add(q, od->stage, script, stem, formats, 2, vars, 1 + (size_t)(n_extra < 7 ? n_extra : 7), err);
 }
 
 int clv_fit_figures_write(const clv_fit_study *s, const clv_fit_study_opts *so, const char *history_customer,
@@ -254,16 +226,10 @@ int clv_fit_figures_write(const clv_fit_study *s, const clv_fit_study_opts *so, 
             *notes |= CLV_FIT_NOTE_NO_GNUPLOT;
         return CLV_OK;
     }
-    char dir[CLV_IO_PATH_MAX];
-    if ((st = clv_plot_dir(dir, sizeof dir, "fit_matrix.gp", err)) != CLV_OK)
-        return st;
     const char *base = strrchr(so->log_path, '/');
     base = base ? base + 1 : so->log_path;
     const char *unit = t->unit == CLV_UNIT_WEEK ? "week" : "day";
-    figure *fig = malloc(MAX_FIGURES * sizeof *fig);
-    if (!fig)
-        return clv_error_set(err, CLV_ENOMEM, NULL, 0, NULL, "out of memory");
-    int nf = 0;
+    clv__figures q = {0}; /* the figures' gnuplots side by side, in the order queued */
     char title[CLV_IO_PATH_MAX + 400], var_unit[32], var_hw[48], var_nc[24];
     snprintf(var_unit, sizeof var_unit, "unit_label=%s", unit);
     snprintf(var_hw, sizeof var_hw, "half_width=%.17g", g.step / 2);
@@ -284,7 +250,7 @@ int clv_fit_figures_write(const clv_fit_study *s, const clv_fit_study_opts *so, 
             const char *cb = f ? "cb_label=P(alive)" : "cb_label=expected purchases in the next unit";
             const char *col = f ? "column=5" : "column=4";
             const char *extra[] = {col, var_hw, var_unit, cb, title};
-            st = queue(&fig[nf++], od, dir, "fit_matrix.gp", stem, data, extra, 5, err);
+            st = queue(&q, od, "fit_matrix.gp", stem, data, extra, 5, err);
         }
     }
     int nm = 0;
@@ -294,18 +260,17 @@ int clv_fit_figures_write(const clv_fit_study *s, const clv_fit_study_opts *so, 
         snprintf(var_nc, sizeof var_nc, "ncols=%d", 3 + nm);
         snprintf(title, sizeof title, "title_text=Mean holdout transactions by calibration frequency, %.200s", base);
         const char *extra[] = {var_nc, title};
-        st = queue(&fig[nf++], od, dir, "fit_calibration_holdout.gp", "calibration_holdout", "holdout.csv", extra, 2,
-                   err);
+        st = queue(&q, od, "fit_calibration_holdout.gp", "calibration_holdout", "holdout.csv", extra, 2, err);
     }
     if (st == CLV_OK) {
         snprintf(var_nc, sizeof var_nc, "ncols=%d", 6 + nm);
         snprintf(title, sizeof title, "title_text=P(alive) of customer %.200s over its calibration period, %.200s", who,
                  base);
         const char *extra[] = {var_nc, title};
-        st = queue(&fig[nf++], od, dir, "fit_history.gp", "history", "history.csv", extra, 2, err);
+        st = queue(&q, od, "fit_history.gp", "history", "history.csv", extra, 2, err);
     }
     if (st == CLV_OK)
-        st = render_all(fig, nf, so, err);
-    free(fig);
+        st = clv__figures_draw(&q, so->fit.progress, err);
+    clv__figures_free(&q);
     return st;
 }

@@ -10,6 +10,7 @@
 #include "clvsim/clvsim.h"
 #include "clvsim/evaluate.h"
 #include "clvsim/parallel.h"
+#include "report_internal.h"
 
 int clv_report_policy(const clv_scenario *scn, const clv_qtable *t, const clv_state_map *map, const clv_outdir *od,
                      const char *algo, clv_error *err)
@@ -819,6 +820,10 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
             from = d, w = x;
     }
     const int *fmts = scn->output.plot_formats, nf = scn->output.n_plot_formats;
+    if (!clv_plot_available())
+        return clv_error_set(err, CLV_EUNSUPPORTED, NULL, 0, NULL, "gnuplot not found");
+    /* every figure queued, then drawn by one clv_plot_all */
+    clv__figures q = {0};
     int st = CLV_OK;
     snprintf(data, sizeof data, "datafile=%s/bounds.csv", dir);
     {
@@ -826,7 +831,7 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
         snprintf(title, sizeof title, "title_text=Net margin gained over no campaign, %s (%zu replications, %g%% "
                  "intervals)", scn->scenario.name, r->ev.replications, 100 * scn->evaluation.confidence);
         const char *vars[] = {data, currency, title};
-        st = clv_report_figure(dir, "forest.gp", "forest", fmts, nf, vars, 3, stop, err);
+        st = clv__figures_add(&q, dir, "forest.gp", "forest", fmts, nf, vars, 3, err);
     }
     static const char *const series[3][4] = {
         {"6", "daily_net_margin", "Daily net margin by policy", "net margin per day (%s)"},
@@ -842,7 +847,7 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
         snprintf(yl, sizeof yl, series[k][3], r->scn.economics.currency);
         snprintf(ylabel, sizeof ylabel, "ylabel_text=%s", yl);
         const char *vars[] = {data, column, title, ylabel, policies, labels, reference, windows};
-        st = clv_report_figure(dir, "series.gp", series[k][1], fmts, nf, vars, 8, stop, err);
+        st = clv__figures_add(&q, dir, "series.gp", series[k][1], fmts, nf, vars, 8, err);
     }
     if (st == CLV_OK && r->n) {
         /* the LTV estimate's calibration, under no campaign (or the first policy) */
@@ -854,7 +859,7 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
                                       "%zu replications)",
                  scn->calendar.horizon_days, r->pol[p].name, r->ev.replications);
         const char *vars[] = {data, currency, title, pol};
-        st = clv_report_figure(dir, "calibration.gp", "calibration", fmts, nf, vars, 4, stop, err);
+        st = clv__figures_add(&q, dir, "calibration.gp", "calibration", fmts, nf, vars, 4, err);
     }
     if (st == CLV_OK && r->n_trained && !r->loaded) {
         char algos[80] = "algos=";
@@ -864,7 +869,7 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
         }
         snprintf(data, sizeof data, "datafile=%s/learning.csv", dir);
         const char *vars[] = {data, currency, "title_text=Learning curves of the tabular agents", algos};
-        st = clv_report_figure(dir, "learning.gp", "learning", fmts, nf, vars, 4, stop, err);
+        st = clv__figures_add(&q, dir, "learning.gp", "learning", fmts, nf, vars, 4, err);
     }
     for (size_t p = 0; p < r->n && st == CLV_OK; p++) {
         if (!r->pol[p].table) /* the policies that act on a table */
@@ -875,8 +880,11 @@ int clv_report_run_figures(const clv_study *r, const clv_outdir *od, const clv_p
                                       "states (%s)", r->pol[p].name, r->scn.economics.currency);
         snprintf(stem, sizeof stem, "heatmap_%s", r->pol[p].name);
         const char *vars[] = {data, title};
-        st = clv_report_figure(dir, "heatmap.gp", stem, fmts, nf, vars, 2, stop, err);
+        st = clv__figures_add(&q, dir, "heatmap.gp", stem, fmts, nf, vars, 2, err);
     }
+    if (st == CLV_OK)
+        st = clv__figures_draw(&q, stop, err);
+    clv__figures_free(&q);
     return st;
 }
 
