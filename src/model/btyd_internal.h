@@ -112,7 +112,8 @@ typedef struct clv__cohort {
 } clv__cohort;
 
 /* Build from n records.  repeaters_only keeps customers with x >= 1 (the
- * Gamma-Gamma model); with_spend merges on mean spend too and leaves out
+ * Gamma-Gamma model); with_spend merges on (x, mean spend) alone, the
+ * spend model's data (t_x and T are 0 in such a cohort), and leaves out
  * (counting them in excluded) repeaters whose mean spend is 0, whose
  * density the model gives as 0.  Checks each record (x a non-negative
  * integer, 0 <= t_x <= T, t_x = 0 when x = 0, a finite mean spend >= 0)

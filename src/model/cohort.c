@@ -156,8 +156,9 @@ int clv__cohort_build(const clv_rfm *c, size_t n, int repeaters_only, int with_s
             continue;
         }
         r[k].x = ci->x;
-        r[k].tx = ci->t_x < ci->T ? ci->t_x : ci->T;
-        r[k].T = ci->T;
+        /* the spend model sees a customer through (x, mean spend) alone: merged on them */
+        r[k].tx = with_spend ? 0 : ci->t_x < ci->T ? ci->t_x : ci->T;
+        r[k].T = with_spend ? 0 : ci->T;
         r[k].m = with_spend ? ci->mean_spend : 0;
         k++;
     }
