@@ -649,7 +649,8 @@ static double rel_err(double v, double ref)
 /* Against mpmath at 25 digits (tests/fixtures/hyp2f1.csv, made by
  * tools/gen-hyp2f1-fixtures.py): the BG/NBD's E[Y(t) | x, t_x, T] and the
  * Pareto/NBD's P(alive) and E[Y(t) | x, t_x, T] to 1e-10 relative, over the
- * CDNOW and UCI Online Retail fits (a ~ 3.6e-5, b ~ 4.5e3; beta ~ 7e5),
+ * CDNOW and UCI Online Retail fits (a ~ 3.6e-5, b ~ 4.5e3; beta ~ 7e5; in days
+ * without a penalty a ~ 7.5e-8, b ~ 1.9e5, Euler's series with its first term split off),
  * z near 1 (horizons of 1e3 and 1e5 weeks, alpha 0.01), up to 2,000
  * purchases, r = 180 and r = 2e5 against a + b = 5e4, a = 1 and a near 1, b small and b = 1e5; the
  * horizons of one customer at once give the single calls' bits. */

@@ -129,28 +129,40 @@ TS = [1.0, 21.571428571428573, 39.0, 52.0, 1000.0, 1.0e5]
 
 print("# BTYD predictions at 25 digits by mpmath (tools/gen-hyp2f1-fixtures.py); columns: model,label,p1,p2,p3,p4,x,t_x,T,t,what,value")
 print("# what: expected = E[Y(t) | x, t_x, T]; palive = P(alive | x, t_x, T) (t unused)")
+
+
+def bg_row(lab, P, x, tx, T, t):
+    r, al, a, b = (p[0] for p in P)
+    X, TX, TT, tt = d(x), d(tx), d(T), d(t)
+    v = None
+    c = a + b + X[0] - 1
+    z = tt[0] / (al + TT[0] + tt[0])
+    if a != 1 and not (c <= 0 and c == int(c)) and 1 - z > mp.mpf(1) / 1000:
+        v = bg_expected_gauss(r, al, a, b, X[0], TX[0], TT[0], tt[0])
+    elif a != 1 and not (c <= 0 and c == int(c)):
+        try:
+            v = bg_expected(r, al, a, b, X[0], TX[0], TT[0], tt[0])
+        except (ValueError, mp.libmp.NoConvergence):  # cancellation or terms beyond its limits
+            v = None
+    if v is None:
+        v = bg_expected_quad(r, al, a, b, X[0], TX[0], TT[0], tt[0])
+    print(",".join(["bgnbd", lab] + [p[1] for p in P] + [X[1], TX[1], TT[1], tt[1], "expected", mp.nstr(v, 20)]))
+
+
 for lab, *par in BG:
     P = [d(v) for v in par]
-    r, al, a, b = (p[0] for p in P)
     for x, tx, T in CUST:
-        X, TX, TT = d(x), d(tx), d(T)
         for t in TS:
             if lab == "r_far_above_a_b" and t > 1000:
                 continue  # beyond the quadrature's accuracy there (ln B(a, b+x) ~ -3e4): NaN, tested apart
-            tt = d(t)
-            v = None
-            c = a + b + X[0] - 1
-            z = tt[0] / (al + TT[0] + tt[0])
-            if a != 1 and not (c <= 0 and c == int(c)) and 1 - z > mp.mpf(1) / 1000:
-                v = bg_expected_gauss(r, al, a, b, X[0], TX[0], TT[0], tt[0])
-            elif a != 1 and not (c <= 0 and c == int(c)):
-                try:
-                    v = bg_expected(r, al, a, b, X[0], TX[0], TT[0], tt[0])
-                except (ValueError, mp.libmp.NoConvergence):  # cancellation or terms beyond its limits
-                    v = None
-            if v is None:
-                v = bg_expected_quad(r, al, a, b, X[0], TX[0], TT[0], tt[0])
-            print(",".join(["bgnbd", lab] + [p[1] for p in P] + [X[1], TX[1], TT[1], tt[1], "expected", mp.nstr(v, 20)]))
+            bg_row(lab, P, x, tx, T, t)
+# The UCI Online Retail log at day resolution without a penalty (the fit of
+# test_cli_fit_penalty_online_retail): a ~ 7.5e-8 and b ~ 1.9e5, where 1 - (1-z)^(a-1) F of
+# Euler's series cancels to about a (the customers as good as never drop out); in days
+P = [d(v) for v in (0.74442614266614793, 63.336370912050313, 7.4852675342845348e-08, 186690.06378667001)]
+for x, tx, T in [(0, 0, 211.0), (1, 12.0, 211.0), (4, 150.0, 200.0), (30, 181.0, 182.0), (120, 200.0, 211.0)]:
+    for t in [1.0, 7.0, 30.0, 182.0, 364.0, 3640.0]:
+        bg_row("retail_days", P, x, tx, T, t)
 for lab, *par in PN:
     P = [d(v) for v in par]
     r, al, s, be = (p[0] for p in P)

@@ -311,7 +311,8 @@ int clv__log_hyp2f1_near1(double a, double b, double w, double *out, double *dA,
  * needs at most BG_SERIES_MAX terms and its rounding (its terms may have both signs) keeps U to
  * 1e-11 relative; else the Gauss series itself (all its terms positive: the case of r large
  * against a + b, where Euler's terms alternate for longer than the bound), within the same bound;
- * else, and near z = 1, U is the model's integral over the dropout probability
+ * else Euler's series again with its first term split off (alive_euler_split: U small against
+ * C/(a-1), where 1 - (1-z)^(a-1) F cancels); else, and near z = 1, U is the model's integral over the dropout probability
  * p ~ Beta(a, b+x) (a customer alive with rate lambda ~ Gamma(r+x, alpha+T) buys
  * (1 - e^(-lambda p t)) / p in t):
  *   U(t) = 1/B(a, b+x) int_0^1 p^(a-2) (1-p)^(b+x-1) (1 - (1 + p tau)^-(r+x)) dp,  tau = t / (alpha+T),
@@ -447,11 +448,57 @@ static double alive_gauss1(double r, double a, double b, double x, double z)
     return NAN;
 }
 
-/* U at one horizon where Euler's series was not taken: the Gauss series, else the quadrature */
+/* U at z by Euler's series where 1 - G cancels: G = (1-z)^(a-1) (1 + S) is near 1 when U is small
+ * against C / (a-1), as when a is tiny and b large (a fit at the boundary of no dropout, the UCI
+ * Online Retail log in days: a ~ 7.5e-8, b ~ 1.9e5, U ~ 1e-5 C/(a-1), five digits lost), which
+ * leaves alive_of_sum short of 1e-11 and sent every horizon to the quadrature, whose integrand
+ * over w = p^a is then at its sharpest (seconds a customer).  The first term of S is
+ * (a-1)(a+b-1-r)/C z = (-1 + a + (1-a) n/C) z with n = r + x, so that exactly
+ *   1 + S = (1 - z) (1 + D),  D = (h + S2) / (1 - z),  h = z (a + (1-a) n / C),
+ * S2 the terms after the first, and ln G = a ln(1-z) + ln(1 + D): two small terms, no
+ * cancellation.  The factor a - 1 + i of the terms after the first is taken as a + (i - 1), exact
+ * at i = 1 where a - 1 + 1 keeps only a's leading digits.  NaN when the rounding could still move
+ * U by more than 1e-11 relative, or when the series does not settle within BG_SERIES_MAX terms. */
+static double alive_euler_split(double r, double a, double b, double x, double z)
+{
+    const double A = a - 1, B = a + b - 1 - r, C = a + b + x - 1, n = r + x;
+    const double h = z * (a + (1 - a) * n / C);
+    double c = 1, zk = 1, S2 = 0, Sabs2 = 0;
+    for (int i = 0; i < BG_SERIES_MAX; i++) {
+        const double Ai = i == 0 ? A : a + (i - 1);
+        const double ratio = Ai * (B + i) / ((C + i) * (i + 1.0));
+        c *= ratio;
+        zk *= z;
+        const double term = c * zk;
+        if (i > 0) {
+            S2 += term;
+            Sabs2 += fabs(term);
+        }
+        /* the rest against h + S2, the part of 1 + S that U keeps */
+        const double rho = ratio > 1 ? ratio * z : z;
+        if (i > 0 && a + i > 0 && B + i + 1 > 0 && rho < 1 && fabs(term) * rho <= 1e-17 * fabs(h + S2) * (1 - rho)) {
+            const double D = (h + S2) / (1 - z);
+            if (!(D > -1))
+                return NAN;
+            const double la = a * log1p(-z), lf = log1p(D), lg = la + lf, em = expm1(lg);
+            const double err =
+                2.2e-16 * ((Sabs2 + 4 * fabs(h)) / ((1 - z) * (1 + D)) + 2 * fabs(la) + fabs(lf) + fabs(lg));
+            if (!((1 + em) * err <= 1e-11 * fabs(em)) || !isfinite(em))
+                return NAN;
+            return -C / A * em;
+        }
+    }
+    return NAN;
+}
+
+/* U at one horizon where Euler's series was not taken: the Gauss series, else Euler's split as
+ * above, else the quadrature */
 static int alive_fallback(double r, double a, double b, double x, double k, double t, double *U)
 {
     const double z = t / (k + t);
     if (a + b + x - 1 > 0 && a != 1 && 37 / (1 - z) <= BG_SERIES_MAX && !isnan(*U = alive_gauss1(r, a, b, x, z)))
+        return 0;
+    if (a + b + x - 1 > 0 && a != 1 && 37 / (1 - z) <= BG_SERIES_MAX && !isnan(*U = alive_euler_split(r, a, b, x, z)))
         return 0;
     double lU;
     if (clv__bgnbd_alive_quad(r, a, b, x, t / k, &lU) != 0) {
