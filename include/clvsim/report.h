@@ -61,7 +61,8 @@ int clv_report_resolved(const clv_scenario *scn, const clv_outdir *od, clv_error
 /* Render a figure: gnuplot script `script` (a file of the plots directory,
  * plot.h) into dir/stem.png and/or dir/stem.svg (dir: a run's staging
  * directory) as formats[0..n_formats) say (clv_plot_format), with vars as
- * for clv_plot.  stop (may be NULL) is polled before each image.
+ * for clv_plot, its formats drawn side by side (clv_plot_all).  stop (may
+ * be NULL) is polled before they are drawn.
  * CLV_EUNSUPPORTED when gnuplot is missing. */
 int clv_report_figure(const char *dir, const char *script, const char *stem, const int *formats, int n_formats,
                       const char *const *vars, size_t n_vars, const clv_progress *stop, clv_error *err);
@@ -141,8 +142,8 @@ size_t clv_report_verdict(const clv_study *s, char *buf, size_t n);
  * with its interval, daily_net_margin,
  * active_customers, coupon_spend, calibration, learning when trained,
  * heatmap_<policy>) from its staged CSVs (clv_report_run_files first), in
- * output.plot_formats.  CLV_EUNSUPPORTED when gnuplot is missing; stop as
- * for clv_report_figure. */
+ * output.plot_formats, every one drawn by one clv_plot_all.
+ * CLV_EUNSUPPORTED when gnuplot is missing; stop as for clv_report_figure. */
 int clv_report_run_figures(const clv_study *s, const clv_outdir *od, const clv_progress *stop, clv_error *err);
 
 /* Stage report.html: the scenario, the tables, the figures (or, when
