@@ -11,6 +11,7 @@
 #include "clvsim/io.h"
 #include "clvsim/plot.h"
 #include "clvsim/progress.h"
+#include "report_internal.h"
 
 /* the models of a study: the purchase models of the table (NP of them), then Gamma-Gamma */
 enum { NP = CLV_BTYD_N_TYPES, M_GG = CLV_FIT_GGAMMA, N_MODELS = CLV_FIT_N_MODELS };
@@ -616,52 +617,42 @@ static int render_plots(const fit_job *j, int ncols, clv_error *err)
         *j->notes |= CLV_FIT_NOTE_NO_GNUPLOT;
         return CLV_OK;
     }
-    char dir[CLV_IO_PATH_MAX];
-    int st = clv_plot_dir(dir, sizeof dir, "fit_cumulative.gp", err);
-    if (st != CLV_OK)
-        return st;
+    int st = CLV_OK;
     char cal[16], nc[8];
     clv_date_format(j->cal_end, cal);
     snprintf(nc, sizeof nc, "%d", ncols);
     const char *base = strrchr(j->log_path, '/');
     base = base ? base + 1 : j->log_path;
     /* the four figures' gnuplots side by side (clv_plot_all) */
-    char script[2][CLV_IO_PATH_MAX * 2], data[2][CLV_IO_PATH_MAX], var_data[2][CLV_IO_PATH_MAX + 16];
-    char title[2][CLV_IO_PATH_MAX + 64], var_nc[24], var_cal[40], out[4][CLV_IO_PATH_MAX];
-    const char *vars[2][4];
-    clv_plot_spec spec[4];
-    size_t n = 0;
+    static const int formats[2] = {CLV_FORMAT_PNG, CLV_FORMAT_SVG};
+    char data[CLV_IO_PATH_MAX], var_data[CLV_IO_PATH_MAX + 16], title[CLV_IO_PATH_MAX + 64], var_nc[24],
+        var_cal[40];
     snprintf(var_nc, sizeof var_nc, "ncols=%s", nc);
     snprintf(var_cal, sizeof var_cal, "calibration_end=%s", cal);
-    for (int f = 0; f < 2; f++) {
+    clv__figures q = {0};
+    for (int f = 0; f < 2 && st == CLV_OK; f++) {
         if (f == 0 && j->s.t->n_days == 0) {
             /* no daily series: nothing to draw (cumulative.csv has its header) */
             *j->notes |= CLV_FIT_NOTE_NO_SERIES;
             continue;
         }
-        snprintf(script[f], sizeof script[f], "%s/%s", dir, figs[f][0]);
-        if ((st = clv_path_join(data[f], sizeof data[f], j->od->stage, figs[f][2], err)) != CLV_OK)
-            return st;
-        snprintf(var_data[f], sizeof var_data[f], "datafile=%s", data[f]);
+        if ((st = clv_path_join(data, sizeof data, j->od->stage, figs[f][2], err)) != CLV_OK)
+            break;
+        snprintf(var_data, sizeof var_data, "datafile=%s", data);
         if (f == 0)
-            snprintf(title[f], sizeof title[f], "title_text=Cumulative repeat transactions, %.200s: actual and fitted",
-                     base);
+            snprintf(title, sizeof title, "title_text=Cumulative repeat transactions, %.200s: actual and fitted", base);
         else
-            snprintf(title[f], sizeof title[f], "title_text=Customers by calibration-period repeat transactions, %.200s",
+            snprintf(title, sizeof title, "title_text=Customers by calibration-period repeat transactions, %.200s",
                      base);
-        vars[f][0] = var_data[f], vars[f][1] = var_nc, vars[f][2] = var_cal, vars[f][3] = title[f];
-        for (int e = 0; e < 2; e++) {
-            char name[64];
-            snprintf(name, sizeof name, "%s.%s", figs[f][1], e ? "svg" : "png");
-            if ((st = clv_path_join(out[n], sizeof out[n], j->od->stage, name, err)) != CLV_OK)
-                return st;
-            spec[n] = (clv_plot_spec){script[f], out[n], vars[f], 4};
-            n++;
-        }
+        const char *vars[4] = {var_data, var_nc, var_cal, title};
+        st = clv__figures_add(&q, j->od->stage, figs[f][0], figs[f][1], formats, 2, vars, 4, err);
     }
-    if ((st = stop_poll(j, err)) != CLV_OK)
-        return st;
-    return n ? clv_plot_all(spec, n, err) : CLV_OK;
+    if (st == CLV_OK)
+        st = stop_poll(j, err);
+    if (st == CLV_OK)
+        st = clv__figures_draw(&q, NULL, err);
+    clv__figures_free(&q);
+    return st;
 }
 
 
