@@ -792,3 +792,38 @@ TEST(test_btyd_expected_series)
         }
     }
 }
+
+/* clv__log_hyp2f1_tab gives clv__log_hyp2f1's bits, value and derivatives: calls of one (a, b, c)
+ * at many z in any order (the table built by one, read and extended by the next), a change of
+ * (a, b, c) in between, a series longer than the table (z = 0.9995: past its 1,024 factors), and
+ * calls without derivatives on a table built with them and the other way round */
+TEST(test_btyd_hyp2f1_tab)
+{
+    static clv__hyp2f1_tab tab; /* 32 KB: not on the stack */
+    tab.a = NAN;
+    const double abc[][3] = {{1.3, 1.52, 2.3}, {3.1, 0.6, 4.1}, {1.3, 1.52, 2.3}, {250.4, 1.02, 251.4}};
+    const double zs[] = {0.24, 0.05, 0.6, 0.9995, 0.1, 0.9, 0.24, 1e-6};
+    int compared = 0, long_series = 0;
+    for (size_t i = 0; i < sizeof abc / sizeof abc[0]; i++)
+        for (size_t k = 0; k < sizeof zs / sizeof zs[0]; k++)
+            for (int want = 0; want < 2; want++) {
+                const double a = abc[i][0], b = abc[i][1], c = abc[i][2], z = zs[k];
+                double v0 = NAN, v1 = NAN, d0[4] = {NAN, NAN, NAN, NAN}, d1[4] = {NAN, NAN, NAN, NAN};
+                const int r0 = clv__log_hyp2f1(a, b, c, z, &v0, want ? &d0[0] : NULL, want ? &d0[1] : NULL,
+                                               want ? &d0[2] : NULL, want ? &d0[3] : NULL);
+                const int r1 = clv__log_hyp2f1_tab(&tab, a, b, c, z, &v1, want ? &d1[0] : NULL, want ? &d1[1] : NULL,
+                                                   want ? &d1[2] : NULL, want ? &d1[3] : NULL);
+                CHECK_INT(r1, r0);
+                CHECK(r0 == 0 && isfinite(v0));
+                CHECK(memcmp(&v0, &v1, sizeof v0) == 0);
+                if (want)
+                    CHECK(memcmp(d0, d1, sizeof d0) == 0 && isfinite(d0[0] + d0[1] + d0[2] + d0[3]));
+                long_series += tab.n == CLV__HYP2F1_TAB;
+                compared++;
+            }
+    CHECK(compared == 64 && long_series > 0);
+    /* and the values are right: 2F1(1, 1; 2; z) = -ln(1 - z) / z */
+    double v, da, db, dc, dz;
+    CHECK_INT(clv__log_hyp2f1_tab(&tab, 1, 1, 2, 0.5, &v, &da, &db, &dc, &dz), 0);
+    CHECK(fabs(v - log(-log1p(-0.5) / 0.5)) < 1e-14);
+}

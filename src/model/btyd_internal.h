@@ -20,6 +20,20 @@ extern const clv_btyd_type clv__bgnbd_type, clv__pareto_type;
  * converged after 2,000,000 terms (z extremely close to 1). */
 int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double *da, double *db, double *dc,
                     double *dz);
+/* The same with a table of the series' factors of z, (a+k)(b+k)/((c+k)(k+1)), and of the running
+ * sums of 1/(a+k), 1/(b+k), 1/(c+k), which depend on a, b and c alone: calls with the same
+ * (a, b, c) and other z (the Pareto/NBD's pairs of one x at their times) share them, and each
+ * term then costs a division instead of four.  The table keeps its (a, b, c) and starts again
+ * when others come; a result has the bits of clv__log_hyp2f1's.  Fill `a` with NaN to start.
+ * One thread at a time. */
+enum { CLV__HYP2F1_TAB = 1024 };
+typedef struct clv__hyp2f1_tab {
+    double a, b, c;
+    int n;
+    double f[CLV__HYP2F1_TAB], ha[CLV__HYP2F1_TAB], hb[CLV__HYP2F1_TAB], hc[CLV__HYP2F1_TAB];
+} clv__hyp2f1_tab;
+int clv__log_hyp2f1_tab(clv__hyp2f1_tab *tab, double a, double b, double c, double z, double *out, double *da,
+                        double *db, double *dc, double *dz);
 
 /* log 2F1(a, b; a + 1; z) for a, b > 0 and 0 < z < 1 (the Pareto/NBD's) by
  * quadrature of its Euler integral, for z near 1 where the series is slow

@@ -8,13 +8,15 @@
 
 #include "btyd_internal.h"
 
-int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double *da, double *db, double *dc,
-                    double *dz)
+int clv__log_hyp2f1_tab(clv__hyp2f1_tab *tab, double a, double b, double c, double z, double *out, double *da,
+                        double *db, double *dc, double *dz)
 {
     /* 2F1 = sum_k t_k with t_0 = 1 and t_{k+1} = t_k (a+k)(b+k) z / ((c+k)(k+1)).
      * d t_k / da = t_k sum_{j<k} 1/(a+j), likewise b; for c with a minus
      * sign; d t_k / dz = t_k k / z.  The sums are rescaled when they grow
-     * large so that nothing overflows. */
+     * large so that nothing overflows.  With a table, the factors of z and
+     * the running sums come from it while it reaches, and extend it, computed
+     * as without one: the same bits. */
     const int want = da || db || dc || dz;
     double sum = 1, term = 1, scale = 0;
     double sa = 0, sb = 0, sc = 0, sz = 0;   /* sums of t_k times each derivative factor */
@@ -29,13 +31,29 @@ int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double 
         }
         return 0;
     }
+    if (tab && !(tab->a == a && tab->b == b && tab->c == c)) {
+        tab->a = a, tab->b = b, tab->c = c;
+        tab->n = 0;
+    }
     for (int k = 0; k < 2000000; k++) {
-        double ratio = (a + k) * (b + k) / ((c + k) * (k + 1.0)) * z;
-        if (want) {
-            ha += 1 / (a + k);
-            hb += 1 / (b + k);
-            hc += 1 / (c + k);
+        double f;
+        if (tab && k < tab->n) {
+            f = tab->f[k];
+            ha = tab->ha[k], hb = tab->hb[k], hc = tab->hc[k];
+        } else {
+            f = (a + k) * (b + k) / ((c + k) * (k + 1.0));
+            if (want || tab) {
+                ha += 1 / (a + k);
+                hb += 1 / (b + k);
+                hc += 1 / (c + k);
+            }
+            if (tab && k == tab->n && k < CLV__HYP2F1_TAB) {
+                tab->f[k] = f;
+                tab->ha[k] = ha, tab->hb[k] = hb, tab->hc[k] = hc;
+                tab->n++;
+            }
         }
+        const double ratio = f * z;
         term *= ratio;
         sum += term;
         if (want) {
@@ -45,8 +63,8 @@ int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double 
             sz += term * (k + 1) / z;
         }
         if (sum > 1e280) {
-            const double f = 1e-280;
-            sum *= f, term *= f, sa *= f, sb *= f, sc *= f, sz *= f;
+            const double g = 1e-280;
+            sum *= g, term *= g, sa *= g, sb *= g, sc *= g, sz *= g;
             scale += 280 * M_LN10;
         }
         /* the remaining terms shrink at least by rho = max(ratio, z) < 1 each
@@ -62,6 +80,12 @@ int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double 
         }
     }
     return -1;
+}
+
+int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double *da, double *db, double *dc,
+                    double *dz)
+{
+    return clv__log_hyp2f1_tab(NULL, a, b, c, z, out, da, db, dc, dz);
 }
 
 /* ---- 2F1(a, b; a + 1; z) near z = 1 ----------------------------------------

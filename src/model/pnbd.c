@@ -29,8 +29,9 @@ static double logsumexp(double u, double v)
  * and for alpha < beta the same with 2F1(r+s+x, r+x; r+s+x+1; (beta-alpha)/(beta+t)) / (beta+t)^(r+s+x). */
 
 /* ln F(t) for x purchases, and its derivatives (order r, alpha, s, beta)
- * when dF is non-NULL.  Returns -1 when the series fails. */
-static int log_F(const clv_pnbd_params *p, double x, double t, double *lF, double dF[4])
+ * when dF is non-NULL; tab (may be NULL): the Gauss series' table for calls
+ * of one x (clv__log_hyp2f1_tab).  Returns -1 when the series fails. */
+static int log_F(const clv_pnbd_params *p, double x, double t, clv__hyp2f1_tab *tab, double *lF, double dF[4])
 {
     const double r = p->r, al = p->alpha, s = p->s, be = p->beta, rsx = r + s + x;
     const int a_big = al >= be;
@@ -71,7 +72,7 @@ static int log_F(const clv_pnbd_params *p, double x, double t, double *lF, doubl
         Dc = 0;
         if (clv__log_hyp2f1_a1(rsx, hb, z, &lh, dF ? &Da : NULL, dF ? &Db : NULL, dF ? &Dz : NULL) != 0)
             return -1;
-    } else if (clv__log_hyp2f1(rsx, hb, rsx + 1, z, &lh, dF ? &Da : NULL, dF ? &Db : NULL, dF ? &Dc : NULL,
+    } else if (clv__log_hyp2f1_tab(tab, rsx, hb, rsx + 1, z, &lh, dF ? &Da : NULL, dF ? &Db : NULL, dF ? &Dc : NULL,
                                dF ? &Dz : NULL) != 0) {
         return -1;
     }
@@ -97,14 +98,17 @@ static int log_F(const clv_pnbd_params *p, double x, double t, double *lF, doubl
  * from ln F at t_x (lF1) and at T (lF2), and its derivatives into d2 when
  * non-NULL.  -inf when t_x = T.  Returns -1 when F(T) >= F(t_x) (rounding
  * at extreme arguments). */
-static int second_term(const clv_pnbd_params *p, double x, double lF1, const double *dF1, double lF2,
+static double log_s_over_rsx(const clv_pnbd_params *p, double x) { return log(p->s) - log(p->r + p->s + x); }
+
+/* lq: log_s_over_rsx(p, x), which the cohort's sum takes from a table by x */
+static int second_term(const clv_pnbd_params *p, double x, double lq, double lF1, const double *dF1, double lF2,
                        const double *dF2, double *l2, double d2[4])
 {
     const double rsx = p->r + p->s + x;
     double e = exp(lF2 - lF1);   /* F decreases in t, so e < 1 */
     if (!(e < 1))
         return -1;
-    *l2 = log(p->s) - log(rsx) + lF1 + log1p(-e);
+    *l2 = lq + lF1 + log1p(-e);
     if (d2) {
         for (int k = 0; k < 4; k++)
             d2[k] = (dF1[k] - e * dF2[k]) / (1 - e);
@@ -123,9 +127,9 @@ static int pieces(const clv_pnbd_params *p, double x, double t_x, double T, doub
         return 0;
     }
     double lF1, lF2;
-    if (log_F(p, x, t_x, &lF1, NULL) != 0 || log_F(p, x, T, &lF2, NULL) != 0)
+    if (log_F(p, x, t_x, NULL, &lF1, NULL) != 0 || log_F(p, x, T, NULL, &lF2, NULL) != 0)
         return -1;
-    return second_term(p, x, lF1, NULL, lF2, NULL, l2, NULL);
+    return second_term(p, x, log_s_over_rsx(p, x), lF1, NULL, lF2, NULL, l2, NULL);
 }
 
 double clv_pnbd_ll1(const clv_pnbd_params *p, double x, double t_x, double T)
@@ -164,12 +168,15 @@ static int pairs_unit(size_t unit, int worker, void *ctx)
     const pairs_job *jb = ctx;
     const clv__cohort *h = jb->h;
     size_t end = (unit + 1) * PAIR_BLOCK < h->n_pairs ? (unit + 1) * PAIR_BLOCK : h->n_pairs;
+    /* the pairs come in order of x, and those of one x share the series' table */
+    clv__hyp2f1_tab tab;
+    tab.a = NAN;
     for (size_t j = unit * PAIR_BLOCK; j < end; j++) {
         /* a pair's series can take milliseconds: a stop is asked for here,
          * and the fit, seeing NaN, stops at its next report */
         if (clv_progress_poll(h->progress) != CLV_OK)
             return CLV_ECANCELLED;
-        if (log_F(jb->p, h->pair_x[j], h->times[h->pair_t[j]], &jb->lF[j], jb->dF ? &jb->dF[4 * j] : NULL) != 0)
+        if (log_F(jb->p, h->pair_x[j], h->times[h->pair_t[j]], &tab, &jb->lF[j], jb->dF ? &jb->dF[4 * j] : NULL) != 0)
             return CLV_ENUMERIC;
     }
     return CLV_OK;
@@ -185,12 +192,14 @@ double clv__pnbd_ll(const clv_pnbd_params *p, const clv__cohort *h, double grad[
     const double r = p->r, al = p->alpha, s = p->s, be = p->beta;
     const int X = h->xmax + 1;
     /* ln G(r+x) - ln G(r) and psi(r+x) - psi(r) by recurrence */
-    double *lg_r = h->scratch + CLV__SCR_X(h), *ps_r = lg_r + X;
+    double *lg_r = h->scratch + CLV__SCR_X(h), *ps_r = lg_r + X, *lq = ps_r + X;
     lg_r[0] = ps_r[0] = 0;
     for (int k = 1; k < X; k++) {
         lg_r[k] = lg_r[k - 1] + log(r + k - 1);
         ps_r[k] = ps_r[k - 1] + 1 / (r + k - 1);
     }
+    for (int k = 0; k < X; k++)
+        lq[k] = log_s_over_rsx(p, k);
     const size_t nt = h->n_times, np = h->n_pairs;
     double *la = h->scratch + CLV__SCR_TIMES(h), *lb = la + nt, *ia = lb + nt, *ib = ia + nt;
     for (size_t j = 0; j < nt; j++) {
@@ -215,7 +224,7 @@ double clv__pnbd_ll(const clv_pnbd_params *p, const clv__cohort *h, double grad[
         double l2 = -INFINITY, d2[4] = {0, 0, 0, 0};
         if (h->tx[i] < h->T[i]) {
             const size_t a1 = h->ptx[i], a2 = h->pT[i];
-            if (second_term(p, x, lF[a1], &dF[4 * a1], lF[a2], &dF[4 * a2], &l2, grad ? d2 : NULL) != 0)
+            if (second_term(p, x, lq[x], lF[a1], &dF[4 * a1], lF[a2], &dF[4 * a2], &l2, grad ? d2 : NULL) != 0)
                 return NAN;
         }
         const double lse = logsumexp(l1, l2);
