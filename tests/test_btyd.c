@@ -795,11 +795,11 @@ TEST(test_btyd_expected_series)
 
 /* clv__log_hyp2f1_tab gives clv__log_hyp2f1's bits, value and derivatives: calls of one (a, b, c)
  * at many z in any order (the table built by one, read and extended by the next), a change of
- * (a, b, c) in between, a series longer than the table (z = 0.9995: past its 1,024 factors), and
+ * (a, b, c) in between, a series longer than the table (z = 0.9995: past its 256 factors), and
  * calls without derivatives on a table built with them and the other way round */
 TEST(test_btyd_hyp2f1_tab)
 {
-    static clv__hyp2f1_tab tab; /* 32 KB: not on the stack */
+    static clv__hyp2f1_tab tab;
     tab.a = NAN;
     const double abc[][3] = {{1.3, 1.52, 2.3}, {3.1, 0.6, 4.1}, {1.3, 1.52, 2.3}, {250.4, 1.02, 251.4}};
     const double zs[] = {0.24, 0.05, 0.6, 0.9995, 0.1, 0.9, 0.24, 1e-6};

@@ -26,7 +26,7 @@ int clv__log_hyp2f1(double a, double b, double c, double z, double *out, double 
  * term then costs a division instead of four.  The table keeps its (a, b, c) and starts again
  * when others come; a result has the bits of clv__log_hyp2f1's.  Fill `a` with NaN to start.
  * One thread at a time. */
-enum { CLV__HYP2F1_TAB = 1024 };
+enum { CLV__HYP2F1_TAB = 256 }; /* 8 KB: on a worker's stack */
 typedef struct clv__hyp2f1_tab {
     double a, b, c;
     int n;
